@@ -1,0 +1,64 @@
+# capOS top-level entry points. The README's contract:
+#   make run   install missing deps, build, boot capOS in QEMU (serial on this terminal; Ctrl-A X quits)
+#   make test  install missing deps, build, run every host and QEMU test through CTest
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc)
+QEMU       ?= qemu-system-x86_64
+MEM        ?= 256M
+ACCEL      ?= $(if $(filter kvm,$(CAPOS_ACCEL)),kvm,tcg)
+KERNEL     := $(BUILD)/kernel/capos.elf
+ISO        := $(BUILD)/capos.iso
+QEMU_FLAGS ?= -machine q35 -m $(MEM) -accel $(ACCEL) -cpu max -no-reboot \
+              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none
+
+.PHONY: all deps configure build run run-iso iso debug gdb test test-host test-qemu fuzz bench clean
+
+all: build
+
+deps:
+	@bash tools/setup-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+
+configure: $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# isa-debug-exit maps a clean shutdown to QEMU status 33 (see docs/abi.md);
+# treat that as success for the user.
+run: deps build
+	@echo "capOS: serial console on this terminal; Ctrl-A X quits QEMU"
+	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -serial mon:stdio $(if $(CMDLINE),-append "$(CMDLINE)"); \
+	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
+
+iso: deps build
+	cmake --build $(BUILD) --target iso
+
+run-iso: iso
+	@$(QEMU) $(QEMU_FLAGS) -cdrom $(ISO) -serial mon:stdio; \
+	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
+
+# QEMU paused at the first instruction with the gdb stub on :1234; in
+# another terminal run `make gdb` (or `gdb -x tools/gdb/capos.gdb`).
+debug: deps build
+	@echo "capOS: QEMU paused, gdb stub on localhost:1234 -- run 'make gdb' in another terminal"
+	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -serial mon:stdio -s -S $(if $(CMDLINE),-append "$(CMDLINE)")
+
+gdb:
+	gdb -q -x tools/gdb/capos.gdb
+
+test: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-host: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -R '^host\.'
+
+test-qemu: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -R '^qemu\.'
+
+clean:
+	rm -rf $(BUILD)

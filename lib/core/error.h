@@ -1,0 +1,49 @@
+// The one error vocabulary for kernel-internal and library code.
+// Transport codes seen by userspace (CAP_ERR_*) live in lib/abi and are
+// mapped from these at the ring boundary.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos {
+
+enum class Err : int32_t {
+  InvalidArgument = 1,  // malformed or out-of-contract input
+  OutOfMemory,          // an allocator or arena is exhausted
+  OutOfRange,           // index/offset/length outside its container
+  NotFound,
+  AlreadyExists,
+  Busy,
+  Overloaded,           // a quota or bounded queue is full
+  Unsupported,
+  Corrupt,              // structural damage in untrusted bytes
+  Truncated,            // input ended early
+  LimitExceeded,        // traversal/nesting/size limit hit
+  PermissionDenied,
+  Disconnected,
+  Stale,                // generation mismatch
+  Fault,                // user memory access failed
+};
+
+constexpr const char* err_name(Err e) {
+  switch (e) {
+    case Err::InvalidArgument: return "invalid-argument";
+    case Err::OutOfMemory: return "out-of-memory";
+    case Err::OutOfRange: return "out-of-range";
+    case Err::NotFound: return "not-found";
+    case Err::AlreadyExists: return "already-exists";
+    case Err::Busy: return "busy";
+    case Err::Overloaded: return "overloaded";
+    case Err::Unsupported: return "unsupported";
+    case Err::Corrupt: return "corrupt";
+    case Err::Truncated: return "truncated";
+    case Err::LimitExceeded: return "limit-exceeded";
+    case Err::PermissionDenied: return "permission-denied";
+    case Err::Disconnected: return "disconnected";
+    case Err::Stale: return "stale";
+    case Err::Fault: return "fault";
+  }
+  return "unknown-error";
+}
+
+}  // namespace capos

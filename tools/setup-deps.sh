@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages capOS needs, only those missing, so
+# `make run` / `make test` work on a fresh Debian 12 machine. Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+  clang lld llvm cmake ninja-build make python3
+  libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+  capnproto libcapnp-dev
+  nodejs npm
+  busybox-static liburing-dev cpio
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Optional project-local npm tools (CUE evaluator) once package.json exists.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$root/package-lock.json" ] && [ ! -d "$root/node_modules" ]; then
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi
