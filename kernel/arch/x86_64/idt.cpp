@@ -1,0 +1,71 @@
+#include "kernel/arch/x86_64/idt.h"
+
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/debug/panic.h"
+
+extern "C" const uint64_t isr_stub_table[256];
+
+namespace capos::arch {
+
+namespace {
+
+struct [[gnu::packed]] IdtEntry {
+  uint16_t offset_lo;
+  uint16_t selector;
+  uint8_t ist;
+  uint8_t type_attr;
+  uint16_t offset_mid;
+  uint32_t offset_hi;
+  uint32_t zero;
+};
+static_assert(sizeof(IdtEntry) == 16);
+
+struct [[gnu::packed]] IdtPtr {
+  uint16_t limit;
+  uint64_t base;
+};
+
+alignas(16) IdtEntry g_idt[256];
+IrqHandler g_handlers[256];
+UserFaultHandler g_user_fault = nullptr;
+
+void set_gate(int vec, uint64_t handler, uint8_t ist, uint8_t dpl) {
+  g_idt[vec] = IdtEntry{static_cast<uint16_t>(handler), KERNEL_CS, ist,
+                        static_cast<uint8_t>(0x8E | (dpl << 5)),  // present, interrupt gate
+                        static_cast<uint16_t>(handler >> 16), static_cast<uint32_t>(handler >> 32), 0};
+}
+
+}  // namespace
+
+void idt_init() {
+  for (int v = 0; v < 256; ++v) {
+    uint8_t ist = v == 8 ? IST_DOUBLE_FAULT : v == 2 ? IST_NMI : v == 18 ? IST_MACHINE_CHECK : 0;
+    set_gate(v, isr_stub_table[v], ist, v == 3 ? 3 : 0);  // int3 reachable from ring 3
+  }
+  IdtPtr ptr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
+  asm volatile("lidt %0" : : "m"(ptr));
+}
+
+void set_irq_handler(uint8_t vector, IrqHandler handler) { g_handlers[vector] = handler; }
+void set_user_fault_handler(UserFaultHandler h) { g_user_fault = h; }
+
+}  // namespace capos::arch
+
+using capos::arch::InterruptFrame;
+
+extern "C" void interrupt_dispatch(InterruptFrame* f) {
+  using namespace capos::arch;
+  if (f->vector < 32) {
+    if (f->from_user() && g_user_fault && f->vector != 2 && f->vector != 8 && f->vector != 18) {
+      g_user_fault(*f);
+      return;
+    }
+    capos::panic_exception(*f);
+  }
+  if (IrqHandler h = g_handlers[f->vector]) {
+    h(*f);
+    return;
+  }
+  if (f->vector == VEC_SPURIOUS) return;
+  capos::panic("unexpected interrupt vector {}", f->vector);
+}

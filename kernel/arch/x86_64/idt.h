@@ -1,0 +1,23 @@
+// IDT setup and the C++ side of interrupt dispatch.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/interrupt_frame.h"
+
+namespace capos::arch {
+
+constexpr uint8_t VEC_TIMER = 32;
+constexpr uint8_t VEC_SERIAL = 36;
+constexpr uint8_t VEC_SPURIOUS = 255;
+
+using IrqHandler = void (*)(InterruptFrame&);
+
+void idt_init();
+// Installs the handler for an external vector (>= 32).
+void set_irq_handler(uint8_t vector, IrqHandler handler);
+// Called for exceptions raised in user mode (later: kill the process).
+using UserFaultHandler = void (*)(InterruptFrame&);
+void set_user_fault_handler(UserFaultHandler h);
+
+}  // namespace capos::arch

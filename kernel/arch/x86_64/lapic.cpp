@@ -1,0 +1,71 @@
+#include "kernel/arch/x86_64/lapic.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/mm/paging.h"
+
+namespace capos::arch {
+
+namespace {
+
+constexpr uint32_t REG_EOI = 0xB0, REG_SVR = 0xF0, REG_LVT_TIMER = 0x320, REG_TIMER_INIT = 0x380,
+                   REG_TIMER_CUR = 0x390, REG_TIMER_DIV = 0x3E0;
+volatile uint32_t* g_lapic = nullptr;
+
+uint32_t rd(uint32_t reg) { return g_lapic[reg / 4]; }
+void wr(uint32_t reg, uint32_t v) { g_lapic[reg / 4] = v; }
+
+// Busy-waits `ms` milliseconds on PIT channel 2 (gate via port 0x61).
+void pit_wait_ms(uint32_t ms) {
+  uint32_t count = 1193182u * ms / 1000u;
+  uint8_t ctl = inb(0x61);
+  outb(0x61, static_cast<uint8_t>((ctl & 0xFC) | 0x01));  // gate on, speaker off
+  outb(0x43, 0xB0);                                       // ch2, lo/hi, mode 0
+  outb(0x42, static_cast<uint8_t>(count));
+  outb(0x42, static_cast<uint8_t>(count >> 8));
+  // Restart counting by toggling the gate.
+  ctl = inb(0x61);
+  outb(0x61, static_cast<uint8_t>(ctl & 0xFE));
+  outb(0x61, static_cast<uint8_t>(ctl | 0x01));
+  for (uint32_t guard = 0; !(inb(0x61) & 0x20) && guard < 100000000u; ++guard) pause();
+}
+
+}  // namespace
+
+Status lapic_init() {
+  if (!(cpuid(1).edx & (1u << 9))) return fail(Err::Unsupported);
+  uint64_t base = rdmsr(MSR_APIC_BASE);
+  wrmsr(MSR_APIC_BASE, base | (1u << 11));  // global enable (xAPIC mode)
+  uint64_t va = CAPOS_TRY(paging::map_mmio(base & 0xFFFFF000ull, 4096));
+  g_lapic = reinterpret_cast<volatile uint32_t*>(va);
+  wr(REG_SVR, 0x100 | VEC_SPURIOUS);
+  return {};
+}
+
+Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz) {
+  if (!g_lapic || hz == 0) return fail(Err::InvalidArgument);
+  constexpr uint32_t CAL_MS = 10;
+  wr(REG_TIMER_DIV, 0x3);  // divide by 16
+  wr(REG_LVT_TIMER, 1u << 16);  // masked while calibrating
+  wr(REG_TIMER_INIT, 0xFFFFFFFF);
+  uint64_t t0 = rdtsc();
+  pit_wait_ms(CAL_MS);
+  uint64_t t1 = rdtsc();
+  uint32_t elapsed = 0xFFFFFFFF - rd(REG_TIMER_CUR);
+  wr(REG_TIMER_INIT, 0);
+  if (elapsed == 0) return fail(Err::Unsupported);
+  uint64_t per_sec = uint64_t{elapsed} * (1000 / CAL_MS);
+  *lapic_hz = per_sec * 16;
+  *tsc_hz = (t1 - t0) * (1000 / CAL_MS);
+  uint64_t initial = per_sec / hz;
+  if (initial == 0 || initial > 0xFFFFFFFF) return fail(Err::OutOfRange);
+  wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));  // periodic
+  wr(REG_TIMER_INIT, static_cast<uint32_t>(initial));
+  return {};
+}
+
+void lapic_eoi() {
+  if (g_lapic) wr(REG_EOI, 0);
+}
+
+}  // namespace capos::arch

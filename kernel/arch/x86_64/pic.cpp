@@ -1,0 +1,21 @@
+#include "kernel/arch/x86_64/pic.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+
+namespace capos::arch {
+
+void pic_disable() {
+  // ICW1..ICW4: remap to 0x20/0x28 so a stray IRQ can't look like an exception.
+  outb(0x20, 0x11);
+  outb(0xA0, 0x11);
+  outb(0x21, 0x20);
+  outb(0xA1, 0x28);
+  outb(0x21, 0x04);
+  outb(0xA1, 0x02);
+  outb(0x21, 0x01);
+  outb(0xA1, 0x01);
+  outb(0x21, 0xFF);
+  outb(0xA1, 0xFF);
+}
+
+}  // namespace capos::arch

@@ -1,0 +1,14 @@
+// QEMU isa-debug-exit (iobase 0xf4): QEMU exits with (code << 1) | 1.
+// Harmless on machines without the device. Codes are ABI: docs/abi.md.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos::debug_exit {
+
+constexpr uint8_t SUCCESS = 0x10;  // QEMU exit status 33
+constexpr uint8_t FAILURE = 0x11;  // QEMU exit status 35 (panic)
+
+[[noreturn]] void exit(uint8_t code);
+
+}  // namespace capos::debug_exit

@@ -1,0 +1,47 @@
+#include "kernel/dev/timer.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/lapic.h"
+#include "kernel/arch/x86_64/pic.h"
+
+namespace capos::timer {
+
+namespace {
+
+volatile uint64_t g_ticks = 0;
+uint64_t g_tsc_hz = 0;
+uint64_t g_lapic_hz = 0;
+uint64_t g_tsc_base = 0;
+void (*g_hook)() = nullptr;
+
+void on_tick(arch::InterruptFrame&) {
+  g_ticks = g_ticks + 1;
+  arch::lapic_eoi();
+  if (g_hook) g_hook();
+}
+
+}  // namespace
+
+Status init() {
+  arch::pic_disable();
+  CAPOS_TRY_STATUS(arch::lapic_init());
+  arch::set_irq_handler(arch::VEC_TIMER, on_tick);
+  g_tsc_base = arch::rdtsc();
+  CAPOS_TRY_STATUS(arch::lapic_timer_start(TICK_HZ, &g_lapic_hz, &g_tsc_hz));
+  return {};
+}
+
+uint64_t ticks() { return g_ticks; }
+uint64_t tsc_hz() { return g_tsc_hz; }
+uint64_t lapic_hz() { return g_lapic_hz; }
+void set_tick_hook(void (*hook)()) { g_hook = hook; }
+
+uint64_t now_ns() {
+  if (!g_tsc_hz) return 0;
+  uint64_t d = arch::rdtsc() - g_tsc_base;
+  // Split to avoid 64-bit overflow of d * 1e9.
+  return (d / g_tsc_hz) * 1000000000ull + (d % g_tsc_hz) * 1000000000ull / g_tsc_hz;
+}
+
+}  // namespace capos::timer

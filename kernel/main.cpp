@@ -1,0 +1,117 @@
+// Kernel entry after boot.S: bring up the CPU tables, memory, time, then
+// hand over to the boot self-test selected on the command line or idle.
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/debug/ksyms.h"
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/serial.h"
+#include "kernel/dev/timer.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/paging.h"
+#include "kernel/selftest.h"
+#include "kernel/version.h"
+
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+namespace capos {
+
+namespace {
+
+BootInfo g_boot;
+
+void run_constructors() {
+  for (auto** f = __init_array_start; f != __init_array_end; ++f) (*f)();
+}
+
+void print_memory_map(const BootInfo& bi) {
+  uint64_t usable = 0;
+  klog("memory map ({} entries from {}):\n", bi.region_count, bi.protocol_name());
+  for (size_t i = 0; i < bi.region_count; ++i) {
+    const MemRegion& r = bi.regions[i];
+    klog("  [{:#014x} - {:#014x}) {:>8} KiB  {}\n", r.base, r.base + r.length, r.length / 1024,
+         mem_type_name(r.type));
+    if (r.type == MemType::Usable) usable += r.length;
+  }
+  if (bi.regions_truncated) klog("  (memory map truncated to {} entries)\n", BootInfo::MAX_REGIONS);
+  klog("usable memory: {} MiB\n", usable >> 20);
+}
+
+void report_modules(const BootInfo& bi) {
+  if (bi.module_count > 1)
+    panic("boot: expected at most one boot module (the boot package), the loader passed {}", bi.module_count);
+  if (bi.module_count == 0) {
+    klog("boot modules: none (boot package slot empty)\n");
+    return;
+  }
+  klog("boot modules: 1 (boot package slot) at {:#x}, {} bytes\n", bi.modules[0].phys, bi.modules[0].size);
+}
+
+[[noreturn]] void kmain_late() {
+  Status t = timer::init();
+  if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
+  arch::sti();
+  klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
+       timer::tsc_hz() / 1000000);
+  klog("frames: {} free of {} managed ({} MiB free)\n", frames::free_count(), frames::managed_count(),
+       frames::free_count() * PAGE_SIZE >> 20);
+  const auto& cpu = paging::cpu_features();
+  klog("cpu: NX {} SMEP {} SMAP {} UMIP {}; kernel symbols: {}\n", cpu.nx, cpu.smep, cpu.smap, cpu.umip,
+       ksyms::count());
+  klog("\n{}\n\n", CAPOS_BANNER);
+  klog("capOS: boot complete\n");
+
+  char test[32];
+  if (g_boot.cmdline_value("capos.test", test, sizeof(test))) selftest::run(test);
+
+  klog("capOS: no init service yet; idling (Ctrl-A X quits QEMU)\n");
+  for (;;) arch::hlt();
+}
+
+// Moves execution from the boot stack onto a guarded kernel stack.
+[[noreturn]] void switch_stack(uint64_t top, void (*fn)()) {
+  asm volatile(
+      "movq %0, %%rsp\n"
+      "xorl %%ebp, %%ebp\n"
+      "call *%1\n"
+      "ud2\n"
+      :
+      : "r"(top), "r"(fn)
+      : "memory");
+  __builtin_unreachable();
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info_phys) {
+  serial::init();
+  run_constructors();
+  arch::gdt_init();
+  arch::idt_init();
+  klog("\ncapOS kernel {} starting (boot protocol {})\n", CAPOS_VERSION,
+       protocol == BOOT_PROTO_PVH ? "PVH" : protocol == BOOT_PROTO_MULTIBOOT2 ? "Multiboot2" : "?");
+
+  Status st = parse_boot_info(static_cast<int>(protocol), info_phys, &g_boot);
+  if (!st) panic("boot: cannot parse the {} boot information at {:#x}: {}", g_boot.protocol_name(), info_phys,
+                 err_name(st.error()));
+  if (g_boot.cmdline[0]) klog("command line: {}\n", g_boot.cmdline);
+  print_memory_map(g_boot);
+  report_modules(g_boot);
+
+  st = frames::init(g_boot);
+  if (!st) panic("frames: cannot build the frame allocator: {}", err_name(st.error()));
+  st = paging::init(g_boot);
+  if (!st) panic("paging: cannot build kernel page tables: {}", err_name(st.error()));
+  klog("paging: kernel tables live (W^X sections, direct map at {:#x})\n", DIRECT_MAP_BASE);
+
+  auto stack = paging::alloc_kernel_stack(8);
+  if (!stack) panic("cannot allocate the boot kernel stack: {}", err_name(stack.error()));
+  switch_stack(stack->top, kmain_late);
+}
+
+}  // namespace capos

@@ -1,0 +1,170 @@
+#include "kernel/mm/paging.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/layout.h"
+#include "kernel/debug/panic.h"
+#include "kernel/mm/frames.h"
+#include "lib/core/spinlock.h"
+#include "lib/core/utility.h"
+
+extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern "C" char __data_start[], __data_end[], __ksyms_start[], __ksyms_end[];
+
+namespace capos::paging {
+
+namespace {
+
+class KernelEnv final : public PtEnv {
+ public:
+  Result<uint64_t> alloc_table() override { return frames::alloc(); }
+  void free_table(uint64_t phys) override { frames::free(phys); }
+  uint64_t* table(uint64_t phys) override { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
+};
+
+KernelEnv g_env;
+PageTable g_table(g_env, 0);
+CpuFeatures g_features;
+SpinLock g_lock;  // guards kernel-half edits and the region cursors
+
+// Kernel stacks: fixed 64 KiB virtual slots; a slot's first page is the guard.
+constexpr uint64_t KSTACK_SLOT = 64 * 1024;
+constexpr uint64_t KSTACK_SLOTS = 4096;
+uint64_t g_kstack_used[KSTACK_SLOTS / 64];
+uint64_t g_mmio_cursor = MMIO_REGION_BASE;
+
+void map_section(char* start, char* end, uint64_t flags) {
+  for (uint64_t va = reinterpret_cast<uint64_t>(start); va < reinterpret_cast<uint64_t>(end); va += PAGE_SIZE) {
+    auto st = g_table.map(va, va - KERNEL_VMA, flags | pte::GLOBAL);
+    if (!st) panic("paging: cannot map kernel page {:#x}: {}", va, err_name(st.error()));
+  }
+}
+
+void detect_features() {
+  auto l7 = arch::cpuid(7, 0);
+  auto ext = arch::cpuid(0x80000001);
+  g_features.smep = l7.ebx & (1u << 7);
+  g_features.smap = l7.ebx & (1u << 20);
+  g_features.umip = l7.ecx & (1u << 2);
+  g_features.nx = ext.edx & (1u << 20);
+  g_features.global = arch::cpuid(1).edx & (1u << 13);
+}
+
+}  // namespace
+
+PageTable& kernel_table() { return g_table; }
+PtEnv& kernel_env() { return g_env; }
+const CpuFeatures& cpu_features() { return g_features; }
+
+Status init(const BootInfo& bi) {
+  detect_features();
+  if (!g_features.nx) panic("paging: CPU lacks NX; capOS requires it for W^X");
+  g_table = CAPOS_TRY(PageTable::create(g_env));
+
+  // Direct map every memory-map range with 2 MiB pages, read/write, NX.
+  for (size_t i = 0; i < bi.region_count; ++i) {
+    const MemRegion& r = bi.regions[i];
+    uint64_t end;
+    if (add_overflow(r.base, r.length, &end) || end > (1ull << 46)) continue;
+    for (uint64_t pa = align_down(r.base, LARGE_PAGE_SIZE); pa < end; pa += LARGE_PAGE_SIZE) {
+      auto st = g_table.map(DIRECT_MAP_BASE + pa, pa, pte::WRITE | pte::NX | pte::GLOBAL, PageSize::Size2M);
+      if (!st && st.error() != Err::AlreadyExists) return st;
+    }
+  }
+  // Boot modules may sit outside any listed region; cover them too.
+  for (size_t i = 0; i < bi.module_count && i < BootInfo::MAX_MODULES; ++i) {
+    const BootModule& m = bi.modules[i];
+    for (uint64_t pa = align_down(m.phys, LARGE_PAGE_SIZE); pa < m.phys + m.size; pa += LARGE_PAGE_SIZE) {
+      auto st = g_table.map(DIRECT_MAP_BASE + pa, pa, pte::WRITE | pte::NX | pte::GLOBAL, PageSize::Size2M);
+      if (!st && st.error() != Err::AlreadyExists) return st;
+    }
+  }
+
+  // The image, section by section: W^X with NX on everything but text.
+  map_section(__text_start, __text_end, 0);
+  map_section(__rodata_start, __rodata_end, pte::NX);
+  map_section(__data_start, __data_end, pte::WRITE | pte::NX);
+  map_section(__ksyms_start, __ksyms_end, pte::NX);
+
+  uint64_t cr4 = arch::read_cr4();
+  if (g_features.global) cr4 |= 1ull << 7;
+  arch::write_cr4(cr4);
+  arch::write_cr3(g_table.root());
+  frames::switch_to_direct_map();
+  if (g_features.smep) cr4 |= 1ull << 20;
+  if (g_features.smap) cr4 |= 1ull << 21;
+  if (g_features.umip) cr4 |= 1ull << 11;
+  arch::write_cr4(cr4);
+  arch::write_cr0(arch::read_cr0() | (1ull << 16));  // WP: honour R/O in ring 0
+  return {};
+}
+
+Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
+  if (pages == 0 || pages * PAGE_SIZE >= KSTACK_SLOT) return fail(Err::InvalidArgument);
+  uint64_t slot = KSTACK_SLOTS;
+  {
+    arch::IrqGuard irq;
+    LockGuard g(g_lock);
+    for (uint64_t i = 0; i < KSTACK_SLOTS; ++i) {
+      if (!(g_kstack_used[i / 64] & (1ull << (i % 64)))) {
+        g_kstack_used[i / 64] |= 1ull << (i % 64);
+        slot = i;
+        break;
+      }
+    }
+  }
+  if (slot == KSTACK_SLOTS) return fail(Err::OutOfMemory);
+  uint64_t top = KSTACK_REGION_BASE + (slot + 1) * KSTACK_SLOT;
+  uint64_t bottom = top - pages * PAGE_SIZE;
+  for (uint64_t va = bottom; va < top; va += PAGE_SIZE) {
+    auto pa = frames::alloc();
+    Status st = pa ? g_table.map(va, *pa, pte::WRITE | pte::NX | pte::GLOBAL) : Status(fail(pa.error()));
+    if (!st) {
+      if (pa) frames::free(*pa);
+      free_kernel_stack(KernelStack{va, top});  // roll back what was mapped
+      // free_kernel_stack released the slot too.
+      return fail(st.error());
+    }
+  }
+  return KernelStack{bottom, top};
+}
+
+void free_kernel_stack(const KernelStack& s) {
+  for (uint64_t va = s.bottom; va < s.top; va += PAGE_SIZE) {
+    auto pa = g_table.unmap(va);
+    if (pa) {
+      arch::invlpg(va);
+      frames::free(*pa);
+    }
+  }
+  uint64_t slot = (s.top - KSTACK_REGION_BASE) / KSTACK_SLOT - 1;
+  arch::IrqGuard irq;
+  LockGuard g(g_lock);
+  g_kstack_used[slot / 64] &= ~(1ull << (slot % 64));
+}
+
+Result<uint64_t> map_mmio(uint64_t phys, uint64_t size) {
+  uint64_t base = align_down(phys, PAGE_SIZE);
+  uint64_t len = align_up(phys + size, PAGE_SIZE) - base;
+  arch::IrqGuard irq;
+  LockGuard g(g_lock);
+  uint64_t va = g_mmio_cursor;
+  for (uint64_t off = 0; off < len; off += PAGE_SIZE)
+    CAPOS_TRY_STATUS(g_table.map(va + off, base + off, pte::WRITE | pte::NX | pte::PCD | pte::PWT | pte::GLOBAL));
+  g_mmio_cursor += len + PAGE_SIZE;  // keep an unmapped gap between windows
+  return va + (phys - base);
+}
+
+bool kernel_readable(uint64_t va, uint64_t len) {
+  uint64_t end;
+  if (add_overflow(va, len, &end)) return false;
+  for (uint64_t p = align_down(va, PAGE_SIZE); p < end; p += PAGE_SIZE) {
+    if (!g_table.root()) {  // still on the boot tables: only the boot window
+      if (p < KERNEL_VMA || p >= KERNEL_VMA + (1ull << 30)) return false;
+    } else if (!g_table.translate(p)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace capos::paging
