@@ -8,11 +8,22 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   qemu-system-x86 grub-pc-bin grub-common xorriso mtools
   capnproto libcapnp-dev
-  nodejs npm
   busybox-static liburing-dev cpio
 )
 
+# Tools that may already come from outside Debian (e.g. a preinstalled
+# Node.js): install the Debian package only when the command is absent.
+COMMAND_PACKAGES=(
+  node:nodejs
+  npm:npm
+)
+
 missing=()
+for entry in "${COMMAND_PACKAGES[@]}"; do
+  cmd="${entry%%:*}"
+  pkg="${entry#*:}"
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
