@@ -1,0 +1,117 @@
+#include "kernel/cap/cap_table.h"
+
+namespace capos {
+
+namespace {
+enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3 };
+}
+
+SlotReservation::SlotReservation(SlotReservation&& o)
+    : table_(o.table_), index_(o.index_), charge_(move(o.charge_)) {
+  o.table_ = nullptr;
+}
+
+SlotReservation& SlotReservation::operator=(SlotReservation&& o) {
+  if (table_) table_->free_slot(index_);
+  table_ = o.table_;
+  index_ = o.index_;
+  charge_ = move(o.charge_);
+  o.table_ = nullptr;
+  return *this;
+}
+
+SlotReservation::~SlotReservation() {
+  if (table_) table_->free_slot(index_);  // charge_ rolls back by itself
+}
+
+CapTable::CapTable(Span<CapSlot> storage, ResourceLedger* ledger) : slots_(storage), ledger_(ledger) {
+  if (slots_.size() > abi::CAP_TABLE_MAX_SLOTS) slots_ = slots_.first(abi::CAP_TABLE_MAX_SLOTS);
+  // Free list in index order so the first caps get small, predictable ids.
+  for (uint32_t i = static_cast<uint32_t>(slots_.size()); i-- > 0;) {
+    slots_[i] = CapSlot{};
+    slots_[i].next_free = free_head_;
+    free_head_ = i;
+  }
+}
+
+Result<SlotReservation> CapTable::reserve() {
+  if (free_head_ == NONE) return fail(Err::OutOfRange);
+  Reservation charge = CAPOS_TRY(ledger_->reserve(Res::CapSlots, 1));
+  uint32_t i = free_head_;
+  free_head_ = slots_[i].next_free;
+  slots_[i].state = RESERVED;
+  return SlotReservation(this, i, move(charge));
+}
+
+uint32_t CapTable::commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
+  if (!r.valid() || r.table_ != this || slots_[r.index_].state != RESERVED || !obj) __builtin_trap();
+  CapSlot& s = slots_[r.index_];
+  s.object = obj.leak();
+  s.interface_id = interface_id;
+  s.flags = flags;
+  s.state = LIVE;
+  r.charge_.commit();
+  r.table_ = nullptr;
+  ++live_;
+  return abi::capid_make(r.index_, s.generation);
+}
+
+Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
+  SlotReservation r = CAPOS_TRY(reserve());
+  return commit(move(r), move(obj), interface_id, flags);
+}
+
+Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {
+  uint32_t i = abi::capid_index(capid);
+  if (capid == abi::CAPID_INVALID || i >= slots_.size()) return fail(Err::NotFound);
+  const CapSlot& s = slots_[i];
+  if (s.state != LIVE) return fail(s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound);
+  if (s.generation != abi::capid_generation(capid)) return fail(Err::Stale);
+  return &s;
+}
+
+Result<Ref<KObject>> CapTable::remove(uint32_t capid) {
+  const CapSlot* s = CAPOS_TRY(lookup(capid));
+  uint32_t i = abi::capid_index(capid);
+  Ref<KObject> obj = Ref<KObject>::adopt(s->object);
+  slots_[i].object = nullptr;
+  --live_;
+  ledger_->release(Res::CapSlots, 1);
+  free_slot(i);
+  return obj;
+}
+
+void CapTable::free_slot(uint32_t i) {
+  CapSlot& s = slots_[i];
+  s.object = nullptr;
+  s.interface_id = 0;
+  s.flags = 0;
+  // Generation wrap would let an old CapId name a new object: retire the
+  // slot instead of reusing it.
+  if (s.generation == 0xFFFF) {
+    s.state = RETIRED;
+    return;
+  }
+  ++s.generation;
+  s.state = EMPTY;
+  s.next_free = free_head_;
+  free_head_ = i;
+}
+
+void CapTable::clear() {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].state != LIVE) continue;
+    KObject* o = slots_[i].object;
+    slots_[i].object = nullptr;
+    --live_;
+    ledger_->release(Res::CapSlots, 1);
+    free_slot(i);
+    o->release();
+  }
+}
+
+const CapSlot* CapTable::slot_if_live(uint32_t i) const {
+  return i < slots_.size() && slots_[i].state == LIVE ? &slots_[i] : nullptr;
+}
+
+}  // namespace capos

@@ -1,0 +1,89 @@
+// Per-process capability table: flat slots named by CapId (index |
+// generation, lib/abi/capid.h). Every insert is charged to the process's
+// ResourceLedger; lookups reject out-of-range, empty and stale ids without
+// dereferencing anything. Portable: host-tested.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/cap/ledger.h"
+#include "kernel/cap/object.h"
+#include "lib/abi/capid.h"
+#include "lib/core/span.h"
+
+namespace capos {
+
+// Slot flags.
+constexpr uint8_t CAP_F_NO_TRANSFER = 1u << 0;  // may not be copied or moved to another process
+
+struct CapSlot {
+  KObject* object = nullptr;
+  uint64_t interface_id = 0;
+  uint16_t generation = 1;
+  uint8_t state = 0;  // SlotState
+  uint8_t flags = 0;
+  uint32_t next_free = 0;
+};
+
+class CapTable;
+
+// A reserved, not yet visible slot. Destroying it uncommitted returns the
+// slot and the ledger charge.
+class [[nodiscard]] SlotReservation {
+ public:
+  SlotReservation() = default;
+  SlotReservation(SlotReservation&& o);
+  SlotReservation& operator=(SlotReservation&& o);
+  ~SlotReservation();
+  uint32_t index() const { return index_; }
+  bool valid() const { return table_ != nullptr; }
+
+ private:
+  friend class CapTable;
+  SlotReservation(CapTable* t, uint32_t index, Reservation charge)
+      : table_(t), index_(index), charge_(move(charge)) {}
+  CapTable* table_ = nullptr;
+  uint32_t index_ = 0;
+  Reservation charge_;
+};
+
+class CapTable {
+ public:
+  CapTable(Span<CapSlot> storage, ResourceLedger* ledger);
+  CapTable(const CapTable&) = delete;
+  CapTable& operator=(const CapTable&) = delete;
+  ~CapTable() { clear(); }
+
+  // Phase 1: find a free slot and charge the ledger (Overloaded / OutOfRange).
+  Result<SlotReservation> reserve();
+  // Phase 2: publish `obj` in the reserved slot; returns its CapId. Takes
+  // over the reference held by `obj`.
+  uint32_t commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+  // reserve + commit.
+  Result<uint32_t> insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+
+  // NotFound (out of range / empty / reserved) or Stale (generation).
+  Result<const CapSlot*> lookup(uint32_t capid) const;
+  // Removes the slot and hands back its reference; the CapId becomes stale.
+  Result<Ref<KObject>> remove(uint32_t capid);
+  // Releases every capability (process teardown).
+  void clear();
+
+  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+  uint32_t live() const { return live_; }
+  // Iteration for diagnostics: slot `i` if live, else nullptr.
+  const CapSlot* slot_if_live(uint32_t i) const;
+  uint32_t capid_of(uint32_t index) const { return abi::capid_make(index, slots_[index].generation); }
+
+ private:
+  friend class SlotReservation;
+  void free_slot(uint32_t index);
+  static constexpr uint32_t NONE = 0xFFFFFFFFu;
+
+  Span<CapSlot> slots_;
+  ResourceLedger* ledger_;
+  uint32_t free_head_ = NONE;
+  uint32_t live_ = 0;
+};
+
+}  // namespace capos

@@ -1,0 +1,65 @@
+#include "kernel/cap/ledger.h"
+
+#include "lib/abi/capid.h"
+
+namespace capos {
+
+ResourceLedger::Limits ResourceLedger::default_limits() {
+  Limits l{};
+  l.max[static_cast<int>(Res::CapSlots)] = 256;
+  l.max[static_cast<int>(Res::OutstandingCalls)] = 64;
+  l.max[static_cast<int>(Res::FramePages)] = 16384;   // 64 MiB
+  l.max[static_cast<int>(Res::VirtualPages)] = 262144;  // 1 GiB of reservations
+  l.max[static_cast<int>(Res::Threads)] = 16;
+  return l;
+}
+
+ResourceLedger::ResourceLedger(const Limits& l) {
+  for (int i = 0; i < N; ++i) limit_[i] = l.max[i];
+}
+
+Result<Reservation> ResourceLedger::reserve(Res r, uint64_t n) {
+  int i = idx(r);
+  uint64_t total;
+  if (add_overflow(used_[i], reserved_[i], &total) || add_overflow(total, n, &total) || total > limit_[i])
+    return fail(Err::Overloaded);
+  reserved_[i] += n;
+  return Reservation(this, r, n);
+}
+
+void ResourceLedger::release(Res r, uint64_t n) {
+  int i = idx(r);
+  if (n > used_[i]) __builtin_trap();  // releasing more than was committed is a kernel bug
+  used_[i] -= n;
+}
+
+bool ResourceLedger::empty() const {
+  for (int i = 0; i < N; ++i)
+    if (used_[i] || reserved_[i]) return false;
+  return true;
+}
+
+Reservation& Reservation::operator=(Reservation&& o) {
+  rollback();
+  ledger_ = o.ledger_;
+  res_ = o.res_;
+  amount_ = o.amount_;
+  o.ledger_ = nullptr;
+  return *this;
+}
+
+void Reservation::commit() {
+  if (!ledger_) return;
+  int i = ResourceLedger::idx(res_);
+  ledger_->reserved_[i] -= amount_;
+  ledger_->used_[i] += amount_;
+  ledger_ = nullptr;
+}
+
+void Reservation::rollback() {
+  if (!ledger_) return;
+  ledger_->reserved_[ResourceLedger::idx(res_)] -= amount_;
+  ledger_ = nullptr;
+}
+
+}  // namespace capos

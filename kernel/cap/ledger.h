@@ -1,0 +1,86 @@
+// ResourceLedger: per-process quota accounting with reserve -> commit ->
+// rollback. Enforcement happens at reservation time, before any side
+// effect; a Reservation that is neither committed nor explicitly rolled
+// back rolls back when destroyed, so error paths cannot leak charges.
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/core/result.h"
+
+namespace capos {
+
+enum class Res : uint8_t {
+  CapSlots,
+  OutstandingCalls,
+  FramePages,     // frames held (anonymous pages, MemoryObjects, images, ring)
+  VirtualPages,   // address-space reservations
+  Threads,
+  Count,
+};
+constexpr const char* res_name(Res r) {
+  switch (r) {
+    case Res::CapSlots: return "cap-slots";
+    case Res::OutstandingCalls: return "outstanding-calls";
+    case Res::FramePages: return "frame-pages";
+    case Res::VirtualPages: return "virtual-pages";
+    case Res::Threads: return "threads";
+    case Res::Count: break;
+  }
+  return "?";
+}
+
+class ResourceLedger;
+
+class [[nodiscard]] Reservation {
+ public:
+  Reservation() = default;
+  Reservation(ResourceLedger* l, Res r, uint64_t n) : ledger_(l), res_(r), amount_(n) {}
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+  Reservation(Reservation&& o) : ledger_(o.ledger_), res_(o.res_), amount_(o.amount_) { o.ledger_ = nullptr; }
+  Reservation& operator=(Reservation&& o);
+  ~Reservation() { rollback(); }
+
+  void commit();    // the reserved amount becomes used
+  void rollback();  // the reserved amount is returned
+  uint64_t amount() const { return ledger_ ? amount_ : 0; }
+
+ private:
+  ResourceLedger* ledger_ = nullptr;
+  Res res_ = Res::CapSlots;
+  uint64_t amount_ = 0;
+};
+
+class ResourceLedger {
+ public:
+  static constexpr int N = static_cast<int>(Res::Count);
+  struct Limits {
+    uint64_t max[N];
+  };
+  static Limits default_limits();
+
+  ResourceLedger() : ResourceLedger(default_limits()) {}
+  explicit ResourceLedger(const Limits& l);
+
+  // Fails with Err::Overloaded (and changes nothing) past the limit.
+  Result<Reservation> reserve(Res r, uint64_t n);
+  // Returns committed usage (release of a resource that was held).
+  void release(Res r, uint64_t n);
+
+  uint64_t used(Res r) const { return used_[idx(r)]; }
+  uint64_t reserved(Res r) const { return reserved_[idx(r)]; }
+  uint64_t limit(Res r) const { return limit_[idx(r)]; }
+  void set_limit(Res r, uint64_t v) { limit_[idx(r)] = v; }
+  // True when nothing is used or reserved (a process at teardown).
+  bool empty() const;
+
+ private:
+  friend class Reservation;
+  static int idx(Res r) { return static_cast<int>(r); }
+  uint64_t used_[N] = {};
+  uint64_t reserved_[N] = {};
+  uint64_t limit_[N] = {};
+};
+
+}  // namespace capos

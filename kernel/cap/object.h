@@ -1,0 +1,93 @@
+// KObject: the one refcounted base of every kernel object a capability can
+// name. A type tag replaces RTTI for the few places that must downcast
+// (e.g. RECV needs an Endpoint). Portable: host tests use it directly.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos {
+
+enum class ObjType : uint8_t {
+  Test,  // host tests
+  Console,
+  Timer,
+  Endpoint,
+  ClientEndpoint,
+  ProcessHandle,
+  ProcessSpawner,
+  BootPackage,
+  VirtualMemory,
+  FrameAllocator,
+  MemoryObject,
+  EntropySource,
+  SystemControl,
+};
+
+class KObject {
+ public:
+  explicit KObject(ObjType type) : type_(type) {}
+  KObject(const KObject&) = delete;
+  KObject& operator=(const KObject&) = delete;
+
+  ObjType type() const { return type_; }
+  void retain() { __atomic_add_fetch(&refs_, 1, __ATOMIC_RELAXED); }
+  // Drops one reference; the last one destroys the object.
+  void release() {
+    if (__atomic_sub_fetch(&refs_, 1, __ATOMIC_ACQ_REL) == 0) destroy();
+  }
+  uint32_t refs() const { return __atomic_load_n(&refs_, __ATOMIC_RELAXED); }
+
+ protected:
+  virtual ~KObject() = default;
+  // Called once when the last reference goes; frees the object.
+  virtual void destroy() = 0;
+
+ private:
+  ObjType type_;
+  uint32_t refs_ = 1;  // the creator's reference
+};
+
+// Owning reference (retain on copy, release on destruction).
+template <class T> class Ref {
+ public:
+  Ref() = default;
+  // Adopts an existing reference (e.g. a freshly created object).
+  static Ref adopt(T* p) {
+    Ref r;
+    r.p_ = p;
+    return r;
+  }
+  static Ref share(T* p) {
+    if (p) p->retain();
+    return adopt(p);
+  }
+  Ref(const Ref& o) : p_(o.p_) {
+    if (p_) p_->retain();
+  }
+  Ref(Ref&& o) : p_(o.p_) { o.p_ = nullptr; }
+  Ref& operator=(Ref o) {
+    T* t = p_;
+    p_ = o.p_;
+    o.p_ = t;
+    return *this;
+  }
+  ~Ref() { reset(); }
+  void reset() {
+    if (p_) p_->release();
+    p_ = nullptr;
+  }
+  // Gives up ownership without releasing.
+  T* leak() {
+    T* t = p_;
+    p_ = nullptr;
+    return t;
+  }
+  T* get() const { return p_; }
+  T* operator->() const { return p_; }
+  explicit operator bool() const { return p_ != nullptr; }
+
+ private:
+  T* p_ = nullptr;
+};
+
+}  // namespace capos

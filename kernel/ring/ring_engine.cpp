@@ -1,0 +1,116 @@
+#include "kernel/ring/ring_engine.h"
+
+#include "lib/core/cstring.h"
+
+namespace capos {
+
+using abi::CapCqe;
+using abi::CapSqe;
+using abi::CQ_ENTRIES;
+using abi::SQ_ENTRIES;
+
+namespace {
+template <class T> T load_user(const T* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+template <class T> void store_kernel(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+}  // namespace
+
+void RingEngine::init_page() {
+  memset(page_, 0, sizeof(abi::RingPage));
+  auto& h = page_->header;
+  h.abi_version = abi::RING_ABI_VERSION;
+  h.sq_entries = SQ_ENTRIES;
+  h.cq_entries = CQ_ENTRIES;
+  h.sq_offset = abi::RING_SQ_OFFSET;
+  h.cq_offset = abi::RING_CQ_OFFSET;
+  sq_head_ = cq_tail_ = cq_head_valid_ = cq_reserved_ = 0;
+}
+
+void RingEngine::set_status(uint32_t bit, bool on) {
+  auto& h = page_->header;
+  uint32_t s = h.status;
+  if (on && !(s & bit)) {
+    h.corrupt_events = h.corrupt_events + 1;
+  }
+  h.status = on ? (s | bit) : (s & ~bit);
+}
+
+bool RingEngine::refresh_cq_head() {
+  uint32_t head = load_user(&page_->header.cq_head);
+  // Valid iff it lies between the last valid head and our tail (unsigned,
+  // wrap-safe): userspace may only move it forward over posted entries.
+  if (head - cq_head_valid_ > cq_tail_ - cq_head_valid_) {
+    set_status(abi::RING_STATUS_CQ_CORRUPT, true);
+    return false;
+  }
+  cq_head_valid_ = head;
+  set_status(abi::RING_STATUS_CQ_CORRUPT, false);
+  return true;
+}
+
+uint32_t RingEngine::cq_ready() {
+  refresh_cq_head();
+  return cq_tail_ - cq_head_valid_;
+}
+
+bool RingEngine::sq_pending() {
+  uint32_t tail = load_user(&page_->header.sq_tail);
+  uint32_t n = tail - sq_head_;
+  return n != 0 && n <= SQ_ENTRIES;
+}
+
+void RingEngine::post(const CapCqe& cqe) {
+  page_->cq[cq_tail_ % CQ_ENTRIES] = cqe;
+  ++cq_tail_;
+  store_kernel(&page_->header.cq_tail, cq_tail_);
+}
+
+RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
+  DrainResult r;
+  auto& hdr = page_->header;
+  // Rewrite the kernel-owned words in case userspace scribbled on them.
+  store_kernel(&hdr.sq_head, sq_head_);
+  store_kernel(&hdr.cq_tail, cq_tail_);
+  if (!refresh_cq_head()) r.cq_corrupt = true;
+  uint32_t tail = load_user(&hdr.sq_tail);
+  uint32_t pending = tail - sq_head_;
+  if (pending > SQ_ENTRIES) {
+    set_status(abi::RING_STATUS_SQ_CORRUPT, true);
+    r.sq_corrupt = true;
+    return r;  // consume nothing until userspace repairs sq_tail
+  }
+  set_status(abi::RING_STATUS_SQ_CORRUPT, false);
+  while (r.consumed < max && pending > 0) {
+    uint32_t used = cq_tail_ - cq_head_valid_ + cq_reserved_;
+    if (used >= CQ_ENTRIES) {  // no guaranteed CQ slot: leave the SQE queued
+      hdr.cq_full_stalls = hdr.cq_full_stalls + 1;
+      break;
+    }
+    CapSqe sqe;
+    memcpy(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));  // single fetch
+    ++sq_head_;
+    --pending;
+    ++r.consumed;
+    store_kernel(&hdr.sq_head, sq_head_);
+    CapCqe cqe{};
+    cqe.user_data = sqe.user_data;
+    if (h.handle(sqe, &cqe) == SqeHandler::Outcome::Pending) {
+      ++cq_reserved_;
+    } else {
+      post(cqe);
+    }
+  }
+  return r;
+}
+
+void RingEngine::post_reserved(const CapCqe& cqe) {
+  if (cq_reserved_ == 0) __builtin_trap();  // completion without a reservation: kernel bug
+  --cq_reserved_;
+  post(cqe);
+}
+
+void RingEngine::drop_reservation() {
+  if (cq_reserved_ == 0) __builtin_trap();
+  --cq_reserved_;
+}
+
+}  // namespace capos

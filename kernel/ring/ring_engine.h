@@ -1,0 +1,67 @@
+// Kernel side of one capability ring. The page is shared with userspace,
+// so every user-written word is read once, validated, and never trusted:
+// the kernel keeps private copies of sq_head, cq_tail and the last valid
+// cq_head. An SQE is consumed only when a CQ slot is guaranteed for its
+// completion (synchronous, or reserved for an asynchronous one), so a
+// completion is never dropped and an unread CQE is never overwritten.
+// Portable: host-tested.
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/abi/ring.h"
+
+namespace capos {
+
+class SqeHandler {
+ public:
+  enum class Outcome { Completed, Pending };
+  // Handles one validated copy of an SQE. For Completed, fill `cqe`
+  // (user_data is prefilled). Pending means the handler will call
+  // RingEngine::post_reserved later.
+  virtual Outcome handle(const abi::CapSqe& sqe, abi::CapCqe* cqe) = 0;
+
+ protected:
+  ~SqeHandler() = default;
+};
+
+class RingEngine {
+ public:
+  RingEngine() = default;
+  explicit RingEngine(abi::RingPage* page) : page_(page) {}
+  // Writes the constants and zeroes the indexes (fresh process).
+  void init_page();
+  abi::RingPage* page() const { return page_; }
+
+  struct DrainResult {
+    uint32_t consumed = 0;
+    bool sq_corrupt = false;
+    bool cq_corrupt = false;
+  };
+  // Consumes up to `max` SQEs.
+  DrainResult drain(SqeHandler& h, uint32_t max = abi::SQ_BATCH_MAX);
+  // Posts a completion into a slot reserved by an earlier Pending outcome.
+  void post_reserved(const abi::CapCqe& cqe);
+  // Gives back a reserved slot without posting (the operation vanished
+  // together with its process).
+  void drop_reservation();
+
+  // CQEs posted and not yet consumed (per the last valid cq_head).
+  uint32_t cq_ready();
+  uint32_t reserved() const { return cq_reserved_; }
+  bool sq_pending();  // user has submitted SQEs the kernel has not consumed
+
+ private:
+  // Reads and validates cq_head; returns false if it is corrupt.
+  bool refresh_cq_head();
+  void post(const abi::CapCqe& cqe);
+  void set_status(uint32_t bit, bool on);
+
+  abi::RingPage* page_ = nullptr;
+  uint32_t sq_head_ = 0;
+  uint32_t cq_tail_ = 0;
+  uint32_t cq_head_valid_ = 0;
+  uint32_t cq_reserved_ = 0;
+};
+
+}  // namespace capos

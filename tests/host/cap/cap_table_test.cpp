@@ -1,0 +1,149 @@
+#include "kernel/cap/cap_table.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace capos;
+
+namespace {
+
+struct TestObj final : KObject {
+  static inline int destroyed = 0;
+  TestObj() : KObject(ObjType::Test) {}
+  void destroy() override {
+    ++destroyed;
+    delete this;
+  }
+};
+
+Ref<KObject> make_obj() { return Ref<KObject>::adopt(new TestObj()); }
+
+struct Fixture {
+  std::vector<CapSlot> storage = std::vector<CapSlot>(8);
+  ResourceLedger ledger;
+  CapTable table{Span<CapSlot>(storage.data(), storage.size()), &ledger};
+};
+
+TEST(CapTable, InsertLookupRemove) {
+  Fixture f;
+  int before = TestObj::destroyed;
+  auto id = f.table.insert(make_obj(), 0x1234);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(f.ledger.used(Res::CapSlots), 1u);
+  auto s = f.table.lookup(*id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->interface_id, 0x1234u);
+  auto removed = f.table.remove(*id);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(TestObj::destroyed, before);  // still referenced by `removed`
+  removed->reset();
+  EXPECT_EQ(TestObj::destroyed, before + 1);
+  EXPECT_EQ(f.ledger.used(Res::CapSlots), 0u);
+  EXPECT_EQ(f.table.lookup(*id).error(), Err::Stale);
+  EXPECT_EQ(f.table.remove(*id).error(), Err::Stale);
+}
+
+TEST(CapTable, RejectsForgedIds) {
+  Fixture f;
+  auto id = *f.table.insert(make_obj(), 1);
+  EXPECT_EQ(f.table.lookup(capos::abi::capid_make(100, 1)).error(), Err::NotFound);  // out of range
+  EXPECT_EQ(f.table.lookup(capos::abi::capid_make(3, 1)).error(), Err::NotFound);    // empty slot
+  EXPECT_EQ(f.table.lookup(capos::abi::capid_make(capos::abi::capid_index(id), 7)).error(), Err::Stale);
+  EXPECT_EQ(f.table.lookup(capos::abi::CAPID_INVALID).error(), Err::NotFound);
+  for (uint32_t raw : {0u, 0x10000u, 0xFFFF0000u, 0x0000FFFFu, 0x12345678u}) {
+    auto r = f.table.lookup(raw);
+    if (raw == id) continue;
+    EXPECT_FALSE(r.ok()) << std::hex << raw;
+  }
+}
+
+TEST(CapTable, ReuseBumpsGenerationSoOldIdsAreStale) {
+  Fixture f;
+  auto a = *f.table.insert(make_obj(), 1);
+  ASSERT_TRUE(f.table.remove(a).ok());
+  auto b = *f.table.insert(make_obj(), 2);
+  EXPECT_EQ(capos::abi::capid_index(a), capos::abi::capid_index(b));
+  EXPECT_NE(a, b);
+  EXPECT_EQ(f.table.lookup(a).error(), Err::Stale);
+  EXPECT_EQ((*f.table.lookup(b))->interface_id, 2u);
+}
+
+TEST(CapTable, FullTableAndQuota) {
+  Fixture f;
+  f.ledger.set_limit(Res::CapSlots, 5);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(f.table.insert(make_obj(), 1).ok());
+  auto r = f.table.insert(make_obj(), 1);
+  EXPECT_EQ(r.error(), Err::Overloaded);  // quota before capacity
+  f.ledger.set_limit(Res::CapSlots, 100);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.table.insert(make_obj(), 1).ok());
+  EXPECT_EQ(f.table.insert(make_obj(), 1).error(), Err::OutOfRange);  // capacity 8
+  EXPECT_EQ(f.ledger.used(Res::CapSlots), 8u);
+  EXPECT_EQ(f.ledger.reserved(Res::CapSlots), 0u);
+}
+
+TEST(CapTable, UncommittedReservationRollsBack) {
+  Fixture f;
+  {
+    auto r = f.table.reserve();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(f.ledger.reserved(Res::CapSlots), 1u);
+  }
+  EXPECT_EQ(f.ledger.reserved(Res::CapSlots), 0u);
+  EXPECT_EQ(f.ledger.used(Res::CapSlots), 0u);
+  // The slot is usable again, all 8 of them.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(f.table.insert(make_obj(), 1).ok());
+}
+
+TEST(CapTable, ClearReleasesEverything) {
+  int before = TestObj::destroyed;
+  {
+    Fixture f;
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(f.table.insert(make_obj(), 1).ok());
+    f.table.clear();
+    EXPECT_EQ(f.table.live(), 0u);
+    EXPECT_TRUE(f.ledger.empty());
+  }
+  EXPECT_EQ(TestObj::destroyed, before + 6);
+}
+
+TEST(CapTable, GenerationWrapRetiresTheSlot) {
+  std::vector<CapSlot> storage(1);
+  ResourceLedger ledger;
+  CapTable table(Span<CapSlot>(storage.data(), 1), &ledger);
+  std::vector<uint32_t> seen;
+  for (int i = 0; i < 70000; ++i) {
+    auto id = table.insert(make_obj(), 1);
+    if (!id) {
+      EXPECT_EQ(id.error(), Err::OutOfRange);
+      break;
+    }
+    seen.push_back(*id);
+    ASSERT_TRUE(table.remove(*id).ok());
+  }
+  EXPECT_EQ(seen.size(), 0xFFFFu);  // generations 1..0xFFFF, then retired
+  EXPECT_TRUE(ledger.empty());
+}
+
+TEST(Ledger, ReserveCommitRollbackRelease) {
+  ResourceLedger l;
+  l.set_limit(Res::FramePages, 10);
+  {
+    auto a = l.reserve(Res::FramePages, 6);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(l.reserve(Res::FramePages, 5).error(), Err::Overloaded);
+    a->commit();
+  }
+  EXPECT_EQ(l.used(Res::FramePages), 6u);
+  {
+    auto b = l.reserve(Res::FramePages, 4);
+    ASSERT_TRUE(b.ok());
+    // dropped without commit: rolls back
+  }
+  EXPECT_EQ(l.reserved(Res::FramePages), 0u);
+  EXPECT_EQ(l.reserve(Res::FramePages, UINT64_MAX).error(), Err::Overloaded);  // overflow-safe
+  l.release(Res::FramePages, 6);
+  EXPECT_TRUE(l.empty());
+}
+
+}  // namespace
