@@ -1,0 +1,92 @@
+// Plain, runtime-independent model of a SystemManifest (schema/manifest.capnp)
+// for the authority-graph validator. It owns nothing: names are views into
+// whatever decoded the manifest (libcapnp in mkmanifest, the freestanding
+// reader in init/kernel), lists are spans over caller storage. So the same
+// validator runs in the kernel, in init and in host tools without a capnp
+// runtime or an allocator.
+#pragma once
+
+#include "lib/core/cstring.h"
+#include "lib/core/span.h"
+
+namespace capos::manifest {
+
+// Mirrors schema KernelCapKind (same ordinals). Kept as a raw integer in
+// CapDecl because a manifest may carry an ordinal this build does not know.
+enum class KernelCapKind : uint16_t {
+  Console = 0,
+  Timer = 1,
+  EntropySource = 2,
+  VirtualMemory = 3,
+  FrameAllocator = 4,
+  ProcessSpawner = 5,
+  BootPackage = 6,
+  ThreadControl = 7,
+  ThreadSpawner = 8,
+  LogSink = 9,
+  LogReader = 10,
+  EndpointFactory = 11,
+  SystemStatus = 12,
+  SystemControl = 13,
+};
+constexpr uint16_t kKernelCapKindCount = 14;
+
+enum class SourceKind : uint8_t { Kernel, Endpoint, Service };
+
+// One CapEntry.
+struct CapDecl {
+  StrView name;
+  uint64_t interface_id = 0;
+  SourceKind source = SourceKind::Kernel;
+  uint16_t kernel_kind = 0;           // source == Kernel (raw KernelCapKind)
+  uint64_t served_interface_id = 0;   // source == Endpoint
+  StrView service;                    // source == Service: exporting service
+  StrView export_name;                // source == Service: its export
+};
+
+struct ExportDecl {
+  StrView name;
+  StrView cap;  // a CapDecl of the same service with an Endpoint source
+};
+
+enum class RestartKind : uint8_t { Never, OnFailure };
+
+struct RestartPolicy {
+  RestartKind kind = RestartKind::Never;
+  uint32_t max_restarts = 0;
+  uint32_t backoff_ms = 0;
+};
+
+struct ServiceDecl {
+  StrView name;
+  StrView binary;
+  Span<const CapDecl> caps;
+  Span<const ExportDecl> exports;
+  RestartPolicy restart;
+};
+
+struct BinaryDecl {
+  StrView name;
+  uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
+};
+
+struct InitDecl {
+  StrView binary;
+  Span<const CapDecl> caps;
+};
+
+struct KernelParamsDecl {
+  StrView motd;
+  StrView hostname;
+  uint16_t log_level = 2;  // schema LogLevel ordinal (info)
+};
+
+struct Manifest {
+  uint32_t schema_version = 0;
+  Span<const BinaryDecl> binaries;
+  InitDecl init;
+  Span<const ServiceDecl> services;
+  KernelParamsDecl params;
+};
+
+}  // namespace capos::manifest

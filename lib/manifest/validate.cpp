@@ -1,0 +1,388 @@
+#include "lib/manifest/validate.h"
+
+#include "lib/core/format.h"
+#include "lib/manifest/schema_ids.h"
+
+namespace capos::manifest {
+namespace {
+
+// A small inline text buffer, so messages can quote several values in one
+// format call without an allocator.
+struct Text {
+  char buf[112];
+  StrView view() const { return StrView(buf, strlen(buf)); }
+};
+
+// `name`, with non-printable bytes escaped and long input cut, so a hostile
+// name can never break the one-line message.
+Text q(StrView s) {
+  Text t{};
+  BufferSink out(t.buf, sizeof t.buf);
+  out.write("`", 1);
+  size_t shown = s.len < 40 ? s.len : 40;
+  for (size_t i = 0; i < shown; ++i) {
+    char c = s.ptr[i];
+    if (c >= 0x20 && c < 0x7f && c != '`' && c != '\\') {
+      out.write(&c, 1);
+    } else {
+      format(out, "\\x{:02x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    }
+  }
+  if (shown < s.len) out.write("...", 3);
+  out.write("`", 1);
+  return t;
+}
+
+Text iface(const Options& opt, uint64_t id) {
+  Text t{};
+  const char* name = opt.interface_name ? opt.interface_name(id) : nullptr;
+  if (name) {
+    format_to(t.buf, sizeof t.buf, "{:#018x} ({})", id, name);
+  } else {
+    format_to(t.buf, sizeof t.buf, "{:#018x}", id);
+  }
+  return t;
+}
+
+template <class... A> Failure<Error> err(ErrorCode code, StrView fmt, const A&... args) {
+  Error e;
+  e.code = code;
+  format_to(e.message, sizeof e.message, fmt, args...);
+  return fail(e);
+}
+
+// Prefix naming the process a cap belongs to: "init" or "service `x`".
+Text owner(const ServiceDecl* svc) {
+  Text t{};
+  if (svc) {
+    format_to(t.buf, sizeof t.buf, "service {}", q(svc->name).view());
+  } else {
+    format_to(t.buf, sizeof t.buf, "init");
+  }
+  return t;
+}
+
+constexpr const char* kNameRule = "1 to 32 bytes of ASCII letters, digits, '-', '_', '.'";
+
+const BinaryDecl* find_binary(const Manifest& m, StrView name) {
+  for (const BinaryDecl& b : m.binaries)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+const CapDecl* find_cap(Span<const CapDecl> caps, StrView name) {
+  for (const CapDecl& c : caps)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+bool init_holds_kernel(const Manifest& m, uint16_t kind) {
+  for (const CapDecl& c : m.init.caps)
+    if (c.source == SourceKind::Kernel && c.kernel_kind == kind) return true;
+  return false;
+}
+
+Check check_binary_ref(const Manifest& m, const ServiceDecl* svc, StrView binary) {
+  if (find_binary(m, binary)) return {};
+  return err(ErrorCode::MissingBinary, "{}: binary {} is not in the package",
+             owner(svc).view(), q(binary).view());
+}
+
+// Per-cap checks that need only the cap and its process (not other services).
+Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> caps,
+                 const Options& opt) {
+  if (caps.size() > kMaxCapsPerProcess) {
+    return err(ErrorCode::TooMany, "{}: {} caps (at most {})", owner(svc).view(), caps.size(),
+               kMaxCapsPerProcess);
+  }
+  for (size_t i = 0; i < caps.size(); ++i) {
+    const CapDecl& c = caps[i];
+    if (!valid_name(c.name)) {
+      return err(ErrorCode::BadName, "{}: caps[{}] has invalid name {} ({})", owner(svc).view(), i,
+                 q(c.name).view(), kNameRule);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (caps[j].name == c.name) {
+        return err(ErrorCode::DuplicateCap, "{}: duplicate cap name {} (caps[{}] and caps[{}])",
+                   owner(svc).view(), q(c.name).view(), j, i);
+      }
+    }
+    switch (c.source) {
+      case SourceKind::Kernel: {
+        if (c.kernel_kind >= kKernelCapKindCount) {
+          return err(ErrorCode::BadKernelKind, "{} cap {}: unknown kernel cap kind {}",
+                     owner(svc).view(), q(c.name).view(), c.kernel_kind);
+        }
+        const KernelCapInfo& k = kKernelCaps[c.kernel_kind];
+        if (c.interface_id != k.interface_id) {
+          return err(ErrorCode::InterfaceMismatch,
+                     "{} cap {}: kernel cap `{}` provides {}, but the cap declares {}",
+                     owner(svc).view(), q(c.name).view(), k.name,
+                     iface(opt, k.interface_id).view(), iface(opt, c.interface_id).view());
+        }
+        if (svc && !k.per_process && !init_holds_kernel(m, c.kernel_kind)) {
+          return err(ErrorCode::KernelCapNotHeld,
+                     "{} cap {}: kernel cap `{}` is copied from init, but init has no `{}` cap",
+                     owner(svc).view(), q(c.name).view(), k.name, k.name);
+        }
+        break;
+      }
+      case SourceKind::Endpoint:
+        if (c.interface_id != iface::Endpoint) {
+          return err(ErrorCode::InterfaceMismatch,
+                     "{} cap {}: an endpoint source provides {}, but the cap declares {}",
+                     owner(svc).view(), q(c.name).view(), iface(opt, iface::Endpoint).view(),
+                     iface(opt, c.interface_id).view());
+        }
+        break;
+      case SourceKind::Service:
+        if (!svc) {
+          return err(ErrorCode::InitServiceSource,
+                     "init cap {}: init cannot import from a service (no service runs before init)",
+                     q(c.name).view());
+        }
+        break;
+    }
+  }
+  return {};
+}
+
+Check check_exports(const ServiceDecl& s) {
+  if (s.exports.size() > kMaxExportsPerService) {
+    return err(ErrorCode::TooMany, "{}: {} exports (at most {})", owner(&s).view(),
+               s.exports.size(), kMaxExportsPerService);
+  }
+  for (size_t i = 0; i < s.exports.size(); ++i) {
+    const ExportDecl& e = s.exports[i];
+    if (!valid_name(e.name)) {
+      return err(ErrorCode::BadName, "{}: exports[{}] has invalid name {} ({})", owner(&s).view(),
+                 i, q(e.name).view(), kNameRule);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (s.exports[j].name == e.name) {
+        return err(ErrorCode::DuplicateExport,
+                   "{}: duplicate export name {} (exports[{}] and exports[{}])", owner(&s).view(),
+                   q(e.name).view(), j, i);
+      }
+    }
+    const CapDecl* c = find_cap(s.caps, e.cap);
+    if (!c) {
+      return err(ErrorCode::ExportUnknownCap, "{} export {}: the service has no cap {}",
+                 owner(&s).view(), q(e.name).view(), q(e.cap).view());
+    }
+    if (c->source != SourceKind::Endpoint) {
+      return err(ErrorCode::ExportNotEndpoint,
+                 "{} export {}: cap {} has a {} source; only `endpoint` caps can be exported",
+                 owner(&s).view(), q(e.name).view(), q(e.cap).view(),
+                 c->source == SourceKind::Kernel ? "`kernel`" : "`service`");
+    }
+  }
+  return {};
+}
+
+// An import: the exporting service must be listed earlier (so the graph is
+// acyclic by construction) and its export's interface must match.
+Check check_import(const Manifest& m, size_t index, const CapDecl& c, const Options& opt) {
+  const ServiceDecl& s = m.services[index];
+  if (c.service == s.name) {
+    return err(ErrorCode::SelfImport,
+               "{} cap {}: imports export {} from itself; a service may import only from "
+               "services listed before it",
+               owner(&s).view(), q(c.name).view(), q(c.export_name).view());
+  }
+  const ServiceDecl* from = nullptr;
+  for (size_t j = 0; j < index && !from; ++j)
+    if (m.services[j].name == c.service) from = &m.services[j];
+  if (!from) {
+    for (size_t j = index + 1; j < m.services.size(); ++j) {
+      if (m.services[j].name == c.service) {
+        return err(ErrorCode::LaterService,
+                   "{} cap {}: imports from service {}, which is listed after it; a service "
+                   "may import only from services listed before it",
+                   owner(&s).view(), q(c.name).view(), q(c.service).view());
+      }
+    }
+    return err(ErrorCode::UnknownService, "{} cap {}: imports from unknown service {}",
+               owner(&s).view(), q(c.name).view(), q(c.service).view());
+  }
+  const ExportDecl* ex = nullptr;
+  for (const ExportDecl& e : from->exports)
+    if (e.name == c.export_name) ex = &e;
+  if (!ex) {
+    return err(ErrorCode::UnknownExport, "{} cap {}: service {} has no export {}",
+               owner(&s).view(), q(c.name).view(), q(c.service).view(),
+               q(c.export_name).view());
+  }
+  // check_exports already proved the exported cap exists and is an endpoint.
+  const CapDecl* served = find_cap(from->caps, ex->cap);
+  if (served->served_interface_id != c.interface_id) {
+    return err(ErrorCode::InterfaceMismatch,
+               "{} cap {}: export {} of service {} provides {}, but the cap declares {}",
+               owner(&s).view(), q(c.name).view(), q(c.export_name).view(),
+               q(c.service).view(), iface(opt, served->served_interface_id).view(),
+               iface(opt, c.interface_id).view());
+  }
+  return {};
+}
+
+Check check_service(const Manifest& m, size_t index, const Options& opt) {
+  const ServiceDecl& s = m.services[index];
+  if (!valid_name(s.name)) {
+    return err(ErrorCode::BadName, "services[{}] has invalid name {} ({})", index,
+               q(s.name).view(), kNameRule);
+  }
+  for (size_t j = 0; j < index; ++j) {
+    if (m.services[j].name == s.name) {
+      return err(ErrorCode::DuplicateService,
+                 "duplicate service name {} (services[{}] and services[{}])", q(s.name).view(), j,
+                 index);
+    }
+  }
+  CAPOS_TRY_STATUS(check_binary_ref(m, &s, s.binary));
+  CAPOS_TRY_STATUS(check_caps(m, &s, s.caps, opt));
+  for (const CapDecl& c : s.caps) {
+    if (c.source == SourceKind::Service) CAPOS_TRY_STATUS(check_import(m, index, c, opt));
+  }
+  CAPOS_TRY_STATUS(check_exports(s));
+  if (s.restart.kind == RestartKind::OnFailure &&
+      (s.restart.max_restarts > kMaxRestarts || s.restart.backoff_ms > kMaxBackoffMs)) {
+    return err(ErrorCode::BadRestart,
+               "{}: restart onFailure maxRestarts {} backoffMs {} (at most {} and {})",
+               owner(&s).view(), s.restart.max_restarts, s.restart.backoff_ms, kMaxRestarts,
+               kMaxBackoffMs);
+  }
+  return {};
+}
+
+Check check_binaries(const Manifest& m, const Options& opt) {
+  if (m.binaries.size() > kMaxBinaries) {
+    return err(ErrorCode::TooMany, "{} binaries (at most {})", m.binaries.size(), kMaxBinaries);
+  }
+  uint64_t total = 0;
+  for (size_t i = 0; i < m.binaries.size(); ++i) {
+    const BinaryDecl& b = m.binaries[i];
+    if (!valid_name(b.name)) {
+      return err(ErrorCode::BadName, "binaries[{}] has invalid name {} ({})", i,
+                 q(b.name).view(), kNameRule);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (m.binaries[j].name == b.name) {
+        return err(ErrorCode::DuplicateBinary,
+                   "duplicate binary name {} (binaries[{}] and binaries[{}])", q(b.name).view(),
+                   j, i);
+      }
+    }
+    if (!opt.require_binary_data) continue;
+    if (b.size == 0) {
+      return err(ErrorCode::EmptyBinary, "binary {} is empty", q(b.name).view());
+    }
+    if (b.size > kMaxBinaryBytes) {
+      return err(ErrorCode::Oversize, "binary {} is {} bytes (at most {})", q(b.name).view(),
+                 b.size, kMaxBinaryBytes);
+    }
+    total += b.size;  // cannot overflow: at most 64 * 16 MiB
+    if (total > kMaxPackageBytes) {
+      return err(ErrorCode::Oversize, "binaries total more than {} bytes (at {})",
+                 kMaxPackageBytes, q(b.name).view());
+    }
+  }
+  return {};
+}
+
+bool hostname_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+Check check_params(const KernelParamsDecl& p) {
+  if (p.motd.len > kMaxMotdBytes) {
+    return err(ErrorCode::BadKernelParams, "kernelParams.motd is {} bytes (at most {})",
+               p.motd.len, kMaxMotdBytes);
+  }
+  for (size_t i = 0; i < p.motd.len; ++i) {
+    unsigned char c = static_cast<unsigned char>(p.motd.ptr[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      return err(ErrorCode::BadKernelParams,
+                 "kernelParams.motd has control byte {:#04x} at offset {} (only line breaks and "
+                 "tabs are allowed)",
+                 static_cast<unsigned>(c), i);
+    }
+  }
+  bool ok = p.hostname.len >= 1 && p.hostname.len <= kMaxHostnameBytes &&
+            p.hostname[0] != '-' && p.hostname[p.hostname.len - 1] != '-';
+  for (size_t i = 0; ok && i < p.hostname.len; ++i) ok = hostname_char(p.hostname.ptr[i]);
+  if (!ok) {
+    return err(ErrorCode::BadKernelParams,
+               "kernelParams.hostname {} is invalid (1 to 63 ASCII letters, digits and '-', "
+               "not starting or ending with '-')",
+               q(p.hostname).view());
+  }
+  if (p.log_level >= kLogLevelCount) {
+    return err(ErrorCode::BadKernelParams, "kernelParams.logLevel {} is unknown (0 to {})",
+               p.log_level, kLogLevelCount - 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+bool valid_name(StrView s) {
+  if (s.len == 0 || s.len > kMaxNameBytes) return false;
+  for (size_t i = 0; i < s.len; ++i) {
+    char c = s.ptr[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Check validate_boot(const Manifest& m, const Options& opt) {
+  if (m.schema_version != kManifestSchemaVersion) {
+    return err(ErrorCode::SchemaVersion, "schemaVersion is {}, but this build reads only {}",
+               m.schema_version, kManifestSchemaVersion);
+  }
+  CAPOS_TRY_STATUS(check_binaries(m, opt));
+  CAPOS_TRY_STATUS(check_params(m.params));
+  CAPOS_TRY_STATUS(check_binary_ref(m, nullptr, m.init.binary));
+  CAPOS_TRY_STATUS(check_caps(m, nullptr, m.init.caps, opt));
+  return {};
+}
+
+Check validate(const Manifest& m, const Options& opt) {
+  CAPOS_TRY_STATUS(validate_boot(m, opt));
+  if (m.services.size() > kMaxServices) {
+    return err(ErrorCode::TooMany, "{} services (at most {})", m.services.size(), kMaxServices);
+  }
+  for (size_t i = 0; i < m.services.size(); ++i) CAPOS_TRY_STATUS(check_service(m, i, opt));
+  return {};
+}
+
+const char* error_code_name(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::SchemaVersion: return "schema-version";
+    case ErrorCode::TooMany: return "too-many";
+    case ErrorCode::Oversize: return "oversize";
+    case ErrorCode::BadName: return "bad-name";
+    case ErrorCode::DuplicateBinary: return "duplicate-binary";
+    case ErrorCode::DuplicateService: return "duplicate-service";
+    case ErrorCode::DuplicateCap: return "duplicate-cap";
+    case ErrorCode::DuplicateExport: return "duplicate-export";
+    case ErrorCode::MissingBinary: return "missing-binary";
+    case ErrorCode::EmptyBinary: return "empty-binary";
+    case ErrorCode::BadKernelParams: return "bad-kernel-params";
+    case ErrorCode::BadKernelKind: return "bad-kernel-kind";
+    case ErrorCode::InitServiceSource: return "init-service-source";
+    case ErrorCode::SelfImport: return "self-import";
+    case ErrorCode::LaterService: return "later-service";
+    case ErrorCode::UnknownService: return "unknown-service";
+    case ErrorCode::UnknownExport: return "unknown-export";
+    case ErrorCode::InterfaceMismatch: return "interface-mismatch";
+    case ErrorCode::KernelCapNotHeld: return "kernel-cap-not-held";
+    case ErrorCode::ExportUnknownCap: return "export-unknown-cap";
+    case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
+    case ErrorCode::BadRestart: return "bad-restart";
+  }
+  return "unknown";
+}
+
+}  // namespace capos::manifest
