@@ -62,3 +62,9 @@ test-qemu: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Boots capOS and a Debian Linux guest under the same QEMU flags and writes
+# bench/results/latest.md (see docs/benchmarks.md). BENCH_ARGS passes options
+# to the harness, e.g. BENCH_ARGS="--iters 2000 --boots 3".
+bench:
+	python3 tools/bench/run_bench.py --build $(BUILD) --qemu $(QEMU) $(BENCH_ARGS)

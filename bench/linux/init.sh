@@ -1,22 +1,25 @@
 #!/bin/sh
 # Runs inside the Linux bench guest, exec'd by /init (bench_init).
-# Kernel cmdline: bench.iters=N (default 10000), bench.mode=full|boot.
+# Kernel cmdline: bench.iters=N (default 10000), bench.spawn_iters=N
+# (default min(iters, 2000)), bench.mode=full|boot.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 iters=10000
 mode=full
+spawn=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     bench.iters=*) iters="${arg#bench.iters=}" ;;
     bench.mode=*) mode="${arg#bench.mode=}" ;;
+    bench.spawn_iters=*) spawn="--spawn-iters ${arg#bench.spawn_iters=}" ;;
   esac
 done
 echo "BENCH kernel=$(uname -r) mode=$mode iters=$iters"
 if [ "$mode" = boot ]; then
   /bin/bench_linux --iters 1 --only boot_to_init --init-mark /run/init_mark
 else
-  /bin/bench_linux --iters "$iters" --true /bin/bench_true --init-mark /run/init_mark
+  /bin/bench_linux --iters "$iters" --true /bin/bench_true $spawn --init-mark /run/init_mark
 fi
 echo "BENCH exit=$?"
 poweroff -f
