@@ -1,0 +1,76 @@
+#include "tools/mkmanifest/to_model.h"
+
+namespace capos::mkmanifest {
+namespace {
+
+StrView view(capnp::Text::Reader t) { return StrView(t.cStr(), t.size()); }
+
+manifest::CapDecl cap_decl(schema::CapEntry::Reader c) {
+  manifest::CapDecl d;
+  d.name = view(c.getName());
+  d.interface_id = c.getInterfaceId();
+  auto src = c.getSource();
+  switch (src.which()) {
+    case schema::CapEntry::Source::KERNEL:
+      d.source = manifest::SourceKind::Kernel;
+      d.kernel_kind = static_cast<uint16_t>(src.getKernel());
+      break;
+    case schema::CapEntry::Source::ENDPOINT:
+      d.source = manifest::SourceKind::Endpoint;
+      d.served_interface_id = src.getEndpoint().getServedInterfaceId();
+      break;
+    case schema::CapEntry::Source::SERVICE:
+      d.source = manifest::SourceKind::Service;
+      d.service = view(src.getService().getService());
+      d.export_name = view(src.getService().getExport());
+      break;
+  }
+  return d;
+}
+
+}  // namespace
+
+manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) {
+  manifest::Manifest m;
+  m.schema_version = r.getSchemaVersion();
+  for (auto b : r.getBinaries()) st.binaries.push_back({view(b.getName()), b.getData().size()});
+  auto init = r.getInitConfig().getInit();
+  for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c));
+  m.init.binary = view(init.getBinary());
+
+  auto services = r.getInitConfig().getServices();
+  // Sized up front: ServiceDecl spans point into these inner vectors.
+  st.service_caps.resize(services.size());
+  st.service_exports.resize(services.size());
+  for (unsigned i = 0; i < services.size(); ++i) {
+    auto s = services[i];
+    for (auto c : s.getCaps()) st.service_caps[i].push_back(cap_decl(c));
+    for (auto e : s.getExports()) {
+      st.service_exports[i].push_back({view(e.getName()), view(e.getCap())});
+    }
+    manifest::ServiceDecl d;
+    d.name = view(s.getName());
+    d.binary = view(s.getBinary());
+    d.caps = Span<const manifest::CapDecl>(st.service_caps[i].data(), st.service_caps[i].size());
+    d.exports = Span<const manifest::ExportDecl>(st.service_exports[i].data(),
+                                                 st.service_exports[i].size());
+    auto rp = s.getRestart();
+    if (rp.isOnFailure()) {
+      d.restart.kind = manifest::RestartKind::OnFailure;
+      d.restart.max_restarts = rp.getOnFailure().getMaxRestarts();
+      d.restart.backoff_ms = rp.getOnFailure().getBackoffMs();
+    }
+    st.services.push_back(d);
+  }
+  m.binaries = Span<const manifest::BinaryDecl>(st.binaries.data(), st.binaries.size());
+  m.init.caps = Span<const manifest::CapDecl>(st.init_caps.data(), st.init_caps.size());
+  m.services = Span<const manifest::ServiceDecl>(st.services.data(), st.services.size());
+
+  auto kp = r.getKernelParams();
+  m.params.motd = view(kp.getMotd());
+  m.params.hostname = view(kp.getHostname());
+  m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
+  return m;
+}
+
+}  // namespace capos::mkmanifest
