@@ -4,6 +4,8 @@
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/syscall.h"
 #include "kernel/boot/bootinfo.h"
 #include "kernel/debug/ksyms.h"
 #include "kernel/debug/log.h"
@@ -13,6 +15,9 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
+#include "kernel/boot/init_loader.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/selftest.h"
 #include "kernel/version.h"
 
@@ -24,6 +29,12 @@ namespace capos {
 namespace {
 
 BootInfo g_boot;
+
+// Preempts user code and the idle thread; kernel code blocks explicitly.
+void on_timer_tick(const arch::InterruptFrame& f) {
+  Thread* cur = sched::current();
+  sched::on_tick(f.from_user() || (cur && !cur->process));
+}
 
 void run_constructors() {
   for (auto** f = __init_array_start; f != __init_array_end; ++f) (*f)();
@@ -53,8 +64,15 @@ void report_modules(const BootInfo& bi) {
 }
 
 [[noreturn]] void kmain_late() {
-  Status t = timer::init();
+  arch::percpu_init();
+  arch::syscall_init();
+  arch::fpu_init();
+  process_init();
+  Status t = sched::init();
+  if (!t) panic("sched: cannot create the idle thread: {}", err_name(t.error()));
+  t = timer::init();
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
+  timer::set_tick_hook(on_timer_tick);
   arch::sti();
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
        timer::tsc_hz() / 1000000);
@@ -69,8 +87,8 @@ void report_modules(const BootInfo& bi) {
   char test[32];
   if (g_boot.cmdline_value("capos.test", test, sizeof(test))) selftest::run(test);
 
-  klog("capOS: no init service yet; idling (Ctrl-A X quits QEMU)\n");
-  for (;;) arch::hlt();
+  start_init(g_boot);
+  sched::start();
 }
 
 // Moves execution from the boot stack onto a guarded kernel stack.

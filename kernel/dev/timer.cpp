@@ -13,12 +13,12 @@ volatile uint64_t g_ticks = 0;
 uint64_t g_tsc_hz = 0;
 uint64_t g_lapic_hz = 0;
 uint64_t g_tsc_base = 0;
-void (*g_hook)() = nullptr;
+void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
-void on_tick(arch::InterruptFrame&) {
+void on_tick(arch::InterruptFrame& f) {
   g_ticks = g_ticks + 1;
   arch::lapic_eoi();
-  if (g_hook) g_hook();
+  if (g_hook) g_hook(f);
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ Status init() {
 uint64_t ticks() { return g_ticks; }
 uint64_t tsc_hz() { return g_tsc_hz; }
 uint64_t lapic_hz() { return g_lapic_hz; }
-void set_tick_hook(void (*hook)()) { g_hook = hook; }
+void set_tick_hook(void (*hook)(const arch::InterruptFrame&)) { g_hook = hook; }
 
 uint64_t now_ns() {
   if (!g_tsc_hz) return 0;

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/interrupt_frame.h"
 #include "lib/core/result.h"
 
 namespace capos::timer {
@@ -16,6 +17,6 @@ uint64_t now_ns();          // since timer init
 uint64_t tsc_hz();
 uint64_t lapic_hz();
 // Hook run on every tick (scheduler preemption arrives with processes).
-void set_tick_hook(void (*hook)());
+void set_tick_hook(void (*hook)(const arch::InterruptFrame&));
 
 }  // namespace capos::timer

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "kernel/mm/slab_heap.h"
+#include "lib/alloc/slab_heap.h"
 
 namespace capos::heap {
 

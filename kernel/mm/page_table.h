@@ -47,6 +47,7 @@ struct Translation {
 
 class PageTable {
  public:
+  PageTable() = default;
   PageTable(PtEnv& env, uint64_t root) : env_(&env), root_(root) {}
   static Result<PageTable> create(PtEnv& env);
 
@@ -75,8 +76,8 @@ class PageTable {
   uint64_t* walk(uint64_t va, int* level_out) const;
   void free_level(uint64_t table_phys, int level);
 
-  PtEnv* env_;
-  uint64_t root_;
+  PtEnv* env_ = nullptr;
+  uint64_t root_ = 0;
 };
 
 }  // namespace capos

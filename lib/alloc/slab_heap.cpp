@@ -1,4 +1,4 @@
-#include "kernel/mm/slab_heap.h"
+#include "lib/alloc/slab_heap.h"
 
 #include "lib/core/utility.h"
 

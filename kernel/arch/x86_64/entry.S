@@ -1,0 +1,93 @@
+// Ring-3 boundary: SYSCALL entry/return, first entry of a new thread,
+// and the kernel context switch. SyscallFrame layout: syscall.h.
+
+.text
+.global syscall_entry
+syscall_entry:
+  swapgs
+  movq %rsp, %gs:0                 // user RSP
+  movq %gs:8, %rsp                 // this thread's kernel stack top
+  pushq %gs:0                      // user rsp
+  pushq %r11                       // user rflags
+  pushq %rcx                       // user rip
+  pushq %r15
+  pushq %r14
+  pushq %r13
+  pushq %r12
+  pushq %rbp
+  pushq %rbx
+  pushq %rax                       // syscall number
+  pushq %r9
+  pushq %r8
+  pushq %r10
+  pushq %rdx
+  pushq %rsi
+  pushq %rdi
+  xorl %ebp, %ebp                  // backtraces stop at the user boundary
+  movq %rsp, %rdi
+  sti                              // blocking cap_enter needs the timer
+  call syscall_dispatch            // rax = value for user rax
+  cli
+.global syscall_return_to_user
+syscall_return_to_user:            // rsp -> SyscallFrame, rax = user rax
+  movq 104(%rsp), %rcx             // user rip
+  movabsq $0x00007FFFFFFFF000, %r11
+  cmpq %r11, %rcx
+  jae 1f                           // SYSRET to a non-canonical RIP faults in ring 0 (Intel)
+  movq %rax, 48(%rsp)
+  popq %rdi
+  popq %rsi
+  popq %rdx
+  popq %r10
+  popq %r8
+  popq %r9
+  popq %rax
+  popq %rbx
+  popq %rbp
+  popq %r12
+  popq %r13
+  popq %r14
+  popq %r15
+  popq %rcx
+  popq %r11
+  popq %rsp
+  swapgs
+  sysretq
+1:
+  movq %rsp, %rdi
+  call syscall_bad_return          // does not return
+
+// First run of a user thread: switch_context "returns" here with rsp at
+// the thread's prepared SyscallFrame.
+.global thread_user_trampoline
+thread_user_trampoline:
+  call thread_first_run            // scheduler bookkeeping; returns 0
+  cli
+  jmp syscall_return_to_user
+
+// First run of a kernel thread: r12 = function, r13 = argument.
+.global thread_kernel_trampoline
+thread_kernel_trampoline:
+  call thread_first_run
+  movq %r13, %rdi
+  call *%r12
+  ud2
+
+// switch_context(uint64_t* save_rsp, uint64_t load_rsp)
+.global switch_context
+switch_context:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret

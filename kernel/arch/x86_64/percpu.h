@@ -1,0 +1,24 @@
+// Per-CPU data reached through GS (kernel GS base). The first words are
+// read by assembly (syscall entry); keep offsets in sync with entry.S.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos {
+class Thread;
+}
+
+namespace capos::arch {
+
+struct PerCpu {
+  uint64_t user_rsp_scratch;   // 0: user RSP during syscall entry
+  uint64_t kernel_rsp;         // 8: top of the current thread's kernel stack
+  PerCpu* self;                // 16
+  Thread* current;             // 24
+  uint32_t cpu_id;             // 32
+};
+
+void percpu_init();
+PerCpu& this_cpu();
+
+}  // namespace capos::arch

@@ -1,0 +1,162 @@
+#include "kernel/proc/address_space.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/paging.h"
+#include "lib/abi/layout.h"
+#include "lib/core/cstring.h"
+
+namespace capos {
+
+namespace {
+
+uint64_t pte_flags(UserProt p) {
+  uint64_t f = pte::USER;
+  if (p.write) f |= pte::WRITE;
+  if (!p.exec) f |= pte::NX;
+  return f;
+}
+
+}  // namespace
+
+bool AddressSpace::user_range_ok(uint64_t va, uint64_t len) {
+  uint64_t end;
+  return !add_overflow(va, len, &end) && end <= abi::USER_TOP;
+}
+
+Status AddressSpace::init(ResourceLedger* ledger) {
+  ledger_ = ledger;
+  table_ = CAPOS_TRY(PageTable::create(paging::kernel_env()));
+  table_.share_upper_half(paging::kernel_table());
+  return {};
+}
+
+const Vma* AddressSpace::find(uint64_t va) const {
+  for (const Vma& v : vmas_)
+    if (va >= v.start && va - v.start < v.pages * abi::PAGE_SIZE) return &v;
+  return nullptr;
+}
+
+uint64_t AddressSpace::mapped_pages() const {
+  uint64_t n = 0;
+  for (const Vma& v : vmas_) n += v.pages;
+  return n;
+}
+
+Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind) {
+  uint64_t bytes;
+  if (pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
+      va < abi::PAGE_SIZE || !user_range_ok(va, bytes))
+    return fail(Err::InvalidArgument);
+  if (prot.write && prot.exec) return fail(Err::InvalidArgument);  // W^X
+  for (const Vma& v : vmas_)
+    if (va < v.start + v.pages * abi::PAGE_SIZE && v.start < va + bytes) return fail(Err::AlreadyExists);
+  if (vmas_.full()) return fail(Err::Overloaded);
+  Reservation charge = CAPOS_TRY(ledger_->reserve(Res::FramePages, pages));
+  uint64_t flags = pte_flags(prot);
+  for (uint64_t i = 0; i < pages; ++i) {
+    auto pa = frames::alloc();
+    Status st = pa ? table_.map(va + i * abi::PAGE_SIZE, *pa, flags) : Status(fail(pa.error()));
+    if (!st) {
+      if (pa) frames::free(*pa);
+      unmap_pages(va, i);  // roll back what was mapped; `charge` rolls back itself
+      return st;
+    }
+  }
+  charge.commit();
+  if (!vmas_.push_back(Vma{va, pages, flags, kind})) __builtin_trap();  // checked above
+  return {};
+}
+
+void AddressSpace::unmap_pages(uint64_t va, uint64_t pages) {
+  for (uint64_t i = 0; i < pages; ++i) {
+    uint64_t p = va + i * abi::PAGE_SIZE;
+    auto pa = table_.unmap(p);
+    if (!pa) continue;
+    arch::invlpg(p);
+    frames::free(*pa);
+  }
+}
+
+Status AddressSpace::unmap_region(uint64_t va) {
+  for (size_t i = 0; i < vmas_.size(); ++i) {
+    if (vmas_[i].start != va) continue;
+    unmap_pages(va, vmas_[i].pages);
+    ledger_->release(Res::FramePages, vmas_[i].pages);
+    vmas_.swap_remove(i);
+    return {};
+  }
+  return fail(Err::NotFound);
+}
+
+Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
+                               const uint8_t* ksrc) const {
+  if (!user_range_ok(va, len)) return fail(Err::Fault);
+  uint64_t done = 0;
+  while (done < len) {
+    uint64_t cur = va + done;
+    auto t = table_.translate(cur);
+    if (!t) return fail(Err::Fault);
+    if (honour_perms) {
+      if (!(t->flags & pte::USER)) return fail(Err::Fault);
+      if (to_user && !(t->flags & pte::WRITE)) return fail(Err::Fault);
+    }
+    uint64_t chunk = min(len - done, abi::PAGE_SIZE - (cur & (abi::PAGE_SIZE - 1)));
+    auto* kva = static_cast<uint8_t*>(frames::phys_to_virt(t->phys));
+    if (to_user) memcpy(kva, ksrc ? ksrc + done : nullptr, chunk);
+    else memcpy(kbuf + done, kva, chunk);
+    done += chunk;
+  }
+  return {};
+}
+
+Status AddressSpace::kernel_write(uint64_t va, Bytes data) {
+  return copy_user(va, data.size(), true, false, nullptr, data.data());
+}
+
+Status AddressSpace::kernel_zero(uint64_t va, uint64_t len) {
+  if (!user_range_ok(va, len)) return fail(Err::Fault);
+  uint64_t done = 0;
+  while (done < len) {
+    auto t = table_.translate(va + done);
+    if (!t) return fail(Err::Fault);
+    uint64_t chunk = min(len - done, abi::PAGE_SIZE - ((va + done) & (abi::PAGE_SIZE - 1)));
+    memset(frames::phys_to_virt(t->phys), 0, chunk);
+    done += chunk;
+  }
+  return {};
+}
+
+Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
+  return copy_user(va, len, false, true, static_cast<uint8_t*>(dst), nullptr);
+}
+
+Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) const {
+  return copy_user(va, len, true, true, nullptr, static_cast<const uint8_t*>(src));
+}
+
+Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
+  if (!user_range_ok(va, len)) return fail(Err::Fault);
+  for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
+    auto t = table_.translate(p);
+    if (!t || !(t->flags & pte::USER) || (write && !(t->flags & pte::WRITE))) return fail(Err::Fault);
+  }
+  return {};
+}
+
+Result<uint64_t> AddressSpace::frame_of(uint64_t va) const {
+  auto t = CAPOS_TRY(table_.translate(va));
+  return t.phys & ~(abi::PAGE_SIZE - 1);
+}
+
+void AddressSpace::destroy() {
+  if (!table_.root()) return;
+  for (const Vma& v : vmas_) {
+    unmap_pages(v.start, v.pages);
+    ledger_->release(Res::FramePages, v.pages);
+  }
+  vmas_.clear();
+  table_.destroy();
+}
+
+}  // namespace capos

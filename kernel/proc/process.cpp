@@ -1,0 +1,186 @@
+#include "kernel/proc/process.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/paging.h"
+#include "kernel/sched/scheduler.h"
+#include "lib/abi/layout.h"
+#include "lib/core/cstring.h"
+#include "lib/elf/loader.h"
+
+namespace capos {
+
+namespace {
+
+uint32_t g_next_pid = 1;
+IntrusiveList<Process, &Process::all_node> g_processes;
+
+const char* const VECTOR_NAMES[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+    "device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
+    "stack-segment fault", "general protection fault", "page fault", "reserved", "x87 FP error",
+    "alignment check", "machine check", "SIMD FP error", "virtualization", "control protection",
+    "reserved", "reserved", "reserved", "reserved", "reserved", "reserved", "hypervisor injection",
+    "VMM communication", "security", "reserved"};
+
+void on_user_fault(arch::InterruptFrame& f) {
+  Thread* t = sched::current();
+  if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
+  ExitStatus st;
+  st.kind = ExitStatus::Kind::Faulted;
+  st.vector = static_cast<uint32_t>(f.vector);
+  st.error_code = f.error_code;
+  st.fault_addr = f.vector == 14 ? arch::read_cr2() : 0;
+  st.rip = f.rip;
+  arch::sti();  // teardown may block on nothing but must not run with IRQs off for long
+  t->process->exit_self(st);
+}
+
+// init ending ends the system: QEMU exits with a status that says how.
+[[noreturn]] void shutdown_after_init(const ExitStatus& st) {
+  klog("capOS: init ended; {} frames free; shutting down\n", frames::free_count());
+  if (st.kind == ExitStatus::Kind::Exited && st.code == 0) debug_exit::exit(debug_exit::SUCCESS);
+  debug_exit::exit(st.kind == ExitStatus::Kind::Exited ? debug_exit::INIT_FAILED : debug_exit::INIT_FAULTED);
+}
+
+}  // namespace
+
+void process_init() { arch::set_user_fault_handler(on_user_fault); }
+
+uint32_t Process::live_count() {
+  arch::IrqGuard irq;
+  return static_cast<uint32_t>(g_processes.size());
+}
+
+Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag) {
+  void* mem = heap::alloc(sizeof(Process));
+  if (!mem) return fail(Err::OutOfMemory);
+  Process* p = new (mem) Process();
+  Status st = p->build(name, elf_image, diag);
+  if (!st) {
+    if (p->thread_) Thread::destroy(p->thread_);
+    p->teardown();
+    p->~Process();
+    heap::free(mem);
+    return fail(st.error());
+  }
+  arch::IrqGuard irq;
+  g_processes.push_back(p);
+  return p;
+}
+
+Status Process::build(StrView name, Bytes elf_image, const char** diag) {
+  pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
+  size_t n = min(name.size(), size_t{NAME_MAX - 1});
+  memcpy(name_, name.ptr, n);
+  name_[n] = '\0';
+
+  CAPOS_TRY_STATUS(as_.init(&ledger_));
+  uint64_t entry = 0;
+  CAPOS_TRY_STATUS(load_image(elf_image, &entry, diag));
+
+  CAPOS_TRY_STATUS(as_.map_anonymous(abi::RING_VADDR, 1, UserProt{true, true, false}, VmaKind::Ring));
+  ring_ = RingEngine(static_cast<abi::RingPage*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(abi::RING_VADDR)))));
+  ring_.init_page();
+
+  CAPOS_TRY_STATUS(as_.map_anonymous(abi::CAPSET_VADDR, 1, UserProt{true, false, false}, VmaKind::CapSet));
+  capset_ = static_cast<abi::CapSetHeader*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(abi::CAPSET_VADDR))));
+  *capset_ = abi::CapSetHeader{abi::CAPSET_MAGIC, abi::CAPSET_VERSION, 0, 0};
+
+  uint64_t stack_pages = abi::USER_STACK_DEFAULT_PAGES;
+  CAPOS_TRY_STATUS(as_.map_anonymous(abi::USER_STACK_TOP - stack_pages * abi::PAGE_SIZE, stack_pages,
+                                     UserProt{true, true, false}, VmaKind::Stack));
+
+  scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
+  if (!scratch_) return fail(Err::OutOfMemory);
+
+  thread_ = CAPOS_TRY(Thread::create_user(this, entry, abi::USER_STACK_TOP, abi::RING_VADDR, pid_,
+                                          abi::CAPSET_VADDR));
+  thread_->name = name_;
+  return {};
+}
+
+Status Process::load_image(Bytes image, uint64_t* entry, const char** diag) {
+  elf::Diagnostic d;
+  auto plan = elf::plan_load(image, &d);
+  if (!plan) {
+    if (diag) *diag = d.reason;
+    return fail(plan.error());
+  }
+  for (const elf::Segment& s : plan->segment_span()) {
+    UserProt prot{s.readable(), s.writable(), s.executable()};
+    CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr, s.mem_size / abi::PAGE_SIZE, prot, VmaKind::Image));
+    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
+    CAPOS_TRY_STATUS(as_.kernel_write(s.vaddr + s.page_offset, file));
+  }
+  *entry = plan->entry;
+  return {};
+}
+
+Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
+  if (name.empty() || name.size() > abi::CAPSET_NAME_MAX) return fail(Err::InvalidArgument);
+  if (capset_->count >= abi::CAPSET_MAX_ENTRIES) return fail(Err::Overloaded);
+  uint32_t id = CAPOS_TRY(caps_.insert(move(obj), interface_id, flags));
+  auto* entries = reinterpret_cast<abi::CapSetEntry*>(capset_ + 1);
+  abi::CapSetEntry& e = entries[capset_->count];
+  memset(&e, 0, sizeof(e));
+  memcpy(e.name, name.ptr, name.size());
+  e.cap_id = id;
+  e.interface_id = interface_id;
+  capset_->count = capset_->count + 1;
+  return {};
+}
+
+void Process::start() { sched::make_runnable(thread_); }
+
+void Process::teardown() {
+  caps_.clear();
+  // Never free the page tables we are running on.
+  if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
+  as_.destroy();
+  if (scratch_) heap::free(scratch_);
+  scratch_ = nullptr;
+}
+
+void Process::exit_self(const ExitStatus& status) {
+  status_ = status;
+  switch (status.kind) {
+    case ExitStatus::Kind::Faulted:
+      if (status.vector == 14)
+        klog("capOS: process {} ({}) killed: page fault at address {:#x} (error {:#x}), rip {:#x}\n", pid_,
+             name_, status.fault_addr, status.error_code, status.rip);
+      else
+        klog("capOS: process {} ({}) killed: {} (vector {}, error {:#x}), rip {:#x}\n", pid_, name_,
+             status.vector < 32 ? VECTOR_NAMES[status.vector] : "?", status.vector, status.error_code,
+             status.rip);
+      break;
+    case ExitStatus::Kind::Exited:
+      klog("capOS: process {} ({}) exited with status {}\n", pid_, name_, status.code);
+      break;
+    default:
+      klog("capOS: process {} ({}) killed\n", pid_, name_);
+      break;
+  }
+  teardown();
+  if (!ledger_.empty()) panic("process {} ({}) leaked ledger charges at exit", pid_, name_);
+  {
+    arch::IrqGuard irq;
+    g_processes.remove(this);
+  }
+  if (shutdown_on_exit_) shutdown_after_init(status);
+  sched::exit_current();
+}
+
+Process::~Process() = default;
+
+void process_thread_reaped(Process* p) {
+  p->~Process();
+  heap::free(p);
+}
+
+}  // namespace capos

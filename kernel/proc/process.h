@@ -1,0 +1,88 @@
+// A user process: address space, capability table, resource ledger,
+// capability ring and CapSet page, and (for now) one thread.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/cap/cap_table.h"
+#include "kernel/cap/ledger.h"
+#include "kernel/proc/address_space.h"
+#include "kernel/proc/thread.h"
+#include "kernel/ring/ring_engine.h"
+#include "lib/abi/capset.h"
+#include "lib/core/cstring.h"
+#include "lib/core/intrusive_list.h"
+
+namespace capos {
+
+struct ExitStatus {
+  enum class Kind : uint8_t { Running, Exited, Faulted, Killed };
+  Kind kind = Kind::Running;
+  int64_t code = 0;           // Exited: the exit() argument
+  uint32_t vector = 0;        // Faulted: CPU exception vector
+  uint64_t error_code = 0;
+  uint64_t fault_addr = 0;    // page faults: CR2
+  uint64_t rip = 0;
+};
+
+class Process {
+ public:
+  static constexpr uint32_t CAP_SLOTS = 256;
+  static constexpr uint32_t NAME_MAX = 32;
+  // Per-process bounce buffers for CALL params and results (kernel caps).
+  static constexpr uint32_t SCRATCH_BYTES = 16384;
+
+  // Builds the process from a static ELF image; nothing runs until start().
+  // `diag` receives the ELF rule on rejection.
+  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr);
+  // Grants an initial capability and lists it in the CapSet page.
+  Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+  void start();
+  // The kernel shuts the machine down when this process ends (init).
+  void set_shutdown_on_exit() { shutdown_on_exit_ = true; }
+
+  // Ends the calling process (must be its own thread); never returns.
+  [[noreturn]] void exit_self(const ExitStatus& status);
+
+  uint32_t pid() const { return pid_; }
+  const char* name() const { return name_; }
+  AddressSpace& address_space() { return as_; }
+  RingEngine& ring() { return ring_; }
+  CapTable& caps() { return caps_; }
+  ResourceLedger& ledger() { return ledger_; }
+  Thread* main_thread() { return thread_; }
+  const ExitStatus& status() const { return status_; }
+  uint8_t* params_scratch() { return scratch_; }
+  uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
+
+  static uint32_t live_count();
+  ListNode all_node;
+
+ private:
+  Process() : caps_(Span<CapSlot>(slots_, CAP_SLOTS), &ledger_) {}
+  ~Process();
+  Status build(StrView name, Bytes elf_image, const char** diag);
+  Status load_image(Bytes elf_image, uint64_t* entry, const char** diag);
+  void teardown();
+  friend void process_thread_reaped(Process* p);
+
+  uint32_t pid_ = 0;
+  char name_[NAME_MAX] = {};
+  ResourceLedger ledger_;
+  CapSlot slots_[CAP_SLOTS];
+  CapTable caps_;
+  AddressSpace as_;
+  RingEngine ring_;
+  abi::CapSetHeader* capset_ = nullptr;  // kernel view of the CapSet page
+  Thread* thread_ = nullptr;
+  uint8_t* scratch_ = nullptr;
+  ExitStatus status_;
+  bool shutdown_on_exit_ = false;
+};
+
+// Frees a dead process once its last thread is gone (called by the reaper).
+void process_thread_reaped(Process* p);
+// Installs the handler that turns user-mode CPU exceptions into process death.
+void process_init();
+
+}  // namespace capos

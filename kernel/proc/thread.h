@@ -1,0 +1,44 @@
+// A schedulable thread: kernel stack, saved context, FPU image, and the
+// state of a blocking cap_enter. User threads belong to a Process.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/mm/paging.h"
+#include "lib/core/intrusive_list.h"
+
+namespace capos {
+
+class Process;
+
+enum class ThreadState : uint8_t { Runnable, Running, Blocked, Dead };
+
+class Thread {
+ public:
+  ListNode sched_node;  // run queue, or the dead list
+  ListNode wait_node;   // cap_enter waiters
+  Process* process = nullptr;  // null for kernel threads
+  uint64_t saved_rsp = 0;
+  paging::KernelStack kstack{};
+  ThreadState state = ThreadState::Blocked;  // until make_runnable()
+  uint32_t tid = 0;
+  const char* name = "";
+  // Blocking cap_enter: woken when the ring has `wait_min` CQEs or at the
+  // deadline (monotonic ns; ~0 = none).
+  bool in_cap_enter = false;
+  uint32_t wait_min = 0;
+  uint64_t wait_deadline = ~0ull;
+  alignas(16) uint8_t fpu[arch::FPU_AREA_BYTES];
+
+  // A user thread whose first run enters ring 3 at `rip` with the given
+  // stack and entry arguments (rdi, rsi, rdx).
+  static Result<Thread*> create_user(Process* p, uint64_t rip, uint64_t rsp, uint64_t a0, uint64_t a1,
+                                     uint64_t a2);
+  // A kernel thread running fn(arg).
+  static Result<Thread*> create_kernel(const char* name, void (*fn)(void*), void* arg);
+  // Frees the kernel stack and the Thread (never the running thread).
+  static void destroy(Thread* t);
+};
+
+}  // namespace capos

@@ -1,0 +1,153 @@
+#include "kernel/ring/dispatch.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/cap/kernel_cap.h"
+#include "kernel/dev/timer.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+#include "lib/abi/errors.h"
+#include "lib/abi/ring.h"
+#include "lib/abi/syscall.h"
+
+namespace capos {
+
+using namespace abi;
+
+namespace {
+
+RingStats g_stats;
+
+int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }
+
+class ProcessRingHandler final : public SqeHandler {
+ public:
+  explicit ProcessRingHandler(Process& p) : p_(p) {}
+
+  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
+    ++g_stats.sqes;
+    cqe->result = dispatch(sqe, cqe);
+    if (cqe->result < 0) ++g_stats.errors;
+    return Outcome::Completed;
+  }
+
+ private:
+  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) {
+    if (sqe.opcode >= CAP_OP_COUNT) return CAP_ERR_INVALID_REQUEST;
+    switch (static_cast<CapOp>(sqe.opcode)) {
+      case CAP_OP_NOP:
+        return sqe.flags ? CAP_ERR_INVALID_REQUEST : 0;
+      case CAP_OP_CALL:
+        return call(sqe, cqe);
+      case CAP_OP_RELEASE: {
+        if (sqe.flags) return CAP_ERR_INVALID_REQUEST;
+        auto r = p_.caps().remove(sqe.cap_id);
+        return r ? 0 : lookup_error(r.error());
+      }
+      case CAP_OP_RECV:
+      case CAP_OP_RETURN:
+      case CAP_OP_FINISH:
+      case CAP_OP_PARK:
+      case CAP_OP_UNPARK:
+        return CAP_ERR_UNSUPPORTED_OPCODE;
+    }
+    return CAP_ERR_INVALID_REQUEST;
+  }
+
+  int32_t call(const CapSqe& sqe, CapCqe* cqe) {
+    if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
+    if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;  // transfers arrive with endpoint IPC
+    auto slot = p_.caps().lookup(sqe.cap_id);
+    if (!slot) return lookup_error(slot.error());
+    const CapSlot* s = *slot;
+    if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
+    if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
+    if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
+    AddressSpace& as = p_.address_space();
+    if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
+      return CAP_ERR_INVALID_PARAMS_BUFFER;
+    // Validate the result buffer before any side effect happens.
+    if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+
+    KObject* obj = s->object;
+    if (obj->type() == ObjType::Endpoint || obj->type() == ObjType::ClientEndpoint)
+      return CAP_ERR_UNSUPPORTED_OPCODE;  // endpoint IPC is not dispatched yet
+    // Hold a reference: the method may release the caller's own slot.
+    Ref<KObject> keep = Ref<KObject>::share(obj);
+    CallContext ctx{p_, s->interface_id, sqe.method_id, Bytes(p_.params_scratch(), sqe.params_len),
+                    MutBytes(p_.results_scratch(), Process::SCRATCH_BYTES)};
+    static_cast<KernelCap*>(obj)->invoke(ctx);
+    if (ctx.result_size > ctx.results.size()) return CAP_ERR_INVOKE_FAILED;
+    if (ctx.result_size > sqe.result_len) {
+      return ctx.exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
+    }
+    if (!as.copy_to_user(sqe.result_addr, p_.results_scratch(), ctx.result_size))
+      return CAP_ERR_INVALID_RESULT_BUFFER;
+    if (ctx.exception) {
+      cqe->flags |= CQE_F_EXCEPTION;
+      return CAP_ERR_APPLICATION_EXCEPTION;
+    }
+    return static_cast<int32_t>(ctx.result_size);
+  }
+
+  Process& p_;
+};
+
+}  // namespace
+
+RingStats ring_stats() { return g_stats; }
+
+int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
+  if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
+  uint64_t deadline = ~0ull;
+  if (timeout_ns != CAP_ENTER_FOREVER) {
+    uint64_t now = timer::now_ns();
+    deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
+  }
+  ProcessRingHandler handler(p);
+  RingEngine& ring = p.ring();
+  Thread* self = sched::current();
+  for (;;) {
+    auto r = ring.drain(handler);
+    if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
+    uint32_t ready = ring.cq_ready();
+    if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
+    if (ring.sq_pending()) {  // more than one batch queued: be fair, then continue
+      sched::yield();
+      continue;
+    }
+    if (timer::now_ns() >= deadline) return ready;
+    // Re-check and block with IRQs off so a completion or tick between the
+    // check and the block cannot be missed.
+    arch::IrqGuard irq;
+    if (ring.cq_ready() >= min_complete || timer::now_ns() >= deadline) continue;
+    self->in_cap_enter = true;
+    self->wait_min = static_cast<uint32_t>(min_complete);
+    self->wait_deadline = deadline;
+    sched::register_waiter(self);
+    sched::block_current();
+    sched::unregister_waiter(self);
+    self->in_cap_enter = false;
+  }
+}
+
+}  // namespace capos
+
+extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
+  using namespace capos;
+  Thread* t = sched::current();
+  Process* p = t ? t->process : nullptr;
+  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  switch (f->rax) {
+    case abi::SYS_CAP_ENTER:
+      return static_cast<uint64_t>(cap_enter(*p, f->rdi, f->rsi));
+    case abi::SYS_EXIT: {
+      ExitStatus st;
+      st.kind = ExitStatus::Kind::Exited;
+      st.code = static_cast<int64_t>(f->rdi);
+      p->exit_self(st);
+    }
+    default:
+      return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  }
+}

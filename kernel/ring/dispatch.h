@@ -1,0 +1,19 @@
+// The two system calls and SQE dispatch for the calling process.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos {
+class Process;
+
+// cap_enter(min_complete, timeout_ns): drains the ring, then blocks until
+// at least min_complete CQEs are ready or the timeout passes. Returns the
+// number of ready CQEs, or a negative CAP_ERR_*.
+int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns);
+
+struct RingStats {
+  uint64_t sqes;
+  uint64_t errors;
+};
+RingStats ring_stats();
+}  // namespace capos

@@ -1,0 +1,157 @@
+#include "kernel/sched/scheduler.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/timer.h"
+#include "kernel/proc/process.h"
+
+namespace capos::sched {
+
+namespace {
+
+using RunQueue = IntrusiveList<Thread, &Thread::sched_node>;
+using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
+
+RunQueue g_runq;
+RunQueue g_dead;
+WaitList g_waiters;
+Thread* g_idle = nullptr;
+Thread* g_current = nullptr;
+uint64_t g_switches = 0;
+
+void idle_loop(void*) {
+  for (;;) {
+    arch::sti();
+    arch::hlt();
+  }
+}
+
+void reap() {
+  while (Thread* t = g_dead.front()) {
+    if (t == g_current) break;  // cannot free the stack we run on
+    g_dead.remove(t);
+    Process* p = t->process;
+    Thread::destroy(t);
+    if (p) process_thread_reaped(p);
+  }
+}
+
+void switch_to(Thread* next) {
+  Thread* prev = g_current;
+  if (prev == next) return;
+  ++g_switches;
+  if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
+  g_current = next;
+  next->state = ThreadState::Running;
+  auto& cpu = arch::this_cpu();
+  cpu.current = next;
+  cpu.kernel_rsp = next->kstack.top;
+  arch::set_kernel_stack(next->kstack.top);
+  if (next->process) {
+    uint64_t root = next->process->address_space().root();
+    if (arch::read_cr3() != root) arch::write_cr3(root);
+    arch::fpu_restore(next->fpu);
+  }
+  switch_context(&prev->saved_rsp, next->saved_rsp);
+  // Running as `prev` again.
+  reap();
+}
+
+// Picks the next thread and switches; IRQs must be disabled.
+void schedule() {
+  Thread* next = g_runq.pop_front();
+  if (!next) next = g_idle;
+  switch_to(next);
+}
+
+}  // namespace
+
+Status init() {
+  g_idle = CAPOS_TRY(Thread::create_kernel("idle", idle_loop, nullptr));
+  return {};
+}
+
+void start() {
+  arch::cli();
+  // The boot context becomes a throwaway thread that is never resumed.
+  static Thread boot;
+  boot.name = "boot";
+  boot.state = ThreadState::Dead;
+  g_current = &boot;
+  Thread* next = g_runq.pop_front();
+  switch_to(next ? next : g_idle);
+  panic("sched: boot context resumed");
+}
+
+Thread* current() { return g_current; }
+
+void make_runnable(Thread* t) {
+  arch::IrqGuard irq;
+  if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
+    return;
+  t->state = ThreadState::Runnable;
+  g_runq.push_back(t);
+}
+
+void block_current() {
+  arch::IrqGuard irq;
+  g_current->state = ThreadState::Blocked;
+  schedule();
+}
+
+void yield() {
+  arch::IrqGuard irq;
+  if (g_runq.empty()) return;
+  if (g_current != g_idle) {
+    g_current->state = ThreadState::Runnable;
+    g_runq.push_back(g_current);
+  }
+  schedule();
+}
+
+void exit_current() {
+  arch::cli();
+  g_current->state = ThreadState::Dead;
+  if (g_current->wait_node.linked()) g_waiters.remove(g_current);
+  g_dead.push_back(g_current);
+  schedule();
+  panic("sched: dead thread resumed");
+}
+
+void register_waiter(Thread* t) {
+  arch::IrqGuard irq;
+  if (!t->wait_node.linked()) g_waiters.push_back(t);
+}
+
+void unregister_waiter(Thread* t) {
+  arch::IrqGuard irq;
+  if (t->wait_node.linked()) g_waiters.remove(t);
+}
+
+void poll_waiters() {
+  arch::IrqGuard irq;
+  uint64_t now = timer::now_ns();
+  for (Thread* t = g_waiters.front(); t;) {
+    Thread* next = g_waiters.next(t);
+    if (t->state == ThreadState::Blocked && t->process &&
+        (now >= t->wait_deadline || t->process->ring().cq_ready() >= t->wait_min)) {
+      make_runnable(t);
+    }
+    t = next;
+  }
+}
+
+void on_tick(bool preemptible) {
+  poll_waiters();
+  if (preemptible) yield();
+}
+
+uint64_t context_switches() { return g_switches; }
+
+void finish_switch() { reap(); }
+
+}  // namespace capos::sched
+
+extern "C" void thread_first_run() { capos::sched::finish_switch(); }

@@ -1,0 +1,34 @@
+// Round-robin preemptive scheduler (single CPU). The timer tick preempts
+// user threads and the idle thread; kernel code is never preempted, it
+// blocks explicitly. Dead threads are reaped by the next thread to run.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/proc/thread.h"
+
+namespace capos::sched {
+
+Status init();  // creates the idle thread; call once, before start()
+[[noreturn]] void start();
+Thread* current();
+void make_runnable(Thread* t);
+// Blocks the current thread until make_runnable() (IRQs must be enabled
+// around it by the caller's loop).
+void block_current();
+// Gives up the CPU to another runnable thread if there is one.
+void yield();
+// Ends the current thread; it is freed after the switch.
+[[noreturn]] void exit_current();
+// Timer-tick hook: wakes timed-out waiters, preempts when allowed.
+void on_tick(bool from_user_or_idle);
+// Threads blocked in cap_enter are re-checked on every tick and on wake.
+void register_waiter(Thread* t);
+void unregister_waiter(Thread* t);
+uint64_t context_switches();
+// Bookkeeping every thread runs right after it is switched to.
+void finish_switch();
+// Runs `check` for every blocked cap_enter waiter (tick and wakeups).
+void poll_waiters();
+
+}  // namespace capos::sched

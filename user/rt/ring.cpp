@@ -1,0 +1,67 @@
+#include "user/rt/ring.h"
+
+#include "user/rt/syscall.h"
+
+namespace capos::rt {
+
+namespace {
+Ring g_ring;
+}
+
+Ring& ring() { return g_ring; }
+
+bool Ring::sq_full() const {
+  auto& h = page_->header;
+  uint32_t head = __atomic_load_n(&h.sq_head, __ATOMIC_ACQUIRE);
+  return h.sq_tail - head >= abi::SQ_ENTRIES;
+}
+
+bool Ring::push(const abi::CapSqe& sqe) {
+  if (sq_full()) return false;
+  auto& h = page_->header;
+  page_->sq[h.sq_tail % abi::SQ_ENTRIES] = sqe;
+  __atomic_store_n(&h.sq_tail, h.sq_tail + 1, __ATOMIC_RELEASE);
+  return true;
+}
+
+int64_t Ring::enter(uint32_t min_complete, uint64_t timeout_ns) { return cap_enter(min_complete, timeout_ns); }
+
+bool Ring::pop(abi::CapCqe* out) {
+  auto& h = page_->header;
+  uint32_t tail = __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
+  if (h.cq_head == tail) return false;
+  *out = page_->cq[h.cq_head % abi::CQ_ENTRIES];
+  __atomic_store_n(&h.cq_head, h.cq_head + 1, __ATOMIC_RELEASE);
+  return true;
+}
+
+bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
+  for (uint32_t i = 0; i < stashed_; ++i) {
+    if (stash_[i].user_data != user_data) continue;
+    *out = stash_[i];
+    stash_[i] = stash_[--stashed_];
+    return true;
+  }
+  return false;
+}
+
+abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
+  while (!push(sqe)) enter(0, abi::CAP_ENTER_NO_WAIT);
+  for (;;) {
+    abi::CapCqe c;
+    if (take_stashed(sqe.user_data, &c)) return c;
+    while (pop(&c)) {
+      if (c.user_data == sqe.user_data) return c;
+      if (stashed_ < STASH) stash_[stashed_++] = c;  // someone else's completion
+    }
+    int64_t r = enter(1);
+    if (r < 0) {
+      c = abi::CapCqe{};
+      c.user_data = sqe.user_data;
+      c.result = static_cast<int32_t>(r);
+      return c;
+    }
+  }
+}
+
+}  // namespace capos::rt

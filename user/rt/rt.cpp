@@ -1,0 +1,84 @@
+#include "user/rt/rt.h"
+
+#include "lib/abi/layout.h"
+#include "lib/alloc/slab_heap.h"
+
+namespace capos::rt {
+
+namespace {
+
+uint32_t g_pid = 0;
+
+// Until VirtualMemory is granted to every process, the heap is a static
+// arena carved into pages by a bitmap.
+constexpr size_t ARENA_PAGES = 256;  // 1 MiB
+alignas(4096) uint8_t g_arena[ARENA_PAGES * 4096];
+
+class ArenaPages final : public PageSource {
+ public:
+  void* alloc_pages(size_t count) override {
+    for (size_t start = 0; start + count <= ARENA_PAGES;) {
+      size_t i = 0;
+      while (i < count && !used(start + i)) ++i;
+      if (i == count) {
+        for (size_t k = 0; k < count; ++k) set(start + k, true);
+        return g_arena + start * 4096;
+      }
+      start += i + 1;
+    }
+    return nullptr;
+  }
+  void free_pages(void* p, size_t count) override {
+    size_t first = static_cast<size_t>(static_cast<uint8_t*>(p) - g_arena) / 4096;
+    for (size_t k = 0; k < count; ++k) set(first + k, false);
+  }
+
+ private:
+  bool used(size_t i) const { return bits_[i / 64] & (1ull << (i % 64)); }
+  void set(size_t i, bool v) {
+    if (v) bits_[i / 64] |= 1ull << (i % 64); else bits_[i / 64] &= ~(1ull << (i % 64));
+  }
+  uint64_t bits_[ARENA_PAGES / 64] = {};
+};
+
+ArenaPages g_pages;
+SlabHeap g_heap(g_pages);
+
+}  // namespace
+
+uint32_t pid() { return g_pid; }
+
+void* malloc(size_t n) { return g_heap.alloc(n); }
+void free(void* p) {
+  if (!g_heap.free(p)) panic("free: invalid pointer");
+}
+
+void panic(StrView msg) {
+  (void)msg;  // printed through Console once the typed Console client lands
+  exit(PANIC_EXIT_STATUS);
+}
+
+}  // namespace capos::rt
+
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+extern "C" [[noreturn]] void capos_rt_start(uint64_t ring_addr, uint64_t pid, uint64_t capset_addr) {
+  using namespace capos;
+  rt::g_pid = static_cast<uint32_t>(pid);
+  rt::ring().attach(reinterpret_cast<abi::RingPage*>(ring_addr));
+  rt::capset_attach(reinterpret_cast<const abi::CapSetHeader*>(capset_addr));
+  for (auto** f = __init_array_start; f != __init_array_end; ++f) (*f)();
+  rt::exit(main());
+}
+
+void* operator new(size_t n) {
+  void* p = capos::rt::malloc(n);
+  if (!p) capos::rt::panic("out of memory");
+  return p;
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { capos::rt::free(p); }
+void operator delete(void* p, size_t) noexcept { capos::rt::free(p); }
+void operator delete[](void* p) noexcept { capos::rt::free(p); }
+void operator delete[](void* p, size_t) noexcept { capos::rt::free(p); }
