@@ -334,7 +334,11 @@ void decode_manifest(const std::string& json, schema::SystemManifest::Builder ou
     codec.setMaxNestingDepth(32);
     codec.decodeRaw(kj::ArrayPtr<const char>(json.data(), json.size()), root);
   } catch (const kj::Exception& e) {
-    fail(std::string("invalid JSON: ") + e.getDescription().cStr());
+    // kj prefixes the failed check ("expected !exhausted(); ..."); keep the prose.
+    std::string what = e.getDescription().cStr();
+    size_t cut = what.rfind("; ");
+    if (what.rfind("expected ", 0) == 0 && cut != std::string::npos) what = what.substr(cut + 2);
+    fail("invalid JSON: " + what);
   }
   Decoder d;
   try {

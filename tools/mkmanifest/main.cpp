@@ -65,10 +65,14 @@ void embed_binaries(capos::schema::SystemManifest::Builder root, const std::stri
     std::string name = b.getName().cStr();
     std::string path = bin_dir + "/" + name;
     struct stat st;
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw ConfigError("binary `" + name + "` not found: " + path +
-                        (errno == ENOENT || S_ISREG(st.st_mode) ? " does not exist"
-                                                                 : " is not a regular file"));
+    if (stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) {
+        throw ConfigError("binary `" + name + "` not found: " + path + " does not exist");
+      }
+      throw ConfigError("cannot read binary `" + name + "`: " + path + ": " + std::strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      throw ConfigError("binary `" + name + "`: " + path + " is not a regular file");
     }
     if (static_cast<uint64_t>(st.st_size) > mm::kMaxBinaryBytes) {
       throw ConfigError("binary `" + name + "` is " + std::to_string(st.st_size) +

@@ -1,0 +1,287 @@
+// lib/manifest validator: the default graph passes; each rejection class
+// yields its code and its exact one-line message.
+#include "lib/manifest/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "tests/host/manifest/model_fixture.h"
+
+using namespace capos::manifest;
+using namespace capos::manifest::testing;
+
+namespace {
+
+const char* names(uint64_t id) {
+  if (id == iface::LogSink) return "LogSink";
+  if (id == iface::Console) return "Console";
+  if (id == iface::Endpoint) return "Endpoint";
+  return nullptr;
+}
+
+// Expects a rejection with `code`; returns its message.
+std::string reject(TestManifest& t, ErrorCode code, bool with_names = false) {
+  Options opt;
+  if (with_names) opt.interface_name = names;
+  auto r = validate(t.model(), opt);
+  EXPECT_FALSE(r.ok());
+  if (r.ok()) return "";
+  EXPECT_EQ(r.error().code, code) << error_code_name(r.error().code) << ": " << r.error().message;
+  EXPECT_EQ(std::strchr(r.error().message, '\n'), nullptr);
+  return r.error().message;
+}
+
+TEST(manifest_validate, DefaultGraphIsValid) {
+  TestManifest t;
+  auto r = validate(t.model());
+  EXPECT_TRUE(r.ok()) << r.error().message;
+}
+
+TEST(manifest_validate, SchemaVersion) {
+  TestManifest t;
+  t.schema_version = 2;
+  EXPECT_EQ(reject(t, ErrorCode::SchemaVersion), "schemaVersion is 2, but this build reads only 1");
+}
+
+TEST(manifest_validate, DuplicateService) {
+  TestManifest t;
+  t.services[2].name = "hello";
+  EXPECT_EQ(reject(t, ErrorCode::DuplicateService),
+            "duplicate service name `hello` (services[1] and services[2])");
+}
+
+TEST(manifest_validate, DanglingImportUnknownService) {
+  TestManifest t;
+  t.services[1].caps[0].service = "logx";
+  EXPECT_EQ(reject(t, ErrorCode::UnknownService),
+            "service `hello` cap `log`: imports from unknown service `logx`");
+}
+
+TEST(manifest_validate, DanglingImportUnknownExport) {
+  TestManifest t;
+  t.services[1].caps[0].export_name = "logs";
+  EXPECT_EQ(reject(t, ErrorCode::UnknownExport),
+            "service `hello` cap `log`: service `logd` has no export `logs`");
+}
+
+TEST(manifest_validate, InterfaceMismatchOnImport) {
+  TestManifest t;
+  t.services[1].caps[0].iface = iface::Console;
+  EXPECT_EQ(reject(t, ErrorCode::InterfaceMismatch, true),
+            "service `hello` cap `log`: export `log` of service `logd` provides "
+            "0xf756aa2c12c6e11e (LogSink), but the cap declares 0x8f19088a909c9924 (Console)");
+}
+
+TEST(manifest_validate, InterfaceMismatchWithoutNames) {
+  TestManifest t;
+  t.services[1].caps[0].iface = 0x1234;
+  EXPECT_EQ(reject(t, ErrorCode::InterfaceMismatch),
+            "service `hello` cap `log`: export `log` of service `logd` provides "
+            "0xf756aa2c12c6e11e, but the cap declares 0x0000000000001234");
+}
+
+TEST(manifest_validate, InterfaceMismatchOnKernelCap) {
+  TestManifest t;
+  t.init_caps[0].iface = iface::LogSink;
+  EXPECT_EQ(reject(t, ErrorCode::InterfaceMismatch, true),
+            "init cap `console`: kernel cap `console` provides 0x8f19088a909c9924 (Console), but "
+            "the cap declares 0xf756aa2c12c6e11e (LogSink)");
+}
+
+TEST(manifest_validate, InterfaceMismatchOnEndpoint) {
+  TestManifest t;
+  t.services[0].caps[1].iface = iface::LogSink;
+  EXPECT_EQ(reject(t, ErrorCode::InterfaceMismatch, true),
+            "service `logd` cap `log`: an endpoint source provides 0x989a955cf40fdd7d "
+            "(Endpoint), but the cap declares 0xf756aa2c12c6e11e (LogSink)");
+}
+
+TEST(manifest_validate, SelfImport) {
+  TestManifest t;
+  t.services[0].caps.push_back(import("again", iface::LogSink, "logd", "log"));
+  EXPECT_EQ(reject(t, ErrorCode::SelfImport),
+            "service `logd` cap `again`: imports export `log` from itself; a service may import "
+            "only from services listed before it");
+}
+
+TEST(manifest_validate, ImportFromLaterServiceIsACycle) {
+  TestManifest t;
+  // logd <- hello and hello <- logd would be a cycle; order forbids it.
+  t.services[1].exports = {{"h", "ep"}};
+  t.services[1].caps.push_back(endpoint("ep", iface::Console));
+  t.services[0].caps.push_back(import("back", iface::Console, "hello", "h"));
+  EXPECT_EQ(reject(t, ErrorCode::LaterService),
+            "service `logd` cap `back`: imports from service `hello`, which is listed after it; "
+            "a service may import only from services listed before it");
+}
+
+TEST(manifest_validate, DuplicateCapAndExport) {
+  TestManifest t;
+  t.services[2].caps[1].name = "log";
+  EXPECT_EQ(reject(t, ErrorCode::DuplicateCap),
+            "service `ticker`: duplicate cap name `log` (caps[0] and caps[1])");
+  TestManifest u;
+  u.services[0].exports.push_back({"log", "log"});
+  EXPECT_EQ(reject(u, ErrorCode::DuplicateExport),
+            "service `logd`: duplicate export name `log` (exports[0] and exports[1])");
+}
+
+TEST(manifest_validate, DuplicateBinary) {
+  TestManifest t;
+  t.binaries.push_back({"logd", 5});
+  EXPECT_EQ(reject(t, ErrorCode::DuplicateBinary),
+            "duplicate binary name `logd` (binaries[1] and binaries[4])");
+}
+
+TEST(manifest_validate, MissingBinary) {
+  TestManifest t;
+  t.services[1].binary = "helo";
+  EXPECT_EQ(reject(t, ErrorCode::MissingBinary),
+            "service `hello`: binary `helo` is not in the package");
+  TestManifest u;
+  u.init_binary = "init2";
+  EXPECT_EQ(reject(u, ErrorCode::MissingBinary), "init: binary `init2` is not in the package");
+}
+
+TEST(manifest_validate, NamesAreBoundedAndPrintable) {
+  TestManifest t;
+  t.services[1].name = std::string(33, 'a');
+  EXPECT_EQ(reject(t, ErrorCode::BadName),
+            "services[1] has invalid name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` (1 to 32 bytes of "
+            "ASCII letters, digits, '-', '_', '.')");
+  TestManifest u;
+  u.services[1].caps[0].name = std::string("lo\ng\x01", 5);
+  EXPECT_EQ(reject(u, ErrorCode::BadName),
+            "service `hello`: caps[0] has invalid name `lo\\x0ag\\x01` (1 to 32 bytes of ASCII "
+            "letters, digits, '-', '_', '.')");
+  TestManifest v;
+  v.binaries[0].first = "";
+  EXPECT_EQ(reject(v, ErrorCode::BadName),
+            "binaries[0] has invalid name `` (1 to 32 bytes of ASCII letters, digits, '-', '_', "
+            "'.')");
+  EXPECT_TRUE(valid_name(capos::StrView(std::string(32, 'z').c_str())));
+  EXPECT_FALSE(valid_name(capos::StrView("../x")));
+}
+
+TEST(manifest_validate, HostileNameIsQuotedAndCut) {
+  TestManifest t;
+  std::string longname(300, 'q');
+  t.services[1].caps[0].service = longname;
+  std::string msg = reject(t, ErrorCode::UnknownService);
+  EXPECT_EQ(msg, "service `hello` cap `log`: imports from unknown service `" + std::string(40, 'q') +
+                     "...`");
+}
+
+TEST(manifest_validate, CountsAreBounded) {
+  TestManifest t;
+  for (size_t i = 0; i < kMaxCapsPerProcess; ++i) {
+    t.services[1].caps.push_back(kernel("c" + std::to_string(i), KernelCapKind::LogSink));
+  }
+  EXPECT_EQ(reject(t, ErrorCode::TooMany), "service `hello`: 65 caps (at most 64)");
+  TestManifest u;
+  for (size_t i = 0; i < kMaxServices; ++i) u.services.push_back({"s" + std::to_string(i), "hello", {}, {}, {}});
+  EXPECT_EQ(reject(u, ErrorCode::TooMany), "67 services (at most 64)");
+  TestManifest v;
+  for (size_t i = 0; i <= kMaxExportsPerService; ++i) v.services[0].exports.push_back({"e" + std::to_string(i), "log"});
+  EXPECT_EQ(reject(v, ErrorCode::TooMany), "service `logd`: 18 exports (at most 16)");
+}
+
+TEST(manifest_validate, Oversize) {
+  TestManifest t;
+  t.binaries[2].second = kMaxBinaryBytes + 1;
+  EXPECT_EQ(reject(t, ErrorCode::Oversize), "binary `hello` is 16777217 bytes (at most 16777216)");
+  TestManifest u;
+  for (auto& b : u.binaries) b.second = kMaxBinaryBytes;
+  u.binaries.push_back({"extra", 1});
+  EXPECT_EQ(reject(u, ErrorCode::Oversize),
+            "binaries total more than 67108864 bytes (at `extra`)");
+}
+
+TEST(manifest_validate, EmptyBinaryOnlyWhenDataRequired) {
+  TestManifest t;
+  for (auto& b : t.binaries) b.second = 0;
+  EXPECT_EQ(reject(t, ErrorCode::EmptyBinary), "binary `init` is empty");
+  Options metadata;
+  metadata.require_binary_data = false;
+  EXPECT_TRUE(validate(t.model(), metadata).ok());
+}
+
+TEST(manifest_validate, InitCannotImport) {
+  TestManifest t;
+  t.init_caps.push_back(import("log", iface::LogSink, "logd", "log"));
+  EXPECT_EQ(reject(t, ErrorCode::InitServiceSource),
+            "init cap `log`: init cannot import from a service (no service runs before init)");
+}
+
+TEST(manifest_validate, KernelCapCopiedFromInitMustBeHeld) {
+  TestManifest t;
+  t.services[2].caps.push_back(kernel("rng", KernelCapKind::EntropySource));
+  EXPECT_EQ(reject(t, ErrorCode::KernelCapNotHeld),
+            "service `ticker` cap `rng`: kernel cap `entropySource` is copied from init, but "
+            "init has no `entropySource` cap");
+  // Per-process kinds are created for the child; init need not hold them.
+  TestManifest u;
+  u.services[2].caps.push_back(kernel("vm", KernelCapKind::VirtualMemory));
+  EXPECT_TRUE(validate(u.model()).ok());
+}
+
+TEST(manifest_validate, UnknownKernelKind) {
+  TestManifest t;
+  t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));
+  t.services[1].caps.back().raw_kind = 14;
+  EXPECT_EQ(reject(t, ErrorCode::BadKernelKind),
+            "service `hello` cap `k`: unknown kernel cap kind 14");
+}
+
+TEST(manifest_validate, ExportsMustNameEndpointCaps) {
+  TestManifest t;
+  t.services[0].exports = {{"log", "nope"}};
+  EXPECT_EQ(reject(t, ErrorCode::ExportUnknownCap),
+            "service `logd` export `log`: the service has no cap `nope`");
+  TestManifest u;
+  u.services[0].exports = {{"log", "console"}};
+  EXPECT_EQ(reject(u, ErrorCode::ExportNotEndpoint),
+            "service `logd` export `log`: cap `console` has a `kernel` source; only `endpoint` "
+            "caps can be exported");
+}
+
+TEST(manifest_validate, RestartBudgetIsBounded) {
+  TestManifest t;
+  t.services[0].restart = {RestartKind::OnFailure, 101, 10};
+  EXPECT_EQ(reject(t, ErrorCode::BadRestart),
+            "service `logd`: restart onFailure maxRestarts 101 backoffMs 10 (at most 100 and "
+            "60000)");
+  t.services[0].restart = {RestartKind::OnFailure, 3, 100};
+  EXPECT_TRUE(validate(t.model()).ok());
+}
+
+TEST(manifest_validate, KernelParams) {
+  TestManifest t;
+  t.hostname = "-bad";
+  EXPECT_EQ(reject(t, ErrorCode::BadKernelParams),
+            "kernelParams.hostname `-bad` is invalid (1 to 63 ASCII letters, digits and '-', not "
+            "starting or ending with '-')");
+  TestManifest u;
+  u.motd = std::string(kMaxMotdBytes + 1, 'm');
+  EXPECT_EQ(reject(u, ErrorCode::BadKernelParams), "kernelParams.motd is 4097 bytes (at most 4096)");
+  TestManifest v;
+  v.motd = "line one\nline\ttwo\x07";
+  EXPECT_EQ(reject(v, ErrorCode::BadKernelParams),
+            "kernelParams.motd has control byte 0x07 at offset 17 (only line breaks and tabs are "
+            "allowed)");
+  TestManifest w;
+  w.log_level = 5;
+  EXPECT_EQ(reject(w, ErrorCode::BadKernelParams), "kernelParams.logLevel 5 is unknown (0 to 4)");
+}
+
+TEST(manifest_validate, BootBoundaryIgnoresServiceGraph) {
+  // The kernel checks only what it needs to start init.
+  TestManifest t;
+  t.services[1].caps[0].service = "logx";
+  EXPECT_TRUE(validate_boot(t.model()).ok());
+  EXPECT_FALSE(validate(t.model()).ok());
+}
+
+}  // namespace
