@@ -85,7 +85,12 @@ void report_modules(const BootInfo& bi) {
   klog("capOS: boot complete\n");
 
   char test[32];
-  if (g_boot.cmdline_value("capos.test", test, sizeof(test))) selftest::run(test);
+  if (g_boot.cmdline_value("capos.test", test, sizeof(test))) {
+    Bytes module;
+    if (g_boot.module_count == 1)
+      module = Bytes(static_cast<const uint8_t*>(frames::phys_to_virt(g_boot.modules[0].phys)), g_boot.modules[0].size);
+    selftest::run(test, module);
+  }
 
   start_init(g_boot);
   sched::start();

@@ -7,6 +7,8 @@
 #include "kernel/dev/timer.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
 #include "lib/core/cstring.h"
 
 namespace capos::selftest {
@@ -27,6 +29,7 @@ namespace {
 // Heap and frame allocator round trip: everything returns to baseline.
 [[noreturn]] void memory_check() {
   uint64_t before = frames::free_count();
+  size_t live_before = heap::stats().allocations;
   void* ptrs[256];
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 256; ++i) {
@@ -37,11 +40,50 @@ namespace {
     for (int i = 255; i >= 0; --i) heap::free(ptrs[i]);
   }
   uint64_t after = frames::free_count();
-  klog("selftest memory: free frames {} -> {}, heap live allocations {}\n", before, after,
-       heap::stats().allocations);
-  if (before != after || heap::stats().allocations != 0) panic("selftest memory: leak detected");
+  size_t live_after = heap::stats().allocations;
+  klog("selftest memory: free frames {} -> {}, heap live allocations {} -> {}\n", before, after, live_before,
+       live_after);
+  if (before != after || live_before != live_after) panic("selftest memory: leak detected");
   klog("capOS: selftest memory ok\n");
   debug_exit::exit(debug_exit::SUCCESS);
+}
+
+// Creates, runs and reaps 200 processes from the boot module (a program
+// that exits at once); free frames and the heap must return to baseline.
+Bytes g_module;
+
+void procloop_thread(void*) {
+  constexpr int ROUNDS = 200;
+  auto settle = [] {
+    while (Process::live_count() > 0) sched::yield();
+    for (int i = 0; i < 4; ++i) sched::yield();  // let the reaper free stacks
+  };
+  settle();
+  uint64_t frames_before = frames::free_count();
+  size_t heap_before = heap::stats().allocations;
+  for (int i = 0; i < ROUNDS; ++i) {
+    const char* why = "";
+    auto p = Process::create("loop", g_module, &why);
+    if (!p) panic("selftest procloop: create #{} failed: {} ({})", i, err_name(p.error()), why);
+    (*p)->start();
+    settle();
+  }
+  uint64_t frames_after = frames::free_count();
+  size_t heap_after = heap::stats().allocations;
+  klog("selftest procloop: {} processes; free frames {} -> {}; heap allocations {} -> {}\n", ROUNDS,
+       frames_before, frames_after, heap_before, heap_after);
+  if (frames_after != frames_before || heap_after != heap_before) panic("selftest procloop: leak detected");
+  klog("capOS: selftest procloop ok\n");
+  debug_exit::exit(debug_exit::SUCCESS);
+}
+
+[[noreturn]] void procloop(Bytes module) {
+  if (module.empty()) panic("selftest procloop: needs a boot module (a program that exits)");
+  g_module = module;
+  auto t = Thread::create_kernel("selftest", procloop_thread, nullptr);
+  if (!t) panic("selftest procloop: no thread");
+  sched::make_runnable(*t);
+  sched::start();
 }
 
 [[gnu::noinline]] void trigger_page_fault() {
@@ -62,8 +104,9 @@ volatile uint64_t g_recursion_limit = ~0ull;  // never reached: the stack overfl
 
 }  // namespace
 
-void run(const char* name) {
+void run(const char* name, Bytes module) {
   klog("selftest: {}\n", name);
+  if (strcmp(name, "procloop") == 0) procloop(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "pagefault") == 0) {

@@ -3,8 +3,11 @@
 // tests; each ends QEMU through isa-debug-exit.
 #pragma once
 
+#include "lib/core/span.h"
+
 namespace capos::selftest {
 
-[[noreturn]] void run(const char* name);
+// `module` is the boot module's bytes (empty if none).
+[[noreturn]] void run(const char* name, Bytes module);
 
 }  // namespace capos::selftest

@@ -152,8 +152,8 @@ void Process::exit_self(const ExitStatus& status) {
   switch (status.kind) {
     case ExitStatus::Kind::Faulted:
       if (status.vector == 14)
-        klog("capOS: process {} ({}) killed: page fault at address {:#x} (error {:#x}), rip {:#x}\n", pid_,
-             name_, status.fault_addr, status.error_code, status.rip);
+        klog("capOS: process {} ({}) killed: page fault (error {:#x}) at address {:#x}, rip {:#x}\n", pid_,
+             name_, status.error_code, status.fault_addr, status.rip);
       else
         klog("capOS: process {} ({}) killed: {} (vector {}, error {:#x}), rip {:#x}\n", pid_, name_,
              status.vector < 32 ? VECTOR_NAMES[status.vector] : "?", status.vector, status.error_code,

@@ -18,7 +18,8 @@ volatile int g_zero = 0;
   asm volatile("cltd; idivl %2" : "=a"(r) : "a"(42), "r"(d) : "rdx");  // the compiler may not fold it away
   return r;
 }
-[[gnu::noinline]] void kernel_read() { (void)*reinterpret_cast<volatile uint64_t*>(0xFFFFFFFF80100000ull); }
+// Kernel text is mapped, supervisor-only: a protection fault, not a miss.
+[[gnu::noinline]] void kernel_read() { (void)*reinterpret_cast<volatile uint64_t*>(0xFFFFFFFF80101000ull); }
 [[gnu::noinline]] void exec_data() {
   static uint8_t ret_insn[16] = {0xC3};
   reinterpret_cast<void (*)()>(ret_insn)();  // NX data page
