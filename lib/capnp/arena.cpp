@@ -1,0 +1,44 @@
+#include "lib/capnp/arena.h"
+
+#include "lib/core/cstring.h"
+
+namespace capos::capnp {
+
+Status BuilderArena::add_segment(MutBytes mem) {
+  if (count_ >= table_.size()) return fail(Err::LimitExceeded);
+  uint64_t words = mem.size() / kBytesPerWord;
+  // Offsets are signed 30-bit words: larger segments are not addressable.
+  if (words > kMaxSegmentWords) words = kMaxSegmentWords;
+  table_[count_] = Segment{mem.data(), 0, static_cast<uint32_t>(words)};
+  ++count_;
+  total_words_ += words;
+  return ok_status();
+}
+
+bool BuilderArena::try_allocate_in(uint32_t seg, uint32_t words, Allocation* out) {
+  Segment& s = table_[seg];
+  if (words > s.capacity - s.words) return false;
+  uint8_t* pos = const_cast<uint8_t*>(s.start) + static_cast<size_t>(s.words) * kBytesPerWord;
+  memset(pos, 0, static_cast<size_t>(words) * kBytesPerWord);
+  *out = Allocation{seg, s.words, pos};
+  s.words += words;
+  return true;
+}
+
+Result<Allocation> BuilderArena::allocate(uint32_t words) {
+  Allocation a;
+  if (count_ > 0 && try_allocate_in(count_ - 1, words, &a)) return a;
+  if (alloc_ == nullptr) return fail(Err::OutOfMemory);
+  if (count_ >= table_.size()) return fail(Err::LimitExceeded);
+  uint64_t want = total_words_ > kMinNewSegmentWords ? total_words_ : kMinNewSegmentWords;
+  if (want < words) want = words;
+  if (want > kMaxSegmentWords) want = kMaxSegmentWords;
+  if (words > want) return fail(Err::LimitExceeded);
+  MutBytes mem = alloc_->allocate_segment(words, static_cast<uint32_t>(want));
+  if (mem.size() / kBytesPerWord < words) return fail(Err::OutOfMemory);
+  CAPOS_TRY_STATUS(add_segment(mem));
+  if (!try_allocate_in(count_ - 1, words, &a)) return fail(Err::OutOfMemory);
+  return a;
+}
+
+}  // namespace capos::capnp

@@ -1,0 +1,55 @@
+#include "lib/capnp/message.h"
+
+#include "lib/core/cstring.h"
+
+namespace capos::capnp {
+
+Result<PointerBuilder> MessageBuilder::root_pointer() {
+  if (arena_.segment_count() == 0 || arena_.segment(0)->words == 0) {
+    Allocation a = CAPOS_TRY(arena_.allocate(1));
+    if (a.seg != 0 || a.word != 0) return fail(Err::Corrupt);  // unreachable by construction
+  }
+  return PointerBuilder(&arena_, 0, arena_.seg_start(0));
+}
+
+size_t MessageBuilder::stream_size() const {
+  Span<const Segment> segs = segments();
+  size_t n = stream_header_bytes(static_cast<uint32_t>(segs.size() ? segs.size() : 1));
+  for (const Segment& s : segs) n += static_cast<size_t>(s.words) * kBytesPerWord;
+  return n;
+}
+
+Result<size_t> MessageBuilder::write_stream(MutBytes out) const {
+  Span<const Segment> segs = segments();
+  uint32_t count = static_cast<uint32_t>(segs.size());
+  size_t need = stream_size();
+  if (out.size() < need) return fail(Err::OutOfRange);
+  uint8_t* p = out.data();
+  size_t header = stream_header_bytes(count ? count : 1);
+  memset(p, 0, header);
+  store<uint32_t>(p, count ? count - 1 : 0);
+  for (uint32_t i = 0; i < count; ++i) store<uint32_t>(p + 4 + 4 * i, segs[i].words);
+  size_t off = header;
+  for (const Segment& s : segs) {
+    size_t n = static_cast<size_t>(s.words) * kBytesPerWord;
+    if (n > 0 && s.start != p + off) memmove(p + off, s.start, n);
+    off += n;
+  }
+  return off;
+}
+
+FixedMessageBuilder::FixedMessageBuilder(MutBytes buffer)
+    : MessageBuilder(Span<Segment>(seg_, 1), nullptr), base_(buffer.data()) {
+  if (buffer.size() >= 2 * kBytesPerWord)
+    (void)arena_.add_segment(MutBytes(buffer.data() + kBytesPerWord, buffer.size() - kBytesPerWord));
+}
+
+Bytes FixedMessageBuilder::framed() {
+  if (arena_.segment_count() == 0) return Bytes();
+  uint32_t words = arena_.segment(0)->words;
+  store<uint32_t>(base_, 0);
+  store<uint32_t>(base_ + 4, words);
+  return Bytes(base_, kBytesPerWord + static_cast<size_t>(words) * kBytesPerWord);
+}
+
+}  // namespace capos::capnp

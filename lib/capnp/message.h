@@ -1,0 +1,108 @@
+// Whole messages: readers over a segment table or a framed byte stream,
+// and builders over a fixed buffer or an allocator.
+#pragma once
+
+#include "lib/capnp/builder.h"
+
+namespace capos::capnp {
+
+// Reads a message whose segments the caller already has. Holds the
+// traversal budget, so the root and everything derived from it must not
+// outlive this object. Not copyable (readers point into it).
+class MessageReader {
+ public:
+  MessageReader(Span<const Segment> segments, ReaderOptions opts = {})
+      : ctx_(segments.data(), static_cast<uint32_t>(segments.size()), opts) {}
+  MessageReader(const MessageReader&) = delete;
+  MessageReader& operator=(const MessageReader&) = delete;
+
+  PointerReader root_pointer() {
+    const Segment* s0 = ctx_.segment(0);
+    if (s0 == nullptr || s0->words == 0) return PointerReader(&ctx_, s0, nullptr, ctx_.nesting_limit());
+    return PointerReader(&ctx_, s0, s0->start, ctx_.nesting_limit());
+  }
+  // A missing root (empty first segment) fails; a null root is an empty struct.
+  Result<StructReader> root() {
+    const Segment* s0 = ctx_.segment(0);
+    if (s0 == nullptr || s0->words == 0) return fail(Err::Truncated);
+    return root_pointer().get_struct();
+  }
+  ReadContext& context() { return ctx_; }
+
+ protected:
+  ReadContext ctx_;
+};
+
+// Zero-copy reader of the standard stream framing; the segment table
+// lives inline (N entries), so nothing is allocated.
+template <uint32_t N = 16> class StreamReader : public MessageReader {
+ public:
+  StreamReader() : MessageReader(Span<const Segment>()) {}
+  // Parse `bytes`; on failure the reader stays empty and root() fails.
+  Status init(Bytes bytes, ReaderOptions opts = {}) {
+    ctx_ = ReadContext();
+    StreamInfo info = CAPOS_TRY(parse_stream(bytes, Span<Segment>(segs_, N)));
+    ctx_ = ReadContext(segs_, info.segment_count, opts);
+    consumed_ = info.bytes_consumed;
+    return ok_status();
+  }
+  size_t bytes_consumed() const { return consumed_; }
+
+ private:
+  Segment segs_[N];
+  size_t consumed_ = 0;
+};
+
+class MessageBuilder {
+ public:
+  MessageBuilder(const MessageBuilder&) = delete;
+  MessageBuilder& operator=(const MessageBuilder&) = delete;
+
+  Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count) {
+    PointerBuilder r = CAPOS_TRY(root_pointer());
+    return r.init_struct(data_words, ptr_count);
+  }
+  Result<StructBuilder> get_root(uint16_t data_words, uint16_t ptr_count) {
+    PointerBuilder r = CAPOS_TRY(root_pointer());
+    return r.get_struct(data_words, ptr_count);
+  }
+  // The root pointer is the first word of segment 0, reserved on first use.
+  Result<PointerBuilder> root_pointer();
+
+  Span<const Segment> segments() const { return arena_.segments(); }
+  // Total framed size, and the framing itself written into `out`.
+  size_t stream_size() const;
+  Result<size_t> write_stream(MutBytes out) const;
+  BuilderArena& arena() { return arena_; }
+
+ protected:
+  MessageBuilder(Span<Segment> table, SegmentAllocator* alloc) : arena_(table, alloc) {}
+  BuilderArena arena_;
+};
+
+// Single segment in a caller buffer, with the first 8 bytes reserved for
+// the framing header so framed() is the ready-to-send message (no copy).
+class FixedMessageBuilder : public MessageBuilder {
+ public:
+  explicit FixedMessageBuilder(MutBytes buffer);
+  // Header + segment, contiguous in the caller's buffer.
+  Bytes framed();
+
+ private:
+  Segment seg_[1];
+  uint8_t* base_;
+};
+
+// Grows through `alloc`; optional `first` is used as segment 0.
+template <uint32_t N = 32> class GrowableMessageBuilder : public MessageBuilder {
+ public:
+  explicit GrowableMessageBuilder(SegmentAllocator* alloc, MutBytes first = MutBytes())
+      : MessageBuilder(Span<Segment>(segs_, N), alloc) {
+    if (first.size() >= kBytesPerWord) (void)arena_.add_segment(first);
+  }
+
+ private:
+  Segment segs_[N];
+};
+
+}  // namespace capos::capnp
