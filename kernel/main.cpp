@@ -12,6 +12,7 @@
 #include "kernel/debug/panic.h"
 #include "kernel/dev/serial.h"
 #include "kernel/dev/timer.h"
+#include "kernel/dev/hwrng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
@@ -34,6 +35,7 @@ BootInfo g_boot;
 void on_timer_tick(const arch::InterruptFrame& f) {
   Thread* cur = sched::current();
   sched::on_tick(f.from_user() || (cur && !cur->process));
+  if (f.from_user()) process_check_killed();
 }
 
 void run_constructors() {
@@ -67,6 +69,7 @@ void report_modules(const BootInfo& bi) {
   arch::percpu_init();
   arch::syscall_init();
   arch::fpu_init();
+  hwrng::init();
   process_init();
   Status t = sched::init();
   if (!t) panic("sched: cannot create the idle thread: {}", err_name(t.error()));

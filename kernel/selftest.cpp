@@ -9,6 +9,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/selftest_internal.h"
 #include "lib/core/cstring.h"
 
 namespace capos::selftest {
@@ -54,10 +55,7 @@ Bytes g_module;
 
 void procloop_thread(void*) {
   constexpr int ROUNDS = 200;
-  auto settle = [] {
-    while (Process::live_count() > 0) sched::yield();
-    for (int i = 0; i < 4; ++i) sched::yield();  // let the reaper free stacks
-  };
+  auto settle = settle_processes;
   settle();
   uint64_t frames_before = frames::free_count();
   size_t heap_before = heap::stats().allocations;
@@ -104,9 +102,15 @@ volatile uint64_t g_recursion_limit = ~0ull;  // never reached: the stack overfl
 
 }  // namespace
 
+void settle_processes() {
+  while (Process::live_count() > 0) sched::yield();
+  for (int i = 0; i < 4; ++i) sched::yield();  // let the reaper free stacks
+}
+
 void run(const char* name, Bytes module) {
   klog("selftest: {}\n", name);
   if (strcmp(name, "procloop") == 0) procloop(module);
+  if (strcmp(name, "ipc") == 0) run_ipc(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "pagefault") == 0) {

@@ -11,7 +11,8 @@ enum class ObjType : uint8_t {
   Test,  // host tests
   Console,
   Timer,
-  Endpoint,
+  Endpoint,        // owner facet
+  EndpointCore,
   ClientEndpoint,
   ProcessHandle,
   ProcessSpawner,

@@ -135,6 +135,24 @@ Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) co
   return copy_user(va, len, true, true, nullptr, static_cast<const uint8_t*>(src));
 }
 
+Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst,
+                                  uint64_t dst_va, uint64_t len) {
+  if (!user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
+  uint64_t done = 0;
+  while (done < len) {
+    uint64_t s = src_va + done, d = dst_va + done;
+    auto ts = src.table_.translate(s);
+    auto td = dst.table_.translate(d);
+    if (!ts || !td || !(ts->flags & pte::USER) || !(td->flags & pte::USER) || !(td->flags & pte::WRITE))
+      return fail(Err::Fault);
+    uint64_t chunk = min(len - done, min(abi::PAGE_SIZE - (s & (abi::PAGE_SIZE - 1)),
+                                         abi::PAGE_SIZE - (d & (abi::PAGE_SIZE - 1))));
+    memcpy(frames::phys_to_virt(td->phys), frames::phys_to_virt(ts->phys), chunk);
+    done += chunk;
+  }
+  return {};
+}
+
 Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {

@@ -53,6 +53,10 @@ class AddressSpace {
   // user-readable (from) / user-writable (to).
   Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
   Status copy_to_user(uint64_t va, const void* src, uint64_t len) const;
+  // Copies between two user address spaces (IPC), honouring user
+  // permissions on both sides: source readable, destination writable.
+  static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
+                             uint64_t len);
   // Checks (without copying) that the whole range is user-accessible,
   // writable too when `write`.
   Status check_user(uint64_t va, uint64_t len, bool write) const;

@@ -5,6 +5,7 @@
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/hwrng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
@@ -76,10 +77,14 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
 
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
+  session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
 
+  watch_ = ExitWatch::create();
+  if (!watch_) return fail(Err::OutOfMemory);
+  watch_->set_pid(pid_);
   CAPOS_TRY_STATUS(as_.init(&ledger_));
   uint64_t entry = 0;
   CAPOS_TRY_STATUS(load_image(elf_image, &entry, diag));
@@ -138,7 +143,23 @@ Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uin
 
 void Process::start() { sched::make_runnable(thread_); }
 
+void Process::request_kill() {
+  __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);
+  arch::IrqGuard irq;
+  if (thread_ && thread_->state == ThreadState::Blocked) sched::make_runnable(thread_);
+}
+
+void process_check_killed() {
+  Thread* t = sched::current();
+  if (!t || !t->process || !t->process->kill_requested()) return;
+  ExitStatus st;
+  st.kind = ExitStatus::Kind::Killed;
+  arch::sti();
+  t->process->exit_self(st);
+}
+
 void Process::teardown() {
+  ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   // Never free the page tables we are running on.
   if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
@@ -173,6 +194,7 @@ void Process::exit_self(const ExitStatus& status) {
     g_processes.remove(this);
   }
   if (shutdown_on_exit_) shutdown_after_init(status);
+  watch_->publish(status_);
   sched::exit_current();
 }
 

@@ -6,7 +6,9 @@
 
 #include "kernel/cap/cap_table.h"
 #include "kernel/cap/ledger.h"
+#include "kernel/ipc/endpoint.h"
 #include "kernel/proc/address_space.h"
+#include "kernel/proc/exit_watch.h"
 #include "kernel/proc/thread.h"
 #include "kernel/ring/ring_engine.h"
 #include "lib/abi/capset.h"
@@ -38,6 +40,13 @@ class Process {
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   void start();
+  // Exit status holder shared with ProcessHandles.
+  ExitWatch* watch() const { return watch_.get(); }
+  Ref<ExitWatch> share_watch() const { return watch_; }
+  // Asks another process to die (status Killed); takes effect at its next
+  // kernel entry or wakeup.
+  void request_kill();
+  bool kill_requested() const { return __atomic_load_n(&kill_requested_, __ATOMIC_ACQUIRE); }
   // The kernel shuts the machine down when this process ends (init).
   void set_shutdown_on_exit() { shutdown_on_exit_ = true; }
 
@@ -52,6 +61,9 @@ class Process {
   ResourceLedger& ledger() { return ledger_; }
   Thread* main_thread() { return thread_; }
   const ExitStatus& status() const { return status_; }
+  ProcessIpc& ipc() { return ipc_; }
+  uint64_t session_id() const { return session_id_; }
+  void set_session_id(uint64_t s) { session_id_ = s; }
   uint8_t* params_scratch() { return scratch_; }
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 
@@ -78,10 +90,17 @@ class Process {
   uint8_t* scratch_ = nullptr;
   ExitStatus status_;
   bool shutdown_on_exit_ = false;
+  ProcessIpc ipc_;
+  uint64_t session_id_ = 0;
+  Ref<ExitWatch> watch_;
+  bool kill_requested_ = false;
 };
 
 // Frees a dead process once its last thread is gone (called by the reaper).
 void process_thread_reaped(Process* p);
+// Ends the current process if someone asked to kill it (called at kernel
+// entry/exit points where the thread holds no locks).
+void process_check_killed();
 // Installs the handler that turns user-mode CPU exceptions into process death.
 void process_init();
 

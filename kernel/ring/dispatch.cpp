@@ -4,6 +4,7 @@
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/cap/kernel_cap.h"
 #include "kernel/dev/timer.h"
+#include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
@@ -26,8 +27,10 @@ class ProcessRingHandler final : public SqeHandler {
 
   Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
     ++g_stats.sqes;
-    cqe->result = dispatch(sqe, cqe);
-    if (cqe->result < 0) ++g_stats.errors;
+    int32_t r = dispatch(sqe, cqe);
+    if (r == ipc::PENDING) return Outcome::Pending;
+    cqe->result = r;
+    if (r < 0) ++g_stats.errors;
     return Outcome::Completed;
   }
 
@@ -44,8 +47,16 @@ class ProcessRingHandler final : public SqeHandler {
         auto r = p_.caps().remove(sqe.cap_id);
         return r ? 0 : lookup_error(r.error());
       }
-      case CAP_OP_RECV:
+      case CAP_OP_RECV: {
+        if (sqe.flags || sqe.reserved0 || sqe.xfer_count) return CAP_ERR_INVALID_REQUEST;
+        auto slot = p_.caps().lookup(sqe.cap_id);
+        if (!slot) return lookup_error(slot.error());
+        return ipc::recv(p_, (*slot)->object, sqe, cqe);
+      }
       case CAP_OP_RETURN:
+        if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
+        if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;
+        return ipc::ret(p_, sqe);
       case CAP_OP_FINISH:
       case CAP_OP_PARK:
       case CAP_OP_UNPARK:
@@ -61,6 +72,9 @@ class ProcessRingHandler final : public SqeHandler {
     if (!slot) return lookup_error(slot.error());
     const CapSlot* s = *slot;
     if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
+    KObject* obj = s->object;
+    // Endpoint calls copy user-to-user; only kernel caps use the scratch.
+    if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
@@ -69,9 +83,6 @@ class ProcessRingHandler final : public SqeHandler {
     // Validate the result buffer before any side effect happens.
     if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
 
-    KObject* obj = s->object;
-    if (obj->type() == ObjType::Endpoint || obj->type() == ObjType::ClientEndpoint)
-      return CAP_ERR_UNSUPPORTED_OPCODE;  // endpoint IPC is not dispatched yet
     // Hold a reference: the method may release the caller's own slot.
     Ref<KObject> keep = Ref<KObject>::share(obj);
     CallContext ctx{p_, s->interface_id, sqe.method_id, Bytes(p_.params_scratch(), sqe.params_len),
@@ -128,6 +139,7 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
     sched::block_current();
     sched::unregister_waiter(self);
     self->in_cap_enter = false;
+    if (p.kill_requested()) return 0;  // syscall exit ends the process
   }
 }
 
@@ -139,8 +151,11 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   Process* p = t ? t->process : nullptr;
   if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   switch (f->rax) {
-    case abi::SYS_CAP_ENTER:
-      return static_cast<uint64_t>(cap_enter(*p, f->rdi, f->rsi));
+    case abi::SYS_CAP_ENTER: {
+      int64_t r = cap_enter(*p, f->rdi, f->rsi);
+      process_check_killed();
+      return static_cast<uint64_t>(r);
+    }
     case abi::SYS_EXIT: {
       ExitStatus st;
       st.kind = ExitStatus::Kind::Exited;

@@ -95,6 +95,13 @@ void make_runnable(Thread* t) {
   g_runq.push_back(t);
 }
 
+void make_runnable_front(Thread* t) {
+  arch::IrqGuard irq;
+  if (t->state != ThreadState::Blocked) return;
+  t->state = ThreadState::Runnable;
+  g_runq.push_front(t);
+}
+
 void block_current() {
   arch::IrqGuard irq;
   g_current->state = ThreadState::Blocked;

@@ -13,6 +13,8 @@ Status init();  // creates the idle thread; call once, before start()
 [[noreturn]] void start();
 Thread* current();
 void make_runnable(Thread* t);
+// Direct IPC handoff: runs `t` next, ahead of the queue.
+void make_runnable_front(Thread* t);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).
 void block_current();

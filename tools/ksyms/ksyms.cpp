@@ -24,7 +24,8 @@ namespace {
 struct Sym {
   uint64_t addr;
   uint64_t size;
-  std::string name;
+  std::string name;  // demangled
+  std::string raw;   // as linked (unique where demangled names collide)
   bool is_func;
 };
 
@@ -62,13 +63,14 @@ std::vector<Sym> code_symbols(const char* path) {
       if (!(sh[s.st_shndx].sh_flags & SHF_EXECINSTR)) continue;
       if (s.st_name >= strsec.sh_size) continue;
       const char* raw = at<char>(f, strsec.sh_offset + s.st_name);
-      std::string name(raw, strnlen(raw, strsec.sh_size - s.st_name));
-      if (name.empty() || name[0] == '.' || name.rfind("$", 0) == 0) continue;  // local labels
+      std::string mangled(raw, strnlen(raw, strsec.sh_size - s.st_name));
+      if (mangled.empty() || mangled[0] == '.' || mangled.rfind("$", 0) == 0) continue;  // local labels
+      std::string name = mangled;
       int status = 0;
-      char* dem = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+      char* dem = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
       if (status == 0 && dem) name = dem;
       std::free(dem);
-      out.push_back({s.st_value, s.st_size, name, type == STT_FUNC});
+      out.push_back({s.st_value, s.st_size, name, mangled, type == STT_FUNC});
     }
   }
   std::sort(out.begin(), out.end(), [](const Sym& a, const Sym& b) {
@@ -109,10 +111,11 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "--verify") == 0) {
     auto a = code_symbols(argv[2]);
     auto b = code_symbols(argv[3]);
+    // Compare linked names: demangled ones collide (e.g. D0/D1 destructors).
     std::map<std::string, uint64_t> first;
-    for (const auto& s : a) first[s.name] = s.addr;
+    for (const auto& s : a) first[s.raw] = s.addr;
     for (const auto& s : b) {
-      auto it = first.find(s.name);
+      auto it = first.find(s.raw);
       if (it != first.end() && it->second != s.addr)
         die("symbol '" + s.name + "' moved between link passes; the table would be wrong");
     }

@@ -1,0 +1,24 @@
+// Hardware randomness (RDSEED/RDRAND), checked for availability and with
+// bounded retries. Kernel secrets (scoped caller references) are seeded
+// from here; the CSPRNG behind EntropySource builds on it.
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/crypto/siphash.h"
+
+namespace capos::hwrng {
+
+bool available();
+// One 64-bit value; false if the hardware failed every retry.
+bool rdrand64(uint64_t* out);
+bool rdseed64(uint64_t* out);
+// Best available 64 bits: RDSEED, else RDRAND, else a TSC-jitter mix
+// (weak; reported once at boot).
+uint64_t best_effort64();
+
+// Boot secret for service-scoped caller references.
+void init();
+const SipKey& scoped_ref_key();
+
+}  // namespace capos::hwrng

@@ -1,0 +1,55 @@
+#include "kernel/ipc/endpoint.h"
+
+#include "kernel/dev/hwrng.h"
+#include "kernel/ipc/ipc_internal.h"
+#include "kernel/mm/heap.h"
+
+namespace capos {
+
+Ref<EndpointCore> EndpointCore::create(uint64_t interface_id) {
+  void* m = heap::alloc(sizeof(EndpointCore));
+  if (!m) return {};
+  auto* c = new (m) EndpointCore();
+  c->interface_id_ = interface_id;
+  c->scope_ = hwrng::best_effort64();
+  return Ref<EndpointCore>::adopt(c);
+}
+
+void EndpointCore::owner_released() {
+  if (--owners_ == 0) kill();
+}
+
+void EndpointCore::kill() {
+  if (dead_) return;
+  dead_ = true;
+  ++epoch_;
+  ipc::fail_everything(*this);
+}
+
+void EndpointCore::destroy() { heap::destroy(this); }
+
+Ref<EndpointOwner> EndpointOwner::create(Ref<EndpointCore> core) {
+  if (!core) return {};
+  EndpointCore* c = core.get();
+  void* m = heap::alloc(sizeof(EndpointOwner));
+  if (!m) return {};
+  auto* o = new (m) EndpointOwner(move(core));
+  c->owner_retained();
+  return Ref<EndpointOwner>::adopt(o);
+}
+
+void EndpointOwner::destroy() {
+  core_->owner_released();
+  heap::destroy(this);
+}
+
+Ref<ClientEndpoint> ClientEndpoint::create(Ref<EndpointCore> core) {
+  if (!core) return {};
+  void* m = heap::alloc(sizeof(ClientEndpoint));
+  if (!m) return {};
+  return Ref<ClientEndpoint>::adopt(new (m) ClientEndpoint(move(core)));
+}
+
+void ClientEndpoint::destroy() { heap::destroy(this); }
+
+}  // namespace capos

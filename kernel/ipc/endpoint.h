@@ -1,0 +1,130 @@
+// Endpoint IPC. One EndpointCore per endpoint, reached through two facet
+// objects: EndpointOwner (RECV, RETURN) and ClientEndpoint (CALL only) —
+// attenuation by a narrower object, not by rights bits. When the last
+// owner facet is released (e.g. the serving process dies) the core is
+// dead: its epoch is bumped and every queued, in-flight and later call
+// completes with CAP_ERR_DISCONNECTED.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/cap/kernel_cap.h"
+#include "kernel/cap/object.h"
+#include "lib/abi/ipc.h"
+#include "lib/abi/ring.h"
+#include "lib/core/intrusive_list.h"
+
+namespace capos {
+
+class Process;
+class EndpointCore;
+
+// One CALL to an endpoint, from submission until its completion is posted.
+// Records come from a recycled global pool: the fast path never allocates.
+struct IpcCall {
+  enum class State : uint8_t { Free, Queued, InFlight };
+  ListNode ep_node;      // EndpointCore::queued_
+  ListNode caller_node;  // caller's outstanding calls
+  ListNode server_node;  // server's delivered calls (in flight)
+  State state = State::Free;
+  Process* caller = nullptr;  // null once the caller died (RETURN is discarded)
+  Process* server = nullptr;  // process that RECVed it
+  EndpointCore* core = nullptr;
+  uint64_t user_data = 0;
+  uint64_t result_addr = 0;
+  uint32_t result_len = 0;
+  uint16_t method_id = 0;
+  uint64_t interface_id = 0;
+  uint32_t call_id = 0;
+  uint8_t* params = nullptr;  // kernel copy, only while queued
+  uint32_t params_len = 0;
+  uint64_t params_addr = 0;   // caller VA (direct delivery copies from here)
+  uint64_t session_id = 0;
+};
+
+// A RECV waiting for a call.
+struct IpcRecv {
+  ListNode ep_node;
+  ListNode server_node;
+  Process* server = nullptr;
+  EndpointCore* core = nullptr;
+  uint64_t user_data = 0;
+  uint64_t buf_addr = 0;
+  uint32_t buf_len = 0;
+};
+
+class EndpointCore final : public KObject {
+ public:
+  static Ref<EndpointCore> create(uint64_t interface_id);
+  bool dead() const { return dead_; }
+  uint64_t epoch() const { return epoch_; }
+  uint64_t interface_id() const { return interface_id_; }
+  uint64_t scope() const { return scope_; }
+
+  IntrusiveList<IpcCall, &IpcCall::ep_node> queued;
+  IntrusiveList<IpcRecv, &IpcRecv::ep_node> recvs;
+  uint32_t inflight_count = 0;
+  // In-flight table: call_id = index | generation << 8.
+  struct Slot {
+    IpcCall* call = nullptr;
+    uint32_t generation = 1;
+  };
+  Slot inflight[abi::ENDPOINT_INFLIGHT_MAX];
+
+  void kill();  // last owner facet gone
+  void owner_retained() { ++owners_; }
+  void owner_released();
+
+ private:
+  EndpointCore() : KObject(ObjType::EndpointCore) {}
+  void destroy() override;
+  bool dead_ = false;
+  uint64_t epoch_ = 1;
+  uint64_t interface_id_ = 0;
+  uint64_t scope_ = 0;
+  uint32_t owners_ = 0;
+};
+
+class EndpointOwner final : public KObject {
+ public:
+  static Ref<EndpointOwner> create(Ref<EndpointCore> core);
+  EndpointCore* core() const { return core_.get(); }
+
+ private:
+  explicit EndpointOwner(Ref<EndpointCore> c) : KObject(ObjType::Endpoint), core_(move(c)) {}
+  void destroy() override;
+  Ref<EndpointCore> core_;
+};
+
+class ClientEndpoint final : public KObject {
+ public:
+  static Ref<ClientEndpoint> create(Ref<EndpointCore> core);
+  EndpointCore* core() const { return core_.get(); }
+
+ private:
+  explicit ClientEndpoint(Ref<EndpointCore> c) : KObject(ObjType::ClientEndpoint), core_(move(c)) {}
+  void destroy() override;
+  Ref<EndpointCore> core_;
+};
+
+// Per-process IPC bookkeeping (embedded in Process).
+struct ProcessIpc {
+  IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding;
+  IntrusiveList<IpcCall, &IpcCall::server_node> serving;
+  IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs;
+};
+
+namespace ipc {
+
+// Ring entry points. Each returns a CQE result (>= 0 or CAP_ERR_*), or
+// PENDING when the completion will be posted later (CQ slot reserved).
+constexpr int32_t PENDING = 1 << 30;
+int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe);
+int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe);
+int32_t ret(Process& server, const abi::CapSqe& sqe);
+// Process death: cancels its calls, fails calls it was serving, drops its RECVs.
+void process_exiting(Process& p);
+
+}  // namespace ipc
+
+}  // namespace capos

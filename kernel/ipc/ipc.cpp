@@ -1,0 +1,330 @@
+// CALL -> RECV -> RETURN. The fast path (a RECV already waiting) copies the
+// params straight from the caller's address space into the server's
+// buffer, posts the server's CQE and hands the CPU to the server; no
+// allocation, no intermediate copy. Only a call that must queue (no RECV
+// yet) is copied into a kernel buffer.
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/dev/hwrng.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/ipc/ipc_internal.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+#include "lib/abi/errors.h"
+#include "lib/core/cstring.h"
+
+namespace capos::ipc {
+
+using namespace abi;
+
+namespace {
+
+// Recycled records: steady-state IPC never touches the heap.
+IntrusiveList<IpcCall, &IpcCall::ep_node> g_free_calls;
+IntrusiveList<IpcRecv, &IpcRecv::ep_node> g_free_recvs;
+
+IpcCall* alloc_call() {
+  if (IpcCall* c = g_free_calls.pop_front()) return c;
+  return heap::make<IpcCall>();
+}
+void free_call(IpcCall* c) {
+  if (c->params) heap::free(c->params);
+  *c = IpcCall{};
+  g_free_calls.push_back(c);
+}
+IpcRecv* alloc_recv() {
+  if (IpcRecv* r = g_free_recvs.pop_front()) return r;
+  return heap::make<IpcRecv>();
+}
+void free_recv(IpcRecv* r) {
+  *r = IpcRecv{};
+  g_free_recvs.push_back(r);
+}
+
+// Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
+void wake(Process* p, bool handoff) {
+  Thread* t = p->main_thread();
+  if (!t || t->state != ThreadState::Blocked || !t->in_cap_enter) return;
+  if (p->ring().cq_ready() < t->wait_min) return;
+  if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
+}
+
+void post(Process* p, const CapCqe& cqe, bool handoff) {
+  p->ring().post_reserved(cqe);
+  wake(p, handoff);
+}
+
+// Finishes a caller's outstanding call with `result` (error or size).
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags) {
+  if (Process* caller = c->caller) {
+    CapCqe cqe{};
+    cqe.user_data = c->user_data;
+    cqe.result = result;
+    cqe.flags = flags;
+    caller->ipc().outstanding.remove(c);
+    caller->ledger().release(Res::OutstandingCalls, 1);
+    post(caller, cqe, true);
+  }
+  free_call(c);
+}
+
+int32_t alloc_inflight(EndpointCore& core, IpcCall* c) {
+  for (uint32_t i = 0; i < ENDPOINT_INFLIGHT_MAX; ++i) {
+    auto& s = core.inflight[i];
+    if (s.call) continue;
+    s.call = c;
+    c->call_id = i | (s.generation << 8);
+    ++core.inflight_count;
+    return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+void release_inflight(EndpointCore& core, uint32_t index) {
+  auto& s = core.inflight[index];
+  s.call = nullptr;
+  s.generation = (s.generation + 1) & 0xFFFFFF;
+  if (s.generation == 0) s.generation = 1;
+  --core.inflight_count;
+}
+
+void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) {
+  *h = EndpointMessageHeader{};
+  h->call_id = c->call_id;
+  h->method_id = c->method_id;
+  h->interface_id = c->interface_id;
+  h->params_len = c->params_len;
+  h->flags = MSG_F_SESSION_LIVE;
+  uint64_t in[2] = {core.scope(), c->session_id};
+  uint64_t out[2];
+  siphash24_128(hwrng::scoped_ref_key(), in, sizeof(in), out);
+  h->scoped_ref_lo = out[0];
+  h->scoped_ref_hi = out[1];
+  h->session_epoch = core.epoch();
+}
+
+// Writes header + params into the server's receive buffer. Returns the
+// bytes written or a CAP_ERR for the server's RECV.
+int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t buf, uint32_t buf_len) {
+  uint64_t need = sizeof(EndpointMessageHeader) + uint64_t{c->params_len};
+  if (need > buf_len) return CAP_ERR_INVALID_RESULT_BUFFER;
+  EndpointMessageHeader h;
+  fill_header(core, c, &h);
+  AddressSpace& sas = server.address_space();
+  if (!sas.copy_to_user(buf, &h, sizeof(h))) return CAP_ERR_INVALID_RESULT_BUFFER;
+  uint64_t dst = buf + sizeof(h);
+  Status st = c->params ? sas.copy_to_user(dst, c->params, c->params_len)
+                        : AddressSpace::copy_between(c->caller->address_space(), c->params_addr, sas, dst,
+                                                     c->params_len);
+  if (!st) return c->params ? CAP_ERR_INVALID_RESULT_BUFFER : CAP_ERR_INVALID_PARAMS_BUFFER;
+  return static_cast<int32_t>(need);
+}
+
+// Marks a delivered call in flight on `server`.
+void mark_inflight(IpcCall* c, Process& server) {
+  c->state = IpcCall::State::InFlight;
+  c->server = &server;
+  server.ipc().serving.push_back(c);
+  if (c->params) {
+    heap::free(c->params);
+    c->params = nullptr;
+  }
+}
+
+}  // namespace
+
+int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
+  if (target->type() != ObjType::ClientEndpoint) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *static_cast<ClientEndpoint*>(target)->core();
+  if (core.dead()) return CAP_ERR_DISCONNECTED;
+  if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
+  if (sqe.result_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_RESULT_BUFFER;
+  AddressSpace& as = caller.address_space();
+  if (!as.check_user(sqe.params_addr, sqe.params_len, false)) return CAP_ERR_INVALID_PARAMS_BUFFER;
+  if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+  auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
+  if (!charge) return CAP_ERR_QUOTA_EXCEEDED;
+  IpcCall* c = alloc_call();
+  if (!c) return CAP_ERR_OVERLOADED;
+  c->caller = &caller;
+  c->core = &core;
+  c->user_data = sqe.user_data;
+  c->result_addr = sqe.result_addr;
+  c->result_len = sqe.result_len;
+  c->method_id = sqe.method_id;
+  c->interface_id = core.interface_id();
+  c->params_addr = sqe.params_addr;
+  c->params_len = sqe.params_len;
+  c->session_id = caller.session_id();
+
+  // Fast path: hand the call to a waiting RECV.
+  while (!core.recvs.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
+    IpcRecv* r = core.recvs.front();
+    Process& server = *r->server;
+    int32_t idx = alloc_inflight(core, c);
+    int32_t n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
+    if (n == CAP_ERR_INVALID_PARAMS_BUFFER) {  // the caller's bytes vanished: fail the call, keep the RECV
+      release_inflight(core, static_cast<uint32_t>(idx));
+      free_call(c);
+      return CAP_ERR_INVALID_PARAMS_BUFFER;
+    }
+    core.recvs.remove(r);
+    server.ipc().recvs.remove(r);
+    CapCqe cqe{};
+    cqe.user_data = r->user_data;
+    free_recv(r);
+    if (n < 0) {  // the server's buffer is unusable: fail that RECV, try the next
+      release_inflight(core, static_cast<uint32_t>(idx));
+      cqe.result = n;
+      post(&server, cqe, false);
+      continue;
+    }
+    mark_inflight(c, server);
+    cqe.result = n;
+    cqe.call_id = c->call_id;
+    cqe.aux = c->method_id;
+    charge->commit();
+    caller.ipc().outstanding.push_back(c);
+    post(&server, cqe, true);  // direct handoff: the server runs next
+    return PENDING;
+  }
+
+  // Slow path: queue a kernel copy of the params.
+  if (core.queued.size() >= ENDPOINT_QUEUE_MAX) {
+    free_call(c);
+    return CAP_ERR_OVERLOADED;
+  }
+  if (sqe.params_len) {
+    c->params = static_cast<uint8_t*>(heap::alloc(sqe.params_len));
+    if (!c->params || !as.copy_from_user(c->params, sqe.params_addr, sqe.params_len)) {
+      bool oom = !c->params;
+      free_call(c);
+      return oom ? CAP_ERR_OVERLOADED : CAP_ERR_INVALID_PARAMS_BUFFER;
+    }
+  }
+  c->state = IpcCall::State::Queued;
+  core.queued.push_back(c);
+  charge->commit();
+  caller.ipc().outstanding.push_back(c);
+  return PENDING;
+}
+
+int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
+  if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
+  if (core.dead()) return CAP_ERR_DISCONNECTED;
+  if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > IPC_MESSAGE_MAX + sizeof(EndpointMessageHeader))
+    return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+
+  if (!core.queued.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
+    IpcCall* c = core.queued.front();
+    int32_t idx = alloc_inflight(core, c);
+    int32_t n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
+    if (n < 0) {
+      release_inflight(core, static_cast<uint32_t>(idx));
+      return n;  // the call stays queued for a RECV with a usable buffer
+    }
+    core.queued.remove(c);
+    mark_inflight(c, server);
+    cqe->call_id = c->call_id;
+    cqe->aux = c->method_id;
+    return n;
+  }
+  if (core.recvs.size() >= ENDPOINT_RECV_MAX) return CAP_ERR_OVERLOADED;
+  IpcRecv* r = alloc_recv();
+  if (!r) return CAP_ERR_OVERLOADED;
+  r->server = &server;
+  r->core = &core;
+  r->user_data = sqe.user_data;
+  r->buf_addr = sqe.result_addr;
+  r->buf_len = sqe.result_len;
+  core.recvs.push_back(r);
+  server.ipc().recvs.push_back(r);
+  return PENDING;
+}
+
+int32_t ret(Process& server, const CapSqe& sqe) {
+  auto slot = server.caps().lookup(sqe.cap_id);
+  if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
+  KObject* target = (*slot)->object;
+  if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
+  uint32_t index = sqe.call_id & 0xFF;
+  if (index >= ENDPOINT_INFLIGHT_MAX) return CAP_ERR_INVALID_REQUEST;
+  auto& s = core.inflight[index];
+  IpcCall* c = s.call;
+  // Forged, stale or someone else's call id: rejected without side effects.
+  if (!c || (sqe.call_id >> 8) != s.generation || c->server != &server) return CAP_ERR_INVALID_REQUEST;
+  if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
+  if (!server.address_space().check_user(sqe.params_addr, sqe.params_len, false))
+    return CAP_ERR_INVALID_PARAMS_BUFFER;
+  bool exception = sqe.flags & SQE_F_EXCEPTION;
+
+  release_inflight(core, index);
+  server.ipc().serving.remove(c);
+  if (!c->caller) {  // the caller died: the answer is accepted and discarded
+    free_call(c);
+    return 0;
+  }
+  int32_t result;
+  uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
+  if (sqe.params_len > c->result_len) {
+    result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
+  } else if (!AddressSpace::copy_between(server.address_space(), sqe.params_addr, c->caller->address_space(),
+                                         c->result_addr, sqe.params_len)) {
+    result = CAP_ERR_INVALID_RESULT_BUFFER;  // the caller unmapped its buffer
+  } else {
+    result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(sqe.params_len);
+  }
+  complete_caller(c, result, flags);
+  return 0;
+}
+
+void fail_everything(EndpointCore& core) {
+  while (IpcCall* c = core.queued.pop_front()) complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+  while (IpcRecv* r = core.recvs.pop_front()) {
+    r->server->ipc().recvs.remove(r);
+    CapCqe cqe{};
+    cqe.user_data = r->user_data;
+    cqe.result = CAP_ERR_DISCONNECTED;
+    post(r->server, cqe, false);
+    free_recv(r);
+  }
+  for (uint32_t i = 0; i < ENDPOINT_INFLIGHT_MAX; ++i) {
+    IpcCall* c = core.inflight[i].call;
+    if (!c) continue;
+    release_inflight(core, i);
+    c->server->ipc().serving.remove(c);
+    complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+  }
+}
+
+void process_exiting(Process& p) {
+  ProcessIpc& pi = p.ipc();
+  // Its own calls: queued ones vanish; in-flight ones are orphaned so the
+  // server's eventual RETURN is accepted and discarded.
+  while (IpcCall* c = pi.outstanding.pop_front()) {
+    p.ledger().release(Res::OutstandingCalls, 1);
+    p.ring().drop_reservation();
+    if (c->state == IpcCall::State::Queued) {
+      c->core->queued.remove(c);
+      free_call(c);
+    } else {
+      c->caller = nullptr;
+    }
+  }
+  // Calls it was serving: their callers learn the server is gone.
+  while (IpcCall* c = pi.serving.front()) {
+    pi.serving.remove(c);
+    release_inflight(*c->core, c->call_id & 0xFF);
+    complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+  }
+  while (IpcRecv* r = pi.recvs.pop_front()) {
+    r->core->recvs.remove(r);
+    p.ring().drop_reservation();
+    free_recv(r);
+  }
+}
+
+}  // namespace capos::ipc

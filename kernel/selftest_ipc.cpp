@@ -1,0 +1,98 @@
+// capos.test=ipc: drives endpoint IPC end to end with processes built
+// from the boot module (user/tests/ipc_test.cpp), acting as a tiny init:
+// it creates endpoints, grants facets, and judges exit statuses.
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+#include "kernel/selftest_internal.h"
+
+namespace capos::selftest {
+
+namespace {
+
+Bytes g_image;
+
+Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) {
+  const char* why = "";
+  auto p = Process::create(name, g_image, &why);
+  if (!p) panic("selftest ipc: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  if (!(*p)->grant(cap_name, move(cap), 0)) panic("selftest ipc: grant failed");
+  return *p;
+}
+
+void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int64_t code) {
+  w->wait();
+  const ExitStatus& st = w->status();
+  if (st.kind != kind || (kind == ExitStatus::Kind::Exited && st.code != code))
+    panic("selftest ipc: {} ended with kind {} code {} (expected kind {} code {})", who,
+          static_cast<int>(st.kind), st.code, static_cast<int>(kind), code);
+  klog("selftest ipc: {} ended as expected\n", who);
+}
+
+void scenario() {
+  {
+    Ref<EndpointCore> core = EndpointCore::create(0);
+    Process* server = spawn("server", "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()));
+    Process* a = spawn("client-a", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Process* b = spawn("client-b", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Ref<ExitWatch> ws = server->share_watch(), wa = a->share_watch(), wb = b->share_watch();
+    server->start();
+    a->start();
+    b->start();
+    expect_exit(wa, "client-a (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
+    expect_exit(wb, "client-b (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
+
+    // A client that dies with a call in flight leaves the server unharmed.
+    Process* ab = spawn("abandoner", "abandoner", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Ref<ExitWatch> wab = ab->share_watch();
+    ab->start();
+    expect_exit(wab, "abandoner", ExitStatus::Kind::Faulted, 0);
+    Process* c = spawn("client-c", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Ref<ExitWatch> wc = c->share_watch();
+    c->start();
+    expect_exit(wc, "client-c after the abandoned call", ExitStatus::Kind::Exited, 0);
+
+    // The server crashes mid-call: callers get DISCONNECTED, now and later.
+    Process* cr = spawn("crasher", "crasher", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Ref<ExitWatch> wcr = cr->share_watch();
+    cr->start();
+    expect_exit(ws, "server (crashes on request)", ExitStatus::Kind::Faulted, 0);
+    expect_exit(wcr, "crasher (sees DISCONNECTED)", ExitStatus::Kind::Exited, 0);
+    if (!core->dead()) panic("selftest ipc: endpoint still alive after its server died");
+  }
+  settle_processes();
+}
+
+void ipc_thread(void*) {
+  // The first round warms the recycled IPC record pool; the second must
+  // return to exactly the same frame and heap counts.
+  scenario();
+  uint64_t frames_before = frames::free_count();
+  size_t heap_before = heap::stats().allocations;
+  scenario();
+  uint64_t frames_after = frames::free_count();
+  size_t heap_after = heap::stats().allocations;
+  klog("selftest ipc: second round: free frames {} -> {}; heap allocations {} -> {}\n", frames_before,
+       frames_after, heap_before, heap_after);
+  if (frames_after != frames_before || heap_after != heap_before) panic("selftest ipc: leak detected");
+  klog("capOS: selftest ipc ok\n");
+  debug_exit::exit(debug_exit::SUCCESS);
+}
+
+}  // namespace
+
+void run_ipc(Bytes module) {
+  if (module.empty()) panic("selftest ipc: needs the ipc_test program as the boot module");
+  g_image = module;
+  auto t = Thread::create_kernel("selftest-ipc", ipc_thread, nullptr);
+  if (!t) panic("selftest ipc: no thread");
+  sched::make_runnable(*t);
+  sched::start();
+}
+
+}  // namespace capos::selftest

@@ -1,0 +1,150 @@
+// Endpoint IPC test program; its role comes from the names of the caps
+// the kernel self test granted it:
+//   "endpoint"  server: echo (1), exception (2), crash (4), slow reply (5)
+//   "echo"      client: echo round trips, exception, misuse of the facet
+//   "crasher"   client: asks the server to crash, expects DISCONNECTED
+//   "abandoner" client: leaves a call in flight and dies
+// Exit status 0 means every check passed; otherwise the failed check.
+#include "lib/abi/ipc.h"
+#include "user/rt/rt.h"
+
+using namespace capos;
+using namespace capos::abi;
+
+namespace {
+
+constexpr uint16_t M_ECHO = 1, M_EXCEPTION = 2, M_CRASH = 4, M_SLOW = 5;
+
+CapSqe make_call(uint32_t cap, uint16_t method, const void* params, uint32_t plen, void* result, uint32_t rlen) {
+  CapSqe s{};
+  s.opcode = CAP_OP_CALL;
+  s.cap_id = cap;
+  s.method_id = method;
+  s.params_addr = reinterpret_cast<uint64_t>(params);
+  s.params_len = plen;
+  s.result_addr = reinterpret_cast<uint64_t>(result);
+  s.result_len = rlen;
+  s.user_data = rt::ring().next_user_data();
+  return s;
+}
+
+int server(uint32_t ep) {
+  alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + IPC_MESSAGE_MAX];
+  uint32_t slow_call = 0;
+  for (;;) {
+    CapSqe r{};
+    r.opcode = CAP_OP_RECV;
+    r.cap_id = ep;
+    r.result_addr = reinterpret_cast<uint64_t>(buf);
+    r.result_len = sizeof(buf);
+    r.user_data = rt::ring().next_user_data();
+    CapCqe c = rt::ring().call(r);
+    if (c.result < 0) return 10;
+    auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+    if (h->call_id != c.call_id || c.result != static_cast<int32_t>(sizeof(*h) + h->params_len)) return 11;
+    if (!(h->flags & MSG_F_SESSION_LIVE) || (h->scoped_ref_lo == 0 && h->scoped_ref_hi == 0)) return 12;
+    uint8_t* params = buf + sizeof(*h);
+    CapSqe ret{};
+    ret.opcode = CAP_OP_RETURN;
+    ret.cap_id = ep;
+    ret.call_id = h->call_id;
+    ret.user_data = rt::ring().next_user_data();
+    static const char kMsg[] = "denied by test";
+    switch (h->method_id) {
+      case M_ECHO:
+        ret.params_addr = reinterpret_cast<uint64_t>(params);
+        ret.params_len = h->params_len;
+        break;
+      case M_EXCEPTION:
+        ret.flags = SQE_F_EXCEPTION;
+        ret.params_addr = reinterpret_cast<uint64_t>(kMsg);
+        ret.params_len = sizeof(kMsg);
+        break;
+      case M_CRASH:
+        *reinterpret_cast<volatile int*>(0x8) = 1;  // dies with calls in flight
+        break;
+      case M_SLOW:
+        slow_call = h->call_id;  // answered after the caller has died
+        continue;
+      default:
+        ret.flags = SQE_F_EXCEPTION;
+        break;
+    }
+    if (rt::ring().call(ret).result != 0) return 13;
+    if (slow_call) {
+      CapSqe late = ret;
+      late.call_id = slow_call;
+      late.flags = 0;
+      late.params_len = 0;
+      late.user_data = rt::ring().next_user_data();
+      if (rt::ring().call(late).result != 0) return 14;  // accepted and discarded
+      slow_call = 0;
+    }
+  }
+}
+
+int echo_client(uint32_t cap) {
+  uint8_t out[256], in[256];
+  for (uint32_t i = 0; i < 2000; ++i) {
+    uint32_t n = 1 + i % sizeof(out);
+    for (uint32_t k = 0; k < n; ++k) out[k] = static_cast<uint8_t>(i * 7 + k);
+    CapCqe c = rt::ring().call(make_call(cap, M_ECHO, out, n, in, sizeof(in)));
+    if (c.result != static_cast<int32_t>(n)) return 20;
+    if (memcmp(in, out, n) != 0) return 21;
+  }
+  // An application exception arrives flagged, with its bytes.
+  char msg[64];
+  CapCqe c = rt::ring().call(make_call(cap, M_EXCEPTION, nullptr, 0, msg, sizeof(msg)));
+  if (c.result != CAP_ERR_APPLICATION_EXCEPTION || !(c.flags & CQE_F_EXCEPTION)) return 22;
+  if (strcmp(msg, "denied by test") != 0) return 23;
+  c = rt::ring().call(make_call(cap, M_EXCEPTION, nullptr, 0, msg, 4));
+  if (c.result != CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED) return 24;
+  // Echo into a too-small result buffer.
+  c = rt::ring().call(make_call(cap, M_ECHO, out, 100, in, 10));
+  if (c.result != CAP_ERR_INVALID_RESULT_BUFFER) return 25;
+  // The client facet cannot RECV or RETURN (attenuation).
+  CapSqe r{};
+  r.opcode = CAP_OP_RECV;
+  r.cap_id = cap;
+  r.result_addr = reinterpret_cast<uint64_t>(in);
+  r.result_len = sizeof(in);
+  r.user_data = rt::ring().next_user_data();
+  if (rt::ring().call(r).result != CAP_ERR_INVALID_REQUEST) return 26;
+  r.opcode = CAP_OP_RETURN;
+  r.call_id = 1 << 8;
+  r.user_data = rt::ring().next_user_data();
+  if (rt::ring().call(r).result != CAP_ERR_INVALID_REQUEST) return 27;
+  // Params in the kernel half / unmapped are rejected before anything moves.
+  c = rt::ring().call(make_call(cap, M_ECHO, reinterpret_cast<void*>(0xFFFF800000001000ull), 8, in, 8));
+  if (c.result != CAP_ERR_INVALID_PARAMS_BUFFER) return 28;
+  c = rt::ring().call(make_call(cap, M_ECHO, out, IPC_MESSAGE_MAX + 1, in, 8));
+  if (c.result != CAP_ERR_INVALID_PARAMS_BUFFER) return 29;
+  return 0;
+}
+
+int crasher_client(uint32_t cap) {
+  CapCqe c = rt::ring().call(make_call(cap, M_CRASH, nullptr, 0, nullptr, 0));
+  if (c.result != CAP_ERR_DISCONNECTED) return 30;
+  c = rt::ring().call(make_call(cap, M_ECHO, "x", 1, nullptr, 0));
+  if (c.result != CAP_ERR_DISCONNECTED) return 31;
+  return 0;
+}
+
+int abandoner_client(uint32_t cap) {
+  static uint8_t result[16];
+  CapSqe s = make_call(cap, M_SLOW, nullptr, 0, result, sizeof(result));
+  rt::ring().push(s);
+  rt::ring().enter(0, CAP_ENTER_NO_WAIT);  // submitted; never reaped
+  *reinterpret_cast<volatile int*>(0x10) = 1;  // die with the call in flight
+  return 40;
+}
+
+}  // namespace
+
+int main() {
+  if (auto ep = rt::capset_find("endpoint", 0)) return server(*ep);
+  if (auto c = rt::capset_find("echo", 0)) return echo_client(*c);
+  if (auto c = rt::capset_find("crasher", 0)) return crasher_client(*c);
+  if (auto c = rt::capset_find("abandoner", 0)) return abandoner_client(*c);
+  return 99;
+}
