@@ -17,12 +17,18 @@ namespace {
 
 Bytes g_image;
 
+constexpr uint64_t TEST_IFACE = 0x1234;
+
 Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) {
   const char* why = "";
   auto p = Process::create(name, g_image, &why);
   if (!p) panic("selftest ipc: cannot create {}: {} ({})", name, err_name(p.error()), why);
-  if (!(*p)->grant(cap_name, move(cap), 0)) panic("selftest ipc: grant failed");
+  if (!(*p)->grant(cap_name, move(cap), TEST_IFACE)) panic("selftest ipc: grant failed");
   return *p;
+}
+
+Ref<KObject> client_of(const Ref<EndpointCore>& core) {
+  return Ref<KObject>::adopt(ClientEndpoint::create(core).leak());
 }
 
 void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int64_t code) {
@@ -36,7 +42,7 @@ void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int6
 
 void scenario() {
   {
-    Ref<EndpointCore> core = EndpointCore::create(0);
+    Ref<EndpointCore> core = EndpointCore::create(TEST_IFACE);
     Process* server = spawn("server", "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()));
     Process* a = spawn("client-a", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
     Process* b = spawn("client-b", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
@@ -46,6 +52,16 @@ void scenario() {
     b->start();
     expect_exit(wa, "client-a (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
     expect_exit(wb, "client-b (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
+
+    // Copy and move transfers on CALL and RETURN; the server's table is
+    // capped so a two-cap move must roll back.
+    server->ledger().set_limit(Res::CapSlots, 4);
+    Process* x = spawn("xfer", "xfer", client_of(core));
+    if (!x->grant("extra1", client_of(core), TEST_IFACE) || !x->grant("extra2", client_of(core), TEST_IFACE))
+      panic("selftest ipc: grant failed");
+    Ref<ExitWatch> wx = x->share_watch();
+    x->start();
+    expect_exit(wx, "xfer (copy/move on CALL and RETURN, rollback, hostile descriptors)", ExitStatus::Kind::Exited, 0);
 
     // A client that dies with a call in flight leaves the server unharmed.
     Process* ab = spawn("abandoner", "abandoner", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));

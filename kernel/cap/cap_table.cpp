@@ -3,7 +3,7 @@
 namespace capos {
 
 namespace {
-enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3 };
+enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
 }
 
 SlotReservation::SlotReservation(SlotReservation&& o)
@@ -65,6 +65,7 @@ Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {
   uint32_t i = abi::capid_index(capid);
   if (capid == abi::CAPID_INVALID || i >= slots_.size()) return fail(Err::NotFound);
   const CapSlot& s = slots_[i];
+  if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return fail(Err::Busy);
   if (s.state != LIVE) return fail(s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound);
   if (s.generation != abi::capid_generation(capid)) return fail(Err::Stale);
   return &s;
@@ -74,6 +75,37 @@ Result<Ref<KObject>> CapTable::remove(uint32_t capid) {
   const CapSlot* s = CAPOS_TRY(lookup(capid));
   uint32_t i = abi::capid_index(capid);
   Ref<KObject> obj = Ref<KObject>::adopt(s->object);
+  slots_[i].object = nullptr;
+  --live_;
+  ledger_->release(Res::CapSlots, 1);
+  free_slot(i);
+  return obj;
+}
+
+Status CapTable::pin(uint32_t capid) {
+  CAPOS_TRY(lookup(capid));
+  slots_[abi::capid_index(capid)].state = PINNED;
+  return {};
+}
+
+const CapSlot* CapTable::slot_of(uint32_t capid) const {
+  uint32_t i = abi::capid_index(capid);
+  if (i >= slots_.size() || slots_[i].generation != abi::capid_generation(capid)) return nullptr;
+  return slots_[i].state == LIVE || slots_[i].state == PINNED ? &slots_[i] : nullptr;
+}
+
+void CapTable::unpin(uint32_t capid) {
+  uint32_t i = abi::capid_index(capid);
+  if (i >= slots_.size() || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
+    __builtin_trap();  // unbalanced pin/unpin is a kernel bug
+  slots_[i].state = LIVE;
+}
+
+Ref<KObject> CapTable::take_pinned(uint32_t capid) {
+  uint32_t i = abi::capid_index(capid);
+  if (i >= slots_.size() || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
+    __builtin_trap();
+  Ref<KObject> obj = Ref<KObject>::adopt(slots_[i].object);
   slots_[i].object = nullptr;
   --live_;
   ledger_->release(Res::CapSlots, 1);
@@ -100,7 +132,7 @@ void CapTable::free_slot(uint32_t i) {
 
 void CapTable::clear() {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].state != LIVE) continue;
+    if (slots_[i].state != LIVE && slots_[i].state != PINNED) continue;
     KObject* o = slots_[i].object;
     slots_[i].object = nullptr;
     --live_;
@@ -111,7 +143,7 @@ void CapTable::clear() {
 }
 
 const CapSlot* CapTable::slot_if_live(uint32_t i) const {
-  return i < slots_.size() && slots_[i].state == LIVE ? &slots_[i] : nullptr;
+  return i < slots_.size() && (slots_[i].state == LIVE || slots_[i].state == PINNED) ? &slots_[i] : nullptr;
 }
 
 }  // namespace capos

@@ -66,6 +66,14 @@ class CapTable {
   Result<const CapSlot*> lookup(uint32_t capid) const;
   // Removes the slot and hands back its reference; the CapId becomes stale.
   Result<Ref<KObject>> remove(uint32_t capid);
+
+  // Move transfers: a pinned slot is unusable (lookup answers Busy) until
+  // it is either taken (the move committed) or unpinned (rolled back).
+  Status pin(uint32_t capid);
+  void unpin(uint32_t capid);
+  Ref<KObject> take_pinned(uint32_t capid);
+  // The live-or-pinned slot behind `capid` (for transfer bookkeeping).
+  const CapSlot* slot_of(uint32_t capid) const;
   // Releases every capability (process teardown).
   void clear();
 

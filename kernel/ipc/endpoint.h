@@ -10,6 +10,7 @@
 
 #include "kernel/cap/kernel_cap.h"
 #include "kernel/cap/object.h"
+#include "kernel/cap/transfer.h"
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/core/intrusive_list.h"
@@ -40,6 +41,7 @@ struct IpcCall {
   uint32_t params_len = 0;
   uint64_t params_addr = 0;   // caller VA (direct delivery copies from here)
   uint64_t session_id = 0;
+  TransferTxn xfer;  // caps riding with the params (prepared at CALL)
 };
 
 // A RECV waiting for a call.

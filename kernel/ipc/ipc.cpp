@@ -29,7 +29,8 @@ IpcCall* alloc_call() {
 }
 void free_call(IpcCall* c) {
   if (c->params) heap::free(c->params);
-  *c = IpcCall{};
+  c->~IpcCall();  // rolls back any transfer still prepared
+  new (c) IpcCall();
   g_free_calls.push_back(c);
 }
 IpcRecv* alloc_recv() {
@@ -55,12 +56,13 @@ void post(Process* p, const CapCqe& cqe, bool handoff) {
 }
 
 // Finishes a caller's outstanding call with `result` (error or size).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags) {
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) {
   if (Process* caller = c->caller) {
     CapCqe cqe{};
     cqe.user_data = c->user_data;
     cqe.result = result;
     cqe.flags = flags;
+    cqe.cap_count = cap_count;
     caller->ipc().outstanding.remove(c);
     caller->ledger().release(Res::OutstandingCalls, 1);
     post(caller, cqe, true);
@@ -105,19 +107,50 @@ void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHead
 
 // Writes header + params into the server's receive buffer. Returns the
 // bytes written or a CAP_ERR for the server's RECV.
+// Errors that belong to the call (the RECV may take another call).
+bool caller_side_error(int32_t e) {
+  return e == CAP_ERR_INVALID_PARAMS_BUFFER || e == CAP_ERR_QUOTA_EXCEEDED || e == CAP_ERR_OVERLOADED;
+}
+
 int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t buf, uint32_t buf_len) {
-  uint64_t need = sizeof(EndpointMessageHeader) + uint64_t{c->params_len};
+  uint32_t nx = c->xfer.count();
+  uint64_t payload_end = sizeof(EndpointMessageHeader) + uint64_t{c->params_len};
+  uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
   if (need > buf_len) return CAP_ERR_INVALID_RESULT_BUFFER;
+  AddressSpace& sas = server.address_space();
+  if (!sas.check_user(buf, need, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (nx) {
+    int32_t r = c->xfer.reserve(server.caps());  // receiver preflight
+    if (r) return r;
+  }
   EndpointMessageHeader h;
   fill_header(core, c, &h);
-  AddressSpace& sas = server.address_space();
-  if (!sas.copy_to_user(buf, &h, sizeof(h))) return CAP_ERR_INVALID_RESULT_BUFFER;
+  h.xfer_count = static_cast<uint16_t>(nx);
   uint64_t dst = buf + sizeof(h);
   Status st = c->params ? sas.copy_to_user(dst, c->params, c->params_len)
                         : AddressSpace::copy_between(c->caller->address_space(), c->params_addr, sas, dst,
                                                      c->params_len);
-  if (!st) return c->params ? CAP_ERR_INVALID_RESULT_BUFFER : CAP_ERR_INVALID_PARAMS_BUFFER;
+  if (!st) {
+    c->xfer.release_reservations();
+    return c->params ? CAP_ERR_INVALID_RESULT_BUFFER : CAP_ERR_INVALID_PARAMS_BUFFER;
+  }
+  if (!sas.copy_to_user(buf, &h, sizeof(h))) {
+    c->xfer.release_reservations();
+    return CAP_ERR_INVALID_RESULT_BUFFER;
+  }
+  if (nx) {  // commit: the capabilities move now, and cannot fail
+    CapTransferRecord rec[XFER_MAX];
+    c->xfer.commit(rec);
+    if (!sas.copy_to_user(buf + payload_end, rec, nx * sizeof(CapTransferRecord))) __builtin_trap();
+  }
   return static_cast<int32_t>(need);
+}
+
+// Reads `count` descriptors from user memory.
+int32_t read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* out) {
+  if (count > XFER_MAX) return CAP_ERR_INVALID_TRANSFER;
+  if (!p.address_space().copy_from_user(out, addr, count * sizeof(CapTransferDesc))) return CAP_ERR_INVALID_TRANSFER;
+  return 0;
 }
 
 // Marks a delivered call in flight on `server`.
@@ -156,6 +189,15 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->params_addr = sqe.params_addr;
   c->params_len = sqe.params_len;
   c->session_id = caller.session_id();
+  if (sqe.xfer_count) {
+    CapTransferDesc descs[XFER_MAX];
+    int32_t r = read_descs(caller, sqe.xfer_addr, sqe.xfer_count, descs);
+    if (!r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
+    if (r) {
+      free_call(c);
+      return r;
+    }
+  }
 
   // Fast path: hand the call to a waiting RECV.
   while (!core.recvs.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
@@ -163,10 +205,10 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     Process& server = *r->server;
     int32_t idx = alloc_inflight(core, c);
     int32_t n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
-    if (n == CAP_ERR_INVALID_PARAMS_BUFFER) {  // the caller's bytes vanished: fail the call, keep the RECV
+    if (caller_side_error(n)) {  // bad params or no room for the caps: fail the call, keep the RECV
       release_inflight(core, static_cast<uint32_t>(idx));
-      free_call(c);
-      return CAP_ERR_INVALID_PARAMS_BUFFER;
+      free_call(c);  // rolls the transfer back: the caller keeps its caps
+      return n;
     }
     core.recvs.remove(r);
     server.ipc().recvs.remove(r);
@@ -213,17 +255,20 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
   if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
   if (core.dead()) return CAP_ERR_DISCONNECTED;
-  if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > IPC_MESSAGE_MAX + sizeof(EndpointMessageHeader))
+  if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > RECV_BUFFER_MAX)
     return CAP_ERR_INVALID_RESULT_BUFFER;
   if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
 
-  if (!core.queued.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
+  while (!core.queued.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
     IpcCall* c = core.queued.front();
     int32_t idx = alloc_inflight(core, c);
     int32_t n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
     if (n < 0) {
       release_inflight(core, static_cast<uint32_t>(idx));
-      return n;  // the call stays queued for a RECV with a usable buffer
+      if (!caller_side_error(n)) return n;  // the call stays queued for a RECV with a usable buffer
+      core.queued.remove(c);
+      complete_caller(c, n, 0);  // this call cannot be delivered; try the next one
+      continue;
     }
     core.queued.remove(c);
     mark_inflight(c, server);
@@ -260,24 +305,50 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   if (!server.address_space().check_user(sqe.params_addr, sqe.params_len, false))
     return CAP_ERR_INVALID_PARAMS_BUFFER;
   bool exception = sqe.flags & SQE_F_EXCEPTION;
+  if (exception && sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;
+
+  // Result caps: prepared on the server and preflighted on the caller
+  // before anything else changes; failure leaves the call in flight.
+  TransferTxn xfer;
+  if (sqe.xfer_count) {
+    CapTransferDesc descs[XFER_MAX];
+    int32_t r = read_descs(server, sqe.xfer_addr, sqe.xfer_count, descs);
+    if (!r) r = xfer.prepare(server.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
+    if (r) return r;
+  }
+  uint32_t nx = xfer.count();
+  uint64_t records_bytes = uint64_t{nx} * sizeof(CapTransferRecord);
+  if (c->caller && nx && sqe.params_len + records_bytes <= c->result_len) {
+    int32_t r = xfer.reserve(c->caller->caps());
+    if (r) return r;  // e.g. the caller's table is full: the server still holds its caps
+  }
 
   release_inflight(core, index);
   server.ipc().serving.remove(c);
   if (!c->caller) {  // the caller died: the answer is accepted and discarded
     free_call(c);
-    return 0;
+    return 0;  // `xfer` rolls back: the server keeps its caps
   }
   int32_t result;
   uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
-  if (sqe.params_len > c->result_len) {
+  AddressSpace& cas = c->caller->address_space();
+  if (sqe.params_len + records_bytes > c->result_len) {
     result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
-  } else if (!AddressSpace::copy_between(server.address_space(), sqe.params_addr, c->caller->address_space(),
-                                         c->result_addr, sqe.params_len)) {
+  } else if (!cas.check_user(c->result_addr, sqe.params_len + records_bytes, true) ||
+             !AddressSpace::copy_between(server.address_space(), sqe.params_addr, cas, c->result_addr,
+                                         sqe.params_len)) {
     result = CAP_ERR_INVALID_RESULT_BUFFER;  // the caller unmapped its buffer
   } else {
     result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(sqe.params_len);
+    if (nx) {
+      CapTransferRecord rec[XFER_MAX];
+      xfer.commit(rec);
+      if (!cas.copy_to_user(c->result_addr + sqe.params_len, rec, records_bytes)) __builtin_trap();
+      flags |= CQE_F_CAPS;
+    }
   }
-  complete_caller(c, result, flags);
+  // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
+  complete_caller(c, result, flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
   return 0;
 }
 

@@ -19,7 +19,7 @@ namespace {
 
 RingStats g_stats;
 
-int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }
+int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }  // Busy (pinned for a move) too
 
 class ProcessRingHandler final : public SqeHandler {
  public:
@@ -55,7 +55,6 @@ class ProcessRingHandler final : public SqeHandler {
       }
       case CAP_OP_RETURN:
         if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
-        if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;
         return ipc::ret(p_, sqe);
       case CAP_OP_FINISH:
       case CAP_OP_PARK:
@@ -67,7 +66,6 @@ class ProcessRingHandler final : public SqeHandler {
 
   int32_t call(const CapSqe& sqe, CapCqe* cqe) {
     if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
-    if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;  // transfers arrive with endpoint IPC
     auto slot = p_.caps().lookup(sqe.cap_id);
     if (!slot) return lookup_error(slot.error());
     const CapSlot* s = *slot;
@@ -75,6 +73,7 @@ class ProcessRingHandler final : public SqeHandler {
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
     if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
+    if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;  // kernel caps take no transferred caps
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();

@@ -52,5 +52,8 @@ constexpr uint32_t ENDPOINT_QUEUE_MAX = 128;     // calls waiting for a RECV
 constexpr uint32_t ENDPOINT_RECV_MAX = 16;       // RECVs waiting for a call
 constexpr uint32_t ENDPOINT_INFLIGHT_MAX = 64;   // delivered, awaiting RETURN
 constexpr uint32_t IPC_MESSAGE_MAX = 16384;      // params or results bytes
+// Largest useful RECV buffer: header, params and every transfer record.
+constexpr uint32_t RECV_BUFFER_MAX =
+    sizeof(EndpointMessageHeader) + IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord);
 
 }  // namespace capos::abi

@@ -5,6 +5,7 @@
 //   "crasher"   client: asks the server to crash, expects DISCONNECTED
 //   "abandoner" client: leaves a call in flight and dies
 // Exit status 0 means every check passed; otherwise the failed check.
+#include "lib/abi/capid.h"
 #include "lib/abi/ipc.h"
 #include "user/rt/rt.h"
 
@@ -13,7 +14,8 @@ using namespace capos::abi;
 
 namespace {
 
-constexpr uint16_t M_ECHO = 1, M_EXCEPTION = 2, M_CRASH = 4, M_SLOW = 5;
+constexpr uint16_t M_ECHO = 1, M_EXCEPTION = 2, M_CRASH = 4, M_SLOW = 5, M_XFER_CHECK = 6, M_GIVE_BACK = 7;
+constexpr uint64_t TEST_IFACE = 0x1234;
 
 CapSqe make_call(uint32_t cap, uint16_t method, const void* params, uint32_t plen, void* result, uint32_t rlen) {
   CapSqe s{};
@@ -29,8 +31,11 @@ CapSqe make_call(uint32_t cap, uint16_t method, const void* params, uint32_t ple
 }
 
 int server(uint32_t ep) {
-  alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + IPC_MESSAGE_MAX];
+  alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + IPC_MESSAGE_MAX + 16 * sizeof(CapTransferRecord)];
   uint32_t slow_call = 0;
+  uint32_t kept = CAPID_INVALID;  // a cap received by transfer, handed back on M_GIVE_BACK
+  uint64_t reply[1 + XFER_MAX];
+  CapTransferDesc give{};
   for (;;) {
     CapSqe r{};
     r.opcode = CAP_OP_RECV;
@@ -41,7 +46,9 @@ int server(uint32_t ep) {
     CapCqe c = rt::ring().call(r);
     if (c.result < 0) return 10;
     auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
-    if (h->call_id != c.call_id || c.result != static_cast<int32_t>(sizeof(*h) + h->params_len)) return 11;
+    if (h->call_id != c.call_id ||
+        c.result != static_cast<int32_t>(sizeof(*h) + h->params_len + h->xfer_count * sizeof(CapTransferRecord)))
+      return 11;
     if (!(h->flags & MSG_F_SESSION_LIVE) || (h->scoped_ref_lo == 0 && h->scoped_ref_hi == 0)) return 12;
     uint8_t* params = buf + sizeof(*h);
     CapSqe ret{};
@@ -66,6 +73,20 @@ int server(uint32_t ep) {
       case M_SLOW:
         slow_call = h->call_id;  // answered after the caller has died
         continue;
+      case M_XFER_CHECK: {  // reply: count, then each record's interface id
+        auto* rec = reinterpret_cast<CapTransferRecord*>(params + h->params_len);
+        reply[0] = h->xfer_count;
+        for (uint32_t i = 0; i < h->xfer_count; ++i) reply[1 + i] = rec[i].interface_id;
+        if (h->xfer_count && kept == CAPID_INVALID) kept = rec[0].cap_id;
+        ret.params_addr = reinterpret_cast<uint64_t>(reply);
+        ret.params_len = static_cast<uint32_t>((1 + h->xfer_count) * sizeof(uint64_t));
+        break;
+      }
+      case M_GIVE_BACK:
+        give = CapTransferDesc{kept, XFER_COPY, {0, 0, 0}};
+        ret.xfer_addr = reinterpret_cast<uint64_t>(&give);
+        ret.xfer_count = 1;
+        break;
       default:
         ret.flags = SQE_F_EXCEPTION;
         break;
@@ -122,6 +143,62 @@ int echo_client(uint32_t cap) {
   return 0;
 }
 
+// Echo through `cap`; true if the round trip worked.
+bool echo_ok(uint32_t cap) {
+  char in[4];
+  CapCqe c = rt::ring().call(make_call(cap, M_ECHO, "ping", 4, in, 4));
+  return c.result == 4 && memcmp(in, "ping", 4) == 0;
+}
+
+CapCqe call_with_caps(uint32_t cap, uint16_t method, const CapTransferDesc* d, uint16_t n, void* result,
+                      uint32_t rlen) {
+  CapSqe s = make_call(cap, method, nullptr, 0, result, rlen);
+  s.xfer_addr = reinterpret_cast<uint64_t>(d);
+  s.xfer_count = n;
+  return rt::ring().call(s);
+}
+
+int xfer_client(uint32_t self, uint32_t extra1, uint32_t extra2) {
+  uint64_t reply[1 + XFER_MAX];
+  // Copy: the server receives it, the client keeps a working cap.
+  CapTransferDesc d1[] = {{extra1, XFER_COPY, {0, 0, 0}}};
+  CapCqe c = call_with_caps(self, M_XFER_CHECK, d1, 1, reply, sizeof(reply));
+  if (c.result != 16 || reply[0] != 1 || reply[1] != TEST_IFACE) return 50;
+  if (!echo_ok(extra1)) return 51;
+  // Move: the server receives it, the client's id goes stale.
+  CapTransferDesc d2[] = {{extra2, XFER_MOVE, {0, 0, 0}}};
+  c = call_with_caps(self, M_XFER_CHECK, d2, 1, reply, sizeof(reply));
+  if (c.result != 16 || reply[0] != 1) return 52;
+  c = rt::ring().call(make_call(extra2, M_ECHO, "x", 1, reply, 8));
+  if (c.result != CAP_ERR_STALE_CAP) return 53;
+  // The server's table has one free slot: a two-cap move must roll back
+  // completely and both caps keep working here.
+  CapTransferDesc d3[] = {{extra1, XFER_MOVE, {0, 0, 0}}, {self, XFER_COPY, {0, 0, 0}}};
+  c = call_with_caps(self, M_XFER_CHECK, d3, 2, reply, sizeof(reply));
+  if (c.result != CAP_ERR_QUOTA_EXCEEDED) return 54;
+  if (!echo_ok(extra1) || !echo_ok(self)) return 55;
+  // Hostile descriptors are rejected before anything moves.
+  CapTransferDesc bad_mode[] = {{extra1, 9, {0, 0, 0}}};
+  if (call_with_caps(self, M_XFER_CHECK, bad_mode, 1, reply, sizeof(reply)).result != CAP_ERR_INVALID_TRANSFER) return 56;
+  CapTransferDesc forged[] = {{0x7777000F, XFER_COPY, {0, 0, 0}}};
+  if (call_with_caps(self, M_XFER_CHECK, forged, 1, reply, sizeof(reply)).result != CAP_ERR_INVALID_TRANSFER) return 57;
+  CapSqe s = make_call(self, M_XFER_CHECK, nullptr, 0, reply, sizeof(reply));
+  s.xfer_addr = 0xFFFF800000000000ull;
+  s.xfer_count = 1;
+  if (rt::ring().call(s).result != CAP_ERR_INVALID_TRANSFER) return 58;
+  s.xfer_addr = reinterpret_cast<uint64_t>(d1);
+  s.xfer_count = XFER_MAX + 1;
+  s.user_data = rt::ring().next_user_data();
+  if (rt::ring().call(s).result != CAP_ERR_INVALID_TRANSFER) return 59;
+  if (!echo_ok(extra1)) return 60;
+  // RETURN-side transfer: the server hands a cap back with its answer.
+  CapTransferRecord rec[1];
+  c = rt::ring().call(make_call(self, M_GIVE_BACK, nullptr, 0, rec, sizeof(rec)));
+  if (c.result != 0 || c.cap_count != 1 || !(c.flags & CQE_F_CAPS)) return 61;
+  if (rec[0].interface_id != TEST_IFACE || !echo_ok(rec[0].cap_id)) return 62;
+  return 0;
+}
+
 int crasher_client(uint32_t cap) {
   CapCqe c = rt::ring().call(make_call(cap, M_CRASH, nullptr, 0, nullptr, 0));
   if (c.result != CAP_ERR_DISCONNECTED) return 30;
@@ -145,6 +222,8 @@ int main() {
   if (auto ep = rt::capset_find("endpoint", 0)) return server(*ep);
   if (auto c = rt::capset_find("echo", 0)) return echo_client(*c);
   if (auto c = rt::capset_find("crasher", 0)) return crasher_client(*c);
+  if (auto c = rt::capset_find("xfer", 0))
+    return xfer_client(*c, *rt::capset_find("extra1", 0), *rt::capset_find("extra2", 0));
   if (auto c = rt::capset_find("abandoner", 0)) return abandoner_client(*c);
   return 99;
 }

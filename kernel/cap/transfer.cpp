@@ -1,0 +1,72 @@
+#include "kernel/cap/transfer.h"
+
+namespace capos {
+
+using namespace abi;
+
+int32_t TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
+  if (!items_.empty() || descs.size() > XFER_MAX) return CAP_ERR_INVALID_TRANSFER;
+  src_ = &src;
+  for (const CapTransferDesc& d : descs) {
+    if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2]) {
+      rollback();
+      return CAP_ERR_INVALID_TRANSFER;
+    }
+    auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
+    if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) {
+      rollback();
+      return CAP_ERR_INVALID_TRANSFER;
+    }
+    Item it;
+    it.src_capid = d.cap_id;
+    it.mode = d.mode;
+    it.interface_id = (*slot)->interface_id;
+    if (d.mode == XFER_COPY) {
+      it.shared = Ref<KObject>::share((*slot)->object);
+    } else if (!src.pin(d.cap_id)) {
+      rollback();
+      return CAP_ERR_INVALID_TRANSFER;
+    }
+    if (!items_.push_back(move(it))) __builtin_trap();  // bounded by XFER_MAX above
+  }
+  return 0;
+}
+
+int32_t TransferTxn::reserve(CapTable& dst) {
+  dst_ = &dst;
+  for (Item& it : items_) {
+    auto r = dst.reserve();
+    if (!r) {
+      release_reservations();
+      return r.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
+    }
+    it.dst = move(*r);
+  }
+  return 0;
+}
+
+void TransferTxn::commit(CapTransferRecord* out) {
+  for (uint32_t i = 0; i < items_.size(); ++i) {
+    Item& it = items_[i];
+    Ref<KObject> obj = it.mode == XFER_COPY ? move(it.shared) : src_->take_pinned(it.src_capid);
+    uint32_t id = dst_->commit(move(it.dst), move(obj), it.interface_id);
+    out[i] = CapTransferRecord{id, 0, it.interface_id};
+  }
+  items_.clear();
+  src_ = dst_ = nullptr;
+}
+
+void TransferTxn::release_reservations() {
+  for (Item& it : items_) it.dst = SlotReservation();
+  dst_ = nullptr;
+}
+
+void TransferTxn::rollback() {
+  for (Item& it : items_) {
+    if (it.mode == XFER_MOVE && src_) src_->unpin(it.src_capid);
+  }
+  items_.clear();  // drops shared refs and receiver reservations
+  src_ = dst_ = nullptr;
+}
+
+}  // namespace capos

@@ -1,0 +1,50 @@
+// Capability transfer transaction (copy/move beside a message), portable
+// and host-tested. All or nothing:
+//   prepare(src)  validate every descriptor; pin move sources, share copies
+//   reserve(dst)  reserve a receiver slot (and ledger charge) per item
+//   commit()      insert into the receiver, remove move sources
+//   rollback()    unpin, drop shared refs, release reservations
+// Nothing is visible to either process until commit, and commit cannot
+// fail, so no capability is ever lost, duplicated or half inserted.
+#pragma once
+
+#include "kernel/cap/cap_table.h"
+#include "lib/abi/errors.h"
+#include "lib/abi/ipc.h"
+#include "lib/core/fixed_vector.h"
+
+namespace capos {
+
+class TransferTxn {
+ public:
+  TransferTxn() = default;
+  TransferTxn(const TransferTxn&) = delete;
+  TransferTxn& operator=(const TransferTxn&) = delete;
+  ~TransferTxn() { rollback(); }
+
+  // Returns 0 or a CAP_ERR (CAP_ERR_INVALID_TRANSFER for bad descriptors).
+  int32_t prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);
+  int32_t reserve(CapTable& dst);
+  // Writes one record per item (the receiver's new CapIds) into `out`.
+  void commit(abi::CapTransferRecord* out);
+  void rollback();
+  // Receiver reservations only (the sender's part stays prepared).
+  void release_reservations();
+
+  uint32_t count() const { return static_cast<uint32_t>(items_.size()); }
+  bool empty() const { return items_.empty(); }
+
+ private:
+  struct Item {
+    uint32_t src_capid = 0;
+    uint8_t mode = 0;
+    uint64_t interface_id = 0;
+    Ref<KObject> shared;  // COPY: the extra reference for the receiver
+    SlotReservation dst;
+  };
+  CapTable* src_ = nullptr;
+  CapTable* dst_ = nullptr;
+  FixedVector<Item, abi::XFER_MAX> items_;
+};
+
+}  // namespace capos
