@@ -93,3 +93,40 @@ function(capos_fuzz_target name)
             ${work} ${A_CORPUS})
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 120)
 endfunction()
+
+# capos_capnp_generate(<target> SCHEMAS <file.capnp>... [SRC_PREFIX <dir>] [IMPORT_DIRS <dir>...])
+# Runs `capnp compile` with our plugin (tools/capnpc-capos) at build time.
+# Each schema <SRC_PREFIX>/<rel>.capnp yields
+# ${CMAKE_BINARY_DIR}/generated/<rel>.capnp.capos.h (SRC_PREFIX defaults to
+# the source root, so schema/kernel.capnp -> "schema/kernel.capnp.capos.h").
+# <target> is an INTERFACE library carrying the include paths and the
+# build dependency; link it and include the header.
+function(capos_capnp_generate target)
+  cmake_parse_arguments(A "" "SRC_PREFIX" "SCHEMAS;IMPORT_DIRS" ${ARGN})
+  if(NOT A_SRC_PREFIX)
+    set(A_SRC_PREFIX ${CAPOS_ROOT})
+  endif()
+  set(out_dir ${CMAKE_BINARY_DIR}/generated)
+  set(outputs)
+  foreach(s ${A_SCHEMAS})
+    get_filename_component(abs ${s} ABSOLUTE)
+    file(RELATIVE_PATH rel ${A_SRC_PREFIX} ${abs})
+    list(APPEND outputs ${out_dir}/${rel}.capos.h)
+  endforeach()
+  set(imports)
+  foreach(d ${A_IMPORT_DIRS})
+    list(APPEND imports -I${d})
+  endforeach()
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+    COMMAND capnp compile ${imports} --src-prefix=${A_SRC_PREFIX}
+            -o$<TARGET_FILE:capnpc-capos>:${out_dir} ${A_SCHEMAS}
+    DEPENDS ${A_SCHEMAS} capnpc-capos
+    COMMENT "capnpc-capos: ${target}"
+    VERBATIM)
+  add_custom_target(${target}_gen DEPENDS ${outputs})
+  add_library(${target} INTERFACE)
+  target_include_directories(${target} INTERFACE ${CAPOS_ROOT} ${out_dir})
+  add_dependencies(${target} ${target}_gen)
+endfunction()
