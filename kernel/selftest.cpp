@@ -111,6 +111,7 @@ void run(const char* name, Bytes module) {
   klog("selftest: {}\n", name);
   if (strcmp(name, "procloop") == 0) procloop(module);
   if (strcmp(name, "ipc") == 0) run_ipc(module);
+  if (strcmp(name, "hostile") == 0) run_hostile(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "pagefault") == 0) {

@@ -8,5 +8,6 @@ namespace capos::selftest {
 // Yields until no user process is alive and the reaper has run.
 void settle_processes();
 [[noreturn]] void run_ipc(Bytes module);
+[[noreturn]] void run_hostile(Bytes module);
 
 }  // namespace capos::selftest

@@ -169,12 +169,13 @@ void mark_inflight(IpcCall* c, Process& server) {
 int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (target->type() != ObjType::ClientEndpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<ClientEndpoint*>(target)->core();
-  if (core.dead()) return CAP_ERR_DISCONNECTED;
+  // The SQE is validated in full before the endpoint's state matters.
   if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
-  if (sqe.result_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (sqe.result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return CAP_ERR_INVALID_RESULT_BUFFER;
   AddressSpace& as = caller.address_space();
   if (!as.check_user(sqe.params_addr, sqe.params_len, false)) return CAP_ERR_INVALID_PARAMS_BUFFER;
   if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (core.dead()) return CAP_ERR_DISCONNECTED;
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return CAP_ERR_QUOTA_EXCEEDED;
   IpcCall* c = alloc_call();
