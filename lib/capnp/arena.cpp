@@ -15,16 +15,6 @@ Status BuilderArena::add_segment(MutBytes mem) {
   return ok_status();
 }
 
-bool BuilderArena::try_allocate_in(uint32_t seg, uint32_t words, Allocation* out) {
-  Segment& s = table_[seg];
-  if (words > s.capacity - s.words) return false;
-  uint8_t* pos = const_cast<uint8_t*>(s.start) + static_cast<size_t>(s.words) * kBytesPerWord;
-  memset(pos, 0, static_cast<size_t>(words) * kBytesPerWord);
-  *out = Allocation{seg, s.words, pos};
-  s.words += words;
-  return true;
-}
-
 Result<Allocation> BuilderArena::allocate(uint32_t words) {
   Allocation a;
   if (count_ > 0 && try_allocate_in(count_ - 1, words, &a)) return a;

@@ -40,12 +40,25 @@ class BuilderArena {
   // Add caller memory as the next segment (e.g. the first, fixed buffer).
   Status add_segment(MutBytes mem);
 
-  // Allocate in segment `seg` only; false if it has no room.
-  bool try_allocate_in(uint32_t seg, uint32_t words, Allocation* out);
+  // Allocate in segment `seg` only; false if it has no room. Inline: it
+  // is the builder's hot path (a bump and a small zero fill).
+  bool try_allocate_in(uint32_t seg, uint32_t words, Allocation* out) {
+    Segment& s = table_.data()[seg];  // seg < count_ by construction
+    if (words > s.capacity - s.words) return false;
+    uint8_t* pos = const_cast<uint8_t*>(s.start) + static_cast<size_t>(s.words) * kBytesPerWord;
+    if (words <= 8) {
+      for (uint32_t i = 0; i < words; ++i) store<uint64_t>(pos + i * kBytesPerWord, 0);
+    } else {
+      __builtin_memset(pos, 0, static_cast<size_t>(words) * kBytesPerWord);
+    }
+    *out = Allocation{seg, s.words, pos};
+    s.words += words;
+    return true;
+  }
   // Allocate anywhere: the last segment, else a new one from the allocator.
   Result<Allocation> allocate(uint32_t words);
 
-  uint8_t* seg_start(uint32_t seg) const { return const_cast<uint8_t*>(table_[seg].start); }
+  uint8_t* seg_start(uint32_t seg) const { return const_cast<uint8_t*>(table_.data()[seg].start); }
   const Segment* segment(uint32_t seg) const { return &table_[seg]; }
   uint32_t segment_count() const { return count_; }
   Span<const Segment> segments() const { return Span<const Segment>(table_.data(), count_); }

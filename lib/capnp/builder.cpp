@@ -9,33 +9,14 @@ namespace capos::capnp {
 
 constexpr int32_t kBuilderNesting = 64;
 
-Result<Allocation> PointerBuilder::allocate(uint32_t words, uint64_t tag) const {
-  if (ref_ == nullptr) return fail(Err::OutOfRange);  // no such pointer slot
-  int64_t ref_word = (ref_ - arena_->seg_start(seg_)) / kBytesPerWord;
-  Allocation a;
-  if (arena_->try_allocate_in(seg_, words, &a)) {
-    store<uint64_t>(ref_, with_offset(tag, static_cast<int32_t>(a.word - ref_word - 1)));
-    return a;
-  }
+Result<Allocation> PointerBuilder::allocate_far(uint32_t words, uint64_t tag) const {
   uint32_t with_pad;
   if (add_overflow(words, 1u, &with_pad)) return fail(Err::LimitExceeded);
-  a = CAPOS_TRY(arena_->allocate(with_pad));
+  Allocation a = CAPOS_TRY(arena_->allocate(with_pad));
   // Landing pad first, object right after it; the slot becomes a far pointer.
   store<uint64_t>(a.pos, with_offset(tag, 0));
   store<uint64_t>(ref_, make_far_ptr(false, a.word, a.seg));
   return Allocation{a.seg, a.word + 1, a.pos + kBytesPerWord};
-}
-
-Result<StructBuilder> PointerBuilder::init_struct(uint16_t dw, uint16_t pc) const {
-  if (ref_ == nullptr) return fail(Err::OutOfRange);
-  if (dw == 0 && pc == 0) {
-    // Canonical empty struct: offset -1, nothing allocated.
-    store<uint64_t>(ref_, make_struct_ptr(-1, 0, 0));
-    return StructBuilder(arena_, seg_, ref_, ref_, 0, 0);
-  }
-  Allocation a = CAPOS_TRY(allocate(static_cast<uint32_t>(dw) + pc, make_struct_ptr(0, dw, pc)));
-  return StructBuilder(arena_, a.seg, a.pos, a.pos + static_cast<size_t>(dw) * kBytesPerWord,
-                       static_cast<uint32_t>(dw) * kBitsPerWord, pc);
 }
 
 static Status copy_struct_into(StructBuilder dst, const StructReader& src);
@@ -61,17 +42,6 @@ Result<StructBuilder> PointerBuilder::get_struct(uint16_t dw, uint16_t pc, const
   return StructBuilder(arena_, arena_->index_of(r.seg), data,
                        data + static_cast<size_t>(r.ptr.data_words()) * kBytesPerWord,
                        static_cast<uint32_t>(r.ptr.data_words()) * kBitsPerWord, r.ptr.ptr_count());
-}
-
-Result<ListBuilder> PointerBuilder::init_list(ElementSize es, uint32_t count) const {
-  if (es == ElementSize::InlineComposite || count > kMaxListElements) return fail(Err::InvalidArgument);
-  uint32_t data_bits = data_bits_per_element(es);
-  uint32_t step = data_bits + pointers_per_element(es) * kBitsPerWord;
-  uint64_t words = (static_cast<uint64_t>(count) * step + 63) / 64;
-  if (words > BuilderArena::kMaxSegmentWords) return fail(Err::LimitExceeded);
-  Allocation a = CAPOS_TRY(allocate(static_cast<uint32_t>(words), make_list_ptr(0, es, count)));
-  return ListBuilder(arena_, a.seg, a.pos, count, step, data_bits,
-                     static_cast<uint16_t>(pointers_per_element(es)), es);
 }
 
 Result<ListBuilder> PointerBuilder::init_struct_list(uint32_t count, uint16_t dw, uint16_t pc) const {
@@ -101,31 +71,6 @@ Result<ListBuilder> PointerBuilder::get_list(ElementSize expected, const Segment
   ListReader l = CAPOS_TRY(pr.get_list(expected));
   return ListBuilder(arena_, arena_->index_of(l.segment()), const_cast<uint8_t*>(l.data()), l.size(),
                      l.step_bits(), l.struct_data_bits(), l.struct_pointer_count(), l.element_size());
-}
-
-Result<MutBytes> PointerBuilder::init_text(uint32_t size) const {
-  if (size >= kMaxListElements) return fail(Err::LimitExceeded);
-  ListBuilder l = CAPOS_TRY(init_list(ElementSize::Byte, size + 1));
-  return MutBytes(l.raw_bytes().data(), size);
-}
-
-Status PointerBuilder::set_text(StrView text) const {
-  if (text.size() >= kMaxListElements) return fail(Err::LimitExceeded);
-  MutBytes b = CAPOS_TRY(init_text(static_cast<uint32_t>(text.size())));
-  if (text.size() > 0) memcpy(b.data(), text.ptr, text.size());
-  return ok_status();
-}
-
-Result<MutBytes> PointerBuilder::init_data(uint32_t size) const {
-  ListBuilder l = CAPOS_TRY(init_list(ElementSize::Byte, size));
-  return l.raw_bytes();
-}
-
-Status PointerBuilder::set_data(Bytes data) const {
-  if (data.size() > kMaxListElements) return fail(Err::LimitExceeded);
-  MutBytes b = CAPOS_TRY(init_data(static_cast<uint32_t>(data.size())));
-  if (data.size() > 0) memcpy(b.data(), data.data(), data.size());
-  return ok_status();
 }
 
 Result<StrView> PointerBuilder::get_text() const { return as_reader().get_text(); }

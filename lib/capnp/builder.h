@@ -61,6 +61,7 @@ class PointerBuilder {
 
  private:
   Result<Allocation> allocate(uint32_t words, uint64_t tag) const;
+  Result<Allocation> allocate_far(uint32_t words, uint64_t tag) const;
   BuilderArena* arena_ = nullptr;
   uint32_t seg_ = 0;
   uint8_t* ref_ = nullptr;
@@ -169,5 +170,67 @@ class ListBuilder {
   uint16_t struct_ptr_count_ = 0;
   ElementSize es_ = ElementSize::Void;
 };
+
+
+// ---- hot paths, inline (allocation next to the pointer, text/data) ----
+
+inline Result<Allocation> PointerBuilder::allocate(uint32_t words, uint64_t tag) const {
+  if (ref_ == nullptr) return fail(Err::OutOfRange);  // no such pointer slot
+  Allocation a;
+  if (arena_->try_allocate_in(seg_, words, &a)) {
+    int64_t ref_word = (ref_ - arena_->seg_start(seg_)) / kBytesPerWord;
+    store<uint64_t>(ref_, with_offset(tag, static_cast<int32_t>(a.word - ref_word - 1)));
+    return a;
+  }
+  return allocate_far(words, tag);
+}
+
+inline Result<StructBuilder> PointerBuilder::init_struct(uint16_t dw, uint16_t pc) const {
+  if (ref_ == nullptr) return fail(Err::OutOfRange);
+  if (dw == 0 && pc == 0) {
+    // Canonical empty struct: offset -1, nothing allocated.
+    store<uint64_t>(ref_, make_struct_ptr(-1, 0, 0));
+    return StructBuilder(arena_, seg_, ref_, ref_, 0, 0);
+  }
+  Allocation a = CAPOS_TRY(allocate(static_cast<uint32_t>(dw) + pc, make_struct_ptr(0, dw, pc)));
+  return StructBuilder(arena_, a.seg, a.pos, a.pos + static_cast<size_t>(dw) * kBytesPerWord,
+                       static_cast<uint32_t>(dw) * kBitsPerWord, pc);
+}
+
+inline Result<ListBuilder> PointerBuilder::init_list(ElementSize es, uint32_t count) const {
+  if (es == ElementSize::InlineComposite || count > kMaxListElements) return fail(Err::InvalidArgument);
+  uint32_t data_bits = data_bits_per_element(es);
+  uint32_t step = data_bits + pointers_per_element(es) * kBitsPerWord;
+  uint64_t words = (static_cast<uint64_t>(count) * step + 63) / 64;
+  if (words > BuilderArena::kMaxSegmentWords) return fail(Err::LimitExceeded);
+  Allocation a = CAPOS_TRY(allocate(static_cast<uint32_t>(words), make_list_ptr(0, es, count)));
+  return ListBuilder(arena_, a.seg, a.pos, count, step, data_bits,
+                     static_cast<uint16_t>(pointers_per_element(es)), es);
+}
+
+inline Result<MutBytes> PointerBuilder::init_text(uint32_t size) const {
+  if (size >= kMaxListElements) return fail(Err::LimitExceeded);
+  ListBuilder l = CAPOS_TRY(init_list(ElementSize::Byte, size + 1));
+  return MutBytes(l.raw_bytes().data(), size);
+}
+
+inline Status PointerBuilder::set_text(StrView text) const {
+  if (text.size() >= kMaxListElements) return fail(Err::LimitExceeded);
+  MutBytes b = CAPOS_TRY(init_text(static_cast<uint32_t>(text.size())));
+  if (text.size() > 0) memcpy(b.data(), text.ptr, text.size());
+  return ok_status();
+}
+
+inline Result<MutBytes> PointerBuilder::init_data(uint32_t size) const {
+  ListBuilder l = CAPOS_TRY(init_list(ElementSize::Byte, size));
+  return l.raw_bytes();
+}
+
+inline Status PointerBuilder::set_data(Bytes data) const {
+  if (data.size() > kMaxListElements) return fail(Err::LimitExceeded);
+  MutBytes b = CAPOS_TRY(init_data(static_cast<uint32_t>(data.size())));
+  if (data.size() > 0) memcpy(b.data(), data.data(), data.size());
+  return ok_status();
+}
 
 }  // namespace capos::capnp

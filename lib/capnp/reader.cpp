@@ -5,15 +5,7 @@
 
 namespace capos::capnp {
 
-static int64_t word_index(const Segment* seg, const uint8_t* p) {
-  return static_cast<int64_t>((p - seg->start) / kBytesPerWord);
-}
-
-Result<ResolvedPointer> resolve_pointer(ReadContext* ctx, const Segment* seg, const uint8_t* ref) {
-  WirePtr p{load<uint64_t>(ref)};
-  if (p.kind() != PointerKind::Far)
-    return ResolvedPointer{p, seg, word_index(seg, ref) + 1 + p.offset()};
-
+Result<ResolvedPointer> resolve_far(ReadContext* ctx, WirePtr p) {
   // Default values are single-segment: a far pointer there is corrupt.
   if (ctx == nullptr) return fail(Err::Corrupt);
   const Segment* pad_seg = ctx->segment(p.far_segment());
@@ -124,30 +116,26 @@ Result<ListReader> PointerReader::get_list(ElementSize expected, const Segment* 
 }
 
 // Text and Data must be genuine byte lists (no upgrades).
-static Result<ListReader> get_byte_list(const PointerReader& p) {
-  ResolvedPointer r = CAPOS_TRY(resolve_pointer(p.context(), p.segment(), p.location()));
-  if (r.ptr.kind() != PointerKind::List || r.ptr.elem_size() != ElementSize::Byte)
-    return fail(Err::Corrupt);
+static Result<Bytes> get_byte_list(ReadContext* ctx, const Segment* seg, const uint8_t* ref) {
+  ResolvedPointer r = CAPOS_TRY(resolve_pointer(ctx, seg, ref));
+  if ((r.ptr.raw & 3) != 1 || r.ptr.elem_size() != ElementSize::Byte) return fail(Err::Corrupt);
   uint64_t count = r.ptr.elem_count();
   uint64_t words = (count + 7) / 8;
   if (!in_bounds(r.seg, r.word, words)) return fail(Err::OutOfRange);
-  CAPOS_TRY_STATUS(charge(p.context(), words));
-  return ListReader(p.context(), r.seg, r.seg->start + r.word * kBytesPerWord,
-                    static_cast<uint32_t>(count), 8, 8, 0, ElementSize::Byte, p.nesting());
+  CAPOS_TRY_STATUS(charge(ctx, words));
+  return Bytes(r.seg->start + r.word * kBytesPerWord, static_cast<size_t>(count));
 }
 
 Result<StrView> PointerReader::get_text(StrView deflt) const {
   if (is_null()) return deflt;
-  ListReader l = CAPOS_TRY(get_byte_list(*this));
-  Bytes b = l.raw_bytes();
-  if (b.size() == 0 || b[b.size() - 1] != 0) return fail(Err::Corrupt);  // must be NUL-terminated
+  Bytes b = CAPOS_TRY(get_byte_list(ctx_, seg_, ref_));
+  if (b.size() == 0 || b.data()[b.size() - 1] != 0) return fail(Err::Corrupt);  // must be NUL-terminated
   return StrView(reinterpret_cast<const char*>(b.data()), b.size() - 1);
 }
 
 Result<Bytes> PointerReader::get_data(Bytes deflt) const {
   if (is_null()) return deflt;
-  ListReader l = CAPOS_TRY(get_byte_list(*this));
-  return l.raw_bytes();
+  return get_byte_list(ctx_, seg_, ref_);
 }
 
 Result<uint32_t> PointerReader::get_capability() const {

@@ -166,7 +166,13 @@ struct ResolvedPointer {
   const Segment* seg;
   int64_t word;  // may be out of range; callers bounds-check with the size
 };
-Result<ResolvedPointer> resolve_pointer(ReadContext* ctx, const Segment* seg, const uint8_t* ref);
+Result<ResolvedPointer> resolve_far(ReadContext* ctx, WirePtr p);
+inline Result<ResolvedPointer> resolve_pointer(ReadContext* ctx, const Segment* seg, const uint8_t* ref) {
+  WirePtr p{load<uint64_t>(ref)};
+  if (p.kind() != PointerKind::Far)  // the common case stays inline
+    return ResolvedPointer{p, seg, static_cast<int64_t>((ref - seg->start) / kBytesPerWord) + 1 + p.offset()};
+  return resolve_far(ctx, p);
+}
 
 inline bool in_bounds(const Segment* seg, int64_t word, uint64_t words) {
   return word >= 0 && static_cast<uint64_t>(word) <= seg->words &&
