@@ -4,6 +4,7 @@
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/layout.h"
+#include "kernel/arch/x86_64/ioapic.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/boot/bootinfo.h"
@@ -76,6 +77,9 @@ void report_modules(const BootInfo& bi) {
   t = timer::init();
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
   timer::set_tick_hook(on_timer_tick);
+  t = arch::ioapic_init(g_boot.rsdp_phys);
+  if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));
+  else if (!(t = serial::enable_rx_interrupts(nullptr))) klog("serial: RX interrupt unavailable ({})\n", err_name(t.error()));
   arch::sti();
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
        timer::tsc_hz() / 1000000);

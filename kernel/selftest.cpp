@@ -4,6 +4,7 @@
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/serial.h"
 #include "kernel/dev/timer.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
@@ -84,6 +85,27 @@ void procloop_thread(void*) {
   sched::start();
 }
 
+// Reads one line from the serial port through the RX interrupt path.
+[[noreturn]] void serial_echo() {
+  klog("selftest serial: type a line\n");
+  char line[128];
+  size_t n = 0;
+  uint64_t deadline = timer::ticks() + 30 * timer::TICK_HZ;
+  while (timer::ticks() < deadline) {
+    char c;
+    while (serial::read(&c, 1) == 1) {
+      if (c == '\r' || c == '\n') {
+        klog("selftest serial: got '{}' ({} bytes, {} dropped)\n", StrView(line, n), n, serial::rx_dropped());
+        klog("capOS: selftest serial ok\n");
+        debug_exit::exit(debug_exit::SUCCESS);
+      }
+      if (n < sizeof(line)) line[n++] = c;
+    }
+    arch::hlt();  // woken by the RX interrupt
+  }
+  panic("selftest serial: no line within 30 s");
+}
+
 [[gnu::noinline]] void trigger_page_fault() {
   // A non-canonical-free, unmapped user-half address: a plain #PF.
   volatile uint64_t* p = reinterpret_cast<volatile uint64_t*>(0xdead0000ull);
@@ -114,6 +136,7 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "hostile") == 0) run_hostile(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
+  if (strcmp(name, "serial") == 0) serial_echo();
   if (strcmp(name, "pagefault") == 0) {
     trigger_page_fault();
     panic("selftest pagefault: the fault did not happen");

@@ -77,6 +77,7 @@ Result<void, Err> parse_pvh(uint64_t info, BootInfo* bi) {
       bi->modules[i] = BootModule{mods[i].paddr, mods[i].size};
   }
   copy_cmdline(bi, si->cmdline_paddr);
+  bi->rsdp_phys = si->rsdp_paddr;
   return {};
 }
 
@@ -105,6 +106,9 @@ Result<void, Err> parse_mb2(uint64_t info, BootInfo* bi) {
       if (end < start) return fail(Err::Corrupt);
       if (bi->module_count < BootInfo::MAX_MODULES) bi->modules[bi->module_count] = BootModule{start, end - start};
       ++bi->module_count;
+    } else if ((type == 14 || type == 15) && size > 8 && !bi->rsdp_phys) {
+      // ACPI old/new RSDP: GRUB hands a copy; remember where that copy lives.
+      bi->rsdp_phys = info + off + 8;
     } else if (type == 6 && size >= 16) {  // memory map
       uint32_t esize;
       memcpy(&esize, body, 4);

@@ -29,6 +29,7 @@ struct BootInfo {
   size_t module_count = 0;   // as reported by the loader (may exceed MAX_MODULES)
   uint64_t info_phys = 0;    // loader structure (reserved until parsed)
   uint64_t info_size = 0;
+  uint64_t rsdp_phys = 0;    // ACPI RSDP if the loader told us (0: scan)
   char cmdline[CMDLINE_MAX] = {};
 
   const char* protocol_name() const;

@@ -1,6 +1,9 @@
 #include "kernel/dev/serial.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/ioapic.h"
+#include "kernel/arch/x86_64/lapic.h"
 
 namespace capos::serial {
 
@@ -16,7 +19,49 @@ void raw_put(char c) {
   arch::outb(COM1 + DATA, static_cast<uint8_t>(c));
 }
 
+constexpr uint32_t RX_SIZE = 1024;  // power of two
+char g_rx[RX_SIZE];
+volatile uint32_t g_rx_head = 0, g_rx_tail = 0;
+uint64_t g_rx_dropped = 0;
+void (*g_on_rx)() = nullptr;
+
+void on_irq(arch::InterruptFrame&) {
+  while (arch::inb(COM1 + LSR) & 0x01) {
+    char c = static_cast<char>(arch::inb(COM1 + DATA));
+    if (g_rx_tail - g_rx_head < RX_SIZE) {
+      g_rx[g_rx_tail % RX_SIZE] = c;
+      g_rx_tail = g_rx_tail + 1;
+    } else {
+      ++g_rx_dropped;
+    }
+  }
+  arch::lapic_eoi();
+  if (g_on_rx) g_on_rx();
+}
+
 }  // namespace
+
+Status enable_rx_interrupts(void (*on_rx)()) {
+  if (!g_present) return fail(Err::Unsupported);
+  g_on_rx = on_rx;
+  arch::set_irq_handler(arch::VEC_SERIAL, on_irq);
+  CAPOS_TRY_STATUS(arch::ioapic_route_isa(4, arch::VEC_SERIAL));
+  arch::outb(COM1 + IER, 0x01);  // data-available interrupt
+  return {};
+}
+
+size_t read(char* out, size_t max) {
+  arch::IrqGuard irq;
+  size_t n = 0;
+  while (n < max && g_rx_head != g_rx_tail) {
+    out[n++] = g_rx[g_rx_head % RX_SIZE];
+    g_rx_head = g_rx_head + 1;
+  }
+  return n;
+}
+
+size_t rx_available() { return g_rx_tail - g_rx_head; }
+uint64_t rx_dropped() { return g_rx_dropped; }
 
 void init() {
   // Scratch-register probe tells us whether a UART exists at all.

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/core/result.h"
+
 namespace capos::serial {
 
 void init();
@@ -12,5 +14,12 @@ void put(char c);
 // Non-blocking receive; returns -1 when no byte is waiting.
 int try_get();
 bool present();
+
+// Receive path: COM1 RX interrupts fill a 1 KiB buffer (overflow drops
+// the newest bytes and is counted). `on_rx` runs in interrupt context.
+Status enable_rx_interrupts(void (*on_rx)());
+size_t read(char* out, size_t max);
+size_t rx_available();
+uint64_t rx_dropped();
 
 }  // namespace capos::serial

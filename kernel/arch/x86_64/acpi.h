@@ -1,0 +1,28 @@
+// Minimal ACPI: find the MADT to learn the IOAPIC and how ISA IRQs map
+// to global system interrupts (interrupt source overrides). Every table
+// is bounds- and checksum-checked before use.
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/core/result.h"
+
+namespace capos::acpi {
+
+struct IsaRoute {
+  uint32_t gsi;
+  bool active_low;
+  bool level;
+};
+
+struct Madt {
+  uint64_t ioapic_phys = 0;
+  uint32_t ioapic_gsi_base = 0;
+  uint32_t lapic_count = 0;
+  IsaRoute isa[16];
+};
+
+// `rsdp_hint` is the loader-provided RSDP (0: scan the BIOS areas).
+Result<Madt> find_madt(uint64_t rsdp_hint);
+
+}  // namespace capos::acpi
