@@ -18,10 +18,12 @@
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
 #include "kernel/boot/init_loader.h"
+#include "kernel/caps/console_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest.h"
 #include "kernel/version.h"
+#include "lib/core/cstring.h"
 
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
@@ -79,7 +81,7 @@ void report_modules(const BootInfo& bi) {
   timer::set_tick_hook(on_timer_tick);
   t = arch::ioapic_init(g_boot.rsdp_phys);
   if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));
-  else if (!(t = serial::enable_rx_interrupts(nullptr))) klog("serial: RX interrupt unavailable ({})\n", err_name(t.error()));
+  else if (!(t = serial::enable_rx_interrupts(ConsoleCap::input_arrived))) klog("serial: RX interrupt unavailable ({})\n", err_name(t.error()));
   arch::sti();
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
        timer::tsc_hz() / 1000000);
@@ -92,7 +94,9 @@ void report_modules(const BootInfo& bi) {
   klog("capOS: boot complete\n");
 
   char test[32];
-  if (g_boot.cmdline_value("capos.test", test, sizeof(test))) {
+  bool bench = g_boot.cmdline_value("capos.bench", test, sizeof(test)) && strcmp(test, "1") == 0;
+  if (bench) memcpy(test, "bench", 6);
+  if (bench || g_boot.cmdline_value("capos.test", test, sizeof(test))) {
     Bytes module;
     if (g_boot.module_count == 1)
       module = Bytes(static_cast<const uint8_t*>(frames::phys_to_virt(g_boot.modules[0].phys)), g_boot.modules[0].size);

@@ -9,5 +9,6 @@ namespace capos::selftest {
 void settle_processes();
 [[noreturn]] void run_ipc(Bytes module);
 [[noreturn]] void run_hostile(Bytes module);
+[[noreturn]] void run_bench(Bytes module);
 
 }  // namespace capos::selftest

@@ -29,6 +29,7 @@ class Thread {
   bool in_cap_enter = false;
   uint32_t wait_min = 0;
   uint64_t wait_deadline = ~0ull;
+  void* call_ctx = nullptr;  // CallContext of a kernel-cap dispatch in progress
   alignas(16) uint8_t fpu[arch::FPU_AREA_BYTES];
 
   // A user thread whose first run enters ring 3 at `rip` with the given

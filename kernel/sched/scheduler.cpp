@@ -142,8 +142,8 @@ void poll_waiters() {
   uint64_t now = timer::now_ns();
   for (Thread* t = g_waiters.front(); t;) {
     Thread* next = g_waiters.next(t);
-    if (t->state == ThreadState::Blocked && t->process &&
-        (now >= t->wait_deadline || t->process->ring().cq_ready() >= t->wait_min)) {
+    if (t->state == ThreadState::Blocked &&
+        (now >= t->wait_deadline || (t->process && t->in_cap_enter && t->process->ring().cq_ready() >= t->wait_min))) {
       make_runnable(t);
     }
     t = next;
@@ -153,6 +153,19 @@ void poll_waiters() {
 void on_tick(bool preemptible) {
   poll_waiters();
   if (preemptible) yield();
+}
+
+void sleep_until(uint64_t deadline_ns) {
+  for (;;) {
+    arch::IrqGuard irq;
+    if (timer::now_ns() >= deadline_ns) return;
+    g_current->wait_deadline = deadline_ns;
+    register_waiter(g_current);
+    block_current();
+    unregister_waiter(g_current);
+    g_current->wait_deadline = ~0ull;
+    if (g_current->process && g_current->process->kill_requested()) return;
+  }
 }
 
 uint64_t context_switches() { return g_switches; }

@@ -23,6 +23,7 @@ enum class Err : int32_t {
   Disconnected,
   Stale,                // generation mismatch
   Fault,                // user memory access failed
+  Failed,               // a callee failed (CapException type `failed`)
 };
 
 constexpr const char* err_name(Err e) {
@@ -42,6 +43,7 @@ constexpr const char* err_name(Err e) {
     case Err::Disconnected: return "disconnected";
     case Err::Stale: return "stale";
     case Err::Fault: return "fault";
+    case Err::Failed: return "failed";
   }
   return "unknown-error";
 }

@@ -2,6 +2,7 @@
 
 #include "lib/abi/layout.h"
 #include "lib/alloc/slab_heap.h"
+#include "user/rt/console.h"
 
 namespace capos::rt {
 
@@ -54,7 +55,7 @@ void free(void* p) {
 }
 
 void panic(StrView msg) {
-  (void)msg;  // printed through Console once the typed Console client lands
+  printf("panic: {}\n", msg);
   exit(PANIC_EXIT_STATUS);
 }
 

@@ -1,0 +1,29 @@
+// Console: the serial console as a capability. write/writeLine are bounded
+// (schema maxConsoleWriteBytes); read takes bytes from the COM1 receive
+// buffer fed by the RX interrupt, optionally blocking until input arrives.
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "schema/kernel.capnp.capos.h"
+
+namespace capos {
+
+class ConsoleCap final : public KernelCap, public schema::wire::Console::Server {
+ public:
+  static Ref<KObject> create();
+  void invoke(CallContext& ctx) override;
+
+  Status write(schema::wire::Console::WriteParams::Reader p, schema::wire::Console::WriteResults::Builder r) override;
+  Status writeLine(schema::wire::Console::WriteLineParams::Reader p,
+                   schema::wire::Console::WriteLineResults::Builder r) override;
+  Status read(schema::wire::Console::ReadParams::Reader p, schema::wire::Console::ReadResult::Builder r) override;
+
+  // Wakes readers blocked for input (called from the RX interrupt).
+  static void input_arrived();
+
+ private:
+  ConsoleCap() : KernelCap(ObjType::Console) {}
+  void destroy() override;
+};
+
+}  // namespace capos

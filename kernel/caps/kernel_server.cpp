@@ -1,0 +1,87 @@
+#include "kernel/caps/kernel_server.h"
+
+#include "kernel/debug/panic.h"
+#include "kernel/sched/scheduler.h"
+#include "schema/capos.capnp.capos.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+
+namespace {
+
+wire::ExceptionType exception_type(Err e) {
+  switch (e) {
+    case Err::InvalidArgument:
+    case Err::OutOfRange:
+    case Err::Corrupt:
+    case Err::Truncated:
+    case Err::LimitExceeded:
+    case Err::NotFound:
+    case Err::AlreadyExists:
+    case Err::PermissionDenied:
+    case Err::Fault:
+      return wire::ExceptionType::INVALID_ARGUMENT;
+    case Err::Overloaded:
+    case Err::OutOfMemory:
+    case Err::Busy:
+      return wire::ExceptionType::OVERLOADED;
+    case Err::Disconnected:
+    case Err::Stale:
+      return wire::ExceptionType::DISCONNECTED;
+    case Err::Unsupported:
+      return wire::ExceptionType::UNIMPLEMENTED;
+    case Err::Failed:
+      break;
+  }
+  return wire::ExceptionType::FAILED;
+}
+
+}  // namespace
+
+CallContext& current_call() {
+  Thread* t = sched::current();
+  if (!t || !t->call_ctx) panic("current_call() outside a kernel-cap dispatch");
+  return *static_cast<CallContext*>(t->call_ctx);
+}
+
+void write_exception(CallContext& ctx, Err e, StrView message) {
+  ctx.exception = true;
+  ctx.result_size = 0;
+  capnp::FixedMessageBuilder mb(ctx.results);
+  auto ex = wire::CapException::initRoot(mb);
+  if (!ex) return;  // scratch too small for even an exception: empty payload
+  ex->setType(exception_type(e));
+  ex->setInterfaceId(ctx.interface_id);
+  ex->setMethodId(ctx.method_id);
+  if (message.empty()) message = err_name(e);
+  (void)ex->setMessage(message);
+  ctx.result_size = mb.framed().size();
+}
+
+void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
+  capnp::StreamReader<4> params;
+  capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
+  if (Status st = params.init(ctx.params, opts); !st) {
+    write_exception(ctx, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
+    return;
+  }
+  auto root = params.root();
+  if (!root) {
+    write_exception(ctx, Err::InvalidArgument, "params message has no root struct");
+    return;
+  }
+  Thread* t = sched::current();
+  void* saved = t->call_ctx;
+  t->call_ctx = &ctx;
+  capnp::FixedMessageBuilder results(ctx.results);
+  Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+  t->call_ctx = saved;
+  if (!st) {
+    write_exception(ctx, st.error(), StrView());
+    return;
+  }
+  ctx.result_size = results.framed().size();
+}
+
+}  // namespace capos

@@ -1,0 +1,26 @@
+// Runs a generated Cap'n Proto server skeleton for a kernel capability:
+// decodes the caller's params (bounded by reader limits), dispatches by
+// method ordinal, and frames the results — or, when the method fails, a
+// serialized CapException — into the caller's result scratch.
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "lib/capnp/rpc.h"
+
+namespace capos {
+
+// Traversal/nesting limits for kernel-decoded params (a 16 KiB message
+// can never legitimately need more).
+constexpr uint64_t KERNEL_PARAMS_TRAVERSAL_WORDS = 8 * 1024;
+constexpr int32_t KERNEL_PARAMS_NESTING = 16;
+
+void dispatch_kernel_server(capnp::Server& server, CallContext& ctx);
+
+// Serializes a CapException for `e` into ctx.results (sets ctx.exception).
+void write_exception(CallContext& ctx, Err e, StrView message);
+
+// The call the current thread is dispatching (for handlers that need the
+// caller, e.g. spawning or blocking).
+CallContext& current_call();
+
+}  // namespace capos

@@ -1,0 +1,59 @@
+// capos.bench=1: runs user/bench/bench_capos.cpp (the boot module) as an
+// echo server plus a driver that prints BENCH rows (docs/benchmarks.md).
+#include "kernel/caps/console_cap.h"
+#include "kernel/caps/timer_cap.h"
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+#include "kernel/selftest_internal.h"
+
+namespace capos::selftest {
+
+namespace {
+
+Bytes g_image;
+
+Process* make(const char* name) {
+  const char* why = "";
+  auto p = Process::create(name, g_image, &why);
+  if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  return *p;
+}
+
+void bench_thread(void*) {
+  Ref<EndpointCore> core = EndpointCore::create(0);
+  Process* server = make("bench-server");
+  Process* driver = make("bench");
+  bool ok = server->grant("endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), 0) &&
+            driver->grant("console", ConsoleCap::create(), schema::wire::Console::kInterfaceId) &&
+            driver->grant("timer", TimerCap::create(), schema::wire::Timer::kInterfaceId) &&
+            driver->grant("client", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0) &&
+            driver->grant("spare", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0);
+  if (!ok) panic("bench: grants failed");
+  core.reset();
+  Ref<ExitWatch> ws = server->share_watch(), wd = driver->share_watch();
+  server->start();
+  driver->start();
+  wd->wait();
+  server->request_kill();
+  ws->wait();
+  const ExitStatus& st = wd->status();
+  if (st.kind != ExitStatus::Kind::Exited || st.code != 0) panic("bench: driver failed (code {})", st.code);
+  debug_exit::exit(debug_exit::SUCCESS);
+}
+
+}  // namespace
+
+void run_bench(Bytes module) {
+  if (module.empty()) panic("bench: needs user/bench/bench_capos.elf as the boot module");
+  g_image = module;
+  auto t = Thread::create_kernel("bench", bench_thread, nullptr);
+  if (!t) panic("bench: no thread");
+  sched::make_runnable(*t);
+  sched::start();
+}
+
+}  // namespace capos::selftest

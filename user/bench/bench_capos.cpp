@@ -1,0 +1,208 @@
+// In-guest capOS benchmarks (docs/benchmarks.md): cycles per primitive,
+// measured with lfence;rdtsc around each iteration, medians and p99.
+// Roles from the CapSet: "endpoint" = echo server; otherwise the driver,
+// with "console", "timer", "client" (endpoint client facet), "spare"
+// (a cap to transfer).
+#include "lib/abi/ipc.h"
+#include "schema/kernel.capnp.capos.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/transport.h"
+
+using namespace capos;
+using namespace capos::abi;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+constexpr uint32_t ITERS = 10000;
+uint64_t g_samples[ITERS];
+uint64_t g_tsc_hz = 0;
+
+inline uint64_t tsc() {
+  uint32_t lo, hi;
+  asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+  return (uint64_t{hi} << 32) | lo;
+}
+
+// k-th smallest (quickselect; the samples array is scratch).
+uint64_t select_k(uint64_t* a, uint32_t n, uint32_t k) {
+  uint32_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    uint64_t pivot = a[(lo + hi) / 2];
+    uint32_t i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) ++i;
+      while (a[j] > pivot) --j;
+      if (i <= j) {
+        uint64_t t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        ++i;
+        if (j == 0) break;
+        --j;
+      }
+    }
+    if (k <= j) hi = j; else if (k >= i) lo = i; else break;
+  }
+  return a[k];
+}
+
+void report(const char* row, uint32_t n, uint32_t per_op = 1) {
+  uint64_t mn = ~0ull;
+  for (uint32_t i = 0; i < n; ++i) mn = g_samples[i] < mn ? g_samples[i] : mn;
+  uint64_t med = select_k(g_samples, n, n / 2) / per_op;
+  uint64_t p99 = select_k(g_samples, n, n * 99 / 100) / per_op;
+  auto ns = [](uint64_t c) { return g_tsc_hz ? c * 1000000000ull / g_tsc_hz : 0; };
+  rt::printf("BENCH row={} iters={} median_cycles={} p99_cycles={} min_cycles={} median_ns={} p99_ns={}\n", row,
+             n * per_op, med, p99, mn / per_op, ns(med), ns(p99));
+}
+
+uint64_t timer_now(wire::Timer::Client& t) {
+  alignas(8) uint8_t pb[64], rb[64];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+  (void)wire::Timer::Client::nowParams(p);
+  capnp::Response r(MutBytes(rb, sizeof(rb)));
+  auto res = t.now(p, r);
+  return res ? res->getMonotonicNs() : 0;
+}
+
+void bench_nop(uint32_t batch, const char* row) {
+  for (uint32_t i = 0; i < ITERS; ++i) {
+    uint64_t t0 = tsc();
+    for (uint32_t k = 0; k < batch; ++k) {
+      CapSqe s{};
+      s.user_data = k;
+      rt::ring().push(s);
+    }
+    rt::cap_enter(batch, CAP_ENTER_FOREVER);
+    CapCqe c;
+    for (uint32_t k = 0; k < batch; ++k) rt::ring().pop(&c);
+    g_samples[i] = tsc() - t0;
+  }
+  report(row, ITERS, batch);
+}
+
+void bench_kcall(wire::Timer::Client& t) {
+  alignas(8) uint8_t pb[64], rb[64];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+  (void)wire::Timer::Client::nowParams(p);
+  for (uint32_t i = 0; i < ITERS; ++i) {
+    capnp::Response r(MutBytes(rb, sizeof(rb)));
+    uint64_t t0 = tsc();
+    auto res = t.now(p, r);
+    g_samples[i] = tsc() - t0;
+    if (!res) rt::panic("Timer.now failed");
+  }
+  report("kcall_trivial", ITERS);
+}
+
+void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
+  uint8_t msg[8] = {1, 2, 3, 4, 5, 6, 7, 8}, reply[8];
+  CapTransferDesc d{spare, XFER_COPY, {0, 0, 0}};
+  for (uint32_t i = 0; i < ITERS + 100; ++i) {
+    CapSqe s{};
+    s.opcode = CAP_OP_CALL;
+    s.cap_id = client;
+    s.method_id = 1;
+    s.params_addr = reinterpret_cast<uint64_t>(msg);
+    s.params_len = sizeof(msg);
+    s.result_addr = reinterpret_cast<uint64_t>(reply);
+    s.result_len = sizeof(reply);
+    if (with_cap) {
+      s.xfer_addr = reinterpret_cast<uint64_t>(&d);
+      s.xfer_count = 1;
+    }
+    s.user_data = i;
+    uint64_t t0 = tsc();
+    rt::ring().push(s);
+    rt::cap_enter(1, CAP_ENTER_FOREVER);
+    CapCqe c;
+    rt::ring().pop(&c);
+    uint64_t dt = tsc() - t0;
+    if (c.result != sizeof(reply)) rt::panic("endpoint call failed");
+    if (i >= 100) g_samples[i - 100] = dt;  // first 100 warm caches and pools
+  }
+  report(with_cap ? "endpoint_rtt_cap" : "endpoint_rtt", ITERS);
+}
+
+// Echo server: RETURN + next RECV submitted together, one cap_enter per call.
+[[noreturn]] void serve(uint32_t ep) {
+  alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
+  auto recv = [&](uint64_t ud) {
+    CapSqe r{};
+    r.opcode = CAP_OP_RECV;
+    r.cap_id = ep;
+    r.result_addr = reinterpret_cast<uint64_t>(buf);
+    r.result_len = sizeof(buf);
+    r.user_data = ud;
+    rt::ring().push(r);
+  };
+  recv(0);
+  rt::cap_enter(1, CAP_ENTER_FOREVER);
+  for (;;) {
+    CapCqe c;
+    uint32_t call = 0;
+    while (rt::ring().pop(&c))
+      if (c.user_data == 0 && c.result > 0) call = c.call_id;
+    if (!call) {
+      rt::cap_enter(1, CAP_ENTER_FOREVER);
+      continue;
+    }
+    auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+    if (h->xfer_count) {  // drop transferred caps so the table never fills
+      auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
+      for (uint16_t k = 0; k < h->xfer_count; ++k) {
+        CapSqe rel{};
+        rel.opcode = CAP_OP_RELEASE;
+        rel.cap_id = rec[k].cap_id;
+        rel.user_data = 2;
+        rt::ring().push(rel);
+      }
+    }
+    CapSqe ret{};
+    ret.opcode = CAP_OP_RETURN;
+    ret.cap_id = ep;
+    ret.call_id = call;
+    ret.params_addr = reinterpret_cast<uint64_t>(buf + sizeof(*h));
+    ret.params_len = h->params_len;
+    ret.user_data = 1;
+    rt::ring().push(ret);
+    recv(0);
+    rt::cap_enter(2 + h->xfer_count, CAP_ENTER_FOREVER);
+  }
+}
+
+}  // namespace
+
+int main() {
+  if (auto ep = rt::capset_find("endpoint", 0)) serve(*ep);
+  rt::printf("BENCH mark=init_start tsc={}\n", tsc());
+  auto tcap = rt::capset_find("timer", wire::Timer::kInterfaceId);
+  auto client = rt::capset_find("client", 0);
+  auto spare = rt::capset_find("spare", 0);
+  if (!tcap || !client || !spare) rt::panic("bench: missing caps");
+  wire::Timer::Client timer(&rt::transport(), *tcap);
+  // TSC frequency from the kernel's monotonic clock over ~100 ms.
+  uint64_t n0 = timer_now(timer), c0 = tsc();
+  while (timer_now(timer) - n0 < 100'000'000) {
+  }
+  uint64_t n1 = timer_now(timer), c1 = tsc();
+  g_tsc_hz = (c1 - c0) * 1000000000ull / (n1 - n0);
+  rt::printf("BENCH tsc_hz={} tsc_invariant=1\n", g_tsc_hz);
+
+  for (uint32_t i = 0; i < ITERS; ++i) {
+    uint64_t t0 = tsc();
+    g_samples[i] = tsc() - t0;
+  }
+  report("tsc_overhead", ITERS);
+  bench_nop(1, "ring_nop_b1");
+  bench_nop(SQ_ENTRIES, "ring_nop_b16");
+  bench_kcall(timer);
+  bench_endpoint(*client, *spare, false);
+  bench_endpoint(*client, *spare, true);
+  rt::print("BENCH row=spawn_wait status=na reason=no_process_spawner_yet\n");
+  rt::print("BENCH row=park_rtt status=na reason=no_threads_yet\n");
+  rt::print("BENCH done\n");
+  return 0;
+}

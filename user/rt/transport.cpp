@@ -1,0 +1,75 @@
+#include "user/rt/transport.h"
+
+#include "lib/abi/ipc.h"
+#include "schema/capos.capnp.capos.h"
+#include "user/rt/ring.h"
+
+namespace capos::rt {
+
+namespace wire = schema::wire;
+
+namespace {
+
+RingTransport g_transport;
+alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
+
+Err exception_err(wire::ExceptionType t) {
+  switch (t) {
+    case wire::ExceptionType::OVERLOADED: return Err::Overloaded;
+    case wire::ExceptionType::DISCONNECTED: return Err::Disconnected;
+    case wire::ExceptionType::UNIMPLEMENTED: return Err::Unsupported;
+    case wire::ExceptionType::INVALID_ARGUMENT: return Err::InvalidArgument;
+    default: return Err::Failed;
+  }
+}
+
+}  // namespace
+
+RingTransport& transport() { return g_transport; }
+
+Err transport_error(int32_t r) {
+  switch (r) {
+    case abi::CAP_ERR_INVALID_CAP: return Err::NotFound;
+    case abi::CAP_ERR_STALE_CAP: return Err::Stale;
+    case abi::CAP_ERR_DISCONNECTED: return Err::Disconnected;
+    case abi::CAP_ERR_OVERLOADED:
+    case abi::CAP_ERR_QUOTA_EXCEEDED: return Err::Overloaded;
+    case abi::CAP_ERR_INTERFACE_MISMATCH:
+    case abi::CAP_ERR_UNSUPPORTED_OPCODE: return Err::Unsupported;
+    case abi::CAP_ERR_INVALID_RESULT_BUFFER:
+    case abi::CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED: return Err::OutOfRange;
+    default: return Err::InvalidArgument;
+  }
+}
+
+Status RingTransport::call(uint64_t target, uint64_t interface_id, uint16_t method_id,
+                           const capnp::MessageBuilder& params, capnp::Response& response) {
+  size_t n = CAPOS_TRY(params.write_stream(MutBytes(g_params, sizeof(g_params))));
+  abi::CapSqe s{};
+  s.opcode = abi::CAP_OP_CALL;
+  s.cap_id = static_cast<uint32_t>(target);
+  s.method_id = method_id;
+  s.interface_id = interface_id;
+  s.params_addr = reinterpret_cast<uint64_t>(g_params);
+  s.params_len = static_cast<uint32_t>(n);
+  s.result_addr = reinterpret_cast<uint64_t>(response.buffer().data());
+  s.result_len = static_cast<uint32_t>(response.buffer().size());
+  s.user_data = ring().next_user_data();
+  abi::CapCqe c = ring().call(s);
+  last_result_ = c.result;
+  exception_len_ = 0;
+  if (c.result >= 0) return response.complete(static_cast<size_t>(c.result));
+  if (c.result != abi::CAP_ERR_APPLICATION_EXCEPTION) return fail(transport_error(c.result));
+  // Decode the CapException for its type and message.
+  capnp::StreamReader<2> r;
+  if (!r.init(response.buffer())) return fail(Err::Failed);
+  auto ex = wire::CapException::readRoot(r);
+  if (!ex) return fail(Err::Failed);
+  if (auto m = ex->getMessage()) {
+    exception_len_ = min(m->size(), sizeof(exception_msg_));
+    memcpy(exception_msg_, m->ptr, exception_len_);
+  }
+  return fail(exception_err(ex->getType()));
+}
+
+}  // namespace capos::rt
