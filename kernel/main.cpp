@@ -90,6 +90,14 @@ void report_modules(const BootInfo& bi) {
   const auto& cpu = paging::cpu_features();
   klog("cpu: NX {} SMEP {} SMAP {} UMIP {}; kernel symbols: {}\n", cpu.nx, cpu.smep, cpu.smap, cpu.umip,
        ksyms::count());
+  char hv[13] = {};
+  if (arch::cpuid(1).ecx & (1u << 31)) {
+    auto r = arch::cpuid(0x40000000);
+    memcpy(hv, &r.ebx, 4);
+    memcpy(hv + 4, &r.ecx, 4);
+    memcpy(hv + 8, &r.edx, 4);
+    klog("cpu: hypervisor '{}'\n", StrView(hv));
+  }
   klog("\n{}\n\n", CAPOS_BANNER);
   klog("capOS: boot complete\n");
 
