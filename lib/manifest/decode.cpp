@@ -1,0 +1,157 @@
+#include "lib/manifest/decode.h"
+
+#include "lib/capnp/message.h"
+#include "lib/core/format.h"
+#include "schema/manifest.capnp.capos.h"
+
+namespace capos::manifest {
+namespace {
+
+namespace wire = schema::wire;
+using Fail = Failure<DecodeError>;
+
+// "manifest: <where>: <what>", one line.
+template <class... A> Fail derr(Err e, StrView what, StrView where_fmt, const A&... args) {
+  DecodeError d;
+  d.err = e;
+  char where[96];
+  StrView w = format_to(where, sizeof where, where_fmt, args...);
+  format_to(d.message, sizeof d.message, "manifest: {}: {}", w, what);
+  return Fail{d};
+}
+
+// Unwraps a reader Result or returns the error with its location.
+#define DTRY(expr, ...)                                                       \
+  ({                                                                          \
+    auto _r = (expr);                                                         \
+    if (!_r.ok()) return derr(_r.error(), err_name(_r.error()), __VA_ARGS__); \
+    ::capos::move(_r).value();                                                \
+  })
+
+// A list longer than its storage; the validator's bound is the same, so
+// this only fires for a manifest validate() would reject anyway.
+Fail too_long(size_t n, size_t max, StrView where) {
+  char what[48];
+  return derr(Err::LimitExceeded, format_to(what, sizeof what, "{} entries (at most {})", n, max),
+              "{}", where);
+}
+
+Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, size_t i) {
+  CapDecl d;
+  d.name = DTRY(c.getName(), "{}.caps[{}].name", owner, i);
+  d.interface_id = c.getInterfaceId();
+  auto src = c.getSource();
+  switch (src.which()) {
+    case wire::CapEntry::Source::Which::KERNEL:
+      d.source = SourceKind::Kernel;
+      d.kernel_kind = static_cast<uint16_t>(src.getKernel());  // unknown kinds: validate()
+      break;
+    case wire::CapEntry::Source::Which::ENDPOINT:
+      d.source = SourceKind::Endpoint;
+      d.served_interface_id = src.getEndpoint().getServedInterfaceId();
+      break;
+    case wire::CapEntry::Source::Which::SERVICE: {
+      d.source = SourceKind::Service;
+      auto s = src.getService();
+      d.service = DTRY(s.getService(), "{}.caps[{}].source.service.service", owner, i);
+      d.export_name = DTRY(s.getExport(), "{}.caps[{}].source.service.export", owner, i);
+      break;
+    }
+    default: {
+      char what[48];
+      return derr(Err::Unsupported,
+                  format_to(what, sizeof what, "unknown source kind {}",
+                            static_cast<unsigned>(src.which())),
+                  "{}.caps[{}].source", owner, i);
+    }
+  }
+  return d;
+}
+
+// Decodes `list` into out[0..n).
+Result<size_t, DecodeError> caps(Result<capnp::List<wire::CapEntry>::Reader> list, CapDecl* out,
+                                 size_t max, StrView owner) {
+  auto l = DTRY(list, "{}.caps", owner);
+  if (l.size() > max) {
+    char where[64];
+    return too_long(l.size(), max, format_to(where, sizeof where, "{}.caps", owner));
+  }
+  for (uint32_t i = 0; i < l.size(); ++i) out[i] = CAPOS_TRY(cap_decl(l[i], owner, i));
+  return size_t{l.size()};
+}
+
+}  // namespace
+
+Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const DecodeOptions& opt) {
+  auto info = DTRY(capnp::parse_stream(bytes, Span<capnp::Segment>(st.segments)), "framing");
+  capnp::ReaderOptions ro;
+  // Each object is read once; a little slack covers the fixed overhead.
+  ro.traversal_limit_words =
+      opt.traversal_limit_words ? opt.traversal_limit_words : bytes.size() / 8 + 64;
+  ro.nesting_limit = opt.nesting_limit;
+  capnp::MessageReader msg(Span<const capnp::Segment>(st.segments, info.segment_count), ro);
+  auto root = wire::SystemManifest::Reader(DTRY(msg.root(), "root"));
+
+  Manifest m;
+  m.schema_version = root.getSchemaVersion();
+
+  auto bins = DTRY(root.getBinaries(), "binaries");
+  if (bins.size() > kMaxBinaries) return too_long(bins.size(), kMaxBinaries, "binaries");
+  for (uint32_t i = 0; i < bins.size(); ++i) {
+    auto b = bins[i];
+    st.binaries[i].name = DTRY(b.getName(), "binaries[{}].name", i);
+    st.binaries[i].size = DTRY(b.getData(), "binaries[{}].data", i).size();
+  }
+  m.binaries = Span<const BinaryDecl>(st.binaries, bins.size());
+
+  auto ic = DTRY(root.getInitConfig(), "initConfig");
+  auto init = DTRY(ic.getInit(), "initConfig.init");
+  m.init.binary = DTRY(init.getBinary(), "initConfig.init.binary");
+  size_t n = CAPOS_TRY(caps(init.getCaps(), st.init_caps, kMaxCapsPerProcess, "initConfig.init"));
+  m.init.caps = Span<const CapDecl>(st.init_caps, n);
+
+  auto svcs = DTRY(ic.getServices(), "initConfig.services");
+  if (svcs.size() > kMaxServices) return too_long(svcs.size(), kMaxServices, "initConfig.services");
+  for (uint32_t i = 0; i < svcs.size(); ++i) {
+    auto s = svcs[i];
+    ServiceDecl& d = st.services[i];
+    d = ServiceDecl{};
+    char owner[40];
+    StrView where = format_to(owner, sizeof owner, "initConfig.services[{}]", i);
+    d.name = DTRY(s.getName(), "{}.name", where);
+    d.binary = DTRY(s.getBinary(), "{}.binary", where);
+    CapDecl* c = st.service_caps + i * kMaxCapsPerProcess;
+    n = CAPOS_TRY(caps(s.getCaps(), c, kMaxCapsPerProcess, where));
+    d.caps = Span<const CapDecl>(c, n);
+
+    auto ex = DTRY(s.getExports(), "{}.exports", where);
+    if (ex.size() > kMaxExportsPerService) {
+      char w2[56];
+      return too_long(ex.size(), kMaxExportsPerService, format_to(w2, sizeof w2, "{}.exports", where));
+    }
+    ExportDecl* e = st.exports + i * kMaxExportsPerService;
+    for (uint32_t k = 0; k < ex.size(); ++k) {
+      e[k].name = DTRY(ex[k].getName(), "{}.exports[{}].name", where, k);
+      e[k].cap = DTRY(ex[k].getCap(), "{}.exports[{}].cap", where, k);
+    }
+    d.exports = Span<const ExportDecl>(e, ex.size());
+
+    auto rp = DTRY(s.getRestart(), "{}.restart", where);
+    if (rp.isOnFailure()) {
+      d.restart.kind = RestartKind::OnFailure;
+      d.restart.max_restarts = rp.getOnFailure().getMaxRestarts();
+      d.restart.backoff_ms = rp.getOnFailure().getBackoffMs();
+    } else if (!rp.isNever()) {
+      return derr(Err::Unsupported, "unknown restart policy", "{}.restart", where);
+    }
+  }
+  m.services = Span<const ServiceDecl>(st.services, svcs.size());
+
+  auto kp = DTRY(root.getKernelParams(), "kernelParams");
+  m.params.motd = DTRY(kp.getMotd(), "kernelParams.motd");
+  m.params.hostname = DTRY(kp.getHostname(), "kernelParams.hostname");
+  m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
+  return m;
+}
+
+}  // namespace capos::manifest
