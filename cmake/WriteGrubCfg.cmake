@@ -1,4 +1,12 @@
 # Writes the grub.cfg for a capOS ISO: boot immediately, serial console.
+# MODULES: comma-separated ISO paths passed as Multiboot2 modules.
+set(module_lines "")
+if(MODULES)
+  string(REPLACE "," ";" mods "${MODULES}")
+  foreach(m ${mods})
+    string(APPEND module_lines "  module2 ${m}\n")
+  endforeach()
+endif()
 file(WRITE ${OUT} "set timeout=0
 set default=0
 serial --unit=0 --speed=115200
@@ -6,6 +14,6 @@ terminal_input serial console
 terminal_output serial console
 menuentry \"capOS\" {
   multiboot2 /boot/capos.elf ${CMDLINE}
-  boot
+${module_lines}  boot
 }
 ")

@@ -1,26 +1,83 @@
 #include "kernel/boot/init_loader.h"
 
+#include "kernel/boot/boot_package.h"
 #include "kernel/caps/boot_caps.h"
+#include "kernel/caps/boot_package_cap.h"
+#include "kernel/caps/console_cap.h"
+#include "kernel/caps/log_sink_cap.h"
+#include "kernel/caps/spawner_cap.h"
+#include "kernel/caps/timer_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
 #include "kernel/proc/process.h"
 #include "lib/core/cstring.h"
+#include "schema/kernel.capnp.capos.h"
 
 namespace capos {
 
-void start_init(const BootInfo& bi) {
-  if (bi.module_count == 0) {
-    klog("capOS: no boot module; idling (Ctrl-A X quits QEMU)\n");
-    return;
+namespace wire = schema::wire;
+
+namespace {
+
+const char* kind_name(wire::KernelCapKind k) {
+  static const char* const names[] = {"console", "timer", "entropySource", "virtualMemory", "frameAllocator",
+                                      "processSpawner", "bootPackage", "threadControl", "threadSpawner",
+                                      "logSink", "logReader", "endpointFactory", "systemStatus",
+                                      "systemControl"};
+  auto i = static_cast<uint16_t>(k);
+  return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
+}
+
+// A fresh kernel capability of `kind`, or null when this kernel has none.
+Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, uint64_t* iface) {
+  switch (kind) {
+    case wire::KernelCapKind::CONSOLE: *iface = wire::Console::kInterfaceId; return ConsoleCap::create();
+    case wire::KernelCapKind::TIMER: *iface = wire::Timer::kInterfaceId; return TimerCap::create();
+    case wire::KernelCapKind::PROCESS_SPAWNER:
+      *iface = wire::ProcessSpawner::kInterfaceId;
+      return SpawnerCap::create();
+    case wire::KernelCapKind::BOOT_PACKAGE: *iface = wire::BootPackage::kInterfaceId; return BootPackageCap::create();
+    case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create();
+    default: return {};
   }
-  const BootModule& m = bi.modules[0];
-  Bytes image(static_cast<const uint8_t*>(frames::phys_to_virt(m.phys)), m.size);
-  static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
-  if (m.size < 4 || memcmp(image.data(), ELF_MAGIC, 4) != 0) {
-    klog("capOS: boot module is neither a boot package nor an ELF program; idling\n");
-    return;
+}
+
+[[noreturn]] void reject(StrView why) { panic("boot: the boot package is not usable: {}", why); }
+
+void start_from_package(Bytes module) {
+  char why[256] = {};
+  if (!boot_package::load(module, why, sizeof(why))) reject(why);
+  auto m = boot_package::manifest();
+  auto init = (*m.getInitConfig()).getInit();
+  StrView binary = *init->getBinary();
+  Bytes image = boot_package::find_binary(binary);
+  const char* elf_why = "";
+  auto p = Process::create("init", image, &elf_why);
+  if (!p) panic("boot: cannot start init '{}': {} ({})", binary, err_name(p.error()), elf_why);
+  (*p)->watch()->set_binary(binary);
+  auto caps = *init->getCaps();
+  for (uint32_t i = 0; i < caps.size(); ++i) {
+    auto c = caps[i];
+    StrView name = *c.getName();
+    auto src = c.getSource();
+    if (!src.isKernel()) panic("boot: init cap '{}' must come from the kernel", name);
+    uint64_t iface = 0;
+    Ref<KObject> obj = make_kernel_cap(src.getKernel(), &iface);
+    if (!obj) panic("boot: init cap '{}': kernel cap kind '{}' is not available in this kernel", name, kind_name(src.getKernel()));
+    if (c.getInterfaceId() && c.getInterfaceId() != iface)
+      panic("boot: init cap '{}': declared interface {:#x} but '{}' serves {:#x}", name, c.getInterfaceId(),
+            kind_name(src.getKernel()), iface);
+    Status st = (*p)->grant(name, move(obj), iface);
+    if (!st) panic("boot: cannot grant init cap '{}': {}", name, err_name(st.error()));
   }
+  (*p)->set_shutdown_on_exit();
+  klog("capOS: boot package: {} binaries, init '{}' with {} caps (pid {})\n", boot_package::binary_count(), binary,
+       caps.size(), (*p)->pid());
+  (*p)->start();
+}
+
+void start_bare_elf(Bytes image) {
   const char* why = "";
   auto p = Process::create("init", image, &why);
   if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);
@@ -29,6 +86,20 @@ void start_init(const BootInfo& bi) {
   (*p)->set_shutdown_on_exit();
   klog("capOS: starting init (pid {})\n", (*p)->pid());
   (*p)->start();
+}
+
+}  // namespace
+
+void start_init(const BootInfo& bi) {
+  if (bi.module_count != 1)
+    panic("boot: expected exactly one boot module (the boot package), the loader passed {}", bi.module_count);
+  const BootModule& m = bi.modules[0];
+  Bytes image(static_cast<const uint8_t*>(frames::phys_to_virt(m.phys)), m.size);
+  static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
+  // A bare ELF is a single test program (QEMU tests); anything else must
+  // be a boot package.
+  if (m.size >= 4 && memcmp(image.data(), ELF_MAGIC, 4) == 0) start_bare_elf(image);
+  else start_from_package(image);
 }
 
 }  // namespace capos

@@ -5,9 +5,10 @@
 
 namespace capos {
 
-// Until the boot package (SystemManifest) lands, a boot module that is a
-// static ELF is started as `init` with the boot capabilities (Console,
-// Timer). No module: the kernel idles.
+// The boot module is the boot package (SystemManifest + binaries): the
+// kernel validates its boundary and starts initConfig.init with exactly the
+// manifest's init caps. A module that is a bare static ELF is a single test
+// program, started as init with Console and Timer. No module: idle.
 void start_init(const BootInfo& bi);
 
 }  // namespace capos

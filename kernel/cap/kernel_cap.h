@@ -1,16 +1,40 @@
 // Capabilities implemented inside the kernel (Console, Timer, ...). The
 // ring dispatcher copies params into kernel scratch, calls invoke(), and
 // copies the produced result (or serialized CapException) back out.
+//
+// Beyond plain bytes a handler may:
+//  * take capabilities the caller sent beside the params (`xfer`; a
+//    capability pointer in the params names descriptor i);
+//  * return capabilities: reserve_results(n) first (before any side
+//    effect: it preflights the caller's table), then add_result() for
+//    each; capability pointers in the results name record i;
+//  * defer: complete the CALL later (e.g. ProcessHandle.wait) without
+//    blocking the caller's ring.
 #pragma once
 
+#include "kernel/cap/cap_table.h"
 #include "kernel/cap/object.h"
+#include "kernel/cap/transfer.h"
+#include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
 namespace capos {
 
 class Process;
+struct IpcCall;
+
+struct ResultCap {
+  Ref<KObject> object;
+  uint64_t interface_id = 0;
+  uint8_t flags = 0;
+};
 
 struct CallContext {
+  static constexpr uint32_t MAX_RESULT_CAPS = 16;
+
+  CallContext(Process& c, uint64_t iface, uint16_t method, Bytes p, MutBytes r)
+      : caller(c), interface_id(iface), method_id(method), params(p), results(r) {}
+
   Process& caller;
   uint64_t interface_id;  // of the capability slot being called
   uint16_t method_id;
@@ -18,6 +42,21 @@ struct CallContext {
   MutBytes results;       // kernel scratch for the reply message
   size_t result_size = 0;
   bool exception = false;  // results hold a serialized CapException
+  TransferTxn* xfer = nullptr;  // caps sent beside the params (prepared, not committed)
+  uint32_t result_len = 0;      // capacity of the caller's result buffer
+  uint64_t user_data = 0;
+  uint64_t result_addr = 0;
+
+  // Result capabilities (reserved slots in the caller's table, then filled).
+  FixedVector<SlotReservation, MAX_RESULT_CAPS> result_slots;
+  FixedVector<ResultCap, MAX_RESULT_CAPS> result_caps;
+  Status reserve_results(uint32_t n);
+  // Index of the capability in the result message (its capability pointer).
+  Result<uint32_t> add_result(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+
+  // Deferred completion: the dispatcher posts nothing now; the handler's
+  // object completes `deferred` later through ipc::complete_deferred().
+  IpcCall* deferred = nullptr;
 };
 
 class KernelCap : public KObject {

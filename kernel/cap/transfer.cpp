@@ -56,6 +56,22 @@ void TransferTxn::commit(CapTransferRecord* out) {
   src_ = dst_ = nullptr;
 }
 
+KObject* TransferTxn::peek(uint32_t i, uint64_t* interface_id) const {
+  if (i >= items_.size() || items_[i].taken) return nullptr;
+  const Item& it = items_[i];
+  if (interface_id) *interface_id = it.interface_id;
+  if (it.mode == XFER_COPY) return it.shared.get();
+  const CapSlot* s = src_->slot_of(it.src_capid);
+  return s ? s->object : nullptr;
+}
+
+Ref<KObject> TransferTxn::take(uint32_t i) {
+  if (i >= items_.size() || items_[i].taken) return {};
+  Item& it = items_[i];
+  it.taken = true;
+  return it.mode == XFER_COPY ? move(it.shared) : src_->take_pinned(it.src_capid);
+}
+
 void TransferTxn::release_reservations() {
   for (Item& it : items_) it.dst = SlotReservation();
   dst_ = nullptr;
@@ -63,7 +79,7 @@ void TransferTxn::release_reservations() {
 
 void TransferTxn::rollback() {
   for (Item& it : items_) {
-    if (it.mode == XFER_MOVE && src_) src_->unpin(it.src_capid);
+    if (it.mode == XFER_MOVE && src_ && !it.taken) src_->unpin(it.src_capid);
   }
   items_.clear();  // drops shared refs and receiver reservations
   src_ = dst_ = nullptr;

@@ -32,6 +32,12 @@ class TransferTxn {
   void release_reservations();
 
   uint32_t count() const { return static_cast<uint32_t>(items_.size()); }
+
+  // Kernel as the receiver (calls to kernel caps): inspect item i, then
+  // take its object — a copy shares it, a move removes the sender's slot.
+  // Items never taken roll back with the transaction.
+  KObject* peek(uint32_t i, uint64_t* interface_id) const;
+  Ref<KObject> take(uint32_t i);
   bool empty() const { return items_.empty(); }
 
  private:
@@ -41,6 +47,7 @@ class TransferTxn {
     uint64_t interface_id = 0;
     Ref<KObject> shared;  // COPY: the extra reference for the receiver
     SlotReservation dst;
+    bool taken = false;   // consumed by a kernel receiver
   };
   CapTable* src_ = nullptr;
   CapTable* dst_ = nullptr;

@@ -127,6 +127,14 @@ int32_t ret(Process& server, const abi::CapSqe& sqe);
 // Process death: cancels its calls, fails calls it was serving, drops its RECVs.
 void process_exiting(Process& p);
 
+// Deferred kernel-cap calls (e.g. ProcessHandle.wait): the CALL stays
+// outstanding (charged to the caller) until complete_deferred(). If the
+// caller dies first, completion is accepted and discarded.
+IpcCall* defer_kernel_call(Process& caller, uint64_t user_data, uint64_t result_addr, uint32_t result_len);
+// `payload` is the framed result message (or a CapException with
+// `exception`); `result_error` < 0 completes with that transport error.
+void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0);
+
 }  // namespace ipc
 
 }  // namespace capos

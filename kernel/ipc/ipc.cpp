@@ -353,6 +353,38 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   return 0;
 }
 
+IpcCall* defer_kernel_call(Process& caller, uint64_t user_data, uint64_t result_addr, uint32_t result_len) {
+  auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
+  if (!charge) return nullptr;
+  IpcCall* c = alloc_call();
+  if (!c) return nullptr;
+  c->caller = &caller;
+  c->user_data = user_data;
+  c->result_addr = result_addr;
+  c->result_len = result_len;
+  c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object
+  charge->commit();
+  caller.ipc().outstanding.push_back(c);
+  return c;
+}
+
+void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error) {
+  if (!c->caller) {
+    free_call(c);
+    return;
+  }
+  int32_t result = result_error;
+  if (result == 0) {
+    if (payload.size() > c->result_len)
+      result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
+    else if (!c->caller->address_space().copy_to_user(c->result_addr, payload.data(), payload.size()))
+      result = CAP_ERR_INVALID_RESULT_BUFFER;
+    else
+      result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(payload.size());
+  }
+  complete_caller(c, result, exception && result == CAP_ERR_APPLICATION_EXCEPTION ? CQE_F_EXCEPTION : 0);
+}
+
 void fail_everything(EndpointCore& core) {
   while (IpcCall* c = core.queued.pop_front()) complete_caller(c, CAP_ERR_DISCONNECTED, 0);
   while (IpcRecv* r = core.recvs.pop_front()) {

@@ -1,34 +1,54 @@
 // ExitWatch: the part of a process that outlives it — its exit status and
-// at most one waiter. ProcessHandle capabilities and kernel self tests
-// hold a reference; the process fills it in when it ends.
+// at most one waiter — and, as a capability, its ProcessHandle. Handles,
+// spawners and kernel self tests hold references; the process publishes
+// its status when it ends. wait() from userspace is deferred: the CALL
+// completes when the process exits, without blocking the caller's ring.
 #pragma once
 
-#include "kernel/cap/object.h"
+#include "kernel/cap/kernel_cap.h"
 #include "kernel/proc/thread.h"
+#include "schema/process.capnp.capos.h"
 
 namespace capos {
 
 struct ExitStatus;
+struct IpcCall;
 
-class ExitWatch final : public KObject {
+class ExitWatch final : public KernelCap, public schema::wire::ProcessHandle::Server {
  public:
-  static Ref<ExitWatch> create();
+  static Ref<ExitWatch> create(Process* p, StrView name);
   bool exited() const { return __atomic_load_n(&exited_, __ATOMIC_ACQUIRE); }
   const ExitStatus& status() const;
   uint32_t pid() const { return pid_; }
   void set_pid(uint32_t pid) { pid_ = pid; }
-  // Called by the exiting process; wakes the waiter.
+  void set_binary(StrView binary);
+  // Called by the exiting process; completes or wakes the waiter.
   void publish(const ExitStatus& st);
   // Blocks the calling kernel thread until the process has exited.
   void wait();
 
+  // ProcessHandle capability.
+  void invoke(CallContext& ctx) override;
+  Status wait(schema::wire::ProcessHandle::WaitParams::Reader,
+              schema::wire::ProcessHandle::WaitResults::Builder r) override;
+  Status kill(schema::wire::ProcessHandle::KillParams::Reader,
+              schema::wire::ProcessHandle::KillResults::Builder r) override;
+  Status info(schema::wire::ProcessHandle::InfoParams::Reader,
+              schema::wire::ProcessHandle::InfoResults::Builder r) override;
+
  private:
   ExitWatch();
   void destroy() override;
+  Status fill_status(schema::wire::ExitStatus::Builder b) const;
+
   alignas(8) unsigned char status_[64];
   bool exited_ = false;
   uint32_t pid_ = 0;
-  Thread* waiter_ = nullptr;
+  Process* process_ = nullptr;  // valid until publish()
+  char name_[32] = {};
+  char binary_[32] = {};
+  Thread* waiter_ = nullptr;       // kernel-thread waiter
+  IpcCall* waiter_call_ = nullptr; // deferred userspace wait
 };
 
 }  // namespace capos

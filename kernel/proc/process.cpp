@@ -82,7 +82,7 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
 
-  watch_ = ExitWatch::create();
+  watch_ = ExitWatch::create(this, StrView(name_));
   if (!watch_) return fail(Err::OutOfMemory);
   watch_->set_pid(pid_);
   CAPOS_TRY_STATUS(as_.init(&ledger_));
@@ -139,6 +139,21 @@ Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uin
   e.interface_id = interface_id;
   capset_->count = capset_->count + 1;
   return {};
+}
+
+void Process::discard(Process* p) {
+  {
+    arch::IrqGuard irq;
+    g_processes.remove(p);
+  }
+  if (p->thread_) Thread::destroy(p->thread_);
+  p->thread_ = nullptr;
+  p->teardown();
+  ExitStatus st;
+  st.kind = ExitStatus::Kind::Killed;
+  p->watch_->publish(st);
+  p->~Process();
+  heap::free(p);
 }
 
 void Process::start() { sched::make_runnable(thread_); }

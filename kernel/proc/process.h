@@ -40,6 +40,8 @@ class Process {
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   void start();
+  // Destroys a process that was never started (spawn rollback).
+  static void discard(Process* p);
   // Exit status holder shared with ProcessHandles.
   ExitWatch* watch() const { return watch_.get(); }
   Ref<ExitWatch> share_watch() const { return watch_; }

@@ -73,7 +73,6 @@ class ProcessRingHandler final : public SqeHandler {
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
     if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
-    if (sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;  // kernel caps take no transferred caps
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
@@ -81,14 +80,32 @@ class ProcessRingHandler final : public SqeHandler {
       return CAP_ERR_INVALID_PARAMS_BUFFER;
     // Validate the result buffer before any side effect happens.
     if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+    // Caps sent beside the params: prepared now, taken by the handler; the
+    // ones it does not take roll back when `xfer` goes out of scope.
+    TransferTxn xfer;
+    if (sqe.xfer_count) {
+      CapTransferDesc descs[XFER_MAX];
+      if (sqe.xfer_count > XFER_MAX ||
+          !as.copy_from_user(descs, sqe.xfer_addr, sqe.xfer_count * sizeof(CapTransferDesc)))
+        return CAP_ERR_INVALID_TRANSFER;
+      if (int32_t r = xfer.prepare(p_.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count))) return r;
+    }
 
     // Hold a reference: the method may release the caller's own slot.
     Ref<KObject> keep = Ref<KObject>::share(obj);
-    CallContext ctx{p_, s->interface_id, sqe.method_id, Bytes(p_.params_scratch(), sqe.params_len),
-                    MutBytes(p_.results_scratch(), Process::SCRATCH_BYTES)};
+    CallContext ctx(p_, s->interface_id, sqe.method_id, Bytes(p_.params_scratch(), sqe.params_len),
+                    MutBytes(p_.results_scratch(), Process::SCRATCH_BYTES));
+    ctx.xfer = &xfer;
+    ctx.result_len = sqe.result_len;
+    ctx.user_data = sqe.user_data;
+    ctx.result_addr = sqe.result_addr;
     static_cast<KernelCap*>(obj)->invoke(ctx);
+    if (ctx.deferred) return ipc::PENDING;  // completed later by the object
     if (ctx.result_size > ctx.results.size()) return CAP_ERR_INVOKE_FAILED;
-    if (ctx.result_size > sqe.result_len) {
+    uint32_t ncaps = ctx.exception ? 0 : static_cast<uint32_t>(ctx.result_caps.size());
+    uint64_t need = ctx.result_size + uint64_t{ncaps} * sizeof(CapTransferRecord);
+    if (need > sqe.result_len) {
+      // Result caps are dropped with the reservations: nothing half-delivered.
       return ctx.exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
     }
     if (!as.copy_to_user(sqe.result_addr, p_.results_scratch(), ctx.result_size))
@@ -96,6 +113,18 @@ class ProcessRingHandler final : public SqeHandler {
     if (ctx.exception) {
       cqe->flags |= CQE_F_EXCEPTION;
       return CAP_ERR_APPLICATION_EXCEPTION;
+    }
+    if (ncaps) {
+      CapTransferRecord rec[CallContext::MAX_RESULT_CAPS];
+      for (uint32_t i = 0; i < ncaps; ++i) {
+        ResultCap& rc = ctx.result_caps[i];
+        uint32_t id = p_.caps().commit(move(ctx.result_slots[i]), move(rc.object), rc.interface_id, rc.flags);
+        rec[i] = CapTransferRecord{id, 0, rc.interface_id};
+      }
+      if (!as.copy_to_user(sqe.result_addr + ctx.result_size, rec, ncaps * sizeof(CapTransferRecord)))
+        __builtin_trap();  // the range was checked writable above
+      cqe->cap_count = ncaps;
+      cqe->flags |= CQE_F_CAPS;
     }
     return static_cast<int32_t>(ctx.result_size);
   }

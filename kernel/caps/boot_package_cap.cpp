@@ -1,0 +1,78 @@
+#include "kernel/caps/boot_package_cap.h"
+
+#include "kernel/boot/boot_package.h"
+#include "kernel/caps/kernel_server.h"
+#include "kernel/mm/heap.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+using BP = wire::BootPackage;
+
+namespace {
+// A chunk request [offset, offset+max) clipped to `size`.
+Result<Bytes> chunk(Bytes all, uint64_t offset, uint32_t max) {
+  if (max > wire::MAX_BOOT_PACKAGE_CHUNK) return fail(Err::InvalidArgument);
+  if (offset > all.size()) return fail(Err::OutOfRange);
+  return all.subspan(offset, min(uint64_t{max}, all.size() - offset));
+}
+}  // namespace
+
+Ref<KObject> BootPackageCap::create() {
+  void* m = heap::alloc(sizeof(BootPackageCap));
+  if (!m) return {};
+  return Ref<KObject>::adopt(new (m) BootPackageCap());
+}
+
+void BootPackageCap::destroy() {
+  this->~BootPackageCap();
+  heap::free(this);
+}
+
+void BootPackageCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Status BootPackageCap::manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) {
+  r.setSize(boot_package::metadata().size());
+  return {};
+}
+
+Status BootPackageCap::readManifest(BP::ReadManifestParams::Reader p, BP::ReadManifestResults::Builder r) {
+  Bytes c = CAPOS_TRY(chunk(boot_package::metadata(), p.getOffset(), p.getMaxBytes()));
+  return r.setData(c);
+}
+
+Status BootPackageCap::findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLookup::Builder r) {
+  StrView name = CAPOS_TRY(p.getName());
+  for (uint32_t i = 0; i < boot_package::binary_count(); ++i) {
+    if (!(boot_package::binary_name(i) == name)) continue;
+    auto f = r.initFound();
+    f.setSize(boot_package::find_binary(name).size());
+    f.setIndex(i);
+    return {};
+  }
+  r.setNotFound();
+  return {};
+}
+
+Status BootPackageCap::readBinary(BP::ReadBinaryParams::Reader p, BP::BinaryChunk::Builder r) {
+  StrView name = CAPOS_TRY(p.getName());
+  Bytes bin = boot_package::find_binary(name);
+  if (bin.empty()) {
+    r.setNotFound();
+    return {};
+  }
+  Bytes c = CAPOS_TRY(chunk(bin, p.getOffset(), p.getMaxBytes()));
+  return r.setData(c);
+}
+
+Status BootPackageCap::listBinaries(BP::ListBinariesParams::Reader p, BP::ListBinariesResults::Builder r) {
+  uint32_t total = boot_package::binary_count();
+  uint32_t off = min(p.getOffset(), total);
+  uint32_t n = min(p.getMaxEntries(), total - off);
+  auto names = CAPOS_TRY(r.initNames(n));
+  for (uint32_t i = 0; i < n; ++i) CAPOS_TRY_STATUS(names.set(i, boot_package::binary_name(off + i)));
+  r.setTotal(total);
+  return {};
+}
+
+}  // namespace capos

@@ -1,0 +1,26 @@
+// BootPackage: read-only access to the boot package — the manifest (with
+// binary data stripped) in bounded chunks, and binaries by name.
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "schema/manifest.capnp.capos.h"
+
+namespace capos {
+
+class BootPackageCap final : public KernelCap, public schema::wire::BootPackage::Server {
+ public:
+  static Ref<KObject> create();
+  void invoke(CallContext& ctx) override;
+  using BP = schema::wire::BootPackage;
+  Status manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) override;
+  Status readManifest(BP::ReadManifestParams::Reader p, BP::ReadManifestResults::Builder r) override;
+  Status findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLookup::Builder r) override;
+  Status readBinary(BP::ReadBinaryParams::Reader p, BP::BinaryChunk::Builder r) override;
+  Status listBinaries(BP::ListBinariesParams::Reader p, BP::ListBinariesResults::Builder r) override;
+
+ private:
+  BootPackageCap() : KernelCap(ObjType::BootPackage) {}
+  void destroy() override;
+};
+
+}  // namespace capos

@@ -1,0 +1,153 @@
+#include "kernel/caps/spawner_cap.h"
+
+#include "kernel/boot/boot_package.h"
+#include "kernel/caps/kernel_server.h"
+#include "kernel/debug/log.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+#include "lib/manifest/validate.h"
+#include "schema/ipc.capnp.capos.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+
+namespace {
+
+struct PlannedGrant {
+  StrView name;
+  uint64_t interface_id;
+  bool endpoint;       // child-local endpoint (else a transfer)
+  uint32_t xfer_index;
+  Ref<EndpointCore> core;
+};
+
+}  // namespace
+
+Ref<KObject> SpawnerCap::create() {
+  void* m = heap::alloc(sizeof(SpawnerCap));
+  if (!m) return {};
+  return Ref<KObject>::adopt(new (m) SpawnerCap());
+}
+
+void SpawnerCap::destroy() {
+  this->~SpawnerCap();
+  heap::free(this);
+}
+
+void SpawnerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Builder r) {
+  CallContext& ctx = current_call();
+  StrView name = CAPOS_TRY(req.getName());
+  StrView binary = CAPOS_TRY(req.getBinaryName());
+  if (!manifest::valid_name(name) || !manifest::valid_name(binary)) return fail(Err::InvalidArgument);
+  Bytes image = boot_package::find_binary(binary);
+  if (image.empty()) {
+    r.setBinaryNotFound();
+    return {};
+  }
+  auto grants = CAPOS_TRY(req.getGrants());
+  if (grants.size() > wire::MAX_SPAWN_GRANTS) return fail(Err::LimitExceeded);
+
+  // 1. Plan and validate every grant; nothing changes yet.
+  PlannedGrant plan[wire::MAX_SPAWN_GRANTS];
+  uint32_t n = grants.size(), endpoints = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    auto g = grants[i];
+    PlannedGrant& pg = plan[i];
+    pg.name = CAPOS_TRY(g.getName());
+    pg.interface_id = g.getInterfaceId();
+    if (!manifest::valid_name(pg.name)) return fail(Err::InvalidArgument);
+    for (uint32_t k = 0; k < i; ++k)
+      if (plan[k].name == pg.name) return fail(Err::AlreadyExists);
+    auto src = g.getSource();
+    if (src.isTransfer()) {
+      pg.xfer_index = CAPOS_TRY(src.getTransfer().get_capability());
+      uint64_t held_iface = 0;
+      if (!ctx.xfer->peek(pg.xfer_index, &held_iface)) return fail(Err::InvalidArgument);
+      // A grant may name the interface, never relabel it.
+      if (pg.interface_id && pg.interface_id != held_iface) return fail(Err::InvalidArgument);
+      pg.interface_id = held_iface;
+      for (uint32_t k = 0; k < i; ++k)
+        if (!plan[k].endpoint && plan[k].xfer_index == pg.xfer_index) return fail(Err::InvalidArgument);
+    } else {
+      auto cl = src.getChildLocal();
+      if (cl.getKind() != wire::ChildLocalKind::ENDPOINT) {
+        r.setNotPermitted();  // other child-local kinds arrive with their capabilities
+        return {};
+      }
+      pg.endpoint = true;
+      pg.core = EndpointCore::create(cl.getServedInterfaceId());
+      if (!pg.core) return fail(Err::OutOfMemory);
+      ++endpoints;
+    }
+  }
+
+  // 2. Reserve the caller's result slots and check the reply fits.
+  uint64_t reply_bytes = 256 + uint64_t{endpoints} * 96 + (1 + endpoints) * sizeof(abi::CapTransferRecord);
+  if (reply_bytes > ctx.result_len) return fail(Err::OutOfRange);
+  CAPOS_TRY_STATUS(ctx.reserve_results(1 + endpoints));
+
+  // 3. Build the child (not started): fails cleanly with nothing granted.
+  const char* why = "";
+  auto child = Process::create(name, image, &why);
+  if (!child) {
+    klog("spawn: {} ({}) rejected: {} ({})\n", name, binary, err_name(child.error()), why);
+    return fail(child.error());
+  }
+  Process* p = *child;
+  p->set_session_id(ctx.caller.session_id());  // one session, inherited
+  p->watch()->set_binary(binary);
+
+  // 4. Results first (may still fail: then the unstarted child is
+  //    discarded and nothing has moved): the handle, then one client facet
+  //    per child-local endpoint.
+  Status built = [&]() -> Status {
+    auto spawned = r.initSpawned();
+    uint32_t hidx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(p->share_watch().leak()),
+                                             wire::ProcessHandle::kInterfaceId, CAP_F_NO_TRANSFER));
+    spawned.setHandle(hidx);
+    spawned.setPid(p->pid());
+    auto clients = CAPOS_TRY(spawned.initClients(endpoints));
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!plan[i].endpoint) continue;
+      Ref<ClientEndpoint> facet = ClientEndpoint::create(plan[i].core);
+      if (!facet) return fail(Err::OutOfMemory);
+      uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(facet.leak()), plan[i].core->interface_id()));
+      auto gc = clients[c++];
+      CAPOS_TRY_STATUS(gc.setName(plan[i].name));
+      gc.getClient().set_capability(idx);
+    }
+    return {};
+  }();
+  if (!built) {
+    Process::discard(p);
+    return built;
+  }
+
+  // 5. Commit: move/copy the transferred caps and endpoint owner facets
+  //    into the child. Preflighted (empty table, bounded grants), so this
+  //    only fails if the kernel heap is exhausted.
+  for (uint32_t i = 0; i < n; ++i) {
+    PlannedGrant& pg = plan[i];
+    Status st;
+    if (pg.endpoint) {
+      Ref<EndpointOwner> owner = EndpointOwner::create(pg.core);
+      st = owner ? p->grant(pg.name, Ref<KObject>::adopt(owner.leak()), wire::Endpoint::kInterfaceId)
+                 : Status(fail(Err::OutOfMemory));
+    } else {
+      st = p->grant(pg.name, ctx.xfer->take(pg.xfer_index), pg.interface_id);
+    }
+    if (!st) {
+      Process::discard(p);
+      return st;
+    }
+  }
+  p->start();
+  return {};
+}
+
+}  // namespace capos

@@ -1,0 +1,24 @@
+// ProcessSpawner: starts a packaged binary with capabilities the caller
+// chooses from its own table (sent beside the request as transfers), plus
+// child-local endpoints. Returns a non-transferable ProcessHandle and a
+// client facet for each child-local endpoint. All resources are reserved
+// before the child exists; any failure leaves the caller unchanged.
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "schema/process.capnp.capos.h"
+
+namespace capos {
+
+class SpawnerCap final : public KernelCap, public schema::wire::ProcessSpawner::Server {
+ public:
+  static Ref<KObject> create();
+  void invoke(CallContext& ctx) override;
+  Status spawn(schema::wire::SpawnRequest::Reader req, schema::wire::SpawnResult::Builder r) override;
+
+ private:
+  SpawnerCap() : KernelCap(ObjType::ProcessSpawner) {}
+  void destroy() override;
+};
+
+}  // namespace capos
