@@ -46,6 +46,8 @@ PAIRS = [
      "Ring NOP, batch 1: submit + enter + reap"),
     ("ring_nop_b32", "io_uring_nop_b32",
      "Ring NOP, batch 32, per op"),
+    ("ring_nop_b16", "io_uring_nop_b32",
+     "Ring NOP, full-SQ batch, per op (capOS SQ holds 16; Linux batch 32)"),
     ("endpoint_rtt", "pipe_rtt",
      "IPC round trip, 2 processes (capOS endpoint CALL→RECV→RETURN)"),
     ("endpoint_rtt", "unix_rtt",
