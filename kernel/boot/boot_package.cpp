@@ -3,6 +3,7 @@
 #include "kernel/mm/heap.h"
 #include "lib/capnp/message.h"
 #include "lib/core/format.h"
+#include "lib/manifest/decode.h"
 #include "lib/manifest/limits.h"
 #include "lib/manifest/validate.h"
 
@@ -20,6 +21,8 @@ capnp::StreamReader<64> g_reader;
 wire::SystemManifest::Reader g_root;
 bool g_loaded = false;
 Bytes g_metadata;
+manifest::DecodeStorage* g_storage = nullptr;  // backs g_model's lists
+manifest::Manifest g_model;
 
 struct Names {
   StrView names[manifest::kMaxBinaries];
@@ -62,71 +65,36 @@ Status build_metadata() {
 }  // namespace
 
 Status load(Bytes module, char* why, size_t cap) {
-  if (!g_reader.init(module, MANIFEST_READER))
-    return fail_why(why, cap, Err::Corrupt, "not a Cap'n Proto message (bad or truncated segment table)");
+  // The kernel-owned boundary, checked with the same decoder and validator
+  // that mkmanifest and init use.
+  g_storage = static_cast<manifest::DecodeStorage*>(heap::alloc(sizeof(manifest::DecodeStorage)));
+  if (!g_storage) return fail_why(why, cap, Err::OutOfMemory, "no memory to decode the manifest");
+  auto m = manifest::decode(module, *g_storage);
+  if (!m) return fail_why(why, cap, m.error().err, StrView(m.error().message));
+  g_model = *m;
+  auto check = manifest::validate_boot(g_model);
+  if (!check) return fail_why(why, cap, Err::InvalidArgument, StrView(check.error().message));
+
+  // Generated readers over the same bytes, for binary data and re-encoding.
+  if (!g_reader.init(module, MANIFEST_READER)) return fail_why(why, cap, Err::Corrupt, "unreadable segment table");
   auto root = wire::SystemManifest::readRoot(g_reader);
   if (!root) return fail_why(why, cap, Err::Corrupt, "the message has no SystemManifest root");
   g_root = *root;
-
-  // Model of the kernel-owned part, checked by the shared validator.
   auto bins = g_root.getBinaries();
-  if (!bins) return fail_why(why, cap, Err::Corrupt, "binaries list is unreadable");
-  if (bins->size() > manifest::kMaxBinaries) return fail_why(why, cap, Err::LimitExceeded, "too many binaries");
-  manifest::BinaryDecl bdecl[manifest::kMaxBinaries];
+  if (!bins || bins->size() != g_model.binaries.size()) return fail_why(why, cap, Err::Corrupt, "binaries list is unreadable");
   g_bins.count = bins->size();
   for (uint32_t i = 0; i < g_bins.count; ++i) {
-    auto b = (*bins)[i];
-    auto name = b.getName();
-    auto data = b.getData();
-    if (!name || !data) return fail_why(why, cap, Err::Corrupt, "a binary entry is unreadable");
-    g_bins.names[i] = *name;
+    auto data = (*bins)[i].getData();
+    if (!data) return fail_why(why, cap, Err::Corrupt, "a binary's data is unreadable");
+    g_bins.names[i] = g_model.binaries[i].name;
     g_bins.data[i] = *data;
-    bdecl[i] = manifest::BinaryDecl{*name, data->size()};
   }
-  manifest::Manifest m;
-  m.schema_version = g_root.getSchemaVersion();
-  m.binaries = Span<const manifest::BinaryDecl>(bdecl, g_bins.count);
-  auto ic = g_root.getInitConfig();
-  if (!ic) return fail_why(why, cap, Err::Corrupt, "initConfig is unreadable");
-  auto init = ic->getInit();
-  if (!init) return fail_why(why, cap, Err::Corrupt, "initConfig.init is unreadable");
-  auto ibin = init->getBinary();
-  auto icaps = init->getCaps();
-  if (!ibin || !icaps) return fail_why(why, cap, Err::Corrupt, "initConfig.init is unreadable");
-  if (icaps->size() > manifest::kMaxCapsPerProcess) return fail_why(why, cap, Err::LimitExceeded, "init has too many caps");
-  manifest::CapDecl cdecl[manifest::kMaxCapsPerProcess];
-  for (uint32_t i = 0; i < icaps->size(); ++i) {
-    auto c = (*icaps)[i];
-    auto name = c.getName();
-    if (!name) return fail_why(why, cap, Err::Corrupt, "an init cap entry is unreadable");
-    cdecl[i].name = *name;
-    cdecl[i].interface_id = c.getInterfaceId();
-    auto src = c.getSource();
-    if (src.isKernel()) {
-      cdecl[i].source = manifest::SourceKind::Kernel;
-      cdecl[i].kernel_kind = static_cast<uint16_t>(src.getKernel());
-    } else if (src.isEndpoint()) {
-      cdecl[i].source = manifest::SourceKind::Endpoint;
-      cdecl[i].served_interface_id = src.getEndpoint().getServedInterfaceId();
-    } else {
-      cdecl[i].source = manifest::SourceKind::Service;
-    }
-  }
-  m.init.binary = *ibin;
-  m.init.caps = Span<const manifest::CapDecl>(cdecl, icaps->size());
-  if (g_root.hasKernelParams()) {
-    auto kp = g_root.getKernelParams();
-    if (!kp) return fail_why(why, cap, Err::Corrupt, "kernelParams is unreadable");
-    m.params.motd = kp->getMotd().value_or(StrView());
-    m.params.hostname = kp->getHostname().value_or(StrView());
-    m.params.log_level = static_cast<uint16_t>(kp->getLogLevel());
-  }
-  auto check = manifest::validate_boot(m);
-  if (!check) return fail_why(why, cap, Err::InvalidArgument, StrView(check.error().message));
   CAPOS_TRY_STATUS(build_metadata());
   g_loaded = true;
   return {};
 }
+
+const manifest::Manifest& model() { return g_model; }
 
 bool loaded() { return g_loaded; }
 wire::SystemManifest::Reader manifest() { return g_root; }

@@ -15,6 +15,8 @@ namespace capos::boot_package {
 Status load(Bytes module, char* why, size_t why_cap);
 bool loaded();
 schema::wire::SystemManifest::Reader manifest();
+// The decoded model (names borrow the module's bytes).
+const manifest::Manifest& model();
 // Binary image by name (empty when absent).
 Bytes find_binary(StrView name);
 uint32_t binary_count();

@@ -48,32 +48,27 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, uint64_t* iface) {
 void start_from_package(Bytes module) {
   char why[256] = {};
   if (!boot_package::load(module, why, sizeof(why))) reject(why);
-  auto m = boot_package::manifest();
-  auto init = (*m.getInitConfig()).getInit();
-  StrView binary = *init->getBinary();
-  Bytes image = boot_package::find_binary(binary);
+  const manifest::InitDecl& init = boot_package::model().init;
+  Bytes image = boot_package::find_binary(init.binary);
   const char* elf_why = "";
   auto p = Process::create("init", image, &elf_why);
-  if (!p) panic("boot: cannot start init '{}': {} ({})", binary, err_name(p.error()), elf_why);
-  (*p)->watch()->set_binary(binary);
-  auto caps = *init->getCaps();
-  for (uint32_t i = 0; i < caps.size(); ++i) {
-    auto c = caps[i];
-    StrView name = *c.getName();
-    auto src = c.getSource();
-    if (!src.isKernel()) panic("boot: init cap '{}' must come from the kernel", name);
+  if (!p) panic("boot: cannot start init '{}': {} ({})", init.binary, err_name(p.error()), elf_why);
+  (*p)->watch()->set_binary(init.binary);
+  for (const manifest::CapDecl& c : init.caps) {
+    // validate_boot guarantees kernel sources with known kinds.
+    auto kind = static_cast<wire::KernelCapKind>(c.kernel_kind);
     uint64_t iface = 0;
-    Ref<KObject> obj = make_kernel_cap(src.getKernel(), &iface);
-    if (!obj) panic("boot: init cap '{}': kernel cap kind '{}' is not available in this kernel", name, kind_name(src.getKernel()));
-    if (c.getInterfaceId() && c.getInterfaceId() != iface)
-      panic("boot: init cap '{}': declared interface {:#x} but '{}' serves {:#x}", name, c.getInterfaceId(),
-            kind_name(src.getKernel()), iface);
-    Status st = (*p)->grant(name, move(obj), iface);
-    if (!st) panic("boot: cannot grant init cap '{}': {}", name, err_name(st.error()));
+    Ref<KObject> obj = make_kernel_cap(kind, &iface);
+    if (!obj) panic("boot: init cap '{}': kernel cap kind '{}' is not available in this kernel", c.name, kind_name(kind));
+    if (c.interface_id && c.interface_id != iface)
+      panic("boot: init cap '{}': declared interface {:#x} but '{}' serves {:#x}", c.name, c.interface_id,
+            kind_name(kind), iface);
+    Status st = (*p)->grant(c.name, move(obj), iface);
+    if (!st) panic("boot: cannot grant init cap '{}': {}", c.name, err_name(st.error()));
   }
   (*p)->set_shutdown_on_exit();
-  klog("capOS: boot package: {} binaries, init '{}' with {} caps (pid {})\n", boot_package::binary_count(), binary,
-       caps.size(), (*p)->pid());
+  klog("capOS: boot package: {} binaries, init '{}' with {} caps (pid {})\n", boot_package::binary_count(),
+       init.binary, init.caps.size(), (*p)->pid());
   (*p)->start();
 }
 
