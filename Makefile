@@ -60,6 +60,11 @@ test-host: build
 test-qemu: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -R '^qemu\.'
 
+# Open-ended fuzzing: every target for FUZZ_SECONDS (default 300) each, or
+# one target until interrupted: make fuzz FUZZ=capnp_reader
+fuzz: build
+	@bash tools/fuzz.sh $(FUZZ)
+
 clean:
 	rm -rf $(BUILD)
 

@@ -5,6 +5,7 @@
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
+#include "user/rt/owned_cap.h"
 #include "user/rt/transport.h"
 
 using namespace capos;
@@ -59,6 +60,15 @@ int main() {
   (void)wp->setData(Bytes(reinterpret_cast<const uint8_t*>("x"), 1));
   auto w = wrong.write(d.params, d.resp);
   if (w || rt::transport().last_result() != abi::CAP_ERR_INTERFACE_MISMATCH) return 8;
+
+  // RAII release: once the owner goes out of scope the CapId is stale.
+  {
+    rt::OwnedCap owned(*tcap);
+  }
+  Call e;
+  (void)wire::Timer::Client::nowParams(e.params);
+  if (timer.now(e.params, e.resp) || rt::transport().last_result() != abi::CAP_ERR_STALE_CAP) return 9;
+  rt::print("hello: released timer is stale as expected\n");
 
   rt::print("hello: all checks passed\n");
   return 0;
