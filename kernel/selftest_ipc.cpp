@@ -63,6 +63,25 @@ void scenario() {
     x->start();
     expect_exit(wx, "xfer (copy/move on CALL and RETURN, rollback, hostile descriptors)", ExitStatus::Kind::Exited, 0);
 
+    // Multi-hop: A passes a capability to B, which passes it on to C.
+    {
+      Ref<EndpointCore> core_b = EndpointCore::create(TEST_IFACE), core_c = EndpointCore::create(TEST_IFACE);
+      Process* c3 = spawn("hop-c", "hopc", Ref<KObject>::adopt(EndpointOwner::create(core_c).leak()));
+      Process* b3 = spawn("hop-b", "hopb", Ref<KObject>::adopt(EndpointOwner::create(core_b).leak()));
+      if (!b3->grant("next", client_of(core_c), TEST_IFACE)) panic("selftest ipc: grant failed");
+      Process* a3 = spawn("hop-a", "hopa", client_of(core_b));
+      if (!a3->grant("gift", client_of(core), TEST_IFACE)) panic("selftest ipc: grant failed");
+      Ref<ExitWatch> wa3 = a3->share_watch(), wb3 = b3->share_watch(), wc3 = c3->share_watch();
+      c3->start();
+      b3->start();
+      a3->start();
+      expect_exit(wa3, "hop-a (A -> B -> C with a moved capability)", ExitStatus::Kind::Exited, 0);
+      b3->request_kill();
+      c3->request_kill();
+      expect_exit(wb3, "hop-b (killed)", ExitStatus::Kind::Killed, 0);
+      expect_exit(wc3, "hop-c (killed)", ExitStatus::Kind::Killed, 0);
+    }
+
     // A client that dies with a call in flight leaves the server unharmed.
     Process* ab = spawn("abandoner", "abandoner", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
     Ref<ExitWatch> wab = ab->share_watch();

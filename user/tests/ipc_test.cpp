@@ -199,6 +199,71 @@ int xfer_client(uint32_t self, uint32_t extra1, uint32_t extra2) {
   return 0;
 }
 
+// Multi-hop: A --CALL(move gift)--> B --CALL(move gift)--> C; C uses the
+// gift (an echo client facet) and answers "ok" back along the chain.
+int recv_one(uint32_t ep, uint8_t* buf, uint32_t len, CapCqe* out) {
+  CapSqe r{};
+  r.opcode = CAP_OP_RECV;
+  r.cap_id = ep;
+  r.result_addr = reinterpret_cast<uint64_t>(buf);
+  r.result_len = len;
+  r.user_data = rt::ring().next_user_data();
+  *out = rt::ring().call(r);
+  return out->result;
+}
+
+int answer(uint32_t ep, uint32_t call_id, const void* data, uint32_t len) {
+  CapSqe ret{};
+  ret.opcode = CAP_OP_RETURN;
+  ret.cap_id = ep;
+  ret.call_id = call_id;
+  ret.params_addr = reinterpret_cast<uint64_t>(data);
+  ret.params_len = len;
+  ret.user_data = rt::ring().next_user_data();
+  return rt::ring().call(ret).result;
+}
+
+int hop_c(uint32_t ep) {
+  alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
+  for (;;) {
+    CapCqe c;
+    if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 70;
+    auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+    bool ok = false;
+    if (h->xfer_count == 1) {
+      auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
+      ok = echo_ok(rec->cap_id);  // the capability still works two hops later
+    }
+    if (answer(ep, c.call_id, ok ? "ok" : "no", 2) != 0) return 71;
+  }
+}
+
+int hop_b(uint32_t ep, uint32_t next) {
+  alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
+  for (;;) {
+    CapCqe c;
+    if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 72;
+    auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+    char reply[2] = {'n', 'o'};
+    if (h->xfer_count == 1) {
+      auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
+      CapTransferDesc d{rec->cap_id, XFER_MOVE, {0, 0, 0}};
+      CapCqe r = call_with_caps(next, M_ECHO, &d, 1, reply, sizeof(reply));
+      if (r.result != 2) reply[0] = 'x';
+    }
+    if (answer(ep, c.call_id, reply, 2) != 0) return 73;
+  }
+}
+
+int hop_a(uint32_t b, uint32_t gift) {
+  char reply[2] = {};
+  CapTransferDesc d{gift, XFER_MOVE, {0, 0, 0}};
+  CapCqe c = call_with_caps(b, M_ECHO, &d, 1, reply, sizeof(reply));
+  if (c.result != 2 || reply[0] != 'o' || reply[1] != 'k') return 74;
+  if (echo_ok(gift)) return 75;  // moved away: stale here
+  return 0;
+}
+
 int crasher_client(uint32_t cap) {
   CapCqe c = rt::ring().call(make_call(cap, M_CRASH, nullptr, 0, nullptr, 0));
   if (c.result != CAP_ERR_DISCONNECTED) return 30;
@@ -222,6 +287,9 @@ int main() {
   if (auto ep = rt::capset_find("endpoint", 0)) return server(*ep);
   if (auto c = rt::capset_find("echo", 0)) return echo_client(*c);
   if (auto c = rt::capset_find("crasher", 0)) return crasher_client(*c);
+  if (auto c = rt::capset_find("hopc", 0)) return hop_c(*c);
+  if (auto c = rt::capset_find("hopb", 0)) return hop_b(*c, *rt::capset_find("next", 0));
+  if (auto c = rt::capset_find("hopa", 0)) return hop_a(*c, *rt::capset_find("gift", 0));
   if (auto c = rt::capset_find("xfer", 0))
     return xfer_client(*c, *rt::capset_find("extra1", 0), *rt::capset_find("extra2", 0));
   if (auto c = rt::capset_find("abandoner", 0)) return abandoner_client(*c);
