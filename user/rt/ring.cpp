@@ -45,6 +45,19 @@ bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
   return false;
 }
 
+bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
+  if (take_stashed(user_data, out)) return true;
+  abi::CapCqe c;
+  while (pop(&c)) {
+    if (c.user_data == user_data) {
+      *out = c;
+      return true;
+    }
+    if (stashed_ < STASH) stash_[stashed_++] = c;
+  }
+  return false;
+}
+
 abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
   while (!push(sqe)) enter(0, abi::CAP_ENTER_NO_WAIT);
   for (;;) {

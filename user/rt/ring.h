@@ -27,6 +27,10 @@ class Ring {
   bool pop(abi::CapCqe* out);
   // Submits one SQE and waits for its completion (matching user_data).
   abi::CapCqe call(const abi::CapSqe& sqe);
+  // Takes the completion for `user_data` if it has arrived (stashed or in
+  // the CQ), stashing others; never blocks. For callers that keep several
+  // operations in flight (rt::poll_call, rt::serve).
+  bool try_take(uint64_t user_data, abi::CapCqe* out);
   uint64_t next_user_data() { return ++user_data_; }
 
  private:

@@ -1,0 +1,150 @@
+#include "user/rt/caps_call.h"
+
+#include "schema/capos.capnp.capos.h"
+#include "user/rt/ring.h"
+#include "user/rt/transport.h"
+
+namespace capos::rt {
+
+namespace wire = schema::wire;
+
+namespace {
+
+alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
+int32_t g_result = 0;
+char g_exception[128];
+size_t g_exception_len = 0;
+
+Err exception_err(wire::ExceptionType t) {
+  switch (t) {
+    case wire::ExceptionType::OVERLOADED: return Err::Overloaded;
+    case wire::ExceptionType::DISCONNECTED: return Err::Disconnected;
+    case wire::ExceptionType::UNIMPLEMENTED: return Err::Unsupported;
+    case wire::ExceptionType::INVALID_ARGUMENT: return Err::InvalidArgument;
+    default: return Err::Failed;
+  }
+}
+
+abi::CapSqe call_sqe(uint32_t cap, uint64_t interface_id, uint16_t method_id, Bytes params,
+                     MutBytes result) {
+  abi::CapSqe s{};
+  s.opcode = abi::CAP_OP_CALL;
+  s.cap_id = cap;
+  s.method_id = method_id;
+  s.interface_id = interface_id;
+  s.params_addr = reinterpret_cast<uint64_t>(params.data());
+  s.params_len = static_cast<uint32_t>(params.size());
+  s.result_addr = reinterpret_cast<uint64_t>(result.data());
+  s.result_len = static_cast<uint32_t>(result.size());
+  s.user_data = ring().next_user_data();
+  return s;
+}
+
+// Shared completion handling: reply framing, exception, result caps.
+Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
+              uint32_t* n_out) {
+  g_result = c.result;
+  g_exception_len = 0;
+  if (n_out) *n_out = 0;
+  MutBytes buf = resp.buffer();
+  if (c.result == abi::CAP_ERR_APPLICATION_EXCEPTION) {
+    capnp::StreamReader<2> r;
+    if (!r.init(buf)) return fail(Err::Failed);
+    auto ex = wire::CapException::readRoot(r);
+    if (!ex) return fail(Err::Failed);
+    if (auto m = ex->getMessage()) {
+      g_exception_len = min(m->size(), sizeof(g_exception));
+      memcpy(g_exception, m->ptr, g_exception_len);
+    }
+    return fail(exception_err(ex->getType()));
+  }
+  if (c.result < 0) return fail(transport_error(c.result));
+  // Records follow the payload (kernel guarantees they fit the buffer;
+  // checked anyway so a bad CQE cannot make us read past it).
+  uint32_t caps = (c.flags & abi::CQE_F_CAPS) ? c.cap_count : 0;
+  size_t payload = static_cast<size_t>(c.result);
+  if (payload + size_t{caps} * sizeof(abi::CapTransferRecord) > buf.size()) return fail(Err::Corrupt);
+  for (uint32_t i = 0; i < caps; ++i) {
+    abi::CapTransferRecord rec;
+    memcpy(&rec, buf.data() + payload + i * sizeof(rec), sizeof(rec));
+    if (i < out.size()) {
+      out[i] = rec;
+    } else {
+      release_cap(rec.cap_id);  // more than the caller can hold: drop, never leak
+    }
+  }
+  if (n_out) *n_out = min<uint32_t>(caps, static_cast<uint32_t>(out.size()));
+  return resp.complete(payload);
+}
+
+}  // namespace
+
+int32_t call_result() { return g_result; }
+StrView call_exception() { return StrView(g_exception, g_exception_len); }
+
+Status call_with_caps(uint32_t cap, uint64_t interface_id, uint16_t method_id,
+                      const capnp::MessageBuilder& params, capnp::Response& resp,
+                      Span<const abi::CapTransferDesc> xfer, Span<abi::CapTransferRecord> out,
+                      uint32_t* n_out) {
+  if (xfer.size() > abi::XFER_MAX) return fail(Err::LimitExceeded);
+  size_t n = CAPOS_TRY(params.write_stream(MutBytes(g_params, sizeof(g_params))));
+  abi::CapSqe s = call_sqe(cap, interface_id, method_id, Bytes(g_params, n), resp.buffer());
+  s.xfer_addr = reinterpret_cast<uint64_t>(xfer.data());
+  s.xfer_count = static_cast<uint16_t>(xfer.size());
+  return finish(ring().call(s), resp, out, n_out);
+}
+
+Status submit_call(AsyncCall& c, uint32_t cap, uint64_t interface_id, uint16_t method_id,
+                   const capnp::MessageBuilder& params, MutBytes result) {
+  if (c.pending) return fail(Err::Busy);
+  size_t n = CAPOS_TRY(params.write_stream(MutBytes(c.params, sizeof(c.params))));
+  abi::CapSqe s = call_sqe(cap, interface_id, method_id, Bytes(c.params, n), result);
+  // The SQ holds 16; let the kernel drain it if it is full.
+  while (!ring().push(s)) {
+    if (ring().enter(0, abi::CAP_ENTER_NO_WAIT) < 0) return fail(Err::Failed);
+  }
+  c.user_data = s.user_data;
+  c.result = result;
+  c.pending = true;
+  // Hand it to the kernel now, so the call starts without waiting for our
+  // next blocking operation.
+  (void)ring().enter(0, abi::CAP_ENTER_NO_WAIT);
+  return ok_status();
+}
+
+bool poll_call(AsyncCall& c) {
+  if (!c.pending) return false;
+  if (!ring().try_take(c.user_data, &c.cqe)) return false;
+  c.pending = false;
+  return true;
+}
+
+int wait_any(Span<AsyncCall* const> calls) {
+  for (;;) {
+    bool any = false;
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (!calls[i] || !calls[i]->pending) continue;
+      any = true;
+      if (poll_call(*calls[i])) return static_cast<int>(i);
+    }
+    if (!any) return -1;
+    // Every CQE has been popped (ours or stashed), so this waits for a new one.
+    if (ring().enter(1) < 0) return -1;
+  }
+}
+
+Status finish_call(const AsyncCall& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
+                   uint32_t* n_out) {
+  if (c.pending) return fail(Err::Busy);
+  return finish(c.cqe, resp, out, n_out);
+}
+
+void release_cap(uint32_t cap) {
+  abi::CapSqe s{};
+  s.opcode = abi::CAP_OP_RELEASE;
+  s.cap_id = cap;
+  s.user_data = ring().next_user_data();
+  (void)ring().call(s);
+}
+
+}  // namespace capos::rt

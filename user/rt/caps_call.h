@@ -1,0 +1,61 @@
+// Typed calls that carry capabilities beside the message (docs/ipc.md):
+// transfer descriptors on the CALL, result cap records after the reply.
+// Interface-typed fields in params/results are indexes into these
+// sidebands (schema/README.md), so a caller builds params with
+// `setX(i)` for descriptor i and reads result field `getX()` as an index
+// into the records returned here.
+//
+// Also an asynchronous form for calls that stay pending for a long time
+// (ProcessHandle.wait, Timer.sleep): submit now, reap in any order later,
+// while other ring traffic goes on.
+#pragma once
+
+#include "lib/abi/ipc.h"
+#include "lib/abi/ring.h"
+#include "lib/capnp/rpc.h"
+
+namespace capos::rt {
+
+// Synchronous CALL. On success `resp` holds the reply and out[0..*n_out)
+// the result caps (now owned by the caller). Result caps beyond out.size()
+// are released, not leaked. Errors: transport errors mapped as by
+// rt::transport(); an application exception maps its type, and its
+// message is kept (call_exception()).
+Status call_with_caps(uint32_t cap, uint64_t interface_id, uint16_t method_id,
+                      const capnp::MessageBuilder& params, capnp::Response& resp,
+                      Span<const abi::CapTransferDesc> xfer, Span<abi::CapTransferRecord> out,
+                      uint32_t* n_out);
+
+// The last failure seen by call_with_caps / finish_call: the CQE result
+// (CAP_ERR_*) and, for an application exception, its message.
+int32_t call_result();
+StrView call_exception();
+
+// One outstanding asynchronous call. It owns the framed params (the kernel
+// may read them only when it consumes the SQE); the caller owns the result
+// buffer given to submit_call, which must stay put until completion.
+struct AsyncCall {
+  static constexpr size_t kParamsMax = 512;
+  uint64_t user_data = 0;
+  bool pending = false;
+  abi::CapCqe cqe{};
+  MutBytes result;
+  alignas(8) uint8_t params[kParamsMax];
+};
+
+// Queues a CALL without waiting (no descriptors: nothing pinned for long).
+Status submit_call(AsyncCall& c, uint32_t cap, uint64_t interface_id, uint16_t method_id,
+                   const capnp::MessageBuilder& params, MutBytes result);
+// True once `c` completed: c.cqe is filled and c.pending cleared. Never blocks.
+bool poll_call(AsyncCall& c);
+// Blocks until one pending call in `calls` completes; returns its index,
+// or -1 if none is pending or cap_enter failed.
+int wait_any(Span<AsyncCall* const> calls);
+// Interprets a completed call like call_with_caps does.
+Status finish_call(const AsyncCall& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
+                   uint32_t* n_out);
+
+// RELEASE one slot (best effort; a stale id is ignored).
+void release_cap(uint32_t cap);
+
+}  // namespace capos::rt

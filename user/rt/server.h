@@ -1,0 +1,38 @@
+// Endpoint server loop: a service is a class implementing a generated
+// `X::Server`; rt::serve() RECVs calls on the endpoint's owner facet,
+// decodes the params with reader limits, dispatches, and RETURNs the
+// results (or a serialized CapException). The RETURN of one call and the
+// RECV for the next go to the kernel in one cap_enter.
+#pragma once
+
+#include "lib/abi/ipc.h"
+#include "lib/capnp/rpc.h"
+
+namespace capos::rt {
+
+// Reader limits for params (a call is at most 16 KiB = 2048 words; the
+// budget allows modest sharing without letting a hostile message loop).
+constexpr uint64_t kServeTraversalWords = 8 * abi::IPC_MESSAGE_MAX / 8;
+constexpr int32_t kServeNesting = 32;
+
+// Serves forever; returns only if RECV fails (e.g. the cap is not an
+// owner facet) or the ring breaks.
+Status serve(uint32_t endpoint_cap, capnp::Server& server);
+
+// ---- Inside Server::dispatch: facts about the call being served.
+
+// Header of the current call: method, interface, the service-scoped caller
+// reference (identity as data, never authority) and session epoch.
+const abi::EndpointMessageHeader& current_call();
+// Caps the caller transferred with this call (params capability fields
+// index these). Unless kept, they are released after dispatch, so a client
+// cannot fill the server's table by attaching caps to every call.
+Span<const abi::CapTransferRecord> current_call_caps();
+void keep_call_cap(uint32_t index);
+// Attach a result cap (copy or move from our table); returns the index to
+// store in the results' capability field, or fails when the RETURN is full.
+Result<uint32_t> add_result_cap(uint32_t cap_id, uint8_t mode);
+// Message for the CapException if dispatch then fails (default: the Err name).
+void set_error_message(StrView msg);
+
+}  // namespace capos::rt
