@@ -1,0 +1,62 @@
+// logd: the LogSink service. Serves LogSink.log on its endpoint "log"
+// (owner facet) and prints each record on its "console" as
+//   [<caller>] <level>: <message>
+// where <caller> is the short hex of the kernel's service-scoped caller
+// reference: stable per client session, unforgeable by the client (it is
+// identity as data, never a name the client chooses).
+#include "schema/ipc.capnp.capos.h"
+#include "schema/kernel.capnp.capos.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/server.h"
+
+using namespace capos;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+const char* level_name(wire::LogLevel l) {
+  switch (l) {
+    case wire::LogLevel::ERROR: return "error";
+    case wire::LogLevel::WARN: return "warn";
+    case wire::LogLevel::INFO: return "info";
+    case wire::LogLevel::DEBUG: return "debug";
+    case wire::LogLevel::TRACE: return "trace";
+  }
+  return "unknown";
+}
+
+class LogSinkImpl final : public wire::LogSink::Server {
+ public:
+  Status log(wire::LogSink::LogParams::Reader p, wire::LogSink::LogResults::Builder r) override {
+    StrView msg = CAPOS_TRY(p.getMessage());
+    msg = msg.substr(0, wire::MAX_LOG_MESSAGE_BYTES);  // schema: cut, not rejected
+    // Control bytes become '?', so a client cannot forge extra lines or
+    // terminal sequences in the console log.
+    char clean[wire::MAX_LOG_MESSAGE_BYTES];
+    for (size_t i = 0; i < msg.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(msg.ptr[i]);
+      clean[i] = (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    }
+    const abi::EndpointMessageHeader& h = rt::current_call();
+    uint32_t ref = static_cast<uint32_t>(h.scoped_ref_lo ^ (h.scoped_ref_lo >> 32));
+    rt::printf("[{:08x}] {}: {}\n", ref, level_name(p.getLevel()), StrView(clean, msg.size()));
+    r.setAccepted(true);
+    return {};
+  }
+};
+
+LogSinkImpl g_impl;
+
+}  // namespace
+
+int main() {
+  auto ep = rt::capset_find("log", wire::Endpoint::kInterfaceId);
+  if (!ep) {
+    rt::printf("logd: no `log` endpoint granted ({})\n", err_name(ep.error()));
+    return 2;
+  }
+  Status st = rt::serve(*ep, g_impl);
+  rt::printf("logd: serving stopped: {}\n", err_name(st.error()));
+  return 3;
+}
