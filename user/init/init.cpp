@@ -1,0 +1,290 @@
+// init: reads the manifest through "boot", decodes and validates the whole
+// service graph (defence in depth: mkmanifest and the kernel checked parts
+// of it already), starts every service in manifest order through
+// "spawner" with exactly the caps the manifest lists, then supervises:
+// one asynchronous ProcessHandle.wait per child, exit statuses logged,
+// restart policy applied with Timer-driven backoff. Exits 0 when no child
+// remains (the kernel then shuts down). Every failure is one clear line.
+#include "lib/manifest/decode.h"
+#include "lib/manifest/schema_ids.h"
+#include "lib/manifest/validate.h"
+#include "schema/kernel.capnp.capos.h"
+#include "schema/manifest.capnp.capos.h"
+#include "user/init/init.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/transport.h"
+
+using namespace capos;
+using namespace capos::init;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+// Outstanding async calls (waits + backoff sleeps). The CQ has 32 slots and
+// the kernel consumes an SQE only when its completion has a slot, so init
+// keeps at most this many pending and leaves room for its own sync calls;
+// children beyond it are waited for as slots free up.
+constexpr uint32_t kMaxInFlight = 24;
+constexpr uint64_t kMaxManifestBytes = 256 * 1024;  // the stripped view (no binaries)
+// A kernel-cap reply (framing + Data) must fit the kernel's 16 KiB result
+// scratch, so a full maxBootPackageChunk of data never fits: ask for less.
+constexpr uint32_t kReplyBytes = 16384;
+constexpr uint32_t kChunkBytes = kReplyBytes - 256;
+
+Registry g_reg;
+Child* g_children = nullptr;
+size_t g_n_children = 0;
+
+// Reads the whole metadata manifest into a heap buffer.
+Result<Bytes> read_manifest(uint32_t boot) {
+  wire::BootPackage::Client bp(&rt::transport(), boot);
+  alignas(8) uint8_t pbuf[128];
+  alignas(8) static uint8_t rbuf[kReplyBytes];
+  capnp::FixedMessageBuilder sp(MutBytes(pbuf, sizeof(pbuf)));
+  (void)CAPOS_TRY(wire::BootPackage::Client::manifestSizeParams(sp));
+  capnp::Response sr(MutBytes(rbuf, sizeof(rbuf)));
+  uint64_t size = CAPOS_TRY(bp.manifestSize(sp, sr)).getSize();
+  if (size == 0 || size > kMaxManifestBytes) {
+    rt::printf("init: manifest is {} bytes (expected 1 to {})\n", size, kMaxManifestBytes);
+    return fail(Err::LimitExceeded);
+  }
+  // Word-aligned (the reader accepts any alignment, but heap blocks are 16-aligned anyway).
+  auto* buf = static_cast<uint8_t*>(rt::malloc(size));
+  if (!buf) return fail(Err::OutOfMemory);
+  uint64_t off = 0;
+  while (off < size) {
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    auto rp = CAPOS_TRY(wire::BootPackage::Client::readManifestParams(p));
+    rp.setOffset(off);
+    rp.setMaxBytes(kChunkBytes);
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    Bytes chunk = CAPOS_TRY(CAPOS_TRY(bp.readManifest(p, r)).getData());
+    if (chunk.empty() || chunk.size() > size - off) {
+      rt::printf("init: readManifest at offset {} returned {} bytes of {} remaining\n", off, chunk.size(),
+                 size - off);
+      return fail(Err::Truncated);
+    }
+    memcpy(buf + off, chunk.data(), chunk.size());
+    off += chunk.size();
+  }
+  return Bytes(buf, size);
+}
+
+// Spawn-time limits are not in the model: read them once from the wire.
+void read_limits(Bytes bytes) {
+  static capnp::Segment segs[manifest::DecodeStorage::kMaxSegments];
+  auto info = capnp::parse_stream(bytes, Span<capnp::Segment>(segs));
+  if (!info) return;
+  capnp::MessageReader msg(Span<const capnp::Segment>(segs, info->segment_count),
+                           capnp::ReaderOptions{bytes.size() / 8 + 64, 16});
+  auto root = msg.root();
+  if (!root) return;
+  auto ic = wire::SystemManifest::Reader(*root).getInitConfig();
+  if (!ic) return;
+  auto svcs = ic->getServices();
+  if (!svcs) return;
+  for (uint32_t i = 0; i < svcs->size() && i < g_n_children; ++i) {
+    auto s = (*svcs)[i];
+    if (!s.hasLimits()) continue;
+    auto l = s.getLimits();
+    if (!l) continue;
+    Limits& out = g_children[i].limits;
+    out.present = true;
+    out.cap_slots = l->getCapSlots();
+    out.frame_pages = l->getFramePages();
+    out.virtual_pages = l->getVirtualPages();
+    out.threads = l->getThreads();
+    out.outstanding_calls = l->getOutstandingCalls();
+  }
+}
+
+// Init's own caps by kind, as recorded in init's manifest entry.
+void map_kernel_caps(const manifest::Manifest& m) {
+  for (uint32_t& c : g_reg.kernel_caps) c = abi::CAPID_INVALID;
+  for (const manifest::CapDecl& c : m.init.caps) {
+    if (c.source != manifest::SourceKind::Kernel || c.kernel_kind >= manifest::kKernelCapKindCount) continue;
+    auto id = rt::capset_find(c.name, c.interface_id);
+    if (!id) {
+      rt::printf("init: my cap `{}` from the manifest is missing from my CapSet ({})\n", c.name,
+                 err_name(id.error()));
+      continue;
+    }
+    if (g_reg.kernel_caps[c.kernel_kind] == abi::CAPID_INVALID) g_reg.kernel_caps[c.kernel_kind] = *id;
+  }
+  g_reg.spawner = g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::ProcessSpawner)];
+  g_reg.timer = g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::Timer)];
+}
+
+uint32_t in_flight() {
+  uint32_t n = 0;
+  for (size_t i = 0; i < g_n_children; ++i) n += g_children[i].call.pending ? 1 : 0;
+  return n;
+}
+
+void start(Child& c) {
+  char why[200];
+  if (!spawn(g_reg, c, why, sizeof(why))) {
+    rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(why, strnlen(why, sizeof(why))));
+    c.state = State::Stopped;
+    return;
+  }
+  c.state = State::Running;
+  c.waiting = false;
+  rt::printf("init: started {} (pid {})\n", c.decl->name, c.pid);
+}
+
+// Submits waits for running children without one, within kMaxInFlight.
+void submit_waits() {
+  for (size_t i = 0; i < g_n_children; ++i) {
+    Child& c = g_children[i];
+    if (c.state != State::Running || c.waiting || c.call.pending) continue;
+    if (in_flight() >= kMaxInFlight) return;
+    alignas(8) uint8_t pbuf[64];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    (void)wire::ProcessHandle::Client::waitParams(p);
+    Status st = rt::submit_call(c.call, c.handle, wire::ProcessHandle::kInterfaceId, 0, p,
+                                MutBytes(c.result, sizeof(c.result)));
+    if (!st) {
+      rt::printf("init: cannot wait for {}: {}\n", c.decl->name, err_name(st.error()));
+      c.state = State::Stopped;  // unsupervised from now on
+      continue;
+    }
+    c.waiting = true;
+  }
+}
+
+void schedule_restart(Child& c) {
+  const manifest::RestartPolicy& rp = c.decl->restart;
+  if (rp.kind != manifest::RestartKind::OnFailure) {
+    c.state = State::Stopped;
+    return;
+  }
+  if (c.restarts >= rp.max_restarts) {
+    rt::printf("init: {} failed too often; giving up\n", c.decl->name);
+    c.state = State::Stopped;
+    return;
+  }
+  ++c.restarts;
+  rt::printf("init: restarting {} (attempt {}/{})\n", c.decl->name, c.restarts, rp.max_restarts);
+  if (rp.backoff_ms == 0 || g_reg.timer == abi::CAPID_INVALID) {
+    if (rp.backoff_ms) rt::printf("init: no timer cap; restarting {} without backoff\n", c.decl->name);
+    start(c);
+    return;
+  }
+  // Asynchronous backoff: other children stay supervised meanwhile.
+  alignas(8) uint8_t pbuf[64];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto sp = wire::Timer::Client::sleepParams(p);
+  if (sp) sp->setDurationNs(uint64_t{rp.backoff_ms} * 1'000'000);
+  if (!sp || !rt::submit_call(c.call, g_reg.timer, wire::Timer::kInterfaceId,
+                              static_cast<uint16_t>(wire::Timer::Method::SLEEP), p,
+                              MutBytes(c.result, sizeof(c.result)))) {
+    start(c);  // no backoff possible; restart now rather than never
+    return;
+  }
+  c.state = State::Backoff;
+}
+
+// One completion of `c.call`: a child ended, or its backoff elapsed.
+void on_completion(Child& c) {
+  if (c.state == State::Backoff) {
+    start(c);
+    return;
+  }
+  c.waiting = false;
+  capnp::Response resp(MutBytes(c.result, sizeof(c.result)));
+  auto ok = rt::finish_call(c.call, resp, Span<abi::CapTransferRecord>(), nullptr);
+  rt::release_cap(c.handle);  // its job is done; a restart gets a new one
+  c.handle = abi::CAPID_INVALID;
+  if (!ok) {
+    StrView ex = rt::call_exception();
+    rt::printf("init: lost {}: wait failed: {}{}{}\n", c.decl->name, err_name(ok.error()), ex.empty() ? "" : ": ", ex);
+    c.state = State::Stopped;
+    return;
+  }
+  auto root = resp.root();
+  if (!root) {
+    rt::printf("init: lost {}: unreadable wait result\n", c.decl->name);
+    c.state = State::Stopped;
+    return;
+  }
+  auto res = wire::ProcessHandle::WaitResults::Reader(*root);
+  auto status = res.getStatus();
+  if (!status) {
+    rt::printf("init: lost {}: unreadable exit status\n", c.decl->name);
+    c.state = State::Stopped;
+    return;
+  }
+  char text[160];
+  describe_status(*status, text, sizeof(text));
+  rt::printf("init: {} exited: {}\n", c.decl->name, StrView(text, strnlen(text, sizeof(text))));
+  if (is_failure(*status)) {
+    schedule_restart(c);
+  } else {
+    c.state = State::Stopped;
+  }
+}
+
+int supervise() {
+  Child** pending = static_cast<Child**>(rt::malloc(sizeof(Child*) * (g_n_children + 1)));
+  rt::AsyncCall** calls = static_cast<rt::AsyncCall**>(rt::malloc(sizeof(rt::AsyncCall*) * (g_n_children + 1)));
+  if (!pending || !calls) return rt::printf("init: out of memory\n"), 1;
+  for (;;) {
+    submit_waits();
+    size_t n = 0;
+    for (size_t i = 0; i < g_n_children; ++i) {
+      if (!g_children[i].call.pending) continue;
+      pending[n] = &g_children[i];
+      calls[n++] = &g_children[i].call;
+    }
+    if (n == 0) {
+      bool unsupervised = false;
+      for (size_t i = 0; i < g_n_children; ++i) unsupervised |= g_children[i].state == State::Running;
+      if (unsupervised) rt::printf("init: some services run unsupervised\n");
+      return 0;
+    }
+    int k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
+    if (k < 0) return rt::printf("init: ring failure while supervising\n"), 1;
+    on_completion(*pending[k]);
+  }
+}
+
+}  // namespace
+
+int main() {
+  auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
+  if (!boot) return rt::printf("init: no `boot` cap ({})\n", err_name(boot.error())), 1;
+  auto bytes = read_manifest(*boot);
+  if (!bytes) {
+    StrView ex = rt::transport().last_exception();
+    return rt::printf("init: cannot read the manifest: {}{}{}\n", err_name(bytes.error()), ex.empty() ? "" : ": ", ex), 1;
+  }
+  auto* storage = static_cast<manifest::DecodeStorage*>(rt::malloc(sizeof(manifest::DecodeStorage)));
+  if (!storage) return rt::printf("init: out of memory for the manifest\n"), 1;
+  auto m = manifest::decode(*bytes, *storage);
+  if (!m) return rt::printf("init: {}\n", StrView(m.error().message, strnlen(m.error().message, sizeof(m.error().message)))), 1;
+  manifest::Options opt;
+  opt.require_binary_data = false;  // the metadata view has every Binary.data stripped
+  auto v = manifest::validate(*m, opt);
+  if (!v) return rt::printf("init: invalid manifest: {}\n", StrView(v.error().message, strnlen(v.error().message, sizeof(v.error().message)))), 1;
+  rt::printf("init: manifest ok: {} services\n", m->services.size());
+
+  map_kernel_caps(*m);
+  if (g_reg.spawner == abi::CAPID_INVALID) return rt::printf("init: no ProcessSpawner cap; cannot start services\n"), 1;
+  size_t max_providers = manifest::kMaxServices * manifest::kMaxExportsPerService;
+  g_reg.providers = static_cast<Provider*>(rt::malloc(sizeof(Provider) * max_providers));
+  g_n_children = m->services.size();
+  g_children = g_n_children ? static_cast<Child*>(rt::malloc(sizeof(Child) * g_n_children)) : nullptr;
+  if (!g_reg.providers || (g_n_children && !g_children)) return rt::printf("init: out of memory\n"), 1;
+  for (size_t i = 0; i < max_providers; ++i) new (&g_reg.providers[i]) Provider();
+  for (size_t i = 0; i < g_n_children; ++i) {
+    new (&g_children[i]) Child();
+    g_children[i].decl = &m->services[i];
+  }
+  read_limits(*bytes);
+  for (size_t i = 0; i < g_n_children; ++i) start(g_children[i]);
+  int rc = supervise();
+  if (rc == 0) rt::printf("init: all services ended\n");
+  return rc;
+}

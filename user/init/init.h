@@ -1,0 +1,59 @@
+// init's state: the decoded manifest, the caps it hands out, and one
+// record per service. Split across init.cpp (boot, supervision loop),
+// spawn.cpp (one SpawnRequest per service) and status.cpp (exit texts).
+#pragma once
+
+#include "lib/abi/capid.h"
+#include "lib/manifest/model.h"
+#include "schema/process.capnp.capos.h"
+#include "user/rt/caps_call.h"
+
+namespace capos::init {
+
+// Spawn-time quota request copied out of the manifest (the model does not
+// carry it; init reads it once from the wire).
+struct Limits {
+  bool present = false;
+  uint32_t cap_slots = 0, frame_pages = 0, virtual_pages = 0, threads = 0, outstanding_calls = 0;
+};
+
+enum class State : uint8_t { NotStarted, Running, Backoff, Stopped };
+
+struct Child {
+  const manifest::ServiceDecl* decl = nullptr;
+  Limits limits;
+  State state = State::NotStarted;
+  uint32_t handle = abi::CAPID_INVALID;  // ProcessHandle (non-transferable)
+  uint32_t pid = 0;
+  uint32_t restarts = 0;
+  bool waiting = false;   // a ProcessHandle.wait is in flight in `call`
+  rt::AsyncCall call;     // the wait, or the backoff sleep
+  alignas(8) uint8_t result[256];
+};
+
+// A published export: importers get COPY transfers of `cap`.
+struct Provider {
+  StrView service;
+  StrView export_name;
+  uint32_t cap = abi::CAPID_INVALID;
+  uint64_t interface_id = 0;
+};
+
+struct Registry {
+  // Init's own caps by KernelCapKind (from init's manifest entries).
+  uint32_t kernel_caps[manifest::kKernelCapKindCount];
+  Provider* providers = nullptr;  // kMaxServices * kMaxExportsPerService
+  size_t n_providers = 0;
+  uint32_t spawner = abi::CAPID_INVALID;
+  uint32_t timer = abi::CAPID_INVALID;
+};
+
+// Spawns `c` through the registry's spawner; on failure `why` holds one line.
+bool spawn(Registry& reg, Child& c, char* why, size_t why_len);
+
+// "code 0", "page fault at 0x... (ip 0x...)", "killed by its handle", ...
+void describe_status(schema::wire::ExitStatus::Reader s, char* out, size_t len);
+// Failure = any end other than exited(0) (manifest RestartPolicy).
+bool is_failure(schema::wire::ExitStatus::Reader s);
+
+}  // namespace capos::init

@@ -1,0 +1,189 @@
+// One ProcessSpawner.spawn per service start: every manifest cap entry
+// becomes one grant.
+//   kernel (shared kind)  -> COPY of init's own cap of that kind
+//   kernel (per-process)  -> child-local object of that kind
+//   endpoint              -> child-local endpoint; the client facet that
+//                            comes back is the service's export provider
+//   service import        -> COPY of the exporter's stored client facet
+#include "lib/core/format.h"
+#include "lib/manifest/limits.h"
+#include "lib/manifest/schema_ids.h"
+#include "user/init/init.h"
+
+namespace capos::init {
+
+namespace wire = schema::wire;
+using manifest::CapDecl;
+using manifest::SourceKind;
+
+namespace {
+
+alignas(8) uint8_t g_params[8192];
+// Reply: the SpawnResult plus up to 1 + 64 result records.
+alignas(8) uint8_t g_reply[4096 + (1 + manifest::kMaxCapsPerProcess) * sizeof(abi::CapTransferRecord)];
+
+// Per-process kernel kinds map to ChildLocalKind.
+bool child_local_kind(uint16_t kind, wire::ChildLocalKind* out) {
+  switch (static_cast<manifest::KernelCapKind>(kind)) {
+    case manifest::KernelCapKind::VirtualMemory: *out = wire::ChildLocalKind::VIRTUAL_MEMORY; return true;
+    case manifest::KernelCapKind::ThreadControl: *out = wire::ChildLocalKind::THREAD_CONTROL; return true;
+    case manifest::KernelCapKind::ThreadSpawner: *out = wire::ChildLocalKind::THREAD_SPAWNER; return true;
+    case manifest::KernelCapKind::LogSink: *out = wire::ChildLocalKind::LOG_SINK; return true;
+    default: return false;
+  }
+}
+
+Provider* find_provider(Registry& reg, StrView service, StrView export_name) {
+  for (size_t i = 0; i < reg.n_providers; ++i) {
+    Provider& p = reg.providers[i];
+    if (p.service == service && p.export_name == export_name) return &p;
+  }
+  return nullptr;
+}
+
+// Publishes (or, after a restart, replaces) the provider of every export
+// of `svc` that names grant `grant`. Importers started earlier keep their
+// old facet, which now answers `disconnected`; later (re)starts get this one.
+void publish(Registry& reg, const manifest::ServiceDecl& svc, StrView grant, uint32_t cap, uint64_t iface) {
+  bool used = false;
+  for (const manifest::ExportDecl& e : svc.exports) {
+    if (!(e.cap == grant)) continue;
+    Provider* p = find_provider(reg, svc.name, e.name);
+    if (!p) {
+      p = &reg.providers[reg.n_providers++];  // bounded: one slot per manifest export
+      p->service = svc.name;
+      p->export_name = e.name;
+    } else if (p->cap != abi::CAPID_INVALID && p->cap != cap) {
+      rt::release_cap(p->cap);
+    }
+    p->cap = cap;  // several exports of one endpoint share the facet
+    p->interface_id = iface;
+    used = true;
+  }
+  if (!used) rt::release_cap(cap);  // an endpoint nobody imports
+}
+
+// Fills grant `g` from cap entry `c`; appends to `xfer` as needed.
+bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi::CapTransferDesc* xfer,
+                uint32_t* n_xfer, char* why, size_t len) {
+  if (!g.setName(c.name)) return format_to(why, len, "cap `{}`: request too large", c.name), false;
+  g.setInterfaceId(c.interface_id);
+  uint32_t from = abi::CAPID_INVALID;
+  switch (c.source) {
+    case SourceKind::Kernel: {
+      wire::ChildLocalKind kind;
+      if (child_local_kind(c.kernel_kind, &kind)) {
+        auto cl = g.getSource().initChildLocal();
+        cl.setKind(kind);
+        return true;
+      }
+      if (c.kernel_kind < manifest::kKernelCapKindCount) from = reg.kernel_caps[c.kernel_kind];
+      if (from == abi::CAPID_INVALID) {
+        format_to(why, len, "cap `{}`: init holds no `{}` cap to copy", c.name,
+                  c.kernel_kind < manifest::kKernelCapKindCount ? manifest::kKernelCaps[c.kernel_kind].name : "?");
+        return false;
+      }
+      break;
+    }
+    case SourceKind::Endpoint: {
+      auto cl = g.getSource().initChildLocal();
+      cl.setKind(wire::ChildLocalKind::ENDPOINT);
+      cl.setServedInterfaceId(c.served_interface_id);
+      return true;
+    }
+    case SourceKind::Service: {
+      Provider* p = find_provider(reg, c.service, c.export_name);
+      if (!p || p->cap == abi::CAPID_INVALID) {
+        format_to(why, len, "cap `{}`: export `{}` of `{}` is unavailable (`{}` is not running)", c.name,
+                  c.export_name, c.service, c.service);
+        return false;
+      }
+      from = p->cap;
+      break;
+    }
+  }
+  if (*n_xfer >= abi::XFER_MAX) {
+    format_to(why, len, "cap `{}`: more than {} transferred caps in one spawn", c.name, abi::XFER_MAX);
+    return false;
+  }
+  xfer[*n_xfer] = abi::CapTransferDesc{from, abi::XFER_COPY, {0, 0, 0}};
+  g.getSource().getTransfer().set_capability(*n_xfer);
+  ++*n_xfer;
+  return true;
+}
+
+}  // namespace
+
+bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
+  const manifest::ServiceDecl& svc = *ch.decl;
+  capnp::FixedMessageBuilder params(MutBytes(g_params, sizeof(g_params)));
+  auto req = wire::ProcessSpawner::Client::spawnParams(params);
+  if (!req || !req->setName(svc.name) || !req->setBinaryName(svc.binary)) {
+    return format_to(why, len, "spawn request too large"), false;
+  }
+  auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size()));
+  if (!grants) return format_to(why, len, "spawn request too large"), false;
+  abi::CapTransferDesc xfer[abi::XFER_MAX];
+  uint32_t n_xfer = 0;
+  for (uint32_t i = 0; i < svc.caps.size(); ++i) {
+    if (!fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, why, len)) return false;
+  }
+  if (ch.limits.present) {
+    auto l = req->initLimits();
+    if (!l) return format_to(why, len, "spawn request too large"), false;
+    l->setCapSlots(ch.limits.cap_slots);
+    l->setFramePages(ch.limits.frame_pages);
+    l->setVirtualPages(ch.limits.virtual_pages);
+    l->setThreads(ch.limits.threads);
+    l->setOutstandingCalls(ch.limits.outstanding_calls);
+  }
+
+  capnp::Response resp(MutBytes(g_reply, sizeof(g_reply)));
+  abi::CapTransferRecord rec[1 + manifest::kMaxCapsPerProcess];
+  uint32_t n_rec = 0;
+  Status st = rt::call_with_caps(reg.spawner, wire::ProcessSpawner::kInterfaceId, 0, params, resp,
+                                 Span<const abi::CapTransferDesc>(xfer, n_xfer), Span<abi::CapTransferRecord>(rec),
+                                 &n_rec);
+  if (!st) {
+    StrView ex = rt::call_exception();
+    format_to(why, len, "spawn failed: {}{}{}", err_name(st.error()), ex.empty() ? "" : ": ", ex);
+    return false;
+  }
+  // From here on every result cap is ours: release what we do not keep.
+  auto release_all = [&] {
+    for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);
+  };
+  auto root = resp.root();
+  if (!root) return release_all(), format_to(why, len, "unreadable spawn result"), false;
+  wire::SpawnResult::Reader r(*root);
+  if (r.isBinaryNotFound()) return release_all(), format_to(why, len, "binary `{}` is not in the package", svc.binary), false;
+  if (r.isNotPermitted()) {
+    release_all();
+    return format_to(why, len, "the spawner refused a grant (not permitted; child-local kinds other than endpoint?)"), false;
+  }
+  if (!r.isSpawned()) return release_all(), format_to(why, len, "unknown spawn result"), false;
+  auto sp = r.getSpawned();
+  auto hidx = sp.getHandle();
+  if (!hidx || *hidx >= n_rec || rec[*hidx].interface_id != wire::ProcessHandle::kInterfaceId) {
+    return release_all(), format_to(why, len, "spawn result has no ProcessHandle"), false;
+  }
+  auto clients = sp.getClients();
+  if (!clients) return release_all(), format_to(why, len, "unreadable spawn result clients"), false;
+  bool used[1 + manifest::kMaxCapsPerProcess] = {};
+  used[*hidx] = true;
+  for (uint32_t i = 0; i < clients->size(); ++i) {
+    auto gc = (*clients)[i];
+    auto name = gc.getName();
+    auto idx = gc.getClient().get_capability();
+    if (!name || !idx || *idx >= n_rec || used[*idx]) continue;
+    used[*idx] = true;
+    publish(reg, svc, *name, rec[*idx].cap_id, rec[*idx].interface_id);
+  }
+  for (uint32_t i = 0; i < n_rec; ++i)
+    if (!used[i]) rt::release_cap(rec[i].cap_id);
+  ch.handle = rec[*hidx].cap_id;
+  ch.pid = sp.getPid();
+  return true;
+}
+
+}  // namespace capos::init
