@@ -4,6 +4,7 @@
 #include "kernel/caps/boot_caps.h"
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/timer_cap.h"
@@ -38,6 +39,9 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, uint64_t* iface) {
       *iface = wire::ProcessSpawner::kInterfaceId;
       return SpawnerCap::create();
     case wire::KernelCapKind::BOOT_PACKAGE: *iface = wire::BootPackage::kInterfaceId; return BootPackageCap::create();
+    case wire::KernelCapKind::ENTROPY_SOURCE:
+      *iface = wire::EntropySource::kInterfaceId;
+      return EntropyCap::create();
     case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create();
     default: return {};
   }

@@ -2,6 +2,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/log.h"
+#include "kernel/dev/entropy.h"
 
 namespace capos::hwrng {
 
@@ -36,6 +37,8 @@ bool rdseed64(uint64_t* out) {
 
 uint64_t best_effort64() {
   uint64_t v;
+  // The seeded kernel CSPRNG first: one generator for every kernel secret.
+  if (entropy::get(MutBytes(reinterpret_cast<uint8_t*>(&v), sizeof(v)))) return v;
   if (rdseed64(&v) || rdrand64(&v)) return v;
   // Fallback: hash TSC samples taken around I/O port reads (jitter).
   uint64_t acc[4];
@@ -49,6 +52,7 @@ uint64_t best_effort64() {
 void init() {
   g_rdrand = arch::cpuid(1).ecx & (1u << 30);
   g_rdseed = arch::cpuid(7, 0).ebx & (1u << 18);
+  entropy::init();
   g_key = SipKey{best_effort64(), best_effort64()};
   if (!available()) klog("hwrng: no RDRAND/RDSEED; kernel secrets use TSC jitter only (weak)\n");
 }

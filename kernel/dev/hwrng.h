@@ -13,11 +13,13 @@ bool available();
 // One 64-bit value; false if the hardware failed every retry.
 bool rdrand64(uint64_t* out);
 bool rdseed64(uint64_t* out);
-// Best available 64 bits: RDSEED, else RDRAND, else a TSC-jitter mix
-// (weak; reported once at boot).
+// Best available 64 bits: the seeded kernel CSPRNG (kernel/dev/entropy.h),
+// else RDSEED, else RDRAND, else a TSC-jitter mix (weak; reported once at
+// boot).
 uint64_t best_effort64();
 
-// Boot secret for service-scoped caller references.
+// Detects RDRAND/RDSEED, seeds the kernel CSPRNG, then draws the boot
+// secret for service-scoped caller references from it.
 void init();
 const SipKey& scoped_ref_key();
 

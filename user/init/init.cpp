@@ -35,6 +35,7 @@ constexpr uint32_t kChunkBytes = kReplyBytes - 256;
 Registry g_reg;
 Child* g_children = nullptr;
 size_t g_n_children = 0;
+bool g_stopping = false;  // idle servers are being stopped: no restarts
 
 // Reads the whole metadata manifest into a heap buffer.
 Result<Bytes> read_manifest(uint32_t boot) {
@@ -156,7 +157,7 @@ void submit_waits() {
 
 void schedule_restart(Child& c) {
   const manifest::RestartPolicy& rp = c.decl->restart;
-  if (rp.kind != manifest::RestartKind::OnFailure) {
+  if (rp.kind != manifest::RestartKind::OnFailure || g_stopping) {
     c.state = State::Stopped;
     return;
   }
@@ -226,6 +227,55 @@ void on_completion(Child& c) {
   }
 }
 
+bool imports_from(const manifest::ServiceDecl& s, StrView from) {
+  for (const manifest::CapDecl& c : s.caps)
+    if (c.source == manifest::SourceKind::Service && c.service == from) return true;
+  return false;
+}
+
+// A server (a service with exports) is idle when it has importers in the
+// manifest and every one of them has ended for good or is an idle server
+// itself: nothing can call it any more. When every running child is an
+// idle server, init stops them, so a finished system shuts down instead of
+// idling forever. A server nobody in the manifest imports is never idle
+// (it may serve something outside the graph).
+bool all_running_are_idle_servers() {
+  bool idle[manifest::kMaxServices] = {};
+  bool any_running = false;
+  for (size_t i = g_n_children; i-- > 0;) {
+    const Child& c = g_children[i];
+    if (c.state == State::Backoff) return false;
+    if (c.state != State::Running) continue;
+    any_running = true;
+    if (c.decl->exports.empty()) return false;
+    bool importers = false, busy = false;
+    for (size_t j = i + 1; j < g_n_children; ++j) {
+      if (!imports_from(*g_children[j].decl, c.decl->name)) continue;
+      importers = true;
+      busy |= g_children[j].state != State::Stopped && !idle[j];
+    }
+    if (!importers || busy) return false;
+    idle[i] = true;
+  }
+  return any_running;
+}
+
+void stop_idle_servers() {
+  g_stopping = true;
+  rt::printf("init: every client has ended; stopping the services they used\n");
+  for (size_t i = g_n_children; i-- > 0;) {
+    Child& c = g_children[i];
+    if (c.state != State::Running) continue;
+    alignas(8) uint8_t pbuf[64], rbuf[128];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    (void)wire::ProcessHandle::Client::killParams(p);
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    auto k = wire::ProcessHandle::Client(&rt::transport(), c.handle).kill(p, r);
+    if (!k) rt::printf("init: cannot stop {}: {}\n", c.decl->name, err_name(k.error()));
+    // The pending wait completes with killed(byHandle) and is logged.
+  }
+}
+
 int supervise() {
   Child** pending = static_cast<Child**>(rt::malloc(sizeof(Child*) * (g_n_children + 1)));
   rt::AsyncCall** calls = static_cast<rt::AsyncCall**>(rt::malloc(sizeof(rt::AsyncCall*) * (g_n_children + 1)));
@@ -243,6 +293,10 @@ int supervise() {
       for (size_t i = 0; i < g_n_children; ++i) unsupervised |= g_children[i].state == State::Running;
       if (unsupervised) rt::printf("init: some services run unsupervised\n");
       return 0;
+    }
+    if (!g_stopping && all_running_are_idle_servers()) {
+      stop_idle_servers();
+      continue;
     }
     int k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
     if (k < 0) return rt::printf("init: ring failure while supervising\n"), 1;
