@@ -18,8 +18,8 @@ namespace {
 struct PlannedGrant {
   StrView name;
   uint64_t interface_id;
-  bool endpoint;       // child-local endpoint (else a transfer)
-  uint32_t xfer_index;
+  bool endpoint = false;  // child-local endpoint (else a transfer)
+  uint32_t xfer_index = 0;
   Ref<EndpointCore> core;
 };
 
