@@ -8,6 +8,8 @@ QEMU       ?= qemu-system-x86_64
 MEM        ?= 256M
 ACCEL      ?= $(if $(filter kvm,$(CAPOS_ACCEL)),kvm,tcg)
 KERNEL     := $(BUILD)/kernel/capos.elf
+# The boot package (system.cue + binaries); override to boot another one.
+PACKAGE    ?= $(BUILD)/manifest.bin
 ISO        := $(BUILD)/capos.iso
 QEMU_FLAGS ?= -machine q35 -m $(MEM) -accel $(ACCEL) -cpu max -no-reboot \
               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none
@@ -32,7 +34,7 @@ build: configure
 # treat that as success for the user.
 run: deps build
 	@echo "capOS: serial console on this terminal; Ctrl-A X quits QEMU"
-	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -serial mon:stdio $(if $(CMDLINE),-append "$(CMDLINE)"); \
+	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -initrd $(PACKAGE) -serial mon:stdio $(if $(CMDLINE),-append "$(CMDLINE)"); \
 	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
 
 iso: deps build
@@ -46,7 +48,7 @@ run-iso: iso
 # another terminal run `make gdb` (or `gdb -x tools/gdb/capos.gdb`).
 debug: deps build
 	@echo "capOS: QEMU paused, gdb stub on localhost:1234 -- run 'make gdb' in another terminal"
-	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -serial mon:stdio -s -S $(if $(CMDLINE),-append "$(CMDLINE)")
+	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -initrd $(PACKAGE) -serial mon:stdio -s -S $(if $(CMDLINE),-append "$(CMDLINE)")
 
 gdb:
 	gdb -q -x tools/gdb/capos.gdb

@@ -32,7 +32,8 @@ class Process {
   static constexpr uint32_t CAP_SLOTS = 256;
   static constexpr uint32_t NAME_MAX = 32;
   // Per-process bounce buffers for CALL params and results (kernel caps).
-  static constexpr uint32_t SCRATCH_BYTES = 16384;
+  // 16 KiB of payload (e.g. a maxBootPackageChunk read) plus message framing.
+  static constexpr uint32_t SCRATCH_BYTES = 16384 + 1024;
 
   // Builds the process from a static ELF image; nothing runs until start().
   // `diag` receives the ELF rule on rejection.
