@@ -27,7 +27,7 @@ $(BUILD)/build.ninja:
 
 configure: $(BUILD)/build.ninja
 
-build: configure
+build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # isa-debug-exit maps a clean shutdown to QEMU status 33 (see docs/abi.md);
