@@ -22,6 +22,7 @@ enum class ObjType : uint8_t {
   MemoryObject,
   EntropySource,
   SystemControl,
+  SystemStatus,
   LogSink,
 };
 

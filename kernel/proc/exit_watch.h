@@ -22,6 +22,7 @@ class ExitWatch final : public KernelCap, public schema::wire::ProcessHandle::Se
   uint32_t pid() const { return pid_; }
   void set_pid(uint32_t pid) { pid_ = pid; }
   void set_binary(StrView binary);
+  StrView binary() const { return StrView(binary_); }
   // Called by the exiting process; completes or wakes the waiter.
   void publish(const ExitStatus& st);
   // Blocks the calling kernel thread until the process has exited.

@@ -58,6 +58,15 @@ uint32_t Process::live_count() {
   return static_cast<uint32_t>(g_processes.size());
 }
 
+uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total) {
+  arch::IrqGuard irq;
+  *total = static_cast<uint32_t>(g_processes.size());
+  uint32_t i = 0, n = 0;
+  for (Process* p = g_processes.front(); p && n < max; p = g_processes.next(p), ++i)
+    if (i >= offset) out[n++] = p;
+  return n;
+}
+
 Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag) {
   void* mem = heap::alloc(sizeof(Process));
   if (!mem) return fail(Err::OutOfMemory);

@@ -71,6 +71,9 @@ class Process {
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 
   static uint32_t live_count();
+  // Up to `max` live processes starting at `offset` (pid order of creation);
+  // `total` receives the live count. For diagnostics (SystemStatus).
+  static uint32_t snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total);
   ListNode all_node;
 
  private:

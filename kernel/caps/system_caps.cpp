@@ -1,0 +1,109 @@
+#include "kernel/caps/system_caps.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/caps/kernel_server.h"
+#include "kernel/debug/log.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+using SS = wire::SystemStatus;
+using SC = wire::SystemControl;
+
+namespace {
+
+uint32_t clamp32(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
+
+void fill_usage(const ResourceLedger& l, SS::LedgerUsage::Builder u) {
+  u.setCapSlotsUsed(clamp32(l.used(Res::CapSlots)));
+  u.setCapSlotsMax(clamp32(l.limit(Res::CapSlots)));
+  u.setFramePagesUsed(clamp32(l.used(Res::FramePages)));
+  u.setFramePagesMax(clamp32(l.limit(Res::FramePages)));
+  u.setVirtualPagesUsed(clamp32(l.used(Res::VirtualPages)));
+  u.setVirtualPagesMax(clamp32(l.limit(Res::VirtualPages)));
+  u.setOutstandingCallsUsed(clamp32(l.used(Res::OutstandingCalls)));
+  u.setOutstandingCallsMax(clamp32(l.limit(Res::OutstandingCalls)));
+}
+
+constexpr uint32_t MAX_PROCESS_ENTRIES = 64;
+
+}  // namespace
+
+Ref<KObject> SystemStatusCap::create() {
+  void* m = heap::alloc(sizeof(SystemStatusCap));
+  if (!m) return {};
+  return Ref<KObject>::adopt(new (m) SystemStatusCap());
+}
+
+void SystemStatusCap::destroy() {
+  this->~SystemStatusCap();
+  heap::free(this);
+}
+
+void SystemStatusCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Status SystemStatusCap::memory(SS::MemoryParams::Reader, SS::MemoryResults::Builder r) {
+  r.setTotalFrames(frames::managed_count());
+  r.setFreeFrames(frames::free_count());
+  r.setPageSize(4096);
+  return {};
+}
+
+Status SystemStatusCap::processes(SS::ProcessesParams::Reader p, SS::ProcessesResults::Builder r) {
+  uint32_t max = min(p.getMaxEntries(), MAX_PROCESS_ENTRIES);
+  Process* list[MAX_PROCESS_ENTRIES];
+  uint32_t total = 0;
+  uint32_t n = Process::snapshot(list, max, p.getOffset(), &total);
+  auto entries = CAPOS_TRY(r.initEntries(n));
+  for (uint32_t i = 0; i < n; ++i) {
+    auto e = entries[i];
+    e.setPid(list[i]->pid());
+    CAPOS_TRY_STATUS(e.setName(StrView(list[i]->name())));
+    CAPOS_TRY_STATUS(e.setBinary(list[i]->watch()->binary()));
+    e.setThreads(1);
+    fill_usage(list[i]->ledger(), CAPOS_TRY(e.initUsage()));
+  }
+  r.setTotal(total);
+  return {};
+}
+
+Status SystemStatusCap::selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) {
+  fill_usage(current_call().caller.ledger(), CAPOS_TRY(r.initUsage()));
+  return {};
+}
+
+Ref<KObject> SystemControlCap::create() {
+  void* m = heap::alloc(sizeof(SystemControlCap));
+  if (!m) return {};
+  return Ref<KObject>::adopt(new (m) SystemControlCap());
+}
+
+void SystemControlCap::destroy() {
+  this->~SystemControlCap();
+  heap::free(this);
+}
+
+void SystemControlCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Status SystemControlCap::shutdown(SC::ShutdownParams::Reader p, SC::ShutdownResults::Builder) {
+  const char* who = current_call().caller.name();
+  uint8_t status = p.getStatus();
+  switch (p.getMode()) {
+    case SC::ShutdownMode::HALT:
+      klog("capOS: halt requested by {} (status {})\n", who, status);
+      arch::halt_forever();
+    case SC::ShutdownMode::REBOOT:
+      klog("capOS: reboot requested by {}\n", who);
+      arch::outb(0x64, 0xFE);  // 8042 pulse reset; QEMU -no-reboot turns it into an exit
+      arch::halt_forever();
+    default:
+      klog("capOS: power off requested by {} (status {})\n", who, status);
+      debug_exit::exit(status == 0 ? debug_exit::SUCCESS : debug_exit::INIT_FAILED);
+  }
+}
+
+}  // namespace capos
