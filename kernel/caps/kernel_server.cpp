@@ -2,42 +2,14 @@
 
 #include "kernel/debug/panic.h"
 #include "kernel/sched/scheduler.h"
+#include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
 
 namespace capos {
 
 namespace wire = schema::wire;
 
-namespace {
-
-wire::ExceptionType exception_type(Err e) {
-  switch (e) {
-    case Err::InvalidArgument:
-    case Err::OutOfRange:
-    case Err::Corrupt:
-    case Err::Truncated:
-    case Err::LimitExceeded:
-    case Err::NotFound:
-    case Err::AlreadyExists:
-    case Err::PermissionDenied:
-    case Err::Fault:
-      return wire::ExceptionType::INVALID_ARGUMENT;
-    case Err::Overloaded:
-    case Err::OutOfMemory:
-    case Err::Busy:
-      return wire::ExceptionType::OVERLOADED;
-    case Err::Disconnected:
-    case Err::Stale:
-      return wire::ExceptionType::DISCONNECTED;
-    case Err::Unsupported:
-      return wire::ExceptionType::UNIMPLEMENTED;
-    case Err::Failed:
-      break;
-  }
-  return wire::ExceptionType::FAILED;
-}
-
-}  // namespace
+using wire_enums::exception_type;
 
 CallContext& current_call() {
   Thread* t = sched::current();

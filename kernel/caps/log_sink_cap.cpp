@@ -1,5 +1,7 @@
 #include "kernel/caps/log_sink_cap.h"
 
+#include "lib/wire/schema_enums.h"
+
 #include "kernel/caps/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/mm/heap.h"
@@ -9,18 +11,7 @@ namespace capos {
 
 namespace wire = schema::wire;
 
-namespace {
-const char* level_name(wire::LogLevel l) {
-  switch (l) {
-    case wire::LogLevel::ERROR: return "error";
-    case wire::LogLevel::WARN: return "warn";
-    case wire::LogLevel::INFO: return "info";
-    case wire::LogLevel::DEBUG: return "debug";
-    case wire::LogLevel::TRACE: return "trace";
-  }
-  return "?";
-}
-}  // namespace
+using wire_enums::log_level_name;
 
 Ref<KObject> LogSinkCap::create() {
   void* m = heap::alloc(sizeof(LogSinkCap));
@@ -39,7 +30,7 @@ Status LogSinkCap::log(wire::LogSink::LogParams::Reader p, wire::LogSink::LogRes
   StrView msg = CAPOS_TRY(p.getMessage());
   if (msg.size() > wire::MAX_LOG_MESSAGE_BYTES) return fail(Err::InvalidArgument);
   // Identity comes from the kernel, never from the message.
-  klog("[log {} {}] {}\n", level_name(p.getLevel()), current_call().caller.name(), msg);
+  klog("[log {} {}] {}\n", log_level_name(p.getLevel()), current_call().caller.name(), msg);
   r.setAccepted(true);
   return {};
 }

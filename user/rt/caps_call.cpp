@@ -1,5 +1,6 @@
 #include "user/rt/caps_call.h"
 
+#include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
 #include "user/rt/ring.h"
 #include "user/rt/transport.h"
@@ -15,15 +16,7 @@ int32_t g_result = 0;
 char g_exception[128];
 size_t g_exception_len = 0;
 
-Err exception_err(wire::ExceptionType t) {
-  switch (t) {
-    case wire::ExceptionType::OVERLOADED: return Err::Overloaded;
-    case wire::ExceptionType::DISCONNECTED: return Err::Disconnected;
-    case wire::ExceptionType::UNIMPLEMENTED: return Err::Unsupported;
-    case wire::ExceptionType::INVALID_ARGUMENT: return Err::InvalidArgument;
-    default: return Err::Failed;
-  }
-}
+using wire_enums::exception_err;
 
 abi::CapSqe call_sqe(uint32_t cap, uint64_t interface_id, uint16_t method_id, Bytes params,
                      MutBytes result) {

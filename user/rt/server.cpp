@@ -1,5 +1,7 @@
 #include "user/rt/server.h"
 
+#include "lib/wire/schema_enums.h"
+
 #include "schema/capos.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/ring.h"
@@ -29,33 +31,7 @@ struct CallState {
 CallState g_call;
 const abi::EndpointMessageHeader g_no_call{};
 
-// Same mapping as the kernel's servers (kernel/caps/kernel_server.cpp).
-wire::ExceptionType exception_type(Err e) {
-  switch (e) {
-    case Err::InvalidArgument:
-    case Err::OutOfRange:
-    case Err::Corrupt:
-    case Err::Truncated:
-    case Err::LimitExceeded:
-    case Err::NotFound:
-    case Err::AlreadyExists:
-    case Err::PermissionDenied:
-    case Err::Fault:
-      return wire::ExceptionType::INVALID_ARGUMENT;
-    case Err::Overloaded:
-    case Err::OutOfMemory:
-    case Err::Busy:
-      return wire::ExceptionType::OVERLOADED;
-    case Err::Disconnected:
-    case Err::Stale:
-      return wire::ExceptionType::DISCONNECTED;
-    case Err::Unsupported:
-      return wire::ExceptionType::UNIMPLEMENTED;
-    case Err::Failed:
-      break;
-  }
-  return wire::ExceptionType::FAILED;
-}
+using wire_enums::exception_type;
 
 // Serialized CapException for the current call (empty payload if even
 // that does not fit, which cannot happen with a 128-byte message).

@@ -1,6 +1,7 @@
 #include "user/rt/transport.h"
 
 #include "lib/abi/ipc.h"
+#include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
 #include "user/rt/ring.h"
 
@@ -13,15 +14,7 @@ namespace {
 RingTransport g_transport;
 alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
 
-Err exception_err(wire::ExceptionType t) {
-  switch (t) {
-    case wire::ExceptionType::OVERLOADED: return Err::Overloaded;
-    case wire::ExceptionType::DISCONNECTED: return Err::Disconnected;
-    case wire::ExceptionType::UNIMPLEMENTED: return Err::Unsupported;
-    case wire::ExceptionType::INVALID_ARGUMENT: return Err::InvalidArgument;
-    default: return Err::Failed;
-  }
-}
+using wire_enums::exception_err;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 // where <caller> is the short hex of the kernel's service-scoped caller
 // reference: stable per client session, unforgeable by the client (it is
 // identity as data, never a name the client chooses).
+#include "lib/wire/schema_enums.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/console.h"
@@ -15,16 +16,7 @@ namespace wire = capos::schema::wire;
 
 namespace {
 
-const char* level_name(wire::LogLevel l) {
-  switch (l) {
-    case wire::LogLevel::ERROR: return "error";
-    case wire::LogLevel::WARN: return "warn";
-    case wire::LogLevel::INFO: return "info";
-    case wire::LogLevel::DEBUG: return "debug";
-    case wire::LogLevel::TRACE: return "trace";
-  }
-  return "unknown";
-}
+using wire_enums::log_level_name;
 
 class LogSinkImpl final : public wire::LogSink::Server {
  public:
@@ -40,7 +32,7 @@ class LogSinkImpl final : public wire::LogSink::Server {
     }
     const abi::EndpointMessageHeader& h = rt::current_call();
     uint32_t ref = static_cast<uint32_t>(h.scoped_ref_lo ^ (h.scoped_ref_lo >> 32));
-    rt::printf("[{:08x}] {}: {}\n", ref, level_name(p.getLevel()), StrView(clean, msg.size()));
+    rt::printf("[{:08x}] {}: {}\n", ref, log_level_name(p.getLevel()), StrView(clean, msg.size()));
     r.setAccepted(true);
     return {};
   }
