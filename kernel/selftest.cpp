@@ -135,6 +135,7 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "ipc") == 0) run_ipc(module);
   if (strcmp(name, "hostile") == 0) run_hostile(module);
   if (strcmp(name, "bench") == 0) run_bench(module);
+  if (strcmp(name, "memory_caps") == 0) run_memory_caps(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "serial") == 0) serial_echo();

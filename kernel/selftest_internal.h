@@ -10,5 +10,6 @@ void settle_processes();
 [[noreturn]] void run_ipc(Bytes module);
 [[noreturn]] void run_hostile(Bytes module);
 [[noreturn]] void run_bench(Bytes module);
+[[noreturn]] void run_memory_caps(Bytes module);
 
 }  // namespace capos::selftest

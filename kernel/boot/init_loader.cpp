@@ -5,9 +5,11 @@
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/entropy_cap.h"
+#include "kernel/caps/frame_alloc_cap.h"
 #include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/timer_cap.h"
+#include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
@@ -30,8 +32,9 @@ const char* kind_name(wire::KernelCapKind k) {
   return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
 }
 
-// A fresh kernel capability of `kind`, or null when this kernel has none.
-Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, uint64_t* iface) {
+// A fresh kernel capability of `kind` for `receiver`, or null when this
+// kernel has none. VirtualMemory is per process: bound to the receiver.
+Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64_t* iface) {
   switch (kind) {
     case wire::KernelCapKind::CONSOLE: *iface = wire::Console::kInterfaceId; return ConsoleCap::create();
     case wire::KernelCapKind::TIMER: *iface = wire::Timer::kInterfaceId; return TimerCap::create();
@@ -42,6 +45,12 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, uint64_t* iface) {
     case wire::KernelCapKind::ENTROPY_SOURCE:
       *iface = wire::EntropySource::kInterfaceId;
       return EntropyCap::create();
+    case wire::KernelCapKind::VIRTUAL_MEMORY:
+      *iface = wire::VirtualMemory::kInterfaceId;
+      return VmCap::create(receiver.pid());
+    case wire::KernelCapKind::FRAME_ALLOCATOR:
+      *iface = wire::FrameAllocator::kInterfaceId;
+      return FrameAllocCap::create();
     case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create();
     default: return {};
   }
@@ -62,7 +71,7 @@ void start_from_package(Bytes module) {
     // validate_boot guarantees kernel sources with known kinds.
     auto kind = static_cast<wire::KernelCapKind>(c.kernel_kind);
     uint64_t iface = 0;
-    Ref<KObject> obj = make_kernel_cap(kind, &iface);
+    Ref<KObject> obj = make_kernel_cap(kind, **p, &iface);
     if (!obj) panic("boot: init cap '{}': kernel cap kind '{}' is not available in this kernel", c.name, kind_name(kind));
     if (c.interface_id && c.interface_id != iface)
       panic("boot: init cap '{}': declared interface {:#x} but '{}' serves {:#x}", c.name, c.interface_id,

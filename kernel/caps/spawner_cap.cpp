@@ -2,6 +2,7 @@
 
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/kernel_server.h"
+#include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/heap.h"
@@ -19,6 +20,7 @@ struct PlannedGrant {
   StrView name;
   uint64_t interface_id;
   bool endpoint = false;  // child-local endpoint (else a transfer)
+  bool vm = false;        // child-local VirtualMemory (bound to the child)
   uint32_t xfer_index = 0;
   Ref<EndpointCore> core;
 };
@@ -74,6 +76,12 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
         if (!plan[k].endpoint && plan[k].xfer_index == pg.xfer_index) return fail(Err::InvalidArgument);
     } else {
       auto cl = src.getChildLocal();
+      if (cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY) {
+        if (pg.interface_id && pg.interface_id != wire::VirtualMemory::kInterfaceId) return fail(Err::InvalidArgument);
+        pg.vm = true;  // created in step 5, once the child (its pid) exists
+        pg.interface_id = wire::VirtualMemory::kInterfaceId;
+        continue;
+      }
       if (cl.getKind() != wire::ChildLocalKind::ENDPOINT) {
         r.setNotPermitted();  // other child-local kinds arrive with their capabilities
         return {};
@@ -134,7 +142,10 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   for (uint32_t i = 0; i < n; ++i) {
     PlannedGrant& pg = plan[i];
     Status st;
-    if (pg.endpoint) {
+    if (pg.vm) {
+      Ref<KObject> vm = VmCap::create(p->pid());
+      st = vm ? p->grant(pg.name, move(vm), wire::VirtualMemory::kInterfaceId) : Status(fail(Err::OutOfMemory));
+    } else if (pg.endpoint) {
       Ref<EndpointOwner> owner = EndpointOwner::create(pg.core);
       st = owner ? p->grant(pg.name, Ref<KObject>::adopt(owner.leak()), wire::Endpoint::kInterfaceId)
                  : Status(fail(Err::OutOfMemory));

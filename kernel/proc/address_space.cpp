@@ -169,6 +169,7 @@ Result<uint64_t> AddressSpace::frame_of(uint64_t va) const {
 
 void AddressSpace::destroy() {
   if (!table_.root()) return;
+  destroy_heap();
   for (const Vma& v : vmas_) {
     unmap_pages(v.start, v.pages);
     ledger_->release(Res::FramePages, v.pages);

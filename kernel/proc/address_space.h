@@ -8,9 +8,12 @@
 #include <stdint.h>
 
 #include "kernel/cap/ledger.h"
+#include "kernel/cap/object.h"
 #include "kernel/mm/page_table.h"
 #include "lib/core/fixed_vector.h"
+#include "lib/core/intrusive_list.h"
 #include "lib/core/span.h"
+#include "lib/mm/range_set.h"
 
 namespace capos {
 
@@ -28,9 +31,25 @@ struct UserProt {
   bool read, write, exec;
 };
 
+class AddressSpace;
+
+// Frames charged to a payer's ledger by an object that may outlive the
+// payer (a MemoryObject held or mapped elsewhere). The payer's teardown
+// detaches every charge it still carries, so its ledger empties at exit.
+struct FrameCharge {
+  ListNode node;
+  AddressSpace* payer = nullptr;
+  uint64_t pages = 0;
+};
+
+// Kinds of range in the VirtualMemory window (RangeSet attrs.kind).
+enum class HeapKind : uint8_t { Anonymous = 1, Object = 2 };
+
 class AddressSpace {
  public:
   static constexpr size_t MAX_VMAS = 128;
+  static constexpr size_t MAX_HEAP_RANGES = 128;
+  static constexpr size_t MAX_OBJECT_MAPPINGS = 64;
 
   AddressSpace() = default;
   AddressSpace(const AddressSpace&) = delete;
@@ -71,13 +90,60 @@ class AddressSpace {
 
   static bool user_range_ok(uint64_t va, uint64_t len);
 
+  // ---- VirtualMemory: anonymous memory in [USER_HEAP_BASE, USER_HEAP_END)
+  // (address_space_vm.cpp). Sizes are bytes (non-zero page multiples);
+  // `prot` is mm::kProt* bits. Every call is all-or-nothing. Every
+  // anonymous page holds one VirtualPages unit; committed pages also hold
+  // one FramePages unit. Errors: InvalidArgument (bad range/protection or
+  // pages not owned), Overloaded (quota, free frames, address space or
+  // bookkeeping capacity exhausted).
+  Result<uint64_t> vm_map(uint64_t hint, uint64_t size, uint8_t prot);
+  Result<uint64_t> vm_reserve(uint64_t hint, uint64_t size);
+  Status vm_unmap(uint64_t addr, uint64_t size);
+  Status vm_protect(uint64_t addr, uint64_t size, uint8_t prot);
+  Status vm_commit(uint64_t addr, uint64_t size, uint8_t prot);
+  Status vm_decommit(uint64_t addr, uint64_t size);
+
+  // MemoryObject mappings in the same window: `frames` mapped at a free
+  // base; the mapping holds `object` alive until unmap_object or destroy.
+  // No ledger charge (the object's payer carries it).
+  Result<uint64_t> map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint, uint8_t prot);
+  Status unmap_object(const KObject* object, uint64_t addr);
+
+  // Records a charge of `pages` FramePages (already committed to this
+  // space's ledger) / returns it to the ledger.
+  void attach_charge(FrameCharge& c, uint64_t pages);
+  static void release_charge(FrameCharge& c);
+
+  ResourceLedger& ledger() { return *ledger_; }
+  // Bookkeeping introspection for tests.
+  size_t heap_ranges() const { return heap_.size(); }
+  size_t object_mappings() const { return objects_.size(); }
+
  private:
+  struct ObjectMapping {
+    uint64_t base = 0;
+    uint64_t pages = 0;
+    Ref<KObject> object;
+  };
+  Result<uint64_t> heap_check(uint64_t addr, uint64_t size) const;
+  Result<uint64_t> place(uint64_t hint, uint64_t size, uint64_t* pages);
+  bool all_kind(uint64_t addr, uint64_t end, HeapKind kind, bool committed_only, uint64_t* committed) const;
+  Status map_frames(uint64_t va, uint64_t pages, uint64_t flags, Span<const uint64_t> frames);
+  void unmap_keep(uint64_t va, uint64_t pages);
+  void flush(uint64_t va) const;
+  void destroy_heap();
+
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages);
   PageTable table_;
   ResourceLedger* ledger_ = nullptr;
   FixedVector<Vma, MAX_VMAS> vmas_;
+  mm::Range heap_storage_[MAX_HEAP_RANGES];
+  mm::RangeSet heap_{Span<mm::Range>(heap_storage_, MAX_HEAP_RANGES)};
+  FixedVector<ObjectMapping, MAX_OBJECT_MAPPINGS> objects_;
+  IntrusiveList<FrameCharge, &FrameCharge::node> charges_;
 };
 
 }  // namespace capos

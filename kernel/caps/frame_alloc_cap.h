@@ -1,0 +1,23 @@
+// FrameAllocator: hands out frames only as MemoryObject result
+// capabilities (never physical addresses), charged to the caller.
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "schema/memory.capnp.capos.h"
+
+namespace capos {
+
+class FrameAllocCap final : public KernelCap, public schema::wire::FrameAllocator::Server {
+ public:
+  static Ref<KObject> create();
+  void invoke(CallContext& ctx) override;
+
+  Status allocate(schema::wire::FrameAllocator::AllocateParams::Reader p,
+                  schema::wire::FrameAllocator::AllocateResults::Builder r) override;
+
+ private:
+  FrameAllocCap() : KernelCap(ObjType::FrameAllocator) {}
+  void destroy() override;
+};
+
+}  // namespace capos

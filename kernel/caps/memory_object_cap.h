@@ -1,0 +1,45 @@
+// MemoryObject: a fixed set of zeroed frames, mappable into the caller's
+// address space and shareable by passing the capability. Lifetime rule:
+// every capability reference and every mapping holds a reference; the
+// frames are freed when the last of either goes (so releasing the cap
+// while mapped never leaves a dangling mapping). The frames are charged
+// (FramePages) to the process that allocated the object until the object
+// dies or that process exits, whichever comes first (FrameCharge).
+#pragma once
+
+#include "kernel/cap/kernel_cap.h"
+#include "kernel/proc/address_space.h"
+#include "schema/memory.capnp.capos.h"
+
+namespace capos {
+
+class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObject::Server {
+ public:
+  // Largest object (pages); the per-process FramePages quota is the real bound.
+  static constexpr uint32_t MAX_PAGES = 16384;
+  // `pages` fresh zeroed frames; OutOfMemory if the frames or the kernel
+  // heap run out (nothing is kept then). Not yet charged to anyone.
+  static Result<MemoryObjectCap*> create(uint32_t pages);
+  // Charges the frames to `payer` (already committed to its ledger).
+  void set_payer(AddressSpace& payer) { payer.attach_charge(charge_, pages_); }
+  void invoke(CallContext& ctx) override;
+  Span<const uint64_t> frames() const { return Span<const uint64_t>(frames_, pages_); }
+
+  using MO = schema::wire::MemoryObject;
+  Status info(MO::InfoParams::Reader p, MO::InfoResults::Builder r) override;
+  Status map(MO::MapParams::Reader p, MO::MapResults::Builder r) override;
+  Status unmap(MO::UnmapParams::Reader p, MO::UnmapResults::Builder r) override;
+
+  // Objects alive now (tests check for leaks).
+  static uint32_t live_count();
+
+ private:
+  explicit MemoryObjectCap(uint32_t pages, uint64_t* frames)
+      : KernelCap(ObjType::MemoryObject), pages_(pages), frames_(frames) {}
+  void destroy() override;
+  uint32_t pages_;
+  uint64_t* frames_;  // physical addresses, heap array of pages_
+  FrameCharge charge_;
+};
+
+}  // namespace capos

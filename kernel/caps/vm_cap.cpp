@@ -1,0 +1,71 @@
+#include "kernel/caps/vm_cap.h"
+
+#include "kernel/caps/kernel_server.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+
+uint8_t decode_prot(wire::Protection::Reader p) {
+  uint8_t v = 0;
+  if (p.getWrite()) v |= mm::kProtWrite | mm::kProtRead;
+  if (p.getExecute()) v |= mm::kProtExec | mm::kProtRead;
+  if (p.getRead()) v |= mm::kProtRead;
+  return v;
+}
+
+
+Ref<KObject> VmCap::create(uint32_t pid) {
+  void* m = heap::alloc(sizeof(VmCap));
+  if (!m) return {};
+  return Ref<KObject>::adopt(new (m) VmCap(pid));
+}
+
+void VmCap::destroy() {
+  this->~VmCap();
+  heap::free(this);
+}
+
+void VmCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Result<AddressSpace*> VmCap::space() {
+  Process& caller = current_call().caller;
+  if (caller.pid() != pid_) return fail(Err::PermissionDenied);  // -> invalidArgument
+  return &caller.address_space();
+}
+
+Status VmCap::map(VM::MapParams::Reader p, VM::MapResults::Builder r) {
+  AddressSpace* as = CAPOS_TRY(space());
+  r.setAddr(CAPOS_TRY(as->vm_map(p.getHint(), p.getSize(), CAPOS_TRY(prot_of(p)))));
+  return {};
+}
+
+Status VmCap::unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder) {
+  AddressSpace* as = CAPOS_TRY(space());
+  return as->vm_unmap(p.getAddr(), p.getSize());
+}
+
+Status VmCap::protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder) {
+  AddressSpace* as = CAPOS_TRY(space());
+  return as->vm_protect(p.getAddr(), p.getSize(), CAPOS_TRY(prot_of(p)));
+}
+
+Status VmCap::reserve(VM::ReserveParams::Reader p, VM::ReserveResults::Builder r) {
+  AddressSpace* as = CAPOS_TRY(space());
+  r.setAddr(CAPOS_TRY(as->vm_reserve(p.getHint(), p.getSize())));
+  return {};
+}
+
+Status VmCap::commit(VM::CommitParams::Reader p, VM::CommitResults::Builder) {
+  AddressSpace* as = CAPOS_TRY(space());
+  return as->vm_commit(p.getAddr(), p.getSize(), CAPOS_TRY(prot_of(p)));
+}
+
+Status VmCap::decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder) {
+  AddressSpace* as = CAPOS_TRY(space());
+  return as->vm_decommit(p.getAddr(), p.getSize());
+}
+
+}  // namespace capos

@@ -1,0 +1,248 @@
+// capos.test=memory_caps: VirtualMemory, FrameAllocator/MemoryObject and
+// EntropySource. Part 1 drives AddressSpace directly on a process that is
+// never started, so every failure can be checked for "changes nothing"
+// exactly (ledger, free frames, range count). Part 2 runs
+// user/tests/memtest.cpp in its roles and judges their exit statuses.
+// The whole scenario runs twice; the second round must return free
+// frames, heap allocations and live MemoryObjects exactly to baseline.
+#include "kernel/caps/console_cap.h"
+#include "kernel/caps/entropy_cap.h"
+#include "kernel/caps/frame_alloc_cap.h"
+#include "kernel/caps/memory_object_cap.h"
+#include "kernel/caps/vm_cap.h"
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/dev/entropy.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+#include "kernel/selftest_internal.h"
+#include "lib/abi/layout.h"
+#include "schema/kernel.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
+
+namespace capos::selftest {
+
+// Named (not anonymous) so symbol names stay unique across self tests (ksyms).
+namespace memcaps {
+
+namespace wire = schema::wire;
+using abi::PAGE_SIZE;
+constexpr uint64_t SHARE_IFACE = 0x5348415245ull;  // memtest's endpoint interface
+constexpr uint8_t R = mm::kProtRead, W = mm::kProtWrite, X = mm::kProtExec;
+
+Bytes g_image;
+
+struct Snapshot {
+  uint64_t frames, fused, freserved, vused, vreserved, ranges, objects;
+  bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot snap(Process& p) {
+  ResourceLedger& l = p.ledger();
+  return Snapshot{frames::free_count(), l.used(Res::FramePages), l.reserved(Res::FramePages),
+                  l.used(Res::VirtualPages), l.reserved(Res::VirtualPages), p.address_space().heap_ranges(),
+                  MemoryObjectCap::live_count()};
+}
+
+void expect_err(Status s, Err want, Process& p, const Snapshot& base, const char* what) {
+  if (s || s.error() != want) panic("selftest memory_caps: {}: got {} (wanted {})", what, s ? "ok" : err_name(s.error()), err_name(want));
+  if (!(snap(p) == base)) panic("selftest memory_caps: {}: failed call changed state", what);
+}
+template <class T> void expect_err(const Result<T>& r, Err want, Process& p, const Snapshot& base, const char* what) {
+  expect_err(r ? Status() : Status(fail(r.error())), want, p, base, what);
+}
+
+Process* create(const char* name) {
+  const char* why = "";
+  auto p = Process::create(name, g_image, &why);
+  if (!p) panic("selftest memory_caps: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  return *p;
+}
+
+// Part 1: AddressSpace semantics, exact "failure changes nothing".
+void direct() {
+  Process* p = create("direct");
+  AddressSpace& as = p->address_space();
+  // Warm the page-table path once so table pages do not disturb the counts.
+  uint64_t warm = *as.vm_map(0, PAGE_SIZE, R | W);
+  if (!as.vm_unmap(warm, PAGE_SIZE)) panic("selftest memory_caps: warm-up unmap");
+  Snapshot base = snap(*p);
+  const uint64_t B = abi::USER_HEAP_BASE, P = PAGE_SIZE, top = ~0ull & ~(P - 1);
+  expect_err(as.vm_map(0, 0, R), Err::InvalidArgument, *p, base, "zero size");
+  expect_err(as.vm_map(0, P + 1, R), Err::InvalidArgument, *p, base, "unaligned size");
+  expect_err(as.vm_map(B + 8, P, R), Err::InvalidArgument, *p, base, "unaligned hint");
+  expect_err(as.vm_map(0, top, R), Err::InvalidArgument, *p, base, "huge size");
+  expect_err(as.vm_map(top, 2 * P, R), Err::InvalidArgument, *p, base, "overflowing hint+size");
+  expect_err(as.vm_map(0xFFFF800000000000ull, P, R), Err::InvalidArgument, *p, base, "kernel-half hint");
+  expect_err(as.vm_map(abi::RING_VADDR, P, R), Err::InvalidArgument, *p, base, "ring-page hint");
+  expect_err(as.vm_map(abi::CAPSET_VADDR, P, R), Err::InvalidArgument, *p, base, "CapSet hint");
+  expect_err(as.vm_map(abi::USER_STACK_TOP - P, P, R), Err::InvalidArgument, *p, base, "stack hint");
+  expect_err(as.vm_map(0, P, R | W | X), Err::InvalidArgument, *p, base, "W+X map");
+  expect_err(as.vm_unmap(abi::RING_VADDR, P), Err::InvalidArgument, *p, base, "unmap ring page");
+  expect_err(as.vm_unmap(B, P), Err::InvalidArgument, *p, base, "unmap nothing");
+  expect_err(as.vm_commit(B, P, R), Err::InvalidArgument, *p, base, "commit outside a reservation");
+
+  // Quota: 8 frame pages left; 9 are refused and nothing moves.
+  uint64_t flimit = p->ledger().limit(Res::FramePages), vlimit = p->ledger().limit(Res::VirtualPages);
+  p->ledger().set_limit(Res::FramePages, p->ledger().used(Res::FramePages) + 8);
+  expect_err(as.vm_map(0, 9 * P, R | W), Err::Overloaded, *p, base, "frame quota (map)");
+  uint64_t r = *as.vm_reserve(0, 16 * P);
+  Snapshot reserved = snap(*p);
+  expect_err(as.vm_commit(r, 9 * P, R | W), Err::Overloaded, *p, reserved, "frame quota (commit)");
+  if (!as.vm_commit(r + 4 * P, 8 * P, R | W)) panic("selftest memory_caps: commit within quota");
+  Snapshot committed = snap(*p);
+  expect_err(as.vm_commit(r, 5 * P, R), Err::Overloaded, *p, committed, "frame quota (partly committed)");
+  expect_err(as.vm_protect(r, 5 * P, R), Err::InvalidArgument, *p, committed, "protect over reserved pages");
+  // protect to read-only really clears the PTE's write bit.
+  if (!as.check_user(r + 4 * P, P, true)) panic("selftest memory_caps: committed page not writable");
+  if (!as.vm_protect(r + 4 * P, 8 * P, R)) panic("selftest memory_caps: protect");
+  if (as.check_user(r + 4 * P, 8 * P, true) || !as.check_user(r + 4 * P, 8 * P, false))
+    panic("selftest memory_caps: read-only protect left a writable PTE");
+  if (!as.vm_decommit(r, 16 * P) || p->ledger().used(Res::FramePages) != base.fused)
+    panic("selftest memory_caps: decommit kept frames");
+  if (as.check_user(r + 4 * P, P, false)) panic("selftest memory_caps: decommitted page still mapped");
+  if (!as.vm_unmap(r, 16 * P)) panic("selftest memory_caps: unmap reservation");
+  p->ledger().set_limit(Res::VirtualPages, p->ledger().used(Res::VirtualPages) + 4);
+  expect_err(as.vm_reserve(0, 5 * P), Err::Overloaded, *p, base, "virtual quota");
+  p->ledger().set_limit(Res::FramePages, flimit);
+  p->ledger().set_limit(Res::VirtualPages, vlimit);
+  if (!(snap(*p) == base)) panic("selftest memory_caps: quota scenario left state behind");
+
+  // 1000 map/unmap and 1000 MemoryObject allocate/release rounds.
+  for (int i = 0; i < 1000; ++i) {
+    auto a = as.vm_map(0, 2 * P, R | W);
+    if (!a || !as.vm_unmap(*a, 2 * P)) panic("selftest memory_caps: map/unmap round {}", i);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    auto mo = MemoryObjectCap::create(2);
+    if (!mo) panic("selftest memory_caps: allocate round {}", i);
+    auto c = p->ledger().reserve(Res::FramePages, 2);
+    if (!c) panic("selftest memory_caps: ledger round {}", i);
+    c->commit();
+    (*mo)->set_payer(as);
+    MemoryObjectCap* obj = *mo;
+    Ref<KObject> ref = Ref<KObject>::adopt(obj);
+    if (i % 10 == 0) {  // the mapping outlives the last capability reference
+      auto m = as.map_object(ref, obj->frames(), 0, R | W);
+      if (!m) panic("selftest memory_caps: map_object round {}", i);
+      ref.reset();
+      if (MemoryObjectCap::live_count() != base.objects + 1) panic("selftest memory_caps: mapped object freed early");
+      if (!as.unmap_object(obj, *m)) panic("selftest memory_caps: unmap_object round {}", i);
+    }
+  }
+  if (!(snap(*p) == base)) panic("selftest memory_caps: loops did not return to baseline");
+  klog("selftest memory_caps: direct checks passed ({} free frames)\n", base.frames);
+  Process::discard(p);
+}
+
+Ref<KObject> vm_for(Process* p) { return VmCap::create(p->pid()); }
+
+void grant(Process* p, const char* name, Ref<KObject> o, uint64_t iface) {
+  if (!o || !p->grant(name, move(o), iface)) panic("selftest memory_caps: grant {} failed", name);
+}
+
+void expect(Ref<ExitWatch> w, const char* who, ExitStatus::Kind kind, int64_t code) {
+  w->wait();
+  const ExitStatus& st = w->status();
+  if (st.kind != kind || (kind == ExitStatus::Kind::Exited && st.code != code))
+    panic("selftest memory_caps: {} ended with kind {} code {} (expected kind {} code {})", who,
+          static_cast<int>(st.kind), st.code, static_cast<int>(kind), code);
+  klog("selftest memory_caps: {} ended as expected\n", who);
+}
+
+void user_roles() {
+  Process* m = create("memtest");
+  grant(m, "vm", vm_for(m), wire::VirtualMemory::kInterfaceId);
+  grant(m, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
+  grant(m, "entropy", EntropyCap::create(), wire::EntropySource::kInterfaceId);
+  grant(m, "console", ConsoleCap::create(), wire::Console::kInterfaceId);
+  Ref<ExitWatch> wm = m->share_watch();
+  m->start();
+  expect(wm, "memtest (map, hints, hostile args, reserve/commit, loops, MemoryObject, entropy)",
+         ExitStatus::Kind::Exited, 0);
+
+  Process* f = create("vm_fault");
+  grant(f, "vm_fault", vm_for(f), wire::VirtualMemory::kInterfaceId);
+  grant(f, "console", ConsoleCap::create(), wire::Console::kInterfaceId);
+  Ref<ExitWatch> wf = f->share_watch();
+  f->start();
+  expect(wf, "vm_fault (write after protect to read-only)", ExitStatus::Kind::Faulted, 0);
+  const ExitStatus& fs = wf->status();
+  if (fs.vector != 14 || fs.fault_addr < abi::USER_HEAP_BASE || fs.fault_addr >= abi::USER_HEAP_END ||
+      !(fs.error_code & 2))
+    panic("selftest memory_caps: vm_fault died of the wrong fault (vector {} addr {:#x})", fs.vector, fs.fault_addr);
+
+  Process* q = create("quota");
+  grant(q, "quota", vm_for(q), wire::VirtualMemory::kInterfaceId);
+  grant(q, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
+  q->ledger().set_limit(Res::FramePages, q->ledger().used(Res::FramePages) + 64);
+  q->ledger().set_limit(Res::VirtualPages, q->ledger().used(Res::VirtualPages) + 128);
+  Ref<ExitWatch> wq = q->share_watch();
+  uint32_t qpid = q->pid();  // q is freed once it has exited
+  q->start();
+  expect(wq, "quota (exhaustion answers overloaded, changes nothing)", ExitStatus::Kind::Exited, 0);
+
+  // A VirtualMemory bound to another process grants nothing.
+  Process* s = create("stolen_vm");
+  grant(s, "vm", VmCap::create(qpid), wire::VirtualMemory::kInterfaceId);  // bound to q (dead)
+  grant(s, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
+  grant(s, "entropy", EntropyCap::create(), wire::EntropySource::kInterfaceId);
+  Ref<ExitWatch> wst = s->share_watch();
+  s->start();
+  expect(wst, "memtest with another process's VirtualMemory (fails its first map)", ExitStatus::Kind::Exited, 10);
+
+  Ref<EndpointCore> core = EndpointCore::create(SHARE_IFACE);
+  Process* b = create("share_peer");
+  grant(b, "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), SHARE_IFACE);
+  Process* a = create("share_owner");
+  grant(a, "peer", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), SHARE_IFACE);
+  grant(a, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
+  Ref<ExitWatch> wa = a->share_watch(), wb = b->share_watch();
+  b->start();
+  // The peer must be waiting in RECV before the owner calls, so both
+  // rounds take the same IPC path (the warm-up then fills the same pools).
+  while (b->main_thread()->state != ThreadState::Blocked) sched::yield();
+  a->start();
+  expect(wb, "share_peer (maps the received MemoryObject, sees and answers writes, releases while mapped)",
+         ExitStatus::Kind::Exited, 0);
+  expect(wa, "share_owner (sees the peer's write, releases while mapped)", ExitStatus::Kind::Exited, 0);
+}
+
+void scenario() {
+  direct();
+  user_roles();
+  settle_processes();
+}
+
+void memory_thread(void*) {
+  if (!entropy::seeded()) panic("selftest memory_caps: the kernel CSPRNG is not seeded (no RDRAND/RDSEED?)");
+  scenario();  // warms the heap and IPC record pools
+  uint64_t frames_before = frames::free_count();
+  size_t heap_before = heap::stats().allocations;
+  scenario();
+  uint64_t frames_after = frames::free_count();
+  size_t heap_after = heap::stats().allocations;
+  klog("selftest memory_caps: second round: free frames {} -> {}; heap allocations {} -> {}; live MemoryObjects {}\n",
+       frames_before, frames_after, heap_before, heap_after, MemoryObjectCap::live_count());
+  if (frames_after != frames_before || heap_after != heap_before || MemoryObjectCap::live_count() != 0)
+    panic("selftest memory_caps: leak detected");
+  klog("capOS: selftest memory_caps ok\n");
+  debug_exit::exit(debug_exit::SUCCESS);
+}
+
+}  // namespace memcaps
+
+void run_memory_caps(Bytes module) {
+  if (module.empty()) panic("selftest memory_caps: needs the memtest program as the boot module");
+  memcaps::g_image = module;
+  auto t = Thread::create_kernel("selftest-memory", memcaps::memory_thread, nullptr);
+  if (!t) panic("selftest memory_caps: no thread");
+  sched::make_runnable(*t);
+  sched::start();
+}
+
+}  // namespace capos::selftest
