@@ -8,6 +8,7 @@
 #include "kernel/caps/frame_alloc_cap.h"
 #include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/spawner_cap.h"
+#include "kernel/caps/system_caps.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
@@ -52,6 +53,12 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();
     case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create();
+    case wire::KernelCapKind::SYSTEM_STATUS:
+      *iface = wire::SystemStatus::kInterfaceId;
+      return SystemStatusCap::create();
+    case wire::KernelCapKind::SYSTEM_CONTROL:
+      *iface = wire::SystemControl::kInterfaceId;
+      return SystemControlCap::create();
     default: return {};
   }
 }
