@@ -11,6 +11,7 @@
 #include "kernel/cap/kernel_cap.h"
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
+#include "kernel/ipc/call_table.h"
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/core/intrusive_list.h"
@@ -65,13 +66,7 @@ class EndpointCore final : public KObject {
 
   IntrusiveList<IpcCall, &IpcCall::ep_node> queued;
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> recvs;
-  uint32_t inflight_count = 0;
-  // In-flight table: call_id = index | generation << 8.
-  struct Slot {
-    IpcCall* call = nullptr;
-    uint32_t generation = 1;
-  };
-  Slot inflight[abi::ENDPOINT_INFLIGHT_MAX];
+  CallTable<IpcCall, abi::ENDPOINT_INFLIGHT_MAX> inflight;  // delivered, awaiting RETURN
 
   void kill();  // last owner facet gone
   void owner_retained() { ++owners_; }

@@ -70,24 +70,10 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
   free_call(c);
 }
 
-int32_t alloc_inflight(EndpointCore& core, IpcCall* c) {
-  for (uint32_t i = 0; i < ENDPOINT_INFLIGHT_MAX; ++i) {
-    auto& s = core.inflight[i];
-    if (s.call) continue;
-    s.call = c;
-    c->call_id = i | (s.generation << 8);
-    ++core.inflight_count;
-    return static_cast<int32_t>(i);
-  }
-  return -1;
-}
-
-void release_inflight(EndpointCore& core, uint32_t index) {
-  auto& s = core.inflight[index];
-  s.call = nullptr;
-  s.generation = (s.generation + 1) & 0xFFFFFF;
-  if (s.generation == 0) s.generation = 1;
-  --core.inflight_count;
+// Gives `c` its call id; false when the endpoint has no in-flight room.
+bool alloc_inflight(EndpointCore& core, IpcCall* c) {
+  c->call_id = core.inflight.insert(c);
+  return c->call_id != 0;
 }
 
 void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) {
@@ -201,13 +187,13 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   }
 
   // Fast path: hand the call to a waiting RECV.
-  while (!core.recvs.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
+  while (!core.recvs.empty() && !core.inflight.full()) {
     IpcRecv* r = core.recvs.front();
     Process& server = *r->server;
-    int32_t idx = alloc_inflight(core, c);
+    alloc_inflight(core, c);
     int32_t n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
     if (caller_side_error(n)) {  // bad params or no room for the caps: fail the call, keep the RECV
-      release_inflight(core, static_cast<uint32_t>(idx));
+      core.inflight.remove(c->call_id);
       free_call(c);  // rolls the transfer back: the caller keeps its caps
       return n;
     }
@@ -217,7 +203,7 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.user_data = r->user_data;
     free_recv(r);
     if (n < 0) {  // the server's buffer is unusable: fail that RECV, try the next
-      release_inflight(core, static_cast<uint32_t>(idx));
+      core.inflight.remove(c->call_id);
       cqe.result = n;
       post(&server, cqe, false);
       continue;
@@ -260,12 +246,12 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
     return CAP_ERR_INVALID_RESULT_BUFFER;
   if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
 
-  while (!core.queued.empty() && core.inflight_count < ENDPOINT_INFLIGHT_MAX) {
+  while (!core.queued.empty() && !core.inflight.full()) {
     IpcCall* c = core.queued.front();
-    int32_t idx = alloc_inflight(core, c);
+    alloc_inflight(core, c);
     int32_t n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
     if (n < 0) {
-      release_inflight(core, static_cast<uint32_t>(idx));
+      core.inflight.remove(c->call_id);
       if (!caller_side_error(n)) return n;  // the call stays queued for a RECV with a usable buffer
       core.queued.remove(c);
       complete_caller(c, n, 0);  // this call cannot be delivered; try the next one
@@ -296,12 +282,9 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   KObject* target = (*slot)->object;
   if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
-  uint32_t index = sqe.call_id & 0xFF;
-  if (index >= ENDPOINT_INFLIGHT_MAX) return CAP_ERR_INVALID_REQUEST;
-  auto& s = core.inflight[index];
-  IpcCall* c = s.call;
+  IpcCall* c = core.inflight.find(sqe.call_id);
   // Forged, stale or someone else's call id: rejected without side effects.
-  if (!c || (sqe.call_id >> 8) != s.generation || c->server != &server) return CAP_ERR_INVALID_REQUEST;
+  if (!c || c->server != &server) return CAP_ERR_INVALID_REQUEST;
   if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
   if (!server.address_space().check_user(sqe.params_addr, sqe.params_len, false))
     return CAP_ERR_INVALID_PARAMS_BUFFER;
@@ -324,7 +307,7 @@ int32_t ret(Process& server, const CapSqe& sqe) {
     if (r) return r;  // e.g. the caller's table is full: the server still holds its caps
   }
 
-  release_inflight(core, index);
+  core.inflight.remove(sqe.call_id);
   server.ipc().serving.remove(c);
   if (!c->caller) {  // the caller died: the answer is accepted and discarded
     free_call(c);
@@ -395,13 +378,11 @@ void fail_everything(EndpointCore& core) {
     post(r->server, cqe, false);
     free_recv(r);
   }
-  for (uint32_t i = 0; i < ENDPOINT_INFLIGHT_MAX; ++i) {
-    IpcCall* c = core.inflight[i].call;
-    if (!c) continue;
-    release_inflight(core, i);
+  core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
+    core.inflight.remove(call_id);
     c->server->ipc().serving.remove(c);
     complete_caller(c, CAP_ERR_DISCONNECTED, 0);
-  }
+  });
 }
 
 void process_exiting(Process& p) {
@@ -421,7 +402,7 @@ void process_exiting(Process& p) {
   // Calls it was serving: their callers learn the server is gone.
   while (IpcCall* c = pi.serving.front()) {
     pi.serving.remove(c);
-    release_inflight(*c->core, c->call_id & 0xFF);
+    c->core->inflight.remove(c->call_id);
     complete_caller(c, CAP_ERR_DISCONNECTED, 0);
   }
   while (IpcRecv* r = pi.recvs.pop_front()) {
