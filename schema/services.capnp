@@ -128,9 +128,22 @@ interface ProcessLauncher @0xf7ebc3d5d509effa {
   # Start `binaryName` with the given grants, like ProcessSpawner.spawn.
   #
   # Results: as for ProcessSpawner.spawn, plus `notPermitted` when the
-  # binary is not on this launcher's allow-list.
-  # Errors: as for ProcessSpawner.spawn.
+  # binary is not on this launcher's allow-list. A ProcessHandle cannot
+  # leave the process that spawned the child, so the launcher keeps it:
+  # `spawned.handle` is null and the caller waits with `wait` by pid.
+  # Errors: as for ProcessSpawner.spawn; overloaded when the launcher
+  # already tracks its maximum of unwaited children.
 
   binaries @1 () -> (names :List(Text));
   # The binaries this launcher may start, in allow-list order.
+
+  wait @2 (pid :UInt32) -> (status :Process.ExitStatus);
+  # Complete when the child `pid`, started by this launcher for the same
+  # caller session, has ended (at once if it already has).
+  #
+  # Params: `pid` as returned by `launch`.
+  # Results: `status` is how the child ended. The launcher then forgets
+  # the child: a second wait for it fails.
+  # Errors: invalidArgument if `pid` is not a child this caller launched
+  # (or was already waited for).
 }
