@@ -27,5 +27,5 @@ for t in "${targets[@]}"; do
   seeds=()
   for d in "$root/tests/fuzz/corpus/$name" "$root/tests/fuzz/$name/corpus"; do [ -d "$d" ] && seeds+=("$d"); done
   echo "fuzz: $name for ${seconds}s (0 = until interrupted); corpus $corpus"
-  "$t" -max_total_time="$seconds" -jobs=1 "$corpus" "${seeds[@]}"
+  "$t" -max_total_time="$seconds" "$corpus" "${seeds[@]}"
 done

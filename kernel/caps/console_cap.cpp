@@ -32,8 +32,10 @@ void ConsoleCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); 
 Status ConsoleCap::write(wire::Console::WriteParams::Reader p, wire::Console::WriteResults::Builder r) {
   Bytes data = CAPOS_TRY(p.getData());
   if (data.size() > wire::MAX_CONSOLE_WRITE_BYTES) return fail(Err::InvalidArgument);
+  // Raw: the schema promises no newline translation (the kernel log's
+  // "\n" -> "\r\n" would double a terminal's own "\r\n").
   log::lock();
-  log::sink().write(reinterpret_cast<const char*>(data.data()), data.size());
+  serial::write_raw(reinterpret_cast<const char*>(data.data()), data.size());
   log::unlock();
   r.setWritten(static_cast<uint32_t>(data.size()));
   return {};
@@ -43,8 +45,8 @@ Status ConsoleCap::writeLine(wire::Console::WriteLineParams::Reader p, wire::Con
   StrView text = CAPOS_TRY(p.getText());
   if (text.size() + 1 > wire::MAX_CONSOLE_WRITE_BYTES) return fail(Err::InvalidArgument);
   log::lock();
-  log::sink().write(text.ptr, text.size());
-  log::sink().write("\n", 1);
+  serial::write_raw(text.ptr, text.size());
+  serial::write_raw("\r\n", 2);  // the schema's line ending on the wire
   log::unlock();
   return {};
 }

@@ -88,6 +88,11 @@ void write(const char* data, size_t len) {
   for (size_t i = 0; i < len; ++i) put(data[i]);
 }
 
+void write_raw(const char* data, size_t len) {
+  if (!g_present) return;
+  for (size_t i = 0; i < len; ++i) raw_put(data[i]);
+}
+
 int try_get() {
   if (!g_present || !(arch::inb(COM1 + LSR) & 0x01)) return -1;
   return arch::inb(COM1 + DATA);

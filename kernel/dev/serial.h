@@ -9,7 +9,8 @@
 namespace capos::serial {
 
 void init();
-void write(const char* data, size_t len);
+void write(const char* data, size_t len);    // '\n' becomes "\r\n" (kernel log)
+void write_raw(const char* data, size_t len);  // bytes exactly as given (Console.write)
 void put(char c);
 // Non-blocking receive; returns -1 when no byte is waiting.
 int try_get();

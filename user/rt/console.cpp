@@ -20,17 +20,27 @@ bool print(StrView text) {
   }
   if (!have) return false;
   wire::Console::Client console(&transport(), cap);
-  // Large texts go out in schema-bounded chunks.
+  // Console.write is raw; text from print() is cooked for a terminal:
+  // a bare '\n' goes out as "\r\n". Chunks stay within the schema bound.
+  constexpr size_t CHUNK = wire::MAX_CONSOLE_WRITE_BYTES / 2;
+  char cooked[wire::MAX_CONSOLE_WRITE_BYTES];
+  char prev = 0;
   while (!text.empty()) {
-    StrView chunk = text.substr(0, wire::MAX_CONSOLE_WRITE_BYTES);
+    size_t in = 0, out = 0;
+    while (in < text.size() && in < CHUNK) {
+      char c = text[in++];
+      if (c == '\n' && prev != '\r') cooked[out++] = '\r';
+      cooked[out++] = c;
+      prev = c;
+    }
     alignas(8) uint8_t pbuf[wire::MAX_CONSOLE_WRITE_BYTES + 64];
     capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
     auto p = wire::Console::Client::writeParams(params);
-    if (!p || !p->setData(Bytes(reinterpret_cast<const uint8_t*>(chunk.ptr), chunk.size()))) return false;
+    if (!p || !p->setData(Bytes(reinterpret_cast<const uint8_t*>(cooked), out))) return false;
     alignas(8) uint8_t rbuf[64];
     capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
     if (!console.write(params, resp)) return false;
-    text = text.substr(chunk.size());
+    text = text.substr(in);
   }
   return true;
 }
