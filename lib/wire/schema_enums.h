@@ -5,6 +5,7 @@
 
 #include "lib/core/error.h"
 #include "schema/capos.capnp.capos.h"
+#include "schema/process.capnp.capos.h"
 
 namespace capos::wire_enums {
 
@@ -59,6 +60,21 @@ constexpr const char* log_level_name(wire::LogLevel l) {
     case wire::LogLevel::TRACE: return "trace";
   }
   return "unknown";
+}
+
+constexpr const char* fault_name(wire::FaultKind k) {
+  switch (k) {
+    case wire::FaultKind::PAGE_FAULT: return "page fault";
+    case wire::FaultKind::GENERAL_PROTECTION: return "general protection fault";
+    case wire::FaultKind::INVALID_OPCODE: return "invalid opcode";
+    case wire::FaultKind::DIVIDE_ERROR: return "divide error";
+    case wire::FaultKind::BREAKPOINT: return "breakpoint";
+    case wire::FaultKind::FLOATING_POINT: return "floating-point exception";
+    case wire::FaultKind::ALIGNMENT_CHECK: return "alignment check";
+    case wire::FaultKind::STACK_SEGMENT: return "stack segment fault";
+    case wire::FaultKind::UNKNOWN: break;
+  }
+  return "cpu exception";
 }
 
 }  // namespace capos::wire_enums

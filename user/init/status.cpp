@@ -1,4 +1,5 @@
 #include "lib/core/format.h"
+#include "lib/wire/schema_enums.h"
 #include "user/init/init.h"
 
 namespace capos::init {
@@ -7,20 +8,7 @@ namespace wire = schema::wire;
 
 namespace {
 
-const char* fault_name(wire::FaultKind k) {
-  switch (k) {
-    case wire::FaultKind::PAGE_FAULT: return "page fault";
-    case wire::FaultKind::GENERAL_PROTECTION: return "general protection fault";
-    case wire::FaultKind::INVALID_OPCODE: return "invalid opcode";
-    case wire::FaultKind::DIVIDE_ERROR: return "divide error";
-    case wire::FaultKind::BREAKPOINT: return "breakpoint";
-    case wire::FaultKind::FLOATING_POINT: return "floating-point exception";
-    case wire::FaultKind::ALIGNMENT_CHECK: return "alignment check";
-    case wire::FaultKind::STACK_SEGMENT: return "stack segment fault";
-    case wire::FaultKind::UNKNOWN: break;
-  }
-  return "cpu exception";
-}
+using wire_enums::fault_name;
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 // No BootPackage, no ProcessSpawner: programs start through "launcher".
 #include "lib/abi/capid.h"
 #include "lib/core/format.h"
+#include "lib/wire/schema_enums.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
@@ -296,20 +297,7 @@ void cmd_ps(const Args& a) {
   }
 }
 
-const char* fault_name(wire::FaultKind k) {
-  switch (k) {
-    case wire::FaultKind::PAGE_FAULT: return "page fault";
-    case wire::FaultKind::GENERAL_PROTECTION: return "general protection fault";
-    case wire::FaultKind::INVALID_OPCODE: return "invalid opcode";
-    case wire::FaultKind::DIVIDE_ERROR: return "divide error";
-    case wire::FaultKind::BREAKPOINT: return "breakpoint";
-    case wire::FaultKind::FLOATING_POINT: return "floating-point exception";
-    case wire::FaultKind::ALIGNMENT_CHECK: return "alignment check";
-    case wire::FaultKind::STACK_SEGMENT: return "stack segment fault";
-    case wire::FaultKind::UNKNOWN: break;
-  }
-  return "cpu exception";
-}
+using wire_enums::fault_name;
 
 void print_status(uint32_t pid, wire::ExitStatus::Reader s) {
   switch (s.which()) {
