@@ -1,6 +1,8 @@
 // capos.bench=1: runs user/bench/bench_capos.cpp (the boot module) as an
 // echo server plus a driver that prints BENCH rows (docs/benchmarks.md).
+#include "kernel/boot/boot_package.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
@@ -9,6 +11,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest_internal.h"
+#include "lib/core/cstring.h"
 
 namespace capos::selftest {
 
@@ -32,6 +35,10 @@ void bench_thread(void*) {
             driver->grant("timer", TimerCap::create(), schema::wire::Timer::kInterfaceId) &&
             driver->grant("client", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0) &&
             driver->grant("spare", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0);
+  // With a boot package (bench_capos + exit_zero) the driver can also
+  // measure spawn + wait.
+  if (ok && boot_package::loaded())
+    ok = driver->grant("spawner", SpawnerCap::create(), schema::wire::ProcessSpawner::kInterfaceId).ok();
   if (!ok) panic("bench: grants failed");
   core.reset();
   Ref<ExitWatch> ws = server->share_watch(), wd = driver->share_watch();
@@ -48,8 +55,16 @@ void bench_thread(void*) {
 }  // namespace
 
 void run_bench(Bytes module) {
-  if (module.empty()) panic("bench: needs user/bench/bench_capos.elf as the boot module");
-  g_image = module;
+  if (module.empty()) panic("bench: needs build/bench.bin (or user/bench_capos.elf) as the boot module");
+  static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
+  if (module.size() >= 4 && memcmp(module.data(), ELF_MAGIC, 4) == 0) {
+    g_image = module;
+  } else {
+    char why[160];
+    if (!boot_package::load(module, why, sizeof(why))) panic("bench: bad boot package: {}", why);
+    g_image = boot_package::find_binary("bench_capos");
+    if (g_image.empty()) panic("bench: the package has no bench_capos");
+  }
   auto t = Thread::create_kernel("bench", bench_thread, nullptr);
   if (!t) panic("bench: no thread");
   sched::make_runnable(*t);

@@ -43,7 +43,7 @@ uint64_t AddressSpace::mapped_pages() const {
   return n;
 }
 
-Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind) {
+Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
   uint64_t bytes;
   if (pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
       va < abi::PAGE_SIZE || !user_range_ok(va, bytes))
@@ -54,7 +54,7 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
   if (vmas_.full()) return fail(Err::Overloaded);
   Reservation charge = CAPOS_TRY(ledger_->reserve(Res::FramePages, pages));
   uint64_t flags = pte_flags(prot);
-  for (uint64_t i = 0; i < pages; ++i) {
+  for (uint64_t i = 0; !lazy && i < pages; ++i) {
     auto pa = frames::alloc();
     Status st = pa ? table_.map(va + i * abi::PAGE_SIZE, *pa, flags) : Status(fail(pa.error()));
     if (!st) {
@@ -64,8 +64,28 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
     }
   }
   charge.commit();
-  if (!vmas_.push_back(Vma{va, pages, flags, kind})) __builtin_trap();  // checked above
+  if (!vmas_.push_back(Vma{va, pages, flags, kind, lazy})) __builtin_trap();  // checked above
   return {};
+}
+
+bool AddressSpace::fault_in(uint64_t va) const {
+  const Vma* v = find(va);
+  if (!v || !v->lazy || !user_range_ok(va, 1)) return false;
+  uint64_t page = align_down(va, abi::PAGE_SIZE);
+  if (table_.translate(page)) return false;  // present: a protection fault, not a miss
+  auto pa = frames::alloc();  // zeroed
+  if (!pa) return false;
+  if (!table_.map(page, *pa, v->flags)) {
+    frames::free(*pa);
+    return false;
+  }
+  return true;
+}
+
+Result<Translation> AddressSpace::resolve(uint64_t va) const {
+  auto t = table_.translate(va);
+  if (t || !fault_in(va)) return t;
+  return table_.translate(va);
 }
 
 void AddressSpace::unmap_pages(uint64_t va, uint64_t pages) {
@@ -95,7 +115,7 @@ Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool hon
   uint64_t done = 0;
   while (done < len) {
     uint64_t cur = va + done;
-    auto t = table_.translate(cur);
+    auto t = resolve(cur);
     if (!t) return fail(Err::Fault);
     if (honour_perms) {
       if (!(t->flags & pte::USER)) return fail(Err::Fault);
@@ -118,7 +138,7 @@ Status AddressSpace::kernel_zero(uint64_t va, uint64_t len) {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
-    auto t = table_.translate(va + done);
+    auto t = resolve(va + done);
     if (!t) return fail(Err::Fault);
     uint64_t chunk = min(len - done, abi::PAGE_SIZE - ((va + done) & (abi::PAGE_SIZE - 1)));
     memset(frames::phys_to_virt(t->phys), 0, chunk);
@@ -141,8 +161,8 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
   uint64_t done = 0;
   while (done < len) {
     uint64_t s = src_va + done, d = dst_va + done;
-    auto ts = src.table_.translate(s);
-    auto td = dst.table_.translate(d);
+    auto ts = src.resolve(s);
+    auto td = dst.resolve(d);
     if (!ts || !td || !(ts->flags & pte::USER) || !(td->flags & pte::USER) || !(td->flags & pte::WRITE))
       return fail(Err::Fault);
     uint64_t chunk = min(len - done, min(abi::PAGE_SIZE - (s & (abi::PAGE_SIZE - 1)),
@@ -156,14 +176,14 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
 Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
-    auto t = table_.translate(p);
+    auto t = resolve(p);
     if (!t || !(t->flags & pte::USER) || (write && !(t->flags & pte::WRITE))) return fail(Err::Fault);
   }
   return {};
 }
 
 Result<uint64_t> AddressSpace::frame_of(uint64_t va) const {
-  auto t = CAPOS_TRY(table_.translate(va));
+  auto t = CAPOS_TRY(resolve(va));
   return t.phys & ~(abi::PAGE_SIZE - 1);
 }
 

@@ -24,6 +24,7 @@ struct Vma {
   uint64_t pages;
   uint64_t flags;  // pte:: leaf flags
   VmaKind kind;
+  bool lazy;       // demand-zero: frames appear on first touch (charged up front)
 };
 
 // Protections a user mapping may request.
@@ -60,7 +61,13 @@ class AddressSpace {
 
   // Maps `pages` fresh zeroed frames at `va`, charged to the ledger. On
   // failure nothing stays mapped or charged.
-  Status map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind);
+  // With `lazy`, the pages are charged now but get their zeroed frames on
+  // first touch (fault_in), so untouched bss, heap arenas and stack cost
+  // nothing.
+  Status map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy = false);
+  // Materializes the demand-zero page holding `va`; false if `va` is not
+  // in a lazy region (a real fault) or memory is exhausted.
+  bool fault_in(uint64_t va) const;
   // Unmaps a whole region previously mapped at exactly `va`.
   Status unmap_region(uint64_t va);
 
@@ -137,7 +144,10 @@ class AddressSpace {
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages);
-  PageTable table_;
+  // Translation that materializes demand-zero pages first.
+  Result<Translation> resolve(uint64_t va) const;
+  // Mutable: demand-zero pages materialize even on const (copy) paths.
+  mutable PageTable table_;
   ResourceLedger* ledger_ = nullptr;
   FixedVector<Vma, MAX_VMAS> vmas_;
   mm::Range heap_storage_[MAX_HEAP_RANGES];

@@ -32,6 +32,8 @@ const char* const VECTOR_NAMES[32] = {
 void on_user_fault(arch::InterruptFrame& f) {
   Thread* t = sched::current();
   if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
+  // A not-present fault in a demand-zero region: map the page and retry.
+  if (f.vector == 14 && !(f.error_code & 1) && t->process->address_space().fault_in(arch::read_cr2())) return;
   ExitStatus st;
   st.kind = ExitStatus::Kind::Faulted;
   st.vector = static_cast<uint32_t>(f.vector);
@@ -108,10 +110,8 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
 
   uint64_t stack_pages = abi::USER_STACK_DEFAULT_PAGES;
   CAPOS_TRY_STATUS(as_.map_anonymous(abi::USER_STACK_TOP - stack_pages * abi::PAGE_SIZE, stack_pages,
-                                     UserProt{true, true, false}, VmaKind::Stack));
+                                     UserProt{true, true, false}, VmaKind::Stack, /*lazy=*/true));
 
-  scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
-  if (!scratch_) return fail(Err::OutOfMemory);
 
   thread_ = CAPOS_TRY(Thread::create_user(this, entry, abi::USER_STACK_TOP, abi::RING_VADDR, pid_,
                                           abi::CAPSET_VADDR));
@@ -128,7 +128,14 @@ Status Process::load_image(Bytes image, uint64_t* entry, const char** diag) {
   }
   for (const elf::Segment& s : plan->segment_span()) {
     UserProt prot{s.readable(), s.writable(), s.executable()};
-    CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr, s.mem_size / abi::PAGE_SIZE, prot, VmaKind::Image));
+    // Pages holding file bytes are filled now; the pure-bss tail is
+    // demand-zero (a runtime's static heap arena costs nothing untouched).
+    uint64_t pages = s.mem_size / abi::PAGE_SIZE;
+    uint64_t file_pages = min(pages, align_up(s.page_offset + s.file_size, abi::PAGE_SIZE) / abi::PAGE_SIZE);
+    if (file_pages) CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr, file_pages, prot, VmaKind::Image));
+    if (pages > file_pages)
+      CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
+                                         VmaKind::Image, /*lazy=*/true));
     Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
     CAPOS_TRY_STATUS(as_.kernel_write(s.vaddr + s.page_offset, file));
   }
@@ -163,6 +170,11 @@ void Process::discard(Process* p) {
   p->watch_->publish(st);
   p->~Process();
   heap::free(p);
+}
+
+bool Process::ensure_scratch() {
+  if (!scratch_) scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
+  return scratch_ != nullptr;
 }
 
 void Process::start() { sched::make_runnable(thread_); }

@@ -67,6 +67,9 @@ class Process {
   ProcessIpc& ipc() { return ipc_; }
   uint64_t session_id() const { return session_id_; }
   void set_session_id(uint64_t s) { session_id_ = s; }
+  // Kernel-cap bounce buffers, allocated on the first kernel-cap CALL (a
+  // process that only does IPC, or nothing, never pays for them).
+  bool ensure_scratch();
   uint8_t* params_scratch() { return scratch_; }
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 

@@ -76,6 +76,7 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
+    if (!p_.ensure_scratch()) return CAP_ERR_OVERLOADED;
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
       return CAP_ERR_INVALID_PARAMS_BUFFER;
     // Validate the result buffer before any side effect happens.

@@ -98,7 +98,7 @@ def try_build_capos(build, kernel):
                        capture_output=True, text=True)
     if q.returncode != 0:
         return "no build rule for " + rel
-    r = subprocess.run(["ninja", "-C", build, rel, "user/bench_capos.elf"], capture_output=True, text=True)
+    r = subprocess.run(["ninja", "-C", build, rel, "bench.bin"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.stdout.write(r.stdout[-3000:])
         return "capOS kernel build failed"
@@ -627,9 +627,12 @@ def main():
             capos_status = f"{os.path.relpath(kernel, ROOT)} not present" + (f" ({err})" if err else "")
         else:
             ccmd = qemu_base(a.qemu, accel, cpu, a.mem, a.smp) + ["-kernel", kernel, "-append", "capos.bench=1"]
-            bench_prog = os.path.join(a.build, "user", "bench_capos.elf")
-            if os.path.exists(bench_prog):  # the in-guest benchmark program is the boot module
-                ccmd += ["-initrd", bench_prog]
+            # The benchmark boot package (bench_capos + exit_zero for spawn_wait),
+            # else the bare benchmark program.
+            for module in (os.path.join(a.build, "bench.bin"), os.path.join(a.build, "user", "bench_capos.elf")):
+                if os.path.exists(module):
+                    ccmd += ["-initrd", module]
+                    break
             log("booting capOS " + kernel)
             cb = boot(ccmd, a.capos_timeout, first_bench_timeout=min(30, a.capos_timeout), log_path=capos_log)
             capos_rows, cmeta = parse_bench(cb.lines)

@@ -5,6 +5,9 @@
 // (a cap to transfer).
 #include "lib/abi/ipc.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/process.capnp.capos.h"
+#include "user/rt/caps_call.h"
+#include "user/rt/owned_cap.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
@@ -126,6 +129,36 @@ void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
   report(with_cap ? "endpoint_rtt_cap" : "endpoint_rtt", ITERS);
 }
 
+// Spawn a packaged binary (exit_zero) and wait for it: ProcessSpawner.spawn
+// returns a ProcessHandle result cap; ProcessHandle.wait completes when
+// the child has exited; the handle is then released.
+void bench_spawn(uint32_t spawner, uint32_t iters) {
+  alignas(8) uint8_t pbuf[256], rbuf[512], wbuf[128], wres[256];  // spawn replies need 256 + records
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  auto req = wire::ProcessSpawner::Client::spawnParams(params);
+  if (!req || !req->setName("child") || !req->setBinaryName("exit_zero") || !req->initGrants(0))
+    rt::panic("bench: spawn params");
+  capnp::FixedMessageBuilder wparams(MutBytes(wbuf, sizeof(wbuf)));
+  (void)wire::ProcessHandle::WaitParams::initRoot(wparams);
+  for (uint32_t i = 0; i < iters; ++i) {
+    capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+    abi::CapTransferRecord rec[2];
+    uint32_t nrec = 0;
+    uint64_t t0 = tsc();
+    Status st = rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, params, resp,
+                                   Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec, 2), &nrec);
+    if (!st || nrec < 1) rt::panic("bench: spawn failed");
+    rt::OwnedCap handle(rec[0].cap_id);
+    wire::ProcessHandle::Client h(&rt::transport(), handle.get());
+    capnp::Response wr(MutBytes(wres, sizeof(wres)));
+    auto status = h.wait(wparams, wr);
+    uint64_t dt = tsc() - t0;
+    if (!status) rt::panic("bench: wait failed");
+    g_samples[i] = dt;
+  }
+  report("spawn_wait", iters);
+}
+
 // Echo server: RETURN + next RECV submitted together, one cap_enter per call.
 [[noreturn]] void serve(uint32_t ep) {
   alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
@@ -201,7 +234,11 @@ int main() {
   bench_kcall(timer);
   bench_endpoint(*client, *spare, false);
   bench_endpoint(*client, *spare, true);
-  rt::print("BENCH row=spawn_wait status=na reason=no_process_spawner_yet\n");
+  if (auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId)) {
+    bench_spawn(*sp, 1000);
+  } else {
+    rt::print("BENCH row=spawn_wait status=na reason=booted_without_a_boot_package\n");
+  }
   rt::print("BENCH row=park_rtt status=na reason=no_threads_yet\n");
   rt::print("BENCH done\n");
   return 0;
