@@ -19,6 +19,7 @@
 #include "kernel/mm/paging.h"
 #include "kernel/boot/init_loader.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/timer_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest.h"
@@ -37,6 +38,10 @@ BootInfo g_boot;
 // Preempts user code and the idle thread; kernel code blocks explicitly.
 void on_timer_tick(const arch::InterruptFrame& f) {
   Thread* cur = sched::current();
+  // Sleep completions post CQEs into rings; only do that when no kernel
+  // code of a process was interrupted mid-way through a ring operation
+  // (user mode or a kernel thread); otherwise the next tick does it.
+  if (f.from_user() || !cur || !cur->process) TimerCap::tick();
   sched::on_tick(f.from_user() || (cur && !cur->process));
   if (f.from_user()) process_check_killed();
 }

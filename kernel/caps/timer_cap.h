@@ -1,5 +1,7 @@
 // Timer: monotonic time (TSC-derived, ns since timer init) and sleeping.
-// A sleep blocks only the calling thread; a kill request ends it early.
+// A sleep is asynchronous: the CALL stays pending (the caller's ring keeps
+// running) and completes on the first timer tick past its deadline, so
+// its resolution is one tick (10 ms).
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
@@ -11,6 +13,8 @@ class TimerCap final : public KernelCap, public schema::wire::Timer::Server {
  public:
   static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
+  // Completes every sleep whose deadline has passed (timer interrupt).
+  static void tick();
 
   Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) override;
   Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) override;

@@ -155,19 +155,6 @@ void on_tick(bool preemptible) {
   if (preemptible) yield();
 }
 
-void sleep_until(uint64_t deadline_ns) {
-  for (;;) {
-    arch::IrqGuard irq;
-    if (timer::now_ns() >= deadline_ns) return;
-    g_current->wait_deadline = deadline_ns;
-    register_waiter(g_current);
-    block_current();
-    unregister_waiter(g_current);
-    g_current->wait_deadline = ~0ull;
-    if (g_current->process && g_current->process->kill_requested()) return;
-  }
-}
-
 uint64_t context_switches() { return g_switches; }
 
 void finish_switch() { reap(); }

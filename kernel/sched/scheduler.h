@@ -27,8 +27,6 @@ void on_tick(bool from_user_or_idle);
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t);
 void unregister_waiter(Thread* t);
-// Blocks the current thread until monotonic time `deadline_ns`.
-void sleep_until(uint64_t deadline_ns);
 uint64_t context_switches();
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch();

@@ -5,6 +5,7 @@
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/owned_cap.h"
 #include "user/rt/transport.h"
 
@@ -44,6 +45,29 @@ int main() {
   uint64_t elapsed_ms = (slept->getMonotonicNs() - start) / 1'000'000;
   rt::printf("timer: slept {} ms (asked for 30)\n", elapsed_ms);
   if (elapsed_ms < 30 || elapsed_ms > 1000) return 6;
+
+  // Sleeps are asynchronous: a pending 200 ms sleep does not hold up a
+  // Timer.now submitted after it on the same ring.
+  {
+    alignas(8) uint8_t pbuf[64], sbuf[64];
+    capnp::FixedMessageBuilder sp2(MutBytes(pbuf, sizeof(pbuf)));
+    auto req = wire::Timer::Client::sleepParams(sp2);
+    req->setDurationNs(200'000'000);
+    rt::AsyncCall sleep_call;
+    if (!rt::submit_call(sleep_call, *tcap, wire::Timer::kInterfaceId, 1, sp2, MutBytes(sbuf, sizeof(sbuf))))
+      return 10;
+    Call n;
+    (void)wire::Timer::Client::nowParams(n.params);
+    auto t1 = timer.now(n.params, n.resp);
+    if (!t1 || rt::poll_call(sleep_call)) return 11;  // now() answered while the sleep is pending
+    rt::AsyncCall* calls[] = {&sleep_call};
+    if (rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) != 0 || sleep_call.cqe.result < 0) return 12;
+    Call m;
+    (void)wire::Timer::Client::nowParams(m.params);
+    auto t2 = timer.now(m.params, m.resp);
+    if (!t2 || t2->getMonotonicNs() - t1->getMonotonicNs() < 150'000'000) return 13;
+    rt::print("timer: sleep is asynchronous (now answered during a pending sleep)\n");
+  }
 
   // A schema-level violation comes back as an application exception.
   Call c;
