@@ -93,17 +93,20 @@ interface Timer @0xaac2d7d477ff51c2 {
   # Complete after at least `durationNs` nanoseconds.
   #
   # The call is pending until then; the process keeps running and learns of
-  # the wake-up through its completion queue. A duration of 0 completes on
-  # the next timer pass.
+  # the wake-up through its completion queue. Wake-ups happen on the
+  # kernel's timer tick, so the resolution is one tick (10 ms today). A
+  # duration of 0 completes at once.
   # Results: `monotonicNs` is the clock value at wake-up.
-  # Errors: overloaded if the process's timer-waiter quota is exhausted.
+  # Errors: invalidArgument if `durationNs` exceeds one hour; overloaded if
+  # the process's outstanding-call quota is exhausted.
 
   sleepUntil @2 (deadlineNs :UInt64) -> (monotonicNs :UInt64);
   # Complete once the clock reaches `deadlineNs` (an absolute
   # `monotonicNs` value). A deadline in the past completes at once.
   #
   # Results: `monotonicNs` is the clock value at wake-up.
-  # Errors: overloaded if the process's timer-waiter quota is exhausted.
+  # Errors: invalidArgument if the deadline is more than one hour away;
+  # overloaded if the process's outstanding-call quota is exhausted.
 }
 
 interface EntropySource @0x9095a2f3e0f89f42 {
