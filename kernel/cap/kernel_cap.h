@@ -15,6 +15,7 @@
 #include "kernel/cap/cap_table.h"
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
+#include "kernel/mm/heap.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -63,6 +64,27 @@ class KernelCap : public KObject {
  public:
   using KObject::KObject;
   virtual void invoke(CallContext& ctx) = 0;
+};
+
+// A kernel capability that lives on the kernel heap: T::create(args...)
+// allocates it (a null Ref when memory is exhausted) and the last release
+// frees it. T befriends HeapKernelCap<T> so its constructor stays private.
+template <class T> class HeapKernelCap : public KernelCap {
+ public:
+  template <class... A> static Ref<KObject> create(A&&... args) {
+    void* m = heap::alloc(sizeof(T));
+    return m ? Ref<KObject>::adopt(new (m) T(forward<A>(args)...)) : Ref<KObject>();
+  }
+
+ protected:
+  explicit HeapKernelCap(ObjType t) : KernelCap(t) {}
+
+ private:
+  void destroy() override {
+    T* self = static_cast<T*>(this);
+    self->~T();
+    heap::free(self);
+  }
 };
 
 }  // namespace capos

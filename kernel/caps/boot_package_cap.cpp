@@ -18,17 +18,6 @@ Result<Bytes> chunk(Bytes all, uint64_t offset, uint32_t max) {
 }
 }  // namespace
 
-Ref<KObject> BootPackageCap::create() {
-  void* m = heap::alloc(sizeof(BootPackageCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) BootPackageCap());
-}
-
-void BootPackageCap::destroy() {
-  this->~BootPackageCap();
-  heap::free(this);
-}
-
 void BootPackageCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status BootPackageCap::manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) {

@@ -7,9 +7,8 @@
 
 namespace capos {
 
-class BootPackageCap final : public KernelCap, public schema::wire::BootPackage::Server {
+class BootPackageCap final : public HeapKernelCap<BootPackageCap>, public schema::wire::BootPackage::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
   using BP = schema::wire::BootPackage;
   Status manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) override;
@@ -19,8 +18,8 @@ class BootPackageCap final : public KernelCap, public schema::wire::BootPackage:
   Status listBinaries(BP::ListBinariesParams::Reader p, BP::ListBinariesResults::Builder r) override;
 
  private:
-  BootPackageCap() : KernelCap(ObjType::BootPackage) {}
-  void destroy() override;
+  BootPackageCap() : HeapKernelCap(ObjType::BootPackage) {}
+  friend class HeapKernelCap<BootPackageCap>;
 };
 
 }  // namespace capos

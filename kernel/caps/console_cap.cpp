@@ -16,17 +16,6 @@ namespace {
 Thread* g_reader = nullptr;  // one blocked reader at a time (the terminal)
 }
 
-Ref<KObject> ConsoleCap::create() {
-  void* m = heap::alloc(sizeof(ConsoleCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) ConsoleCap());
-}
-
-void ConsoleCap::destroy() {
-  this->~ConsoleCap();
-  heap::free(this);
-}
-
 void ConsoleCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status ConsoleCap::write(wire::Console::WriteParams::Reader p, wire::Console::WriteResults::Builder r) {

@@ -8,9 +8,8 @@
 
 namespace capos {
 
-class ConsoleCap final : public KernelCap, public schema::wire::Console::Server {
+class ConsoleCap final : public HeapKernelCap<ConsoleCap>, public schema::wire::Console::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
 
   Status write(schema::wire::Console::WriteParams::Reader p, schema::wire::Console::WriteResults::Builder r) override;
@@ -22,8 +21,8 @@ class ConsoleCap final : public KernelCap, public schema::wire::Console::Server 
   static void input_arrived();
 
  private:
-  ConsoleCap() : KernelCap(ObjType::Console) {}
-  void destroy() override;
+  ConsoleCap() : HeapKernelCap(ObjType::Console) {}
+  friend class HeapKernelCap<ConsoleCap>;
 };
 
 }  // namespace capos

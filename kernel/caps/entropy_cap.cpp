@@ -8,17 +8,6 @@ namespace capos {
 
 namespace wire = schema::wire;
 
-Ref<KObject> EntropyCap::create() {
-  void* m = heap::alloc(sizeof(EntropyCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) EntropyCap());
-}
-
-void EntropyCap::destroy() {
-  this->~EntropyCap();
-  heap::free(this);
-}
-
 void EntropyCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status EntropyCap::getBytes(wire::EntropySource::GetBytesParams::Reader p,

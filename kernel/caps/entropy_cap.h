@@ -7,17 +7,16 @@
 
 namespace capos {
 
-class EntropyCap final : public KernelCap, public schema::wire::EntropySource::Server {
+class EntropyCap final : public HeapKernelCap<EntropyCap>, public schema::wire::EntropySource::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
 
   Status getBytes(schema::wire::EntropySource::GetBytesParams::Reader p,
                   schema::wire::EntropySource::GetBytesResults::Builder r) override;
 
  private:
-  EntropyCap() : KernelCap(ObjType::EntropySource) {}
-  void destroy() override;
+  EntropyCap() : HeapKernelCap(ObjType::EntropySource) {}
+  friend class HeapKernelCap<EntropyCap>;
 };
 
 }  // namespace capos

@@ -9,17 +9,6 @@ namespace capos {
 
 namespace wire = schema::wire;
 
-Ref<KObject> FrameAllocCap::create() {
-  void* m = heap::alloc(sizeof(FrameAllocCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) FrameAllocCap());
-}
-
-void FrameAllocCap::destroy() {
-  this->~FrameAllocCap();
-  heap::free(this);
-}
-
 void FrameAllocCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status FrameAllocCap::allocate(wire::FrameAllocator::AllocateParams::Reader p,

@@ -7,17 +7,16 @@
 
 namespace capos {
 
-class FrameAllocCap final : public KernelCap, public schema::wire::FrameAllocator::Server {
+class FrameAllocCap final : public HeapKernelCap<FrameAllocCap>, public schema::wire::FrameAllocator::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
 
   Status allocate(schema::wire::FrameAllocator::AllocateParams::Reader p,
                   schema::wire::FrameAllocator::AllocateResults::Builder r) override;
 
  private:
-  FrameAllocCap() : KernelCap(ObjType::FrameAllocator) {}
-  void destroy() override;
+  FrameAllocCap() : HeapKernelCap(ObjType::FrameAllocator) {}
+  friend class HeapKernelCap<FrameAllocCap>;
 };
 
 }  // namespace capos

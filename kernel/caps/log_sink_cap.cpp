@@ -13,17 +13,6 @@ namespace wire = schema::wire;
 
 using wire_enums::log_level_name;
 
-Ref<KObject> LogSinkCap::create() {
-  void* m = heap::alloc(sizeof(LogSinkCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) LogSinkCap());
-}
-
-void LogSinkCap::destroy() {
-  this->~LogSinkCap();
-  heap::free(this);
-}
-
 void LogSinkCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status LogSinkCap::log(wire::LogSink::LogParams::Reader p, wire::LogSink::LogResults::Builder r) {

@@ -7,15 +7,14 @@
 
 namespace capos {
 
-class LogSinkCap final : public KernelCap, public schema::wire::LogSink::Server {
+class LogSinkCap final : public HeapKernelCap<LogSinkCap>, public schema::wire::LogSink::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
   Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) override;
 
  private:
-  LogSinkCap() : KernelCap(ObjType::LogSink) {}
-  void destroy() override;
+  LogSinkCap() : HeapKernelCap(ObjType::LogSink) {}
+  friend class HeapKernelCap<LogSinkCap>;
 };
 
 }  // namespace capos

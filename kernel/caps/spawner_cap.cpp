@@ -27,17 +27,6 @@ struct PlannedGrant {
 
 }  // namespace
 
-Ref<KObject> SpawnerCap::create() {
-  void* m = heap::alloc(sizeof(SpawnerCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) SpawnerCap());
-}
-
-void SpawnerCap::destroy() {
-  this->~SpawnerCap();
-  heap::free(this);
-}
-
 void SpawnerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Builder r) {

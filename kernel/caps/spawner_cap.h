@@ -10,15 +10,14 @@
 
 namespace capos {
 
-class SpawnerCap final : public KernelCap, public schema::wire::ProcessSpawner::Server {
+class SpawnerCap final : public HeapKernelCap<SpawnerCap>, public schema::wire::ProcessSpawner::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
   Status spawn(schema::wire::SpawnRequest::Reader req, schema::wire::SpawnResult::Builder r) override;
 
  private:
-  SpawnerCap() : KernelCap(ObjType::ProcessSpawner) {}
-  void destroy() override;
+  SpawnerCap() : HeapKernelCap(ObjType::ProcessSpawner) {}
+  friend class HeapKernelCap<SpawnerCap>;
 };
 
 }  // namespace capos

@@ -33,17 +33,6 @@ constexpr uint32_t MAX_PROCESS_ENTRIES = 64;
 
 }  // namespace
 
-Ref<KObject> SystemStatusCap::create() {
-  void* m = heap::alloc(sizeof(SystemStatusCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) SystemStatusCap());
-}
-
-void SystemStatusCap::destroy() {
-  this->~SystemStatusCap();
-  heap::free(this);
-}
-
 void SystemStatusCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status SystemStatusCap::memory(SS::MemoryParams::Reader, SS::MemoryResults::Builder r) {
@@ -74,17 +63,6 @@ Status SystemStatusCap::processes(SS::ProcessesParams::Reader p, SS::ProcessesRe
 Status SystemStatusCap::selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) {
   fill_usage(current_call().caller.ledger(), CAPOS_TRY(r.initUsage()));
   return {};
-}
-
-Ref<KObject> SystemControlCap::create() {
-  void* m = heap::alloc(sizeof(SystemControlCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) SystemControlCap());
-}
-
-void SystemControlCap::destroy() {
-  this->~SystemControlCap();
-  heap::free(this);
 }
 
 void SystemControlCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }

@@ -68,17 +68,6 @@ void TimerCap::tick() {
   }
 }
 
-Ref<KObject> TimerCap::create() {
-  void* m = heap::alloc(sizeof(TimerCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) TimerCap());
-}
-
-void TimerCap::destroy() {
-  this->~TimerCap();
-  heap::free(this);
-}
-
 void TimerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status TimerCap::now(wire::Timer::NowParams::Reader, wire::Timer::NowResults::Builder r) {

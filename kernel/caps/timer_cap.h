@@ -9,9 +9,8 @@
 
 namespace capos {
 
-class TimerCap final : public KernelCap, public schema::wire::Timer::Server {
+class TimerCap final : public HeapKernelCap<TimerCap>, public schema::wire::Timer::Server {
  public:
-  static Ref<KObject> create();
   void invoke(CallContext& ctx) override;
   // Completes every sleep whose deadline has passed (timer interrupt).
   static void tick();
@@ -22,8 +21,8 @@ class TimerCap final : public KernelCap, public schema::wire::Timer::Server {
                     schema::wire::Timer::SleepUntilResults::Builder r) override;
 
  private:
-  TimerCap() : KernelCap(ObjType::Timer) {}
-  void destroy() override;
+  TimerCap() : HeapKernelCap(ObjType::Timer) {}
+  friend class HeapKernelCap<TimerCap>;
 };
 
 }  // namespace capos

@@ -17,17 +17,6 @@ uint8_t decode_prot(wire::Protection::Reader p) {
 }
 
 
-Ref<KObject> VmCap::create(uint32_t pid) {
-  void* m = heap::alloc(sizeof(VmCap));
-  if (!m) return {};
-  return Ref<KObject>::adopt(new (m) VmCap(pid));
-}
-
-void VmCap::destroy() {
-  this->~VmCap();
-  heap::free(this);
-}
-
 void VmCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Result<AddressSpace*> VmCap::space() {

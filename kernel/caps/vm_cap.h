@@ -18,10 +18,8 @@ template <class P> Result<uint8_t> prot_of(P p) {
   return decode_prot(CAPOS_TRY(p.getProt()));
 }
 
-class VmCap final : public KernelCap, public schema::wire::VirtualMemory::Server {
+class VmCap final : public HeapKernelCap<VmCap>, public schema::wire::VirtualMemory::Server {
  public:
-  // Bound to the process with id `pid` (pids are never reused).
-  static Ref<KObject> create(uint32_t pid);
   void invoke(CallContext& ctx) override;
 
   using VM = schema::wire::VirtualMemory;
@@ -33,8 +31,8 @@ class VmCap final : public KernelCap, public schema::wire::VirtualMemory::Server
   Status decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder r) override;
 
  private:
-  explicit VmCap(uint32_t pid) : KernelCap(ObjType::VirtualMemory), pid_(pid) {}
-  void destroy() override;
+  explicit VmCap(uint32_t pid) : HeapKernelCap(ObjType::VirtualMemory), pid_(pid) {}
+  friend class HeapKernelCap<VmCap>;
   Result<AddressSpace*> space();
   uint32_t pid_;
 };
