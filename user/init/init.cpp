@@ -12,6 +12,7 @@
 #include "schema/manifest.capnp.capos.h"
 #include "user/init/init.h"
 #include "user/rt/console.h"
+#include "user/rt/boot_package.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
 
@@ -27,50 +28,10 @@ namespace {
 // children beyond it are waited for as slots free up.
 constexpr uint32_t kMaxInFlight = 24;
 constexpr uint64_t kMaxManifestBytes = 256 * 1024;  // the stripped view (no binaries)
-// A kernel-cap reply (framing + Data) must fit the kernel's 16 KiB result
-// scratch, so a full maxBootPackageChunk of data never fits: ask for less.
-constexpr uint32_t kReplyBytes = 16384;
-constexpr uint32_t kChunkBytes = kReplyBytes - 256;
-
 Registry g_reg;
 Child* g_children = nullptr;
 size_t g_n_children = 0;
 bool g_stopping = false;  // idle servers are being stopped: no restarts
-
-// Reads the whole metadata manifest into a heap buffer.
-Result<Bytes> read_manifest(uint32_t boot) {
-  wire::BootPackage::Client bp(&rt::transport(), boot);
-  alignas(8) uint8_t pbuf[128];
-  alignas(8) static uint8_t rbuf[kReplyBytes];
-  capnp::FixedMessageBuilder sp(MutBytes(pbuf, sizeof(pbuf)));
-  (void)CAPOS_TRY(wire::BootPackage::Client::manifestSizeParams(sp));
-  capnp::Response sr(MutBytes(rbuf, sizeof(rbuf)));
-  uint64_t size = CAPOS_TRY(bp.manifestSize(sp, sr)).getSize();
-  if (size == 0 || size > kMaxManifestBytes) {
-    rt::printf("init: manifest is {} bytes (expected 1 to {})\n", size, kMaxManifestBytes);
-    return fail(Err::LimitExceeded);
-  }
-  // Word-aligned (the reader accepts any alignment, but heap blocks are 16-aligned anyway).
-  auto* buf = static_cast<uint8_t*>(rt::malloc(size));
-  if (!buf) return fail(Err::OutOfMemory);
-  uint64_t off = 0;
-  while (off < size) {
-    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-    auto rp = CAPOS_TRY(wire::BootPackage::Client::readManifestParams(p));
-    rp.setOffset(off);
-    rp.setMaxBytes(kChunkBytes);
-    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    Bytes chunk = CAPOS_TRY(CAPOS_TRY(bp.readManifest(p, r)).getData());
-    if (chunk.empty() || chunk.size() > size - off) {
-      rt::printf("init: readManifest at offset {} returned {} bytes of {} remaining\n", off, chunk.size(),
-                 size - off);
-      return fail(Err::Truncated);
-    }
-    memcpy(buf + off, chunk.data(), chunk.size());
-    off += chunk.size();
-  }
-  return Bytes(buf, size);
-}
 
 // Spawn-time limits are not in the model: read them once from the wire.
 void read_limits(Bytes bytes) {
@@ -309,7 +270,7 @@ int supervise() {
 int main() {
   auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
   if (!boot) return rt::printf("init: no `boot` cap ({})\n", err_name(boot.error())), 1;
-  auto bytes = read_manifest(*boot);
+  auto bytes = rt::boot_read_manifest(*boot, kMaxManifestBytes);
   if (!bytes) {
     StrView ex = rt::transport().last_exception();
     return rt::printf("init: cannot read the manifest: {}{}{}\n", err_name(bytes.error()), ex.empty() ? "" : ": ", ex), 1;

@@ -23,7 +23,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
-#include "user/services/sysinfo_boot.h"
+#include "user/rt/boot_package.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -212,7 +212,7 @@ LauncherImpl g_impl;
 
 bool is_elf(uint32_t boot, StrView name) {
   uint8_t magic[4] = {};
-  if (!svc::boot_read_binary(boot, name, 0, MutBytes(magic, 4))) return false;
+  if (!rt::boot_read_binary(boot, name, 0, MutBytes(magic, 4))) return false;
   return magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
@@ -227,7 +227,7 @@ int main() {
     return 2;
   }
   g_spawner = *spawner;
-  auto m = svc::boot_decode_manifest(*boot);
+  auto m = rt::boot_decode_manifest(*boot);
   if (!m) {
     rt::printf("launcher: cannot read the manifest: {}\n", err_name(m.error()));
     return 3;

@@ -8,7 +8,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
-#include "user/services/sysinfo_boot.h"
+#include "user/rt/boot_package.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -185,14 +185,14 @@ int main() {
     rt::printf("manual: needs the `manual` endpoint and the `boot` cap\n");
     return 2;
   }
-  auto size = svc::boot_binary_size(*boot, "manual.pages");
+  auto size = rt::boot_binary_size(*boot, "manual.pages");
   if (!size || *size == 0 || *size > kMaxPagesBytes) {
     rt::printf("manual: no usable manual.pages in the boot package\n");
     return 3;
   }
   auto* buf = static_cast<uint8_t*>(rt::malloc(*size));
   if (!buf) return 4;
-  if (Status st = svc::boot_read_binary(*boot, "manual.pages", 0, MutBytes(buf, *size)); !st) {
+  if (Status st = rt::boot_read_binary(*boot, "manual.pages", 0, MutBytes(buf, *size)); !st) {
     rt::printf("manual: reading manual.pages failed: {}\n", err_name(st.error()));
     return 5;
   }

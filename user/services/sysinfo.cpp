@@ -8,7 +8,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
-#include "user/services/sysinfo_boot.h"
+#include "user/rt/boot_package.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -59,7 +59,7 @@ int main() {
     rt::printf("sysinfo: needs the `sysinfo` endpoint and the `boot` cap\n");
     return 2;
   }
-  auto m = svc::boot_decode_manifest(*boot);
+  auto m = rt::boot_decode_manifest(*boot);
   if (!m) {
     rt::printf("sysinfo: cannot read the manifest: {}\n", err_name(m.error()));
     return 3;

@@ -1,6 +1,6 @@
-// Boot-package reads shared by the shell's services (sysinfo, manual,
-// launcher): the stripped manifest and packaged binaries through the
-// "boot" BootPackage cap, into heap buffers.
+// Boot-package reads shared by init and the services that hold a "boot"
+// BootPackage cap (sysinfo, manual, launcher): the stripped manifest and
+// packaged binaries, into heap buffers.
 #pragma once
 
 #include "lib/core/cstring.h"
@@ -10,10 +10,10 @@
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
 
-namespace capos::svc {
+namespace capos::rt {
 
-// A kernel-cap reply must fit the kernel's 16 KiB result scratch with its
-// framing, so chunks are a little smaller than maxBootPackageChunk.
+// A reply carries a chunk plus its message framing; keep the reply buffer
+// (and the kernel's result scratch, 16 KiB + 1 KiB) larger than a chunk.
 constexpr uint32_t kBootReplyBytes = 16384;
 constexpr uint32_t kBootChunkBytes = kBootReplyBytes - 256;
 
@@ -93,4 +93,4 @@ inline Result<manifest::Manifest> boot_decode_manifest(uint32_t boot) {
   return *m;
 }
 
-}  // namespace capos::svc
+}  // namespace capos::rt
