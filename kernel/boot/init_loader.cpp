@@ -1,7 +1,6 @@
 #include "kernel/boot/init_loader.h"
 
 #include "kernel/boot/boot_package.h"
-#include "kernel/caps/boot_caps.h"
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/entropy_cap.h"
@@ -96,8 +95,18 @@ void start_bare_elf(Bytes image) {
   const char* why = "";
   auto p = Process::create("init", image, &why);
   if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);
-  Status st = grant_boot_caps(**p);
-  if (!st) panic("boot: cannot grant init its capabilities: {}", err_name(st.error()));
+  // A bare test program gets the console and the timer, made like any
+  // manifest-granted kernel cap.
+  static const struct {
+    const char* name;
+    wire::KernelCapKind kind;
+  } caps[] = {{"console", wire::KernelCapKind::CONSOLE}, {"timer", wire::KernelCapKind::TIMER}};
+  for (const auto& c : caps) {
+    uint64_t iface = 0;
+    Ref<KObject> obj = make_kernel_cap(c.kind, **p, &iface);
+    Status st = obj ? (*p)->grant(c.name, move(obj), iface) : Status(fail(Err::OutOfMemory));
+    if (!st) panic("boot: cannot grant init its '{}' capability: {}", c.name, err_name(st.error()));
+  }
   (*p)->set_shutdown_on_exit();
   klog("capOS: starting init (pid {})\n", (*p)->pid());
   (*p)->start();

@@ -19,7 +19,6 @@ RunQueue g_dead;
 WaitList g_waiters;
 Thread* g_idle = nullptr;
 Thread* g_current = nullptr;
-uint64_t g_switches = 0;
 
 void idle_loop(void*) {
   for (;;) {
@@ -41,7 +40,6 @@ void reap() {
 void switch_to(Thread* next) {
   Thread* prev = g_current;
   if (prev == next) return;
-  ++g_switches;
   if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
   g_current = next;
   next->state = ThreadState::Running;
@@ -154,8 +152,6 @@ void on_tick(bool preemptible) {
   poll_waiters();
   if (preemptible) yield();
 }
-
-uint64_t context_switches() { return g_switches; }
 
 void finish_switch() { reap(); }
 

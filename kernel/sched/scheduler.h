@@ -27,7 +27,6 @@ void on_tick(bool from_user_or_idle);
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t);
 void unregister_waiter(Thread* t);
-uint64_t context_switches();
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch();
 // Runs `check` for every blocked cap_enter waiter (tick and wakeups).

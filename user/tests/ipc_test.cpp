@@ -30,6 +30,18 @@ CapSqe make_call(uint32_t cap, uint16_t method, const void* params, uint32_t ple
   return s;
 }
 
+// One RECV on `ep` into `buf`; the completion lands in *out.
+int recv_one(uint32_t ep, uint8_t* buf, uint32_t len, CapCqe* out) {
+  CapSqe r{};
+  r.opcode = CAP_OP_RECV;
+  r.cap_id = ep;
+  r.result_addr = reinterpret_cast<uint64_t>(buf);
+  r.result_len = len;
+  r.user_data = rt::ring().next_user_data();
+  *out = rt::ring().call(r);
+  return out->result;
+}
+
 int server(uint32_t ep) {
   alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + IPC_MESSAGE_MAX + 16 * sizeof(CapTransferRecord)];
   uint32_t slow_call = 0;
@@ -37,14 +49,8 @@ int server(uint32_t ep) {
   uint64_t reply[1 + XFER_MAX];
   CapTransferDesc give{};
   for (;;) {
-    CapSqe r{};
-    r.opcode = CAP_OP_RECV;
-    r.cap_id = ep;
-    r.result_addr = reinterpret_cast<uint64_t>(buf);
-    r.result_len = sizeof(buf);
-    r.user_data = rt::ring().next_user_data();
-    CapCqe c = rt::ring().call(r);
-    if (c.result < 0) return 10;
+    CapCqe c;
+    if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 10;
     auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
     if (h->call_id != c.call_id ||
         c.result != static_cast<int32_t>(sizeof(*h) + h->params_len + h->xfer_count * sizeof(CapTransferRecord)))
@@ -201,17 +207,6 @@ int xfer_client(uint32_t self, uint32_t extra1, uint32_t extra2) {
 
 // Multi-hop: A --CALL(move gift)--> B --CALL(move gift)--> C; C uses the
 // gift (an echo client facet) and answers "ok" back along the chain.
-int recv_one(uint32_t ep, uint8_t* buf, uint32_t len, CapCqe* out) {
-  CapSqe r{};
-  r.opcode = CAP_OP_RECV;
-  r.cap_id = ep;
-  r.result_addr = reinterpret_cast<uint64_t>(buf);
-  r.result_len = len;
-  r.user_data = rt::ring().next_user_data();
-  *out = rt::ring().call(r);
-  return out->result;
-}
-
 int answer(uint32_t ep, uint32_t call_id, const void* data, uint32_t len) {
   CapSqe ret{};
   ret.opcode = CAP_OP_RETURN;
