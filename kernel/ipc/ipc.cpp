@@ -45,8 +45,7 @@ void free_recv(IpcRecv* r) {
 // Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
 void wake(Process* p, bool handoff) {
   Thread* t = p->main_thread();
-  if (!t || t->state != ThreadState::Blocked || !t->in_cap_enter) return;
-  if (p->ring().cq_ready() < t->wait_min) return;
+  if (!t || !sched::cap_enter_satisfied(t)) return;
   if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
 }
 

@@ -135,13 +135,17 @@ void unregister_waiter(Thread* t) {
   if (t->wait_node.linked()) g_waiters.remove(t);
 }
 
+bool cap_enter_satisfied(const Thread* t) {
+  return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
+         t->process->ring().cq_ready() >= t->wait_min;
+}
+
 void poll_waiters() {
   arch::IrqGuard irq;
   uint64_t now = timer::now_ns();
   for (Thread* t = g_waiters.front(); t;) {
     Thread* next = g_waiters.next(t);
-    if (t->state == ThreadState::Blocked &&
-        (now >= t->wait_deadline || (t->process && t->in_cap_enter && t->process->ring().cq_ready() >= t->wait_min))) {
+    if (t->state == ThreadState::Blocked && (now >= t->wait_deadline || cap_enter_satisfied(t))) {
       make_runnable(t);
     }
     t = next;

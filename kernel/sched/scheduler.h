@@ -26,6 +26,8 @@ void yield();
 void on_tick(bool from_user_or_idle);
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t);
+// True when `t` is blocked in cap_enter and its ring holds enough CQEs.
+bool cap_enter_satisfied(const Thread* t);
 void unregister_waiter(Thread* t);
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch();
