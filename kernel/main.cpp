@@ -21,6 +21,7 @@
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest.h"
 #include "kernel/version.h"
@@ -35,15 +36,16 @@ namespace {
 
 BootInfo g_boot;
 
-// Preempts user code and the idle thread; kernel code blocks explicitly.
-void on_timer_tick(const arch::InterruptFrame& f) {
-  Thread* cur = sched::current();
-  // Sleep completions post CQEs into rings; only do that when no kernel
-  // code of a process was interrupted mid-way through a ring operation
-  // (user mode or a kernel thread); otherwise the next tick does it.
-  if (f.from_user() || !cur || !cur->process) TimerCap::tick();
-  sched::on_tick(f.from_user() || (cur && !cur->process));
-  if (f.from_user()) process_check_killed();
+// Records the tick; sleeps and cap_enter deadlines expire at the next
+// deferred-work point (kernel/sched/deferred.h), whoever was interrupted.
+void on_timer_tick(const arch::InterruptFrame&) {
+  deferred::raise(deferred::TIMER);
+  sched::on_tick();
+}
+
+void on_timer_work() {
+  TimerCap::expire();
+  sched::expire_waiters();
 }
 
 void run_constructors() {
@@ -83,6 +85,9 @@ void report_modules(const BootInfo& bi) {
   if (!t) panic("sched: cannot create the idle thread: {}", err_name(t.error()));
   t = timer::init();
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
+  deferred::set_handler(deferred::TIMER, on_timer_work);
+  deferred::set_handler(deferred::CONSOLE_INPUT, ConsoleCap::deliver_input);
+  arch::set_return_to_user_hook(sched::exit_to_user);
   timer::set_tick_hook(on_timer_tick);
   t = arch::ioapic_init(g_boot.rsdp_phys);
   if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));

@@ -4,17 +4,40 @@
 #include "kernel/caps/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/dev/serial.h"
-#include "kernel/mm/heap.h"
-#include "kernel/proc/process.h"
-#include "kernel/sched/scheduler.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/sched/deferred.h"
+#include "lib/capnp/message.h"
 
 namespace capos {
 
 namespace wire = schema::wire;
 
 namespace {
-Thread* g_reader = nullptr;  // one blocked reader at a time (the terminal)
+
+// The one pending blocking read (the terminal): a deferred CALL, so the
+// reader's ring keeps running. Completed by the deferred console-input
+// work once bytes are buffered; cancelled when its caller dies. Touched
+// only with interrupts disabled.
+class PendingRead final : public DeferredOwner {
+ public:
+  IpcCall* call = nullptr;  // owner_data: maxBytes
+  void cancel(IpcCall* c) override {
+    arch::IrqGuard irq;
+    if (call == c) call = nullptr;
+  }
+};
+PendingRead g_read;
+
+// Fills `r` with what is buffered, up to `max` bytes.
+Status take_input(uint32_t max, wire::Console::ReadResult::Builder r) {
+  MutBytes out = CAPOS_TRY(r.initData(static_cast<uint32_t>(min(serial::rx_available(), size_t{max}))));
+  size_t n = serial::read(reinterpret_cast<char*>(out.data()), out.size());
+  if (n != out.size()) return fail(Err::Busy);  // only the reader drains the buffer: cannot happen
+  r.setDroppedBytes(static_cast<uint32_t>(serial::rx_dropped()));
+  return {};
 }
+
+}  // namespace
 
 void ConsoleCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
@@ -43,31 +66,32 @@ Status ConsoleCap::writeLine(wire::Console::WriteLineParams::Reader p, wire::Con
 Status ConsoleCap::read(wire::Console::ReadParams::Reader p, wire::Console::ReadResult::Builder r) {
   uint32_t max = p.getMaxBytes();
   if (max == 0 || max > wire::MAX_CONSOLE_READ_BYTES) return fail(Err::InvalidArgument);
-  for (;;) {
-    {
-      arch::IrqGuard irq;
-      if (serial::rx_available() > 0) break;
-      if (!p.getBlock()) {
-        r.setWouldBlock();
-        return {};
-      }
-      if (g_reader && g_reader != sched::current()) return fail(Err::Busy);  // one reader at a time
-      g_reader = sched::current();
-      sched::block_current();
-      g_reader = nullptr;
-    }
-    Process* self = sched::current()->process;
-    if (self && self->kill_requested()) return fail(Err::Disconnected);
+  arch::IrqGuard irq;
+  if (serial::rx_available() > 0 && !g_read.call) return take_input(max, r);
+  if (!p.getBlock()) {
+    r.setWouldBlock();
+    r.setDroppedBytes(static_cast<uint32_t>(serial::rx_dropped()));
+    return {};
   }
-  MutBytes out = CAPOS_TRY(r.initData(static_cast<uint32_t>(min(serial::rx_available(), size_t{max}))));
-  size_t n = serial::read(reinterpret_cast<char*>(out.data()), out.size());
-  (void)n;  // only this reader drains the buffer, so n == out.size()
-  r.setDroppedBytes(static_cast<uint32_t>(serial::rx_dropped()));
+  if (g_read.call) return fail(Err::Overloaded);  // one blocked reader at a time
+  CallContext& ctx = current_call();
+  g_read.call = CAPOS_TRY(ipc::defer_kernel_call(ctx, g_read, max));
+  ctx.deferred = g_read.call;
   return {};
 }
 
-void ConsoleCap::input_arrived() {
-  if (Thread* t = g_reader) sched::make_runnable(t);
+void ConsoleCap::input_arrived() { deferred::raise(deferred::CONSOLE_INPUT); }
+
+void ConsoleCap::deliver_input() {
+  IpcCall* c = g_read.call;
+  if (!c || serial::rx_available() == 0) return;
+  g_read.call = nullptr;
+  // Sized for the largest read plus framing.
+  alignas(8) static uint8_t buf[wire::MAX_CONSOLE_READ_BYTES + 128];
+  capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
+  auto r = wire::Console::ReadResult::initRoot(mb);
+  if (r && take_input(static_cast<uint32_t>(c->owner_data), *r)) ipc::complete_deferred(c, mb.framed(), false);
+  else ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
 }
 
 }  // namespace capos

@@ -1,6 +1,7 @@
 // Console: the serial console as a capability. write/writeLine are bounded
 // (schema maxConsoleWriteBytes); read takes bytes from the COM1 receive
-// buffer fed by the RX interrupt, optionally blocking until input arrives.
+// buffer fed by the RX interrupt; a blocking read is a deferred CALL that
+// the deferred console-input work completes once bytes arrive.
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
@@ -17,8 +18,10 @@ class ConsoleCap final : public HeapKernelCap<ConsoleCap>, public schema::wire::
                    schema::wire::Console::WriteLineResults::Builder r) override;
   Status read(schema::wire::Console::ReadParams::Reader p, schema::wire::Console::ReadResult::Builder r) override;
 
-  // Wakes readers blocked for input (called from the RX interrupt).
+  // RX interrupt: records that input arrived (no work in the handler).
   static void input_arrived();
+  // Deferred work: completes the pending blocking read, if any.
+  static void deliver_input();
 
  private:
   ConsoleCap() : HeapKernelCap(ObjType::Console) {}

@@ -6,7 +6,6 @@
 #include "lib/capnp/message.h"
 #include "lib/core/intrusive_list.h"
 #include "kernel/dev/timer.h"
-#include "kernel/mm/heap.h"
 #include "kernel/sched/scheduler.h"
 
 namespace capos {
@@ -17,56 +16,58 @@ namespace {
 // Longest single sleep (one hour): keeps deadline arithmetic far from overflow.
 constexpr uint64_t MAX_SLEEP_NS = 3600ull * 1000000000ull;
 
-// A sleep is a deferred CALL: the caller's ring keeps running, and the
-// timer tick completes the CALL once the deadline has passed.
-struct Sleeper {
-  ListNode node;
-  IpcCall* call;
-  uint64_t deadline;
-};
-IntrusiveList<Sleeper, &Sleeper::node> g_sleepers;
+// Pending sleeps: deferred CALLs (the caller's ring keeps running) linked
+// through their own call record, deadline in owner_data, so a sleep costs
+// no allocation beyond the call record its caller's quota already pays
+// for. Completed by the deferred timer work; a dead caller's sleep is
+// cancelled at once. Touched only with interrupts disabled.
+class SleepQueue final : public DeferredOwner {
+ public:
+  void add(IpcCall* c) {
+    arch::IrqGuard irq;
+    list_.push_back(c);
+  }
+  void cancel(IpcCall* c) override {
+    arch::IrqGuard irq;
+    list_.remove(c);
+  }
+  void expire(uint64_t now) {
+    for (IpcCall* c = list_.front(); c;) {
+      IpcCall* next = list_.next(c);
+      if (now >= c->owner_data) {
+        list_.remove(c);
+        complete(c);
+      }
+      c = next;
+    }
+  }
 
-// Both sleep methods answer (monotonicNs); SleepResults and
-// SleepUntilResults have the same layout, so one builder serves both.
-void complete(Sleeper* s) {
-  alignas(8) uint8_t buf[64];
-  capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
-  auto r = wire::Timer::SleepResults::initRoot(mb);
-  if (r) r->setMonotonicNs(timer::now_ns());
-  if (r) ipc::complete_deferred(s->call, mb.framed(), false);
-  else ipc::complete_deferred(s->call, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
-  heap::destroy(s);
-}
+ private:
+  // Both sleep methods answer (monotonicNs); SleepResults and
+  // SleepUntilResults have the same layout, so one builder serves both.
+  static void complete(IpcCall* c) {
+    alignas(8) uint8_t buf[64];
+    capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
+    auto r = wire::Timer::SleepResults::initRoot(mb);
+    if (r) r->setMonotonicNs(timer::now_ns());
+    if (r) ipc::complete_deferred(c, mb.framed(), false);
+    else ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+  }
+  IntrusiveList<IpcCall, &IpcCall::ep_node> list_;
+};
+SleepQueue g_sleepers;
 
 Status defer_until(uint64_t deadline) {
   CallContext& ctx = current_call();
-  Sleeper* s = heap::make<Sleeper>();
-  if (!s) return fail(Err::Overloaded);
-  s->deadline = deadline;
-  s->call = ipc::defer_kernel_call(ctx.caller, ctx.user_data, ctx.result_addr, ctx.result_len);
-  if (!s->call) {
-    heap::destroy(s);
-    return fail(Err::Overloaded);  // the caller's outstanding-call quota
-  }
-  ctx.deferred = s->call;
-  arch::IrqGuard irq;
-  g_sleepers.push_back(s);
+  IpcCall* c = CAPOS_TRY(ipc::defer_kernel_call(ctx, g_sleepers, deadline));  // the caller's quota
+  ctx.deferred = c;
+  g_sleepers.add(c);
   return {};
 }
 
 }  // namespace
 
-void TimerCap::tick() {
-  uint64_t now = timer::now_ns();
-  for (Sleeper* s = g_sleepers.front(); s;) {
-    Sleeper* next = g_sleepers.next(s);
-    if (now >= s->deadline) {
-      g_sleepers.remove(s);
-      complete(s);
-    }
-    s = next;
-  }
-}
+void TimerCap::expire() { g_sleepers.expire(timer::now_ns()); }
 
 void TimerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 

@@ -1,7 +1,7 @@
 // Timer: monotonic time (TSC-derived, ns since timer init) and sleeping.
 // A sleep is asynchronous: the CALL stays pending (the caller's ring keeps
-// running) and completes on the first timer tick past its deadline, so
-// its resolution is one tick (10 ms).
+// running) and completes at the first deferred timer work past its
+// deadline (kernel/sched/deferred.h), so its resolution is one tick (10 ms).
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
@@ -12,8 +12,8 @@ namespace capos {
 class TimerCap final : public HeapKernelCap<TimerCap>, public schema::wire::Timer::Server {
  public:
   void invoke(CallContext& ctx) override;
-  // Completes every sleep whose deadline has passed (timer interrupt).
-  static void tick();
+  // Completes every sleep whose deadline has passed (deferred timer work).
+  static void expire();
 
   Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) override;
   Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) override;

@@ -20,12 +20,25 @@ namespace capos {
 
 class Process;
 class EndpointCore;
+struct IpcCall;
+
+// A kernel object that completes deferred kernel-cap CALLs (Timer sleeps,
+// Console reads, ProcessHandle waits). When the caller dies first, the
+// kernel calls cancel() so the owner forgets the call at once; the call
+// record is freed right after, so nothing is kept alive for a dead caller.
+class DeferredOwner {
+ public:
+  virtual void cancel(IpcCall* c) = 0;
+
+ protected:
+  ~DeferredOwner() = default;
+};
 
 // One CALL to an endpoint, from submission until its completion is posted.
 // Records come from a recycled global pool: the fast path never allocates.
 struct IpcCall {
   enum class State : uint8_t { Free, Queued, InFlight };
-  ListNode ep_node;      // EndpointCore::queued_
+  ListNode ep_node;      // EndpointCore::queued_, or the deferred owner's list
   ListNode caller_node;  // caller's outstanding calls
   ListNode server_node;  // server's delivered calls (in flight)
   State state = State::Free;
@@ -43,6 +56,10 @@ struct IpcCall {
   uint64_t params_addr = 0;   // caller VA (direct delivery copies from here)
   uint64_t session_id = 0;
   TransferTxn xfer;  // caps riding with the params (prepared at CALL)
+  // Deferred kernel-cap calls (core == nullptr): who completes it, and one
+  // word of the owner's state (a Timer deadline, a Console read size).
+  DeferredOwner* owner = nullptr;
+  uint64_t owner_data = 0;
 };
 
 // A RECV waiting for a call.
@@ -124,8 +141,9 @@ void process_exiting(Process& p);
 
 // Deferred kernel-cap calls (e.g. ProcessHandle.wait): the CALL stays
 // outstanding (charged to the caller) until complete_deferred(). If the
-// caller dies first, completion is accepted and discarded.
-IpcCall* defer_kernel_call(Process& caller, uint64_t user_data, uint64_t result_addr, uint32_t result_len);
+// caller dies first, the owner's cancel() runs and the record is freed.
+// Fails with Overloaded at the caller's outstanding-call quota.
+Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0);
 // `payload` is the framed result message (or a CapException with
 // `exception`); `result_error` < 0 completes with that transport error.
 void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0);

@@ -335,15 +335,18 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   return 0;
 }
 
-IpcCall* defer_kernel_call(Process& caller, uint64_t user_data, uint64_t result_addr, uint32_t result_len) {
+Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
+  Process& caller = ctx.caller;
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
-  if (!charge) return nullptr;
+  if (!charge) return fail(Err::Overloaded);
   IpcCall* c = alloc_call();
-  if (!c) return nullptr;
+  if (!c) return fail(Err::Overloaded);
   c->caller = &caller;
-  c->user_data = user_data;
-  c->result_addr = result_addr;
-  c->result_len = result_len;
+  c->user_data = ctx.user_data;
+  c->result_addr = ctx.result_addr;
+  c->result_len = ctx.result_len;
+  c->owner = &owner;
+  c->owner_data = owner_data;
   c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object
   charge->commit();
   caller.ipc().outstanding.push_back(c);
@@ -393,6 +396,9 @@ void process_exiting(Process& p) {
     p.ring().drop_reservation();
     if (c->state == IpcCall::State::Queued) {
       c->core->queued.remove(c);
+      free_call(c);
+    } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
+      c->owner->cancel(c);
       free_call(c);
     } else {
       c->caller = nullptr;

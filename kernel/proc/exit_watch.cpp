@@ -120,11 +120,15 @@ Status ExitWatch::wait(wire::ProcessHandle::WaitParams::Reader, wire::ProcessHan
   if (exited()) return fill_status(CAPOS_TRY(r.initStatus()));
   if (waiter_call_ || waiter_) return fail(Err::Busy);  // one waiter per process
   CallContext& ctx = current_call();
-  IpcCall* c = ipc::defer_kernel_call(ctx.caller, ctx.user_data, ctx.result_addr, ctx.result_len);
-  if (!c) return fail(Err::Overloaded);
+  IpcCall* c = CAPOS_TRY(ipc::defer_kernel_call(ctx, *this));
   waiter_call_ = c;
   ctx.deferred = c;
   return {};
+}
+
+void ExitWatch::cancel(IpcCall* c) {
+  arch::IrqGuard irq;
+  if (waiter_call_ == c) waiter_call_ = nullptr;
 }
 
 Status ExitWatch::kill(wire::ProcessHandle::KillParams::Reader, wire::ProcessHandle::KillResults::Builder r) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
+#include "kernel/ipc/endpoint.h"
 #include "kernel/proc/thread.h"
 #include "schema/process.capnp.capos.h"
 
@@ -14,7 +15,7 @@ namespace capos {
 struct ExitStatus;
 struct IpcCall;
 
-class ExitWatch final : public KernelCap, public schema::wire::ProcessHandle::Server {
+class ExitWatch final : public KernelCap, public DeferredOwner, public schema::wire::ProcessHandle::Server {
  public:
   static Ref<ExitWatch> create(Process* p, StrView name);
   bool exited() const { return __atomic_load_n(&exited_, __ATOMIC_ACQUIRE); }
@@ -30,6 +31,8 @@ class ExitWatch final : public KernelCap, public schema::wire::ProcessHandle::Se
 
   // ProcessHandle capability.
   void invoke(CallContext& ctx) override;
+  // The process waiting in wait() died: forget its call.
+  void cancel(IpcCall* c) override;
   Status wait(schema::wire::ProcessHandle::WaitParams::Reader,
               schema::wire::ProcessHandle::WaitResults::Builder r) override;
   Status kill(schema::wire::ProcessHandle::KillParams::Reader,

@@ -137,6 +137,11 @@ class ProcessRingHandler final : public SqeHandler {
 
 RingStats ring_stats() { return g_stats; }
 
+// Liveness: every pass checks the kill request and the deadline, and a
+// pass that cannot make progress (nothing consumable: the SQ is empty or
+// stalled on a full CQ) blocks as a waiter instead of spinning. The
+// waiter is woken by a completion that satisfies it, by its deadline
+// (deferred timer work) or by a kill request.
 int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
   if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
   uint64_t deadline = ~0ull;
@@ -148,19 +153,20 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
   RingEngine& ring = p.ring();
   Thread* self = sched::current();
   for (;;) {
+    if (p.kill_requested()) return 0;  // syscall exit ends the process
     auto r = ring.drain(handler);
     if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
-    if (ring.sq_pending()) {  // more than one batch queued: be fair, then continue
+    if (timer::now_ns() >= deadline) return ready;
+    if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
       sched::yield();
       continue;
     }
-    if (timer::now_ns() >= deadline) return ready;
     // Re-check and block with IRQs off so a completion or tick between the
     // check and the block cannot be missed.
     arch::IrqGuard irq;
-    if (ring.cq_ready() >= min_complete || timer::now_ns() >= deadline) continue;
+    if (ring.cq_ready() >= min_complete || timer::now_ns() >= deadline || p.kill_requested()) continue;
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
@@ -168,7 +174,6 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
     sched::block_current();
     sched::unregister_waiter(self);
     self->in_cap_enter = false;
-    if (p.kill_requested()) return 0;  // syscall exit ends the process
   }
 }
 
@@ -182,7 +187,7 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
-      process_check_killed();
+      sched::exit_to_user();  // the deferred-work point; ends the process if it was killed
       return static_cast<uint64_t>(r);
     }
     case abi::SYS_EXIT: {
@@ -192,6 +197,7 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
       p->exit_self(st);
     }
     default:
+      sched::exit_to_user();
       return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   }
 }

@@ -83,6 +83,7 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
     uint32_t used = cq_tail_ - cq_head_valid_ + cq_reserved_;
     if (used >= CQ_ENTRIES) {  // no guaranteed CQ slot: leave the SQE queued
       hdr.cq_full_stalls = hdr.cq_full_stalls + 1;
+      r.cq_stalled = true;
       break;
     }
     CapSqe sqe;

@@ -37,6 +37,9 @@ class RingEngine {
     uint32_t consumed = 0;
     bool sq_corrupt = false;
     bool cq_corrupt = false;
+    // SQEs are left queued because every CQ slot is posted or reserved:
+    // nothing more can be consumed until userspace reads completions.
+    bool cq_stalled = false;
   };
   // Consumes up to `max` SQEs.
   DrainResult drain(SqeHandler& h, uint32_t max = abi::SQ_BATCH_MAX);

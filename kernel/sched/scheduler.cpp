@@ -6,6 +6,7 @@
 #include "kernel/debug/panic.h"
 #include "kernel/dev/timer.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/deferred.h"
 
 namespace capos::sched {
 
@@ -19,11 +20,20 @@ RunQueue g_dead;
 WaitList g_waiters;
 Thread* g_idle = nullptr;
 Thread* g_current = nullptr;
+bool g_need_resched = false;  // the running thread's time slice is over
 
+// Runs deferred work whenever nothing else does; `sti; hlt` is atomic (the
+// one-instruction interrupt shadow of sti), so a wakeup between the check
+// and the halt cannot be lost.
 void idle_loop(void*) {
   for (;;) {
-    arch::sti();
-    arch::hlt();
+    arch::cli();
+    deferred::run();
+    if (!g_runq.empty()) {
+      yield();
+      continue;
+    }
+    asm volatile("sti; hlt" ::: "memory");
   }
 }
 
@@ -59,6 +69,7 @@ void switch_to(Thread* next) {
 
 // Picks the next thread and switches; IRQs must be disabled.
 void schedule() {
+  g_need_resched = false;
   Thread* next = g_runq.pop_front();
   if (!next) next = g_idle;
   switch_to(next);
@@ -108,6 +119,7 @@ void block_current() {
 
 void yield() {
   arch::IrqGuard irq;
+  g_need_resched = false;
   if (g_runq.empty()) return;
   if (g_current != g_idle) {
     g_current->state = ThreadState::Runnable;
@@ -140,7 +152,7 @@ bool cap_enter_satisfied(const Thread* t) {
          t->process->ring().cq_ready() >= t->wait_min;
 }
 
-void poll_waiters() {
+void expire_waiters() {
   arch::IrqGuard irq;
   uint64_t now = timer::now_ns();
   for (Thread* t = g_waiters.front(); t;) {
@@ -152,9 +164,22 @@ void poll_waiters() {
   }
 }
 
-void on_tick(bool preemptible) {
-  poll_waiters();
-  if (preemptible) yield();
+void on_tick() {
+  g_need_resched = true;
+  // Kernel threads (self tests) are preemptible anywhere; the idle thread
+  // notices new work itself when hlt returns.
+  if (g_current && !g_current->process && g_current != g_idle) yield();
+}
+
+void exit_to_user() {
+  arch::cli();
+  for (;;) {
+    deferred::run();
+    if (g_need_resched) yield();  // clears the request, even when nothing else is runnable
+    Thread* t = g_current;
+    if (t->process && t->process->kill_requested()) process_check_killed();  // does not return
+    if (!deferred::pending() && !g_need_resched) return;
+  }
 }
 
 void finish_switch() { reap(); }

@@ -1,6 +1,8 @@
-// Round-robin preemptive scheduler (single CPU). The timer tick preempts
-// user threads and the idle thread; kernel code is never preempted, it
-// blocks explicitly. Dead threads are reaped by the next thread to run.
+// Round-robin preemptive scheduler (single CPU). The timer tick asks for a
+// reschedule; user threads are preempted on their way back to ring 3
+// (exit_to_user), kernel threads at the tick itself; kernel code running
+// on behalf of a process is never preempted, it blocks explicitly. Dead
+// threads are reaped by the next thread to run.
 #pragma once
 
 #include <stdint.h>
@@ -22,8 +24,13 @@ void block_current();
 void yield();
 // Ends the current thread; it is freed after the switch.
 [[noreturn]] void exit_current();
-// Timer-tick hook: wakes timed-out waiters, preempts when allowed.
-void on_tick(bool from_user_or_idle);
+// Timer interrupt: requests a reschedule (time slice over) and preempts
+// an interrupted kernel thread; the timer work itself is deferred.
+void on_tick();
+// The deferred-work point on every return to ring 3 (syscall exit and
+// interrupt return): runs recorded deferred work, honours a reschedule
+// request and a kill request. Returns with interrupts disabled.
+void exit_to_user();
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t);
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.
@@ -31,7 +38,8 @@ bool cap_enter_satisfied(const Thread* t);
 void unregister_waiter(Thread* t);
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch();
-// Runs `check` for every blocked cap_enter waiter (tick and wakeups).
-void poll_waiters();
+// Deferred timer work: wakes every cap_enter waiter whose deadline passed
+// (or that is satisfied).
+void expire_waiters();
 
 }  // namespace capos::sched

@@ -28,6 +28,7 @@ struct [[gnu::packed]] IdtPtr {
 alignas(16) IdtEntry g_idt[256];
 IrqHandler g_handlers[256];
 UserFaultHandler g_user_fault = nullptr;
+void (*g_return_to_user)() = nullptr;
 
 void set_gate(int vec, uint64_t handler, uint8_t ist, uint8_t dpl) {
   g_idt[vec] = IdtEntry{static_cast<uint16_t>(handler), KERNEL_CS, ist,
@@ -48,12 +49,15 @@ void idt_init() {
 
 void set_irq_handler(uint8_t vector, IrqHandler handler) { g_handlers[vector] = handler; }
 void set_user_fault_handler(UserFaultHandler h) { g_user_fault = h; }
+void set_return_to_user_hook(void (*hook)()) { g_return_to_user = hook; }
 
 }  // namespace capos::arch
 
 using capos::arch::InterruptFrame;
 
-extern "C" void interrupt_dispatch(InterruptFrame* f) {
+namespace {
+
+void handle(InterruptFrame* f) {
   using namespace capos::arch;
   if (f->vector < 32) {
     if (f->from_user() && g_user_fault && f->vector != 2 && f->vector != 8 && f->vector != 18) {
@@ -68,4 +72,12 @@ extern "C" void interrupt_dispatch(InterruptFrame* f) {
   }
   if (f->vector == VEC_SPURIOUS) return;
   capos::panic("unexpected interrupt vector {}", f->vector);
+}
+
+}  // namespace
+
+extern "C" void interrupt_dispatch(InterruptFrame* f) {
+  handle(f);
+  // Every return to ring 3 passes the deferred-work point.
+  if (f->from_user() && capos::arch::g_return_to_user) capos::arch::g_return_to_user();
 }

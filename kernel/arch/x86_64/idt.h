@@ -19,5 +19,8 @@ void set_irq_handler(uint8_t vector, IrqHandler handler);
 // Called for exceptions raised in user mode (later: kill the process).
 using UserFaultHandler = void (*)(InterruptFrame&);
 void set_user_fault_handler(UserFaultHandler h);
+// Called after every interrupt or exception that returns to ring 3 (the
+// kernel's deferred-work point; see kernel/sched/deferred.h).
+void set_return_to_user_hook(void (*hook)());
 
 }  // namespace capos::arch

@@ -110,11 +110,15 @@ TEST(RingEngine, FullCqStallsInsteadOfOverwriting) {
   // Fill the CQ completely without reaping (two batches of 16).
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 16; ++i) f.submit(CAP_OP_NOP, round * 16 + i);
-    EXPECT_EQ(f.eng.drain(h).consumed, 16u);
+    auto r = f.eng.drain(h);
+    EXPECT_EQ(r.consumed, 16u);
+    EXPECT_FALSE(r.cq_stalled);
   }
   EXPECT_EQ(f.eng.cq_ready(), CQ_ENTRIES);
   f.submit(CAP_OP_NOP, 999);
-  EXPECT_EQ(f.eng.drain(h).consumed, 0u);  // stalls, keeps the SQE queued
+  auto stalled = f.eng.drain(h);
+  EXPECT_EQ(stalled.consumed, 0u);  // stalls, keeps the SQE queued
+  EXPECT_TRUE(stalled.cq_stalled);  // cap_enter blocks instead of spinning on this
   EXPECT_EQ(f.page->header.cq_full_stalls, 1u);
   auto cqes = f.reap();
   ASSERT_EQ(cqes.size(), CQ_ENTRIES);
@@ -133,7 +137,9 @@ TEST(RingEngine, PendingOpsReserveCqSlots) {
   EXPECT_EQ(f.eng.drain(h).consumed, 16u);
   EXPECT_EQ(f.eng.reserved(), 32u);
   f.submit(CAP_OP_NOP, 77);
-  EXPECT_EQ(f.eng.drain(h).consumed, 0u);  // every CQ slot is promised
+  auto stalled = f.eng.drain(h);
+  EXPECT_EQ(stalled.consumed, 0u);  // every CQ slot is promised
+  EXPECT_TRUE(stalled.cq_stalled);
   CapCqe c{};
   c.user_data = 5;
   f.eng.post_reserved(c);

@@ -1,0 +1,29 @@
+#include "kernel/sched/deferred.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+
+namespace capos::deferred {
+
+namespace {
+uint32_t g_pending = 0;  // Work bits; written from IRQs, consumed in run()
+Handler g_handlers[WORK_KINDS] = {};
+}  // namespace
+
+void set_handler(Work w, Handler h) {
+  for (uint32_t i = 0; i < WORK_KINDS; ++i)
+    if (w == (1u << i)) g_handlers[i] = h;
+}
+
+void raise(uint32_t work) { __atomic_fetch_or(&g_pending, work, __ATOMIC_RELEASE); }
+
+bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
+
+void run() {
+  if (arch::interrupts_enabled()) __builtin_trap();  // caller contract: IRQs off
+  for (uint32_t work; (work = __atomic_exchange_n(&g_pending, 0, __ATOMIC_ACQ_REL)) != 0;) {
+    for (uint32_t i = 0; i < WORK_KINDS; ++i)
+      if ((work & (1u << i)) && g_handlers[i]) g_handlers[i]();
+  }
+}
+
+}  // namespace capos::deferred

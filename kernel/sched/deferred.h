@@ -1,0 +1,33 @@
+// The one deferred-work point. Interrupt handlers only acknowledge their
+// device, record what happened (raise) and ask for a reschedule; the work
+// itself -- timer expiry (sleep completions, cap_enter timeouts) and
+// console input completion -- runs in thread context, with interrupts
+// disabled, at exit_to_user() (syscall exit and every interrupt return to
+// ring 3) or in the idle loop. It therefore never runs on top of kernel
+// code that was interrupted half-way through a ring or queue update, and
+// it does not depend on whom the tick happened to interrupt: some thread
+// always either returns to user mode or idles. docs/concurrency.md.
+#pragma once
+
+#include <stdint.h>
+
+namespace capos::deferred {
+
+enum Work : uint32_t {
+  TIMER = 1u << 0,          // a tick: expire sleepers and cap_enter deadlines
+  CONSOLE_INPUT = 1u << 1,  // serial bytes arrived: complete a pending Console.read
+  WORK_KINDS = 2,
+};
+using Handler = void (*)();
+
+// Registers the handler of one work kind (boot, before interrupts).
+void set_handler(Work w, Handler h);
+// Records work from interrupt context. Never blocks, never allocates.
+void raise(uint32_t work);
+bool pending();
+// Runs every recorded work item (and items raised meanwhile) to
+// completion. Interrupts must be disabled; handlers may post CQEs and make
+// threads runnable but never block.
+void run();
+
+}  // namespace capos::deferred
