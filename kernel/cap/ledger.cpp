@@ -11,6 +11,10 @@ ResourceLedger::Limits ResourceLedger::default_limits() {
   l.max[static_cast<int>(Res::FramePages)] = 16384;   // 64 MiB
   l.max[static_cast<int>(Res::VirtualPages)] = 262144;  // 1 GiB of reservations
   l.max[static_cast<int>(Res::Threads)] = 16;
+  // 1 GiB of VirtualPages mapped densely needs 512 page tables plus a few
+  // upper levels; sparse maps need more per page, and meet this bound.
+  l.max[static_cast<int>(Res::PageTables)] = 1024;
+  l.max[static_cast<int>(Res::KernelBytes)] = 256 * 1024;
   return l;
 }
 

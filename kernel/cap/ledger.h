@@ -16,6 +16,8 @@ enum class Res : uint8_t {
   FramePages,     // frames held (anonymous pages, MemoryObjects, images, ring)
   VirtualPages,   // address-space reservations
   Threads,
+  PageTables,     // page-table frames of the process's address space
+  KernelBytes,    // kernel heap held on the process's behalf (docs/memory.md)
   Count,
 };
 constexpr const char* res_name(Res r) {
@@ -25,6 +27,8 @@ constexpr const char* res_name(Res r) {
     case Res::FramePages: return "frame-pages";
     case Res::VirtualPages: return "virtual-pages";
     case Res::Threads: return "threads";
+    case Res::PageTables: return "page-tables";
+    case Res::KernelBytes: return "kernel-bytes";
     case Res::Count: break;
   }
   return "?";

@@ -137,15 +137,27 @@ class AddressSpace {
   Result<uint64_t> place(uint64_t hint, uint64_t size, uint64_t* pages);
   bool all_kind(uint64_t addr, uint64_t end, HeapKind kind, bool committed_only, uint64_t* committed) const;
   Status map_frames(uint64_t va, uint64_t pages, uint64_t flags, Span<const uint64_t> frames);
-  void unmap_keep(uint64_t va, uint64_t pages);
+  // `prune` frees tables left empty (skipped at teardown, which frees them all).
+  void unmap_keep(uint64_t va, uint64_t pages, bool prune = true);
   void flush(uint64_t va) const;
   void destroy_heap();
 
+  // Page tables of a user space: kernel frames charged to the ledger's
+  // PageTables quota (docs/memory.md).
+  class ChargedPtEnv final : public PtEnv {
+   public:
+    ResourceLedger* ledger = nullptr;
+    Result<uint64_t> alloc_table() override;
+    void free_table(uint64_t phys) override;
+    uint64_t* table(uint64_t phys) override;
+  };
+
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
-  void unmap_pages(uint64_t va, uint64_t pages);
+  void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
+  ChargedPtEnv pt_env_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
   mutable PageTable table_;
   ResourceLedger* ledger_ = nullptr;
