@@ -165,6 +165,36 @@ void direct() {
   Process::discard(p);
 }
 
+// Issue 22 finding 3: a MemoryObject's charge used to vanish when the
+// allocating process exited while another process kept it mapped. The
+// charge now moves to a holder: the mapper's ledger carries the frames
+// until the object dies, then returns exactly to where it was.
+void charge_hand_over() {
+  Process* payer = create("payer");
+  Process* heir = create("heir");
+  uint64_t heir_before = heir->ledger().used(Res::FramePages), live_before = MemoryObjectCap::live_count();
+  auto mo = MemoryObjectCap::create(5);
+  if (!mo) panic("selftest memory_caps: hand-over allocate");
+  auto c = payer->ledger().reserve(Res::FramePages, 5);
+  if (!c) panic("selftest memory_caps: hand-over charge");
+  c->commit();
+  (*mo)->set_payer(payer->address_space());
+  MemoryObjectCap* obj = *mo;
+  Ref<KObject> ref = Ref<KObject>::adopt(obj);
+  auto m = heir->address_space().map_object(ref, obj->frames(), 0, R | W);
+  if (!m) panic("selftest memory_caps: hand-over map");
+  ref.reset();  // only the heir's mapping holds the object now
+  Process::discard(payer);
+  if (heir->ledger().used(Res::FramePages) != heir_before + 5 || obj->payer() != &heir->address_space())
+    panic("selftest memory_caps: the mapper did not inherit the frames ({} used, {} before)",
+          heir->ledger().used(Res::FramePages), heir_before);
+  if (!heir->address_space().unmap_object(obj, *m)) panic("selftest memory_caps: hand-over unmap");
+  if (heir->ledger().used(Res::FramePages) != heir_before) panic("selftest memory_caps: inherited charge kept");
+  Process::discard(heir);
+  if (MemoryObjectCap::live_count() != live_before) panic("selftest memory_caps: hand-over leaked the object");
+  klog("selftest memory_caps: shared MemoryObject charge handed to its mapper when the payer exits\n");
+}
+
 Ref<KObject> vm_for(Process* p) { return VmCap::create(p->pid()); }
 
 void grant(Process* p, const char* name, Ref<KObject> o, uint64_t iface) {
@@ -240,6 +270,7 @@ void user_roles() {
 
 void scenario() {
   direct();
+  charge_hand_over();
   user_roles();
   settle_processes();
 }
