@@ -76,7 +76,8 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
-    if (!p_.ensure_scratch()) return CAP_ERR_OVERLOADED;
+    if (auto st = p_.ensure_scratch(); !st)
+      return st.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
       return CAP_ERR_INVALID_PARAMS_BUFFER;
     // Validate the result buffer before any side effect happens.
