@@ -5,6 +5,7 @@
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/debug/log.h"
+#include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
 #include "kernel/ipc/endpoint.h"
@@ -65,6 +66,7 @@ void run_bench(Bytes module) {
     g_image = boot_package::find_binary("bench_capos");
     if (g_image.empty()) panic("bench: the package has no bench_capos");
   }
+  CAPOS_MEASURE_INIT();  // measurement kernel only: calibrate the probe cost
   auto t = Thread::create_kernel("bench", bench_thread, nullptr);
   if (!t) panic("bench: no thread");
   sched::make_runnable(*t);

@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/caps/kernel_server.h"
 #include "kernel/debug/log.h"
+#include "kernel/debug/measure.h"
 #include "kernel/dev/serial.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/sched/deferred.h"
@@ -42,6 +43,7 @@ Status take_input(uint32_t max, wire::Console::ReadResult::Builder r) {
 void ConsoleCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status ConsoleCap::write(wire::Console::WriteParams::Reader p, wire::Console::WriteResults::Builder r) {
+  CAPOS_MEASURE_DUMP();  // measurement kernel: the profile since the last write
   Bytes data = CAPOS_TRY(p.getData());
   if (data.size() > wire::MAX_CONSOLE_WRITE_BYTES) return fail(Err::InvalidArgument);
   // Raw: the schema promises no newline translation (the kernel log's

@@ -1,5 +1,6 @@
 #include "kernel/caps/kernel_server.h"
 
+#include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/wire/schema_enums.h"
@@ -47,7 +48,9 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   void* saved = t->call_ctx;
   t->call_ctx = &ctx;
   capnp::FixedMessageBuilder results(ctx.results);
+  CAPOS_MEASURE_SEG(Body);
   Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+  CAPOS_MEASURE_SEG(Encode);
   t->call_ctx = saved;
   if (!st) {
     write_exception(ctx, st.error(), StrView());

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* NAMES[static_cast<int>(Seg::COUNT)] = {
     "user", "enter", "fetch", "lookup", "copyin", "decode", "body", "encode", "copyout",
-    "ipc", "ipccopy", "header", "xfer", "post", "wake", "switch", "exit", "teardown"};
+    "ipc", "ipccopy", "header", "xfer", "post", "wake", "switch", "exit", "teardown", "walk"};
 
 struct State {
   uint64_t last = 0;

@@ -43,6 +43,7 @@ enum class Seg : uint8_t {
   Switch,    // block, schedule, context switch
   Exit,      // exit_to_user (deferred work point)
   Teardown,  // process exit and reaping
+  Walk,      // user address translation (page-table walks, demand-zero fault-in)
   COUNT
 };
 
@@ -71,11 +72,13 @@ class Scope {
 #define CAPOS_MEASURE_SCOPE(s) \
   ::capos::measure::Scope CAPOS_MEASURE_CAT(measure_scope_, __LINE__)(::capos::measure::Seg::s)
 #define CAPOS_MEASURE_DUMP() ::capos::measure::dump()
+#define CAPOS_MEASURE_INIT() ::capos::measure::init()
 
 #else
 
 #define CAPOS_MEASURE_SEG(s) ((void)0)
 #define CAPOS_MEASURE_SCOPE(s) ((void)0)
 #define CAPOS_MEASURE_DUMP() ((void)0)
+#define CAPOS_MEASURE_INIT() ((void)0)
 
 #endif

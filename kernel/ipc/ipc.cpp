@@ -4,6 +4,7 @@
 // allocation, no intermediate copy. Only a call that must queue (no RECV
 // yet) is copied into a kernel buffer.
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/debug/measure.h"
 #include "kernel/dev/hwrng.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/ipc_internal.h"
@@ -41,7 +42,7 @@ void free_call(IpcCall* c) {
   if (!owner) __builtin_trap();  // every record has its owner until freed
   free_params(c);
   c->~IpcCall();  // rolls back any transfer still prepared
-  new (c) IpcCall();
+  new (c) IpcCall;  // default-init: no zeroing of the transfer storage
   owner->ipc().free_calls.push_back(c);
 }
 Result<IpcRecv*> alloc_recv(Process& owner) {
@@ -60,12 +61,14 @@ void free_recv(IpcRecv* r) {
 
 // Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
 void wake(Process* p, bool handoff) {
+  CAPOS_MEASURE_SCOPE(Wake);
   Thread* t = p->main_thread();
   if (!t || !sched::cap_enter_satisfied(t)) return;
   if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
 }
 
 void post(Process* p, const CapCqe& cqe, bool handoff) {
+  CAPOS_MEASURE_SCOPE(Post);
   p->ring().post_reserved(cqe);
   wake(p, handoff);
 }
@@ -124,9 +127,13 @@ int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t
     if (r) return r;
   }
   EndpointMessageHeader h;
-  fill_header(core, c, &h);
+  {
+    CAPOS_MEASURE_SCOPE(Header);
+    fill_header(core, c, &h);
+  }
   h.xfer_count = static_cast<uint16_t>(nx);
   uint64_t dst = buf + sizeof(h);
+  CAPOS_MEASURE_SEG(IpcCopy);
   Status st = c->params ? sas.copy_to_user(dst, c->params, c->params_len)
                         : AddressSpace::copy_between(c->caller->address_space(), c->params_addr, sas, dst,
                                                      c->params_len);
@@ -139,10 +146,12 @@ int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t
     return CAP_ERR_INVALID_RESULT_BUFFER;
   }
   if (nx) {  // commit: the capabilities move now, and cannot fail
+    CAPOS_MEASURE_SEG(Xfer);
     CapTransferRecord rec[XFER_MAX];
     c->xfer.commit(rec);
     if (!sas.copy_to_user(buf + payload_end, rec, nx * sizeof(CapTransferRecord))) __builtin_trap();
   }
+  CAPOS_MEASURE_SEG(Ipc);
   return static_cast<int32_t>(need);
 }
 
@@ -164,6 +173,7 @@ void mark_inflight(IpcCall* c, Process& server) {
 }  // namespace
 
 int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
+  CAPOS_MEASURE_SEG(Ipc);
   if (target->type() != ObjType::ClientEndpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<ClientEndpoint*>(target)->core();
   // The SQE is validated in full before the endpoint's state matters.
@@ -189,6 +199,7 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->params_len = sqe.params_len;
   c->session_id = caller.session_id();
   if (sqe.xfer_count) {
+    CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
     int32_t r = read_descs(caller, sqe.xfer_addr, sqe.xfer_count, descs);
     if (!r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
@@ -260,6 +271,7 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
 }
 
 int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
+  CAPOS_MEASURE_SEG(Ipc);
   if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
   if (core.dead()) return CAP_ERR_DISCONNECTED;
@@ -299,8 +311,10 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
 }
 
 int32_t ret(Process& server, const CapSqe& sqe) {
+  CAPOS_MEASURE_SEG(Lookup);
   auto slot = server.caps().lookup(sqe.cap_id);
   if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
+  CAPOS_MEASURE_SEG(Ipc);
   KObject* target = (*slot)->object;
   if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
@@ -320,6 +334,7 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   // before anything else changes; failure leaves the call in flight.
   TransferTxn xfer;
   if (sqe.xfer_count) {
+    CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
     int32_t r = read_descs(server, sqe.xfer_addr, sqe.xfer_count, descs);
     if (!r) r = xfer.prepare(server.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
@@ -339,19 +354,22 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   AddressSpace& cas = c->caller->address_space();
   if (sqe.params_len + records_bytes > c->result_len) {
     result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
-  } else if (!cas.check_user(c->result_addr, sqe.params_len + records_bytes, true) ||
+  } else if (CAPOS_MEASURE_SEG(IpcCopy),
+             !cas.check_user(c->result_addr, sqe.params_len + records_bytes, true) ||
              !AddressSpace::copy_between(server.address_space(), sqe.params_addr, cas, c->result_addr,
                                          sqe.params_len)) {
     result = CAP_ERR_INVALID_RESULT_BUFFER;  // the caller unmapped its buffer
   } else {
     result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(sqe.params_len);
     if (nx) {
+      CAPOS_MEASURE_SEG(Xfer);
       CapTransferRecord rec[XFER_MAX];
       xfer.commit(rec);
       if (!cas.copy_to_user(c->result_addr + sqe.params_len, rec, records_bytes)) __builtin_trap();
       flags |= CQE_F_CAPS;
     }
   }
+  CAPOS_MEASURE_SEG(Ipc);
   // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
   complete_caller(c, result, flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
   return 0;

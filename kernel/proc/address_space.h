@@ -165,6 +165,7 @@ class AddressSpace {
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
+  bool translate_fast(uint64_t va, Translation* out) const;
   ChargedPtEnv pt_env_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
   mutable PageTable table_;

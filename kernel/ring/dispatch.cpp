@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/cap/kernel_cap.h"
+#include "kernel/debug/measure.h"
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
@@ -49,6 +50,7 @@ class ProcessRingHandler final : public SqeHandler {
       }
       case CAP_OP_RECV: {
         if (sqe.flags || sqe.reserved0 || sqe.xfer_count) return CAP_ERR_INVALID_REQUEST;
+        CAPOS_MEASURE_SEG(Lookup);
         auto slot = p_.caps().lookup(sqe.cap_id);
         if (!slot) return lookup_error(slot.error());
         return ipc::recv(p_, (*slot)->object, sqe, cqe);
@@ -66,6 +68,7 @@ class ProcessRingHandler final : public SqeHandler {
 
   int32_t call(const CapSqe& sqe, CapCqe* cqe) {
     if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
+    CAPOS_MEASURE_SEG(Lookup);
     auto slot = p_.caps().lookup(sqe.cap_id);
     if (!slot) return lookup_error(slot.error());
     const CapSlot* s = *slot;
@@ -73,6 +76,7 @@ class ProcessRingHandler final : public SqeHandler {
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
     if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
+    CAPOS_MEASURE_SEG(CopyIn);
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
@@ -86,6 +90,7 @@ class ProcessRingHandler final : public SqeHandler {
     // ones it does not take roll back when `xfer` goes out of scope.
     TransferTxn xfer;
     if (sqe.xfer_count) {
+      CAPOS_MEASURE_SCOPE(Xfer);
       CapTransferDesc descs[XFER_MAX];
       if (sqe.xfer_count > XFER_MAX ||
           !as.copy_from_user(descs, sqe.xfer_addr, sqe.xfer_count * sizeof(CapTransferDesc)))
@@ -101,7 +106,9 @@ class ProcessRingHandler final : public SqeHandler {
     ctx.result_len = sqe.result_len;
     ctx.user_data = sqe.user_data;
     ctx.result_addr = sqe.result_addr;
+    CAPOS_MEASURE_SEG(Decode);  // dispatch_kernel_server moves on to body and encode
     static_cast<KernelCap*>(obj)->invoke(ctx);
+    CAPOS_MEASURE_SEG(CopyOut);
     if (ctx.deferred) return ipc::PENDING;  // completed later by the object
     if (ctx.result_size > ctx.results.size()) return CAP_ERR_INVOKE_FAILED;
     uint32_t ncaps = ctx.exception ? 0 : static_cast<uint32_t>(ctx.result_caps.size());
@@ -172,7 +179,10 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
     sched::register_waiter(self);
-    sched::block_current();
+    {
+      CAPOS_MEASURE_SCOPE(Switch);
+      sched::block_current();
+    }
     sched::unregister_waiter(self);
     self->in_cap_enter = false;
   }
@@ -187,11 +197,15 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
+      CAPOS_MEASURE_SEG(Enter);
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
+      CAPOS_MEASURE_SEG(Exit);
       sched::exit_to_user();  // the deferred-work point; ends the process if it was killed
+      CAPOS_MEASURE_SEG(User);
       return static_cast<uint64_t>(r);
     }
     case abi::SYS_EXIT: {
+      CAPOS_MEASURE_SEG(Teardown);
       ExitStatus st;
       st.kind = ExitStatus::Kind::Exited;
       st.code = static_cast<int64_t>(f->rdi);

@@ -1,5 +1,6 @@
 #include "kernel/ring/ring_engine.h"
 
+#include "kernel/debug/measure.h"
 #include "lib/core/cstring.h"
 
 namespace capos {
@@ -65,6 +66,7 @@ void RingEngine::post(const CapCqe& cqe) {
 }
 
 RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
+  CAPOS_MEASURE_SEG(Fetch);
   DrainResult r;
   auto& hdr = page_->header;
   // Rewrite the kernel-owned words in case userspace scribbled on them.
@@ -76,6 +78,7 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
   if (pending > SQ_ENTRIES) {
     set_status(abi::RING_STATUS_SQ_CORRUPT, true);
     r.sq_corrupt = true;
+    CAPOS_MEASURE_SEG(Enter);
     return r;  // consume nothing until userspace repairs sq_tail
   }
   set_status(abi::RING_STATUS_SQ_CORRUPT, false);
@@ -86,6 +89,7 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
       r.cq_stalled = true;
       break;
     }
+    CAPOS_MEASURE_SEG(Fetch);
     CapSqe sqe;
     memcpy(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));  // single fetch
     ++sq_head_;
@@ -97,9 +101,11 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
     if (h.handle(sqe, &cqe) == SqeHandler::Outcome::Pending) {
       ++cq_reserved_;
     } else {
+      CAPOS_MEASURE_SEG(Post);
       post(cqe);
     }
   }
+  CAPOS_MEASURE_SEG(Enter);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/timer.h"
 #include "kernel/proc/process.h"
@@ -40,6 +41,7 @@ void idle_loop(void*) {
 void reap() {
   while (Thread* t = g_dead.front()) {
     if (t == g_current) break;  // cannot free the stack we run on
+    CAPOS_MEASURE_SCOPE(Teardown);
     g_dead.remove(t);
     Process* p = t->process;
     Thread::destroy(t);
@@ -118,6 +120,7 @@ void block_current() {
 }
 
 void yield() {
+  CAPOS_MEASURE_SCOPE(Switch);
   arch::IrqGuard irq;
   g_need_resched = false;
   if (g_runq.empty()) return;
@@ -187,3 +190,9 @@ void finish_switch() { reap(); }
 }  // namespace capos::sched
 
 extern "C" void thread_first_run() { capos::sched::finish_switch(); }
+
+// A user thread's first entry to ring 3 (entry.S).
+extern "C" void thread_first_run_user() {
+  capos::sched::finish_switch();
+  CAPOS_MEASURE_SEG(User);
+}

@@ -9,11 +9,16 @@
 
 extern "C" {
 
+// Quadwords first, then the 0-7 byte tail. A string instruction retires
+// once per repetition (which is what an instruction count sees: byte-wise
+// rep movsb/stosb made every struct copy cost one instruction per byte),
+// and rep movsq/stosq are as fast as the byte forms on ERMSB hardware.
 void* memcpy(void* dst, const void* src, size_t n) {
   auto* d = static_cast<unsigned char*>(dst);
   auto* s = static_cast<const unsigned char*>(src);
-  // rep movsb is fast on every CPU with ERMSB and small enough elsewhere.
-  asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+  size_t q = n >> 3, t = n & 7;
+  asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
+  asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(t) : : "memory");
   return dst;
 }
 
@@ -28,7 +33,10 @@ void* memmove(void* dst, const void* src, size_t n) {
 
 void* memset(void* dst, int c, size_t n) {
   auto* d = static_cast<unsigned char*>(dst);
-  asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+  uint64_t v = 0x0101010101010101ull * static_cast<unsigned char>(c);
+  size_t q = n >> 3, t = n & 7;
+  asm volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+  asm volatile("rep stosb" : "+D"(d), "+c"(t) : "a"(v) : "memory");
   return dst;
 }
 

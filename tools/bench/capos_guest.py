@@ -9,9 +9,7 @@ row idles.)"""
 
 import os
 
-from guest_boot import aggregate_boot, boot, parse_bench
-
-ICOUNT_FLAGS = ["-icount", "shift=0,sleep=off"]
+from guest_boot import ICOUNT_FLAGS, aggregate_boot, boot, parse_bench
 
 # Segments a measurement kernel (build/kernel/capos-measure.elf, built with
 # CAPOS_MEASURE=1) reports per row; order and labels for the report.
@@ -34,6 +32,8 @@ SEGMENTS = [
     ("wake", "wake"),
     ("switch", "block/switch"),
     ("exit", "exit_to_user"),
+    ("teardown", "process exit and reaping"),
+    ("walk", "user address translation (page walks)"),
 ]
 
 
@@ -71,27 +71,29 @@ def parse_profiles(lines):
     """`BENCH profile ...` lines of a measurement kernel -> {row: profile}.
 
     The kernel prints one before every Console write, covering everything
-    since the previous one; the line just before a `BENCH row=` line is
-    therefore that row's whole loop (warm-up included). A profile is
-    {"total": n, "probe": cost of one probe, seg: (instructions, probes)}."""
+    since the previous one. bench_capos brackets each row's loop with
+    `BENCH loop=begin name=<row>` and `BENCH loop=end name=<row> loops=<n>
+    per_op=<b>`, so the profile printed just before the end marker is
+    exactly that loop (warm-up iterations included, hence `loops`). A
+    profile is {"total", "probe" (cost of one probe), "loops", "per_op",
+    seg: (instructions, probes)}."""
     profiles, last = {}, None
     for line in lines:
         i = line.find("BENCH ")
         if i < 0:
             continue
         toks = line[i + 6:].split()
+        kv = dict(t.split("=", 1) for t in toks if "=" in t)
         if toks and toks[0] == "profile":
-            kv = dict(t.split("=", 1) for t in toks[1:] if "=" in t)
             last = {"total": int(kv.pop("total", "0")), "probe": int(kv.pop("probe", "0"))}
             for k, v in kv.items():
                 n, _, c = v.partition(":")
                 last[k] = (int(n), int(c or 0))
             continue
-        kv = dict(t.split("=", 1) for t in toks if "=" in t)
-        if "row" in kv and last is not None and kv.get("status") != "na":
-            last["loops"] = int(kv.get("loops", kv.get("iters", "1")))
+        if kv.get("loop") == "end" and last is not None and "name" in kv:
+            last["loops"] = int(kv.get("loops", "1"))
             last["per_op"] = int(kv.get("per_op", "1"))
-            profiles[kv["row"]] = last
+            profiles[kv["name"]] = last
         last = None
     return profiles
 

@@ -10,6 +10,11 @@ import time
 
 BOOT_MARK = b"BENCH mark=init_start"
 KVM_GET_API_VERSION = 0xAE00
+# Instruction-count mode (both guests): the guest TSC advances exactly one
+# tick per retired instruction, so every BENCH row is an exact, repeatable
+# instruction count. sleep=off: an idle guest's virtual clock jumps to the
+# next timer instead of waiting (no measured row idles).
+ICOUNT_FLAGS = ["-icount", "shift=0,sleep=off"]
 
 # ---------------------------------------------------------------------- QEMU
 

@@ -4,6 +4,7 @@ import os
 import platform
 import subprocess
 
+from capos_guest import SEGMENTS, profile_per_iteration
 from common import PAIRS
 
 # ------------------------------------------------------------------- report
@@ -33,6 +34,45 @@ def ratio(crow, lrow):
         return "n/a"
 
 
+def icell(rows, name):
+    """Instruction count of a row (median cycles under icount), or None."""
+    r = rows.get(name)
+    if r is None or r.get("status") == "na" or "median_cycles" not in r:
+        return None
+    return int(float(r["median_cycles"]))
+
+
+def fmt_count(n):
+    return "n/a" if n is None else "{:,}".format(n)
+
+
+def profile_lines(profiles, crows_i):
+    """Per-segment table: one column per profiled row, instructions per
+    iteration (per op for batched rows), probe cost removed."""
+    names = [n for n in ("ring_nop_b1", "ring_nop_b16", "kcall_trivial", "endpoint_rtt",
+                         "endpoint_rtt_cap", "spawn_wait") if n in profiles]
+    if not names:
+        return []
+    per = {n: profile_per_iteration(profiles[n]) for n in names}
+    out = ["\n## Per-segment profile (capOS, instructions per iteration, icount)\n",
+           "From `build/kernel/capos-measure.elf` (the same sources with `CAPOS_MEASURE=1`; "
+           "kernel/debug/measure.h), booted like the row above under icount. Each probe's own "
+           "instructions are subtracted. Batched rows are per op. `user` is everything outside the "
+           "probed kernel paths: the bench loop, the runtime's ring/capnp code, syscall entry/exit "
+           "stubs and interrupts. The last line is the same row from the normal kernel, which has no "
+           "probes; the difference to the sum is code-layout noise.\n",
+           "| segment | " + " | ".join("`%s`" % n for n in names) + " |",
+           "|---|" + "---:|" * len(names)]
+    for seg, label in SEGMENTS:
+        vals = [per[n][seg] for n in names]
+        if not any(v >= 0.5 for v in vals):
+            continue
+        out.append("| %s (%s) | %s |" % (seg, label, " | ".join("{:,.0f}".format(v) for v in vals)))
+    out.append("| **sum** | %s |" % " | ".join("**{:,.0f}**".format(sum(per[n].values())) for n in names))
+    out.append("| row, normal kernel | %s |" % " | ".join(fmt_count(icell(crows_i, n)) for n in names))
+    return out
+
+
 def machine_info(qemu):
     cpu = "unknown"
     hyper = False
@@ -52,7 +92,8 @@ def machine_info(qemu):
     }
 
 
-def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos_kvm_rows=None):
+def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos_kvm_rows=None,
+                 icount=None, profiles=None):
     tcg = info["accel"] != "kvm"
     tag = " [TCG — not comparable to hardware]" if tcg else ""
     out = []
@@ -77,19 +118,30 @@ def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos
     out.append("| TSC (Linux guest calibration) | %s |" % info.get("linux_tsc", "n/a"))
     out.append("| Iterations | %s per row (posix_spawn_wait: %s); boot rows: median (p99 column = max) of %d boots |\n"
                % (info["iters"], info["spawn_iters"], info["boots"]))
-    out.append("Cells: median (p99). Ratio = capOS median / Linux median; below 1.00× means capOS is faster.\n")
-    out.append("| Row (capOS ↔ Linux) | capOS | Linux | capOS/Linux |")
-    out.append("|---|---|---|---|")
+    if icount:
+        out.append("| Instruction counts | %s; same QEMU flags plus `-icount shift=0,sleep=off` "
+                   "(guest TSC = retired instructions; exact and repeatable) |\n" % info.get("icount"))
+    lrows_i, crows_i = icount if icount else ({}, {})
+    out.append("Instructions: median guest instructions per iteration under icount (identical on "
+               "every run with this QEMU and compiler). Time cells: median (p99) under %s. Ratios = capOS "
+               "/ Linux; below 1.00× means capOS is cheaper.\n" % ("TCG — not comparable to hardware"
+                                                                    if tcg else "KVM"))
+    out.append("| Row (capOS ↔ Linux) | capOS instr | Linux instr | capOS/Linux instr "
+               "| capOS%s | Linux%s | capOS/Linux time |" % (tag and " [TCG time]", tag and " [TCG time]"))
+    out.append("|---|---:|---:|---:|---|---|---:|")
     for c, l, desc in PAIRS:
         cr = capos_rows.get(c)
         lr = linux_rows.get(l)
         ok_c = cr is not None and cr.get("status") != "na"
         ok_l = lr is not None and lr.get("status") != "na"
-        out.append("| %s: `%s` ↔ `%s` | %s | %s | %s |" % (
-            desc, c, l,
-            cell(capos_rows, c, capos_na) + (tag if ok_c else ""),
-            cell(linux_rows, l, "n/a — row missing from guest output") + (tag if ok_l else ""),
+        ci, li = icell(crows_i, c), icell(lrows_i, l)
+        out.append("| %s: `%s` ↔ `%s` | %s | %s | %s | %s | %s | %s |" % (
+            desc, c, l, fmt_count(ci), fmt_count(li),
+            "%.2f×" % (ci / li) if ci is not None and li else "n/a",
+            cell(capos_rows, c, capos_na),
+            cell(linux_rows, l, "n/a — row missing from guest output"),
             ratio(cr, lr) if ok_c and ok_l else "n/a"))
+    out.extend(profile_lines(profiles or {}, crows_i))
     if capos_kvm_rows:
         out.append("\n## capOS under KVM (unpaired)\n")
         out.append("The Linux guest could not run under KVM on this host, so the table above is TCG "
@@ -103,7 +155,8 @@ def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos
     out.append("| Guest | Row | iters | median cycles | p99 cycles | median ns | p99 ns | wall mean ns | extra |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     std = {"iters", "median_cycles", "p99_cycles", "min_cycles", "median_ns", "p99_ns", "wall_mean_ns"}
-    for guest, rows in (("capOS", capos_rows), ("Linux", linux_rows)):
+    for guest, rows in (("capOS", capos_rows), ("Linux", linux_rows),
+                        ("capOS icount", crows_i), ("Linux icount", lrows_i)):
         for name, r in rows.items():
             if r.get("status") == "na":
                 out.append("| %s | %s | n/a — %s | | | | | | |" % (guest, name, r.get("reason", "")))

@@ -12,24 +12,19 @@ Python 3 standard library only.
 
 import argparse
 import datetime
-import fcntl
-import glob
-import gzip
-import io
 import json
 import os
-import platform
 import re
-import selectors
 import shutil
-import stat
 import statistics
-import subprocess
 import sys
-import tarfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from capos_guest import capos_command, find_module, parse_profiles, run_capos
+from common import NA_NOT_IMPLEMENTED, PAIRS, ROOT, log
+from guest_boot import ICOUNT_FLAGS, aggregate_boot, boot, kvm_usable, parse_bench, qemu_base
+from linux_guest import build_initramfs, ensure_built, extract_vmlinux, fetch_kernel, try_build_capos
+from report import machine_info, write_report
 
 # ---------------------------------------------------------------------- main
 
@@ -49,6 +44,11 @@ def main():
     ap.add_argument("--capos-kernel", default=None, help="default: <build>/kernel/capos.elf")
     ap.add_argument("--capos-timeout", type=int, default=60)
     ap.add_argument("--no-capos", action="store_true")
+    ap.add_argument("--icount", choices=("auto", "on", "off"), default="auto",
+                    help="also run both guests under -icount shift=0,sleep=off and report exact "
+                         "instruction counts (auto: whenever the accelerator is TCG)")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="skip the per-segment profile (build/kernel/capos-measure.elf under icount)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -159,6 +159,7 @@ def main():
     # capOS.
     capos_rows, capos_na, capos_kvm_rows = {}, NA_NOT_IMPLEMENTED, {}
     kernel = a.capos_kernel or os.path.join(a.build, "kernel", "capos.elf")
+    module = find_module(a.build)
     capos_status = "not run"
     if a.no_capos:
         capos_status = "skipped (--no-capos)"
@@ -167,18 +168,9 @@ def main():
         if not os.path.exists(kernel):
             capos_status = f"{os.path.relpath(kernel, ROOT)} not present" + (f" ({err})" if err else "")
         else:
-            ccmd = qemu_base(a.qemu, accel, cpu, a.mem, a.smp) + ["-kernel", kernel, "-append", "capos.bench=1"]
-            # The benchmark boot package (bench_capos + exit_zero for spawn_wait),
-            # else the bare benchmark program.
-            for module in (os.path.join(a.build, "bench.bin"), os.path.join(a.build, "user", "bench_capos.elf")):
-                if os.path.exists(module):
-                    ccmd += ["-initrd", module]
-                    break
+            ccmd = capos_command(qemu_base(a.qemu, accel, cpu, a.mem, a.smp), kernel, module)
             log("booting capOS " + kernel)
-            cb = boot(ccmd, a.capos_timeout, first_bench_timeout=min(30, a.capos_timeout), log_path=capos_log)
-            capos_rows, cmeta = parse_bench(cb.lines)
-            if cb.mark_wall_ns is not None:
-                capos_rows["boot_to_init_wall"] = aggregate_boot([float(cb.mark_wall_ns)])
+            capos_rows, cmeta, cb = run_capos(ccmd, a.capos_timeout, capos_log)
             capos_status = "%s booted with `-append capos.bench=1`: %d BENCH rows%s (exit %s, %.1fs)" % (
                 os.path.relpath(kernel, ROOT), len(capos_rows),
                 "" if "done" in cmeta else ", no `BENCH done`", cb.rc, cb.seconds)
@@ -187,12 +179,40 @@ def main():
             elif accel == "tcg" and kvm_cpu:
                 # Linux could not use KVM here but capOS may: record capOS under
                 # KVM as well, unpaired, so its figures are not TCG-only.
-                kcmd = qemu_base(a.qemu, "kvm", kvm_cpu, a.mem, a.smp) + ccmd[len(qemu_base(a.qemu, accel, cpu, a.mem, a.smp)):]
+                kcmd = capos_command(qemu_base(a.qemu, "kvm", kvm_cpu, a.mem, a.smp), kernel, module)
                 log("booting capOS under KVM as well (unpaired)")
-                kb = boot(kcmd, a.capos_timeout, first_bench_timeout=min(30, a.capos_timeout), log_path=capos_log)
-                capos_kvm_rows, _ = parse_bench(kb.lines)
-                if kb.mark_wall_ns is not None:
-                    capos_kvm_rows["boot_to_init_wall"] = aggregate_boot([float(kb.mark_wall_ns)])
+                capos_kvm_rows, _, _ = run_capos(kcmd, a.capos_timeout, capos_log)
+
+    # Instruction counts: both guests once more, same flags plus -icount.
+    # Deterministic, so one boot each is the whole sample (boot rows too).
+    icount = a.icount == "on" or (a.icount == "auto" and accel == "tcg")
+    lrows_i, crows_i, profiles, icount_note = {}, {}, {}, "not run (--icount off, or KVM in use)"
+    if icount:
+        cmd_i = linux_cmd(accel, cpu, "full")[0]
+        cmd_i[1:1] = ICOUNT_FLAGS
+        log("booting Linux guest under icount")
+        lb_i = boot(cmd_i, a.timeout, log_path=linux_log)
+        lrows_i, lmeta_i = parse_bench(lb_i.lines)
+        icount_note = "Linux: %s" % ("%d rows, %.1fs" % (len(lrows_i), lb_i.seconds) if "done" in lmeta_i
+                                     else "did not finish (rc=%s)" % lb_i.rc)
+        if not a.no_capos and os.path.exists(kernel):
+            log("booting capOS under icount")
+            crows_i, cmeta_i, cb_i = run_capos(
+                capos_command(qemu_base(a.qemu, accel, cpu, a.mem, a.smp), kernel, module, icount=True),
+                a.capos_timeout, capos_log)
+            icount_note += "; capOS: %d rows, %.1fs" % (len(crows_i), cb_i.seconds)
+            measure = os.path.join(os.path.dirname(kernel), "capos-measure.elf")
+            if not a.no_profile and not a.capos_kernel:
+                merr = try_build_capos(a.build, measure)
+                if merr:
+                    log("no profile: " + merr)
+            if not a.no_profile and os.path.exists(measure):
+                log("booting the capOS measurement kernel under icount (profile)")
+                _, _, mb = run_capos(
+                    capos_command(qemu_base(a.qemu, accel, cpu, a.mem, a.smp), measure, module, icount=True),
+                    a.capos_timeout, capos_log)
+                profiles = parse_profiles(mb.lines)
+                icount_note += "; profile: %d rows" % len(profiles)
 
     info = machine_info(a.qemu)
     info.update({
@@ -210,10 +230,13 @@ def main():
     if tsc_hz:
         info["linux_tsc"] = "%.1f MHz, invariant=%s (calibrated against CLOCK_MONOTONIC_RAW)" % (
             tsc_hz / 1e6, lmeta.get("tsc_invariant", "?"))
-    write_report(a.out, info, lrows, capos_rows, capos_na, accel_note, capos_kvm_rows)
+    info["icount"] = icount_note if icount else None
+    write_report(a.out, info, lrows, capos_rows, capos_na, accel_note, capos_kvm_rows,
+                 icount=(lrows_i, crows_i) if icount else None, profiles=profiles)
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"info": info, "pairs": PAIRS, "linux": lrows, "capos": capos_rows,
-                   "capos_kvm_unpaired": capos_kvm_rows}, f, indent=1)
+                   "capos_kvm_unpaired": capos_kvm_rows, "linux_icount": lrows_i,
+                   "capos_icount": crows_i, "capos_profile": profiles}, f, indent=1)
     log(f"wrote {os.path.relpath(a.out, ROOT)} in {time.monotonic() - started:.0f}s")
     print(open(a.out).read())
 

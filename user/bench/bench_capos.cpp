@@ -61,6 +61,14 @@ void report(const char* row, uint32_t n, uint32_t per_op = 1) {
              n * per_op, med, p99, mn / per_op, ns(med), ns(p99));
 }
 
+// Loop markers: a measurement kernel (kernel/debug/measure.h) prints its
+// per-segment profile before every console write, so these two lines
+// delimit exactly one row's loop for tools/bench/capos_guest.py.
+void loop_begin(const char* row) { rt::printf("BENCH loop=begin name={}\n", row); }
+void loop_end(const char* row, uint32_t loops, uint32_t per_op = 1) {
+  rt::printf("BENCH loop=end name={} loops={} per_op={}\n", row, loops, per_op);
+}
+
 uint64_t timer_now(wire::Timer::Client& t) {
   alignas(8) uint8_t pb[64], rb[64];
   capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
@@ -71,6 +79,7 @@ uint64_t timer_now(wire::Timer::Client& t) {
 }
 
 void bench_nop(uint32_t batch, const char* row) {
+  loop_begin(row);
   for (uint32_t i = 0; i < ITERS; ++i) {
     uint64_t t0 = tsc();
     for (uint32_t k = 0; k < batch; ++k) {
@@ -83,6 +92,7 @@ void bench_nop(uint32_t batch, const char* row) {
     for (uint32_t k = 0; k < batch; ++k) rt::ring().pop(&c);
     g_samples[i] = tsc() - t0;
   }
+  loop_end(row, ITERS, batch);
   report(row, ITERS, batch);
 }
 
@@ -90,6 +100,7 @@ void bench_kcall(wire::Timer::Client& t) {
   alignas(8) uint8_t pb[64], rb[64];
   capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
   (void)wire::Timer::Client::nowParams(p);
+  loop_begin("kcall_trivial");
   for (uint32_t i = 0; i < ITERS; ++i) {
     capnp::Response r(MutBytes(rb, sizeof(rb)));
     uint64_t t0 = tsc();
@@ -97,12 +108,15 @@ void bench_kcall(wire::Timer::Client& t) {
     g_samples[i] = tsc() - t0;
     if (!res) rt::panic("Timer.now failed");
   }
+  loop_end("kcall_trivial", ITERS);
   report("kcall_trivial", ITERS);
 }
 
 void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
   uint8_t msg[8] = {1, 2, 3, 4, 5, 6, 7, 8}, reply[8];
   CapTransferDesc d{spare, XFER_COPY, {0, 0, 0}};
+  const char* row = with_cap ? "endpoint_rtt_cap" : "endpoint_rtt";
+  loop_begin(row);
   for (uint32_t i = 0; i < ITERS + 100; ++i) {
     CapSqe s{};
     s.opcode = CAP_OP_CALL;
@@ -126,7 +140,8 @@ void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
     if (c.result != sizeof(reply)) rt::panic("endpoint call failed");
     if (i >= 100) g_samples[i - 100] = dt;  // first 100 warm caches and pools
   }
-  report(with_cap ? "endpoint_rtt_cap" : "endpoint_rtt", ITERS);
+  loop_end(row, ITERS + 100);
+  report(row, ITERS);
 }
 
 // Spawn a packaged binary (exit_zero) and wait for it: ProcessSpawner.spawn
@@ -140,6 +155,7 @@ void bench_spawn(uint32_t spawner, uint32_t iters) {
     rt::panic("bench: spawn params");
   capnp::FixedMessageBuilder wparams(MutBytes(wbuf, sizeof(wbuf)));
   (void)wire::ProcessHandle::WaitParams::initRoot(wparams);
+  loop_begin("spawn_wait");
   for (uint32_t i = 0; i < iters; ++i) {
     capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
     abi::CapTransferRecord rec[2];
@@ -156,6 +172,7 @@ void bench_spawn(uint32_t spawner, uint32_t iters) {
     if (!status) rt::panic("bench: wait failed");
     g_samples[i] = dt;
   }
+  loop_end("spawn_wait", iters);
   report("spawn_wait", iters);
 }
 
