@@ -125,6 +125,18 @@ Result<uint64_t> FrameAllocator::alloc_contiguous(uint64_t count, uint64_t align
   for (uint64_t start = 1; start + count <= frame_count_;) {
     start = align_up(start, align_frames);
     if (start + count > frame_count_) break;
+    // Skip to the first free frame at or after `start`, a bitmap word at
+    // a time (the low frames are mostly in use).
+    uint64_t w = start / 64;
+    uint64_t avail = (managed_bm_[w] & ~used_bm_[w]) >> (start % 64);
+    if (!avail) {
+      start = (w + 1) * 64;
+      continue;
+    }
+    if (uint64_t skip = static_cast<uint64_t>(__builtin_ctzll(avail))) {
+      start += skip;
+      continue;  // realign
+    }
     uint64_t i = 0;
     while (i < count && is_free_frame(start + i)) ++i;
     if (i == count) {

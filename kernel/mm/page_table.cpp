@@ -10,6 +10,11 @@ unsigned index_at(uint64_t va, int level) {  // level 4 = PML4 ... 1 = PT
   return static_cast<unsigned>((va >> (12 + 9 * (level - 1))) & 0x1FF);
 }
 
+// A table of a small address space is nearly empty: test eight entries at
+// once and look closer only where one is present.
+bool any_present(const uint64_t* t, unsigned i) {
+  return ((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) & pte::PRESENT) != 0;
+}
 }  // namespace
 
 Result<PageTable> PageTable::create(PtEnv& env) {
@@ -72,7 +77,44 @@ Result<uint64_t> PageTable::unmap(uint64_t va) {
   if (level != 1) return fail(Err::Unsupported);  // large pages are kernel-only, never unmapped
   uint64_t phys = *e & pte::ADDR_MASK;
   *e = 0;
+  ++generation_;
   return phys;
+}
+
+void PageTable::unmap_range(uint64_t va, uint64_t end, UnmapFn fn, void* ctx) {
+  va &= ~uint64_t{0xFFF};
+  while (va < end) {
+    uint64_t* table = env_->table(root_);
+    uint64_t span = 0;  // bytes covered by a missing (or large) entry
+    for (int level = 4; level > 1; --level) {
+      uint64_t e = table[index_at(va, level)];
+      if (!(e & pte::PRESENT) || (e & pte::HUGE)) {
+        span = 1ull << (12 + 9 * (level - 1));
+        break;
+      }
+      table = env_->table(e & pte::ADDR_MASK);
+    }
+    uint64_t next = (va & ~((span ? span : (1ull << 21)) - 1)) + (span ? span : (1ull << 21));
+    if (next <= va) next = end;  // the top of the address space
+    if (span) {
+      va = next;
+      continue;
+    }
+    uint64_t stop = next < end ? next : end;
+    for (; va < stop; va += 4096) {  // `table` is the 4 KiB level covering [va, next)
+      unsigned i = index_at(va, 1);
+      if ((i & 7) == 0 && stop - va >= 8 * 4096 && !any_present(table, i)) {  // untouched lazy pages
+        va += 7 * 4096;
+        continue;
+      }
+      uint64_t& e = table[i];
+      if (!(e & pte::PRESENT)) continue;
+      uint64_t phys = e & pte::ADDR_MASK;
+      e = 0;
+      ++generation_;
+      fn(ctx, va, phys);
+    }
+  }
 }
 
 Status PageTable::protect(uint64_t va, uint64_t flags) {
@@ -82,6 +124,7 @@ Status PageTable::protect(uint64_t va, uint64_t flags) {
   if (!e) return fail(Err::NotFound);
   if (level != 1) return fail(Err::Unsupported);
   *e = (*e & pte::ADDR_MASK) | flags | pte::PRESENT;
+  ++generation_;
   return {};
 }
 
@@ -102,19 +145,27 @@ void PageTable::share_upper_half(const PageTable& other, unsigned from) {
   for (unsigned i = from; i < 512; ++i) dst[i] = src[i];
 }
 
+
 void PageTable::free_level(uint64_t table_phys, int level) {
   if (level > 1) {
     uint64_t* t = env_->table(table_phys);
-    for (unsigned i = 0; i < 512; ++i) {
-      if ((t[i] & pte::PRESENT) && !(t[i] & pte::HUGE)) free_level(t[i] & pte::ADDR_MASK, level - 1);
+    for (unsigned i = 0; i < 512; i += 8) {
+      if (!any_present(t, i)) continue;
+      for (unsigned j = i; j < i + 8; ++j)
+        if ((t[j] & pte::PRESENT) && !(t[j] & pte::HUGE)) free_level(t[j] & pte::ADDR_MASK, level - 1);
     }
   }
   env_->free_table(table_phys);
 }
 
 void PageTable::destroy(unsigned upper_from) {
+  ++generation_;
   uint64_t* t = env_->table(root_);
   for (unsigned i = 0; i < upper_from; ++i) {
+    if ((i & 7) == 0 && i + 8 <= upper_from && !any_present(t, i)) {
+      i += 7;
+      continue;
+    }
     if (t[i] & pte::PRESENT) free_level(t[i] & pte::ADDR_MASK, 3);
   }
   env_->free_table(root_);
@@ -145,6 +196,7 @@ bool PageTable::prune_level(uint64_t* table, int level, uint64_t base, uint64_t 
 }
 
 void PageTable::prune(uint64_t va, uint64_t len) {
+  ++generation_;
   constexpr uint64_t LOWER_HALF_END = 1ull << 47;
   if (len == 0 || va >= LOWER_HALF_END) return;
   uint64_t hi = min(LOWER_HALF_END, va + len < va ? LOWER_HALF_END : va + len);

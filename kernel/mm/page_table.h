@@ -57,6 +57,12 @@ class PageTable {
   Status map(uint64_t va, uint64_t pa, uint64_t flags, PageSize size = PageSize::Size4K);
   // Removes one 4 KiB mapping; returns the physical frame it pointed at.
   Result<uint64_t> unmap(uint64_t va);
+  // Removes every 4 KiB mapping in [va, end) and calls fn(ctx, va, phys)
+  // for each, visiting only the tables that exist: an untouched region
+  // costs one look per missing subtree, not one walk per page. Large
+  // mappings are left alone (as unmap() refuses them).
+  using UnmapFn = void (*)(void* ctx, uint64_t va, uint64_t phys);
+  void unmap_range(uint64_t va, uint64_t end, UnmapFn fn, void* ctx);
   // Replaces the permission bits of an existing 4 KiB mapping.
   Status protect(uint64_t va, uint64_t flags);
   Result<Translation> translate(uint64_t va) const;
@@ -71,6 +77,11 @@ class PageTable {
   // range, so sparse map/unmap cycles cannot accumulate empty tables.
   void prune(uint64_t va, uint64_t len);
 
+  // Moves on every change that can remove or weaken a mapping (unmap,
+  // protect, prune, destroy): a cached translation taken at generation g
+  // is still exact while generation() == g.
+  uint64_t generation() const { return generation_; }
+
   static bool canonical(uint64_t va) {
     uint64_t top = va >> 47;
     return top == 0 || top == 0x1FFFF;
@@ -84,6 +95,7 @@ class PageTable {
 
   PtEnv* env_ = nullptr;
   uint64_t root_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace capos

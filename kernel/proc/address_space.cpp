@@ -42,6 +42,7 @@ uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return paging::kern
 Status AddressSpace::init(ResourceLedger* ledger) {
   ledger_ = ledger;
   pt_env_.ledger = ledger;
+  for (WalkCache& w : walk_cache_) w.valid = false;
   table_ = CAPOS_TRY(PageTable::create(pt_env_));
   table_.share_upper_half(paging::kernel_table());
   return {};
@@ -121,21 +122,32 @@ bool AddressSpace::translate_fast(uint64_t va, Translation* out) const {
 
 Result<Translation> AddressSpace::resolve(uint64_t va) const {
   CAPOS_MEASURE_SCOPE(Walk);
+  // A user copy usually touches the page the previous one did (a stack
+  // buffer, a receive buffer): two cached leaves, exact while the page
+  // table's generation is unchanged (any unmap/protect/prune moves it).
+  uint64_t page = va & ~(abi::PAGE_SIZE - 1);
+  uint64_t gen = table_.generation();
+  for (const WalkCache& w : walk_cache_) {
+    if (w.page == page && w.generation == gen && w.valid)
+      return Translation{w.phys | (va & (abi::PAGE_SIZE - 1)), w.flags, PageSize::Size4K};
+  }
   Translation fast;
-  if (translate_fast(va, &fast)) return fast;
+  if (translate_fast(va, &fast)) {
+    WalkCache& w = walk_cache_[walk_cache_next_];
+    walk_cache_next_ ^= 1;
+    w = WalkCache{page, gen, fast.phys & ~(abi::PAGE_SIZE - 1), fast.flags, true};
+    return fast;
+  }
   auto t = table_.translate(va);
   if (t || !fault_in(va)) return t;
   return table_.translate(va);
 }
 
 void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {
-  for (uint64_t i = 0; i < pages; ++i) {
-    uint64_t p = va + i * abi::PAGE_SIZE;
-    auto pa = table_.unmap(p);
-    if (!pa) continue;
+  table_.unmap_range(va, va + pages * abi::PAGE_SIZE, [](void*, uint64_t p, uint64_t pa) {
     arch::invlpg(p);
-    frames::free(*pa);
-  }
+    frames::free(pa);
+  }, nullptr);
   if (prune) table_.prune(va, pages * abi::PAGE_SIZE);
 }
 
@@ -217,8 +229,15 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
 Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
-    auto t = resolve(p);
-    if (!t || !(t->flags & pte::USER) || (write && !(t->flags & pte::WRITE))) return fail(Err::Fault);
+    // Only the first page goes through the walk cache: the rest of a
+    // large buffer (a 16 KiB RECV) would only evict the hot entries.
+    Translation t;
+    if (p == align_down(va, abi::PAGE_SIZE) || !translate_fast(p, &t)) {
+      auto r = resolve(p);
+      if (!r) return fail(Err::Fault);
+      t = *r;
+    }
+    if (!(t.flags & pte::USER) || (write && !(t.flags & pte::WRITE))) return fail(Err::Fault);
   }
   return {};
 }
@@ -237,6 +256,7 @@ void AddressSpace::destroy() {
   }
   vmas_.clear();
   table_.destroy();
+  for (WalkCache& w : walk_cache_) w.valid = false;
 }
 
 }  // namespace capos

@@ -166,6 +166,15 @@ class AddressSpace {
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
   bool translate_fast(uint64_t va, Translation* out) const;
+  struct WalkCache {
+    uint64_t page = 0;
+    uint64_t generation = 0;
+    uint64_t phys = 0;  // of the page
+    uint64_t flags = 0;
+    bool valid = false;
+  };
+  mutable WalkCache walk_cache_[2];
+  mutable uint32_t walk_cache_next_ = 0;
   ChargedPtEnv pt_env_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
   mutable PageTable table_;

@@ -1,6 +1,7 @@
 """Linux guest for `make bench`: Debian kernel (fetched once, cached), the
 uncompressed vmlinux for a PVH boot, and the busybox initramfs."""
 
+import glob
 import gzip
 import io
 import os

@@ -94,6 +94,39 @@ TEST(PageTable, ProtectChangesOnlyPermissions) {
   EXPECT_EQ(pt->protect(0x9000, 0).error(), Err::NotFound);
 }
 
+// unmap_range frees exactly the mapped 4 KiB pages of the range, skips
+// missing subtrees, leaves everything outside the range and large pages
+// alone, and moves the generation so cached translations die.
+TEST(PageTable, UnmapRangeVisitsOnlyMappedPages) {
+  HostEnv env;
+  auto pt = PageTable::create(env);
+  // Sparse: two pages in one 2 MiB table, one 1 GiB further, one just
+  // outside the range on each side.
+  const uint64_t in[] = {0x400000, 0x5ff000, 0x40400000};
+  for (uint64_t va : in) ASSERT_TRUE(pt->map(va, va + 0x100000000, pte::USER).ok());
+  ASSERT_TRUE(pt->map(0x3ff000, 0x7000, pte::USER).ok());
+  ASSERT_TRUE(pt->map(0x40401000, 0x8000, pte::USER).ok());
+  uint64_t gen = pt->generation();
+  std::map<uint64_t, uint64_t> seen;
+  pt->unmap_range(0x400000, 0x40401000, [](void* ctx, uint64_t va, uint64_t pa) {
+    (*static_cast<std::map<uint64_t, uint64_t>*>(ctx))[va] = pa;
+  }, &seen);
+  ASSERT_EQ(seen.size(), 3u);
+  for (uint64_t va : in) {
+    EXPECT_EQ(seen[va], va + 0x100000000);
+    EXPECT_EQ(pt->translate(va).error(), Err::NotFound);
+  }
+  EXPECT_TRUE(pt->translate(0x3ff000).ok());
+  EXPECT_TRUE(pt->translate(0x40401000).ok());
+  EXPECT_NE(pt->generation(), gen);
+  // A range with nothing mapped visits nothing.
+  seen.clear();
+  pt->unmap_range(0x80000000, 0x7f0000000000, [](void* ctx, uint64_t va, uint64_t pa) {
+    (*static_cast<std::map<uint64_t, uint64_t>*>(ctx))[va] = pa;
+  }, &seen);
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST(PageTable, OutOfTablesFailsCleanly) {
   HostEnv env;
   env.limit_ = 2;  // root + one more: a fresh 4-level path needs three
