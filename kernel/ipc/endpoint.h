@@ -85,6 +85,12 @@ class EndpointCore final : public KObject {
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> recvs;
   CallTable<IpcCall, abi::ENDPOINT_INFLIGHT_MAX> inflight;  // delivered, awaiting RETURN
 
+  // The scoped reference a delivery from `session_id` carries:
+  // SipHash(scoped-ref key, scope, session). A pure function of values
+  // fixed for this endpoint's life, so the last one is remembered (a
+  // caller usually sends many messages in a row).
+  void scoped_ref(uint64_t session_id, uint64_t out[2]);
+
   void kill();  // last owner facet gone
   void owner_retained() { ++owners_; }
   void owner_released();
@@ -97,6 +103,9 @@ class EndpointCore final : public KObject {
   uint64_t interface_id_ = 0;
   uint64_t scope_ = 0;
   uint32_t owners_ = 0;
+  bool ref_cached_ = false;
+  uint64_t ref_session_ = 0;
+  uint64_t ref_[2] = {};
 };
 
 class EndpointOwner final : public KObject {

@@ -93,16 +93,15 @@ bool alloc_inflight(EndpointCore& core, IpcCall* c) {
   return c->call_id != 0;
 }
 
-void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) {
+void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) {
   *h = EndpointMessageHeader{};
   h->call_id = c->call_id;
   h->method_id = c->method_id;
   h->interface_id = c->interface_id;
   h->params_len = c->params_len;
   h->flags = MSG_F_SESSION_LIVE;
-  uint64_t in[2] = {core.scope(), c->session_id};
   uint64_t out[2];
-  siphash24_128(hwrng::scoped_ref_key(), in, sizeof(in), out);
+  core.scoped_ref(c->session_id, out);
   h->scoped_ref_lo = out[0];
   h->scoped_ref_hi = out[1];
   h->session_epoch = core.epoch();
