@@ -36,7 +36,7 @@ void AddressSpace::ChargedPtEnv::free_table(uint64_t phys) {
   ledger->release(Res::PageTables, 1);
 }
 
-uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return paging::kernel_env().table(phys); }
+uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
 
 Status AddressSpace::init(ResourceLedger* ledger) {
   ledger_ = ledger;
