@@ -7,6 +7,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/ring.h"
@@ -26,7 +27,9 @@ class ProcessRingHandler final : public SqeHandler {
  public:
   explicit ProcessRingHandler(Process& p) : p_(p) {}
 
-  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
+  // Reached only from RingEngine::drain inside cap_enter, which holds the
+  // kernel lock; the portable engine knows nothing of kernel locks.
+  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
     ++g_stats.sqes;
     int32_t r = dispatch(sqe, cqe);
     if (r == ipc::PENDING) return Outcome::Pending;
@@ -36,7 +39,7 @@ class ProcessRingHandler final : public SqeHandler {
   }
 
  private:
-  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.opcode >= CAP_OP_COUNT) return CAP_ERR_INVALID_REQUEST;
     switch (static_cast<CapOp>(sqe.opcode)) {
       case CAP_OP_NOP:
@@ -66,7 +69,7 @@ class ProcessRingHandler final : public SqeHandler {
     return CAP_ERR_INVALID_REQUEST;
   }
 
-  int32_t call(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t call(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
     CAPOS_MEASURE_SEG(Lookup);
     auto slot = p_.caps().lookup(sqe.cap_id);
@@ -150,7 +153,12 @@ RingStats ring_stats() { return g_stats; }
 // stalled on a full CQ) blocks as a waiter instead of spinning. The
 // waiter is woken by a completion that satisfies it, by its deadline
 // (deferred timer work) or by a kill request.
-int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
+namespace {
+// No clock read for the common wait without a deadline.
+bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
+}  // namespace
+
+int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
   if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
   uint64_t deadline = ~0ull;
   if (timeout_ns != CAP_ENTER_FOREVER) {
@@ -161,12 +169,12 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
   RingEngine& ring = p.ring();
   Thread* self = sched::current();
   for (;;) {
-    if (p.kill_requested()) return 0;  // syscall exit ends the process
     auto r = ring.drain(handler);
     if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
-    if (timer::now_ns() >= deadline) return ready;
+    // Every return passes exit_to_user, which ends a killed process.
+    if (p.kill_requested() || past(deadline)) return ready;
     if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
       sched::yield();
       continue;
@@ -174,7 +182,7 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
     // Re-check and block with IRQs off so a completion or tick between the
     // check and the block cannot be missed.
     arch::IrqGuard irq;
-    if (ring.cq_ready() >= min_complete || timer::now_ns() >= deadline || p.kill_requested()) continue;
+    if (ring.cq_ready() >= min_complete || past(deadline) || p.kill_requested()) continue;
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
@@ -190,17 +198,19 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
 
 }  // namespace capos
 
-extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
-  using namespace capos;
-  Thread* t = sched::current();
-  Process* p = t ? t->process : nullptr;
-  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+namespace capos {
+namespace {
+
+uint64_t handle_syscall(Process* p, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       CAPOS_MEASURE_SEG(Enter);
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
       CAPOS_MEASURE_SEG(Exit);
-      sched::exit_to_user();  // the deferred-work point; ends the process if it was killed
+      // The deferred-work point (ends the process if it was killed); its
+      // no-work test is inlined here because every syscall passes it.
+      arch::cli();
+      if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       CAPOS_MEASURE_SEG(User);
       return static_cast<uint64_t>(r);
     }
@@ -215,4 +225,20 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
       sched::exit_to_user();
       return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   }
+}
+
+}  // namespace
+}  // namespace capos
+
+// Syscall entry: the kernel lock is held from here until the return to
+// ring 3 (across any blocking in between; docs/concurrency.md).
+extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
+  using namespace capos;
+  Thread* t = sched::current();
+  Process* p = t ? t->process : nullptr;
+  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  g_kernel_lock.acquire();
+  uint64_t r = handle_syscall(p, f);
+  g_kernel_lock.release();
+  return r;
 }

@@ -61,7 +61,7 @@ syscall_return_to_user:            // rsp -> SyscallFrame, rax = user rax
 // the thread's prepared SyscallFrame.
 .global thread_user_trampoline
 thread_user_trampoline:
-  call thread_first_run_user            // scheduler bookkeeping; returns 0
+  call thread_first_run            // scheduler bookkeeping; returns 0
   cli
   jmp syscall_return_to_user
 
