@@ -109,7 +109,6 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
-  session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
@@ -199,7 +198,12 @@ Status Process::ensure_scratch() {
   return {};
 }
 
-void Process::start() { sched::make_runnable(thread_); }
+void Process::start() {
+  // A fresh session unless the spawner set one (drawn only when needed:
+  // a spawned child inherits its parent's).
+  if (!session_set_) set_session_id(hwrng::best_effort64());
+  sched::make_runnable(thread_);
+}
 
 void Process::request_kill() {
   __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);

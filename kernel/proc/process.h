@@ -66,7 +66,10 @@ class Process {
   const ExitStatus& status() const { return status_; }
   ProcessIpc& ipc() { return ipc_; }
   uint64_t session_id() const { return session_id_; }
-  void set_session_id(uint64_t s) { session_id_ = s; }
+  void set_session_id(uint64_t s) {
+    session_id_ = s;
+    session_set_ = true;
+  }
   // Kernel-cap bounce buffers, allocated on the first kernel-cap CALL (a
   // process that only does IPC, or nothing, never pays for them); charged
   // to KernelBytes.
@@ -106,6 +109,7 @@ class Process {
   bool shutdown_on_exit_ = false;
   ProcessIpc ipc_;
   uint64_t session_id_ = 0;
+  bool session_set_ = false;  // else start() draws a fresh session
   Ref<ExitWatch> watch_;
   bool kill_requested_ = false;
   bool fixed_charged_ = false;
