@@ -43,6 +43,7 @@ Status AddressSpace::init(ResourceLedger* ledger) {
   ledger_ = ledger;
   pt_env_.ledger = ledger;
   for (WalkCache& w : walk_cache_) w.valid = false;
+  range_check_.valid = false;
   table_ = CAPOS_TRY(PageTable::create(pt_env_));
   table_.share_upper_half(paging::kernel_table());
   return {};
@@ -215,6 +216,12 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
 
 Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
+  // A multi-page buffer checked before at this page-table generation (a
+  // server re-posting its RECV buffer) is still exactly as valid.
+  uint64_t gen = table_.generation();
+  bool multi = align_down(va, abi::PAGE_SIZE) + abi::PAGE_SIZE < va + len;
+  const RangeCheck& rc = range_check_;
+  if (multi && rc.valid && rc.generation == gen && rc.va == va && len <= rc.len && (rc.write || !write)) return {};
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
     // Only the first page goes through the walk cache: the rest of a
     // large buffer (a 16 KiB RECV) would only evict the hot entries.
@@ -226,6 +233,8 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
     }
     if (!(t.flags & pte::USER) || (write && !(t.flags & pte::WRITE))) return fail(Err::Fault);
   }
+  // Demand-zero pages materialized above do not move the generation.
+  if (multi && table_.generation() == gen) range_check_ = RangeCheck{va, len, gen, write, true};
   return {};
 }
 
@@ -244,6 +253,7 @@ void AddressSpace::destroy() {
   vmas_.clear();
   table_.destroy();
   for (WalkCache& w : walk_cache_) w.valid = false;
+  range_check_.valid = false;
 }
 
 }  // namespace capos

@@ -173,6 +173,14 @@ class AddressSpace {
     bool valid = false;
   };
   mutable WalkCache walk_cache_[2];
+  struct RangeCheck {  // the last multi-page check_user that passed
+    uint64_t va = 0;
+    uint64_t len = 0;
+    uint64_t generation = 0;
+    bool write = false;
+    bool valid = false;
+  };
+  mutable RangeCheck range_check_;
   mutable uint32_t walk_cache_next_ = 0;
   ChargedPtEnv pt_env_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
