@@ -60,14 +60,15 @@ def profile_lines(profiles, crows_i):
            "instructions are subtracted. Batched rows are per op. `user` is everything outside the "
            "probed kernel paths: the bench loop, the runtime's ring/capnp code, syscall entry/exit "
            "stubs and interrupts. The last line is the same row from the normal kernel, which has no "
-           "probes; the difference to the sum is code-layout noise.\n",
+           "probes; it is a little lower than the sum because the probe calls change register "
+           "allocation and inlining around them.\n",
            "| segment | " + " | ".join("`%s`" % n for n in names) + " |",
            "|---|" + "---:|" * len(names)]
     for seg, label in SEGMENTS:
         vals = [per[n][seg] for n in names]
         if not any(v >= 0.5 for v in vals):
             continue
-        out.append("| %s (%s) | %s |" % (seg, label, " | ".join("{:,.0f}".format(v) for v in vals)))
+        out.append("| %s — %s | %s |" % (seg, label, " | ".join("{:,.0f}".format(v) for v in vals)))
     out.append("| **sum** | %s |" % " | ".join("**{:,.0f}**".format(sum(per[n].values())) for n in names))
     out.append("| row, normal kernel | %s |" % " | ".join(fmt_count(icell(crows_i, n)) for n in names))
     return out
@@ -141,6 +142,10 @@ def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos
             cell(capos_rows, c, capos_na),
             cell(linux_rows, l, "n/a — row missing from guest output"),
             ratio(cr, lr) if ok_c and ok_l else "n/a"))
+    if icount:
+        out.append("\nUnder `sleep=off` a halted guest's clock jumps to its next timer, and the jump "
+                   "counts: Linux's `boot_to_init` includes such idle time, so it is an upper bound, not "
+                   "an instruction count. No other row idles.")
     out.extend(profile_lines(profiles or {}, crows_i))
     if capos_kvm_rows:
         out.append("\n## capOS under KVM (unpaired)\n")
