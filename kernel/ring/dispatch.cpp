@@ -18,7 +18,7 @@ using namespace abi;
 
 namespace {
 
-RingStats g_stats;
+RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
 int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }  // Busy (pinned for a move) too
 
@@ -139,7 +139,7 @@ class ProcessRingHandler final : public SqeHandler {
 
 }  // namespace
 
-RingStats ring_stats() { return g_stats; }
+RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock) { return g_stats; }
 
 // Liveness: every pass checks the kill request and the deadline, and a
 // pass that cannot make progress (nothing consumable: the SQ is empty or
