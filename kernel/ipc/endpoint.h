@@ -112,6 +112,7 @@ class EndpointCore final : public KObject {
 
 class EndpointOwner final : public KObject {
  public:
+  static bool holds_type(ObjType t) { return t == ObjType::Endpoint; }
   static Ref<EndpointOwner> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
 
@@ -123,6 +124,7 @@ class EndpointOwner final : public KObject {
 
 class ClientEndpoint final : public KObject {
  public:
+  static bool holds_type(ObjType t) { return t == ObjType::ClientEndpoint; }
   static Ref<ClientEndpoint> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
 
