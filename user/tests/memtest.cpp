@@ -10,6 +10,7 @@
 //   "peer"+"frames"          shares a MemoryObject with the "endpoint" role
 //   "endpoint"               maps the received object, answers, releases
 // Exit status 0 when every check passed; otherwise the failed check.
+#include "lib/abi/errors.h"
 #include "lib/abi/ipc.h"
 #include "lib/abi/layout.h"
 #include "schema/kernel.capnp.capos.h"
@@ -223,6 +224,32 @@ int basic_vm() {
   CHECK(vm_protect(*p, PG, R | W), 53);
   at(*p)[0] = 10;
   CHECK(vm_unmap(*p + PG, PG) && vm_unmap(*p, PG), 54);  // piecewise
+
+  // The kernel remembers recent user-page translations (walk cache) and
+  // the last multi-page buffer it checked: after unmap or protect, a CALL
+  // whose result buffer is that memory must be refused, never written.
+  // The raw CALL has empty params, so a usable buffer receives the
+  // kernel's "invalid params" exception (a write through the cache).
+  auto raw_call = [](uint64_t result, uint32_t len) {
+    CapSqe s{};
+    s.opcode = CAP_OP_CALL;
+    s.cap_id = g_vm;
+    s.result_addr = result;
+    s.result_len = len;
+    s.user_data = rt::ring().next_user_data();
+    return rt::ring().call(s).result;
+  };
+  auto c1 = vm_map(0, 2 * PG, R | W);
+  CHECK(c1, 55);
+  CHECK(raw_call(*c1, 256) == CAP_ERR_APPLICATION_EXCEPTION, 56);
+  CHECK(raw_call(*c1, 2 * PG) == CAP_ERR_APPLICATION_EXCEPTION, 57);  // multi-page check remembered
+  CHECK(vm_protect(*c1, 2 * PG, R), 58);
+  CHECK(raw_call(*c1, 256) == CAP_ERR_INVALID_RESULT_BUFFER, 59);
+  CHECK(raw_call(*c1, 2 * PG) == CAP_ERR_INVALID_RESULT_BUFFER, 62);
+  CHECK(vm_protect(*c1, 2 * PG, R | W) && raw_call(*c1, 2 * PG) == CAP_ERR_APPLICATION_EXCEPTION, 63);
+  CHECK(vm_unmap(*c1, 2 * PG), 64);
+  CHECK(raw_call(*c1, 256) == CAP_ERR_INVALID_RESULT_BUFFER, 65);
+  CHECK(raw_call(*c1, 2 * PG) == CAP_ERR_INVALID_RESULT_BUFFER, 66);
 
   // 1000 rounds of map/unmap: first fit keeps returning the same page.
   for (int i = 0; i < 1000; ++i) {
