@@ -127,6 +127,28 @@ TEST(PageTable, UnmapRangeVisitsOnlyMappedPages) {
   EXPECT_TRUE(seen.empty());
 }
 
+// Every change that can remove or weaken a mapping moves the generation
+// (the kernel's walk cache relies on it); adding a mapping need not.
+TEST(PageTable, GenerationMovesOnUnmapProtectPruneDestroy) {
+  HostEnv env;
+  auto pt = PageTable::create(env);
+  uint64_t g = pt->generation();
+  ASSERT_TRUE(pt->map(0x400000, 0x1000, pte::USER | pte::WRITE).ok());
+  ASSERT_TRUE(pt->map(0x401000, 0x2000, pte::USER | pte::WRITE).ok());
+  ASSERT_TRUE(pt->protect(0x400000, pte::USER).ok());
+  EXPECT_NE(pt->generation(), g);
+  g = pt->generation();
+  ASSERT_TRUE(pt->unmap(0x400000).ok());
+  EXPECT_NE(pt->generation(), g);
+  g = pt->generation();
+  EXPECT_FALSE(pt->unmap(0x400000).ok());  // nothing removed: may stay
+  pt->prune(0x400000, 0x1000);
+  EXPECT_NE(pt->generation(), g);
+  g = pt->generation();
+  pt->destroy();
+  EXPECT_NE(pt->generation(), g);
+}
+
 TEST(PageTable, OutOfTablesFailsCleanly) {
   HostEnv env;
   env.limit_ = 2;  // root + one more: a fresh 4-level path needs three
