@@ -69,10 +69,14 @@ uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_
   return n;
 }
 
-Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag) {
+Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag,
+                                 const ResourceLedger::Limits* limits) {
   void* mem = heap::alloc(sizeof(Process));
   if (!mem) return fail(Err::OutOfMemory);
   Process* p = new (mem) Process();
+  if (limits) {
+    for (int i = 0; i < ResourceLedger::N; ++i) p->ledger_.set_limit(static_cast<Res>(i), limits->max[i]);
+  }
   Status st = p->build(name, elf_image, diag);
   if (!st) {
     if (p->thread_) Thread::destroy(p->thread_);

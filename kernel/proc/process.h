@@ -37,7 +37,10 @@ class Process {
 
   // Builds the process from a static ELF image; nothing runs until start().
   // `diag` receives the ELF rule on rejection.
-  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr);
+  // `limits` (default: the kernel defaults) are the ledger quotas from the
+  // start, so the image, ring and CapSet pages count against them too.
+  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr,
+                                 const ResourceLedger::Limits* limits = nullptr);
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   void start();

@@ -24,7 +24,7 @@ enum class ErrorCode : uint8_t {
   EmptyBinary,         // a packaged binary has no data
   BadKernelParams,     // motd / hostname / logLevel out of contract
   BadKernelKind,       // KernelCapKind ordinal this build does not know
-  InitServiceSource,   // init cap imports from a service
+  NotHonoured,         // the capability matrix (cap_matrix.h) refuses the source for its holder
   SelfImport,          // a service imports its own export (a cycle)
   LaterService,        // import from a service listed later (would cycle)
   UnknownService,      // import from a service that does not exist
