@@ -58,6 +58,11 @@ struct CallContext {
   // Deferred completion: the dispatcher posts nothing now; the handler's
   // object completes `deferred` later through ipc::complete_deferred().
   IpcCall* deferred = nullptr;
+
+  // Optional one-line reason for a failing method, sent as the
+  // CapException message (default: the error's name). Must outlive the
+  // dispatch (a literal or a buffer in the handler's object).
+  char fail_message[96] = {};
 };
 
 class KernelCap : public KObject {

@@ -50,7 +50,7 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
   t->call_ctx = saved;
   if (!st) {
-    write_exception(ctx, st.error(), StrView());
+    write_exception(ctx, st.error(), StrView(ctx.fail_message));
     return;
   }
   ctx.result_size = results.framed().size();

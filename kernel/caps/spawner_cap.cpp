@@ -137,11 +137,16 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   auto child = Process::create(name, image, &why, &limits);
   if (!child) {
     klog("spawn: {} ({}) rejected: {} ({})\n", name, binary, err_name(child.error()), why);
+    if (child.error() == Err::Overloaded)
+      format_to(ctx.fail_message, sizeof ctx.fail_message, "the image does not fit its quotas (frame pages {})",
+                limits.max[static_cast<int>(Res::FramePages)]);
     return fail(child.error());
   }
   Process* p = *child;
   // Every grant takes one cap slot: refuse before any result exists.
   if (p->ledger().remaining(Res::CapSlots) < n) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "cap-slots quota {} is less than its {} grants",
+              p->ledger().limit(Res::CapSlots), n);
     Process::discard(p);
     return fail(Err::Overloaded);
   }

@@ -1,0 +1,211 @@
+// probe: a manifest service that checks, from inside, that the system does
+// what its manifest says (tests/qemu/manifests/probe.json). Each part runs
+// only if the cap it needs was granted:
+//   "klog" (kernel LogSink, child-local) + "log" (logd import):
+//       forged records (CR/LF, fake origins) stay one escaped line in both
+//       sinks; kernelParams.logLevel filters (accepted=false)
+//   "frames" (FrameAllocator) + "status" (SystemStatus), framePages quota:
+//       allocation stops with `overloaded` exactly at the quota, and the
+//       service keeps running (free one, allocate again)
+//   "spawner" (ProcessSpawner): child-local grants follow the capability
+//       matrix (threadControl/threadSpawner notPermitted, logSink works);
+//       with "frames" too, a child cannot get more than the probe has left
+// Prints "probe: all checks passed" and exits 0, else exits with the
+// failed check's number.
+#include "lib/abi/ipc.h"
+#include "schema/kernel.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
+#include "schema/process.capnp.capos.h"
+#include "user/rt/caps_call.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/transport.h"
+
+using namespace capos;
+namespace wire = capos::schema::wire;
+
+#define CHECK(cond, n)                                             \
+  do {                                                             \
+    if (!(cond)) {                                                 \
+      rt::printf("probe: check {} failed: {}\n", n, #cond);        \
+      return n;                                                    \
+    }                                                              \
+  } while (0)
+
+namespace {
+
+struct Call {
+  alignas(8) uint8_t pbuf[1024];
+  alignas(8) uint8_t rbuf[1024];
+  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+};
+
+// LogSink.log; the `accepted` result.
+Result<bool> log(uint32_t cap, wire::LogLevel level, StrView text) {
+  Call c;
+  auto p = CAPOS_TRY(wire::LogSink::Client::logParams(c.params));
+  p.setLevel(level);
+  CAPOS_TRY_STATUS(p.setMessage(text));
+  auto r = CAPOS_TRY(wire::LogSink::Client(&rt::transport(), cap).log(c.params, c.resp));
+  return r.getAccepted();
+}
+
+// The old forgery: a record whose text looks like more records and like a
+// kernel status line. Every sink must print it as one escaped line.
+const char* const kForged =
+    "forged\r\n[log info init] FORGED-KERNEL-SINK\ncapOS: process 1 (init) FORGED\r[00000000] info: FORGED-LOGD";
+
+int logging() {
+  auto klog = rt::capset_find("klog", wire::LogSink::kInterfaceId);
+  auto dlog = rt::capset_find("log", wire::LogSink::kInterfaceId);
+  if (!klog || !dlog) return 0;
+  auto a = log(*klog, wire::LogLevel::WARN, kForged);
+  CHECK(a && *a, 10);
+  auto b = log(*dlog, wire::LogLevel::WARN, kForged);
+  CHECK(b && *b, 11);
+  // kernelParams.logLevel is `info`: debug is filtered, error is kept.
+  auto d = log(*klog, wire::LogLevel::DEBUG, "probe debug record (must not appear)");
+  CHECK(d && !*d, 12);
+  auto e = log(*klog, wire::LogLevel::ERROR, "probe error record");
+  CHECK(e && *e, 13);
+  rt::printf("probe: kernel LogSink debug record accepted={}, error record accepted={}\n", *d, *e);
+  return 0;
+}
+
+Result<uint32_t> allocate(uint32_t fa, uint32_t pages) {
+  Call c;
+  auto p = CAPOS_TRY(wire::FrameAllocator::Client::allocateParams(c.params));
+  p.setPageCount(pages);
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(fa, wire::FrameAllocator::kInterfaceId, 0, c.params, c.resp,
+                                      Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n));
+  if (n != 1) return fail(Err::Corrupt);
+  return rec[0].cap_id;
+}
+
+Result<wire::SystemStatus::LedgerUsage::Reader> self_ledger(uint32_t status, Call& c) {
+  (void)CAPOS_TRY(wire::SystemStatus::Client::selfLedgerParams(c.params));
+  auto r = CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).selfLedger(c.params, c.resp));
+  return CAPOS_TRY(r.getUsage());
+}
+
+// Faults in `kib` of stack now, so no lazily mapped stack page needs a
+// frame while the quota is full (a failed fault would kill the probe).
+__attribute__((noinline)) void touch_stack(size_t kib) {
+  volatile uint8_t buf[32 * 1024];
+  for (size_t i = 0; i < kib * 1024 && i < sizeof buf; i += 512) buf[i] = 1;
+}
+
+int frames() {
+  auto fa = rt::capset_find("frames", wire::FrameAllocator::kInterfaceId);
+  auto status = rt::capset_find("status", wire::SystemStatus::kInterfaceId);
+  if (!fa || !status) return 0;
+  touch_stack(32);
+  Call c;
+  auto u = self_ledger(*status, c);
+  CHECK(u, 20);
+  uint64_t used = u->getFramePagesUsed(), limit = u->getFramePagesMax();
+  // The manifest's framePages. The image (its 1 MiB heap arena too: lazy
+  // regions are charged when mapped), stack, ring and CapSet use most.
+  CHECK(limit == 400, 21);
+  CHECK(used < limit, 22);
+  uint32_t caps[200];
+  uint64_t got = 0;
+  Err last = Err::Failed;
+  for (;;) {
+    auto m = allocate(*fa, 1);
+    if (!m) {
+      last = m.error();
+      break;
+    }
+    CHECK(got < 200, 23);
+    caps[got++] = *m;
+  }
+  CHECK(last == Err::Overloaded, 24);
+  CHECK(got >= 2, 25);
+  // Two back, then the figures: the quota, not memory, stopped us.
+  rt::release_cap(caps[--got]);
+  rt::release_cap(caps[--got]);
+  Call c2;
+  auto after = self_ledger(*status, c2);
+  CHECK(after && after->getFramePagesUsed() + 2 == limit, 26);
+  rt::printf("probe: framePages quota {}: {} pages in use, {} more allocated, the next one {}\n", limit, used,
+             got + 2, err_name(last));
+  auto again = allocate(*fa, 1);
+  CHECK(again, 27);
+  rt::printf("probe: still running: a page freed under the quota is allocated again\n");
+  rt::release_cap(*again);
+  while (got) rt::release_cap(caps[--got]);
+  return 0;
+}
+
+// One spawn of `binary` with a single child-local grant of `kind`.
+// Returns the outcome: "spawned" (child waited for), "notPermitted", or an error.
+Result<const char*> spawn_child_local(uint32_t spawner, wire::ChildLocalKind kind, uint64_t iface) {
+  Call c;
+  auto req = CAPOS_TRY(wire::ProcessSpawner::Client::spawnParams(c.params));
+  CAPOS_TRY_STATUS(req.setName("probe-child"));
+  CAPOS_TRY_STATUS(req.setBinaryName("exit_zero"));
+  auto grants = CAPOS_TRY(req.initGrants(1));
+  auto g = grants[0];
+  CAPOS_TRY_STATUS(g.setName("cap"));
+  g.setInterfaceId(iface);
+  g.getSource().initChildLocal().setKind(kind);
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, c.params, c.resp,
+                                      Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n));
+  wire::SpawnResult::Reader r(CAPOS_TRY(c.resp.root()));
+  if (r.isNotPermitted()) return "notPermitted";
+  if (!r.isSpawned() || n != 1) return fail(Err::Corrupt);
+  Call w;
+  (void)CAPOS_TRY(wire::ProcessHandle::Client::waitParams(w.params));
+  auto done = wire::ProcessHandle::Client(&rt::transport(), rec[0].cap_id).wait(w.params, w.resp);
+  rt::release_cap(rec[0].cap_id);
+  if (!done) return fail(done.error());
+  return "spawned";
+}
+
+int spawning() {
+  auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId);
+  if (!sp) return 0;
+  if (rt::capset_find("frames", wire::FrameAllocator::kInterfaceId)) {
+    // The quota-limited probe: its children are bounded by what it has
+    // left (about 100 pages), less than any image needs.
+    auto r = spawn_child_local(*sp, wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId);
+    rt::printf("probe: a child of a quota-limited parent: {}\n", r ? *r : err_name(r.error()));
+    CHECK(!r && r.error() == Err::Overloaded, 29);
+    return 0;
+  }
+  struct {
+    wire::ChildLocalKind kind;
+    uint64_t iface;
+    const char* name;
+    const char* want;
+  } cases[] = {
+      {wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId, "threadControl", "notPermitted"},
+      {wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId, "threadSpawner", "notPermitted"},
+      {wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId, "logSink", "spawned"},
+      {wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId, "virtualMemory", "spawned"},
+  };
+  int n = 30;
+  for (const auto& k : cases) {
+    auto r = spawn_child_local(*sp, k.kind, k.iface);
+    rt::printf("probe: childLocal {}: {}\n", k.name, r ? *r : err_name(r.error()));
+    CHECK(r && StrView(*r) == StrView(k.want), n);
+    ++n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  if (int rc = logging()) return rc;
+  if (int rc = frames()) return rc;
+  if (int rc = spawning()) return rc;
+  rt::printf("probe: all checks passed\n");
+  return 0;
+}
