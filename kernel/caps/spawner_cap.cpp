@@ -75,6 +75,10 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
     r.setBinaryNotFound();
     return {};
   }
+  if (boot_package::is_data(binary)) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "binary is declared as data, not a program");
+    return fail(Err::InvalidArgument);
+  }
   auto grants = CAPOS_TRY(req.getGrants());
   if (grants.size() > wire::MAX_SPAWN_GRANTS) return fail(Err::LimitExceeded);
 

@@ -101,6 +101,10 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     auto b = bins[i];
     st.binaries[i].name = DTRY(b.getName(), "binaries[{}].name", i);
     st.binaries[i].size = DTRY(b.getData(), "binaries[{}].data", i).size();
+    auto kind = b.getKind();
+    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA)
+      return derr(Err::Unsupported, "unknown binary kind", "binaries[{}].kind", i);
+    st.binaries[i].data = kind == wire::BinaryKind::DATA;
   }
   m.binaries = Span<const BinaryDecl>(st.binaries, bins.size());
 

@@ -68,6 +68,7 @@ struct ServiceDecl {
 struct BinaryDecl {
   StrView name;
   uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
+  bool data = false;  // schema BinaryKind.data: never run as a program
 };
 
 struct InitDecl {

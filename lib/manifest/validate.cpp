@@ -84,7 +84,11 @@ bool init_holds_kernel(const Manifest& m, uint16_t kind) {
 }
 
 Check check_binary_ref(const Manifest& m, const ServiceDecl* svc, StrView binary) {
-  if (find_binary(m, binary)) return {};
+  if (const BinaryDecl* b = find_binary(m, binary)) {
+    if (!b->data) return {};
+    return err(ErrorCode::DataBinary, "{}: binary {} is declared as data (kind: \"data\"), not a program",
+               owner(svc).view(), q(binary).view());
+  }
   return err(ErrorCode::MissingBinary, "{}: binary {} is not in the package",
              owner(svc).view(), q(binary).view());
 }
@@ -396,6 +400,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::DuplicateExport: return "duplicate-export";
     case ErrorCode::MissingBinary: return "missing-binary";
     case ErrorCode::EmptyBinary: return "empty-binary";
+    case ErrorCode::DataBinary: return "data-binary";
     case ErrorCode::BadKernelParams: return "bad-kernel-params";
     case ErrorCode::BadKernelKind: return "bad-kernel-kind";
     case ErrorCode::NotHonoured: return "not-honoured";

@@ -22,6 +22,7 @@ enum class ErrorCode : uint8_t {
   DuplicateExport,
   MissingBinary,       // init or a service names a binary not packaged
   EmptyBinary,         // a packaged binary has no data
+  DataBinary,          // init or a service names a binary declared as data
   BadKernelParams,     // motd / hostname / logLevel out of contract
   BadKernelKind,       // KernelCapKind ordinal this build does not know
   NotHonoured,         // the capability matrix (cap_matrix.h) refuses the source for its holder

@@ -33,7 +33,9 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c) {
 manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) {
   manifest::Manifest m;
   m.schema_version = r.getSchemaVersion();
-  for (auto b : r.getBinaries()) st.binaries.push_back({view(b.getName()), b.getData().size()});
+  for (auto b : r.getBinaries()) {
+    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() == schema::BinaryKind::DATA});
+  }
   auto init = r.getInitConfig().getInit();
   for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c));
   m.init.binary = view(init.getBinary());
