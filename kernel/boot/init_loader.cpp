@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/endpoint_cap.h"
 #include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/frame_alloc_cap.h"
 #include "kernel/caps/log_sink_cap.h"
@@ -45,6 +46,9 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();
     case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create(StrView(receiver.name()));
+    case wire::KernelCapKind::ENDPOINT_FACTORY:
+      *iface = wire::EndpointFactory::kInterfaceId;
+      return EndpointFactoryCap::make();
     case wire::KernelCapKind::SYSTEM_STATUS:
       *iface = wire::SystemStatus::kInterfaceId;
       return SystemStatusCap::create();

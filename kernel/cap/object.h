@@ -24,6 +24,7 @@ enum class ObjType : uint8_t {
   SystemControl,
   SystemStatus,
   LogSink,
+  EndpointFactory,
 };
 
 class KObject {

@@ -15,6 +15,7 @@
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/core/intrusive_list.h"
+#include "schema/ipc.capnp.capos.h"
 
 namespace capos {
 
@@ -99,13 +100,20 @@ class EndpointCore final : public KObject {
   uint32_t owners_ = 0;
 };
 
-class EndpointOwner final : public KObject {
+// The owner facet: RECV and RETURN are ring operations on it (ipc::recv,
+// ipc::ret); a CALL on it invokes the Endpoint management methods
+// (kernel/caps/endpoint_cap.cpp), never reaching the server.
+class EndpointOwner final : public KernelCap, public schema::wire::Endpoint::Server {
  public:
   static Ref<EndpointOwner> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
+  void invoke(CallContext& ctx) override;
+  Status info(schema::wire::Endpoint::InfoParams::Reader, schema::wire::Endpoint::InfoResults::Builder r) override;
+  Status mintClient(schema::wire::Endpoint::MintClientParams::Reader,
+                    schema::wire::Endpoint::MintClientResults::Builder r) override;
 
  private:
-  explicit EndpointOwner(Ref<EndpointCore> c) : KObject(ObjType::Endpoint), core_(move(c)) {}
+  explicit EndpointOwner(Ref<EndpointCore> c) : KernelCap(ObjType::Endpoint), core_(move(c)) {}
   void destroy() override;
   Ref<EndpointCore> core_;
 };

@@ -72,7 +72,8 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
-    if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
+    // (A CALL on the owner facet is a kernel cap: Endpoint.info/mintClient.)
+    if (obj->type() == ObjType::ClientEndpoint) return ipc::call(p_, obj, sqe);
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();

@@ -54,7 +54,6 @@ constexpr const char* kNoThreads = "this kernel has no thread capabilities yet";
 constexpr const char* kShared = "it is one shared kernel object; grant a copy with a `transfer`";
 constexpr Cell NoThreads{Delivery::No, kNoThreads};
 constexpr Cell NoLogReader{Delivery::No, "this kernel has no LogReader yet"};
-constexpr Cell NoFactory{Delivery::No, "this kernel has no EndpointFactory yet"};
 constexpr Cell Shared{Delivery::No, kShared};
 }  // namespace matrix_detail
 
@@ -72,7 +71,7 @@ inline constexpr Row kCapMatrix[kRowCount] = {
     {"kernel: threadSpawner",   {matrix_detail::NoThreads, matrix_detail::NoThreads, matrix_detail::NoThreads}},
     {"kernel: logSink",         {matrix_detail::K, matrix_detail::L, matrix_detail::L}},
     {"kernel: logReader",       {matrix_detail::NoLogReader, matrix_detail::NoLogReader, matrix_detail::NoLogReader}},
-    {"kernel: endpointFactory", {matrix_detail::NoFactory, matrix_detail::NoFactory, matrix_detail::NoFactory}},
+    {"kernel: endpointFactory", {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: systemStatus",    {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: systemControl",   {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"endpoint",                {{Delivery::No, "init serves nothing: no service runs before it, so nobody could import the endpoint"},

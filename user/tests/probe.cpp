@@ -10,9 +10,11 @@
 //   "spawner" (ProcessSpawner): child-local grants follow the capability
 //       matrix (threadControl/threadSpawner notPermitted, logSink works);
 //       with "frames" too, a child cannot get more than the probe has left
+//   "eps" (EndpointFactory): create, Endpoint.info, Endpoint.mintClient
 // Prints "probe: all checks passed" and exits 0, else exits with the
 // failed check's number.
 #include "lib/abi/ipc.h"
+#include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
@@ -200,12 +202,81 @@ int spawning() {
   return 0;
 }
 
+// EndpointFactory.create, Endpoint.info and Endpoint.mintClient, within
+// one process: a queued CALL shows in info and fails `disconnected` once
+// the owner facet is released.
+int endpoints() {
+  auto eps = rt::capset_find("eps", wire::EndpointFactory::kInterfaceId);
+  if (!eps) return 0;
+  Call c;
+  auto p = wire::EndpointFactory::Client::createParams(c.params);
+  CHECK(p, 40);
+  p->setServedInterfaceId(wire::LogSink::kInterfaceId);
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, c.params, c.resp,
+                           Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n),
+        41);
+  CHECK(n == 2 && rec[0].interface_id == wire::Endpoint::kInterfaceId &&
+            rec[1].interface_id == wire::LogSink::kInterfaceId, 42);
+  uint32_t owner = rec[0].cap_id, client = rec[1].cap_id;
+
+  // A CALL through the client facet waits in the queue (nobody RECVs).
+  rt::AsyncCall pending;
+  alignas(8) uint8_t lbuf[256], result[256];
+  capnp::FixedMessageBuilder lp(MutBytes(lbuf, sizeof lbuf));
+  auto l = wire::LogSink::Client::logParams(lp);
+  CHECK(l && l->setMessage("queued"), 43);
+  CHECK(rt::submit_call(pending, client, wire::LogSink::kInterfaceId, 0, lp, MutBytes(result, sizeof result)), 44);
+
+  auto info = [&](Call& k) { return wire::Endpoint::Client(&rt::transport(), owner).info(k.params, k.resp); };
+  Call i1;
+  CHECK(wire::Endpoint::Client::infoParams(i1.params), 45);
+  auto r1 = info(i1);
+  CHECK(r1 && r1->getServedInterfaceId() == wire::LogSink::kInterfaceId && r1->getPendingCalls() == 1 &&
+            r1->getPendingReceives() == 0 && r1->getInFlightCalls() == 0, 46);
+  rt::printf("probe: EndpointFactory.create: owner + LogSink client, Endpoint.info: {} pending call\n",
+             r1->getPendingCalls());
+
+  Call m;
+  CHECK(wire::Endpoint::Client::mintClientParams(m.params), 47);
+  abi::CapTransferRecord minted[1];
+  CHECK(rt::call_with_caps(owner, wire::Endpoint::kInterfaceId, 1, m.params, m.resp, Span<const abi::CapTransferDesc>(),
+                           Span<abi::CapTransferRecord>(minted), &n) && n == 1 &&
+            minted[0].interface_id == wire::LogSink::kInterfaceId, 48);
+  rt::printf("probe: Endpoint.mintClient: another LogSink client facet\n");
+
+  // The owner gone, the queued call fails `disconnected`.
+  rt::release_cap(owner);
+  rt::AsyncCall* calls[] = {&pending};
+  CHECK(rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0, 49);
+  capnp::Response resp(MutBytes(result, sizeof result));
+  Status done = rt::finish_call(pending, resp, Span<abi::CapTransferRecord>(), nullptr);
+  CHECK(!done && done.error() == Err::Disconnected, 50);
+  rt::printf("probe: owner released: the queued call ended {}\n", err_name(done.error()));
+  rt::release_cap(client);
+  rt::release_cap(minted[0].cap_id);
+
+  // An untyped endpoint's client carries ClientEndpoint's id.
+  Call u;
+  auto up = wire::EndpointFactory::Client::createParams(u.params);
+  CHECK(up, 51);
+  up->setServedInterfaceId(0);
+  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, u.params, u.resp,
+                           Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n) && n == 2 &&
+            rec[1].interface_id == wire::ClientEndpoint::kInterfaceId, 52);
+  rt::release_cap(rec[0].cap_id);
+  rt::release_cap(rec[1].cap_id);
+  return 0;
+}
+
 }  // namespace
 
 int main() {
   if (int rc = logging()) return rc;
   if (int rc = frames()) return rc;
   if (int rc = spawning()) return rc;
+  if (int rc = endpoints()) return rc;
   rt::printf("probe: all checks passed\n");
   return 0;
 }
