@@ -6,6 +6,7 @@
 #include "kernel/caps/endpoint_cap.h"
 #include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/frame_alloc_cap.h"
+#include "kernel/caps/log_reader_cap.h"
 #include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/system_caps.h"
@@ -46,6 +47,7 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();
     case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create(StrView(receiver.name()));
+    case wire::KernelCapKind::LOG_READER: *iface = wire::LogReader::kInterfaceId; return LogReaderCap::create();
     case wire::KernelCapKind::ENDPOINT_FACTORY:
       *iface = wire::EndpointFactory::kInterfaceId;
       return EndpointFactoryCap::make();
@@ -70,7 +72,7 @@ template <class... A> [[noreturn]] void refuse(StrView fmt, const A&... args) {
 void start_from_package(Bytes module) {
   char why[256] = {};
   if (!boot_package::load(module, why, sizeof(why))) refuse("the boot package is not usable: {}", why);
-  LogSinkCap::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
+  log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
   const manifest::InitDecl& init = boot_package::model().init;
   Bytes image = boot_package::find_binary(init.binary);
   const char* elf_why = "";

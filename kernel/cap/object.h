@@ -25,6 +25,7 @@ enum class ObjType : uint8_t {
   SystemStatus,
   LogSink,
   EndpointFactory,
+  LogReader,
 };
 
 class KObject {

@@ -4,7 +4,8 @@
 // without a log service. The source name is fixed when the cap is made (the
 // holder's process name) and the message is escaped (lib/core/escape.h):
 // one record is one line, and nothing in it can pass for another origin.
-// Records less severe than kernelParams.logLevel are dropped (accepted=false).
+// Records less severe than kernelParams.logLevel are dropped (accepted=false);
+// kept ones also go to the kernel log ring (LogReader) with their source.
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
@@ -18,11 +19,6 @@ class LogSinkCap final : public HeapKernelCap<LogSinkCap>, public schema::wire::
   static constexpr size_t SOURCE_MAX = 32;
   void invoke(CallContext& ctx) override;
   Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) override;
-
-  // The least severe level kept (schema LogLevel ordinal); boot sets it from
-  // kernelParams.logLevel. Default: info.
-  static void set_level(uint16_t level);
-  static uint16_t level();
 
  private:
   explicit LogSinkCap(StrView source);

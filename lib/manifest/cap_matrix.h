@@ -53,7 +53,6 @@ constexpr Cell I{Delivery::Import, nullptr};
 constexpr const char* kNoThreads = "this kernel has no thread capabilities yet";
 constexpr const char* kShared = "it is one shared kernel object; grant a copy with a `transfer`";
 constexpr Cell NoThreads{Delivery::No, kNoThreads};
-constexpr Cell NoLogReader{Delivery::No, "this kernel has no LogReader yet"};
 constexpr Cell Shared{Delivery::No, kShared};
 }  // namespace matrix_detail
 
@@ -70,7 +69,7 @@ inline constexpr Row kCapMatrix[kRowCount] = {
     {"kernel: threadControl",   {matrix_detail::NoThreads, matrix_detail::NoThreads, matrix_detail::NoThreads}},
     {"kernel: threadSpawner",   {matrix_detail::NoThreads, matrix_detail::NoThreads, matrix_detail::NoThreads}},
     {"kernel: logSink",         {matrix_detail::K, matrix_detail::L, matrix_detail::L}},
-    {"kernel: logReader",       {matrix_detail::NoLogReader, matrix_detail::NoLogReader, matrix_detail::NoLogReader}},
+    {"kernel: logReader",       {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: endpointFactory", {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: systemStatus",    {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: systemControl",   {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},

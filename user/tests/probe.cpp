@@ -58,6 +58,43 @@ Result<bool> log(uint32_t cap, wire::LogLevel level, StrView text) {
 const char* const kForged =
     "forged\r\n[log info init] FORGED-KERNEL-SINK\ncapOS: process 1 (init) FORGED\r[00000000] info: FORGED-LOGD";
 
+// With "logs" (LogReader): the ring holds the forged record exactly as
+// sent, stamped with this process's source and level; the filtered debug
+// record is not there.
+int read_back() {
+  auto logs = rt::capset_find("logs", wire::LogReader::kInterfaceId);
+  if (!logs) return 0;
+  uint64_t from = 0;
+  bool forged = false, debug = false;
+  for (int round = 0; round < 64; ++round) {
+    alignas(8) uint8_t pbuf[64];
+    alignas(8) static uint8_t rbuf[8192];
+    capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof pbuf));
+    auto p = wire::LogReader::Client::readParams(params);
+    CHECK(p, 14);
+    p->setFromSeq(from);
+    p->setMaxRecords(wire::MAX_LOG_READ_RECORDS);
+    capnp::Response resp(MutBytes(rbuf, sizeof rbuf));
+    auto r = wire::LogReader::Client(&rt::transport(), *logs).read(params, resp);
+    CHECK(r, 15);
+    auto recs = r->getRecords();
+    CHECK(recs, 16);
+    if (recs->size() == 0) break;
+    for (uint32_t i = 0; i < recs->size(); ++i) {
+      auto rec = (*recs)[i];
+      auto src = rec.getSource();
+      auto msg = rec.getMessage();
+      CHECK(src && msg, 17);
+      if (*src == StrView("probe") && *msg == StrView(kForged) && rec.getLevel() == wire::LogLevel::WARN) forged = true;
+      if (msg->starts_with("probe debug record")) debug = true;
+    }
+    from = r->getNextSeq();
+  }
+  CHECK(forged && !debug, 18);
+  rt::printf("probe: LogReader returned the forged record byte-exact (source probe, level warn), not the filtered one\n");
+  return 0;
+}
+
 int logging() {
   auto klog = rt::capset_find("klog", wire::LogSink::kInterfaceId);
   auto dlog = rt::capset_find("log", wire::LogSink::kInterfaceId);
@@ -72,7 +109,7 @@ int logging() {
   auto e = log(*klog, wire::LogLevel::ERROR, "probe error record");
   CHECK(e && *e, 13);
   rt::printf("probe: kernel LogSink debug record accepted={}, error record accepted={}\n", *d, *e);
-  return 0;
+  return read_back();
 }
 
 Result<uint32_t> allocate(uint32_t fa, uint32_t pages) {
