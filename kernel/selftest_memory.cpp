@@ -37,7 +37,7 @@ constexpr uint8_t R = mm::kProtRead, W = mm::kProtWrite, X = mm::kProtExec;
 Bytes g_image;
 
 struct Snapshot {
-  uint64_t frames, fused, freserved, vused, vreserved, ranges, objects;
+  uint64_t frames, fused, freserved, vused, vreserved, ranges, objects, tables;
   bool operator==(const Snapshot&) const = default;
 };
 
@@ -45,7 +45,7 @@ Snapshot snap(Process& p) {
   ResourceLedger& l = p.ledger();
   return Snapshot{frames::free_count(), l.used(Res::FramePages), l.reserved(Res::FramePages),
                   l.used(Res::VirtualPages), l.reserved(Res::VirtualPages), p.address_space().heap_ranges(),
-                  MemoryObjectCap::live_count()};
+                  MemoryObjectCap::live_count(), l.used(Res::PageTables)};
 }
 
 void expect_err(Status s, Err want, Process& p, const Snapshot& base, const char* what) {
@@ -54,6 +54,31 @@ void expect_err(Status s, Err want, Process& p, const Snapshot& base, const char
 }
 template <class T> void expect_err(const Result<T>& r, Err want, Process& p, const Snapshot& base, const char* what) {
   expect_err(r ? Status() : Status(fail(r.error())), want, p, base, what);
+}
+
+// Issue 22 finding 2: map/unmap across many distinct 1 GiB regions used to
+// leave every intermediate page table behind, charged to nobody, until
+// the free frames ran out. Tables are now charged (PageTables) and freed
+// when empty: the storm ends exactly where it started, and a map that
+// needs more tables than the quota allows is refused with nothing changed.
+void page_table_storm(Process& p, const Snapshot& base) {
+  AddressSpace& as = p.address_space();
+  constexpr uint64_t REGIONS = (abi::USER_HEAP_END - abi::USER_HEAP_BASE) >> 30;
+  for (uint64_t i = 0; i < 40000; ++i) {
+    uint64_t hint = abi::USER_HEAP_BASE + ((i * 7919) % REGIONS << 30) + ((i % 512) << 21);
+    auto a = as.vm_map(hint, PAGE_SIZE, R | W);
+    if (!a || *a != hint) panic("selftest memory_caps: storm map {} at {:#x}", i, hint);
+    if (p.ledger().used(Res::PageTables) <= base.tables) panic("selftest memory_caps: storm map {} charged no table", i);
+    if (!as.vm_unmap(*a, PAGE_SIZE)) panic("selftest memory_caps: storm unmap {}", i);
+    if (!(snap(p) == base)) panic("selftest memory_caps: storm round {} kept page tables (ledger {} vs {})", i,
+                                  p.ledger().used(Res::PageTables), base.tables);
+  }
+  uint64_t limit = p.ledger().limit(Res::PageTables);
+  p.ledger().set_limit(Res::PageTables, base.tables + 2);  // a fresh 512 GiB slot needs 3 tables
+  expect_err(as.vm_map(abi::USER_HEAP_BASE + (1ull << 39) * 3, PAGE_SIZE, R | W), Err::Overloaded, p, base,
+             "page-table quota");
+  p.ledger().set_limit(Res::PageTables, limit);
+  klog("selftest memory_caps: page-table storm: 40000 sparse map/unmap rounds, tables charged and freed\n");
 }
 
 Process* create(const char* name) {
@@ -135,8 +160,39 @@ void direct() {
     }
   }
   if (!(snap(*p) == base)) panic("selftest memory_caps: loops did not return to baseline");
+  page_table_storm(*p, base);
   klog("selftest memory_caps: direct checks passed ({} free frames)\n", base.frames);
   Process::discard(p);
+}
+
+// Issue 22 finding 3: a MemoryObject's charge used to vanish when the
+// allocating process exited while another process kept it mapped. The
+// charge now moves to a holder: the mapper's ledger carries the frames
+// until the object dies, then returns exactly to where it was.
+void charge_hand_over() {
+  Process* payer = create("payer");
+  Process* heir = create("heir");
+  uint64_t heir_before = heir->ledger().used(Res::FramePages), live_before = MemoryObjectCap::live_count();
+  auto mo = MemoryObjectCap::create(5);
+  if (!mo) panic("selftest memory_caps: hand-over allocate");
+  auto c = payer->ledger().reserve(Res::FramePages, 5);
+  if (!c) panic("selftest memory_caps: hand-over charge");
+  c->commit();
+  (*mo)->set_payer(payer->address_space());
+  MemoryObjectCap* obj = *mo;
+  Ref<KObject> ref = Ref<KObject>::adopt(obj);
+  auto m = heir->address_space().map_object(ref, obj->frames(), 0, R | W);
+  if (!m) panic("selftest memory_caps: hand-over map");
+  ref.reset();  // only the heir's mapping holds the object now
+  Process::discard(payer);
+  if (heir->ledger().used(Res::FramePages) != heir_before + 5 || obj->payer() != &heir->address_space())
+    panic("selftest memory_caps: the mapper did not inherit the frames ({} used, {} before)",
+          heir->ledger().used(Res::FramePages), heir_before);
+  if (!heir->address_space().unmap_object(obj, *m)) panic("selftest memory_caps: hand-over unmap");
+  if (heir->ledger().used(Res::FramePages) != heir_before) panic("selftest memory_caps: inherited charge kept");
+  Process::discard(heir);
+  if (MemoryObjectCap::live_count() != live_before) panic("selftest memory_caps: hand-over leaked the object");
+  klog("selftest memory_caps: shared MemoryObject charge handed to its mapper when the payer exits\n");
 }
 
 Ref<KObject> vm_for(Process* p) { return VmCap::create(p->pid()); }
@@ -214,6 +270,7 @@ void user_roles() {
 
 void scenario() {
   direct();
+  charge_hand_over();
   user_roles();
   settle_processes();
 }

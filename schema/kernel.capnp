@@ -248,6 +248,20 @@ interface SystemStatus @0xa0b03850f93ad398 {
 
     outstandingCallsMax @7 :UInt32;
     # In-flight call quota.
+
+    pageTablesUsed @8 :UInt32;
+    # Page-table frames of the process's address space (4 KiB each).
+
+    pageTablesMax @9 :UInt32;
+    # Page-table frame quota.
+
+    kernelBytesUsed @10 :UInt32;
+    # Kernel heap bytes held on the process's behalf (process and thread
+    # records, kernel stacks, scratch buffers, call and receive records,
+    # queued call parameters).
+
+    kernelBytesMax @11 :UInt32;
+    # Kernel heap byte quota.
   }
 }
 

@@ -16,6 +16,8 @@ enum class Res : uint8_t {
   FramePages,     // frames held (anonymous pages, MemoryObjects, images, ring)
   VirtualPages,   // address-space reservations
   Threads,
+  PageTables,     // page-table frames of the process's address space
+  KernelBytes,    // kernel heap held on the process's behalf (docs/memory.md)
   Count,
 };
 constexpr const char* res_name(Res r) {
@@ -25,6 +27,8 @@ constexpr const char* res_name(Res r) {
     case Res::FramePages: return "frame-pages";
     case Res::VirtualPages: return "virtual-pages";
     case Res::Threads: return "threads";
+    case Res::PageTables: return "page-tables";
+    case Res::KernelBytes: return "kernel-bytes";
     case Res::Count: break;
   }
   return "?";
@@ -74,6 +78,10 @@ class ResourceLedger {
   Result<Reservation> reserve(Res r, uint64_t n);
   // Returns committed usage (release of a resource that was held).
   void release(Res r, uint64_t n);
+  // Commits usage without the limit check: a charge handed over from a
+  // payer that exited (docs/memory.md). Usage may then exceed the limit,
+  // which only blocks further reservations.
+  void inherit(Res r, uint64_t n);
 
   uint64_t used(Res r) const { return used_[idx(r)]; }
   uint64_t reserved(Res r) const { return reserved_[idx(r)]; }

@@ -3,8 +3,9 @@
 // every capability reference and every mapping holds a reference; the
 // frames are freed when the last of either goes (so releasing the cap
 // while mapped never leaves a dangling mapping). The frames are charged
-// (FramePages) to the process that allocated the object until the object
-// dies or that process exits, whichever comes first (FrameCharge).
+// (FramePages) to one payer at a time: the allocating process, and when a
+// payer exits while the object lives on, a process that still holds or
+// maps it (FrameCharge; docs/memory.md).
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"
@@ -21,7 +22,9 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
   // heap run out (nothing is kept then). Not yet charged to anyone.
   static Result<MemoryObjectCap*> create(uint32_t pages);
   // Charges the frames to `payer` (already committed to its ledger).
-  void set_payer(AddressSpace& payer) { payer.attach_charge(charge_, pages_); }
+  void set_payer(AddressSpace& payer) { payer.attach_charge(charge_, this, pages_); }
+  // The space currently charged for the frames (null once unpaid).
+  const AddressSpace* payer() const { return charge_.payer; }
   void invoke(CallContext& ctx) override;
   Span<const uint64_t> frames() const { return Span<const uint64_t>(frames_, pages_); }
 

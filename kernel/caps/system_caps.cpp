@@ -27,6 +27,10 @@ void fill_usage(const ResourceLedger& l, SS::LedgerUsage::Builder u) {
   u.setVirtualPagesMax(clamp32(l.limit(Res::VirtualPages)));
   u.setOutstandingCallsUsed(clamp32(l.used(Res::OutstandingCalls)));
   u.setOutstandingCallsMax(clamp32(l.limit(Res::OutstandingCalls)));
+  u.setPageTablesUsed(clamp32(l.used(Res::PageTables)));
+  u.setPageTablesMax(clamp32(l.limit(Res::PageTables)));
+  u.setKernelBytesUsed(clamp32(l.used(Res::KernelBytes)));
+  u.setKernelBytesMax(clamp32(l.limit(Res::KernelBytes)));
 }
 
 constexpr uint32_t MAX_PROCESS_ENTRIES = 64;

@@ -43,7 +43,7 @@ struct IpcCall {
   ListNode caller_node;  // caller's outstanding calls
   ListNode server_node;  // server's delivered calls (in flight)
   State state = State::Free;
-  Process* caller = nullptr;  // null once the caller died (RETURN is discarded)
+  Process* caller = nullptr;  // owns (and pays for) the record
   Process* server = nullptr;  // process that RECVed it
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
@@ -52,7 +52,7 @@ struct IpcCall {
   uint16_t method_id = 0;
   uint64_t interface_id = 0;
   uint32_t call_id = 0;
-  uint8_t* params = nullptr;  // kernel copy, only while queued
+  uint8_t* params = nullptr;  // kernel copy, only while queued (charged to the caller)
   uint32_t params_len = 0;
   uint64_t params_addr = 0;   // caller VA (direct delivery copies from here)
   uint64_t session_id = 0;
@@ -129,11 +129,16 @@ class ClientEndpoint final : public KObject {
   Ref<EndpointCore> core_;
 };
 
-// Per-process IPC bookkeeping (embedded in Process).
+// Per-process IPC bookkeeping (embedded in Process). Call and receive
+// records are the process's own: allocated on its behalf (charged to its
+// KernelBytes), recycled through its caches so steady-state IPC never
+// touches the heap, and freed when it exits (ipc::process_reaped).
 struct ProcessIpc {
   IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding;
   IntrusiveList<IpcCall, &IpcCall::server_node> serving;
   IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs;
+  IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls;
+  IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs;
 };
 
 namespace ipc {
@@ -144,8 +149,12 @@ constexpr int32_t PENDING = 1 << 30;
 int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe);
 int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe);
 int32_t ret(Process& server, const abi::CapSqe& sqe);
-// Process death: cancels its calls, fails calls it was serving, drops its RECVs.
+// Process death: cancels its calls (in-flight ones become orphans: the
+// record is freed, the server's RETURN is discarded), fails calls it was
+// serving, drops its RECVs.
 void process_exiting(Process& p);
+// After its caps are gone: frees the process's cached records.
+void process_reaped(Process& p);
 
 // Deferred kernel-cap calls (e.g. ProcessHandle.wait): the CALL stays
 // outstanding (charged to the caller) until complete_deferred(). If the

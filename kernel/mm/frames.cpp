@@ -14,8 +14,6 @@ namespace {
 
 FrameAllocator g_alloc;
 SpinLock g_lock;
-uint64_t g_window = KERNEL_VMA;
-uint64_t g_window_limit = 1ull << 30;
 
 struct Locked {
   arch::IrqGuard irq;
@@ -24,17 +22,19 @@ struct Locked {
 
 }  // namespace
 
-void* phys_to_virt(uint64_t phys) {
-  if (phys >= g_window_limit) panic("phys_to_virt: {:#x} outside the mapped window", phys);
-  return reinterpret_cast<void*>(phys + g_window);
-}
+namespace detail {
+uint64_t g_window = KERNEL_VMA;
+uint64_t g_window_limit = 1ull << 30;
+
+void window_violation(uint64_t phys) { panic("phys_to_virt: {:#x} outside the mapped window", phys); }
+}  // namespace detail
 
 void switch_to_direct_map() {
   Locked l;
-  uint64_t phys = reinterpret_cast<uint64_t>(g_alloc.storage()) - g_window;
-  g_window = DIRECT_MAP_BASE;
+  uint64_t phys = reinterpret_cast<uint64_t>(g_alloc.storage()) - detail::g_window;
+  detail::g_window = DIRECT_MAP_BASE;
   g_alloc.rebase_storage(reinterpret_cast<uint64_t*>(phys + DIRECT_MAP_BASE));
-  g_window_limit = ~DIRECT_MAP_BASE;  // the whole direct-map half
+  detail::g_window_limit = ~DIRECT_MAP_BASE;  // the whole direct-map half
 }
 
 Status init(const BootInfo& bi) {
@@ -51,7 +51,7 @@ Status init(const BootInfo& bi) {
   Span<const PhysRange> avoid_span(avoid, n);
 
   uint64_t bytes = FrameAllocator::storage_bytes(regions);
-  uint64_t home = CAPOS_TRY(FrameAllocator::place_storage(regions, avoid_span, bytes, g_window_limit));
+  uint64_t home = CAPOS_TRY(FrameAllocator::place_storage(regions, avoid_span, bytes, detail::g_window_limit));
   CAPOS_TRY_STATUS(g_alloc.init(regions, static_cast<uint64_t*>(phys_to_virt(home)), bytes));
   for (const auto& a : avoid_span) g_alloc.reserve(a.base, a.length);
   g_alloc.reserve(home, bytes);

@@ -121,4 +121,44 @@ void PageTable::destroy(unsigned upper_from) {
   root_ = 0;
 }
 
+// Prunes the children of `table` (a table at `level` mapping the region
+// starting at `base`) that overlap [lo, hi); true when `table` itself now
+// holds no entry.
+bool PageTable::prune_level(uint64_t* table, int level, uint64_t base, uint64_t lo, uint64_t hi) {
+  if (level > 1) {
+    uint64_t span = 1ull << (12 + 9 * (level - 1));  // bytes one entry maps
+    unsigned first = lo > base ? static_cast<unsigned>((lo - base) / span) : 0;
+    unsigned last = static_cast<unsigned>(min<uint64_t>(511, (hi - 1 - base) / span));
+    for (unsigned i = first; i <= last; ++i) {
+      uint64_t e = table[i];
+      if (!(e & pte::PRESENT) || (e & pte::HUGE)) continue;
+      uint64_t child = e & pte::ADDR_MASK;
+      if (prune_level(env_->table(child), level - 1, base + i * span, lo, hi)) {
+        table[i] = 0;
+        env_->free_table(child);
+      }
+    }
+  }
+  for (unsigned i = 0; i < 512; ++i)
+    if (table[i] & pte::PRESENT) return false;
+  return true;
+}
+
+void PageTable::prune(uint64_t va, uint64_t len) {
+  constexpr uint64_t LOWER_HALF_END = 1ull << 47;
+  if (len == 0 || va >= LOWER_HALF_END) return;
+  uint64_t hi = min(LOWER_HALF_END, va + len < va ? LOWER_HALF_END : va + len);
+  uint64_t* root = env_->table(root_);
+  constexpr uint64_t SPAN = 1ull << 39;  // one root entry
+  for (unsigned i = static_cast<unsigned>(va / SPAN); i <= (hi - 1) / SPAN; ++i) {
+    uint64_t e = root[i];
+    if (!(e & pte::PRESENT)) continue;
+    uint64_t child = e & pte::ADDR_MASK;
+    if (prune_level(env_->table(child), 3, i * SPAN, va, hi)) {
+      root[i] = 0;
+      env_->free_table(child);
+    }
+  }
+}
+
 }  // namespace capos

@@ -65,6 +65,11 @@ class PageTable {
   // Frees every table page reachable from the root below `upper_from`
   // entries (not the mapped frames themselves) and the root itself.
   void destroy(unsigned upper_from = 256);
+  // Frees the intermediate tables that cover part of [va, va + len) in
+  // the lower (user) half and no longer hold any entry, clearing the
+  // entries that pointed at them. The root stays. Call after unmapping a
+  // range, so sparse map/unmap cycles cannot accumulate empty tables.
+  void prune(uint64_t va, uint64_t len);
 
   static bool canonical(uint64_t va) {
     uint64_t top = va >> 47;
@@ -75,6 +80,7 @@ class PageTable {
   Result<uint64_t*> walk_create(uint64_t va, int level_stop, uint64_t flags);
   uint64_t* walk(uint64_t va, int* level_out) const;
   void free_level(uint64_t table_phys, int level);
+  bool prune_level(uint64_t* table, int level, uint64_t base, uint64_t lo, uint64_t hi);
 
   PtEnv* env_ = nullptr;
   uint64_t root_ = 0;

@@ -24,9 +24,24 @@ bool AddressSpace::user_range_ok(uint64_t va, uint64_t len) {
   return !add_overflow(va, len, &end) && end <= abi::USER_TOP;
 }
 
+Result<uint64_t> AddressSpace::ChargedPtEnv::alloc_table() {
+  Reservation charge = CAPOS_TRY(ledger->reserve(Res::PageTables, 1));
+  uint64_t phys = CAPOS_TRY(paging::kernel_env().alloc_table());
+  charge.commit();
+  return phys;
+}
+
+void AddressSpace::ChargedPtEnv::free_table(uint64_t phys) {
+  paging::kernel_env().free_table(phys);
+  ledger->release(Res::PageTables, 1);
+}
+
+uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
+
 Status AddressSpace::init(ResourceLedger* ledger) {
   ledger_ = ledger;
-  table_ = CAPOS_TRY(PageTable::create(paging::kernel_env()));
+  pt_env_.ledger = ledger;
+  table_ = CAPOS_TRY(PageTable::create(pt_env_));
   table_.share_upper_half(paging::kernel_table());
   return {};
 }
@@ -59,7 +74,8 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
     Status st = pa ? table_.map(va + i * abi::PAGE_SIZE, *pa, flags) : Status(fail(pa.error()));
     if (!st) {
       if (pa) frames::free(*pa);
-      unmap_pages(va, i);  // roll back what was mapped; `charge` rolls back itself
+      unmap_pages(va, i, /*prune=*/false);  // roll back what was mapped; `charge` rolls back itself
+      table_.prune(va, bytes);             // and the tables a failed walk created
       return st;
     }
   }
@@ -75,8 +91,9 @@ bool AddressSpace::fault_in(uint64_t va) const {
   if (table_.translate(page)) return false;  // present: a protection fault, not a miss
   auto pa = frames::alloc();  // zeroed
   if (!pa) return false;
-  if (!table_.map(page, *pa, v->flags)) {
+  if (!table_.map(page, *pa, v->flags)) {  // no frame or no page-table quota
     frames::free(*pa);
+    table_.prune(page, abi::PAGE_SIZE);
     return false;
   }
   return true;
@@ -88,7 +105,7 @@ Result<Translation> AddressSpace::resolve(uint64_t va) const {
   return table_.translate(va);
 }
 
-void AddressSpace::unmap_pages(uint64_t va, uint64_t pages) {
+void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {
   for (uint64_t i = 0; i < pages; ++i) {
     uint64_t p = va + i * abi::PAGE_SIZE;
     auto pa = table_.unmap(p);
@@ -96,6 +113,7 @@ void AddressSpace::unmap_pages(uint64_t va, uint64_t pages) {
     arch::invlpg(p);
     frames::free(*pa);
   }
+  if (prune) table_.prune(va, pages * abi::PAGE_SIZE);
 }
 
 Status AddressSpace::unmap_region(uint64_t va) {
@@ -191,7 +209,7 @@ void AddressSpace::destroy() {
   if (!table_.root()) return;
   destroy_heap();
   for (const Vma& v : vmas_) {
-    unmap_pages(v.start, v.pages);
+    unmap_pages(v.start, v.pages, /*prune=*/false);
     ledger_->release(Res::FramePages, v.pages);
   }
   vmas_.clear();

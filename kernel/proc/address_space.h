@@ -41,6 +41,7 @@ struct FrameCharge {
   ListNode node;
   AddressSpace* payer = nullptr;
   uint64_t pages = 0;
+  const KObject* object = nullptr;  // whose frames (to find an heir)
 };
 
 // Kinds of range in the VirtualMemory window (RangeSet attrs.kind).
@@ -119,8 +120,15 @@ class AddressSpace {
 
   // Records a charge of `pages` FramePages (already committed to this
   // space's ledger) / returns it to the ledger.
-  void attach_charge(FrameCharge& c, uint64_t pages);
+  void attach_charge(FrameCharge& c, const KObject* object, uint64_t pages);
   static void release_charge(FrameCharge& c);
+  // True when this space maps `object`.
+  bool maps(const KObject* object) const;
+  // When a payer's space is destroyed while an object it pays for lives
+  // on elsewhere, the charge moves to the space `find` names (another
+  // holder of the object), or is dropped if nobody holds it any more.
+  using HeirFinder = AddressSpace* (*)(const KObject* object, const AddressSpace* dying);
+  static void set_heir_finder(HeirFinder f);
 
   ResourceLedger& ledger() { return *ledger_; }
   // Bookkeeping introspection for tests.
@@ -137,15 +145,27 @@ class AddressSpace {
   Result<uint64_t> place(uint64_t hint, uint64_t size, uint64_t* pages);
   bool all_kind(uint64_t addr, uint64_t end, HeapKind kind, bool committed_only, uint64_t* committed) const;
   Status map_frames(uint64_t va, uint64_t pages, uint64_t flags, Span<const uint64_t> frames);
-  void unmap_keep(uint64_t va, uint64_t pages);
+  // `prune` frees tables left empty (skipped at teardown, which frees them all).
+  void unmap_keep(uint64_t va, uint64_t pages, bool prune = true);
   void flush(uint64_t va) const;
   void destroy_heap();
 
+  // Page tables of a user space: kernel frames charged to the ledger's
+  // PageTables quota (docs/memory.md).
+  class ChargedPtEnv final : public PtEnv {
+   public:
+    ResourceLedger* ledger = nullptr;
+    Result<uint64_t> alloc_table() override;
+    void free_table(uint64_t phys) override;
+    uint64_t* table(uint64_t phys) override;
+  };
+
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
-  void unmap_pages(uint64_t va, uint64_t pages);
+  void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
+  ChargedPtEnv pt_env_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
   mutable PageTable table_;
   ResourceLedger* ledger_ = nullptr;

@@ -88,8 +88,9 @@ Status AddressSpace::map_frames(uint64_t va, uint64_t pages, uint64_t flags, Spa
     Status st = pa ? table_.map(va + i * PAGE, *pa, flags) : Status(fail(resource_err(pa.error())));
     if (!st) {
       if (pa && frames.empty()) frames::free(*pa);
-      if (frames.empty()) unmap_pages(va, i);
-      else unmap_keep(va, i);
+      if (frames.empty()) unmap_pages(va, i, /*prune=*/false);
+      else unmap_keep(va, i, /*prune=*/false);
+      table_.prune(va, pages * PAGE);  // also the tables a failed walk created
       return fail(resource_err(st.error()));
     }
   }
@@ -97,10 +98,11 @@ Status AddressSpace::map_frames(uint64_t va, uint64_t pages, uint64_t flags, Spa
 }
 
 // Unmaps without freeing (the frames belong to a MemoryObject).
-void AddressSpace::unmap_keep(uint64_t va, uint64_t pages) {
+void AddressSpace::unmap_keep(uint64_t va, uint64_t pages, bool prune) {
   for (uint64_t i = 0; i < pages; ++i) {
     if (table_.unmap(va + i * PAGE)) flush(va + i * PAGE);
   }
+  if (prune) table_.prune(va, pages * PAGE);
 }
 
 Result<uint64_t> AddressSpace::vm_map(uint64_t hint, uint64_t size, uint8_t prot) {
@@ -225,10 +227,23 @@ Status AddressSpace::unmap_object(const KObject* object, uint64_t addr) {
   return fail(Err::InvalidArgument);
 }
 
-void AddressSpace::attach_charge(FrameCharge& c, uint64_t pages) {
+namespace {
+AddressSpace::HeirFinder g_heir_finder = nullptr;
+}
+
+void AddressSpace::set_heir_finder(HeirFinder f) { g_heir_finder = f; }
+
+bool AddressSpace::maps(const KObject* object) const {
+  for (const ObjectMapping& m : objects_)
+    if (m.object.get() == object) return true;
+  return false;
+}
+
+void AddressSpace::attach_charge(FrameCharge& c, const KObject* object, uint64_t pages) {
   arch::IrqGuard irq;
   c.payer = this;
   c.pages = pages;
+  c.object = object;
   charges_.push_back(&c);
 }
 
@@ -246,18 +261,28 @@ void AddressSpace::release_charge(FrameCharge& c) {
 void AddressSpace::destroy_heap() {
   while (!objects_.empty()) {
     ObjectMapping& m = objects_.back();
-    unmap_keep(m.base, m.pages);
+    unmap_keep(m.base, m.pages, /*prune=*/false);
     objects_.pop_back();
   }
   for (const mm::Range& r : heap_.ranges()) {
     if (r.attrs.kind != uint8_t(HeapKind::Anonymous)) continue;
-    unmap_pages(r.base, r.pages);
+    unmap_pages(r.base, r.pages, /*prune=*/false);
     if (r.attrs.state == RangeState::Committed) ledger_->release(Res::FramePages, r.pages);
     ledger_->release(Res::VirtualPages, r.pages);
   }
   heap_.clear();
   arch::IrqGuard irq;
-  while (FrameCharge* c = charges_.front()) release_charge(*c);
+  // Objects still alive here are held or mapped by someone else: that
+  // holder inherits the charge, so shared frames never go unpaid.
+  while (FrameCharge* c = charges_.front()) {
+    AddressSpace* heir = g_heir_finder ? g_heir_finder(c->object, this) : nullptr;
+    uint64_t pages = c->pages;
+    release_charge(*c);
+    if (heir) {
+      heir->ledger_->inherit(Res::FramePages, pages);
+      heir->attach_charge(*c, c->object, pages);
+    }
+  }
 }
 
 }  // namespace capos

@@ -51,9 +51,24 @@ void on_user_fault(arch::InterruptFrame& f) {
   debug_exit::exit(st.kind == ExitStatus::Kind::Exited ? debug_exit::INIT_FAILED : debug_exit::INIT_FAULTED);
 }
 
+// Heir of a shared object's frame charge: the first other live process
+// (creation order) that holds a capability to it or maps it. A bounded
+// scan, run only when a payer exits while its object lives on.
+AddressSpace* find_heir(const KObject* object, const AddressSpace* dying) {
+  for (Process* p = g_processes.front(); p; p = g_processes.next(p)) {
+    if (&p->address_space() == dying) continue;
+    if (p->caps().holds(object) || p->address_space().maps(object)) return &p->address_space();
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-void process_init() { arch::set_user_fault_handler(on_user_fault); }
+void process_init() {
+  arch::set_user_fault_handler(on_user_fault);
+  AddressSpace::set_heir_finder(find_heir);
+}
+
 
 uint32_t Process::live_count() {
   arch::IrqGuard irq;
@@ -90,8 +105,14 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
   return p;
 }
 
+uint64_t Process::fixed_kernel_bytes() {
+  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch);
+}
+
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
+  CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
+  fixed_charged_ = true;
   session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
@@ -176,9 +197,13 @@ void Process::discard(Process* p) {
   heap::free(p);
 }
 
-bool Process::ensure_scratch() {
-  if (!scratch_) scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
-  return scratch_ != nullptr;
+Status Process::ensure_scratch() {
+  if (scratch_) return {};
+  Reservation charge = CAPOS_TRY(ledger_.reserve(Res::KernelBytes, 2 * SCRATCH_BYTES));
+  scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
+  if (!scratch_) return fail(Err::OutOfMemory);
+  charge.commit();
+  return {};
 }
 
 void Process::start() { sched::make_runnable(thread_); }
@@ -201,11 +226,18 @@ void process_check_killed() {
 void Process::teardown() {
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
+  ipc::process_reaped(*this);
   // Never free the page tables we are running on.
   if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
   as_.destroy();
-  if (scratch_) heap::free(scratch_);
+  if (scratch_) {
+    heap::free(scratch_);
+    ledger_.release(Res::KernelBytes, 2 * SCRATCH_BYTES);
+  }
   scratch_ = nullptr;
+  // The records themselves go right after (the reaper frees this one).
+  if (fixed_charged_) ledger_.release(Res::KernelBytes, fixed_kernel_bytes());
+  fixed_charged_ = false;
 }
 
 void Process::exit_self(const ExitStatus& status) {

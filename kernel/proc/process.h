@@ -71,8 +71,13 @@ class Process {
   uint64_t session_id() const { return session_id_; }
   void set_session_id(uint64_t s) { session_id_ = s; }
   // Kernel-cap bounce buffers, allocated on the first kernel-cap CALL (a
-  // process that only does IPC, or nothing, never pays for them).
-  bool ensure_scratch();
+  // process that only does IPC, or nothing, never pays for them); charged
+  // to KernelBytes.
+  Status ensure_scratch();
+  // Kernel memory every process holds from creation to exit: this record,
+  // its thread, the thread's kernel stack and its exit watch (charged to
+  // its own KernelBytes; docs/memory.md).
+  static uint64_t fixed_kernel_bytes();
   uint8_t* params_scratch() { return scratch_; }
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 
@@ -106,6 +111,7 @@ class Process {
   uint64_t session_id_ = 0;
   Ref<ExitWatch> watch_;
   bool kill_requested_ = false;
+  bool fixed_charged_ = false;
 };
 
 // Frees a dead process once its last thread is gone (called by the reaper).

@@ -6,6 +6,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/ring.h"
@@ -77,7 +78,8 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
-    if (!p_.ensure_scratch()) return CAP_ERR_OVERLOADED;
+    if (auto st = p_.ensure_scratch(); !st)
+      return st.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
       return CAP_ERR_INVALID_PARAMS_BUFFER;
     // Validate the result buffer before any side effect happens.
@@ -154,12 +156,12 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
   RingEngine& ring = p.ring();
   Thread* self = sched::current();
   for (;;) {
-    if (p.kill_requested()) return 0;  // syscall exit ends the process
     auto r = ring.drain(handler);
     if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
-    if (timer::now_ns() >= deadline) return ready;
+    // Every return passes exit_to_user, which ends a killed process.
+    if (p.kill_requested() || timer::now_ns() >= deadline) return ready;
     if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
       sched::yield();
       continue;
@@ -188,7 +190,10 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
-      sched::exit_to_user();  // the deferred-work point; ends the process if it was killed
+      // The deferred-work point (ends the process if it was killed); its
+      // no-work test is inlined here because every syscall passes it.
+      arch::cli();
+      if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       return static_cast<uint64_t>(r);
     }
     case abi::SYS_EXIT: {

@@ -10,6 +10,11 @@
 
 namespace capos::sched {
 
+namespace detail {
+bool g_need_resched = false;  // the running thread's time slice is over
+}
+using detail::g_need_resched;
+
 namespace {
 
 using RunQueue = IntrusiveList<Thread, &Thread::sched_node>;
@@ -20,7 +25,6 @@ RunQueue g_dead;
 WaitList g_waiters;
 Thread* g_idle = nullptr;
 Thread* g_current = nullptr;
-bool g_need_resched = false;  // the running thread's time slice is over
 
 // Runs deferred work whenever nothing else does; `sti; hlt` is atomic (the
 // one-instruction interrupt shadow of sti), so a wakeup between the check
@@ -173,12 +177,13 @@ void on_tick() {
 
 void exit_to_user() {
   arch::cli();
-  for (;;) {
+  // The common case (nothing recorded, no reschedule, no kill) is three
+  // loads and falls straight through: this runs on every syscall.
+  for (Thread* t = g_current; deferred::pending() || g_need_resched || t->process->kill_requested();
+       t = g_current) {
     deferred::run();
     if (g_need_resched) yield();  // clears the request, even when nothing else is runnable
-    Thread* t = g_current;
-    if (t->process && t->process->kill_requested()) process_check_killed();  // does not return
-    if (!deferred::pending() && !g_need_resched) return;
+    if (g_current->process->kill_requested()) process_check_killed();  // does not return
   }
 }
 

@@ -31,6 +31,11 @@ void on_tick();
 // interrupt return): runs recorded deferred work, honours a reschedule
 // request and a kill request. Returns with interrupts disabled.
 void exit_to_user();
+// True when the running thread's time slice is over (the tick asked).
+namespace detail {
+extern bool g_need_resched;
+}
+inline bool resched_requested() { return detail::g_need_resched; }
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t);
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.

@@ -246,6 +246,8 @@ void print_ledger(StrView who, wire::SystemStatus::LedgerUsage::Reader u) {
   say("{:<10} cap slots {}/{}  frames {}/{}  virtual pages {}/{}  calls {}/{}\n", who, u.getCapSlotsUsed(),
       u.getCapSlotsMax(), u.getFramePagesUsed(), u.getFramePagesMax(), u.getVirtualPagesUsed(),
       u.getVirtualPagesMax(), u.getOutstandingCallsUsed(), u.getOutstandingCallsMax());
+  say("{:<10} page tables {}/{}  kernel bytes {}/{}\n", "", u.getPageTablesUsed(), u.getPageTablesMax(),
+      u.getKernelBytesUsed(), u.getKernelBytesMax());
 }
 
 void cmd_mem(const Args& a) {

@@ -116,3 +116,90 @@ TEST(PageTable, DestroyFreesEveryTableOfTheLowerHalf) {
 }
 
 }  // namespace
+
+// ---- prune: empty intermediate tables are freed after unmapping ----
+
+TEST(PageTablePrune, SparseMapUnmapReturnsToRootOnly) {
+  HostEnv env;
+  auto pt = PageTable::create(env);
+  ASSERT_TRUE(pt.ok());
+  // One page in each of 64 distinct 1 GiB regions: 3 tables each.
+  for (uint64_t i = 0; i < 64; ++i) {
+    uint64_t va = (i + 1) << 30;
+    ASSERT_TRUE(pt->map(va, 0x1000, pte::USER).ok());
+    ASSERT_TRUE(pt->unmap(va).ok());
+    pt->prune(va, 0x1000);
+    EXPECT_EQ(env.live(), 1u) << "round " << i;  // only the root is left
+  }
+}
+
+TEST(PageTablePrune, KeepsTablesThatStillMapSomething) {
+  HostEnv env;
+  auto pt = PageTable::create(env);
+  ASSERT_TRUE(pt.ok());
+  ASSERT_TRUE(pt->map(0x400000, 0x1000, pte::USER).ok());
+  ASSERT_TRUE(pt->map(0x401000, 0x2000, pte::USER).ok());
+  size_t tables = env.live();
+  ASSERT_TRUE(pt->unmap(0x400000).ok());
+  pt->prune(0x400000, 0x1000);
+  EXPECT_EQ(env.live(), tables);  // the PT still maps 0x401000
+  EXPECT_TRUE(pt->translate(0x401000).ok());
+  ASSERT_TRUE(pt->unmap(0x401000).ok());
+  pt->prune(0x400000, 0x2000);
+  EXPECT_EQ(env.live(), 1u);
+}
+
+TEST(PageTablePrune, LeavesTheUpperHalfAndOtherRegionsAlone) {
+  HostEnv env;
+  auto pt = PageTable::create(env);
+  ASSERT_TRUE(pt.ok());
+  ASSERT_TRUE(pt->map(0xFFFF800000200000ull, 0x1000, 0).ok());  // kernel half
+  ASSERT_TRUE(pt->map(0x7F0000000000ull, 0x1000, pte::USER).ok());
+  size_t tables = env.live();
+  pt->prune(0, 1ull << 47);  // nothing is empty: nothing goes
+  EXPECT_EQ(env.live(), tables);
+  pt->prune(0xFFFF800000000000ull, 1ull << 30);  // upper half: ignored
+  EXPECT_EQ(env.live(), tables);
+  EXPECT_TRUE(pt->translate(0xFFFF800000200000ull).ok());
+}
+
+// Random map/unmap/prune sequences against a model: every mapping the
+// model holds translates, and the live table count equals the number of
+// distinct tables the model's mappings need.
+TEST(PageTablePrune, RandomSequencesMatchTheModel) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    HostEnv env;
+    auto pt = PageTable::create(env);
+    ASSERT_TRUE(pt.ok());
+    std::map<uint64_t, uint64_t> model;  // va -> pa
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull;
+    auto rnd = [&] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+    for (int step = 0; step < 3000; ++step) {
+      // Addresses clustered so tables are shared: 4 root slots, 4 GiB each, 8 PTs.
+      uint64_t va = ((rnd() % 4) << 39) | ((rnd() % 4) << 30) | ((rnd() % 8) << 21) | ((rnd() % 16) << 12);
+      if (rnd() % 2) {
+        bool ok = pt->map(va, 0x1000 * (step + 1), pte::USER).ok();
+        EXPECT_EQ(ok, !model.count(va));
+        if (ok) model[va] = 0x1000 * (step + 1);
+      } else {
+        bool ok = pt->unmap(va).ok();
+        EXPECT_EQ(ok, model.count(va) == 1);
+        model.erase(va);
+        uint64_t span = (rnd() % 3 == 0) ? (1ull << 30) : 0x1000;
+        pt->prune(va & ~(span - 1), span);
+      }
+    }
+    // Prune everything, then count the tables the model needs.
+    pt->prune(0, 1ull << 47);
+    std::map<uint64_t, int> pdpt, pd, ptab;
+    for (auto& [va, pa] : model) {
+      pdpt[va >> 39] = 1;
+      pd[va >> 30] = 1;
+      ptab[va >> 21] = 1;
+      auto t = pt->translate(va);
+      ASSERT_TRUE(t.ok());
+      EXPECT_EQ(t->phys, pa);
+    }
+    EXPECT_EQ(env.live(), 1 + pdpt.size() + pd.size() + ptab.size()) << "seed " << seed;
+  }
+}
