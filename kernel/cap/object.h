@@ -26,6 +26,7 @@ enum class ObjType : uint8_t {
   LogSink,
   EndpointFactory,
   LogReader,
+  Session,
 };
 
 class KObject {

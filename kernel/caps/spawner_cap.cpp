@@ -154,7 +154,7 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
     Process::discard(p);
     return fail(Err::Overloaded);
   }
-  p->set_session_id(ctx.caller.session_id());  // one session, inherited
+  if (req.getShareSession()) p->share_session(ctx.caller);  // else the fresh one from create()
   p->watch()->set_binary(binary);
 
   // 4. Results first (may still fail: then the unstarted child is

@@ -96,10 +96,10 @@ void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHead
   h->method_id = c->method_id;
   h->interface_id = c->interface_id;
   h->params_len = c->params_len;
-  h->flags = MSG_F_SESSION_LIVE;
-  uint64_t in[2] = {core.scope(), c->session_id};
+  // Live unless the caller's session was created by a process that ended.
+  h->flags = c->caller && c->caller->session_live() ? MSG_F_SESSION_LIVE : 0;
   uint64_t out[2];
-  siphash24_128(hwrng::scoped_ref_key(), in, sizeof(in), out);
+  scoped_ref(hwrng::scoped_ref_key(), core.scope(), c->session_id, out);
   h->scoped_ref_lo = out[0];
   h->scoped_ref_hi = out[1];
   h->session_epoch = core.epoch();

@@ -106,14 +106,16 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
 }
 
 uint64_t Process::fixed_kernel_bytes() {
-  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch);
+  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch) +
+         sizeof(Session);
 }
 
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
-  session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
+  session_ = Session::create(pid_, hwrng::best_effort64());  // fresh unless the spawner shares one
+  if (!session_) return fail(Err::OutOfMemory);
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
@@ -224,6 +226,8 @@ void process_check_killed() {
 }
 
 void Process::teardown() {
+  // The session this process created ends with it (sharers see not-live).
+  if (session_ && session_->owner_pid() == pid_) session_->end();
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   ipc::process_reaped(*this);

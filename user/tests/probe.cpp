@@ -10,7 +10,10 @@
 //   "spawner" (ProcessSpawner): child-local grants follow the capability
 //       matrix (threadControl/threadSpawner notPermitted, logSink works);
 //       with "frames" too, a child cannot get more than the probe has left
-//   "eps" (EndpointFactory): create, Endpoint.info, Endpoint.mintClient
+//   "eps" (EndpointFactory): create, Endpoint.info, Endpoint.mintClient;
+//       with "spawner" too, sessions: children get fresh sessions unless
+//       spawned with shareSession, and a session whose creator ended is
+//       delivered not live (children run this binary with a "peer" cap)
 // Prints "probe: all checks passed" and exits 0, else exits with the
 // failed check's number.
 #include "lib/abi/ipc.h"
@@ -307,13 +310,143 @@ int endpoints() {
   return 0;
 }
 
+// ---- Sessions: the probe serves an untyped endpoint and compares the
+// caller references of its own calls and of children's calls.
+
+constexpr uint64_t kUntyped = wire::ClientEndpoint::kInterfaceId;
+
+// Spawns another probe holding "peer" (a copy of `peer`) and, if asked,
+// "spawner" (a copy of ours); returns its ProcessHandle.
+Result<uint32_t> spawn_peer(uint32_t spawner, const char* name, uint32_t peer, bool share, bool with_spawner) {
+  Call c;
+  auto req = CAPOS_TRY(wire::ProcessSpawner::Client::spawnParams(c.params));
+  CAPOS_TRY_STATUS(req.setName(name));
+  CAPOS_TRY_STATUS(req.setBinaryName("probe"));
+  req.setShareSession(share);
+  auto grants = CAPOS_TRY(req.initGrants(with_spawner ? 2 : 1));
+  abi::CapTransferDesc xfer[2] = {{peer, abi::XFER_COPY, {0, 0, 0}}, {spawner, abi::XFER_COPY, {0, 0, 0}}};
+  CAPOS_TRY_STATUS(grants[0].setName("peer"));
+  grants[0].getSource().getTransfer().set_capability(0);
+  if (with_spawner) {
+    CAPOS_TRY_STATUS(grants[1].setName("spawner"));
+    grants[1].getSource().getTransfer().set_capability(1);
+  }
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, c.params, c.resp,
+                                      Span<const abi::CapTransferDesc>(xfer, with_spawner ? 2 : 1),
+                                      Span<abi::CapTransferRecord>(rec), &n));
+  wire::SpawnResult::Reader r(CAPOS_TRY(c.resp.root()));
+  if (!r.isSpawned() || n != 1) return fail(Err::Corrupt);
+  return rec[0].cap_id;
+}
+
+// A child that holds "peer": one CALL on it (or, holding "spawner" too,
+// start a grandchild in this session that makes the call, and exit first).
+int session_child(uint32_t peer) {
+  if (auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId)) {
+    auto h = spawn_peer(*sp, "sess-g", peer, /*share=*/true, /*with_spawner=*/false);
+    if (!h) return 2;
+    rt::release_cap(*h);  // not waited for: this process ends, the grandchild calls later
+    return 0;
+  }
+  abi::CapSqe s{};
+  s.opcode = abi::CAP_OP_CALL;
+  s.cap_id = peer;
+  s.user_data = rt::ring().next_user_data();
+  return rt::ring().call(s).result >= 0 ? 0 : 3;
+}
+
+// One call from the queue of `owner`, answered with nothing; its header.
+Result<abi::EndpointMessageHeader> serve_one(uint32_t owner) {
+  alignas(16) static uint8_t buf[sizeof(abi::EndpointMessageHeader) + 256];
+  abi::CapSqe r{};
+  r.opcode = abi::CAP_OP_RECV;
+  r.cap_id = owner;
+  r.result_addr = reinterpret_cast<uint64_t>(buf);
+  r.result_len = sizeof buf;
+  r.user_data = rt::ring().next_user_data();
+  abi::CapCqe c = rt::ring().call(r);
+  if (c.result < 0) return fail(Err::Failed);
+  abi::EndpointMessageHeader h;
+  memcpy(&h, buf, sizeof h);
+  abi::CapSqe ret{};
+  ret.opcode = abi::CAP_OP_RETURN;
+  ret.cap_id = owner;
+  ret.call_id = h.call_id;
+  ret.user_data = rt::ring().next_user_data();
+  if (rt::ring().call(ret).result < 0) return fail(Err::Failed);
+  return h;
+}
+
+Status wait_child(uint32_t handle) {
+  Call w;
+  (void)CAPOS_TRY(wire::ProcessHandle::Client::waitParams(w.params));
+  auto done = wire::ProcessHandle::Client(&rt::transport(), handle).wait(w.params, w.resp);
+  rt::release_cap(handle);
+  return done ? Status() : Status(fail(done.error()));
+}
+
+bool same(const abi::EndpointMessageHeader& a, const abi::EndpointMessageHeader& b) {
+  return a.scoped_ref_lo == b.scoped_ref_lo && a.scoped_ref_hi == b.scoped_ref_hi;
+}
+bool live(const abi::EndpointMessageHeader& h) { return h.flags & abi::MSG_F_SESSION_LIVE; }
+
+int sessions() {
+  auto eps = rt::capset_find("eps", wire::EndpointFactory::kInterfaceId);
+  auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId);
+  if (!eps || !sp) return 0;
+  Call c;
+  auto p = wire::EndpointFactory::Client::createParams(c.params);
+  CHECK(p, 60);
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, c.params, c.resp,
+                           Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n) && n == 2, 61);
+  uint32_t owner = rec[0].cap_id, client = rec[1].cap_id;
+
+  // Our own call (submitted, then served by ourselves).
+  rt::AsyncCall mine;
+  alignas(8) uint8_t pb[64], result[64];
+  capnp::FixedMessageBuilder mp(MutBytes(pb, sizeof pb));
+  CHECK(wire::Endpoint::Client::infoParams(mp), 62);
+  CHECK(rt::submit_call(mine, client, 0, 0, mp, MutBytes(result, sizeof result)), 63);
+  auto self = serve_one(owner);
+  rt::AsyncCall* calls[] = {&mine};
+  CHECK(self && rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0 && mine.cqe.result >= 0, 64);
+
+  auto child = [&](const char* name, bool share, bool with_spawner) -> Result<abi::EndpointMessageHeader> {
+    uint32_t h = CAPOS_TRY(spawn_peer(*sp, name, client, share, with_spawner));
+    if (with_spawner) CAPOS_TRY_STATUS(wait_child(h));  // it has ended before its grandchild's call is served
+    auto hdr = CAPOS_TRY(serve_one(owner));
+    if (!with_spawner) CAPOS_TRY_STATUS(wait_child(h));
+    return hdr;
+  };
+  auto a = child("sess-a", false, false);
+  auto b = child("sess-b", false, false);
+  auto s = child("sess-s", true, false);
+  auto g = child("sess-p", false, true);
+  CHECK(a && b && s && g, 65);
+  CHECK(live(*self) && live(*a) && live(*b) && live(*s), 66);
+  CHECK(!same(*a, *b) && !same(*a, *self) && !same(*b, *self), 67);
+  CHECK(same(*s, *self), 68);
+  CHECK(!live(*g), 69);
+  rt::printf("probe: sessions: fresh children are different callers, a sharing child is the same caller, "
+             "a call from a session whose creator ended is not live\n");
+  rt::release_cap(owner);
+  rt::release_cap(client);
+  return 0;
+}
+
 }  // namespace
 
 int main() {
+  if (auto peer = rt::capset_find("peer", kUntyped)) return session_child(*peer);
   if (int rc = logging()) return rc;
   if (int rc = frames()) return rc;
   if (int rc = spawning()) return rc;
   if (int rc = endpoints()) return rc;
+  if (int rc = sessions()) return rc;
   rt::printf("probe: all checks passed\n");
   return 0;
 }
