@@ -75,8 +75,22 @@ void start_from_package(Bytes module) {
   log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
   const manifest::InitDecl& init = boot_package::model().init;
   Bytes image = boot_package::find_binary(init.binary);
+  // InitProcess.limits: clamped to the kernel defaults (nothing above init
+  // has a quota to bound it further).
+  ResourceLedger::Limits want{};
+  if (init.limits.present) {
+    want.max[static_cast<int>(Res::CapSlots)] = init.limits.cap_slots;
+    want.max[static_cast<int>(Res::FramePages)] = init.limits.frame_pages;
+    want.max[static_cast<int>(Res::VirtualPages)] = init.limits.virtual_pages;
+    want.max[static_cast<int>(Res::Threads)] = init.limits.threads;
+    want.max[static_cast<int>(Res::OutstandingCalls)] = init.limits.outstanding_calls;
+  }
+  ResourceLedger::Limits limits = ResourceLedger::child_limits(want, ResourceLedger());
+  if (limits.max[static_cast<int>(Res::CapSlots)] < init.caps.size())
+    refuse("init has {} caps but initConfig.init.limits.capSlots is {}", init.caps.size(),
+           limits.max[static_cast<int>(Res::CapSlots)]);
   const char* elf_why = "";
-  auto p = Process::create("init", image, &elf_why);
+  auto p = Process::create("init", image, &elf_why, &limits);
   if (!p) refuse("cannot start init '{}': {} ({})", init.binary, err_name(p.error()), elf_why);
   (*p)->watch()->set_binary(init.binary);
   for (size_t i = 0; i < init.caps.size(); ++i) {
