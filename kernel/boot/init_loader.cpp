@@ -69,7 +69,7 @@ template <class... A> [[noreturn]] void refuse(StrView fmt, const A&... args) {
   debug_exit::exit(debug_exit::BOOT_REFUSED);
 }
 
-void start_from_package(Bytes module) {
+void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   char why[256] = {};
   if (!boot_package::load(module, why, sizeof(why))) refuse("the boot package is not usable: {}", why);
   log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
@@ -122,7 +122,7 @@ void start_from_package(Bytes module) {
   (*p)->start();
 }
 
-void start_bare_elf(Bytes image) {
+void start_bare_elf(Bytes image) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create("init", image, &why);
   if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);

@@ -16,6 +16,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
+#include "kernel/sched/kernel_lock.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -68,7 +69,16 @@ struct CallContext {
 class KernelCap : public KObject {
  public:
   using KObject::KObject;
-  virtual void invoke(CallContext& ctx) = 0;
+  // Every object a capability names is implemented by the kernel except
+  // the client facet of an endpoint (its CALLs go to the serving process);
+  // the owner facet is a kernel cap for its own methods (Endpoint.info,
+  // mintClient). The endpoint core and sessions are never named by a cap.
+  static bool holds_type(ObjType t) {
+    return t != ObjType::ClientEndpoint && t != ObjType::EndpointCore && t != ObjType::Session &&
+           t != ObjType::Test;
+  }
+  // Every kernel capability method runs under the kernel lock.
+  virtual void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) = 0;
 };
 
 // A kernel capability that lives on the kernel heap: T::create(args...)

@@ -16,8 +16,8 @@ class EndpointFactoryCap final : public HeapKernelCap<EndpointFactoryCap>,
   using EF = schema::wire::EndpointFactory;
   // (EndpointFactory.create hides HeapKernelCap::create.)
   static Ref<KObject> make() { return HeapKernelCap<EndpointFactoryCap>::create(); }
-  void invoke(CallContext& ctx) override;
-  Status create(EF::CreateParams::Reader p, EF::CreateResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status create(EF::CreateParams::Reader p, EF::CreateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   EndpointFactoryCap() : HeapKernelCap(ObjType::EndpointFactory) {}

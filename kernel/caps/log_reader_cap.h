@@ -12,8 +12,8 @@ namespace capos {
 class LogReaderCap final : public HeapKernelCap<LogReaderCap>, public schema::wire::LogReader::Server {
  public:
   using LR = schema::wire::LogReader;
-  void invoke(CallContext& ctx) override;
-  Status read(LR::ReadParams::Reader p, LR::ReadResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status read(LR::ReadParams::Reader p, LR::ReadResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   LogReaderCap() : HeapKernelCap(ObjType::LogReader) {}

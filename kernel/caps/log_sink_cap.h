@@ -17,8 +17,8 @@ namespace capos {
 class LogSinkCap final : public HeapKernelCap<LogSinkCap>, public schema::wire::LogSink::Server {
  public:
   static constexpr size_t SOURCE_MAX = 32;
-  void invoke(CallContext& ctx) override;
-  Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   explicit LogSinkCap(StrView source);
