@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "tools/mkmanifest/json_decode.h"
+#include "tools/mkmanifest/config_error.h"
 
 namespace capos::mkmanifest {
 namespace {
