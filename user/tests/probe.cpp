@@ -5,8 +5,9 @@
 //       forged records (CR/LF, fake origins) stay one escaped line in both
 //       sinks; kernelParams.logLevel filters (accepted=false)
 //   "frames" (FrameAllocator) + "status" (SystemStatus), framePages quota:
-//       allocation stops with `overloaded` exactly at the quota, and the
-//       service keeps running (free one, allocate again)
+//       allocation stops with `overloaded` exactly at the quota (and, with
+//       "vm", VirtualMemory.map too), and the service keeps running (free
+//       one, allocate again)
 //   "spawner" (ProcessSpawner): child-local grants follow the capability
 //       matrix (threadControl/threadSpawner notPermitted, logSink works);
 //       with "frames" too, a child cannot get more than the probe has left
@@ -167,6 +168,20 @@ int frames() {
   }
   CHECK(last == Err::Overloaded, 24);
   CHECK(got >= 2, 25);
+  // VirtualMemory draws on the same quota: a one-page map is refused too.
+  if (auto vm = rt::capset_find("vm", wire::VirtualMemory::kInterfaceId)) {
+    Call m;
+    auto mp = wire::VirtualMemory::Client::mapParams(m.params);
+    CHECK(mp, 28);
+    mp->setSize(4096);
+    auto prot = mp->initProt();
+    CHECK(prot, 28);
+    prot->setRead(true);
+    prot->setWrite(true);
+    auto r = wire::VirtualMemory::Client(&rt::transport(), *vm).map(m.params, m.resp);
+    CHECK(!r && r.error() == Err::Overloaded, 28);
+    rt::printf("probe: VirtualMemory.map at the framePages quota: {}\n", err_name(r.error()));
+  }
   // Two back, then the figures: the quota, not memory, stopped us.
   rt::release_cap(caps[--got]);
   rt::release_cap(caps[--got]);
