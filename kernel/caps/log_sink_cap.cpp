@@ -12,7 +12,6 @@ namespace wire = schema::wire;
 
 using wire_enums::log_level_name;
 
-
 LogSinkCap::LogSinkCap(StrView source) : HeapKernelCap(ObjType::LogSink) {
   // Callers pass validated names (manifest / spawn rules); cut, never trust.
   source_len_ = min(source.size(), SOURCE_MAX);
