@@ -32,9 +32,9 @@ Status EndpointOwner::mintClient(wire::Endpoint::MintClientParams::Reader,
                                  wire::Endpoint::MintClientResults::Builder r) {
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));  // the caller's cap-slot quota, before any object exists
-  Ref<ClientEndpoint> facet = ClientEndpoint::create(Ref<EndpointCore>::share(core_.get()));
+  Ref<ClientEndpoint> facet = ClientEndpoint::create(core_);
   if (!facet) return fail(Err::Overloaded);
-  uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(facet.leak()), client_interface(*core_.get())));
+  uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>(move(facet)), client_interface(*core_.get())));
   r.getClient().set_capability(idx);
   return {};
 }
@@ -50,8 +50,8 @@ Status EndpointFactoryCap::create(EF::CreateParams::Reader p, EF::CreateResults:
   Ref<EndpointOwner> owner = EndpointOwner::create(move(core));
   if (!client || !owner) return fail(Err::Overloaded);
   uint64_t client_iface = client_interface(*owner->core());
-  uint32_t o = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(owner.leak()), wire::Endpoint::kInterfaceId));
-  uint32_t c = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(client.leak()), client_iface));
+  uint32_t o = CAPOS_TRY(ctx.add_result(Ref<KObject>(move(owner)), wire::Endpoint::kInterfaceId));
+  uint32_t c = CAPOS_TRY(ctx.add_result(Ref<KObject>(move(client)), client_iface));
   r.setOwner(o);
   r.getClient().set_capability(c);
   return {};
