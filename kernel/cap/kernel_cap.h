@@ -59,16 +59,22 @@ struct CallContext {
   // Deferred completion: the dispatcher posts nothing now; the handler's
   // object completes `deferred` later through ipc::complete_deferred().
   IpcCall* deferred = nullptr;
+
+  // Optional one-line reason for a failing method, sent as the
+  // CapException message (default: the error's name). Must outlive the
+  // dispatch (a literal or a buffer in the handler's object).
+  char fail_message[96] = {};
 };
 
 class KernelCap : public KObject {
  public:
   using KObject::KObject;
   // Every object a capability names is implemented by the kernel except
-  // the endpoint facets (served by a process) and the endpoint core
-  // itself (never named by a capability).
+  // the client facet of an endpoint (its CALLs go to the serving process);
+  // the owner facet is a kernel cap for its own methods (Endpoint.info,
+  // mintClient). The endpoint core and sessions are never named by a cap.
   static bool holds_type(ObjType t) {
-    return t != ObjType::Endpoint && t != ObjType::ClientEndpoint && t != ObjType::EndpointCore &&
+    return t != ObjType::ClientEndpoint && t != ObjType::EndpointCore && t != ObjType::Session &&
            t != ObjType::Test;
   }
   // Every kernel capability method runs under the kernel lock.

@@ -26,6 +26,9 @@ enum class ObjType : uint8_t {
   SystemControl,
   SystemStatus,
   LogSink,
+  EndpointFactory,
+  LogReader,
+  Session,
 };
 
 class KObject {

@@ -53,7 +53,7 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   CAPOS_MEASURE_SEG(Encode);
   t->call_ctx = saved;
   if (!st) {
-    write_exception(ctx, st.error(), StrView());
+    write_exception(ctx, st.error(), StrView(ctx.fail_message));
     return;
   }
   ctx.result_size = results.framed().size();

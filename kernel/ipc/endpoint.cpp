@@ -3,6 +3,7 @@
 #include "kernel/dev/hwrng.h"
 #include "kernel/ipc/ipc_internal.h"
 #include "kernel/mm/heap.h"
+#include "lib/crypto/siphash.h"
 
 namespace capos {
 
@@ -17,8 +18,7 @@ Ref<EndpointCore> EndpointCore::create(uint64_t interface_id) {
 
 void EndpointCore::scoped_ref(uint64_t session_id, uint64_t out[2]) {
   if (!ref_cached_ || ref_session_ != session_id) {
-    uint64_t in[2] = {scope_, session_id};
-    siphash24_128(hwrng::scoped_ref_key(), in, sizeof(in), ref_);
+    capos::scoped_ref(hwrng::scoped_ref_key(), scope_, session_id, ref_);
     ref_session_ = session_id;
     ref_cached_ = true;
   }

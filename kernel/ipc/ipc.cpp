@@ -99,7 +99,8 @@ void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h)
   h->method_id = c->method_id;
   h->interface_id = c->interface_id;
   h->params_len = c->params_len;
-  h->flags = MSG_F_SESSION_LIVE;
+  // Live unless the caller's session was created by a process that ended.
+  h->flags = c->caller && c->caller->session_live() ? MSG_F_SESSION_LIVE : 0;
   uint64_t out[2];
   core.scoped_ref(c->session_id, out);
   h->scoped_ref_lo = out[0];

@@ -85,10 +85,14 @@ uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_
   return n;
 }
 
-Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag) {
+Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag,
+                                 const ResourceLedger::Limits* limits) {
   void* mem = heap::alloc(sizeof(Process));
   if (!mem) return fail(Err::OutOfMemory);
   Process* p = new (mem) Process();
+  if (limits) {
+    for (int i = 0; i < ResourceLedger::N; ++i) p->ledger_.set_limit(static_cast<Res>(i), limits->max[i]);
+  }
   Status st = p->build(name, elf_image, diag);
   if (!st) {
     if (p->thread_) Thread::destroy(p->thread_);
@@ -102,13 +106,16 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
 }
 
 uint64_t Process::fixed_kernel_bytes() {
-  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch);
+  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch) +
+         sizeof(Session);
 }
 
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
+  session_ = Session::create(pid_, hwrng::best_effort64());  // fresh unless the spawner shares one
+  if (!session_) return fail(Err::OutOfMemory);
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
@@ -198,12 +205,7 @@ Status Process::ensure_scratch() {
   return {};
 }
 
-void Process::start() {
-  // A fresh session unless the spawner set one (drawn only when needed:
-  // a spawned child inherits its parent's).
-  if (!session_set_) set_session_id(hwrng::best_effort64());
-  sched::make_runnable(thread_);
-}
+void Process::start() { sched::make_runnable(thread_); }
 
 void Process::request_kill() {
   __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);
@@ -221,6 +223,8 @@ void process_check_killed() {
 }
 
 void Process::teardown() {
+  // The session this process created ends with it (sharers see not-live).
+  if (session_ && session_->owner_pid() == pid_) session_->end();
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   ipc::process_reaped(*this);

@@ -49,7 +49,11 @@ def main():
     p.add_argument("--smp", type=int, default=1)
     p.add_argument("--accel", default=None, help="tcg or kvm (default: $CAPOS_ACCEL or tcg)")
     p.add_argument("--expect", action="append", default=[], help="ordered serial marker")
+    p.add_argument("--expect-anywhere", action="append", default=[],
+                   help="marker that must appear, in any order (output of two processes that race)")
     p.add_argument("--forbid", action="append", default=[], help="marker that fails the run")
+    p.add_argument("--forbid-line-start", action="append", default=[],
+                   help="fails the run if a serial line starts with this text (forged log lines)")
     p.add_argument("--allow-panic", action="store_true", help="do not forbid 'KERNEL PANIC'")
     p.add_argument("--input", action="append", default=[],
                    help="WAIT=>TEXT: once WAIT has appeared, type TEXT (\\n escapes allowed)")
@@ -121,9 +125,16 @@ def main():
             failures.append(f"missing marker (in order): {marker!r}")
         else:
             pos = idx + len(marker)
+    for marker in args.expect_anywhere:
+        if marker not in text:
+            failures.append(f"missing marker: {marker!r}")
     for marker in forbid:
         if marker in text:
             failures.append(f"forbidden marker present: {marker!r}")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for prefix in args.forbid_line_start:
+        if any(line.startswith(prefix) for line in lines):
+            failures.append(f"a line starts with forbidden text: {prefix!r}")
     if not timed_out and status != args.exit_code:
         failures.append(f"QEMU exit status {status}, expected {args.exit_code}")
     if inputs:

@@ -1,7 +1,7 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "console" for the terminal,
 // and optional "timer", "sysinfo", "manual", "launcher", "status",
-// "control", "random", "log". Each command uses one of them; a command
+// "control", "random", "log", "logs". Each command uses one of them; a command
 // whose cap was not granted answers with one line and the shell goes on.
 // No BootPackage, no ProcessSpawner: programs start through "launcher".
 #include "lib/abi/capid.h"
@@ -14,6 +14,7 @@
 #include "user/rt/capset.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/shell/dmesg.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/line_editor.h"
 
@@ -188,6 +189,12 @@ void cmd_hostname(const Args& a) {
   auto name = res->getName();
   if (!name) return report_error(a.v[0], name.error());
   say("{}\n", *name);
+}
+
+void cmd_dmesg(const Args& a) {
+  uint32_t cap = need(a.v[0], "logs", wire::LogReader::kInterfaceId);
+  if (!cap) return;
+  if (Status st = dmesg(cap, out); !st) report_error(a.v[0], st.error());
 }
 
 void cmd_uptime(const Args& a) {
@@ -544,6 +551,7 @@ const Command kCommands[] = {
     {"motd", "", "message of the day (SystemInfo)", cmd_motd, 0, 0},
     {"hostname", "", "machine name (SystemInfo)", cmd_hostname, 0, 0},
     {"uptime", "", "time since boot (Timer)", cmd_uptime, 0, 0},
+    {"dmesg", "", "the kernel log (LogReader)", cmd_dmesg, 0, 0},
     {"random", "[n]", "n random bytes in hex (EntropySource)", cmd_random, 0, 1},
     {"mem", "", "memory and own ledger (SystemStatus)", cmd_mem, 0, 0},
     {"ps", "", "list processes (SystemStatus)", cmd_ps, 0, 0},
