@@ -16,6 +16,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
+#include "lib/core/cstring.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -23,6 +24,9 @@ namespace capos {
 
 class Process;
 struct IpcCall;
+namespace capnp {
+class MessageBuilder;
+}
 
 struct ResultCap {
   Ref<KObject> object;
@@ -47,6 +51,11 @@ struct CallContext {
   uint32_t result_len = 0;      // capacity of the caller's result buffer
   uint64_t user_data = 0;
   uint64_t result_addr = 0;
+  // The reply being built (set by dispatch_kernel_server while the method
+  // runs), so a method can size its reply before a side effect.
+  const capnp::MessageBuilder* reply = nullptr;
+  // Message for the CapException when the method fails (empty: err_name).
+  StrView failure_message;
 
   // Result capabilities (reserved slots in the caller's table, then filled).
   FixedVector<SlotReservation, MAX_RESULT_CAPS> result_slots;
