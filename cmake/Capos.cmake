@@ -12,7 +12,7 @@ set(CAPOS_FREESTANDING_FLAGS
   -fno-stack-protector -fno-pic -fno-pie -nostdlibinc
   -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
   -mno-red-zone
-  -Wall -Wextra -Werror -Wno-unused-parameter)
+  -Wall -Wextra -Werror -Wno-unused-parameter -Wthread-safety)
 
 set(CAPOS_KERNEL_FLAGS ${CAPOS_FREESTANDING_FLAGS}
   -mcmodel=kernel -mno-sse -mno-sse2 -mno-mmx -mno-80387 -mgeneral-regs-only)
@@ -22,7 +22,7 @@ set(CAPOS_USER_FLAGS ${CAPOS_FREESTANDING_FLAGS})
 set(CAPOS_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer)
 
-set(CAPOS_HOST_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+set(CAPOS_HOST_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wthread-safety)
 
 # capos_library(<name> [KERNEL] [USER] [HOST] SOURCES <src>... [DEPS <lib>...])
 # DEPS name other capos libraries; the matching variant is linked.

@@ -32,12 +32,12 @@ using K = ExitStatus::Kind;
 Bytes g_image;
 const char* g_test = "";
 
-Child role(const char* r, EndpointCore* ep = nullptr) { return spawn_role(g_test, g_image, r, ep); }
+Child role(const char* r, EndpointCore* ep = nullptr) CAPOS_REQUIRES(g_kernel_lock) { return spawn_role(g_test, g_image, r, ep); }
 
 // (1) Two processes stall their rings (budget full, more SQEs queued): one
 // waits with a timeout in a loop, one forever. The watchdog's sleeps must
 // stay on schedule meanwhile, and both stallers must die when killed.
-void cap_enter() {
+void cap_enter() CAPOS_REQUIRES(g_kernel_lock) {
   Child w = role("watchdog");
   Child s = role("stall");
   Child f = role("stall_forever");
@@ -51,7 +51,7 @@ void cap_enter() {
 
 // (2) The storm runs in ring 3 and judges its own ledger; afterwards a
 // second process must get frames within its quota.
-void page_tables() {
+void page_tables() CAPOS_REQUIRES(g_kernel_lock) {
   Child s = role("pt_storm");
   expect_end(g_test, s, K::Exited, 0, 120 * 100);
   Child g = role("guarded");
@@ -60,7 +60,7 @@ void page_tables() {
 
 // (3) A caller leaves sleeps and queued endpoint calls (the endpoint's
 // server never RECVs) and is killed: every record goes at once.
-void dead_callers() {
+void dead_callers() CAPOS_REQUIRES(g_kernel_lock) {
   Ref<EndpointCore> core = EndpointCore::create(ECHO_IFACE);
   Ref<EndpointOwner> owner = EndpointOwner::create(core);  // held here: the endpoint stays alive
   for (int i = 0; i < 20; ++i) {
@@ -82,7 +82,7 @@ void dead_callers() {
 }
 
 // (5) Ring 3 checks the refusals and that its mappings survived.
-void addr_change() {
+void addr_change() CAPOS_REQUIRES(g_kernel_lock) {
   Child a = role("addr_change");
   expect_end(g_test, a, K::Exited, 0);
 }
@@ -92,7 +92,7 @@ void addr_change() {
 // client's 200 calls must all be answered. The queue is sampled while the
 // polite client runs: the flooders really flood, and no caller ever holds
 // more than its share.
-void fairness() {
+void fairness() CAPOS_REQUIRES(g_kernel_lock) {
   constexpr uint32_t FLOODERS = 10;
   Ref<EndpointCore> core = EndpointCore::create(ECHO_IFACE);
   Child srv = role("server", core.get());
@@ -118,7 +118,7 @@ void fairness() {
 
 // Each scenario runs twice; the second round must end with exactly the
 // free frames and heap allocations of the first (pools warmed by round 1).
-void thread(void*) {
+void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   void (*scenario)() = nullptr;
   if (strcmp(g_test, "issue22_cap_enter") == 0) scenario = cap_enter;
   if (strcmp(g_test, "issue22_page_tables") == 0) scenario = page_tables;
@@ -144,7 +144,7 @@ void thread(void*) {
 
 }  // namespace issue22
 
-void run_issue22(const char* name, Bytes module) {
+void run_issue22(const char* name, Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest {}: needs the hostile22 program as the boot module", name);
   issue22::g_image = module;
   issue22::g_test = name;

@@ -35,13 +35,13 @@ Bytes g_image;
 const char* g_test = "";
 constexpr uint64_t SEED = 0x22C0FFEE22ull;
 
-Child role(const char* r, EndpointCore* ep = nullptr) { return spawn_role(g_test, g_image, r, ep); }
+Child role(const char* r, EndpointCore* ep = nullptr) CAPOS_REQUIRES(g_kernel_lock) { return spawn_role(g_test, g_image, r, ep); }
 
 // SQEs the hostile processes must have pushed through the kernel during
 // one liveness run (the three tests together pass 10^6).
 constexpr uint64_t LIVENESS_MIN_SQES = 500000;
 
-void run_liveness() {
+void run_liveness() CAPOS_REQUIRES(g_kernel_lock) {
   Rng rng{SEED};
   klog("selftest liveness: seed {:#x}\n", SEED);
   Ref<EndpointCore> core = EndpointCore::create(ECHO_IFACE);
@@ -74,7 +74,7 @@ void run_liveness() {
 
 // Frames the hog can hold at most: its lowered quotas plus the kernel
 // heap pages behind its KernelBytes charge.
-void run_quota_isolation() {
+void run_quota_isolation() CAPOS_REQUIRES(g_kernel_lock) {
   Child hog = spawn_role(g_test, g_image, "hog", nullptr, false);
   ResourceLedger& l = hog.p->ledger();
   l.set_limit(Res::FramePages, l.used(Res::FramePages) + 512);
@@ -108,7 +108,7 @@ void run_quota_isolation() {
 }
 
 // Every role, killed after 0..6 ticks (0: before it ever ran).
-void run_kill_anytime() {
+void run_kill_anytime() CAPOS_REQUIRES(g_kernel_lock) {
   Rng rng{SEED ^ 0xA11};
   static const char* const kinds[] = {"stall", "stall_forever", "nops", "flood", "storm", "leaver", "hog", "watchdog"};
   constexpr int N = sizeof(kinds) / sizeof(kinds[0]);
@@ -132,7 +132,7 @@ void run_kill_anytime() {
 
 // Two identical rounds; the second must end with exactly the first's free
 // frames and heap allocations.
-void thread(void*) {
+void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   void (*scenario)() = nullptr;
   if (strcmp(g_test, "liveness") == 0) scenario = run_liveness;
   if (strcmp(g_test, "quota_isolation") == 0) scenario = run_quota_isolation;
@@ -156,7 +156,7 @@ void thread(void*) {
 
 }  // namespace liveness
 
-void run_liveness(const char* name, Bytes module) {
+void run_liveness(const char* name, Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest {}: needs the hostile22 program as the boot module", name);
   liveness::g_image = module;
   liveness::g_test = name;

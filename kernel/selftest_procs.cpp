@@ -18,7 +18,7 @@
 
 namespace capos::selftest::procs {
 
-Child create(const char* test, Bytes image, const char* name) {
+Child create(const char* test, Bytes image, const char* name) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create(name, image, &why);
   if (!p) panic("selftest {}: cannot create {}: {} ({})", test, name, err_name(p.error()), why);
@@ -29,20 +29,20 @@ Child create(const char* test, Bytes image, const char* name) {
   return c;
 }
 
-void grant(const char* test, Child& c, const char* name, Ref<KObject> o, uint64_t iface) {
+void grant(const char* test, Child& c, const char* name, Ref<KObject> o, uint64_t iface) CAPOS_REQUIRES(g_kernel_lock) {
   if (!o || !c.p->grant(name, move(o), iface)) panic("selftest {}: grant {} to {} failed", test, name, c.role);
 }
 
-void start(Child& c) { c.p->start(); }
+void start(Child& c) CAPOS_REQUIRES(g_kernel_lock) { c.p->start(); }
 
-void kill(Child& c) {
+void kill(Child& c) CAPOS_REQUIRES(g_kernel_lock) {
   // Interrupts off: the process cannot exit and be reaped between the
   // check and the request (ExitWatch::kill relies on the same order).
   arch::IrqGuard irq;
   if (!c.watch->exited()) c.p->request_kill();
 }
 
-void poll_point() {
+void poll_point() CAPOS_REQUIRES(g_kernel_lock) {
   // The deferred work (timer expiry: sleeps, cap_enter deadlines) runs at
   // returns to ring 3 and in the idle loop. A self test that polls stays
   // runnable, so idle never runs while every process is blocked: the
@@ -56,12 +56,12 @@ void poll_point() {
   sched::yield();
 }
 
-void wait_ticks(uint64_t ticks) {
+void wait_ticks(uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t end = timer::ticks() + ticks;
   while (timer::ticks() < end) poll_point();
 }
 
-void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks) {
+void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t end = timer::ticks() + ticks;
   while (!c.watch->exited()) {
     if (timer::ticks() >= end) panic("selftest {}: {} did not end within {} ticks", test, c.role, ticks);
@@ -73,7 +73,7 @@ void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code,
           static_cast<int>(st.kind), st.code, static_cast<int>(kind), code);
 }
 
-Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now) {
+Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now) CAPOS_REQUIRES(g_kernel_lock) {
   namespace wire = schema::wire;
   Child c = create(test, image, role);
   auto is = [&](const char* r) { return strcmp(role, r) == 0; };

@@ -146,4 +146,10 @@ const CapSlot* CapTable::slot_if_live(uint32_t i) const {
   return i < slots_.size() && (slots_[i].state == LIVE || slots_[i].state == PINNED) ? &slots_[i] : nullptr;
 }
 
+bool CapTable::holds(const KObject* obj) const {
+  for (const CapSlot& s : slots_)
+    if (s.object == obj) return true;  // free and reserved slots hold no object
+  return false;
+}
+
 }  // namespace capos

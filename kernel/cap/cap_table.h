@@ -76,6 +76,8 @@ class CapTable {
   const CapSlot* slot_of(uint32_t capid) const;
   // Releases every capability (process teardown).
   void clear();
+  // True when a live or pinned slot refers to `obj` (charge hand-over).
+  bool holds(const KObject* obj) const;
 
   uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
   uint32_t live() const { return live_; }

@@ -14,7 +14,9 @@ ResourceLedger::Limits ResourceLedger::default_limits() {
   // 1 GiB of VirtualPages mapped densely needs 512 page tables plus a few
   // upper levels; sparse maps need more per page, and meet this bound.
   l.max[static_cast<int>(Res::PageTables)] = 1024;
-  l.max[static_cast<int>(Res::KernelBytes)] = 256 * 1024;
+  // A process record, thread, stack and scratch take ~70 KiB; the rest
+  // covers call records (1.3 KiB each) and queued parameter copies.
+  l.max[static_cast<int>(Res::KernelBytes)] = 1024 * 1024;
   return l;
 }
 
@@ -35,6 +37,11 @@ void ResourceLedger::release(Res r, uint64_t n) {
   int i = idx(r);
   if (n > used_[i]) __builtin_trap();  // releasing more than was committed is a kernel bug
   used_[i] -= n;
+}
+
+void ResourceLedger::inherit(Res r, uint64_t n) {
+  int i = idx(r);
+  if (add_overflow(used_[i], n, &used_[i])) __builtin_trap();
 }
 
 bool ResourceLedger::empty() const {

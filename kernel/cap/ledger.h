@@ -71,6 +71,10 @@ class ResourceLedger {
   Result<Reservation> reserve(Res r, uint64_t n);
   // Returns committed usage (release of a resource that was held).
   void release(Res r, uint64_t n);
+  // Commits usage without the limit check: a charge handed over from a
+  // payer that exited (docs/memory.md). Usage may then exceed the limit,
+  // which only blocks further reservations.
+  void inherit(Res r, uint64_t n);
 
   uint64_t used(Res r) const { return used_[idx(r)]; }
   uint64_t reserved(Res r) const { return reserved_[idx(r)]; }

@@ -19,58 +19,73 @@ using namespace abi;
 
 namespace {
 
-// Recycled records: steady-state IPC never touches the heap.
-IntrusiveList<IpcCall, &IpcCall::ep_node> g_free_calls;
-IntrusiveList<IpcRecv, &IpcRecv::ep_node> g_free_recvs;
-
-IpcCall* alloc_call() {
-  if (IpcCall* c = g_free_calls.pop_front()) return c;
-  return heap::make<IpcCall>();
+// Records are owned by the process they serve (the caller for IpcCall,
+// the server for IpcRecv), charged to its KernelBytes when first
+// allocated and recycled through its own cache.
+Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
+  if (IpcCall* c = owner.ipc().free_calls.pop_front()) return c;
+  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcCall)));
+  IpcCall* c = heap::make<IpcCall>();
+  if (!c) return fail(Err::Overloaded);
+  charge.commit();
+  return c;
 }
-void free_call(IpcCall* c) {
-  if (c->params) heap::free(c->params);
+void free_params(IpcCall* c) {
+  if (!c->params) return;
+  heap::free(c->params);
+  c->caller->ledger().release(Res::KernelBytes, c->params_len);
+  c->params = nullptr;
+}
+void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
+  Process* owner = c->caller;
+  if (!owner) __builtin_trap();  // every record has its owner until freed
+  free_params(c);
   c->~IpcCall();  // rolls back any transfer still prepared
   new (c) IpcCall();
-  g_free_calls.push_back(c);
+  owner->ipc().free_calls.push_back(c);
 }
-IpcRecv* alloc_recv() {
-  if (IpcRecv* r = g_free_recvs.pop_front()) return r;
-  return heap::make<IpcRecv>();
+Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
+  if (IpcRecv* r = owner.ipc().free_recvs.pop_front()) return r;
+  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcRecv)));
+  IpcRecv* r = heap::make<IpcRecv>();
+  if (!r) return fail(Err::Overloaded);
+  charge.commit();
+  return r;
 }
-void free_recv(IpcRecv* r) {
+void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
+  Process* owner = r->server;
   *r = IpcRecv{};
-  g_free_recvs.push_back(r);
+  owner->ipc().free_recvs.push_back(r);
 }
 
 // Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
-void wake(Process* p, bool handoff) {
+void wake(Process* p, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* t = p->main_thread();
   if (!t || !sched::cap_enter_satisfied(t)) return;
   if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
 }
 
-void post(Process* p, const CapCqe& cqe, bool handoff) {
+void post(Process* p, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   p->ring().post_reserved(cqe);
   wake(p, handoff);
 }
 
 // Finishes a caller's outstanding call with `result` (error or size).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) {
-  if (Process* caller = c->caller) {
-    CapCqe cqe{};
-    cqe.user_data = c->user_data;
-    cqe.result = result;
-    cqe.flags = flags;
-    cqe.cap_count = cap_count;
-    caller->ipc().outstanding.remove(c);
-    caller->ledger().release(Res::OutstandingCalls, 1);
-    post(caller, cqe, true);
-  }
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) CAPOS_REQUIRES(g_kernel_lock) {
+  Process* caller = c->caller;
+  CapCqe cqe{};
+  cqe.user_data = c->user_data;
+  cqe.result = result;
+  cqe.flags = flags;
+  cqe.cap_count = cap_count;
+  caller->ipc().outstanding.remove(c);
+  caller->ledger().release(Res::OutstandingCalls, 1);
   free_call(c);
+  post(caller, cqe, true);
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
-bool alloc_inflight(EndpointCore& core, IpcCall* c) {
+bool alloc_inflight(EndpointCore& core, IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   c->call_id = core.inflight.insert(c);
   return c->call_id != 0;
 }
@@ -139,18 +154,15 @@ int32_t read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* o
 }
 
 // Marks a delivered call in flight on `server`.
-void mark_inflight(IpcCall* c, Process& server) {
+void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   c->state = IpcCall::State::InFlight;
   c->server = &server;
   server.ipc().serving.push_back(c);
-  if (c->params) {
-    heap::free(c->params);
-    c->params = nullptr;
-  }
+  free_params(c);
 }
 
 // Calls `caller` has queued (not yet delivered) at `core`.
-uint32_t queued_by(Process& caller, const EndpointCore& core) {
+uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t n = 0;
   for (IpcCall* c = caller.ipc().outstanding.front(); c; c = caller.ipc().outstanding.next(c))
     n += c->state == IpcCall::State::Queued && c->core == &core;
@@ -171,8 +183,9 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (core.dead()) return CAP_ERR_DISCONNECTED;
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return CAP_ERR_QUOTA_EXCEEDED;
-  IpcCall* c = alloc_call();
-  if (!c) return CAP_ERR_OVERLOADED;
+  auto rec = alloc_call(caller);
+  if (!rec) return CAP_ERR_QUOTA_EXCEEDED;  // the caller's kernel-memory quota
+  IpcCall* c = *rec;
   c->caller = &caller;
   c->core = &core;
   c->user_data = sqe.user_data;
@@ -236,12 +249,21 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     free_call(c);
     return CAP_ERR_QUOTA_EXCEEDED;
   }
-  if (sqe.params_len) {
-    c->params = static_cast<uint8_t*>(heap::alloc(sqe.params_len));
-    if (!c->params || !as.copy_from_user(c->params, sqe.params_addr, sqe.params_len)) {
-      bool oom = !c->params;
+  if (sqe.params_len) {  // the queued copy is charged to the caller
+    auto pcharge = caller.ledger().reserve(Res::KernelBytes, sqe.params_len);
+    if (!pcharge) {
       free_call(c);
-      return oom ? CAP_ERR_OVERLOADED : CAP_ERR_INVALID_PARAMS_BUFFER;
+      return CAP_ERR_QUOTA_EXCEEDED;
+    }
+    c->params = static_cast<uint8_t*>(heap::alloc(sqe.params_len));
+    if (!c->params) {
+      free_call(c);
+      return CAP_ERR_OVERLOADED;
+    }
+    pcharge->commit();
+    if (!as.copy_from_user(c->params, sqe.params_addr, sqe.params_len)) {
+      free_call(c);
+      return CAP_ERR_INVALID_PARAMS_BUFFER;
     }
   }
   c->state = IpcCall::State::Queued;
@@ -277,8 +299,9 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
     return n;
   }
   if (core.recvs.size() >= ENDPOINT_RECV_MAX) return CAP_ERR_OVERLOADED;
-  IpcRecv* r = alloc_recv();
-  if (!r) return CAP_ERR_OVERLOADED;
+  auto rec = alloc_recv(server);
+  if (!rec) return CAP_ERR_QUOTA_EXCEEDED;
+  IpcRecv* r = *rec;
   r->server = &server;
   r->core = &core;
   r->user_data = sqe.user_data;
@@ -296,6 +319,9 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
   EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
   IpcCall* c = core.inflight.find(sqe.call_id);
+  // The caller died: the answer is accepted and discarded (the server
+  // keeps any caps it meant to send).
+  if (!c && core.inflight.take_orphan(sqe.call_id, &server)) return 0;
   // Forged, stale or someone else's call id: rejected without side effects.
   if (!c || c->server != &server) return CAP_ERR_INVALID_REQUEST;
   if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
@@ -322,10 +348,6 @@ int32_t ret(Process& server, const CapSqe& sqe) {
 
   core.inflight.remove(sqe.call_id);
   server.ipc().serving.remove(c);
-  if (!c->caller) {  // the caller died: the answer is accepted and discarded
-    free_call(c);
-    return 0;  // `xfer` rolls back: the server keeps its caps
-  }
   int32_t result;
   uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
   AddressSpace& cas = c->caller->address_space();
@@ -353,8 +375,7 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
   Process& caller = ctx.caller;
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return fail(Err::Overloaded);
-  IpcCall* c = alloc_call();
-  if (!c) return fail(Err::Overloaded);
+  IpcCall* c = CAPOS_TRY(alloc_call(caller));
   c->caller = &caller;
   c->user_data = ctx.user_data;
   c->result_addr = ctx.result_addr;
@@ -368,10 +389,6 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
 }
 
 void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error) {
-  if (!c->caller) {
-    free_call(c);
-    return;
-  }
   int32_t result = result_error;
   if (result == 0) {
     if (payload.size() > c->result_len)
@@ -385,6 +402,7 @@ void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result
 }
 
 void fail_everything(EndpointCore& core) {
+  core.inflight.clear_orphans(nullptr);
   while (IpcCall* c = core.queued.pop_front()) complete_caller(c, CAP_ERR_DISCONNECTED, 0);
   while (IpcRecv* r = core.recvs.pop_front()) {
     r->server->ipc().recvs.remove(r);
@@ -395,6 +413,7 @@ void fail_everything(EndpointCore& core) {
     free_recv(r);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
+    g_kernel_lock.assert_held();  // the analysis does not look into lambdas
     core.inflight.remove(call_id);
     c->server->ipc().serving.remove(c);
     complete_caller(c, CAP_ERR_DISCONNECTED, 0);
@@ -414,8 +433,10 @@ void process_exiting(Process& p) {
     } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
       c->owner->cancel(c);
       free_call(c);
-    } else {
-      c->caller = nullptr;
+    } else {  // delivered: the server's RETURN will be discarded; the record goes now
+      c->core->inflight.orphan(c->call_id, c->server);
+      c->server->ipc().serving.remove(c);
+      free_call(c);
     }
   }
   // Calls it was serving: their callers learn the server is gone.
@@ -428,6 +449,18 @@ void process_exiting(Process& p) {
     r->core->recvs.remove(r);
     p.ring().drop_reservation();
     free_recv(r);
+  }
+}
+
+void process_reaped(Process& p) {
+  ProcessIpc& pi = p.ipc();
+  while (IpcCall* c = pi.free_calls.pop_front()) {
+    heap::destroy(c);
+    p.ledger().release(Res::KernelBytes, sizeof(IpcCall));
+  }
+  while (IpcRecv* r = pi.free_recvs.pop_front()) {
+    heap::destroy(r);
+    p.ledger().release(Res::KernelBytes, sizeof(IpcRecv));
   }
 }
 

@@ -17,9 +17,18 @@ void free_contiguous(uint64_t phys, uint64_t count);
 uint64_t free_count();
 uint64_t managed_count();
 
+namespace detail {
+extern uint64_t g_window, g_window_limit;
+[[noreturn]] void window_violation(uint64_t phys);
+}  // namespace detail
+
 // Physical -> kernel virtual. Before the final page tables are live this
-// goes through the boot window (physical < 1 GiB only).
-void* phys_to_virt(uint64_t phys);
+// goes through the boot window (physical < 1 GiB only). Inline: every
+// page-table walk and user copy goes through it.
+inline void* phys_to_virt(uint64_t phys) {
+  if (phys >= detail::g_window_limit) detail::window_violation(phys);
+  return reinterpret_cast<void*>(phys + detail::g_window);
+}
 void switch_to_direct_map();
 
 }  // namespace capos::frames

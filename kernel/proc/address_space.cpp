@@ -36,7 +36,7 @@ void AddressSpace::ChargedPtEnv::free_table(uint64_t phys) {
   ledger->release(Res::PageTables, 1);
 }
 
-uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return paging::kernel_env().table(phys); }
+uint64_t* AddressSpace::ChargedPtEnv::table(uint64_t phys) { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
 
 Status AddressSpace::init(ResourceLedger* ledger) {
   ledger_ = ledger;
@@ -150,19 +150,6 @@ Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool hon
 
 Status AddressSpace::kernel_write(uint64_t va, Bytes data) {
   return copy_user(va, data.size(), true, false, nullptr, data.data());
-}
-
-Status AddressSpace::kernel_zero(uint64_t va, uint64_t len) {
-  if (!user_range_ok(va, len)) return fail(Err::Fault);
-  uint64_t done = 0;
-  while (done < len) {
-    auto t = resolve(va + done);
-    if (!t) return fail(Err::Fault);
-    uint64_t chunk = min(len - done, abi::PAGE_SIZE - ((va + done) & (abi::PAGE_SIZE - 1)));
-    memset(frames::phys_to_virt(t->phys), 0, chunk);
-    done += chunk;
-  }
-  return {};
 }
 
 Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {

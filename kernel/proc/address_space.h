@@ -41,6 +41,7 @@ struct FrameCharge {
   ListNode node;
   AddressSpace* payer = nullptr;
   uint64_t pages = 0;
+  const KObject* object = nullptr;  // whose frames (to find an heir)
 };
 
 // Kinds of range in the VirtualMemory window (RangeSet attrs.kind).
@@ -74,7 +75,6 @@ class AddressSpace {
   // Kernel writes into user pages regardless of their user permissions
   // (image loading); the range must be mapped.
   Status kernel_write(uint64_t va, Bytes data);
-  Status kernel_zero(uint64_t va, uint64_t len);
   // Copies honouring user permissions: Fault if any page is not mapped
   // user-readable (from) / user-writable (to).
   Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
@@ -119,8 +119,15 @@ class AddressSpace {
 
   // Records a charge of `pages` FramePages (already committed to this
   // space's ledger) / returns it to the ledger.
-  void attach_charge(FrameCharge& c, uint64_t pages);
+  void attach_charge(FrameCharge& c, const KObject* object, uint64_t pages);
   static void release_charge(FrameCharge& c);
+  // True when this space maps `object`.
+  bool maps(const KObject* object) const;
+  // When a payer's space is destroyed while an object it pays for lives
+  // on elsewhere, the charge moves to the space `find` names (another
+  // holder of the object), or is dropped if nobody holds it any more.
+  using HeirFinder = AddressSpace* (*)(const KObject* object, const AddressSpace* dying);
+  static void set_heir_finder(HeirFinder f);
 
   ResourceLedger& ledger() { return *ledger_; }
   // Bookkeeping introspection for tests.

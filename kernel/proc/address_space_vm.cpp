@@ -227,10 +227,23 @@ Status AddressSpace::unmap_object(const KObject* object, uint64_t addr) {
   return fail(Err::InvalidArgument);
 }
 
-void AddressSpace::attach_charge(FrameCharge& c, uint64_t pages) {
+namespace {
+AddressSpace::HeirFinder g_heir_finder = nullptr;
+}
+
+void AddressSpace::set_heir_finder(HeirFinder f) { g_heir_finder = f; }
+
+bool AddressSpace::maps(const KObject* object) const {
+  for (const ObjectMapping& m : objects_)
+    if (m.object.get() == object) return true;
+  return false;
+}
+
+void AddressSpace::attach_charge(FrameCharge& c, const KObject* object, uint64_t pages) {
   arch::IrqGuard irq;
   c.payer = this;
   c.pages = pages;
+  c.object = object;
   charges_.push_back(&c);
 }
 
@@ -259,7 +272,17 @@ void AddressSpace::destroy_heap() {
   }
   heap_.clear();
   arch::IrqGuard irq;
-  while (FrameCharge* c = charges_.front()) release_charge(*c);
+  // Objects still alive here are held or mapped by someone else: that
+  // holder inherits the charge, so shared frames never go unpaid.
+  while (FrameCharge* c = charges_.front()) {
+    AddressSpace* heir = g_heir_finder ? g_heir_finder(c->object, this) : nullptr;
+    uint64_t pages = c->pages;
+    release_charge(*c);
+    if (heir) {
+      heir->ledger_->inherit(Res::FramePages, pages);
+      heir->attach_charge(*c, c->object, pages);
+    }
+  }
 }
 
 }  // namespace capos

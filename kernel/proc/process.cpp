@@ -9,6 +9,7 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
+#include "kernel/sched/kernel_lock.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/layout.h"
 #include "lib/core/cstring.h"
@@ -19,7 +20,7 @@ namespace capos {
 namespace {
 
 uint32_t g_next_pid = 1;
-IntrusiveList<Process, &Process::all_node> g_processes;
+IntrusiveList<Process, &Process::all_node> g_processes CAPOS_GUARDED_BY(g_kernel_lock);
 
 const char* const VECTOR_NAMES[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -30,6 +31,7 @@ const char* const VECTOR_NAMES[32] = {
     "VMM communication", "security", "reserved"};
 
 void on_user_fault(arch::InterruptFrame& f) {
+  g_kernel_lock.assert_held();  // taken by interrupt_dispatch for everything from user mode
   Thread* t = sched::current();
   if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
   // A not-present fault in a demand-zero region: map the page and retry.
@@ -51,17 +53,31 @@ void on_user_fault(arch::InterruptFrame& f) {
   debug_exit::exit(st.kind == ExitStatus::Kind::Exited ? debug_exit::INIT_FAILED : debug_exit::INIT_FAULTED);
 }
 
+// Heir of a shared object's frame charge: the first other live process
+// (creation order) that holds a capability to it or maps it. A bounded
+// scan, run only when a payer exits while its object lives on.
+AddressSpace* find_heir(const KObject* object, const AddressSpace* dying) {
+  g_kernel_lock.assert_held();  // reached through AddressSpace's hook, which the analysis cannot follow
+  for (Process* p = g_processes.front(); p; p = g_processes.next(p)) {
+    if (&p->address_space() == dying) continue;
+    if (p->caps().holds(object) || p->address_space().maps(object)) return &p->address_space();
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-void process_init() { arch::set_user_fault_handler(on_user_fault); }
+void process_init() {
+  arch::set_user_fault_handler(on_user_fault);
+  AddressSpace::set_heir_finder(find_heir);
+}
+
 
 uint32_t Process::live_count() {
-  arch::IrqGuard irq;
   return static_cast<uint32_t>(g_processes.size());
 }
 
 uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total) {
-  arch::IrqGuard irq;
   *total = static_cast<uint32_t>(g_processes.size());
   uint32_t i = 0, n = 0;
   for (Process* p = g_processes.front(); p && n < max; p = g_processes.next(p), ++i)
@@ -81,13 +97,18 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
     heap::free(mem);
     return fail(st.error());
   }
-  arch::IrqGuard irq;
   g_processes.push_back(p);
   return p;
 }
 
+uint64_t Process::fixed_kernel_bytes() {
+  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch);
+}
+
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
+  CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
+  fixed_charged_ = true;
   session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
@@ -158,10 +179,7 @@ Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uin
 }
 
 void Process::discard(Process* p) {
-  {
-    arch::IrqGuard irq;
-    g_processes.remove(p);
-  }
+  g_processes.remove(p);
   if (p->thread_) Thread::destroy(p->thread_);
   p->thread_ = nullptr;
   p->teardown();
@@ -172,9 +190,13 @@ void Process::discard(Process* p) {
   heap::free(p);
 }
 
-bool Process::ensure_scratch() {
-  if (!scratch_) scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
-  return scratch_ != nullptr;
+Status Process::ensure_scratch() {
+  if (scratch_) return {};
+  Reservation charge = CAPOS_TRY(ledger_.reserve(Res::KernelBytes, 2 * SCRATCH_BYTES));
+  scratch_ = static_cast<uint8_t*>(heap::alloc(2 * SCRATCH_BYTES));
+  if (!scratch_) return fail(Err::OutOfMemory);
+  charge.commit();
+  return {};
 }
 
 void Process::start() { sched::make_runnable(thread_); }
@@ -197,11 +219,18 @@ void process_check_killed() {
 void Process::teardown() {
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
+  ipc::process_reaped(*this);
   // Never free the page tables we are running on.
   if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
   as_.destroy();
-  if (scratch_) heap::free(scratch_);
+  if (scratch_) {
+    heap::free(scratch_);
+    ledger_.release(Res::KernelBytes, 2 * SCRATCH_BYTES);
+  }
   scratch_ = nullptr;
+  // The records themselves go right after (the reaper frees this one).
+  if (fixed_charged_) ledger_.release(Res::KernelBytes, fixed_kernel_bytes());
+  fixed_charged_ = false;
 }
 
 void Process::exit_self(const ExitStatus& status) {
@@ -225,10 +254,7 @@ void Process::exit_self(const ExitStatus& status) {
   }
   teardown();
   if (!ledger_.empty()) panic("process {} ({}) leaked ledger charges at exit", pid_, name_);
-  {
-    arch::IrqGuard irq;
-    g_processes.remove(this);
-  }
+  g_processes.remove(this);
   if (shutdown_on_exit_) shutdown_after_init(status);
   watch_->publish(status_);
   sched::exit_current();

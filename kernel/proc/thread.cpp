@@ -7,13 +7,12 @@ namespace capos {
 
 namespace {
 
-constexpr uint64_t KSTACK_PAGES = 4;  // 16 KiB per thread
 uint32_t g_next_tid = 1;
 
 Result<Thread*> alloc_thread() {
   Thread* t = heap::make<Thread>();
   if (!t) return fail(Err::OutOfMemory);
-  auto st = paging::alloc_kernel_stack(KSTACK_PAGES);
+  auto st = paging::alloc_kernel_stack(Thread::KSTACK_PAGES);
   if (!st) {
     heap::destroy(t);
     return fail(st.error());

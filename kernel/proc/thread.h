@@ -16,6 +16,7 @@ enum class ThreadState : uint8_t { Runnable, Running, Blocked, Dead };
 
 class Thread {
  public:
+  static constexpr uint64_t KSTACK_PAGES = 4;  // 16 KiB per thread (plus a guard page)
   ListNode sched_node;  // run queue, or the dead list
   ListNode wait_node;   // cap_enter waiters
   Process* process = nullptr;  // null for kernel threads

@@ -6,6 +6,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/ring.h"
@@ -25,7 +26,9 @@ class ProcessRingHandler final : public SqeHandler {
  public:
   explicit ProcessRingHandler(Process& p) : p_(p) {}
 
-  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
+  // Reached only from RingEngine::drain inside cap_enter, which holds the
+  // kernel lock; the portable engine knows nothing of kernel locks.
+  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
     ++g_stats.sqes;
     int32_t r = dispatch(sqe, cqe);
     if (r == ipc::PENDING) return Outcome::Pending;
@@ -35,7 +38,7 @@ class ProcessRingHandler final : public SqeHandler {
   }
 
  private:
-  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.opcode >= CAP_OP_COUNT) return CAP_ERR_INVALID_REQUEST;
     switch (static_cast<CapOp>(sqe.opcode)) {
       case CAP_OP_NOP:
@@ -64,7 +67,7 @@ class ProcessRingHandler final : public SqeHandler {
     return CAP_ERR_INVALID_REQUEST;
   }
 
-  int32_t call(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t call(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
     auto slot = p_.caps().lookup(sqe.cap_id);
     if (!slot) return lookup_error(slot.error());
@@ -76,7 +79,8 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
-    if (!p_.ensure_scratch()) return CAP_ERR_OVERLOADED;
+    if (auto st = p_.ensure_scratch(); !st)
+      return st.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
       return CAP_ERR_INVALID_PARAMS_BUFFER;
     // Validate the result buffer before any side effect happens.
@@ -142,7 +146,7 @@ RingStats ring_stats() { return g_stats; }
 // stalled on a full CQ) blocks as a waiter instead of spinning. The
 // waiter is woken by a completion that satisfies it, by its deadline
 // (deferred timer work) or by a kill request.
-int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
+int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
   if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
   uint64_t deadline = ~0ull;
   if (timeout_ns != CAP_ENTER_FOREVER) {
@@ -153,12 +157,12 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
   RingEngine& ring = p.ring();
   Thread* self = sched::current();
   for (;;) {
-    if (p.kill_requested()) return 0;  // syscall exit ends the process
     auto r = ring.drain(handler);
     if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
-    if (timer::now_ns() >= deadline) return ready;
+    // Every return passes exit_to_user, which ends a killed process.
+    if (p.kill_requested() || timer::now_ns() >= deadline) return ready;
     if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
       sched::yield();
       continue;
@@ -179,15 +183,17 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
 
 }  // namespace capos
 
-extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
-  using namespace capos;
-  Thread* t = sched::current();
-  Process* p = t ? t->process : nullptr;
-  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+namespace capos {
+namespace {
+
+uint64_t handle_syscall(Process* p, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
-      sched::exit_to_user();  // the deferred-work point; ends the process if it was killed
+      // The deferred-work point (ends the process if it was killed); its
+      // no-work test is inlined here because every syscall passes it.
+      arch::cli();
+      if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       return static_cast<uint64_t>(r);
     }
     case abi::SYS_EXIT: {
@@ -200,4 +206,20 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
       sched::exit_to_user();
       return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   }
+}
+
+}  // namespace
+}  // namespace capos
+
+// Syscall entry: the kernel lock is held from here until the return to
+// ring 3 (across any blocking in between; docs/concurrency.md).
+extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
+  using namespace capos;
+  Thread* t = sched::current();
+  Process* p = t ? t->process : nullptr;
+  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  g_kernel_lock.acquire();
+  uint64_t r = handle_syscall(p, f);
+  g_kernel_lock.release();
+  return r;
 }

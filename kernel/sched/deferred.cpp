@@ -20,7 +20,8 @@ bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
 
 void run() {
   if (arch::interrupts_enabled()) __builtin_trap();  // caller contract: IRQs off
-  for (uint32_t work; (work = __atomic_exchange_n(&g_pending, 0, __ATOMIC_ACQ_REL)) != 0;) {
+  while (pending()) {  // a plain load first: the common case (no work) costs no locked exchange
+    uint32_t work = __atomic_exchange_n(&g_pending, 0, __ATOMIC_ACQ_REL);
     for (uint32_t i = 0; i < WORK_KINDS; ++i)
       if ((work & (1u << i)) && g_handlers[i]) g_handlers[i]();
   }

@@ -81,3 +81,41 @@ TEST(CallTable, GenerationWrapSkipsZero) {
 }
 
 }  // namespace
+
+TEST(CallTableOrphans, OnlyTheServerItWasDeliveredToCanTakeIt) {
+  capos::CallTable<Call, 2> t;
+  Call a{1};
+  int server = 0, other = 0;
+  uint32_t id = t.insert(&a);
+  t.orphan(id, &server);
+  EXPECT_EQ(t.find(id), nullptr);  // the record is gone
+  EXPECT_EQ(t.size(), 1u);         // the id is still reserved
+  EXPECT_FALSE(t.take_orphan(id, &other));
+  EXPECT_FALSE(t.take_orphan(id ^ (1u << 8), &server));  // wrong generation
+  EXPECT_FALSE(t.take_orphan(id + 1, &server));          // another index
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t.take_orphan(id, &server));
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.take_orphan(id, &server));  // replay
+}
+
+TEST(CallTableOrphans, OrphanSlotsAreNotReusedUntilCleared) {
+  capos::CallTable<Call, 2> t;
+  Call a{1}, b{2}, c{3};
+  int s1 = 0, s2 = 0;
+  uint32_t ia = t.insert(&a), ib = t.insert(&b);
+  t.orphan(ia, &s1);
+  t.orphan(ib, &s2);
+  EXPECT_TRUE(t.full());
+  EXPECT_EQ(t.insert(&c), 0u);
+  t.clear_orphans(&s1);  // s1 died
+  EXPECT_EQ(t.size(), 1u);
+  uint32_t ic = t.insert(&c);
+  EXPECT_NE(ic, 0u);
+  EXPECT_NE(ic, ia);
+  EXPECT_FALSE(t.take_orphan(ia, &s1));
+  t.clear_orphans(nullptr);  // the endpoint died
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.find(ic), &c);
+  EXPECT_FALSE(t.take_orphan(ib, &s2));
+}
