@@ -79,6 +79,28 @@ void dead_callers() CAPOS_REQUIRES(g_kernel_lock) {
   }
   settle_processes();
   klog("selftest issue22_dead_callers: 20 killed callers left nothing queued\n");
+
+  // A MemoryObject's charge outlives its allocator: the keeper maps it
+  // (holding no cap), the giver dies, the keeper's ledger takes the pages.
+  Ref<EndpointCore> share = EndpointCore::create(ECHO_IFACE);
+  Child k = role("keeper", share.get());
+  Child g = role("giver", share.get());
+  uint64_t end = timer::ticks() + 1000;
+  while (!(g.p->main_thread()->state == ThreadState::Blocked && k.p->main_thread()->state == ThreadState::Blocked &&
+           g.p->ledger().used(Res::OutstandingCalls) == 0 &&
+           k.p->address_space().object_mappings() == 1 && k.p->ipc().serving.empty())) {
+    if (g.watch->exited() || k.watch->exited() || timer::ticks() >= end)
+      panic("selftest issue22_dead_callers: giver/keeper did not settle");
+    poll_point();
+  }
+  uint64_t kept = k.p->ledger().used(Res::FramePages);
+  kill(g);
+  expect_end(g_test, g, K::Killed, 0, 100);
+  uint64_t now = k.p->ledger().used(Res::FramePages);
+  klog("selftest issue22_dead_callers: keeper frame-pages {} -> {} after the allocator died\n", kept, now);
+  if (now != kept + 4) panic("selftest issue22_dead_callers: the MemoryObject's 4 pages were not inherited");
+  kill(k);
+  expect_end(g_test, k, K::Killed, 0, 100);
 }
 
 // (5) Ring 3 checks the refusals and that its mappings survived.

@@ -85,7 +85,9 @@ Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* 
     grant(test, c, role, VmCap::create(c.p->pid()), wire::VirtualMemory::kInterfaceId);
   if (is("flood") || is("fair"))
     grant(test, c, role, Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), ECHO_IFACE);
-  if (is("leaver") && ep) grant(test, c, "ep", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), ECHO_IFACE);
+  if (is("keeper")) grant(test, c, role, Ref<KObject>::adopt(EndpointOwner::create(core).leak()), ECHO_IFACE);
+  if (is("giver")) grant(test, c, role, FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
+  if ((is("leaver") || is("giver")) && ep) grant(test, c, "ep", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), ECHO_IFACE);
   if (is("server")) grant(test, c, "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), ECHO_IFACE);
   if (is("addr_change") || is("hog"))
     grant(test, c, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);

@@ -81,6 +81,8 @@ int fair_client();
 int address_change();
 int page_table_storm();
 int leaver();
+int giver();
+int keeper();
 int hog();
 int guarded();
 

@@ -221,4 +221,56 @@ int leaver() {
   }
 }
 
+// Finding 3's MemoryObject shape, with "keeper": allocates a 4-page
+// MemoryObject, sends a copy to the keeper, keeps its own cap and waits to
+// be killed. The kernel self test checks that the keeper, which maps the
+// object, inherits the charge when the giver dies.
+int giver() {
+  uint32_t fa = cap("giver", wire::FrameAllocator::kInterfaceId);
+  uint32_t ep = cap("ep", ECHO_IFACE);
+  auto mo = allocate(fa, 4);
+  H22_CHECK(mo, 150);
+  CapTransferDesc d{*mo, XFER_COPY, {0, 0, 0}};
+  uint8_t reply[64];
+  CapSqe s = call_sqe(ep, 1, nullptr, 0, reply, sizeof(reply));
+  s.xfer_addr = reinterpret_cast<uint64_t>(&d);
+  s.xfer_count = 1;
+  H22_CHECK(rt::ring().call(s).result == 0, 151);
+  rt::cap_enter(1, CAP_ENTER_FOREVER);  // never satisfied: ends by kill
+  return 152;
+}
+
+// Receives the object, maps it, answers, drops its cap (the mapping alone
+// keeps the object) and waits to be killed.
+int keeper() {
+  uint32_t ep = cap("keeper", ECHO_IFACE);
+  alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + 64 + 4 * sizeof(CapTransferRecord)];
+  CapSqe r{};
+  r.opcode = CAP_OP_RECV;
+  r.cap_id = ep;
+  r.result_addr = reinterpret_cast<uint64_t>(buf);
+  r.result_len = sizeof(buf);
+  r.user_data = rt::ring().next_user_data();
+  H22_CHECK(rt::ring().call(r).result > 0, 160);
+  auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+  H22_CHECK(h->xfer_count == 1, 161);
+  auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
+  H22_CHECK(rec->interface_id == wire::MemoryObject::kInterfaceId, 162);
+  Call c;
+  auto mp = MO::mapParams(c.params);
+  set_rw(*mp, true);
+  auto m = MO(&rt::transport(), rec->cap_id).map(c.params, c.resp);
+  H22_CHECK(m, 163);
+  at(m->getAddr())[0] = 1;
+  CapSqe ret{};
+  ret.opcode = CAP_OP_RETURN;
+  ret.cap_id = ep;
+  ret.call_id = h->call_id;
+  ret.user_data = rt::ring().next_user_data();
+  H22_CHECK(rt::ring().call(ret).result == 0, 164);
+  H22_CHECK(release(rec->cap_id), 165);
+  rt::cap_enter(1, CAP_ENTER_FOREVER);  // never satisfied: ends by kill
+  return 166;
+}
+
 }  // namespace capos::h22

@@ -150,6 +150,8 @@ int main() {
       {"addr_change", wire::VirtualMemory::kInterfaceId, address_change},
       {"pt_storm", wire::VirtualMemory::kInterfaceId, page_table_storm},
       {"leaver", wire::Timer::kInterfaceId, leaver},
+      {"giver", wire::FrameAllocator::kInterfaceId, giver},
+      {"keeper", ECHO_IFACE, keeper},
       {"hog", wire::VirtualMemory::kInterfaceId, hog},
       {"guarded", wire::FrameAllocator::kInterfaceId, guarded},
   };
