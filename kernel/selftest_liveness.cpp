@@ -35,7 +35,8 @@ Bytes g_image;
 const char* g_test = "";
 constexpr uint64_t SEED = 0x22C0FFEE22ull;
 
-Child role(const char* r, EndpointCore* ep = nullptr) CAPOS_REQUIRES(g_kernel_lock) { return spawn_role(g_test, g_image, r, ep); }
+Child role(const char* r, EndpointCore* ep = nullptr)
+    CAPOS_REQUIRES(g_kernel_lock) { return spawn_role(g_test, g_image, r, ep); }
 
 // SQEs the hostile processes must have pushed through the kernel during
 // one liveness run (the three tests together pass 10^6).

@@ -61,7 +61,8 @@ void wait_ticks(uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {
   while (timer::ticks() < end) poll_point();
 }
 
-void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {
+void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks)
+    CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t end = timer::ticks() + ticks;
   while (!c.watch->exited()) {
     if (timer::ticks() >= end) panic("selftest {}: {} did not end within {} ticks", test, c.role, ticks);
@@ -73,7 +74,8 @@ void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code,
           static_cast<int>(st.kind), st.code, static_cast<int>(kind), code);
 }
 
-Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now) CAPOS_REQUIRES(g_kernel_lock) {
+Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now)
+    CAPOS_REQUIRES(g_kernel_lock) {
   namespace wire = schema::wire;
   Child c = create(test, image, role);
   auto is = [&](const char* r) { return strcmp(role, r) == 0; };
@@ -84,11 +86,11 @@ Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* 
   if (is("storm") || is("addr_change") || is("pt_storm") || is("hog"))
     grant(test, c, role, VmCap::create(c.p->pid()), wire::VirtualMemory::kInterfaceId);
   if (is("flood") || is("fair"))
-    grant(test, c, role, Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), ECHO_IFACE);
-  if (is("keeper")) grant(test, c, role, Ref<KObject>::adopt(EndpointOwner::create(core).leak()), ECHO_IFACE);
+    grant(test, c, role, ClientEndpoint::create(core), ECHO_IFACE);
+  if (is("keeper")) grant(test, c, role, EndpointOwner::create(core), ECHO_IFACE);
   if (is("giver")) grant(test, c, role, FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
-  if ((is("leaver") || is("giver")) && ep) grant(test, c, "ep", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), ECHO_IFACE);
-  if (is("server")) grant(test, c, "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), ECHO_IFACE);
+  if ((is("leaver") || is("giver")) && ep) grant(test, c, "ep", ClientEndpoint::create(core), ECHO_IFACE);
+  if (is("server")) grant(test, c, "endpoint", EndpointOwner::create(core), ECHO_IFACE);
   if (is("addr_change") || is("hog"))
     grant(test, c, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
   if (is("guarded")) grant(test, c, role, FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);

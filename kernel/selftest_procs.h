@@ -30,7 +30,8 @@ void start(Child& c) CAPOS_REQUIRES(g_kernel_lock);
 void kill(Child& c) CAPOS_REQUIRES(g_kernel_lock);
 // Waits at most `ticks` timer ticks for `c` to end; panics if it does
 // not (a kill that is never honoured) or ends other than expected.
-void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks = 1000) CAPOS_REQUIRES(g_kernel_lock);
+void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code, uint64_t ticks = 1000)
+    CAPOS_REQUIRES(g_kernel_lock);
 // One step of a polling loop: runs the deferred work, then yields.
 void poll_point() CAPOS_REQUIRES(g_kernel_lock);
 // Polls until `ticks` timer ticks have passed.
@@ -40,7 +41,8 @@ void wait_ticks(uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock);
 // `role`: granted the caps that role looks up, with `ep` as its endpoint
 // (client facet for "flood"/"fair"/"leaver", owner facet for "server").
 // Started unless `start_now` is false.
-Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now = true) CAPOS_REQUIRES(g_kernel_lock);
+Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* ep, bool start_now = true)
+    CAPOS_REQUIRES(g_kernel_lock);
 // Interface id of the test endpoint (hostile22.h ECHO_IFACE).
 constexpr uint64_t ECHO_IFACE = 0x4832324543ull;
 
