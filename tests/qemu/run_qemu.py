@@ -33,6 +33,10 @@ def build_command(args):
             cmd += ["-initrd", m]
     if args.iso:
         cmd += ["-cdrom", args.iso, "-boot", "d"]
+    if args.icount is not None and accel == "tcg":
+        # Guest time counts retired instructions (2^shift ns each), so
+        # timing checks inside the guest do not depend on host load.
+        cmd += ["-icount", "shift=%d,sleep=off" % args.icount]
     cmd += args.extra
     return cmd, accel
 
@@ -47,6 +51,8 @@ def main():
     p.add_argument("--machine", default="q35")
     p.add_argument("--mem", default="256M")
     p.add_argument("--smp", type=int, default=1)
+    p.add_argument("--icount", type=int, default=None, metavar="SHIFT",
+                   help="deterministic guest time: -icount shift=SHIFT,sleep=off (TCG only)")
     p.add_argument("--accel", default=None, help="tcg or kvm (default: $CAPOS_ACCEL or tcg)")
     p.add_argument("--expect", action="append", default=[], help="ordered serial marker")
     p.add_argument("--expect-anywhere", action="append", default=[],
