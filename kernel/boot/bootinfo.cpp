@@ -29,6 +29,18 @@ MemType pvh_type(uint32_t t) {
 
 void add_region(BootInfo* bi, uint64_t base, uint64_t len, MemType type) {
   if (len == 0) return;
+  // UEFI maps come fragmented by allocation (GRUB converts each EFI
+  // descriptor); merging contiguous ranges of one type keeps them within
+  // MAX_REGIONS.
+  if (bi->region_count > 0) {
+    MemRegion& last = bi->regions[bi->region_count - 1];
+    uint64_t end;
+    if (last.type == type && !add_overflow(last.base, last.length, &end) && end == base &&
+        !add_overflow(last.length, len, &end)) {
+      last.length += len;
+      return;
+    }
+  }
   if (bi->region_count == BootInfo::MAX_REGIONS) {
     bi->regions_truncated = true;
     return;
@@ -106,9 +118,16 @@ Result<void, Err> parse_mb2(uint64_t info, BootInfo* bi) {
       if (end < start) return fail(Err::Corrupt);
       if (bi->module_count < BootInfo::MAX_MODULES) bi->modules[bi->module_count] = BootModule{start, end - start};
       ++bi->module_count;
-    } else if ((type == 14 || type == 15) && size > 8 && !bi->rsdp_phys) {
-      // ACPI old/new RSDP: GRUB hands a copy; remember where that copy lives.
+    } else if ((type == 14 && size - 8 >= 20 && !bi->rsdp_phys) || (type == 15 && size - 8 >= 36)) {
+      // ACPI old (1.0, 20 bytes) / new (2.0+, 36 bytes) RSDP: GRUB hands a
+      // copy, kept with the MBI. On UEFI this is the only way to find ACPI
+      // (no BIOS area to scan); the new one (XSDT) wins over the old.
       bi->rsdp_phys = info + off + 8;
+    } else if (type == 12 && size >= 16) {
+      // EFI 64-bit system table pointer: GRUB booted us from UEFI and has
+      // left boot services (we do not ask to keep them), so this is only
+      // for the record; the memory map and RSDP come from their own tags.
+      memcpy(&bi->efi_system_table, body, 8);
     } else if (type == 6 && size >= 16) {  // memory map
       uint32_t esize;
       memcpy(&esize, body, 4);

@@ -30,6 +30,7 @@ struct BootInfo {
   uint64_t info_phys = 0;    // loader structure (reserved until parsed)
   uint64_t info_size = 0;
   uint64_t rsdp_phys = 0;    // ACPI RSDP if the loader told us (0: scan)
+  uint64_t efi_system_table = 0;  // UEFI firmware (Multiboot2 EFI64 tag); 0: BIOS or PVH
   char cmdline[CMDLINE_MAX] = {};
 
   const char* protocol_name() const;

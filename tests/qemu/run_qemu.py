@@ -3,17 +3,34 @@
 
 Pass criteria: every --expect marker appears in the serial output, in
 order; no --forbid marker appears; QEMU exits with --exit-code (the
-isa-debug-exit status: 33 = capOS success, 35 = capOS panic) before
+isa-debug-exit status: 33 = capOS success, 35 = capOS panic; 0 when the
+guest powers off or resets by ACPI without that device) before
 --timeout. On failure the whole serial log is printed.
 """
 import argparse
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
 
 SUCCESS_STATUS = 33
+
+
+# Debian's ovmf package: read-only code plus a template for the variable
+# store, which firmware writes (boot entries), so each run gets a fresh copy.
+OVMF_PAIRS = [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+              ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")]
+
+
+def uefi_firmware(vars_copy):
+    for code, template in OVMF_PAIRS:
+        if os.path.exists(code) and os.path.exists(template):
+            shutil.copyfile(template, vars_copy)
+            return ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+                    "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+    sys.exit("run_qemu: --uefi needs OVMF (Debian package ovmf; run tools/setup-deps.sh)")
 
 
 def build_command(args):
@@ -23,8 +40,11 @@ def build_command(args):
         accel = "tcg"
     cmd = [args.qemu, "-machine", args.machine, "-m", args.mem, "-accel", accel,
            "-cpu", "host" if accel == "kvm" else "max", "-smp", str(args.smp),
-           "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio"]
+    if not args.no_debug_exit:
+        cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if args.uefi:
+        cmd += uefi_firmware(args.uefi)
     if args.kernel:
         cmd += ["-kernel", args.kernel]
         if args.append:
@@ -46,6 +66,10 @@ def main():
     p.add_argument("--module", action="append", default=[], help="boot module (-initrd)")
     p.add_argument("--machine", default="q35")
     p.add_argument("--mem", default="256M")
+    p.add_argument("--uefi", metavar="VARS_COPY",
+                   help="boot OVMF (UEFI) with a fresh copy of its variable store at VARS_COPY")
+    p.add_argument("--no-debug-exit", action="store_true",
+                   help="no isa-debug-exit device: the guest must power off (status 0) by ACPI")
     p.add_argument("--smp", type=int, default=1)
     p.add_argument("--accel", default=None, help="tcg or kvm (default: $CAPOS_ACCEL or tcg)")
     p.add_argument("--expect", action="append", default=[], help="ordered serial marker")
