@@ -94,6 +94,7 @@ void init(uint64_t rsdp_hint) {
          err_name(fadt.error()));
     return;
   }
+  klog("acpi: FADT revision {}, {} bytes\n", fadt->revision, fadt_bytes->size());
   if (fadt->smi_cmd <= 0xFFFF) {
     g_smi_cmd = static_cast<uint16_t>(fadt->smi_cmd);
     g_acpi_enable = fadt->acpi_enable;
@@ -144,6 +145,8 @@ void reboot() {
       arch::outb(static_cast<uint16_t>(g_reset.reg.address), g_reset.value);
     spin_ns(RESET_WAIT_NS);
     klog("capOS: the ACPI reset register had no effect; trying the 8042\n");
+  } else {
+    klog("capOS: reset by the 8042\n");
   }
   arch::outb(0x64, 0xFE);  // 8042: pulse the CPU reset line
   spin_ns(RESET_WAIT_NS);
