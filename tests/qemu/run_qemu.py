@@ -70,6 +70,9 @@ def main():
                    help="boot OVMF (UEFI) with a fresh copy of its variable store at VARS_COPY")
     p.add_argument("--no-debug-exit", action="store_true",
                    help="no isa-debug-exit device: the guest must power off (status 0) by ACPI")
+    p.add_argument("--halts-after", metavar="MARKER",
+                   help="the guest must still be running 2 s after MARKER (it halted, it did not "
+                        "exit or reset); QEMU is then stopped and its exit status not judged")
     p.add_argument("--smp", type=int, default=1)
     p.add_argument("--accel", default=None, help="tcg or kvm (default: $CAPOS_ACCEL or tcg)")
     p.add_argument("--expect", action="append", default=[], help="ordered serial marker")
@@ -98,9 +101,18 @@ def main():
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = bytearray()
     timed_out = False
+    halted = False     # --halts-after: still running after the grace period
+    halt_seen = None   # when the --halts-after marker appeared
     input_pos = 0  # search offset for the next input's WAIT marker
     while True:
-        remaining = args.timeout - (time.monotonic() - start)
+        now = time.monotonic()
+        if args.halts_after and halt_seen is None and args.halts_after.encode() in out:
+            halt_seen = now
+        if halt_seen is not None and now - halt_seen >= 2.0 and proc.poll() is None:
+            halted = True
+            proc.kill()
+            break
+        remaining = args.timeout - (now - start)
         if remaining <= 0:
             timed_out = True
             proc.kill()
@@ -148,7 +160,10 @@ def main():
     for marker in forbid:
         if marker in text:
             failures.append(f"forbidden marker present: {marker!r}")
-    if not timed_out and status != args.exit_code:
+    if args.halts_after:
+        if not halted and not timed_out:
+            failures.append(f"QEMU exited (status {status}) instead of halting after {args.halts_after!r}")
+    elif not timed_out and status != args.exit_code:
         failures.append(f"QEMU exit status {status}, expected {args.exit_code}")
     if inputs:
         failures.append(f"input never sent: waited for {inputs[0][0]!r}")
