@@ -125,11 +125,14 @@ Status power_off(uint8_t debug_exit_code) {
   arch::IrqGuard irq;
   enable_acpi_mode();
   klog("capOS: ACPI S5 power off\n");
-  uint16_t a = arch::inw(g_s5.pm1a);
-  uint16_t b = g_s5.pm1b ? arch::inw(g_s5.pm1b) : 0;
-  // ACPI: write PM1b's SLP_TYP before PM1a's SLP_EN starts the transition.
-  if (g_s5.pm1b) arch::outw(g_s5.pm1b, acpi::pm1_sleep_value(b, g_s5.type.b));
-  arch::outw(g_s5.pm1a, acpi::pm1_sleep_value(a, g_s5.type.a));
+  uint16_t a = acpi::pm1_sleep_value(arch::inw(g_s5.pm1a), g_s5.type.a);
+  uint16_t b = g_s5.pm1b ? acpi::pm1_sleep_value(arch::inw(g_s5.pm1b), g_s5.type.b) : 0;
+  // As ACPICA does: SLP_TYP alone first (some chipsets latch it only
+  // then), then SLP_TYP | SLP_EN, PM1b before PM1a each time.
+  if (g_s5.pm1b) arch::outw(g_s5.pm1b, static_cast<uint16_t>(b & ~acpi::PM1_SLP_EN));
+  arch::outw(g_s5.pm1a, static_cast<uint16_t>(a & ~acpi::PM1_SLP_EN));
+  if (g_s5.pm1b) arch::outw(g_s5.pm1b, b);
+  arch::outw(g_s5.pm1a, a);
   spin_ns(POWER_OFF_WAIT_NS);
   klog("capOS: ACPI S5 had no effect\n");
   return fail(Err::Failed);
