@@ -34,6 +34,9 @@ struct BootInfo {
   char cmdline[CMDLINE_MAX] = {};
 
   const char* protocol_name() const;
+  // Appends a memory-map range (merged into the last one when contiguous
+  // and of the same type); beyond MAX_REGIONS sets regions_truncated.
+  void add_region(uint64_t base, uint64_t len, MemType type);
   // Value of `key=` in the command line, or nullptr.
   const char* cmdline_value(const char* key, char* out, size_t cap) const;
 };
