@@ -150,6 +150,10 @@ def main():
     failures = []
     if timed_out:
         failures.append(f"timed out after {args.timeout:.0f}s")
+    if args.halts_after and not halted and not timed_out:
+        failures.append(f"QEMU exited (status {status}) instead of halting after {args.halts_after!r}")
+    if args.halts_after:
+        status = args.exit_code  # stopped by us (or it failed above): the status is not judged
     pos = 0
     for marker in args.expect:
         idx = text.find(marker, pos)
@@ -160,10 +164,7 @@ def main():
     for marker in forbid:
         if marker in text:
             failures.append(f"forbidden marker present: {marker!r}")
-    if args.halts_after:
-        if not halted and not timed_out:
-            failures.append(f"QEMU exited (status {status}) instead of halting after {args.halts_after!r}")
-    elif not timed_out and status != args.exit_code:
+    if not timed_out and status != args.exit_code:
         failures.append(f"QEMU exit status {status}, expected {args.exit_code}")
     if inputs:
         failures.append(f"input never sent: waited for {inputs[0][0]!r}")
