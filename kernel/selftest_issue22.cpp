@@ -155,20 +155,7 @@ void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   if (strcmp(g_test, "issue22_addr_change") == 0) scenario = addr_change;
   if (strcmp(g_test, "issue22_fairness") == 0) scenario = fairness;
   if (!scenario) panic("selftest: unknown issue22 test '{}'", g_test);
-  scenario();
-  settle_processes();
-  uint64_t frames_before = frames::free_count();
-  size_t heap_before = heap::stats().allocations;
-  klog("selftest {}: second round\n", g_test);
-  scenario();
-  settle_processes();
-  uint64_t frames_after = frames::free_count();
-  size_t heap_after = heap::stats().allocations;
-  klog("selftest {}: free frames {} -> {}; heap allocations {} -> {}\n", g_test, frames_before, frames_after,
-       heap_before, heap_after);
-  if (frames_after != frames_before || heap_after != heap_before) panic("selftest {}: leak detected", g_test);
-  klog("capOS: selftest {} ok\n", g_test);
-  debug_exit::exit(debug_exit::SUCCESS);
+  procs::two_rounds(g_test, scenario);
 }
 
 }  // namespace issue22

@@ -143,20 +143,7 @@ void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   if (strcmp(g_test, "quota_isolation") == 0) scenario = run_quota_isolation;
   if (strcmp(g_test, "kill_anytime") == 0) scenario = run_kill_anytime;
   if (!scenario) panic("selftest: unknown hostile-class test '{}'", g_test);
-  scenario();
-  settle_processes();
-  uint64_t frames_before = frames::free_count();
-  size_t heap_before = heap::stats().allocations;
-  klog("selftest {}: second round\n", g_test);
-  scenario();
-  settle_processes();
-  uint64_t frames_after = frames::free_count();
-  size_t heap_after = heap::stats().allocations;
-  klog("selftest {}: free frames {} -> {}; heap allocations {} -> {}\n", g_test, frames_before, frames_after,
-       heap_before, heap_after);
-  if (frames_after != frames_before || heap_after != heap_before) panic("selftest {}: leak detected", g_test);
-  klog("capOS: selftest {} ok\n", g_test);
-  debug_exit::exit(debug_exit::SUCCESS);
+  procs::two_rounds(g_test, scenario);
 }
 
 }  // namespace liveness

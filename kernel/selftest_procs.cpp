@@ -12,6 +12,10 @@
 #include "schema/memory.capnp.capos.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
+#include "kernel/dev/debug_exit.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/selftest_internal.h"
 #include "kernel/dev/timer.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
@@ -99,6 +103,23 @@ Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* 
   if (is("hog")) grant(test, c, "timer", TimerCap::create(), wire::Timer::kInterfaceId);
   if (start_now) start(c);
   return c;
+}
+
+void two_rounds(const char* test, void (*scenario)()) {
+  scenario();
+  settle_processes();
+  uint64_t frames_before = frames::free_count();
+  size_t heap_before = heap::stats().allocations;
+  klog("selftest {}: second round\n", test);
+  scenario();
+  settle_processes();
+  uint64_t frames_after = frames::free_count();
+  size_t heap_after = heap::stats().allocations;
+  klog("selftest {}: free frames {} -> {}; heap allocations {} -> {}\n", test, frames_before, frames_after,
+       heap_before, heap_after);
+  if (frames_after != frames_before || heap_after != heap_before) panic("selftest {}: leak detected", test);
+  klog("capOS: selftest {} ok\n", test);
+  debug_exit::exit(debug_exit::SUCCESS);
 }
 
 }  // namespace capos::selftest::procs

@@ -46,6 +46,10 @@ Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* 
 // Interface id of the test endpoint (hostile22.h ECHO_IFACE).
 constexpr uint64_t ECHO_IFACE = 0x4832324543ull;
 
+// Runs `scenario` twice; the second round must end with exactly the first
+// round's free frames and heap allocations. Then QEMU exits with success.
+[[noreturn]] void two_rounds(const char* test, void (*scenario)()) CAPOS_REQUIRES(g_kernel_lock);
+
 // Deterministic pseudo-random numbers (the seed is printed by each test).
 struct Rng {
   uint64_t s;
