@@ -17,6 +17,7 @@
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
 #include "kernel/sched/kernel_lock.h"
+#include "lib/core/cstring.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -24,6 +25,9 @@ namespace capos {
 
 class Process;
 struct IpcCall;
+namespace capnp {
+class MessageBuilder;
+}
 
 struct ResultCap {
   Ref<KObject> object;
@@ -48,6 +52,9 @@ struct CallContext {
   uint32_t result_len = 0;      // capacity of the caller's result buffer
   uint64_t user_data = 0;
   uint64_t result_addr = 0;
+  // The reply being built (set by dispatch_kernel_server while the method
+  // runs), so a method can size its reply before a side effect.
+  const capnp::MessageBuilder* reply = nullptr;
 
   // Result capabilities (reserved slots in the caller's table, then filled).
   FixedVector<SlotReservation, MAX_RESULT_CAPS> result_slots;
@@ -61,8 +68,7 @@ struct CallContext {
   IpcCall* deferred = nullptr;
 
   // Optional one-line reason for a failing method, sent as the
-  // CapException message (default: the error's name). Must outlive the
-  // dispatch (a literal or a buffer in the handler's object).
+  // CapException message (empty: the error's name). Written with format_to.
   char fail_message[96] = {};
 };
 

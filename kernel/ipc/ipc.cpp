@@ -171,6 +171,14 @@ void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   free_params(c);
 }
 
+// Calls `caller` has queued (not yet delivered) at `core`.
+uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_kernel_lock) {
+  uint32_t n = 0;
+  for (IpcCall* c = caller.ipc().outstanding.front(); c; c = caller.ipc().outstanding.next(c))
+    n += c->state == IpcCall::State::Queued && c->core == &core;
+  return n;
+}
+
 }  // namespace
 
 int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
@@ -243,10 +251,16 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     return PENDING;
   }
 
-  // Slow path: queue a kernel copy of the params.
-  if (core.queued.size() >= ENDPOINT_QUEUE_MAX) {
+  // Slow path: queue a kernel copy of the params. Fairness (issue 22
+  // finding 6): each caller may have at most ENDPOINT_QUEUE_PER_CALLER
+  // calls queued here, so a flooding client exhausts its own share, never
+  // the endpoint. No global bound: every queued call is charged to its
+  // caller's OutstandingCalls. Counting walks the caller's own outstanding
+  // list (bounded by that quota; the caller pays for the walk); nothing is
+  // allocated and the fast path above is unaffected.
+  if (queued_by(caller, core) >= ENDPOINT_QUEUE_PER_CALLER) {
     free_call(c);
-    return CAP_ERR_OVERLOADED;
+    return CAP_ERR_QUOTA_EXCEEDED;
   }
   if (sqe.params_len) {  // the queued copy is charged to the caller
     auto pcharge = caller.ledger().reserve(Res::KernelBytes, sqe.params_len);

@@ -5,6 +5,7 @@
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/power.h"
 #include "kernel/dev/hwrng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
@@ -46,11 +47,16 @@ void on_user_fault(arch::InterruptFrame& f) {
   t->process->exit_self(st);
 }
 
-// init ending ends the system: QEMU exits with a status that says how.
+// init ending ends the system: the machine powers off, and under QEMU's
+// debug-exit device the exit status says how init ended.
 [[noreturn]] void shutdown_after_init(const ExitStatus& st) {
   klog("capOS: init ended; {} frames free; shutting down\n", frames::free_count());
-  if (st.kind == ExitStatus::Kind::Exited && st.code == 0) debug_exit::exit(debug_exit::SUCCESS);
-  debug_exit::exit(st.kind == ExitStatus::Kind::Exited ? debug_exit::INIT_FAILED : debug_exit::INIT_FAULTED);
+  uint8_t code = st.kind != ExitStatus::Kind::Exited ? debug_exit::INIT_FAULTED
+                 : st.code == 0                      ? debug_exit::SUCCESS
+                                                     : debug_exit::INIT_FAILED;
+  Status off = power::power_off(code);
+  klog("capOS: cannot power off ({}); halting\n", err_name(off.error()));
+  arch::halt_forever();
 }
 
 // Heir of a shared object's frame charge: the first other live process

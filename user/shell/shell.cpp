@@ -528,21 +528,26 @@ void cmd_exit(const Args&) {
   g_exit = true;
 }
 
-void cmd_shutdown(const Args& a) {
+// SystemControl.shutdown(mode, 0); a reply at all means the machine is
+// still running, so any answer is reported.
+void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const char* what) {
   uint32_t cap = need(a.v[0], "control", wire::SystemControl::kInterfaceId);
   if (!cap) return;
-  say("shutting down\n");
+  say(what);
   wire::SystemControl::Client c(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[128];
+  alignas(8) uint8_t pbuf[64], rbuf[256];
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
   auto pp = wire::SystemControl::Client::shutdownParams(p);
   if (!pp) return;
-  pp->setMode(wire::SystemControl::ShutdownMode::POWER_OFF);
+  pp->setMode(mode);
   pp->setStatus(0);
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
   auto res = c.shutdown(p, r);
   if (!res) report_error(a.v[0], res.error());
 }
+
+void cmd_shutdown(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::POWER_OFF, "shutting down\n"); }
+void cmd_reboot(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::REBOOT, "rebooting\n"); }
 
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help, 0, 0},
@@ -562,6 +567,7 @@ const Command kCommands[] = {
     {"apropos", "<word>", "search the manual (Manual)", cmd_apropos, 1, 1},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (SystemControl)", cmd_shutdown, 0, 0},
+    {"reboot", "", "reset the machine (SystemControl)", cmd_reboot, 0, 0},
 };
 const size_t kNumCommands = sizeof(kCommands) / sizeof(kCommands[0]);
 

@@ -46,11 +46,16 @@ const void* view(uint64_t phys, uint32_t len) {
   return paging::kernel_readable(reinterpret_cast<uint64_t>(v), len) ? v : nullptr;
 }
 
+// An ACPI 1.0 RSDP is 20 bytes (GRUB's "ACPI old" tag copies only those):
+// the 2.0 fields are read only once the revision says they exist.
 const Rsdp* check_rsdp(uint64_t phys) {
-  auto* r = static_cast<const Rsdp*>(view(phys, sizeof(Rsdp)));
+  auto* r = static_cast<const Rsdp*>(view(phys, 20));
   if (!r) return nullptr;
   if (memcmp(r->sig, "RSD PTR ", 8) != 0 || !sum_ok(r, 20)) return nullptr;
-  if (r->revision >= 2 && (r->length < sizeof(Rsdp) || r->length > 4096 || !sum_ok(r, r->length))) return nullptr;
+  if (r->revision < 2) return r;
+  if (!view(phys, sizeof(Rsdp)) || r->length < sizeof(Rsdp) || r->length > 4096 || !view(phys, r->length) ||
+      !sum_ok(r, r->length))
+    return nullptr;
   return r;
 }
 
@@ -69,6 +74,25 @@ const SdtHeader* table(uint64_t phys) {
 }
 
 }  // namespace
+
+Result<Bytes> find_table(uint64_t rsdp_hint, const char* sig) {
+  const Rsdp* r = rsdp_hint ? check_rsdp(rsdp_hint) : nullptr;
+  if (!r) r = scan_bios();
+  if (!r) return fail(Err::NotFound);
+  bool x = r->revision >= 2 && r->xsdt;
+  const SdtHeader* root = table(x ? r->xsdt : r->rsdt);
+  if (!root) return fail(Err::Corrupt);
+  uint32_t entry = x ? 8 : 4;
+  uint32_t n = (root->length - sizeof(SdtHeader)) / entry;
+  auto* base = reinterpret_cast<const uint8_t*>(root + 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t pa = 0;
+    memcpy(&pa, base + i * entry, entry);
+    const SdtHeader* t = table(pa);
+    if (t && memcmp(t->sig, sig, 4) == 0) return Bytes(reinterpret_cast<const uint8_t*>(t), t->length);
+  }
+  return fail(Err::NotFound);
+}
 
 Result<Madt> find_madt(uint64_t rsdp_hint) {
   const Rsdp* r = rsdp_hint ? check_rsdp(rsdp_hint) : nullptr;
@@ -113,6 +137,12 @@ Result<Madt> find_madt(uint64_t rsdp_hint) {
     return m;
   }
   return fail(Err::NotFound);
+}
+
+Result<Bytes> table_at(uint64_t phys) {
+  const SdtHeader* t = table(phys);
+  if (!t) return fail(Err::Corrupt);
+  return Bytes(reinterpret_cast<const uint8_t*>(t), t->length);
 }
 
 }  // namespace capos::acpi
