@@ -8,7 +8,9 @@ Status CallContext::reserve_results(uint32_t n) {
   if (result_slots.size() + n > MAX_RESULT_CAPS) return fail(Err::LimitExceeded);
   for (uint32_t i = 0; i < n; ++i) {
     auto r = caller.caps().reserve();
-    if (!r) return fail(r.error());  // already-reserved slots roll back with the context
+    // A full table is a bounded resource exhausted, like the CapSlots
+    // quota: the caller sees overloaded either way.
+    if (!r) return fail(r.error() == Err::OutOfRange ? Err::Overloaded : r.error());  // reserved slots roll back
     if (!result_slots.push_back(move(*r))) __builtin_trap();
   }
   return {};
