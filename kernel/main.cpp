@@ -14,6 +14,7 @@
 #include "kernel/dev/serial.h"
 #include "kernel/dev/timer.h"
 #include "kernel/dev/hwrng.h"
+#include "kernel/dev/pci.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
@@ -92,6 +93,7 @@ void report_modules(const BootInfo& bi) {
   t = arch::ioapic_init(g_boot.rsdp_phys);
   if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));
   else if (!(t = serial::enable_rx_interrupts(ConsoleCap::input_arrived))) klog("serial: RX interrupt unavailable ({})\n", err_name(t.error()));
+  if (Status p = pci::init(g_boot.rsdp_phys); !p) klog("pci: no PCIe configuration space ({})\n", err_name(p.error()));
   arch::sti();
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
        timer::tsc_hz() / 1000000);

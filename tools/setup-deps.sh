@@ -9,6 +9,7 @@ PACKAGES=(
   qemu-system-x86 grub-pc-bin grub-common xorriso mtools
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
+  qemu-utils
 )
 
 # Tools that may already come from outside Debian (e.g. a preinstalled

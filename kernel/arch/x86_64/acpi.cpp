@@ -70,6 +70,25 @@ const SdtHeader* table(uint64_t phys) {
 
 }  // namespace
 
+Result<Bytes> find_table(uint64_t rsdp_hint, const char* sig) {
+  const Rsdp* r = rsdp_hint ? check_rsdp(rsdp_hint) : nullptr;
+  if (!r) r = scan_bios();
+  if (!r) return fail(Err::NotFound);
+  bool x = r->revision >= 2 && r->xsdt;
+  const SdtHeader* root = table(x ? r->xsdt : r->rsdt);
+  if (!root) return fail(Err::Corrupt);
+  uint32_t entry = x ? 8 : 4;
+  uint32_t n = (root->length - sizeof(SdtHeader)) / entry;
+  auto* base = reinterpret_cast<const uint8_t*>(root + 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t pa = 0;
+    memcpy(&pa, base + i * entry, entry);
+    const SdtHeader* t = table(pa);
+    if (t && memcmp(t->sig, sig, 4) == 0) return Bytes(reinterpret_cast<const uint8_t*>(t), t->length);
+  }
+  return fail(Err::NotFound);
+}
+
 Result<Madt> find_madt(uint64_t rsdp_hint) {
   const Rsdp* r = rsdp_hint ? check_rsdp(rsdp_hint) : nullptr;
   if (!r) r = scan_bios();

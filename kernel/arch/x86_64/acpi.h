@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "lib/core/result.h"
+#include "lib/core/span.h"
 
 namespace capos::acpi {
 
@@ -21,6 +22,10 @@ struct Madt {
   uint32_t lapic_count = 0;
   IsaRoute isa[16];
 };
+
+// The whole table with signature `sig` (4 chars), bounds- and
+// checksum-checked, as a view into the direct map; NotFound if absent.
+Result<Bytes> find_table(uint64_t rsdp_hint, const char* sig);
 
 // `rsdp_hint` is the loader-provided RSDP (0: scan the BIOS areas).
 Result<Madt> find_madt(uint64_t rsdp_hint);
