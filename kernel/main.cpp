@@ -20,6 +20,7 @@
 #include "kernel/mm/paging.h"
 #include "kernel/boot/init_loader.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/device_caps.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
@@ -88,6 +89,7 @@ void report_modules(const BootInfo& bi) {
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
   deferred::set_handler(deferred::TIMER, on_timer_work);
   deferred::set_handler(deferred::CONSOLE_INPUT, ConsoleCap::deliver_input);
+  deferred::set_handler(deferred::DEVICE_IRQ, InterruptCap::deliver);
   arch::set_return_to_user_hook(sched::exit_to_user);
   timer::set_tick_hook(on_timer_tick);
   t = arch::ioapic_init(g_boot.rsdp_phys);

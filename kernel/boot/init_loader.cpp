@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/device_caps.h"
 #include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/frame_alloc_cap.h"
 #include "kernel/caps/log_sink_cap.h"
@@ -27,7 +28,7 @@ const char* kind_name(wire::KernelCapKind k) {
   static const char* const names[] = {"console", "timer", "entropySource", "virtualMemory", "frameAllocator",
                                       "processSpawner", "bootPackage", "threadControl", "threadSpawner",
                                       "logSink", "logReader", "endpointFactory", "systemStatus",
-                                      "systemControl"};
+                                      "systemControl", "deviceManager"};
   auto i = static_cast<uint16_t>(k);
   return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
 }
@@ -58,6 +59,9 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::SYSTEM_CONTROL:
       *iface = wire::SystemControl::kInterfaceId;
       return SystemControlCap::create();
+    case wire::KernelCapKind::DEVICE_MANAGER:
+      *iface = wire::DeviceManager::kInterfaceId;
+      return DeviceManagerCap::create();
     default: return {};
   }
 }
@@ -68,6 +72,12 @@ void start_from_package(Bytes module) {
   char why[256] = {};
   if (!boot_package::load(module, why, sizeof(why))) reject(why);
   const manifest::InitDecl& init = boot_package::model().init;
+  auto params = boot_package::manifest().getKernelParams();
+  if (params && params->getDmaWithoutIommu()) {
+    devices_set_dma_without_iommu(true);
+    klog("devices: WARNING: kernelParams.dmaWithoutIommu: drivers may get DMA without an IOMMU; "
+         "a faulty or hostile driver can then reach all memory\n");
+  }
   Bytes image = boot_package::find_binary(init.binary);
   const char* elf_why = "";
   auto p = Process::create("init", image, &elf_why);

@@ -24,6 +24,10 @@ enum class ObjType : uint8_t {
   SystemControl,
   SystemStatus,
   LogSink,
+  DeviceManager,
+  DeviceMmio,
+  Interrupt,
+  DmaPool,
 };
 
 class KObject {

@@ -83,7 +83,7 @@ Status probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool* multifunction)
     return {};
   }
   Device& d = g_devices[g_count++];
-  d = Device{bus, dev, fn, *f, va, false};
+  d = Device{bus, dev, fn, *f, va, false, 0};
   log_function(d);
   if (f->header_type == 1 && f->secondary_bus > bus && f->secondary_bus <= g_scan.region.end_bus)
     CAPOS_TRY_STATUS(scan_bus(f->secondary_bus));

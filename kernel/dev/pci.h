@@ -16,6 +16,7 @@ struct Device {
   Function info;
   uint64_t config_va;  // this function's 4 KiB of ECAM, mapped uncached
   bool claimed;        // held by a driver (one owner at a time)
+  uint64_t msix_va;    // kernel mapping of the MSI-X table (mapped at first claim, kept)
 };
 
 constexpr uint32_t MAX_DEVICES = 64;

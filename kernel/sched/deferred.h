@@ -16,7 +16,8 @@ namespace capos::deferred {
 enum Work : uint32_t {
   TIMER = 1u << 0,          // a tick: expire sleepers and cap_enter deadlines
   CONSOLE_INPUT = 1u << 1,  // serial bytes arrived: complete a pending Console.read
-  WORK_KINDS = 2,
+  DEVICE_IRQ = 1u << 2,     // a device MSI-X vector fired: complete its pending Interrupt.wait
+  WORK_KINDS = 3,
 };
 using Handler = void (*)();
 

@@ -1,0 +1,120 @@
+// Device authority (schema/devices.capnp, docs/devices.md):
+//   DeviceManager  every enumerated PCI function; claim() -> DeviceMmio
+//   DeviceMmio     one claimed function: its memory BARs (uncached, minus
+//                  the MSI-X table pages), config reads, MSI-X vectors,
+//                  its DmaPool. The claim ends with the last reference.
+//   Interrupt      one MSI-X vector; the handler only counts, EOIs and
+//                  raises deferred::DEVICE_IRQ; a pending wait completes
+//                  at the deferred-work point.
+//   DmaPool        pages the device may reach, charged to the allocating
+//                  process; bus mastering is switched off before they go.
+#pragma once
+
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/cap/kernel_cap.h"
+#include "kernel/caps/memory_object_cap.h"
+#include "kernel/dev/pci.h"
+#include "kernel/ipc/endpoint.h"
+#include "schema/devices.capnp.capos.h"
+
+namespace capos {
+
+class DeviceManagerCap final : public HeapKernelCap<DeviceManagerCap>, public schema::wire::DeviceManager::Server {
+ public:
+  using DM = schema::wire::DeviceManager;
+  void invoke(CallContext& ctx) override;
+  Status list(DM::ListParams::Reader p, DM::ListResults::Builder r) override;
+  Status claim(DM::ClaimParams::Reader p, DM::ClaimResults::Builder r) override;
+
+ private:
+  DeviceManagerCap() : HeapKernelCap(ObjType::DeviceManager) {}
+  friend class HeapKernelCap<DeviceManagerCap>;
+};
+
+class DeviceMmioCap final : public HeapKernelCap<DeviceMmioCap>, public schema::wire::DeviceMmio::Server {
+ public:
+  using DMM = schema::wire::DeviceMmio;
+  static constexpr uint32_t MAX_MSIX_ROUTES = 256;  // entries one claim may route
+
+  void invoke(CallContext& ctx) override;
+  Status info(DMM::InfoParams::Reader p, DMM::InfoResults::Builder r) override;
+  Status readConfig(DMM::ReadConfigParams::Reader p, DMM::ReadConfigResults::Builder r) override;
+  Status map(DMM::MapParams::Reader p, DMM::MapResults::Builder r) override;
+  Status unmap(DMM::UnmapParams::Reader p, DMM::UnmapResults::Builder r) override;
+  Status interrupt(DMM::InterruptParams::Reader p, DMM::InterruptResults::Builder r) override;
+  Status dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults::Builder r) override;
+
+  pci::Device& device() const { return *dev_; }
+  // MSI-X table entry `entry` (kernel mapping); null without MSI-X.
+  volatile uint32_t* msix_entry(uint16_t entry) const;
+  void set_bus_master(bool on);
+  void release_route(uint16_t entry) { routed_[entry / 8] &= static_cast<uint8_t>(~(1u << (entry % 8))); }
+  ~DeviceMmioCap();
+
+ private:
+  explicit DeviceMmioCap(pci::Device& d) : HeapKernelCap(ObjType::DeviceMmio), dev_(&d) {}
+  friend class HeapKernelCap<DeviceMmioCap>;
+  friend class DeviceManagerCap;
+  Status start();  // enables decoding, maps the MSI-X table for the kernel
+  pci::Device* dev_;
+  uint64_t msix_table_va_ = 0;
+  bool has_pool_ = false;
+  uint8_t routed_[MAX_MSIX_ROUTES / 8] = {};
+};
+
+class InterruptCap final : public HeapKernelCap<InterruptCap>,
+                           public schema::wire::Interrupt::Server,
+                           public DeferredOwner {
+ public:
+  using IRQ = schema::wire::Interrupt;
+  // Routes `entry` of `dev` to a free vector and unmasks it.
+  static Result<Ref<KObject>> create(Ref<KObject> dev, uint16_t entry);
+  void invoke(CallContext& ctx) override;
+  Status wait(IRQ::WaitParams::Reader p, IRQ::WaitResults::Builder r) override;
+  void cancel(IpcCall* c) override;
+  // Deferred work (deferred::DEVICE_IRQ): completes waits whose vector fired.
+  static void deliver();
+  ~InterruptCap();
+
+ private:
+  InterruptCap(Ref<KObject> dev, uint16_t entry, uint8_t vector)
+      : HeapKernelCap(ObjType::Interrupt), dev_(dev), entry_(entry), vector_(vector) {}
+  friend class HeapKernelCap<InterruptCap>;
+  static void on_irq(arch::InterruptFrame& f);
+  void complete(uint64_t count);
+  DeviceMmioCap& mmio() const { return *static_cast<DeviceMmioCap*>(dev_.get()); }
+
+  Ref<KObject> dev_;  // keeps the claim (and its MSI-X table mapping) alive
+  uint16_t entry_;
+  uint8_t vector_;
+  uint64_t fired_ = 0;         // incremented by the handler, swapped to 0 by deliver()
+  IpcCall* waiter_ = nullptr;  // the pending wait, if any
+};
+
+class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::DmaPool::Server {
+ public:
+  using DP = schema::wire::DmaPool;
+  static constexpr uint32_t MAX_BUFFERS = 64;
+  void invoke(CallContext& ctx) override;
+  Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) override;
+  Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) override;
+  ~DmaPoolCap();
+
+ private:
+  DmaPoolCap(Ref<KObject> dev, uint32_t max_pages, bool isolated)
+      : HeapKernelCap(ObjType::DmaPool), dev_(dev), max_pages_(max_pages), isolated_(isolated) {}
+  friend class HeapKernelCap<DmaPoolCap>;
+  Ref<KObject> dev_;
+  uint32_t max_pages_;
+  uint32_t used_pages_ = 0;
+  bool isolated_;
+  uint32_t buffer_count_ = 0;
+  Ref<KObject> buffers_[MAX_BUFFERS];  // every buffer stays until the pool goes
+};
+
+// DMA policy at boot: whether DmaPools may exist without an IOMMU
+// (kernelParams.dmaWithoutIommu).
+void devices_set_dma_without_iommu(bool allowed);
+bool devices_dma_without_iommu();
+
+}  // namespace capos
