@@ -45,7 +45,7 @@ void on_timer_tick(const arch::InterruptFrame&) {
   sched::on_tick();
 }
 
-void on_timer_work() {
+void on_timer_work() CAPOS_REQUIRES(g_kernel_lock) {
   TimerCap::expire();
   sched::expire_waiters();
 }
@@ -115,6 +115,9 @@ void report_modules(const BootInfo& bi) {
   klog("\n{}\n\n", CAPOS_BANNER);
   klog("capOS: boot complete\n");
 
+  // From here on the boot context runs kernel code like any thread: under
+  // the kernel lock, which sched::start() hands to the first thread.
+  g_kernel_lock.acquire();
   char test[32];
   bool bench = g_boot.cmdline_value("capos.bench", test, sizeof(test)) && strcmp(test, "1") == 0;
   if (bench) memcpy(test, "bench", 6);

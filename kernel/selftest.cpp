@@ -54,7 +54,7 @@ namespace {
 // that exits at once); free frames and the heap must return to baseline.
 Bytes g_module;
 
-void procloop_thread(void*) {
+void procloop_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   constexpr int ROUNDS = 200;
   auto settle = settle_processes;
   settle();
@@ -76,7 +76,7 @@ void procloop_thread(void*) {
   debug_exit::exit(debug_exit::SUCCESS);
 }
 
-[[noreturn]] void procloop(Bytes module) {
+[[noreturn]] void procloop(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest procloop: needs a boot module (a program that exits)");
   g_module = module;
   auto t = Thread::create_kernel("selftest", procloop_thread, nullptr);
@@ -124,7 +124,7 @@ volatile uint64_t g_recursion_limit = ~0ull;  // never reached: the stack overfl
 
 }  // namespace
 
-void settle_processes() {
+void settle_processes() CAPOS_REQUIRES(g_kernel_lock) {
   while (Process::live_count() > 0) sched::yield();
   for (int i = 0; i < 4; ++i) sched::yield();  // let the reaper free stacks
 }

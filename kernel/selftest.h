@@ -3,11 +3,13 @@
 // tests; each ends QEMU through isa-debug-exit.
 #pragma once
 
+#include "kernel/sched/kernel_lock.h"
+
 #include "lib/core/span.h"
 
 namespace capos::selftest {
 
 // `module` is the boot module's bytes (empty if none).
-[[noreturn]] void run(const char* name, Bytes module);
+[[noreturn]] void run(const char* name, Bytes module) CAPOS_REQUIRES(g_kernel_lock);
 
 }  // namespace capos::selftest

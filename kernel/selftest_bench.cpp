@@ -19,14 +19,14 @@ namespace {
 
 Bytes g_image;
 
-Process* make(const char* name) {
+Process* make(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create(name, g_image, &why);
   if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error()), why);
   return *p;
 }
 
-void bench_thread(void*) {
+void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   Ref<EndpointCore> core = EndpointCore::create(0);
   Process* server = make("bench-server");
   Process* driver = make("bench");
@@ -54,7 +54,7 @@ void bench_thread(void*) {
 
 }  // namespace
 
-void run_bench(Bytes module) {
+void run_bench(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("bench: needs build/bench.bin (or user/bench_capos.elf) as the boot module");
   static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
   if (module.size() >= 4 && memcmp(module.data(), ELF_MAGIC, 4) == 0) {

@@ -18,7 +18,7 @@ namespace {
 
 Bytes g_image;
 
-void round(int n) {
+void round(int n) CAPOS_REQUIRES(g_kernel_lock) {
   Ref<EndpointCore> core = EndpointCore::create(0);
   {
     Ref<EndpointOwner> owner = EndpointOwner::create(core);  // released at once: the endpoint dies
@@ -41,7 +41,7 @@ void round(int n) {
   settle_processes();
 }
 
-void hostile_thread(void*) {
+void hostile_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   round(1);
   uint64_t frames_before = frames::free_count();
   size_t heap_before = heap::stats().allocations;
@@ -57,7 +57,7 @@ void hostile_thread(void*) {
 
 }  // namespace
 
-void run_hostile(Bytes module) {
+void run_hostile(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest hostile: needs the hostile program as the boot module");
   g_image = module;
   auto t = Thread::create_kernel("selftest-hostile", hostile_thread, nullptr);

@@ -19,7 +19,7 @@ Bytes g_image;
 
 constexpr uint64_t TEST_IFACE = 0x1234;
 
-Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) {
+Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create(name, g_image, &why);
   if (!p) panic("selftest ipc: cannot create {}: {} ({})", name, err_name(p.error()), why);
@@ -31,7 +31,7 @@ Ref<KObject> client_of(const Ref<EndpointCore>& core) {
   return Ref<KObject>::adopt(ClientEndpoint::create(core).leak());
 }
 
-void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int64_t code) {
+void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int64_t code) CAPOS_REQUIRES(g_kernel_lock) {
   w->wait();
   const ExitStatus& st = w->status();
   if (st.kind != kind || (kind == ExitStatus::Kind::Exited && st.code != code))
@@ -40,7 +40,7 @@ void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int6
   klog("selftest ipc: {} ended as expected\n", who);
 }
 
-void scenario() {
+void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   {
     Ref<EndpointCore> core = EndpointCore::create(TEST_IFACE);
     Process* server = spawn("server", "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()));
@@ -103,7 +103,7 @@ void scenario() {
   settle_processes();
 }
 
-void ipc_thread(void*) {
+void ipc_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   // The first round warms the recycled IPC record pool; the second must
   // return to exactly the same frame and heap counts.
   scenario();
@@ -121,7 +121,7 @@ void ipc_thread(void*) {
 
 }  // namespace
 
-void run_ipc(Bytes module) {
+void run_ipc(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest ipc: needs the ipc_test program as the boot module");
   g_image = module;
   auto t = Thread::create_kernel("selftest-ipc", ipc_thread, nullptr);

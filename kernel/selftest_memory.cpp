@@ -81,7 +81,7 @@ void page_table_storm(Process& p, const Snapshot& base) {
   klog("selftest memory_caps: page-table storm: 40000 sparse map/unmap rounds, tables charged and freed\n");
 }
 
-Process* create(const char* name) {
+Process* create(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create(name, g_image, &why);
   if (!p) panic("selftest memory_caps: cannot create {}: {} ({})", name, err_name(p.error()), why);
@@ -89,7 +89,7 @@ Process* create(const char* name) {
 }
 
 // Part 1: AddressSpace semantics, exact "failure changes nothing".
-void direct() {
+void direct() CAPOS_REQUIRES(g_kernel_lock) {
   Process* p = create("direct");
   AddressSpace& as = p->address_space();
   // Warm the page-table path once so table pages do not disturb the counts.
@@ -169,7 +169,7 @@ void direct() {
 // allocating process exited while another process kept it mapped. The
 // charge now moves to a holder: the mapper's ledger carries the frames
 // until the object dies, then returns exactly to where it was.
-void charge_hand_over() {
+void charge_hand_over() CAPOS_REQUIRES(g_kernel_lock) {
   Process* payer = create("payer");
   Process* heir = create("heir");
   uint64_t heir_before = heir->ledger().used(Res::FramePages), live_before = MemoryObjectCap::live_count();
@@ -201,7 +201,7 @@ void grant(Process* p, const char* name, Ref<KObject> o, uint64_t iface) {
   if (!o || !p->grant(name, move(o), iface)) panic("selftest memory_caps: grant {} failed", name);
 }
 
-void expect(Ref<ExitWatch> w, const char* who, ExitStatus::Kind kind, int64_t code) {
+void expect(Ref<ExitWatch> w, const char* who, ExitStatus::Kind kind, int64_t code) CAPOS_REQUIRES(g_kernel_lock) {
   w->wait();
   const ExitStatus& st = w->status();
   if (st.kind != kind || (kind == ExitStatus::Kind::Exited && st.code != code))
@@ -210,7 +210,7 @@ void expect(Ref<ExitWatch> w, const char* who, ExitStatus::Kind kind, int64_t co
   klog("selftest memory_caps: {} ended as expected\n", who);
 }
 
-void user_roles() {
+void user_roles() CAPOS_REQUIRES(g_kernel_lock) {
   Process* m = create("memtest");
   grant(m, "vm", vm_for(m), wire::VirtualMemory::kInterfaceId);
   grant(m, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
@@ -268,14 +268,14 @@ void user_roles() {
   expect(wa, "share_owner (sees the peer's write, releases while mapped)", ExitStatus::Kind::Exited, 0);
 }
 
-void scenario() {
+void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   direct();
   charge_hand_over();
   user_roles();
   settle_processes();
 }
 
-void memory_thread(void*) {
+void memory_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   if (!entropy::seeded()) panic("selftest memory_caps: the kernel CSPRNG is not seeded (no RDRAND/RDSEED?)");
   scenario();  // warms the heap and IPC record pools
   uint64_t frames_before = frames::free_count();
@@ -293,7 +293,7 @@ void memory_thread(void*) {
 
 }  // namespace memcaps
 
-void run_memory_caps(Bytes module) {
+void run_memory_caps(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest memory_caps: needs the memtest program as the boot module");
   memcaps::g_image = module;
   auto t = Thread::create_kernel("selftest-memory", memcaps::memory_thread, nullptr);

@@ -68,7 +68,7 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
 
 [[noreturn]] void reject(StrView why) { panic("boot: the boot package is not usable: {}", why); }
 
-void start_from_package(Bytes module) {
+void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   char why[256] = {};
   if (!boot_package::load(module, why, sizeof(why))) reject(why);
   const manifest::InitDecl& init = boot_package::model().init;
@@ -101,7 +101,7 @@ void start_from_package(Bytes module) {
   (*p)->start();
 }
 
-void start_bare_elf(Bytes image) {
+void start_bare_elf(Bytes image) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create("init", image, &why);
   if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);

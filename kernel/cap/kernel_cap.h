@@ -16,6 +16,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
+#include "kernel/sched/kernel_lock.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -63,7 +64,8 @@ struct CallContext {
 class KernelCap : public KObject {
  public:
   using KObject::KObject;
-  virtual void invoke(CallContext& ctx) = 0;
+  // Every kernel capability method runs under the kernel lock.
+  virtual void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) = 0;
 };
 
 // A kernel capability that lives on the kernel heap: T::create(args...)

@@ -9,13 +9,13 @@ namespace capos {
 
 class BootPackageCap final : public HeapKernelCap<BootPackageCap>, public schema::wire::BootPackage::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   using BP = schema::wire::BootPackage;
-  Status manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) override;
-  Status readManifest(BP::ReadManifestParams::Reader p, BP::ReadManifestResults::Builder r) override;
-  Status findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLookup::Builder r) override;
-  Status readBinary(BP::ReadBinaryParams::Reader p, BP::BinaryChunk::Builder r) override;
-  Status listBinaries(BP::ListBinariesParams::Reader p, BP::ListBinariesResults::Builder r) override;
+  Status manifestSize(BP::ManifestSizeParams::Reader, BP::ManifestSizeResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status readManifest(BP::ReadManifestParams::Reader p, BP::ReadManifestResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLookup::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status readBinary(BP::ReadBinaryParams::Reader p, BP::BinaryChunk::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status listBinaries(BP::ListBinariesParams::Reader p, BP::ListBinariesResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   BootPackageCap() : HeapKernelCap(ObjType::BootPackage) {}

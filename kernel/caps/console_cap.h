@@ -11,17 +11,17 @@ namespace capos {
 
 class ConsoleCap final : public HeapKernelCap<ConsoleCap>, public schema::wire::Console::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
 
-  Status write(schema::wire::Console::WriteParams::Reader p, schema::wire::Console::WriteResults::Builder r) override;
+  Status write(schema::wire::Console::WriteParams::Reader p, schema::wire::Console::WriteResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status writeLine(schema::wire::Console::WriteLineParams::Reader p,
-                   schema::wire::Console::WriteLineResults::Builder r) override;
-  Status read(schema::wire::Console::ReadParams::Reader p, schema::wire::Console::ReadResult::Builder r) override;
+                   schema::wire::Console::WriteLineResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status read(schema::wire::Console::ReadParams::Reader p, schema::wire::Console::ReadResult::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
   // RX interrupt: records that input arrived (no work in the handler).
   static void input_arrived();
   // Deferred work: completes the pending blocking read, if any.
-  static void deliver_input();
+  static void deliver_input() CAPOS_REQUIRES(g_kernel_lock);
 
  private:
   ConsoleCap() : HeapKernelCap(ObjType::Console) {}

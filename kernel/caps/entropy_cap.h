@@ -9,10 +9,10 @@ namespace capos {
 
 class EntropyCap final : public HeapKernelCap<EntropyCap>, public schema::wire::EntropySource::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
 
   Status getBytes(schema::wire::EntropySource::GetBytesParams::Reader p,
-                  schema::wire::EntropySource::GetBytesResults::Builder r) override;
+                  schema::wire::EntropySource::GetBytesResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   EntropyCap() : HeapKernelCap(ObjType::EntropySource) {}

@@ -9,10 +9,10 @@ namespace capos {
 
 class FrameAllocCap final : public HeapKernelCap<FrameAllocCap>, public schema::wire::FrameAllocator::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
 
   Status allocate(schema::wire::FrameAllocator::AllocateParams::Reader p,
-                  schema::wire::FrameAllocator::AllocateResults::Builder r) override;
+                  schema::wire::FrameAllocator::AllocateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   FrameAllocCap() : HeapKernelCap(ObjType::FrameAllocator) {}

@@ -9,8 +9,8 @@ namespace capos {
 
 class LogSinkCap final : public HeapKernelCap<LogSinkCap>, public schema::wire::LogSink::Server {
  public:
-  void invoke(CallContext& ctx) override;
-  Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status log(schema::wire::LogSink::LogParams::Reader p, schema::wire::LogSink::LogResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   LogSinkCap() : HeapKernelCap(ObjType::LogSink) {}

@@ -25,13 +25,13 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
   void set_payer(AddressSpace& payer) { payer.attach_charge(charge_, this, pages_); }
   // The space currently charged for the frames (null once unpaid).
   const AddressSpace* payer() const { return charge_.payer; }
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Span<const uint64_t> frames() const { return Span<const uint64_t>(frames_, pages_); }
 
   using MO = schema::wire::MemoryObject;
-  Status info(MO::InfoParams::Reader p, MO::InfoResults::Builder r) override;
-  Status map(MO::MapParams::Reader p, MO::MapResults::Builder r) override;
-  Status unmap(MO::UnmapParams::Reader p, MO::UnmapResults::Builder r) override;
+  Status info(MO::InfoParams::Reader p, MO::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status map(MO::MapParams::Reader p, MO::MapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status unmap(MO::UnmapParams::Reader p, MO::UnmapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
   // Objects alive now (tests check for leaks).
   static uint32_t live_count();
@@ -39,7 +39,7 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
  private:
   explicit MemoryObjectCap(uint32_t pages, uint64_t* frames)
       : KernelCap(ObjType::MemoryObject), pages_(pages), frames_(frames) {}
-  void destroy() override;
+  void destroy() CAPOS_REQUIRES(g_kernel_lock) override;
   uint32_t pages_;
   uint64_t* frames_;  // physical addresses, heap array of pages_
   FrameCharge charge_;

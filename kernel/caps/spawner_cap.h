@@ -12,8 +12,8 @@ namespace capos {
 
 class SpawnerCap final : public HeapKernelCap<SpawnerCap>, public schema::wire::ProcessSpawner::Server {
  public:
-  void invoke(CallContext& ctx) override;
-  Status spawn(schema::wire::SpawnRequest::Reader req, schema::wire::SpawnResult::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status spawn(schema::wire::SpawnRequest::Reader req, schema::wire::SpawnResult::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   SpawnerCap() : HeapKernelCap(ObjType::ProcessSpawner) {}

@@ -10,10 +10,10 @@ namespace capos {
 class SystemStatusCap final : public HeapKernelCap<SystemStatusCap>, public schema::wire::SystemStatus::Server {
  public:
   using SS = schema::wire::SystemStatus;
-  void invoke(CallContext& ctx) override;
-  Status memory(SS::MemoryParams::Reader, SS::MemoryResults::Builder r) override;
-  Status processes(SS::ProcessesParams::Reader p, SS::ProcessesResults::Builder r) override;
-  Status selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status memory(SS::MemoryParams::Reader, SS::MemoryResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status processes(SS::ProcessesParams::Reader p, SS::ProcessesResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   SystemStatusCap() : HeapKernelCap(ObjType::SystemStatus) {}
@@ -23,8 +23,8 @@ class SystemStatusCap final : public HeapKernelCap<SystemStatusCap>, public sche
 class SystemControlCap final : public HeapKernelCap<SystemControlCap>, public schema::wire::SystemControl::Server {
  public:
   using SC = schema::wire::SystemControl;
-  void invoke(CallContext& ctx) override;
-  Status shutdown(SC::ShutdownParams::Reader p, SC::ShutdownResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status shutdown(SC::ShutdownParams::Reader p, SC::ShutdownResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   SystemControlCap() : HeapKernelCap(ObjType::SystemControl) {}

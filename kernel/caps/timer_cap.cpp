@@ -23,15 +23,15 @@ constexpr uint64_t MAX_SLEEP_NS = 3600ull * 1000000000ull;
 // cancelled at once. Touched only with interrupts disabled.
 class SleepQueue final : public DeferredOwner {
  public:
-  void add(IpcCall* c) {
+  void add(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
     arch::IrqGuard irq;
     list_.push_back(c);
   }
-  void cancel(IpcCall* c) override {
+  void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override {
     arch::IrqGuard irq;
     list_.remove(c);
   }
-  void expire(uint64_t now) {
+  void expire(uint64_t now) CAPOS_REQUIRES(g_kernel_lock) {
     for (IpcCall* c = list_.front(); c;) {
       IpcCall* next = list_.next(c);
       if (now >= c->owner_data) {
@@ -45,7 +45,7 @@ class SleepQueue final : public DeferredOwner {
  private:
   // Both sleep methods answer (monotonicNs); SleepResults and
   // SleepUntilResults have the same layout, so one builder serves both.
-  static void complete(IpcCall* c) {
+  static void complete(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
     alignas(8) uint8_t buf[64];
     capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
     auto r = wire::Timer::SleepResults::initRoot(mb);
@@ -53,11 +53,11 @@ class SleepQueue final : public DeferredOwner {
     if (r) ipc::complete_deferred(c, mb.framed(), false);
     else ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
   }
-  IntrusiveList<IpcCall, &IpcCall::ep_node> list_;
+  IntrusiveList<IpcCall, &IpcCall::ep_node> list_ CAPOS_GUARDED_BY(g_kernel_lock);
 };
 SleepQueue g_sleepers;
 
-Status defer_until(uint64_t deadline) {
+Status defer_until(uint64_t deadline) CAPOS_REQUIRES(g_kernel_lock) {
   CallContext& ctx = current_call();
   IpcCall* c = CAPOS_TRY(ipc::defer_kernel_call(ctx, g_sleepers, deadline));  // the caller's quota
   ctx.deferred = c;

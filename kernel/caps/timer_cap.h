@@ -11,14 +11,14 @@ namespace capos {
 
 class TimerCap final : public HeapKernelCap<TimerCap>, public schema::wire::Timer::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   // Completes every sleep whose deadline has passed (deferred timer work).
-  static void expire();
+  static void expire() CAPOS_REQUIRES(g_kernel_lock);
 
-  Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) override;
-  Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) override;
+  Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status sleepUntil(schema::wire::Timer::SleepUntilParams::Reader p,
-                    schema::wire::Timer::SleepUntilResults::Builder r) override;
+                    schema::wire::Timer::SleepUntilResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   TimerCap() : HeapKernelCap(ObjType::Timer) {}

@@ -20,15 +20,15 @@ template <class P> Result<uint8_t> prot_of(P p) {
 
 class VmCap final : public HeapKernelCap<VmCap>, public schema::wire::VirtualMemory::Server {
  public:
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
 
   using VM = schema::wire::VirtualMemory;
-  Status map(VM::MapParams::Reader p, VM::MapResults::Builder r) override;
-  Status unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder r) override;
-  Status protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder r) override;
-  Status reserve(VM::ReserveParams::Reader p, VM::ReserveResults::Builder r) override;
-  Status commit(VM::CommitParams::Reader p, VM::CommitResults::Builder r) override;
-  Status decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder r) override;
+  Status map(VM::MapParams::Reader p, VM::MapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status reserve(VM::ReserveParams::Reader p, VM::ReserveResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status commit(VM::CommitParams::Reader p, VM::CommitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   explicit VmCap(uint32_t pid) : HeapKernelCap(ObjType::VirtualMemory), pid_(pid) {}

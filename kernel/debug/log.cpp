@@ -2,7 +2,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/dev/serial.h"
-#include "lib/core/spinlock.h"
+#include "kernel/arch/x86_64/irq_spinlock.h"
 
 namespace capos::log {
 
@@ -14,27 +14,21 @@ class SerialSink final : public Sink {
 };
 
 SerialSink g_sink;
-SpinLock g_lock;
+arch::IrqSpinLock g_lock;  // serializes whole log records on the serial line
 bool g_panic = false;
-bool g_saved_if = false;
 
 }  // namespace
 
 Sink& sink() { return g_sink; }
 
-void lock() {
-  if (g_panic) return;
-  bool was = arch::interrupts_enabled();
-  arch::cli();
-  g_lock.lock();
-  g_saved_if = was;
+// lock()/unlock() bracket a record written by several calls; the panic
+// path bypasses the lock (the holder may be the code that panicked).
+void lock() CAPOS_NO_THREAD_SAFETY_ANALYSIS {
+  if (!g_panic) g_lock.lock();
 }
 
-void unlock() {
-  if (g_panic) return;
-  bool was = g_saved_if;
-  g_lock.unlock();
-  if (was) arch::sti();
+void unlock() CAPOS_NO_THREAD_SAFETY_ANALYSIS {
+  if (!g_panic) g_lock.unlock();
 }
 
 void enter_panic_mode() { g_panic = true; }

@@ -39,6 +39,9 @@ Ref<EndpointOwner> EndpointOwner::create(Ref<EndpointCore> core) {
 }
 
 void EndpointOwner::destroy() {
+  // Reached through a reference count, which the analysis cannot follow;
+  // every release happens in kernel code holding the lock.
+  g_kernel_lock.assert_held();
   core_->owner_released();
   heap::destroy(this);
 }

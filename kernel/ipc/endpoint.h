@@ -15,6 +15,7 @@
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/core/intrusive_list.h"
+#include "kernel/sched/kernel_lock.h"
 
 namespace capos {
 
@@ -28,7 +29,7 @@ struct IpcCall;
 // record is freed right after, so nothing is kept alive for a dead caller.
 class DeferredOwner {
  public:
-  virtual void cancel(IpcCall* c) = 0;
+  virtual void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) = 0;
 
  protected:
   ~DeferredOwner() = default;
@@ -81,13 +82,14 @@ class EndpointCore final : public KObject {
   uint64_t interface_id() const { return interface_id_; }
   uint64_t scope() const { return scope_; }
 
-  IntrusiveList<IpcCall, &IpcCall::ep_node> queued;
-  IntrusiveList<IpcRecv, &IpcRecv::ep_node> recvs;
-  CallTable<IpcCall, abi::ENDPOINT_INFLIGHT_MAX> inflight;  // delivered, awaiting RETURN
+  IntrusiveList<IpcCall, &IpcCall::ep_node> queued CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcRecv, &IpcRecv::ep_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // Delivered, awaiting RETURN.
+  CallTable<IpcCall, abi::ENDPOINT_INFLIGHT_MAX> inflight CAPOS_GUARDED_BY(g_kernel_lock);
 
-  void kill();  // last owner facet gone
+  void kill() CAPOS_REQUIRES(g_kernel_lock);  // last owner facet gone
   void owner_retained() { ++owners_; }
-  void owner_released();
+  void owner_released() CAPOS_REQUIRES(g_kernel_lock);
 
  private:
   EndpointCore() : KObject(ObjType::EndpointCore) {}
@@ -126,11 +128,11 @@ class ClientEndpoint final : public KObject {
 // KernelBytes), recycled through its caches so steady-state IPC never
 // touches the heap, and freed when it exits (ipc::process_reaped).
 struct ProcessIpc {
-  IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding;
-  IntrusiveList<IpcCall, &IpcCall::server_node> serving;
-  IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs;
-  IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls;
-  IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs;
+  IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcCall, &IpcCall::server_node> serving CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
 };
 
 namespace ipc {
@@ -138,24 +140,27 @@ namespace ipc {
 // Ring entry points. Each returns a CQE result (>= 0 or CAP_ERR_*), or
 // PENDING when the completion will be posted later (CQ slot reserved).
 constexpr int32_t PENDING = 1 << 30;
-int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe);
-int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe);
-int32_t ret(Process& server, const abi::CapSqe& sqe);
+int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe)
+    CAPOS_REQUIRES(g_kernel_lock);
+int32_t ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
 // Process death: cancels its calls (in-flight ones become orphans: the
 // record is freed, the server's RETURN is discarded), fails calls it was
 // serving, drops its RECVs.
-void process_exiting(Process& p);
+void process_exiting(Process& p) CAPOS_REQUIRES(g_kernel_lock);
 // After its caps are gone: frees the process's cached records.
-void process_reaped(Process& p);
+void process_reaped(Process& p) CAPOS_REQUIRES(g_kernel_lock);
 
 // Deferred kernel-cap calls (e.g. ProcessHandle.wait): the CALL stays
 // outstanding (charged to the caller) until complete_deferred(). If the
 // caller dies first, the owner's cancel() runs and the record is freed.
 // Fails with Overloaded at the caller's outstanding-call quota.
-Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0);
+Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0)
+    CAPOS_REQUIRES(g_kernel_lock);
 // `payload` is the framed result message (or a CapException with
 // `exception`); `result_error` < 0 completes with that transport error.
-void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0);
+void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0)
+    CAPOS_REQUIRES(g_kernel_lock);
 
 }  // namespace ipc
 

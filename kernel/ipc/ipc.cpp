@@ -22,7 +22,7 @@ namespace {
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
 // allocated and recycled through its own cache.
-Result<IpcCall*> alloc_call(Process& owner) {
+Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   if (IpcCall* c = owner.ipc().free_calls.pop_front()) return c;
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcCall)));
   IpcCall* c = heap::make<IpcCall>();
@@ -36,7 +36,7 @@ void free_params(IpcCall* c) {
   c->caller->ledger().release(Res::KernelBytes, c->params_len);
   c->params = nullptr;
 }
-void free_call(IpcCall* c) {
+void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   Process* owner = c->caller;
   if (!owner) __builtin_trap();  // every record has its owner until freed
   free_params(c);
@@ -44,7 +44,7 @@ void free_call(IpcCall* c) {
   new (c) IpcCall();
   owner->ipc().free_calls.push_back(c);
 }
-Result<IpcRecv*> alloc_recv(Process& owner) {
+Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   if (IpcRecv* r = owner.ipc().free_recvs.pop_front()) return r;
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcRecv)));
   IpcRecv* r = heap::make<IpcRecv>();
@@ -52,26 +52,26 @@ Result<IpcRecv*> alloc_recv(Process& owner) {
   charge.commit();
   return r;
 }
-void free_recv(IpcRecv* r) {
+void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
   Process* owner = r->server;
   *r = IpcRecv{};
   owner->ipc().free_recvs.push_back(r);
 }
 
 // Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
-void wake(Process* p, bool handoff) {
+void wake(Process* p, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* t = p->main_thread();
   if (!t || !sched::cap_enter_satisfied(t)) return;
   if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
 }
 
-void post(Process* p, const CapCqe& cqe, bool handoff) {
+void post(Process* p, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   p->ring().post_reserved(cqe);
   wake(p, handoff);
 }
 
 // Finishes a caller's outstanding call with `result` (error or size).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) {
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
   cqe.user_data = c->user_data;
@@ -85,7 +85,7 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
-bool alloc_inflight(EndpointCore& core, IpcCall* c) {
+bool alloc_inflight(EndpointCore& core, IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   c->call_id = core.inflight.insert(c);
   return c->call_id != 0;
 }
@@ -154,7 +154,7 @@ int32_t read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* o
 }
 
 // Marks a delivered call in flight on `server`.
-void mark_inflight(IpcCall* c, Process& server) {
+void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   c->state = IpcCall::State::InFlight;
   c->server = &server;
   server.ipc().serving.push_back(c);
@@ -399,6 +399,7 @@ void fail_everything(EndpointCore& core) {
     free_recv(r);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
+    g_kernel_lock.assert_held();  // the analysis does not look into lambdas
     core.inflight.remove(call_id);
     c->server->ipc().serving.remove(c);
     complete_caller(c, CAP_ERR_DISCONNECTED, 0);

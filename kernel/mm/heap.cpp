@@ -3,7 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
-#include "lib/core/spinlock.h"
+#include "kernel/arch/x86_64/irq_spinlock.h"
 
 namespace capos::heap {
 
@@ -21,31 +21,28 @@ class FramePages final : public PageSource {
   static constexpr uint64_t DIRECT_MAP_OFFSET = 0xFFFF800000000000;
 };
 
+arch::IrqSpinLock g_lock;
 FramePages g_pages;
-SlabHeap g_heap(g_pages);
-SpinLock g_lock;
+SlabHeap g_heap CAPOS_GUARDED_BY(g_lock){g_pages};
 
 }  // namespace
 
 void* alloc(size_t size) {
-  arch::IrqGuard irq;
-  LockGuard g(g_lock);
+  arch::IrqSpinLockGuard g(g_lock);
   return g_heap.alloc(size);
 }
 
 void free(void* p) {
   bool ok;
   {
-    arch::IrqGuard irq;
-    LockGuard g(g_lock);
+    arch::IrqSpinLockGuard g(g_lock);
     ok = g_heap.free(p);
   }
   if (!ok) panic("heap: free of invalid or already freed pointer {}", p);
 }
 
 SlabHeap::Stats stats() {
-  arch::IrqGuard irq;
-  LockGuard g(g_lock);
+  arch::IrqSpinLockGuard g(g_lock);
   return g_heap.stats();
 }
 

@@ -4,7 +4,7 @@
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
-#include "lib/core/spinlock.h"
+#include "kernel/arch/x86_64/irq_spinlock.h"
 #include "lib/core/utility.h"
 
 extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -22,21 +22,33 @@ class KernelEnv final : public PtEnv {
 };
 
 KernelEnv g_env;
-PageTable g_table(g_env, 0);
+arch::IrqSpinLock g_lock;  // kernel-half page-table edits, stack slots, the MMIO cursor
+PageTable g_table CAPOS_GUARDED_BY(g_lock){g_env, 0};
 CpuFeatures g_features;
-SpinLock g_lock;  // guards kernel-half edits and the region cursors
 
 // Kernel stacks: fixed 64 KiB virtual slots; a slot's first page is the guard.
 constexpr uint64_t KSTACK_SLOT = 64 * 1024;
 constexpr uint64_t KSTACK_SLOTS = 4096;
-uint64_t g_kstack_used[KSTACK_SLOTS / 64];
-uint64_t g_mmio_cursor = MMIO_REGION_BASE;
+uint64_t g_kstack_used[KSTACK_SLOTS / 64] CAPOS_GUARDED_BY(g_lock);
+uint64_t g_mmio_cursor CAPOS_GUARDED_BY(g_lock) = MMIO_REGION_BASE;
 
-void map_section(char* start, char* end, uint64_t flags) {
+void map_section(char* start, char* end, uint64_t flags) CAPOS_REQUIRES(g_lock) {
   for (uint64_t va = reinterpret_cast<uint64_t>(start); va < reinterpret_cast<uint64_t>(end); va += PAGE_SIZE) {
     auto st = g_table.map(va, va - KERNEL_VMA, flags | pte::GLOBAL);
     if (!st) panic("paging: cannot map kernel page {:#x}: {}", va, err_name(st.error()));
   }
+}
+
+void release_stack(const KernelStack& s) CAPOS_REQUIRES(g_lock) {
+  for (uint64_t va = s.bottom; va < s.top; va += PAGE_SIZE) {
+    auto pa = g_table.unmap(va);
+    if (pa) {
+      arch::invlpg(va);
+      frames::free(*pa);
+    }
+  }
+  uint64_t slot = (s.top - KSTACK_REGION_BASE) / KSTACK_SLOT - 1;
+  g_kstack_used[slot / 64] &= ~(1ull << (slot % 64));
 }
 
 void detect_features() {
@@ -51,13 +63,17 @@ void detect_features() {
 
 }  // namespace
 
-PageTable& kernel_table() { return g_table; }
+// Callers only read the root address and the upper-half root entries,
+// which are fixed once every kernel region has its first mapping (before
+// the first process exists).
+PageTable& kernel_table() CAPOS_NO_THREAD_SAFETY_ANALYSIS { return g_table; }
 PtEnv& kernel_env() { return g_env; }
 const CpuFeatures& cpu_features() { return g_features; }
 
 Status init(const BootInfo& bi) {
   detect_features();
   if (!g_features.nx) panic("paging: CPU lacks NX; capOS requires it for W^X");
+  arch::IrqSpinLockGuard g(g_lock);  // boot is single-threaded; the rule has no exception
   g_table = CAPOS_TRY(PageTable::create(g_env));
 
   // Direct map every memory-map range with 2 MiB pages, read/write, NX.
@@ -100,16 +116,13 @@ Status init(const BootInfo& bi) {
 
 Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
   if (pages == 0 || pages * PAGE_SIZE >= KSTACK_SLOT) return fail(Err::InvalidArgument);
+  arch::IrqSpinLockGuard g(g_lock);  // lock order: paging, then frames
   uint64_t slot = KSTACK_SLOTS;
-  {
-    arch::IrqGuard irq;
-    LockGuard g(g_lock);
-    for (uint64_t i = 0; i < KSTACK_SLOTS; ++i) {
-      if (!(g_kstack_used[i / 64] & (1ull << (i % 64)))) {
-        g_kstack_used[i / 64] |= 1ull << (i % 64);
-        slot = i;
-        break;
-      }
+  for (uint64_t i = 0; i < KSTACK_SLOTS; ++i) {
+    if (!(g_kstack_used[i / 64] & (1ull << (i % 64)))) {
+      g_kstack_used[i / 64] |= 1ull << (i % 64);
+      slot = i;
+      break;
     }
   }
   if (slot == KSTACK_SLOTS) return fail(Err::OutOfMemory);
@@ -120,8 +133,7 @@ Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
     Status st = pa ? g_table.map(va, *pa, pte::WRITE | pte::NX | pte::GLOBAL) : Status(fail(pa.error()));
     if (!st) {
       if (pa) frames::free(*pa);
-      free_kernel_stack(KernelStack{va, top});  // roll back what was mapped
-      // free_kernel_stack released the slot too.
+      release_stack(KernelStack{va, top});  // roll back what was mapped, and the slot
       return fail(st.error());
     }
   }
@@ -129,24 +141,14 @@ Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
 }
 
 void free_kernel_stack(const KernelStack& s) {
-  for (uint64_t va = s.bottom; va < s.top; va += PAGE_SIZE) {
-    auto pa = g_table.unmap(va);
-    if (pa) {
-      arch::invlpg(va);
-      frames::free(*pa);
-    }
-  }
-  uint64_t slot = (s.top - KSTACK_REGION_BASE) / KSTACK_SLOT - 1;
-  arch::IrqGuard irq;
-  LockGuard g(g_lock);
-  g_kstack_used[slot / 64] &= ~(1ull << (slot % 64));
+  arch::IrqSpinLockGuard g(g_lock);
+  release_stack(s);
 }
 
 Result<uint64_t> map_mmio(uint64_t phys, uint64_t size) {
   uint64_t base = align_down(phys, PAGE_SIZE);
   uint64_t len = align_up(phys + size, PAGE_SIZE) - base;
-  arch::IrqGuard irq;
-  LockGuard g(g_lock);
+  arch::IrqSpinLockGuard g(g_lock);
   uint64_t va = g_mmio_cursor;
   for (uint64_t off = 0; off < len; off += PAGE_SIZE)
     CAPOS_TRY_STATUS(g_table.map(va + off, base + off, pte::WRITE | pte::NX | pte::PCD | pte::PWT | pte::GLOBAL));
@@ -154,7 +156,9 @@ Result<uint64_t> map_mmio(uint64_t phys, uint64_t size) {
   return va + (phys - base);
 }
 
-bool kernel_readable(uint64_t va, uint64_t len) {
+// Used by the panic backtrace, which must not wait for a lock its own
+// CPU may hold; it only reads entries.
+bool kernel_readable(uint64_t va, uint64_t len) CAPOS_NO_THREAD_SAFETY_ANALYSIS {
   uint64_t end;
   if (add_overflow(va, len, &end)) return false;
   for (uint64_t p = align_down(va, PAGE_SIZE); p < end; p += PAGE_SIZE) {

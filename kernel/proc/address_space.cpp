@@ -156,19 +156,6 @@ Status AddressSpace::kernel_write(uint64_t va, Bytes data) {
   return copy_user(va, data.size(), true, false, nullptr, data.data());
 }
 
-Status AddressSpace::kernel_zero(uint64_t va, uint64_t len) {
-  if (!user_range_ok(va, len)) return fail(Err::Fault);
-  uint64_t done = 0;
-  while (done < len) {
-    auto t = resolve(va + done);
-    if (!t) return fail(Err::Fault);
-    uint64_t chunk = min(len - done, abi::PAGE_SIZE - ((va + done) & (abi::PAGE_SIZE - 1)));
-    memset(frames::phys_to_virt(t->phys), 0, chunk);
-    done += chunk;
-  }
-  return {};
-}
-
 Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
   return copy_user(va, len, false, true, static_cast<uint8_t*>(dst), nullptr);
 }

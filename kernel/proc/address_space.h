@@ -75,7 +75,6 @@ class AddressSpace {
   // Kernel writes into user pages regardless of their user permissions
   // (image loading); the range must be mapped.
   Status kernel_write(uint64_t va, Bytes data);
-  Status kernel_zero(uint64_t va, uint64_t len);
   // Copies honouring user permissions: Fault if any page is not mapped
   // user-readable (from) / user-writable (to).
   Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;

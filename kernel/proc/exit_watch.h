@@ -25,24 +25,24 @@ class ExitWatch final : public KernelCap, public DeferredOwner, public schema::w
   void set_binary(StrView binary);
   StrView binary() const { return StrView(binary_); }
   // Called by the exiting process; completes or wakes the waiter.
-  void publish(const ExitStatus& st);
+  void publish(const ExitStatus& st) CAPOS_REQUIRES(g_kernel_lock);
   // Blocks the calling kernel thread until the process has exited.
-  void wait();
+  void wait() CAPOS_REQUIRES(g_kernel_lock);
 
   // ProcessHandle capability.
-  void invoke(CallContext& ctx) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   // The process waiting in wait() died: forget its call.
-  void cancel(IpcCall* c) override;
+  void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override;
   Status wait(schema::wire::ProcessHandle::WaitParams::Reader,
-              schema::wire::ProcessHandle::WaitResults::Builder r) override;
+              schema::wire::ProcessHandle::WaitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status kill(schema::wire::ProcessHandle::KillParams::Reader,
-              schema::wire::ProcessHandle::KillResults::Builder r) override;
+              schema::wire::ProcessHandle::KillResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status info(schema::wire::ProcessHandle::InfoParams::Reader,
-              schema::wire::ProcessHandle::InfoResults::Builder r) override;
+              schema::wire::ProcessHandle::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   ExitWatch();
-  void destroy() override;
+  void destroy() CAPOS_REQUIRES(g_kernel_lock) override;
   Status fill_status(schema::wire::ExitStatus::Builder b) const;
 
   alignas(8) unsigned char status_[64];

@@ -9,6 +9,7 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
+#include "kernel/sched/kernel_lock.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/layout.h"
 #include "lib/core/cstring.h"
@@ -19,7 +20,7 @@ namespace capos {
 namespace {
 
 uint32_t g_next_pid = 1;
-IntrusiveList<Process, &Process::all_node> g_processes;
+IntrusiveList<Process, &Process::all_node> g_processes CAPOS_GUARDED_BY(g_kernel_lock);
 
 const char* const VECTOR_NAMES[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -30,6 +31,7 @@ const char* const VECTOR_NAMES[32] = {
     "VMM communication", "security", "reserved"};
 
 void on_user_fault(arch::InterruptFrame& f) {
+  g_kernel_lock.assert_held();  // taken by interrupt_dispatch for everything from user mode
   Thread* t = sched::current();
   if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
   // A not-present fault in a demand-zero region: map the page and retry.
@@ -55,6 +57,7 @@ void on_user_fault(arch::InterruptFrame& f) {
 // (creation order) that holds a capability to it or maps it. A bounded
 // scan, run only when a payer exits while its object lives on.
 AddressSpace* find_heir(const KObject* object, const AddressSpace* dying) {
+  g_kernel_lock.assert_held();  // reached through AddressSpace's hook, which the analysis cannot follow
   for (Process* p = g_processes.front(); p; p = g_processes.next(p)) {
     if (&p->address_space() == dying) continue;
     if (p->caps().holds(object) || p->address_space().maps(object)) return &p->address_space();
@@ -71,12 +74,10 @@ void process_init() {
 
 
 uint32_t Process::live_count() {
-  arch::IrqGuard irq;
   return static_cast<uint32_t>(g_processes.size());
 }
 
 uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total) {
-  arch::IrqGuard irq;
   *total = static_cast<uint32_t>(g_processes.size());
   uint32_t i = 0, n = 0;
   for (Process* p = g_processes.front(); p && n < max; p = g_processes.next(p), ++i)
@@ -96,7 +97,6 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
     heap::free(mem);
     return fail(st.error());
   }
-  arch::IrqGuard irq;
   g_processes.push_back(p);
   return p;
 }
@@ -179,10 +179,7 @@ Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uin
 }
 
 void Process::discard(Process* p) {
-  {
-    arch::IrqGuard irq;
-    g_processes.remove(p);
-  }
+  g_processes.remove(p);
   if (p->thread_) Thread::destroy(p->thread_);
   p->thread_ = nullptr;
   p->teardown();
@@ -257,10 +254,7 @@ void Process::exit_self(const ExitStatus& status) {
   }
   teardown();
   if (!ledger_.empty()) panic("process {} ({}) leaked ledger charges at exit", pid_, name_);
-  {
-    arch::IrqGuard irq;
-    g_processes.remove(this);
-  }
+  g_processes.remove(this);
   if (shutdown_on_exit_) shutdown_after_init(status);
   watch_->publish(status_);
   sched::exit_current();

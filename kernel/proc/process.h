@@ -37,24 +37,24 @@ class Process {
 
   // Builds the process from a static ELF image; nothing runs until start().
   // `diag` receives the ELF rule on rejection.
-  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr);
+  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr) CAPOS_REQUIRES(g_kernel_lock);
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
-  void start();
+  void start() CAPOS_REQUIRES(g_kernel_lock);
   // Destroys a process that was never started (spawn rollback).
-  static void discard(Process* p);
+  static void discard(Process* p) CAPOS_REQUIRES(g_kernel_lock);
   // Exit status holder shared with ProcessHandles.
   ExitWatch* watch() const { return watch_.get(); }
   Ref<ExitWatch> share_watch() const { return watch_; }
   // Asks another process to die (status Killed); takes effect at its next
   // kernel entry or wakeup.
-  void request_kill();
+  void request_kill() CAPOS_REQUIRES(g_kernel_lock);
   bool kill_requested() const { return __atomic_load_n(&kill_requested_, __ATOMIC_ACQUIRE); }
   // The kernel shuts the machine down when this process ends (init).
   void set_shutdown_on_exit() { shutdown_on_exit_ = true; }
 
   // Ends the calling process (must be its own thread); never returns.
-  [[noreturn]] void exit_self(const ExitStatus& status);
+  [[noreturn]] void exit_self(const ExitStatus& status) CAPOS_REQUIRES(g_kernel_lock);
 
   uint32_t pid() const { return pid_; }
   const char* name() const { return name_; }
@@ -78,10 +78,10 @@ class Process {
   uint8_t* params_scratch() { return scratch_; }
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 
-  static uint32_t live_count();
+  static uint32_t live_count() CAPOS_REQUIRES(g_kernel_lock);
   // Up to `max` live processes starting at `offset` (pid order of creation);
   // `total` receives the live count. For diagnostics (SystemStatus).
-  static uint32_t snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total);
+  static uint32_t snapshot(Process** out, uint32_t max, uint32_t offset, uint32_t* total) CAPOS_REQUIRES(g_kernel_lock);
   ListNode all_node;
 
  private:
@@ -89,8 +89,8 @@ class Process {
   ~Process();
   Status build(StrView name, Bytes elf_image, const char** diag);
   Status load_image(Bytes elf_image, uint64_t* entry, const char** diag);
-  void teardown();
-  friend void process_thread_reaped(Process* p);
+  void teardown() CAPOS_REQUIRES(g_kernel_lock);
+  friend void process_thread_reaped(Process* p) CAPOS_REQUIRES(g_kernel_lock);
 
   uint32_t pid_ = 0;
   char name_[NAME_MAX] = {};
@@ -112,10 +112,10 @@ class Process {
 };
 
 // Frees a dead process once its last thread is gone (called by the reaper).
-void process_thread_reaped(Process* p);
+void process_thread_reaped(Process* p) CAPOS_REQUIRES(g_kernel_lock);
 // Ends the current process if someone asked to kill it (called at kernel
 // entry/exit points where the thread holds no locks).
-void process_check_killed();
+void process_check_killed() CAPOS_REQUIRES(g_kernel_lock);
 // Installs the handler that turns user-mode CPU exceptions into process death.
 void process_init();
 

@@ -26,7 +26,9 @@ class ProcessRingHandler final : public SqeHandler {
  public:
   explicit ProcessRingHandler(Process& p) : p_(p) {}
 
-  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
+  // Reached only from RingEngine::drain inside cap_enter, which holds the
+  // kernel lock; the portable engine knows nothing of kernel locks.
+  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
     ++g_stats.sqes;
     int32_t r = dispatch(sqe, cqe);
     if (r == ipc::PENDING) return Outcome::Pending;
@@ -36,7 +38,7 @@ class ProcessRingHandler final : public SqeHandler {
   }
 
  private:
-  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.opcode >= CAP_OP_COUNT) return CAP_ERR_INVALID_REQUEST;
     switch (static_cast<CapOp>(sqe.opcode)) {
       case CAP_OP_NOP:
@@ -65,7 +67,7 @@ class ProcessRingHandler final : public SqeHandler {
     return CAP_ERR_INVALID_REQUEST;
   }
 
-  int32_t call(const CapSqe& sqe, CapCqe* cqe) {
+  int32_t call(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
     auto slot = p_.caps().lookup(sqe.cap_id);
     if (!slot) return lookup_error(slot.error());
@@ -144,7 +146,7 @@ RingStats ring_stats() { return g_stats; }
 // stalled on a full CQ) blocks as a waiter instead of spinning. The
 // waiter is woken by a completion that satisfies it, by its deadline
 // (deferred timer work) or by a kill request.
-int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
+int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
   if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
   uint64_t deadline = ~0ull;
   if (timeout_ns != CAP_ENTER_FOREVER) {
@@ -181,11 +183,10 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) {
 
 }  // namespace capos
 
-extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
-  using namespace capos;
-  Thread* t = sched::current();
-  Process* p = t ? t->process : nullptr;
-  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+namespace capos {
+namespace {
+
+uint64_t handle_syscall(Process* p, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       int64_t r = cap_enter(*p, f->rdi, f->rsi);
@@ -205,4 +206,20 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
       sched::exit_to_user();
       return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   }
+}
+
+}  // namespace
+}  // namespace capos
+
+// Syscall entry: the kernel lock is held from here until the return to
+// ring 3 (across any blocking in between; docs/concurrency.md).
+extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
+  using namespace capos;
+  Thread* t = sched::current();
+  Process* p = t ? t->process : nullptr;
+  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  g_kernel_lock.acquire();
+  uint64_t r = handle_syscall(p, f);
+  g_kernel_lock.release();
+  return r;
 }

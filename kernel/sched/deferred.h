@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "kernel/sched/kernel_lock.h"
+
 namespace capos::deferred {
 
 enum Work : uint32_t {
@@ -29,6 +31,6 @@ bool pending();
 // Runs every recorded work item (and items raised meanwhile) to
 // completion. Interrupts must be disabled; handlers may post CQEs and make
 // threads runnable but never block.
-void run();
+void run() CAPOS_REQUIRES(g_kernel_lock);
 
 }  // namespace capos::deferred

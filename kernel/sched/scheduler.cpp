@@ -7,12 +7,15 @@
 #include "kernel/dev/timer.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
+#include "kernel/sched/kernel_lock.h"
 
 namespace capos::sched {
 
 namespace detail {
 bool g_need_resched = false;  // the running thread's time slice is over
-}
+Thread* g_current = nullptr;
+}  // namespace detail
+using detail::g_current;
 using detail::g_need_resched;
 
 namespace {
@@ -20,16 +23,18 @@ namespace {
 using RunQueue = IntrusiveList<Thread, &Thread::sched_node>;
 using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 
-RunQueue g_runq;
-RunQueue g_dead;
-WaitList g_waiters;
-Thread* g_idle = nullptr;
-Thread* g_current = nullptr;
+RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
+RunQueue g_dead CAPOS_GUARDED_BY(g_kernel_lock);
+WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
+Thread* g_idle = nullptr;  // set once at init
 
 // Runs deferred work whenever nothing else does; `sti; hlt` is atomic (the
 // one-instruction interrupt shadow of sti), so a wakeup between the check
 // and the halt cannot be lost.
+// The kernel lock is dropped for the halt so that on SMP other CPUs are
+// not held up by an idle one.
 void idle_loop(void*) {
+  g_kernel_lock.assert_held();  // handed over by the switch that started us
   for (;;) {
     arch::cli();
     deferred::run();
@@ -37,11 +42,14 @@ void idle_loop(void*) {
       yield();
       continue;
     }
+    g_kernel_lock.release();
     asm volatile("sti; hlt" ::: "memory");
+    arch::cli();
+    g_kernel_lock.acquire();
   }
 }
 
-void reap() {
+void reap() CAPOS_REQUIRES(g_kernel_lock) {
   while (Thread* t = g_dead.front()) {
     if (t == g_current) break;  // cannot free the stack we run on
     g_dead.remove(t);
@@ -51,7 +59,7 @@ void reap() {
   }
 }
 
-void switch_to(Thread* next) {
+void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* prev = g_current;
   if (prev == next) return;
   if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
@@ -72,7 +80,7 @@ void switch_to(Thread* next) {
 }
 
 // Picks the next thread and switches; IRQs must be disabled.
-void schedule() {
+void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   g_need_resched = false;
   Thread* next = g_runq.pop_front();
   if (!next) next = g_idle;
@@ -98,7 +106,6 @@ void start() {
   panic("sched: boot context resumed");
 }
 
-Thread* current() { return g_current; }
 
 void make_runnable(Thread* t) {
   arch::IrqGuard irq;
@@ -172,7 +179,10 @@ void on_tick() {
   g_need_resched = true;
   // Kernel threads (self tests) are preemptible anywhere; the idle thread
   // notices new work itself when hlt returns.
-  if (g_current && !g_current->process && g_current != g_idle) yield();
+  if (g_current && !g_current->process && g_current != g_idle) {
+    g_kernel_lock.assert_held();  // a kernel thread runs holding it
+    yield();
+  }
 }
 
 void exit_to_user() {
@@ -191,4 +201,12 @@ void finish_switch() { reap(); }
 
 }  // namespace capos::sched
 
-extern "C" void thread_first_run() { capos::sched::finish_switch(); }
+// First run of a thread, right after the switch that handed it the kernel
+// lock: kernel threads keep it; a user thread is about to enter ring 3
+// for the first time and gives it up.
+extern "C" void thread_first_run() CAPOS_NO_THREAD_SAFETY_ANALYSIS {
+  using namespace capos;
+  g_kernel_lock.assert_held();
+  sched::finish_switch();
+  if (sched::current()->process) g_kernel_lock.release();
+}

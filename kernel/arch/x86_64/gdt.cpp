@@ -64,9 +64,4 @@ void gdt_init() {
 
 void set_kernel_stack(uint64_t rsp0) { g_tss.rsp[0] = rsp0; }
 
-bool in_ist_stack(uint64_t addr) {
-  auto lo = reinterpret_cast<uint64_t>(g_ist_stacks);
-  return addr >= lo && addr < lo + sizeof(g_ist_stacks);
-}
-
 }  // namespace capos::arch

@@ -20,7 +20,5 @@ constexpr uint8_t IST_MACHINE_CHECK = 3;
 void gdt_init();
 // Stack used when entering ring 0 from ring 3 (per thread).
 void set_kernel_stack(uint64_t rsp0);
-// Bounds of the IST stacks, for diagnostics.
-bool in_ist_stack(uint64_t addr);
 
 }  // namespace capos::arch

@@ -2,6 +2,7 @@
 
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/debug/panic.h"
+#include "kernel/sched/kernel_lock.h"
 
 extern "C" const uint64_t isr_stub_table[256];
 
@@ -76,8 +77,17 @@ void handle(InterruptFrame* f) {
 
 }  // namespace
 
+// Anything from user mode is handled like a syscall: under the kernel
+// lock (a user fault may end the process), and every return to ring 3
+// passes the deferred-work point. From kernel mode only the handler runs:
+// interrupt handlers never take the lock (docs/concurrency.md).
 extern "C" void interrupt_dispatch(InterruptFrame* f) {
+  if (!f->from_user()) {
+    handle(f);
+    return;
+  }
+  capos::g_kernel_lock.acquire();
   handle(f);
-  // Every return to ring 3 passes the deferred-work point.
-  if (f->from_user() && capos::arch::g_return_to_user) capos::arch::g_return_to_user();
+  if (capos::arch::g_return_to_user) capos::arch::g_return_to_user();
+  capos::g_kernel_lock.release();
 }
