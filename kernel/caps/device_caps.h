@@ -15,6 +15,7 @@
 #include "kernel/caps/memory_object_cap.h"
 #include "kernel/dev/pci.h"
 #include "kernel/ipc/endpoint.h"
+#include "kernel/sched/kernel_lock.h"
 #include "schema/devices.capnp.capos.h"
 
 namespace capos {
@@ -22,9 +23,9 @@ namespace capos {
 class DeviceManagerCap final : public HeapKernelCap<DeviceManagerCap>, public schema::wire::DeviceManager::Server {
  public:
   using DM = schema::wire::DeviceManager;
-  void invoke(CallContext& ctx) override;
-  Status list(DM::ListParams::Reader p, DM::ListResults::Builder r) override;
-  Status claim(DM::ClaimParams::Reader p, DM::ClaimResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status list(DM::ListParams::Reader p, DM::ListResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status claim(DM::ClaimParams::Reader p, DM::ClaimResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   DeviceManagerCap() : HeapKernelCap(ObjType::DeviceManager) {}
@@ -36,13 +37,13 @@ class DeviceMmioCap final : public HeapKernelCap<DeviceMmioCap>, public schema::
   using DMM = schema::wire::DeviceMmio;
   static constexpr uint32_t MAX_MSIX_ROUTES = 256;  // entries one claim may route
 
-  void invoke(CallContext& ctx) override;
-  Status info(DMM::InfoParams::Reader p, DMM::InfoResults::Builder r) override;
-  Status readConfig(DMM::ReadConfigParams::Reader p, DMM::ReadConfigResults::Builder r) override;
-  Status map(DMM::MapParams::Reader p, DMM::MapResults::Builder r) override;
-  Status unmap(DMM::UnmapParams::Reader p, DMM::UnmapResults::Builder r) override;
-  Status interrupt(DMM::InterruptParams::Reader p, DMM::InterruptResults::Builder r) override;
-  Status dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status info(DMM::InfoParams::Reader p, DMM::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status readConfig(DMM::ReadConfigParams::Reader p, DMM::ReadConfigResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status map(DMM::MapParams::Reader p, DMM::MapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status unmap(DMM::UnmapParams::Reader p, DMM::UnmapResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status interrupt(DMM::InterruptParams::Reader p, DMM::InterruptResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
   pci::Device& device() const { return *dev_; }
   // MSI-X table entry `entry` (kernel mapping); null without MSI-X.
@@ -69,11 +70,11 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
   using IRQ = schema::wire::Interrupt;
   // Routes `entry` of `dev` to a free vector and unmasks it.
   static Result<Ref<KObject>> create(Ref<KObject> dev, uint16_t entry);
-  void invoke(CallContext& ctx) override;
-  Status wait(IRQ::WaitParams::Reader p, IRQ::WaitResults::Builder r) override;
-  void cancel(IpcCall* c) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status wait(IRQ::WaitParams::Reader p, IRQ::WaitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override;
   // Deferred work (deferred::DEVICE_IRQ): completes waits whose vector fired.
-  static void deliver();
+  static void deliver() CAPOS_REQUIRES(g_kernel_lock);
   ~InterruptCap();
 
  private:
@@ -81,7 +82,7 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
       : HeapKernelCap(ObjType::Interrupt), dev_(dev), entry_(entry), vector_(vector) {}
   friend class HeapKernelCap<InterruptCap>;
   static void on_irq(arch::InterruptFrame& f);
-  void complete(uint64_t count);
+  void complete(uint64_t count) CAPOS_REQUIRES(g_kernel_lock);
   DeviceMmioCap& mmio() const { return *static_cast<DeviceMmioCap*>(dev_.get()); }
 
   Ref<KObject> dev_;  // keeps the claim (and its MSI-X table mapping) alive
@@ -95,9 +96,9 @@ class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::
  public:
   using DP = schema::wire::DmaPool;
   static constexpr uint32_t MAX_BUFFERS = 64;
-  void invoke(CallContext& ctx) override;
-  Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) override;
-  Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) override;
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   ~DmaPoolCap();
 
  private:

@@ -60,6 +60,7 @@ InterruptCap::~InterruptCap() {
   arch::set_irq_handler(vector_, nullptr);
   mmio().release_route(entry_);
   if (IpcCall* c = waiter_) {  // the capability went while a wait was pending
+    g_kernel_lock.assert_held();  // releases run in kernel context, never from an interrupt
     waiter_ = nullptr;
     ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_DISCONNECTED);
   }
