@@ -13,7 +13,9 @@
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/cap/kernel_cap.h"
 #include "kernel/caps/memory_object_cap.h"
+#include "kernel/dev/iommu.h"
 #include "kernel/dev/pci.h"
+#include "kernel/proc/exit_watch.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/sched/kernel_lock.h"
 #include "schema/devices.capnp.capos.h"
@@ -96,19 +98,29 @@ class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::
  public:
   using DP = schema::wire::DmaPool;
   static constexpr uint32_t MAX_BUFFERS = 64;
+  // Device addresses of an isolated pool start here (page i of the pool,
+  // counting across allocations, is at IOVA_BASE + i * 4096).
+  static constexpr uint64_t IOVA_BASE = 0x10000000;
+  // With an active IOMMU the device gets its own domain (nothing mapped
+  // yet); `owner` is stopped if the device faults.
+  static Result<Ref<KObject>> create(Ref<KObject> dev, uint32_t max_pages, Ref<ExitWatch> owner);
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   ~DmaPoolCap();
 
  private:
-  DmaPoolCap(Ref<KObject> dev, uint32_t max_pages, bool isolated)
-      : HeapKernelCap(ObjType::DmaPool), dev_(dev), max_pages_(max_pages), isolated_(isolated) {}
+  DmaPoolCap(Ref<KObject> dev, uint32_t max_pages, Ref<ExitWatch> owner)
+      : HeapKernelCap(ObjType::DmaPool), dev_(dev), max_pages_(max_pages), owner_(owner) {}
   friend class HeapKernelCap<DmaPoolCap>;
+  static void on_fault(void* self, uint64_t iova, uint8_t reason, bool write);
+  DeviceMmioCap& mmio() const { return *static_cast<DeviceMmioCap*>(dev_.get()); }
   Ref<KObject> dev_;
   uint32_t max_pages_;
   uint32_t used_pages_ = 0;
-  bool isolated_;
+  Ref<ExitWatch> owner_;
+  iommu::Domain* domain_ = nullptr;  // null: not isolated (dmaWithoutIommu)
+  bool faulted_ = false;
   uint32_t buffer_count_ = 0;
   Ref<KObject> buffers_[MAX_BUFFERS];  // every buffer stays until the pool goes
 };

@@ -191,7 +191,7 @@ Status DeviceMmioCap::interrupt(DMM::InterruptParams::Reader p, DMM::InterruptRe
 Status DeviceMmioCap::dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults::Builder r) {
   uint32_t max_pages = p.getMaxPages();
   if (max_pages == 0 || max_pages > wire::MAX_DMA_POOL_PAGES || has_pool_) return fail(Err::InvalidArgument);
-  bool isolated = false;  // no IOMMU domain is programmed yet (docs/devices.md)
+  bool isolated = iommu::active();
   if (!isolated && !devices_dma_without_iommu()) {
     klog("devices: DMA for {:02x}:{:02x}.{} refused: no IOMMU isolation and kernelParams.dmaWithoutIommu is off\n",
          dev_->bus, dev_->dev, dev_->fn);
@@ -199,10 +199,13 @@ Status DeviceMmioCap::dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults:
   }
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
-  Ref<KObject> pool = DmaPoolCap::create(Ref<KObject>::share(this), max_pages, isolated);
-  if (!pool) return fail(Err::Overloaded);
-  klog("devices: WARNING: DMA pool for {:02x}:{:02x}.{} without IOMMU isolation: the device can reach all memory\n",
-       dev_->bus, dev_->dev, dev_->fn);
+  Ref<KObject> pool = CAPOS_TRY(DmaPoolCap::create(Ref<KObject>::share(this), max_pages, ctx.caller.share_watch()));
+  if (isolated)
+    klog("devices: DMA pool for {:02x}:{:02x}.{}: own IOMMU domain, device confined to its pool\n", dev_->bus,
+         dev_->dev, dev_->fn);
+  else
+    klog("devices: WARNING: DMA pool for {:02x}:{:02x}.{} without IOMMU isolation: the device can reach all "
+         "memory\n", dev_->bus, dev_->dev, dev_->fn);
   has_pool_ = true;
   set_bus_master(true);
   r.setPool(CAPOS_TRY(ctx.add_result(move(pool), wire::DmaPool::kInterfaceId)));

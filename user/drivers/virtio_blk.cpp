@@ -21,6 +21,9 @@ namespace wire = capos::schema::wire;
 namespace {
 
 constexpr uint64_t F_RO = 1ull << 5, F_FLUSH = 1ull << 9, F_DISCARD = 1ull << 13;
+// The device translates its DMA through the platform IOMMU (virtio 1.x 6):
+// our addresses are IOVAs from the DmaPool, whatever the platform does.
+constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
 constexpr uint32_t T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_DISCARD = 11;
 constexpr uint8_t S_OK = 0, S_UNSUPP = 2;
 constexpr uint32_t SECTOR = 512;
@@ -39,7 +42,7 @@ class VirtioBlk final : public wire::BlockDevice::Server {
     Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 2)));
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
     t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
-    features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD));
+    features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM));
     pool_ = CAPOS_TRY(dma_pool(mmio_, 16));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));

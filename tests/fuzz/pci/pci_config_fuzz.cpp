@@ -3,12 +3,13 @@
 // Any image must either be refused or yield a Function whose BARs are
 // power-of-two windows that do not wrap and whose MSI-X table and PBA lie
 // inside their BARs; probing must leave the image exactly as it found it.
-// The same bytes are also parsed as an MCFG table.
+// The same bytes are also parsed as an MCFG and a DMAR table.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "lib/pci/config.h"
+#include "lib/pci/dmar.h"
 #include "lib/pci/mcfg.h"
 #include "tests/host/pci/config_image.h"
 
@@ -20,6 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.ok()) {
     for (size_t i = 0; i < *m; ++i)
       if (regions[i].end_bus < regions[i].start_bus || (regions[i].base & (ECAM_BUS_BYTES - 1))) abort();
+  }
+
+  Drhd units[4];
+  auto dm = parse_dmar(capos::Bytes(data, size), capos::Span<Drhd>(units, 4));
+  if (dm.ok()) {
+    if (dm->drhd_count > 4) abort();
+    for (uint32_t i = 0; i < dm->drhd_count; ++i)
+      if (units[i].register_base & 0xFFF) abort();
   }
 
   if (size < 24) return 0;

@@ -1,6 +1,7 @@
 // lib/pci: BAR sizing, capability walks and the MSI/MSI-X checks the
 // kernel relies on, over hand-built config-space images; MCFG parsing.
 #include "lib/pci/config.h"
+#include "lib/pci/dmar.h"
 #include "lib/pci/mcfg.h"
 
 #include <gtest/gtest.h>
@@ -236,6 +237,91 @@ TEST(Mcfg, RejectsDamage) {
   sig[0] = 'X';
   sig[9] = static_cast<uint8_t>(sig[9] + 'M' - 'X');
   EXPECT_EQ(parse_mcfg(capos::Bytes(sig.data(), sig.size()), o).error(), Err::Corrupt);
+}
+
+// A DMAR with `units` DRHDs (one 16-byte structure each) and one RMRR.
+std::vector<uint8_t> dmar(const std::vector<Drhd>& units) {
+  std::vector<uint8_t> t(48, 0);
+  std::memcpy(t.data(), "DMAR", 4);
+  t[36] = 38;  // 39-bit host address width
+  for (const Drhd& u : units) {
+    uint8_t e[16] = {};
+    e[0] = 0;
+    e[2] = 16;
+    e[4] = u.include_pci_all ? 1 : 0;
+    std::memcpy(e + 6, &u.segment, 2);
+    std::memcpy(e + 8, &u.register_base, 8);
+    t.insert(t.end(), e, e + 16);
+  }
+  uint8_t rmrr[24] = {1, 0, 24, 0};
+  t.insert(t.end(), rmrr, rmrr + 24);
+  uint32_t len = static_cast<uint32_t>(t.size());
+  std::memcpy(t.data() + 4, &len, 4);
+  uint8_t sum = 0;
+  for (uint8_t b : t) sum = static_cast<uint8_t>(sum + b);
+  t[9] = static_cast<uint8_t>(-sum);
+  return t;
+}
+
+TEST(Dmar, ParsesQemuIntelIommu) {
+  auto t = dmar({{0xFED90000, 0, true, 0, {}}});
+  Drhd out[2];
+  auto d = parse_dmar(capos::Bytes(t.data(), t.size()), capos::Span<Drhd>(out, 2));
+  ASSERT_TRUE(d.ok()) << capos::err_name(d.error());
+  EXPECT_EQ(d->host_address_width, 38);
+  ASSERT_EQ(d->drhd_count, 1u);
+  EXPECT_EQ(out[0].register_base, 0xFED90000u);
+  EXPECT_TRUE(out[0].include_pci_all);
+}
+
+// The DRHD QEMU 7.2 builds: no INCLUDE_PCI_ALL, an IOAPIC scope, then one
+// endpoint scope per function on bus 0.
+TEST(Dmar, EndpointScopesDecideCoverage) {
+  std::vector<uint8_t> t(48, 0);
+  std::memcpy(t.data(), "DMAR", 4);
+  t[36] = 38;
+  const uint8_t drhd[] = {0, 0, 0x3a, 0, 0, 0, 0, 0, 0, 0, 0xd9, 0xfe, 0, 0, 0, 0,
+                          3, 8, 0, 0, 0, 0xff, 0, 0,  1, 8, 0, 0, 0, 0, 0, 0,
+                          1, 8, 0, 0, 0, 0, 3, 0,  1, 8, 0, 0, 0, 0, 0x1f, 2,
+                          1, 10, 0, 0, 0, 0, 5, 0, 0, 0};  // behind the bridge at 00:05.0
+  t.insert(t.end(), drhd, drhd + sizeof(drhd));
+  uint32_t len = static_cast<uint32_t>(t.size());
+  std::memcpy(t.data() + 4, &len, 4);
+  uint8_t sum = 0;
+  for (uint8_t b : t) sum = static_cast<uint8_t>(sum + b);
+  t[9] = static_cast<uint8_t>(-sum);
+  Drhd out[1];
+  auto d = parse_dmar(capos::Bytes(t.data(), t.size()), capos::Span<Drhd>(out, 1));
+  ASSERT_TRUE(d.ok()) << capos::err_name(d.error());
+  EXPECT_FALSE(out[0].include_pci_all);
+  EXPECT_EQ(out[0].scope_count, 5u);
+  EXPECT_TRUE(out[0].covers(0, 3, 0));
+  EXPECT_TRUE(out[0].covers(0, 0x1f, 2));
+  EXPECT_FALSE(out[0].covers(0, 4, 0));
+  EXPECT_FALSE(out[0].covers(1, 0, 0));  // depth-2 paths are not matched
+  auto bad = t;
+  bad[48 + 17] = 7;  // an odd scope length
+  bad[9] = static_cast<uint8_t>(bad[9] + 8 - 7);
+  EXPECT_EQ(parse_dmar(capos::Bytes(bad.data(), bad.size()), capos::Span<Drhd>(out, 1)).error(), Err::Corrupt);
+}
+
+TEST(Dmar, RefusesDamageAndTooManyUnits) {
+  Drhd out[1];
+  capos::Span<Drhd> o(out, 1);
+  auto two = dmar({{0xFED90000, 0, true, 0, {}}, {0xFED91000, 0, false, 0, {}}});
+  EXPECT_EQ(parse_dmar(capos::Bytes(two.data(), two.size()), o).error(), Err::LimitExceeded);
+  auto unaligned = dmar({{0xFED90010, 0, true, 0, {}}});
+  EXPECT_EQ(parse_dmar(capos::Bytes(unaligned.data(), unaligned.size()), o).error(), Err::Corrupt);
+  auto good = dmar({{0xFED90000, 0, true, 0, {}}});
+  EXPECT_EQ(parse_dmar(capos::Bytes(good.data(), 40), o).error(), Err::Truncated);
+  auto overlong = good;
+  overlong[50] = 200;  // the DRHD claims to run past the table
+  overlong[9] = static_cast<uint8_t>(overlong[9] - 200 + 16);
+  EXPECT_EQ(parse_dmar(capos::Bytes(overlong.data(), overlong.size()), o).error(), Err::Corrupt);
+  auto zero_len = good;
+  zero_len[50] = 0;
+  zero_len[9] = static_cast<uint8_t>(zero_len[9] + 16);
+  EXPECT_EQ(parse_dmar(capos::Bytes(zero_len.data(), zero_len.size()), o).error(), Err::Corrupt);
 }
 
 }  // namespace
