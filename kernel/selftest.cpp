@@ -95,7 +95,7 @@ void procloop_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
     char c;
     while (serial::read(&c, 1) == 1) {
       if (c == '\r' || c == '\n') {
-        klog("selftest serial: got '{}' ({} bytes, {} dropped)\n", StrView(line, n), n, serial::rx_dropped());
+        klog("selftest serial: got '{}' ({} bytes, {} dropped)\n", StrView(line, n), n, serial::take_dropped());
         klog("capOS: selftest serial ok\n");
         debug_exit::exit(debug_exit::SUCCESS);
       }

@@ -30,11 +30,11 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   Ref<EndpointCore> core = EndpointCore::create(0);
   Process* server = make("bench-server");
   Process* driver = make("bench");
-  bool ok = server->grant("endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), 0) &&
+  bool ok = server->grant("endpoint", Ref<KObject>(EndpointOwner::create(core)), 0) &&
             driver->grant("console", ConsoleCap::create(), schema::wire::Console::kInterfaceId) &&
             driver->grant("timer", TimerCap::create(), schema::wire::Timer::kInterfaceId) &&
-            driver->grant("client", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0) &&
-            driver->grant("spare", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0);
+            driver->grant("client", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
+            driver->grant("spare", Ref<KObject>(ClientEndpoint::create(core)), 0);
   // With a boot package (bench_capos + exit_zero) the driver can also
   // measure spawn + wait.
   if (ok && boot_package::loaded())

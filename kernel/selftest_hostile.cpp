@@ -26,7 +26,7 @@ void round(int n) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create("hostile", g_image, &why);
   if (!p) panic("selftest hostile: cannot create: {} ({})", err_name(p.error()), why);
-  if (!(*p)->grant("dead", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), 0))
+  if (!(*p)->grant("dead", Ref<KObject>(ClientEndpoint::create(core)), 0))
     panic("selftest hostile: grant failed");
   Ref<ExitWatch> w = (*p)->share_watch();
   RingStats before = ring_stats();

@@ -28,7 +28,7 @@ Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) CAPOS_R
 }
 
 Ref<KObject> client_of(const Ref<EndpointCore>& core) {
-  return Ref<KObject>::adopt(ClientEndpoint::create(core).leak());
+  return Ref<KObject>(ClientEndpoint::create(core));
 }
 
 void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int64_t code) CAPOS_REQUIRES(g_kernel_lock) {
@@ -43,9 +43,9 @@ void expect_exit(Ref<ExitWatch>& w, const char* who, ExitStatus::Kind kind, int6
 void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   {
     Ref<EndpointCore> core = EndpointCore::create(TEST_IFACE);
-    Process* server = spawn("server", "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()));
-    Process* a = spawn("client-a", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
-    Process* b = spawn("client-b", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Process* server = spawn("server", "endpoint", Ref<KObject>(EndpointOwner::create(core)));
+    Process* a = spawn("client-a", "echo", Ref<KObject>(ClientEndpoint::create(core)));
+    Process* b = spawn("client-b", "echo", Ref<KObject>(ClientEndpoint::create(core)));
     Ref<ExitWatch> ws = server->share_watch(), wa = a->share_watch(), wb = b->share_watch();
     server->start();
     a->start();
@@ -66,8 +66,8 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
     // Multi-hop: A passes a capability to B, which passes it on to C.
     {
       Ref<EndpointCore> core_b = EndpointCore::create(TEST_IFACE), core_c = EndpointCore::create(TEST_IFACE);
-      Process* c3 = spawn("hop-c", "hopc", Ref<KObject>::adopt(EndpointOwner::create(core_c).leak()));
-      Process* b3 = spawn("hop-b", "hopb", Ref<KObject>::adopt(EndpointOwner::create(core_b).leak()));
+      Process* c3 = spawn("hop-c", "hopc", Ref<KObject>(EndpointOwner::create(core_c)));
+      Process* b3 = spawn("hop-b", "hopb", Ref<KObject>(EndpointOwner::create(core_b)));
       if (!b3->grant("next", client_of(core_c), TEST_IFACE)) panic("selftest ipc: grant failed");
       Process* a3 = spawn("hop-a", "hopa", client_of(core_b));
       if (!a3->grant("gift", client_of(core), TEST_IFACE)) panic("selftest ipc: grant failed");
@@ -83,17 +83,17 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
     }
 
     // A client that dies with a call in flight leaves the server unharmed.
-    Process* ab = spawn("abandoner", "abandoner", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Process* ab = spawn("abandoner", "abandoner", Ref<KObject>(ClientEndpoint::create(core)));
     Ref<ExitWatch> wab = ab->share_watch();
     ab->start();
     expect_exit(wab, "abandoner", ExitStatus::Kind::Faulted, 0);
-    Process* c = spawn("client-c", "echo", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Process* c = spawn("client-c", "echo", Ref<KObject>(ClientEndpoint::create(core)));
     Ref<ExitWatch> wc = c->share_watch();
     c->start();
     expect_exit(wc, "client-c after the abandoned call", ExitStatus::Kind::Exited, 0);
 
     // The server crashes mid-call: callers get DISCONNECTED, now and later.
-    Process* cr = spawn("crasher", "crasher", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()));
+    Process* cr = spawn("crasher", "crasher", Ref<KObject>(ClientEndpoint::create(core)));
     Ref<ExitWatch> wcr = cr->share_watch();
     cr->start();
     expect_exit(ws, "server (crashes on request)", ExitStatus::Kind::Faulted, 0);

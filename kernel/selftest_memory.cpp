@@ -253,9 +253,9 @@ void user_roles() CAPOS_REQUIRES(g_kernel_lock) {
 
   Ref<EndpointCore> core = EndpointCore::create(SHARE_IFACE);
   Process* b = create("share_peer");
-  grant(b, "endpoint", Ref<KObject>::adopt(EndpointOwner::create(core).leak()), SHARE_IFACE);
+  grant(b, "endpoint", Ref<KObject>(EndpointOwner::create(core)), SHARE_IFACE);
   Process* a = create("share_owner");
-  grant(a, "peer", Ref<KObject>::adopt(ClientEndpoint::create(core).leak()), SHARE_IFACE);
+  grant(a, "peer", Ref<KObject>(ClientEndpoint::create(core)), SHARE_IFACE);
   grant(a, "frames", FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);
   Ref<ExitWatch> wa = a->share_watch(), wb = b->share_watch();
   b->start();

@@ -64,6 +64,13 @@ struct CallContext {
 class KernelCap : public KObject {
  public:
   using KObject::KObject;
+  // Every object a capability names is implemented by the kernel except
+  // the endpoint facets (served by a process) and the endpoint core
+  // itself (never named by a capability).
+  static bool holds_type(ObjType t) {
+    return t != ObjType::Endpoint && t != ObjType::ClientEndpoint && t != ObjType::EndpointCore &&
+           t != ObjType::Test;
+  }
   // Every kernel capability method runs under the kernel lock.
   virtual void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) = 0;
 };

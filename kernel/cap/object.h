@@ -1,6 +1,8 @@
 // KObject: the one refcounted base of every kernel object a capability can
 // name. A type tag replaces RTTI for the few places that must downcast
-// (e.g. RECV needs an Endpoint). Portable: host tests use it directly.
+// (e.g. RECV needs an Endpoint): down_cast<T> checks the tag, and is the
+// only way to go from KObject to a derived type. Ref<Derived> converts
+// to Ref<Base>. Portable: host tests use it directly.
 #pragma once
 
 #include <stdint.h>
@@ -83,6 +85,16 @@ template <class T> class Ref {
     if (p_) p_->release();
     p_ = nullptr;
   }
+  // A reference to a derived object is a reference to its base.
+  template <class U>
+    requires __is_convertible_to(U*, T*)
+  Ref(Ref<U>&& o) : p_(o.leak()) {}
+  template <class U>
+    requires __is_convertible_to(U*, T*)
+  Ref(const Ref<U>& o) : p_(o.get()) {
+    if (p_) p_->retain();
+  }
+
   // Gives up ownership without releasing.
   T* leak() {
     T* t = p_;
@@ -96,5 +108,14 @@ template <class T> class Ref {
  private:
   T* p_ = nullptr;
 };
+
+// The object as a T when its type tag says it is one, else null. T names
+// the tags it accepts with `static bool holds_type(ObjType)`.
+template <class T> T* down_cast(KObject* o) {
+  return o && T::holds_type(o->type()) ? static_cast<T*>(o) : nullptr;
+}
+template <class T> const T* down_cast(const KObject* o) {
+  return o && T::holds_type(o->type()) ? static_cast<const T*>(o) : nullptr;
+}
 
 }  // namespace capos

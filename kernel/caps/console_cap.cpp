@@ -33,7 +33,7 @@ Status take_input(uint32_t max, wire::Console::ReadResult::Builder r) {
   MutBytes out = CAPOS_TRY(r.initData(static_cast<uint32_t>(min(serial::rx_available(), size_t{max}))));
   size_t n = serial::read(reinterpret_cast<char*>(out.data()), out.size());
   if (n != out.size()) return fail(Err::Busy);  // only the reader drains the buffer: cannot happen
-  r.setDroppedBytes(static_cast<uint32_t>(serial::rx_dropped()));
+  r.setDroppedBytes(static_cast<uint32_t>(serial::take_dropped()));
   return {};
 }
 
@@ -70,7 +70,7 @@ Status ConsoleCap::read(wire::Console::ReadParams::Reader p, wire::Console::Read
   if (serial::rx_available() > 0 && !g_read.call) return take_input(max, r);
   if (!p.getBlock()) {
     r.setWouldBlock();
-    r.setDroppedBytes(static_cast<uint32_t>(serial::rx_dropped()));
+    r.setDroppedBytes(static_cast<uint32_t>(serial::take_dropped()));
     return {};
   }
   if (g_read.call) return fail(Err::Overloaded);  // one blocked reader at a time

@@ -22,7 +22,7 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
   // heap run out (nothing is kept then). Not yet charged to anyone.
   static Result<MemoryObjectCap*> create(uint32_t pages);
   // Charges the frames to `payer` (already committed to its ledger).
-  void set_payer(AddressSpace& payer) { payer.attach_charge(charge_, this, pages_); }
+  void set_payer(AddressSpace& payer) CAPOS_REQUIRES(g_kernel_lock) { payer.attach_charge(charge_, this, pages_); }
   // The space currently charged for the frames (null once unpaid).
   const AddressSpace* payer() const { return charge_.payer; }
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;

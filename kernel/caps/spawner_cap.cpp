@@ -103,7 +103,7 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   //    per child-local endpoint.
   Status built = [&]() -> Status {
     auto spawned = r.initSpawned();
-    uint32_t hidx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(p->share_watch().leak()),
+    uint32_t hidx = CAPOS_TRY(ctx.add_result(Ref<KObject>(p->share_watch()),
                                              wire::ProcessHandle::kInterfaceId, CAP_F_NO_TRANSFER));
     spawned.setHandle(hidx);
     spawned.setPid(p->pid());
@@ -113,7 +113,7 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
       if (!plan[i].endpoint) continue;
       Ref<ClientEndpoint> facet = ClientEndpoint::create(plan[i].core);
       if (!facet) return fail(Err::OutOfMemory);
-      uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(facet.leak()), plan[i].core->interface_id()));
+      uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>(facet), plan[i].core->interface_id()));
       auto gc = clients[c++];
       CAPOS_TRY_STATUS(gc.setName(plan[i].name));
       gc.getClient().set_capability(idx);
@@ -136,7 +136,7 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
       st = vm ? p->grant(pg.name, move(vm), wire::VirtualMemory::kInterfaceId) : Status(fail(Err::OutOfMemory));
     } else if (pg.endpoint) {
       Ref<EndpointOwner> owner = EndpointOwner::create(pg.core);
-      st = owner ? p->grant(pg.name, Ref<KObject>::adopt(owner.leak()), wire::Endpoint::kInterfaceId)
+      st = owner ? p->grant(pg.name, Ref<KObject>(owner), wire::Endpoint::kInterfaceId)
                  : Status(fail(Err::OutOfMemory));
     } else {
       st = p->grant(pg.name, ctx.xfer->take(pg.xfer_index), pg.interface_id);

@@ -1,6 +1,6 @@
 #include "kernel/dev/entropy.h"
 
-#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/irq_spinlock.h"
 #include "kernel/debug/log.h"
 #include "kernel/dev/hwrng.h"
 #include "lib/crypto/chacha20.h"
@@ -10,8 +10,10 @@ namespace capos::entropy {
 
 namespace {
 
-[[clang::no_destroy]] Csprng g_rng;  // lives until power-off
-uint64_t g_reseeds = 0;
+arch::IrqSpinLock g_lock;  // the generator state (kernel secrets are drawn from interrupts-off code too)
+[[clang::no_destroy]] Csprng g_rng CAPOS_GUARDED_BY(g_lock);  // lives until power-off
+uint64_t g_reseeds CAPOS_GUARDED_BY(g_lock) = 0;
+uint64_t g_reseed_failures CAPOS_GUARDED_BY(g_lock) = 0;
 // 64 bytes per (re)seed: twice the minimum, so a partly biased hardware
 // source still credits a full key's worth.
 constexpr size_t SEED_BYTES = 64;
@@ -27,7 +29,7 @@ bool hardware_material(uint8_t* out) {
   return true;
 }
 
-bool reseed_locked() {
+bool reseed_locked() CAPOS_REQUIRES(g_lock) {
   uint8_t m[SEED_BYTES];
   bool ok = hardware_material(m) && g_rng.seed(Bytes(m, sizeof(m)));
   secure_wipe(m, sizeof(m));
@@ -38,7 +40,7 @@ bool reseed_locked() {
 }  // namespace
 
 void init() {
-  arch::IrqGuard irq;
+  arch::IrqSpinLockGuard g(g_lock);
   if (!hwrng::available()) {
     klog("entropy: no RDSEED/RDRAND and no boot seed: EntropySource fails closed\n");
     return;
@@ -51,18 +53,21 @@ void init() {
 }
 
 bool seeded() {
-  arch::IrqGuard irq;
+  arch::IrqSpinLockGuard g(g_lock);
   return g_rng.ready();
 }
 
 Status get(MutBytes out) {
-  arch::IrqGuard irq;  // one CPU: masking interrupts serialises the generator
-  if (g_rng.ready() && g_rng.needs_reseed()) (void)reseed_locked();
+  arch::IrqSpinLockGuard g(g_lock);
+  // A due reseed that fails keeps the current key: the generator stays
+  // sound (it rekeys itself after every request); the failure is counted
+  // and the reseed is retried on the next request.
+  if (g_rng.ready() && g_rng.needs_reseed() && !reseed_locked()) ++g_reseed_failures;
   return g_rng.generate(out);
 }
 
 uint64_t reseeds() {
-  arch::IrqGuard irq;
+  arch::IrqSpinLockGuard g(g_lock);
   return g_reseeds;
 }
 

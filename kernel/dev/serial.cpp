@@ -1,6 +1,7 @@
 #include "kernel/dev/serial.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/irq_spinlock.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/ioapic.h"
 #include "kernel/arch/x86_64/lapic.h"
@@ -20,19 +21,24 @@ void raw_put(char c) {
 }
 
 constexpr uint32_t RX_SIZE = 1024;  // power of two
-char g_rx[RX_SIZE];
-volatile uint32_t g_rx_head = 0, g_rx_tail = 0;
-uint64_t g_rx_dropped = 0;
+arch::IrqSpinLock g_rx_lock;  // the receive buffer: filled by the RX interrupt, drained by Console.read
+char g_rx[RX_SIZE] CAPOS_GUARDED_BY(g_rx_lock);
+uint32_t g_rx_head CAPOS_GUARDED_BY(g_rx_lock) = 0;
+uint32_t g_rx_tail CAPOS_GUARDED_BY(g_rx_lock) = 0;
+uint64_t g_rx_dropped CAPOS_GUARDED_BY(g_rx_lock) = 0;  // since the last take_dropped()
 void (*g_on_rx)() = nullptr;
 
 void on_irq(arch::InterruptFrame&) {
-  while (arch::inb(COM1 + LSR) & 0x01) {
-    char c = static_cast<char>(arch::inb(COM1 + DATA));
-    if (g_rx_tail - g_rx_head < RX_SIZE) {
-      g_rx[g_rx_tail % RX_SIZE] = c;
-      g_rx_tail = g_rx_tail + 1;
-    } else {
-      ++g_rx_dropped;
+  {
+    arch::IrqSpinLockGuard g(g_rx_lock);
+    while (arch::inb(COM1 + LSR) & 0x01) {
+      char c = static_cast<char>(arch::inb(COM1 + DATA));
+      if (g_rx_tail - g_rx_head < RX_SIZE) {
+        g_rx[g_rx_tail % RX_SIZE] = c;
+        g_rx_tail = g_rx_tail + 1;
+      } else {
+        ++g_rx_dropped;
+      }
     }
   }
   arch::lapic_eoi();
@@ -51,7 +57,7 @@ Status enable_rx_interrupts(void (*on_rx)()) {
 }
 
 size_t read(char* out, size_t max) {
-  arch::IrqGuard irq;
+  arch::IrqSpinLockGuard g(g_rx_lock);
   size_t n = 0;
   while (n < max && g_rx_head != g_rx_tail) {
     out[n++] = g_rx[g_rx_head % RX_SIZE];
@@ -60,8 +66,17 @@ size_t read(char* out, size_t max) {
   return n;
 }
 
-size_t rx_available() { return g_rx_tail - g_rx_head; }
-uint64_t rx_dropped() { return g_rx_dropped; }
+size_t rx_available() {
+  arch::IrqSpinLockGuard g(g_rx_lock);
+  return g_rx_tail - g_rx_head;
+}
+
+uint64_t take_dropped() {
+  arch::IrqSpinLockGuard g(g_rx_lock);
+  uint64_t n = g_rx_dropped;
+  g_rx_dropped = 0;
+  return n;
+}
 
 void init() {
   // Scratch-register probe tells us whether a UART exists at all.

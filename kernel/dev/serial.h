@@ -21,6 +21,8 @@ bool present();
 Status enable_rx_interrupts(void (*on_rx)());
 size_t read(char* out, size_t max);
 size_t rx_available();
-uint64_t rx_dropped();
+// Bytes dropped because the receive buffer was full since the last call
+// (Console.read's droppedBytes is "since the previous read").
+uint64_t take_dropped();
 
 }  // namespace capos::serial

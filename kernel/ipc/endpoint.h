@@ -103,6 +103,7 @@ class EndpointCore final : public KObject {
 
 class EndpointOwner final : public KObject {
  public:
+  static bool holds_type(ObjType t) { return t == ObjType::Endpoint; }
   static Ref<EndpointOwner> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
 
@@ -114,6 +115,7 @@ class EndpointOwner final : public KObject {
 
 class ClientEndpoint final : public KObject {
  public:
+  static bool holds_type(ObjType t) { return t == ObjType::ClientEndpoint; }
   static Ref<ClientEndpoint> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
 

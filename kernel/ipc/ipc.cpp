@@ -164,8 +164,9 @@ void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
 }  // namespace
 
 int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
-  if (target->type() != ObjType::ClientEndpoint) return CAP_ERR_INVALID_REQUEST;
-  EndpointCore& core = *static_cast<ClientEndpoint*>(target)->core();
+  ClientEndpoint* client = down_cast<ClientEndpoint>(target);
+  if (!client) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *client->core();
   // The SQE is validated in full before the endpoint's state matters.
   if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
   if (sqe.result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return CAP_ERR_INVALID_RESULT_BUFFER;
@@ -260,8 +261,9 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
 }
 
 int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
-  if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
-  EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
+  EndpointOwner* owner = down_cast<EndpointOwner>(target);
+  if (!owner) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *owner->core();
   if (core.dead()) return CAP_ERR_DISCONNECTED;
   if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > RECV_BUFFER_MAX)
     return CAP_ERR_INVALID_RESULT_BUFFER;
@@ -302,8 +304,9 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   auto slot = server.caps().lookup(sqe.cap_id);
   if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
   KObject* target = (*slot)->object;
-  if (target->type() != ObjType::Endpoint) return CAP_ERR_INVALID_REQUEST;
-  EndpointCore& core = *static_cast<EndpointOwner*>(target)->core();
+  EndpointOwner* owner = down_cast<EndpointOwner>(target);
+  if (!owner) return CAP_ERR_INVALID_REQUEST;
+  EndpointCore& core = *owner->core();
   IpcCall* c = core.inflight.find(sqe.call_id);
   // The caller died: the answer is accepted and discarded (the server
   // keeps any caps it meant to send).

@@ -14,6 +14,7 @@
 #include "lib/core/intrusive_list.h"
 #include "lib/core/span.h"
 #include "lib/mm/range_set.h"
+#include "kernel/sched/kernel_lock.h"
 
 namespace capos {
 
@@ -91,7 +92,7 @@ class AddressSpace {
 
   // Frees every owned frame and table; the space is unusable afterwards.
   // Must not be the active CR3.
-  void destroy();
+  void destroy() CAPOS_REQUIRES(g_kernel_lock);
   const Vma* find(uint64_t va) const;
   uint64_t mapped_pages() const;
 
@@ -122,8 +123,8 @@ class AddressSpace {
 
   // Records a charge of `pages` FramePages (already committed to this
   // space's ledger) / returns it to the ledger.
-  void attach_charge(FrameCharge& c, const KObject* object, uint64_t pages);
-  static void release_charge(FrameCharge& c);
+  void attach_charge(FrameCharge& c, const KObject* object, uint64_t pages) CAPOS_REQUIRES(g_kernel_lock);
+  static void release_charge(FrameCharge& c) CAPOS_REQUIRES(g_kernel_lock);
   // True when this space maps `object`.
   bool maps(const KObject* object) const;
   // When a payer's space is destroyed while an object it pays for lives
@@ -150,7 +151,7 @@ class AddressSpace {
   // `prune` frees tables left empty (skipped at teardown, which frees them all).
   void unmap_keep(uint64_t va, uint64_t pages, bool prune = true);
   void flush(uint64_t va) const;
-  void destroy_heap();
+  void destroy_heap() CAPOS_REQUIRES(g_kernel_lock);
 
   // Page tables of a user space: kernel frames charged to the ledger's
   // PageTables quota (docs/memory.md).
@@ -175,7 +176,7 @@ class AddressSpace {
   mm::Range heap_storage_[MAX_HEAP_RANGES];
   mm::RangeSet heap_{Span<mm::Range>(heap_storage_, MAX_HEAP_RANGES)};
   FixedVector<ObjectMapping, MAX_OBJECT_MAPPINGS> objects_;
-  IntrusiveList<FrameCharge, &FrameCharge::node> charges_;
+  IntrusiveList<FrameCharge, &FrameCharge::node> charges_ CAPOS_GUARDED_BY(g_kernel_lock);
 };
 
 }  // namespace capos

@@ -241,7 +241,6 @@ bool AddressSpace::maps(const KObject* object) const {
 }
 
 void AddressSpace::attach_charge(FrameCharge& c, const KObject* object, uint64_t pages) {
-  arch::IrqGuard irq;
   c.payer = this;
   c.pages = pages;
   c.object = object;
@@ -249,7 +248,6 @@ void AddressSpace::attach_charge(FrameCharge& c, const KObject* object, uint64_t
 }
 
 void AddressSpace::release_charge(FrameCharge& c) {
-  arch::IrqGuard irq;
   if (!c.payer) return;
   c.payer->ledger_->release(Res::FramePages, c.pages);
   c.payer->charges_.remove(&c);
@@ -272,7 +270,6 @@ void AddressSpace::destroy_heap() {
     ledger_->release(Res::VirtualPages, r.pages);
   }
   heap_.clear();
-  arch::IrqGuard irq;
   // Objects still alive here are held or mapped by someone else: that
   // holder inherits the charge, so shared frames never go unpaid.
   while (FrameCharge* c = charges_.front()) {

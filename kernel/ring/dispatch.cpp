@@ -18,7 +18,7 @@ using namespace abi;
 
 namespace {
 
-RingStats g_stats;
+RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
 int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }  // Busy (pinned for a move) too
 
@@ -75,7 +75,8 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
-    if (obj->type() == ObjType::ClientEndpoint || obj->type() == ObjType::Endpoint) return ipc::call(p_, obj, sqe);
+    KernelCap* kcap = down_cast<KernelCap>(obj);
+    if (!kcap) return ipc::call(p_, obj, sqe);
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
     AddressSpace& as = p_.address_space();
@@ -104,7 +105,7 @@ class ProcessRingHandler final : public SqeHandler {
     ctx.result_len = sqe.result_len;
     ctx.user_data = sqe.user_data;
     ctx.result_addr = sqe.result_addr;
-    static_cast<KernelCap*>(obj)->invoke(ctx);
+    kcap->invoke(ctx);
     if (ctx.deferred) return ipc::PENDING;  // completed later by the object
     if (ctx.result_size > ctx.results.size()) return CAP_ERR_INVOKE_FAILED;
     uint32_t ncaps = ctx.exception ? 0 : static_cast<uint32_t>(ctx.result_caps.size());
@@ -139,7 +140,7 @@ class ProcessRingHandler final : public SqeHandler {
 
 }  // namespace
 
-RingStats ring_stats() { return g_stats; }
+RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock) { return g_stats; }
 
 // Liveness: every pass checks the kill request and the deadline, and a
 // pass that cannot make progress (nothing consumable: the SQ is empty or

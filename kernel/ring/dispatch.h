@@ -17,5 +17,5 @@ struct RingStats {
   uint64_t sqes;
   uint64_t errors;
 };
-RingStats ring_stats();
+RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock);
 }  // namespace capos
