@@ -71,7 +71,7 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
  public:
   using IRQ = schema::wire::Interrupt;
   // Routes `entry` of `dev` to a free vector and unmasks it.
-  static Result<Ref<KObject>> create(Ref<KObject> dev, uint16_t entry);
+  static Result<Ref<KObject>> create(Ref<DeviceMmioCap> dev, uint16_t entry);
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status wait(IRQ::WaitParams::Reader p, IRQ::WaitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override;
@@ -80,14 +80,14 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
   ~InterruptCap();
 
  private:
-  InterruptCap(Ref<KObject> dev, uint16_t entry, uint8_t vector)
+  InterruptCap(Ref<DeviceMmioCap> dev, uint16_t entry, uint8_t vector)
       : HeapKernelCap(ObjType::Interrupt), dev_(dev), entry_(entry), vector_(vector) {}
   friend class HeapKernelCap<InterruptCap>;
   static void on_irq(arch::InterruptFrame& f);
   void complete(uint64_t count) CAPOS_REQUIRES(g_kernel_lock);
-  DeviceMmioCap& mmio() const { return *static_cast<DeviceMmioCap*>(dev_.get()); }
+  DeviceMmioCap& mmio() const { return *dev_.get(); }
 
-  Ref<KObject> dev_;  // keeps the claim (and its MSI-X table mapping) alive
+  Ref<DeviceMmioCap> dev_;  // keeps the claim (and its MSI-X table mapping) alive
   uint16_t entry_;
   uint8_t vector_;
   uint64_t fired_ = 0;         // incremented by the handler, swapped to 0 by deliver()
@@ -103,19 +103,19 @@ class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::
   static constexpr uint64_t IOVA_BASE = 0x10000000;
   // With an active IOMMU the device gets its own domain (nothing mapped
   // yet); `owner` is stopped if the device faults.
-  static Result<Ref<KObject>> create(Ref<KObject> dev, uint32_t max_pages, Ref<ExitWatch> owner);
+  static Result<Ref<KObject>> create(Ref<DeviceMmioCap> dev, uint32_t max_pages, Ref<ExitWatch> owner);
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   ~DmaPoolCap();
 
  private:
-  DmaPoolCap(Ref<KObject> dev, uint32_t max_pages, Ref<ExitWatch> owner)
+  DmaPoolCap(Ref<DeviceMmioCap> dev, uint32_t max_pages, Ref<ExitWatch> owner)
       : HeapKernelCap(ObjType::DmaPool), dev_(dev), max_pages_(max_pages), owner_(owner) {}
   friend class HeapKernelCap<DmaPoolCap>;
   static void on_fault(void* self, uint64_t iova, uint8_t reason, bool write);
-  DeviceMmioCap& mmio() const { return *static_cast<DeviceMmioCap*>(dev_.get()); }
-  Ref<KObject> dev_;
+  DeviceMmioCap& mmio() const { return *dev_.get(); }
+  Ref<DeviceMmioCap> dev_;
   uint32_t max_pages_;
   uint32_t used_pages_ = 0;
   Ref<ExitWatch> owner_;

@@ -182,7 +182,7 @@ Status DeviceMmioCap::interrupt(DMM::InterruptParams::Reader p, DMM::InterruptRe
   if (routed_[entry / 8] & (1u << (entry % 8))) return fail(Err::InvalidArgument);
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
-  Ref<KObject> irq = CAPOS_TRY(InterruptCap::create(Ref<KObject>::share(this), entry));
+  Ref<KObject> irq = CAPOS_TRY(InterruptCap::create(Ref<DeviceMmioCap>::share(this), entry));
   routed_[entry / 8] |= static_cast<uint8_t>(1u << (entry % 8));
   r.setIrq(CAPOS_TRY(ctx.add_result(move(irq), wire::Interrupt::kInterfaceId)));
   return {};
@@ -199,7 +199,7 @@ Status DeviceMmioCap::dmaPool(DMM::DmaPoolParams::Reader p, DMM::DmaPoolResults:
   }
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
-  Ref<KObject> pool = CAPOS_TRY(DmaPoolCap::create(Ref<KObject>::share(this), max_pages, ctx.caller.share_watch()));
+  Ref<KObject> pool = CAPOS_TRY(DmaPoolCap::create(Ref<DeviceMmioCap>::share(this), max_pages, ctx.caller.share_watch()));
   if (isolated)
     klog("devices: DMA pool for {:02x}:{:02x}.{}: own IOMMU domain, device confined to its pool\n", dev_->bus,
          dev_->dev, dev_->fn);

@@ -7,7 +7,7 @@ namespace capos {
 
 namespace wire = schema::wire;
 
-Result<Ref<KObject>> DmaPoolCap::create(Ref<KObject> dev, uint32_t max_pages, Ref<ExitWatch> owner) {
+Result<Ref<KObject>> DmaPoolCap::create(Ref<DeviceMmioCap> dev, uint32_t max_pages, Ref<ExitWatch> owner) {
   Ref<KObject> obj = HeapKernelCap<DmaPoolCap>::create(dev, max_pages, owner);
   if (!obj) return fail(Err::Overloaded);
   auto* pool = static_cast<DmaPoolCap*>(obj.get());

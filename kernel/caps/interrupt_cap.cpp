@@ -23,8 +23,8 @@ constexpr uint32_t MSIX_ENABLE = 1u << 31, MSIX_FUNCTION_MASK = 1u << 30;  // in
 
 }  // namespace
 
-Result<Ref<KObject>> InterruptCap::create(Ref<KObject> dev, uint16_t entry) {
-  auto& mmio = *static_cast<DeviceMmioCap*>(dev.get());
+Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry) {
+  DeviceMmioCap& mmio = *dev.get();
   volatile uint32_t* e = mmio.msix_entry(entry);
   if (!e) return fail(Err::Unsupported);
   arch::IrqGuard irq;
