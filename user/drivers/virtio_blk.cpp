@@ -7,6 +7,7 @@
 // the device. docs/devices.md.
 #include "lib/core/cstring.h"
 #include "schema/ipc.capnp.capos.h"
+#include "user/drivers/block_checks.h"
 #include "user/drivers/device.h"
 #include "user/drivers/virtio.h"
 #include "user/rt/capset.h"
@@ -69,7 +70,7 @@ class VirtioBlk final : public wire::BlockDevice::Server {
   Status read(wire::BlockDevice::ReadParams::Reader p, wire::BlockDevice::ReadResults::Builder r) override {
     uint64_t lba = p.getLba();
     uint32_t blocks = p.getBlocks();
-    CAPOS_TRY_STATUS(check_range(lba, blocks));
+    if (const char* why = check_transfer(lba, blocks, capacity_, SECTOR)) return refuse(Err::InvalidArgument, why);
     uint32_t bytes = blocks * SECTOR;
     CAPOS_TRY_STATUS(io(T_IN, lba, bytes, true));
     MutBytes out = CAPOS_TRY(r.initData(bytes));
@@ -79,9 +80,9 @@ class VirtioBlk final : public wire::BlockDevice::Server {
 
   Status write(wire::BlockDevice::WriteParams::Reader p, wire::BlockDevice::WriteResults::Builder) override {
     Bytes in = CAPOS_TRY(p.getData());
-    if (in.size() == 0 || in.size() % SECTOR || in.size() > wire::MAX_BLOCK_TRANSFER_BYTES)
-      return refuse(Err::InvalidArgument, "data must be 1 to 16 whole 512-byte blocks");
-    CAPOS_TRY_STATUS(check_range(p.getLba(), static_cast<uint32_t>(in.size() / SECTOR)));
+    if (const char* why = check_payload(in.size(), SECTOR)) return refuse(Err::InvalidArgument, why);
+    if (const char* why = check_transfer(p.getLba(), static_cast<uint32_t>(in.size() / SECTOR), capacity_, SECTOR))
+      return refuse(Err::InvalidArgument, why);
     if (features_ & F_RO) return refuse(Err::Failed, "the disk is read-only");
     memcpy(data_.va, in.data(), in.size());
     return io(T_OUT, p.getLba(), static_cast<uint32_t>(in.size()), false);
@@ -95,8 +96,7 @@ class VirtioBlk final : public wire::BlockDevice::Server {
   Status discard(wire::BlockDevice::DiscardParams::Reader p, wire::BlockDevice::DiscardResults::Builder) override {
     uint64_t lba = p.getLba();
     uint32_t blocks = p.getBlocks();
-    if (blocks == 0 || lba > capacity_ || blocks > capacity_ - lba)
-      return refuse(Err::InvalidArgument, "range outside the disk");
+    if (const char* why = check_range(lba, blocks, capacity_)) return refuse(Err::InvalidArgument, why);
     if (!(features_ & F_DISCARD)) return refuse(Err::Unsupported, "the device has no discard");
     struct {
       uint64_t sector;
@@ -111,13 +111,6 @@ class VirtioBlk final : public wire::BlockDevice::Server {
   Status refuse(Err e, StrView why) {
     rt::set_error_message(why);
     return fail(e);
-  }
-
-  Status check_range(uint64_t lba, uint32_t blocks) {
-    if (blocks == 0 || blocks > wire::MAX_BLOCK_TRANSFER_BYTES / SECTOR)
-      return refuse(Err::InvalidArgument, "blocks must be 1 to 16");
-    if (lba > capacity_ || blocks > capacity_ - lba) return refuse(Err::InvalidArgument, "range outside the disk");
-    return {};
   }
 
   // One request: header, data (in our DMA pages, one descriptor per

@@ -1,0 +1,279 @@
+// nvme: the NVMe driver (QEMU `-device nvme`) as a userspace service.
+// Claims the first unclaimed NVMe controller through its "devices"
+// DeviceManager, maps only the register and doorbell pages of BAR0 (the
+// MSI-X table after them stays the kernel's), brings the controller up
+// with admin and one I/O queue pair in DmaPool pages, identifies
+// namespace 1 and serves BlockDevice on its "block" endpoint. Every
+// request is checked (block_checks.h) before the device sees it; a
+// completion whose command id is not the outstanding one is a device
+// fault. docs/devices.md.
+#include "lib/core/cstring.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/drivers/block_checks.h"
+#include "user/drivers/device.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/server.h"
+
+using namespace capos;
+using namespace capos::drivers;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+// Controller registers (NVMe 1.4, 3.1).
+constexpr uint32_t R_CAP = 0x00, R_CC = 0x14, R_CSTS = 0x1C, R_AQA = 0x24, R_ASQ = 0x28, R_ACQ = 0x30;
+constexpr uint32_t CC_EN = 1, CSTS_RDY = 1, CSTS_CFS = 2;
+constexpr uint16_t QSIZE = 64;  // entries per queue: SQ 64 x 64 B, CQ 64 x 16 B, one page each
+constexpr uint8_t OP_FLUSH = 0x00, OP_WRITE = 0x01, OP_READ = 0x02, OP_DSM = 0x09;
+constexpr uint8_t ADMIN_CREATE_SQ = 0x01, ADMIN_CREATE_CQ = 0x05, ADMIN_IDENTIFY = 0x06;
+
+struct Sqe {
+  uint32_t cdw0;  // opcode | command id << 16
+  uint32_t nsid;
+  uint64_t rsvd;
+  uint64_t mptr;
+  uint64_t prp1, prp2;
+  uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+static_assert(sizeof(Sqe) == 64);
+
+struct Cqe {
+  uint32_t dw0, dw1;
+  uint16_t sqhd, sqid, cid, status;  // status bit 0: phase tag
+};
+static_assert(sizeof(Cqe) == 16);
+
+// One submission/completion queue pair in DmaPool pages.
+struct QueuePair {
+  uint16_t id = 0;
+  DmaBuffer sq, cq;
+  uint16_t tail = 0, head = 0;
+  uint16_t phase = 1;
+  uint16_t next_cid = 1;
+  volatile uint32_t* sq_doorbell = nullptr;
+  volatile uint32_t* cq_doorbell = nullptr;
+};
+
+class Nvme final : public wire::BlockDevice::Server {
+ public:
+  Status start(uint32_t manager) {
+    static const uint16_t ids[] = {0x0010};
+    Found f = CAPOS_TRY(find_device(manager, 0x1B36, Span<const uint16_t>(ids, 1)));
+    mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
+    regs_ = reinterpret_cast<volatile uint8_t*>(CAPOS_TRY(map_bar(mmio_, 0, 0, 0x2000)));
+    uint64_t cap = rd64(R_CAP);
+    uint32_t stride = 4u << ((cap >> 32) & 0xF);
+    if (((cap >> 37) & 1) == 0) return fail(Err::Unsupported);  // NVM command set
+    if (2 * 2 * stride > 0x1000) return fail(Err::Unsupported);  // doorbells of queues 0 and 1 in our page
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 16));
+    irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
+    CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
+    CAPOS_TRY_STATUS(setup_pair(io_, 1, stride));
+    buf_ = CAPOS_TRY(dma_alloc(pool_, 2));
+
+    // Reset, then enable with the admin queues.
+    wr32(R_CC, 0);
+    CAPOS_TRY_STATUS(wait_ready(false));
+    wr32(R_AQA, uint32_t(QSIZE - 1) << 16 | (QSIZE - 1));
+    wr64(R_ASQ, admin_.sq.iova_at(0));
+    wr64(R_ACQ, admin_.cq.iova_at(0));
+    wr32(R_CC, CC_EN | (6u << 16) | (4u << 20));  // 4 KiB pages, 64-byte SQEs, 16-byte CQEs
+    CAPOS_TRY_STATUS(wait_ready(true));
+
+    Sqe id{};
+    id.prp1 = buf_.iova_at(0);
+    id.cdw10 = 1;  // identify controller
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, id));
+    char model[41] = {};
+    memcpy(model, buf_.va + 24, 40);
+    for (int i = 39; i >= 0 && (model[i] == ' ' || model[i] == 0); --i) model[i] = 0;
+    uint16_t oncs;
+    memcpy(&oncs, buf_.va + 520, 2);
+    discard_ = oncs & (1u << 2);
+    flush_ = buf_.va[525] & 1;  // volatile write cache present
+    Sqe ns{};
+    ns.nsid = 1;
+    ns.prp1 = buf_.iova_at(0);
+    ns.cdw10 = 0;  // identify namespace
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, ns));
+    memcpy(&blocks_, buf_.va, 8);
+    uint8_t lbaf = buf_.va[26] & 0xF;
+    uint32_t format;
+    memcpy(&format, buf_.va + 128 + 4 * lbaf, 4);
+    block_size_ = 1u << ((format >> 16) & 0xFF);
+    if (block_size_ != 512 || blocks_ == 0) return fail(Err::Unsupported);
+
+    Sqe cq{};
+    cq.prp1 = io_.cq.iova_at(0);
+    cq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
+    cq.cdw11 = (0u << 16) | 2 | 1;  // vector 0, interrupts on, physically contiguous
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_CQ, cq));
+    Sqe sq{};
+    sq.prp1 = io_.sq.iova_at(0);
+    sq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
+    sq.cdw11 = uint32_t(io_.id) << 16 | 1;
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_SQ, sq));
+    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes{}{}\n", f.bus, f.dev, f.fn,
+               StrView(model), blocks_, block_size_, flush_ ? ", volatile cache" : "", discard_ ? ", discard" : "");
+    return {};
+  }
+
+  Status info(wire::BlockDevice::InfoParams::Reader, wire::BlockDevice::InfoResults::Builder r) override {
+    auto i = CAPOS_TRY(r.initInfo());
+    i.setBlockSize(block_size_);
+    i.setBlockCount(blocks_);
+    i.setReadOnly(false);
+    i.setMaxInFlight(1);
+    return i.setModel("nvme");
+  }
+
+  Status read(wire::BlockDevice::ReadParams::Reader p, wire::BlockDevice::ReadResults::Builder r) override {
+    if (const char* why = check_transfer(p.getLba(), p.getBlocks(), blocks_, block_size_))
+      return refuse(Err::InvalidArgument, why);
+    uint32_t bytes = p.getBlocks() * block_size_;
+    CAPOS_TRY_STATUS(io(OP_READ, p.getLba(), p.getBlocks()));
+    MutBytes out = CAPOS_TRY(r.initData(bytes));
+    memcpy(out.data(), buf_.va, bytes);
+    return {};
+  }
+
+  Status write(wire::BlockDevice::WriteParams::Reader p, wire::BlockDevice::WriteResults::Builder) override {
+    Bytes in = CAPOS_TRY(p.getData());
+    if (const char* why = check_payload(in.size(), block_size_)) return refuse(Err::InvalidArgument, why);
+    uint32_t blocks = static_cast<uint32_t>(in.size() / block_size_);
+    if (const char* why = check_transfer(p.getLba(), blocks, blocks_, block_size_))
+      return refuse(Err::InvalidArgument, why);
+    memcpy(buf_.va, in.data(), in.size());
+    return io(OP_WRITE, p.getLba(), blocks);
+  }
+
+  Status flush(wire::BlockDevice::FlushParams::Reader, wire::BlockDevice::FlushResults::Builder) override {
+    Sqe c{};
+    c.nsid = 1;
+    return run(io_, OP_FLUSH, c);
+  }
+
+  Status discard(wire::BlockDevice::DiscardParams::Reader p, wire::BlockDevice::DiscardResults::Builder) override {
+    if (const char* why = check_range(p.getLba(), p.getBlocks(), blocks_)) return refuse(Err::InvalidArgument, why);
+    if (!discard_) return refuse(Err::Unsupported, "the device has no discard");
+    struct {
+      uint32_t attributes, blocks;
+      uint64_t lba;
+    } range{0, p.getBlocks(), p.getLba()};
+    memcpy(buf_.va, &range, sizeof(range));
+    Sqe c{};
+    c.nsid = 1;
+    c.prp1 = buf_.iova_at(0);
+    c.cdw10 = 0;       // one range
+    c.cdw11 = 1u << 2;  // deallocate
+    return run(io_, OP_DSM, c);
+  }
+
+ private:
+  uint32_t rd32(uint32_t off) const { return *reinterpret_cast<volatile uint32_t*>(regs_ + off); }
+  uint64_t rd64(uint32_t off) const { return rd32(off) | uint64_t{rd32(off + 4)} << 32; }
+  void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(regs_ + off) = v; }
+  void wr64(uint32_t off, uint64_t v) {
+    wr32(off, static_cast<uint32_t>(v));
+    wr32(off + 4, static_cast<uint32_t>(v >> 32));
+  }
+
+  Status refuse(Err e, StrView why) {
+    rt::set_error_message(why);
+    return fail(e);
+  }
+
+  Status wait_ready(bool ready) {
+    for (int i = 0; i < 10000000; ++i) {
+      uint32_t s = rd32(R_CSTS);
+      if (s & CSTS_CFS) return fail(Err::Failed);
+      if (((s & CSTS_RDY) != 0) == ready) return {};
+      __builtin_ia32_pause();
+    }
+    return fail(Err::Failed);
+  }
+
+  Status setup_pair(QueuePair& q, uint16_t id, uint32_t stride) {
+    q.id = id;
+    q.sq = CAPOS_TRY(dma_alloc(pool_, 1));
+    q.cq = CAPOS_TRY(dma_alloc(pool_, 1));
+    q.sq_doorbell = reinterpret_cast<volatile uint32_t*>(regs_ + 0x1000 + (2 * id) * stride);
+    q.cq_doorbell = reinterpret_cast<volatile uint32_t*>(regs_ + 0x1000 + (2 * id + 1) * stride);
+    return {};
+  }
+
+  // Read/write of `blocks` blocks through buf_ (at most two pages: PRP2
+  // is then the second page itself, no PRP list needed).
+  Status io(uint8_t op, uint64_t lba, uint32_t blocks) {
+    Sqe c{};
+    c.nsid = 1;
+    c.prp1 = buf_.iova_at(0);
+    if (blocks * block_size_ > 4096) c.prp2 = buf_.iova_at(4096);
+    c.cdw10 = static_cast<uint32_t>(lba);
+    c.cdw11 = static_cast<uint32_t>(lba >> 32);
+    c.cdw12 = blocks - 1;
+    return run(io_, op, c);
+  }
+
+  // Submits one command and waits for its completion.
+  Status run(QueuePair& q, uint8_t op, Sqe c) {
+    uint16_t cid = q.next_cid++;
+    if (q.next_cid == 0xFFFF) q.next_cid = 1;
+    c.cdw0 = op | uint32_t{cid} << 16;
+    memcpy(q.sq.va + q.tail * sizeof(Sqe), &c, sizeof(c));
+    q.tail = static_cast<uint16_t>((q.tail + 1) % QSIZE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *q.sq_doorbell = q.tail;
+    for (;;) {
+      Cqe e;
+      memcpy(&e, q.cq.va + q.head * sizeof(Cqe), sizeof(e));
+      if ((e.status & 1) == q.phase) {
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        q.head = static_cast<uint16_t>((q.head + 1) % QSIZE);
+        if (q.head == 0) q.phase ^= 1;
+        *q.cq_doorbell = q.head;
+        if (e.cid != cid) return refuse(Err::Failed, "device completed a command that was not outstanding");
+        uint16_t status = e.status >> 1;
+        if (status == 0) return {};
+        if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) return refuse(Err::InvalidArgument, "LBA out of range");
+        return refuse(Err::Failed, "the device reported an I/O error");
+      }
+      if (rd32(R_CSTS) & CSTS_CFS) return refuse(Err::Failed, "controller fatal status");
+      if (q.id == 0) {
+        __builtin_ia32_pause();  // admin commands at start-up: polled
+        continue;
+      }
+      CAPOS_TRY(wait_interrupt(irq_));
+    }
+  }
+
+  uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
+  volatile uint8_t* regs_ = nullptr;
+  QueuePair admin_, io_;
+  DmaBuffer buf_;
+  uint64_t blocks_ = 0;
+  uint32_t block_size_ = 0;
+  bool discard_ = false, flush_ = false;
+};
+
+Nvme g_nvme;
+
+}  // namespace
+
+int main() {
+  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
+  auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId);
+  if (!devices || !ep) {
+    rt::print("nvme: needs `devices` (DeviceManager) and `block` (Endpoint)\n");
+    return 2;
+  }
+  if (Status st = g_nvme.start(*devices); !st) {
+    rt::printf("nvme: cannot start: {} ({})\n", err_name(st.error()), last_error());
+    return 3;
+  }
+  Status st = rt::serve(*ep, g_nvme);
+  rt::printf("nvme: serving stopped: {}\n", err_name(st.error()));
+  return 4;
+}
