@@ -1,15 +1,20 @@
-// dmaevil: a driver that makes its device DMA outside its pool (QEMU test
-// qemu.iommu_dma_fault, with -device intel-iommu). It sets up virtio-blk
-// honestly (transport, one queue and a request header in its DmaPool),
-// then asks the device to read a block into IOVA 0x100000, which the
-// pool never handed out. The IOMMU must fault that DMA, the kernel must
-// report it and stop this process: reaching the end of main is a failure.
+// dmaevil: a driver that makes its device DMA outside its pool (QEMU tests
+// qemu.iommu_dma_fault and qemu.iommu_driver_crash, with -device
+// intel-iommu). It sets up virtio-blk honestly (transport, one queue and a
+// request header in its DmaPool), then asks the device to read a block
+// into IOVA 0x100000, which the pool never handed out. The IOMMU must
+// fault that DMA, the kernel must report it and stop this process:
+// reaching the end of main is a failure. Given a "block" endpoint it
+// first serves BlockDevice and does the stray DMA inside the first read,
+// so that read is in flight when the driver is stopped.
 #include "lib/core/cstring.h"
 #include "user/drivers/device.h"
 #include "user/drivers/virtio.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
+#include "user/rt/server.h"
+#include "schema/ipc.capnp.capos.h"
 
 using namespace capos;
 using namespace capos::drivers;
@@ -19,7 +24,7 @@ namespace {
 constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
 constexpr uint64_t OUTSIDE = 0x100000;  // an IOVA this pool never handed out
 
-Status run(uint32_t manager) {
+Status stray_dma(uint32_t manager) {
   static const uint16_t ids[] = {0x1042};
   Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 1)));
   uint32_t mmio = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
@@ -50,12 +55,36 @@ Status run(uint32_t manager) {
   }
   return {};
 }
+// A BlockDevice whose first read is the stray DMA.
+class EvilBlock final : public wire::BlockDevice::Server {
+ public:
+  uint32_t manager = 0;
+  Status info(wire::BlockDevice::InfoParams::Reader, wire::BlockDevice::InfoResults::Builder r) override {
+    auto i = CAPOS_TRY(r.initInfo());
+    i.setBlockSize(512);
+    i.setBlockCount(16384);
+    i.setMaxInFlight(1);
+    return i.setModel("dmaevil");
+  }
+  Status read(wire::BlockDevice::ReadParams::Reader, wire::BlockDevice::ReadResults::Builder) override {
+    rt::print("dmaevil: serving a read with a stray DMA\n");
+    return stray_dma(manager);
+  }
+};
+EvilBlock g_evil;
+
 }  // namespace
 
 int main() {
   auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
   if (!devices) return 2;
-  Status st = run(*devices);
+  Status st;
+  if (auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId)) {
+    g_evil.manager = *devices;
+    st = rt::serve(*ep, g_evil);
+  } else {
+    st = stray_dma(*devices);
+  }
   rt::printf("dmaevil: FAILED: still running after the stray DMA ({})\n", st ? "ok" : err_name(st.error()));
   return 1;
 }
