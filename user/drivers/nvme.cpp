@@ -4,17 +4,16 @@
 // MSI-X table after them stays the kernel's), brings the controller up
 // with admin and one I/O queue pair in DmaPool pages, identifies
 // namespace 1 and serves BlockDevice on its "block" endpoint. Every
-// request is checked (block_checks.h) before the device sees it; a
-// completion whose command id is not the outstanding one is a device
-// fault. docs/devices.md.
+// request is checked (block_server.cpp, block_checks.h) before the device
+// sees it; up to SLOTS commands are in flight, and a completion with a
+// command id we did not issue is a device fault. docs/devices.md.
 #include "lib/core/cstring.h"
 #include "schema/ipc.capnp.capos.h"
-#include "user/drivers/block_checks.h"
+#include "user/drivers/block_server.h"
 #include "user/drivers/device.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
-#include "user/rt/server.h"
 
 using namespace capos;
 using namespace capos::drivers;
@@ -56,7 +55,9 @@ struct QueuePair {
   volatile uint32_t* cq_doorbell = nullptr;
 };
 
-class Nvme final : public wire::BlockDevice::Server {
+constexpr uint32_t SLOTS = 4;  // I/O commands in flight; command id = slot + 1
+
+class Nvme final : public BlockBackend {
  public:
   Status start(uint32_t manager) {
     static const uint16_t ids[] = {0x0010};
@@ -71,7 +72,7 @@ class Nvme final : public wire::BlockDevice::Server {
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
     CAPOS_TRY_STATUS(setup_pair(io_, 1, stride));
-    buf_ = CAPOS_TRY(dma_alloc(pool_, 2));
+    buf_ = CAPOS_TRY(dma_alloc(pool_, 2 * SLOTS));
 
     // Reset, then enable with the admin queues.
     wr32(R_CC, 0);
@@ -120,55 +121,62 @@ class Nvme final : public wire::BlockDevice::Server {
     return {};
   }
 
-  Status info(wire::BlockDevice::InfoParams::Reader, wire::BlockDevice::InfoResults::Builder r) override {
-    auto i = CAPOS_TRY(r.initInfo());
-    i.setBlockSize(block_size_);
-    i.setBlockCount(blocks_);
-    i.setReadOnly(false);
-    i.setMaxInFlight(1);
-    return i.setModel("nvme");
+  uint32_t slots() const override { return SLOTS; }
+  uint32_t irq() const override { return irq_; }
+  uint64_t block_count() const override { return blocks_; }
+  uint32_t block_size() const override { return block_size_; }
+  bool read_only() const override { return false; }
+  bool can_discard() const override { return discard_; }
+  const char* model() const override { return "nvme"; }
+  MutBytes slot_buffer(uint32_t slot) override {
+    return MutBytes(buf_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
 
-  Status read(wire::BlockDevice::ReadParams::Reader p, wire::BlockDevice::ReadResults::Builder r) override {
-    if (const char* why = check_transfer(p.getLba(), p.getBlocks(), blocks_, block_size_))
-      return refuse(Err::InvalidArgument, why);
-    uint32_t bytes = p.getBlocks() * block_size_;
-    CAPOS_TRY_STATUS(io(OP_READ, p.getLba(), p.getBlocks()));
-    MutBytes out = CAPOS_TRY(r.initData(bytes));
-    memcpy(out.data(), buf_.va, bytes);
+  Status start(uint32_t slot, const BlockRequest& r) override {
+    uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    Sqe c{};
+    c.nsid = 1;
+    uint8_t op = OP_FLUSH;
+    switch (r.op) {
+      case BlockOp::Read:
+      case BlockOp::Write:
+        op = r.op == BlockOp::Read ? OP_READ : OP_WRITE;
+        c.prp1 = buf_.iova_at(data);
+        // At most two pages: PRP2 is then the second page itself (no PRP list).
+        if (r.blocks * block_size_ > 4096) c.prp2 = buf_.iova_at(data + 4096);
+        c.cdw10 = static_cast<uint32_t>(r.lba);
+        c.cdw11 = static_cast<uint32_t>(r.lba >> 32);
+        c.cdw12 = r.blocks - 1;
+        break;
+      case BlockOp::Flush: break;
+      case BlockOp::Discard: {
+        struct {
+          uint32_t attributes, blocks;
+          uint64_t lba;
+        } range{0, r.blocks, r.lba};
+        memcpy(buf_.va + data, &range, sizeof(range));
+        op = OP_DSM;
+        c.prp1 = buf_.iova_at(data);
+        c.cdw10 = 0;        // one range
+        c.cdw11 = 1u << 2;  // deallocate
+        break;
+      }
+    }
+    submit(io_, op, static_cast<uint16_t>(slot + 1), c);
     return {};
   }
 
-  Status write(wire::BlockDevice::WriteParams::Reader p, wire::BlockDevice::WriteResults::Builder) override {
-    Bytes in = CAPOS_TRY(p.getData());
-    if (const char* why = check_payload(in.size(), block_size_)) return refuse(Err::InvalidArgument, why);
-    uint32_t blocks = static_cast<uint32_t>(in.size() / block_size_);
-    if (const char* why = check_transfer(p.getLba(), blocks, blocks_, block_size_))
-      return refuse(Err::InvalidArgument, why);
-    memcpy(buf_.va, in.data(), in.size());
-    return io(OP_WRITE, p.getLba(), blocks);
-  }
-
-  Status flush(wire::BlockDevice::FlushParams::Reader, wire::BlockDevice::FlushResults::Builder) override {
-    Sqe c{};
-    c.nsid = 1;
-    return run(io_, OP_FLUSH, c);
-  }
-
-  Status discard(wire::BlockDevice::DiscardParams::Reader p, wire::BlockDevice::DiscardResults::Builder) override {
-    if (const char* why = check_range(p.getLba(), p.getBlocks(), blocks_)) return refuse(Err::InvalidArgument, why);
-    if (!discard_) return refuse(Err::Unsupported, "the device has no discard");
-    struct {
-      uint32_t attributes, blocks;
-      uint64_t lba;
-    } range{0, p.getBlocks(), p.getLba()};
-    memcpy(buf_.va, &range, sizeof(range));
-    Sqe c{};
-    c.nsid = 1;
-    c.prp1 = buf_.iova_at(0);
-    c.cdw10 = 0;       // one range
-    c.cdw11 = 1u << 2;  // deallocate
-    return run(io_, OP_DSM, c);
+  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+    Cqe e;
+    if (!take(io_, &e)) {
+      if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
+      return false;
+    }
+    // A command id we did not issue is the device breaking the protocol.
+    if (e.cid == 0 || e.cid > SLOTS) return fail(Err::Corrupt);
+    *slot = e.cid - 1u;
+    *outcome = status_of(e, why);
+    return true;
   }
 
  private:
@@ -178,11 +186,6 @@ class Nvme final : public wire::BlockDevice::Server {
   void wr64(uint32_t off, uint64_t v) {
     wr32(off, static_cast<uint32_t>(v));
     wr32(off + 4, static_cast<uint32_t>(v >> 32));
-  }
-
-  Status refuse(Err e, StrView why) {
-    rt::set_error_message(why);
-    return fail(e);
   }
 
   Status wait_ready(bool ready) {
@@ -204,49 +207,51 @@ class Nvme final : public wire::BlockDevice::Server {
     return {};
   }
 
-  // Read/write of `blocks` blocks through buf_ (at most two pages: PRP2
-  // is then the second page itself, no PRP list needed).
-  Status io(uint8_t op, uint64_t lba, uint32_t blocks) {
-    Sqe c{};
-    c.nsid = 1;
-    c.prp1 = buf_.iova_at(0);
-    if (blocks * block_size_ > 4096) c.prp2 = buf_.iova_at(4096);
-    c.cdw10 = static_cast<uint32_t>(lba);
-    c.cdw11 = static_cast<uint32_t>(lba >> 32);
-    c.cdw12 = blocks - 1;
-    return run(io_, op, c);
-  }
-
-  // Submits one command and waits for its completion.
-  Status run(QueuePair& q, uint8_t op, Sqe c) {
-    uint16_t cid = q.next_cid++;
-    if (q.next_cid == 0xFFFF) q.next_cid = 1;
+  void submit(QueuePair& q, uint8_t op, uint16_t cid, Sqe c) {
     c.cdw0 = op | uint32_t{cid} << 16;
     memcpy(q.sq.va + q.tail * sizeof(Sqe), &c, sizeof(c));
     q.tail = static_cast<uint16_t>((q.tail + 1) % QSIZE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     *q.sq_doorbell = q.tail;
-    for (;;) {
-      Cqe e;
-      memcpy(&e, q.cq.va + q.head * sizeof(Cqe), sizeof(e));
-      if ((e.status & 1) == q.phase) {
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        q.head = static_cast<uint16_t>((q.head + 1) % QSIZE);
-        if (q.head == 0) q.phase ^= 1;
-        *q.cq_doorbell = q.head;
-        if (e.cid != cid) return refuse(Err::Failed, "device completed a command that was not outstanding");
-        uint16_t status = e.status >> 1;
-        if (status == 0) return {};
-        if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) return refuse(Err::InvalidArgument, "LBA out of range");
-        return refuse(Err::Failed, "the device reported an I/O error");
-      }
-      if (rd32(R_CSTS) & CSTS_CFS) return refuse(Err::Failed, "controller fatal status");
-      if (q.id == 0) {
-        __builtin_ia32_pause();  // admin commands at start-up: polled
-        continue;
-      }
-      CAPOS_TRY(wait_interrupt(irq_));
+  }
+
+  // Takes the next completion of `q` if the device posted one.
+  bool take(QueuePair& q, Cqe* e) {
+    memcpy(e, q.cq.va + q.head * sizeof(Cqe), sizeof(*e));
+    if ((e->status & 1) != q.phase) return false;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    q.head = static_cast<uint16_t>((q.head + 1) % QSIZE);
+    if (q.head == 0) q.phase ^= 1;
+    *q.cq_doorbell = q.head;
+    return true;
+  }
+
+  static Status status_of(const Cqe& e, const char** why) {
+    uint16_t status = e.status >> 1;
+    if (status == 0) return {};
+    if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) {
+      *why = "LBA out of range";
+      return fail(Err::InvalidArgument);
     }
+    *why = "the device reported an I/O error";
+    return fail(Err::Failed);
+  }
+
+  // One admin command, polled (start-up only, before the I/O queue exists).
+  Status run(QueuePair& q, uint8_t op, Sqe c) {
+    uint16_t cid = q.next_cid++;
+    submit(q, op, cid, c);
+    for (int i = 0; i < 100000000; ++i) {
+      Cqe e;
+      if (take(q, &e)) {
+        if (e.cid != cid) return fail(Err::Failed);
+        const char* why = nullptr;
+        return status_of(e, &why);
+      }
+      if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
+      __builtin_ia32_pause();
+    }
+    return fail(Err::Failed);
   }
 
   uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
@@ -273,7 +278,8 @@ int main() {
     rt::printf("nvme: cannot start: {} ({})\n", err_name(st.error()), last_error());
     return 3;
   }
-  Status st = rt::serve(*ep, g_nvme);
-  rt::printf("nvme: serving stopped: {}\n", err_name(st.error()));
+  uint32_t most = 0;
+  Status st = serve_block(*ep, g_nvme, &most);
+  rt::printf("nvme: serving stopped: {} (at most {} requests were in flight)\n", err_name(st.error()), most);
   return 4;
 }

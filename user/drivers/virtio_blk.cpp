@@ -7,13 +7,12 @@
 // the device. docs/devices.md.
 #include "lib/core/cstring.h"
 #include "schema/ipc.capnp.capos.h"
-#include "user/drivers/block_checks.h"
+#include "user/drivers/block_server.h"
 #include "user/drivers/device.h"
 #include "user/drivers/virtio.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
-#include "user/rt/server.h"
 
 using namespace capos;
 using namespace capos::drivers;
@@ -36,7 +35,11 @@ struct Header {
   uint64_t sector;
 };
 
-class VirtioBlk final : public wire::BlockDevice::Server {
+// Per slot: a 16-byte request header at meta + 128*slot, its status byte
+// 64 bytes further, and two data pages.
+constexpr uint32_t SLOTS = 4;
+
+class VirtioBlk final : public BlockBackend {
  public:
   Status start(uint32_t manager) {
     static const uint16_t ids[] = {0x1042, 0x1001};  // modern, transitional
@@ -44,11 +47,11 @@ class VirtioBlk final : public wire::BlockDevice::Server {
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
     t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
     features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM));
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 16));
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + SLOTS * DATA_PAGES));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));
     meta_ = CAPOS_TRY(dma_alloc(pool_, 1));
-    data_ = CAPOS_TRY(dma_alloc(pool_, DATA_PAGES));
+    data_ = CAPOS_TRY(dma_alloc(pool_, SLOTS * DATA_PAGES));
     t_.set_status(virtio::status::ACKNOWLEDGE | virtio::status::DRIVER | virtio::status::FEATURES_OK |
                   virtio::status::DRIVER_OK);
     capacity_ = *reinterpret_cast<volatile uint64_t*>(t_.device);  // config: capacity in 512-byte sectors
@@ -58,91 +61,82 @@ class VirtioBlk final : public wire::BlockDevice::Server {
     return {};
   }
 
-  Status info(wire::BlockDevice::InfoParams::Reader, wire::BlockDevice::InfoResults::Builder r) override {
-    auto i = CAPOS_TRY(r.initInfo());
-    i.setBlockSize(SECTOR);
-    i.setBlockCount(capacity_);
-    i.setReadOnly(features_ & F_RO);
-    i.setMaxInFlight(1);
-    return i.setModel("virtio-blk");
+  uint32_t slots() const override { return SLOTS; }
+  uint32_t irq() const override { return irq_; }
+  uint64_t block_count() const override { return capacity_; }
+  uint32_t block_size() const override { return SECTOR; }
+  bool read_only() const override { return features_ & F_RO; }
+  bool can_discard() const override { return features_ & F_DISCARD; }
+  const char* model() const override { return "virtio-blk"; }
+  MutBytes slot_buffer(uint32_t slot) override {
+    return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
 
-  Status read(wire::BlockDevice::ReadParams::Reader p, wire::BlockDevice::ReadResults::Builder r) override {
-    uint64_t lba = p.getLba();
-    uint32_t blocks = p.getBlocks();
-    if (const char* why = check_transfer(lba, blocks, capacity_, SECTOR)) return refuse(Err::InvalidArgument, why);
-    uint32_t bytes = blocks * SECTOR;
-    CAPOS_TRY_STATUS(io(T_IN, lba, bytes, true));
-    MutBytes out = CAPOS_TRY(r.initData(bytes));
-    memcpy(out.data(), data_.va, bytes);
+  // One request: header, data (one descriptor per page), status.
+  Status start(uint32_t slot, const BlockRequest& r) override {
+    uint32_t type = T_IN, bytes = 0;
+    bool device_writes = false;
+    uint64_t sector = r.lba;
+    switch (r.op) {
+      case BlockOp::Read: type = T_IN, bytes = r.blocks * SECTOR, device_writes = true; break;
+      case BlockOp::Write: type = T_OUT, bytes = r.blocks * SECTOR; break;
+      case BlockOp::Flush:
+        if (!(features_ & F_FLUSH)) return complete_now(slot);  // no volatile cache: nothing to flush
+        type = T_FLUSH, sector = 0;
+        break;
+      case BlockOp::Discard: {
+        struct {
+          uint64_t sector;
+          uint32_t sectors;
+          uint32_t flags;
+        } seg{r.lba, r.blocks, 0};
+        memcpy(slot_buffer(slot).data(), &seg, sizeof(seg));
+        type = T_DISCARD, sector = 0, bytes = sizeof(seg);
+        break;
+      }
+    }
+    uint32_t meta = slot * 128, data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    Header h{type, 0, sector};
+    memcpy(meta_.va + meta, &h, sizeof(h));
+    meta_.va[meta + 64] = 0xFF;
+    virtio::Desc chain[2 + DATA_PAGES];
+    uint16_t n = 0;
+    chain[n++] = virtio::Desc{meta_.iova_at(meta), sizeof(Header), 0, 0};
+    for (uint32_t off = 0; off < bytes; off += 4096) {
+      uint32_t len = bytes - off < 4096 ? bytes - off : 4096;
+      chain[n++] = virtio::Desc{data_.iova_at(data + off), len, device_writes ? virtio::DESC_WRITE : uint16_t{0}, 0};
+    }
+    chain[n++] = virtio::Desc{meta_.iova_at(meta + 64), 1, virtio::DESC_WRITE, 0};
+    uint16_t head = CAPOS_TRY(q_.submit(chain, n));
+    head_slot_[head] = static_cast<uint8_t>(slot);
+    q_.notify();
     return {};
   }
 
-  Status write(wire::BlockDevice::WriteParams::Reader p, wire::BlockDevice::WriteResults::Builder) override {
-    Bytes in = CAPOS_TRY(p.getData());
-    if (const char* why = check_payload(in.size(), SECTOR)) return refuse(Err::InvalidArgument, why);
-    if (const char* why = check_transfer(p.getLba(), static_cast<uint32_t>(in.size() / SECTOR), capacity_, SECTOR))
-      return refuse(Err::InvalidArgument, why);
-    if (features_ & F_RO) return refuse(Err::Failed, "the disk is read-only");
-    memcpy(data_.va, in.data(), in.size());
-    return io(T_OUT, p.getLba(), static_cast<uint32_t>(in.size()), false);
-  }
-
-  Status flush(wire::BlockDevice::FlushParams::Reader, wire::BlockDevice::FlushResults::Builder) override {
-    if (!(features_ & F_FLUSH)) return {};  // no volatile cache to flush: writes are already durable
-    return io(T_FLUSH, 0, 0, false);
-  }
-
-  Status discard(wire::BlockDevice::DiscardParams::Reader p, wire::BlockDevice::DiscardResults::Builder) override {
-    uint64_t lba = p.getLba();
-    uint32_t blocks = p.getBlocks();
-    if (const char* why = check_range(lba, blocks, capacity_)) return refuse(Err::InvalidArgument, why);
-    if (!(features_ & F_DISCARD)) return refuse(Err::Unsupported, "the device has no discard");
-    struct {
-      uint64_t sector;
-      uint32_t sectors;
-      uint32_t flags;
-    } seg{lba, blocks, 0};
-    memcpy(data_.va, &seg, sizeof(seg));
-    return io(T_DISCARD, 0, sizeof(seg), false);
+  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+    if (done_count_) {  // finished without the device
+      *slot = done_[--done_count_];
+      *outcome = {};
+      return true;
+    }
+    uint16_t head;
+    uint32_t len;
+    if (!CAPOS_TRY(q_.take_used(&head, &len))) {
+      if (t_.device_status() & virtio::status::NEEDS_RESET) return fail(Err::Failed);
+      return false;
+    }
+    *slot = head_slot_[head];
+    uint8_t st = meta_.va[*slot * 128 + 64];
+    *outcome = {};
+    if (st == S_UNSUPP) *outcome = fail(Err::Unsupported), *why = "the device does not support this request";
+    else if (st != S_OK) *outcome = fail(Err::Failed), *why = "the device reported an I/O error";
+    return true;
   }
 
  private:
-  Status refuse(Err e, StrView why) {
-    rt::set_error_message(why);
-    return fail(e);
-  }
-
-  // One request: header, data (in our DMA pages, one descriptor per
-  // page), status; waits for its completion.
-  Status io(uint32_t type, uint64_t sector, uint32_t bytes, bool device_writes) {
-    Header h{type, 0, sector};
-    memcpy(meta_.va, &h, sizeof(h));
-    meta_.va[64] = 0xFF;
-    virtio::Desc chain[2 + DATA_PAGES];
-    uint16_t n = 0;
-    chain[n++] = virtio::Desc{meta_.iova_at(0), sizeof(Header), 0, 0};
-    for (uint32_t off = 0; off < bytes; off += 4096) {
-      uint32_t len = bytes - off < 4096 ? bytes - off : 4096;
-      chain[n++] = virtio::Desc{data_.iova_at(off), len, device_writes ? virtio::DESC_WRITE : uint16_t{0}, 0};
-    }
-    chain[n++] = virtio::Desc{meta_.iova_at(64), 1, virtio::DESC_WRITE, 0};
-    uint16_t head = CAPOS_TRY(q_.submit(chain, n));
-    q_.notify();
-    for (;;) {
-      uint16_t done;
-      uint32_t len;
-      if (CAPOS_TRY(q_.take_used(&done, &len))) {
-        if (done != head) return refuse(Err::Failed, "device completed a request that was not outstanding");
-        break;
-      }
-      if (t_.device_status() & virtio::status::NEEDS_RESET) return refuse(Err::Failed, "device needs reset");
-      CAPOS_TRY(wait_interrupt(irq_));
-    }
-    uint8_t st = meta_.va[64];
-    if (st == S_OK) return {};
-    if (st == S_UNSUPP) return refuse(Err::Unsupported, "the device does not support this request");
-    return refuse(Err::Failed, "the device reported an I/O error");
+  Status complete_now(uint32_t slot) {
+    done_[done_count_++] = slot;
+    return {};
   }
 
   uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
@@ -151,6 +145,9 @@ class VirtioBlk final : public wire::BlockDevice::Server {
   DmaBuffer meta_, data_;
   uint64_t features_ = 0;
   uint64_t capacity_ = 0;
+  uint8_t head_slot_[virtio::Queue::MAX_SIZE] = {};
+  uint32_t done_[SLOTS] = {};
+  uint32_t done_count_ = 0;
 };
 
 VirtioBlk g_blk;
@@ -168,7 +165,8 @@ int main() {
     rt::printf("vblk: cannot start: {} ({})\n", err_name(st.error()), last_error());
     return 3;
   }
-  Status st = rt::serve(*ep, g_blk);
-  rt::printf("vblk: serving stopped: {}\n", err_name(st.error()));
+  uint32_t most = 0;
+  Status st = serve_block(*ep, g_blk, &most);
+  rt::printf("vblk: serving stopped: {} (at most {} requests were in flight)\n", err_name(st.error()), most);
   return 4;
 }

@@ -7,8 +7,10 @@
 // Exit status 0 only if every check passed; each failure names itself.
 #include "lib/core/cstring.h"
 #include "schema/devices.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
+#include "user/rt/ring.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
 
@@ -131,6 +133,54 @@ void expect_refused(Status st, Err want, StrView what) {
   rt::printf("blktest: FAILED: {} gave {}\n", what, st ? "success" : err_name(st.error()));
 }
 
+// Several reads in flight at once: submitted together, reaped in any
+// order, each checked against the pattern.
+constexpr uint32_t CONCURRENT = 4;
+alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
+rt::AsyncCall g_async[CONCURRENT];
+
+Result<uint64_t> concurrent_reads(uint32_t seed) {
+  // All four CALLs go to the kernel in one cap_enter, so the driver can
+  // receive them together and put them on the device at once.
+  for (uint32_t i = 0; i < CONCURRENT; ++i) {
+    rt::AsyncCall& c = g_async[i];
+    capnp::FixedMessageBuilder params{MutBytes(c.params, sizeof(c.params))};
+    auto p = CAPOS_TRY(BD::readParams(params));
+    p.setLba(FIRST + i * (CHUNK / SECTOR));
+    p.setBlocks(CHUNK / SECTOR);
+    Bytes framed = params.framed();
+    abi::CapSqe s{};
+    s.opcode = abi::CAP_OP_CALL;
+    s.cap_id = g_dev;
+    s.method_id = 1;
+    s.interface_id = wire::BlockDevice::kInterfaceId;
+    s.params_addr = reinterpret_cast<uint64_t>(framed.data());
+    s.params_len = static_cast<uint32_t>(framed.size());
+    s.result_addr = reinterpret_cast<uint64_t>(g_async_res[i]);
+    s.result_len = sizeof(g_async_res[i]);
+    s.user_data = rt::ring().next_user_data();
+    if (!rt::ring().push(s)) return fail(Err::Overloaded);
+    c.user_data = s.user_data;
+    c.result = MutBytes(g_async_res[i], sizeof(g_async_res[i]));
+    c.pending = true;
+  }
+  uint64_t bad = 0;
+  rt::AsyncCall* calls[CONCURRENT];
+  for (uint32_t i = 0; i < CONCURRENT; ++i) calls[i] = &g_async[i];
+  for (uint32_t done = 0; done < CONCURRENT; ++done) {
+    int i = rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT));
+    if (i < 0) return fail(Err::Failed);
+    capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
+    CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
+    auto root = CAPOS_TRY(resp.root());
+    Bytes d = CAPOS_TRY(wire::BlockDevice::ReadResults::Reader(root).getData());
+    if (d.size() != CHUNK) return fail(Err::Corrupt);
+    uint64_t lba = FIRST + uint64_t(i) * (CHUNK / SECTOR);
+    for (uint32_t k = 0; k < CHUNK; ++k) bad += d[k] != pattern(lba + k / SECTOR, k % SECTOR, seed);
+  }
+  return bad;
+}
+
 void hostile(uint64_t count) {
   expect_refused(read(count, 1, g_buf), Err::InvalidArgument, "read at the first LBA past the end");
   expect_refused(read(count - 1, 2, g_buf), Err::InvalidArgument, "read straddling the end");
@@ -195,6 +245,9 @@ int run() {
   check(bad && *bad == 0, "read-back of what was written");
   if (w && bad) rt::printf("blktest: boot {}: wrote {} blocks + the last block, read back with {} mismatches\n",
                            seed, BLOCKS, *bad);
+  auto conc = concurrent_reads(seed);
+  check(conc && *conc == 0, "concurrent reads");
+  if (conc) rt::printf("blktest: {} reads in flight at once, {} mismatches\n", CONCURRENT, *conc);
   Status d = simple(4, FIRST + BLOCKS + 16, 8);
   rt::printf("blktest: discard of 8 blocks: {}\n", d ? "ok" : err_name(d.error()));
   hostile(*count);
