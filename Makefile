@@ -14,7 +14,7 @@ ISO        := $(BUILD)/capos.iso
 QEMU_FLAGS ?= -machine q35 -m $(MEM) -accel $(ACCEL) -cpu max -no-reboot \
               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none
 
-.PHONY: all deps configure build run run-iso iso debug gdb test test-host test-qemu fuzz bench clean
+.PHONY: all deps configure build run run-iso run-uefi iso debug gdb test test-host test-qemu fuzz bench clean
 
 all: build
 
@@ -42,6 +42,16 @@ iso: deps build
 
 run-iso: iso
 	@$(QEMU) $(QEMU_FLAGS) -cdrom $(ISO) -serial mon:stdio; \
+	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
+
+# The same ISO under UEFI firmware (OVMF). The firmware's variable store is
+# writable, so it is a copy in the build tree, made fresh for each run.
+OVMF_CODE ?= /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS ?= /usr/share/OVMF/OVMF_VARS_4M.fd
+run-uefi: iso
+	@cp $(OVMF_VARS) $(BUILD)/OVMF_VARS.fd
+	@$(QEMU) $(QEMU_FLAGS) -drive if=pflash,format=raw,unit=0,readonly=on,file=$(OVMF_CODE) \
+	  -drive if=pflash,format=raw,unit=1,file=$(BUILD)/OVMF_VARS.fd -cdrom $(ISO) -serial mon:stdio; \
 	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
 
 # QEMU paused at the first instruction with the gdb stub on :1234; in

@@ -7,8 +7,12 @@ if(MODULES)
     string(APPEND module_lines "  module2 ${m}\n")
   endforeach()
 endif()
+# gfxpayload=keep: the kernel asks for no video mode and talks to COM1 only;
+# under UEFI there is no text mode for GRUB to restore, and without `keep`
+# GRUB-EFI prints "no suitable video mode found" before every boot.
 file(WRITE ${OUT} "set timeout=0
 set default=0
+set gfxpayload=keep
 serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console

@@ -12,6 +12,7 @@
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/serial.h"
+#include "kernel/dev/power.h"
 #include "kernel/dev/timer.h"
 #include "kernel/dev/hwrng.h"
 #include "kernel/dev/iommu.h"
@@ -101,6 +102,7 @@ void report_modules(const BootInfo& bi) {
   if (pci::iommu_present())
     if (Status i = iommu::init(g_boot.rsdp_phys); !i) klog("iommu: not used ({}); DMA is not isolated\n", err_name(i.error()));
   arch::sti();
+  power::init(g_boot.rsdp_phys);
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,
        timer::tsc_hz() / 1000000);
   klog("frames: {} free of {} managed ({} MiB free)\n", frames::free_count(), frames::managed_count(),
@@ -163,6 +165,7 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info_phys) {
   if (!st) panic("boot: cannot parse the {} boot information at {:#x}: {}", g_boot.protocol_name(), info_phys,
                  err_name(st.error()));
   if (g_boot.cmdline[0]) klog("command line: {}\n", g_boot.cmdline);
+  if (g_boot.efi_system_table) klog("firmware: UEFI (system table at {:#x})\n", g_boot.efi_system_table);
   print_memory_map(g_boot);
   report_modules(g_boot);
 

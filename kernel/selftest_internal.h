@@ -11,5 +11,8 @@ void settle_processes();
 [[noreturn]] void run_hostile(Bytes module);
 [[noreturn]] void run_bench(Bytes module);
 [[noreturn]] void run_memory_caps(Bytes module);
+// Issue 22: one test per finding (issue22_*) and the hostile class.
+[[noreturn]] void run_issue22(const char* name, Bytes module);
+[[noreturn]] void run_liveness(const char* name, Bytes module);
 
 }  // namespace capos::selftest

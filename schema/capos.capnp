@@ -110,10 +110,11 @@ enum SessionLiveness @0xa66a0a03eb087b63 {
   # The session is current; its calls are accepted.
 
   expired @1;
-  # The session ended or expired. Ordinary endpoints never see this state
-  # because stale calls fail closed before delivery; it is reported only to
-  # services that are explicitly allowed to observe ended sessions
-  # (audit, session management).
+  # The session ended: the process that created it has exited, and the
+  # call comes from a process still sharing it (SpawnRequest.shareSession).
+  # The call is still delivered; the ring header carries it as the
+  # MSG_F_SESSION_LIVE flag being clear, and the service decides what a
+  # stale caller may do.
 }
 
 struct SubjectDisclosure @0xd2ba61bf545cc759 {
@@ -135,7 +136,8 @@ struct SubjectDisclosure @0xd2ba61bf545cc759 {
 
 struct SessionContext @0x982f23caa61c7289 {
   # What an endpoint server learns about WHO a call is attributable to. Every
-  # process has exactly one immutable session, installed at spawn; the
+  # process has exactly one immutable session, installed at spawn (a fresh
+  # one, or its spawner's with SpawnRequest.shareSession); the
   # kernel attaches this metadata to each endpoint CALL it delivers (the
   # ring ABI carries the same fields in the fixed EndpointMessageHeader, see
   # docs/abi.md; this struct is the schema description and the form used

@@ -48,8 +48,24 @@ struct Binary @0xeba96e6ee48ef1dd {
   # 1 to 32 bytes of ASCII letters, digits, '-', '_' and '.'.
 
   data @1 :Data;
-  # The static x86_64 ELF image. Empty in the metadata view returned by
-  # BootPackage.readManifest (read it with BootPackage.readBinary).
+  # The contents: for a `program`, the static x86_64 ELF image. Empty in
+  # the metadata view returned by BootPackage.readManifest (read it with
+  # BootPackage.readBinary).
+
+  kind @2 :BinaryKind;
+  # What the contents are. mkmanifest validates every `program` with the
+  # kernel's ELF loader rules (lib/elf) and rejects one that would not load.
+}
+
+enum BinaryKind @0xc9a3b7d6e1f20415 {
+  # What a packaged Binary holds.
+
+  program @0;
+  # A static ELF program: init, a service, or something spawned later.
+
+  data @1;
+  # Bytes read through BootPackage.readBinary (for example manual.pages).
+  # Never run: init, services and ProcessSpawner refuse it as a program.
 }
 
 struct InitConfig @0xe13cbfe08aacc8a9 {

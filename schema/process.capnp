@@ -96,7 +96,14 @@ struct SpawnRequest @0xa6a62bc1fae50e64 {
 
   limits @3 :Capos.ResourceLimits;
   # Quota request for the child, or null for the kernel defaults. See
-  # ResourceLimits.
+  # ResourceLimits. Each value is also clamped to what the caller itself
+  # has left of that resource.
+
+  shareSession @4 :Bool;
+  # False (the default): the child gets a fresh session, so servers see it
+  # as a different caller. True: the child joins the caller's session
+  # (servers see the same caller reference); when the process that created
+  # that session ends, calls from the child are delivered as not live.
 }
 
 struct GrantedClient @0xcb3404286bfd295c {
@@ -144,8 +151,8 @@ interface ProcessSpawner @0x8b9e8c8315bc4591 {
   # launcher services built on it). Spawning is one transaction: every
   # resource (address space, cap slots, ledger quota, result caps) is
   # reserved before any side effect, and any failure rolls everything back.
-  # The child gets exactly one immutable session, inherited from the
-  # caller's.
+  # The child gets exactly one immutable session: a fresh one, or the
+  # caller's when SpawnRequest.shareSession is set.
 
   spawn @0 SpawnRequest -> SpawnResult;
   # Load `binaryName` into a fresh address space, give it the listed

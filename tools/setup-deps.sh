@@ -7,6 +7,7 @@ PACKAGES=(
   clang lld llvm cmake ninja-build make python3
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+  grub-efi-amd64-bin ovmf
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
   qemu-utils

@@ -48,7 +48,10 @@ Status build_metadata() {
       root->setSchemaVersion(g_root.getSchemaVersion());
       auto bins = root->initBinaries(g_bins.count);
       ok = bins.ok();
-      for (uint32_t i = 0; ok && i < g_bins.count; ++i) ok = (*bins)[i].setName(g_bins.names[i]).ok();
+      for (uint32_t i = 0; ok && i < g_bins.count; ++i) {
+        ok = (*bins)[i].setName(g_bins.names[i]).ok();
+        (*bins)[i].setKind(g_model.binaries[i].data ? wire::BinaryKind::DATA : wire::BinaryKind::PROGRAM);
+      }
       if (ok && g_root.hasInitConfig()) ok = root->setInitConfig(*g_root.getInitConfig()).ok();
       if (ok && g_root.hasKernelParams()) ok = root->setKernelParams(*g_root.getKernelParams()).ok();
     }
@@ -101,6 +104,12 @@ wire::SystemManifest::Reader manifest() { return g_root; }
 Bytes metadata() { return g_metadata; }
 uint32_t binary_count() { return g_bins.count; }
 StrView binary_name(uint32_t i) { return i < g_bins.count ? g_bins.names[i] : StrView(); }
+
+bool is_data(StrView name) {
+  for (uint32_t i = 0; i < g_bins.count; ++i)
+    if (g_bins.names[i] == name) return g_model.binaries[i].data;
+  return false;
+}
 
 Bytes find_binary(StrView name) {
   for (uint32_t i = 0; i < g_bins.count; ++i)

@@ -19,6 +19,8 @@ schema::wire::SystemManifest::Reader manifest();
 const manifest::Manifest& model();
 // Binary image by name (empty when absent).
 Bytes find_binary(StrView name);
+// True for a binary declared as data (BinaryKind.data): never a program.
+bool is_data(StrView name);
 uint32_t binary_count();
 StrView binary_name(uint32_t i);
 // The manifest with every Binary.data stripped (what BootPackage serves).

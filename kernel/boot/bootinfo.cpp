@@ -1,5 +1,7 @@
 #include "kernel/boot/bootinfo.h"
 
+#include "kernel/boot/multiboot2.h"
+
 #include "kernel/arch/x86_64/layout.h"
 #include "lib/core/cstring.h"
 #include "lib/core/utility.h"
@@ -25,15 +27,6 @@ MemType pvh_type(uint32_t t) {
     case 5: return MemType::Bad;
     default: return MemType::Reserved;
   }
-}
-
-void add_region(BootInfo* bi, uint64_t base, uint64_t len, MemType type) {
-  if (len == 0) return;
-  if (bi->region_count == BootInfo::MAX_REGIONS) {
-    bi->regions_truncated = true;
-    return;
-  }
-  bi->regions[bi->region_count++] = MemRegion{base, len, type};
 }
 
 void copy_cmdline(BootInfo* bi, uint64_t pa) {
@@ -67,7 +60,7 @@ Result<void, Err> parse_pvh(uint64_t info, BootInfo* bi) {
   auto* mm = static_cast<const PvhMemmapEntry*>(
       early_phys(si->memmap_paddr, uint64_t{si->memmap_entries} * sizeof(PvhMemmapEntry)));
   if (!mm) return fail(Err::OutOfRange);
-  for (uint32_t i = 0; i < si->memmap_entries; ++i) add_region(bi, mm[i].addr, mm[i].size, pvh_type(mm[i].type));
+  for (uint32_t i = 0; i < si->memmap_entries; ++i) bi->add_region(mm[i].addr, mm[i].size, pvh_type(mm[i].type));
   bi->module_count = si->nr_modules;
   if (si->nr_modules) {
     auto* mods = static_cast<const PvhModEntry*>(
@@ -84,74 +77,12 @@ Result<void, Err> parse_pvh(uint64_t info, BootInfo* bi) {
 Result<void, Err> parse_mb2(uint64_t info, BootInfo* bi) {
   auto* hdr = static_cast<const uint32_t*>(early_phys(info, 8));
   if (!hdr) return fail(Err::OutOfRange);
-  uint32_t total = hdr[0];
-  if (total < 16 || !early_phys(info, total)) return fail(Err::Corrupt);
-  bi->info_size = total;
-  uint64_t off = 8;
-  while (off + 8 <= total) {
-    auto* tag = reinterpret_cast<const uint32_t*>(info + KERNEL_VMA + off);
-    uint32_t type = tag[0], size = tag[1];
-    if (size < 8 || off + size > total) return fail(Err::Corrupt);
-    if (type == 0) break;
-    const uint8_t* body = reinterpret_cast<const uint8_t*>(tag) + 8;
-    if (type == 1) {  // command line
-      size_t n = strnlen(reinterpret_cast<const char*>(body), size - 8);
-      if (n >= BootInfo::CMDLINE_MAX) n = BootInfo::CMDLINE_MAX - 1;
-      memcpy(bi->cmdline, body, n);
-      bi->cmdline[n] = '\0';
-    } else if (type == 3 && size >= 16) {  // module
-      uint32_t start, end;
-      memcpy(&start, body, 4);
-      memcpy(&end, body + 4, 4);
-      if (end < start) return fail(Err::Corrupt);
-      if (bi->module_count < BootInfo::MAX_MODULES) bi->modules[bi->module_count] = BootModule{start, end - start};
-      ++bi->module_count;
-    } else if ((type == 14 || type == 15) && size > 8 && !bi->rsdp_phys) {
-      // ACPI old/new RSDP: GRUB hands a copy; remember where that copy lives.
-      bi->rsdp_phys = info + off + 8;
-    } else if (type == 6 && size >= 16) {  // memory map
-      uint32_t esize;
-      memcpy(&esize, body, 4);
-      if (esize < 24) return fail(Err::Corrupt);
-      for (uint64_t e = 8; e + esize <= size - 8; e += esize) {
-        uint64_t base, len;
-        uint32_t t;
-        memcpy(&base, body + e, 8);
-        memcpy(&len, body + e + 8, 8);
-        memcpy(&t, body + e + 16, 4);
-        add_region(bi, base, len, pvh_type(t));  // same E820 type numbering
-      }
-    }
-    off = align_up(off + size, 8);
-  }
-  if (bi->region_count == 0) return fail(Err::NotFound);
-  return {};
+  auto* mbi = static_cast<const uint8_t*>(early_phys(info, hdr[0]));
+  if (!mbi) return fail(Err::OutOfRange);
+  return parse_multiboot2(Bytes(mbi, hdr[0]), info, bi);
 }
 
 }  // namespace
-
-const char* BootInfo::protocol_name() const {
-  return protocol == BOOT_PROTO_PVH ? "PVH" : protocol == BOOT_PROTO_MULTIBOOT2 ? "Multiboot2" : "unknown";
-}
-
-const char* BootInfo::cmdline_value(const char* key, char* out, size_t cap) const {
-  size_t klen = strlen(key);
-  const char* p = cmdline;
-  while (*p) {
-    while (*p == ' ') ++p;
-    const char* word = p;
-    while (*p && *p != ' ') ++p;
-    size_t wlen = static_cast<size_t>(p - word);
-    if (wlen > klen && strncmp(word, key, klen) == 0 && word[klen] == '=') {
-      size_t vlen = wlen - klen - 1;
-      if (vlen >= cap) vlen = cap - 1;
-      memcpy(out, word + klen + 1, vlen);
-      out[vlen] = '\0';
-      return out;
-    }
-  }
-  return nullptr;
-}
 
 Result<void, Err> parse_boot_info(int protocol, uint64_t info, BootInfo* out) {
   out->protocol = protocol;

@@ -30,9 +30,13 @@ struct BootInfo {
   uint64_t info_phys = 0;    // loader structure (reserved until parsed)
   uint64_t info_size = 0;
   uint64_t rsdp_phys = 0;    // ACPI RSDP if the loader told us (0: scan)
+  uint64_t efi_system_table = 0;  // UEFI firmware (Multiboot2 EFI64 tag); 0: BIOS or PVH
   char cmdline[CMDLINE_MAX] = {};
 
   const char* protocol_name() const;
+  // Appends a memory-map range (merged into the last one when contiguous
+  // and of the same type); beyond MAX_REGIONS sets regions_truncated.
+  void add_region(uint64_t base, uint64_t len, MemType type);
   // Value of `key=` in the command line, or nullptr.
   const char* cmdline_value(const char* key, char* out, size_t cap) const;
 };

@@ -4,8 +4,10 @@
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/device_caps.h"
+#include "kernel/caps/endpoint_cap.h"
 #include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/frame_alloc_cap.h"
+#include "kernel/caps/log_reader_cap.h"
 #include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/system_caps.h"
@@ -15,7 +17,9 @@
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
 #include "kernel/proc/process.h"
+#include "kernel/dev/debug_exit.h"
 #include "lib/core/cstring.h"
+#include "lib/manifest/cap_matrix.h"
 #include "schema/kernel.capnp.capos.h"
 
 namespace capos {
@@ -23,15 +27,6 @@ namespace capos {
 namespace wire = schema::wire;
 
 namespace {
-
-const char* kind_name(wire::KernelCapKind k) {
-  static const char* const names[] = {"console", "timer", "entropySource", "virtualMemory", "frameAllocator",
-                                      "processSpawner", "bootPackage", "threadControl", "threadSpawner",
-                                      "logSink", "logReader", "endpointFactory", "systemStatus",
-                                      "systemControl", "deviceManager"};
-  auto i = static_cast<uint16_t>(k);
-  return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
-}
 
 // A fresh kernel capability of `kind` for `receiver`, or null when this
 // kernel has none. VirtualMemory is per process: bound to the receiver.
@@ -52,7 +47,11 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::FRAME_ALLOCATOR:
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();
-    case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create();
+    case wire::KernelCapKind::LOG_SINK: *iface = wire::LogSink::kInterfaceId; return LogSinkCap::create(StrView(receiver.name()));
+    case wire::KernelCapKind::LOG_READER: *iface = wire::LogReader::kInterfaceId; return LogReaderCap::create();
+    case wire::KernelCapKind::ENDPOINT_FACTORY:
+      *iface = wire::EndpointFactory::kInterfaceId;
+      return EndpointFactoryCap::make();
     case wire::KernelCapKind::SYSTEM_STATUS:
       *iface = wire::SystemStatus::kInterfaceId;
       return SystemStatusCap::create();
@@ -66,11 +65,18 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
   }
 }
 
-[[noreturn]] void reject(StrView why) { panic("boot: the boot package is not usable: {}", why); }
+// A boot package this kernel cannot honour is bad input, not a kernel bug:
+// one clear line and a clean stop (QEMU status 41), never a panic.
+template <class... A> [[noreturn]] void refuse(StrView fmt, const A&... args) {
+  char line[320];
+  klog("capOS: boot refused: {}\n", format_to(line, sizeof line, fmt, args...));
+  debug_exit::exit(debug_exit::BOOT_REFUSED);
+}
 
 void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   char why[256] = {};
-  if (!boot_package::load(module, why, sizeof(why))) reject(why);
+  if (!boot_package::load(module, why, sizeof(why))) refuse("the boot package is not usable: {}", why);
+  log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
   const manifest::InitDecl& init = boot_package::model().init;
   auto params = boot_package::manifest().getKernelParams();
   if (params && params->getDmaWithoutIommu()) {
@@ -79,21 +85,46 @@ void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
          "a faulty or hostile driver can then reach all memory\n");
   }
   Bytes image = boot_package::find_binary(init.binary);
+  // InitProcess.limits: clamped to the kernel defaults (nothing above init
+  // has a quota to bound it further).
+  ResourceLedger::Limits want{};
+  if (init.limits.present) {
+    want.max[static_cast<int>(Res::CapSlots)] = init.limits.cap_slots;
+    want.max[static_cast<int>(Res::FramePages)] = init.limits.frame_pages;
+    want.max[static_cast<int>(Res::VirtualPages)] = init.limits.virtual_pages;
+    want.max[static_cast<int>(Res::Threads)] = init.limits.threads;
+    want.max[static_cast<int>(Res::OutstandingCalls)] = init.limits.outstanding_calls;
+  }
+  ResourceLedger::Limits limits = ResourceLedger::child_limits(want, ResourceLedger());
+  if (limits.max[static_cast<int>(Res::CapSlots)] < init.caps.size())
+    refuse("init has {} caps but initConfig.init.limits.capSlots is {}", init.caps.size(),
+           limits.max[static_cast<int>(Res::CapSlots)]);
   const char* elf_why = "";
-  auto p = Process::create("init", image, &elf_why);
-  if (!p) panic("boot: cannot start init '{}': {} ({})", init.binary, err_name(p.error()), elf_why);
+  auto p = Process::create("init", image, &elf_why, &limits);
+  if (!p) refuse("cannot start init '{}': {} ({})", init.binary, err_name(p.error()), elf_why);
   (*p)->watch()->set_binary(init.binary);
-  for (const manifest::CapDecl& c : init.caps) {
-    // validate_boot guarantees kernel sources with known kinds.
+  for (size_t i = 0; i < init.caps.size(); ++i) {
+    const manifest::CapDecl& c = init.caps[i];
+    // validate_boot already applied the capability matrix; this is the
+    // same table, consulted again where the cap is made.
+    manifest::Cell cell = manifest::cell_for(manifest::Holder::Init, c.source, c.kernel_kind);
+    if (cell.how != manifest::Delivery::Kernel) {
+      Process::discard(*p);
+      refuse("initConfig.init.caps[{}] (cap '{}'): not available to init: {}", i, c.name,
+             cell.why ? cell.why : "not a kernel cap");
+    }
     auto kind = static_cast<wire::KernelCapKind>(c.kernel_kind);
+    const char* kind_name = manifest::kKernelCaps[c.kernel_kind].name;
     uint64_t iface = 0;
     Ref<KObject> obj = make_kernel_cap(kind, **p, &iface);
-    if (!obj) panic("boot: init cap '{}': kernel cap kind '{}' is not available in this kernel", c.name, kind_name(kind));
+    // The matrix promises every Kernel cell; a missing case here is a kernel bug.
+    if (!obj && iface == 0) panic("boot: the capability matrix promises '{}' for init, but make_kernel_cap has no case", kind_name);
+    if (!obj) refuse("init cap '{}': out of memory creating '{}'", c.name, kind_name);
     if (c.interface_id && c.interface_id != iface)
-      panic("boot: init cap '{}': declared interface {:#x} but '{}' serves {:#x}", c.name, c.interface_id,
-            kind_name(kind), iface);
+      refuse("initConfig.init.caps[{}] (cap '{}'): declared interface {:#x} but '{}' serves {:#x}", i, c.name,
+             c.interface_id, kind_name, iface);
     Status st = (*p)->grant(c.name, move(obj), iface);
-    if (!st) panic("boot: cannot grant init cap '{}': {}", c.name, err_name(st.error()));
+    if (!st) refuse("cannot grant init cap '{}': {}", c.name, err_name(st.error()));
   }
   (*p)->set_shutdown_on_exit();
   klog("capOS: boot package: {} binaries, init '{}' with {} caps (pid {})\n", boot_package::binary_count(),

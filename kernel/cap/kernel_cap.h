@@ -17,6 +17,7 @@
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
 #include "kernel/sched/kernel_lock.h"
+#include "lib/core/cstring.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/span.h"
 
@@ -24,6 +25,9 @@ namespace capos {
 
 class Process;
 struct IpcCall;
+namespace capnp {
+class MessageBuilder;
+}
 
 struct ResultCap {
   Ref<KObject> object;
@@ -48,6 +52,9 @@ struct CallContext {
   uint32_t result_len = 0;      // capacity of the caller's result buffer
   uint64_t user_data = 0;
   uint64_t result_addr = 0;
+  // The reply being built (set by dispatch_kernel_server while the method
+  // runs), so a method can size its reply before a side effect.
+  const capnp::MessageBuilder* reply = nullptr;
 
   // Result capabilities (reserved slots in the caller's table, then filled).
   FixedVector<SlotReservation, MAX_RESULT_CAPS> result_slots;
@@ -59,16 +66,21 @@ struct CallContext {
   // Deferred completion: the dispatcher posts nothing now; the handler's
   // object completes `deferred` later through ipc::complete_deferred().
   IpcCall* deferred = nullptr;
+
+  // Optional one-line reason for a failing method, sent as the
+  // CapException message (empty: the error's name). Written with format_to.
+  char fail_message[96] = {};
 };
 
 class KernelCap : public KObject {
  public:
   using KObject::KObject;
   // Every object a capability names is implemented by the kernel except
-  // the endpoint facets (served by a process) and the endpoint core
-  // itself (never named by a capability).
+  // the client facet of an endpoint (its CALLs go to the serving process);
+  // the owner facet is a kernel cap for its own methods (Endpoint.info,
+  // mintClient). The endpoint core and sessions are never named by a cap.
   static bool holds_type(ObjType t) {
-    return t != ObjType::Endpoint && t != ObjType::ClientEndpoint && t != ObjType::EndpointCore &&
+    return t != ObjType::ClientEndpoint && t != ObjType::EndpointCore && t != ObjType::Session &&
            t != ObjType::Test;
   }
   // Every kernel capability method runs under the kernel lock.

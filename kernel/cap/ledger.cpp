@@ -20,6 +20,23 @@ ResourceLedger::Limits ResourceLedger::default_limits() {
   return l;
 }
 
+uint64_t ResourceLedger::remaining(Res r) const {
+  int i = idx(r);
+  uint64_t taken = used_[i] + reserved_[i];  // never above limit_ except after set_limit lowered it
+  return taken >= limit_[i] ? 0 : limit_[i] - taken;
+}
+
+ResourceLedger::Limits ResourceLedger::child_limits(const Limits& requested, const ResourceLedger& parent) {
+  Limits d = default_limits(), out{};
+  for (int i = 0; i < N; ++i) {
+    uint64_t v = requested.max[i] ? requested.max[i] : d.max[i];
+    if (v > d.max[i]) v = d.max[i];
+    uint64_t left = parent.remaining(static_cast<Res>(i));
+    out.max[i] = v < left ? v : left;
+  }
+  return out;
+}
+
 ResourceLedger::ResourceLedger(const Limits& l) {
   for (int i = 0; i < N; ++i) limit_[i] = l.max[i];
 }

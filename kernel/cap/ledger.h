@@ -63,6 +63,13 @@ class ResourceLedger {
     uint64_t max[N];
   };
   static Limits default_limits();
+  // A child's limits: each requested value (0 = the kernel default),
+  // clamped to the kernel default and to what `parent` has left
+  // (limit - used - reserved), so a child can never get more than its
+  // parent could still use itself. The parent is not charged: limits are
+  // a ceiling per process, not a transfer of quota (docs/configuration.md).
+  static Limits child_limits(const Limits& requested, const ResourceLedger& parent);
+  uint64_t remaining(Res r) const;
 
   ResourceLedger() : ResourceLedger(default_limits()) {}
   explicit ResourceLedger(const Limits& l);

@@ -1,6 +1,7 @@
 #include "kernel/caps/kernel_server.h"
 
 #include "kernel/debug/panic.h"
+#include "lib/core/format.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
@@ -31,6 +32,23 @@ void write_exception(CallContext& ctx, Err e, StrView message) {
   ctx.result_size = mb.framed().size();
 }
 
+Status preflight_address_change(uint64_t addr, uint64_t len) {
+  CallContext& ctx = current_call();
+  // The methods that use this answer an empty struct, already framed in
+  // full when they run: its size now is the size of the reply.
+  if (!ctx.reply || ctx.reply->stream_size() > ctx.result_len) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "the result buffer cannot hold the reply; nothing was changed");
+    return fail(Err::InvalidArgument);
+  }
+  uint64_t end = addr + len < addr ? ~0ull : addr + len;  // saturate: overlap stays decidable
+  uint64_t rend = ctx.result_addr + ctx.result_len;       // checked user range: no wrap
+  if (ctx.result_len && addr < rend && ctx.result_addr < end) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "the range holds this call's result buffer; nothing was changed");
+    return fail(Err::InvalidArgument);
+  }
+  return {};
+}
+
 void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   capnp::StreamReader<4> params;
   capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
@@ -47,10 +65,12 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   void* saved = t->call_ctx;
   t->call_ctx = &ctx;
   capnp::FixedMessageBuilder results(ctx.results);
+  ctx.reply = &results;
   Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+  ctx.reply = nullptr;
   t->call_ctx = saved;
   if (!st) {
-    write_exception(ctx, st.error(), StrView());
+    write_exception(ctx, st.error(), StrView(ctx.fail_message));
     return;
   }
   ctx.result_size = results.framed().size();

@@ -19,6 +19,15 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx);
 // Serializes a CapException for `e` into ctx.results (sets ctx.exception).
 void write_exception(CallContext& ctx, Err e, StrView message);
 
+// Issue 22 finding 5, "the result is delivered, or the operation is not
+// performed" (docs/abi.md): a method that is about to unmap, decommit or
+// re-protect [addr, addr + len) of the caller's own address space calls
+// this before any side effect. It refuses (InvalidArgument, with a
+// message; nothing changed) when the range overlaps this CALL's result
+// buffer, or when the result buffer cannot hold the reply -- either would
+// let the method succeed and then report INVALID_RESULT_BUFFER.
+Status preflight_address_change(uint64_t addr, uint64_t len);
+
 // The call the current thread is dispatching (for handlers that need the
 // caller, e.g. spawning or blocking).
 CallContext& current_call();

@@ -2,11 +2,13 @@
 
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/kernel_server.h"
+#include "kernel/caps/log_sink_cap.h"
 #include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
+#include "lib/manifest/cap_matrix.h"
 #include "lib/manifest/validate.h"
 #include "schema/ipc.capnp.capos.h"
 
@@ -21,9 +23,43 @@ struct PlannedGrant {
   uint64_t interface_id;
   bool endpoint = false;  // child-local endpoint (else a transfer)
   bool vm = false;        // child-local VirtualMemory (bound to the child)
+  bool log_sink = false;  // child-local LogSink scoped to the child's name
   uint32_t xfer_index = 0;
   Ref<EndpointCore> core;
 };
+
+// The capability-matrix cell (lib/manifest/cap_matrix.h, column Child) for
+// a child-local kind; unknown ordinals are refused.
+manifest::Cell child_local_cell(wire::ChildLocalKind k) {
+  using manifest::KernelCapKind;
+  auto kernel = [](KernelCapKind kind) {
+    return manifest::cell_for(manifest::Holder::Child, manifest::SourceKind::Kernel, static_cast<uint16_t>(kind));
+  };
+  switch (k) {
+    case wire::ChildLocalKind::VIRTUAL_MEMORY: return kernel(KernelCapKind::VirtualMemory);
+    case wire::ChildLocalKind::THREAD_CONTROL: return kernel(KernelCapKind::ThreadControl);
+    case wire::ChildLocalKind::THREAD_SPAWNER: return kernel(KernelCapKind::ThreadSpawner);
+    case wire::ChildLocalKind::LOG_SINK: return kernel(KernelCapKind::LogSink);
+    case wire::ChildLocalKind::ENDPOINT:
+      return manifest::cell_for(manifest::Holder::Child, manifest::SourceKind::Endpoint, 0);
+  }
+  return manifest::Cell{manifest::Delivery::No, "unknown child-local kind"};
+}
+
+// The child's ledger limits: the request (absent = defaults) clamped to the
+// kernel defaults and to the caller's remaining quota.
+Result<ResourceLedger::Limits> child_limits(wire::SpawnRequest::Reader req, const ResourceLedger& parent) {
+  ResourceLedger::Limits want{};
+  if (req.hasLimits()) {
+    auto l = CAPOS_TRY(req.getLimits());
+    want.max[static_cast<int>(Res::CapSlots)] = l.getCapSlots();
+    want.max[static_cast<int>(Res::FramePages)] = l.getFramePages();
+    want.max[static_cast<int>(Res::VirtualPages)] = l.getVirtualPages();
+    want.max[static_cast<int>(Res::Threads)] = l.getThreads();
+    want.max[static_cast<int>(Res::OutstandingCalls)] = l.getOutstandingCalls();
+  }
+  return ResourceLedger::child_limits(want, parent);
+}
 
 }  // namespace
 
@@ -38,6 +74,10 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   if (image.empty()) {
     r.setBinaryNotFound();
     return {};
+  }
+  if (boot_package::is_data(binary)) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "binary is declared as data, not a program");
+    return fail(Err::InvalidArgument);
   }
   auto grants = CAPOS_TRY(req.getGrants());
   if (grants.size() > wire::MAX_SPAWN_GRANTS) return fail(Err::LimitExceeded);
@@ -65,15 +105,21 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
         if (!plan[k].endpoint && plan[k].xfer_index == pg.xfer_index) return fail(Err::InvalidArgument);
     } else {
       auto cl = src.getChildLocal();
-      if (cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY) {
-        if (pg.interface_id && pg.interface_id != wire::VirtualMemory::kInterfaceId) return fail(Err::InvalidArgument);
-        pg.vm = true;  // created in step 5, once the child (its pid) exists
-        pg.interface_id = wire::VirtualMemory::kInterfaceId;
-        continue;
-      }
-      if (cl.getKind() != wire::ChildLocalKind::ENDPOINT) {
-        r.setNotPermitted();  // other child-local kinds arrive with their capabilities
+      // The capability matrix decides what this kernel can create.
+      if (child_local_cell(cl.getKind()).how == manifest::Delivery::No) {
+        r.setNotPermitted();
         return {};
+      }
+      if (cl.getKind() != wire::ChildLocalKind::ENDPOINT && cl.getServedInterfaceId() != 0)
+        return fail(Err::InvalidArgument);  // schema: 0 for every other kind
+      if (cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY || cl.getKind() == wire::ChildLocalKind::LOG_SINK) {
+        bool vm = cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY;
+        uint64_t want = vm ? wire::VirtualMemory::kInterfaceId : wire::LogSink::kInterfaceId;
+        if (pg.interface_id && pg.interface_id != want) return fail(Err::InvalidArgument);
+        pg.vm = vm;  // both created in step 5, once the child (pid, name) exists
+        pg.log_sink = !vm;
+        pg.interface_id = want;
+        continue;
       }
       pg.endpoint = true;
       pg.core = EndpointCore::create(cl.getServedInterfaceId());
@@ -88,14 +134,27 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   CAPOS_TRY_STATUS(ctx.reserve_results(1 + endpoints));
 
   // 3. Build the child (not started): fails cleanly with nothing granted.
+  //    Its quotas are the request clamped to the caller's remaining quota;
+  //    the image and ring pages count against them from the start.
+  ResourceLedger::Limits limits = CAPOS_TRY(child_limits(req, ctx.caller.ledger()));
   const char* why = "";
-  auto child = Process::create(name, image, &why);
+  auto child = Process::create(name, image, &why, &limits);
   if (!child) {
     klog("spawn: {} ({}) rejected: {} ({})\n", name, binary, err_name(child.error()), why);
+    if (child.error() == Err::Overloaded)
+      format_to(ctx.fail_message, sizeof ctx.fail_message, "the image does not fit its quotas (frame pages {})",
+                limits.max[static_cast<int>(Res::FramePages)]);
     return fail(child.error());
   }
   Process* p = *child;
-  p->set_session_id(ctx.caller.session_id());  // one session, inherited
+  // Every grant takes one cap slot: refuse before any result exists.
+  if (p->ledger().remaining(Res::CapSlots) < n) {
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "cap-slots quota {} is less than its {} grants",
+              p->ledger().limit(Res::CapSlots), n);
+    Process::discard(p);
+    return fail(Err::Overloaded);
+  }
+  if (req.getShareSession()) p->share_session(ctx.caller);  // else the fresh one from create()
   p->watch()->set_binary(binary);
 
   // 4. Results first (may still fail: then the unstarted child is
@@ -126,14 +185,17 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   }
 
   // 5. Commit: move/copy the transferred caps and endpoint owner facets
-  //    into the child. Preflighted (empty table, bounded grants), so this
-  //    only fails if the kernel heap is exhausted.
+  //    into the child. Preflighted (cap-slot quota checked above, bounded
+  //    grants), so this only fails if the kernel heap is exhausted.
   for (uint32_t i = 0; i < n; ++i) {
     PlannedGrant& pg = plan[i];
     Status st;
     if (pg.vm) {
       Ref<KObject> vm = VmCap::create(p->pid());
       st = vm ? p->grant(pg.name, move(vm), wire::VirtualMemory::kInterfaceId) : Status(fail(Err::OutOfMemory));
+    } else if (pg.log_sink) {
+      Ref<KObject> sink = LogSinkCap::create(StrView(p->name()));
+      st = sink ? p->grant(pg.name, move(sink), wire::LogSink::kInterfaceId) : Status(fail(Err::OutOfMemory));
     } else if (pg.endpoint) {
       Ref<EndpointOwner> owner = EndpointOwner::create(pg.core);
       st = owner ? p->grant(pg.name, Ref<KObject>(owner), wire::Endpoint::kInterfaceId)

@@ -4,6 +4,7 @@
 #include "kernel/caps/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/power.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
@@ -80,11 +81,15 @@ Status SystemControlCap::shutdown(SC::ShutdownParams::Reader p, SC::ShutdownResu
       arch::halt_forever();
     case SC::ShutdownMode::REBOOT:
       klog("capOS: reboot requested by {}\n", who);
-      arch::outb(0x64, 0xFE);  // 8042 pulse reset; QEMU -no-reboot turns it into an exit
-      arch::halt_forever();
-    default:
+      power::reboot();  // QEMU -no-reboot turns the reset into an exit
+    default: {
       klog("capOS: power off requested by {} (status {})\n", who, status);
-      debug_exit::exit(status == 0 ? debug_exit::SUCCESS : debug_exit::INIT_FAILED);
+      Status st = power::power_off(status == 0 ? debug_exit::SUCCESS : debug_exit::INIT_FAILED);
+      // Still running: neither the exit device nor ACPI S5 worked; the
+      // caller learns that instead of a machine that silently stops.
+      klog("capOS: power off failed ({})\n", err_name(st.error()));
+      return st;
+    }
   }
 }
 

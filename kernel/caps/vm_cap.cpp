@@ -33,11 +33,13 @@ Status VmCap::map(VM::MapParams::Reader p, VM::MapResults::Builder r) {
 
 Status VmCap::unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
+  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
   return as->vm_unmap(p.getAddr(), p.getSize());
 }
 
 Status VmCap::protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
+  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
   return as->vm_protect(p.getAddr(), p.getSize(), CAPOS_TRY(prot_of(p)));
 }
 
@@ -54,6 +56,7 @@ Status VmCap::commit(VM::CommitParams::Reader p, VM::CommitResults::Builder) {
 
 Status VmCap::decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
+  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
   return as->vm_decommit(p.getAddr(), p.getSize());
 }
 

@@ -4,8 +4,10 @@
 
 namespace capos::debug_exit {
 
+void signal(uint8_t code) { arch::outl(0xF4, code); }
+
 void exit(uint8_t code) {
-  arch::outl(0xF4, code);
+  signal(code);
   // Without the device (real hardware, plain QEMU) we just stop.
   arch::halt_forever();
 }

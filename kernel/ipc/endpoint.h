@@ -12,10 +12,11 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/ipc/call_table.h"
+#include "kernel/sched/kernel_lock.h"
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/core/intrusive_list.h"
-#include "kernel/sched/kernel_lock.h"
+#include "schema/ipc.capnp.capos.h"
 
 namespace capos {
 
@@ -101,14 +102,21 @@ class EndpointCore final : public KObject {
   uint32_t owners_ = 0;
 };
 
-class EndpointOwner final : public KObject {
+// The owner facet: RECV and RETURN are ring operations on it (ipc::recv,
+// ipc::ret); a CALL on it invokes the Endpoint management methods
+// (kernel/caps/endpoint_cap.cpp), never reaching the server.
+class EndpointOwner final : public KernelCap, public schema::wire::Endpoint::Server {
  public:
   static bool holds_type(ObjType t) { return t == ObjType::Endpoint; }
   static Ref<EndpointOwner> create(Ref<EndpointCore> core);
   EndpointCore* core() const { return core_.get(); }
+  void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status info(schema::wire::Endpoint::InfoParams::Reader, schema::wire::Endpoint::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status mintClient(schema::wire::Endpoint::MintClientParams::Reader,
+                    schema::wire::Endpoint::MintClientResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
-  explicit EndpointOwner(Ref<EndpointCore> c) : KObject(ObjType::Endpoint), core_(move(c)) {}
+  explicit EndpointOwner(Ref<EndpointCore> c) : KernelCap(ObjType::Endpoint), core_(move(c)) {}
   void destroy() override;
   Ref<EndpointCore> core_;
 };

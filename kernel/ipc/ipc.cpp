@@ -96,10 +96,10 @@ void fill_header(const EndpointCore& core, const IpcCall* c, EndpointMessageHead
   h->method_id = c->method_id;
   h->interface_id = c->interface_id;
   h->params_len = c->params_len;
-  h->flags = MSG_F_SESSION_LIVE;
-  uint64_t in[2] = {core.scope(), c->session_id};
+  // Live unless the caller's session was created by a process that ended.
+  h->flags = c->caller && c->caller->session_live() ? MSG_F_SESSION_LIVE : 0;
   uint64_t out[2];
-  siphash24_128(hwrng::scoped_ref_key(), in, sizeof(in), out);
+  scoped_ref(hwrng::scoped_ref_key(), core.scope(), c->session_id, out);
   h->scoped_ref_lo = out[0];
   h->scoped_ref_hi = out[1];
   h->session_epoch = core.epoch();
@@ -159,6 +159,14 @@ void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   c->server = &server;
   server.ipc().serving.push_back(c);
   free_params(c);
+}
+
+// Calls `caller` has queued (not yet delivered) at `core`.
+uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_kernel_lock) {
+  uint32_t n = 0;
+  for (IpcCall* c = caller.ipc().outstanding.front(); c; c = caller.ipc().outstanding.next(c))
+    n += c->state == IpcCall::State::Queued && c->core == &core;
+  return n;
 }
 
 }  // namespace
@@ -231,10 +239,16 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     return PENDING;
   }
 
-  // Slow path: queue a kernel copy of the params.
-  if (core.queued.size() >= ENDPOINT_QUEUE_MAX) {
+  // Slow path: queue a kernel copy of the params. Fairness (issue 22
+  // finding 6): each caller may have at most ENDPOINT_QUEUE_PER_CALLER
+  // calls queued here, so a flooding client exhausts its own share, never
+  // the endpoint. No global bound: every queued call is charged to its
+  // caller's OutstandingCalls. Counting walks the caller's own outstanding
+  // list (bounded by that quota; the caller pays for the walk); nothing is
+  // allocated and the fast path above is unaffected.
+  if (queued_by(caller, core) >= ENDPOINT_QUEUE_PER_CALLER) {
     free_call(c);
-    return CAP_ERR_OVERLOADED;
+    return CAP_ERR_QUOTA_EXCEEDED;
   }
   if (sqe.params_len) {  // the queued copy is charged to the caller
     auto pcharge = caller.ledger().reserve(Res::KernelBytes, sqe.params_len);

@@ -5,6 +5,7 @@
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/power.h"
 #include "kernel/dev/hwrng.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
@@ -46,11 +47,16 @@ void on_user_fault(arch::InterruptFrame& f) {
   t->process->exit_self(st);
 }
 
-// init ending ends the system: QEMU exits with a status that says how.
+// init ending ends the system: the machine powers off, and under QEMU's
+// debug-exit device the exit status says how init ended.
 [[noreturn]] void shutdown_after_init(const ExitStatus& st) {
   klog("capOS: init ended; {} frames free; shutting down\n", frames::free_count());
-  if (st.kind == ExitStatus::Kind::Exited && st.code == 0) debug_exit::exit(debug_exit::SUCCESS);
-  debug_exit::exit(st.kind == ExitStatus::Kind::Exited ? debug_exit::INIT_FAILED : debug_exit::INIT_FAULTED);
+  uint8_t code = st.kind != ExitStatus::Kind::Exited ? debug_exit::INIT_FAULTED
+                 : st.code == 0                      ? debug_exit::SUCCESS
+                                                     : debug_exit::INIT_FAILED;
+  Status off = power::power_off(code);
+  klog("capOS: cannot power off ({}); halting\n", err_name(off.error()));
+  arch::halt_forever();
 }
 
 // Heir of a shared object's frame charge: the first other live process
@@ -85,10 +91,14 @@ uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_
   return n;
 }
 
-Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag) {
+Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag,
+                                 const ResourceLedger::Limits* limits) {
   void* mem = heap::alloc(sizeof(Process));
   if (!mem) return fail(Err::OutOfMemory);
   Process* p = new (mem) Process();
+  if (limits) {
+    for (int i = 0; i < ResourceLedger::N; ++i) p->ledger_.set_limit(static_cast<Res>(i), limits->max[i]);
+  }
   Status st = p->build(name, elf_image, diag);
   if (!st) {
     if (p->thread_) Thread::destroy(p->thread_);
@@ -102,14 +112,16 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
 }
 
 uint64_t Process::fixed_kernel_bytes() {
-  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch);
+  return sizeof(Process) + sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE + sizeof(ExitWatch) +
+         sizeof(Session);
 }
 
 Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
-  session_id_ = hwrng::best_effort64();  // a fresh session unless the spawner sets one
+  session_ = Session::create(pid_, hwrng::best_effort64());  // fresh unless the spawner shares one
+  if (!session_) return fail(Err::OutOfMemory);
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
   name_[n] = '\0';
@@ -217,6 +229,8 @@ void process_check_killed() {
 }
 
 void Process::teardown() {
+  // The session this process created ends with it (sharers see not-live).
+  if (session_ && session_->owner_pid() == pid_) session_->end();
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   ipc::process_reaped(*this);

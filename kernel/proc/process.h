@@ -9,6 +9,7 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/address_space.h"
 #include "kernel/proc/exit_watch.h"
+#include "kernel/proc/session.h"
 #include "kernel/proc/thread.h"
 #include "kernel/ring/ring_engine.h"
 #include "lib/abi/capset.h"
@@ -37,7 +38,10 @@ class Process {
 
   // Builds the process from a static ELF image; nothing runs until start().
   // `diag` receives the ELF rule on rejection.
-  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr) CAPOS_REQUIRES(g_kernel_lock);
+  // `limits` (default: the kernel defaults) are the ledger quotas from the
+  // start, so the image, ring and CapSet pages count against them too.
+  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr,
+                                 const ResourceLedger::Limits* limits = nullptr) CAPOS_REQUIRES(g_kernel_lock);
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   void start() CAPOS_REQUIRES(g_kernel_lock);
@@ -65,8 +69,12 @@ class Process {
   Thread* main_thread() { return thread_; }
   const ExitStatus& status() const { return status_; }
   ProcessIpc& ipc() { return ipc_; }
-  uint64_t session_id() const { return session_id_; }
-  void set_session_id(uint64_t s) { session_id_ = s; }
+  uint64_t session_id() const { return session_->id(); }
+  // False once the process that created this session has ended.
+  bool session_live() const { return session_->live(); }
+  // Joins `parent`'s session instead of the fresh one made at create()
+  // (SpawnRequest.shareSession); only before start().
+  void share_session(const Process& parent) { session_ = parent.session_; }
   // Kernel-cap bounce buffers, allocated on the first kernel-cap CALL (a
   // process that only does IPC, or nothing, never pays for them); charged
   // to KernelBytes.
@@ -105,7 +113,7 @@ class Process {
   ExitStatus status_;
   bool shutdown_on_exit_ = false;
   ProcessIpc ipc_;
-  uint64_t session_id_ = 0;
+  Ref<Session> session_;  // never null after build()
   Ref<ExitWatch> watch_;
   bool kill_requested_ = false;
   bool fixed_charged_ = false;

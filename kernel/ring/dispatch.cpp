@@ -75,6 +75,7 @@ class ProcessRingHandler final : public SqeHandler {
     if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
     KObject* obj = s->object;
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
+    // (The owner facet is a kernel cap too: a CALL on it is Endpoint.info/mintClient.)
     KernelCap* kcap = down_cast<KernelCap>(obj);
     if (!kcap) return ipc::call(p_, obj, sqe);
     if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;

@@ -48,7 +48,11 @@ struct CapTransferRecord {
 static_assert(sizeof(CapTransferRecord) == 16);
 
 // Bounds (per endpoint unless noted).
-constexpr uint32_t ENDPOINT_QUEUE_MAX = 128;     // calls waiting for a RECV
+// Calls one caller process may have waiting for a RECV at one endpoint.
+// There is no global queue bound: every queued call is paid for by its
+// caller (OutstandingCalls), so the queue is bounded by the callers' own
+// quotas and a few flooding clients cannot lock everyone else out.
+constexpr uint32_t ENDPOINT_QUEUE_PER_CALLER = 8;
 constexpr uint32_t ENDPOINT_RECV_MAX = 16;       // RECVs waiting for a call
 constexpr uint32_t ENDPOINT_INFLIGHT_MAX = 64;   // delivered, awaiting RETURN
 constexpr uint32_t IPC_MESSAGE_MAX = 16384;      // params or results bytes

@@ -80,6 +80,19 @@ Result<size_t, DecodeError> caps(Result<capnp::List<wire::CapEntry>::Reader> lis
   return size_t{l.size()};
 }
 
+template <class R> Result<LimitsDecl, DecodeError> limits(R owner, StrView where) {
+  LimitsDecl d;
+  if (!owner.hasLimits()) return d;
+  auto l = DTRY(owner.getLimits(), "{}.limits", where);
+  d.present = true;
+  d.cap_slots = l.getCapSlots();
+  d.frame_pages = l.getFramePages();
+  d.virtual_pages = l.getVirtualPages();
+  d.threads = l.getThreads();
+  d.outstanding_calls = l.getOutstandingCalls();
+  return d;
+}
+
 }  // namespace
 
 Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const DecodeOptions& opt) {
@@ -101,6 +114,10 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     auto b = bins[i];
     st.binaries[i].name = DTRY(b.getName(), "binaries[{}].name", i);
     st.binaries[i].size = DTRY(b.getData(), "binaries[{}].data", i).size();
+    auto kind = b.getKind();
+    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA)
+      return derr(Err::Unsupported, "unknown binary kind", "binaries[{}].kind", i);
+    st.binaries[i].data = kind == wire::BinaryKind::DATA;
   }
   m.binaries = Span<const BinaryDecl>(st.binaries, bins.size());
 
@@ -109,6 +126,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
   m.init.binary = DTRY(init.getBinary(), "initConfig.init.binary");
   size_t n = CAPOS_TRY(caps(init.getCaps(), st.init_caps, kMaxCapsPerProcess, "initConfig.init"));
   m.init.caps = Span<const CapDecl>(st.init_caps, n);
+  m.init.limits = CAPOS_TRY(limits(init, "initConfig.init"));
 
   auto svcs = DTRY(ic.getServices(), "initConfig.services");
   if (svcs.size() > kMaxServices) return too_long(svcs.size(), kMaxServices, "initConfig.services");
@@ -135,6 +153,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
       e[k].cap = DTRY(ex[k].getCap(), "{}.exports[{}].cap", where, k);
     }
     d.exports = Span<const ExportDecl>(e, ex.size());
+    d.limits = CAPOS_TRY(limits(s, where));
 
     auto rp = DTRY(s.getRestart(), "{}.restart", where);
     if (rp.isOnFailure()) {

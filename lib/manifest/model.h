@@ -58,22 +58,31 @@ struct RestartPolicy {
   uint32_t backoff_ms = 0;
 };
 
+// schema ResourceLimits (0 = the kernel default); `present` is false for null.
+struct LimitsDecl {
+  bool present = false;
+  uint32_t cap_slots = 0, frame_pages = 0, virtual_pages = 0, threads = 0, outstanding_calls = 0;
+};
+
 struct ServiceDecl {
   StrView name;
   StrView binary;
   Span<const CapDecl> caps;
   Span<const ExportDecl> exports;
   RestartPolicy restart;
+  LimitsDecl limits;
 };
 
 struct BinaryDecl {
   StrView name;
   uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
+  bool data = false;  // schema BinaryKind.data: never run as a program
 };
 
 struct InitDecl {
   StrView binary;
   Span<const CapDecl> caps;
+  LimitsDecl limits;
 };
 
 struct KernelParamsDecl {

@@ -1,6 +1,7 @@
 #include "lib/manifest/validate.h"
 
 #include "lib/core/format.h"
+#include "lib/manifest/cap_matrix.h"
 #include "lib/manifest/schema_ids.h"
 
 namespace capos::manifest {
@@ -83,9 +84,43 @@ bool init_holds_kernel(const Manifest& m, uint16_t kind) {
 }
 
 Check check_binary_ref(const Manifest& m, const ServiceDecl* svc, StrView binary) {
-  if (find_binary(m, binary)) return {};
+  if (const BinaryDecl* b = find_binary(m, binary)) {
+    if (!b->data) return {};
+    return err(ErrorCode::DataBinary, "{}: binary {} is declared as data (kind: \"data\"), not a program",
+               owner(svc).view(), q(binary).view());
+  }
   return err(ErrorCode::MissingBinary, "{}: binary {} is not in the package",
              owner(svc).view(), q(binary).view());
+}
+
+// The field path of a process's cap list: "initConfig.init" or
+// "initConfig.services[3]".
+Text cap_path(const Manifest& m, const ServiceDecl* svc) {
+  Text t{};
+  if (svc) {
+    format_to(t.buf, sizeof t.buf, "initConfig.services[{}]", static_cast<size_t>(svc - m.services.data()));
+  } else {
+    format_to(t.buf, sizeof t.buf, "initConfig.init");
+  }
+  return t;
+}
+
+// The capability matrix (cap_matrix.h): a source this kernel cannot give
+// to this holder is refused here, by field path, so it never reaches the
+// kernel. Unknown kernel kinds are check_caps's (BadKernelKind).
+Check check_matrix(const Manifest& m, const ServiceDecl* svc, size_t i, const CapDecl& c) {
+  if (c.source == SourceKind::Kernel && c.kernel_kind >= kKernelCapKindCount) return {};
+  Holder h = svc ? Holder::Service : Holder::Init;
+  Cell cell = cell_for(h, c.source, c.kernel_kind);
+  if (cell.how != Delivery::No) return {};
+  Text src{};
+  switch (c.source) {
+    case SourceKind::Kernel: format_to(src.buf, sizeof src.buf, "kernel.{}", kKernelCaps[c.kernel_kind].name); break;
+    case SourceKind::Endpoint: format_to(src.buf, sizeof src.buf, "endpoint"); break;
+    case SourceKind::Service: format_to(src.buf, sizeof src.buf, "service"); break;
+  }
+  return err(ErrorCode::NotHonoured, "{}.caps[{}].source.{} (cap {}): not available to {}: {}",
+             cap_path(m, svc).view(), i, src.view(), q(c.name).view(), owner(svc).view(), cell.why);
 }
 
 // Per-cap checks that need only the cap and its process (not other services).
@@ -107,6 +142,7 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
                    owner(svc).view(), q(c.name).view(), j, i);
       }
     }
+    CAPOS_TRY_STATUS(check_matrix(m, svc, i, c));
     switch (c.source) {
       case SourceKind::Kernel: {
         if (c.kernel_kind >= kKernelCapKindCount) {
@@ -136,12 +172,7 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
         }
         break;
       case SourceKind::Service:
-        if (!svc) {
-          return err(ErrorCode::InitServiceSource,
-                     "init cap {}: init cannot import from a service (no service runs before init)",
-                     q(c.name).view());
-        }
-        break;
+        break;  // check_matrix refused it for init; check_import does the rest
     }
   }
   return {};
@@ -369,9 +400,10 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::DuplicateExport: return "duplicate-export";
     case ErrorCode::MissingBinary: return "missing-binary";
     case ErrorCode::EmptyBinary: return "empty-binary";
+    case ErrorCode::DataBinary: return "data-binary";
     case ErrorCode::BadKernelParams: return "bad-kernel-params";
     case ErrorCode::BadKernelKind: return "bad-kernel-kind";
-    case ErrorCode::InitServiceSource: return "init-service-source";
+    case ErrorCode::NotHonoured: return "not-honoured";
     case ErrorCode::SelfImport: return "self-import";
     case ErrorCode::LaterService: return "later-service";
     case ErrorCode::UnknownService: return "unknown-service";

@@ -22,9 +22,10 @@ enum class ErrorCode : uint8_t {
   DuplicateExport,
   MissingBinary,       // init or a service names a binary not packaged
   EmptyBinary,         // a packaged binary has no data
+  DataBinary,          // init or a service names a binary declared as data
   BadKernelParams,     // motd / hostname / logLevel out of contract
   BadKernelKind,       // KernelCapKind ordinal this build does not know
-  InitServiceSource,   // init cap imports from a service
+  NotHonoured,         // the capability matrix (cap_matrix.h) refuses the source for its holder
   SelfImport,          // a service imports its own export (a cycle)
   LaterService,        // import from a service listed later (would cycle)
   UnknownService,      // import from a service that does not exist

@@ -32,7 +32,10 @@ def main():
     p.add_argument("--overlay", help="CUE overlay passed as --overlay")
     p.add_argument("--cue-export", help="path of tools/mkmanifest/cue-export.js")
     p.add_argument("--node", default="node")
-    p.add_argument("--bins", default="", help="comma-separated fake binaries to create")
+    p.add_argument("--bins", default="", help="comma-separated binaries to create (copies of --elf)")
+    p.add_argument("--elf", help="a valid static ELF copied for every --bins entry (mkmanifest "
+                                 "validates programs); without it they hold fake bytes")
+    p.add_argument("--bad-elf", default="", help="binary created with fake (non-ELF) bytes")
     p.add_argument("--big", default="", help="fake binary made one byte over the limit")
     p.add_argument("--existing-output", action="store_true",
                    help="pre-create the output file; it must survive a rejection unchanged")
@@ -52,9 +55,16 @@ def main():
         out_dir = os.path.join(tmp, "out")
         os.mkdir(bin_dir)
         os.mkdir(out_dir)
+        elf = b""
+        if a.elf:
+            with open(a.elf, "rb") as f:
+                elf = f.read()
         for name in filter(None, a.bins.split(",")):
             with open(os.path.join(bin_dir, name), "wb") as f:
-                f.write(b"\x7fELF fake " + name.encode())
+                f.write(elf if elf else b"\x7fELF fake " + name.encode())
+        if a.bad_elf:
+            with open(os.path.join(bin_dir, a.bad_elf), "wb") as f:
+                f.write(b"\x7fELF fake " + a.bad_elf.encode())
         if a.big:
             with open(os.path.join(bin_dir, a.big), "wb") as f:
                 f.truncate(MAX_BINARY_BYTES + 1)  # sparse: cheap to create
@@ -127,7 +137,7 @@ def main():
                 fail(f"capnp decode failed: {d.stderr.strip()}")
             for s in a.expect_decoded:
                 if s not in d.stdout:
-                    fail(f"decoded manifest lacks {s!r}:\n{d.stdout}")
+                    fail(f"decoded manifest lacks {s!r}:\n{d.stdout[:4000]}")
         print("PASS")
 
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tools/mkmanifest/interface_names.h"
+#include "tools/mkmanifest/json_strings.h"
 
 namespace capos::mkmanifest {
 namespace {
@@ -332,7 +333,8 @@ void decode_manifest(const std::string& json, schema::SystemManifest::Builder ou
   try {
     capnp::JsonCodec codec;
     codec.setMaxNestingDepth(32);
-    codec.decodeRaw(kj::ArrayPtr<const char>(json.data(), json.size()), root);
+    std::string text = decode_unicode_escapes(json);  // see json_strings.h
+    codec.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), root);
   } catch (const kj::Exception& e) {
     // kj prefixes the failed check ("expected !exhausted(); ..."); keep the prose.
     std::string what = e.getDescription().cStr();

@@ -10,13 +10,9 @@
 #include <string>
 
 #include "capnp/manifest.capnp.h"
+#include "tools/mkmanifest/config_error.h"
 
 namespace capos::mkmanifest {
-
-// A configuration error: message is the complete one-line explanation.
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 constexpr size_t kMaxJsonBytes = 1 << 20;
 

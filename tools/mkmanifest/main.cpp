@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "lib/elf/loader.h"
 #include "lib/manifest/validate.h"
 #include "tools/mkmanifest/interface_names.h"
 #include "tools/mkmanifest/json_decode.h"
@@ -58,6 +59,17 @@ void check(const mm::Manifest& model, bool with_data) {
   if (!r.ok()) throw ConfigError(r.error().message);
 }
 
+// A program must pass the same ELF rules the kernel applies when it loads
+// it (lib/elf), so a bad image fails the build, not a spawn at run time.
+void check_program(const std::string& name, const std::string& path, capnp::Data::Reader data) {
+  capos::elf::Diagnostic d;
+  auto plan = capos::elf::plan_load(capos::Bytes(data.begin(), data.size()), &d);
+  if (plan.ok()) return;
+  throw ConfigError("binary `" + name + "` (" + path + ") is not a loadable program: " + d.reason +
+                    (d.phdr_index >= 0 ? " (program header " + std::to_string(d.phdr_index) + ")" : "") +
+                    "; a file that is not a program must be declared with kind \"data\"");
+}
+
 // Reads each named binary into its Binary.data. Names were validated first
 // (no '/', no "..") so they are safe path components.
 void embed_binaries(capos::schema::SystemManifest::Builder root, const std::string& bin_dir) {
@@ -84,6 +96,7 @@ void embed_binaries(capos::schema::SystemManifest::Builder root, const std::stri
       throw ConfigError("cannot read binary `" + name + "` from " + path + ": " +
                         std::strerror(errno));
     }
+    if (b.getKind() == capos::schema::BinaryKind::PROGRAM) check_program(name, path, data);
   }
 }
 

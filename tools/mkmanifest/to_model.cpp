@@ -5,6 +5,19 @@ namespace {
 
 StrView view(capnp::Text::Reader t) { return StrView(t.cStr(), t.size()); }
 
+template <class R> manifest::LimitsDecl limits(R owner) {
+  manifest::LimitsDecl d;
+  if (!owner.hasLimits()) return d;
+  auto l = owner.getLimits();
+  d.present = true;
+  d.cap_slots = l.getCapSlots();
+  d.frame_pages = l.getFramePages();
+  d.virtual_pages = l.getVirtualPages();
+  d.threads = l.getThreads();
+  d.outstanding_calls = l.getOutstandingCalls();
+  return d;
+}
+
 manifest::CapDecl cap_decl(schema::CapEntry::Reader c) {
   manifest::CapDecl d;
   d.name = view(c.getName());
@@ -33,10 +46,13 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c) {
 manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) {
   manifest::Manifest m;
   m.schema_version = r.getSchemaVersion();
-  for (auto b : r.getBinaries()) st.binaries.push_back({view(b.getName()), b.getData().size()});
+  for (auto b : r.getBinaries()) {
+    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() == schema::BinaryKind::DATA});
+  }
   auto init = r.getInitConfig().getInit();
   for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c));
   m.init.binary = view(init.getBinary());
+  m.init.limits = limits(init);
 
   auto services = r.getInitConfig().getServices();
   // Sized up front: ServiceDecl spans point into these inner vectors.
@@ -54,6 +70,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
     d.caps = Span<const manifest::CapDecl>(st.service_caps[i].data(), st.service_caps[i].size());
     d.exports = Span<const manifest::ExportDecl>(st.service_exports[i].data(),
                                                  st.service_exports[i].size());
+    d.limits = limits(s);
     auto rp = s.getRestart();
     if (rp.isOnFailure()) {
       d.restart.kind = manifest::RestartKind::OnFailure;

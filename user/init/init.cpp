@@ -33,34 +33,6 @@ Child* g_children = nullptr;
 size_t g_n_children = 0;
 bool g_stopping = false;  // idle servers are being stopped: no restarts
 
-// Spawn-time limits are not in the model: read them once from the wire.
-void read_limits(Bytes bytes) {
-  static capnp::Segment segs[manifest::DecodeStorage::kMaxSegments];
-  auto info = capnp::parse_stream(bytes, Span<capnp::Segment>(segs));
-  if (!info) return;
-  capnp::MessageReader msg(Span<const capnp::Segment>(segs, info->segment_count),
-                           capnp::ReaderOptions{bytes.size() / 8 + 64, 16});
-  auto root = msg.root();
-  if (!root) return;
-  auto ic = wire::SystemManifest::Reader(*root).getInitConfig();
-  if (!ic) return;
-  auto svcs = ic->getServices();
-  if (!svcs) return;
-  for (uint32_t i = 0; i < svcs->size() && i < g_n_children; ++i) {
-    auto s = (*svcs)[i];
-    if (!s.hasLimits()) continue;
-    auto l = s.getLimits();
-    if (!l) continue;
-    Limits& out = g_children[i].limits;
-    out.present = true;
-    out.cap_slots = l->getCapSlots();
-    out.frame_pages = l->getFramePages();
-    out.virtual_pages = l->getVirtualPages();
-    out.threads = l->getThreads();
-    out.outstanding_calls = l->getOutstandingCalls();
-  }
-}
-
 // Init's own caps by kind, as recorded in init's manifest entry.
 void map_kernel_caps(const manifest::Manifest& m) {
   for (uint32_t& c : g_reg.kernel_caps) c = abi::CAPID_INVALID;
@@ -297,7 +269,6 @@ int main() {
     new (&g_children[i]) Child();
     g_children[i].decl = &m->services[i];
   }
-  read_limits(*bytes);
   for (size_t i = 0; i < g_n_children; ++i) start(g_children[i]);
   int rc = supervise();
   if (rc == 0) rt::printf("init: all services ended\n");

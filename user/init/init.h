@@ -10,18 +10,10 @@
 
 namespace capos::init {
 
-// Spawn-time quota request copied out of the manifest (the model does not
-// carry it; init reads it once from the wire).
-struct Limits {
-  bool present = false;
-  uint32_t cap_slots = 0, frame_pages = 0, virtual_pages = 0, threads = 0, outstanding_calls = 0;
-};
-
 enum class State : uint8_t { NotStarted, Running, Backoff, Stopped };
 
 struct Child {
   const manifest::ServiceDecl* decl = nullptr;
-  Limits limits;
   State state = State::NotStarted;
   uint32_t handle = abi::CAPID_INVALID;  // ProcessHandle (non-transferable)
   uint32_t pid = 0;

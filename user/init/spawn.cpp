@@ -128,14 +128,15 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
   for (uint32_t i = 0; i < svc.caps.size(); ++i) {
     if (!fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, why, len)) return false;
   }
-  if (ch.limits.present) {
+  const manifest::LimitsDecl& lim = svc.limits;
+  if (lim.present) {
     auto l = req->initLimits();
     if (!l) return format_to(why, len, "spawn request too large"), false;
-    l->setCapSlots(ch.limits.cap_slots);
-    l->setFramePages(ch.limits.frame_pages);
-    l->setVirtualPages(ch.limits.virtual_pages);
-    l->setThreads(ch.limits.threads);
-    l->setOutstandingCalls(ch.limits.outstanding_calls);
+    l->setCapSlots(lim.cap_slots);
+    l->setFramePages(lim.frame_pages);
+    l->setVirtualPages(lim.virtual_pages);
+    l->setThreads(lim.threads);
+    l->setOutstandingCalls(lim.outstanding_calls);
   }
 
   capnp::Response resp(MutBytes(g_reply, sizeof(g_reply)));

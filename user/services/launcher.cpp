@@ -5,7 +5,7 @@
 // Allow-list (fixed at start from the manifest): every packaged ELF binary
 // except init's and those of the manifest's services, so a shell can start
 // demo programs but can neither start a second init nor impersonate a
-// system service. Non-ELF package entries (manual.pages) are left out.
+// system service. Binaries declared as data (manual.pages) are left out.
 //
 // A launch forwards the caller's SpawnRequest to the spawner. Grants that
 // transfer a capability pass on exactly the caps the caller attached to the
@@ -210,12 +210,6 @@ class LauncherImpl final : public wire::ProcessLauncher::Server {
 
 LauncherImpl g_impl;
 
-bool is_elf(uint32_t boot, StrView name) {
-  uint8_t magic[4] = {};
-  if (!rt::boot_read_binary(boot, name, 0, MutBytes(magic, 4))) return false;
-  return magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
-}
-
 }  // namespace
 
 int main() {
@@ -235,7 +229,7 @@ int main() {
   for (const manifest::BinaryDecl& b : m->binaries) {
     bool system = b.name == m->init.binary;
     for (const manifest::ServiceDecl& s : m->services) system |= b.name == s.binary;
-    if (system || b.name.size() > 32 || g_n_allowed == kMaxAllowed || !is_elf(*boot, b.name)) continue;
+    if (system || b.data || b.name.size() > 32 || g_n_allowed == kMaxAllowed) continue;
     Name& n = g_allowed[g_n_allowed++];
     memcpy(n.s, b.name.ptr, b.name.size());
     n.len = static_cast<uint8_t>(b.name.size());

@@ -4,6 +4,7 @@
 // where <caller> is the short hex of the kernel's service-scoped caller
 // reference: stable per client session, unforgeable by the client (it is
 // identity as data, never a name the client chooses).
+#include "lib/core/escape.h"
 #include "lib/wire/schema_enums.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
@@ -23,16 +24,14 @@ class LogSinkImpl final : public wire::LogSink::Server {
   Status log(wire::LogSink::LogParams::Reader p, wire::LogSink::LogResults::Builder r) override {
     StrView msg = CAPOS_TRY(p.getMessage());
     msg = msg.substr(0, wire::MAX_LOG_MESSAGE_BYTES);  // schema: cut, not rejected
-    // Control bytes become '?', so a client cannot forge extra lines or
-    // terminal sequences in the console log.
-    char clean[wire::MAX_LOG_MESSAGE_BYTES];
-    for (size_t i = 0; i < msg.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(msg.ptr[i]);
-      clean[i] = (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    }
+    // The kernel's rule (lib/core/escape.h): every untrusted byte escaped,
+    // so one record is one line and a client cannot forge other lines,
+    // other origins or terminal sequences in the console log.
+    char clean[escaped_max(wire::MAX_LOG_MESSAGE_BYTES)];
+    StrView text = escape_untrusted(msg, clean, sizeof clean);
     const abi::EndpointMessageHeader& h = rt::current_call();
     uint32_t ref = static_cast<uint32_t>(h.scoped_ref_lo ^ (h.scoped_ref_lo >> 32));
-    rt::printf("[{:08x}] {}: {}\n", ref, log_level_name(p.getLevel()), StrView(clean, msg.size()));
+    rt::printf("[{:08x}] {}: {}\n", ref, log_level_name(p.getLevel()), text);
     r.setAccepted(true);
     return {};
   }

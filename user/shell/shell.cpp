@@ -1,7 +1,7 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "console" for the terminal,
 // and optional "timer", "sysinfo", "manual", "launcher", "status",
-// "control", "random", "log". Each command uses one of them; a command
+// "control", "random", "log", "logs". Each command uses one of them; a command
 // whose cap was not granted answers with one line and the shell goes on.
 // No BootPackage, no ProcessSpawner: programs start through "launcher".
 #include "lib/abi/capid.h"
@@ -14,6 +14,7 @@
 #include "user/rt/capset.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/shell/dmesg.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/line_editor.h"
 
@@ -188,6 +189,12 @@ void cmd_hostname(const Args& a) {
   auto name = res->getName();
   if (!name) return report_error(a.v[0], name.error());
   say("{}\n", *name);
+}
+
+void cmd_dmesg(const Args& a) {
+  uint32_t cap = need(a.v[0], "logs", wire::LogReader::kInterfaceId);
+  if (!cap) return;
+  if (Status st = dmesg(cap, out); !st) report_error(a.v[0], st.error());
 }
 
 void cmd_uptime(const Args& a) {
@@ -521,21 +528,26 @@ void cmd_exit(const Args&) {
   g_exit = true;
 }
 
-void cmd_shutdown(const Args& a) {
+// SystemControl.shutdown(mode, 0); a reply at all means the machine is
+// still running, so any answer is reported.
+void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const char* what) {
   uint32_t cap = need(a.v[0], "control", wire::SystemControl::kInterfaceId);
   if (!cap) return;
-  say("shutting down\n");
+  say(what);
   wire::SystemControl::Client c(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[128];
+  alignas(8) uint8_t pbuf[64], rbuf[256];
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
   auto pp = wire::SystemControl::Client::shutdownParams(p);
   if (!pp) return;
-  pp->setMode(wire::SystemControl::ShutdownMode::POWER_OFF);
+  pp->setMode(mode);
   pp->setStatus(0);
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
   auto res = c.shutdown(p, r);
   if (!res) report_error(a.v[0], res.error());
 }
+
+void cmd_shutdown(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::POWER_OFF, "shutting down\n"); }
+void cmd_reboot(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::REBOOT, "rebooting\n"); }
 
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help, 0, 0},
@@ -544,6 +556,7 @@ const Command kCommands[] = {
     {"motd", "", "message of the day (SystemInfo)", cmd_motd, 0, 0},
     {"hostname", "", "machine name (SystemInfo)", cmd_hostname, 0, 0},
     {"uptime", "", "time since boot (Timer)", cmd_uptime, 0, 0},
+    {"dmesg", "", "the kernel log (LogReader)", cmd_dmesg, 0, 0},
     {"random", "[n]", "n random bytes in hex (EntropySource)", cmd_random, 0, 1},
     {"mem", "", "memory and own ledger (SystemStatus)", cmd_mem, 0, 0},
     {"ps", "", "list processes (SystemStatus)", cmd_ps, 0, 0},
@@ -554,6 +567,7 @@ const Command kCommands[] = {
     {"apropos", "<word>", "search the manual (Manual)", cmd_apropos, 1, 1},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (SystemControl)", cmd_shutdown, 0, 0},
+    {"reboot", "", "reset the machine (SystemControl)", cmd_reboot, 0, 0},
 };
 const size_t kNumCommands = sizeof(kCommands) / sizeof(kCommands[0]);
 

@@ -46,11 +46,16 @@ const void* view(uint64_t phys, uint32_t len) {
   return paging::kernel_readable(reinterpret_cast<uint64_t>(v), len) ? v : nullptr;
 }
 
+// An ACPI 1.0 RSDP is 20 bytes (GRUB's "ACPI old" tag copies only those):
+// the 2.0 fields are read only once the revision says they exist.
 const Rsdp* check_rsdp(uint64_t phys) {
-  auto* r = static_cast<const Rsdp*>(view(phys, sizeof(Rsdp)));
+  auto* r = static_cast<const Rsdp*>(view(phys, 20));
   if (!r) return nullptr;
   if (memcmp(r->sig, "RSD PTR ", 8) != 0 || !sum_ok(r, 20)) return nullptr;
-  if (r->revision >= 2 && (r->length < sizeof(Rsdp) || r->length > 4096 || !sum_ok(r, r->length))) return nullptr;
+  if (r->revision < 2) return r;
+  if (!view(phys, sizeof(Rsdp)) || r->length < sizeof(Rsdp) || r->length > 4096 || !view(phys, r->length) ||
+      !sum_ok(r, r->length))
+    return nullptr;
   return r;
 }
 
@@ -132,6 +137,12 @@ Result<Madt> find_madt(uint64_t rsdp_hint) {
     return m;
   }
   return fail(Err::NotFound);
+}
+
+Result<Bytes> table_at(uint64_t phys) {
+  const SdtHeader* t = table(phys);
+  if (!t) return fail(Err::Corrupt);
+  return Bytes(reinterpret_cast<const uint8_t*>(t), t->length);
 }
 
 }  // namespace capos::acpi

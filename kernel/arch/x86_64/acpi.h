@@ -30,4 +30,8 @@ Result<Bytes> find_table(uint64_t rsdp_hint, const char* sig);
 // `rsdp_hint` is the loader-provided RSDP (0: scan the BIOS areas).
 Result<Madt> find_madt(uint64_t rsdp_hint);
 
+// The table at physical `phys` (one not listed in the RSDT/XSDT, e.g. the
+// FADT's DSDT), bounds- and checksum-checked; Corrupt if unreadable.
+Result<Bytes> table_at(uint64_t phys);
+
 }  // namespace capos::acpi

@@ -146,4 +146,41 @@ TEST(Ledger, ReserveCommitRollbackRelease) {
   EXPECT_TRUE(l.empty());
 }
 
+// Spawn limits: a request becomes the child's quota, zero means the kernel
+// default, and nothing exceeds the default or the parent's remaining quota.
+TEST(Ledger, ChildLimitsAreBoundedByDefaultsAndTheParent) {
+  const ResourceLedger::Limits d = ResourceLedger::default_limits();
+  auto at = [](const ResourceLedger::Limits& l, Res r) { return l.max[static_cast<int>(r)]; };
+  ResourceLedger parent;
+  ResourceLedger::Limits want{};
+  want.max[static_cast<int>(Res::CapSlots)] = 1;
+  want.max[static_cast<int>(Res::FramePages)] = 1u << 30;  // above the default
+  ResourceLedger::Limits got = ResourceLedger::child_limits(want, parent);
+  EXPECT_EQ(at(got, Res::CapSlots), 1u);
+  EXPECT_EQ(at(got, Res::FramePages), at(d, Res::FramePages));
+  EXPECT_EQ(at(got, Res::VirtualPages), at(d, Res::VirtualPages));  // 0 = default
+  EXPECT_EQ(at(got, Res::OutstandingCalls), at(d, Res::OutstandingCalls));
+
+  // The parent has used 100 frame pages and reserved 20 of a 200 limit.
+  parent.set_limit(Res::FramePages, 200);
+  auto used = parent.reserve(Res::FramePages, 100);
+  ASSERT_TRUE(used.ok());
+  used->commit();
+  auto held = parent.reserve(Res::FramePages, 20);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(parent.remaining(Res::FramePages), 80u);
+  got = ResourceLedger::child_limits(ResourceLedger::Limits{}, parent);
+  EXPECT_EQ(at(got, Res::FramePages), 80u);
+  want = {};
+  want.max[static_cast<int>(Res::FramePages)] = 50;
+  EXPECT_EQ(at(ResourceLedger::child_limits(want, parent), Res::FramePages), 50u);
+
+  // A parent over its (lowered) limit has nothing to give.
+  parent.set_limit(Res::FramePages, 10);
+  EXPECT_EQ(parent.remaining(Res::FramePages), 0u);
+  EXPECT_EQ(at(ResourceLedger::child_limits(want, parent), Res::FramePages), 0u);
+  held->rollback();
+  parent.release(Res::FramePages, 100);
+}
+
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
+#include <utility>
 
 namespace {
 
@@ -33,3 +35,25 @@ TEST(SipHash, KeyAndInputSensitivity) {
 }
 
 }  // namespace
+
+// Sessions as servers see them: the same session is the same reference at
+// one endpoint scope; different sessions, or different scopes, differ.
+TEST(ScopedRef, SameSessionSameReferenceDifferentSessionsDiffer) {
+  capos::SipKey key{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+  uint64_t a1[2], a2[2], b[2], other_scope[2];
+  capos::scoped_ref(key, 77, 1001, a1);
+  capos::scoped_ref(key, 77, 1001, a2);
+  capos::scoped_ref(key, 77, 1002, b);
+  capos::scoped_ref(key, 78, 1001, other_scope);
+  EXPECT_EQ(a1[0], a2[0]);
+  EXPECT_EQ(a1[1], a2[1]);
+  EXPECT_FALSE(a1[0] == b[0] && a1[1] == b[1]);
+  EXPECT_FALSE(a1[0] == other_scope[0] && a1[1] == other_scope[1]);
+  // Many sessions at one scope: no two references collide.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  for (uint64_t s = 0; s < 10000; ++s) {
+    uint64_t r[2];
+    capos::scoped_ref(key, 77, s, r);
+    EXPECT_TRUE(seen.insert({r[0], r[1]}).second);
+  }
+}

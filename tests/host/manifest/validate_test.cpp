@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "lib/manifest/cap_matrix.h"
 #include "tests/host/manifest/model_fixture.h"
 
 using namespace capos::manifest;
@@ -211,8 +212,61 @@ TEST(manifest_validate, EmptyBinaryOnlyWhenDataRequired) {
 TEST(manifest_validate, InitCannotImport) {
   TestManifest t;
   t.init_caps.push_back(import("log", iface::LogSink, "logd", "log"));
-  EXPECT_EQ(reject(t, ErrorCode::InitServiceSource),
-            "init cap `log`: init cannot import from a service (no service runs before init)");
+  EXPECT_EQ(reject(t, ErrorCode::NotHonoured),
+            "initConfig.init.caps[4].source.service (cap `log`): not available to init: no service "
+            "runs before init");
+}
+
+// Every kernel kind, for init and for a service, is accepted exactly when
+// the capability matrix says the kernel honours it (and the refusal names
+// the field path and the matrix's reason).
+TEST(manifest_validate, KernelKindsFollowTheCapabilityMatrix) {
+  for (uint16_t k = 0; k < kKernelCapKindCount; ++k) {
+    auto kind = static_cast<KernelCapKind>(k);
+    for (Holder h : {Holder::Init, Holder::Service}) {
+      TestManifest t;
+      Cap c = kernel("probe", kind);
+      // A service's copy of a shared kind needs init to hold one; give init
+      // one whenever init may hold it, so only the matrix decides.
+      if (h == Holder::Service) {
+        if (honoured(Holder::Init, SourceKind::Kernel, k)) t.init_caps.push_back(kernel("initprobe", kind));
+        t.services[1].caps.push_back(c);
+      } else {
+        t.init_caps.push_back(c);
+      }
+      auto r = validate(t.model());
+      Cell cell = cell_for(h, SourceKind::Kernel, k);
+      SCOPED_TRACE(std::string(kKernelCaps[k].name) + " for " + holder_name(h));
+      EXPECT_EQ(r.ok(), cell.how != Delivery::No) << (r.ok() ? "" : r.error().message);
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code, ErrorCode::NotHonoured);
+        std::string want = std::string(h == Holder::Init ? "initConfig.init.caps[4]" : "initConfig.services[1].caps[1]") +
+                           ".source.kernel." + kKernelCaps[k].name;
+        EXPECT_EQ(std::string(r.error().message).rfind(want, 0), 0u) << r.error().message;
+        EXPECT_NE(std::strstr(r.error().message, cell.why), nullptr) << r.error().message;
+      }
+    }
+  }
+}
+
+TEST(manifest_validate, InitCannotHoldAnEndpoint) {
+  TestManifest t;
+  t.init_caps.push_back(endpoint("ep", iface::LogSink));
+  EXPECT_EQ(reject(t, ErrorCode::NotHonoured),
+            "initConfig.init.caps[4].source.endpoint (cap `ep`): not available to init: init serves "
+            "nothing: no service runs before it, so nobody could import the endpoint");
+}
+
+TEST(manifest_validate, CapabilityMatrixIsConsistent) {
+  EXPECT_TRUE(matrix_consistent());
+  // Services import and serve; init does neither.
+  EXPECT_TRUE(honoured(Holder::Service, SourceKind::Endpoint, 0));
+  EXPECT_TRUE(honoured(Holder::Service, SourceKind::Service, 0));
+  EXPECT_FALSE(honoured(Holder::Init, SourceKind::Endpoint, 0));
+  EXPECT_FALSE(honoured(Holder::Init, SourceKind::Service, 0));
+  EXPECT_FALSE(honoured(Holder::Child, SourceKind::Service, 0));
+  // Unknown kinds are never honoured.
+  EXPECT_FALSE(honoured(Holder::Init, SourceKind::Kernel, kKernelCapKindCount));
 }
 
 TEST(manifest_validate, KernelCapCopiedFromInitMustBeHeld) {
