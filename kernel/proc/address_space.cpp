@@ -102,10 +102,11 @@ bool AddressSpace::fault_in(uint64_t va) const {
   return true;
 }
 
-// The walk behind every user copy and check: a present 4 KiB user leaf,
-// read straight through the direct map (user halves hold only 4 KiB
-// pages). Anything else takes the generic walker below, which also
-// materializes demand-zero pages.
+// The walk behind every user copy and check: a present 4 KiB user leaf
+// that is memory (not a device's registers), read straight through the
+// direct map (user halves hold only 4 KiB pages). Anything else takes the
+// generic walker below, which also materializes demand-zero pages and
+// refuses device mappings; only this function's results are cached.
 bool AddressSpace::translate_fast(uint64_t va, Translation* out) const {
   if (va >= abi::USER_TOP) return false;
   uint64_t phys = table_.root();
@@ -114,6 +115,7 @@ bool AddressSpace::translate_fast(uint64_t va, Translation* out) const {
     if (!(e & pte::PRESENT) || (shift > 12 && (e & pte::HUGE))) return false;
     phys = e & pte::ADDR_MASK;
     if (shift == 12) {
+      if (e & pte::DEVICE) return false;  // device registers: the generic path refuses them
       *out = Translation{phys | (va & 0xFFF), e & (pte::LEAF_FLAGS | pte::PRESENT), PageSize::Size4K};
       return true;
     }
