@@ -15,11 +15,14 @@
 #include "kernel/dev/power.h"
 #include "kernel/dev/timer.h"
 #include "kernel/dev/hwrng.h"
+#include "kernel/dev/iommu.h"
+#include "kernel/dev/pci.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
 #include "kernel/boot/init_loader.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/device_caps.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
@@ -88,11 +91,16 @@ void report_modules(const BootInfo& bi) {
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
   deferred::set_handler(deferred::TIMER, on_timer_work);
   deferred::set_handler(deferred::CONSOLE_INPUT, ConsoleCap::deliver_input);
+  deferred::set_handler(deferred::DEVICE_IRQ, InterruptCap::deliver);
+  deferred::set_handler(deferred::IOMMU_FAULT, iommu::handle_faults);
   arch::set_return_to_user_hook(sched::exit_to_user);
   timer::set_tick_hook(on_timer_tick);
   t = arch::ioapic_init(g_boot.rsdp_phys);
   if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));
   else if (!(t = serial::enable_rx_interrupts(ConsoleCap::input_arrived))) klog("serial: RX interrupt unavailable ({})\n", err_name(t.error()));
+  if (Status p = pci::init(g_boot.rsdp_phys); !p) klog("pci: no PCIe configuration space ({})\n", err_name(p.error()));
+  if (pci::iommu_present())
+    if (Status i = iommu::init(g_boot.rsdp_phys); !i) klog("iommu: not used ({}); DMA is not isolated\n", err_name(i.error()));
   arch::sti();
   power::init(g_boot.rsdp_phys);
   klog("timer: LAPIC periodic {} Hz (LAPIC {} kHz, TSC {} MHz)\n", timer::TICK_HZ, timer::lapic_hz() / 1000,

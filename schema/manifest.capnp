@@ -167,6 +167,10 @@ enum KernelCapKind @0xe41115f13828e89d {
 
   systemControl @13;
   # SystemControl.
+
+  deviceManager @14;
+  # DeviceManager: every enumerated PCI function (init, and the drivers
+  # init grants it to; see devices.capnp).
 }
 
 struct CapEntry @0x9516a560fd06b23b {
@@ -258,6 +262,12 @@ struct KernelParams @0xefff5e1618185b9d {
 
   logLevel @2 :Capos.LogLevel = info;
   # Least severe level the kernel log keeps (see LogLevel).
+
+  dmaWithoutIommu @3 :Bool = false;
+  # Allow DeviceMmio.dmaPool on a machine without an IOMMU. The device can
+  # then reach all of memory, so a faulty or hostile driver can corrupt
+  # anything; the kernel says so in the boot log for every pool. Without
+  # this flag such machines get no DMA at all.
 }
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ PACKAGES=(
   grub-efi-amd64-bin ovmf
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
+  qemu-utils
 )
 
 # Tools that may already come from outside Debian (e.g. a preinstalled

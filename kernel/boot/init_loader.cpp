@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/boot_package_cap.h"
 #include "kernel/caps/console_cap.h"
+#include "kernel/caps/device_caps.h"
 #include "kernel/caps/endpoint_cap.h"
 #include "kernel/caps/entropy_cap.h"
 #include "kernel/caps/frame_alloc_cap.h"
@@ -57,6 +58,9 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::SYSTEM_CONTROL:
       *iface = wire::SystemControl::kInterfaceId;
       return SystemControlCap::create();
+    case wire::KernelCapKind::DEVICE_MANAGER:
+      *iface = wire::DeviceManager::kInterfaceId;
+      return DeviceManagerCap::create();
     default: return {};
   }
 }
@@ -74,6 +78,12 @@ void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (!boot_package::load(module, why, sizeof(why))) refuse("the boot package is not usable: {}", why);
   log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
   const manifest::InitDecl& init = boot_package::model().init;
+  auto params = boot_package::manifest().getKernelParams();
+  if (params && params->getDmaWithoutIommu()) {
+    devices_set_dma_without_iommu(true);
+    klog("devices: WARNING: kernelParams.dmaWithoutIommu: drivers may get DMA without an IOMMU; "
+         "a faulty or hostile driver can then reach all memory\n");
+  }
   Bytes image = boot_package::find_binary(init.binary);
   // InitProcess.limits: clamped to the kernel defaults (nothing above init
   // has a quota to bound it further).

@@ -29,6 +29,10 @@ enum class ObjType : uint8_t {
   EndpointFactory,
   LogReader,
   Session,
+  DeviceManager,
+  DeviceMmio,
+  Interrupt,
+  DmaPool,
 };
 
 class KObject {

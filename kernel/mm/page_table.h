@@ -19,10 +19,11 @@ constexpr uint64_t ACCESSED = 1ull << 5;
 constexpr uint64_t DIRTY = 1ull << 6;
 constexpr uint64_t HUGE = 1ull << 7;
 constexpr uint64_t GLOBAL = 1ull << 8;
+constexpr uint64_t DEVICE = 1ull << 9;  // software bit: a device's registers (never a kernel copy target)
 constexpr uint64_t NX = 1ull << 63;
 constexpr uint64_t ADDR_MASK = 0x000FFFFFFFFFF000ull;
 // Leaf permission bits a caller may request.
-constexpr uint64_t LEAF_FLAGS = WRITE | USER | PWT | PCD | GLOBAL | NX;
+constexpr uint64_t LEAF_FLAGS = WRITE | USER | PWT | PCD | GLOBAL | DEVICE | NX;
 }  // namespace pte
 
 enum class PageSize : uint8_t { Size4K, Size2M };

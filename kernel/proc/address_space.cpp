@@ -101,8 +101,12 @@ bool AddressSpace::fault_in(uint64_t va) const {
 
 Result<Translation> AddressSpace::resolve(uint64_t va) const {
   auto t = table_.translate(va);
-  if (t || !fault_in(va)) return t;
-  return table_.translate(va);
+  if (!t && fault_in(va)) t = table_.translate(va);
+  // Device registers (DeviceMmio mappings) are not memory: the kernel
+  // never reads or writes them on a process's behalf (a user buffer
+  // pointing there is a fault, not a device access through the direct map).
+  if (t && (t->flags & pte::DEVICE)) return fail(Err::Fault);
+  return t;
 }
 
 void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {

@@ -114,8 +114,11 @@ class AddressSpace {
 
   // MemoryObject mappings in the same window: `frames` mapped at a free
   // base; the mapping holds `object` alive until unmap_object or destroy.
-  // No ledger charge (the object's payer carries it).
-  Result<uint64_t> map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint, uint8_t prot);
+  // No ledger charge (the object's payer carries it). With `device` the
+  // frames are a device's registers: mapped uncached and marked so the
+  // kernel's user-copy helpers refuse them (pte::DEVICE).
+  Result<uint64_t> map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint, uint8_t prot,
+                              bool device = false);
   Status unmap_object(const KObject* object, uint64_t addr);
 
   // Records a charge of `pages` FramePages (already committed to this

@@ -200,14 +200,15 @@ Status AddressSpace::vm_decommit(uint64_t addr, uint64_t size) {
 }
 
 Result<uint64_t> AddressSpace::map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint,
-                                          uint8_t prot) {
+                                          uint8_t prot, bool device) {
   if (!prot_ok(prot) || frames.empty()) return fail(Err::InvalidArgument);
   if (objects_.full()) return fail(Err::Overloaded);
   uint64_t pages = 0;
   uint64_t base = CAPOS_TRY(place(hint, frames.size() * PAGE, &pages));
   // owner = base keeps two adjacent mappings from merging into one range.
   CAPOS_TRY_STATUS(heap_.insert(base, pages, RangeAttrs{RangeState::Committed, prot, uint8_t(HeapKind::Object), base}));
-  if (Status st = map_frames(base, pages, prot_flags(prot), frames); !st) {
+  uint64_t flags = prot_flags(prot) | (device ? pte::DEVICE | pte::PCD | pte::PWT : 0);
+  if (Status st = map_frames(base, pages, flags, frames); !st) {
     (void)heap_.remove(base, pages);
     return fail(st.error());
   }

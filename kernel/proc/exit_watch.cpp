@@ -131,13 +131,15 @@ void ExitWatch::cancel(IpcCall* c) {
   if (waiter_call_ == c) waiter_call_ = nullptr;
 }
 
-Status ExitWatch::kill(wire::ProcessHandle::KillParams::Reader, wire::ProcessHandle::KillResults::Builder r) {
-  if (exited() || !process_) {
-    r.setOutcome(wire::ProcessHandle::KillOutcome::ALREADY_EXITED);
-    return {};
-  }
+bool ExitWatch::request_kill() {
+  if (exited() || !process_) return false;
   process_->request_kill();
-  r.setOutcome(wire::ProcessHandle::KillOutcome::KILLED);
+  return true;
+}
+
+Status ExitWatch::kill(wire::ProcessHandle::KillParams::Reader, wire::ProcessHandle::KillResults::Builder r) {
+  r.setOutcome(request_kill() ? wire::ProcessHandle::KillOutcome::KILLED
+                              : wire::ProcessHandle::KillOutcome::ALREADY_EXITED);
   return {};
 }
 

@@ -26,6 +26,8 @@ class ExitWatch final : public KernelCap, public DeferredOwner, public schema::w
   StrView binary() const { return StrView(binary_); }
   // Called by the exiting process; completes or wakes the waiter.
   void publish(const ExitStatus& st) CAPOS_REQUIRES(g_kernel_lock);
+  // Asks the process to end (as ProcessHandle.kill); false if it already has.
+  bool request_kill() CAPOS_REQUIRES(g_kernel_lock);
   // Blocks the calling kernel thread until the process has exited.
   void wait() CAPOS_REQUIRES(g_kernel_lock);
 

@@ -18,7 +18,9 @@ namespace capos::deferred {
 enum Work : uint32_t {
   TIMER = 1u << 0,          // a tick: expire sleepers and cap_enter deadlines
   CONSOLE_INPUT = 1u << 1,  // serial bytes arrived: complete a pending Console.read
-  WORK_KINDS = 2,
+  DEVICE_IRQ = 1u << 2,     // a device MSI-X vector fired: complete its pending Interrupt.wait
+  IOMMU_FAULT = 1u << 3,    // the DMA remapping unit recorded a fault: report it, stop the driver
+  WORK_KINDS = 4,
 };
 using Handler = void (*)();
 

@@ -175,15 +175,10 @@ void expire_waiters() {
   }
 }
 
-void on_tick() {
-  g_need_resched = true;
-  // Kernel threads (self tests) are preemptible anywhere; the idle thread
-  // notices new work itself when hlt returns.
-  if (g_current && !g_current->process && g_current != g_idle) {
-    g_kernel_lock.assert_held();  // a kernel thread runs holding it
-    yield();
-  }
-}
+// Only records: user threads are preempted at exit_to_user; kernel code
+// (kernel threads included) is never preempted, it blocks or yields, so
+// kernel data is never seen half-updated by another thread.
+void on_tick() { g_need_resched = true; }
 
 void exit_to_user() {
   arch::cli();
@@ -202,11 +197,17 @@ void finish_switch() { reap(); }
 }  // namespace capos::sched
 
 // First run of a thread, right after the switch that handed it the kernel
-// lock: kernel threads keep it; a user thread is about to enter ring 3
-// for the first time and gives it up.
+// lock (with interrupts disabled): a user thread is about to enter ring 3
+// for the first time and gives the lock up; a kernel thread keeps it and
+// runs with interrupts enabled, so the tick can preempt it and device
+// interrupts are not held back while it computes or polls.
 extern "C" void thread_first_run() CAPOS_NO_THREAD_SAFETY_ANALYSIS {
   using namespace capos;
   g_kernel_lock.assert_held();
   sched::finish_switch();
-  if (sched::current()->process) g_kernel_lock.release();
+  if (sched::current()->process) {
+    g_kernel_lock.release();
+    return;
+  }
+  arch::sti();
 }

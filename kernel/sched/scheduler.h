@@ -1,7 +1,7 @@
 // Round-robin preemptive scheduler (single CPU). The timer tick asks for a
 // reschedule; user threads are preempted on their way back to ring 3
-// (exit_to_user), kernel threads at the tick itself; kernel code running
-// on behalf of a process is never preempted, it blocks explicitly. Dead
+// (exit_to_user); kernel code -- a syscall or a kernel thread -- is never
+// preempted, it blocks or yields explicitly. Dead
 // threads are reaped by the next thread to run.
 #pragma once
 
@@ -28,8 +28,8 @@ void block_current() CAPOS_REQUIRES(g_kernel_lock);
 void yield() CAPOS_REQUIRES(g_kernel_lock);
 // Ends the current thread; it is freed after the switch.
 [[noreturn]] void exit_current() CAPOS_REQUIRES(g_kernel_lock);
-// Timer interrupt: requests a reschedule (time slice over) and preempts
-// an interrupted kernel thread; the timer work itself is deferred.
+// Timer interrupt: requests a reschedule (time slice over); the timer
+// work itself is deferred.
 void on_tick();
 // The deferred-work point on every return to ring 3 (syscall exit and
 // interrupt return): runs recorded deferred work, honours a reschedule

@@ -28,8 +28,9 @@ enum class KernelCapKind : uint16_t {
   EndpointFactory = 11,
   SystemStatus = 12,
   SystemControl = 13,
+  DeviceManager = 14,
 };
-constexpr uint16_t kKernelCapKindCount = 14;
+constexpr uint16_t kKernelCapKindCount = 15;
 
 enum class SourceKind : uint8_t { Kernel, Endpoint, Service };
 

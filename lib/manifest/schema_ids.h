@@ -25,6 +25,7 @@ constexpr uint64_t LogReader = 0xb448a0f899244d11;
 constexpr uint64_t EndpointFactory = 0xe4dd7a0644822583;
 constexpr uint64_t SystemStatus = 0xa0b03850f93ad398;
 constexpr uint64_t SystemControl = 0xfc533d5d816f4559;
+constexpr uint64_t DeviceManager = 0xfb8a2930944ea952;
 constexpr uint64_t Endpoint = 0x989a955cf40fdd7d;  // owner facet of an endpoint source
 }  // namespace iface
 
@@ -50,6 +51,7 @@ inline constexpr KernelCapInfo kKernelCaps[kKernelCapKindCount] = {
     {"endpointFactory", iface::EndpointFactory, false},
     {"systemStatus", iface::SystemStatus, false},
     {"systemControl", iface::SystemControl, false},
+    {"deviceManager", iface::DeviceManager, false},
 };
 
 constexpr uint16_t kLogLevelCount = 5;  // capos.capnp LogLevel: error..trace

@@ -68,4 +68,6 @@ void lapic_eoi() {
   if (g_lapic) wr(REG_EOI, 0);
 }
 
+uint32_t lapic_id() { return g_lapic ? rd(0x20) >> 24 : 0; }
+
 }  // namespace capos::arch

@@ -12,5 +12,7 @@ Status lapic_init();
 // LAPIC timer input frequency (Hz) and TSC frequency via out-params.
 Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz);
 void lapic_eoi();
+// This CPU's local APIC id (the destination of MSI messages aimed at it).
+uint32_t lapic_id();
 
 }  // namespace capos::arch

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "capnp/capos.capnp.h"
+#include "capnp/devices.capnp.h"
 #include "capnp/ipc.capnp.h"
 #include "capnp/kernel.capnp.h"
 #include "capnp/manifest.capnp.h"
@@ -38,6 +39,7 @@ TEST(manifest_schema_ids, InterfaceIdsMatchGeneratedCode) {
   EXPECT_EQ(iface::EndpointFactory, capnp::typeId<s::EndpointFactory>());
   EXPECT_EQ(iface::SystemStatus, capnp::typeId<s::SystemStatus>());
   EXPECT_EQ(iface::SystemControl, capnp::typeId<s::SystemControl>());
+  EXPECT_EQ(iface::DeviceManager, capnp::typeId<s::DeviceManager>());
   EXPECT_EQ(iface::Endpoint, capnp::typeId<s::Endpoint>());
   EXPECT_EQ(kManifestSchemaVersion, s::MANIFEST_SCHEMA_VERSION);
 }

@@ -284,9 +284,9 @@ TEST(manifest_validate, KernelCapCopiedFromInitMustBeHeld) {
 TEST(manifest_validate, UnknownKernelKind) {
   TestManifest t;
   t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));
-  t.services[1].caps.back().raw_kind = 14;
+  t.services[1].caps.back().raw_kind = 15;
   EXPECT_EQ(reject(t, ErrorCode::BadKernelKind),
-            "service `hello` cap `k`: unknown kernel cap kind 14");
+            "service `hello` cap `k`: unknown kernel cap kind 15");
 }
 
 TEST(manifest_validate, ExportsMustNameEndpointCaps) {

@@ -1,0 +1,122 @@
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/lapic.h"
+#include "kernel/caps/device_caps.h"
+#include "kernel/caps/kernel_server.h"
+#include "kernel/sched/deferred.h"
+#include "lib/capnp/message.h"
+
+namespace capos {
+
+namespace wire = schema::wire;
+
+namespace {
+
+// Device vectors: above the timer/serial block, below the spurious vector.
+constexpr uint8_t FIRST_VECTOR = 0x40;
+constexpr uint32_t VECTORS = 64;
+InterruptCap* g_by_vector[VECTORS];  // touched with interrupts disabled
+
+// MSI-X table entry: message address low/high, data, vector control.
+constexpr uint32_t ENTRY_ADDR_LO = 0, ENTRY_ADDR_HI = 1, ENTRY_DATA = 2, ENTRY_CTL = 3;
+constexpr uint32_t ENTRY_MASKED = 1;
+constexpr uint32_t MSIX_ENABLE = 1u << 31, MSIX_FUNCTION_MASK = 1u << 30;  // in the cap's first dword
+
+}  // namespace
+
+Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry) {
+  DeviceMmioCap& mmio = *dev.get();
+  volatile uint32_t* e = mmio.msix_entry(entry);
+  if (!e) return fail(Err::Unsupported);
+  arch::IrqGuard irq;
+  uint32_t slot = VECTORS;
+  for (uint32_t i = 0; i < VECTORS && slot == VECTORS; ++i)
+    if (!g_by_vector[i]) slot = i;
+  if (slot == VECTORS) return fail(Err::Overloaded);
+  uint8_t vector = static_cast<uint8_t>(FIRST_VECTOR + slot);
+  Ref<KObject> obj = HeapKernelCap<InterruptCap>::create(dev, entry, vector);
+  if (!obj) return fail(Err::Overloaded);
+  g_by_vector[slot] = static_cast<InterruptCap*>(obj.get());
+  arch::set_irq_handler(vector, on_irq);
+
+  // Edge-triggered, fixed delivery to this CPU; then unmask the entry and
+  // switch MSI-X on (and legacy INTx off) for the function.
+  e[ENTRY_CTL] = ENTRY_MASKED;
+  e[ENTRY_ADDR_LO] = 0xFEE00000u | (arch::lapic_id() << 12);
+  e[ENTRY_ADDR_HI] = 0;
+  e[ENTRY_DATA] = vector;
+  e[ENTRY_CTL] = 0;
+  pci::Device& d = mmio.device();
+  uint32_t cmd = pci::config_read32(d, pci::reg::COMMAND) & 0xFFFF;
+  pci::config_write32(d, pci::reg::COMMAND, cmd | pci::cmd::INTX_DISABLE);
+  uint32_t ctl = pci::config_read32(d, d.info.msix.offset);
+  pci::config_write32(d, d.info.msix.offset, (ctl | MSIX_ENABLE) & ~MSIX_FUNCTION_MASK);
+  return obj;
+}
+
+InterruptCap::~InterruptCap() {
+  arch::IrqGuard irq;
+  if (volatile uint32_t* e = mmio().msix_entry(entry_)) e[ENTRY_CTL] = ENTRY_MASKED;
+  g_by_vector[vector_ - FIRST_VECTOR] = nullptr;
+  arch::set_irq_handler(vector_, nullptr);
+  mmio().release_route(entry_);
+  if (IpcCall* c = waiter_) {  // the capability went while a wait was pending
+    g_kernel_lock.assert_held();  // releases run in kernel context, never from an interrupt
+    waiter_ = nullptr;
+    ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_DISCONNECTED);
+  }
+}
+
+// Interrupt context: count, acknowledge, record. Nothing else.
+void InterruptCap::on_irq(arch::InterruptFrame& f) {
+  uint32_t slot = f.vector - FIRST_VECTOR;
+  if (slot < VECTORS && g_by_vector[slot]) __atomic_add_fetch(&g_by_vector[slot]->fired_, 1, __ATOMIC_RELAXED);
+  arch::lapic_eoi();
+  deferred::raise(deferred::DEVICE_IRQ);
+}
+
+void InterruptCap::deliver() {
+  for (uint32_t i = 0; i < VECTORS; ++i) {
+    InterruptCap* c = g_by_vector[i];
+    if (!c || !c->waiter_ || !__atomic_load_n(&c->fired_, __ATOMIC_RELAXED)) continue;
+    c->complete(__atomic_exchange_n(&c->fired_, 0, __ATOMIC_ACQ_REL));
+  }
+}
+
+void InterruptCap::complete(uint64_t count) {
+  IpcCall* c = waiter_;
+  waiter_ = nullptr;
+  alignas(8) uint8_t buf[64];
+  capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
+  auto r = IRQ::WaitResults::initRoot(mb);
+  if (r) {
+    r->setCount(count);
+    ipc::complete_deferred(c, mb.framed(), false);
+  } else {
+    ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+  }
+}
+
+void InterruptCap::cancel(IpcCall* c) {
+  arch::IrqGuard irq;
+  if (waiter_ == c) waiter_ = nullptr;
+}
+
+void InterruptCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
+
+Status InterruptCap::wait(IRQ::WaitParams::Reader, IRQ::WaitResults::Builder r) {
+  if (waiter_) return fail(Err::Overloaded);
+  if (uint64_t n = __atomic_exchange_n(&fired_, 0, __ATOMIC_ACQ_REL)) {
+    r.setCount(n);  // already fired: answer now
+    return {};
+  }
+  // An interrupt arriving from here on is counted and completes this wait
+  // at the deferred-work point, which runs only after this call returns.
+  CallContext& ctx = current_call();
+  IpcCall* c = CAPOS_TRY(ipc::defer_kernel_call(ctx, *this));  // the caller's quota
+  ctx.deferred = c;
+  arch::IrqGuard irq;
+  waiter_ = c;
+  return {};
+}
+
+}  // namespace capos

@@ -1,0 +1,236 @@
+#include "kernel/dev/iommu.h"
+
+#include "kernel/arch/x86_64/acpi.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/lapic.h"
+#include "kernel/debug/log.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/paging.h"
+#include "kernel/sched/deferred.h"
+#include "lib/pci/dmar.h"
+
+namespace capos::iommu {
+
+// Register offsets and bits (VT-d spec 11.4).
+namespace {
+constexpr uint32_t R_CAP = 0x08, R_ECAP = 0x10, R_GCMD = 0x18, R_GSTS = 0x1C, R_RTADDR = 0x20, R_CCMD = 0x28,
+                   R_FSTS = 0x34, R_FECTL = 0x38, R_FEDATA = 0x3C, R_FEADDR = 0x40, R_FEUADDR = 0x44;
+constexpr uint32_t GCMD_TE = 1u << 31, GCMD_SRTP = 1u << 30;
+constexpr uint64_t CCMD_ICC = 1ull << 63, CCMD_GLOBAL = 1ull << 61;
+constexpr uint64_t IOTLB_IVT = 1ull << 63, IOTLB_GLOBAL = 1ull << 60;
+constexpr uint32_t FSTS_PPF = 1u << 1, FSTS_PFO = 1u << 0;
+constexpr uint64_t PTE_R = 1, PTE_W = 2, ADDR = 0x000FFFFFFFFFF000ull;
+constexpr uint8_t VEC_FAULT = 0x3F;
+constexpr uint32_t MAX_DOMAINS = 64;
+
+struct Unit {
+  volatile uint8_t* regs = nullptr;
+  uint64_t cap = 0, ecap = 0;
+  uint32_t iotlb_off = 0, fault_off = 0, fault_count = 0;
+  int levels = 0;       // second-level paging levels (3: 39-bit, 4: 48-bit)
+  uint64_t root = 0;    // root table frame
+  uint32_t gcmd = 0;    // enabled GCMD bits (GSTS mirrors them)
+};
+Unit g_unit;
+pci::Drhd g_drhd;  // the unit's scope (which functions it translates)
+bool g_active = false;
+
+uint32_t rd32(uint32_t off) { return *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off); }
+uint64_t rd64(uint32_t off) { return *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off); }
+void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off) = v; }
+void wr64(uint32_t off, uint64_t v) { *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off) = v; }
+
+uint64_t* table(uint64_t phys) { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
+
+// Waits (bounded) for a command bit to show in GSTS or a busy bit to clear.
+Status wait_status(uint32_t bit) {
+  for (int i = 0; i < 1000000; ++i)
+    if (rd32(R_GSTS) & bit) return {};
+  return fail(Err::Failed);
+}
+Status wait_clear64(uint32_t off, uint64_t bit) {
+  for (int i = 0; i < 1000000; ++i)
+    if (!(rd64(off) & bit)) return {};
+  return fail(Err::Failed);
+}
+
+Status command(uint32_t bit) {
+  wr32(R_GCMD, g_unit.gcmd | bit);
+  CAPOS_TRY_STATUS(wait_status(bit));
+  if (bit != GCMD_SRTP) g_unit.gcmd |= bit;  // SRTP is one-shot
+  return {};
+}
+
+// Global context-cache and IOTLB invalidation (register-based).
+void invalidate_all() {
+  wr64(R_CCMD, CCMD_ICC | CCMD_GLOBAL);
+  (void)wait_clear64(R_CCMD, CCMD_ICC);
+  wr64(g_unit.iotlb_off + 8, IOTLB_IVT | IOTLB_GLOBAL);
+  (void)wait_clear64(g_unit.iotlb_off + 8, IOTLB_IVT);
+}
+
+void on_fault_irq(arch::InterruptFrame&) {
+  arch::lapic_eoi();
+  deferred::raise(deferred::IOMMU_FAULT);
+}
+
+void free_level(uint64_t phys, int level) {
+  if (level > 1) {
+    uint64_t* t = table(phys);
+    for (int i = 0; i < 512; ++i)
+      if (t[i] & PTE_R) free_level(t[i] & ADDR, level - 1);
+  }
+  frames::free(phys);
+}
+
+}  // namespace
+
+struct Domain {
+  uint8_t bus, devfn;
+  uint16_t id;
+  uint64_t root;  // top second-level table
+  FaultFn on_fault;
+  void* owner;
+};
+
+namespace {
+Domain* g_domains[MAX_DOMAINS];
+}  // namespace
+
+bool active() { return g_active; }
+
+Status init(uint64_t rsdp_hint) {
+  Bytes t = CAPOS_TRY(acpi::find_table(rsdp_hint, "DMAR"));
+  pci::Drhd units[4];
+  pci::Dmar d = CAPOS_TRY(pci::parse_dmar(t, Span<pci::Drhd>(units, 4)));
+  const pci::Drhd* u = nullptr;
+  for (uint32_t i = 0; i < d.drhd_count; ++i)
+    if (units[i].segment == 0) u = &units[i];
+  if (!u || d.drhd_count != 1) return fail(Err::Unsupported);  // one unit on segment 0: all we drive
+  g_drhd = *u;
+  g_unit.regs = reinterpret_cast<volatile uint8_t*>(CAPOS_TRY(paging::map_mmio(u->register_base, 4096)));
+  g_unit.cap = rd64(R_CAP);
+  g_unit.ecap = rd64(R_ECAP);
+  uint32_t sagaw = (g_unit.cap >> 8) & 0x1F;
+  g_unit.levels = (sagaw & 2) ? 3 : (sagaw & 4) ? 4 : 0;
+  if (!g_unit.levels) return fail(Err::Unsupported);
+  g_unit.iotlb_off = static_cast<uint32_t>(((g_unit.ecap >> 8) & 0x3FF) * 16);
+  g_unit.fault_off = static_cast<uint32_t>(((g_unit.cap >> 24) & 0x3FF) * 16);
+  g_unit.fault_count = static_cast<uint32_t>(((g_unit.cap >> 40) & 0xFF) + 1);
+  if (g_unit.iotlb_off + 16 > 4096 || g_unit.fault_off + 16 * g_unit.fault_count > 4096) return fail(Err::Corrupt);
+  g_unit.root = CAPOS_TRY(frames::alloc());  // 256 empty root entries: every device blocked
+  g_unit.gcmd = rd32(R_GSTS) & 0x96FFFFFFu;  // keep what firmware enabled (one-shot bits masked)
+
+  // Fault events: MSI to this CPU; the handler only records.
+  arch::set_irq_handler(VEC_FAULT, on_fault_irq);
+  wr32(R_FEDATA, VEC_FAULT);
+  wr32(R_FEADDR, 0xFEE00000u | (arch::lapic_id() << 12));
+  wr32(R_FEUADDR, 0);
+  wr32(R_FSTS, FSTS_PFO | FSTS_PPF);  // clear stale status (write-1-to-clear)
+  wr32(R_FECTL, 0);                   // unmask
+
+  wr64(R_RTADDR, g_unit.root);
+  CAPOS_TRY_STATUS(command(GCMD_SRTP));
+  invalidate_all();
+  CAPOS_TRY_STATUS(command(GCMD_TE));
+  g_active = true;
+  klog("iommu: VT-d unit at {:#x}: translation on, {}-level tables, {} fault records; all device DMA blocked "
+       "until a DmaPool maps pages\n",
+       u->register_base, g_unit.levels, g_unit.fault_count);
+  return {};
+}
+
+namespace {
+// The context table of `bus`, created on first use.
+Result<uint64_t*> context_table(uint8_t bus) {
+  uint64_t* root = table(g_unit.root);
+  if (!(root[2 * bus] & 1)) root[2 * bus] = CAPOS_TRY(frames::alloc()) | 1;
+  return table(root[2 * bus] & ADDR);
+}
+}  // namespace
+
+Result<Domain*> create_domain(uint8_t bus, uint8_t devfn, FaultFn on_fault, void* owner) {
+  if (!g_active) return fail(Err::Unsupported);
+  // A function outside the unit's scope is not translated at all.
+  if (!g_drhd.covers(bus, devfn >> 3, devfn & 7)) return fail(Err::Unsupported);
+  uint32_t slot = MAX_DOMAINS;
+  for (uint32_t i = 0; i < MAX_DOMAINS; ++i) {
+    if (g_domains[i] && g_domains[i]->bus == bus && g_domains[i]->devfn == devfn) return fail(Err::Busy);
+    if (!g_domains[i] && slot == MAX_DOMAINS) slot = i;
+  }
+  if (slot == MAX_DOMAINS) return fail(Err::Overloaded);
+  uint64_t* ctx = CAPOS_TRY(context_table(bus));
+  auto* d = static_cast<Domain*>(heap::alloc(sizeof(Domain)));
+  if (!d) return fail(Err::OutOfMemory);
+  auto root = frames::alloc();
+  if (!root) {
+    heap::free(d);
+    return fail(Err::OutOfMemory);
+  }
+  *d = Domain{bus, devfn, static_cast<uint16_t>(slot + 1), *root, on_fault, owner};
+  // Context entry: present, translate through second-level tables
+  // (TT=0), faults reported (FPD=0); address width, domain id.
+  ctx[2 * devfn + 1] = uint64_t(g_unit.levels - 2) | (uint64_t{d->id} << 8);
+  ctx[2 * devfn] = d->root | 1;
+  g_domains[slot] = d;
+  invalidate_all();
+  return d;
+}
+
+Status map(Domain* d, uint64_t iova, uint64_t phys) {
+  if ((iova | phys) & 0xFFF || iova >= (1ull << 39)) return fail(Err::InvalidArgument);
+  uint64_t t = d->root;
+  for (int level = g_unit.levels; level > 1; --level) {
+    uint64_t* e = &table(t)[(iova >> (12 + 9 * (level - 1))) & 511];
+    if (!(*e & PTE_R)) *e = CAPOS_TRY(frames::alloc()) | PTE_R | PTE_W;
+    t = *e & ADDR;
+  }
+  table(t)[(iova >> 12) & 511] = phys | PTE_R | PTE_W;
+  invalidate_all();
+  return {};
+}
+
+void unmap(Domain* d, uint64_t iova) {
+  uint64_t t = d->root;
+  for (int level = g_unit.levels; level > 1; --level) {
+    uint64_t e = table(t)[(iova >> (12 + 9 * (level - 1))) & 511];
+    if (!(e & PTE_R)) return;
+    t = e & ADDR;
+  }
+  table(t)[(iova >> 12) & 511] = 0;
+  invalidate_all();
+}
+
+void destroy_domain(Domain* d) {
+  uint64_t* ctx = table(table(g_unit.root)[2 * d->bus] & ADDR);
+  ctx[2 * d->devfn] = 0;
+  ctx[2 * d->devfn + 1] = 0;
+  invalidate_all();  // the device is blocked before its tables go
+  free_level(d->root, g_unit.levels);
+  g_domains[d->id - 1] = nullptr;
+  heap::free(d);
+}
+
+void handle_faults() {
+  if (!g_active) return;
+  for (uint32_t i = 0; i < g_unit.fault_count; ++i) {
+    uint32_t off = g_unit.fault_off + 16 * i;
+    uint64_t hi = rd64(off + 8);
+    if (!(hi >> 63)) continue;
+    uint64_t lo = rd64(off);
+    uint16_t sid = hi & 0xFFFF;
+    uint8_t reason = (hi >> 32) & 0xFF;
+    bool write = !((hi >> 62) & 1);  // T: 0 write request, 1 read request
+    wr64(off + 8, 1ull << 63);       // clear F (write-1-to-clear)
+    uint64_t addr = lo & ADDR;
+    klog("iommu: DMA fault: {:02x}:{:02x}.{} {} at iova {:#x}, reason {:#x}\n", sid >> 8, (sid >> 3) & 31, sid & 7,
+         write ? "write" : "read", addr, reason);
+    for (Domain* d : g_domains)
+      if (d && d->bus == (sid >> 8) && d->devfn == (sid & 0xFF)) d->on_fault(d->owner, addr, reason, write);
+  }
+  wr32(R_FSTS, FSTS_PFO | FSTS_PPF);
+}
+
+}  // namespace capos::iommu

@@ -1,0 +1,54 @@
+// An asynchronous BlockDevice server for storage drivers: up to
+// MAX_SLOTS calls are received and in flight on the device at once (one
+// RECV posted per free slot), each answered by its own RETURN when the
+// device completes it, in completion order. The driver supplies a
+// BlockBackend: per-slot DMA buffers, start a request in a slot, reap
+// finished slots. Every request is checked (block_checks.h) before the
+// backend sees it. docs/devices.md.
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/core/result.h"
+#include "lib/core/span.h"
+
+namespace capos::drivers {
+
+enum class BlockOp : uint8_t { Read, Write, Flush, Discard };
+
+struct BlockRequest {
+  BlockOp op;
+  uint64_t lba;
+  uint32_t blocks;
+};
+
+class BlockBackend {
+ public:
+  static constexpr uint32_t MAX_SLOTS = 8;
+  virtual uint32_t slots() const = 0;  // 1..MAX_SLOTS
+  virtual uint32_t irq() const = 0;    // Interrupt cap signalling completions
+  virtual uint64_t block_count() const = 0;
+  virtual uint32_t block_size() const = 0;
+  virtual bool read_only() const = 0;
+  virtual bool can_discard() const = 0;
+  virtual const char* model() const = 0;
+  // The slot's device-visible data buffer (maxBlockTransferBytes).
+  virtual MutBytes slot_buffer(uint32_t slot) = 0;
+  // Starts `r` in `slot` (a write's data is already in slot_buffer).
+  virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
+  // One finished slot if any: true and its outcome (`why` names a
+  // failure). Errors mean the device broke its protocol (e.g. completed
+  // something not outstanding): the server stops.
+  virtual Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) = 0;
+
+ protected:
+  ~BlockBackend() = default;
+};
+
+// Serves BlockDevice on the owner facet `endpoint` forever; returns only
+// when the ring or the device fails. `*max_in_flight` (if given) records
+// the most requests the device held at once; each new maximum is also
+// printed ("<model>: N requests in flight").
+Status serve_block(uint32_t endpoint, BlockBackend& backend, uint32_t* max_in_flight = nullptr);
+
+}  // namespace capos::drivers

@@ -1,0 +1,285 @@
+// nvme: the NVMe driver (QEMU `-device nvme`) as a userspace service.
+// Claims the first unclaimed NVMe controller through its "devices"
+// DeviceManager, maps only the register and doorbell pages of BAR0 (the
+// MSI-X table after them stays the kernel's), brings the controller up
+// with admin and one I/O queue pair in DmaPool pages, identifies
+// namespace 1 and serves BlockDevice on its "block" endpoint. Every
+// request is checked (block_server.cpp, block_checks.h) before the device
+// sees it; up to SLOTS commands are in flight, and a completion with a
+// command id we did not issue is a device fault. docs/devices.md.
+#include "lib/core/cstring.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/drivers/block_server.h"
+#include "user/drivers/device.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+
+using namespace capos;
+using namespace capos::drivers;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+// Controller registers (NVMe 1.4, 3.1).
+constexpr uint32_t R_CAP = 0x00, R_CC = 0x14, R_CSTS = 0x1C, R_AQA = 0x24, R_ASQ = 0x28, R_ACQ = 0x30;
+constexpr uint32_t CC_EN = 1, CSTS_RDY = 1, CSTS_CFS = 2;
+constexpr uint16_t QSIZE = 64;  // entries per queue: SQ 64 x 64 B, CQ 64 x 16 B, one page each
+constexpr uint8_t OP_FLUSH = 0x00, OP_WRITE = 0x01, OP_READ = 0x02, OP_DSM = 0x09;
+constexpr uint8_t ADMIN_CREATE_SQ = 0x01, ADMIN_CREATE_CQ = 0x05, ADMIN_IDENTIFY = 0x06;
+
+struct Sqe {
+  uint32_t cdw0;  // opcode | command id << 16
+  uint32_t nsid;
+  uint64_t rsvd;
+  uint64_t mptr;
+  uint64_t prp1, prp2;
+  uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+static_assert(sizeof(Sqe) == 64);
+
+struct Cqe {
+  uint32_t dw0, dw1;
+  uint16_t sqhd, sqid, cid, status;  // status bit 0: phase tag
+};
+static_assert(sizeof(Cqe) == 16);
+
+// One submission/completion queue pair in DmaPool pages.
+struct QueuePair {
+  uint16_t id = 0;
+  DmaBuffer sq, cq;
+  uint16_t tail = 0, head = 0;
+  uint16_t phase = 1;
+  uint16_t next_cid = 1;
+  volatile uint32_t* sq_doorbell = nullptr;
+  volatile uint32_t* cq_doorbell = nullptr;
+};
+
+constexpr uint32_t SLOTS = 4;  // I/O commands in flight; command id = slot + 1
+
+class Nvme final : public BlockBackend {
+ public:
+  Status start(uint32_t manager) {
+    static const uint16_t ids[] = {0x0010};
+    Found f = CAPOS_TRY(find_device(manager, 0x1B36, Span<const uint16_t>(ids, 1)));
+    mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
+    regs_ = reinterpret_cast<volatile uint8_t*>(CAPOS_TRY(map_bar(mmio_, 0, 0, 0x2000)));
+    uint64_t cap = rd64(R_CAP);
+    uint32_t stride = 4u << ((cap >> 32) & 0xF);
+    if (((cap >> 37) & 1) == 0) return fail(Err::Unsupported);  // NVM command set
+    if (2 * 2 * stride > 0x1000) return fail(Err::Unsupported);  // doorbells of queues 0 and 1 in our page
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 16));
+    irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
+    CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
+    CAPOS_TRY_STATUS(setup_pair(io_, 1, stride));
+    buf_ = CAPOS_TRY(dma_alloc(pool_, 2 * SLOTS));
+
+    // Reset, then enable with the admin queues.
+    wr32(R_CC, 0);
+    CAPOS_TRY_STATUS(wait_ready(false));
+    wr32(R_AQA, uint32_t(QSIZE - 1) << 16 | (QSIZE - 1));
+    wr64(R_ASQ, admin_.sq.iova_at(0));
+    wr64(R_ACQ, admin_.cq.iova_at(0));
+    wr32(R_CC, CC_EN | (6u << 16) | (4u << 20));  // 4 KiB pages, 64-byte SQEs, 16-byte CQEs
+    CAPOS_TRY_STATUS(wait_ready(true));
+
+    Sqe id{};
+    id.prp1 = buf_.iova_at(0);
+    id.cdw10 = 1;  // identify controller
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, id));
+    char model[41] = {};
+    memcpy(model, buf_.va + 24, 40);
+    for (int i = 39; i >= 0 && (model[i] == ' ' || model[i] == 0); --i) model[i] = 0;
+    uint16_t oncs;
+    memcpy(&oncs, buf_.va + 520, 2);
+    discard_ = oncs & (1u << 2);
+    flush_ = buf_.va[525] & 1;  // volatile write cache present
+    Sqe ns{};
+    ns.nsid = 1;
+    ns.prp1 = buf_.iova_at(0);
+    ns.cdw10 = 0;  // identify namespace
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, ns));
+    memcpy(&blocks_, buf_.va, 8);
+    uint8_t lbaf = buf_.va[26] & 0xF;
+    uint32_t format;
+    memcpy(&format, buf_.va + 128 + 4 * lbaf, 4);
+    block_size_ = 1u << ((format >> 16) & 0xFF);
+    if (block_size_ != 512 || blocks_ == 0) return fail(Err::Unsupported);
+
+    Sqe cq{};
+    cq.prp1 = io_.cq.iova_at(0);
+    cq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
+    cq.cdw11 = (0u << 16) | 2 | 1;  // vector 0, interrupts on, physically contiguous
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_CQ, cq));
+    Sqe sq{};
+    sq.prp1 = io_.sq.iova_at(0);
+    sq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
+    sq.cdw11 = uint32_t(io_.id) << 16 | 1;
+    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_SQ, sq));
+    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes{}{}\n", f.bus, f.dev, f.fn,
+               StrView(model), blocks_, block_size_, flush_ ? ", volatile cache" : "", discard_ ? ", discard" : "");
+    return {};
+  }
+
+  uint32_t slots() const override { return SLOTS; }
+  uint32_t irq() const override { return irq_; }
+  uint64_t block_count() const override { return blocks_; }
+  uint32_t block_size() const override { return block_size_; }
+  bool read_only() const override { return false; }
+  bool can_discard() const override { return discard_; }
+  const char* model() const override { return "nvme"; }
+  MutBytes slot_buffer(uint32_t slot) override {
+    return MutBytes(buf_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
+  }
+
+  Status start(uint32_t slot, const BlockRequest& r) override {
+    uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    Sqe c{};
+    c.nsid = 1;
+    uint8_t op = OP_FLUSH;
+    switch (r.op) {
+      case BlockOp::Read:
+      case BlockOp::Write:
+        op = r.op == BlockOp::Read ? OP_READ : OP_WRITE;
+        c.prp1 = buf_.iova_at(data);
+        // At most two pages: PRP2 is then the second page itself (no PRP list).
+        if (r.blocks * block_size_ > 4096) c.prp2 = buf_.iova_at(data + 4096);
+        c.cdw10 = static_cast<uint32_t>(r.lba);
+        c.cdw11 = static_cast<uint32_t>(r.lba >> 32);
+        c.cdw12 = r.blocks - 1;
+        break;
+      case BlockOp::Flush: break;
+      case BlockOp::Discard: {
+        struct {
+          uint32_t attributes, blocks;
+          uint64_t lba;
+        } range{0, r.blocks, r.lba};
+        memcpy(buf_.va + data, &range, sizeof(range));
+        op = OP_DSM;
+        c.prp1 = buf_.iova_at(data);
+        c.cdw10 = 0;        // one range
+        c.cdw11 = 1u << 2;  // deallocate
+        break;
+      }
+    }
+    submit(io_, op, static_cast<uint16_t>(slot + 1), c);
+    return {};
+  }
+
+  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+    Cqe e;
+    if (!take(io_, &e)) {
+      if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
+      return false;
+    }
+    // A command id we did not issue is the device breaking the protocol.
+    if (e.cid == 0 || e.cid > SLOTS) return fail(Err::Corrupt);
+    *slot = e.cid - 1u;
+    *outcome = status_of(e, why);
+    return true;
+  }
+
+ private:
+  uint32_t rd32(uint32_t off) const { return *reinterpret_cast<volatile uint32_t*>(regs_ + off); }
+  uint64_t rd64(uint32_t off) const { return rd32(off) | uint64_t{rd32(off + 4)} << 32; }
+  void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(regs_ + off) = v; }
+  void wr64(uint32_t off, uint64_t v) {
+    wr32(off, static_cast<uint32_t>(v));
+    wr32(off + 4, static_cast<uint32_t>(v >> 32));
+  }
+
+  Status wait_ready(bool ready) {
+    for (int i = 0; i < 10000000; ++i) {
+      uint32_t s = rd32(R_CSTS);
+      if (s & CSTS_CFS) return fail(Err::Failed);
+      if (((s & CSTS_RDY) != 0) == ready) return {};
+      __builtin_ia32_pause();
+    }
+    return fail(Err::Failed);
+  }
+
+  Status setup_pair(QueuePair& q, uint16_t id, uint32_t stride) {
+    q.id = id;
+    q.sq = CAPOS_TRY(dma_alloc(pool_, 1));
+    q.cq = CAPOS_TRY(dma_alloc(pool_, 1));
+    q.sq_doorbell = reinterpret_cast<volatile uint32_t*>(regs_ + 0x1000 + (2 * id) * stride);
+    q.cq_doorbell = reinterpret_cast<volatile uint32_t*>(regs_ + 0x1000 + (2 * id + 1) * stride);
+    return {};
+  }
+
+  void submit(QueuePair& q, uint8_t op, uint16_t cid, Sqe c) {
+    c.cdw0 = op | uint32_t{cid} << 16;
+    memcpy(q.sq.va + q.tail * sizeof(Sqe), &c, sizeof(c));
+    q.tail = static_cast<uint16_t>((q.tail + 1) % QSIZE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *q.sq_doorbell = q.tail;
+  }
+
+  // Takes the next completion of `q` if the device posted one.
+  bool take(QueuePair& q, Cqe* e) {
+    memcpy(e, q.cq.va + q.head * sizeof(Cqe), sizeof(*e));
+    if ((e->status & 1) != q.phase) return false;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    q.head = static_cast<uint16_t>((q.head + 1) % QSIZE);
+    if (q.head == 0) q.phase ^= 1;
+    *q.cq_doorbell = q.head;
+    return true;
+  }
+
+  static Status status_of(const Cqe& e, const char** why) {
+    uint16_t status = e.status >> 1;
+    if (status == 0) return {};
+    if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) {
+      *why = "LBA out of range";
+      return fail(Err::InvalidArgument);
+    }
+    *why = "the device reported an I/O error";
+    return fail(Err::Failed);
+  }
+
+  // One admin command, polled (start-up only, before the I/O queue exists).
+  Status run(QueuePair& q, uint8_t op, Sqe c) {
+    uint16_t cid = q.next_cid++;
+    submit(q, op, cid, c);
+    for (int i = 0; i < 100000000; ++i) {
+      Cqe e;
+      if (take(q, &e)) {
+        if (e.cid != cid) return fail(Err::Failed);
+        const char* why = nullptr;
+        return status_of(e, &why);
+      }
+      if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
+      __builtin_ia32_pause();
+    }
+    return fail(Err::Failed);
+  }
+
+  uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
+  volatile uint8_t* regs_ = nullptr;
+  QueuePair admin_, io_;
+  DmaBuffer buf_;
+  uint64_t blocks_ = 0;
+  uint32_t block_size_ = 0;
+  bool discard_ = false, flush_ = false;
+};
+
+Nvme g_nvme;
+
+}  // namespace
+
+int main() {
+  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
+  auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId);
+  if (!devices || !ep) {
+    rt::print("nvme: needs `devices` (DeviceManager) and `block` (Endpoint)\n");
+    return 2;
+  }
+  if (Status st = g_nvme.start(*devices); !st) {
+    rt::printf("nvme: cannot start: {} ({})\n", err_name(st.error()), last_error());
+    return 3;
+  }
+  uint32_t most = 0;
+  Status st = serve_block(*ep, g_nvme, &most);
+  rt::printf("nvme: serving stopped: {} (at most {} requests were in flight)\n", err_name(st.error()), most);
+  return 4;
+}

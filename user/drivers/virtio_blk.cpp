@@ -1,0 +1,172 @@
+// vblk: the virtio-blk driver (modern virtio-pci, one split virtqueue)
+// as a userspace service. Claims the first unclaimed virtio-blk function
+// through its "devices" DeviceManager, keeps every device-visible byte in
+// the function's DmaPool, waits for completions on an MSI-X Interrupt,
+// and serves BlockDevice on its "block" endpoint. Every request is
+// checked against the disk size and the transfer limit before it reaches
+// the device. docs/devices.md.
+#include "lib/core/cstring.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/drivers/block_server.h"
+#include "user/drivers/device.h"
+#include "user/drivers/virtio.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+
+using namespace capos;
+using namespace capos::drivers;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+constexpr uint64_t F_RO = 1ull << 5, F_FLUSH = 1ull << 9, F_DISCARD = 1ull << 13;
+// The device translates its DMA through the platform IOMMU (virtio 1.x 6):
+// our addresses are IOVAs from the DmaPool, whatever the platform does.
+constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
+constexpr uint32_t T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_DISCARD = 11;
+constexpr uint8_t S_OK = 0, S_UNSUPP = 2;
+constexpr uint32_t SECTOR = 512;
+constexpr uint32_t DATA_PAGES = wire::MAX_BLOCK_TRANSFER_BYTES / 4096;
+
+struct Header {
+  uint32_t type;
+  uint32_t reserved;
+  uint64_t sector;
+};
+
+// Per slot: a 16-byte request header at meta + 128*slot, its status byte
+// 64 bytes further, and two data pages.
+constexpr uint32_t SLOTS = 4;
+
+class VirtioBlk final : public BlockBackend {
+ public:
+  Status start(uint32_t manager) {
+    static const uint16_t ids[] = {0x1042, 0x1001};  // modern, transitional
+    Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 2)));
+    mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
+    t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
+    features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM));
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + SLOTS * DATA_PAGES));
+    irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
+    CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));
+    meta_ = CAPOS_TRY(dma_alloc(pool_, 1));
+    data_ = CAPOS_TRY(dma_alloc(pool_, SLOTS * DATA_PAGES));
+    t_.set_status(virtio::status::ACKNOWLEDGE | virtio::status::DRIVER | virtio::status::FEATURES_OK |
+                  virtio::status::DRIVER_OK);
+    capacity_ = *reinterpret_cast<volatile uint64_t*>(t_.device);  // config: capacity in 512-byte sectors
+    rt::printf("vblk: virtio-blk {:02x}:{:02x}.{} ready: {} sectors{}{}{}\n", f.bus, f.dev, f.fn, capacity_,
+               features_ & F_RO ? ", read-only" : "", features_ & F_FLUSH ? ", flush" : "",
+               features_ & F_DISCARD ? ", discard" : "");
+    return {};
+  }
+
+  uint32_t slots() const override { return SLOTS; }
+  uint32_t irq() const override { return irq_; }
+  uint64_t block_count() const override { return capacity_; }
+  uint32_t block_size() const override { return SECTOR; }
+  bool read_only() const override { return features_ & F_RO; }
+  bool can_discard() const override { return features_ & F_DISCARD; }
+  const char* model() const override { return "virtio-blk"; }
+  MutBytes slot_buffer(uint32_t slot) override {
+    return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
+  }
+
+  // One request: header, data (one descriptor per page), status.
+  Status start(uint32_t slot, const BlockRequest& r) override {
+    uint32_t type = T_IN, bytes = 0;
+    bool device_writes = false;
+    uint64_t sector = r.lba;
+    switch (r.op) {
+      case BlockOp::Read: type = T_IN, bytes = r.blocks * SECTOR, device_writes = true; break;
+      case BlockOp::Write: type = T_OUT, bytes = r.blocks * SECTOR; break;
+      case BlockOp::Flush:
+        if (!(features_ & F_FLUSH)) return complete_now(slot);  // no volatile cache: nothing to flush
+        type = T_FLUSH, sector = 0;
+        break;
+      case BlockOp::Discard: {
+        struct {
+          uint64_t sector;
+          uint32_t sectors;
+          uint32_t flags;
+        } seg{r.lba, r.blocks, 0};
+        memcpy(slot_buffer(slot).data(), &seg, sizeof(seg));
+        type = T_DISCARD, sector = 0, bytes = sizeof(seg);
+        break;
+      }
+    }
+    uint32_t meta = slot * 128, data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    Header h{type, 0, sector};
+    memcpy(meta_.va + meta, &h, sizeof(h));
+    meta_.va[meta + 64] = 0xFF;
+    virtio::Desc chain[2 + DATA_PAGES];
+    uint16_t n = 0;
+    chain[n++] = virtio::Desc{meta_.iova_at(meta), sizeof(Header), 0, 0};
+    for (uint32_t off = 0; off < bytes; off += 4096) {
+      uint32_t len = bytes - off < 4096 ? bytes - off : 4096;
+      chain[n++] = virtio::Desc{data_.iova_at(data + off), len, device_writes ? virtio::DESC_WRITE : uint16_t{0}, 0};
+    }
+    chain[n++] = virtio::Desc{meta_.iova_at(meta + 64), 1, virtio::DESC_WRITE, 0};
+    uint16_t head = CAPOS_TRY(q_.submit(chain, n));
+    head_slot_[head] = static_cast<uint8_t>(slot);
+    q_.notify();
+    return {};
+  }
+
+  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+    if (done_count_) {  // finished without the device
+      *slot = done_[--done_count_];
+      *outcome = {};
+      return true;
+    }
+    uint16_t head;
+    uint32_t len;
+    if (!CAPOS_TRY(q_.take_used(&head, &len))) {
+      if (t_.device_status() & virtio::status::NEEDS_RESET) return fail(Err::Failed);
+      return false;
+    }
+    *slot = head_slot_[head];
+    uint8_t st = meta_.va[*slot * 128 + 64];
+    *outcome = {};
+    if (st == S_UNSUPP) *outcome = fail(Err::Unsupported), *why = "the device does not support this request";
+    else if (st != S_OK) *outcome = fail(Err::Failed), *why = "the device reported an I/O error";
+    return true;
+  }
+
+ private:
+  Status complete_now(uint32_t slot) {
+    done_[done_count_++] = slot;
+    return {};
+  }
+
+  uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
+  virtio::Transport t_;
+  virtio::Queue q_;
+  DmaBuffer meta_, data_;
+  uint64_t features_ = 0;
+  uint64_t capacity_ = 0;
+  uint8_t head_slot_[virtio::Queue::MAX_SIZE] = {};
+  uint32_t done_[SLOTS] = {};
+  uint32_t done_count_ = 0;
+};
+
+VirtioBlk g_blk;
+
+}  // namespace
+
+int main() {
+  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
+  auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId);
+  if (!devices || !ep) {
+    rt::print("vblk: needs `devices` (DeviceManager) and `block` (Endpoint)\n");
+    return 2;
+  }
+  if (Status st = g_blk.start(*devices); !st) {
+    rt::printf("vblk: cannot start: {} ({})\n", err_name(st.error()), last_error());
+    return 3;
+  }
+  uint32_t most = 0;
+  Status st = serve_block(*ep, g_blk, &most);
+  rt::printf("vblk: serving stopped: {} (at most {} requests were in flight)\n", err_name(st.error()), most);
+  return 4;
+}

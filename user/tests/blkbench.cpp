@@ -1,0 +1,96 @@
+// blkbench: BlockDevice read figures through a storage driver (reported,
+// never asserted; docs/devices.md). 4 KiB random reads: median and p99
+// TSC cycles per read, and monotonic ns per read over the whole run.
+// Under `-icount shift=0,sleep=off` QEMU's TSC counts retired guest
+// instructions, so median_cycles is instructions per 4 KiB read (client,
+// kernel and driver together); ns_per_read then also holds the virtual
+// time skipped while the CPU idles waiting for the device. Then 8 KiB
+// sequential reads as KiB/s.
+#include "schema/devices.capnp.capos.h"
+#include "schema/kernel.capnp.capos.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/transport.h"
+
+using namespace capos;
+namespace wire = capos::schema::wire;
+using BD = wire::BlockDevice::Client;
+
+namespace {
+
+constexpr uint32_t ITERS = 400;
+uint64_t g_samples[ITERS];
+alignas(8) uint8_t g_pbuf[256];
+alignas(8) uint8_t g_rbuf[wire::MAX_BLOCK_TRANSFER_BYTES + 512];
+
+inline uint64_t tsc() {
+  uint32_t lo, hi;
+  asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+  return (uint64_t{hi} << 32) | lo;
+}
+
+Status read(uint32_t dev, uint64_t lba, uint32_t blocks) {
+  capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
+  capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
+  auto p = CAPOS_TRY(BD::readParams(params));
+  p.setLba(lba);
+  p.setBlocks(blocks);
+  (void)CAPOS_TRY(BD(&rt::transport(), dev).read(params, resp));
+  return {};
+}
+
+uint64_t now(uint32_t timer) {
+  alignas(8) uint8_t pb[64], rb[64];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+  (void)wire::Timer::Client::nowParams(p);
+  capnp::Response r(MutBytes(rb, sizeof(rb)));
+  auto res = wire::Timer::Client(&rt::transport(), timer).now(p, r);
+  return res ? res->getMonotonicNs() : 0;
+}
+
+void sort(uint64_t* a, uint32_t n) {  // insertion sort: 400 samples
+  for (uint32_t i = 1; i < n; ++i)
+    for (uint32_t j = i; j > 0 && a[j - 1] > a[j]; --j) {
+      uint64_t t = a[j];
+      a[j] = a[j - 1];
+      a[j - 1] = t;
+    }
+}
+
+}  // namespace
+
+int main() {
+  auto dev = rt::capset_find("block", wire::BlockDevice::kInterfaceId);
+  auto timer = rt::capset_find("timer", wire::Timer::kInterfaceId);
+  if (!dev || !timer) return 2;
+  const uint64_t span = 16 * 1024 * 2;  // first 16 MiB, in 512-byte blocks
+  for (uint32_t i = 0; i < 16; ++i)
+    if (!read(*dev, i * 8, 8)) return 3;
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  uint64_t t0 = now(*timer);
+  for (uint32_t i = 0; i < ITERS; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t lba = (x % (span / 8)) * 8;
+    uint64_t c0 = tsc();
+    if (!read(*dev, lba, 8)) return 4;
+    g_samples[i] = tsc() - c0;
+  }
+  uint64_t ns = now(*timer) - t0;
+  sort(g_samples, ITERS);
+  rt::printf("BENCH row=blk_read_4k_random iters={} median_cycles={} p99_cycles={} ns_per_read={} reads_per_s={}\n",
+             ITERS, g_samples[ITERS / 2], g_samples[ITERS * 99 / 100], ns / ITERS,
+             ns ? uint64_t{ITERS} * 1000000000ull / ns : 0);
+  const uint32_t chunk = wire::MAX_BLOCK_TRANSFER_BYTES / 512;
+  const uint64_t total = 4 * 1024 * 2;  // 4 MiB in blocks
+  t0 = now(*timer);
+  for (uint64_t lba = 0; lba < total; lba += chunk)
+    if (!read(*dev, lba, chunk)) return 5;
+  ns = now(*timer) - t0;
+  rt::printf("BENCH row=blk_read_seq_8k bytes={} ns={} kib_per_s={}\n", total * 512, ns,
+             ns ? total * 512 * 1000000000ull / ns / 1024 : 0);
+  rt::print("BENCH done\n");
+  return 0;
+}

@@ -1,0 +1,263 @@
+// blktest: a BlockDevice client (QEMU tests qemu.virtio_blk_*). Boot one
+// on a fresh image writes a pattern and reads it back; a later boot of
+// the same image finds the pattern and verifies it (persistence across a
+// reboot). Both boots then throw hostile requests at the driver (ranges
+// outside the disk, overflowing LBAs, zero/huge/odd lengths, a result
+// buffer too small for the reply) and check it still serves afterwards.
+// Exit status 0 only if every check passed; each failure names itself.
+#include "lib/core/cstring.h"
+#include "schema/devices.capnp.capos.h"
+#include "user/rt/caps_call.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/ring.h"
+#include "user/rt/rt.h"
+#include "user/rt/transport.h"
+
+using namespace capos;
+namespace wire = capos::schema::wire;
+using BD = wire::BlockDevice::Client;
+
+namespace {
+
+constexpr uint32_t SECTOR = 512;
+constexpr uint32_t CHUNK = wire::MAX_BLOCK_TRANSFER_BYTES;
+constexpr uint64_t FIRST = 8, BLOCKS = 128;  // pattern in [FIRST, FIRST + BLOCKS)
+const char MAGIC[] = "capOS blktest pattern v1";
+
+uint32_t g_dev;
+int g_failures = 0;
+
+// One call at a time: the message buffers are static, the builder and
+// response state fresh per call.
+alignas(8) uint8_t g_pbuf[CHUNK + 512];
+alignas(8) uint8_t g_rbuf[CHUNK + 512];
+struct Call {
+  capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
+  capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
+};
+
+void check(bool ok, StrView what) {
+  if (ok) return;
+  ++g_failures;
+  rt::printf("blktest: FAILED: {}\n", what);
+}
+
+uint8_t pattern(uint64_t lba, uint32_t i, uint32_t seed) {
+  return static_cast<uint8_t>((lba * 131 + i * 7 + seed) ^ (i >> 5));
+}
+
+Result<uint64_t> block_count() {
+  Call c;
+  (void)CAPOS_TRY(BD::infoParams(c.params));
+  auto r = CAPOS_TRY(BD(&rt::transport(), g_dev).info(c.params, c.resp));
+  auto i = CAPOS_TRY(r.getInfo());
+  if (i.getBlockSize() != SECTOR) return fail(Err::Unsupported);
+  StrView model = CAPOS_TRY(i.getModel());
+  rt::printf("blktest: {} disk, {} blocks of {} bytes, {} in flight\n", model, i.getBlockCount(), i.getBlockSize(),
+             i.getMaxInFlight());
+  return i.getBlockCount();
+}
+
+Status write(uint64_t lba, Bytes data) {
+  Call c;
+  auto p = CAPOS_TRY(BD::writeParams(c.params));
+  p.setLba(lba);
+  CAPOS_TRY_STATUS(p.setData(data));
+  (void)CAPOS_TRY(BD(&rt::transport(), g_dev).write(c.params, c.resp));
+  return {};
+}
+
+// Reads into `out` (blocks * SECTOR bytes).
+Status read(uint64_t lba, uint32_t blocks, uint8_t* out) {
+  Call c;
+  auto p = CAPOS_TRY(BD::readParams(c.params));
+  p.setLba(lba);
+  p.setBlocks(blocks);
+  auto r = CAPOS_TRY(BD(&rt::transport(), g_dev).read(c.params, c.resp));
+  Bytes d = CAPOS_TRY(r.getData());
+  if (d.size() != uint64_t{blocks} * SECTOR) return fail(Err::Corrupt);
+  memcpy(out, d.data(), d.size());
+  return {};
+}
+
+Status simple(uint16_t method, uint64_t lba, uint32_t blocks) {
+  Call c;
+  if (method == 3) {
+    (void)CAPOS_TRY(BD::flushParams(c.params));
+    (void)CAPOS_TRY(BD(&rt::transport(), g_dev).flush(c.params, c.resp));
+  } else {
+    auto p = CAPOS_TRY(BD::discardParams(c.params));
+    p.setLba(lba);
+    p.setBlocks(blocks);
+    (void)CAPOS_TRY(BD(&rt::transport(), g_dev).discard(c.params, c.resp));
+  }
+  return {};
+}
+
+uint8_t g_buf[CHUNK];
+
+Status write_pattern(uint32_t seed, uint64_t last) {
+  for (uint64_t lba = FIRST; lba < FIRST + BLOCKS; lba += CHUNK / SECTOR) {
+    for (uint32_t i = 0; i < CHUNK; ++i) g_buf[i] = pattern(lba + i / SECTOR, i % SECTOR, seed);
+    CAPOS_TRY_STATUS(write(lba, Bytes(g_buf, CHUNK)));
+  }
+  for (uint32_t i = 0; i < SECTOR; ++i) g_buf[i] = pattern(last, i, seed);
+  CAPOS_TRY_STATUS(write(last, Bytes(g_buf, SECTOR)));
+  // The header goes last: a torn run never looks like a complete pattern.
+  memset(g_buf, 0, SECTOR);
+  memcpy(g_buf, MAGIC, sizeof(MAGIC));
+  memcpy(g_buf + 64, &seed, sizeof(seed));
+  CAPOS_TRY_STATUS(write(0, Bytes(g_buf, SECTOR)));
+  return simple(3, 0, 0);
+}
+
+// Number of mismatching bytes (0: the pattern is intact).
+Result<uint64_t> verify_pattern(uint32_t seed, uint64_t last) {
+  uint64_t bad = 0;
+  for (uint64_t lba = FIRST; lba < FIRST + BLOCKS; lba += CHUNK / SECTOR) {
+    CAPOS_TRY_STATUS(read(lba, CHUNK / SECTOR, g_buf));
+    for (uint32_t i = 0; i < CHUNK; ++i) bad += g_buf[i] != pattern(lba + i / SECTOR, i % SECTOR, seed);
+  }
+  CAPOS_TRY_STATUS(read(last, 1, g_buf));
+  for (uint32_t i = 0; i < SECTOR; ++i) bad += g_buf[i] != pattern(last, i, seed);
+  return bad;
+}
+
+void expect_refused(Status st, Err want, StrView what) {
+  if (!st && st.error() == want) {
+    rt::printf("blktest: refused {}: {} ({})\n", what, err_name(st.error()), rt::transport().last_exception());
+    return;
+  }
+  ++g_failures;
+  rt::printf("blktest: FAILED: {} gave {}\n", what, st ? "success" : err_name(st.error()));
+}
+
+// Several reads in flight at once: submitted together, reaped in any
+// order, each checked against the pattern.
+constexpr uint32_t CONCURRENT = 4;
+alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
+rt::AsyncCall g_async[CONCURRENT];
+
+Result<uint64_t> concurrent_reads(uint32_t seed) {
+  // All four CALLs go to the kernel in one cap_enter, so the driver can
+  // receive them together and put them on the device at once.
+  for (uint32_t i = 0; i < CONCURRENT; ++i) {
+    rt::AsyncCall& c = g_async[i];
+    capnp::FixedMessageBuilder params{MutBytes(c.params, sizeof(c.params))};
+    auto p = CAPOS_TRY(BD::readParams(params));
+    p.setLba(FIRST + i * (CHUNK / SECTOR));
+    p.setBlocks(CHUNK / SECTOR);
+    Bytes framed = params.framed();
+    abi::CapSqe s{};
+    s.opcode = abi::CAP_OP_CALL;
+    s.cap_id = g_dev;
+    s.method_id = 1;
+    s.interface_id = wire::BlockDevice::kInterfaceId;
+    s.params_addr = reinterpret_cast<uint64_t>(framed.data());
+    s.params_len = static_cast<uint32_t>(framed.size());
+    s.result_addr = reinterpret_cast<uint64_t>(g_async_res[i]);
+    s.result_len = sizeof(g_async_res[i]);
+    s.user_data = rt::ring().next_user_data();
+    if (!rt::ring().push(s)) return fail(Err::Overloaded);
+    c.user_data = s.user_data;
+    c.result = MutBytes(g_async_res[i], sizeof(g_async_res[i]));
+    c.pending = true;
+  }
+  uint64_t bad = 0;
+  rt::AsyncCall* calls[CONCURRENT];
+  for (uint32_t i = 0; i < CONCURRENT; ++i) calls[i] = &g_async[i];
+  for (uint32_t done = 0; done < CONCURRENT; ++done) {
+    int i = rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT));
+    if (i < 0) return fail(Err::Failed);
+    capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
+    CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
+    auto root = CAPOS_TRY(resp.root());
+    Bytes d = CAPOS_TRY(wire::BlockDevice::ReadResults::Reader(root).getData());
+    if (d.size() != CHUNK) return fail(Err::Corrupt);
+    uint64_t lba = FIRST + uint64_t(i) * (CHUNK / SECTOR);
+    for (uint32_t k = 0; k < CHUNK; ++k) bad += d[k] != pattern(lba + k / SECTOR, k % SECTOR, seed);
+  }
+  return bad;
+}
+
+void hostile(uint64_t count) {
+  expect_refused(read(count, 1, g_buf), Err::InvalidArgument, "read at the first LBA past the end");
+  expect_refused(read(count - 1, 2, g_buf), Err::InvalidArgument, "read straddling the end");
+  expect_refused(read(~0ull, 1, g_buf), Err::InvalidArgument, "read at LBA 2^64-1 (overflow)");
+  expect_refused(read(0, 0, g_buf), Err::InvalidArgument, "read of 0 blocks");
+  expect_refused(read(0, 17, g_buf), Err::InvalidArgument, "read of 17 blocks (over the transfer limit)");
+  expect_refused(read(0, 0xFFFFFFFFu, g_buf), Err::InvalidArgument, "read of 2^32-1 blocks");
+  expect_refused(write(count, Bytes(g_buf, SECTOR)), Err::InvalidArgument, "write past the end");
+  expect_refused(write(~0ull - 1, Bytes(g_buf, 2 * SECTOR)), Err::InvalidArgument, "write at LBA 2^64-2 (overflow)");
+  expect_refused(write(0, Bytes(g_buf, 0)), Err::InvalidArgument, "write of 0 bytes");
+  expect_refused(write(0, Bytes(g_buf, 513)), Err::InvalidArgument, "write of 513 bytes");
+  expect_refused(simple(4, count, 1), Err::InvalidArgument, "discard past the end");
+  expect_refused(simple(4, ~0ull, 2), Err::InvalidArgument, "discard at LBA 2^64-1 (overflow)");
+  // A reply that does not fit our result buffer fails our call only.
+  {
+    alignas(8) uint8_t pbuf[128], rbuf[256];
+    capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+    capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+    auto p = BD::readParams(params);
+    if (p) {
+      p->setLba(FIRST);
+      p->setBlocks(16);
+    }
+    auto r = BD(&rt::transport(), g_dev).read(params, resp);
+    check(!r, "an 8 KiB reply into a 256-byte result buffer must fail");
+    if (!r) rt::printf("blktest: refused 8 KiB read into a 256-byte buffer: {}\n", err_name(r.error()));
+  }
+}
+
+int run() {
+  auto dev = rt::capset_find("block", wire::BlockDevice::kInterfaceId);
+  if (!dev) {
+    rt::print("blktest: no `block` BlockDevice granted\n");
+    return 2;
+  }
+  g_dev = *dev;
+  auto count = block_count();
+  if (!count || *count < FIRST + BLOCKS + 1) {
+    rt::printf("blktest: cannot use the disk: {}\n", count ? "too small" : err_name(count.error()));
+    return 3;
+  }
+  uint64_t last = *count - 1;
+  uint8_t head[SECTOR];
+  if (Status st = read(0, 1, head); !st) {
+    rt::printf("blktest: FAILED: read of block 0: {} ({})\n", err_name(st.error()), rt::transport().last_exception());
+    return 4;
+  }
+  uint32_t seed = 0;
+  memcpy(&seed, head + 64, sizeof(seed));
+  if (memcmp(head, MAGIC, sizeof(MAGIC)) == 0) {
+    auto bad = verify_pattern(seed, last);
+    check(bad && *bad == 0, "the previous boot's pattern reads back intact");
+    if (bad) rt::printf("blktest: found the pattern of boot {}: {} mismatching bytes\n", seed, *bad);
+    seed += 1;
+  } else {
+    rt::print("blktest: fresh disk (no pattern in block 0)\n");
+    seed = 1;
+  }
+  Status w = write_pattern(seed, last);
+  check(w.ok(), "write + flush of the pattern");
+  auto bad = verify_pattern(seed, last);
+  check(bad && *bad == 0, "read-back of what was written");
+  if (w && bad) rt::printf("blktest: boot {}: wrote {} blocks + the last block, read back with {} mismatches\n",
+                           seed, BLOCKS, *bad);
+  auto conc = concurrent_reads(seed);
+  check(conc && *conc == 0, "concurrent reads");
+  if (conc) rt::printf("blktest: {} reads in flight at once, {} mismatches\n", CONCURRENT, *conc);
+  Status d = simple(4, FIRST + BLOCKS + 16, 8);
+  rt::printf("blktest: discard of 8 blocks: {}\n", d ? "ok" : err_name(d.error()));
+  hostile(*count);
+  // The driver still serves correctly after all of that.
+  bad = verify_pattern(seed, last);
+  check(bad && *bad == 0, "the pattern after the hostile requests");
+  if (g_failures == 0) rt::print("blktest: all checks passed\n");
+  return g_failures == 0 ? 0 : 10;
+}
+
+}  // namespace
+
+int main() { return run(); }
