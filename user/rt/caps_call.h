@@ -36,6 +36,20 @@ Status call_with_caps(Cap<Iface> cap, uint16_t method_id, const capnp::MessageBu
   return call_with_caps(cap.id(), Iface::kInterfaceId, method_id, params, resp, xfer, out, n_out);
 }
 
+// A call whose reply carries exactly one result cap (index 0, e.g.
+// FrameAllocator.allocate, DeviceManager.claim): that cap, typed after
+// its record's interface id is checked; the reply stays in `resp`.
+template <class Out, class Iface>
+Result<Cap<Out>> call_for_cap(Cap<Iface> cap, uint16_t method_id, const capnp::MessageBuilder& params,
+                              capnp::Response& resp) {
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(call_with_caps(cap, method_id, params, resp, Span<const abi::CapTransferDesc>(),
+                                  Span<abi::CapTransferRecord>(rec, 1), &n));
+  if (n != 1) return fail(Err::Corrupt);
+  return record_cap<Out>(rec[0]);
+}
+
 // The message of the last application exception seen by call_with_caps /
 // finish_call (empty otherwise); the failure itself is the call's Err.
 StrView call_exception();
