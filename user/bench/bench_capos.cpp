@@ -145,8 +145,8 @@ void bench_spawn(rt::Cap<wire::ProcessSpawner> spawner, uint32_t iters) {
     abi::CapTransferRecord rec[2];
     uint32_t nrec = 0;
     uint64_t t0 = tsc();
-    Status st = rt::call_with_caps(spawner.id(), wire::ProcessSpawner::kInterfaceId, 0, params, resp,
-                                   Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec, 2), &nrec);
+    Status st = rt::call_with_caps(spawner, 0, params, resp, Span<const abi::CapTransferDesc>(),
+                                   Span<abi::CapTransferRecord>(rec, 2), &nrec);
     if (!st || nrec < 1) rt::panic("bench: spawn failed");
     auto typed = rt::record_cap<wire::ProcessHandle>(rec[0]);
     if (!typed) rt::panic("bench: spawn returned no ProcessHandle");
