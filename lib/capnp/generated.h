@@ -5,6 +5,7 @@
 
 #include "lib/capnp/list.h"
 #include "lib/capnp/message.h"
+#include "lib/capnp/cap.h"
 #include "lib/capnp/rpc.h"
 
 namespace capos::capnp {

@@ -24,6 +24,15 @@ enum class Err : int32_t {
   Stale,                // generation mismatch
   Fault,                // user memory access failed
   Failed,               // a callee failed (CapException type `failed`)
+  // The transport conditions below have no general-purpose equivalent;
+  // they exist so every CAP_ERR_* code reaches userspace as its own Err
+  // (lib/abi/cap_err.h).
+  InvokeFailed,         // cap lookup or invocation failed before any result
+  InterfaceMismatch,    // the cap does not implement the requested interface
+  InvalidTransfer,      // a malformed capability transfer descriptor
+  QuotaExceeded,        // a resource ledger limit would be exceeded
+  Cancelled,
+  TimedOut,
 };
 
 constexpr const char* err_name(Err e) {
@@ -44,6 +53,12 @@ constexpr const char* err_name(Err e) {
     case Err::Stale: return "stale";
     case Err::Fault: return "fault";
     case Err::Failed: return "failed";
+    case Err::InvokeFailed: return "invoke-failed";
+    case Err::InterfaceMismatch: return "interface-mismatch";
+    case Err::InvalidTransfer: return "invalid-transfer";
+    case Err::QuotaExceeded: return "quota-exceeded";
+    case Err::Cancelled: return "cancelled";
+    case Err::TimedOut: return "timed-out";
   }
   return "unknown-error";
 }

@@ -23,10 +23,13 @@ constexpr wire::ExceptionType exception_type(Err e) {
     case Err::AlreadyExists:
     case Err::PermissionDenied:
     case Err::Fault:
+    case Err::InterfaceMismatch:
+    case Err::InvalidTransfer:
       return wire::ExceptionType::INVALID_ARGUMENT;
     case Err::Overloaded:
     case Err::OutOfMemory:
     case Err::Busy:
+    case Err::QuotaExceeded:
       return wire::ExceptionType::OVERLOADED;
     case Err::Disconnected:
     case Err::Stale:
@@ -34,6 +37,9 @@ constexpr wire::ExceptionType exception_type(Err e) {
     case Err::Unsupported:
       return wire::ExceptionType::UNIMPLEMENTED;
     case Err::Failed:
+    case Err::InvokeFailed:
+    case Err::Cancelled:
+    case Err::TimedOut:
       break;
   }
   return wire::ExceptionType::FAILED;

@@ -15,9 +15,11 @@ void Generator::emit_interface(::capnp::InterfaceSchema s) {
 
   ifaces_ << "\nclass " << lq << "::Client {\n public:\n"
           << "  Client() = default;\n"
-          << "  // `target` names the capability for the transport (e.g. a CapId).\n"
-          << "  Client(::capos::capnp::Transport* transport, uint64_t target) : t_(transport), target_(target) {}\n"
-          << "  uint64_t target() const { return target_; }\n";
+          << "  // Only a cap of this interface: a Client on another interface's cap\n"
+          << "  // does not compile (tests/compile_fail/wrong_interface_client.cpp).\n"
+          << "  Client(::capos::capnp::Transport* transport, ::capos::capnp::Cap<" << q << "> target)\n"
+          << "      : t_(transport), target_(target) {}\n"
+          << "  ::capos::capnp::Cap<" << q << "> target() const { return target_; }\n";
   for (uint16_t i = 0; i < methods.size(); ++i) {
     auto m = methods[i];
     std::string name = m.getName();
@@ -29,10 +31,11 @@ void Generator::emit_interface(::capnp::InterfaceSchema s) {
             << "  ::capos::Result<" << rq << "::Reader> " << name
             << "(const ::capos::capnp::MessageBuilder& params, ::capos::capnp::Response& response) const {\n"
             << "    if (t_ == nullptr) return ::capos::fail(::capos::Err::Disconnected);\n"
-            << "    CAPOS_TRY_STATUS(t_->call(target_, kInterfaceId, " << i << ", params, response));\n"
+            << "    CAPOS_TRY_STATUS(t_->call(target_.id(), kInterfaceId, " << i << ", params, response));\n"
             << "    return " << rq << "::Reader(CAPOS_TRY(response.root()));\n  }\n";
   }
-  ifaces_ << "\n private:\n  [[maybe_unused]] ::capos::capnp::Transport* t_ = nullptr;\n  uint64_t target_ = 0;\n};\n";
+  ifaces_ << "\n private:\n  [[maybe_unused]] ::capos::capnp::Transport* t_ = nullptr;\n"
+          << "  ::capos::capnp::Cap<" << q << "> target_;\n};\n";
 
   ifaces_ << "\nclass " << lq << "::Server : public ::capos::capnp::Server {\n public:\n"
           << "  uint64_t interface_id() const override { return kInterfaceId; }\n";

@@ -147,7 +147,7 @@ void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
 // Spawn a packaged binary (exit_zero) and wait for it: ProcessSpawner.spawn
 // returns a ProcessHandle result cap; ProcessHandle.wait completes when
 // the child has exited; the handle is then released.
-void bench_spawn(uint32_t spawner, uint32_t iters) {
+void bench_spawn(rt::Cap<wire::ProcessSpawner> spawner, uint32_t iters) {
   alignas(8) uint8_t pbuf[256], rbuf[512], wbuf[128], wres[256];  // spawn replies need 256 + records
   capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
   auto req = wire::ProcessSpawner::Client::spawnParams(params);
@@ -161,10 +161,12 @@ void bench_spawn(uint32_t spawner, uint32_t iters) {
     abi::CapTransferRecord rec[2];
     uint32_t nrec = 0;
     uint64_t t0 = tsc();
-    Status st = rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, params, resp,
-                                   Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec, 2), &nrec);
+    Status st = rt::call_with_caps(spawner, 0, params, resp, Span<const abi::CapTransferDesc>(),
+                                   Span<abi::CapTransferRecord>(rec, 2), &nrec);
     if (!st || nrec < 1) rt::panic("bench: spawn failed");
-    rt::OwnedCap handle(rec[0].cap_id);
+    auto typed = rt::record_cap<wire::ProcessHandle>(rec[0]);
+    if (!typed) rt::panic("bench: spawn returned no ProcessHandle");
+    rt::OwnedCap<wire::ProcessHandle> handle(*typed);
     wire::ProcessHandle::Client h(&rt::transport(), handle.get());
     capnp::Response wr(MutBytes(wres, sizeof(wres)));
     auto status = h.wait(wparams, wr);
@@ -226,11 +228,12 @@ void bench_spawn(uint32_t spawner, uint32_t iters) {
 }  // namespace
 
 int main() {
-  if (auto ep = rt::capset_find("endpoint", 0)) serve(*ep);
+  // Endpoint caps speak the bench's own protocol: untyped, raw SQEs.
+  if (auto ep = rt::capset_find<rt::AnyInterface>("endpoint")) serve(ep->id());
   rt::printf("BENCH mark=init_start tsc={}\n", tsc());
-  auto tcap = rt::capset_find("timer", wire::Timer::kInterfaceId);
-  auto client = rt::capset_find("client", 0);
-  auto spare = rt::capset_find("spare", 0);
+  auto tcap = rt::capset_find<wire::Timer>("timer");
+  auto client = rt::capset_find<rt::AnyInterface>("client");
+  auto spare = rt::capset_find<rt::AnyInterface>("spare");
   if (!tcap || !client || !spare) rt::panic("bench: missing caps");
   wire::Timer::Client timer(&rt::transport(), *tcap);
   // TSC frequency from the kernel's monotonic clock over ~100 ms.
@@ -249,9 +252,9 @@ int main() {
   bench_nop(1, "ring_nop_b1");
   bench_nop(SQ_ENTRIES, "ring_nop_b16");
   bench_kcall(timer);
-  bench_endpoint(*client, *spare, false);
-  bench_endpoint(*client, *spare, true);
-  if (auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId)) {
+  bench_endpoint(client->id(), spare->id(), false);
+  bench_endpoint(client->id(), spare->id(), true);
+  if (auto sp = rt::capset_find<wire::ProcessSpawner>("spawner")) {
     bench_spawn(*sp, 1000);
   } else {
     rt::print("BENCH row=spawn_wait status=na reason=booted_without_a_boot_package\n");

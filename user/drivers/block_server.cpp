@@ -174,7 +174,8 @@ void complete(uint32_t ep, BlockBackend& b, uint32_t slot, Status outcome, const
 
 }  // namespace
 
-Status serve_block(uint32_t ep, BlockBackend& b, uint32_t* max_in_flight) {
+Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* max_in_flight) {
+  uint32_t ep = endpoint.id();  // raw RECV/RETURN SQEs below
   uint32_t n = b.slots();
   if (n == 0 || n > BlockBackend::MAX_SLOTS) return fail(Err::InvalidArgument);
   uint32_t in_io = 0;
@@ -186,7 +187,7 @@ Status serve_block(uint32_t ep, BlockBackend& b, uint32_t* max_in_flight) {
     if (in_io && !wait.pending) {
       capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
       (void)wire::Interrupt::Client::waitParams(p);
-      CAPOS_TRY_STATUS(rt::submit_call(wait, b.irq(), wire::Interrupt::kInterfaceId, 0, p,
+      CAPOS_TRY_STATUS(rt::submit_call(wait, b.irq(), 0, p,
                                        MutBytes(wait_result, sizeof(wait_result))));
     }
     // Completions may already sit in the runtime's stash (RETURNs wait for

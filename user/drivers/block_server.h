@@ -11,6 +11,9 @@
 
 #include "lib/core/result.h"
 #include "lib/core/span.h"
+#include "schema/devices.capnp.capos.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/rt/cap.h"
 
 namespace capos::drivers {
 
@@ -26,7 +29,7 @@ class BlockBackend {
  public:
   static constexpr uint32_t MAX_SLOTS = 8;
   virtual uint32_t slots() const = 0;  // 1..MAX_SLOTS
-  virtual uint32_t irq() const = 0;    // Interrupt cap signalling completions
+  virtual rt::Cap<schema::wire::Interrupt> irq() const = 0;  // signals completions
   virtual uint64_t block_count() const = 0;
   virtual uint32_t block_size() const = 0;
   virtual bool read_only() const = 0;
@@ -49,6 +52,6 @@ class BlockBackend {
 // when the ring or the device fails. `*max_in_flight` (if given) records
 // the most requests the device held at once; each new maximum is also
 // printed ("<model>: N requests in flight").
-Status serve_block(uint32_t endpoint, BlockBackend& backend, uint32_t* max_in_flight = nullptr);
+Status serve_block(rt::Cap<schema::wire::Endpoint> endpoint, BlockBackend& backend, uint32_t* max_in_flight = nullptr);
 
 }  // namespace capos::drivers

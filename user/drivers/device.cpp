@@ -19,20 +19,15 @@ template <size_t P, size_t R> struct CallBufs {
 };
 using Call = CallBufs<256, 512>;
 
-// The one result cap of a call, checked to carry `iface`.
-Result<uint32_t> result_cap(const uint8_t* rbuf, uint32_t index, uint64_t iface) {
-  if (index != 0) return fail(Err::Corrupt);
-  abi::CapTransferRecord rec;
-  __builtin_memcpy(&rec, rbuf + rt::transport().last_result(), sizeof(rec));
-  if (rec.interface_id != iface) return fail(Err::Corrupt);
-  return rec.cap_id;
-}
+// The results' capability field must name result cap 0, the one
+// call_for_cap returned.
+Status only_cap(uint32_t index) { return index == 0 ? ok_status() : Status(fail(Err::Corrupt)); }
 
 }  // namespace
 
 StrView last_error() { return rt::transport().last_exception(); }
 
-Result<Found> find_device(uint32_t manager, uint16_t vendor, Span<const uint16_t> devices) {
+Result<Found> find_device(rt::Cap<wire::DeviceManager> manager, uint16_t vendor, Span<const uint16_t> devices) {
   CallBufs<64, 12288> c;
   (void)CAPOS_TRY(wire::DeviceManager::Client::listParams(c.params));
   auto res = CAPOS_TRY(wire::DeviceManager::Client(&rt::transport(), manager).list(c.params, c.resp));
@@ -49,25 +44,28 @@ Result<Found> find_device(uint32_t manager, uint16_t vendor, Span<const uint16_t
   return fail(Err::NotFound);
 }
 
-Result<uint32_t> claim(uint32_t manager, uint8_t bus, uint8_t dev, uint8_t fn) {
+Result<rt::Cap<wire::DeviceMmio>> claim(rt::Cap<wire::DeviceManager> manager, uint8_t bus, uint8_t dev, uint8_t fn) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceManager::Client::claimParams(c.params));
   auto a = CAPOS_TRY(p.initAddress());
   a.setBus(bus);
   a.setDevice(dev);
   a.setFunction(fn);
-  auto res = CAPOS_TRY(wire::DeviceManager::Client(&rt::transport(), manager).claim(c.params, c.resp));
-  return result_cap(c.rbuf, CAPOS_TRY(res.getDevice()), wire::DeviceMmio::kInterfaceId);
+  auto mmio = CAPOS_TRY(rt::call_for_cap<wire::DeviceMmio>(
+      manager, static_cast<uint16_t>(wire::DeviceManager::Method::CLAIM), c.params, c.resp));
+  wire::DeviceManager::ClaimResults::Reader res(CAPOS_TRY(c.resp.root()));
+  CAPOS_TRY_STATUS(only_cap(CAPOS_TRY(res.getDevice())));
+  return mmio;
 }
 
-Result<uint32_t> read_config(uint32_t mmio, uint16_t offset) {
+Result<uint32_t> read_config(rt::Cap<wire::DeviceMmio> mmio, uint16_t offset) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceMmio::Client::readConfigParams(c.params));
   p.setOffset(offset);
   return CAPOS_TRY(wire::DeviceMmio::Client(&rt::transport(), mmio).readConfig(c.params, c.resp)).getValue();
 }
 
-Result<uint64_t> map_bar(uint32_t mmio, uint8_t bar, uint64_t offset, uint64_t size) {
+Result<uint64_t> map_bar(rt::Cap<wire::DeviceMmio> mmio, uint8_t bar, uint64_t offset, uint64_t size) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceMmio::Client::mapParams(c.params));
   p.setBar(bar);
@@ -76,7 +74,7 @@ Result<uint64_t> map_bar(uint32_t mmio, uint8_t bar, uint64_t offset, uint64_t s
   return CAPOS_TRY(wire::DeviceMmio::Client(&rt::transport(), mmio).map(c.params, c.resp)).getAddr();
 }
 
-Status unmap_bar(uint32_t mmio, uint64_t addr) {
+Status unmap_bar(rt::Cap<wire::DeviceMmio> mmio, uint64_t addr) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceMmio::Client::unmapParams(c.params));
   p.setAddr(addr);
@@ -84,40 +82,48 @@ Status unmap_bar(uint32_t mmio, uint64_t addr) {
   return {};
 }
 
-Result<uint32_t> route_interrupt(uint32_t mmio, uint16_t entry) {
+Result<rt::Cap<wire::Interrupt>> route_interrupt(rt::Cap<wire::DeviceMmio> mmio, uint16_t entry) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceMmio::Client::interruptParams(c.params));
   p.setEntry(entry);
-  auto res = CAPOS_TRY(wire::DeviceMmio::Client(&rt::transport(), mmio).interrupt(c.params, c.resp));
-  return result_cap(c.rbuf, CAPOS_TRY(res.getIrq()), wire::Interrupt::kInterfaceId);
+  auto irq = CAPOS_TRY(rt::call_for_cap<wire::Interrupt>(
+      mmio, static_cast<uint16_t>(wire::DeviceMmio::Method::INTERRUPT), c.params, c.resp));
+  wire::DeviceMmio::InterruptResults::Reader res(CAPOS_TRY(c.resp.root()));
+  CAPOS_TRY_STATUS(only_cap(CAPOS_TRY(res.getIrq())));
+  return irq;
 }
 
-Result<uint32_t> dma_pool(uint32_t mmio, uint32_t max_pages) {
+Result<rt::Cap<wire::DmaPool>> dma_pool(rt::Cap<wire::DeviceMmio> mmio, uint32_t max_pages) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceMmio::Client::dmaPoolParams(c.params));
   p.setMaxPages(max_pages);
-  auto res = CAPOS_TRY(wire::DeviceMmio::Client(&rt::transport(), mmio).dmaPool(c.params, c.resp));
-  return result_cap(c.rbuf, CAPOS_TRY(res.getPool()), wire::DmaPool::kInterfaceId);
+  auto pool = CAPOS_TRY(rt::call_for_cap<wire::DmaPool>(
+      mmio, static_cast<uint16_t>(wire::DeviceMmio::Method::DMA_POOL), c.params, c.resp));
+  wire::DeviceMmio::DmaPoolResults::Reader res(CAPOS_TRY(c.resp.root()));
+  CAPOS_TRY_STATUS(only_cap(CAPOS_TRY(res.getPool())));
+  return pool;
 }
 
-Result<uint64_t> wait_interrupt(uint32_t irq) {
+Result<uint64_t> wait_interrupt(rt::Cap<wire::Interrupt> irq) {
   Call c;
   (void)CAPOS_TRY(wire::Interrupt::Client::waitParams(c.params));
   return CAPOS_TRY(wire::Interrupt::Client(&rt::transport(), irq).wait(c.params, c.resp)).getCount();
 }
 
-Result<DmaBuffer> dma_alloc(uint32_t pool, uint32_t pages) {
+Result<DmaBuffer> dma_alloc(rt::Cap<wire::DmaPool> pool, uint32_t pages) {
   if (pages == 0 || pages > DmaBuffer::MAX_PAGES) return fail(Err::InvalidArgument);
   DmaBuffer b;
   {
     Call c;
     auto p = CAPOS_TRY(wire::DmaPool::Client::allocateParams(c.params));
     p.setPageCount(pages);
-    auto res = CAPOS_TRY(wire::DmaPool::Client(&rt::transport(), pool).allocate(c.params, c.resp));
+    b.memory = CAPOS_TRY(rt::call_for_cap<wire::MemoryObject>(
+        pool, static_cast<uint16_t>(wire::DmaPool::Method::ALLOCATE), c.params, c.resp));
+    wire::DmaPool::AllocateResults::Reader res(CAPOS_TRY(c.resp.root()));
     auto iovas = CAPOS_TRY(res.getIovas());
     if (iovas.size() != pages) return fail(Err::Corrupt);
     for (uint32_t i = 0; i < pages; ++i) b.iova[i] = iovas[i];
-    b.memory = CAPOS_TRY(result_cap(c.rbuf, CAPOS_TRY(res.getBuffer()), wire::MemoryObject::kInterfaceId));
+    CAPOS_TRY_STATUS(only_cap(CAPOS_TRY(res.getBuffer())));
   }
   Call m;
   auto p = CAPOS_TRY(wire::MemoryObject::Client::mapParams(m.params));

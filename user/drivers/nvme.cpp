@@ -59,7 +59,7 @@ constexpr uint32_t SLOTS = 4;  // I/O commands in flight; command id = slot + 1
 
 class Nvme final : public BlockBackend {
  public:
-  Status start(uint32_t manager) {
+  Status start(rt::Cap<wire::DeviceManager> manager) {
     static const uint16_t ids[] = {0x0010};
     Found f = CAPOS_TRY(find_device(manager, 0x1B36, Span<const uint16_t>(ids, 1)));
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
@@ -122,7 +122,7 @@ class Nvme final : public BlockBackend {
   }
 
   uint32_t slots() const override { return SLOTS; }
-  uint32_t irq() const override { return irq_; }
+  rt::Cap<wire::Interrupt> irq() const override { return irq_; }
   uint64_t block_count() const override { return blocks_; }
   uint32_t block_size() const override { return block_size_; }
   bool read_only() const override { return false; }
@@ -254,7 +254,9 @@ class Nvme final : public BlockBackend {
     return fail(Err::Failed);
   }
 
-  uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
+  rt::Cap<wire::DeviceMmio> mmio_;
+  rt::Cap<wire::DmaPool> pool_;
+  rt::Cap<wire::Interrupt> irq_;
   volatile uint8_t* regs_ = nullptr;
   QueuePair admin_, io_;
   DmaBuffer buf_;
@@ -268,8 +270,8 @@ Nvme g_nvme;
 }  // namespace
 
 int main() {
-  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
-  auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId);
+  auto devices = rt::capset_find<wire::DeviceManager>("devices");
+  auto ep = rt::capset_find<wire::Endpoint>("block");
   if (!devices || !ep) {
     rt::print("nvme: needs `devices` (DeviceManager) and `block` (Endpoint)\n");
     return 2;

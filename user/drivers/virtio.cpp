@@ -22,7 +22,7 @@ template <class T> void wr(volatile uint8_t* base, uint32_t off, T v) { *reinter
 
 // Maps the page-aligned window holding [off, off+len) of `bar`; returns
 // the address of `off` itself.
-Result<volatile uint8_t*> map_window(uint32_t mmio, uint8_t bar, uint32_t off, uint32_t len) {
+Result<volatile uint8_t*> map_window(rt::Cap<schema::wire::DeviceMmio> mmio, uint8_t bar, uint32_t off, uint32_t len) {
   uint64_t lo = off & ~0xFFFull, hi = (uint64_t{off} + len + 0xFFF) & ~0xFFFull;
   uint64_t va = CAPOS_TRY(map_bar(mmio, bar, lo, hi - lo));
   return reinterpret_cast<volatile uint8_t*>(va + (off - lo));
@@ -30,7 +30,7 @@ Result<volatile uint8_t*> map_window(uint32_t mmio, uint8_t bar, uint32_t off, u
 
 }  // namespace
 
-Result<Transport> Transport::open(uint32_t mmio) {
+Result<Transport> Transport::open(rt::Cap<schema::wire::DeviceMmio> mmio) {
   Transport t;
   uint32_t status = CAPOS_TRY(read_config(mmio, pci::reg::COMMAND)) >> 16;
   if (!(status & pci::STATUS_CAP_LIST)) return fail(Err::Unsupported);
@@ -89,7 +89,7 @@ Result<uint64_t> Transport::negotiate(uint64_t wanted) {
   return accepted;
 }
 
-Status Queue::init(Transport& t, uint32_t pool, uint16_t index, uint16_t vector) {
+Status Queue::init(Transport& t, rt::Cap<schema::wire::DmaPool> pool, uint16_t index, uint16_t vector) {
   t_ = &t;
   index_ = index;
   if (index >= rd<uint16_t>(t.common, cc::NUM_QUEUES)) return fail(Err::NotFound);

@@ -29,7 +29,7 @@ struct Transport {
   uint32_t device_len = 0;
 
   // Finds the vendor capabilities and maps the BAR pages they name.
-  static Result<Transport> open(uint32_t mmio);
+  static Result<Transport> open(rt::Cap<schema::wire::DeviceMmio> mmio);
   uint8_t device_status() const;
   void set_status(uint8_t s);
   // reset, ACKNOWLEDGE|DRIVER, feature negotiation (VERSION_1 required,
@@ -52,7 +52,7 @@ class Queue {
  public:
   static constexpr uint16_t MAX_SIZE = 64;
   // Sets up queue `index` with MSI-X entry `vector`, from pool pages.
-  Status init(Transport& t, uint32_t pool, uint16_t index, uint16_t vector);
+  Status init(Transport& t, rt::Cap<schema::wire::DmaPool> pool, uint16_t index, uint16_t vector);
   uint16_t size() const { return size_; }
   uint16_t free_count() const { return free_count_; }
   // Takes `n` chained descriptors filled from `chain` and makes the chain

@@ -41,7 +41,7 @@ constexpr uint32_t SLOTS = 4;
 
 class VirtioBlk final : public BlockBackend {
  public:
-  Status start(uint32_t manager) {
+  Status start(rt::Cap<wire::DeviceManager> manager) {
     static const uint16_t ids[] = {0x1042, 0x1001};  // modern, transitional
     Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 2)));
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
@@ -62,7 +62,7 @@ class VirtioBlk final : public BlockBackend {
   }
 
   uint32_t slots() const override { return SLOTS; }
-  uint32_t irq() const override { return irq_; }
+  rt::Cap<wire::Interrupt> irq() const override { return irq_; }
   uint64_t block_count() const override { return capacity_; }
   uint32_t block_size() const override { return SECTOR; }
   bool read_only() const override { return features_ & F_RO; }
@@ -139,7 +139,9 @@ class VirtioBlk final : public BlockBackend {
     return {};
   }
 
-  uint32_t mmio_ = 0, pool_ = 0, irq_ = 0;
+  rt::Cap<wire::DeviceMmio> mmio_;
+  rt::Cap<wire::DmaPool> pool_;
+  rt::Cap<wire::Interrupt> irq_;
   virtio::Transport t_;
   virtio::Queue q_;
   DmaBuffer meta_, data_;
@@ -155,8 +157,8 @@ VirtioBlk g_blk;
 }  // namespace
 
 int main() {
-  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
-  auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId);
+  auto devices = rt::capset_find<wire::DeviceManager>("devices");
+  auto ep = rt::capset_find<wire::Endpoint>("block");
   if (!devices || !ep) {
     rt::print("vblk: needs `devices` (DeviceManager) and `block` (Endpoint)\n");
     return 2;

@@ -38,7 +38,7 @@ void map_kernel_caps(const manifest::Manifest& m) {
   for (uint32_t& c : g_reg.kernel_caps) c = abi::CAPID_INVALID;
   for (const manifest::CapDecl& c : m.init.caps) {
     if (c.source != manifest::SourceKind::Kernel || c.kernel_kind >= manifest::kKernelCapKindCount) continue;
-    auto id = rt::capset_find(c.name, c.interface_id);
+    auto id = rt::capset_find_id(c.name, c.interface_id);
     if (!id) {
       rt::printf("init: my cap `{}` from the manifest is missing from my CapSet ({})\n", c.name,
                  err_name(id.error()));
@@ -46,8 +46,12 @@ void map_kernel_caps(const manifest::Manifest& m) {
     }
     if (g_reg.kernel_caps[c.kernel_kind] == abi::CAPID_INVALID) g_reg.kernel_caps[c.kernel_kind] = *id;
   }
-  g_reg.spawner = g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::ProcessSpawner)];
-  g_reg.timer = g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::Timer)];
+  // Typed only if the CapSet agrees on the interface (absent otherwise).
+  g_reg.spawner = rt::capset_typed<wire::ProcessSpawner>(
+                      g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::ProcessSpawner)])
+                      .value_or(rt::Cap<wire::ProcessSpawner>());
+  g_reg.timer = rt::capset_typed<wire::Timer>(g_reg.kernel_caps[static_cast<uint16_t>(manifest::KernelCapKind::Timer)])
+                    .value_or(rt::Cap<wire::Timer>());
 }
 
 uint32_t in_flight() {
@@ -77,7 +81,7 @@ void submit_waits() {
     alignas(8) uint8_t pbuf[64];
     capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
     (void)wire::ProcessHandle::Client::waitParams(p);
-    Status st = rt::submit_call(c.call, c.handle, wire::ProcessHandle::kInterfaceId, 0, p,
+    Status st = rt::submit_call(c.call, c.handle, 0, p,
                                 MutBytes(c.result, sizeof(c.result)));
     if (!st) {
       rt::printf("init: cannot wait for {}: {}\n", c.decl->name, err_name(st.error()));
@@ -101,7 +105,7 @@ void schedule_restart(Child& c) {
   }
   ++c.restarts;
   rt::printf("init: restarting {} (attempt {}/{})\n", c.decl->name, c.restarts, rp.max_restarts);
-  if (rp.backoff_ms == 0 || g_reg.timer == abi::CAPID_INVALID) {
+  if (rp.backoff_ms == 0 || !g_reg.timer) {
     if (rp.backoff_ms) rt::printf("init: no timer cap; restarting {} without backoff\n", c.decl->name);
     start(c);
     return;
@@ -111,8 +115,7 @@ void schedule_restart(Child& c) {
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
   auto sp = wire::Timer::Client::sleepParams(p);
   if (sp) sp->setDurationNs(uint64_t{rp.backoff_ms} * 1'000'000);
-  if (!sp || !rt::submit_call(c.call, g_reg.timer, wire::Timer::kInterfaceId,
-                              static_cast<uint16_t>(wire::Timer::Method::SLEEP), p,
+  if (!sp || !rt::submit_call(c.call, g_reg.timer, static_cast<uint16_t>(wire::Timer::Method::SLEEP), p,
                               MutBytes(c.result, sizeof(c.result)))) {
     start(c);  // no backoff possible; restart now rather than never
     return;
@@ -130,7 +133,7 @@ void on_completion(Child& c) {
   capnp::Response resp(MutBytes(c.result, sizeof(c.result)));
   auto ok = rt::finish_call(c.call, resp, Span<abi::CapTransferRecord>(), nullptr);
   rt::release_cap(c.handle);  // its job is done; a restart gets a new one
-  c.handle = abi::CAPID_INVALID;
+  c.handle = rt::Cap<wire::ProcessHandle>();
   if (!ok) {
     StrView ex = rt::call_exception();
     rt::printf("init: lost {}: wait failed: {}{}{}\n", c.decl->name, err_name(ok.error()), ex.empty() ? "" : ": ", ex);
@@ -240,7 +243,7 @@ int supervise() {
 }  // namespace
 
 int main() {
-  auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
+  auto boot = rt::capset_find<wire::BootPackage>("boot");
   if (!boot) return rt::printf("init: no `boot` cap ({})\n", err_name(boot.error())), 1;
   auto bytes = rt::boot_read_manifest(*boot, kMaxManifestBytes);
   if (!bytes) {
@@ -258,7 +261,7 @@ int main() {
   rt::printf("init: manifest ok: {} services\n", m->services.size());
 
   map_kernel_caps(*m);
-  if (g_reg.spawner == abi::CAPID_INVALID) return rt::printf("init: no ProcessSpawner cap; cannot start services\n"), 1;
+  if (!g_reg.spawner) return rt::printf("init: no ProcessSpawner cap; cannot start services\n"), 1;
   size_t max_providers = manifest::kMaxServices * manifest::kMaxExportsPerService;
   g_reg.providers = static_cast<Provider*>(rt::malloc(sizeof(Provider) * max_providers));
   g_n_children = m->services.size();

@@ -5,6 +5,7 @@
 
 #include "lib/abi/capid.h"
 #include "lib/manifest/model.h"
+#include "schema/kernel.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "user/rt/caps_call.h"
 
@@ -15,7 +16,7 @@ enum class State : uint8_t { NotStarted, Running, Backoff, Stopped };
 struct Child {
   const manifest::ServiceDecl* decl = nullptr;
   State state = State::NotStarted;
-  uint32_t handle = abi::CAPID_INVALID;  // ProcessHandle (non-transferable)
+  rt::Cap<schema::wire::ProcessHandle> handle;  // non-transferable
   uint32_t pid = 0;
   uint32_t restarts = 0;
   bool waiting = false;   // a ProcessHandle.wait is in flight in `call`
@@ -32,12 +33,13 @@ struct Provider {
 };
 
 struct Registry {
-  // Init's own caps by KernelCapKind (from init's manifest entries).
+  // Init's own caps by KernelCapKind (from init's manifest entries), raw:
+  // init only passes them on as grants; the two it calls are typed below.
   uint32_t kernel_caps[manifest::kKernelCapKindCount];
   Provider* providers = nullptr;  // kMaxServices * kMaxExportsPerService
   size_t n_providers = 0;
-  uint32_t spawner = abi::CAPID_INVALID;
-  uint32_t timer = abi::CAPID_INVALID;
+  rt::Cap<schema::wire::ProcessSpawner> spawner;
+  rt::Cap<schema::wire::Timer> timer;
 };
 
 // Spawns `c` through the registry's spawner; on failure `why` holds one line.

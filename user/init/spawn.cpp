@@ -142,7 +142,7 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
   capnp::Response resp(MutBytes(g_reply, sizeof(g_reply)));
   abi::CapTransferRecord rec[1 + manifest::kMaxCapsPerProcess];
   uint32_t n_rec = 0;
-  Status st = rt::call_with_caps(reg.spawner, wire::ProcessSpawner::kInterfaceId, 0, params, resp,
+  Status st = rt::call_with_caps(reg.spawner, 0, params, resp,
                                  Span<const abi::CapTransferDesc>(xfer, n_xfer), Span<abi::CapTransferRecord>(rec),
                                  &n_rec);
   if (!st) {
@@ -165,9 +165,8 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
   if (!r.isSpawned()) return release_all(), format_to(why, len, "unknown spawn result"), false;
   auto sp = r.getSpawned();
   auto hidx = sp.getHandle();
-  if (!hidx || *hidx >= n_rec || rec[*hidx].interface_id != wire::ProcessHandle::kInterfaceId) {
-    return release_all(), format_to(why, len, "spawn result has no ProcessHandle"), false;
-  }
+  auto handle = hidx && *hidx < n_rec ? rt::record_cap<wire::ProcessHandle>(rec[*hidx]) : fail(Err::NotFound);
+  if (!handle) return release_all(), format_to(why, len, "spawn result has no ProcessHandle"), false;
   auto clients = sp.getClients();
   if (!clients) return release_all(), format_to(why, len, "unreadable spawn result clients"), false;
   bool used[1 + manifest::kMaxCapsPerProcess] = {};
@@ -182,7 +181,7 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
   }
   for (uint32_t i = 0; i < n_rec; ++i)
     if (!used[i]) rt::release_cap(rec[i].cap_id);
-  ch.handle = rec[*hidx].cap_id;
+  ch.handle = *handle;
   ch.pid = sp.getPid();
   return true;
 }

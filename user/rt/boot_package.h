@@ -8,6 +8,7 @@
 #include "lib/manifest/decode.h"
 #include "schema/manifest.capnp.capos.h"
 #include "user/rt/rt.h"
+#include "user/rt/cap.h"
 #include "user/rt/transport.h"
 
 namespace capos::rt {
@@ -18,7 +19,7 @@ constexpr uint32_t kBootReplyBytes = 16384;
 constexpr uint32_t kBootChunkBytes = kBootReplyBytes - 256;
 
 // The whole metadata manifest (at most `max` bytes), heap-allocated.
-inline Result<Bytes> boot_read_manifest(uint32_t boot, uint64_t max) {
+inline Result<Bytes> boot_read_manifest(Cap<schema::wire::BootPackage> boot, uint64_t max) {
   namespace wire = schema::wire;
   wire::BootPackage::Client bp(&rt::transport(), boot);
   alignas(8) uint8_t pbuf[128];
@@ -45,7 +46,7 @@ inline Result<Bytes> boot_read_manifest(uint32_t boot, uint64_t max) {
 }
 
 // Size of a packaged binary, or NotFound.
-inline Result<uint64_t> boot_binary_size(uint32_t boot, StrView name) {
+inline Result<uint64_t> boot_binary_size(Cap<schema::wire::BootPackage> boot, StrView name) {
   namespace wire = schema::wire;
   wire::BootPackage::Client bp(&rt::transport(), boot);
   alignas(8) uint8_t pbuf[128], rbuf[256];
@@ -59,7 +60,7 @@ inline Result<uint64_t> boot_binary_size(uint32_t boot, StrView name) {
 }
 
 // Reads [offset, offset + out.size()) of a packaged binary into `out`.
-inline Status boot_read_binary(uint32_t boot, StrView name, uint64_t offset, MutBytes out) {
+inline Status boot_read_binary(Cap<schema::wire::BootPackage> boot, StrView name, uint64_t offset, MutBytes out) {
   namespace wire = schema::wire;
   wire::BootPackage::Client bp(&rt::transport(), boot);
   alignas(8) uint8_t pbuf[128];
@@ -84,7 +85,7 @@ inline Status boot_read_binary(uint32_t boot, StrView name, uint64_t offset, Mut
 }
 
 // Decodes (and validates the shape of) the manifest; storage is heap.
-inline Result<manifest::Manifest> boot_decode_manifest(uint32_t boot) {
+inline Result<manifest::Manifest> boot_decode_manifest(Cap<schema::wire::BootPackage> boot) {
   Bytes bytes = CAPOS_TRY(boot_read_manifest(boot, 256 * 1024));
   auto* storage = static_cast<manifest::DecodeStorage*>(rt::malloc(sizeof(manifest::DecodeStorage)));
   if (!storage) return fail(Err::OutOfMemory);

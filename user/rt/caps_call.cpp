@@ -12,7 +12,6 @@ namespace wire = schema::wire;
 namespace {
 
 alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
-int32_t g_result = 0;
 char g_exception[128];
 size_t g_exception_len = 0;
 
@@ -36,7 +35,6 @@ abi::CapSqe call_sqe(uint32_t cap, uint64_t interface_id, uint16_t method_id, By
 // Shared completion handling: reply framing, exception, result caps.
 Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
               uint32_t* n_out) {
-  g_result = c.result;
   g_exception_len = 0;
   if (n_out) *n_out = 0;
   MutBytes buf = resp.buffer();
@@ -72,7 +70,6 @@ Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransfer
 
 }  // namespace
 
-int32_t call_result() { return g_result; }
 StrView call_exception() { return StrView(g_exception, g_exception_len); }
 
 Status call_with_caps(uint32_t cap, uint64_t interface_id, uint16_t method_id,

@@ -13,6 +13,7 @@
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
 #include "lib/capnp/rpc.h"
+#include "user/rt/cap.h"
 
 namespace capos::rt {
 
@@ -26,9 +27,31 @@ Status call_with_caps(uint32_t cap, uint64_t interface_id, uint16_t method_id,
                       Span<const abi::CapTransferDesc> xfer, Span<abi::CapTransferRecord> out,
                       uint32_t* n_out);
 
-// The last failure seen by call_with_caps / finish_call: the CQE result
-// (CAP_ERR_*) and, for an application exception, its message.
-int32_t call_result();
+// The same on a typed cap: the interface id comes from its type.
+template <class Iface>
+Status call_with_caps(Cap<Iface> cap, uint16_t method_id, const capnp::MessageBuilder& params,
+                      capnp::Response& resp, Span<const abi::CapTransferDesc> xfer,
+                      Span<abi::CapTransferRecord> out, uint32_t* n_out) {
+  static_assert(Iface::kInterfaceId != 0, "a typed call needs a known interface");
+  return call_with_caps(cap.id(), Iface::kInterfaceId, method_id, params, resp, xfer, out, n_out);
+}
+
+// A call whose reply carries exactly one result cap (index 0, e.g.
+// FrameAllocator.allocate, DeviceManager.claim): that cap, typed after
+// its record's interface id is checked; the reply stays in `resp`.
+template <class Out, class Iface>
+Result<Cap<Out>> call_for_cap(Cap<Iface> cap, uint16_t method_id, const capnp::MessageBuilder& params,
+                              capnp::Response& resp) {
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(call_with_caps(cap, method_id, params, resp, Span<const abi::CapTransferDesc>(),
+                                  Span<abi::CapTransferRecord>(rec, 1), &n));
+  if (n != 1) return fail(Err::Corrupt);
+  return record_cap<Out>(rec[0]);
+}
+
+// The message of the last application exception seen by call_with_caps /
+// finish_call (empty otherwise); the failure itself is the call's Err.
 StrView call_exception();
 
 // One outstanding asynchronous call. It owns the framed params (the kernel
@@ -46,6 +69,12 @@ struct AsyncCall {
 // Queues a CALL without waiting (no descriptors: nothing pinned for long).
 Status submit_call(AsyncCall& c, uint32_t cap, uint64_t interface_id, uint16_t method_id,
                    const capnp::MessageBuilder& params, MutBytes result);
+template <class Iface>
+Status submit_call(AsyncCall& c, Cap<Iface> cap, uint16_t method_id, const capnp::MessageBuilder& params,
+                   MutBytes result) {
+  static_assert(Iface::kInterfaceId != 0, "a typed call needs a known interface");
+  return submit_call(c, cap.id(), Iface::kInterfaceId, method_id, params, result);
+}
 // True once `c` completed: c.cqe is filled and c.pending cleared. Never blocks.
 bool poll_call(AsyncCall& c);
 // Blocks until one pending call in `calls` completes; returns its index,
@@ -57,5 +86,9 @@ Status finish_call(const AsyncCall& c, capnp::Response& resp, Span<abi::CapTrans
 
 // RELEASE one slot (best effort; a stale id is ignored).
 void release_cap(uint32_t cap);
+template <class Iface>
+void release_cap(Cap<Iface> cap) {
+  release_cap(cap.id());
+}
 
 }  // namespace capos::rt

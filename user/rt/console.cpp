@@ -10,15 +10,12 @@ namespace wire = schema::wire;
 
 bool print(StrView text) {
   static bool looked = false;
-  static uint32_t cap = 0;
-  static bool have = false;
+  static Cap<wire::Console> cap;
   if (!looked) {
     looked = true;
-    auto c = capset_find("console", wire::Console::kInterfaceId);
-    have = c.ok();
-    cap = c.value_or(0);
+    cap = capset_find<wire::Console>("console").value_or(Cap<wire::Console>());
   }
-  if (!have) return false;
+  if (!cap) return false;
   wire::Console::Client console(&transport(), cap);
   // Console.write is raw; text from print() is cooked for a terminal:
   // a bare '\n' goes out as "\r\n". Chunks stay within the schema bound.

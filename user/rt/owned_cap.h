@@ -1,53 +1,60 @@
-// OwnedCap: RAII ownership of a CapId. Destruction (or release()) submits
-// a RELEASE SQE, so a capability a program is done with leaves its table
-// deterministically — the userspace side of "the last reference destroys
-// the object". Move-only; leak() hands the id on without releasing it.
+// OwnedCap<Iface>: RAII ownership of a typed cap. Destruction (or
+// release()) submits a RELEASE SQE, so a capability a program is done with
+// leaves its table deterministically — the userspace side of "the last
+// reference destroys the object". Move-only; leak() hands the cap on
+// without releasing it.
 #pragma once
 
 #include <stdint.h>
 
+#include "lib/abi/cap_err.h"
 #include "lib/abi/capid.h"
 #include "lib/abi/ring.h"
 #include "lib/core/utility.h"
+#include "user/rt/cap.h"
 #include "user/rt/ring.h"
 
 namespace capos::rt {
 
+template <class Iface>
 class OwnedCap {
  public:
   OwnedCap() = default;
-  explicit OwnedCap(uint32_t id) : id_(id) {}
+  explicit OwnedCap(Cap<Iface> cap) : cap_(cap) {}
   OwnedCap(const OwnedCap&) = delete;
   OwnedCap& operator=(const OwnedCap&) = delete;
-  OwnedCap(OwnedCap&& o) : id_(o.leak()) {}
+  OwnedCap(OwnedCap&& o) : cap_(o.leak()) {}
   OwnedCap& operator=(OwnedCap&& o) {
     if (this != &o) {
-      release();
-      id_ = o.leak();
+      (void)release();  // replacing: a stale old cap is already gone
+      cap_ = o.leak();
     }
     return *this;
   }
-  ~OwnedCap() { release(); }
+  ~OwnedCap() { (void)release(); }
 
-  uint32_t get() const { return id_; }
-  explicit operator bool() const { return id_ != abi::CAPID_INVALID; }
-  uint32_t leak() {
-    uint32_t id = id_;
-    id_ = abi::CAPID_INVALID;
-    return id;
+  Cap<Iface> get() const { return cap_; }
+  explicit operator bool() const { return static_cast<bool>(cap_); }
+  Cap<Iface> leak() {
+    Cap<Iface> c = cap_;
+    cap_ = Cap<Iface>();
+    return c;
   }
-  // Returns the RELEASE result (0 or a CAP_ERR_*); releasing nothing is 0.
-  int32_t release() {
-    if (id_ == abi::CAPID_INVALID) return 0;
+  // The RELEASE outcome (e.g. Stale if the id was already gone); releasing
+  // nothing succeeds.
+  Status release() {
+    if (!cap_) return ok_status();
     abi::CapSqe s{};
     s.opcode = abi::CAP_OP_RELEASE;
-    s.cap_id = leak();
+    s.cap_id = leak().id();
     s.user_data = ring().next_user_data();
-    return ring().call(s).result;
+    int32_t r = ring().call(s).result;
+    if (r < 0) return fail(abi::cap_err_to_err(r));
+    return ok_status();
   }
 
  private:
-  uint32_t id_ = abi::CAPID_INVALID;
+  Cap<Iface> cap_;
 };
 
 }  // namespace capos::rt

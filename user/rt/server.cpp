@@ -149,7 +149,8 @@ static bool per_call_error(int32_t r) {
          r == abi::CAP_ERR_OVERLOADED || r == abi::CAP_ERR_INVALID_TRANSFER;
 }
 
-Status serve(uint32_t ep, capnp::Server& server) {
+Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
+  uint32_t ep = endpoint.id();
   abi::CapSqe ret{};
   abi::EndpointMessageHeader ret_call{};  // the call `ret` answers
   bool have_ret = false;

@@ -7,6 +7,8 @@
 
 #include "lib/abi/ipc.h"
 #include "lib/capnp/rpc.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/rt/cap.h"
 
 namespace capos::rt {
 
@@ -17,7 +19,7 @@ constexpr int32_t kServeNesting = 32;
 
 // Serves forever; returns only if RECV fails (e.g. the cap is not an
 // owner facet) or the ring breaks.
-Status serve(uint32_t endpoint_cap, capnp::Server& server);
+Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server);
 
 // ---- Inside Server::dispatch: facts about the call being served.
 

@@ -20,21 +20,6 @@ using wire_enums::exception_err;
 
 RingTransport& transport() { return g_transport; }
 
-Err transport_error(int32_t r) {
-  switch (r) {
-    case abi::CAP_ERR_INVALID_CAP: return Err::NotFound;
-    case abi::CAP_ERR_STALE_CAP: return Err::Stale;
-    case abi::CAP_ERR_DISCONNECTED: return Err::Disconnected;
-    case abi::CAP_ERR_OVERLOADED:
-    case abi::CAP_ERR_QUOTA_EXCEEDED: return Err::Overloaded;
-    case abi::CAP_ERR_INTERFACE_MISMATCH:
-    case abi::CAP_ERR_UNSUPPORTED_OPCODE: return Err::Unsupported;
-    case abi::CAP_ERR_INVALID_RESULT_BUFFER:
-    case abi::CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED: return Err::OutOfRange;
-    default: return Err::InvalidArgument;
-  }
-}
-
 Status RingTransport::call(uint64_t target, uint64_t interface_id, uint16_t method_id,
                            const capnp::MessageBuilder& params, capnp::Response& response) {
   size_t n = CAPOS_TRY(params.write_stream(MutBytes(g_params, sizeof(g_params))));
@@ -49,7 +34,6 @@ Status RingTransport::call(uint64_t target, uint64_t interface_id, uint16_t meth
   s.result_len = static_cast<uint32_t>(response.buffer().size());
   s.user_data = ring().next_user_data();
   abi::CapCqe c = ring().call(s);
-  last_result_ = c.result;
   exception_len_ = 0;
   if (c.result >= 0) return response.complete(static_cast<size_t>(c.result));
   if (c.result != abi::CAP_ERR_APPLICATION_EXCEPTION) return fail(transport_error(c.result));

@@ -3,6 +3,7 @@
 // framed into a scratch buffer, the reply lands in the caller's Response.
 #pragma once
 
+#include "lib/abi/cap_err.h"
 #include "lib/capnp/rpc.h"
 
 namespace capos::rt {
@@ -11,20 +12,20 @@ class RingTransport final : public capnp::Transport {
  public:
   Status call(uint64_t target, uint64_t interface_id, uint16_t method_id, const capnp::MessageBuilder& params,
               capnp::Response& response) override;
-  // Details of the last failure: the CQE result (CAP_ERR_*) and, for an
-  // application exception, its message.
-  int32_t last_result() const { return last_result_; }
+  // The message of the last application exception (empty otherwise). The
+  // failure itself is the Err in the call's Result: every CAP_ERR_* code
+  // maps to its own (transport_error).
   StrView last_exception() const { return StrView(exception_msg_, exception_len_); }
 
  private:
-  int32_t last_result_ = 0;
   char exception_msg_[128] = {};
   size_t exception_len_ = 0;
 };
 
 RingTransport& transport();
 
-// Maps a negative CQE result to the runtime's error vocabulary.
-Err transport_error(int32_t cap_err);
+// Maps a negative CQE result to the runtime's error vocabulary: one Err
+// per CAP_ERR_* code, from the CAPOS_CAP_ERRORS table (lib/abi/cap_err.h).
+inline Err transport_error(int32_t cap_err) { return abi::cap_err_to_err(cap_err); }
 
 }  // namespace capos::rt

@@ -13,10 +13,10 @@ int main() {
   if (!log.attach()) return 2;  // nothing to report through
   if (!log.info("hello from {}", rt::pid())) return 3;
 
-  auto console = rt::capset_find("console", wire::Console::kInterfaceId);
+  auto console = rt::capset_find<wire::Console>("console");
   (void)log.info("hello: console cap {}", console ? "granted (unexpected)" : "not granted (as expected)");
   // A guessed CapId: the kernel answers with an error, nothing else happens.
-  wire::Console::Client forged(&rt::transport(), 7);
+  wire::Console::Client forged(&rt::transport(), rt::Cap<wire::Console>::unchecked(7));
   alignas(8) uint8_t pbuf[128], rbuf[64];
   capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
   if (auto p = wire::Console::Client::writeLineParams(params)) (void)p->setText("forged");

@@ -44,12 +44,12 @@ uint32_t g_n_allowed = 0;
 struct Child {
   bool used = false;
   uint32_t pid = 0;
-  uint32_t handle = 0;
+  rt::Cap<wire::ProcessHandle> handle;
   uint64_t owner_lo = 0, owner_hi = 0;
 };
 Child g_children[kMaxChildren];
 
-uint32_t g_spawner = 0;
+rt::Cap<wire::ProcessSpawner> g_spawner;
 
 bool allowed(StrView name) {
   for (uint32_t i = 0; i < g_n_allowed; ++i)
@@ -139,7 +139,7 @@ class LauncherImpl final : public wire::ProcessLauncher::Server {
     capnp::Response resp(MutBytes(g_reply, sizeof(g_reply)));
     abi::CapTransferRecord rec[32];
     uint32_t n_rec = 0;
-    Status st = rt::call_with_caps(g_spawner, wire::ProcessSpawner::kInterfaceId, 0, params, resp,
+    Status st = rt::call_with_caps(g_spawner, 0, params, resp,
                                    Span<const abi::CapTransferDesc>(xfer, n_xfer), Span<abi::CapTransferRecord>(rec),
                                    &n_rec);
     if (!st) {
@@ -157,12 +157,12 @@ class LauncherImpl final : public wire::ProcessLauncher::Server {
     if (!r.isSpawned()) return release_all(), fail(Err::Corrupt);
     auto sp = r.getSpawned();
     auto hidx = sp.getHandle();
-    if (!hidx || *hidx >= n_rec || rec[*hidx].interface_id != wire::ProcessHandle::kInterfaceId)
-      return release_all(), fail(Err::Corrupt);
+    auto handle = hidx && *hidx < n_rec ? rt::record_cap<wire::ProcessHandle>(rec[*hidx]) : fail(Err::NotFound);
+    if (!handle) return release_all(), fail(Err::Corrupt);
     for (uint32_t i = 0; i < n_rec; ++i)
       if (i != *hidx) rt::release_cap(rec[i].cap_id);
     const abi::EndpointMessageHeader& h = rt::current_call();
-    *slot = Child{true, sp.getPid(), rec[*hidx].cap_id, h.scoped_ref_lo, h.scoped_ref_hi};
+    *slot = Child{true, sp.getPid(), *handle, h.scoped_ref_lo, h.scoped_ref_hi};
     auto o = out.initSpawned();
     o.setPid(sp.getPid());
     (void)CAPOS_TRY(o.initClients(0));
@@ -213,9 +213,9 @@ LauncherImpl g_impl;
 }  // namespace
 
 int main() {
-  auto ep = rt::capset_find("launcher", wire::Endpoint::kInterfaceId);
-  auto spawner = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId);
-  auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
+  auto ep = rt::capset_find<wire::Endpoint>("launcher");
+  auto spawner = rt::capset_find<wire::ProcessSpawner>("spawner");
+  auto boot = rt::capset_find<wire::BootPackage>("boot");
   if (!ep || !spawner || !boot) {
     rt::printf("launcher: needs the `launcher` endpoint and the `spawner` and `boot` caps\n");
     return 2;

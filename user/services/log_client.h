@@ -13,7 +13,7 @@ class Log {
  public:
   // Fails when no "log" cap with the LogSink interface was granted.
   Status attach() {
-    cap_ = CAPOS_TRY(rt::capset_find("log", schema::wire::LogSink::kInterfaceId));
+    cap_ = CAPOS_TRY(rt::capset_find<schema::wire::LogSink>("log"));
     return {};
   }
   Status log(schema::wire::LogLevel level, StrView text) {
@@ -34,7 +34,7 @@ class Log {
   }
 
  private:
-  uint32_t cap_ = 0;
+  rt::Cap<schema::wire::LogSink> cap_;
 };
 
 }  // namespace capos::svc

@@ -42,7 +42,7 @@ LogSinkImpl g_impl;
 }  // namespace
 
 int main() {
-  auto ep = rt::capset_find("log", wire::Endpoint::kInterfaceId);
+  auto ep = rt::capset_find<wire::Endpoint>("log");
   if (!ep) {
     rt::printf("logd: no `log` endpoint granted ({})\n", err_name(ep.error()));
     return 2;

@@ -179,8 +179,8 @@ ManualImpl g_impl;
 }  // namespace
 
 int main() {
-  auto ep = rt::capset_find("manual", wire::Endpoint::kInterfaceId);
-  auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
+  auto ep = rt::capset_find<wire::Endpoint>("manual");
+  auto boot = rt::capset_find<wire::BootPackage>("boot");
   if (!ep || !boot) {
     rt::printf("manual: needs the `manual` endpoint and the `boot` cap\n");
     return 2;

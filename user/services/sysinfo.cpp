@@ -53,8 +53,8 @@ void copy(StrView s, char* out, size_t cap, size_t* len) {
 }  // namespace
 
 int main() {
-  auto ep = rt::capset_find("sysinfo", wire::Endpoint::kInterfaceId);
-  auto boot = rt::capset_find("boot", wire::BootPackage::kInterfaceId);
+  auto ep = rt::capset_find<wire::Endpoint>("sysinfo");
+  auto boot = rt::capset_find<wire::BootPackage>("boot");
   if (!ep || !boot) {
     rt::printf("sysinfo: needs the `sysinfo` endpoint and the `boot` cap\n");
     return 2;

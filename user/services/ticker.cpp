@@ -10,7 +10,7 @@ namespace wire = capos::schema::wire;
 int main() {
   svc::Log log;
   if (!log.attach()) return 2;
-  auto timer_cap = rt::capset_find("timer", wire::Timer::kInterfaceId);
+  auto timer_cap = rt::capset_find<wire::Timer>("timer");
   if (!timer_cap) {
     (void)log.info("ticker: no timer cap ({})", err_name(timer_cap.error()));
     return 3;

@@ -36,7 +36,7 @@ void emit_record(wire::LogReader::LogRecord::Reader rec, void (*emit)(StrView)) 
 
 }  // namespace
 
-Status dmesg(uint32_t log_reader, void (*emit)(StrView line)) {
+Status dmesg(rt::Cap<wire::LogReader> log_reader, void (*emit)(StrView line)) {
   wire::LogReader::Client reader(&rt::transport(), log_reader);
   uint64_t from = 0;
   // Bounded: the ring holds LogRing::kRecords; a log that grows while we

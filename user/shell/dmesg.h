@@ -4,11 +4,13 @@
 
 #include "lib/core/cstring.h"
 #include "lib/core/result.h"
+#include "schema/kernel.capnp.capos.h"
+#include "user/rt/cap.h"
 
 namespace capos::shell {
 
 // Reads every record from the oldest kept on and hands each formatted line
 // (ending in '\n') to `emit`. Reports overwritten records first.
-Status dmesg(uint32_t log_reader, void (*emit)(StrView line));
+Status dmesg(rt::Cap<schema::wire::LogReader> log_reader, void (*emit)(StrView line));
 
 }  // namespace capos::shell

@@ -28,7 +28,7 @@ constexpr StrView kPrompt("capos> ", 7);
 constexpr uint32_t kMaxArgs = 16;
 constexpr uint32_t kMaxChildren = 32;
 
-uint32_t g_console = 0;
+rt::Cap<wire::Console> g_console;
 LineEditor g_ed(kPrompt);
 
 // ---- output
@@ -76,12 +76,14 @@ template <class... A> void say(StrView fmt, const A&... args) {
 
 // ---- caps
 
-// A granted cap by name and interface, or 0 with a one-line error.
-uint32_t need(StrView cmd, StrView name, uint64_t iface) {
-  auto c = rt::capset_find(name, iface);
+// A granted cap by name, typed; an empty Cap (after a one-line error) if
+// there is none with that interface.
+template <class Iface>
+rt::Cap<Iface> need(StrView cmd, StrView name) {
+  auto c = rt::capset_find<Iface>(name);
   if (c) return *c;
   say("{}: no `{}` capability granted to this shell\n", cmd, name);
-  return 0;
+  return rt::Cap<Iface>();
 }
 
 void report_error(StrView cmd, Err e) {
@@ -161,7 +163,7 @@ void cmd_echo(const Args& a) {
 }
 
 void cmd_motd(const Args& a) {
-  uint32_t cap = need(a.v[0], "sysinfo", wire::SystemInfo::kInterfaceId);
+  auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
   if (!cap) return;
   wire::SystemInfo::Client si(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[4096 + 256];
@@ -177,7 +179,7 @@ void cmd_motd(const Args& a) {
 }
 
 void cmd_hostname(const Args& a) {
-  uint32_t cap = need(a.v[0], "sysinfo", wire::SystemInfo::kInterfaceId);
+  auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
   if (!cap) return;
   wire::SystemInfo::Client si(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[256];
@@ -192,13 +194,13 @@ void cmd_hostname(const Args& a) {
 }
 
 void cmd_dmesg(const Args& a) {
-  uint32_t cap = need(a.v[0], "logs", wire::LogReader::kInterfaceId);
+  auto cap = need<wire::LogReader>(a.v[0], "logs");
   if (!cap) return;
   if (Status st = dmesg(cap, out); !st) report_error(a.v[0], st.error());
 }
 
 void cmd_uptime(const Args& a) {
-  uint32_t cap = need(a.v[0], "timer", wire::Timer::kInterfaceId);
+  auto cap = need<wire::Timer>(a.v[0], "timer");
   if (!cap) return;
   wire::Timer::Client t(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[128];
@@ -218,7 +220,7 @@ void cmd_random(const Args& a) {
     say("random: count must be 1 to {}\n", wire::MAX_ENTROPY_BYTES);
     return;
   }
-  uint32_t cap = need(a.v[0], "random", wire::EntropySource::kInterfaceId);
+  auto cap = need<wire::EntropySource>(a.v[0], "random");
   if (!cap) return;
   wire::EntropySource::Client e(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[512];
@@ -251,7 +253,7 @@ void print_ledger(StrView who, wire::SystemStatus::LedgerUsage::Reader u) {
 }
 
 void cmd_mem(const Args& a) {
-  uint32_t cap = need(a.v[0], "status", wire::SystemStatus::kInterfaceId);
+  auto cap = need<wire::SystemStatus>(a.v[0], "status");
   if (!cap) return;
   wire::SystemStatus::Client st(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[512];
@@ -276,7 +278,7 @@ void cmd_mem(const Args& a) {
 }
 
 void cmd_ps(const Args& a) {
-  uint32_t cap = need(a.v[0], "status", wire::SystemStatus::kInterfaceId);
+  auto cap = need<wire::SystemStatus>(a.v[0], "status");
   if (!cap) return;
   wire::SystemStatus::Client st(&rt::transport(), cap);
   say("{:>5} {:<16} {:<16} {:>7} {:>7} {:>6}\n", "PID", "NAME", "BINARY", "THREADS", "FRAMES", "CAPS");
@@ -329,7 +331,7 @@ void print_status(uint32_t pid, wire::ExitStatus::Reader s) {
 // spawn <binary> [grant...]: each grant is `name` (pass my cap `name` as
 // `name`) or `child=mine` (pass my cap `mine` under the name `child`).
 bool do_spawn(const Args& a, uint32_t* pid_out) {
-  uint32_t launcher = need(a.v[0], "launcher", wire::ProcessLauncher::kInterfaceId);
+  auto launcher = need<wire::ProcessLauncher>(a.v[0], "launcher");
   if (!launcher) return false;
   alignas(8) uint8_t pbuf[4096];
   capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
@@ -372,7 +374,7 @@ bool do_spawn(const Args& a, uint32_t* pid_out) {
   capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord rec[4];
   uint32_t n_rec = 0;
-  Status st = rt::call_with_caps(launcher, wire::ProcessLauncher::kInterfaceId, 0, params, resp,
+  Status st = rt::call_with_caps(launcher, 0, params, resp,
                                  Span<const abi::CapTransferDesc>(xfer, n), Span<abi::CapTransferRecord>(rec), &n_rec);
   for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
   if (!st) {
@@ -399,7 +401,7 @@ bool do_spawn(const Args& a, uint32_t* pid_out) {
 }
 
 void list_binaries(StrView cmd) {
-  uint32_t launcher = need(cmd, "launcher", wire::ProcessLauncher::kInterfaceId);
+  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
   if (!launcher) return;
   wire::ProcessLauncher::Client l(&rt::transport(), launcher);
   alignas(8) uint8_t pbuf[64], rbuf[4096];
@@ -416,7 +418,7 @@ void list_binaries(StrView cmd) {
 }
 
 bool do_wait(StrView cmd, uint32_t pid) {
-  uint32_t launcher = need(cmd, "launcher", wire::ProcessLauncher::kInterfaceId);
+  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
   if (!launcher) return false;
   wire::ProcessLauncher::Client l(&rt::transport(), launcher);
   alignas(8) uint8_t pbuf[64], rbuf[512];
@@ -460,7 +462,7 @@ void cmd_wait(const Args& a) {
 }
 
 void cmd_man(const Args& a) {
-  uint32_t cap = need(a.v[0], "manual", wire::Manual::kInterfaceId);
+  auto cap = need<wire::Manual>(a.v[0], "manual");
   if (!cap) return;
   uint64_t section = 0;
   StrView topic = a.v[1];
@@ -498,7 +500,7 @@ void cmd_man(const Args& a) {
 }
 
 void cmd_apropos(const Args& a) {
-  uint32_t cap = need(a.v[0], "manual", wire::Manual::kInterfaceId);
+  auto cap = need<wire::Manual>(a.v[0], "manual");
   if (!cap) return;
   wire::Manual::Client m(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[256];
@@ -531,7 +533,7 @@ void cmd_exit(const Args&) {
 // SystemControl.shutdown(mode, 0); a reply at all means the machine is
 // still running, so any answer is reported.
 void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const char* what) {
-  uint32_t cap = need(a.v[0], "control", wire::SystemControl::kInterfaceId);
+  auto cap = need<wire::SystemControl>(a.v[0], "control");
   if (!cap) return;
   say(what);
   wire::SystemControl::Client c(&rt::transport(), cap);
@@ -594,7 +596,7 @@ void run_line(StrView line) {
 }
 
 void greet() {
-  if (rt::capset_find("sysinfo", wire::SystemInfo::kInterfaceId)) {
+  if (rt::capset_find<wire::SystemInfo>("sysinfo")) {
     Args a;
     a.v[0] = "motd";
     a.n = 1;
@@ -606,7 +608,7 @@ void greet() {
 }  // namespace
 
 int main() {
-  auto console = rt::capset_find("console", wire::Console::kInterfaceId);
+  auto console = rt::capset_find<wire::Console>("console");
   if (!console) return 2;  // nowhere to talk to
   g_console = *console;
   greet();

@@ -30,7 +30,7 @@ inline uint64_t tsc() {
   return (uint64_t{hi} << 32) | lo;
 }
 
-Status read(uint32_t dev, uint64_t lba, uint32_t blocks) {
+Status read(rt::Cap<wire::BlockDevice> dev, uint64_t lba, uint32_t blocks) {
   capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
   capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
   auto p = CAPOS_TRY(BD::readParams(params));
@@ -40,7 +40,7 @@ Status read(uint32_t dev, uint64_t lba, uint32_t blocks) {
   return {};
 }
 
-uint64_t now(uint32_t timer) {
+uint64_t now(rt::Cap<wire::Timer> timer) {
   alignas(8) uint8_t pb[64], rb[64];
   capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
   (void)wire::Timer::Client::nowParams(p);
@@ -61,8 +61,8 @@ void sort(uint64_t* a, uint32_t n) {  // insertion sort: 400 samples
 }  // namespace
 
 int main() {
-  auto dev = rt::capset_find("block", wire::BlockDevice::kInterfaceId);
-  auto timer = rt::capset_find("timer", wire::Timer::kInterfaceId);
+  auto dev = rt::capset_find<wire::BlockDevice>("block");
+  auto timer = rt::capset_find<wire::Timer>("timer");
   if (!dev || !timer) return 2;
   const uint64_t span = 16 * 1024 * 2;  // first 16 MiB, in 512-byte blocks
   for (uint32_t i = 0; i < 16; ++i)

@@ -16,7 +16,7 @@ namespace {
 alignas(8) uint8_t g_pbuf[256];
 alignas(8) uint8_t g_rbuf[1024];
 
-Status read(uint32_t dev) {
+Status read(rt::Cap<wire::BlockDevice> dev) {
   capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
   capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
   auto p = CAPOS_TRY(BD::readParams(params));
@@ -28,7 +28,7 @@ Status read(uint32_t dev) {
 }  // namespace
 
 int main() {
-  auto dev = rt::capset_find("block", wire::BlockDevice::kInterfaceId);
+  auto dev = rt::capset_find<wire::BlockDevice>("block");
   if (!dev) return 2;
   Status first = read(*dev);
   rt::printf("blkcrash: read in flight when the driver was stopped: {}\n", first ? "success" : err_name(first.error()));

@@ -25,7 +25,7 @@ constexpr uint32_t CHUNK = wire::MAX_BLOCK_TRANSFER_BYTES;
 constexpr uint64_t FIRST = 8, BLOCKS = 128;  // pattern in [FIRST, FIRST + BLOCKS)
 const char MAGIC[] = "capOS blktest pattern v1";
 
-uint32_t g_dev;
+rt::Cap<wire::BlockDevice> g_dev;
 int g_failures = 0;
 
 // One call at a time: the message buffers are static, the builder and
@@ -151,7 +151,7 @@ Result<uint64_t> concurrent_reads(uint32_t seed) {
     Bytes framed = params.framed();
     abi::CapSqe s{};
     s.opcode = abi::CAP_OP_CALL;
-    s.cap_id = g_dev;
+    s.cap_id = g_dev.id();
     s.method_id = 1;
     s.interface_id = wire::BlockDevice::kInterfaceId;
     s.params_addr = reinterpret_cast<uint64_t>(framed.data());
@@ -211,7 +211,7 @@ void hostile(uint64_t count) {
 }
 
 int run() {
-  auto dev = rt::capset_find("block", wire::BlockDevice::kInterfaceId);
+  auto dev = rt::capset_find<wire::BlockDevice>("block");
   if (!dev) {
     rt::print("blktest: no `block` BlockDevice granted\n");
     return 2;

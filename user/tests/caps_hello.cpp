@@ -25,10 +25,10 @@ struct Call {
 
 int main() {
   if (!rt::print("hello from ring 3 via Console.write\n")) return 1;
-  auto tcap = rt::capset_find("timer", wire::Timer::kInterfaceId);
+  auto tcap = rt::capset_find<wire::Timer>("timer");
   if (!tcap) return 2;
   // Looking a cap up under the wrong interface fails in the runtime.
-  if (rt::capset_find("timer", wire::Console::kInterfaceId).error() != Err::Unsupported) return 3;
+  if (rt::capset_find<wire::Console>("timer").error() != Err::InterfaceMismatch) return 3;
   wire::Timer::Client timer(&rt::transport(), *tcap);
 
   Call a;
@@ -54,7 +54,7 @@ int main() {
     auto req = wire::Timer::Client::sleepParams(sp2);
     req->setDurationNs(200'000'000);
     rt::AsyncCall sleep_call;
-    if (!rt::submit_call(sleep_call, *tcap, wire::Timer::kInterfaceId, 1, sp2, MutBytes(sbuf, sizeof(sbuf))))
+    if (!rt::submit_call(sleep_call, *tcap, 1, sp2, MutBytes(sbuf, sizeof(sbuf))))
       return 10;
     Call n;
     (void)wire::Timer::Client::nowParams(n.params);
@@ -77,21 +77,24 @@ int main() {
   if (r || r.error() != Err::InvalidArgument) return 7;
   rt::printf("timer: oversized sleep rejected: {} ({})\n", err_name(r.error()), rt::transport().last_exception());
 
-  // Calling Console's method ordinal on the timer is caught by the kernel.
-  wire::Console::Client wrong(&rt::transport(), *tcap);
+  // A Console client on the timer cap no longer compiles
+  // (tests/compile_fail/wrong_interface_client.cpp); forged through the
+  // unchecked door, the kernel still catches the mismatch.
+  wire::Console::Client wrong(&rt::transport(), rt::Cap<wire::Console>::unchecked(tcap->id()));
   Call d;
   auto wp = wire::Console::Client::writeParams(d.params);
   (void)wp->setData(Bytes(reinterpret_cast<const uint8_t*>("x"), 1));
   auto w = wrong.write(d.params, d.resp);
-  if (w || rt::transport().last_result() != abi::CAP_ERR_INTERFACE_MISMATCH) return 8;
+  if (w || w.error() != Err::InterfaceMismatch) return 8;
 
   // RAII release: once the owner goes out of scope the CapId is stale.
   {
-    rt::OwnedCap owned(*tcap);
+    rt::OwnedCap<wire::Timer> owned(*tcap);
   }
   Call e;
   (void)wire::Timer::Client::nowParams(e.params);
-  if (timer.now(e.params, e.resp) || rt::transport().last_result() != abi::CAP_ERR_STALE_CAP) return 9;
+  auto stale = timer.now(e.params, e.resp);
+  if (stale || stale.error() != Err::Stale) return 9;
   rt::print("hello: released timer is stale as expected\n");
 
   rt::print("hello: all checks passed\n");

@@ -29,7 +29,9 @@ namespace wire = capos::schema::wire;
 namespace {
 
 int g_failures = 0;
-uint32_t g_dm, g_status, g_console;
+rt::Cap<wire::DeviceManager> g_dm;
+rt::Cap<wire::SystemStatus> g_status;
+rt::Cap<wire::Console> g_console;
 uint64_t g_base = 0, g_after = 0;
 
 void check(bool ok, StrView what) {
@@ -60,7 +62,7 @@ int32_t console_call_with(uint64_t params, uint64_t result) {
   alignas(8) static uint8_t ok_buf[256];
   CapSqe s{};
   s.opcode = CAP_OP_CALL;
-  s.cap_id = g_console;
+  s.cap_id = g_console.id();
   s.method_id = 0;
   s.params_addr = params ? params : reinterpret_cast<uint64_t>(ok_buf);
   s.params_len = 64;
@@ -81,9 +83,9 @@ uint64_t next_rand() {
 void round(const Found* f);
 
 int run() {
-  auto dm = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
-  auto st = rt::capset_find("status", wire::SystemStatus::kInterfaceId);
-  auto con = rt::capset_find("console", wire::Console::kInterfaceId);
+  auto dm = rt::capset_find<wire::DeviceManager>("devices");
+  auto st = rt::capset_find<wire::SystemStatus>("status");
+  auto con = rt::capset_find<wire::Console>("console");
   if (!dm || !st || !con) return 2;
   g_dm = *dm;
   g_status = *st;
@@ -153,7 +155,7 @@ void round(const Found* f) {
     capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
     (void)wire::Interrupt::Client::waitParams(params);
     rt::AsyncCall wait;
-    check(rt::submit_call(wait, *irq, wire::Interrupt::kInterfaceId, 0, params, MutBytes(rbuf, sizeof(rbuf))).ok(),
+    check(rt::submit_call(wait, *irq, 0, params, MutBytes(rbuf, sizeof(rbuf))).ok(),
           "submit Interrupt.wait");
     check(!rt::poll_call(wait), "Interrupt.wait stays pending");
     rt::release_cap(*irq);

@@ -24,14 +24,14 @@ namespace {
 constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
 constexpr uint64_t OUTSIDE = 0x100000;  // an IOVA this pool never handed out
 
-Status stray_dma(uint32_t manager) {
+Status stray_dma(rt::Cap<wire::DeviceManager> manager) {
   static const uint16_t ids[] = {0x1042};
   Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 1)));
-  uint32_t mmio = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
+  auto mmio = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
   virtio::Transport t = CAPOS_TRY(virtio::Transport::open(mmio));
   (void)CAPOS_TRY(t.negotiate(F_ACCESS_PLATFORM));
-  uint32_t pool = CAPOS_TRY(dma_pool(mmio, 4));
-  uint32_t irq = CAPOS_TRY(route_interrupt(mmio, 0));
+  auto pool = CAPOS_TRY(dma_pool(mmio, 4));
+  auto irq = CAPOS_TRY(route_interrupt(mmio, 0));
   virtio::Queue q;
   CAPOS_TRY_STATUS(q.init(t, pool, 0, 0));
   DmaBuffer meta = CAPOS_TRY(dma_alloc(pool, 1));
@@ -58,7 +58,7 @@ Status stray_dma(uint32_t manager) {
 // A BlockDevice whose first read is the stray DMA.
 class EvilBlock final : public wire::BlockDevice::Server {
  public:
-  uint32_t manager = 0;
+  rt::Cap<wire::DeviceManager> manager;
   Status info(wire::BlockDevice::InfoParams::Reader, wire::BlockDevice::InfoResults::Builder r) override {
     auto i = CAPOS_TRY(r.initInfo());
     i.setBlockSize(512);
@@ -76,10 +76,10 @@ EvilBlock g_evil;
 }  // namespace
 
 int main() {
-  auto devices = rt::capset_find("devices", wire::DeviceManager::kInterfaceId);
+  auto devices = rt::capset_find<wire::DeviceManager>("devices");
   if (!devices) return 2;
   Status st;
-  if (auto ep = rt::capset_find("block", wire::Endpoint::kInterfaceId)) {
+  if (auto ep = rt::capset_find<wire::Endpoint>("block")) {
     g_evil.manager = *devices;
     st = rt::serve(*ep, g_evil);
   } else {

@@ -189,10 +189,11 @@ int ring_abuse() {
 }  // namespace
 
 int main() {
-  auto dead = rt::capset_find("dead", 0);
-  if (!dead) return 90;
-  if (int r = targeted(*dead)) return r;
+  auto found = rt::capset_find<rt::AnyInterface>("dead");  // any interface: only raw SQEs target it
+  if (!found) return 90;
+  uint32_t dead = found->id();
+  if (int r = targeted(dead)) return r;
   if (int r = ring_abuse()) return r;
-  if (int r = flood(*dead, 20000)) return 60 + r;
+  if (int r = flood(dead, 20000)) return 60 + r;
   return 0;
 }

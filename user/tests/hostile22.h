@@ -10,6 +10,7 @@
 #include "lib/capnp/rpc.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
@@ -21,6 +22,11 @@ namespace wire = capos::schema::wire;
 constexpr uint64_t PG = abi::PAGE_SIZE;
 constexpr uint64_t TICK_NS = 10'000'000;  // the kernel's 100 Hz tick (docs/concurrency.md)
 constexpr uint64_t ECHO_IFACE = 0x4832324543ull;  // the test endpoint's interface ("H22EC")
+// The echo endpoint as a type, so its caps are typed like schema ones
+// (raw protocol: used through call_sqe, never a generated Client).
+struct Echo {
+  static constexpr uint64_t kInterfaceId = ECHO_IFACE;
+};
 
 #define H22_CHECK(cond, code) \
   do {                        \
@@ -39,37 +45,49 @@ template <class T> Status st(const Result<T>& r) { return r ? Status() : Status(
 inline bool is(Status s, Err e) { return !s && s.error() == e; }
 template <class T> bool is(const Result<T>& r, Err e) { return !r && r.error() == e; }
 
-// A granted cap by name, or CAPID_INVALID.
-uint32_t cap(StrView name, uint64_t iface);
+// A granted cap by name, typed; empty if absent or of another interface.
+template <class Iface>
+rt::Cap<Iface> cap(StrView name) {
+  return rt::capset_find<Iface>(name).value_or(rt::Cap<Iface>());
+}
 
 // Timer (cap from cap("timer"/...)).
 struct Now {
   uint64_t ns, tick;
 };
-Result<Now> timer_now(uint32_t timer);
-Result<uint64_t> timer_sleep(uint32_t timer, uint64_t ns);
+Result<Now> timer_now(rt::Cap<wire::Timer> timer);
+Result<uint64_t> timer_sleep(rt::Cap<wire::Timer> timer, uint64_t ns);
 
 // VirtualMemory.
-Result<uint64_t> vm_map(uint32_t vm, uint64_t hint, uint64_t size, bool write);
-Status vm_unmap(uint32_t vm, uint64_t addr, uint64_t size);
+Result<uint64_t> vm_map(rt::Cap<wire::VirtualMemory> vm, uint64_t hint, uint64_t size, bool write);
+Status vm_unmap(rt::Cap<wire::VirtualMemory> vm, uint64_t addr, uint64_t size);
 
-// FrameAllocator.allocate: the new MemoryObject's CapId.
-Result<uint32_t> allocate(uint32_t fa, uint32_t pages);
+// FrameAllocator.allocate: the new MemoryObject.
+Result<rt::Cap<wire::MemoryObject>> allocate(rt::Cap<wire::FrameAllocator> fa, uint32_t pages);
 
 // SystemStatus.
-Result<uint64_t> free_frames(uint32_t status);
+Result<uint64_t> free_frames(rt::Cap<wire::SystemStatus> status);
 struct Usage {
   uint32_t frames, frames_max, tables, tables_max, kbytes, kbytes_max, calls, calls_max;
 };
-Result<Usage> self_ledger(uint32_t status);
+Result<Usage> self_ledger(rt::Cap<wire::SystemStatus> status);
 
 // Raw SQE helpers.
 abi::CapSqe call_sqe(uint32_t cap, uint16_t method, const void* params, uint32_t plen, void* result,
                      uint32_t rlen);
+template <class Iface>
+abi::CapSqe call_sqe(rt::Cap<Iface> cap, uint16_t method, const void* params, uint32_t plen, void* result,
+                     uint32_t rlen) {
+  return call_sqe(cap.id(), method, params, plen, result, rlen);
+}
 bool release(uint32_t cap);
+template <class Iface>
+bool release(rt::Cap<Iface> cap) {
+  return release(cap.id());
+}
 
 // Endpoint echo server on owner facet `ep` (serves until the ring breaks).
-int echo_server(uint32_t ep);
+int echo_server(rt::Cap<Echo> ep);
 
 // Roles.
 int watchdog();

@@ -48,7 +48,7 @@ uint64_t reply_ns(uint8_t* buf, int32_t len) {  // Now/Sleep results both lead w
 int watchdog() {
   constexpr int SLEEPS = 150;
   constexpr uint64_t PERIOD = 2 * TICK_NS, BOUND = 3 * TICK_NS;
-  uint32_t t = cap("watchdog", wire::Timer::kInterfaceId);
+  auto t = cap<wire::Timer>("watchdog");
   Framed nowp;
   {
     capnp::FixedMessageBuilder mb(MutBytes(nowp.buf, sizeof(nowp.buf)));
@@ -100,7 +100,7 @@ int watchdog() {
 // starving every sleeper in the system and ignoring kill). `forever`
 // then waits with no timeout: only a kill can end it.
 int stall(bool forever) {
-  uint32_t t = cap(forever ? "stall_forever" : "stall", wire::Timer::kInterfaceId);
+  auto t = cap<wire::Timer>(forever ? "stall_forever" : "stall");
   auto a = timer_now(t);
   uint64_t ta = rdtsc();
   if (!a || !timer_sleep(t, 5 * TICK_NS)) return 30;
@@ -189,7 +189,7 @@ int nop_flood() {
 // kernels with an endpoint-wide bound); every answered call must echo
 // exactly.
 int endpoint_flood() {
-  uint32_t ep = cap("flood", ECHO_IFACE);
+  auto ep = cap<Echo>("flood");
   constexpr uint32_t SLOTS = 28;
   static uint64_t params[SLOTS][2];
   static uint64_t results[SLOTS][2];
@@ -220,7 +220,7 @@ int endpoint_flood() {
 // One-page maps, each in another 1 GiB region (so each needs its own page
 // tables), touched and unmapped, forever.
 int vm_storm() {
-  uint32_t vm = cap("storm", wire::VirtualMemory::kInterfaceId);
+  auto vm = cap<wire::VirtualMemory>("storm");
   constexpr uint64_t REGIONS = (USER_HEAP_END - USER_HEAP_BASE) >> 30;
   for (uint64_t i = 0;; ++i) {
     uint64_t hint = USER_HEAP_BASE + ((i * 7919) % REGIONS << 30) + ((i % 512) << 21);

@@ -15,9 +15,9 @@ using namespace abi;
 // Timer.sleeps until the outstanding-call quota is used up. Every refusal
 // must be Overloaded. Then it blocks until killed.
 int hog() {
-  uint32_t vm = cap("hog", wire::VirtualMemory::kInterfaceId);
-  uint32_t fa = cap("frames", wire::FrameAllocator::kInterfaceId);
-  uint32_t t = cap("timer", wire::Timer::kInterfaceId);
+  auto vm = cap<wire::VirtualMemory>("hog");
+  auto fa = cap<wire::FrameAllocator>("frames");
+  auto t = cap<wire::Timer>("timer");
   uint32_t sparse = 0, objects = 0, anon = 0, sleeps = 0;
   for (;; ++sparse) {
     uint64_t hint = USER_HEAP_BASE + (uint64_t{sparse} << 39);
@@ -71,8 +71,8 @@ int hog() {
 // own quota succeeds and the memory is usable; the hog's ledger (read by
 // name through SystemStatus.processes) sits at its limits.
 int guarded() {
-  uint32_t fa = cap("guarded", wire::FrameAllocator::kInterfaceId);
-  uint32_t ss = cap("status", wire::SystemStatus::kInterfaceId);
+  auto fa = cap<wire::FrameAllocator>("guarded");
+  auto ss = cap<wire::SystemStatus>("status");
   auto mo = allocate(fa, 64);
   if (!mo) {
     rt::printf("guarded: allocate(64) within quota failed: {}\n", err_name(mo.error()));

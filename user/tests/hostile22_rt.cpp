@@ -6,16 +6,14 @@
 
 namespace capos::h22 {
 
-uint32_t cap(StrView name, uint64_t iface) { return rt::capset_find(name, iface).value_or(abi::CAPID_INVALID); }
-
-Result<Now> timer_now(uint32_t timer) {
+Result<Now> timer_now(rt::Cap<wire::Timer> timer) {
   Call c;
   (void)wire::Timer::Client::nowParams(c.params);
   auto r = CAPOS_TRY(wire::Timer::Client(&rt::transport(), timer).now(c.params, c.resp));
   return Now{r.getMonotonicNs(), r.getTick()};
 }
 
-Result<uint64_t> timer_sleep(uint32_t timer, uint64_t ns) {
+Result<uint64_t> timer_sleep(rt::Cap<wire::Timer> timer, uint64_t ns) {
   Call c;
   auto p = CAPOS_TRY(wire::Timer::Client::sleepParams(c.params));
   p.setDurationNs(ns);
@@ -24,7 +22,7 @@ Result<uint64_t> timer_sleep(uint32_t timer, uint64_t ns) {
 
 using VM = wire::VirtualMemory::Client;
 
-Result<uint64_t> vm_map(uint32_t vm, uint64_t hint, uint64_t size, bool write) {
+Result<uint64_t> vm_map(rt::Cap<wire::VirtualMemory> vm, uint64_t hint, uint64_t size, bool write) {
   Call c;
   auto p = CAPOS_TRY(VM::mapParams(c.params));
   p.setHint(hint);
@@ -35,7 +33,7 @@ Result<uint64_t> vm_map(uint32_t vm, uint64_t hint, uint64_t size, bool write) {
   return CAPOS_TRY(VM(&rt::transport(), vm).map(c.params, c.resp)).getAddr();
 }
 
-Status vm_unmap(uint32_t vm, uint64_t addr, uint64_t size) {
+Status vm_unmap(rt::Cap<wire::VirtualMemory> vm, uint64_t addr, uint64_t size) {
   Call c;
   auto p = CAPOS_TRY(VM::unmapParams(c.params));
   p.setAddr(addr);
@@ -43,18 +41,24 @@ Status vm_unmap(uint32_t vm, uint64_t addr, uint64_t size) {
   return st(VM(&rt::transport(), vm).unmap(c.params, c.resp));
 }
 
-Result<uint32_t> allocate(uint32_t fa, uint32_t pages) {
+Result<rt::Cap<wire::MemoryObject>> allocate(rt::Cap<wire::FrameAllocator> fa, uint32_t pages) {
   Call c;
   auto p = CAPOS_TRY(wire::FrameAllocator::Client::allocateParams(c.params));
   p.setPageCount(pages);
-  auto res = CAPOS_TRY(wire::FrameAllocator::Client(&rt::transport(), fa).allocate(c.params, c.resp));
+  // Through call_with_caps: the MemoryObject arrives as a transfer record,
+  // typed by record_cap after its interface id is checked.
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(fa, static_cast<uint16_t>(wire::FrameAllocator::Method::ALLOCATE), c.params,
+                                      c.resp, Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec, 1),
+                                      &n));
+  wire::FrameAllocator::AllocateResults::Reader res(CAPOS_TRY(c.resp.root()));
   uint32_t idx = CAPOS_TRY(res.getMemory());
-  auto* rec = reinterpret_cast<abi::CapTransferRecord*>(c.rbuf + rt::transport().last_result());
-  if (idx != 0 || rec[0].interface_id != wire::MemoryObject::kInterfaceId) return fail(Err::Corrupt);
-  return rec[0].cap_id;
+  if (idx != 0 || n != 1) return fail(Err::Corrupt);
+  return rt::record_cap<wire::MemoryObject>(rec[0]);
 }
 
-Result<uint64_t> free_frames(uint32_t status) {
+Result<uint64_t> free_frames(rt::Cap<wire::SystemStatus> status) {
   Call c;
   (void)wire::SystemStatus::Client::memoryParams(c.params);
   return CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).memory(c.params, c.resp)).getFreeFrames();
@@ -68,7 +72,7 @@ Usage usage_of(wire::SystemStatus::LedgerUsage::Reader u) {
 }
 }  // namespace
 
-Result<Usage> self_ledger(uint32_t status) {
+Result<Usage> self_ledger(rt::Cap<wire::SystemStatus> status) {
   Call c;
   (void)wire::SystemStatus::Client::selfLedgerParams(c.params);
   auto r = CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).selfLedger(c.params, c.resp));
@@ -99,7 +103,8 @@ bool release(uint32_t c) {
 
 // Echoes every call's params back (raw bytes, no schema): the shared
 // endpoint of the flood and fairness roles.
-int echo_server(uint32_t ep) {
+int echo_server(rt::Cap<Echo> echo) {
+  uint32_t ep = echo.id();
   alignas(16) static uint8_t buf[sizeof(abi::EndpointMessageHeader) + 512];
   for (;;) {
     abi::CapSqe r{};
@@ -156,8 +161,7 @@ int main() {
       {"guarded", wire::FrameAllocator::kInterfaceId, guarded},
   };
   for (const Role& r : roles)
-    if (rt::capset_find(r.name, r.iface)) return r.run();
-  uint32_t ep = cap("endpoint", ECHO_IFACE);
-  if (ep != abi::CAPID_INVALID) return echo_server(ep);
+    if (rt::capset_find_id(r.name, r.iface)) return r.run();
+  if (auto ep = cap<Echo>("endpoint")) return echo_server(ep);
   return 99;
 }

@@ -276,17 +276,21 @@ int abandoner_client(uint32_t cap) {
   return 40;
 }
 
+// Endpoint caps speaking this test's own raw protocol (raw SQEs, no
+// generated client): untyped ids.
+Result<uint32_t> raw(StrView name) { return CAPOS_TRY(rt::capset_find<rt::AnyInterface>(name)).id(); }
+
 }  // namespace
 
 int main() {
-  if (auto ep = rt::capset_find("endpoint", 0)) return server(*ep);
-  if (auto c = rt::capset_find("echo", 0)) return echo_client(*c);
-  if (auto c = rt::capset_find("crasher", 0)) return crasher_client(*c);
-  if (auto c = rt::capset_find("hopc", 0)) return hop_c(*c);
-  if (auto c = rt::capset_find("hopb", 0)) return hop_b(*c, *rt::capset_find("next", 0));
-  if (auto c = rt::capset_find("hopa", 0)) return hop_a(*c, *rt::capset_find("gift", 0));
-  if (auto c = rt::capset_find("xfer", 0))
-    return xfer_client(*c, *rt::capset_find("extra1", 0), *rt::capset_find("extra2", 0));
-  if (auto c = rt::capset_find("abandoner", 0)) return abandoner_client(*c);
+  if (auto ep = raw("endpoint")) return server(*ep);
+  if (auto c = raw("echo")) return echo_client(*c);
+  if (auto c = raw("crasher")) return crasher_client(*c);
+  if (auto c = raw("hopc")) return hop_c(*c);
+  if (auto c = raw("hopb")) return hop_b(*c, *raw("next"));
+  if (auto c = raw("hopa")) return hop_a(*c, *raw("gift"));
+  if (auto c = raw("xfer"))
+    return xfer_client(*c, *raw("extra1"), *raw("extra2"));
+  if (auto c = raw("abandoner")) return abandoner_client(*c);
   return 99;
 }

@@ -15,6 +15,7 @@
 #include "lib/abi/layout.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
@@ -27,8 +28,14 @@ namespace {
 
 constexpr uint8_t R = 1, W = 2, X = 4;
 constexpr uint64_t SHARE_IFACE = 0x5348415245ull;  // the test's endpoint interface
+// That endpoint as a type (raw protocol: raw SQEs, no generated client).
+struct Share {
+  static constexpr uint64_t kInterfaceId = SHARE_IFACE;
+};
 constexpr uint64_t PG = PAGE_SIZE;
-uint32_t g_vm, g_fa, g_ent;
+rt::Cap<wire::VirtualMemory> g_vm;
+rt::Cap<wire::FrameAllocator> g_fa;
+rt::Cap<wire::EntropySource> g_ent;
 
 struct Call {
   alignas(8) uint8_t pbuf[256];
@@ -98,28 +105,31 @@ Status vm_commit(uint64_t addr, uint64_t size, uint8_t prot) {
   return st(vm().commit(c.params, c.resp));
 }
 
-// FrameAllocator.allocate: the result cap's CapId from its transfer record.
-Result<uint32_t> allocate(uint32_t pages) {
+// FrameAllocator.allocate: the result cap from its transfer record, typed
+// by record_cap after its interface id is checked.
+Result<rt::Cap<wire::MemoryObject>> allocate(uint32_t pages) {
   Call c;
   auto p = CAPOS_TRY(wire::FrameAllocator::Client::allocateParams(c.params));
   p.setPageCount(pages);
-  wire::FrameAllocator::Client fa(&rt::transport(), g_fa);
-  auto res = CAPOS_TRY(fa.allocate(c.params, c.resp));
+  CapTransferRecord rec[1];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(g_fa, static_cast<uint16_t>(wire::FrameAllocator::Method::ALLOCATE), c.params,
+                                      c.resp, Span<const CapTransferDesc>(), Span<CapTransferRecord>(rec, 1), &n));
+  wire::FrameAllocator::AllocateResults::Reader res(CAPOS_TRY(c.resp.root()));
   uint32_t idx = CAPOS_TRY(res.getMemory());
-  auto* rec = reinterpret_cast<CapTransferRecord*>(c.rbuf + rt::transport().last_result());
-  if (idx != 0 || rec[0].interface_id != wire::MemoryObject::kInterfaceId) return fail(Err::Corrupt);
-  return rec[0].cap_id;
+  if (idx != 0 || n != 1) return fail(Err::Corrupt);
+  return rt::record_cap<wire::MemoryObject>(rec[0]);
 }
 
 using MO = wire::MemoryObject::Client;
-Result<uint64_t> mo_map(uint32_t cap, uint64_t hint, uint8_t prot) {
+Result<uint64_t> mo_map(rt::Cap<wire::MemoryObject> cap, uint64_t hint, uint8_t prot) {
   Call c;
   auto p = CAPOS_TRY(MO::mapParams(c.params));
   p.setHint(hint);
   CAPOS_TRY_STATUS(set_prot(p, prot));
   return CAPOS_TRY(MO(&rt::transport(), cap).map(c.params, c.resp)).getAddr();
 }
-Status mo_unmap(uint32_t cap, uint64_t addr) {
+Status mo_unmap(rt::Cap<wire::MemoryObject> cap, uint64_t addr) {
   Call c;
   auto p = CAPOS_TRY(MO::unmapParams(c.params));
   p.setAddr(addr);
@@ -132,6 +142,10 @@ bool release(uint32_t cap) {
   s.cap_id = cap;
   s.user_data = rt::ring().next_user_data();
   return rt::ring().call(s).result == 0;
+}
+template <class Iface>
+bool release(rt::Cap<Iface> cap) {
+  return release(cap.id());
 }
 
 Result<size_t> entropy(uint32_t n, uint8_t* out) {
@@ -346,17 +360,17 @@ int protect_fault() {
 constexpr uint16_t M_SHARE = 1;
 const char kFromA[] = "written by the sharer", kFromB[] = "written by the peer";
 
-int sharer(uint32_t peer) {
+int sharer(rt::Cap<Share> peer) {
   auto mo = allocate(1);
   CHECK(mo, 130);
   auto m = mo_map(*mo, 0, R | W);
   CHECK(m, 131);
   memcpy(reinterpret_cast<void*>(*m), kFromA, sizeof(kFromA));
-  CapTransferDesc d{*mo, XFER_COPY, {0, 0, 0}};
+  CapTransferDesc d{mo->id(), XFER_COPY, {0, 0, 0}};
   uint8_t reply[64];
   CapSqe s{};
   s.opcode = CAP_OP_CALL;
-  s.cap_id = peer;
+  s.cap_id = peer.id();
   s.method_id = M_SHARE;
   s.result_addr = reinterpret_cast<uint64_t>(reply);
   s.result_len = sizeof(reply);
@@ -371,11 +385,11 @@ int sharer(uint32_t peer) {
   return 0;  // exit tears the mapping down
 }
 
-int peer(uint32_t ep) {
+int peer(rt::Cap<Share> ep) {
   alignas(16) static uint8_t buf[sizeof(EndpointMessageHeader) + 64 + 4 * sizeof(CapTransferRecord)];
   CapSqe r{};
   r.opcode = CAP_OP_RECV;
-  r.cap_id = ep;
+  r.cap_id = ep.id();
   r.result_addr = reinterpret_cast<uint64_t>(buf);
   r.result_len = sizeof(buf);
   r.user_data = rt::ring().next_user_data();
@@ -384,41 +398,45 @@ int peer(uint32_t ep) {
   auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
   CHECK(h->method_id == M_SHARE && h->xfer_count == 1, 141);
   auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
-  CHECK(rec->interface_id == wire::MemoryObject::kInterfaceId, 142);
-  auto m = mo_map(rec->cap_id, 0, R | W);
+  auto mo = rt::record_cap<wire::MemoryObject>(*rec);
+  CHECK(mo, 142);
+  auto m = mo_map(*mo, 0, R | W);
   CHECK(m, 143);
   CHECK(memcmp(reinterpret_cast<void*>(*m), kFromA, sizeof(kFromA)) == 0, 144);  // the sharer's write
   memcpy(reinterpret_cast<void*>(*m), kFromB, sizeof(kFromB));
   CapSqe ret{};
   ret.opcode = CAP_OP_RETURN;
-  ret.cap_id = ep;
+  ret.cap_id = ep.id();
   ret.call_id = h->call_id;
   ret.user_data = rt::ring().next_user_data();
   CHECK(rt::ring().call(ret).result == 0, 145);
-  CHECK(release(rec->cap_id), 146);  // while mapped
+  CHECK(release(*mo), 146);  // while mapped
   CHECK(at(*m)[0] == static_cast<uint8_t>(kFromB[0]), 147);
   return 0;
 }
 
-Result<uint32_t> find(const char* name, uint64_t iface) { return rt::capset_find(StrView(name), iface); }
+template <class Iface>
+Result<rt::Cap<Iface>> find(const char* name) {
+  return rt::capset_find<Iface>(StrView(name));
+}
 
 }  // namespace
 
 int main() {
-  if (auto ep = find("endpoint", SHARE_IFACE)) return peer(*ep);
-  auto fa = find("frames", wire::FrameAllocator::kInterfaceId);
+  if (auto ep = find<Share>("endpoint")) return peer(*ep);
+  auto fa = find<wire::FrameAllocator>("frames");
   if (fa) g_fa = *fa;
-  if (auto p = find("peer", SHARE_IFACE)) return fa ? sharer(*p) : 150;
-  if (auto v = find("vm_fault", wire::VirtualMemory::kInterfaceId)) {
+  if (auto p = find<Share>("peer")) return fa ? sharer(*p) : 150;
+  if (auto v = find<wire::VirtualMemory>("vm_fault")) {
     g_vm = *v;
     return protect_fault();
   }
-  if (auto v = find("quota", wire::VirtualMemory::kInterfaceId)) {
+  if (auto v = find<wire::VirtualMemory>("quota")) {
     g_vm = *v;
     return fa ? quota() : 151;
   }
-  auto v = find("vm", wire::VirtualMemory::kInterfaceId);
-  auto e = find("entropy", wire::EntropySource::kInterfaceId);
+  auto v = find<wire::VirtualMemory>("vm");
+  auto e = find<wire::EntropySource>("entropy");
   if (!v || !fa || !e) return 152;
   g_vm = *v;
   g_ent = *e;

@@ -48,7 +48,7 @@ struct Call {
 };
 
 // LogSink.log; the `accepted` result.
-Result<bool> log(uint32_t cap, wire::LogLevel level, StrView text) {
+Result<bool> log(rt::Cap<wire::LogSink> cap, wire::LogLevel level, StrView text) {
   Call c;
   auto p = CAPOS_TRY(wire::LogSink::Client::logParams(c.params));
   p.setLevel(level);
@@ -66,7 +66,7 @@ const char* const kForged =
 // sent, stamped with this process's source and level; the filtered debug
 // record is not there.
 int read_back() {
-  auto logs = rt::capset_find("logs", wire::LogReader::kInterfaceId);
+  auto logs = rt::capset_find<wire::LogReader>("logs");
   if (!logs) return 0;
   uint64_t from = 0;
   bool forged = false, debug = false;
@@ -100,8 +100,8 @@ int read_back() {
 }
 
 int logging() {
-  auto klog = rt::capset_find("klog", wire::LogSink::kInterfaceId);
-  auto dlog = rt::capset_find("log", wire::LogSink::kInterfaceId);
+  auto klog = rt::capset_find<wire::LogSink>("klog");
+  auto dlog = rt::capset_find<wire::LogSink>("log");
   if (!klog || !dlog) return 0;
   auto a = log(*klog, wire::LogLevel::WARN, kForged);
   CHECK(a && *a, 10);
@@ -116,19 +116,19 @@ int logging() {
   return read_back();
 }
 
-Result<uint32_t> allocate(uint32_t fa, uint32_t pages) {
+Result<rt::Cap<wire::MemoryObject>> allocate(rt::Cap<wire::FrameAllocator> fa, uint32_t pages) {
   Call c;
   auto p = CAPOS_TRY(wire::FrameAllocator::Client::allocateParams(c.params));
   p.setPageCount(pages);
   abi::CapTransferRecord rec[1];
   uint32_t n = 0;
-  CAPOS_TRY_STATUS(rt::call_with_caps(fa, wire::FrameAllocator::kInterfaceId, 0, c.params, c.resp,
-                                      Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n));
+  CAPOS_TRY_STATUS(rt::call_with_caps(fa, 0, c.params, c.resp, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec), &n));
   if (n != 1) return fail(Err::Corrupt);
-  return rec[0].cap_id;
+  return rt::record_cap<wire::MemoryObject>(rec[0]);
 }
 
-Result<wire::SystemStatus::LedgerUsage::Reader> self_ledger(uint32_t status, Call& c) {
+Result<wire::SystemStatus::LedgerUsage::Reader> self_ledger(rt::Cap<wire::SystemStatus> status, Call& c) {
   (void)CAPOS_TRY(wire::SystemStatus::Client::selfLedgerParams(c.params));
   auto r = CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).selfLedger(c.params, c.resp));
   return CAPOS_TRY(r.getUsage());
@@ -142,8 +142,8 @@ __attribute__((noinline)) void touch_stack(size_t kib) {
 }
 
 int frames() {
-  auto fa = rt::capset_find("frames", wire::FrameAllocator::kInterfaceId);
-  auto status = rt::capset_find("status", wire::SystemStatus::kInterfaceId);
+  auto fa = rt::capset_find<wire::FrameAllocator>("frames");
+  auto status = rt::capset_find<wire::SystemStatus>("status");
   if (!fa || !status) return 0;
   touch_stack(32);
   Call c;
@@ -154,7 +154,7 @@ int frames() {
   // regions are charged when mapped), stack, ring and CapSet use most.
   CHECK(limit == 400, 21);
   CHECK(used < limit, 22);
-  uint32_t caps[200];
+  rt::Cap<wire::MemoryObject> caps[200];
   uint64_t got = 0;
   Err last = Err::Failed;
   for (;;) {
@@ -169,7 +169,7 @@ int frames() {
   CHECK(last == Err::Overloaded, 24);
   CHECK(got >= 2, 25);
   // VirtualMemory draws on the same quota: a one-page map is refused too.
-  if (auto vm = rt::capset_find("vm", wire::VirtualMemory::kInterfaceId)) {
+  if (auto vm = rt::capset_find<wire::VirtualMemory>("vm")) {
     Call m;
     auto mp = wire::VirtualMemory::Client::mapParams(m.params);
     CHECK(mp, 28);
@@ -200,7 +200,8 @@ int frames() {
 
 // One spawn of `binary` with a single child-local grant of `kind`.
 // Returns the outcome: "spawned" (child waited for), "notPermitted", or an error.
-Result<const char*> spawn_child_local(uint32_t spawner, wire::ChildLocalKind kind, uint64_t iface) {
+Result<const char*> spawn_child_local(rt::Cap<wire::ProcessSpawner> spawner, wire::ChildLocalKind kind,
+                                      uint64_t iface) {
   Call c;
   auto req = CAPOS_TRY(wire::ProcessSpawner::Client::spawnParams(c.params));
   CAPOS_TRY_STATUS(req.setName("probe-child"));
@@ -212,23 +213,24 @@ Result<const char*> spawn_child_local(uint32_t spawner, wire::ChildLocalKind kin
   g.getSource().initChildLocal().setKind(kind);
   abi::CapTransferRecord rec[2];
   uint32_t n = 0;
-  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, c.params, c.resp,
-                                      Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n));
+  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, 0, c.params, c.resp, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec), &n));
   wire::SpawnResult::Reader r(CAPOS_TRY(c.resp.root()));
   if (r.isNotPermitted()) return "notPermitted";
   if (!r.isSpawned() || n != 1) return fail(Err::Corrupt);
+  auto handle = CAPOS_TRY(rt::record_cap<wire::ProcessHandle>(rec[0]));
   Call w;
   (void)CAPOS_TRY(wire::ProcessHandle::Client::waitParams(w.params));
-  auto done = wire::ProcessHandle::Client(&rt::transport(), rec[0].cap_id).wait(w.params, w.resp);
-  rt::release_cap(rec[0].cap_id);
+  auto done = wire::ProcessHandle::Client(&rt::transport(), handle).wait(w.params, w.resp);
+  rt::release_cap(handle);
   if (!done) return fail(done.error());
   return "spawned";
 }
 
 int spawning() {
-  auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId);
+  auto sp = rt::capset_find<wire::ProcessSpawner>("spawner");
   if (!sp) return 0;
-  if (rt::capset_find("frames", wire::FrameAllocator::kInterfaceId)) {
+  if (rt::capset_find<wire::FrameAllocator>("frames")) {
     // The quota-limited probe: its children are bounded by what it has
     // left (about 100 pages), less than any image needs.
     auto r = spawn_child_local(*sp, wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId);
@@ -261,7 +263,7 @@ int spawning() {
 // one process: a queued CALL shows in info and fails `disconnected` once
 // the owner facet is released.
 int endpoints() {
-  auto eps = rt::capset_find("eps", wire::EndpointFactory::kInterfaceId);
+  auto eps = rt::capset_find<wire::EndpointFactory>("eps");
   if (!eps) return 0;
   Call c;
   auto p = wire::EndpointFactory::Client::createParams(c.params);
@@ -269,12 +271,15 @@ int endpoints() {
   p->setServedInterfaceId(wire::LogSink::kInterfaceId);
   abi::CapTransferRecord rec[2];
   uint32_t n = 0;
-  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, c.params, c.resp,
-                           Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n),
+  CHECK(rt::call_with_caps(*eps, 0, c.params, c.resp, Span<const abi::CapTransferDesc>(),
+                           Span<abi::CapTransferRecord>(rec), &n),
         41);
-  CHECK(n == 2 && rec[0].interface_id == wire::Endpoint::kInterfaceId &&
-            rec[1].interface_id == wire::LogSink::kInterfaceId, 42);
-  uint32_t owner = rec[0].cap_id, client = rec[1].cap_id;
+  CHECK(n == 2, 42);
+  auto owner_r = rt::record_cap<wire::Endpoint>(rec[0]);
+  auto client_r = rt::record_cap<wire::LogSink>(rec[1]);
+  CHECK(owner_r && client_r, 42);
+  rt::Cap<wire::Endpoint> owner = *owner_r;
+  rt::Cap<wire::LogSink> client = *client_r;
 
   // A CALL through the client facet waits in the queue (nobody RECVs).
   rt::AsyncCall pending;
@@ -282,7 +287,7 @@ int endpoints() {
   capnp::FixedMessageBuilder lp(MutBytes(lbuf, sizeof lbuf));
   auto l = wire::LogSink::Client::logParams(lp);
   CHECK(l && l->setMessage("queued"), 43);
-  CHECK(rt::submit_call(pending, client, wire::LogSink::kInterfaceId, 0, lp, MutBytes(result, sizeof result)), 44);
+  CHECK(rt::submit_call(pending, client, 0, lp, MutBytes(result, sizeof result)), 44);
 
   auto info = [&](Call& k) { return wire::Endpoint::Client(&rt::transport(), owner).info(k.params, k.resp); };
   Call i1;
@@ -296,7 +301,7 @@ int endpoints() {
   Call m;
   CHECK(wire::Endpoint::Client::mintClientParams(m.params), 47);
   abi::CapTransferRecord minted[1];
-  CHECK(rt::call_with_caps(owner, wire::Endpoint::kInterfaceId, 1, m.params, m.resp, Span<const abi::CapTransferDesc>(),
+  CHECK(rt::call_with_caps(owner, 1, m.params, m.resp, Span<const abi::CapTransferDesc>(),
                            Span<abi::CapTransferRecord>(minted), &n) && n == 1 &&
             minted[0].interface_id == wire::LogSink::kInterfaceId, 48);
   rt::printf("probe: Endpoint.mintClient: another LogSink client facet\n");
@@ -317,7 +322,7 @@ int endpoints() {
   auto up = wire::EndpointFactory::Client::createParams(u.params);
   CHECK(up, 51);
   up->setServedInterfaceId(0);
-  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, u.params, u.resp,
+  CHECK(rt::call_with_caps(*eps, 0, u.params, u.resp,
                            Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n) && n == 2 &&
             rec[1].interface_id == wire::ClientEndpoint::kInterfaceId, 52);
   rt::release_cap(rec[0].cap_id);
@@ -328,18 +333,18 @@ int endpoints() {
 // ---- Sessions: the probe serves an untyped endpoint and compares the
 // caller references of its own calls and of children's calls.
 
-constexpr uint64_t kUntyped = wire::ClientEndpoint::kInterfaceId;
-
 // Spawns another probe holding "peer" (a copy of `peer`) and, if asked,
 // "spawner" (a copy of ours); returns its ProcessHandle.
-Result<uint32_t> spawn_peer(uint32_t spawner, const char* name, uint32_t peer, bool share, bool with_spawner) {
+Result<rt::Cap<wire::ProcessHandle>> spawn_peer(rt::Cap<wire::ProcessSpawner> spawner, const char* name,
+                                                rt::Cap<wire::ClientEndpoint> peer, bool share, bool with_spawner) {
   Call c;
   auto req = CAPOS_TRY(wire::ProcessSpawner::Client::spawnParams(c.params));
   CAPOS_TRY_STATUS(req.setName(name));
   CAPOS_TRY_STATUS(req.setBinaryName("probe"));
   req.setShareSession(share);
   auto grants = CAPOS_TRY(req.initGrants(with_spawner ? 2 : 1));
-  abi::CapTransferDesc xfer[2] = {{peer, abi::XFER_COPY, {0, 0, 0}}, {spawner, abi::XFER_COPY, {0, 0, 0}}};
+  abi::CapTransferDesc xfer[2] = {{peer.id(), abi::XFER_COPY, {0, 0, 0}},
+                                   {spawner.id(), abi::XFER_COPY, {0, 0, 0}}};
   CAPOS_TRY_STATUS(grants[0].setName("peer"));
   grants[0].getSource().getTransfer().set_capability(0);
   if (with_spawner) {
@@ -348,18 +353,18 @@ Result<uint32_t> spawn_peer(uint32_t spawner, const char* name, uint32_t peer, b
   }
   abi::CapTransferRecord rec[2];
   uint32_t n = 0;
-  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, wire::ProcessSpawner::kInterfaceId, 0, c.params, c.resp,
+  CAPOS_TRY_STATUS(rt::call_with_caps(spawner, 0, c.params, c.resp,
                                       Span<const abi::CapTransferDesc>(xfer, with_spawner ? 2 : 1),
                                       Span<abi::CapTransferRecord>(rec), &n));
   wire::SpawnResult::Reader r(CAPOS_TRY(c.resp.root()));
   if (!r.isSpawned() || n != 1) return fail(Err::Corrupt);
-  return rec[0].cap_id;
+  return rt::record_cap<wire::ProcessHandle>(rec[0]);
 }
 
 // A child that holds "peer": one CALL on it (or, holding "spawner" too,
 // start a grandchild in this session that makes the call, and exit first).
-int session_child(uint32_t peer) {
-  if (auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId)) {
+int session_child(rt::Cap<wire::ClientEndpoint> peer) {
+  if (auto sp = rt::capset_find<wire::ProcessSpawner>("spawner")) {
     auto h = spawn_peer(*sp, "sess-g", peer, /*share=*/true, /*with_spawner=*/false);
     if (!h) return 2;
     rt::release_cap(*h);  // not waited for: this process ends, the grandchild calls later
@@ -367,17 +372,17 @@ int session_child(uint32_t peer) {
   }
   abi::CapSqe s{};
   s.opcode = abi::CAP_OP_CALL;
-  s.cap_id = peer;
+  s.cap_id = peer.id();
   s.user_data = rt::ring().next_user_data();
   return rt::ring().call(s).result >= 0 ? 0 : 3;
 }
 
 // One call from the queue of `owner`, answered with nothing; its header.
-Result<abi::EndpointMessageHeader> serve_one(uint32_t owner) {
+Result<abi::EndpointMessageHeader> serve_one(rt::Cap<wire::Endpoint> owner) {
   alignas(16) static uint8_t buf[sizeof(abi::EndpointMessageHeader) + 256];
   abi::CapSqe r{};
   r.opcode = abi::CAP_OP_RECV;
-  r.cap_id = owner;
+  r.cap_id = owner.id();
   r.result_addr = reinterpret_cast<uint64_t>(buf);
   r.result_len = sizeof buf;
   r.user_data = rt::ring().next_user_data();
@@ -387,14 +392,14 @@ Result<abi::EndpointMessageHeader> serve_one(uint32_t owner) {
   memcpy(&h, buf, sizeof h);
   abi::CapSqe ret{};
   ret.opcode = abi::CAP_OP_RETURN;
-  ret.cap_id = owner;
+  ret.cap_id = owner.id();
   ret.call_id = h.call_id;
   ret.user_data = rt::ring().next_user_data();
   if (rt::ring().call(ret).result < 0) return fail(Err::Failed);
   return h;
 }
 
-Status wait_child(uint32_t handle) {
+Status wait_child(rt::Cap<wire::ProcessHandle> handle) {
   Call w;
   (void)CAPOS_TRY(wire::ProcessHandle::Client::waitParams(w.params));
   auto done = wire::ProcessHandle::Client(&rt::transport(), handle).wait(w.params, w.resp);
@@ -408,30 +413,34 @@ bool same(const abi::EndpointMessageHeader& a, const abi::EndpointMessageHeader&
 bool live(const abi::EndpointMessageHeader& h) { return h.flags & abi::MSG_F_SESSION_LIVE; }
 
 int sessions() {
-  auto eps = rt::capset_find("eps", wire::EndpointFactory::kInterfaceId);
-  auto sp = rt::capset_find("spawner", wire::ProcessSpawner::kInterfaceId);
+  auto eps = rt::capset_find<wire::EndpointFactory>("eps");
+  auto sp = rt::capset_find<wire::ProcessSpawner>("spawner");
   if (!eps || !sp) return 0;
   Call c;
   auto p = wire::EndpointFactory::Client::createParams(c.params);
   CHECK(p, 60);
   abi::CapTransferRecord rec[2];
   uint32_t n = 0;
-  CHECK(rt::call_with_caps(*eps, wire::EndpointFactory::kInterfaceId, 0, c.params, c.resp,
-                           Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n) && n == 2, 61);
-  uint32_t owner = rec[0].cap_id, client = rec[1].cap_id;
+  CHECK(rt::call_with_caps(*eps, 0, c.params, c.resp, Span<const abi::CapTransferDesc>(),
+                           Span<abi::CapTransferRecord>(rec), &n) && n == 2, 61);
+  auto owner_r = rt::record_cap<wire::Endpoint>(rec[0]);
+  auto client_r = rt::record_cap<wire::ClientEndpoint>(rec[1]);  // an untyped endpoint's client
+  CHECK(owner_r && client_r, 61);
+  rt::Cap<wire::Endpoint> owner = *owner_r;
+  rt::Cap<wire::ClientEndpoint> client = *client_r;
 
   // Our own call (submitted, then served by ourselves).
   rt::AsyncCall mine;
   alignas(8) uint8_t pb[64], result[64];
   capnp::FixedMessageBuilder mp(MutBytes(pb, sizeof pb));
   CHECK(wire::Endpoint::Client::infoParams(mp), 62);
-  CHECK(rt::submit_call(mine, client, 0, 0, mp, MutBytes(result, sizeof result)), 63);
+  CHECK(rt::submit_call(mine, client.id(), 0, 0, mp, MutBytes(result, sizeof result)), 63);
   auto self = serve_one(owner);
   rt::AsyncCall* calls[] = {&mine};
   CHECK(self && rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0 && mine.cqe.result >= 0, 64);
 
   auto child = [&](const char* name, bool share, bool with_spawner) -> Result<abi::EndpointMessageHeader> {
-    uint32_t h = CAPOS_TRY(spawn_peer(*sp, name, client, share, with_spawner));
+    auto h = CAPOS_TRY(spawn_peer(*sp, name, client, share, with_spawner));
     if (with_spawner) CAPOS_TRY_STATUS(wait_child(h));  // it has ended before its grandchild's call is served
     auto hdr = CAPOS_TRY(serve_one(owner));
     if (!with_spawner) CAPOS_TRY_STATUS(wait_child(h));
@@ -456,7 +465,7 @@ int sessions() {
 }  // namespace
 
 int main() {
-  if (auto peer = rt::capset_find("peer", kUntyped)) return session_child(*peer);
+  if (auto peer = rt::capset_find<wire::ClientEndpoint>("peer")) return session_child(*peer);
   if (int rc = logging()) return rc;
   if (int rc = frames()) return rc;
   if (int rc = spawning()) return rc;

@@ -46,7 +46,7 @@ TEST(CapnpCaposWire, ConsoleOverLoopback) {
   cc::Server* table[] = {&console};
   static uint8_t scratch[1 << 13];
   cc::LoopbackTransport transport(capos::Span<cc::Server*>(table, 1), capos::MutBytes(scratch, sizeof scratch));
-  w::Console::Client client(&transport, 0);
+  w::Console::Client client(&transport, cc::Cap<w::Console>::unchecked(0));
   alignas(8) uint8_t pbuf[256], rbuf[256];
 
   cc::FixedMessageBuilder params(capos::MutBytes(pbuf, sizeof pbuf));

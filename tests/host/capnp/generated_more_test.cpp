@@ -166,7 +166,7 @@ TEST(CapnpGenerated, ClientServerOverLoopback) {
   cc::Server* table[] = {nullptr, &impl};
   static uint8_t scratch[1 << 14];
   cc::LoopbackTransport transport(capos::Span<cc::Server*>(table, 2), capos::MutBytes(scratch, sizeof scratch));
-  gen::Echo::Client echo(&transport, 1);
+  gen::Echo::Client echo(&transport, cc::Cap<gen::Echo>::unchecked(1));
 
   alignas(8) uint8_t pbuf[512], rbuf[1024];
   {
@@ -201,7 +201,7 @@ TEST(CapnpGenerated, ClientServerOverLoopback) {
     T(gen::Echo::Client::nothingParams(params));
     cc::Response resp(capos::MutBytes(rbuf, sizeof rbuf));
     EXPECT_EQ(echo.nothing(params, resp).error(), capos::Err::Unsupported);
-    gen::Echo::Client missing(&transport, 0);
+    gen::Echo::Client missing(&transport, cc::Cap<gen::Echo>::unchecked(0));
     EXPECT_EQ(missing.nothing(params, resp).error(), capos::Err::NotFound);
     EXPECT_EQ(gen::Echo::Client().nothing(params, resp).error(), capos::Err::Disconnected);
   }
