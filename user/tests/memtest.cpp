@@ -247,7 +247,7 @@ int basic_vm() {
   auto raw_call = [](uint64_t result, uint32_t len) {
     CapSqe s{};
     s.opcode = CAP_OP_CALL;
-    s.cap_id = g_vm;
+    s.cap_id = g_vm.id();
     s.result_addr = result;
     s.result_len = len;
     s.user_data = rt::ring().next_user_data();
