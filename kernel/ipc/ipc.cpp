@@ -23,13 +23,16 @@ namespace {
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
 // allocated and recycled through its own cache.
-Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  if (IpcCall* c = owner.ipc().free_calls.pop_front()) return c;
-  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcCall)));
-  IpcCall* c = heap::make<IpcCall>();
-  if (!c) return fail(Err::Overloaded);
+template <class T, class Cache> Result<T*> alloc_record(Process& owner, Cache& cache) {
+  if (T* r = cache.pop_front()) return r;
+  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
+  T* r = heap::make<T>();
+  if (!r) return fail(Err::Overloaded);
   charge.commit();
-  return c;
+  return r;
+}
+Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
+  return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
 }
 void free_params(IpcCall* c) {
   if (!c->params) return;
@@ -46,12 +49,7 @@ void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_calls.push_back(c);
 }
 Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  if (IpcRecv* r = owner.ipc().free_recvs.pop_front()) return r;
-  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(IpcRecv)));
-  IpcRecv* r = heap::make<IpcRecv>();
-  if (!r) return fail(Err::Overloaded);
-  charge.commit();
-  return r;
+  return alloc_record<IpcRecv>(owner, owner.ipc().free_recvs);
 }
 void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
   Process* owner = r->server;

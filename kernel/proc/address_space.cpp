@@ -107,20 +107,19 @@ bool AddressSpace::fault_in(uint64_t va) const {
 // direct map (user halves hold only 4 KiB pages). Anything else takes the
 // generic walker below, which also materializes demand-zero pages and
 // refuses device mappings; only this function's results are cached.
-bool AddressSpace::translate_fast(uint64_t va, Translation* out) const {
-  if (va >= abi::USER_TOP) return false;
+Result<Translation> AddressSpace::translate_fast(uint64_t va) const {
+  if (va >= abi::USER_TOP) return fail(Err::NotFound);
   uint64_t phys = table_.root();
   for (int shift = 39; shift >= 12; shift -= 9) {
     uint64_t e = static_cast<const uint64_t*>(frames::phys_to_virt(phys))[(va >> shift) & 0x1FF];
-    if (!(e & pte::PRESENT) || (shift > 12 && (e & pte::HUGE))) return false;
+    if (!(e & pte::PRESENT) || (shift > 12 && (e & pte::HUGE))) return fail(Err::NotFound);
     phys = e & pte::ADDR_MASK;
     if (shift == 12) {
-      if (e & pte::DEVICE) return false;  // device registers: the generic path refuses them
-      *out = Translation{phys | (va & 0xFFF), e & (pte::LEAF_FLAGS | pte::PRESENT), PageSize::Size4K};
-      return true;
+      if (e & pte::DEVICE) return fail(Err::NotFound);  // device registers: the generic path refuses them
+      return Translation{phys | (va & 0xFFF), e & (pte::LEAF_FLAGS | pte::PRESENT), PageSize::Size4K};
     }
   }
-  return false;
+  return fail(Err::NotFound);
 }
 
 Result<Translation> AddressSpace::resolve(uint64_t va) const {
@@ -134,11 +133,10 @@ Result<Translation> AddressSpace::resolve(uint64_t va) const {
     if (w.page == page && w.generation == gen && w.valid)
       return Translation{w.phys | (va & (abi::PAGE_SIZE - 1)), w.flags, PageSize::Size4K};
   }
-  Translation fast;
-  if (translate_fast(va, &fast)) {
+  if (auto fast = translate_fast(va)) {
     WalkCache& w = walk_cache_[walk_cache_next_];
     walk_cache_next_ ^= 1;
-    w = WalkCache{page, gen, fast.phys & ~(abi::PAGE_SIZE - 1), fast.flags, true};
+    w = WalkCache{page, gen, fast->phys & ~(abi::PAGE_SIZE - 1), fast->flags, true};
     return fast;
   }
   auto t = table_.translate(va);
@@ -231,13 +229,10 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
     // Only the first page goes through the walk cache: the rest of a
     // large buffer (a 16 KiB RECV) would only evict the hot entries.
-    Translation t;
-    if (p == align_down(va, abi::PAGE_SIZE) || !translate_fast(p, &t)) {
-      auto r = resolve(p);
-      if (!r) return fail(Err::Fault);
-      t = *r;
-    }
-    if (!(t.flags & pte::USER) || (write && !(t.flags & pte::WRITE))) return fail(Err::Fault);
+    auto t = p == align_down(va, abi::PAGE_SIZE) ? resolve(p) : translate_fast(p);
+    if (!t) t = resolve(p);
+    if (!t) return fail(Err::Fault);
+    if (!(t->flags & pte::USER) || (write && !(t->flags & pte::WRITE))) return fail(Err::Fault);
   }
   // Demand-zero pages materialized above do not move the generation.
   if (multi && table_.generation() == gen) range_check_ = RangeCheck{va, len, gen, write, true};

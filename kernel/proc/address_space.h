@@ -168,7 +168,9 @@ class AddressSpace {
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
-  bool translate_fast(uint64_t va, Translation* out) const;
+  // A present, non-device 4 KiB user leaf read straight from the tables;
+  // NotFound sends the caller to the generic walker.
+  Result<Translation> translate_fast(uint64_t va) const;
   struct WalkCache {
     uint64_t page = 0;
     uint64_t generation = 0;
