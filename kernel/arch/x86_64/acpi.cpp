@@ -95,48 +95,34 @@ Result<Bytes> find_table(uint64_t rsdp_hint, const char* sig) {
 }
 
 Result<Madt> find_madt(uint64_t rsdp_hint) {
-  const Rsdp* r = rsdp_hint ? check_rsdp(rsdp_hint) : nullptr;
-  if (!r) r = scan_bios();
-  if (!r) return fail(Err::NotFound);
-  bool x = r->revision >= 2 && r->xsdt;
-  const SdtHeader* root = table(x ? r->xsdt : r->rsdt);
-  if (!root) return fail(Err::Corrupt);
-  uint32_t entry = x ? 8 : 4;
-  uint32_t n = (root->length - sizeof(SdtHeader)) / entry;
-  auto* base = reinterpret_cast<const uint8_t*>(root + 1);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t pa = 0;
-    memcpy(&pa, base + i * entry, entry);
-    const SdtHeader* t = table(pa);
-    if (!t || memcmp(t->sig, "APIC", 4) != 0) continue;
-    Madt m;
-    for (uint32_t irq = 0; irq < 16; ++irq) m.isa[irq] = IsaRoute{irq, false, false};
-    auto* p = reinterpret_cast<const uint8_t*>(t) + sizeof(SdtHeader) + 8;  // skip LAPIC addr + flags
-    auto* end = reinterpret_cast<const uint8_t*>(t) + t->length;
-    while (p + 2 <= end) {
-      uint8_t type = p[0], len = p[1];
-      if (len < 2 || p + len > end) return fail(Err::Corrupt);
-      if (type == 0 && len >= 8) {
-        ++m.lapic_count;
-      } else if (type == 1 && len >= 12 && !m.ioapic_phys) {
-        uint32_t addr, gsi;
-        memcpy(&addr, p + 4, 4);
-        memcpy(&gsi, p + 8, 4);
-        m.ioapic_phys = addr;
-        m.ioapic_gsi_base = gsi;
-      } else if (type == 2 && len >= 10 && p[2] == 0 && p[3] < 16) {
-        uint32_t gsi;
-        uint16_t flags;
-        memcpy(&gsi, p + 4, 4);
-        memcpy(&flags, p + 8, 2);
-        m.isa[p[3]] = IsaRoute{gsi, (flags & 3) == 3, ((flags >> 2) & 3) == 3};
-      }
-      p += len;
+  Bytes madt = CAPOS_TRY(find_table(rsdp_hint, "APIC"));
+  auto* t = reinterpret_cast<const SdtHeader*>(madt.data());
+  Madt m;
+  for (uint32_t irq = 0; irq < 16; ++irq) m.isa[irq] = IsaRoute{irq, false, false};
+  auto* p = reinterpret_cast<const uint8_t*>(t) + sizeof(SdtHeader) + 8;  // skip LAPIC addr + flags
+  auto* end = reinterpret_cast<const uint8_t*>(t) + t->length;
+  while (p + 2 <= end) {
+    uint8_t type = p[0], len = p[1];
+    if (len < 2 || p + len > end) return fail(Err::Corrupt);
+    if (type == 0 && len >= 8) {
+      ++m.lapic_count;
+    } else if (type == 1 && len >= 12 && !m.ioapic_phys) {
+      uint32_t addr, gsi;
+      memcpy(&addr, p + 4, 4);
+      memcpy(&gsi, p + 8, 4);
+      m.ioapic_phys = addr;
+      m.ioapic_gsi_base = gsi;
+    } else if (type == 2 && len >= 10 && p[2] == 0 && p[3] < 16) {
+      uint32_t gsi;
+      uint16_t flags;
+      memcpy(&gsi, p + 4, 4);
+      memcpy(&flags, p + 8, 2);
+      m.isa[p[3]] = IsaRoute{gsi, (flags & 3) == 3, ((flags >> 2) & 3) == 3};
     }
-    if (!m.ioapic_phys) return fail(Err::NotFound);
-    return m;
+    p += len;
   }
-  return fail(Err::NotFound);
+  if (!m.ioapic_phys) return fail(Err::NotFound);
+  return m;
 }
 
 Result<Bytes> table_at(uint64_t phys) {
