@@ -81,6 +81,37 @@ void page_table_storm(Process& p, const Snapshot& base) {
   klog("selftest memory_caps: page-table storm: 40000 sparse map/unmap rounds, tables charged and freed\n");
 }
 
+// Issue 13: a demand-zero page the machine has no frame for is reported as
+// out of memory, not as a bad address (it used to be the same `false`).
+// Takes every free frame, touches an untouched stack page through the
+// user-copy path, gives the frames back, and touches it again.
+void demand_zero_out_of_memory(Process& p) CAPOS_REQUIRES(g_kernel_lock) {
+  AddressSpace& as = p.address_space();
+  uint64_t va = abi::USER_STACK_TOP - PAGE_SIZE;  // lazy, never touched: the process never ran
+  uint64_t held = 0, count = 0;                     // a list threaded through the frames themselves
+  while (auto pa = frames::alloc()) {
+    *static_cast<uint64_t*>(frames::phys_to_virt(*pa)) = held;
+    held = *pa;
+    ++count;
+  }
+  const uint8_t byte = 0x5A;
+  Status starved_copy = as.copy_to_user(va, &byte, 1);
+  Status starved = as.fault_in(va);
+  Err starved_why = as.why_unusable(va, 1);
+  Err wild = as.why_unusable(abi::USER_HEAP_BASE + PAGE_SIZE, 1);  // nothing mapped there
+  while (held) {
+    uint64_t next = *static_cast<uint64_t*>(frames::phys_to_virt(held));
+    frames::free(held);
+    held = next;
+  }
+  if (starved_copy || starved || starved.error() != Err::OutOfMemory || starved_why != Err::OutOfMemory)
+    panic("selftest memory_caps: demand-zero page without memory: fault_in {}, why {} (wanted out-of-memory)",
+          starved ? "ok" : err_name(starved.error()), err_name(starved_why));
+  if (wild != Err::Fault) panic("selftest memory_caps: unmapped address not reported as a fault");
+  if (!as.copy_to_user(va, &byte, 1)) panic("selftest memory_caps: demand-zero page with memory back");
+  klog("selftest memory_caps: demand-zero page with all {} frames taken: out-of-memory, not a fault\n", count);
+}
+
 Process* create(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
   const char* why = "";
   auto p = Process::create(name, g_image, &why);
@@ -161,6 +192,7 @@ void direct() CAPOS_REQUIRES(g_kernel_lock) {
   }
   if (!(snap(*p) == base)) panic("selftest memory_caps: loops did not return to baseline");
   page_table_storm(*p, base);
+  demand_zero_out_of_memory(*p);
   klog("selftest memory_caps: direct checks passed ({} free frames)\n", base.frames);
   Process::discard(p);
 }

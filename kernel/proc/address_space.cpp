@@ -87,19 +87,19 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
   return {};
 }
 
-bool AddressSpace::fault_in(uint64_t va) const {
+Status AddressSpace::fault_in(uint64_t va) const {
   const Vma* v = find(va);
-  if (!v || !v->lazy || !user_range_ok(va, 1)) return false;
+  if (!v || !v->lazy || !user_range_ok(va, 1)) return fail(Err::Fault);
   uint64_t page = align_down(va, abi::PAGE_SIZE);
-  if (table_.translate(page)) return false;  // present: a protection fault, not a miss
+  if (table_.translate(page)) return fail(Err::Fault);  // present: a protection fault, not a miss
   auto pa = frames::alloc();  // zeroed
-  if (!pa) return false;
-  if (!table_.map(page, *pa, v->flags)) {  // no frame or no page-table quota
+  if (!pa) return fail(Err::OutOfMemory);
+  if (!table_.map(page, *pa, v->flags)) {  // no frame or no page-table quota for a new table
     frames::free(*pa);
     table_.prune(page, abi::PAGE_SIZE);
-    return false;
+    return fail(Err::OutOfMemory);
   }
-  return true;
+  return {};
 }
 
 // The walk behind every user copy and check: a present 4 KiB user leaf
@@ -122,6 +122,26 @@ Result<Translation> AddressSpace::translate_fast(uint64_t va) const {
   return fail(Err::NotFound);
 }
 
+// A miss: a demand-zero page appears now, or the reason it cannot (a real
+// fault, or memory exhausted) is the answer. Out of line: the copy paths
+// that call resolve() stay small.
+Result<Translation> AddressSpace::resolve_miss(uint64_t va) const {
+  CAPOS_TRY_STATUS(fault_in(va));
+  return table_.translate(va);
+}
+
+Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
+  if (!user_range_ok(va, len)) return Err::Fault;
+  for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
+    if (table_.translate(p)) continue;
+    const Vma* v = find(p);
+    // The copy would have materialized a demand-zero page; one still
+    // missing means no frame (or page table) could be had.
+    return v && v->lazy ? Err::OutOfMemory : Err::Fault;
+  }
+  return Err::Fault;  // mapped, but not with the access asked for
+}
+
 Result<Translation> AddressSpace::resolve(uint64_t va) const {
   CAPOS_MEASURE_SCOPE(Walk);
   // A user copy usually touches the page the previous one did (a stack
@@ -140,7 +160,7 @@ Result<Translation> AddressSpace::resolve(uint64_t va) const {
     return fast;
   }
   auto t = table_.translate(va);
-  if (!t && fault_in(va)) t = table_.translate(va);
+  if (!t) t = resolve_miss(va);
   // Device registers (DeviceMmio mappings) are not memory: the kernel
   // never reads or writes them on a process's behalf (a user buffer
   // pointing there is a fault, not a device access through the direct map).

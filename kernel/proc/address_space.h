@@ -67,9 +67,11 @@ class AddressSpace {
   // first touch (fault_in), so untouched bss, heap arenas and stack cost
   // nothing.
   Status map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy = false);
-  // Materializes the demand-zero page holding `va`; false if `va` is not
-  // in a lazy region (a real fault) or memory is exhausted.
-  bool fault_in(uint64_t va) const;
+  // Materializes the demand-zero page holding `va`. Fault: `va` is not a
+  // missing page of a demand-zero region (a real fault); OutOfMemory: it
+  // is, but no frame or page table could be had (the page was charged up
+  // front, so this is machine-wide exhaustion, not the process's quota).
+  Status fault_in(uint64_t va) const;
   // Unmaps a whole region previously mapped at exactly `va`.
   Status unmap_region(uint64_t va);
 
@@ -84,6 +86,11 @@ class AddressSpace {
   // permissions on both sides: source readable, destination writable.
   static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
                              uint64_t len);
+  // After a copy or check of [va, va+len) failed: OutOfMemory when a
+  // demand-zero page in it could not be materialized (the machine is out
+  // of frames), else Fault (a bad address or permission). Cold path: the
+  // copy loops themselves only say Fault.
+  [[gnu::cold]] Err why_unusable(uint64_t va, uint64_t len) const;
   // Checks (without copying) that the whole range is user-accessible,
   // writable too when `write`.
   Status check_user(uint64_t va, uint64_t len, bool write) const;
@@ -168,6 +175,7 @@ class AddressSpace {
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
   // Translation that materializes demand-zero pages first.
   Result<Translation> resolve(uint64_t va) const;
+  [[gnu::noinline]] Result<Translation> resolve_miss(uint64_t va) const;
   // A present, non-device 4 KiB user leaf read straight from the tables;
   // NotFound sends the caller to the generic walker.
   Result<Translation> translate_fast(uint64_t va) const;

@@ -36,7 +36,13 @@ void on_user_fault(arch::InterruptFrame& f) {
   Thread* t = sched::current();
   if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
   // A not-present fault in a demand-zero region: map the page and retry.
-  if (f.vector == 14 && !(f.error_code & 1) && t->process->address_space().fault_in(arch::read_cr2())) return;
+  if (f.vector == 14 && !(f.error_code & 1)) {
+    Status in = t->process->address_space().fault_in(arch::read_cr2());
+    if (in) return;
+    if (in.error() == Err::OutOfMemory)
+      klog("capOS: process {} ({}): no memory left for demand-zero page {:#x}\n", t->process->pid(),
+           t->process->name(), arch::read_cr2());
+  }
   ExitStatus st;
   st.kind = ExitStatus::Kind::Faulted;
   st.vector = static_cast<uint32_t>(f.vector);

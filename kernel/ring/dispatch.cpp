@@ -23,6 +23,12 @@ RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
 int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }  // Busy (pinned for a move) too
 
+// A user buffer that could not be used: a bad range is the caller's
+// mistake; a demand-zero page the machine had no memory for is not.
+int32_t buffer_error(const AddressSpace& as, uint64_t va, uint64_t len, int32_t bad_range) {
+  return as.why_unusable(va, len) == Err::OutOfMemory ? CAP_ERR_OVERLOADED : bad_range;
+}
+
 class ProcessRingHandler final : public SqeHandler {
  public:
   explicit ProcessRingHandler(Process& p) : p_(p) {}
@@ -88,9 +94,10 @@ class ProcessRingHandler final : public SqeHandler {
     if (auto st = p_.ensure_scratch(); !st)
       return st.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
-      return CAP_ERR_INVALID_PARAMS_BUFFER;
+      return buffer_error(as, sqe.params_addr, sqe.params_len, CAP_ERR_INVALID_PARAMS_BUFFER);
     // Validate the result buffer before any side effect happens.
-    if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+    if (!as.check_user(sqe.result_addr, sqe.result_len, true))
+      return buffer_error(as, sqe.result_addr, sqe.result_len, CAP_ERR_INVALID_RESULT_BUFFER);
     // Caps sent beside the params: prepared now, taken by the handler; the
     // ones it does not take roll back when `xfer` goes out of scope.
     TransferTxn xfer;
