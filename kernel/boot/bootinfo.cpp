@@ -19,16 +19,6 @@ const void* early_phys(uint64_t pa, uint64_t len) {
   return reinterpret_cast<const void*>(pa + KERNEL_VMA);
 }
 
-MemType pvh_type(uint32_t t) {
-  switch (t) {
-    case 1: return MemType::Usable;
-    case 3: return MemType::AcpiReclaimable;
-    case 4: return MemType::AcpiNvs;
-    case 5: return MemType::Bad;
-    default: return MemType::Reserved;
-  }
-}
-
 void copy_cmdline(BootInfo* bi, uint64_t pa) {
   if (pa == 0) return;
   for (size_t i = 0; i + 1 < BootInfo::CMDLINE_MAX; ++i) {
@@ -60,7 +50,7 @@ Result<void, Err> parse_pvh(uint64_t info, BootInfo* bi) {
   auto* mm = static_cast<const PvhMemmapEntry*>(
       early_phys(si->memmap_paddr, uint64_t{si->memmap_entries} * sizeof(PvhMemmapEntry)));
   if (!mm) return fail(Err::OutOfRange);
-  for (uint32_t i = 0; i < si->memmap_entries; ++i) bi->add_region(mm[i].addr, mm[i].size, pvh_type(mm[i].type));
+  for (uint32_t i = 0; i < si->memmap_entries; ++i) bi->add_region(mm[i].addr, mm[i].size, e820_type(mm[i].type));
   bi->module_count = si->nr_modules;
   if (si->nr_modules) {
     auto* mods = static_cast<const PvhModEntry*>(

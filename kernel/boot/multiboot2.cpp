@@ -24,17 +24,6 @@ uint64_t rd64(const uint8_t* p) {
   return v;
 }
 
-// E820 numbering, as the Multiboot2 mmap tag uses it.
-MemType e820_type(uint32_t t) {
-  switch (t) {
-    case 1: return MemType::Usable;
-    case 3: return MemType::AcpiReclaimable;
-    case 4: return MemType::AcpiNvs;
-    case 5: return MemType::Bad;
-    default: return MemType::Reserved;
-  }
-}
-
 // UEFI memory types (UEFI 2.10, 7.2): once boot services have exited,
 // loader and boot-services memory is free like conventional memory.
 MemType efi_type(uint32_t t) {

@@ -25,6 +25,18 @@ struct PhysRange {
   uint64_t length;
 };
 
+// E820 type numbers, as both the PVH memory map and the Multiboot2 mmap
+// tag carry them; anything unknown is reserved.
+constexpr MemType e820_type(uint32_t t) {
+  switch (t) {
+    case 1: return MemType::Usable;
+    case 3: return MemType::AcpiReclaimable;
+    case 4: return MemType::AcpiNvs;
+    case 5: return MemType::Bad;
+    default: return MemType::Reserved;
+  }
+}
+
 constexpr const char* mem_type_name(MemType t) {
   switch (t) {
     case MemType::Usable: return "usable";
