@@ -1,7 +1,7 @@
 // Issue 14: threads from ring 3 with the threads program (user/tests/
 // threads.cpp) in its roles. Each round: the functional checks, the
-// Threads quota, and a process killed with threads blocked in PARK,
-// endpoint CALL and RECV. Two rounds: the second must end with exactly the
+// Threads quota, a process killed with threads blocked in PARK, endpoint
+// CALL and RECV, and one whose main returns while threads are parked. Two rounds: the second must end with exactly the
 // first's free frames and heap allocations.
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/thread_caps.h"
@@ -86,6 +86,10 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   if (!called->queued.empty() || !served->recvs.empty())
     panic("selftest threads: the killed victim left a queued call or a RECV behind");
   klog("selftest threads: killed with blocked threads: nothing left queued\n");
+
+  Child e = program("exiter");
+  start(e);
+  expect_end(TEST, e, K::Exited, 7, 30 * 100);
 }
 
 void thread(void*) CAPOS_REQUIRES(g_kernel_lock) { two_rounds(TEST, scenario); }

@@ -6,6 +6,8 @@
 //   quota       the Threads quota answers quotaExceeded; the program lives on
 //   victim      threads blocked in PARK, endpoint CALL and RECV; the self
 //               test kills the process and checks the baselines
+//   exiter      main returns while threads are parked: the process exits
+//               with main's code
 #include "lib/abi/layout.h"
 #include "lib/abi/ring.h"
 #include "lib/capnp/message.h"
@@ -302,8 +304,8 @@ int quota() {
   auto b = rt::Thread::start(holder, nullptr);
   CHECK(a && b, 70);
   auto c = rt::Thread::start(holder, nullptr);
-  CHECK(!c && c.error() == Err::Overloaded, 71);  // QuotaExceeded reaches callers as overloaded
-  rt::printf("threads: third extra thread refused: {}\n", err_name(c.error()));
+  CHECK(!c && c.error() == Err::Overloaded, 71);  // the kernel's QuotaExceeded as a CapException: overloaded
+  rt::printf("threads: third extra thread refused: {} ({})\n", err_name(c.error()), rt::call_exception());
   __atomic_store_n(&g_hold, 1, __ATOMIC_RELEASE);
   CHECK(rt::unpark(&g_hold, rt::UNPARK_ALL), 72);
   CHECK(a->join() && b->join(), 73);
@@ -348,6 +350,17 @@ int64_t recv_forever(void*) {
   return 2;
 }
 
+// ---- exiter: returns from main (exit) while two threads are parked ----
+int exiter() {
+  for (int i = 0; i < 2; ++i) {
+    auto t = rt::Thread::start(park_forever, nullptr);
+    CHECK(t, 90);
+  }
+  sleep_ms(5);  // both park
+  rt::printf("threads: exiter: leaving main with 2 threads parked\n");
+  return 7;
+}
+
 int victim() {
   rt::Thread::Fn fns[] = {park_forever, park_forever, call_forever, recv_forever};
   for (auto fn : fns) {
@@ -365,7 +378,7 @@ int main() {
   struct Role {
     const char* name;
     int (*fn)();
-  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}};
+  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}};
   for (const Role& r : roles) {
     auto t = rt::capset_find<wire::Timer>(r.name);
     if (!t) continue;
