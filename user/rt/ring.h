@@ -55,6 +55,9 @@ class Ring {
   uint64_t stash_total_ = 0;  // CQEs ever stashed (see stash_mark)
 };
 
-Ring& ring();
+// The calling thread's ring (Ring v2: one per thread). Inline: a single
+// %fs-relative load on every ring operation.
+extern thread_local Ring* t_ring;
+inline Ring& ring() { return *t_ring; }
 
 }  // namespace capos::rt
