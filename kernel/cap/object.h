@@ -33,6 +33,8 @@ enum class ObjType : uint8_t {
   DeviceMmio,
   Interrupt,
   DmaPool,
+  Revoker,
+  Revocable,  // a wrapped cap (kernel/caps/revoker_cap.h); CALLs forward through it
 };
 
 class KObject {
