@@ -132,7 +132,7 @@ void end_current() {
   auto pp = wire::AuthorityBroker::Client::revokeParams(p);
   if (pp) pp->setSession(g_cur.id);
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  if (pp && b.revoke(p, r)) audit("audit: session {} ({} {}) ended; its capabilities are revoked", g_cur.id,
+  if (pp && b.revoke(p, r)) audit("audit: session {} ({} {}) ended, its capabilities are revoked", g_cur.id,
                                   profile_name(g_cur.profile), g_cur.user[0] ? g_cur.user : "-");
   g_cur = Current{};
 }
@@ -204,7 +204,7 @@ class SessionsImpl final : public wire::SessionManager::Server {
     }
     if (!*ok) {
       uint64_t d = g_limit.failure(now_ns());
-      audit("audit: login failed for {} (failure {}; next check delayed {} ms)", user, g_limit.failures(),
+      audit("audit: login failed for {} (failure {}, next check delayed {} ms)", user, g_limit.failures(),
             d / 1'000'000);
       sleep_ns(d);  // the answer itself is delayed too
       return refuse(out, "wrong user or password");
