@@ -32,7 +32,9 @@ interface TerminalSession @0xe7a2c91d5b3f4068 {
   read @1 (maxBytes :UInt32) -> (data :Data);
   # Raw input, for a caller that does its own line editing (the shell).
   # Blocks until at least one byte is buffered, then returns what is
-  # buffered up to `maxBytes`.
+  # buffered up to `maxBytes`, stopping after the first line end (CR, LF
+  # or CR LF): input typed ahead after a line stays in the terminal for
+  # the next reader (a hidden password prompt), never with the line.
   #
   # Params: `maxBytes` is 1 to 256.
   # Errors: invalidArgument for a bad `maxBytes`; busy while another read

@@ -61,3 +61,19 @@ TEST(LineDiscipline, CancelControlBytesAndLength) {
 
 }  // namespace
 }  // namespace capos::terminal
+
+namespace capos::terminal {
+namespace {
+
+TEST(LineDiscipline, LfAfterAHandedOutCrIsNotAnEmptyLine) {
+  LineDiscipline ld;
+  ld.start(false, /*after_cr=*/true);
+  LineDiscipline::Event ev;
+  feed(ld, "\npw\r", &ev);
+  EXPECT_EQ(ev, LineDiscipline::Event::Line);
+  EXPECT_EQ(std::string(ld.line().ptr, ld.line().size()), "pw");
+  EXPECT_TRUE(ld.after_cr());
+}
+
+}  // namespace
+}  // namespace capos::terminal

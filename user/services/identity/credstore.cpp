@@ -139,7 +139,6 @@ int main() {
     g_accounts = AccountTable{};
   }
   rt::release_cap(*boot);
-  rt::printf("credstore: {} account(s)\n", g_accounts.count);
   Status st = rt::serve(*ep, g_impl);
   rt::printf("credstore: serving stopped: {}\n", err_name(st.error()));
   return 4;

@@ -17,11 +17,15 @@ class LineDiscipline {
   static constexpr size_t kMaxLine = 256;
   enum class Event { None, Line, Cancel };
 
-  void start(bool echo) {
+  // `after_cr`: the byte before this line was a CR (handed out by a raw
+  // read), so a leading LF completes that CR LF pair instead of ending an
+  // empty line.
+  void start(bool echo, bool after_cr = false) {
     wipe();
     echo_ = echo;
-    last_cr_ = false;
+    last_cr_ = after_cr;
   }
+  bool after_cr() const { return last_cr_; }
   // Handles one byte; echo output accumulates in output().
   Event feed(uint8_t b) {
     if (b == '\n' && last_cr_) {  // the LF of a CR LF pair

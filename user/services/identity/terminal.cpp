@@ -27,6 +27,23 @@ terminal::LineDiscipline g_ld;
 // Input read from the console but not yet handed out (after a line end).
 uint8_t g_pending[256];
 size_t g_pending_len = 0;
+// The last byte handed out was a CR (see LineDiscipline::start).
+bool g_after_cr = false;
+
+// How much of g_pending a raw read of at most `max` bytes may take: up to
+// and including the first line end (CR, or CR LF), so input typed ahead of
+// a prompt stays here for whoever reads next — a hidden password read by
+// the SessionManager is never handed to the shell as a command.
+size_t raw_take(size_t max) {
+  size_t n = min(max, g_pending_len);
+  for (size_t i = 0; i < n; ++i) {
+    if (g_pending[i] != '\r' && g_pending[i] != '\n') continue;
+    size_t end = i + 1;
+    if (g_pending[i] == '\r' && end < g_pending_len && g_pending[end] == '\n') ++end;
+    return min(end, n);
+  }
+  return n;
+}
 
 Status console_write(Bytes data) {
   wire::Console::Client c(&rt::transport(), g_console);
@@ -78,8 +95,9 @@ class TerminalImpl final : public wire::TerminalSession::Server {
     uint32_t max = p.getMaxBytes();
     if (max == 0 || max > 256) return fail(Err::InvalidArgument);
     while (!g_pending_len) CAPOS_TRY_STATUS(fill());
-    size_t n = min(size_t{max}, g_pending_len);
+    size_t n = raw_take(max);
     CAPOS_TRY_STATUS(r.setData(Bytes(g_pending, n)));
+    g_after_cr = g_pending[n - 1] == '\r';
     take(n);
     return {};
   }
@@ -89,13 +107,14 @@ class TerminalImpl final : public wire::TerminalSession::Server {
     StrView prompt = CAPOS_TRY(p.getPrompt());
     if (prompt.size() > 64) return fail(Err::InvalidArgument);
     CAPOS_TRY_STATUS(console_write(Bytes(reinterpret_cast<const uint8_t*>(prompt.ptr), prompt.size())));
-    g_ld.start(p.getEcho());
+    g_ld.start(p.getEcho(), g_after_cr);
     for (;;) {
       CAPOS_TRY_STATUS(fill());
       size_t used = 0;
       auto ev = terminal::LineDiscipline::Event::None;
       while (used < g_pending_len && ev == terminal::LineDiscipline::Event::None) ev = g_ld.feed(g_pending[used++]);
       take(used);
+      g_after_cr = g_ld.after_cr();
       StrView echo = g_ld.output();
       if (!echo.empty()) (void)console_write(Bytes(reinterpret_cast<const uint8_t*>(echo.ptr), echo.size()));
       g_ld.clear_output();
