@@ -33,6 +33,9 @@ enum class ObjType : uint8_t {
   DeviceMmio,
   Interrupt,
   DmaPool,
+  ThreadHandle,
+  ThreadSpawner,
+  ThreadControl,
   Revoker,
   Revocable,  // a wrapped cap (kernel/caps/revoker_cap.h); CALLs forward through it
 };

@@ -54,7 +54,23 @@ class Parser {
       if (peek() != '@') {
         size_t kw = pos_;
         StrView w = name();
-        if (!(w == "client")) return err_at(kw, "expected '@name' or 'client @name'");
+        if (w == "new") {
+          if (!ws1()) return err("expected a space after `new`");
+          size_t kind_at = pos_;
+          g.local_kind = name();
+          if (g.local_kind.empty()) return err("expected a kind after `new` (like threadSpawner)");
+          if (g.local_kind.size() > 32) return err_at(kind_at, "a kind has at most 32 characters");
+          out.grants[out.n_grants++] = g;
+          skip_ws();
+          if (peek() == ',') {
+            ++pos_;
+            skip_ws();
+          } else if (peek() != '}') {
+            return err("expected ',' or '}'");
+          }
+          continue;
+        }
+        if (!(w == "client")) return err_at(kw, "expected '@name', 'client @name' or 'new <kind>'");
         g.client = true;
         if (!ws1()) return err("expected a space after `client`");
       }

@@ -6,12 +6,14 @@
 // with the 1-based column where it went wrong, and nothing is launched.
 //
 //   line   := word ws+ quoted [ws+ "with" ws* "{" ws* [grant (ws* "," ws* grant)* [ws* ","]] ws* "}"] ws*
-//   grant  := name ws* ":" ws* ["client" ws+] "@" name
+//   grant  := name ws* ":" ws* (["client" ws+] "@" name | "new" ws+ name)
 //   quoted := '"' name '"'      name := [A-Za-z0-9._-]{1,32}
 //
 // `@x` passes a copy of the shell's cap `x`; `client @x` passes a client
 // facet of the endpoint `x` (for `@stdio`, a fresh StdIO endpoint the
-// shell serves while the child runs).
+// shell serves while the child runs); `new k` asks the spawner for a
+// per-process kernel cap of kind `k` made for the child (threadSpawner,
+// threadControl, virtualMemory, logSink).
 #pragma once
 
 #include <stddef.h>
@@ -26,6 +28,7 @@ struct Grant {
   StrView child;   // name in the child's CapSet
   StrView source;  // the shell's name after '@'
   bool client = false;
+  StrView local_kind;  // `new <kind>`: a child-local kernel cap (source empty)
 };
 
 struct LaunchLine {

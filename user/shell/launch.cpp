@@ -3,6 +3,7 @@
 #include "lib/wire/schema_enums.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 #include "user/rt/caps_call.h"
@@ -62,6 +63,20 @@ void list_binaries(StrView cmd) {
   say("\n");
 }
 
+// Child-local kinds a grant may ask for with `new <kind>` (legacy
+// `child=new:<kind>`): per-process kernel caps the spawner makes for the child.
+struct LocalKind {
+  const char* name;
+  wire::ChildLocalKind kind;
+  uint64_t iface;
+};
+constexpr LocalKind kLocalKinds[] = {
+    {"threadSpawner", wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId},
+    {"threadControl", wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId},
+    {"virtualMemory", wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId},
+    {"logSink", wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId},
+};
+
 // The StdIO endpoint made for `client @stdio` (owner kept by the shell).
 struct Stdio {
   rt::Cap<wire::Endpoint> owner;
@@ -99,8 +114,23 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   CAPOS_TRY_STATUS(req.setBinaryName(l.binary));
   auto grants = CAPOS_TRY(req.initGrants(static_cast<uint32_t>(l.n_grants)));
   abi::CapTransferDesc xfer[abi::XFER_MAX];
+  uint32_t nx = 0;
   for (size_t i = 0; i < l.n_grants; ++i) {
     const Grant& g = l.grants[i];
+    auto gb = grants[static_cast<uint32_t>(i)];
+    if (!g.local_kind.empty()) {
+      const LocalKind* lk = nullptr;
+      for (const LocalKind& k : kLocalKinds)
+        if (g.local_kind == StrView(k.name)) lk = &k;
+      if (!lk)
+        return say("{}: `new {}`: the kind is one of threadSpawner, threadControl, virtualMemory, logSink\n", cmd,
+                   g.local_kind),
+               fail(Err::InvalidArgument);
+      CAPOS_TRY_STATUS(gb.setName(g.child));
+      gb.setInterfaceId(lk->iface);
+      gb.getSource().initChildLocal().setKind(lk->kind);
+      continue;
+    }
     uint64_t iface = 0;
     uint32_t cap = 0;
     uint8_t mode = abi::XFER_COPY;
@@ -119,17 +149,16 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
       cap = e->cap;
       iface = e->interface_id;
     }
-    auto gb = grants[static_cast<uint32_t>(i)];
     CAPOS_TRY_STATUS(gb.setName(g.child));
     gb.setInterfaceId(iface);
-    gb.getSource().getTransfer().set_capability(static_cast<uint32_t>(i));
-    xfer[i] = abi::CapTransferDesc{cap, mode, {0, 0, 0}};
+    gb.getSource().getTransfer().set_capability(nx);
+    xfer[nx++] = abi::CapTransferDesc{cap, mode, {0, 0, 0}};
   }
   alignas(8) uint8_t rbuf[1024];
   capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord rec[4];
   uint32_t n_rec = 0;
-  Status st = rt::call_with_caps(launcher, 0, params, resp, Span<const abi::CapTransferDesc>(xfer, l.n_grants),
+  Status st = rt::call_with_caps(launcher, 0, params, resp, Span<const abi::CapTransferDesc>(xfer, nx),
                                  Span<abi::CapTransferRecord>(rec), &n_rec);
   for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
   if (!st) return report_error(cmd, st.error()), fail(st.error());
@@ -201,7 +230,10 @@ Result<LaunchLine, SyntaxError> parse_legacy(StrView line) {
     g.child = g.source = w[k];
     for (size_t c = 0; c < w[k].size(); ++c)
       if (w[k].ptr[c] == '=') g.child = w[k].substr(0, c), g.source = w[k].substr(c + 1);
-    if (g.child.empty() || g.source.empty()) return fail(SyntaxError{0, "a grant is `name` or `child=mine`"});
+    if (g.source.size() > 4 && g.source.substr(0, 4) == StrView("new:") && !(g.child == w[k]))
+      g.local_kind = g.source.substr(4), g.source = StrView();
+    if (g.child.empty() || (g.source.empty() && g.local_kind.empty()))
+      return fail(SyntaxError{0, "a grant is `name`, `child=mine` or `child=new:<kind>`"});
     l.grants[l.n_grants++] = g;
   }
   return l;

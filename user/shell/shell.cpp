@@ -10,6 +10,7 @@
 #include "lib/core/format.h"
 #include "lib/wire/schema_enums.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"

@@ -38,8 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (!inside(r->command, text) || !inside(r->binary, text) || r->n_grants > shell::LaunchLine::kMaxGrants) abort();
       for (size_t i = 0; i < r->n_grants; ++i)
-        if (!inside(r->grants[i].child, text) || !inside(r->grants[i].source, text) || r->grants[i].child.empty() ||
-            r->grants[i].source.empty())
+        if (!inside(r->grants[i].child, text) || !inside(r->grants[i].source, text) ||
+            !inside(r->grants[i].local_kind, text) || r->grants[i].child.empty() ||
+            r->grants[i].source.empty() == r->grants[i].local_kind.empty())
           abort();
       break;
     }
