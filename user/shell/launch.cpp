@@ -3,6 +3,7 @@
 #include "lib/wire/schema_enums.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
+#include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"

@@ -69,6 +69,20 @@ TEST(Grants, ErrorsPointAtTheColumn) {
   }
 }
 
+TEST(Grants, ChildLocalKinds) {
+  auto r = parse_launch(StrView("run \"threads_demo\" with { stdio: client @stdio, threads: new threadSpawner }"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->n_grants, 2u);
+  EXPECT_EQ(s(r->grants[1].local_kind), "threadSpawner");
+  EXPECT_TRUE(r->grants[1].source.empty());
+  auto bad = parse_launch(StrView("run \"d\" with { t: new }"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().column, 23u);
+  auto bad2 = parse_launch(StrView("run \"d\" with { t: newt }"));
+  ASSERT_FALSE(bad2);
+  EXPECT_EQ(bad2.error().column, 19u);
+}
+
 TEST(Grants, LimitsAndNameLengths) {
   std::string line = "run \"demo\" with {";
   for (int i = 0; i < 17; ++i) line += " g" + std::to_string(i) + ": @x,";
