@@ -10,8 +10,7 @@ constexpr uint32_t MAGIC = 0x63825363;
 Result<uint8_t> mask_to_prefix(uint32_t mask) {
   uint8_t n = 0;
   while (n < 32 && (mask & (0x80000000u >> n))) ++n;
-  uint32_t expect = n == 0 ? 0 : ~(0xFFFFFFFFu >> n);
-  if (n == 32) expect = 0xFFFFFFFFu;
+  uint32_t expect = n == 0 ? 0 : n == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> n);
   if (mask != expect) return fail(Err::Corrupt);
   return n;
 }

@@ -71,7 +71,8 @@ void Stack::arp_request(Ip4 ip) {
 void Stack::send_ip(Ip4 src, Ip4 dst, uint8_t proto, size_t len, uint64_t now_ms) {
   write_ipv4(MutBytes(scratch_ + ETH_HEADER, IPV4_HEADER), src, dst, proto, uint16_t(len), ip_id_++, 64);
   size_t total = L4 + len;
-  bool local_bcast = prefix_ > 0 && prefix_ < 31 && (dst | ~(0xFFFFFFFFu >> prefix_)) == dst && in_prefix(dst, addr_, prefix_);
+  uint32_t host_bits = prefix_ > 0 && prefix_ < 31 ? 0xFFFFFFFFu >> prefix_ : 0;
+  bool local_bcast = host_bits && (dst & host_bits) == host_bits && in_prefix(dst, addr_, prefix_);
   if (dst == IP4_BROADCAST || local_bcast) {
     write_ethernet(MutBytes(scratch_, ETH_HEADER), MAC_BROADCAST, mac_, ETHERTYPE_IPV4);
     enqueue(scratch_, total);
