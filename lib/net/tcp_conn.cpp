@@ -409,7 +409,9 @@ Result<TcpOut> TcpConnection::next_segment(uint64_t now_ms, MutBytes payload) {
       return make(TCP_FIN | TCP_ACK, seq, 0);
     }
   }
-  if (ack_now_) return make(TCP_ACK, snd_nxt_, 0);
+  // A pure ACK carries snd_max, not snd_nxt: after a timeout rewound snd_nxt the peer may already hold
+  // those bytes, and an ACK below its rcv_nxt would be unacceptable and answered by another ACK (an ACK war).
+  if (ack_now_) return make(TCP_ACK, snd_max_, 0);
   return fail(Err::NotFound);
 }
 
