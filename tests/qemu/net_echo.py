@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""QEMU test of netd over SLIRP (-netdev user): the guest takes a DHCP
+lease, then a host client reaches capOS's TCP echo server through a
+hostfwd bound to 127.0.0.1 only and checks every byte comes back.
+
+Usage: net_echo.py <run_qemu.py> <run_qemu args...>
+The QEMU network arguments are added here (a free loopback port is
+chosen); the run is judged by run_qemu.py (markers, --halts-after), and
+this script fails too if the echo was wrong or never came.
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def client(port, result, deadline):
+    # hostfwd accepts on the host at once and connects to the guest only
+    # then: until netd listens the connection is closed without data.
+    payload = bytes((i * 7 + 3) & 0xFF for i in range(20000))
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.settimeout(10)
+                s.sendall(payload)
+                got = bytearray()
+                while len(got) < len(payload):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                if got:
+                    result["echo"] = bytes(got) == payload
+                    result["bytes"] = len(got)
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+
+
+def main():
+    run_qemu, args = sys.argv[1], sys.argv[2:]
+    port = free_port()
+    net = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:7",
+           "-device", "virtio-net-pci,netdev=n0,disable-legacy=on,addr=4"]
+    if "--" not in args:
+        args.append("--")
+    result = {}
+    t = threading.Thread(target=client, args=(port, result, time.monotonic() + 50), daemon=True)
+    t.start()
+    rc = subprocess.call([sys.executable, run_qemu] + args + net)
+    t.join(timeout=1)
+    if not result.get("echo"):
+        print(f"FAIL: echo through 127.0.0.1:{port} -> guest port 7: {result or 'no answer'}")
+        return 1
+    print(f"echo ok: {result['bytes']} bytes")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
