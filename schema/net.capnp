@@ -13,10 +13,11 @@
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("capos::schema");
 
-const maxTcpReadBytes :UInt32 = 16384;
-# Largest `maxBytes` of one TcpSocket.read (the data travels in the reply).
+const maxTcpReadBytes :UInt32 = 16000;
+# Largest `maxBytes` of one TcpSocket.read (the data travels in the reply,
+# which with its framing must fit one 16 KiB message).
 
-const maxTcpWriteBytes :UInt32 = 16384;
+const maxTcpWriteBytes :UInt32 = 16000;
 # Largest `data` of one TcpSocket.write.
 
 const maxUdpPayloadBytes :UInt32 = 1472;

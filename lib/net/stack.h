@@ -81,6 +81,7 @@ class Stack {
   // TCP.
   Result<NetHandle> tcp_listen(uint16_t port, uint32_t backlog);  // Busy: port in use; Overloaded: no slot
   void tcp_unlisten(NetHandle listener);
+  Result<uint16_t> tcp_listen_port(NetHandle listener) const;  // Stale
   Result<NetHandle> tcp_accept(NetHandle listener);  // NotFound: nothing established yet; Stale
   Result<NetHandle> tcp_connect(Ip4 remote, uint16_t port, uint64_t now_ms);  // Overloaded: no slot
   Result<TcpConnection*> tcp(NetHandle h);  // Stale for a recycled or released slot

@@ -93,6 +93,11 @@ void Stack::tcp_unlisten(NetHandle h) {
   }
 }
 
+Result<uint16_t> Stack::tcp_listen_port(NetHandle h) const {
+  if (h.slot >= MAX_LISTENERS || !listeners_[h.slot].used || listeners_[h.slot].gen != h.gen) return fail(Err::Stale);
+  return listeners_[h.slot].port;
+}
+
 Result<NetHandle> Stack::tcp_accept(NetHandle h) {
   if (h.slot >= MAX_LISTENERS || !listeners_[h.slot].used || listeners_[h.slot].gen != h.gen)
     return fail(Err::Stale);

@@ -2,12 +2,15 @@
 // (user/drivers/virtio_net.h) and lib/net's Stack in one loop: frames
 // the device received go into the stack, frames the stack queued go to
 // the device, timers run at the stack's next deadline, and the process
-// sleeps in cap_enter until the device's interrupt or that deadline.
-// The address comes from DHCP. Until the socket capabilities of
-// schema/net.capnp are served, netd itself answers TCP echo (RFC 862) on
-// port 7, the first application of the stack (docs/net.md).
+// sleeps in cap_enter until the device's interrupt, a call, or that
+// deadline. The address comes from DHCP. The capabilities of
+// schema/net.capnp are served by NetServer (user/drivers/net_server.h):
+// one TcpListenAuthority per manifest grant named "listen-<first>-<last>"
+// (docs/net.md).
+#include "lib/core/cstring.h"
 #include "lib/net/stack.h"
 #include "schema/kernel.capnp.capos.h"
+#include "user/drivers/net_server.h"
 #include "user/drivers/virtio_net.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -22,21 +25,12 @@ namespace wire = capos::schema::wire;
 
 namespace {
 
-constexpr uint16_t ECHO_PORT = 7;
 constexpr uint64_t MAX_SLEEP_NS = 50'000'000;  // look at the stack at least every 50 ms
 
 VirtioNet g_nic;
 net::Stack* g_stack;
 alignas(net::Stack) uint8_t g_stack_storage[sizeof(net::Stack)];
 uint8_t g_frame[net::ETH_MAX_FRAME];
-
-struct Echo {
-  bool used = false;
-  net::NetHandle h;
-  uint8_t pending[2048];
-  size_t have = 0, sent = 0;
-};
-Echo g_echo[4];
 
 Result<uint64_t> now_ms(rt::Cap<wire::Timer> timer) {
   alignas(8) uint8_t pbuf[64], rbuf[128];
@@ -53,41 +47,35 @@ void print_ip(const char* what, net::Ip4 a) {
   rt::printf("{}{}.{}.{}.{}", what, a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
 }
 
-// The echo application: accept, copy what arrives back, close when the peer does.
-void run_echo(net::NetHandle listener, uint64_t now) {
-  for (Echo& e : g_echo) {
-    if (e.used) continue;
-    auto h = g_stack->tcp_accept(listener);
-    if (!h.ok()) break;
-    e = Echo{};
-    e.used = true;
-    e.h = *h;
-    auto c = g_stack->tcp(e.h);
-    rt::printf("netd: echo: connection from ");
-    print_ip("", (*c)->remote_ip());
-    rt::printf(":{}\n", (*c)->remote_port());
+Result<uint32_t> parse_port(StrView s, size_t* pos) {
+  uint32_t v = 0;
+  size_t start = *pos;
+  while (*pos < s.len && s.ptr[*pos] >= '0' && s.ptr[*pos] <= '9' && v <= 65535)
+    v = v * 10 + uint32_t(s.ptr[(*pos)++] - '0');
+  if (*pos == start || v == 0 || v > 65535) return fail(Err::InvalidArgument);
+  return v;
+}
+
+// Every owner-facet grant named "listen-<first>-<last>" becomes a
+// TcpListenAuthority for that port range.
+Status add_authorities(NetServer& server) {
+  static const char prefix[] = "listen-";
+  constexpr size_t plen = sizeof(prefix) - 1;
+  for (uint32_t i = 0; i < rt::capset_count(); ++i) {
+    const abi::CapSetEntry* e = rt::capset_entry(i);
+    if (!e || e->interface_id != wire::Endpoint::kInterfaceId) continue;
+    StrView name = rt::capset_name(*e);
+    if (name.len <= plen || memcmp(name.ptr, prefix, plen) != 0) continue;
+    size_t pos = plen;
+    uint32_t first = CAPOS_TRY(parse_port(name, &pos));
+    if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
+    ++pos;
+    uint32_t last = CAPOS_TRY(parse_port(name, &pos));
+    if (pos != name.len || last < first) return fail(Err::InvalidArgument);
+    CAPOS_TRY_STATUS(server.add_authority(e->cap_id, uint16_t(first), uint16_t(last)));
+    rt::printf("netd: TcpListenAuthority for ports {}-{}\n", first, last);
   }
-  for (Echo& e : g_echo) {
-    if (!e.used) continue;
-    auto c = g_stack->tcp(e.h);
-    if (!c.ok()) {
-      e.used = false;
-      continue;
-    }
-    net::TcpConnection* conn = *c;
-    if (e.sent == e.have) {
-      e.sent = e.have = 0;
-      e.have = conn->read(MutBytes(e.pending, sizeof(e.pending)));
-    }
-    if (e.sent < e.have) e.sent += conn->write(Bytes(e.pending + e.sent, e.have - e.sent));
-    bool done = conn->state() == net::TcpState::Closed || (conn->eof() && e.sent == e.have);
-    if (done) {
-      rt::printf("netd: echo: connection closed ({})\n", net::tcp_state_name(conn->state()));
-      g_stack->tcp_release(e.h);
-      e.used = false;
-    }
-  }
-  g_stack->flush(now);
+  return {};
 }
 
 Status pump_device(uint64_t now) {
@@ -116,8 +104,9 @@ Status pump_device(uint64_t now) {
 int main() {
   auto devices = rt::capset_find<wire::DeviceManager>("devices");
   auto timer = rt::capset_find<wire::Timer>("timer");
-  if (!devices || !timer) {
-    rt::print("netd: needs `devices` (DeviceManager) and `timer` (Timer)\n");
+  auto eps = rt::capset_find<wire::EndpointFactory>("eps");
+  if (!devices || !timer || !eps) {
+    rt::print("netd: needs `devices` (DeviceManager), `timer` (Timer) and `eps` (EndpointFactory)\n");
     return 2;
   }
   if (Status st = g_nic.start(*devices); !st) {
@@ -132,8 +121,11 @@ int main() {
   if (!t0) return 4;
   g_stack = new (g_stack_storage) net::Stack(m, net::TcpTuning{}, *t0 * 0x9E3779B97F4A7C15ull ^ 0xC0FFEE);
   g_stack->start_dhcp(*t0);
-  auto listener = g_stack->tcp_listen(ECHO_PORT, 4);
-  if (!listener.ok()) return 5;
+  static NetServer server(*g_stack, *eps);
+  if (Status st = add_authorities(server); !st) {
+    rt::printf("netd: bad listen grant name (want listen-<first>-<last>): {}\n", err_name(st.error()));
+    return 5;
+  }
 
   alignas(8) uint8_t wait_params[64], wait_result[64];
   rt::AsyncCall wait;
@@ -158,10 +150,14 @@ int main() {
       print_ip(" router ", g_stack->gateway());
       print_ip(" dns ", g_stack->dns_server());
       rt::printf(" for {} s\n", g_stack->dhcp().lease().lease_s);
-      rt::printf("netd: echo: listening on port {}\n", ECHO_PORT);
     }
-    run_echo(*listener, *now);
+    auto served = server.poll(*now);
+    if (!served) {
+      rt::printf("netd: serving failed: {}\n", err_name(served.error()));
+      return 10;
+    }
     if (Status st = pump_device(*now); !st) return 8;
+    if (*served) continue;  // answers may have opened windows or queued data: look again before sleeping
     if (!wait.pending) {
       capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
       (void)wire::Interrupt::Client::waitParams(p);
@@ -171,6 +167,9 @@ int main() {
     deadline = g_stack->next_deadline();
     if (deadline > *now && (deadline - *now) * 1'000'000 < sleep_ns) sleep_ns = (deadline - *now) * 1'000'000;
     if (!wait.pending || rt::poll_call(wait)) continue;
+    // poll_call may have stashed a call's completion: look once more, then sleep.
+    auto again = server.poll(*now);
+    if (!again || *again) continue;
     (void)rt::ring().enter(1, sleep_ns);
   }
 }
