@@ -1,5 +1,7 @@
 #include "user/drivers/net_server.h"
 
+#include "user/drivers/net_reply.h"
+
 #include "lib/capnp/message.h"
 #include "lib/core/cstring.h"
 #include "lib/wire/schema_enums.h"
@@ -11,69 +13,46 @@
 namespace capos::drivers {
 
 namespace wire = schema::wire;
+using namespace net_reply;
 
-namespace {
-
-constexpr uint64_t kTraversalWords = abi::IPC_MESSAGE_MAX / 8 * 8;
-alignas(8) uint8_t g_reply[abi::IPC_MESSAGE_MAX];
-
-const abi::EndpointMessageHeader& header(const uint8_t* recv) {
-  return *reinterpret_cast<const abi::EndpointMessageHeader*>(recv);
-}
-
-void push(const abi::CapSqe& s) {
-  while (!rt::ring().push(s)) (void)rt::ring().enter(0, abi::CAP_ENTER_NO_WAIT);
-}
-
-void reply(uint32_t ep, const abi::EndpointMessageHeader& call, Bytes payload, bool exception,
-           const abi::CapTransferDesc* cap = nullptr) {
-  abi::CapSqe s{};
-  s.opcode = abi::CAP_OP_RETURN;
-  s.cap_id = ep;
-  s.call_id = call.call_id;
-  s.flags = exception ? abi::SQE_F_EXCEPTION : 0;
-  s.params_addr = reinterpret_cast<uint64_t>(payload.data());
-  s.params_len = static_cast<uint32_t>(payload.size());
-  if (cap) {
-    s.xfer_addr = reinterpret_cast<uint64_t>(cap);
-    s.xfer_count = 1;
-  }
-  s.user_data = rt::ring().next_user_data();
-  (void)rt::ring().call(s);  // a caller that went away makes RETURN fail: nothing to do
-}
-
-void reply_error(uint32_t ep, const abi::EndpointMessageHeader& call, Err e, StrView why) {
-  capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
-  auto ex = wire::CapException::initRoot(mb);
-  if (!ex) return reply(ep, call, Bytes(), true);
-  ex->setType(wire_enums::exception_type(e));
-  ex->setInterfaceId(call.interface_id);
-  ex->setMethodId(call.method_id);
-  (void)ex->setMessage(why.empty() ? StrView(err_name(e)) : why);
-  reply(ep, call, mb.framed(), true);
-}
-
-// The params root of the call in `recv` (already framing-checked).
-Result<capnp::StructReader> params_root(const uint8_t* recv, capnp::StreamReader<4>& msg) {
-  const auto& h = header(recv);
-  capnp::ReaderOptions opts{kTraversalWords, 32};
-  CAPOS_TRY_STATUS(msg.init(Bytes(recv + sizeof(h), h.params_len), opts));
-  return msg.root();
-}
-
-}  // namespace
-
-Status NetServer::add_authority(uint32_t ep, uint16_t first, uint16_t last) {
+Status NetServer::add(Kind kind, uint32_t ep, Object** out) {
   for (Object& o : objects_) {
     if (o.kind != Kind::Free) continue;
     o = Object{};
-    o.kind = Kind::Authority;
+    o.kind = kind;
     o.ep = ep;
-    o.first = first;
-    o.last = last;
+    *out = &o;
     return {};
   }
   return fail(Err::Overloaded);
+}
+
+Status NetServer::add_authority(uint32_t ep, uint16_t first, uint16_t last) {
+  Object* o;
+  CAPOS_TRY_STATUS(add(Kind::Authority, ep, &o));
+  o->first = first;
+  o->last = last;
+  return {};
+}
+
+Status NetServer::add_connector(uint32_t ep, net::Ip4 network, uint8_t prefix, uint16_t first, uint16_t last) {
+  Object* o;
+  CAPOS_TRY_STATUS(add(Kind::Connector, ep, &o));
+  o->network = network;
+  o->prefix = prefix;
+  o->first = first;
+  o->last = last;
+  return {};
+}
+
+Status NetServer::add_resolver(uint32_t ep) {
+  Object* o;
+  return add(Kind::Resolver, ep, &o);
+}
+
+Status NetServer::add_manager(uint32_t ep) {
+  Object* o;
+  return add(Kind::Manager, ep, &o);
 }
 
 void NetServer::post_recv(Object& o) {
@@ -191,7 +170,21 @@ bool NetServer::handle(Object& o, uint64_t now) {
     reply(o.ep, h, mb.framed(), false, &d);
     return true;
   }
-  if (o.kind == Kind::Socket && h.interface_id == wire::TcpSocket::kInterfaceId) {
+  if (o.kind == Kind::Socket && h.interface_id == wire::TcpSocket::kInterfaceId) return handle_socket(o, now);
+  if (o.kind == Kind::Connector && h.interface_id == wire::TcpConnector::kInterfaceId) return handle_connector(o, now);
+  if (o.kind == Kind::Resolver && h.interface_id == wire::Resolver::kInterfaceId) return handle_resolver(o, now);
+  if (o.kind == Kind::Manager && h.interface_id == wire::NetworkManager::kInterfaceId) return handle_manager(o, now);
+  reply_error(o.ep, h, Err::Unsupported, "not an interface this object serves");
+  return true;
+}
+
+bool NetServer::handle_socket(Object& o, uint64_t now) {
+  const auto& h = header(o.recv);
+  capnp::StreamReader<4> msg;
+  auto root = params_root(o.recv, msg);
+  if (!root) return reply_error(o.ep, h, Err::InvalidArgument, "params are not a valid Cap'n Proto message"), true;
+  capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
+  {
     auto c = stack_.tcp(o.h);
     if (!c.ok()) return reply_error(o.ep, h, Err::Disconnected, "connection gone"), true;
     net::TcpConnection* conn = *c;
@@ -259,8 +252,6 @@ bool NetServer::handle(Object& o, uint64_t now) {
       default: return reply_error(o.ep, h, Err::Unsupported, "no such method"), true;
     }
   }
-  reply_error(o.ep, h, Err::Unsupported, "not an interface this object serves");
-  return true;
 }
 
 Result<bool> NetServer::poll(uint64_t now) {

@@ -5,10 +5,13 @@
 // sleeps in cap_enter until the device's interrupt, a call, or that
 // deadline. The address comes from DHCP. The capabilities of
 // schema/net.capnp are served by NetServer (user/drivers/net_server.h):
-// one TcpListenAuthority per manifest grant named "listen-<first>-<last>"
-// (docs/net.md).
+// every endpoint grant is served by the interface it was declared with,
+// its scope read from its cap name (docs/net.md).
 #include "lib/core/cstring.h"
+#include "lib/net/dns.h"
 #include "lib/net/stack.h"
+#include "schema/ipc.capnp.capos.h"
+#include "schema/net.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "user/drivers/net_server.h"
 #include "user/drivers/virtio_net.h"
@@ -56,24 +59,84 @@ Result<uint32_t> parse_port(StrView s, size_t* pos) {
   return v;
 }
 
-// Every owner-facet grant named "listen-<first>-<last>" becomes a
-// TcpListenAuthority for that port range.
-Status add_authorities(NetServer& server) {
-  static const char prefix[] = "listen-";
-  constexpr size_t plen = sizeof(prefix) - 1;
+Result<uint64_t> served_interface(uint32_t ep) {
+  alignas(8) uint8_t pbuf[64], rbuf[128];
+  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+  (void)wire::Endpoint::Client::infoParams(params);
+  auto r = wire::Endpoint::Client(&rt::transport(), rt::Cap<wire::Endpoint>::unchecked(ep)).info(params, resp);
+  if (!r) return fail(r.error());
+  return r->getServedInterfaceId();
+}
+
+// The scope a grant's cap name carries: "listen-<first>-<last>" for a
+// TcpListenAuthority, "connect-<a.b.c.d>-<prefix>-<first>-<last>" for a
+// TcpConnector. The manifest is the only place scopes are written.
+struct Scope {
+  net::Ip4 network = 0;
+  uint32_t prefix = 0, first = 0, last = 0;
+};
+
+Result<Scope> parse_scope(StrView name, size_t pos, bool with_network) {
+  Scope s;
+  auto dash = [&]() -> Status {
+    if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
+    ++pos;
+    return {};
+  };
+  if (with_network) {
+    size_t end = pos;
+    while (end < name.len && name.ptr[end] != '-') ++end;
+    s.network = CAPOS_TRY(net::parse_ip4_literal(name.ptr + pos, end - pos));
+    pos = end;
+    CAPOS_TRY_STATUS(dash());
+    size_t before = pos;
+    while (pos < name.len && name.ptr[pos] >= '0' && name.ptr[pos] <= '9' && s.prefix <= 32)
+      s.prefix = s.prefix * 10 + uint32_t(name.ptr[pos++] - '0');
+    if (pos == before || s.prefix > 32) return fail(Err::InvalidArgument);
+    CAPOS_TRY_STATUS(dash());
+  }
+  s.first = CAPOS_TRY(parse_port(name, &pos));
+  CAPOS_TRY_STATUS(dash());
+  s.last = CAPOS_TRY(parse_port(name, &pos));
+  if (pos != name.len || s.last < s.first) return fail(Err::InvalidArgument);
+  return s;
+}
+
+bool has_prefix(StrView name, const char* p) {
+  size_t n = strlen(p);
+  return name.len > n && memcmp(name.ptr, p, n) == 0;
+}
+
+// Serves every endpoint grant by the interface it was declared with.
+Status add_services(NetServer& server) {
   for (uint32_t i = 0; i < rt::capset_count(); ++i) {
     const abi::CapSetEntry* e = rt::capset_entry(i);
     if (!e || e->interface_id != wire::Endpoint::kInterfaceId) continue;
     StrView name = rt::capset_name(*e);
-    if (name.len <= plen || memcmp(name.ptr, prefix, plen) != 0) continue;
-    size_t pos = plen;
-    uint32_t first = CAPOS_TRY(parse_port(name, &pos));
-    if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
-    ++pos;
-    uint32_t last = CAPOS_TRY(parse_port(name, &pos));
-    if (pos != name.len || last < first) return fail(Err::InvalidArgument);
-    CAPOS_TRY_STATUS(server.add_authority(e->cap_id, uint16_t(first), uint16_t(last)));
-    rt::printf("netd: TcpListenAuthority for ports {}-{}\n", first, last);
+    uint64_t served = CAPOS_TRY(served_interface(e->cap_id));
+    if (served == wire::TcpListenAuthority::kInterfaceId) {
+      if (!has_prefix(name, "listen-")) return fail(Err::InvalidArgument);
+      Scope s = CAPOS_TRY(parse_scope(name, 7, false));
+      CAPOS_TRY_STATUS(server.add_authority(e->cap_id, uint16_t(s.first), uint16_t(s.last)));
+      rt::printf("netd: TcpListenAuthority for ports {}-{}\n", s.first, s.last);
+    } else if (served == wire::TcpConnector::kInterfaceId) {
+      if (!has_prefix(name, "connect-")) return fail(Err::InvalidArgument);
+      Scope s = CAPOS_TRY(parse_scope(name, 8, true));
+      if (!net::in_prefix(s.network, s.network, uint8_t(s.prefix)) ||
+          (s.prefix < 32 && (s.network & (0xFFFFFFFFu >> s.prefix)) != 0))
+        return fail(Err::InvalidArgument);
+      CAPOS_TRY_STATUS(server.add_connector(e->cap_id, s.network, uint8_t(s.prefix), uint16_t(s.first), uint16_t(s.last)));
+      rt::printf("netd: TcpConnector for ");
+      print_ip("", s.network);
+      rt::printf("/{} ports {}-{}\n", s.prefix, s.first, s.last);
+    } else if (served == wire::Resolver::kInterfaceId) {
+      CAPOS_TRY_STATUS(server.add_resolver(e->cap_id));
+      rt::print("netd: Resolver\n");
+    } else if (served == wire::NetworkManager::kInterfaceId) {
+      CAPOS_TRY_STATUS(server.add_manager(e->cap_id));
+      rt::print("netd: NetworkManager\n");
+    }
   }
   return {};
 }
@@ -122,8 +185,9 @@ int main() {
   g_stack = new (g_stack_storage) net::Stack(m, net::TcpTuning{}, *t0 * 0x9E3779B97F4A7C15ull ^ 0xC0FFEE);
   g_stack->start_dhcp(*t0);
   static NetServer server(*g_stack, *eps);
-  if (Status st = add_authorities(server); !st) {
-    rt::printf("netd: bad listen grant name (want listen-<first>-<last>): {}\n", err_name(st.error()));
+  if (Status st = add_services(server); !st) {
+    rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
+               err_name(st.error()));
     return 5;
   }
 
