@@ -7,6 +7,7 @@
 #include "schema/kernel.capnp.capos.h"
 #include "schema/manifest.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "schema/net.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 
@@ -26,7 +27,9 @@ inline constexpr IfaceName kIfaceNames[] = {
     CAPOS_IFACE(FrameAllocator), CAPOS_IFACE(MemoryObject),   CAPOS_IFACE(ProcessSpawner),
     CAPOS_IFACE(ProcessHandle), CAPOS_IFACE(ThreadControl),   CAPOS_IFACE(ThreadSpawner),
     CAPOS_IFACE(ThreadHandle),  CAPOS_IFACE(SystemInfo),      CAPOS_IFACE(Manual),
-    CAPOS_IFACE(ProcessLauncher),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(NetworkManager), CAPOS_IFACE(TcpListenAuthority),
+    CAPOS_IFACE(TcpListener),   CAPOS_IFACE(TcpSocket),       CAPOS_IFACE(TcpConnector),
+    CAPOS_IFACE(UdpSocket),     CAPOS_IFACE(Resolver),
 };
 #undef CAPOS_IFACE
 

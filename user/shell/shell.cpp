@@ -1,7 +1,7 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "console" for the terminal,
 // and optional "timer", "sysinfo", "manual", "launcher", "status",
-// "control", "random", "log", "logs". Each command uses one of them; a command
+// "control", "random", "log", "logs", "netmgr", "dns", "connect". Each command uses one of them; a command
 // whose cap was not granted answers with one line and the shell goes on.
 // No BootPackage, no ProcessSpawner: programs start through "launcher".
 #include "lib/abi/capid.h"
@@ -17,6 +17,7 @@
 #include "user/shell/dmesg.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/line_editor.h"
+#include "user/shell/net_cmds.h"
 
 using namespace capos;
 using namespace capos::shell;
@@ -551,6 +552,13 @@ void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const
 void cmd_shutdown(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::POWER_OFF, "shutting down\n"); }
 void cmd_reboot(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::REBOOT, "rebooting\n"); }
 
+// Network commands live in net_cmds.cpp; they print through out().
+void net_out(StrView s) { out(s); }
+void cmd_ifconfig(const Args& a) { shell::cmd_ifconfig(net_out, a.v, a.n); }
+void cmd_ping(const Args& a) { shell::cmd_ping(net_out, a.v, a.n); }
+void cmd_resolve(const Args& a) { shell::cmd_resolve(net_out, a.v, a.n); }
+void cmd_fetch(const Args& a) { shell::cmd_fetch(net_out, a.v, a.n); }
+
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help, 0, 0},
     {"caps", "", "list this shell's capabilities", cmd_caps, 0, 0},
@@ -567,6 +575,11 @@ const Command kCommands[] = {
     {"wait", "<pid>", "wait for a spawned program", cmd_wait, 1, 1},
     {"man", "[section] <topic>", "show a manual page (Manual)", cmd_man, 1, 2},
     {"apropos", "<word>", "search the manual (Manual)", cmd_apropos, 1, 1},
+    {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},
+    {"net", "", "same as ifconfig", cmd_ifconfig, 0, 0},
+    {"ping", "<host> [count]", "ICMP echo (NetworkManager, Resolver)", cmd_ping, 1, 2},
+    {"resolve", "<name>", "look up an IPv4 address (Resolver)", cmd_resolve, 1, 1},
+    {"fetch", "<http://host[:port]/path>", "HTTP/1.1 GET (TcpConnector)", cmd_fetch, 1, 1},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (SystemControl)", cmd_shutdown, 0, 0},
     {"reboot", "", "reset the machine (SystemControl)", cmd_reboot, 0, 0},
