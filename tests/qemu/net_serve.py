@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""QEMU test of netd over SLIRP (-netdev user): the guest takes a DHCP
-lease, then a host client reaches capOS's TCP echo server through a
-hostfwd bound to 127.0.0.1 only and checks every byte comes back.
+"""QEMU test of servers behind netd over SLIRP (-netdev user): the guest
+takes a DHCP lease, then host clients reach capOS's HTTP status server
+(guest port 80: GET / must answer 200 with the status page) and its TCP
+echo server (guest port 7: every byte must come back), each through a
+hostfwd bound to 127.0.0.1 only.
 
-Usage: net_echo.py <run_qemu.py> <run_qemu args...>
+Usage: net_serve.py <run_qemu.py> <run_qemu args...>
 The QEMU network arguments are added here (a free loopback port is
 chosen); the run is judged by run_qemu.py (markers, --halts-after), and
 this script fails too if the echo was wrong or never came.
@@ -22,7 +24,32 @@ def free_port():
         return s.getsockname()[1]
 
 
-def client(port, result, deadline):
+def http_get(port, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.settimeout(10)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: capos\r\nConnection: close\r\n\r\n")
+                got = bytearray()
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                if got:
+                    return bytes(got)
+        except OSError:
+            pass
+        time.sleep(1)
+    return b""
+
+
+def client(port, http_port, result, deadline):
+    page = http_get(http_port, deadline)
+    result["http"] = page.startswith(b"HTTP/1.1 200 OK") and b"<h1>capOS status</h1>" in page and b"httpd" in page
+    if not result["http"]:
+        result["page"] = page[:200]
+        return
     # hostfwd accepts on the host at once and connects to the guest only
     # then: until netd listens the connection is closed without data.
     payload = bytes((i * 7 + 3) & 0xFF for i in range(20000))
@@ -48,16 +75,20 @@ def client(port, result, deadline):
 
 def main():
     run_qemu, args = sys.argv[1], sys.argv[2:]
-    port = free_port()
-    net = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:7",
+    port, http_port = free_port(), free_port()
+    net = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:7,hostfwd=tcp:127.0.0.1:{http_port}-:80",
            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on,addr=4"]
     if "--" not in args:
         args.append("--")
     result = {}
-    t = threading.Thread(target=client, args=(port, result, time.monotonic() + 50), daemon=True)
+    t = threading.Thread(target=client, args=(port, http_port, result, time.monotonic() + 50), daemon=True)
     t.start()
     rc = subprocess.call([sys.executable, run_qemu] + args + net)
     t.join(timeout=1)
+    if not result.get("http"):
+        print(f"FAIL: GET / through 127.0.0.1:{http_port} -> guest port 80: {result}")
+        return 1
+    print("status page ok")
     if not result.get("echo"):
         print(f"FAIL: echo through 127.0.0.1:{port} -> guest port 7: {result or 'no answer'}")
         return 1
