@@ -174,6 +174,7 @@ bool NetServer::handle(Object& o, uint64_t now) {
   if (o.kind == Kind::Connector && h.interface_id == wire::TcpConnector::kInterfaceId) return handle_connector(o, now);
   if (o.kind == Kind::Resolver && h.interface_id == wire::Resolver::kInterfaceId) return handle_resolver(o, now);
   if (o.kind == Kind::Manager && h.interface_id == wire::NetworkManager::kInterfaceId) return handle_manager(o, now);
+  if (o.kind == Kind::Udp && h.interface_id == wire::UdpSocket::kInterfaceId) return handle_udp(o, now);
   reply_error(o.ep, h, Err::Unsupported, "not an interface this object serves");
   return true;
 }

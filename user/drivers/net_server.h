@@ -6,8 +6,9 @@
 // established, read with nothing received, write with a full send
 // buffer) are parked and answered from the main loop once the stack can;
 // an object takes its next call only after the parked one is answered.
-// TcpConnector (scoped to destinations), Resolver and NetworkManager are
-// served the same way (net_server_admin.cpp). docs/net.md.
+// TcpConnector (scoped to destinations), Resolver and NetworkManager
+// (net_server_admin.cpp) and UdpSocket (net_server_udp.cpp) are served
+// the same way. docs/net.md.
 #pragma once
 
 #include "lib/abi/ipc.h"
@@ -26,6 +27,8 @@ class NetServer {
   Status add_authority(uint32_t ep, uint16_t first, uint16_t last);
   // Serves TcpConnector for the destinations network/prefix, ports [first, last].
   Status add_connector(uint32_t ep, net::Ip4 network, uint8_t prefix, uint16_t first, uint16_t last);
+  // Serves UdpSocket bound to `port`, talking only to network/prefix, ports [first, last].
+  Status add_udp(uint32_t ep, uint16_t port, net::Ip4 network, uint8_t prefix, uint16_t first, uint16_t last);
   Status add_resolver(uint32_t ep);
   Status add_manager(uint32_t ep);
   // Posts RECVs, takes delivered calls, answers parked calls the stack can
@@ -33,7 +36,7 @@ class NetServer {
   Result<bool> poll(uint64_t now_ms);
 
  private:
-  enum class Kind : uint8_t { Free, Authority, Listener, Socket, Connector, Resolver, Manager };
+  enum class Kind : uint8_t { Free, Authority, Listener, Socket, Connector, Resolver, Manager, Udp };
   struct Object {
     Kind kind = Kind::Free;
     uint32_t ep = 0;             // owner facet
@@ -58,6 +61,8 @@ class NetServer {
   bool handle_connector(Object& o, uint64_t now_ms);
   bool handle_resolver(Object& o, uint64_t now_ms);
   bool handle_manager(Object& o, uint64_t now_ms);
+  // net_server_udp.cpp.
+  bool handle_udp(Object& o, uint64_t now_ms);
   Status add(Kind kind, uint32_t ep, Object** out);
   Result<uint32_t> new_object(Kind kind, uint64_t served_interface, uint32_t* client_cap);
   void free_object(Object& o);

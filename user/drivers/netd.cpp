@@ -71,7 +71,8 @@ Result<uint64_t> served_interface(uint32_t ep) {
 
 // The scope a grant's cap name carries: "listen-<first>-<last>" for a
 // TcpListenAuthority, "connect-<a.b.c.d>-<prefix>-<first>-<last>" for a
-// TcpConnector. The manifest is the only place scopes are written.
+// TcpConnector, "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>" for a
+// UdpSocket. The manifest is the only place scopes are written.
 struct Scope {
   net::Ip4 network = 0;
   uint32_t prefix = 0, first = 0, last = 0;
@@ -130,6 +131,17 @@ Status add_services(NetServer& server) {
       rt::printf("netd: TcpConnector for ");
       print_ip("", s.network);
       rt::printf("/{} ports {}-{}\n", s.prefix, s.first, s.last);
+    } else if (served == wire::UdpSocket::kInterfaceId) {
+      if (!has_prefix(name, "udp-")) return fail(Err::InvalidArgument);
+      size_t pos = 4;
+      uint32_t port = CAPOS_TRY(parse_port(name, &pos));
+      if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
+      Scope s = CAPOS_TRY(parse_scope(name, pos + 1, true));
+      CAPOS_TRY_STATUS(server.add_udp(e->cap_id, uint16_t(port), s.network, uint8_t(s.prefix), uint16_t(s.first),
+                                      uint16_t(s.last)));
+      rt::printf("netd: UdpSocket on port {} for ", port);
+      print_ip("", s.network);
+      rt::printf("/{} ports {}-{}\n", s.prefix, s.first, s.last);
     } else if (served == wire::Resolver::kInterfaceId) {
       CAPOS_TRY_STATUS(server.add_resolver(e->cap_id));
       rt::print("netd: Resolver\n");
@@ -186,7 +198,8 @@ int main() {
   g_stack->start_dhcp(*t0);
   static NetServer server(*g_stack, *eps);
   if (Status st = add_services(server); !st) {
-    rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
+    rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>, "
+               "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
                err_name(st.error()));
     return 5;
   }

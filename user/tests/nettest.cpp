@@ -4,7 +4,9 @@
 // guestfwd sends to the test's HTTP server on the host loopback) it
 // lists the interface, pings the SLIRP gateway, resolves a literal and a
 // malformed name, is refused a destination outside its scope, fetches a
-// page over HTTP/1.1 and checks the body, then prints the counters.
+// page over HTTP/1.1 and checks the body, echoes one UDP datagram from
+// the host on its UdpSocket ("udp", port 5000, scope 10.0.2.2), then
+// prints the counters.
 #include "lib/core/cstring.h"
 #include "schema/net.capnp.capos.h"
 #include "user/rt/caps_call.h"
@@ -133,6 +135,44 @@ int fetch(rt::Cap<wire::TcpConnector> connector) {
   return ok ? 0 : 1;
 }
 
+// Waits for one datagram on the UdpSocket and sends it back to its sender.
+int udp_echo(rt::Cap<wire::UdpSocket> udp) {
+  wire::UdpSocket::Client u(&rt::transport(), udp);
+  Call& c = fresh();
+  auto p = wire::UdpSocket::Client::receiveParams(c.params);
+  p->setMaxBytes(wire::MAX_UDP_PAYLOAD_BYTES);
+  auto r = u.receive(c.params, c.resp);
+  if (!r) return fail_with("udp receive", r.error());
+  auto remote = r->getRemote();
+  auto data = r->getData();
+  if (!remote || !data) return fail_with("udp datagram", Err::Corrupt);
+  static uint8_t copy[1500];
+  size_t n = data->size();
+  memcpy(copy, data->data(), n);
+  uint32_t from = remote->getAddress();
+  uint16_t port = remote->getPort();
+  Call& s = fresh();
+  auto sp = wire::UdpSocket::Client::sendParams(s.params);
+  auto to = sp ? sp->initRemote() : fail(Err::Failed);
+  if (!to || !sp->setData(Bytes(copy, n))) return fail_with("udp send params", Err::Failed);
+  to->setAddress(from);
+  to->setPort(port);
+  auto sr = u.send(s.params, s.resp);
+  if (!sr) return fail_with("udp send", sr.error());
+  // Outside the scope: refused, nothing sent.
+  Call& b = fresh();
+  auto bp = wire::UdpSocket::Client::sendParams(b.params);
+  auto bt = bp ? bp->initRemote() : fail(Err::Failed);
+  if (!bt || !bp->setData(Bytes(copy, 1))) return fail_with("udp send params", Err::Failed);
+  bt->setAddress(0x08080808);
+  bt->setPort(53);
+  auto br = u.send(b.params, b.resp);
+  rt::printf("nettest: udp echo of {} bytes to ", n);
+  ip("", from);
+  rt::printf("; send to 8.8.8.8:53: {}\n", br ? "sent?!" : err_name(br.error()));
+  return 0;
+}
+
 }  // namespace
 
 int main() {
@@ -198,6 +238,7 @@ int main() {
     rt::printf("nettest: resolve bad..name: {} ({})\n", r ? "accepted?!" : err_name(r.error()), rt::call_exception());
   }
   int rc = fetch(*connector);
+  if (auto udp = rt::capset_find<wire::UdpSocket>("udp"); udp && rc == 0) rc = udp_echo(*udp);
   {
     Call& c = fresh();
     (void)wire::NetworkManager::Client::statsParams(c.params);
