@@ -3,7 +3,9 @@
 takes a DHCP lease, then host clients reach capOS's HTTP status server
 (guest port 80: GET / must answer 200 with the status page) and its TCP
 echo server (guest port 7: every byte must come back), each through a
-hostfwd bound to 127.0.0.1 only.
+hostfwd bound to 127.0.0.1 only. Between the first page and the echo a
+hostile peer opens idle connections and sends garbage; both servers must
+still answer afterwards.
 
 Usage: net_serve.py <run_qemu.py> <run_qemu args...>
 The QEMU network arguments are added here (a free loopback port is
@@ -44,8 +46,34 @@ def http_get(port, deadline):
     return b""
 
 
+def hostile(port, http_port):
+    """A hostile peer within what SLIRP lets through: 40 idle connections
+    to the echo port (more than its backlog and netd's object table), a
+    request of garbage and one that never ends to the HTTP port, then all
+    dropped at once."""
+    socks = []
+    for _ in range(40):
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        except OSError:
+            pass
+    for junk in (bytes(range(256)) * 8, b"GET /" + b"A" * 8000):
+        try:
+            s = socket.create_connection(("127.0.0.1", http_port), timeout=2)
+            s.sendall(junk)
+            socks.append(s)
+        except OSError:
+            pass
+    time.sleep(3)
+    for s in socks:
+        s.close()
+
+
 def client(port, http_port, result, deadline):
     page = http_get(http_port, deadline)
+    if page:
+        hostile(port, http_port)
+        page = http_get(http_port, deadline)  # still served afterwards
     result["http"] = page.startswith(b"HTTP/1.1 200 OK") and b"<h1>capOS status</h1>" in page and b"httpd" in page
     if not result["http"]:
         result["page"] = page[:200]
