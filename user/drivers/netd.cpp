@@ -6,9 +6,9 @@
 // deadline. The address comes from DHCP. The capabilities of
 // schema/net.capnp are served by NetServer (user/drivers/net_server.h):
 // every endpoint grant is served by the interface it was declared with,
-// its scope read from its cap name (docs/net.md).
+// its scope read from its cap name (lib/net/grant_names.h, docs/net.md).
 #include "lib/core/cstring.h"
-#include "lib/net/dns.h"
+#include "lib/net/grant_names.h"
 #include "lib/net/stack.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
@@ -50,15 +50,6 @@ void print_ip(const char* what, net::Ip4 a) {
   rt::printf("{}{}.{}.{}.{}", what, a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
 }
 
-Result<uint32_t> parse_port(StrView s, size_t* pos) {
-  uint32_t v = 0;
-  size_t start = *pos;
-  while (*pos < s.len && s.ptr[*pos] >= '0' && s.ptr[*pos] <= '9' && v <= 65535)
-    v = v * 10 + uint32_t(s.ptr[(*pos)++] - '0');
-  if (*pos == start || v == 0 || v > 65535) return fail(Err::InvalidArgument);
-  return v;
-}
-
 Result<uint64_t> served_interface(uint32_t ep) {
   alignas(8) uint8_t pbuf[64], rbuf[128];
   capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
@@ -69,46 +60,6 @@ Result<uint64_t> served_interface(uint32_t ep) {
   return r->getServedInterfaceId();
 }
 
-// The scope a grant's cap name carries: "listen-<first>-<last>" for a
-// TcpListenAuthority, "connect-<a.b.c.d>-<prefix>-<first>-<last>" for a
-// TcpConnector, "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>" for a
-// UdpSocket. The manifest is the only place scopes are written.
-struct Scope {
-  net::Ip4 network = 0;
-  uint32_t prefix = 0, first = 0, last = 0;
-};
-
-Result<Scope> parse_scope(StrView name, size_t pos, bool with_network) {
-  Scope s;
-  auto dash = [&]() -> Status {
-    if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
-    ++pos;
-    return {};
-  };
-  if (with_network) {
-    size_t end = pos;
-    while (end < name.len && name.ptr[end] != '-') ++end;
-    s.network = CAPOS_TRY(net::parse_ip4_literal(name.ptr + pos, end - pos));
-    pos = end;
-    CAPOS_TRY_STATUS(dash());
-    size_t before = pos;
-    while (pos < name.len && name.ptr[pos] >= '0' && name.ptr[pos] <= '9' && s.prefix <= 32)
-      s.prefix = s.prefix * 10 + uint32_t(name.ptr[pos++] - '0');
-    if (pos == before || s.prefix > 32) return fail(Err::InvalidArgument);
-    CAPOS_TRY_STATUS(dash());
-  }
-  s.first = CAPOS_TRY(parse_port(name, &pos));
-  CAPOS_TRY_STATUS(dash());
-  s.last = CAPOS_TRY(parse_port(name, &pos));
-  if (pos != name.len || s.last < s.first) return fail(Err::InvalidArgument);
-  return s;
-}
-
-bool has_prefix(StrView name, const char* p) {
-  size_t n = strlen(p);
-  return name.len > n && memcmp(name.ptr, p, n) == 0;
-}
-
 // Serves every endpoint grant by the interface it was declared with.
 Status add_services(NetServer& server) {
   for (uint32_t i = 0; i < rt::capset_count(); ++i) {
@@ -117,31 +68,21 @@ Status add_services(NetServer& server) {
     StrView name = rt::capset_name(*e);
     uint64_t served = CAPOS_TRY(served_interface(e->cap_id));
     if (served == wire::TcpListenAuthority::kInterfaceId) {
-      if (!has_prefix(name, "listen-")) return fail(Err::InvalidArgument);
-      Scope s = CAPOS_TRY(parse_scope(name, 7, false));
-      CAPOS_TRY_STATUS(server.add_authority(e->cap_id, uint16_t(s.first), uint16_t(s.last)));
-      rt::printf("netd: TcpListenAuthority for ports {}-{}\n", s.first, s.last);
+      auto g = CAPOS_TRY(net::parse_grant_name(net::GrantKind::Listen, name.ptr, name.len));
+      CAPOS_TRY_STATUS(server.add_authority(e->cap_id, g.first, g.last));
+      rt::printf("netd: TcpListenAuthority for ports {}-{}\n", g.first, g.last);
     } else if (served == wire::TcpConnector::kInterfaceId) {
-      if (!has_prefix(name, "connect-")) return fail(Err::InvalidArgument);
-      Scope s = CAPOS_TRY(parse_scope(name, 8, true));
-      if (!net::in_prefix(s.network, s.network, uint8_t(s.prefix)) ||
-          (s.prefix < 32 && (s.network & (0xFFFFFFFFu >> s.prefix)) != 0))
-        return fail(Err::InvalidArgument);
-      CAPOS_TRY_STATUS(server.add_connector(e->cap_id, s.network, uint8_t(s.prefix), uint16_t(s.first), uint16_t(s.last)));
+      auto g = CAPOS_TRY(net::parse_grant_name(net::GrantKind::Connect, name.ptr, name.len));
+      CAPOS_TRY_STATUS(server.add_connector(e->cap_id, g.network, g.prefix, g.first, g.last));
       rt::printf("netd: TcpConnector for ");
-      print_ip("", s.network);
-      rt::printf("/{} ports {}-{}\n", s.prefix, s.first, s.last);
+      print_ip("", g.network);
+      rt::printf("/{} ports {}-{}\n", g.prefix, g.first, g.last);
     } else if (served == wire::UdpSocket::kInterfaceId) {
-      if (!has_prefix(name, "udp-")) return fail(Err::InvalidArgument);
-      size_t pos = 4;
-      uint32_t port = CAPOS_TRY(parse_port(name, &pos));
-      if (pos >= name.len || name.ptr[pos] != '-') return fail(Err::InvalidArgument);
-      Scope s = CAPOS_TRY(parse_scope(name, pos + 1, true));
-      CAPOS_TRY_STATUS(server.add_udp(e->cap_id, uint16_t(port), s.network, uint8_t(s.prefix), uint16_t(s.first),
-                                      uint16_t(s.last)));
-      rt::printf("netd: UdpSocket on port {} for ", port);
-      print_ip("", s.network);
-      rt::printf("/{} ports {}-{}\n", s.prefix, s.first, s.last);
+      auto g = CAPOS_TRY(net::parse_grant_name(net::GrantKind::Udp, name.ptr, name.len));
+      CAPOS_TRY_STATUS(server.add_udp(e->cap_id, g.port, g.network, g.prefix, g.first, g.last));
+      rt::printf("netd: UdpSocket on port {} for ", g.port);
+      print_ip("", g.network);
+      rt::printf("/{} ports {}-{}\n", g.prefix, g.first, g.last);
     } else if (served == wire::Resolver::kInterfaceId) {
       CAPOS_TRY_STATUS(server.add_resolver(e->cap_id));
       rt::print("netd: Resolver\n");

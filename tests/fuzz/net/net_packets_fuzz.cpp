@@ -1,5 +1,6 @@
 // libFuzzer target for lib/net. The first input byte picks a parser
-// (0-7) or the whole stack (8+); the rest is the packet. Parsers must
+// (0-7), the grant-name parser (8) or the whole stack (9+); the rest is
+// the packet. Parsers must
 // refuse or return views inside the input; the stack must survive any
 // frame sequence with its tables within bounds. For TCP, UDP, ICMP,
 // IPv4 and stack frames the harness writes correct checksums first, so
@@ -10,6 +11,7 @@
 
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
+#include "lib/net/grant_names.h"
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
 #include "lib/net/stack.h"
@@ -118,6 +120,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 7: {
       auto a = parse_dns_response(in);
       if (a.ok() && a->count > DNS_MAX_ADDRESSES) abort();
+      break;
+    }
+    case 8: {
+      for (GrantKind k : {GrantKind::Listen, GrantKind::Connect, GrantKind::Udp}) {
+        auto g = parse_grant_name(k, reinterpret_cast<const char*>(buf), n);
+        if (g.ok() && (g->last < g->first || g->first == 0 || g->prefix > 32)) abort();
+      }
       break;
     }
     default: {
