@@ -141,8 +141,8 @@ interface NetworkManager @0xe41f2c61398159aa {
   # Params: `address` to ping; `sequence` is echoed back; `timeoutMs` is
   # 1 to 10000.
   # Results: see PingResult.
-  # Errors: invalidArgument for a zero or too long timeout; overloaded if
-  # too many pings are outstanding.
+  # Errors: invalidArgument for a zero or too long timeout. One echo is
+  # outstanding at a time; further calls wait.
 
   renewLease @3 () -> (address :UInt32);
   # Run DHCP again now (DISCOVER from scratch) and wait for the result.
@@ -182,8 +182,9 @@ interface TcpListenAuthority @0xab06b94dcc85620a {
   #
   # Params: `port` inside this authority's range; `backlog` is 1 to
   # maxListenBacklog.
-  # Results: `listener`; listening stops when its last reference is
-  # dropped.
+  # Results: `listener`. (netd is not yet told when its last reference
+  # is dropped, so the port stays taken until netd restarts;
+  # docs/net.md.)
   # Errors: invalidArgument for a port outside the range or a bad
   # backlog; overloaded if the port is already in use.
 
@@ -199,7 +200,8 @@ interface TcpListener @0x9593e6d83f10be04 {
   # Wait for the next established connection.
   #
   # Results: `socket` for the connection; `peer`, its remote endpoint.
-  # Errors: overloaded if another accept is already waiting.
+  # Calls on one listener are answered in order: a second accept waits
+  # behind the first.
 
   localPort @1 () -> (port :UInt16);
   # The port being listened on.
@@ -209,8 +211,10 @@ interface TcpSocket @0xe885053ca7fc69d8 {
   # One TCP connection. Both directions have bounded buffers inside the
   # stack: a writer waits while the send buffer is full (backpressure),
   # and the advertised window shrinks while the receive buffer is unread.
-  # Dropping the last reference closes the connection (FIN, or RST if
-  # received data was left unread).
+  # Close with shutdown (FIN) or reset (RST); netd drops the socket once
+  # the connection is over and fully read, after which calls fail
+  # `disconnected`. Calls on one socket are answered in order: a call
+  # waits behind a read or write that is waiting.
 
   read @0 (maxBytes :UInt32) -> (data :Data, eof :Bool);
   # Wait until received data or the end of the stream is available.
@@ -220,7 +224,7 @@ interface TcpSocket @0xe885053ca7fc69d8 {
   # (and `data` empty) once the peer has closed its side and every byte
   # has been read.
   # Errors: invalidArgument for a bad `maxBytes`; disconnected if the
-  # connection was reset or timed out; overloaded if another read waits.
+  # connection was reset or timed out.
 
   write @1 (data :Data) -> (accepted :UInt32);
   # Queue bytes for sending; waits while the send buffer is full.
@@ -289,7 +293,7 @@ interface UdpSocket @0xf012388376394e7c {
   #
   # Params: `remote` inside the scope; `data`, 0 to maxUdpPayloadBytes.
   # Errors: invalidArgument for oversized data or a destination out of
-  # scope; overloaded if the transmit ring is full.
+  # scope; overloaded while the stack has no address yet.
 
   receive @1 (maxBytes :UInt32) -> (remote :SocketAddress, data :Data, truncated :Bool);
   # Wait for the next datagram from a source in scope (others are
@@ -297,9 +301,9 @@ interface UdpSocket @0xf012388376394e7c {
   #
   # Params: `maxBytes` is 1 to maxUdpPayloadBytes.
   # Results: `remote`, the sender; `data`, the payload cut to `maxBytes`;
-  # `truncated` if it was cut.
-  # Errors: invalidArgument for a bad `maxBytes`; overloaded if another
-  # receive waits.
+  # `truncated` if it was cut. A send waits behind a waiting receive on
+  # the same socket.
+  # Errors: invalidArgument for a bad `maxBytes`.
 
   localPort @2 () -> (port :UInt16);
   # The bound port.
