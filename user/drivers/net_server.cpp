@@ -92,7 +92,10 @@ Result<uint32_t> NetServer::new_object(Kind kind, uint64_t served_interface, uin
 
 void NetServer::free_object(Object& o) {
   rt::release_cap(o.ep);  // revokes the endpoint: the client's later calls fail `disconnected`
-  o.kind = Kind::Free;
+  // A posted RECV still completes (with an error); its CQE must be taken
+  // before the slot is reused, or it would sit in the runtime's stash.
+  if (o.recv_posted) o.closing = true;
+  else o.kind = Kind::Free;
 }
 
 bool NetServer::handle(Object& o, uint64_t now) {
@@ -259,6 +262,11 @@ Result<bool> NetServer::poll(uint64_t now) {
   bool progress = false;
   for (Object& o : objects_) {
     if (o.kind == Kind::Free) continue;
+    if (o.closing) {
+      abi::CapCqe c;
+      if (rt::ring().try_take(o.recv_ud, &c)) o = Object{};
+      continue;
+    }
     if (o.parked) {
       if (handle(o, now)) {
         o.parked = false;
@@ -266,10 +274,14 @@ Result<bool> NetServer::poll(uint64_t now) {
       }
       continue;
     }
-    if (o.kind == Kind::Socket && !o.recv_posted) {
-      // A connection that is over and fully read needs no object any more.
+    if (o.kind == Kind::Socket) {
+      // A connection that is over (closed, or closed by us and waiting out
+      // TIME-WAIT) and fully read needs no object any more. netd is not told
+      // when a client drops its cap, so this is what frees the object and
+      // the stack's slot.
       auto c = stack_.tcp(o.h);
-      if (!c.ok() || ((*c)->state() == net::TcpState::Closed && (*c)->readable() == 0)) {
+      net::TcpState st = c.ok() ? (*c)->state() : net::TcpState::Closed;
+      if (!c.ok() || ((st == net::TcpState::Closed || st == net::TcpState::TimeWait) && (*c)->readable() == 0)) {
         if (c.ok()) stack_.tcp_release(o.h);
         free_object(o);
         progress = true;

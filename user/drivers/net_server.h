@@ -49,6 +49,7 @@ class NetServer {
     uint64_t deadline = 0;
     bool recv_posted = false;
     bool parked = false;         // recv holds a call waiting for the stack
+    bool closing = false;        // owner facet released; waiting for the posted RECV's completion
     uint64_t recv_ud = 0;
     alignas(16) uint8_t recv[abi::RECV_BUFFER_MAX];
   };
