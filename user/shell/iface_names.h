@@ -7,6 +7,7 @@
 #include "schema/kernel.capnp.capos.h"
 #include "schema/manifest.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "schema/net.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
@@ -31,6 +32,9 @@ inline constexpr IfaceName kIfaceNames[] = {
     // identity.capnp (docs/identity.md)
     CAPOS_IFACE(TerminalSession), CAPOS_IFACE(StdIO),          CAPOS_IFACE(CredentialStore),
     CAPOS_IFACE(AuthorityBroker), CAPOS_IFACE(SessionManager), CAPOS_IFACE(Lifecycle),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(NetworkManager), CAPOS_IFACE(TcpListenAuthority),
+    CAPOS_IFACE(TcpListener),   CAPOS_IFACE(TcpSocket),       CAPOS_IFACE(TcpConnector),
+    CAPOS_IFACE(UdpSocket),     CAPOS_IFACE(Resolver),
 };
 #undef CAPOS_IFACE
 

@@ -1,11 +1,11 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "terminal" (TerminalSession),
-// "sessions" (SessionManager), and optional "sysinfo", "log", "eps"; it
-// starts anonymous and everything else ("timer", "manual", "launcher",
-// "status", "random", "logs", "lifecycle") comes in the session bundle that
-// `login`, `setup` or `guest` obtains (docs/identity.md). A command whose
-// cap is missing answers with one line and the shell goes on.
-// No BootPackage, ProcessSpawner or SystemControl.
+// "sessions" (SessionManager), and optional "sysinfo", "log", "eps",
+// "netmgr", "dns", "connect"; it starts anonymous and everything else
+// ("timer", "manual", "launcher", "status", "random", "logs", "lifecycle")
+// comes in the session bundle that `login`, `setup` or `guest` obtains
+// (docs/identity.md). A command whose cap is missing answers with one line
+// and the shell goes on. No BootPackage, ProcessSpawner or SystemControl.
 #include "lib/abi/capid.h"
 #include "lib/core/format.h"
 #include "lib/wire/schema_enums.h"
@@ -24,6 +24,7 @@
 #include "user/shell/session_cmds.h"
 #include "user/shell/shell_io.h"
 #include "user/shell/line_editor.h"
+#include "user/shell/net_cmds.h"
 
 using namespace capos;
 using namespace capos::shell;
@@ -399,6 +400,13 @@ void lifecycle(const Args& a, bool reboot) {
 void cmd_shutdown(const Args& a) { lifecycle(a, false); }
 void cmd_reboot(const Args& a) { lifecycle(a, true); }
 
+// Network commands live in net_cmds.cpp; they print through out().
+void net_out(StrView s) { out(s); }
+void cmd_ifconfig(const Args& a) { shell::cmd_ifconfig(net_out, a.v, a.n); }
+void cmd_ping(const Args& a) { shell::cmd_ping(net_out, a.v, a.n); }
+void cmd_resolve(const Args& a) { shell::cmd_resolve(net_out, a.v, a.n); }
+void cmd_fetch(const Args& a) { shell::cmd_fetch(net_out, a.v, a.n); }
+
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help, 0, 0},
     {"caps", "", "list this shell's capabilities", cmd_caps, 0, 0},
@@ -420,6 +428,11 @@ const Command kCommands[] = {
     {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
     {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
     {"whoami", "", "the current session", cmd_whoami, 0, 0},
+    {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},
+    {"net", "", "same as ifconfig", cmd_ifconfig, 0, 0},
+    {"ping", "<host> [count]", "ICMP echo (NetworkManager, Resolver)", cmd_ping, 1, 2},
+    {"resolve", "<name>", "look up an IPv4 address (Resolver)", cmd_resolve, 1, 1},
+    {"fetch", "<http://host[:port]/path>", "HTTP/1.1 GET (TcpConnector)", cmd_fetch, 1, 1},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (Lifecycle, operator)", cmd_shutdown, 0, 0},
     {"reboot", "", "reset the machine (Lifecycle, operator)", cmd_reboot, 0, 0},
