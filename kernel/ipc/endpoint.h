@@ -113,7 +113,7 @@ class EndpointCore final : public KObject {
 
 // The owner facet: RECV and RETURN are ring operations on it (ipc::recv,
 // ipc::ret); a CALL on it invokes the Endpoint management methods
-// (kernel/caps/endpoint_cap.cpp), never reaching the server.
+// (kernel/objects/endpoint_cap.cpp), never reaching the server.
 class EndpointOwner final : public KernelCap, public schema::wire::Endpoint::Server {
  public:
   static bool holds_type(ObjType t) { return t == ObjType::Endpoint; }

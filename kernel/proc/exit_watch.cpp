@@ -1,7 +1,7 @@
 #include "kernel/proc/exit_watch.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"

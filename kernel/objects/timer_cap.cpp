@@ -1,7 +1,7 @@
-#include "kernel/caps/timer_cap.h"
+#include "kernel/objects/timer_cap.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/ipc/endpoint.h"
 #include "lib/capnp/message.h"
 #include "lib/core/intrusive_list.h"

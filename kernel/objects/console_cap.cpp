@@ -1,7 +1,7 @@
-#include "kernel/caps/console_cap.h"
+#include "kernel/objects/console_cap.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/measure.h"
 #include "kernel/dev/serial.h"

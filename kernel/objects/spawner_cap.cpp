@@ -1,9 +1,9 @@
-#include "kernel/caps/spawner_cap.h"
+#include "kernel/objects/spawner_cap.h"
 
 #include "kernel/boot/boot_package.h"
-#include "kernel/caps/kernel_server.h"
-#include "kernel/caps/log_sink_cap.h"
-#include "kernel/caps/vm_cap.h"
+#include "kernel/objects/kernel_server.h"
+#include "kernel/objects/log_sink_cap.h"
+#include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/heap.h"

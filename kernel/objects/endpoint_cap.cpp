@@ -1,6 +1,6 @@
-#include "kernel/caps/endpoint_cap.h"
+#include "kernel/objects/endpoint_cap.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/ipc/endpoint.h"
 
 namespace capos {

@@ -1,7 +1,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/lapic.h"
-#include "kernel/caps/device_caps.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/device_caps.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/sched/deferred.h"
 #include "lib/capnp/message.h"
 
