@@ -2,15 +2,13 @@
 // params straight from the caller's address space into the server's
 // buffer, posts the server's CQE and hands the CPU to the server; no
 // allocation, no intermediate copy. Only a call that must queue (no RECV
-// yet) is copied into a kernel buffer.
-#include "kernel/arch/x86_64/cpu.h"
+// yet) is copied into a kernel buffer. Portable: the host tests
+// (tests/host/ipc) build it against a model process (kernel/ipc/ipc_env.h).
 #include "kernel/debug/measure.h"
-#include "kernel/dev/hwrng.h"
 #include "kernel/ipc/endpoint.h"
+#include "kernel/ipc/ipc_env.h"
 #include "kernel/ipc/ipc_internal.h"
 #include "kernel/mm/heap.h"
-#include "kernel/proc/process.h"
-#include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
 #include "lib/core/cstring.h"
 
@@ -57,12 +55,9 @@ void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_recvs.push_back(r);
 }
 
-// Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
 void wake(Process* p, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  Thread* t = p->main_thread();
-  if (!t || !sched::cap_enter_satisfied(t)) return;
-  if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
+  env::wake(*p, handoff);
 }
 
 void post(Process* p, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
