@@ -156,13 +156,12 @@ struct ProcessIpc {
 
 namespace ipc {
 
-// Ring entry points. Each returns a CQE result (>= 0 or CAP_ERR_*), or
-// PENDING when the completion will be posted later (CQ slot reserved).
-constexpr int32_t PENDING = 1 << 30;
-int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
-int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe)
+// Ring entry points: Done (the CQE result), Pending (the completion is
+// posted later into the CQ slot the ring reserved) or the CapError.
+CapResult call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+CapResult recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe)
     CAPOS_REQUIRES(g_kernel_lock);
-int32_t ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+CapResult ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
 // Process death: cancels its calls (in-flight ones become orphans: the
 // record is freed, the server's RETURN is discarded), fails calls it was
 // serving, drops its RECVs.
@@ -177,9 +176,10 @@ void process_reaped(Process& p) CAPOS_REQUIRES(g_kernel_lock);
 Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0)
     CAPOS_REQUIRES(g_kernel_lock);
 // `payload` is the framed result message (or a CapException with
-// `exception`); `result_error` < 0 completes with that transport error.
-void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0)
-    CAPOS_REQUIRES(g_kernel_lock);
+// `exception`).
+void complete_deferred(IpcCall* c, Bytes payload, bool exception) CAPOS_REQUIRES(g_kernel_lock);
+// Completes the deferred call with a transport error instead.
+void fail_deferred(IpcCall* c, CapError error) CAPOS_REQUIRES(g_kernel_lock);
 
 }  // namespace ipc
 

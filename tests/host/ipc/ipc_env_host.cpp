@@ -46,15 +46,23 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
-  if (!r || (write && !r->writable)) return fail(Err::Fault);
+  if (!r || r->unbackable || (write && !r->writable)) return fail(Err::Fault);
   return {};
 }
+
+Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
+  uint64_t off;
+  const Region* r = find(va, len, &off);
+  return r && r->unbackable ? Err::OutOfMemory : Err::Fault;
+}
+
+void AddressSpace::set_unbackable(uint64_t base, bool on) { regions_.at(base).unbackable = on; }
 
 Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
-  if (!r) return fail(Err::Fault);
+  if (!r || r->unbackable) return fail(Err::Fault);
   memcpy(dst, r->bytes.get() + off, len);
   return {};
 }
@@ -63,7 +71,7 @@ Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) co
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
-  if (!r || !r->writable) return fail(Err::Fault);
+  if (!r || r->unbackable || !r->writable) return fail(Err::Fault);
   memcpy(r->bytes.get() + off, src, len);
   return {};
 }
@@ -74,7 +82,7 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
   uint64_t so, doff;
   const Region* s = src.find(src_va, len, &so);
   const Region* d = dst.find(dst_va, len, &doff);
-  if (!s || !d || !d->writable) return fail(Err::Fault);
+  if (!s || !d || s->unbackable || d->unbackable || !d->writable) return fail(Err::Fault);
   memmove(d->bytes.get() + doff, s->bytes.get() + so, len);
   return {};
 }

@@ -28,6 +28,10 @@ class AddressSpace {
   uint8_t* at(uint64_t va, uint64_t len);
 
   Status check_user(uint64_t va, uint64_t len, bool write) const;
+  // Why [va, va+len) failed: OutOfMemory inside a region marked
+  // unbackable (a demand-zero page the machine cannot back), else Fault.
+  Err why_unusable(uint64_t va, uint64_t len) const;
+  void set_unbackable(uint64_t base, bool on);
   Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
   Status copy_to_user(uint64_t va, const void* src, uint64_t len) const;
   static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
@@ -38,6 +42,7 @@ class AddressSpace {
     std::unique_ptr<uint8_t[]> bytes;
     uint64_t len = 0;
     bool writable = false;
+    bool unbackable = false;  // models demand-zero pages with no frame left: every access fails
   };
   // The region holding [va, va+len), or null.
   const Region* find(uint64_t va, uint64_t len, uint64_t* offset) const;

@@ -19,31 +19,38 @@ class IpcHandler final : public SqeHandler {
   explicit IpcHandler(Process& p) : p_(p) {}
   Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
     g_kernel_lock.assert_held();
-    int32_t r = dispatch(sqe, cqe);
-    if (r == ipc::PENDING) return Outcome::Pending;
-    cqe->result = r;
+    CapResult r = dispatch(sqe, cqe);
+    if (!r) {
+      // Every failure names the check that failed.
+      EXPECT_NE(r.error().detail()[0], '\0');
+      cqe->result = r.error().cqe_result();
+      return Outcome::Completed;
+    }
+    if (r->is_pending()) return Outcome::Pending;
+    cqe->result = static_cast<int32_t>(r->bytes());
     return Outcome::Completed;
   }
 
  private:
-  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
+  CapResult dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     switch (sqe.opcode) {
       case CAP_OP_CALL: {
         auto slot = p_.caps().lookup(sqe.cap_id);
-        if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
+        if (!slot) return fail(lookup_error(slot.error()));
         return ipc::call(p_, (*slot)->object, sqe);
       }
       case CAP_OP_RECV: {
         auto slot = p_.caps().lookup(sqe.cap_id);
-        if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
+        if (!slot) return fail(lookup_error(slot.error()));
         return ipc::recv(p_, (*slot)->object, sqe, cqe);
       }
       case CAP_OP_RETURN: return ipc::ret(p_, sqe);
       case CAP_OP_RELEASE: {
         auto r = p_.caps().remove(sqe.cap_id);
-        return r ? 0 : CAP_ERR_INVALID_CAP;
+        if (!r) return fail(lookup_error(r.error()));
+        return Completion::done();
       }
-      default: return CAP_ERR_INVALID_REQUEST;
+      default: return CAPOS_CAP_FAIL(INVALID_REQUEST, "opcode not handled by the IPC harness");
     }
   }
   Process& p_;

@@ -376,4 +376,39 @@ TEST(Ipc, ExitedProcessesLeaveNoCharge) {
   EXPECT_TRUE(server.ledger().empty());
 }
 
+TEST(Ipc, BuffersTheMachineCannotBackAnswerOverloaded) {
+  Pair t;
+  // The client's params and result pages cannot be backed: OVERLOADED
+  // (retry later), not a bad-buffer error; nothing is charged.
+  t.client.address_space().set_unbackable(PARAMS_VA, true);
+  t.w.call(t.client, t.facet, 1, {}, 0);  // empty params: not touched
+  EXPECT_TRUE(t.w.reap(t.client).empty());
+  CapSqe s{};
+  s.opcode = CAP_OP_CALL;
+  s.cap_id = t.facet;
+  s.user_data = 2;
+  s.params_addr = PARAMS_VA;
+  s.params_len = 8;
+  s.result_addr = World::slot_va(1);
+  s.result_len = 64;
+  t.w.submit(t.client, s);
+  auto c = t.w.reap(t.client);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].result, CAP_ERR_OVERLOADED);
+  t.client.address_space().set_unbackable(PARAMS_VA, false);
+  t.client.address_space().set_unbackable(BUF_VA, true);
+  s.user_data = 3;
+  t.w.submit(t.client, s);
+  c = t.w.reap(t.client);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].result, CAP_ERR_OVERLOADED);
+  EXPECT_EQ(t.client.ledger().used(Res::OutstandingCalls), 1u);  // only the first call
+  // A server whose receive page cannot be backed: its RECV answers OVERLOADED.
+  t.server.address_space().set_unbackable(BUF_VA, true);
+  t.w.recv(t.server, t.owner, 4, 0);
+  auto r = t.w.reap(t.server);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].result, CAP_ERR_OVERLOADED);
+}
+
 }  // namespace
