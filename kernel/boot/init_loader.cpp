@@ -13,6 +13,7 @@
 #include "kernel/objects/spawner_cap.h"
 #include "kernel/objects/system_caps.h"
 #include "kernel/objects/timer_cap.h"
+#include "kernel/objects/thread_caps.h"
 #include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
@@ -43,6 +44,12 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::VIRTUAL_MEMORY:
       *iface = wire::VirtualMemory::kInterfaceId;
       return VmCap::create(receiver.pid());
+    case wire::KernelCapKind::THREAD_CONTROL:
+      *iface = wire::ThreadControl::kInterfaceId;
+      return ThreadControlCap::create(receiver.pid());
+    case wire::KernelCapKind::THREAD_SPAWNER:
+      *iface = wire::ThreadSpawner::kInterfaceId;
+      return ThreadSpawnerCap::create(receiver.pid());
     case wire::KernelCapKind::FRAME_ALLOCATOR:
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();

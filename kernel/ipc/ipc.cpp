@@ -55,15 +55,17 @@ void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_recvs.push_back(r);
 }
 
-void wake(Process* p, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+// Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
+// is now satisfied.
+void wake(Process* p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  env::wake(*p, handoff);
+  env::wake(*p, slot, handoff);
 }
 
-void post(Process* p, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
-  p->ring().post_reserved(cqe);
-  wake(p, handoff);
+  p->ring(slot).post_reserved(cqe);
+  wake(p, slot, handoff);
 }
 
 // Finishes a caller's outstanding call with `outcome` (its size or error).
@@ -77,8 +79,9 @@ void complete_caller(IpcCall* c, Result<uint32_t, CapError> outcome, uint32_t fl
   cqe.cap_count = cap_count;
   caller->ipc().outstanding.remove(c);
   caller->ledger().release(Res::OutstandingCalls, 1);
+  uint8_t slot = c->ring_slot;
   free_call(c);
-  post(caller, cqe, true);
+  post(caller, slot, cqe, true);
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
@@ -215,6 +218,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (call record)");
   IpcCall* c = *rec;
   c->caller = &caller;
+  c->ring_slot = current_slot();
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result_addr = sqe.result_addr;
@@ -250,11 +254,12 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     server.ipc().recvs.remove(r);
     CapCqe cqe{};
     cqe.user_data = r->user_data;
+    uint8_t server_slot = r->ring_slot;
     free_recv(r);
     cqe.result = cqe_result(n);
     if (!n) {  // the server's buffer is unusable: fail that RECV, try the next
       core.inflight.remove(c->call_id);
-      post(&server, cqe, false);
+      post(&server, server_slot, cqe, false);
       continue;
     }
     mark_inflight(c, server);
@@ -262,7 +267,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.aux = c->method_id;
     charge->commit();
     caller.ipc().outstanding.push_back(c);
-    post(&server, cqe, true);  // direct handoff: the server runs next
+    post(&server, server_slot, cqe, true);  // direct handoff: the server runs next
     return Completion::pending();
   }
 
@@ -334,6 +339,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (receive record)");
   IpcRecv* r = *rec;
   r->server = &server;
+  r->ring_slot = current_slot();
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf_addr = sqe.result_addr;
@@ -409,15 +415,13 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   return Completion::done();
 }
 
-Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
-  Process& caller = ctx.caller;
+Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data) {
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return fail(Err::Overloaded);
   IpcCall* c = CAPOS_TRY(alloc_call(caller));
   c->caller = &caller;
-  c->user_data = ctx.user_data;
-  c->result_addr = ctx.result_addr;
-  c->result_len = ctx.result_len;
+  c->ring_slot = current_slot();
+  c->user_data = user_data;
   c->owner = &owner;
   c->owner_data = owner_data;
   c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object
@@ -425,6 +429,15 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
   caller.ipc().outstanding.push_back(c);
   return c;
 }
+
+Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
+  IpcCall* c = CAPOS_TRY(defer_op(ctx.caller, ctx.user_data, owner, owner_data));
+  c->result_addr = ctx.result_addr;
+  c->result_len = ctx.result_len;
+  return c;
+}
+
+void complete_op(IpcCall* c, Result<uint32_t, CapError> result) { complete_caller(c, result, 0); }
 
 void complete_deferred(IpcCall* c, Bytes payload, bool exception) {
   const AddressSpace& as = c->caller->address_space();
@@ -453,8 +466,10 @@ void fail_everything(EndpointCore& core) {
     CapCqe cqe{};
     cqe.user_data = r->user_data;
     cqe.result = static_cast<int32_t>(CapErr::DISCONNECTED);
-    post(r->server, cqe, false);
+    Process* server = r->server;
+    uint8_t slot = r->ring_slot;
     free_recv(r);
+    post(server, slot, cqe, false);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
@@ -464,37 +479,62 @@ void fail_everything(EndpointCore& core) {
   });
 }
 
-void process_exiting(Process& p) {
+namespace {
+
+// Cancels p's own calls and RECVs that `pick` selects: queued calls
+// vanish, in-flight ones are orphaned (the server's RETURN is accepted and
+// discarded), deferred kernel calls are forgotten by their owner; each
+// gives back its CQ reservation.
+template <class Pick> void cancel_own(Process& p, Pick&& pick) CAPOS_REQUIRES(g_kernel_lock) {
   ProcessIpc& pi = p.ipc();
-  // Its own calls: queued ones vanish; in-flight ones are orphaned so the
-  // server's eventual RETURN is accepted and discarded.
-  while (IpcCall* c = pi.outstanding.pop_front()) {
-    p.ledger().release(Res::OutstandingCalls, 1);
-    p.ring().drop_reservation();
-    if (c->state == IpcCall::State::Queued) {
-      c->core->queued.remove(c);
-      free_call(c);
-    } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
-      c->owner->cancel(c);
-      free_call(c);
-    } else {  // delivered: the server's RETURN will be discarded; the record goes now
-      c->core->inflight.orphan(c->call_id, c->server);
-      c->server->ipc().serving.remove(c);
+  for (IpcCall* c = pi.outstanding.front(); c;) {
+    IpcCall* next = pi.outstanding.next(c);
+    if (pick(c->ring_slot)) {
+      pi.outstanding.remove(c);
+      p.ledger().release(Res::OutstandingCalls, 1);
+      p.ring(c->ring_slot).drop_reservation();
+      if (c->state == IpcCall::State::Queued) {
+        c->core->queued.remove(c);
+      } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
+        c->owner->cancel(c);
+      } else {  // delivered: the server's RETURN will be discarded; the record goes now
+        c->core->inflight.orphan(c->call_id, c->server);
+        c->server->ipc().serving.remove(c);
+      }
       free_call(c);
     }
+    c = next;
   }
+  for (IpcRecv* r = pi.recvs.front(); r;) {
+    IpcRecv* next = pi.recvs.next(r);
+    if (pick(r->ring_slot)) {
+      pi.recvs.remove(r);
+      r->core->recvs.remove(r);
+      p.ring(r->ring_slot).drop_reservation();
+      free_recv(r);
+    }
+    r = next;
+  }
+}
+
+}  // namespace
+
+void process_exiting(Process& p) {
+  cancel_own(p, [](uint32_t) { return true; });
   // Calls it was serving: their callers learn the server is gone.
+  ProcessIpc& pi = p.ipc();
   while (IpcCall* c = pi.serving.front()) {
     pi.serving.remove(c);
     c->core->inflight.remove(c->call_id);
     complete_caller(c, CAPOS_CAP_FAIL(DISCONNECTED, "the server exited with the call in flight"), 0);
   }
-  while (IpcRecv* r = pi.recvs.pop_front()) {
-    r->core->recvs.remove(r);
-    p.ring().drop_reservation();
-    free_recv(r);
-  }
 }
+
+void thread_exiting(Process& p, uint32_t slot) {
+  cancel_own(p, [slot](uint32_t s) { return s == slot; });
+}
+
+uint8_t current_slot() { return env::current_slot(); }
 
 void process_reaped(Process& p) {
   ProcessIpc& pi = p.ipc();

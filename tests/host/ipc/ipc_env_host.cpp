@@ -88,13 +88,19 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
 }
 
 Process::Process(uint64_t session_id, const ResourceLedger::Limits& limits)
-    : page_(std::make_unique<abi::RingPage>()),
-      ledger_(limits),
+    : ledger_(limits),
       slots_(std::make_unique<CapSlot[]>(CAP_SLOTS)),
       caps_(Span<CapSlot>(slots_.get(), CAP_SLOTS), &ledger_),
-      ring_(page_.get()),
       session_id_(session_id) {
-  ring_.init_page();
+  for (uint32_t i = 0; i < SLOTS; ++i) {
+    pages_[i] = std::make_unique<abi::RingPage>();
+    rings_[i] = RingEngine(pages_[i].get());
+    rings_[i].init_page();
+  }
+}
+
+namespace ipc::env {
+uint8_t g_current_slot = 0;
 }
 
 Process::~Process() = default;

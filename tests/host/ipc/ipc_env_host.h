@@ -1,8 +1,9 @@
 // The host tests' side of kernel/ipc/ipc_env.h: a model Process and
 // AddressSpace with the members the IPC state machine uses. A process
 // owns the real CapTable, ResourceLedger and RingEngine (over a heap ring
-// page); its user memory is a set of byte regions, each readable and
-// optionally writable; the scheduler is a wake counter.
+// page per thread slot); its user memory is a set of byte regions, each
+// readable and optionally writable; the scheduler is a wake counter and
+// the running thread's slot a variable the harness sets.
 #pragma once
 
 #include <stdint.h>
@@ -56,9 +57,10 @@ class Process {
   ~Process();
   Process(const Process&) = delete;
 
+  static constexpr uint32_t SLOTS = 2;  // thread slots modelled (rings)
   AddressSpace& address_space() { return as_; }
-  RingEngine& ring() { return ring_; }
-  abi::RingPage& ring_page() { return *page_; }
+  RingEngine& ring(uint32_t slot = 0) { return rings_[slot]; }
+  abi::RingPage& ring_page(uint32_t slot = 0) { return *pages_[slot]; }
   CapTable& caps() { return caps_; }
   ResourceLedger& ledger() { return ledger_; }
   ProcessIpc& ipc() { return ipc_; }
@@ -70,11 +72,11 @@ class Process {
   uint32_t handoff_wakes = 0;  // of which direct handoffs
 
  private:
-  std::unique_ptr<abi::RingPage> page_;
+  std::unique_ptr<abi::RingPage> pages_[SLOTS];
   ResourceLedger ledger_;
   std::unique_ptr<CapSlot[]> slots_;
   CapTable caps_;
-  RingEngine ring_;
+  RingEngine rings_[SLOTS];
   ProcessIpc ipc_;
   AddressSpace as_;
   uint64_t session_id_;
@@ -83,10 +85,14 @@ class Process {
 
 namespace ipc::env {
 
-inline void wake(Process& p, bool handoff) {
+inline void wake(Process& p, uint32_t slot, bool handoff) {
   ++p.wakes;
   p.handoff_wakes += handoff;
 }
+
+// The slot of the thread the harness is running a kernel entry for.
+extern uint8_t g_current_slot;
+inline uint8_t current_slot() { return g_current_slot; }
 
 }  // namespace ipc::env
 

@@ -101,14 +101,16 @@ uint32_t World::grant_client(Process& server, uint32_t owner_cap, Process& clien
   return id.ok() ? *id : 0;
 }
 
-uint32_t World::submit(Process& p, const CapSqe& sqe) {
+uint32_t World::submit(Process& p, const CapSqe& sqe, uint8_t slot) {
   EXPECT_TRUE(alive(p));
-  RingPage& page = p.ring_page();
+  RingPage& page = p.ring_page(slot);
   page.sq[page.header.sq_tail % SQ_ENTRIES] = sqe;
   ++page.header.sq_tail;
   Entry e;
+  ipc::env::g_current_slot = slot;  // the thread owning this ring is in the kernel
   IpcHandler h(p);
-  auto r = p.ring().drain(h);
+  auto r = p.ring(slot).drain(h);
+  ipc::env::g_current_slot = 0;
   EXPECT_FALSE(r.sq_corrupt);
   return r.consumed;
 }
@@ -160,10 +162,10 @@ uint32_t World::ret(Process& p, uint32_t cap, uint64_t user_data, uint32_t call_
   return submit(p, s);
 }
 
-std::vector<CapCqe> World::reap(Process& p) {
+std::vector<CapCqe> World::reap(Process& p, uint8_t slot) {
   std::vector<CapCqe> out;
-  RingHeader& h = p.ring_page().header;
-  while (h.cq_head != h.cq_tail) out.push_back(p.ring_page().cq[h.cq_head++ % CQ_ENTRIES]);
+  RingHeader& h = p.ring_page(slot).header;
+  while (h.cq_head != h.cq_tail) out.push_back(p.ring_page(slot).cq[h.cq_head++ % CQ_ENTRIES]);
   return out;
 }
 

@@ -39,8 +39,9 @@ class World {
   uint32_t grant_client(Process& server, uint32_t owner_cap, Process& client);
 
   // Submits one SQE and lets the kernel consume it (RingEngine::drain).
-  // Returns the number of SQEs consumed (0 or 1).
-  uint32_t submit(Process& p, const abi::CapSqe& sqe);
+  // Returns the number of SQEs consumed (0 or 1). `slot` is the
+  // submitting thread's ring.
+  uint32_t submit(Process& p, const abi::CapSqe& sqe, uint8_t slot = 0);
   // CALL with `params` (copied to the params area), result buffer slot `slot`.
   uint32_t call(Process& p, uint32_t cap, uint64_t user_data, const std::vector<uint8_t>& params, uint32_t slot,
                 uint32_t result_len = BUF_SLOT, std::vector<abi::CapTransferDesc> xfer = {});
@@ -48,7 +49,7 @@ class World {
   uint32_t ret(Process& p, uint32_t cap, uint64_t user_data, uint32_t call_id, const std::vector<uint8_t>& reply,
                bool exception = false, std::vector<abi::CapTransferDesc> xfer = {});
   // Completions posted since the last reap, in order.
-  std::vector<abi::CapCqe> reap(Process& p);
+  std::vector<abi::CapCqe> reap(Process& p, uint8_t slot = 0);
   // Bytes in p's buffer slot.
   std::vector<uint8_t> slot_bytes(Process& p, uint32_t slot, uint64_t offset, uint64_t len);
   static uint64_t slot_va(uint32_t slot) { return BUF_VA + uint64_t{slot} * BUF_SLOT; }

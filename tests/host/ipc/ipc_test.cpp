@@ -411,4 +411,41 @@ TEST(Ipc, BuffersTheMachineCannotBackAnswerOverloaded) {
   EXPECT_EQ(r[0].result, CAP_ERR_OVERLOADED);
 }
 
+TEST(Ipc, CompletionsGoToTheRingOfTheThreadThatSubmitted) {
+  Pair t;
+  // The server receives on its second thread's ring, the client calls
+  // from its second thread: each completion lands in that thread's ring.
+  CapSqe r{};
+  r.opcode = CAP_OP_RECV;
+  r.cap_id = t.owner;
+  r.user_data = 5;
+  r.result_addr = World::slot_va(0);
+  r.result_len = BUF_SLOT;
+  t.w.submit(t.server, r, 1);
+  EXPECT_EQ(t.server.ring(1).reserved(), 1u);
+  memcpy(t.client.address_space().at(PARAMS_VA, 2), "hi", 2);
+  CapSqe c{};
+  c.opcode = CAP_OP_CALL;
+  c.cap_id = t.facet;
+  c.user_data = 6;
+  c.params_addr = PARAMS_VA;
+  c.params_len = 2;
+  c.result_addr = World::slot_va(0);
+  c.result_len = BUF_SLOT;
+  t.w.submit(t.client, c, 1);
+  EXPECT_TRUE(t.w.reap(t.server, 0).empty());
+  auto s = t.w.reap(t.server, 1);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].user_data, 5u);
+  // Any server thread may RETURN: here the first.
+  t.w.ret(t.server, t.owner, 7, s[0].call_id, bytes("ok"));
+  EXPECT_EQ(t.w.reap(t.server, 0).size(), 1u);
+  EXPECT_TRUE(t.w.reap(t.client, 0).empty());
+  auto a = t.w.reap(t.client, 1);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].user_data, 6u);
+  EXPECT_EQ(a[0].result, 2);
+  EXPECT_EQ(t.client.ring(1).reserved(), 0u);
+}
+
 }  // namespace
