@@ -186,11 +186,11 @@ uint8_t current_slot();
 Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0)
     CAPOS_REQUIRES(g_kernel_lock);
 // A deferred ring operation without a CALL (PARK): same record and
-// charges, completed by complete_op with a bare result (a count or an
-// error).
+// charges, completed by complete_op with a bare count or by fail_op.
 Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data)
     CAPOS_REQUIRES(g_kernel_lock);
-void complete_op(IpcCall* c, Result<uint32_t, CapError> result) CAPOS_REQUIRES(g_kernel_lock);
+void complete_op(IpcCall* c, uint32_t count) CAPOS_REQUIRES(g_kernel_lock);
+void fail_op(IpcCall* c, CapError error) CAPOS_REQUIRES(g_kernel_lock);
 // `payload` is the framed result message (or a CapException with
 // `exception`).
 void complete_deferred(IpcCall* c, Bytes payload, bool exception) CAPOS_REQUIRES(g_kernel_lock);

@@ -68,13 +68,15 @@ void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQU
   wake(p, slot, handoff);
 }
 
-// Finishes a caller's outstanding call with `outcome` (its size or error).
-void complete_caller(IpcCall* c, Result<uint32_t, CapError> outcome, uint32_t flags, uint32_t cap_count = 0)
+// Finishes a caller's outstanding call with its CQE result: where a typed
+// outcome becomes the ABI value (cqe_result), so the completion paths
+// pass one register (perf.budgets: park_rtt, thread_spawn_join).
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0)
     CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
   cqe.user_data = c->user_data;
-  cqe.result = cqe_result(outcome);
+  cqe.result = result;
   cqe.flags = flags;
   cqe.cap_count = cap_count;
   caller->ipc().outstanding.remove(c);
@@ -325,7 +327,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
       core.inflight.remove(c->call_id);
       if (!caller_side_error(n.error())) return fail(n.error());  // the call stays queued for a usable buffer
       core.queued.remove(c);
-      complete_caller(c, n, 0);  // this call cannot be delivered; try the next one
+      complete_caller(c, n.error().cqe_result(), 0);  // this call cannot be delivered; try the next one
       continue;
     }
     core.queued.remove(c);
@@ -411,7 +413,7 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   }
   CAPOS_MEASURE_SEG(Ipc);
   // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
-  complete_caller(c, result, flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
+  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
   return Completion::done();
 }
 
@@ -437,7 +439,8 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
   return c;
 }
 
-void complete_op(IpcCall* c, Result<uint32_t, CapError> result) { complete_caller(c, result, 0); }
+void complete_op(IpcCall* c, uint32_t count) { complete_caller(c, static_cast<int32_t>(count), 0); }
+void fail_op(IpcCall* c, CapError error) { complete_caller(c, error.cqe_result(), 0); }
 
 void complete_deferred(IpcCall* c, Bytes payload, bool exception) {
   const AddressSpace& as = c->caller->address_space();
@@ -452,15 +455,15 @@ void complete_deferred(IpcCall* c, Bytes payload, bool exception) {
     result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");
     flags = CQE_F_EXCEPTION;
   }
-  complete_caller(c, result, flags);
+  complete_caller(c, cqe_result(result), flags);
 }
 
-void fail_deferred(IpcCall* c, CapError error) { complete_caller(c, fail(error), 0); }
+void fail_deferred(IpcCall* c, CapError error) { complete_caller(c, error.cqe_result(), 0); }
 
 void fail_everything(EndpointCore& core) {
   core.inflight.clear_orphans(nullptr);
   while (IpcCall* c = core.queued.pop_front())
-    complete_caller(c, CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint died with the call queued"), 0);
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the endpoint died with the call queued").cqe_result(), 0);
   while (IpcRecv* r = core.recvs.pop_front()) {
     r->server->ipc().recvs.remove(r);
     CapCqe cqe{};
@@ -475,7 +478,7 @@ void fail_everything(EndpointCore& core) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
     core.inflight.remove(call_id);
     c->server->ipc().serving.remove(c);
-    complete_caller(c, CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint died with the call in flight"), 0);
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the endpoint died with the call in flight").cqe_result(), 0);
   });
 }
 
@@ -526,7 +529,7 @@ void process_exiting(Process& p) {
   while (IpcCall* c = pi.serving.front()) {
     pi.serving.remove(c);
     c->core->inflight.remove(c->call_id);
-    complete_caller(c, CAPOS_CAP_FAIL(DISCONNECTED, "the server exited with the call in flight"), 0);
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the server exited with the call in flight").cqe_result(), 0);
   }
 }
 

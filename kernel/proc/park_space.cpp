@@ -65,7 +65,7 @@ void ParkSpace::address_removed(uint64_t va, uint64_t len) {
   if (table_.empty()) return;
   table_.cancel_range(va, len, [](IpcCall* c) {
     g_kernel_lock.assert_held();
-    ipc::complete_op(c, CAPOS_CAP_FAIL(CANCELLED, "the park word's page was unmapped"));
+    ipc::fail_op(c, CAPOS_CAP_ERROR(CANCELLED, "the park word's page was unmapped"));
   });
   update_timed();
 }
@@ -79,7 +79,7 @@ void ParkSpace::cancel(IpcCall* c) {
 void ParkSpace::expire(uint64_t now) {
   table_.expire(now, [](IpcCall* c) {
     g_kernel_lock.assert_held();
-    ipc::complete_op(c, CAPOS_CAP_FAIL(TIMED_OUT, "the park timed out"));
+    ipc::fail_op(c, CAPOS_CAP_ERROR(TIMED_OUT, "the park timed out"));
   });
 }
 
