@@ -7,7 +7,9 @@ JOBS       ?= $(shell nproc)
 QEMU       ?= qemu-system-x86_64
 MEM        ?= 256M
 ACCEL      ?= $(if $(filter kvm,$(CAPOS_ACCEL)),kvm,tcg)
-KERNEL     := $(BUILD)/kernel/capos.elf
+# The production kernel; KERNEL=$(BUILD)/kernel/capos-test.elf boots the
+# test kernel, which adds the boot self tests (CMDLINE='capos.test=boot').
+KERNEL     ?= $(BUILD)/kernel/capos.elf
 # The boot package (system.cue + binaries); override to boot another one.
 PACKAGE    ?= $(BUILD)/manifest.bin
 ISO        := $(BUILD)/capos.iso

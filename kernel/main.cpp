@@ -1,5 +1,6 @@
 // Kernel entry after boot.S: bring up the CPU tables, memory, time, then
-// hand over to the boot self-test selected on the command line or idle.
+// start init from the boot package (the test image may first run the boot
+// self test selected on the command line, kernel/boot/test_entry.h).
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/idt.h"
@@ -22,13 +23,13 @@
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
 #include "kernel/boot/init_loader.h"
-#include "kernel/caps/console_cap.h"
-#include "kernel/caps/device_caps.h"
-#include "kernel/caps/timer_cap.h"
+#include "kernel/boot/test_entry.h"
+#include "kernel/objects/console_cap.h"
+#include "kernel/objects/device_caps.h"
+#include "kernel/objects/timer_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
-#include "kernel/selftest.h"
 #include "kernel/version.h"
 #include "lib/core/cstring.h"
 
@@ -127,15 +128,7 @@ void report_modules(const BootInfo& bi) {
   // From here on the boot context runs kernel code like any thread: under
   // the kernel lock, which sched::start() hands to the first thread.
   g_kernel_lock.acquire();
-  char test[32];
-  bool bench = g_boot.cmdline_value("capos.bench", test, sizeof(test)) && strcmp(test, "1") == 0;
-  if (bench) memcpy(test, "bench", 6);
-  if (bench || g_boot.cmdline_value("capos.test", test, sizeof(test))) {
-    Bytes module;
-    if (g_boot.module_count == 1)
-      module = Bytes(static_cast<const uint8_t*>(frames::phys_to_virt(g_boot.modules[0].phys)), g_boot.modules[0].size);
-    selftest::run(test, module);
-  }
+  test_entry::run_selected(g_boot);  // only the test image has self tests
 
   start_init(g_boot);
   sched::start();

@@ -1,10 +1,10 @@
 // capos.bench=1: runs user/bench/bench_capos.cpp (the boot module) as an
 // echo server plus a driver that prints BENCH rows (docs/benchmarks.md).
 #include "kernel/boot/boot_package.h"
-#include "kernel/caps/console_cap.h"
-#include "kernel/caps/spawner_cap.h"
-#include "kernel/caps/thread_caps.h"
-#include "kernel/caps/timer_cap.h"
+#include "kernel/objects/console_cap.h"
+#include "kernel/objects/spawner_cap.h"
+#include "kernel/objects/thread_caps.h"
+#include "kernel/objects/timer_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"

@@ -5,11 +5,11 @@
 // user/tests/memtest.cpp in its roles and judges their exit statuses.
 // The whole scenario runs twice; the second round must return free
 // frames, heap allocations and live MemoryObjects exactly to baseline.
-#include "kernel/caps/console_cap.h"
-#include "kernel/caps/entropy_cap.h"
-#include "kernel/caps/frame_alloc_cap.h"
-#include "kernel/caps/memory_object_cap.h"
-#include "kernel/caps/vm_cap.h"
+#include "kernel/objects/console_cap.h"
+#include "kernel/objects/entropy_cap.h"
+#include "kernel/objects/frame_alloc_cap.h"
+#include "kernel/objects/memory_object_cap.h"
+#include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"

@@ -3,10 +3,10 @@
 // Threads quota, a process killed with threads blocked in PARK, endpoint
 // CALL and RECV, and one whose main returns while threads are parked. Two rounds: the second must end with exactly the
 // first's free frames and heap allocations.
-#include "kernel/caps/console_cap.h"
-#include "kernel/caps/thread_caps.h"
-#include "kernel/caps/timer_cap.h"
-#include "kernel/caps/vm_cap.h"
+#include "kernel/objects/console_cap.h"
+#include "kernel/objects/thread_caps.h"
+#include "kernel/objects/timer_cap.h"
+#include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/ipc/endpoint.h"

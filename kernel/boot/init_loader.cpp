@@ -1,19 +1,20 @@
 #include "kernel/boot/init_loader.h"
 
 #include "kernel/boot/boot_package.h"
-#include "kernel/caps/boot_package_cap.h"
-#include "kernel/caps/console_cap.h"
-#include "kernel/caps/device_caps.h"
-#include "kernel/caps/endpoint_cap.h"
-#include "kernel/caps/entropy_cap.h"
-#include "kernel/caps/frame_alloc_cap.h"
-#include "kernel/caps/log_reader_cap.h"
-#include "kernel/caps/log_sink_cap.h"
-#include "kernel/caps/spawner_cap.h"
-#include "kernel/caps/system_caps.h"
-#include "kernel/caps/timer_cap.h"
-#include "kernel/caps/thread_caps.h"
-#include "kernel/caps/vm_cap.h"
+#include "kernel/boot/test_entry.h"
+#include "kernel/objects/boot_package_cap.h"
+#include "kernel/objects/console_cap.h"
+#include "kernel/objects/device_caps.h"
+#include "kernel/objects/endpoint_cap.h"
+#include "kernel/objects/entropy_cap.h"
+#include "kernel/objects/frame_alloc_cap.h"
+#include "kernel/objects/log_reader_cap.h"
+#include "kernel/objects/log_sink_cap.h"
+#include "kernel/objects/spawner_cap.h"
+#include "kernel/objects/system_caps.h"
+#include "kernel/objects/timer_cap.h"
+#include "kernel/objects/thread_caps.h"
+#include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
@@ -26,8 +27,6 @@
 namespace capos {
 
 namespace wire = schema::wire;
-
-namespace {
 
 // A fresh kernel capability of `kind` for `receiver`, or null when this
 // kernel has none. VirtualMemory is per process: bound to the receiver.
@@ -71,6 +70,8 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     default: return {};
   }
 }
+
+namespace {
 
 // A boot package this kernel cannot honour is bad input, not a kernel bug:
 // one clear line and a clean stop (QEMU status 41), never a panic.
@@ -139,27 +140,6 @@ void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   (*p)->start();
 }
 
-void start_bare_elf(Bytes image) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create("init", image, &why);
-  if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);
-  // A bare test program gets the console and the timer, made like any
-  // manifest-granted kernel cap.
-  static const struct {
-    const char* name;
-    wire::KernelCapKind kind;
-  } caps[] = {{"console", wire::KernelCapKind::CONSOLE}, {"timer", wire::KernelCapKind::TIMER}};
-  for (const auto& c : caps) {
-    uint64_t iface = 0;
-    Ref<KObject> obj = make_kernel_cap(c.kind, **p, &iface);
-    Status st = obj ? (*p)->grant(c.name, move(obj), iface) : Status(fail(Err::OutOfMemory));
-    if (!st) panic("boot: cannot grant init its '{}' capability: {}", c.name, err_name(st.error()));
-  }
-  (*p)->set_shutdown_on_exit();
-  klog("capOS: starting init (pid {})\n", (*p)->pid());
-  (*p)->start();
-}
-
 }  // namespace
 
 void start_init(const BootInfo& bi) {
@@ -167,11 +147,9 @@ void start_init(const BootInfo& bi) {
     panic("boot: expected exactly one boot module (the boot package), the loader passed {}", bi.module_count);
   const BootModule& m = bi.modules[0];
   Bytes image(static_cast<const uint8_t*>(frames::phys_to_virt(m.phys)), m.size);
-  static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
-  // A bare ELF is a single test program (QEMU tests); anything else must
-  // be a boot package.
-  if (m.size >= 4 && memcmp(image.data(), ELF_MAGIC, 4) == 0) start_bare_elf(image);
-  else start_from_package(image);
+  // Only the test image accepts a bare ELF (a single test program,
+  // kernel/boot/test_entry.h); anything else must be a boot package.
+  if (!test_entry::start_bare_program(image)) start_from_package(image);
 }
 
 }  // namespace capos

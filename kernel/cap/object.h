@@ -37,7 +37,7 @@ enum class ObjType : uint8_t {
   ThreadSpawner,
   ThreadControl,
   Revoker,
-  Revocable,  // a wrapped cap (kernel/caps/revoker_cap.h); CALLs forward through it
+  Revocable,  // a wrapped cap (kernel/objects/revoker_cap.h); CALLs forward through it
 };
 
 class KObject {

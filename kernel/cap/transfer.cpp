@@ -4,18 +4,19 @@ namespace capos {
 
 using namespace abi;
 
-int32_t TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
-  if (!items_.empty() || descs.size() > XFER_MAX) return CAP_ERR_INVALID_TRANSFER;
+CapStatus TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
+  if (!items_.empty() || descs.size() > XFER_MAX)
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
   src_ = &src;
   for (const CapTransferDesc& d : descs) {
     if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2]) {
       rollback();
-      return CAP_ERR_INVALID_TRANSFER;
+      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
     }
     auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
     if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) {
       rollback();
-      return CAP_ERR_INVALID_TRANSFER;
+      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability");
     }
     Item it;
     it.src_capid = d.cap_id;
@@ -25,24 +26,25 @@ int32_t TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
       it.shared = Ref<KObject>::share((*slot)->object);
     } else if (!src.pin(d.cap_id)) {
       rollback();
-      return CAP_ERR_INVALID_TRANSFER;
+      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "the same capability moved twice");
     }
     if (!items_.push_back(move(it))) __builtin_trap();  // bounded by XFER_MAX above
   }
-  return 0;
+  return {};
 }
 
-int32_t TransferTxn::reserve(CapTable& dst) {
+CapStatus TransferTxn::reserve(CapTable& dst) {
   dst_ = &dst;
   for (Item& it : items_) {
     auto r = dst.reserve();
     if (!r) {
       release_reservations();
-      return r.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
+      if (r.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
+      return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
     }
     it.dst = move(*r);
   }
-  return 0;
+  return {};
 }
 
 void TransferTxn::commit(CapTransferRecord* out) {

@@ -8,6 +8,7 @@
 // fail, so no capability is ever lost, duplicated or half inserted.
 #pragma once
 
+#include "kernel/cap/cap_result.h"
 #include "kernel/cap/cap_table.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/ipc.h"
@@ -22,9 +23,11 @@ class TransferTxn {
   TransferTxn& operator=(const TransferTxn&) = delete;
   ~TransferTxn() { rollback(); }
 
-  // Returns 0 or a CAP_ERR (CAP_ERR_INVALID_TRANSFER for bad descriptors).
-  int32_t prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);
-  int32_t reserve(CapTable& dst);
+  // INVALID_TRANSFER for bad descriptors (nothing stays prepared).
+  CapStatus prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);
+  // QUOTA_EXCEEDED or OVERLOADED when the receiver cannot take them all
+  // (no reservation stays).
+  CapStatus reserve(CapTable& dst);
   // Writes one record per item (the receiver's new CapIds) into `out`.
   void commit(abi::CapTransferRecord* out);
   void rollback();

@@ -1,7 +1,7 @@
 // PCI(e) enumeration through ECAM (ACPI MCFG). The kernel only finds the
 // functions, sizes their BARs and reads their capability lists; it does
 // not drive them. The table built here is what DeviceManager hands out,
-// one function at a time (kernel/caps/device_caps.h, docs/devices.md).
+// one function at a time (kernel/objects/device_caps.h, docs/devices.md).
 #pragma once
 
 #include <stdint.h>

@@ -116,7 +116,7 @@ class EndpointCore final : public KObject {
 
 // The owner facet: RECV and RETURN are ring operations on it (ipc::recv,
 // ipc::ret); a CALL on it invokes the Endpoint management methods
-// (kernel/caps/endpoint_cap.cpp), never reaching the server.
+// (kernel/objects/endpoint_cap.cpp), never reaching the server.
 class EndpointOwner final : public KernelCap, public schema::wire::Endpoint::Server {
  public:
   static bool holds_type(ObjType t) { return t == ObjType::Endpoint; }
@@ -159,13 +159,12 @@ struct ProcessIpc {
 
 namespace ipc {
 
-// Ring entry points. Each returns a CQE result (>= 0 or CAP_ERR_*), or
-// PENDING when the completion will be posted later (CQ slot reserved).
-constexpr int32_t PENDING = 1 << 30;
-int32_t call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
-int32_t recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe)
+// Ring entry points: Done (the CQE result), Pending (the completion is
+// posted later into the CQ slot the ring reserved) or the CapError.
+CapResult call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+CapResult recv(Process& server, KObject* target, const abi::CapSqe& sqe, abi::CapCqe* cqe)
     CAPOS_REQUIRES(g_kernel_lock);
-int32_t ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+CapResult ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
 // Process death: cancels its calls (in-flight ones become orphans: the
 // record is freed, the server's RETURN is discarded), fails calls it was
 // serving, drops its RECVs.
@@ -187,14 +186,16 @@ uint8_t current_slot();
 Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0)
     CAPOS_REQUIRES(g_kernel_lock);
 // A deferred ring operation without a CALL (PARK): same record and
-// charges, completed by complete_op with a bare result.
+// charges, completed by complete_op with a bare count or by fail_op.
 Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data)
     CAPOS_REQUIRES(g_kernel_lock);
-void complete_op(IpcCall* c, int32_t result) CAPOS_REQUIRES(g_kernel_lock);
+void complete_op(IpcCall* c, uint32_t count) CAPOS_REQUIRES(g_kernel_lock);
+void fail_op(IpcCall* c, CapError error) CAPOS_REQUIRES(g_kernel_lock);
 // `payload` is the framed result message (or a CapException with
-// `exception`); `result_error` < 0 completes with that transport error.
-void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0)
-    CAPOS_REQUIRES(g_kernel_lock);
+// `exception`).
+void complete_deferred(IpcCall* c, Bytes payload, bool exception) CAPOS_REQUIRES(g_kernel_lock);
+// Completes the deferred call with a transport error instead.
+void fail_deferred(IpcCall* c, CapError error) CAPOS_REQUIRES(g_kernel_lock);
 
 }  // namespace ipc
 

@@ -2,15 +2,13 @@
 // params straight from the caller's address space into the server's
 // buffer, posts the server's CQE and hands the CPU to the server; no
 // allocation, no intermediate copy. Only a call that must queue (no RECV
-// yet) is copied into a kernel buffer.
-#include "kernel/arch/x86_64/cpu.h"
+// yet) is copied into a kernel buffer. Portable: the host tests
+// (tests/host/ipc) build it against a model process (kernel/ipc/ipc_env.h).
 #include "kernel/debug/measure.h"
-#include "kernel/dev/hwrng.h"
 #include "kernel/ipc/endpoint.h"
+#include "kernel/ipc/ipc_env.h"
 #include "kernel/ipc/ipc_internal.h"
 #include "kernel/mm/heap.h"
-#include "kernel/proc/process.h"
-#include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
 #include "lib/core/cstring.h"
 
@@ -61,9 +59,7 @@ void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
 // is now satisfied.
 void wake(Process* p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  Thread* t = p->thread_in(slot);
-  if (!t || !sched::cap_enter_satisfied(t)) return;
-  if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
+  env::wake(*p, slot, handoff);
 }
 
 void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
@@ -72,8 +68,11 @@ void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQU
   wake(p, slot, handoff);
 }
 
-// Finishes a caller's outstanding call with `result` (error or size).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0) CAPOS_REQUIRES(g_kernel_lock) {
+// Finishes a caller's outstanding call with its CQE result: where a typed
+// outcome becomes the ABI value (cqe_result), so the completion paths
+// pass one register (perf.budgets: park_rtt, thread_spawn_join).
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0)
+    CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
   cqe.user_data = c->user_data;
@@ -108,25 +107,41 @@ void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h)
   h->session_epoch = core.epoch();
 }
 
-// Writes header + params into the server's receive buffer. Returns the
-// bytes written or a CAP_ERR for the server's RECV.
-// Errors that belong to the call (the RECV may take another call).
-bool caller_side_error(int32_t e) {
-  return e == CAP_ERR_INVALID_PARAMS_BUFFER || e == CAP_ERR_QUOTA_EXCEEDED || e == CAP_ERR_OVERLOADED;
+// A user buffer that could not be used: a bad range is the user's
+// mistake, a demand-zero page the machine had no memory for is not (the
+// same classification as kernel-cap calls, kernel/ring/dispatch.cpp).
+// Cold: the copy loops stay as they are.
+[[gnu::cold]] CapError params_buffer_error(const AddressSpace& as, uint64_t va, uint64_t len) {
+  static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero params page"};
+  static constexpr CapErrorInfo bad{CapErr::INVALID_PARAMS_BUFFER, "params range unmapped or unreadable"};
+  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : &bad);
+}
+[[gnu::cold]] CapError result_buffer_error(const AddressSpace& as, uint64_t va, uint64_t len) {
+  static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero result page"};
+  static constexpr CapErrorInfo bad{CapErr::INVALID_RESULT_BUFFER, "result range unmapped or unwritable"};
+  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : &bad);
 }
 
-int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t buf, uint32_t buf_len)
-    CAPOS_REQUIRES(g_kernel_lock) {
+// Errors that belong to the call (the RECV may take another call).
+bool caller_side_error(CapError e) {
+  CapErr c = e.code();
+  return c == CapErr::INVALID_PARAMS_BUFFER || c == CapErr::QUOTA_EXCEEDED || c == CapErr::OVERLOADED;
+}
+
+// Writes header + params into the server's receive buffer: the bytes
+// written, or the error for the server's RECV (or, caller_side_error, for
+// the call).
+Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t buf,
+                                          uint32_t buf_len) CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t nx = c->xfer.count();
   uint64_t payload_end = sizeof(EndpointMessageHeader) + uint64_t{c->params_len};
   uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
-  if (need > buf_len) return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (need > buf_len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
   AddressSpace& sas = server.address_space();
-  if (!sas.check_user(buf, need, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
-  if (nx) {
-    int32_t r = c->xfer.reserve(server.caps());  // receiver preflight
-    if (r) return r;
-  }
+  // The server's buffer failing is the server's RECV's error, never the
+  // call's (caller_side_error): no out-of-memory classification here.
+  if (!sas.check_user(buf, need, true)) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unmapped or unwritable");
+  if (nx) CAPOS_TRY_STATUS(c->xfer.reserve(server.caps()));  // receiver preflight
   EndpointMessageHeader h;
   {
     CAPOS_MEASURE_SCOPE(Header);
@@ -140,11 +155,13 @@ int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t
                                                      c->params_len);
   if (!st) {
     c->xfer.release_reservations();
-    return c->params ? CAP_ERR_INVALID_RESULT_BUFFER : CAP_ERR_INVALID_PARAMS_BUFFER;
+    // The server's buffer was checked above; a direct copy fails on the caller's params.
+    if (c->params) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unwritable");
+    return fail(params_buffer_error(c->caller->address_space(), c->params_addr, c->params_len));
   }
   if (!sas.copy_to_user(buf, &h, sizeof(h))) {
     c->xfer.release_reservations();
-    return CAP_ERR_INVALID_RESULT_BUFFER;
+    return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unwritable");
   }
   if (nx) {  // commit: the capabilities move now, and cannot fail
     CAPOS_MEASURE_SEG(Xfer);
@@ -153,14 +170,15 @@ int32_t write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t
     if (!sas.copy_to_user(buf + payload_end, rec, nx * sizeof(CapTransferRecord))) __builtin_trap();
   }
   CAPOS_MEASURE_SEG(Ipc);
-  return static_cast<int32_t>(need);
+  return static_cast<uint32_t>(need);
 }
 
 // Reads `count` descriptors from user memory.
-int32_t read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* out) {
-  if (count > XFER_MAX) return CAP_ERR_INVALID_TRANSFER;
-  if (!p.address_space().copy_from_user(out, addr, count * sizeof(CapTransferDesc))) return CAP_ERR_INVALID_TRANSFER;
-  return 0;
+CapStatus read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* out) {
+  if (count > XFER_MAX) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX transfer descriptors");
+  if (!p.address_space().copy_from_user(out, addr, count * sizeof(CapTransferDesc)))
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
+  return {};
 }
 
 // Marks a delivered call in flight on `server`.
@@ -181,22 +199,25 @@ uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_k
 
 }  // namespace
 
-int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
+CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   CAPOS_MEASURE_SEG(Ipc);
   ClientEndpoint* client = down_cast<ClientEndpoint>(target);
-  if (!client) return CAP_ERR_INVALID_REQUEST;
+  if (!client) return CAPOS_CAP_FAIL(INVALID_REQUEST, "CALL on an object that is neither a kernel cap nor an endpoint");
   EndpointCore& core = *client->core();
   // The SQE is validated in full before the endpoint's state matters.
-  if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
-  if (sqe.result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return CAP_ERR_INVALID_RESULT_BUFFER;
+  if (sqe.params_len > IPC_MESSAGE_MAX) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "params longer than IPC_MESSAGE_MAX");
+  if (sqe.result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord))
+    return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "result buffer longer than a reply can be");
   AddressSpace& as = caller.address_space();
-  if (!as.check_user(sqe.params_addr, sqe.params_len, false)) return CAP_ERR_INVALID_PARAMS_BUFFER;
-  if (!as.check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
-  if (core.dead()) return CAP_ERR_DISCONNECTED;
+  if (!as.check_user(sqe.params_addr, sqe.params_len, false))
+    return fail(params_buffer_error(as, sqe.params_addr, sqe.params_len));
+  if (!as.check_user(sqe.result_addr, sqe.result_len, true))
+    return fail(result_buffer_error(as, sqe.result_addr, sqe.result_len));
+  if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint's owner is gone");
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
-  if (!charge) return CAP_ERR_QUOTA_EXCEEDED;
+  if (!charge) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
   auto rec = alloc_call(caller);
-  if (!rec) return CAP_ERR_QUOTA_EXCEEDED;  // the caller's kernel-memory quota
+  if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (call record)");
   IpcCall* c = *rec;
   c->caller = &caller;
   c->ring_slot = current_slot();
@@ -212,11 +233,11 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (sqe.xfer_count) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
-    int32_t r = read_descs(caller, sqe.xfer_addr, sqe.xfer_count, descs);
-    if (!r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
-    if (r) {
+    CapStatus r = read_descs(caller, sqe.xfer_addr, sqe.xfer_count, descs);
+    if (r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
+    if (!r) {
       free_call(c);
-      return r;
+      return fail(r.error());
     }
   }
 
@@ -225,11 +246,11 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     IpcRecv* r = core.recvs.front();
     Process& server = *r->server;
     alloc_inflight(core, c);
-    int32_t n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
-    if (caller_side_error(n)) {  // bad params or no room for the caps: fail the call, keep the RECV
+    auto n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
+    if (!n && caller_side_error(n.error())) {  // bad params or no room for the caps: fail the call, keep the RECV
       core.inflight.remove(c->call_id);
       free_call(c);  // rolls the transfer back: the caller keeps its caps
-      return n;
+      return fail(n.error());
     }
     core.recvs.remove(r);
     server.ipc().recvs.remove(r);
@@ -237,20 +258,19 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.user_data = r->user_data;
     uint8_t server_slot = r->ring_slot;
     free_recv(r);
-    if (n < 0) {  // the server's buffer is unusable: fail that RECV, try the next
+    cqe.result = cqe_result(n);
+    if (!n) {  // the server's buffer is unusable: fail that RECV, try the next
       core.inflight.remove(c->call_id);
-      cqe.result = n;
       post(&server, server_slot, cqe, false);
       continue;
     }
     mark_inflight(c, server);
-    cqe.result = n;
     cqe.call_id = c->call_id;
     cqe.aux = c->method_id;
     charge->commit();
     caller.ipc().outstanding.push_back(c);
     post(&server, server_slot, cqe, true);  // direct handoff: the server runs next
-    return PENDING;
+    return Completion::pending();
   }
 
   // Slow path: queue a kernel copy of the params. Fairness (issue 22
@@ -262,62 +282,63 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   // allocated and the fast path above is unaffected.
   if (queued_by(caller, core) >= ENDPOINT_QUEUE_PER_CALLER) {
     free_call(c);
-    return CAP_ERR_QUOTA_EXCEEDED;
+    return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "this caller's share of the endpoint queue is full");
   }
   if (sqe.params_len) {  // the queued copy is charged to the caller
     auto pcharge = caller.ledger().reserve(Res::KernelBytes, sqe.params_len);
     if (!pcharge) {
       free_call(c);
-      return CAP_ERR_QUOTA_EXCEEDED;
+      return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (queued params)");
     }
     c->params = static_cast<uint8_t*>(heap::alloc(sqe.params_len));
     if (!c->params) {
       free_call(c);
-      return CAP_ERR_OVERLOADED;
+      return CAPOS_CAP_FAIL(OVERLOADED, "kernel heap exhausted (queued params)");
     }
     pcharge->commit();
     if (!as.copy_from_user(c->params, sqe.params_addr, sqe.params_len)) {
       free_call(c);
-      return CAP_ERR_INVALID_PARAMS_BUFFER;
+      return fail(params_buffer_error(as, sqe.params_addr, sqe.params_len));
     }
   }
   c->state = IpcCall::State::Queued;
   core.queued.push_back(c);
   charge->commit();
   caller.ipc().outstanding.push_back(c);
-  return PENDING;
+  return Completion::pending();
 }
 
-int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
+CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
   CAPOS_MEASURE_SEG(Ipc);
   EndpointOwner* owner = down_cast<EndpointOwner>(target);
-  if (!owner) return CAP_ERR_INVALID_REQUEST;
+  if (!owner) return CAPOS_CAP_FAIL(INVALID_REQUEST, "RECV on a cap that is not an endpoint's owner facet");
   EndpointCore& core = *owner->core();
-  if (core.dead()) return CAP_ERR_DISCONNECTED;
+  if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint is dead");
   if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > RECV_BUFFER_MAX)
-    return CAP_ERR_INVALID_RESULT_BUFFER;
-  if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true)) return CAP_ERR_INVALID_RESULT_BUFFER;
+    return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than a header or above RECV_BUFFER_MAX");
+  if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true))
+    return fail(result_buffer_error(server.address_space(), sqe.result_addr, sqe.result_len));
 
   while (!core.queued.empty() && !core.inflight.full()) {
     IpcCall* c = core.queued.front();
     alloc_inflight(core, c);
-    int32_t n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
-    if (n < 0) {
+    auto n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
+    if (!n) {
       core.inflight.remove(c->call_id);
-      if (!caller_side_error(n)) return n;  // the call stays queued for a RECV with a usable buffer
+      if (!caller_side_error(n.error())) return fail(n.error());  // the call stays queued for a usable buffer
       core.queued.remove(c);
-      complete_caller(c, n, 0);  // this call cannot be delivered; try the next one
+      complete_caller(c, n.error().cqe_result(), 0);  // this call cannot be delivered; try the next one
       continue;
     }
     core.queued.remove(c);
     mark_inflight(c, server);
     cqe->call_id = c->call_id;
     cqe->aux = c->method_id;
-    return n;
+    return Completion::done(*n);
   }
-  if (core.recvs.size() >= ENDPOINT_RECV_MAX) return CAP_ERR_OVERLOADED;
+  if (core.recvs.size() >= ENDPOINT_RECV_MAX) return CAPOS_CAP_FAIL(OVERLOADED, "ENDPOINT_RECV_MAX receives already wait");
   auto rec = alloc_recv(server);
-  if (!rec) return CAP_ERR_QUOTA_EXCEEDED;
+  if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (receive record)");
   IpcRecv* r = *rec;
   r->server = &server;
   r->ring_slot = current_slot();
@@ -327,29 +348,29 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
   r->buf_len = sqe.result_len;
   core.recvs.push_back(r);
   server.ipc().recvs.push_back(r);
-  return PENDING;
+  return Completion::pending();
 }
 
-int32_t ret(Process& server, const CapSqe& sqe) {
+CapResult ret(Process& server, const CapSqe& sqe) {
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = server.caps().lookup(sqe.cap_id);
-  if (!slot) return slot.error() == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP;
+  if (!slot) return fail(lookup_error(slot.error()));
   CAPOS_MEASURE_SEG(Ipc);
   KObject* target = (*slot)->object;
   EndpointOwner* owner = down_cast<EndpointOwner>(target);
-  if (!owner) return CAP_ERR_INVALID_REQUEST;
+  if (!owner) return CAPOS_CAP_FAIL(INVALID_REQUEST, "RETURN on a cap that is not an endpoint's owner facet");
   EndpointCore& core = *owner->core();
   IpcCall* c = core.inflight.find(sqe.call_id);
   // The caller died: the answer is accepted and discarded (the server
   // keeps any caps it meant to send).
-  if (!c && core.inflight.take_orphan(sqe.call_id, &server)) return 0;
+  if (!c && core.inflight.take_orphan(sqe.call_id, &server)) return Completion::done();
   // Forged, stale or someone else's call id: rejected without side effects.
-  if (!c || c->server != &server) return CAP_ERR_INVALID_REQUEST;
-  if (sqe.params_len > IPC_MESSAGE_MAX) return CAP_ERR_INVALID_PARAMS_BUFFER;
+  if (!c || c->server != &server) return CAPOS_CAP_FAIL(INVALID_REQUEST, "no call with this id is in flight to this server");
+  if (sqe.params_len > IPC_MESSAGE_MAX) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "reply longer than IPC_MESSAGE_MAX");
   if (!server.address_space().check_user(sqe.params_addr, sqe.params_len, false))
-    return CAP_ERR_INVALID_PARAMS_BUFFER;
+    return fail(params_buffer_error(server.address_space(), sqe.params_addr, sqe.params_len));
   bool exception = sqe.flags & SQE_F_EXCEPTION;
-  if (exception && sqe.xfer_count) return CAP_ERR_INVALID_TRANSFER;
+  if (exception && sqe.xfer_count) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "an exception carries no capabilities");
 
   // Result caps: prepared on the server and preflighted on the caller
   // before anything else changes; failure leaves the call in flight.
@@ -357,31 +378,31 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   if (sqe.xfer_count) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
-    int32_t r = read_descs(server, sqe.xfer_addr, sqe.xfer_count, descs);
-    if (!r) r = xfer.prepare(server.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
-    if (r) return r;
+    CAPOS_TRY_STATUS(read_descs(server, sqe.xfer_addr, sqe.xfer_count, descs));
+    CAPOS_TRY_STATUS(xfer.prepare(server.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count)));
   }
   uint32_t nx = xfer.count();
   uint64_t records_bytes = uint64_t{nx} * sizeof(CapTransferRecord);
-  if (c->caller && nx && sqe.params_len + records_bytes <= c->result_len) {
-    int32_t r = xfer.reserve(c->caller->caps());
-    if (r) return r;  // e.g. the caller's table is full: the server still holds its caps
-  }
+  // E.g. the caller's table is full: the server still holds its caps.
+  if (c->caller && nx && sqe.params_len + records_bytes <= c->result_len)
+    CAPOS_TRY_STATUS(xfer.reserve(c->caller->caps()));
 
   core.inflight.remove(sqe.call_id);
   server.ipc().serving.remove(c);
-  int32_t result;
+  Result<uint32_t, CapError> result = sqe.params_len;
   uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
   AddressSpace& cas = c->caller->address_space();
   if (sqe.params_len + records_bytes > c->result_len) {
-    result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
+    if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
+    else result = CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the reply did not fit the caller's result buffer");
   } else if (CAPOS_MEASURE_SEG(IpcCopy),
              !cas.check_user(c->result_addr, sqe.params_len + records_bytes, true) ||
              !AddressSpace::copy_between(server.address_space(), sqe.params_addr, cas, c->result_addr,
                                          sqe.params_len)) {
-    result = CAP_ERR_INVALID_RESULT_BUFFER;  // the caller unmapped its buffer
+    // The caller unmapped its buffer (or its page could not be backed).
+    result = fail(result_buffer_error(cas, c->result_addr, sqe.params_len + records_bytes));
   } else {
-    result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(sqe.params_len);
+    if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the server answered with an exception");
     if (nx) {
       CAPOS_MEASURE_SEG(Xfer);
       CapTransferRecord rec[XFER_MAX];
@@ -392,8 +413,8 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   }
   CAPOS_MEASURE_SEG(Ipc);
   // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
-  complete_caller(c, result, flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
-  return 0;
+  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
+  return Completion::done();
 }
 
 Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data) {
@@ -418,29 +439,36 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
   return c;
 }
 
-void complete_op(IpcCall* c, int32_t result) { complete_caller(c, result, 0); }
+void complete_op(IpcCall* c, uint32_t count) { complete_caller(c, static_cast<int32_t>(count), 0); }
+void fail_op(IpcCall* c, CapError error) { complete_caller(c, error.cqe_result(), 0); }
 
-void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error) {
-  int32_t result = result_error;
-  if (result == 0) {
-    if (payload.size() > c->result_len)
-      result = exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
-    else if (!c->caller->address_space().copy_to_user(c->result_addr, payload.data(), payload.size()))
-      result = CAP_ERR_INVALID_RESULT_BUFFER;
-    else
-      result = exception ? CAP_ERR_APPLICATION_EXCEPTION : static_cast<int32_t>(payload.size());
+void complete_deferred(IpcCall* c, Bytes payload, bool exception) {
+  const AddressSpace& as = c->caller->address_space();
+  Result<uint32_t, CapError> result = static_cast<uint32_t>(payload.size());
+  uint32_t flags = 0;
+  if (payload.size() > c->result_len) {
+    if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
+    else result = CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
+  } else if (!as.copy_to_user(c->result_addr, payload.data(), payload.size())) {
+    result = fail(result_buffer_error(as, c->result_addr, payload.size()));
+  } else if (exception) {
+    result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");
+    flags = CQE_F_EXCEPTION;
   }
-  complete_caller(c, result, exception && result == CAP_ERR_APPLICATION_EXCEPTION ? CQE_F_EXCEPTION : 0);
+  complete_caller(c, cqe_result(result), flags);
 }
+
+void fail_deferred(IpcCall* c, CapError error) { complete_caller(c, error.cqe_result(), 0); }
 
 void fail_everything(EndpointCore& core) {
   core.inflight.clear_orphans(nullptr);
-  while (IpcCall* c = core.queued.pop_front()) complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+  while (IpcCall* c = core.queued.pop_front())
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the endpoint died with the call queued").cqe_result(), 0);
   while (IpcRecv* r = core.recvs.pop_front()) {
     r->server->ipc().recvs.remove(r);
     CapCqe cqe{};
     cqe.user_data = r->user_data;
-    cqe.result = CAP_ERR_DISCONNECTED;
+    cqe.result = static_cast<int32_t>(CapErr::DISCONNECTED);
     Process* server = r->server;
     uint8_t slot = r->ring_slot;
     free_recv(r);
@@ -450,7 +478,7 @@ void fail_everything(EndpointCore& core) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
     core.inflight.remove(call_id);
     c->server->ipc().serving.remove(c);
-    complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the endpoint died with the call in flight").cqe_result(), 0);
   });
 }
 
@@ -501,7 +529,7 @@ void process_exiting(Process& p) {
   while (IpcCall* c = pi.serving.front()) {
     pi.serving.remove(c);
     c->core->inflight.remove(c->call_id);
-    complete_caller(c, CAP_ERR_DISCONNECTED, 0);
+    complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the server exited with the call in flight").cqe_result(), 0);
   }
 }
 
@@ -509,10 +537,7 @@ void thread_exiting(Process& p, uint32_t slot) {
   cancel_own(p, [slot](uint32_t s) { return s == slot; });
 }
 
-uint8_t current_slot() {
-  Thread* t = sched::current();
-  return t ? t->slot : 0;
-}
+uint8_t current_slot() { return env::current_slot(); }
 
 void process_reaped(Process& p) {
   ProcessIpc& pi = p.ipc();

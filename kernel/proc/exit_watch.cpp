@@ -1,7 +1,7 @@
 #include "kernel/proc/exit_watch.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
@@ -101,7 +101,7 @@ void ExitWatch::publish(const ExitStatus& st) {
       ok = s.ok() && fill_status(*s).ok();
     }
     if (ok) ipc::complete_deferred(call, mb.framed(), false);
-    else ipc::complete_deferred(call, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+    else ipc::fail_deferred(call, CAPOS_CAP_ERROR(INVOKE_FAILED, "the exit status could not be encoded"));
   }
 }
 
@@ -152,7 +152,7 @@ Status ExitWatch::info(wire::ProcessHandle::InfoParams::Reader, wire::ProcessHan
 }
 
 void ExitWatch::destroy() {
-  if (waiter_call_) ipc::complete_deferred(waiter_call_, Bytes(), false, abi::CAP_ERR_CANCELLED);
+  if (waiter_call_) ipc::fail_deferred(waiter_call_, CAPOS_CAP_ERROR(CANCELLED, "the wait was cancelled"));
   this->~ExitWatch();
   heap::free(this);
 }

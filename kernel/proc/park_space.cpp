@@ -16,10 +16,12 @@ namespace {
 IntrusiveList<ParkSpace, &ParkSpace::timed_node> g_timed CAPOS_GUARDED_BY(g_kernel_lock);
 
 // The park word: 4-byte aligned, inside the user half, readable now.
-int32_t read_word(Process& p, uint64_t addr, uint32_t* out) {
-  if (addr % 4 || addr < USER_IMAGE_MIN || addr >= USER_TOP - 4) return CAP_ERR_INVALID_PARAMS_BUFFER;
-  if (!p.address_space().copy_from_user(out, addr, 4)) return CAP_ERR_INVALID_PARAMS_BUFFER;
-  return 0;
+Result<uint32_t, CapError> read_word(Process& p, uint64_t addr) {
+  if (addr % 4 || addr < USER_IMAGE_MIN || addr >= USER_TOP - 4)
+    return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "park word unaligned or outside the user half");
+  uint32_t v = 0;
+  if (!p.address_space().copy_from_user(&v, addr, 4)) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "park word unreadable");
+  return v;
 }
 
 bool plain_sqe(const CapSqe& sqe) {
@@ -29,42 +31,41 @@ bool plain_sqe(const CapSqe& sqe) {
 
 }  // namespace
 
-int32_t ParkSpace::park(Process& p, const CapSqe& sqe) {
-  if (!plain_sqe(sqe) || sqe.result_len) return CAP_ERR_INVALID_REQUEST;
+CapResult ParkSpace::park(Process& p, const CapSqe& sqe) {
+  if (!plain_sqe(sqe) || sqe.result_len) return CAPOS_CAP_FAIL(INVALID_REQUEST, "PARK with fields it does not use");
   uint64_t timeout = sqe.result_addr;
-  if (timeout != ~0ull && timeout > MAX_TIMEOUT_NS) return CAP_ERR_INVALID_REQUEST;
-  uint32_t value = 0;
-  if (int32_t r = read_word(p, sqe.params_addr, &value)) return r;
-  if (value != sqe.params_len) return CAP_ERR_PARK_VALUE_CHANGED;
-  if (timeout == 0) return CAP_ERR_TIMED_OUT;
+  if (timeout != ~0ull && timeout > MAX_TIMEOUT_NS) return CAPOS_CAP_FAIL(INVALID_REQUEST, "PARK timeout too long");
+  uint32_t value = CAPOS_TRY(read_word(p, sqe.params_addr));
+  if (value != sqe.params_len) return CAPOS_CAP_FAIL(PARK_VALUE_CHANGED, "the park word no longer holds the expected value");
+  if (timeout == 0) return CAPOS_CAP_FAIL(TIMED_OUT, "PARK with a zero timeout");
   auto rec = ipc::defer_op(p, sqe.user_data, *this, sqe.params_addr);
-  if (!rec) return CAP_ERR_QUOTA_EXCEEDED;  // outstanding calls or kernel bytes
+  if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call or kernel-memory quota reached (park)");
   IpcCall* c = *rec;
   c->deadline = timeout == ~0ull ? ~0ull : timer::now_ns() + timeout;
   table_.park(c);
   if (c->deadline != ~0ull && !timed_node.linked()) g_timed.push_back(this);
-  return ipc::PENDING;
+  return Completion::pending();
 }
 
-int32_t ParkSpace::unpark(Process& p, const CapSqe& sqe) {
-  if (!plain_sqe(sqe) || sqe.result_addr || sqe.result_len) return CAP_ERR_INVALID_REQUEST;
+CapResult ParkSpace::unpark(Process& p, const CapSqe& sqe) {
+  if (!plain_sqe(sqe) || sqe.result_addr || sqe.result_len)
+    return CAPOS_CAP_FAIL(INVALID_REQUEST, "UNPARK with fields it does not use");
   uint32_t count = sqe.params_len;
-  if (count == 0 || count > UNPARK_MAX) return CAP_ERR_INVALID_REQUEST;
-  uint32_t ignored = 0;
-  if (int32_t r = read_word(p, sqe.params_addr, &ignored)) return r;
+  if (count == 0 || count > UNPARK_MAX) return CAPOS_CAP_FAIL(INVALID_REQUEST, "UNPARK count is 0 or above UNPARK_MAX");
+  CAPOS_TRY(read_word(p, sqe.params_addr));  // the word must be readable, its value is not compared
   uint32_t n = table_.wake(sqe.params_addr, count, [](IpcCall* c) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
-    ipc::complete_op(c, 0);
+    ipc::complete_op(c, 0u);
   });
   update_timed();
-  return static_cast<int32_t>(n);
+  return Completion::done(n);
 }
 
 void ParkSpace::address_removed(uint64_t va, uint64_t len) {
   if (table_.empty()) return;
   table_.cancel_range(va, len, [](IpcCall* c) {
     g_kernel_lock.assert_held();
-    ipc::complete_op(c, CAP_ERR_CANCELLED);
+    ipc::fail_op(c, CAPOS_CAP_ERROR(CANCELLED, "the park word's page was unmapped"));
   });
   update_timed();
 }
@@ -78,7 +79,7 @@ void ParkSpace::cancel(IpcCall* c) {
 void ParkSpace::expire(uint64_t now) {
   table_.expire(now, [](IpcCall* c) {
     g_kernel_lock.assert_held();
-    ipc::complete_op(c, CAP_ERR_TIMED_OUT);
+    ipc::fail_op(c, CAPOS_CAP_ERROR(TIMED_OUT, "the park timed out"));
   });
 }
 

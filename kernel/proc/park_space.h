@@ -25,9 +25,10 @@ class ParkSpace final : public DeferredOwner {
   static constexpr uint64_t MAX_TIMEOUT_NS = 3600ull * 1000000000ull;
   static constexpr uint32_t UNPARK_MAX = 4096;
 
-  // Ring operations; each returns a CQE result or ipc::PENDING.
-  int32_t park(Process& p, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
-  int32_t unpark(Process& p, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+  // Ring operations: PARK is pending until woken, cancelled or timed out;
+  // UNPARK is done with the number of threads woken.
+  CapResult park(Process& p, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
+  CapResult unpark(Process& p, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
   // Pages [va, va + len) left the address space: their waiters complete
   // with CAP_ERR_CANCELLED.
   void address_removed(uint64_t va, uint64_t len) CAPOS_REQUIRES(g_kernel_lock);

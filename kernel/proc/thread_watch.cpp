@@ -1,6 +1,6 @@
 #include "kernel/proc/thread_watch.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
@@ -29,7 +29,7 @@ void ThreadWatch::publish(int64_t code) {
     r->setExitCode(code);
     ipc::complete_deferred(c, mb.framed(), false);
   } else {
-    ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+    ipc::fail_deferred(c, CAPOS_CAP_ERROR(INVOKE_FAILED, "the join result could not be encoded"));
   }
 }
 
@@ -66,7 +66,7 @@ void ThreadWatch::cancel(IpcCall* c) {
 }
 
 void ThreadWatch::destroy() {
-  if (join_call_) ipc::complete_deferred(join_call_, Bytes(), false, abi::CAP_ERR_CANCELLED);
+  if (join_call_) ipc::fail_deferred(join_call_, CAPOS_CAP_ERROR(CANCELLED, "the join was cancelled"));
   this->~ThreadWatch();
   heap::free(this);
 }

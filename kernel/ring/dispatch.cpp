@@ -3,7 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/cap/kernel_cap.h"
-#include "kernel/caps/revoker_cap.h"
+#include "kernel/objects/revoker_cap.h"
 #include "kernel/debug/measure.h"
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
@@ -22,13 +22,14 @@ namespace {
 
 RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
-int32_t lookup_error(Err e) { return e == Err::Stale ? CAP_ERR_STALE_CAP : CAP_ERR_INVALID_CAP; }  // Busy (pinned for a move) too
-
 // A user buffer that could not be used: a bad range is the caller's
 // mistake; a demand-zero page the machine had no memory for is not.
-int32_t buffer_error(const AddressSpace& as, uint64_t va, uint64_t len, int32_t bad_range) {
-  return as.why_unusable(va, len) == Err::OutOfMemory ? CAP_ERR_OVERLOADED : bad_range;
+[[gnu::cold]] CapError buffer_error(const AddressSpace& as, uint64_t va, uint64_t len, const CapErrorInfo* bad_range) {
+  static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero buffer page"};
+  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : bad_range);
 }
+constexpr CapErrorInfo kBadParams{CapErr::INVALID_PARAMS_BUFFER, "params range unmapped or unreadable"};
+constexpr CapErrorInfo kBadResult{CapErr::INVALID_RESULT_BUFFER, "result range unmapped or unwritable"};
 
 class ProcessRingHandler final : public SqeHandler {
  public:
@@ -38,53 +39,64 @@ class ProcessRingHandler final : public SqeHandler {
   // kernel lock; the portable engine knows nothing of kernel locks.
   Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
     ++g_stats.sqes;
-    int32_t r = dispatch(sqe, cqe);
-    if (r == ipc::PENDING) return Outcome::Pending;
-    cqe->result = r;
-    if (r < 0) ++g_stats.errors;
+    CapResult r = dispatch(sqe, cqe);
+    if (!r) {
+      cqe->result = r.error().cqe_result();
+      ++g_stats.errors;
+      return Outcome::Completed;
+    }
+    if (r->is_pending()) return Outcome::Pending;
+    cqe->result = static_cast<int32_t>(r->bytes());
     return Outcome::Completed;
   }
 
  private:
-  int32_t dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
-    if (sqe.opcode >= CAP_OP_COUNT) return CAP_ERR_INVALID_REQUEST;
+  CapResult dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
+    if (sqe.opcode >= CAP_OP_COUNT) return CAPOS_CAP_FAIL(INVALID_REQUEST, "opcode outside the ABI");
     switch (static_cast<CapOp>(sqe.opcode)) {
       case CAP_OP_NOP:
-        return sqe.flags ? CAP_ERR_INVALID_REQUEST : 0;
+        if (sqe.flags) return CAPOS_CAP_FAIL(INVALID_REQUEST, "NOP with flags");
+        return Completion::done();
       case CAP_OP_CALL:
         return call(sqe, cqe);
       case CAP_OP_RELEASE: {
-        if (sqe.flags) return CAP_ERR_INVALID_REQUEST;
+        if (sqe.flags) return CAPOS_CAP_FAIL(INVALID_REQUEST, "RELEASE with flags");
         auto r = p_.caps().remove(sqe.cap_id);
-        return r ? 0 : lookup_error(r.error());
+        if (!r) return fail(lookup_error(r.error()));
+        return Completion::done();
       }
       case CAP_OP_RECV: {
-        if (sqe.flags || sqe.reserved0 || sqe.xfer_count) return CAP_ERR_INVALID_REQUEST;
+        if (sqe.flags || sqe.reserved0 || sqe.xfer_count)
+          return CAPOS_CAP_FAIL(INVALID_REQUEST, "RECV with flags, reserved bytes or transfer descriptors");
         CAPOS_MEASURE_SEG(Lookup);
         auto slot = p_.caps().lookup(sqe.cap_id);
-        if (!slot) return lookup_error(slot.error());
+        if (!slot) return fail(lookup_error(slot.error()));
         return ipc::recv(p_, (*slot)->object, sqe, cqe);
       }
       case CAP_OP_RETURN:
-        if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
+        if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0)
+          return CAPOS_CAP_FAIL(INVALID_REQUEST, "RETURN with unknown flags or reserved bytes");
         return ipc::ret(p_, sqe);
       case CAP_OP_PARK:
         return p_.parks().park(p_, sqe);
       case CAP_OP_UNPARK:
         return p_.parks().unpark(p_, sqe);
       case CAP_OP_FINISH:
-        return CAP_ERR_UNSUPPORTED_OPCODE;
+        return CAPOS_CAP_FAIL(UNSUPPORTED_OPCODE, "opcode reserved, not dispatched yet");
     }
-    return CAP_ERR_INVALID_REQUEST;
+    // Every opcode below CAP_OP_COUNT has its case (-Wswitch is an error).
+    __builtin_unreachable();
   }
 
-  int32_t call(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
-    if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
+  CapResult call(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
+    if (sqe.flags & ~SQE_F_KNOWN || sqe.flags || sqe.reserved0)
+      return CAPOS_CAP_FAIL(INVALID_REQUEST, "CALL with unknown flags or reserved bytes");
     CAPOS_MEASURE_SEG(Lookup);
     auto slot = p_.caps().lookup(sqe.cap_id);
-    if (!slot) return lookup_error(slot.error());
+    if (!slot) return fail(lookup_error(slot.error()));
     const CapSlot* s = *slot;
-    if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
+    if (sqe.interface_id && sqe.interface_id != s->interface_id)
+      return CAPOS_CAP_FAIL(INTERFACE_MISMATCH, "the cap's interface is not the one the SQE names");
     KObject* obj = s->object;
     // A wrapped cap (Revoker.wrap) forwards to its target until revoked.
     if (obj->type() == ObjType::Revocable) {
@@ -96,16 +108,20 @@ class ProcessRingHandler final : public SqeHandler {
     KernelCap* kcap = down_cast<KernelCap>(obj);
     if (!kcap) return ipc::call(p_, obj, sqe);
     CAPOS_MEASURE_SEG(CopyIn);
-    if (sqe.params_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_PARAMS_BUFFER;
-    if (sqe.result_len > Process::SCRATCH_BYTES) return CAP_ERR_INVALID_RESULT_BUFFER;
+    if (sqe.params_len > Process::SCRATCH_BYTES)
+      return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "params longer than a kernel call takes");
+    if (sqe.result_len > Process::SCRATCH_BYTES)
+      return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "result buffer longer than a kernel call fills");
     AddressSpace& as = p_.address_space();
-    if (auto st = p_.ensure_scratch(); !st)
-      return st.error() == Err::Overloaded ? CAP_ERR_QUOTA_EXCEEDED : CAP_ERR_OVERLOADED;
+    if (auto st = p_.ensure_scratch(); !st) {
+      if (st.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (scratch)");
+      return CAPOS_CAP_FAIL(OVERLOADED, "no memory for the kernel-call scratch");
+    }
     if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
-      return buffer_error(as, sqe.params_addr, sqe.params_len, CAP_ERR_INVALID_PARAMS_BUFFER);
+      return fail(buffer_error(as, sqe.params_addr, sqe.params_len, &kBadParams));
     // Validate the result buffer before any side effect happens.
     if (!as.check_user(sqe.result_addr, sqe.result_len, true))
-      return buffer_error(as, sqe.result_addr, sqe.result_len, CAP_ERR_INVALID_RESULT_BUFFER);
+      return fail(buffer_error(as, sqe.result_addr, sqe.result_len, &kBadResult));
     // Caps sent beside the params: prepared now, taken by the handler; the
     // ones it does not take roll back when `xfer` goes out of scope.
     TransferTxn xfer;
@@ -114,8 +130,8 @@ class ProcessRingHandler final : public SqeHandler {
       CapTransferDesc descs[XFER_MAX];
       if (sqe.xfer_count > XFER_MAX ||
           !as.copy_from_user(descs, sqe.xfer_addr, sqe.xfer_count * sizeof(CapTransferDesc)))
-        return CAP_ERR_INVALID_TRANSFER;
-      if (int32_t r = xfer.prepare(p_.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count))) return r;
+        return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors too many or unreadable");
+      CAPOS_TRY_STATUS(xfer.prepare(p_.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count)));
     }
 
     // Hold a reference: the method may release the caller's own slot.
@@ -129,19 +145,21 @@ class ProcessRingHandler final : public SqeHandler {
     CAPOS_MEASURE_SEG(Decode);  // dispatch_kernel_server moves on to body and encode
     kcap->invoke(ctx);
     CAPOS_MEASURE_SEG(CopyOut);
-    if (ctx.deferred) return ipc::PENDING;  // completed later by the object
-    if (ctx.result_size > ctx.results.size()) return CAP_ERR_INVOKE_FAILED;
+    if (ctx.deferred) return Completion::pending();  // completed later by the object
+    if (ctx.result_size > ctx.results.size()) return CAPOS_CAP_FAIL(INVOKE_FAILED, "the method overran its reply buffer");
     uint32_t ncaps = ctx.exception ? 0 : static_cast<uint32_t>(ctx.result_caps.size());
     uint64_t need = ctx.result_size + uint64_t{ncaps} * sizeof(CapTransferRecord);
     if (need > sqe.result_len) {
       // Result caps are dropped with the reservations: nothing half-delivered.
-      return ctx.exception ? CAP_ERR_APPLICATION_EXCEPTION_TRUNCATED : CAP_ERR_INVALID_RESULT_BUFFER;
+      if (ctx.exception)
+        return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
+      return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
     }
     if (!as.copy_to_user(sqe.result_addr, p_.results_scratch(), ctx.result_size))
-      return CAP_ERR_INVALID_RESULT_BUFFER;
+      return fail(buffer_error(as, sqe.result_addr, ctx.result_size, &kBadResult));
     if (ctx.exception) {
       cqe->flags |= CQE_F_EXCEPTION;
-      return CAP_ERR_APPLICATION_EXCEPTION;
+      return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");
     }
     if (ncaps) {
       CapTransferRecord rec[CallContext::MAX_RESULT_CAPS];
@@ -155,7 +173,7 @@ class ProcessRingHandler final : public SqeHandler {
       cqe->cap_count = ncaps;
       cqe->flags |= CQE_F_CAPS;
     }
-    return static_cast<int32_t>(ctx.result_size);
+    return Completion::done(static_cast<uint32_t>(ctx.result_size));
   }
 
   Process& p_;

@@ -29,8 +29,17 @@
 
 namespace capos::abi {
 
-enum CapErr : int32_t {
+// The ABI constants: negative CQE results as userspace reads them.
+enum : int32_t {
 #define CAPOS_X(name, value, err, text) CAP_ERR_##name = value,
+  CAPOS_CAP_ERRORS(CAPOS_X)
+#undef CAPOS_X
+};
+
+// The same codes as a scoped type for kernel code (kernel/cap/cap_result.h):
+// a CapErr never passes for a byte count or a pending marker.
+enum class CapErr : int32_t {
+#define CAPOS_X(name, value, err, text) name = value,
   CAPOS_CAP_ERRORS(CAPOS_X)
 #undef CAPOS_X
 };

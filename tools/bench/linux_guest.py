@@ -30,7 +30,7 @@ def ensure_built(build):
 
 
 def try_build_capos(build, kernel):
-    """Builds capos.elf if the build graph has a rule for it. Never fatal."""
+    """Builds a kernel image if the build graph has a rule for it. Never fatal."""
     rel = os.path.relpath(kernel, build)
     q = subprocess.run(["ninja", "-C", build, "-t", "query", rel],
                        capture_output=True, text=True)

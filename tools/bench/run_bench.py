@@ -41,7 +41,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=240, help="per-boot timeout, seconds")
     ap.add_argument("--kvm-probe-timeout", type=int, default=60,
                     help="seconds a KVM boot-only Linux run may take before falling back to TCG")
-    ap.add_argument("--capos-kernel", default=None, help="default: <build>/kernel/capos.elf")
+    ap.add_argument("--capos-kernel", default=None, help="default: <build>/kernel/capos-test.elf (the bench is a boot self test)")
     ap.add_argument("--capos-timeout", type=int, default=60)
     ap.add_argument("--no-capos", action="store_true")
     ap.add_argument("--icount", choices=("auto", "on", "off"), default="auto",
@@ -158,7 +158,7 @@ def main():
 
     # capOS.
     capos_rows, capos_na, capos_kvm_rows = {}, NA_NOT_IMPLEMENTED, {}
-    kernel = a.capos_kernel or os.path.join(a.build, "kernel", "capos.elf")
+    kernel = a.capos_kernel or os.path.join(a.build, "kernel", "capos-test.elf")
     module = find_module(a.build)
     capos_status = "not run"
     if a.no_capos:

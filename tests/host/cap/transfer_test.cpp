@@ -9,6 +9,14 @@ using namespace capos::abi;
 
 namespace {
 
+// The CQE result a transaction step leads to (0: it succeeded); every
+// failure names its check.
+int32_t code(const CapStatus& s) {
+  if (s) return 0;
+  EXPECT_NE(s.error().detail()[0], '\0');
+  return s.error().cqe_result();
+}
+
 struct Obj final : KObject {
   static inline int live = 0;
   Obj() : KObject(ObjType::Test) { ++live; }
@@ -35,9 +43,9 @@ TEST(Transfer, CopyKeepsSourceMoveRemovesIt) {
   uint32_t c1 = a.give(1), c2 = a.give(2);
   CapTransferDesc d[] = {desc(c1, XFER_COPY), desc(c2, XFER_MOVE)};
   TransferTxn t;
-  ASSERT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(d, 2)), 0);
+  ASSERT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(d, 2))), 0);
   EXPECT_EQ(a.table.lookup(c2).error(), Err::Busy);  // pinned while in transit
-  ASSERT_EQ(t.reserve(b.table), 0);
+  ASSERT_EQ(code(t.reserve(b.table)), 0);
   CapTransferRecord rec[2];
   t.commit(rec);
   EXPECT_TRUE(a.table.lookup(c1).ok());
@@ -58,8 +66,8 @@ TEST(Transfer, ReceiverFullRollsBackCompletely) {
   {
     CapTransferDesc d[] = {desc(m, XFER_MOVE), desc(c, XFER_COPY)};
     TransferTxn t;
-    ASSERT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(d, 2)), 0);
-    EXPECT_EQ(t.reserve(b.table), CAP_ERR_OVERLOADED);
+    ASSERT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(d, 2))), 0);
+    EXPECT_EQ(code(t.reserve(b.table)), CAP_ERR_OVERLOADED);
   }  // destructor rolls back
   EXPECT_TRUE(a.table.lookup(m).ok()) << "sender still holds a working cap";
   EXPECT_TRUE(a.table.lookup(c).ok());
@@ -75,8 +83,8 @@ TEST(Transfer, ReceiverQuotaExhausted) {
   uint32_t m = a.give();
   CapTransferDesc d[] = {desc(m, XFER_MOVE)};
   TransferTxn t;
-  ASSERT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(d, 1)), 0);
-  EXPECT_EQ(t.reserve(b.table), CAP_ERR_QUOTA_EXCEEDED);
+  ASSERT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(d, 1))), 0);
+  EXPECT_EQ(code(t.reserve(b.table)), CAP_ERR_QUOTA_EXCEEDED);
   t.rollback();
   EXPECT_TRUE(a.table.lookup(m).ok());
 }
@@ -94,14 +102,14 @@ TEST(Transfer, BadDescriptorsChangeNothing) {
   };
   for (auto& c : cases) {
     TransferTxn t;
-    EXPECT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(c.data(), c.size())), CAP_ERR_INVALID_TRANSFER);
+    EXPECT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(c.data(), c.size()))), CAP_ERR_INVALID_TRANSFER);
     EXPECT_TRUE(t.empty());
     EXPECT_TRUE(a.table.lookup(ok).ok());
     EXPECT_TRUE(a.table.lookup(pinned_twice).ok());
   }
   std::vector<CapTransferDesc> too_many(XFER_MAX + 1, desc(ok, XFER_COPY));
   TransferTxn t;
-  EXPECT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(too_many.data(), too_many.size())),
+  EXPECT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(too_many.data(), too_many.size()))),
             CAP_ERR_INVALID_TRANSFER);
 }
 
@@ -115,8 +123,8 @@ TEST(Transfer, EveryFailurePointLeavesLedgersAtBaseline) {
     uint64_t a_used = a.ledger.used(Res::CapSlots);
     {
       TransferTxn t;
-      ASSERT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(d.data(), d.size())), 0);
-      EXPECT_NE(t.reserve(b.table), 0);
+      ASSERT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(d.data(), d.size()))), 0);
+      EXPECT_NE(code(t.reserve(b.table)), 0);
     }
     EXPECT_EQ(a.ledger.used(Res::CapSlots), a_used);
     EXPECT_TRUE(b.ledger.empty());
@@ -131,8 +139,8 @@ TEST(Transfer, ObjectsSurviveExactlyAsLongAsReferenced) {
     uint32_t m = a.give();
     CapTransferDesc d[] = {desc(m, XFER_MOVE)};
     TransferTxn t;
-    ASSERT_EQ(t.prepare(a.table, Span<const CapTransferDesc>(d, 1)), 0);
-    ASSERT_EQ(t.reserve(b.table), 0);
+    ASSERT_EQ(code(t.prepare(a.table, Span<const CapTransferDesc>(d, 1))), 0);
+    ASSERT_EQ(code(t.reserve(b.table)), 0);
     CapTransferRecord r[1];
     t.commit(r);
     a.table.clear();

@@ -1,4 +1,4 @@
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 
 #include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"

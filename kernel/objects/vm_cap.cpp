@@ -1,6 +1,6 @@
-#include "kernel/caps/vm_cap.h"
+#include "kernel/objects/vm_cap.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 

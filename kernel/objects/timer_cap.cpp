@@ -1,7 +1,7 @@
-#include "kernel/caps/timer_cap.h"
+#include "kernel/objects/timer_cap.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/ipc/endpoint.h"
 #include "lib/capnp/message.h"
 #include "lib/core/intrusive_list.h"
@@ -51,7 +51,7 @@ class SleepQueue final : public DeferredOwner {
     auto r = wire::Timer::SleepResults::initRoot(mb);
     if (r) r->setMonotonicNs(timer::now_ns());
     if (r) ipc::complete_deferred(c, mb.framed(), false);
-    else ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+    else ipc::fail_deferred(c, CAPOS_CAP_ERROR(INVOKE_FAILED, "the reply could not be encoded"));
   }
   IntrusiveList<IpcCall, &IpcCall::ep_node> list_ CAPOS_GUARDED_BY(g_kernel_lock);
 };

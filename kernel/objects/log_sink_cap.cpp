@@ -1,6 +1,6 @@
-#include "kernel/caps/log_sink_cap.h"
+#include "kernel/objects/log_sink_cap.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/dev/timer.h"
 #include "lib/core/escape.h"

@@ -1,7 +1,7 @@
-#include "kernel/caps/endpoint_cap.h"
+#include "kernel/objects/endpoint_cap.h"
 
-#include "kernel/caps/kernel_server.h"
-#include "kernel/caps/revoker_cap.h"
+#include "kernel/objects/kernel_server.h"
+#include "kernel/objects/revoker_cap.h"
 #include "kernel/ipc/endpoint.h"
 
 namespace capos {

@@ -1,6 +1,6 @@
-#include "kernel/caps/entropy_cap.h"
+#include "kernel/objects/entropy_cap.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/dev/entropy.h"
 #include "kernel/mm/heap.h"
 

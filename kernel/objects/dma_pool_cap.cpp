@@ -1,5 +1,5 @@
-#include "kernel/caps/device_caps.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/device_caps.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/proc/process.h"
 

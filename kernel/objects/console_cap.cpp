@@ -1,7 +1,7 @@
-#include "kernel/caps/console_cap.h"
+#include "kernel/objects/console_cap.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/measure.h"
 #include "kernel/dev/serial.h"
@@ -93,7 +93,7 @@ void ConsoleCap::deliver_input() {
   capnp::FixedMessageBuilder mb(MutBytes(buf, sizeof(buf)));
   auto r = wire::Console::ReadResult::initRoot(mb);
   if (r && take_input(static_cast<uint32_t>(c->owner_data), *r)) ipc::complete_deferred(c, mb.framed(), false);
-  else ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+  else ipc::fail_deferred(c, CAPOS_CAP_ERROR(INVOKE_FAILED, "the reply could not be encoded"));
 }
 
 }  // namespace capos

@@ -12,7 +12,7 @@
 
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/cap/kernel_cap.h"
-#include "kernel/caps/memory_object_cap.h"
+#include "kernel/objects/memory_object_cap.h"
 #include "kernel/dev/iommu.h"
 #include "kernel/dev/pci.h"
 #include "kernel/proc/exit_watch.h"

@@ -1,6 +1,6 @@
-#include "kernel/caps/device_caps.h"
+#include "kernel/objects/device_caps.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"

@@ -1,8 +1,8 @@
-#include "kernel/caps/thread_caps.h"
+#include "kernel/objects/thread_caps.h"
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/thread_watch.h"
 #include "kernel/sched/scheduler.h"

@@ -1,7 +1,7 @@
-#include "kernel/caps/boot_package_cap.h"
+#include "kernel/objects/boot_package_cap.h"
 
 #include "kernel/boot/boot_package.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/mm/heap.h"
 
 namespace capos {

@@ -1,7 +1,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/lapic.h"
-#include "kernel/caps/device_caps.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/device_caps.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/sched/deferred.h"
 #include "lib/capnp/message.h"
 
@@ -62,7 +62,7 @@ InterruptCap::~InterruptCap() {
   if (IpcCall* c = waiter_) {  // the capability went while a wait was pending
     g_kernel_lock.assert_held();  // releases run in kernel context, never from an interrupt
     waiter_ = nullptr;
-    ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_DISCONNECTED);
+    ipc::fail_deferred(c, CAPOS_CAP_ERROR(DISCONNECTED, "the interrupt line was released"));
   }
 }
 
@@ -92,7 +92,7 @@ void InterruptCap::complete(uint64_t count) {
     r->setCount(count);
     ipc::complete_deferred(c, mb.framed(), false);
   } else {
-    ipc::complete_deferred(c, Bytes(), false, abi::CAP_ERR_INVOKE_FAILED);
+    ipc::fail_deferred(c, CAPOS_CAP_ERROR(INVOKE_FAILED, "the reply could not be encoded"));
   }
 }
 

@@ -1,7 +1,7 @@
-#include "kernel/caps/frame_alloc_cap.h"
+#include "kernel/objects/frame_alloc_cap.h"
 
-#include "kernel/caps/kernel_server.h"
-#include "kernel/caps/memory_object_cap.h"
+#include "kernel/objects/kernel_server.h"
+#include "kernel/objects/memory_object_cap.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
 

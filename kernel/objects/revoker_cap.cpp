@@ -1,6 +1,6 @@
-#include "kernel/caps/revoker_cap.h"
+#include "kernel/objects/revoker_cap.h"
 
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 
 namespace capos {
 

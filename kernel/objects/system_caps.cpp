@@ -1,7 +1,7 @@
-#include "kernel/caps/system_caps.h"
+#include "kernel/objects/system_caps.h"
 
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/caps/kernel_server.h"
+#include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/dev/debug_exit.h"
 #include "kernel/dev/power.h"

@@ -1,0 +1,37 @@
+// What the IPC state machine (ipc.cpp) takes from the rest of the kernel:
+// the process (its cap table, ledger, per-thread rings, address space, IPC
+// lists and session), the scheduler's wake-up and the ring slot of the
+// thread in the kernel. The kernel build gets the real
+// ones below, inline, so the hot path costs what it did before the seam.
+// The host tests (tests/host/ipc) compile the same ipc.cpp and endpoint.cpp
+// with CAPOS_IPC_ENV naming a header that defines a model Process and
+// AddressSpace with the same members, so the state machine runs under
+// ASan/UBSan against the real CapTable, ResourceLedger, TransferTxn,
+// CallTable and RingEngine.
+#pragma once
+
+#if defined(CAPOS_IPC_ENV)
+#include CAPOS_IPC_ENV
+#else
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
+
+namespace capos::ipc::env {
+
+// Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
+// is now satisfied; a handoff puts it at the front of the run queue (the
+// server runs next).
+inline void wake(Process& p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+  Thread* t = p.thread_in(slot);
+  if (!t || !sched::cap_enter_satisfied(t)) return;
+  if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
+}
+
+// The ring slot of the thread running the current kernel entry.
+inline uint8_t current_slot() {
+  Thread* t = sched::current();
+  return t ? t->slot : 0;
+}
+
+}  // namespace capos::ipc::env
+#endif

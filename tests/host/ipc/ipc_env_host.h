@@ -1,0 +1,99 @@
+// The host tests' side of kernel/ipc/ipc_env.h: a model Process and
+// AddressSpace with the members the IPC state machine uses. A process
+// owns the real CapTable, ResourceLedger and RingEngine (over a heap ring
+// page per thread slot); its user memory is a set of byte regions, each
+// readable and optionally writable; the scheduler is a wake counter and
+// the running thread's slot a variable the harness sets.
+#pragma once
+
+#include <stdint.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "kernel/cap/cap_table.h"
+#include "kernel/cap/ledger.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/ring/ring_engine.h"
+#include "lib/abi/ring.h"
+#include "lib/core/result.h"
+
+namespace capos {
+
+class AddressSpace {
+ public:
+  void map(uint64_t base, uint64_t len, bool writable);
+  void unmap(uint64_t base);
+  // Direct access for the test (no permission check); null if unmapped.
+  uint8_t* at(uint64_t va, uint64_t len);
+
+  Status check_user(uint64_t va, uint64_t len, bool write) const;
+  // Why [va, va+len) failed: OutOfMemory inside a region marked
+  // unbackable (a demand-zero page the machine cannot back), else Fault.
+  Err why_unusable(uint64_t va, uint64_t len) const;
+  void set_unbackable(uint64_t base, bool on);
+  Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
+  Status copy_to_user(uint64_t va, const void* src, uint64_t len) const;
+  static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
+                             uint64_t len);
+
+ private:
+  struct Region {
+    std::unique_ptr<uint8_t[]> bytes;
+    uint64_t len = 0;
+    bool writable = false;
+    bool unbackable = false;  // models demand-zero pages with no frame left: every access fails
+  };
+  // The region holding [va, va+len), or null.
+  const Region* find(uint64_t va, uint64_t len, uint64_t* offset) const;
+  std::map<uint64_t, Region> regions_;
+};
+
+class Process {
+ public:
+  static constexpr uint32_t CAP_SLOTS = 64;
+  explicit Process(uint64_t session_id, const ResourceLedger::Limits& limits = ResourceLedger::default_limits());
+  ~Process();
+  Process(const Process&) = delete;
+
+  static constexpr uint32_t SLOTS = 2;  // thread slots modelled (rings)
+  AddressSpace& address_space() { return as_; }
+  RingEngine& ring(uint32_t slot = 0) { return rings_[slot]; }
+  abi::RingPage& ring_page(uint32_t slot = 0) { return *pages_[slot]; }
+  CapTable& caps() { return caps_; }
+  ResourceLedger& ledger() { return ledger_; }
+  ProcessIpc& ipc() { return ipc_; }
+  uint64_t session_id() const { return session_id_; }
+  bool session_live() const { return session_live_; }
+  void end_session() { session_live_ = false; }
+
+  uint32_t wakes = 0;          // env::wake calls
+  uint32_t handoff_wakes = 0;  // of which direct handoffs
+
+ private:
+  std::unique_ptr<abi::RingPage> pages_[SLOTS];
+  ResourceLedger ledger_;
+  std::unique_ptr<CapSlot[]> slots_;
+  CapTable caps_;
+  RingEngine rings_[SLOTS];
+  ProcessIpc ipc_;
+  AddressSpace as_;
+  uint64_t session_id_;
+  bool session_live_ = true;
+};
+
+namespace ipc::env {
+
+inline void wake(Process& p, uint32_t slot, bool handoff) {
+  ++p.wakes;
+  p.handoff_wakes += handoff;
+}
+
+// The slot of the thread the harness is running a kernel entry for.
+extern uint8_t g_current_slot;
+inline uint8_t current_slot() { return g_current_slot; }
+
+}  // namespace ipc::env
+
+}  // namespace capos
