@@ -99,9 +99,9 @@ class ProcessRingHandler final : public SqeHandler {
       return CAPOS_CAP_FAIL(INTERFACE_MISMATCH, "the cap's interface is not the one the SQE names");
     KObject* obj = s->object;
     // A wrapped cap (Revoker.wrap) forwards to its target until revoked.
-    if (obj->type() == ObjType::Revocable) {
-      obj = static_cast<Revocable*>(obj)->target();
-      if (!obj) return CAP_ERR_DISCONNECTED;
+    if (Revocable* wrapped = down_cast<Revocable>(obj)) {
+      obj = wrapped->target();
+      if (!obj) return CAPOS_CAP_FAIL(DISCONNECTED, "the wrapped cap was revoked");
     }
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
     // (The owner facet is a kernel cap too: a CALL on it is Endpoint.info/mintClient.)
