@@ -7,7 +7,11 @@
 # single path components: 1 to maxNameBytes bytes, no `/`, no NUL, never
 # `.` or `..`. The filesystem service (`fsd`) serves Directory and File
 # over a BlockDevice; docs/storage.md describes its crash-safe on-disk
-# format.
+# format. Errors are CapException categories with a message saying which
+# rule was broken; below, "missing" is invalidArgument `no such entry`,
+# "taken" is invalidArgument `the name is taken`, "read-only" is
+# invalidArgument `read-only directory` (or `read-only file`), "removed"
+# is invalidArgument `the file or directory was removed`.
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("capos::schema");
@@ -116,17 +120,15 @@ interface Directory @0x8bf9257ac020ae90 {
   #
   # Params: `writable` asks for a File that may change it.
   # Results: `file`, a result capability.
-  # Errors: invalidArgument for a bad name; notFound if there is no such
-  # entry; failed if it is a directory; permissionDenied for `writable`
-  # on a read-only Directory; overloaded when the service has no room for
+  # Errors: invalidArgument for a bad name; missing; failed `is a directory`; read-only for `writable` on a
+  # read-only Directory; overloaded when the service has no room for
   # another open object.
 
   create @2 (name :Text) -> (file :File);
   # Create an empty file `name` and open it writable.
   #
-  # Errors: invalidArgument for a bad name; alreadyExists if the name is
-  # taken; permissionDenied on a read-only Directory; overloaded when the
-  # filesystem or the service is full.
+  # Errors: invalidArgument for a bad name; taken; read-only; overloaded when the filesystem or the service is
+  # full.
 
   mkdir @3 (name :Text) -> ();
   # Create an empty sub-directory `name`.
@@ -135,11 +137,10 @@ interface Directory @0x8bf9257ac020ae90 {
 
   remove @4 (name :Text) -> ();
   # Remove the file or empty directory `name`. Its space is free after the
-  # next sync. Open Files of a removed file fail with notFound.
+  # next sync. Open Files of a removed file fail (removed).
   #
-  # Errors: invalidArgument for a bad name; notFound; failed for a
-  # directory that is not empty; permissionDenied on a read-only
-  # Directory.
+  # Errors: invalidArgument for a bad name; missing; failed `directory
+  # not empty`; read-only.
 
   rename @5 (from :Text, toDir :List(Text), to :Text) -> ();
   # Move entry `from` of this directory to name `to` in the directory
@@ -148,9 +149,8 @@ interface Directory @0x8bf9257ac020ae90 {
   #
   # Params: `toDir` has at most maxPathDepth names.
   # Errors: invalidArgument for a bad name or path, or for moving a
-  # directory into itself; notFound if `from` or a `toDir` step is
-  # missing; alreadyExists if `to` is taken; permissionDenied on a
-  # read-only Directory.
+  # directory into itself; missing if `from` or a `toDir` step is
+  # missing; taken if `to` is; read-only.
 
   sub @6 (name :Text, writable :Bool) -> (dir :Directory);
   # The sub-directory `name` as its own, narrower capability.
@@ -161,7 +161,7 @@ interface Directory @0x8bf9257ac020ae90 {
   stat @7 (name :Text) -> (stat :FileStat);
   # Describe entry `name`, or this directory itself for an empty name.
   #
-  # Errors: invalidArgument for a bad name; notFound.
+  # Errors: invalidArgument for a bad name; missing.
 
   fsStat @8 () -> (stat :FsStat);
   # Describe the filesystem this directory belongs to.
@@ -170,8 +170,7 @@ interface Directory @0x8bf9257ac020ae90 {
   # Make every change to the filesystem so far durable: when this returns,
   # a power loss keeps it.
   #
-  # Errors: failed on a device error; permissionDenied on a read-only
-  # Directory.
+  # Errors: failed on a device error; read-only.
 
   readOnly @10 () -> (dir :Directory);
   # A read-only facet of this directory.
@@ -194,8 +193,7 @@ interface File @0xab722498c6f9971c {
   # Params: `maxBytes` 1 to maxFileTransferBytes.
   # Results: `data`, shorter than asked only at the end of the file (empty
   # at or past the end). Holes read as zeroes.
-  # Errors: invalidArgument for a bad `maxBytes`; notFound if the file was
-  # removed.
+  # Errors: invalidArgument for a bad `maxBytes`; removed.
 
   write @1 (offset :UInt64, data :Data) -> ();
   # Write `data` at `offset`, growing the file if needed (a gap becomes a
@@ -205,7 +203,7 @@ interface File @0xab722498c6f9971c {
   # the largest file size (docs/storage.md).
   # Errors: invalidArgument for a bad length or an offset past the largest
   # file size; overloaded when the filesystem is full (nothing is
-  # written); permissionDenied on a read-only File; notFound if removed.
+  # written); read-only; removed.
 
   truncate @2 (size :UInt64) -> ();
   # Set the file's size: cut, or extend with a hole.
@@ -216,12 +214,12 @@ interface File @0xab722498c6f9971c {
   # Make every change to the filesystem so far durable (as
   # Directory.sync).
   #
-  # Errors: failed on a device error; permissionDenied on a read-only File.
+  # Errors: failed on a device error; read-only.
 
   stat @4 () -> (stat :FileStat);
   # Describe the file.
   #
-  # Errors: notFound if the file was removed.
+  # Errors: removed.
 
   readOnly @5 () -> (file :File);
   # A read-only facet of this file.
@@ -243,14 +241,14 @@ interface Store @0x9b20985a49ec2160 {
   # SHA-256 digest. Storing bytes already present changes nothing.
   #
   # Errors: invalidArgument for too much data; overloaded when full;
-  # permissionDenied on a read-only Store.
+  # invalidArgument on a read-only Store.
 
   get @1 (key :Data, offset :UInt64, maxBytes :UInt32) -> (data :Data, size :UInt64);
   # Read up to `maxBytes` (1 to maxBlobBytes) bytes of blob `key` from
   # `offset`; `size` is the blob's whole size.
   #
   # Errors: invalidArgument for a key that is not 32 bytes or a bad
-  # `maxBytes`; notFound.
+  # `maxBytes`; invalidArgument for a missing blob.
 
   has @2 (key :Data) -> (present :Bool, size :UInt64);
   # Whether blob `key` is stored, and its size.
@@ -260,7 +258,7 @@ interface Store @0x9b20985a49ec2160 {
   remove @3 (key :Data) -> ();
   # Forget blob `key`.
   #
-  # Errors: notFound; permissionDenied on a read-only Store.
+  # Errors: invalidArgument for a missing blob or a read-only Store.
 
   list @4 (cursor :UInt64, maxEntries :UInt32) -> (keys :List(Data), next :UInt64, more :Bool);
   # Keys of stored blobs, in key order, after `cursor` (0 first, then the
@@ -308,21 +306,22 @@ interface Namespace @0xb933cce0eaf3d209 {
   # Bind `name` to `binding`, replacing an earlier binding; durable when
   # this returns.
   #
-  # Errors: invalidArgument for a bad name or binding; permissionDenied
-  # for a writable binding on a read-only Namespace.
+  # Errors: invalidArgument for a bad name or binding, or for a
+  # writable binding on a read-only Namespace.
 
   resolve @1 (name :Text) -> (binding :Binding, cap :Capability);
   # The capability `name` is bound to, and the binding itself.
   #
   # Results: `cap`, a result capability (Directory or File; null for a
   # blob, which is read through a Store).
-  # Errors: notFound; overloaded when the service has no room for
-  # another object.
+  # Errors: invalidArgument for an unbound name; overloaded when the
+  # service has no room for another object.
 
   unbind @2 (name :Text) -> ();
   # Remove the binding of `name`.
   #
-  # Errors: notFound; permissionDenied on a read-only Namespace.
+  # Errors: invalidArgument for an unbound name or a read-only
+  # Namespace.
 
   list @3 (cursor :UInt64, maxEntries :UInt32) -> (names :List(Text), next :UInt64, more :Bool);
   # Bound names in order after `cursor` (0 first, then the previous

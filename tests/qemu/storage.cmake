@@ -1,0 +1,63 @@
+# ---- Filesystem service (user/storage/fsd.cpp) and a Directory/File client (user/tests/fstest.cpp) ----
+# The image is made at test time by tools/mkfs-capos (raw, 4 MiB). Boot 1
+# writes a tree, syncs it and runs the hostile-client checks; boot 2 of the
+# same image finds the synced tree intact and the unsynced file gone. Same
+# for virtio-blk and NVMe. Included from tests/qemu/CMakeLists.txt.
+set(FS_HOSTILE_MARKERS
+  --expect "fstest: refused name with '/': invalid-argument (name contains '/')"
+  --expect "fstest: refused name '..': invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused name with NUL: invalid-argument (name contains NUL)"
+  --expect "fstest: refused 10 KiB name: invalid-argument (name longer than 255 bytes)"
+  --expect "fstest: refused open of a missing file: invalid-argument (no such entry)"
+  --expect "fstest: refused create over an existing file: invalid-argument (the name is taken)"
+  --expect "fstest: refused write at offset 2^64-5: invalid-argument (offset past the largest file size)"
+  --expect "fstest: refused read of 9000 bytes: invalid-argument (maxBytes must be 1 to 8192)"
+  --expect "fstest: refused create in a read-only directory: invalid-argument (read-only directory)"
+  --expect "fstest: refused writable open through a read-only directory: invalid-argument (read-only directory)"
+  --expect "fstest: refused write through File.readOnly: invalid-argument (read-only file)"
+  --expect "fstest: refused stat of '..' in a sub-directory: invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused rename into '..': invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused moving a directory into itself: invalid-argument (cannot move a directory into itself)"
+  --expect "fstest: refused one open file too many: overloaded (too many open files and directories: close some)"
+  --expect "fstest: refused write to a full disk: overloaded (no space left on the device)"
+  --expect "fstest: all checks passed" --expect "init: fstest exited: code 0"
+  --expect "init: all services ended" --expect "process 1 (init) exited with status 0")
+foreach(drv virtio nvme)
+  if(drv STREQUAL "virtio")
+    set(fs_driver vblk)
+    set(fs_dev -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+  else()
+    set(fs_driver nvme)
+    set(fs_dev -device nvme,serial=capos0,drive=d0,addr=4)
+  endif()
+  add_custom_command(OUTPUT ${PKG_DIR}/fs_${drv}.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+    COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_${drv}.bin
+            ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_${drv}.json
+    DEPENDS init ${fs_driver} fsd fstest mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_${drv}.json
+    COMMENT "Test boot package: filesystem over ${drv}")
+  add_custom_target(qemu_test_package_fs_${drv} ALL DEPENDS ${PKG_DIR}/fs_${drv}.bin)
+  set(img ${CMAKE_CURRENT_BINARY_DIR}/fs_${drv}.img)
+  add_test(NAME qemu.fs_${drv}_image COMMAND mkfs-capos format ${img} 4M)
+  set_tests_properties(qemu.fs_${drv}_image PROPERTIES FIXTURES_SETUP fs_${drv}_disk LABELS qemu
+    RESOURCE_LOCK fs_${drv}_image)
+  set(fs_qemu -drive file=${img},format=raw,if=none,id=d0 ${fs_dev})
+  capos_qemu_test(fs_${drv}_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
+    --forbid "fstest: FAILED"
+    --expect "fsd: mounted capos-fs v1 on "
+    --expect "fstest: boot 1: wrote hello.txt, big.bin (20000 bytes, 5 blocks), sub/inner, synced, 0 mismatches"
+    ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
+  set_tests_properties(qemu.fs_${drv}_write PROPERTIES FIXTURES_REQUIRED fs_${drv}_disk
+    FIXTURES_SETUP fs_${drv}_written RESOURCE_LOCK fs_${drv}_image)
+  capos_qemu_test(fs_${drv}_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
+    --forbid "fstest: FAILED"
+    --expect "fstest: found boot 1's tree: big.bin 0 mismatches, hello.txt intact, sub/inner intact, unsynced file gone"
+    ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
+  set_tests_properties(qemu.fs_${drv}_reboot PROPERTIES FIXTURES_REQUIRED "fs_${drv}_disk;fs_${drv}_written"
+    RESOURCE_LOCK fs_${drv}_image)
+  # The image checks out on the host too, with the same code.
+  add_test(NAME qemu.fs_${drv}_check COMMAND mkfs-capos check ${img})
+  set_tests_properties(qemu.fs_${drv}_check PROPERTIES FIXTURES_REQUIRED "fs_${drv}_disk;fs_${drv}_written"
+    DEPENDS qemu.fs_${drv}_reboot RESOURCE_LOCK fs_${drv}_image LABELS qemu
+    PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 3 files, 2 directories")
+endforeach()

@@ -1,0 +1,207 @@
+#include "user/storage/fs_client.h"
+
+#include "user/rt/caps_call.h"
+#include "user/rt/transport.h"
+
+namespace capos::fsc {
+
+namespace wire = schema::wire;
+using DC = wire::Directory::Client;
+using FC = wire::File::Client;
+
+namespace {
+
+alignas(8) uint8_t g_pbuf[wire::MAX_FILE_TRANSFER_BYTES + 12 * 1024];
+alignas(8) uint8_t g_rbuf[wire::MAX_FILE_TRANSFER_BYTES + 1024];
+bool g_caps_call = false;
+
+struct Call {
+  capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
+  capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
+};
+
+template <class T> T mark(T r, bool caps) {
+  g_caps_call = caps;
+  return r;
+}
+
+}  // namespace
+
+StrView last_error() { return g_caps_call ? rt::call_exception() : rt::transport().last_exception(); }
+
+Result<File> open(Dir d, StrView name, bool writable) {
+  Call c;
+  auto p = CAPOS_TRY(DC::openParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  p.setWritable(writable);
+  return mark(rt::call_for_cap<wire::File>(d, 1, c.params, c.resp), true);
+}
+
+Result<File> create(Dir d, StrView name) {
+  Call c;
+  auto p = CAPOS_TRY(DC::createParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  return mark(rt::call_for_cap<wire::File>(d, 2, c.params, c.resp), true);
+}
+
+Result<Dir> sub(Dir d, StrView name, bool writable) {
+  Call c;
+  auto p = CAPOS_TRY(DC::subParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  p.setWritable(writable);
+  return mark(rt::call_for_cap<wire::Directory>(d, 6, c.params, c.resp), true);
+}
+
+Result<Dir> read_only(Dir d) {
+  Call c;
+  (void)CAPOS_TRY(DC::readOnlyParams(c.params));
+  return mark(rt::call_for_cap<wire::Directory>(d, 10, c.params, c.resp), true);
+}
+
+Result<File> read_only(File f) {
+  Call c;
+  (void)CAPOS_TRY(FC::readOnlyParams(c.params));
+  return mark(rt::call_for_cap<wire::File>(f, 5, c.params, c.resp), true);
+}
+
+Status mkdir(Dir d, StrView name) {
+  Call c;
+  auto p = CAPOS_TRY(DC::mkdirParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  g_caps_call = false;
+  (void)CAPOS_TRY(DC(&rt::transport(), d).mkdir(c.params, c.resp));
+  return {};
+}
+
+Status remove(Dir d, StrView name) {
+  Call c;
+  auto p = CAPOS_TRY(DC::removeParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  g_caps_call = false;
+  (void)CAPOS_TRY(DC(&rt::transport(), d).remove(c.params, c.resp));
+  return {};
+}
+
+Status rename(Dir d, StrView from, const StrView* to_dir, uint32_t depth, StrView to) {
+  Call c;
+  auto p = CAPOS_TRY(DC::renameParams(c.params));
+  CAPOS_TRY_STATUS(p.setFrom(from));
+  CAPOS_TRY_STATUS(p.setTo(to));
+  auto path = CAPOS_TRY(p.initToDir(depth));
+  for (uint32_t i = 0; i < depth; ++i) CAPOS_TRY_STATUS(path.set(i, to_dir[i]));
+  g_caps_call = false;
+  (void)CAPOS_TRY(DC(&rt::transport(), d).rename(c.params, c.resp));
+  return {};
+}
+
+Status sync(Dir d) {
+  Call c;
+  (void)CAPOS_TRY(DC::syncParams(c.params));
+  g_caps_call = false;
+  (void)CAPOS_TRY(DC(&rt::transport(), d).sync(c.params, c.resp));
+  return {};
+}
+
+Status close(Dir d) {
+  Call c;
+  (void)CAPOS_TRY(DC::closeParams(c.params));
+  g_caps_call = false;
+  (void)CAPOS_TRY(DC(&rt::transport(), d).close(c.params, c.resp));
+  rt::release_cap(d);
+  return {};
+}
+
+Status close(File f) {
+  Call c;
+  (void)CAPOS_TRY(FC::closeParams(c.params));
+  g_caps_call = false;
+  (void)CAPOS_TRY(FC(&rt::transport(), f).close(c.params, c.resp));
+  rt::release_cap(f);
+  return {};
+}
+
+namespace {
+Stat to_stat(wire::FileStat::Reader s) {
+  return Stat{s.getKind() == wire::EntryKind::DIRECTORY, s.getSize(), s.getBlocks(), s.getModified(), s.getWritable()};
+}
+}  // namespace
+
+Result<Stat> stat(Dir d, StrView name) {
+  Call c;
+  auto p = CAPOS_TRY(DC::statParams(c.params));
+  CAPOS_TRY_STATUS(p.setName(name));
+  g_caps_call = false;
+  auto r = CAPOS_TRY(DC(&rt::transport(), d).stat(c.params, c.resp));
+  return to_stat(CAPOS_TRY(r.getStat()));
+}
+
+Result<Stat> stat(File f) {
+  Call c;
+  (void)CAPOS_TRY(FC::statParams(c.params));
+  g_caps_call = false;
+  auto r = CAPOS_TRY(FC(&rt::transport(), f).stat(c.params, c.resp));
+  return to_stat(CAPOS_TRY(r.getStat()));
+}
+
+Result<FsInfo> fs_stat(Dir d) {
+  Call c;
+  (void)CAPOS_TRY(DC::fsStatParams(c.params));
+  g_caps_call = false;
+  auto r = CAPOS_TRY(DC(&rt::transport(), d).fsStat(c.params, c.resp));
+  auto s = CAPOS_TRY(r.getStat());
+  return FsInfo{s.getBlockSize(), s.getTotalBlocks(), s.getFreeBlocks(), s.getNodes(), s.getGeneration(),
+                s.getReadOnly()};
+}
+
+Result<wire::Directory::ListResults::Reader> list_call(Dir d, uint64_t cursor, uint32_t max) {
+  // The reply is read after we return: the call state must outlive us.
+  alignas(Call) static uint8_t storage[sizeof(Call)];
+  Call* c = new (storage) Call;
+  auto p = CAPOS_TRY(DC::listParams(c->params));
+  p.setCursor(cursor);
+  p.setMaxEntries(max);
+  g_caps_call = false;
+  return DC(&rt::transport(), d).list(c->params, c->resp);
+}
+
+Status write(File f, uint64_t offset, Bytes data) {
+  Call c;
+  auto p = CAPOS_TRY(FC::writeParams(c.params));
+  p.setOffset(offset);
+  CAPOS_TRY_STATUS(p.setData(data));
+  g_caps_call = false;
+  (void)CAPOS_TRY(FC(&rt::transport(), f).write(c.params, c.resp));
+  return {};
+}
+
+Result<size_t> read(File f, uint64_t offset, MutBytes out, uint32_t max_bytes) {
+  Call c;
+  auto p = CAPOS_TRY(FC::readParams(c.params));
+  p.setOffset(offset);
+  p.setMaxBytes(max_bytes);
+  g_caps_call = false;
+  auto r = CAPOS_TRY(FC(&rt::transport(), f).read(c.params, c.resp));
+  Bytes d = CAPOS_TRY(r.getData());
+  if (d.size() > out.size()) return fail(Err::Truncated);
+  memcpy(out.data(), d.data(), d.size());
+  return d.size();
+}
+
+Status truncate(File f, uint64_t size) {
+  Call c;
+  auto p = CAPOS_TRY(FC::truncateParams(c.params));
+  p.setSize(size);
+  g_caps_call = false;
+  (void)CAPOS_TRY(FC(&rt::transport(), f).truncate(c.params, c.resp));
+  return {};
+}
+
+Status sync(File f) {
+  Call c;
+  (void)CAPOS_TRY(FC::syncParams(c.params));
+  g_caps_call = false;
+  (void)CAPOS_TRY(FC(&rt::transport(), f).sync(c.params, c.resp));
+  return {};
+}
+
+}  // namespace capos::fsc
