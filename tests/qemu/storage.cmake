@@ -61,3 +61,46 @@ foreach(drv virtio nvme)
     DEPENDS qemu.fs_${drv}_reboot RESOURCE_LOCK fs_${drv}_image LABELS qemu
     PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 3 files, 2 directories")
 endforeach()
+
+# ---- The shell's file commands over a granted home directory (user/shell/fs_commands.cpp) ----
+# Boot 1 makes a directory and a file, reads, renames, and meets refusals;
+# boot 2 of the same image reads the file back and cleans up.
+add_custom_command(OUTPUT ${PKG_DIR}/fs_shell.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_shell.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+  DEPENDS init vblk fsd shell mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+  COMMENT "Test boot package: shell over a filesystem")
+add_custom_target(qemu_test_package_fs_shell ALL DEPENDS ${PKG_DIR}/fs_shell.bin)
+set(fs_shell_img ${CMAKE_CURRENT_BINARY_DIR}/fs_shell.img)
+add_test(NAME qemu.fs_shell_image COMMAND mkfs-capos format ${fs_shell_img} 2M)
+set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk LABELS qemu
+  RESOURCE_LOCK fs_shell_image)
+set(fs_shell_qemu -drive file=${fs_shell_img},format=raw,if=none,id=d0
+  -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+capos_qemu_test(fs_shell_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --input "capos> =>df\\r" --expect "capos-fs v1: 2036 KiB free of 2048 KiB (509 of 512 blocks of 4096 bytes), 2 nodes"
+  --input "capos> =>ls\\r" --expect "(empty)"
+  --input "capos> =>mkdir notes\\r"
+  --input "capos> =>write notes/todo buy milk\\r" --expect "write: 9 bytes, synced"
+  --input "capos> =>cat notes/todo\\r" --expect "buy milk"
+  --input "capos> =>stat notes/todo\\r" --expect "notes/todo: file, 9 bytes, 1 blocks, changed in generation"
+  --input "capos> =>mv notes/todo notes/done\\r"
+  --input "capos> =>ls notes\\r" --expect "done  9"
+  --input "capos> =>cat ../secret\\r" --expect "cat: invalid-argument (name is '.' or '..')"
+  --input "capos> =>cat notes/todo\\r" --expect "cat: invalid-argument (no such entry)"
+  --input "capos> =>rm notes\\r" --expect "rm: failed (directory not empty)"
+  --input "capos> =>mv notes/done elsewhere\\r" --expect "mv: `elsewhere` must be in the directory of `notes/done` or below it"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- ${fs_shell_qemu})
+set_tests_properties(qemu.fs_shell_write PROPERTIES FIXTURES_REQUIRED fs_shell_disk
+  FIXTURES_SETUP fs_shell_written RESOURCE_LOCK fs_shell_image)
+capos_qemu_test(fs_shell_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --input "capos> =>cat notes/done\\r" --expect "buy milk"
+  --input "capos> =>rm notes/done\\r"
+  --input "capos> =>rm notes\\r"
+  --input "capos> =>ls\\r" --expect "(empty)"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- ${fs_shell_qemu})
+set_tests_properties(qemu.fs_shell_reboot PROPERTIES FIXTURES_REQUIRED "fs_shell_disk;fs_shell_written"
+  RESOURCE_LOCK fs_shell_image)

@@ -9,6 +9,7 @@
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
+#include "schema/storage.capnp.capos.h"
 
 namespace capos::shell {
 
@@ -26,7 +27,7 @@ inline constexpr IfaceName kIfaceNames[] = {
     CAPOS_IFACE(FrameAllocator), CAPOS_IFACE(MemoryObject),   CAPOS_IFACE(ProcessSpawner),
     CAPOS_IFACE(ProcessHandle), CAPOS_IFACE(ThreadControl),   CAPOS_IFACE(ThreadSpawner),
     CAPOS_IFACE(ThreadHandle),  CAPOS_IFACE(SystemInfo),      CAPOS_IFACE(Manual),
-    CAPOS_IFACE(ProcessLauncher),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(Directory),    CAPOS_IFACE(File),
 };
 #undef CAPOS_IFACE
 

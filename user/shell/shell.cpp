@@ -1,7 +1,7 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "console" for the terminal,
 // and optional "timer", "sysinfo", "manual", "launcher", "status",
-// "control", "random", "log", "logs". Each command uses one of them; a command
+// "control", "random", "log", "logs", "home" (a Directory). Each command uses one of them; a command
 // whose cap was not granted answers with one line and the shell goes on.
 // No BootPackage, no ProcessSpawner: programs start through "launcher".
 #include "lib/abi/capid.h"
@@ -15,6 +15,7 @@
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
 #include "user/shell/dmesg.h"
+#include "user/shell/fs_commands.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/line_editor.h"
 
@@ -548,6 +549,9 @@ void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const
   if (!res) report_error(a.v[0], res.error());
 }
 
+// File commands over the granted "home" Directory (fs_commands.cpp).
+void cmd_fs(const Args& a) { run_fs_command(a.v, a.n, out); }
+
 void cmd_shutdown(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::POWER_OFF, "shutting down\n"); }
 void cmd_reboot(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::REBOOT, "rebooting\n"); }
 
@@ -567,6 +571,14 @@ const Command kCommands[] = {
     {"wait", "<pid>", "wait for a spawned program", cmd_wait, 1, 1},
     {"man", "[section] <topic>", "show a manual page (Manual)", cmd_man, 1, 2},
     {"apropos", "<word>", "search the manual (Manual)", cmd_apropos, 1, 1},
+    {"ls", "[dir]", "list a directory of home (Directory)", cmd_fs, 0, 1},
+    {"cat", "<file>", "print a file of home", cmd_fs, 1, 1},
+    {"write", "<file> [words...]", "make a file of the words, synced", cmd_fs, 1, kMaxArgs - 1},
+    {"mkdir", "<dir>", "make a directory in home", cmd_fs, 1, 1},
+    {"rm", "<path>", "remove a file or an empty directory", cmd_fs, 1, 1},
+    {"mv", "<from> <to>", "rename, within from's directory or below", cmd_fs, 2, 2},
+    {"stat", "[path]", "describe a file or directory", cmd_fs, 0, 1},
+    {"df", "", "filesystem space", cmd_fs, 0, 0},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (SystemControl)", cmd_shutdown, 0, 0},
     {"reboot", "", "reset the machine (SystemControl)", cmd_reboot, 0, 0},

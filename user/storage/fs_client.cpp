@@ -13,21 +13,28 @@ namespace {
 
 alignas(8) uint8_t g_pbuf[wire::MAX_FILE_TRANSFER_BYTES + 12 * 1024];
 alignas(8) uint8_t g_rbuf[wire::MAX_FILE_TRANSFER_BYTES + 1024];
-bool g_caps_call = false;
+char g_err[128];
+size_t g_err_len = 0;
 
 struct Call {
   capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
   capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
 };
 
+// Keeps a failed call's message (the next call would overwrite the
+// runtime's copy, e.g. closing a directory after a failed open).
 template <class T> T mark(T r, bool caps) {
-  g_caps_call = caps;
+  if (!r) {
+    StrView m = caps ? rt::call_exception() : rt::transport().last_exception();
+    g_err_len = min(m.size(), sizeof(g_err));
+    memcpy(g_err, m.ptr, g_err_len);
+  }
   return r;
 }
 
 }  // namespace
 
-StrView last_error() { return g_caps_call ? rt::call_exception() : rt::transport().last_exception(); }
+StrView last_error() { return StrView(g_err, g_err_len); }
 
 Result<File> open(Dir d, StrView name, bool writable) {
   Call c;
@@ -68,8 +75,7 @@ Status mkdir(Dir d, StrView name) {
   Call c;
   auto p = CAPOS_TRY(DC::mkdirParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
-  g_caps_call = false;
-  (void)CAPOS_TRY(DC(&rt::transport(), d).mkdir(c.params, c.resp));
+  (void)CAPOS_TRY(mark(DC(&rt::transport(), d).mkdir(c.params, c.resp), false));
   return {};
 }
 
@@ -77,8 +83,7 @@ Status remove(Dir d, StrView name) {
   Call c;
   auto p = CAPOS_TRY(DC::removeParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
-  g_caps_call = false;
-  (void)CAPOS_TRY(DC(&rt::transport(), d).remove(c.params, c.resp));
+  (void)CAPOS_TRY(mark(DC(&rt::transport(), d).remove(c.params, c.resp), false));
   return {};
 }
 
@@ -89,24 +94,21 @@ Status rename(Dir d, StrView from, const StrView* to_dir, uint32_t depth, StrVie
   CAPOS_TRY_STATUS(p.setTo(to));
   auto path = CAPOS_TRY(p.initToDir(depth));
   for (uint32_t i = 0; i < depth; ++i) CAPOS_TRY_STATUS(path.set(i, to_dir[i]));
-  g_caps_call = false;
-  (void)CAPOS_TRY(DC(&rt::transport(), d).rename(c.params, c.resp));
+  (void)CAPOS_TRY(mark(DC(&rt::transport(), d).rename(c.params, c.resp), false));
   return {};
 }
 
 Status sync(Dir d) {
   Call c;
   (void)CAPOS_TRY(DC::syncParams(c.params));
-  g_caps_call = false;
-  (void)CAPOS_TRY(DC(&rt::transport(), d).sync(c.params, c.resp));
+  (void)CAPOS_TRY(mark(DC(&rt::transport(), d).sync(c.params, c.resp), false));
   return {};
 }
 
 Status close(Dir d) {
   Call c;
   (void)CAPOS_TRY(DC::closeParams(c.params));
-  g_caps_call = false;
-  (void)CAPOS_TRY(DC(&rt::transport(), d).close(c.params, c.resp));
+  (void)CAPOS_TRY(mark(DC(&rt::transport(), d).close(c.params, c.resp), false));
   rt::release_cap(d);
   return {};
 }
@@ -114,8 +116,7 @@ Status close(Dir d) {
 Status close(File f) {
   Call c;
   (void)CAPOS_TRY(FC::closeParams(c.params));
-  g_caps_call = false;
-  (void)CAPOS_TRY(FC(&rt::transport(), f).close(c.params, c.resp));
+  (void)CAPOS_TRY(mark(FC(&rt::transport(), f).close(c.params, c.resp), false));
   rt::release_cap(f);
   return {};
 }
@@ -130,24 +131,21 @@ Result<Stat> stat(Dir d, StrView name) {
   Call c;
   auto p = CAPOS_TRY(DC::statParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
-  g_caps_call = false;
-  auto r = CAPOS_TRY(DC(&rt::transport(), d).stat(c.params, c.resp));
+  auto r = CAPOS_TRY(mark(DC(&rt::transport(), d).stat(c.params, c.resp), false));
   return to_stat(CAPOS_TRY(r.getStat()));
 }
 
 Result<Stat> stat(File f) {
   Call c;
   (void)CAPOS_TRY(FC::statParams(c.params));
-  g_caps_call = false;
-  auto r = CAPOS_TRY(FC(&rt::transport(), f).stat(c.params, c.resp));
+  auto r = CAPOS_TRY(mark(FC(&rt::transport(), f).stat(c.params, c.resp), false));
   return to_stat(CAPOS_TRY(r.getStat()));
 }
 
 Result<FsInfo> fs_stat(Dir d) {
   Call c;
   (void)CAPOS_TRY(DC::fsStatParams(c.params));
-  g_caps_call = false;
-  auto r = CAPOS_TRY(DC(&rt::transport(), d).fsStat(c.params, c.resp));
+  auto r = CAPOS_TRY(mark(DC(&rt::transport(), d).fsStat(c.params, c.resp), false));
   auto s = CAPOS_TRY(r.getStat());
   return FsInfo{s.getBlockSize(), s.getTotalBlocks(), s.getFreeBlocks(), s.getNodes(), s.getGeneration(),
                 s.getReadOnly()};
@@ -160,8 +158,7 @@ Result<wire::Directory::ListResults::Reader> list_call(Dir d, uint64_t cursor, u
   auto p = CAPOS_TRY(DC::listParams(c->params));
   p.setCursor(cursor);
   p.setMaxEntries(max);
-  g_caps_call = false;
-  return DC(&rt::transport(), d).list(c->params, c->resp);
+  return mark(DC(&rt::transport(), d).list(c->params, c->resp), false);
 }
 
 Status write(File f, uint64_t offset, Bytes data) {
@@ -169,8 +166,7 @@ Status write(File f, uint64_t offset, Bytes data) {
   auto p = CAPOS_TRY(FC::writeParams(c.params));
   p.setOffset(offset);
   CAPOS_TRY_STATUS(p.setData(data));
-  g_caps_call = false;
-  (void)CAPOS_TRY(FC(&rt::transport(), f).write(c.params, c.resp));
+  (void)CAPOS_TRY(mark(FC(&rt::transport(), f).write(c.params, c.resp), false));
   return {};
 }
 
@@ -179,8 +175,7 @@ Result<size_t> read(File f, uint64_t offset, MutBytes out, uint32_t max_bytes) {
   auto p = CAPOS_TRY(FC::readParams(c.params));
   p.setOffset(offset);
   p.setMaxBytes(max_bytes);
-  g_caps_call = false;
-  auto r = CAPOS_TRY(FC(&rt::transport(), f).read(c.params, c.resp));
+  auto r = CAPOS_TRY(mark(FC(&rt::transport(), f).read(c.params, c.resp), false));
   Bytes d = CAPOS_TRY(r.getData());
   if (d.size() > out.size()) return fail(Err::Truncated);
   memcpy(out.data(), d.data(), d.size());
@@ -191,16 +186,14 @@ Status truncate(File f, uint64_t size) {
   Call c;
   auto p = CAPOS_TRY(FC::truncateParams(c.params));
   p.setSize(size);
-  g_caps_call = false;
-  (void)CAPOS_TRY(FC(&rt::transport(), f).truncate(c.params, c.resp));
+  (void)CAPOS_TRY(mark(FC(&rt::transport(), f).truncate(c.params, c.resp), false));
   return {};
 }
 
 Status sync(File f) {
   Call c;
   (void)CAPOS_TRY(FC::syncParams(c.params));
-  g_caps_call = false;
-  (void)CAPOS_TRY(FC(&rt::transport(), f).sync(c.params, c.resp));
+  (void)CAPOS_TRY(mark(FC(&rt::transport(), f).sync(c.params, c.resp), false));
   return {};
 }
 
