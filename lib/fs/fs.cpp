@@ -92,7 +92,7 @@ FsResult<uint32_t> Filesystem::new_node(uint32_t parent, StrView name, Kind kind
   return slot;
 }
 
-FsResult<NodeRef> Filesystem::lookup(NodeRef dir, StrView name) const {
+FsResult<NodeRef> Filesystem::lookup(NodeRef dir, StrView name) {
   (void)CAPOS_TRY(dir_node(dir));
   CAPOS_TRY_STATUS(check_name(name.ptr, name.size()));
   int64_t i = find_child(dir.index, name);
@@ -149,7 +149,7 @@ FsStatus Filesystem::rename(NodeRef from_dir, StrView from, NodeRef to_dir, StrV
   return {};
 }
 
-FsResult<NodeInfo> Filesystem::stat(NodeRef r) const {
+FsResult<NodeInfo> Filesystem::stat(NodeRef r) {
   Node* n = CAPOS_TRY(node(r));
   NodeInfo info{n->kind, n->size, 0, n->modified};
   if (n->kind == Kind::Dir) {
@@ -162,7 +162,7 @@ FsResult<NodeInfo> Filesystem::stat(NodeRef r) const {
   return info;
 }
 
-FsResult<Entry> Filesystem::next_entry(NodeRef dir, uint64_t cursor) const {
+FsResult<Entry> Filesystem::next_entry(NodeRef dir, uint64_t cursor) {
   (void)CAPOS_TRY(dir_node(dir));
   int64_t best = -1;
   for (uint32_t i = 1; i < node_cap_; ++i) {

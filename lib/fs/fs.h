@@ -18,6 +18,7 @@
 
 #include "lib/core/cstring.h"
 #include "lib/fs/format.h"
+#include "lib/fs/volume.h"
 
 namespace capos::fs {
 
@@ -45,36 +46,7 @@ class Allocator {
   ~Allocator() = default;
 };
 
-// A node as the caller holds it: the slot and the serial it had when
-// found. A removed node's ref answers NotFound, never another node.
-struct NodeRef {
-  uint32_t index = 0;
-  uint64_t serial = 0;
-};
-
-struct NodeInfo {
-  Kind kind;
-  uint64_t size;      // bytes of a file, entries of a directory
-  uint64_t blocks;    // data blocks allocated (holes excluded)
-  uint64_t modified;  // generation of the last change
-};
-
-struct Entry {
-  NodeRef ref;
-  Kind kind;
-  StrView name;  // valid until the next change to the tree
-  uint64_t size;
-  uint64_t cursor;  // pass back to next_entry for the following one
-};
-
-struct FsInfo {
-  uint64_t total_blocks;
-  uint64_t free_blocks;
-  uint64_t nodes;
-  uint64_t generation;
-};
-
-class Filesystem {
+class Filesystem final : public Volume {
  public:
   Filesystem(BlockStore& dev, Allocator& mem) : dev_(dev), mem_(mem) {}
   ~Filesystem();
@@ -88,30 +60,32 @@ class Filesystem {
   FsStatus mount();
   bool mounted() const { return mounted_; }
 
-  NodeRef root() const { return NodeRef{0, kRootSerial}; }
-  FsResult<NodeRef> lookup(NodeRef dir, StrView name) const;
-  FsResult<NodeRef> create(NodeRef dir, StrView name, Kind kind);
+  NodeRef root() const override { return NodeRef{0, kRootSerial}; }
+  FsResult<NodeRef> lookup(NodeRef dir, StrView name) override;
+  FsResult<NodeRef> create(NodeRef dir, StrView name, Kind kind) override;
   // Removes a file or an empty directory.
-  FsStatus remove(NodeRef dir, StrView name);
+  FsStatus remove(NodeRef dir, StrView name) override;
   // Moves `from` in `from_dir` to `to` in `to_dir`; refuses to move a
   // directory below itself and to replace an existing entry.
-  FsStatus rename(NodeRef from_dir, StrView from, NodeRef to_dir, StrView to);
-  FsResult<NodeInfo> stat(NodeRef n) const;
+  FsStatus rename(NodeRef from_dir, StrView from, NodeRef to_dir, StrView to) override;
+  FsResult<NodeInfo> stat(NodeRef n) override;
   // The child of `dir` created next after `cursor` (0 = the first); NotFound at the end.
-  FsResult<Entry> next_entry(NodeRef dir, uint64_t cursor) const;
+  FsResult<Entry> next_entry(NodeRef dir, uint64_t cursor) override;
   // Whether `n` is `ancestor` or lies below it.
   bool within(NodeRef n, NodeRef ancestor) const;
 
   // Bytes read (short only at the end of the file).
-  FsResult<size_t> read(NodeRef file, uint64_t offset, MutBytes out);
+  FsResult<size_t> read(NodeRef file, uint64_t offset, MutBytes out) override;
   // All or nothing: space is checked before any block is written.
-  FsStatus write(NodeRef file, uint64_t offset, Bytes data);
-  FsStatus truncate(NodeRef file, uint64_t size);
+  FsStatus write(NodeRef file, uint64_t offset, Bytes data) override;
+  FsStatus truncate(NodeRef file, uint64_t size) override;
   uint64_t max_file_size() const { return block_count_ * kBlockSize; }
 
   // Commits the tree: durable when this returns.
-  FsStatus sync();
-  FsInfo info() const;
+  FsStatus sync() override;
+  FsInfo info() const override;
+  StrView format_name() const override { return "capos-fs v1"; }
+  bool read_only() const override { return false; }
 
  private:
   struct Node;

@@ -104,3 +104,21 @@ capos_qemu_test(fs_shell_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_sh
   -- ${fs_shell_qemu})
 set_tests_properties(qemu.fs_shell_reboot PROPERTIES FIXTURES_REQUIRED "fs_shell_disk;fs_shell_written"
   RESOURCE_LOCK fs_shell_image)
+
+# ---- FAT32, read-only, through the same fsd and shell (lib/fat) ----
+# The image is made with mtools at test time (tests/qemu/make_fat_image.sh).
+set(fat_img ${CMAKE_CURRENT_BINARY_DIR}/fat32.img)
+add_test(NAME qemu.fat_image COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_fat_image.sh ${fat_img})
+set_tests_properties(qemu.fat_image PROPERTIES FIXTURES_SETUP fat_disk LABELS qemu RESOURCE_LOCK fat_image)
+capos_qemu_test(fat_shell --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --expect "fsd: mounted fat32 (read-only) on virtio-blk"
+  --input "capos> =>ls\\r" --expect "sub/" --expect "README.TXT  17" --expect "Long-File-Name.txt  30"
+  --input "capos> =>cat Long-File-Name.txt\\r" --expect "a long name, read through fsd"
+  --input "capos> =>cat readme.txt\\r" --expect "hello from FAT32"
+  --input "capos> =>cat sub/inner.txt\\r" --expect "inner"
+  --input "capos> =>write new.txt hi\\r" --expect "write: invalid-argument (read-only directory)"
+  --input "capos> =>rm README.TXT\\r" --expect "rm: invalid-argument (read-only directory)"
+  --input "capos> =>df\\r" --expect "fat32 (read-only): 34260 KiB free of 34264 KiB"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- -drive file=${fat_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.fat_shell PROPERTIES FIXTURES_REQUIRED fat_disk RESOURCE_LOCK fat_image)

@@ -201,8 +201,8 @@ void stat(fsc::Dir home, StrView arg) {
 void df(fsc::Dir home) {
   auto i = fsc::fs_stat(home);
   if (!i) return report(i.error());
-  say("capos-fs v1: {} KiB free of {} KiB ({} of {} blocks of {} bytes), {} nodes, generation {}{}\n",
-      i->free * i->block_size / 1024, i->total * i->block_size / 1024, i->free, i->total, i->block_size, i->nodes,
+  say("{}: {} KiB free of {} KiB ({} of {} blocks of {} bytes), {} nodes, generation {}{}\n",
+      StrView(i->format, i->format_len), i->free * i->block_size / 1024, i->total * i->block_size / 1024, i->free, i->total, i->block_size, i->nodes,
       i->generation, i->read_only ? ", read-only" : "");
 }
 

@@ -147,8 +147,12 @@ Result<FsInfo> fs_stat(Dir d) {
   (void)CAPOS_TRY(DC::fsStatParams(c.params));
   auto r = CAPOS_TRY(mark(DC(&rt::transport(), d).fsStat(c.params, c.resp), false));
   auto s = CAPOS_TRY(r.getStat());
-  return FsInfo{s.getBlockSize(), s.getTotalBlocks(), s.getFreeBlocks(), s.getNodes(), s.getGeneration(),
-                s.getReadOnly()};
+  FsInfo info{s.getBlockSize(), s.getTotalBlocks(), s.getFreeBlocks(), s.getNodes(), s.getGeneration(),
+              s.getReadOnly(), {}, 0};
+  StrView format = CAPOS_TRY(s.getFormat());
+  info.format_len = min(format.size(), sizeof(info.format));
+  memcpy(info.format, format.ptr, info.format_len);
+  return info;
 }
 
 Result<wire::Directory::ListResults::Reader> list_call(Dir d, uint64_t cursor, uint32_t max) {

@@ -41,6 +41,8 @@ struct FsInfo {
   uint32_t block_size;
   uint64_t total, free, nodes, generation;
   bool read_only;
+  char format[32];
+  size_t format_len;
 };
 Result<FsInfo> fs_stat(Dir d);
 

@@ -168,8 +168,8 @@ Status DirServer::fsStat(D::FsStatParams::Reader, D::FsStatResults::Builder r) {
   s.setFreeBlocks(info.free_blocks);
   s.setNodes(info.nodes);
   s.setGeneration(info.generation);
-  s.setReadOnly(cx_.device_read_only);
-  return s.setFormat("capos-fs v1");
+  s.setReadOnly(cx_.device_read_only || cx_.fs->read_only());
+  return s.setFormat(cx_.fs->format_name());
 }
 
 Status DirServer::sync(D::SyncParams::Reader, D::SyncResults::Builder) {

@@ -5,14 +5,14 @@
 // rename's target path only descends).
 #pragma once
 
-#include "lib/fs/fs.h"
+#include "lib/fs/volume.h"
 #include "schema/storage.capnp.capos.h"
 #include "user/storage/objects.h"
 
 namespace capos::storage {
 
 struct FsContext {
-  fs::Filesystem* fs;
+  fs::Volume* fs;
   ObjectTable* objects;
   bool device_read_only;
 };

@@ -1,6 +1,7 @@
 // fsd: the filesystem service. Mounts the capOS filesystem on its "disk"
-// (BlockDevice) and serves Directory objects on the Endpoint caps it was
-// granted, each naming what it serves:
+// (BlockDevice) — or, if there is none, a FAT32 volume, read-only — and
+// serves Directory objects on the Endpoint caps it was granted, each
+// naming what it serves:
 //   "root"        the root directory, writable
 //   "ro"          the root directory, read-only
 //   "dir.<name>"  directory <name> of the root (made if missing), writable
@@ -10,6 +11,7 @@
 // them is a further object of fsd ("eps", an EndpointFactory, makes their
 // endpoints). docs/storage.md.
 #include "lib/alloc/slab_heap.h"
+#include "lib/fat/fat32.h"
 #include "lib/fs/fs.h"
 #include "schema/devices.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
@@ -74,7 +76,7 @@ HeapAllocator g_mem;
 storage::DeviceStore g_dev;
 
 // Serves every granted endpoint named as above. Returns how many.
-Result<uint32_t> add_grants(fs::Filesystem& fsys, storage::ObjectTable& objects) {
+Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
   uint32_t served = 0;
   for (uint32_t i = 0; i < rt::capset_count(); ++i) {
     const abi::CapSetEntry* e = rt::capset_entry(i);
@@ -96,7 +98,7 @@ Result<uint32_t> add_grants(fs::Filesystem& fsys, storage::ObjectTable& objects)
     fs::NodeRef node = fsys.root();
     if (!dir.empty()) {
       auto found = fsys.lookup(node, dir);
-      if (!found && found.error().code == Err::NotFound && writable) {
+      if (!found && found.error().code == Err::NotFound && writable && !fsys.read_only()) {
         found = fsys.create(node, dir, fs::Kind::Dir);
         if (found && !fsys.sync()) found = fs::fs_fail(Err::Failed, "cannot sync the new directory");
       }
@@ -106,6 +108,7 @@ Result<uint32_t> add_grants(fs::Filesystem& fsys, storage::ObjectTable& objects)
       }
       node = *found;
     }
+    writable = writable && !fsys.read_only();  // a read-only volume serves read-only objects
     auto ep = rt::capset_typed<wire::Endpoint>(e->cap_id);
     if (!ep) continue;
     CAPOS_TRY_STATUS(objects.add_granted(*ep, storage::ObjKind::Dir, writable, node));
@@ -127,24 +130,40 @@ int main() {
     rt::printf("fsd: cannot use the disk: {}\n", st.error().detail);
     return 3;
   }
-  fs::Filesystem fsys(g_dev, g_mem);  // lives as long as main (no global destructor)
-  if (auto st = fsys.mount(); !st) {
+  // The capOS filesystem, else a FAT32 volume (served read-only). Both
+  // live as long as main (no global destructors).
+  fs::Filesystem native(g_dev, g_mem);
+  fat::Fat32 fat32(g_dev);
+  fs::Volume* vol = nullptr;
+  auto st = native.mount();
+  if (st) {
+    vol = &native;
+    fs::FsInfo info = native.info();
+    rt::printf("fsd: mounted capos-fs v1 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
+               info.generation, info.nodes, info.free_blocks, info.total_blocks);
+  } else if (st.error().code == Err::NotFound) {
+    auto fst = fat32.mount();
+    if (!fst) {
+      rt::printf("fsd: cannot mount: {}; not FAT32 either: {}\n", st.error().detail, fst.error().detail);
+      return 4;
+    }
+    vol = &fat32;
+    rt::printf("fsd: mounted fat32 (read-only) on {}: {} KiB of clusters\n", g_dev.model(),
+               fat32.info().total_blocks * 4);
+  } else {
     rt::printf("fsd: cannot mount: {} ({})\n", st.error().detail, err_name(st.error().code));
     return 4;
   }
-  fs::FsInfo info = fsys.info();
-  rt::printf("fsd: mounted capos-fs v1 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
-             info.generation, info.nodes, info.free_blocks, info.total_blocks);
   storage::ObjectTable objects(*eps);
-  auto served = add_grants(fsys, objects);
+  auto served = add_grants(*vol, objects);
   if (!served || *served == 0) {
     rt::printf("fsd: no directory endpoint to serve\n");
     return 5;
   }
-  storage::FsContext cx{&fsys, &objects, g_dev.read_only()};
+  storage::FsContext cx{vol, &objects, g_dev.read_only()};
   storage::DirServer dirs(cx);
   storage::FileServer files(cx);
-  Status st = objects.serve(dirs, files);
-  rt::printf("fsd: serving stopped: {}\n", err_name(st.error()));
+  Status served_st = objects.serve(dirs, files);
+  rt::printf("fsd: serving stopped: {}\n", err_name(served_st.error()));
   return 6;
 }
