@@ -122,3 +122,17 @@ capos_qemu_test(fat_shell --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bi
   --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
   -- -drive file=${fat_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 set_tests_properties(qemu.fat_shell PROPERTIES FIXTURES_REQUIRED fat_disk RESOURCE_LOCK fat_image)
+
+# ---- Power cuts: QEMU killed at seeded random moments during a write workload (user/tests/fschurn.cpp) ----
+add_custom_command(OUTPUT ${PKG_DIR}/fs_churn.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_churn.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+  DEPENDS init vblk fsd fschurn mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+  COMMENT "Test boot package: filesystem power-cut workload")
+add_custom_target(qemu_test_package_fs_churn ALL DEPENDS ${PKG_DIR}/fs_churn.bin)
+add_test(NAME qemu.fs_power_cut
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fs_crash.py --kernel ${KERNEL_ELF}
+          --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
+          --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
+set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")
