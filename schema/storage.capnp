@@ -261,7 +261,7 @@ interface Store @0x9b20985a49ec2160 {
   # Errors: invalidArgument for a missing blob or a read-only Store.
 
   list @4 (cursor :UInt64, maxEntries :UInt32) -> (keys :List(Data), next :UInt64, more :Bool);
-  # Keys of stored blobs, in key order, after `cursor` (0 first, then the
+  # Keys of stored blobs, oldest first, after `cursor` (0 first, then the
   # previous `next`); `maxEntries` 1 to maxListEntries.
 }
 

@@ -6,6 +6,8 @@
 //   "ro"          the root directory, read-only
 //   "dir.<name>"  directory <name> of the root (made if missing), writable
 //   "ro.<name>"   directory <name> of the root, read-only
+//   "store.<name>", "rostore.<name>"  a Store (SHA-256-keyed blobs) kept
+//                 in directory <name> of the root, writable or read-only
 // so a manifest grants a service one directory of the filesystem by
 // exporting one of these endpoints. Every Directory or File obtained from
 // them is a further object of fsd ("eps", an EndpointFactory, makes their
@@ -21,6 +23,7 @@
 #include "user/storage/device_store.h"
 #include "user/storage/fs_servers.h"
 #include "user/storage/objects.h"
+#include "user/storage/store_server.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -84,7 +87,12 @@ Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
     StrView name = rt::capset_name(*e);
     bool writable;
     StrView dir;
-    if (name == "root" || name == "ro") {
+    storage::ObjKind kind = storage::ObjKind::Dir;
+    if (name.starts_with("store.") || name.starts_with("rostore.")) {
+      kind = storage::ObjKind::Store;
+      writable = name.starts_with("store.");
+      dir = name.substr(writable ? 6 : 8);
+    } else if (name == "root" || name == "ro") {
       writable = name == "root";
     } else if (name.starts_with("dir.")) {
       writable = true;
@@ -111,7 +119,7 @@ Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
     writable = writable && !fsys.read_only();  // a read-only volume serves read-only objects
     auto ep = rt::capset_typed<wire::Endpoint>(e->cap_id);
     if (!ep) continue;
-    CAPOS_TRY_STATUS(objects.add_granted(*ep, storage::ObjKind::Dir, writable, node));
+    CAPOS_TRY_STATUS(objects.add_granted(*ep, kind, writable, node));
     ++served;
   }
   return served;
@@ -163,7 +171,8 @@ int main() {
   storage::FsContext cx{vol, &objects, g_dev.read_only()};
   storage::DirServer dirs(cx);
   storage::FileServer files(cx);
-  Status served_st = objects.serve(dirs, files);
+  storage::StoreServer stores(cx);
+  Status served_st = objects.serve(dirs, files, stores);
   rt::printf("fsd: serving stopped: {}\n", err_name(served_st.error()));
   return 6;
 }

@@ -74,7 +74,7 @@ void ObjectTable::drop(uint32_t i) {
   objects_[i] = Object{};
 }
 
-Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server) {
+Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server, capnp::Server& store_server) {
   for (;;) {
     for (uint32_t i = 0; i < kMaxObjects; ++i) {
       Object& o = objects_[i];
@@ -107,8 +107,8 @@ Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server)
     current_ = static_cast<uint32_t>(ready);
     n_made_ = 0;
     const auto call = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv[ready]);
-    abi::CapSqe ret = rt::handle_call(o.ep, g_recv[ready], c.result,
-                                      o.kind == ObjKind::Dir ? dir_server : file_server);
+    capnp::Server& server = o.kind == ObjKind::Dir ? dir_server : o.kind == ObjKind::File ? file_server : store_server;
+    abi::CapSqe ret = rt::handle_call(o.ep, g_recv[ready], c.result, server);
     ret.user_data = rt::ring().next_user_data();
     abi::CapCqe done = rt::ring().call(ret);
     (void)rt::finish_return(ret, call, done);  // a caller that vanished is no reason to stop

@@ -17,7 +17,7 @@ namespace capos::storage {
 
 constexpr uint32_t kMaxObjects = 16;
 
-enum class ObjKind : uint8_t { Dir, File };
+enum class ObjKind : uint8_t { Dir, File, Store };
 
 struct Object {
   bool used = false;
@@ -42,7 +42,7 @@ class ObjectTable {
   // The object whose call is being served.
   Object& current() { return objects_[current_]; }
   // Serves forever; returns only if the ring breaks.
-  Status serve(capnp::Server& dir_server, capnp::Server& file_server);
+  Status serve(capnp::Server& dir_server, capnp::Server& file_server, capnp::Server& store_server);
 
  private:
   int32_t free_slot() const;

@@ -11,6 +11,7 @@
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
+#include "user/rt/transport.h"
 #include "user/storage/fs_client.h"
 
 using namespace capos;
@@ -208,6 +209,66 @@ void exhaustion(fsc::Dir home) {
   rt::printf("fstest: filled the disk with {} KiB, freed it again\n", off / 1024);
 }
 
+// The Store: keys are SHA-256 of the bytes, computed by the service.
+void store_checks(rt::Cap<wire::Store> store) {
+  using SC = wire::Store::Client;
+  alignas(8) static uint8_t pbuf[1024], rbuf[1024];
+  static const uint8_t kHelloKey[32] = {0x2c, 0xf2, 0x4d, 0xba, 0x5f, 0xb0, 0xa3, 0x0e, 0x26, 0xe8, 0x3b,
+                                        0x2a, 0xc5, 0xb9, 0xe2, 0x9e, 0x1b, 0x16, 0x1e, 0x5c, 0x1f, 0xa7,
+                                        0x42, 0x5e, 0x73, 0x04, 0x33, 0x62, 0x93, 0x8b, 0x98, 0x24};
+  auto call = [&](auto build, auto invoke) {
+    capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+    capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+    build(params);
+    return invoke(SC(&rt::transport(), store), params, resp);
+  };
+  for (int round = 0; round < 2; ++round) {  // the second put of the same bytes changes nothing
+    bool ok = call([](capnp::MessageBuilder& m) { (void)SC::putParams(m)->setData(Bytes(reinterpret_cast<const uint8_t*>("hello"), 5)); },
+                   [](SC c, capnp::MessageBuilder& m, capnp::Response& r) {
+                     auto res = c.put(m, r);
+                     if (!res) return false;
+                     auto k = res->getKey();
+                     return k && k->size() == 32 && memcmp(k->data(), kHelloKey, 32) == 0;
+                   });
+    check(ok, "Store.put(\"hello\") gives its SHA-256");
+  }
+  bool got = call([](capnp::MessageBuilder& m) {
+                    auto p = SC::getParams(m);
+                    (void)p->setKey(Bytes(kHelloKey, 32));
+                    p->setMaxBytes(100);
+                  },
+                  [](SC c, capnp::MessageBuilder& m, capnp::Response& r) {
+                    auto res = c.get(m, r);
+                    if (!res) return false;
+                    auto d = res->getData();
+                    return d && d->size() == 5 && memcmp(d->data(), "hello", 5) == 0 && res->getSize() == 5;
+                  });
+  check(got, "Store.get of the key returns the bytes");
+  auto short_key = call([](capnp::MessageBuilder& m) { (void)SC::hasParams(m)->setKey(Bytes(kHelloKey, 31)); },
+                        [](SC c, capnp::MessageBuilder& m, capnp::Response& r) { return c.has(m, r); });
+  if (!short_key) rt::printf("fstest: refused a 31-byte store key: {} ({})\n", err_name(short_key.error()), rt::transport().last_exception());
+  check(!short_key && short_key.error() == Err::InvalidArgument, "a 31-byte key is refused");
+  bool listed = call([](capnp::MessageBuilder& m) { SC::listParams(m)->setMaxEntries(64); },
+                     [](SC c, capnp::MessageBuilder& m, capnp::Response& r) {
+                       auto res = c.list(m, r);
+                       if (!res) return false;
+                       auto keys = res->getKeys();
+                       if (!keys || keys->size() != 1) return false;
+                       auto k = (*keys)[0];
+                       return k && memcmp(k->data(), kHelloKey, 32) == 0;
+                     });
+  check(listed, "Store.list shows the one key");
+  bool removed = call([](capnp::MessageBuilder& m) { (void)SC::removeParams(m)->setKey(Bytes(kHelloKey, 32)); },
+                      [](SC c, capnp::MessageBuilder& m, capnp::Response& r) { return c.remove(m, r).ok(); });
+  bool gone = call([](capnp::MessageBuilder& m) { (void)SC::hasParams(m)->setKey(Bytes(kHelloKey, 32)); },
+                   [](SC c, capnp::MessageBuilder& m, capnp::Response& r) {
+                     auto res = c.has(m, r);
+                     return res && !res->getPresent();
+                   });
+  check(removed && gone, "Store.remove forgets the blob");
+  if (removed && gone) rt::print("fstest: store: put, get, list, remove by SHA-256 key ok\n");
+}
+
 int run() {
   auto home = rt::capset_find<wire::Directory>("home");
   auto ro = rt::capset_find<wire::Directory>("ro");
@@ -231,6 +292,7 @@ int run() {
   hostile_names(*home);
   hostile_data(*home);
   attenuation(*home, *ro);
+  if (auto store = rt::capset_find<wire::Store>("store")) store_checks(*store);
   exhaustion(*home);
   // Still intact after all of that.
   auto big = fsc::open(*home, "big.bin", false);
