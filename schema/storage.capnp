@@ -233,8 +233,9 @@ interface File @0xab722498c6f9971c {
 
 interface Store @0x9b20985a49ec2160 {
   # Content-addressed blobs: each blob is named by the SHA-256 of its
-  # bytes, so a key says exactly what it holds. Holding a Store lets one
-  # read and add blobs; deleting needs a writable Store.
+  # bytes, computed by the service, so a key says exactly what it holds.
+  # A read-only Store answers get, has and list and refuses put and
+  # remove.
 
   put @0 (data :Data) -> (key :Data);
   # Store `data` (at most maxBlobBytes) and return its key, the 32-byte
