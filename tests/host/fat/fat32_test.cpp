@@ -5,6 +5,8 @@
 // '/') refused at mount or skipped, never followed.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -18,7 +20,10 @@ namespace {
 
 using fs::test::RamDevice;
 
-std::string tmp(const std::string& name) { return ::testing::TempDir() + "/capos_fat_" + name; }
+// Per process: CTest runs each test in its own process, in parallel.
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "/capos_fat_" + std::to_string(getpid()) + "_" + name;
+}
 
 bool sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
 
@@ -44,6 +49,7 @@ const std::vector<uint8_t>& reference_image() {
   EXPECT_TRUE(sh("mcopy -i " + path + " " + small + " '::/docs/deep/Grüße.txt'"));
   std::ifstream in(path, std::ios::binary);
   img.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  for (const std::string& f : {path, big, small}) std::remove(f.c_str());
   EXPECT_EQ(img.size(), 34u << 20);
   return img;
 }
