@@ -163,6 +163,19 @@ TEST(Fs, DeviceErrorDuringSyncKeepsTheLastCommit) {
   EXPECT_EQ(x.remount().size(), 2u);
 }
 
+TEST(Fs, DeviceErrorMidWriteKeepsWhatLandedAndLeaksNothing) {
+  Fixture x;
+  auto f = *x.fs.create(x.fs.root(), sv("f"), Kind::File);
+  uint64_t free_before = x.fs.info().free_blocks;
+  x.dev.fail_writes_after = 1;  // the first block lands, the second fails
+  EXPECT_EQ(x.fs.write(f, 0, bytes(std::string(3 * kBlockSize, 'w'))).error().code, Err::Failed);
+  x.dev.fail_writes_after = -1;
+  EXPECT_EQ(x.fs.stat(f)->size, kBlockSize);
+  EXPECT_EQ(x.fs.info().free_blocks, free_before - 1);
+  ASSERT_TRUE(x.fs.sync());
+  EXPECT_EQ(x.remount()["/f"].data, std::string(kBlockSize, 'w'));
+}
+
 TEST(Fs, DamagedSuperblocksFallBackOrRefuse) {
   Fixture x;
   mkfile(x.fs, x.fs.root(), "one", "1");
