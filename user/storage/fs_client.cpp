@@ -23,6 +23,8 @@ struct Call {
 
 // Keeps a failed call's message (the next call would overwrite the
 // runtime's copy, e.g. closing a directory after a failed open).
+template <class M> constexpr uint16_t method(M m) { return static_cast<uint16_t>(m); }
+
 template <class T> T mark(T r, bool caps) {
   if (!r) {
     StrView m = caps ? rt::call_exception() : rt::transport().last_exception();
@@ -41,14 +43,14 @@ Result<File> open(Dir d, StrView name, bool writable) {
   auto p = CAPOS_TRY(DC::openParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
   p.setWritable(writable);
-  return mark(rt::call_for_cap<wire::File>(d, 1, c.params, c.resp), true);
+  return mark(rt::call_for_cap<wire::File>(d, method(wire::Directory::Method::OPEN), c.params, c.resp), true);
 }
 
 Result<File> create(Dir d, StrView name) {
   Call c;
   auto p = CAPOS_TRY(DC::createParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
-  return mark(rt::call_for_cap<wire::File>(d, 2, c.params, c.resp), true);
+  return mark(rt::call_for_cap<wire::File>(d, method(wire::Directory::Method::CREATE), c.params, c.resp), true);
 }
 
 Result<Dir> sub(Dir d, StrView name, bool writable) {
@@ -56,19 +58,19 @@ Result<Dir> sub(Dir d, StrView name, bool writable) {
   auto p = CAPOS_TRY(DC::subParams(c.params));
   CAPOS_TRY_STATUS(p.setName(name));
   p.setWritable(writable);
-  return mark(rt::call_for_cap<wire::Directory>(d, 6, c.params, c.resp), true);
+  return mark(rt::call_for_cap<wire::Directory>(d, method(wire::Directory::Method::SUB), c.params, c.resp), true);
 }
 
 Result<Dir> read_only(Dir d) {
   Call c;
   (void)CAPOS_TRY(DC::readOnlyParams(c.params));
-  return mark(rt::call_for_cap<wire::Directory>(d, 10, c.params, c.resp), true);
+  return mark(rt::call_for_cap<wire::Directory>(d, method(wire::Directory::Method::READ_ONLY), c.params, c.resp), true);
 }
 
 Result<File> read_only(File f) {
   Call c;
   (void)CAPOS_TRY(FC::readOnlyParams(c.params));
-  return mark(rt::call_for_cap<wire::File>(f, 5, c.params, c.resp), true);
+  return mark(rt::call_for_cap<wire::File>(f, method(wire::File::Method::READ_ONLY), c.params, c.resp), true);
 }
 
 Status mkdir(Dir d, StrView name) {
