@@ -91,10 +91,13 @@ Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server,
     int32_t ready = -1;
     abi::CapCqe c{};
     while (ready < 0) {
+      // Polling one object's RECV may stash another's completion that
+      // arrived meanwhile; wait_new does not sleep past such a CQE.
+      uint64_t mark = rt::ring().stash_mark();
       for (uint32_t i = 0; i < kMaxObjects && ready < 0; ++i)
         if (objects_[i].armed && rt::ring().try_take(objects_[i].recv_ud, &c)) ready = static_cast<int32_t>(i);
       if (ready >= 0) break;
-      int64_t r = rt::ring().enter(1);
+      int64_t r = rt::ring().wait_new(mark);
       if (r < 0) return fail(rt::transport_error(static_cast<int32_t>(r)));
     }
     Object& o = objects_[ready];
