@@ -71,7 +71,7 @@ add_custom_command(OUTPUT ${PKG_DIR}/fs_shell.bin
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
   COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_shell.bin
           ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
-  DEPENDS init vblk fsd shell mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+  DEPENDS init vblk fsd shell terminal mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
   COMMENT "Test boot package: shell over a filesystem")
 add_custom_target(qemu_test_package_fs_shell ALL DEPENDS ${PKG_DIR}/fs_shell.bin)
 set(fs_shell_img ${CMAKE_CURRENT_BINARY_DIR}/fs_shell.img)

@@ -33,6 +33,14 @@ abi::CapSqe handle_call(uint32_t ep, const uint8_t* buf, int32_t received, capnp
 // caps could not be delivered, answers the call with an exception.
 Status finish_return(const abi::CapSqe& ret, const abi::EndpointMessageHeader& call, abi::CapCqe done);
 
+struct AsyncCall;
+// Serves until the asynchronous call `until` (already submitted) completes,
+// then releases `endpoint` (the owner facet: its clients go stale) and
+// reaps the RECV that was still posted. For a process that serves a
+// short-lived endpoint while it waits for something else (the shell
+// serving a child's StdIO until ProcessLauncher.wait completes).
+Status serve_until(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& until);
+
 // ---- Inside Server::dispatch: facts about the call being served.
 
 // Header of the current call: method, interface, the service-scoped caller

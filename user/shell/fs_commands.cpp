@@ -1,7 +1,7 @@
 #include "user/shell/fs_commands.h"
 
 #include "lib/core/format.h"
-#include "user/rt/capset.h"
+#include "user/shell/names.h"
 #include "user/storage/fs_client.h"
 
 namespace capos::shell {
@@ -211,8 +211,9 @@ void df(fsc::Dir home) {
 void run_fs_command(const StrView* argv, uint32_t argc, OutFn out) {
   g_out = out;
   g_cmd = argv[0];
-  auto home = rt::capset_find<wire::Directory>("home");
-  if (!home) return say("{}: no `home` directory granted to this shell\n", g_cmd);
+  auto id = names::find("home", wire::Directory::kInterfaceId);
+  if (!id) return say("{}: no `home` directory granted to this shell\n", g_cmd);
+  auto home = Result<fsc::Dir>(fsc::Dir::unchecked(*id));
   StrView c = argv[0];
   StrView a1 = argc > 1 ? argv[1] : StrView();
   if (c == "ls") ls(*home, a1);

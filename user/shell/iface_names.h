@@ -7,7 +7,9 @@
 #include "schema/kernel.capnp.capos.h"
 #include "schema/manifest.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "schema/net.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
+#include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 #include "schema/storage.capnp.capos.h"
 
@@ -27,7 +29,15 @@ inline constexpr IfaceName kIfaceNames[] = {
     CAPOS_IFACE(FrameAllocator), CAPOS_IFACE(MemoryObject),   CAPOS_IFACE(ProcessSpawner),
     CAPOS_IFACE(ProcessHandle), CAPOS_IFACE(ThreadControl),   CAPOS_IFACE(ThreadSpawner),
     CAPOS_IFACE(ThreadHandle),  CAPOS_IFACE(SystemInfo),      CAPOS_IFACE(Manual),
-    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(Directory),    CAPOS_IFACE(File),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(Revoker),
+    // identity.capnp (docs/identity.md)
+    CAPOS_IFACE(TerminalSession), CAPOS_IFACE(StdIO),          CAPOS_IFACE(CredentialStore),
+    CAPOS_IFACE(AuthorityBroker), CAPOS_IFACE(SessionManager), CAPOS_IFACE(Lifecycle),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(NetworkManager), CAPOS_IFACE(TcpListenAuthority),
+    CAPOS_IFACE(TcpListener),   CAPOS_IFACE(TcpSocket),       CAPOS_IFACE(TcpConnector),
+    CAPOS_IFACE(UdpSocket),     CAPOS_IFACE(Resolver),
+    // storage.capnp (docs/storage.md)
+    CAPOS_IFACE(Directory),     CAPOS_IFACE(File),            CAPOS_IFACE(Store),
 };
 #undef CAPOS_IFACE
 
