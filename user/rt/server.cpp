@@ -72,9 +72,10 @@ Result<abi::CapCqe> wait_for(uint64_t user_data) {
   }
 }
 
-// Runs one received call; fills `ret` with the RETURN to send.
-abi::CapSqe handle(uint32_t ep, int32_t received, capnp::Server& server) {
-  const auto& h = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv);
+}  // namespace
+
+abi::CapSqe handle_call(uint32_t ep, const uint8_t* buf, int32_t received, capnp::Server& server) {
+  const auto& h = *reinterpret_cast<const abi::EndpointMessageHeader*>(buf);
   size_t records = size_t{h.xfer_count} * sizeof(abi::CapTransferRecord);
   g_call = CallState{};
   g_call.header = &h;
@@ -83,7 +84,7 @@ abi::CapSqe handle(uint32_t ep, int32_t received, capnp::Server& server) {
       h.xfer_count > abi::XFER_MAX) {
     return return_sqe(ep, h.call_id, build_exception(h, Err::Corrupt, "bad delivery framing"), true);
   }
-  const uint8_t* params = g_recv + sizeof(h);
+  const uint8_t* params = buf + sizeof(h);
   g_call.caps = Span<const abi::CapTransferRecord>(
       reinterpret_cast<const abi::CapTransferRecord*>(params + h.params_len), h.xfer_count);
 
@@ -108,7 +109,7 @@ abi::CapSqe handle(uint32_t ep, int32_t received, capnp::Server& server) {
       exception = true;
     }
   }
-  // Unclaimed incoming caps go back now (records are in g_recv, which the
+  // Unclaimed incoming caps go back now (records are in `buf`, which the
   // next RECV overwrites).
   for (uint32_t i = 0; i < g_call.caps.size(); ++i) {
     if (!g_call.kept[i]) release_cap(g_call.caps[i].cap_id);
@@ -121,7 +122,16 @@ abi::CapSqe handle(uint32_t ep, int32_t received, capnp::Server& server) {
   return ret;
 }
 
-}  // namespace
+Status finish_return(const abi::CapSqe& ret, const abi::EndpointMessageHeader& call, abi::CapCqe done) {
+  // A failed RETURN leaves the call in flight (e.g. result caps did not
+  // fit the caller's table): answer it with an exception instead.
+  if (done.result < 0 && ret.xfer_count) {
+    Bytes p = build_exception(call, Err::Overloaded, "result capabilities could not be delivered");
+    abi::CapCqe c = ring().call(return_sqe(ret.cap_id, ret.call_id, p, true));
+    if (c.result < 0) return fail(transport_error(c.result));
+  }
+  return {};
+}
 
 const abi::EndpointMessageHeader& current_call() { return g_call.header ? *g_call.header : g_no_call; }
 
@@ -168,12 +178,7 @@ Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, A
     push(recv);
     if (have_ret) {
       abi::CapCqe rc = CAPOS_TRY(wait_for(ret.user_data));
-      // A failed RETURN leaves the call in flight (e.g. result caps did not
-      // fit the caller's table): answer it with an exception instead.
-      if (rc.result < 0 && ret.xfer_count) {
-        Bytes p = build_exception(ret_call, Err::Overloaded, "result capabilities could not be delivered");
-        (void)ring().call(return_sqe(ep, ret.call_id, p, true));
-      }
+      (void)finish_return(ret, ret_call, rc);  // a caller that vanished is no reason to stop serving
       have_ret = false;
     }
     abi::CapCqe c;
@@ -196,7 +201,7 @@ Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, A
       return fail(transport_error(c.result));
     }
     if (static_cast<size_t>(c.result) < sizeof(abi::EndpointMessageHeader)) continue;
-    ret = handle(ep, c.result, server);
+    ret = handle_call(ep, g_recv, c.result, server);
     ret_call = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv);
     have_ret = true;
   }

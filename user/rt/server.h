@@ -6,6 +6,7 @@
 #pragma once
 
 #include "lib/abi/ipc.h"
+#include "lib/abi/ring.h"
 #include "lib/capnp/rpc.h"
 #include "schema/ipc.capnp.capos.h"
 #include "user/rt/cap.h"
@@ -20,6 +21,17 @@ constexpr int32_t kServeNesting = 32;
 // Serves forever; returns only if RECV fails (e.g. the cap is not an
 // owner facet) or the ring breaks.
 Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server);
+
+// ---- Building blocks for a server of several endpoints (one per object
+// it hands out, e.g. fsd's Directory and File objects).
+
+// Dispatches the call a RECV delivered into `buf` (`received` bytes, the
+// RECV's CQE result) to `server` and returns the RETURN to submit on
+// `ep`. Its payload stays valid until the next handle_call.
+abi::CapSqe handle_call(uint32_t ep, const uint8_t* buf, int32_t received, capnp::Server& server);
+// After the RETURN `ret` of `call` completed with `done`: if its result
+// caps could not be delivered, answers the call with an exception.
+Status finish_return(const abi::CapSqe& ret, const abi::EndpointMessageHeader& call, abi::CapCqe done);
 
 struct AsyncCall;
 // Serves until the asynchronous call `until` (already submitted) completes,

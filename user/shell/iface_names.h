@@ -11,6 +11,7 @@
 #include "schema/process.capnp.capos.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
+#include "schema/storage.capnp.capos.h"
 
 namespace capos::shell {
 
@@ -35,6 +36,8 @@ inline constexpr IfaceName kIfaceNames[] = {
     CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(NetworkManager), CAPOS_IFACE(TcpListenAuthority),
     CAPOS_IFACE(TcpListener),   CAPOS_IFACE(TcpSocket),       CAPOS_IFACE(TcpConnector),
     CAPOS_IFACE(UdpSocket),     CAPOS_IFACE(Resolver),
+    // storage.capnp (docs/storage.md)
+    CAPOS_IFACE(Directory),     CAPOS_IFACE(File),            CAPOS_IFACE(Store),
 };
 #undef CAPOS_IFACE
 

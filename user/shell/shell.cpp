@@ -1,7 +1,7 @@
 // shell: the native capOS shell on the serial console. It holds only what
 // the manifest grants it (see docs/shell.md): "terminal" (TerminalSession),
 // "sessions" (SessionManager), and optional "sysinfo", "log", "eps",
-// "netmgr", "dns", "connect"; it starts anonymous and everything else
+// "netmgr", "dns", "connect", "home" (a Directory, docs/storage.md); it starts anonymous and everything else
 // ("timer", "manual", "launcher", "status", "random", "logs", "lifecycle")
 // comes in the session bundle that `login`, `setup` or `guest` obtains
 // (docs/identity.md). A command whose cap is missing answers with one line
@@ -19,6 +19,7 @@
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
 #include "user/shell/dmesg.h"
+#include "user/shell/fs_commands.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/launch.h"
 #include "user/shell/session_cmds.h"
@@ -397,6 +398,9 @@ void lifecycle(const Args& a, bool reboot) {
   }
 }
 
+// File commands over the granted "home" Directory (fs_commands.cpp).
+void cmd_fs(const Args& a) { run_fs_command(a.v, a.n, out); }
+
 void cmd_shutdown(const Args& a) { lifecycle(a, false); }
 void cmd_reboot(const Args& a) { lifecycle(a, true); }
 
@@ -433,6 +437,14 @@ const Command kCommands[] = {
     {"ping", "<host> [count]", "ICMP echo (NetworkManager, Resolver)", cmd_ping, 1, 2},
     {"resolve", "<name>", "look up an IPv4 address (Resolver)", cmd_resolve, 1, 1},
     {"fetch", "<http://host[:port]/path>", "HTTP/1.1 GET (TcpConnector)", cmd_fetch, 1, 1},
+    {"ls", "[dir]", "list a directory of home (Directory)", cmd_fs, 0, 1},
+    {"cat", "<file>", "print a file of home", cmd_fs, 1, 1},
+    {"write", "<file> [words...]", "make a file of the words, synced", cmd_fs, 1, kMaxArgs - 1},
+    {"mkdir", "<dir>", "make a directory in home", cmd_fs, 1, 1},
+    {"rm", "<path>", "remove a file or an empty directory", cmd_fs, 1, 1},
+    {"mv", "<from> <to>", "rename, within from's directory or below", cmd_fs, 2, 2},
+    {"stat", "[path]", "describe a file or directory", cmd_fs, 0, 1},
+    {"df", "", "filesystem space", cmd_fs, 0, 0},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
     {"shutdown", "", "power off (Lifecycle, operator)", cmd_shutdown, 0, 0},
     {"reboot", "", "reset the machine (Lifecycle, operator)", cmd_reboot, 0, 0},

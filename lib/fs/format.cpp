@@ -1,0 +1,262 @@
+#include "lib/fs/format.h"
+
+#include "lib/core/cstring.h"
+
+namespace capos::fs {
+
+namespace {
+
+// CRC-32C (Castagnoli, reflected 0x82F63B78), one table built on first use.
+struct CrcTable {
+  uint32_t t[256];
+  constexpr CrcTable() : t{} {
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+      t[i] = c;
+    }
+  }
+};
+constexpr CrcTable kCrc;
+
+constexpr size_t kSuperCrcAt = kSuperBytes - 4;
+
+bool bit(Bytes map, uint64_t i) { return (map.data()[i / 8] >> (i % 8)) & 1; }
+void set_bit(MutBytes map, uint64_t i) { map.data()[i / 8] |= static_cast<uint8_t>(1u << (i % 8)); }
+
+uint32_t name_hash(uint32_t parent, const char* name, size_t len) {
+  uint8_t p[4];
+  put_u32(p, parent);
+  return crc32c(Bytes(reinterpret_cast<const uint8_t*>(name), len), crc32c(Bytes(p, 4)));
+}
+
+struct Record {
+  uint32_t parent;
+  uint8_t kind;
+  uint8_t name_len;
+  uint32_t run_count;
+  uint64_t size;
+  uint64_t modified;
+  const char* name;
+  const uint8_t* runs;
+};
+
+// Framing of one record at `*at`; advances `*at`.
+FsResult<Record> read_record(Bytes image, size_t* at) {
+  if (image.size() - *at < kMetaRecordBytes) return fs_fail(Err::Truncated, "metadata record cut short");
+  const uint8_t* p = image.data() + *at;
+  Record r;
+  r.parent = get_u32(p);
+  r.kind = p[4];
+  r.name_len = p[5];
+  if (p[6] != 0 || p[7] != 0 || get_u32(p + 12) != 0)
+    return fs_fail(Err::Corrupt, "metadata record reserved bytes are not zero");
+  r.run_count = get_u32(p + 8);
+  r.size = get_u64(p + 16);
+  r.modified = get_u64(p + 24);
+  size_t rest = image.size() - *at - kMetaRecordBytes;
+  if (r.name_len > rest || uint64_t{r.run_count} * kRunBytes > rest - r.name_len)
+    return fs_fail(Err::Truncated, "metadata record runs past the image");
+  r.name = reinterpret_cast<const char*>(p + kMetaRecordBytes);
+  r.runs = p + kMetaRecordBytes + r.name_len;
+  *at += kMetaRecordBytes + r.name_len + size_t{r.run_count} * kRunBytes;
+  return r;
+}
+
+// Checks a file's runs against its size and the device; marks its blocks.
+FsStatus check_runs(const Record& r, uint64_t device_blocks, MutBytes bitmap) {
+  uint64_t need = (r.size + kBlockSize - 1) / kBlockSize;
+  uint64_t covered = 0;
+  for (uint32_t i = 0; i < r.run_count; ++i) {
+    uint32_t start = get_u32(r.runs + i * kRunBytes);
+    uint32_t len = get_u32(r.runs + i * kRunBytes + 4);
+    if (len == 0) return fs_fail(Err::Corrupt, "empty block run");
+    covered += len;
+    if (covered > need) return fs_fail(Err::Corrupt, "block runs exceed the file size");
+    if (start == 0) continue;  // a hole
+    if (start < kSuperSlots || uint64_t{start} + len > device_blocks)
+      return fs_fail(Err::Corrupt, "block run outside the device");
+    for (uint64_t b = start; b < uint64_t{start} + len; ++b) {
+      if (bit(bitmap, b)) return fs_fail(Err::Corrupt, "block used twice");
+      set_bit(bitmap, b);
+    }
+  }
+  if (covered != need) return fs_fail(Err::Corrupt, "block runs do not cover the file size");
+  return {};
+}
+
+}  // namespace
+
+uint32_t crc32c(Bytes data, uint32_t crc) {
+  crc = ~crc;
+  for (size_t i = 0; i < data.size(); ++i) crc = kCrc.t[(crc ^ data.data()[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+FsStatus check_name(const char* name, size_t len) {
+  if (len == 0) return fs_fail(Err::InvalidArgument, "empty name");
+  if (len > kNameMax) return fs_fail(Err::InvalidArgument, "name longer than 255 bytes");
+  for (size_t i = 0; i < len; ++i) {
+    if (name[i] == '/') return fs_fail(Err::InvalidArgument, "name contains '/'");
+    if (name[i] == '\0') return fs_fail(Err::InvalidArgument, "name contains NUL");
+  }
+  if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+    return fs_fail(Err::InvalidArgument, "name is '.' or '..'");
+  return {};
+}
+
+void encode_super(const Super& s, MutBytes block) {
+  uint8_t* p = block.data();
+  memset(p, 0, kSuperBytes);
+  memcpy(p, kSuperMagic, 8);
+  put_u32(p + 8, kFormatVersion);
+  put_u32(p + 12, kBlockSize);
+  put_u64(p + 16, s.block_count);
+  put_u64(p + 24, s.generation);
+  put_u64(p + 32, s.meta_head);
+  put_u64(p + 40, s.meta_blocks);
+  put_u64(p + 48, s.meta_bytes);
+  put_u32(p + 56, s.meta_crc);
+  put_u32(p + kSuperCrcAt, crc32c(Bytes(p, kSuperCrcAt)));
+}
+
+FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
+  if (block.size() < kSuperBytes) return fs_fail(Err::Truncated, "superblock cut short");
+  const uint8_t* p = block.data();
+  if (memcmp(p, kSuperMagic, 8) != 0) return fs_fail(Err::NotFound, "no capOS filesystem (bad magic)");
+  if (get_u32(p + kSuperCrcAt) != crc32c(Bytes(p, kSuperCrcAt)))
+    return fs_fail(Err::Corrupt, "superblock checksum mismatch");
+  if (get_u32(p + 8) != kFormatVersion) return fs_fail(Err::Unsupported, "unknown format version");
+  if (get_u32(p + 12) != kBlockSize) return fs_fail(Err::Unsupported, "unsupported block size");
+  for (size_t i = 60; i < kSuperCrcAt; ++i)
+    if (p[i] != 0) return fs_fail(Err::Corrupt, "superblock reserved bytes are not zero");
+  Super s;
+  s.block_count = get_u64(p + 16);
+  s.generation = get_u64(p + 24);
+  s.meta_head = get_u64(p + 32);
+  s.meta_blocks = get_u64(p + 40);
+  s.meta_bytes = get_u64(p + 48);
+  s.meta_crc = get_u32(p + 56);
+  if (s.block_count < kMinBlocks || s.block_count > kMaxBlocks || s.block_count > device_blocks)
+    return fs_fail(Err::Corrupt, "superblock block count does not fit the device");
+  if (s.meta_head < kSuperSlots || s.meta_head >= s.block_count)
+    return fs_fail(Err::Corrupt, "metadata chain head outside the filesystem");
+  if (s.meta_bytes < kMetaHeaderBytes || s.meta_bytes > kMaxMetaBytes)
+    return fs_fail(Err::Corrupt, "metadata size out of range");
+  if (s.meta_blocks != (s.meta_bytes + kChainPayload - 1) / kChainPayload)
+    return fs_fail(Err::Corrupt, "metadata block count does not match its size");
+  if (s.meta_blocks > s.block_count - kSuperSlots) return fs_fail(Err::Corrupt, "metadata larger than the device");
+  return s;
+}
+
+void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block) {
+  uint8_t* p = block.data();
+  memset(p, 0, kBlockSize);
+  put_u32(p, kChainMagic);
+  put_u32(p + 4, h.index);
+  put_u64(p + 8, h.generation);
+  put_u64(p + 16, h.next);
+  put_u32(p + 24, h.payload);
+  memcpy(p + kChainHeader, payload.data(), payload.size());
+  put_u32(p + 28, crc32c(Bytes(p, kBlockSize)));  // over the block with this field 0
+}
+
+FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
+  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, "metadata block cut short");
+  uint8_t tmp[kBlockSize];
+  memcpy(tmp, block.data(), kBlockSize);
+  uint32_t crc = get_u32(tmp + 28);
+  put_u32(tmp + 28, 0);
+  if (get_u32(tmp) != kChainMagic) return fs_fail(Err::Corrupt, "metadata block has no chain magic");
+  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, "metadata block checksum mismatch");
+  ChainHeader h;
+  h.index = get_u32(tmp + 4);
+  h.generation = get_u64(tmp + 8);
+  h.next = get_u64(tmp + 16);
+  h.payload = get_u32(tmp + 24);
+  if (h.payload == 0 || h.payload > kChainPayload) return fs_fail(Err::Corrupt, "metadata block payload size");
+  if (h.next != 0 && (h.next < kSuperSlots || h.next >= device_blocks))
+    return fs_fail(Err::Corrupt, "metadata chain points outside the device");
+  return h;
+}
+
+FsResult<uint32_t> meta_node_count(Bytes image) {
+  if (image.size() < kMetaHeaderBytes) return fs_fail(Err::Truncated, "metadata header cut short");
+  const uint8_t* p = image.data();
+  if (get_u32(p) != kMetaMagic) return fs_fail(Err::Corrupt, "metadata magic");
+  if (get_u32(p + 4) != kFormatVersion) return fs_fail(Err::Unsupported, "unknown metadata version");
+  if (get_u32(p + 12) != 0) return fs_fail(Err::Corrupt, "metadata header reserved bytes are not zero");
+  uint32_t n = get_u32(p + 8);
+  if (n == 0 || n > kMaxNodes) return fs_fail(Err::Corrupt, "metadata node count out of range");
+  if (uint64_t{n} * kMetaRecordBytes > image.size() - kMetaHeaderBytes)
+    return fs_fail(Err::Truncated, "metadata shorter than its node count");
+  return n;
+}
+
+size_t meta_hash_slots(uint32_t nodes) {
+  size_t s = 16;
+  while (s < size_t{nodes} * 2) s <<= 1;
+  return s;
+}
+
+FsResult<uint32_t> parse_meta(Bytes image, uint64_t device_blocks, MutBytes bitmap, Span<uint32_t> hash,
+                              MetaSink* sink) {
+  uint32_t n = CAPOS_TRY(meta_node_count(image));
+  size_t slots = meta_hash_slots(n);
+  if (hash.size() < slots + n || bitmap.size() * 8 < device_blocks)
+    return fs_fail(Err::InvalidArgument, "scratch too small");
+  // hash[0, slots): open addressing over (parent, name) holding record
+  // offsets, to find duplicate sibling names in linear time;
+  // hash[slots + i]: the offset of record i, to check a parent's kind.
+  uint32_t* table = hash.data();
+  uint32_t* offsets = hash.data() + slots;
+  for (size_t i = 0; i < slots; ++i) table[i] = kNoParent;
+  // Pass 0 checks everything, pass 1 reports: a sink never sees part of
+  // an image that is then refused.
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t at = kMetaHeaderBytes;
+    for (uint32_t i = 0; i < n; ++i) {
+      size_t rec_at = at;
+      Record r = CAPOS_TRY(read_record(image, &at));
+      if (pass == 1) {
+        MetaNode m{r.parent, static_cast<Kind>(r.kind), r.name, r.name_len, r.size, r.modified, r.runs, r.run_count};
+        CAPOS_TRY_STATUS(sink->node(m));
+        continue;
+      }
+      offsets[i] = static_cast<uint32_t>(rec_at);
+      if (r.kind != static_cast<uint8_t>(Kind::File) && r.kind != static_cast<uint8_t>(Kind::Dir))
+        return fs_fail(Err::Corrupt, "unknown node kind");
+      if (r.kind == static_cast<uint8_t>(Kind::Dir)) {
+        if (r.size != 0 || r.run_count != 0) return fs_fail(Err::Corrupt, "directory with data");
+      } else {
+        if (r.size > device_blocks * kBlockSize) return fs_fail(Err::Corrupt, "file larger than the device");
+        CAPOS_TRY_STATUS(check_runs(r, device_blocks, bitmap));
+      }
+      if (i == 0) {
+        if (r.parent != kNoParent || r.kind != static_cast<uint8_t>(Kind::Dir) || r.name_len != 0)
+          return fs_fail(Err::Corrupt, "first node is not the root directory");
+        continue;
+      }
+      if (r.parent >= i) return fs_fail(Err::Corrupt, "parent does not precede its child");
+      if (image.data()[offsets[r.parent] + 4] != static_cast<uint8_t>(Kind::Dir))
+        return fs_fail(Err::Corrupt, "parent is not a directory");
+      CAPOS_TRY_STATUS(check_name(r.name, r.name_len));
+      uint32_t h = name_hash(r.parent, r.name, r.name_len);
+      for (size_t probe = 0;; ++probe) {
+        uint32_t& slot = table[(h + probe) & (slots - 1)];
+        if (slot == kNoParent) {
+          slot = static_cast<uint32_t>(rec_at);
+          break;
+        }
+        size_t o = slot;
+        Record other = CAPOS_TRY(read_record(image, &o));
+        if (other.parent == r.parent && other.name_len == r.name_len && memcmp(other.name, r.name, r.name_len) == 0)
+          return fs_fail(Err::Corrupt, "two entries with the same name in one directory");
+      }
+    }
+    if (pass == 0 && at != image.size()) return fs_fail(Err::Corrupt, "trailing bytes after the metadata");
+  }
+  return n;
+}
+
+}  // namespace capos::fs

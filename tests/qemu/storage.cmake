@@ -1,0 +1,140 @@
+# ---- Filesystem service (user/storage/fsd.cpp) and a Directory/File client (user/tests/fstest.cpp) ----
+# The image is made at test time by tools/mkfs-capos (raw, 4 MiB). Boot 1
+# writes a tree, syncs it and runs the hostile-client checks; boot 2 of the
+# same image finds the synced tree intact and the unsynced file gone. Same
+# for virtio-blk and NVMe. Included from tests/qemu/CMakeLists.txt.
+set(FS_HOSTILE_MARKERS
+  --expect "fstest: refused name with '/': invalid-argument (name contains '/')"
+  --expect "fstest: refused name '..': invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused name with NUL: invalid-argument (name contains NUL)"
+  --expect "fstest: refused 10 KiB name: invalid-argument (name longer than 255 bytes)"
+  --expect "fstest: refused open of a missing file: invalid-argument (no such entry)"
+  --expect "fstest: refused create over an existing file: invalid-argument (the name is taken)"
+  --expect "fstest: refused write at offset 2^64-5: invalid-argument (offset past the largest file size)"
+  --expect "fstest: refused read of 9000 bytes: invalid-argument (maxBytes must be 1 to 8192)"
+  --expect "fstest: refused create in a read-only directory: invalid-argument (read-only directory)"
+  --expect "fstest: refused writable open through a read-only directory: invalid-argument (read-only directory)"
+  --expect "fstest: refused write through File.readOnly: invalid-argument (read-only file)"
+  --expect "fstest: refused stat of '..' in a sub-directory: invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused rename into '..': invalid-argument (name is '.' or '..')"
+  --expect "fstest: refused moving a directory into itself: invalid-argument (cannot move a directory into itself)"
+  --expect "fstest: refused a 31-byte store key: invalid-argument (a key is 32 bytes (SHA-256))"
+  --expect "fstest: store: put, get, list, remove by SHA-256 key ok"
+  --expect "fstest: refused one open file too many: overloaded (too many open files and directories: close some)"
+  --expect "fstest: refused write to a full disk: overloaded (no space left on the device)"
+  --expect "fstest: all checks passed" --expect "init: fstest exited: code 0"
+  --expect "init: all services ended" --expect "process 1 (init) exited with status 0")
+foreach(drv virtio nvme)
+  if(drv STREQUAL "virtio")
+    set(fs_driver vblk)
+    set(fs_dev -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+  else()
+    set(fs_driver nvme)
+    set(fs_dev -device nvme,serial=capos0,drive=d0,addr=4)
+  endif()
+  add_custom_command(OUTPUT ${PKG_DIR}/fs_${drv}.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+    COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_${drv}.bin
+            ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_${drv}.json
+    DEPENDS init ${fs_driver} fsd fstest mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_${drv}.json
+    COMMENT "Test boot package: filesystem over ${drv}")
+  add_custom_target(qemu_test_package_fs_${drv} ALL DEPENDS ${PKG_DIR}/fs_${drv}.bin)
+  set(img ${CMAKE_CURRENT_BINARY_DIR}/fs_${drv}.img)
+  add_test(NAME qemu.fs_${drv}_image COMMAND mkfs-capos format ${img} 4M)
+  set_tests_properties(qemu.fs_${drv}_image PROPERTIES FIXTURES_SETUP fs_${drv}_disk LABELS qemu
+    RESOURCE_LOCK fs_${drv}_image)
+  set(fs_qemu -drive file=${img},format=raw,if=none,id=d0 ${fs_dev})
+  capos_qemu_test(fs_${drv}_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
+    --forbid "fstest: FAILED"
+    --expect "fsd: mounted capos-fs v1 on "
+    --expect "fstest: boot 1: wrote hello.txt, big.bin (20000 bytes, 5 blocks), sub/inner, synced, 0 mismatches"
+    ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
+  set_tests_properties(qemu.fs_${drv}_write PROPERTIES FIXTURES_REQUIRED fs_${drv}_disk
+    FIXTURES_SETUP fs_${drv}_written RESOURCE_LOCK fs_${drv}_image)
+  capos_qemu_test(fs_${drv}_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
+    --forbid "fstest: FAILED"
+    --expect "fstest: found boot 1's tree: big.bin 0 mismatches, hello.txt intact, sub/inner intact, unsynced file gone"
+    ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
+  set_tests_properties(qemu.fs_${drv}_reboot PROPERTIES FIXTURES_REQUIRED "fs_${drv}_disk;fs_${drv}_written"
+    RESOURCE_LOCK fs_${drv}_image)
+  # The image checks out on the host too, with the same code.
+  add_test(NAME qemu.fs_${drv}_check COMMAND mkfs-capos check ${img})
+  set_tests_properties(qemu.fs_${drv}_check PROPERTIES FIXTURES_REQUIRED "fs_${drv}_disk;fs_${drv}_written"
+    DEPENDS qemu.fs_${drv}_reboot RESOURCE_LOCK fs_${drv}_image LABELS qemu
+    PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 3 files, 3 directories")
+endforeach()
+
+# ---- The shell's file commands over a granted home directory (user/shell/fs_commands.cpp) ----
+# Boot 1 makes a directory and a file, reads, renames, and meets refusals;
+# boot 2 of the same image reads the file back and cleans up.
+add_custom_command(OUTPUT ${PKG_DIR}/fs_shell.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_shell.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+  DEPENDS init vblk fsd shell terminal mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+  COMMENT "Test boot package: shell over a filesystem")
+add_custom_target(qemu_test_package_fs_shell ALL DEPENDS ${PKG_DIR}/fs_shell.bin)
+set(fs_shell_img ${CMAKE_CURRENT_BINARY_DIR}/fs_shell.img)
+add_test(NAME qemu.fs_shell_image COMMAND mkfs-capos format ${fs_shell_img} 2M)
+set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk LABELS qemu
+  RESOURCE_LOCK fs_shell_image)
+set(fs_shell_qemu -drive file=${fs_shell_img},format=raw,if=none,id=d0
+  -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+capos_qemu_test(fs_shell_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --input "capos> =>df\\r" --expect "capos-fs v1: 2036 KiB free of 2048 KiB (509 of 512 blocks of 4096 bytes), 2 nodes"
+  --input "capos> =>ls\\r" --expect "(empty)"
+  --input "capos> =>mkdir notes\\r"
+  --input "capos> =>write notes/todo buy milk\\r" --expect "write: 9 bytes, synced"
+  --input "capos> =>cat notes/todo\\r" --expect "buy milk"
+  --input "capos> =>stat notes/todo\\r" --expect "notes/todo: file, 9 bytes, 1 blocks, changed in generation"
+  --input "capos> =>mv notes/todo notes/done\\r"
+  --input "capos> =>ls notes\\r" --expect "done  9"
+  --input "capos> =>cat ../secret\\r" --expect "cat: invalid-argument (name is '.' or '..')"
+  --input "capos> =>cat notes/todo\\r" --expect "cat: invalid-argument (no such entry)"
+  --input "capos> =>rm notes\\r" --expect "rm: failed (directory not empty)"
+  --input "capos> =>mv notes/done elsewhere\\r" --expect "mv: `elsewhere` must be in the directory of `notes/done` or below it"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- ${fs_shell_qemu})
+set_tests_properties(qemu.fs_shell_write PROPERTIES FIXTURES_REQUIRED fs_shell_disk
+  FIXTURES_SETUP fs_shell_written RESOURCE_LOCK fs_shell_image)
+capos_qemu_test(fs_shell_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --input "capos> =>cat notes/done\\r" --expect "buy milk"
+  --input "capos> =>rm notes/done\\r"
+  --input "capos> =>rm notes\\r"
+  --input "capos> =>ls\\r" --expect "(empty)"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- ${fs_shell_qemu})
+set_tests_properties(qemu.fs_shell_reboot PROPERTIES FIXTURES_REQUIRED "fs_shell_disk;fs_shell_written"
+  RESOURCE_LOCK fs_shell_image)
+
+# ---- FAT32, read-only, through the same fsd and shell (lib/fat) ----
+# The image is made with mtools at test time (tests/qemu/make_fat_image.sh).
+set(fat_img ${CMAKE_CURRENT_BINARY_DIR}/fat32.img)
+add_test(NAME qemu.fat_image COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_fat_image.sh ${fat_img})
+set_tests_properties(qemu.fat_image PROPERTIES FIXTURES_SETUP fat_disk LABELS qemu RESOURCE_LOCK fat_image)
+capos_qemu_test(fat_shell --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
+  --expect "fsd: mounted fat32 (read-only) on virtio-blk"
+  --input "capos> =>ls\\r" --expect "sub/" --expect "README.TXT  17" --expect "Long-File-Name.txt  30"
+  --input "capos> =>cat Long-File-Name.txt\\r" --expect "a long name, read through fsd"
+  --input "capos> =>cat readme.txt\\r" --expect "hello from FAT32"
+  --input "capos> =>cat sub/inner.txt\\r" --expect "inner"
+  --input "capos> =>write new.txt hi\\r" --expect "write: invalid-argument (read-only directory)"
+  --input "capos> =>rm README.TXT\\r" --expect "rm: invalid-argument (read-only directory)"
+  --input "capos> =>df\\r" --expect "fat32 (read-only): 34260 KiB free of 34264 KiB"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- -drive file=${fat_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.fat_shell PROPERTIES FIXTURES_REQUIRED fat_disk RESOURCE_LOCK fat_image)
+
+# ---- Power cuts: QEMU killed at seeded random moments during a write workload (user/tests/fschurn.cpp) ----
+add_custom_command(OUTPUT ${PKG_DIR}/fs_churn.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_churn.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+  DEPENDS init vblk fsd fschurn mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+  COMMENT "Test boot package: filesystem power-cut workload")
+add_custom_target(qemu_test_package_fs_churn ALL DEPENDS ${PKG_DIR}/fs_churn.bin)
+add_test(NAME qemu.fs_power_cut
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fs_crash.py --kernel ${KERNEL_ELF}
+          --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
+          --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
+set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")

@@ -1,0 +1,178 @@
+// fsd: the filesystem service. Mounts the capOS filesystem on its "disk"
+// (BlockDevice) — or, if there is none, a FAT32 volume, read-only — and
+// serves Directory objects on the Endpoint caps it was granted, each
+// naming what it serves:
+//   "root"        the root directory, writable
+//   "ro"          the root directory, read-only
+//   "dir.<name>"  directory <name> of the root (made if missing), writable
+//   "ro.<name>"   directory <name> of the root, read-only
+//   "store.<name>", "rostore.<name>"  a Store (SHA-256-keyed blobs) kept
+//                 in directory <name> of the root, writable or read-only
+// so a manifest grants a service one directory of the filesystem by
+// exporting one of these endpoints. Every Directory or File obtained from
+// them is a further object of fsd ("eps", an EndpointFactory, makes their
+// endpoints). docs/storage.md.
+#include "lib/alloc/slab_heap.h"
+#include "lib/fat/fat32.h"
+#include "lib/fs/fs.h"
+#include "schema/devices.capnp.capos.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/storage/device_store.h"
+#include "user/storage/fs_servers.h"
+#include "user/storage/objects.h"
+#include "user/storage/store_server.h"
+
+using namespace capos;
+namespace wire = capos::schema::wire;
+
+namespace {
+
+// The filesystem's memory: its own arena, so the tree can grow past the
+// runtime's small default heap.
+constexpr size_t kArenaPages = 2048;  // 8 MiB, demand-paged
+alignas(4096) uint8_t g_arena[kArenaPages * 4096];
+
+class ArenaPages final : public PageSource {
+ public:
+  void* alloc_pages(size_t count) override {
+    for (size_t start = 0; start + count <= kArenaPages;) {
+      size_t i = 0;
+      while (i < count && !used(start + i)) ++i;
+      if (i == count) {
+        for (size_t k = 0; k < count; ++k) set(start + k, true);
+        return g_arena + start * 4096;
+      }
+      start += i + 1;
+    }
+    return nullptr;
+  }
+  void free_pages(void* p, size_t count) override {
+    size_t first = static_cast<size_t>(static_cast<uint8_t*>(p) - g_arena) / 4096;
+    for (size_t k = 0; k < count; ++k) set(first + k, false);
+  }
+
+ private:
+  bool used(size_t i) const { return bits_[i / 64] & (uint64_t{1} << (i % 64)); }
+  void set(size_t i, bool v) {
+    if (v) bits_[i / 64] |= uint64_t{1} << (i % 64);
+    else bits_[i / 64] &= ~(uint64_t{1} << (i % 64));
+  }
+  uint64_t bits_[kArenaPages / 64] = {};
+};
+
+class HeapAllocator final : public fs::Allocator {
+ public:
+  void* alloc(size_t bytes) override { return heap_.alloc(bytes); }
+  void release(void* p) override {
+    if (!heap_.free(p)) rt::panic("fsd: free of a foreign pointer");
+  }
+
+ private:
+  ArenaPages pages_;
+  SlabHeap heap_{pages_};
+};
+
+HeapAllocator g_mem;
+storage::DeviceStore g_dev;
+
+// Serves every granted endpoint named as above. Returns how many.
+Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
+  uint32_t served = 0;
+  for (uint32_t i = 0; i < rt::capset_count(); ++i) {
+    const abi::CapSetEntry* e = rt::capset_entry(i);
+    if (!e || e->interface_id != wire::Endpoint::kInterfaceId) continue;
+    StrView name = rt::capset_name(*e);
+    bool writable;
+    StrView dir;
+    storage::ObjKind kind = storage::ObjKind::Dir;
+    if (name.starts_with("store.") || name.starts_with("rostore.")) {
+      kind = storage::ObjKind::Store;
+      writable = name.starts_with("store.");
+      dir = name.substr(writable ? 6 : 8);
+    } else if (name == "root" || name == "ro") {
+      writable = name == "root";
+    } else if (name.starts_with("dir.")) {
+      writable = true;
+      dir = name.substr(4);
+    } else if (name.starts_with("ro.")) {
+      writable = false;
+      dir = name.substr(3);
+    } else {
+      continue;
+    }
+    fs::NodeRef node = fsys.root();
+    if (!dir.empty()) {
+      auto found = fsys.lookup(node, dir);
+      if (!found && found.error().code == Err::NotFound && writable && !fsys.read_only()) {
+        found = fsys.create(node, dir, fs::Kind::Dir);
+        if (found && !fsys.sync()) found = fs::fs_fail(Err::Failed, "cannot sync the new directory");
+      }
+      if (!found) {
+        rt::printf("fsd: cannot serve {}: {}\n", name, found.error().detail);
+        continue;
+      }
+      node = *found;
+    }
+    writable = writable && !fsys.read_only();  // a read-only volume serves read-only objects
+    auto ep = rt::capset_typed<wire::Endpoint>(e->cap_id);
+    if (!ep) continue;
+    CAPOS_TRY_STATUS(objects.add_granted(*ep, kind, writable, node));
+    ++served;
+  }
+  return served;
+}
+
+}  // namespace
+
+int main() {
+  auto disk = rt::capset_find<wire::BlockDevice>("disk");
+  auto eps = rt::capset_find<wire::EndpointFactory>("eps");
+  if (!disk || !eps) {
+    rt::printf("fsd: needs `disk` (BlockDevice) and `eps` (EndpointFactory)\n");
+    return 2;
+  }
+  if (auto st = g_dev.open(*disk); !st) {
+    rt::printf("fsd: cannot use the disk: {}\n", st.error().detail);
+    return 3;
+  }
+  // The capOS filesystem, else a FAT32 volume (served read-only). Both
+  // live as long as main (no global destructors).
+  fs::Filesystem native(g_dev, g_mem);
+  fat::Fat32 fat32(g_dev);
+  fs::Volume* vol = nullptr;
+  auto st = native.mount();
+  if (st) {
+    vol = &native;
+    fs::FsInfo info = native.info();
+    rt::printf("fsd: mounted capos-fs v1 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
+               info.generation, info.nodes, info.free_blocks, info.total_blocks);
+  } else if (st.error().code == Err::NotFound) {
+    auto fst = fat32.mount();
+    if (!fst) {
+      rt::printf("fsd: cannot mount: {}; not FAT32 either: {}\n", st.error().detail, fst.error().detail);
+      return 4;
+    }
+    vol = &fat32;
+    rt::printf("fsd: mounted fat32 (read-only) on {}: {} KiB of clusters\n", g_dev.model(),
+               fat32.info().total_blocks * 4);
+  } else {
+    rt::printf("fsd: cannot mount: {} ({})\n", st.error().detail, err_name(st.error().code));
+    return 4;
+  }
+  storage::ObjectTable objects(*eps);
+  auto served = add_grants(*vol, objects);
+  if (!served || *served == 0) {
+    rt::printf("fsd: no directory endpoint to serve\n");
+    return 5;
+  }
+  storage::FsContext cx{vol, &objects, g_dev.read_only()};
+  storage::DirServer dirs(cx);
+  storage::FileServer files(cx);
+  storage::StoreServer stores(cx);
+  Status served_st = objects.serve(dirs, files, stores);
+  rt::printf("fsd: serving stopped: {}\n", err_name(served_st.error()));
+  return 6;
+}
