@@ -11,6 +11,7 @@ PACKAGES=(
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
   qemu-utils
+  newlib-source liblua5.4-dev
 )
 
 # Tools that may already come from outside Debian (e.g. a preinstalled
