@@ -49,6 +49,7 @@ void on_timer_tick(const arch::InterruptFrame&) {
 
 void on_timer_work() CAPOS_REQUIRES(g_kernel_lock) {
   TimerCap::expire();
+  ParkSpace::expire_all();
   sched::expire_waiters();
 }
 

@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/console_cap.h"
 #include "kernel/caps/spawner_cap.h"
+#include "kernel/caps/thread_caps.h"
 #include "kernel/caps/timer_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/measure.h"
@@ -35,7 +36,9 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
             driver->grant("console", ConsoleCap::create(), schema::wire::Console::kInterfaceId) &&
             driver->grant("timer", TimerCap::create(), schema::wire::Timer::kInterfaceId) &&
             driver->grant("client", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
-            driver->grant("spare", Ref<KObject>(ClientEndpoint::create(core)), 0);
+            driver->grant("spare", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
+            driver->grant("threads", ThreadSpawnerCap::create(driver->pid()), schema::wire::ThreadSpawner::kInterfaceId) &&
+            driver->grant("thread", ThreadControlCap::create(driver->pid()), schema::wire::ThreadControl::kInterfaceId);
   // With a boot package (bench_capos + exit_zero) the driver can also
   // measure spawn + wait.
   if (ok && boot_package::loaded())

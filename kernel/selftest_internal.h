@@ -14,5 +14,7 @@ void settle_processes();
 // Issue 22: one test per finding (issue22_*) and the hostile class.
 [[noreturn]] void run_issue22(const char* name, Bytes module);
 [[noreturn]] void run_liveness(const char* name, Bytes module);
+// Issue 14: threads, TLS, PARK/UNPARK (kernel/selftest_threads.cpp).
+[[noreturn]] void run_threads(Bytes module);
 
 }  // namespace capos::selftest

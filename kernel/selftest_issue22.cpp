@@ -69,7 +69,7 @@ void dead_callers() CAPOS_REQUIRES(g_kernel_lock) {
     Child l = role("leaver", core.get());
     // Wait until it has parked everything and blocked.
     uint64_t end = timer::ticks() + 500;
-    while (!(l.p->main_thread()->state == ThreadState::Blocked && core->queued.size() == 8)) {
+    while (!(l.p->thread_in(0)->state == ThreadState::Blocked && core->queued.size() == 8)) {
       if (l.watch->exited() || timer::ticks() >= end) panic("selftest issue22_dead_callers: leaver did not park");
       poll_point();
     }
@@ -89,7 +89,7 @@ void dead_callers() CAPOS_REQUIRES(g_kernel_lock) {
   Child k = role("keeper", share.get());
   Child g = role("giver", share.get());
   uint64_t end = timer::ticks() + 1000;
-  while (!(g.p->main_thread()->state == ThreadState::Blocked && k.p->main_thread()->state == ThreadState::Blocked &&
+  while (!(g.p->thread_in(0)->state == ThreadState::Blocked && k.p->thread_in(0)->state == ThreadState::Blocked &&
            g.p->ledger().used(Res::OutstandingCalls) == 0 &&
            k.p->address_space().object_mappings() == 1 && k.p->ipc().serving.empty())) {
     if (g.watch->exited() || k.watch->exited() || timer::ticks() >= end)

@@ -85,7 +85,7 @@ void run_quota_isolation() CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t allowance = 512 + 48;
   start(hog);
   uint64_t end = timer::ticks() + 3000;
-  while (!(hog.p->main_thread()->state == ThreadState::Blocked && l.used(Res::OutstandingCalls) == 8)) {
+  while (!(hog.p->thread_in(0)->state == ThreadState::Blocked && l.used(Res::OutstandingCalls) == 8)) {
     if (hog.watch->exited()) expect_end(g_test, hog, K::Running, 0);  // reports how it ended
     if (timer::ticks() >= end) panic("selftest quota_isolation: the hog never finished exhausting its quota");
     poll_point();

@@ -87,7 +87,9 @@ void page_table_storm(Process& p, const Snapshot& base) {
 // user-copy path, gives the frames back, and touches it again.
 void demand_zero_out_of_memory(Process& p) CAPOS_REQUIRES(g_kernel_lock) {
   AddressSpace& as = p.address_space();
-  uint64_t va = abi::USER_STACK_TOP - PAGE_SIZE;  // lazy, never touched: the process never ran
+  // Lazy and never touched (the process never ran; the loader wrote only
+  // the top page, the initial TLS block and TCB).
+  uint64_t va = abi::USER_STACK_TOP - 8 * PAGE_SIZE;
   uint64_t held = 0, count = 0;                     // a list threaded through the frames themselves
   while (auto pa = frames::alloc()) {
     *static_cast<uint64_t*>(frames::phys_to_virt(*pa)) = held;
@@ -293,7 +295,7 @@ void user_roles() CAPOS_REQUIRES(g_kernel_lock) {
   b->start();
   // The peer must be waiting in RECV before the owner calls, so both
   // rounds take the same IPC path (the warm-up then fills the same pools).
-  while (b->main_thread()->state != ThreadState::Blocked) sched::yield();
+  while (b->thread_in(0)->state != ThreadState::Blocked) sched::yield();
   a->start();
   expect(wb, "share_peer (maps the received MemoryObject, sees and answers writes, releases while mapped)",
          ExitStatus::Kind::Exited, 0);

@@ -320,6 +320,19 @@ void bench_futex(size_t iters) {
   pthread_join(th, nullptr);
 }
 
+void* empty_thread(void*) { return nullptr; }
+
+void bench_pthread_create(size_t iters) {
+  bool ok = true;
+  timed_loop("pthread_create_join", iters, 1, [&] {
+    pthread_t th;
+    if (pthread_create(&th, nullptr, empty_thread, nullptr)) return ok = false;
+    pthread_join(th, nullptr);
+    return true;
+  });
+  if (!ok) report_na("pthread_create_join", "thread_failed");
+}
+
 void bench_uring(size_t iters, unsigned batch, const char* row) {
   io_uring ring;
   int r = io_uring_queue_init(64, &ring, 0);
@@ -450,6 +463,7 @@ int main(int argc, char** argv) {
   if (selected(only, "unix_rtt")) bench_unix(iters);
   if (selected(only, "unix_rtt_scm")) bench_unix_scm(iters);
   if (selected(only, "futex_rtt")) bench_futex(iters);
+  if (selected(only, "pthread_create_join")) bench_pthread_create(iters / 10 ? iters / 10 : 1);
   if (selected(only, "io_uring_nop_b1")) bench_uring(iters, 1, "io_uring_nop_b1");
   if (selected(only, "io_uring_nop_b32")) bench_uring(iters, 32, "io_uring_nop_b32");
   if (selected(only, "posix_spawn_wait")) bench_spawn(sp, true_path);

@@ -17,7 +17,7 @@ foreach(row io_uring_nop_b1 io_uring_nop_b32 boot_to_init)
     message(FATAL_ERROR "row ${row} missing")
   endif()
 endforeach()
-foreach(row tsc_overhead getppid pipe_rtt unix_rtt unix_rtt_scm futex_rtt
+foreach(row tsc_overhead getppid pipe_rtt unix_rtt unix_rtt_scm futex_rtt pthread_create_join
             posix_spawn_wait)
   if(NOT out MATCHES "BENCH row=${row} iters=[0-9]+ median_cycles=[0-9]+ p99_cycles=[0-9]+")
     message(FATAL_ERROR "row ${row} missing or without figures")

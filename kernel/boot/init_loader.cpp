@@ -12,6 +12,7 @@
 #include "kernel/caps/spawner_cap.h"
 #include "kernel/caps/system_caps.h"
 #include "kernel/caps/timer_cap.h"
+#include "kernel/caps/thread_caps.h"
 #include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
@@ -44,6 +45,12 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::VIRTUAL_MEMORY:
       *iface = wire::VirtualMemory::kInterfaceId;
       return VmCap::create(receiver.pid());
+    case wire::KernelCapKind::THREAD_CONTROL:
+      *iface = wire::ThreadControl::kInterfaceId;
+      return ThreadControlCap::create(receiver.pid());
+    case wire::KernelCapKind::THREAD_SPAWNER:
+      *iface = wire::ThreadSpawner::kInterfaceId;
+      return ThreadSpawnerCap::create(receiver.pid());
     case wire::KernelCapKind::FRAME_ALLOCATOR:
       *iface = wire::FrameAllocator::kInterfaceId;
       return FrameAllocCap::create();

@@ -33,6 +33,9 @@ enum class ObjType : uint8_t {
   DeviceMmio,
   Interrupt,
   DmaPool,
+  ThreadHandle,
+  ThreadSpawner,
+  ThreadControl,
 };
 
 class KObject {

@@ -73,8 +73,12 @@ Status MemoryObjectCap::map(MO::MapParams::Reader p, MO::MapResults::Builder r) 
 
 Status MemoryObjectCap::unmap(MO::UnmapParams::Reader p, MO::UnmapResults::Builder) {
   // A mapping of this object always spans the whole object.
-  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), uint64_t{pages_} * abi::PAGE_SIZE));
-  return current_call().caller.address_space().unmap_object(this, p.getAddr());
+  uint64_t size = uint64_t{pages_} * abi::PAGE_SIZE;
+  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), size));
+  Process& caller = current_call().caller;
+  CAPOS_TRY_STATUS(caller.address_space().unmap_object(this, p.getAddr()));
+  caller.parks().address_removed(p.getAddr(), size);  // parked words there: cancelled
+  return {};
 }
 
 }  // namespace capos

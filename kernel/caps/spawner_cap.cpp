@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/caps/kernel_server.h"
 #include "kernel/caps/log_sink_cap.h"
+#include "kernel/caps/thread_caps.h"
 #include "kernel/caps/vm_cap.h"
 #include "kernel/debug/log.h"
 #include "kernel/ipc/endpoint.h"
@@ -22,8 +23,11 @@ struct PlannedGrant {
   StrView name;
   uint64_t interface_id;
   bool endpoint = false;  // child-local endpoint (else a transfer)
-  bool vm = false;        // child-local VirtualMemory (bound to the child)
-  bool log_sink = false;  // child-local LogSink scoped to the child's name
+  // A per-process kernel cap made for the child once it exists
+  // (VirtualMemory, ThreadControl, ThreadSpawner: bound to its pid;
+  // LogSink: scoped to its name).
+  bool kernel_local = false;
+  wire::ChildLocalKind local_kind = wire::ChildLocalKind::VIRTUAL_MEMORY;
   uint32_t xfer_index = 0;
   Ref<EndpointCore> core;
 };
@@ -44,6 +48,30 @@ manifest::Cell child_local_cell(wire::ChildLocalKind k) {
       return manifest::cell_for(manifest::Holder::Child, manifest::SourceKind::Endpoint, 0);
   }
   return manifest::Cell{manifest::Delivery::No, "unknown child-local kind"};
+}
+
+// The interface id a per-process child-local kind's cap answers to.
+uint64_t child_local_interface(wire::ChildLocalKind k) {
+  switch (k) {
+    case wire::ChildLocalKind::VIRTUAL_MEMORY: return wire::VirtualMemory::kInterfaceId;
+    case wire::ChildLocalKind::THREAD_CONTROL: return wire::ThreadControl::kInterfaceId;
+    case wire::ChildLocalKind::THREAD_SPAWNER: return wire::ThreadSpawner::kInterfaceId;
+    case wire::ChildLocalKind::LOG_SINK: return wire::LogSink::kInterfaceId;
+    case wire::ChildLocalKind::ENDPOINT: break;
+  }
+  return 0;
+}
+
+// The child's own instance of a per-process kind (null: heap exhausted).
+Ref<KObject> make_child_local(wire::ChildLocalKind k, const Process& child) {
+  switch (k) {
+    case wire::ChildLocalKind::VIRTUAL_MEMORY: return VmCap::create(child.pid());
+    case wire::ChildLocalKind::THREAD_CONTROL: return ThreadControlCap::create(child.pid());
+    case wire::ChildLocalKind::THREAD_SPAWNER: return ThreadSpawnerCap::create(child.pid());
+    case wire::ChildLocalKind::LOG_SINK: return LogSinkCap::create(StrView(child.name()));
+    case wire::ChildLocalKind::ENDPOINT: break;
+  }
+  return {};
 }
 
 // The child's ledger limits: the request (absent = defaults) clamped to the
@@ -112,12 +140,10 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
       }
       if (cl.getKind() != wire::ChildLocalKind::ENDPOINT && cl.getServedInterfaceId() != 0)
         return fail(Err::InvalidArgument);  // schema: 0 for every other kind
-      if (cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY || cl.getKind() == wire::ChildLocalKind::LOG_SINK) {
-        bool vm = cl.getKind() == wire::ChildLocalKind::VIRTUAL_MEMORY;
-        uint64_t want = vm ? wire::VirtualMemory::kInterfaceId : wire::LogSink::kInterfaceId;
+      if (uint64_t want = child_local_interface(cl.getKind())) {
         if (pg.interface_id && pg.interface_id != want) return fail(Err::InvalidArgument);
-        pg.vm = vm;  // both created in step 5, once the child (pid, name) exists
-        pg.log_sink = !vm;
+        pg.kernel_local = true;  // created in step 5, once the child (pid, name) exists
+        pg.local_kind = cl.getKind();
         pg.interface_id = want;
         continue;
       }
@@ -190,12 +216,9 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
   for (uint32_t i = 0; i < n; ++i) {
     PlannedGrant& pg = plan[i];
     Status st;
-    if (pg.vm) {
-      Ref<KObject> vm = VmCap::create(p->pid());
-      st = vm ? p->grant(pg.name, move(vm), wire::VirtualMemory::kInterfaceId) : Status(fail(Err::OutOfMemory));
-    } else if (pg.log_sink) {
-      Ref<KObject> sink = LogSinkCap::create(StrView(p->name()));
-      st = sink ? p->grant(pg.name, move(sink), wire::LogSink::kInterfaceId) : Status(fail(Err::OutOfMemory));
+    if (pg.kernel_local) {
+      Ref<KObject> obj = make_child_local(pg.local_kind, *p);
+      st = obj ? p->grant(pg.name, move(obj), pg.interface_id) : Status(fail(Err::OutOfMemory));
     } else if (pg.endpoint) {
       Ref<EndpointOwner> owner = EndpointOwner::create(pg.core);
       st = owner ? p->grant(pg.name, Ref<KObject>(owner), wire::Endpoint::kInterfaceId)

@@ -58,7 +58,7 @@ Status SystemStatusCap::processes(SS::ProcessesParams::Reader p, SS::ProcessesRe
     e.setPid(list[i]->pid());
     CAPOS_TRY_STATUS(e.setName(StrView(list[i]->name())));
     CAPOS_TRY_STATUS(e.setBinary(list[i]->watch()->binary()));
-    e.setThreads(1);
+    e.setThreads(list[i]->thread_count());
     fill_usage(list[i]->ledger(), CAPOS_TRY(e.initUsage()));
   }
   r.setTotal(total);

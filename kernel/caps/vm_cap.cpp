@@ -34,7 +34,9 @@ Status VmCap::map(VM::MapParams::Reader p, VM::MapResults::Builder r) {
 Status VmCap::unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
   CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
-  return as->vm_unmap(p.getAddr(), p.getSize());
+  CAPOS_TRY_STATUS(as->vm_unmap(p.getAddr(), p.getSize()));
+  current_call().caller.parks().address_removed(p.getAddr(), p.getSize());  // parked words there: cancelled
+  return {};
 }
 
 Status VmCap::protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder) {
@@ -57,7 +59,9 @@ Status VmCap::commit(VM::CommitParams::Reader p, VM::CommitResults::Builder) {
 Status VmCap::decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
   CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
-  return as->vm_decommit(p.getAddr(), p.getSize());
+  CAPOS_TRY_STATUS(as->vm_decommit(p.getAddr(), p.getSize()));
+  current_call().caller.parks().address_removed(p.getAddr(), p.getSize());
+  return {};
 }
 
 }  // namespace capos

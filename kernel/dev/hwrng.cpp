@@ -49,6 +49,12 @@ uint64_t best_effort64() {
   return siphash24(SipKey{arch::rdtsc(), 0x9e3779b97f4a7c15ull}, acc, sizeof(acc));
 }
 
+void best_effort128(uint64_t out[2]) {
+  if (entropy::get(MutBytes(reinterpret_cast<uint8_t*>(out), 2 * sizeof(uint64_t)))) return;
+  out[0] = best_effort64();
+  out[1] = best_effort64();
+}
+
 void init() {
   g_rdrand = arch::cpuid(1).ecx & (1u << 30);
   g_rdseed = arch::cpuid(7, 0).ebx & (1u << 18);

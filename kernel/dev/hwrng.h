@@ -17,6 +17,8 @@ bool rdseed64(uint64_t* out);
 // else RDSEED, else RDRAND, else a TSC-jitter mix (weak; reported once at
 // boot).
 uint64_t best_effort64();
+// Two independent words from one draw (one CSPRNG block instead of two).
+void best_effort128(uint64_t out[2]);
 
 // Detects RDRAND/RDSEED, seeds the kernel CSPRNG, then draws the boot
 // secret for service-scoped caller references from it.

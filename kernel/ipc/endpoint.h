@@ -62,6 +62,8 @@ struct IpcCall {
   // word of the owner's state (a Timer deadline, a Console read size).
   DeferredOwner* owner = nullptr;
   uint64_t owner_data = 0;
+  uint64_t deadline = ~0ull;  // PARK: monotonic timeout (~0 = none)
+  uint8_t ring_slot = 0;      // the calling thread's ring: where the completion goes
 };
 
 // A RECV waiting for a call.
@@ -73,6 +75,7 @@ struct IpcRecv {
   uint64_t user_data = 0;
   uint64_t buf_addr = 0;
   uint32_t buf_len = 0;
+  uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 
 class EndpointCore final : public KObject {
@@ -167,8 +170,15 @@ int32_t ret(Process& server, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_loc
 // record is freed, the server's RETURN is discarded), fails calls it was
 // serving, drops its RECVs.
 void process_exiting(Process& p) CAPOS_REQUIRES(g_kernel_lock);
+// One thread of a live process ends: its own calls and RECVs go as they
+// would at process death (nothing is left to post into its ring); calls
+// it was serving stay with the process (any thread may RETURN them).
+void thread_exiting(Process& p, uint32_t slot) CAPOS_REQUIRES(g_kernel_lock);
 // After its caps are gone: frees the process's cached records.
 void process_reaped(Process& p) CAPOS_REQUIRES(g_kernel_lock);
+
+// The ring slot of the thread running the current kernel entry.
+uint8_t current_slot();
 
 // Deferred kernel-cap calls (e.g. ProcessHandle.wait): the CALL stays
 // outstanding (charged to the caller) until complete_deferred(). If the
@@ -176,6 +186,11 @@ void process_reaped(Process& p) CAPOS_REQUIRES(g_kernel_lock);
 // Fails with Overloaded at the caller's outstanding-call quota.
 Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data = 0)
     CAPOS_REQUIRES(g_kernel_lock);
+// A deferred ring operation without a CALL (PARK): same record and
+// charges, completed by complete_op with a bare result.
+Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data)
+    CAPOS_REQUIRES(g_kernel_lock);
+void complete_op(IpcCall* c, int32_t result) CAPOS_REQUIRES(g_kernel_lock);
 // `payload` is the framed result message (or a CapException with
 // `exception`); `result_error` < 0 completes with that transport error.
 void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error = 0)

@@ -57,18 +57,19 @@ void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_recvs.push_back(r);
 }
 
-// Wakes `p`'s thread if it waits in cap_enter and is now satisfied.
-void wake(Process* p, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+// Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
+// is now satisfied.
+void wake(Process* p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  Thread* t = p->main_thread();
+  Thread* t = p->thread_in(slot);
   if (!t || !sched::cap_enter_satisfied(t)) return;
   if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
 }
 
-void post(Process* p, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
-  p->ring().post_reserved(cqe);
-  wake(p, handoff);
+  p->ring(slot).post_reserved(cqe);
+  wake(p, slot, handoff);
 }
 
 // Finishes a caller's outstanding call with `result` (error or size).
@@ -81,8 +82,9 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
   cqe.cap_count = cap_count;
   caller->ipc().outstanding.remove(c);
   caller->ledger().release(Res::OutstandingCalls, 1);
+  uint8_t slot = c->ring_slot;
   free_call(c);
-  post(caller, cqe, true);
+  post(caller, slot, cqe, true);
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
@@ -197,6 +199,7 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (!rec) return CAP_ERR_QUOTA_EXCEEDED;  // the caller's kernel-memory quota
   IpcCall* c = *rec;
   c->caller = &caller;
+  c->ring_slot = current_slot();
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result_addr = sqe.result_addr;
@@ -232,11 +235,12 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     server.ipc().recvs.remove(r);
     CapCqe cqe{};
     cqe.user_data = r->user_data;
+    uint8_t server_slot = r->ring_slot;
     free_recv(r);
     if (n < 0) {  // the server's buffer is unusable: fail that RECV, try the next
       core.inflight.remove(c->call_id);
       cqe.result = n;
-      post(&server, cqe, false);
+      post(&server, server_slot, cqe, false);
       continue;
     }
     mark_inflight(c, server);
@@ -245,7 +249,7 @@ int32_t call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.aux = c->method_id;
     charge->commit();
     caller.ipc().outstanding.push_back(c);
-    post(&server, cqe, true);  // direct handoff: the server runs next
+    post(&server, server_slot, cqe, true);  // direct handoff: the server runs next
     return PENDING;
   }
 
@@ -316,6 +320,7 @@ int32_t recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe) {
   if (!rec) return CAP_ERR_QUOTA_EXCEEDED;
   IpcRecv* r = *rec;
   r->server = &server;
+  r->ring_slot = current_slot();
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf_addr = sqe.result_addr;
@@ -391,15 +396,13 @@ int32_t ret(Process& server, const CapSqe& sqe) {
   return 0;
 }
 
-Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
-  Process& caller = ctx.caller;
+Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& owner, uint64_t owner_data) {
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return fail(Err::Overloaded);
   IpcCall* c = CAPOS_TRY(alloc_call(caller));
   c->caller = &caller;
-  c->user_data = ctx.user_data;
-  c->result_addr = ctx.result_addr;
-  c->result_len = ctx.result_len;
+  c->ring_slot = current_slot();
+  c->user_data = user_data;
   c->owner = &owner;
   c->owner_data = owner_data;
   c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object
@@ -407,6 +410,15 @@ Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner,
   caller.ipc().outstanding.push_back(c);
   return c;
 }
+
+Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
+  IpcCall* c = CAPOS_TRY(defer_op(ctx.caller, ctx.user_data, owner, owner_data));
+  c->result_addr = ctx.result_addr;
+  c->result_len = ctx.result_len;
+  return c;
+}
+
+void complete_op(IpcCall* c, int32_t result) { complete_caller(c, result, 0); }
 
 void complete_deferred(IpcCall* c, Bytes payload, bool exception, int32_t result_error) {
   int32_t result = result_error;
@@ -429,8 +441,10 @@ void fail_everything(EndpointCore& core) {
     CapCqe cqe{};
     cqe.user_data = r->user_data;
     cqe.result = CAP_ERR_DISCONNECTED;
-    post(r->server, cqe, false);
+    Process* server = r->server;
+    uint8_t slot = r->ring_slot;
     free_recv(r);
+    post(server, slot, cqe, false);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
@@ -440,36 +454,64 @@ void fail_everything(EndpointCore& core) {
   });
 }
 
-void process_exiting(Process& p) {
+namespace {
+
+// Cancels p's own calls and RECVs that `pick` selects: queued calls
+// vanish, in-flight ones are orphaned (the server's RETURN is accepted and
+// discarded), deferred kernel calls are forgotten by their owner; each
+// gives back its CQ reservation.
+template <class Pick> void cancel_own(Process& p, Pick&& pick) CAPOS_REQUIRES(g_kernel_lock) {
   ProcessIpc& pi = p.ipc();
-  // Its own calls: queued ones vanish; in-flight ones are orphaned so the
-  // server's eventual RETURN is accepted and discarded.
-  while (IpcCall* c = pi.outstanding.pop_front()) {
-    p.ledger().release(Res::OutstandingCalls, 1);
-    p.ring().drop_reservation();
-    if (c->state == IpcCall::State::Queued) {
-      c->core->queued.remove(c);
-      free_call(c);
-    } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
-      c->owner->cancel(c);
-      free_call(c);
-    } else {  // delivered: the server's RETURN will be discarded; the record goes now
-      c->core->inflight.orphan(c->call_id, c->server);
-      c->server->ipc().serving.remove(c);
+  for (IpcCall* c = pi.outstanding.front(); c;) {
+    IpcCall* next = pi.outstanding.next(c);
+    if (pick(c->ring_slot)) {
+      pi.outstanding.remove(c);
+      p.ledger().release(Res::OutstandingCalls, 1);
+      p.ring(c->ring_slot).drop_reservation();
+      if (c->state == IpcCall::State::Queued) {
+        c->core->queued.remove(c);
+      } else if (c->owner) {  // a deferred kernel call: its owner forgets it now
+        c->owner->cancel(c);
+      } else {  // delivered: the server's RETURN will be discarded; the record goes now
+        c->core->inflight.orphan(c->call_id, c->server);
+        c->server->ipc().serving.remove(c);
+      }
       free_call(c);
     }
+    c = next;
   }
+  for (IpcRecv* r = pi.recvs.front(); r;) {
+    IpcRecv* next = pi.recvs.next(r);
+    if (pick(r->ring_slot)) {
+      pi.recvs.remove(r);
+      r->core->recvs.remove(r);
+      p.ring(r->ring_slot).drop_reservation();
+      free_recv(r);
+    }
+    r = next;
+  }
+}
+
+}  // namespace
+
+void process_exiting(Process& p) {
+  cancel_own(p, [](uint32_t) { return true; });
   // Calls it was serving: their callers learn the server is gone.
+  ProcessIpc& pi = p.ipc();
   while (IpcCall* c = pi.serving.front()) {
     pi.serving.remove(c);
     c->core->inflight.remove(c->call_id);
     complete_caller(c, CAP_ERR_DISCONNECTED, 0);
   }
-  while (IpcRecv* r = pi.recvs.pop_front()) {
-    r->core->recvs.remove(r);
-    p.ring().drop_reservation();
-    free_recv(r);
-  }
+}
+
+void thread_exiting(Process& p, uint32_t slot) {
+  cancel_own(p, [slot](uint32_t s) { return s == slot; });
+}
+
+uint8_t current_slot() {
+  Thread* t = sched::current();
+  return t ? t->slot : 0;
 }
 
 void process_reaped(Process& p) {

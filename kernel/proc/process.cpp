@@ -1,5 +1,7 @@
 #include "kernel/proc/process.h"
 
+#include "kernel/proc/thread_watch.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/debug/log.h"
@@ -107,7 +109,7 @@ Result<Process*> Process::create(StrView name, Bytes elf_image, const char** dia
   }
   Status st = p->build(name, elf_image, diag);
   if (!st) {
-    if (p->thread_) Thread::destroy(p->thread_);
+    p->drop_unstarted_main();
     p->teardown();
     p->~Process();
     heap::free(mem);
@@ -126,7 +128,11 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
-  session_ = Session::create(pid_, hwrng::best_effort64());  // fresh unless the spawner shares one
+  // One draw for both secrets a process gets: its session's and its
+  // initial thread's stack-protector canary.
+  uint64_t secrets[2];
+  hwrng::best_effort128(secrets);
+  session_ = Session::create(pid_, secrets[0]);  // fresh unless the spawner shares one
   if (!session_) return fail(Err::OutOfMemory);
   size_t n = min(name.size(), size_t{NAME_MAX - 1});
   memcpy(name_, name.ptr, n);
@@ -137,34 +143,86 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   watch_->set_pid(pid_);
   CAPOS_TRY_STATUS(as_.init(&ledger_));
   uint64_t entry = 0;
-  CAPOS_TRY_STATUS(load_image(elf_image, &entry, diag));
+  elf::LoadPlan plan;
+  CAPOS_TRY_STATUS(load_image(elf_image, &plan, diag));
+  entry = plan.entry;
 
-  CAPOS_TRY_STATUS(as_.map_anonymous(abi::RING_VADDR, 1, UserProt{true, true, false}, VmaKind::Ring));
-  ring_ = RingEngine(static_cast<abi::RingPage*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(abi::RING_VADDR)))));
-  ring_.init_page();
+  CAPOS_TRY_STATUS(map_ring(0));
 
   CAPOS_TRY_STATUS(as_.map_anonymous(abi::CAPSET_VADDR, 1, UserProt{true, false, false}, VmaKind::CapSet));
   capset_ = static_cast<abi::CapSetHeader*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(abi::CAPSET_VADDR))));
   *capset_ = abi::CapSetHeader{abi::CAPSET_MAGIC, abi::CAPSET_VERSION, 0, 0};
 
-  uint64_t stack_pages = abi::USER_STACK_DEFAULT_PAGES;
+  InitialTls tls = CAPOS_TRY(initial_tls_layout(plan));
+  uint64_t stack_pages = abi::USER_STACK_DEFAULT_PAGES + tls.pages;
   CAPOS_TRY_STATUS(as_.map_anonymous(abi::USER_STACK_TOP - stack_pages * abi::PAGE_SIZE, stack_pages,
                                      UserProt{true, true, false}, VmaKind::Stack, /*lazy=*/true));
+  CAPOS_TRY_STATUS(build_initial_tls(plan, tls, secrets[1]));
 
-
-  thread_ = CAPOS_TRY(Thread::create_user(this, entry, abi::USER_STACK_TOP, abi::RING_VADDR, pid_,
-                                          abi::CAPSET_VADDR));
-  thread_->name = name_;
+  Reservation thread_charge = CAPOS_TRY(ledger_.reserve(Res::Threads, 1));
+  Thread* t = CAPOS_TRY(
+      Thread::create_user(this, entry, tls.sp, abi::ring_vaddr(0), pid_, abi::CAPSET_VADDR));
+  thread_charge.commit();
+  t->name = name_;
+  t->slot = 0;
+  t->fs_base = tls.tp;
+  threads_[0] = t;
+  thread_count_ = 1;
   return {};
 }
 
-Status Process::load_image(Bytes image, uint64_t* entry, const char** diag) {
+Status Process::map_ring(uint32_t slot) {
+  uint64_t va = abi::ring_vaddr(slot);
+  if (!(rings_mapped_ & (1ull << slot))) {
+    CAPOS_TRY_STATUS(as_.map_anonymous(va, 1, UserProt{true, true, false}, VmaKind::Ring));
+    rings_mapped_ |= 1ull << slot;
+  }
+  // A reused slot starts clean: its old thread's records are all gone.
+  rings_[slot] = RingEngine(static_cast<abi::RingPage*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(va)))));
+  rings_[slot].init_page();
+  return {};
+}
+
+// Variant II (docs/threads.md): [TLS block][TCB], FS base = TCB, at the
+// top of the initial stack region (the stack starts right below the
+// block; the region grows by the pages they take, so the usable stack
+// stays the default). The linker placed every variable at a fixed offset
+// below the TCB computed from PT_TLS's own alignment, so the block is
+// exactly memsz rounded up to it; the TCB is also 16-byte aligned.
+Result<Process::InitialTls> Process::initial_tls_layout(const elf::LoadPlan& plan) {
+  uint64_t mem = plan.has_tls ? plan.tls.mem_size : 0;
+  uint64_t align = plan.has_tls && plan.tls.align > 1 ? plan.tls.align : 1;
+  if (mem > abi::TLS_MAX_BYTES) return fail(Err::LimitExceeded);
+  InitialTls l;
+  l.block = align_up(mem, align);
+  l.tp = align_down(abi::USER_STACK_TOP - abi::TCB_BYTES, align > 16 ? align : 16);
+  uint64_t start = l.tp - l.block;
+  l.sp = align_down(start, 16);
+  l.pages = align_up(abi::USER_STACK_TOP - align_down(start, abi::PAGE_SIZE), abi::PAGE_SIZE) / abi::PAGE_SIZE;
+  return l;
+}
+
+// The block is a copy of the PT_TLS image (already loaded at its vaddr)
+// followed by zeros (the demand-zero stack); the TCB holds its own
+// address and a stack-protector canary. A program without PT_TLS still
+// gets a TCB, so the runtime's per-thread words work everywhere.
+Status Process::build_initial_tls(const elf::LoadPlan& plan, const InitialTls& l, uint64_t canary) {
+  if (plan.has_tls && plan.tls.file_size)
+    CAPOS_TRY_STATUS(AddressSpace::copy_between(as_, plan.tls.vaddr, as_, l.tp - l.block, plan.tls.file_size));
+  uint64_t tcb[abi::TCB_RUNTIME / 8] = {};
+  tcb[abi::TCB_SELF / 8] = l.tp;
+  tcb[abi::TCB_CANARY / 8] = canary;
+  return as_.kernel_write(l.tp, Bytes(reinterpret_cast<const uint8_t*>(tcb), sizeof(tcb)));
+}
+
+Status Process::load_image(Bytes image, elf::LoadPlan* out, const char** diag) {
   elf::Diagnostic d;
   auto plan = elf::plan_load(image, &d);
   if (!plan) {
     if (diag) *diag = d.reason;
     return fail(plan.error());
   }
+  *out = *plan;
   for (const elf::Segment& s : plan->segment_span()) {
     UserProt prot{s.readable(), s.writable(), s.executable()};
     // Pages holding file bytes are filled now; the pure-bss tail is
@@ -178,7 +236,6 @@ Status Process::load_image(Bytes image, uint64_t* entry, const char** diag) {
     Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
     CAPOS_TRY_STATUS(as_.kernel_write(s.vaddr + s.page_offset, file));
   }
-  *entry = plan->entry;
   return {};
 }
 
@@ -196,10 +253,18 @@ Status Process::grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uin
   return {};
 }
 
+void Process::drop_unstarted_main() {
+  if (Thread* t = threads_[0]) {
+    Thread::destroy(t);
+    threads_[0] = nullptr;
+    thread_count_ = 0;
+    ledger_.release(Res::Threads, 1);
+  }
+}
+
 void Process::discard(Process* p) {
   g_processes.remove(p);
-  if (p->thread_) Thread::destroy(p->thread_);
-  p->thread_ = nullptr;
+  p->drop_unstarted_main();
   p->teardown();
   ExitStatus st;
   st.kind = ExitStatus::Kind::Killed;
@@ -217,21 +282,88 @@ Status Process::ensure_scratch() {
   return {};
 }
 
-void Process::start() { sched::make_runnable(thread_); }
+void Process::start() { sched::make_runnable(threads_[0]); }
 
 void Process::request_kill() {
   __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);
   arch::IrqGuard irq;
-  if (thread_ && thread_->state == ThreadState::Blocked) sched::make_runnable(thread_);
+  for (Thread* t : threads_)
+    if (t && t->state == ThreadState::Blocked) sched::make_runnable(t);
 }
 
 void process_check_killed() {
   Thread* t = sched::current();
-  if (!t || !t->process || !t->process->kill_requested()) return;
-  ExitStatus st;
-  st.kind = ExitStatus::Kind::Killed;
-  arch::sti();
-  t->process->exit_self(st);
+  if (!t || !t->process) return;
+  if (t->process->kill_requested()) {
+    ExitStatus st;
+    st.kind = ExitStatus::Kind::Killed;
+    arch::sti();
+    t->process->exit_self(st);
+  }
+  if (t->exit_requested) {
+    arch::sti();
+    t->process->exit_thread(t->exit_code);
+  }
+}
+
+Result<Thread*> Process::spawn_thread(uint64_t entry, uint64_t stack_top, uint64_t arg, uint64_t fs_base) {
+  if (dying_ || kill_requested()) return fail(Err::Disconnected);
+  uint32_t slot = 0;
+  while (slot < abi::MAX_THREADS && threads_[slot]) ++slot;
+  if (slot == abi::MAX_THREADS) return fail(Err::Overloaded);
+  // Everything is reserved before anything exists; a failure rolls back.
+  Reservation count = CAPOS_TRY(ledger_.reserve(Res::Threads, 1));
+  uint64_t bytes = sizeof(Thread) + Thread::KSTACK_PAGES * abi::PAGE_SIZE;
+  Reservation kbytes = CAPOS_TRY(ledger_.reserve(Res::KernelBytes, bytes));
+  CAPOS_TRY_STATUS(map_ring(slot));  // the page stays with the slot (FramePages)
+  Thread* t = CAPOS_TRY(Thread::create_user(this, entry, stack_top, arg, abi::ring_vaddr(slot), 0));
+  count.commit();
+  kbytes.commit();
+  t->name = name_;
+  t->slot = static_cast<uint8_t>(slot);
+  t->fs_base = fs_base;
+  t->charged_bytes = bytes;
+  threads_[slot] = t;
+  ++thread_count_;
+  return t;
+}
+
+void Process::exit_thread(int64_t code) {
+  Thread* t = sched::current();
+  if (t->process != this) panic("exit_thread: not a thread of process {}", pid_);
+  if (thread_count_ == 1 && !dying_) {  // the last thread: the process exits with its code
+    ExitStatus st;
+    st.kind = ExitStatus::Kind::Exited;
+    st.code = code;
+    exit_self(st);
+  }
+  leave(t, code);
+}
+
+void Process::leave(Thread* t, int64_t code) {
+  if (!dying_) {
+    // Only this thread goes: its own calls, RECVs and parks end with it.
+    ipc::thread_exiting(*this, t->slot);
+  }
+  if (t->watch) {
+    t->watch->publish(code);
+    ThreadWatch::drop(t->watch);
+    t->watch = nullptr;
+  }
+  threads_[t->slot] = nullptr;
+  --thread_count_;
+  ledger_.release(Res::Threads, 1);
+  if (t->charged_bytes) ledger_.release(Res::KernelBytes, t->charged_bytes);
+  t->charged_bytes = 0;
+  if (thread_count_ == 0) {
+    teardown();
+    if (!ledger_.empty()) panic("process {} ({}) leaked ledger charges at exit", pid_, name_);
+    g_processes.remove(this);
+    if (shutdown_on_exit_) shutdown_after_init(status_);
+    watch_->publish(status_);
+    t->last_of_process = true;  // the reaper frees this process after the thread
+  }
+  sched::exit_current();
 }
 
 void Process::teardown() {
@@ -254,7 +386,18 @@ void Process::teardown() {
 }
 
 void Process::exit_self(const ExitStatus& status) {
-  status_ = status;
+  if (!dying_) {
+    dying_ = true;
+    status_ = status;
+    log_exit(status);
+    // Every other thread leaves at its next kernel exit (blocked ones are
+    // woken); the last one out tears the process down.
+    request_kill();
+  }
+  leave(sched::current(), status.kind == ExitStatus::Kind::Exited ? status.code : -1);
+}
+
+void Process::log_exit(const ExitStatus& status) {
   switch (status.kind) {
     case ExitStatus::Kind::Faulted:
       if (status.vector == 14)
@@ -272,12 +415,6 @@ void Process::exit_self(const ExitStatus& status) {
       klog("capOS: process {} ({}) killed\n", pid_, name_);
       break;
   }
-  teardown();
-  if (!ledger_.empty()) panic("process {} ({}) leaked ledger charges at exit", pid_, name_);
-  g_processes.remove(this);
-  if (shutdown_on_exit_) shutdown_after_init(status);
-  watch_->publish(status_);
-  sched::exit_current();
 }
 
 Process::~Process() = default;

@@ -1,5 +1,6 @@
 // A user process: address space, capability table, resource ledger,
-// capability ring and CapSet page, and (for now) one thread.
+// CapSet page, park space and its threads (each with its own ring page;
+// docs/threads.md). A process ends when its last thread leaves.
 #pragma once
 
 #include <stdint.h>
@@ -9,12 +10,15 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/address_space.h"
 #include "kernel/proc/exit_watch.h"
+#include "kernel/proc/park_space.h"
 #include "kernel/proc/session.h"
 #include "kernel/proc/thread.h"
 #include "kernel/ring/ring_engine.h"
 #include "lib/abi/capset.h"
+#include "lib/abi/layout.h"
 #include "lib/core/cstring.h"
 #include "lib/core/intrusive_list.h"
+#include "lib/elf/loader.h"
 
 namespace capos {
 
@@ -50,23 +54,36 @@ class Process {
   // Exit status holder shared with ProcessHandles.
   ExitWatch* watch() const { return watch_.get(); }
   Ref<ExitWatch> share_watch() const { return watch_; }
-  // Asks another process to die (status Killed); takes effect at its next
-  // kernel entry or wakeup.
+  // Asks another process to die (status Killed); takes effect at each
+  // thread's next kernel entry or wakeup (blocked threads are woken).
   void request_kill() CAPOS_REQUIRES(g_kernel_lock);
   bool kill_requested() const { return __atomic_load_n(&kill_requested_, __ATOMIC_ACQUIRE); }
   // The kernel shuts the machine down when this process ends (init).
   void set_shutdown_on_exit() { shutdown_on_exit_ = true; }
 
-  // Ends the calling process (must be its own thread); never returns.
+  // Ends the calling process (must be one of its threads); never returns.
+  // The first status recorded wins; every other thread leaves at its next
+  // kernel exit and the last one out tears the process down.
   [[noreturn]] void exit_self(const ExitStatus& status) CAPOS_REQUIRES(g_kernel_lock);
+  // Ends only the calling thread (ThreadControl.exitThread); the last
+  // thread's exit ends the process with `code`.
+  [[noreturn]] void exit_thread(int64_t code) CAPOS_REQUIRES(g_kernel_lock);
+  // ThreadSpawner.spawn: a new thread entering ring 3 at `entry` with the
+  // thread-start registers of docs/abi.md. Charged to Threads and
+  // KernelBytes; its ring page to FramePages (first use of the slot).
+  Result<Thread*> spawn_thread(uint64_t entry, uint64_t stack_top, uint64_t arg, uint64_t fs_base)
+      CAPOS_REQUIRES(g_kernel_lock);
 
   uint32_t pid() const { return pid_; }
   const char* name() const { return name_; }
   AddressSpace& address_space() { return as_; }
-  RingEngine& ring() { return ring_; }
+  RingEngine& ring(uint32_t slot) { return rings_[slot]; }
+  // The live thread owning ring `slot`, or null.
+  Thread* thread_in(uint32_t slot) const { return threads_[slot]; }
+  uint32_t thread_count() const { return thread_count_; }
+  ParkSpace& parks() { return parks_; }
   CapTable& caps() { return caps_; }
   ResourceLedger& ledger() { return ledger_; }
-  Thread* main_thread() { return thread_; }
   const ExitStatus& status() const { return status_; }
   ProcessIpc& ipc() { return ipc_; }
   uint64_t session_id() const { return session_->id(); }
@@ -96,7 +113,22 @@ class Process {
   Process() : caps_(Span<CapSlot>(slots_, CAP_SLOTS), &ledger_) {}
   ~Process();
   Status build(StrView name, Bytes elf_image, const char** diag);
-  Status load_image(Bytes elf_image, uint64_t* entry, const char** diag);
+  Status load_image(Bytes elf_image, elf::LoadPlan* plan, const char** diag);
+  struct InitialTls {
+    uint64_t block;  // TLS block bytes (below the TCB)
+    uint64_t tp;     // TCB address = FS base
+    uint64_t sp;     // initial stack pointer, right below the block
+    uint64_t pages;  // stack-region pages the block and TCB take
+  };
+  static Result<InitialTls> initial_tls_layout(const elf::LoadPlan& plan);
+  Status build_initial_tls(const elf::LoadPlan& plan, const InitialTls& l, uint64_t canary);
+  // Frees the initial thread of a process that never ran (and its charge).
+  void drop_unstarted_main();
+  Status map_ring(uint32_t slot);
+  // The thread-level half of leaving: its ring, its charges, its join
+  // state; the last thread also tears the process down.
+  [[noreturn]] void leave(Thread* t, int64_t code) CAPOS_REQUIRES(g_kernel_lock);
+  void log_exit(const ExitStatus& status);
   void teardown() CAPOS_REQUIRES(g_kernel_lock);
   friend void process_thread_reaped(Process* p) CAPOS_REQUIRES(g_kernel_lock);
 
@@ -106,9 +138,12 @@ class Process {
   CapSlot slots_[CAP_SLOTS];
   CapTable caps_;
   AddressSpace as_;
-  RingEngine ring_;
+  RingEngine rings_[abi::MAX_THREADS];   // per thread slot (mapped on first use)
+  uint64_t rings_mapped_ = 0;            // bit per slot whose ring page exists
+  Thread* threads_[abi::MAX_THREADS] = {};
+  uint32_t thread_count_ = 0;
+  ParkSpace parks_;
   abi::CapSetHeader* capset_ = nullptr;  // kernel view of the CapSet page
-  Thread* thread_ = nullptr;
   uint8_t* scratch_ = nullptr;
   ExitStatus status_;
   bool shutdown_on_exit_ = false;
@@ -116,6 +151,7 @@ class Process {
   Ref<Session> session_;  // never null after build()
   Ref<ExitWatch> watch_;
   bool kill_requested_ = false;
+  bool dying_ = false;  // exit_self ran: status_ is final, threads are leaving
   bool fixed_charged_ = false;
 };
 

@@ -11,6 +11,7 @@
 namespace capos {
 
 class Process;
+class ThreadWatch;
 
 enum class ThreadState : uint8_t { Runnable, Running, Blocked, Dead };
 
@@ -24,6 +25,13 @@ class Thread {
   paging::KernelStack kstack{};
   ThreadState state = ThreadState::Blocked;  // until make_runnable()
   uint32_t tid = 0;
+  uint8_t slot = 0;         // index in its process: ring at abi::ring_vaddr(slot)
+  bool last_of_process = false;  // the reaper frees the process after this thread
+  bool exit_requested = false;   // ThreadControl.exitThread: leave at exit_to_user
+  int64_t exit_code = 0;
+  uint64_t fs_base = 0;     // MSR_FS_BASE while it runs (TLS)
+  uint64_t charged_bytes = 0;    // KernelBytes its process pays for it (0: part of the fixed charge)
+  ThreadWatch* watch = nullptr;  // join state shared with ThreadHandles (a counted reference)
   const char* name = "";
   // Blocking cap_enter: woken when the ring has `wait_min` CQEs or at the
   // deadline (monotonic ns; ~0 = none).

@@ -67,9 +67,11 @@ class ProcessRingHandler final : public SqeHandler {
       case CAP_OP_RETURN:
         if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0) return CAP_ERR_INVALID_REQUEST;
         return ipc::ret(p_, sqe);
-      case CAP_OP_FINISH:
       case CAP_OP_PARK:
+        return p_.parks().park(p_, sqe);
       case CAP_OP_UNPARK:
+        return p_.parks().unpark(p_, sqe);
+      case CAP_OP_FINISH:
         return CAP_ERR_UNSUPPORTED_OPCODE;
     }
     return CAP_ERR_INVALID_REQUEST;
@@ -175,15 +177,16 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_
     deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
   }
   ProcessRingHandler handler(p);
-  RingEngine& ring = p.ring();
   Thread* self = sched::current();
+  RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
   for (;;) {
     auto r = ring.drain(handler);
     if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
-    // Every return passes exit_to_user, which ends a killed process.
-    if (p.kill_requested() || past(deadline)) return ready;
+    // Every return passes exit_to_user, which ends a killed process (or
+    // a thread that asked to end).
+    if (p.kill_requested() || self->exit_requested || past(deadline)) return ready;
     if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
       sched::yield();
       continue;

@@ -55,9 +55,9 @@ void reap() CAPOS_REQUIRES(g_kernel_lock) {
     if (t == g_current) break;  // cannot free the stack we run on
     CAPOS_MEASURE_SCOPE(Teardown);
     g_dead.remove(t);
-    Process* p = t->process;
+    Process* p = t->last_of_process ? t->process : nullptr;
     Thread::destroy(t);
-    if (p) process_thread_reaped(p);
+    if (p) process_thread_reaped(p);  // its other threads were reaped before (FIFO)
   }
 }
 
@@ -75,6 +75,10 @@ void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
     uint64_t root = next->process->address_space().root();
     if (arch::read_cr3() != root) arch::write_cr3(root);
     arch::fpu_restore(next->fpu);
+    if (cpu.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
+      arch::wrmsr(arch::MSR_FS_BASE, next->fs_base);
+      cpu.fs_base = next->fs_base;
+    }
   }
   switch_context(&prev->saved_rsp, next->saved_rsp);
   // Running as `prev` again.
@@ -163,7 +167,7 @@ void unregister_waiter(Thread* t) {
 
 bool cap_enter_satisfied(const Thread* t) {
   return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
-         t->process->ring().cq_ready() >= t->wait_min;
+         t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
 
 void expire_waiters() {
@@ -191,11 +195,13 @@ void exit_to_user() {
        t = g_current) {
     deferred::run();
     if (g_need_resched) yield();  // clears the request, even when nothing else is runnable
-    if (g_current->process->kill_requested()) process_check_killed();  // does not return
+    if (g_current->process->kill_requested() || g_current->exit_requested) process_check_killed();  // no return
   }
 }
 
 void finish_switch() { reap(); }
+
+void request_exit_check() { g_need_resched = true; }
 
 }  // namespace capos::sched
 
@@ -209,6 +215,8 @@ extern "C" void thread_first_run() CAPOS_NO_THREAD_SAFETY_ANALYSIS {
   g_kernel_lock.assert_held();
   sched::finish_switch();
   if (sched::current()->process) {
+    // Killed before it ever ran: leave without entering ring 3.
+    if (sched::current()->process->kill_requested()) process_check_killed();
     g_kernel_lock.release();
     CAPOS_MEASURE_SEG(User);
     return;

@@ -35,6 +35,9 @@ void on_tick();
 // interrupt return): runs recorded deferred work, honours a reschedule
 // request and a kill request. Returns with interrupts disabled.
 void exit_to_user() CAPOS_REQUIRES(g_kernel_lock);
+// Makes the running thread take exit_to_user's slow path once (it asked
+// to end: ThreadControl.exitThread).
+void request_exit_check();
 // True when the running thread's time slice is over (the tick asked).
 namespace detail {
 extern bool g_need_resched;

@@ -24,7 +24,8 @@
   X(OVERLOADED, -14, Overloaded, "a bounded queue is full; retry later")                            \
   X(RING_CORRUPT, -15, Corrupt, "ring header indexes out of range; nothing was consumed")           \
   X(CANCELLED, -16, Cancelled, "the operation was cancelled")                                       \
-  X(TIMED_OUT, -17, TimedOut, "the operation timed out")
+  X(TIMED_OUT, -17, TimedOut, "the operation timed out")                                           \
+  X(PARK_VALUE_CHANGED, -18, ValueChanged, "PARK: the word did not hold the expected value")
 
 namespace capos::abi {
 

@@ -8,7 +8,7 @@
 
 namespace capos::abi {
 
-constexpr uint32_t RING_ABI_VERSION = 1;
+constexpr uint32_t RING_ABI_VERSION = 2;  // 2: one ring per thread (layout.h ring_vaddr)
 constexpr uint32_t SQ_ENTRIES = 16;
 constexpr uint32_t CQ_ENTRIES = 32;
 // The kernel handles at most this many SQEs per cap_enter pass.

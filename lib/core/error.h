@@ -33,6 +33,7 @@ enum class Err : int32_t {
   QuotaExceeded,        // a resource ledger limit would be exceeded
   Cancelled,
   TimedOut,
+  ValueChanged,         // a compare-and-wait found another value (PARK)
 };
 
 constexpr const char* err_name(Err e) {
@@ -59,6 +60,7 @@ constexpr const char* err_name(Err e) {
     case Err::QuotaExceeded: return "quota-exceeded";
     case Err::Cancelled: return "cancelled";
     case Err::TimedOut: return "timed-out";
+    case Err::ValueChanged: return "value-changed";
   }
   return "unknown-error";
 }

@@ -50,9 +50,7 @@ constexpr Cell K{Delivery::Kernel, nullptr};
 constexpr Cell C{Delivery::CopyOfInit, nullptr};
 constexpr Cell L{Delivery::ChildLocal, nullptr};
 constexpr Cell I{Delivery::Import, nullptr};
-constexpr const char* kNoThreads = "this kernel has no thread capabilities yet";
 constexpr const char* kShared = "it is one shared kernel object; grant a copy with a `transfer`";
-constexpr Cell NoThreads{Delivery::No, kNoThreads};
 constexpr Cell Shared{Delivery::No, kShared};
 }  // namespace matrix_detail
 
@@ -66,8 +64,8 @@ inline constexpr Row kCapMatrix[kRowCount] = {
     {"kernel: frameAllocator",  {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: processSpawner",  {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: bootPackage",     {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
-    {"kernel: threadControl",   {matrix_detail::NoThreads, matrix_detail::NoThreads, matrix_detail::NoThreads}},
-    {"kernel: threadSpawner",   {matrix_detail::NoThreads, matrix_detail::NoThreads, matrix_detail::NoThreads}},
+    {"kernel: threadControl",   {matrix_detail::K, matrix_detail::L, matrix_detail::L}},
+    {"kernel: threadSpawner",   {matrix_detail::K, matrix_detail::L, matrix_detail::L}},
     {"kernel: logSink",         {matrix_detail::K, matrix_detail::L, matrix_detail::L}},
     {"kernel: logReader",       {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: endpointFactory", {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},

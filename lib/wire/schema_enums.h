@@ -40,6 +40,7 @@ constexpr wire::ExceptionType exception_type(Err e) {
     case Err::InvokeFailed:
     case Err::Cancelled:
     case Err::TimedOut:
+    case Err::ValueChanged:
       break;
   }
   return wire::ExceptionType::FAILED;

@@ -8,6 +8,8 @@
 #include "schema/process.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/owned_cap.h"
+#include "user/rt/park.h"
+#include "user/rt/thread.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
@@ -178,6 +180,71 @@ void bench_spawn(rt::Cap<wire::ProcessSpawner> spawner, uint32_t iters) {
   report("spawn_wait", iters);
 }
 
+// park_rtt: the futex_rtt protocol (bench/linux/bench.cpp) over PARK and
+// UNPARK. A publishes 2k+1 and wakes B; B publishes 2k+2 and wakes A.
+struct ParkShared {
+  uint32_t seq = 0;
+  uint32_t rounds = 0;
+};
+
+void park_wait_for(uint32_t* w, uint32_t want) {
+  for (;;) {
+    uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+    if (v == want) return;
+    (void)rt::park(w, v);
+  }
+}
+
+int64_t park_partner(void* arg) {
+  auto* s = static_cast<ParkShared*>(arg);
+  for (uint32_t k = 0; k < s->rounds; ++k) {
+    park_wait_for(&s->seq, 2 * k + 1);
+    __atomic_store_n(&s->seq, 2 * k + 2, __ATOMIC_RELEASE);
+    (void)rt::unpark(&s->seq, 1);
+  }
+  return 0;
+}
+
+void bench_park() {
+  static ParkShared s;
+  constexpr uint32_t WARM = 100;
+  s.rounds = WARM + ITERS;
+  auto t = rt::Thread::start(park_partner, &s);
+  if (!t) {
+    rt::printf("BENCH row=park_rtt status=na reason=thread_start_{}\n", err_name(t.error()));
+    return;
+  }
+  loop_begin("park_rtt");
+  for (uint32_t k = 0; k < s.rounds; ++k) {
+    uint64_t t0 = tsc();
+    __atomic_store_n(&s.seq, 2 * k + 1, __ATOMIC_RELEASE);
+    (void)rt::unpark(&s.seq, 1);
+    park_wait_for(&s.seq, 2 * k + 2);
+    uint64_t dt = tsc() - t0;
+    if (k >= WARM) g_samples[k - WARM] = dt;
+  }
+  loop_end("park_rtt", s.rounds);
+  if (!t->join()) rt::panic("bench: park partner join failed");
+  report("park_rtt", ITERS);
+}
+
+int64_t empty_thread(void*) { return 0; }
+
+// thread_spawn_join: ThreadSpawner.spawn + ThreadHandle.join of a thread
+// that returns at once (runtime: stack, TLS block and state allocated and
+// freed each time), next to pthread_create + pthread_join.
+void bench_thread_spawn(uint32_t iters) {
+  loop_begin("thread_spawn_join");
+  for (uint32_t i = 0; i < iters; ++i) {
+    uint64_t t0 = tsc();
+    auto t = rt::Thread::start(empty_thread, nullptr);
+    if (!t || !t->join()) rt::panic("bench: thread start/join failed");
+    g_samples[i] = tsc() - t0;
+  }
+  loop_end("thread_spawn_join", iters);
+  report("thread_spawn_join", iters);
+}
+
 // Echo server: RETURN + next RECV submitted together, one cap_enter per call.
 [[noreturn]] void serve(uint32_t ep) {
   alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
@@ -259,7 +326,13 @@ int main() {
   } else {
     rt::print("BENCH row=spawn_wait status=na reason=booted_without_a_boot_package\n");
   }
-  rt::print("BENCH row=park_rtt status=na reason=no_threads_yet\n");
+  if (rt::capset_find<wire::ThreadSpawner>("threads")) {
+    bench_park();
+    bench_thread_spawn(1000);
+  } else {
+    rt::print("BENCH row=park_rtt status=na reason=no_thread_grants\n");
+    rt::print("BENCH row=thread_spawn_join status=na reason=no_thread_grants\n");
+  }
   rt::print("BENCH done\n");
   return 0;
 }

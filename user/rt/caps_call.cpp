@@ -3,6 +3,7 @@
 #include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
 #include "user/rt/ring.h"
+#include "user/rt/thread_state.h"
 #include "user/rt/transport.h"
 
 namespace capos::rt {
@@ -11,9 +12,6 @@ namespace wire = schema::wire;
 
 namespace {
 
-alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
-char g_exception[128];
-size_t g_exception_len = 0;
 
 using wire_enums::exception_err;
 
@@ -35,7 +33,8 @@ abi::CapSqe call_sqe(uint32_t cap, uint64_t interface_id, uint16_t method_id, By
 // Shared completion handling: reply framing, exception, result caps.
 Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
               uint32_t* n_out) {
-  g_exception_len = 0;
+  ThreadState& me = self();
+  me.exception_len = 0;
   if (n_out) *n_out = 0;
   MutBytes buf = resp.buffer();
   if (c.result == abi::CAP_ERR_APPLICATION_EXCEPTION) {
@@ -44,8 +43,8 @@ Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransfer
     auto ex = wire::CapException::readRoot(r);
     if (!ex) return fail(Err::Failed);
     if (auto m = ex->getMessage()) {
-      g_exception_len = min(m->size(), sizeof(g_exception));
-      memcpy(g_exception, m->ptr, g_exception_len);
+      me.exception_len = min(m->size(), sizeof(me.exception));
+      memcpy(me.exception, m->ptr, me.exception_len);
     }
     return fail(exception_err(ex->getType()));
   }
@@ -70,15 +69,16 @@ Status finish(const abi::CapCqe& c, capnp::Response& resp, Span<abi::CapTransfer
 
 }  // namespace
 
-StrView call_exception() { return StrView(g_exception, g_exception_len); }
+StrView call_exception() { return StrView(self().exception, self().exception_len); }
 
 Status call_with_caps(uint32_t cap, uint64_t interface_id, uint16_t method_id,
                       const capnp::MessageBuilder& params, capnp::Response& resp,
                       Span<const abi::CapTransferDesc> xfer, Span<abi::CapTransferRecord> out,
                       uint32_t* n_out) {
   if (xfer.size() > abi::XFER_MAX) return fail(Err::LimitExceeded);
-  size_t n = CAPOS_TRY(params.write_stream(MutBytes(g_params, sizeof(g_params))));
-  abi::CapSqe s = call_sqe(cap, interface_id, method_id, Bytes(g_params, n), resp.buffer());
+  uint8_t* scratch = self().params;
+  size_t n = CAPOS_TRY(params.write_stream(MutBytes(scratch, abi::IPC_MESSAGE_MAX)));
+  abi::CapSqe s = call_sqe(cap, interface_id, method_id, Bytes(scratch, n), resp.buffer());
   s.xfer_addr = reinterpret_cast<uint64_t>(xfer.data());
   s.xfer_count = static_cast<uint16_t>(xfer.size());
   return finish(ring().call(s), resp, out, n_out);

@@ -4,11 +4,6 @@
 
 namespace capos::rt {
 
-namespace {
-Ring g_ring;
-}
-
-Ring& ring() { return g_ring; }
 
 bool Ring::sq_full() const {
   auto& h = page_->header;

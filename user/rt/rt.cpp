@@ -3,6 +3,9 @@
 #include "lib/abi/layout.h"
 #include "lib/alloc/slab_heap.h"
 #include "user/rt/console.h"
+#include "user/rt/sync.h"
+#include "user/rt/thread_state.h"
+#include "user/rt/tls.h"
 
 namespace capos::rt {
 
@@ -44,14 +47,23 @@ class ArenaPages final : public PageSource {
 
 ArenaPages g_pages;
 SlabHeap g_heap(g_pages);
+Mutex g_heap_lock;  // every thread of the program allocates from the one heap
 
 }  // namespace
 
 uint32_t pid() { return g_pid; }
 
-void* malloc(size_t n) { return g_heap.alloc(n); }
+void* malloc(size_t n) {
+  LockGuard g(g_heap_lock);
+  return g_heap.alloc(n);
+}
 void free(void* p) {
-  if (!g_heap.free(p)) panic("free: invalid pointer");
+  bool ok;
+  {
+    LockGuard g(g_heap_lock);
+    ok = g_heap.free(p);
+  }
+  if (!ok) panic("free: invalid pointer");
 }
 
 void panic(StrView msg) {
@@ -69,6 +81,9 @@ extern "C" [[noreturn]] void capos_rt_start(uint64_t ring_addr, uint64_t pid, ui
   rt::g_pid = static_cast<uint32_t>(pid);
   rt::ring().attach(reinterpret_cast<abi::RingPage*>(ring_addr));
   rt::capset_attach(reinterpret_cast<const abi::CapSetHeader*>(capset_addr));
+  // The loader built this thread's TLS from PT_TLS; new threads' blocks
+  // are built from the linker's view of the same image: they must agree.
+  if (!rt::tls::initial_matches()) rt::panic("TLS layout differs from the loader's");
   for (auto** f = __init_array_start; f != __init_array_end; ++f) (*f)();
   rt::exit(main());
 }

@@ -4,6 +4,7 @@
 #include "lib/wire/schema_enums.h"
 #include "schema/capos.capnp.capos.h"
 #include "user/rt/ring.h"
+#include "user/rt/thread_state.h"
 
 namespace capos::rt {
 
@@ -11,24 +12,22 @@ namespace wire = schema::wire;
 
 namespace {
 
-RingTransport g_transport;
-alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
 
 using wire_enums::exception_err;
 
 }  // namespace
 
-RingTransport& transport() { return g_transport; }
 
 Status RingTransport::call(uint64_t target, uint64_t interface_id, uint16_t method_id,
                            const capnp::MessageBuilder& params, capnp::Response& response) {
-  size_t n = CAPOS_TRY(params.write_stream(MutBytes(g_params, sizeof(g_params))));
+  uint8_t* scratch = self().params;
+  size_t n = CAPOS_TRY(params.write_stream(MutBytes(scratch, abi::IPC_MESSAGE_MAX)));
   abi::CapSqe s{};
   s.opcode = abi::CAP_OP_CALL;
   s.cap_id = static_cast<uint32_t>(target);
   s.method_id = method_id;
   s.interface_id = interface_id;
-  s.params_addr = reinterpret_cast<uint64_t>(g_params);
+  s.params_addr = reinterpret_cast<uint64_t>(scratch);
   s.params_len = static_cast<uint32_t>(n);
   s.result_addr = reinterpret_cast<uint64_t>(response.buffer().data());
   s.result_len = static_cast<uint32_t>(response.buffer().size());

@@ -8,6 +8,7 @@
 #include "lib/core/format.h"
 #include "lib/wire/schema_enums.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 #include "user/rt/caps_call.h"
@@ -329,7 +330,20 @@ void print_status(uint32_t pid, wire::ExitStatus::Reader s) {
 }
 
 // spawn <binary> [grant...]: each grant is `name` (pass my cap `name` as
-// `name`) or `child=mine` (pass my cap `mine` under the name `child`).
+// `name`), `child=mine` (pass my cap `mine` under the name `child`) or
+// `child=new:<kind>` (a per-process kernel cap made for the child:
+// threadSpawner, threadControl, virtualMemory, logSink).
+struct LocalKind {
+  const char* name;
+  wire::ChildLocalKind kind;
+  uint64_t iface;
+};
+constexpr LocalKind kLocalKinds[] = {
+    {"threadSpawner", wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId},
+    {"threadControl", wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId},
+    {"virtualMemory", wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId},
+    {"logSink", wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId},
+};
 bool do_spawn(const Args& a, uint32_t* pid_out) {
   auto launcher = need<wire::ProcessLauncher>(a.v[0], "launcher");
   if (!launcher) return false;
@@ -348,10 +362,25 @@ bool do_spawn(const Args& a, uint32_t* pid_out) {
   auto grants = req->initGrants(n);
   if (!grants) return false;
   abi::CapTransferDesc xfer[abi::XFER_MAX];
+  uint32_t nx = 0;
   for (uint32_t i = 0; i < n; ++i) {
     StrView g = a.v[2 + i], child = g, mine = g;
     for (size_t k = 0; k < g.size(); ++k)
       if (g.ptr[k] == '=') child = g.substr(0, k), mine = g.substr(k + 1);
+    auto gb = (*grants)[i];
+    if (mine.size() > 4 && mine.substr(0, 4) == StrView("new:")) {
+      const LocalKind* lk = nullptr;
+      for (const LocalKind& k : kLocalKinds)
+        if (mine.substr(4) == StrView(k.name)) lk = &k;
+      if (!lk || child == mine || !gb.setName(child)) {
+        say("{}: `{}`: write child=new:<kind>, kind one of threadSpawner, threadControl, virtualMemory, logSink\n",
+            a.v[0], g);
+        return false;
+      }
+      gb.setInterfaceId(lk->iface);
+      gb.getSource().initChildLocal().setKind(lk->kind);
+      continue;
+    }
     const abi::CapSetEntry* found = nullptr;
     for (uint32_t j = 0; j < rt::capset_count(); ++j) {
       const abi::CapSetEntry* e = rt::capset_entry(j);
@@ -361,21 +390,20 @@ bool do_spawn(const Args& a, uint32_t* pid_out) {
       say("{}: I hold no capability named `{}` (see `caps`)\n", a.v[0], mine);
       return false;
     }
-    auto gb = (*grants)[i];
     if (child.empty() || !gb.setName(child)) {
       say("{}: bad grant name `{}`\n", a.v[0], child);
       return false;
     }
     gb.setInterfaceId(found->interface_id);
-    gb.getSource().getTransfer().set_capability(i);
-    xfer[i] = abi::CapTransferDesc{found->cap_id, abi::XFER_COPY, {0, 0, 0}};
+    gb.getSource().getTransfer().set_capability(nx);
+    xfer[nx++] = abi::CapTransferDesc{found->cap_id, abi::XFER_COPY, {0, 0, 0}};
   }
   alignas(8) uint8_t rbuf[1024];
   capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord rec[4];
   uint32_t n_rec = 0;
   Status st = rt::call_with_caps(launcher, 0, params, resp,
-                                 Span<const abi::CapTransferDesc>(xfer, n), Span<abi::CapTransferRecord>(rec), &n_rec);
+                                 Span<const abi::CapTransferDesc>(xfer, nx), Span<abi::CapTransferRecord>(rec), &n_rec);
   for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
   if (!st) {
     StrView ex = rt::call_exception();

@@ -9,7 +9,7 @@
 //       "vm", VirtualMemory.map too), and the service keeps running (free
 //       one, allocate again)
 //   "spawner" (ProcessSpawner): child-local grants follow the capability
-//       matrix (threadControl/threadSpawner notPermitted, logSink works);
+//       matrix (threadControl, threadSpawner, logSink and virtualMemory are made for the child);
 //       with "frames" too, a child cannot get more than the probe has left
 //   "eps" (EndpointFactory): create, Endpoint.info, Endpoint.mintClient;
 //       with "spawner" too, sessions: children get fresh sessions unless
@@ -244,8 +244,8 @@ int spawning() {
     const char* name;
     const char* want;
   } cases[] = {
-      {wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId, "threadControl", "notPermitted"},
-      {wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId, "threadSpawner", "notPermitted"},
+      {wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId, "threadControl", "spawned"},
+      {wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId, "threadSpawner", "spawned"},
       {wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId, "logSink", "spawned"},
       {wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId, "virtualMemory", "spawned"},
   };

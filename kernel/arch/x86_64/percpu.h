@@ -16,6 +16,7 @@ struct PerCpu {
   PerCpu* self;                // 16
   Thread* current;             // 24
   uint32_t cpu_id;             // 32
+  uint64_t fs_base;            // 40: MSR_FS_BASE as last written (a switch skips an equal one)
 };
 
 void percpu_init();

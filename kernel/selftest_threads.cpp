@@ -1,0 +1,108 @@
+// Issue 14: threads from ring 3 with the threads program (user/tests/
+// threads.cpp) in its roles. Each round: the functional checks, the
+// Threads quota, a process killed with threads blocked in PARK, endpoint
+// CALL and RECV, and one whose main returns while threads are parked. Two rounds: the second must end with exactly the
+// first's free frames and heap allocations.
+#include "kernel/caps/console_cap.h"
+#include "kernel/caps/thread_caps.h"
+#include "kernel/caps/timer_cap.h"
+#include "kernel/caps/vm_cap.h"
+#include "kernel/debug/log.h"
+#include "kernel/debug/panic.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/sched/scheduler.h"
+#include "kernel/selftest_internal.h"
+#include "kernel/selftest_procs.h"
+
+namespace capos::selftest {
+
+namespace threads {
+
+using namespace procs;
+using K = ExitStatus::Kind;
+namespace wire = schema::wire;
+
+Bytes g_image;
+constexpr const char* TEST = "threads";
+constexpr uint64_t VICTIM_IFACE = 0x5448524541ull;
+
+// The program with console, the thread caps, its own VirtualMemory, and
+// the timer under the role's name. `limits`: ledger quotas (null: defaults).
+Child program(const char* role, const ResourceLedger::Limits* limits = nullptr) CAPOS_REQUIRES(g_kernel_lock) {
+  const char* why = "";
+  auto p = Process::create(role, g_image, &why, limits);
+  if (!p) panic("selftest threads: cannot create {}: {} ({})", role, err_name(p.error()), why);
+  Child c;
+  c.p = *p;
+  c.watch = (*p)->share_watch();
+  c.role = role;
+  uint32_t pid = c.p->pid();
+  grant(TEST, c, "console", ConsoleCap::create(), wire::Console::kInterfaceId);
+  grant(TEST, c, role, TimerCap::create(), wire::Timer::kInterfaceId);
+  grant(TEST, c, "vm", VmCap::create(pid), wire::VirtualMemory::kInterfaceId);
+  grant(TEST, c, "threads", ThreadSpawnerCap::create(pid), wire::ThreadSpawner::kInterfaceId);
+  grant(TEST, c, "thread", ThreadControlCap::create(pid), wire::ThreadControl::kInterfaceId);
+  return c;
+}
+
+bool all_blocked(Process* p, uint32_t n) CAPOS_REQUIRES(g_kernel_lock) {
+  if (p->thread_count() != n) return false;
+  for (uint32_t s = 0; s < abi::MAX_THREADS; ++s)
+    if (Thread* t = p->thread_in(s); t && t->state != ThreadState::Blocked) return false;
+  return true;
+}
+
+void scenario() CAPOS_REQUIRES(g_kernel_lock) {
+  Child f = program("functional");
+  start(f);
+  expect_end(TEST, f, K::Exited, 0, 120 * 100);
+
+  ResourceLedger::Limits limits = ResourceLedger::default_limits();
+  limits.max[static_cast<int>(Res::Threads)] = 3;
+  Child q = program("quota", &limits);
+  start(q);
+  expect_end(TEST, q, K::Exited, 0, 30 * 100);
+
+  // Two endpoints nobody else uses: the victim CALLs one (its owner stays
+  // here, never RECVing) and RECVs on the other (no one calls it).
+  Ref<EndpointCore> called = EndpointCore::create(VICTIM_IFACE);
+  Ref<EndpointOwner> called_owner = EndpointOwner::create(called);
+  Ref<EndpointCore> served = EndpointCore::create(VICTIM_IFACE);
+  Child v = program("victim");
+  grant(TEST, v, "client", Ref<KObject>(ClientEndpoint::create(called)), VICTIM_IFACE);
+  grant(TEST, v, "server", Ref<KObject>(EndpointOwner::create(served)), wire::Endpoint::kInterfaceId);
+  start(v);
+  uint64_t spins = 0;
+  while (!all_blocked(v.p, 5)) {
+    if (v.watch->exited()) panic("selftest threads: the victim ended early");
+    if (++spins > 2000000) panic("selftest threads: the victim's threads never all blocked");
+    poll_point();
+  }
+  uint32_t parked = v.p->parks().waiters();
+  if (parked != 3) panic("selftest threads: {} parked waiters, expected 3", parked);
+  klog("selftest threads: victim has 5 threads blocked (3 in PARK, 1 in CALL, 1 in RECV), killing it\n");
+  kill(v);
+  expect_end(TEST, v, K::Killed, 0, 100);
+  if (!called->queued.empty() || !served->recvs.empty())
+    panic("selftest threads: the killed victim left a queued call or a RECV behind");
+  klog("selftest threads: killed with blocked threads: nothing left queued\n");
+
+  Child e = program("exiter");
+  start(e);
+  expect_end(TEST, e, K::Exited, 7, 30 * 100);
+}
+
+void thread(void*) CAPOS_REQUIRES(g_kernel_lock) { two_rounds(TEST, scenario); }
+
+}  // namespace threads
+
+void run_threads(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
+  if (module.empty()) panic("selftest threads: needs the threads program as the boot module");
+  threads::g_image = module;
+  auto t = Thread::create_kernel("selftest-threads", threads::thread, nullptr);
+  if (!t) panic("selftest threads: no thread");
+  sched::make_runnable(*t);
+  sched::start();
+}
+
+}  // namespace capos::selftest
