@@ -64,7 +64,7 @@ def main():
     p.add_argument("--seed", type=int, default=20261201)
     a = p.parse_args()
     rng = random.Random(a.seed)
-    bins = ["init", "logd", "sysinfo", "manual", "launcher", "shell", "demo", "demo_crash", "threads_demo", "manual.pages"]
+    bins = ["init", "logd", "sysinfo", "manual", "launcher", "shell", "demo", "demo_crash", "threads_demo", "lua", "manual.pages"]
 
     with tempfile.TemporaryDirectory(prefix="byte-exact-") as tmp:
         os.mkdir(os.path.join(tmp, "bin"))

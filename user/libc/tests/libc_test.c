@@ -7,9 +7,11 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +109,19 @@ int main(void) {
   check(fd >= 3 && write(fd, "libc: via dup\n", 14) == 14 && close(fd) == 0, "dup/close");
   errno = 0;
   check(fopen("/etc/passwd", "r") == NULL && errno == ENOENT, "no ambient filesystem");
+
+  /* posix_spawn + waitpid through the "spawner" grant */
+  pid_t child = 0;
+  int status = 0;
+  fflush(stdout);
+  check(posix_spawn(&child, "libc_child", NULL, NULL, NULL, NULL) == 0 && child > 1, "posix_spawn");
+  check(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+        "waitpid sees the child's exit code");
+  errno = 0;
+  check(waitpid(child, &status, 0) == -1 && errno == ECHILD, "a reaped child is gone (ECHILD)");
+  check(posix_spawn(&child, "no_such_binary", NULL, NULL, NULL, NULL) == ENOENT, "unknown binary is ENOENT");
+  char* const args[] = {"libc_child", "-x", NULL};
+  check(posix_spawn(&child, "libc_child", NULL, NULL, args, NULL) == EINVAL, "arguments refused (no channel yet)");
 
   fprintf(stderr, "libc: stderr works\n");
   printf(g_failures == 0 ? "libc: all checks passed\n" : "libc: %d checks FAILED\n", g_failures);
