@@ -5,6 +5,7 @@
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/arch/x86_64/ioapic.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/boot/bootinfo.h"
@@ -111,6 +112,7 @@ void report_modules(const BootInfo& bi) {
   const auto& cpu = paging::cpu_features();
   klog("cpu: NX {} SMEP {} SMAP {} UMIP {}; kernel symbols: {}\n", cpu.nx, cpu.smep, cpu.smap, cpu.umip,
        ksyms::count());
+  arch::smp_start_aps(g_boot.rsdp_phys);
   char hv[13] = {};
   if (arch::cpuid(1).ecx & (1u << 31)) {
     auto r = arch::cpuid(0x40000000);

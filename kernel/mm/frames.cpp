@@ -1,5 +1,7 @@
 #include "kernel/mm/frames.h"
 
+#include "kernel/arch/x86_64/smp.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
@@ -36,11 +38,13 @@ void switch_to_direct_map() {
 
 Status init(const BootInfo& bi) {
   Span<const MemRegion> regions(bi.regions, bi.region_count);
-  PhysRange avoid[BootInfo::MAX_MODULES + 3];
+  PhysRange avoid[BootInfo::MAX_MODULES + 4];
   size_t n = 0;
   uint64_t kstart = reinterpret_cast<uint64_t>(__kernel_phys_start);
   uint64_t kend = reinterpret_cast<uint64_t>(__kernel_phys_end);
   avoid[n++] = PhysRange{0, PAGE_SIZE};
+  // The AP startup trampoline and its page tables (kernel/arch/x86_64/smp.h).
+  avoid[n++] = PhysRange{arch::AP_TRAMPOLINE, arch::AP_TRAMPOLINE_PAGES * PAGE_SIZE};
   avoid[n++] = PhysRange{kstart, kend - kstart};
   avoid[n++] = PhysRange{bi.info_phys, bi.info_size};
   for (size_t i = 0; i < bi.module_count && i < BootInfo::MAX_MODULES; ++i)

@@ -105,7 +105,12 @@ Result<Madt> find_madt(uint64_t rsdp_hint) {
     uint8_t type = p[0], len = p[1];
     if (len < 2 || p + len > end) return fail(Err::Corrupt);
     if (type == 0 && len >= 8) {
-      ++m.lapic_count;
+      uint32_t flags;
+      memcpy(&flags, p + 4, 4);
+      if (flags & 0x3) {  // enabled, or online capable
+        if (m.lapic_count < MADT_MAX_CPUS) m.lapic_ids[m.lapic_count] = p[3];
+        ++m.lapic_count;
+      }
     } else if (type == 1 && len >= 12 && !m.ioapic_phys) {
       uint32_t addr, gsi;
       memcpy(&addr, p + 4, 4);

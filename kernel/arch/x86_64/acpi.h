@@ -16,10 +16,13 @@ struct IsaRoute {
   bool level;
 };
 
+constexpr uint32_t MADT_MAX_CPUS = 64;
+
 struct Madt {
   uint64_t ioapic_phys = 0;
   uint32_t ioapic_gsi_base = 0;
-  uint32_t lapic_count = 0;
+  uint32_t lapic_count = 0;                // enabled or online-capable CPUs
+  uint8_t lapic_ids[MADT_MAX_CPUS] = {};   // their APIC ids (first MADT_MAX_CPUS)
   IsaRoute isa[16];
 };
 

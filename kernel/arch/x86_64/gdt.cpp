@@ -62,6 +62,23 @@ void gdt_init() {
       : "rax", "memory");
 }
 
+void gdt_load_ap() {
+  DescriptorPtr ptr{sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
+  asm volatile(
+      "lgdt %0\n"
+      "pushq %1\n"
+      "leaq 1f(%%rip), %%rax\n"
+      "pushq %%rax\n"
+      "lretq\n"
+      "1:\n"
+      "movw %w2, %%ds\n"
+      "movw %w2, %%es\n"
+      "movw %w2, %%ss\n"
+      :
+      : "m"(ptr), "i"(static_cast<uint64_t>(KERNEL_CS)), "r"(static_cast<uint32_t>(KERNEL_DS))
+      : "rax", "memory");
+}
+
 void set_kernel_stack(uint64_t rsp0) { g_tss.rsp[0] = rsp0; }
 
 }  // namespace capos::arch

@@ -48,6 +48,11 @@ void idt_init() {
   asm volatile("lidt %0" : : "m"(ptr));
 }
 
+void idt_load() {
+  IdtPtr ptr{sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt)};
+  asm volatile("lidt %0" : : "m"(ptr));
+}
+
 void set_irq_handler(uint8_t vector, IrqHandler handler) { g_handlers[vector] = handler; }
 void set_user_fault_handler(UserFaultHandler h) { g_user_fault = h; }
 void set_return_to_user_hook(void (*hook)()) { g_return_to_user = hook; }

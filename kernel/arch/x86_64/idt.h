@@ -14,6 +14,8 @@ constexpr uint8_t VEC_SPURIOUS = 255;
 using IrqHandler = void (*)(InterruptFrame&);
 
 void idt_init();
+// Loads the (shared) IDT on an AP.
+void idt_load();
 // Installs the handler for an external vector (>= 32).
 void set_irq_handler(uint8_t vector, IrqHandler handler);
 // Called for exceptions raised in user mode (later: kill the process).

@@ -70,4 +70,13 @@ void lapic_eoi() {
 
 uint32_t lapic_id() { return g_lapic ? rd(0x20) >> 24 : 0; }
 
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr) {
+  constexpr uint32_t REG_ICR_LO = 0x300, REG_ICR_HI = 0x310, DELIVERY_PENDING = 1u << 12;
+  wr(REG_ICR_HI, apic_id << 24);
+  wr(REG_ICR_LO, icr);
+  for (uint32_t guard = 0; (rd(REG_ICR_LO) & DELIVERY_PENDING) && guard < 1000000u; ++guard) pause();
+}
+
+void lapic_enable_this_cpu() { wr(REG_SVR, 0x100 | VEC_SPURIOUS); }
+
 }  // namespace capos::arch

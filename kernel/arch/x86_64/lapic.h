@@ -12,6 +12,11 @@ Status lapic_init();
 // LAPIC timer input frequency (Hz) and TSC frequency via out-params.
 Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz);
 void lapic_eoi();
+// Sends an IPI (ICR low word `icr`, e.g. INIT or STARTUP) to `apic_id` and
+// waits for delivery.
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr);
+// Software-enables this CPU's local APIC (an AP's first step).
+void lapic_enable_this_cpu();
 // This CPU's local APIC id (the destination of MSI messages aimed at it).
 uint32_t lapic_id();
 

@@ -17,6 +17,7 @@ struct PerCpu {
   Thread* current;             // 24
   uint32_t cpu_id;             // 32
   uint64_t fs_base;            // 40: MSR_FS_BASE as last written (a switch skips an equal one)
+  uint32_t apic_id;            // 48: this CPU's local APIC id
 };
 
 void percpu_init();
