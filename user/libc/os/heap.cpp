@@ -70,4 +70,3 @@ extern "C" void* capos_libc_heap_alloc(size_t n) { return g_heap.alloc(n == 0 ? 
 extern "C" bool capos_libc_heap_free(void* p) { return g_heap.free(p); }
 // The usable size of a live block, 0 for a foreign pointer.
 extern "C" size_t capos_libc_heap_size(const void* p) { return g_heap.block_size(p).value_or(0); }
-extern "C" size_t capos_libc_heap_pages(void) { return g_heap.stats().pages_held; }

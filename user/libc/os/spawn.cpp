@@ -67,7 +67,8 @@ capos::Result<uint32_t> spawn(capos::StrView binary) {
   capos::capnp::Response resp(capos::MutBytes(g_reply, sizeof g_reply));
   capos::abi::CapTransferRecord rec[8];
   uint32_t n_rec = 0;
-  CAPOS_TRY_STATUS(capos::rt::call_with_caps(spawner, 0, params, resp,
+  constexpr uint16_t kSpawnMethod = 0;  // ProcessSpawner.spawn @0
+  CAPOS_TRY_STATUS(capos::rt::call_with_caps(spawner, kSpawnMethod, params, resp,
                                              capos::Span<const capos::abi::CapTransferDesc>(xfer, n_xfer),
                                              capos::Span<capos::abi::CapTransferRecord>(rec, 8), &n_rec));
   auto release_all = [&] {
