@@ -12,18 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "glibc_ctype.h"
+
 /* errno: glibc code reads it through this accessor. */
 int* __errno_location(void) { return &errno; }
 
-/* ctype: glibc's tables are indexed from -128 to 255 and use its own bit
-   layout (bits/ctype.h, little-endian: _ISbit(b) swaps the byte halves). */
-enum {
-  G_UPPER = 0x100, G_LOWER = 0x200, G_ALPHA = 0x400, G_DIGIT = 0x800, G_XDIGIT = 0x1000,
-  G_SPACE = 0x2000, G_PRINT = 0x4000, G_GRAPH = 0x8000, G_BLANK = 0x1, G_CNTRL = 0x2,
-  G_PUNCT = 0x4, G_ALNUM = 0x8,
-};
-static unsigned short g_class[384];
-static int32_t g_lower[384], g_upper[384];
+/* ctype: glibc code indexes glibc-layout tables (glibc_ctype.c). */
+static unsigned short g_class[CAPOS_GLIBC_CTYPE_ENTRIES];
+static int32_t g_lower[CAPOS_GLIBC_CTYPE_ENTRIES], g_upper[CAPOS_GLIBC_CTYPE_ENTRIES];
 static const unsigned short* g_class_ptr = g_class + 128;
 static const int32_t* g_lower_ptr = g_lower + 128;
 static const int32_t* g_upper_ptr = g_upper + 128;
@@ -38,29 +34,7 @@ FILE* stdout;
 FILE* stderr;
 
 __attribute__((constructor)) static void glibc_abi_init(void) {
-  for (int i = -128; i < 256; ++i) {
-    /* In the "C" locale only ASCII has classes; -128..-1 (signed chars and
-       EOF) and 128..255 have none. */
-    unsigned short m = 0;
-    int c = i;
-    if (c >= 0 && c < 128) {
-      if (isupper(c)) m |= G_UPPER;
-      if (islower(c)) m |= G_LOWER;
-      if (isalpha(c)) m |= G_ALPHA;
-      if (isdigit(c)) m |= G_DIGIT;
-      if (isxdigit(c)) m |= G_XDIGIT;
-      if (isspace(c)) m |= G_SPACE;
-      if (isprint(c)) m |= G_PRINT;
-      if (isgraph(c)) m |= G_GRAPH;
-      if (c == ' ' || c == '\t') m |= G_BLANK;
-      if (iscntrl(c)) m |= G_CNTRL;
-      if (ispunct(c)) m |= G_PUNCT;
-      if (isalnum(c)) m |= G_ALNUM;
-    }
-    g_class[i + 128] = m;
-    g_lower[i + 128] = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-    g_upper[i + 128] = (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
-  }
+  capos_glibc_ctype_build(g_class, g_lower, g_upper);
   stdin = _REENT->_stdin;
   stdout = _REENT->_stdout;
   stderr = _REENT->_stderr;
