@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "capos/capos.h"
+
 long capos_libc_console_write(const char* p, size_t n);
 long capos_libc_console_read(char* p, size_t n);
 
@@ -105,11 +107,24 @@ int dup(int fd) {
   return -1;
 }
 
-/* Paths resolve only inside granted Directory caps; until the storage
-   interfaces exist there is nothing to open (docs/posix.md). */
+/* Paths resolve only inside a granted directory (os/path.cpp): an escape
+   ("../x" above it) is EACCES whatever exists; an absolute path starts at
+   the granted root. No Directory backend exists yet, so every confined
+   path is ENOENT (docs/posix.md). */
+int capos_libc_confine(const char* path, char* out, size_t cap);
+
 int open(const char* path, int flags, ...) {
-  (void)path;
   (void)flags;
+  char inside[1025];
+  int err = capos_libc_confine(path, inside, sizeof inside);
+  if (err == CAPOS_E_PERMISSION_DENIED) {
+    errno = EACCES;
+    return -1;
+  }
+  if (err == CAPOS_E_LIMIT_EXCEEDED) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   errno = ENOENT;
   return -1;
 }

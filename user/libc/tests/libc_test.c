@@ -3,6 +3,7 @@
    failures, and exit() must flush stdio for the last line to appear. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -109,6 +110,10 @@ int main(void) {
   check(fd >= 3 && write(fd, "libc: via dup\n", 14) == 14 && close(fd) == 0, "dup/close");
   errno = 0;
   check(fopen("/etc/passwd", "r") == NULL && errno == ENOENT, "no ambient filesystem");
+  errno = 0;
+  check(open("../../x", O_RDONLY) == -1 && errno == EACCES, "a path above the granted directory is EACCES");
+  errno = 0;
+  check(open("/a/../../x", O_RDONLY) == -1 && errno == EACCES, "an absolute path cannot climb out either");
 
   /* posix_spawn + waitpid through the "spawner" grant */
   pid_t child = 0;
