@@ -98,6 +98,19 @@ struct DeviceInfo @0xe20a6ed1ceb24d95 {
   # True while a DeviceMmio for the function exists.
 }
 
+struct DeviceMatch @0xea1d18b45415b02c {
+  # Which functions a narrowed DeviceManager covers: one PCI identity.
+
+  vendorId @0 :UInt16;
+  # PCI vendor id the function must have.
+
+  deviceId @1 :UInt16;
+  # PCI device id the function must have.
+}
+
+const maxDeviceMatches :UInt32 = 8;
+# Most DeviceMatch entries one narrowed DeviceManager holds.
+
 interface DeviceManager @0xfb8a2930944ea952 {
   # Every PCI function the kernel enumerated. Held by init (manifest kernel
   # kind deviceManager) and by the drivers it grants it to. A function has
@@ -118,7 +131,23 @@ interface DeviceManager @0xfb8a2930944ea952 {
   # is gone; the function's decoding, bus mastering and MSI-X are then
   # switched off.
   # Errors: invalidArgument for an address with no function or a bridge;
-  # overloaded if the function is already claimed.
+  # overloaded if the function is already claimed; invalidArgument with
+  # the message `permission-denied` for a function this (narrowed)
+  # DeviceManager does not cover.
+
+  narrow @2 (matches :List(DeviceMatch)) -> (manager :DeviceManager);
+  # A DeviceManager that lists and claims only the functions matching one
+  # of `matches`: what init grants a driver (the manifest's `devices` on a
+  # deviceManager cap), so the driver can take its own device and no
+  # other.
+  #
+  # Params: `matches`, 1 to maxDeviceMatches entries; on an already narrowed
+  # DeviceManager each must be one of its own matches (authority only
+  # shrinks).
+  # Results: `manager`, a result capability.
+  # Errors: invalidArgument for an empty or too long list, and with the
+  # message `permission-denied` for a match this DeviceManager does not
+  # cover.
 }
 
 interface DeviceMmio @0x844bc89b86da27ad {

@@ -11,6 +11,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("capos::schema");
 
 using Capos = import "capos.capnp";
+using Devices = import "devices.capnp";
 
 const manifestSchemaVersion :UInt32 = 1;
 # The only SystemManifest.schemaVersion this schema describes. A manifest
@@ -211,6 +212,13 @@ struct CapEntry @0x9516a560fd06b23b {
       # this entry's interfaceId.
     }
   }
+
+  devices @6 :List(Devices.DeviceMatch);
+  # Only on a service's `deviceManager` kernel cap: the service gets a
+  # DeviceManager narrowed (DeviceManager.narrow) to the functions with
+  # one of these identities, so a driver can claim its own device and no
+  # other. Empty: the whole DeviceManager. At most maxDeviceMatches
+  # entries.
 }
 
 struct Export @0xe2838403f320cb93 {

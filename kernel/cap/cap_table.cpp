@@ -26,19 +26,21 @@ SlotReservation::~SlotReservation() {
 
 CapTable::CapTable(Span<CapSlot> storage, ResourceLedger* ledger) : slots_(storage), ledger_(ledger) {
   if (slots_.size() > abi::CAP_TABLE_MAX_SLOTS) slots_ = slots_.first(abi::CAP_TABLE_MAX_SLOTS);
-  // Free list in index order so the first caps get small, predictable ids.
-  for (uint32_t i = static_cast<uint32_t>(slots_.size()); i-- > 0;) {
-    slots_[i] = CapSlot{};
-    slots_[i].next_free = free_head_;
-    free_head_ = i;
-  }
 }
 
 Result<SlotReservation> CapTable::reserve() {
-  if (free_head_ == NONE) return fail(Err::OutOfRange);
+  // Freed slots first, then never-used ones in index order, so the first
+  // caps get small, predictable ids.
+  if (free_head_ == NONE && fresh_ == slots_.size()) return fail(Err::OutOfRange);
   Reservation charge = CAPOS_TRY(ledger_->reserve(Res::CapSlots, 1));
-  uint32_t i = free_head_;
-  free_head_ = slots_[i].next_free;
+  uint32_t i;
+  if (free_head_ != NONE) {
+    i = free_head_;
+    free_head_ = slots_[i].next_free;
+  } else {
+    i = fresh_++;
+    new (&slots_[i]) CapSlot{};
+  }
   slots_[i].state = RESERVED;
   return SlotReservation(this, i, move(charge));
 }
@@ -63,7 +65,7 @@ Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8
 
 Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {
   uint32_t i = abi::capid_index(capid);
-  if (capid == abi::CAPID_INVALID || i >= slots_.size()) return fail(Err::NotFound);
+  if (capid == abi::CAPID_INVALID || i >= fresh_) return fail(Err::NotFound);
   const CapSlot& s = slots_[i];
   if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return fail(Err::Busy);
   if (s.state != LIVE) return fail(s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound);
@@ -90,20 +92,20 @@ Status CapTable::pin(uint32_t capid) {
 
 const CapSlot* CapTable::slot_of(uint32_t capid) const {
   uint32_t i = abi::capid_index(capid);
-  if (i >= slots_.size() || slots_[i].generation != abi::capid_generation(capid)) return nullptr;
+  if (i >= fresh_ || slots_[i].generation != abi::capid_generation(capid)) return nullptr;
   return slots_[i].state == LIVE || slots_[i].state == PINNED ? &slots_[i] : nullptr;
 }
 
 void CapTable::unpin(uint32_t capid) {
   uint32_t i = abi::capid_index(capid);
-  if (i >= slots_.size() || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
+  if (i >= fresh_ || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
     __builtin_trap();  // unbalanced pin/unpin is a kernel bug
   slots_[i].state = LIVE;
 }
 
 Ref<KObject> CapTable::take_pinned(uint32_t capid) {
   uint32_t i = abi::capid_index(capid);
-  if (i >= slots_.size() || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
+  if (i >= fresh_ || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
     __builtin_trap();
   Ref<KObject> obj = Ref<KObject>::adopt(slots_[i].object);
   slots_[i].object = nullptr;
@@ -131,7 +133,7 @@ void CapTable::free_slot(uint32_t i) {
 }
 
 void CapTable::clear() {
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
+  for (uint32_t i = 0; i < fresh_; ++i) {
     if (slots_[i].state != LIVE && slots_[i].state != PINNED) continue;
     KObject* o = slots_[i].object;
     slots_[i].object = nullptr;
@@ -143,12 +145,12 @@ void CapTable::clear() {
 }
 
 const CapSlot* CapTable::slot_if_live(uint32_t i) const {
-  return i < slots_.size() && (slots_[i].state == LIVE || slots_[i].state == PINNED) ? &slots_[i] : nullptr;
+  return i < fresh_ && (slots_[i].state == LIVE || slots_[i].state == PINNED) ? &slots_[i] : nullptr;
 }
 
 bool CapTable::holds(const KObject* obj) const {
-  for (const CapSlot& s : slots_)
-    if (s.object == obj) return true;  // free and reserved slots hold no object
+  for (uint32_t i = 0; i < fresh_; ++i)
+    if (slots_[i].object == obj) return true;  // free and reserved slots hold no object
   return false;
 }
 

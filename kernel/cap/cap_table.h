@@ -47,6 +47,10 @@ class [[nodiscard]] SlotReservation {
   Reservation charge_;
 };
 
+// Slots are constructed lazily: `storage` may be raw memory; slot i is
+// built (CapSlot{}) the first time reserve() needs it, so creating a table
+// costs nothing per slot (spawn_wait, docs/benchmarks.md). Indices at or
+// past fresh_ have never been used and answer as empty.
 class CapTable {
  public:
   CapTable(Span<CapSlot> storage, ResourceLedger* ledger);
@@ -92,7 +96,8 @@ class CapTable {
 
   Span<CapSlot> slots_;
   ResourceLedger* ledger_;
-  uint32_t free_head_ = NONE;
+  uint32_t free_head_ = NONE;  // slots freed since they were built
+  uint32_t fresh_ = 0;         // slots [0, fresh_) are built
   uint32_t live_ = 0;
 };
 

@@ -28,10 +28,23 @@ class DeviceManagerCap final : public HeapKernelCap<DeviceManagerCap>, public sc
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status list(DM::ListParams::Reader p, DM::ListResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status claim(DM::ClaimParams::Reader p, DM::ClaimResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status narrow(DM::NarrowParams::Reader p, DM::NarrowResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+
+  struct Match {
+    uint16_t vendor, device;
+  };
+  static constexpr uint32_t MAX_MATCHES = schema::wire::MAX_DEVICE_MATCHES;
 
  private:
   DeviceManagerCap() : HeapKernelCap(ObjType::DeviceManager) {}
   friend class HeapKernelCap<DeviceManagerCap>;
+  // Whether this manager covers `d` (a whole manager covers every function).
+  bool covers(const pci::Device& d) const;
+  bool covers(Match m) const;
+  // 0: the whole manager (the kernel's, held by init); else the functions
+  // matching one of matches_[0..match_count_).
+  uint32_t match_count_ = 0;
+  Match matches_[MAX_MATCHES] = {};
 };
 
 class DeviceMmioCap final : public HeapKernelCap<DeviceMmioCap>, public schema::wire::DeviceMmio::Server {

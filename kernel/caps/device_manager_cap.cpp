@@ -68,9 +68,21 @@ bool devices_dma_without_iommu() { return g_dma_without_iommu; }
 
 void DeviceManagerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
+bool DeviceManagerCap::covers(Match m) const {
+  if (match_count_ == 0) return true;
+  for (uint32_t i = 0; i < match_count_; ++i)
+    if (matches_[i].vendor == m.vendor && matches_[i].device == m.device) return true;
+  return false;
+}
+
+bool DeviceManagerCap::covers(const pci::Device& d) const { return covers(Match{d.info.vendor, d.info.device}); }
+
 Status DeviceManagerCap::list(DM::ListParams::Reader, DM::ListResults::Builder r) {
-  auto devs = CAPOS_TRY(r.initDevices(pci::count()));
-  for (uint32_t i = 0; i < pci::count(); ++i) CAPOS_TRY_STATUS(fill_info(*pci::device(i), devs[i]));
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < pci::count(); ++i) n += covers(*pci::device(i));
+  auto devs = CAPOS_TRY(r.initDevices(n));
+  for (uint32_t i = 0, k = 0; i < pci::count(); ++i)
+    if (covers(*pci::device(i))) CAPOS_TRY_STATUS(fill_info(*pci::device(i), devs[k++]));
   return {};
 }
 
@@ -78,6 +90,7 @@ Status DeviceManagerCap::claim(DM::ClaimParams::Reader p, DM::ClaimResults::Buil
   auto a = CAPOS_TRY(p.getAddress());
   pci::Device* d = pci::find(a.getBus(), a.getDevice(), a.getFunction());
   if (!d || d->info.header_type != 0) return fail(Err::InvalidArgument);
+  if (!covers(*d)) return fail(Err::PermissionDenied);  // before `claimed`: says nothing about others' devices
   if (d->claimed) return fail(Err::Busy);
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
@@ -86,6 +99,25 @@ Status DeviceManagerCap::claim(DM::ClaimParams::Reader p, DM::ClaimResults::Buil
   CAPOS_TRY_STATUS(static_cast<DeviceMmioCap*>(obj.get())->start());
   klog("devices: {:02x}:{:02x}.{} claimed by pid {}\n", d->bus, d->dev, d->fn, ctx.caller.pid());
   r.setDevice(CAPOS_TRY(ctx.add_result(move(obj), wire::DeviceMmio::kInterfaceId)));
+  return {};
+}
+
+Status DeviceManagerCap::narrow(DM::NarrowParams::Reader p, DM::NarrowResults::Builder r) {
+  auto list = CAPOS_TRY(p.getMatches());
+  if (list.size() == 0 || list.size() > MAX_MATCHES) return fail(Err::InvalidArgument);
+  Match want[MAX_MATCHES];
+  for (uint32_t i = 0; i < list.size(); ++i) {
+    want[i] = Match{list[i].getVendorId(), list[i].getDeviceId()};
+    if (!covers(want[i])) return fail(Err::PermissionDenied);  // authority only shrinks
+  }
+  CallContext& ctx = current_call();
+  CAPOS_TRY_STATUS(ctx.reserve_results(1));
+  Ref<KObject> obj = DeviceManagerCap::create();
+  if (!obj) return fail(Err::Overloaded);
+  auto* m = static_cast<DeviceManagerCap*>(obj.get());
+  for (uint32_t i = 0; i < list.size(); ++i) m->matches_[i] = want[i];
+  m->match_count_ = list.size();
+  r.setManager(CAPOS_TRY(ctx.add_result(move(obj), wire::DeviceManager::kInterfaceId)));
   return {};
 }
 

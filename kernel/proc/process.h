@@ -110,7 +110,7 @@ class Process {
   ListNode all_node;
 
  private:
-  Process() : caps_(Span<CapSlot>(slots_, CAP_SLOTS), &ledger_) {}
+  Process() : caps_(Span<CapSlot>(reinterpret_cast<CapSlot*>(slot_storage_), CAP_SLOTS), &ledger_) {}
   ~Process();
   Status build(StrView name, Bytes elf_image, const char** diag);
   Status load_image(Bytes elf_image, elf::LoadPlan* plan, const char** diag);
@@ -135,7 +135,8 @@ class Process {
   uint32_t pid_ = 0;
   char name_[NAME_MAX] = {};
   ResourceLedger ledger_;
-  CapSlot slots_[CAP_SLOTS];
+  // Raw: CapTable builds each slot when it first hands it out.
+  alignas(CapSlot) unsigned char slot_storage_[CAP_SLOTS * sizeof(CapSlot)];
   CapTable caps_;
   AddressSpace as_;
   RingEngine rings_[abi::MAX_THREADS];   // per thread slot (mapped on first use)

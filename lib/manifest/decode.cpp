@@ -36,10 +36,22 @@ Fail too_long(size_t n, size_t max, StrView where) {
               "{}", where);
 }
 
-Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, size_t i) {
+Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, size_t i, DecodeStorage& st) {
   CapDecl d;
   d.name = DTRY(c.getName(), "{}.caps[{}].name", owner, i);
   d.interface_id = c.getInterfaceId();
+  if (c.hasDevices()) {
+    auto devs = DTRY(c.getDevices(), "{}.caps[{}].devices", owner, i);
+    char where[64];
+    if (devs.size() > kMaxDeviceMatchesPerCap)
+      return too_long(devs.size(), kMaxDeviceMatchesPerCap, format_to(where, sizeof where, "{}.caps[{}].devices", owner, i));
+    if (devs.size() > kMaxDeviceMatches - st.device_match_count)
+      return too_long(st.device_match_count + devs.size(), kMaxDeviceMatches, "all caps' devices");
+    d.device_first = static_cast<uint16_t>(st.device_match_count);
+    d.device_count = static_cast<uint8_t>(devs.size());
+    for (uint32_t k = 0; k < devs.size(); ++k)
+      st.device_matches[st.device_match_count++] = DeviceMatchDecl{devs[k].getVendorId(), devs[k].getDeviceId()};
+  }
   auto src = c.getSource();
   switch (src.which()) {
     case wire::CapEntry::Source::Which::KERNEL:
@@ -70,13 +82,13 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
 
 // Decodes `list` into out[0..n).
 Result<size_t, DecodeError> caps(Result<capnp::List<wire::CapEntry>::Reader> list, CapDecl* out,
-                                 size_t max, StrView owner) {
+                                 size_t max, StrView owner, DecodeStorage& st) {
   auto l = DTRY(list, "{}.caps", owner);
   if (l.size() > max) {
     char where[64];
     return too_long(l.size(), max, format_to(where, sizeof where, "{}.caps", owner));
   }
-  for (uint32_t i = 0; i < l.size(); ++i) out[i] = CAPOS_TRY(cap_decl(l[i], owner, i));
+  for (uint32_t i = 0; i < l.size(); ++i) out[i] = CAPOS_TRY(cap_decl(l[i], owner, i, st));
   return size_t{l.size()};
 }
 
@@ -107,6 +119,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
 
   Manifest m;
   m.schema_version = root.getSchemaVersion();
+  st.device_match_count = 0;
 
   auto bins = DTRY(root.getBinaries(), "binaries");
   if (bins.size() > kMaxBinaries) return too_long(bins.size(), kMaxBinaries, "binaries");
@@ -124,7 +137,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
   auto ic = DTRY(root.getInitConfig(), "initConfig");
   auto init = DTRY(ic.getInit(), "initConfig.init");
   m.init.binary = DTRY(init.getBinary(), "initConfig.init.binary");
-  size_t n = CAPOS_TRY(caps(init.getCaps(), st.init_caps, kMaxCapsPerProcess, "initConfig.init"));
+  size_t n = CAPOS_TRY(caps(init.getCaps(), st.init_caps, kMaxCapsPerProcess, "initConfig.init", st));
   m.init.caps = Span<const CapDecl>(st.init_caps, n);
   m.init.limits = CAPOS_TRY(limits(init, "initConfig.init"));
 
@@ -139,7 +152,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     d.name = DTRY(s.getName(), "{}.name", where);
     d.binary = DTRY(s.getBinary(), "{}.binary", where);
     CapDecl* c = st.service_caps + i * kMaxCapsPerProcess;
-    n = CAPOS_TRY(caps(s.getCaps(), c, kMaxCapsPerProcess, where));
+    n = CAPOS_TRY(caps(s.getCaps(), c, kMaxCapsPerProcess, where, st));
     d.caps = Span<const CapDecl>(c, n);
 
     auto ex = DTRY(s.getExports(), "{}.exports", where);
@@ -170,6 +183,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
   m.params.motd = DTRY(kp.getMotd(), "kernelParams.motd");
   m.params.hostname = DTRY(kp.getHostname(), "kernelParams.hostname");
   m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
+  m.device_matches = Span<const DeviceMatchDecl>(st.device_matches, st.device_match_count);
   return m;
 }
 

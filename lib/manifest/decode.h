@@ -28,6 +28,8 @@ struct DecodeStorage {
   ServiceDecl services[kMaxServices];
   CapDecl service_caps[kMaxServices * kMaxCapsPerProcess];
   ExportDecl exports[kMaxServices * kMaxExportsPerService];
+  DeviceMatchDecl device_matches[kMaxDeviceMatches];
+  size_t device_match_count = 0;
 };
 static_assert(sizeof(DecodeStorage) <= 360 * 1024, "DecodeStorage grew; update the size note");
 

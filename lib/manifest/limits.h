@@ -20,6 +20,8 @@ constexpr uint64_t kMaxBinaryBytes = 16ull << 20;    // one ELF image
 constexpr uint64_t kMaxPackageBytes = 64ull << 20;   // all images together
 constexpr size_t kMaxMotdBytes = 4096;
 constexpr size_t kMaxHostnameBytes = 63;             // one DNS label
+constexpr size_t kMaxDeviceMatchesPerCap = 8;  // schema devices.capnp maxDeviceMatches
+constexpr size_t kMaxDeviceMatches = 64;       // all CapEntry.devices lists together
 constexpr uint32_t kMaxRestarts = 100;
 constexpr uint32_t kMaxBackoffMs = 60000;
 

@@ -34,12 +34,20 @@ constexpr uint16_t kKernelCapKindCount = 15;
 
 enum class SourceKind : uint8_t { Kernel, Endpoint, Service };
 
+// One CapEntry.devices entry: a PCI identity a narrowed DeviceManager covers.
+struct DeviceMatchDecl {
+  uint16_t vendor = 0;
+  uint16_t device = 0;
+};
+
 // One CapEntry.
 struct CapDecl {
   StrView name;
   uint64_t interface_id = 0;
   SourceKind source = SourceKind::Kernel;
+  uint8_t device_count = 0;           // CapEntry.devices: Manifest::device_matches[device_first, +count)
   uint16_t kernel_kind = 0;           // source == Kernel (raw KernelCapKind)
+  uint16_t device_first = 0;
   uint64_t served_interface_id = 0;   // source == Endpoint
   StrView service;                    // source == Service: exporting service
   StrView export_name;                // source == Service: its export
@@ -97,6 +105,7 @@ struct Manifest {
   InitDecl init;
   Span<const ServiceDecl> services;
   KernelParamsDecl params;
+  Span<const DeviceMatchDecl> device_matches;  // every CapEntry.devices list, back to back
 };
 
 }  // namespace capos::manifest

@@ -143,6 +143,19 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
       }
     }
     CAPOS_TRY_STATUS(check_matrix(m, svc, i, c));
+    if (c.device_count) {
+      // A narrowed DeviceManager is made by init from its own whole one.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::DeviceManager)) {
+        return err(ErrorCode::BadDevices, "{} cap {}: `devices` applies only to a service's deviceManager cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      if (c.device_count > kMaxDeviceMatchesPerCap || c.device_first > m.device_matches.size() ||
+          c.device_count > m.device_matches.size() - c.device_first) {
+        return err(ErrorCode::BadDevices, "{} cap {}: {} devices (at most {})", owner(svc).view(),
+                   q(c.name).view(), c.device_count, kMaxDeviceMatchesPerCap);
+      }
+    }
     switch (c.source) {
       case SourceKind::Kernel: {
         if (c.kernel_kind >= kKernelCapKindCount) {
@@ -374,6 +387,10 @@ Check validate_boot(const Manifest& m, const Options& opt) {
   }
   CAPOS_TRY_STATUS(check_binaries(m, opt));
   CAPOS_TRY_STATUS(check_params(m.params));
+  if (m.device_matches.size() > kMaxDeviceMatches) {
+    return err(ErrorCode::TooMany, "{} `devices` entries in all (at most {})", m.device_matches.size(),
+               kMaxDeviceMatches);
+  }
   CAPOS_TRY_STATUS(check_binary_ref(m, nullptr, m.init.binary));
   CAPOS_TRY_STATUS(check_caps(m, nullptr, m.init.caps, opt));
   return {};
@@ -413,6 +430,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::ExportUnknownCap: return "export-unknown-cap";
     case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
     case ErrorCode::BadRestart: return "bad-restart";
+    case ErrorCode::BadDevices: return "bad-devices";
   }
   return "unknown";
 }

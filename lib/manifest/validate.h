@@ -35,6 +35,7 @@ enum class ErrorCode : uint8_t {
   ExportUnknownCap,    // export names no cap of its service
   ExportNotEndpoint,   // export names a cap whose source is not an endpoint
   BadRestart,          // restart budget out of bounds
+  BadDevices,          // CapEntry.devices off a service's deviceManager cap, or too many
 };
 
 const char* error_code_name(ErrorCode c);

@@ -1,4 +1,5 @@
 #include "tools/mkmanifest/to_model.h"
+#include <algorithm>
 
 namespace capos::mkmanifest {
 namespace {
@@ -18,10 +19,15 @@ template <class R> manifest::LimitsDecl limits(R owner) {
   return d;
 }
 
-manifest::CapDecl cap_decl(schema::CapEntry::Reader c) {
+manifest::CapDecl cap_decl(schema::CapEntry::Reader c, ModelStorage& st) {
   manifest::CapDecl d;
   d.name = view(c.getName());
   d.interface_id = c.getInterfaceId();
+  // Counts past the model's fields saturate; validate() refuses them.
+  auto devs = c.getDevices();
+  d.device_first = static_cast<uint16_t>(std::min<size_t>(st.device_matches.size(), 0xFFFF));
+  d.device_count = static_cast<uint8_t>(std::min<size_t>(devs.size(), 0xFF));
+  for (auto m : devs) st.device_matches.push_back({m.getVendorId(), m.getDeviceId()});
   auto src = c.getSource();
   switch (src.which()) {
     case schema::CapEntry::Source::KERNEL:
@@ -50,7 +56,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
     st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() == schema::BinaryKind::DATA});
   }
   auto init = r.getInitConfig().getInit();
-  for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c));
+  for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c, st));
   m.init.binary = view(init.getBinary());
   m.init.limits = limits(init);
 
@@ -60,7 +66,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   st.service_exports.resize(services.size());
   for (unsigned i = 0; i < services.size(); ++i) {
     auto s = services[i];
-    for (auto c : s.getCaps()) st.service_caps[i].push_back(cap_decl(c));
+    for (auto c : s.getCaps()) st.service_caps[i].push_back(cap_decl(c, st));
     for (auto e : s.getExports()) {
       st.service_exports[i].push_back({view(e.getName()), view(e.getCap())});
     }
@@ -87,6 +93,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   m.params.motd = view(kp.getMotd());
   m.params.hostname = view(kp.getHostname());
   m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
+  m.device_matches = Span<const manifest::DeviceMatchDecl>(st.device_matches.data(), st.device_matches.size());
   return m;
 }
 

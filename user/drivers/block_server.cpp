@@ -18,7 +18,6 @@ namespace wire = schema::wire;
 namespace {
 
 constexpr uint64_t kTraversalWords = 8 * abi::IPC_MESSAGE_MAX / 8;
-constexpr uint64_t RECHECK_NS = 5000000;
 
 struct Slot {
   alignas(16) uint8_t recv[abi::RECV_BUFFER_MAX];
@@ -193,6 +192,7 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
     // Completions may already sit in the runtime's stash (RETURNs wait for
     // their own CQE and stash others), so look before blocking.
     bool progress = false;
+    uint64_t mark = rt::ring().stash_mark();
     // A fired interrupt means "look at the device" (and re-arm the wait).
     if (rt::poll_call(wait)) progress = true;
     // Finished device requests first: their slots take new calls.
@@ -229,10 +229,12 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
         }
       }
     }
-    // While requests are out, look at the device at least every 5 ms even
-    // without a completion interrupt: under load an occasional interrupt
-    // is not seen (docs/devices.md, "Known issues"); this bounds the cost.
-    if (!progress && rt::ring().enter(1, in_io ? RECHECK_NS : abi::CAP_ENTER_FOREVER) < 0) return fail(Err::Failed);
+    // Nothing to do: sleep until a completion arrives. Only the Interrupt
+    // wakes us for the device, so this must not sleep on a CQE that a
+    // later try_take above stashed after its own poll had looked (the
+    // interrupt's deferred work can post it while we run): wait_new
+    // returns at once then.
+    if (!progress && rt::ring().wait_new(mark) < 0) return fail(Err::Failed);
   }
 }
 

@@ -44,6 +44,28 @@ Result<Found> find_device(rt::Cap<wire::DeviceManager> manager, uint16_t vendor,
   return fail(Err::NotFound);
 }
 
+Result<uint32_t> count_devices(rt::Cap<wire::DeviceManager> manager) {
+  CallBufs<64, 12288> c;
+  (void)CAPOS_TRY(wire::DeviceManager::Client::listParams(c.params));
+  auto res = CAPOS_TRY(wire::DeviceManager::Client(&rt::transport(), manager).list(c.params, c.resp));
+  return CAPOS_TRY(res.getDevices()).size();
+}
+
+Result<rt::Cap<wire::DeviceManager>> narrow(rt::Cap<wire::DeviceManager> manager, Span<const DeviceId> ids) {
+  Call c;
+  auto p = CAPOS_TRY(wire::DeviceManager::Client::narrowParams(c.params));
+  auto list = CAPOS_TRY(p.initMatches(static_cast<uint32_t>(ids.size())));
+  for (uint32_t i = 0; i < ids.size(); ++i) {
+    list[i].setVendorId(ids[i].vendor);
+    list[i].setDeviceId(ids[i].device);
+  }
+  auto dm = CAPOS_TRY(rt::call_for_cap<wire::DeviceManager>(
+      manager, static_cast<uint16_t>(wire::DeviceManager::Method::NARROW), c.params, c.resp));
+  wire::DeviceManager::NarrowResults::Reader res(CAPOS_TRY(c.resp.root()));
+  CAPOS_TRY_STATUS(only_cap(CAPOS_TRY(res.getManager())));
+  return dm;
+}
+
 Result<rt::Cap<wire::DeviceMmio>> claim(rt::Cap<wire::DeviceManager> manager, uint8_t bus, uint8_t dev, uint8_t fn) {
   Call c;
   auto p = CAPOS_TRY(wire::DeviceManager::Client::claimParams(c.params));

@@ -21,6 +21,14 @@ struct Found {
 
 // The first unclaimed function with `vendor` and one of `devices`.
 Result<Found> find_device(rt::Cap<schema::wire::DeviceManager> manager, uint16_t vendor, Span<const uint16_t> devices);
+// DeviceManager.list: how many functions the manager covers.
+Result<uint32_t> count_devices(rt::Cap<schema::wire::DeviceManager> manager);
+// DeviceManager.narrow to the functions with one of `ids` (vendor, device).
+struct DeviceId {
+  uint16_t vendor, device;
+};
+Result<rt::Cap<schema::wire::DeviceManager>> narrow(rt::Cap<schema::wire::DeviceManager> manager,
+                                                    Span<const DeviceId> ids);
 // DeviceManager.claim -> the DeviceMmio cap.
 Result<rt::Cap<schema::wire::DeviceMmio>> claim(rt::Cap<schema::wire::DeviceManager> manager, uint8_t bus, uint8_t dev,
                                                 uint8_t fn);

@@ -36,6 +36,7 @@ bool g_stopping = false;  // idle servers are being stopped: no restarts
 // Init's own caps by kind, as recorded in init's manifest entry.
 void map_kernel_caps(const manifest::Manifest& m) {
   for (uint32_t& c : g_reg.kernel_caps) c = abi::CAPID_INVALID;
+  g_reg.device_matches = m.device_matches;
   for (const manifest::CapDecl& c : m.init.caps) {
     if (c.source != manifest::SourceKind::Kernel || c.kernel_kind >= manifest::kKernelCapKindCount) continue;
     auto id = rt::capset_find_id(c.name, c.interface_id);

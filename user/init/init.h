@@ -40,6 +40,8 @@ struct Registry {
   size_t n_providers = 0;
   rt::Cap<schema::wire::ProcessSpawner> spawner;
   rt::Cap<schema::wire::Timer> timer;
+  // Every manifest CapEntry.devices list (CapDecl::device_first/count index it).
+  Span<const manifest::DeviceMatchDecl> device_matches;
 };
 
 // Spawns `c` through the registry's spawner; on failure `why` holds one line.

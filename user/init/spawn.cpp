@@ -1,6 +1,8 @@
 // One ProcessSpawner.spawn per service start: every manifest cap entry
 // becomes one grant.
 //   kernel (shared kind)  -> COPY of init's own cap of that kind
+//   deviceManager + devices -> COPY of a DeviceManager narrowed to those
+//                            devices (init's copy is released after the spawn)
 //   kernel (per-process)  -> child-local object of that kind
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
@@ -8,6 +10,8 @@
 #include "lib/core/format.h"
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
+#include "schema/devices.capnp.capos.h"
+#include "user/rt/capset.h"
 #include "user/init/init.h"
 
 namespace capos::init {
@@ -63,9 +67,29 @@ void publish(Registry& reg, const manifest::ServiceDecl& svc, StrView grant, uin
   if (!used) rt::release_cap(cap);  // an endpoint nobody imports
 }
 
-// Fills grant `g` from cap entry `c`; appends to `xfer` as needed.
+// DeviceManager.narrow of init's whole DeviceManager to `c`'s devices:
+// what a driver gets instead of every device (docs/devices.md).
+Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& c) {
+  auto dm = CAPOS_TRY(rt::capset_typed<wire::DeviceManager>(whole));
+  alignas(8) uint8_t pbuf[256], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::DeviceManager::Client::narrowParams(params));
+  auto list = CAPOS_TRY(p.initMatches(c.device_count));
+  for (uint32_t i = 0; i < c.device_count; ++i) {
+    const manifest::DeviceMatchDecl& d = reg.device_matches[c.device_first + i];
+    list[i].setVendorId(d.vendor);
+    list[i].setDeviceId(d.device);
+  }
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::DeviceManager>(
+      dm, static_cast<uint16_t>(wire::DeviceManager::Method::NARROW), params, resp));
+  return cap.id();
+}
+
+// Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
+// init made only for this grant is added to `temp` (released after the spawn).
 bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi::CapTransferDesc* xfer,
-                uint32_t* n_xfer, char* why, size_t len) {
+                uint32_t* n_xfer, uint32_t* temp, uint32_t* n_temp, char* why, size_t len) {
   if (!g.setName(c.name)) return format_to(why, len, "cap `{}`: request too large", c.name), false;
   g.setInterfaceId(c.interface_id);
   uint32_t from = abi::CAPID_INVALID;
@@ -82,6 +106,14 @@ bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi:
         format_to(why, len, "cap `{}`: init holds no `{}` cap to copy", c.name,
                   c.kernel_kind < manifest::kKernelCapKindCount ? manifest::kKernelCaps[c.kernel_kind].name : "?");
         return false;
+      }
+      if (c.device_count) {  // validate(): only on deviceManager, indices inside device_matches
+        auto narrowed = narrowed_devices(reg, from, c);
+        if (!narrowed) {
+          format_to(why, len, "cap `{}`: DeviceManager.narrow failed: {}", c.name, err_name(narrowed.error()));
+          return false;
+        }
+        from = temp[(*n_temp)++] = *narrowed;
       }
       break;
     }
@@ -125,8 +157,17 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
   if (!grants) return format_to(why, len, "spawn request too large"), false;
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t n_xfer = 0;
+  uint32_t temp[manifest::kMaxCapsPerProcess];
+  uint32_t n_temp = 0;
+  struct ReleaseTemp {  // the child holds its own copies (or the spawn failed)
+    uint32_t* ids;
+    uint32_t* n;
+    ~ReleaseTemp() {
+      for (uint32_t i = 0; i < *n; ++i) rt::release_cap(ids[i]);
+    }
+  } release_temp{temp, &n_temp};
   for (uint32_t i = 0; i < svc.caps.size(); ++i) {
-    if (!fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, why, len)) return false;
+    if (!fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, temp, &n_temp, why, len)) return false;
   }
   const manifest::LimitsDecl& lim = svc.limits;
   if (lim.present) {

@@ -112,14 +112,16 @@ bool poll_call(AsyncCall& c) {
 int wait_any(Span<AsyncCall* const> calls) {
   for (;;) {
     bool any = false;
+    uint64_t mark = ring().stash_mark();
     for (size_t i = 0; i < calls.size(); ++i) {
       if (!calls[i] || !calls[i]->pending) continue;
       any = true;
       if (poll_call(*calls[i])) return static_cast<int>(i);
     }
     if (!any) return -1;
-    // Every CQE has been popped (ours or stashed), so this waits for a new one.
-    if (ring().enter(1) < 0) return -1;
+    // Polling call i may have stashed the answer of a call before it: wait
+    // only if nothing was stashed meanwhile.
+    if (ring().wait_new(mark) < 0) return -1;
   }
 }
 

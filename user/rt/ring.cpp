@@ -40,6 +40,16 @@ bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
   return false;
 }
 
+void Ring::stash(const abi::CapCqe& c) {
+  ++stash_total_;
+  if (stashed_ < STASH) stash_[stashed_++] = c;
+}
+
+int64_t Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
+  if (stash_total_ != mark) return 0;
+  return enter(1, timeout_ns);
+}
+
 bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
   if (take_stashed(user_data, out)) return true;
   abi::CapCqe c;
@@ -48,7 +58,7 @@ bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
       *out = c;
       return true;
     }
-    if (stashed_ < STASH) stash_[stashed_++] = c;
+    stash(c);
   }
   return false;
 }
@@ -60,7 +70,7 @@ abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
     if (take_stashed(sqe.user_data, &c)) return c;
     while (pop(&c)) {
       if (c.user_data == sqe.user_data) return c;
-      if (stashed_ < STASH) stash_[stashed_++] = c;  // someone else's completion
+      stash(c);  // someone else's completion
     }
     int64_t r = enter(1);
     if (r < 0) {

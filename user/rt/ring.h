@@ -32,13 +32,27 @@ class Ring {
   // operations in flight (rt::poll_call, rt::serve).
   bool try_take(uint64_t user_data, abi::CapCqe* out);
   uint64_t next_user_data() { return ++user_data_; }
+  // How many CQEs have been moved into the stash so far. A caller that
+  // polls several operations in turn (try_take for each) takes the mark
+  // before its first poll and hands it to wait_new(): polling a later
+  // operation pops the CQ and may stash the completion of one polled
+  // earlier, which arrived meanwhile (an interrupt's deferred work posts
+  // CQEs while user code runs). The kernel counts only CQEs still in the
+  // CQ, so a plain enter(1) would then sleep on a completion that is
+  // already here.
+  uint64_t stash_mark() const { return stash_total_; }
+  // Waits for a completion the caller has not looked at yet: returns 0 at
+  // once if anything was stashed since `mark`, else enter(1, timeout_ns).
+  int64_t wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
 
  private:
   bool take_stashed(uint64_t user_data, abi::CapCqe* out);
+  void stash(const abi::CapCqe& c);
   abi::RingPage* page_ = nullptr;
   uint64_t user_data_ = 0;
   abi::CapCqe stash_[STASH];
   uint32_t stashed_ = 0;
+  uint64_t stash_total_ = 0;  // CQEs ever stashed (see stash_mark)
 };
 
 // The calling thread's ring (Ring v2: one per thread). Inline: a single

@@ -139,44 +139,88 @@ constexpr uint32_t CONCURRENT = 4;
 alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
 rt::AsyncCall g_async[CONCURRENT];
 
+// Puts a CHUNK read of `lba` in flight in async slot `i` (SQ only; the
+// next cap_enter hands it to the kernel).
+Status submit_read(uint32_t i, uint64_t lba) {
+  rt::AsyncCall& c = g_async[i];
+  capnp::FixedMessageBuilder params{MutBytes(c.params, sizeof(c.params))};
+  auto p = CAPOS_TRY(BD::readParams(params));
+  p.setLba(lba);
+  p.setBlocks(CHUNK / SECTOR);
+  Bytes framed = params.framed();
+  abi::CapSqe s{};
+  s.opcode = abi::CAP_OP_CALL;
+  s.cap_id = g_dev.id();
+  s.method_id = 1;
+  s.interface_id = wire::BlockDevice::kInterfaceId;
+  s.params_addr = reinterpret_cast<uint64_t>(framed.data());
+  s.params_len = static_cast<uint32_t>(framed.size());
+  s.result_addr = reinterpret_cast<uint64_t>(g_async_res[i]);
+  s.result_len = sizeof(g_async_res[i]);
+  s.user_data = rt::ring().next_user_data();
+  if (!rt::ring().push(s)) return fail(Err::Overloaded);
+  c.user_data = s.user_data;
+  c.result = MutBytes(g_async_res[i], sizeof(g_async_res[i]));
+  c.pending = true;
+  return {};
+}
+
+// Waits for any slot's read of `lbas[slot]` and counts its bytes that
+// differ from the pattern; returns the slot.
+Result<uint32_t> reap_read(const uint64_t* lbas, uint32_t seed, uint64_t* bad) {
+  rt::AsyncCall* calls[CONCURRENT];
+  for (uint32_t i = 0; i < CONCURRENT; ++i) calls[i] = &g_async[i];
+  int i = rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT));
+  if (i < 0) return fail(Err::Failed);
+  capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
+  CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
+  auto root = CAPOS_TRY(resp.root());
+  Bytes d = CAPOS_TRY(wire::BlockDevice::ReadResults::Reader(root).getData());
+  if (d.size() != CHUNK) return fail(Err::Corrupt);
+  for (uint32_t k = 0; k < CHUNK; ++k) *bad += d[k] != pattern(lbas[i] + k / SECTOR, k % SECTOR, seed);
+  return static_cast<uint32_t>(i);
+}
+
 Result<uint64_t> concurrent_reads(uint32_t seed) {
   // All four CALLs go to the kernel in one cap_enter, so the driver can
   // receive them together and put them on the device at once.
+  uint64_t lbas[CONCURRENT];
   for (uint32_t i = 0; i < CONCURRENT; ++i) {
-    rt::AsyncCall& c = g_async[i];
-    capnp::FixedMessageBuilder params{MutBytes(c.params, sizeof(c.params))};
-    auto p = CAPOS_TRY(BD::readParams(params));
-    p.setLba(FIRST + i * (CHUNK / SECTOR));
-    p.setBlocks(CHUNK / SECTOR);
-    Bytes framed = params.framed();
-    abi::CapSqe s{};
-    s.opcode = abi::CAP_OP_CALL;
-    s.cap_id = g_dev.id();
-    s.method_id = 1;
-    s.interface_id = wire::BlockDevice::kInterfaceId;
-    s.params_addr = reinterpret_cast<uint64_t>(framed.data());
-    s.params_len = static_cast<uint32_t>(framed.size());
-    s.result_addr = reinterpret_cast<uint64_t>(g_async_res[i]);
-    s.result_len = sizeof(g_async_res[i]);
-    s.user_data = rt::ring().next_user_data();
-    if (!rt::ring().push(s)) return fail(Err::Overloaded);
-    c.user_data = s.user_data;
-    c.result = MutBytes(g_async_res[i], sizeof(g_async_res[i]));
-    c.pending = true;
+    lbas[i] = FIRST + i * (CHUNK / SECTOR);
+    CAPOS_TRY_STATUS(submit_read(i, lbas[i]));
   }
   uint64_t bad = 0;
-  rt::AsyncCall* calls[CONCURRENT];
-  for (uint32_t i = 0; i < CONCURRENT; ++i) calls[i] = &g_async[i];
-  for (uint32_t done = 0; done < CONCURRENT; ++done) {
-    int i = rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT));
-    if (i < 0) return fail(Err::Failed);
-    capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
-    CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
-    auto root = CAPOS_TRY(resp.root());
-    Bytes d = CAPOS_TRY(wire::BlockDevice::ReadResults::Reader(root).getData());
-    if (d.size() != CHUNK) return fail(Err::Corrupt);
-    uint64_t lba = FIRST + uint64_t(i) * (CHUNK / SECTOR);
-    for (uint32_t k = 0; k < CHUNK; ++k) bad += d[k] != pattern(lba + k / SECTOR, k % SECTOR, seed);
+  for (uint32_t done = 0; done < CONCURRENT; ++done) (void)CAPOS_TRY(reap_read(lbas, seed, &bad));
+  return bad;
+}
+
+// Completion-interrupt stress: STREAM_READS reads, each slot refilled as
+// soon as its answer arrives, so the driver keeps up to four requests on
+// the device and completions land while it is busy answering others. The
+// driver has no timer fallback: it learns of a completion only from its
+// Interrupt, so a lost wakeup anywhere on that path (device, kernel
+// delivery, the driver's ring loop) hangs this loop and the test times out.
+constexpr uint32_t STREAM_READS = 2000;
+
+Result<uint64_t> streamed_reads(uint32_t seed) {
+  uint64_t lbas[CONCURRENT];
+  uint64_t rng = 0x9E3779B97F4A7C15ull ^ seed;
+  auto next_lba = [&] {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;  // xorshift64
+    return FIRST + rng % (BLOCKS - CHUNK / SECTOR + 1);
+  };
+  for (uint32_t i = 0; i < CONCURRENT; ++i) {
+    lbas[i] = next_lba();
+    CAPOS_TRY_STATUS(submit_read(i, lbas[i]));
+  }
+  uint64_t bad = 0;
+  for (uint32_t done = 0, started = CONCURRENT; done < STREAM_READS; ++done) {
+    uint32_t i = CAPOS_TRY(reap_read(lbas, seed, &bad));
+    if (started < STREAM_READS) {
+      lbas[i] = next_lba();
+      CAPOS_TRY_STATUS(submit_read(i, lbas[i]));
+      ++started;
+    }
   }
   return bad;
 }
@@ -248,6 +292,10 @@ int run() {
   auto conc = concurrent_reads(seed);
   check(conc && *conc == 0, "concurrent reads");
   if (conc) rt::printf("blktest: {} reads in flight at once, {} mismatches\n", CONCURRENT, *conc);
+  auto streamed = streamed_reads(seed);
+  check(streamed && *streamed == 0, "streamed reads");
+  if (streamed)
+    rt::printf("blktest: {} reads kept {} in flight, {} mismatches\n", STREAM_READS, CONCURRENT, *streamed);
   Status d = simple(4, FIRST + BLOCKS + 16, 8);
   rt::printf("blktest: discard of 8 blocks: {}\n", d ? "ok" : err_name(d.error()));
   hostile(*count);

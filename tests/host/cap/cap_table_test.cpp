@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 using namespace capos;
@@ -184,3 +185,34 @@ TEST(Ledger, ChildLimitsAreBoundedByDefaultsAndTheParent) {
 }
 
 }  // namespace
+
+// The table never reads a slot it has not built: storage full of garbage
+// (what a Process's raw slot storage holds) behaves like a fresh table.
+TEST(CapTable, RawStorageIsBuiltOnFirstUse) {
+  alignas(CapSlot) unsigned char raw[8 * sizeof(CapSlot)];
+  memset(raw, 0xA5, sizeof(raw));
+  ResourceLedger ledger;
+  CapTable table{Span<CapSlot>(reinterpret_cast<CapSlot*>(raw), 8), &ledger};
+  EXPECT_EQ(table.lookup(capos::abi::capid_make(5, 1)).error(), Err::NotFound);
+  EXPECT_EQ(table.lookup(capos::abi::capid_make(5, 0xA5A5)).error(), Err::NotFound);
+  EXPECT_EQ(table.slot_of(capos::abi::capid_make(5, 0xA5A5)), nullptr);
+  EXPECT_EQ(table.slot_if_live(5), nullptr);
+  EXPECT_FALSE(table.holds(reinterpret_cast<const KObject*>(0xA5A5A5A5A5A5A5A5ull)));
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < 8; ++i) {
+    auto id = table.insert(make_obj(), i);
+    ASSERT_TRUE(id.ok());
+    EXPECT_EQ(capos::abi::capid_index(*id), i);  // small, predictable ids in index order
+    ids.push_back(*id);
+  }
+  EXPECT_EQ(table.insert(make_obj(), 9).error(), Err::OutOfRange);
+  // A freed slot is reused before anything else, with a new generation.
+  ASSERT_TRUE(table.remove(ids[3]).ok());
+  auto again = table.insert(make_obj(), 10);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(capos::abi::capid_index(*again), 3u);
+  EXPECT_NE(*again, ids[3]);
+  table.clear();
+  EXPECT_EQ(table.live(), 0u);
+  EXPECT_EQ(ledger.used(Res::CapSlots), 0u);
+}

@@ -19,6 +19,7 @@ struct Cap {
   uint16_t raw_kind = 0xffff;  // overrides kind when != 0xffff
   uint64_t served = 0;
   std::string service, export_name;
+  std::vector<DeviceMatchDecl> devices;  // CapEntry.devices
 };
 
 inline Cap kernel(std::string name, KernelCapKind k) {
@@ -80,12 +81,13 @@ class TestManifest {
   const Manifest& model() {
     bins_.clear();
     for (auto& [n, size] : binaries) bins_.push_back({sv(n), size});
-    init_caps_ = convert(init_caps);
+    devices_.clear();
+    init_caps_ = convert(init_caps, devices_);
     svc_caps_.clear();
     svc_exports_.clear();
     svcs_.clear();
     for (auto& s : services) {
-      svc_caps_.push_back(convert(s.caps));
+      svc_caps_.push_back(convert(s.caps, devices_));
       std::vector<ExportDecl> ex;
       for (auto& [n, c] : s.exports) ex.push_back({sv(n), sv(c)});
       svc_exports_.push_back(std::move(ex));
@@ -106,12 +108,13 @@ class TestManifest {
     m_.init.caps = Span<const CapDecl>(init_caps_.data(), init_caps_.size());
     m_.services = Span<const ServiceDecl>(svcs_.data(), svcs_.size());
     m_.params = {sv(motd), sv(hostname), log_level};
+    m_.device_matches = Span<const DeviceMatchDecl>(devices_.data(), devices_.size());
     return m_;
   }
 
  private:
   static StrView sv(const std::string& s) { return StrView(s.data(), s.size()); }
-  static std::vector<CapDecl> convert(const std::vector<Cap>& caps) {
+  static std::vector<CapDecl> convert(const std::vector<Cap>& caps, std::vector<DeviceMatchDecl>& devices) {
     std::vector<CapDecl> out;
     for (const Cap& c : caps) {
       CapDecl d;
@@ -122,6 +125,9 @@ class TestManifest {
       d.served_interface_id = c.served;
       d.service = sv(c.service);
       d.export_name = sv(c.export_name);
+      d.device_first = static_cast<uint16_t>(devices.size());
+      d.device_count = static_cast<uint8_t>(c.devices.size());
+      devices.insert(devices.end(), c.devices.begin(), c.devices.end());
       out.push_back(d);
     }
     return out;
@@ -131,6 +137,7 @@ class TestManifest {
   std::vector<std::vector<CapDecl>> svc_caps_;
   std::vector<std::vector<ExportDecl>> svc_exports_;
   std::vector<ServiceDecl> svcs_;
+  std::vector<DeviceMatchDecl> devices_;
   Manifest m_;
 };
 

@@ -281,6 +281,33 @@ TEST(manifest_validate, KernelCapCopiedFromInitMustBeHeld) {
   EXPECT_TRUE(validate(u.model()).ok());
 }
 
+TEST(manifest_validate, DevicesOnlyOnAServicesDeviceManager) {
+  auto with_dm = [] {
+    TestManifest t;
+    t.init_caps.push_back(kernel("devices", KernelCapKind::DeviceManager));
+    Cap dm = kernel("devices", KernelCapKind::DeviceManager);
+    dm.devices = {{0x1af4, 0x1042}, {0x1af4, 0x1001}};
+    t.services[2].caps.push_back(dm);
+    return t;
+  };
+  TestManifest ok = with_dm();
+  EXPECT_TRUE(validate(ok.model()).ok());
+
+  TestManifest on_console = with_dm();
+  on_console.services[2].caps[1].devices = {{0x1af4, 0x1042}};  // the `timer` cap
+  EXPECT_EQ(reject(on_console, ErrorCode::BadDevices),
+            "service `ticker` cap `timer`: `devices` applies only to a service's deviceManager cap");
+
+  TestManifest on_init = with_dm();
+  on_init.init_caps.back().devices = {{0x1af4, 0x1042}};  // init holds the whole manager
+  EXPECT_EQ(reject(on_init, ErrorCode::BadDevices),
+            "init cap `devices`: `devices` applies only to a service's deviceManager cap");
+
+  TestManifest nine = with_dm();
+  nine.services[2].caps.back().devices.assign(9, DeviceMatchDecl{0x1af4, 0x1042});
+  EXPECT_EQ(reject(nine, ErrorCode::BadDevices), "service `ticker` cap `devices`: 9 devices (at most 8)");
+}
+
 TEST(manifest_validate, UnknownKernelKind) {
   TestManifest t;
   t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));
