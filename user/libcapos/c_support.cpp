@@ -11,7 +11,8 @@ static_assert(CAPOS_E_INVALID_ARGUMENT == static_cast<int>(Err::InvalidArgument)
 static_assert(CAPOS_E_NOT_FOUND == static_cast<int>(Err::NotFound));
 static_assert(CAPOS_E_FAILED == static_cast<int>(Err::Failed));
 static_assert(CAPOS_E_INTERFACE_MISMATCH == static_cast<int>(Err::InterfaceMismatch));
-static_assert(CAPOS_E_TIMED_OUT == static_cast<int>(Err::TimedOut), "C error codes follow capos::Err");
+static_assert(CAPOS_E_TIMED_OUT == static_cast<int>(Err::TimedOut));
+static_assert(CAPOS_E_VALUE_CHANGED == static_cast<int>(Err::ValueChanged), "C error codes follow capos::Err");
 
 namespace {
 alignas(8) uint8_t g_params[abi::IPC_MESSAGE_MAX];
@@ -36,6 +37,6 @@ Status copy_out(Bytes v, capos_buf* out) { return copy_bytes(v.data(), v.size(),
 
 extern "C" const char* capos_err_name(capos_err_t e) {
   if (e == CAPOS_OK) return "ok";
-  if (e < CAPOS_E_INVALID_ARGUMENT || e > CAPOS_E_TIMED_OUT) return "unknown-error";
+  if (e < CAPOS_E_INVALID_ARGUMENT || e > CAPOS_E_VALUE_CHANGED) return "unknown-error";
   return capos::err_name(static_cast<capos::Err>(e));
 }

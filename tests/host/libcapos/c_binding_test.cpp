@@ -135,6 +135,7 @@ TEST(LibcaposC, ErrorNames) {
   EXPECT_STREQ(capos_err_name(CAPOS_OK), "ok");
   EXPECT_STREQ(capos_err_name(CAPOS_E_NOT_FOUND), "not-found");
   EXPECT_STREQ(capos_err_name(CAPOS_E_TIMED_OUT), "timed-out");
+  EXPECT_STREQ(capos_err_name(CAPOS_E_VALUE_CHANGED), capos::err_name(capos::Err::ValueChanged));
   EXPECT_STREQ(capos_err_name(-5), "unknown-error");
   EXPECT_STREQ(capos_err_name(1000), "unknown-error");
 }

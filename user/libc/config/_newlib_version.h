@@ -9,4 +9,5 @@
    because sys/features.h, which tests them, includes only this file. */
 #define _POSIX_TIMERS 1
 #define _POSIX_MONOTONIC_CLOCK 200112L
+#define _POSIX_THREADS 1
 #endif

@@ -6,6 +6,7 @@
 #include "lib/alloc/slab_heap.h"
 #include "schema/memory.capnp.capos.h"
 #include "user/rt/capset.h"
+#include "user/rt/sync.h"
 #include "user/rt/transport.h"
 
 namespace {
@@ -60,13 +61,25 @@ class VmPages final : public capos::PageSource {
   wire::VirtualMemory::Client vm_;
 };
 
+// The heap and its page source are shared by every thread (pthreads):
+// one lock, g_heap_lock, guards both.
+capos::rt::Mutex g_heap_lock;
 VmPages g_pages;
 capos::SlabHeap g_heap(g_pages);
 
 }  // namespace
 
-extern "C" void* capos_libc_heap_alloc(size_t n) { return g_heap.alloc(n == 0 ? 1 : n); }
+extern "C" void* capos_libc_heap_alloc(size_t n) {
+  capos::rt::LockGuard guard(g_heap_lock);
+  return g_heap.alloc(n == 0 ? 1 : n);
+}
 // False for a pointer the heap never handed out.
-extern "C" bool capos_libc_heap_free(void* p) { return g_heap.free(p); }
+extern "C" bool capos_libc_heap_free(void* p) {
+  capos::rt::LockGuard guard(g_heap_lock);
+  return g_heap.free(p);
+}
 // The usable size of a live block, 0 for a foreign pointer.
-extern "C" size_t capos_libc_heap_size(const void* p) { return g_heap.block_size(p).value_or(0); }
+extern "C" size_t capos_libc_heap_size(const void* p) {
+  capos::rt::LockGuard guard(g_heap_lock);
+  return g_heap.block_size(p).value_or(0);
+}

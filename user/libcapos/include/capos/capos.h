@@ -58,6 +58,7 @@ enum {
   CAPOS_E_QUOTA_EXCEEDED,
   CAPOS_E_CANCELLED,
   CAPOS_E_TIMED_OUT,
+  CAPOS_E_VALUE_CHANGED,
 };
 
 /* "not-found", "interface-mismatch", ... (static strings). */
