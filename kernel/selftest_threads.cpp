@@ -92,7 +92,32 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   expect_end(TEST, e, K::Exited, 7, 30 * 100);
 }
 
-void thread(void*) CAPOS_REQUIRES(g_kernel_lock) { two_rounds(TEST, scenario); }
+// Weighted fair queueing (kernel/sched/fair_queue.h): a weight-1 and a
+// weight-4 CPU hog side by side for 200 ticks; the second must get about
+// four times the CPU of the first.
+void weights() CAPOS_REQUIRES(g_kernel_lock) {
+  Child hog = program("spin");
+  Child worker = program("spin");
+  hog.p->set_weight(1);
+  worker.p->set_weight(4);
+  start(hog);
+  start(worker);
+  wait_ticks(200);
+  uint64_t h = hog.p->thread_in(0)->cpu_cycles, w = worker.p->thread_in(0)->cpu_cycles;
+  kill(hog);
+  kill(worker);
+  expect_end(TEST, hog, K::Killed, 0, 100);
+  expect_end(TEST, worker, K::Killed, 0, 100);
+  uint64_t permille = h ? w * 1000 / h : 0;
+  klog("selftest threads: weights 1 and 4 side by side: CPU {} : {} (ratio {}.{:03})\n", h, w, permille / 1000,
+       permille % 1000);
+  if (permille < 3400 || permille > 4600) panic("selftest threads: weight-4 got {}/1000 of the weight-1 CPU, want 4000 +- 15%", permille);
+}
+
+void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
+  weights();
+  two_rounds(TEST, scenario);
+}
 
 }  // namespace threads
 

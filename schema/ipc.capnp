@@ -65,4 +65,42 @@ interface EndpointFactory @0xe4dd7a0644822583 {
   # Results: `owner` is the owner facet; `client` a first client facet
   # (see Endpoint.mintClient for its interface id).
   # Errors: overloaded if the caller's quota is exhausted.
+
+  createRevoker @1 () -> (revoker :Revoker);
+  # Create a revocation scope owned by the caller (for a broker that hands
+  # out caps it may later have to take back, docs/identity.md).
+  #
+  # Results: `revoker` is a fresh, unrevoked Revoker.
+  # Errors: overloaded if the caller's quota or the kernel heap is exhausted.
+}
+
+interface Revoker @0xb5c3f0d2a9e41c77 {
+  # A revocation scope: a kernel object that wraps capabilities so they
+  # can all be made stale at once. A wrapped capability forwards every
+  # CALL, inside the kernel, to the capability it wraps, and may be copied
+  # and transferred like that one (a child that received it holds the same
+  # wrapper). After `revoke`, a CALL through any copy of any wrapper of
+  # this scope fails with `disconnected`, and nothing can undo that. Used
+  # by the AuthorityBroker for session bundles (logout revokes them).
+  # Wrappers forward CALLs only: a wrapped Endpoint owner facet cannot
+  # RECV, and kernel methods that take a capability of a specific kind do
+  # not accept a wrapper in its place.
+
+  wrap @0 (target :Capability) -> (wrapped :Capability);
+  # Wrap `target` in this scope.
+  #
+  # Params: `target` is any transferable capability the caller holds
+  # (attached as a copy or a move).
+  # Results: `wrapped` carries the same interface id as `target`.
+  # Errors: disconnected if this scope is already revoked; invalidArgument
+  # if no capability is attached; overloaded if the caller's cap-slot quota
+  # or the kernel heap is exhausted.
+
+  revoke @1 () -> ();
+  # Make every wrapper of this scope stale, at once and for good. Calls
+  # already delivered complete normally; every later CALL through a
+  # wrapper fails with `disconnected`. Revoking twice is not an error.
+
+  revoked @2 () -> (revoked :Bool);
+  # Whether `revoke` was called.
 }

@@ -12,6 +12,7 @@ PACKAGES=(
   busybox-static liburing-dev cpio
   qemu-utils
   newlib-source liblua5.4-dev
+  libargon2-dev argon2  # host tests cross-check lib/crypto/argon2; the argon2 tool makes verifiers
 )
 
 # Tools that may already come from outside Debian (e.g. a preinstalled

@@ -81,7 +81,7 @@ class KernelCap : public KObject {
   // mintClient). The endpoint core and sessions are never named by a cap.
   static bool holds_type(ObjType t) {
     return t != ObjType::ClientEndpoint && t != ObjType::EndpointCore && t != ObjType::Session &&
-           t != ObjType::Test;
+           t != ObjType::Revocable && t != ObjType::Test;
   }
   // Every kernel capability method runs under the kernel lock.
   virtual void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) = 0;

@@ -36,6 +36,8 @@ enum class ObjType : uint8_t {
   ThreadHandle,
   ThreadSpawner,
   ThreadControl,
+  Revoker,
+  Revocable,  // a wrapped cap (kernel/caps/revoker_cap.h); CALLs forward through it
 };
 
 class KObject {

@@ -1,6 +1,7 @@
 #include "kernel/caps/endpoint_cap.h"
 
 #include "kernel/caps/kernel_server.h"
+#include "kernel/caps/revoker_cap.h"
 #include "kernel/ipc/endpoint.h"
 
 namespace capos {
@@ -54,6 +55,15 @@ Status EndpointFactoryCap::create(EF::CreateParams::Reader p, EF::CreateResults:
   uint32_t c = CAPOS_TRY(ctx.add_result(Ref<KObject>(move(client)), client_iface));
   r.setOwner(o);
   r.getClient().set_capability(c);
+  return {};
+}
+
+Status EndpointFactoryCap::createRevoker(EF::CreateRevokerParams::Reader, EF::CreateRevokerResults::Builder r) {
+  CallContext& ctx = current_call();
+  CAPOS_TRY_STATUS(ctx.reserve_results(1));
+  Ref<KObject> rv = RevokerCap::create();
+  if (!rv) return fail(Err::Overloaded);
+  r.setRevoker(CAPOS_TRY(ctx.add_result(move(rv), wire::Revoker::kInterfaceId)));
   return {};
 }
 

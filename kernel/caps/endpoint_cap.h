@@ -18,6 +18,8 @@ class EndpointFactoryCap final : public HeapKernelCap<EndpointFactoryCap>,
   static Ref<KObject> make() { return HeapKernelCap<EndpointFactoryCap>::create(); }
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status create(EF::CreateParams::Reader p, EF::CreateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status createRevoker(EF::CreateRevokerParams::Reader, EF::CreateRevokerResults::Builder r)
+      CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   EndpointFactoryCap() : HeapKernelCap(ObjType::EndpointFactory) {}

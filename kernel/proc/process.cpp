@@ -12,6 +12,7 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
+#include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/layout.h"
@@ -323,9 +324,16 @@ Result<Thread*> Process::spawn_thread(uint64_t entry, uint64_t stack_top, uint64
   t->slot = static_cast<uint8_t>(slot);
   t->fs_base = fs_base;
   t->charged_bytes = bytes;
+  t->vr_scale = sched::scale_for(weight_);
   threads_[slot] = t;
   ++thread_count_;
   return t;
+}
+
+void Process::set_weight(uint32_t weight) {
+  weight_ = weight < sched::WEIGHT_MIN ? sched::WEIGHT_MIN : weight > sched::WEIGHT_MAX ? sched::WEIGHT_MAX : weight;
+  for (Thread* t : threads_)
+    if (t) t->vr_scale = sched::scale_for(weight_);
 }
 
 void Process::exit_thread(int64_t code) {

@@ -82,6 +82,10 @@ class Process {
   Thread* thread_in(uint32_t slot) const { return threads_[slot]; }
   uint32_t thread_count() const { return thread_count_; }
   ParkSpace& parks() { return parks_; }
+  // Scheduling weight of every thread of the process (1..1024; a weight-4
+  // process gets four times the CPU of a weight-1 one when both are busy).
+  void set_weight(uint32_t weight) CAPOS_REQUIRES(g_kernel_lock);
+  uint32_t weight() const { return weight_; }
   CapTable& caps() { return caps_; }
   ResourceLedger& ledger() { return ledger_; }
   const ExitStatus& status() const { return status_; }
@@ -144,6 +148,7 @@ class Process {
   Thread* threads_[abi::MAX_THREADS] = {};
   uint32_t thread_count_ = 0;
   ParkSpace parks_;
+  uint32_t weight_ = 1;
   abi::CapSetHeader* capset_ = nullptr;  // kernel view of the CapSet page
   uint8_t* scratch_ = nullptr;
   ExitStatus status_;

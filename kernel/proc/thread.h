@@ -30,6 +30,11 @@ class Thread {
   bool exit_requested = false;   // ThreadControl.exitThread: leave at exit_to_user
   int64_t exit_code = 0;
   uint64_t fs_base = 0;     // MSR_FS_BASE while it runs (TLS)
+  // Weighted fair queueing (kernel/sched/fair_queue.h): CPU cycles used
+  // divided by the weight, and the factor for that division.
+  uint64_t vruntime = 0;
+  uint32_t vr_scale = 1u << 20;  // sched::scale_for(WEIGHT_DEFAULT)
+  uint64_t cpu_cycles = 0;       // TSC cycles on the CPU in total (diagnostics, tests)
   uint64_t charged_bytes = 0;    // KernelBytes its process pays for it (0: part of the fixed charge)
   ThreadWatch* watch = nullptr;  // join state shared with ThreadHandles (a counted reference)
   const char* name = "";

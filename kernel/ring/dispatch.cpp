@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/cap/kernel_cap.h"
+#include "kernel/caps/revoker_cap.h"
 #include "kernel/debug/measure.h"
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
@@ -85,6 +86,11 @@ class ProcessRingHandler final : public SqeHandler {
     const CapSlot* s = *slot;
     if (sqe.interface_id && sqe.interface_id != s->interface_id) return CAP_ERR_INTERFACE_MISMATCH;
     KObject* obj = s->object;
+    // A wrapped cap (Revoker.wrap) forwards to its target until revoked.
+    if (obj->type() == ObjType::Revocable) {
+      obj = static_cast<Revocable*>(obj)->target();
+      if (!obj) return CAP_ERR_DISCONNECTED;
+    }
     // Endpoint calls copy user-to-user; only kernel caps use the scratch.
     // (The owner facet is a kernel cap too: a CALL on it is Endpoint.info/mintClient.)
     KernelCap* kcap = down_cast<KernelCap>(obj);

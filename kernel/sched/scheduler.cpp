@@ -8,6 +8,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
+#include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
 
 namespace capos::sched {
@@ -21,11 +22,13 @@ using detail::g_need_resched;
 
 namespace {
 
-using RunQueue = IntrusiveList<Thread, &Thread::sched_node>;
+using RunQueue = FairQueue<Thread>;
+using DeadList = IntrusiveList<Thread, &Thread::sched_node>;
 using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 
 RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
-RunQueue g_dead CAPOS_GUARDED_BY(g_kernel_lock);
+DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
+uint64_t g_switch_tsc CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // when the running thread was last charged
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
 Thread* g_idle = nullptr;  // set once at init
 
@@ -85,11 +88,23 @@ void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   reap();
 }
 
-// Picks the next thread and switches; IRQs must be disabled.
+// Charges the running thread for the cycles since it was last charged.
+void account() CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t now = arch::rdtsc();
+  uint64_t used = now - g_switch_tsc;
+  g_switch_tsc = now;
+  g_current->cpu_cycles += used;
+  RunQueue::charge(g_current, used);  // idle too: harmless, it is never queued
+}
+
+// Picks the next thread (least weighted CPU so far) and switches; IRQs
+// must be disabled.
 void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   g_need_resched = false;
-  Thread* next = g_runq.pop_front();
+  account();
+  Thread* next = g_runq.pop();
   if (!next) next = g_idle;
+  if (next != g_idle) g_runq.advance_floor(next);
   switch_to(next);
 }
 
@@ -107,7 +122,8 @@ void start() {
   boot.name = "boot";
   boot.state = ThreadState::Dead;
   g_current = &boot;
-  Thread* next = g_runq.pop_front();
+  g_switch_tsc = arch::rdtsc();
+  Thread* next = g_runq.pop();
   switch_to(next ? next : g_idle);
   panic("sched: boot context resumed");
 }
@@ -118,14 +134,14 @@ void make_runnable(Thread* t) {
   if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
     return;
   t->state = ThreadState::Runnable;
-  g_runq.push_back(t);
+  g_runq.insert(t);
 }
 
 void make_runnable_front(Thread* t) {
   arch::IrqGuard irq;
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
-  g_runq.push_front(t);
+  g_runq.push_front(t);  // direct handoff: next, whatever its vruntime
 }
 
 void block_current() {
@@ -140,8 +156,9 @@ void yield() {
   g_need_resched = false;
   if (g_runq.empty()) return;
   if (g_current != g_idle) {
+    account();  // its place in the queue reflects the slice it just used
     g_current->state = ThreadState::Runnable;
-    g_runq.push_back(g_current);
+    g_runq.insert(g_current);
   }
   schedule();
 }

@@ -40,6 +40,8 @@ template <class T, ListNode T::*Member> class IntrusiveList {
     n->prev = n->next = nullptr;
     --size_;
   }
+  // Links `item` right before `pos` (which must be on this list).
+  void insert_before_item(T* pos, T* item) { insert_before(node(pos), node(item)); }
   // Next element after `item`, or nullptr at the end (for iteration).
   T* next(T* item) const {
     ListNode* n = node(item)->next;

@@ -1,11 +1,12 @@
-// Console output for programs granted a "console" capability.
+// Console output for programs granted a "console" capability, or a
+// "stdio" (StdIO) when the shell runs them with `stdio: client @stdio`.
 #pragma once
 
 #include "lib/core/format.h"
 
 namespace capos::rt {
 
-// False (and nothing printed) when no console was granted.
+// False (and nothing printed) when neither was granted.
 bool print(StrView text);
 
 template <class... Args> bool printf(StrView fmt, const Args&... args) {

@@ -149,7 +149,9 @@ static bool per_call_error(int32_t r) {
          r == abi::CAP_ERR_OVERLOADED || r == abi::CAP_ERR_INVALID_TRANSFER;
 }
 
-Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
+namespace {
+
+Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall* until) {
   uint32_t ep = endpoint.id();
   abi::CapSqe ret{};
   abi::EndpointMessageHeader ret_call{};  // the call `ret` answers
@@ -174,7 +176,21 @@ Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
       }
       have_ret = false;
     }
-    abi::CapCqe c = CAPOS_TRY(wait_for(recv.user_data));
+    abi::CapCqe c;
+    if (!until) {
+      c = CAPOS_TRY(wait_for(recv.user_data));
+    } else {
+      for (;;) {
+        if (ring().try_take(recv.user_data, &c)) break;
+        if (poll_call(*until)) {
+          release_cap(ep);  // fails the posted RECV with DISCONNECTED
+          (void)wait_for(recv.user_data);
+          return {};
+        }
+        int64_t r = ring().enter(1);
+        if (r < 0) return fail(transport_error(static_cast<int32_t>(r)));
+      }
+    }
     if (c.result < 0) {
       if (per_call_error(c.result)) continue;
       return fail(transport_error(c.result));
@@ -184,6 +200,16 @@ Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
     ret_call = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv);
     have_ret = true;
   }
+}
+
+}  // namespace
+
+Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
+  return serve_loop(endpoint, server, nullptr);
+}
+
+Status serve_until(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& until) {
+  return serve_loop(endpoint, server, &until);
 }
 
 }  // namespace capos::rt

@@ -21,6 +21,14 @@ constexpr int32_t kServeNesting = 32;
 // owner facet) or the ring breaks.
 Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server);
 
+struct AsyncCall;
+// Serves until the asynchronous call `until` (already submitted) completes,
+// then releases `endpoint` (the owner facet: its clients go stale) and
+// reaps the RECV that was still posted. For a process that serves a
+// short-lived endpoint while it waits for something else (the shell
+// serving a child's StdIO until ProcessLauncher.wait completes).
+Status serve_until(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& until);
+
 // ---- Inside Server::dispatch: facts about the call being served.
 
 // Header of the current call: method, interface, the service-scoped caller

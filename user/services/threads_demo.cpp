@@ -1,5 +1,5 @@
 // threads_demo: the shell's multithreaded example, started with
-//   run threads_demo console threads=new:threadSpawner thread=new:threadControl
+//   run "threads_demo" with { stdio: client @stdio, threads: new threadSpawner, thread: new threadControl }
 // Splits a sum over four threads, each keeping its partial in a
 // thread_local and adding it to the shared total under an rt::Mutex; the
 // initial thread joins them and checks the total.
@@ -37,8 +37,8 @@ int main() {
   for (int w = 0; w < WORKERS; ++w) {
     auto t = rt::Thread::start(worker, reinterpret_cast<void*>(static_cast<uint64_t>(w)));
     if (!t) {
-      rt::printf("threads_demo: cannot start a thread: {} (grant threads=new:threadSpawner and "
-                 "thread=new:threadControl)\n", err_name(t.error()));
+      rt::printf("threads_demo: cannot start a thread: {} (grant threads: new threadSpawner and "
+                 "thread: new threadControl)\n", err_name(t.error()));
       return 1;
     }
     ts[w] = move(*t);

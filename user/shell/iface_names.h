@@ -8,6 +8,7 @@
 #include "schema/manifest.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
+#include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 
 namespace capos::shell {
@@ -26,7 +27,10 @@ inline constexpr IfaceName kIfaceNames[] = {
     CAPOS_IFACE(FrameAllocator), CAPOS_IFACE(MemoryObject),   CAPOS_IFACE(ProcessSpawner),
     CAPOS_IFACE(ProcessHandle), CAPOS_IFACE(ThreadControl),   CAPOS_IFACE(ThreadSpawner),
     CAPOS_IFACE(ThreadHandle),  CAPOS_IFACE(SystemInfo),      CAPOS_IFACE(Manual),
-    CAPOS_IFACE(ProcessLauncher),
+    CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(Revoker),
+    // identity.capnp (docs/identity.md)
+    CAPOS_IFACE(TerminalSession), CAPOS_IFACE(StdIO),          CAPOS_IFACE(CredentialStore),
+    CAPOS_IFACE(AuthorityBroker), CAPOS_IFACE(SessionManager), CAPOS_IFACE(Lifecycle),
 };
 #undef CAPOS_IFACE
 

@@ -1,9 +1,8 @@
 // The terminal side of the shell: a line editor over raw serial bytes.
-// Kept as a library inside the shell rather than a separate
-// TerminalSession service: the kernel Console already has exactly one
-// blocked reader (the shell), and a second process in the keystroke path
-// would add an IPC round trip per key without adding isolation (the shell
-// would hold the terminal cap either way). See docs/shell.md.
+// The shell edits its command lines itself over raw bytes from the
+// TerminalSession service (user/services/identity/terminal.cpp), which owns
+// the console; hidden input (passwords) is read by the terminal's own line
+// discipline for the SessionManager and never reaches the shell.
 //
 // Pure logic, no I/O: feed() takes input bytes and appends the bytes to
 // echo (ANSI sequences included) to an output buffer; a completed line is
@@ -28,6 +27,8 @@ class LineEditor {
   enum class Event { None, Line, Cancel };
 
   explicit LineEditor(StrView prompt) : prompt_(prompt) {}
+  // The prompt shown from the next start() on (it must outlive its use).
+  void set_prompt(StrView prompt) { prompt_ = prompt; }
 
   // Appends the prompt (at the start of a fresh line).
   void start();

@@ -1,15 +1,18 @@
 // shell: the native capOS shell on the serial console. It holds only what
-// the manifest grants it (see docs/shell.md): "console" for the terminal,
-// and optional "timer", "sysinfo", "manual", "launcher", "status",
-// "control", "random", "log", "logs". Each command uses one of them; a command
-// whose cap was not granted answers with one line and the shell goes on.
-// No BootPackage, no ProcessSpawner: programs start through "launcher".
+// the manifest grants it (see docs/shell.md): "terminal" (TerminalSession),
+// "sessions" (SessionManager), and optional "sysinfo", "log", "eps"; it
+// starts anonymous and everything else ("timer", "manual", "launcher",
+// "status", "random", "logs", "lifecycle") comes in the session bundle that
+// `login`, `setup` or `guest` obtains (docs/identity.md). A command whose
+// cap is missing answers with one line and the shell goes on.
+// No BootPackage, ProcessSpawner or SystemControl.
 #include "lib/abi/capid.h"
 #include "lib/core/format.h"
 #include "lib/wire/schema_enums.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
+#include "schema/identity.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -17,6 +20,9 @@
 #include "user/rt/transport.h"
 #include "user/shell/dmesg.h"
 #include "user/shell/iface_names.h"
+#include "user/shell/launch.h"
+#include "user/shell/session_cmds.h"
+#include "user/shell/shell_io.h"
 #include "user/shell/line_editor.h"
 
 using namespace capos;
@@ -25,38 +31,36 @@ namespace wire = capos::schema::wire;
 
 namespace {
 
-constexpr StrView kPrompt("capos> ", 7);
 constexpr uint32_t kMaxArgs = 16;
-constexpr uint32_t kMaxChildren = 32;
 
-rt::Cap<wire::Console> g_console;
-LineEditor g_ed(kPrompt);
+rt::Cap<wire::TerminalSession> g_term;
+// "user@capos> " once logged in, "capos> " when anonymous.
+char g_prompt[48] = "capos> ";
+LineEditor g_ed(StrView(g_prompt, 7));
 
-// ---- output
+void update_prompt() {
+  g_ed.set_prompt(format_to(g_prompt, sizeof(g_prompt), "{}capos> ", session_user()));
+}
 
-void write_raw(StrView s) {
-  wire::Console::Client console(&rt::transport(), g_console);
+}  // namespace
+
+// ---- output (shell_io.h)
+
+void capos::shell::write_raw(StrView s) {
+  wire::TerminalSession::Client term(&rt::transport(), g_term);
   while (!s.empty()) {
     StrView chunk = s.substr(0, 2048);
     alignas(8) uint8_t pbuf[2048 + 64], rbuf[64];
     capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
-    auto p = wire::Console::Client::writeParams(params);
+    auto p = wire::TerminalSession::Client::writeParams(params);
     if (!p || !p->setData(Bytes(reinterpret_cast<const uint8_t*>(chunk.ptr), chunk.size()))) return;
     capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
-    (void)console.write(params, resp);
+    (void)term.write(params, resp);
     s = s.substr(chunk.size());
   }
 }
 
-void flush() {
-  write_raw(g_ed.output());
-  g_ed.clear_output();
-}
-
-// Text with '\n' line ends; control bytes other than '\n' and '\t' from
-// services are shown as '?', so no reply can move the cursor or inject
-// terminal sequences.
-void out(StrView s) {
+void capos::shell::out(StrView s) {
   char buf[512];
   size_t n = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -70,27 +74,17 @@ void out(StrView s) {
   write_raw(StrView(buf, n));
 }
 
-template <class... A> void say(StrView fmt, const A&... args) {
-  char buf[600];
-  out(format_to(buf, sizeof(buf), fmt, args...));
-}
-
-// ---- caps
-
-// A granted cap by name, typed; an empty Cap (after a one-line error) if
-// there is none with that interface.
-template <class Iface>
-rt::Cap<Iface> need(StrView cmd, StrView name) {
-  auto c = rt::capset_find<Iface>(name);
-  if (c) return *c;
-  say("{}: no `{}` capability granted to this shell\n", cmd, name);
-  return rt::Cap<Iface>();
-}
-
-void report_error(StrView cmd, Err e) {
+void capos::shell::report_error(StrView cmd, Err e) {
   StrView ex = rt::transport().last_exception();
   if (ex.empty()) ex = rt::call_exception();
   say("{}: failed: {}{}{}\n", cmd, err_name(e), ex.empty() ? "" : ": ", ex);
+}
+
+namespace {
+
+void flush() {
+  write_raw(g_ed.output());
+  g_ed.clear_output();
 }
 
 // ---- argument helpers
@@ -125,8 +119,6 @@ extern const Command kCommands[];
 extern const size_t kNumCommands;
 
 bool g_exit = false;
-uint32_t g_children[kMaxChildren];
-uint32_t g_n_children = 0;
 
 void cmd_help(const Args&) {
   say("capOS shell commands:\n");
@@ -140,14 +132,13 @@ void cmd_help(const Args&) {
 }
 
 void cmd_caps(const Args&) {
-  say("{:<12} {:<12} {}\n", "NAME", "CAPID", "INTERFACE");
-  for (uint32_t i = 0; i < rt::capset_count(); ++i) {
-    const abi::CapSetEntry* e = rt::capset_entry(i);
-    if (!e) continue;
-    const char* n = iface_name(e->interface_id);
+  say("{:<12} {:<12} {:<16} {}\n", "NAME", "CAPID", "INTERFACE", "FROM");
+  for (size_t i = 0; i < names::count(); ++i) {
+    const names::Entry& e = names::at(i);
+    const char* n = iface_name(e.interface_id);
     char id[24];
-    StrView iface = n ? StrView(n) : format_to(id, sizeof(id), "{:#018x}", e->interface_id);
-    say("{:<12} {:#010x}   {}\n", rt::capset_name(*e), e->cap_id, iface);
+    StrView iface = n ? StrView(n) : format_to(id, sizeof(id), "{:#018x}", e.interface_id);
+    say("{:<12} {:#010x}   {:<16} {}\n", e.view(), e.cap, iface, e.session ? "session" : "manifest");
   }
 }
 
@@ -309,185 +300,13 @@ void cmd_ps(const Args& a) {
   }
 }
 
-using wire_enums::fault_name;
-
-void print_status(uint32_t pid, wire::ExitStatus::Reader s) {
-  switch (s.which()) {
-    case wire::ExitStatus::Which::EXITED: say("process {} exited with code {}\n", pid, s.getExited()); return;
-    case wire::ExitStatus::Which::FAULTED: {
-      auto f = s.getFaulted();
-      if (!f) break;
-      say("process {} crashed: {} (vector {}) at address {:#x}, ip {:#x}\n", pid, fault_name(f->getKind()),
-          static_cast<unsigned>(f->getVector()), f->getAddress(), f->getInstructionPointer());
-      return;
-    }
-    case wire::ExitStatus::Which::KILLED:
-      say("process {} was killed ({})\n", pid,
-          s.getKilled() == wire::KillReason::BY_HANDLE ? "by its handle" : "at system shutdown");
-      return;
-  }
-  say("process {} ended (status unreadable)\n", pid);
-}
-
-// spawn <binary> [grant...]: each grant is `name` (pass my cap `name` as
-// `name`), `child=mine` (pass my cap `mine` under the name `child`) or
-// `child=new:<kind>` (a per-process kernel cap made for the child:
-// threadSpawner, threadControl, virtualMemory, logSink).
-struct LocalKind {
-  const char* name;
-  wire::ChildLocalKind kind;
-  uint64_t iface;
-};
-constexpr LocalKind kLocalKinds[] = {
-    {"threadSpawner", wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId},
-    {"threadControl", wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId},
-    {"virtualMemory", wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId},
-    {"logSink", wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId},
-};
-bool do_spawn(const Args& a, uint32_t* pid_out) {
-  auto launcher = need<wire::ProcessLauncher>(a.v[0], "launcher");
-  if (!launcher) return false;
-  alignas(8) uint8_t pbuf[4096];
-  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
-  auto req = wire::ProcessLauncher::Client::launchParams(params);
-  if (!req || !req->setName(a.v[1]) || !req->setBinaryName(a.v[1])) {
-    say("{}: bad binary name\n", a.v[0]);
-    return false;
-  }
-  uint32_t n = a.n - 2;
-  if (n > abi::XFER_MAX) {
-    say("{}: at most {} grants\n", a.v[0], abi::XFER_MAX);
-    return false;
-  }
-  auto grants = req->initGrants(n);
-  if (!grants) return false;
-  abi::CapTransferDesc xfer[abi::XFER_MAX];
-  uint32_t nx = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    StrView g = a.v[2 + i], child = g, mine = g;
-    for (size_t k = 0; k < g.size(); ++k)
-      if (g.ptr[k] == '=') child = g.substr(0, k), mine = g.substr(k + 1);
-    auto gb = (*grants)[i];
-    if (mine.size() > 4 && mine.substr(0, 4) == StrView("new:")) {
-      const LocalKind* lk = nullptr;
-      for (const LocalKind& k : kLocalKinds)
-        if (mine.substr(4) == StrView(k.name)) lk = &k;
-      if (!lk || child == mine || !gb.setName(child)) {
-        say("{}: `{}`: write child=new:<kind>, kind one of threadSpawner, threadControl, virtualMemory, logSink\n",
-            a.v[0], g);
-        return false;
-      }
-      gb.setInterfaceId(lk->iface);
-      gb.getSource().initChildLocal().setKind(lk->kind);
-      continue;
-    }
-    const abi::CapSetEntry* found = nullptr;
-    for (uint32_t j = 0; j < rt::capset_count(); ++j) {
-      const abi::CapSetEntry* e = rt::capset_entry(j);
-      if (e && rt::capset_name(*e) == mine) found = e;
-    }
-    if (!found) {
-      say("{}: I hold no capability named `{}` (see `caps`)\n", a.v[0], mine);
-      return false;
-    }
-    if (child.empty() || !gb.setName(child)) {
-      say("{}: bad grant name `{}`\n", a.v[0], child);
-      return false;
-    }
-    gb.setInterfaceId(found->interface_id);
-    gb.getSource().getTransfer().set_capability(nx);
-    xfer[nx++] = abi::CapTransferDesc{found->cap_id, abi::XFER_COPY, {0, 0, 0}};
-  }
-  alignas(8) uint8_t rbuf[1024];
-  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
-  abi::CapTransferRecord rec[4];
-  uint32_t n_rec = 0;
-  Status st = rt::call_with_caps(launcher, 0, params, resp,
-                                 Span<const abi::CapTransferDesc>(xfer, nx), Span<abi::CapTransferRecord>(rec), &n_rec);
-  for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
-  if (!st) {
-    StrView ex = rt::call_exception();
-    say("{}: failed: {}{}{}\n", a.v[0], err_name(st.error()), ex.empty() ? "" : ": ", ex);
-    return false;
-  }
-  auto root = resp.root();
-  if (!root) return false;
-  wire::SpawnResult::Reader r(*root);
-  if (r.isBinaryNotFound()) {
-    say("{}: no binary `{}` in the boot package\n", a.v[0], a.v[1]);
-    return false;
-  }
-  if (r.isNotPermitted()) {
-    say("{}: the launcher may not start `{}` (try `spawn` with no arguments for the list)\n", a.v[0], a.v[1]);
-    return false;
-  }
-  if (!r.isSpawned()) return false;
-  uint32_t pid = r.getSpawned().getPid();
-  if (g_n_children < kMaxChildren) g_children[g_n_children++] = pid;
-  *pid_out = pid;
-  return true;
-}
-
-void list_binaries(StrView cmd) {
-  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
-  if (!launcher) return;
-  wire::ProcessLauncher::Client l(&rt::transport(), launcher);
-  alignas(8) uint8_t pbuf[64], rbuf[4096];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::ProcessLauncher::Client::binariesParams(p);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = l.binaries(p, r);
-  if (!res) return report_error(cmd, res.error());
-  auto names = res->getNames();
-  if (!names) return report_error(cmd, names.error());
-  say("usage: {} <binary> [grant...]; the launcher may start:", cmd);
-  for (uint32_t i = 0; i < names->size(); ++i) say(" {}", (*names)[i].value_or("?"));
-  say("\n");
-}
-
-bool do_wait(StrView cmd, uint32_t pid) {
-  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
-  if (!launcher) return false;
-  wire::ProcessLauncher::Client l(&rt::transport(), launcher);
-  alignas(8) uint8_t pbuf[64], rbuf[512];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  auto pp = wire::ProcessLauncher::Client::waitParams(p);
-  if (!pp) return false;
-  pp->setPid(pid);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = l.wait(p, r);
-  if (!res) {
-    report_error(cmd, res.error());
-    return false;
-  }
-  auto s = res->getStatus();
-  if (!s) return report_error(cmd, s.error()), false;
-  print_status(pid, *s);
-  for (uint32_t i = 0; i < g_n_children; ++i)
-    if (g_children[i] == pid) g_children[i] = g_children[--g_n_children];
-  return true;
-}
-
-void cmd_spawn(const Args& a) {
-  if (a.n < 2) return list_binaries(a.v[0]);
-  uint32_t pid;
-  if (do_spawn(a, &pid)) say("started {} as pid {}\n", a.v[1], pid);
-}
-
-void cmd_run(const Args& a) {
-  if (a.n < 2) return list_binaries(a.v[0]);
-  uint32_t pid;
-  if (do_spawn(a, &pid)) (void)do_wait(a.v[0], pid);
-}
-
-void cmd_wait(const Args& a) {
-  uint64_t pid = 0;
-  if (!parse_u64(a.v[1], &pid) || pid > 0xffffffffu) return say("wait: `{}` is not a pid\n", a.v[1]);
-  bool mine = false;
-  for (uint32_t i = 0; i < g_n_children; ++i) mine |= g_children[i] == pid;
-  if (!mine) return say("wait: pid {} is not a child of this shell\n", pid);
-  (void)do_wait(a.v[0], static_cast<uint32_t>(pid));
-}
+void cmd_spawn(const Args&) {}  // handled by run_line (launch_line needs the raw line)
+void cmd_wait(const Args& a) { shell::cmd_wait(a.v[1]); }
+void cmd_login(const Args& a) { shell::cmd_login(a.v[1]), update_prompt(); }
+void cmd_setup(const Args& a) { shell::cmd_setup(a.v[1]), update_prompt(); }
+void cmd_guest(const Args&) { shell::cmd_guest(), update_prompt(); }
+void cmd_logout(const Args&) { shell::cmd_logout(), update_prompt(); }
+void cmd_whoami(const Args&) { shell::cmd_whoami(); }
 
 void cmd_man(const Args& a) {
   auto cap = need<wire::Manual>(a.v[0], "manual");
@@ -558,26 +377,27 @@ void cmd_exit(const Args&) {
   g_exit = true;
 }
 
-// SystemControl.shutdown(mode, 0); a reply at all means the machine is
-// still running, so any answer is reported.
-void system_control(const Args& a, wire::SystemControl::ShutdownMode mode, const char* what) {
-  auto cap = need<wire::SystemControl>(a.v[0], "control");
+// Lifecycle (the operator bundle's narrowed shutdown cap); a reply at all
+// means the machine is still running, so any answer is reported.
+void lifecycle(const Args& a, bool reboot) {
+  auto cap = need<wire::Lifecycle>(a.v[0], "lifecycle");
   if (!cap) return;
-  say(what);
-  wire::SystemControl::Client c(&rt::transport(), cap);
+  say(reboot ? "rebooting\n" : "shutting down\n");
+  wire::Lifecycle::Client c(&rt::transport(), cap);
   alignas(8) uint8_t pbuf[64], rbuf[256];
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  auto pp = wire::SystemControl::Client::shutdownParams(p);
-  if (!pp) return;
-  pp->setMode(mode);
-  pp->setStatus(0);
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = c.shutdown(p, r);
-  if (!res) report_error(a.v[0], res.error());
+  if (reboot) {
+    (void)wire::Lifecycle::Client::rebootParams(p);
+    if (auto res = c.reboot(p, r); !res) report_error(a.v[0], res.error());
+  } else {
+    (void)wire::Lifecycle::Client::powerOffParams(p);
+    if (auto res = c.powerOff(p, r); !res) report_error(a.v[0], res.error());
+  }
 }
 
-void cmd_shutdown(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::POWER_OFF, "shutting down\n"); }
-void cmd_reboot(const Args& a) { system_control(a, wire::SystemControl::ShutdownMode::REBOOT, "rebooting\n"); }
+void cmd_shutdown(const Args& a) { lifecycle(a, false); }
+void cmd_reboot(const Args& a) { lifecycle(a, true); }
 
 const Command kCommands[] = {
     {"help", "", "list the commands", cmd_help, 0, 0},
@@ -590,14 +410,19 @@ const Command kCommands[] = {
     {"random", "[n]", "n random bytes in hex (EntropySource)", cmd_random, 0, 1},
     {"mem", "", "memory and own ledger (SystemStatus)", cmd_mem, 0, 0},
     {"ps", "", "list processes (SystemStatus)", cmd_ps, 0, 0},
-    {"spawn", "<binary> [grant...]", "start a program (ProcessLauncher)", cmd_spawn, 0, kMaxArgs - 1},
-    {"run", "<binary> [grant...]", "spawn, then wait for it", cmd_run, 0, kMaxArgs - 1},
+    {"spawn", "\"<binary>\" with {...}", "start a program (ProcessLauncher)", cmd_spawn, 0, kMaxArgs - 1},
+    {"run", "\"<binary>\" with {...}", "start it, serve its stdio, wait", cmd_spawn, 0, kMaxArgs - 1},
     {"wait", "<pid>", "wait for a spawned program", cmd_wait, 1, 1},
     {"man", "[section] <topic>", "show a manual page (Manual)", cmd_man, 1, 2},
     {"apropos", "<word>", "search the manual (Manual)", cmd_apropos, 1, 1},
+    {"login", "<user>", "log in (password asked, hidden)", cmd_login, 1, 1},
+    {"setup", "<user>", "first operator account (no accounts yet)", cmd_setup, 1, 1},
+    {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
+    {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
+    {"whoami", "", "the current session", cmd_whoami, 0, 0},
     {"exit", "", "leave the shell", cmd_exit, 0, 0},
-    {"shutdown", "", "power off (SystemControl)", cmd_shutdown, 0, 0},
-    {"reboot", "", "reset the machine (SystemControl)", cmd_reboot, 0, 0},
+    {"shutdown", "", "power off (Lifecycle, operator)", cmd_shutdown, 0, 0},
+    {"reboot", "", "reset the machine (Lifecycle, operator)", cmd_reboot, 0, 0},
 };
 const size_t kNumCommands = sizeof(kCommands) / sizeof(kCommands[0]);
 
@@ -618,6 +443,7 @@ void run_line(StrView line) {
     if (!(a.v[0] == c.name)) continue;
     uint32_t ops = a.n - 1;
     if (ops < c.min_args || ops > c.max_args) return say("usage: {} {}\n", c.name, c.usage);
+    if (c.fn == cmd_spawn) return launch_line(line);
     return c.fn(a);
   }
   say("{}: unknown command (type `help`)\n", a.v[0].substr(0, 40));
@@ -636,27 +462,27 @@ void greet() {
 }  // namespace
 
 int main() {
-  auto console = rt::capset_find<wire::Console>("console");
-  if (!console) return 2;  // nowhere to talk to
-  g_console = *console;
+  auto term = rt::capset_find<wire::TerminalSession>("terminal");
+  if (!term) return 2;  // nowhere to talk to
+  g_term = *term;
+  names::init_from_capset();
   greet();
+  if (!begin_anonymous()) say("shell: no session manager; running with the manifest's caps only\n");
   g_ed.start();
   flush();
-  wire::Console::Client con(&rt::transport(), g_console);
+  wire::TerminalSession::Client t(&rt::transport(), g_term);
   while (!g_exit) {
     alignas(8) uint8_t pbuf[64], rbuf[512];
     capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-    auto pp = wire::Console::Client::readParams(p);
+    auto pp = wire::TerminalSession::Client::readParams(p);
     if (!pp) return 3;
     pp->setMaxBytes(256);
-    pp->setBlock(true);
     capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    auto res = con.read(p, r);
+    auto res = t.read(p, r);
     if (!res) {
-      say("shell: console read failed: {}\n", err_name(res.error()));
+      say("shell: terminal read failed: {}\n", err_name(res.error()));
       return 4;
     }
-    if (!res->isData()) continue;
     auto data = res->getData();
     if (!data) continue;
     for (size_t i = 0; i < data->size() && !g_exit; ++i) {

@@ -462,6 +462,61 @@ int sessions() {
   return 0;
 }
 
+// EndpointFactory.createRevoker and Revoker: a wrapper forwards CALLs to its
+// target in the kernel until revoke(); then it fails `disconnected`. A
+// wrapper cannot be wrapped again, and a revoked scope wraps nothing.
+int revoker() {
+  auto eps = rt::capset_find<wire::EndpointFactory>("eps");
+  if (!eps) return 0;
+  Call c;
+  CHECK(wire::EndpointFactory::Client::createRevokerParams(c.params), 70);
+  auto rv = rt::call_for_cap<wire::Revoker>(*eps, 1, c.params, c.resp);
+  CHECK(rv, 71);
+  auto wrap = [&](uint32_t cap) -> Result<abi::CapTransferRecord> {
+    Call w;
+    auto wp = CAPOS_TRY(wire::Revoker::Client::wrapParams(w.params));
+    wp.getTarget().set_capability(0);
+    abi::CapTransferDesc x{cap, abi::XFER_COPY, {0, 0, 0}};
+    abi::CapTransferRecord rec[1];
+    uint32_t n = 0;
+    CAPOS_TRY_STATUS(rt::call_with_caps(*rv, 0, w.params, w.resp, Span<const abi::CapTransferDesc>(&x, 1),
+                                        Span<abi::CapTransferRecord>(rec, 1), &n));
+    if (n != 1) return fail(Err::Corrupt);
+    return rec[0];
+  };
+  // The wrapped target is the EndpointFactory itself: a call makes (and we
+  // drop) one more Revoker.
+  auto call_through = [](uint32_t cap) -> Status {
+    Call m;
+    (void)CAPOS_TRY(wire::EndpointFactory::Client::createRevokerParams(m.params));
+    auto made = CAPOS_TRY(rt::call_for_cap<wire::Revoker>(rt::Cap<wire::EndpointFactory>::unchecked(cap), 1,
+                                                          m.params, m.resp));
+    rt::release_cap(made);
+    return {};
+  };
+  auto w = wrap(eps->id());
+  CHECK(w && w->interface_id == wire::EndpointFactory::kInterfaceId, 72);
+  CHECK(call_through(w->cap_id), 73);
+  auto again = wrap(w->cap_id);
+  CHECK(!again && again.error() == Err::InvalidArgument, 74);
+  Call r;
+  CHECK(wire::Revoker::Client::revokeParams(r.params), 75);
+  CHECK(wire::Revoker::Client(&rt::transport(), *rv).revoke(r.params, r.resp), 75);
+  Status after = call_through(w->cap_id);
+  CHECK(!after && after.error() == Err::Disconnected, 76);
+  CHECK(call_through(eps->id()), 77);  // the target itself is untouched
+  Call q;
+  CHECK(wire::Revoker::Client::revokedParams(q.params), 78);
+  auto qr = wire::Revoker::Client(&rt::transport(), *rv).revoked(q.params, q.resp);
+  CHECK(qr && qr->getRevoked(), 78);
+  auto late = wrap(eps->id());
+  CHECK(!late && late.error() == Err::Disconnected, 79);
+  rt::printf("probe: Revoker: a wrapper forwards, is not rewrapped, and after revoke fails {}\n", err_name(after.error()));
+  rt::release_cap(w->cap_id);
+  rt::release_cap(*rv);
+  return 0;
+}
+
 }  // namespace
 
 int main() {
@@ -470,6 +525,7 @@ int main() {
   if (int rc = frames()) return rc;
   if (int rc = spawning()) return rc;
   if (int rc = endpoints()) return rc;
+  if (int rc = revoker()) return rc;
   if (int rc = sessions()) return rc;
   rt::printf("probe: all checks passed\n");
   return 0;

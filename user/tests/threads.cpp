@@ -8,6 +8,7 @@
 //               test kills the process and checks the baselines
 //   exiter      main returns while threads are parked: the process exits
 //               with main's code
+//   spin        burns CPU until killed (scheduling weights)
 #include "lib/abi/layout.h"
 #include "lib/abi/ring.h"
 #include "lib/capnp/message.h"
@@ -372,13 +373,19 @@ int victim() {
   for (;;) (void)rt::park(&g_never, 0);
 }
 
+// ---- spin: a CPU hog until killed (scheduling weights) ----
+int spin() {
+  for (volatile uint64_t n = 0;; n = n + 1) {
+  }
+}
+
 }  // namespace
 
 int main() {
   struct Role {
     const char* name;
     int (*fn)();
-  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}};
+  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}, {"spin", spin}};
   for (const Role& r : roles) {
     auto t = rt::capset_find<wire::Timer>(r.name);
     if (!t) continue;

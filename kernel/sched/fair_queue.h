@@ -1,0 +1,66 @@
+// Weighted fair queueing for the run queue (issue 15, docs/scheduling.md).
+// Every thread carries a virtual runtime: the CPU time it used divided by
+// its weight. The queue is ordered by it (ascending; equal values keep
+// arrival order), so the thread that has had the least weighted CPU runs
+// next; a weight-4 thread next to a weight-1 thread gets 4/5 of the CPU.
+// A thread that wakes starts at no less than the queue's floor, so sleeping
+// earns no credit. Portable: host model test tests/host/sched.
+//
+// `T` has `ListNode sched_node`, `uint64_t vruntime` and `uint32_t vr_scale`
+// (WEIGHT_SCALE / weight).
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/core/intrusive_list.h"
+
+namespace capos::sched {
+
+constexpr uint32_t WEIGHT_MIN = 1, WEIGHT_MAX = 1024, WEIGHT_DEFAULT = 1;
+constexpr uint32_t WEIGHT_SCALE = 1u << 20;  // vr_scale = WEIGHT_SCALE / weight (exact for powers of two)
+
+constexpr uint32_t scale_for(uint32_t weight) {
+  return WEIGHT_SCALE / (weight < WEIGHT_MIN ? WEIGHT_MIN : weight > WEIGHT_MAX ? WEIGHT_MAX : weight);
+}
+
+template <class T> class FairQueue {
+ public:
+  bool empty() const { return list_.empty(); }
+  size_t size() const { return list_.size(); }
+  T* front() const { return list_.front(); }
+
+  // Charges `cycles` of CPU to `t`.
+  static void charge(T* t, uint64_t cycles) { t->vruntime += cycles * t->vr_scale; }
+
+  // The lowest virtual runtime a runnable thread may have: no thread is
+  // placed below it (a long sleeper would otherwise monopolise the CPU).
+  uint64_t floor() const { return floor_; }
+  // `running` (may be null) is the thread on the CPU: it counts as runnable.
+  void advance_floor(const T* running) {
+    uint64_t f = list_.empty() ? ~0ull : list_.front()->vruntime;
+    if (running && running->vruntime < f) f = running->vruntime;
+    if (f != ~0ull && f > floor_) floor_ = f;
+  }
+
+  // A thread becoming runnable: ordered by vruntime (raised to the floor).
+  void insert(T* t) {
+    if (t->vruntime < floor_) t->vruntime = floor_;
+    T* pos = list_.front();
+    while (pos && pos->vruntime <= t->vruntime) pos = list_.next(pos);
+    if (pos) list_.insert_before_item(pos, t); else list_.push_back(t);
+  }
+  // Direct handoff (endpoint IPC): runs next whatever its vruntime; it
+  // keeps its own, so the time it then uses is charged as usual.
+  void push_front(T* t) {
+    if (t->vruntime < floor_) t->vruntime = floor_;
+    list_.push_front(t);
+  }
+  T* pop() { return list_.pop_front(); }
+  void remove(T* t) { list_.remove(t); }
+
+ private:
+  IntrusiveList<T, &T::sched_node> list_;
+  uint64_t floor_ = 0;
+};
+
+}  // namespace capos::sched

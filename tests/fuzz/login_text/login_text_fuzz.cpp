@@ -1,0 +1,72 @@
+// libFuzzer: the three parsers of untrusted text behind `login` — the
+// shell's launch grammar (user/shell/grants), the seed accounts file
+// (user/services/identity/accounts) and Argon2id verifiers
+// (lib/crypto/argon2_encoding). The first input byte picks the parser.
+// Properties: nothing crashes or reads out of bounds (ASan/UBSan); an
+// error column lies within the line (+1 for "at the end"); an accepted
+// launch line has grants that are slices of the line; a rejected accounts
+// file leaves the table empty; an accepted verifier encodes back to the
+// exact input (one canonical form) and parses again.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "lib/crypto/argon2.h"
+#include "user/services/identity/accounts.h"
+#include "user/shell/grants.h"
+
+using namespace capos;
+
+namespace {
+
+bool inside(StrView part, StrView whole) {
+  return part.size() == 0 || (part.ptr >= whole.ptr && part.ptr + part.size() <= whole.ptr + whole.size());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  StrView text(reinterpret_cast<const char*>(data + 1), size - 1);
+  switch (data[0] % 3) {
+    case 0: {
+      auto r = shell::parse_launch(text);
+      if (!r) {
+        if (r.error().column < 1 || r.error().column > text.size() + 1 || !r.error().message) abort();
+        break;
+      }
+      if (!inside(r->command, text) || !inside(r->binary, text) || r->n_grants > shell::LaunchLine::kMaxGrants) abort();
+      for (size_t i = 0; i < r->n_grants; ++i)
+        if (!inside(r->grants[i].child, text) || !inside(r->grants[i].source, text) ||
+            !inside(r->grants[i].local_kind, text) || r->grants[i].child.empty() ||
+            r->grants[i].source.empty() == r->grants[i].local_kind.empty())
+          abort();
+      break;
+    }
+    case 1: {
+      static identity::AccountTable t;
+      t = identity::AccountTable{};
+      identity::ParseError e{};
+      if (!identity::parse_accounts(text, t, &e)) {
+        if (t.count != 0 || e.line == 0) abort();
+      } else {
+        for (size_t i = 0; i < t.count; ++i)
+          if (!identity::valid_user(StrView(t.items[i].user)) || !identity::valid_verifier(StrView(t.items[i].verifier)))
+            abort();
+      }
+      break;
+    }
+    case 2: {
+      auto v = argon2::parse_verifier(text);
+      if (!v) break;
+      uint8_t out[512];
+      auto n = argon2::encode_verifier(*v, MutBytes(out, sizeof(out)));
+      if (!n) break;  // longer than the encoder's buffer: refused, not truncated
+      if (*n != text.size() || memcmp(out, text.ptr, *n) != 0) abort();
+      if (!argon2::parse_verifier(StrView(reinterpret_cast<const char*>(out), *n))) abort();
+      break;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,321 @@
+// sessions: the SessionManager service (schema/identity.capnp,
+// docs/identity.md). The shell's only door to identity: it reads
+// passwords itself on its own TerminalSession client with echo off, so a
+// secret passes only terminal -> sessions -> credstore, never the shell;
+// checks them with the CredentialStore; asks the AuthorityBroker for the
+// session's bundle and revokes the previous one; rate-limits failures;
+// and writes every auth event, never a secret, to the audit log (its own
+// LogSink, source "sessions").
+//
+// Caps: "sessions" (endpoint), "terminal", "store", "broker", "timer",
+// "log" (kernel LogSink: the audit trail).
+#include "schema/identity.capnp.capos.h"
+#include "schema/ipc.capnp.capos.h"
+#include "schema/kernel.capnp.capos.h"
+#include "user/rt/caps_call.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/rt/server.h"
+#include "user/rt/transport.h"
+#include "user/services/identity/accounts.h"
+#include "user/services/identity/rate_limit.h"
+#include "user/services/log_client.h"
+
+using namespace capos;
+using namespace capos::identity;
+namespace wire = capos::schema::wire;
+using Outcome = wire::SessionManager::LoginOutcome;
+
+namespace {
+
+rt::Cap<wire::TerminalSession> g_term;
+rt::Cap<wire::CredentialStore> g_store;
+rt::Cap<wire::AuthorityBroker> g_broker;
+rt::Cap<wire::Timer> g_timer;
+svc::Log g_audit;
+LoginRateLimit g_limit;
+
+struct Current {
+  uint64_t id = 0;  // 0: none yet
+  wire::Profile profile = wire::Profile::ANONYMOUS;
+  char user[kMaxUser + 1] = {};
+} g_cur;
+uint64_t g_next_id = 1;
+
+const char* profile_name(wire::Profile p) {
+  switch (p) {
+    case wire::Profile::ANONYMOUS: return "anonymous";
+    case wire::Profile::GUEST: return "guest";
+    case wire::Profile::OPERATOR: return "operator";
+  }
+  return "?";
+}
+
+template <class... A> void audit(StrView fmt, const A&... args) {
+  char buf[256];
+  (void)g_audit.log(wire::LogLevel::INFO, format_to(buf, sizeof(buf), fmt, args...));
+}
+
+uint64_t now_ns() {
+  wire::Timer::Client t(&rt::transport(), g_timer);
+  alignas(8) uint8_t pbuf[64], rbuf[128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  (void)wire::Timer::Client::nowParams(p);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = t.now(p, r);
+  return res ? res->getMonotonicNs() : 0;
+}
+
+void sleep_ns(uint64_t ns) {
+  if (!ns) return;
+  wire::Timer::Client t(&rt::transport(), g_timer);
+  alignas(8) uint8_t pbuf[64], rbuf[128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = wire::Timer::Client::sleepParams(p);
+  if (!pp) return;
+  pp->setDurationNs(ns);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  (void)t.sleep(p, r);
+}
+
+void wipe(void* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) static_cast<volatile uint8_t*>(p)[i] = 0;
+}
+
+// A hidden line from the terminal into `out` (wiped by the caller).
+// Returns the length; Cancelled if the user pressed Ctrl-C.
+Result<size_t> read_secret(StrView prompt, char (&out)[257]) {
+  wire::TerminalSession::Client t(&rt::transport(), g_term);
+  alignas(8) uint8_t pbuf[256], rbuf[512];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::TerminalSession::Client::readLineParams(p));
+  CAPOS_TRY_STATUS(pp.setPrompt(prompt));
+  pp.setEcho(false);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = t.readLine(p, r);
+  if (!res) return fail(res.error());
+  Result<size_t> n = fail(Err::Cancelled);
+  if (!res->getCancelled()) {
+    auto line = res->getLine();
+    if (line && line->size() < sizeof(out)) {
+      memcpy(out, line->ptr, line->size());
+      n = line->size();
+    } else {
+      n = fail(Err::InvalidArgument);
+    }
+  }
+  wipe(rbuf, sizeof(rbuf));
+  return n;
+}
+
+Result<bool> verify(StrView user, StrView pw, wire::Profile* prof) {
+  wire::CredentialStore::Client s(&rt::transport(), g_store);
+  alignas(8) uint8_t pbuf[512], rbuf[128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::CredentialStore::Client::verifyParams(p));
+  CAPOS_TRY_STATUS(pp.setUser(user));
+  Status set = pp.setPassword(Bytes(reinterpret_cast<const uint8_t*>(pw.ptr), pw.size()));
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = set ? s.verify(p, r) : fail(set.error());
+  wipe(pbuf, sizeof(pbuf));
+  if (!res) return fail(res.error());
+  *prof = res->getProfile();
+  return res->getOk();
+}
+
+// Ends the current session (its bundle goes stale everywhere).
+void end_current() {
+  if (!g_cur.id) return;
+  wire::AuthorityBroker::Client b(&rt::transport(), g_broker);
+  alignas(8) uint8_t pbuf[64], rbuf[64];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = wire::AuthorityBroker::Client::revokeParams(p);
+  if (pp) pp->setSession(g_cur.id);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  if (pp && b.revoke(p, r)) audit("audit: session {} ({} {}) ended, its capabilities are revoked", g_cur.id,
+                                  profile_name(g_cur.profile), g_cur.user[0] ? g_cur.user : "-");
+  g_cur = Current{};
+}
+
+// Ends the current session, mints a new one for `user`/`prof` and puts
+// its bundle in `out` (caps moved on to the caller).
+Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
+  end_current();
+  uint64_t id = g_next_id++;
+  alignas(8) uint8_t pbuf[64];
+  alignas(8) static uint8_t rbuf[4096];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::AuthorityBroker::Client::shellBundleParams(p));
+  pp.setSession(id);
+  pp.setProfile(prof);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  abi::CapTransferRecord rec[abi::XFER_MAX];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(g_broker, 0, p, r, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec), &n));
+  auto release_all = [&] {
+    for (uint32_t i = 0; i < n; ++i) rt::release_cap(rec[i].cap_id);
+  };
+  auto root = r.root();
+  if (!root) return release_all(), fail(Err::Corrupt);
+  wire::AuthorityBroker::ShellBundleResults::Reader res(*root);
+  auto caps = res.getCaps();
+  if (!caps) return release_all(), fail(Err::Corrupt);
+  auto s = out.initSession();
+  s.setId(id);
+  s.setProfile(prof);
+  auto list = CAPOS_TRY(s.initCaps(caps->size()));
+  for (uint32_t i = 0; i < caps->size(); ++i) {
+    auto idx = (*caps)[i].getCap().get_capability();
+    if (!idx || *idx >= n) return release_all(), fail(Err::Corrupt);
+    CAPOS_TRY_STATUS(list[i].setName(CAPOS_TRY((*caps)[i].getName())));
+    list[i].getCap().set_capability(CAPOS_TRY(rt::add_result_cap(rec[*idx].cap_id, abi::XFER_MOVE)));
+  }
+  g_cur.id = id;
+  g_cur.profile = prof;
+  memcpy(g_cur.user, user.ptr, min(user.size(), kMaxUser));
+  g_cur.user[min(user.size(), kMaxUser)] = 0;
+  audit("audit: session {} started: {} {} with {} capabilities", id, profile_name(prof),
+        user.empty() ? StrView("-") : user, caps->size());
+  return {};
+}
+
+Status refuse(Outcome::Builder out, StrView why) { return out.setRefused(why); }
+
+class SessionsImpl final : public wire::SessionManager::Server {
+ public:
+  Status login(wire::SessionManager::LoginParams::Reader p, wire::SessionManager::LoginResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    auto out = CAPOS_TRY(r.initOutcome());
+    if (!valid_user(user)) return refuse(out, "a user name is 1 to 32 letters, digits, '-', '_' or '.'");
+    char pw[257];
+    auto n = read_secret("password> ", pw);
+    if (!n) {
+      wipe(pw, sizeof(pw));
+      return refuse(out, n.error() == Err::Cancelled ? "cancelled" : "could not read the password");
+    }
+    sleep_ns(g_limit.wait_before_check(now_ns()));
+    wire::Profile prof = wire::Profile::ANONYMOUS;
+    auto ok = *n ? verify(user, StrView(pw, *n), &prof) : Result<bool>(false);
+    wipe(pw, sizeof(pw));
+    if (!ok) {
+      audit("audit: login by {} could not be checked: {}", user, err_name(ok.error()));
+      return refuse(out, "the credential store failed");
+    }
+    if (!*ok) {
+      uint64_t d = g_limit.failure(now_ns());
+      audit("audit: login failed for {} (failure {}, next check delayed {} ms)", user, g_limit.failures(),
+            d / 1'000'000);
+      sleep_ns(d);  // the answer itself is delayed too
+      return refuse(out, "wrong user or password");
+    }
+    g_limit.success();
+    audit("audit: login ok for {} ({})", user, profile_name(prof));
+    return start_session(user, prof, out);
+  }
+
+  Status setup(wire::SessionManager::SetupParams::Reader p, wire::SessionManager::SetupResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    auto out = CAPOS_TRY(r.initOutcome());
+    if (!valid_user(user)) return refuse(out, "a user name is 1 to 32 letters, digits, '-', '_' or '.'");
+    if (CAPOS_TRY(accounts()) != 0) {
+      audit("audit: setup refused for {}: accounts exist", user);
+      return refuse(out, "this machine already has accounts: use `login`");
+    }
+    char a[257], b[257];
+    auto na = read_secret("new password> ", a);
+    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+    bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+    wipe(b, sizeof(b));
+    if (!same) {
+      wipe(a, sizeof(a));
+      audit("audit: setup for {} abandoned: passwords empty or different", user);
+      return refuse(out, "the passwords were empty or did not match");
+    }
+    Status st = enroll(user, StrView(a, *na));
+    wipe(a, sizeof(a));
+    if (!st) {
+      audit("audit: setup for {} failed: {}", user, err_name(st.error()));
+      return refuse(out, st.error() == Err::AlreadyExists ? "this machine already has accounts" : "enrolment failed");
+    }
+    audit("audit: setup created the volatile operator account {}", user);
+    return start_session(user, wire::Profile::OPERATOR, out);
+  }
+
+  Status guest(wire::SessionManager::GuestParams::Reader, wire::SessionManager::GuestResults::Builder r) override {
+    auto out = CAPOS_TRY(r.initOutcome());
+    if (!CAPOS_TRY(guest_allowed())) {
+      audit("audit: guest session refused: not allowed by the manifest");
+      return refuse(out, "guests are not allowed on this machine");
+    }
+    return start_session("guest", wire::Profile::GUEST, out);
+  }
+
+  Status anonymous(wire::SessionManager::AnonymousParams::Reader,
+                   wire::SessionManager::AnonymousResults::Builder r) override {
+    return start_session("", wire::Profile::ANONYMOUS, CAPOS_TRY(r.initOutcome()));
+  }
+
+  Status current(wire::SessionManager::CurrentParams::Reader, wire::SessionManager::CurrentResults::Builder r) override {
+    CAPOS_TRY_STATUS(r.setUser(StrView(g_cur.user)));
+    r.setProfile(g_cur.profile);
+    r.setSession(g_cur.id);
+    return {};
+  }
+
+ private:
+  Result<uint32_t> accounts() {
+    wire::CredentialStore::Client s(&rt::transport(), g_store);
+    alignas(8) uint8_t pbuf[64], rbuf[64];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    (void)CAPOS_TRY(wire::CredentialStore::Client::accountsParams(p));
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    return CAPOS_TRY(s.accounts(p, r)).getCount();
+  }
+  Status enroll(StrView user, StrView pw) {
+    wire::CredentialStore::Client s(&rt::transport(), g_store);
+    alignas(8) uint8_t pbuf[512], rbuf[256];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    auto pp = CAPOS_TRY(wire::CredentialStore::Client::enrollParams(p));
+    CAPOS_TRY_STATUS(pp.setUser(user));
+    pp.setProfile(wire::Profile::OPERATOR);
+    Status set = pp.setPassword(Bytes(reinterpret_cast<const uint8_t*>(pw.ptr), pw.size()));
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    auto res = set ? s.enroll(p, r) : fail(set.error());
+    wipe(pbuf, sizeof(pbuf));
+    if (!res) return fail(res.error());
+    return {};
+  }
+  Result<bool> guest_allowed() {
+    wire::AuthorityBroker::Client b(&rt::transport(), g_broker);
+    alignas(8) uint8_t pbuf[64], rbuf[64];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    auto pp = CAPOS_TRY(wire::AuthorityBroker::Client::profileAllowedParams(p));
+    pp.setProfile(wire::Profile::GUEST);
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    return CAPOS_TRY(b.profileAllowed(p, r)).getAllowed();
+  }
+};
+
+SessionsImpl g_impl;
+
+}  // namespace
+
+int main() {
+  auto ep = rt::capset_find<wire::Endpoint>("sessions");
+  auto term = rt::capset_find<wire::TerminalSession>("terminal");
+  auto store = rt::capset_find<wire::CredentialStore>("store");
+  auto broker = rt::capset_find<wire::AuthorityBroker>("broker");
+  auto timer = rt::capset_find<wire::Timer>("timer");
+  if (!ep || !term || !store || !broker || !timer || !g_audit.attach()) {
+    rt::printf("sessions: needs `sessions`, `terminal`, `store`, `broker`, `timer` and `log`\n");
+    return 2;
+  }
+  g_term = *term;
+  g_store = *store;
+  g_broker = *broker;
+  g_timer = *timer;
+  Status st = rt::serve(*ep, g_impl);
+  rt::printf("sessions: serving stopped: {}\n", err_name(st.error()));
+  return 4;
+}

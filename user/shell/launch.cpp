@@ -1,0 +1,283 @@
+#include "user/shell/launch.h"
+
+#include "lib/wire/schema_enums.h"
+#include "schema/identity.capnp.capos.h"
+#include "schema/ipc.capnp.capos.h"
+#include "schema/kernel.capnp.capos.h"
+#include "schema/memory.capnp.capos.h"
+#include "schema/process.capnp.capos.h"
+#include "schema/services.capnp.capos.h"
+#include "user/rt/caps_call.h"
+#include "user/rt/server.h"
+#include "user/rt/transport.h"
+#include "user/shell/grants.h"
+#include "user/shell/shell_io.h"
+#include "user/shell/stdio_server.h"
+
+namespace capos::shell {
+
+namespace wire = schema::wire;
+
+namespace {
+
+constexpr uint32_t kMaxChildren = 32;
+uint32_t g_children[kMaxChildren];
+uint32_t g_n_children = 0;
+
+void print_status(uint32_t pid, wire::ExitStatus::Reader s) {
+  switch (s.which()) {
+    case wire::ExitStatus::Which::EXITED: say("process {} exited with code {}\n", pid, s.getExited()); return;
+    case wire::ExitStatus::Which::FAULTED: {
+      auto f = s.getFaulted();
+      if (!f) break;
+      say("process {} crashed: {} (vector {}) at address {:#x}, ip {:#x}\n", pid, wire_enums::fault_name(f->getKind()),
+          static_cast<unsigned>(f->getVector()), f->getAddress(), f->getInstructionPointer());
+      return;
+    }
+    case wire::ExitStatus::Which::KILLED:
+      say("process {} was killed ({})\n", pid,
+          s.getKilled() == wire::KillReason::BY_HANDLE ? "by its handle" : "at system shutdown");
+      return;
+  }
+  say("process {} ended (status unreadable)\n", pid);
+}
+
+void forget_child(uint32_t pid) {
+  for (uint32_t i = 0; i < g_n_children; ++i)
+    if (g_children[i] == pid) g_children[i] = g_children[--g_n_children];
+}
+
+void list_binaries(StrView cmd) {
+  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
+  if (!launcher) return;
+  wire::ProcessLauncher::Client l(&rt::transport(), launcher);
+  alignas(8) uint8_t pbuf[64], rbuf[4096];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  (void)wire::ProcessLauncher::Client::binariesParams(p);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = l.binaries(p, r);
+  if (!res) return report_error(cmd, res.error());
+  auto names = res->getNames();
+  if (!names) return report_error(cmd, names.error());
+  say("usage: {} \"<binary>\" with { name: @cap, io: client @stdio }; the launcher may start:", cmd);
+  for (uint32_t i = 0; i < names->size(); ++i) say(" {}", (*names)[i].value_or("?"));
+  say("\n");
+}
+
+// Child-local kinds a grant may ask for with `new <kind>` (legacy
+// `child=new:<kind>`): per-process kernel caps the spawner makes for the child.
+struct LocalKind {
+  const char* name;
+  wire::ChildLocalKind kind;
+  uint64_t iface;
+};
+constexpr LocalKind kLocalKinds[] = {
+    {"threadSpawner", wire::ChildLocalKind::THREAD_SPAWNER, wire::ThreadSpawner::kInterfaceId},
+    {"threadControl", wire::ChildLocalKind::THREAD_CONTROL, wire::ThreadControl::kInterfaceId},
+    {"virtualMemory", wire::ChildLocalKind::VIRTUAL_MEMORY, wire::VirtualMemory::kInterfaceId},
+    {"logSink", wire::ChildLocalKind::LOG_SINK, wire::LogSink::kInterfaceId},
+};
+
+// The StdIO endpoint made for `client @stdio` (owner kept by the shell).
+struct Stdio {
+  rt::Cap<wire::Endpoint> owner;
+  uint32_t client = 0;
+};
+
+Result<Stdio> make_stdio(StrView cmd) {
+  auto eps = need<wire::EndpointFactory>(cmd, "eps");
+  if (!eps) return fail(Err::NotFound);
+  alignas(8) uint8_t pbuf[64], rbuf[256];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::EndpointFactory::Client::createParams(p));
+  pp.setServedInterfaceId(wire::StdIO::kInterfaceId);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(eps, 0, p, r, Span<const abi::CapTransferDesc>(), Span<abi::CapTransferRecord>(rec), &n));
+  if (n != 2) {
+    for (uint32_t i = 0; i < n; ++i) rt::release_cap(rec[i].cap_id);
+    return fail(Err::Corrupt);
+  }
+  return Stdio{CAPOS_TRY(rt::record_cap<wire::Endpoint>(rec[0])), rec[1].cap_id};
+}
+
+// Launches `l`; on success returns the pid. `stdio` is filled when a grant
+// asked for `client @stdio` (the caller serves it, then releases it).
+Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
+  StrView cmd = l.command;
+  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
+  if (!launcher) return fail(Err::NotFound);
+  alignas(8) uint8_t pbuf[4096];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  auto req = CAPOS_TRY(wire::ProcessLauncher::Client::launchParams(params));
+  CAPOS_TRY_STATUS(req.setName(l.binary));
+  CAPOS_TRY_STATUS(req.setBinaryName(l.binary));
+  auto grants = CAPOS_TRY(req.initGrants(static_cast<uint32_t>(l.n_grants)));
+  abi::CapTransferDesc xfer[abi::XFER_MAX];
+  uint32_t nx = 0;
+  for (size_t i = 0; i < l.n_grants; ++i) {
+    const Grant& g = l.grants[i];
+    auto gb = grants[static_cast<uint32_t>(i)];
+    if (!g.local_kind.empty()) {
+      const LocalKind* lk = nullptr;
+      for (const LocalKind& k : kLocalKinds)
+        if (g.local_kind == StrView(k.name)) lk = &k;
+      if (!lk)
+        return say("{}: `new {}`: the kind is one of threadSpawner, threadControl, virtualMemory, logSink\n", cmd,
+                   g.local_kind),
+               fail(Err::InvalidArgument);
+      CAPOS_TRY_STATUS(gb.setName(g.child));
+      gb.setInterfaceId(lk->iface);
+      gb.getSource().initChildLocal().setKind(lk->kind);
+      continue;
+    }
+    uint64_t iface = 0;
+    uint32_t cap = 0;
+    uint8_t mode = abi::XFER_COPY;
+    if (g.source == "stdio") {
+      if (!g.client) return say("{}: `@stdio` is served by the shell: write `{}: client @stdio`\n", cmd, g.child), fail(Err::InvalidArgument);
+      if (l.command == "spawn") return say("spawn: only `run` serves a child's stdio\n"), fail(Err::InvalidArgument);
+      if (stdio->owner) return say("{}: one stdio per child\n", cmd), fail(Err::InvalidArgument);
+      *stdio = CAPOS_TRY(make_stdio(cmd));
+      cap = stdio->client;
+      iface = wire::StdIO::kInterfaceId;
+      mode = abi::XFER_MOVE;
+    } else {
+      const names::Entry* e = names::lookup(g.source);
+      if (!e) return say("{}: I hold no capability named `{}` (see `caps`)\n", cmd, g.source), fail(Err::NotFound);
+      if (g.client) return say("{}: `{}` is not an endpoint this shell serves; write `@{}`\n", cmd, g.source, g.source), fail(Err::InvalidArgument);
+      cap = e->cap;
+      iface = e->interface_id;
+    }
+    CAPOS_TRY_STATUS(gb.setName(g.child));
+    gb.setInterfaceId(iface);
+    gb.getSource().getTransfer().set_capability(nx);
+    xfer[nx++] = abi::CapTransferDesc{cap, mode, {0, 0, 0}};
+  }
+  alignas(8) uint8_t rbuf[1024];
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  abi::CapTransferRecord rec[4];
+  uint32_t n_rec = 0;
+  Status st = rt::call_with_caps(launcher, 0, params, resp, Span<const abi::CapTransferDesc>(xfer, nx),
+                                 Span<abi::CapTransferRecord>(rec), &n_rec);
+  for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
+  if (!st) return report_error(cmd, st.error()), fail(st.error());
+  auto root = CAPOS_TRY(resp.root());
+  wire::SpawnResult::Reader r(root);
+  if (r.isBinaryNotFound()) return say("{}: no binary `{}` in the boot package\n", cmd, l.binary), fail(Err::NotFound);
+  if (r.isNotPermitted())
+    return say("{}: the launcher may not start `{}` (try `spawn` with no arguments for the list)\n", cmd, l.binary),
+           fail(Err::PermissionDenied);
+  if (!r.isSpawned()) return fail(Err::Corrupt);
+  uint32_t pid = r.getSpawned().getPid();
+  if (g_n_children < kMaxChildren) g_children[g_n_children++] = pid;
+  return pid;
+}
+
+Status submit_wait(rt::AsyncCall& c, rt::Cap<wire::ProcessLauncher> launcher, uint32_t pid, MutBytes out) {
+  capnp::FixedMessageBuilder p(MutBytes(c.params, sizeof(c.params)));
+  auto pp = CAPOS_TRY(wire::ProcessLauncher::Client::waitParams(p));
+  pp.setPid(pid);
+  return rt::submit_call(c, launcher, 2, p, out);
+}
+
+// Waits for `pid`, serving `stdio` (if any) meanwhile; prints how it ended.
+void wait_for(StrView cmd, uint32_t pid, Stdio stdio) {
+  auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
+  if (!launcher) return;
+  static rt::AsyncCall call;
+  alignas(8) static uint8_t rbuf[512];
+  if (Status st = submit_wait(call, launcher, pid, MutBytes(rbuf, sizeof(rbuf))); !st) {
+    if (stdio.owner) rt::release_cap(stdio.owner);
+    return report_error(cmd, st.error());
+  }
+  if (stdio.owner) {
+    if (Status st = serve_stdio(stdio.owner, call); !st) report_error(cmd, st.error());
+  }
+  if (call.pending) {
+    rt::AsyncCall* one[1] = {&call};
+    if (rt::wait_any(Span<rt::AsyncCall* const>(one, 1)) < 0) return report_error(cmd, Err::Failed);
+  }
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  abi::CapTransferRecord none[1];
+  uint32_t n = 0;
+  if (Status st = rt::finish_call(call, r, Span<abi::CapTransferRecord>(none, 1), &n); !st) return report_error(cmd, st.error());
+  auto root = r.root();
+  if (!root) return report_error(cmd, root.error());
+  auto s = wire::ProcessLauncher::WaitResults::Reader(*root).getStatus();
+  if (!s) return report_error(cmd, s.error());
+  print_status(pid, *s);
+  forget_child(pid);
+}
+
+// Legacy form: `spawn <binary> [grant...]`, grant = `name` or `child=mine`.
+Result<LaunchLine, SyntaxError> parse_legacy(StrView line) {
+  LaunchLine l;
+  StrView w[LaunchLine::kMaxGrants + 2];
+  size_t n = 0, i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line.ptr[i] == ' ') ++i;
+    if (i == line.size()) break;
+    size_t s = i;
+    while (i < line.size() && line.ptr[i] != ' ') ++i;
+    if (n == LaunchLine::kMaxGrants + 2) return fail(SyntaxError{s + 1, "too many grants"});
+    w[n++] = line.substr(s, i - s);
+  }
+  l.command = w[0];
+  l.binary = n > 1 ? w[1] : StrView();
+  for (size_t k = 2; k < n; ++k) {
+    Grant g;
+    g.child = g.source = w[k];
+    for (size_t c = 0; c < w[k].size(); ++c)
+      if (w[k].ptr[c] == '=') g.child = w[k].substr(0, c), g.source = w[k].substr(c + 1);
+    if (g.source.size() > 4 && g.source.substr(0, 4) == StrView("new:") && !(g.child == w[k]))
+      g.local_kind = g.source.substr(4), g.source = StrView();
+    if (g.child.empty() || (g.source.empty() && g.local_kind.empty()))
+      return fail(SyntaxError{0, "a grant is `name`, `child=mine` or `child=new:<kind>`"});
+    l.grants[l.n_grants++] = g;
+  }
+  return l;
+}
+
+}  // namespace
+
+void launch_line(StrView line) {
+  bool quoted = is_launch_syntax(line);
+  auto parsed = quoted ? parse_launch(line) : parse_legacy(line);
+  if (!parsed) {
+    size_t w = 0;
+    while (w < line.size() && line.ptr[w] != ' ') ++w;
+    StrView cmd = line.substr(0, w);
+    if (parsed.error().column)
+      return say("{}: column {}: {}\n{}\n{:>{}}\n", cmd, parsed.error().column, parsed.error().message, line, "^",
+                 parsed.error().column);
+    return say("{}: {}\n", cmd, parsed.error().message);
+  }
+  const LaunchLine& l = *parsed;
+  if (l.binary.empty()) return list_binaries(l.command);
+  Stdio stdio;
+  auto pid = launch(l, &stdio);
+  if (!pid) {
+    if (stdio.owner) rt::release_cap(stdio.owner);
+    return;
+  }
+  if (l.command == "spawn") return say("started {} as pid {}\n", l.binary, *pid);
+  wait_for(l.command, *pid, stdio);
+}
+
+void cmd_wait(StrView arg) {
+  uint64_t pid = 0;
+  bool ok = !arg.empty() && arg.size() <= 10;
+  for (size_t i = 0; ok && i < arg.size(); ++i) {
+    ok = arg.ptr[i] >= '0' && arg.ptr[i] <= '9';
+    pid = pid * 10 + static_cast<uint64_t>(arg.ptr[i] - '0');
+  }
+  if (!ok || pid > 0xffffffffu) return say("wait: `{}` is not a pid\n", arg);
+  bool mine = false;
+  for (uint32_t i = 0; i < g_n_children; ++i) mine |= g_children[i] == pid;
+  if (!mine) return say("wait: pid {} is not a child of this shell\n", pid);
+  wait_for("wait", static_cast<uint32_t>(pid), Stdio{});
+}
+
+}  // namespace capos::shell
