@@ -99,7 +99,8 @@ endfunction()
 # capos_capnp_generate(<target> SCHEMAS <file.capnp>... [SRC_PREFIX <dir>] [IMPORT_DIRS <dir>...])
 # Runs `capnp compile` with our plugin (tools/capnpc-capos) at build time.
 # Each schema <SRC_PREFIX>/<rel>.capnp yields
-# ${CMAKE_BINARY_DIR}/generated/<rel>.capnp.capos.h (SRC_PREFIX defaults to
+# ${CMAKE_BINARY_DIR}/generated/<rel>.capnp.capos.h plus its C binding
+# <rel>.capnp.capos_c.h/.cpp (SRC_PREFIX defaults to
 # the source root, so schema/kernel.capnp -> "schema/kernel.capnp.capos.h").
 # <target> is an INTERFACE library carrying the include paths and the
 # build dependency; link it and include the header.
@@ -113,7 +114,8 @@ function(capos_capnp_generate target)
   foreach(s ${A_SCHEMAS})
     get_filename_component(abs ${s} ABSOLUTE)
     file(RELATIVE_PATH rel ${A_SRC_PREFIX} ${abs})
-    list(APPEND outputs ${out_dir}/${rel}.capos.h)
+    # The C binding (docs/libcapos.md) comes from the same run.
+    list(APPEND outputs ${out_dir}/${rel}.capos.h ${out_dir}/${rel}.capos_c.h ${out_dir}/${rel}.capos_c.cpp)
   endforeach()
   set(imports)
   foreach(d ${A_IMPORT_DIRS})

@@ -127,4 +127,19 @@ bool SlabHeap::free(void* p) {
   return true;
 }
 
+Result<size_t> SlabHeap::block_size(const void* p) const {
+  if (!p) return fail(Err::InvalidArgument);
+  auto addr = reinterpret_cast<uintptr_t>(p);
+  auto* h = reinterpret_cast<const PageHeader*>(addr & ~(PAGE - 1));
+  if (h->magic == LARGE_MAGIC) {
+    if (addr != reinterpret_cast<uintptr_t>(h) + HEADER) return fail(Err::InvalidArgument);
+    return static_cast<size_t>(h->large_size);
+  }
+  if (h->magic != SLAB_MAGIC || h->size_class >= NUM_CLASSES) return fail(Err::InvalidArgument);
+  size_t bs = class_size(h->size_class);
+  size_t off = addr - reinterpret_cast<uintptr_t>(h);
+  if (off < HEADER || off % bs != 0) return fail(Err::InvalidArgument);
+  return bs;
+}
+
 }  // namespace capos

@@ -31,6 +31,10 @@ class SlabHeap {
   void* alloc(size_t size);
   // Returns false for a pointer this heap did not hand out (caller panics).
   [[nodiscard]] bool free(void* p);
+  // The usable size of a live block (its class size, or a large block's
+  // requested size): what realloc may keep. InvalidArgument for a pointer
+  // this heap did not hand out.
+  Result<size_t> block_size(const void* p) const;
 
   struct Stats {
     size_t bytes_in_use;   // sum of requested sizes rounded to their class

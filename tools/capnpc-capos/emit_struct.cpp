@@ -36,6 +36,7 @@ void Generator::collect(uint64_t id) {
   if (node.isStruct()) structs_.push_back(id);
   if (node.isInterface()) interfaces_.push_back(id);
   if (node.isConst()) constants_.push_back(id);
+  if (node.isEnum()) enums_.push_back(id);
   for (auto n : node.getNestedNodes()) collect(n.getId());
   for (auto x : extra_nested_[id]) collect(x);
 }

@@ -8,6 +8,7 @@
 #include <capnp/schema.capnp.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ class Generator {
   explicit Generator(::capnp::schema::CodeGeneratorRequest::Reader req);
   // Returns the header text for one requested file.
   std::string generate_file(::capnp::schema::CodeGeneratorRequest::RequestedFile::Reader file);
+  // The C binding of the same file (emit_c.cpp), valid after generate_file.
+  std::string c_header() const;
+  std::string c_source() const;
 
  private:
   // --- naming (names.cpp)
@@ -61,12 +65,22 @@ class Generator {
   std::string method_struct(uint64_t struct_id, uint64_t iface_id, const std::string& method,
                             const char* suffix) const;
 
+  // --- the C binding (emit_c.cpp)
+  bool c_flat_struct(::capnp::StructSchema s) const;
+  std::string c_unsupported(::capnp::StructSchema s) const;
+  void emit_c_flat_struct(::capnp::StructSchema s);
+  void emit_c_interface(::capnp::InterfaceSchema s);
+  void emit_c_enum(::capnp::EnumSchema e);
+  std::ostringstream c_hdr_, c_src_;
+  std::set<uint64_t> c_structs_done_;
+  std::string c_file_;  // the schema file name, for the C outputs' includes
+
   ::capnp::schema::CodeGeneratorRequest::Reader req_;
   ::capnp::SchemaLoader loader_;
   std::map<uint64_t, std::string> local_name_;  // id -> Outer::Inner
   std::map<uint64_t, std::string> ns_;          // id -> namespace of its file
   std::map<uint64_t, std::vector<uint64_t>> extra_nested_;  // groups/param structs by parent
-  std::vector<uint64_t> structs_, interfaces_, constants_;  // of the current file
+  std::vector<uint64_t> structs_, interfaces_, constants_, enums_;  // of the current file
 
   // Output sections of the current file, concatenated in this order.
   std::ostringstream shells_;    // enums and struct/interface shells (forward declarations)

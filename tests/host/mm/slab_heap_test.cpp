@@ -91,3 +91,17 @@ TEST(SlabHeap, ExhaustionReturnsNull) {
 }
 
 }  // namespace
+
+TEST(SlabHeap, BlockSizeForRealloc) {
+  HostPages pages;
+  capos::SlabHeap heap(pages);
+  void* small = heap.alloc(20);
+  void* big = heap.alloc(10000);
+  EXPECT_EQ(heap.block_size(small).value_or(0), 32u);  // the class size
+  EXPECT_EQ(heap.block_size(big).value_or(0), 10000u);
+  EXPECT_FALSE(heap.block_size(static_cast<uint8_t*>(small) + 8));
+  EXPECT_FALSE(heap.block_size(static_cast<uint8_t*>(big) + 16));
+  EXPECT_FALSE(heap.block_size(nullptr));
+  EXPECT_TRUE(heap.free(small));
+  EXPECT_TRUE(heap.free(big));
+}

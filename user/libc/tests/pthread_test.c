@@ -1,0 +1,116 @@
+/* pthread_test: POSIX threads over the runtime's threads (booted as init
+   by qemu.pthreads with ThreadSpawner and ThreadControl grants). Output
+   comes only from the main thread (newlib's stdio is not thread-safe). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { THREADS = 4, ROUNDS = 20000 };
+
+static int g_failures;
+static void check(int ok, const char* what) {
+  printf(ok ? "pthreads: %s ok\n" : "pthreads: FAIL %s\n", what);
+  if (!ok) ++g_failures;
+}
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static long g_counter;
+
+static void* add(void* arg) {
+  for (int i = 0; i < ROUNDS; ++i) {
+    pthread_mutex_lock(&g_lock);
+    ++g_counter;
+    pthread_mutex_unlock(&g_lock);
+  }
+  void* block = malloc(1000 + (uintptr_t)arg); /* the heap is shared: locked */
+  free(block);
+  return (void*)((uintptr_t)arg * 10);
+}
+
+/* A one-slot mailbox: the consumer waits on a condition variable. */
+static pthread_mutex_t g_box_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_box_cond = PTHREAD_COND_INITIALIZER;
+static int g_box = -1;
+
+static void* consumer(void* arg) {
+  (void)arg;
+  long sum = 0;
+  for (int n = 0; n < 100; ++n) {
+    pthread_mutex_lock(&g_box_lock);
+    while (g_box < 0) pthread_cond_wait(&g_box_cond, &g_box_lock);
+    sum += g_box;
+    g_box = -1;
+    pthread_cond_broadcast(&g_box_cond);
+    pthread_mutex_unlock(&g_box_lock);
+  }
+  return (void*)sum;
+}
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_once_runs;
+static void once_fn(void) { ++g_once_runs; }
+
+static pthread_key_t g_key;
+static int g_dtor_runs;
+static pthread_mutex_t g_dtor_lock = PTHREAD_MUTEX_INITIALIZER;
+static void dtor(void* v) {
+  pthread_mutex_lock(&g_dtor_lock);
+  g_dtor_runs += (int)(uintptr_t)v;
+  pthread_mutex_unlock(&g_dtor_lock);
+}
+
+static void* keyed(void* arg) {
+  pthread_once(&g_once, once_fn);
+  pthread_setspecific(g_key, arg);
+  return pthread_getspecific(g_key);
+}
+
+int main(void) {
+  pthread_t t[THREADS];
+  int started = 1;
+  for (uintptr_t i = 0; i < THREADS; ++i) started &= pthread_create(&t[i], NULL, add, (void*)(i + 1)) == 0;
+  check(started, "pthread_create x4");
+  uintptr_t rets = 0;
+  for (int i = 0; i < THREADS; ++i) {
+    void* r = NULL;
+    pthread_join(t[i], &r);
+    rets += (uintptr_t)r;
+  }
+  printf("pthreads: counter %ld\n", g_counter);
+  check(g_counter == (long)THREADS * ROUNDS, "mutex keeps the counter exact");
+  check(rets == 10 + 20 + 30 + 40, "join returns each thread's value");
+
+  pthread_t c;
+  check(pthread_create(&c, NULL, consumer, NULL) == 0, "consumer started");
+  for (int n = 1; n <= 100; ++n) {
+    pthread_mutex_lock(&g_box_lock);
+    while (g_box >= 0) pthread_cond_wait(&g_box_cond, &g_box_lock);
+    g_box = n;
+    pthread_cond_broadcast(&g_box_cond);
+    pthread_mutex_unlock(&g_box_lock);
+  }
+  void* sum = NULL;
+  pthread_join(c, &sum);
+  check((long)(intptr_t)sum == 5050, "condition variable handoff");
+
+  check(pthread_key_create(&g_key, dtor) == 0, "pthread_key_create");
+  pthread_t k[3];
+  uintptr_t seen = 0;
+  for (uintptr_t i = 0; i < 3; ++i) pthread_create(&k[i], NULL, keyed, (void*)(i + 1));
+  for (int i = 0; i < 3; ++i) {
+    void* r = NULL;
+    pthread_join(k[i], &r);
+    seen += (uintptr_t)r;
+  }
+  check(seen == 6 && pthread_getspecific(g_key) == NULL, "thread-specific values are per thread");
+  check(g_dtor_runs == 6, "key destructors run at thread end");
+  check(g_once_runs == 1, "pthread_once runs once");
+  check(pthread_join(t[0], NULL) == ESRCH && pthread_join(pthread_self(), NULL) == EDEADLK, "join errors");
+  check(pthread_mutex_trylock(&g_lock) == 0 && pthread_mutex_trylock(&g_lock) == EBUSY &&
+            pthread_mutex_unlock(&g_lock) == 0,
+        "trylock");
+  printf(g_failures ? "pthreads: %d checks FAILED\n" : "pthreads: all checks passed\n", g_failures);
+  return g_failures;
+}
