@@ -1,5 +1,6 @@
 #include "user/rt/ring.h"
 
+#include "user/rt/rt.h"
 #include "user/rt/syscall.h"
 
 namespace capos::rt {
@@ -42,7 +43,11 @@ bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
 
 void Ring::stash(const abi::CapCqe& c) {
   ++stash_total_;
-  if (stashed_ < STASH) stash_[stashed_++] = c;
+  // More completions set aside than the CQ holds means the program keeps
+  // operations in flight it never collects: dropping one would lose a
+  // completion (and its result caps) silently, so the program stops here.
+  if (stashed_ == STASH) panic("ring: more than 32 uncollected completions stashed (a lost completion otherwise)");
+  stash_[stashed_++] = c;
 }
 
 int64_t Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
