@@ -1,6 +1,7 @@
 #include "user/rt/rt.h"
 
 #include "lib/abi/layout.h"
+#include "lib/alloc/arena_pages.h"
 #include "lib/alloc/slab_heap.h"
 #include "user/rt/console.h"
 #include "user/rt/sync.h"
@@ -18,34 +19,8 @@ uint32_t g_pid = 0;
 constexpr size_t ARENA_PAGES = 256;  // 1 MiB
 alignas(4096) uint8_t g_arena[ARENA_PAGES * 4096];
 
-class ArenaPages final : public PageSource {
- public:
-  void* alloc_pages(size_t count) override {
-    for (size_t start = 0; start + count <= ARENA_PAGES;) {
-      size_t i = 0;
-      while (i < count && !used(start + i)) ++i;
-      if (i == count) {
-        for (size_t k = 0; k < count; ++k) set(start + k, true);
-        return g_arena + start * 4096;
-      }
-      start += i + 1;
-    }
-    return nullptr;
-  }
-  void free_pages(void* p, size_t count) override {
-    size_t first = static_cast<size_t>(static_cast<uint8_t*>(p) - g_arena) / 4096;
-    for (size_t k = 0; k < count; ++k) set(first + k, false);
-  }
 
- private:
-  bool used(size_t i) const { return bits_[i / 64] & (1ull << (i % 64)); }
-  void set(size_t i, bool v) {
-    if (v) bits_[i / 64] |= 1ull << (i % 64); else bits_[i / 64] &= ~(1ull << (i % 64));
-  }
-  uint64_t bits_[ARENA_PAGES / 64] = {};
-};
-
-ArenaPages g_pages;
+ArenaPages<ARENA_PAGES> g_pages(g_arena);
 SlabHeap g_heap(g_pages);
 Mutex g_heap_lock;  // every thread of the program allocates from the one heap
 

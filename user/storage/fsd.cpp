@@ -12,6 +12,7 @@
 // exporting one of these endpoints. Every Directory or File obtained from
 // them is a further object of fsd ("eps", an EndpointFactory, makes their
 // endpoints). docs/storage.md.
+#include "lib/alloc/arena_pages.h"
 #include "lib/alloc/slab_heap.h"
 #include "lib/fat/fat32.h"
 #include "lib/fs/fs.h"
@@ -35,33 +36,6 @@ namespace {
 constexpr size_t kArenaPages = 2048;  // 8 MiB, demand-paged
 alignas(4096) uint8_t g_arena[kArenaPages * 4096];
 
-class ArenaPages final : public PageSource {
- public:
-  void* alloc_pages(size_t count) override {
-    for (size_t start = 0; start + count <= kArenaPages;) {
-      size_t i = 0;
-      while (i < count && !used(start + i)) ++i;
-      if (i == count) {
-        for (size_t k = 0; k < count; ++k) set(start + k, true);
-        return g_arena + start * 4096;
-      }
-      start += i + 1;
-    }
-    return nullptr;
-  }
-  void free_pages(void* p, size_t count) override {
-    size_t first = static_cast<size_t>(static_cast<uint8_t*>(p) - g_arena) / 4096;
-    for (size_t k = 0; k < count; ++k) set(first + k, false);
-  }
-
- private:
-  bool used(size_t i) const { return bits_[i / 64] & (uint64_t{1} << (i % 64)); }
-  void set(size_t i, bool v) {
-    if (v) bits_[i / 64] |= uint64_t{1} << (i % 64);
-    else bits_[i / 64] &= ~(uint64_t{1} << (i % 64));
-  }
-  uint64_t bits_[kArenaPages / 64] = {};
-};
 
 class HeapAllocator final : public fs::Allocator {
  public:
@@ -71,7 +45,7 @@ class HeapAllocator final : public fs::Allocator {
   }
 
  private:
-  ArenaPages pages_;
+  ArenaPages<kArenaPages> pages_{g_arena};
   SlabHeap heap_{pages_};
 };
 

@@ -44,25 +44,11 @@ void gdt_init() {
              (((base >> 24) & 0xFF) << 56);
   g_gdt[6] = base >> 32;
 
-  DescriptorPtr ptr{sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
-  asm volatile(
-      "lgdt %0\n"
-      "pushq %1\n"
-      "leaq 1f(%%rip), %%rax\n"
-      "pushq %%rax\n"
-      "lretq\n"
-      "1:\n"
-      "movw %w2, %%ds\n"
-      "movw %w2, %%es\n"
-      "movw %w2, %%ss\n"
-      "ltr %w3\n"
-      :
-      : "m"(ptr), "i"(static_cast<uint64_t>(KERNEL_CS)), "r"(static_cast<uint32_t>(KERNEL_DS)),
-        "r"(static_cast<uint32_t>(TSS_SEL))
-      : "rax", "memory");
+  gdt_load();
+  asm volatile("ltr %w0" : : "r"(static_cast<uint32_t>(TSS_SEL)) : "memory");
 }
 
-void gdt_load_ap() {
+void gdt_load() {
   DescriptorPtr ptr{sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt)};
   asm volatile(
       "lgdt %0\n"

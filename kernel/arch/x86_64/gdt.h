@@ -18,9 +18,9 @@ constexpr uint8_t IST_NMI = 2;
 constexpr uint8_t IST_MACHINE_CHECK = 3;
 
 void gdt_init();
-// Loads the (shared) GDT and kernel segments on an AP; no TSS yet (an AP
-// runs no user code until the scheduler is SMP).
-void gdt_load_ap();
+// Loads the (shared) GDT and the kernel segments, without the TSS:
+// gdt_init's first step, and all an AP needs while it runs no user code.
+void gdt_load();
 // Stack used when entering ring 0 from ring 3 (per thread).
 void set_kernel_stack(uint64_t rsp0);
 

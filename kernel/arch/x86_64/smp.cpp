@@ -58,7 +58,7 @@ uint64_t build_trampoline_tables() {
 extern "C" [[noreturn]] void ap_main(PerCpu* self) {
   write_cr3(g_kernel_cr3);           // the real kernel tables: the identity map goes away
   asm volatile("mov %0, %%cr4" : : "r"(g_cr4) : "memory");
-  gdt_load_ap();
+  gdt_load();
   idt_load();
   wrmsr(MSR_GS_BASE, reinterpret_cast<uint64_t>(self));
   wrmsr(MSR_KERNEL_GS_BASE, 0);
