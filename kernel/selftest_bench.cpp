@@ -12,6 +12,7 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/objects/system_caps.h"
 #include "kernel/selftest_internal.h"
 #include "lib/core/cstring.h"
 
@@ -38,7 +39,8 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
             driver->grant("client", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
             driver->grant("spare", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
             driver->grant("threads", ThreadSpawnerCap::create(driver->pid()), schema::wire::ThreadSpawner::kInterfaceId) &&
-            driver->grant("thread", ThreadControlCap::create(driver->pid()), schema::wire::ThreadControl::kInterfaceId);
+            driver->grant("thread", ThreadControlCap::create(driver->pid()), schema::wire::ThreadControl::kInterfaceId) &&
+            driver->grant("status", SystemStatusCap::create(), schema::wire::SystemStatus::kInterfaceId);
   // With a boot package (bench_capos + exit_zero) the driver can also
   // measure spawn + wait.
   if (ok && boot_package::loaded())

@@ -57,7 +57,7 @@ void poll_point() CAPOS_REQUIRES(g_kernel_lock) {
   arch::cli();
   deferred::run();
   arch::sti();
-  sched::yield();
+  sched::yield();  // on SMP also lets a CPU waiting for the kernel lock in
 }
 
 void wait_ticks(uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {

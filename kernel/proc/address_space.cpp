@@ -169,11 +169,13 @@ Result<Translation> AddressSpace::resolve(uint64_t va) const {
 }
 
 void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {
-  table_.unmap_range(va, va + pages * abi::PAGE_SIZE, [](void*, uint64_t p, uint64_t pa) {
-    arch::invlpg(p);
-    frames::free(pa);
-  }, nullptr);
+  bool any = false;
+  table_.unmap_range(va, va + pages * abi::PAGE_SIZE, [](void* any, uint64_t, uint64_t pa) {
+    *static_cast<bool*>(any) = true;
+    frames::free(pa);  // reused only under the kernel lock, after the flush below (tlb.h)
+  }, &any);
   if (prune) table_.prune(va, pages * abi::PAGE_SIZE);
+  if (any) flush(va, va + pages * abi::PAGE_SIZE);
 }
 
 Status AddressSpace::unmap_region(uint64_t va) {

@@ -9,6 +9,7 @@
 
 #include "kernel/cap/ledger.h"
 #include "kernel/cap/object.h"
+#include "kernel/arch/x86_64/tlb.h"
 #include "kernel/mm/page_table.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/intrusive_list.h"
@@ -60,6 +61,9 @@ class AddressSpace {
 
   Status init(ResourceLedger* ledger);
   uint64_t root() const { return table_.root(); }
+  // CPUs that have these tables loaded: kept by the scheduler's switch,
+  // read by TLB shootdown (docs/smp.md).
+  arch::CpuMask& residency() { return resident_; }
 
   // Maps `pages` fresh zeroed frames at `va`, charged to the ledger. On
   // failure nothing stays mapped or charged.
@@ -157,7 +161,8 @@ class AddressSpace {
   Status map_frames(uint64_t va, uint64_t pages, uint64_t flags, Span<const uint64_t> frames);
   // `prune` frees tables left empty (skipped at teardown, which frees them all).
   void unmap_keep(uint64_t va, uint64_t pages, bool prune = true);
-  void flush(uint64_t va) const;
+  // Flushes [va, end) from every TLB that may hold it (arch/x86_64/tlb.h).
+  void flush(uint64_t va, uint64_t end) const;
   void destroy_heap() CAPOS_REQUIRES(g_kernel_lock);
 
   // Page tables of a user space: kernel frames charged to the ledger's
@@ -197,6 +202,7 @@ class AddressSpace {
   mutable RangeCheck range_check_;
   mutable uint32_t walk_cache_next_ = 0;
   ChargedPtEnv pt_env_;
+  mutable arch::CpuMask resident_;
   // Mutable: demand-zero pages materialize even on const (copy) paths.
   mutable PageTable table_;
   ResourceLedger* ledger_ = nullptr;

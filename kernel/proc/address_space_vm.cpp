@@ -6,6 +6,8 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/mm/frames.h"
 #include "kernel/proc/address_space.h"
+
+#include "kernel/arch/x86_64/tlb.h"
 #include "lib/abi/layout.h"
 
 namespace capos {
@@ -75,9 +77,10 @@ bool AddressSpace::all_kind(uint64_t addr, uint64_t end, HeapKind kind, bool com
   return cursor == end;
 }
 
-void AddressSpace::flush(uint64_t va) const {
-  // Only the active address space can have stale TLB entries (one CPU).
-  if (arch::read_cr3() == table_.root()) arch::invlpg(va);
+void AddressSpace::flush(uint64_t va, uint64_t end) const {
+  // This CPU if the tables are loaded here, and every other CPU that has
+  // them loaded (the residency mask), before the caller goes on.
+  arch::tlb::flush_user(table_.root(), resident_, va, end);
 }
 
 // Maps `pages` pages at va: the given frames, or fresh zeroed ones (owned)
@@ -99,10 +102,10 @@ Status AddressSpace::map_frames(uint64_t va, uint64_t pages, uint64_t flags, Spa
 
 // Unmaps without freeing (the frames belong to a MemoryObject).
 void AddressSpace::unmap_keep(uint64_t va, uint64_t pages, bool prune) {
-  for (uint64_t i = 0; i < pages; ++i) {
-    if (table_.unmap(va + i * PAGE)) flush(va + i * PAGE);
-  }
+  bool any = false;
+  for (uint64_t i = 0; i < pages; ++i) any |= table_.unmap(va + i * PAGE).ok();
   if (prune) table_.prune(va, pages * PAGE);
+  if (any) flush(va, va + pages * PAGE);  // after the prune: freed tables leave the caches too
 }
 
 Result<uint64_t> AddressSpace::vm_map(uint64_t hint, uint64_t size, uint8_t prot) {
@@ -148,8 +151,8 @@ Status AddressSpace::vm_protect(uint64_t addr, uint64_t size, uint8_t prot) {
   uint64_t flags = prot_flags(prot);
   for (uint64_t i = 0; i < pages; ++i) {
     if (!table_.protect(addr + i * PAGE, flags)) __builtin_trap();  // committed pages are mapped
-    flush(addr + i * PAGE);
   }
+  flush(addr, addr + pages * PAGE);
   return {};
 }
 

@@ -288,8 +288,10 @@ void Process::start() { sched::make_runnable(threads_[0]); }
 void Process::request_kill() {
   __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);
   arch::IrqGuard irq;
-  for (Thread* t : threads_)
+  for (Thread* t : threads_) {
     if (t && t->state == ThreadState::Blocked) sched::make_runnable(t);
+    else if (t && t->state == ThreadState::Running) sched::kick(t);  // on another CPU: notice now, not at its next tick
+  }
 }
 
 void process_check_killed() {
@@ -380,8 +382,9 @@ void Process::teardown() {
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   ipc::process_reaped(*this);
-  // Never free the page tables we are running on.
-  if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
+  // Never free page tables a CPU is running on: this one, or another that
+  // still has them loaded (an idle CPU keeps the last process's tables).
+  if (as_.root()) arch::tlb::leave(as_.root(), as_.residency());
   as_.destroy();
   if (scratch_) {
     heap::free(scratch_);
