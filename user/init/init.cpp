@@ -235,9 +235,9 @@ int supervise() {
       stop_idle_servers();
       continue;
     }
-    int k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
-    if (k < 0) return rt::printf("init: ring failure while supervising\n"), 1;
-    on_completion(*pending[k]);
+    auto k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
+    if (!k) return rt::printf("init: ring failure while supervising ({})\n", err_name(k.error())), 1;
+    on_completion(*pending[*k]);
   }
 }
 
