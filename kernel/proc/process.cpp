@@ -113,9 +113,8 @@ const char* build_failure(Err e) {
 
 Result<Process*, DetailedErr> Process::create(StrView name, Bytes elf_image, const ResourceLedger::Limits* limits) {
   // The image is checked before anything is allocated for it.
-  elf::Diagnostic d;
-  auto plan = elf::plan_load(elf_image, &d);
-  if (!plan) return fail(plan.error(), d.reason);
+  auto plan = elf::plan_load(elf_image);
+  if (!plan) return fail(plan.error().err(), plan.error().reason);
   void* mem = heap::alloc(sizeof(Process));
   if (!mem) return fail(Err::OutOfMemory, "no kernel memory for the process");
   Process* p = new (mem) Process();

@@ -62,9 +62,9 @@ uint32_t in_flight() {
 }
 
 void start(Child& c) {
-  char why[200];
-  if (!spawn(g_reg, c, why, sizeof(why))) {
-    rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(why, strnlen(why, sizeof(why))));
+  if (auto spawned = spawn(g_reg, c); !spawned) {
+    const SpawnError e = spawned.error();
+    rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(e.line, strnlen(e.line, sizeof(e.line))));
     c.state = State::Stopped;
     return;
   }
