@@ -23,9 +23,8 @@ namespace {
 Bytes g_image;
 
 Process* make(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(name, g_image, &why);
-  if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  auto p = Process::create(name, g_image);
+  if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error().code), p.error().detail);
   return *p;
 }
 
@@ -66,8 +65,7 @@ void run_bench(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.size() >= 4 && memcmp(module.data(), ELF_MAGIC, 4) == 0) {
     g_image = module;
   } else {
-    char why[160];
-    if (!boot_package::load(module, why, sizeof(why))) panic("bench: bad boot package: {}", why);
+    if (auto loaded = boot_package::load(module); !loaded) panic("bench: bad boot package: {}", loaded.error().line);
     g_image = boot_package::find_binary("bench_capos");
     if (g_image.empty()) panic("bench: the package has no bench_capos");
   }

@@ -30,9 +30,8 @@ constexpr uint64_t VICTIM_IFACE = 0x5448524541ull;
 // The program with console, the thread caps, its own VirtualMemory, and
 // the timer under the role's name. `limits`: ledger quotas (null: defaults).
 Child program(const char* role, const ResourceLedger::Limits* limits = nullptr) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(role, g_image, &why, limits);
-  if (!p) panic("selftest threads: cannot create {}: {} ({})", role, err_name(p.error()), why);
+  auto p = Process::create(role, g_image, limits);
+  if (!p) panic("selftest threads: cannot create {}: {} ({})", role, err_name(p.error().code), p.error().detail);
   Child c;
   c.p = *p;
   c.watch = (*p)->share_watch();

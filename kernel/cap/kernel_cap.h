@@ -16,6 +16,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/user_addr.h"
 #include "kernel/sched/kernel_lock.h"
 #include "lib/core/cstring.h"
 #include "lib/core/fixed_vector.h"
@@ -49,9 +50,8 @@ struct CallContext {
   size_t result_size = 0;
   bool exception = false;  // results hold a serialized CapException
   TransferTxn* xfer = nullptr;  // caps sent beside the params (prepared, not committed)
-  uint32_t result_len = 0;      // capacity of the caller's result buffer
+  UserOut result;               // the caller's result buffer (result.len: its capacity)
   uint64_t user_data = 0;
-  uint64_t result_addr = 0;
   // The reply being built (set by dispatch_kernel_server while the method
   // runs), so a method can size its reply before a side effect.
   const capnp::MessageBuilder* reply = nullptr;
@@ -92,9 +92,11 @@ class KernelCap : public KObject {
 // frees it. T befriends HeapKernelCap<T> so its constructor stays private.
 template <class T> class HeapKernelCap : public KernelCap {
  public:
-  template <class... A> static Ref<KObject> create(A&&... args) {
+  // A typed reference: it converts to Ref<KObject> where one is wanted,
+  // and the creator can still set the object up without a cast.
+  template <class... A> static Ref<T> create(A&&... args) {
     void* m = heap::alloc(sizeof(T));
-    return m ? Ref<KObject>::adopt(new (m) T(forward<A>(args)...)) : Ref<KObject>();
+    return m ? Ref<T>::adopt(new (m) T(forward<A>(args)...)) : Ref<T>();
   }
 
  protected:

@@ -49,7 +49,7 @@ Status AddressSpace::init(ResourceLedger* ledger) {
   return {};
 }
 
-const Vma* AddressSpace::find(uint64_t va) const {
+const Vma* AddressSpace::find_vma(uint64_t va) const {
   for (const Vma& v : vmas_)
     if (va >= v.start && va - v.start < v.pages * abi::PAGE_SIZE) return &v;
   return nullptr;
@@ -61,7 +61,8 @@ uint64_t AddressSpace::mapped_pages() const {
   return n;
 }
 
-Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
+Status AddressSpace::map_anonymous(UserAddr at, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
+  uint64_t va = at.raw();
   uint64_t bytes;
   if (pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
       va < abi::PAGE_SIZE || !user_range_ok(va, bytes))
@@ -87,8 +88,10 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
   return {};
 }
 
-Status AddressSpace::fault_in(uint64_t va) const {
-  const Vma* v = find(va);
+Status AddressSpace::fault_in(UserAddr va) const { return fault_in_page(va.raw()); }
+
+Status AddressSpace::fault_in_page(uint64_t va) const {
+  const Vma* v = find_vma(va);
   if (!v || !v->lazy || !user_range_ok(va, 1)) return fail(Err::Fault);
   uint64_t page = align_down(va, abi::PAGE_SIZE);
   if (table_.translate(page)) return fail(Err::Fault);  // present: a protection fault, not a miss
@@ -126,15 +129,15 @@ Result<Translation> AddressSpace::translate_fast(uint64_t va) const {
 // fault, or memory exhausted) is the answer. Out of line: the copy paths
 // that call resolve() stay small.
 Result<Translation> AddressSpace::resolve_miss(uint64_t va) const {
-  CAPOS_TRY_STATUS(fault_in(va));
+  CAPOS_TRY_STATUS(fault_in_page(va));
   return table_.translate(va);
 }
 
-Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
+Err AddressSpace::why_unusable_range(uint64_t va, uint64_t len) const {
   if (!user_range_ok(va, len)) return Err::Fault;
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
     if (table_.translate(p)) continue;
-    const Vma* v = find(p);
+    const Vma* v = find_vma(p);
     // The copy would have materialized a demand-zero page; one still
     // missing means no frame (or page table) could be had.
     return v && v->lazy ? Err::OutOfMemory : Err::Fault;
@@ -178,7 +181,8 @@ void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {
   if (any) flush(va, va + pages * abi::PAGE_SIZE);
 }
 
-Status AddressSpace::unmap_region(uint64_t va) {
+Status AddressSpace::unmap_region(UserAddr at) {
+  uint64_t va = at.raw();
   for (size_t i = 0; i < vmas_.size(); ++i) {
     if (vmas_[i].start != va) continue;
     unmap_pages(va, vmas_[i].pages);
@@ -210,21 +214,24 @@ Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool hon
   return {};
 }
 
-Status AddressSpace::kernel_write(uint64_t va, Bytes data) {
-  return copy_user(va, data.size(), true, false, nullptr, data.data());
+Status AddressSpace::kernel_write(UserAddr va, Bytes data) {
+  return copy_user(va.raw(), data.size(), true, false, nullptr, data.data());
 }
 
-Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
-  return copy_user(va, len, false, true, static_cast<uint8_t*>(dst), nullptr);
+Status AddressSpace::copy_from_user(void* dst, UserIn src) const {
+  return copy_user(src.addr.raw(), src.len, false, true, static_cast<uint8_t*>(dst), nullptr);
 }
 
-Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) const {
-  return copy_user(va, len, true, true, nullptr, static_cast<const uint8_t*>(src));
+Status AddressSpace::copy_to_user(UserOut dst, const void* src) const {
+  return copy_user(dst.addr.raw(), dst.len, true, true, nullptr, static_cast<const uint8_t*>(src));
 }
 
-Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst,
-                                  uint64_t dst_va, uint64_t len) {
-  if (!user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
+Status AddressSpace::copy_between(const AddressSpace& from, UserIn src_span, const AddressSpace& to,
+                                  UserOut dst_span) {
+  const AddressSpace& src = from;
+  const AddressSpace& dst = to;
+  uint64_t src_va = src_span.addr.raw(), dst_va = dst_span.addr.raw(), len = src_span.len;
+  if (dst_span.len < len || !user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
     uint64_t s = src_va + done, d = dst_va + done;
@@ -240,7 +247,7 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
   return {};
 }
 
-Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
+Status AddressSpace::check_range(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   // A multi-page buffer checked before at this page-table generation (a
   // server re-posting its RECV buffer) is still exactly as valid.
@@ -261,8 +268,8 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   return {};
 }
 
-Result<uint64_t> AddressSpace::frame_of(uint64_t va) const {
-  auto t = CAPOS_TRY(resolve(va));
+Result<uint64_t> AddressSpace::frame_of(UserAddr va) const {
+  auto t = CAPOS_TRY(resolve(va.raw()));
   return t.phys & ~(abi::PAGE_SIZE - 1);
 }
 

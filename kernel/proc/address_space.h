@@ -11,6 +11,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/arch/x86_64/tlb.h"
 #include "kernel/mm/page_table.h"
+#include "kernel/mm/user_addr.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/intrusive_list.h"
 #include "lib/core/span.h"
@@ -70,44 +71,49 @@ class AddressSpace {
   // With `lazy`, the pages are charged now but get their zeroed frames on
   // first touch (fault_in), so untouched bss, heap arenas and stack cost
   // nothing.
-  Status map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy = false);
+  Status map_anonymous(UserAddr va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy = false);
   // Materializes the demand-zero page holding `va`. Fault: `va` is not a
   // missing page of a demand-zero region (a real fault); OutOfMemory: it
   // is, but no frame or page table could be had (the page was charged up
   // front, so this is machine-wide exhaustion, not the process's quota).
-  Status fault_in(uint64_t va) const;
+  Status fault_in(UserAddr va) const;
   // Unmaps a whole region previously mapped at exactly `va`.
-  Status unmap_region(uint64_t va);
+  Status unmap_region(UserAddr va);
 
+  // User memory is reached only through these; each names its side by
+  // type (kernel/mm/user_addr.h), so a kernel-direct write, a copy out
+  // and a copy in never share a signature.
   // Kernel writes into user pages regardless of their user permissions
   // (image loading); the range must be mapped.
-  Status kernel_write(uint64_t va, Bytes data);
-  // Copies honouring user permissions: Fault if any page is not mapped
-  // user-readable (from) / user-writable (to).
-  Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
-  Status copy_to_user(uint64_t va, const void* src, uint64_t len) const;
-  // Copies between two user address spaces (IPC), honouring user
-  // permissions on both sides: source readable, destination writable.
-  static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
-                             uint64_t len);
-  // After a copy or check of [va, va+len) failed: OutOfMemory when a
-  // demand-zero page in it could not be materialized (the machine is out
-  // of frames), else Fault (a bad address or permission). Cold path: the
-  // copy loops themselves only say Fault.
-  [[gnu::cold]] Err why_unusable(uint64_t va, uint64_t len) const;
-  // Checks (without copying) that the whole range is user-accessible,
-  // writable too when `write`.
-  Status check_user(uint64_t va, uint64_t len, bool write) const;
+  Status kernel_write(UserAddr va, Bytes data);
+  // Copies honouring user permissions: Fault if any page of the span is
+  // not mapped user-readable (in) / user-writable (out). copy_from_user
+  // reads all of `src` into `dst`; copy_to_user writes all of `dst`.
+  Status copy_from_user(void* dst, UserIn src) const;
+  Status copy_to_user(UserOut dst, const void* src) const;
+  // Copies all of `src` (in `from`) to the start of `dst` (in `to`), the
+  // two user address spaces of an IPC, honouring user permissions on both
+  // sides. Fault too when `dst` is shorter than `src`.
+  static Status copy_between(const AddressSpace& from, UserIn src, const AddressSpace& to, UserOut dst);
+  // After a copy or check of a span failed: OutOfMemory when a demand-zero
+  // page in it could not be materialized (the machine is out of frames),
+  // else Fault (a bad address or permission). Cold path: the copy loops
+  // themselves only say Fault.
+  template <UserAccess A> [[gnu::cold]] Err why_unusable(UserSpan<A> s) const {
+    return why_unusable_range(s.addr.raw(), s.len);
+  }
+  // Checks (without copying) that the whole span is user-readable (in) or
+  // user-writable (out).
+  Status check_user(UserIn s) const { return check_range(s.addr.raw(), s.len, false); }
+  Status check_user(UserOut s) const { return check_range(s.addr.raw(), s.len, true); }
   // Physical frame behind a mapped user page (for the ring/CapSet pages).
-  Result<uint64_t> frame_of(uint64_t va) const;
+  Result<uint64_t> frame_of(UserAddr va) const;
 
   // Frees every owned frame and table; the space is unusable afterwards.
   // Must not be the active CR3.
   void destroy() CAPOS_REQUIRES(g_kernel_lock);
-  const Vma* find(uint64_t va) const;
+  const Vma* find(UserAddr va) const { return find_vma(va.raw()); }
   uint64_t mapped_pages() const;
-
-  static bool user_range_ok(uint64_t va, uint64_t len);
 
   // ---- VirtualMemory: anonymous memory in [USER_HEAP_BASE, USER_HEAP_END)
   // (address_space_vm.cpp). Sizes are bytes (non-zero page multiples);
@@ -116,21 +122,21 @@ class AddressSpace {
   // one FramePages unit. Errors: InvalidArgument (bad range/protection or
   // pages not owned), Overloaded (quota, free frames, address space or
   // bookkeeping capacity exhausted).
-  Result<uint64_t> vm_map(uint64_t hint, uint64_t size, uint8_t prot);
-  Result<uint64_t> vm_reserve(uint64_t hint, uint64_t size);
-  Status vm_unmap(uint64_t addr, uint64_t size);
-  Status vm_protect(uint64_t addr, uint64_t size, uint8_t prot);
-  Status vm_commit(uint64_t addr, uint64_t size, uint8_t prot);
-  Status vm_decommit(uint64_t addr, uint64_t size);
+  Result<UserAddr> vm_map(UserAddr hint, uint64_t size, uint8_t prot);
+  Result<UserAddr> vm_reserve(UserAddr hint, uint64_t size);
+  Status vm_unmap(UserAddr addr, uint64_t size);
+  Status vm_protect(UserAddr addr, uint64_t size, uint8_t prot);
+  Status vm_commit(UserAddr addr, uint64_t size, uint8_t prot);
+  Status vm_decommit(UserAddr addr, uint64_t size);
 
   // MemoryObject mappings in the same window: `frames` mapped at a free
   // base; the mapping holds `object` alive until unmap_object or destroy.
   // No ledger charge (the object's payer carries it). With `device` the
   // frames are a device's registers: mapped uncached and marked so the
   // kernel's user-copy helpers refuse them (pte::DEVICE).
-  Result<uint64_t> map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint, uint8_t prot,
+  Result<UserAddr> map_object(Ref<KObject> object, Span<const uint64_t> frames, UserAddr hint, uint8_t prot,
                               bool device = false);
-  Status unmap_object(const KObject* object, uint64_t addr);
+  Status unmap_object(const KObject* object, UserAddr addr);
 
   // Records a charge of `pages` FramePages (already committed to this
   // space's ledger) / returns it to the ledger.
@@ -175,6 +181,11 @@ class AddressSpace {
     uint64_t* table(uint64_t phys) override;
   };
 
+  static bool user_range_ok(uint64_t va, uint64_t len);
+  const Vma* find_vma(uint64_t va) const;
+  Status fault_in_page(uint64_t va) const;
+  [[gnu::cold]] Err why_unusable_range(uint64_t va, uint64_t len) const;
+  Status check_range(uint64_t va, uint64_t len, bool write) const;
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);

@@ -1,5 +1,7 @@
 #include "user/rt/ring.h"
 
+#include "lib/abi/cap_err.h"
+
 #include "user/rt/rt.h"
 #include "user/rt/syscall.h"
 
@@ -20,7 +22,11 @@ bool Ring::push(const abi::CapSqe& sqe) {
   return true;
 }
 
-int64_t Ring::enter(uint32_t min_complete, uint64_t timeout_ns) { return cap_enter(min_complete, timeout_ns); }
+Result<uint32_t> Ring::enter(uint32_t min_complete, uint64_t timeout_ns) {
+  int64_t r = cap_enter(min_complete, timeout_ns);
+  if (r < 0) return fail(abi::cap_err_to_err(static_cast<int32_t>(r)));
+  return static_cast<uint32_t>(r);
+}
 
 bool Ring::pop(abi::CapCqe* out) {
   auto& h = page_->header;
@@ -50,8 +56,8 @@ void Ring::stash(const abi::CapCqe& c) {
   stash_[stashed_++] = c;
 }
 
-int64_t Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
-  if (stash_total_ != mark) return 0;
+Result<uint32_t> Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
+  if (stash_total_ != mark) return 0u;
   return enter(1, timeout_ns);
 }
 
@@ -69,7 +75,7 @@ bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
 }
 
 abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
-  while (!push(sqe)) enter(0, abi::CAP_ENTER_NO_WAIT);
+  while (!push(sqe)) (void)enter(0, abi::CAP_ENTER_NO_WAIT);
   for (;;) {
     abi::CapCqe c;
     if (take_stashed(sqe.user_data, &c)) return c;
@@ -77,7 +83,9 @@ abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
       if (c.user_data == sqe.user_data) return c;
       stash(c);  // someone else's completion
     }
-    int64_t r = enter(1);
+    // The raw syscall: a refusal becomes this call's CQE result, the code
+    // itself (CAP_ERR_*), which the caller maps like any other.
+    int64_t r = cap_enter(1, abi::CAP_ENTER_FOREVER);
     if (r < 0) {
       c = abi::CapCqe{};
       c.user_data = sqe.user_data;

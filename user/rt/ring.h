@@ -7,6 +7,7 @@
 
 #include "lib/abi/errors.h"
 #include "lib/abi/ring.h"
+#include "lib/core/result.h"
 
 namespace capos::rt {
 
@@ -22,7 +23,9 @@ class Ring {
   // Queues one SQE (fails when the SQ is full; call enter() first).
   bool push(const abi::CapSqe& sqe);
   // Lets the kernel process queued SQEs; blocks for min_complete CQEs.
-  int64_t enter(uint32_t min_complete, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
+  // The CQEs ready, or cap_enter's refusal as its own Err (each CAP_ERR_*
+  // code maps to a distinct one, lib/abi/cap_err.h).
+  Result<uint32_t> enter(uint32_t min_complete, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
   // Pops one CQE if available.
   bool pop(abi::CapCqe* out);
   // Submits one SQE and waits for its completion (matching user_data).
@@ -43,7 +46,7 @@ class Ring {
   uint64_t stash_mark() const { return stash_total_; }
   // Waits for a completion the caller has not looked at yet: returns 0 at
   // once if anything was stashed since `mark`, else enter(1, timeout_ns).
-  int64_t wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
+  Result<uint32_t> wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
 
  private:
   bool take_stashed(uint64_t user_data, abi::CapCqe* out);
