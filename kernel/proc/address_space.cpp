@@ -142,17 +142,12 @@ Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
   return Err::Fault;  // mapped, but not with the access asked for
 }
 
-Result<Translation> AddressSpace::resolve(uint64_t va) const {
-  CAPOS_MEASURE_SCOPE(Walk);
-  // A user copy usually touches the page the previous one did (a stack
-  // buffer, a receive buffer): two cached leaves, exact while the page
-  // table's generation is unchanged (any unmap/protect/prune moves it).
+// A user copy usually touches the page the previous one did (a stack
+// buffer, a receive buffer): resolve() answers from two cached leaves;
+// this is its miss path.
+Result<Translation> AddressSpace::resolve_walk(uint64_t va) const {
   uint64_t page = va & ~(abi::PAGE_SIZE - 1);
   uint64_t gen = table_.generation();
-  for (const WalkCache& w : walk_cache_) {
-    if (w.page == page && w.generation == gen && w.valid)
-      return Translation{w.phys | (va & (abi::PAGE_SIZE - 1)), w.flags, PageSize::Size4K};
-  }
   if (auto fast = translate_fast(va)) {
     WalkCache& w = walk_cache_[walk_cache_next_];
     walk_cache_next_ ^= 1;
@@ -238,7 +233,7 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
   return {};
 }
 
-Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
+Status AddressSpace::check_user_range(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   // A multi-page buffer checked before at this page-table generation (a
   // server re-posting its RECV buffer) is still exactly as valid.

@@ -9,7 +9,9 @@
 
 #include "kernel/cap/ledger.h"
 #include "kernel/cap/object.h"
+#include "kernel/debug/measure.h"
 #include "kernel/mm/page_table.h"
+#include "lib/abi/layout.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/intrusive_list.h"
 #include "lib/core/span.h"
@@ -93,7 +95,18 @@ class AddressSpace {
   [[gnu::cold]] Err why_unusable(uint64_t va, uint64_t len) const;
   // Checks (without copying) that the whole range is user-accessible,
   // writable too when `write`.
-  Status check_user(uint64_t va, uint64_t len, bool write) const;
+  // The common case -- a range within one page whose leaf is in the walk
+  // cache -- is inline (an endpoint round trip checks five such ranges);
+  // everything else goes through check_user_range.
+  Status check_user(uint64_t va, uint64_t len, bool write) const {
+    if (len && (va & ~(abi::PAGE_SIZE - 1)) == ((va + len - 1) & ~(abi::PAGE_SIZE - 1)) && user_range_ok(va, len)) {
+      if (const WalkCache* w = cached(va)) {
+        if (!(w->flags & pte::USER) || (write && !(w->flags & pte::WRITE))) return fail(Err::Fault);
+        return {};
+      }
+    }
+    return check_user_range(va, len, write);
+  }
   // Physical frame behind a mapped user page (for the ring/CapSet pages).
   Result<uint64_t> frame_of(uint64_t va) const;
 
@@ -173,8 +186,15 @@ class AddressSpace {
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
-  // Translation that materializes demand-zero pages first.
-  Result<Translation> resolve(uint64_t va) const;
+  // Translation that materializes demand-zero pages first. A walk-cache
+  // hit is answered inline; a miss walks (resolve_walk).
+  Result<Translation> resolve(uint64_t va) const {
+    CAPOS_MEASURE_SCOPE(Walk);
+    if (const WalkCache* w = cached(va)) return Translation{w->phys | (va & (abi::PAGE_SIZE - 1)), w->flags, PageSize::Size4K};
+    return resolve_walk(va);
+  }
+  [[gnu::noinline]] Result<Translation> resolve_walk(uint64_t va) const;
+  Status check_user_range(uint64_t va, uint64_t len, bool write) const;
   [[gnu::noinline]] Result<Translation> resolve_miss(uint64_t va) const;
   // A present, non-device 4 KiB user leaf read straight from the tables;
   // NotFound sends the caller to the generic walker.
@@ -187,6 +207,15 @@ class AddressSpace {
     bool valid = false;
   };
   mutable WalkCache walk_cache_[2];
+  // The cached leaf of the page holding `va`, exact while the page table's
+  // generation is unchanged (any unmap/protect/prune moves it).
+  const WalkCache* cached(uint64_t va) const {
+    uint64_t page = va & ~(abi::PAGE_SIZE - 1);
+    uint64_t gen = table_.generation();
+    for (const WalkCache& w : walk_cache_)
+      if (w.page == page && w.generation == gen && w.valid) return &w;
+    return nullptr;
+  }
   struct RangeCheck {  // the last multi-page check_user that passed
     uint64_t va = 0;
     uint64_t len = 0;
