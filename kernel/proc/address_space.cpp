@@ -20,11 +20,6 @@ uint64_t pte_flags(UserProt p) {
 
 }  // namespace
 
-bool AddressSpace::user_range_ok(uint64_t va, uint64_t len) {
-  uint64_t end;
-  return !add_overflow(va, len, &end) && end <= abi::USER_TOP;
-}
-
 Result<uint64_t> AddressSpace::ChargedPtEnv::alloc_table() {
   Reservation charge = CAPOS_TRY(ledger->reserve(Res::PageTables, 1));
   uint64_t phys = CAPOS_TRY(paging::kernel_env().alloc_table());
@@ -184,6 +179,17 @@ Status AddressSpace::unmap_region(uint64_t va) {
 
 Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                                const uint8_t* ksrc) const {
+  // Small copies (a message, an SQE-sized record) usually stay in one page
+  // whose leaf is cached: one check, one memcpy.
+  if (one_page(va, len)) {
+    if (const WalkCache* w = cached(va)) {
+      if (honour_perms && (!(w->flags & pte::USER) || (to_user && !(w->flags & pte::WRITE)))) return fail(Err::Fault);
+      auto* kva = static_cast<uint8_t*>(frames::phys_to_virt(w->phys | (va & (abi::PAGE_SIZE - 1))));
+      if (to_user) memcpy(kva, ksrc, len);
+      else memcpy(kbuf, kva, len);
+      return {};
+    }
+  }
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
@@ -217,6 +223,16 @@ Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) co
 
 Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst,
                                   uint64_t dst_va, uint64_t len) {
+  if (one_page(src_va, len) && one_page(dst_va, len)) {  // an IPC message and its reply, usually
+    const WalkCache* ws = src.cached(src_va);
+    const WalkCache* wd = ws ? dst.cached(dst_va) : nullptr;
+    if (wd) {
+      if (!(ws->flags & pte::USER) || !(wd->flags & pte::USER) || !(wd->flags & pte::WRITE)) return fail(Err::Fault);
+      memcpy(frames::phys_to_virt(wd->phys | (dst_va & (abi::PAGE_SIZE - 1))),
+             frames::phys_to_virt(ws->phys | (src_va & (abi::PAGE_SIZE - 1))), len);
+      return {};
+    }
+  }
   if (!user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {

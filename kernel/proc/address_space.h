@@ -98,8 +98,8 @@ class AddressSpace {
   // The common case -- a range within one page whose leaf is in the walk
   // cache -- is inline (an endpoint round trip checks five such ranges);
   // everything else goes through check_user_range.
-  Status check_user(uint64_t va, uint64_t len, bool write) const {
-    if (len && (va & ~(abi::PAGE_SIZE - 1)) == ((va + len - 1) & ~(abi::PAGE_SIZE - 1)) && user_range_ok(va, len)) {
+  [[gnu::always_inline]] Status check_user(uint64_t va, uint64_t len, bool write) const {
+    if (one_page(va, len)) {
       if (const WalkCache* w = cached(va)) {
         if (!(w->flags & pte::USER) || (write && !(w->flags & pte::WRITE))) return fail(Err::Fault);
         return {};
@@ -116,7 +116,10 @@ class AddressSpace {
   const Vma* find(uint64_t va) const;
   uint64_t mapped_pages() const;
 
-  static bool user_range_ok(uint64_t va, uint64_t len);
+  static bool user_range_ok(uint64_t va, uint64_t len) {
+    uint64_t end;
+    return !__builtin_add_overflow(va, len, &end) && end <= abi::USER_TOP;
+  }
 
   // ---- VirtualMemory: anonymous memory in [USER_HEAP_BASE, USER_HEAP_END)
   // (address_space_vm.cpp). Sizes are bytes (non-zero page multiples);
@@ -207,6 +210,10 @@ class AddressSpace {
     bool valid = false;
   };
   mutable WalkCache walk_cache_[2];
+  // [va, va+len) is non-empty, user and within one page.
+  static bool one_page(uint64_t va, uint64_t len) {
+    return len && (va & ~(abi::PAGE_SIZE - 1)) == ((va + len - 1) & ~(abi::PAGE_SIZE - 1)) && user_range_ok(va, len);
+  }
   // The cached leaf of the page holding `va`, exact while the page table's
   // generation is unchanged (any unmap/protect/prune moves it).
   const WalkCache* cached(uint64_t va) const {

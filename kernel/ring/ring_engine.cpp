@@ -29,7 +29,8 @@ void RingEngine::init_page() {
 void RingEngine::set_status(uint32_t bit, bool on) {
   auto& h = page_->header;
   uint32_t s = h.status;
-  if (on && !(s & bit)) {
+  if (on == ((s & bit) != 0)) return;  // unchanged: no store into the shared page
+  if (on) {
     h.corrupt_events = h.corrupt_events + 1;
   }
   h.status = on ? (s | bit) : (s & ~bit);
