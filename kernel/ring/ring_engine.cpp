@@ -36,24 +36,6 @@ void RingEngine::set_status(uint32_t bit, bool on) {
   h.status = on ? (s | bit) : (s & ~bit);
 }
 
-bool RingEngine::refresh_cq_head() {
-  uint32_t head = load_user(&page_->header.cq_head);
-  // Valid iff it lies between the last valid head and our tail (unsigned,
-  // wrap-safe): userspace may only move it forward over posted entries.
-  if (head - cq_head_valid_ > cq_tail_ - cq_head_valid_) {
-    set_status(abi::RING_STATUS_CQ_CORRUPT, true);
-    return false;
-  }
-  cq_head_valid_ = head;
-  set_status(abi::RING_STATUS_CQ_CORRUPT, false);
-  return true;
-}
-
-uint32_t RingEngine::cq_ready() {
-  refresh_cq_head();
-  return cq_tail_ - cq_head_valid_;
-}
-
 bool RingEngine::sq_pending() {
   uint32_t tail = load_user(&page_->header.sq_tail);
   uint32_t n = tail - sq_head_;
