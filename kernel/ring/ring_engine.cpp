@@ -15,8 +15,8 @@ template <class T> T load_user(const T* p) { return __atomic_load_n(p, __ATOMIC_
 template <class T> void store_kernel(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 }  // namespace
 
-void RingEngine::init_page() {
-  memset(page_, 0, sizeof(abi::RingPage));
+void RingEngine::init_page(bool page_is_zero) {
+  if (!page_is_zero) memset(page_, 0, sizeof(abi::RingPage));
   auto& h = page_->header;
   h.abi_version = abi::RING_ABI_VERSION;
   h.sq_entries = SQ_ENTRIES;

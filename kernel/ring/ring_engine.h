@@ -29,8 +29,10 @@ class RingEngine {
  public:
   RingEngine() = default;
   explicit RingEngine(abi::RingPage* page) : page_(page) {}
-  // Writes the constants and zeroes the indexes (fresh process).
-  void init_page();
+  // Writes the constants and zeroes the indexes (fresh process). With
+  // `page_is_zero` (a frame just mapped, zeroed by the frame allocator)
+  // the page is not cleared a second time.
+  void init_page(bool page_is_zero = false);
   abi::RingPage* page() const { return page_; }
 
   struct DrainResult {
