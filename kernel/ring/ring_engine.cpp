@@ -74,7 +74,8 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
     }
     CAPOS_MEASURE_SEG(Fetch);
     CapSqe sqe;
-    memcpy(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));  // single fetch
+    // Single fetch, inline (eight quadword moves instead of a memcpy call).
+    __builtin_memcpy_inline(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));
     ++sq_head_;
     --pending;
     ++r.consumed;
