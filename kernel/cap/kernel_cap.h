@@ -40,7 +40,9 @@ struct CallContext {
   static constexpr uint32_t MAX_RESULT_CAPS = 16;
 
   CallContext(Process& c, uint64_t iface, uint16_t method, Bytes p, MutBytes r)
-      : caller(c), interface_id(iface), method_id(method), params(p), results(r) {}
+      : caller(c), interface_id(iface), method_id(method), params(p), results(r) {
+    fail_message[0] = '\0';  // a C string: only its terminator needs setting (every CALL builds one)
+  }
 
   Process& caller;
   uint64_t interface_id;  // of the capability slot being called
@@ -69,7 +71,7 @@ struct CallContext {
 
   // Optional one-line reason for a failing method, sent as the
   // CapException message (empty: the error's name). Written with format_to.
-  char fail_message[96] = {};
+  char fail_message[96];
 };
 
 class KernelCap : public KObject {

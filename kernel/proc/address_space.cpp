@@ -20,11 +20,6 @@ uint64_t pte_flags(UserProt p) {
 
 }  // namespace
 
-bool AddressSpace::user_range_ok(uint64_t va, uint64_t len) {
-  uint64_t end;
-  return !add_overflow(va, len, &end) && end <= abi::USER_TOP;
-}
-
 Result<uint64_t> AddressSpace::ChargedPtEnv::alloc_table() {
   Reservation charge = CAPOS_TRY(ledger->reserve(Res::PageTables, 1));
   uint64_t phys = CAPOS_TRY(paging::kernel_env().alloc_table());
@@ -145,17 +140,12 @@ Err AddressSpace::why_unusable_range(uint64_t va, uint64_t len) const {
   return Err::Fault;  // mapped, but not with the access asked for
 }
 
-Result<Translation> AddressSpace::resolve(uint64_t va) const {
-  CAPOS_MEASURE_SCOPE(Walk);
-  // A user copy usually touches the page the previous one did (a stack
-  // buffer, a receive buffer): two cached leaves, exact while the page
-  // table's generation is unchanged (any unmap/protect/prune moves it).
+// A user copy usually touches the page the previous one did (a stack
+// buffer, a receive buffer): resolve() answers from two cached leaves;
+// this is its miss path.
+Result<Translation> AddressSpace::resolve_walk(uint64_t va) const {
   uint64_t page = va & ~(abi::PAGE_SIZE - 1);
   uint64_t gen = table_.generation();
-  for (const WalkCache& w : walk_cache_) {
-    if (w.page == page && w.generation == gen && w.valid)
-      return Translation{w.phys | (va & (abi::PAGE_SIZE - 1)), w.flags, PageSize::Size4K};
-  }
   if (auto fast = translate_fast(va)) {
     WalkCache& w = walk_cache_[walk_cache_next_];
     walk_cache_next_ ^= 1;
@@ -195,6 +185,17 @@ Status AddressSpace::unmap_region(UserAddr at) {
 
 Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                                const uint8_t* ksrc) const {
+  // Small copies (a message, an SQE-sized record) usually stay in one page
+  // whose leaf is cached: one check, one memcpy.
+  if (one_page(va, len)) {
+    if (const WalkCache* w = cached(va)) {
+      if (honour_perms && (!(w->flags & pte::USER) || (to_user && !(w->flags & pte::WRITE)))) return fail(Err::Fault);
+      auto* kva = static_cast<uint8_t*>(frames::phys_to_virt(w->phys | (va & (abi::PAGE_SIZE - 1))));
+      if (to_user) memcpy(kva, ksrc, len);
+      else memcpy(kbuf, kva, len);
+      return {};
+    }
+  }
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
@@ -231,7 +232,18 @@ Status AddressSpace::copy_between(const AddressSpace& from, UserIn src_span, con
   const AddressSpace& src = from;
   const AddressSpace& dst = to;
   uint64_t src_va = src_span.addr.raw(), dst_va = dst_span.addr.raw(), len = src_span.len;
-  if (dst_span.len < len || !user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
+  if (dst_span.len < len) return fail(Err::Fault);
+  if (one_page(src_va, len) && one_page(dst_va, len)) {  // an IPC message and its reply, usually
+    const WalkCache* ws = src.cached(src_va);
+    const WalkCache* wd = ws ? dst.cached(dst_va) : nullptr;
+    if (wd) {
+      if (!(ws->flags & pte::USER) || !(wd->flags & pte::USER) || !(wd->flags & pte::WRITE)) return fail(Err::Fault);
+      memcpy(frames::phys_to_virt(wd->phys | (dst_va & (abi::PAGE_SIZE - 1))),
+             frames::phys_to_virt(ws->phys | (src_va & (abi::PAGE_SIZE - 1))), len);
+      return {};
+    }
+  }
+  if (!user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
     uint64_t s = src_va + done, d = dst_va + done;
@@ -247,7 +259,7 @@ Status AddressSpace::copy_between(const AddressSpace& from, UserIn src_span, con
   return {};
 }
 
-Status AddressSpace::check_range(uint64_t va, uint64_t len, bool write) const {
+Status AddressSpace::check_user_range(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   // A multi-page buffer checked before at this page-table generation (a
   // server re-posting its RECV buffer) is still exactly as valid.

@@ -10,8 +10,10 @@
 #include "kernel/cap/ledger.h"
 #include "kernel/cap/object.h"
 #include "kernel/arch/x86_64/tlb.h"
+#include "kernel/debug/measure.h"
 #include "kernel/mm/page_table.h"
 #include "kernel/mm/user_addr.h"
+#include "lib/abi/layout.h"
 #include "lib/core/fixed_vector.h"
 #include "lib/core/intrusive_list.h"
 #include "lib/core/span.h"
@@ -104,8 +106,11 @@ class AddressSpace {
   }
   // Checks (without copying) that the whole span is user-readable (in) or
   // user-writable (out).
-  Status check_user(UserIn s) const { return check_range(s.addr.raw(), s.len, false); }
-  Status check_user(UserOut s) const { return check_range(s.addr.raw(), s.len, true); }
+  // The common case -- a span within one page whose leaf is in the walk
+  // cache -- is inline (an endpoint round trip checks five such spans);
+  // everything else goes through check_user_range.
+  [[gnu::always_inline]] Status check_user(UserIn s) const { return check_range(s.addr.raw(), s.len, false); }
+  [[gnu::always_inline]] Status check_user(UserOut s) const { return check_range(s.addr.raw(), s.len, true); }
   // Physical frame behind a mapped user page (for the ring/CapSet pages).
   Result<uint64_t> frame_of(UserAddr va) const;
 
@@ -181,16 +186,34 @@ class AddressSpace {
     uint64_t* table(uint64_t phys) override;
   };
 
-  static bool user_range_ok(uint64_t va, uint64_t len);
+  static bool user_range_ok(uint64_t va, uint64_t len) {
+    uint64_t end;
+    return !__builtin_add_overflow(va, len, &end) && end <= abi::USER_TOP;
+  }
   const Vma* find_vma(uint64_t va) const;
   Status fault_in_page(uint64_t va) const;
   [[gnu::cold]] Err why_unusable_range(uint64_t va, uint64_t len) const;
-  Status check_range(uint64_t va, uint64_t len, bool write) const;
+  [[gnu::always_inline]] Status check_range(uint64_t va, uint64_t len, bool write) const {
+    if (one_page(va, len)) {
+      if (const WalkCache* w = cached(va)) {
+        if (!(w->flags & pte::USER) || (write && !(w->flags & pte::WRITE))) return fail(Err::Fault);
+        return {};
+      }
+    }
+    return check_user_range(va, len, write);
+  }
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
-  // Translation that materializes demand-zero pages first.
-  Result<Translation> resolve(uint64_t va) const;
+  // Translation that materializes demand-zero pages first. A walk-cache
+  // hit is answered inline; a miss walks (resolve_walk).
+  Result<Translation> resolve(uint64_t va) const {
+    CAPOS_MEASURE_SCOPE(Walk);
+    if (const WalkCache* w = cached(va)) return Translation{w->phys | (va & (abi::PAGE_SIZE - 1)), w->flags, PageSize::Size4K};
+    return resolve_walk(va);
+  }
+  [[gnu::noinline]] Result<Translation> resolve_walk(uint64_t va) const;
+  Status check_user_range(uint64_t va, uint64_t len, bool write) const;
   [[gnu::noinline]] Result<Translation> resolve_miss(uint64_t va) const;
   // A present, non-device 4 KiB user leaf read straight from the tables;
   // NotFound sends the caller to the generic walker.
@@ -203,6 +226,19 @@ class AddressSpace {
     bool valid = false;
   };
   mutable WalkCache walk_cache_[2];
+  // [va, va+len) is non-empty, user and within one page.
+  static bool one_page(uint64_t va, uint64_t len) {
+    return len && (va & ~(abi::PAGE_SIZE - 1)) == ((va + len - 1) & ~(abi::PAGE_SIZE - 1)) && user_range_ok(va, len);
+  }
+  // The cached leaf of the page holding `va`, exact while the page table's
+  // generation is unchanged (any unmap/protect/prune moves it).
+  const WalkCache* cached(uint64_t va) const {
+    uint64_t page = va & ~(abi::PAGE_SIZE - 1);
+    uint64_t gen = table_.generation();
+    for (const WalkCache& w : walk_cache_)
+      if (w.page == page && w.generation == gen && w.valid) return &w;
+    return nullptr;
+  }
   struct RangeCheck {  // the last multi-page check_user that passed
     uint64_t va = 0;
     uint64_t len = 0;

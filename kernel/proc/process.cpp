@@ -185,13 +185,14 @@ Status Process::build(StrView name, Bytes elf_image, const elf::LoadPlan& plan) 
 
 Status Process::map_ring(uint32_t slot) {
   UserAddr va(abi::ring_vaddr(slot));
-  if (!(rings_mapped_ & (1ull << slot))) {
+  bool fresh = !(rings_mapped_ & (1ull << slot));  // map_anonymous hands out zeroed frames
+  if (fresh) {
     CAPOS_TRY_STATUS(as_.map_anonymous(va, 1, UserProt{true, true, false}, VmaKind::Ring));
     rings_mapped_ |= 1ull << slot;
   }
   // A reused slot starts clean: its old thread's records are all gone.
   rings_[slot] = RingEngine(static_cast<abi::RingPage*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(va)))));
-  rings_[slot].init_page();
+  rings_[slot].init_page(fresh);
   return {};
 }
 

@@ -8,33 +8,10 @@
 namespace capos::rt {
 
 
-bool Ring::sq_full() const {
-  auto& h = page_->header;
-  uint32_t head = __atomic_load_n(&h.sq_head, __ATOMIC_ACQUIRE);
-  return h.sq_tail - head >= abi::SQ_ENTRIES;
-}
-
-bool Ring::push(const abi::CapSqe& sqe) {
-  if (sq_full()) return false;
-  auto& h = page_->header;
-  page_->sq[h.sq_tail % abi::SQ_ENTRIES] = sqe;
-  __atomic_store_n(&h.sq_tail, h.sq_tail + 1, __ATOMIC_RELEASE);
-  return true;
-}
-
 Result<uint32_t> Ring::enter(uint32_t min_complete, uint64_t timeout_ns) {
   int64_t r = cap_enter(min_complete, timeout_ns);
   if (r < 0) return fail(abi::cap_err_to_err(static_cast<int32_t>(r)));
   return static_cast<uint32_t>(r);
-}
-
-bool Ring::pop(abi::CapCqe* out) {
-  auto& h = page_->header;
-  uint32_t tail = __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
-  if (h.cq_head == tail) return false;
-  *out = page_->cq[h.cq_head % abi::CQ_ENTRIES];
-  __atomic_store_n(&h.cq_head, h.cq_head + 1, __ATOMIC_RELEASE);
-  return true;
 }
 
 bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
