@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--no-io", action="store_true",
                     help="skip the block I/O rows (tools/bench/io_bench.py: virtio-blk and NVMe, both guests)")
     ap.add_argument("--io-tcg-runs", type=int, default=3, help="TCG boots per I/O row (best is reported)")
+    ap.add_argument("--io-icount-runs", type=int, default=3, help="icount boots per I/O row (median run)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -247,7 +248,7 @@ def main():
         io_rows = io_bench.run(a.qemu, "tcg", "max", a.mem, a.smp, linux_image, io_initrd,
                                os.path.join(a.build, "kernel", "capos.elf"),
                                os.path.join(a.build, "tests", "qemu", "packages"), a.timeout, results_dir,
-                               a.io_tcg_runs)
+                               a.io_tcg_runs, a.io_icount_runs)
         with open(a.out, "a") as f:
             f.write("\n" + io_bench.markdown(io_rows))
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
