@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the Linux bench guest, exec'd by /init (bench_init).
 # Kernel cmdline: bench.iters=N (default 10000), bench.spawn_iters=N
-# (default min(iters, 2000)), bench.mode=full|boot.
+# (default min(iters, 2000)), bench.mode=full|boot|io, bench.dev=NAME (io:
+# the block device blk_bench reads, e.g. vda or nvme0n1).
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -13,10 +14,16 @@ for arg in $(cat /proc/cmdline); do
     bench.iters=*) iters="${arg#bench.iters=}" ;;
     bench.mode=*) mode="${arg#bench.mode=}" ;;
     bench.spawn_iters=*) spawn="--spawn-iters ${arg#bench.spawn_iters=}" ;;
+    bench.dev=*) dev="${arg#bench.dev=}" ;;
   esac
 done
 echo "BENCH kernel=$(uname -r) mode=$mode iters=$iters"
-if [ "$mode" = boot ]; then
+if [ "$mode" = io ]; then
+  # I/O rows (tools/bench/io_bench.py): the block drivers are modules.
+  mount -t devtmpfs devtmpfs /dev
+  for m in $(cat /modules/order); do insmod "/modules/$m.ko" || echo "BENCH insmod_failed=$m"; done
+  /bin/blk_bench "/dev/$dev"
+elif [ "$mode" = boot ]; then
   /bin/bench_linux --iters 1 --only boot_to_init --init-mark /run/init_mark
 else
   /bin/bench_linux --iters "$iters" --true /bin/bench_true $spawn --init-mark /run/init_mark

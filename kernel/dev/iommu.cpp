@@ -8,16 +8,20 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/paging.h"
+#include "kernel/dev/intremap.h"
+#include "kernel/dev/vtd_unit.h"
 #include "kernel/sched/deferred.h"
 #include "lib/pci/dmar.h"
+#include "lib/pci/vtd_format.h"
 
 namespace capos::iommu {
 
 // Register offsets and bits (VT-d spec 11.4).
 namespace {
-constexpr uint32_t R_CAP = 0x08, R_ECAP = 0x10, R_GCMD = 0x18, R_GSTS = 0x1C, R_RTADDR = 0x20, R_CCMD = 0x28,
-                   R_FSTS = 0x34, R_FECTL = 0x38, R_FEDATA = 0x3C, R_FEADDR = 0x40, R_FEUADDR = 0x44;
-constexpr uint32_t GCMD_TE = 1u << 31, GCMD_SRTP = 1u << 30;
+using namespace unit;
+constexpr uint32_t R_CAP = 0x08, R_ECAP = 0x10, R_GCMD = 0x18, R_RTADDR = 0x20, R_CCMD = 0x28, R_FECTL = 0x38,
+                   R_FEDATA = 0x3C, R_FEADDR = 0x40, R_FEUADDR = 0x44;
+constexpr uint32_t QI_ENTRIES = 256;  // one page of 128-bit descriptors (IQA.QS = 0)
 constexpr uint64_t CCMD_ICC = 1ull << 63, CCMD_GLOBAL = 1ull << 61;
 constexpr uint64_t IOTLB_IVT = 1ull << 63, IOTLB_GLOBAL = 1ull << 60;
 constexpr uint32_t FSTS_PPF = 1u << 1, FSTS_PFO = 1u << 0;
@@ -32,15 +36,14 @@ struct Unit {
   int levels = 0;       // second-level paging levels (3: 39-bit, 4: 48-bit)
   uint64_t root = 0;    // root table frame
   uint32_t gcmd = 0;    // enabled GCMD bits (GSTS mirrors them)
+  uint64_t iq = 0;      // invalidation queue frame (0: register-based invalidation)
+  uint32_t iq_tail = 0;
+  uint64_t iq_status = 0;  // frame whose first word wait descriptors write
+  uint32_t iq_seq = 0;
 };
 Unit g_unit;
 pci::Drhd g_drhd;  // the unit's scope (which functions it translates)
 bool g_active = false;
-
-uint32_t rd32(uint32_t off) { return *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off); }
-uint64_t rd64(uint32_t off) { return *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off); }
-void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off) = v; }
-void wr64(uint32_t off, uint64_t v) { *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off) = v; }
 
 uint64_t* table(uint64_t phys) { return static_cast<uint64_t*>(frames::phys_to_virt(phys)); }
 
@@ -56,19 +59,86 @@ Status wait_clear64(uint32_t off, uint64_t bit) {
   return fail(Err::Failed);
 }
 
+}  // namespace
+
+namespace unit {
+uint32_t rd32(uint32_t off) { return *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off); }
+uint64_t rd64(uint32_t off) { return *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off); }
+void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(g_unit.regs + off) = v; }
+void wr64(uint32_t off, uint64_t v) { *reinterpret_cast<volatile uint64_t*>(g_unit.regs + off) = v; }
+uint64_t ecap() { return g_unit.ecap; }
+const pci::Drhd& scope() { return g_drhd; }
+
 Status command(uint32_t bit) {
   wr32(R_GCMD, g_unit.gcmd | bit);
   CAPOS_TRY_STATUS(wait_status(bit));
-  if (bit != GCMD_SRTP) g_unit.gcmd |= bit;  // SRTP is one-shot
+  if (bit != GCMD_SRTP && bit != GCMD_SIRTP) g_unit.gcmd |= bit;  // the pointer commands are one-shot
   return {};
 }
 
-// Global context-cache and IOTLB invalidation (register-based).
+Status invalidate(Span<const pci::vtd::Quad128> descs) {
+  if (!g_unit.iq || descs.size() + 1 >= QI_ENTRIES) return fail(Err::Failed);
+  auto* q = static_cast<pci::vtd::Quad128*>(frames::phys_to_virt(g_unit.iq));
+  auto* status = static_cast<volatile uint32_t*>(frames::phys_to_virt(g_unit.iq_status));
+  uint32_t seq = ++g_unit.iq_seq;
+  if (seq == 0) seq = ++g_unit.iq_seq;  // 0 is "not written yet"
+  *status = 0;
+  for (const pci::vtd::Quad128& d : descs) {
+    q[g_unit.iq_tail] = d;
+    g_unit.iq_tail = (g_unit.iq_tail + 1) % QI_ENTRIES;
+  }
+  q[g_unit.iq_tail] = pci::vtd::inv_wait(g_unit.iq_status, seq);
+  g_unit.iq_tail = (g_unit.iq_tail + 1) % QI_ENTRIES;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);  // descriptors visible before the tail moves
+  wr64(R_IQT, uint64_t{g_unit.iq_tail} << 4);
+  for (int i = 0; i < 1000000; ++i) {
+    if (*status == seq) return {};
+    if (rd32(R_FSTS) & FSTS_IQE) break;
+    arch::pause();
+  }
+  klog("iommu: invalidation queue stalled (IQH {:#x} IQT {:#x} FSTS {:#x})\n", rd64(R_IQH), rd64(R_IQT), rd32(R_FSTS));
+  return fail(Err::Failed);
+}
+}  // namespace unit
+
+namespace {
+
+// Global context-cache and IOTLB invalidation: queued once the queue is
+// on (register-based invalidation is then not allowed), else through the
+// registers.
 void invalidate_all() {
+  if (g_unit.iq) {
+    const pci::vtd::Quad128 d[] = {pci::vtd::inv_context_global(), pci::vtd::inv_iotlb_global()};
+    (void)unit::invalidate(Span<const pci::vtd::Quad128>(d, 2));  // a stall is logged; nothing else to do
+    return;
+  }
   wr64(R_CCMD, CCMD_ICC | CCMD_GLOBAL);
   (void)wait_clear64(R_CCMD, CCMD_ICC);
   wr64(g_unit.iotlb_off + 8, IOTLB_IVT | IOTLB_GLOBAL);
   (void)wait_clear64(g_unit.iotlb_off + 8, IOTLB_IVT);
+}
+
+// Queued invalidation on (needed for interrupt remapping). Leaves the
+// unit on register-based invalidation if it has no queue or it fails.
+Status enable_queued_invalidation() {
+  if (!(g_unit.ecap & ECAP_QI)) return fail(Err::Unsupported);
+  uint64_t iq = CAPOS_TRY(frames::alloc());
+  auto st = frames::alloc();
+  if (!st) {
+    frames::free(iq);
+    return fail(st.error());
+  }
+  wr64(R_IQT, 0);
+  wr64(R_IQA, iq);  // 128-bit descriptors, one page (QS = 0)
+  if (Status s = command(GCMD_QIE); !s) {
+    frames::free(iq);
+    frames::free(*st);
+    return s;
+  }
+  g_unit.iq = iq;
+  g_unit.iq_status = *st;
+  g_unit.iq_tail = 0;
+  return {};
 }
 
 void on_fault_irq(arch::InterruptFrame&) {
@@ -131,14 +201,21 @@ Status init(uint64_t rsdp_hint) {
   wr32(R_FSTS, FSTS_PFO | FSTS_PPF);  // clear stale status (write-1-to-clear)
   wr32(R_FECTL, 0);                   // unmask
 
+  Status qi = enable_queued_invalidation();
   wr64(R_RTADDR, g_unit.root);
   CAPOS_TRY_STATUS(command(GCMD_SRTP));
   invalidate_all();
   CAPOS_TRY_STATUS(command(GCMD_TE));
   g_active = true;
-  klog("iommu: VT-d unit at {:#x}: translation on, {}-level tables, {} fault records; all device DMA blocked "
-       "until a DmaPool maps pages\n",
-       u->register_base, g_unit.levels, g_unit.fault_count);
+  klog("iommu: VT-d unit at {:#x}: translation on, {}-level tables, {} fault records, {} invalidation; all device "
+       "DMA blocked until a DmaPool maps pages\n",
+       u->register_base, g_unit.levels, g_unit.fault_count, qi ? "queued" : "register-based");
+  if (!qi) {
+    klog("iommu: no interrupt remapping (queued invalidation {}), MSIs stay in compatibility format\n",
+         err_name(qi.error()));
+  } else if (Status ir = intremap::init(); !ir) {
+    klog("iommu: no interrupt remapping ({}), MSIs stay in compatibility format\n", err_name(ir.error()));
+  }
   return {};
 }
 
@@ -225,8 +302,14 @@ void handle_faults() {
     bool write = !((hi >> 62) & 1);  // T: 0 write request, 1 read request
     wr64(off + 8, 1ull << 63);       // clear F (write-1-to-clear)
     uint64_t addr = lo & ADDR;
-    klog("iommu: DMA fault: {:02x}:{:02x}.{} {} at iova {:#x}, reason {:#x}\n", sid >> 8, (sid >> 3) & 31, sid & 7,
-         write ? "write" : "read", addr, reason);
+    if (reason >= pci::vtd::FAULT_IR_FIRST) {
+      addr = lo >> 48;  // the interrupt index the request named
+      klog("iommu: interrupt remapping fault: {:02x}:{:02x}.{} index {}, reason {:#x} ({})\n", sid >> 8,
+           (sid >> 3) & 31, sid & 7, addr, reason, pci::vtd::fault_reason_name(reason));
+    } else {
+      klog("iommu: DMA fault: {:02x}:{:02x}.{} {} at iova {:#x}, reason {:#x}\n", sid >> 8, (sid >> 3) & 31, sid & 7,
+           write ? "write" : "read", addr, reason);
+    }
     for (Domain* d : g_domains)
       if (d && d->bus == (sid >> 8) && d->devfn == (sid & 0xFF)) d->on_fault(d->owner, addr, reason, write);
   }

@@ -84,7 +84,9 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
  public:
   using IRQ = schema::wire::Interrupt;
   // Routes `entry` of `dev` to a free vector and unmasks it.
-  static Result<Ref<KObject>> create(Ref<DeviceMmioCap> dev, uint16_t entry);
+  // With interrupt remapping the entry names an IRTE bound to this
+  // function's requester id.
+  static Result<Ref<KObject>> create(Ref<DeviceMmioCap> dev, uint16_t entry) CAPOS_REQUIRES(g_kernel_lock);
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status wait(IRQ::WaitParams::Reader p, IRQ::WaitResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override;
@@ -93,8 +95,8 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
   ~InterruptCap();
 
  private:
-  InterruptCap(Ref<DeviceMmioCap> dev, uint16_t entry, uint8_t vector)
-      : HeapKernelCap(ObjType::Interrupt), dev_(dev), entry_(entry), vector_(vector) {}
+  InterruptCap(Ref<DeviceMmioCap> dev, uint16_t entry, uint8_t vector, uint16_t irte)
+      : HeapKernelCap(ObjType::Interrupt), dev_(dev), entry_(entry), vector_(vector), irte_(irte) {}
   friend class HeapKernelCap<InterruptCap>;
   static void on_irq(arch::InterruptFrame& f);
   void complete(uint64_t count) CAPOS_REQUIRES(g_kernel_lock);
@@ -103,6 +105,7 @@ class InterruptCap final : public HeapKernelCap<InterruptCap>,
   Ref<DeviceMmioCap> dev_;  // keeps the claim (and its MSI-X table mapping) alive
   uint16_t entry_;
   uint8_t vector_;
+  uint16_t irte_;              // remapping table entry (0: compatibility format)
   uint64_t fired_ = 0;         // incremented by the handler, swapped to 0 by deliver()
   IpcCall* waiter_ = nullptr;  // the pending wait, if any
 };

@@ -2,6 +2,7 @@
 #include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
 #include "kernel/proc/process.h"
+#include "lib/pci/vtd_format.h"
 
 namespace capos {
 
@@ -40,10 +41,15 @@ void DmaPoolCap::on_fault(void* self, uint64_t iova, uint8_t reason, bool write)
   g_kernel_lock.assert_held();
   bool killed = pool->owner_ && pool->owner_->request_kill();
   pci::Device& d = pool->mmio().device();
-  klog("devices: {:02x}:{:02x}.{} DMA outside its pool ({} iova {:#x}): bus mastering off, driver pid {} {}\n",
-       d.bus, d.dev, d.fn, write ? "write" : "read", iova, pool->owner_ ? pool->owner_->pid() : 0,
-       killed ? "stopped" : "already gone");
-  (void)reason;
+  if (reason >= pci::vtd::FAULT_IR_FIRST)  // `iova` is the interrupt index the device named
+    klog("devices: {:02x}:{:02x}.{} raised an interrupt it does not own (index {}, {}): bus mastering off, "
+         "driver pid {} {}\n",
+         d.bus, d.dev, d.fn, iova, pci::vtd::fault_reason_name(reason), pool->owner_ ? pool->owner_->pid() : 0,
+         killed ? "stopped" : "already gone");
+  else
+    klog("devices: {:02x}:{:02x}.{} DMA outside its pool ({} iova {:#x}): bus mastering off, driver pid {} {}\n",
+         d.bus, d.dev, d.fn, write ? "write" : "read", iova, pool->owner_ ? pool->owner_->pid() : 0,
+         killed ? "stopped" : "already gone");
 }
 
 Status DmaPoolCap::allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) {

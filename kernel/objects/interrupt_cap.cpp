@@ -1,9 +1,11 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/lapic.h"
+#include "kernel/dev/intremap.h"
 #include "kernel/objects/device_caps.h"
 #include "kernel/objects/kernel_server.h"
 #include "kernel/sched/deferred.h"
 #include "lib/capnp/message.h"
+#include "lib/pci/vtd_format.h"
 
 namespace capos {
 
@@ -33,19 +35,34 @@ Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry
     if (!g_by_vector[i]) slot = i;
   if (slot == VECTORS) return fail(Err::Overloaded);
   uint8_t vector = static_cast<uint8_t>(FIRST_VECTOR + slot);
-  Ref<InterruptCap> obj = HeapKernelCap<InterruptCap>::create(dev, entry, vector);
-  if (!obj) return fail(Err::Overloaded);
+  pci::Device& d = mmio.device();
+  // Edge-triggered, fixed delivery to this CPU. With interrupt remapping
+  // the entry names an IRTE that only this function may use; otherwise it
+  // is a compatibility-format message.
+  uint32_t addr = 0xFEE00000u | (arch::lapic_id() << 12), data = vector;
+  uint16_t irte = 0;
+  if (iommu::intremap::active()) {
+    uint16_t sid = static_cast<uint16_t>(d.bus << 8 | d.dev << 3 | d.fn);
+    irte = CAPOS_TRY(iommu::intremap::alloc(sid, vector, static_cast<uint8_t>(arch::lapic_id())));
+    pci::vtd::MsiMessage m = pci::vtd::remappable_msi(irte);
+    addr = m.addr_lo;
+    data = m.data;
+  }
+  Ref<InterruptCap> obj = HeapKernelCap<InterruptCap>::create(dev, entry, vector, irte);
+  if (!obj) {
+    if (irte) iommu::intremap::free(irte);
+    return fail(Err::Overloaded);
+  }
   g_by_vector[slot] = obj.get();
   arch::set_irq_handler(vector, on_irq);
 
-  // Edge-triggered, fixed delivery to this CPU; then unmask the entry and
-  // switch MSI-X on (and legacy INTx off) for the function.
+  // Then unmask the entry and switch MSI-X on (and legacy INTx off) for
+  // the function.
   e[ENTRY_CTL] = ENTRY_MASKED;
-  e[ENTRY_ADDR_LO] = 0xFEE00000u | (arch::lapic_id() << 12);
+  e[ENTRY_ADDR_LO] = addr;
   e[ENTRY_ADDR_HI] = 0;
-  e[ENTRY_DATA] = vector;
+  e[ENTRY_DATA] = data;
   e[ENTRY_CTL] = 0;
-  pci::Device& d = mmio.device();
   uint32_t cmd = pci::config_read32(d, pci::reg::COMMAND) & 0xFFFF;
   pci::config_write32(d, pci::reg::COMMAND, cmd | pci::cmd::INTX_DISABLE);
   uint32_t ctl = pci::config_read32(d, d.info.msix.offset);
@@ -56,6 +73,10 @@ Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry
 InterruptCap::~InterruptCap() {
   arch::IrqGuard irq;
   if (volatile uint32_t* e = mmio().msix_entry(entry_)) e[ENTRY_CTL] = ENTRY_MASKED;
+  if (irte_) {  // masked above: the device no longer names the entry
+    g_kernel_lock.assert_held();  // releases run in kernel context, never from an interrupt
+    iommu::intremap::free(irte_);
+  }
   g_by_vector[vector_ - FIRST_VECTOR] = nullptr;
   arch::set_irq_handler(vector_, nullptr);
   mmio().release_route(entry_);

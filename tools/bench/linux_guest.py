@@ -22,7 +22,7 @@ def ensure_built(build):
              "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
              "-DCMAKE_C_COMPILER=clang", "-DCMAKE_CXX_COMPILER=clang++"])
     run(["cmake", "--build", build, "--target", "bench_linux_all"])
-    bins = {n: os.path.join(build, "bench", n) for n in ("bench_linux", "bench_true", "bench_init")}
+    bins = {n: os.path.join(build, "bench", n) for n in ("bench_linux", "bench_true", "bench_init", "blk_bench")}
     for n, p in bins.items():
         if not os.path.exists(p):
             sys.exit(f"bench: {p} was not built (is liburing-dev installed? run `make deps`)")
@@ -149,6 +149,73 @@ def fetch_kernel(cache):
     return target, desc
 
 
+# ------------------------------------------------------------ kernel modules
+
+# The block drivers of the I/O rows (tools/bench/io_bench.py): modules in
+# Debian's kernel, loaded by init.sh in this order (dependencies first).
+BLOCK_MODULES = ["virtio_blk", "virtio_pci", "nvme", "crct10dif_generic", "crc64_rocksoft_generic"]
+
+
+def _modinfo(ko, key):
+    """A .modinfo field of a module image (`depends`), or ""."""
+    tag = key.encode() + b"="
+    i = ko.find(b"\0" + tag)
+    if i < 0:
+        return ""
+    j = ko.find(b"\0", i + 1)
+    return ko[i + 1 + len(tag):j].decode()
+
+
+def fetch_modules(cache, wanted=BLOCK_MODULES):
+    """Extracts `wanted` and their dependencies from the same Debian kernel
+    package as the cached vmlinuz (downloaded again, version pinned; never
+    installed). Returns module names in load order; files in cache/modules."""
+    mdir = os.path.join(cache, "modules")
+    order_path = os.path.join(mdir, "order")
+    if os.path.exists(order_path):
+        return open(order_path).read().split()
+    desc = open(os.path.join(cache, "PACKAGE")).read().split()
+    pkg, ver = desc[0], desc[1]
+    tmp = os.path.join(cache, "deb")
+    os.makedirs(tmp, exist_ok=True)
+    run(["apt-get", "download", f"{pkg}={ver}"], cwd=tmp)
+    deb = sorted(glob.glob(os.path.join(tmp, pkg + "_*.deb")))[-1]
+    tar_bytes = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], check=True, capture_output=True).stdout
+    images = {}
+    import lzma
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tf:
+        for m in tf.getmembers():
+            base = os.path.basename(m.name)
+            if m.isfile() and (base.endswith(".ko") or base.endswith(".ko.xz")):
+                name = base.split(".ko")[0].replace("-", "_")
+                images[name] = (m, base.endswith(".xz"))
+        order, seen = [], set()
+
+        def load(name):
+            if name in seen:
+                return
+            seen.add(name)
+            if name not in images:
+                sys.exit(f"bench: module {name} not in {deb}")
+            m, xz = images[name]
+            ko = tf.extractfile(m).read()
+            if xz:
+                ko = lzma.decompress(ko)
+            for dep in filter(None, _modinfo(ko, "depends").split(",")):
+                load(dep.replace("-", "_"))
+            os.makedirs(mdir, exist_ok=True)
+            with open(os.path.join(mdir, name + ".ko"), "wb") as f:
+                f.write(ko)
+            order.append(name)
+
+        for w in wanted:
+            load(w)
+    shutil.rmtree(tmp)
+    with open(order_path, "w") as f:
+        f.write(" ".join(order) + "\n")
+    return order
+
+
 # ----------------------------------------------------------------- initramfs
 
 class Cpio:
@@ -188,7 +255,7 @@ class Cpio:
         return self.buf.getvalue()
 
 
-def build_initramfs(bins, out_path):
+def build_initramfs(bins, out_path, modules_dir=None, modules=()):
     busybox = shutil.which("busybox") or "/bin/busybox"
     if not os.path.exists(busybox):
         sys.exit("bench: busybox not found (apt-get install busybox-static)")
@@ -202,12 +269,18 @@ def build_initramfs(bins, out_path):
     c.chardev("dev/ttyS0", 4, 64)
     c.chardev("dev/null", 1, 3)
     c.file("bin/busybox", open(busybox, "rb").read())
-    for applet in ("sh", "mount", "cat", "uname", "poweroff", "echo"):
+    for applet in ("sh", "mount", "cat", "uname", "poweroff", "echo", "insmod"):
         c.symlink("bin/" + applet, "busybox")
     c.file("init", open(bins["bench_init"], "rb").read())
     c.file("init.sh", open(os.path.join(ROOT, "bench", "linux", "init.sh"), "rb").read())
     c.file("bin/bench_linux", open(bins["bench_linux"], "rb").read())
     c.file("bin/bench_true", open(bins["bench_true"], "rb").read())
+    if modules:
+        c.file("bin/blk_bench", open(bins["blk_bench"], "rb").read())
+        c.dir("modules")
+        for m in modules:
+            c.file(f"modules/{m}.ko", open(os.path.join(modules_dir, m + ".ko"), "rb").read(), perm=0o644)
+        c.file("modules/order", (" ".join(modules) + "\n").encode(), perm=0o644)
     with open(out_path, "wb") as f:
         f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
     return out_path

@@ -2,6 +2,7 @@
 
 #include "kernel/arch/x86_64/acpi.h"
 #include "kernel/mm/paging.h"
+#include "lib/pci/vtd_format.h"
 
 namespace capos::arch {
 
@@ -41,6 +42,27 @@ Status ioapic_route_isa(uint8_t irq, uint8_t vector) {
   wr(0x10 + 2 * pin + 1, 0);  // destination: APIC id 0 (the boot CPU)
   wr(0x10 + 2 * pin, lo);
   return {};
+}
+
+Status ioapic_use_remapping(IoapicRemapFn entry) {
+  if (!g_io) return fail(Err::Unsupported);
+  Status result = {};
+  for (uint32_t pin = 0; pin < g_pins; ++pin) {
+    uint32_t lo = rd(0x10 + 2 * pin);
+    if (lo & (1u << 16)) continue;  // masked: not routed
+    uint8_t vector = lo & 0xFF, dest = static_cast<uint8_t>(rd(0x10 + 2 * pin + 1) >> 24);
+    bool level = lo & (1u << 15), active_low = lo & (1u << 13);
+    wr(0x10 + 2 * pin, lo | (1u << 16));  // masked while it changes format
+    auto h = entry(vector, dest, level);
+    if (!h) {
+      result = fail(h.error());
+      continue;
+    }
+    pci::vtd::RteWords w = pci::vtd::remappable_rte(*h, vector, level, active_low, false);
+    wr(0x10 + 2 * pin + 1, w.hi);
+    wr(0x10 + 2 * pin, w.lo);
+  }
+  return result;
 }
 
 }  // namespace capos::arch
