@@ -138,3 +138,67 @@ add_test(NAME qemu.fs_power_cut
           --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
           --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
 set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")
+
+# ---- Persistent Namespace (user/storage/ns_server.cpp, user/tests/nstest.cpp) ----
+# Boot 1 (ns_bind) holds a writable directory and a writable Namespace over
+# it and binds names; boot 2 (ns_resolve), over the same disk, holds only a
+# read-only Namespace and must resolve exactly boot 1's bindings.
+foreach(ns_pkg ns_bind ns_resolve)
+  add_custom_command(OUTPUT ${PKG_DIR}/${ns_pkg}.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+    COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/${ns_pkg}.bin
+            ${CMAKE_CURRENT_SOURCE_DIR}/manifests/${ns_pkg}.json
+    DEPENDS init vblk fsd nstest mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/${ns_pkg}.json
+    COMMENT "Test boot package: ${ns_pkg}")
+  add_custom_target(qemu_test_package_${ns_pkg} ALL DEPENDS ${PKG_DIR}/${ns_pkg}.bin)
+endforeach()
+set(ns_img ${CMAKE_CURRENT_BINARY_DIR}/ns.img)
+add_test(NAME qemu.ns_image COMMAND mkfs-capos format ${ns_img} 2M)
+set_tests_properties(qemu.ns_image PROPERTIES FIXTURES_SETUP ns_disk LABELS qemu RESOURCE_LOCK ns_image)
+set(ns_qemu -drive file=${ns_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+capos_qemu_test(ns_bind --kernel ${KERNEL_ELF} --module ${PKG_DIR}/ns_bind.bin --timeout 120
+  --forbid "nstest: FAILED"
+  --expect "nstest: refused name with '/': invalid-argument (name contains '/')"
+  --expect "nstest: refused name '..': invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused a path through '..': invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused a missing path: invalid-argument (no such entry)"
+  --expect "nstest: refused a path through a file: invalid-argument (a path step names a file)"
+  --expect "nstest: refused a file binding of a directory: invalid-argument (the path names a directory, not a file)"
+  --expect "nstest: refused a directory binding of a file: invalid-argument (the path names a file, not a directory)"
+  --expect "nstest: refused a file binding without a path: invalid-argument (a file binding needs a path)"
+  --expect "nstest: refused a path of 17 names: invalid-argument (path has more than 16 names)"
+  --expect "nstest: refused a 31-byte blob key: invalid-argument (a key is 32 bytes (SHA-256))"
+  --expect "nstest: refused resolve of an unbound name: invalid-argument (no such binding)"
+  --expect "nstest: refused unbind of an unbound name: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve of a removed entry: invalid-argument (the bound entry is gone)"
+  --expect "nstest: refused resolve after unbind: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve outside the prefix: invalid-argument (no such binding)"
+  --expect "nstest: app. names: cfg"
+  --expect "nstest: refused prefix with '/': invalid-argument (prefix contains '/' or NUL)"
+  --expect "nstest: refused bind on a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused unbind on a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused a writable sub of a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused closing the granted namespace: invalid-argument (a granted namespace stays open)"
+  --expect "nstest: boot 1 names: app.cfg blob docs readme"
+  --expect "nstest: all checks passed" --expect "init: nstest exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- ${ns_qemu})
+set_tests_properties(qemu.ns_bind PROPERTIES FIXTURES_REQUIRED ns_disk FIXTURES_SETUP ns_bound
+  RESOURCE_LOCK ns_image)
+capos_qemu_test(ns_resolve --kernel ${KERNEL_ELF} --module ${PKG_DIR}/ns_resolve.bin --timeout 120
+  --forbid "nstest: FAILED"
+  --expect "nstest: boot 2 names: app.cfg blob docs readme"
+  --expect "nstest: refused write through a read-only binding: invalid-argument (read-only file)"
+  --expect "nstest: refused create in the resolved directory: invalid-argument (read-only directory)"
+  --expect "nstest: refused stat of '..' in the resolved directory: invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused resolve of an entry that was never bound: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve of a path: invalid-argument (name contains '/')"
+  --expect "nstest: refused bind on the granted read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: boot 2: resolved boot 1's readme, app.cfg, docs and blob read-only"
+  --expect "nstest: all checks passed" --expect "init: nstest exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- ${ns_qemu})
+set_tests_properties(qemu.ns_resolve PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bound" RESOURCE_LOCK ns_image)
+add_test(NAME qemu.ns_check COMMAND mkfs-capos check ${ns_img})
+set_tests_properties(qemu.ns_check PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bound" DEPENDS qemu.ns_resolve
+  RESOURCE_LOCK ns_image LABELS qemu PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 6 files, 3 directories")
