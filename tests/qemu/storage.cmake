@@ -202,3 +202,41 @@ set_tests_properties(qemu.ns_resolve PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bo
 add_test(NAME qemu.ns_check COMMAND mkfs-capos check ${ns_img})
 set_tests_properties(qemu.ns_check PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bound" DEPENDS qemu.ns_resolve
   RESOURCE_LOCK ns_image LABELS qemu PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 6 files, 3 directories")
+
+# ---- Directory grants: the manifest's `directory` cap source (user/init/spawn.cpp, user/tests/dirgrant.cpp) ----
+# init narrows fsd's root to users/alice (writable) and users/alice/public
+# (read-only) for dirgrant, which must use exactly those and reach nothing
+# above; a grant of a missing directory stops that service with the reason.
+add_custom_command(OUTPUT ${PKG_DIR}/dir_grant.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/dir_grant.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+  DEPENDS init vblk fsd dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+  COMMENT "Test boot package: directory grants")
+add_custom_target(qemu_test_package_dir_grant ALL DEPENDS ${PKG_DIR}/dir_grant.bin)
+set(grant_img ${CMAKE_CURRENT_BINARY_DIR}/dir_grant.img)
+add_test(NAME qemu.dir_grant_image
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${grant_img})
+set_tests_properties(qemu.dir_grant_image PROPERTIES FIXTURES_SETUP grant_disk LABELS qemu
+  RESOURCE_LOCK grant_image)
+capos_qemu_test(dir_grant --kernel ${KERNEL_ELF} --module ${PKG_DIR}/dir_grant.bin --timeout 120
+  --forbid "dirgrant: FAILED"
+  --expect "init: cannot start bob: cap `home`: Directory.sub(`bob`) of `fsd`.`root` failed: invalid-argument (no such entry)"
+  --expect "dirgrant: home holds: public/ notes"
+  --expect "dirgrant: refused stat of '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused sub '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused open of '../secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused open of '/users/secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused open of the parent's 'secret' by its bare name: invalid-argument (no such entry)"
+  --expect "dirgrant: refused sub '.': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused rename into '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused rename into '/users': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused rename to '../todo': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused create in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused remove in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused writable open in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused sub '..' of the read-only grant: invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: all checks passed" --expect "init: dirgrant exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- -drive file=${grant_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.dir_grant PROPERTIES FIXTURES_REQUIRED grant_disk RESOURCE_LOCK grant_image)

@@ -42,6 +42,7 @@ struct Registry {
   rt::Cap<schema::wire::Timer> timer;
   // Every manifest CapEntry.devices list (CapDecl::device_first/count index it).
   Span<const manifest::DeviceMatchDecl> device_matches;
+  Span<const StrView> dir_paths;
 };
 
 // Spawns `c` through the registry's spawner; on failure `why` holds one line.

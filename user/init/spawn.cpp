@@ -7,12 +7,16 @@
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
 //   service import        -> COPY of the exporter's stored client facet
+//   directory             -> COPY of a Directory init reaches from the
+//                            exporter's Directory by sub (and readOnly);
+//                            init's copy is released after the spawn
 #include "lib/core/format.h"
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
 #include "schema/devices.capnp.capos.h"
 #include "user/rt/capset.h"
 #include "user/init/init.h"
+#include "user/storage/fs_client.h"
 
 namespace capos::init {
 
@@ -86,6 +90,43 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
+// The directory a `directory` source grants: Directory.sub from the
+// exported Directory `exported` through every name of the path (writable
+// only if the grant is), or its read-only facet for an empty path. The
+// intermediate directories are closed again (fsd bounds its open objects);
+// the result is a new cap of init's, released after the spawn.
+bool narrowed_directory(Registry& reg, uint32_t exported, const CapDecl& c, uint32_t* out, char* why, size_t len) {
+  fsc::Dir cur = fsc::Dir::unchecked(exported);
+  bool owned = false;  // `cur` is a directory we made
+  StrView p = reg.dir_paths[c.dir_path];  // validate(): an index inside dir_paths
+  for (size_t i = 0; i < p.size();) {  // validate(): names separated by single '/'
+    size_t j = i;
+    while (j < p.size() && p[j] != '/') ++j;
+    StrView name = p.substr(i, j - i);
+    auto next = fsc::sub(cur, name, c.dir_writable);
+    if (owned) (void)fsc::close(cur);
+    if (!next) {
+      format_to(why, len, "cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, name, c.service,
+                c.export_name, err_name(next.error()), fsc::last_error());
+      return false;
+    }
+    cur = *next;
+    owned = true;
+    i = j + 1;
+  }
+  if (!owned) {
+    auto ro = fsc::read_only(cur);
+    if (!ro) {
+      format_to(why, len, "cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
+                c.export_name, err_name(ro.error()), fsc::last_error());
+      return false;
+    }
+    cur = *ro;
+  }
+  *out = cur.id();
+  return true;
+}
+
 // Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
 // init made only for this grant is added to `temp` (released after the spawn).
 bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi::CapTransferDesc* xfer,
@@ -131,6 +172,19 @@ bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi:
         return false;
       }
       from = p->cap;
+      break;
+    }
+    case SourceKind::Directory: {
+      Provider* p = find_provider(reg, c.service, c.export_name);
+      if (!p || p->cap == abi::CAPID_INVALID || p->interface_id != wire::Directory::kInterfaceId) {
+        format_to(why, len, "cap `{}`: Directory export `{}` of `{}` is unavailable (`{}` is not running)", c.name,
+                  c.export_name, c.service, c.service);
+        return false;
+      }
+      from = p->cap;
+      if (c.dir_writable && reg.dir_paths[c.dir_path].empty()) break;  // the export itself
+      if (!narrowed_directory(reg, p->cap, c, &from, why, len)) return false;
+      temp[(*n_temp)++] = from;
       break;
     }
   }
