@@ -92,38 +92,21 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
 
 // The directory a `directory` source grants: Directory.sub from the
 // exported Directory `exported` through every name of the path (writable
-// only if the grant is), or its read-only facet for an empty path. The
-// intermediate directories are closed again (fsd bounds its open objects);
-// the result is a new cap of init's, released after the spawn.
+// only if the grant is), or its read-only facet for an empty path
+// (fsc::narrow). The result is a new cap of init's, released after the spawn.
 bool narrowed_directory(Registry& reg, uint32_t exported, const CapDecl& c, uint32_t* out, char* why, size_t len) {
-  fsc::Dir cur = fsc::Dir::unchecked(exported);
-  bool owned = false;  // `cur` is a directory we made
-  StrView p = reg.dir_paths[c.dir_path];  // validate(): an index inside dir_paths
-  for (size_t i = 0; i < p.size();) {  // validate(): names separated by single '/'
-    size_t j = i;
-    while (j < p.size() && p[j] != '/') ++j;
-    StrView name = p.substr(i, j - i);
-    auto next = fsc::sub(cur, name, c.dir_writable);
-    if (owned) (void)fsc::close(cur);
-    if (!next) {
-      format_to(why, len, "cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, name, c.service,
-                c.export_name, err_name(next.error()), fsc::last_error());
-      return false;
-    }
-    cur = *next;
-    owned = true;
-    i = j + 1;
+  auto dir = fsc::narrow(fsc::Dir::unchecked(exported), reg.dir_paths[c.dir_path], c.dir_writable);
+  if (!dir && dir.error().step.empty()) {
+    format_to(why, len, "cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
+              c.export_name, err_name(dir.error().code), fsc::last_error());
+    return false;
   }
-  if (!owned) {
-    auto ro = fsc::read_only(cur);
-    if (!ro) {
-      format_to(why, len, "cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
-                c.export_name, err_name(ro.error()), fsc::last_error());
-      return false;
-    }
-    cur = *ro;
+  if (!dir) {
+    format_to(why, len, "cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, dir.error().step,
+              c.service, c.export_name, err_name(dir.error().code), fsc::last_error());
+    return false;
   }
-  *out = cur.id();
+  *out = dir->id();
   return true;
 }
 
