@@ -240,3 +240,34 @@ capos_qemu_test(dir_grant --kernel ${KERNEL_ELF} --module ${PKG_DIR}/dir_grant.b
   --expect "process 1 (init) exited with status 0"
   -- -drive file=${grant_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 set_tests_properties(qemu.dir_grant PROPERTIES FIXTURES_REQUIRED grant_disk RESOURCE_LOCK grant_image)
+
+# ---- Directory grants through the launcher: the shell's `@home/a/b` and `ro @...` (user/shell/launch.cpp) ----
+# The shell holds fsd's root as `home` and starts dirgrant (as in
+# qemu.dir_grant) with users/alice and a read-only users/alice/public.
+add_custom_command(OUTPUT ${PKG_DIR}/launch_dir.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/launch_dir.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+  DEPENDS init terminal vblk fsd launcher shell dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+  COMMENT "Test boot package: directory grants through the launcher")
+add_custom_target(qemu_test_package_launch_dir ALL DEPENDS ${PKG_DIR}/launch_dir.bin)
+set(launch_img ${CMAKE_CURRENT_BINARY_DIR}/launch_dir.img)
+add_test(NAME qemu.launch_dir_image
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${launch_img})
+set_tests_properties(qemu.launch_dir_image PROPERTIES FIXTURES_SETUP launch_disk LABELS qemu
+  RESOURCE_LOCK launch_image)
+capos_qemu_test(launch_dir --kernel ${KERNEL_ELF} --module ${PKG_DIR}/launch_dir.bin --timeout 120
+  --forbid "dirgrant: FAILED"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/bob, pub: ro @home }\\r"
+  --expect "run: `home`: no directory `bob` below `home`: invalid-argument (no such entry)"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/../users }\\r"
+  --expect "run: column 63: a directory grant only descends: no '.' or '..'"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/alice, pub: ro @home/users/alice/public }\\r"
+  --expect "dirgrant: home holds: public/ notes"
+  --expect "dirgrant: refused open of '../secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused create in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: all checks passed" --expect "exited: code 0"
+  --input "capos> =>cat users/alice/todo\\r" --expect "x"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- -drive file=${launch_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.launch_dir PROPERTIES FIXTURES_REQUIRED launch_disk RESOURCE_LOCK launch_image)
