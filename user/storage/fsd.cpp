@@ -104,11 +104,12 @@ Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
     if (!dir.empty()) {
       auto found = grant_dir(fsys, dir, writable);
       if (found && kind == storage::ObjKind::Namespace) {
+        // Cap names are at most 32 bytes, so the record directory's name fits.
         char rec_name[64];
-        if (dir.size() + 4 > sizeof(rec_name)) continue;
+        size_t len = min(dir.size(), sizeof(rec_name) - 4);
         memcpy(rec_name, ".ns.", 4);
-        memcpy(rec_name + 4, dir.ptr, dir.size());
-        auto rec = grant_dir(fsys, StrView(rec_name, dir.size() + 4), writable);
+        memcpy(rec_name + 4, dir.ptr, len);
+        auto rec = grant_dir(fsys, StrView(rec_name, len + 4), writable);
         if (rec) records = *rec;
         else found = fail(rec.error());
       }
