@@ -10,7 +10,7 @@ using NC = wire::Namespace::Client;
 
 namespace {
 
-alignas(8) uint8_t g_pbuf[8 * 1024];
+alignas(8) uint8_t g_pbuf[16 * 1024];  // room for oversized names (hostile tests)
 alignas(8) uint8_t g_rbuf[8 * 1024];
 char g_err[128];
 size_t g_err_len = 0;

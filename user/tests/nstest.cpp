@@ -129,6 +129,13 @@ Status first_boot(fsc::Dir data, nsc::Ns ns) {
   refused(nsc::bind_path(ns, "k", wire::BindingKind::FILE, kDocs, 0, false), "a file binding without a path");
   refused(nsc::bind_path(ns, "k", wire::BindingKind::DIRECTORY, deep, 17, false), "a path of 17 names");
   refused(nsc::bind_blob(ns, "k", Bytes(key, 31)), "a 31-byte blob key");
+  static char huge[10 * 1024];
+  memset(huge, 'n', sizeof(huge));
+  refused(nsc::bind_path(ns, StrView(huge, sizeof(huge)), wire::BindingKind::DIRECTORY, kDocs, 1, false),
+          "a 10 KiB name");
+  refused(nsc::resolve(ns, StrView("a\0b", 3)), "resolve of a name with NUL");
+  char list_buf[8];
+  refused(nsc::list(ns, 0, 65, MutBytes(reinterpret_cast<uint8_t*>(list_buf), sizeof(list_buf))), "a list of 65");
   refused(nsc::resolve(ns, "nothing"), "resolve of an unbound name");
   refused(nsc::unbind(ns, "nothing"), "unbind of an unbound name");
   const StrView gone[] = {"gone"};
@@ -143,6 +150,9 @@ Status first_boot(fsc::Dir data, nsc::Ns ns) {
   CAPOS_TRY_STATUS(nsc::bind_path(app, "cfg", wire::BindingKind::FILE, kReadme, 2, false));
   CAPOS_TRY_STATUS(resolve_readme(app, "cfg", false));
   refused(nsc::resolve(app, "readme"), "resolve outside the prefix");
+  // The prefix counts against the 255-byte name limit.
+  refused(nsc::bind_path(app, StrView(huge, 252), wire::BindingKind::DIRECTORY, kDocs, 1, false),
+          "a name that fits alone but not after the prefix");
   char list[256];
   size_t n = CAPOS_TRY(names(app, list, sizeof(list)));
   rt::printf("nstest: app. names: {}\n", StrView(list, n));
