@@ -20,6 +20,9 @@ const manifestSchemaVersion :UInt32 = 1;
 const maxBootPackageChunk :UInt32 = 16384;
 # Largest `maxBytes` accepted by one BootPackage read call.
 
+const maxGrantPathNames :UInt32 = 8;
+# Most names in the `path` of a `directory` cap source.
+
 # ---------------------------------------------------------------------------
 # Manifest
 # ---------------------------------------------------------------------------
@@ -210,6 +213,29 @@ struct CapEntry @0x9516a560fd06b23b {
       export @5 :Text;
       # Name of the export in that service. Its interface id must equal
       # this entry's interfaceId.
+    }
+
+    directory :group {
+      # A directory of a filesystem service: init takes the Directory
+      # that service `service` (listed earlier) exports as `export`,
+      # descends through the names of `path` with Directory.sub and,
+      # unless `writable`, takes its read-only facet. The process gets
+      # exactly that directory and what lies below it, never its parent.
+      # The entry's interfaceId must be Directory's.
+
+      service @7 :Text;
+      # Name of the exporting service (e.g. fsd).
+
+      export @8 :Text;
+      # Name of its Directory export (e.g. `root`).
+
+      path @9 :Text;
+      # Sub-directory names separated by '/': at most maxGrantPathNames
+      # names of 1 to 255 bytes, none `.` or `..`, no empty name (so no
+      # leading, trailing or doubled '/'). Empty: the export itself.
+
+      writable @10 :Bool;
+      # Grant a writable Directory (default: read-only).
     }
   }
 

@@ -299,32 +299,59 @@ struct Binding @0xf2213f348a22c2c0 {
 
 interface Namespace @0xb933cce0eaf3d209 {
   # Persistent names for capabilities that can be re-created after a
-  # reboot: directories and files of a filesystem, blobs of a Store. A
-  # Namespace resolves only what was bound into it; a narrower Namespace
-  # (a prefix) sees only its part.
+  # reboot: directories and files of a filesystem, blobs of a Store. The
+  # service keeps the bindings in its filesystem, so they survive a
+  # reboot. A binding's path is taken from the Namespace's scope (a
+  # directory chosen when the Namespace was granted), never from above
+  # it. A writable Namespace carries the authority of its scope (it can
+  # bind any path below it); a read-only one resolves only what was bound
+  # into it, and hands out only read-only capabilities; a narrower one
+  # (`sub`) sees only the names under its prefix. Names follow the
+  # Directory name rules; "read-only" below is invalidArgument
+  # `read-only namespace`, "unbound" is invalidArgument `no such binding`.
 
   bind @0 (name :Text, binding :Binding) -> ();
   # Bind `name` to `binding`, replacing an earlier binding; durable when
-  # this returns.
+  # this returns. The path must lead to an existing entry of the binding's
+  # kind.
   #
-  # Errors: invalidArgument for a bad name or binding, or for a
-  # writable binding on a read-only Namespace.
+  # Errors: invalidArgument for a bad name, a path of more than
+  # maxPathDepth names or with a bad name, a missing entry (`no such
+  # entry`), an entry of the other kind, a blob key that is not 32 bytes;
+  # read-only; overloaded when the filesystem is full.
 
   resolve @1 (name :Text) -> (binding :Binding, cap :Capability);
   # The capability `name` is bound to, and the binding itself.
   #
-  # Results: `cap`, a result capability (Directory or File; null for a
-  # blob, which is read through a Store).
-  # Errors: invalidArgument for an unbound name; overloaded when the
+  # Results: `binding` as stored (its `writable` says what `cap` allows);
+  # `cap`, a result capability (Directory or File; null for a blob, which
+  # is read through a Store).
+  # Errors: unbound; invalidArgument `the bound entry is gone` when the
+  # path no longer leads to an entry of its kind; overloaded when the
   # service has no room for another object.
 
   unbind @2 (name :Text) -> ();
-  # Remove the binding of `name`.
+  # Remove the binding of `name`; durable when this returns.
   #
-  # Errors: invalidArgument for an unbound name or a read-only
-  # Namespace.
+  # Errors: unbound; read-only.
 
   list @3 (cursor :UInt64, maxEntries :UInt32) -> (names :List(Text), next :UInt64, more :Bool);
-  # Bound names in order after `cursor` (0 first, then the previous
-  # `next`); `maxEntries` 1 to maxListEntries.
+  # Bound names (without this Namespace's prefix) after `cursor` (0
+  # first, then the previous `next`), in the filesystem's order (stable
+  # while nothing changes; a reboot may change it); `maxEntries` 1 to
+  # maxListEntries.
+
+  sub @4 (prefix :Text, writable :Bool) -> (ns :Namespace);
+  # A narrower Namespace: it sees only this one's names that begin with
+  # `prefix`, without the prefix (its name `cfg` is `prefix` + `cfg`
+  # here). An empty prefix with `writable` false is a read-only facet.
+  #
+  # Params: `prefix` at most 64 bytes, no `/` or NUL.
+  # Results: `ns`, a result capability.
+  # Errors: invalidArgument for a bad prefix; read-only for `writable` on
+  # a read-only Namespace; overloaded when the service has no room for
+  # another object.
+
+  close @5 () -> ();
+  # Give the server-side object back (as Directory.close).
 }

@@ -92,7 +92,7 @@ constexpr const char* holder_name(Holder h) {
 // The cell for `c` held by `h`; an unknown kernel kind is refused.
 constexpr Cell cell_for(Holder h, SourceKind src, uint16_t kernel_kind) {
   uint16_t row = src == SourceKind::Endpoint ? kRowEndpoint
-                 : src == SourceKind::Service ? kRowImport
+                 : src == SourceKind::Service || src == SourceKind::Directory ? kRowImport
                                               : kernel_kind;
   if (row >= kRowCount) return Cell{Delivery::No, "unknown kernel cap kind"};
   return kCapMatrix[row].cell[static_cast<uint8_t>(h)];

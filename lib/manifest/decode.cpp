@@ -69,6 +69,18 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
       d.export_name = DTRY(s.getExport(), "{}.caps[{}].source.service.export", owner, i);
       break;
     }
+    case wire::CapEntry::Source::Which::DIRECTORY: {
+      d.source = SourceKind::Directory;
+      auto s = src.getDirectory();
+      d.service = DTRY(s.getService(), "{}.caps[{}].source.directory.service", owner, i);
+      d.export_name = DTRY(s.getExport(), "{}.caps[{}].source.directory.export", owner, i);
+      if (st.dir_path_count == kMaxDirectoryGrants)
+        return too_long(kMaxDirectoryGrants + 1, kMaxDirectoryGrants, "all directory sources");
+      d.dir_path = static_cast<uint8_t>(st.dir_path_count);
+      st.dir_paths[st.dir_path_count++] = DTRY(s.getPath(), "{}.caps[{}].source.directory.path", owner, i);
+      d.dir_writable = s.getWritable();
+      break;
+    }
     default: {
       char what[48];
       return derr(Err::Unsupported,
@@ -184,6 +196,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
   m.params.hostname = DTRY(kp.getHostname(), "kernelParams.hostname");
   m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
   m.device_matches = Span<const DeviceMatchDecl>(st.device_matches, st.device_match_count);
+  m.dir_paths = Span<const StrView>(st.dir_paths, st.dir_path_count);
   return m;
 }
 

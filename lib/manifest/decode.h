@@ -30,6 +30,8 @@ struct DecodeStorage {
   ExportDecl exports[kMaxServices * kMaxExportsPerService];
   DeviceMatchDecl device_matches[kMaxDeviceMatches];
   size_t device_match_count = 0;
+  StrView dir_paths[kMaxDirectoryGrants];
+  size_t dir_path_count = 0;
 };
 static_assert(sizeof(DecodeStorage) <= 360 * 1024, "DecodeStorage grew; update the size note");
 

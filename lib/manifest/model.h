@@ -32,7 +32,8 @@ enum class KernelCapKind : uint16_t {
 };
 constexpr uint16_t kKernelCapKindCount = 15;
 
-enum class SourceKind : uint8_t { Kernel, Endpoint, Service };
+// Directory: a (sub-)directory of a service's Directory export, narrowed by init.
+enum class SourceKind : uint8_t { Kernel, Endpoint, Service, Directory };
 
 // One CapEntry.devices entry: a PCI identity a narrowed DeviceManager covers.
 struct DeviceMatchDecl {
@@ -48,9 +49,11 @@ struct CapDecl {
   uint8_t device_count = 0;           // CapEntry.devices: Manifest::device_matches[device_first, +count)
   uint16_t kernel_kind = 0;           // source == Kernel (raw KernelCapKind)
   uint16_t device_first = 0;
+  uint8_t dir_path = 0;               // source == Directory: its path is Manifest::dir_paths[dir_path]
+  bool dir_writable = false;          // source == Directory: writable, else a read-only facet
   uint64_t served_interface_id = 0;   // source == Endpoint
-  StrView service;                    // source == Service: exporting service
-  StrView export_name;                // source == Service: its export
+  StrView service;                    // source == Service or Directory: exporting service
+  StrView export_name;                // source == Service or Directory: its export
 };
 
 struct ExportDecl {
@@ -106,6 +109,7 @@ struct Manifest {
   Span<const ServiceDecl> services;
   KernelParamsDecl params;
   Span<const DeviceMatchDecl> device_matches;  // every CapEntry.devices list, back to back
+  Span<const StrView> dir_paths;               // every directory source's path, in order
 };
 
 }  // namespace capos::manifest

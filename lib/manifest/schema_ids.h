@@ -27,6 +27,7 @@ constexpr uint64_t SystemStatus = 0xa0b03850f93ad398;
 constexpr uint64_t SystemControl = 0xfc533d5d816f4559;
 constexpr uint64_t DeviceManager = 0xfb8a2930944ea952;
 constexpr uint64_t Endpoint = 0x989a955cf40fdd7d;  // owner facet of an endpoint source
+constexpr uint64_t Directory = 0x8bf9257ac020ae90;  // storage.capnp; what a directory source grants
 }  // namespace iface
 
 struct KernelCapInfo {

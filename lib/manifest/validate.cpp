@@ -118,9 +118,40 @@ Check check_matrix(const Manifest& m, const ServiceDecl* svc, size_t i, const Ca
     case SourceKind::Kernel: format_to(src.buf, sizeof src.buf, "kernel.{}", kKernelCaps[c.kernel_kind].name); break;
     case SourceKind::Endpoint: format_to(src.buf, sizeof src.buf, "endpoint"); break;
     case SourceKind::Service: format_to(src.buf, sizeof src.buf, "service"); break;
+    case SourceKind::Directory: format_to(src.buf, sizeof src.buf, "directory"); break;
   }
   return err(ErrorCode::NotHonoured, "{}.caps[{}].source.{} (cap {}): not available to {}: {}",
              cap_path(m, svc).view(), i, src.view(), q(c.name).view(), owner(svc).view(), cell.why);
+}
+
+// A directory source's path: names for Directory.sub, so the grant can
+// only descend (no `.`, `..`, empty names or leading '/').
+Check check_grant_path(const Manifest& m, const ServiceDecl* svc, const CapDecl& c) {
+  if (c.dir_path >= m.dir_paths.size() || m.dir_paths.size() > kMaxDirectoryGrants) {
+    return err(ErrorCode::TooMany, "{} cap {}: more than {} directory sources in the manifest", owner(svc).view(),
+               q(c.name).view(), kMaxDirectoryGrants);
+  }
+  StrView p = m.dir_paths[c.dir_path];
+  if (p.empty()) return {};  // the export itself
+  size_t names = 0;
+  for (size_t i = 0;;) {
+    size_t j = i;
+    while (j < p.size() && p[j] != '/') ++j;
+    StrView name = p.substr(i, j - i);
+    const char* bad = name.empty()                  ? "an empty name (a leading, trailing or doubled '/')"
+                      : name == "." || name == ".." ? "`.` or `..` (a grant only descends)"
+                      : name.size() > 255           ? "a name longer than 255 bytes"
+                      : ++names > kMaxGrantPathNames ? "more than maxGrantPathNames (8) names"
+                                                    : nullptr;
+    for (size_t k = 0; !bad && k < name.size(); ++k)
+      if (name[k] == '\0') bad = "a NUL byte";
+    if (bad) {
+      return err(ErrorCode::BadPath, "{} cap {}: directory path {} has {}", owner(svc).view(), q(c.name).view(),
+                 q(p).view(), bad);
+    }
+    if (j == p.size()) return {};
+    i = j + 1;
+  }
 }
 
 // Per-cap checks that need only the cap and its process (not other services).
@@ -186,6 +217,15 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
         break;
       case SourceKind::Service:
         break;  // check_matrix refused it for init; check_import does the rest
+      case SourceKind::Directory:
+        if (c.interface_id != iface::Directory) {
+          return err(ErrorCode::InterfaceMismatch,
+                     "{} cap {}: a directory source provides {}, but the cap declares {}",
+                     owner(svc).view(), q(c.name).view(), iface(opt, iface::Directory).view(),
+                     iface(opt, c.interface_id).view());
+        }
+        CAPOS_TRY_STATUS(check_grant_path(m, svc, c));
+        break;  // check_import does the rest
     }
   }
   return {};
@@ -218,7 +258,7 @@ Check check_exports(const ServiceDecl& s) {
       return err(ErrorCode::ExportNotEndpoint,
                  "{} export {}: cap {} has a {} source; only `endpoint` caps can be exported",
                  owner(&s).view(), q(e.name).view(), q(e.cap).view(),
-                 c->source == SourceKind::Kernel ? "`kernel`" : "`service`");
+                 c->source == SourceKind::Kernel ? "`kernel`" : c->source == SourceKind::Service ? "`service`" : "`directory`");
     }
   }
   return {};
@@ -285,7 +325,8 @@ Check check_service(const Manifest& m, size_t index, const Options& opt) {
   CAPOS_TRY_STATUS(check_binary_ref(m, &s, s.binary));
   CAPOS_TRY_STATUS(check_caps(m, &s, s.caps, opt));
   for (const CapDecl& c : s.caps) {
-    if (c.source == SourceKind::Service) CAPOS_TRY_STATUS(check_import(m, index, c, opt));
+    if (c.source == SourceKind::Service || c.source == SourceKind::Directory)
+      CAPOS_TRY_STATUS(check_import(m, index, c, opt));
   }
   CAPOS_TRY_STATUS(check_exports(s));
   if (s.restart.kind == RestartKind::OnFailure &&
@@ -431,6 +472,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
     case ErrorCode::BadRestart: return "bad-restart";
     case ErrorCode::BadDevices: return "bad-devices";
+    case ErrorCode::BadPath: return "bad-path";
   }
   return "unknown";
 }

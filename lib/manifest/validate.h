@@ -36,6 +36,7 @@ enum class ErrorCode : uint8_t {
   ExportNotEndpoint,   // export names a cap whose source is not an endpoint
   BadRestart,          // restart budget out of bounds
   BadDevices,          // CapEntry.devices off a service's deviceManager cap, or too many
+  BadPath,             // a directory source's path does not only descend, or is too long
 };
 
 const char* error_code_name(ErrorCode c);

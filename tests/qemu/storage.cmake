@@ -138,3 +138,140 @@ add_test(NAME qemu.fs_power_cut
           --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
           --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
 set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")
+
+# ---- Persistent Namespace (user/storage/ns_server.cpp, user/tests/nstest.cpp) ----
+# Boot 1 (ns_bind) holds a writable directory and a writable Namespace over
+# it and binds names; boot 2 (ns_resolve), over the same disk, holds only a
+# read-only Namespace and must resolve exactly boot 1's bindings.
+foreach(ns_pkg ns_bind ns_resolve)
+  add_custom_command(OUTPUT ${PKG_DIR}/${ns_pkg}.bin
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+    COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/${ns_pkg}.bin
+            ${CMAKE_CURRENT_SOURCE_DIR}/manifests/${ns_pkg}.json
+    DEPENDS init vblk fsd nstest mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/${ns_pkg}.json
+    COMMENT "Test boot package: ${ns_pkg}")
+  add_custom_target(qemu_test_package_${ns_pkg} ALL DEPENDS ${PKG_DIR}/${ns_pkg}.bin)
+endforeach()
+set(ns_img ${CMAKE_CURRENT_BINARY_DIR}/ns.img)
+add_test(NAME qemu.ns_image COMMAND mkfs-capos format ${ns_img} 2M)
+set_tests_properties(qemu.ns_image PROPERTIES FIXTURES_SETUP ns_disk LABELS qemu RESOURCE_LOCK ns_image)
+set(ns_qemu -drive file=${ns_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+capos_qemu_test(ns_bind --kernel ${KERNEL_ELF} --module ${PKG_DIR}/ns_bind.bin --timeout 120
+  --forbid "nstest: FAILED"
+  --expect "nstest: refused name with '/': invalid-argument (name contains '/')"
+  --expect "nstest: refused name '..': invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused a path through '..': invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused a missing path: invalid-argument (no such entry)"
+  --expect "nstest: refused a path through a file: invalid-argument (a path step names a file)"
+  --expect "nstest: refused a file binding of a directory: invalid-argument (the path names a directory, not a file)"
+  --expect "nstest: refused a directory binding of a file: invalid-argument (the path names a file, not a directory)"
+  --expect "nstest: refused a file binding without a path: invalid-argument (a file binding needs a path)"
+  --expect "nstest: refused a path of 17 names: invalid-argument (path has more than 16 names)"
+  --expect "nstest: refused a 31-byte blob key: invalid-argument (a key is 32 bytes (SHA-256))"
+  --expect "nstest: refused a 10 KiB name: invalid-argument (name longer than 255 bytes)"
+  --expect "nstest: refused resolve of a name with NUL: invalid-argument (name contains NUL)"
+  --expect "nstest: refused a list of 65: invalid-argument (maxEntries must be 1 to 64)"
+  --expect "nstest: refused resolve of an unbound name: invalid-argument (no such binding)"
+  --expect "nstest: refused unbind of an unbound name: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve of a removed entry: invalid-argument (the bound entry is gone)"
+  --expect "nstest: refused resolve after unbind: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve outside the prefix: invalid-argument (no such binding)"
+  --expect "nstest: refused a name that fits alone but not after the prefix: invalid-argument (name longer than 255 bytes)"
+  --expect "nstest: app. names: cfg"
+  --expect "nstest: refused prefix with '/': invalid-argument (prefix contains '/' or NUL)"
+  --expect "nstest: refused bind on a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused unbind on a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused a writable sub of a read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: refused closing the granted namespace: invalid-argument (a granted namespace stays open)"
+  --expect "nstest: boot 1 names: app.cfg blob docs readme"
+  --expect "nstest: all checks passed" --expect "init: nstest exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- ${ns_qemu})
+set_tests_properties(qemu.ns_bind PROPERTIES FIXTURES_REQUIRED ns_disk FIXTURES_SETUP ns_bound
+  RESOURCE_LOCK ns_image)
+capos_qemu_test(ns_resolve --kernel ${KERNEL_ELF} --module ${PKG_DIR}/ns_resolve.bin --timeout 120
+  --forbid "nstest: FAILED"
+  --expect "nstest: boot 2 names: app.cfg blob docs readme"
+  --expect "nstest: refused write through a read-only binding: invalid-argument (read-only file)"
+  --expect "nstest: refused create in the resolved directory: invalid-argument (read-only directory)"
+  --expect "nstest: refused stat of '..' in the resolved directory: invalid-argument (name is '.' or '..')"
+  --expect "nstest: refused resolve of an entry that was never bound: invalid-argument (no such binding)"
+  --expect "nstest: refused resolve of a path: invalid-argument (name contains '/')"
+  --expect "nstest: refused bind on the granted read-only namespace: invalid-argument (read-only namespace)"
+  --expect "nstest: boot 2: resolved boot 1's readme, app.cfg, docs and blob read-only"
+  --expect "nstest: all checks passed" --expect "init: nstest exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- ${ns_qemu})
+set_tests_properties(qemu.ns_resolve PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bound" RESOURCE_LOCK ns_image)
+add_test(NAME qemu.ns_check COMMAND mkfs-capos check ${ns_img})
+set_tests_properties(qemu.ns_check PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_bound" DEPENDS qemu.ns_resolve
+  RESOURCE_LOCK ns_image LABELS qemu PASS_REGULAR_EXPRESSION "consistent: generation [0-9]+, 6 files, 3 directories")
+
+# ---- Directory grants: the manifest's `directory` cap source (user/init/spawn.cpp, user/tests/dirgrant.cpp) ----
+# init narrows fsd's root to users/alice (writable) and users/alice/public
+# (read-only) for dirgrant, which must use exactly those and reach nothing
+# above; a grant of a missing directory stops that service with the reason.
+add_custom_command(OUTPUT ${PKG_DIR}/dir_grant.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/dir_grant.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+  DEPENDS init vblk fsd dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+  COMMENT "Test boot package: directory grants")
+add_custom_target(qemu_test_package_dir_grant ALL DEPENDS ${PKG_DIR}/dir_grant.bin)
+set(grant_img ${CMAKE_CURRENT_BINARY_DIR}/dir_grant.img)
+add_test(NAME qemu.dir_grant_image
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${grant_img})
+set_tests_properties(qemu.dir_grant_image PROPERTIES FIXTURES_SETUP grant_disk LABELS qemu
+  RESOURCE_LOCK grant_image)
+capos_qemu_test(dir_grant --kernel ${KERNEL_ELF} --module ${PKG_DIR}/dir_grant.bin --timeout 120
+  --forbid "dirgrant: FAILED"
+  --expect "init: cannot start bob: cap `home`: Directory.sub(`bob`) of `fsd`.`root` failed: invalid-argument (no such entry)"
+  --expect "dirgrant: home holds: public/ notes"
+  --expect "dirgrant: refused stat of '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused sub '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused open of '../secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused open of '/users/secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused open of the parent's 'secret' by its bare name: invalid-argument (no such entry)"
+  --expect "dirgrant: refused sub '.': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused rename into '..': invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: refused rename into '/users': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused rename to '../todo': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused create in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused remove in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused writable open in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: refused sub '..' of the read-only grant: invalid-argument (name is '.' or '..')"
+  --expect "dirgrant: all checks passed" --expect "init: dirgrant exited: code 0"
+  --expect "process 1 (init) exited with status 0"
+  -- -drive file=${grant_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.dir_grant PROPERTIES FIXTURES_REQUIRED grant_disk RESOURCE_LOCK grant_image)
+
+# ---- Directory grants through the launcher: the shell's `@home/a/b` and `ro @...` (user/shell/launch.cpp) ----
+# The shell holds fsd's root as `home` and starts dirgrant (as in
+# qemu.dir_grant) with users/alice and a read-only users/alice/public.
+add_custom_command(OUTPUT ${PKG_DIR}/launch_dir.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/launch_dir.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+  DEPENDS init terminal vblk fsd launcher shell dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+  COMMENT "Test boot package: directory grants through the launcher")
+add_custom_target(qemu_test_package_launch_dir ALL DEPENDS ${PKG_DIR}/launch_dir.bin)
+set(launch_img ${CMAKE_CURRENT_BINARY_DIR}/launch_dir.img)
+add_test(NAME qemu.launch_dir_image
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${launch_img})
+set_tests_properties(qemu.launch_dir_image PROPERTIES FIXTURES_SETUP launch_disk LABELS qemu
+  RESOURCE_LOCK launch_image)
+capos_qemu_test(launch_dir --kernel ${KERNEL_ELF} --module ${PKG_DIR}/launch_dir.bin --timeout 120
+  --forbid "dirgrant: FAILED"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/bob, pub: ro @home }\\r"
+  --expect "run: `home`: no directory `bob` below `home`: invalid-argument (no such entry)"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/../users }\\r"
+  --expect "run: column 63: a directory grant only descends: no '.' or '..'"
+  --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/alice, pub: ro @home/users/alice/public }\\r"
+  --expect "dirgrant: home holds: public/ notes"
+  --expect "dirgrant: refused open of '../secret': invalid-argument (name contains '/')"
+  --expect "dirgrant: refused create in the read-only grant: invalid-argument (read-only directory)"
+  --expect "dirgrant: all checks passed" --expect "exited: code 0"
+  --input "capos> =>cat users/alice/todo\\r" --expect "x"
+  --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
+  -- -drive file=${launch_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.launch_dir PROPERTIES FIXTURES_REQUIRED launch_disk RESOURCE_LOCK launch_image)

@@ -71,6 +71,7 @@ class Decoder {
     auto source = cap.getFieldByName("source").getType().asStruct();
     auto endpoint = source.getFieldByName("endpoint").getType().asStruct();
     auto service = source.getFieldByName("service").getType().asStruct();
+    auto directory = source.getFieldByName("directory").getType().asStruct();
     aliases_ = {{cap.getProto().getId(), "interface", "interfaceId"},
                 {endpoint.getProto().getId(), "servedInterface", "servedInterfaceId"}};
     required_ = {
@@ -81,6 +82,7 @@ class Decoder {
         {id<schema::Service>(), {"name", "binary"}},
         {cap.getProto().getId(), {"name", "interfaceId", "source"}},
         {service.getProto().getId(), {"service", "export"}},
+        {directory.getProto().getId(), {"service", "export"}},
         {id<schema::Export>(), {"name", "cap"}},
         {id<schema::KernelParams>(), {"hostname"}},
     };

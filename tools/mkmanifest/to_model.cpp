@@ -43,6 +43,15 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c, ModelStorage& st) {
       d.service = view(src.getService().getService());
       d.export_name = view(src.getService().getExport());
       break;
+    case schema::CapEntry::Source::DIRECTORY:
+      d.source = manifest::SourceKind::Directory;
+      d.service = view(src.getDirectory().getService());
+      d.export_name = view(src.getDirectory().getExport());
+      // Indices past the model's field saturate; validate() refuses them.
+      d.dir_path = static_cast<uint8_t>(std::min<size_t>(st.dir_paths.size(), 0xFF));
+      st.dir_paths.push_back(view(src.getDirectory().getPath()));
+      d.dir_writable = src.getDirectory().getWritable();
+      break;
   }
   return d;
 }
@@ -94,6 +103,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   m.params.hostname = view(kp.getHostname());
   m.params.log_level = static_cast<uint16_t>(kp.getLogLevel());
   m.device_matches = Span<const manifest::DeviceMatchDecl>(st.device_matches.data(), st.device_matches.size());
+  m.dir_paths = Span<const StrView>(st.dir_paths.data(), st.dir_paths.size());
   return m;
 }
 

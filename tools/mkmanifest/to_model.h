@@ -17,6 +17,7 @@ struct ModelStorage {
   std::vector<std::vector<manifest::CapDecl>> service_caps;
   std::vector<std::vector<manifest::ExportDecl>> service_exports;
   std::vector<manifest::DeviceMatchDecl> device_matches;
+  std::vector<StrView> dir_paths;
 };
 
 // `reader` and `storage` must outlive the returned model.

@@ -37,6 +37,7 @@ bool g_stopping = false;  // idle servers are being stopped: no restarts
 void map_kernel_caps(const manifest::Manifest& m) {
   for (uint32_t& c : g_reg.kernel_caps) c = abi::CAPID_INVALID;
   g_reg.device_matches = m.device_matches;
+  g_reg.dir_paths = m.dir_paths;
   for (const manifest::CapDecl& c : m.init.caps) {
     if (c.source != manifest::SourceKind::Kernel || c.kernel_kind >= manifest::kKernelCapKindCount) continue;
     auto id = rt::capset_find_id(c.name, c.interface_id);
@@ -166,7 +167,9 @@ void on_completion(Child& c) {
 
 bool imports_from(const manifest::ServiceDecl& s, StrView from) {
   for (const manifest::CapDecl& c : s.caps)
-    if (c.source == manifest::SourceKind::Service && c.service == from) return true;
+    if ((c.source == manifest::SourceKind::Service || c.source == manifest::SourceKind::Directory) &&
+        c.service == from)
+      return true;
   return false;
 }
 

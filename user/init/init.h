@@ -42,6 +42,7 @@ struct Registry {
   rt::Cap<schema::wire::Timer> timer;
   // Every manifest CapEntry.devices list (CapDecl::device_first/count index it).
   Span<const manifest::DeviceMatchDecl> device_matches;
+  Span<const StrView> dir_paths;
 };
 
 // Why a spawn failed: one line naming the cap, export or binary at fault

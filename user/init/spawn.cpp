@@ -7,12 +7,16 @@
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
 //   service import        -> COPY of the exporter's stored client facet
+//   directory             -> COPY of a Directory init reaches from the
+//                            exporter's Directory by sub (and readOnly);
+//                            init's copy is released after the spawn
 #include "lib/core/format.h"
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
 #include "schema/devices.capnp.capos.h"
 #include "user/rt/capset.h"
 #include "user/init/init.h"
+#include "user/storage/fs_client.h"
 
 namespace capos::init {
 
@@ -86,6 +90,26 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
+// The directory a `directory` source grants: Directory.sub from the
+// exported Directory `exported` through every name of the path (writable
+// only if the grant is), or its read-only facet for an empty path
+// (fsc::narrow). The result is a new cap of init's, released after the spawn.
+bool narrowed_directory(Registry& reg, uint32_t exported, const CapDecl& c, uint32_t* out, char* why, size_t len) {
+  auto dir = fsc::narrow(fsc::Dir::unchecked(exported), reg.dir_paths[c.dir_path], c.dir_writable);
+  if (!dir && dir.error().step.empty()) {
+    format_to(why, len, "cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
+              c.export_name, err_name(dir.error().code), fsc::last_error());
+    return false;
+  }
+  if (!dir) {
+    format_to(why, len, "cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, dir.error().step,
+              c.service, c.export_name, err_name(dir.error().code), fsc::last_error());
+    return false;
+  }
+  *out = dir->id();
+  return true;
+}
+
 // Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
 // init made only for this grant is added to `temp` (released after the spawn).
 // A failed spawn's line (it names the service's caps and binary, so it is
@@ -136,6 +160,19 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
                           c.export_name, c.service, c.service);
       }
       from = p->cap;
+      break;
+    }
+    case SourceKind::Directory: {
+      Provider* p = find_provider(reg, c.service, c.export_name);
+      if (!p || p->cap == abi::CAPID_INVALID || p->interface_id != wire::Directory::kInterfaceId) {
+        return spawn_fail("cap `{}`: Directory export `{}` of `{}` is unavailable (`{}` is not running)", c.name,
+                          c.export_name, c.service, c.service);
+      }
+      from = p->cap;
+      if (c.dir_writable && reg.dir_paths[c.dir_path].empty()) break;  // the export itself
+      SpawnError e;
+      if (!narrowed_directory(reg, p->cap, c, &from, e.line, sizeof e.line)) return fail(e);
+      temp[(*n_temp)++] = from;
       break;
     }
   }

@@ -70,9 +70,14 @@ class Parser {
           }
           continue;
         }
-        if (!(w == "client")) return err_at(kw, "expected '@name', 'client @name' or 'new <kind>'");
-        g.client = true;
-        if (!ws1()) return err("expected a space after `client`");
+        if (w == "ro") {
+          g.read_only = true;
+          if (!ws1()) return err("expected a space after `ro`");
+        } else {
+          if (!(w == "client")) return err_at(kw, "expected '@name', 'client @name', 'ro @name' or 'new <kind>'");
+          g.client = true;
+          if (!ws1()) return err("expected a space after `client`");
+        }
       }
       if (peek() != '@') return err("expected '@'");
       ++pos_;
@@ -80,6 +85,19 @@ class Parser {
       g.source = name();
       if (g.source.empty()) return err("expected a capability name after '@'");
       if (g.source.size() > 32) return err_at(src_at, "a capability name has at most 32 characters");
+      if (peek() == '/') {
+        size_t path_at = pos_ + 1;
+        for (size_t names = 0; peek() == '/'; ++names) {
+          ++pos_;
+          size_t at = pos_;
+          StrView d = name();
+          if (d.empty()) return err("expected a directory name after '/'");
+          if (d == "." || d == "..") return err_at(at, "a directory grant only descends: no '.' or '..'");
+          if (names == 8) return err_at(at, "at most 8 directory names");
+        }
+        g.path = s_.substr(path_at, pos_ - path_at);
+        if (g.client) return err_at(path_at - 1, "`client` passes an endpoint, not a directory");
+      }
       out.grants[out.n_grants++] = g;
       skip_ws();
       if (peek() == ',') {

@@ -6,14 +6,18 @@
 // with the 1-based column where it went wrong, and nothing is launched.
 //
 //   line   := word ws+ quoted [ws+ "with" ws* "{" ws* [grant (ws* "," ws* grant)* [ws* ","]] ws* "}"] ws*
-//   grant  := name ws* ":" ws* (["client" ws+] "@" name | "new" ws+ name)
+//   grant  := name ws* ":" ws* (["client" ws+ | "ro" ws+] "@" name ("/" dname)* | "new" ws+ name)
 //   quoted := '"' name '"'      name := [A-Za-z0-9._-]{1,32}
+//   dname  := name other than "." and ".."   (at most 8 of them)
 //
 // `@x` passes a copy of the shell's cap `x`; `client @x` passes a client
 // facet of the endpoint `x` (for `@stdio`, a fresh StdIO endpoint the
 // shell serves while the child runs); `new k` asks the spawner for a
 // per-process kernel cap of kind `k` made for the child (threadSpawner,
-// threadControl, virtualMemory, logSink).
+// threadControl, virtualMemory, logSink). `@home/a/b` passes a
+// sub-directory of the shell's Directory `home` (Directory.sub through a
+// and b), `ro @home[/...]` a read-only one: the child gets that directory
+// and nothing above it.
 #pragma once
 
 #include <stddef.h>
@@ -29,6 +33,8 @@ struct Grant {
   StrView source;  // the shell's name after '@'
   bool client = false;
   StrView local_kind;  // `new <kind>`: a child-local kernel cap (source empty)
+  StrView path;        // `@source/a/b`: "a/b", sub-directory names below a Directory
+  bool read_only = false;  // `ro @source`: a read-only Directory facet
 };
 
 struct LaunchLine {

@@ -13,6 +13,7 @@
 #include "user/shell/grants.h"
 #include "user/shell/shell_io.h"
 #include "user/shell/stdio_server.h"
+#include "user/storage/fs_client.h"
 
 namespace capos::shell {
 
@@ -116,6 +117,16 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   auto grants = CAPOS_TRY(req.initGrants(static_cast<uint32_t>(l.n_grants)));
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t nx = 0;
+  // Directories narrowed for the child are closed again if the launch
+  // fails before they are sent.
+  struct Narrowed {
+    fsc::Dir dirs[LaunchLine::kMaxGrants];
+    size_t n = 0;
+    bool sent = false;
+    ~Narrowed() {
+      for (size_t k = 0; !sent && k < n; ++k) (void)fsc::close(dirs[k]);
+    }
+  } narrowed;
   for (size_t i = 0; i < l.n_grants; ++i) {
     const Grant& g = l.grants[i];
     auto gb = grants[static_cast<uint32_t>(i)];
@@ -149,6 +160,26 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
       if (g.client) return say("{}: `{}` is not an endpoint this shell serves; write `@{}`\n", cmd, g.source, g.source), fail(Err::InvalidArgument);
       cap = e->cap;
       iface = e->interface_id;
+      if (!g.path.empty() || g.read_only) {
+        // A narrower directory made for the child (moved to it): it holds
+        // that directory and what lies below, never `source` itself.
+        if (iface != wire::Directory::kInterfaceId)
+          return say("{}: `@{}` is not a Directory: only a directory grant takes a path or `ro`\n", cmd, g.source),
+                 fail(Err::InvalidArgument);
+        auto dir = fsc::narrow(fsc::Dir::unchecked(cap), g.path, !g.read_only);
+        if (!dir) {
+          if (dir.error().step.empty())
+            say("{}: `{}`: Directory.readOnly of `{}` failed: {} ({})\n", cmd, g.child, g.source,
+                err_name(dir.error().code), fsc::last_error());
+          else
+            say("{}: `{}`: no directory `{}` below `{}`: {} ({})\n", cmd, g.child, dir.error().step, g.source,
+                err_name(dir.error().code), fsc::last_error());
+          return fail(dir.error().code);
+        }
+        narrowed.dirs[narrowed.n++] = *dir;
+        cap = dir->id();
+        mode = abi::XFER_MOVE;
+      }
     }
     CAPOS_TRY_STATUS(gb.setName(g.child));
     gb.setInterfaceId(iface);
@@ -159,6 +190,7 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord rec[4];
   uint32_t n_rec = 0;
+  narrowed.sent = true;
   Status st = rt::call_with_caps(launcher, 0, params, resp, Span<const abi::CapTransferDesc>(xfer, nx),
                                  Span<abi::CapTransferRecord>(rec), &n_rec);
   for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none

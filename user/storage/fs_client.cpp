@@ -73,6 +73,34 @@ Result<File> read_only(File f) {
   return mark(rt::call_for_cap<wire::File>(f, method(wire::File::Method::READ_ONLY), c.params, c.resp), true);
 }
 
+Result<Dir, NarrowError> narrow(Dir d, StrView path, bool writable) {
+  Dir cur = d;
+  bool owned = false;  // `cur` is a directory made here
+  for (size_t i = 0; i < path.size();) {
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    StrView name = path.substr(i, j - i);
+    auto next = sub(cur, name, writable);
+    if (owned) {
+      // Keep the failed call's message over close's.
+      char keep[sizeof(g_err)];
+      size_t keep_len = g_err_len;
+      memcpy(keep, g_err, keep_len);
+      (void)close(cur);
+      memcpy(g_err, keep, keep_len);
+      g_err_len = keep_len;
+    }
+    if (!next) return fail(NarrowError{next.error(), name});
+    cur = *next;
+    owned = true;
+    i = j + 1;
+  }
+  if (owned) return cur;
+  auto ro = read_only(cur);
+  if (!ro) return fail(NarrowError{ro.error(), StrView()});
+  return *ro;
+}
+
 Status mkdir(Dir d, StrView name) {
   Call c;
   auto p = CAPOS_TRY(DC::mkdirParams(c.params));

@@ -20,6 +20,16 @@ Result<File> open(Dir d, StrView name, bool writable);
 Result<File> create(Dir d, StrView name);
 Result<Dir> sub(Dir d, StrView name, bool writable);
 Result<Dir> read_only(Dir d);
+// A new Directory reached from `d` by sub through the names of `path`
+// ('/'-separated, each a single name), writable only if `writable`; for an
+// empty path, d's read-only facet. The intermediate directories are
+// closed again. A failure names the step: the name whose sub failed, or
+// empty for the readOnly call (the message is in last_error()).
+struct NarrowError {
+  Err code;
+  StrView step;
+};
+Result<Dir, NarrowError> narrow(Dir d, StrView path, bool writable);
 Result<File> read_only(File f);
 Status mkdir(Dir d, StrView name);
 Status remove(Dir d, StrView name);

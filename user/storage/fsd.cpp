@@ -8,6 +8,10 @@
 //   "ro.<name>"   directory <name> of the root, read-only
 //   "store.<name>", "rostore.<name>"  a Store (SHA-256-keyed blobs) kept
 //                 in directory <name> of the root, writable or read-only
+//   "ns.<name>", "rons.<name>"  a Namespace whose bindings name entries
+//                 below directory <name> of the root and are kept in
+//                 directory ".ns.<name>" of the root (outside that scope),
+//                 writable or read-only
 // so a manifest grants a service one directory of the filesystem by
 // exporting one of these endpoints. Every Directory or File obtained from
 // them is a further object of fsd ("eps", an EndpointFactory, makes their
@@ -23,6 +27,7 @@
 #include "user/rt/rt.h"
 #include "user/storage/device_store.h"
 #include "user/storage/fs_servers.h"
+#include "user/storage/ns_server.h"
 #include "user/storage/objects.h"
 #include "user/storage/store_server.h"
 
@@ -52,6 +57,19 @@ class HeapAllocator final : public fs::Allocator {
 HeapAllocator g_mem;
 storage::DeviceStore g_dev;
 
+// Directory `name` of the root; made (and synced) if missing when
+// `make` is set.
+fs::FsResult<fs::NodeRef> grant_dir(fs::Volume& fsys, StrView name, bool make) {
+  auto found = fsys.lookup(fsys.root(), name);
+  if (!found && found.error().code == Err::NotFound && make && !fsys.read_only()) {
+    found = fsys.create(fsys.root(), name, fs::Kind::Dir);
+    if (found && !fsys.sync()) found = fs::fs_fail(Err::Failed, "cannot sync the new directory");
+  }
+  if (found && CAPOS_TRY(fsys.stat(*found)).kind != fs::Kind::Dir)
+    return fs::fs_fail(Err::InvalidArgument, "not a directory");
+  return found;
+}
+
 // Serves every granted endpoint named as above. Returns how many.
 Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
   uint32_t served = 0;
@@ -66,6 +84,10 @@ Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
       kind = storage::ObjKind::Store;
       writable = name.starts_with("store.");
       dir = name.substr(writable ? 6 : 8);
+    } else if (name.starts_with("ns.") || name.starts_with("rons.")) {
+      kind = storage::ObjKind::Namespace;
+      writable = name.starts_with("ns.");
+      dir = name.substr(writable ? 3 : 5);
     } else if (name == "root" || name == "ro") {
       writable = name == "root";
     } else if (name.starts_with("dir.")) {
@@ -78,22 +100,33 @@ Result<uint32_t> add_grants(fs::Volume& fsys, storage::ObjectTable& objects) {
       continue;
     }
     fs::NodeRef node = fsys.root();
+    fs::NodeRef records;
     if (!dir.empty()) {
-      auto found = fsys.lookup(node, dir);
-      if (!found && found.error().code == Err::NotFound && writable && !fsys.read_only()) {
-        found = fsys.create(node, dir, fs::Kind::Dir);
-        if (found && !fsys.sync()) found = fs::fs_fail(Err::Failed, "cannot sync the new directory");
+      auto found = grant_dir(fsys, dir, writable);
+      if (found && kind == storage::ObjKind::Namespace) {
+        // Cap names are at most 32 bytes, so the record directory's name fits.
+        char rec_name[64];
+        size_t len = min(dir.size(), sizeof(rec_name) - 4);
+        memcpy(rec_name, ".ns.", 4);
+        memcpy(rec_name + 4, dir.ptr, len);
+        auto rec = grant_dir(fsys, StrView(rec_name, len + 4), writable);
+        if (rec) records = *rec;
+        else found = fail(rec.error());
       }
       if (!found) {
         rt::printf("fsd: cannot serve {}: {}\n", name, found.error().detail);
         continue;
       }
       node = *found;
+    } else if (kind == storage::ObjKind::Namespace) {
+      rt::printf("fsd: cannot serve {}: a namespace needs a directory name\n", name);
+      continue;
     }
     writable = writable && !fsys.read_only();  // a read-only volume serves read-only objects
     auto ep = rt::capset_typed<wire::Endpoint>(e->cap_id);
     if (!ep) continue;
     CAPOS_TRY_STATUS(objects.add_granted(*ep, kind, writable, node));
+    objects.last_made().records = records;
     ++served;
   }
   return served;
@@ -146,7 +179,8 @@ int main() {
   storage::DirServer dirs(cx);
   storage::FileServer files(cx);
   storage::StoreServer stores(cx);
-  Status served_st = objects.serve(dirs, files, stores);
+  storage::NsServer names(cx);
+  Status served_st = objects.serve(dirs, files, stores, names);
   rt::printf("fsd: serving stopped: {}\n", err_name(served_st.error()));
   return 6;
 }

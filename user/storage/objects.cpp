@@ -37,7 +37,8 @@ int32_t ObjectTable::free_slot() const {
 Status ObjectTable::add_granted(rt::Cap<wire::Endpoint> ep, ObjKind kind, bool writable, fs::NodeRef node) {
   int32_t i = free_slot();
   if (i < 0) return fail(Err::Overloaded);
-  objects_[i] = Object{true, kind, writable, true, false, false, node, ep.id(), 0};
+  objects_[i] = Object{true, kind, writable, true, false, false, node, ep.id(), 0, {}, 0, {}};
+  last_ = static_cast<uint32_t>(i);
   return {};
 }
 
@@ -52,7 +53,9 @@ Result<uint32_t> ObjectTable::create(ObjKind kind, bool writable, fs::NodeRef no
   capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
   capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
   auto p = CAPOS_TRY(wire::EndpointFactory::Client::createParams(params));
-  p.setServedInterfaceId(kind == ObjKind::Dir ? wire::Directory::kInterfaceId : wire::File::kInterfaceId);
+  p.setServedInterfaceId(kind == ObjKind::Dir         ? wire::Directory::kInterfaceId
+                         : kind == ObjKind::Namespace ? wire::Namespace::kInterfaceId
+                                                      : wire::File::kInterfaceId);
   abi::CapTransferRecord rec[2];
   uint32_t n = 0;
   CAPOS_TRY_STATUS(rt::call_with_caps(eps_, 0, params, resp, Span<const abi::CapTransferDesc>(),
@@ -63,7 +66,8 @@ Result<uint32_t> ObjectTable::create(ObjKind kind, bool writable, fs::NodeRef no
     return fail(Err::Corrupt);
   }
   const uint32_t owner = 0, client = 1;
-  objects_[i] = Object{true, kind, writable, false, false, false, node, rec[owner].cap_id, 0};
+  objects_[i] = Object{true, kind, writable, false, false, false, node, rec[owner].cap_id, 0, {}, 0, {}};
+  last_ = static_cast<uint32_t>(i);
   made_[n_made_] = static_cast<uint32_t>(i);
   made_clients_[n_made_++] = rec[client].cap_id;
   return rec[client].cap_id;
@@ -74,7 +78,8 @@ void ObjectTable::drop(uint32_t i) {
   objects_[i] = Object{};
 }
 
-Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server, capnp::Server& store_server) {
+Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server, capnp::Server& store_server,
+                          capnp::Server& ns_server) {
   for (;;) {
     for (uint32_t i = 0; i < kMaxObjects; ++i) {
       Object& o = objects_[i];
@@ -109,7 +114,10 @@ Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server,
     current_ = static_cast<uint32_t>(ready);
     n_made_ = 0;
     const auto call = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv[ready]);
-    capnp::Server& server = o.kind == ObjKind::Dir ? dir_server : o.kind == ObjKind::File ? file_server : store_server;
+    capnp::Server& server = o.kind == ObjKind::Dir         ? dir_server
+                            : o.kind == ObjKind::File      ? file_server
+                            : o.kind == ObjKind::Namespace ? ns_server
+                                                           : store_server;
     abi::CapSqe ret = rt::handle_call(o.ep, g_recv[ready], c.result, server);
     ret.user_data = rt::ring().next_user_data();
     abi::CapCqe done = rt::ring().call(ret);

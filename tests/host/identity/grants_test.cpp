@@ -95,6 +95,39 @@ TEST(Grants, LimitsAndNameLengths) {
   EXPECT_FALSE(parse_launch(StrView(("run \"d\" with { " + long_name + ": @x }").c_str())));
 }
 
+TEST(Grants, DirectoryGrantsOnlyDescend) {
+  auto r = parse_launch(StrView("run \"dirgrant\" with { home: @home/users/alice, pub: ro @home/users/alice/public, all: ro @home }"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->n_grants, 3u);
+  EXPECT_EQ(s(r->grants[0].source), "home");
+  EXPECT_EQ(s(r->grants[0].path), "users/alice");
+  EXPECT_FALSE(r->grants[0].read_only);
+  EXPECT_EQ(s(r->grants[1].path), "users/alice/public");
+  EXPECT_TRUE(r->grants[1].read_only);
+  EXPECT_EQ(s(r->grants[2].path), "");
+  EXPECT_TRUE(r->grants[2].read_only);
+  struct {
+    const char* line;
+    size_t column;
+    const char* message;
+  } bad[] = {
+      {"run \"d\" with { h: @home/.. }", 25, "a directory grant only descends: no '.' or '..'"},
+      {"run \"d\" with { h: @home/a/./b }", 27, "a directory grant only descends: no '.' or '..'"},
+      {"run \"d\" with { h: @home//a }", 25, "expected a directory name after '/'"},
+      {"run \"d\" with { h: @home/ }", 25, "expected a directory name after '/'"},
+      {"run \"d\" with { h: @/users }", 20, "expected a capability name after '@'"},
+      {"run \"d\" with { h: @home/1/2/3/4/5/6/7/8/9 }", 41, "at most 8 directory names"},
+      {"run \"d\" with { h: client @home/a }", 31, "`client` passes an endpoint, not a directory"},
+      {"run \"d\" with { h: ro@home }", 21, "expected a space after `ro`"},
+  };
+  for (const auto& b : bad) {
+    auto e = parse_launch(StrView(b.line));
+    ASSERT_FALSE(e) << b.line;
+    EXPECT_EQ(e.error().column, b.column) << b.line;
+    EXPECT_STREQ(e.error().message, b.message) << b.line;
+  }
+}
+
 TEST(Grants, DetectsTheQuotedForm) {
   EXPECT_TRUE(is_launch_syntax(StrView("run \"demo\"")));
   EXPECT_TRUE(is_launch_syntax(StrView("  spawn   \"demo\" with {}")));

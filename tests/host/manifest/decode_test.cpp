@@ -99,6 +99,8 @@ void expect_same_cap(const CapDecl& a, const CapDecl& b) {
   EXPECT_EQ(a.served_interface_id, b.served_interface_id);
   EXPECT_EQ(str(a.service), str(b.service));
   EXPECT_EQ(str(a.export_name), str(b.export_name));
+  EXPECT_EQ(a.dir_path, b.dir_path);
+  EXPECT_EQ(a.dir_writable, b.dir_writable);
 }
 
 void expect_same(const Manifest& a, const Manifest& b) {
@@ -131,6 +133,8 @@ void expect_same(const Manifest& a, const Manifest& b) {
   EXPECT_EQ(str(a.params.motd), str(b.params.motd));
   EXPECT_EQ(str(a.params.hostname), str(b.params.hostname));
   EXPECT_EQ(a.params.log_level, b.params.log_level);
+  ASSERT_EQ(a.dir_paths.size(), b.dir_paths.size());
+  for (size_t i = 0; i < a.dir_paths.size(); ++i) EXPECT_EQ(str(a.dir_paths[i]), str(b.dir_paths[i]));
 }
 
 // Decodes `bytes` with ours and the message with libcapnp's to_model.
@@ -156,6 +160,53 @@ TEST(ManifestDecode, DefaultSystemMatchesLibcapnpReference) {
   ::capnp::MallocMessageBuilder mb;
   build_default(mb.initRoot<s::SystemManifest>(), 0);
   check_against_reference(to_bytes(mb), false);
+}
+
+// The `directory` source: service, export, path and writability survive,
+// and the path lands in Manifest::dir_paths.
+TEST(ManifestDecode, DirectorySourceMatchesLibcapnpReference) {
+  ::capnp::MallocMessageBuilder mb;
+  auto root = mb.initRoot<s::SystemManifest>();
+  build_default(root, 0);
+  auto svcs = root.getInitConfig().getServices();
+  // logd also serves a Directory endpoint `root`; ticker gets `users/alice` of it.
+  auto caps = svcs[0].initCaps(3);
+  kernel_cap(caps[0], "console", s::KernelCapKind::CONSOLE, iface::Console);
+  caps[1].setName("log");
+  caps[1].setInterfaceId(iface::Endpoint);
+  caps[1].getSource().initEndpoint().setServedInterfaceId(iface::LogSink);
+  caps[2].setName("root");
+  caps[2].setInterfaceId(iface::Endpoint);
+  caps[2].getSource().initEndpoint().setServedInterfaceId(iface::Directory);
+  auto ex = svcs[0].initExports(2);
+  ex[0].setName("log");
+  ex[0].setCap("log");
+  ex[1].setName("root");
+  ex[1].setCap("root");
+  auto tc = svcs[2].initCaps(2);
+  tc[0].setName("log");
+  tc[0].setInterfaceId(iface::LogSink);
+  tc[0].getSource().initService().setService("logd");
+  tc[0].getSource().getService().setExport("log");
+  tc[1].setName("home");
+  tc[1].setInterfaceId(iface::Directory);
+  auto d = tc[1].getSource().initDirectory();
+  d.setService("logd");
+  d.setExport("root");
+  d.setPath("users/alice");
+  d.setWritable(true);
+  auto bytes = to_bytes(mb);
+  check_against_reference(bytes, false);
+  auto storage = std::make_unique<DecodeStorage>();
+  auto m = decode(Bytes(bytes.data(), bytes.size()), *storage);
+  ASSERT_TRUE(m.ok());
+  const CapDecl& home = m->services[2].caps[1];
+  EXPECT_EQ(home.source, SourceKind::Directory);
+  EXPECT_EQ(str(home.service), "logd");
+  EXPECT_EQ(str(home.export_name), "root");
+  EXPECT_TRUE(home.dir_writable);
+  ASSERT_EQ(m->dir_paths.size(), 1u);
+  EXPECT_EQ(str(m->dir_paths[home.dir_path]), "users/alice");
 }
 
 TEST(ManifestDecode, EmbeddedBinariesGiveTheirSizes) {

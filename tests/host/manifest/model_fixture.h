@@ -20,6 +20,8 @@ struct Cap {
   uint64_t served = 0;
   std::string service, export_name;
   std::vector<DeviceMatchDecl> devices;  // CapEntry.devices
+  std::string dir_path;                  // source == Directory
+  bool dir_writable = false;
 };
 
 inline Cap kernel(std::string name, KernelCapKind k) {
@@ -44,6 +46,14 @@ inline Cap import(std::string name, uint64_t iface_id, std::string service, std:
   c.iface = iface_id;
   c.service = std::move(service);
   c.export_name = std::move(ex);
+  return c;
+}
+
+inline Cap directory(std::string name, std::string service, std::string ex, std::string path, bool writable) {
+  Cap c = import(std::move(name), iface::Directory, std::move(service), std::move(ex));
+  c.source = SourceKind::Directory;
+  c.dir_path = std::move(path);
+  c.dir_writable = writable;
   return c;
 }
 
@@ -82,12 +92,13 @@ class TestManifest {
     bins_.clear();
     for (auto& [n, size] : binaries) bins_.push_back({sv(n), size});
     devices_.clear();
-    init_caps_ = convert(init_caps, devices_);
+    dirs_.clear();
+    init_caps_ = convert(init_caps, devices_, dirs_);
     svc_caps_.clear();
     svc_exports_.clear();
     svcs_.clear();
     for (auto& s : services) {
-      svc_caps_.push_back(convert(s.caps, devices_));
+      svc_caps_.push_back(convert(s.caps, devices_, dirs_));
       std::vector<ExportDecl> ex;
       for (auto& [n, c] : s.exports) ex.push_back({sv(n), sv(c)});
       svc_exports_.push_back(std::move(ex));
@@ -109,12 +120,14 @@ class TestManifest {
     m_.services = Span<const ServiceDecl>(svcs_.data(), svcs_.size());
     m_.params = {sv(motd), sv(hostname), log_level};
     m_.device_matches = Span<const DeviceMatchDecl>(devices_.data(), devices_.size());
+    m_.dir_paths = Span<const StrView>(dirs_.data(), dirs_.size());
     return m_;
   }
 
  private:
   static StrView sv(const std::string& s) { return StrView(s.data(), s.size()); }
-  static std::vector<CapDecl> convert(const std::vector<Cap>& caps, std::vector<DeviceMatchDecl>& devices) {
+  static std::vector<CapDecl> convert(const std::vector<Cap>& caps, std::vector<DeviceMatchDecl>& devices,
+                                      std::vector<StrView>& dirs) {
     std::vector<CapDecl> out;
     for (const Cap& c : caps) {
       CapDecl d;
@@ -128,6 +141,11 @@ class TestManifest {
       d.device_first = static_cast<uint16_t>(devices.size());
       d.device_count = static_cast<uint8_t>(c.devices.size());
       devices.insert(devices.end(), c.devices.begin(), c.devices.end());
+      if (c.source == SourceKind::Directory) {
+        d.dir_path = static_cast<uint8_t>(dirs.size());
+        d.dir_writable = c.dir_writable;
+        dirs.push_back(sv(c.dir_path));
+      }
       out.push_back(d);
     }
     return out;
@@ -138,6 +156,7 @@ class TestManifest {
   std::vector<std::vector<ExportDecl>> svc_exports_;
   std::vector<ServiceDecl> svcs_;
   std::vector<DeviceMatchDecl> devices_;
+  std::vector<StrView> dirs_;
   Manifest m_;
 };
 

@@ -366,3 +366,61 @@ TEST(manifest_validate, BootBoundaryIgnoresServiceGraph) {
 }
 
 }  // namespace
+
+// A filesystem service exporting its root Directory, and `hello` granted a
+// directory of it through a `directory` source.
+TestManifest with_dir_grant(std::string path, bool writable = true) {
+  TestManifest t;
+  t.binaries.push_back({"fsd", 500});
+  t.services.insert(t.services.begin() + 1, Svc{"fsd", "fsd", {endpoint("root", iface::Directory)}, {{"root", "root"}}, {}});
+  t.services[2].caps.push_back(directory("home", "fsd", "root", std::move(path), writable));
+  return t;
+}
+
+TEST(manifest_validate, DirectorySourceDescendsOnly) {
+  for (const char* ok : {"", "users", "users/alice", "a/b/c/d/e/f/g/h", "x..y", ".hidden"}) {
+    TestManifest t = with_dir_grant(ok);
+    auto r = validate(t.model());
+    EXPECT_TRUE(r.ok()) << ok << ": " << r.error().message;
+  }
+  struct Bad {
+    const char* path;
+    const char* why;
+  } bad[] = {
+      {"..", "`.` or `..` (a grant only descends)"},
+      {"users/..", "`.` or `..` (a grant only descends)"},
+      {"./users", "`.` or `..` (a grant only descends)"},
+      {"/users", "an empty name (a leading, trailing or doubled '/')"},
+      {"users/", "an empty name (a leading, trailing or doubled '/')"},
+      {"users//alice", "an empty name (a leading, trailing or doubled '/')"},
+      {"a/b/c/d/e/f/g/h/i", "more than maxGrantPathNames (8) names"},
+  };
+  for (const Bad& b : bad) {
+    TestManifest t = with_dir_grant(b.path);
+    EXPECT_EQ(reject(t, ErrorCode::BadPath),
+              std::string("service `hello` cap `home`: directory path `") + b.path + "` has " + b.why);
+  }
+  TestManifest nul = with_dir_grant(std::string("a\0b", 3));
+  (void)reject(nul, ErrorCode::BadPath);
+  TestManifest longname = with_dir_grant(std::string(256, 'n'));
+  (void)reject(longname, ErrorCode::BadPath);
+}
+
+TEST(manifest_validate, DirectorySourceGrantsADirectoryFromAnEarlierService) {
+  TestManifest t = with_dir_grant("users");
+  t.services[2].caps.back().iface = iface::LogSink;
+  EXPECT_EQ(reject(t, ErrorCode::InterfaceMismatch),
+            "service `hello` cap `home`: a directory source provides 0x8bf9257ac020ae90, but the cap declares "
+            "0xf756aa2c12c6e11e");
+  TestManifest unknown = with_dir_grant("users");
+  unknown.services[2].caps.back().service = "nfs";
+  EXPECT_EQ(reject(unknown, ErrorCode::UnknownService), "service `hello` cap `home`: imports from unknown service `nfs`");
+  TestManifest wrong_export = with_dir_grant("users");
+  wrong_export.services[2].caps.back().export_name = "log";
+  (void)reject(wrong_export, ErrorCode::UnknownExport);
+  TestManifest init_grant = with_dir_grant("users");
+  init_grant.init_caps.push_back(directory("home", "fsd", "root", "users", false));
+  EXPECT_EQ(reject(init_grant, ErrorCode::NotHonoured),
+            "initConfig.init.caps[4].source.directory (cap `home`): not available to init: no service "
+            "runs before init");
+}
