@@ -1,4 +1,4 @@
-/* The glibc ABI that Debian's static archives (built against glibc
+/* The glibc ABI that Debian's static archives (liblua5.4, libbearssl; built against glibc
    headers) reference, mapped onto newlib: errno and ctype accessors, the
    _FORTIFY_SOURCE *_chk entry points (with their checks), the stack
    protector's failure hook, the stdio stream variables and the *64

@@ -12,6 +12,7 @@
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
 #include "lib/net/grant_names.h"
+#include "user/tls/der_list.h"
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
 #include "lib/net/stack.h"
@@ -127,6 +128,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto g = parse_grant_name(k, reinterpret_cast<const char*>(buf), n);
         if (g.ok() && (g->last < g->first || g->first == 0 || g->prefix > 32)) abort();
       }
+      break;
+    }
+    case 9: {
+      // tlsd's certificate-list splitter: pieces tile the input in order.
+      size_t covered = 0;
+      auto st = capos::tls::der_for_each(in, [&](Bytes cert) -> Status {
+        if (cert.data() != in.data() + covered || cert.size() < 2 || cert[0] != 0x30) abort();
+        covered += cert.size();
+        return {};
+      });
+      if (st.ok() && covered != n) abort();
       break;
     }
     default: {
