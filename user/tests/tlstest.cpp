@@ -139,7 +139,35 @@ Status tls_close(rt::Cap<wire::TlsStream> s) {
 
 char g_page[8192];
 
+// Bad input changes nothing: no socket attached, and a cap that is not a
+// TcpSocket (the connector itself, copied), are refused before any I/O.
+int bad_calls(rt::Cap<wire::TlsConnector> tls) {
+  {
+    Call& c = fresh();
+    auto p = wire::TlsConnector::Client::connectParams(c.params);
+    if (!p || !p->setServerName(StrView("host.test"))) return 1;
+    p->setSocket(0);
+    auto r = wire::TlsConnector::Client(&rt::transport(), tls).connect(c.params, c.resp);
+    rt::printf("tlstest: connect without a socket: {} ({})\n", r ? "ACCEPTED" : err_name(r.error()),
+               rt::transport().last_exception());
+    if (r) return 1;
+  }
+  Call& c = fresh();
+  auto p = wire::TlsConnector::Client::connectParams(c.params);
+  if (!p || !p->setServerName(StrView("host.test"))) return 1;
+  p->setSocket(0);
+  abi::CapTransferDesc xfer[1] = {{tls.id(), abi::XFER_COPY, {0, 0, 0}}};
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  Status st = rt::call_with_caps(tls, 0, c.params, c.resp, Span<const abi::CapTransferDesc>(xfer, 1),
+                                 Span<abi::CapTransferRecord>(rec, 1), &n);
+  rt::printf("tlstest: connect with a TlsConnector as the socket: {} ({})\n", st ? "ACCEPTED" : err_name(st.error()),
+             rt::call_exception());
+  return st ? 1 : 0;
+}
+
 int client(rt::Cap<wire::TcpConnector> connector, rt::Cap<wire::TlsConnector> tls) {
+  if (bad_calls(tls) != 0) return 1;
   // A name the host's certificate does not carry: refused by the check.
   {
     auto sock = tcp_connect(connector, 8443);
