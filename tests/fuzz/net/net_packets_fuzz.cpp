@@ -12,6 +12,7 @@
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
 #include "lib/net/grant_names.h"
+#include "lib/net/ip6.h"
 #include "user/tls/der_list.h"
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
@@ -139,6 +140,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return {};
       });
       if (st.ok() && covered != n) abort();
+      break;
+    }
+    case 10: {
+      // IPv6 + ICMPv6 (checksum made right), then the same frame through a stack.
+      if (n >= IPV6_HEADER + ICMPV6_HEADER) {
+        size_t len = get16(buf + 4);
+        if (len <= n - IPV6_HEADER && len >= ICMPV6_HEADER) {
+          Ip6 src, dst;
+          memcpy(src.b, buf + 8, 16);
+          memcpy(dst.b, buf + 24, 16);
+          finish_icmp6(MutBytes(buf + IPV6_HEADER, len), src, dst);
+        }
+      }
+      auto p = parse_ipv6(in);
+      if (p.ok()) {
+        if (!inside(in, p->payload)) abort();
+        auto m = parse_icmp6(p->payload, p->src, p->dst);
+        if (m.ok() && !inside(p->payload, m->rest)) abort();
+      }
+      static uint8_t frame[ETH_HEADER + 4096];
+      static std::unique_ptr<Stack> s;
+      s = std::make_unique<Stack>(OUR_MAC, TcpTuning{}, 42);
+      write_ethernet(MutBytes(frame, ETH_HEADER), OUR_MAC, Mac{{2, 0, 0, 0, 0, 2}}, ETHERTYPE_IPV6);
+      memcpy(frame + ETH_HEADER, buf, n);
+      s->receive_frame(Bytes(frame, ETH_HEADER + n), 1);
+      uint8_t out[ETH_MAX_FRAME];
+      while (s->pop_frame(MutBytes(out, sizeof(out))).ok()) {}
       break;
     }
     default: {
