@@ -5,7 +5,9 @@ with host.test's certificate, reached by capOS as 10.0.2.100:443 through
 SLIRP guestfwd, serves GET /tls; a second one at 10.0.2.100:8443 expects
 a handshake that capOS aborts (capOS asks for the wrong name). Host client: connects through a tcp hostfwd on
 127.0.0.1 to guest port 443, checks capOS's certificate against the test
-CA and the name capos.test, sends GET / and checks the body.
+CA and the name capos.test, sends GET / and checks the body; then sends
+plain HTTP to the same port, which capOS must refuse (an alert or a
+reset, never an HTTP answer).
 
 Usage: net_tls.py <tls dir> <run_qemu.py> <run_qemu args...>
 """
@@ -94,6 +96,20 @@ def client(port, ctx, result, deadline):
                 data += chunk
             result["response"] = bytes(data)
             result["client_cipher"] = conn.cipher()
+        # Then plain HTTP to the TLS port: capOS must refuse it.
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+                plain.settimeout(20)
+                plain.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                reply = bytearray()
+                while True:
+                    chunk = plain.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
+                result["plain_reply"] = bytes(reply)
+        except OSError as e:
+            result["plain_reply"] = str(e).encode()
         return
 
 
@@ -143,6 +159,9 @@ def main():
     # Only a clean close_notify ends the response (no truncation).
     if "client_error" in result or not response.startswith(b"HTTP/1.1 200 OK\r\n") or not response.endswith(b"\r\n\r\n" + CAPOS_BODY):
         print(f"FAIL: the host TLS client got {result}")
+        ok = False
+    if result.get("plain_reply", b"").startswith(b"HTTP"):
+        print(f"FAIL: capOS answered plain HTTP on its TLS port: {result['plain_reply']!r}")
         ok = False
     if ok:
         print("host TLS server:", result["request"].decode(), result["server_cipher"])

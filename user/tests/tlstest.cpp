@@ -6,7 +6,8 @@
 // must match. Server: listen on
 // port 443 through "net" (TcpListenAuthority), hand the accepted socket
 // to TlsAcceptor "tlsserver", answer the host client's GET with a known
-// body over TLS and close with close_notify.
+// body over TLS and close with close_notify; then a plain-HTTP client on
+// the same port must be refused by the handshake.
 #include "schema/kernel.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
 #include "schema/tls.capnp.capos.h"
@@ -234,7 +235,15 @@ int server(rt::Cap<wire::TcpListenAuthority> auth, rt::Cap<wire::TlsAcceptor> tl
   if (auto w = tls_write(*s, StrView(resp, len)); !w) return fail_with("write response", w.error());
   if (auto cl = tls_close(*s); !cl) return fail_with("close", cl.error());
   rt::print("tlstest: served the page over TLS\n");
-  return 0;
+  // A client that speaks plain HTTP to the TLS port: the handshake fails
+  // with a clear error, and tlsd goes on serving (info on a new call).
+  Call& b = fresh();
+  (void)wire::TcpListener::Client::acceptParams(b.params);
+  auto plain = rt::call_for_cap<wire::TcpSocket>(*listener, 0, b.params, b.resp);
+  if (!plain) return fail_with("accept", plain.error());
+  auto bad = wrap(tls, *plain, nullptr);
+  rt::printf("tlstest: non-TLS client: {} ({})\n", bad ? "ACCEPTED" : err_name(bad.error()), rt::call_exception());
+  return bad ? 1 : 0;
 }
 
 }  // namespace
