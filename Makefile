@@ -15,6 +15,11 @@ PACKAGE    ?= $(BUILD)/manifest.bin
 ISO        := $(BUILD)/capos.iso
 QEMU_FLAGS ?= -machine q35 -m $(MEM) -accel $(ACCEL) -cpu max -no-reboot \
               -device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none
+# The NIC netd drives (docs/net.md): virtio-net on QEMU's user network,
+# behind the emulated VT-d so its DMA is confined to netd's pool. NET_FLAGS=
+# boots without a network (netd then serves with the link down).
+NET_FLAGS  ?= -device intel-iommu -netdev user,id=n0 \
+              -device virtio-net-pci,netdev=n0,disable-legacy=on,iommu_platform=on
 
 .PHONY: all deps configure build run run-iso run-uefi iso debug gdb test test-host test-qemu fuzz bench clean
 
@@ -36,7 +41,7 @@ build: deps configure
 # treat that as success for the user.
 run: deps build
 	@echo "capOS: serial console on this terminal; Ctrl-A X quits QEMU"
-	@$(QEMU) $(QEMU_FLAGS) -kernel $(KERNEL) -initrd $(PACKAGE) -serial mon:stdio $(if $(CMDLINE),-append "$(CMDLINE)"); \
+	@$(QEMU) $(QEMU_FLAGS) $(NET_FLAGS) -kernel $(KERNEL) -initrd $(PACKAGE) -serial mon:stdio $(if $(CMDLINE),-append "$(CMDLINE)"); \
 	  st=$$?; [ $$st -eq 0 ] || [ $$st -eq 33 ] || exit $$st
 
 iso: deps build

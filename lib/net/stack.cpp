@@ -13,7 +13,7 @@ constexpr uint64_t ARP_GIVE_UP_MS = 3000;
 }  // namespace
 
 Stack::Stack(const Mac& mac, const TcpTuning& tuning, uint64_t secret)
-    : mac_(mac), tuning_(tuning), secret_(secret), rng_(secret | 1) {}
+    : mac_(mac), ll6_(link_local_from_mac(mac)), tuning_(tuning), secret_(secret), rng_(secret | 1) {}
 
 void Stack::configure(Ip4 address, uint8_t prefix, Ip4 gateway, Ip4 dns) {
   addr_ = address;
@@ -157,6 +157,9 @@ void Stack::receive_frame(Bytes frame, uint64_t now_ms) {
   } else if (eth->dst == mac_ || eth->dst.is_broadcast()) {
     if (eth->type == ETHERTYPE_ARP) handle_arp(eth->payload, now_ms);
     else if (eth->type == ETHERTYPE_IPV4) handle_ipv4(eth->payload, now_ms);
+    else if (eth->type == ETHERTYPE_IPV6) handle_ipv6(eth->src, eth->payload);
+  } else if (eth->type == ETHERTYPE_IPV6 && eth->dst == multicast_mac(solicited_node(ll6_))) {
+    handle_ipv6(eth->src, eth->payload);
   }
   flush(now_ms);
 }

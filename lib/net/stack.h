@@ -16,6 +16,7 @@
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
 #include "lib/net/ip.h"
+#include "lib/net/ip6.h"
 #include "lib/net/link.h"
 #include "lib/net/tcp_conn.h"
 
@@ -111,6 +112,9 @@ class Stack {
   Ip4 gateway() const { return gateway_; }
   Ip4 dns_server() const { return dns_; }
   const Mac& mac() const { return mac_; }
+  // The IPv6 link-local address (from the MAC); the stack answers Neighbor
+  // Solicitations for it and ICMPv6 echo to it (stack_ip6.cpp).
+  const Ip6& link_local() const { return ll6_; }
   StackStats stats() const;
 
  private:
@@ -169,6 +173,7 @@ class Stack {
 
   void handle_arp(Bytes payload, uint64_t now_ms);
   void handle_ipv4(Bytes payload, uint64_t now_ms);
+  void handle_ipv6(const Mac& from, Bytes payload);
   void handle_icmp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_udp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_tcp(const Ipv4Packet& ip, uint64_t now_ms);
@@ -188,6 +193,7 @@ class Stack {
   void dns_send(DnsQuery& q, uint64_t now_ms);
 
   Mac mac_;
+  Ip6 ll6_;
   TcpTuning tuning_;
   uint64_t secret_;
   uint64_t rng_;

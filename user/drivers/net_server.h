@@ -31,6 +31,9 @@ class NetServer {
   Status add_udp(uint32_t ep, uint16_t port, net::Ip4 network, uint8_t prefix, uint16_t first, uint16_t last);
   Status add_resolver(uint32_t ep);
   Status add_manager(uint32_t ep);
+  // Whether NetworkManager.interfaces reports the link up (false when the
+  // machine has no network device).
+  void set_link_up(bool up) { link_up_ = up; }
   // Posts RECVs, takes delivered calls, answers parked calls the stack can
   // now satisfy. Returns whether anything happened.
   Result<bool> poll(uint64_t now_ms);
@@ -71,6 +74,7 @@ class NetServer {
   net::Stack& stack_;
   rt::Cap<schema::wire::EndpointFactory> factory_;
   Object objects_[MAX_OBJECTS];
+  bool link_up_ = true;
 };
 
 }  // namespace capos::drivers

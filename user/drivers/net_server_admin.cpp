@@ -159,7 +159,7 @@ bool NetServer::handle_manager(Object& o, uint64_t now) {
       i.setDnsServer(stack_.dns_server());
       i.setLeaseSecondsLeft(stack_.dhcp().seconds_left(now));
       i.setMtu(1500);
-      i.setLinkUp(true);
+      i.setLinkUp(link_up_);
       reply(o.ep, h, mb.framed(), false);
       return true;
     }

@@ -94,7 +94,16 @@ Status add_services(NetServer& server) {
   return {};
 }
 
+// False when the machine has no virtio-net: netd still serves its
+// capabilities (interfaces report the link down, nothing is sent), so the
+// rest of a system that imports them runs unchanged.
+bool g_have_nic = true;
+
 Status pump_device(uint64_t now) {
+  if (!g_have_nic) {
+    while (g_stack->pop_frame(MutBytes(g_frame, sizeof(g_frame))).ok()) {}  // no link: dropped
+    return {};
+  }
   for (;;) {
     auto n = g_nic.receive(MutBytes(g_frame, sizeof(g_frame)));
     if (!n.ok()) {
@@ -125,19 +134,26 @@ int main() {
     rt::print("netd: needs `devices` (DeviceManager), `timer` (Timer) and `eps` (EndpointFactory)\n");
     return 2;
   }
+  static const net::Mac no_mac{};
   if (Status st = g_nic.start(*devices); !st) {
-    rt::printf("netd: cannot start virtio-net: {} ({})\n", err_name(st.error()), last_error());
-    return 3;
+    if (st.error() != Err::NotFound) {
+      rt::printf("netd: cannot start virtio-net: {} ({})\n", err_name(st.error()), last_error());
+      return 3;
+    }
+    g_have_nic = false;
+    rt::print("netd: no virtio-net device: serving with the link down\n");
   }
-  const net::Mac& m = g_nic.mac();
-  rt::printf("netd: virtio-net {:02x}:{:02x}.{} ready, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\n",
-             g_nic.where().bus, g_nic.where().dev, g_nic.where().fn, m.b[0], m.b[1], m.b[2], m.b[3], m.b[4],
-             m.b[5]);
+  const net::Mac& m = g_have_nic ? g_nic.mac() : no_mac;
+  if (g_have_nic)
+    rt::printf("netd: virtio-net {:02x}:{:02x}.{} ready, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\n",
+               g_nic.where().bus, g_nic.where().dev, g_nic.where().fn, m.b[0], m.b[1], m.b[2], m.b[3], m.b[4],
+               m.b[5]);
   auto t0 = now_ms(*timer);
   if (!t0) return 4;
   g_stack = new (g_stack_storage) net::Stack(m, net::TcpTuning{}, *t0 * 0x9E3779B97F4A7C15ull ^ 0xC0FFEE);
-  g_stack->start_dhcp(*t0);
+  if (g_have_nic) g_stack->start_dhcp(*t0);
   static NetServer server(*g_stack, *eps);
+  server.set_link_up(g_have_nic);
   if (Status st = add_services(server); !st) {
     rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>, "
                "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
@@ -176,14 +192,18 @@ int main() {
     }
     if (Status st = pump_device(*now); !st) return 8;
     if (*served) continue;  // answers may have opened windows or queued data: look again before sleeping
+    uint64_t sleep_ns = MAX_SLEEP_NS;
+    deadline = g_stack->next_deadline();
+    if (deadline > *now && (deadline - *now) * 1'000'000 < sleep_ns) sleep_ns = (deadline - *now) * 1'000'000;
+    if (!g_have_nic) {
+      (void)rt::ring().enter(1, sleep_ns);  // a call or the deadline wakes us
+      continue;
+    }
     if (!wait.pending) {
       capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
       (void)wire::Interrupt::Client::waitParams(p);
       if (!rt::submit_call(wait, g_nic.irq(), 0, p, MutBytes(wait_result, sizeof(wait_result)))) return 9;
     }
-    uint64_t sleep_ns = MAX_SLEEP_NS;
-    deadline = g_stack->next_deadline();
-    if (deadline > *now && (deadline - *now) * 1'000'000 < sleep_ns) sleep_ns = (deadline - *now) * 1'000'000;
     if (!wait.pending || rt::poll_call(wait)) continue;
     // poll_call may have stashed a call's completion: look once more, then sleep.
     auto again = server.poll(*now);

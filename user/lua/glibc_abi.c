@@ -1,4 +1,4 @@
-/* The glibc ABI that Debian's static archives (built against glibc
+/* The glibc ABI that Debian's static archives (liblua5.4, libbearssl; built against glibc
    headers) reference, mapped onto newlib: errno and ctype accessors, the
    _FORTIFY_SOURCE *_chk entry points (with their checks), the stack
    protector's failure hook, the stdio stream variables and the *64
@@ -62,6 +62,16 @@ void __stack_chk_fail(void) {
 void* __memcpy_chk(void* dst, const void* src, size_t n, size_t dst_len) {
   if (n > dst_len) chk_fail("memcpy");
   return memcpy(dst, src, n);
+}
+
+void* __memmove_chk(void* dst, const void* src, size_t n, size_t dst_len) {
+  if (n > dst_len) chk_fail("memmove");
+  return memmove(dst, src, n);
+}
+
+void* __memset_chk(void* dst, int c, size_t n, size_t dst_len) {
+  if (n > dst_len) chk_fail("memset");
+  return memset(dst, c, n);
 }
 
 int __snprintf_chk(char* s, size_t max, int flag, size_t s_len, const char* fmt, ...) {

@@ -6,6 +6,7 @@
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/transport.h"
+#include "user/shell/names.h"
 
 namespace capos::shell {
 
@@ -26,10 +27,15 @@ StrView ip_text(uint32_t a, char (&buf)[16]) {
   return format_to(buf, sizeof(buf), "{}.{}.{}.{}", a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
 }
 
+// From the shell's namespace: its CapSet or the session bundle (the
+// default system grants the network caps to operator sessions).
 template <class Iface> Result<rt::Cap<Iface>> need(StrView cmd, StrView name) {
-  auto c = rt::capset_find<Iface>(name);
-  if (!c) say("{}: no `{}` capability granted to this shell\n", cmd, name);
-  return c;
+  auto c = names::find(name, Iface::kInterfaceId);
+  if (!c) {
+    say("{}: no `{}` capability granted to this shell\n", cmd, name);
+    return fail(c.error());
+  }
+  return rt::Cap<Iface>::unchecked(*c);
 }
 
 void report(StrView cmd, StrView what, Err e) {

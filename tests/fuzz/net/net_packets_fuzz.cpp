@@ -12,6 +12,8 @@
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
 #include "lib/net/grant_names.h"
+#include "lib/net/ip6.h"
+#include "user/tls/der_list.h"
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
 #include "lib/net/stack.h"
@@ -127,6 +129,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto g = parse_grant_name(k, reinterpret_cast<const char*>(buf), n);
         if (g.ok() && (g->last < g->first || g->first == 0 || g->prefix > 32)) abort();
       }
+      break;
+    }
+    case 9: {
+      // tlsd's certificate-list splitter: pieces tile the input in order.
+      size_t covered = 0;
+      auto st = capos::tls::der_for_each(in, [&](Bytes cert) -> Status {
+        if (cert.data() != in.data() + covered || cert.size() < 2 || cert[0] != 0x30) abort();
+        covered += cert.size();
+        return {};
+      });
+      if (st.ok() && covered != n) abort();
+      break;
+    }
+    case 10: {
+      // IPv6 + ICMPv6 (checksum made right), then the same frame through a stack.
+      if (n >= IPV6_HEADER + ICMPV6_HEADER) {
+        size_t len = get16(buf + 4);
+        if (len <= n - IPV6_HEADER && len >= ICMPV6_HEADER) {
+          Ip6 src, dst;
+          memcpy(src.b, buf + 8, 16);
+          memcpy(dst.b, buf + 24, 16);
+          finish_icmp6(MutBytes(buf + IPV6_HEADER, len), src, dst);
+        }
+      }
+      auto p = parse_ipv6(in);
+      if (p.ok()) {
+        if (!inside(in, p->payload)) abort();
+        auto m = parse_icmp6(p->payload, p->src, p->dst);
+        if (m.ok() && !inside(p->payload, m->rest)) abort();
+      }
+      static uint8_t frame[ETH_HEADER + 4096];
+      static std::unique_ptr<Stack> s;
+      s = std::make_unique<Stack>(OUR_MAC, TcpTuning{}, 42);
+      write_ethernet(MutBytes(frame, ETH_HEADER), OUR_MAC, Mac{{2, 0, 0, 0, 0, 2}}, ETHERTYPE_IPV6);
+      memcpy(frame + ETH_HEADER, buf, n);
+      s->receive_frame(Bytes(frame, ETH_HEADER + n), 1);
+      uint8_t out[ETH_MAX_FRAME];
+      while (s->pop_frame(MutBytes(out, sizeof(out))).ok()) {}
       break;
     }
     default: {

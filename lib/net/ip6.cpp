@@ -1,0 +1,91 @@
+#include "lib/net/ip6.h"
+
+#include "lib/core/cstring.h"
+
+namespace capos::net {
+
+Ip6 link_local_from_mac(const Mac& mac) {
+  Ip6 a;
+  a.b[0] = 0xFE;
+  a.b[1] = 0x80;
+  a.b[8] = mac.b[0] ^ 0x02;  // universal/local bit flipped
+  a.b[9] = mac.b[1];
+  a.b[10] = mac.b[2];
+  a.b[11] = 0xFF;
+  a.b[12] = 0xFE;
+  a.b[13] = mac.b[3];
+  a.b[14] = mac.b[4];
+  a.b[15] = mac.b[5];
+  return a;
+}
+
+Ip6 solicited_node(const Ip6& a) {
+  Ip6 g;
+  g.b[0] = 0xFF;
+  g.b[1] = 0x02;
+  g.b[11] = 0x01;
+  g.b[12] = 0xFF;
+  g.b[13] = a.b[13];
+  g.b[14] = a.b[14];
+  g.b[15] = a.b[15];
+  return g;
+}
+
+Mac multicast_mac(const Ip6& group) {
+  return Mac{{0x33, 0x33, group.b[12], group.b[13], group.b[14], group.b[15]}};
+}
+
+Result<Ipv6Packet> parse_ipv6(Bytes packet) {
+  if (packet.size() < IPV6_HEADER) return fail(Err::Truncated);
+  const uint8_t* p = packet.data();
+  if ((p[0] >> 4) != 6) return fail(Err::Corrupt);
+  size_t len = get16(p + 4);
+  if (len > packet.size() - IPV6_HEADER) return fail(Err::Truncated);
+  Ipv6Packet r;
+  memcpy(r.src.b, p + 8, 16);
+  memcpy(r.dst.b, p + 24, 16);
+  r.next_header = p[6];
+  r.hop_limit = p[7];
+  r.payload = Bytes(p + IPV6_HEADER, len);
+  return r;
+}
+
+void write_ipv6(MutBytes out, const Ip6& src, const Ip6& dst, uint8_t next_header, uint16_t payload_len,
+                uint8_t hop_limit) {
+  uint8_t* p = out.data();
+  p[0] = 0x60;
+  p[1] = p[2] = p[3] = 0;
+  put16(p + 4, payload_len);
+  p[6] = next_header;
+  p[7] = hop_limit;
+  memcpy(p + 8, src.b, 16);
+  memcpy(p + 24, dst.b, 16);
+}
+
+namespace {
+
+// RFC 8200 8.1: source, destination, upper-layer length, next header.
+uint32_t pseudo6(const Ip6& src, const Ip6& dst, uint32_t length) {
+  uint32_t s = csum_add(0, Bytes(src.b, 16));
+  s = csum_add(s, Bytes(dst.b, 16));
+  uint8_t tail[8] = {uint8_t(length >> 24), uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length),
+                     0, 0, 0, IPPROTO_ICMPV6};
+  return csum_add(s, Bytes(tail, 8));
+}
+
+}  // namespace
+
+Result<Icmp6Message> parse_icmp6(Bytes message, const Ip6& src, const Ip6& dst) {
+  if (message.size() < ICMPV6_HEADER) return fail(Err::Truncated);
+  uint32_t s = pseudo6(src, dst, uint32_t(message.size()));
+  if (csum_fold(csum_add(s, message)) != 0) return fail(Err::Corrupt);
+  return Icmp6Message{message[0], message[1], Bytes(message.data() + ICMPV6_HEADER, message.size() - ICMPV6_HEADER)};
+}
+
+void finish_icmp6(MutBytes msg, const Ip6& src, const Ip6& dst) {
+  put16(msg.data() + 2, 0);
+  uint32_t s = pseudo6(src, dst, uint32_t(msg.size()));
+  put16(msg.data() + 2, csum_fold(csum_add(s, Bytes(msg.data(), msg.size()))));
+}
+
+}  // namespace capos::net

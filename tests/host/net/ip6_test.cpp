@@ -1,0 +1,124 @@
+// IPv6 on the link (lib/net/ip6.h, stack_ip6.cpp): addresses derived from
+// the MAC, Neighbor Solicitation answered with an Advertisement, ICMPv6
+// echo answered, and bad input dropped and counted.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "lib/net/ip6.h"
+#include "lib/net/stack.h"
+
+namespace capos::net {
+namespace {
+
+constexpr Mac OUR = {{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+constexpr Mac PEER = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
+
+Ip6 peer_ll() { return link_local_from_mac(PEER); }
+
+std::vector<uint8_t> icmp6_frame(const Mac& dst_mac, const Ip6& src, const Ip6& dst, std::vector<uint8_t> msg,
+                                 uint8_t hop_limit = 255, bool fix_checksum = true) {
+  if (fix_checksum) finish_icmp6(MutBytes(msg.data(), msg.size()), src, dst);
+  std::vector<uint8_t> f(ETH_HEADER + IPV6_HEADER + msg.size());
+  write_ethernet(MutBytes(f.data(), ETH_HEADER), dst_mac, PEER, ETHERTYPE_IPV6);
+  write_ipv6(MutBytes(f.data() + ETH_HEADER, IPV6_HEADER), src, dst, IPPROTO_ICMPV6, uint16_t(msg.size()), hop_limit);
+  memcpy(f.data() + ETH_HEADER + IPV6_HEADER, msg.data(), msg.size());
+  return f;
+}
+
+std::vector<uint8_t> solicit(const Ip6& target) {
+  std::vector<uint8_t> m(ND_MESSAGE + ND_LINK_OPTION, 0);
+  m[0] = ICMPV6_NEIGHBOR_SOLICIT;
+  memcpy(m.data() + 8, target.b, 16);
+  m[24] = ND_OPT_SOURCE_LL;
+  m[25] = 1;
+  memcpy(m.data() + 26, PEER.b, 6);
+  return m;
+}
+
+std::vector<std::vector<uint8_t>> drain(Stack& s) {
+  std::vector<std::vector<uint8_t>> out;
+  uint8_t f[ETH_MAX_FRAME];
+  for (auto n = s.pop_frame(MutBytes(f, sizeof(f))); n.ok(); n = s.pop_frame(MutBytes(f, sizeof(f))))
+    out.emplace_back(f, f + *n);
+  return out;
+}
+
+TEST(NetIp6, AddressesFromTheMac) {
+  Ip6 ll = link_local_from_mac(OUR);
+  const uint8_t want[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0x00, 0xff, 0xfe, 0x12, 0x34, 0x56};
+  EXPECT_EQ(memcmp(ll.b, want, 16), 0);
+  Ip6 sn = solicited_node(ll);
+  const uint8_t want_sn[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0x12, 0x34, 0x56};
+  EXPECT_EQ(memcmp(sn.b, want_sn, 16), 0);
+  EXPECT_EQ(multicast_mac(sn), (Mac{{0x33, 0x33, 0xff, 0x12, 0x34, 0x56}}));
+}
+
+TEST(NetIp6, SolicitationForUsIsAdvertised) {
+  Stack s(OUR, TcpTuning{}, 7);
+  Ip6 sn = solicited_node(s.link_local());
+  auto f = icmp6_frame(multicast_mac(sn), peer_ll(), sn, solicit(s.link_local()));
+  s.receive_frame(Bytes(f.data(), f.size()), 1);
+  auto out = drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  auto eth = parse_ethernet(Bytes(out[0].data(), out[0].size()));
+  ASSERT_TRUE(eth.ok());
+  EXPECT_EQ(eth->dst, PEER);
+  EXPECT_EQ(eth->type, ETHERTYPE_IPV6);
+  auto ip = parse_ipv6(eth->payload);
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->hop_limit, 255);
+  EXPECT_EQ(ip->dst, peer_ll());
+  auto m = parse_icmp6(ip->payload, ip->src, ip->dst);  // checksum right
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->type, ICMPV6_NEIGHBOR_ADVERT);
+  ASSERT_EQ(m->rest.size(), ND_MESSAGE + ND_LINK_OPTION - ICMPV6_HEADER);
+  EXPECT_EQ(m->rest[0], 0x60);  // solicited + override
+  EXPECT_EQ(memcmp(m->rest.data() + 4, s.link_local().b, 16), 0);
+  EXPECT_EQ(m->rest[20], ND_OPT_TARGET_LL);
+  EXPECT_EQ(memcmp(m->rest.data() + 22, OUR.b, 6), 0);
+}
+
+TEST(NetIp6, EchoIsAnswered) {
+  Stack s(OUR, TcpTuning{}, 7);
+  std::vector<uint8_t> echo = {ICMPV6_ECHO_REQUEST, 0, 0, 0, 0x12, 0x34, 0x00, 0x07, 'c', 'a', 'p'};
+  auto f = icmp6_frame(OUR, peer_ll(), s.link_local(), echo, 64);
+  s.receive_frame(Bytes(f.data(), f.size()), 1);
+  auto out = drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  auto ip = parse_ipv6(Bytes(out[0].data() + ETH_HEADER, out[0].size() - ETH_HEADER));
+  ASSERT_TRUE(ip.ok());
+  auto m = parse_icmp6(ip->payload, ip->src, ip->dst);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->type, ICMPV6_ECHO_REPLY);
+  std::vector<uint8_t> rest(m->rest.data(), m->rest.data() + m->rest.size());
+  EXPECT_EQ(rest, (std::vector<uint8_t>{0x12, 0x34, 0x00, 0x07, 'c', 'a', 'p'}));
+}
+
+TEST(NetIp6, BadInputIsDroppedAndCounted) {
+  Stack s(OUR, TcpTuning{}, 7);
+  Ip6 sn = solicited_node(s.link_local());
+  Mac sn_mac = multicast_mac(sn);
+  // Wrong checksum, routed solicitation (hop limit 64), truncated header:
+  // malformed. Someone else's target, duplicate address detection from ::,
+  // another host's solicited-node group: ignored, not malformed.
+  auto bad_sum = icmp6_frame(sn_mac, peer_ll(), sn, solicit(s.link_local()), 255, false);
+  bad_sum[ETH_HEADER + IPV6_HEADER + 2] ^= 0x55;
+  auto routed = icmp6_frame(sn_mac, peer_ll(), sn, solicit(s.link_local()), 64);
+  auto truncated = icmp6_frame(sn_mac, peer_ll(), sn, solicit(s.link_local()));
+  truncated.resize(ETH_HEADER + 20);
+  auto other = icmp6_frame(sn_mac, peer_ll(), sn, solicit(peer_ll()));
+  auto dad = icmp6_frame(sn_mac, Ip6{}, sn, solicit(s.link_local()));
+  Ip6 other_group = solicited_node(peer_ll());
+  auto not_ours = icmp6_frame(multicast_mac(other_group), peer_ll(), other_group, solicit(peer_ll()));
+  uint64_t before = s.stats().malformed;
+  for (auto* f : {&bad_sum, &routed, &truncated}) s.receive_frame(Bytes(f->data(), f->size()), 1);
+  EXPECT_EQ(s.stats().malformed, before + 3);
+  for (auto* f : {&other, &dad, &not_ours}) s.receive_frame(Bytes(f->data(), f->size()), 1);
+  EXPECT_EQ(s.stats().malformed, before + 3);
+  EXPECT_TRUE(drain(s).empty());
+}
+
+}  // namespace
+}  // namespace capos::net
