@@ -8,7 +8,7 @@ add_custom_command(OUTPUT ${PKG_DIR}/posix_fs.bin
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
   COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/posix_fs.bin
           ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
-  DEPENDS init vblk fsd posix_files mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
+  DEPENDS init vblk fsd posix_files posix_child mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
   COMMENT "Test boot package: POSIX files and pipes over fsd")
 add_custom_target(qemu_test_package_posix_fs ALL DEPENDS ${PKG_DIR}/posix_fs.bin)
 set(posix_img ${CMAKE_CURRENT_BINARY_DIR}/posix_fs.img)
@@ -29,6 +29,10 @@ set(POSIX_FILE_MARKERS
   --expect "posix: unlink and rmdir clean up ok"
   --expect "posix: poll: readable after a write ok" --expect "posix: end of file once every write end is closed ok"
   --expect "posix: writing with no reader left is EPIPE ok"
+  --expect "posix: the child's argv and environment came back through the pipe ok"
+  --expect "posix: 10000 bytes through the child and back, upper-cased, in 5 rounds ok"
+  --expect "posix: closing stdin ends the child's input ok" --expect "posix: the child's exit code ok"
+  --expect "posix: unsupported file actions are EINVAL ok"
   --expect "posix: all checks passed" --expect "init: posix_files exited: code 0")
 capos_qemu_test(posix_files_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/posix_fs.bin --timeout 150
   --forbid "posix: FAIL" --expect "fsd: mounted capos-fs v1 on "

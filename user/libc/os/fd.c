@@ -18,7 +18,7 @@
 #include "fd_api.h"
 
 /* The fd layer reports newlib's numbers; check each one. */
-_Static_assert(CAPOS_EPERM == EPERM && CAPOS_ENOENT == ENOENT && CAPOS_EIO == EIO && CAPOS_EBADF == EBADF &&
+_Static_assert(CAPOS_EPERM == EPERM && CAPOS_ENOENT == ENOENT && CAPOS_EIO == EIO && CAPOS_E2BIG == E2BIG && CAPOS_EBADF == EBADF &&
                    CAPOS_EAGAIN == EAGAIN && CAPOS_ENOMEM == ENOMEM && CAPOS_EACCES == EACCES &&
                    CAPOS_EEXIST == EEXIST && CAPOS_EXDEV == EXDEV && CAPOS_ENOTDIR == ENOTDIR &&
                    CAPOS_EISDIR == EISDIR && CAPOS_EINVAL == EINVAL && CAPOS_ENFILE == ENFILE &&

@@ -19,6 +19,7 @@ enum capos_errno {
   CAPOS_EPERM = 1,
   CAPOS_ENOENT = 2,
   CAPOS_EIO = 5,
+  CAPOS_E2BIG = 7,
   CAPOS_EBADF = 9,
   CAPOS_EAGAIN = 11,
   CAPOS_ENOMEM = 12,

@@ -4,7 +4,10 @@
 // (fds 0-2 at start), a File cap from a granted Directory (os/fs_paths.cpp
 // opens them), a Directory cap (opendir, openat's dirfd), or one end of a
 // pipe inside this process. docs/posix.md.
+#include "schema/ipc.capnp.capos.h"
 #include "user/libc/os/fd_state.h"
+#include "user/libc/os/streams.h"
+#include "user/rt/capset.h"
 #include "user/storage/fs_client.h"
 
 extern "C" long capos_libc_console_write(const char* p, size_t n);
@@ -110,16 +113,21 @@ Result<size_t, Errno> pipe_write(int fd, const uint8_t* buf, size_t n) CAPOS_REQ
 FdState& fd_state() {
   if (!g_state.stdio_ready) {
     g_state.stdio_ready = true;
-    OpenFile in;
-    in.kind = FdKind::ConsoleIn;
-    in.flags = CAPOS_OPEN_READ;
-    OpenFile out;
-    out.kind = FdKind::ConsoleOut;
-    out.flags = CAPOS_OPEN_WRITE;
-    // The table is empty: these land on fds 0, 1 and 2.
-    (void)g_state.table.open(in, 0);
-    (void)g_state.table.open(out, 1);
-    (void)g_state.table.dup(1, 2);
+    // fds 0-2: a pipe end the parent granted as `fd<N>`, else the console.
+    for (int n = 0; n < 3; ++n) {
+      char name[4] = {'f', 'd', static_cast<char>('0' + n), '\0'};
+      OpenFile f;
+      f.kind = n == 0 ? FdKind::ConsoleIn : FdKind::ConsoleOut;
+      f.flags = n == 0 ? CAPOS_OPEN_READ : CAPOS_OPEN_WRITE;
+      if (auto ep = rt::capset_find<wire::Endpoint>(StrView(name, 3))) {
+        if (auto slot = stream_attach(ep->id())) {
+          f.kind = FdKind::StreamServed;
+          f.pipe = *slot;
+          f.flags = n == 0 ? CAPOS_OPEN_READ : CAPOS_OPEN_WRITE;
+        }
+      }
+      (void)g_state.table.open(f, n);  // the table is empty: this lands on fd n
+    }
   }
   return g_state;
 }
@@ -133,12 +141,20 @@ void release_file(FdState& s, const OpenFile& f) {
       if (f.owns_cap) (void)fsc::close(dir_cap(f));
       break;
     case FdKind::PipeRead:
-      --s.pipes[f.pipe].readers;
+    case FdKind::PipeWrite: {
+      bool reads = f.kind == FdKind::PipeRead;
+      uint32_t& ends = reads ? s.pipes[f.pipe].readers : s.pipes[f.pipe].writers;
+      --ends;
+      RemoteEnd& r = s.remote[f.pipe];
+      if (ends == 0 && r.set && r.parent_reads == reads) {
+        remote_close(r.cap);  // the child's next read sees end of file / its write EPIPE
+        r = RemoteEnd();
+      }
       g_fd_lock.wake_all();
       break;
-    case FdKind::PipeWrite:
-      --s.pipes[f.pipe].writers;
-      g_fd_lock.wake_all();
+    }
+    case FdKind::StreamServed:
+      stream_close(f.pipe);
       break;
     case FdKind::ConsoleIn:
     case FdKind::ConsoleOut:
@@ -174,9 +190,17 @@ Result<size_t, Errno> do_read(int fd, uint8_t* buf, size_t n) CAPOS_EXCLUDES(g_f
       return file_read(fd, buf, n);
     }
     case FdKind::PipeRead: {
-      FdGuard g(g_fd_lock);
-      return pipe_read(fd, buf, n);
+      RemoteEnd r;
+      {
+        FdGuard g(g_fd_lock);
+        r = fd_state().remote[f.pipe];
+        if (!r.set) return pipe_read(fd, buf, n);
+      }
+      return remote_read(r.cap, buf, n);  // the child writes this pipe
     }
+    case FdKind::StreamServed:
+      if (!(f.flags & CAPOS_OPEN_READ)) break;
+      return stream_read(f.pipe, buf, n);
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleOut:
     case FdKind::PipeWrite: break;
@@ -199,9 +223,19 @@ Result<size_t, Errno> do_write(int fd, const uint8_t* buf, size_t n) CAPOS_EXCLU
       return file_write(fd, buf, n);
     }
     case FdKind::PipeWrite: {
-      FdGuard g(g_fd_lock);
-      return pipe_write(fd, buf, n);
+      RemoteEnd r;
+      {
+        FdGuard g(g_fd_lock);
+        r = fd_state().remote[f.pipe];
+        if (!r.set) return pipe_write(fd, buf, n);
+      }
+      if (n == 0) return size_t{0};
+      return remote_write(r.cap, buf, n);  // the child reads this pipe
     }
+    case FdKind::StreamServed:
+      if (!(f.flags & CAPOS_OPEN_WRITE)) break;
+      if (n == 0) return size_t{0};
+      return stream_write(f.pipe, buf, n);
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleIn:
     case FdKind::PipeRead: break;
@@ -250,8 +284,9 @@ Result<capos_fd_stat, Errno> do_stat(int fd) CAPOS_REQUIRES(g_fd_lock) {
     }
     case FdKind::PipeRead:
     case FdKind::PipeWrite:
+    case FdKind::StreamServed:
       st.type = CAPOS_FT_FIFO;
-      st.size = fd_state().pipes[f->pipe].size();
+      if (f->kind != FdKind::StreamServed) st.size = fd_state().pipes[f->pipe].size();
       return st;
     case FdKind::ConsoleIn:
     case FdKind::ConsoleOut: break;
@@ -287,6 +322,7 @@ Result<int, Errno> do_pipe(int fds[2]) CAPOS_REQUIRES(g_fd_lock) {
     return fail(wfd.error());
   }
   s.pipes[slot] = PipeBuffer();
+  s.remote[slot] = RemoteEnd();
   s.pipes[slot].readers = 1;
   s.pipes[slot].writers = 1;
   fds[0] = rfd;
@@ -305,14 +341,17 @@ Result<unsigned, Errno> do_poll_state(int fd) CAPOS_EXCLUDES(g_fd_lock) {
     case FdKind::ConsoleOut: return 2u;
     case FdKind::File: return 3u;  // regular files never block
     case FdKind::Dir: return 0u;
+    case FdKind::StreamServed: return 3u;  // readiness is the parent's: reported ready
     case FdKind::PipeRead: {
       FdGuard g(g_fd_lock);
       const PipeBuffer& p = fd_state().pipes[f.pipe];
+      if (fd_state().remote[f.pipe].set) return 1u;  // a child's stream: reported ready
       return (p.size() > 0 || p.writers == 0 ? 1u : 0u) | (p.writers == 0 ? 4u : 0u);
     }
     case FdKind::PipeWrite: {
       FdGuard g(g_fd_lock);
       const PipeBuffer& p = fd_state().pipes[f.pipe];
+      if (fd_state().remote[f.pipe].set) return 2u;
       return (p.space() > 0 || p.readers == 0 ? 2u : 0u) | (p.readers == 0 ? 4u : 0u);
     }
   }

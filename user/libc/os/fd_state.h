@@ -38,9 +38,18 @@ class CAPOS_SCOPED_CAPABILITY FdGuard {
 
 constexpr uint32_t kPipes = 16;
 
+// A pipe whose other end went to a spawned child: its bytes travel over
+// the child's ByteStream (os/streams.h) instead of the local buffer.
+struct RemoteEnd {
+  bool set = false;
+  bool parent_reads = false;  // the child writes (dup2(p[1], N) in the file actions)
+  uint32_t cap = 0;           // the ByteStream client facet
+};
+
 struct FdState {
   FdTable table;
   PipeBuffer pipes[kPipes];
+  RemoteEnd remote[kPipes];
   bool stdio_ready = false;
 };
 

@@ -17,7 +17,9 @@ namespace capos::libc {
 
 using Errno = capos_errno;
 
-enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite };
+// StreamServed: a pipe end a parent granted to this process (`fd<N>`,
+// os/streams.h); `pipe` is its stream slot.
+enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite, StreamServed };
 
 struct OpenFile {
   FdKind kind = FdKind::ConsoleOut;

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int g_failures;
@@ -171,11 +173,77 @@ static void pipes(void) {
   check(read(p[0], buf, 1) == -1 && errno == EBADF, "a closed fd is EBADF");
 }
 
+/* Reads fd until end of file into buf (NUL-terminated); the byte count. */
+static size_t read_all(int fd, char* buf, size_t cap) {
+  size_t got = 0;
+  ssize_t n;
+  while (got + 1 < cap && (n = read(fd, buf + got, cap - 1 - got)) > 0) got += (size_t)n;
+  buf[got] = '\0';
+  return got;
+}
+
+static void children(void) {
+  /* argv and envp reach the child; its stdout comes back through a pipe */
+  int out[2];
+  posix_spawn_file_actions_t fa;
+  check(pipe(out) == 0 && posix_spawn_file_actions_init(&fa) == 0 && posix_spawn_file_actions_adddup2(&fa, out[1], 1) == 0,
+        "file actions");
+  char* const argv[] = {"posix_child", "args", "two words", "", NULL};
+  char* const envp[] = {"GREETING=hello child", "PATH=/", NULL};
+  pid_t pid = 0;
+  check(posix_spawn(&pid, "posix_child", &fa, NULL, argv, envp) == 0, "posix_spawn with a stdout pipe");
+  close(out[1]);
+  posix_spawn_file_actions_destroy(&fa);
+  char buf[256];
+  read_all(out[0], buf, sizeof buf);
+  check(strcmp(buf, "argc=4 [posix_child] [args] [two words] [] GREETING=hello child HOME=(unset)\n") == 0,
+        "the child's argv and environment came back through the pipe");
+  close(out[0]);
+  int status = -1;
+  check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "waitpid after EOF");
+
+  /* both ways: stdin and stdout piped, streamed in turns */
+  int in[2];
+  check(pipe(in) == 0 && pipe(out) == 0 && posix_spawn_file_actions_init(&fa) == 0 &&
+            posix_spawn_file_actions_adddup2(&fa, in[0], 0) == 0 && posix_spawn_file_actions_adddup2(&fa, out[1], 1) == 0,
+        "two pipes");
+  char* const up[] = {"posix_child", "upper", NULL};
+  check(posix_spawn(&pid, "posix_child", &fa, NULL, up, NULL) == 0, "posix_spawn with stdin and stdout pipes");
+  close(in[0]);
+  close(out[1]);
+  posix_spawn_file_actions_destroy(&fa);
+  char chunk[2000], back[2000];
+  int ok = 1;
+  for (int round = 0; ok && round < 5; ++round) {
+    for (int i = 0; i < (int)sizeof chunk; ++i) chunk[i] = (char)('a' + (i + round) % 26);
+    ok = write(in[1], chunk, sizeof chunk) == (ssize_t)sizeof chunk;
+    size_t got = 0;
+    while (ok && got < sizeof back) {
+      ssize_t n = read(out[0], back + got, sizeof back - got);
+      ok = n > 0;
+      got += n > 0 ? (size_t)n : 0;
+    }
+    for (int i = 0; ok && i < (int)sizeof back; ++i) ok = back[i] == chunk[i] - 'a' + 'A';
+  }
+  check(ok, "10000 bytes through the child and back, upper-cased, in 5 rounds");
+  close(in[1]); /* the child's read sees end of file */
+  read_all(out[0], buf, sizeof buf);
+  check(strcmp(buf, "upper: 10000 bytes, then end of file\n") == 0, "closing stdin ends the child's input");
+  close(out[0]);
+  check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3, "the child's exit code");
+
+  check(posix_spawn_file_actions_init(&fa) == 0 && posix_spawn_file_actions_addclose(&fa, 1) == 0 &&
+            posix_spawn(&pid, "posix_child", &fa, NULL, argv, NULL) == EINVAL,
+        "unsupported file actions are EINVAL");
+  posix_spawn_file_actions_destroy(&fa);
+}
+
 int main(void) {
   check(isatty(1) && !isatty(100), "stdout is the console");
   persistence();
   files();
   pipes();
+  children();
   printf(g_failures == 0 ? "posix: all checks passed\n" : "posix: %d checks FAILED\n", g_failures);
   return g_failures;
 }
