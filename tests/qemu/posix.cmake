@@ -32,6 +32,9 @@ set(POSIX_FILE_MARKERS
   --expect "posix: the child's argv and environment came back through the pipe ok"
   --expect "posix: 10000 bytes through the child and back, upper-cased, in 5 rounds ok"
   --expect "posix: closing stdin ends the child's input ok" --expect "posix: the child's exit code ok"
+  --expect "posix: the forked child's stdout came back through the pipe ok"
+  --expect "posix: fork + a failing exec: -1 with the exec's errno in the parent ok"
+  --expect "posix: exec without fork is ENOSYS ok"
   --expect "posix: unsupported file actions are EINVAL ok"
   --expect "posix: all checks passed" --expect "init: posix_files exited: code 0")
 capos_qemu_test(posix_files_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/posix_fs.bin --timeout 150

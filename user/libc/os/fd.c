@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fd_api.h"
+#include "spawn_api.h"
 
 /* The fd layer reports newlib's numbers; check each one. */
 _Static_assert(CAPOS_EPERM == EPERM && CAPOS_ENOENT == ENOENT && CAPOS_EIO == EIO && CAPOS_E2BIG == E2BIG && CAPOS_EBADF == EBADF &&
@@ -70,6 +71,9 @@ ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
 }
 
 int close(int fd) {
+  /* Between fork and exec a close only concerns the child, which starts
+     with the fds it is given anyway. */
+  if (capos_libc_fork_recording()) return fd >= 0 ? 0 : fail(EBADF);
   int err = capos_fd_close(fd);
   return err ? fail(err) : 0;
 }
@@ -135,6 +139,11 @@ int access(const char* path, int mode) {
 }
 
 int dup2(int from, int to) {
+  if (capos_libc_fork_recording()) {
+    if (from < 0 || to < 0) return fail(EBADF);
+    capos_libc_fork_dup2(from, to); /* carried out by the exec's spawn */
+    return to;
+  }
   int err = capos_fd_dup2(from, to);
   return err ? fail(err) : to;
 }

@@ -24,6 +24,12 @@ int capos_libc_wait(uint32_t pid, uint32_t* waited, int* status);
 /* The child's side of "args": argc/argv/envp from the parent (empty
    argv {binary-less} when there was no "args" grant). */
 void capos_libc_start_args(int* argc, char*** argv, char*** envp);
+/* The recording fork (os/fork.c): whether dup2/close are being recorded,
+   one recorded dup2, and the "child's" _exit (returns only when not
+   recording). */
+int capos_libc_fork_recording(void);
+void capos_libc_fork_dup2(int from, int to);
+void capos_libc_fork_exit(void);
 /* Before the process ends: pipe output still buffered goes to the parent. */
 void capos_libc_streams_finish(void);
 

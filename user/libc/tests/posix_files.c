@@ -232,6 +232,33 @@ static void children(void) {
   close(out[0]);
   check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3, "the child's exit code");
 
+  /* the fork-for-exec pattern, recorded and turned into a spawn */
+  check(pipe(out) == 0, "a pipe for fork");
+  pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    execl("posix_child", "posix_child", "args", "forked", (char*)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  check(pid > 0, "fork + execl returns the child's pid in the parent");
+  read_all(out[0], buf, sizeof buf);
+  check(strcmp(buf, "argc=3 [posix_child] [args] [forked] GREETING=(unset) HOME=(unset)\n") == 0,
+        "the forked child's stdout came back through the pipe");
+  close(out[0]);
+  check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "waitpid on the forked child");
+  errno = 0;
+  pid = fork();
+  if (pid == 0) {
+    execl("no_such_binary", "no_such_binary", (char*)NULL);
+    _exit(127);
+  }
+  check(pid == -1 && errno == ENOENT, "fork + a failing exec: -1 with the exec's errno in the parent");
+  errno = 0;
+  check(execl("posix_child", "posix_child", (char*)NULL) == -1 && errno == ENOSYS, "exec without fork is ENOSYS");
+
   check(posix_spawn_file_actions_init(&fa) == 0 && posix_spawn_file_actions_addclose(&fa, 1) == 0 &&
             posix_spawn(&pid, "posix_child", &fa, NULL, argv, NULL) == EINVAL,
         "unsupported file actions are EINVAL");
