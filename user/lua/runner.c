@@ -87,9 +87,19 @@ static int run(lua_State* L, int nresults) {
   return rc;
 }
 
-/* One line from the console with echo and backspace; -1 at end of input
-   (Ctrl-D on an empty line). */
+/* 1 when stdin is a shell's terminal (user/libc/os/terminal.cpp): its
+   lines arrive already echoed and edited. */
+int capos_libc_stdin_cooked(void);
+
+/* One line from the console with echo and backspace, or from the shell's
+   terminal as it is; -1 at end of input (Ctrl-D on an empty line). */
 static int read_line(char* buf, size_t cap) {
+  if (capos_libc_stdin_cooked()) {
+    if (fgets(buf, (int)cap, stdin) == NULL) return -1;
+    size_t len = strlen(buf);
+    if (len > 0 && buf[len - 1] == '\n') buf[--len] = 0;
+    return (int)len;
+  }
   size_t n = 0;
   for (;;) {
     char c;

@@ -76,6 +76,8 @@ int capos_fd_sync(int fd);
 int capos_fd_truncate(int fd, uint64_t size);
 int capos_fd_pipe(int fds[2]);
 int capos_fd_isatty(int fd);
+/* 1 when fd 0 is a shell's StdIO (lines arrive echoed and edited). */
+int capos_libc_stdin_cooked(void);
 /* The CAPOS_OPEN_* access bits the fd was opened with. */
 int capos_fd_flags(int fd, unsigned* flags);
 /* poll: bit 0 readable, bit 1 writable, bit 2 hung up (no writer left). */

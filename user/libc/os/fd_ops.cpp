@@ -4,6 +4,7 @@
 // (fds 0-2 at start), a File cap from a granted Directory (os/fs_paths.cpp
 // opens them), a Directory cap (opendir, openat's dirfd), or one end of a
 // pipe inside this process. docs/posix.md.
+#include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "user/libc/os/fd_state.h"
 #include "user/libc/os/streams.h"
@@ -113,12 +114,18 @@ Result<size_t, Errno> pipe_write(int fd, const uint8_t* buf, size_t n) CAPOS_REQ
 FdState& fd_state() {
   if (!g_state.stdio_ready) {
     g_state.stdio_ready = true;
-    // fds 0-2: a pipe end the parent granted as `fd<N>`, else the console.
+    // fds 0-2: a pipe end the parent granted as `fd<N>`, else the shell's
+    // terminal ("stdio"), else the console.
+    auto term = rt::capset_find<wire::StdIO>("stdio");
     for (int n = 0; n < 3; ++n) {
       char name[4] = {'f', 'd', static_cast<char>('0' + n), '\0'};
       OpenFile f;
       f.kind = n == 0 ? FdKind::ConsoleIn : FdKind::ConsoleOut;
       f.flags = n == 0 ? CAPOS_OPEN_READ : CAPOS_OPEN_WRITE;
+      if (term) {
+        f.kind = n == 0 ? FdKind::TermIn : FdKind::TermOut;
+        f.cap = term->id();
+      }
       if (auto ep = rt::capset_find<wire::Endpoint>(StrView(name, 3))) {
         if (auto slot = stream_attach(ep->id())) {
           f.kind = FdKind::StreamServed;
@@ -156,6 +163,8 @@ void release_file(FdState& s, const OpenFile& f) {
     case FdKind::StreamServed:
       stream_close(f.pipe);
       break;
+    case FdKind::TermIn:   // the shell owns the StdIO: it stays for the other fds
+    case FdKind::TermOut:
     case FdKind::ConsoleIn:
     case FdKind::ConsoleOut:
       break;
@@ -201,6 +210,8 @@ Result<size_t, Errno> do_read(int fd, uint8_t* buf, size_t n) CAPOS_EXCLUDES(g_f
     case FdKind::StreamServed:
       if (!(f.flags & CAPOS_OPEN_READ)) break;
       return stream_read(f.pipe, buf, n);
+    case FdKind::TermIn: return terminal_read(f.cap, buf, n);
+    case FdKind::TermOut: break;
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleOut:
     case FdKind::PipeWrite: break;
@@ -236,6 +247,10 @@ Result<size_t, Errno> do_write(int fd, const uint8_t* buf, size_t n) CAPOS_EXCLU
       if (!(f.flags & CAPOS_OPEN_WRITE)) break;
       if (n == 0) return size_t{0};
       return stream_write(f.pipe, buf, n);
+    case FdKind::TermOut:
+      if (n == 0) return size_t{0};
+      return terminal_write(f.cap, buf, n);
+    case FdKind::TermIn: break;
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleIn:
     case FdKind::PipeRead: break;
@@ -289,10 +304,12 @@ Result<capos_fd_stat, Errno> do_stat(int fd) CAPOS_REQUIRES(g_fd_lock) {
       if (f->kind != FdKind::StreamServed) st.size = fd_state().pipes[f->pipe].size();
       return st;
     case FdKind::ConsoleIn:
-    case FdKind::ConsoleOut: break;
+    case FdKind::ConsoleOut:
+    case FdKind::TermIn:
+    case FdKind::TermOut: break;
   }
   st.type = CAPOS_FT_CHAR;
-  st.writable = f->kind == FdKind::ConsoleOut;
+  st.writable = f->kind == FdKind::ConsoleOut || f->kind == FdKind::TermOut;
   return st;
 }
 
@@ -338,7 +355,9 @@ Result<unsigned, Errno> do_poll_state(int fd) CAPOS_EXCLUDES(g_fd_lock) {
       if (r < 0) return fail(CAPOS_EIO);
       return r ? 1u : 0u;
     }
-    case FdKind::ConsoleOut: return 2u;
+    case FdKind::ConsoleOut:
+    case FdKind::TermOut: return 2u;
+    case FdKind::TermIn: return 1u;  // StdIO has no readiness query: reported ready
     case FdKind::File: return 3u;  // regular files never block
     case FdKind::Dir: return 0u;
     case FdKind::StreamServed: return 3u;  // readiness is the parent's: reported ready
@@ -423,7 +442,16 @@ extern "C" int capos_fd_pipe(int fds[2]) {
 extern "C" int capos_fd_isatty(int fd) {
   auto f = lookup(fd);
   if (!f) return f.error();
-  return f->kind == FdKind::ConsoleIn || f->kind == FdKind::ConsoleOut ? 0 : CAPOS_ENOTTY;
+  bool tty = f->kind == FdKind::ConsoleIn || f->kind == FdKind::ConsoleOut || f->kind == FdKind::TermIn ||
+             f->kind == FdKind::TermOut;
+  return tty ? 0 : CAPOS_ENOTTY;
+}
+
+// Whether fd 0 is a shell's terminal, whose lines come echoed and edited
+// (the Lua REPL then reads lines instead of echoing keys itself).
+extern "C" int capos_libc_stdin_cooked(void) {
+  auto f = lookup(0);
+  return f && f->kind == FdKind::TermIn;
 }
 
 extern "C" int capos_fd_flags(int fd, unsigned* flags) {

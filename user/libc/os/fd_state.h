@@ -54,6 +54,10 @@ struct FdState {
 };
 
 extern FdLock g_fd_lock;
+
+// fds on a shell's StdIO (os/terminal.cpp): line-based reads.
+Result<size_t, Errno> terminal_read(uint32_t cap, uint8_t* buf, size_t n);
+Result<size_t, Errno> terminal_write(uint32_t cap, const uint8_t* buf, size_t n);
 // The state, with fds 0-2 set up on first use.
 FdState& fd_state() CAPOS_REQUIRES(g_fd_lock);
 // Releases what a description held once its last fd is gone.

@@ -18,8 +18,9 @@ namespace capos::libc {
 using Errno = capos_errno;
 
 // StreamServed: a pipe end a parent granted to this process (`fd<N>`,
-// os/streams.h); `pipe` is its stream slot.
-enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite, StreamServed };
+// os/streams.h); `pipe` is its stream slot. TermIn/TermOut: the shell's
+// StdIO (`cap`), os/terminal.cpp.
+enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite, StreamServed, TermIn, TermOut };
 
 struct OpenFile {
   FdKind kind = FdKind::ConsoleOut;

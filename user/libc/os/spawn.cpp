@@ -1,6 +1,6 @@
 // posix_spawn/waitpid's capOS side: a child is started through the
 // caller's ProcessSpawner (grant "spawner") with explicit grants only —
-// copies of the caller's "console", "timer", "root" and "cwd" (its stdio,
+// copies of the caller's "console", "stdio", "timer", "root" and "cwd" (its stdio,
 // clock and filesystem view) and a fresh child-local "vm" for its heap;
 // for each dup2 file action of a pipe end a child-local ByteStream
 // endpoint "fd<N>" (os/streams.h), and for argv/envp a child-local
@@ -8,6 +8,7 @@
 // spawn. Nothing else crosses. The child's ProcessHandle stays here, keyed
 // by pid, for waitpid. The C names are in os/spawn.c.
 #include "lib/abi/ipc.h"
+#include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
@@ -134,10 +135,11 @@ capos::Result<uint32_t, Errno> spawn(capos::StrView binary, char* const argv[], 
     uint32_t id;
   };
   const Copy wanted[] = {{"console", wire::Console::kInterfaceId, 0},
+                         {"stdio", wire::StdIO::kInterfaceId, 0},
                          {"timer", wire::Timer::kInterfaceId, 0},
                          {"root", wire::Directory::kInterfaceId, 0},
                          {"cwd", wire::Directory::kInterfaceId, 0}};
-  Copy present[4];
+  Copy present[5];
   uint32_t n_xfer = 0;
   for (Copy c : wanted) {
     if (auto id = capos::rt::capset_find_id(c.name, c.iface)) {
@@ -148,7 +150,7 @@ capos::Result<uint32_t, Errno> spawn(capos::StrView binary, char* const argv[], 
   uint32_t n_grants = n_xfer + 1 + n_streams + (args ? 1 : 0);
   auto grants = req->initGrants(n_grants);
   if (!grants) return capos::fail(CAPOS_EIO);
-  capos::abi::CapTransferDesc xfer[4];
+  capos::abi::CapTransferDesc xfer[5];
   for (uint32_t i = 0; i < n_xfer; ++i) {
     auto g = (*grants)[i];
     if (!g.setName(present[i].name)) return capos::fail(CAPOS_EIO);
