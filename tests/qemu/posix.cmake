@@ -46,3 +46,34 @@ capos_qemu_test(posix_files_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/po
   --forbid "posix: FAIL" --expect "posix: boot 2 read persist.txt intact ok" ${POSIX_FILE_MARKERS} -- ${posix_qemu})
 set_tests_properties(qemu.posix_files_reboot PROPERTIES FIXTURES_REQUIRED "posix_fs_disk;posix_fs_written"
   RESOURCE_LOCK posix_fs_image)
+
+# ---- SQLite (Debian's libsqlite3.a, user/sqlite, docs/sqlite.md) over the same layer ----
+# Boot 1 of a fresh image creates /notes.db and works it; boot 2 finds the
+# rows (the database survived a reboot) and passes integrity_check.
+add_custom_command(OUTPUT ${PKG_DIR}/sqlite.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/sqlite.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sqlite.json
+  DEPENDS init vblk fsd sqlite_test mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sqlite.json
+  COMMENT "Test boot package: SQLite over fsd")
+add_custom_target(qemu_test_package_sqlite ALL DEPENDS ${PKG_DIR}/sqlite.bin)
+set(sqlite_img ${CMAKE_CURRENT_BINARY_DIR}/sqlite.img)
+add_test(NAME qemu.sqlite_image COMMAND mkfs-capos format ${sqlite_img} 4M)
+set_tests_properties(qemu.sqlite_image PROPERTIES FIXTURES_SETUP sqlite_disk LABELS qemu RESOURCE_LOCK sqlite_image)
+set(sqlite_qemu -drive file=${sqlite_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+capos_qemu_test(sqlite_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/sqlite.bin --timeout 150
+  --forbid "sqlite: FAIL" --expect "sqlite: version 3."
+  --expect "sqlite: create table ok" --expect "sqlite: insert 200 rows in one transaction ok"
+  --expect "sqlite: a rolled-back delete leaves every row ok" --expect "sqlite: an index and a range query ok"
+  --expect "sqlite: select by primary key ok" --expect "sqlite: sum of the scores ok"
+  --expect "sqlite: integrity_check ok" --expect "sqlite: reopen finds the 200 rows ok"
+  --expect "sqlite: boot 1 wrote 200 rows" --expect "sqlite: all checks passed"
+  --expect "init: sqlite_test exited: code 0" -- ${sqlite_qemu})
+set_tests_properties(qemu.sqlite_write PROPERTIES FIXTURES_REQUIRED sqlite_disk FIXTURES_SETUP sqlite_written
+  RESOURCE_LOCK sqlite_image)
+capos_qemu_test(sqlite_reboot --kernel ${KERNEL_ELF} --module ${PKG_DIR}/sqlite.bin --timeout 150
+  --forbid "sqlite: FAIL" --expect "sqlite: boot 2 finds boot 1's 200 rows ok"
+  --expect "sqlite: integrity_check after the reboot ok" --expect "sqlite: boot 2 adds a row ok"
+  --expect "sqlite: all checks passed" --expect "init: sqlite_test exited: code 0" -- ${sqlite_qemu})
+set_tests_properties(qemu.sqlite_reboot PROPERTIES FIXTURES_REQUIRED "sqlite_disk;sqlite_written"
+  RESOURCE_LOCK sqlite_image)

@@ -64,6 +64,11 @@ void* __memcpy_chk(void* dst, const void* src, size_t n, size_t dst_len) {
   return memcpy(dst, src, n);
 }
 
+void* __memset_chk(void* dst, int c, size_t n, size_t dst_len) {
+  if (n > dst_len) chk_fail("memset");
+  return memset(dst, c, n);
+}
+
 int __snprintf_chk(char* s, size_t max, int flag, size_t s_len, const char* fmt, ...) {
   (void)flag;
   if (max > s_len) chk_fail("snprintf");
