@@ -17,6 +17,7 @@
 #include "schema/storage.capnp.capos.h"
 #include "user/libc/os/fd_state.h"
 #include "user/libc/os/spawn_api.h"
+#include "user/libc/os/spawn_plan.h"
 #include "user/libc/os/streams.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -28,8 +29,8 @@ namespace wire = capos::schema::wire;
 using capos::Err;
 using capos::libc::Errno;
 using capos::libc::FdGuard;
-using capos::libc::FdKind;
 using capos::libc::g_fd_lock;
+using capos::libc::StreamGrant;
 
 constexpr uint32_t kMaxChildren = 16;
 struct Child {
@@ -43,13 +44,6 @@ alignas(8) uint8_t g_params[4096];
 alignas(8) uint8_t g_reply[2048];
 alignas(8) uint8_t g_args[capos::abi::IPC_MESSAGE_MAX];
 
-// A pipe end the child gets as fd `to`.
-struct StreamGrant {
-  int to;
-  uint32_t pipe;
-  bool parent_reads;  // the child writes it
-};
-
 Errno errno_of(Err e) {
   switch (e) {
     case Err::NotFound: return CAPOS_ENOENT;  // no such binary, or no "spawner" grant
@@ -61,25 +55,13 @@ Errno errno_of(Err e) {
   }
 }
 
-// The dup2 actions as stream grants: a pipe end not yet given to a child,
-// or a console fd (then the child's fd is its own console: no grant).
-capos::Result<uint32_t, Errno> plan_streams(const capos_spawn_dup* dups, uint32_t n, StreamGrant* out) {
+// The dup2 actions as stream grants (os/spawn_plan.h).
+capos::Result<uint32_t, Errno> plan(const capos_spawn_dup* dups, uint32_t n, StreamGrant* out) {
   FdGuard g(g_fd_lock);
   auto& st = capos::libc::fd_state();
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (dups[i].to < 0 || dups[i].to > 2) return capos::fail(CAPOS_EINVAL);  // only stdio crosses
-    for (uint32_t j = 0; j < i; ++j)
-      if (dups[j].to == dups[i].to) return capos::fail(CAPOS_EINVAL);
-    auto* f = CAPOS_TRY(st.table.get(dups[i].from));
-    if (f->kind == FdKind::ConsoleIn || f->kind == FdKind::ConsoleOut) continue;
-    if (f->kind != FdKind::PipeRead && f->kind != FdKind::PipeWrite) return capos::fail(CAPOS_EINVAL);
-    if (st.remote[f->pipe].set) return capos::fail(CAPOS_EINVAL);  // one child per pipe
-    for (uint32_t j = 0; j < k; ++j)
-      if (out[j].pipe == f->pipe) return capos::fail(CAPOS_EINVAL);
-    out[k++] = StreamGrant{dups[i].to, f->pipe, f->kind == FdKind::PipeWrite};
-  }
-  return k;
+  bool remote[capos::libc::kPipes];
+  for (uint32_t i = 0; i < capos::libc::kPipes; ++i) remote[i] = st.remote[i].set;
+  return capos::libc::plan_streams(st.table, remote, capos::libc::kPipes, dups, n, out);
 }
 
 uint32_t count(char* const v[]) {
@@ -121,7 +103,7 @@ capos::Result<uint32_t, Errno> spawn(capos::StrView binary, char* const argv[], 
   if (!spawner) return capos::fail(CAPOS_ENOENT);
   if (g_n_children == kMaxChildren) return capos::fail(CAPOS_EAGAIN);
   StreamGrant streams[3];
-  uint32_t n_streams = CAPOS_TRY(plan_streams(dups, n_dups, streams));
+  uint32_t n_streams = CAPOS_TRY(plan(dups, n_dups, streams));
   bool args = argv != nullptr || envp != nullptr;
   if (args && !args_fit(argv, envp)) return capos::fail(CAPOS_E2BIG);
 
