@@ -8,7 +8,7 @@ add_custom_command(OUTPUT ${PKG_DIR}/posix_fs.bin
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
   COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/posix_fs.bin
           ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
-  DEPENDS init vblk fsd posix_files posix_child mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
+  DEPENDS init vblk fsd posix_files posix_child lua mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
   COMMENT "Test boot package: POSIX files and pipes over fsd")
 add_custom_target(qemu_test_package_posix_fs ALL DEPENDS ${PKG_DIR}/posix_fs.bin)
 set(posix_img ${CMAKE_CURRENT_BINARY_DIR}/posix_fs.img)
@@ -35,6 +35,7 @@ set(POSIX_FILE_MARKERS
   --expect "posix: the forked child's stdout came back through the pipe ok"
   --expect "posix: fork + a failing exec: -1 with the exec's errno in the parent ok"
   --expect "posix: exec without fork is ENOSYS ok"
+  --expect "posix: the Lua runner ran /hello.lua from the disk ok"
   --expect "posix: unsupported file actions are EINVAL ok"
   --expect "posix: all checks passed" --expect "init: posix_files exited: code 0")
 capos_qemu_test(posix_files_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/posix_fs.bin --timeout 150

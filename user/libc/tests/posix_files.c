@@ -259,6 +259,24 @@ static void children(void) {
   errno = 0;
   check(execl("posix_child", "posix_child", (char*)NULL) == -1 && errno == ENOSYS, "exec without fork is ENOSYS");
 
+  /* the Lua runner reads a script from the granted disk, named by argv[1] */
+  FILE* script = fopen("/hello.lua", "w");
+  check(script && fputs("print('hello from a script on the disk, 6*7=' .. 6 * 7)\n", script) >= 0 &&
+            fclose(script) == 0,
+        "write /hello.lua");
+  check(pipe(out) == 0 && posix_spawn_file_actions_init(&fa) == 0 && posix_spawn_file_actions_adddup2(&fa, out[1], 1) == 0,
+        "a pipe for lua");
+  char* const lua_argv[] = {"lua", "/hello.lua", NULL};
+  check(posix_spawn(&pid, "lua", &fa, NULL, lua_argv, NULL) == 0, "posix_spawn lua /hello.lua");
+  close(out[1]);
+  posix_spawn_file_actions_destroy(&fa);
+  read_all(out[0], buf, sizeof buf);
+  close(out[0]);
+  check(waitpid(pid, &status, 0) == pid && WIFEXITED(status), "lua ended");
+  printf("posix: lua said: %s", buf);
+  check(strcmp(buf, "hello from a script on the disk, 6*7=42\n") == 0, "the Lua runner ran /hello.lua from the disk");
+  unlink("/hello.lua");
+
   check(posix_spawn_file_actions_init(&fa) == 0 && posix_spawn_file_actions_addclose(&fa, 1) == 0 &&
             posix_spawn(&pid, "posix_child", &fa, NULL, argv, NULL) == EINVAL,
         "unsupported file actions are EINVAL");
