@@ -11,7 +11,7 @@ PACKAGES=(
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
   qemu-utils
-  newlib-source liblua5.4-dev
+  newlib-source liblua5.4-dev libsqlite3-dev
   libbearssl-dev openssl  # tlsd links BearSSL; openssl makes the test certificates
   libargon2-dev argon2  # host tests cross-check lib/crypto/argon2; the argon2 tool makes verifiers
 )

@@ -65,7 +65,7 @@ def main():
     a = p.parse_args()
     rng = random.Random(a.seed)
     bins = ["init", "logd", "sysinfo", "manual", "launcher", "netd", "terminal", "credstore", "lifecycle", "broker", "sessions",
-            "shell", "demo", "demo_crash", "session_probe", "threads_demo", "manual.pages"]
+            "shell", "demo", "demo_crash", "session_probe", "threads_demo", "lua", "manual.pages"]
 
     with tempfile.TemporaryDirectory(prefix="byte-exact-") as tmp:
         os.mkdir(os.path.join(tmp, "bin"))

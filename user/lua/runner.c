@@ -2,11 +2,15 @@
    unmodified) with only the libraries that need no ambient authority
    (base without dofile/loadfile, coroutine, table, string, math, utf8, and
    a clock-only `os`), plus `caps` (lua_caps.c). No io, os.execute or
-   package/loadlib. Runs the script linked into the binary (lua_script.h);
-   without one it is an interactive REPL on the console. */
+   package/loadlib. Runs the script linked into the binary (lua_script.h),
+   else the script file named by argv[1] (read through the POSIX layer,
+   so only from a Directory granted as root/cwd), else it is an
+   interactive REPL on stdin/stdout. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +91,19 @@ static int run(lua_State* L, int nresults) {
   return rc;
 }
 
-/* One line from the console with echo and backspace; -1 at end of input
-   (Ctrl-D on an empty line). */
+/* 1 when stdin is a shell's terminal (user/libc/os/terminal.cpp): its
+   lines arrive already echoed and edited. */
+int capos_libc_stdin_cooked(void);
+
+/* One line from the console with echo and backspace, or from the shell's
+   terminal as it is; -1 at end of input (Ctrl-D on an empty line). */
 static int read_line(char* buf, size_t cap) {
+  if (capos_libc_stdin_cooked()) {
+    if (fgets(buf, (int)cap, stdin) == NULL) return -1;
+    size_t len = strlen(buf);
+    if (len > 0 && buf[len - 1] == '\n') buf[--len] = 0;
+    return (int)len;
+  }
   size_t n = 0;
   for (;;) {
     char c;
@@ -145,7 +159,37 @@ static void repl(lua_State* L) {
   }
 }
 
-int main(void) {
+/* The whole file at `path` on the heap (NUL-terminated); NULL with errno. */
+static char* read_file(const char* path, size_t* len) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return NULL;
+  size_t cap = 4096, n = 0;
+  char* buf = malloc(cap);
+  ssize_t r = 0;
+  while (buf && (r = read(fd, buf + n, cap - n - 1)) > 0) {
+    n += (size_t)r;
+    if (cap - n - 1 == 0) {
+      char* bigger = realloc(buf, cap * 2);
+      if (!bigger) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = bigger;
+      cap *= 2;
+    }
+  }
+  close(fd);
+  if (buf == NULL || r < 0) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+int main(int argc, char** argv) {
   lua_State* L = lua_newstate(lua_alloc, NULL);
   if (L == NULL) {
     fprintf(stderr, "lua: cannot create a state (out of memory)\n");
@@ -160,6 +204,21 @@ int main(void) {
     } else if (run(L, 0) != LUA_OK) {
       status = 1;
     }
+  } else if (argc >= 2) {
+    size_t len;
+    char* code = read_file(argv[1], &len);
+    lua_pushfstring(L, "@%s", argv[1]);
+    const char* chunk = lua_tostring(L, -1);
+    if (code == NULL) {
+      fprintf(stderr, "lua: cannot read %s: %s\n", argv[1], strerror(errno));
+      status = 1;
+    } else if (luaL_loadbuffer(L, code, len, chunk) != LUA_OK) {
+      fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
+      status = 1;
+    } else if (run(L, 0) != LUA_OK) {
+      status = 1;
+    }
+    free(code);
   } else {
     repl(L);
   }

@@ -7,8 +7,15 @@
 
 #include "capos/capos.h"
 #include "schema/kernel.capnp.capos_c.h"
+#include "spawn_api.h"
 
-void _exit(int status) { capos_exit(status); }
+/* exit() has flushed stdio into the fds; output still buffered for a
+   parent's pipe is handed over before the process ends. */
+void _exit(int status) {
+  capos_libc_fork_exit(); /* between fork and exec: back to the parent */
+  capos_libc_streams_finish();
+  capos_exit(status);
+}
 
 int getpid(void) { return (int)capos_pid(); }
 

@@ -1,35 +1,73 @@
 /* posix_spawn and waitpid over ProcessSpawner (os/spawn.cpp): the child
-   gets copies of the caller's console and timer and its own vm, nothing
-   else; argv, envp, file actions and attributes have no channel to the
-   child yet and must be empty/NULL (EINVAL otherwise). docs/posix.md. */
+   gets copies of the caller's console, timer, root and cwd, its own vm,
+   its argv and envp (through the "args" endpoint), and for each dup2 file
+   action of a pipe end that pipe as its fd 0, 1 or 2. Other file actions
+   and attributes have no channel to the child and fail with EINVAL.
+   docs/posix.md. */
 #include <errno.h>
 #include <spawn.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include "capos/capos.h"
+#include "spawn_api.h"
 
-int capos_libc_spawn(const char* binary, uint32_t* pid);
-int capos_libc_wait(uint32_t pid, uint32_t* waited, int* status);
+enum { MAX_ACTIONS = 8 };
 
-static int errno_of(int err) {
-  switch (err) {
-    case CAPOS_E_NOT_FOUND: return ENOENT; /* no such binary, or no "spawner" grant */
-    case CAPOS_E_PERMISSION_DENIED: return EPERM;
-    case CAPOS_E_OVERLOADED:
-    case CAPOS_E_QUOTA_EXCEEDED: return EAGAIN;
-    case CAPOS_E_INVALID_ARGUMENT: return EINVAL;
-    default: return EIO;
-  }
+struct __posix_spawn_file_actions {
+  unsigned n;
+  capos_spawn_dup dups[MAX_ACTIONS];
+  int unsupported; /* an addopen/addclose was recorded */
+};
+
+int posix_spawn_file_actions_init(posix_spawn_file_actions_t* fa) {
+  *fa = calloc(1, sizeof **fa);
+  return *fa ? 0 : ENOMEM;
+}
+
+int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t* fa) {
+  free(*fa);
+  *fa = NULL;
+  return 0;
+}
+
+int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t* fa, int from, int to) {
+  if (from < 0 || to < 0) return EBADF;
+  if ((*fa)->n == MAX_ACTIONS) return ENOMEM;
+  (*fa)->dups[(*fa)->n++] = (capos_spawn_dup){from, to};
+  return 0;
+}
+
+/* Recorded so that posix_spawn refuses them: a child starts with only the
+   fds it is given, and opening files for it has no channel yet. */
+int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t* fa, int fd) {
+  if (fd < 0) return EBADF;
+  (*fa)->unsupported = 1;
+  return 0;
+}
+
+int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t* __restrict fa, int fd, const char* __restrict path,
+                                     int flags, mode_t mode) {
+  (void)path, (void)flags, (void)mode;
+  if (fd < 0) return EBADF;
+  (*fa)->unsupported = 1;
+  return 0;
 }
 
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions,
                 const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
-  if (path == NULL || actions != NULL || attr != NULL || (argv && argv[0] && argv[1]) || (envp && envp[0]))
-    return EINVAL;
+  if (path == NULL || attr != NULL) return EINVAL;
+  const capos_spawn_dup* dups = NULL;
+  unsigned n = 0;
+  if (actions && *actions) {
+    if ((*actions)->unsupported) return EINVAL;
+    dups = (*actions)->dups;
+    n = (*actions)->n;
+  }
   uint32_t child;
-  int err = capos_libc_spawn(path, &child);
-  if (err != 0) return errno_of(err);
+  int err = capos_libc_spawn(path, argv, envp, dups, n, &child);
+  if (err != 0) return err;
   if (pid) *pid = (pid_t)child;
   return 0;
 }
