@@ -21,7 +21,7 @@ QEMU_FLAGS ?= -machine q35 -m $(MEM) -accel $(ACCEL) -cpu max -no-reboot \
 NET_FLAGS  ?= -device intel-iommu -netdev user,id=n0 \
               -device virtio-net-pci,netdev=n0,disable-legacy=on,iommu_platform=on
 
-.PHONY: all deps configure build run run-iso run-uefi iso debug gdb test test-host test-qemu fuzz bench clean
+.PHONY: all deps configure build run run-iso run-uefi iso debug gdb test test-host test-qemu fuzz bench bench-scale clean
 
 all: build
 
@@ -92,3 +92,8 @@ clean:
 # to the harness, e.g. BENCH_ARGS="--iters 2000 --boots 3".
 bench:
 	python3 tools/bench/run_bench.py --build $(BUILD) --qemu $(QEMU) $(BENCH_ARGS)
+	python3 tools/bench/scale_bench.py --build $(BUILD) --qemu $(QEMU)
+
+# Only the SMP scaling rows (issue 15): both guests at -smp 2, threaded vCPUs.
+bench-scale:
+	python3 tools/bench/scale_bench.py --build $(BUILD) --qemu $(QEMU)

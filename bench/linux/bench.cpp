@@ -43,6 +43,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/linux/scale_rows.h"
+
 extern char** environ;
 
 namespace {
@@ -467,6 +469,7 @@ int main(int argc, char** argv) {
   if (selected(only, "io_uring_nop_b1")) bench_uring(iters, 1, "io_uring_nop_b1");
   if (selected(only, "io_uring_nop_b32")) bench_uring(iters, 32, "io_uring_nop_b32");
   if (selected(only, "posix_spawn_wait")) bench_spawn(sp, true_path);
+  if (selected(only, "scale")) scale::run_rows(tsc, g_tsc_hz);
   std::printf("BENCH done\n");
   std::fflush(stdout);
   return 0;

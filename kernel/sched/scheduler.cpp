@@ -62,14 +62,23 @@ void idle_loop(void*) {
       yield();
       continue;
     }
+    arch::PerCpu& c = cpu();
+    c.need_resched = 0;  // under the lock: a reschedule IPI sent from now on sets it again
     g_idle_cpus |= bit;
     // On SMP an idle CPU leaves the last process's tables, so shootdowns
     // for that address space need not wait for it (the next switch
     // loads tables anyway).
     if (arch::cpu_count() > 1) unload_tables(cpu());
     g_kernel_lock.release();
-    asm volatile("sti; hlt" ::: "memory");
-    arch::cli();
+    // Halt until there is something to do: a reschedule IPI (a thread was
+    // queued for us) or recorded deferred work. A tick that finds neither
+    // halts again without touching the kernel lock, so idle CPUs do not
+    // queue up for it 100 times a second (with more vCPUs than host cores
+    // a queued-up, descheduled vCPU would hold everyone up).
+    do {
+      asm volatile("sti; hlt" ::: "memory");
+      arch::cli();
+    } while (!c.need_resched && !deferred::pending());
     g_kernel_lock.acquire();
     g_idle_cpus &= ~bit;
   }
@@ -326,7 +335,10 @@ void expire_waiters() {
 // Only records: user threads are preempted at exit_to_user; kernel code
 // (kernel threads included) is never preempted, it blocks or yields, so
 // kernel data is never seen half-updated by another thread.
-void on_tick() { cpu().need_resched = 1; }
+void on_tick() {
+  arch::PerCpu& c = cpu();
+  if (c.current != c.idle) c.need_resched = 1;  // an idle CPU has no slice to end
+}
 
 void exit_to_user() {
   arch::cli();

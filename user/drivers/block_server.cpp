@@ -149,9 +149,9 @@ bool accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
   return true;
 }
 
-void complete(uint32_t ep, BlockBackend& b, uint32_t slot, Status outcome, const char* why) {
+void complete(uint32_t ep, BlockBackend& b, uint32_t slot, const Result<void, DetailedErr>& outcome) {
   const abi::EndpointMessageHeader& h = g_slots[slot].call;
-  if (!outcome) return reply_error(ep, h, outcome.error(), why ? StrView(why) : StrView());
+  if (!outcome) return reply_error(ep, h, outcome.error().code, StrView(outcome.error().detail));
   if (h.method_id != 1) {
     if (h.method_id == 2) return reply_empty<wire::BlockDevice::WriteResults>(ep, h);
     if (h.method_id == 3) return reply_empty<wire::BlockDevice::FlushResults>(ep, h);
@@ -196,15 +196,12 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
     // A fired interrupt means "look at the device" (and re-arm the wait).
     if (rt::poll_call(wait)) progress = true;
     // Finished device requests first: their slots take new calls.
-    uint32_t slot;
-    Status outcome;
-    const char* why = nullptr;
-    while (CAPOS_TRY(b.reap(&slot, &outcome, &why))) {
-      if (slot >= n || !g_slots[slot].in_io) return fail(Err::Corrupt);
-      g_slots[slot].in_io = false;
+    for (BlockBackend::Reaped r = CAPOS_TRY(b.reap()); r.done; r = CAPOS_TRY(b.reap())) {
+      if (r.slot >= n || !g_slots[r.slot].in_io) return fail(Err::Corrupt);
+      g_slots[r.slot].in_io = false;
       --in_io;
       progress = true;
-      complete(ep, b, slot, outcome, why);
+      complete(ep, b, r.slot, r.outcome);
     }
     for (uint32_t i = 0; i < n; ++i) {
       Slot& s = g_slots[i];

@@ -39,10 +39,16 @@ class BlockBackend {
   virtual MutBytes slot_buffer(uint32_t slot) = 0;
   // Starts `r` in `slot` (a write's data is already in slot_buffer).
   virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
-  // One finished slot if any: true and its outcome (`why` names a
-  // failure). Errors mean the device broke its protocol (e.g. completed
-  // something not outstanding): the server stops.
-  virtual Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) = 0;
+  // One finished slot if any (`done` false: none), with its outcome (a
+  // failure's code carries a static detail for the caller). Errors mean the
+  // device broke its protocol (e.g. completed something not outstanding):
+  // the server stops.
+  struct Reaped {
+    bool done = false;
+    uint32_t slot = 0;
+    Result<void, DetailedErr> outcome;
+  };
+  virtual Result<Reaped> reap() = 0;
 
  protected:
   ~BlockBackend() = default;

@@ -166,17 +166,19 @@ class Nvme final : public BlockBackend {
     return {};
   }
 
-  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+  Result<Reaped> reap() override {
+    Reaped r;
     Cqe e;
     if (!take(io_, &e)) {
       if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
-      return false;
+      return r;
     }
     // A command id we did not issue is the device breaking the protocol.
     if (e.cid == 0 || e.cid > SLOTS) return fail(Err::Corrupt);
-    *slot = e.cid - 1u;
-    *outcome = status_of(e, why);
-    return true;
+    r.done = true;
+    r.slot = e.cid - 1u;
+    r.outcome = status_of(e);
+    return r;
   }
 
  private:
@@ -226,15 +228,11 @@ class Nvme final : public BlockBackend {
     return true;
   }
 
-  static Status status_of(const Cqe& e, const char** why) {
+  static Result<void, DetailedErr> status_of(const Cqe& e) {
     uint16_t status = e.status >> 1;
     if (status == 0) return {};
-    if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) {
-      *why = "LBA out of range";
-      return fail(Err::InvalidArgument);
-    }
-    *why = "the device reported an I/O error";
-    return fail(Err::Failed);
+    if ((status & 0xFF) == 0x80 && ((status >> 8) & 7) == 0) return fail(Err::InvalidArgument, "LBA out of range");
+    return fail(Err::Failed, "the device reported an I/O error");
   }
 
   // One admin command, polled (start-up only, before the I/O queue exists).
@@ -245,8 +243,8 @@ class Nvme final : public BlockBackend {
       Cqe e;
       if (take(q, &e)) {
         if (e.cid != cid) return fail(Err::Failed);
-        const char* why = nullptr;
-        return status_of(e, &why);
+        if (auto st = status_of(e); !st) return fail(st.error().code);
+        return {};
       }
       if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
       __builtin_ia32_pause();

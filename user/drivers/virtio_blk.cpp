@@ -113,24 +113,25 @@ class VirtioBlk final : public BlockBackend {
     return {};
   }
 
-  Result<bool> reap(uint32_t* slot, Status* outcome, const char** why) override {
+  Result<Reaped> reap() override {
+    Reaped r;
     if (done_count_) {  // finished without the device
-      *slot = done_[--done_count_];
-      *outcome = {};
-      return true;
+      r.done = true;
+      r.slot = done_[--done_count_];
+      return r;
     }
     uint16_t head;
     uint32_t len;
     if (!CAPOS_TRY(q_.take_used(&head, &len))) {
       if (t_.device_status() & virtio::status::NEEDS_RESET) return fail(Err::Failed);
-      return false;
+      return r;
     }
-    *slot = head_slot_[head];
-    uint8_t st = meta_.va[*slot * 128 + 64];
-    *outcome = {};
-    if (st == S_UNSUPP) *outcome = fail(Err::Unsupported), *why = "the device does not support this request";
-    else if (st != S_OK) *outcome = fail(Err::Failed), *why = "the device reported an I/O error";
-    return true;
+    r.done = true;
+    r.slot = head_slot_[head];
+    uint8_t st = meta_.va[r.slot * 128 + 64];
+    if (st == S_UNSUPP) r.outcome = fail(Err::Unsupported, "the device does not support this request");
+    else if (st != S_OK) r.outcome = fail(Err::Failed, "the device reported an I/O error");
+    return r;
   }
 
  private:

@@ -90,28 +90,6 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
-// The directory a `directory` source grants: Directory.sub from the
-// exported Directory `exported` through every name of the path (writable
-// only if the grant is), or its read-only facet for an empty path
-// (fsc::narrow). The result is a new cap of init's, released after the spawn.
-bool narrowed_directory(Registry& reg, uint32_t exported, const CapDecl& c, uint32_t* out, char* why, size_t len) {
-  auto dir = fsc::narrow(fsc::Dir::unchecked(exported), reg.dir_paths[c.dir_path], c.dir_writable);
-  if (!dir && dir.error().step.empty()) {
-    format_to(why, len, "cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
-              c.export_name, err_name(dir.error().code), fsc::last_error());
-    return false;
-  }
-  if (!dir) {
-    format_to(why, len, "cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, dir.error().step,
-              c.service, c.export_name, err_name(dir.error().code), fsc::last_error());
-    return false;
-  }
-  *out = dir->id();
-  return true;
-}
-
-// Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
-// init made only for this grant is added to `temp` (released after the spawn).
 // A failed spawn's line (it names the service's caps and binary, so it is
 // formatted, not static).
 template <class... A> Failure<SpawnError> spawn_fail(StrView fmt, const A&... args) {
@@ -119,6 +97,26 @@ template <class... A> Failure<SpawnError> spawn_fail(StrView fmt, const A&... ar
   format_to(e.line, sizeof e.line, fmt, args...);
   return fail(e);
 }
+
+// The directory a `directory` source grants: Directory.sub from the
+// exported Directory `exported` through every name of the path (writable
+// only if the grant is), or its read-only facet for an empty path
+// (fsc::narrow). The result is a new cap of init's, released after the spawn.
+Result<uint32_t, SpawnError> narrowed_directory(Registry& reg, uint32_t exported, const CapDecl& c) {
+  auto dir = fsc::narrow(fsc::Dir::unchecked(exported), reg.dir_paths[c.dir_path], c.dir_writable);
+  if (!dir && dir.error().step.empty()) {
+    return spawn_fail("cap `{}`: Directory.readOnly of `{}`.`{}` failed: {} ({})", c.name, c.service,
+                      c.export_name, err_name(dir.error().code), fsc::last_error());
+  }
+  if (!dir) {
+    return spawn_fail("cap `{}`: Directory.sub(`{}`) of `{}`.`{}` failed: {} ({})", c.name, dir.error().step,
+                      c.service, c.export_name, err_name(dir.error().code), fsc::last_error());
+  }
+  return dir->id();
+}
+
+// Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
+// init made only for this grant is added to `temp` (released after the spawn).
 
 Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g,
                                     abi::CapTransferDesc* xfer, uint32_t* n_xfer, uint32_t* temp, uint32_t* n_temp) {
@@ -170,8 +168,7 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
       }
       from = p->cap;
       if (c.dir_writable && reg.dir_paths[c.dir_path].empty()) break;  // the export itself
-      SpawnError e;
-      if (!narrowed_directory(reg, p->cap, c, &from, e.line, sizeof e.line)) return fail(e);
+      from = CAPOS_TRY(narrowed_directory(reg, p->cap, c));
       temp[(*n_temp)++] = from;
       break;
     }
