@@ -2,15 +2,12 @@
 # Included from tests/qemu/CMakeLists.txt after the login tests (uses
 # LOGIN_PW, KERNEL_ELF). The default system plus persist_overlay.cue: a
 # virtio-blk disk under fsd, the credstore's `identity` directory on it and
-# the HMAC key `credkey` in the boot package. The key is made once per build
-# tree (never rewritten, so the same disk stays readable across rebuilds).
-add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/bin/credkey
-  COMMAND sh -c "head -c 32 /dev/urandom > ${CMAKE_BINARY_DIR}/bin/credkey"
-  COMMENT "HMAC key for the persistent account file" VERBATIM)
+# the HMAC key `credkey` in the boot package (target `credkey`,
+# user/CMakeLists.txt).
 capos_manifest(qemu_persist_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/persist_overlay.cue
   BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin
   DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore auditd lifecycle broker
-    sessions session_probe threads_demo vblk fsd ${CMAKE_BINARY_DIR}/bin/credkey)
+    sessions session_probe threads_demo vblk fsd credkey)
 
 set(persist_img ${CMAKE_CURRENT_BINARY_DIR}/login_persist.img)
 set(PERSIST_BOOT --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin --timeout 120)
