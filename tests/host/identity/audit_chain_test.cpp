@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "user/services/identity/audit_chain.h"
+#include "user/services/identity/audit_file.h"
 
 namespace capos::identity::audit {
 namespace {
@@ -125,6 +126,65 @@ TEST(AuditChain, AVerifierMayStartMidChain) {
   EXPECT_EQ(verify(prev, 5, Span<const Record>(tail.data(), tail.size())), tail.size());
   memcpy(prev, c[3].hash.data(), kHashBytes);  // the wrong anchor
   EXPECT_EQ(verify(prev, 5, Span<const Record>(tail.data(), tail.size())), 0u);
+}
+
+// The stored form (audit_file.h): a file of records decodes back and
+// verifies; any flipped bit anywhere in it stops decoding or verification
+// before the end.
+std::vector<uint8_t> encode_all(const std::vector<Owned>& c) {
+  std::vector<uint8_t> f;
+  for (const Owned& o : c) {
+    uint8_t buf[kMaxStoredRecord];
+    auto n = encode_record(Record{o.seq, o.time_ns, sv(o.source), sv(o.text), Bytes(o.hash.data(), o.hash.size())},
+                           MutBytes(buf, sizeof(buf)));
+    EXPECT_TRUE(n);
+    f.insert(f.end(), buf, buf + (n ? *n : 0));
+  }
+  return f;
+}
+
+// Records of `f` that decode and verify, in order.
+size_t load(const std::vector<uint8_t>& f) {
+  uint8_t prev[kHashBytes] = {};
+  size_t at = 0, n = 0;
+  while (at < f.size()) {
+    auto d = decode_record(Bytes(f.data() + at, f.size() - at));
+    if (!d || verify(prev, n, Span<const Record>(&d->record, 1)) != 1) break;
+    at += d->used;
+    ++n;
+  }
+  return at == f.size() ? n : n | (size_t{1} << 40);  // marks a file that did not load whole
+}
+
+TEST(AuditFile, AStoredChainLoadsWhole) {
+  std::mt19937_64 rng(5);
+  auto c = make_chain(12, rng);
+  EXPECT_EQ(load(encode_all(c)), c.size());
+}
+
+TEST(AuditFile, AnyFlippedBitStopsTheLoad) {
+  std::mt19937_64 rng(6);
+  auto c = make_chain(6, rng);
+  auto f = encode_all(c);
+  for (size_t i = 0; i < f.size(); ++i) {
+    auto g = f;
+    g[i] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    EXPECT_NE(load(g), c.size()) << "byte " << i;
+  }
+  // A torn last record is not a record.
+  f.pop_back();
+  EXPECT_NE(load(f), c.size() - 1);
+}
+
+TEST(AuditFile, BadRecordsAreRefusedOnEncode) {
+  uint8_t h[kHashBytes] = {};
+  uint8_t buf[kMaxStoredRecord];
+  std::string long_text(kMaxTextBytes + 1, 'x');
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", sv(long_text), Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "", "t", Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "bell\a", Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, 8)}, MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, kHashBytes)}, MutBytes(buf, 10)));
 }
 
 }  // namespace

@@ -6,8 +6,15 @@
 // When the ring is full the oldest record is dropped and its hash kept as
 // the anchor the retained records chain from.
 //
+// With a "dir" (Directory) grant the chain is also kept in its file
+// "audit.log" (audit_file.h): every record is written and synced before
+// append answers, and at start the whole file is decoded and re-verified.
+// A file that fails is renamed "audit.broken" (kept as evidence) and a new
+// chain starts with a record saying so.
+//
 // Caps: "read" and "append.<source>" endpoints (at most 7 writers),
-// "timer" (record times).
+// "timer" (record times), optionally "dir" and "log" (LogSink: auditd's
+// own messages).
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
@@ -18,6 +25,9 @@
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
 #include "user/services/identity/audit_chain.h"
+#include "user/services/identity/audit_file.h"
+#include "user/services/log_client.h"
+#include "user/storage/fs_client.h"
 
 using namespace capos;
 using namespace capos::identity;
@@ -32,10 +42,11 @@ constexpr uint64_t kReaderTag = 0;  // writers are tagged 1 + their source index
 
 struct Stored {
   uint64_t seq, time_ns;
-  uint8_t source;  // index into g_sources
-  uint8_t text_len;
+  uint8_t source_len, text_len;
+  char source[kMaxSource];
   char text[wire::MAX_AUDIT_TEXT];
   uint8_t hash[audit::kHashBytes];
+  StrView source_view() const { return StrView(source, source_len); }
 };
 
 Stored g_ring[kCapacity];
@@ -46,6 +57,13 @@ char g_sources[kMaxSources][kMaxSource + 1];
 uint32_t g_nsources = 0;
 rt::Cap<wire::Timer> g_timer;
 rt::ServeSet g_set;
+svc::Log g_log;
+bool g_have_log = false;
+// The on-disk chain, if the manifest granted a directory.
+bool g_persist = false;
+fsc::Dir g_dir;
+fsc::File g_file;
+uint64_t g_file_size = 0;
 
 uint64_t first_retained() { return g_count > kCapacity ? g_count - kCapacity : 0; }
 
@@ -65,6 +83,131 @@ bool printable(StrView s) {
   return true;
 }
 
+template <class... A> void note(StrView fmt, const A&... args) {
+  char buf[256];
+  StrView line = format_to(buf, sizeof(buf), fmt, args...);
+  if (!g_have_log || !g_log.log(wire::LogLevel::INFO, line)) rt::printf("{}\n", line);
+}
+
+// Puts a record that is already in the chain (verified or just hashed)
+// into the ring.
+void keep(const audit::Record& rec) {
+  Stored& s = g_ring[g_count % kCapacity];
+  if (g_count >= kCapacity) memcpy(g_anchor, s.hash, sizeof(g_anchor));  // s is the oldest: dropped now
+  s.seq = rec.seq;
+  s.time_ns = rec.time_ns;
+  s.source_len = static_cast<uint8_t>(rec.source.size());
+  s.text_len = static_cast<uint8_t>(rec.text.size());
+  memcpy(s.source, rec.source.ptr, rec.source.size());
+  memcpy(s.text, rec.text.ptr, rec.text.size());
+  memcpy(s.hash, rec.hash.data(), sizeof(s.hash));
+  memcpy(g_head, s.hash, sizeof(g_head));
+  ++g_count;
+}
+
+// Appends a new record: hashed onto the head, on disk and synced first
+// (if persistent), then in the ring. Nothing changes if the write fails.
+Status add_record(StrView source, StrView text, uint64_t time_ns) {
+  uint8_t hash[audit::kHashBytes];
+  audit::Record rec{g_count, time_ns, source, text, Bytes()};
+  audit::chain_hash(g_head, rec, hash);
+  rec.hash = Bytes(hash, sizeof(hash));
+  if (g_persist) {
+    uint8_t buf[audit::kMaxStoredRecord];
+    size_t n = CAPOS_TRY(audit::encode_record(rec, MutBytes(buf, sizeof(buf))));
+    if (!fsc::write(g_file, g_file_size, Bytes(buf, n)) || !fsc::sync(g_file)) {
+      rt::set_error_message("cannot write the audit file");
+      return fail(Err::Failed);
+    }
+    g_file_size += n;
+  }
+  keep(rec);
+  return {};
+}
+
+// Reads and re-verifies "audit.log" into the ring. `whole`: every byte was
+// a record of the chain; else `records` is where it failed.
+struct LoadResult {
+  bool whole;
+  uint64_t records;
+};
+Result<LoadResult> load_file() {
+  static uint8_t buf[2 * wire::MAX_FILE_TRANSFER_BYTES];
+  size_t have = 0;
+  uint64_t offset = 0;
+  bool eof = false;
+  for (;;) {
+    if (!eof && have < sizeof(buf) / 2) {
+      auto n = CAPOS_TRY(fsc::read(g_file, offset + have, MutBytes(buf + have, sizeof(buf) - have),
+                                   static_cast<uint32_t>(sizeof(buf) / 2)));
+      have += n;
+      eof = n == 0;
+    }
+    if (have == 0 && eof) return LoadResult{true, g_count};
+    auto d = audit::decode_record(Bytes(buf, have));
+    if (!d) {
+      if (d.error() == Err::LimitExceeded && !eof) continue;  // read more
+      return LoadResult{false, g_count};
+    }
+    uint8_t prev[audit::kHashBytes];
+    memcpy(prev, g_head, sizeof(prev));
+    if (audit::verify(prev, g_count, Span<const audit::Record>(&d->record, 1)) != 1) return LoadResult{false, g_count};
+    keep(d->record);
+    memmove(buf, buf + d->used, have - d->used);
+    have -= d->used;
+    offset += d->used;
+    g_file_size = offset;
+  }
+}
+
+void reset_chain() {
+  g_count = 0;
+  memset(g_anchor, 0, sizeof(g_anchor));
+  memset(g_head, 0, sizeof(g_head));
+  g_file_size = 0;
+}
+
+// The on-disk chain: load it, or start it (moving a broken one aside).
+void open_store() {
+  auto dir = rt::capset_find<wire::Directory>("dir");
+  if (!dir) return;
+  g_dir = *dir;
+  auto f = fsc::open(g_dir, "audit.log", true);
+  if (!f) f = fsc::create(g_dir, "audit.log");
+  if (!f) {
+    note("auditd: cannot open audit.log ({}): records stay in memory", fsc::last_error());
+    return;
+  }
+  g_file = *f;
+  auto loaded = load_file();
+  if (!loaded) {  // an I/O error is no evidence of tampering: leave the file alone
+    note("auditd: cannot read audit.log ({}): records stay in memory", err_name(loaded.error()));
+    reset_chain();
+    return;
+  }
+  if (loaded->whole) {
+    g_persist = true;
+    note("auditd: audit.log verified: {} records", loaded->records);
+    return;
+  }
+  uint64_t bad = loaded->records;
+  note("auditd: audit.log FAILED verification at record {}: kept as audit.broken, a new chain starts", bad);
+  (void)fsc::close(g_file);
+  (void)fsc::remove(g_dir, "audit.broken");  // only the newest broken log is kept
+  auto nf = fsc::rename(g_dir, "audit.log", nullptr, 0, "audit.broken");
+  auto created = nf ? fsc::create(g_dir, "audit.log") : Result<fsc::File>(fail(nf.error()));
+  reset_chain();
+  if (!created) {
+    note("auditd: cannot start a new audit.log: records stay in memory");
+    return;
+  }
+  g_file = *created;
+  g_persist = true;
+  char text[wire::MAX_AUDIT_TEXT];
+  StrView t = format_to(text, sizeof(text), "the stored log failed verification at record {}; kept as audit.broken", bad);
+  if (!add_record("auditd", t, now_ns())) g_persist = false;
+}
+
 class AuditImpl final : public wire::AuditLog::Server {
  public:
   Status append(wire::AuditLog::AppendParams::Reader p, wire::AuditLog::AppendResults::Builder r) override {
@@ -75,16 +218,8 @@ class AuditImpl final : public wire::AuditLog::Server {
     }
     StrView text = CAPOS_TRY(p.getText());
     if (text.empty() || text.size() > wire::MAX_AUDIT_TEXT || !printable(text)) return fail(Err::InvalidArgument);
-    Stored& s = g_ring[g_count % kCapacity];
-    if (g_count >= kCapacity) memcpy(g_anchor, s.hash, sizeof(g_anchor));  // s is the oldest: dropped now
-    s.seq = g_count;
-    s.time_ns = now_ns();
-    s.source = static_cast<uint8_t>(tag - 1);
-    s.text_len = static_cast<uint8_t>(text.size());
-    memcpy(s.text, text.ptr, text.size());
-    audit::chain_hash(g_head, audit::Record{s.seq, s.time_ns, StrView(g_sources[s.source]), text, Bytes()}, s.hash);
-    memcpy(g_head, s.hash, sizeof(g_head));
-    ++g_count;
+    CAPOS_TRY_STATUS(add_record(StrView(g_sources[tag - 1]), text, now_ns()));
+    const Stored& s = g_ring[(g_count - 1) % kCapacity];
     r.setSeq(s.seq);
     return r.setHash(Bytes(s.hash, sizeof(s.hash)));
   }
@@ -103,7 +238,7 @@ class AuditImpl final : public wire::AuditLog::Server {
       auto item = list[i];
       item.setSeq(s.seq);
       item.setTimeNs(s.time_ns);
-      CAPOS_TRY_STATUS(item.setSource(StrView(g_sources[s.source])));
+      CAPOS_TRY_STATUS(item.setSource(s.source_view()));
       CAPOS_TRY_STATUS(item.setText(StrView(s.text, s.text_len)));
       CAPOS_TRY_STATUS(item.setHash(Bytes(s.hash, sizeof(s.hash))));
     }
@@ -129,6 +264,7 @@ int main() {
     return 2;
   }
   g_timer = *timer;
+  g_have_log = bool(g_log.attach());
   uint32_t served = 0;
   for (uint32_t i = 0; i < rt::capset_count(); ++i) {
     const abi::CapSetEntry* e = rt::capset_entry(i);
@@ -157,6 +293,7 @@ int main() {
     rt::printf("auditd: no `read` or `append.<source>` endpoints\n");
     return 2;
   }
+  open_store();
   Status st = g_set.serve();
   rt::printf("auditd: serving stopped: {}\n", err_name(st.error()));
   return 4;
