@@ -3,15 +3,17 @@
 // (user/services/identity/accounts), Argon2id verifiers
 // (lib/crypto/argon2_encoding) and the persistent account file
 // (user/services/identity/account_file: raw, and with a valid MAC made
-// here so the body parser behind it is reached). The first input byte
-// picks the parser.
+// here so the body parser behind it is reached) and auditd's stored chain
+// (user/services/identity/audit_file). The first input byte picks the
+// parser.
 // Properties: nothing crashes or reads out of bounds (ASan/UBSan); an
 // error column lies within the line (+1 for "at the end"); an accepted
 // launch line has grants that are slices of the line; a rejected accounts
 // file leaves the table empty; an accepted verifier encodes back to the
 // exact input (one canonical form) and parses again; an account file
 // either leaves the table empty or re-encodes to one that decodes to the
-// same accounts.
+// same accounts; every stored audit record that decodes re-encodes to the
+// exact bytes it came from.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +23,7 @@
 #include "lib/crypto/hmac_sha256.h"
 #include "user/services/identity/account_file.h"
 #include "user/services/identity/accounts.h"
+#include "user/services/identity/audit_file.h"
 #include "user/shell/grants.h"
 
 using namespace capos;
@@ -36,7 +39,7 @@ bool inside(StrView part, StrView whole) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   StrView text(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       auto r = shell::parse_launch(text);
       if (!r) {
@@ -79,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static const uint8_t key[identity::kAccountKeyBytes] = {7, 1, 2, 3};
       static uint8_t file[identity::kMaxAccountFile + 64];
       Bytes in(reinterpret_cast<const uint8_t*>(text.ptr), text.size());
-      if (data[0] % 5 == 4) {
+      if (data[0] % 6 == 4) {
         // The input is a body: frame it and sign it with the key.
         size_t n = text.size() < identity::kMaxAccountBody ? text.size() : identity::kMaxAccountBody;
         memset(file, 0, identity::kAccountHeaderBytes);
@@ -108,6 +111,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (StrView(t.items[i].user) != StrView(again.items[i].user) ||
             StrView(t.items[i].verifier) != StrView(again.items[i].verifier) || t.items[i].profile != again.items[i].profile)
           abort();
+      break;
+    }
+    case 5: {
+      Bytes in(reinterpret_cast<const uint8_t*>(text.ptr), text.size());
+      uint8_t prev[identity::audit::kHashBytes] = {};
+      uint64_t seq = 0;
+      while (!in.empty()) {
+        auto d = identity::audit::decode_record(in);
+        if (!d) break;
+        if (d->used == 0 || d->used > in.size()) abort();
+        uint8_t out[identity::audit::kMaxStoredRecord];
+        auto n = identity::audit::encode_record(d->record, MutBytes(out, sizeof(out)));
+        if (!n || *n != d->used || memcmp(out, in.data(), *n) != 0) abort();
+        (void)identity::audit::verify(prev, seq++, Span<const identity::audit::Record>(&d->record, 1));
+        in = Bytes(in.data() + d->used, in.size() - d->used);
+      }
       break;
     }
   }
