@@ -266,8 +266,9 @@ interface AuditLog @0xedd85f51a3f4af99 {
   # failures, sessions started and revoked, shutdown and reboot. The
   # manifest gives each writer its own endpoint, which fixes the records'
   # `source`; readers get the read-only endpoint (the operator bundle's
-  # `audit`). Records live in auditd's memory: the oldest are dropped when
-  # it is full, and a reader then verifies from the retained part on.
+  # `audit`). auditd keeps the last 256 records in memory (a reader then
+  # verifies from the oldest retained one on) and, with a directory
+  # grant, every record on disk, re-verified at start.
 
   append @0 (text :Text) -> (seq :UInt64, hash :Data);
   # Add a record at the end of the chain.
