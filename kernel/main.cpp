@@ -45,7 +45,9 @@ BootInfo g_boot;
 // Records the tick; sleeps and cap_enter deadlines expire at the next
 // deferred-work point (kernel/sched/deferred.h), whoever was interrupted.
 void on_timer_tick(const arch::InterruptFrame&) {
-  deferred::raise(deferred::TIMER);
+  // Timer work once per period (the boot CPU's tick); every CPU's tick
+  // ends its running thread's slice.
+  if (arch::this_cpu_id() == 0) deferred::raise(deferred::TIMER);
   sched::on_tick();
 }
 

@@ -61,9 +61,8 @@ void procloop_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t frames_before = frames::free_count();
   size_t heap_before = heap::stats().allocations;
   for (int i = 0; i < ROUNDS; ++i) {
-    const char* why = "";
-    auto p = Process::create("loop", g_module, &why);
-    if (!p) panic("selftest procloop: create #{} failed: {} ({})", i, err_name(p.error()), why);
+    auto p = Process::create("loop", g_module);
+    if (!p) panic("selftest procloop: create #{} failed: {} ({})", i, err_name(p.error().code), p.error().detail);
     (*p)->start();
     settle();
   }

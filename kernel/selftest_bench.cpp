@@ -12,6 +12,7 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/objects/system_caps.h"
 #include "kernel/selftest_internal.h"
 #include "lib/core/cstring.h"
 
@@ -22,9 +23,8 @@ namespace {
 Bytes g_image;
 
 Process* make(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(name, g_image, &why);
-  if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  auto p = Process::create(name, g_image);
+  if (!p) panic("bench: cannot create {}: {} ({})", name, err_name(p.error().code), p.error().detail);
   return *p;
 }
 
@@ -38,7 +38,8 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
             driver->grant("client", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
             driver->grant("spare", Ref<KObject>(ClientEndpoint::create(core)), 0) &&
             driver->grant("threads", ThreadSpawnerCap::create(driver->pid()), schema::wire::ThreadSpawner::kInterfaceId) &&
-            driver->grant("thread", ThreadControlCap::create(driver->pid()), schema::wire::ThreadControl::kInterfaceId);
+            driver->grant("thread", ThreadControlCap::create(driver->pid()), schema::wire::ThreadControl::kInterfaceId) &&
+            driver->grant("status", SystemStatusCap::create(), schema::wire::SystemStatus::kInterfaceId);
   // With a boot package (bench_capos + exit_zero) the driver can also
   // measure spawn + wait.
   if (ok && boot_package::loaded())
@@ -64,8 +65,7 @@ void run_bench(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.size() >= 4 && memcmp(module.data(), ELF_MAGIC, 4) == 0) {
     g_image = module;
   } else {
-    char why[160];
-    if (!boot_package::load(module, why, sizeof(why))) panic("bench: bad boot package: {}", why);
+    if (auto loaded = boot_package::load(module); !loaded) panic("bench: bad boot package: {}", loaded.error().line);
     g_image = boot_package::find_binary("bench_capos");
     if (g_image.empty()) panic("bench: the package has no bench_capos");
   }

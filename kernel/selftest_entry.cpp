@@ -27,9 +27,8 @@ void run_selected(const BootInfo& bi) {
 bool start_bare_program(Bytes image) {
   static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
   if (image.size() < 4 || memcmp(image.data(), ELF_MAGIC, 4) != 0) return false;
-  const char* why = "";
-  auto p = Process::create("init", image, &why);
-  if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error()), why);
+  auto p = Process::create("init", image);
+  if (!p) panic("boot: cannot start init from the boot module: {} ({})", err_name(p.error().code), p.error().detail);
   // A bare test program gets the console and the timer, made like any
   // manifest-granted kernel cap.
   static const struct {

@@ -23,9 +23,8 @@ void round(int n) CAPOS_REQUIRES(g_kernel_lock) {
   {
     Ref<EndpointOwner> owner = EndpointOwner::create(core);  // released at once: the endpoint dies
   }
-  const char* why = "";
-  auto p = Process::create("hostile", g_image, &why);
-  if (!p) panic("selftest hostile: cannot create: {} ({})", err_name(p.error()), why);
+  auto p = Process::create("hostile", g_image);
+  if (!p) panic("selftest hostile: cannot create: {} ({})", err_name(p.error().code), p.error().detail);
   if (!(*p)->grant("dead", Ref<KObject>(ClientEndpoint::create(core)), 0))
     panic("selftest hostile: grant failed");
   Ref<ExitWatch> w = (*p)->share_watch();

@@ -20,9 +20,8 @@ Bytes g_image;
 constexpr uint64_t TEST_IFACE = 0x1234;
 
 Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(name, g_image, &why);
-  if (!p) panic("selftest ipc: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  auto p = Process::create(name, g_image);
+  if (!p) panic("selftest ipc: cannot create {}: {} ({})", name, err_name(p.error().code), p.error().detail);
   if (!(*p)->grant(cap_name, move(cap), TEST_IFACE)) panic("selftest ipc: grant failed");
   return *p;
 }

@@ -66,8 +66,8 @@ void page_table_storm(Process& p, const Snapshot& base) {
   constexpr uint64_t REGIONS = (abi::USER_HEAP_END - abi::USER_HEAP_BASE) >> 30;
   for (uint64_t i = 0; i < 40000; ++i) {
     uint64_t hint = abi::USER_HEAP_BASE + ((i * 7919) % REGIONS << 30) + ((i % 512) << 21);
-    auto a = as.vm_map(hint, PAGE_SIZE, R | W);
-    if (!a || *a != hint) panic("selftest memory_caps: storm map {} at {:#x}", i, hint);
+    auto a = as.vm_map(UserAddr(hint), PAGE_SIZE, R | W);
+    if (!a || a->raw() != hint) panic("selftest memory_caps: storm map {} at {:#x}", i, hint);
     if (p.ledger().used(Res::PageTables) <= base.tables) panic("selftest memory_caps: storm map {} charged no table", i);
     if (!as.vm_unmap(*a, PAGE_SIZE)) panic("selftest memory_caps: storm unmap {}", i);
     if (!(snap(p) == base)) panic("selftest memory_caps: storm round {} kept page tables (ledger {} vs {})", i,
@@ -75,7 +75,7 @@ void page_table_storm(Process& p, const Snapshot& base) {
   }
   uint64_t limit = p.ledger().limit(Res::PageTables);
   p.ledger().set_limit(Res::PageTables, base.tables + 2);  // a fresh 512 GiB slot needs 3 tables
-  expect_err(as.vm_map(abi::USER_HEAP_BASE + (1ull << 39) * 3, PAGE_SIZE, R | W), Err::Overloaded, p, base,
+  expect_err(as.vm_map(UserAddr(abi::USER_HEAP_BASE + (1ull << 39) * 3), PAGE_SIZE, R | W), Err::Overloaded, p, base,
              "page-table quota");
   p.ledger().set_limit(Res::PageTables, limit);
   klog("selftest memory_caps: page-table storm: 40000 sparse map/unmap rounds, tables charged and freed\n");
@@ -89,7 +89,8 @@ void demand_zero_out_of_memory(Process& p) CAPOS_REQUIRES(g_kernel_lock) {
   AddressSpace& as = p.address_space();
   // Lazy and never touched (the process never ran; the loader wrote only
   // the top page, the initial TLS block and TCB).
-  uint64_t va = abi::USER_STACK_TOP - 8 * PAGE_SIZE;
+  UserAddr va(abi::USER_STACK_TOP - 8 * PAGE_SIZE);
+  UserOut one(va, 1);
   uint64_t held = 0, count = 0;                     // a list threaded through the frames themselves
   while (auto pa = frames::alloc()) {
     *static_cast<uint64_t*>(frames::phys_to_virt(*pa)) = held;
@@ -97,10 +98,10 @@ void demand_zero_out_of_memory(Process& p) CAPOS_REQUIRES(g_kernel_lock) {
     ++count;
   }
   const uint8_t byte = 0x5A;
-  Status starved_copy = as.copy_to_user(va, &byte, 1);
+  Status starved_copy = as.copy_to_user(one, &byte);
   Status starved = as.fault_in(va);
-  Err starved_why = as.why_unusable(va, 1);
-  Err wild = as.why_unusable(abi::USER_HEAP_BASE + PAGE_SIZE, 1);  // nothing mapped there
+  Err starved_why = as.why_unusable(one);
+  Err wild = as.why_unusable(UserIn(UserAddr(abi::USER_HEAP_BASE + PAGE_SIZE), 1));  // nothing mapped there
   while (held) {
     uint64_t next = *static_cast<uint64_t*>(frames::phys_to_virt(held));
     frames::free(held);
@@ -110,14 +111,13 @@ void demand_zero_out_of_memory(Process& p) CAPOS_REQUIRES(g_kernel_lock) {
     panic("selftest memory_caps: demand-zero page without memory: fault_in {}, why {} (wanted out-of-memory)",
           starved ? "ok" : err_name(starved.error()), err_name(starved_why));
   if (wild != Err::Fault) panic("selftest memory_caps: unmapped address not reported as a fault");
-  if (!as.copy_to_user(va, &byte, 1)) panic("selftest memory_caps: demand-zero page with memory back");
+  if (!as.copy_to_user(one, &byte)) panic("selftest memory_caps: demand-zero page with memory back");
   klog("selftest memory_caps: demand-zero page with all {} frames taken: out-of-memory, not a fault\n", count);
 }
 
 Process* create(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(name, g_image, &why);
-  if (!p) panic("selftest memory_caps: cannot create {}: {} ({})", name, err_name(p.error()), why);
+  auto p = Process::create(name, g_image);
+  if (!p) panic("selftest memory_caps: cannot create {}: {} ({})", name, err_name(p.error().code), p.error().detail);
   return *p;
 }
 
@@ -126,53 +126,53 @@ void direct() CAPOS_REQUIRES(g_kernel_lock) {
   Process* p = create("direct");
   AddressSpace& as = p->address_space();
   // Warm the page-table path once so table pages do not disturb the counts.
-  uint64_t warm = *as.vm_map(0, PAGE_SIZE, R | W);
+  UserAddr warm = *as.vm_map(UserAddr(0), PAGE_SIZE, R | W);
   if (!as.vm_unmap(warm, PAGE_SIZE)) panic("selftest memory_caps: warm-up unmap");
   Snapshot base = snap(*p);
   const uint64_t B = abi::USER_HEAP_BASE, P = PAGE_SIZE, top = ~0ull & ~(P - 1);
-  expect_err(as.vm_map(0, 0, R), Err::InvalidArgument, *p, base, "zero size");
-  expect_err(as.vm_map(0, P + 1, R), Err::InvalidArgument, *p, base, "unaligned size");
-  expect_err(as.vm_map(B + 8, P, R), Err::InvalidArgument, *p, base, "unaligned hint");
-  expect_err(as.vm_map(0, top, R), Err::InvalidArgument, *p, base, "huge size");
-  expect_err(as.vm_map(top, 2 * P, R), Err::InvalidArgument, *p, base, "overflowing hint+size");
-  expect_err(as.vm_map(0xFFFF800000000000ull, P, R), Err::InvalidArgument, *p, base, "kernel-half hint");
-  expect_err(as.vm_map(abi::RING_VADDR, P, R), Err::InvalidArgument, *p, base, "ring-page hint");
-  expect_err(as.vm_map(abi::CAPSET_VADDR, P, R), Err::InvalidArgument, *p, base, "CapSet hint");
-  expect_err(as.vm_map(abi::USER_STACK_TOP - P, P, R), Err::InvalidArgument, *p, base, "stack hint");
-  expect_err(as.vm_map(0, P, R | W | X), Err::InvalidArgument, *p, base, "W+X map");
-  expect_err(as.vm_unmap(abi::RING_VADDR, P), Err::InvalidArgument, *p, base, "unmap ring page");
-  expect_err(as.vm_unmap(B, P), Err::InvalidArgument, *p, base, "unmap nothing");
-  expect_err(as.vm_commit(B, P, R), Err::InvalidArgument, *p, base, "commit outside a reservation");
+  expect_err(as.vm_map(UserAddr(0), 0, R), Err::InvalidArgument, *p, base, "zero size");
+  expect_err(as.vm_map(UserAddr(0), P + 1, R), Err::InvalidArgument, *p, base, "unaligned size");
+  expect_err(as.vm_map(UserAddr(B + 8), P, R), Err::InvalidArgument, *p, base, "unaligned hint");
+  expect_err(as.vm_map(UserAddr(0), top, R), Err::InvalidArgument, *p, base, "huge size");
+  expect_err(as.vm_map(UserAddr(top), 2 * P, R), Err::InvalidArgument, *p, base, "overflowing hint+size");
+  expect_err(as.vm_map(UserAddr(0xFFFF800000000000ull), P, R), Err::InvalidArgument, *p, base, "kernel-half hint");
+  expect_err(as.vm_map(UserAddr(abi::RING_VADDR), P, R), Err::InvalidArgument, *p, base, "ring-page hint");
+  expect_err(as.vm_map(UserAddr(abi::CAPSET_VADDR), P, R), Err::InvalidArgument, *p, base, "CapSet hint");
+  expect_err(as.vm_map(UserAddr(abi::USER_STACK_TOP - P), P, R), Err::InvalidArgument, *p, base, "stack hint");
+  expect_err(as.vm_map(UserAddr(0), P, R | W | X), Err::InvalidArgument, *p, base, "W+X map");
+  expect_err(as.vm_unmap(UserAddr(abi::RING_VADDR), P), Err::InvalidArgument, *p, base, "unmap ring page");
+  expect_err(as.vm_unmap(UserAddr(B), P), Err::InvalidArgument, *p, base, "unmap nothing");
+  expect_err(as.vm_commit(UserAddr(B), P, R), Err::InvalidArgument, *p, base, "commit outside a reservation");
 
   // Quota: 8 frame pages left; 9 are refused and nothing moves.
   uint64_t flimit = p->ledger().limit(Res::FramePages), vlimit = p->ledger().limit(Res::VirtualPages);
   p->ledger().set_limit(Res::FramePages, p->ledger().used(Res::FramePages) + 8);
-  expect_err(as.vm_map(0, 9 * P, R | W), Err::Overloaded, *p, base, "frame quota (map)");
-  uint64_t r = *as.vm_reserve(0, 16 * P);
+  expect_err(as.vm_map(UserAddr(0), 9 * P, R | W), Err::Overloaded, *p, base, "frame quota (map)");
+  uint64_t r = as.vm_reserve(UserAddr(0), 16 * P)->raw();
   Snapshot reserved = snap(*p);
-  expect_err(as.vm_commit(r, 9 * P, R | W), Err::Overloaded, *p, reserved, "frame quota (commit)");
-  if (!as.vm_commit(r + 4 * P, 8 * P, R | W)) panic("selftest memory_caps: commit within quota");
+  expect_err(as.vm_commit(UserAddr(r), 9 * P, R | W), Err::Overloaded, *p, reserved, "frame quota (commit)");
+  if (!as.vm_commit(UserAddr(r + 4 * P), 8 * P, R | W)) panic("selftest memory_caps: commit within quota");
   Snapshot committed = snap(*p);
-  expect_err(as.vm_commit(r, 5 * P, R), Err::Overloaded, *p, committed, "frame quota (partly committed)");
-  expect_err(as.vm_protect(r, 5 * P, R), Err::InvalidArgument, *p, committed, "protect over reserved pages");
+  expect_err(as.vm_commit(UserAddr(r), 5 * P, R), Err::Overloaded, *p, committed, "frame quota (partly committed)");
+  expect_err(as.vm_protect(UserAddr(r), 5 * P, R), Err::InvalidArgument, *p, committed, "protect over reserved pages");
   // protect to read-only really clears the PTE's write bit.
-  if (!as.check_user(r + 4 * P, P, true)) panic("selftest memory_caps: committed page not writable");
-  if (!as.vm_protect(r + 4 * P, 8 * P, R)) panic("selftest memory_caps: protect");
-  if (as.check_user(r + 4 * P, 8 * P, true) || !as.check_user(r + 4 * P, 8 * P, false))
+  if (!as.check_user(UserOut(UserAddr(r + 4 * P), P))) panic("selftest memory_caps: committed page not writable");
+  if (!as.vm_protect(UserAddr(r + 4 * P), 8 * P, R)) panic("selftest memory_caps: protect");
+  if (as.check_user(UserOut(UserAddr(r + 4 * P), 8 * P)) || !as.check_user(UserIn(UserAddr(r + 4 * P), 8 * P)))
     panic("selftest memory_caps: read-only protect left a writable PTE");
-  if (!as.vm_decommit(r, 16 * P) || p->ledger().used(Res::FramePages) != base.fused)
+  if (!as.vm_decommit(UserAddr(r), 16 * P) || p->ledger().used(Res::FramePages) != base.fused)
     panic("selftest memory_caps: decommit kept frames");
-  if (as.check_user(r + 4 * P, P, false)) panic("selftest memory_caps: decommitted page still mapped");
-  if (!as.vm_unmap(r, 16 * P)) panic("selftest memory_caps: unmap reservation");
+  if (as.check_user(UserIn(UserAddr(r + 4 * P), P))) panic("selftest memory_caps: decommitted page still mapped");
+  if (!as.vm_unmap(UserAddr(r), 16 * P)) panic("selftest memory_caps: unmap reservation");
   p->ledger().set_limit(Res::VirtualPages, p->ledger().used(Res::VirtualPages) + 4);
-  expect_err(as.vm_reserve(0, 5 * P), Err::Overloaded, *p, base, "virtual quota");
+  expect_err(as.vm_reserve(UserAddr(0), 5 * P), Err::Overloaded, *p, base, "virtual quota");
   p->ledger().set_limit(Res::FramePages, flimit);
   p->ledger().set_limit(Res::VirtualPages, vlimit);
   if (!(snap(*p) == base)) panic("selftest memory_caps: quota scenario left state behind");
 
   // 1000 map/unmap and 1000 MemoryObject allocate/release rounds.
   for (int i = 0; i < 1000; ++i) {
-    auto a = as.vm_map(0, 2 * P, R | W);
+    auto a = as.vm_map(UserAddr(0), 2 * P, R | W);
     if (!a || !as.vm_unmap(*a, 2 * P)) panic("selftest memory_caps: map/unmap round {}", i);
   }
   for (int i = 0; i < 1000; ++i) {
@@ -182,10 +182,10 @@ void direct() CAPOS_REQUIRES(g_kernel_lock) {
     if (!c) panic("selftest memory_caps: ledger round {}", i);
     c->commit();
     (*mo)->set_payer(as);
-    MemoryObjectCap* obj = *mo;
-    Ref<KObject> ref = Ref<KObject>::adopt(obj);
+    MemoryObjectCap* obj = mo->get();
+    Ref<KObject> ref = move(*mo);
     if (i % 10 == 0) {  // the mapping outlives the last capability reference
-      auto m = as.map_object(ref, obj->frames(), 0, R | W);
+      auto m = as.map_object(ref, obj->frames(), UserAddr(0), R | W);
       if (!m) panic("selftest memory_caps: map_object round {}", i);
       ref.reset();
       if (MemoryObjectCap::live_count() != base.objects + 1) panic("selftest memory_caps: mapped object freed early");
@@ -213,9 +213,9 @@ void charge_hand_over() CAPOS_REQUIRES(g_kernel_lock) {
   if (!c) panic("selftest memory_caps: hand-over charge");
   c->commit();
   (*mo)->set_payer(payer->address_space());
-  MemoryObjectCap* obj = *mo;
-  Ref<KObject> ref = Ref<KObject>::adopt(obj);
-  auto m = heir->address_space().map_object(ref, obj->frames(), 0, R | W);
+  MemoryObjectCap* obj = mo->get();
+  Ref<KObject> ref = move(*mo);
+  auto m = heir->address_space().map_object(ref, obj->frames(), UserAddr(0), R | W);
   if (!m) panic("selftest memory_caps: hand-over map");
   ref.reset();  // only the heir's mapping holds the object now
   Process::discard(payer);

@@ -23,9 +23,8 @@
 namespace capos::selftest::procs {
 
 Child create(const char* test, Bytes image, const char* name) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(name, image, &why);
-  if (!p) panic("selftest {}: cannot create {}: {} ({})", test, name, err_name(p.error()), why);
+  auto p = Process::create(name, image);
+  if (!p) panic("selftest {}: cannot create {}: {} ({})", test, name, err_name(p.error().code), p.error().detail);
   Child c;
   c.p = *p;
   c.watch = (*p)->share_watch();
@@ -57,7 +56,7 @@ void poll_point() CAPOS_REQUIRES(g_kernel_lock) {
   arch::cli();
   deferred::run();
   arch::sti();
-  sched::yield();
+  sched::yield();  // on SMP also lets a CPU waiting for the kernel lock in
 }
 
 void wait_ticks(uint64_t ticks) CAPOS_REQUIRES(g_kernel_lock) {

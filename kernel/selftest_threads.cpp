@@ -3,6 +3,7 @@
 // Threads quota, a process killed with threads blocked in PARK, endpoint
 // CALL and RECV, and one whose main returns while threads are parked. Two rounds: the second must end with exactly the
 // first's free frames and heap allocations.
+#include "kernel/arch/x86_64/percpu.h"
 #include "kernel/objects/console_cap.h"
 #include "kernel/objects/thread_caps.h"
 #include "kernel/objects/timer_cap.h"
@@ -29,9 +30,8 @@ constexpr uint64_t VICTIM_IFACE = 0x5448524541ull;
 // The program with console, the thread caps, its own VirtualMemory, and
 // the timer under the role's name. `limits`: ledger quotas (null: defaults).
 Child program(const char* role, const ResourceLedger::Limits* limits = nullptr) CAPOS_REQUIRES(g_kernel_lock) {
-  const char* why = "";
-  auto p = Process::create(role, g_image, &why, limits);
-  if (!p) panic("selftest threads: cannot create {}: {} ({})", role, err_name(p.error()), why);
+  auto p = Process::create(role, g_image, limits);
+  if (!p) panic("selftest threads: cannot create {}: {} ({})", role, err_name(p.error().code), p.error().detail);
   Child c;
   c.p = *p;
   c.watch = (*p)->share_watch();
@@ -95,22 +95,41 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
 // Weighted fair queueing (kernel/sched/fair_queue.h): a weight-1 and a
 // weight-4 CPU hog side by side for 200 ticks; the second must get about
 // four times the CPU of the first.
+// One weight-1 hog and one weight-4 worker per CPU (on N CPUs, one hog
+// and one worker alone would simply get a CPU each): the workers together
+// should get four times the hogs' CPU time.
 void weights() CAPOS_REQUIRES(g_kernel_lock) {
-  Child hog = program("spin");
-  Child worker = program("spin");
-  hog.p->set_weight(1);
-  worker.p->set_weight(4);
-  start(hog);
-  start(worker);
+  constexpr uint32_t MAX = 8;
+  uint32_t n = arch::cpu_count();  // every started CPU enters the scheduler
+  if (n > MAX) n = MAX;
+  Child hogs[MAX], workers[MAX];
+  for (uint32_t i = 0; i < n; ++i) {
+    hogs[i] = program("spin");
+    workers[i] = program("spin");
+    hogs[i].p->set_weight(1);
+    workers[i].p->set_weight(4);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    start(hogs[i]);
+    start(workers[i]);
+  }
   wait_ticks(200);
-  uint64_t h = hog.p->thread_in(0)->cpu_cycles, w = worker.p->thread_in(0)->cpu_cycles;
-  kill(hog);
-  kill(worker);
-  expect_end(TEST, hog, K::Killed, 0, 100);
-  expect_end(TEST, worker, K::Killed, 0, 100);
+  uint64_t h = 0, w = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    h += hogs[i].p->thread_in(0)->cpu_cycles;
+    w += workers[i].p->thread_in(0)->cpu_cycles;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    kill(hogs[i]);
+    kill(workers[i]);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    expect_end(TEST, hogs[i], K::Killed, 0, 100);
+    expect_end(TEST, workers[i], K::Killed, 0, 100);
+  }
   uint64_t permille = h ? w * 1000 / h : 0;
-  klog("selftest threads: weights 1 and 4 side by side: CPU {} : {} (ratio {}.{:03})\n", h, w, permille / 1000,
-       permille % 1000);
+  klog("selftest threads: weights 1 and 4 side by side on {} CPU(s): CPU {} : {} (ratio {}.{:03})\n", n, h, w,
+       permille / 1000, permille % 1000);
   if (permille < 3400 || permille > 4600) panic("selftest threads: weight-4 got {}/1000 of the weight-1 CPU, want 4000 +- 15%", permille);
 }
 

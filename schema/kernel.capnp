@@ -202,6 +202,32 @@ interface SystemStatus @0xa0b03850f93ad398 {
   selfLedger @2 () -> (usage :LedgerUsage);
   # The calling process's own resource ledger: what it uses and may use.
 
+  cpus @3 () -> (cpus :List(CpuInfo), kernelLockContentions :UInt64, tlbShootdowns :UInt64);
+  # The CPUs the kernel runs on, in logical-id order (docs/smp.md).
+  #
+  # Results: `cpus` one entry per started CPU; `kernelLockContentions`
+  # how often a CPU had to wait for the big kernel lock since boot;
+  # `tlbShootdowns` cross-CPU TLB flush requests since boot.
+
+  struct CpuInfo {
+    # One row of SystemStatus.cpus.
+
+    id @0 :UInt32;
+    # Logical CPU id (0 = the boot CPU).
+
+    apicId @1 :UInt32;
+    # The CPU's local APIC id (from the ACPI MADT).
+
+    scheduling @2 :Bool;
+    # True once the CPU runs the scheduler.
+
+    busyCycles @3 :UInt64;
+    # TSC cycles it ran threads other than its idle thread.
+
+    ipisReceived @4 :UInt64;
+    # Reschedule IPIs it received from other CPUs.
+  }
+
   struct ProcessInfo {
     # One row of SystemStatus.processes.
 

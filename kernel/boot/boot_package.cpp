@@ -30,9 +30,11 @@ struct Names {
   uint32_t count = 0;
 } g_bins;
 
-Status fail_why(char* why, size_t cap, Err e, StrView text) {
-  format_to(why, cap, "{}", text);
-  return fail(e);
+Failure<LoadError> refuse(Err e, StrView text) {
+  LoadError err;
+  err.code = e;
+  format_to(err.line, sizeof err.line, "{}", text);
+  return fail(err);
 }
 
 // Re-encodes the manifest without binary data into a heap buffer.
@@ -67,32 +69,32 @@ Status build_metadata() {
 
 }  // namespace
 
-Status load(Bytes module, char* why, size_t cap) {
+Result<void, LoadError> load(Bytes module) {
   // The kernel-owned boundary, checked with the same decoder and validator
   // that mkmanifest and init use.
   g_storage = static_cast<manifest::DecodeStorage*>(heap::alloc(sizeof(manifest::DecodeStorage)));
-  if (!g_storage) return fail_why(why, cap, Err::OutOfMemory, "no memory to decode the manifest");
+  if (!g_storage) return refuse(Err::OutOfMemory, "no memory to decode the manifest");
   auto m = manifest::decode(module, *g_storage);
-  if (!m) return fail_why(why, cap, m.error().err, StrView(m.error().message));
+  if (!m) return refuse(m.error().err, StrView(m.error().message));
   g_model = *m;
   auto check = manifest::validate_boot(g_model);
-  if (!check) return fail_why(why, cap, Err::InvalidArgument, StrView(check.error().message));
+  if (!check) return refuse(Err::InvalidArgument, StrView(check.error().message));
 
   // Generated readers over the same bytes, for binary data and re-encoding.
-  if (!g_reader.init(module, MANIFEST_READER)) return fail_why(why, cap, Err::Corrupt, "unreadable segment table");
+  if (!g_reader.init(module, MANIFEST_READER)) return refuse(Err::Corrupt, "unreadable segment table");
   auto root = wire::SystemManifest::readRoot(g_reader);
-  if (!root) return fail_why(why, cap, Err::Corrupt, "the message has no SystemManifest root");
+  if (!root) return refuse(Err::Corrupt, "the message has no SystemManifest root");
   g_root = *root;
   auto bins = g_root.getBinaries();
-  if (!bins || bins->size() != g_model.binaries.size()) return fail_why(why, cap, Err::Corrupt, "binaries list is unreadable");
+  if (!bins || bins->size() != g_model.binaries.size()) return refuse(Err::Corrupt, "binaries list is unreadable");
   g_bins.count = bins->size();
   for (uint32_t i = 0; i < g_bins.count; ++i) {
     auto data = (*bins)[i].getData();
-    if (!data) return fail_why(why, cap, Err::Corrupt, "a binary's data is unreadable");
+    if (!data) return refuse(Err::Corrupt, "a binary's data is unreadable");
     g_bins.names[i] = g_model.binaries[i].name;
     g_bins.data[i] = *data;
   }
-  CAPOS_TRY_STATUS(build_metadata());
+  if (Status st = build_metadata(); !st) return refuse(st.error(), "cannot re-encode the manifest without its binaries");
   g_loaded = true;
   return {};
 }

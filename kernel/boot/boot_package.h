@@ -11,8 +11,16 @@
 
 namespace capos::boot_package {
 
-// Parses and checks `module`; on failure `why` names the problem in one line.
-Status load(Bytes module, char* why, size_t why_cap);
+// Why a boot package was refused: the error and one line naming the
+// problem. The decoder's and validator's lines name the offending field,
+// so the line is carried by value (built once, at boot), not a static
+// string.
+struct LoadError {
+  Err code = Err::Corrupt;
+  char line[256] = {};
+};
+// Parses and checks `module`.
+Result<void, LoadError> load(Bytes module);
 bool loaded();
 schema::wire::SystemManifest::Reader manifest();
 // The decoded model (names borrow the module's bytes).

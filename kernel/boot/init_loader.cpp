@@ -82,8 +82,8 @@ template <class... A> [[noreturn]] void refuse(StrView fmt, const A&... args) {
 }
 
 void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
-  char why[256] = {};
-  if (!boot_package::load(module, why, sizeof(why))) refuse("the boot package is not usable: {}", why);
+  if (auto loaded = boot_package::load(module); !loaded)
+    refuse("the boot package is not usable: {}", static_cast<const char*>(loaded.error().line));
   log::set_level(boot_package::model().params.log_level);  // validated: a known LogLevel
   const manifest::InitDecl& init = boot_package::model().init;
   auto params = boot_package::manifest().getKernelParams();
@@ -107,9 +107,8 @@ void start_from_package(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (limits.max[static_cast<int>(Res::CapSlots)] < init.caps.size())
     refuse("init has {} caps but initConfig.init.limits.capSlots is {}", init.caps.size(),
            limits.max[static_cast<int>(Res::CapSlots)]);
-  const char* elf_why = "";
-  auto p = Process::create("init", image, &elf_why, &limits);
-  if (!p) refuse("cannot start init '{}': {} ({})", init.binary, err_name(p.error()), elf_why);
+  auto p = Process::create("init", image, &limits);
+  if (!p) refuse("cannot start init '{}': {} ({})", init.binary, err_name(p.error().code), p.error().detail);
   (*p)->watch()->set_binary(init.binary);
   for (size_t i = 0; i < init.caps.size(); ++i) {
     const manifest::CapDecl& c = init.caps[i];

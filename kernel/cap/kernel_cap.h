@@ -16,6 +16,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/user_addr.h"
 #include "kernel/sched/kernel_lock.h"
 #include "lib/core/cstring.h"
 #include "lib/core/fixed_vector.h"
@@ -39,7 +40,9 @@ struct CallContext {
   static constexpr uint32_t MAX_RESULT_CAPS = 16;
 
   CallContext(Process& c, uint64_t iface, uint16_t method, Bytes p, MutBytes r)
-      : caller(c), interface_id(iface), method_id(method), params(p), results(r) {}
+      : caller(c), interface_id(iface), method_id(method), params(p), results(r) {
+    fail_message[0] = '\0';  // a C string: only its terminator needs setting (every CALL builds one)
+  }
 
   Process& caller;
   uint64_t interface_id;  // of the capability slot being called
@@ -49,9 +52,8 @@ struct CallContext {
   size_t result_size = 0;
   bool exception = false;  // results hold a serialized CapException
   TransferTxn* xfer = nullptr;  // caps sent beside the params (prepared, not committed)
-  uint32_t result_len = 0;      // capacity of the caller's result buffer
+  UserOut result;               // the caller's result buffer (result.len: its capacity)
   uint64_t user_data = 0;
-  uint64_t result_addr = 0;
   // The reply being built (set by dispatch_kernel_server while the method
   // runs), so a method can size its reply before a side effect.
   const capnp::MessageBuilder* reply = nullptr;
@@ -69,7 +71,7 @@ struct CallContext {
 
   // Optional one-line reason for a failing method, sent as the
   // CapException message (empty: the error's name). Written with format_to.
-  char fail_message[96] = {};
+  char fail_message[96];
 };
 
 class KernelCap : public KObject {
@@ -92,9 +94,11 @@ class KernelCap : public KObject {
 // frees it. T befriends HeapKernelCap<T> so its constructor stays private.
 template <class T> class HeapKernelCap : public KernelCap {
  public:
-  template <class... A> static Ref<KObject> create(A&&... args) {
+  // A typed reference: it converts to Ref<KObject> where one is wanted,
+  // and the creator can still set the object up without a cast.
+  template <class... A> static Ref<T> create(A&&... args) {
     void* m = heap::alloc(sizeof(T));
-    return m ? Ref<KObject>::adopt(new (m) T(forward<A>(args)...)) : Ref<KObject>();
+    return m ? Ref<T>::adopt(new (m) T(forward<A>(args)...)) : Ref<T>();
   }
 
  protected:

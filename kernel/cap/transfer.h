@@ -21,7 +21,9 @@ class TransferTxn {
   TransferTxn() = default;
   TransferTxn(const TransferTxn&) = delete;
   TransferTxn& operator=(const TransferTxn&) = delete;
-  ~TransferTxn() { rollback(); }
+  ~TransferTxn() {
+    if (!items_.empty()) rollback();  // inline: most calls carry no caps
+  }
 
   // INVALID_TRANSFER for bad descriptors (nothing stays prepared).
   CapStatus prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);

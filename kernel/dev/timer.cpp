@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/lapic.h"
+#include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/pic.h"
 
 namespace capos::timer {
@@ -16,7 +17,7 @@ uint64_t g_tsc_base = 0;
 void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
-  g_ticks = g_ticks + 1;
+  if (arch::this_cpu_id() == 0) g_ticks = g_ticks + 1;  // every CPU ticks; the count is the boot CPU's
   arch::lapic_eoi();
   if (g_hook) g_hook(f);
 }

@@ -12,6 +12,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/cap/transfer.h"
 #include "kernel/ipc/call_table.h"
+#include "kernel/mm/user_addr.h"
 #include "kernel/sched/kernel_lock.h"
 #include "lib/abi/ipc.h"
 #include "lib/abi/ring.h"
@@ -48,14 +49,12 @@ struct IpcCall {
   Process* server = nullptr;  // process that RECVed it
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
-  uint64_t result_addr = 0;
-  uint32_t result_len = 0;
+  UserOut result;  // the caller's result buffer
   uint16_t method_id = 0;
   uint64_t interface_id = 0;
   uint32_t call_id = 0;
   uint8_t* params = nullptr;  // kernel copy, only while queued (charged to the caller)
-  uint32_t params_len = 0;
-  uint64_t params_addr = 0;   // caller VA (direct delivery copies from here)
+  UserIn params_user;  // the caller's params (direct delivery copies from here); len: the params' length
   uint64_t session_id = 0;
   TransferTxn xfer;  // caps riding with the params (prepared at CALL)
   // Deferred kernel-cap calls (core == nullptr): who completes it, and one
@@ -73,8 +72,7 @@ struct IpcRecv {
   Process* server = nullptr;
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
-  uint64_t buf_addr = 0;
-  uint32_t buf_len = 0;
+  UserOut buf;  // the server's receive buffer
   uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 

@@ -9,6 +9,7 @@
 #include "kernel/ipc/ipc_env.h"
 #include "kernel/ipc/ipc_internal.h"
 #include "kernel/mm/heap.h"
+#include "kernel/ring/sqe_buffers.h"
 #include "lib/abi/errors.h"
 #include "lib/core/cstring.h"
 
@@ -35,7 +36,7 @@ Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
 void free_params(IpcCall* c) {
   if (!c->params) return;
   heap::free(c->params);
-  c->caller->ledger().release(Res::KernelBytes, c->params_len);
+  c->caller->ledger().release(Res::KernelBytes, c->params_user.len);
   c->params = nullptr;
 }
 void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
@@ -97,7 +98,7 @@ void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h)
   h->call_id = c->call_id;
   h->method_id = c->method_id;
   h->interface_id = c->interface_id;
-  h->params_len = c->params_len;
+  h->params_len = static_cast<uint32_t>(c->params_user.len);
   // Live unless the caller's session was created by a process that ended.
   h->flags = c->caller && c->caller->session_live() ? MSG_F_SESSION_LIVE : 0;
   uint64_t out[2];
@@ -111,15 +112,15 @@ void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h)
 // mistake, a demand-zero page the machine had no memory for is not (the
 // same classification as kernel-cap calls, kernel/ring/dispatch.cpp).
 // Cold: the copy loops stay as they are.
-[[gnu::cold]] CapError params_buffer_error(const AddressSpace& as, uint64_t va, uint64_t len) {
+[[gnu::cold]] CapError params_buffer_error(const AddressSpace& as, UserIn params) {
   static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero params page"};
   static constexpr CapErrorInfo bad{CapErr::INVALID_PARAMS_BUFFER, "params range unmapped or unreadable"};
-  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : &bad);
+  return CapError(as.why_unusable(params) == Err::OutOfMemory ? &oom : &bad);
 }
-[[gnu::cold]] CapError result_buffer_error(const AddressSpace& as, uint64_t va, uint64_t len) {
+[[gnu::cold]] CapError result_buffer_error(const AddressSpace& as, UserOut result) {
   static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero result page"};
   static constexpr CapErrorInfo bad{CapErr::INVALID_RESULT_BUFFER, "result range unmapped or unwritable"};
-  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : &bad);
+  return CapError(as.why_unusable(result) == Err::OutOfMemory ? &oom : &bad);
 }
 
 // Errors that belong to the call (the RECV may take another call).
@@ -131,16 +132,17 @@ bool caller_side_error(CapError e) {
 // Writes header + params into the server's receive buffer: the bytes
 // written, or the error for the server's RECV (or, caller_side_error, for
 // the call).
-Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Process& server, uint64_t buf,
-                                          uint32_t buf_len) CAPOS_REQUIRES(g_kernel_lock) {
+Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Process& server, UserOut buf)
+    CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t nx = c->xfer.count();
-  uint64_t payload_end = sizeof(EndpointMessageHeader) + uint64_t{c->params_len};
+  uint64_t params_len = c->params_user.len;
+  uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
   uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
-  if (need > buf_len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
+  if (need > buf.len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
   AddressSpace& sas = server.address_space();
   // The server's buffer failing is the server's RECV's error, never the
   // call's (caller_side_error): no out-of-memory classification here.
-  if (!sas.check_user(buf, need, true)) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unmapped or unwritable");
+  if (!sas.check_user(buf.first(need))) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unmapped or unwritable");
   if (nx) CAPOS_TRY_STATUS(c->xfer.reserve(server.caps()));  // receiver preflight
   EndpointMessageHeader h;
   {
@@ -148,18 +150,17 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
     fill_header(core, c, &h);
   }
   h.xfer_count = static_cast<uint16_t>(nx);
-  uint64_t dst = buf + sizeof(h);
+  UserOut dst = buf.sub(sizeof(h), params_len);
   CAPOS_MEASURE_SEG(IpcCopy);
-  Status st = c->params ? sas.copy_to_user(dst, c->params, c->params_len)
-                        : AddressSpace::copy_between(c->caller->address_space(), c->params_addr, sas, dst,
-                                                     c->params_len);
+  Status st = c->params ? sas.copy_to_user(dst, c->params)
+                        : AddressSpace::copy_between(c->caller->address_space(), c->params_user, sas, dst);
   if (!st) {
     c->xfer.release_reservations();
     // The server's buffer was checked above; a direct copy fails on the caller's params.
     if (c->params) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unwritable");
-    return fail(params_buffer_error(c->caller->address_space(), c->params_addr, c->params_len));
+    return fail(params_buffer_error(c->caller->address_space(), c->params_user));
   }
-  if (!sas.copy_to_user(buf, &h, sizeof(h))) {
+  if (!sas.copy_to_user(buf.first(sizeof(h)), &h)) {
     c->xfer.release_reservations();
     return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unwritable");
   }
@@ -167,16 +168,16 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
     CAPOS_MEASURE_SEG(Xfer);
     CapTransferRecord rec[XFER_MAX];
     c->xfer.commit(rec);
-    if (!sas.copy_to_user(buf + payload_end, rec, nx * sizeof(CapTransferRecord))) __builtin_trap();
+    if (!sas.copy_to_user(buf.sub(payload_end, nx * sizeof(CapTransferRecord)), rec)) __builtin_trap();
   }
   CAPOS_MEASURE_SEG(Ipc);
   return static_cast<uint32_t>(need);
 }
 
-// Reads `count` descriptors from user memory.
-CapStatus read_descs(Process& p, uint64_t addr, uint16_t count, CapTransferDesc* out) {
-  if (count > XFER_MAX) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX transfer descriptors");
-  if (!p.address_space().copy_from_user(out, addr, count * sizeof(CapTransferDesc)))
+// Reads the SQE's transfer descriptors from user memory.
+CapStatus read_descs(Process& p, const CapSqe& sqe, CapTransferDesc* out) {
+  if (sqe.xfer_count > XFER_MAX) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX transfer descriptors");
+  if (!p.address_space().copy_from_user(out, sqe_xfer_descs(sqe)))
     return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
   return {};
 }
@@ -209,10 +210,10 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (sqe.result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord))
     return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "result buffer longer than a reply can be");
   AddressSpace& as = caller.address_space();
-  if (!as.check_user(sqe.params_addr, sqe.params_len, false))
-    return fail(params_buffer_error(as, sqe.params_addr, sqe.params_len));
-  if (!as.check_user(sqe.result_addr, sqe.result_len, true))
-    return fail(result_buffer_error(as, sqe.result_addr, sqe.result_len));
+  UserIn params = sqe_params(sqe);
+  UserOut result = sqe_result(sqe);
+  if (!as.check_user(params)) return fail(params_buffer_error(as, params));
+  if (!as.check_user(result)) return fail(result_buffer_error(as, result));
   if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint's owner is gone");
   auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
   if (!charge) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
@@ -223,17 +224,15 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->ring_slot = current_slot();
   c->core = &core;
   c->user_data = sqe.user_data;
-  c->result_addr = sqe.result_addr;
-  c->result_len = sqe.result_len;
+  c->result = result;
   c->method_id = sqe.method_id;
   c->interface_id = core.interface_id();
-  c->params_addr = sqe.params_addr;
-  c->params_len = sqe.params_len;
+  c->params_user = params;
   c->session_id = caller.session_id();
   if (sqe.xfer_count) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
-    CapStatus r = read_descs(caller, sqe.xfer_addr, sqe.xfer_count, descs);
+    CapStatus r = read_descs(caller, sqe, descs);
     if (r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
     if (!r) {
       free_call(c);
@@ -246,7 +245,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     IpcRecv* r = core.recvs.front();
     Process& server = *r->server;
     alloc_inflight(core, c);
-    auto n = write_delivery(core, c, server, r->buf_addr, r->buf_len);
+    auto n = write_delivery(core, c, server, r->buf);
     if (!n && caller_side_error(n.error())) {  // bad params or no room for the caps: fail the call, keep the RECV
       core.inflight.remove(c->call_id);
       free_call(c);  // rolls the transfer back: the caller keeps its caps
@@ -296,9 +295,9 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
       return CAPOS_CAP_FAIL(OVERLOADED, "kernel heap exhausted (queued params)");
     }
     pcharge->commit();
-    if (!as.copy_from_user(c->params, sqe.params_addr, sqe.params_len)) {
+    if (!as.copy_from_user(c->params, params)) {
       free_call(c);
-      return fail(params_buffer_error(as, sqe.params_addr, sqe.params_len));
+      return fail(params_buffer_error(as, params));
     }
   }
   c->state = IpcCall::State::Queued;
@@ -316,13 +315,13 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint is dead");
   if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > RECV_BUFFER_MAX)
     return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than a header or above RECV_BUFFER_MAX");
-  if (!server.address_space().check_user(sqe.result_addr, sqe.result_len, true))
-    return fail(result_buffer_error(server.address_space(), sqe.result_addr, sqe.result_len));
+  UserOut buf = sqe_result(sqe);
+  if (!server.address_space().check_user(buf)) return fail(result_buffer_error(server.address_space(), buf));
 
   while (!core.queued.empty() && !core.inflight.full()) {
     IpcCall* c = core.queued.front();
     alloc_inflight(core, c);
-    auto n = write_delivery(core, c, server, sqe.result_addr, sqe.result_len);
+    auto n = write_delivery(core, c, server, buf);
     if (!n) {
       core.inflight.remove(c->call_id);
       if (!caller_side_error(n.error())) return fail(n.error());  // the call stays queued for a usable buffer
@@ -344,8 +343,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->ring_slot = current_slot();
   r->core = &core;
   r->user_data = sqe.user_data;
-  r->buf_addr = sqe.result_addr;
-  r->buf_len = sqe.result_len;
+  r->buf = buf;
   core.recvs.push_back(r);
   server.ipc().recvs.push_back(r);
   return Completion::pending();
@@ -367,8 +365,8 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   // Forged, stale or someone else's call id: rejected without side effects.
   if (!c || c->server != &server) return CAPOS_CAP_FAIL(INVALID_REQUEST, "no call with this id is in flight to this server");
   if (sqe.params_len > IPC_MESSAGE_MAX) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "reply longer than IPC_MESSAGE_MAX");
-  if (!server.address_space().check_user(sqe.params_addr, sqe.params_len, false))
-    return fail(params_buffer_error(server.address_space(), sqe.params_addr, sqe.params_len));
+  UserIn reply = sqe_params(sqe);
+  if (!server.address_space().check_user(reply)) return fail(params_buffer_error(server.address_space(), reply));
   bool exception = sqe.flags & SQE_F_EXCEPTION;
   if (exception && sqe.xfer_count) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "an exception carries no capabilities");
 
@@ -378,13 +376,13 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   if (sqe.xfer_count) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
-    CAPOS_TRY_STATUS(read_descs(server, sqe.xfer_addr, sqe.xfer_count, descs));
+    CAPOS_TRY_STATUS(read_descs(server, sqe, descs));
     CAPOS_TRY_STATUS(xfer.prepare(server.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count)));
   }
   uint32_t nx = xfer.count();
   uint64_t records_bytes = uint64_t{nx} * sizeof(CapTransferRecord);
   // E.g. the caller's table is full: the server still holds its caps.
-  if (c->caller && nx && sqe.params_len + records_bytes <= c->result_len)
+  if (c->caller && nx && reply.len + records_bytes <= c->result.len)
     CAPOS_TRY_STATUS(xfer.reserve(c->caller->caps()));
 
   core.inflight.remove(sqe.call_id);
@@ -392,22 +390,21 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   Result<uint32_t, CapError> result = sqe.params_len;
   uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
   AddressSpace& cas = c->caller->address_space();
-  if (sqe.params_len + records_bytes > c->result_len) {
+  if (reply.len + records_bytes > c->result.len) {
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
     else result = CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the reply did not fit the caller's result buffer");
   } else if (CAPOS_MEASURE_SEG(IpcCopy),
-             !cas.check_user(c->result_addr, sqe.params_len + records_bytes, true) ||
-             !AddressSpace::copy_between(server.address_space(), sqe.params_addr, cas, c->result_addr,
-                                         sqe.params_len)) {
+             !cas.check_user(c->result.first(reply.len + records_bytes)) ||
+             !AddressSpace::copy_between(server.address_space(), reply, cas, c->result)) {
     // The caller unmapped its buffer (or its page could not be backed).
-    result = fail(result_buffer_error(cas, c->result_addr, sqe.params_len + records_bytes));
+    result = fail(result_buffer_error(cas, c->result.first(reply.len + records_bytes)));
   } else {
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the server answered with an exception");
     if (nx) {
       CAPOS_MEASURE_SEG(Xfer);
       CapTransferRecord rec[XFER_MAX];
       xfer.commit(rec);
-      if (!cas.copy_to_user(c->result_addr + sqe.params_len, rec, records_bytes)) __builtin_trap();
+      if (!cas.copy_to_user(c->result.sub(reply.len, records_bytes), rec)) __builtin_trap();
       flags |= CQE_F_CAPS;
     }
   }
@@ -434,8 +431,7 @@ Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& ow
 
 Result<IpcCall*> defer_kernel_call(const CallContext& ctx, DeferredOwner& owner, uint64_t owner_data) {
   IpcCall* c = CAPOS_TRY(defer_op(ctx.caller, ctx.user_data, owner, owner_data));
-  c->result_addr = ctx.result_addr;
-  c->result_len = ctx.result_len;
+  c->result = ctx.result;
   return c;
 }
 
@@ -446,11 +442,11 @@ void complete_deferred(IpcCall* c, Bytes payload, bool exception) {
   const AddressSpace& as = c->caller->address_space();
   Result<uint32_t, CapError> result = static_cast<uint32_t>(payload.size());
   uint32_t flags = 0;
-  if (payload.size() > c->result_len) {
+  if (payload.size() > c->result.len) {
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
     else result = CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
-  } else if (!as.copy_to_user(c->result_addr, payload.data(), payload.size())) {
-    result = fail(result_buffer_error(as, c->result_addr, payload.size()));
+  } else if (!as.copy_to_user(c->result.first(payload.size()), payload.data())) {
+    result = fail(result_buffer_error(as, c->result.first(payload.size())));
   } else if (exception) {
     result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");
     flags = CQE_F_EXCEPTION;

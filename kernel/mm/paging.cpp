@@ -1,6 +1,8 @@
 #include "kernel/mm/paging.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/tlb.h"
 #include "kernel/arch/x86_64/layout.h"
 #include "kernel/debug/panic.h"
 #include "kernel/mm/frames.h"
@@ -115,6 +117,7 @@ Status init(const BootInfo& bi) {
 }
 
 Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
+  if (arch::smp()) arch::tlb::kernel_flush_pending();  // the slot may be a freed stack still cached here (GS is not set up yet on early boot: one CPU then)
   if (pages == 0 || pages * PAGE_SIZE >= KSTACK_SLOT) return fail(Err::InvalidArgument);
   arch::IrqSpinLockGuard g(g_lock);  // lock order: paging, then frames
   uint64_t slot = KSTACK_SLOTS;
@@ -141,8 +144,25 @@ Result<KernelStack> alloc_kernel_stack(uint64_t pages) {
 }
 
 void free_kernel_stack(const KernelStack& s) {
+  if (!arch::smp()) {  // one CPU: release_stack's own invlpg is the whole flush
+    arch::IrqSpinLockGuard g(g_lock);
+    release_stack(s);
+    return;
+  }
+  // A thread's stack may be cached by every CPU it ran on: unmap it, flush
+  // all CPUs (outside g_lock: a CPU spinning for it with interrupts off
+  // could not answer), and only then let the frames and the slot go.
+  uint64_t pas[KSTACK_SLOT / PAGE_SIZE];
+  size_t n = 0;
+  {
+    arch::IrqSpinLockGuard g(g_lock);
+    for (uint64_t va = s.bottom; va < s.top && n < KSTACK_SLOT / PAGE_SIZE; va += PAGE_SIZE)
+      if (auto pa = g_table.unmap(va)) pas[n++] = *pa;
+  }
+  arch::tlb::flush_kernel(s.bottom, s.top);
   arch::IrqSpinLockGuard g(g_lock);
-  release_stack(s);
+  for (size_t i = 0; i < n; ++i) frames::free(pas[i]);
+  release_stack(s);  // the slot (its pages are unmapped already)
 }
 
 Result<uint64_t> map_mmio(uint64_t phys, uint64_t size) {

@@ -94,9 +94,9 @@ Status DeviceManagerCap::claim(DM::ClaimParams::Reader p, DM::ClaimResults::Buil
   if (d->claimed) return fail(Err::Busy);
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
-  Ref<KObject> obj = DeviceMmioCap::create(*d);
+  Ref<DeviceMmioCap> obj = DeviceMmioCap::create(*d);
   if (!obj) return fail(Err::Overloaded);
-  CAPOS_TRY_STATUS(static_cast<DeviceMmioCap*>(obj.get())->start());
+  CAPOS_TRY_STATUS(obj->start());
   klog("devices: {:02x}:{:02x}.{} claimed by pid {}\n", d->bus, d->dev, d->fn, ctx.caller.pid());
   r.setDevice(CAPOS_TRY(ctx.add_result(move(obj), wire::DeviceMmio::kInterfaceId)));
   return {};
@@ -112,9 +112,9 @@ Status DeviceManagerCap::narrow(DM::NarrowParams::Reader p, DM::NarrowResults::B
   }
   CallContext& ctx = current_call();
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
-  Ref<KObject> obj = DeviceManagerCap::create();
+  Ref<DeviceManagerCap> obj = DeviceManagerCap::create();
   if (!obj) return fail(Err::Overloaded);
-  auto* m = static_cast<DeviceManagerCap*>(obj.get());
+  DeviceManagerCap* m = obj.get();
   for (uint32_t i = 0; i < list.size(); ++i) m->matches_[i] = want[i];
   m->match_count_ = list.size();
   r.setManager(CAPOS_TRY(ctx.add_result(move(obj), wire::DeviceManager::kInterfaceId)));
@@ -195,15 +195,15 @@ Status DeviceMmioCap::map(DMM::MapParams::Reader p, DMM::MapResults::Builder r) 
   if (!frames) return fail(Err::Overloaded);
   for (uint64_t i = 0; i < pages; ++i) frames[i] = f.bars[bar].base + off + i * PAGE;
   AddressSpace& as = current_call().caller.address_space();
-  auto addr = as.map_object(Ref<KObject>::share(this), Span<const uint64_t>(frames, pages), 0,
+  auto addr = as.map_object(Ref<KObject>::share(this), Span<const uint64_t>(frames, pages), UserAddr(),
                             mm::kProtRead | mm::kProtWrite, /*device=*/true);
   heap::free(frames);
-  r.setAddr(CAPOS_TRY(addr));
+  r.setAddr(CAPOS_TRY(addr).raw());
   return {};
 }
 
 Status DeviceMmioCap::unmap(DMM::UnmapParams::Reader p, DMM::UnmapResults::Builder) {
-  return current_call().caller.address_space().unmap_object(this, p.getAddr());
+  return current_call().caller.address_space().unmap_object(this, UserAddr(p.getAddr()));
 }
 
 Status DeviceMmioCap::interrupt(DMM::InterruptParams::Reader p, DMM::InterruptResults::Builder r) {

@@ -8,16 +8,16 @@ namespace capos {
 namespace wire = schema::wire;
 
 Result<Ref<KObject>> DmaPoolCap::create(Ref<DeviceMmioCap> dev, uint32_t max_pages, Ref<ExitWatch> owner) {
-  Ref<KObject> obj = HeapKernelCap<DmaPoolCap>::create(dev, max_pages, owner);
+  Ref<DmaPoolCap> obj = HeapKernelCap<DmaPoolCap>::create(dev, max_pages, owner);
   if (!obj) return fail(Err::Overloaded);
-  auto* pool = static_cast<DmaPoolCap*>(obj.get());
+  DmaPoolCap* pool = obj.get();
   if (iommu::active()) {
     pci::Device& d = pool->mmio().device();
     auto dom = iommu::create_domain(d.bus, static_cast<uint8_t>(d.dev << 3 | d.fn), on_fault, pool);
     if (!dom) return fail(dom.error() == Err::OutOfMemory ? Err::Overloaded : dom.error());
     pool->domain_ = *dom;
   }
-  return obj;
+  return Ref<KObject>(move(obj));
 }
 
 void DmaPoolCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
@@ -58,8 +58,8 @@ Status DmaPoolCap::allocate(DP::AllocateParams::Reader p, DP::AllocateResults::B
   auto iovas = CAPOS_TRY(r.initIovas(pages));
   auto obj = MemoryObjectCap::create(pages);  // zeroed frames: nothing stale reaches the device
   if (!obj) return fail(obj.error() == Err::OutOfMemory ? Err::Overloaded : obj.error());
-  Ref<KObject> ref = Ref<KObject>::adopt(*obj);
-  Span<const uint64_t> frames = (*obj)->frames();
+  Ref<MemoryObjectCap> ref = move(*obj);
+  Span<const uint64_t> frames = ref->frames();
   for (uint32_t i = 0; i < pages; ++i) {
     // Isolated: the pool's own IOVA window, mapped in the device's domain.
     // Otherwise the device addresses memory physically.
@@ -73,7 +73,7 @@ Status DmaPoolCap::allocate(DP::AllocateParams::Reader p, DP::AllocateResults::B
     iovas.set(i, iova);
   }
   charge.commit();
-  (*obj)->set_payer(ctx.caller.address_space());
+  ref->set_payer(ctx.caller.address_space());
   buffers_[buffer_count_++] = ref;  // device-visible until the pool goes
   used_pages_ += pages;
   r.setBuffer(CAPOS_TRY(ctx.add_result(move(ref), wire::MemoryObject::kInterfaceId)));

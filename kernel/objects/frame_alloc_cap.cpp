@@ -24,7 +24,7 @@ Status FrameAllocCap::allocate(wire::FrameAllocator::AllocateParams::Reader p,
   if (!obj) return fail(obj.error() == Err::OutOfMemory ? Err::Overloaded : obj.error());
   charge.commit();
   (*obj)->set_payer(ctx.caller.address_space());  // from here on the object owns the charge
-  uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(*obj), wire::MemoryObject::kInterfaceId));
+  uint32_t idx = CAPOS_TRY(ctx.add_result(move(*obj), wire::MemoryObject::kInterfaceId));
   r.setMemory(idx);
   return {};
 }

@@ -33,9 +33,9 @@ Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry
     if (!g_by_vector[i]) slot = i;
   if (slot == VECTORS) return fail(Err::Overloaded);
   uint8_t vector = static_cast<uint8_t>(FIRST_VECTOR + slot);
-  Ref<KObject> obj = HeapKernelCap<InterruptCap>::create(dev, entry, vector);
+  Ref<InterruptCap> obj = HeapKernelCap<InterruptCap>::create(dev, entry, vector);
   if (!obj) return fail(Err::Overloaded);
-  g_by_vector[slot] = static_cast<InterruptCap*>(obj.get());
+  g_by_vector[slot] = obj.get();
   arch::set_irq_handler(vector, on_irq);
 
   // Edge-triggered, fixed delivery to this CPU; then unmask the entry and
@@ -50,7 +50,7 @@ Result<Ref<KObject>> InterruptCap::create(Ref<DeviceMmioCap> dev, uint16_t entry
   pci::config_write32(d, pci::reg::COMMAND, cmd | pci::cmd::INTX_DISABLE);
   uint32_t ctl = pci::config_read32(d, d.info.msix.offset);
   pci::config_write32(d, d.info.msix.offset, (ctl | MSIX_ENABLE) & ~MSIX_FUNCTION_MASK);
-  return obj;
+  return Ref<KObject>(move(obj));
 }
 
 InterruptCap::~InterruptCap() {

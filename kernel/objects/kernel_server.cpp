@@ -33,17 +33,19 @@ void write_exception(CallContext& ctx, Err e, StrView message) {
   ctx.result_size = mb.framed().size();
 }
 
-Status preflight_address_change(uint64_t addr, uint64_t len) {
+Status preflight_address_change(UserAddr at, uint64_t len) {
+  uint64_t addr = at.raw();
   CallContext& ctx = current_call();
   // The methods that use this answer an empty struct, already framed in
   // full when they run: its size now is the size of the reply.
-  if (!ctx.reply || ctx.reply->stream_size() > ctx.result_len) {
+  if (!ctx.reply || ctx.reply->stream_size() > ctx.result.len) {
     format_to(ctx.fail_message, sizeof ctx.fail_message, "the result buffer cannot hold the reply; nothing was changed");
     return fail(Err::InvalidArgument);
   }
   uint64_t end = addr + len < addr ? ~0ull : addr + len;  // saturate: overlap stays decidable
-  uint64_t rend = ctx.result_addr + ctx.result_len;       // checked user range: no wrap
-  if (ctx.result_len && addr < rend && ctx.result_addr < end) {
+  uint64_t rstart = ctx.result.addr.raw();
+  uint64_t rend = rstart + ctx.result.len;  // checked user range: no wrap
+  if (ctx.result.len && addr < rend && rstart < end) {
     format_to(ctx.fail_message, sizeof ctx.fail_message, "the range holds this call's result buffer; nothing was changed");
     return fail(Err::InvalidArgument);
   }

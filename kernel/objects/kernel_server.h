@@ -26,7 +26,7 @@ void write_exception(CallContext& ctx, Err e, StrView message);
 // message; nothing changed) when the range overlaps this CALL's result
 // buffer, or when the result buffer cannot hold the reply -- either would
 // let the method succeed and then report INVALID_RESULT_BUFFER.
-Status preflight_address_change(uint64_t addr, uint64_t len);
+Status preflight_address_change(UserAddr addr, uint64_t len);
 
 // The call the current thread is dispatching (for handlers that need the
 // caller, e.g. spawning or blocking).

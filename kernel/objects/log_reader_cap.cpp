@@ -25,7 +25,7 @@ Status LogReaderCap::read(LR::ReadParams::Reader p, LR::ReadResults::Builder r) 
   if (max == 0 || max > wire::MAX_LOG_READ_RECORDS) return fail(Err::InvalidArgument);
   // What fits both the kernel scratch and the caller's buffer, less the
   // result struct, the list tag and framing.
-  uint64_t room = min<uint64_t>(ctx.results.size(), ctx.result_len);
+  uint64_t room = min<uint64_t>(ctx.results.size(), ctx.result.len);
   uint64_t budget = room > 256 ? room - 256 : 0;
 
   log::lock();  // the ring does not change between the two passes

@@ -17,7 +17,7 @@ uint32_t g_live = 0;
 
 uint32_t MemoryObjectCap::live_count() { return __atomic_load_n(&g_live, __ATOMIC_RELAXED); }
 
-Result<MemoryObjectCap*> MemoryObjectCap::create(uint32_t pages) {
+Result<Ref<MemoryObjectCap>> MemoryObjectCap::create(uint32_t pages) {
   if (pages == 0 || pages > MAX_PAGES) return fail(Err::InvalidArgument);
   auto* frames = static_cast<uint64_t*>(heap::alloc(pages * sizeof(uint64_t)));
   void* m = heap::alloc(sizeof(MemoryObjectCap));
@@ -37,7 +37,7 @@ Result<MemoryObjectCap*> MemoryObjectCap::create(uint32_t pages) {
     frames[i] = *pa;
   }
   __atomic_add_fetch(&g_live, 1, __ATOMIC_RELAXED);
-  return new (m) MemoryObjectCap(pages, frames);
+  return Ref<MemoryObjectCap>::adopt(new (m) MemoryObjectCap(pages, frames));
 }
 
 void MemoryObjectCap::destroy() {
@@ -65,19 +65,20 @@ Status MemoryObjectCap::map(MO::MapParams::Reader p, MO::MapResults::Builder r) 
   uint8_t prot = CAPOS_TRY(prot_of(p));
   AddressSpace& as = current_call().caller.address_space();
   // The mapping takes its own reference (released by unmap or exit).
-  uint64_t addr = CAPOS_TRY(as.map_object(Ref<KObject>::share(this), Span<const uint64_t>(frames_, pages_),
-                                          p.getHint(), prot));
-  r.setAddr(addr);
+  UserAddr addr = CAPOS_TRY(as.map_object(Ref<KObject>::share(this), Span<const uint64_t>(frames_, pages_),
+                                          UserAddr(p.getHint()), prot));
+  r.setAddr(addr.raw());
   return {};
 }
 
 Status MemoryObjectCap::unmap(MO::UnmapParams::Reader p, MO::UnmapResults::Builder) {
   // A mapping of this object always spans the whole object.
   uint64_t size = uint64_t{pages_} * abi::PAGE_SIZE;
-  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), size));
+  UserAddr addr(p.getAddr());
+  CAPOS_TRY_STATUS(preflight_address_change(addr, size));
   Process& caller = current_call().caller;
-  CAPOS_TRY_STATUS(caller.address_space().unmap_object(this, p.getAddr()));
-  caller.parks().address_removed(p.getAddr(), size);  // parked words there: cancelled
+  CAPOS_TRY_STATUS(caller.address_space().unmap_object(this, addr));
+  caller.parks().address_removed(addr, size);  // parked words there: cancelled
   return {};
 }
 

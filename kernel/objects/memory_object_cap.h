@@ -20,7 +20,7 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
   static constexpr uint32_t MAX_PAGES = 16384;
   // `pages` fresh zeroed frames; OutOfMemory if the frames or the kernel
   // heap run out (nothing is kept then). Not yet charged to anyone.
-  static Result<MemoryObjectCap*> create(uint32_t pages);
+  static Result<Ref<MemoryObjectCap>> create(uint32_t pages);
   // Charges the frames to `payer` (already committed to its ledger).
   void set_payer(AddressSpace& payer) CAPOS_REQUIRES(g_kernel_lock) { payer.attach_charge(charge_, this, pages_); }
   // The space currently charged for the frames (null once unpaid).

@@ -156,21 +156,21 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
 
   // 2. Reserve the caller's result slots and check the reply fits.
   uint64_t reply_bytes = 256 + uint64_t{endpoints} * 96 + (1 + endpoints) * sizeof(abi::CapTransferRecord);
-  if (reply_bytes > ctx.result_len) return fail(Err::OutOfRange);
+  if (reply_bytes > ctx.result.len) return fail(Err::OutOfRange);
   CAPOS_TRY_STATUS(ctx.reserve_results(1 + endpoints));
 
   // 3. Build the child (not started): fails cleanly with nothing granted.
   //    Its quotas are the request clamped to the caller's remaining quota;
   //    the image and ring pages count against them from the start.
   ResourceLedger::Limits limits = CAPOS_TRY(child_limits(req, ctx.caller.ledger()));
-  const char* why = "";
-  auto child = Process::create(name, image, &why, &limits);
+  auto child = Process::create(name, image, &limits);
   if (!child) {
-    klog("spawn: {} ({}) rejected: {} ({})\n", name, binary, err_name(child.error()), why);
-    if (child.error() == Err::Overloaded)
+    DetailedErr e = child.error();
+    klog("spawn: {} ({}) rejected: {} ({})\n", name, binary, err_name(e.code), e.detail);
+    if (e.code == Err::Overloaded)
       format_to(ctx.fail_message, sizeof ctx.fail_message, "the image does not fit its quotas (frame pages {})",
                 limits.max[static_cast<int>(Res::FramePages)]);
-    return fail(child.error());
+    return fail(e.code);
   }
   Process* p = *child;
   // Every grant takes one cap slot: refuse before any result exists.

@@ -1,5 +1,8 @@
 #include "kernel/objects/system_caps.h"
 
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/tlb.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/objects/kernel_server.h"
 #include "kernel/debug/log.h"
@@ -67,6 +70,23 @@ Status SystemStatusCap::processes(SS::ProcessesParams::Reader p, SS::ProcessesRe
 
 Status SystemStatusCap::selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) {
   fill_usage(current_call().caller.ledger(), CAPOS_TRY(r.initUsage()));
+  return {};
+}
+
+Status SystemStatusCap::cpus(SS::CpusParams::Reader, SS::CpusResults::Builder r) {
+  uint32_t n = arch::cpu_count();
+  auto list = CAPOS_TRY(r.initCpus(n));
+  for (uint32_t i = 0; i < n; ++i) {
+    const arch::PerCpu& c = arch::cpu(i);
+    auto e = list[i];
+    e.setId(i);
+    e.setApicId(c.apic_id);
+    e.setScheduling(__atomic_load_n(&c.online, __ATOMIC_ACQUIRE) != 0);
+    e.setBusyCycles(__atomic_load_n(&c.busy_cycles, __ATOMIC_RELAXED));
+    e.setIpisReceived(__atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED));
+  }
+  r.setKernelLockContentions(g_kernel_lock.contentions());
+  r.setTlbShootdowns(arch::tlb::requests());
   return {};
 }
 

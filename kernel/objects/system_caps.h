@@ -14,6 +14,7 @@ class SystemStatusCap final : public HeapKernelCap<SystemStatusCap>, public sche
   Status memory(SS::MemoryParams::Reader, SS::MemoryResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status processes(SS::ProcessesParams::Reader p, SS::ProcessesResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status selfLedger(SS::SelfLedgerParams::Reader, SS::SelfLedgerResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status cpus(SS::CpusParams::Reader, SS::CpusResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
 
  private:
   SystemStatusCap() : HeapKernelCap(ObjType::SystemStatus) {}

@@ -44,14 +44,14 @@ Status ThreadSpawnerCap::spawn(wire::ThreadSpawner::SpawnParams::Reader p, wire:
   Process& proc = ctx.caller;
   // The thread must not start unless its handle reaches the caller: the
   // reply has to fit before anything happens.
-  if (ctx.result_len < SPAWN_REPLY_BYTES) return fail(Err::OutOfRange);
+  if (ctx.result.len < SPAWN_REPLY_BYTES) return fail(Err::OutOfRange);
   CAPOS_TRY_STATUS(ctx.reserve_results(1));
   // The handle first (its result slot is reserved, so it cannot fail
   // after the thread exists); a failure below drops it undelivered.
-  ThreadWatch* w = ThreadWatch::create(proc.pid(), 0);
-  if (!w) return fail(Err::Overloaded);
-  uint32_t idx = CAPOS_TRY(ctx.add_result(Ref<KObject>::adopt(w), wire::ThreadHandle::kInterfaceId,
-                                          CAP_F_NO_TRANSFER));
+  Ref<ThreadWatch> handle = ThreadWatch::create(proc.pid(), 0);
+  if (!handle) return fail(Err::Overloaded);
+  ThreadWatch* w = handle.get();  // kept alive by the result's reference
+  uint32_t idx = CAPOS_TRY(ctx.add_result(move(handle), wire::ThreadHandle::kInterfaceId, CAP_F_NO_TRANSFER));
   auto t = proc.spawn_thread(entry, stack, p.getArg(), fs);
   if (!t) {
     if (t.error() == Err::Overloaded) {

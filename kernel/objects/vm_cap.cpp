@@ -27,40 +27,43 @@ Result<AddressSpace*> VmCap::space() {
 
 Status VmCap::map(VM::MapParams::Reader p, VM::MapResults::Builder r) {
   AddressSpace* as = CAPOS_TRY(space());
-  r.setAddr(CAPOS_TRY(as->vm_map(p.getHint(), p.getSize(), CAPOS_TRY(prot_of(p)))));
+  r.setAddr(CAPOS_TRY(as->vm_map(UserAddr(p.getHint()), p.getSize(), CAPOS_TRY(prot_of(p)))).raw());
   return {};
 }
 
 Status VmCap::unmap(VM::UnmapParams::Reader p, VM::UnmapResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
-  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
-  CAPOS_TRY_STATUS(as->vm_unmap(p.getAddr(), p.getSize()));
-  current_call().caller.parks().address_removed(p.getAddr(), p.getSize());  // parked words there: cancelled
+  UserAddr addr(p.getAddr());
+  CAPOS_TRY_STATUS(preflight_address_change(addr, p.getSize()));
+  CAPOS_TRY_STATUS(as->vm_unmap(addr, p.getSize()));
+  current_call().caller.parks().address_removed(addr, p.getSize());  // parked words there: cancelled
   return {};
 }
 
 Status VmCap::protect(VM::ProtectParams::Reader p, VM::ProtectResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
-  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
-  return as->vm_protect(p.getAddr(), p.getSize(), CAPOS_TRY(prot_of(p)));
+  UserAddr addr(p.getAddr());
+  CAPOS_TRY_STATUS(preflight_address_change(addr, p.getSize()));
+  return as->vm_protect(addr, p.getSize(), CAPOS_TRY(prot_of(p)));
 }
 
 Status VmCap::reserve(VM::ReserveParams::Reader p, VM::ReserveResults::Builder r) {
   AddressSpace* as = CAPOS_TRY(space());
-  r.setAddr(CAPOS_TRY(as->vm_reserve(p.getHint(), p.getSize())));
+  r.setAddr(CAPOS_TRY(as->vm_reserve(UserAddr(p.getHint()), p.getSize())).raw());
   return {};
 }
 
 Status VmCap::commit(VM::CommitParams::Reader p, VM::CommitResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
-  return as->vm_commit(p.getAddr(), p.getSize(), CAPOS_TRY(prot_of(p)));
+  return as->vm_commit(UserAddr(p.getAddr()), p.getSize(), CAPOS_TRY(prot_of(p)));
 }
 
 Status VmCap::decommit(VM::DecommitParams::Reader p, VM::DecommitResults::Builder) {
   AddressSpace* as = CAPOS_TRY(space());
-  CAPOS_TRY_STATUS(preflight_address_change(p.getAddr(), p.getSize()));
-  CAPOS_TRY_STATUS(as->vm_decommit(p.getAddr(), p.getSize()));
-  current_call().caller.parks().address_removed(p.getAddr(), p.getSize());
+  UserAddr addr(p.getAddr());
+  CAPOS_TRY_STATUS(preflight_address_change(addr, p.getSize()));
+  CAPOS_TRY_STATUS(as->vm_decommit(addr, p.getSize()));
+  current_call().caller.parks().address_removed(addr, p.getSize());
   return {};
 }
 

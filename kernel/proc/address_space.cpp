@@ -20,11 +20,6 @@ uint64_t pte_flags(UserProt p) {
 
 }  // namespace
 
-bool AddressSpace::user_range_ok(uint64_t va, uint64_t len) {
-  uint64_t end;
-  return !add_overflow(va, len, &end) && end <= abi::USER_TOP;
-}
-
 Result<uint64_t> AddressSpace::ChargedPtEnv::alloc_table() {
   Reservation charge = CAPOS_TRY(ledger->reserve(Res::PageTables, 1));
   uint64_t phys = CAPOS_TRY(paging::kernel_env().alloc_table());
@@ -49,7 +44,7 @@ Status AddressSpace::init(ResourceLedger* ledger) {
   return {};
 }
 
-const Vma* AddressSpace::find(uint64_t va) const {
+const Vma* AddressSpace::find_vma(uint64_t va) const {
   for (const Vma& v : vmas_)
     if (va >= v.start && va - v.start < v.pages * abi::PAGE_SIZE) return &v;
   return nullptr;
@@ -61,7 +56,8 @@ uint64_t AddressSpace::mapped_pages() const {
   return n;
 }
 
-Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
+Status AddressSpace::map_anonymous(UserAddr at, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
+  uint64_t va = at.raw();
   uint64_t bytes;
   if (pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
       va < abi::PAGE_SIZE || !user_range_ok(va, bytes))
@@ -87,8 +83,10 @@ Status AddressSpace::map_anonymous(uint64_t va, uint64_t pages, UserProt prot, V
   return {};
 }
 
-Status AddressSpace::fault_in(uint64_t va) const {
-  const Vma* v = find(va);
+Status AddressSpace::fault_in(UserAddr va) const { return fault_in_page(va.raw()); }
+
+Status AddressSpace::fault_in_page(uint64_t va) const {
+  const Vma* v = find_vma(va);
   if (!v || !v->lazy || !user_range_ok(va, 1)) return fail(Err::Fault);
   uint64_t page = align_down(va, abi::PAGE_SIZE);
   if (table_.translate(page)) return fail(Err::Fault);  // present: a protection fault, not a miss
@@ -126,15 +124,15 @@ Result<Translation> AddressSpace::translate_fast(uint64_t va) const {
 // fault, or memory exhausted) is the answer. Out of line: the copy paths
 // that call resolve() stay small.
 Result<Translation> AddressSpace::resolve_miss(uint64_t va) const {
-  CAPOS_TRY_STATUS(fault_in(va));
+  CAPOS_TRY_STATUS(fault_in_page(va));
   return table_.translate(va);
 }
 
-Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
+Err AddressSpace::why_unusable_range(uint64_t va, uint64_t len) const {
   if (!user_range_ok(va, len)) return Err::Fault;
   for (uint64_t p = align_down(va, abi::PAGE_SIZE); p < va + len; p += abi::PAGE_SIZE) {
     if (table_.translate(p)) continue;
-    const Vma* v = find(p);
+    const Vma* v = find_vma(p);
     // The copy would have materialized a demand-zero page; one still
     // missing means no frame (or page table) could be had.
     return v && v->lazy ? Err::OutOfMemory : Err::Fault;
@@ -142,17 +140,12 @@ Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
   return Err::Fault;  // mapped, but not with the access asked for
 }
 
-Result<Translation> AddressSpace::resolve(uint64_t va) const {
-  CAPOS_MEASURE_SCOPE(Walk);
-  // A user copy usually touches the page the previous one did (a stack
-  // buffer, a receive buffer): two cached leaves, exact while the page
-  // table's generation is unchanged (any unmap/protect/prune moves it).
+// A user copy usually touches the page the previous one did (a stack
+// buffer, a receive buffer): resolve() answers from two cached leaves;
+// this is its miss path.
+Result<Translation> AddressSpace::resolve_walk(uint64_t va) const {
   uint64_t page = va & ~(abi::PAGE_SIZE - 1);
   uint64_t gen = table_.generation();
-  for (const WalkCache& w : walk_cache_) {
-    if (w.page == page && w.generation == gen && w.valid)
-      return Translation{w.phys | (va & (abi::PAGE_SIZE - 1)), w.flags, PageSize::Size4K};
-  }
   if (auto fast = translate_fast(va)) {
     WalkCache& w = walk_cache_[walk_cache_next_];
     walk_cache_next_ ^= 1;
@@ -169,14 +162,17 @@ Result<Translation> AddressSpace::resolve(uint64_t va) const {
 }
 
 void AddressSpace::unmap_pages(uint64_t va, uint64_t pages, bool prune) {
-  table_.unmap_range(va, va + pages * abi::PAGE_SIZE, [](void*, uint64_t p, uint64_t pa) {
-    arch::invlpg(p);
-    frames::free(pa);
-  }, nullptr);
+  bool any = false;
+  table_.unmap_range(va, va + pages * abi::PAGE_SIZE, [](void* any, uint64_t, uint64_t pa) {
+    *static_cast<bool*>(any) = true;
+    frames::free(pa);  // reused only under the kernel lock, after the flush below (tlb.h)
+  }, &any);
   if (prune) table_.prune(va, pages * abi::PAGE_SIZE);
+  if (any) flush(va, va + pages * abi::PAGE_SIZE);
 }
 
-Status AddressSpace::unmap_region(uint64_t va) {
+Status AddressSpace::unmap_region(UserAddr at) {
+  uint64_t va = at.raw();
   for (size_t i = 0; i < vmas_.size(); ++i) {
     if (vmas_[i].start != va) continue;
     unmap_pages(va, vmas_[i].pages);
@@ -189,6 +185,17 @@ Status AddressSpace::unmap_region(uint64_t va) {
 
 Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                                const uint8_t* ksrc) const {
+  // Small copies (a message, an SQE-sized record) usually stay in one page
+  // whose leaf is cached: one check, one memcpy.
+  if (one_page(va, len)) {
+    if (const WalkCache* w = cached(va)) {
+      if (honour_perms && (!(w->flags & pte::USER) || (to_user && !(w->flags & pte::WRITE)))) return fail(Err::Fault);
+      auto* kva = static_cast<uint8_t*>(frames::phys_to_virt(w->phys | (va & (abi::PAGE_SIZE - 1))));
+      if (to_user) memcpy(kva, ksrc, len);
+      else memcpy(kbuf, kva, len);
+      return {};
+    }
+  }
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
@@ -208,20 +215,34 @@ Status AddressSpace::copy_user(uint64_t va, uint64_t len, bool to_user, bool hon
   return {};
 }
 
-Status AddressSpace::kernel_write(uint64_t va, Bytes data) {
-  return copy_user(va, data.size(), true, false, nullptr, data.data());
+Status AddressSpace::kernel_write(UserAddr va, Bytes data) {
+  return copy_user(va.raw(), data.size(), true, false, nullptr, data.data());
 }
 
-Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
-  return copy_user(va, len, false, true, static_cast<uint8_t*>(dst), nullptr);
+Status AddressSpace::copy_from_user(void* dst, UserIn src) const {
+  return copy_user(src.addr.raw(), src.len, false, true, static_cast<uint8_t*>(dst), nullptr);
 }
 
-Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) const {
-  return copy_user(va, len, true, true, nullptr, static_cast<const uint8_t*>(src));
+Status AddressSpace::copy_to_user(UserOut dst, const void* src) const {
+  return copy_user(dst.addr.raw(), dst.len, true, true, nullptr, static_cast<const uint8_t*>(src));
 }
 
-Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst,
-                                  uint64_t dst_va, uint64_t len) {
+Status AddressSpace::copy_between(const AddressSpace& from, UserIn src_span, const AddressSpace& to,
+                                  UserOut dst_span) {
+  const AddressSpace& src = from;
+  const AddressSpace& dst = to;
+  uint64_t src_va = src_span.addr.raw(), dst_va = dst_span.addr.raw(), len = src_span.len;
+  if (dst_span.len < len) return fail(Err::Fault);
+  if (one_page(src_va, len) && one_page(dst_va, len)) {  // an IPC message and its reply, usually
+    const WalkCache* ws = src.cached(src_va);
+    const WalkCache* wd = ws ? dst.cached(dst_va) : nullptr;
+    if (wd) {
+      if (!(ws->flags & pte::USER) || !(wd->flags & pte::USER) || !(wd->flags & pte::WRITE)) return fail(Err::Fault);
+      memcpy(frames::phys_to_virt(wd->phys | (dst_va & (abi::PAGE_SIZE - 1))),
+             frames::phys_to_virt(ws->phys | (src_va & (abi::PAGE_SIZE - 1))), len);
+      return {};
+    }
+  }
   if (!user_range_ok(src_va, len) || !user_range_ok(dst_va, len)) return fail(Err::Fault);
   uint64_t done = 0;
   while (done < len) {
@@ -238,7 +259,7 @@ Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, cons
   return {};
 }
 
-Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
+Status AddressSpace::check_user_range(uint64_t va, uint64_t len, bool write) const {
   if (!user_range_ok(va, len)) return fail(Err::Fault);
   // A multi-page buffer checked before at this page-table generation (a
   // server re-posting its RECV buffer) is still exactly as valid.
@@ -259,8 +280,8 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   return {};
 }
 
-Result<uint64_t> AddressSpace::frame_of(uint64_t va) const {
-  auto t = CAPOS_TRY(resolve(va));
+Result<uint64_t> AddressSpace::frame_of(UserAddr va) const {
+  auto t = CAPOS_TRY(resolve(va.raw()));
   return t.phys & ~(abi::PAGE_SIZE - 1);
 }
 

@@ -6,6 +6,8 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/mm/frames.h"
 #include "kernel/proc/address_space.h"
+
+#include "kernel/arch/x86_64/tlb.h"
 #include "lib/abi/layout.h"
 
 namespace capos {
@@ -75,9 +77,10 @@ bool AddressSpace::all_kind(uint64_t addr, uint64_t end, HeapKind kind, bool com
   return cursor == end;
 }
 
-void AddressSpace::flush(uint64_t va) const {
-  // Only the active address space can have stale TLB entries (one CPU).
-  if (arch::read_cr3() == table_.root()) arch::invlpg(va);
+void AddressSpace::flush(uint64_t va, uint64_t end) const {
+  // This CPU if the tables are loaded here, and every other CPU that has
+  // them loaded (the residency mask), before the caller goes on.
+  arch::tlb::flush_user(table_.root(), resident_, va, end);
 }
 
 // Maps `pages` pages at va: the given frames, or fresh zeroed ones (owned)
@@ -99,16 +102,16 @@ Status AddressSpace::map_frames(uint64_t va, uint64_t pages, uint64_t flags, Spa
 
 // Unmaps without freeing (the frames belong to a MemoryObject).
 void AddressSpace::unmap_keep(uint64_t va, uint64_t pages, bool prune) {
-  for (uint64_t i = 0; i < pages; ++i) {
-    if (table_.unmap(va + i * PAGE)) flush(va + i * PAGE);
-  }
+  bool any = false;
+  for (uint64_t i = 0; i < pages; ++i) any |= table_.unmap(va + i * PAGE).ok();
   if (prune) table_.prune(va, pages * PAGE);
+  if (any) flush(va, va + pages * PAGE);  // after the prune: freed tables leave the caches too
 }
 
-Result<uint64_t> AddressSpace::vm_map(uint64_t hint, uint64_t size, uint8_t prot) {
+Result<UserAddr> AddressSpace::vm_map(UserAddr hint, uint64_t size, uint8_t prot) {
   if (!prot_ok(prot)) return fail(Err::InvalidArgument);
   uint64_t pages = 0;
-  uint64_t base = CAPOS_TRY(place(hint, size, &pages));
+  uint64_t base = CAPOS_TRY(place(hint.raw(), size, &pages));
   Reservation virt = CAPOS_TRY(ledger_->reserve(Res::VirtualPages, pages));
   Reservation phys = CAPOS_TRY(ledger_->reserve(Res::FramePages, pages));
   CAPOS_TRY_STATUS(heap_.insert(base, pages, anon(RangeState::Committed, prot)));
@@ -118,19 +121,20 @@ Result<uint64_t> AddressSpace::vm_map(uint64_t hint, uint64_t size, uint8_t prot
   }
   virt.commit();
   phys.commit();
-  return base;
+  return UserAddr(base);
 }
 
-Result<uint64_t> AddressSpace::vm_reserve(uint64_t hint, uint64_t size) {
+Result<UserAddr> AddressSpace::vm_reserve(UserAddr hint, uint64_t size) {
   uint64_t pages = 0;
-  uint64_t base = CAPOS_TRY(place(hint, size, &pages));
+  uint64_t base = CAPOS_TRY(place(hint.raw(), size, &pages));
   Reservation virt = CAPOS_TRY(ledger_->reserve(Res::VirtualPages, pages));
   CAPOS_TRY_STATUS(heap_.insert(base, pages, anon(RangeState::Reserved, 0)));
   virt.commit();
-  return base;
+  return UserAddr(base);
 }
 
-Status AddressSpace::vm_unmap(uint64_t addr, uint64_t size) {
+Status AddressSpace::vm_unmap(UserAddr at, uint64_t size) {
+  uint64_t addr = at.raw();
   uint64_t pages = CAPOS_TRY(heap_check(addr, size)), committed = 0;
   if (!all_kind(addr, addr + size, HeapKind::Anonymous, false, &committed)) return fail(Err::InvalidArgument);
   CAPOS_TRY(heap_.remove(addr, pages));  // may need an entry (a hole): before any page changes
@@ -140,7 +144,8 @@ Status AddressSpace::vm_unmap(uint64_t addr, uint64_t size) {
   return {};
 }
 
-Status AddressSpace::vm_protect(uint64_t addr, uint64_t size, uint8_t prot) {
+Status AddressSpace::vm_protect(UserAddr at, uint64_t size, uint8_t prot) {
+  uint64_t addr = at.raw();
   if (!prot_ok(prot)) return fail(Err::InvalidArgument);
   uint64_t pages = CAPOS_TRY(heap_check(addr, size));
   if (!all_kind(addr, addr + size, HeapKind::Anonymous, true, nullptr)) return fail(Err::InvalidArgument);
@@ -148,12 +153,13 @@ Status AddressSpace::vm_protect(uint64_t addr, uint64_t size, uint8_t prot) {
   uint64_t flags = prot_flags(prot);
   for (uint64_t i = 0; i < pages; ++i) {
     if (!table_.protect(addr + i * PAGE, flags)) __builtin_trap();  // committed pages are mapped
-    flush(addr + i * PAGE);
   }
+  flush(addr, addr + pages * PAGE);
   return {};
 }
 
-Status AddressSpace::vm_commit(uint64_t addr, uint64_t size, uint8_t prot) {
+Status AddressSpace::vm_commit(UserAddr at, uint64_t size, uint8_t prot) {
+  uint64_t addr = at.raw();
   if (!prot_ok(prot)) return fail(Err::InvalidArgument);
   uint64_t pages = CAPOS_TRY(heap_check(addr, size)), committed = 0, end = addr + size;
   if (!all_kind(addr, end, HeapKind::Anonymous, false, &committed)) return fail(Err::InvalidArgument);
@@ -190,7 +196,8 @@ Status AddressSpace::vm_commit(uint64_t addr, uint64_t size, uint8_t prot) {
   return {};
 }
 
-Status AddressSpace::vm_decommit(uint64_t addr, uint64_t size) {
+Status AddressSpace::vm_decommit(UserAddr at, uint64_t size) {
+  uint64_t addr = at.raw();
   uint64_t pages = CAPOS_TRY(heap_check(addr, size)), committed = 0;
   if (!all_kind(addr, addr + size, HeapKind::Anonymous, false, &committed)) return fail(Err::InvalidArgument);
   CAPOS_TRY_STATUS(heap_.set_attrs(addr, pages, anon(RangeState::Reserved, 0), mm::kAttrState | mm::kAttrProt));
@@ -199,12 +206,12 @@ Status AddressSpace::vm_decommit(uint64_t addr, uint64_t size) {
   return {};
 }
 
-Result<uint64_t> AddressSpace::map_object(Ref<KObject> object, Span<const uint64_t> frames, uint64_t hint,
+Result<UserAddr> AddressSpace::map_object(Ref<KObject> object, Span<const uint64_t> frames, UserAddr hint,
                                           uint8_t prot, bool device) {
   if (!prot_ok(prot) || frames.empty()) return fail(Err::InvalidArgument);
   if (objects_.full()) return fail(Err::Overloaded);
   uint64_t pages = 0;
-  uint64_t base = CAPOS_TRY(place(hint, frames.size() * PAGE, &pages));
+  uint64_t base = CAPOS_TRY(place(hint.raw(), frames.size() * PAGE, &pages));
   // owner = base keeps two adjacent mappings from merging into one range.
   CAPOS_TRY_STATUS(heap_.insert(base, pages, RangeAttrs{RangeState::Committed, prot, uint8_t(HeapKind::Object), base}));
   uint64_t flags = prot_flags(prot) | (device ? pte::DEVICE | pte::PCD | pte::PWT : 0);
@@ -213,10 +220,11 @@ Result<uint64_t> AddressSpace::map_object(Ref<KObject> object, Span<const uint64
     return fail(st.error());
   }
   if (!objects_.push_back(ObjectMapping{base, pages, move(object)})) __builtin_trap();  // checked above
-  return base;
+  return UserAddr(base);
 }
 
-Status AddressSpace::unmap_object(const KObject* object, uint64_t addr) {
+Status AddressSpace::unmap_object(const KObject* object, UserAddr at) {
+  uint64_t addr = at.raw();
   for (size_t i = 0; i < objects_.size(); ++i) {
     ObjectMapping& m = objects_[i];
     if (m.base != addr || m.object.get() != object) continue;

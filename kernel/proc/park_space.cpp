@@ -2,6 +2,7 @@
 
 #include "kernel/dev/timer.h"
 #include "kernel/proc/process.h"
+#include "kernel/ring/sqe_buffers.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/layout.h"
 
@@ -16,11 +17,12 @@ namespace {
 IntrusiveList<ParkSpace, &ParkSpace::timed_node> g_timed CAPOS_GUARDED_BY(g_kernel_lock);
 
 // The park word: 4-byte aligned, inside the user half, readable now.
-Result<uint32_t, CapError> read_word(Process& p, uint64_t addr) {
+Result<uint32_t, CapError> read_word(Process& p, UserAddr word) {
+  uint64_t addr = word.raw();
   if (addr % 4 || addr < USER_IMAGE_MIN || addr >= USER_TOP - 4)
     return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "park word unaligned or outside the user half");
   uint32_t v = 0;
-  if (!p.address_space().copy_from_user(&v, addr, 4)) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "park word unreadable");
+  if (!p.address_space().copy_from_user(&v, UserIn(word, sizeof v))) return CAPOS_CAP_FAIL(INVALID_PARAMS_BUFFER, "park word unreadable");
   return v;
 }
 
@@ -35,10 +37,12 @@ CapResult ParkSpace::park(Process& p, const CapSqe& sqe) {
   if (!plain_sqe(sqe) || sqe.result_len) return CAPOS_CAP_FAIL(INVALID_REQUEST, "PARK with fields it does not use");
   uint64_t timeout = sqe.result_addr;
   if (timeout != ~0ull && timeout > MAX_TIMEOUT_NS) return CAPOS_CAP_FAIL(INVALID_REQUEST, "PARK timeout too long");
-  uint32_t value = CAPOS_TRY(read_word(p, sqe.params_addr));
+  // The word's address rides in params_addr; params_len is the expected value.
+  UserAddr word = sqe_params(sqe).addr;
+  uint32_t value = CAPOS_TRY(read_word(p, word));
   if (value != sqe.params_len) return CAPOS_CAP_FAIL(PARK_VALUE_CHANGED, "the park word no longer holds the expected value");
   if (timeout == 0) return CAPOS_CAP_FAIL(TIMED_OUT, "PARK with a zero timeout");
-  auto rec = ipc::defer_op(p, sqe.user_data, *this, sqe.params_addr);
+  auto rec = ipc::defer_op(p, sqe.user_data, *this, word.raw());  // the table's key
   if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call or kernel-memory quota reached (park)");
   IpcCall* c = *rec;
   c->deadline = timeout == ~0ull ? ~0ull : timer::now_ns() + timeout;
@@ -52,8 +56,9 @@ CapResult ParkSpace::unpark(Process& p, const CapSqe& sqe) {
     return CAPOS_CAP_FAIL(INVALID_REQUEST, "UNPARK with fields it does not use");
   uint32_t count = sqe.params_len;
   if (count == 0 || count > UNPARK_MAX) return CAPOS_CAP_FAIL(INVALID_REQUEST, "UNPARK count is 0 or above UNPARK_MAX");
-  CAPOS_TRY(read_word(p, sqe.params_addr));  // the word must be readable, its value is not compared
-  uint32_t n = table_.wake(sqe.params_addr, count, [](IpcCall* c) {
+  UserAddr word = sqe_params(sqe).addr;
+  CAPOS_TRY(read_word(p, word));  // the word must be readable, its value is not compared
+  uint32_t n = table_.wake(word.raw(), count, [](IpcCall* c) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
     ipc::complete_op(c, 0u);
   });
@@ -61,9 +66,9 @@ CapResult ParkSpace::unpark(Process& p, const CapSqe& sqe) {
   return Completion::done(n);
 }
 
-void ParkSpace::address_removed(uint64_t va, uint64_t len) {
+void ParkSpace::address_removed(UserAddr va, uint64_t len) {
   if (table_.empty()) return;
-  table_.cancel_range(va, len, [](IpcCall* c) {
+  table_.cancel_range(va.raw(), len, [](IpcCall* c) {
     g_kernel_lock.assert_held();
     ipc::fail_op(c, CAPOS_CAP_ERROR(CANCELLED, "the park word's page was unmapped"));
   });

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernel/ipc/endpoint.h"
+#include "kernel/mm/user_addr.h"
 #include "kernel/proc/park_table.h"
 #include "kernel/sched/kernel_lock.h"
 #include "lib/abi/ring.h"
@@ -31,7 +32,7 @@ class ParkSpace final : public DeferredOwner {
   CapResult unpark(Process& p, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);
   // Pages [va, va + len) left the address space: their waiters complete
   // with CAP_ERR_CANCELLED.
-  void address_removed(uint64_t va, uint64_t len) CAPOS_REQUIRES(g_kernel_lock);
+  void address_removed(UserAddr va, uint64_t len) CAPOS_REQUIRES(g_kernel_lock);
   // The caller's record goes away (thread or process exit): forget it.
   void cancel(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) override;
   uint32_t waiters() const CAPOS_REQUIRES(g_kernel_lock) { return table_.size(); }

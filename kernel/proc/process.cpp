@@ -40,7 +40,7 @@ void on_user_fault(arch::InterruptFrame& f) {
   if (!t || !t->process) panic("user-mode exception {} without a current process", f.vector);
   // A not-present fault in a demand-zero region: map the page and retry.
   if (f.vector == 14 && !(f.error_code & 1)) {
-    Status in = t->process->address_space().fault_in(arch::read_cr2());
+    Status in = t->process->address_space().fault_in(UserAddr(arch::read_cr2()));
     if (in) return;
     if (in.error() == Err::OutOfMemory)
       klog("capOS: process {} ({}): no memory left for demand-zero page {:#x}\n", t->process->pid(),
@@ -100,21 +100,34 @@ uint32_t Process::snapshot(Process** out, uint32_t max, uint32_t offset, uint32_
   return n;
 }
 
-Result<Process*> Process::create(StrView name, Bytes elf_image, const char** diag,
-                                 const ResourceLedger::Limits* limits) {
+namespace {
+// What a failed build ran out of (its steps fail with these Errs only).
+const char* build_failure(Err e) {
+  switch (e) {
+    case Err::OutOfMemory: return "no kernel memory or frames to build the process";
+    case Err::LimitExceeded: return "the TLS segment is larger than TLS_MAX_BYTES";
+    default: return "the image, stack, ring or thread exceed the process's quotas";
+  }
+}
+}  // namespace
+
+Result<Process*, DetailedErr> Process::create(StrView name, Bytes elf_image, const ResourceLedger::Limits* limits) {
+  // The image is checked before anything is allocated for it.
+  auto plan = elf::plan_load(elf_image);
+  if (!plan) return fail(plan.error().err(), plan.error().reason);
   void* mem = heap::alloc(sizeof(Process));
-  if (!mem) return fail(Err::OutOfMemory);
+  if (!mem) return fail(Err::OutOfMemory, "no kernel memory for the process");
   Process* p = new (mem) Process();
   if (limits) {
     for (int i = 0; i < ResourceLedger::N; ++i) p->ledger_.set_limit(static_cast<Res>(i), limits->max[i]);
   }
-  Status st = p->build(name, elf_image, diag);
+  Status st = p->build(name, elf_image, *plan);
   if (!st) {
     p->drop_unstarted_main();
     p->teardown();
     p->~Process();
     heap::free(mem);
-    return fail(st.error());
+    return fail(st.error(), build_failure(st.error()));
   }
   g_processes.push_back(p);
   return p;
@@ -125,7 +138,7 @@ uint64_t Process::fixed_kernel_bytes() {
          sizeof(Session);
 }
 
-Status Process::build(StrView name, Bytes elf_image, const char** diag) {
+Status Process::build(StrView name, Bytes elf_image, const elf::LoadPlan& plan) {
   pid_ = __atomic_fetch_add(&g_next_pid, 1, __ATOMIC_RELAXED);
   CAPOS_TRY(ledger_.reserve(Res::KernelBytes, fixed_kernel_bytes())).commit();
   fixed_charged_ = true;
@@ -143,20 +156,18 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
   if (!watch_) return fail(Err::OutOfMemory);
   watch_->set_pid(pid_);
   CAPOS_TRY_STATUS(as_.init(&ledger_));
-  uint64_t entry = 0;
-  elf::LoadPlan plan;
-  CAPOS_TRY_STATUS(load_image(elf_image, &plan, diag));
-  entry = plan.entry;
+  CAPOS_TRY_STATUS(load_image(elf_image, plan));
+  uint64_t entry = plan.entry;
 
   CAPOS_TRY_STATUS(map_ring(0));
 
-  CAPOS_TRY_STATUS(as_.map_anonymous(abi::CAPSET_VADDR, 1, UserProt{true, false, false}, VmaKind::CapSet));
-  capset_ = static_cast<abi::CapSetHeader*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(abi::CAPSET_VADDR))));
+  CAPOS_TRY_STATUS(as_.map_anonymous(UserAddr(abi::CAPSET_VADDR), 1, UserProt{true, false, false}, VmaKind::CapSet));
+  capset_ = static_cast<abi::CapSetHeader*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(UserAddr(abi::CAPSET_VADDR)))));
   *capset_ = abi::CapSetHeader{abi::CAPSET_MAGIC, abi::CAPSET_VERSION, 0, 0};
 
   InitialTls tls = CAPOS_TRY(initial_tls_layout(plan));
   uint64_t stack_pages = abi::USER_STACK_DEFAULT_PAGES + tls.pages;
-  CAPOS_TRY_STATUS(as_.map_anonymous(abi::USER_STACK_TOP - stack_pages * abi::PAGE_SIZE, stack_pages,
+  CAPOS_TRY_STATUS(as_.map_anonymous(UserAddr(abi::USER_STACK_TOP - stack_pages * abi::PAGE_SIZE), stack_pages,
                                      UserProt{true, true, false}, VmaKind::Stack, /*lazy=*/true));
   CAPOS_TRY_STATUS(build_initial_tls(plan, tls, secrets[1]));
 
@@ -173,14 +184,15 @@ Status Process::build(StrView name, Bytes elf_image, const char** diag) {
 }
 
 Status Process::map_ring(uint32_t slot) {
-  uint64_t va = abi::ring_vaddr(slot);
-  if (!(rings_mapped_ & (1ull << slot))) {
+  UserAddr va(abi::ring_vaddr(slot));
+  bool fresh = !(rings_mapped_ & (1ull << slot));  // map_anonymous hands out zeroed frames
+  if (fresh) {
     CAPOS_TRY_STATUS(as_.map_anonymous(va, 1, UserProt{true, true, false}, VmaKind::Ring));
     rings_mapped_ |= 1ull << slot;
   }
   // A reused slot starts clean: its old thread's records are all gone.
   rings_[slot] = RingEngine(static_cast<abi::RingPage*>(frames::phys_to_virt(CAPOS_TRY(as_.frame_of(va)))));
-  rings_[slot].init_page();
+  rings_[slot].init_page(fresh);
   return {};
 }
 
@@ -209,33 +221,28 @@ Result<Process::InitialTls> Process::initial_tls_layout(const elf::LoadPlan& pla
 // gets a TCB, so the runtime's per-thread words work everywhere.
 Status Process::build_initial_tls(const elf::LoadPlan& plan, const InitialTls& l, uint64_t canary) {
   if (plan.has_tls && plan.tls.file_size)
-    CAPOS_TRY_STATUS(AddressSpace::copy_between(as_, plan.tls.vaddr, as_, l.tp - l.block, plan.tls.file_size));
+    CAPOS_TRY_STATUS(AddressSpace::copy_between(as_, UserIn(UserAddr(plan.tls.vaddr), plan.tls.file_size), as_,
+                                                UserOut(UserAddr(l.tp - l.block), l.block)));
   uint64_t tcb[abi::TCB_RUNTIME / 8] = {};
   tcb[abi::TCB_SELF / 8] = l.tp;
   tcb[abi::TCB_CANARY / 8] = canary;
-  return as_.kernel_write(l.tp, Bytes(reinterpret_cast<const uint8_t*>(tcb), sizeof(tcb)));
+  return as_.kernel_write(UserAddr(l.tp), Bytes(reinterpret_cast<const uint8_t*>(tcb), sizeof(tcb)));
 }
 
-Status Process::load_image(Bytes image, elf::LoadPlan* out, const char** diag) {
-  elf::Diagnostic d;
-  auto plan = elf::plan_load(image, &d);
-  if (!plan) {
-    if (diag) *diag = d.reason;
-    return fail(plan.error());
-  }
-  *out = *plan;
-  for (const elf::Segment& s : plan->segment_span()) {
+Status Process::load_image(Bytes image, const elf::LoadPlan& plan) {
+  for (const elf::Segment& s : plan.segment_span()) {
     UserProt prot{s.readable(), s.writable(), s.executable()};
     // Pages holding file bytes are filled now; the pure-bss tail is
     // demand-zero (a runtime's static heap arena costs nothing untouched).
     uint64_t pages = s.mem_size / abi::PAGE_SIZE;
     uint64_t file_pages = min(pages, align_up(s.page_offset + s.file_size, abi::PAGE_SIZE) / abi::PAGE_SIZE);
-    if (file_pages) CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr, file_pages, prot, VmaKind::Image));
+    UserAddr va(s.vaddr);
+    if (file_pages) CAPOS_TRY_STATUS(as_.map_anonymous(va, file_pages, prot, VmaKind::Image));
     if (pages > file_pages)
-      CAPOS_TRY_STATUS(as_.map_anonymous(s.vaddr + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
+      CAPOS_TRY_STATUS(as_.map_anonymous(va + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
                                          VmaKind::Image, /*lazy=*/true));
     Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
-    CAPOS_TRY_STATUS(as_.kernel_write(s.vaddr + s.page_offset, file));
+    CAPOS_TRY_STATUS(as_.kernel_write(va + s.page_offset, file));
   }
   return {};
 }
@@ -288,8 +295,10 @@ void Process::start() { sched::make_runnable(threads_[0]); }
 void Process::request_kill() {
   __atomic_store_n(&kill_requested_, true, __ATOMIC_RELEASE);
   arch::IrqGuard irq;
-  for (Thread* t : threads_)
+  for (Thread* t : threads_) {
     if (t && t->state == ThreadState::Blocked) sched::make_runnable(t);
+    else if (t && t->state == ThreadState::Running) sched::kick(t);  // on another CPU: notice now, not at its next tick
+  }
 }
 
 void process_check_killed() {
@@ -380,8 +389,9 @@ void Process::teardown() {
   ipc::process_exiting(*this);  // before caps: releasing them may kill endpoints
   caps_.clear();
   ipc::process_reaped(*this);
-  // Never free the page tables we are running on.
-  if (as_.root() && arch::read_cr3() == as_.root()) arch::write_cr3(paging::kernel_table().root());
+  // Never free page tables a CPU is running on: this one, or another that
+  // still has them loaded (an idle CPU keeps the last process's tables).
+  if (as_.root()) arch::tlb::leave(as_.root(), as_.residency());
   as_.destroy();
   if (scratch_) {
     heap::free(scratch_);

@@ -41,11 +41,13 @@ class Process {
   static constexpr uint32_t SCRATCH_BYTES = 16384 + 1024;
 
   // Builds the process from a static ELF image; nothing runs until start().
-  // `diag` receives the ELF rule on rejection.
+  // A failure's detail names the ELF rule the image broke, or the step
+  // that ran out of memory or quota.
   // `limits` (default: the kernel defaults) are the ledger quotas from the
   // start, so the image, ring and CapSet pages count against them too.
-  static Result<Process*> create(StrView name, Bytes elf_image, const char** diag = nullptr,
-                                 const ResourceLedger::Limits* limits = nullptr) CAPOS_REQUIRES(g_kernel_lock);
+  static Result<Process*, DetailedErr> create(StrView name, Bytes elf_image,
+                                              const ResourceLedger::Limits* limits = nullptr)
+      CAPOS_REQUIRES(g_kernel_lock);
   // Grants an initial capability and lists it in the CapSet page.
   Status grant(StrView name, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   void start() CAPOS_REQUIRES(g_kernel_lock);
@@ -116,8 +118,8 @@ class Process {
  private:
   Process() : caps_(Span<CapSlot>(reinterpret_cast<CapSlot*>(slot_storage_), CAP_SLOTS), &ledger_) {}
   ~Process();
-  Status build(StrView name, Bytes elf_image, const char** diag);
-  Status load_image(Bytes elf_image, elf::LoadPlan* plan, const char** diag);
+  Status build(StrView name, Bytes elf_image, const elf::LoadPlan& plan);
+  Status load_image(Bytes elf_image, const elf::LoadPlan& plan);
   struct InitialTls {
     uint64_t block;  // TLS block bytes (below the TCB)
     uint64_t tp;     // TCB address = FS base

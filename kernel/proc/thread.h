@@ -26,6 +26,7 @@ class Thread {
   ThreadState state = ThreadState::Blocked;  // until make_runnable()
   uint32_t tid = 0;
   uint8_t slot = 0;         // index in its process: ring at abi::ring_vaddr(slot)
+  uint8_t cpu = 0;          // the CPU it runs on (Running) or last ran on
   bool last_of_process = false;  // the reaper frees the process after this thread
   bool exit_requested = false;   // ThreadControl.exitThread: leave at exit_to_user
   int64_t exit_code = 0;

@@ -11,9 +11,9 @@ namespace capos {
 
 namespace wire = schema::wire;
 
-ThreadWatch* ThreadWatch::create(uint32_t pid, uint32_t tid) {
+Ref<ThreadWatch> ThreadWatch::create(uint32_t pid, uint32_t tid) {
   void* m = heap::alloc(sizeof(ThreadWatch));
-  return m ? new (m) ThreadWatch(pid, tid) : nullptr;
+  return m ? Ref<ThreadWatch>::adopt(new (m) ThreadWatch(pid, tid)) : Ref<ThreadWatch>();
 }
 
 void ThreadWatch::publish(int64_t code) {

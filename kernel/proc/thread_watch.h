@@ -15,7 +15,7 @@ class ThreadWatch final : public KernelCap, public DeferredOwner, public schema:
  public:
   static bool holds_type(ObjType t) { return t == ObjType::ThreadHandle; }
   // A watch holding the thread's reference (null when memory is exhausted).
-  static ThreadWatch* create(uint32_t pid, uint32_t tid);
+  static Ref<ThreadWatch> create(uint32_t pid, uint32_t tid);
   // The thread is gone: drops its reference.
   static void drop(ThreadWatch* w) CAPOS_REQUIRES(g_kernel_lock) { w->release(); }
   void set_tid(uint32_t tid) { tid_ = tid; }

@@ -8,6 +8,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/proc/process.h"
+#include "kernel/ring/sqe_buffers.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
 #include "lib/abi/errors.h"
@@ -24,9 +25,10 @@ RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
 // A user buffer that could not be used: a bad range is the caller's
 // mistake; a demand-zero page the machine had no memory for is not.
-[[gnu::cold]] CapError buffer_error(const AddressSpace& as, uint64_t va, uint64_t len, const CapErrorInfo* bad_range) {
+template <UserAccess A>
+[[gnu::cold]] CapError buffer_error(const AddressSpace& as, UserSpan<A> buf, const CapErrorInfo* bad_range) {
   static constexpr CapErrorInfo oom{CapErr::OVERLOADED, "no memory to back a demand-zero buffer page"};
-  return CapError(as.why_unusable(va, len) == Err::OutOfMemory ? &oom : bad_range);
+  return CapError(as.why_unusable(buf) == Err::OutOfMemory ? &oom : bad_range);
 }
 constexpr CapErrorInfo kBadParams{CapErr::INVALID_PARAMS_BUFFER, "params range unmapped or unreadable"};
 constexpr CapErrorInfo kBadResult{CapErr::INVALID_RESULT_BUFFER, "result range unmapped or unwritable"};
@@ -117,11 +119,11 @@ class ProcessRingHandler final : public SqeHandler {
       if (st.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (scratch)");
       return CAPOS_CAP_FAIL(OVERLOADED, "no memory for the kernel-call scratch");
     }
-    if (!as.copy_from_user(p_.params_scratch(), sqe.params_addr, sqe.params_len))
-      return fail(buffer_error(as, sqe.params_addr, sqe.params_len, &kBadParams));
+    UserIn params = sqe_params(sqe);
+    UserOut result = sqe_result(sqe);
+    if (!as.copy_from_user(p_.params_scratch(), params)) return fail(buffer_error(as, params, &kBadParams));
     // Validate the result buffer before any side effect happens.
-    if (!as.check_user(sqe.result_addr, sqe.result_len, true))
-      return fail(buffer_error(as, sqe.result_addr, sqe.result_len, &kBadResult));
+    if (!as.check_user(result)) return fail(buffer_error(as, result, &kBadResult));
     // Caps sent beside the params: prepared now, taken by the handler; the
     // ones it does not take roll back when `xfer` goes out of scope.
     TransferTxn xfer;
@@ -129,7 +131,7 @@ class ProcessRingHandler final : public SqeHandler {
       CAPOS_MEASURE_SCOPE(Xfer);
       CapTransferDesc descs[XFER_MAX];
       if (sqe.xfer_count > XFER_MAX ||
-          !as.copy_from_user(descs, sqe.xfer_addr, sqe.xfer_count * sizeof(CapTransferDesc)))
+          !as.copy_from_user(descs, sqe_xfer_descs(sqe)))
         return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors too many or unreadable");
       CAPOS_TRY_STATUS(xfer.prepare(p_.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count)));
     }
@@ -139,9 +141,8 @@ class ProcessRingHandler final : public SqeHandler {
     CallContext ctx(p_, s->interface_id, sqe.method_id, Bytes(p_.params_scratch(), sqe.params_len),
                     MutBytes(p_.results_scratch(), Process::SCRATCH_BYTES));
     ctx.xfer = &xfer;
-    ctx.result_len = sqe.result_len;
+    ctx.result = result;
     ctx.user_data = sqe.user_data;
-    ctx.result_addr = sqe.result_addr;
     CAPOS_MEASURE_SEG(Decode);  // dispatch_kernel_server moves on to body and encode
     kcap->invoke(ctx);
     CAPOS_MEASURE_SEG(CopyOut);
@@ -155,8 +156,8 @@ class ProcessRingHandler final : public SqeHandler {
         return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
       return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
     }
-    if (!as.copy_to_user(sqe.result_addr, p_.results_scratch(), ctx.result_size))
-      return fail(buffer_error(as, sqe.result_addr, ctx.result_size, &kBadResult));
+    if (!as.copy_to_user(result.first(ctx.result_size), p_.results_scratch()))
+      return fail(buffer_error(as, result.first(ctx.result_size), &kBadResult));
     if (ctx.exception) {
       cqe->flags |= CQE_F_EXCEPTION;
       return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");
@@ -168,7 +169,7 @@ class ProcessRingHandler final : public SqeHandler {
         uint32_t id = p_.caps().commit(move(ctx.result_slots[i]), move(rc.object), rc.interface_id, rc.flags);
         rec[i] = CapTransferRecord{id, 0, rc.interface_id};
       }
-      if (!as.copy_to_user(sqe.result_addr + ctx.result_size, rec, ncaps * sizeof(CapTransferRecord)))
+      if (!as.copy_to_user(result.sub(ctx.result_size, ncaps * sizeof(CapTransferRecord)), rec))
         __builtin_trap();  // the range was checked writable above
       cqe->cap_count = ncaps;
       cqe->flags |= CQE_F_CAPS;
@@ -193,8 +194,9 @@ namespace {
 bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
 }  // namespace
 
-int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
-  if (min_complete > CQ_ENTRIES) return CAP_ERR_INVALID_REQUEST;
+Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  if (min_complete > CQ_ENTRIES) return CAPOS_CAP_FAIL(INVALID_REQUEST, "min_complete above CQ_ENTRIES");
   uint64_t deadline = ~0ull;
   if (timeout_ns != CAP_ENTER_FOREVER) {
     uint64_t now = timer::now_ns();
@@ -205,7 +207,7 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_
   RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
   for (;;) {
     auto r = ring.drain(handler);
-    if (r.sq_corrupt) return CAP_ERR_RING_CORRUPT;
+    if (r.sq_corrupt) return CAPOS_CAP_FAIL(RING_CORRUPT, "the SQ's indices are inconsistent");
     uint32_t ready = ring.cq_ready();
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
     // Every return passes exit_to_user, which ends a killed process (or
@@ -229,6 +231,10 @@ int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_
     }
     sched::unregister_waiter(self);
     self->in_cap_enter = false;
+    // Woken satisfied (the usual case: a completion posted into this ring):
+    // return without another drain pass. SQEs queued meanwhile wait for
+    // the next cap_enter, as if they had been pushed after this one.
+    if (uint32_t n = ring.cq_ready(); n >= min_complete) return n;
   }
 }
 
@@ -241,14 +247,15 @@ uint64_t handle_syscall(Process* p, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kern
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       CAPOS_MEASURE_SEG(Enter);
-      int64_t r = cap_enter(*p, f->rdi, f->rsi);
+      Result<uint32_t, CapError> r = cap_enter(*p, f->rdi, f->rsi);
       CAPOS_MEASURE_SEG(Exit);
       // The deferred-work point (ends the process if it was killed); its
       // no-work test is inlined here because every syscall passes it.
       arch::cli();
       if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       CAPOS_MEASURE_SEG(User);
-      return static_cast<uint64_t>(r);
+      // The one encoding point: a count, or the negative CAP_ERR_* sign-extended.
+      return static_cast<uint64_t>(static_cast<int64_t>(cqe_result(r)));
     }
     case abi::SYS_EXIT: {
       CAPOS_MEASURE_SEG(Teardown);

@@ -3,15 +3,19 @@
 
 #include <stdint.h>
 
+#include "kernel/cap/cap_result.h"
 #include "kernel/sched/kernel_lock.h"
 
 namespace capos {
 class Process;
 
 // cap_enter(min_complete, timeout_ns): drains the ring, then blocks until
-// at least min_complete CQEs are ready or the timeout passes. Returns the
-// number of ready CQEs, or a negative CAP_ERR_*.
-int64_t cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock);
+// at least min_complete CQEs are ready or the timeout passes. The number
+// of ready CQEs, or why the call was refused; the syscall boundary
+// (handle_syscall) is the one place this becomes the ABI's rax (a count,
+// or a negative CAP_ERR_*).
+Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+    CAPOS_REQUIRES(g_kernel_lock);
 
 struct RingStats {
   uint64_t sqes;

@@ -15,8 +15,8 @@ template <class T> T load_user(const T* p) { return __atomic_load_n(p, __ATOMIC_
 template <class T> void store_kernel(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 }  // namespace
 
-void RingEngine::init_page() {
-  memset(page_, 0, sizeof(abi::RingPage));
+void RingEngine::init_page(bool page_is_zero) {
+  if (!page_is_zero) memset(page_, 0, sizeof(abi::RingPage));
   auto& h = page_->header;
   h.abi_version = abi::RING_ABI_VERSION;
   h.sq_entries = SQ_ENTRIES;
@@ -29,28 +29,11 @@ void RingEngine::init_page() {
 void RingEngine::set_status(uint32_t bit, bool on) {
   auto& h = page_->header;
   uint32_t s = h.status;
-  if (on && !(s & bit)) {
+  if (on == ((s & bit) != 0)) return;  // unchanged: no store into the shared page
+  if (on) {
     h.corrupt_events = h.corrupt_events + 1;
   }
   h.status = on ? (s | bit) : (s & ~bit);
-}
-
-bool RingEngine::refresh_cq_head() {
-  uint32_t head = load_user(&page_->header.cq_head);
-  // Valid iff it lies between the last valid head and our tail (unsigned,
-  // wrap-safe): userspace may only move it forward over posted entries.
-  if (head - cq_head_valid_ > cq_tail_ - cq_head_valid_) {
-    set_status(abi::RING_STATUS_CQ_CORRUPT, true);
-    return false;
-  }
-  cq_head_valid_ = head;
-  set_status(abi::RING_STATUS_CQ_CORRUPT, false);
-  return true;
-}
-
-uint32_t RingEngine::cq_ready() {
-  refresh_cq_head();
-  return cq_tail_ - cq_head_valid_;
 }
 
 bool RingEngine::sq_pending() {
@@ -91,7 +74,8 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
     }
     CAPOS_MEASURE_SEG(Fetch);
     CapSqe sqe;
-    memcpy(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));  // single fetch
+    // Single fetch, inline (eight quadword moves instead of a memcpy call).
+    __builtin_memcpy_inline(&sqe, &page_->sq[sq_head_ % SQ_ENTRIES], sizeof(sqe));
     ++sq_head_;
     --pending;
     ++r.consumed;

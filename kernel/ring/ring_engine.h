@@ -29,8 +29,10 @@ class RingEngine {
  public:
   RingEngine() = default;
   explicit RingEngine(abi::RingPage* page) : page_(page) {}
-  // Writes the constants and zeroes the indexes (fresh process).
-  void init_page();
+  // Writes the constants and zeroes the indexes (fresh process). With
+  // `page_is_zero` (a frame just mapped, zeroed by the frame allocator)
+  // the page is not cleared a second time.
+  void init_page(bool page_is_zero = false);
   abi::RingPage* page() const { return page_; }
 
   struct DrainResult {
@@ -49,14 +51,30 @@ class RingEngine {
   // together with its process).
   void drop_reservation();
 
-  // CQEs posted and not yet consumed (per the last valid cq_head).
-  uint32_t cq_ready();
+  // CQEs posted and not yet consumed (per the last valid cq_head). Inline:
+  // cap_enter and the wake-up test ask several times per system call.
+  uint32_t cq_ready() {
+    refresh_cq_head();
+    return cq_tail_ - cq_head_valid_;
+  }
   uint32_t reserved() const { return cq_reserved_; }
   bool sq_pending();  // user has submitted SQEs the kernel has not consumed
 
  private:
   // Reads and validates cq_head; returns false if it is corrupt.
-  bool refresh_cq_head();
+  bool refresh_cq_head() {
+    uint32_t head = __atomic_load_n(&page_->header.cq_head, __ATOMIC_ACQUIRE);
+    // Valid iff it lies between the last valid head and our tail (unsigned,
+    // wrap-safe): userspace may only move it forward over posted entries.
+    if (head - cq_head_valid_ > cq_tail_ - cq_head_valid_) [[unlikely]] {
+      set_status(abi::RING_STATUS_CQ_CORRUPT, true);
+      return false;
+    }
+    cq_head_valid_ = head;
+    if (page_->header.status & abi::RING_STATUS_CQ_CORRUPT) [[unlikely]]
+      set_status(abi::RING_STATUS_CQ_CORRUPT, false);
+    return true;
+  }
   void post(const abi::CapCqe& cqe);
   void set_status(uint32_t bit, bool on);
 

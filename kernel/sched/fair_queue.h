@@ -36,9 +36,13 @@ template <class T> class FairQueue {
   // placed below it (a long sleeper would otherwise monopolise the CPU).
   uint64_t floor() const { return floor_; }
   // `running` (may be null) is the thread on the CPU: it counts as runnable.
-  void advance_floor(const T* running) {
+  void advance_floor(const T* running) { advance_floor_to(running ? running->vruntime : ~0ull); }
+  // On several CPUs every running thread counts: `min_running` is the
+  // lowest vruntime among them (~0 = none). Raising the floor past a thread
+  // that runs elsewhere would charge it for time it never used.
+  void advance_floor_to(uint64_t min_running) {
     uint64_t f = list_.empty() ? ~0ull : list_.front()->vruntime;
-    if (running && running->vruntime < f) f = running->vruntime;
+    if (min_running < f) f = min_running;
     if (f != ~0ull && f > floor_) floor_ = f;
   }
 

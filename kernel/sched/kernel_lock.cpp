@@ -1,5 +1,7 @@
 #include "kernel/sched/kernel_lock.h"
 
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/tlb.h"
 #include "kernel/debug/panic.h"
 
 namespace capos {
@@ -9,7 +11,18 @@ KernelLock g_kernel_lock;
 void KernelLock::misuse(const char* what) { panic("kernel lock: {}", what); }
 
 void KernelLock::assert_held() const {
-  if (!held()) panic("kernel lock: required but not held");
+  if (!held()) panic("kernel lock: required but not held by this CPU");
+}
+
+void KernelLock::contended(uint32_t ticket) {
+  if (mine()) misuse("acquired while held by this CPU");
+  __atomic_add_fetch(&contentions_, 1, __ATOMIC_RELAXED);
+  while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
+    // The holder may be waiting for this CPU to flush its TLB; we may be
+    // spinning with interrupts off (an exception from user mode).
+    arch::tlb::service();
+    arch::pause();
+  }
 }
 
 }  // namespace capos

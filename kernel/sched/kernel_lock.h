@@ -7,10 +7,20 @@
 // idle loop around deferred work, and by the boot path; released on the
 // way back to ring 3 and before the idle halt. A context switch happens
 // only while it is held and hands it to the thread switched to, so a
-// thread resuming after switch_context holds it. On one CPU it is never
-// contended: acquiring it while it is held is a kernel bug and panics.
-// SMP (issue 15) splits it into finer locks, keeping the annotations.
+// thread resuming after switch_context holds it.
+//
+// It is owned by a CPU, not a thread (the switch hands it over on the same
+// CPU). It is a ticket lock, so CPUs get it in the order they asked: a
+// CPU that drops it and takes it again at once (a polling kernel thread,
+// the idle loop) cannot starve another. A CPU that waits spins, and while
+// it spins it answers TLB shootdown requests, because the holder may be
+// waiting for exactly that (docs/smp.md). Taking it twice on one CPU or
+// releasing it unheld panics.
+// Issue 15 splits it into finer locks where the scaling rows show
+// contention, keeping the annotations.
 #pragma once
+
+#include <stdint.h>
 
 #include "lib/core/thread_safety.h"
 
@@ -18,22 +28,51 @@ namespace capos {
 
 class CAPOS_CAPABILITY("kernel lock") KernelLock {
  public:
-  // Inline: every syscall takes and drops it.
+  // Inline: every syscall takes and drops it. Whether this CPU holds it is
+  // a byte in the CPU's own record (PerCpu::holds_kernel_lock), so the
+  // checks cost no shared cache line.
   void acquire() CAPOS_ACQUIRE() {
-    if (__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE)) misuse("acquired while held (one CPU)");
+    uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) contended(ticket);
+    set_mine(true);
   }
   void release() CAPOS_RELEASE() {
-    if (!__atomic_exchange_n(&held_, false, __ATOMIC_RELEASE)) misuse("released while not held");
+    if (!mine()) misuse("released while not held by this CPU");
+    set_mine(false);
+    __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE);  // only the holder writes it
   }
   // Tells the analysis the lock is held where it cannot see it taken (a
   // kernel thread's entry function, code right after a context switch);
-  // panics if it is not.
+  // panics if this CPU does not hold it.
   void assert_held() const CAPOS_ASSERT_CAPABILITY(this);
-  bool held() const { return __atomic_load_n(&held_, __ATOMIC_ACQUIRE); }
+  // Another CPU is waiting for it (the holder may let it go first).
+  bool has_waiters() const {
+    return __atomic_load_n(&next_, __ATOMIC_RELAXED) - __atomic_load_n(&serving_, __ATOMIC_RELAXED) > 1;
+  }
+  // Held by this CPU.
+  bool held() const { return mine(); }
+  // Times another CPU had to wait for it (the contention the SMP scaling
+  // rows look at).
+  uint64_t contentions() const { return __atomic_load_n(&contentions_, __ATOMIC_RELAXED); }
 
  private:
+#if __STDC_HOSTED__
+  bool mine() const { return host_held_; }  // host tests: one thread
+  void set_mine(bool v) { host_held_ = v; }
+  bool host_held_ = false;
+#else
+  static bool mine() {
+    uint8_t v;
+    asm volatile("movb %%gs:49, %0" : "=r"(v));  // PerCpu::holds_kernel_lock (kernel/arch/x86_64/percpu.h)
+    return v;
+  }
+  static void set_mine(bool v) { asm volatile("movb %0, %%gs:49" : : "r"(static_cast<uint8_t>(v)) : "memory"); }
+#endif
+  void contended(uint32_t ticket) CAPOS_NO_THREAD_SAFETY_ANALYSIS;
   [[noreturn]] static void misuse(const char* what);
-  bool held_ = false;
+  uint32_t next_ = 0;     // the next ticket to hand out
+  uint32_t serving_ = 0;  // the ticket that may hold the lock
+  uint64_t contentions_ = 0;
 };
 
 extern KernelLock g_kernel_lock;

@@ -2,23 +2,21 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/tlb.h"
+#include "kernel/debug/log.h"
 #include "kernel/debug/measure.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/timer.h"
+#include "kernel/mm/paging.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
 
 namespace capos::sched {
-
-namespace detail {
-bool g_need_resched = false;  // the running thread's time slice is over
-Thread* g_current = nullptr;
-}  // namespace detail
-using detail::g_current;
-using detail::g_need_resched;
 
 namespace {
 
@@ -28,17 +26,35 @@ using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 
 RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
 DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
-uint64_t g_switch_tsc CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // when the running thread was last charged
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
-Thread* g_idle = nullptr;  // set once at init
+uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
+bool g_started = false;  // the boot CPU is in the scheduler: APs may follow (atomic)
+uint32_t g_running_cpus = 0;  // atomic
+
+arch::PerCpu& cpu() { return arch::this_cpu(); }
+
+// Asks `target` to look at its run queue / deferred-work point.
+void send_resched(uint32_t target) {
+  arch::lapic_send_fixed(arch::cpu(target).apic_id, arch::VEC_RESCHED);
+}
+
+void on_resched_ipi(arch::InterruptFrame&) {
+  arch::PerCpu& c = cpu();
+  c.need_resched = 1;
+  ++c.ipis_received;
+  arch::lapic_eoi();
+}
+
+void unload_tables(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock);
 
 // Runs deferred work whenever nothing else does; `sti; hlt` is atomic (the
 // one-instruction interrupt shadow of sti), so a wakeup between the check
-// and the halt cannot be lost.
-// The kernel lock is dropped for the halt so that on SMP other CPUs are
-// not held up by an idle one.
+// and the halt cannot be lost. The kernel lock is dropped for the halt so
+// that other CPUs are not held up by an idle one; a CPU that queues work
+// for an idle one wakes it with an IPI (make_runnable).
 void idle_loop(void*) {
   g_kernel_lock.assert_held();  // handed over by the switch that started us
+  uint32_t bit = 1u << cpu().cpu_id;
   for (;;) {
     arch::cli();
     deferred::run();
@@ -46,16 +62,25 @@ void idle_loop(void*) {
       yield();
       continue;
     }
+    g_idle_cpus |= bit;
+    // On SMP an idle CPU leaves the last process's tables, so shootdowns
+    // for that address space need not wait for it (the next switch
+    // loads tables anyway).
+    if (arch::cpu_count() > 1) unload_tables(cpu());
     g_kernel_lock.release();
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
     g_kernel_lock.acquire();
+    g_idle_cpus &= ~bit;
   }
 }
 
 void reap() CAPOS_REQUIRES(g_kernel_lock) {
   while (Thread* t = g_dead.front()) {
-    if (t == g_current) break;  // cannot free the stack we run on
+    // Cannot free a stack still in use: ours, or (on SMP) that of a dead
+    // thread another CPU has not switched away from yet -- impossible
+    // while we hold the lock it switches under, but cheap to check.
+    if (t == current()) break;
     CAPOS_MEASURE_SCOPE(Teardown);
     g_dead.remove(t);
     Process* p = t->last_of_process ? t->process : nullptr;
@@ -64,70 +89,135 @@ void reap() CAPOS_REQUIRES(g_kernel_lock) {
   }
 }
 
+// Loads `as`'s tables on this CPU and keeps both residency masks right
+// (TLB shootdown asks exactly the CPUs in a mask; arch/x86_64/tlb.h).
+void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t root = as.root();
+  if (c.loaded_root == root) return;
+  if (arch::smp()) as.residency().set(c.cpu_id);  // one CPU: no shootdown ever reads the masks
+  arch::write_cr3(root);
+  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
+  c.loaded_root = root;
+  c.loaded_mask = arch::smp() ? &as.residency() : nullptr;
+}
+
+void unload_tables(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
+  if (!c.loaded_root) return;
+  arch::write_cr3(paging::kernel_table().root());
+  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
+  c.loaded_root = 0;
+  c.loaded_mask = nullptr;
+}
+
 void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
-  Thread* prev = g_current;
+  arch::PerCpu& c = cpu();
+  Thread* prev = c.current;
   if (prev == next) return;
+  arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
   if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
-  g_current = next;
   next->state = ThreadState::Running;
-  auto& cpu = arch::this_cpu();
-  cpu.current = next;
-  cpu.kernel_rsp = next->kstack.top;
+  next->cpu = static_cast<uint8_t>(c.cpu_id);
+  c.current = next;
+  c.kernel_rsp = next->kstack.top;
   arch::set_kernel_stack(next->kstack.top);
   if (next->process) {
-    uint64_t root = next->process->address_space().root();
-    if (arch::read_cr3() != root) arch::write_cr3(root);
+    load_tables(c, next->process->address_space());
     arch::fpu_restore(next->fpu);
-    if (cpu.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
+    if (c.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
       arch::wrmsr(arch::MSR_FS_BASE, next->fs_base);
-      cpu.fs_base = next->fs_base;
+      c.fs_base = next->fs_base;
     }
   }
   switch_context(&prev->saved_rsp, next->saved_rsp);
-  // Running as `prev` again.
+  // Running as `prev` again (maybe on another CPU).
   reap();
 }
 
 // Charges the running thread for the cycles since it was last charged.
-void account() CAPOS_REQUIRES(g_kernel_lock) {
+void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t now = arch::rdtsc();
-  uint64_t used = now - g_switch_tsc;
-  g_switch_tsc = now;
-  g_current->cpu_cycles += used;
-  RunQueue::charge(g_current, used);  // idle too: harmless, it is never queued
+  uint64_t used = now - c.switch_tsc;
+  c.switch_tsc = now;
+  c.current->cpu_cycles += used;
+  if (c.current != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
+  RunQueue::charge(c.current, used);  // idle too: harmless, it is never queued
+}
+
+// The lowest vruntime among the threads running on the other CPUs and
+// `mine` (the one this CPU is about to run).
+uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t m = mine;
+  for (uint32_t i = 0, n = arch::cpu_count(); i < n; ++i) {
+    const arch::PerCpu& o = arch::cpu(i);
+    if (i == c.cpu_id || !o.current || o.current == o.idle || o.current->state != ThreadState::Running) continue;
+    if (o.current->vruntime < m) m = o.current->vruntime;
+  }
+  return m;
 }
 
 // Picks the next thread (least weighted CPU so far) and switches; IRQs
 // must be disabled.
 void schedule() CAPOS_REQUIRES(g_kernel_lock) {
-  g_need_resched = false;
-  account();
+  arch::PerCpu& c = cpu();
+  c.need_resched = 0;
+  account(c);
   Thread* next = g_runq.pop();
-  if (!next) next = g_idle;
-  if (next != g_idle) g_runq.advance_floor(next);
+  if (!next) next = c.idle;
+  if (next != c.idle) g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
   switch_to(next);
 }
+
+// This CPU's boot context becomes a throwaway thread that is never
+// resumed, and the CPU runs its first thread.
+[[noreturn]] void enter(Thread* boot) CAPOS_REQUIRES(g_kernel_lock) {
+  arch::PerCpu& c = cpu();
+  boot->name = "boot";
+  boot->state = ThreadState::Dead;
+  boot->cpu = static_cast<uint8_t>(c.cpu_id);
+  c.current = boot;
+  c.switch_tsc = arch::rdtsc();
+  __atomic_store_n(&c.online, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&g_running_cpus, 1, __ATOMIC_RELEASE);
+  Thread* next = g_runq.pop();
+  switch_to(next ? next : c.idle);
+  panic("sched: boot context resumed");
+}
+
+Thread g_boot_threads[arch::MAX_CPUS];
 
 }  // namespace
 
 Status init() {
-  g_idle = CAPOS_TRY(Thread::create_kernel("idle", idle_loop, nullptr));
+  cpu().idle = CAPOS_TRY(Thread::create_kernel("idle", idle_loop, nullptr));
+  arch::set_irq_handler(arch::VEC_RESCHED, on_resched_ipi);
+  arch::tlb::init();
   return {};
 }
 
 void start() {
   arch::cli();
-  // The boot context becomes a throwaway thread that is never resumed.
-  static Thread boot;
-  boot.name = "boot";
-  boot.state = ThreadState::Dead;
-  g_current = &boot;
-  g_switch_tsc = arch::rdtsc();
-  Thread* next = g_runq.pop();
-  switch_to(next ? next : g_idle);
-  panic("sched: boot context resumed");
+  // Every AP's idle thread is made here, before anything runs, so the
+  // memory a boot uses does not depend on when the APs get going.
+  for (uint32_t i = 1; i < arch::cpu_count(); ++i) {
+    auto idle = Thread::create_kernel("idle", idle_loop, nullptr);
+    if (!idle) {
+      klog("smp: cpu {} has no idle thread ({}); it stays parked\n", i, err_name(idle.error()));
+      continue;
+    }
+    arch::cpu(i).idle = *idle;
+  }
+  __atomic_store_n(&g_started, true, __ATOMIC_RELEASE);
+  enter(&g_boot_threads[0]);
 }
 
+void start_ap() {
+  while (!__atomic_load_n(&g_started, __ATOMIC_ACQUIRE)) arch::pause();
+  if (!cpu().idle) for (;;) asm volatile("cli; hlt");  // reported by start()
+  g_kernel_lock.acquire();
+  enter(&g_boot_threads[cpu().cpu_id]);
+}
+
+uint32_t cpus_running() { return __atomic_load_n(&g_running_cpus, __ATOMIC_ACQUIRE); }
 
 void make_runnable(Thread* t) {
   arch::IrqGuard irq;
@@ -135,6 +225,13 @@ void make_runnable(Thread* t) {
     return;
   t->state = ThreadState::Runnable;
   g_runq.insert(t);
+  // Wake one idle CPU (not this one: it is busy running us).
+  uint32_t others = g_idle_cpus & ~(1u << cpu().cpu_id);
+  if (others) {
+    uint32_t target = static_cast<uint32_t>(__builtin_ctz(others));
+    g_idle_cpus &= ~(1u << target);  // one IPI per idle CPU is enough
+    send_resched(target);
+  }
 }
 
 void make_runnable_front(Thread* t) {
@@ -144,30 +241,57 @@ void make_runnable_front(Thread* t) {
   g_runq.push_front(t);  // direct handoff: next, whatever its vruntime
 }
 
+void kick(Thread* t) {
+  if (t->state == ThreadState::Running && t->cpu != cpu().cpu_id) send_resched(t->cpu);
+}
+
 void block_current() {
   arch::IrqGuard irq;
-  g_current->state = ThreadState::Blocked;
+  current()->state = ThreadState::Blocked;
   schedule();
 }
 
 void yield() {
   CAPOS_MEASURE_SCOPE(Switch);
   arch::IrqGuard irq;
-  g_need_resched = false;
-  if (g_runq.empty()) return;
-  if (g_current != g_idle) {
-    account();  // its place in the queue reflects the slice it just used
-    g_current->state = ThreadState::Runnable;
-    g_runq.insert(g_current);
+  arch::PerCpu& c = cpu();
+  c.need_resched = 0;
+  if (g_runq.empty()) {
+    // Nothing else to run here. A kernel thread that yields in a loop is
+    // polling (self tests wait for processes that may run on other CPUs):
+    // on SMP it waits for the next interrupt like the idle loop, without
+    // the kernel lock, so the CPUs it waits for get the lock and a
+    // virtual CPU does not burn its host's time. Otherwise, if another
+    // CPU waits for the lock, it goes first (the ticket lock serves it
+    // before our next acquire): a yield lets others run.
+    if (!c.current->process && c.current != c.idle && arch::cpu_count() > 1) {
+      uint32_t bit = 1u << c.cpu_id;
+      g_idle_cpus |= bit;  // a thread made runnable elsewhere wakes us
+      g_kernel_lock.release();
+      asm volatile("sti; hlt" ::: "memory");
+      arch::cli();
+      g_kernel_lock.acquire();
+      g_idle_cpus &= ~bit;
+    } else if (g_kernel_lock.has_waiters()) {
+      g_kernel_lock.release();
+      g_kernel_lock.acquire();
+    }
+    return;
+  }
+  if (c.current != c.idle) {
+    account(c);  // its place in the queue reflects the slice it just used
+    c.current->state = ThreadState::Runnable;
+    g_runq.insert(c.current);
   }
   schedule();
 }
 
 void exit_current() {
   arch::cli();
-  g_current->state = ThreadState::Dead;
-  if (g_current->wait_node.linked()) g_waiters.remove(g_current);
-  g_dead.push_back(g_current);
+  Thread* t = current();
+  t->state = ThreadState::Dead;
+  if (t->wait_node.linked()) g_waiters.remove(t);
+  g_dead.push_back(t);
   schedule();
   panic("sched: dead thread resumed");
 }
@@ -202,23 +326,23 @@ void expire_waiters() {
 // Only records: user threads are preempted at exit_to_user; kernel code
 // (kernel threads included) is never preempted, it blocks or yields, so
 // kernel data is never seen half-updated by another thread.
-void on_tick() { g_need_resched = true; }
+void on_tick() { cpu().need_resched = 1; }
 
 void exit_to_user() {
   arch::cli();
   // The common case (nothing recorded, no reschedule, no kill) is three
   // loads and falls straight through: this runs on every syscall.
-  for (Thread* t = g_current; deferred::pending() || g_need_resched || t->process->kill_requested();
-       t = g_current) {
+  for (Thread* t = current(); deferred::pending() || resched_requested() || t->process->kill_requested();
+       t = current()) {
     deferred::run();
-    if (g_need_resched) yield();  // clears the request, even when nothing else is runnable
-    if (g_current->process->kill_requested() || g_current->exit_requested) process_check_killed();  // no return
+    if (resched_requested()) yield();  // clears the request, even when nothing else is runnable
+    if (current()->process->kill_requested() || current()->exit_requested) process_check_killed();  // no return
   }
 }
 
 void finish_switch() { reap(); }
 
-void request_exit_check() { g_need_resched = true; }
+void request_exit_check() { cpu().need_resched = 1; }
 
 }  // namespace capos::sched
 

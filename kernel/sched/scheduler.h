@@ -1,8 +1,11 @@
-// Round-robin preemptive scheduler (single CPU). The timer tick asks for a
+// Preemptive weighted-fair scheduler on every CPU (docs/scheduling.md,
+// docs/smp.md). Each CPU has its own idle thread and running thread; the
+// run queue is shared under the kernel lock. The timer tick asks for a
 // reschedule; user threads are preempted on their way back to ring 3
 // (exit_to_user); kernel code -- a syscall or a kernel thread -- is never
-// preempted, it blocks or yields explicitly. Dead
-// threads are reaped by the next thread to run.
+// preempted, it blocks or yields explicitly. A thread made runnable wakes
+// an idle CPU with an IPI. Dead threads are reaped by the next thread to
+// run.
 #pragma once
 
 #include <stdint.h>
@@ -12,12 +15,18 @@
 
 namespace capos::sched {
 
-Status init();  // creates the idle thread; call once, before start()
+Status init();  // creates the boot CPU's idle thread; call once, before start()
+// The boot CPU enters the scheduler; APs waiting in start_ap() follow.
 [[noreturn]] void start() CAPOS_REQUIRES(g_kernel_lock);
-namespace detail {
-extern Thread* g_current;  // this CPU's running thread; written only by switch_to
+// An AP enters the scheduler once the boot CPU has (creates its idle
+// thread; takes the kernel lock itself).
+[[noreturn]] void start_ap();
+// This CPU's running thread (PerCpu::current, written only by the switch).
+inline Thread* current() {
+  Thread* t;
+  asm volatile("movq %%gs:24, %0" : "=r"(t));
+  return t;
 }
-inline Thread* current() { return detail::g_current; }
 void make_runnable(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // Direct IPC handoff: runs `t` next, ahead of the queue.
 void make_runnable_front(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
@@ -31,6 +40,11 @@ void yield() CAPOS_REQUIRES(g_kernel_lock);
 // Timer interrupt: requests a reschedule (time slice over); the timer
 // work itself is deferred.
 void on_tick();
+// `t` runs on another CPU: make that CPU pass its deferred-work point now
+// (a kill or exit request), not at its next tick.
+void kick(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// CPUs in the scheduler, and how often each was woken by another.
+uint32_t cpus_running();
 // The deferred-work point on every return to ring 3 (syscall exit and
 // interrupt return): runs recorded deferred work, honours a reschedule
 // request and a kill request. Returns with interrupts disabled.
@@ -38,11 +52,13 @@ void exit_to_user() CAPOS_REQUIRES(g_kernel_lock);
 // Makes the running thread take exit_to_user's slow path once (it asked
 // to end: ThreadControl.exitThread).
 void request_exit_check();
-// True when the running thread's time slice is over (the tick asked).
-namespace detail {
-extern bool g_need_resched;
+// True when the running thread's time slice is over (the tick asked) or
+// another CPU asked this one to look at the run queue.
+inline bool resched_requested() {
+  uint8_t r;
+  asm volatile("movb %%gs:48, %0" : "=r"(r));  // PerCpu::need_resched
+  return r;
 }
-inline bool resched_requested() { return detail::g_need_resched; }
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.

@@ -65,4 +65,13 @@ constexpr const char* err_name(Err e) {
   return "unknown-error";
 }
 
+// An Err with a static detail string saying which rule or step failed
+// (like SerenityOS's Error::from_string_literal): returned by value in a
+// Result<T, DetailedErr>, never through an out-parameter. `detail` is a
+// string literal or another static string, so it outlives every copy.
+struct DetailedErr {
+  Err code = Err::Failed;
+  const char* detail = "";
+};
+
 }  // namespace capos

@@ -12,6 +12,9 @@ template <class E> struct Failure {
 };
 // Tag helper: `return fail(Err::OutOfRange);` converts into any Result<T, Err>.
 template <class E> constexpr Failure<E> fail(E e) { return Failure<E>{e}; }
+// `return fail(Err::InvalidArgument, "segment overlaps the stack");` for a
+// Result<T, DetailedErr>; `detail` must be static (lib/core/error.h).
+constexpr Failure<DetailedErr> fail(Err e, const char* detail) { return Failure<DetailedErr>{DetailedErr{e, detail}}; }
 
 template <class T, class E> inline constexpr bool trivial_result = false;
 

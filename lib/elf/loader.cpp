@@ -23,65 +23,60 @@ static_assert(abi::USER_IMAGE_MIN > 0, "page 0 must never be mapped");
 // align_up on an end <= USER_IMAGE_MAX cannot overflow because of this.
 static_assert(abi::USER_IMAGE_MAX <= ~uint64_t{0} - PAGE, "align_up headroom");
 
-Failure<Err> reject(Diagnostic* diag, Reject code, int32_t phdr_index = -1) {
-  if (diag) {
-    diag->code = code;
-    diag->reason = reject_reason(code);
-    diag->phdr_index = phdr_index;
-  }
-  return fail(reject_err(code));
+Failure<Diagnostic> reject(Reject code, int32_t phdr_index = -1) {
+  return fail(Diagnostic{code, reject_reason(code), phdr_index});
 }
 
-Result<Elf64_Ehdr> check_header(Bytes image, Diagnostic* diag) {
-  if (image.size() < sizeof(Elf64_Ehdr)) return reject(diag, Reject::Truncated);
+Result<Elf64_Ehdr, Diagnostic> check_header(Bytes image) {
+  if (image.size() < sizeof(Elf64_Ehdr)) return reject(Reject::Truncated);
   Elf64_Ehdr eh;
   memcpy(&eh, image.data(), sizeof eh);
 
-  if (memcmp(eh.e_ident + EI_MAG0, ELFMAG, sizeof ELFMAG) != 0) return reject(diag, Reject::BadMagic);
-  if (eh.e_ident[EI_CLASS] != ELFCLASS64) return reject(diag, Reject::BadClass);
-  if (eh.e_ident[EI_DATA] != ELFDATA2LSB) return reject(diag, Reject::BadData);
-  if (eh.e_ident[EI_VERSION] != EV_CURRENT) return reject(diag, Reject::BadIdentVersion);
-  if (eh.e_ident[EI_OSABI] != ELFOSABI_SYSV) return reject(diag, Reject::BadOsAbi);
-  if (eh.e_ident[EI_ABIVERSION] != 0) return reject(diag, Reject::BadAbiVersion);
+  if (memcmp(eh.e_ident + EI_MAG0, ELFMAG, sizeof ELFMAG) != 0) return reject(Reject::BadMagic);
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64) return reject(Reject::BadClass);
+  if (eh.e_ident[EI_DATA] != ELFDATA2LSB) return reject(Reject::BadData);
+  if (eh.e_ident[EI_VERSION] != EV_CURRENT) return reject(Reject::BadIdentVersion);
+  if (eh.e_ident[EI_OSABI] != ELFOSABI_SYSV) return reject(Reject::BadOsAbi);
+  if (eh.e_ident[EI_ABIVERSION] != 0) return reject(Reject::BadAbiVersion);
   // ET_DYN covers PIE: we have no relocator, so only fixed-address images.
-  if (eh.e_type != ET_EXEC) return reject(diag, Reject::NotExecutable);
-  if (eh.e_machine != EM_X86_64) return reject(diag, Reject::BadMachine);
-  if (eh.e_version != EV_CURRENT) return reject(diag, Reject::BadVersion);
-  if (eh.e_ehsize != sizeof(Elf64_Ehdr)) return reject(diag, Reject::BadEhsize);
+  if (eh.e_type != ET_EXEC) return reject(Reject::NotExecutable);
+  if (eh.e_machine != EM_X86_64) return reject(Reject::BadMachine);
+  if (eh.e_version != EV_CURRENT) return reject(Reject::BadVersion);
+  if (eh.e_ehsize != sizeof(Elf64_Ehdr)) return reject(Reject::BadEhsize);
 
-  if (eh.e_phnum == 0) return reject(diag, Reject::NoPhdrs);
-  if (eh.e_phnum > MAX_PHDRS) return reject(diag, Reject::TooManyPhdrs);
+  if (eh.e_phnum == 0) return reject(Reject::NoPhdrs);
+  if (eh.e_phnum > MAX_PHDRS) return reject(Reject::TooManyPhdrs);
   // Exact size, not ">=": a larger entry would mean a format we do not know.
-  if (eh.e_phentsize != sizeof(Elf64_Phdr)) return reject(diag, Reject::BadPhentsize);
+  if (eh.e_phentsize != sizeof(Elf64_Phdr)) return reject(Reject::BadPhentsize);
   uint64_t table_bytes, table_end;
   if (mul_overflow<uint64_t>(eh.e_phnum, sizeof(Elf64_Phdr), &table_bytes) ||
       add_overflow<uint64_t>(eh.e_phoff, table_bytes, &table_end) || table_end > image.size())
-    return reject(diag, Reject::PhdrsOutsideFile);
+    return reject(Reject::PhdrsOutsideFile);
   return eh;
 }
 
 // Validates one PT_LOAD and appends it to the plan.
-Status add_load(LoadPlan& plan, const Elf64_Phdr& ph, int32_t idx, Diagnostic* diag) {
-  if ((ph.p_flags & ~PF_RWX) != 0) return reject(diag, Reject::UnknownFlags, idx);
-  if ((ph.p_flags & PF_RWX) == 0) return reject(diag, Reject::NoAccess, idx);
+Result<void, Diagnostic> add_load(LoadPlan& plan, const Elf64_Phdr& ph, int32_t idx) {
+  if ((ph.p_flags & ~PF_RWX) != 0) return reject(Reject::UnknownFlags, idx);
+  if ((ph.p_flags & PF_RWX) == 0) return reject(Reject::NoAccess, idx);
   // W^X: a page the program can both write and run is an injection target.
-  if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X)) return reject(diag, Reject::WriteAndExecute, idx);
-  if (ph.p_memsz == 0) return reject(diag, Reject::EmptySegment, idx);
-  if (ph.p_filesz > ph.p_memsz) return reject(diag, Reject::FileszExceedsMemsz, idx);
-  if (!is_pow2(ph.p_align) || ph.p_align < PAGE) return reject(diag, Reject::BadAlign, idx);
+  if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X)) return reject(Reject::WriteAndExecute, idx);
+  if (ph.p_memsz == 0) return reject(Reject::EmptySegment, idx);
+  if (ph.p_filesz > ph.p_memsz) return reject(Reject::FileszExceedsMemsz, idx);
+  if (!is_pow2(ph.p_align) || ph.p_align < PAGE) return reject(Reject::BadAlign, idx);
   // The file bytes land at the same in-page offset as their address, so a
   // segment is one copy into freshly mapped pages.
-  if (ph.p_vaddr % PAGE != ph.p_offset % PAGE) return reject(diag, Reject::MisalignedOffset, idx);
+  if (ph.p_vaddr % PAGE != ph.p_offset % PAGE) return reject(Reject::MisalignedOffset, idx);
 
   uint64_t end;
-  if (add_overflow(ph.p_vaddr, ph.p_memsz, &end)) return reject(diag, Reject::AddressOverflow, idx);
+  if (add_overflow(ph.p_vaddr, ph.p_memsz, &end)) return reject(Reject::AddressOverflow, idx);
   const uint64_t start = align_down(ph.p_vaddr, PAGE);
-  if (start < abi::USER_IMAGE_MIN) return reject(diag, Reject::BelowImageMin, idx);
-  if (end > abi::USER_IMAGE_MAX) return reject(diag, Reject::AboveImageMax, idx);
+  if (start < abi::USER_IMAGE_MIN) return reject(Reject::BelowImageMin, idx);
+  if (end > abi::USER_IMAGE_MAX) return reject(Reject::AboveImageMax, idx);
   const uint64_t page_end = align_up(end, PAGE);  // cannot overflow: end <= USER_IMAGE_MAX
 
   if (plan.segment_count == abi::USER_IMAGE_MAX_SEGMENTS)
-    return reject(diag, Reject::TooManySegments, idx);
+    return reject(Reject::TooManySegments, idx);
   // Page granularity: permissions are per page, so two segments sharing a
   // page would force one of them to take the other's permissions (a W page
   // turning X, or R data turning W). Ascending order (gABI requires it)
@@ -89,13 +84,13 @@ Status add_load(LoadPlan& plan, const Elf64_Phdr& ph, int32_t idx, Diagnostic* d
   if (plan.segment_count > 0) {
     const Segment& prev = plan.segments[plan.segment_count - 1];
     if (start < prev.vaddr + prev.mem_size)
-      return reject(diag, page_end > prev.vaddr ? Reject::Overlap : Reject::Unsorted, idx);
+      return reject(page_end > prev.vaddr ? Reject::Overlap : Reject::Unsorted, idx);
   }
 
   const uint64_t mem_size = page_end - start;
   uint64_t total;
   if (add_overflow(plan.total_bytes, mem_size, &total) || total > abi::USER_IMAGE_MAX_BYTES)
-    return reject(diag, Reject::ImageTooLarge, idx);
+    return reject(Reject::ImageTooLarge, idx);
 
   plan.segments[plan.segment_count++] = Segment{
       .vaddr = start,
@@ -106,7 +101,7 @@ Status add_load(LoadPlan& plan, const Elf64_Phdr& ph, int32_t idx, Diagnostic* d
       .flags = ph.p_flags,
   };
   plan.total_bytes = total;
-  return ok_status();
+  return {};
 }
 
 // [lo, lo + len), len > 0, inside the file-backed bytes of some loaded segment,
@@ -147,8 +142,8 @@ Err reject_err(Reject r) {
   return Err::InvalidArgument;
 }
 
-Result<LoadPlan> plan_load(Bytes image, Diagnostic* diag) {
-  const Elf64_Ehdr eh = CAPOS_TRY(check_header(image, diag));
+Result<LoadPlan, Diagnostic> plan_load(Bytes image) {
+  const Elf64_Ehdr eh = CAPOS_TRY(check_header(image));
   const uint64_t table_bytes = uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr);  // checked above
 
   LoadPlan plan;
@@ -165,44 +160,44 @@ Result<LoadPlan> plan_load(Bytes image, Diagnostic* diag) {
       case PT_LOAD: case PT_NOTE: case PT_PHDR: case PT_TLS:
       case PT_GNU_STACK: case PT_GNU_PROPERTY:
         break;
-      case PT_INTERP: return reject(diag, Reject::Interp, idx);
-      case PT_DYNAMIC: return reject(diag, Reject::Dynamic, idx);
+      case PT_INTERP: return reject(Reject::Interp, idx);
+      case PT_DYNAMIC: return reject(Reject::Dynamic, idx);
       // Anything else (PT_GNU_RELRO, PT_GNU_EH_FRAME, PT_SHLIB, OS/processor
       // types) asks for semantics we do not implement: refuse, don't guess.
-      default: return reject(diag, Reject::UnknownSegmentType, idx);
+      default: return reject(Reject::UnknownSegmentType, idx);
     }
 
     // Every accepted entry's file range must lie in the image, even the
     // ones we do not map, so no later consumer can be pointed outside it.
     uint64_t file_end;
     if (add_overflow(ph.p_offset, ph.p_filesz, &file_end) || file_end > image.size())
-      return reject(diag, Reject::SegmentFileRange, idx);
+      return reject(Reject::SegmentFileRange, idx);
 
     switch (ph.p_type) {
       case PT_LOAD:
-        CAPOS_TRY_STATUS(add_load(plan, ph, idx, diag));
+        CAPOS_TRY_STATUS(add_load(plan, ph, idx));
         break;
       case PT_GNU_STACK:
-        if (seen_stack) return reject(diag, Reject::DuplicateSegment, idx);
+        if (seen_stack) return reject(Reject::DuplicateSegment, idx);
         seen_stack = true;
         // We never map an executable stack; say so instead of silently ignoring it.
-        if (ph.p_flags & PF_X) return reject(diag, Reject::ExecutableStack, idx);
+        if (ph.p_flags & PF_X) return reject(Reject::ExecutableStack, idx);
         break;
       case PT_PHDR:
-        if (seen_phdr) return reject(diag, Reject::DuplicateSegment, idx);
+        if (seen_phdr) return reject(Reject::DuplicateSegment, idx);
         seen_phdr = true;
         if (ph.p_offset != eh.e_phoff || ph.p_filesz != table_bytes)
-          return reject(diag, Reject::BadPhdrSegment, idx);
+          return reject(Reject::BadPhdrSegment, idx);
         break;
       case PT_TLS: {
-        if (plan.has_tls) return reject(diag, Reject::DuplicateSegment, idx);
-        if (ph.p_filesz > ph.p_memsz) return reject(diag, Reject::FileszExceedsMemsz, idx);
+        if (plan.has_tls) return reject(Reject::DuplicateSegment, idx);
+        if (ph.p_filesz > ph.p_memsz) return reject(Reject::FileszExceedsMemsz, idx);
         // 0 and 1 both mean "no alignment"; > page would need a special allocator.
         if (ph.p_align > 1 && (!is_pow2(ph.p_align) || ph.p_align > PAGE))
-          return reject(diag, Reject::BadTlsAlign, idx);
+          return reject(Reject::BadTlsAlign, idx);
         uint64_t tls_end;
         if (add_overflow(ph.p_vaddr, ph.p_memsz, &tls_end))
-          return reject(diag, Reject::AddressOverflow, idx);
+          return reject(Reject::AddressOverflow, idx);
         plan.has_tls = true;
         tls_idx = idx;
         plan.tls = TlsTemplate{ph.p_vaddr, ph.p_filesz, ph.p_memsz, ph.p_align};
@@ -213,13 +208,13 @@ Result<LoadPlan> plan_load(Bytes image, Diagnostic* diag) {
     }
   }
 
-  if (plan.segment_count == 0) return reject(diag, Reject::NoLoadSegment);
+  if (plan.segment_count == 0) return reject(Reject::NoLoadSegment);
   // Entry must hit loaded instructions: not bss (zeros), not a data page.
-  if (!in_file_data(plan, plan.entry, 1, true)) return reject(diag, Reject::EntryNotExecutable);
+  if (!in_file_data(plan, plan.entry, 1, true)) return reject(Reject::EntryNotExecutable);
   // The TLS initialization image is copied from the loaded segment per thread.
   if (plan.has_tls && plan.tls.file_size > 0 &&
       !in_file_data(plan, plan.tls.vaddr, plan.tls.file_size, false))
-    return reject(diag, Reject::TlsOutsideLoad, tls_idx);
+    return reject(Reject::TlsOutsideLoad, tls_idx);
   return plan;
 }
 

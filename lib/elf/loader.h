@@ -65,12 +65,13 @@ enum class Reject : uint8_t {
 const char* reject_reason(Reject r);
 Err reject_err(Reject r);
 
-// Filled by plan_load on rejection: which rule, why, and which program
+// plan_load's error: which rule, why (static text), and which program
 // header (-1 when the ELF header itself is at fault).
 struct Diagnostic {
   Reject code = Reject::None;
   const char* reason = "";
   int32_t phdr_index = -1;
+  Err err() const { return reject_err(code); }
 };
 
 // Limit on e_phnum. Real static binaries have < 12; the bound keeps the
@@ -113,8 +114,8 @@ struct LoadPlan {
   Span<const Segment> segment_span() const { return Span<const Segment>(segments, segment_count); }
 };
 
-// Validate `image` as a static x86_64 user program and plan its mappings.
-// On failure returns the rule's Err and, if `diag` is given, fills it.
-Result<LoadPlan> plan_load(Bytes image, Diagnostic* diag = nullptr);
+// Validate `image` as a static x86_64 user program and plan its mappings,
+// or say which rule it broke.
+Result<LoadPlan, Diagnostic> plan_load(Bytes image);
 
 }  // namespace capos::elf

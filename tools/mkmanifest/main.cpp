@@ -62,9 +62,9 @@ void check(const mm::Manifest& model, bool with_data) {
 // A program must pass the same ELF rules the kernel applies when it loads
 // it (lib/elf), so a bad image fails the build, not a spawn at run time.
 void check_program(const std::string& name, const std::string& path, capnp::Data::Reader data) {
-  capos::elf::Diagnostic d;
-  auto plan = capos::elf::plan_load(capos::Bytes(data.begin(), data.size()), &d);
+  auto plan = capos::elf::plan_load(capos::Bytes(data.begin(), data.size()));
   if (plan.ok()) return;
+  capos::elf::Diagnostic d = plan.error();
   throw ConfigError("binary `" + name + "` (" + path + ") is not a loadable program: " + d.reason +
                     (d.phdr_index >= 0 ? " (program header " + std::to_string(d.phdr_index) + ")" : "") +
                     "; a file that is not a program must be declared with kind \"data\"");

@@ -13,6 +13,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/bench/bench_scale.h"
 
 using namespace capos;
 using namespace capos::abi;
@@ -333,6 +334,20 @@ int main() {
     rt::print("BENCH row=park_rtt status=na reason=no_thread_grants\n");
     rt::print("BENCH row=thread_spawn_join status=na reason=no_thread_grants\n");
   }
+  // SMP scaling (issue 15): needs the CPU count from SystemStatus.
+  uint32_t cpus = 1;
+  if (auto st = rt::capset_find<wire::SystemStatus>("status")) {
+    alignas(8) uint8_t pb[64], rb[1024];
+    capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+    (void)wire::SystemStatus::Client::cpusParams(p);
+    capnp::Response r(MutBytes(rb, sizeof(rb)));
+    wire::SystemStatus::Client status(&rt::transport(), *st);
+    if (auto res = status.cpus(p, r))
+      if (auto list = res->getCpus()) cpus = list->size();
+  }
+  rt::printf("BENCH cpus={}\n", cpus);
+  auto spawner = rt::capset_find<wire::ProcessSpawner>("spawner");
+  bench::run_scale_rows(cpus, tsc, g_tsc_hz, spawner ? &*spawner : nullptr);
   rt::print("BENCH done\n");
   return 0;
 }

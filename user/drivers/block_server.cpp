@@ -234,7 +234,9 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
     // later try_take above stashed after its own poll had looked (the
     // interrupt's deferred work can post it while we run): wait_new
     // returns at once then.
-    if (!progress && rt::ring().wait_new(mark) < 0) return fail(Err::Failed);
+    if (!progress) {
+      if (auto r = rt::ring().wait_new(mark); !r) return fail(r.error());
+    }
   }
 }
 

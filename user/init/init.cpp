@@ -62,9 +62,9 @@ uint32_t in_flight() {
 }
 
 void start(Child& c) {
-  char why[200];
-  if (!spawn(g_reg, c, why, sizeof(why))) {
-    rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(why, strnlen(why, sizeof(why))));
+  if (auto spawned = spawn(g_reg, c); !spawned) {
+    const SpawnError e = spawned.error();
+    rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(e.line, strnlen(e.line, sizeof(e.line))));
     c.state = State::Stopped;
     return;
   }
@@ -235,9 +235,9 @@ int supervise() {
       stop_idle_servers();
       continue;
     }
-    int k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
-    if (k < 0) return rt::printf("init: ring failure while supervising\n"), 1;
-    on_completion(*pending[k]);
+    auto k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
+    if (!k) return rt::printf("init: ring failure while supervising ({})\n", err_name(k.error())), 1;
+    on_completion(*pending[*k]);
   }
 }
 

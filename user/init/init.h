@@ -44,8 +44,13 @@ struct Registry {
   Span<const manifest::DeviceMatchDecl> device_matches;
 };
 
-// Spawns `c` through the registry's spawner; on failure `why` holds one line.
-bool spawn(Registry& reg, Child& c, char* why, size_t why_len);
+// Why a spawn failed: one line naming the cap, export or binary at fault
+// (built from the manifest's names, so carried by value).
+struct SpawnError {
+  char line[200] = {};
+};
+// Spawns `c` through the registry's spawner.
+Result<void, SpawnError> spawn(Registry& reg, Child& c);
 
 // "code 0", "page fault at 0x... (ip 0x...)", "killed by its handle", ...
 void describe_status(schema::wire::ExitStatus::Reader s, char* out, size_t len);

@@ -88,9 +88,17 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
 
 // Fills grant `g` from cap entry `c`; appends to `xfer` as needed. A cap
 // init made only for this grant is added to `temp` (released after the spawn).
-bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi::CapTransferDesc* xfer,
-                uint32_t* n_xfer, uint32_t* temp, uint32_t* n_temp, char* why, size_t len) {
-  if (!g.setName(c.name)) return format_to(why, len, "cap `{}`: request too large", c.name), false;
+// A failed spawn's line (it names the service's caps and binary, so it is
+// formatted, not static).
+template <class... A> Failure<SpawnError> spawn_fail(StrView fmt, const A&... args) {
+  SpawnError e;
+  format_to(e.line, sizeof e.line, fmt, args...);
+  return fail(e);
+}
+
+Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g,
+                                    abi::CapTransferDesc* xfer, uint32_t* n_xfer, uint32_t* temp, uint32_t* n_temp) {
+  if (!g.setName(c.name)) return spawn_fail("cap `{}`: request too large", c.name);
   g.setInterfaceId(c.interface_id);
   uint32_t from = abi::CAPID_INVALID;
   switch (c.source) {
@@ -99,19 +107,17 @@ bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi:
       if (child_local_kind(c.kernel_kind, &kind)) {
         auto cl = g.getSource().initChildLocal();
         cl.setKind(kind);
-        return true;
+        return {};
       }
       if (c.kernel_kind < manifest::kKernelCapKindCount) from = reg.kernel_caps[c.kernel_kind];
       if (from == abi::CAPID_INVALID) {
-        format_to(why, len, "cap `{}`: init holds no `{}` cap to copy", c.name,
-                  c.kernel_kind < manifest::kKernelCapKindCount ? manifest::kKernelCaps[c.kernel_kind].name : "?");
-        return false;
+        return spawn_fail("cap `{}`: init holds no `{}` cap to copy", c.name,
+                         c.kernel_kind < manifest::kKernelCapKindCount ? manifest::kKernelCaps[c.kernel_kind].name : "?");
       }
       if (c.device_count) {  // validate(): only on deviceManager, indices inside device_matches
         auto narrowed = narrowed_devices(reg, from, c);
         if (!narrowed) {
-          format_to(why, len, "cap `{}`: DeviceManager.narrow failed: {}", c.name, err_name(narrowed.error()));
-          return false;
+          return spawn_fail("cap `{}`: DeviceManager.narrow failed: {}", c.name, err_name(narrowed.error()));
         }
         from = temp[(*n_temp)++] = *narrowed;
       }
@@ -121,40 +127,38 @@ bool fill_grant(Registry& reg, const CapDecl& c, wire::CapGrant::Builder g, abi:
       auto cl = g.getSource().initChildLocal();
       cl.setKind(wire::ChildLocalKind::ENDPOINT);
       cl.setServedInterfaceId(c.served_interface_id);
-      return true;
+      return {};
     }
     case SourceKind::Service: {
       Provider* p = find_provider(reg, c.service, c.export_name);
       if (!p || p->cap == abi::CAPID_INVALID) {
-        format_to(why, len, "cap `{}`: export `{}` of `{}` is unavailable (`{}` is not running)", c.name,
-                  c.export_name, c.service, c.service);
-        return false;
+        return spawn_fail("cap `{}`: export `{}` of `{}` is unavailable (`{}` is not running)", c.name,
+                          c.export_name, c.service, c.service);
       }
       from = p->cap;
       break;
     }
   }
   if (*n_xfer >= abi::XFER_MAX) {
-    format_to(why, len, "cap `{}`: more than {} transferred caps in one spawn", c.name, abi::XFER_MAX);
-    return false;
+    return spawn_fail("cap `{}`: more than {} transferred caps in one spawn", c.name, abi::XFER_MAX);
   }
   xfer[*n_xfer] = abi::CapTransferDesc{from, abi::XFER_COPY, {0, 0, 0}};
   g.getSource().getTransfer().set_capability(*n_xfer);
   ++*n_xfer;
-  return true;
+  return {};
 }
 
 }  // namespace
 
-bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
+Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
   const manifest::ServiceDecl& svc = *ch.decl;
   capnp::FixedMessageBuilder params(MutBytes(g_params, sizeof(g_params)));
   auto req = wire::ProcessSpawner::Client::spawnParams(params);
   if (!req || !req->setName(svc.name) || !req->setBinaryName(svc.binary)) {
-    return format_to(why, len, "spawn request too large"), false;
+    return spawn_fail("spawn request too large");
   }
   auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size()));
-  if (!grants) return format_to(why, len, "spawn request too large"), false;
+  if (!grants) return spawn_fail("spawn request too large");
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t n_xfer = 0;
   uint32_t temp[manifest::kMaxCapsPerProcess];
@@ -167,12 +171,12 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
     }
   } release_temp{temp, &n_temp};
   for (uint32_t i = 0; i < svc.caps.size(); ++i) {
-    if (!fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, temp, &n_temp, why, len)) return false;
+    CAPOS_TRY_STATUS(fill_grant(reg, svc.caps[i], (*grants)[i], xfer, &n_xfer, temp, &n_temp));
   }
   const manifest::LimitsDecl& lim = svc.limits;
   if (lim.present) {
     auto l = req->initLimits();
-    if (!l) return format_to(why, len, "spawn request too large"), false;
+    if (!l) return spawn_fail("spawn request too large");
     l->setCapSlots(lim.cap_slots);
     l->setFramePages(lim.frame_pages);
     l->setVirtualPages(lim.virtual_pages);
@@ -188,28 +192,27 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
                                  &n_rec);
   if (!st) {
     StrView ex = rt::call_exception();
-    format_to(why, len, "spawn failed: {}{}{}", err_name(st.error()), ex.empty() ? "" : ": ", ex);
-    return false;
+    return spawn_fail("spawn failed: {}{}{}", err_name(st.error()), ex.empty() ? "" : ": ", ex);
   }
   // From here on every result cap is ours: release what we do not keep.
   auto release_all = [&] {
     for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);
   };
   auto root = resp.root();
-  if (!root) return release_all(), format_to(why, len, "unreadable spawn result"), false;
+  if (!root) return release_all(), spawn_fail("unreadable spawn result");
   wire::SpawnResult::Reader r(*root);
-  if (r.isBinaryNotFound()) return release_all(), format_to(why, len, "binary `{}` is not in the package", svc.binary), false;
+  if (r.isBinaryNotFound()) return release_all(), spawn_fail("binary `{}` is not in the package", svc.binary);
   if (r.isNotPermitted()) {
     release_all();
-    return format_to(why, len, "the spawner refused a grant (not permitted; child-local kinds other than endpoint?)"), false;
+    return spawn_fail("the spawner refused a grant (not permitted; child-local kinds other than endpoint?)");
   }
-  if (!r.isSpawned()) return release_all(), format_to(why, len, "unknown spawn result"), false;
+  if (!r.isSpawned()) return release_all(), spawn_fail("unknown spawn result");
   auto sp = r.getSpawned();
   auto hidx = sp.getHandle();
   auto handle = hidx && *hidx < n_rec ? rt::record_cap<wire::ProcessHandle>(rec[*hidx]) : fail(Err::NotFound);
-  if (!handle) return release_all(), format_to(why, len, "spawn result has no ProcessHandle"), false;
+  if (!handle) return release_all(), spawn_fail("spawn result has no ProcessHandle");
   auto clients = sp.getClients();
-  if (!clients) return release_all(), format_to(why, len, "unreadable spawn result clients"), false;
+  if (!clients) return release_all(), spawn_fail("unreadable spawn result clients");
   bool used[1 + manifest::kMaxCapsPerProcess] = {};
   used[*hidx] = true;
   for (uint32_t i = 0; i < clients->size(); ++i) {
@@ -224,7 +227,7 @@ bool spawn(Registry& reg, Child& ch, char* why, size_t len) {
     if (!used[i]) rt::release_cap(rec[i].cap_id);
   ch.handle = *handle;
   ch.pid = sp.getPid();
-  return true;
+  return {};
 }
 
 }  // namespace capos::init

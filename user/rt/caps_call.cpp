@@ -91,7 +91,7 @@ Status submit_call(AsyncCall& c, uint32_t cap, uint64_t interface_id, uint16_t m
   abi::CapSqe s = call_sqe(cap, interface_id, method_id, Bytes(c.params, n), result);
   // The SQ holds 16; let the kernel drain it if it is full.
   while (!ring().push(s)) {
-    if (ring().enter(0, abi::CAP_ENTER_NO_WAIT) < 0) return fail(Err::Failed);
+    if (auto r = ring().enter(0, abi::CAP_ENTER_NO_WAIT); !r) return fail(r.error());
   }
   c.user_data = s.user_data;
   c.result = result;
@@ -109,19 +109,19 @@ bool poll_call(AsyncCall& c) {
   return true;
 }
 
-int wait_any(Span<AsyncCall* const> calls) {
+Result<uint32_t> wait_any(Span<AsyncCall* const> calls) {
   for (;;) {
     bool any = false;
     uint64_t mark = ring().stash_mark();
     for (size_t i = 0; i < calls.size(); ++i) {
       if (!calls[i] || !calls[i]->pending) continue;
       any = true;
-      if (poll_call(*calls[i])) return static_cast<int>(i);
+      if (poll_call(*calls[i])) return static_cast<uint32_t>(i);
     }
-    if (!any) return -1;
+    if (!any) return fail(Err::NotFound);
     // Polling call i may have stashed the answer of a call before it: wait
     // only if nothing was stashed meanwhile.
-    if (ring().wait_new(mark) < 0) return -1;
+    CAPOS_TRY(ring().wait_new(mark));
   }
 }
 

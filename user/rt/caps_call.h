@@ -77,9 +77,9 @@ Status submit_call(AsyncCall& c, Cap<Iface> cap, uint16_t method_id, const capnp
 }
 // True once `c` completed: c.cqe is filled and c.pending cleared. Never blocks.
 bool poll_call(AsyncCall& c);
-// Blocks until one pending call in `calls` completes; returns its index,
-// or -1 if none is pending or cap_enter failed.
-int wait_any(Span<AsyncCall* const> calls);
+// Blocks until one pending call in `calls` completes: its index. NotFound
+// when none is pending; cap_enter's refusal as its own Err otherwise.
+Result<uint32_t> wait_any(Span<AsyncCall* const> calls);
 // Interprets a completed call like call_with_caps does.
 Status finish_call(const AsyncCall& c, capnp::Response& resp, Span<abi::CapTransferRecord> out,
                    uint32_t* n_out);

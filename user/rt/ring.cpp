@@ -1,34 +1,17 @@
 #include "user/rt/ring.h"
 
+#include "lib/abi/cap_err.h"
+
 #include "user/rt/rt.h"
 #include "user/rt/syscall.h"
 
 namespace capos::rt {
 
 
-bool Ring::sq_full() const {
-  auto& h = page_->header;
-  uint32_t head = __atomic_load_n(&h.sq_head, __ATOMIC_ACQUIRE);
-  return h.sq_tail - head >= abi::SQ_ENTRIES;
-}
-
-bool Ring::push(const abi::CapSqe& sqe) {
-  if (sq_full()) return false;
-  auto& h = page_->header;
-  page_->sq[h.sq_tail % abi::SQ_ENTRIES] = sqe;
-  __atomic_store_n(&h.sq_tail, h.sq_tail + 1, __ATOMIC_RELEASE);
-  return true;
-}
-
-int64_t Ring::enter(uint32_t min_complete, uint64_t timeout_ns) { return cap_enter(min_complete, timeout_ns); }
-
-bool Ring::pop(abi::CapCqe* out) {
-  auto& h = page_->header;
-  uint32_t tail = __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
-  if (h.cq_head == tail) return false;
-  *out = page_->cq[h.cq_head % abi::CQ_ENTRIES];
-  __atomic_store_n(&h.cq_head, h.cq_head + 1, __ATOMIC_RELEASE);
-  return true;
+Result<uint32_t> Ring::enter(uint32_t min_complete, uint64_t timeout_ns) {
+  int64_t r = cap_enter(min_complete, timeout_ns);
+  if (r < 0) return fail(abi::cap_err_to_err(static_cast<int32_t>(r)));
+  return static_cast<uint32_t>(r);
 }
 
 bool Ring::take_stashed(uint64_t user_data, abi::CapCqe* out) {
@@ -50,8 +33,8 @@ void Ring::stash(const abi::CapCqe& c) {
   stash_[stashed_++] = c;
 }
 
-int64_t Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
-  if (stash_total_ != mark) return 0;
+Result<uint32_t> Ring::wait_new(uint64_t mark, uint64_t timeout_ns) {
+  if (stash_total_ != mark) return 0u;
   return enter(1, timeout_ns);
 }
 
@@ -69,7 +52,7 @@ bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
 }
 
 abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
-  while (!push(sqe)) enter(0, abi::CAP_ENTER_NO_WAIT);
+  while (!push(sqe)) (void)enter(0, abi::CAP_ENTER_NO_WAIT);
   for (;;) {
     abi::CapCqe c;
     if (take_stashed(sqe.user_data, &c)) return c;
@@ -77,7 +60,9 @@ abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
       if (c.user_data == sqe.user_data) return c;
       stash(c);  // someone else's completion
     }
-    int64_t r = enter(1);
+    // The raw syscall: a refusal becomes this call's CQE result, the code
+    // itself (CAP_ERR_*), which the caller maps like any other.
+    int64_t r = cap_enter(1, abi::CAP_ENTER_FOREVER);
     if (r < 0) {
       c = abi::CapCqe{};
       c.user_data = sqe.user_data;

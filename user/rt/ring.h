@@ -7,6 +7,7 @@
 
 #include "lib/abi/errors.h"
 #include "lib/abi/ring.h"
+#include "lib/core/result.h"
 
 namespace capos::rt {
 
@@ -17,14 +18,34 @@ class Ring {
   void attach(abi::RingPage* page) { page_ = page; }
   abi::RingPage* page() const { return page_; }
 
-  // Room for another SQE?
-  bool sq_full() const;
+  // Room for another SQE? (Inline, like push and pop: every ring operation
+  // of every program passes here.)
+  bool sq_full() const {
+    auto& h = page_->header;
+    uint32_t head = __atomic_load_n(&h.sq_head, __ATOMIC_ACQUIRE);
+    return h.sq_tail - head >= abi::SQ_ENTRIES;
+  }
   // Queues one SQE (fails when the SQ is full; call enter() first).
-  bool push(const abi::CapSqe& sqe);
+  bool push(const abi::CapSqe& sqe) {
+    if (sq_full()) return false;
+    auto& h = page_->header;
+    page_->sq[h.sq_tail % abi::SQ_ENTRIES] = sqe;
+    __atomic_store_n(&h.sq_tail, h.sq_tail + 1, __ATOMIC_RELEASE);
+    return true;
+  }
   // Lets the kernel process queued SQEs; blocks for min_complete CQEs.
-  int64_t enter(uint32_t min_complete, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
+  // The CQEs ready, or cap_enter's refusal as its own Err (each CAP_ERR_*
+  // code maps to a distinct one, lib/abi/cap_err.h).
+  Result<uint32_t> enter(uint32_t min_complete, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
   // Pops one CQE if available.
-  bool pop(abi::CapCqe* out);
+  bool pop(abi::CapCqe* out) {
+    auto& h = page_->header;
+    uint32_t tail = __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
+    if (h.cq_head == tail) return false;
+    *out = page_->cq[h.cq_head % abi::CQ_ENTRIES];
+    __atomic_store_n(&h.cq_head, h.cq_head + 1, __ATOMIC_RELEASE);
+    return true;
+  }
   // Submits one SQE and waits for its completion (matching user_data).
   abi::CapCqe call(const abi::CapSqe& sqe);
   // Takes the completion for `user_data` if it has arrived (stashed or in
@@ -43,7 +64,7 @@ class Ring {
   uint64_t stash_mark() const { return stash_total_; }
   // Waits for a completion the caller has not looked at yet: returns 0 at
   // once if anything was stashed since `mark`, else enter(1, timeout_ns).
-  int64_t wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
+  Result<uint32_t> wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
 
  private:
   bool take_stashed(uint64_t user_data, abi::CapCqe* out);

@@ -67,8 +67,7 @@ Result<abi::CapCqe> wait_for(uint64_t user_data) {
   abi::CapCqe c;
   for (;;) {
     if (ring().try_take(user_data, &c)) return c;
-    int64_t r = ring().enter(1);
-    if (r < 0) return fail(transport_error(static_cast<int32_t>(r)));
+    if (auto r = ring().enter(1); !r) return fail(r.error());
   }
 }
 
@@ -192,8 +191,7 @@ Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, A
           (void)wait_for(recv.user_data);
           return {};
         }
-        int64_t r = ring().enter(1);
-        if (r < 0) return fail(transport_error(static_cast<int32_t>(r)));
+        if (auto r = ring().enter(1); !r) return fail(r.error());
       }
     }
     if (c.result < 0) {

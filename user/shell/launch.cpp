@@ -214,7 +214,7 @@ void wait_for(StrView cmd, uint32_t pid, Stdio stdio) {
   }
   if (call.pending) {
     rt::AsyncCall* one[1] = {&call};
-    if (rt::wait_any(Span<rt::AsyncCall* const>(one, 1)) < 0) return report_error(cmd, Err::Failed);
+    if (auto w = rt::wait_any(Span<rt::AsyncCall* const>(one, 1)); !w) return report_error(cmd, w.error());
   }
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord none[1];

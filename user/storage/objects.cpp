@@ -97,8 +97,7 @@ Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server,
       for (uint32_t i = 0; i < kMaxObjects && ready < 0; ++i)
         if (objects_[i].armed && rt::ring().try_take(objects_[i].recv_ud, &c)) ready = static_cast<int32_t>(i);
       if (ready >= 0) break;
-      int64_t r = rt::ring().wait_new(mark);
-      if (r < 0) return fail(rt::transport_error(static_cast<int32_t>(r)));
+      if (auto r = rt::ring().wait_new(mark); !r) return fail(r.error());
     }
     Object& o = objects_[ready];
     o.armed = false;

@@ -170,8 +170,7 @@ Status submit_read(uint32_t i, uint64_t lba) {
 Result<uint32_t> reap_read(const uint64_t* lbas, uint32_t seed, uint64_t* bad) {
   rt::AsyncCall* calls[CONCURRENT];
   for (uint32_t i = 0; i < CONCURRENT; ++i) calls[i] = &g_async[i];
-  int i = rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT));
-  if (i < 0) return fail(Err::Failed);
+  uint32_t i = CAPOS_TRY(rt::wait_any(Span<rt::AsyncCall* const>(calls, CONCURRENT)));
   capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
   CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
   auto root = CAPOS_TRY(resp.root());

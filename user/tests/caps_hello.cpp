@@ -61,7 +61,7 @@ int main() {
     auto t1 = timer.now(n.params, n.resp);
     if (!t1 || rt::poll_call(sleep_call)) return 11;  // now() answered while the sleep is pending
     rt::AsyncCall* calls[] = {&sleep_call};
-    if (rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) != 0 || sleep_call.cqe.result < 0) return 12;
+    if (rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)).value_or(1) != 0 || sleep_call.cqe.result < 0) return 12;
     Call m;
     (void)wire::Timer::Client::nowParams(m.params);
     auto t2 = timer.now(m.params, m.resp);
@@ -92,7 +92,7 @@ int main() {
     for (uint64_t spins = 0; __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE) == seen; ++spins)
       if (spins > 1'000'000'000ull) return 16;  // no tick reached ring 3
     if (rt::poll_call(far)) return 17;  // stashes near's CQE
-    if (rt::ring().wait_new(mark) != 0) return 18;  // would block for 10 s with enter(1)
+    if (rt::ring().wait_new(mark).value_or(1) != 0) return 18;  // would block for 10 s with enter(1)
     if (!rt::poll_call(near) || near.cqe.result < 0) return 19;
     rt::print("ring: a completion stashed after its poll is not slept on\n");
   }

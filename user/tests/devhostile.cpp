@@ -202,7 +202,7 @@ void round(const Found* f) {
     check(!rt::poll_call(wait), "Interrupt.wait stays pending");
     rt::release_cap(*irq);
     rt::AsyncCall* calls[] = {&wait};
-    bool done = rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0;
+    bool done = rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)).value_or(1) == 0;
     check(done && wait.cqe.result == CAP_ERR_DISCONNECTED, "pending wait after release");
     rt::printf("devhostile: pending Interrupt.wait after its release: {}\n", cap_err_name(wait.cqe.result));
   }

@@ -71,8 +71,8 @@ int flood(uint32_t dead, uint32_t rounds) {
       if (!rt::ring().push(s)) return 1;
       ++submitted;
     }
-    int64_t n = rt::ring().enter(batch, 0);  // all of these complete synchronously
-    if (n < static_cast<int64_t>(batch)) return 2;
+    uint32_t n = rt::ring().enter(batch, 0).value_or(0);  // all of these complete synchronously
+    if (n < batch) return 2;
     CapCqe c;
     while (rt::ring().pop(&c)) {
       if (c.user_data != 0x100000000ull + completed) return 3;  // in order, none lost

@@ -205,14 +205,14 @@ int leaver() {
   for (uint32_t i = 0; i < 8 && ep; ++i) {
     params[i][0] = i;
     H22_CHECK(rt::ring().push(call_sqe(ep, 1, params[i], sizeof(params[i]), results[24 + i], 64)), 111);
-    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT) >= 0, 112);
+    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT).ok(), 112);
   }
   RingHeader& h = rt::ring().page()->header;
   for (uint32_t i = 0; i < 24; ++i) {  // sleeps until the completion budget is full
     H22_CHECK(rt::ring().push(call_sqe(t, static_cast<uint16_t>(wire::Timer::Method::SLEEP), msg.data(),
                                        static_cast<uint32_t>(msg.size()), results[i], 64)),
               113);
-    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT) >= 0, 114);
+    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT).ok(), 114);
     if (h.sq_head != h.sq_tail) break;
   }
   for (;;) {  // ends by kill; calls a live server answers are reaped and dropped

@@ -122,7 +122,7 @@ int stall(bool forever) {
       if (!rt::ring().push(call_sqe(t, static_cast<uint16_t>(wire::Timer::Method::SLEEP), sp.msg.data(),
                                     static_cast<uint32_t>(sp.msg.size()), results[pushed], 64)))
         return 32;
-      if (rt::ring().enter(0, CAP_ENTER_NO_WAIT) < 0) return 33;
+      if (!rt::ring().enter(0, CAP_ENTER_NO_WAIT)) return 33;
       if (h.sq_head != h.sq_tail) break;  // not consumed: stalled
     }
     if (h.sq_head == h.sq_tail) return 34;  // the budget never filled
@@ -141,7 +141,7 @@ int stall(bool forever) {
     if (ready != 0) return 37;
     // Reap everything: the sleeps end, then the queued SQEs run.
     for (uint32_t got = 0; got < pushed;) {
-      if (rt::ring().enter(1) < 0) return 39;
+      if (!rt::ring().enter(1)) return 39;
       CapCqe c;
       while (rt::ring().pop(&c)) {
         if (c.result < 0) return 40;
@@ -177,7 +177,7 @@ int nop_flood() {
       s.user_data = BASE + next++;
       if (!rt::ring().push(s)) return 41;
     }
-    if (rt::ring().enter(SQ_ENTRIES, CAP_ENTER_NO_WAIT) < SQ_ENTRIES) return 42;
+    if (rt::ring().enter(SQ_ENTRIES, CAP_ENTER_NO_WAIT).value_or(0) < SQ_ENTRIES) return 42;
     CapCqe c;
     while (rt::ring().pop(&c))
       if (c.user_data != BASE + expect++ || c.result != 0) return 43;
@@ -205,7 +205,7 @@ int endpoint_flood() {
       if (!rt::ring().push(s)) return 44;
       busy[i] = true;
     }
-    if (rt::ring().enter(1, 2 * TICK_NS) < 0) return 45;
+    if (!rt::ring().enter(1, 2 * TICK_NS)) return 45;
     CapCqe c;
     while (rt::ring().pop(&c)) {
       uint32_t i = c.user_data & 0xFF;

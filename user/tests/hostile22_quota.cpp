@@ -57,7 +57,7 @@ int hog() {
     CapSqe s = call_sqe(t, static_cast<uint16_t>(wire::Timer::Method::SLEEP), msg.data(),
                         static_cast<uint32_t>(msg.size()), results[sleeps], 64);
     H22_CHECK(rt::ring().push(s), 127);
-    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT) >= 0, 128);
+    H22_CHECK(rt::ring().enter(0, CAP_ENTER_NO_WAIT).ok(), 128);
     if (rt::ring().try_take(s.user_data, &c)) {  // answered at once: refused
       H22_CHECK(c.result == CAP_ERR_APPLICATION_EXCEPTION, 129);
       break;

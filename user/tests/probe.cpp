@@ -309,7 +309,7 @@ int endpoints() {
   // The owner gone, the queued call fails `disconnected`.
   rt::release_cap(owner);
   rt::AsyncCall* calls[] = {&pending};
-  CHECK(rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0, 49);
+  CHECK(rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)).value_or(1) == 0, 49);
   capnp::Response resp(MutBytes(result, sizeof result));
   Status done = rt::finish_call(pending, resp, Span<abi::CapTransferRecord>(), nullptr);
   CHECK(!done && done.error() == Err::Disconnected, 50);
@@ -437,7 +437,7 @@ int sessions() {
   CHECK(rt::submit_call(mine, client.id(), 0, 0, mp, MutBytes(result, sizeof result)), 63);
   auto self = serve_one(owner);
   rt::AsyncCall* calls[] = {&mine};
-  CHECK(self && rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)) == 0 && mine.cqe.result >= 0, 64);
+  CHECK(self && rt::wait_any(Span<rt::AsyncCall* const>(calls, 1)).value_or(1) == 0 && mine.cqe.result >= 0, 64);
 
   auto child = [&](const char* name, bool share, bool with_spawner) -> Result<abi::EndpointMessageHeader> {
     auto h = CAPOS_TRY(spawn_peer(*sp, name, client, share, with_spawner));

@@ -17,11 +17,15 @@ constexpr uint8_t IST_DOUBLE_FAULT = 1;
 constexpr uint8_t IST_NMI = 2;
 constexpr uint8_t IST_MACHINE_CHECK = 3;
 
+// The boot CPU's GDT and TSS (IST stacks in the kernel image).
 void gdt_init();
-// Loads the (shared) GDT and the kernel segments, without the TSS:
-// gdt_init's first step, and all an AP needs while it runs no user code.
+// Loads the boot CPU's GDT and the kernel segments, without the TSS: what
+// an AP needs first, before its own tables exist.
 void gdt_load();
-// Stack used when entering ring 0 from ring 3 (per thread).
+// An AP's own GDT and TSS, with its IST stacks (double fault, NMI,
+// machine check); loads both. `cpu` is the logical CPU id.
+void gdt_init_cpu(uint32_t cpu, const uint64_t (&ist_tops)[3]);
+// Stack used when entering ring 0 from ring 3 on this CPU (per thread).
 void set_kernel_stack(uint64_t rsp0);
 
 }  // namespace capos::arch

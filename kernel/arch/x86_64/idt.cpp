@@ -87,7 +87,9 @@ void handle(InterruptFrame* f) {
 // passes the deferred-work point. From kernel mode only the handler runs:
 // interrupt handlers never take the lock (docs/concurrency.md).
 extern "C" void interrupt_dispatch(InterruptFrame* f) {
-  if (!f->from_user()) {
+  // A TLB shootdown is answered without the lock: its sender holds the
+  // lock and waits for the answer (arch/x86_64/tlb.h).
+  if (!f->from_user() || f->vector == capos::arch::VEC_TLB) {
     handle(f);
     return;
   }

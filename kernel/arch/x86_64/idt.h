@@ -9,6 +9,10 @@ namespace capos::arch {
 
 constexpr uint8_t VEC_TIMER = 32;
 constexpr uint8_t VEC_SERIAL = 36;
+// Inter-processor interrupts (docs/smp.md): "look at your run queue" and
+// "a TLB shootdown request waits for you".
+constexpr uint8_t VEC_RESCHED = 0xF0;
+constexpr uint8_t VEC_TLB = 0xF1;
 constexpr uint8_t VEC_SPURIOUS = 255;
 
 using IrqHandler = void (*)(InterruptFrame&);

@@ -11,6 +11,7 @@ namespace {
 constexpr uint32_t REG_EOI = 0xB0, REG_SVR = 0xF0, REG_LVT_TIMER = 0x320, REG_TIMER_INIT = 0x380,
                    REG_TIMER_CUR = 0x390, REG_TIMER_DIV = 0x3E0;
 volatile uint32_t* g_lapic = nullptr;
+uint32_t g_timer_initial = 0;  // the calibrated periodic count, reused by every AP
 
 uint32_t rd(uint32_t reg) { return g_lapic[reg / 4]; }
 void wr(uint32_t reg, uint32_t v) { g_lapic[reg / 4] = v; }
@@ -61,9 +62,20 @@ Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz) {
   *tsc_hz = (t1 - t0) * (1000 / CAL_MS);
   uint64_t initial = per_sec / hz;
   if (initial == 0 || initial > 0xFFFFFFFF) return fail(Err::OutOfRange);
-  wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));  // periodic
-  wr(REG_TIMER_INIT, static_cast<uint32_t>(initial));
+  g_timer_initial = static_cast<uint32_t>(initial);
+  lapic_timer_start_this_cpu();
   return {};
+}
+
+void lapic_timer_start_this_cpu() {
+  wr(REG_TIMER_DIV, 0x3);  // divide by 16, as calibrated
+  wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));  // periodic
+  wr(REG_TIMER_INIT, g_timer_initial);
+}
+
+void lapic_send_fixed(uint32_t apic_id, uint8_t vector) {
+  IrqGuard irq;  // an interrupt between the ICR writes could send its own IPI in between
+  lapic_send_ipi(apic_id, vector);  // fixed delivery, physical destination, edge
 }
 
 void lapic_eoi() {

@@ -11,7 +11,13 @@ Status lapic_init();
 // Starts the periodic timer at `hz` on VEC_TIMER; returns the calibrated
 // LAPIC timer input frequency (Hz) and TSC frequency via out-params.
 Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz);
+// Starts this CPU's periodic timer with the boot CPU's calibration (an
+// AP: all local APIC timers run from the same bus clock).
+void lapic_timer_start_this_cpu();
 void lapic_eoi();
+// Sends fixed-delivery interrupt `vector` to `apic_id` (interrupts are
+// masked around the two ICR writes).
+void lapic_send_fixed(uint32_t apic_id, uint8_t vector);
 // Sends an IPI (ICR low word `icr`, e.g. INIT or STARTUP) to `apic_id` and
 // waits for delivery.
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr);

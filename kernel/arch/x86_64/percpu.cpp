@@ -1,26 +1,33 @@
 #include "kernel/arch/x86_64/percpu.h"
 
+#include <stddef.h>
+
 #include "kernel/arch/x86_64/cpu.h"
 
 namespace capos::arch {
 
-namespace {
-PerCpu g_cpu0;
-}
+static_assert(offsetof(PerCpu, user_rsp_scratch) == 0 && offsetof(PerCpu, kernel_rsp) == 8);
+static_assert(offsetof(PerCpu, self) == 16 && offsetof(PerCpu, current) == 24);
+static_assert(offsetof(PerCpu, cpu_id) == 32 && offsetof(PerCpu, need_resched) == 48);
+static_assert(offsetof(PerCpu, holds_kernel_lock) == 49);  // kernel_lock.h
+
+namespace detail {
+PerCpu g_cpus[MAX_CPUS];
+uint32_t g_cpu_count = 1;  // the boot CPU; APs add themselves (atomic)
+}  // namespace detail
+using detail::g_cpus;
 
 void percpu_init() {
-  g_cpu0.self = &g_cpu0;
-  g_cpu0.cpu_id = 0;
+  PerCpu& c = g_cpus[0];
+  c.self = &c;
+  c.cpu_id = 0;
+  c.online = 1;
   // Kernel runs with GS = PerCpu; SWAPGS on user entry/exit exchanges it
   // with the user's (zero) GS base kept in KERNEL_GS_BASE.
-  wrmsr(MSR_GS_BASE, reinterpret_cast<uint64_t>(&g_cpu0));
+  wrmsr(MSR_GS_BASE, reinterpret_cast<uint64_t>(&c));
   wrmsr(MSR_KERNEL_GS_BASE, 0);
 }
 
-PerCpu& this_cpu() {
-  PerCpu* p;
-  asm volatile("movq %%gs:16, %0" : "=r"(p));
-  return *p;
-}
+void percpu_arrived() { __atomic_add_fetch(&detail::g_cpu_count, 1, __ATOMIC_RELEASE); }
 
 }  // namespace capos::arch

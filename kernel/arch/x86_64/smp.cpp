@@ -10,6 +10,8 @@
 #include "kernel/dev/timer.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/paging.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/sched/scheduler.h"
 #include "lib/core/cstring.h"
 
 extern "C" const uint8_t ap_trampoline_start[], ap_trampoline_end[];
@@ -19,9 +21,8 @@ namespace capos::arch {
 
 namespace {
 
-uint32_t g_online = 1;           // the BSP; APs add themselves (atomic)
-PerCpu g_ap_cpus[MAX_CPUS];      // index = logical cpu id (0 is the BSP's own record)
 uint64_t g_kernel_cr3 = 0, g_cr4 = 0;
+uint64_t g_ist_tops[MAX_CPUS][3];  // each AP's double-fault, NMI and machine-check stacks
 
 void spin_us(uint64_t us) {
   uint64_t hz = timer::tsc_hz();
@@ -54,19 +55,23 @@ uint64_t build_trampoline_tables() {
 
 }  // namespace
 
-// First kernel code on an AP (from the trampoline, on its own stack).
+// First kernel code on an AP (from the trampoline, on its own stack,
+// which becomes its throwaway boot context).
 extern "C" [[noreturn]] void ap_main(PerCpu* self) {
   write_cr3(g_kernel_cr3);           // the real kernel tables: the identity map goes away
   asm volatile("mov %0, %%cr4" : : "r"(g_cr4) : "memory");
   gdt_load();
-  idt_load();
   wrmsr(MSR_GS_BASE, reinterpret_cast<uint64_t>(self));
   wrmsr(MSR_KERNEL_GS_BASE, 0);
+  gdt_init_cpu(self->cpu_id, g_ist_tops[self->cpu_id]);  // its own TSS and IST stacks
+  idt_load();
+  syscall_init();                    // SYSCALL MSRs are per CPU
+  fpu_init_this_cpu();
   lapic_enable_this_cpu();
   self->apic_id = lapic_id();
-  __atomic_add_fetch(&g_online, 1, __ATOMIC_RELEASE);
-  // Parked until the scheduler runs on more than one CPU (issue 15).
-  for (;;) asm volatile("cli; hlt");
+  lapic_timer_start_this_cpu();      // masked until it enables interrupts in the scheduler
+  percpu_arrived();
+  sched::start_ap();
 }
 
 uint32_t smp_start_aps(uint64_t rsdp_hint) {
@@ -97,33 +102,48 @@ uint32_t smp_start_aps(uint64_t rsdp_hint) {
       klog("smp: no kernel stack for APIC id {}; skipped\n", apic);
       continue;
     }
-    PerCpu* cpu = &g_ap_cpus[next_id];
+    paging::KernelStack ist[3];
+    bool ist_ok = true;
+    for (int k = 0; k < 3 && ist_ok; ++k) {
+      auto s = paging::alloc_kernel_stack(4);
+      if (s) ist[k] = *s, g_ist_tops[next_id][k] = s->top;
+      else ist_ok = false;
+    }
+    if (!ist_ok) {
+      klog("smp: no interrupt stacks for APIC id {}; skipped\n", apic);
+      for (auto& k : ist)
+        if (k.top) paging::free_kernel_stack(k);
+      paging::free_kernel_stack(*stack);
+      continue;
+    }
+    PerCpu* cpu = &arch::cpu(next_id);
     cpu->self = cpu;
     cpu->cpu_id = next_id;
     slot(ap_slot_stack, stack->top);
     slot(ap_slot_arg, reinterpret_cast<uint64_t>(cpu));
-    uint32_t before = __atomic_load_n(&g_online, __ATOMIC_ACQUIRE);
+    uint32_t before = cpu_count();
     // INIT, then two STARTUPs (Intel SDM 8.4.4.1): vector = the page number.
     lapic_send_ipi(apic, 0x4500);
     spin_us(10000);
-    for (int sipi = 0; sipi < 2 && __atomic_load_n(&g_online, __ATOMIC_ACQUIRE) == before; ++sipi) {
+    for (int sipi = 0; sipi < 2 && cpu_count() == before; ++sipi) {
       lapic_send_ipi(apic, 0x4600 | static_cast<uint32_t>(AP_TRAMPOLINE >> 12));
       spin_us(200);
     }
-    for (int wait = 0; wait < 1000 && __atomic_load_n(&g_online, __ATOMIC_ACQUIRE) == before; ++wait) spin_us(100);
-    if (__atomic_load_n(&g_online, __ATOMIC_ACQUIRE) == before) {
+    for (int wait = 0; wait < 1000 && cpu_count() == before; ++wait) spin_us(100);
+    if (cpu_count() == before) {
       klog("smp: CPU with APIC id {} did not start; skipped\n", apic);
       paging::free_kernel_stack(*stack);  // never touched by the AP (it never reached the kernel)
+      for (auto& k : ist) paging::free_kernel_stack(k);
       continue;
     }
     klog("smp: cpu {} online (APIC id {})\n", next_id, apic);
     ++next_id;
   }
-  klog("smp: {} of {} CPUs online (boot CPU: APIC id {}); the others park until the scheduler is SMP\n",
+  klog("smp: {} of {} CPUs online (boot CPU: APIC id {}); each enters the scheduler with the boot CPU\n",
        cpus_online(), listed ? listed : 1, bsp);
   return cpus_online();
 }
 
-uint32_t cpus_online() { return __atomic_load_n(&g_online, __ATOMIC_ACQUIRE); }
+uint32_t cpus_online() { return cpu_count(); }
 
 }  // namespace capos::arch

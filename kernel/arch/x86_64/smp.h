@@ -1,10 +1,13 @@
 // Application processors (issue 15, first step; docs/smp.md): the BSP
 // finds every enabled CPU in the ACPI MADT and starts it with
 // INIT-SIPI-SIPI through a real-mode trampoline. A started AP gets its own
-// kernel stack and per-CPU record, loads the kernel's tables, enables its
-// local APIC, reports in and parks (interrupts off, halted): it runs no
-// threads yet. A CPU that does not answer is reported and skipped.
+// kernel stack, per-CPU record, GDT, TSS and IST stacks, loads the kernel's
+// tables, sets up SYSCALL, the FPU and its local APIC timer, reports in
+// and enters the scheduler once the boot CPU has. A CPU that does not
+// answer is reported and skipped.
 #pragma once
+
+#include "kernel/arch/x86_64/percpu.h"
 
 #include <stdint.h>
 
@@ -12,7 +15,6 @@
 
 namespace capos::arch {
 
-constexpr uint32_t MAX_CPUS = 16;
 constexpr uint64_t AP_TRAMPOLINE = 0x8000;        // code page (SIPI vector 0x08)
 constexpr uint64_t AP_TRAMPOLINE_PAGES = 4;        // code + PML4 + PDPT + PD
 

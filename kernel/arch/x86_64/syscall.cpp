@@ -24,6 +24,11 @@ void syscall_init() {
 }
 
 void fpu_init() {
+  fpu_init_this_cpu();
+  fpu_save(g_default_fpu);  // clean state every new thread starts from
+}
+
+void fpu_init_this_cpu() {
   uint64_t cr0 = read_cr0();
   cr0 &= ~(1ull << 2);  // EM off
   cr0 |= 1ull << 1;     // MP
@@ -31,7 +36,6 @@ void fpu_init() {
   write_cr0(cr0);
   write_cr4(read_cr4() | (1ull << 9) | (1ull << 10));  // OSFXSR | OSXMMEXCPT
   asm volatile("fninit");
-  fpu_save(g_default_fpu);  // clean state every new thread starts from
 }
 
 void fpu_save(void* area) { asm volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }

@@ -22,6 +22,9 @@ struct SwitchFrame {
 void syscall_init();
 // Enables SSE/x87 for user threads (the kernel itself never uses them).
 void fpu_init();
+// An AP: the same control-register setup, without recapturing the
+// clean state every new thread starts from.
+void fpu_init_this_cpu();
 constexpr uint64_t FPU_AREA_BYTES = 512;  // FXSAVE image
 void fpu_save(void* area);
 void fpu_restore(const void* area);

@@ -22,9 +22,7 @@ using test::ImageBuilder;
 using test::kDataVaddr;
 using test::kTextVaddr;
 
-Result<LoadPlan> plan(const std::vector<uint8_t>& img, Diagnostic* d = nullptr) {
-  return plan_load(Bytes(img.data(), img.size()), d);
-}
+Result<LoadPlan, Diagnostic> plan(const std::vector<uint8_t>& img) { return plan_load(Bytes(img.data(), img.size())); }
 
 const char* code_name(Reject r) {
   switch (r) {
@@ -39,10 +37,8 @@ const char* code_name(Reject r) {
 
 TEST(ElfPlan, AcceptsReferenceImage) {
   auto img = ImageBuilder::valid().build();
-  Diagnostic d;
-  auto r = plan(img, &d);
-  ASSERT_TRUE(r.ok()) << d.reason;
-  EXPECT_EQ(d.code, Reject::None);
+  auto r = plan(img);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
   const LoadPlan& p = *r;
   EXPECT_EQ(p.entry, kTextVaddr);
   ASSERT_EQ(p.segment_count, 2u);
@@ -83,9 +79,8 @@ TEST(ElfPlan, RecordsTlsAndAcceptsInformationalHeaders) {
   b.ph.push_back(ImageBuilder::other(PT_NOTE, PF_R, 0x1000, kTextVaddr, 0x20, 0x20, 4));
   b.ph.push_back(ImageBuilder::other(PT_GNU_PROPERTY, PF_R, 0x1000, kTextVaddr, 0x20, 0x20, 8));
   b.ph[0].p_filesz = b.ph[0].p_memsz = b.ph.size() * sizeof(Elf64_Phdr);
-  Diagnostic d;
-  auto r = plan(b.build(), &d);
-  ASSERT_TRUE(r.ok()) << d.reason << " at " << d.phdr_index;
+  auto r = plan(b.build());
+  ASSERT_TRUE(r.ok()) << r.error().reason << " at " << r.error().phdr_index;
   ASSERT_TRUE(r->has_tls);
   EXPECT_EQ(r->tls.vaddr, kDataVaddr);
   EXPECT_EQ(r->tls.file_size, 8u);
@@ -132,9 +127,9 @@ TEST(ElfPlan, EntryAtLastFileByteOfText) {
   b.eh.e_entry = kTextVaddr + 0xff;
   EXPECT_TRUE(plan(b.build()).ok());
   b.eh.e_entry = kTextVaddr + 0x100;  // first byte past the file data (bss)
-  Diagnostic d;
-  EXPECT_FALSE(plan(b.build(), &d).ok());
-  EXPECT_EQ(d.code, Reject::EntryNotExecutable);
+  auto r = plan(b.build());
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Reject::EntryNotExecutable);
 }
 
 TEST(ElfPlan, ReasonsAreDistinctAndErrsMapped) {
@@ -220,11 +215,11 @@ TEST_P(ElfReject, FiresItsRule) {
   const RejectCase& c = reject_cases()[GetParam()];
   auto b = ImageBuilder::valid();
   c.mutate(b);
-  Diagnostic d;
-  auto r = plan(b.build(), &d);
+  auto r = plan(b.build());
   ASSERT_FALSE(r.ok());
+  Diagnostic d = r.error();
   EXPECT_EQ(d.code, c.code) << "got " << code_name(d.code) << ": " << d.reason;
-  EXPECT_EQ(r.error(), reject_err(c.code));
+  EXPECT_EQ(d.err(), reject_err(c.code));
   EXPECT_STREQ(d.reason, reject_reason(c.code));
 }
 
@@ -241,9 +236,8 @@ TEST(ElfPlan, RejectTableCoversEveryRule) {
 
 // Second-opinion cases for rules with more than one way in.
 Reject reject_of(const ImageBuilder& b) {
-  Diagnostic d;
-  auto r = plan(b.build(), &d);
-  return r.ok() ? Reject::None : d.code;
+  auto r = plan(b.build());
+  return r.ok() ? Reject::None : r.error().code;
 }
 
 TEST(ElfPlan, OverflowingOffsetsAreRejectedNotWrapped) {
@@ -288,13 +282,14 @@ TEST(ElfPlan, OtherRejectionVariants) {
 TEST(ElfPlan, DiagnosticNamesTheProgramHeader) {
   auto b = ImageBuilder::valid();
   data(b).p_flags = PF_RWX;
-  Diagnostic d;
-  ASSERT_FALSE(plan(b.build(), &d).ok());
-  EXPECT_EQ(d.code, Reject::WriteAndExecute);
-  EXPECT_EQ(d.phdr_index, 1);
+  auto r = plan(b.build());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Reject::WriteAndExecute);
+  EXPECT_EQ(r.error().phdr_index, 1);
   b.eh.e_ident[0] = 0;
-  ASSERT_FALSE(plan(b.build(), &d).ok());
-  EXPECT_EQ(d.phdr_index, -1);
+  r = plan(b.build());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().phdr_index, -1);
 }
 
 // Every single-bit flip of the headers either is rejected or yields a plan
@@ -328,9 +323,8 @@ std::vector<uint8_t> read_file(const char* path) {
 TEST(ElfReal, ScriptedLayoutHasExactEntryAndSegments) {
   auto img = read_file(CAPOS_ELF_TINY_SCRIPTED);
   ASSERT_GT(img.size(), 64u) << CAPOS_ELF_TINY_SCRIPTED;
-  Diagnostic d;
-  auto r = plan(img, &d);
-  ASSERT_TRUE(r.ok()) << d.reason << " (phdr " << d.phdr_index << ")";
+  auto r = plan(img);
+  ASSERT_TRUE(r.ok()) << r.error().reason << " (phdr " << r.error().phdr_index << ")";
   EXPECT_EQ(r->entry, 0x401000u);  // tiny_user.ld puts _start first at 0x401000
   ASSERT_EQ(r->segment_count, 3u);
   EXPECT_EQ(r->segments[0].flags, PF_R | PF_X);
@@ -346,9 +340,8 @@ TEST(ElfReal, ScriptedLayoutHasExactEntryAndSegments) {
 TEST(ElfReal, DefaultLldLayoutIsAccepted) {
   auto img = read_file(CAPOS_ELF_TINY_DEFAULT);
   ASSERT_GT(img.size(), 64u) << CAPOS_ELF_TINY_DEFAULT;
-  Diagnostic d;
-  auto r = plan(img, &d);
-  ASSERT_TRUE(r.ok()) << d.reason << " (phdr " << d.phdr_index << ")";
+  auto r = plan(img);
+  ASSERT_TRUE(r.ok()) << r.error().reason << " (phdr " << r.error().phdr_index << ")";
   Elf64_Ehdr eh;
   std::memcpy(&eh, img.data(), sizeof eh);
   EXPECT_EQ(r->entry, eh.e_entry);

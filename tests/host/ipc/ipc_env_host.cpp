@@ -42,7 +42,7 @@ uint8_t* AddressSpace::at(uint64_t va, uint64_t len) {
   return r ? r->bytes.get() + off : nullptr;
 }
 
-Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
+Status AddressSpace::check(uint64_t va, uint64_t len, bool write) const {
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
@@ -50,7 +50,7 @@ Status AddressSpace::check_user(uint64_t va, uint64_t len, bool write) const {
   return {};
 }
 
-Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
+Err AddressSpace::why(uint64_t va, uint64_t len) const {
   uint64_t off;
   const Region* r = find(va, len, &off);
   return r && r->unbackable ? Err::OutOfMemory : Err::Fault;
@@ -58,7 +58,8 @@ Err AddressSpace::why_unusable(uint64_t va, uint64_t len) const {
 
 void AddressSpace::set_unbackable(uint64_t base, bool on) { regions_.at(base).unbackable = on; }
 
-Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const {
+Status AddressSpace::copy_from_user(void* dst, UserIn src) const {
+  uint64_t va = src.addr.raw(), len = src.len;
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
@@ -67,7 +68,8 @@ Status AddressSpace::copy_from_user(void* dst, uint64_t va, uint64_t len) const 
   return {};
 }
 
-Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) const {
+Status AddressSpace::copy_to_user(UserOut dst, const void* src) const {
+  uint64_t va = dst.addr.raw(), len = dst.len;
   if (len == 0) return {};
   uint64_t off;
   const Region* r = find(va, len, &off);
@@ -76,8 +78,9 @@ Status AddressSpace::copy_to_user(uint64_t va, const void* src, uint64_t len) co
   return {};
 }
 
-Status AddressSpace::copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst,
-                                  uint64_t dst_va, uint64_t len) {
+Status AddressSpace::copy_between(const AddressSpace& src, UserIn from, const AddressSpace& dst, UserOut to) {
+  uint64_t src_va = from.addr.raw(), dst_va = to.addr.raw(), len = from.len;
+  if (to.len < len) return fail(Err::Fault);  // as the kernel's: the destination must hold the source
   if (len == 0) return {};
   uint64_t so, doff;
   const Region* s = src.find(src_va, len, &so);
@@ -113,6 +116,7 @@ void KernelLock::misuse(const char* what) {
 void KernelLock::assert_held() const {
   if (!held()) misuse("required but not held");
 }
+void KernelLock::contended(uint32_t) { misuse("contended (host tests run one thread)"); }
 
 namespace heap {
 void* alloc(size_t size) { return malloc(size); }

@@ -15,6 +15,7 @@
 #include "kernel/cap/cap_table.h"
 #include "kernel/cap/ledger.h"
 #include "kernel/ipc/endpoint.h"
+#include "kernel/mm/user_addr.h"
 #include "kernel/ring/ring_engine.h"
 #include "lib/abi/ring.h"
 #include "lib/core/result.h"
@@ -28,15 +29,16 @@ class AddressSpace {
   // Direct access for the test (no permission check); null if unmapped.
   uint8_t* at(uint64_t va, uint64_t len);
 
-  Status check_user(uint64_t va, uint64_t len, bool write) const;
-  // Why [va, va+len) failed: OutOfMemory inside a region marked
-  // unbackable (a demand-zero page the machine cannot back), else Fault.
-  Err why_unusable(uint64_t va, uint64_t len) const;
+  // The kernel AddressSpace's typed user-memory API (kernel/mm/user_addr.h).
+  Status check_user(UserIn s) const { return check(s.addr.raw(), s.len, false); }
+  Status check_user(UserOut s) const { return check(s.addr.raw(), s.len, true); }
+  // Why a span failed: OutOfMemory inside a region marked unbackable (a
+  // demand-zero page the machine cannot back), else Fault.
+  template <UserAccess A> Err why_unusable(UserSpan<A> s) const { return why(s.addr.raw(), s.len); }
   void set_unbackable(uint64_t base, bool on);
-  Status copy_from_user(void* dst, uint64_t va, uint64_t len) const;
-  Status copy_to_user(uint64_t va, const void* src, uint64_t len) const;
-  static Status copy_between(const AddressSpace& src, uint64_t src_va, const AddressSpace& dst, uint64_t dst_va,
-                             uint64_t len);
+  Status copy_from_user(void* dst, UserIn src) const;
+  Status copy_to_user(UserOut dst, const void* src) const;
+  static Status copy_between(const AddressSpace& from, UserIn src, const AddressSpace& to, UserOut dst);
 
  private:
   struct Region {
@@ -45,6 +47,8 @@ class AddressSpace {
     bool writable = false;
     bool unbackable = false;  // models demand-zero pages with no frame left: every access fails
   };
+  Status check(uint64_t va, uint64_t len, bool write) const;
+  Err why(uint64_t va, uint64_t len) const;
   // The region holding [va, va+len), or null.
   const Region* find(uint64_t va, uint64_t len, uint64_t* offset) const;
   std::map<uint64_t, Region> regions_;
