@@ -72,8 +72,7 @@ Status ServeSet::serve() {
       for (uint32_t i = 0; i < kMaxEndpoints && ready < 0; ++i)
         if (slots_[i].armed && ring().try_take(slots_[i].recv_ud, &c)) ready = static_cast<int32_t>(i);
       if (ready >= 0) break;
-      int64_t r = ring().wait_new(mark);
-      if (r < 0) return fail(transport_error(static_cast<int32_t>(r)));
+      if (auto r = ring().wait_new(mark); !r) return fail(r.error());
     }
     Slot& s = slots_[ready];
     s.armed = false;
