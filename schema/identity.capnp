@@ -14,8 +14,9 @@ $Cxx.namespace("capos::schema");
 const maxTerminalLine :UInt32 = 256;
 # Longest line TerminalSession.readLine and StdIO.readLine return.
 
-const maxBundleCaps :UInt32 = 12;
-# Most capabilities one bundle carries.
+const maxBundleCaps :UInt32 = 15;
+# Most capabilities one bundle carries (with its `session`, one transfer of
+# at most 16 caps: lib/abi/ipc.h XFER_MAX).
 
 interface TerminalSession @0xe7a2c91d5b3f4068 {
   # One terminal: the serial console, owned by the terminal service, which
@@ -103,8 +104,9 @@ struct BundleCap @0xa4c8e2f61b3d5079 {
 interface CredentialStore @0xbd71f4a3e2c95086 {
   # Password verifiers: Argon2id (RFC 9106) encoded records, seeded from
   # the manifest's `accounts` data file (never plaintext) and, by `enroll`,
-  # one volatile record made at run time. Granted only to the
-  # SessionManager. Parameters: docs/identity.md.
+  # the first account made at run time — kept in an HMAC-protected file on
+  # the directory the manifest grants the store, else volatile. Granted
+  # only to the SessionManager. Parameters and file format: docs/identity.md.
 
   verify @0 (user :Text, password :Data) -> (ok :Bool, profile :Profile);
   # Check `password` against `user`'s verifier.
@@ -115,16 +117,24 @@ interface CredentialStore @0xbd71f4a3e2c95086 {
   # verifier); `profile` is the account's profile when `ok`.
   # Errors: invalidArgument for bad lengths.
 
-  enroll @1 (user :Text, password :Data, profile :Profile) -> ();
-  # Create the first account on a machine that has none (`setup`). The
-  # record is volatile: it lives until the store process ends.
+  enroll @1 (user :Text, password :Data, profile :Profile) -> (persistent :Bool);
+  # Create the first account on a machine that has none (`setup`).
   #
   # Params: as for `verify`; `profile` must not be anonymous.
+  # Results: `persistent` is true when the account was written to the
+  # store's file and committed before this answered (it survives reboot);
+  # false when the store has no directory (the account lives until the
+  # store process ends).
   # Errors: alreadyExists (as `failed` with that message) if any account
-  # exists; invalidArgument for bad lengths or profile.
+  # exists; corrupt (as `failed`) while the store is locked (see
+  # `accounts`); failed if the file cannot be written (then nothing is
+  # enrolled); invalidArgument for bad lengths or profile.
 
-  accounts @2 () -> (count :UInt32);
-  # How many accounts exist.
+  accounts @2 () -> (count :UInt32, persistent :Bool, locked :Bool);
+  # How many accounts exist, whether enrolled accounts persist, and
+  # whether the store is locked: its account file exists but failed its
+  # integrity check (or could not be read), so nothing was loaded from it
+  # and `enroll` is refused until an administrator repairs the disk.
 }
 
 interface AuthorityBroker @0xe2f5a8c7d4b1a063 {
@@ -134,12 +144,16 @@ interface AuthorityBroker @0xe2f5a8c7d4b1a063 {
   # fresh wrapper in a per-session revocation scope. Granted only to the
   # SessionManager.
 
-  shellBundle @0 (session :UInt64, profile :Profile) -> (caps :List(BundleCap));
+  shellBundle @0 (session :UInt64, profile :Profile, user :Text) -> (caps :List(BundleCap));
   # The bundle for a new session.
   #
-  # Params: `session` is the SessionManager's id for it (unique per boot);
-  # `profile` chooses the bundle.
-  # Results: `caps` in manifest order (at most maxBundleCaps).
+  # Params: `session` is the SessionManager's id for it (unique per boot,
+  # not 0);
+  # `profile` chooses the bundle; `user` is the session's user name (empty
+  # when anonymous, at most 32 bytes).
+  # Results: `caps` in manifest order (at most maxBundleCaps), then
+  # `session`: a UserSession naming this session, in the same revocation
+  # scope.
   # Errors: notFound (as `failed`) for guest when the manifest defines no
   # guest bundle; overloaded when too many sessions are live.
 
@@ -169,9 +183,10 @@ interface SessionManager @0xc83e1f6a9b27d405 {
 
   setup @1 (user :Text) -> (outcome :LoginOutcome);
   # On a machine without accounts: prompt twice for a new password (hidden),
-  # enroll `user` as a volatile operator, then log in.
-  # Results: `refused` with a reason when accounts exist or the two
-  # entries differ.
+  # enroll `user` as an operator (persistent if the store has a directory,
+  # see CredentialStore.enroll), then log in.
+  # Results: `refused` with a reason when accounts exist, the store is
+  # locked, or the two entries differ.
 
   guest @2 () -> (outcome :LoginOutcome);
   # Switch to the guest profile, if the manifest allows it.
@@ -218,4 +233,77 @@ interface Lifecycle @0x9f4d2b6e8a1c3057 {
 
   reboot @1 () -> ();
   # Reset the machine. Never completes on success.
+}
+
+const maxAuditText :UInt32 = 200;
+# Longest text of one audit record.
+
+struct AuditRecord @0xdceb7a76e5a6386d {
+  # One record of the AuditLog's hash chain.
+
+  seq @0 :UInt64;
+  # Position in the chain, from 0, without gaps.
+
+  timeNs @1 :UInt64;
+  # Monotonic time of the append (Timer.now).
+
+  source @2 :Text;
+  # Who appended it: fixed per writer endpoint by the manifest (the
+  # writer cannot choose it).
+
+  text @3 :Text;
+  # What happened (never a secret).
+
+  hash @4 :Data;
+  # SHA-256 over the previous record's hash (32 zero bytes before seq 0),
+  # seq and timeNs (8 bytes little-endian each), then source and text
+  # (each a 4-byte little-endian length and the bytes): docs/identity.md.
+  # Changing any field of any record, or dropping or reordering records,
+  # breaks the chain from there on.
+}
+
+interface AuditLog @0xedd85f51a3f4af99 {
+  # Append-only, hash-chained audit records (auditd): login successes and
+  # failures, sessions started and revoked, shutdown and reboot. The
+  # manifest gives each writer its own endpoint, which fixes the records'
+  # `source`; readers get the read-only endpoint (the operator bundle's
+  # `audit`). auditd keeps the last 256 records in memory (a reader then
+  # verifies from the oldest retained one on) and, with a directory
+  # grant, every record on disk, re-verified at start.
+
+  append @0 (text :Text) -> (seq :UInt64, hash :Data);
+  # Add a record at the end of the chain.
+  #
+  # Params: `text` is 1 to maxAuditText bytes of printable ASCII.
+  # Results: its `seq` and chain `hash`.
+  # Errors: invalidArgument for bad text; failed (with that message) on
+  # the read-only endpoint.
+
+  read @1 (from :UInt64, maxRecords :UInt32) -> (records :List(AuditRecord), prevHash :Data, next :UInt64, more :Bool);
+  # Records from `from` on (from the oldest retained one if `from` was
+  # dropped), at most `maxRecords` (1 to 16).
+  #
+  # Results: `prevHash` is the chain hash before the first record returned
+  # (32 zero bytes before seq 0), so a reader can recompute every hash;
+  # `next` is the seq to read next; `more` whether records remain.
+  # Errors: invalidArgument for a bad `maxRecords`.
+
+  head @2 () -> (count :UInt64, hash :Data);
+  # How many records were ever appended and the hash of the last one (32
+  # zero bytes when none). A reader that kept an earlier head can check
+  # that the log only grew from it.
+}
+
+interface UserSession @0xbf45324e548da5ee {
+  # The identity of a session, as a capability: the AuthorityBroker puts
+  # one in every bundle (`session`), in the session's revocation scope, and
+  # the shell hands it to every child it starts. So a process learns (and
+  # can show a service) whose session it runs in, and after logout the cap
+  # is stale like the rest of the bundle. Identity is data: it grants
+  # nothing by itself.
+
+  info @0 () -> (user :Text, profile :Profile, session :UInt64);
+  # Who: the user name ("" when anonymous), the profile and the
+  # SessionManager's session id.
+  # Errors: disconnected once the session is revoked.
 }

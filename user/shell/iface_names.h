@@ -33,6 +33,7 @@ inline constexpr IfaceName kIfaceNames[] = {
     // identity.capnp (docs/identity.md)
     CAPOS_IFACE(TerminalSession), CAPOS_IFACE(StdIO),          CAPOS_IFACE(CredentialStore),
     CAPOS_IFACE(AuthorityBroker), CAPOS_IFACE(SessionManager), CAPOS_IFACE(Lifecycle),
+    CAPOS_IFACE(AuditLog),      CAPOS_IFACE(UserSession),
     CAPOS_IFACE(ProcessLauncher), CAPOS_IFACE(NetworkManager), CAPOS_IFACE(TcpListenAuthority),
     CAPOS_IFACE(TcpListener),   CAPOS_IFACE(TcpSocket),       CAPOS_IFACE(TcpConnector),
     CAPOS_IFACE(UdpSocket),     CAPOS_IFACE(Resolver),

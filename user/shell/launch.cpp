@@ -114,7 +114,17 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   auto req = CAPOS_TRY(wire::ProcessLauncher::Client::launchParams(params));
   CAPOS_TRY_STATUS(req.setName(l.binary));
   CAPOS_TRY_STATUS(req.setBinaryName(l.binary));
-  auto grants = CAPOS_TRY(req.initGrants(static_cast<uint32_t>(l.n_grants)));
+  // Every child carries the session it was started from (docs/identity.md):
+  // the bundle's `session` (UserSession) goes along unless a grant names it.
+  const names::Entry* session = names::lookup("session");
+  if (session && (!session->session || session->interface_id != wire::UserSession::kInterfaceId)) session = nullptr;
+  for (size_t i = 0; session && i < l.n_grants; ++i)
+    if (l.grants[i].child == "session") session = nullptr;
+  if (session && l.n_grants >= abi::XFER_MAX)
+    return say("{}: at most {} grants (the session's `session` takes one)\n", cmd, abi::XFER_MAX - 1),
+           fail(Err::LimitExceeded);
+  uint32_t n_grants = static_cast<uint32_t>(l.n_grants) + (session ? 1 : 0);
+  auto grants = CAPOS_TRY(req.initGrants(n_grants));
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t nx = 0;
   // Directories narrowed for the child are closed again if the launch
@@ -127,6 +137,13 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
       for (size_t k = 0; !sent && k < n; ++k) (void)fsc::close(dirs[k]);
     }
   } narrowed;
+  if (session) {
+    auto gb = grants[n_grants - 1];
+    CAPOS_TRY_STATUS(gb.setName("session"));
+    gb.setInterfaceId(session->interface_id);
+    gb.getSource().getTransfer().set_capability(nx);
+    xfer[nx++] = abi::CapTransferDesc{session->cap, abi::XFER_COPY, {0, 0, 0}};
+  }
   for (size_t i = 0; i < l.n_grants; ++i) {
     const Grant& g = l.grants[i];
     auto gb = grants[static_cast<uint32_t>(i)];

@@ -22,6 +22,7 @@
 #include "user/shell/fs_commands.h"
 #include "user/shell/iface_names.h"
 #include "user/shell/launch.h"
+#include "user/shell/audit_cmd.h"
 #include "user/shell/session_cmds.h"
 #include "user/shell/shell_io.h"
 #include "user/shell/line_editor.h"
@@ -309,6 +310,11 @@ void cmd_setup(const Args& a) { shell::cmd_setup(a.v[1]), update_prompt(); }
 void cmd_guest(const Args&) { shell::cmd_guest(), update_prompt(); }
 void cmd_logout(const Args&) { shell::cmd_logout(), update_prompt(); }
 void cmd_whoami(const Args&) { shell::cmd_whoami(); }
+void cmd_audit(const Args& a) {
+  uint64_t n = 10;
+  if (a.n > 1 && (!parse_u64(a.v[1], &n) || n == 0 || n > 20)) return say("audit: count must be 1 to 20\n");
+  shell::cmd_audit(static_cast<uint32_t>(n));
+}
 
 void cmd_man(const Args& a) {
   auto cap = need<wire::Manual>(a.v[0], "manual");
@@ -432,6 +438,7 @@ const Command kCommands[] = {
     {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
     {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
     {"whoami", "", "the current session", cmd_whoami, 0, 0},
+    {"audit", "[n]", "verify the audit chain, show n records (AuditLog)", cmd_audit, 0, 1},
     {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},
     {"net", "", "same as ifconfig", cmd_ifconfig, 0, 0},
     {"ping", "<host> [count]", "ICMP echo (NetworkManager, Resolver)", cmd_ping, 1, 2},

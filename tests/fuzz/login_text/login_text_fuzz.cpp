@@ -1,19 +1,29 @@
-// libFuzzer: the three parsers of untrusted text behind `login` — the
-// shell's launch grammar (user/shell/grants), the seed accounts file
-// (user/services/identity/accounts) and Argon2id verifiers
-// (lib/crypto/argon2_encoding). The first input byte picks the parser.
+// libFuzzer: the parsers of untrusted bytes behind `login` — the shell's
+// launch grammar (user/shell/grants), the seed accounts file
+// (user/services/identity/accounts), Argon2id verifiers
+// (lib/crypto/argon2_encoding) and the persistent account file
+// (user/services/identity/account_file: raw, and with a valid MAC made
+// here so the body parser behind it is reached) and auditd's stored chain
+// (user/services/identity/audit_file). The first input byte picks the
+// parser.
 // Properties: nothing crashes or reads out of bounds (ASan/UBSan); an
 // error column lies within the line (+1 for "at the end"); an accepted
 // launch line has grants that are slices of the line; a rejected accounts
 // file leaves the table empty; an accepted verifier encodes back to the
-// exact input (one canonical form) and parses again.
+// exact input (one canonical form) and parses again; an account file
+// either leaves the table empty or re-encodes to one that decodes to the
+// same accounts; every stored audit record that decodes re-encodes to the
+// exact bytes it came from.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "lib/crypto/argon2.h"
+#include "lib/crypto/hmac_sha256.h"
+#include "user/services/identity/account_file.h"
 #include "user/services/identity/accounts.h"
+#include "user/services/identity/audit_file.h"
 #include "user/shell/grants.h"
 
 using namespace capos;
@@ -29,7 +39,7 @@ bool inside(StrView part, StrView whole) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   StrView text(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 6) {
     case 0: {
       auto r = shell::parse_launch(text);
       if (!r) {
@@ -65,6 +75,58 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!n) break;  // longer than the encoder's buffer: refused, not truncated
       if (*n != text.size() || memcmp(out, text.ptr, *n) != 0) abort();
       if (!argon2::parse_verifier(StrView(reinterpret_cast<const char*>(out), *n))) abort();
+      break;
+    }
+    case 3:
+    case 4: {
+      static const uint8_t key[identity::kAccountKeyBytes] = {7, 1, 2, 3};
+      static uint8_t file[identity::kMaxAccountFile + 64];
+      Bytes in(reinterpret_cast<const uint8_t*>(text.ptr), text.size());
+      if (data[0] % 6 == 4) {
+        // The input is a body: frame it and sign it with the key.
+        size_t n = text.size() < identity::kMaxAccountBody ? text.size() : identity::kMaxAccountBody;
+        memset(file, 0, identity::kAccountHeaderBytes);
+        memcpy(file, "capOSac1", 8);
+        file[8] = 1;
+        for (int i = 0; i < 4; ++i) file[12 + i] = static_cast<uint8_t>(n >> (8 * i));
+        memcpy(file + identity::kAccountHeaderBytes, text.ptr, n);
+        crypto::HmacSha256::mac(Bytes(key, sizeof(key)), Bytes(file, identity::kAccountHeaderBytes + n),
+                                file + identity::kAccountHeaderBytes + n);
+        in = Bytes(file, identity::kAccountHeaderBytes + n + identity::kAccountMacBytes);
+      }
+      static identity::AccountTable t, again;
+      t = identity::AccountTable{};
+      auto g = identity::decode_account_file(in, Bytes(key, sizeof(key)), t);
+      if (!g) {
+        if (t.count != 0) abort();
+        break;
+      }
+      static uint8_t out[identity::kMaxAccountFile];
+      auto n = identity::encode_account_file(t, *g, Bytes(key, sizeof(key)), MutBytes(out, sizeof(out)));
+      if (!n) abort();  // whatever decodes fits the largest file
+      again = identity::AccountTable{};
+      auto g2 = identity::decode_account_file(Bytes(out, *n), Bytes(key, sizeof(key)), again);
+      if (!g2 || *g2 != *g || again.count != t.count) abort();
+      for (size_t i = 0; i < t.count; ++i)
+        if (StrView(t.items[i].user) != StrView(again.items[i].user) ||
+            StrView(t.items[i].verifier) != StrView(again.items[i].verifier) || t.items[i].profile != again.items[i].profile)
+          abort();
+      break;
+    }
+    case 5: {
+      Bytes in(reinterpret_cast<const uint8_t*>(text.ptr), text.size());
+      uint8_t prev[identity::audit::kHashBytes] = {};
+      uint64_t seq = 0;
+      while (!in.empty()) {
+        auto d = identity::audit::decode_record(in);
+        if (!d) break;
+        if (d->used == 0 || d->used > in.size()) abort();
+        uint8_t out[identity::audit::kMaxStoredRecord];
+        auto n = identity::audit::encode_record(d->record, MutBytes(out, sizeof(out)));
+        if (!n || *n != d->used || memcmp(out, in.data(), *n) != 0) abort();
+        (void)identity::audit::verify(prev, seq++, Span<const identity::audit::Record>(&d->record, 1));
+        in = Bytes(in.data() + d->used, in.size() - d->used);
+      }
       break;
     }
   }

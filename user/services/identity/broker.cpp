@@ -13,23 +13,51 @@
 #include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
+#include "user/rt/serve_set.h"
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
+#include "user/services/identity/accounts.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
 
 namespace {
 
-constexpr uint32_t kMaxSessions = 16;
+// Each live session holds one ServeSet slot (its UserSession endpoint);
+// the broker's own endpoint takes the first.
+constexpr uint32_t kMaxSessions = rt::ServeSet::kMaxEndpoints - 1;
+constexpr uint64_t kBrokerTag = 0;  // session ids start at 1
 
 struct Session {
   bool used = false;
   uint64_t id = 0;
+  wire::Profile profile = wire::Profile::ANONYMOUS;
+  char user[identity::kMaxUser + 1] = {};
   rt::Cap<wire::Revoker> revoker;
 };
 Session g_sessions[kMaxSessions];
 rt::Cap<wire::EndpointFactory> g_eps;
+rt::ServeSet g_set;
+
+// A fresh UserSession endpoint: the owner facet and a client facet.
+Status new_session_endpoint(uint32_t* owner, uint32_t* client) {
+  alignas(8) uint8_t pbuf[128], rbuf[256];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::EndpointFactory::Client::createParams(p));
+  pp.setServedInterfaceId(wire::UserSession::kInterfaceId);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(g_eps, 0, p, r, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec, 2), &n));
+  if (n != 2) {
+    for (uint32_t k = 0; k < n; ++k) rt::release_cap(rec[k].cap_id);
+    return fail(Err::Corrupt);
+  }
+  *owner = rec[0].cap_id;  // records in result order: owner, then client
+  *client = rec[1].cap_id;
+  return {};
+}
 
 StrView prefix_of(wire::Profile p) {
   switch (p) {
@@ -87,6 +115,34 @@ Status revoke_scope(rt::Cap<wire::Revoker> rv) {
   return {};
 }
 
+class UserSessionImpl final : public wire::UserSession::Server {
+ public:
+  Status info(wire::UserSession::InfoParams::Reader, wire::UserSession::InfoResults::Builder r) override {
+    for (const Session& s : g_sessions) {
+      if (!s.used || s.id != g_set.current_tag()) continue;
+      CAPOS_TRY_STATUS(r.setUser(StrView(s.user)));
+      r.setProfile(s.profile);
+      r.setSession(s.id);
+      return {};
+    }
+    return fail(Err::Disconnected);  // revoked while the call was queued
+  }
+};
+
+UserSessionImpl g_user_session;
+
+// One bundle entry, its cap moved to the caller (the broker keeps only
+// the Revoker).
+Status add(wire::BundleCap::Builder item, StrView name, uint32_t cap) {
+  auto idx = rt::add_result_cap(cap, abi::XFER_MOVE);
+  if (!idx) {
+    rt::release_cap(cap);
+    return fail(idx.error());
+  }
+  item.getCap().set_capability(*idx);
+  return item.setName(name);
+}
+
 class BrokerImpl final : public wire::AuthorityBroker::Server {
  public:
   Status shellBundle(wire::AuthorityBroker::ShellBundleParams::Reader p,
@@ -96,16 +152,40 @@ class BrokerImpl final : public wire::AuthorityBroker::Server {
       rt::set_error_message("the manifest defines no bundle for this profile");
       return fail(Err::NotFound);
     }
+    if (p.getSession() == kBrokerTag) return fail(Err::InvalidArgument);
     Session* slot = nullptr;
     for (Session& s : g_sessions) {
       if (s.used && s.id == p.getSession()) return fail(Err::AlreadyExists);
       if (!s.used && !slot) slot = &s;
     }
     if (!slot) return fail(Err::Overloaded);
+    StrView user = CAPOS_TRY(p.getUser());
+    if (user.size() > identity::kMaxUser) return fail(Err::InvalidArgument);
     uint32_t n = bundle_size(prof);
-    if (n > wire::MAX_BUNDLE_CAPS) return fail(Err::LimitExceeded);
+    if (n + 1 > wire::MAX_BUNDLE_CAPS) return fail(Err::LimitExceeded);
     rt::Cap<wire::Revoker> rv = CAPOS_TRY(new_revoker());
-    auto list = CAPOS_TRY(r.initCaps(n));
+    uint32_t owner = 0, client = 0;
+    if (Status st = new_session_endpoint(&owner, &client); !st) {
+      rt::release_cap(rv);
+      return st;
+    }
+    // Everything below that fails ends the scope and the endpoint again.
+    auto abandon = [&](Err e) {
+      (void)revoke_scope(rv);
+      rt::release_cap(rv);
+      g_set.remove(p.getSession());
+      if (client) rt::release_cap(client);
+      return fail(e);
+    };
+    if (!g_set.add(rt::Cap<wire::Endpoint>::unchecked(owner), g_user_session, p.getSession())) {
+      rt::release_cap(owner);
+      rt::release_cap(client);
+      rt::release_cap(rv);
+      return fail(Err::Overloaded);
+    }
+    auto list_r = r.initCaps(n + 1);
+    if (!list_r) return abandon(list_r.error());
+    auto list = *list_r;
     StrView pre = prefix_of(prof);
     uint32_t k = 0;
     for (uint32_t i = 0; i < rt::capset_count() && k < n; ++i) {
@@ -113,17 +193,16 @@ class BrokerImpl final : public wire::AuthorityBroker::Server {
       StrView name = e ? rt::capset_name(*e) : StrView();
       if (!(name.size() > pre.size() && name.substr(0, pre.size()) == pre)) continue;
       auto w = wrap(rv, e->cap_id);
-      if (!w) {
-        (void)revoke_scope(rv);
-        rt::release_cap(rv);
-        return fail(w.error());
-      }
-      auto item = list[k++];
-      CAPOS_TRY_STATUS(item.setName(name.substr(pre.size())));
-      // Moved to the caller: the broker keeps only the Revoker.
-      item.getCap().set_capability(CAPOS_TRY(rt::add_result_cap(*w, abi::XFER_MOVE)));
+      if (!w) return abandon(w.error());
+      if (Status st = add(list[k++], name.substr(pre.size()), *w); !st) return abandon(st.error());
     }
-    *slot = Session{true, p.getSession(), rv};
+    auto w = wrap(rv, client);
+    rt::release_cap(client);  // the wrapper is the only way to it now
+    client = 0;
+    if (!w) return abandon(w.error());
+    if (Status st = add(list[k], "session", *w); !st) return abandon(st.error());
+    *slot = Session{true, p.getSession(), prof, {}, rv};
+    memcpy(slot->user, user.ptr, user.size());
     return {};
   }
 
@@ -132,6 +211,7 @@ class BrokerImpl final : public wire::AuthorityBroker::Server {
       if (!s.used || s.id != p.getSession()) continue;
       Status st = revoke_scope(s.revoker);
       rt::release_cap(s.revoker);
+      g_set.remove(s.id);
       s = Session{};
       return st;
     }
@@ -157,7 +237,8 @@ int main() {
     return 2;
   }
   g_eps = *eps;
-  Status st = rt::serve(*ep, g_impl);
+  if (!g_set.add(*ep, g_impl, kBrokerTag)) return 3;
+  Status st = g_set.serve();
   rt::printf("broker: serving stopped: {}\n", err_name(st.error()));
   return 4;
 }

@@ -1,7 +1,9 @@
 // credstore: the CredentialStore service (schema/identity.capnp,
 // docs/identity.md). Holds Argon2id verifiers only: seeded from the boot
 // package's "accounts" data file (if the manifest packages one) and, by
-// `enroll`, one volatile account on a machine that has none. Granted only
+// `enroll`, one account on a machine that has none — kept on disk when the
+// manifest grants a directory (docs/identity.md, "Persistent accounts"),
+// volatile otherwise. Granted only
 // to the SessionManager, so a password reaches no other process; the store
 // logs nothing about passwords (the SessionManager writes the audit log).
 //
@@ -11,18 +13,24 @@
 // work memory is this process's static buffer.
 //
 // Caps: "store" (endpoint, CredentialStore), "boot" (BootPackage, read once
-// and released), "random" (EntropySource: salts).
+// and released), "random" (EntropySource: salts), and optionally "dir"
+// (Directory: the persistent account file, whose HMAC key is the boot
+// package's 32-byte data file "credkey", read once and kept only here) and
+// "log" (LogSink: the store's own messages, never a secret).
 #include "lib/crypto/argon2.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/storage.capnp.capos.h"
 #include "user/rt/boot_package.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
+#include "user/services/identity/account_disk.h"
 #include "user/services/identity/accounts.h"
+#include "user/services/log_client.h"
 
 using namespace capos;
 using namespace capos::identity;
@@ -35,7 +43,23 @@ namespace {
 constexpr const char* kDummyVerifier =
     "$argon2id$v=19$m=12288,t=3,p=1$ZHVtbXlzYWx0ZHVtbXlzYWx0$K9+ygvtXz6eLtWV7PMgC3QMxMDIzG/3Mp15D/eHzJ7g";
 
+// Seed accounts from the boot package, and the enrolled ones (persisted
+// when g_disk is set). Names are unique across both.
 AccountTable g_accounts;
+svc::Log g_log;
+bool g_have_log = false;
+
+// The store's own messages (never a secret): its LogSink ("log") if granted.
+template <class... A> void note(StrView fmt, const A&... args) {
+  char buf[256];
+  StrView line = format_to(buf, sizeof(buf), fmt, args...);
+  if (!g_have_log || !g_log.log(wire::LogLevel::INFO, line)) rt::printf("{}\n", line);
+}
+AccountTable g_enrolled;
+AccountDisk* g_disk = nullptr;
+// A persistent file exists but failed its check: setup stays refused, so
+// damaging the file cannot reopen the machine to a new operator.
+bool g_locked = false;
 alignas(64) uint8_t g_work[kArgon2MemoryKiB * 1024];
 rt::Cap<wire::EntropySource> g_random;
 char g_accounts_text[4096];
@@ -68,6 +92,7 @@ class StoreImpl final : public wire::CredentialStore::Server {
     Bytes pw = CAPOS_TRY(p.getPassword());
     if (!valid_user(user) || !valid_password(pw)) return fail(Err::InvalidArgument);
     const Account* a = g_accounts.find(user);
+    if (!a) a = g_enrolled.find(user);
     // Verifiers were checked when added (accounts.cpp): the parameters are ours.
     auto v = argon2::parse_verifier(StrView(a ? a->verifier : kDummyVerifier));
     if (!v) return fail(Err::Corrupt);
@@ -78,14 +103,18 @@ class StoreImpl final : public wire::CredentialStore::Server {
   }
 
   Status enroll(wire::CredentialStore::EnrollParams::Reader p,
-                wire::CredentialStore::EnrollResults::Builder) override {
+                wire::CredentialStore::EnrollResults::Builder r) override {
     StrView user = CAPOS_TRY(p.getUser());
     Bytes pw = CAPOS_TRY(p.getPassword());
     if (!valid_user(user) || !valid_password(pw) || p.getProfile() == wire::Profile::ANONYMOUS)
       return fail(Err::InvalidArgument);
-    if (g_accounts.count) {
+    if (g_accounts.count || g_enrolled.count) {
       rt::set_error_message("accounts exist: setup works only on a machine without any");
       return fail(Err::AlreadyExists);
+    }
+    if (g_locked) {
+      rt::set_error_message("the account store failed its integrity check");
+      return fail(Err::Corrupt);
     }
     argon2::Verifier v;
     v.params = argon2::Params{kArgon2MemoryKiB, kArgon2Iterations, kArgon2Lanes};
@@ -97,12 +126,25 @@ class StoreImpl final : public wire::CredentialStore::Server {
     char encoded[kMaxVerifier + 1];
     size_t n = CAPOS_TRY(argon2::encode_verifier(v, MutBytes(reinterpret_cast<uint8_t*>(encoded), kMaxVerifier)));
     AccountProfile prof = p.getProfile() == wire::Profile::OPERATOR ? AccountProfile::Operator : AccountProfile::Guest;
-    return g_accounts.add(user, prof, StrView(encoded, n));
+    AccountTable next = g_enrolled;
+    CAPOS_TRY_STATUS(next.add(user, prof, StrView(encoded, n)));
+    // Durable first: an account that is not on disk is not enrolled.
+    if (g_disk) {
+      if (Status st = g_disk->save(next); !st) {
+        rt::set_error_message("cannot write the account file");
+        return st;
+      }
+    }
+    g_enrolled = next;
+    r.setPersistent(g_disk != nullptr);
+    return {};
   }
 
   Status accounts(wire::CredentialStore::AccountsParams::Reader,
                   wire::CredentialStore::AccountsResults::Builder r) override {
-    r.setCount(static_cast<uint32_t>(g_accounts.count));
+    r.setCount(static_cast<uint32_t>(g_accounts.count + g_enrolled.count));
+    r.setPersistent(g_disk != nullptr);
+    r.setLocked(g_locked);
     return {};
   }
 };
@@ -117,10 +159,49 @@ Status load_accounts(rt::Cap<wire::BootPackage> boot) {
   CAPOS_TRY_STATUS(rt::boot_read_binary(boot, "accounts", 0, MutBytes(reinterpret_cast<uint8_t*>(g_accounts_text), *size)));
   ParseError pe{};
   if (Status st = parse_accounts(StrView(g_accounts_text, *size), g_accounts, &pe); !st) {
-    rt::printf("credstore: accounts line {}: {}\n", pe.line, pe.what);
+    note("credstore: accounts line {}: {}", pe.line, pe.what);
     return st;
   }
   return {};
+}
+
+// The persistent store, if the manifest grants `dir`: the key from the boot
+// package, then the file. Without a usable key the store stays volatile
+// (and says so) rather than writing a file nothing protects.
+void open_disk(rt::Cap<wire::BootPackage> boot) {
+  auto dir = rt::capset_find<wire::Directory>("dir");
+  if (!dir) return;
+  static uint8_t key[kAccountKeyBytes];
+  auto size = rt::boot_binary_size(boot, "credkey");
+  if (!size || *size != sizeof(key) ||
+      !rt::boot_read_binary(boot, "credkey", 0, MutBytes(key, sizeof(key)))) {
+    note("credstore: no 32-byte `credkey` in the boot package: accounts stay volatile");
+    return;
+  }
+  static AccountDisk disk(*dir, Bytes(key, sizeof(key)));
+  for (uint8_t& b : key) static_cast<volatile uint8_t&>(b) = 0;  // the copy in `disk` is the only one
+  auto loaded = disk.load(g_enrolled);
+  if (!loaded) {
+    note("credstore: cannot read the account directory ({}): setup refused", err_name(loaded.error()));
+    g_locked = true;
+    return;
+  }
+  if (*loaded == DiskLoad::Refused) {
+    note("credstore: the account file failed its check ({}): no accounts loaded from it, setup refused",
+               disk.why());
+    g_locked = true;
+    return;
+  }
+  for (size_t i = 0; i < g_enrolled.count; ++i) {
+    if (g_accounts.find(StrView(g_enrolled.items[i].user))) {
+      note("credstore: the account file repeats a seed account: no accounts loaded from it, setup refused");
+      g_enrolled = AccountTable{};
+      g_locked = true;
+      return;
+    }
+  }
+  g_disk = &disk;
+  note("credstore: {} persistent account(s), generation {}", g_enrolled.count, disk.generation());
 }
 
 }  // namespace
@@ -134,12 +215,14 @@ int main() {
     return 2;
   }
   g_random = *random;
+  g_have_log = bool(g_log.attach());
   if (!load_accounts(*boot)) {
-    rt::printf("credstore: the accounts file is invalid; starting with no accounts\n");
+    note("credstore: the accounts file is invalid; starting with no accounts");
     g_accounts = AccountTable{};
   }
+  open_disk(*boot);
   rt::release_cap(*boot);
   Status st = rt::serve(*ep, g_impl);
-  rt::printf("credstore: serving stopped: {}\n", err_name(st.error()));
+  note("credstore: serving stopped: {}", err_name(st.error()));
   return 4;
 }

@@ -1,8 +1,10 @@
 // lifecycle: serves Lifecycle (schema/identity.capnp), the narrowed
 // shutdown authority an operator bundle carries instead of SystemControl:
 // power off or reboot with a clean status, nothing else. Holds "control"
-// (SystemControl) and "lifecycle" (endpoint); the manifest grants its
-// export only to the AuthorityBroker's operator bundle.
+// (SystemControl), "lifecycle" (endpoint) and optionally "audit" (an
+// AuditLog writer endpoint: every request is recorded before it is
+// carried out); the manifest grants its export only to the
+// AuthorityBroker's operator bundle.
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
@@ -10,6 +12,7 @@
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
+#include "user/services/identity/audit_client.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -17,6 +20,7 @@ namespace wire = capos::schema::wire;
 namespace {
 
 rt::Cap<wire::SystemControl> g_control;
+identity::AuditWriter g_audit;
 
 Status shutdown(wire::SystemControl::ShutdownMode mode) {
   wire::SystemControl::Client c(&rt::transport(), g_control);
@@ -33,9 +37,12 @@ Status shutdown(wire::SystemControl::ShutdownMode mode) {
 class LifecycleImpl final : public wire::Lifecycle::Server {
  public:
   Status powerOff(wire::Lifecycle::PowerOffParams::Reader, wire::Lifecycle::PowerOffResults::Builder) override {
+    // A privileged action that cannot be recorded is not carried out.
+    CAPOS_TRY_STATUS(g_audit.append("power off requested"));
     return shutdown(wire::SystemControl::ShutdownMode::POWER_OFF);
   }
   Status reboot(wire::Lifecycle::RebootParams::Reader, wire::Lifecycle::RebootResults::Builder) override {
+    CAPOS_TRY_STATUS(g_audit.append("reboot requested"));
     return shutdown(wire::SystemControl::ShutdownMode::REBOOT);
   }
 };
@@ -52,6 +59,7 @@ int main() {
     return 2;
   }
   g_control = *control;
+  g_audit.attach();
   Status st = rt::serve(*ep, g_impl);
   rt::printf("lifecycle: serving stopped: {}\n", err_name(st.error()));
   return 4;

@@ -4,11 +4,12 @@
 // secret passes only terminal -> sessions -> credstore, never the shell;
 // checks them with the CredentialStore; asks the AuthorityBroker for the
 // session's bundle and revokes the previous one; rate-limits failures;
-// and writes every auth event, never a secret, to the audit log (its own
-// LogSink, source "sessions").
+// and writes every auth event, never a secret, to the audit log: its own
+// LogSink (source "sessions") and, if granted, the hash-chained AuditLog.
 //
 // Caps: "sessions" (endpoint), "terminal", "store", "broker", "timer",
-// "log" (kernel LogSink: the audit trail).
+// "log" (kernel LogSink: the audit trail), "audit" (optional AuditLog
+// writer endpoint of auditd).
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
@@ -18,6 +19,7 @@
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
 #include "user/services/identity/accounts.h"
+#include "user/services/identity/audit_client.h"
 #include "user/services/identity/rate_limit.h"
 #include "user/services/log_client.h"
 
@@ -33,6 +35,7 @@ rt::Cap<wire::CredentialStore> g_store;
 rt::Cap<wire::AuthorityBroker> g_broker;
 rt::Cap<wire::Timer> g_timer;
 svc::Log g_audit;
+AuditWriter g_chain;
 LoginRateLimit g_limit;
 
 struct Current {
@@ -51,9 +54,14 @@ const char* profile_name(wire::Profile p) {
   return "?";
 }
 
+// `fmt` starts "audit: " (the LogSink line); the AuditLog record is the rest.
 template <class... A> void audit(StrView fmt, const A&... args) {
   char buf[256];
-  (void)g_audit.log(wire::LogLevel::INFO, format_to(buf, sizeof(buf), fmt, args...));
+  StrView line = format_to(buf, sizeof(buf), fmt, args...);
+  (void)g_audit.log(wire::LogLevel::INFO, line);
+  StrView prefix = "audit: ";
+  if (Status st = g_chain.append(line.starts_with(prefix) ? line.substr(prefix.size()) : line); !st)
+    (void)g_audit.log(wire::LogLevel::ERROR, "audit: the AuditLog refused a record");
 }
 
 uint64_t now_ns() {
@@ -148,6 +156,7 @@ Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
   auto pp = CAPOS_TRY(wire::AuthorityBroker::Client::shellBundleParams(p));
   pp.setSession(id);
   pp.setProfile(prof);
+  CAPOS_TRY_STATUS(pp.setUser(user));
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
   abi::CapTransferRecord rec[abi::XFER_MAX];
   uint32_t n = 0;
@@ -218,9 +227,14 @@ class SessionsImpl final : public wire::SessionManager::Server {
     StrView user = CAPOS_TRY(p.getUser());
     auto out = CAPOS_TRY(r.initOutcome());
     if (!valid_user(user)) return refuse(out, "a user name is 1 to 32 letters, digits, '-', '_' or '.'");
-    if (CAPOS_TRY(accounts()) != 0) {
+    auto state = CAPOS_TRY(accounts());
+    if (state.count != 0) {
       audit("audit: setup refused for {}: accounts exist", user);
       return refuse(out, "this machine already has accounts: use `login`");
+    }
+    if (state.locked) {
+      audit("audit: setup refused for {}: the account store failed its integrity check", user);
+      return refuse(out, "the account store failed its integrity check: setup is disabled");
     }
     char a[257], b[257];
     auto na = read_secret("new password> ", a);
@@ -232,13 +246,13 @@ class SessionsImpl final : public wire::SessionManager::Server {
       audit("audit: setup for {} abandoned: passwords empty or different", user);
       return refuse(out, "the passwords were empty or did not match");
     }
-    Status st = enroll(user, StrView(a, *na));
+    auto persistent = enroll(user, StrView(a, *na));
     wipe(a, sizeof(a));
-    if (!st) {
-      audit("audit: setup for {} failed: {}", user, err_name(st.error()));
-      return refuse(out, st.error() == Err::AlreadyExists ? "this machine already has accounts" : "enrolment failed");
+    if (!persistent) {
+      audit("audit: setup for {} failed: {}", user, err_name(persistent.error()));
+      return refuse(out, persistent.error() == Err::AlreadyExists ? "this machine already has accounts" : "enrolment failed");
     }
-    audit("audit: setup created the volatile operator account {}", user);
+    audit("audit: setup created the {} operator account {}", *persistent ? "persistent" : "volatile", user);
     return start_session(user, wire::Profile::OPERATOR, out);
   }
 
@@ -264,15 +278,21 @@ class SessionsImpl final : public wire::SessionManager::Server {
   }
 
  private:
-  Result<uint32_t> accounts() {
+  struct StoreState {
+    uint32_t count;
+    bool locked;
+  };
+  Result<StoreState> accounts() {
     wire::CredentialStore::Client s(&rt::transport(), g_store);
-    alignas(8) uint8_t pbuf[64], rbuf[64];
+    alignas(8) uint8_t pbuf[64], rbuf[128];
     capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
     (void)CAPOS_TRY(wire::CredentialStore::Client::accountsParams(p));
     capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    return CAPOS_TRY(s.accounts(p, r)).getCount();
+    auto res = CAPOS_TRY(s.accounts(p, r));
+    return StoreState{res.getCount(), res.getLocked()};
   }
-  Status enroll(StrView user, StrView pw) {
+  // Whether the new account persists.
+  Result<bool> enroll(StrView user, StrView pw) {
     wire::CredentialStore::Client s(&rt::transport(), g_store);
     alignas(8) uint8_t pbuf[512], rbuf[256];
     capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
@@ -284,7 +304,7 @@ class SessionsImpl final : public wire::SessionManager::Server {
     auto res = set ? s.enroll(p, r) : fail(set.error());
     wipe(pbuf, sizeof(pbuf));
     if (!res) return fail(res.error());
-    return {};
+    return res->getPersistent();
   }
   Result<bool> guest_allowed() {
     wire::AuthorityBroker::Client b(&rt::transport(), g_broker);
@@ -315,6 +335,7 @@ int main() {
   g_store = *store;
   g_broker = *broker;
   g_timer = *timer;
+  g_chain.attach();
   Status st = rt::serve(*ep, g_impl);
   rt::printf("sessions: serving stopped: {}\n", err_name(st.error()));
   return 4;

@@ -1,0 +1,87 @@
+# ---- Issue 21: persistent accounts and the audit log (docs/identity.md) ----
+# Included from tests/qemu/CMakeLists.txt after the login tests (uses
+# LOGIN_PW, KERNEL_ELF). The default system plus persist_overlay.cue: a
+# virtio-blk disk under fsd, the credstore's `identity` directory on it and
+# the HMAC key `credkey` in the boot package (target `credkey`,
+# user/CMakeLists.txt).
+capos_manifest(qemu_persist_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/persist_overlay.cue
+  BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin
+  DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore auditd lifecycle broker
+    sessions session_probe threads_demo vblk fsd credkey)
+
+set(persist_img ${CMAKE_CURRENT_BINARY_DIR}/login_persist.img)
+set(PERSIST_BOOT --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin --timeout 120)
+set(persist_qemu -drive file=${persist_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+add_test(NAME qemu.login_persist_image COMMAND mkfs-capos format ${persist_img} 2M)
+set_tests_properties(qemu.login_persist_image PROPERTIES FIXTURES_SETUP login_persist_disk LABELS qemu
+  RESOURCE_LOCK login_persist_image)
+# Boot 1: a fresh disk has no account file; `setup` enrolls op and commits it.
+# auditd starts its stored chain.
+capos_qemu_test(login_persist_setup ${PERSIST_BOOT} --forbid "persist-pw-1"
+  --expect "fsd: mounted capos-fs v1" --expect-anywhere "auditd: audit.log verified: 0 records"
+  --input "capos> =>setup op\\r" --input "new password> =>persist-pw-1\\r" --input "again> =>persist-pw-1\\r"
+  --expect "audit: setup created the persistent operator account op" --expect "session 2: operator op"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_setup PROPERTIES FIXTURES_REQUIRED login_persist_disk
+  FIXTURES_SETUP login_persist_enrolled RESOURCE_LOCK login_persist_image)
+# Boot 2, same disk: the account is back, setup is refused, a wrong
+# password is refused and the right one logs in. The audit chain goes on
+# from boot 1's five records (through power off) and verifies end to end.
+capos_qemu_test(login_persist_login ${PERSIST_BOOT} --forbid "persist-pw-1" --forbid "wrong-pw-3"
+  --forbid "CHAIN BROKEN"
+  --expect-anywhere "auditd: audit.log verified: 5 records"
+  --expect "credstore: 1 persistent account(s), generation 1"
+  --input "capos> =>setup mallory\\r" --expect "setup: this machine already has accounts: use `login`"
+  --input "capos> =>login op\\r" --input "password> =>wrong-pw-3\\r"
+  --expect "audit: login failed for op" --expect "login: wrong user or password"
+  --input "capos> =>login op\\r" --input "password> =>persist-pw-1\\r"
+  --expect "audit: login ok for op (operator)" --expect "session 2: operator op"
+  --input "op@capos> =>audit 20\\r" --expect "audit: 11 records (seq 0 to 10), chain verified, head "
+  --expect "  #0 sessions: session 1 started: anonymous - with 2 capabilities"
+  --expect "  #1 sessions: setup created the persistent operator account op"
+  --expect "  #4 lifecycle: power off requested"
+  --expect "  #7 sessions: login failed for op" --expect "  #8 sessions: login ok for op (operator)"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_login PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_enrolled"
+  FIXTURES_SETUP login_persist_used RESOURCE_LOCK login_persist_image)
+# Offline, without the key: op's verifier replaced by one for a password
+# the attacker chose, and one letter of the audit record of the failed
+# login changed. Boot 3 refuses the whole account file: neither password
+# logs in, and setup stays refused (a damaged store does not reopen the
+# machine); auditd finds its chain broken at that record, keeps the file as
+# audit.broken and starts a new chain saying so.
+add_test(NAME qemu.login_persist_forge
+  COMMAND sh -c "${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/forge_account.py $<TARGET_FILE:mkfs-capos> ${persist_img} identity/accounts forged-pw-1 && ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tamper_audit.py $<TARGET_FILE:mkfs-capos> ${persist_img} audit/audit.log \"login failed for op\"")
+set_tests_properties(qemu.login_persist_forge PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_used"
+  FIXTURES_SETUP login_persist_forged LABELS qemu RESOURCE_LOCK login_persist_image)
+capos_qemu_test(login_persist_forged ${PERSIST_BOOT}
+  --expect-anywhere "auditd: audit.log FAILED verification at record 7: kept as audit.broken, a new chain starts"
+  --expect "credstore: the account file failed its check (the MAC does not match"
+  --input "capos> =>login op\\r" --input "password> =>forged-pw-1\\r" --expect "login: wrong user or password"
+  --input "capos> =>setup eve\\r" --expect "setup: the account store failed its integrity check: setup is disabled"
+  --input "capos> =>exit\\r" --expect "init: all services ended"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_forged PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_forged"
+  FIXTURES_SETUP login_persist_booted RESOURCE_LOCK login_persist_image)
+# The broken chain stays on the disk as evidence, next to the new one.
+add_test(NAME qemu.login_persist_evidence COMMAND mkfs-capos ls ${persist_img})
+set_tests_properties(qemu.login_persist_evidence PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_booted"
+  LABELS qemu RESOURCE_LOCK login_persist_image PASS_REGULAR_EXPRESSION "audit/audit\\.broken.*audit/audit\\.log|audit/audit\\.log.*audit/audit\\.broken")
+
+# The AuditLog (auditd): a failed and a successful login are records of a
+# hash chain the operator's `audit` command reads and verifies end to end;
+# the anonymous bundle has no `audit`. Writers cannot choose their source:
+# every record here says `sessions`.
+capos_qemu_test(login_audit ${LOGIN_BOOT} --forbid "wrong-pw-4" --forbid "CHAIN BROKEN"
+  --input "capos> =>audit\\r" --expect "audit: no `audit` capability in this session"
+  --input "capos> =>login op\\r" --input "password> =>wrong-pw-4\\r" --expect "login: wrong user or password"
+  --input "capos> =>login op\\r" --input "password> =>${LOGIN_PW}\\r" --expect "session 2: operator op"
+  --input "op@capos> =>audit 20\\r" --expect "audit: 5 records (seq 0 to 4), chain verified, head "
+  --expect "  #0 sessions: session 1 started: anonymous - with 2 capabilities"
+  --expect "  #1 sessions: login failed for op (failure 1, next check delayed 1000 ms)"
+  --expect "  #2 sessions: login ok for op (operator)"
+  --expect "  #3 sessions: session 1 (anonymous -) ended, its capabilities are revoked"
+  --expect "  #4 sessions: session 2 started: operator op with 11 capabilities"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down")
