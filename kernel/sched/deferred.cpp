@@ -14,7 +14,12 @@ void set_handler(Work w, Handler h) {
     if (w == (1u << i)) g_handlers[i] = h;
 }
 
-void raise(uint32_t work) { __atomic_fetch_or(&g_pending, work, __ATOMIC_RELEASE); }
+void raise(uint32_t work) {
+  __atomic_fetch_or(&g_pending, work, __ATOMIC_RELEASE);
+  // This CPU took the interrupt: if it is idle, it runs the work itself
+  // (other idle CPUs need not wake for it; scheduler.cpp idle_loop).
+  asm volatile("movb $1, %%gs:51" ::: "memory");  // PerCpu::raised_work
+}
 
 bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
 

@@ -64,6 +64,7 @@ void idle_loop(void*) {
     }
     arch::PerCpu& c = cpu();
     c.need_resched = 0;  // under the lock: a reschedule IPI sent from now on sets it again
+    c.raised_work = 0;   // deferred::run above took everything recorded so far
     g_idle_cpus |= bit;
     // On SMP an idle CPU leaves the last process's tables, so shootdowns
     // for that address space need not wait for it (the next switch
@@ -71,14 +72,17 @@ void idle_loop(void*) {
     if (arch::cpu_count() > 1) unload_tables(cpu());
     g_kernel_lock.release();
     // Halt until there is something to do: a reschedule IPI (a thread was
-    // queued for us) or recorded deferred work. A tick that finds neither
-    // halts again without touching the kernel lock, so idle CPUs do not
-    // queue up for it 100 times a second (with more vCPUs than host cores
-    // a queued-up, descheduled vCPU would hold everyone up).
+    // queued for us) or deferred work an interrupt on this CPU recorded.
+    // Work recorded elsewhere (the boot CPU's timer work) is run by the CPU
+    // that recorded it, at its next deferred-work point. A tick that finds
+    // neither halts again without touching the kernel lock, so idle CPUs do
+    // not queue up for it 100 times a second (with more vCPUs than host
+    // cores, a queued-up, descheduled vCPU would hold everyone up). On one
+    // CPU every interrupt is this CPU's, as before.
     do {
       asm volatile("sti; hlt" ::: "memory");
       arch::cli();
-    } while (!c.need_resched && !deferred::pending());
+    } while (!c.need_resched && !(c.raised_work && deferred::pending()));
     g_kernel_lock.acquire();
     g_idle_cpus &= ~bit;
   }

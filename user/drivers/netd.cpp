@@ -46,8 +46,11 @@ Result<uint64_t> now_ms(rt::Cap<wire::Timer> timer) {
   return r->getMonotonicNs() / 1'000'000;
 }
 
-void print_ip(const char* what, net::Ip4 a) {
-  rt::printf("{}{}.{}.{}.{}", what, a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
+// Dotted-quad text of `a`, for log lines written in one piece (on several
+// CPUs another process's line could land between the parts of a line
+// written piecewise).
+StrView ip_text(net::Ip4 a, char (&buf)[16]) {
+  return format_to(buf, sizeof buf, "{}.{}.{}.{}", a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
 }
 
 Result<uint64_t> served_interface(uint32_t ep) {
@@ -74,15 +77,14 @@ Status add_services(NetServer& server) {
     } else if (served == wire::TcpConnector::kInterfaceId) {
       auto g = CAPOS_TRY(net::parse_grant_name(net::GrantKind::Connect, name.ptr, name.len));
       CAPOS_TRY_STATUS(server.add_connector(e->cap_id, g.network, g.prefix, g.first, g.last));
-      rt::printf("netd: TcpConnector for ");
-      print_ip("", g.network);
-      rt::printf("/{} ports {}-{}\n", g.prefix, g.first, g.last);
+      char ip[16];
+      rt::printf("netd: TcpConnector for {}/{} ports {}-{}\n", ip_text(g.network, ip), g.prefix, g.first, g.last);
     } else if (served == wire::UdpSocket::kInterfaceId) {
       auto g = CAPOS_TRY(net::parse_grant_name(net::GrantKind::Udp, name.ptr, name.len));
       CAPOS_TRY_STATUS(server.add_udp(e->cap_id, g.port, g.network, g.prefix, g.first, g.last));
-      rt::printf("netd: UdpSocket on port {} for ", g.port);
-      print_ip("", g.network);
-      rt::printf("/{} ports {}-{}\n", g.prefix, g.first, g.last);
+      char ip[16];
+      rt::printf("netd: UdpSocket on port {} for {}/{} ports {}-{}\n", g.port, ip_text(g.network, ip), g.prefix, g.first,
+                 g.last);
     } else if (served == wire::Resolver::kInterfaceId) {
       CAPOS_TRY_STATUS(server.add_resolver(e->cap_id));
       rt::print("netd: Resolver\n");
@@ -179,11 +181,9 @@ int main() {
     if (deadline && deadline <= *now) g_stack->tick(*now);
     if (!reported && g_stack->dhcp().bound()) {
       reported = true;
-      print_ip("netd: lease ", g_stack->address());
-      rt::printf("/{}", g_stack->prefix());
-      print_ip(" router ", g_stack->gateway());
-      print_ip(" dns ", g_stack->dns_server());
-      rt::printf(" for {} s\n", g_stack->dhcp().lease().lease_s);
+      char a[16], g[16], d[16];
+      rt::printf("netd: lease {}/{} router {} dns {} for {} s\n", ip_text(g_stack->address(), a), g_stack->prefix(),
+                 ip_text(g_stack->gateway(), g), ip_text(g_stack->dns_server(), d), g_stack->dhcp().lease().lease_s);
     }
     auto served = server.poll(*now);
     if (!served) {

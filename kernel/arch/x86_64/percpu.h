@@ -26,7 +26,8 @@ struct PerCpu {
   uint8_t need_resched;        // 48: the running thread's slice is over / something to run (set by the tick and IPIs)
   uint8_t holds_kernel_lock;   // 49: this CPU holds the big kernel lock (kernel_lock.h)
   uint8_t online;              // 50: runs the scheduler
-  uint8_t pad[5];
+  uint8_t raised_work;         // 51: an interrupt on this CPU recorded deferred work (idle wakes for it)
+  uint8_t pad[4];
   Thread* idle;                // 56: this CPU's idle thread
   uint64_t switch_tsc;         // 64: when the running thread was last charged
   uint64_t loaded_root;        // 72: the user page-table root in CR3 (0 = the kernel's)
