@@ -139,6 +139,7 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "liveness") == 0 || strcmp(name, "quota_isolation") == 0 || strcmp(name, "kill_anytime") == 0)
     run_liveness(name, module);
   if (strcmp(name, "threads") == 0) run_threads(module);
+  if (strcmp(name, "tlb_shootdown") == 0) run_tlb_shootdown(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "serial") == 0) serial_echo();

@@ -16,5 +16,6 @@ void settle_processes();
 [[noreturn]] void run_liveness(const char* name, Bytes module);
 // Issue 14: threads, TLS, PARK/UNPARK (kernel/selftest_threads.cpp).
 [[noreturn]] void run_threads(Bytes module);
+[[noreturn]] void run_tlb_shootdown(Bytes module);
 
 }  // namespace capos::selftest

@@ -4,6 +4,8 @@
 // CALL and RECV, and one whose main returns while threads are parked. Two rounds: the second must end with exactly the
 // first's free frames and heap allocations.
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/tlb.h"
+#include "kernel/dev/debug_exit.h"
 #include "kernel/objects/console_cap.h"
 #include "kernel/objects/thread_caps.h"
 #include "kernel/objects/timer_cap.h"
@@ -139,6 +141,37 @@ void thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
 }
 
 }  // namespace threads
+
+namespace threads {
+
+// TLB shootdown (issue 15): the "shootdown" role's reader thread must
+// fault on the page its main thread unmapped, and on several CPUs the unmap
+// must have sent a shootdown request.
+void shootdown_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t before = arch::tlb::requests();
+  Child s = program("shootdown");
+  start(s);
+  expect_end("tlb_shootdown", s, K::Faulted, 0, 60 * 100);
+  const ExitStatus& st = s.watch->status();
+  uint64_t sent = arch::tlb::requests() - before;
+  klog("selftest tlb_shootdown: the reader faulted (vector {}) at {:#x} after the unmap; {} shootdown request(s) on {} CPU(s)\n",
+       st.vector, st.fault_addr, sent, arch::cpu_count());
+  if (st.vector != 14) panic("selftest tlb_shootdown: ended with vector {}, not a page fault", st.vector);
+  if (arch::cpu_count() > 1 && sent == 0) panic("selftest tlb_shootdown: no shootdown request was sent");
+  klog("capOS: selftest tlb_shootdown ok\n");
+  debug_exit::exit(debug_exit::SUCCESS);
+}
+
+}  // namespace threads
+
+void run_tlb_shootdown(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
+  if (module.empty()) panic("selftest tlb_shootdown: needs the threads program as the boot module");
+  threads::g_image = module;
+  auto t = Thread::create_kernel("selftest-shootdown", threads::shootdown_thread, nullptr);
+  if (!t) panic("selftest tlb_shootdown: no thread");
+  sched::make_runnable(*t);
+  sched::start();
+}
 
 void run_threads(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
   if (module.empty()) panic("selftest threads: needs the threads program as the boot module");

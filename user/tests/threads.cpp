@@ -381,11 +381,66 @@ int spin() {
 
 }  // namespace
 
+// ---- TLB shootdown (issue 15; kernel/arch/x86_64/tlb.h) ----
+// A reader thread keeps a page in its CPU's TLB; the main thread unmaps it
+// and only then raises a flag. The reader's next read of the page must
+// fault: on another CPU only the shootdown can have removed the stale
+// entry. The self test expects this process to end with that page fault;
+// exit code 3 means a stale entry let the read through.
+volatile uint64_t* g_shoot_page = nullptr;
+volatile uint32_t g_reader_running = 0, g_page_gone = 0;
+volatile uint64_t g_sink = 0;
+
+int64_t tlb_reader(void*) {
+  for (;;) {
+    g_sink = g_sink + *g_shoot_page;  // fills this CPU's TLB entry for the page
+    __atomic_store_n(&g_reader_running, 1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&g_page_gone, __ATOMIC_ACQUIRE)) {
+      g_sink = g_sink + *g_shoot_page;  // must fault
+      rt::printf("threads: read an unmapped page through a stale TLB entry\n");
+      return 3;
+    }
+  }
+}
+
+int tlb_shootdown() {
+  using VM = wire::VirtualMemory::Client;
+  Call c;
+  auto p = VM::mapParams(c.params);
+  CHECK(p, 80);
+  p->setSize(abi::PAGE_SIZE);
+  auto prot = p->initProt();
+  CHECK(prot, 81);
+  prot->setRead(true);
+  prot->setWrite(true);
+  auto m = VM(&rt::transport(), g_vm).map(c.params, c.resp);
+  CHECK(m, 82);
+  uint64_t addr = m->getAddr();
+  g_shoot_page = reinterpret_cast<volatile uint64_t*>(addr);
+  *g_shoot_page = 0x5a5a;
+  rt::printf("threads: shootdown page at {:#x}\n", addr);
+  auto t = rt::Thread::start(tlb_reader, nullptr);
+  CHECK(t, 83);
+  // Both threads now spin: on two CPUs each has one.
+  while (!__atomic_load_n(&g_reader_running, __ATOMIC_ACQUIRE)) {
+  }
+  Call u;
+  auto up = VM::unmapParams(u.params);
+  CHECK(up, 84);
+  up->setAddr(addr);
+  up->setSize(abi::PAGE_SIZE);
+  CHECK(VM(&rt::transport(), g_vm).unmap(u.params, u.resp), 85);
+  __atomic_store_n(&g_page_gone, 1, __ATOMIC_RELEASE);
+  auto code = t->join();  // the process ends with the reader's fault first
+  return code ? static_cast<int>(*code) : 86;
+}
+
 int main() {
   struct Role {
     const char* name;
     int (*fn)();
-  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}, {"spin", spin}};
+  } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}, {"spin", spin},
+                {"shootdown", tlb_shootdown}};
   for (const Role& r : roles) {
     auto t = rt::capset_find<wire::Timer>(r.name);
     if (!t) continue;
