@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs inside the Linux bench guest, exec'd by /init (bench_init).
 # Kernel cmdline: bench.iters=N (default 10000), bench.spawn_iters=N
-# (default min(iters, 2000)), bench.mode=full|boot|io|scale, bench.dev=NAME (io:
+# (default min(iters, 2000)), bench.mode=full|boot|io|net|scale, bench.dev=NAME (io:
 # the block device blk_bench reads, e.g. vda or nvme0n1).
 export PATH=/bin
 mount -t proc proc /proc
@@ -23,6 +23,11 @@ if [ "$mode" = io ]; then
   mount -t devtmpfs devtmpfs /dev
   for m in $(cat /modules/order); do insmod "/modules/$m.ko" || echo "BENCH insmod_failed=$m"; done
   /bin/blk_bench "/dev/$dev"
+elif [ "$mode" = net ]; then
+  # Network rows (tools/bench/net_bench.py): virtio-net is a module too.
+  mount -t devtmpfs devtmpfs /dev
+  for m in $(cat /modules/order); do insmod "/modules/$m.ko" || echo "BENCH insmod_failed=$m"; done
+  /bin/net_bench eth0
 elif [ "$mode" = scale ]; then
   # SMP scaling rows only (tools/bench/scale_bench.py boots this at -smp 2).
   /bin/bench_linux --iters 1 --only scale

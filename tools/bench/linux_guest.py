@@ -22,7 +22,7 @@ def ensure_built(build):
              "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
              "-DCMAKE_C_COMPILER=clang", "-DCMAKE_CXX_COMPILER=clang++"])
     run(["cmake", "--build", build, "--target", "bench_linux_all"])
-    bins = {n: os.path.join(build, "bench", n) for n in ("bench_linux", "bench_true", "bench_init", "blk_bench")}
+    bins = {n: os.path.join(build, "bench", n) for n in ("bench_linux", "bench_true", "bench_init", "blk_bench", "net_bench")}
     for n, p in bins.items():
         if not os.path.exists(p):
             sys.exit(f"bench: {p} was not built (is liburing-dev installed? run `make deps`)")
@@ -154,6 +154,10 @@ def fetch_kernel(cache):
 # The block drivers of the I/O rows (tools/bench/io_bench.py): modules in
 # Debian's kernel, loaded by init.sh in this order (dependencies first).
 BLOCK_MODULES = ["virtio_blk", "virtio_pci", "nvme", "crct10dif_generic", "crc64_rocksoft_generic"]
+# The NIC driver of the network rows (tools/bench/net_bench.py); the same
+# initramfs carries both sets.
+NET_MODULES = ["virtio_net"]
+IO_MODULES = BLOCK_MODULES + NET_MODULES
 
 
 def _modinfo(ko, key):
@@ -166,14 +170,17 @@ def _modinfo(ko, key):
     return ko[i + 1 + len(tag):j].decode()
 
 
-def fetch_modules(cache, wanted=BLOCK_MODULES):
+def fetch_modules(cache, wanted=IO_MODULES):
     """Extracts `wanted` and their dependencies from the same Debian kernel
     package as the cached vmlinuz (downloaded again, version pinned; never
     installed). Returns module names in load order; files in cache/modules."""
     mdir = os.path.join(cache, "modules")
     order_path = os.path.join(mdir, "order")
     if os.path.exists(order_path):
-        return open(order_path).read().split()
+        order = open(order_path).read().split()
+        if all(w in order for w in wanted):
+            return order
+        # An older cache made for fewer modules: extract again.
     desc = open(os.path.join(cache, "PACKAGE")).read().split()
     pkg, ver = desc[0], desc[1]
     tmp = os.path.join(cache, "deb")
@@ -277,6 +284,7 @@ def build_initramfs(bins, out_path, modules_dir=None, modules=()):
     c.file("bin/bench_true", open(bins["bench_true"], "rb").read())
     if modules:
         c.file("bin/blk_bench", open(bins["blk_bench"], "rb").read())
+        c.file("bin/net_bench", open(bins["net_bench"], "rb").read())
         c.dir("modules")
         for m in modules:
             c.file(f"modules/{m}.ko", open(os.path.join(modules_dir, m + ".ko"), "rb").read(), perm=0o644)
