@@ -19,6 +19,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/tests/net_lease.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -40,14 +41,7 @@ inline uint64_t tsc() {
   return (uint64_t{hi} << 32) | lo;
 }
 
-uint64_t now(rt::Cap<wire::Timer> timer) {
-  alignas(8) uint8_t pb[64], rb[64];
-  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
-  (void)wire::Timer::Client::nowParams(p);
-  capnp::Response r(MutBytes(rb, sizeof(rb)));
-  auto res = wire::Timer::Client(&rt::transport(), timer).now(p, r);
-  return res ? res->getMonotonicNs() : 0;
-}
+uint64_t now(rt::Cap<wire::Timer> timer) { return net_test::now_ns(timer); }
 
 // Writes all of `data` (the socket accepts what fits in its send buffer).
 Status write_all(Sock& s, const uint8_t* data, uint32_t n) {
@@ -107,26 +101,6 @@ int fail_with(const char* what, Err e) {
   return 1;
 }
 
-// Waits for netd's DHCP lease (the interface has an address).
-Status wait_lease(rt::Cap<wire::NetworkManager> mgr, rt::Cap<wire::Timer> timer) {
-  wire::NetworkManager::Client m(&rt::transport(), mgr);
-  const uint64_t give_up = now(timer) + 30'000'000'000ull;
-  while (now(timer) < give_up) {
-    capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
-    capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
-    (void)wire::NetworkManager::Client::interfacesParams(params);
-    auto r = CAPOS_TRY(m.interfaces(params, resp));
-    auto list = CAPOS_TRY(r.getInterfaces());
-    if (list.size() == 1 && list[0].getAddress() != 0) return {};
-    capnp::FixedMessageBuilder wp{MutBytes(g_pbuf, sizeof(g_pbuf))};
-    auto pp = CAPOS_TRY(wire::NetworkManager::Client::pingParams(wp));
-    pp.setAddress(0x7F000001);  // a short wait: a ping to nowhere
-    pp.setTimeoutMs(50);
-    (void)m.ping(wp, resp);
-  }
-  return fail(Err::TimedOut);
-}
-
 }  // namespace
 
 int main() {
@@ -137,7 +111,7 @@ int main() {
     rt::print("netbench: needs netmgr, bench and timer\n");
     return 2;
   }
-  if (auto l = wait_lease(*mgr, *timer); !l) return fail_with("DHCP lease", l.error());
+  if (auto l = net_test::wait_lease(*mgr, *timer); !l) return fail_with("DHCP lease", l.error());
   capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
   capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
   auto p = wire::TcpConnector::Client::connectParams(params);
