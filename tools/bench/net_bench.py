@@ -1,5 +1,6 @@
 """Network rows of `make bench` (issue 19): capOS's TCP path (netbench →
-netd's TcpSocket → netd's stack and virtio-net driver) next to Linux's
+netd's TcpSocket → netd's stack → frame rings → the vnetd driver process)
+next to Linux's
 (net_bench → sockets → in-kernel TCP and virtio_net), on the same QEMU
 NIC (`virtio-net-pci,disable-legacy=on`) and netdev (SLIRP user
 networking).
@@ -27,7 +28,7 @@ import threading
 from common import ROOT, log
 from guest_boot import ICOUNT_FLAGS, boot, parse_bench, qemu_base
 
-PACKAGE = "netbench.bin"
+PACKAGE = "netbench_split.bin"  # netd with vnetd, as in the default system
 GUEST_ADDR, GUEST_PORT = "10.0.2.100", 5001
 # Goal from issue 19: throughput and request rate >= 0.9x Linux.
 GOAL = 0.9
@@ -185,7 +186,8 @@ def markdown(res):
     lines = ["## Network (issue 19): capOS netd vs Linux in-kernel TCP", "",
              "Same QEMU flags for both guests plus `-netdev user` (SLIRP) with `guestfwd` to a server on the host "
              "loopback and `virtio-net-pci,disable-legacy=on`. capOS: `netbench` → TcpSocket calls to `netd` "
-             "(data in the messages, at most 16,000 bytes per call) → netd's stack and its virtio-net driver. "
+             "(data in the messages, at most 16,000 bytes per call) → netd's stack → frame rings shared "
+             "with the `vnetd` driver process. "
              "Linux: `net_bench`, blocking sockets with TCP_NODELAY. One connection: 2 MiB host→guest, 2 MiB "
              "guest→host, 200 round trips of 64 bytes. Throughput: plain TCG, emulated — not hardware figures; "
              "best of several boots (all shown). Instructions: median per round trip under "
