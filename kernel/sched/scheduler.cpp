@@ -62,10 +62,20 @@ void unload_tables(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock);
 void idle_loop(void*) {
   g_kernel_lock.assert_held();  // handed over by the switch that started us
   uint32_t bit = 1u << cpu().cpu_id;
+  // Tickless idle: an AP stops its timer for the halt (its ticks would only
+  // end slices, and an idle CPU has none; what wakes it is an IPI or a
+  // device interrupt) and starts it again before it runs a thread. The boot
+  // CPU keeps ticking: its tick drives timer work (sleeps, deadlines).
+  bool tickless = cpu().cpu_id != 0;
+  bool ticking = true;
   for (;;) {
     arch::cli();
     deferred::run();
     if (!g_runq.empty()) {
+      if (!ticking) {
+        arch::lapic_timer_start_this_cpu();
+        ticking = true;
+      }
       yield();
       continue;
     }
@@ -77,6 +87,10 @@ void idle_loop(void*) {
     // for that address space need not wait for it (the next switch
     // loads tables anyway).
     if (arch::cpu_count() > 1) unload_tables(cpu());
+    if (tickless && ticking) {
+      arch::lapic_timer_stop_this_cpu();
+      ticking = false;
+    }
     g_kernel_lock.release();
     // Halt until there is something to do: a reschedule IPI (a thread was
     // queued for us) or deferred work an interrupt on this CPU recorded.
