@@ -78,7 +78,9 @@ void Doorbell::ring() {
 
 Status Doorbell::poll() {
   if (!call_.pending || !rt::poll_call(call_)) return {};
-  if (call_.cqe.result < 0) return fail(Err::Disconnected);
+  bool stale = stale_;
+  stale_ = false;
+  if (call_.cqe.result < 0 && !stale) return fail(Err::Disconnected);
   if (due_) ring();
   return {};
 }

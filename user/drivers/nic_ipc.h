@@ -41,11 +41,14 @@ Status unmap_rings(rt::Cap<schema::wire::MemoryObject> mo, net::NicRings* at);
 class Doorbell {
  public:
   using BuildParams = Status (*)(capnp::MessageBuilder&);
+  // Rings `cap` from now on. A call still out to the previous cap (a
+  // driver that was replaced) is reaped without judging it.
   void set(uint32_t cap, uint64_t interface_id, uint16_t method, BuildParams build) {
     cap_ = cap;
     iface_ = interface_id;
     method_ = method;
     build_ = build;
+    stale_ = call_.pending;
   }
   uint32_t cap() const { return cap_; }
   void ring();
@@ -59,6 +62,7 @@ class Doorbell {
   uint16_t method_ = 0;
   BuildParams build_ = nullptr;
   bool due_ = false;
+  bool stale_ = false;  // the call in flight went to a previous cap
   rt::AsyncCall call_;
   alignas(8) uint8_t result_[64];
 };
