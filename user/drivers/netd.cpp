@@ -37,6 +37,7 @@ constexpr uint64_t MAX_SLEEP_NS = 50'000'000;  // look at the stack at least eve
 
 VirtioNet g_nic;
 NicPortLink* g_port;  // the driver is a process of its own
+bool g_bad_slot_logged = false;  // once per attachment: a hostile driver cannot flood the log
 net::Stack* g_stack;
 alignas(net::Stack) uint8_t g_stack_storage[sizeof(net::Stack)];
 uint8_t g_frame[net::ETH_MAX_FRAME];
@@ -126,7 +127,8 @@ bool pump_port(uint64_t now) {
     if (!n.ok()) {
       // Corrupt: a bad slot from the driver, skipped (or indices out of
       // range: nothing more is taken until it attaches again).
-      if (n.error() == Err::Corrupt) rt::print("netd: driver wrote a bad frame slot\n");
+      if (n.error() == Err::Corrupt && !g_bad_slot_logged) rt::print("netd: driver wrote a bad frame slot\n");
+      g_bad_slot_logged |= n.error() == Err::Corrupt;
       break;
     }
     g_stack->receive_frame(Bytes(g_frame, *n), now);
@@ -234,6 +236,7 @@ int main() {
         rt::printf("netd: driver attached, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\n", a.b[0], a.b[1], a.b[2],
                    a.b[3], a.b[4], a.b[5]);
         g_stack->set_mac(a);
+        g_bad_slot_logged = false;
         server.set_link_up(true);
         if (!dhcp_started) g_stack->start_dhcp(*now);
         dhcp_started = true;
