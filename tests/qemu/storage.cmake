@@ -139,6 +139,16 @@ add_test(NAME qemu.fs_power_cut
           --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
 set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")
 
+# ---- Filesystem bench boot (user/tests/fsbench.cpp; `make bench`, tools/bench/fs_bench.py) ----
+# Booted by the bench over a 256 MiB mkfs-capos image, next to Linux on ext4.
+add_custom_command(OUTPUT ${PKG_DIR}/fsbench_virtio.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fsbench_virtio.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+  DEPENDS init vblk fsd fsbench mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+  COMMENT "Bench boot package: filesystem figures over virtio-blk")
+add_custom_target(qemu_test_package_fsbench_virtio ALL DEPENDS ${PKG_DIR}/fsbench_virtio.bin)
+
 # ---- Persistent Namespace (user/storage/ns_server.cpp, user/tests/nstest.cpp) ----
 # Boot 1 (ns_bind) holds a writable directory and a writable Namespace over
 # it and binds names; boot 2 (ns_resolve), over the same disk, holds only a
