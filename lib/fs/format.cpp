@@ -6,15 +6,21 @@ namespace capos::fs {
 
 namespace {
 
-// CRC-32C (Castagnoli, reflected 0x82F63B78), one table built on first use.
+// CRC-32C (Castagnoli, reflected 0x82F63B78), tables built at compile
+// time for slicing by 8: t[0] is the byte-wise table, t[k][i] the CRC of
+// byte i followed by k zero bytes, so eight bytes take eight lookups and
+// no serial dependency between them (a commit checksums its whole
+// metadata image twice: ~1.3 instead of ~6 instructions per byte).
 struct CrcTable {
-  uint32_t t[256];
+  uint32_t t[8][256];
   constexpr CrcTable() : t{} {
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
+      t[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; ++i)
+      for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
   }
 };
 constexpr CrcTable kCrc;
@@ -89,7 +95,15 @@ FsStatus check_runs(const Record& r, uint64_t device_blocks, MutBytes bitmap) {
 
 uint32_t crc32c(Bytes data, uint32_t crc) {
   crc = ~crc;
-  for (size_t i = 0; i < data.size(); ++i) crc = kCrc.t[(crc ^ data.data()[i]) & 0xff] ^ (crc >> 8);
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint32_t lo = crc ^ get_u32(p);
+    uint32_t hi = get_u32(p + 4);
+    crc = kCrc.t[7][lo & 0xff] ^ kCrc.t[6][(lo >> 8) & 0xff] ^ kCrc.t[5][(lo >> 16) & 0xff] ^ kCrc.t[4][lo >> 24] ^
+          kCrc.t[3][hi & 0xff] ^ kCrc.t[2][(hi >> 8) & 0xff] ^ kCrc.t[1][(hi >> 16) & 0xff] ^ kCrc.t[0][hi >> 24];
+  }
+  for (; n > 0; ++p, --n) crc = kCrc.t[0][(crc ^ *p) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
 

@@ -136,10 +136,20 @@ void Filesystem::serialize(const uint32_t* order, uint8_t* out) const {
   }
 }
 
+// Runs at every commit, so it counts 64 blocks per step (a bit test per
+// block was most of a small commit's instructions on a 256 MiB volume).
 void Filesystem::recount_free() {
-  free_ = 0;
-  for (uint64_t b = kSuperSlots; b < block_count_; ++b)
-    if (!live(b) && !committed(b)) ++free_;
+  uint64_t used = 0;
+  uint64_t whole = block_count_ / 64;
+  for (uint64_t w = 0; w < whole; ++w) {
+    uint64_t a, b;
+    memcpy(&a, live_ + w * 8, 8);
+    memcpy(&b, committed_ + w * 8, 8);
+    used += static_cast<uint64_t>(__builtin_popcountll(a | b));
+  }
+  for (uint64_t b = whole * 64; b < block_count_; ++b) used += live(b) || committed(b);
+  // The superblock slots are never marked, and are never free.
+  free_ = block_count_ - kSuperSlots - used;
 }
 
 FsStatus Filesystem::write_commit() {

@@ -52,6 +52,23 @@ TEST(Fs, WriteSyncRemountReadsBack) {
   EXPECT_TRUE(t["/home"].dir);
 }
 
+// Free blocks are counted 64 at a time: volumes whose size is not a
+// multiple of 64 count their tail too, and the superblock slots never.
+TEST(Fs, FreeCountOnOddSizedVolumes) {
+  for (uint64_t blocks : {8u, 63u, 64u, 65u, 127u, 129u, 1000u, 4097u}) {
+    Fixture x(blocks);
+    // Formatted: the two slots and a one-block metadata chain are used.
+    EXPECT_EQ(x.fs.info().free_blocks, blocks - 3) << blocks;
+    mkfile(x.fs, x.fs.root(), "f", std::string(2 * kBlockSize, 'f'));
+    ASSERT_TRUE(x.fs.sync()) << blocks;
+    // The old chain block is free again; the file and the new chain are not.
+    EXPECT_EQ(x.fs.info().free_blocks, blocks - 5) << blocks;
+    Filesystem again(x.dev, x.mem);
+    ASSERT_TRUE(again.mount());
+    EXPECT_EQ(again.info().free_blocks, blocks - 5) << blocks;
+  }
+}
+
 TEST(Fs, UnsyncedChangesVanishAtRemount) {
   Fixture x;
   auto f = mkfile(x.fs, x.fs.root(), "a", std::string(5000, 'a'));
