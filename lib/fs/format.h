@@ -15,6 +15,8 @@
 namespace capos::fs {
 
 constexpr uint32_t kBlockSize = 4096;
+// Most whole blocks one data write or read moves in a single device call.
+constexpr uint32_t kRunBlocks = 16;
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '1'};
 constexpr uint32_t kChainMagic = 0x43534643;  // "CFSC" little-endian
