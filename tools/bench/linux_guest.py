@@ -157,9 +157,11 @@ def fetch_kernel(cache):
 BLOCK_MODULES = ["virtio_blk", "virtio_pci", "nvme", "crct10dif_generic", "crc64_rocksoft_generic"]
 # The filesystem rows (tools/bench/fs_bench.py): virtio-blk and ext4 (with
 # its dependencies), and crc32c for ext4's metadata checksums where the
-# kernel has it as a module rather than built in.
+# kernel has it as a module rather than built in: crc32c-intel (the CPU's
+# CRC32 instruction, which a Debian system loads by CPU feature, and which
+# capOS's lib/fs uses too) and the generic one behind it.
 FS_MODULES = ["virtio_blk", "virtio_pci", "ext4"]
-FS_OPTIONAL_MODULES = ["crc32c_generic"]
+FS_OPTIONAL_MODULES = ["crc32c_generic", "crc32c_intel"]
 
 
 def _modinfo(ko, key):

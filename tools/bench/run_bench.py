@@ -58,6 +58,7 @@ def main():
     ap.add_argument("--no-fs", action="store_true",
                     help="skip the filesystem rows (tools/bench/fs_bench.py: capOS fsd vs Linux ext4)")
     ap.add_argument("--fs-tcg-runs", type=int, default=1, help="TCG boots per filesystem guest (best is reported)")
+    ap.add_argument("--fs-icount-runs", type=int, default=3, help="icount boots per filesystem guest (median)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -263,7 +264,8 @@ def main():
         fs_rows = fs_bench.run(a.qemu, a.mem, fs_image, fs_initrd, os.path.join(a.build, "kernel", "capos.elf"),
                                os.path.join(a.build, "tests", "qemu", "packages"),
                                os.path.join(a.build, "tools", "mkfs-capos", "mkfs-capos"),
-                               os.path.join(a.build, "bench"), max(a.timeout, 600), results_dir, a.fs_tcg_runs)
+                               os.path.join(a.build, "bench"), max(a.timeout, 600), results_dir, a.fs_tcg_runs,
+                               a.fs_icount_runs)
         with open(a.out, "a") as f:
             f.write("\n" + fs_bench.markdown(fs_rows))
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:

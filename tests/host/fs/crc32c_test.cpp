@@ -1,4 +1,4 @@
-// lib/fs's CRC-32C (slicing by 8): published check values, and equality
+// lib/fs's CRC-32C (the CPU's CRC32 instruction, or slicing by 8): published check values, and equality
 // with a bit-at-a-time reference for every length, alignment and chained
 // split, so the table-driven fast path cannot drift from the definition.
 #include <gtest/gtest.h>
@@ -32,16 +32,24 @@ TEST(Crc32c, PublishedVectors) {
   for (int i = 0; i < 32; ++i) inc[i] = static_cast<uint8_t>(i);
   EXPECT_EQ(crc32c(Bytes(inc, 32)), 0x46DD794Eu);
   EXPECT_EQ(crc32c(Bytes()), 0u);
+  EXPECT_EQ(crc32c_portable(Bytes(reinterpret_cast<const uint8_t*>(check), 9)), 0xE3069283u);
+  EXPECT_EQ(crc32c_portable(Bytes(inc, 32)), 0x46DD794Eu);
 }
 
+// Both paths: crc32c (the CPU's CRC32 instruction where it has one) and
+// crc32c_portable (the slicing-by-8 tables).
 TEST(Crc32c, MatchesBitwiseReferenceAtEveryLengthAndAlignment) {
   std::mt19937 rng(18);
   std::vector<uint8_t> buf(4096 + 16);
   for (auto& b : buf) b = static_cast<uint8_t>(rng());
   for (size_t off = 0; off < 8; ++off)
-    for (size_t len = 0; len <= 300; ++len)
-      ASSERT_EQ(crc32c(Bytes(buf.data() + off, len)), reference(buf.data() + off, len)) << off << " " << len;
+    for (size_t len = 0; len <= 300; ++len) {
+      uint32_t want = reference(buf.data() + off, len);
+      ASSERT_EQ(crc32c(Bytes(buf.data() + off, len)), want) << off << " " << len;
+      ASSERT_EQ(crc32c_portable(Bytes(buf.data() + off, len)), want) << off << " " << len;
+    }
   EXPECT_EQ(crc32c(Bytes(buf.data() + 3, 4096)), reference(buf.data() + 3, 4096));
+  EXPECT_EQ(crc32c_portable(Bytes(buf.data() + 3, 4096)), reference(buf.data() + 3, 4096));
 }
 
 TEST(Crc32c, ChainsAcrossSplits) {
@@ -49,8 +57,12 @@ TEST(Crc32c, ChainsAcrossSplits) {
   std::vector<uint8_t> buf(1000);
   for (auto& b : buf) b = static_cast<uint8_t>(rng());
   uint32_t whole = crc32c(Bytes(buf.data(), buf.size()));
-  for (size_t cut = 0; cut <= buf.size(); cut += 37)
+  for (size_t cut = 0; cut <= buf.size(); cut += 37) {
     EXPECT_EQ(crc32c(Bytes(buf.data() + cut, buf.size() - cut), crc32c(Bytes(buf.data(), cut))), whole) << cut;
+    EXPECT_EQ(crc32c_portable(Bytes(buf.data() + cut, buf.size() - cut), crc32c_portable(Bytes(buf.data(), cut))),
+              whole)
+        << cut;
+  }
 }
 
 }  // namespace
