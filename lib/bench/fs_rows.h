@@ -6,7 +6,7 @@
 // chunks (the largest a capOS File call moves).
 //
 // Portable and allocation-free: built for capOS programs, the Linux guest
-// and the host test (tests/host/fs_rows_test.cpp).
+// and the host test (tests/host/fs/fs_rows_test.cpp).
 #pragma once
 
 #include <stddef.h>
