@@ -57,7 +57,7 @@ add_test(NAME qemu.login_persist_forge
 set_tests_properties(qemu.login_persist_forge PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_used"
   FIXTURES_SETUP login_persist_forged LABELS qemu RESOURCE_LOCK login_persist_image)
 capos_qemu_test(login_persist_forged ${PERSIST_BOOT}
-  --expect-anywhere "auditd: audit.log FAILED verification at record 7: kept as audit.broken, a new chain starts"
+  --expect-anywhere "auditd: audit.log FAILED verification at record 7 (its hash does not chain): kept as audit.broken, a new chain starts"
   --expect "credstore: the account file failed its check (the MAC does not match"
   --input "capos> =>login op\\r" --input "password> =>forged-pw-1\\r" --expect "login: wrong user or password"
   --input "capos> =>setup eve\\r" --expect "setup: the account store failed its integrity check: setup is disabled"
@@ -68,7 +68,23 @@ set_tests_properties(qemu.login_persist_forged PROPERTIES FIXTURES_REQUIRED "log
 # The broken chain stays on the disk as evidence, next to the new one.
 add_test(NAME qemu.login_persist_evidence COMMAND mkfs-capos ls ${persist_img})
 set_tests_properties(qemu.login_persist_evidence PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_booted"
-  LABELS qemu RESOURCE_LOCK login_persist_image PASS_REGULAR_EXPRESSION "audit/audit\\.broken.*audit/audit\\.log|audit/audit\\.log.*audit/audit\\.broken")
+  LABELS qemu RESOURCE_LOCK login_persist_image PASS_REGULAR_EXPRESSION "audit/audit\\.broken.*audit/audit\\.log|audit/audit\\.log.*audit/audit\\.broken"
+  FIXTURES_SETUP login_persist_checked)
+# A consistent rewrite: offline, one letter of boot 3's record of the failed
+# login is changed and the SHA-256 chain recomputed from there on, so every
+# link verifies again. Only the records' MACs (auditkey, never on the disk)
+# can tell: boot 4 refuses the chain at that record for its MAC. Without
+# the MAC this chain would load whole.
+add_test(NAME qemu.login_persist_rehash
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tamper_audit.py --rehash $<TARGET_FILE:mkfs-capos> ${persist_img} audit/audit.log "login failed for op")
+set_tests_properties(qemu.login_persist_rehash PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_checked"
+  FIXTURES_SETUP login_persist_rehashed LABELS qemu RESOURCE_LOCK login_persist_image)
+capos_qemu_test(login_persist_rehashed ${PERSIST_BOOT}
+  --expect-anywhere "(its MAC is not auditd's key's): kept as audit.broken, a new chain starts"
+  --input "capos> =>exit\\r" --expect "init: all services ended"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_rehashed PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_rehashed"
+  RESOURCE_LOCK login_persist_image)
 
 # The AuditLog (auditd): a failed and a successful login are records of a
 # hash chain the operator's `audit` command reads and verifies end to end;
