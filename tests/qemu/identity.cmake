@@ -101,3 +101,29 @@ capos_qemu_test(login_audit ${LOGIN_BOOT} --forbid "wrong-pw-4" --forbid "CHAIN 
   --expect "  #3 sessions: session 1 (anonymous -) ended, its capabilities are revoked"
   --expect "  #4 sessions: session 2 started: operator op with 11 capabilities"
   --input "op@capos> =>shutdown\\r" --expect "shutting down")
+
+# Keys reach only the service the manifest names (docs/identity.md, "Keys"):
+# `plain` holds a BootPackage with no secret, `keyed` one narrowed to
+# credkey. Neither finds auditkey, only `keyed` reads credkey, both read
+# ordinary data, and neither can narrow again (init's BootPackage is the
+# only one that narrows). Without the kernel's check every line with READ
+# or GRANTED for a key below appears and the test fails.
+add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/boot_secrets.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/packages
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${CMAKE_CURRENT_BINARY_DIR}/packages/boot_secrets.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/boot_secrets.json
+  DEPENDS init bootpeek manual_pages credkey mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/boot_secrets.json
+  COMMENT "Test boot package: secrets only for the service that names them")
+add_custom_target(qemu_boot_secrets_package ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/packages/boot_secrets.bin)
+capos_qemu_test(boot_secrets --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/boot_secrets.bin --timeout 60
+  --forbid "bootpeek plain: credkey: READ" --forbid "bootpeek plain: auditkey: READ" --forbid "bootpeek keyed: auditkey: READ"
+  --forbid "GRANTED"
+  --expect-anywhere "bootpeek plain: manual.pages: READ 32 bytes"
+  --expect-anywhere "bootpeek plain: credkey: cannot find it (not-found)"
+  --expect-anywhere "bootpeek plain: auditkey: cannot find it (not-found)"
+  --expect-anywhere "bootpeek plain: narrow(credkey) refused: invalid-argument (permission-denied)"
+  --expect-anywhere "bootpeek keyed: manual.pages: READ 32 bytes"
+  --expect-anywhere "bootpeek keyed: credkey: READ 32 bytes"
+  --expect-anywhere "bootpeek keyed: auditkey: cannot find it (not-found)"
+  --expect-anywhere "bootpeek keyed: narrow(credkey) refused: invalid-argument (permission-denied)"
+  --expect "init: all services ended")
