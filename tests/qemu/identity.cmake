@@ -7,12 +7,15 @@
 capos_manifest(qemu_persist_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/persist_overlay.cue
   BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin
   DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore auditd lifecycle broker
-    sessions session_probe threads_demo vblk fsd credkey)
+    sessions session_probe threads_demo vblk fsd nvme credkey)
 
 set(persist_img ${CMAKE_CURRENT_BINARY_DIR}/login_persist.img)
 set(PERSIST_BOOT --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/persist.bin --timeout 120)
-set(persist_qemu -drive file=${persist_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
-add_test(NAME qemu.login_persist_image COMMAND mkfs-capos format ${persist_img} 2M)
+set(anchor_img ${CMAKE_CURRENT_BINARY_DIR}/login_anchor.img)
+set(persist_qemu -drive file=${persist_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3
+  -drive file=${anchor_img},format=raw,if=none,id=a0 -device nvme,serial=anchor0,drive=a0,addr=4)
+# The anchor device starts blank (all zero: generation 0).
+add_test(NAME qemu.login_persist_image COMMAND sh -c "$<TARGET_FILE:mkfs-capos> format ${persist_img} 2M && truncate -s 0 ${anchor_img} && truncate -s 64K ${anchor_img}")
 set_tests_properties(qemu.login_persist_image PROPERTIES FIXTURES_SETUP login_persist_disk LABELS qemu
   RESOURCE_LOCK login_persist_image)
 # Boot 1: a fresh disk has no account file; `setup` enrolls op and commits it.
@@ -31,6 +34,7 @@ set_tests_properties(qemu.login_persist_setup PROPERTIES FIXTURES_REQUIRED login
 capos_qemu_test(login_persist_login ${PERSIST_BOOT} --forbid "persist-pw-1" --forbid "wrong-pw-3"
   --forbid "CHAIN BROKEN"
   --expect-anywhere "auditd: audit.log verified: 5 records"
+  --expect-anywhere "credstore: anchor generation 1"
   --expect "credstore: 1 persistent account(s), generation 1"
   --input "capos> =>setup mallory\\r" --expect "setup: this machine already has accounts: use `login`"
   --input "capos> =>login op\\r" --input "password> =>wrong-pw-3\\r"
@@ -84,6 +88,19 @@ capos_qemu_test(login_persist_rehashed ${PERSIST_BOOT}
   --input "capos> =>exit\\r" --expect "init: all services ended"
   -- ${persist_qemu})
 set_tests_properties(qemu.login_persist_rehashed PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_rehashed"
+  FIXTURES_SETUP login_persist_rehash_seen RESOURCE_LOCK login_persist_image)
+# Deleting the account file offline (the anchor, on its own device, still
+# counts the commit of boot 1's setup): without the anchor this is a fresh
+# machine and `setup` would enroll a new operator. The store stays locked.
+add_test(NAME qemu.login_persist_delete COMMAND mkfs-capos rm ${persist_img} identity/accounts)
+set_tests_properties(qemu.login_persist_delete PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_rehash_seen"
+  FIXTURES_SETUP login_persist_deleted LABELS qemu RESOURCE_LOCK login_persist_image)
+capos_qemu_test(login_persist_deleted ${PERSIST_BOOT}
+  --expect-anywhere "credstore: the account file is missing, but the anchor counts a committed one (anchor generation 1): no accounts loaded, setup refused"
+  --input "capos> =>setup eve\\r" --expect "setup: the account store failed its integrity check: setup is disabled"
+  --input "capos> =>exit\\r" --expect "init: all services ended"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_deleted PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_deleted"
   RESOURCE_LOCK login_persist_image)
 
 # The AuditLog (auditd): a failed and a successful login are records of a

@@ -15,8 +15,10 @@
 // Caps: "store" (endpoint, CredentialStore), "boot" (BootPackage, read once
 // and released), "random" (EntropySource: salts), and optionally "dir"
 // (Directory: the persistent account file, whose HMAC key is the boot
-// package's 32-byte data file "credkey", read once and kept only here) and
-// "log" (LogSink: the store's own messages, never a secret).
+// package's 32-byte secret "credkey", read once and kept only here),
+// "anchor" (BlockDevice: a device only this store holds, whose first block
+// counts the account file's commits, account_anchor.h) and "log" (LogSink:
+// the store's own messages, never a secret).
 #include "lib/crypto/argon2.h"
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
@@ -28,6 +30,8 @@
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
+#include "schema/devices.capnp.capos.h"
+#include "user/services/identity/account_anchor.h"
 #include "user/services/identity/account_disk.h"
 #include "user/services/identity/accounts.h"
 #include "user/services/log_client.h"
@@ -60,7 +64,45 @@ AccountDisk* g_disk = nullptr;
 // A persistent file exists but failed its check: setup stays refused, so
 // damaging the file cannot reopen the machine to a new operator.
 bool g_locked = false;
+// The anchor device, if granted, and the key its block is sealed with.
+bool g_have_anchor = false;
+rt::Cap<wire::BlockDevice> g_anchor;
+uint8_t g_anchor_key[kAccountKeyBytes];
 alignas(64) uint8_t g_work[kArgon2MemoryKiB * 1024];
+
+using BD = wire::BlockDevice::Client;
+
+// The generation the anchor block records.
+Result<uint64_t> read_anchor() {
+  alignas(8) uint8_t pbuf[64], rbuf[kAnchorBlockBytes + 128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto rp = CAPOS_TRY(BD::readParams(p));
+  rp.setLba(0);
+  rp.setBlocks(1);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = CAPOS_TRY(BD(&rt::transport(), g_anchor).read(p, r));
+  Bytes d = CAPOS_TRY(res.getData());
+  if (d.size() != kAnchorBlockBytes) return fail(Err::Unsupported);  // 512-byte blocks only
+  return decode_anchor(d, Bytes(g_anchor_key, sizeof(g_anchor_key)));
+}
+
+// Records `generation` in the anchor block, durably.
+Status write_anchor(uint64_t generation) {
+  uint8_t block[kAnchorBlockBytes];
+  CAPOS_TRY_STATUS(encode_anchor(generation, Bytes(g_anchor_key, sizeof(g_anchor_key)), MutBytes(block, sizeof(block))));
+  alignas(8) uint8_t pbuf[kAnchorBlockBytes + 128], rbuf[64];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto wp = CAPOS_TRY(BD::writeParams(p));
+  wp.setLba(0);
+  CAPOS_TRY_STATUS(wp.setData(Bytes(block, sizeof(block))));
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  CAPOS_TRY_STATUS(BD(&rt::transport(), g_anchor).write(p, r));
+  capnp::FixedMessageBuilder f(MutBytes(pbuf, sizeof(pbuf)));
+  CAPOS_TRY_STATUS(BD::flushParams(f));
+  capnp::Response fr(MutBytes(rbuf, sizeof(rbuf)));
+  CAPOS_TRY_STATUS(BD(&rt::transport(), g_anchor).flush(f, fr));
+  return {};
+}
 rt::Cap<wire::EntropySource> g_random;
 char g_accounts_text[4096];
 
@@ -135,6 +177,12 @@ class StoreImpl final : public wire::CredentialStore::Server {
         return st;
       }
     }
+    // The file is committed; now the anchor. If this fails the file is one
+    // ahead of the anchor, which the next start accepts and catches up.
+    if (g_disk && g_have_anchor) {
+      if (Status st = write_anchor(g_disk->generation()); !st)
+        note("credstore: cannot write the anchor ({}): the next start catches it up", err_name(st.error()));
+    }
     g_enrolled = next;
     r.setPersistent(g_disk != nullptr);
     return {};
@@ -165,6 +213,38 @@ Status load_accounts(rt::Cap<wire::BootPackage> boot) {
   return {};
 }
 
+// Checks the account file found (present or not, its generation) against
+// the anchor, if the manifest grants one; false: the store must stay
+// locked (it says why).
+bool check_against_anchor(bool file_present, uint64_t file_generation) {
+  auto dev = rt::capset_find<wire::BlockDevice>("anchor");
+  if (!dev) {
+    note("credstore: no anchor device: deleting or replaying the account file is not detected");
+    return true;
+  }
+  g_anchor = *dev;
+  g_have_anchor = true;
+  auto anchor = read_anchor();
+  if (!anchor) {
+    note("credstore: the anchor cannot be read or failed its check ({}): no accounts loaded, setup refused",
+         err_name(anchor.error()));
+    return false;
+  }
+  auto verdict = check_anchor(*anchor, file_present, file_generation);
+  if (!verdict) {
+    note("credstore: {} (anchor generation {}): no accounts loaded, setup refused", verdict.error().what, *anchor);
+    return false;
+  }
+  if (*verdict == AnchorVerdict::CatchUp) {
+    if (Status st = write_anchor(file_generation); !st) {
+      note("credstore: cannot advance the anchor ({}): setup refused", err_name(st.error()));
+      return false;
+    }
+  }
+  note("credstore: anchor generation {}", file_present ? file_generation : *anchor);
+  return true;
+}
+
 // The persistent store, if the manifest grants `dir`: the key from the boot
 // package, then the file. Without a usable key the store stays volatile
 // (and says so) rather than writing a file nothing protects.
@@ -179,7 +259,8 @@ void open_disk(rt::Cap<wire::BootPackage> boot) {
     return;
   }
   static AccountDisk disk(*dir, Bytes(key, sizeof(key)));
-  for (uint8_t& b : key) static_cast<volatile uint8_t&>(b) = 0;  // the copy in `disk` is the only one
+  memcpy(g_anchor_key, key, sizeof(key));
+  for (uint8_t& b : key) static_cast<volatile uint8_t&>(b) = 0;  // the copies in `disk` and g_anchor_key are the only ones
   auto loaded = disk.load(g_enrolled);
   if (!loaded) {
     note("credstore: cannot read the account directory ({}): setup refused", err_name(loaded.error()));
@@ -199,6 +280,11 @@ void open_disk(rt::Cap<wire::BootPackage> boot) {
       g_locked = true;
       return;
     }
+  }
+  if (!check_against_anchor(*loaded == DiskLoad::Loaded, disk.generation())) {
+    g_enrolled = AccountTable{};
+    g_locked = true;
+    return;
   }
   g_disk = &disk;
   note("credstore: {} persistent account(s), generation {}", g_enrolled.count, disk.generation());
