@@ -144,3 +144,20 @@ capos_qemu_test(boot_secrets --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BIN
   --expect-anywhere "bootpeek keyed: auditkey: cannot find it (not-found)"
   --expect-anywhere "bootpeek keyed: narrow(credkey) refused: invalid-argument (permission-denied)"
   --expect "init: all services ended")
+
+# auditd gone (the overlay runs a program that dies at once in its place):
+# sessions still work (their records fail), and `shutdown` still powers off
+# — the lifecycle service records the request on its kernel LogSink instead
+# of the dead AuditLog. Fail-closed for a dead auditd would leave the
+# machine unable to power off; a refusal by a live auditd still blocks it.
+capos_manifest(qemu_audit_gone_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/audit_gone_overlay.cue
+  BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/audit_gone.bin
+  DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore lifecycle broker
+    sessions session_probe threads_demo netd lua)
+capos_qemu_test(lifecycle_audit_gone --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/audit_gone.bin --timeout 90
+  --expect-anywhere "init: auditd exited: page fault"
+  --input "capos> =>setup op\\r" --input "new password> =>gone-pw-1\\r" --input "again> =>gone-pw-1\\r"
+  --expect "session 2: operator op"
+  --input "op@capos> =>shutdown\\r"
+  --expect "lifecycle: the AuditLog is gone (auditd ended): power off requested, recorded here only"
+  --expect "capOS: power off requested by lifecycle")
