@@ -50,6 +50,42 @@ capos_qemu_test(login_persist_login ${PERSIST_BOOT} --forbid "persist-pw-1" --fo
   -- ${persist_qemu})
 set_tests_properties(qemu.login_persist_login PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_enrolled"
   FIXTURES_SETUP login_persist_used RESOURCE_LOCK login_persist_image)
+# Replay: the generation-1 account file is kept aside, boot 3 changes op's
+# password (`passwd`: generation 2, the anchor follows), and the kept file
+# is put back. Its MAC is valid — the store wrote it — but it is older than
+# the anchor: boot 4 loads nothing, the old password no longer logs in and
+# setup stays refused. Without the anchor check the old password would work.
+set(persist_gen1 ${CMAKE_CURRENT_BINARY_DIR}/login_persist_accounts.gen1)
+add_test(NAME qemu.login_persist_keep COMMAND sh -c "$<TARGET_FILE:mkfs-capos> cat ${persist_img} identity/accounts > ${persist_gen1}")
+set_tests_properties(qemu.login_persist_keep PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_used"
+  FIXTURES_SETUP login_persist_kept LABELS qemu RESOURCE_LOCK login_persist_image)
+capos_qemu_test(login_persist_passwd ${PERSIST_BOOT} --forbid "persist-pw-1" --forbid "persist-pw-2" --forbid "wrong-pw-5"
+  --input "capos> =>login op\\r" --input "password> =>persist-pw-1\\r" --expect "session 2: operator op"
+  --input "op@capos> =>passwd\\r" --input "current password> =>wrong-pw-5\\r"
+  --input "new password> =>persist-pw-2\\r" --input "again> =>persist-pw-2\\r"
+  --expect "audit: password change failed for op: wrong password (failure 1" --expect "passwd: wrong password"
+  --input "op@capos> =>passwd\\r" --input "current password> =>persist-pw-1\\r"
+  --input "new password> =>persist-pw-2\\r" --input "again> =>persist-pw-2\\r"
+  --expect "audit: password changed for op" --expect "passwd: password changed"
+  --input "op@capos> =>logout\\r" --expect "logged out"
+  --input "capos> =>login op\\r" --input "password> =>persist-pw-1\\r" --expect "login: wrong user or password"
+  --input "capos> =>login op\\r" --input "password> =>persist-pw-2\\r" --expect "session 4: operator op"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_passwd PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_kept"
+  FIXTURES_SETUP login_persist_changed RESOURCE_LOCK login_persist_image)
+add_test(NAME qemu.login_persist_replay COMMAND mkfs-capos put ${persist_img} identity/accounts ${persist_gen1})
+set_tests_properties(qemu.login_persist_replay PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_changed"
+  FIXTURES_SETUP login_persist_replay_put LABELS qemu RESOURCE_LOCK login_persist_image)
+capos_qemu_test(login_persist_replayed ${PERSIST_BOOT} --forbid "persist-pw-1"
+  --expect-anywhere "credstore: the account file is older than the anchor (a replayed copy) (anchor generation 2): no accounts loaded, setup refused"
+  --input "capos> =>login op\\r" --input "password> =>persist-pw-1\\r" --expect "login: wrong user or password"
+  --input "capos> =>setup eve\\r" --expect "setup: the account store failed its integrity check: setup is disabled"
+  --input "capos> =>exit\\r" --expect "init: all services ended"
+  -- ${persist_qemu})
+set_tests_properties(qemu.login_persist_replayed PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_replay_put"
+  FIXTURES_SETUP login_persist_replay_seen RESOURCE_LOCK login_persist_image)
+
 # Offline, without the key: op's verifier replaced by one for a password
 # the attacker chose, and one letter of the audit record of the failed
 # login changed. Boot 3 refuses the whole account file: neither password
@@ -58,7 +94,7 @@ set_tests_properties(qemu.login_persist_login PROPERTIES FIXTURES_REQUIRED "logi
 # audit.broken and starts a new chain saying so.
 add_test(NAME qemu.login_persist_forge
   COMMAND sh -c "${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/forge_account.py $<TARGET_FILE:mkfs-capos> ${persist_img} identity/accounts forged-pw-1 && ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/tamper_audit.py $<TARGET_FILE:mkfs-capos> ${persist_img} audit/audit.log \"login failed for op\"")
-set_tests_properties(qemu.login_persist_forge PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_used"
+set_tests_properties(qemu.login_persist_forge PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_replay_seen"
   FIXTURES_SETUP login_persist_forged LABELS qemu RESOURCE_LOCK login_persist_image)
 capos_qemu_test(login_persist_forged ${PERSIST_BOOT}
   --expect-anywhere "auditd: audit.log FAILED verification at record 7 (its hash does not chain): kept as audit.broken, a new chain starts"
@@ -90,13 +126,13 @@ capos_qemu_test(login_persist_rehashed ${PERSIST_BOOT}
 set_tests_properties(qemu.login_persist_rehashed PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_rehashed"
   FIXTURES_SETUP login_persist_rehash_seen RESOURCE_LOCK login_persist_image)
 # Deleting the account file offline (the anchor, on its own device, still
-# counts the commit of boot 1's setup): without the anchor this is a fresh
+# counts generation 2, the password change): without the anchor this is a fresh
 # machine and `setup` would enroll a new operator. The store stays locked.
 add_test(NAME qemu.login_persist_delete COMMAND mkfs-capos rm ${persist_img} identity/accounts)
 set_tests_properties(qemu.login_persist_delete PROPERTIES FIXTURES_REQUIRED "login_persist_disk;login_persist_rehash_seen"
   FIXTURES_SETUP login_persist_deleted LABELS qemu RESOURCE_LOCK login_persist_image)
 capos_qemu_test(login_persist_deleted ${PERSIST_BOOT}
-  --expect-anywhere "credstore: the account file is missing, but the anchor counts a committed one (anchor generation 1): no accounts loaded, setup refused"
+  --expect-anywhere "credstore: the account file is missing, but the anchor counts a committed one (anchor generation 2): no accounts loaded, setup refused"
   --input "capos> =>setup eve\\r" --expect "setup: the account store failed its integrity check: setup is disabled"
   --input "capos> =>exit\\r" --expect "init: all services ended"
   -- ${persist_qemu})
@@ -161,3 +197,16 @@ capos_qemu_test(lifecycle_audit_gone --kernel ${KERNEL_ELF} --module ${CMAKE_CUR
   --input "op@capos> =>shutdown\\r"
   --expect "lifecycle: the AuditLog is gone (auditd ended): power off requested, recorded here only"
   --expect "capOS: power off requested by lifecycle")
+
+# passwd refuses what it cannot change: an anonymous session, and a seed
+# account from the manifest (its verifier is the manifest's; after the
+# right current password the store says so and nothing changes).
+capos_qemu_test(login_passwd_refused ${LOGIN_BOOT} --forbid "${LOGIN_PW}" --forbid "seed-new-1"
+  --input "capos> =>passwd\\r" --expect "passwd: log in to an account first"
+  ${LOGIN_OP}
+  --input "op@capos> =>passwd\\r" --input "current password> =>${LOGIN_PW}\\r"
+  --input "new password> =>seed-new-1\\r" --input "again> =>seed-new-1\\r"
+  --expect "passwd: a seed account: its password changes in the manifest"
+  --input "op@capos> =>logout\\r" --expect "logged out"
+  --input "capos> =>login op\\r" --input "password> =>${LOGIN_PW}\\r" --expect "session 4: operator op"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down")

@@ -126,6 +126,51 @@ wire::Profile to_wire(AccountProfile p) {
 
 bool valid_password(Bytes pw) { return pw.size() >= 1 && pw.size() <= 256; }
 
+// A fresh Argon2id verifier (new salt) for `pw`, encoded into `out`.
+Result<StrView> make_verifier(Bytes pw, char (&out)[kMaxVerifier + 1]) {
+  argon2::Verifier v;
+  v.params = argon2::Params{kArgon2MemoryKiB, kArgon2Iterations, kArgon2Lanes};
+  v.salt_len = kSaltBytes;
+  v.tag_len = kTagBytes;
+  CAPOS_TRY_STATUS(random_bytes(MutBytes(v.salt, v.salt_len)));
+  argon2::Inputs in{pw, Bytes(v.salt, v.salt_len), Bytes(), Bytes()};
+  CAPOS_TRY_STATUS(argon2::argon2id(v.params, in, MutBytes(v.tag, v.tag_len), MutBytes(g_work, sizeof(g_work))));
+  size_t n = CAPOS_TRY(argon2::encode_verifier(v, MutBytes(reinterpret_cast<uint8_t*>(out), kMaxVerifier)));
+  return StrView(out, n);
+}
+
+// Makes `next` the enrolled accounts: durable first (the file, then the
+// anchor), then in memory. On error nothing changes.
+Status commit(const AccountTable& next) {
+  if (g_disk) {
+    if (Status st = g_disk->save(next); !st) {
+      rt::set_error_message("cannot write the account file");
+      return st;
+    }
+    // The file is committed; now the anchor. If this fails the file is one
+    // ahead of the anchor, which the next start accepts and catches up.
+    if (g_have_anchor) {
+      if (Status st = write_anchor(g_disk->generation()); !st)
+        note("credstore: cannot write the anchor ({}): the next start catches it up", err_name(st.error()));
+    }
+  }
+  g_enrolled = next;
+  return {};
+}
+
+// Checks `pw` against `user`'s verifier (a dummy one for an unknown user,
+// so both take the same time); `found` is the account or null.
+Result<bool> check_password(StrView user, Bytes pw, const Account** found) {
+  const Account* a = g_accounts.find(user);
+  if (!a) a = g_enrolled.find(user);
+  // Verifiers were checked when added (accounts.cpp): the parameters are ours.
+  auto v = argon2::parse_verifier(StrView(a ? a->verifier : kDummyVerifier));
+  if (!v) return fail(Err::Corrupt);
+  bool ok = CAPOS_TRY(argon2::verify(*v, pw, MutBytes(g_work, sizeof(g_work)))) && a;
+  *found = a;
+  return ok;
+}
+
 class StoreImpl final : public wire::CredentialStore::Server {
  public:
   Status verify(wire::CredentialStore::VerifyParams::Reader p,
@@ -133,12 +178,8 @@ class StoreImpl final : public wire::CredentialStore::Server {
     StrView user = CAPOS_TRY(p.getUser());
     Bytes pw = CAPOS_TRY(p.getPassword());
     if (!valid_user(user) || !valid_password(pw)) return fail(Err::InvalidArgument);
-    const Account* a = g_accounts.find(user);
-    if (!a) a = g_enrolled.find(user);
-    // Verifiers were checked when added (accounts.cpp): the parameters are ours.
-    auto v = argon2::parse_verifier(StrView(a ? a->verifier : kDummyVerifier));
-    if (!v) return fail(Err::Corrupt);
-    bool ok = CAPOS_TRY(argon2::verify(*v, pw, MutBytes(g_work, sizeof(g_work)))) && a;
+    const Account* a = nullptr;
+    bool ok = CAPOS_TRY(check_password(user, pw, &a));
     r.setOk(ok);
     r.setProfile(ok ? to_wire(a->profile) : wire::Profile::ANONYMOUS);
     return {};
@@ -158,33 +199,48 @@ class StoreImpl final : public wire::CredentialStore::Server {
       rt::set_error_message("the account store failed its integrity check");
       return fail(Err::Corrupt);
     }
-    argon2::Verifier v;
-    v.params = argon2::Params{kArgon2MemoryKiB, kArgon2Iterations, kArgon2Lanes};
-    v.salt_len = kSaltBytes;
-    v.tag_len = kTagBytes;
-    CAPOS_TRY_STATUS(random_bytes(MutBytes(v.salt, v.salt_len)));
-    argon2::Inputs in{pw, Bytes(v.salt, v.salt_len), Bytes(), Bytes()};
-    CAPOS_TRY_STATUS(argon2::argon2id(v.params, in, MutBytes(v.tag, v.tag_len), MutBytes(g_work, sizeof(g_work))));
     char encoded[kMaxVerifier + 1];
-    size_t n = CAPOS_TRY(argon2::encode_verifier(v, MutBytes(reinterpret_cast<uint8_t*>(encoded), kMaxVerifier)));
+    StrView verifier = CAPOS_TRY(make_verifier(pw, encoded));
     AccountProfile prof = p.getProfile() == wire::Profile::OPERATOR ? AccountProfile::Operator : AccountProfile::Guest;
     AccountTable next = g_enrolled;
-    CAPOS_TRY_STATUS(next.add(user, prof, StrView(encoded, n)));
+    CAPOS_TRY_STATUS(next.add(user, prof, verifier));
     // Durable first: an account that is not on disk is not enrolled.
-    if (g_disk) {
-      if (Status st = g_disk->save(next); !st) {
-        rt::set_error_message("cannot write the account file");
-        return st;
-      }
-    }
-    // The file is committed; now the anchor. If this fails the file is one
-    // ahead of the anchor, which the next start accepts and catches up.
-    if (g_disk && g_have_anchor) {
-      if (Status st = write_anchor(g_disk->generation()); !st)
-        note("credstore: cannot write the anchor ({}): the next start catches it up", err_name(st.error()));
-    }
-    g_enrolled = next;
+    CAPOS_TRY_STATUS(commit(next));
     r.setPersistent(g_disk != nullptr);
+    return {};
+  }
+
+  Status change(wire::CredentialStore::ChangeParams::Reader p,
+                wire::CredentialStore::ChangeResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    Bytes old_pw = CAPOS_TRY(p.getOldPassword());
+    Bytes new_pw = CAPOS_TRY(p.getNewPassword());
+    if (!valid_user(user) || !valid_password(old_pw) || !valid_password(new_pw)) return fail(Err::InvalidArgument);
+    if (g_locked) {
+      rt::set_error_message("the account store failed its integrity check");
+      return fail(Err::Corrupt);
+    }
+    const Account* a = nullptr;
+    bool ok = CAPOS_TRY(check_password(user, old_pw, &a));
+    r.setPersistent(g_disk != nullptr);
+    if (!ok) {
+      r.setOk(false);
+      return {};
+    }
+    if (!g_enrolled.find(user)) {
+      rt::set_error_message("a seed account: its password changes in the manifest");
+      return fail(Err::InvalidArgument);
+    }
+    char encoded[kMaxVerifier + 1];
+    StrView verifier = CAPOS_TRY(make_verifier(new_pw, encoded));
+    AccountTable next;
+    for (size_t i = 0; i < g_enrolled.count; ++i) {
+      const Account& e = g_enrolled.items[i];
+      StrView name(e.user);
+      CAPOS_TRY_STATUS(next.add(name, e.profile, name == user ? verifier : StrView(e.verifier)));
+    }
+    CAPOS_TRY_STATUS(commit(next));
+    r.setOk(true);
     return {};
   }
 
