@@ -187,6 +187,20 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
                    q(c.name).view(), c.device_count, kMaxDeviceMatchesPerCap);
       }
     }
+    if (!c.secret.empty()) {
+      // Init grants a service BootPackage.narrow(secret) of its own.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::BootPackage)) {
+        return err(ErrorCode::BadSecret, "{} cap {}: `secret` applies only to a service's bootPackage cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      bool found = false;
+      for (const BinaryDecl& b : m.binaries) found = found || (b.name == c.secret && b.secret);
+      if (!found) {
+        return err(ErrorCode::BadSecret, "{} cap {}: secret {} is not a binary of kind secret", owner(svc).view(),
+                   q(c.name).view(), q(c.secret).view());
+      }
+    }
     switch (c.source) {
       case SourceKind::Kernel: {
         if (c.kernel_kind >= kKernelCapKindCount) {
@@ -472,6 +486,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
     case ErrorCode::BadRestart: return "bad-restart";
     case ErrorCode::BadDevices: return "bad-devices";
+    case ErrorCode::BadSecret: return "bad-secret";
     case ErrorCode::BadPath: return "bad-path";
   }
   return "unknown";

@@ -3,6 +3,9 @@
 //   kernel (shared kind)  -> COPY of init's own cap of that kind
 //   deviceManager + devices -> COPY of a DeviceManager narrowed to those
 //                            devices (init's copy is released after the spawn)
+//   bootPackage (+ secret) -> COPY of a BootPackage narrowed to no secret or
+//                            the one named, which cannot narrow again
+//                            (init's copy is released after the spawn)
 //   kernel (per-process)  -> child-local object of that kind
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
@@ -14,6 +17,7 @@
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
 #include "schema/devices.capnp.capos.h"
+#include "schema/manifest.capnp.capos.h"
 #include "user/rt/capset.h"
 #include "user/init/init.h"
 #include "user/storage/fs_client.h"
@@ -90,6 +94,21 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
+// BootPackage.narrow of init's own BootPackage: what a service gets
+// instead of init's, which could narrow to any secret. `c.secret` (empty or
+// a secret binary, validate()) is the one secret it may read.
+Result<uint32_t> narrowed_boot_package(uint32_t whole, const CapDecl& c) {
+  auto bp = CAPOS_TRY(rt::capset_typed<wire::BootPackage>(whole));
+  alignas(8) uint8_t pbuf[128], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::BootPackage::Client::narrowParams(params));
+  CAPOS_TRY_STATUS(p.setSecret(c.secret));
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::BootPackage>(
+      bp, static_cast<uint16_t>(wire::BootPackage::Method::NARROW), params, resp));
+  return cap.id();
+}
+
 // A failed spawn's line (it names the service's caps and binary, so it is
 // formatted, not static).
 template <class... A> Failure<SpawnError> spawn_fail(StrView fmt, const A&... args) {
@@ -140,6 +159,13 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
         auto narrowed = narrowed_devices(reg, from, c);
         if (!narrowed) {
           return spawn_fail("cap `{}`: DeviceManager.narrow failed: {}", c.name, err_name(narrowed.error()));
+        }
+        from = temp[(*n_temp)++] = *narrowed;
+      }
+      if (c.kernel_kind == static_cast<uint16_t>(manifest::KernelCapKind::BootPackage)) {
+        auto narrowed = narrowed_boot_package(from, c);
+        if (!narrowed) {
+          return spawn_fail("cap `{}`: BootPackage.narrow failed: {}", c.name, err_name(narrowed.error()));
         }
         from = temp[(*n_temp)++] = *narrowed;
       }
