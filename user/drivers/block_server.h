@@ -4,13 +4,18 @@
 // device completes it, in completion order. The driver supplies a
 // BlockBackend: per-slot DMA buffers, start a request in a slot, reap
 // finished slots. Every request is checked (block_checks.h) before the
-// backend sees it. docs/devices.md.
+// backend sees it. Bulk calls (readBulk/writeBulk, up to 1 MiB) bring the
+// caller's MemoryObject: the server maps it while the request is out and
+// copies between it and one of the backend's bulk DMA buffers; a bulk
+// call that finds every bulk buffer busy waits in its slot until one
+// frees. docs/devices.md.
 #pragma once
 
 #include <stdint.h>
 
 #include "lib/core/result.h"
 #include "lib/core/span.h"
+#include "user/drivers/device.h"
 #include "schema/devices.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "user/rt/cap.h"
@@ -23,7 +28,20 @@ struct BlockRequest {
   BlockOp op;
   uint64_t lba;
   uint32_t blocks;
+  // Read/Write only: index of the bulk buffer holding the data, or -1 for
+  // the slot's own buffer (at most maxBlockTransferBytes).
+  int32_t bulk = -1;
 };
+
+// A bulk buffer: maxBulkTransferBytes of DmaPool pages in BULK_CHUNKS
+// allocations of BULK_CHUNK_BYTES, each one device command's data.
+constexpr uint32_t BULK_CHUNK_BYTES = 256 * 1024;
+constexpr uint32_t BULK_CHUNKS = schema::wire::MAX_BULK_TRANSFER_BYTES / BULK_CHUNK_BYTES;
+static_assert(BULK_CHUNK_BYTES / 4096 == DmaBuffer::MAX_PAGES);
+struct BulkBuffer {
+  DmaBuffer chunk[BULK_CHUNKS];
+};
+Result<BulkBuffer> bulk_alloc(rt::Cap<schema::wire::DmaPool> pool);
 
 class BlockBackend {
  public:
@@ -37,6 +55,10 @@ class BlockBackend {
   virtual const char* model() const = 0;
   // The slot's device-visible data buffer (maxBlockTransferBytes).
   virtual MutBytes slot_buffer(uint32_t slot) = 0;
+  // Bulk buffers (0: readBulk/writeBulk answer unimplemented) and one
+  // chunk of one of them.
+  virtual uint32_t bulk_buffers() const = 0;
+  virtual MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) = 0;
   // Starts `r` in `slot` (a write's data is already in slot_buffer).
   virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
   // One finished slot if any (`done` false: none), with its outcome (a
@@ -52,6 +74,35 @@ class BlockBackend {
 
  protected:
   ~BlockBackend() = default;
+};
+
+// Device commands per slot: a bulk request is split into up to BULK_CHUNKS
+// commands; its slot finishes when the last one does, with the first
+// failure among them.
+class ChunkTracker {
+ public:
+  void begin(uint32_t slot, uint32_t commands) {
+    pending_[slot] = static_cast<uint8_t>(commands);
+    outcome_[slot] = {};
+  }
+  // One command of `slot` ended with `o`. Reaped.done when it was the
+  // slot's last; Corrupt when the slot had none outstanding (the device
+  // completed something we did not issue).
+  Result<BlockBackend::Reaped> end(uint32_t slot, Result<void, DetailedErr> o) {
+    if (slot >= BlockBackend::MAX_SLOTS || pending_[slot] == 0) return fail(Err::Corrupt);
+    if (!o && outcome_[slot]) outcome_[slot] = o;
+    BlockBackend::Reaped r;
+    if (--pending_[slot] == 0) {
+      r.done = true;
+      r.slot = slot;
+      r.outcome = outcome_[slot];
+    }
+    return r;
+  }
+
+ private:
+  uint8_t pending_[BlockBackend::MAX_SLOTS] = {};
+  Result<void, DetailedErr> outcome_[BlockBackend::MAX_SLOTS];
 };
 
 // Serves BlockDevice on the owner facet `endpoint` forever; returns only
