@@ -15,6 +15,7 @@
 
 #include "lib/core/result.h"
 #include "lib/core/span.h"
+#include "user/drivers/chunk_tracker.h"
 #include "user/drivers/device.h"
 #include "schema/devices.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
@@ -45,7 +46,7 @@ Result<BulkBuffer> bulk_alloc(rt::Cap<schema::wire::DmaPool> pool);
 
 class BlockBackend {
  public:
-  static constexpr uint32_t MAX_SLOTS = 8;
+  static constexpr uint32_t MAX_SLOTS = ChunkTracker::MAX_SLOTS;
   virtual uint32_t slots() const = 0;  // 1..MAX_SLOTS
   virtual rt::Cap<schema::wire::Interrupt> irq() const = 0;  // signals completions
   virtual uint64_t block_count() const = 0;
@@ -65,44 +66,11 @@ class BlockBackend {
   // failure's code carries a static detail for the caller). Errors mean the
   // device broke its protocol (e.g. completed something not outstanding):
   // the server stops.
-  struct Reaped {
-    bool done = false;
-    uint32_t slot = 0;
-    Result<void, DetailedErr> outcome;
-  };
+  using Reaped = SlotReaped;
   virtual Result<Reaped> reap() = 0;
 
  protected:
   ~BlockBackend() = default;
-};
-
-// Device commands per slot: a bulk request is split into up to BULK_CHUNKS
-// commands; its slot finishes when the last one does, with the first
-// failure among them.
-class ChunkTracker {
- public:
-  void begin(uint32_t slot, uint32_t commands) {
-    pending_[slot] = static_cast<uint8_t>(commands);
-    outcome_[slot] = {};
-  }
-  // One command of `slot` ended with `o`. Reaped.done when it was the
-  // slot's last; Corrupt when the slot had none outstanding (the device
-  // completed something we did not issue).
-  Result<BlockBackend::Reaped> end(uint32_t slot, Result<void, DetailedErr> o) {
-    if (slot >= BlockBackend::MAX_SLOTS || pending_[slot] == 0) return fail(Err::Corrupt);
-    if (!o && outcome_[slot]) outcome_[slot] = o;
-    BlockBackend::Reaped r;
-    if (--pending_[slot] == 0) {
-      r.done = true;
-      r.slot = slot;
-      r.outcome = outcome_[slot];
-    }
-    return r;
-  }
-
- private:
-  uint8_t pending_[BlockBackend::MAX_SLOTS] = {};
-  Result<void, DetailedErr> outcome_[BlockBackend::MAX_SLOTS];
 };
 
 // Serves BlockDevice on the owner facet `endpoint` forever; returns only

@@ -156,7 +156,7 @@ class Nvme final : public BlockBackend {
 
   Status start(uint32_t slot, const BlockRequest& r) override {
     if (r.bulk >= 0) return start_bulk(slot, r);
-    chunks_.begin(slot, 1);
+    CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
     uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
     Sqe c{};
     c.nsid = 1;
@@ -214,7 +214,7 @@ class Nvme final : public BlockBackend {
   Status start_bulk(uint32_t slot, const BlockRequest& r) {
     uint32_t bytes = r.blocks * block_size_;
     uint32_t n = (bytes + BULK_CHUNK_BYTES - 1) / BULK_CHUNK_BYTES;
-    chunks_.begin(slot, n);
+    CAPOS_TRY_STATUS(chunks_.begin(slot, n));
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;

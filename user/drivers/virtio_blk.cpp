@@ -95,15 +95,17 @@ class VirtioBlk final : public BlockBackend {
 
   Status start(uint32_t slot, const BlockRequest& r) override {
     if (r.bulk < 0) {
-      chunks_.begin(slot, 1);
-      return start_one(slot, r);
+      CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
+      Status st = start_one(slot, r);
+      if (!st) chunks_.cancel(slot);
+      return st;
     }
     // A bulk transfer: one request per 256 KiB chunk, each chain in an
     // indirect table (header, one descriptor per page, status).
     uint32_t bytes = r.blocks * SECTOR;
     uint32_t n = (bytes + BULK_CHUNK_BYTES - 1) / BULK_CHUNK_BYTES;
     if (q_.free_count() < n) return fail(Err::Overloaded);
-    chunks_.begin(slot, n);
+    CAPOS_TRY_STATUS(chunks_.begin(slot, n));
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
