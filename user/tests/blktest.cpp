@@ -327,7 +327,7 @@ void bulk(rt::Cap<wire::FrameAllocator> frames, uint64_t count) {
   expect_refused(blk::read_bulk(g_dev, ~0ull, 1, dst->memory, 0), Err::InvalidArgument,
                  "bulk read at LBA 2^64-1 (overflow)", true);
   // More bulk calls than the driver has capability slots (256): a driver
-  // that kept a caller's buffer (or its mapping) after answering runs out.
+  // that kept a caller's buffer capability after answering runs out.
   constexpr uint32_t LEAK_CALLS = 300;
   uint32_t leak_ok = 0;
   for (uint32_t i = 0; i < LEAK_CALLS; ++i) leak_ok += blk::read_bulk(g_dev, BULK_LBA + i % 64, 8, dst->memory, 0).ok();
