@@ -30,6 +30,7 @@ void run() {
     for (uint32_t i = 0; i < WORK_KINDS; ++i)
       if ((work & (1u << i)) && g_handlers[i]) g_handlers[i]();
   }
+  asm volatile("movb $0, %%gs:51" ::: "memory");  // PerCpu::raised_work: everything recorded here ran
 }
 
 }  // namespace capos::deferred

@@ -27,11 +27,18 @@ using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
 DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
+// g_runq.size() as last published under the lock, for the lock-free
+// check on the way back to ring 3 (exit_to_user_needed; atomic).
+uint32_t g_queued = 0;
 uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
 bool g_started = false;  // the boot CPU is in the scheduler: APs may follow (atomic)
 uint32_t g_running_cpus = 0;  // atomic
 
 arch::PerCpu& cpu() { return arch::this_cpu(); }
+
+void publish_queued() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, static_cast<uint32_t>(g_runq.size()), __ATOMIC_RELAXED);
+}
 
 // Asks `target` to look at its run queue / deferred-work point.
 void send_resched(uint32_t target) {
@@ -175,6 +182,7 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   c.need_resched = 0;
   account(c);
   Thread* next = g_runq.pop();
+  publish_queued();
   if (!next) next = c.idle;
   if (next != c.idle) g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
   switch_to(next);
@@ -192,6 +200,7 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   __atomic_store_n(&c.online, 1, __ATOMIC_RELEASE);
   __atomic_add_fetch(&g_running_cpus, 1, __ATOMIC_RELEASE);
   Thread* next = g_runq.pop();
+  publish_queued();
   switch_to(next ? next : c.idle);
   panic("sched: boot context resumed");
 }
@@ -238,6 +247,7 @@ void make_runnable(Thread* t) {
     return;
   t->state = ThreadState::Runnable;
   g_runq.insert(t);
+  publish_queued();
   // Wake one idle CPU (not this one: it is busy running us).
   uint32_t others = g_idle_cpus & ~(1u << cpu().cpu_id);
   if (others) {
@@ -252,6 +262,7 @@ void make_runnable_front(Thread* t) {
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
   g_runq.push_front(t);  // direct handoff: next, whatever its vruntime
+  publish_queued();
 }
 
 void kick(Thread* t) {
@@ -295,6 +306,7 @@ void yield() {
     account(c);  // its place in the queue reflects the slice it just used
     c.current->state = ThreadState::Runnable;
     g_runq.insert(c.current);
+    publish_queued();
   }
   schedule();
 }
@@ -354,6 +366,24 @@ void exit_to_user() {
     if (resched_requested()) yield();  // clears the request, even when nothing else is runnable
     if (current()->process->kill_requested() || current()->exit_requested) process_check_killed();  // no return
   }
+}
+
+// Runs on the way back to ring 3 after an interrupt, without the kernel
+// lock and with interrupts off: reads only this CPU's record, the running
+// thread's kill/exit flags and the published queue length. A stale queue
+// length costs at most one more tick before the waiting thread is seen.
+bool exit_to_user_needed() {
+  arch::PerCpu& c = cpu();
+  if (c.raised_work) {
+    if (deferred::pending()) return true;  // recorded here: run here
+    c.raised_work = 0;                     // another CPU ran it already
+  }
+  Thread* t = c.current;
+  if (t->process->kill_requested() || __atomic_load_n(&t->exit_requested, __ATOMIC_ACQUIRE)) return true;
+  if (!c.need_resched) return false;
+  if (__atomic_load_n(&g_queued, __ATOMIC_RELAXED) != 0) return true;
+  c.need_resched = 0;  // nothing else could run: the slice starts over, as yield would do
+  return false;
 }
 
 void finish_switch() { reap(); }

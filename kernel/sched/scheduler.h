@@ -49,6 +49,9 @@ uint32_t cpus_running();
 // interrupt return): runs recorded deferred work, honours a reschedule
 // request and a kill request. Returns with interrupts disabled.
 void exit_to_user() CAPOS_REQUIRES(g_kernel_lock);
+// Whether exit_to_user has anything to do after an interrupt from ring 3;
+// called without the kernel lock, interrupts off (arch/x86_64/idt.cpp).
+bool exit_to_user_needed();
 // Makes the running thread take exit_to_user's slow path once (it asked
 // to end: ThreadControl.exitThread).
 void request_exit_check();
