@@ -29,6 +29,9 @@
 #include <stdint.h>
 
 #include "lib/core/thread_safety.h"
+#if !__STDC_HOSTED__
+#include "kernel/arch/x86_64/percpu_field.h"
+#endif
 
 namespace capos {
 
@@ -77,12 +80,8 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   void set_mine(bool v) { host_held_ = v; }
   bool host_held_ = false;
 #else
-  static bool mine() {
-    uint8_t v;
-    asm volatile("movb %%gs:49, %0" : "=r"(v));  // PerCpu::holds_kernel_lock (kernel/arch/x86_64/percpu.h)
-    return v;
-  }
-  static void set_mine(bool v) { asm volatile("movb %0, %%gs:49" : : "r"(static_cast<uint8_t>(v)) : "memory"); }
+  static bool mine() { return arch::pcpu::read<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(); }
+  static void set_mine(bool v) { arch::pcpu::write<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(v); }
 #endif
   void contended(uint32_t ticket) CAPOS_NO_THREAD_SAFETY_ANALYSIS;
   void contended_virtual() CAPOS_NO_THREAD_SAFETY_ANALYSIS;
