@@ -37,6 +37,7 @@ enum class ErrorCode : uint8_t {
   BadRestart,          // restart budget out of bounds
   BadDevices,          // CapEntry.devices off a service's deviceManager cap, or too many
   BadPath,             // a directory source's path does not only descend, or is too long
+  BadEnv,              // a Service.env entry is not NAME=value, repeats a name, or the list is too big
 };
 
 const char* error_code_name(ErrorCode c);

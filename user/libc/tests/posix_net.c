@@ -3,7 +3,8 @@
    host side). Granted: `connect`, a TcpConnector for 10.0.2.100 port 7
    only (SLIRP forwards that to the host's echo server), and `listen`, a
    TcpListenAuthority for port 8 only (the host reaches it through a
-   hostfwd); no `dns`. Each check prints "net: <what> ok" or
+   hostfwd); no `dns`. Its environment comes from the manifest's
+   Service.env. Each check prints "net: <what> ok" or
    "net: FAIL <what>"; the exit status counts failures. */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -168,7 +169,12 @@ static void server(void) {
   check(close(c) == 0 && close(ls) == 0, "close both");
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  /* The manifest's Service.env, delivered by init over `args`. */
+  const char* g = getenv("GREETING");
+  check(argc == 1 && strcmp(argv[0], "posix_net") == 0 && g != NULL && strcmp(g, "hello from the manifest") == 0 &&
+            getenv("MODE") != NULL && strcmp(getenv("MODE"), "sockets") == 0 && getenv("PATH") == NULL,
+        "argv[0] and the environment from the manifest");
   refusals();
   client();
   server();
