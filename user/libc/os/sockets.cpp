@@ -12,6 +12,7 @@
 #include "user/libc/os/sock_api.h"
 #include "user/libc/os/sock_state.h"
 #include "user/libc/os/sockets.h"
+#include "user/libc/os/tcp_io.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/transport.h"
@@ -25,8 +26,6 @@ namespace {
 // How long connect() waits for the handshake (TcpConnector's maximum is
 // 60 s; Linux gives up after about two minutes).
 constexpr uint32_t kConnectTimeoutMs = 30000;
-// One call's data: kept small, the buffers are on the caller's stack.
-constexpr uint32_t kChunk = 4096;
 
 Result<OpenFile, Errno> socket_of(int fd) CAPOS_REQUIRES(g_fd_lock) {
   OpenFile* f = CAPOS_TRY(fd_state().table.get(fd));
@@ -57,48 +56,14 @@ Errno conn_errno(Err e) { return e == Err::InvalidArgument ? CAPOS_EPIPE : CAPOS
 
 Result<size_t, Errno> socket_read(const OpenFile& f, uint8_t* buf, size_t n) {
   CAPOS_TRY(sock_next(state(f), SockOp::Transfer));
-  if (f.rd_shut || n == 0) return size_t{0};
-  alignas(8) uint8_t pbuf[64];
-  alignas(8) uint8_t rbuf[kChunk + 256];
-  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof pbuf));
-  auto p = wire::TcpSocket::Client::readParams(params);
-  if (!p) return fail(CAPOS_EIO);
-  p->setMaxBytes(static_cast<uint32_t>(min<size_t>(n, kChunk)));
-  capnp::Response resp(MutBytes(rbuf, sizeof rbuf));
-  wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(f.cap));
-  auto r = c.read(params, resp);
-  if (!r) return fail(conn_errno(r.error()));
-  if (r->getEof()) return size_t{0};
-  auto d = r->getData();
-  if (!d || d->size() > n) return fail(CAPOS_EIO);
-  memcpy(buf, d->data(), d->size());
-  return d->size();
+  if (f.rd_shut) return size_t{0};
+  return tcp_read(rt::transport(), f.cap, buf, n);
 }
 
-// Every byte, in chunks (TcpSocket.write may take fewer than offered).
 Result<size_t, Errno> socket_write(const OpenFile& f, const uint8_t* buf, size_t n) {
   CAPOS_TRY(sock_next(state(f), SockOp::Transfer));
   if (f.wr_shut) return fail(CAPOS_EPIPE);  // no SIGPIPE: signals fail closed
-  wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(f.cap));
-  size_t done = 0;
-  while (done < n) {
-    alignas(8) uint8_t pbuf[kChunk + 256];
-    alignas(8) uint8_t rbuf[128];
-    size_t chunk = min<size_t>(n - done, kChunk);
-    capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof pbuf));
-    auto p = wire::TcpSocket::Client::writeParams(params);
-    if (!p || !p->setData(Bytes(buf + done, chunk))) return fail(CAPOS_EIO);
-    capnp::Response resp(MutBytes(rbuf, sizeof rbuf));
-    auto r = c.write(params, resp);
-    if (!r) {
-      if (done > 0) return done;  // a short write; the next one reports it
-      return fail(conn_errno(r.error()));
-    }
-    uint32_t took = r->getAccepted();
-    if (took == 0 || took > chunk) return fail(CAPOS_EIO);
-    done += took;
-  }
-  return done;
+  return tcp_write(rt::transport(), f.cap, buf, n);
 }
 
 void socket_release(const OpenFile& f) {
