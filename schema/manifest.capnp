@@ -23,6 +23,13 @@ const maxBootPackageChunk :UInt32 = 16384;
 const maxGrantPathNames :UInt32 = 8;
 # Most names in the `path` of a `directory` cap source.
 
+const maxServiceEnv :UInt32 = 8;
+# Most entries in a Service's `env`.
+
+const maxServiceEnvBytes :UInt32 = 200;
+# Most bytes of one Service's `env` entries together (they travel to the
+# child in one queued SpawnArguments.deliver call).
+
 # ---------------------------------------------------------------------------
 # Manifest
 # ---------------------------------------------------------------------------
@@ -126,6 +133,16 @@ struct Service @0xfb71e28fde21bcad {
 
   limits @5 :Capos.ResourceLimits;
   # Quota request, or null for the kernel defaults.
+
+  env @6 :List(Text);
+  # The environment a C program sees (environ, getenv): "NAME=value"
+  # entries, NAME made of letters, digits and '_' and not starting with a
+  # digit, each name once, value printable ASCII; at most maxServiceEnv
+  # entries and maxServiceEnvBytes bytes. When it is not empty, init grants
+  # the child a SpawnArguments endpoint `args` (schema/posix.capnp) and
+  # queues `deliver` on it; the C library answers it before main
+  # (docs/posix.md). A program that does not take it is reported when it
+  # ends.
 }
 
 enum KernelCapKind @0xe41115f13828e89d {

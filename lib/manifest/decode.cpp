@@ -182,6 +182,15 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     d.exports = Span<const ExportDecl>(e, ex.size());
     d.limits = CAPOS_TRY(limits(s, where));
 
+    auto env = DTRY(s.getEnv(), "{}.env", where);
+    if (env.size() > kMaxEnvPerService) {
+      char w2[56];
+      return too_long(env.size(), kMaxEnvPerService, format_to(w2, sizeof w2, "{}.env", where));
+    }
+    StrView* ev = st.env + i * kMaxEnvPerService;
+    for (uint32_t k = 0; k < env.size(); ++k) ev[k] = DTRY(env[k], "{}.env[{}]", where, k);
+    d.env = Span<const StrView>(ev, env.size());
+
     auto rp = DTRY(s.getRestart(), "{}.restart", where);
     if (rp.isOnFailure()) {
       d.restart.kind = RestartKind::OnFailure;

@@ -32,6 +32,7 @@ struct DecodeStorage {
   size_t device_match_count = 0;
   StrView dir_paths[kMaxDirectoryGrants];
   size_t dir_path_count = 0;
+  StrView env[kMaxServices * kMaxEnvPerService];
 };
 static_assert(sizeof(DecodeStorage) <= 424 * 1024, "DecodeStorage grew; update the size note");
 

@@ -83,6 +83,7 @@ struct ServiceDecl {
   Span<const ExportDecl> exports;
   RestartPolicy restart;
   LimitsDecl limits;
+  Span<const StrView> env;  // "NAME=value" entries (Service.env)
 };
 
 struct BinaryDecl {

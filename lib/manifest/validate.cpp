@@ -245,6 +245,51 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
   return {};
 }
 
+// Service.env: "NAME=value", NAME = [A-Za-z_][A-Za-z0-9_]*, the value
+// printable ASCII, each name once, within the schema's bounds.
+size_t env_name_len(StrView e) {
+  size_t i = 0;
+  while (i < e.size() && e[i] != '=') ++i;
+  return i;
+}
+
+Check check_env(const ServiceDecl& s) {
+  if (s.env.size() > kMaxEnvPerService) {
+    return err(ErrorCode::BadEnv, "{}: {} env entries (at most {})", owner(&s).view(), s.env.size(),
+               kMaxEnvPerService);
+  }
+  size_t bytes = 0;
+  for (size_t i = 0; i < s.env.size(); ++i) {
+    StrView e = s.env[i];
+    bytes += e.size();
+    size_t n = env_name_len(e);
+    bool ok = n > 0 && n < e.size() && !(e[0] >= '0' && e[0] <= '9');
+    for (size_t k = 0; ok && k < n; ++k) {
+      char c = e[k];
+      ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    for (size_t k = n + 1; ok && k < e.size(); ++k) ok = e[k] >= 0x20 && e[k] < 0x7f;
+    if (!ok) {
+      return err(ErrorCode::BadEnv,
+                 "{}: env[{}] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)",
+                 owner(&s).view(), i);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (env_name_len(s.env[j]) == n && s.env[j].substr(0, n) == e.substr(0, n)) {
+        return err(ErrorCode::BadEnv, "{}: env[{}] and env[{}] set the same name", owner(&s).view(), j, i);
+      }
+    }
+  }
+  if (!s.env.empty() && find_cap(s.caps, "args")) {
+    return err(ErrorCode::BadEnv, "{}: a cap named `args` and an env: the environment travels as `args`",
+               owner(&s).view());
+  }
+  if (bytes > kMaxEnvBytesPerService) {
+    return err(ErrorCode::BadEnv, "{}: env has {} bytes (at most {})", owner(&s).view(), bytes, kMaxEnvBytesPerService);
+  }
+  return {};
+}
+
 Check check_exports(const ServiceDecl& s) {
   if (s.exports.size() > kMaxExportsPerService) {
     return err(ErrorCode::TooMany, "{}: {} exports (at most {})", owner(&s).view(),
@@ -343,6 +388,7 @@ Check check_service(const Manifest& m, size_t index, const Options& opt) {
       CAPOS_TRY_STATUS(check_import(m, index, c, opt));
   }
   CAPOS_TRY_STATUS(check_exports(s));
+  CAPOS_TRY_STATUS(check_env(s));
   if (s.restart.kind == RestartKind::OnFailure &&
       (s.restart.max_restarts > kMaxRestarts || s.restart.backoff_ms > kMaxBackoffMs)) {
     return err(ErrorCode::BadRestart,
@@ -488,6 +534,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::BadDevices: return "bad-devices";
     case ErrorCode::BadSecret: return "bad-secret";
     case ErrorCode::BadPath: return "bad-path";
+    case ErrorCode::BadEnv: return "bad-env";
   }
   return "unknown";
 }

@@ -278,7 +278,7 @@ add_custom_command(OUTPUT ${PKG_DIR}/launch_dir.bin
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
   COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/launch_dir.bin
           ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
-  DEPENDS init terminal vblk fsd launcher shell dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+  DEPENDS init terminal vblk fsd launcher shell dirgrant lua hello mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
   COMMENT "Test boot package: directory grants through the launcher")
 add_custom_target(qemu_test_package_launch_dir ALL DEPENDS ${PKG_DIR}/launch_dir.bin)
 set(launch_img ${CMAKE_CURRENT_BINARY_DIR}/launch_dir.img)
@@ -287,7 +287,7 @@ add_test(NAME qemu.launch_dir_image
 set_tests_properties(qemu.launch_dir_image PROPERTIES FIXTURES_SETUP launch_disk LABELS qemu
   RESOURCE_LOCK launch_image)
 capos_qemu_test(launch_dir --kernel ${KERNEL_ELF} --module ${PKG_DIR}/launch_dir.bin --timeout 120
-  --forbid "dirgrant: FAILED"
+  --forbid "dirgrant: FAILED" --forbid "run: `lua` did not take"
   --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/bob, pub: ro @home }\\r"
   --expect "run: `home`: no directory `bob` below `home`: invalid-argument (no such entry)"
   --input "capos> =>run \"dirgrant\" with { stdio: client @stdio, home: @home/users/../users }\\r"
@@ -296,8 +296,19 @@ capos_qemu_test(launch_dir --kernel ${KERNEL_ELF} --module ${PKG_DIR}/launch_dir
   --expect "dirgrant: home holds: public/ notes"
   --expect "dirgrant: refused open of '../secret': invalid-argument (name contains '/')"
   --expect "dirgrant: refused create in the read-only grant: invalid-argument (read-only directory)"
-  --expect "dirgrant: all checks passed" --expect "exited: code 0"
+  --expect "dirgrant: all checks passed" --expect "exited with code 0"
   --input "capos> =>cat users/alice/todo\\r" --expect "x"
+  # Arguments after the binary name reach a C program's argv (the launcher
+  # hands the shell the child's `args` endpoint); a program that does not
+  # take them is named, and `spawn` refuses them.
+  --input "capos> =>write t.lua print(('lua:%d:%s:%s:%d'):format(#arg,arg[0],arg[1],6*7))\\r" --expect "synced"
+  --input "capos> =>run \"lua\" \"t.lua\" \"two words\" with { stdio: client @stdio, vm: new virtualMemory, cwd: @home }\\r"
+  --expect "lua:1:t.lua:two words:42" --expect "exited with code 0"
+  --input "capos> =>run \"lua\" \"nope.lua\" with { stdio: client @stdio, vm: new virtualMemory, cwd: @home }\\r"
+  --expect "lua: cannot read nope.lua: " --expect "exited with code 1"
+  --input "capos> =>run \"hello\" \"x\"\\r"
+  --expect "run: `hello` did not take its arguments (disconnected)" --expect "exited with code 2"
+  --input "capos> =>spawn \"lua\" \"t.lua\"\\r" --expect "spawn: only `run` passes arguments"
   --input "capos> =>exit\\r" --expect "init: all services ended" --expect "process 1 (init) exited with status 0"
   -- -drive file=${launch_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 set_tests_properties(qemu.launch_dir PROPERTIES FIXTURES_REQUIRED launch_disk RESOURCE_LOCK launch_image)

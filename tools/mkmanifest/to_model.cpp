@@ -75,6 +75,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   // Sized up front: ServiceDecl spans point into these inner vectors.
   st.service_caps.resize(services.size());
   st.service_exports.resize(services.size());
+  st.service_env.resize(services.size());
   for (unsigned i = 0; i < services.size(); ++i) {
     auto s = services[i];
     for (auto c : s.getCaps()) st.service_caps[i].push_back(cap_decl(c, st));
@@ -88,6 +89,8 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
     d.exports = Span<const manifest::ExportDecl>(st.service_exports[i].data(),
                                                  st.service_exports[i].size());
     d.limits = limits(s);
+    for (auto e : s.getEnv()) st.service_env[i].push_back(view(e));
+    d.env = Span<const StrView>(st.service_env[i].data(), st.service_env[i].size());
     auto rp = s.getRestart();
     if (rp.isOnFailure()) {
       d.restart.kind = manifest::RestartKind::OnFailure;

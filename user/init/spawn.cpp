@@ -217,8 +217,19 @@ Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
   if (!req || !req->setName(svc.name) || !req->setBinaryName(svc.binary)) {
     return spawn_fail("spawn request too large");
   }
-  auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size()));
+  bool env = !svc.env.empty();
+  auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size() + (env ? 1 : 0)));
   if (!grants) return spawn_fail("spawn request too large");
+  if (env) {
+    // The environment goes to the child's `args` endpoint (its C start-up
+    // code serves it before main); init keeps the client facet.
+    auto g = (*grants)[static_cast<uint32_t>(svc.caps.size())];
+    if (!g.setName("args")) return spawn_fail("spawn request too large");
+    g.setInterfaceId(wire::SpawnArguments::kInterfaceId);
+    auto cl = g.getSource().initChildLocal();
+    cl.setKind(wire::ChildLocalKind::ENDPOINT);
+    cl.setServedInterfaceId(wire::SpawnArguments::kInterfaceId);
+  }
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t n_xfer = 0;
   uint32_t temp[manifest::kMaxCapsPerProcess];
@@ -281,13 +292,37 @@ Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
     auto idx = gc.getClient().get_capability();
     if (!name || !idx || *idx >= n_rec || used[*idx]) continue;
     used[*idx] = true;
+    if (env && *name == "args") {
+      ch.args = rec[*idx].cap_id;  // not an export: only init calls it
+      continue;
+    }
     publish(reg, svc, *name, rec[*idx].cap_id, rec[*idx].interface_id);
   }
   for (uint32_t i = 0; i < n_rec; ++i)
     if (!used[i]) rt::release_cap(rec[i].cap_id);
   ch.handle = *handle;
   ch.pid = sp.getPid();
+  if (env) {
+    if (!ch.args) return spawn_fail("the spawner returned no `args` endpoint for the environment");
+    if (Status q = submit_env(ch); !q) {
+      rt::release_cap(ch.args);
+      ch.args = 0;
+      return spawn_fail("cannot queue the environment: {}", err_name(q.error()));
+    }
+  }
   return {};
+}
+
+Status submit_env(Child& ch) {
+  const manifest::ServiceDecl& svc = *ch.decl;
+  capnp::FixedMessageBuilder p(MutBytes(ch.env_call.params, sizeof(ch.env_call.params)));
+  auto pp = CAPOS_TRY(wire::SpawnArguments::Client::deliverParams(p));
+  auto argv = CAPOS_TRY(pp.initArgv(1));
+  CAPOS_TRY_STATUS(argv.set(0, svc.binary));
+  auto envp = CAPOS_TRY(pp.initEnvp(static_cast<uint32_t>(svc.env.size())));
+  for (uint32_t i = 0; i < svc.env.size(); ++i) CAPOS_TRY_STATUS(envp.set(i, svc.env[i]));
+  return rt::submit_call(ch.env_call, rt::Cap<wire::SpawnArguments>::unchecked(ch.args), 0, p,
+                         MutBytes(ch.env_result, sizeof(ch.env_result)));
 }
 
 }  // namespace capos::init

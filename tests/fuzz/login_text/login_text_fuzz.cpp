@@ -48,6 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       if (!inside(r->command, text) || !inside(r->binary, text) || r->n_grants > shell::LaunchLine::kMaxGrants) abort();
+      if (r->n_args > shell::LaunchLine::kMaxArgs) abort();
+      for (size_t i = 0; i < r->n_args; ++i)
+        if (!inside(r->args[i], text) || r->args[i].size() > shell::LaunchLine::kMaxArgBytes) abort();
       for (size_t i = 0; i < r->n_grants; ++i)
         if (!inside(r->grants[i].child, text) || !inside(r->grants[i].source, text) ||
             !inside(r->grants[i].local_kind, text) || r->grants[i].child.empty() ||

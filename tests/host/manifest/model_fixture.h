@@ -63,6 +63,7 @@ struct Svc {
   std::vector<Cap> caps;
   std::vector<std::pair<std::string, std::string>> exports;  // name, cap
   RestartPolicy restart;
+  std::vector<std::string> env;  // Service.env
 };
 
 class TestManifest {
@@ -79,11 +80,11 @@ class TestManifest {
   std::vector<Svc> services = {
       {"logd", "logd",
        {kernel("console", KernelCapKind::Console), endpoint("log", iface::LogSink)},
-       {{"log", "log"}}, {}},
-      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}},
+       {{"log", "log"}}, {}, {}},
+      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}, {}},
       {"ticker", "ticker",
        {import("log", iface::LogSink, "logd", "log"), kernel("timer", KernelCapKind::Timer)},
-       {}, {}},
+       {}, {}, {}},
   };
   std::string motd = "Welcome to capOS.";
   std::string hostname = "capos";
@@ -102,12 +103,16 @@ class TestManifest {
     init_caps_ = convert(init_caps, devices_, dirs_);
     svc_caps_.clear();
     svc_exports_.clear();
+    svc_env_.clear();
     svcs_.clear();
     for (auto& s : services) {
       svc_caps_.push_back(convert(s.caps, devices_, dirs_));
       std::vector<ExportDecl> ex;
       for (auto& [n, c] : s.exports) ex.push_back({sv(n), sv(c)});
       svc_exports_.push_back(std::move(ex));
+      std::vector<StrView> env;
+      for (auto& e : s.env) env.push_back(sv(e));
+      svc_env_.push_back(std::move(env));
     }
     for (size_t i = 0; i < services.size(); ++i) {
       ServiceDecl d;
@@ -116,6 +121,7 @@ class TestManifest {
       d.caps = Span<const CapDecl>(svc_caps_[i].data(), svc_caps_[i].size());
       d.exports = Span<const ExportDecl>(svc_exports_[i].data(), svc_exports_[i].size());
       d.restart = services[i].restart;
+      d.env = Span<const StrView>(svc_env_[i].data(), svc_env_[i].size());
       svcs_.push_back(d);
     }
     m_ = Manifest{};
@@ -161,6 +167,7 @@ class TestManifest {
   std::vector<CapDecl> init_caps_;
   std::vector<std::vector<CapDecl>> svc_caps_;
   std::vector<std::vector<ExportDecl>> svc_exports_;
+  std::vector<std::vector<StrView>> svc_env_;
   std::vector<ServiceDecl> svcs_;
   std::vector<DeviceMatchDecl> devices_;
   std::vector<StrView> dirs_;
