@@ -23,6 +23,13 @@ const maxBootPackageChunk :UInt32 = 16384;
 const maxGrantPathNames :UInt32 = 8;
 # Most names in the `path` of a `directory` cap source.
 
+const maxServiceEnv :UInt32 = 8;
+# Most entries in a Service's `env`.
+
+const maxServiceEnvBytes :UInt32 = 200;
+# Most bytes of one Service's `env` entries together (they travel to the
+# child in one queued SpawnArguments.deliver call).
+
 # ---------------------------------------------------------------------------
 # Manifest
 # ---------------------------------------------------------------------------
@@ -70,6 +77,13 @@ enum BinaryKind @0xc9a3b7d6e1f20415 {
   data @1;
   # Bytes read through BootPackage.readBinary (for example manual.pages).
   # Never run: init, services and ProcessSpawner refuse it as a program.
+
+  secret @2;
+  # Data only a BootPackage narrowed to it can read (a key, for example
+  # the credential store's `credkey`): BootPackage.findBinary and
+  # readBinary answer notFound for it on every other BootPackage, the
+  # kernel-made one init holds included. Init grants it to the one service
+  # whose `bootPackage` cap names it in CapEntry.secret. Never run.
 }
 
 struct InitConfig @0xe13cbfe08aacc8a9 {
@@ -119,6 +133,16 @@ struct Service @0xfb71e28fde21bcad {
 
   limits @5 :Capos.ResourceLimits;
   # Quota request, or null for the kernel defaults.
+
+  env @6 :List(Text);
+  # The environment a C program sees (environ, getenv): "NAME=value"
+  # entries, NAME made of letters, digits and '_' and not starting with a
+  # digit, each name once, value printable ASCII; at most maxServiceEnv
+  # entries and maxServiceEnvBytes bytes. When it is not empty, init grants
+  # the child a SpawnArguments endpoint `args` (schema/posix.capnp) and
+  # queues `deliver` on it; the C library answers it before main
+  # (docs/posix.md). A program that does not take it is reported when it
+  # ends.
 }
 
 enum KernelCapKind @0xe41115f13828e89d {
@@ -239,6 +263,14 @@ struct CapEntry @0x9516a560fd06b23b {
     }
   }
 
+  secret @11 :Text;
+  # Only on a service's `bootPackage` kernel cap: the name of one binary
+  # of kind `secret` this service may read. Init never copies its own
+  # BootPackage to a service: it grants BootPackage.narrow(secret) (empty:
+  # no secret), so a service can read programs, data and at most its own
+  # secret, and cannot narrow further. mkmanifest checks that the name is
+  # a secret binary.
+
   devices @6 :List(Devices.DeviceMatch);
   # Only on a service's `deviceManager` kernel cap: the service gets a
   # DeviceManager narrowed (DeviceManager.narrow) to the functions with
@@ -310,8 +342,10 @@ struct KernelParams @0xefff5e1618185b9d {
 
 interface BootPackage @0x83c0a3eb5c9cf710 {
   # Read-only view of the boot package: the manifest and the embedded
-  # binaries. Held by init only; it lets init read its configuration. It
-  # grants no power to run anything (that is ProcessSpawner).
+  # binaries. Held by init; services the manifest grants one get a narrowed
+  # copy (narrow). It grants no power to run anything (that is
+  # ProcessSpawner). Secrets (BinaryKind.secret) are readable only through
+  # a BootPackage narrowed to them.
 
   manifestSize @0 () -> (size :UInt64);
   # Size in bytes of the metadata manifest returned by readManifest.
@@ -348,6 +382,19 @@ interface BootPackage @0x83c0a3eb5c9cf710 {
   # Params: `offset` skips that many names; `maxEntries` is 1 to 64.
   # Results: `names` is the page; `total` the number of binaries.
   # Errors: invalidArgument if `maxEntries` is 0 or above 64.
+
+  narrow @5 (secret :Text) -> (package :BootPackage);
+  # A BootPackage for a service: it reads the manifest, every program and
+  # data binary and, if `secret` is not empty, that one binary of kind
+  # `secret`; it cannot narrow again. Only the kernel-made BootPackage
+  # (init's) narrows, so a service holding a narrowed one can never reach
+  # another service's secret.
+  #
+  # Params: `secret`, a binary of kind secret, or empty.
+  # Results: `package`, a result capability.
+  # Errors: invalidArgument with the message `permission-denied` on a
+  # narrowed BootPackage; invalidArgument if `secret` names no binary of
+  # kind secret.
 
   struct BinaryLookup {
     # Result of BootPackage.findBinary.

@@ -237,12 +237,11 @@ Status Process::load_image(Bytes image, const elf::LoadPlan& plan) {
     uint64_t pages = s.mem_size / abi::PAGE_SIZE;
     uint64_t file_pages = min(pages, align_up(s.page_offset + s.file_size, abi::PAGE_SIZE) / abi::PAGE_SIZE);
     UserAddr va(s.vaddr);
-    if (file_pages) CAPOS_TRY_STATUS(as_.map_anonymous(va, file_pages, prot, VmaKind::Image));
+    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
+    if (file_pages) CAPOS_TRY_STATUS(as_.map_image(va, file_pages, prot, s.page_offset, file));
     if (pages > file_pages)
       CAPOS_TRY_STATUS(as_.map_anonymous(va + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
                                          VmaKind::Image, /*lazy=*/true));
-    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
-    CAPOS_TRY_STATUS(as_.kernel_write(va + s.page_offset, file));
   }
   return {};
 }

@@ -54,6 +54,7 @@ struct CapDecl {
   uint64_t served_interface_id = 0;   // source == Endpoint
   StrView service;                    // source == Service or Directory: exporting service
   StrView export_name;                // source == Service or Directory: its export
+  StrView secret;                     // kernel BootPackage only: the one secret binary it may read
 };
 
 struct ExportDecl {
@@ -82,12 +83,14 @@ struct ServiceDecl {
   Span<const ExportDecl> exports;
   RestartPolicy restart;
   LimitsDecl limits;
+  Span<const StrView> env;  // "NAME=value" entries (Service.env)
 };
 
 struct BinaryDecl {
   StrView name;
   uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
-  bool data = false;  // schema BinaryKind.data: never run as a program
+  bool data = false;    // schema BinaryKind.data or .secret: never run as a program
+  bool secret = false;  // schema BinaryKind.secret: read only through a BootPackage narrowed to it
 };
 
 struct InitDecl {

@@ -15,4 +15,8 @@
 #define _FSEEK_OPTIMIZATION 1
 #define _WIDE_ORIENT 1
 #define _UNBUF_STREAM_OPT 1
+/* Per-thread struct _reent through __getreent() (os/reent.c): errno per
+   thread. The three standard streams stay global FILEs. */
+#define __DYNAMIC_REENT__ 1
+#define _REENT_GLOBAL_STDIO_STREAMS 1
 #endif

@@ -1,6 +1,6 @@
 /* pthread_test: POSIX threads over the runtime's threads (booted as init
    by qemu.pthreads with ThreadSpawner and ThreadControl grants). Output
-   comes only from the main thread (newlib's stdio is not thread-safe). */
+   comes only from the main thread (newlib's stdio locks are no-ops). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +10,27 @@
 enum { THREADS = 4, ROUNDS = 20000 };
 
 static int g_failures;
+
+/* errno per thread (os/reent.c): every worker sets its own value, waits
+   until all have, then still sees its own; strtol's ERANGE lands in the
+   caller's errno too. */
+static pthread_mutex_t g_err_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_err_cond = PTHREAD_COND_INITIALIZER;
+static int g_err_set;
+
+static void* errno_worker(void* arg) {
+  int mine = (int)(intptr_t)arg;
+  errno = mine;
+  pthread_mutex_lock(&g_err_lock);
+  ++g_err_set;
+  pthread_cond_broadcast(&g_err_cond);
+  while (g_err_set < 4) pthread_cond_wait(&g_err_cond, &g_err_lock);
+  pthread_mutex_unlock(&g_err_lock);
+  if (errno != mine) return (void*)1;
+  errno = 0;
+  (void)strtol("99999999999999999999", NULL, 10);
+  return errno == ERANGE ? (void*)0 : (void*)2;
+}
 static void check(int ok, const char* what) {
   printf(ok ? "pthreads: %s ok\n" : "pthreads: FAIL %s\n", what);
   if (!ok) ++g_failures;
@@ -111,6 +132,16 @@ int main(void) {
   check(pthread_mutex_trylock(&g_lock) == 0 && pthread_mutex_trylock(&g_lock) == EBUSY &&
             pthread_mutex_unlock(&g_lock) == 0,
         "trylock");
+  errno = 4242;
+  pthread_t e[4];
+  int ok = 1;
+  for (intptr_t i = 0; i < 4; ++i) ok &= pthread_create(&e[i], NULL, errno_worker, (void*)(100 + i)) == 0;
+  for (int i = 0; i < 4; ++i) {
+    void* r = (void*)3;
+    if (ok) pthread_join(e[i], &r);
+    ok &= r == NULL;
+  }
+  check(ok && errno == 4242, "errno is per thread (4 threads and main keep their own)");
   printf(g_failures ? "pthreads: %d checks FAILED\n" : "pthreads: all checks passed\n", g_failures);
   return g_failures;
 }
