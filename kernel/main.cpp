@@ -100,7 +100,7 @@ void report_modules(const BootInfo& bi) {
   deferred::set_handler(deferred::CONSOLE_INPUT, ConsoleCap::deliver_input);
   deferred::set_handler(deferred::DEVICE_IRQ, InterruptCap::deliver);
   deferred::set_handler(deferred::IOMMU_FAULT, iommu::handle_faults);
-  arch::set_return_to_user_hook(sched::exit_to_user);
+  arch::set_return_to_user_hook(sched::exit_to_user, sched::exit_to_user_needed);
   timer::set_tick_hook(on_timer_tick);
   t = arch::ioapic_init(g_boot.rsdp_phys);
   if (!t) klog("ioapic: unavailable ({}); no serial input\n", err_name(t.error()));
@@ -125,6 +125,9 @@ void report_modules(const BootInfo& bi) {
     memcpy(hv + 4, &r.ecx, 4);
     memcpy(hv + 8, &r.edx, 4);
     klog("cpu: hypervisor '{}'\n", StrView(hv));
+    // Its virtual CPUs can be descheduled while they wait: a fair lock
+    // would convoy behind them (kernel/sched/kernel_lock.h).
+    g_kernel_lock.set_virtual();
   }
   klog("\n{}\n\n", CAPOS_BANNER);
   klog("capOS: boot complete\n");

@@ -226,6 +226,11 @@ interface SystemStatus @0xa0b03850f93ad398 {
 
     ipisReceived @4 :UInt64;
     # Reschedule IPIs it received from other CPUs.
+
+    timerTicks @5 :UInt64;
+    # Local timer interrupts it took. An idle AP stops its timer
+    # (tickless idle), so this grows only while the CPU runs threads; the
+    # boot CPU ticks always (it drives sleeps and deadlines).
   }
 
   struct ProcessInfo {

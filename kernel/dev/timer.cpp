@@ -18,6 +18,8 @@ void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
   if (arch::this_cpu_id() == 0) g_ticks = g_ticks + 1;  // every CPU ticks; the count is the boot CPU's
+  arch::PerCpu& c = arch::this_cpu();
+  __atomic_store_n(&c.ticks, c.ticks + 1, __ATOMIC_RELAXED);  // only this CPU writes it
   arch::lapic_eoi();
   if (g_hook) g_hook(f);
 }

@@ -41,6 +41,13 @@ void map_section(char* start, char* end, uint64_t flags) CAPOS_REQUIRES(g_lock) 
   }
 }
 
+// The stack's slot becomes free for alloc_kernel_stack.
+void release_slot(const KernelStack& s) CAPOS_REQUIRES(g_lock) {
+  uint64_t slot = (s.top - KSTACK_REGION_BASE) / KSTACK_SLOT - 1;
+  g_kstack_used[slot / 64] &= ~(1ull << (slot % 64));
+}
+
+// Unmaps, flushes here and frees the stack's pages, then frees its slot.
 void release_stack(const KernelStack& s) CAPOS_REQUIRES(g_lock) {
   for (uint64_t va = s.bottom; va < s.top; va += PAGE_SIZE) {
     auto pa = g_table.unmap(va);
@@ -49,8 +56,7 @@ void release_stack(const KernelStack& s) CAPOS_REQUIRES(g_lock) {
       frames::free(*pa);
     }
   }
-  uint64_t slot = (s.top - KSTACK_REGION_BASE) / KSTACK_SLOT - 1;
-  g_kstack_used[slot / 64] &= ~(1ull << (slot % 64));
+  release_slot(s);
 }
 
 void detect_features() {
@@ -162,7 +168,7 @@ void free_kernel_stack(const KernelStack& s) {
   arch::tlb::flush_kernel(s.bottom, s.top);
   arch::IrqSpinLockGuard g(g_lock);
   for (size_t i = 0; i < n; ++i) frames::free(pas[i]);
-  release_stack(s);  // the slot (its pages are unmapped already)
+  release_slot(s);
 }
 
 Result<uint64_t> map_mmio(uint64_t phys, uint64_t size) {

@@ -84,6 +84,7 @@ Status SystemStatusCap::cpus(SS::CpusParams::Reader, SS::CpusResults::Builder r)
     e.setScheduling(__atomic_load_n(&c.online, __ATOMIC_ACQUIRE) != 0);
     e.setBusyCycles(__atomic_load_n(&c.busy_cycles, __ATOMIC_RELAXED));
     e.setIpisReceived(__atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED));
+    e.setTimerTicks(__atomic_load_n(&c.ticks, __ATOMIC_RELAXED));
   }
   r.setKernelLockContentions(g_kernel_lock.contentions());
   r.setTlbShootdowns(arch::tlb::requests());

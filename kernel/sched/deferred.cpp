@@ -1,6 +1,7 @@
 #include "kernel/sched/deferred.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu_field.h"
 
 namespace capos::deferred {
 
@@ -18,7 +19,7 @@ void raise(uint32_t work) {
   __atomic_fetch_or(&g_pending, work, __ATOMIC_RELEASE);
   // This CPU took the interrupt: if it is idle, it runs the work itself
   // (other idle CPUs need not wake for it; scheduler.cpp idle_loop).
-  asm volatile("movb $1, %%gs:51" ::: "memory");  // PerCpu::raised_work
+  arch::pcpu::write<uint8_t, arch::pcpu::RAISED_WORK>(1);
 }
 
 bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
@@ -30,6 +31,7 @@ void run() {
     for (uint32_t i = 0; i < WORK_KINDS; ++i)
       if ((work & (1u << i)) && g_handlers[i]) g_handlers[i]();
   }
+  arch::pcpu::write<uint8_t, arch::pcpu::RAISED_WORK>(0);  // everything recorded here ran
 }
 
 }  // namespace capos::deferred

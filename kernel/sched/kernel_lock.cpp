@@ -25,4 +25,19 @@ void KernelLock::contended(uint32_t ticket) {
   }
 }
 
+void KernelLock::contended_virtual() {
+  if (mine()) misuse("acquired while held by this CPU");
+  __atomic_add_fetch(&contentions_, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&waiting_, 1, __ATOMIC_RELAXED);
+  do {
+    // Read until it looks free, then try: the exchange is the only write,
+    // so waiters do not bounce the line while the holder works.
+    while (__atomic_load_n(&taken_, __ATOMIC_RELAXED)) {
+      arch::tlb::service();
+      arch::pause();
+    }
+  } while (__atomic_exchange_n(&taken_, 1, __ATOMIC_ACQUIRE));
+  __atomic_sub_fetch(&waiting_, 1, __ATOMIC_RELAXED);
+}
+
 }  // namespace capos

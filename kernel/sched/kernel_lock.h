@@ -10,10 +10,16 @@
 // thread resuming after switch_context holds it.
 //
 // It is owned by a CPU, not a thread (the switch hands it over on the same
-// CPU). It is a ticket lock, so CPUs get it in the order they asked: a
-// CPU that drops it and takes it again at once (a polling kernel thread,
-// the idle loop) cannot starve another. A CPU that waits spins, and while
-// it spins it answers TLB shootdown requests, because the holder may be
+// CPU). On real hardware it is a ticket lock, so CPUs get it in the order
+// they asked: a CPU that drops it and takes it again at once (a polling
+// kernel thread, the idle loop) cannot starve another. Under a hypervisor
+// it is a test-and-set lock instead (set_virtual, at boot): the host may
+// deschedule a virtual CPU at any time, and a fair lock then makes every
+// waiter behind a descheduled one wait for the host to run it again --
+// with 8 vCPUs on 2 host cores that convoy stalled boots for minutes.
+// Any running waiter may take a free test-and-set lock (Linux makes the
+// same choice: virt_spin_lock). A CPU that waits spins, and while it
+// spins it answers TLB shootdown requests, because the holder may be
 // waiting for exactly that (docs/smp.md). Taking it twice on one CPU or
 // releasing it unheld panics.
 // Issue 15 splits it into finer locks where the scaling rows show
@@ -23,6 +29,9 @@
 #include <stdint.h>
 
 #include "lib/core/thread_safety.h"
+#if !__STDC_HOSTED__
+#include "kernel/arch/x86_64/percpu_field.h"
+#endif
 
 namespace capos {
 
@@ -32,21 +41,31 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   // a byte in the CPU's own record (PerCpu::holds_kernel_lock), so the
   // checks cost no shared cache line.
   void acquire() CAPOS_ACQUIRE() {
-    uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) contended(ticket);
+    if (virtual_) {
+      if (__atomic_exchange_n(&taken_, 1, __ATOMIC_ACQUIRE)) contended_virtual();
+    } else {
+      uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
+      if (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) contended(ticket);
+    }
     set_mine(true);
   }
   void release() CAPOS_RELEASE() {
     if (!mine()) misuse("released while not held by this CPU");
     set_mine(false);
-    __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE);  // only the holder writes it
+    if (virtual_) __atomic_store_n(&taken_, 0, __ATOMIC_RELEASE);
+    else __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE);  // only the holder writes it
   }
+  // Switches to the test-and-set form; only at boot, before any CPU has
+  // taken the lock.
+  void set_virtual() { virtual_ = true; }
+  bool is_virtual() const { return virtual_; }
   // Tells the analysis the lock is held where it cannot see it taken (a
   // kernel thread's entry function, code right after a context switch);
   // panics if this CPU does not hold it.
   void assert_held() const CAPOS_ASSERT_CAPABILITY(this);
   // Another CPU is waiting for it (the holder may let it go first).
   bool has_waiters() const {
+    if (virtual_) return __atomic_load_n(&waiting_, __ATOMIC_RELAXED) != 0;
     return __atomic_load_n(&next_, __ATOMIC_RELAXED) - __atomic_load_n(&serving_, __ATOMIC_RELAXED) > 1;
   }
   // Held by this CPU.
@@ -61,17 +80,17 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   void set_mine(bool v) { host_held_ = v; }
   bool host_held_ = false;
 #else
-  static bool mine() {
-    uint8_t v;
-    asm volatile("movb %%gs:49, %0" : "=r"(v));  // PerCpu::holds_kernel_lock (kernel/arch/x86_64/percpu.h)
-    return v;
-  }
-  static void set_mine(bool v) { asm volatile("movb %0, %%gs:49" : : "r"(static_cast<uint8_t>(v)) : "memory"); }
+  static bool mine() { return arch::pcpu::read<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(); }
+  static void set_mine(bool v) { arch::pcpu::write<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(v); }
 #endif
   void contended(uint32_t ticket) CAPOS_NO_THREAD_SAFETY_ANALYSIS;
+  void contended_virtual() CAPOS_NO_THREAD_SAFETY_ANALYSIS;
   [[noreturn]] static void misuse(const char* what);
-  uint32_t next_ = 0;     // the next ticket to hand out
-  uint32_t serving_ = 0;  // the ticket that may hold the lock
+  bool virtual_ = false;  // test-and-set form (written once at boot)
+  uint32_t next_ = 0;     // ticket form: the next ticket to hand out
+  uint32_t serving_ = 0;  // ticket form: the ticket that may hold the lock
+  uint32_t taken_ = 0;    // test-and-set form: 1 while held
+  uint32_t waiting_ = 0;  // test-and-set form: CPUs spinning for it
   uint64_t contentions_ = 0;
 };
 

@@ -28,11 +28,18 @@ using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
 DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
+// g_runq.size() as last published under the lock, for the lock-free
+// check on the way back to ring 3 (exit_to_user_needed; atomic).
+uint32_t g_queued = 0;
 uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
 bool g_started = false;  // the boot CPU is in the scheduler: APs may follow (atomic)
 uint32_t g_running_cpus = 0;  // atomic
 
 arch::PerCpu& cpu() { return arch::this_cpu(); }
+
+void publish_queued() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, static_cast<uint32_t>(g_runq.size()), __ATOMIC_RELAXED);
+}
 
 // Asks `target` to look at its run queue / deferred-work point.
 void send_resched(uint32_t target) {
@@ -46,46 +53,66 @@ void on_resched_ipi(arch::InterruptFrame&) {
   arch::lapic_eoi();
 }
 
-void unload_tables(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock);
-
 // Runs deferred work whenever nothing else does; `sti; hlt` is atomic (the
 // one-instruction interrupt shadow of sti), so a wakeup between the check
 // and the halt cannot be lost. The kernel lock is dropped for the halt so
 // that other CPUs are not held up by an idle one; a CPU that queues work
 // for an idle one wakes it with an IPI (make_runnable).
+// Halts this CPU without the kernel lock, marked idle so that a CPU that
+// queues a thread wakes it (make_runnable): once, for a polling kernel
+// thread that re-checks its condition after any interrupt, or, for the
+// idle loop, until there is work for this CPU: a reschedule IPI (a thread
+// was queued for us) or deferred work an interrupt on this CPU recorded.
+// Work recorded elsewhere (the boot CPU's timer work) is run by the CPU
+// that recorded it, at its next deferred-work point. A tick that finds
+// neither halts again without touching the kernel lock, so idle CPUs do
+// not queue up for it 100 times a second (with more vCPUs than host cores,
+// a queued-up, descheduled vCPU would hold everyone up). On one CPU every
+// interrupt is this CPU's. Interrupts are off on entry and on return.
+void halt_without_lock(bool until_work) CAPOS_REQUIRES(g_kernel_lock) {
+  arch::PerCpu& c = cpu();
+  uint32_t bit = 1u << c.cpu_id;
+  g_idle_cpus |= bit;
+  g_kernel_lock.release();
+  do {
+    asm volatile("sti; hlt" ::: "memory");
+    arch::cli();
+  } while (until_work && !c.need_resched && !(c.raised_work && deferred::pending()));
+  g_kernel_lock.acquire();
+  g_idle_cpus &= ~bit;
+}
+
 void idle_loop(void*) {
   g_kernel_lock.assert_held();  // handed over by the switch that started us
-  uint32_t bit = 1u << cpu().cpu_id;
+  // Tickless idle: an AP stops its timer for the halt (its ticks would only
+  // end slices, and an idle CPU has none; what wakes it is an IPI or a
+  // device interrupt) and starts it again before it runs a thread. The boot
+  // CPU keeps ticking: its tick drives timer work (sleeps, deadlines).
+  bool tickless = cpu().cpu_id != 0;
+  bool ticking = true;
   for (;;) {
     arch::cli();
     deferred::run();
     if (!g_runq.empty()) {
+      if (!ticking) {
+        arch::lapic_timer_start_this_cpu();
+        ticking = true;
+      }
       yield();
       continue;
     }
     arch::PerCpu& c = cpu();
     c.need_resched = 0;  // under the lock: a reschedule IPI sent from now on sets it again
     c.raised_work = 0;   // deferred::run above took everything recorded so far
-    g_idle_cpus |= bit;
     // On SMP an idle CPU leaves the last process's tables, so shootdowns
     // for that address space need not wait for it (the next switch
     // loads tables anyway).
-    if (arch::cpu_count() > 1) unload_tables(cpu());
-    g_kernel_lock.release();
-    // Halt until there is something to do: a reschedule IPI (a thread was
-    // queued for us) or deferred work an interrupt on this CPU recorded.
-    // Work recorded elsewhere (the boot CPU's timer work) is run by the CPU
-    // that recorded it, at its next deferred-work point. A tick that finds
-    // neither halts again without touching the kernel lock, so idle CPUs do
-    // not queue up for it 100 times a second (with more vCPUs than host
-    // cores, a queued-up, descheduled vCPU would hold everyone up). On one
-    // CPU every interrupt is this CPU's, as before.
-    do {
-      asm volatile("sti; hlt" ::: "memory");
-      arch::cli();
-    } while (!c.need_resched && !(c.raised_work && deferred::pending()));
-    g_kernel_lock.acquire();
-    g_idle_cpus &= ~bit;
+    if (arch::cpu_count() > 1) arch::tlb::drop_user_tables(cpu());
+    if (tickless && ticking) {
+      arch::lapic_timer_stop_this_cpu();
+      ticking = false;
+    }
+    halt_without_lock(true);
   }
 }
 
@@ -113,14 +140,6 @@ void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock
   if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
   c.loaded_root = root;
   c.loaded_mask = arch::smp() ? &as.residency() : nullptr;
-}
-
-void unload_tables(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
-  if (!c.loaded_root) return;
-  arch::write_cr3(paging::kernel_table().root());
-  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
-  c.loaded_root = 0;
-  c.loaded_mask = nullptr;
 }
 
 void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
@@ -178,6 +197,7 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   account(c);
   Thread* next = g_runq.pop();
   while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_runq.pop();  // budget used up
+  publish_queued();
   if (!next) next = c.idle;
   if (next != c.idle) g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
   switch_to(next);
@@ -195,6 +215,7 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   __atomic_store_n(&c.online, 1, __ATOMIC_RELEASE);
   __atomic_add_fetch(&g_running_cpus, 1, __ATOMIC_RELEASE);
   Thread* next = g_runq.pop();
+  publish_queued();
   switch_to(next ? next : c.idle);
   panic("sched: boot context resumed");
 }
@@ -241,6 +262,7 @@ void make_runnable(Thread* t) {
     return;
   t->state = ThreadState::Runnable;
   g_runq.insert(t);
+  publish_queued();
   // Wake one idle CPU (not this one: it is busy running us).
   uint32_t others = g_idle_cpus & ~(1u << cpu().cpu_id);
   if (others) {
@@ -255,6 +277,7 @@ void make_runnable_front(Thread* t) {
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
   g_runq.push_front(t);  // direct handoff: next, whatever its vruntime
+  publish_queued();
 }
 
 void kick(Thread* t) {
@@ -272,7 +295,7 @@ void yield() {
   arch::IrqGuard irq;
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
-  if (c.current->budget) {  // a SchedulingContext with a budget: used up, it stops even with nothing else to run
+  if (c.current->budget) {  // bound to a SchedulingContext: a used-up budget stops it even with nothing else to run
     account(c);
     if (budget_hooks::hold_back(c.current, c.switch_tsc)) {
       schedule();
@@ -288,13 +311,7 @@ void yield() {
     // CPU waits for the lock, it goes first (the ticket lock serves it
     // before our next acquire): a yield lets others run.
     if (!c.current->process && c.current != c.idle && arch::cpu_count() > 1) {
-      uint32_t bit = 1u << c.cpu_id;
-      g_idle_cpus |= bit;  // a thread made runnable elsewhere wakes us
-      g_kernel_lock.release();
-      asm volatile("sti; hlt" ::: "memory");
-      arch::cli();
-      g_kernel_lock.acquire();
-      g_idle_cpus &= ~bit;
+      halt_without_lock(false);
     } else if (g_kernel_lock.has_waiters()) {
       g_kernel_lock.release();
       g_kernel_lock.acquire();
@@ -305,6 +322,7 @@ void yield() {
     account(c);  // its place in the queue reflects the slice it just used
     c.current->state = ThreadState::Runnable;
     g_runq.insert(c.current);
+    publish_queued();
   }
   schedule();
 }
@@ -364,6 +382,24 @@ void exit_to_user() {
     if (resched_requested()) yield();  // clears the request, even when nothing else is runnable
     if (current()->process->kill_requested() || current()->exit_requested) process_check_killed();  // no return
   }
+}
+
+// Runs on the way back to ring 3 after an interrupt, without the kernel
+// lock and with interrupts off: reads only this CPU's record, the running
+// thread's kill/exit flags and the published queue length. A stale queue
+// length costs at most one more tick before the waiting thread is seen.
+bool exit_to_user_needed() {
+  arch::PerCpu& c = cpu();
+  if (c.raised_work) {
+    if (deferred::pending()) return true;  // recorded here: run here
+    c.raised_work = 0;                     // another CPU ran it already
+  }
+  Thread* t = c.current;
+  if (t->process->kill_requested() || __atomic_load_n(&t->exit_requested, __ATOMIC_ACQUIRE)) return true;
+  if (!c.need_resched) return false;
+  if (__atomic_load_n(&g_queued, __ATOMIC_RELAXED) != 0) return true;
+  c.need_resched = 0;  // nothing else could run: the slice starts over, as yield would do
+  return false;
 }
 
 void finish_switch() { reap(); }

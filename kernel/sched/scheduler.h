@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/percpu_field.h"
 #include "kernel/proc/thread.h"
 #include "kernel/sched/kernel_lock.h"
 
@@ -22,11 +23,7 @@ Status init();  // creates the boot CPU's idle thread; call once, before start()
 // thread; takes the kernel lock itself).
 [[noreturn]] void start_ap();
 // This CPU's running thread (PerCpu::current, written only by the switch).
-inline Thread* current() {
-  Thread* t;
-  asm volatile("movq %%gs:24, %0" : "=r"(t));
-  return t;
-}
+inline Thread* current() { return arch::pcpu::read<Thread*, arch::pcpu::CURRENT>(); }
 void make_runnable(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // Direct IPC handoff: runs `t` next, ahead of the queue.
 void make_runnable_front(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
@@ -49,16 +46,15 @@ uint32_t cpus_running();
 // interrupt return): runs recorded deferred work, honours a reschedule
 // request and a kill request. Returns with interrupts disabled.
 void exit_to_user() CAPOS_REQUIRES(g_kernel_lock);
+// Whether exit_to_user has anything to do after an interrupt from ring 3;
+// called without the kernel lock, interrupts off (arch/x86_64/idt.cpp).
+bool exit_to_user_needed();
 // Makes the running thread take exit_to_user's slow path once (it asked
 // to end: ThreadControl.exitThread).
 void request_exit_check();
 // True when the running thread's time slice is over (the tick asked) or
 // another CPU asked this one to look at the run queue.
-inline bool resched_requested() {
-  uint8_t r;
-  asm volatile("movb %%gs:48, %0" : "=r"(r));  // PerCpu::need_resched
-  return r;
-}
+inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::NEED_RESCHED>(); }
 // Threads blocked in cap_enter are re-checked on every tick and on wake.
 void register_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.

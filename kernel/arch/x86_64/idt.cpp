@@ -30,6 +30,7 @@ alignas(16) IdtEntry g_idt[256];
 IrqHandler g_handlers[256];
 UserFaultHandler g_user_fault = nullptr;
 void (*g_return_to_user)() = nullptr;
+bool (*g_return_needed)() = nullptr;
 
 void set_gate(int vec, uint64_t handler, uint8_t ist, uint8_t dpl) {
   g_idt[vec] = IdtEntry{static_cast<uint16_t>(handler), KERNEL_CS, ist,
@@ -55,7 +56,10 @@ void idt_load() {
 
 void set_irq_handler(uint8_t vector, IrqHandler handler) { g_handlers[vector] = handler; }
 void set_user_fault_handler(UserFaultHandler h) { g_user_fault = h; }
-void set_return_to_user_hook(void (*hook)()) { g_return_to_user = hook; }
+void set_return_to_user_hook(void (*hook)(), bool (*needed)()) {
+  g_return_to_user = hook;
+  g_return_needed = needed;
+}
 
 }  // namespace capos::arch
 
@@ -82,10 +86,11 @@ void handle(InterruptFrame* f) {
 
 }  // namespace
 
-// Anything from user mode is handled like a syscall: under the kernel
+// An exception from user mode is handled like a syscall: under the kernel
 // lock (a user fault may end the process), and every return to ring 3
-// passes the deferred-work point. From kernel mode only the handler runs:
-// interrupt handlers never take the lock (docs/concurrency.md).
+// passes the deferred-work point when it has work. From kernel mode only
+// the handler runs: interrupt handlers never take the lock
+// (docs/concurrency.md).
 extern "C" void interrupt_dispatch(InterruptFrame* f) {
   // A TLB shootdown is answered without the lock: its sender holds the
   // lock and waits for the answer (arch/x86_64/tlb.h).
@@ -93,8 +98,24 @@ extern "C" void interrupt_dispatch(InterruptFrame* f) {
     handle(f);
     return;
   }
-  capos::g_kernel_lock.acquire();
+  using capos::arch::g_return_needed;
+  using capos::arch::g_return_to_user;
+  if (f->vector >= 32) {
+    // An interrupt: its handler only records and wakes, with or without the
+    // lock. Most ticks find nothing to do on the way back (no deferred work
+    // here, nothing else runnable, no kill): they return to ring 3 without
+    // the lock, so N busy CPUs do not queue for it N*100 times a second.
+    // With more vCPUs than host cores that queueing collapsed into a convoy
+    // that stalled a boot for minutes (docs/smp.md, "Lock traffic").
+    handle(f);
+    if (g_return_needed && !g_return_needed()) return;
+    capos::g_kernel_lock.acquire();
+    if (g_return_to_user) g_return_to_user();
+    capos::g_kernel_lock.release();
+    return;
+  }
+  capos::g_kernel_lock.acquire();  // an exception may end the process or map a page
   handle(f);
-  if (capos::arch::g_return_to_user) capos::arch::g_return_to_user();
+  if (g_return_to_user) g_return_to_user();
   capos::g_kernel_lock.release();
 }

@@ -26,7 +26,10 @@ void set_irq_handler(uint8_t vector, IrqHandler handler);
 using UserFaultHandler = void (*)(InterruptFrame&);
 void set_user_fault_handler(UserFaultHandler h);
 // Called after every interrupt or exception that returns to ring 3 (the
-// kernel's deferred-work point; see kernel/sched/deferred.h).
-void set_return_to_user_hook(void (*hook)());
+// kernel's deferred-work point; see kernel/sched/deferred.h). `needed`
+// answers, without the kernel lock and with interrupts off, whether that
+// point has anything to do after an interrupt (not an exception) from ring
+// 3; when it has not, the interrupt returns without taking the lock.
+void set_return_to_user_hook(void (*hook)(), bool (*needed)());
 
 }  // namespace capos::arch

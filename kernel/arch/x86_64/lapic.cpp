@@ -73,6 +73,8 @@ void lapic_timer_start_this_cpu() {
   wr(REG_TIMER_INIT, g_timer_initial);
 }
 
+void lapic_timer_stop_this_cpu() { wr(REG_TIMER_INIT, 0); }  // a zero initial count stops it
+
 void lapic_send_fixed(uint32_t apic_id, uint8_t vector) {
   IrqGuard irq;  // an interrupt between the ICR writes could send its own IPI in between
   lapic_send_ipi(apic_id, vector);  // fixed delivery, physical destination, edge

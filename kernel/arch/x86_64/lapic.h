@@ -14,6 +14,10 @@ Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz);
 // Starts this CPU's periodic timer with the boot CPU's calibration (an
 // AP: all local APIC timers run from the same bus clock).
 void lapic_timer_start_this_cpu();
+// Stops this CPU's timer (an idle AP: nothing to preempt, and a wakeup
+// arrives as an IPI or a device interrupt); lapic_timer_start_this_cpu
+// starts it again.
+void lapic_timer_stop_this_cpu();
 void lapic_eoi();
 // Sends fixed-delivery interrupt `vector` to `apic_id` (interrupts are
 // masked around the two ICR writes).

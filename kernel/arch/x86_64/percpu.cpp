@@ -7,10 +7,6 @@
 namespace capos::arch {
 
 static_assert(offsetof(PerCpu, user_rsp_scratch) == 0 && offsetof(PerCpu, kernel_rsp) == 8);
-static_assert(offsetof(PerCpu, self) == 16 && offsetof(PerCpu, current) == 24);
-static_assert(offsetof(PerCpu, cpu_id) == 32 && offsetof(PerCpu, need_resched) == 48);
-static_assert(offsetof(PerCpu, holds_kernel_lock) == 49);  // kernel_lock.h
-static_assert(offsetof(PerCpu, raised_work) == 51);        // deferred.cpp
 
 namespace detail {
 PerCpu g_cpus[MAX_CPUS];

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/percpu_field.h"
+
 namespace capos {
 class Thread;
 }
@@ -40,6 +42,14 @@ struct PerCpu {
   uint64_t* tss_rsp0;          // 120: this CPU's TSS ring-0 stack slot (gdt.cpp)
 };
 
+static_assert(__builtin_offsetof(PerCpu, self) == pcpu::SELF);
+static_assert(__builtin_offsetof(PerCpu, current) == pcpu::CURRENT);
+static_assert(__builtin_offsetof(PerCpu, cpu_id) == pcpu::CPU_ID);
+static_assert(__builtin_offsetof(PerCpu, need_resched) == pcpu::NEED_RESCHED);
+static_assert(__builtin_offsetof(PerCpu, holds_kernel_lock) == pcpu::HOLDS_KERNEL_LOCK);
+static_assert(__builtin_offsetof(PerCpu, raised_work) == pcpu::RAISED_WORK);
+static_assert(__builtin_offsetof(PerCpu, kernel_flush) == pcpu::KERNEL_FLUSH);
+
 void percpu_init();
 // A started AP reports in (smp.cpp).
 void percpu_arrived();
@@ -50,11 +60,7 @@ extern uint32_t g_cpu_count;  // written only before the scheduler starts
 }  // namespace detail
 
 // Inline: the scheduler and the kernel lock use them on every switch.
-inline PerCpu& this_cpu() {
-  PerCpu* p;
-  asm volatile("movq %%gs:16, %0" : "=r"(p));
-  return *p;
-}
+inline PerCpu& this_cpu() { return *pcpu::read<PerCpu*, pcpu::SELF>(); }
 // The record of logical CPU `id` (valid for id < cpu_count()).
 inline PerCpu& cpu(uint32_t id) { return detail::g_cpus[id]; }
 // CPUs that have started (the boot CPU and every AP that reported in);
@@ -64,10 +70,6 @@ inline uint32_t cpu_count() { return __atomic_load_n(&detail::g_cpu_count, __ATO
 // queue floor) is needed. False on -smp 1, which then pays nothing for it.
 inline bool smp() { return detail::g_cpu_count > 1; }
 
-inline uint32_t this_cpu_id() {
-  uint32_t id;
-  asm volatile("movl %%gs:32, %0" : "=r"(id));
-  return id;
-}
+inline uint32_t this_cpu_id() { return pcpu::read<uint32_t, pcpu::CPU_ID>(); }
 
 }  // namespace capos::arch

@@ -46,12 +46,6 @@ void flush_kernel_here(uint64_t start, uint64_t end) {
   for (uint64_t va = start; va < end; va += PAGE) invlpg(va);
 }
 
-void leave_here(PerCpu& c) {
-  write_cr3(paging::kernel_table().root());
-  c.loaded_root = 0;
-  c.loaded_mask = nullptr;  // the requester clears the whole mask
-}
-
 // Sends the current request to every CPU in `targets` and waits for all.
 void broadcast(uint32_t targets) {
   uint32_t n = 0;
@@ -91,7 +85,7 @@ void service() {
       if (c.loaded_root == g_req.root) flush_range_here(g_req.start, g_req.end);
       break;
     case Kind::Leave:
-      if (c.loaded_root == g_req.root) leave_here(c);
+      if (c.loaded_root == g_req.root) drop_user_tables(c);
       break;
   }
   __atomic_sub_fetch(&g_req.remaining, 1, __ATOMIC_RELEASE);
@@ -111,7 +105,7 @@ void flush_user(uint64_t root, const CpuMask& resident, uint64_t start, uint64_t
 
 void leave(uint64_t root, CpuMask& resident) {
   PerCpu& c = this_cpu();
-  if (c.loaded_root == root) leave_here(c);
+  if (c.loaded_root == root) drop_user_tables(c);
   uint32_t targets = resident.load() & ~(1u << c.cpu_id);
   if (targets) {
     g_req.kind = Kind::Leave;
@@ -121,6 +115,14 @@ void leave(uint64_t root, CpuMask& resident) {
   resident.bits = 0;  // nobody has it loaded any more
 }
 
+void drop_user_tables(PerCpu& c) {
+  if (!c.loaded_root) return;
+  write_cr3(paging::kernel_table().root());
+  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
+  c.loaded_root = 0;
+  c.loaded_mask = nullptr;
+}
+
 void flush_kernel(uint64_t start, uint64_t end) {
   flush_kernel_here(start, end);
   uint32_t mask = others();
@@ -128,8 +130,6 @@ void flush_kernel(uint64_t start, uint64_t end) {
   for (; mask; mask &= mask - 1)
     __atomic_store_n(&cpu(static_cast<uint32_t>(__builtin_ctz(mask))).kernel_flush, 1, __ATOMIC_RELEASE);
 }
-
-static_assert(__builtin_offsetof(PerCpu, kernel_flush) == 112);  // read by kernel_flush_pending
 
 void kernel_flush_now() {
   PerCpu& c = this_cpu();

@@ -17,9 +17,13 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/percpu_field.h"
+
 namespace capos::arch {
 
 // CPUs (by logical id) that have one address space loaded.
+struct PerCpu;
+
 struct CpuMask {
   uint32_t bits = 0;  // atomic accesses only
   uint32_t load() const { return __atomic_load_n(&bits, __ATOMIC_ACQUIRE); }
@@ -36,6 +40,10 @@ void flush_user(uint64_t root, const CpuMask& resident, uint64_t start, uint64_t
 // still has it loaded (an idle CPU keeps the last process's tables)
 // switches to the kernel's tables, this one included.
 void leave(uint64_t root, CpuMask& resident);
+// This CPU switches to the kernel's tables and leaves the residency mask
+// of the user tables it had loaded (an idle CPU, a teardown, an answered
+// Leave request); nothing if none were loaded.
+void drop_user_tables(PerCpu& c);
 // Flushes [start, end) of the kernel half here at once, and on every
 // other CPU lazily (a flag, no IPI): the only kernel mappings removed
 // while the system runs are kernel stacks, and a CPU touches a reused
@@ -56,9 +64,7 @@ uint64_t ipis_sent();
 
 void kernel_flush_now();
 inline void kernel_flush_pending() {
-  uint32_t f;
-  asm volatile("movl %%gs:112, %0" : "=r"(f));  // PerCpu::kernel_flush (static_assert in tlb.cpp)
-  if (f) kernel_flush_now();
+  if (pcpu::read<uint32_t, pcpu::KERNEL_FLUSH>()) kernel_flush_now();
 }
 
 }  // namespace tlb

@@ -1,0 +1,32 @@
+// One field of this CPU's PerCpu record, read or written through GS in one
+// instruction. Hot paths (the current thread, the reschedule request, the
+// kernel lock's owner byte) use these without including percpu.h, whose
+// record they would not otherwise need; percpu.h checks every offset here
+// against the struct with static_asserts, so the two cannot drift apart.
+// entry.S reads the first words by their own numbers (see percpu.h).
+#pragma once
+
+#include <stdint.h>
+
+namespace capos::arch::pcpu {
+
+// Byte offsets into PerCpu (kernel/arch/x86_64/percpu.h).
+constexpr uint32_t SELF = 16;
+constexpr uint32_t CURRENT = 24;
+constexpr uint32_t CPU_ID = 32;
+constexpr uint32_t NEED_RESCHED = 48;
+constexpr uint32_t HOLDS_KERNEL_LOCK = 49;
+constexpr uint32_t RAISED_WORK = 51;
+constexpr uint32_t KERNEL_FLUSH = 112;
+
+template <class T, uint32_t Offset> inline T read() {
+  T v;
+  asm volatile("mov %%gs:%c1, %0" : "=r"(v) : "i"(Offset));
+  return v;
+}
+
+template <class T, uint32_t Offset> inline void write(T v) {
+  asm volatile("mov %0, %%gs:%c1" : : "r"(v), "i"(Offset) : "memory");
+}
+
+}  // namespace capos::arch::pcpu
