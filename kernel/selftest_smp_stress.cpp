@@ -7,6 +7,7 @@
 // completion; the scenario runs twice and the second round must end with
 // exactly the first round's free frames and heap allocations. Meant for
 // `-smp 2 -accel tcg,thread=multi` (qemu.smp_stress_2) and -smp 1.
+#include "kernel/arch/x86_64/percpu.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/timer.h"
@@ -58,7 +59,7 @@ Child spawn(const char* role, EndpointCore* ep) CAPOS_REQUIRES(g_kernel_lock) {
 
 void scenario() CAPOS_REQUIRES(g_kernel_lock) {
   Rng rng{g_seed};
-  klog("selftest smp_stress: seed {:#x}, {} CPU(s)\n", g_seed, sched::cpus_running());
+  klog("selftest smp_stress: seed {:#x}, {} CPU(s)\n", g_seed, arch::cpu_count());
   Ref<EndpointCore> core = EndpointCore::create(ECHO_IFACE);
   if (!core) panic("selftest smp_stress: no endpoint");
   Child server = spawn("endpoint", core.get());
