@@ -7,8 +7,9 @@
 //
 // Time is TSC cycles, the unit the scheduler charges in. The scheduler
 // notices an exhausted budget at its next decision (the tick, a block, a
-// yield), so a thread can overrun by up to one tick; the overrun is carried
-// as debt into the next period, which keeps the long-run share exact.
+// yield), so a thread can overrun by up to one tick (more when a tick comes
+// late); the overrun is carried as debt into the next periods, which keeps
+// the long-run share exact.
 // Portable: host model test tests/host/sched/budget_test.cpp.
 #pragma once
 
@@ -69,11 +70,11 @@ class Budget {
     uint64_t k = (now - start_) / period_;
     start_ += k * period_;
     // What was used beyond the budgets of the elapsed periods is debt for
-    // the new one, at most one budget (a long kernel stretch does not
-    // starve the context for many periods); an idle period earns nothing.
+    // the new one, in full: a slice stretched past its tick (a late tick
+    // on a loaded host, a long kernel stretch) is paid back, so the
+    // long-run share is the budget's. An idle period earns nothing.
     uint64_t allowed = k > used_ / budget_ ? used_ : k * budget_;
-    uint64_t debt = used_ - allowed;
-    used_ = debt > budget_ ? budget_ : debt;
+    used_ -= allowed;
   }
 
   Budget* parent_;

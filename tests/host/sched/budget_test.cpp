@@ -40,12 +40,26 @@ TEST(Budget, IdlePeriodsEarnNothing) {
   EXPECT_TRUE(b.exhausted(50'100));
 }
 
-TEST(Budget, DebtIsCappedAtOneBudget) {
+TEST(Budget, DebtIsPaidInFull) {
   Budget b(nullptr, 100, 1000, 0);
-  b.charge(10'000, 900);  // a long stretch
+  b.charge(10'000, 900);  // a long stretch: 99 budgets of debt
   EXPECT_TRUE(b.exhausted(1000));
-  EXPECT_EQ(b.used(), 100u);
-  EXPECT_FALSE(b.exhausted(2000));
+  EXPECT_EQ(b.used(), 9'900u);
+  EXPECT_TRUE(b.exhausted(50'000));
+  EXPECT_FALSE(b.exhausted(100'000));
+}
+
+// Slices that overrun the budget by a lot (late ticks) still average out
+// to the budget's share.
+TEST(Budget, LongSlicesKeepTheShare) {
+  Budget b(nullptr, 20, 100, 0);
+  uint64_t ran = 0, end = 100'000;
+  for (uint64_t now = 0; now < end; now += 30) {
+    if (b.exhausted(now)) continue;
+    b.charge(30, now + 30);  // every slice is 1.5 budgets long
+    ran += 30;
+  }
+  EXPECT_NEAR(double(ran) / double(end), 0.2, 0.01);
 }
 
 TEST(Budget, ChildChargesItsParent) {
