@@ -135,6 +135,19 @@ interface CredentialStore @0xbd71f4a3e2c95086 {
   # whether the store is locked: its account file exists but failed its
   # integrity check (or could not be read), so nothing was loaded from it
   # and `enroll` is refused until an administrator repairs the disk.
+
+  change @3 (user :Text, oldPassword :Data, newPassword :Data) -> (ok :Bool, persistent :Bool);
+  # Replace an enrolled account's password (`passwd`): check `oldPassword`
+  # like `verify`, then store a new verifier (fresh salt) for
+  # `newPassword`, committed like `enroll` (a new generation of the file).
+  #
+  # Params: `user` as for `verify`; both passwords 1 to 256 bytes.
+  # Results: `ok` false for an unknown user or a wrong old password (same
+  # time either way; nothing changes); `persistent` as for `enroll`.
+  # Errors: invalidArgument for bad lengths or a seed account (seed
+  # accounts change in the manifest); corrupt (as `failed`) while the store
+  # is locked; failed if the file cannot be written (the old password
+  # stays).
 }
 
 interface AuthorityBroker @0xe2f5a8c7d4b1a063 {
@@ -198,6 +211,15 @@ interface SessionManager @0xc83e1f6a9b27d405 {
 
   current @4 () -> (user :Text, profile :Profile, session :UInt64);
   # The current session (user empty when anonymous).
+
+  passwd @5 () -> (refused :Text);
+  # Change the current session's password: prompt `current password> `,
+  # `new password> ` and `again> ` (all hidden) on the terminal and call
+  # CredentialStore.change. A wrong current password counts as a failed
+  # login (same delays). The session stays.
+  # Results: `refused` empty when the password was changed, else why:
+  # anonymous or guest session, a seed account, wrong password, entries
+  # empty or different, the store locked or unwritable.
 
   struct LoginOutcome {
     # What login, setup and guest did.

@@ -40,6 +40,7 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
   CapDecl d;
   d.name = DTRY(c.getName(), "{}.caps[{}].name", owner, i);
   d.interface_id = c.getInterfaceId();
+  if (c.hasSecret()) d.secret = DTRY(c.getSecret(), "{}.caps[{}].secret", owner, i);
   if (c.hasDevices()) {
     auto devs = DTRY(c.getDevices(), "{}.caps[{}].devices", owner, i);
     char where[64];
@@ -147,9 +148,10 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     st.binaries[i].name = DTRY(b.getName(), "binaries[{}].name", i);
     st.binaries[i].size = DTRY(b.getData(), "binaries[{}].data", i).size();
     auto kind = b.getKind();
-    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA)
+    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA && kind != wire::BinaryKind::SECRET)
       return derr(Err::Unsupported, "unknown binary kind", "binaries[{}].kind", i);
-    st.binaries[i].data = kind == wire::BinaryKind::DATA;
+    st.binaries[i].data = kind != wire::BinaryKind::PROGRAM;
+    st.binaries[i].secret = kind == wire::BinaryKind::SECRET;
   }
   m.binaries = Span<const BinaryDecl>(st.binaries, bins.size());
 

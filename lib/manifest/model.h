@@ -57,6 +57,7 @@ struct CapDecl {
   StrView export_name;                // source == Service or Directory: its export
   bool has_schedule = false;          // CapEntry.schedule (only on a service's schedulingContext)
   uint32_t sched_weight = 0, sched_budget_us = 0, sched_period_us = 0;
+  StrView secret;                     // kernel BootPackage only: the one secret binary it may read
 };
 
 struct ExportDecl {
@@ -90,7 +91,8 @@ struct ServiceDecl {
 struct BinaryDecl {
   StrView name;
   uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
-  bool data = false;  // schema BinaryKind.data: never run as a program
+  bool data = false;    // schema BinaryKind.data or .secret: never run as a program
+  bool secret = false;  // schema BinaryKind.secret: read only through a BootPackage narrowed to it
 };
 
 struct InitDecl {

@@ -201,6 +201,20 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
         return err(ErrorCode::BadSchedule, "{} cap {}: schedule: {}", owner(svc).view(), q(c.name).view(), why);
       }
     }
+    if (!c.secret.empty()) {
+      // Init grants a service BootPackage.narrow(secret) of its own.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::BootPackage)) {
+        return err(ErrorCode::BadSecret, "{} cap {}: `secret` applies only to a service's bootPackage cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      bool found = false;
+      for (const BinaryDecl& b : m.binaries) found = found || (b.name == c.secret && b.secret);
+      if (!found) {
+        return err(ErrorCode::BadSecret, "{} cap {}: secret {} is not a binary of kind secret", owner(svc).view(),
+                   q(c.name).view(), q(c.secret).view());
+      }
+    }
     switch (c.source) {
       case SourceKind::Kernel: {
         if (c.kernel_kind >= kKernelCapKindCount) {
@@ -486,6 +500,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
     case ErrorCode::BadRestart: return "bad-restart";
     case ErrorCode::BadDevices: return "bad-devices";
+    case ErrorCode::BadSecret: return "bad-secret";
     case ErrorCode::BadPath: return "bad-path";
     case ErrorCode::BadSchedule: return "bad-schedule";
   }

@@ -38,6 +38,7 @@ enum class ErrorCode : uint8_t {
   BadDevices,          // CapEntry.devices off a service's deviceManager cap, or too many
   BadPath,             // a directory source's path does not only descend, or is too long
   BadSchedule,         // CapEntry.schedule off a service's schedulingContext cap, or one mint would refuse
+  BadSecret,           // CapEntry.secret off a service's bootPackage cap, or naming no secret binary
 };
 
 const char* error_code_name(ErrorCode c);

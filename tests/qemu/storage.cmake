@@ -139,6 +139,30 @@ add_test(NAME qemu.fs_power_cut
           --mkfs $<TARGET_FILE:mkfs-capos> --log ${CMAKE_CURRENT_BINARY_DIR}/fs_power_cut.log)
 set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_REGULAR_EXPRESSION "fs_crash: PASS")
 
+# ---- Filesystem bench boot (user/tests/fsbench.cpp; `make bench`, tools/bench/fs_bench.py) ----
+# Booted by the bench over a 256 MiB mkfs-capos image, next to Linux on ext4.
+add_custom_command(OUTPUT ${PKG_DIR}/fsbench_virtio.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fsbench_virtio.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+  DEPENDS init vblk fsd fsbench mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+  COMMENT "Bench boot package: filesystem figures over virtio-blk")
+add_custom_target(qemu_test_package_fsbench_virtio ALL DEPENDS ${PKG_DIR}/fsbench_virtio.bin)
+# Smoke: the whole workload runs and every byte reads back (figures not judged).
+set(fsbench_img ${CMAKE_CURRENT_BINARY_DIR}/fsbench.img)
+add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 128M)
+set_tests_properties(qemu.fsbench_image PROPERTIES FIXTURES_SETUP fsbench_disk LABELS qemu
+  RESOURCE_LOCK fsbench_image)
+capos_qemu_test(fsbench_smoke --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fsbench_virtio.bin --timeout 280
+  --forbid "fsbench: FAILED"
+  --expect "BENCH row=fs_create_small iters=1000 busy_cycles_per_op=" --expect "BENCH row=fs_read_small iters=1000"
+  --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192" --expect "BENCH done"
+  --expect "init: fsbench exited: code 0" --expect "process 1 (init) exited with status 0"
+  -- -drive file=${fsbench_img},format=raw,if=none,id=d0,cache=unsafe
+     -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
+set_tests_properties(qemu.fsbench_smoke PROPERTIES TIMEOUT 300 FIXTURES_REQUIRED fsbench_disk
+  RESOURCE_LOCK fsbench_image)
+
 # ---- Persistent Namespace (user/storage/ns_server.cpp, user/tests/nstest.cpp) ----
 # Boot 1 (ns_bind) holds a writable directory and a writable Namespace over
 # it and binds names; boot 2 (ns_resolve), over the same disk, holds only a

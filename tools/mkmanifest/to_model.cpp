@@ -23,6 +23,7 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c, ModelStorage& st) {
   manifest::CapDecl d;
   d.name = view(c.getName());
   d.interface_id = c.getInterfaceId();
+  d.secret = view(c.getSecret());
   // Counts past the model's fields saturate; validate() refuses them.
   auto devs = c.getDevices();
   d.device_first = static_cast<uint16_t>(std::min<size_t>(st.device_matches.size(), 0xFFFF));
@@ -69,7 +70,8 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   manifest::Manifest m;
   m.schema_version = r.getSchemaVersion();
   for (auto b : r.getBinaries()) {
-    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() == schema::BinaryKind::DATA});
+    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() != schema::BinaryKind::PROGRAM,
+                           b.getKind() == schema::BinaryKind::SECRET});
   }
   auto init = r.getInitConfig().getInit();
   for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c, st));

@@ -5,6 +5,9 @@
 //                            devices (init's copy is released after the spawn)
 //   schedulingContext + schedule -> a context init mints from its root
 //                            (SchedulingContext.mint; released after the spawn)
+//   bootPackage (+ secret) -> COPY of a BootPackage narrowed to no secret or
+//                            the one named, which cannot narrow again
+//                            (init's copy is released after the spawn)
 //   kernel (per-process)  -> child-local object of that kind
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
@@ -16,6 +19,7 @@
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
 #include "schema/devices.capnp.capos.h"
+#include "schema/manifest.capnp.capos.h"
 #include "user/rt/capset.h"
 #include "user/init/init.h"
 #include "user/storage/fs_client.h"
@@ -105,6 +109,18 @@ Result<uint32_t> minted_context(uint32_t root, const CapDecl& c) {
   p.setPeriodUs(c.sched_period_us);
   auto cap = CAPOS_TRY(rt::call_for_cap<wire::SchedulingContext>(
       sc, static_cast<uint16_t>(wire::SchedulingContext::Method::MINT), params, resp));
+// BootPackage.narrow of init's own BootPackage: what a service gets
+// instead of init's, which could narrow to any secret. `c.secret` (empty or
+// a secret binary, validate()) is the one secret it may read.
+Result<uint32_t> narrowed_boot_package(uint32_t whole, const CapDecl& c) {
+  auto bp = CAPOS_TRY(rt::capset_typed<wire::BootPackage>(whole));
+  alignas(8) uint8_t pbuf[128], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::BootPackage::Client::narrowParams(params));
+  CAPOS_TRY_STATUS(p.setSecret(c.secret));
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::BootPackage>(
+      bp, static_cast<uint16_t>(wire::BootPackage::Method::NARROW), params, resp));
   return cap.id();
 }
 
@@ -165,6 +181,13 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
         auto minted = minted_context(from, c);
         if (!minted) return spawn_fail("cap `{}`: SchedulingContext.mint failed: {}", c.name, err_name(minted.error()));
         from = temp[(*n_temp)++] = *minted;
+      }
+      if (c.kernel_kind == static_cast<uint16_t>(manifest::KernelCapKind::BootPackage)) {
+        auto narrowed = narrowed_boot_package(from, c);
+        if (!narrowed) {
+          return spawn_fail("cap `{}`: BootPackage.narrow failed: {}", c.name, err_name(narrowed.error()));
+        }
+        from = temp[(*n_temp)++] = *narrowed;
       }
       break;
     }

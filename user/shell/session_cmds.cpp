@@ -116,6 +116,21 @@ void cmd_logout() {
     say("logged out: the session's capabilities are revoked everywhere; anonymous again\n");
 }
 
+void cmd_passwd() {
+  auto sm = need<wire::SessionManager>("passwd", "sessions");
+  if (!sm) return;
+  wire::SessionManager::Client c(&rt::transport(), sm);
+  alignas(8) uint8_t pbuf[64], rbuf[256];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  (void)wire::SessionManager::Client::passwdParams(p);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = c.passwd(p, r);
+  if (!res) return report_error("passwd", res.error());
+  StrView why = res->getRefused().value_or("refused");
+  if (why.empty()) say("passwd: password changed\n");
+  else say("passwd: {}\n", why);
+}
+
 void cmd_whoami() {
   auto sm = need<wire::SessionManager>("whoami", "sessions");
   if (!sm) return;

@@ -15,6 +15,8 @@ void cmd_login(StrView user);
 void cmd_setup(StrView user);
 void cmd_guest();
 void cmd_logout();
+// Changes the current account's password (SessionManager.passwd).
+void cmd_passwd();
 void cmd_whoami();
 // "user@" for the prompt ("" when anonymous).
 StrView session_user();

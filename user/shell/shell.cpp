@@ -309,6 +309,7 @@ void cmd_login(const Args& a) { shell::cmd_login(a.v[1]), update_prompt(); }
 void cmd_setup(const Args& a) { shell::cmd_setup(a.v[1]), update_prompt(); }
 void cmd_guest(const Args&) { shell::cmd_guest(), update_prompt(); }
 void cmd_logout(const Args&) { shell::cmd_logout(), update_prompt(); }
+void cmd_passwd(const Args&) { shell::cmd_passwd(); }
 void cmd_whoami(const Args&) { shell::cmd_whoami(); }
 void cmd_audit(const Args& a) {
   uint64_t n = 10;
@@ -437,6 +438,7 @@ const Command kCommands[] = {
     {"setup", "<user>", "first operator account (no accounts yet)", cmd_setup, 1, 1},
     {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
     {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
+    {"passwd", "", "change this account's password", cmd_passwd, 0, 0},
     {"whoami", "", "the current session", cmd_whoami, 0, 0},
     {"audit", "[n]", "verify the audit chain, show n records (AuditLog)", cmd_audit, 0, 1},
     {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},

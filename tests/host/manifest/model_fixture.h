@@ -22,6 +22,7 @@ struct Cap {
   std::vector<DeviceMatchDecl> devices;  // CapEntry.devices
   std::string dir_path;                  // source == Directory
   bool dir_writable = false;
+  std::string secret;                    // CapEntry.secret
 };
 
 inline Cap kernel(std::string name, KernelCapKind k) {
@@ -69,6 +70,7 @@ class TestManifest {
   uint32_t schema_version = kManifestSchemaVersion;
   std::vector<std::pair<std::string, uint64_t>> binaries = {
       {"init", 100}, {"logd", 200}, {"hello", 300}, {"ticker", 400}};
+  std::vector<std::string> secrets;  // names in `binaries` of kind secret
   std::string init_binary = "init";
   std::vector<Cap> init_caps = {kernel("console", KernelCapKind::Console),
                                 kernel("timer", KernelCapKind::Timer),
@@ -90,7 +92,11 @@ class TestManifest {
   // Valid until the next call or until this object changes.
   const Manifest& model() {
     bins_.clear();
-    for (auto& [n, size] : binaries) bins_.push_back({sv(n), size});
+    for (auto& [n, size] : binaries) {
+      bool secret = false;
+      for (const std::string& s : secrets) secret = secret || s == n;
+      bins_.push_back({sv(n), size, secret, secret});
+    }
     devices_.clear();
     dirs_.clear();
     init_caps_ = convert(init_caps, devices_, dirs_);
@@ -138,6 +144,7 @@ class TestManifest {
       d.served_interface_id = c.served;
       d.service = sv(c.service);
       d.export_name = sv(c.export_name);
+      d.secret = sv(c.secret);
       d.device_first = static_cast<uint16_t>(devices.size());
       d.device_count = static_cast<uint8_t>(c.devices.size());
       devices.insert(devices.end(), c.devices.begin(), c.devices.end());

@@ -308,6 +308,43 @@ TEST(manifest_validate, DevicesOnlyOnAServicesDeviceManager) {
   EXPECT_EQ(reject(nine, ErrorCode::BadDevices), "service `ticker` cap `devices`: 9 devices (at most 8)");
 }
 
+// CapEntry.secret: only on a service's bootPackage cap, and only naming a
+// binary of kind secret (init narrows its BootPackage to it).
+TEST(manifest_validate, SecretOnlyOnAServicesBootPackageAndOnlyASecret) {
+  auto with_key = [] {
+    TestManifest t;
+    t.binaries.push_back({"credkey", 32});
+    t.binaries.push_back({"manual.pages", 64});
+    t.secrets = {"credkey"};
+    Cap boot = kernel("boot", KernelCapKind::BootPackage);
+    boot.secret = "credkey";
+    t.services[2].caps.push_back(boot);
+    return t;
+  };
+  TestManifest ok = with_key();
+  EXPECT_TRUE(validate(ok.model()).ok());
+
+  TestManifest on_timer = with_key();
+  on_timer.services[2].caps[1].secret = "credkey";  // the `timer` cap
+  EXPECT_EQ(reject(on_timer, ErrorCode::BadSecret),
+            "service `ticker` cap `timer`: `secret` applies only to a service's bootPackage cap");
+
+  TestManifest on_init = with_key();
+  on_init.init_caps.back().secret = "credkey";  // init's BootPackage already reads everything
+  EXPECT_EQ(reject(on_init, ErrorCode::BadSecret),
+            "init cap `boot`: `secret` applies only to a service's bootPackage cap");
+
+  TestManifest not_secret = with_key();
+  not_secret.services[2].caps.back().secret = "manual.pages";
+  EXPECT_EQ(reject(not_secret, ErrorCode::BadSecret),
+            "service `ticker` cap `boot`: secret `manual.pages` is not a binary of kind secret");
+
+  TestManifest missing = with_key();
+  missing.services[2].caps.back().secret = "auditkey";
+  EXPECT_EQ(reject(missing, ErrorCode::BadSecret),
+            "service `ticker` cap `boot`: secret `auditkey` is not a binary of kind secret");
+}
+
 TEST(manifest_validate, UnknownKernelKind) {
   TestManifest t;
   t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));

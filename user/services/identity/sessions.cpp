@@ -131,6 +131,23 @@ Result<bool> verify(StrView user, StrView pw, wire::Profile* prof) {
   return res->getOk();
 }
 
+// CredentialStore.change: whether the old password was right (and the new
+// one is now stored).
+Result<bool> change(StrView user, StrView old_pw, StrView new_pw) {
+  wire::CredentialStore::Client s(&rt::transport(), g_store);
+  alignas(8) uint8_t pbuf[1024], rbuf[128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::CredentialStore::Client::changeParams(p));
+  CAPOS_TRY_STATUS(pp.setUser(user));
+  Status set = pp.setOldPassword(Bytes(reinterpret_cast<const uint8_t*>(old_pw.ptr), old_pw.size()));
+  if (set) set = pp.setNewPassword(Bytes(reinterpret_cast<const uint8_t*>(new_pw.ptr), new_pw.size()));
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = set ? s.change(p, r) : fail(set.error());
+  wipe(pbuf, sizeof(pbuf));
+  if (!res) return fail(res.error());
+  return res->getOk();
+}
+
 // Ends the current session (its bundle goes stale everywhere).
 void end_current() {
   if (!g_cur.id) return;
@@ -275,6 +292,43 @@ class SessionsImpl final : public wire::SessionManager::Server {
     r.setProfile(g_cur.profile);
     r.setSession(g_cur.id);
     return {};
+  }
+
+  Status passwd(wire::SessionManager::PasswdParams::Reader, wire::SessionManager::PasswdResults::Builder r) override {
+    if (g_cur.profile == wire::Profile::ANONYMOUS || g_cur.profile == wire::Profile::GUEST)
+      return r.setRefused("log in to an account first");
+    StrView user(g_cur.user);
+    char cur[257], a[257], b[257];
+    auto nc = read_secret("current password> ", cur);
+    auto na = nc ? read_secret("new password> ", a) : Result<size_t>(fail(nc.error()));
+    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+    bool same = nc && na && nb && *nc > 0 && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+    wipe(b, sizeof(b));
+    if (!same) {
+      wipe(cur, sizeof(cur));
+      wipe(a, sizeof(a));
+      audit("audit: password change for {} abandoned: entries empty or different", user);
+      return r.setRefused("the passwords were empty or did not match");
+    }
+    sleep_ns(g_limit.wait_before_check(now_ns()));
+    auto ok = change(user, StrView(cur, *nc), StrView(a, *na));
+    wipe(cur, sizeof(cur));
+    wipe(a, sizeof(a));
+    if (!ok) {
+      audit("audit: password change for {} failed: {}", user, err_name(ok.error()));
+      return r.setRefused(ok.error() == Err::InvalidArgument ? "a seed account: its password changes in the manifest"
+                                                             : "the credential store failed");
+    }
+    if (!*ok) {
+      uint64_t d = g_limit.failure(now_ns());
+      audit("audit: password change failed for {}: wrong password (failure {}, next check delayed {} ms)", user,
+            g_limit.failures(), d / 1'000'000);
+      sleep_ns(d);
+      return r.setRefused("wrong password");
+    }
+    g_limit.success();
+    audit("audit: password changed for {}", user);
+    return r.setRefused("");
   }
 
  private:
