@@ -109,6 +109,9 @@ Result<uint32_t> minted_context(uint32_t root, const CapDecl& c) {
   p.setPeriodUs(c.sched_period_us);
   auto cap = CAPOS_TRY(rt::call_for_cap<wire::SchedulingContext>(
       sc, static_cast<uint16_t>(wire::SchedulingContext::Method::MINT), params, resp));
+  return cap.id();
+}
+
 // BootPackage.narrow of init's own BootPackage: what a service gets
 // instead of init's, which could narrow to any secret. `c.secret` (empty or
 // a secret binary, validate()) is the one secret it may read.
