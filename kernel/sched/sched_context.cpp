@@ -14,6 +14,8 @@ bool must_run(const Thread* t) { return t->process && (t->process->kill_requeste
 
 }  // namespace
 
+void charge_bound(Thread* t, uint64_t cycles, uint64_t now) { t->budget->charge(cycles, now); }
+
 bool hold_back_bound(Thread* t, uint64_t now) {
   if (must_run(t) || !t->budget->exhausted(now)) return false;
   t->budget->note_throttled();
