@@ -199,6 +199,11 @@ enum KernelCapKind @0xe41115f13828e89d {
   deviceManager @14;
   # DeviceManager: every enumerated PCI function (init, and the drivers
   # init grants it to; see devices.capnp).
+
+  schedulingContext @15;
+  # SchedulingContext: init gets the root context (weight 1024, no
+  # budget); a service gets a copy of init's and mints the narrower
+  # context it binds itself to (SchedulingContext.mint, bindProcess).
 }
 
 struct CapEntry @0x9516a560fd06b23b {
@@ -277,6 +282,25 @@ struct CapEntry @0x9516a560fd06b23b {
   # one of these identities, so a driver can claim its own device and no
   # other. Empty: the whole DeviceManager. At most maxDeviceMatches
   # entries.
+
+  schedule @12 :SchedulingParams;
+  # Only on a service's `schedulingContext` kernel cap: init mints a
+  # context with these values from its root context (SchedulingContext.mint)
+  # and grants that instead of a copy of the root. Null: a copy of the root.
+}
+
+struct SchedulingParams @0xc3a1f0e2b7d45a19 {
+  # A SchedulingContext a manifest asks for (see SchedulingContext.mint
+  # for the ranges).
+
+  weight @0 :UInt32;
+  # 1..1024.
+
+  budgetUs @1 :UInt32;
+  # CPU per period in microseconds; 0 for no budget.
+
+  periodUs @2 :UInt32;
+  # Period in microseconds; 0 when there is no budget.
 }
 
 struct Export @0xe2838403f320cb93 {

@@ -53,6 +53,13 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
     for (uint32_t k = 0; k < devs.size(); ++k)
       st.device_matches[st.device_match_count++] = DeviceMatchDecl{devs[k].getVendorId(), devs[k].getDeviceId()};
   }
+  if (c.hasSchedule()) {
+    auto s = DTRY(c.getSchedule(), "{}.caps[{}].schedule", owner, i);
+    d.has_schedule = true;
+    d.sched_weight = s.getWeight();
+    d.sched_budget_us = s.getBudgetUs();
+    d.sched_period_us = s.getPeriodUs();
+  }
   auto src = c.getSource();
   switch (src.which()) {
     case wire::CapEntry::Source::Which::KERNEL:

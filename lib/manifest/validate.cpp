@@ -1,5 +1,7 @@
 #include "lib/manifest/validate.h"
 
+#include "lib/abi/sched.h"
+
 #include "lib/core/format.h"
 #include "lib/manifest/cap_matrix.h"
 #include "lib/manifest/schema_ids.h"
@@ -185,6 +187,18 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
           c.device_count > m.device_matches.size() - c.device_first) {
         return err(ErrorCode::BadDevices, "{} cap {}: {} devices (at most {})", owner(svc).view(),
                    q(c.name).view(), c.device_count, kMaxDeviceMatchesPerCap);
+      }
+    }
+    if (c.has_schedule) {
+      // Init mints it from its root context: what mint refuses is refused here.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::SchedulingContext)) {
+        return err(ErrorCode::BadSchedule, "{} cap {}: `schedule` applies only to a service's schedulingContext cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      if (const char* why = abi::mint_refusal(abi::SCHED_WEIGHT_ROOT, 0, 0, 0, c.sched_weight, c.sched_budget_us,
+                                              c.sched_period_us)) {
+        return err(ErrorCode::BadSchedule, "{} cap {}: schedule: {}", owner(svc).view(), q(c.name).view(), why);
       }
     }
     if (!c.secret.empty()) {
@@ -535,6 +549,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::BadSecret: return "bad-secret";
     case ErrorCode::BadPath: return "bad-path";
     case ErrorCode::BadEnv: return "bad-env";
+    case ErrorCode::BadSchedule: return "bad-schedule";
   }
   return "unknown";
 }

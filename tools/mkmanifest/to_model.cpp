@@ -29,6 +29,13 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c, ModelStorage& st) {
   d.device_first = static_cast<uint16_t>(std::min<size_t>(st.device_matches.size(), 0xFFFF));
   d.device_count = static_cast<uint8_t>(std::min<size_t>(devs.size(), 0xFF));
   for (auto m : devs) st.device_matches.push_back({m.getVendorId(), m.getDeviceId()});
+  if (c.hasSchedule()) {
+    auto s = c.getSchedule();
+    d.has_schedule = true;
+    d.sched_weight = s.getWeight();
+    d.sched_budget_us = s.getBudgetUs();
+    d.sched_period_us = s.getPeriodUs();
+  }
   auto src = c.getSource();
   switch (src.which()) {
     case schema::CapEntry::Source::KERNEL:

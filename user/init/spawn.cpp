@@ -3,6 +3,8 @@
 //   kernel (shared kind)  -> COPY of init's own cap of that kind
 //   deviceManager + devices -> COPY of a DeviceManager narrowed to those
 //                            devices (init's copy is released after the spawn)
+//   schedulingContext + schedule -> a context init mints from its root
+//                            (SchedulingContext.mint; released after the spawn)
 //   bootPackage (+ secret) -> COPY of a BootPackage narrowed to no secret or
 //                            the one named, which cannot narrow again
 //                            (init's copy is released after the spawn)
@@ -94,6 +96,22 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
+// SchedulingContext.mint of init's root context with `c`'s schedule: what
+// a service gets instead of the root (docs/scheduling.md).
+Result<uint32_t> minted_context(uint32_t root, const CapDecl& c) {
+  auto sc = CAPOS_TRY(rt::capset_typed<wire::SchedulingContext>(root));
+  alignas(8) uint8_t pbuf[128], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::SchedulingContext::Client::mintParams(params));
+  p.setWeight(c.sched_weight);
+  p.setBudgetUs(c.sched_budget_us);
+  p.setPeriodUs(c.sched_period_us);
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::SchedulingContext>(
+      sc, static_cast<uint16_t>(wire::SchedulingContext::Method::MINT), params, resp));
+  return cap.id();
+}
+
 // BootPackage.narrow of init's own BootPackage: what a service gets
 // instead of init's, which could narrow to any secret. `c.secret` (empty or
 // a secret binary, validate()) is the one secret it may read.
@@ -161,6 +179,11 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
           return spawn_fail("cap `{}`: DeviceManager.narrow failed: {}", c.name, err_name(narrowed.error()));
         }
         from = temp[(*n_temp)++] = *narrowed;
+      }
+      if (c.has_schedule) {  // validate(): only on schedulingContext, values mint accepts
+        auto minted = minted_context(from, c);
+        if (!minted) return spawn_fail("cap `{}`: SchedulingContext.mint failed: {}", c.name, err_name(minted.error()));
+        from = temp[(*n_temp)++] = *minted;
       }
       if (c.kernel_kind == static_cast<uint16_t>(manifest::KernelCapKind::BootPackage)) {
         auto narrowed = narrowed_boot_package(from, c);

@@ -378,9 +378,9 @@ TEST(manifest_validate, SecretOnlyOnAServicesBootPackageAndOnlyASecret) {
 TEST(manifest_validate, UnknownKernelKind) {
   TestManifest t;
   t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));
-  t.services[1].caps.back().raw_kind = 15;
+  t.services[1].caps.back().raw_kind = 16;
   EXPECT_EQ(reject(t, ErrorCode::BadKernelKind),
-            "service `hello` cap `k`: unknown kernel cap kind 15");
+            "service `hello` cap `k`: unknown kernel cap kind 16");
 }
 
 TEST(manifest_validate, ExportsMustNameEndpointCaps) {
