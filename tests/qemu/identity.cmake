@@ -210,3 +210,55 @@ capos_qemu_test(login_passwd_refused ${LOGIN_BOOT} --forbid "${LOGIN_PW}" --forb
   --input "op@capos> =>logout\\r" --expect "logged out"
   --input "capos> =>login op\\r" --input "password> =>${LOGIN_PW}\\r" --expect "session 4: operator op"
   --input "op@capos> =>shutdown\\r" --expect "shutting down")
+
+# More than one account (`adduser`), on its own disk and anchor. Boot 1:
+# setup enrolls op; op adds alice as an operator (a new generation of the
+# account file); a duplicate, a bad name, a guest on a machine without a
+# guest bundle and mismatched entries are refused and change nothing; an
+# anonymous session is refused. Boot 2, same disk: both accounts are back
+# (generation 2) and alice logs in with her password.
+set(adduser_img ${CMAKE_CURRENT_BINARY_DIR}/login_adduser.img)
+set(adduser_anchor ${CMAKE_CURRENT_BINARY_DIR}/login_adduser_anchor.img)
+set(adduser_qemu -drive file=${adduser_img},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3
+  -drive file=${adduser_anchor},format=raw,if=none,id=a0 -device nvme,serial=anchor0,drive=a0,addr=4)
+add_test(NAME qemu.login_adduser_image COMMAND sh -c "$<TARGET_FILE:mkfs-capos> format ${adduser_img} 2M && truncate -s 0 ${adduser_anchor} && truncate -s 64K ${adduser_anchor}")
+set_tests_properties(qemu.login_adduser_image PROPERTIES FIXTURES_SETUP login_adduser_disk LABELS qemu
+  RESOURCE_LOCK login_adduser_image)
+capos_qemu_test(login_adduser_add ${PERSIST_BOOT} --forbid "adduser-pw-1" --forbid "alice-pw-1" --forbid "alice-pw-2"
+  --expect-anywhere "credstore: 0 persistent account(s), generation 0"
+  --input "capos> =>adduser eve operator\\r" --expect "audit: adduser eve refused: session 1 is not an operator's"
+  --expect "adduser: only an operator session can add accounts"
+  --input "capos> =>setup op\\r" --input "new password> =>adduser-pw-1\\r" --input "again> =>adduser-pw-1\\r"
+  --expect "session 2: operator op"
+  --input "op@capos> =>adduser alice operator\\r" --input "new password> =>alice-pw-1\\r" --input "again> =>alice-pw-1\\r"
+  --expect "audit: op added the persistent operator account alice" --expect "adduser: added alice (operator)"
+  --input "op@capos> =>adduser alice operator\\r" --input "new password> =>alice-pw-2\\r" --input "again> =>alice-pw-2\\r"
+  --expect "audit: adduser alice by op refused: the user exists" --expect "adduser: the user exists"
+  --input "op@capos> =>adduser op operator\\r" --input "new password> =>alice-pw-2\\r" --input "again> =>alice-pw-2\\r"
+  --expect "adduser: the user exists"
+  --input "op@capos> =>adduser bad/name\\r" --expect "adduser: a user name is 1 to 32 letters, digits, '-', '_' or '.'"
+  --input "op@capos> =>adduser bob root\\r" --expect "adduser: the role is operator or guest"
+  --input "op@capos> =>adduser bob\\r" --expect "adduser: this machine has no guest bundle (#allowGuest)"
+  --input "op@capos> =>adduser bob operator\\r" --input "new password> =>alice-pw-1\\r" --input "again> =>alice-pw-2\\r"
+  --expect "adduser: the passwords were empty or did not match"
+  --input "op@capos> =>logout\\r" --expect "logged out"
+  --input "capos> =>adduser bob operator\\r" --expect "audit: adduser bob refused: session 3 is not an operator's"
+  --expect "adduser: only an operator session can add accounts"
+  --input "capos> =>exit\\r" --expect "init: all services ended"
+  -- ${adduser_qemu})
+set_tests_properties(qemu.login_adduser_add PROPERTIES FIXTURES_REQUIRED login_adduser_disk
+  FIXTURES_SETUP login_adduser_added RESOURCE_LOCK login_adduser_image)
+capos_qemu_test(login_adduser_login ${PERSIST_BOOT} --forbid "adduser-pw-1" --forbid "alice-pw-1" --forbid "alice-pw-2"
+  --expect-anywhere "credstore: anchor generation 2"
+  --expect "credstore: 2 persistent account(s), generation 2"
+  --input "capos> =>login bob\\r" --input "password> =>alice-pw-1\\r" --expect "login: wrong user or password"
+  --input "capos> =>login alice\\r" --input "password> =>alice-pw-2\\r" --expect "login: wrong user or password"
+  --input "capos> =>login alice\\r" --input "password> =>alice-pw-1\\r"
+  --expect "audit: login ok for alice (operator)" --expect "session 2: operator alice"
+  --input "alice@capos> =>whoami\\r" --expect "alice (operator, session 2)"
+  --input "alice@capos> =>logout\\r" --expect "logged out"
+  --input "capos> =>login op\\r" --input "password> =>adduser-pw-1\\r" --expect "session 4: operator op"
+  --input "op@capos> =>shutdown\\r" --expect "shutting down"
+  -- ${adduser_qemu})
+set_tests_properties(qemu.login_adduser_login PROPERTIES FIXTURES_REQUIRED "login_adduser_disk;login_adduser_added"
+  RESOURCE_LOCK login_adduser_image)

@@ -113,6 +113,7 @@ void cmd_setup(const Args& a) { shell::cmd_setup(a.v[1]), update_prompt(); }
 void cmd_guest(const Args&) { shell::cmd_guest(), update_prompt(); }
 void cmd_logout(const Args&) { shell::cmd_logout(), update_prompt(); }
 void cmd_passwd(const Args&) { shell::cmd_passwd(); }
+void cmd_adduser(const Args& a) { shell::cmd_adduser(a.v[1], a.n > 2 ? a.v[2] : StrView()); }
 void cmd_whoami(const Args&) { shell::cmd_whoami(); }
 void cmd_audit(const Args& a) {
   uint64_t n = 10;
@@ -158,6 +159,7 @@ const Command kCommands[] = {
     {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
     {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
     {"passwd", "", "change this account's password", cmd_passwd, 0, 0},
+    {"adduser", "<user> [operator|guest]", "add an account (operator only)", cmd_adduser, 1, 2},
     {"whoami", "", "the current session", cmd_whoami, 0, 0},
     {"audit", "[n]", "verify the audit chain, show n records (AuditLog)", cmd_audit, 0, 1},
     {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},

@@ -1,7 +1,8 @@
 // credstore: the CredentialStore service (schema/identity.capnp,
 // docs/identity.md). Holds Argon2id verifiers only: seeded from the boot
 // package's "accounts" data file (if the manifest packages one) and, by
-// `enroll`, one account on a machine that has none — kept on disk when the
+// `enroll`, one account on a machine that has none, and by `add` more for an
+// operator (`adduser`) — kept on disk when the
 // manifest grants a directory (docs/identity.md, "Persistent accounts"),
 // volatile otherwise. Granted only
 // to the SessionManager, so a password reaches no other process; the store
@@ -241,6 +242,25 @@ class StoreImpl final : public wire::CredentialStore::Server {
     }
     CAPOS_TRY_STATUS(commit(next));
     r.setOk(true);
+    return {};
+  }
+
+  Status add(wire::CredentialStore::AddParams::Reader p, wire::CredentialStore::AddResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    Bytes pw = CAPOS_TRY(p.getPassword());
+    if (!valid_user(user) || !valid_password(pw) || p.getProfile() == wire::Profile::ANONYMOUS)
+      return fail(Err::InvalidArgument);
+    r.setPersistent(g_disk != nullptr);
+    if (g_locked) return r.setResult(wire::AddAccountResult::LOCKED), Status{};
+    if (g_accounts.find(user) || g_enrolled.find(user)) return r.setResult(wire::AddAccountResult::EXISTS), Status{};
+    if (g_accounts.count + g_enrolled.count >= kMaxAccounts) return r.setResult(wire::AddAccountResult::FULL), Status{};
+    char encoded[kMaxVerifier + 1];
+    StrView verifier = CAPOS_TRY(make_verifier(pw, encoded));
+    AccountProfile prof = p.getProfile() == wire::Profile::OPERATOR ? AccountProfile::Operator : AccountProfile::Guest;
+    AccountTable next = g_enrolled;
+    CAPOS_TRY_STATUS(next.add(user, prof, verifier));
+    CAPOS_TRY_STATUS(commit(next));  // durable first, as for enroll
+    r.setResult(wire::AddAccountResult::ADDED);
     return {};
   }
 

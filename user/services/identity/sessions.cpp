@@ -331,7 +331,69 @@ class SessionsImpl final : public wire::SessionManager::Server {
     return r.setRefused("");
   }
 
+  Status adduser(wire::SessionManager::AdduserParams::Reader p,
+                 wire::SessionManager::AdduserResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    wire::Profile prof = p.getProfile();
+    if (g_cur.profile != wire::Profile::OPERATOR) {
+      audit("audit: adduser {} refused: session {} is not an operator's", user, g_cur.id);
+      return r.setRefused("only an operator session can add accounts");
+    }
+    if (!valid_user(user)) return r.setRefused("a user name is 1 to 32 letters, digits, '-', '_' or '.'");
+    if (prof == wire::Profile::ANONYMOUS) return r.setRefused("the role is operator or guest");
+    // A guest account could never log in without the manifest's guest bundle.
+    if (prof == wire::Profile::GUEST && !CAPOS_TRY(guest_allowed()))
+      return r.setRefused("this machine has no guest bundle (#allowGuest): add an operator or allow guests");
+    char a[257], b[257];
+    auto na = read_secret("new password> ", a);
+    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+    bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+    wipe(b, sizeof(b));
+    if (!same) {
+      wipe(a, sizeof(a));
+      audit("audit: adduser {} by {} abandoned: passwords empty or different", user, StrView(g_cur.user));
+      return r.setRefused("the passwords were empty or did not match");
+    }
+    auto added = add(user, prof, StrView(a, *na));
+    wipe(a, sizeof(a));
+    if (!added) {
+      audit("audit: adduser {} by {} failed: {}", user, StrView(g_cur.user), err_name(added.error()));
+      return r.setRefused("the credential store failed (nothing was added)");
+    }
+    StrView why;
+    switch (added->result) {
+      case wire::AddAccountResult::ADDED:
+        audit("audit: {} added the {} {} account {}", StrView(g_cur.user), added->persistent ? "persistent" : "volatile",
+              profile_name(prof), user);
+        return r.setRefused("");
+      case wire::AddAccountResult::EXISTS: why = "the user exists"; break;
+      case wire::AddAccountResult::FULL: why = "the account store is full"; break;
+      case wire::AddAccountResult::LOCKED: why = "the account store failed its integrity check"; break;
+    }
+    if (why.empty()) why = "the credential store answered something unknown";
+    audit("audit: adduser {} by {} refused: {}", user, StrView(g_cur.user), why);
+    return r.setRefused(why);
+  }
+
  private:
+  struct AddOutcome {
+    wire::AddAccountResult result;
+    bool persistent;
+  };
+  Result<AddOutcome> add(StrView user, wire::Profile prof, StrView pw) {
+    wire::CredentialStore::Client s(&rt::transport(), g_store);
+    alignas(8) uint8_t pbuf[512], rbuf[256];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    auto pp = CAPOS_TRY(wire::CredentialStore::Client::addParams(p));
+    CAPOS_TRY_STATUS(pp.setUser(user));
+    pp.setProfile(prof);
+    Status set = pp.setPassword(Bytes(reinterpret_cast<const uint8_t*>(pw.ptr), pw.size()));
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    auto res = set ? s.add(p, r) : fail(set.error());
+    wipe(pbuf, sizeof(pbuf));
+    if (!res) return fail(res.error());
+    return AddOutcome{res->getResult(), res->getPersistent()};
+  }
   struct StoreState {
     uint32_t count;
     bool locked;
