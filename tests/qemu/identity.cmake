@@ -262,3 +262,30 @@ capos_qemu_test(login_adduser_login ${PERSIST_BOOT} --forbid "adduser-pw-1" --fo
   -- ${adduser_qemu})
 set_tests_properties(qemu.login_adduser_login PROPERTIES FIXTURES_REQUIRED "login_adduser_disk;login_adduser_added"
   RESOURCE_LOCK login_adduser_image)
+
+# Session expiry: with SESSION_LIFETIME_S=5 in the sessions service's env,
+# op's session is revoked 5 s after setup logged it in, like a logout:
+# audited, its bundle stale (an operator command fails), whoami anonymous.
+capos_manifest(qemu_expiry_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/expiry_overlay.cue
+  BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/expiry.bin
+  DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore auditd lifecycle broker
+    sessions session_probe threads_demo netd lua)
+capos_qemu_test(login_expiry --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/expiry.bin --timeout 90
+  --forbid "expiry-pw-1"
+  --expect-anywhere "sessions: guest and operator sessions expire after 5 s"
+  --input "capos> =>setup op\\r" --input "new password> =>expiry-pw-1\\r" --input "again> =>expiry-pw-1\\r"
+  --expect "session 2: operator op"
+  --input "op@capos> =>whoami\\r" --expect "op (operator, session 2)"
+  --expect "audit: session 2 (operator op) expired after its lifetime of 5 s"
+  --expect "audit: session 2 (operator op) ended, its capabilities are revoked"
+  --input "its capabilities are revoked=>audit 1\\r" --expect "audit: failed: disconnected"
+  --input "op@capos> =>whoami\\r" --expect "anonymous (anonymous, session 0)"
+  --input "op@capos> =>exit\\r" --expect "init: all services ended")
+capos_manifest(qemu_expiry_bad_package CUE ${CAPOS_ROOT}/system.cue OVERLAY ${CMAKE_CURRENT_SOURCE_DIR}/manifests/expiry_bad_overlay.cue
+  BIN_DIR ${CMAKE_BINARY_DIR}/bin OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/packages/expiry_bad.bin
+  DEPENDS init logd sysinfo manual launcher shell demo demo_crash manual_pages terminal credstore auditd lifecycle broker
+    sessions session_probe threads_demo netd lua)
+capos_qemu_test(login_expiry_bad --kernel ${KERNEL_ELF} --module ${CMAKE_CURRENT_BINARY_DIR}/packages/expiry_bad.bin --timeout 60
+  --expect-anywhere "sessions: SESSION_LIFETIME_S is 1 to 86400 seconds: not serving"
+  --expect-anywhere "init: sessions exited"
+  --input "capos> =>exit\\r" --expect "init: all services ended")

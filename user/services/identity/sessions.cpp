@@ -9,10 +9,14 @@
 //
 // Caps: "sessions" (endpoint), "terminal", "store", "broker", "timer",
 // "log" (kernel LogSink: the audit trail), "audit" (optional AuditLog
-// writer endpoint of auditd).
+// writer endpoint of auditd), "args" (granted by init when the manifest
+// gives the service an env: SESSION_LIFETIME_S, the most seconds a guest
+// or operator session lives before it is revoked like a logout).
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/posix.capnp.capos.h"
+#include "user/rt/ring.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
@@ -42,8 +46,13 @@ struct Current {
   uint64_t id = 0;  // 0: none yet
   wire::Profile profile = wire::Profile::ANONYMOUS;
   char user[kMaxUser + 1] = {};
+  uint64_t expires_ns = 0;  // 0: never (anonymous, or no lifetime set)
 } g_cur;
 uint64_t g_next_id = 1;
+// SESSION_LIFETIME_S from the manifest, in ns; 0: sessions do not expire.
+uint64_t g_lifetime_ns = 0;
+uint64_t g_lifetime_s = 0;
+bool g_lifetime_bad = false;  // set but not 1 to 86400: the service refuses to run
 
 const char* profile_name(wire::Profile p) {
   switch (p) {
@@ -199,6 +208,7 @@ Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
   }
   g_cur.id = id;
   g_cur.profile = prof;
+  g_cur.expires_ns = prof != wire::Profile::ANONYMOUS && g_lifetime_ns ? now_ns() + g_lifetime_ns : 0;
   memcpy(g_cur.user, user.ptr, min(user.size(), kMaxUser));
   g_cur.user[min(user.size(), kMaxUser)] = 0;
   audit("audit: session {} started: {} {} with {} capabilities", id, profile_name(prof),
@@ -435,6 +445,83 @@ class SessionsImpl final : public wire::SessionManager::Server {
 
 SessionsImpl g_impl;
 
+// ---- Session lifetime (docs/identity.md, "Session expiry").
+
+// The manifest's env arrives as one SpawnArguments.deliver from init.
+class ArgsImpl final : public wire::SpawnArguments::Server {
+ public:
+  Status deliver(wire::SpawnArguments::DeliverParams::Reader p, wire::SpawnArguments::DeliverResults::Builder) override {
+    auto envp = CAPOS_TRY(p.getEnvp());
+    StrView key = "SESSION_LIFETIME_S=";
+    for (uint32_t i = 0; i < envp.size(); ++i) {
+      StrView e = CAPOS_TRY(envp[i]);
+      if (!e.starts_with(key)) continue;
+      StrView v = e.substr(key.size());
+      uint64_t s = 0;
+      // 1 s to one day: a typo cannot make sessions expire at once or never.
+      bool ok = !v.empty() && v.size() <= 5;
+      for (size_t k = 0; ok && k < v.size(); ++k) {
+        ok = v.ptr[k] >= '0' && v.ptr[k] <= '9';
+        s = s * 10 + static_cast<uint64_t>(v.ptr[k] - '0');
+      }
+      if (!ok || s == 0 || s > 86400) {
+        g_lifetime_bad = true;
+        rt::set_error_message("SESSION_LIFETIME_S is 1 to 86400 seconds");
+        return fail(Err::InvalidArgument);
+      }
+      g_lifetime_s = s;
+      g_lifetime_ns = s * 1'000'000'000ull;
+    }
+    return {};
+  }
+};
+
+alignas(16) uint8_t g_args_recv[abi::RECV_BUFFER_MAX];
+
+// Serves init's one `deliver` on "args", if granted, then drops it.
+void read_env() {
+  auto ep = rt::capset_find<wire::Endpoint>("args");
+  if (!ep) return;
+  abi::CapSqe recv{};
+  recv.opcode = abi::CAP_OP_RECV;
+  recv.cap_id = ep->id();
+  recv.result_addr = reinterpret_cast<uint64_t>(g_args_recv);
+  recv.result_len = sizeof g_args_recv;
+  recv.user_data = rt::ring().next_user_data();
+  abi::CapCqe c = rt::ring().call(recv);
+  if (c.result >= static_cast<int32_t>(sizeof(abi::EndpointMessageHeader))) {
+    ArgsImpl server;
+    abi::CapSqe ret = rt::handle_call(ep->id(), g_args_recv, c.result, server);
+    abi::CapCqe done = rt::ring().call(ret);
+    (void)rt::finish_return(ret, *reinterpret_cast<const abi::EndpointMessageHeader*>(g_args_recv), done);
+  }
+  rt::release_cap(*ep);
+}
+
+// The expiry check runs once a second between calls (a deferred
+// Timer.sleep completing); a session past its lifetime is revoked exactly
+// like a logout: every copy of its bundle goes stale.
+rt::AsyncCall g_tick;
+alignas(8) uint8_t g_tick_result[128];
+constexpr uint16_t kTimerSleep = 1;  // Timer.sleep @1
+
+Status submit_tick() {
+  capnp::FixedMessageBuilder p(MutBytes(g_tick.params, sizeof(g_tick.params)));
+  auto pp = CAPOS_TRY(wire::Timer::Client::sleepParams(p));
+  pp.setDurationNs(1'000'000'000ull);
+  return rt::submit_call(g_tick, g_timer, kTimerSleep, p, MutBytes(g_tick_result, sizeof(g_tick_result)));
+}
+
+void on_tick(void*) {
+  if (g_cur.expires_ns && now_ns() >= g_cur.expires_ns) {
+    audit("audit: session {} ({} {}) expired after its lifetime of {} s", g_cur.id, profile_name(g_cur.profile),
+          StrView(g_cur.user), g_lifetime_s);
+    end_current();
+  }
+  if (Status st = submit_tick(); !st)
+    audit("audit: the session expiry timer failed ({}): sessions no longer expire", err_name(st.error()));
+}
+
 }  // namespace
 
 int main() {
@@ -452,7 +539,22 @@ int main() {
   g_broker = *broker;
   g_timer = *timer;
   g_chain.attach();
-  Status st = rt::serve(*ep, g_impl);
+  read_env();
+  if (g_lifetime_bad) {
+    // Fail closed: a mistyped lifetime must not mean sessions that never end.
+    (void)g_audit.log(wire::LogLevel::ERROR, "sessions: SESSION_LIFETIME_S is 1 to 86400 seconds: not serving");
+    return 2;
+  }
+  Status st = fail(Err::Failed);
+  if (g_lifetime_ns && submit_tick()) {
+    char line[96];
+    (void)g_audit.log(wire::LogLevel::INFO, format_to(line, sizeof(line),
+                                                      "sessions: guest and operator sessions expire after {} s",
+                                                      g_lifetime_s));
+    st = rt::serve_ticking(*ep, g_impl, g_tick, on_tick, nullptr);
+  } else {
+    st = rt::serve(*ep, g_impl);
+  }
   rt::printf("sessions: serving stopped: {}\n", err_name(st.error()));
   return 4;
 }
