@@ -19,4 +19,8 @@
    thread. The three standard streams stay global FILEs. */
 #define __DYNAMIC_REENT__ 1
 #define _REENT_GLOBAL_STDIO_STREAMS 1
+/* --enable-newlib-retargetable-locking: the __lock_* calls of stdio,
+   atexit, env and tz go to __retarget_lock_* (os/locks.c), so one FILE
+   is safe to share between pthreads. */
+#define _RETARGETABLE_LOCKING 1
 #endif
