@@ -81,8 +81,13 @@ class MessageBuilder {
     PointerBuilder r = CAPOS_TRY(root_pointer());
     return r.get_struct(data_words, ptr_count);
   }
-  // The root pointer is the first word of segment 0, reserved on first use.
-  Result<PointerBuilder> root_pointer();
+  // The root pointer is the first word of segment 0, reserved on first use
+  // (out of line); once reserved it is answered inline.
+  Result<PointerBuilder> root_pointer() {
+    if (arena_.segment_count() != 0 && arena_.segment(0)->words != 0)
+      return PointerBuilder(&arena_, 0, arena_.seg_start(0));
+    return reserve_root_pointer();
+  }
 
   Span<const Segment> segments() const { return arena_.segments(); }
   // Total framed size, and the framing itself written into `out`.
@@ -92,6 +97,7 @@ class MessageBuilder {
 
  protected:
   MessageBuilder(Span<Segment> table, SegmentAllocator* alloc) : arena_(table, alloc) {}
+  Result<PointerBuilder> reserve_root_pointer();
   BuilderArena arena_;
 };
 
