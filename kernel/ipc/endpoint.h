@@ -157,6 +157,14 @@ struct ProcessIpc {
 
 namespace ipc {
 
+// How a completion wakes the thread waiting for it (env::wake).
+enum class Wake : uint8_t {
+  Queue,   // the run queue, by virtual runtime
+  Front,   // the front of the run queue: runs next (a deferred completion)
+  Direct,  // endpoint CALL/RETURN: runs next on this CPU, by a direct switch
+           // when the running thread blocks in the same cap_enter (sched::handoff)
+};
+
 // Ring entry points: Done (the CQE result), Pending (the completion is
 // posted later into the CQ slot the ring reserved) or the CapError.
 CapResult call(Process& caller, KObject* target, const abi::CapSqe& sqe) CAPOS_REQUIRES(g_kernel_lock);

@@ -58,21 +58,21 @@ void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
 // is now satisfied.
-void wake(Process* p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  env::wake(*p, slot, handoff);
+  env::wake(*p, slot, how);
 }
 
-void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
   p->ring(slot).post_reserved(cqe);
-  wake(p, slot, handoff);
+  wake(p, slot, how);
 }
 
 // Finishes a caller's outstanding call with its CQE result: where a typed
 // outcome becomes the ABI value (cqe_result), so the completion paths
 // pass one register (perf.budgets: park_rtt, thread_spawn_join).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0)
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0, Wake how = Wake::Front)
     CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
@@ -84,7 +84,7 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
   caller->ledger().release(Res::OutstandingCalls, 1);
   uint8_t slot = c->ring_slot;
   free_call(c);
-  post(caller, slot, cqe, true);
+  post(caller, slot, cqe, how);
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
@@ -260,7 +260,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.result = cqe_result(n);
     if (!n) {  // the server's buffer is unusable: fail that RECV, try the next
       core.inflight.remove(c->call_id);
-      post(&server, server_slot, cqe, false);
+      post(&server, server_slot, cqe, Wake::Queue);
       continue;
     }
     mark_inflight(c, server);
@@ -268,7 +268,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.aux = c->method_id;
     charge->commit();
     caller.ipc().outstanding.push_back(c);
-    post(&server, server_slot, cqe, true);  // direct handoff: the server runs next
+    post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
     return Completion::pending();
   }
 
@@ -410,7 +410,8 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   }
   CAPOS_MEASURE_SEG(Ipc);
   // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
-  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
+  // The caller runs next, switched to directly when this server blocks.
+  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0, Wake::Direct);
   return Completion::done();
 }
 
@@ -468,7 +469,7 @@ void fail_everything(EndpointCore& core) {
     Process* server = r->server;
     uint8_t slot = r->ring_slot;
     free_recv(r);
-    post(server, slot, cqe, false);
+    post(server, slot, cqe, Wake::Queue);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas

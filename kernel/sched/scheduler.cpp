@@ -280,6 +280,43 @@ void make_runnable_front(Thread* t) {
   publish_queued();
 }
 
+void handoff(Thread* t) {
+  Thread* self = current();
+  if (t->state != ThreadState::Blocked || !self->process) [[unlikely]] {
+    make_runnable_front(t);
+    return;
+  }
+  // One remembered thread; an earlier one in the same drain goes to the
+  // queue front (the order two make_runnable_front calls would give).
+  if (Thread* older = self->switch_next; older && older != t) make_runnable_front(older);
+  self->switch_next = t;
+}
+
+void block_and_switch() {
+  arch::IrqGuard irq;
+  arch::PerCpu& c = cpu();
+  Thread* self = c.current;
+  Thread* next = self->switch_next;
+  self->switch_next = nullptr;
+  self->state = ThreadState::Blocked;
+  // Blocked under the kernel lock: switched out (the switch hands the lock
+  // over), so it may run here. Anything else -- made runnable meanwhile
+  // (then it is queued), or no handoff -- is the scheduler's choice.
+  if (!next || next->state != ThreadState::Blocked) {
+    schedule();
+    return;
+  }
+  c.need_resched = 0;
+  account(c);
+  if (budget_hooks::hold_back(next, c.switch_tsc)) {  // its budget is used up: throttled, not run
+    schedule();
+    return;
+  }
+  g_runq.raise_to_floor(next);
+  g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
+  switch_to(next);
+}
+
 void kick(Thread* t) {
   if (t->state == ThreadState::Running && t->cpu != cpu().cpu_id) send_resched(t->cpu);
 }
