@@ -50,11 +50,9 @@ void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
 Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   return alloc_record<IpcRecv>(owner, owner.ipc().free_recvs);
 }
-void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
-  Process* owner = r->server;
-  *r = IpcRecv{};
-  owner->ipc().free_recvs.push_back(r);
-}
+// Not cleared: recv() sets every field of a record it takes from the cache
+// (its list nodes are unlinked by the removals that freed it).
+void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) { r->server->ipc().free_recvs.push_back(r); }
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
 // is now satisfied.
@@ -215,8 +213,10 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (!as.check_user(params)) return fail(params_buffer_error(as, params));
   if (!as.check_user(result)) return fail(result_buffer_error(as, result));
   if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint's owner is gone");
-  auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
-  if (!charge) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
+  // Checked here, taken where the call is committed (delivered or queued):
+  // nothing in between takes this ledger's OutstandingCalls.
+  if (!caller.ledger().has_room(Res::OutstandingCalls, 1))
+    return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
   auto rec = alloc_call(caller);
   if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (call record)");
   IpcCall* c = *rec;
@@ -266,7 +266,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     mark_inflight(c, server);
     cqe.call_id = c->call_id;
     cqe.aux = c->method_id;
-    charge->commit();
+    caller.ledger().take_checked(Res::OutstandingCalls, 1);
     caller.ipc().outstanding.push_back(c);
     post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
     return Completion::pending();
@@ -302,7 +302,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   }
   c->state = IpcCall::State::Queued;
   core.queued.push_back(c);
-  charge->commit();
+  caller.ledger().take_checked(Res::OutstandingCalls, 1);
   caller.ipc().outstanding.push_back(c);
   return Completion::pending();
 }

@@ -235,13 +235,15 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
-    sched::register_waiter(self);
+    // Only a wait with a deadline needs the tick: every completion posted
+    // into a waiting thread's ring wakes it (ipc env::wake).
+    if (deadline != ~0ull) sched::register_waiter(self);
     {
       CAPOS_MEASURE_SCOPE(Switch);
       if (self->switch_next) sched::block_and_switch();  // straight to the thread this drain handed off to
       else sched::block_current();
     }
-    sched::unregister_waiter(self);
+    if (deadline != ~0ull) sched::unregister_waiter(self);
     self->in_cap_enter = false;
     // Woken satisfied (the usual case: a completion posted into this ring):
     // return without another drain pass. SQEs queued meanwhile wait for

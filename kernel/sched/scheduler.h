@@ -76,7 +76,9 @@ void request_exit_check();
 // True when the running thread's time slice is over (the tick asked) or
 // another CPU asked this one to look at the run queue.
 inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::NEED_RESCHED>(); }
-// Threads blocked in cap_enter are re-checked on every tick and on wake.
+// Threads blocked in cap_enter with a deadline are re-checked on every tick
+// (expire_waiters); a completion wakes its waiter itself (ipc env::wake), so
+// a wait without a deadline is not registered.
 void register_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.
 bool cap_enter_satisfied(const Thread* t) CAPOS_REQUIRES(g_kernel_lock);
