@@ -153,6 +153,9 @@ struct ProcessIpc {
   IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // The RECV record a CALL just consumed, parked for the server's next RECV
+  // (the echo loop's RETURN+RECV): no free-list round trip.
+  IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
 };
 
 namespace ipc {

@@ -48,11 +48,21 @@ void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_calls.push_back(c);
 }
 Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  return alloc_record<IpcRecv>(owner, owner.ipc().free_recvs);
+  ProcessIpc& pi = owner.ipc();
+  if (IpcRecv* r = pi.parked_recv) {
+    pi.parked_recv = nullptr;
+    return r;
+  }
+  return alloc_record<IpcRecv>(owner, pi.free_recvs);
 }
-// Not cleared: recv() sets every field of a record it takes from the cache
-// (its list nodes are unlinked by the removals that freed it).
-void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) { r->server->ipc().free_recvs.push_back(r); }
+// Not cleared: recv() sets every field of a record it takes (its list
+// nodes are unlinked by the removals that freed it). The first free record
+// is parked for the server's next RECV, the rest go to the cache.
+void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
+  ProcessIpc& pi = r->server->ipc();
+  if (!pi.parked_recv) pi.parked_recv = r;
+  else pi.free_recvs.push_back(r);
+}
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
 // is now satisfied.
@@ -542,6 +552,8 @@ void process_reaped(Process& p) {
     heap::destroy(c);
     p.ledger().release(Res::KernelBytes, sizeof(IpcCall));
   }
+  if (IpcRecv* r = pi.parked_recv) pi.free_recvs.push_back(r);
+  pi.parked_recv = nullptr;
   while (IpcRecv* r = pi.free_recvs.pop_front()) {
     heap::destroy(r);
     p.ledger().release(Res::KernelBytes, sizeof(IpcRecv));
