@@ -14,6 +14,7 @@
 #include CAPOS_IPC_ENV
 #else
 #include "kernel/proc/process.h"
+#include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/scheduler.h"
 
 namespace capos::ipc::env {

@@ -12,6 +12,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/mm/paging.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
@@ -279,18 +280,6 @@ void make_runnable_front(Thread* t) {
   publish_queued();
 }
 
-void handoff(Thread* t) {
-  Thread* self = current();
-  if (t->state != ThreadState::Blocked || !self->process) [[unlikely]] {
-    make_runnable_front(t);
-    return;
-  }
-  // One remembered thread; an earlier one in the same drain goes to the
-  // queue front (the order two make_runnable_front calls would give).
-  if (Thread* older = self->switch_next; older && older != t) make_runnable_front(older);
-  self->switch_next = t;
-}
-
 void block_and_switch() {
   arch::IrqGuard irq;
   arch::PerCpu& c = cpu();
@@ -381,11 +370,6 @@ void register_waiter(Thread* t) {
 void unregister_waiter(Thread* t) {
   arch::IrqGuard irq;
   if (t->wait_node.linked()) g_waiters.remove(t);
-}
-
-bool cap_enter_satisfied(const Thread* t) {
-  return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
-         t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
 
 void expire_waiters() {

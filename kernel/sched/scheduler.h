@@ -33,7 +33,19 @@ void make_runnable_front(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // remembered as the thread to switch to when the running thread blocks
 // (block_and_switch); cap_enter flushes it to the front of the run queue
 // on every other way out (flush_handoff).
-void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// Inline: two per endpoint round trip.
+inline void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+  Thread* self = current();
+  if (t->state != ThreadState::Blocked || !self->process) [[unlikely]] {
+    make_runnable_front(t);
+    return;
+  }
+  // One remembered thread; an earlier one in the same drain goes to the
+  // queue front (the order two make_runnable_front calls would give).
+  if (Thread* older = self->switch_next; older && older != t) [[unlikely]]
+    make_runnable_front(older);
+  self->switch_next = t;
+}
 // cap_enter returns (or yields) instead of blocking: the running thread
 // `self`'s remembered handoff goes to the front of the run queue.
 inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
@@ -80,8 +92,7 @@ inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::N
 // (expire_waiters); a completion wakes its waiter itself (ipc env::wake), so
 // a wait without a deadline is not registered.
 void register_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
-// True when `t` is blocked in cap_enter and its ring holds enough CQEs.
-bool cap_enter_satisfied(const Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// (cap_enter_satisfied, the wake-up test: kernel/sched/cap_enter_wait.h.)
 void unregister_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch() CAPOS_REQUIRES(g_kernel_lock);
