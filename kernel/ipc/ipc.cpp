@@ -21,14 +21,18 @@ namespace {
 
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
-// allocated and recycled through its own cache.
-template <class T, class Cache> Result<T*> alloc_record(Process& owner, Cache& cache) {
-  if (T* r = cache.pop_front()) return r;
+// allocated and recycled through its own cache. A cache hit is inline (one
+// per CALL); the first allocation is out of line.
+template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
   T* r = heap::make<T>();
   if (!r) return fail(Err::Overloaded);
   charge.commit();
   return r;
+}
+template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
+  if (T* r = cache.pop_front()) [[likely]] return r;
+  return alloc_fresh<T>(owner);
 }
 Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
