@@ -175,7 +175,11 @@ TEST(Ipc, ServerExitFailsTheCallsItServed) {
   t.w.call(t.client, t.facet, 1, bytes("a"), 0);
   t.w.recv(t.server, t.owner, 1, 0);
   t.w.call(t.client, t.facet, 2, bytes("b"), 1);  // queued behind
+  uint32_t directs = t.client.direct_wakes;
   t.w.exit(t.server);
+  // Completions outside a CALL/RETURN never ask for a direct switch: the
+  // exiting server does not block in a cap_enter that could switch.
+  EXPECT_EQ(t.client.direct_wakes, directs);
   auto c = t.w.reap(t.client);
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].result, CAP_ERR_DISCONNECTED);
