@@ -355,6 +355,7 @@ void yield() {
 void exit_current() {
   arch::cli();
   Thread* t = current();
+  flush_handoff(t);  // cap_enter flushes on every way out; a thread that ends must not strand one either
   t->state = ThreadState::Dead;
   if (t->wait_node.linked()) g_waiters.remove(t);
   g_dead.push_back(t);
