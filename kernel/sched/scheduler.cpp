@@ -12,6 +12,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/mm/paging.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
@@ -279,6 +280,31 @@ void make_runnable_front(Thread* t) {
   publish_queued();
 }
 
+void block_and_switch() {
+  arch::IrqGuard irq;
+  arch::PerCpu& c = cpu();
+  Thread* self = c.current;
+  Thread* next = self->switch_next;
+  self->switch_next = nullptr;
+  self->state = ThreadState::Blocked;
+  // Blocked under the kernel lock: switched out (the switch hands the lock
+  // over), so it may run here. Anything else -- made runnable meanwhile
+  // (then it is queued), or no handoff -- is the scheduler's choice.
+  if (!next || next->state != ThreadState::Blocked) {
+    schedule();
+    return;
+  }
+  c.need_resched = 0;
+  account(c);
+  if (budget_hooks::hold_back(next, c.switch_tsc)) {  // its budget is used up: throttled, not run
+    schedule();
+    return;
+  }
+  g_runq.raise_to_floor(next);
+  g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
+  switch_to(next);
+}
+
 void kick(Thread* t) {
   if (t->state == ThreadState::Running && t->cpu != cpu().cpu_id) send_resched(t->cpu);
 }
@@ -329,6 +355,7 @@ void yield() {
 void exit_current() {
   arch::cli();
   Thread* t = current();
+  flush_handoff(t);  // cap_enter flushes on every way out; a thread that ends must not strand one either
   t->state = ThreadState::Dead;
   if (t->wait_node.linked()) g_waiters.remove(t);
   g_dead.push_back(t);
@@ -344,11 +371,6 @@ void register_waiter(Thread* t) {
 void unregister_waiter(Thread* t) {
   arch::IrqGuard irq;
   if (t->wait_node.linked()) g_waiters.remove(t);
-}
-
-bool cap_enter_satisfied(const Thread* t) {
-  return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
-         t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
 
 void expire_waiters() {
