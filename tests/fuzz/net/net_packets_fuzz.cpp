@@ -18,6 +18,7 @@
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
 #include "lib/net/stack.h"
+#include "lib/net/stream_ring.h"
 #include "lib/net/tcp_wire.h"
 
 using namespace capos;
@@ -191,6 +192,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       auto p = RingProducer::rx(*r);
       (void)p.push(Bytes(buf, n < ETH_MAX_FRAME ? n : ETH_MAX_FRAME));
+      break;
+    }
+    case 12: {
+      // A TcpSocket's byte rings as a hostile peer left them (netd <->
+      // client): the input overwrites the indices and the start of the
+      // data; each end must refuse an impossible index (Corrupt, nothing
+      // moved) or move at most what the ring holds, and stop within bounds.
+      static std::unique_ptr<StreamRings> r;
+      r = std::make_unique<StreamRings>();
+      init_stream_rings(*r);
+      memcpy(&r->rx_head, buf, n < 4 ? n : 4);
+      if (n > 4) memcpy(&r->rx_tail, buf + 4, n - 4 < 4 ? n - 4 : 4);
+      if (n > 8) memcpy(&r->tx_head, buf + 8, n - 8 < 4 ? n - 8 : 4);
+      if (n > 12) memcpy(r->rx, buf + 12, n - 12);
+      auto c = StreamConsumer::rx(*r);
+      static uint8_t out[STREAM_RING_BYTES];
+      size_t total = 0;
+      for (int i = 0; i < 4; ++i) {
+        auto got = c.pop(MutBytes(out, 1000 + i * 20000));
+        if (got.ok()) total += *got;
+        if (got.ok() && *got > 1000u + i * 20000u) abort();
+        if (!got.ok() && got.error() != Err::Corrupt) abort();
+      }
+      if (total > STREAM_RING_BYTES) abort();
+      auto p = StreamProducer::tx(*r);
+      uint32_t tail0 = r->tx_tail.value;
+      auto took = p.push(Bytes(buf, n));
+      if (took.ok() && (*took > n || r->tx_tail.value - tail0 != *took)) abort();
+      if (!took.ok() && r->tx_tail.value != tail0) abort();
       break;
     }
     default: {
