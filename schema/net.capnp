@@ -249,6 +249,37 @@ interface TcpSocket @0xe885053ca7fc69d8 {
 
   reset @4 () -> ();
   # Abort the connection with RST and discard both buffers.
+
+  buffers @5 () -> (buffers :Memory.MemoryObject);
+  # Move this socket's data out of messages into memory shared with netd:
+  # a MemoryObject holding two byte rings (layout and checks in
+  # lib/net/stream_ring.h, docs/net.md "Shared socket buffers"): `rx`,
+  # received bytes netd puts in and the caller takes out, and `tx`, bytes
+  # the caller puts in for netd to send. Each side publishes only its own
+  # index and checks the other's; netd resets the connection if the
+  # caller's index is impossible. netd also writes there when the stream
+  # ended (after the last byte). From then on read and write fail
+  # invalidArgument and data moves only through the rings, with sync as
+  # the wake-up. Shutdown waits until netd has taken every byte of `tx`.
+  # The memory counts against netd's FrameAllocator and is bounded by its
+  # socket table; the caller maps its copy read-write and keeps it as
+  # long as it likes (netd unmaps its own when the socket is dropped).
+  #
+  # Results: `buffers`, a copy of the MemoryObject.
+  # Errors: unsupported when netd has no memory for shared buffers (the
+  # caller keeps using read and write); invalidArgument when called twice.
+
+  sync @6 (waitReadable :Bool, waitWritable :Bool) -> ();
+  # Wake netd for a socket using shared buffers: it takes what the caller
+  # put into `tx` (as much as the send buffer holds), moves received bytes
+  # into `rx` and reopens the window for what the caller freed there.
+  #
+  # Params: with `waitReadable`, the answer waits until `rx` holds bytes
+  # or netd wrote the stream's end; with `waitWritable`, until `tx` has
+  # room. With neither, it is answered at once.
+  # Errors: invalidArgument when the socket has no shared buffers;
+  # disconnected if the connection was reset or timed out, or the
+  # caller's ring index was impossible (netd reset the connection).
 }
 
 interface TcpConnector @0xf366222fabdb5d45 {

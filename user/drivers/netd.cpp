@@ -212,6 +212,8 @@ int main() {
   bool dhcp_started = g_have_nic;
   static NetServer server(*g_stack, *eps);
   server.set_link_up(g_have_nic);
+  // Optional: the memory TcpSocket.buffers hands out (shared socket buffers).
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) server.set_frames(*frames);
   if (Status st = add_services(server); !st) {
     rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>, "
                "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
