@@ -155,6 +155,37 @@ TEST(Tcp, RttEstimateFollowsLatency) {
   EXPECT_GE(c->rto_ms(), 200u);
 }
 
+// RFC 1122 4.2.3.2: a lone full-sized segment's ACK waits (at most
+// delayed_ack_ms), the second full-sized one is acknowledged at once, and
+// a small segment at once (request/response is not delayed).
+TEST(Tcp, DelayedAckEverySecondFullSegment) {
+  SimLink link(13, {});
+  Pair p = connect(link);
+  link.run_until([] { return false; }, 50);  // the handshake's last ACK is through
+  link.record = true;
+  TcpConnection* a = *link.a().tcp(p.client);
+  TcpConnection* b = *link.b().tcp(p.server);
+  std::vector<uint8_t> seg(1460, 7);
+  auto send_and_wait = [&](size_t n, size_t total) {
+    link.sent_by(1).clear();
+    ASSERT_EQ(a->write(Bytes(seg.data(), n)), n);
+    link.a().flush(link.now());
+    ASSERT_TRUE(link.run_until([&] { return b->readable() == total; }, 1000));
+  };
+  send_and_wait(1460, 1460);
+  EXPECT_EQ(link.sent_by(1).size(), 0u) << "a lone full segment's ACK waits";
+  uint64_t got = link.now();
+  ASSERT_TRUE(link.run_until([&] { return !link.sent_by(1).empty(); }, 100));
+  EXPECT_LE(link.now() - got, TcpTuning{}.delayed_ack_ms);
+  ASSERT_TRUE(link.run_until([&] { return a->unacked() == 0; }, 100));
+  send_and_wait(1460, 2 * 1460);
+  EXPECT_EQ(link.sent_by(1).size(), 0u);
+  send_and_wait(1460, 3 * 1460);
+  EXPECT_EQ(link.sent_by(1).size(), 1u) << "the second full segment is acknowledged at once";
+  send_and_wait(10, 3 * 1460 + 10);
+  EXPECT_EQ(link.sent_by(1).size(), 1u) << "a small segment is acknowledged at once";
+}
+
 TEST(Tcp, ReleasedWithUnreadDataResets) {
   SimLink link(12, {});
   Pair p = connect(link);
