@@ -7,8 +7,10 @@
 // program, a LoopbackTransport with a fake netd in host.TcpShared.*.
 //
 // What netd writes is checked like any peer's input: an impossible index
-// is Err::Corrupt and moves nothing. One thread at a time per socket (the
-// private indices live here).
+// is Err::Corrupt and moves nothing. Each operation picks its own index up
+// from the region, so a TcpShared can be made per call; threads sharing a
+// socket pass locks, under which the ring operations run (the waits run
+// outside them).
 #pragma once
 
 #include "lib/capnp/rpc.h"
@@ -17,11 +19,23 @@
 
 namespace capos::net_client {
 
+// Serialises the readers (or the writers) of one socket between threads.
+class RingLock {
+ public:
+  virtual void lock() = 0;
+  virtual void unlock() = 0;
+
+ protected:
+  ~RingLock() = default;
+};
+
 class TcpShared {
  public:
   // `rings`: the socket's region, already mapped (open_tcp_shared in a
-  // program). `sock`: the TcpSocket cap, for sync.
-  TcpShared(capnp::Transport& t, uint64_t sock, net::StreamRings& rings);
+  // program). `sock`: the TcpSocket cap, for sync. The locks may be null
+  // (one thread).
+  TcpShared(capnp::Transport& t, uint64_t sock, net::StreamRings& rings, RingLock* rx_lock = nullptr,
+            RingLock* tx_lock = nullptr);
   // Up to out.size() bytes, waiting until at least one arrived; 0 at the
   // end of the stream. Disconnected: reset or timed out. Corrupt: netd's
   // index is impossible.
@@ -37,8 +51,8 @@ class TcpShared {
   capnp::Transport& t_;
   uint64_t sock_;
   net::StreamRings& rings_;
-  net::StreamConsumer rx_;
-  net::StreamProducer tx_;
+  RingLock* rx_lock_;
+  RingLock* tx_lock_;
 };
 
 }  // namespace capos::net_client
