@@ -88,4 +88,45 @@ void finish_icmp6(MutBytes msg, const Ip6& src, const Ip6& dst) {
   put16(msg.data() + 2, csum_fold(csum_add(s, Bytes(msg.data(), msg.size()))));
 }
 
+Result<RouterAdvert> parse_router_advert(Bytes rest) {
+  if (rest.size() < RA_MESSAGE - ICMPV6_HEADER) return fail(Err::Truncated);
+  RouterAdvert ra;
+  ra.router_lifetime_s = get16(rest.data() + 2);
+  size_t off = RA_MESSAGE - ICMPV6_HEADER;
+  while (off < rest.size()) {
+    if (rest.size() - off < 2) return fail(Err::Truncated);
+    const uint8_t* o = rest.data() + off;
+    size_t len = size_t{o[1]} * 8;
+    if (len == 0 || len > rest.size() - off) return fail(Err::Corrupt);  // RFC 4861 4.6: length 0 is invalid
+    if (o[0] == ND_OPT_SOURCE_LL && len >= 8 && !ra.have_mac) {
+      memcpy(ra.mac.b, o + 2, 6);
+      ra.have_mac = true;
+    } else if (o[0] == ND_OPT_PREFIX_INFO) {
+      if (len != 32) return fail(Err::Corrupt);
+      uint8_t plen = o[2];
+      uint32_t valid = uint32_t{o[4]} << 24 | uint32_t{o[5]} << 16 | uint32_t{o[6]} << 8 | o[7];
+      uint32_t preferred = uint32_t{o[8]} << 24 | uint32_t{o[9]} << 16 | uint32_t{o[10]} << 8 | o[11];
+      Ip6 prefix;
+      memcpy(prefix.b, o + 16, 16);
+      bool link_local = prefix.b[0] == 0xFE && (prefix.b[1] & 0xC0) == 0x80;
+      // RFC 4862 5.5.3: autonomous, not link-local, preferred <= valid;
+      // an interface id of 64 bits needs a /64.
+      if (!ra.have_prefix && (o[3] & PREFIX_FLAG_AUTONOMOUS) && !link_local && plen == 64 && valid > 0 &&
+          preferred <= valid && !prefix.is_multicast()) {
+        ra.prefix = prefix;
+        ra.valid_s = valid;
+        ra.have_prefix = true;
+      }
+    }
+    off += len;
+  }
+  return ra;
+}
+
+Ip6 slaac_address(const Ip6& prefix, const Mac& mac) {
+  Ip6 a = link_local_from_mac(mac);
+  memcpy(a.b, prefix.b, 8);
+  return a;
+}
+
 }  // namespace capos::net

@@ -118,6 +118,16 @@ class Stack {
   // The IPv6 link-local address (from the MAC); the stack answers Neighbor
   // Solicitations for it and ICMPv6 echo to it (stack_ip6.cpp).
   const Ip6& link_local() const { return ll6_; }
+  // SLAAC (RFC 4862): Router Solicitations to ff02::2 now and up to twice
+  // more 4 s apart until a Router Advertisement offers a /64; the address
+  // is the prefix with our interface id, kept for the prefix's valid
+  // lifetime (a later advertisement renews it). No duplicate address
+  // detection: the interface id comes from our MAC.
+  void start_ipv6(uint64_t now_ms);
+  // The SLAAC address; NotFound until an advertisement gave a prefix.
+  Result<Ip6> global_address() const;
+  // The advertising router's link-local address; NotFound as above.
+  Result<Ip6> router6() const;
   StackStats stats() const;
 
  private:
@@ -176,7 +186,10 @@ class Stack {
 
   void handle_arp(Bytes payload, uint64_t now_ms);
   void handle_ipv4(Bytes payload, uint64_t now_ms);
-  void handle_ipv6(const Mac& from, Bytes payload);
+  void handle_ipv6(const Mac& from, Bytes payload, uint64_t now_ms);
+  void router_advert(const Mac& from, const Ip6& src, Bytes rest, uint64_t now_ms);
+  void send_router_solicit();
+  void tick_ipv6(uint64_t now_ms);
   void handle_icmp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_udp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_tcp(const Ipv4Packet& ip, uint64_t now_ms);
@@ -197,6 +210,15 @@ class Stack {
 
   Mac mac_;
   Ip6 ll6_;
+  // SLAAC (stack_ip6.cpp).
+  bool ipv6_started_ = false;
+  uint32_t rs_sent_ = 0;
+  uint64_t rs_next_ = 0;            // next Router Solicitation (0: none due)
+  bool have_global6_ = false;
+  Ip6 global6_{};
+  uint64_t global6_expiry_ = 0;     // 0: infinite valid lifetime
+  Ip6 router6_{};
+  Mac router6_mac_{};
   TcpTuning tuning_;
   uint64_t secret_;
   uint64_t rng_;
