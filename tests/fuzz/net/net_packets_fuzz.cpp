@@ -160,13 +160,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!inside(in, p->payload)) abort();
         auto m = parse_icmp6(p->payload, p->src, p->dst);
         if (m.ok() && !inside(p->payload, m->rest)) abort();
+        if (m.ok()) {
+          auto ra = parse_router_advert(m->rest);
+          if (ra.ok() && ra->have_prefix && (ra->valid_s == 0 || ra->prefix.is_multicast())) abort();
+        }
       }
       static uint8_t frame[ETH_HEADER + 4096];
       static std::unique_ptr<Stack> s;
       s = std::make_unique<Stack>(OUR_MAC, TcpTuning{}, 42);
       write_ethernet(MutBytes(frame, ETH_HEADER), OUR_MAC, Mac{{2, 0, 0, 0, 0, 2}}, ETHERTYPE_IPV6);
       memcpy(frame + ETH_HEADER, buf, n);
+      s->start_ipv6(1);
       s->receive_frame(Bytes(frame, ETH_HEADER + n), 1);
+      s->tick(100000000);  // SLAAC timers and expiry
       uint8_t out[ETH_MAX_FRAME];
       while (s->pop_frame(MutBytes(out, sizeof(out))).ok()) {}
       break;
