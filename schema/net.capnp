@@ -88,6 +88,18 @@ struct InterfaceInfo @0xcdc5e904d6d2416f {
 
   linkUp @8 :Bool;
   # The driver reports the link up.
+
+  ipv6LinkLocal @9 :Data;
+  # 16-byte IPv6 link-local address (fe80::/64 with the interface id
+  # from the MAC).
+
+  ipv6Global @10 :Data;
+  # 16-byte IPv6 address from SLAAC (the advertised /64 with the same
+  # interface id); empty until a Router Advertisement offered a prefix.
+
+  ipv6Router @11 :Data;
+  # 16-byte link-local address of the router that advertised the prefix;
+  # empty as above.
 }
 
 struct NetStats @0xac6af9ef96d00c77 {

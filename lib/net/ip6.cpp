@@ -129,4 +129,39 @@ Ip6 slaac_address(const Ip6& prefix, const Mac& mac) {
   return a;
 }
 
+void format_ip6(const Ip6& a, char (&out)[IP6_TEXT_MAX]) {
+  uint16_t g[8];
+  for (int i = 0; i < 8; ++i) g[i] = get16(a.b + 2 * i);
+  int best = -1, best_len = 1;  // a run must be at least 2 groups
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j > i ? j : i + 1;
+  }
+  const char* hex = "0123456789abcdef";
+  size_t n = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out[n++] = ':';
+      if (i == 0) out[n++] = ':';
+      i += best_len - 1;
+      continue;
+    }
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      uint8_t d = (g[i] >> shift) & 0xF;
+      if (d || started || shift == 0) {
+        out[n++] = hex[d];
+        started = true;
+      }
+    }
+    if (i < 7) out[n++] = ':';
+  }
+  out[n] = 0;
+}
+
 }  // namespace capos::net

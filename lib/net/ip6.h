@@ -88,6 +88,11 @@ Result<RouterAdvert> parse_router_advert(Bytes rest);
 // The prefix's first 64 bits and `mac`'s modified EUI-64 (RFC 4862 5.5.3).
 Ip6 slaac_address(const Ip6& prefix, const Mac& mac);
 
+// RFC 5952 text ("fec0::5054:ff:fe12:3456"): lowercase, no leading
+// zeros, the first longest run of two or more zero groups as "::".
+constexpr size_t IP6_TEXT_MAX = 40;  // 39 characters and the NUL
+void format_ip6(const Ip6& a, char (&out)[IP6_TEXT_MAX]);
+
 struct Icmp6Message {
   uint8_t type;
   uint8_t code;

@@ -160,6 +160,12 @@ bool NetServer::handle_manager(Object& o, uint64_t now) {
       i.setLeaseSecondsLeft(stack_.dhcp().seconds_left(now));
       i.setMtu(1500);
       i.setLinkUp(link_up_);
+      bool v6 = i.setIpv6LinkLocal(Bytes(stack_.link_local().b, 16)).ok();
+      if (auto g = stack_.global_address(); g.ok() && v6) {
+        auto router = stack_.router6();
+        v6 = i.setIpv6Global(Bytes(g->b, 16)).ok() && router.ok() && i.setIpv6Router(Bytes(router->b, 16)).ok();
+      }
+      if (!v6) return reply_error(o.ep, h, Err::Failed, "reply too large"), true;
       reply(o.ep, h, mb.framed(), false);
       return true;
     }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "lib/net/ip6.h"
@@ -270,6 +271,32 @@ TEST(NetIp6, UnusableOrBadAdvertisementsConfigureNothing) {
   s.receive_frame(Bytes(f.data(), f.size()), 10);
   EXPECT_FALSE(s.global_address().ok());
   EXPECT_EQ(s.stats().malformed, 1u);
+}
+
+}  // namespace
+}  // namespace capos::net
+
+namespace capos::net {
+namespace {
+
+std::string text(std::initializer_list<uint8_t> bytes) {
+  Ip6 a;
+  size_t i = 0;
+  for (uint8_t b : bytes) a.b[i++] = b;
+  char out[IP6_TEXT_MAX];
+  format_ip6(a, out);
+  return out;
+}
+
+TEST(NetIp6, TextFormIsRfc5952) {
+  EXPECT_EQ(text({0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56}), "fec0::5054:ff:fe12:3456");
+  EXPECT_EQ(text({}), "::");
+  EXPECT_EQ(text({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), "::1");
+  EXPECT_EQ(text({0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), "fec0::");
+  EXPECT_EQ(text({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}), "2001:db8:0:1::1");  // a lone zero stays
+  EXPECT_EQ(text({0x20, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}), "2001:0:0:1::1");  // the first longest run
+  EXPECT_EQ(text({0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22, 0x33, 0x44}),
+            "2001:db8:1234:5678:9abc:def0:1122:3344");
 }
 
 }  // namespace
