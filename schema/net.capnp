@@ -163,6 +163,17 @@ interface NetworkManager @0xe41f2c61398159aa {
   # Results: `address`, the newly leased address.
   # Errors: failed if no server answered within the stack's retry budget.
 
+  ping6 @4 (address :Data, sequence :UInt16, timeoutMs :UInt32) -> PingResult;
+  # Send one ICMPv6 echo request and wait for its reply, from the SLAAC
+  # address (the link-local one for a link-local `address`), through the
+  # router that advertised the prefix.
+  #
+  # Params: `address`, 16 bytes, not multicast or unspecified; `sequence`
+  # is echoed back; `timeoutMs` is 1 to 10000.
+  # Results: see PingResult; unreachable while there is no SLAAC address.
+  # Errors: invalidArgument for a bad address or timeout. Shares the one
+  # outstanding echo with ping.
+
   struct PingResult {
     # Outcome of NetworkManager.ping.
 

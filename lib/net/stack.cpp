@@ -240,7 +240,7 @@ void Stack::handle_icmp(const Ipv4Packet& ip, uint64_t now_ms) {
     memcpy(scratch_ + L4 + ICMP_HEADER, m->body.data(), body);
     write_icmp(MutBytes(scratch_ + L4, ICMP_HEADER + body), ICMP_ECHO_REPLY, 0, m->ident, m->sequence, body);
     send_ip(addr_, ip.src, IPPROTO_ICMP, ICMP_HEADER + body, now_ms);
-  } else if (m->type == ICMP_ECHO_REPLY && ping_.active && !ping_.answered && ip.src == ping_.dst &&
+  } else if (m->type == ICMP_ECHO_REPLY && ping_.active && !ping_.v6 && !ping_.answered && ip.src == ping_.dst &&
              m->ident == ping_.ident && m->sequence == ping_.seq) {
     ping_.answered = true;
     ping_.rtt = now_ms - ping_.sent;

@@ -102,6 +102,11 @@ class Stack {
   // ICMP echo: one outstanding ping at a time.
   Status ping_start(Ip4 dst, uint16_t sequence, uint64_t now_ms);
   Result<PingReply> ping_result() const;  // NotFound: no reply (yet)
+  // ICMPv6 echo, sharing the one outstanding ping: from the SLAAC address
+  // (the link-local one for a link-local destination), to the link-layer
+  // address of the router that advertised the prefix (the one neighbour
+  // known: no neighbour cache yet). Disconnected: no SLAAC address yet.
+  Status ping6_start(const Ip6& dst, uint16_t sequence, uint64_t now_ms);
 
   // DNS: a query is sent to the configured server and retried 3 times,
   // 1 s apart. dns_result: Busy while pending, TimedOut, NotFound
@@ -240,9 +245,12 @@ class Stack {
   NetHandle dns_port_{};
   bool dns_bound_ = false;
 
+  static constexpr uint16_t PING_IDENT = 0xCA05;  // echo identifier of our pings (v4 and v6)
   struct Ping {
     bool active = false, answered = false;
     Ip4 dst = 0;
+    bool v6 = false;
+    Ip6 dst6{};
     uint16_t ident = 0, seq = 0;
     uint64_t sent = 0, rtt = 0;
     uint8_t ttl = 0;

@@ -58,6 +58,33 @@ void Stack::send_router_solicit() {
   enqueue(f, sizeof(f));
 }
 
+Status Stack::ping6_start(const Ip6& dst, uint16_t sequence, uint64_t now_ms) {
+  if (!have_global6_) return fail(Err::Disconnected);
+  if (dst.is_multicast() || dst.is_unspecified()) return fail(Err::InvalidArgument);
+  ping_ = Ping{};
+  ping_.active = true;
+  ping_.v6 = true;
+  ping_.dst6 = dst;
+  ping_.ident = PING_IDENT;
+  ping_.seq = sequence;
+  ping_.sent = now_ms;
+  const Ip6& src = is_link_local(dst) ? ll6_ : global6_;
+  constexpr size_t BODY = 32;
+  uint8_t f[ETH_HEADER + IPV6_HEADER + ICMPV6_HEADER + 4 + BODY];
+  uint8_t* msg = f + ETH_HEADER + IPV6_HEADER;
+  size_t len = ICMPV6_HEADER + 4 + BODY;
+  memset(msg, 0, len);
+  msg[0] = ICMPV6_ECHO_REQUEST;
+  put16(msg + 4, PING_IDENT);
+  put16(msg + 6, sequence);
+  for (size_t i = 0; i < BODY; ++i) msg[8 + i] = uint8_t('a' + i % 23);
+  finish_icmp6(MutBytes(msg, len), src, dst);
+  write_ipv6(MutBytes(f + ETH_HEADER, IPV6_HEADER), src, dst, IPPROTO_ICMPV6, uint16_t(len), 64);
+  write_ethernet(MutBytes(f, ETH_HEADER), router6_mac_, mac_, ETHERTYPE_IPV6);
+  enqueue(f, sizeof(f));
+  return ok_status();
+}
+
 void Stack::router_advert(const Mac& from, const Ip6& src, Bytes rest, uint64_t now_ms) {
   auto ra = parse_router_advert(rest);
   if (!ra.ok()) {
@@ -97,6 +124,15 @@ void Stack::handle_ipv6(const Mac& from, Bytes payload, uint64_t now_ms) {
     return;
   }
   if (ip->dst == ALL_NODES) return;  // nothing else addressed to all nodes is answered
+  if (m->type == ICMPV6_ECHO_REPLY) {
+    if (m->code == 0 && m->rest.size() >= 4 && ping_.active && ping_.v6 && !ping_.answered && ip->src == ping_.dst6 &&
+        get16(m->rest.data()) == ping_.ident && get16(m->rest.data() + 2) == ping_.seq) {
+      ping_.answered = true;
+      ping_.rtt = now_ms - ping_.sent;
+      ping_.ttl = ip->hop_limit;
+    }
+    return;
+  }
   const Ip6& ours = to_global ? global6_ : ll6_;
   uint8_t f[ETH_MAX_FRAME];
   uint8_t* msg = f + ETH_HEADER + IPV6_HEADER;

@@ -247,6 +247,18 @@ int main() {
     if (!r) return fail_with("ping", r.error());
     rt::printf("nettest: ping 10.0.2.2: {}\n", r->isReply() ? "reply" : r->isTimedOut() ? "timed out" : "unreachable");
   }
+  {
+    // SLIRP's host answers echo at fec0::2 (its address in the prefix it advertises).
+    Call& c = fresh();
+    auto p = wire::NetworkManager::Client::ping6Params(c.params);
+    const uint8_t host[16] = {0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    if (!p || !p->setAddress(Bytes(host, 16))) return fail_with("ping6 params", Err::Failed);
+    p->setSequence(1);
+    p->setTimeoutMs(3000);
+    auto r = m.ping6(c.params, c.resp);
+    if (!r) return fail_with("ping6", r.error());
+    rt::printf("nettest: ping fec0::2: {}\n", r->isReply() ? "reply" : r->isTimedOut() ? "timed out" : "unreachable");
+  }
   wire::Resolver::Client res(&rt::transport(), *dns);
   {
     Call& c = fresh();

@@ -236,6 +236,45 @@ TEST(NetIp6, AddressExpiresWithThePrefixAndARenewalKeepsIt) {
   ASSERT_EQ(out.size(), 1u);
 }
 
+TEST(NetIp6, PingGoesThroughTheRouterAndItsReplyIsMatched) {
+  Stack s(OUR, TcpTuning{}, 7);
+  Ip6 host = {{0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+  EXPECT_EQ(s.ping6_start(host, 1, 5).error(), Err::Disconnected);  // no SLAAC address yet
+  receive_advert(s, advert(), 10);
+  (void)drain(s);
+  EXPECT_EQ(s.ping6_start(ALL_NODES, 1, 20).error(), Err::InvalidArgument);
+  ASSERT_TRUE(s.ping6_start(host, 9, 20).ok());
+  auto out = drain(s);
+  ASSERT_EQ(out.size(), 1u);
+  auto eth = parse_ethernet(Bytes(out[0].data(), out[0].size()));
+  ASSERT_TRUE(eth.ok());
+  EXPECT_EQ(eth->dst, PEER);  // the router's link-layer address from its advertisement
+  auto ip = parse_ipv6(eth->payload);
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->src, SLIRP_GLOBAL);
+  EXPECT_EQ(ip->dst, host);
+  auto m = parse_icmp6(ip->payload, ip->src, ip->dst);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->type, ICMPV6_ECHO_REQUEST);
+  std::vector<uint8_t> reply(ICMPV6_HEADER + m->rest.size());
+  reply[0] = ICMPV6_ECHO_REPLY;
+  memcpy(reply.data() + ICMPV6_HEADER, m->rest.data(), m->rest.size());
+  auto wrong_seq = reply;
+  wrong_seq[7] ^= 1;
+  auto f = icmp6_frame(OUR, host, SLIRP_GLOBAL, wrong_seq, 64);
+  s.receive_frame(Bytes(f.data(), f.size()), 25);
+  EXPECT_FALSE(s.ping_result().ok());  // someone else's echo
+  f = icmp6_frame(OUR, SLIRP_GLOBAL, SLIRP_GLOBAL, reply, 64);
+  s.receive_frame(Bytes(f.data(), f.size()), 26);
+  EXPECT_FALSE(s.ping_result().ok());  // from the wrong address
+  f = icmp6_frame(OUR, host, SLIRP_GLOBAL, reply, 63);
+  s.receive_frame(Bytes(f.data(), f.size()), 30);
+  auto r = s.ping_result();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rtt_ms, 10u);
+  EXPECT_EQ(r->ttl, 63);
+}
+
 TEST(NetIp6, UnusableOrBadAdvertisementsConfigureNothing) {
   struct Bad {
     std::vector<uint8_t> m;
