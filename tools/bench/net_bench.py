@@ -184,9 +184,9 @@ def markdown(res):
     c, l = res.get("capos", {}), res.get("linux", {})
     lines = ["## Network (issue 19): capOS netd vs Linux in-kernel TCP", "",
              "Same QEMU flags for both guests plus `-netdev user` (SLIRP) with `guestfwd` to a server on the host "
-             "loopback and `virtio-net-pci,disable-legacy=on`. capOS: `netbench` → TcpSocket calls to `netd` "
-             "(data in the messages, at most 16,000 bytes per call) → netd's stack → frame rings shared "
-             "with the `vnetd` driver process. "
+             "loopback and `virtio-net-pci,disable-legacy=on`. capOS: `netbench` → the socket's shared buffers "
+             "(byte rings in memory shared with `netd`, a TcpSocket.sync call only to wait or wake) → netd's "
+             "stack → frame rings shared with the `vnetd` driver process. "
              "Linux: `net_bench`, blocking sockets with TCP_NODELAY. One connection: 2 MiB host→guest, 2 MiB "
              "guest→host, 200 round trips of 64 bytes. Throughput: plain TCG, emulated — not hardware figures; "
              "best of several boots (all shown). Instructions: median per round trip under "
