@@ -154,7 +154,7 @@ add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 128M)
 set_tests_properties(qemu.fsbench_image PROPERTIES FIXTURES_SETUP fsbench_disk LABELS qemu
   RESOURCE_LOCK fsbench_image)
 capos_qemu_test(fsbench_smoke --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fsbench_virtio.bin --timeout 280
-  --forbid "fsbench: FAILED"
+  --forbid "fsbench: FAILED" --expect "fsd: device I/O by bulk calls, 256 KiB windows"
   --expect "BENCH row=fs_create_small iters=1000 busy_cycles_per_op=" --expect "BENCH row=fs_read_small iters=1000"
   --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192" --expect "BENCH done"
   --expect "init: fsbench exited: code 0" --expect "process 1 (init) exited with status 0"
