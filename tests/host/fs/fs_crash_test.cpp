@@ -79,6 +79,9 @@ Recorded run_workload(uint64_t seed, bool batched) {
       }
     }
   }
+  // Both kinds of commit, and the switches between them, are under test.
+  EXPECT_GT(fs.journal_commits(), 3u);
+  EXPECT_GT(fs.checkpoint_commits(), 1u);
   r.log = dev.log;
   return r;
 }
