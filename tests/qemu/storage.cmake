@@ -23,6 +23,7 @@ set(FS_HOSTILE_MARKERS
   --expect "fstest: refused a bulk read of 2 MiB: invalid-argument (maxBytes must be 1 to 1 MiB)"
   --expect "fstest: refused a bulk write without a MemoryObject: invalid-argument (attach a MemoryObject as `buffer`)"
   --expect "fstest: refused a bulk read past the buffer: invalid-argument (the buffer is too small for bufferOffset plus the bytes)"
+  --expect "fstest: refused a bulk read into an endpoint: invalid-argument (the buffer is an endpoint, not a kernel MemoryObject)"
   --expect "fstest: refused a bulk write through File.readOnly: invalid-argument (read-only file)"
   --expect "fstest: bulk: 300000 bytes written and read back through a MemoryObject, 0 mismatches"
   --expect "fstest: refused one open file too many: overloaded (too many open files and directories: close some)"

@@ -42,6 +42,10 @@ class CallerBuffer {
     auto caps = rt::current_call_caps();
     if (!index || *index >= caps.size() || caps[*index].interface_id != wire::MemoryObject::kInterfaceId)
       return refuse(Err::InvalidArgument, "attach a MemoryObject as `buffer`");
+    // An endpoint can claim any interface; only the kernel's MemoryObject
+    // is mapped (its answers to info and map are the kernel's).
+    if (caps[*index].flags & abi::XFER_REC_SERVED)
+      return refuse(Err::InvalidArgument, "the buffer is an endpoint, not a kernel MemoryObject");
     mem_ = rt::Cap<wire::MemoryObject>::unchecked(caps[*index].cap_id);
     auto size = blk::memory_size(mem_);
     if (!size) return refuse(Err::InvalidArgument, "the buffer does not answer MemoryObject.info");

@@ -8,6 +8,8 @@
 // later boot of the same image finds the synced tree intact and the
 // unsynced file gone. Exit status 0 only if every check passed.
 #include "lib/core/cstring.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
@@ -270,10 +272,26 @@ void store_checks(rt::Cap<wire::Store> store) {
   if (removed && gone) rt::print("fstest: store: put, get, list, remove by SHA-256 key ok\n");
 }
 
+// An endpoint of ours whose client facet claims the MemoryObject
+// interface: a forged bulk buffer (calls on it would come to us).
+Result<rt::Cap<wire::MemoryObject>> forged_buffer(rt::Cap<wire::EndpointFactory> eps) {
+  alignas(8) uint8_t pbuf[128], rbuf[256];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::EndpointFactory::Client::createParams(params));
+  p.setServedInterfaceId(wire::MemoryObject::kInterfaceId);
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(eps, 0, params, resp, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec, 2), &n));
+  if (n != 2) return fail(Err::Corrupt);
+  return rt::Cap<wire::MemoryObject>::unchecked(rec[1].cap_id);  // rec[0], the owner, stays unserved
+}
+
 // File.readBulk / writeBulk through a MemoryObject of ours (given
 // `frames`): a 300,000-byte write at an unaligned file and buffer offset,
 // read back by bulk and by message, the end of the file, and refusals.
-void bulk_checks(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames) {
+void bulk_checks(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames, Result<rt::Cap<wire::EndpointFactory>> eps) {
   constexpr uint32_t kBytes = 300000, kAt = 5000, kFrom = 100, kTo = 20000;
   auto buf = blk::alloc_buffer(frames, 80);
   auto f = fsc::create(home, "bulk.bin");
@@ -299,6 +317,11 @@ void bulk_checks(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames) {
           "a bulk write without a MemoryObject");
   refused(fsc::read_bulk(*f, 0, 100, buf->memory, buf->bytes - 10), Err::InvalidArgument,
           "a bulk read past the buffer");
+  // Without the kernel's XFER_REC_SERVED check fsd would call this
+  // endpoint (which nobody serves) and stop serving.
+  auto forged = eps ? forged_buffer(*eps) : Result<rt::Cap<wire::MemoryObject>>(fail(Err::NotFound));
+  check(forged.ok(), "an endpoint posing as a MemoryObject");
+  if (forged) refused(fsc::read_bulk(*f, 0, 100, *forged, 0), Err::InvalidArgument, "a bulk read into an endpoint");
   if (auto ro = fsc::read_only(*f)) {
     refused(fsc::write_bulk(*ro, 0, 100, buf->memory, 0), Err::InvalidArgument, "a bulk write through File.readOnly");
     (void)fsc::close(*ro);
@@ -333,7 +356,8 @@ int run() {
   hostile_data(*home);
   attenuation(*home, *ro);
   if (auto store = rt::capset_find<wire::Store>("store")) store_checks(*store);
-  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) bulk_checks(*home, *frames);
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames"))
+    bulk_checks(*home, *frames, rt::capset_find<wire::EndpointFactory>("eps"));
   exhaustion(*home);
   // Still intact after all of that.
   auto big = fsc::open(*home, "big.bin", false);
