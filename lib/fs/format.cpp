@@ -223,7 +223,7 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
     return fs_fail(Err::Corrupt, "journal head does not match its length");
   if (s.image_bytes < kMetaHeaderBytes || s.image_bytes > kMaxMetaBytes)
     return fs_fail(Err::Corrupt, "metadata size out of range");
-  if (s.journal_blocks == 0 && (s.image_bytes != s.meta_bytes || s.image_crc != s.meta_crc))
+  if (s.journal_blocks == 0 && s.image_bytes != s.meta_bytes)
     return fs_fail(Err::Corrupt, "metadata image differs from its checkpoint without a journal");
   return s;
 }
@@ -257,6 +257,15 @@ FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
   if (h.next != 0 && (h.next < kSuperSlots || h.next >= device_blocks))
     return fs_fail(Err::Corrupt, "metadata chain points outside the device");
   return h;
+}
+
+uint32_t image_crc(Bytes image, uint8_t* crcs) {
+  size_t pages = image_pages(image.size());
+  for (size_t p = 0; p < pages; ++p) {
+    size_t lo = p * kJournalData, len = image.size() - lo < kJournalData ? image.size() - lo : kJournalData;
+    put_u32(crcs + 4 * p, crc32c(Bytes(image.data() + lo, len)));
+  }
+  return crc32c(Bytes(crcs, 4 * pages));
 }
 
 void encode_journal(const JournalHeader& h, Bytes data, MutBytes block) {

@@ -64,7 +64,7 @@ struct Super {
   uint64_t journal_head = 0;  // the newest journal block, 0 = none
   // The metadata image after the journal (= the checkpoint's without one).
   uint64_t image_bytes = 0;
-  uint32_t image_crc = 0;
+  uint32_t image_crc = 0;  // over the pages' CRCs (image_crc below)
 };
 constexpr size_t kSuperBytes = 512;
 void encode_super(const Super& s, MutBytes block);  // block.size() >= kSuperBytes
@@ -89,6 +89,12 @@ FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks);
 constexpr size_t kJournalHeader = 32;
 constexpr size_t kPatchHeader = 16;
 constexpr size_t kJournalData = kBlockSize - kJournalHeader - kPatchHeader;
+// The image's pages are kJournalData bytes (the last one shorter). The
+// superblock's image_crc is the CRC-32C of the pages' CRC-32Cs (4 bytes
+// each, little-endian), so a commit recomputes only changed pages'.
+inline size_t image_pages(size_t bytes) { return (bytes + kJournalData - 1) / kJournalData; }
+// Fills `crcs` (4 * image_pages(bytes) bytes) and returns the image CRC.
+uint32_t image_crc(Bytes image, uint8_t* crcs);
 struct JournalHeader {
   uint32_t index = 0;       // position since the checkpoint, from 0
   uint64_t generation = 0;  // the commit that wrote it

@@ -19,6 +19,8 @@ void Filesystem::reset() {
   if (committed_) mem_.release(committed_);
   if (meta_) mem_.release(meta_);
   if (image_) mem_.release(image_);
+  if (page_crcs_) mem_.release(page_crcs_);
+  page_crcs_ = nullptr;
   nodes_ = nullptr;
   live_ = committed_ = meta_ = image_ = nullptr;
   image_bytes_ = 0;

@@ -123,13 +123,15 @@ class Filesystem final : public Volume {
   FsStatus try_mount(const Super& s);
   FsStatus load_chain(const Super& s, uint8_t* image, uint8_t* chain_map);
   void recount_free();
-  // fs_journal.cpp: the changed pages of `image` against image_ (at most
-  // `max`; max + 1 when there are more), and their journal blocks.
+  // fs_journal.cpp: compares `image` with image_ page by page (kJournalData
+  // bytes each): writes every page's CRC into `crcs` (4 bytes per page,
+  // reusing image_'s for unchanged pages) and the first `max` changed
+  // pages into `out`; returns how many changed.
   struct Patch {
     uint64_t offset;
     uint32_t length;
   };
-  uint32_t collect_patches(const uint8_t* image, size_t bytes, Patch* out, uint32_t max) const;
+  uint32_t diff_pages(const uint8_t* image, size_t bytes, uint8_t* crcs, Patch* out, uint32_t max) const;
   FsStatus write_journal(const uint8_t* image, size_t bytes, uint32_t crc, const Patch* patches, uint32_t count);
   // Reads the journal of `s` (marking its blocks in `map`), then builds
   // the image after it into `*image` (allocated here, image_bytes large).
@@ -155,6 +157,7 @@ class Filesystem final : public Volume {
   uint8_t* meta_ = nullptr;       // its metadata blocks: checkpoint chain and journal
   uint8_t* image_ = nullptr;      // its metadata image, to find what the next commit changes
   size_t image_bytes_ = 0;
+  uint8_t* page_crcs_ = nullptr;  // the CRC of each of its pages (image_crc covers these)
   Super last_;                    // its superblock
   uint32_t journal_limit_ = kMaxJournalBlocks;
   uint64_t journal_commits_ = 0;

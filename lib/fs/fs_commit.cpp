@@ -155,30 +155,29 @@ FsStatus Filesystem::write_commit() {
   auto* image = static_cast<uint8_t*>(image_s.p);
   if (!image) return fs_fail(Err::Overloaded, "out of memory for the commit");
   serialize(order, image);
-  uint32_t crc = crc32c(Bytes(image, bytes));
   uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
-  FsStatus st = {};
-  bool journaled = false;
   // The journal holds on to its blocks until the next checkpoint, so a
   // small volume keeps it short: at most 1/16 of its blocks.
   uint32_t limit = static_cast<uint32_t>(min<uint64_t>(journal_limit_, block_count_ / 16));
-  if (image_ && last_.journal_blocks < limit) {
-    Patch patches[kMaxJournalBlocks + 1];
-    uint32_t room = limit - last_.journal_blocks;
-    uint32_t n = collect_patches(image, bytes, patches, room);
-    // Only when it writes no more blocks than a checkpoint would.
-    if (n <= room && n <= chain_len) {
-      st = write_journal(image, bytes, crc, patches, n);
-      journaled = true;
-    }
-  }
-  if (!journaled) st = write_checkpoint(image, bytes, crc);
+  uint32_t room = image_ && last_.journal_blocks < limit ? limit - last_.journal_blocks : 0;
+  Scratch crcs_s(mem_, 4 * image_pages(bytes));
+  auto* crcs = static_cast<uint8_t*>(crcs_s.p);
+  if (!crcs) return fs_fail(Err::Overloaded, "out of memory for the commit");
+  Patch patches[kMaxJournalBlocks];
+  uint32_t changed = diff_pages(image, bytes, crcs, patches, room);
+  uint32_t crc = crc32c(Bytes(crcs, 4 * image_pages(bytes)));
+  // A journal commit only when it writes no more blocks than a checkpoint.
+  bool journaled = image_ && changed <= room && changed <= chain_len;
+  FsStatus st = journaled ? write_journal(image, bytes, crc, patches, changed) : write_checkpoint(image, bytes, crc);
   if (!st) return st;
   // The new commit's image is the one the next commit is compared with.
   if (image_) mem_.release(image_);
   image_ = image;
   image_bytes_ = bytes;
   image_s.p = nullptr;
+  if (page_crcs_) mem_.release(page_crcs_);
+  page_crcs_ = crcs;
+  crcs_s.p = nullptr;
   ++(journaled ? journal_commits_ : checkpoint_commits_);
   return {};
 }
@@ -217,6 +216,8 @@ void Filesystem::adopt(const Super& s, const uint32_t* fresh, uint64_t count, bo
   recount_free();
 }
 
+// `crc`: the image CRC (over its pages' CRCs); the chain's own CRC, over
+// the whole image, is taken here.
 FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc) {
   uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
   if (chain_len > free_) return fs_fail(Err::Overloaded, "no space left for the metadata");
@@ -262,7 +263,7 @@ FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32
   s.meta_head = chain[0];
   s.meta_blocks = chain_len;
   s.meta_bytes = bytes;
-  s.meta_crc = crc;
+  s.meta_crc = crc32c(Bytes(image, bytes));
   s.checkpoint_generation = gen;
   s.image_bytes = bytes;
   s.image_crc = crc;

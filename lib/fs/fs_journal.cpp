@@ -15,21 +15,26 @@ using detail::get_bit;
 using detail::Scratch;
 using detail::set_bit;
 
-// Pages of kJournalData bytes: those that differ from image_ (or lie past
-// its end). A change of size alone still needs one patch (empty, at the
-// new end) to carry the size.
-uint32_t Filesystem::collect_patches(const uint8_t* image, size_t bytes, Patch* out, uint32_t max) const {
+// Pages that differ from image_ (or lie past its end, or end at another
+// place) are changed; the others keep image_'s CRC. A change of size alone
+// still needs one patch (empty, at the new end) to carry the size.
+uint32_t Filesystem::diff_pages(const uint8_t* image, size_t bytes, uint8_t* crcs, Patch* out, uint32_t max) const {
   uint32_t n = 0;
-  for (size_t lo = 0; lo < bytes; lo += kJournalData) {
+  for (size_t p = 0, lo = 0; lo < bytes; ++p, lo += kJournalData) {
     size_t hi = bytes - lo < kJournalData ? bytes : lo + kJournalData;
-    bool same = hi <= image_bytes_ && memcmp(image + lo, image_ + lo, hi - lo) == 0;
-    if (same) continue;
-    if (n == max) return max + 1;
-    out[n++] = Patch{lo, static_cast<uint32_t>(hi - lo)};
+    size_t old_hi = image_bytes_ - min(image_bytes_, lo) < kJournalData ? image_bytes_ : lo + kJournalData;
+    bool same = image_ && hi == old_hi && memcmp(image + lo, image_ + lo, hi - lo) == 0;
+    if (same) {
+      memcpy(crcs + 4 * p, page_crcs_ + 4 * p, 4);
+      continue;
+    }
+    put_u32(crcs + 4 * p, crc32c(Bytes(image + lo, hi - lo)));
+    if (n < max) out[n] = Patch{lo, static_cast<uint32_t>(hi - lo)};
+    ++n;
   }
   if (n == 0 && bytes != image_bytes_) {
-    if (max == 0) return 1;
-    out[n++] = Patch{bytes, 0};
+    if (max > 0) out[0] = Patch{bytes, 0};
+    n = 1;
   }
   return n;
 }
@@ -122,10 +127,15 @@ FsStatus Filesystem::load_journal(const Super& s, uint8_t* map, uint8_t** out) {
     memcpy(image + h.offset, block + kJournalHeader + kPatchHeader, h.length);
   }
   if (size != s.image_bytes) return fs_fail(Err::Corrupt, "journal leaves the metadata at another size");
-  if (crc32c(Bytes(image, size)) != s.image_crc)
+  Scratch crcs_s(mem_, 4 * image_pages(size));
+  auto* crcs = static_cast<uint8_t*>(crcs_s.p);
+  if (!crcs) return fs_fail(Err::Overloaded, "out of memory for the mount");
+  if (image_crc(Bytes(image, size), crcs) != s.image_crc)
     return fs_fail(Err::Corrupt, "metadata checksum mismatch after the journal");
   *out = image;
   image_s.p = nullptr;
+  page_crcs_ = crcs;
+  crcs_s.p = nullptr;
   return {};
 }
 
