@@ -73,10 +73,10 @@ class KObject {
 // interface id such an object carries is whatever its maker chose.
 inline bool served_by_process(const KObject* o) {
   for (int depth = 0; o && depth < 16; ++depth) {
-    if (o->type() == ObjType::ClientEndpoint) return true;
-    const KObject* next = o->call_target();
-    if (next == o) return false;
-    o = next;
+    ObjType t = o->type();
+    if (t == ObjType::ClientEndpoint) return true;
+    if (t != ObjType::Revocable) return false;  // only wrappers forward CALLs elsewhere
+    o = o->call_target();
   }
   return o != nullptr;  // wrappers nested deeper than any real use: count as served
 }

@@ -228,6 +228,38 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   return s;
 }
 
+namespace {
+
+// Chain and journal blocks: a magic at 0 and, at 28, the CRC-32C of the
+// whole block taken with that field zero.
+constexpr size_t kBlockCrcAt = 28;
+void seal_block(uint8_t* p) { put_u32(p + kBlockCrcAt, crc32c(Bytes(p, kBlockSize))); }
+
+struct BlockKind {
+  uint32_t magic;
+  const char* cut_short;
+  const char* no_magic;
+  const char* bad_crc;
+};
+constexpr BlockKind kChainBlock{kChainMagic, "metadata block cut short", "metadata block has no chain magic",
+                                "metadata block checksum mismatch"};
+constexpr BlockKind kJournalBlock{kJournalMagic, "journal block cut short", "journal block has no journal magic",
+                                  "journal block checksum mismatch"};
+
+// Copies `block` into `tmp` (kBlockSize bytes) with the CRC field zeroed,
+// after checking its size, magic and CRC.
+FsStatus open_block(Bytes block, const BlockKind& k, uint8_t* tmp) {
+  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, k.cut_short);
+  memcpy(tmp, block.data(), kBlockSize);
+  uint32_t crc = get_u32(tmp + kBlockCrcAt);
+  put_u32(tmp + kBlockCrcAt, 0);
+  if (get_u32(tmp) != k.magic) return fs_fail(Err::Corrupt, k.no_magic);
+  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, k.bad_crc);
+  return {};
+}
+
+}  // namespace
+
 void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block) {
   uint8_t* p = block.data();
   memset(p, 0, kBlockSize);
@@ -237,17 +269,12 @@ void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block) {
   put_u64(p + 16, h.next);
   put_u32(p + 24, h.payload);
   memcpy(p + kChainHeader, payload.data(), payload.size());
-  put_u32(p + 28, crc32c(Bytes(p, kBlockSize)));  // over the block with this field 0
+  seal_block(p);
 }
 
 FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
-  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, "metadata block cut short");
   uint8_t tmp[kBlockSize];
-  memcpy(tmp, block.data(), kBlockSize);
-  uint32_t crc = get_u32(tmp + 28);
-  put_u32(tmp + 28, 0);
-  if (get_u32(tmp) != kChainMagic) return fs_fail(Err::Corrupt, "metadata block has no chain magic");
-  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, "metadata block checksum mismatch");
+  CAPOS_TRY_STATUS(open_block(block, kChainBlock, tmp));
   ChainHeader h;
   h.index = get_u32(tmp + 4);
   h.generation = get_u64(tmp + 8);
@@ -279,17 +306,12 @@ void encode_journal(const JournalHeader& h, Bytes data, MutBytes block) {
   put_u64(p + kJournalHeader, h.size_after);
   put_u64(p + kJournalHeader + 8, h.offset);
   memcpy(p + kJournalHeader + kPatchHeader, data.data(), data.size());
-  put_u32(p + 28, crc32c(Bytes(p, kBlockSize)));  // over the block with this field 0
+  seal_block(p);
 }
 
 FsResult<JournalHeader> decode_journal(Bytes block, uint64_t device_blocks) {
-  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, "journal block cut short");
   uint8_t tmp[kBlockSize];
-  memcpy(tmp, block.data(), kBlockSize);
-  uint32_t crc = get_u32(tmp + 28);
-  put_u32(tmp + 28, 0);
-  if (get_u32(tmp) != kJournalMagic) return fs_fail(Err::Corrupt, "journal block has no journal magic");
-  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, "journal block checksum mismatch");
+  CAPOS_TRY_STATUS(open_block(block, kJournalBlock, tmp));
   JournalHeader h;
   h.index = get_u32(tmp + 4);
   h.generation = get_u64(tmp + 8);

@@ -119,7 +119,12 @@ class Filesystem final : public Volume {
   FsStatus write_commit();
   FsStatus write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc);
   FsStatus publish(Super s);
-  void adopt(const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint);
+  // `count` fresh blocks into `out`, marked live until the commit ends;
+  // all or none.
+  FsStatus alloc_fresh(uint32_t* out, uint64_t count);
+  // Ends a commit whose blocks `fresh` were written (`written`): publishes
+  // `s`, then adopts its block set; on any failure gives the blocks back.
+  FsStatus land(FsStatus written, const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint);
   FsStatus try_mount(const Super& s);
   FsStatus load_chain(const Super& s, uint8_t* image, uint8_t* chain_map);
   void recount_free();

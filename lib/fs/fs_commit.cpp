@@ -182,6 +182,20 @@ FsStatus Filesystem::write_commit() {
   return {};
 }
 
+// Metadata blocks are marked live while the commit runs so nothing else
+// takes them; land() moves them to the metadata set (they are not data).
+FsStatus Filesystem::alloc_fresh(uint32_t* out, uint64_t count) {
+  for (uint64_t got = 0; got < count; ++got) {
+    auto b = alloc_block();
+    if (!b) {
+      for (uint64_t k = 0; k < got; ++k) release_block(out[k]);
+      return fail(b.error());
+    }
+    out[got] = *b;
+  }
+  return {};
+}
+
 // Flush, the superblock of `s` into its slot, flush: the commit point.
 FsStatus Filesystem::publish(Super s) {
   CAPOS_TRY_STATUS(dev_.flush());
@@ -192,10 +206,16 @@ FsStatus Filesystem::publish(Super s) {
   return dev_.flush();
 }
 
-// Durable: the new commit's blocks are the live data plus its metadata
-// blocks (the `fresh` ones, and for a journal commit the checkpoint and
-// journal it builds on); blocks only the previous commit used become free.
-void Filesystem::adopt(const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint) {
+// Once published, the new commit's blocks are the live data plus its
+// metadata blocks (the `fresh` ones, and for a journal commit the
+// checkpoint and journal it builds on); blocks only the previous commit
+// used become free.
+FsStatus Filesystem::land(FsStatus written, const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint) {
+  FsStatus st = written ? publish(s) : written;
+  if (!st) {
+    for (uint64_t k = 0; k < count; ++k) release_block(fresh[k]);
+    return st;
+  }
   size_t map = bitmap_bytes(block_count_);
   generation_ = s.generation;
   last_ = s;
@@ -214,6 +234,7 @@ void Filesystem::adopt(const Super& s, const uint32_t* fresh, uint64_t count, bo
   for (; i < map; ++i) committed_[i] = live_[i] | meta_[i];
   for (uint64_t k = 0; k < count; ++k) set_live(fresh[k], false);
   recount_free();
+  return {};
 }
 
 // `crc`: the image CRC (over its pages' CRCs); the chain's own CRC, over
@@ -224,40 +245,14 @@ FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32
   Scratch chain_s(mem_, chain_len * sizeof(uint32_t));
   auto* chain = static_cast<uint32_t*>(chain_s.p);
   if (!chain) return fs_fail(Err::Overloaded, "out of memory for the commit");
-  // Chain blocks are marked live while the commit runs so nothing else
-  // takes them; they leave the live set afterwards (they are not data).
-  FsStatus st = {};
-  uint64_t got = 0;
-  for (; got < chain_len && st; ++got) {
-    auto b = alloc_block();
-    if (!b) st = fail(b.error());
-    else chain[got] = *b;
-  }
-  if (!st) {
-    for (uint64_t k = 0; k + 1 < got; ++k) release_block(chain[k]);
-    return st;
-  }
+  CAPOS_TRY_STATUS(alloc_fresh(chain, chain_len));
   uint64_t gen = generation_ + 1;
-  // Chain blocks that follow each other on the device (the usual case:
-  // they are allocated in one go) are written in one device call each
-  // run, not one per block: a small commit's device calls dominated its
-  // cost. Same blocks, same order; the flush below still comes first.
-  Scratch run_s(mem_, size_t{kRunBlocks} * kBlockSize);
-  auto* run = static_cast<uint8_t*>(run_s.p);
-  if (!run) st = fs_fail(Err::Overloaded, "out of memory for the commit");
-  for (uint64_t k = 0; k < chain_len && st;) {
-    uint32_t n = 0;
-    do {
-      uint64_t j = k + n;
-      size_t off = j * kChainPayload;
-      size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
-      ChainHeader h{static_cast<uint32_t>(j), gen, j + 1 < chain_len ? chain[j + 1] : 0, static_cast<uint32_t>(len)};
-      encode_chain(h, Bytes(image + off, len), MutBytes(run + size_t{n} * kBlockSize, kBlockSize));
-      ++n;
-    } while (k + n < chain_len && n < kRunBlocks && chain[k + n] == chain[k] + n);
-    st = dev_.write(chain[k], n, Bytes(run, size_t{n} * kBlockSize));
-    k += n;
-  }
+  FsStatus st = detail::write_runs(dev_, mem_, chain, chain_len, [&](uint64_t j, MutBytes out) {
+    size_t off = j * kChainPayload;
+    size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
+    ChainHeader h{static_cast<uint32_t>(j), gen, j + 1 < chain_len ? chain[j + 1] : 0, static_cast<uint32_t>(len)};
+    encode_chain(h, Bytes(image + off, len), out);
+  });
   Super s;
   s.generation = gen;
   s.meta_head = chain[0];
@@ -267,13 +262,7 @@ FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32
   s.checkpoint_generation = gen;
   s.image_bytes = bytes;
   s.image_crc = crc;
-  if (st) st = publish(s);
-  if (!st) {
-    for (uint64_t k = 0; k < chain_len; ++k) release_block(chain[k]);
-    return st;
-  }
-  adopt(s, chain, chain_len, true);
-  return {};
+  return land(st, s, chain, chain_len, true);
 }
 
 FsStatus Filesystem::sync() {

@@ -43,39 +43,18 @@ FsStatus Filesystem::write_journal(const uint8_t* image, size_t bytes, uint32_t 
                                    uint32_t count) {
   if (count > free_) return fs_fail(Err::Overloaded, "no space left for the metadata");
   uint32_t fresh[kMaxJournalBlocks];
-  FsStatus st = {};
-  uint32_t got = 0;
-  for (; got < count && st; ++got) {
-    auto b = alloc_block();
-    if (!b) st = fail(b.error());
-    else fresh[got] = *b;
-  }
-  if (!st) {
-    for (uint32_t k = 0; k + 1 < got; ++k) release_block(fresh[k]);
-    return st;
-  }
+  CAPOS_TRY_STATUS(alloc_fresh(fresh, count));
   uint64_t gen = generation_ + 1;
-  Scratch run_s(mem_, size_t{kRunBlocks} * kBlockSize);
-  auto* run = static_cast<uint8_t*>(run_s.p);
-  if (!run) st = fs_fail(Err::Overloaded, "out of memory for the commit");
-  // Blocks that follow each other on the device go down in one call.
-  for (uint32_t k = 0; k < count && st;) {
-    uint32_t n = 0;
-    do {
-      uint32_t j = k + n;
-      JournalHeader h;
-      h.index = last_.journal_blocks + j;
-      h.generation = gen;
-      h.prev = j ? fresh[j - 1] : last_.journal_head;
-      h.size_after = bytes;
-      h.offset = patches[j].offset;
-      h.length = patches[j].length;
-      encode_journal(h, Bytes(image + h.offset, h.length), MutBytes(run + size_t{n} * kBlockSize, kBlockSize));
-      ++n;
-    } while (k + n < count && n < kRunBlocks && fresh[k + n] == fresh[k] + n);
-    st = dev_.write(fresh[k], n, Bytes(run, size_t{n} * kBlockSize));
-    k += n;
-  }
+  FsStatus st = detail::write_runs(dev_, mem_, fresh, count, [&](uint64_t j, MutBytes out) {
+    JournalHeader h;
+    h.index = static_cast<uint32_t>(last_.journal_blocks + j);
+    h.generation = gen;
+    h.prev = j ? fresh[j - 1] : last_.journal_head;
+    h.size_after = bytes;
+    h.offset = patches[j].offset;
+    h.length = patches[j].length;
+    encode_journal(h, Bytes(image + h.offset, h.length), out);
+  });
   Super s = last_;
   s.generation = gen;
   if (count) {
@@ -84,13 +63,7 @@ FsStatus Filesystem::write_journal(const uint8_t* image, size_t bytes, uint32_t 
   }
   s.image_bytes = bytes;
   s.image_crc = crc;
-  if (st) st = publish(s);
-  if (!st) {
-    for (uint32_t k = 0; k < count; ++k) release_block(fresh[k]);
-    return st;
-  }
-  adopt(s, fresh, count, false);
-  return {};
+  return land(st, s, fresh, count, false);
 }
 
 FsStatus Filesystem::load_journal(const Super& s, uint8_t* map, uint8_t** out) {

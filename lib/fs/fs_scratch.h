@@ -27,4 +27,24 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
+// Writes blocks[0, count), `encode(j, out)` filling block j; blocks that
+// follow each other on the device go in one call of up to kRunBlocks (a
+// commit's fresh blocks usually do: they are allocated in one go).
+template <class Encode>
+FsStatus write_runs(BlockStore& dev, Allocator& mem, const uint32_t* blocks, uint64_t count, Encode encode) {
+  Scratch run_s(mem, size_t{kRunBlocks} * kBlockSize);
+  auto* run = static_cast<uint8_t*>(run_s.p);
+  if (!run) return fs_fail(Err::Overloaded, "out of memory for the commit");
+  for (uint64_t k = 0; k < count;) {
+    uint32_t n = 0;
+    do {
+      encode(k + n, MutBytes(run + size_t{n} * kBlockSize, kBlockSize));
+      ++n;
+    } while (k + n < count && n < kRunBlocks && blocks[k + n] == blocks[k] + n);
+    CAPOS_TRY_STATUS(dev.write(blocks[k], n, Bytes(run, size_t{n} * kBlockSize)));
+    k += n;
+  }
+  return {};
+}
+
 }  // namespace capos::fs::detail
