@@ -166,8 +166,9 @@ class ProcessRingHandler final : public SqeHandler {
       CapTransferRecord rec[CallContext::MAX_RESULT_CAPS];
       for (uint32_t i = 0; i < ncaps; ++i) {
         ResultCap& rc = ctx.result_caps[i];
+        uint32_t served = served_by_process(rc.object.get()) ? XFER_REC_SERVED : 0;
         uint32_t id = p_.caps().commit(move(ctx.result_slots[i]), move(rc.object), rc.interface_id, rc.flags);
-        rec[i] = CapTransferRecord{id, 0, rc.interface_id};
+        rec[i] = CapTransferRecord{id, served, rc.interface_id};
       }
       if (!as.copy_to_user(result.sub(ctx.result_size, ncaps * sizeof(CapTransferRecord)), rec))
         __builtin_trap();  // the range was checked writable above

@@ -20,6 +20,12 @@ set(FS_HOSTILE_MARKERS
   --expect "fstest: refused moving a directory into itself: invalid-argument (cannot move a directory into itself)"
   --expect "fstest: refused a 31-byte store key: invalid-argument (a key is 32 bytes (SHA-256))"
   --expect "fstest: store: put, get, list, remove by SHA-256 key ok"
+  --expect "fstest: refused a bulk read of 2 MiB: invalid-argument (maxBytes must be 1 to 1 MiB)"
+  --expect "fstest: refused a bulk write without a MemoryObject: invalid-argument (attach a MemoryObject as `buffer`)"
+  --expect "fstest: refused a bulk read past the buffer: invalid-argument (the buffer is too small for bufferOffset plus the bytes)"
+  --expect "fstest: refused a bulk read into an endpoint: invalid-argument (the buffer is an endpoint, not a kernel MemoryObject)"
+  --expect "fstest: refused a bulk write through File.readOnly: invalid-argument (read-only file)"
+  --expect "fstest: bulk: 300000 bytes written and read back through a MemoryObject, 0 mismatches"
   --expect "fstest: refused one open file too many: overloaded (too many open files and directories: close some)"
   --expect "fstest: refused write to a full disk: overloaded (no space left on the device)"
   --expect "fstest: all checks passed" --expect "init: fstest exited: code 0"
@@ -46,7 +52,7 @@ foreach(drv virtio nvme)
   set(fs_qemu -drive file=${img},format=raw,if=none,id=d0 ${fs_dev})
   capos_qemu_test(fs_${drv}_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
     --forbid "fstest: FAILED"
-    --expect "fsd: mounted capos-fs v1 on "
+    --expect "fsd: mounted capos-fs v2 on "
     --expect "fstest: boot 1: wrote hello.txt, big.bin (20000 bytes, 5 blocks), sub/inner, synced, 0 mismatches"
     ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
   set_tests_properties(qemu.fs_${drv}_write PROPERTIES FIXTURES_REQUIRED fs_${drv}_disk
@@ -81,7 +87,7 @@ set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk
 set(fs_shell_qemu -drive file=${fs_shell_img},format=raw,if=none,id=d0
   -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 capos_qemu_test(fs_shell_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
-  --input "capos> =>df\\r" --expect "capos-fs v1: 2036 KiB free of 2048 KiB (509 of 512 blocks of 4096 bytes), 2 nodes"
+  --input "capos> =>df\\r" --expect "capos-fs v2: 2032 KiB free of 2048 KiB (508 of 512 blocks of 4096 bytes), 2 nodes"
   --input "capos> =>ls\\r" --expect "(empty)"
   --input "capos> =>mkdir notes\\r"
   --input "capos> =>write notes/todo buy milk\\r" --expect "write: 9 bytes, synced"
@@ -150,13 +156,14 @@ add_custom_command(OUTPUT ${PKG_DIR}/fsbench_virtio.bin
 add_custom_target(qemu_test_package_fsbench_virtio ALL DEPENDS ${PKG_DIR}/fsbench_virtio.bin)
 # Smoke: the whole workload runs and every byte reads back (figures not judged).
 set(fsbench_img ${CMAKE_CURRENT_BINARY_DIR}/fsbench.img)
-add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 128M)
+add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 256M)
 set_tests_properties(qemu.fsbench_image PROPERTIES FIXTURES_SETUP fsbench_disk LABELS qemu
   RESOURCE_LOCK fsbench_image)
 capos_qemu_test(fsbench_smoke --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fsbench_virtio.bin --timeout 280
-  --forbid "fsbench: FAILED"
+  --forbid "fsbench: FAILED" --expect "fsd: device I/O by bulk calls, 256 KiB windows"
   --expect "BENCH row=fs_create_small iters=1000 busy_cycles_per_op=" --expect "BENCH row=fs_read_small iters=1000"
-  --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192" --expect "BENCH done"
+  --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192"
+  --expect "BENCH row=fs_write_bulk iters=64" --expect "BENCH row=fs_read_bulk iters=64" --expect "BENCH done"
   --expect "init: fsbench exited: code 0" --expect "process 1 (init) exited with status 0"
   -- -drive file=${fsbench_img},format=raw,if=none,id=d0,cache=unsafe
      -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)

@@ -190,6 +190,8 @@ const char* accept_bulk(BlockBackend& b, Slot& s, bool write, uint64_t lba, uint
   *e = Err::InvalidArgument;
   if (!index || *index >= caps.size() || caps[*index].interface_id != wire::MemoryObject::kInterfaceId)
     return "attach a MemoryObject as `buffer`";
+  // An endpoint can claim any interface: map only the kernel's objects.
+  if (caps[*index].flags & abi::XFER_REC_SERVED) return "the buffer is an endpoint, not a kernel MemoryObject";
   s.mem = rt::Cap<wire::MemoryObject>::unchecked(caps[*index].cap_id);
   if (b.bulk_buffers() == 0) return *e = Err::Unsupported, "the driver has no bulk transfers";
   if (write && b.read_only()) return *e = Err::Failed, "the disk is read-only";

@@ -20,7 +20,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;

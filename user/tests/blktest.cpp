@@ -15,7 +15,7 @@
 #include "user/rt/ring.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
