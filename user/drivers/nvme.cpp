@@ -150,12 +150,13 @@ class Nvme final : public BlockBackend {
   }
 
   uint32_t bulk_buffers() const override { return bulk_count_; }
+  rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
   MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
     return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
   }
 
   Status start(uint32_t slot, const BlockRequest& r) override {
-    if (r.bulk >= 0) return start_bulk(slot, r);
+    if (r.bulk >= 0 || r.pinned) return start_bulk(slot, r);
     CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
     uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
     Sqe c{};
@@ -219,14 +220,14 @@ class Nvme final : public BlockBackend {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
       uint32_t pages = (len + 4095) / 4096;
-      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
+      uint32_t first = off / 4096;  // the chunk's first data page
       Sqe cmd{};
       cmd.nsid = 1;
-      cmd.prp1 = data.iova[0];
-      if (pages == 2) cmd.prp2 = data.iova[1];
+      cmd.prp1 = r.page_iova(bulk_, first);
+      if (pages == 2) cmd.prp2 = r.page_iova(bulk_, first + 1);
       if (pages > 2) {
         auto* list = reinterpret_cast<uint64_t*>(prps_.va + k * PRP_LIST_BYTES);
-        for (uint32_t p = 1; p < pages; ++p) list[p - 1] = data.iova[p];
+        for (uint32_t p = 1; p < pages; ++p) list[p - 1] = r.page_iova(bulk_, first + p);
         cmd.prp2 = prps_.iova_at(k * PRP_LIST_BYTES);
       }
       uint64_t lba = r.lba + off / block_size_;

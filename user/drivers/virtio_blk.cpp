@@ -89,12 +89,13 @@ class VirtioBlk final : public BlockBackend {
     return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
   uint32_t bulk_buffers() const override { return bulk_count_; }
+  rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
   MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
     return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
   }
 
   Status start(uint32_t slot, const BlockRequest& r) override {
-    if (r.bulk < 0) {
+    if (r.bulk < 0 && !r.pinned) {
       CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
       Status st = start_one(slot, r);
       if (!st) chunks_.cancel(slot);
@@ -109,16 +110,21 @@ class VirtioBlk final : public BlockBackend {
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
-      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
       Header h{r.op == BlockOp::Read ? T_IN : T_OUT, 0, r.lba + off / SECTOR};
       memcpy(meta_.va + k * 128, &h, sizeof(h));
       meta_.va[k * 128 + 64] = 0xFF;
       auto* table = reinterpret_cast<virtio::Desc*>(tables_.va + k * TABLE_BYTES);
       uint16_t d = 0;
       table[d++] = virtio::Desc{meta_.iova_at(k * 128), sizeof(Header), 0, 0};
-      for (uint32_t p = 0; p < len; p += 4096)
-        table[d++] = virtio::Desc{data.iova[p / 4096], len - p < 4096 ? len - p : 4096,
-                                  r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0}, 0};
+      // One descriptor per run of device-contiguous pages (a pinned
+      // buffer's IOVAs are contiguous behind an IOMMU).
+      uint16_t flags = r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0};
+      for (uint32_t p = 0; p < len; p += 4096) {
+        uint64_t iova = r.page_iova(bulk_, (off + p) / 4096);
+        uint32_t n = len - p < 4096 ? len - p : 4096;
+        if (d > 1 && table[d - 1].addr + table[d - 1].len == iova) table[d - 1].len += n;
+        else table[d++] = virtio::Desc{iova, n, flags, 0};
+      }
       table[d++] = virtio::Desc{meta_.iova_at(k * 128 + 64), 1, virtio::DESC_WRITE, 0};
       for (uint16_t i = 0; i + 1 < d; ++i) {
         table[i].flags |= virtio::DESC_NEXT;
