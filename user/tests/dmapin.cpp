@@ -1,0 +1,123 @@
+// dmapin: a driver that keeps using a pinned buffer after unpinning it
+// (QEMU test qemu.iommu_unpin, with -device intel-iommu). It sets up
+// virtio-blk honestly, takes a MemoryObject as a BlockDevice client would
+// hand one over, and checks DmaPool.pin: bad pins are refused; a pinned
+// page is written by the device in place (zero-copy); after unpin the
+// handle is dead. Then it asks the device to write the unpinned IOVA
+// again: the IOMMU must fault that DMA and the kernel stop this process,
+// so reaching the end of main is a failure.
+#include "lib/core/cstring.h"
+#include "user/drivers/device.h"
+#include "user/drivers/virtio.h"
+#include "user/rt/capset.h"
+#include "user/rt/console.h"
+#include "user/rt/rt.h"
+#include "user/tests/blk_bulk.h"
+
+using namespace capos;
+using namespace capos::drivers;
+namespace wire = capos::schema::wire;
+
+namespace {
+constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
+int g_failures = 0;
+
+void refused(const Status& s, Err want, StrView what) {
+  if (!s && s.error() == want) {
+    rt::printf("dmapin: refused {}: {}\n", what, err_name(s.error()));
+    return;
+  }
+  ++g_failures;
+  rt::printf("dmapin: FAILED: {} gave {}\n", what, s ? "success" : err_name(s.error()));
+}
+
+struct Device {
+  virtio::Transport t;
+  virtio::Queue q;
+  rt::Cap<wire::DmaPool> pool;
+  rt::Cap<wire::Interrupt> irq;
+  DmaBuffer meta;
+};
+
+// Asks the device to read sector 0 (a null-co disk: zeros) into `iova`
+// (the test disk is null-co with read-zeroes) and waits for its interrupt; the status byte tells how it went.
+Result<uint8_t> read_into(Device& d, uint64_t iova) {
+  struct {
+    uint32_t type, reserved;
+    uint64_t sector;
+  } hdr{0 /* IN: the device writes memory */, 0, 0};
+  memcpy(d.meta.va, &hdr, sizeof(hdr));
+  d.meta.va[64] = 0xFF;
+  virtio::Desc chain[3] = {{d.meta.iova_at(0), 16, 0, 0},
+                           {iova, 4096, virtio::DESC_WRITE, 0},
+                           {d.meta.iova_at(64), 1, virtio::DESC_WRITE, 0}};
+  (void)CAPOS_TRY(d.q.submit(chain, 3));
+  d.q.notify();
+  (void)CAPOS_TRY(wait_interrupt(d.irq));
+  uint16_t head;
+  uint32_t len;
+  if (!CAPOS_TRY(d.q.take_used(&head, &len))) return fail(Err::Failed);
+  return d.meta.va[64];
+}
+
+Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> frames) {
+  static const uint16_t ids[] = {0x1042};
+  Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 1)));
+  auto mmio = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
+  Device d;
+  d.t = CAPOS_TRY(virtio::Transport::open(mmio));
+  (void)CAPOS_TRY(d.t.negotiate(F_ACCESS_PLATFORM));
+  d.pool = CAPOS_TRY(dma_pool(mmio, 4));
+  d.irq = CAPOS_TRY(route_interrupt(mmio, 0));
+  CAPOS_TRY_STATUS(d.q.init(d.t, d.pool, 0, 0));
+  d.meta = CAPOS_TRY(dma_alloc(d.pool, 1));
+  d.t.set_status(virtio::status::ACKNOWLEDGE | virtio::status::DRIVER | virtio::status::FEATURES_OK |
+                 virtio::status::DRIVER_OK);
+
+  // A client's buffer: 4 pages it filled, none of them in the pool.
+  blk::Buffer buf = CAPOS_TRY(blk::alloc_buffer(frames, 4));
+  memset(buf.va, 0xAA, buf.bytes);
+  static DmaPin pin;
+  refused(dma_pin(d.pool, buf.memory, 4 * 4096, 1, true, &pin), Err::InvalidArgument, "pin past the object's end");
+  refused(dma_pin(d.pool, buf.memory, 2 * 4096, 3, true, &pin), Err::InvalidArgument,
+          "pin straddling the object's end");
+  refused(dma_pin(d.pool, buf.memory, 100, 1, true, &pin), Err::InvalidArgument, "pin at an unaligned offset");
+  refused(dma_pin(d.pool, buf.memory, ~0ull - 4095, 1, true, &pin), Err::InvalidArgument,
+          "pin at offset 2^64-4096 (overflow)");
+  refused(dma_pin(d.pool, rt::Cap<wire::MemoryObject>::unchecked(d.irq.id()), 0, 1, true, &pin),
+          Err::InvalidArgument, "pin of an Interrupt as the buffer");
+  refused(dma_unpin(d.pool, 0x1234), Err::InvalidArgument, "unpin of a handle never returned");
+
+  CAPOS_TRY_STATUS(dma_pin(d.pool, buf.memory, 4096, 1, true, &pin));
+  uint8_t st = CAPOS_TRY(read_into(d, pin.iova[0]));
+  uint32_t zeros = 0;
+  for (uint32_t i = 0; i < 4096; ++i) zeros += buf.va[4096 + i] == 0;
+  bool others = buf.va[0] == 0xAA && buf.va[2 * 4096] == 0xAA && buf.va[4 * 4096 - 1] == 0xAA;
+  rt::printf("dmapin: device wrote the pinned page at iova {:#x} in place: status {}, {} of 4096 bytes zero, "
+             "other pages {}\n",
+             pin.iova[0], st, zeros, others ? "untouched" : "CHANGED");
+  if (st != 0 || zeros != 4096 || !others) ++g_failures, rt::print("dmapin: FAILED: zero-copy read\n");
+  uint64_t gone = pin.iova[0];
+  CAPOS_TRY_STATUS(dma_unpin(d.pool, pin.handle));
+  refused(dma_unpin(d.pool, pin.handle), Err::InvalidArgument, "second unpin of the same handle");
+  if (g_failures) return fail(Err::Failed);
+  memset(buf.va + 4096, 0xAA, 4096);
+  rt::printf("dmapin: checks passed, asking the device to write the unpinned iova {:#x}\n", gone);
+  auto late = read_into(d, gone);  // the kernel stops us while we wait
+  uint32_t changed = 0;
+  for (uint32_t i = 0; i < 4096; ++i) changed += buf.va[4096 + i] != 0xAA;
+  rt::printf("dmapin: FAILED: still running after the DMA to an unpinned page ({}, {} bytes changed)\n",
+             late ? "completed" : err_name(late.error()), changed);
+  return fail(Err::Failed);
+}
+
+}  // namespace
+
+int main() {
+  auto devices = rt::capset_find<wire::DeviceManager>("devices");
+  auto frames = rt::capset_find<wire::FrameAllocator>("frames");
+  if (!devices || !frames) return 2;
+  Status st = run(*devices, *frames);
+  rt::printf("dmapin: FAILED: {}\n", st ? "ok" : err_name(st.error()));
+  return 1;
+}
