@@ -36,6 +36,7 @@ DEVICES = [
 # Throughput rows (row, key, label), reported from the TCG boots.
 TCG_ROWS = [("blk_read_4k_random", "reads_per_s"), ("blk_read_seq_8k", "kib_per_s"),
             ("blk_read_4k_random_qd4", "reads_per_s"), ("blk_read_4k_random_qd8", "reads_per_s"),
+            ("blk_read_4k_random_qd16", "reads_per_s"),
             ("blk_read_seq_1m", "kib_per_s"), ("blk_write_seq_1m", "kib_per_s")]
 INSTR_GOAL, THROUGHPUT_GOAL = 1.0, 0.9
 
@@ -186,6 +187,7 @@ def markdown(res):
         # a read, and a mean would be dominated by idle skips.
         for row, key, label in (("blk_read_4k_random_qd4", "reads_per_s", "4 KiB random reads/s, QD4"),
                                 ("blk_read_4k_random_qd8", "reads_per_s", "4 KiB random reads/s, QD8"),
+                                ("blk_read_4k_random_qd16", "reads_per_s", "4 KiB random reads/s, QD16"),
                                 ("blk_read_seq_1m", "kib_per_s", "1 MiB sequential reads, KiB/s, QD1"),
                                 ("blk_write_seq_1m", "kib_per_s", "1 MiB sequential writes, KiB/s, QD1")):
             cq = _num(c, "tcg", row, key)

@@ -393,6 +393,12 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
       --in_io;
       progress = true;
       complete(ep, b, r.slot, r.outcome);
+      // Take the next call into this slot at once: a client keeping every
+      // slot busy sends its next call as soon as this answer lands, and
+      // calls finding no RECV queue (at most ENDPOINT_QUEUE_PER_CALLER = 8
+      // per caller; one more fails QUOTA_EXCEEDED), which a 16-deep client
+      // would reach if a whole batch of answers went out first.
+      if (!g_slots[r.slot].recv_posted && !g_slots[r.slot].waiting) post_recv(ep, g_slots[r.slot]);
     }
     // A finished bulk call frees its bulk buffer: start calls waiting for one.
     for (uint32_t i = 0; i < n; ++i) {

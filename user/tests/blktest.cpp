@@ -140,7 +140,7 @@ void expect_refused(Status st, Err want, StrView what, bool with_caps = false) {
 
 // Several reads in flight at once: submitted together, reaped in any
 // order, each checked against the pattern.
-constexpr uint32_t CONCURRENT = 8;  // BlockInfo.maxInFlight of both drivers
+constexpr uint32_t CONCURRENT = 16;  // BlockInfo.maxInFlight of both drivers
 alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
 rt::AsyncCall g_async[CONCURRENT];
 
@@ -186,11 +186,11 @@ Result<uint32_t> reap_read(const uint64_t* lbas, uint32_t seed, uint64_t* bad) {
 }
 
 Result<uint64_t> concurrent_reads(uint32_t seed) {
-  // All eight CALLs go to the kernel in one cap_enter, so the driver can
+  // All sixteen CALLs (a full SQ) go to the kernel in one cap_enter, so the driver can
   // receive them together and put them on the device at once.
   uint64_t lbas[CONCURRENT];
   for (uint32_t i = 0; i < CONCURRENT; ++i) {
-    lbas[i] = FIRST + i * (CHUNK / SECTOR);
+    lbas[i] = FIRST + i * ((BLOCKS - CHUNK / SECTOR) / (CONCURRENT - 1));  // overlapping, inside the pattern
     CAPOS_TRY_STATUS(submit_read(i, lbas[i]));
   }
   uint64_t bad = 0;
@@ -199,7 +199,7 @@ Result<uint64_t> concurrent_reads(uint32_t seed) {
 }
 
 // Completion-interrupt stress: STREAM_READS reads, each slot refilled as
-// soon as its answer arrives, so the driver keeps up to eight requests on
+// soon as its answer arrives, so the driver keeps up to sixteen requests on
 // the device and completions land while it is busy answering others. The
 // driver has no timer fallback: it learns of a completion only from its
 // Interrupt, so a lost wakeup anywhere on that path (device, kernel
