@@ -148,7 +148,7 @@ def markdown(res):
              "readBulk/writeBulk with the data in a MemoryObject the client attaches). Linux: `blk_bench`, "
              "O_DIRECT io_uring reads and writes of the block device. Same LBA sequence, 400 random 4 KiB "
              "reads (16 warm-up), 4 MiB of 8 KiB sequential reads, both at queue depth 1; then 400 random 4 KiB "
-             "reads keeping 4 and 8 in flight (capOS: asynchronous CALLs on its ring; Linux: io_uring); then "
+             "reads keeping 4, 8 and 16 in flight (capOS: asynchronous CALLs on its ring; Linux: io_uring); then "
              "16 MiB of 1 MiB sequential reads and writes, one in flight, after one warm-up pass. "
              "Instructions: median per read under `-icount shift=0,sleep=off` (a read that idles waiting "
              "for the host to complete it counts the skipped time, so the median holds only when most "
