@@ -3,7 +3,8 @@
 // virtio-blk honestly, takes a MemoryObject as a BlockDevice client would
 // hand one over, and checks DmaPool.pin: bad pins are refused; a pinned
 // page is written by the device in place (zero-copy); after unpin the
-// handle is dead. Then it asks the device to write the unpinned IOVA
+// handle is dead; all 32 pin slots can be taken and one more is refused;
+// pin/unpin cycles return every frame exactly. Then it asks the device to write the unpinned IOVA
 // again: the IOMMU must fault that DMA and the kernel stop this process,
 // so reaching the end of main is a failure.
 #include "lib/core/cstring.h"
@@ -11,7 +12,9 @@
 #include "user/drivers/virtio.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
+#include "schema/kernel.capnp.capos.h"
 #include "user/rt/rt.h"
+#include "user/rt/transport.h"
 #include "user/tests/blk_bulk.h"
 
 using namespace capos;
@@ -60,7 +63,39 @@ Result<uint8_t> read_into(Device& d, uint64_t iova) {
   return d.meta.va[64];
 }
 
-Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> frames) {
+Result<uint64_t> free_frames(rt::Cap<wire::SystemStatus> status) {
+  alignas(8) uint8_t pbuf[64], rbuf[128];
+  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+  (void)CAPOS_TRY(wire::SystemStatus::Client::memoryParams(params));
+  return CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).memory(params, resp)).getFreeFrames();
+}
+
+// Every pin slot taken (one more is refused), then pin/unpin cycles of
+// every size and direction: the free frame count afterwards equals the
+// count before exactly (the pin window's tables were made by the first
+// pin, before the baseline).
+Status pin_cycles(rt::Cap<wire::DmaPool> pool, rt::Cap<wire::MemoryObject> memory, rt::Cap<wire::SystemStatus> status) {
+  static DmaPin pins[wire::MAX_DMA_PINS];
+  static DmaPin extra;
+  uint64_t before = CAPOS_TRY(free_frames(status));
+  for (DmaPin& p : pins) CAPOS_TRY_STATUS(dma_pin(pool, memory, 0, 1, false, &p));
+  refused(dma_pin(pool, memory, 0, 1, false, &extra), Err::Overloaded, "a pin past the pool's 32");
+  for (DmaPin& p : pins) CAPOS_TRY_STATUS(dma_unpin(pool, p.handle));
+  constexpr uint32_t CYCLES = 200;
+  for (uint32_t i = 0; i < CYCLES; ++i) {
+    CAPOS_TRY_STATUS(dma_pin(pool, memory, (i % 4) * 4096, 4 - i % 4, i % 2, &extra));
+    CAPOS_TRY_STATUS(dma_unpin(pool, extra.handle));
+  }
+  uint64_t after = CAPOS_TRY(free_frames(status));
+  rt::printf("dmapin: 32 pins then {} pin/unpin cycles: free frames {} before, {} after ({})\n", CYCLES,
+             before, after, before == after ? "exact" : "DIFFERENT");
+  if (before != after) ++g_failures;
+  return {};
+}
+
+Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> frames,
+           rt::Cap<wire::SystemStatus> status) {
   static const uint16_t ids[] = {0x1042};
   Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 1)));
   auto mmio = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
@@ -100,6 +135,7 @@ Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> f
   uint64_t gone = pin.iova[0];
   CAPOS_TRY_STATUS(dma_unpin(d.pool, pin.handle));
   refused(dma_unpin(d.pool, pin.handle), Err::InvalidArgument, "second unpin of the same handle");
+  CAPOS_TRY_STATUS(pin_cycles(d.pool, buf.memory, status));
   if (g_failures) return fail(Err::Failed);
   memset(buf.va + 4096, 0xAA, 4096);
   rt::printf("dmapin: checks passed, asking the device to write the unpinned iova {:#x}\n", gone);
@@ -116,8 +152,9 @@ Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> f
 int main() {
   auto devices = rt::capset_find<wire::DeviceManager>("devices");
   auto frames = rt::capset_find<wire::FrameAllocator>("frames");
-  if (!devices || !frames) return 2;
-  Status st = run(*devices, *frames);
+  auto status = rt::capset_find<wire::SystemStatus>("status");
+  if (!devices || !frames || !status) return 2;
+  Status st = run(*devices, *frames, *status);
   rt::printf("dmapin: FAILED: {}\n", st ? "ok" : err_name(st.error()));
   return 1;
 }
