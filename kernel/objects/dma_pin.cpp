@@ -55,6 +55,9 @@ Status DmaPoolCap::pin(DP::PinParams::Reader p, DP::PinResults::Builder r) {
   while (slot < MAX_PINS && pins_[slot].object) ++slot;
   if (slot == MAX_PINS) return fail(Err::Overloaded);
   auto iovas = CAPOS_TRY(r.initIovas(pages));
+  // The reply is sized now: a caller that could not receive it would never
+  // learn the handle, and the pin would hold a slot until the pool goes.
+  if (!ctx.reply || ctx.reply->stream_size() > ctx.result.len) return fail(Err::OutOfRange);
   Span<const uint64_t> run = CAPOS_TRY(frames.subspan(offset / 4096, pages));
   uint64_t base = PIN_BASE + slot * PIN_STRIDE;
   if (domain_) {

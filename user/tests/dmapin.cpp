@@ -7,9 +7,11 @@
 // pin/unpin cycles return every frame exactly. Then it asks the device to write the unpinned IOVA
 // again: the IOMMU must fault that DMA (the page stays untouched) and
 // the kernel stop this process, so reaching the end of main is a failure.
+#include "lib/abi/ipc.h"
 #include "lib/core/cstring.h"
 #include "user/drivers/device.h"
 #include "user/drivers/virtio.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "schema/kernel.capnp.capos.h"
@@ -69,6 +71,20 @@ Result<uint64_t> free_frames(rt::Cap<wire::SystemStatus> status) {
   capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
   (void)CAPOS_TRY(wire::SystemStatus::Client::memoryParams(params));
   return CAPOS_TRY(wire::SystemStatus::Client(&rt::transport(), status).memory(params, resp)).getFreeFrames();
+}
+
+// DmaPool.pin with a result buffer too small for its IOVA list: the
+// kernel must refuse before it pins (else the slot would leak, unnamed).
+Status pin_into_small_buffer(rt::Cap<wire::DmaPool> pool, rt::Cap<wire::MemoryObject> memory) {
+  alignas(8) uint8_t pbuf[128], rbuf[48];  // the reply for 4 pages takes 64
+  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+  auto p = CAPOS_TRY(wire::DmaPool::Client::pinParams(params));
+  p.setBuffer(0), p.setOffset(0), p.setPageCount(4), p.setDeviceWrites(true);
+  abi::CapTransferDesc xfer[1] = {{memory.id(), abi::XFER_COPY, {0, 0, 0}}};
+  uint32_t n = 0;
+  return rt::call_with_caps(pool, static_cast<uint16_t>(wire::DmaPool::Method::PIN), params, resp,
+                            Span<const abi::CapTransferDesc>(xfer, 1), Span<abi::CapTransferRecord>(), &n);
 }
 
 // One round: every pin slot taken (one more is refused), then pin/unpin
@@ -132,6 +148,8 @@ Status run(rt::Cap<wire::DeviceManager> manager, rt::Cap<wire::FrameAllocator> f
   refused(dma_pin(d.pool, rt::Cap<wire::MemoryObject>::unchecked(d.irq.id()), 0, 1, true, &pin),
           Err::InvalidArgument, "pin of an Interrupt as the buffer");
   refused(dma_unpin(d.pool, 0x1234), Err::InvalidArgument, "unpin of a handle never returned");
+  refused(pin_into_small_buffer(d.pool, buf.memory), Err::Truncated,
+          "pin of 4 pages answered into a 48-byte result buffer");  // no slot taken: pin_round gets all 32
 
   CAPOS_TRY_STATUS(dma_pin(d.pool, buf.memory, 4096, 1, true, &pin));
   uint8_t st = CAPOS_TRY(read_into(d, pin.iova[0]));
