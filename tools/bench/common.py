@@ -12,6 +12,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PAIRS = [
     ("boot_to_init", "boot_to_init",
      "Boot to first user instruction (guest TSC since vCPU reset)"),
+    ("boot_to_init_qboot", "boot_to_init_qboot",
+     "Boot to first user instruction through qboot instead of SeaBIOS (icount only)"),
     ("boot_to_init_wall", "boot_to_init_wall",
      "Boot to first user instruction (host wall clock from QEMU spawn)"),
     ("kcall_trivial", "getppid",
