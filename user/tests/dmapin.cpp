@@ -17,7 +17,7 @@
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 using namespace capos;
 using namespace capos::drivers;
