@@ -73,13 +73,8 @@ endforeach()
 # ---- The shell's file commands over a granted home directory (user/shell/fs_commands.cpp) ----
 # Boot 1 makes a directory and a file, reads, renames, and meets refusals;
 # boot 2 of the same image reads the file back and cleans up.
-add_custom_command(OUTPUT ${PKG_DIR}/fs_shell.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_shell.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
-  DEPENDS init vblk fsd shell terminal mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+capos_json_package(fs_shell qemu_test_package_fs_shell DEPENDS init vblk fsd shell terminal
   COMMENT "Test boot package: shell over a filesystem")
-add_custom_target(qemu_test_package_fs_shell ALL DEPENDS ${PKG_DIR}/fs_shell.bin)
 set(fs_shell_img ${CMAKE_CURRENT_BINARY_DIR}/fs_shell.img)
 add_test(NAME qemu.fs_shell_image COMMAND mkfs-capos format ${fs_shell_img} 2M)
 set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk LABELS qemu
@@ -132,13 +127,8 @@ capos_qemu_test(fat_shell --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bi
 set_tests_properties(qemu.fat_shell PROPERTIES FIXTURES_REQUIRED fat_disk RESOURCE_LOCK fat_image)
 
 # ---- Power cuts: QEMU killed at seeded random moments during a write workload (user/tests/fschurn.cpp) ----
-add_custom_command(OUTPUT ${PKG_DIR}/fs_churn.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_churn.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
-  DEPENDS init vblk fsd fschurn mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+capos_json_package(fs_churn qemu_test_package_fs_churn DEPENDS init vblk fsd fschurn
   COMMENT "Test boot package: filesystem power-cut workload")
-add_custom_target(qemu_test_package_fs_churn ALL DEPENDS ${PKG_DIR}/fs_churn.bin)
 add_test(NAME qemu.fs_power_cut
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fs_crash.py --kernel ${KERNEL_ELF}
           --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
@@ -147,13 +137,8 @@ set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_R
 
 # ---- Filesystem bench boot (user/tests/fsbench.cpp; `make bench`, tools/bench/fs_bench.py) ----
 # Booted by the bench over a 256 MiB mkfs-capos image, next to Linux on ext4.
-add_custom_command(OUTPUT ${PKG_DIR}/fsbench_virtio.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fsbench_virtio.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
-  DEPENDS init vblk fsd fsbench mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+capos_json_package(fsbench_virtio qemu_test_package_fsbench_virtio DEPENDS init vblk fsd fsbench
   COMMENT "Bench boot package: filesystem figures over virtio-blk")
-add_custom_target(qemu_test_package_fsbench_virtio ALL DEPENDS ${PKG_DIR}/fsbench_virtio.bin)
 # Smoke: the whole workload runs and every byte reads back (figures not judged).
 set(fsbench_img ${CMAKE_CURRENT_BINARY_DIR}/fsbench.img)
 add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 256M)
@@ -242,13 +227,8 @@ set_tests_properties(qemu.ns_check PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_boun
 # init narrows fsd's root to users/alice (writable) and users/alice/public
 # (read-only) for dirgrant, which must use exactly those and reach nothing
 # above; a grant of a missing directory stops that service with the reason.
-add_custom_command(OUTPUT ${PKG_DIR}/dir_grant.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/dir_grant.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
-  DEPENDS init vblk fsd dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+capos_json_package(dir_grant qemu_test_package_dir_grant DEPENDS init vblk fsd dirgrant
   COMMENT "Test boot package: directory grants")
-add_custom_target(qemu_test_package_dir_grant ALL DEPENDS ${PKG_DIR}/dir_grant.bin)
 set(grant_img ${CMAKE_CURRENT_BINARY_DIR}/dir_grant.img)
 add_test(NAME qemu.dir_grant_image
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${grant_img})
@@ -281,13 +261,8 @@ set_tests_properties(qemu.dir_grant PROPERTIES FIXTURES_REQUIRED grant_disk RESO
 # ---- Directory grants through the launcher: the shell's `@home/a/b` and `ro @...` (user/shell/launch.cpp) ----
 # The shell holds fsd's root as `home` and starts dirgrant (as in
 # qemu.dir_grant) with users/alice and a read-only users/alice/public.
-add_custom_command(OUTPUT ${PKG_DIR}/launch_dir.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/launch_dir.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
-  DEPENDS init terminal vblk fsd launcher shell dirgrant lua hello mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+capos_json_package(launch_dir qemu_test_package_launch_dir DEPENDS init terminal vblk fsd launcher shell dirgrant lua hello
   COMMENT "Test boot package: directory grants through the launcher")
-add_custom_target(qemu_test_package_launch_dir ALL DEPENDS ${PKG_DIR}/launch_dir.bin)
 set(launch_img ${CMAKE_CURRENT_BINARY_DIR}/launch_dir.img)
 add_test(NAME qemu.launch_dir_image
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${launch_img})
