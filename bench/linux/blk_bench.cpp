@@ -41,25 +41,14 @@
 #include <cstring>
 #include <ctime>
 
+#include "bench/linux/clock.h"
+
 namespace {
 
 constexpr unsigned ITERS = 400;
 constexpr uint64_t SPAN_BLOCKS = 16 * 1024 * 2;  // first 16 MiB, 512-byte blocks
 constexpr uint64_t SEQ_BYTES = 4 << 20;
 constexpr unsigned SEQ_CHUNK = 8192;
-
-inline uint64_t tsc() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 // One O_DIRECT read (or write) through the ring, waited for; false on any error.
 bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off, bool write = false) {

@@ -43,6 +43,7 @@
 #include <ctime>
 #include <string>
 
+#include "bench/linux/clock.h"
 #include "lib/bench/fs_rows.h"
 
 namespace rows = capos::bench::fs;
@@ -54,19 +55,6 @@ uint8_t g_buf[rows::kSeqChunk];
 uint8_t g_want[rows::kSeqChunk];
 uint8_t g_bulk[rows::kBulkChunk];
 bool g_keep_cache = false;
-
-inline uint64_t tsc() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 // Idle ns of all CPUs since boot (the sum of every idle_sleeptime and
 // iowait_sleeptime line), or -1 if the kernel does not report them.
