@@ -262,12 +262,16 @@ def main():
     info["icount"] = icount_note if icount else None
     write_report(a.out, info, lrows, capos_rows, capos_na, accel_note, capos_kvm_rows,
                  icount=(lrows_i, crows_i) if icount else None, profiles=profiles)
+    # One initramfs for the block and network rows (its modules include the
+    # block and network drivers), built once.
+    io_initrd = None
+    if not a.no_io or not a.no_net:
+        io_initrd = build_initramfs(bins, os.path.join(cache, "initramfs-io.cpio.gz"),
+                                    os.path.join(cache, "modules"), fetch_modules(cache))
     # Block I/O rows: both guests on the same virtio-blk / NVMe device, under
     # TCG (icount needs it) whatever the accelerator above.
     io_rows = {}
     if not a.no_io:
-        io_initrd = build_initramfs(bins, os.path.join(cache, "initramfs-io.cpio.gz"),
-                                    os.path.join(cache, "modules"), fetch_modules(cache))
         io_bench.build_capos_side(a.build)
         io_rows = io_bench.run(a.qemu, "tcg", "max", a.mem, a.smp, linux_image, io_initrd,
                                os.path.join(a.build, "kernel", "capos.elf"),
@@ -275,13 +279,11 @@ def main():
                                a.io_tcg_runs, a.io_icount_runs)
         with open(a.out, "a") as f:
             f.write("\n" + io_bench.markdown(io_rows))
-    # Network rows: the same initramfs (it carries virtio_net too), TCG.
+    # Network rows: the same initramfs, TCG.
     net_rows = {}
     if not a.no_net:
-        net_initrd = build_initramfs(bins, os.path.join(cache, "initramfs-io.cpio.gz"),
-                                     os.path.join(cache, "modules"), fetch_modules(cache))
         net_bench.build_capos_side(a.build)
-        net_rows = net_bench.run(a.qemu, "tcg", "max", a.mem, a.smp, linux_image, net_initrd,
+        net_rows = net_bench.run(a.qemu, "tcg", "max", a.mem, a.smp, linux_image, io_initrd,
                                  os.path.join(a.build, "kernel", "capos.elf"),
                                  os.path.join(a.build, "tests", "qemu", "packages"), a.timeout, results_dir,
                                  a.io_tcg_runs, a.io_icount_runs)
