@@ -53,6 +53,19 @@ def run(cmd, **kw):
 
 
 
+def row_value(rows, mode, row, key):
+    """rows[mode][row][key] of a parsed bench run as a float, None when missing or not a number."""
+    try:
+        return float(rows.get(mode, {}).get(row, {})[key])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def ratio(c, l):
+    """capOS / Linux, None when either side has no figure."""
+    return None if c is None or l is None or l == 0 else c / l
+
+
 def standalone_main(doc, title, script, out_name, unit, run, markdown, build_capos_side):
     """The standalone entry of a device bench (io_bench.py, net_bench.py): parse the shared
     options, build both guests' sides, boot them through `run` and write `markdown` of the

@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import sys
 
-from common import ROOT, log
+from common import ROOT, log, ratio
 from guest_boot import ICOUNT_FLAGS, boot, parse_bench, qemu_base
 
 IMAGE_BYTES = 256 << 20
@@ -159,10 +159,6 @@ def _fmt(v):
     return "n/a" if v is None else f"{v:,.0f}"
 
 
-def _ratio(c, l):
-    return None if c is None or l is None or l == 0 else c / l
-
-
 def _verdict(r, goal, lower_is_better):
     if r is None:
         return "n/a"
@@ -195,7 +191,7 @@ def markdown(res):
         per = "8 KiB" if row in SEQ_ROWS else "1 MiB" if row in BULK_ROWS else "file"
         runs = lambda who: res.get(who, {}).get("icount", {}).get(row, {}).get("busy_cycles_per_op_all", "n/a")
         lines.append(f"| {LABELS[row]} | instructions per {per} (icount, busy; median of {runs('capos')} ↔ "
-                     f"{runs('linux')}) | {_fmt(ci)} | {_fmt(li)} | {_verdict(_ratio(ci, li), goal, True)} |")
+                     f"{runs('linux')}) | {_fmt(ci)} | {_fmt(li)} | {_verdict(ratio(ci, li), goal, True)} |")
         key = "ops_per_s" if row in SMALL_ROWS else "kib_per_s"
         unit = "files/s" if row in SMALL_ROWS else "KiB/s"
         cr = _num(res, "capos", "tcg", row, key)
@@ -203,7 +199,7 @@ def markdown(res):
         spread = lambda who: res.get(who, {}).get("tcg", {}).get(row, {}).get(key + "_all", "n/a")
         goal = SEQ_THROUGHPUT_GOAL if row in SEQ_ROWS + BULK_ROWS else None
         lines.append(f"| {LABELS[row]} | {unit} (TCG, best of {spread('capos')} ↔ {spread('linux')}) | "
-                     f"{_fmt(cr)} | {_fmt(lr)} | {_verdict(_ratio(cr, lr), goal, False)} |")
+                     f"{_fmt(cr)} | {_fmt(lr)} | {_verdict(ratio(cr, lr), goal, False)} |")
     for n in res.get("_notes", []):
         lines.append(f"- {n}")
     return "\n".join(lines) + "\n"
