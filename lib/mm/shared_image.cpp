@@ -30,9 +30,12 @@ const SharedSegment* shared_segment(const SharedLayout& layout, uint32_t index) 
   return nullptr;
 }
 
+// Only an image that still exists is found: once forgotten, its entry is
+// reached only through the processes that map it, and a new image with
+// the same address and size (other bytes) gets its own entry.
 SharedImage* SharedImageCache::lookup(ImageKey key) const {
   for (SharedImage& s : slots_)
-    if (s.live() && s.key == key) return &s;
+    if (s.live() && s.cached && s.key == key) return &s;
   return nullptr;
 }
 

@@ -108,6 +108,7 @@ class SharedImageCache {
 
   uint32_t images() const;       // live entries
   uint64_t frames_held() const;  // frames of live entries
+  // The entry of an image that has not been forgotten (null: none).
   const SharedImage* find(ImageKey key) const;
 
  private:
