@@ -146,7 +146,8 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "procloop") == 0) procloop(module);
   if (strcmp(name, "ipc") == 0) run_ipc(module);
   if (strcmp(name, "hostile") == 0) run_hostile(module);
-  if (strcmp(name, "bench") == 0) run_bench(module);
+  if (strcmp(name, "bench") == 0) run_bench(module, false);
+  if (strcmp(name, "bench_scale1") == 0) run_bench(module, true);
   if (strcmp(name, "memory_caps") == 0) run_memory_caps(module);
   if (strncmp(name, "issue22_", 8) == 0) run_issue22(name, module);
   if (strcmp(name, "liveness") == 0 || strcmp(name, "quota_isolation") == 0 || strcmp(name, "kill_anytime") == 0)

@@ -9,7 +9,8 @@ namespace capos::selftest {
 void settle_processes();
 [[noreturn]] void run_ipc(Bytes module);
 [[noreturn]] void run_hostile(Bytes module);
-[[noreturn]] void run_bench(Bytes module);
+// `scale_on_one_cpu`: the bench runs its SMP scaling rows on one CPU too.
+[[noreturn]] void run_bench(Bytes module, bool scale_on_one_cpu);
 [[noreturn]] void run_memory_caps(Bytes module);
 // Issue 22: one test per finding (issue22_*) and the hostile class.
 [[noreturn]] void run_issue22(const char* name, Bytes module);
