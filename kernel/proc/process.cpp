@@ -1,7 +1,6 @@
 #include "kernel/proc/process.h"
 
 #include "kernel/proc/shared_image.h"
-
 #include "kernel/proc/thread_watch.h"
 
 #include "kernel/arch/x86_64/cpu.h"
