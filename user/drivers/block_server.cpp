@@ -38,6 +38,13 @@ struct Slot {
   DmaPin pin;
 };
 Slot g_slots[BlockBackend::MAX_SLOTS];
+// Slots waiting for a bulk buffer (the serve loop looks for them only when
+// there are any: a pass over 16 slots per loop costs every call).
+uint32_t g_waiting = 0;
+void set_waiting(Slot& s, bool w) {
+  if (s.waiting != w) g_waiting += w ? 1u : ~0u;
+  s.waiting = w;
+}
 alignas(8) uint8_t g_reply[abi::IPC_MESSAGE_MAX];
 constexpr uint32_t MAX_BULK = 4;
 bool g_bulk_busy[MAX_BULK];
@@ -93,7 +100,7 @@ void end_bulk(BlockBackend& b, Slot& s) {
   s.mem_addr = 0;
   s.mem_data = nullptr;
   s.req.bulk = -1;
-  s.waiting = false;
+  set_waiting(s, false);
 }
 
 // 64 bytes per iteration in 16-byte vector moves, the tail by memcpy.
@@ -181,10 +188,10 @@ Accepted start_io(uint32_t ep, BlockBackend& b, uint32_t slot) {
     uint32_t k = 0;
     while (k < b.bulk_buffers() && k < MAX_BULK && g_bulk_busy[k]) ++k;
     if (k == b.bulk_buffers() || k == MAX_BULK) {
-      s.waiting = true;
+      set_waiting(s, true);
       return Accepted::Waiting;
     }
-    s.waiting = false;
+    set_waiting(s, false);
     g_bulk_busy[k] = true;
     s.req.bulk = static_cast<int32_t>(k);
     if (s.req.op == BlockOp::Write) copy_bulk(b, k, s.mem_data, s.req.blocks * b.block_size(), true);
@@ -372,6 +379,34 @@ Result<BulkBuffer> bulk_alloc(rt::Cap<wire::DmaPool> pool) {
   return b;
 }
 
+// The next finished RECV of a posted slot (its slot in `*slot`). The
+// common case costs no stash traffic: the CQ's first entry is the RECV,
+// found by user_data among the slots. Otherwise (a stashed RECV, or
+// another completion first) the slots are polled in turn with try_take,
+// which stashes what is not theirs for poll_call.
+bool take_recv(uint32_t n, uint32_t* slot, abi::CapCqe* c) {
+  rt::Ring& ring = rt::ring();
+  if (ring.nothing_ready()) return false;
+  if (const abi::CapCqe* head = ring.cqe_at(0)) {
+    uint64_t ud = head->user_data;  // the shared page: each field read once
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!g_slots[i].recv_posted || g_slots[i].recv_ud != ud) continue;
+      *c = *head;
+      ring.consume(1);
+      *slot = i;
+      return true;
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ring.nothing_ready()) return false;
+    if (g_slots[i].recv_posted && ring.try_take(g_slots[i].recv_ud, c)) {
+      *slot = i;
+      return true;
+    }
+  }
+  return false;
+}
+
 Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* max_in_flight) {
   uint32_t ep = endpoint.id();  // raw RECV/RETURN SQEs below
   uint32_t n = b.slots();
@@ -379,9 +414,15 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
   uint32_t in_io = 0;
   alignas(8) uint8_t wait_params[64], wait_result[64];
   rt::AsyncCall wait;
+  // Some slot may hold neither a RECV, a request nor a wait: look for it
+  // only then (a pass over every slot on every loop costs each call).
+  bool repost = true;
   for (;;) {
-    for (uint32_t i = 0; i < n; ++i)
-      if (!g_slots[i].recv_posted && !g_slots[i].in_io && !g_slots[i].waiting) post_recv(ep, g_slots[i]);
+    if (repost) {
+      for (uint32_t i = 0; i < n; ++i)
+        if (!g_slots[i].recv_posted && !g_slots[i].in_io && !g_slots[i].waiting) post_recv(ep, g_slots[i]);
+      repost = false;
+    }
     if (in_io && !wait.pending) {
       capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
       (void)wire::Interrupt::Client::waitParams(p);
@@ -393,7 +434,10 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
     bool progress = false;
     uint64_t mark = rt::ring().stash_mark();
     // A fired interrupt means "look at the device" (and re-arm the wait).
-    if (rt::poll_call(wait)) progress = true;
+    if (rt::poll_call(wait)) {
+      progress = true;
+      b.interrupted();
+    }
     // Finished device requests first: their slots take new calls.
     for (BlockBackend::Reaped r = CAPOS_TRY(b.reap()); r.done; r = CAPOS_TRY(b.reap())) {
       if (r.slot >= n || !g_slots[r.slot].in_io) return fail(Err::Corrupt);
@@ -409,7 +453,7 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
       if (!g_slots[r.slot].recv_posted && !g_slots[r.slot].waiting) post_recv(ep, g_slots[r.slot]);
     }
     // A finished bulk call frees its bulk buffer: start calls waiting for one.
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = 0; g_waiting && i < n; ++i) {
       if (!g_slots[i].waiting) continue;
       Accepted a = start_io(ep, b, i);
       if (a == Accepted::Waiting) break;
@@ -417,24 +461,28 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
       if (a == Accepted::OnDevice) {
         g_slots[i].in_io = true;
         ++in_io;
+      } else {
+        repost = true;
       }
     }
-    for (uint32_t i = 0; i < n; ++i) {
+    uint32_t i;
+    abi::CapCqe c;
+    while (take_recv(n, &i, &c)) {
       Slot& s = g_slots[i];
-      abi::CapCqe c;
-      if (rt::ring().nothing_ready()) break;  // 16 slots: most passes find one RECV done, or none
-      if (!s.recv_posted || !rt::ring().try_take(s.recv_ud, &c)) continue;
       s.recv_posted = false;
       progress = true;
+      // The slot is free again (needs a new RECV) unless its call went on
+      // the device or waits for a bulk buffer.
+      Accepted a = Accepted::Answered;
       if (c.result < 0) {
         // One call's trouble (its params vanished, a full queue): the next RECV may work.
-        if (c.result == abi::CAP_ERR_INVALID_PARAMS_BUFFER || c.result == abi::CAP_ERR_QUOTA_EXCEEDED ||
-            c.result == abi::CAP_ERR_OVERLOADED || c.result == abi::CAP_ERR_INVALID_TRANSFER)
-          continue;
-        return fail(Err::Disconnected);
+        if (!(c.result == abi::CAP_ERR_INVALID_PARAMS_BUFFER || c.result == abi::CAP_ERR_QUOTA_EXCEEDED ||
+              c.result == abi::CAP_ERR_OVERLOADED || c.result == abi::CAP_ERR_INVALID_TRANSFER))
+          return fail(Err::Disconnected);
+      } else if (static_cast<size_t>(c.result) >= sizeof(abi::EndpointMessageHeader)) {
+        a = accept(ep, b, i, c.result);
       }
-      if (static_cast<size_t>(c.result) < sizeof(abi::EndpointMessageHeader)) continue;
-      Accepted a = accept(ep, b, i, c.result);
+      if (a == Accepted::Answered) repost = true;
       if (a == Accepted::OnDevice) {
         s.in_io = true;
         ++in_io;

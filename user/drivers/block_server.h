@@ -82,6 +82,10 @@ class BlockBackend {
   // the server stops.
   using Reaped = SlotReaped;
   virtual Result<Reaped> reap() = 0;
+  // The device's interrupt fired (called before the reap() calls that
+  // follow it): a backend that checks device health by register reads
+  // does so once per interrupt rather than on every empty reap.
+  virtual void interrupted() {}
 
  protected:
   ~BlockBackend() = default;
