@@ -36,6 +36,9 @@ struct Slot {
   uint8_t* mem_data = nullptr;
   bool pinned = false;  // zero-copy: `pin` holds the caller's pages for the device
   DmaPin pin;
+  // Pinned with a bounced last page: its bytes of the transfer (the last
+  // `tail` ones), which go through slot_buffer; 0 otherwise.
+  uint32_t tail = 0;
 };
 Slot g_slots[BlockBackend::MAX_SLOTS];
 // Slots waiting for a bulk buffer (the serve loop looks for them only when
@@ -72,12 +75,12 @@ Result<uint64_t> map_memory(rt::Cap<wire::MemoryObject> m, bool writable) {
   return CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), m).map(c.params, c.resp)).getAddr();
 }
 
-bool g_told_pinned = false, g_told_copied = false;  // each path announced once
+bool g_told_pinned = false, g_told_copied = false, g_told_unaligned = false, g_told_misaligned = false;
+// (each path announced once)
 
-// Unpins (the device can no longer reach the caller's pages once unpin
-// returns) or unmaps and releases slot `s`'s caller buffer and frees its
-// bulk buffer.
-void end_bulk(BlockBackend& b, Slot& s) {
+// Ends slot `s`'s pin, if any: the device can no longer reach the
+// caller's pages once unpin returns.
+void unpin(BlockBackend& b, Slot& s) {
   // Our own live handle, so a refusal is a bug: the pages would stay
   // reachable by the device and the pin slot be lost. Say so (the tests
   // forbid this line) rather than carry on silently.
@@ -86,7 +89,17 @@ void end_bulk(BlockBackend& b, Slot& s) {
       rt::printf("{}: unpin of pin {:#x} refused: {}\n", b.model(), s.pin.handle, err_name(u.error()));
   }
   s.pinned = false;
+  s.tail = 0;
   s.req.pinned = nullptr;
+  s.req.pinned_pages = 0;
+  s.req.head = 0;
+  s.req.bounce_iova = 0;
+}
+
+// Unpins, or unmaps, and releases slot `s`'s caller buffer and frees its
+// bulk buffer.
+void end_bulk(BlockBackend& b, Slot& s) {
+  unpin(b, s);
   if (s.mem_addr) {
     MemCall c;
     if (auto p = wire::MemoryObject::Client::unmapParams(c.params)) {
@@ -204,11 +217,61 @@ Accepted start_io(uint32_t ep, BlockBackend& b, uint32_t slot) {
   return Accepted::OnDevice;
 }
 
-// readBulk / writeBulk: checks the call and maps the caller's buffer
-// (kept until the request completes). Null on success, else why not
-// (with `*e` the error's category); the buffer is then released.
-const char* accept_bulk(BlockBackend& b, Slot& s, bool write, uint64_t lba, uint32_t blocks, uint64_t offset,
+// Pins the caller's pages holding the data of slot `slot`'s bulk call at
+// buffer byte `offset` (any offset the device can address): the pages
+// from the one holding `offset`, at most a pin's worth; a last page beyond
+// that is bounced through the slot's buffer, so the buffer is mapped then
+// (and a write's bytes for it copied in now). False when the call is to
+// be copied instead (misaligned for the device, pin refused, no mapping).
+bool pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64_t offset) {
+  Slot& s = g_slots[slot];
+  uint32_t head = static_cast<uint32_t>(offset % 4096);
+  if (head % b.pin_alignment()) {
+    if (!g_told_misaligned)
+      rt::printf("{}: bulk offset not {}-byte aligned: copied through the pool\n", b.model(), b.pin_alignment());
+    g_told_misaligned = true;
+    return false;
+  }
+  uint32_t pages = (head + bytes + 4095) / 4096;
+  uint32_t pin_pages = pages < DmaPin::MAX_PAGES ? pages : DmaPin::MAX_PAGES;
+  if (Status pin = dma_pin(b.pin_pool(), s.mem, offset - head, pin_pages, !write, &s.pin); !pin) {
+    if (!g_told_copied)
+      rt::printf("{}: pin refused ({}): bulk data copied through the pool\n", b.model(), err_name(pin.error()));
+    g_told_copied = true;
+    return false;
+  }
+  s.pinned = true;
+  s.req.pinned = s.pin.iova;
+  s.req.pinned_pages = pin_pages;
+  s.req.head = head;
+  if (pin_pages < pages) {  // one partial page more than a pin holds
+    s.tail = head + bytes - pin_pages * 4096;
+    s.req.bounce_iova = b.slot_iova(slot);
+    auto addr = map_memory(s.mem, !write);
+    if (!addr) {
+      unpin(b, s);  // the caller maps again for the copy (and fails alike)
+      return false;
+    }
+    s.mem_addr = *addr;
+    s.mem_data = reinterpret_cast<uint8_t*>(*addr) + offset;
+    if (write) memcpy(b.slot_buffer(slot).data(), s.mem_data + bytes - s.tail, s.tail);
+  }
+  if (!g_told_pinned) rt::printf("{}: bulk data moves by DMA in place (caller's pages pinned)\n", b.model());
+  g_told_pinned = true;
+  if (head && !g_told_unaligned)
+    rt::printf("{}: bulk data at an unaligned offset moves in place too ({} bytes into the first page)\n",
+               b.model(), head);
+  g_told_unaligned = g_told_unaligned || head;
+  return true;
+}
+
+// readBulk / writeBulk: checks the call, then pins the caller's pages or
+// else maps the caller's buffer (kept until the request completes). Null
+// on success, else why not (with `*e` the error's category); the buffer is
+// then released.
+const char* accept_bulk(BlockBackend& b, uint32_t slot, bool write, uint64_t lba, uint32_t blocks, uint64_t offset,
                         Result<uint32_t> index, Span<const abi::CapTransferRecord> caps, Err* e) {
+  Slot& s = g_slots[slot];
   *e = Err::InvalidArgument;
   if (!index || *index >= caps.size() || caps[*index].interface_id != wire::MemoryObject::kInterfaceId)
     return "attach a MemoryObject as `buffer`";
@@ -221,20 +284,7 @@ const char* accept_bulk(BlockBackend& b, Slot& s, bool write, uint64_t lba, uint
   if (!size) return "the buffer does not answer MemoryObject.info";
   if (const char* why = check_bulk(lba, blocks, b.block_count(), b.block_size(), offset, *size)) return why;
   s.req = BlockRequest{write ? BlockOp::Write : BlockOp::Read, lba, blocks, -1};
-  uint32_t pages = (blocks * b.block_size() + 4095) / 4096;
-  if (offset % 4096 == 0 && b.pin_pool()) {
-    Status pin = dma_pin(b.pin_pool(), s.mem, offset, pages, !write, &s.pin);
-    if (pin) {
-      s.pinned = true;
-      s.req.pinned = s.pin.iova;
-      if (!g_told_pinned) rt::printf("{}: bulk data moves by DMA in place (caller's pages pinned)\n", b.model());
-      g_told_pinned = true;
-      return nullptr;
-    }
-    if (!g_told_copied)
-      rt::printf("{}: pin refused ({}): bulk data copied through the pool\n", b.model(), err_name(pin.error()));
-    g_told_copied = true;
-  }
+  if (b.pin_pool() && pin_bulk(b, slot, write, blocks * b.block_size(), offset)) return nullptr;
   auto addr = map_memory(s.mem, !write);
   if (!addr) return *e = Err::Overloaded, "cannot map the buffer";
   s.mem_addr = *addr;
@@ -321,10 +371,10 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
       Err e = Err::InvalidArgument;
       if (h.method_id == 5) {
         auto p = wire::BlockDevice::ReadBulkParams::Reader(*root);
-        why = accept_bulk(b, s, false, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
+        why = accept_bulk(b, slot, false, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
       } else {
         auto p = wire::BlockDevice::WriteBulkParams::Reader(*root);
-        why = accept_bulk(b, s, true, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
+        why = accept_bulk(b, slot, true, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
       }
       release_others();
       if (why) {
@@ -344,8 +394,9 @@ void complete(uint32_t ep, BlockBackend& b, uint32_t slot, const Result<void, De
   Slot& s = g_slots[slot];
   const abi::EndpointMessageHeader& h = s.call;
   if (s.mem) {  // a bulk call: a copied read's data goes into the caller's buffer
-    if (outcome && h.method_id == 5 && !s.pinned) copy_bulk(b, static_cast<uint32_t>(s.req.bulk), s.mem_data,
-                                               s.req.blocks * b.block_size(), false);
+    uint32_t bytes = s.req.blocks * b.block_size();
+    if (outcome && h.method_id == 5 && !s.pinned) copy_bulk(b, static_cast<uint32_t>(s.req.bulk), s.mem_data, bytes, false);
+    if (outcome && h.method_id == 5 && s.tail) memcpy(s.mem_data + bytes - s.tail, b.slot_buffer(slot).data(), s.tail);
     end_bulk(b, s);
     if (!outcome) return reply_error(ep, h, outcome.error().code, StrView(outcome.error().detail));
     if (h.method_id == 5) return reply_empty<wire::BlockDevice::ReadBulkResults>(ep, h);

@@ -66,9 +66,9 @@ constexpr uint16_t IO_PAIRS = 2;
 constexpr uint32_t COMMANDS = SLOTS * BULK_CHUNKS;
 static_assert(SLOTS / IO_PAIRS * BULK_CHUNKS < QSIZE && 2 * SLOTS <= DmaBuffer::MAX_PAGES);
 constexpr uint32_t BULK = 2;
-constexpr uint32_t PRP_LIST_BYTES = 512;  // 63 entries: pages 2..64 of a chunk
+constexpr uint32_t PRP_LIST_BYTES = 512;  // 64 entries: pages 2..65 of a chunk (65 when unaligned)
 static_assert(COMMANDS * PRP_LIST_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
-static_assert((BULK_CHUNK_BYTES / 4096 - 1) * 8 <= PRP_LIST_BYTES);
+static_assert((BULK_CHUNK_BYTES / 4096) * 8 <= PRP_LIST_BYTES);
 
 class Nvme final : public BlockBackend {
  public:
@@ -161,6 +161,9 @@ class Nvme final : public BlockBackend {
   MutBytes slot_buffer(uint32_t slot) override {
     return MutBytes(buf_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
+  uint64_t slot_iova(uint32_t slot) const override { return buf_.iova_at(slot * wire::MAX_BLOCK_TRANSFER_BYTES); }
+  // PRP1 may start anywhere dword-aligned in its page (NVMe 1.4 4.3).
+  uint32_t pin_alignment() const override { return 4; }
 
   uint32_t bulk_buffers() const override { return bulk_count_; }
   rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
@@ -239,11 +242,15 @@ class Nvme final : public BlockBackend {
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
-      uint32_t pages = (len + 4095) / 4096;
-      uint32_t first = off / 4096;  // the chunk's first data page
+      // Pinned data starts r.head bytes into its first page (dword
+      // aligned: pin_alignment), so PRP1 carries that offset and a chunk
+      // spans up to 65 pages; every later entry is a whole page.
+      uint32_t at = r.head + off, in = at % 4096;
+      uint32_t pages = (in + len + 4095) / 4096;
+      uint32_t first = at / 4096;  // the chunk's first data page
       Sqe cmd{};
       cmd.nsid = 1;
-      cmd.prp1 = r.page_iova(bulk_, first);
+      cmd.prp1 = r.page_iova(bulk_, first) + in;
       if (pages == 2) cmd.prp2 = r.page_iova(bulk_, first + 1);
       if (pages > 2) {
         auto* list = reinterpret_cast<uint64_t*>(prps_.va + k * PRP_LIST_BYTES);

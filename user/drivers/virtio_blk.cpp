@@ -52,7 +52,7 @@ constexpr uint32_t TABLE_BYTES = 2048;
 constexpr uint32_t META_PAGES = REQUESTS * 128 / 4096;
 static_assert(REQUESTS * 128 % 4096 == 0 && REQUESTS * TABLE_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
 static_assert(SLOTS * 4 <= virtio::Queue::MAX_SIZE && SLOTS * DATA_PAGES <= DmaBuffer::MAX_PAGES);
-static_assert((BULK_CHUNK_BYTES / 4096 + 2) * sizeof(virtio::Desc) <= TABLE_BYTES);
+static_assert((BULK_CHUNK_BYTES / 4096 + 3) * sizeof(virtio::Desc) <= TABLE_BYTES);  // + an unaligned chunk's 65th page
 
 class VirtioBlk final : public BlockBackend {
  public:
@@ -97,6 +97,9 @@ class VirtioBlk final : public BlockBackend {
   MutBytes slot_buffer(uint32_t slot) override {
     return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
+  uint64_t slot_iova(uint32_t slot) const override { return data_.iova_at(slot * wire::MAX_BLOCK_TRANSFER_BYTES); }
+  // Descriptors address bytes: any offset.
+  uint32_t pin_alignment() const override { return 1; }
   void interrupted() override { check_status_ = true; }
   uint32_t bulk_buffers() const override { return bulk_count_; }
   rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
@@ -127,13 +130,16 @@ class VirtioBlk final : public BlockBackend {
       uint16_t d = 0;
       table[d++] = virtio::Desc{meta_.iova_at(k * 128), sizeof(Header), 0, 0};
       // One descriptor per run of device-contiguous pages (a pinned
-      // buffer's IOVAs are contiguous behind an IOMMU).
+      // buffer's IOVAs are contiguous behind an IOMMU); pinned data starts
+      // r.head bytes into its first page, so a chunk spans up to 65 pages.
       uint16_t flags = r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0};
-      for (uint32_t p = 0; p < len; p += 4096) {
-        uint64_t iova = r.page_iova(bulk_, (off + p) / 4096);
-        uint32_t n = len - p < 4096 ? len - p : 4096;
+      for (uint32_t p = 0; p < len;) {
+        uint32_t at = r.head + off + p, in = at % 4096;
+        uint32_t n = len - p < 4096 - in ? len - p : 4096 - in;
+        uint64_t iova = r.page_iova(bulk_, at / 4096) + in;
         if (d > 1 && table[d - 1].addr + table[d - 1].len == iova) table[d - 1].len += n;
         else table[d++] = virtio::Desc{iova, n, flags, 0};
+        p += n;
       }
       table[d++] = virtio::Desc{meta_.iova_at(k * 128 + 64), 1, virtio::DESC_WRITE, 0};
       for (uint16_t i = 0; i + 1 < d; ++i) {

@@ -193,6 +193,8 @@ int main() {
   for (uint32_t i = 0; i < 16; ++i)
     if (!read(*dev, i * 8, 8)) return 3;
   uint64_t x = 0x2545F4914F6CDD1Dull;
+  // For tools/bench/exec_profile.py (instructions per function per read).
+  rt::print("BENCH loop=begin name=blk_read_4k_random\n");
   uint64_t t0 = now(*timer), b0 = busy();
   for (uint32_t i = 0; i < ITERS; ++i) {
     x ^= x << 13;
