@@ -39,6 +39,10 @@ struct Slot {
   // Pinned with a bounced last page: its bytes of the transfer (the last
   // `tail` ones), which go through slot_buffer; 0 otherwise.
   uint32_t tail = 0;
+  // A read's reply, framed around slot_buffer for `reply_bytes` of data
+  // (0: not framed); kept for the next read of that size.
+  Bytes reply;
+  uint32_t reply_bytes = 0;
 };
 Slot g_slots[BlockBackend::MAX_SLOTS];
 // Slots waiting for a bulk buffer (the serve loop looks for them only when
@@ -188,6 +192,38 @@ template <class Results> void reply_empty(uint32_t ep, const abi::EndpointMessag
   capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
   if (!Results::initRoot(mb)) return reply_error(ep, call, Err::Failed, "reply too large");
   reply(ep, call, mb.framed(), false);
+}
+
+// Where a ReadResults message's data starts, from the start of its framed
+// bytes (learned once by building one aside; 0: not yet).
+uint32_t g_reply_data_at = 0;
+
+// Frames slot `slot`'s read reply for `bytes` of data around its slot
+// buffer, the data exactly over it (the device's DMA target), so the
+// answer goes out of the DMA buffer as the device left it: no zero fill
+// and no copy per read, only when the size changes. The header words sit
+// in the slot's headroom, which no request uses (a device that scribbles
+// on them spoils only the answer to its own read). False if it cannot.
+bool frame_read_reply(BlockBackend& b, uint32_t slot, uint32_t bytes) {
+  Slot& s = g_slots[slot];
+  if (s.reply_bytes == bytes) return true;
+  s.reply_bytes = 0;
+  if (!g_reply_data_at) {
+    capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
+    auto res = wire::BlockDevice::ReadResults::initRoot(mb);
+    auto out = res ? res->initData(b.block_size()) : fail(Err::OutOfMemory);
+    if (!out) return false;
+    g_reply_data_at = static_cast<uint32_t>(out->data() - g_reply);
+  }
+  if (g_reply_data_at > SLOT_HEADROOM) return false;
+  uint8_t* data = b.slot_buffer(slot).data();
+  capnp::FixedMessageBuilder mb(MutBytes(data - g_reply_data_at, g_reply_data_at + wire::MAX_BLOCK_TRANSFER_BYTES));
+  auto res = wire::BlockDevice::ReadResults::initRoot(mb);
+  auto out = res ? res->initData(bytes) : fail(Err::OutOfMemory);
+  if (!out || out->data() != data) return false;
+  s.reply = mb.framed();
+  s.reply_bytes = bytes;
+  return true;
 }
 
 enum class Accepted { Answered, OnDevice, Waiting };
@@ -344,6 +380,8 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
       auto p = wire::BlockDevice::ReadParams::Reader(*root);
       r = BlockRequest{BlockOp::Read, p.getLba(), p.getBlocks()};
       why = check_transfer(r.lba, r.blocks, b.block_count(), bs);
+      if (!why && !frame_read_reply(b, slot, r.blocks * bs))
+        return reply_error(ep, h, Err::Failed, "reply too large"), Accepted::Answered;
       break;
     }
     case 2: {
@@ -408,18 +446,8 @@ void complete(uint32_t ep, BlockBackend& b, uint32_t slot, const Result<void, De
     if (h.method_id == 3) return reply_empty<wire::BlockDevice::FlushResults>(ep, h);
     return reply_empty<wire::BlockDevice::DiscardResults>(ep, h);
   }
-  // A read: the data goes back inside the reply.
-  capnp::StreamReader<4> msg;
-  capnp::ReaderOptions opts{kTraversalWords, 32};
-  auto root = msg.init(Bytes(g_slots[slot].recv + sizeof(h), h.params_len), opts) ? msg.root()
-                                                                                   : fail(Err::Corrupt);
-  uint32_t bytes = root ? wire::BlockDevice::ReadParams::Reader(*root).getBlocks() * b.block_size() : 0;
-  capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
-  auto res = wire::BlockDevice::ReadResults::initRoot(mb);
-  auto out = res ? res->initData(bytes) : fail(Err::OutOfMemory);
-  if (!root || !out) return reply_error(ep, h, Err::Failed, "reply too large");
-  memcpy(out->data(), b.slot_buffer(slot).data(), bytes);
-  reply(ep, h, mb.framed(), false);
+  // A read: the reply framed around the data the device wrote.
+  reply(ep, h, s.reply, false);
 }
 
 }  // namespace

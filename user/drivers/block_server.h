@@ -68,6 +68,15 @@ struct BulkBuffer {
 };
 Result<BulkBuffer> bulk_alloc(rt::Cap<schema::wire::DmaPool> pool);
 
+// Each slot's data buffer (slot_buffer) is preceded by SLOT_HEADROOM
+// bytes of the same device-visible memory that no request uses: the server
+// frames a read's reply there, around the data the device wrote, and
+// answers straight from the DMA buffer (no zero fill, no copy). A driver
+// lays its slots out SLOT_STRIDE apart, the data at slot_offset.
+constexpr uint32_t SLOT_HEADROOM = 4096;
+constexpr uint32_t SLOT_STRIDE = SLOT_HEADROOM + schema::wire::MAX_BLOCK_TRANSFER_BYTES;
+constexpr uint32_t slot_offset(uint32_t slot) { return slot * SLOT_STRIDE + SLOT_HEADROOM; }
+
 class BlockBackend {
  public:
   static constexpr uint32_t MAX_SLOTS = ChunkTracker::MAX_SLOTS;
@@ -79,7 +88,7 @@ class BlockBackend {
   virtual bool can_discard() const = 0;
   virtual const char* model() const = 0;
   // The slot's device-visible data buffer (maxBlockTransferBytes, page
-  // aligned) and its device address.
+  // aligned, SLOT_HEADROOM writable bytes before it) and its device address.
   virtual MutBytes slot_buffer(uint32_t slot) = 0;
   virtual uint64_t slot_iova(uint32_t slot) const = 0;
   // Bulk buffers (0: readBulk/writeBulk answer unimplemented) and one

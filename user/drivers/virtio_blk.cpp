@@ -51,7 +51,8 @@ constexpr uint32_t BULK = 2;
 constexpr uint32_t TABLE_BYTES = 2048;
 constexpr uint32_t META_PAGES = REQUESTS * 128 / 4096;
 static_assert(REQUESTS * 128 % 4096 == 0 && REQUESTS * TABLE_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
-static_assert(SLOTS * 4 <= virtio::Queue::MAX_SIZE && SLOTS * DATA_PAGES <= DmaBuffer::MAX_PAGES);
+constexpr uint32_t SLOT_PAGES = SLOTS * SLOT_STRIDE / 4096;  // data + reply headroom per slot
+static_assert(SLOTS * 4 <= virtio::Queue::MAX_SIZE && SLOT_PAGES <= DmaBuffer::MAX_PAGES);
 static_assert((BULK_CHUNK_BYTES / 4096 + 3) * sizeof(virtio::Desc) <= TABLE_BYTES);  // + an unaligned chunk's 65th page
 
 class VirtioBlk final : public BlockBackend {
@@ -62,12 +63,12 @@ class VirtioBlk final : public BlockBackend {
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
     t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
     features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM | F_INDIRECT));
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 1 + META_PAGES + SLOTS * DATA_PAGES + REQUESTS * TABLE_BYTES / 4096 +
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 1 + META_PAGES + SLOT_PAGES + REQUESTS * TABLE_BYTES / 4096 +
                                           BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));
     meta_ = CAPOS_TRY(dma_alloc(pool_, META_PAGES));
-    data_ = CAPOS_TRY(dma_alloc(pool_, SLOTS * DATA_PAGES));
+    data_ = CAPOS_TRY(dma_alloc(pool_, SLOT_PAGES));
     if (features_ & F_INDIRECT) {  // bulk transfers need indirect tables
       tables_ = CAPOS_TRY(dma_alloc(pool_, REQUESTS * TABLE_BYTES / 4096));
       for (BulkBuffer& b : bulk_) b = CAPOS_TRY(bulk_alloc(pool_));
@@ -95,9 +96,9 @@ class VirtioBlk final : public BlockBackend {
   bool can_discard() const override { return features_ & F_DISCARD; }
   const char* model() const override { return "virtio-blk"; }
   MutBytes slot_buffer(uint32_t slot) override {
-    return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
+    return MutBytes(data_.va + slot_offset(slot), wire::MAX_BLOCK_TRANSFER_BYTES);
   }
-  uint64_t slot_iova(uint32_t slot) const override { return data_.iova_at(slot * wire::MAX_BLOCK_TRANSFER_BYTES); }
+  uint64_t slot_iova(uint32_t slot) const override { return data_.iova_at(slot_offset(slot)); }
   // Descriptors address bytes: any offset.
   uint32_t pin_alignment() const override { return 1; }
   void interrupted() override { check_status_ = true; }
@@ -179,7 +180,7 @@ class VirtioBlk final : public BlockBackend {
       }
     }
     uint32_t k = slot * BULK_CHUNKS;
-    uint32_t meta = k * 128, data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    uint32_t meta = k * 128, data = slot_offset(slot);
     Header h{type, 0, sector};
     memcpy(meta_.va + meta, &h, sizeof(h));
     meta_.va[meta + 64] = 0xFF;
