@@ -203,27 +203,26 @@ uint32_t g_reply_data_at = 0;
 // answer goes out of the DMA buffer as the device left it: no zero fill
 // and no copy per read, only when the size changes. The header words sit
 // in the slot's headroom, which no request uses (a device that scribbles
-// on them spoils only the answer to its own read). False if it cannot.
-bool frame_read_reply(BlockBackend& b, uint32_t slot, uint32_t bytes) {
+// on them spoils only the answer to its own read).
+Status frame_read_reply(BlockBackend& b, uint32_t slot, uint32_t bytes) {
   Slot& s = g_slots[slot];
-  if (s.reply_bytes == bytes) return true;
+  if (s.reply_bytes == bytes) return {};
   s.reply_bytes = 0;
   if (!g_reply_data_at) {
     capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
-    auto res = wire::BlockDevice::ReadResults::initRoot(mb);
-    auto out = res ? res->initData(b.block_size()) : fail(Err::OutOfMemory);
-    if (!out) return false;
-    g_reply_data_at = static_cast<uint32_t>(out->data() - g_reply);
+    auto res = CAPOS_TRY(wire::BlockDevice::ReadResults::initRoot(mb));
+    MutBytes out = CAPOS_TRY(res.initData(b.block_size()));
+    g_reply_data_at = static_cast<uint32_t>(out.data() - g_reply);
   }
-  if (g_reply_data_at > SLOT_HEADROOM) return false;
+  if (g_reply_data_at > SLOT_HEADROOM) return fail(Err::LimitExceeded);
   uint8_t* data = b.slot_buffer(slot).data();
   capnp::FixedMessageBuilder mb(MutBytes(data - g_reply_data_at, g_reply_data_at + wire::MAX_BLOCK_TRANSFER_BYTES));
-  auto res = wire::BlockDevice::ReadResults::initRoot(mb);
-  auto out = res ? res->initData(bytes) : fail(Err::OutOfMemory);
-  if (!out || out->data() != data) return false;
+  auto res = CAPOS_TRY(wire::BlockDevice::ReadResults::initRoot(mb));
+  MutBytes out = CAPOS_TRY(res.initData(bytes));
+  if (out.data() != data) return fail(Err::Corrupt);  // the layout moved: never answer from elsewhere
   s.reply = mb.framed();
   s.reply_bytes = bytes;
-  return true;
+  return {};
 }
 
 enum class Accepted { Answered, OnDevice, Waiting };
@@ -257,16 +256,17 @@ Accepted start_io(uint32_t ep, BlockBackend& b, uint32_t slot) {
 // buffer byte `offset` (any offset the device can address): the pages
 // from the one holding `offset`, at most a pin's worth; a last page beyond
 // that is bounced through the slot's buffer, so the buffer is mapped then
-// (and a write's bytes for it copied in now). False when the call is to
-// be copied instead (misaligned for the device, pin refused, no mapping).
-bool pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64_t offset) {
+// (and a write's bytes for it copied in now). Copy when the call is to be
+// copied instead (misaligned for the device, pin refused, no mapping).
+enum class BulkPath { Pinned, Copy };
+BulkPath pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64_t offset) {
   Slot& s = g_slots[slot];
   uint32_t head = static_cast<uint32_t>(offset % 4096);
   if (head % b.pin_alignment()) {
     if (!g_told_misaligned)
       rt::printf("{}: bulk offset not {}-byte aligned: copied through the pool\n", b.model(), b.pin_alignment());
     g_told_misaligned = true;
-    return false;
+    return BulkPath::Copy;
   }
   uint32_t pages = (head + bytes + 4095) / 4096;
   uint32_t pin_pages = pages < DmaPin::MAX_PAGES ? pages : DmaPin::MAX_PAGES;
@@ -274,7 +274,7 @@ bool pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64
     if (!g_told_copied)
       rt::printf("{}: pin refused ({}): bulk data copied through the pool\n", b.model(), err_name(pin.error()));
     g_told_copied = true;
-    return false;
+    return BulkPath::Copy;
   }
   s.pinned = true;
   s.req.pinned = s.pin.iova;
@@ -286,7 +286,7 @@ bool pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64
     auto addr = map_memory(s.mem, !write);
     if (!addr) {
       unpin(b, s);  // the caller maps again for the copy (and fails alike)
-      return false;
+      return BulkPath::Copy;
     }
     s.mem_addr = *addr;
     s.mem_data = reinterpret_cast<uint8_t*>(*addr) + offset;
@@ -298,7 +298,7 @@ bool pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64
     rt::printf("{}: bulk data at an unaligned offset moves in place too ({} bytes into the first page)\n",
                b.model(), head);
   g_told_unaligned = g_told_unaligned || head;
-  return true;
+  return BulkPath::Pinned;
 }
 
 // readBulk / writeBulk: checks the call, then pins the caller's pages or
@@ -320,7 +320,7 @@ const char* accept_bulk(BlockBackend& b, uint32_t slot, bool write, uint64_t lba
   if (!size) return "the buffer does not answer MemoryObject.info";
   if (const char* why = check_bulk(lba, blocks, b.block_count(), b.block_size(), offset, *size)) return why;
   s.req = BlockRequest{write ? BlockOp::Write : BlockOp::Read, lba, blocks, -1};
-  if (b.pin_pool() && pin_bulk(b, slot, write, blocks * b.block_size(), offset)) return nullptr;
+  if (b.pin_pool() && pin_bulk(b, slot, write, blocks * b.block_size(), offset) == BulkPath::Pinned) return nullptr;
   auto addr = map_memory(s.mem, !write);
   if (!addr) return *e = Err::Overloaded, "cannot map the buffer";
   s.mem_addr = *addr;
@@ -381,7 +381,7 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
       r = BlockRequest{BlockOp::Read, p.getLba(), p.getBlocks()};
       why = check_transfer(r.lba, r.blocks, b.block_count(), bs);
       if (!why && !frame_read_reply(b, slot, r.blocks * bs))
-        return reply_error(ep, h, Err::Failed, "reply too large"), Accepted::Answered;
+        return reply_error(ep, h, Err::Failed, "reply cannot be framed"), Accepted::Answered;
       break;
     }
     case 2: {
@@ -458,32 +458,39 @@ Result<BulkBuffer> bulk_alloc(rt::Cap<wire::DmaPool> pool) {
   return b;
 }
 
-// The next finished RECV of a posted slot (its slot in `*slot`). The
-// common case costs no stash traffic: the CQ's first entry is the RECV,
-// found by user_data among the slots. Otherwise (a stashed RECV, or
-// another completion first) the slots are polled in turn with try_take,
-// which stashes what is not theirs for poll_call.
-bool take_recv(uint32_t n, uint32_t* slot, abi::CapCqe* c) {
+// The next finished RECV of a posted slot, if any. The common case costs
+// no stash traffic: the CQ's first entry is the RECV, found by user_data
+// among the slots. Otherwise (a stashed RECV, or another completion first)
+// the slots are polled in turn with try_take, which stashes what is not
+// theirs for poll_call.
+struct TakenRecv {
+  bool taken = false;
+  uint32_t slot = 0;
+  abi::CapCqe cqe{};
+};
+TakenRecv take_recv(uint32_t n) {
   rt::Ring& ring = rt::ring();
-  if (ring.nothing_ready()) return false;
+  TakenRecv t;
+  if (ring.nothing_ready()) return t;
   if (const abi::CapCqe* head = ring.cqe_at(0)) {
     uint64_t ud = head->user_data;  // the shared page: each field read once
     for (uint32_t i = 0; i < n; ++i) {
       if (!g_slots[i].recv_posted || g_slots[i].recv_ud != ud) continue;
-      *c = *head;
+      t.cqe = *head;
       ring.consume(1);
-      *slot = i;
-      return true;
+      t.taken = true;
+      t.slot = i;
+      return t;
     }
   }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (ring.nothing_ready()) return false;
-    if (g_slots[i].recv_posted && ring.try_take(g_slots[i].recv_ud, c)) {
-      *slot = i;
-      return true;
+  for (uint32_t i = 0; i < n && !ring.nothing_ready(); ++i) {
+    if (g_slots[i].recv_posted && ring.try_take(g_slots[i].recv_ud, &t.cqe)) {
+      t.taken = true;
+      t.slot = i;
+      return t;
     }
   }
-  return false;
+  return t;
 }
 
 Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* max_in_flight) {
@@ -544,9 +551,9 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
         repost = true;
       }
     }
-    uint32_t i;
-    abi::CapCqe c;
-    while (take_recv(n, &i, &c)) {
+    for (TakenRecv t = take_recv(n); t.taken; t = take_recv(n)) {
+      uint32_t i = t.slot;
+      const abi::CapCqe& c = t.cqe;
       Slot& s = g_slots[i];
       s.recv_posted = false;
       progress = true;
