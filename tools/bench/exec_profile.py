@@ -14,8 +14,9 @@ that runs once per iteration of the row, e.g. `capos::ipc::call(`).
 
 Approximate by construction: the window boundaries cut iterations. A string
 instruction's repetitions are logged as separate blocks starting at the
-`rep` instruction; each counts as one instruction, as icount counts them. The segment profile (capos-measure.elf) is the
-exact one; this says which function inside a segment costs.
+`rep` instruction; each counts as one instruction, as icount counts them.
+The segment profile (capos-measure.elf) is the exact one; this says which
+function inside a segment costs.
 
 Python 3 standard library, objdump and qemu-system-x86_64."""
 
