@@ -188,7 +188,9 @@ int ring_abuse() {
   // SQ flood with an unreaped CQ: the kernel stalls, never overwrites.
   uint32_t stalls = h.cq_full_stalls;
   uint64_t base = 0x200000000ull;
-  for (uint32_t round = 0; round < 3; ++round) {
+  // Enough full SQ batches to fill the CQ, then one more that must stall.
+  constexpr uint32_t ROUNDS = CQ_ENTRIES / SQ_ENTRIES + 1;
+  for (uint32_t round = 0; round < ROUNDS; ++round) {
     for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
       CapSqe s{};
       s.user_data = base + round * SQ_ENTRIES + i;
@@ -197,19 +199,19 @@ int ring_abuse() {
     rt::cap_enter(0, 0);
   }
   if (h.cq_full_stalls == stalls) return 48;
-  bool seen[3 * SQ_ENTRIES] = {};
+  bool seen[ROUNDS * SQ_ENTRIES] = {};
   uint32_t got = 0;
-  for (int pass = 0; pass < 4 && got < 3 * SQ_ENTRIES; ++pass) {
+  for (int pass = 0; pass < 4 && got < ROUNDS * SQ_ENTRIES; ++pass) {
     CapCqe c;
     while (rt::ring().pop(&c)) {
       uint64_t k = c.user_data - base;
-      if (k >= 3 * SQ_ENTRIES || seen[k] || c.result != 0) return 49;
+      if (k >= ROUNDS * SQ_ENTRIES || seen[k] || c.result != 0) return 49;
       seen[k] = true;
       ++got;
     }
     rt::cap_enter(0, 0);
   }
-  return got == 3 * SQ_ENTRIES ? 0 : 50;
+  return got == ROUNDS * SQ_ENTRIES ? 0 : 50;
 }
 
 }  // namespace
