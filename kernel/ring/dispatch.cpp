@@ -40,7 +40,6 @@ class ProcessRingHandler final : public SqeHandler {
   // Reached only from RingEngine::drain inside cap_enter, which holds the
   // kernel lock; the portable engine knows nothing of kernel locks.
   Outcome handle(const CapSqe& sqe, CapCqe* cqe) override CAPOS_NO_THREAD_SAFETY_ANALYSIS {
-    ++g_stats.sqes;
     CapResult r = dispatch(sqe, cqe);
     if (!r) {
       cqe->result = r.error().cqe_result();
@@ -212,11 +211,12 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
     // leaves it in self->switch_next (sched::handoff): switched to directly
     // if we block below, else flushed to the run queue's front first.
     auto r = ring.drain(handler);
+    g_stats.sqes += r.consumed;  // NOPs completed by the engine included
     if (r.sq_corrupt) {
       sched::flush_handoff(self);
       return CAPOS_CAP_FAIL(RING_CORRUPT, "the SQ's indices are inconsistent");
     }
-    uint32_t ready = ring.cq_ready();
+    uint32_t ready = r.ready;
     // Every return passes exit_to_user, which ends a killed process (or
     // a thread that asked to end).
     if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT || p.kill_requested() || self->exit_requested ||

@@ -59,6 +59,18 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
     return r;  // consume nothing until userspace repairs sq_tail
   }
   set_status(abi::RING_STATUS_SQ_CORRUPT, false);
+  // A batch that starts with a NOP takes the NOP path first (the first
+  // SQE's opcode and flags are only a hint here: complete_nops reads them
+  // again and acts on that read). Everything after the first SQE that is
+  // not a plain NOP goes through the handler below, NOPs included.
+  if (pending > 0 && max > 0) {
+    const CapSqe* first = &page_->sq[sq_head_ % SQ_ENTRIES];
+    if ((load_user(&first->opcode) | load_user(&first->flags)) == 0) {
+      uint32_t k = complete_nops(pending < max ? pending : max);
+      r.consumed = k;
+      pending -= k;
+    }
+  }
   while (r.consumed < max && pending > 0) {
     uint32_t used = cq_tail_ - cq_head_valid_ + cq_reserved_;
     if (used >= CQ_ENTRIES) {  // no guaranteed CQ slot: leave the SQE queued
@@ -83,8 +95,44 @@ RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
       post(cqe);
     }
   }
+  r.ready = cq_tail_ - cq_head_valid_;
   CAPOS_MEASURE_SEG(Enter);
   return r;
+}
+
+uint32_t RingEngine::complete_nops(uint32_t limit) {
+  CAPOS_MEASURE_SEG(Fetch);
+  uint32_t room = CQ_ENTRIES - (cq_tail_ - cq_head_valid_ + cq_reserved_);
+  if (limit > room) limit = room;  // the caller's loop then reports the stall
+  // Local copies: stores into the shared page could alias the members.
+  abi::RingPage* const page = page_;
+  uint32_t sq_head = sq_head_;
+  uint32_t cq_tail = cq_tail_;
+  uint32_t k = 0;
+  for (; k < limit; ++k) {
+    const CapSqe* slot = &page->sq[sq_head % SQ_ENTRIES];
+    // Each field read once: opcode and flags, then user_data.
+    uint8_t opcode = load_user(&slot->opcode);
+    uint8_t flags = load_user(&slot->flags);
+    static_assert(abi::CAP_OP_NOP == 0);
+    if ((opcode | flags) != 0) break;  // not a plain NOP: the handler's
+    CapCqe* c = &page->cq[cq_tail % CQ_ENTRIES];
+    c->user_data = load_user(&slot->user_data);
+    c->result = 0;
+    c->flags = 0;
+    c->call_id = 0;
+    c->cap_count = 0;
+    c->aux = 0;
+    ++sq_head;
+    ++cq_tail;
+  }
+  // One store of each index for the whole run: userspace sees the
+  // completions at once.
+  sq_head_ = sq_head;
+  cq_tail_ = cq_tail;
+  store_kernel(&page->header.sq_head, sq_head);
+  store_kernel(&page->header.cq_tail, cq_tail);
+  return k;
 }
 
 void RingEngine::post_reserved(const CapCqe& cqe) {

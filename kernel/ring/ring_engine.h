@@ -37,6 +37,10 @@ class RingEngine {
 
   struct DrainResult {
     uint32_t consumed = 0;
+    // CQEs posted and not yet consumed when the drain ended (what
+    // cq_ready() would say; the drain has just validated cq_head). Not set
+    // when the SQ was found corrupt.
+    uint32_t ready = 0;
     bool sq_corrupt = false;
     bool cq_corrupt = false;
     // SQEs are left queued because every CQ slot is posted or reserved:
@@ -81,6 +85,11 @@ class RingEngine {
     return true;
   }
   void post(const abi::CapCqe& cqe);
+  // Completes consecutive plain NOPs (opcode NOP, no flags) from sq_head,
+  // at most `limit` and at most the free CQ slots, without a handler call
+  // and without copying the SQE: each CQE is written in its slot and the
+  // indices are published once. Returns how many.
+  uint32_t complete_nops(uint32_t limit);
   void set_status(uint32_t bit, bool on);
 
   abi::RingPage* page_ = nullptr;

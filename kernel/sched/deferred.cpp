@@ -5,8 +5,9 @@
 
 namespace capos::deferred {
 
+uint32_t g_pending = 0;
+
 namespace {
-uint32_t g_pending = 0;  // Work bits; written from IRQs, consumed in run()
 Handler g_handlers[WORK_KINDS] = {};
 }  // namespace
 
@@ -21,8 +22,6 @@ void raise(uint32_t work) {
   // (other idle CPUs need not wake for it; scheduler.cpp idle_loop).
   arch::pcpu::write<uint8_t, arch::pcpu::RAISED_WORK>(1);
 }
-
-bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
 
 void run() {
   if (arch::interrupts_enabled()) __builtin_trap();  // caller contract: IRQs off

@@ -28,7 +28,10 @@ using Handler = void (*)();
 void set_handler(Work w, Handler h);
 // Records work from interrupt context. Never blocks, never allocates.
 void raise(uint32_t work);
-bool pending();
+// Work bits; written from IRQs (raise), consumed in run(). Visible here
+// only so that pending(), asked on every syscall exit, is one load.
+extern uint32_t g_pending;
+inline bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
 // Runs every recorded work item (and items raised meanwhile) to
 // completion. Interrupts must be disabled; handlers may post CQEs and make
 // threads runnable but never block.

@@ -8,8 +8,10 @@
 
 namespace capos::abi {
 
-constexpr uint32_t RING_ABI_VERSION = 2;  // 2: one ring per thread (layout.h ring_vaddr)
-constexpr uint32_t SQ_ENTRIES = 16;
+// 2: one ring per thread (layout.h ring_vaddr); 3: 32 SQ entries (was 16;
+// the CQ moved to offset 2304), so a full SQ batch is io_uring's batch 32.
+constexpr uint32_t RING_ABI_VERSION = 3;
+constexpr uint32_t SQ_ENTRIES = 32;
 constexpr uint32_t CQ_ENTRIES = 32;
 // The kernel handles at most this many SQEs per cap_enter pass.
 constexpr uint32_t SQ_BATCH_MAX = SQ_ENTRIES;

@@ -23,7 +23,7 @@ PAIRS = [
     ("ring_nop_b32", "io_uring_nop_b32",
      "Ring NOP, batch 32, per op"),
     ("ring_nop_b16", "io_uring_nop_b32",
-     "Ring NOP, full-SQ batch, per op (capOS SQ holds 16; Linux batch 32)"),
+     "Ring NOP, batch 16, per op (capOS half SQ; Linux batch 32)"),
     ("endpoint_rtt", "pipe_rtt",
      "IPC round trip, 2 processes (capOS endpoint CALL→RECV→RETURN)"),
     ("endpoint_rtt", "unix_rtt",

@@ -49,7 +49,7 @@ def fmt_count(n):
 def profile_lines(profiles, crows_i):
     """Per-segment table: one column per profiled row, instructions per
     iteration (per op for batched rows), probe cost removed."""
-    names = [n for n in ("ring_nop_b1", "ring_nop_b16", "kcall_trivial", "endpoint_rtt",
+    names = [n for n in ("ring_nop_b1", "ring_nop_b16", "ring_nop_b32", "kcall_trivial", "endpoint_rtt",
                          "endpoint_rtt_cap", "spawn_wait") if n in profiles]
     if not names:
         return []

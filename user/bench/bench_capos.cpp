@@ -327,7 +327,9 @@ int main() {
   }
   report("tsc_overhead", ITERS);
   bench_nop(1, "ring_nop_b1");
-  bench_nop(SQ_ENTRIES, "ring_nop_b16");
+  bench_nop(16, "ring_nop_b16");
+  static_assert(SQ_ENTRIES == 32, "ring_nop_b32 is a full SQ batch");
+  bench_nop(SQ_ENTRIES, "ring_nop_b32");
   bench_kcall(timer);
   bench_endpoint(client->id(), spare->id(), false);
   bench_endpoint(client->id(), spare->id(), true);

@@ -134,6 +134,32 @@ int targeted(uint32_t dead) {
   return 0;
 }
 
+// Full SQ batches of NOPs (the kernel completes plain NOPs without its
+// dispatcher, docs/abi.md "NOP fast path") with flagged NOPs at the head,
+// in the middle and at the end: every flagged one is refused on its own,
+// every plain one completes with 0, in submission order, none lost.
+int nop_batches() {
+  static const uint32_t bad_at[][2] = {{0, 0}, {0, SQ_ENTRIES - 1}, {5, 6}, {SQ_ENTRIES - 1, SQ_ENTRIES - 1}};
+  for (const auto& b : bad_at) {
+    for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
+      CapSqe* s = rt::ring().sqe_slot(i);
+      if (!s) return 40;
+      s->user_data = 0x200000000ull + i;
+      if (i == b[0] || i == b[1]) s->flags = static_cast<uint8_t>(1u << (i % 8));
+    }
+    rt::ring().publish(SQ_ENTRIES);
+    if (rt::ring().enter(SQ_ENTRIES, 0).value_or(0) < SQ_ENTRIES) return 41;
+    for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
+      const CapCqe* c = rt::ring().cqe_at(i);
+      if (!c || c->user_data != 0x200000000ull + i) return 42;
+      int32_t want = (i == b[0] || i == b[1]) ? CAP_ERR_INVALID_REQUEST : 0;
+      if (c->result != want || c->flags || c->cap_count || c->aux || c->call_id) return 43;
+    }
+    rt::ring().consume(SQ_ENTRIES);
+  }
+  return 0;
+}
+
 int ring_abuse() {
   auto& h = page()->header;
   // Corrupted SQ tail: nothing is consumed, the status says why.
@@ -162,7 +188,9 @@ int ring_abuse() {
   // SQ flood with an unreaped CQ: the kernel stalls, never overwrites.
   uint32_t stalls = h.cq_full_stalls;
   uint64_t base = 0x200000000ull;
-  for (uint32_t round = 0; round < 3; ++round) {
+  // Enough full SQ batches to fill the CQ, then one more that must stall.
+  constexpr uint32_t ROUNDS = CQ_ENTRIES / SQ_ENTRIES + 1;
+  for (uint32_t round = 0; round < ROUNDS; ++round) {
     for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
       CapSqe s{};
       s.user_data = base + round * SQ_ENTRIES + i;
@@ -171,19 +199,19 @@ int ring_abuse() {
     rt::cap_enter(0, 0);
   }
   if (h.cq_full_stalls == stalls) return 48;
-  bool seen[3 * SQ_ENTRIES] = {};
+  bool seen[ROUNDS * SQ_ENTRIES] = {};
   uint32_t got = 0;
-  for (int pass = 0; pass < 4 && got < 3 * SQ_ENTRIES; ++pass) {
+  for (int pass = 0; pass < 4 && got < ROUNDS * SQ_ENTRIES; ++pass) {
     CapCqe c;
     while (rt::ring().pop(&c)) {
       uint64_t k = c.user_data - base;
-      if (k >= 3 * SQ_ENTRIES || seen[k] || c.result != 0) return 49;
+      if (k >= ROUNDS * SQ_ENTRIES || seen[k] || c.result != 0) return 49;
       seen[k] = true;
       ++got;
     }
     rt::cap_enter(0, 0);
   }
-  return got == 3 * SQ_ENTRIES ? 0 : 50;
+  return got == ROUNDS * SQ_ENTRIES ? 0 : 50;
 }
 
 }  // namespace
@@ -193,6 +221,7 @@ int main() {
   if (!found) return 90;
   uint32_t dead = found->id();
   if (int r = targeted(dead)) return r;
+  if (int r = nop_batches()) return r;
   if (int r = ring_abuse()) return r;
   if (int r = flood(dead, 20000)) return 60 + r;
   return 0;

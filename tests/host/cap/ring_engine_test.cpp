@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -52,15 +54,154 @@ TEST(RingEngine, ConstantsAndLayout) {
 TEST(RingEngine, NopsCompleteInOrderWithUserData) {
   Fixture f;
   Handler h;
+  // Stale bytes in the CQ slots: an inline NOP completion writes every field.
+  memset(f.page->cq, 0xa5, sizeof(f.page->cq));
   for (uint64_t i = 0; i < 10; ++i) f.submit(CAP_OP_NOP, 100 + i);
   auto r = f.eng.drain(h);
   EXPECT_EQ(r.consumed, 10u);
+  EXPECT_EQ(r.ready, 10u);
+  EXPECT_TRUE(h.seen.empty());  // plain NOPs never reach the handler
+  EXPECT_EQ(f.page->header.sq_head, 10u);
+  EXPECT_EQ(f.page->header.cq_tail, 10u);
   auto cqes = f.reap();
   ASSERT_EQ(cqes.size(), 10u);
   for (uint64_t i = 0; i < 10; ++i) {
     EXPECT_EQ(cqes[i].user_data, 100 + i);
-    EXPECT_EQ(cqes[i].result, 7);
+    EXPECT_EQ(cqes[i].result, 0);
+    EXPECT_EQ(cqes[i].flags, 0u);
+    EXPECT_EQ(cqes[i].call_id, 0u);
+    EXPECT_EQ(cqes[i].cap_count, 0u);
+    EXPECT_EQ(cqes[i].aux, 0u);
   }
+}
+
+// A NOP with flags is not a plain NOP: the handler gets it (and refuses it
+// in the kernel's dispatcher); so do NOPs queued behind any other SQE.
+TEST(RingEngine, MixedBatchKeepsOrderAndHandsTheRestToTheHandler) {
+  Fixture f;
+  Handler h;
+  f.submit(CAP_OP_NOP, 1);
+  f.submit(CAP_OP_NOP, 2);
+  f.submit(CAP_OP_RELEASE, 3);  // completed by the handler (result 7)
+  f.submit(CAP_OP_NOP, 4);      // behind a handled SQE: through the handler
+  f.submit(CAP_OP_NOP, 5);
+  f.page->sq[4].flags = 1;      // flagged NOP
+  f.submit(CAP_OP_CALL, 6);     // pending
+  auto r = f.eng.drain(h);
+  EXPECT_EQ(r.consumed, 6u);
+  EXPECT_EQ(r.ready, 5u);
+  EXPECT_EQ(f.eng.reserved(), 1u);
+  ASSERT_EQ(h.seen.size(), 4u);
+  EXPECT_EQ(h.seen[0].user_data, 3u);
+  EXPECT_EQ(h.seen[1].user_data, 4u);
+  EXPECT_EQ(h.seen[2].user_data, 5u);
+  EXPECT_EQ(h.seen[2].flags, 1u);
+  EXPECT_EQ(h.seen[3].user_data, 6u);
+  auto cqes = f.reap();
+  ASSERT_EQ(cqes.size(), 5u);
+  int32_t want_result[] = {0, 0, 7, 7, 7};
+  for (uint32_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(cqes[i].user_data, i + 1);
+    EXPECT_EQ(cqes[i].result, want_result[i]);
+  }
+}
+
+TEST(RingEngine, NopRunStopsAtTheLastFreeCqSlot) {
+  Fixture f;
+  Handler h;
+  for (int i = 0; i < 16; ++i) f.submit(CAP_OP_CALL, i);  // 30 reserved slots
+  ASSERT_EQ(f.eng.drain(h).consumed, 16u);
+  for (int i = 0; i < 14; ++i) f.submit(CAP_OP_CALL, 16 + i);
+  ASSERT_EQ(f.eng.drain(h).consumed, 14u);
+  for (int i = 0; i < 4; ++i) f.submit(CAP_OP_NOP, 100 + i);
+  auto r = f.eng.drain(h);
+  EXPECT_EQ(r.consumed, 2u);
+  EXPECT_TRUE(r.cq_stalled);
+  EXPECT_EQ(f.page->header.cq_full_stalls, 1u);
+  EXPECT_TRUE(f.eng.sq_pending());
+  auto cqes = f.reap();
+  ASSERT_EQ(cqes.size(), 2u);
+  EXPECT_EQ(cqes[1].user_data, 101u);
+  for (int i = 0; i < 2; ++i) f.eng.drop_reservation();
+  EXPECT_EQ(f.eng.drain(h).consumed, 2u);
+  EXPECT_EQ(f.reap().at(1).user_data, 103u);
+}
+
+// Model check: random batches of plain NOPs, flagged NOPs, synchronous and
+// pending SQEs, random batch bounds and random reaping. The CQ never loses
+// or overwrites a completion, completions of synchronous work appear in
+// submission order, and exactly the SQEs that are not a leading run of
+// plain NOPs reach the handler, in order.
+TEST(RingEngine, RandomBatchesMatchTheModel) {
+  Fixture f;
+  Handler h;
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  uint64_t ud = 0;
+  std::vector<uint64_t> queued;        // user_data in SQ order, not yet consumed
+  std::vector<uint64_t> want_cq;       // synchronous completions expected, in order
+  std::vector<uint64_t> want_handled;  // SQEs the handler must see, in order
+  std::vector<uint8_t> kind;           // by user_data: 0 plain NOP, 1 flagged NOP, 2 sync, 3 pending
+  std::vector<int32_t> want_result;    // by user_data: 0 completed inline, 7 by the handler
+  uint32_t pending_calls = 0;
+  size_t handled_seen = 0;
+  std::vector<uint64_t> got_cq;
+  for (int step = 0; step < 20000; ++step) {
+    uint32_t room = SQ_ENTRIES - static_cast<uint32_t>(queued.size());
+    uint32_t n = room ? static_cast<uint32_t>(next() % (room + 1)) : 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint8_t k = static_cast<uint8_t>(next() % 8);
+      k = k < 5 ? 0 : k - 4;  // mostly plain NOPs
+      if (k == 3 && pending_calls >= 8) k = 2;
+      f.submit(k == 3 ? CAP_OP_CALL : k == 2 ? CAP_OP_RELEASE : CAP_OP_NOP, ud);
+      if (k == 1) f.page->sq[(f.page->header.sq_tail - 1) % SQ_ENTRIES].flags = 1;
+      kind.push_back(k);
+      want_result.push_back(7);
+      queued.push_back(ud++);
+    }
+    uint32_t max = 1 + static_cast<uint32_t>(next() % SQ_BATCH_MAX);
+    uint32_t free_slots = CQ_ENTRIES - f.eng.cq_ready() - f.eng.reserved();
+    auto r = f.eng.drain(h, max);
+    uint32_t expect = std::min<uint32_t>({max, static_cast<uint32_t>(queued.size()), free_slots});
+    ASSERT_EQ(r.consumed, expect);
+    bool leading = true;  // the run of plain NOPs at the head of this drain
+    for (uint32_t i = 0; i < r.consumed; ++i) {
+      uint64_t u = queued[i];
+      if (kind[u] != 0) leading = false;
+      if (!leading) want_handled.push_back(u);
+      else want_result[u] = 0;
+      if (kind[u] == 3) ++pending_calls;
+      else want_cq.push_back(u);
+    }
+    queued.erase(queued.begin(), queued.begin() + r.consumed);
+    ASSERT_EQ(r.ready, f.eng.cq_ready());
+    ASSERT_EQ(h.seen.size(), want_handled.size());
+    for (; handled_seen < h.seen.size(); ++handled_seen) ASSERT_EQ(h.seen[handled_seen].user_data, want_handled[handled_seen]);
+    if (next() % 3 == 0) {
+      for (auto& c : f.reap()) {
+        if (kind[c.user_data] == 3) continue;
+        ASSERT_EQ(c.result, want_result[c.user_data]);
+        got_cq.push_back(c.user_data);
+      }
+    }
+    if (pending_calls && next() % 4 == 0) {  // a pending op vanishes with its process
+      f.eng.drop_reservation();
+      --pending_calls;
+    }
+  }
+  for (auto& c : f.reap()) {
+    if (kind[c.user_data] == 3) continue;
+    ASSERT_EQ(c.result, want_result[c.user_data]);
+    got_cq.push_back(c.user_data);
+  }
+  ASSERT_EQ(got_cq.size(), want_cq.size());  // every synchronous completion arrived, once
+  for (size_t i = 0; i < got_cq.size(); ++i) ASSERT_EQ(got_cq[i], want_cq[i]);
+  EXPECT_GT(got_cq.size(), 10000u);
 }
 
 TEST(RingEngine, BatchBoundIsHonoured) {
