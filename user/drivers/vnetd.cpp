@@ -40,6 +40,11 @@ class DoorbellServer final : public wire::NicDoorbell::Server {
   }
 };
 
+Status doorbell_results(capnp::MessageBuilder& mb) {
+  CAPOS_TRY(wire::NicDoorbell::NotifyResults::initRoot(mb));
+  return {};
+}
+
 Status port_notify_params(capnp::MessageBuilder& mb) {
   CAPOS_TRY(wire::NicPort::Client::notifyParams(mb));
   return {};
@@ -173,9 +178,13 @@ int main() {
   auto tx = net::RingConsumer::tx(**rings);
   DoorbellServer bell_server;
   PolledEndpoint bell(bell_owner, bell_server);
+  // netd's doorbell calls are held: answering one is how we wake netd
+  // when frames arrived (nic_ipc.h).
+  bell.hold(static_cast<uint16_t>(wire::NicDoorbell::Method::NOTIFY), doorbell_results);
   Doorbell wake_netd;
   wake_netd.set(port->id(), wire::NicPort::kInterfaceId, static_cast<uint16_t>(wire::NicPort::Method::NOTIFY),
                 port_notify_params);
+  wake_netd.set_incoming(&bell);
   alignas(8) uint8_t wait_params[64], wait_result[64];
   rt::AsyncCall irq_wait;
   for (;;) {
