@@ -180,7 +180,10 @@ int main() {
   Sock s(&rt::transport(), *sock);
   auto shared = net_client::open_tcp_shared(*sock);
   alignas(net_client::TcpShared) static uint8_t shared_storage[sizeof(net_client::TcpShared)];
-  if (shared) g_shared = new (shared_storage) net_client::TcpShared(rt::transport(), sock->id(), *shared->rings);
+  // One thread: a write's wake-up of netd also waits for the answer.
+  static net_client::RingSyncArm arm;
+  if (shared)
+    g_shared = new (shared_storage) net_client::TcpShared(rt::transport(), sock->id(), *shared->rings, nullptr, nullptr, &arm);
   else if (shared.error() != Err::Unsupported) return fail_with("shared buffers", shared.error());
   rt::printf("netbench: data through {}\n", g_shared ? "shared buffers" : "messages");
 
