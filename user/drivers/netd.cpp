@@ -290,9 +290,12 @@ int main() {
       return 10;
     }
     if (Status st = pump_device(*now); !st) return 8;
-    if (*served) continue;  // answers may have opened windows or queued data: look again before sleeping
+    // Answers may have opened windows or queued data: look again before
+    // sleeping (with a driver process, the checks below look again).
+    if (*served && !g_port) continue;
     uint64_t sleep_ns = MAX_SLEEP_NS;
     deadline = g_stack->next_deadline();
+    if (deadline && deadline <= *now) continue;  // a timer is due: the next pass runs it
     if (deadline > *now && (deadline - *now) * 1'000'000 < sleep_ns) sleep_ns = (deadline - *now) * 1'000'000;
     if (g_port) {
       // A call, the driver's wake-up or the deadline wakes us. Polling may
