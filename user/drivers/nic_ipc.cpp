@@ -17,29 +17,36 @@ Result<bool> PolledEndpoint::poll() {
   if (!rt::ring().try_take(recv_ud_, &c)) return false;
   posted_ = false;
   if (c.result < 0) {
-    if (rt::recv_error_is_per_call(c.result)) return true;
-    return fail(Err::Disconnected);
+    if (!rt::recv_error_is_per_call(c.result)) return fail(Err::Disconnected);
+  } else if (static_cast<size_t>(c.result) >= sizeof(abi::EndpointMessageHeader)) {
+    serve(c.result);
   }
-  if (static_cast<size_t>(c.result) < sizeof(abi::EndpointMessageHeader)) return true;
+  // The next call can arrive while the loop sleeps (the RECV goes to the
+  // kernel with its next cap_enter).
+  recv_ud_ = rt::post_recv(ep_, recv_, sizeof(recv_));
+  posted_ = true;
+  return true;
+}
+
+void PolledEndpoint::serve(int32_t received) {
   const auto call = *reinterpret_cast<const abi::EndpointMessageHeader*>(recv_);
   if (hold_method_ >= 0 && call.method_id == static_cast<uint16_t>(hold_method_) &&
       call.interface_id == server_.interface_id()) {
     // A wake-up: kept unanswered (caps a caller attached go back).
     size_t records = size_t{call.xfer_count} * sizeof(abi::CapTransferRecord);
-    if (call.xfer_count <= abi::XFER_MAX && static_cast<size_t>(c.result) == sizeof(call) + call.params_len + records) {
+    if (call.xfer_count <= abi::XFER_MAX && static_cast<size_t>(received) == sizeof(call) + call.params_len + records) {
       const auto* caps = reinterpret_cast<const abi::CapTransferRecord*>(recv_ + sizeof(call) + call.params_len);
       for (uint32_t i = 0; i < call.xfer_count; ++i) rt::release_cap(caps[i].cap_id);
     }
     if (held_) answer_held();
     held_ = true;
     held_call_ = call.call_id;
-    return true;
+    return;
   }
-  abi::CapSqe ret = rt::handle_call(ep_, recv_, c.result, server_);
+  abi::CapSqe ret = rt::handle_call(ep_, recv_, received, server_);
   ret.user_data = rt::ring().next_user_data();
   abi::CapCqe done = rt::ring().call(ret);
   (void)rt::finish_return(ret, call, done);  // a caller that vanished is no reason to stop
-  return true;
 }
 
 void PolledEndpoint::answer_held() {

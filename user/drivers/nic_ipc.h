@@ -43,6 +43,9 @@ class PolledEndpoint {
   void drop_held() { held_ = false; }
 
  private:
+  // The call a RECV delivered (`received` bytes): held or answered.
+  void serve(int32_t received);
+
   uint32_t ep_;
   capnp::Server& server_;
   int32_t hold_method_ = -1;
