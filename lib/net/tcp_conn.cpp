@@ -266,11 +266,15 @@ void TcpConnection::process_data(const TcpSegment& seg, uint64_t now_ms) {
       ack_now_ = true;
       return;
     }
-    // Every second full-sized segment is acknowledged at once, a lone one
-    // within delayed_ack_ms, anything smaller at once (RFC 1122 4.2.3.2,
-    // RFC 5681 4.2): half the ACK frames on a bulk transfer, and no
-    // delay for request/response, whose segments are small.
-    if (data.size() < t_.mss || ++segs_unacked_ >= 2) ack_now_ = true;
+    // Two full-sized segments' worth is acknowledged at once, less within
+    // delayed_ack_ms (RFC 1122 4.2.3.2, RFC 5681 4.2): half the ACK
+    // frames on a bulk transfer, and on request/response the ACK of a
+    // small segment rides on the answer or the next request instead of a
+    // frame of its own. Full-sized is the largest segment the peer sent,
+    // so a peer with a smaller MSS is still acknowledged every second one.
+    if (n > rcv_mss_) rcv_mss_ = uint32_t(n) < t_.mss ? uint32_t(n) : t_.mss;
+    bytes_unacked_ += uint32_t(n);
+    if (bytes_unacked_ >= 2 * rcv_mss_) ack_now_ = true;
     else if (!delack_deadline_) delack_deadline_ = now_ms + t_.delayed_ack_ms;
   }
   if ((h.flags & TCP_FIN) && !fin_received_ && h.seq + uint32_t(seg.payload.size()) == rcv_nxt_) {
@@ -338,7 +342,7 @@ TcpOut TcpConnection::make(uint8_t flags, uint32_t seq, size_t len) {
   if (flags & TCP_ACK) {
     o.h.ack = rcv_nxt_;
     ack_now_ = false;
-    segs_unacked_ = 0;
+    bytes_unacked_ = 0;
     delack_deadline_ = 0;
     rcv_adv_ = rcv_nxt_ + rcv_window();
   }

@@ -137,7 +137,8 @@ class TcpConnection {
   uint32_t rst_seq_ = 0;
   uint64_t time_wait_deadline_ = 0;
   uint64_t orphan_deadline_ = 0;
-  uint32_t segs_unacked_ = 0;      // full-sized in-order segments received since our last ACK
+  uint32_t bytes_unacked_ = 0;     // in-order bytes received since our last ACK
+  uint32_t rcv_mss_ = 536;         // the peer's segment size as seen (RFC 9293's default to start), up to our MSS
   uint64_t delack_deadline_ = 0;   // when a delayed ACK is due (0: none)
 
   uint8_t rx_buf_[TCP_RX_BUFFER];

@@ -91,6 +91,7 @@ Result<uint32_t> NetServer::new_object(Kind kind, uint64_t served_interface, uin
 }
 
 void NetServer::free_object(Object& o) {
+  (void)answer_sync(o, true);  // a waiting client hears the end
   o.stream.close();
   rt::release_cap(o.ep);  // revokes the endpoint: the client's later calls fail `disconnected`
   // A posted RECV still completes (with an error); its CQE must be taken
@@ -271,7 +272,10 @@ Result<bool> NetServer::poll(uint64_t now) {
       if (rt::ring().try_take(o.recv_ud, &c)) o = Object{};
       continue;
     }
-    if (o.kind == Kind::Socket && o.stream.active()) progress |= pump_stream(o, now);
+    if (o.kind == Kind::Socket && o.stream.active()) {
+      progress |= pump_stream(o, now);
+      progress |= answer_sync(o, false);
+    }
     if (o.parked) {
       if (handle(o, now)) {
         o.parked = false;

@@ -60,6 +60,11 @@ class NetServer {
     bool closing = false;        // owner facet released; waiting for the posted RECV's completion
     uint64_t recv_ud = 0;
     SharedStream stream;         // Socket: data in shared rings (TcpSocket.buffers)
+    // Socket: a sync that waits is held here, not parked, so the object
+    // keeps taking calls (a write's sync while the client waits to read).
+    bool sync_held = false;
+    bool sync_readable = false, sync_writable = false;
+    abi::EndpointMessageHeader sync_call{};
     alignas(16) uint8_t recv[abi::RECV_BUFFER_MAX];
   };
 
@@ -70,6 +75,8 @@ class NetServer {
   // TcpSocket.buffers and sync; pumping a socket's shared rings.
   bool handle_socket_shared(Object& o, net::TcpConnection& conn, bool dead, uint64_t now_ms);
   bool pump_stream(Object& o, uint64_t now_ms);
+  // Answers the held sync once its wait is over (or `now`); whether it did.
+  bool answer_sync(Object& o, bool now);
   // net_server_admin.cpp: TcpConnector, Resolver, NetworkManager.
   bool handle_connector(Object& o, uint64_t now_ms);
   bool handle_resolver(Object& o, uint64_t now_ms);

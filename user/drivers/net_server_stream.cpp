@@ -28,6 +28,25 @@ bool NetServer::pump_stream(Object& o, uint64_t now) {
   return moved->any;
 }
 
+bool NetServer::answer_sync(Object& o, bool now) {
+  if (!o.sync_held) return false;
+  auto c = stack_.tcp(o.h);
+  bool dead = !c.ok() || ((*c)->state() == net::TcpState::Closed && (*c)->end_reason() != net::TcpEnd::Closed);
+  bool closed = dead || (*c)->state() == net::TcpState::Closed;
+  bool over = now || closed || (o.sync_readable && o.stream.readable()) || (o.sync_writable && o.stream.tx_has_room());
+  if (!over) return false;
+  o.sync_held = false;
+  if (dead || (closed && !o.stream.end_written())) {
+    o.stream.mark_reset();
+    reply_error(o.ep, o.sync_call, Err::Disconnected, "connection reset or timed out");
+    return true;
+  }
+  capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
+  if (!wire::TcpSocket::SyncResults::initRoot(mb)) reply_error(o.ep, o.sync_call, Err::Failed, "reply too large");
+  else reply(o.ep, o.sync_call, mb.framed(), false);
+  return true;
+}
+
 bool NetServer::handle_socket_shared(Object& o, net::TcpConnection& conn, bool dead, uint64_t now) {
   const auto& h = header(o.recv);
   capnp::StreamReader<4> msg;
@@ -76,8 +95,16 @@ bool NetServer::handle_socket_shared(Object& o, net::TcpConnection& conn, bool d
           return reply_error(o.ep, h, Err::Disconnected, "connection reset or timed out"), true;
         }
       }
-      if (p.getWaitReadable() && !o.stream.readable()) return false;
-      if (p.getWaitWritable() && !o.stream.tx_has_room()) return false;
+      if ((p.getWaitReadable() && !o.stream.readable()) || (p.getWaitWritable() && !o.stream.tx_has_room())) {
+        // Held until the wait is over (NetServer::poll). One per socket:
+        // an older one is answered now (its client looks again).
+        (void)answer_sync(o, true);
+        o.sync_held = true;
+        o.sync_readable = p.getWaitReadable();
+        o.sync_writable = p.getWaitWritable();
+        o.sync_call = h;
+        return true;
+      }
       if (!wire::TcpSocket::SyncResults::initRoot(mb)) return reply_error(o.ep, h, Err::Failed, "reply too large"), true;
       reply(o.ep, h, mb.framed(), false);
       return true;

@@ -23,7 +23,17 @@ Result<uint32_t> take_cap(Result<uint32_t> index, uint64_t iface) {
   return caps[*index].cap_id;
 }
 
+Status notify_results(capnp::MessageBuilder& mb) {
+  CAPOS_TRY(wire::NicPort::NotifyResults::initRoot(mb));
+  return {};
+}
+
 }  // namespace
+
+NicPortLink::NicPortLink(uint32_t ep) : endpoint_(ep, *this) {
+  endpoint_.hold(static_cast<uint16_t>(wire::NicPort::Method::NOTIFY), notify_results);
+  doorbell_.set_incoming(&endpoint_);
+}
 
 Result<bool> NicPortLink::poll() {
   if (Status st = doorbell_.poll(); !st) {
@@ -66,6 +76,7 @@ Status NicPortLink::attach(wire::NicPort::AttachParams::Reader p, wire::NicPort:
     return fail(mapped.error() == Err::InvalidArgument ? Err::InvalidArgument : Err::Failed);
   }
   detach();  // a previous driver's rings and doorbell
+  endpoint_.drop_held();  // a previous driver's wake-up call
   rings_ = *mapped;
   rings_cap_ = *mo;
   rx_ = net::RingConsumer::rx(*rings_);
@@ -81,7 +92,7 @@ Status NicPortLink::notify(wire::NicPort::NotifyParams::Reader, wire::NicPort::N
     rt::set_error_message("no rings attached");
     return fail(Err::Failed);
   }
-  return {};  // the loop reads the rings after every poll
+  return {};  // not held (NicPortLink holds notify calls); the loop reads the rings after every poll
 }
 
 Result<size_t> NicPortLink::receive(MutBytes out) {

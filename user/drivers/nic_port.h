@@ -15,7 +15,9 @@ namespace capos::drivers {
 
 class NicPortLink final : public schema::wire::NicPort::Server {
  public:
-  explicit NicPortLink(uint32_t ep) : endpoint_(ep, *this) {}
+  // The driver's NicPort.notify calls are held: answering one is how
+  // netd wakes the driver when it queued frames (nic_ipc.h).
+  explicit NicPortLink(uint32_t ep);
 
   // Serves a call that arrived (attach, notify) and reaps the doorbell.
   // True when a call was served. Fails when the endpoint is gone.

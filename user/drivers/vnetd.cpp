@@ -40,6 +40,11 @@ class DoorbellServer final : public wire::NicDoorbell::Server {
   }
 };
 
+Status doorbell_results(capnp::MessageBuilder& mb) {
+  CAPOS_TRY(wire::NicDoorbell::NotifyResults::initRoot(mb));
+  return {};
+}
+
 Status port_notify_params(capnp::MessageBuilder& mb) {
   CAPOS_TRY(wire::NicPort::Client::notifyParams(mb));
   return {};
@@ -173,9 +178,13 @@ int main() {
   auto tx = net::RingConsumer::tx(**rings);
   DoorbellServer bell_server;
   PolledEndpoint bell(bell_owner, bell_server);
+  // netd's doorbell calls are held: answering one is how we wake netd
+  // when frames arrived (nic_ipc.h).
+  bell.hold(static_cast<uint16_t>(wire::NicDoorbell::Method::NOTIFY), doorbell_results);
   Doorbell wake_netd;
   wake_netd.set(port->id(), wire::NicPort::kInterfaceId, static_cast<uint16_t>(wire::NicPort::Method::NOTIFY),
                 port_notify_params);
+  wake_netd.set_incoming(&bell);
   alignas(8) uint8_t wait_params[64], wait_result[64];
   rt::AsyncCall irq_wait;
   for (;;) {
@@ -184,6 +193,15 @@ int main() {
       rt::print("vnetd: interrupt wait failed\n");
       return 7;
     }
+    // Wait for the next interrupt before looking at the device: one raised
+    // while we pump completes this wait, so one pass per wake-up is enough.
+    if (!irq_wait.pending) {
+      capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
+      (void)wire::Interrupt::Client::waitParams(p);
+      if (!rt::submit_call(irq_wait, g_nic.irq(), 0, p, MutBytes(wait_result, sizeof(wait_result)))) return 11;
+    }
+    // A doorbell call (held: nic_ipc.h) means netd queued frames; the pump
+    // below takes them.
     auto served = bell.poll();
     if (!served) {
       rt::print("vnetd: doorbell endpoint failed\n");
@@ -199,13 +217,9 @@ int main() {
       return 10;
     }
     if (*got) wake_netd.ring();
-    if (*served || *got) continue;
-    if (!irq_wait.pending) {
-      capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
-      (void)wire::Interrupt::Client::waitParams(p);
-      if (!rt::submit_call(irq_wait, g_nic.irq(), 0, p, MutBytes(wait_result, sizeof(wait_result)))) return 11;
-      continue;  // the device may have raised it before the wait was posted: look once more
-    }
+    if (*served) continue;  // another call may be queued behind it
+    // Anything that arrived since `mark` (a call, an answer, the
+    // interrupt) ends the wait at once.
     (void)rt::ring().wait_new(mark);
   }
 }

@@ -26,8 +26,14 @@ class Hold {
 }  // namespace
 
 TcpShared::TcpShared(capnp::Transport& t, uint64_t sock, net::StreamRings& rings, RingLock* rx_lock,
-                     RingLock* tx_lock)
-    : t_(t), sock_(sock), rings_(rings), rx_lock_(rx_lock), tx_lock_(tx_lock) {}
+                     RingLock* tx_lock, SyncArm* arm)
+    : t_(t), sock_(sock), rings_(rings), rx_lock_(rx_lock), tx_lock_(tx_lock), arm_(arm) {}
+
+Status TcpShared::kick() {
+  if (!arm_) return sync(false, false);
+  if (arm_->armed() && !CAPOS_TRY(arm_->reap())) return sync(false, false);  // netd holds it: wake it
+  return arm_->arm(sock_);
+}
 
 Status TcpShared::sync(bool readable, bool writable) {
   alignas(8) uint8_t pbuf[64], rbuf[128];
@@ -70,7 +76,9 @@ Result<size_t> TcpShared::read(MutBytes out) {
       if (end == static_cast<uint32_t>(net::StreamEnd::Eof)) return size_t{0};
       return fail(Err::Disconnected);
     }
-    CAPOS_TRY_STATUS(sync(true, false));
+    // A write armed the wait: its answer comes when rx has bytes.
+    if (arm_ && arm_->armed()) CAPOS_TRY_STATUS(arm_->wait());
+    else CAPOS_TRY_STATUS(sync(true, false));
   }
 }
 
@@ -84,7 +92,8 @@ Status TcpShared::write(Bytes data) {
     }
     data = Bytes(data.data() + n, data.size() - n);
     // Hand netd what is queued; with the ring full, wait for room.
-    CAPOS_TRY_STATUS(sync(false, n == 0));
+    if (data.size() == 0) CAPOS_TRY_STATUS(kick());
+    else CAPOS_TRY_STATUS(sync(false, n == 0));
   }
   return {};
 }

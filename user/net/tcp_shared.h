@@ -29,13 +29,34 @@ class RingLock {
   ~RingLock() = default;
 };
 
+// A TcpSocket.sync(waitReadable) kept in flight from a write to the read
+// after it: the write's wake-up of netd is also the read's wait, so a
+// request/response costs the client one call instead of two (netd holds
+// a waiting sync and keeps taking calls). The program's implementation
+// (RingSyncArm below) submits it on the calling thread's ring, so a
+// socket that arms is used by one thread.
+class SyncArm {
+ public:
+  // Submits sync(waitReadable) on `sock` without waiting for the answer.
+  virtual Status arm(uint64_t sock) = 0;
+  virtual bool armed() const = 0;
+  // Takes the answer if it came (true), without waiting; the answer's
+  // error if netd refused it.
+  virtual Result<bool> reap() = 0;
+  // Waits for the answer; its error as for reap.
+  virtual Status wait() = 0;
+
+ protected:
+  ~SyncArm() = default;
+};
+
 class TcpShared {
  public:
   // `rings`: the socket's region, already mapped (open_tcp_shared in a
   // program). `sock`: the TcpSocket cap, for sync. The locks may be null
-  // (one thread).
+  // (one thread). `arm`: optional (one thread; see SyncArm).
   TcpShared(capnp::Transport& t, uint64_t sock, net::StreamRings& rings, RingLock* rx_lock = nullptr,
-            RingLock* tx_lock = nullptr);
+            RingLock* tx_lock = nullptr, SyncArm* arm = nullptr);
   // Up to out.size() bytes, waiting until at least one arrived; 0 at the
   // end of the stream. Disconnected: reset or timed out. Corrupt: netd's
   // index is impossible.
@@ -47,12 +68,16 @@ class TcpShared {
 
  private:
   Status sync(bool readable, bool writable);
+  // The last wake-up of a write: arms, or with a sync already armed (held
+  // by netd) wakes netd with a plain sync.
+  Status kick();
 
   capnp::Transport& t_;
   uint64_t sock_;
   net::StreamRings& rings_;
   RingLock* rx_lock_;
   RingLock* tx_lock_;
+  SyncArm* arm_;
 };
 
 }  // namespace capos::net_client
@@ -62,6 +87,7 @@ class TcpShared {
 #include "schema/memory.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
 #include "user/rt/cap.h"
+#include "user/rt/caps_call.h"
 
 namespace capos::net_client {
 
@@ -74,5 +100,19 @@ struct SharedMapping {
 Result<SharedMapping> open_tcp_shared(rt::Cap<schema::wire::TcpSocket> sock);
 // Unmaps and releases our copy.
 void close_tcp_shared(SharedMapping& m);
+
+// SyncArm on the calling thread's ring (user/net/tcp_shared_open.cpp).
+class RingSyncArm final : public SyncArm {
+ public:
+  Status arm(uint64_t sock) override;
+  bool armed() const override { return call_.pending; }
+  Result<bool> reap() override;
+  Status wait() override;
+
+ private:
+  Status result();
+  rt::AsyncCall call_;
+  alignas(8) uint8_t result_[256];
+};
 
 }  // namespace capos::net_client

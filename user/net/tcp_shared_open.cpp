@@ -32,3 +32,36 @@ void close_tcp_shared(SharedMapping& m) {
 }
 
 }  // namespace capos::net_client
+
+namespace capos::net_client {
+
+Status RingSyncArm::arm(uint64_t sock) {
+  if (call_.pending) return fail(Err::Busy);
+  alignas(8) uint8_t pbuf[64];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof pbuf));
+  auto p = CAPOS_TRY(wire::TcpSocket::Client::syncParams(params));
+  p.setWaitReadable(true);
+  return rt::submit_call(call_, static_cast<uint32_t>(sock), wire::TcpSocket::kInterfaceId,
+                         static_cast<uint16_t>(wire::TcpSocket::Method::SYNC), params, MutBytes(result_, sizeof result_));
+}
+
+Status RingSyncArm::result() {
+  capnp::Response resp(MutBytes(result_, sizeof result_));
+  return rt::finish_call(call_, resp, Span<abi::CapTransferRecord>(), nullptr);
+}
+
+Result<bool> RingSyncArm::reap() {
+  if (!call_.pending) return false;
+  if (!rt::poll_call(call_)) return false;
+  CAPOS_TRY_STATUS(result());
+  return true;
+}
+
+Status RingSyncArm::wait() {
+  if (!call_.pending) return {};
+  rt::AsyncCall* one[1] = {&call_};
+  CAPOS_TRY(rt::wait_any(Span<rt::AsyncCall* const>(one, 1)));
+  return result();
+}
+
+}  // namespace capos::net_client

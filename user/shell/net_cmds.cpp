@@ -6,6 +6,7 @@
 #include "schema/net.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
+#include "user/net/tcp_stream.h"
 #include "user/rt/transport.h"
 #include "user/shell/names.h"
 
@@ -221,35 +222,36 @@ void cmd_fetch(NetOut out, const StrView* argv, uint32_t) {
   if (!res.isConnected() || n != 1) return say("fetch: {}:{}: no answer\n", host, port);
   auto sock = rt::record_cap<wire::TcpSocket>(rec[0]);
   if (!sock) return report(argv[0], "socket", sock.error());
-  wire::TcpSocket::Client s(&rt::transport(), *sock);
+  // Through the socket's shared buffers when netd offers them.
+  net_client::TcpStream s;
+  if (Status o = s.open(*sock); !o) {
+    rt::release_cap(*sock);
+    return report(argv[0], "socket buffers", o.error());
+  }
 
   char req[700];
   StrView r = format_to(req, sizeof(req), "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: capOS-fetch\r\nConnection: close\r\n\r\n",
                         path, host);
-  Call& w = fresh();
-  auto wp = wire::TcpSocket::Client::writeParams(w.params);
-  if (!wp || !wp->setData(Bytes(reinterpret_cast<const uint8_t*>(r.ptr), r.len))) return say("fetch: request too long\n");
-  auto wr = s.write(w.params, w.resp);
-  if (!wr) return report(argv[0], "write", wr.error());
+  if (Status w = s.write(Bytes(reinterpret_cast<const uint8_t*>(r.ptr), r.len)); !w) {
+    s.close();
+    rt::release_cap(*sock);
+    return report(argv[0], "write", w.error());
+  }
 
   // Read to the end of the stream, or Content-Length bytes past the headers.
   static char head[2048];
   size_t head_len = 0, body_seen = 0, content_length = ~size_t{0};
   bool in_body = false;
+  static uint8_t chunk[wire::MAX_TCP_READ_BYTES];
   for (;;) {
-    Call& rd = fresh();
-    auto rp = wire::TcpSocket::Client::readParams(rd.params);
-    rp->setMaxBytes(wire::MAX_TCP_READ_BYTES);
-    auto rr = s.read(rd.params, rd.resp);
-    if (!rr) {
-      report(argv[0], "read", rr.error());
+    auto got = s.read(MutBytes(chunk, sizeof chunk));
+    if (!got) {
+      report(argv[0], "read", got.error());
       break;
     }
-    if (rr->getEof()) break;
-    auto data = rr->getData();
-    if (!data) break;
-    const char* d = reinterpret_cast<const char*>(data->data());
-    size_t len = data->size(), i = 0;
+    if (*got == 0) break;  // the end of the stream
+    const char* d = reinterpret_cast<const char*>(chunk);
+    size_t len = *got, i = 0;
     while (!in_body && i < len) {
       if (head_len < sizeof(head)) head[head_len++] = d[i];
       ++i;
@@ -275,6 +277,7 @@ void cmd_fetch(NetOut out, const StrView* argv, uint32_t) {
     }
     if (in_body && body_seen >= content_length) break;
   }
+  s.close();
   rt::release_cap(*sock);
   say("\n-- {} body bytes{}\n", body_seen, body_seen > FETCH_SHOWN ? " (first 4096 shown)" : "");
 }

@@ -1,7 +1,8 @@
 // tlsd: TLS for capOS (docs/tls.md). Serves TlsConnector ("connector")
 // and TlsAcceptor ("acceptor") on the endpoints its manifest grants, and
 // one TlsStream endpoint per session it hands out. The sessions run
-// BearSSL (tls_engine.c) over the TcpSocket capabilities callers pass in.
+// BearSSL (tls_engine.c) over the TcpSocket capabilities callers pass in
+// (their bytes through the sockets' shared buffers when netd offers them).
 // The trust store ("tls.trust": concatenated DER CA certificates), the
 // server chain ("tls.chain") and key ("tls.key", DER EC key) are data
 // binaries of the boot package read through "boot"; the key never leaves
@@ -11,6 +12,7 @@
 #include "schema/manifest.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
 #include "schema/tls.capnp.capos.h"
+#include "user/net/tcp_stream.h"
 #include "user/rt/boot_package.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -43,6 +45,7 @@ struct Object {
   uint64_t recv_ud = 0;
   uint32_t sock = 0;      // Stream: the TcpSocket
   int slot = -1;          // Stream: tls_engine session
+  net_client::TcpStream io{};  // Stream: the socket's bytes
 };
 constexpr uint32_t kMaxObjects = 2 + CAPOS_TLS_MAX_SESSIONS;
 Object g_objects[kMaxObjects];
@@ -64,53 +67,34 @@ int32_t free_object() {
 
 // ---- Calls tlsd makes (netd's TcpSocket, EntropySource, EndpointFactory).
 
-struct IoCall {
-  alignas(8) uint8_t pbuf[wire::MAX_TCP_WRITE_BYTES + 256];
-  alignas(8) uint8_t rbuf[wire::MAX_TCP_READ_BYTES + 256];
-};
-IoCall g_io;
+alignas(8) uint8_t g_pbuf[256], g_rbuf[256];
 
 // The transport under BearSSL: `ctx` is the Object of the stream.
 int sock_read(void* ctx, unsigned char* buf, size_t len) {
   auto* o = static_cast<Object*>(ctx);
-  wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(o->sock));
-  capnp::FixedMessageBuilder p(MutBytes(g_io.pbuf, sizeof(g_io.pbuf)));
-  auto rp = wire::TcpSocket::Client::readParams(p);
-  if (!rp) return -1;
-  rp->setMaxBytes(static_cast<uint32_t>(len < wire::MAX_TCP_READ_BYTES ? len : wire::MAX_TCP_READ_BYTES));
-  capnp::Response r(MutBytes(g_io.rbuf, sizeof(g_io.rbuf)));
-  auto res = c.read(p, r);
-  if (!res || res->getEof()) return -1;
-  auto data = res->getData();
-  if (!data || data->empty() || data->size() > len) return -1;
-  memcpy(buf, data->data(), data->size());
-  return static_cast<int>(data->size());
+  auto n = o->io.read(MutBytes(buf, len));
+  if (!n || *n == 0 || *n > len) return -1;
+  return static_cast<int>(*n);
 }
 
 int sock_write(void* ctx, const unsigned char* buf, size_t len) {
   auto* o = static_cast<Object*>(ctx);
-  wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(o->sock));
-  capnp::FixedMessageBuilder p(MutBytes(g_io.pbuf, sizeof(g_io.pbuf)));
-  auto wp = wire::TcpSocket::Client::writeParams(p);
-  size_t n = len < wire::MAX_TCP_WRITE_BYTES ? len : wire::MAX_TCP_WRITE_BYTES;
-  if (!wp || !wp->setData(Bytes(buf, n))) return -1;
-  capnp::Response r(MutBytes(g_io.rbuf, sizeof(g_io.rbuf)));
-  auto res = c.write(p, r);
-  if (!res || res->getAccepted() == 0 || res->getAccepted() > n) return -1;
-  return static_cast<int>(res->getAccepted());
+  if (!o->io.write(Bytes(buf, len))) return -1;
+  return static_cast<int>(len);
 }
 
 // Ends the TCP connection under a stream: FIN after a clean close, RST
 // otherwise (netd drops a socket only once its connection is over).
-void end_socket(uint32_t sock, bool clean) {
+void end_socket(uint32_t sock, bool clean, net_client::TcpStream* io) {
   wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(sock));
-  capnp::FixedMessageBuilder p(MutBytes(g_io.pbuf, sizeof(g_io.pbuf)));
-  capnp::Response r(MutBytes(g_io.rbuf, sizeof(g_io.rbuf)));
+  capnp::FixedMessageBuilder p(MutBytes(g_pbuf, sizeof(g_pbuf)));
+  capnp::Response r(MutBytes(g_rbuf, sizeof(g_rbuf)));
   if (clean) {
     if (wire::TcpSocket::Client::shutdownParams(p)) (void)c.shutdown(p, r);  // a dead peer is fine here
   } else {
     if (wire::TcpSocket::Client::resetParams(p)) (void)c.reset(p, r);
   }
+  if (io) io->close();
   rt::release_cap(sock);
 }
 
@@ -183,20 +167,28 @@ Result<uint32_t> open_stream(uint32_t sock, const char* server_name) {
       rt::release_cap(g_made_client);
       g_made = -1;
     }
-    end_socket(sock, false);
+    end_socket(sock, false, nullptr);
     return fail(seeded.error());
   }
   Object& o = g_objects[*idx];
+  if (Status st = o.io.open(rt::Cap<wire::TcpSocket>::unchecked(sock)); !st) {
+    rt::set_error_message("the socket's shared buffers could not be mapped");
+    drop(*idx);
+    rt::release_cap(g_made_client);
+    g_made = -1;
+    end_socket(sock, false, nullptr);
+    return fail(st.error());
+  }
   capos_tls_io io{&o, sock_read, sock_write};
   int slot = server_name ? capos_tls_open_client(server_name, seed, io) : capos_tls_open_server(seed, io);
   memset(seed, 0, sizeof(seed));
   if (slot < 0) {
     rt::set_error_message(capos_tls_error_name(slot));
     rt::printf("tlsd: {} handshake failed: {}\n", server_name ? "client" : "server", capos_tls_error_name(slot));
+    end_socket(sock, false, &o.io);
     drop(*idx);
     rt::release_cap(g_made_client);
     g_made = -1;
-    end_socket(sock, false);
     return fail(slot == -CAPOS_TLS_ERR_NO_ROOM ? Err::Overloaded : Err::Failed);
   }
   o.slot = slot;
@@ -280,7 +272,7 @@ class StreamServer final : public wire::TlsStream::Server {
     Object& o = *CAPOS_TRY(live());
     capos_tls_close(o.slot);
     o.slot = -1;
-    end_socket(o.sock, true);
+    end_socket(o.sock, true, &o.io);
     o.sock = 0;
     o.closing = true;
     return {};
@@ -308,7 +300,7 @@ class StreamServer final : public wire::TlsStream::Server {
     rt::set_error_message(capos_tls_error_name(err));
     capos_tls_close(o.slot);
     o.slot = -1;
-    end_socket(o.sock, false);
+    end_socket(o.sock, false, &o.io);
     o.sock = 0;
     return fail(Err::Failed);
   }
@@ -334,7 +326,7 @@ Status serve(capnp::Server& connector, capnp::Server& acceptor, capnp::Server& s
       if (!rt::recv_error_is_per_call(c.result) && o.kind != Kind::Stream) return fail(Err::Disconnected);
       if (!rt::recv_error_is_per_call(c.result)) {  // a stream's endpoint is gone
         if (o.slot >= 0) capos_tls_close(o.slot);
-        if (o.sock) end_socket(o.sock, false);
+        if (o.sock) end_socket(o.sock, false, &o.io);
         drop(ready);
       }
       continue;
@@ -352,7 +344,7 @@ Status serve(capnp::Server& connector, capnp::Server& acceptor, capnp::Server& s
       // The caller never got the stream: undo it.
       Object& m = g_objects[g_made];
       capos_tls_close(m.slot);
-      end_socket(m.sock, false);
+      end_socket(m.sock, false, &m.io);
       rt::release_cap(g_made_client);
       drop(static_cast<uint32_t>(g_made));
     }

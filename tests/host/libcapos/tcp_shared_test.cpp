@@ -4,6 +4,8 @@
 // both ways, the client wakes netd when netd said it is blocked, the end
 // of the stream and a reset are seen only after the bytes before them,
 // and an impossible index from netd is Corrupt without consuming anything.
+// With a SyncArm (a write's wake-up that is also the next read's wait), a
+// request/response takes one armed sync and no other call.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -28,6 +30,8 @@ struct FakeNetd final : wire::TcpSocket::Server {
   bool eof_after = false;
   bool reset_after = false;
   bool fail_sync = false;
+  bool echo = false;  // the peer answers every byte it gets with the same byte
+  bool held = false, held_answered = false;  // an armed sync netd holds, answered once rx has bytes or the end
   int syncs = 0, kicks = 0;
 
   FakeNetd() {
@@ -40,16 +44,56 @@ struct FakeNetd final : wire::TcpSocket::Server {
     if (fail_sync) return fail(Err::Disconnected);
     ++syncs;
     if (!p.getWaitReadable() && !p.getWaitWritable()) ++kicks;
+    return pump();
+  }
+
+  // What netd does on every pass: takes tx, fills rx.
+  Status pump() {
     uint8_t buf[4096];
     size_t took = CAPOS_TRY(tx.pop(MutBytes(buf, per_sync < sizeof buf ? per_sync : sizeof buf)));
     received.append(reinterpret_cast<char*>(buf), took);
+    if (echo) to_send.append(reinterpret_cast<char*>(buf), took);
     size_t n = to_send.size() < per_sync ? to_send.size() : per_sync;
     size_t put = CAPOS_TRY(rx.push(Bytes(reinterpret_cast<const uint8_t*>(to_send.data()), n)));
     to_send.erase(0, put);
     __atomic_store_n(&rings->rx_blocked.value, to_send.empty() ? 0u : 1u, __ATOMIC_SEQ_CST);
     if (to_send.empty() && (eof_after || reset_after))
       rings->rx_end.value = static_cast<uint32_t>(eof_after ? net::StreamEnd::Eof : net::StreamEnd::Reset);
+    auto q = rx.queued();
+    if (held && (!q.ok() || *q > 0 || rings->rx_end.value != 0)) held_answered = true;
     return {};
+  }
+};
+
+// A sync(waitReadable) netd holds: taken with the bytes written before
+// it, answered once rx has bytes (or the end).
+struct FakeArm final : SyncArm {
+  FakeNetd& netd;
+  int arms = 0;
+  explicit FakeArm(FakeNetd& n) : netd(n) {}
+  Status arm(uint64_t) override {
+    if (netd.held) return fail(Err::Busy);
+    netd.held = true;
+    netd.held_answered = false;
+    ++arms;
+    return netd.pump();
+  }
+  bool armed() const override { return netd.held; }
+  Status answer() {
+    netd.held = false;
+    if (netd.fail_sync) return fail(Err::Disconnected);
+    return {};
+  }
+  Result<bool> reap() override {
+    if (!netd.held || !netd.held_answered) return false;
+    CAPOS_TRY_STATUS(answer());
+    return true;
+  }
+  Status wait() override {
+    for (int i = 0; i < 1000 && netd.held && !netd.held_answered && !netd.fail_sync; ++i)
+      CAPOS_TRY_STATUS(netd.pump());  // netd's passes
+    if (!netd.held) return {};
+    return answer();
   }
 };
 
@@ -151,6 +195,63 @@ TEST(TcpShared, FailedSyncIsReported) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Err::Disconnected);
   EXPECT_FALSE(rig.client.write(Bytes(b, sizeof b)));
+}
+
+struct ArmedRig {
+  FakeNetd netd;
+  FakeArm arm{netd};
+  capnp::Server* table[2] = {nullptr, &netd};
+  std::vector<uint8_t> scratch = std::vector<uint8_t>(1 << 16);
+  capnp::LoopbackTransport t{Span<capnp::Server*>(table, 2), MutBytes(scratch.data(), scratch.size())};
+  TcpShared client{t, 1, *netd.rings, nullptr, nullptr, &arm};
+};
+
+TEST(TcpShared, RequestResponseTakesOneArmedSyncPerTrip) {
+  ArmedRig rig;
+  rig.netd.echo = true;
+  for (int i = 0; i < 300; ++i) {  // 300 x 64 bytes: the rings wrap
+    std::string req = pattern(64 + i).substr(i, 64);
+    ASSERT_TRUE(rig.client.write(Bytes(reinterpret_cast<const uint8_t*>(req.data()), req.size())));
+    std::string got;
+    uint8_t b[64];
+    while (got.size() < 64) {
+      auto n = rig.client.read(MutBytes(b, 64 - got.size()));
+      ASSERT_TRUE(n && *n > 0);
+      got.append(reinterpret_cast<char*>(b), *n);
+    }
+    ASSERT_EQ(got, req) << i;
+  }
+  EXPECT_EQ(rig.arm.arms, 300);
+  EXPECT_EQ(rig.netd.syncs, 0) << "no other call";
+}
+
+TEST(TcpShared, WriteWhileArmedWakesNetdAndKeepsOrder) {
+  ArmedRig rig;
+  std::string a = pattern(100), b = pattern(300).substr(100, 200);
+  ASSERT_TRUE(rig.client.write(Bytes(reinterpret_cast<const uint8_t*>(a.data()), a.size())));
+  // Nothing came back: the armed sync is still held, so the next write's
+  // bytes need a plain sync to wake netd.
+  ASSERT_TRUE(rig.client.write(Bytes(reinterpret_cast<const uint8_t*>(b.data()), b.size())));
+  EXPECT_EQ(rig.arm.arms, 1);
+  EXPECT_EQ(rig.netd.kicks, 1);
+  EXPECT_EQ(rig.netd.received, a + b);
+  // The answer to the armed sync is taken by the read that waits.
+  rig.netd.to_send = "ok";
+  uint8_t r[8];
+  auto n = rig.client.read(MutBytes(r, sizeof r));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(r), *n), "ok");
+  EXPECT_FALSE(rig.arm.armed());
+}
+
+TEST(TcpShared, ArmedSyncRefusedIsReported) {
+  ArmedRig rig;
+  uint8_t b[10] = {};
+  ASSERT_TRUE(rig.client.write(Bytes(b, sizeof b)));
+  rig.netd.fail_sync = true;  // the connection was reset while the client waited
+  auto r = rig.client.read(MutBytes(b, sizeof b));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Err::Disconnected);
 }
 
 }  // namespace

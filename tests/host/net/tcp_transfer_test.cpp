@@ -183,7 +183,39 @@ TEST(Tcp, DelayedAckEverySecondFullSegment) {
   send_and_wait(1460, 3 * 1460);
   EXPECT_EQ(link.sent_by(1).size(), 1u) << "the second full segment is acknowledged at once";
   send_and_wait(10, 3 * 1460 + 10);
-  EXPECT_EQ(link.sent_by(1).size(), 1u) << "a small segment is acknowledged at once";
+  EXPECT_EQ(link.sent_by(1).size(), 0u) << "a small segment's ACK waits too";
+  got = link.now();
+  ASSERT_TRUE(link.run_until([&] { return !link.sent_by(1).empty(); }, 100));
+  EXPECT_LE(link.now() - got, TcpTuning{}.delayed_ack_ms);
+}
+
+// Request/response: the ACK of a small request rides on the answer, and
+// the answer's on the next request, so every frame on the link carries
+// data (no frame of its own for an ACK).
+TEST(Tcp, SmallSegmentAckRidesOnTheAnswer) {
+  SimLink link(14, {});
+  Pair p = connect(link);
+  link.run_until([] { return false; }, 50);  // the handshake's last ACK is through
+  TcpConnection* a = *link.a().tcp(p.client);
+  TcpConnection* b = *link.b().tcp(p.server);
+  link.record = true;
+  std::vector<uint8_t> req(64, 1), got(64);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(a->write(Bytes(req.data(), req.size())), req.size());
+    link.a().flush(link.now());
+    ASSERT_TRUE(link.run_until([&] { return b->readable() == 64; }, 4)) << i;
+    ASSERT_EQ(b->read(MutBytes(got.data(), got.size())), 64u);
+    ASSERT_EQ(b->write(Bytes(got.data(), got.size())), 64u);
+    link.b().flush(link.now());
+    ASSERT_TRUE(link.run_until([&] { return a->readable() == 64; }, 4)) << i;
+    ASSERT_EQ(a->read(MutBytes(got.data(), got.size())), 64u);
+  }
+  EXPECT_EQ(link.sent_by(0).size(), 20u) << "one frame per request";
+  EXPECT_EQ(link.sent_by(1).size(), 20u) << "one frame per answer";
+  // The last answer's ACK still comes, within the delay.
+  link.sent_by(0).clear();
+  ASSERT_TRUE(link.run_until([&] { return !link.sent_by(0).empty(); }, 100));
+  ASSERT_TRUE(link.run_until([&] { return b->unacked() == 0; }, 100));
 }
 
 TEST(Tcp, ReleasedWithUnreadDataResets) {
