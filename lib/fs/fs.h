@@ -150,10 +150,11 @@ class Filesystem final : public Volume {
   FsStatus try_mount(const Super& s);
   FsStatus load_chain(const Super& s, uint8_t* image, uint8_t* chain_map);
   void recount_free();
-  // fs_log.cpp: the log's bytes for the dirty nodes (records and the
-  // commit record); appends them as log blocks, or answers NotFound when
-  // they do not fit the log's bound (the caller checkpoints).
+  // fs_log.cpp: the log's bytes for the dirty nodes (their records and
+  // the commit record; write_commit checks them against the log's bound).
   size_t log_bytes() const;
+  // Appends those `bytes` as fresh log blocks and lands the commit (only
+  // the superblock when `bytes` is 0: nothing changed).
   FsStatus write_log(size_t bytes);
   // Reads the log of `s` (marking its blocks in `map`) into `*blocks`
   // (allocated here: log_blocks blocks, oldest first).
