@@ -27,6 +27,7 @@ struct CrcTable {
 constexpr CrcTable kCrc;
 
 constexpr size_t kSuperCrcAt = kSuperBytes - 4;
+constexpr size_t kSuperUsed = 80;  // bytes [80, 508) are zero
 
 bool bit(Bytes map, uint64_t i) { return (map.data()[i / 8] >> (i % 8)) & 1; }
 void set_bit(MutBytes map, uint64_t i) { map.data()[i / 8] |= static_cast<uint8_t>(1u << (i % 8)); }
@@ -38,6 +39,7 @@ uint32_t name_hash(uint32_t parent, const char* name, size_t len) {
 }
 
 struct Record {
+  uint32_t id;
   uint32_t parent;
   uint8_t kind;
   uint8_t name_len;
@@ -56,8 +58,9 @@ FsResult<Record> read_record(Bytes image, size_t* at) {
   r.parent = get_u32(p);
   r.kind = p[4];
   r.name_len = p[5];
-  if (p[6] != 0 || p[7] != 0 || get_u32(p + 12) != 0)
-    return fs_fail(Err::Corrupt, "metadata record reserved bytes are not zero");
+  if (p[6] != 0 || p[7] != 0) return fs_fail(Err::Corrupt, "metadata record reserved bytes are not zero");
+  r.id = get_u32(p + 12);
+  if (r.id >= kMaxNodes) return fs_fail(Err::Corrupt, "node id out of range");
   r.run_count = get_u32(p + 8);
   r.size = get_u64(p + 16);
   r.modified = get_u64(p + 24);
@@ -70,26 +73,8 @@ FsResult<Record> read_record(Bytes image, size_t* at) {
   return r;
 }
 
-// Checks a file's runs against its size and the device; marks its blocks.
 FsStatus check_runs(const Record& r, uint64_t device_blocks, MutBytes bitmap) {
-  uint64_t need = (r.size + kBlockSize - 1) / kBlockSize;
-  uint64_t covered = 0;
-  for (uint32_t i = 0; i < r.run_count; ++i) {
-    uint32_t start = get_u32(r.runs + i * kRunBytes);
-    uint32_t len = get_u32(r.runs + i * kRunBytes + 4);
-    if (len == 0) return fs_fail(Err::Corrupt, "empty block run");
-    covered += len;
-    if (covered > need) return fs_fail(Err::Corrupt, "block runs exceed the file size");
-    if (start == 0) continue;  // a hole
-    if (start < kSuperSlots || uint64_t{start} + len > device_blocks)
-      return fs_fail(Err::Corrupt, "block run outside the device");
-    for (uint64_t b = start; b < uint64_t{start} + len; ++b) {
-      if (bit(bitmap, b)) return fs_fail(Err::Corrupt, "block used twice");
-      set_bit(bitmap, b);
-    }
-  }
-  if (covered != need) return fs_fail(Err::Corrupt, "block runs do not cover the file size");
-  return {};
+  return check_file_runs(r.runs, r.run_count, r.size, device_blocks, bitmap);
 }
 
 }  // namespace
@@ -162,6 +147,29 @@ FsStatus check_name(const char* name, size_t len) {
   return {};
 }
 
+FsStatus check_file_runs(const uint8_t* runs, uint32_t run_count, uint64_t size, uint64_t device_blocks,
+                         MutBytes bitmap) {
+  uint64_t need = (size + kBlockSize - 1) / kBlockSize;
+  uint64_t covered = 0;
+  for (uint32_t i = 0; i < run_count; ++i) {
+    uint32_t start = get_u32(runs + i * kRunBytes);
+    uint32_t len = get_u32(runs + i * kRunBytes + 4);
+    if (len == 0) return fs_fail(Err::Corrupt, "empty block run");
+    covered += len;
+    if (covered > need) return fs_fail(Err::Corrupt, "block runs exceed the file size");
+    if (start == 0) continue;  // a hole
+    if (start < kSuperSlots || uint64_t{start} + len > device_blocks)
+      return fs_fail(Err::Corrupt, "block run outside the device");
+    if (bitmap.size() == 0) continue;
+    for (uint64_t b = start; b < uint64_t{start} + len; ++b) {
+      if (bit(bitmap, b)) return fs_fail(Err::Corrupt, "block used twice");
+      set_bit(bitmap, b);
+    }
+  }
+  if (covered != need) return fs_fail(Err::Corrupt, "block runs do not cover the file size");
+  return {};
+}
+
 void encode_super(const Super& s, MutBytes block) {
   uint8_t* p = block.data();
   memset(p, 0, kSuperBytes);
@@ -174,11 +182,9 @@ void encode_super(const Super& s, MutBytes block) {
   put_u64(p + 40, s.meta_blocks);
   put_u64(p + 48, s.meta_bytes);
   put_u32(p + 56, s.meta_crc);
-  put_u32(p + 60, s.journal_blocks);
-  put_u64(p + 64, s.journal_head);
-  put_u64(p + 72, s.image_bytes);
-  put_u64(p + 80, s.checkpoint_generation);
-  put_u32(p + 88, s.image_crc);
+  put_u32(p + 60, s.log_blocks);
+  put_u64(p + 64, s.log_head);
+  put_u64(p + 72, s.checkpoint_generation);
   put_u32(p + kSuperCrcAt, crc32c(Bytes(p, kSuperCrcAt)));
 }
 
@@ -187,12 +193,14 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   const uint8_t* p = block.data();
   if (memcmp(p, kSuperMagicV1, 8) == 0)
     return fs_fail(Err::Unsupported, "capOS filesystem format v1: make the image again with mkfs-capos");
+  if (memcmp(p, kSuperMagicV2, 8) == 0)
+    return fs_fail(Err::Unsupported, "capOS filesystem format v2: make the image again with mkfs-capos");
   if (memcmp(p, kSuperMagic, 8) != 0) return fs_fail(Err::NotFound, "no capOS filesystem (bad magic)");
   if (get_u32(p + kSuperCrcAt) != crc32c(Bytes(p, kSuperCrcAt)))
     return fs_fail(Err::Corrupt, "superblock checksum mismatch");
   if (get_u32(p + 8) != kFormatVersion) return fs_fail(Err::Unsupported, "unknown format version");
   if (get_u32(p + 12) != kBlockSize) return fs_fail(Err::Unsupported, "unsupported block size");
-  for (size_t i = 92; i < kSuperCrcAt; ++i)
+  for (size_t i = kSuperUsed; i < kSuperCrcAt; ++i)
     if (p[i] != 0) return fs_fail(Err::Corrupt, "superblock reserved bytes are not zero");
   Super s;
   s.block_count = get_u64(p + 16);
@@ -201,11 +209,9 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   s.meta_blocks = get_u64(p + 40);
   s.meta_bytes = get_u64(p + 48);
   s.meta_crc = get_u32(p + 56);
-  s.journal_blocks = get_u32(p + 60);
-  s.journal_head = get_u64(p + 64);
-  s.image_bytes = get_u64(p + 72);
-  s.checkpoint_generation = get_u64(p + 80);
-  s.image_crc = get_u32(p + 88);
+  s.log_blocks = get_u32(p + 60);
+  s.log_head = get_u64(p + 64);
+  s.checkpoint_generation = get_u64(p + 72);
   if (s.block_count < kMinBlocks || s.block_count > kMaxBlocks || s.block_count > device_blocks)
     return fs_fail(Err::Corrupt, "superblock block count does not fit the device");
   if (s.meta_head < kSuperSlots || s.meta_head >= s.block_count)
@@ -217,20 +223,16 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   if (s.meta_blocks > s.block_count - kSuperSlots) return fs_fail(Err::Corrupt, "metadata larger than the device");
   if (s.checkpoint_generation == 0 || s.checkpoint_generation > s.generation)
     return fs_fail(Err::Corrupt, "checkpoint generation out of range");
-  if (s.journal_blocks > kMaxJournalBlocks) return fs_fail(Err::Corrupt, "journal longer than the limit");
-  if ((s.journal_blocks == 0) != (s.journal_head == 0) ||
-      (s.journal_head != 0 && (s.journal_head < kSuperSlots || s.journal_head >= s.block_count)))
-    return fs_fail(Err::Corrupt, "journal head does not match its length");
-  if (s.image_bytes < kMetaHeaderBytes || s.image_bytes > kMaxMetaBytes)
-    return fs_fail(Err::Corrupt, "metadata size out of range");
-  if (s.journal_blocks == 0 && s.image_bytes != s.meta_bytes)
-    return fs_fail(Err::Corrupt, "metadata image differs from its checkpoint without a journal");
+  if (s.log_blocks > kMaxLogBlocks) return fs_fail(Err::Corrupt, "log longer than the limit");
+  if ((s.log_blocks == 0) != (s.log_head == 0) ||
+      (s.log_head != 0 && (s.log_head < kSuperSlots || s.log_head >= s.block_count)))
+    return fs_fail(Err::Corrupt, "log head does not match its length");
   return s;
 }
 
 namespace {
 
-// Chain and journal blocks: a magic at 0 and, at 28, the CRC-32C of the
+// Chain and log blocks: a magic at 0 and, at 28, the CRC-32C of the
 // whole block taken with that field zero.
 constexpr size_t kBlockCrcAt = 28;
 void seal_block(uint8_t* p) { put_u32(p + kBlockCrcAt, crc32c(Bytes(p, kBlockSize))); }
@@ -243,8 +245,8 @@ struct BlockKind {
 };
 constexpr BlockKind kChainBlock{kChainMagic, "metadata block cut short", "metadata block has no chain magic",
                                 "metadata block checksum mismatch"};
-constexpr BlockKind kJournalBlock{kJournalMagic, "journal block cut short", "journal block has no journal magic",
-                                  "journal block checksum mismatch"};
+constexpr BlockKind kLogBlock{kLogMagic, "log block cut short", "log block has no log magic",
+                              "log block checksum mismatch"};
 
 // Copies `block` into `tmp` (kBlockSize bytes) with the CRC field zeroed,
 // after checking its size, magic and CRC.
@@ -286,46 +288,29 @@ FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
   return h;
 }
 
-uint32_t image_crc(Bytes image, uint8_t* crcs) {
-  size_t pages = image_pages(image.size());
-  for (size_t p = 0; p < pages; ++p) {
-    size_t lo = p * kJournalData, len = image.size() - lo < kJournalData ? image.size() - lo : kJournalData;
-    put_u32(crcs + 4 * p, crc32c(Bytes(image.data() + lo, len)));
-  }
-  return crc32c(Bytes(crcs, 4 * pages));
-}
-
-void encode_journal(const JournalHeader& h, Bytes data, MutBytes block) {
+void encode_log(const LogHeader& h, Bytes payload, MutBytes block) {
   uint8_t* p = block.data();
   memset(p, 0, kBlockSize);
-  put_u32(p, kJournalMagic);
+  put_u32(p, kLogMagic);
   put_u32(p + 4, h.index);
   put_u64(p + 8, h.generation);
   put_u64(p + 16, h.prev);
-  put_u32(p + 24, h.length);
-  put_u64(p + kJournalHeader, h.size_after);
-  put_u64(p + kJournalHeader + 8, h.offset);
-  memcpy(p + kJournalHeader + kPatchHeader, data.data(), data.size());
+  put_u32(p + 24, h.payload);
+  memcpy(p + kLogHeader, payload.data(), payload.size());
   seal_block(p);
 }
 
-FsResult<JournalHeader> decode_journal(Bytes block, uint64_t device_blocks) {
+FsResult<LogHeader> decode_log(Bytes block, uint64_t device_blocks) {
   uint8_t tmp[kBlockSize];
-  CAPOS_TRY_STATUS(open_block(block, kJournalBlock, tmp));
-  JournalHeader h;
+  CAPOS_TRY_STATUS(open_block(block, kLogBlock, tmp));
+  LogHeader h;
   h.index = get_u32(tmp + 4);
   h.generation = get_u64(tmp + 8);
   h.prev = get_u64(tmp + 16);
-  h.length = get_u32(tmp + 24);
-  h.size_after = get_u64(tmp + kJournalHeader);
-  h.offset = get_u64(tmp + kJournalHeader + 8);
-  if (h.length > kJournalData) return fs_fail(Err::Corrupt, "journal patch longer than a block holds");
-  if (h.size_after < kMetaHeaderBytes || h.size_after > kMaxMetaBytes)
-    return fs_fail(Err::Corrupt, "journal patch image size out of range");
-  if (h.offset > h.size_after || h.length > h.size_after - h.offset)
-    return fs_fail(Err::Corrupt, "journal patch outside the image");
+  h.payload = get_u32(tmp + 24);
+  if (h.payload == 0 || h.payload > kLogPayload) return fs_fail(Err::Corrupt, "log block payload size");
   if ((h.index == 0) != (h.prev == 0) || (h.prev != 0 && (h.prev < kSuperSlots || h.prev >= device_blocks)))
-    return fs_fail(Err::Corrupt, "journal block points outside the device");
+    return fs_fail(Err::Corrupt, "log block points outside the device");
   return h;
 }
 
@@ -368,7 +353,7 @@ FsResult<uint32_t> parse_meta(Bytes image, uint64_t device_blocks, MutBytes bitm
       size_t rec_at = at;
       Record r = CAPOS_TRY(read_record(image, &at));
       if (pass == 1) {
-        MetaNode m{r.parent, static_cast<Kind>(r.kind), r.name, r.name_len, r.size, r.modified, r.runs, r.run_count};
+        MetaNode m{r.id, r.parent, static_cast<Kind>(r.kind), r.name, r.name_len, r.size, r.modified, r.runs, r.run_count};
         CAPOS_TRY_STATUS(sink->node(m));
         continue;
       }
@@ -382,10 +367,11 @@ FsResult<uint32_t> parse_meta(Bytes image, uint64_t device_blocks, MutBytes bitm
         CAPOS_TRY_STATUS(check_runs(r, device_blocks, bitmap));
       }
       if (i == 0) {
-        if (r.parent != kNoParent || r.kind != static_cast<uint8_t>(Kind::Dir) || r.name_len != 0)
+        if (r.parent != kNoParent || r.kind != static_cast<uint8_t>(Kind::Dir) || r.name_len != 0 || r.id != 0)
           return fs_fail(Err::Corrupt, "first node is not the root directory");
         continue;
       }
+      if (r.id == 0) return fs_fail(Err::Corrupt, "node id 0 is the root's");
       if (r.parent >= i) return fs_fail(Err::Corrupt, "parent does not precede its child");
       if (image.data()[offsets[r.parent] + 4] != static_cast<uint8_t>(Kind::Dir))
         return fs_fail(Err::Corrupt, "parent is not a directory");

@@ -1,9 +1,10 @@
-// The capOS filesystem's on-disk format, version 2 (docs/storage.md).
+// The capOS filesystem's on-disk format, version 3 (docs/storage.md).
 // Everything here reads untrusted bytes: a superblock is accepted only
 // with its magic, version, geometry and CRC-32C right, a metadata chain
-// only block by block with each block's CRC and the chain's total CRC,
-// and the metadata image only after every rule in parse_meta holds. The
-// fuzz target (tests/fuzz/fs_image) drives these parsers directly.
+// or log only block by block with each block's CRC (and the chain's total
+// CRC), and the metadata image only after every rule in parse_meta holds.
+// The log's records are parsed in lib/fs/log_format. The fuzz target
+// (tests/fuzz/fs_image) drives these parsers directly.
 #pragma once
 
 #include <stddef.h>
@@ -17,16 +18,18 @@ namespace capos::fs {
 constexpr uint32_t kBlockSize = 4096;
 // Most whole blocks one data write or read moves in a single device call.
 constexpr uint32_t kRunBlocks = 16;
-constexpr uint32_t kFormatVersion = 2;
-// The metadata image's own layout (its header's version) did not change.
-constexpr uint32_t kImageVersion = 1;
-constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '2'};
+constexpr uint32_t kFormatVersion = 3;
+// The metadata image's layout (its header's version): 2 gives every
+// record its node id, which the log's records name.
+constexpr uint32_t kImageVersion = 2;
+constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '3'};
 constexpr uint8_t kSuperMagicV1[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '1'};
+constexpr uint8_t kSuperMagicV2[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '2'};
 constexpr uint32_t kChainMagic = 0x43534643;  // "CFSC" little-endian
 constexpr uint32_t kMetaMagic = 0x4d534643;   // "CFSM"
-constexpr uint32_t kJournalMagic = 0x4a534643;  // "CFSJ"
-// Most journal blocks on top of one checkpoint (mount reads them all).
-constexpr uint32_t kMaxJournalBlocks = 64;
+constexpr uint32_t kLogMagic = 0x4c534643;    // "CFSL"
+// Most log blocks on top of one checkpoint (mount reads them all).
+constexpr uint32_t kMaxLogBlocks = 64;
 constexpr uint64_t kSuperSlots = 2;           // blocks 0 and 1
 constexpr uint64_t kMinBlocks = 8;
 constexpr uint64_t kMaxBlocks = uint64_t{1} << 32;  // block numbers are 32-bit
@@ -59,12 +62,10 @@ struct Super {
   uint64_t meta_bytes = 0;   // payload bytes in the chain
   uint32_t meta_crc = 0;     // CRC-32C of the whole payload
   uint64_t checkpoint_generation = 0;  // the commit that wrote the chain
-  // The journal on top of it: patches in commit order, newest last.
-  uint32_t journal_blocks = 0;
-  uint64_t journal_head = 0;  // the newest journal block, 0 = none
-  // The metadata image after the journal (= the checkpoint's without one).
-  uint64_t image_bytes = 0;
-  uint32_t image_crc = 0;  // over the pages' CRCs (image_crc below)
+  // The log on top of it: the changed node records of each commit since,
+  // oldest first.
+  uint32_t log_blocks = 0;
+  uint64_t log_head = 0;  // the newest log block, 0 = none
 };
 constexpr size_t kSuperBytes = 512;
 void encode_super(const Super& s, MutBytes block);  // block.size() >= kSuperBytes
@@ -84,29 +85,21 @@ struct ChainHeader {
 void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block);
 FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks);
 
-// ---- Journal block: a 32-byte header, then one patch of the metadata
-// image: the image's size after it (u64), the offset (u64), the bytes.
-constexpr size_t kJournalHeader = 32;
-constexpr size_t kPatchHeader = 16;
-constexpr size_t kJournalData = kBlockSize - kJournalHeader - kPatchHeader;
-// The image's pages are kJournalData bytes (the last one shorter). The
-// superblock's image_crc is the CRC-32C of the pages' CRC-32Cs (4 bytes
-// each, little-endian), so a commit recomputes only changed pages'.
-inline size_t image_pages(size_t bytes) { return (bytes + kJournalData - 1) / kJournalData; }
-// Fills `crcs` (4 * image_pages(bytes) bytes) and returns the image CRC.
-uint32_t image_crc(Bytes image, uint8_t* crcs);
-struct JournalHeader {
+// ---- Log block: a 32-byte header, then payload: part of one commit's
+// records (lib/fs/log_format.h). A commit's records fill one or more
+// blocks of its generation; the last one ends with the commit record.
+constexpr size_t kLogHeader = 32;
+constexpr size_t kLogPayload = kBlockSize - kLogHeader;
+struct LogHeader {
   uint32_t index = 0;       // position since the checkpoint, from 0
   uint64_t generation = 0;  // the commit that wrote it
-  uint64_t prev = 0;        // the journal block before it, 0 for index 0
-  uint64_t size_after = 0;  // the image's size once this patch applies
-  uint64_t offset = 0;      // where its bytes go
-  uint32_t length = 0;      // how many (0 to kJournalData)
+  uint64_t prev = 0;        // the log block before it, 0 for index 0
+  uint32_t payload = 0;     // bytes used (1 to kLogPayload)
 };
-void encode_journal(const JournalHeader& h, Bytes data, MutBytes block);
-// Checks magic, CRC and that the patch lies inside the image size it
-// names; the bytes are block[kJournalHeader + kPatchHeader, + length).
-FsResult<JournalHeader> decode_journal(Bytes block, uint64_t device_blocks);
+void encode_log(const LogHeader& h, Bytes payload, MutBytes block);
+// Checks magic, CRC, the payload size and the link; the bytes are
+// block[kLogHeader, + payload).
+FsResult<LogHeader> decode_log(Bytes block, uint64_t device_blocks);
 
 // ---- Metadata image (the chain's payload): a header, then one record
 // per node, parents before children, the root first.
@@ -119,13 +112,15 @@ struct Run {  // `len` consecutive file blocks at device block `start` (0 = hole
 
 // What parse_meta reports, node by node, in image order. `parent_index`
 // indexes earlier nodes (the root, index 0, has kNoParent). `runs` points
-// into the image. Nodes carry no persistent id: the filesystem numbers
-// them afresh at every mount.
+// into the image. `id` is the node's persistent number (the root's is 0),
+// which log records name; the mount places each node at its id and
+// refuses an id used twice.
 constexpr uint32_t kNoParent = 0xffffffff;
 constexpr size_t kMetaHeaderBytes = 16;
 constexpr size_t kMetaRecordBytes = 32;
 constexpr size_t kRunBytes = 8;
 struct MetaNode {
+  uint32_t id;
   uint32_t parent_index;
   Kind kind;
   const char* name;
@@ -157,6 +152,12 @@ size_t meta_hash_slots(uint32_t nodes);
 // Then calls sink->node for every node and returns the node count.
 FsResult<uint32_t> parse_meta(Bytes image, uint64_t device_blocks, MutBytes bitmap, Span<uint32_t> hash,
                               MetaSink* sink);
+
+// A file's runs (run_count * 8 bytes) cover exactly ceil(size / 4096)
+// blocks, each inside [2, device_blocks); with a non-empty `bitmap`, each
+// block is also unused there and gets marked.
+FsStatus check_file_runs(const uint8_t* runs, uint32_t run_count, uint64_t size, uint64_t device_blocks,
+                         MutBytes bitmap);
 
 // Name rules shared by the filesystem and every service: 1..kNameMax
 // bytes, no '/', no NUL, not "." or "..".

@@ -18,12 +18,12 @@ void Filesystem::reset() {
   if (live_) mem_.release(live_);
   if (committed_) mem_.release(committed_);
   if (meta_) mem_.release(meta_);
-  if (image_) mem_.release(image_);
-  if (page_crcs_) mem_.release(page_crcs_);
-  page_crcs_ = nullptr;
+  if (dirty_) mem_.release(dirty_);
+  if (dirty_list_) mem_.release(dirty_list_);
   nodes_ = nullptr;
-  live_ = committed_ = meta_ = image_ = nullptr;
-  image_bytes_ = 0;
+  live_ = committed_ = meta_ = dirty_ = nullptr;
+  dirty_list_ = nullptr;
+  dirty_count_ = 0;
   last_ = Super{};
   node_cap_ = node_count_ = 0;
   mounted_ = false;
@@ -36,6 +36,55 @@ void Filesystem::free_node(uint32_t index) {
   mem_.release(n);
   nodes_[index] = nullptr;
   --node_count_;
+  touch(index);
+}
+
+void Filesystem::clear_dirty() {
+  for (uint32_t k = 0; k < dirty_count_; ++k) dirty_[dirty_list_[k]] = 0;
+  dirty_count_ = 0;
+}
+
+// Node slots for ids [0, need), with their dirty flags and list.
+FsStatus Filesystem::grow_nodes(uint32_t need) {
+  if (need <= node_cap_) return {};
+  if (need > kMaxNodes) return fs_fail(Err::Overloaded, "too many files");
+  uint32_t cap = node_cap_ ? node_cap_ : 64;
+  while (cap < need) cap *= 2;
+  if (cap > kMaxNodes) cap = kMaxNodes;
+  auto** grown = static_cast<Node**>(mem_.alloc(sizeof(Node*) * cap));
+  auto* flags = static_cast<uint8_t*>(mem_.alloc(cap));
+  auto* list = static_cast<uint32_t*>(mem_.alloc(sizeof(uint32_t) * cap));
+  if (!grown || !flags || !list) {
+    if (grown) mem_.release(grown);
+    if (flags) mem_.release(flags);
+    if (list) mem_.release(list);
+    return fs_fail(Err::Overloaded, "out of memory for files");
+  }
+  for (uint32_t i = 0; i < cap; ++i) {
+    grown[i] = i < node_cap_ ? nodes_[i] : nullptr;
+    flags[i] = i < node_cap_ ? dirty_[i] : 0;
+  }
+  for (uint32_t k = 0; k < dirty_count_; ++k) list[k] = dirty_list_[k];
+  if (nodes_) mem_.release(nodes_);
+  if (dirty_) mem_.release(dirty_);
+  if (dirty_list_) mem_.release(dirty_list_);
+  nodes_ = grown;
+  dirty_ = flags;
+  dirty_list_ = list;
+  node_cap_ = cap;
+  return {};
+}
+
+FsResult<Filesystem::Node*> Filesystem::place_node(uint32_t id) {
+  CAPOS_TRY_STATUS(grow_nodes(id + 1));
+  if (nodes_[id]) return fs_fail(Err::Corrupt, "two nodes with the same id");
+  auto* n = static_cast<Node*>(mem_.alloc(sizeof(Node)));
+  if (!n) return fs_fail(Err::Overloaded, "out of memory for files");
+  *n = Node{};
+  n->serial = next_serial_++;
+  nodes_[id] = n;
+  ++node_count_;
+  return n;
 }
 
 FsResult<Filesystem::Node*> Filesystem::node(NodeRef r) const {
@@ -73,17 +122,7 @@ FsResult<uint32_t> Filesystem::new_node(uint32_t parent, StrView name, Kind kind
       break;
     }
   }
-  if (slot == node_cap_) {
-    if (node_cap_ >= kMaxNodes) return fs_fail(Err::Overloaded, "too many files");
-    uint32_t cap = node_cap_ ? node_cap_ * 2 : 64;
-    if (cap > kMaxNodes) cap = kMaxNodes;
-    auto** grown = static_cast<Node**>(mem_.alloc(sizeof(Node*) * cap));
-    if (!grown) return fs_fail(Err::Overloaded, "out of memory for files");
-    for (uint32_t i = 0; i < cap; ++i) grown[i] = i < node_cap_ ? nodes_[i] : nullptr;
-    if (nodes_) mem_.release(nodes_);
-    nodes_ = grown;
-    node_cap_ = cap;
-  }
+  if (slot == node_cap_) CAPOS_TRY_STATUS(grow_nodes(node_cap_ + 1));
   auto* n = static_cast<Node*>(mem_.alloc(sizeof(Node)));
   if (!n) return fs_fail(Err::Overloaded, "out of memory for files");
   *n = Node{};
@@ -95,6 +134,7 @@ FsResult<uint32_t> Filesystem::new_node(uint32_t parent, StrView name, Kind kind
   n->modified = generation_ + 1;
   nodes_[slot] = n;
   ++node_count_;
+  touch(slot);
   return slot;
 }
 
@@ -112,6 +152,7 @@ FsResult<NodeRef> Filesystem::create(NodeRef dir, StrView name, Kind kind) {
   if (find_child(dir.index, name) >= 0) return fs_fail(Err::AlreadyExists, "the name is taken");
   uint32_t i = CAPOS_TRY(new_node(dir.index, name, kind));
   d->modified = generation_ + 1;
+  touch(dir.index);
   return NodeRef{i, nodes_[i]->serial};
 }
 
@@ -126,6 +167,7 @@ FsStatus Filesystem::remove(NodeRef dir, StrView name) {
     if (n->blocks[i]) release_block(n->blocks[i]);
   free_node(r.index);
   nodes_[dir.index]->modified = generation_ + 1;
+  touch(dir.index);
   return {};
 }
 
@@ -152,6 +194,9 @@ FsStatus Filesystem::rename(NodeRef from_dir, StrView from, NodeRef to_dir, StrV
   n->modified = generation_ + 1;
   nodes_[from_dir.index]->modified = generation_ + 1;
   td->modified = generation_ + 1;
+  touch(r.index);
+  touch(from_dir.index);
+  touch(to_dir.index);
   return {};
 }
 
@@ -333,6 +378,7 @@ FsStatus Filesystem::write(NodeRef r, uint64_t offset, Bytes data) {
     if (!b || committed(b)) ++need;
   }
   if (need > free_) return fs_fail(Err::Overloaded, "no space left on the device");
+  touch(r.index);
   if (last + 1 > n->nblocks) {
     CAPOS_TRY_STATUS(ensure_blocks(n, last + 1));
     n->nblocks = last + 1;
@@ -363,6 +409,7 @@ FsStatus Filesystem::truncate(NodeRef r, uint64_t size) {
   Node* n = CAPOS_TRY(file_node(r));
   if (size > max_file_size()) return fs_fail(Err::InvalidArgument, "size past the largest file size");
   uint64_t count = (size + kBlockSize - 1) / kBlockSize;
+  touch(r.index);
   if (size < n->size) {
     // Bytes past the end of the last block must read as zero if the file
     // grows again: clear them (copy on write, like any change).

@@ -1,12 +1,13 @@
 // The capOS filesystem core (docs/storage.md): a copy-on-write tree over
 // a block store, committed as a whole by `sync`. File data blocks that the
 // last durable commit references are never overwritten; new data goes to
-// blocks free in both the live tree and the last commit. A commit writes
-// the metadata image (every node, its name and its block runs) — as a
-// checksummed chain of fresh blocks (a checkpoint), or, when few of its
-// pages changed, only those pages as journal blocks on top of the last
-// checkpoint — flushes, writes the superblock of the next generation into
-// the other of two slots, and flushes again.
+// blocks free in both the live tree and the last commit. A commit appends
+// the records of the nodes that changed since the last one (lib/fs/
+// log_format.h) as log blocks on top of the last checkpoint, or, when the
+// log would pass its bound, writes the whole metadata image (every node,
+// its name and its block runs) as a checksummed chain of fresh blocks (a
+// checkpoint); then it flushes, writes the superblock of the next
+// generation into the other of two slots, and flushes again.
 // Mount takes the newest superblock whose chain and image check out, so a
 // crash at any point leaves the last synced state (or the one being
 // committed, if its superblock landed): no repair pass exists or is needed.
@@ -86,26 +87,45 @@ class Filesystem final : public Volume {
   // Commits the tree: durable when this returns.
   FsStatus sync() override;
   FsInfo info() const override;
-  StrView format_name() const override { return "capos-fs v2"; }
-  // Most journal blocks on top of a checkpoint before the next commit
-  // writes a full image again (kMaxJournalBlocks at most; 0: every commit
-  // is a checkpoint). For tests.
-  void set_journal_limit(uint32_t blocks) { journal_limit_ = blocks < kMaxJournalBlocks ? blocks : kMaxJournalBlocks; }
-  // Commits so far that wrote only a journal, and full checkpoints.
-  uint64_t journal_commits() const { return journal_commits_; }
+  StrView format_name() const override { return "capos-fs v3"; }
+  // Most log blocks on top of a checkpoint before the next commit writes
+  // a full image again (kMaxLogBlocks at most; 0: every commit is a
+  // checkpoint). For tests.
+  void set_log_limit(uint32_t blocks) { log_limit_ = blocks < kMaxLogBlocks ? blocks : kMaxLogBlocks; }
+  // Commits so far that appended to the log, and full checkpoints.
+  uint64_t log_commits() const { return log_commits_; }
   uint64_t checkpoint_commits() const { return checkpoint_commits_; }
+  // Log blocks the last durable commit has on top of its checkpoint.
+  uint32_t log_blocks() const { return last_.log_blocks; }
   bool read_only() const override { return false; }
 
  private:
   struct Node;
   friend class MountSink;
+  friend class ReplaySink;
 
   FsResult<Node*> node(NodeRef r) const;
   FsResult<Node*> dir_node(NodeRef r) const;
   FsResult<Node*> file_node(NodeRef r) const;
   int64_t find_child(uint32_t dir, StrView name) const;
   FsResult<uint32_t> new_node(uint32_t parent, StrView name, Kind kind);
+  // An empty node at slot `id` (mount and log replay); refuses a taken id.
+  FsResult<Node*> place_node(uint32_t id);
+  FsStatus grow_nodes(uint32_t need);
   void free_node(uint32_t index);
+  // Records that node slot `i` changed (or went) since the last commit.
+  void touch(uint32_t i) {
+    if (!dirty_[i]) {
+      dirty_[i] = 1;
+      dirty_list_[dirty_count_++] = i;
+    }
+  }
+  void clear_dirty();
+  // The file blocks of `n` (its size set) from validated runs.
+  FsStatus set_runs(Node* n, const uint8_t* runs, uint32_t run_count);
+  static uint32_t run_count(const uint32_t* blocks, uint64_t n);
+  // Writes the runs of `blocks` at p (8 bytes each); returns the end.
+  static uint8_t* put_runs(const uint32_t* blocks, uint64_t n, uint8_t* p);
   FsStatus ensure_blocks(Node* n, uint64_t count);
   FsResult<uint32_t> alloc_block();
   void release_block(uint32_t b);
@@ -114,10 +134,12 @@ class Filesystem final : public Volume {
   void reset();
 
   // fs_commit.cpp
+  // Parent-before-child order of the live nodes; Corrupt for a node whose
+  // parent is missing or a parent cycle (possible only after a replay).
   FsResult<size_t> meta_size(uint32_t* order) const;
   void serialize(const uint32_t* order, uint8_t* out) const;
   FsStatus write_commit();
-  FsStatus write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc);
+  FsStatus write_checkpoint();
   FsStatus publish(Super s);
   // `count` fresh blocks into `out`, marked live until the commit ends;
   // all or none.
@@ -128,19 +150,17 @@ class Filesystem final : public Volume {
   FsStatus try_mount(const Super& s);
   FsStatus load_chain(const Super& s, uint8_t* image, uint8_t* chain_map);
   void recount_free();
-  // fs_journal.cpp: compares `image` with image_ page by page (kJournalData
-  // bytes each): writes every page's CRC into `crcs` (4 bytes per page,
-  // reusing image_'s for unchanged pages) and the first `max` changed
-  // pages into `out`; returns how many changed.
-  struct Patch {
-    uint64_t offset;
-    uint32_t length;
-  };
-  uint32_t diff_pages(const uint8_t* image, size_t bytes, uint8_t* crcs, Patch* out, uint32_t max) const;
-  FsStatus write_journal(const uint8_t* image, size_t bytes, uint32_t crc, const Patch* patches, uint32_t count);
-  // Reads the journal of `s` (marking its blocks in `map`), then builds
-  // the image after it into `*image` (allocated here, image_bytes large).
-  FsStatus load_journal(const Super& s, uint8_t* map, uint8_t** image);
+  // fs_log.cpp: the log's bytes for the dirty nodes (their records and
+  // the commit record; write_commit checks them against the log's bound).
+  size_t log_bytes() const;
+  // Appends those `bytes` as fresh log blocks and lands the commit (only
+  // the superblock when `bytes` is 0: nothing changed).
+  FsStatus write_log(size_t bytes);
+  // Reads the log of `s` (marking its blocks in `map`) into `*blocks`
+  // (allocated here: log_blocks blocks, oldest first).
+  FsStatus load_log(const Super& s, uint8_t* map, uint8_t** blocks);
+  // Applies the loaded log to the tree, commit by commit.
+  FsStatus replay_log(const Super& s, const uint8_t* blocks);
 
   bool live(uint64_t b) const { return (live_[b / 8] >> (b % 8)) & 1; }
   bool committed(uint64_t b) const { return (committed_[b / 8] >> (b % 8)) & 1; }
@@ -159,13 +179,15 @@ class Filesystem final : public Volume {
   uint32_t node_count_ = 0;
   uint8_t* live_ = nullptr;       // blocks the in-memory tree uses
   uint8_t* committed_ = nullptr;  // blocks the last durable commit uses (data and metadata)
-  uint8_t* meta_ = nullptr;       // its metadata blocks: checkpoint chain and journal
-  uint8_t* image_ = nullptr;      // its metadata image, to find what the next commit changes
-  size_t image_bytes_ = 0;
-  uint8_t* page_crcs_ = nullptr;  // the CRC of each of its pages (image_crc covers these)
+  uint8_t* meta_ = nullptr;       // its metadata blocks: checkpoint chain and log
   Super last_;                    // its superblock
-  uint32_t journal_limit_ = kMaxJournalBlocks;
-  uint64_t journal_commits_ = 0;
+  // Node slots changed since the last commit: a flag per slot, and the
+  // list of flagged slots (node_cap_ entries each).
+  uint8_t* dirty_ = nullptr;
+  uint32_t* dirty_list_ = nullptr;
+  uint32_t dirty_count_ = 0;
+  uint32_t log_limit_ = kMaxLogBlocks;
+  uint64_t log_commits_ = 0;
   uint64_t checkpoint_commits_ = 0;
   alignas(8) uint8_t buf_[kBlockSize];
 };

@@ -11,9 +11,7 @@ using detail::get_bit;
 using detail::Scratch;
 using detail::set_bit;
 
-namespace {
-
-uint32_t run_count(const uint32_t* blocks, uint64_t n) {
+uint32_t Filesystem::run_count(const uint32_t* blocks, uint64_t n) {
   uint32_t runs = 0;
   for (uint64_t i = 0; i < n; ++i) {
     bool extends = i > 0 && ((blocks[i] == 0 && blocks[i - 1] == 0) ||
@@ -23,38 +21,50 @@ uint32_t run_count(const uint32_t* blocks, uint64_t n) {
   return runs;
 }
 
-}  // namespace
-
-// Builds the in-memory tree from a validated image.
+// Builds the in-memory tree from a validated image: each node at its id.
 class MountSink final : public MetaSink {
  public:
-  explicit MountSink(Filesystem& fs) : fs_(fs) {}
+  // `ids`: one entry per record, the image index's node id.
+  MountSink(Filesystem& fs, uint32_t* ids) : fs_(fs), ids_(ids) {}
   FsStatus node(const MetaNode& m) override {
-    uint32_t parent = m.parent_index == kNoParent ? 0 : m.parent_index;
-    uint32_t i = CAPOS_TRY(fs_.new_node(parent, StrView(m.name, m.name_len), m.kind));
-    if (i != seen_) return fs_fail(Err::Failed, "mount: node slots out of order");
-    ++seen_;
-    Filesystem::Node* n = fs_.nodes_[i];
+    Filesystem::Node* n = CAPOS_TRY(fs_.place_node(m.id));
+    ids_[seen_++] = m.id;
+    n->parent = m.parent_index == kNoParent ? 0 : ids_[m.parent_index];
+    n->kind = m.kind;
+    n->name_len = static_cast<uint8_t>(m.name_len);
+    memcpy(n->name, m.name, m.name_len);
     n->size = m.size;
     n->modified = m.modified;
-    uint64_t nblocks = (m.size + kBlockSize - 1) / kBlockSize;
-    if (nblocks) {
-      CAPOS_TRY_STATUS(fs_.ensure_blocks(n, nblocks));
-      n->nblocks = nblocks;
-      uint64_t at = 0;
-      for (uint32_t r = 0; r < m.run_count; ++r) {
-        uint32_t start = get_u32(m.runs + r * kRunBytes);
-        uint32_t len = get_u32(m.runs + r * kRunBytes + 4);
-        for (uint32_t k = 0; k < len; ++k) n->blocks[at++] = start ? start + k : 0;
-      }
-    }
-    return {};
+    return fs_.set_runs(n, m.runs, m.run_count);
   }
 
  private:
   Filesystem& fs_;
+  uint32_t* ids_;
   uint32_t seen_ = 0;
 };
+
+// Only checks (parse_meta's rules on the tree a replay left).
+class CheckSink final : public MetaSink {
+ public:
+  FsStatus node(const MetaNode&) override { return {}; }
+};
+
+// The file blocks of `n` from validated runs (they cover its size).
+FsStatus Filesystem::set_runs(Node* n, const uint8_t* runs, uint32_t run_count) {
+  uint64_t nblocks = (n->size + kBlockSize - 1) / kBlockSize;
+  n->nblocks = 0;
+  if (!nblocks) return {};
+  CAPOS_TRY_STATUS(ensure_blocks(n, nblocks));
+  n->nblocks = nblocks;
+  uint64_t at = 0;
+  for (uint32_t r = 0; r < run_count; ++r) {
+    uint32_t start = get_u32(runs + r * kRunBytes);
+    uint32_t len = get_u32(runs + r * kRunBytes + 4);
+    for (uint32_t k = 0; k < len && at < nblocks; ++k) n->blocks[at++] = start ? start + k : 0;
+  }
+  return {};
+}
 
 // Parent-before-child order of the live nodes into `order` (node_count_
 // entries); returns the image size.
@@ -71,8 +81,12 @@ FsResult<size_t> Filesystem::meta_size(uint32_t* order) const {
     // first placed one, then place the walked path in reverse.
     uint32_t depth = 0;
     for (uint32_t a = i; !placed[a]; a = nodes_[a]->parent) {
+      // Only a replayed log can leave these; a commit never does.
+      if (count + depth == node_count_) return fs_fail(Err::Corrupt, "log leaves a directory cycle");
       order[count + depth++] = a;
       if (a == 0) break;
+      if (nodes_[a]->parent >= node_cap_ || !nodes_[nodes_[a]->parent])
+        return fs_fail(Err::Corrupt, "log leaves a node without its parent");
     }
     for (uint32_t k = 0; k < depth / 2; ++k) {
       uint32_t t = order[count + k];
@@ -108,22 +122,25 @@ void Filesystem::serialize(const uint32_t* order, uint8_t* out) const {
     p[4] = static_cast<uint8_t>(n->kind);
     p[5] = n->name_len;
     put_u32(p + 8, runs);
+    put_u32(p + 12, order[k]);
     put_u64(p + 16, n->size);
     put_u64(p + 24, n->modified);
     p += kMetaRecordBytes;
     memcpy(p, n->name, n->name_len);
-    p += n->name_len;
-    for (uint64_t i = 0; i < n->nblocks;) {
-      uint64_t j = i + 1;
-      while (j < n->nblocks && ((n->blocks[i] == 0 && n->blocks[j] == 0) ||
-                                (n->blocks[i] != 0 && n->blocks[j] == n->blocks[i] + (j - i))))
-        ++j;
-      put_u32(p, n->blocks[i]);
-      put_u32(p + 4, static_cast<uint32_t>(j - i));
-      p += kRunBytes;
-      i = j;
-    }
+    p = put_runs(n->blocks, n->nblocks, p + n->name_len);
   }
+}
+
+uint8_t* Filesystem::put_runs(const uint32_t* blocks, uint64_t n, uint8_t* p) {
+  for (uint64_t i = 0; i < n;) {
+    uint64_t j = i + 1;
+    while (j < n && ((blocks[i] == 0 && blocks[j] == 0) || (blocks[i] != 0 && blocks[j] == blocks[i] + (j - i)))) ++j;
+    put_u32(p, blocks[i]);
+    put_u32(p + 4, static_cast<uint32_t>(j - i));
+    p += kRunBytes;
+    i = j;
+  }
+  return p;
 }
 
 // Runs at every commit, so it counts 64 blocks per step (a bit test per
@@ -133,8 +150,8 @@ void Filesystem::recount_free() {
   uint64_t whole = block_count_ / 64;
   for (uint64_t w = 0; w < whole; ++w) {
     uint64_t a, b;
-    memcpy(&a, live_ + w * 8, 8);
-    memcpy(&b, committed_ + w * 8, 8);
+    __builtin_memcpy(&a, live_ + w * 8, 8);
+    __builtin_memcpy(&b, committed_ + w * 8, 8);
     used += static_cast<uint64_t>(__builtin_popcountll(a | b));
   }
   for (uint64_t b = whole * 64; b < block_count_; ++b) used += live(b) || committed(b);
@@ -142,43 +159,26 @@ void Filesystem::recount_free() {
   free_ = block_count_ - kSuperSlots - used;
 }
 
-// Serializes the tree; then, if few of its pages changed since the last
-// commit and the journal has room, writes only those (fs_journal.cpp),
-// otherwise a full checkpoint. Either way the blocks are fresh, so the
+// Appends the changed nodes' records to the log when they fit its bound,
+// otherwise writes a checkpoint. Either way the blocks are fresh, so the
 // last durable commit stays whole until the new superblock lands.
 FsStatus Filesystem::write_commit() {
-  Scratch order_s(mem_, size_t{node_count_} * sizeof(uint32_t));
-  auto* order = static_cast<uint32_t*>(order_s.p);
-  if (!order) return fs_fail(Err::Overloaded, "out of memory for the commit");
-  size_t bytes = CAPOS_TRY(meta_size(order));
-  Scratch image_s(mem_, bytes);
-  auto* image = static_cast<uint8_t*>(image_s.p);
-  if (!image) return fs_fail(Err::Overloaded, "out of memory for the commit");
-  serialize(order, image);
-  uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
-  // The journal holds on to its blocks until the next checkpoint, so a
-  // small volume keeps it short: at most 1/16 of its blocks.
-  uint32_t limit = static_cast<uint32_t>(min<uint64_t>(journal_limit_, block_count_ / 16));
-  uint32_t room = image_ && last_.journal_blocks < limit ? limit - last_.journal_blocks : 0;
-  Scratch crcs_s(mem_, 4 * image_pages(bytes));
-  auto* crcs = static_cast<uint8_t*>(crcs_s.p);
-  if (!crcs) return fs_fail(Err::Overloaded, "out of memory for the commit");
-  Patch patches[kMaxJournalBlocks];
-  uint32_t changed = diff_pages(image, bytes, crcs, patches, room);
-  uint32_t crc = crc32c(Bytes(crcs, 4 * image_pages(bytes)));
-  // A journal commit only when it writes no more blocks than a checkpoint.
-  bool journaled = image_ && changed <= room && changed <= chain_len;
-  FsStatus st = journaled ? write_journal(image, bytes, crc, patches, changed) : write_checkpoint(image, bytes, crc);
-  if (!st) return st;
-  // The new commit's image is the one the next commit is compared with.
-  if (image_) mem_.release(image_);
-  image_ = image;
-  image_bytes_ = bytes;
-  image_s.p = nullptr;
-  if (page_crcs_) mem_.release(page_crcs_);
-  page_crcs_ = crcs;
-  crcs_s.p = nullptr;
-  ++(journaled ? journal_commits_ : checkpoint_commits_);
+  // The log holds on to its blocks until the next checkpoint, so a small
+  // volume keeps it short: at most 1/16 of its blocks.
+  uint32_t limit = static_cast<uint32_t>(min<uint64_t>(log_limit_, block_count_ / 16));
+  if (last_.meta_head != 0) {
+    size_t bytes = dirty_count_ ? log_bytes() : 0;
+    uint64_t blocks = (bytes + kLogPayload - 1) / kLogPayload;
+    if (last_.log_blocks + blocks <= limit) {
+      CAPOS_TRY_STATUS(write_log(bytes));
+      ++log_commits_;
+      clear_dirty();
+      return {};
+    }
+  }
+  CAPOS_TRY_STATUS(write_checkpoint());
+  ++checkpoint_commits_;
+  clear_dirty();
   return {};
 }
 
@@ -207,8 +207,8 @@ FsStatus Filesystem::publish(Super s) {
 }
 
 // Once published, the new commit's blocks are the live data plus its
-// metadata blocks (the `fresh` ones, and for a journal commit the
-// checkpoint and journal it builds on); blocks only the previous commit
+// metadata blocks (the `fresh` ones, and for a log commit the
+// checkpoint and log it builds on); blocks only the previous commit
 // used become free.
 FsStatus Filesystem::land(FsStatus written, const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint) {
   FsStatus st = written ? publish(s) : written;
@@ -222,24 +222,42 @@ FsStatus Filesystem::land(FsStatus written, const Super& s, const uint32_t* fres
   last_.block_count = block_count_;
   if (checkpoint) memset(meta_, 0, map);
   for (uint64_t k = 0; k < count; ++k) set_bit(meta_, fresh[k]);
-  // 8 bytes per step: every commit runs this over the whole volume.
+  // 8 bytes per step: every commit runs this over the whole volume. The
+  // free count is taken in the same pass: the new committed set holds
+  // every live block, so a block is used exactly when it is committed.
   size_t i = 0;
+  uint64_t used = 0;
+  // __builtin_memcpy: a freestanding build calls memcpy out of line, three
+  // calls per word here otherwise.
   for (; i + 8 <= map; i += 8) {
     uint64_t a, b;
-    memcpy(&a, live_ + i, 8);
-    memcpy(&b, meta_ + i, 8);
+    __builtin_memcpy(&a, live_ + i, 8);
+    __builtin_memcpy(&b, meta_ + i, 8);
     a |= b;
-    memcpy(committed_ + i, &a, 8);
+    __builtin_memcpy(committed_ + i, &a, 8);
+    used += static_cast<uint64_t>(__builtin_popcountll(a));
   }
-  for (; i < map; ++i) committed_[i] = live_[i] | meta_[i];
-  for (uint64_t k = 0; k < count; ++k) set_live(fresh[k], false);
-  recount_free();
+  for (; i < map; ++i) {
+    committed_[i] = live_[i] | meta_[i];
+    used += static_cast<uint64_t>(__builtin_popcount(committed_[i]));
+  }
+  for (uint64_t k = 0; k < count; ++k) set_live(fresh[k], false);  // still committed (metadata)
+  // The superblock slots are never marked, and are never free.
+  free_ = block_count_ - kSuperSlots - used;
   return {};
 }
 
-// `crc`: the image CRC (over its pages' CRCs); the chain's own CRC, over
-// the whole image, is taken here.
-FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc) {
+// The whole metadata image as a chain of fresh blocks; the log starts
+// empty on top of it.
+FsStatus Filesystem::write_checkpoint() {
+  Scratch order_s(mem_, size_t{node_count_} * sizeof(uint32_t));
+  auto* order = static_cast<uint32_t*>(order_s.p);
+  if (!order) return fs_fail(Err::Overloaded, "out of memory for the commit");
+  size_t bytes = CAPOS_TRY(meta_size(order));
+  Scratch image_s(mem_, bytes);
+  auto* image = static_cast<uint8_t*>(image_s.p);
+  if (!image) return fs_fail(Err::Overloaded, "out of memory for the commit");
+  serialize(order, image);
   uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
   if (chain_len > free_) return fs_fail(Err::Overloaded, "no space left for the metadata");
   Scratch chain_s(mem_, chain_len * sizeof(uint32_t));
@@ -260,8 +278,6 @@ FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32
   s.meta_bytes = bytes;
   s.meta_crc = crc32c(Bytes(image, bytes));
   s.checkpoint_generation = gen;
-  s.image_bytes = bytes;
-  s.image_crc = crc;
   return land(st, s, chain, chain_len, true);
 }
 
@@ -327,6 +343,18 @@ FsStatus Filesystem::load_chain(const Super& s, uint8_t* image, uint8_t* chain_m
   return {};
 }
 
+// Checks the tree a replay left with parse_meta's rules, as if it were a
+// checkpoint, and marks its data blocks in committed_ (which holds the
+// metadata blocks on entry).
+static FsStatus check_replayed(Bytes image, uint64_t blocks, uint8_t* committed, Allocator& mem, uint32_t count) {
+  Scratch hash_s(mem, (meta_hash_slots(count) + count) * sizeof(uint32_t));
+  if (!hash_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
+  CheckSink check;
+  (void)CAPOS_TRY(parse_meta(image, blocks, MutBytes(committed, bitmap_bytes(blocks)),
+                             Span<uint32_t>(static_cast<uint32_t*>(hash_s.p), meta_hash_slots(count) + count), &check));
+  return {};
+}
+
 FsStatus Filesystem::try_mount(const Super& s) {
   reset();
   block_count_ = s.block_count;
@@ -338,27 +366,45 @@ FsStatus Filesystem::try_mount(const Super& s) {
   memset(committed_, 0, map);
   memset(live_, 0, map);
   memset(meta_, 0, map);
-  // live_ holds the metadata blocks for now: the journal's, then the chain's.
-  uint8_t* image = nullptr;
-  CAPOS_TRY_STATUS(load_journal(s, live_, &image));
-  Scratch image_s(mem_, Scratch::Adopt{image});  // released on every failure below
-  Bytes img(image, s.image_bytes);
+  // meta_ collects the metadata blocks: the chain's, then the log's. The
+  // checkpoint's tree is checked against the chain alone: a log block may
+  // sit in a block the checkpoint's tree used and a later commit freed.
+  Scratch image_s(mem_, s.meta_bytes);
+  auto* image = static_cast<uint8_t*>(image_s.p);
+  if (!image) return fs_fail(Err::Overloaded, "out of memory for the mount");
+  CAPOS_TRY_STATUS(load_chain(s, image, meta_));
+  memcpy(committed_, meta_, map);  // parse_meta adds the data blocks
+  uint8_t* log = nullptr;
+  CAPOS_TRY_STATUS(load_log(s, meta_, &log));
+  Scratch log_s(mem_, Scratch::Adopt{log});
+  Bytes img(image, s.meta_bytes);
   uint32_t count = CAPOS_TRY(meta_node_count(img));
   Scratch hash_s(mem_, (meta_hash_slots(count) + count) * sizeof(uint32_t));
-  if (!hash_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
-  memcpy(committed_, live_, map);  // parse_meta adds the data blocks
-  MountSink sink(*this);
+  Scratch ids_s(mem_, size_t{count} * sizeof(uint32_t));
+  if (!hash_s.p || !ids_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
+  MountSink sink(*this, static_cast<uint32_t*>(ids_s.p));
   generation_ = s.generation;
   next_serial_ = kRootSerial;
-  mounted_ = true;  // new_node needs the tables; undone by reset() on failure
+  mounted_ = true;  // the node tables exist from here; undone by reset() on failure
   CAPOS_TRY(parse_meta(img, block_count_, MutBytes(committed_, map),
                        Span<uint32_t>(static_cast<uint32_t*>(hash_s.p), meta_hash_slots(count) + count), &sink));
+  if (s.log_blocks) {
+    CAPOS_TRY_STATUS(replay_log(s, log));
+    // The replayed tree must be one a checkpoint could hold.
+    Scratch order_s(mem_, size_t{node_count_} * sizeof(uint32_t));
+    if (!order_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
+    auto* order = static_cast<uint32_t*>(order_s.p);
+    size_t bytes = CAPOS_TRY(meta_size(order));
+    Scratch now_s(mem_, bytes);
+    if (!now_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
+    serialize(order, static_cast<uint8_t*>(now_s.p));
+    memcpy(committed_, meta_, map);
+    CAPOS_TRY_STATUS(
+        check_replayed(Bytes(static_cast<uint8_t*>(now_s.p), bytes), block_count_, committed_, mem_, node_count_));
+  }
+  clear_dirty();
   // live = committed minus the metadata blocks.
-  memcpy(meta_, live_, map);
   for (size_t i = 0; i < map; ++i) live_[i] = committed_[i] & static_cast<uint8_t>(~meta_[i]);
-  image_ = image;
-  image_bytes_ = s.image_bytes;
-  image_s.p = nullptr;
   last_ = s;
   recount_free();
   return {};

@@ -1,5 +1,5 @@
-// Helpers private to the filesystem core's commit, journal and mount code
-// (fs_commit.cpp, fs_journal.cpp): block bitmaps and call-long memory.
+// Helpers private to the filesystem core's commit, log and mount code
+// (fs_commit.cpp, fs_log.cpp): block bitmaps and call-long memory.
 #pragma once
 
 #include "lib/fs/fs.h"

@@ -34,7 +34,7 @@ set(POSIX_FILE_MARKERS
   --expect "posix: unsupported file actions are EINVAL ok"
   --expect "posix: all checks passed" --expect "init: posix_files exited: code 0")
 capos_qemu_test(posix_files_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/posix_fs.bin --timeout 150
-  --forbid "posix: FAIL" --expect "fsd: mounted capos-fs v2 on "
+  --forbid "posix: FAIL" --expect "fsd: mounted capos-fs v3 on "
   --expect "posix: boot 1 wrote persist.txt ok" ${POSIX_FILE_MARKERS} -- ${posix_qemu})
 set_tests_properties(qemu.posix_files_write PROPERTIES FIXTURES_REQUIRED posix_fs_disk
   FIXTURES_SETUP posix_fs_written RESOURCE_LOCK posix_fs_image)

@@ -52,7 +52,7 @@ foreach(drv virtio nvme)
   set(fs_qemu -drive file=${img},format=raw,if=none,id=d0 ${fs_dev})
   capos_qemu_test(fs_${drv}_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
     --forbid "fstest: FAILED"
-    --expect "fsd: mounted capos-fs v2 on "
+    --expect "fsd: mounted capos-fs v3 on "
     --expect "fstest: boot 1: wrote hello.txt, big.bin (20000 bytes, 5 blocks), sub/inner, synced, 0 mismatches"
     ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
   set_tests_properties(qemu.fs_${drv}_write PROPERTIES FIXTURES_REQUIRED fs_${drv}_disk
@@ -82,7 +82,7 @@ set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk
 set(fs_shell_qemu -drive file=${fs_shell_img},format=raw,if=none,id=d0
   -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 capos_qemu_test(fs_shell_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
-  --input "capos> =>df\\r" --expect "capos-fs v2: 2032 KiB free of 2048 KiB (508 of 512 blocks of 4096 bytes), 2 nodes"
+  --input "capos> =>df\\r" --expect "capos-fs v3: 2032 KiB free of 2048 KiB (508 of 512 blocks of 4096 bytes), 2 nodes"
   --input "capos> =>ls\\r" --expect "(empty)"
   --input "capos> =>mkdir notes\\r"
   --input "capos> =>write notes/todo buy milk\\r" --expect "write: 9 bytes, synced"

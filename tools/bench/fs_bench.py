@@ -172,8 +172,8 @@ def markdown(res):
     """The filesystem section of the report."""
     lines = ["## Filesystem (issue 18): capOS fsd vs Linux ext4", "",
              f"Both guests: the same QEMU flags, one CPU, a fresh {IMAGE_BYTES >> 20} MiB raw image behind "
-             "virtio-blk (`" + " ".join(disk("IMG")) + "`). capOS: `fsbench` → fsd (capos-fs v2, copy on "
-             "write, made by mkfs-capos) → vblk. Linux: `fs_bench` on ext4 (mkfs.ext4 -b 4096, default "
+             "virtio-blk (`" + " ".join(disk("IMG")) + "`). capOS: `fsbench` → fsd (capos-fs v3, copy on "
+             "write, metadata log, made by mkfs-capos) → vblk. Linux: `fs_bench` on ext4 (mkfs.ext4 -b 4096, default "
              "journal, data=ordered), virtio_blk and ext4 as modules of the same Debian kernel. Same "
              "operations, names and bytes (lib/bench/fs_rows.h); Linux drops its page cache before each "
              "read row (fsd keeps no data cache), so both read from the device. Instructions: busy "

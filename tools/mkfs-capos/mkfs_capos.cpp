@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     FileDevice dev(fd, size / kBlockSize);
     Filesystem fs(dev, mem);
     if (auto st = fs.format(); !st) return die("format", st.error());
-    std::printf("mkfs-capos: %s: capos-fs v2, %llu blocks of %u bytes\n", image,
+    std::printf("mkfs-capos: %s: capos-fs v3, %llu blocks of %u bytes\n", image,
                 static_cast<unsigned long long>(dev.block_count()), kBlockSize);
     close(fd);
     return 0;
@@ -155,10 +155,12 @@ int main(int argc, char** argv) {
     list(fs, fs.root(), "", &files, &dirs, cmd == "ls");
     FsInfo info = fs.info();
     if (cmd == "check")
-      std::printf("mkfs-capos: %s: consistent: generation %llu, %llu files, %llu directories, %llu of %llu blocks free\n",
-                  image, static_cast<unsigned long long>(info.generation), static_cast<unsigned long long>(files),
-                  static_cast<unsigned long long>(dirs), static_cast<unsigned long long>(info.free_blocks),
-                  static_cast<unsigned long long>(info.total_blocks));
+      std::printf(
+          "mkfs-capos: %s: consistent: generation %llu, %llu files, %llu directories, %llu of %llu blocks free, "
+          "%u log blocks on the checkpoint\n",
+          image, static_cast<unsigned long long>(info.generation), static_cast<unsigned long long>(files),
+          static_cast<unsigned long long>(dirs), static_cast<unsigned long long>(info.free_blocks),
+          static_cast<unsigned long long>(info.total_blocks), fs.log_blocks());
     return 0;
   }
   if (argc < 4) return usage();

@@ -160,7 +160,7 @@ int main() {
   if (st) {
     vol = &native;
     fs::FsInfo info = native.info();
-    rt::printf("fsd: mounted capos-fs v2 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
+    rt::printf("fsd: mounted capos-fs v3 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
                info.generation, info.nodes, info.free_blocks, info.total_blocks);
   } else if (st.error().code == Err::NotFound) {
     auto fst = fat32.mount();

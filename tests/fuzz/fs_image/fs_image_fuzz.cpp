@@ -1,5 +1,7 @@
 // libFuzzer target for the capOS filesystem's on-disk parsers (lib/fs):
-// the input is a whole disk image (padded to 8 blocks). Mount must either
+// the superblock, chain-block, log-block, log-record and metadata-image
+// parsers on the raw input, then the input as a whole disk image (padded
+// to 8 blocks), whose log is replayed at mount. Mount must either
 // refuse it with an error or yield a tree that can be walked, read in
 // full, changed, synced and mounted again with the same contents — never
 // crash, hang or touch memory it should not.
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "lib/fs/fs.h"
+#include "lib/fs/log_format.h"
 
 using namespace capos;
 using namespace capos::fs;
@@ -71,7 +74,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Direct parser entry points on the raw bytes.
   (void)decode_super(Bytes(data, size), 64);
   (void)decode_chain(Bytes(data, size), 64);
-  (void)decode_journal(Bytes(data, size), 64);
+  (void)decode_log(Bytes(data, size), 64);
+  // The input as one commit's log payload (generation from its last 8
+  // bytes' commit record field, so a valid one can be reached).
+  if (size >= kLogCommitBytes) {
+    struct LogSinkNop final : LogSink {
+      FsStatus node(const LogNode& n) override {
+        if (n.name_len > kNameMax) __builtin_trap();
+        return {};
+      }
+      FsStatus removed(uint32_t) override { return {}; }
+    } log_sink;
+    (void)parse_log_commit(Bytes(data, size), get_u64(data + size - 16), 64, &log_sink);
+  }
   auto count = meta_node_count(Bytes(data, size));
   if (count && *count < 4096) {
     std::vector<uint8_t> bitmap(8);

@@ -25,6 +25,15 @@ struct Recorded {
   std::vector<size_t> super_write;  // log index of sync j's superblock write
 };
 
+// The newest superblock on the device (what a mount tries first).
+Super newest_super(const RamDevice& dev) {
+  auto a = decode_super(Bytes(dev.image.data(), kBlockSize), dev.block_count());
+  auto b = decode_super(Bytes(dev.image.data() + kBlockSize, kBlockSize), dev.block_count());
+  if (!a) return *b;
+  if (!b) return *a;
+  return a->generation > b->generation ? *a : *b;
+}
+
 // `batched`: the filesystem runs over a BatchStore (as in fsd), so the
 // log holds its gathered writes as they went down.
 Recorded run_workload(uint64_t seed, bool batched) {
@@ -42,11 +51,26 @@ Recorded run_workload(uint64_t seed, bool batched) {
   std::mt19937_64 rng(seed);
   auto pick = [&](uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng); };
   NodeRef dir = *fs.create(fs.root(), sv("d"), Kind::Dir);
+  uint32_t widest_commit = 0;  // most log blocks one commit appended
   for (int step = 0; step < 150; ++step) {
     std::string name = "f" + std::to_string(pick(4));
     NodeRef where = pick(2) ? dir : fs.root();
     auto f = fs.lookup(where, sv(name));
-    switch (pick(10)) {
+    switch (pick(11)) {
+      case 10: {
+        // 20 long names made, or renamed into the other directory: one
+        // commit's records then span two log blocks.
+        for (int k = 0; k < 20; ++k) {
+          std::string lname = std::string(200, static_cast<char>('a' + k)) + std::to_string(k);
+          if (fs.lookup(fs.root(), sv(lname)))
+            (void)fs.rename(fs.root(), sv(lname), dir, sv(lname));
+          else if (fs.lookup(dir, sv(lname)))
+            (void)fs.remove(dir, sv(lname));
+          else
+            (void)fs.create(fs.root(), sv(lname), Kind::File);
+        }
+        break;
+      }
       case 0:
       case 6:
         if (!f) (void)fs.create(where, sv(name), Kind::File);
@@ -69,7 +93,11 @@ Recorded run_workload(uint64_t seed, bool batched) {
         break;
       case 5: {
         size_t before = dev.log.size();
+        uint64_t log_before = fs.log_commits();
+        uint32_t blocks_before = newest_super(dev).log_blocks;
         EXPECT_TRUE(fs.sync());
+        if (fs.log_commits() > log_before && newest_super(dev).log_blocks - blocks_before > widest_commit)
+          widest_commit = newest_super(dev).log_blocks - blocks_before;
         size_t sw = before;
         for (size_t i = before; i < dev.log.size(); ++i)
           if (!dev.log[i].flush && dev.log[i].block < kSuperSlots) sw = i;
@@ -79,9 +107,11 @@ Recorded run_workload(uint64_t seed, bool batched) {
       }
     }
   }
-  // Both kinds of commit, and the switches between them, are under test.
-  EXPECT_GT(fs.journal_commits(), 3u);
+  // Both kinds of commit, the switches between them and log commits of
+  // more than one block are under test.
+  EXPECT_GT(fs.log_commits(), 3u);
   EXPECT_GT(fs.checkpoint_commits(), 1u);
+  EXPECT_GE(widest_commit, 2u) << "seed " << seed;
   r.log = dev.log;
   return r;
 }

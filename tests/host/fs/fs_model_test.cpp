@@ -2,6 +2,8 @@
 // an in-memory model (path -> contents). Every answer must match what the
 // model predicts, the whole tree is compared often, and a remount (a
 // reboot without sync) must bring back exactly the last synced model.
+// Seeds vary the metadata log's bound, so syncs are log commits (replayed
+// at each reboot), checkpoints, and the switches between them.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -19,9 +21,16 @@ struct ModelRun {
   std::unique_ptr<Filesystem> fs;
   Tree model, synced;
   std::mt19937_64 rng;
-  explicit ModelRun(uint64_t seed) : rng(seed) {
+  uint32_t log_limit;
+  uint64_t log_commits = 0, checkpoints = 0;  // over every mount of the run
+  explicit ModelRun(uint64_t seed) : rng(seed), log_limit(static_cast<uint32_t>(seed % 4 * 2)) {
     fs = std::make_unique<Filesystem>(dev, mem);
+    fs->set_log_limit(log_limit);
     EXPECT_TRUE(fs->format());
+  }
+  void count_commits() {
+    log_commits += fs->log_commits();
+    checkpoints += fs->checkpoint_commits();
   }
 
   uint64_t pick(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng); }
@@ -151,7 +160,9 @@ struct ModelRun {
       }
       case 9: {  // reboot without a sync: the last synced tree comes back
         if (pick(3)) return;
+        count_commits();
         fs = std::make_unique<Filesystem>(dev, mem);
+        fs->set_log_limit(log_limit);
         auto st = fs->mount();
         ASSERT_TRUE(st) << st.error().detail;
         model = synced;
@@ -162,6 +173,7 @@ struct ModelRun {
 };
 
 TEST(FsModel, RandomOperationsMatchTheModel) {
+  uint64_t log_commits = 0, checkpoints = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     ModelRun run(seed);
     for (int i = 0; i < 600; ++i) {
@@ -170,7 +182,16 @@ TEST(FsModel, RandomOperationsMatchTheModel) {
       if (i % 25 == 0) ASSERT_EQ(dump(*run.fs), run.model) << "seed " << seed << " step " << i;
     }
     ASSERT_EQ(dump(*run.fs), run.model) << "seed " << seed;
+    // A fresh mount of the last synced state replays its log too.
+    Filesystem last(run.dev, run.mem);
+    ASSERT_TRUE(last.mount());
+    EXPECT_EQ(dump(last), run.synced) << "seed " << seed;
+    run.count_commits();
+    log_commits += run.log_commits;
+    checkpoints += run.checkpoints;
   }
+  EXPECT_GT(log_commits, 100u);
+  EXPECT_GT(checkpoints, 50u);
 }
 
 }  // namespace

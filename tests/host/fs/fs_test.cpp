@@ -57,7 +57,7 @@ TEST(Fs, WriteSyncRemountReadsBack) {
 TEST(Fs, FreeCountOnOddSizedVolumes) {
   for (uint64_t blocks : {8u, 63u, 64u, 65u, 127u, 129u, 1000u, 4097u}) {
     Fixture x(blocks);
-    x.fs.set_journal_limit(0);  // every commit a checkpoint (the journal: below)
+    x.fs.set_log_limit(0);  // every commit a checkpoint (the log: below)
     // Formatted: the two slots and a one-block metadata chain are used.
     EXPECT_EQ(x.fs.info().free_blocks, blocks - 3) << blocks;
     mkfile(x.fs, x.fs.root(), "f", std::string(2 * kBlockSize, 'f'));
@@ -70,15 +70,15 @@ TEST(Fs, FreeCountOnOddSizedVolumes) {
   }
 }
 
-// A journal commit keeps the checkpoint's chain and adds its own blocks.
-TEST(Fs, FreeCountWithAJournal) {
+// A log commit keeps the checkpoint's chain and adds its own blocks.
+TEST(Fs, FreeCountWithALog) {
   for (uint64_t blocks : {64u, 65u, 1000u, 4097u}) {
     Fixture x(blocks);
     EXPECT_EQ(x.fs.info().free_blocks, blocks - 3) << blocks;
     mkfile(x.fs, x.fs.root(), "f", std::string(2 * kBlockSize, 'f'));
     ASSERT_TRUE(x.fs.sync()) << blocks;
-    EXPECT_EQ(x.fs.journal_commits(), 1u) << blocks;
-    // Two slots, the checkpoint's chain block, one journal block, the file.
+    EXPECT_EQ(x.fs.log_commits(), 1u) << blocks;
+    // Two slots, the checkpoint's chain block, one log block, the file.
     EXPECT_EQ(x.fs.info().free_blocks, blocks - 6) << blocks;
     Filesystem again(x.dev, x.mem);
     ASSERT_TRUE(again.mount());
@@ -290,8 +290,8 @@ TEST(Fs, ManyFilesAndBlocksAreReused) {
     ASSERT_TRUE(x.fs.sync());
   }
   // Everything freed once the commit that dropped it is durable, but for
-  // the metadata a journal commit builds on: the checkpoint's chain and at
-  // most block_count / 16 journal blocks.
+  // the metadata a log commit builds on: the checkpoint's chain and at
+  // most block_count / 16 log blocks.
   EXPECT_GE(x.fs.info().free_blocks, 512u - 2 - 1 - 512 / 16);
   EXPECT_TRUE(x.remount().empty());
 }
