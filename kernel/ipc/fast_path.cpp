@@ -3,13 +3,13 @@
 // cap lookup, interface) before anything changes; a shape it does not
 // take leaves the ring as it was. Once taken, the SQE is consumed and its
 // completion posted or reserved in the order RingEngine::drain uses, and
-// the IPC operation itself is the generic one.
+// the IPC operation itself is the generic one. Portable: the host tests
+// (tests/host/ipc) run it against the generic drain (ipc_env.h).
 #include "kernel/ipc/fast_path.h"
 
 #include "kernel/debug/measure.h"
 #include "kernel/ipc/endpoint.h"
-#include "kernel/proc/process.h"
-#include "kernel/ring/dispatch.h"
+#include "kernel/ipc/ipc_env.h"
 #include "kernel/ring/ring_engine.h"
 #include "lib/abi/ring.h"
 
@@ -22,7 +22,7 @@ namespace {
 // Gives the consumed SQE's result its CQ slot, as the generic handler
 // does: pending reserves one, done or an error posts the CQE now.
 void finish(RingEngine& ring, const CapSqe& sqe, const CapResult& r, CapCqe& cqe) CAPOS_REQUIRES(g_kernel_lock) {
-  ring_stats_add(1, r ? 0 : 1);
+  env::count_sqe(!r);
   if (r && r->is_pending()) {
     ring.reserve();
     return;

@@ -106,6 +106,10 @@ inline void wake(Process& p, uint32_t slot, Wake how) {
   p.direct_wakes += how == Wake::Direct;
 }
 
+// SQEs the endpoint fast path handled (kernel: the ring statistics).
+extern uint64_t g_fast_sqes;
+inline void count_sqe(bool) { ++g_fast_sqes; }
+
 // The slot of the thread the harness is running a kernel entry for.
 extern uint8_t g_current_slot;
 inline uint8_t current_slot() { return g_current_slot; }
