@@ -33,10 +33,6 @@ void finish(RingEngine& ring, const CapSqe& sqe, const CapResult& r, CapCqe& cqe
   ring.complete(cqe);
 }
 
-}  // namespace
-
-namespace {
-
 // A server may release caps a message brought before it answers (at most
 // this many RELEASEs ahead of the RETURN).
 constexpr uint32_t MAX_RELEASES = 2;
