@@ -1,5 +1,7 @@
 #include "kernel/selftest.h"
 
+#include "kernel/proc/shared_image.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
@@ -52,6 +54,10 @@ namespace {
 
 // Creates, runs and reaps 200 processes from the boot module (a program
 // that exits at once); free frames and the heap must return to baseline.
+// The module's read-only pages are filled once and shared by all 200
+// (kernel/proc/shared_image.h); they stay filled while the image exists,
+// so the baseline is taken once the image is forgotten: exactly one image
+// was held, and forgetting it gives back every one of its frames.
 Bytes g_module;
 
 void procloop_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
@@ -66,6 +72,13 @@ void procloop_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
     (*p)->start();
     settle();
   }
+  uint32_t images = shared_images::images();
+  uint64_t shared = shared_images::frames_held();
+  if (images != 1 || shared == 0)
+    panic("selftest procloop: {} shared images holding {} frames after the loop (expected 1, > 0)", images, shared);
+  shared_images::forget(g_module);
+  if (shared_images::images() != 0) panic("selftest procloop: the forgotten image is still held");
+  klog("selftest procloop: 200 processes shared one image of {} frames\n", shared);
   uint64_t frames_after = frames::free_count();
   size_t heap_after = heap::stats().allocations;
   klog("selftest procloop: {} processes; free frames {} -> {}; heap allocations {} -> {}\n", ROUNDS,
@@ -133,7 +146,8 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "procloop") == 0) procloop(module);
   if (strcmp(name, "ipc") == 0) run_ipc(module);
   if (strcmp(name, "hostile") == 0) run_hostile(module);
-  if (strcmp(name, "bench") == 0) run_bench(module);
+  if (strcmp(name, "bench") == 0) run_bench(module, false);
+  if (strcmp(name, "bench_scale1") == 0) run_bench(module, true);
   if (strcmp(name, "memory_caps") == 0) run_memory_caps(module);
   if (strncmp(name, "issue22_", 8) == 0) run_issue22(name, module);
   if (strcmp(name, "liveness") == 0 || strcmp(name, "quota_isolation") == 0 || strcmp(name, "kill_anytime") == 0)
@@ -142,6 +156,7 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "tlb_shootdown") == 0) run_tlb_shootdown(module);
   if (strcmp(name, "smp_stress") == 0) run_smp_stress(module);
   if (strcmp(name, "tickless") == 0) run_tickless(module);
+  if (strcmp(name, "shared_image") == 0) run_shared_image(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();
   if (strcmp(name, "serial") == 0) serial_echo();

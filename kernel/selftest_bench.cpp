@@ -1,5 +1,6 @@
 // capos.bench=1: runs user/bench/bench_capos.cpp (the boot module) as an
 // echo server plus a driver that prints BENCH rows (docs/benchmarks.md).
+// capos.bench=scale1: the same, with the SMP scaling rows run on one CPU.
 #include "kernel/boot/boot_package.h"
 #include "kernel/objects/console_cap.h"
 #include "kernel/objects/spawner_cap.h"
@@ -21,6 +22,7 @@ namespace capos::selftest {
 namespace {
 
 Bytes g_image;
+bool g_scale_on_one_cpu = false;
 
 Process* make(const char* name) CAPOS_REQUIRES(g_kernel_lock) {
   auto p = Process::create(name, g_image);
@@ -44,6 +46,9 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
   // measure spawn + wait.
   if (ok && boot_package::loaded())
     ok = driver->grant("spawner", SpawnerCap::create(), schema::wire::ProcessSpawner::kInterfaceId).ok();
+  // Its presence is the flag (the cap itself is a Console, never called).
+  if (ok && g_scale_on_one_cpu)
+    ok = driver->grant("scale_on_one_cpu", ConsoleCap::create(), schema::wire::Console::kInterfaceId).ok();
   if (!ok) panic("bench: grants failed");
   core.reset();
   Ref<ExitWatch> ws = server->share_watch(), wd = driver->share_watch();
@@ -59,7 +64,8 @@ void bench_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
 
 }  // namespace
 
-void run_bench(Bytes module) CAPOS_REQUIRES(g_kernel_lock) {
+void run_bench(Bytes module, bool scale_on_one_cpu) CAPOS_REQUIRES(g_kernel_lock) {
+  g_scale_on_one_cpu = scale_on_one_cpu;
   if (module.empty()) panic("bench: needs build/bench.bin (or user/bench_capos.elf) as the boot module");
   static const uint8_t ELF_MAGIC[4] = {0x7F, 'E', 'L', 'F'};
   if (module.size() >= 4 && memcmp(module.data(), ELF_MAGIC, 4) == 0) {

@@ -9,7 +9,8 @@ namespace capos::selftest {
 void settle_processes();
 [[noreturn]] void run_ipc(Bytes module);
 [[noreturn]] void run_hostile(Bytes module);
-[[noreturn]] void run_bench(Bytes module);
+// `scale_on_one_cpu`: the bench runs its SMP scaling rows on one CPU too.
+[[noreturn]] void run_bench(Bytes module, bool scale_on_one_cpu);
 [[noreturn]] void run_memory_caps(Bytes module);
 // Issue 22: one test per finding (issue22_*) and the hostile class.
 [[noreturn]] void run_issue22(const char* name, Bytes module);
@@ -19,6 +20,8 @@ void settle_processes();
 [[noreturn]] void run_tlb_shootdown(Bytes module);
 // Issue 15: IPC, PARK, map/unmap and spawn/kill on every CPU (kernel/selftest_smp_stress.cpp).
 [[noreturn]] void run_smp_stress(Bytes module);
+// Issue 15: shared program pages (kernel/selftest_shared_image.cpp).
+[[noreturn]] void run_shared_image(Bytes module);
 // Issue 15: idle APs take no ticks (kernel/selftest_threads.cpp).
 [[noreturn]] void run_tickless(Bytes module);
 

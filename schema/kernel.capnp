@@ -186,11 +186,15 @@ interface SystemStatus @0xa0b03850f93ad398 {
   # capability ids, addresses or buffer contents. Granted to operators and
   # monitoring services only.
 
-  memory @0 () -> (totalFrames :UInt64, freeFrames :UInt64, pageSize :UInt32);
+  memory @0 () -> (totalFrames :UInt64, freeFrames :UInt64, pageSize :UInt32, sharedProgramFrames :UInt64);
   # Physical memory figures.
   #
   # Results: `totalFrames` usable frames managed by the kernel;
-  # `freeFrames` frames not allocated; `pageSize` bytes per frame (4096).
+  # `freeFrames` frames not allocated; `pageSize` bytes per frame (4096);
+  # `sharedProgramFrames` how many of the allocated frames hold programs'
+  # read-only pages, each mapped by every process of its program and paid
+  # for by the kernel, not by a process ledger (docs/memory.md "Shared
+  # program pages").
 
   processes @1 (offset :UInt32, maxEntries :UInt32) -> (entries :List(ProcessInfo), total :UInt32);
   # List live processes, ordered by pid.

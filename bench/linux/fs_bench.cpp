@@ -44,6 +44,7 @@
 #include <string>
 
 #include "bench/linux/clock.h"
+#include "bench/linux/idle.h"
 #include "lib/bench/fs_rows.h"
 
 namespace rows = capos::bench::fs;
@@ -56,55 +57,15 @@ uint8_t g_want[rows::kSeqChunk];
 uint8_t g_bulk[rows::kBulkChunk];
 bool g_keep_cache = false;
 
-// Idle ns of all CPUs since boot (the sum of every idle_sleeptime and
-// iowait_sleeptime line), or -1 if the kernel does not report them.
-char g_timer_list[1 << 20];
-int64_t idle_ns() {
-  int fd = open("/proc/timer_list", O_RDONLY);
-  if (fd < 0) return -1;
-  size_t len = 0;
-  for (ssize_t n; len + 1 < sizeof(g_timer_list) &&
-                  (n = read(fd, g_timer_list + len, sizeof(g_timer_list) - 1 - len)) > 0;)
-    len += size_t(n);
-  close(fd);
-  g_timer_list[len] = 0;
-  int64_t sum = 0;
-  bool found = false;
-  for (const char* key : {".idle_sleeptime", ".iowait_sleeptime"}) {
-    for (const char* p = std::strstr(g_timer_list, key); p; p = std::strstr(p + 1, key)) {
-      const char* colon = std::strchr(p, ':');
-      if (!colon) break;
-      sum += std::strtoll(colon + 1, nullptr, 10);
-      found = true;
-    }
-  }
-  return found ? sum : -1;
-}
-
 // A row's loop: its start, then its end and the row line.
-struct Loop {
-  uint64_t ns0, tsc0;
-  int64_t idle0;
-};
-Loop start() {
-  Loop l;
-  l.idle0 = idle_ns();  // read first: no idle time between it and the clocks
-  l.ns0 = now_ns();
-  l.tsc0 = tsc();
-  return l;
-}
+using Loop = BusyLoop;
+Loop start() { return busy_start(); }
 void report(const char* row, Loop l, uint32_t n, uint64_t bytes) {
-  uint64_t tsc1 = tsc(), ns1 = now_ns();
-  int64_t idle1 = idle_ns();
-  uint64_t ns = ns1 - l.ns0, cycles = tsc1 - l.tsc0;
+  char busy[48];
+  uint64_t ns;
+  busy_field(l, n, busy, sizeof(busy), &ns);
   rows::sort(g_samples, n);
   uint64_t rate = bytes ? rows::kib_per_s(bytes, ns) : rows::ops_per_s(n, ns);
-  char busy[48] = "";
-  if (l.idle0 >= 0 && idle1 >= l.idle0 && ns) {
-    double idle_cycles = double(idle1 - l.idle0) * double(cycles) / double(ns);
-    double b = idle_cycles < double(cycles) ? double(cycles) - idle_cycles : 0;
-    std::snprintf(busy, sizeof(busy), " busy_cycles_per_op=%llu", (unsigned long long)(b / n));
-  }
   std::printf("BENCH row=%s iters=%u%s median_cycles=%llu p99_cycles=%llu ns=%llu %s=%llu\n", row, n, busy,
               (unsigned long long)g_samples[n / 2], (unsigned long long)g_samples[n * 99 / 100],
               (unsigned long long)ns, bytes ? "kib_per_s" : "ops_per_s", (unsigned long long)rate);

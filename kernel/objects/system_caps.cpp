@@ -11,6 +11,7 @@
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/shared_image.h"
 
 namespace capos {
 
@@ -47,6 +48,7 @@ Status SystemStatusCap::memory(SS::MemoryParams::Reader, SS::MemoryResults::Buil
   r.setTotalFrames(frames::managed_count());
   r.setFreeFrames(frames::free_count());
   r.setPageSize(4096);
+  r.setSharedProgramFrames(shared_images::frames_held());
   return {};
 }
 

@@ -70,6 +70,20 @@ Status AddressSpace::map_image(UserAddr at, uint64_t pages, UserProt prot, uint6
   return map_fresh(at, pages, prot, VmaKind::Image, /*lazy=*/false, &fill);
 }
 
+Status AddressSpace::map_shared(UserAddr at, Span<const uint64_t> frames, UserProt prot) {
+  uint64_t va = at.raw(), pages = frames.size(), bytes;
+  if (prot.write || pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
+      va < abi::PAGE_SIZE || !user_range_ok(va, bytes))
+    return fail(Err::InvalidArgument);
+  for (const Vma& v : vmas_)
+    if (va < v.start + v.pages * abi::PAGE_SIZE && v.start < va + bytes) return fail(Err::AlreadyExists);
+  if (vmas_.full()) return fail(Err::Overloaded);
+  uint64_t flags = pte_flags(prot);
+  CAPOS_TRY_STATUS(map_frames(va, pages, flags, frames));  // unwinds itself, freeing no frame
+  if (!vmas_.push_back(Vma{va, pages, flags, VmaKind::Image, false, true})) __builtin_trap();  // checked above
+  return {};
+}
+
 Status AddressSpace::map_fresh(UserAddr at, uint64_t pages, UserProt prot, VmaKind kind, bool lazy,
                                const ImageFill* fill) {
   uint64_t va = at.raw();
@@ -191,8 +205,12 @@ Status AddressSpace::unmap_region(UserAddr at) {
   uint64_t va = at.raw();
   for (size_t i = 0; i < vmas_.size(); ++i) {
     if (vmas_[i].start != va) continue;
-    unmap_pages(va, vmas_[i].pages);
-    ledger_->release(Res::FramePages, vmas_[i].pages);
+    if (vmas_[i].shared) {
+      unmap_keep(va, vmas_[i].pages);
+    } else {
+      unmap_pages(va, vmas_[i].pages);
+      ledger_->release(Res::FramePages, vmas_[i].pages);
+    }
     vmas_.swap_remove(i);
     return {};
   }
@@ -311,6 +329,10 @@ void AddressSpace::destroy() {
   if (!table_.root()) return;
   destroy_heap();
   for (const Vma& v : vmas_) {
+    if (v.shared) {
+      unmap_keep(v.start, v.pages, /*prune=*/false);  // other processes may map these frames
+      continue;
+    }
     unmap_pages(v.start, v.pages, /*prune=*/false);
     ledger_->release(Res::FramePages, v.pages);
   }

@@ -31,6 +31,7 @@ struct Vma {
   uint64_t flags;  // pte:: leaf flags
   VmaKind kind;
   bool lazy;       // demand-zero: frames appear on first touch (charged up front)
+  bool shared = false;  // a program's shared read-only pages: not ours to free or pay for
 };
 
 // Protections a user mapping may request.
@@ -81,6 +82,12 @@ class AddressSpace {
   // mapped, so it is not cleared first (an ELF segment's pages are mostly
   // file bytes). InvalidArgument when `file` does not fit.
   Status map_image(UserAddr va, uint64_t pages, UserProt prot, uint64_t offset, Bytes file);
+  // Maps a program's shared read-only pages (kernel/proc/shared_image.h)
+  // at `va` (VmaKind::Image): never writable, not charged to the ledger,
+  // and never freed by this space (unmap_region and destroy only unmap
+  // them; the caller holds the image's reference until then).
+  // InvalidArgument for a writable `prot`, W^X or a bad range.
+  Status map_shared(UserAddr va, Span<const uint64_t> frames, UserProt prot);
   // Materializes the demand-zero page holding `va`. Fault: `va` is not a
   // missing page of a demand-zero region (a real fault); OutOfMemory: it
   // is, but no frame or page table could be had (the page was charged up

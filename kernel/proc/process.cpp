@@ -1,5 +1,6 @@
 #include "kernel/proc/process.h"
 
+#include "kernel/proc/shared_image.h"
 #include "kernel/proc/thread_watch.h"
 
 #include "kernel/arch/x86_64/cpu.h"
@@ -230,15 +231,27 @@ Status Process::build_initial_tls(const elf::LoadPlan& plan, const InitialTls& l
 }
 
 Status Process::load_image(Bytes image, const elf::LoadPlan& plan) {
-  for (const elf::Segment& s : plan.segment_span()) {
+  // Read-only segments map the frames every process of this image shares;
+  // without a shared set (a full cache) they are copied, as writable ones
+  // always are. Out of frames is the spawn's failure either way.
+  auto shared = shared_images::acquire(image, plan);
+  if (!shared && shared.error() == Err::OutOfMemory) return fail(Err::OutOfMemory);
+  if (shared) shared_image_ = *shared;  // released at teardown, even if a mapping below fails
+  for (uint32_t i = 0; i < plan.segment_count; ++i) {
+    const elf::Segment& s = plan.segments[i];
     UserProt prot{s.readable(), s.writable(), s.executable()};
     // Pages holding file bytes are filled now; the pure-bss tail is
     // demand-zero (a runtime's static heap arena costs nothing untouched).
     uint64_t pages = s.mem_size / abi::PAGE_SIZE;
-    uint64_t file_pages = min(pages, align_up(s.page_offset + s.file_size, abi::PAGE_SIZE) / abi::PAGE_SIZE);
+    uint64_t file_pages = mm::file_pages(s);
     UserAddr va(s.vaddr);
-    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
-    if (file_pages) CAPOS_TRY_STATUS(as_.map_image(va, file_pages, prot, s.page_offset, file));
+    const mm::SharedSegment* ss = shared_image_ ? mm::shared_segment(shared_image_->layout, i) : nullptr;
+    if (ss) {
+      CAPOS_TRY_STATUS(as_.map_shared(va, shared_image_->frames_of(*ss), prot));
+    } else if (file_pages) {
+      Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
+      CAPOS_TRY_STATUS(as_.map_image(va, file_pages, prot, s.page_offset, file));
+    }
     if (pages > file_pages)
       CAPOS_TRY_STATUS(as_.map_anonymous(va + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
                                          VmaKind::Image, /*lazy=*/true));
@@ -410,6 +423,8 @@ void Process::teardown() {
   // still has them loaded (an idle CPU keeps the last process's tables).
   if (as_.root()) arch::tlb::leave(as_.root(), as_.residency());
   as_.destroy();
+  if (shared_image_) shared_images::release(shared_image_);  // after every page of it is unmapped
+  shared_image_ = nullptr;
   if (scratch_) {
     heap::free(scratch_);
     ledger_.release(Res::KernelBytes, 2 * SCRATCH_BYTES);

@@ -19,6 +19,7 @@
 #include "lib/core/cstring.h"
 #include "lib/core/intrusive_list.h"
 #include "lib/elf/loader.h"
+#include "lib/mm/shared_image.h"
 
 namespace capos {
 
@@ -44,7 +45,11 @@ class Process {
   // A failure's detail names the ELF rule the image broke, or the step
   // that ran out of memory or quota.
   // `limits` (default: the kernel defaults) are the ledger quotas from the
-  // start, so the image, ring and CapSet pages count against them too.
+  // start, so the image's private pages (data, bss), ring and CapSet pages
+  // count against them too. Its read-only segments map the frames every
+  // process of `elf_image` shares (kernel/proc/shared_image.h), so the
+  // image's bytes must stay unchanged until the machine stops: a boot
+  // package binary or a boot module (every caller's image is one).
   static Result<Process*, DetailedErr> create(StrView name, Bytes elf_image,
                                               const ResourceLedger::Limits* limits = nullptr)
       CAPOS_REQUIRES(g_kernel_lock);
@@ -126,8 +131,8 @@ class Process {
  private:
   Process() : caps_(Span<CapSlot>(reinterpret_cast<CapSlot*>(slot_storage_), CAP_SLOTS), &ledger_) {}
   ~Process();
-  Status build(StrView name, Bytes elf_image, const elf::LoadPlan& plan);
-  Status load_image(Bytes elf_image, const elf::LoadPlan& plan);
+  Status build(StrView name, Bytes elf_image, const elf::LoadPlan& plan) CAPOS_REQUIRES(g_kernel_lock);
+  Status load_image(Bytes elf_image, const elf::LoadPlan& plan) CAPOS_REQUIRES(g_kernel_lock);
   struct InitialTls {
     uint64_t block;  // TLS block bytes (below the TCB)
     uint64_t tp;     // TCB address = FS base
@@ -153,6 +158,9 @@ class Process {
   alignas(CapSlot) unsigned char slot_storage_[CAP_SLOTS * sizeof(CapSlot)];
   CapTable caps_;
   AddressSpace as_;
+  // The shared read-only pages as_ maps (null: none, or loaded privately);
+  // released after as_ is destroyed.
+  mm::SharedImage* shared_image_ = nullptr;
   RingEngine rings_[abi::MAX_THREADS];   // per thread slot (mapped on first use)
   uint64_t rings_mapped_ = 0;            // bit per slot whose ring page exists
   Thread* threads_[abi::MAX_THREADS] = {};

@@ -12,10 +12,11 @@ serializing instruction). Prints instructions per function per iteration,
 where an iteration is one execution of the entry of `--unit` (a function
 that runs once per iteration of the row, e.g. `capos::ipc::call(`).
 
-Approximate by construction: a string instruction's repetitions are logged as
-separate blocks, so `memcpy`/`memset` are over-weighted, and the window
-boundaries cut iterations. The segment profile (capos-measure.elf) is the
-exact one; this says which function inside a segment costs.
+Approximate by construction: the window boundaries cut iterations. A string
+instruction's repetitions are logged as separate blocks starting at the
+`rep` instruction; each counts as one instruction, as icount counts them.
+The segment profile (capos-measure.elf) is the exact one; this says which
+function inside a segment costs.
 
 Python 3 standard library, objdump and qemu-system-x86_64."""
 
@@ -113,6 +114,8 @@ def main():
         if i >= len(addrs) or addrs[i] != pc:
             return 1, f"?{pc:x}", False
         first = i == 0 or insns[i - 1][2] != insns[i][2]
+        if insns[i][1].startswith("rep"):  # one logged block per repetition: count each as one
+            return 1, insns[i][2] or "?", first
         n = 0
         while i < len(insns) and n < 512:
             n += 1

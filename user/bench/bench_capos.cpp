@@ -356,7 +356,8 @@ int main() {
   }
   rt::printf("BENCH cpus={}\n", cpus);
   auto spawner = rt::capset_find<wire::ProcessSpawner>("spawner");
-  bench::run_scale_rows(cpus, tsc, g_tsc_hz, spawner ? &*spawner : nullptr);
+  bool force = rt::capset_find<rt::AnyInterface>("scale_on_one_cpu").ok();  // capos.bench=scale1
+  bench::run_scale_rows(cpus, tsc, g_tsc_hz, spawner ? &*spawner : nullptr, force);
   rt::print("BENCH done\n");
   return 0;
 }

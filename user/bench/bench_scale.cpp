@@ -15,8 +15,12 @@ namespace {
 
 namespace wire = schema::wire;
 
-constexpr uint32_t REPS = 4;     // the workload is sieved this many times per sample
-constexpr uint32_t SAMPLES = 3;  // per row; the median is reported
+constexpr uint32_t REPS = 4;  // the workload is sieved this many times per sample
+// w1 and w2 samples alternate (w1, w2, w1, w2, ...), SAMPLES of each: the
+// host (itself a VM under TCG) changes speed over seconds, so a w1 and the
+// w2 right after it see the same host; each pair's ratio is printed
+// (`BENCH pair=`) and tools/bench/scale_bench.py reports their median.
+constexpr uint32_t SAMPLES = 11;
 constexpr uint32_t MAX_WORKERS = 2;
 
 struct Share {
@@ -49,7 +53,7 @@ bool verified(const Share* shares, uint32_t n, uint64_t sum1) {
   return count == SIEVE_PRIMES_BELOW_LIMIT && (sum1 == 0 || sum == sum1);
 }
 
-uint64_t median3(uint64_t* v) {
+void sort(uint64_t* v) {
   for (uint32_t i = 0; i < SAMPLES; ++i)
     for (uint32_t j = i + 1; j < SAMPLES; ++j)
       if (v[j] < v[i]) {
@@ -57,16 +61,15 @@ uint64_t median3(uint64_t* v) {
         v[i] = v[j];
         v[j] = t;
       }
-  return v[SAMPLES / 2];
 }
 
+// Sorts `samples` in place.
 void print_row(const char* row, uint64_t* samples, uint64_t tsc_hz) {
-  uint64_t mn = samples[0];
-  for (uint32_t i = 1; i < SAMPLES; ++i) mn = samples[i] < mn ? samples[i] : mn;
-  uint64_t med = median3(samples);
+  sort(samples);
+  uint64_t med = samples[SAMPLES / 2], worst = samples[SAMPLES - 1];
   uint64_t ns = tsc_hz ? med * 1000000000ull / tsc_hz : 0;
   rt::printf("BENCH row={} iters={} median_cycles={} p99_cycles={} min_cycles={} median_ns={} p99_ns={}\n", row,
-             SAMPLES, med, samples[SAMPLES - 1], mn, ns, tsc_hz ? samples[SAMPLES - 1] * 1000000000ull / tsc_hz : 0);
+             SAMPLES, med, worst, samples[0], ns, tsc_hz ? worst * 1000000000ull / tsc_hz : 0);
 }
 
 uint64_t g_sum1 = 0;  // the one-share sum, the reference for the split runs
@@ -150,33 +153,34 @@ bool process_sample(const rt::Cap<wire::ProcessSpawner>& spawner, uint32_t worke
 }  // namespace
 
 void run_scale_rows(uint32_t cpus, uint64_t (*tsc)(), uint64_t tsc_hz,
-                    const rt::Cap<wire::ProcessSpawner>* spawner) {
+                    const rt::Cap<wire::ProcessSpawner>* spawner, bool force) {
   static const char* const kThreadRows[MAX_WORKERS] = {"thread_scale_w1", "thread_scale_w2"};
   static const char* const kProcRows[MAX_WORKERS] = {"process_scale_w1", "process_scale_w2"};
-  if (cpus < 2) {
+  if (cpus < 2 && !force) {
     // One CPU: a split cannot go faster, and the rows would only slow the
     // instruction-count run down. `make bench` measures them at -smp 2.
     for (const char* r : kThreadRows) rt::printf("BENCH row={} status=na reason=one_cpu\n", r);
     for (const char* r : kProcRows) rt::printf("BENCH row={} status=na reason=one_cpu\n", r);
     return;
   }
-  for (uint32_t w = 1; w <= MAX_WORKERS; ++w) {
-    uint64_t samples[SAMPLES];
-    bool ok = true;
-    for (uint32_t s = 0; s < SAMPLES && ok; ++s) ok = thread_sample(w, tsc, &samples[s]);
-    if (ok) print_row(kThreadRows[w - 1], samples, tsc_hz);
-    else rt::printf("BENCH row={} status=na reason=verifier_failed\n", kThreadRows[w - 1]);
+  uint64_t w[MAX_WORKERS][SAMPLES];
+  bool ok = true;
+  for (uint32_t s = 0; s < SAMPLES && ok; ++s) {
+    ok = thread_sample(1, tsc, &w[0][s]) && thread_sample(2, tsc, &w[1][s]);
+    if (ok) rt::printf("BENCH pair=thread_scale i={} w1={} w2={}\n", s, w[0][s], w[1][s]);
   }
-  for (uint32_t w = 1; w <= MAX_WORKERS; ++w) {
-    if (!spawner) {
-      rt::printf("BENCH row={} status=na reason=no_spawner\n", kProcRows[w - 1]);
-      continue;
-    }
-    uint64_t samples[SAMPLES];
-    bool ok = true;
-    for (uint32_t s = 0; s < SAMPLES && ok; ++s) ok = process_sample(*spawner, w, tsc, &samples[s]);
-    if (ok) print_row(kProcRows[w - 1], samples, tsc_hz);
-    else rt::printf("BENCH row={} status=na reason=verifier_failed\n", kProcRows[w - 1]);
+  for (uint32_t k = 0; k < MAX_WORKERS; ++k) {
+    if (ok) print_row(kThreadRows[k], w[k], tsc_hz);
+    else rt::printf("BENCH row={} status=na reason=verifier_failed\n", kThreadRows[k]);
+  }
+  ok = spawner != nullptr;
+  for (uint32_t s = 0; s < SAMPLES && ok; ++s) {
+    ok = process_sample(*spawner, 1, tsc, &w[0][s]) && process_sample(*spawner, 2, tsc, &w[1][s]);
+    if (ok) rt::printf("BENCH pair=process_scale i={} w1={} w2={}\n", s, w[0][s], w[1][s]);
+  }
+  for (uint32_t k = 0; k < MAX_WORKERS; ++k) {
+    if (ok) print_row(kProcRows[k], w[k], tsc_hz);
+    else rt::printf("BENCH row={} status=na reason={}\n", kProcRows[k], spawner ? "verifier_failed" : "no_spawner");
   }
 }
 

@@ -36,8 +36,22 @@ struct Slot {
   uint8_t* mem_data = nullptr;
   bool pinned = false;  // zero-copy: `pin` holds the caller's pages for the device
   DmaPin pin;
+  // Pinned with a bounced last page: its bytes of the transfer (the last
+  // `tail` ones), which go through slot_buffer; 0 otherwise.
+  uint32_t tail = 0;
+  // A read's reply, framed around slot_buffer for `reply_bytes` of data
+  // (0: not framed); kept for the next read of that size.
+  Bytes reply;
+  uint32_t reply_bytes = 0;
 };
 Slot g_slots[BlockBackend::MAX_SLOTS];
+// Slots waiting for a bulk buffer (the serve loop looks for them only when
+// there are any: a pass over 16 slots per loop costs every call).
+uint32_t g_waiting = 0;
+void set_waiting(Slot& s, bool w) {
+  if (s.waiting != w) g_waiting += w ? 1u : ~0u;
+  s.waiting = w;
+}
 alignas(8) uint8_t g_reply[abi::IPC_MESSAGE_MAX];
 constexpr uint32_t MAX_BULK = 4;
 bool g_bulk_busy[MAX_BULK];
@@ -65,12 +79,12 @@ Result<uint64_t> map_memory(rt::Cap<wire::MemoryObject> m, bool writable) {
   return CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), m).map(c.params, c.resp)).getAddr();
 }
 
-bool g_told_pinned = false, g_told_copied = false;  // each path announced once
+bool g_told_pinned = false, g_told_copied = false, g_told_unaligned = false, g_told_misaligned = false;
+// (each path announced once)
 
-// Unpins (the device can no longer reach the caller's pages once unpin
-// returns) or unmaps and releases slot `s`'s caller buffer and frees its
-// bulk buffer.
-void end_bulk(BlockBackend& b, Slot& s) {
+// Ends slot `s`'s pin, if any: the device can no longer reach the
+// caller's pages once unpin returns.
+void unpin(BlockBackend& b, Slot& s) {
   // Our own live handle, so a refusal is a bug: the pages would stay
   // reachable by the device and the pin slot be lost. Say so (the tests
   // forbid this line) rather than carry on silently.
@@ -79,7 +93,17 @@ void end_bulk(BlockBackend& b, Slot& s) {
       rt::printf("{}: unpin of pin {:#x} refused: {}\n", b.model(), s.pin.handle, err_name(u.error()));
   }
   s.pinned = false;
+  s.tail = 0;
   s.req.pinned = nullptr;
+  s.req.pinned_pages = 0;
+  s.req.head = 0;
+  s.req.bounce_iova = 0;
+}
+
+// Unpins, or unmaps, and releases slot `s`'s caller buffer and frees its
+// bulk buffer.
+void end_bulk(BlockBackend& b, Slot& s) {
+  unpin(b, s);
   if (s.mem_addr) {
     MemCall c;
     if (auto p = wire::MemoryObject::Client::unmapParams(c.params)) {
@@ -93,7 +117,7 @@ void end_bulk(BlockBackend& b, Slot& s) {
   s.mem_addr = 0;
   s.mem_data = nullptr;
   s.req.bulk = -1;
-  s.waiting = false;
+  set_waiting(s, false);
 }
 
 // 64 bytes per iteration in 16-byte vector moves, the tail by memcpy.
@@ -170,6 +194,37 @@ template <class Results> void reply_empty(uint32_t ep, const abi::EndpointMessag
   reply(ep, call, mb.framed(), false);
 }
 
+// Where a ReadResults message's data starts, from the start of its framed
+// bytes (learned once by building one aside; 0: not yet).
+uint32_t g_reply_data_at = 0;
+
+// Frames slot `slot`'s read reply for `bytes` of data around its slot
+// buffer, the data exactly over it (the device's DMA target), so the
+// answer goes out of the DMA buffer as the device left it: no zero fill
+// and no copy per read, only when the size changes. The header words sit
+// in the slot's headroom, which no request uses (a device that scribbles
+// on them spoils only the answer to its own read).
+Status frame_read_reply(BlockBackend& b, uint32_t slot, uint32_t bytes) {
+  Slot& s = g_slots[slot];
+  if (s.reply_bytes == bytes) return {};
+  s.reply_bytes = 0;
+  if (!g_reply_data_at) {
+    capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
+    auto res = CAPOS_TRY(wire::BlockDevice::ReadResults::initRoot(mb));
+    MutBytes out = CAPOS_TRY(res.initData(b.block_size()));
+    g_reply_data_at = static_cast<uint32_t>(out.data() - g_reply);
+  }
+  if (g_reply_data_at > SLOT_HEADROOM) return fail(Err::LimitExceeded);
+  uint8_t* data = b.slot_buffer(slot).data();
+  capnp::FixedMessageBuilder mb(MutBytes(data - g_reply_data_at, g_reply_data_at + wire::MAX_BLOCK_TRANSFER_BYTES));
+  auto res = CAPOS_TRY(wire::BlockDevice::ReadResults::initRoot(mb));
+  MutBytes out = CAPOS_TRY(res.initData(bytes));
+  if (out.data() != data) return fail(Err::Corrupt);  // the layout moved: never answer from elsewhere
+  s.reply = mb.framed();
+  s.reply_bytes = bytes;
+  return {};
+}
+
 enum class Accepted { Answered, OnDevice, Waiting };
 
 // Starts slot `slot`'s checked request on the device; a bulk one first
@@ -181,10 +236,10 @@ Accepted start_io(uint32_t ep, BlockBackend& b, uint32_t slot) {
     uint32_t k = 0;
     while (k < b.bulk_buffers() && k < MAX_BULK && g_bulk_busy[k]) ++k;
     if (k == b.bulk_buffers() || k == MAX_BULK) {
-      s.waiting = true;
+      set_waiting(s, true);
       return Accepted::Waiting;
     }
-    s.waiting = false;
+    set_waiting(s, false);
     g_bulk_busy[k] = true;
     s.req.bulk = static_cast<int32_t>(k);
     if (s.req.op == BlockOp::Write) copy_bulk(b, k, s.mem_data, s.req.blocks * b.block_size(), true);
@@ -197,11 +252,62 @@ Accepted start_io(uint32_t ep, BlockBackend& b, uint32_t slot) {
   return Accepted::OnDevice;
 }
 
-// readBulk / writeBulk: checks the call and maps the caller's buffer
-// (kept until the request completes). Null on success, else why not
-// (with `*e` the error's category); the buffer is then released.
-const char* accept_bulk(BlockBackend& b, Slot& s, bool write, uint64_t lba, uint32_t blocks, uint64_t offset,
+// Pins the caller's pages holding the data of slot `slot`'s bulk call at
+// buffer byte `offset` (any offset the device can address): the pages
+// from the one holding `offset`, at most a pin's worth; a last page beyond
+// that is bounced through the slot's buffer, so the buffer is mapped then
+// (and a write's bytes for it copied in now). Copy when the call is to be
+// copied instead (misaligned for the device, pin refused, no mapping).
+enum class BulkPath { Pinned, Copy };
+BulkPath pin_bulk(BlockBackend& b, uint32_t slot, bool write, uint32_t bytes, uint64_t offset) {
+  Slot& s = g_slots[slot];
+  uint32_t head = static_cast<uint32_t>(offset % 4096);
+  if (head % b.pin_alignment()) {
+    if (!g_told_misaligned)
+      rt::printf("{}: bulk offset not {}-byte aligned: copied through the pool\n", b.model(), b.pin_alignment());
+    g_told_misaligned = true;
+    return BulkPath::Copy;
+  }
+  uint32_t pages = (head + bytes + 4095) / 4096;
+  uint32_t pin_pages = pages < DmaPin::MAX_PAGES ? pages : DmaPin::MAX_PAGES;
+  if (Status pin = dma_pin(b.pin_pool(), s.mem, offset - head, pin_pages, !write, &s.pin); !pin) {
+    if (!g_told_copied)
+      rt::printf("{}: pin refused ({}): bulk data copied through the pool\n", b.model(), err_name(pin.error()));
+    g_told_copied = true;
+    return BulkPath::Copy;
+  }
+  s.pinned = true;
+  s.req.pinned = s.pin.iova;
+  s.req.pinned_pages = pin_pages;
+  s.req.head = head;
+  if (pin_pages < pages) {  // one partial page more than a pin holds
+    s.tail = head + bytes - pin_pages * 4096;
+    s.req.bounce_iova = b.slot_iova(slot);
+    auto addr = map_memory(s.mem, !write);
+    if (!addr) {
+      unpin(b, s);  // the caller maps again for the copy (and fails alike)
+      return BulkPath::Copy;
+    }
+    s.mem_addr = *addr;
+    s.mem_data = reinterpret_cast<uint8_t*>(*addr) + offset;
+    if (write) memcpy(b.slot_buffer(slot).data(), s.mem_data + bytes - s.tail, s.tail);
+  }
+  if (!g_told_pinned) rt::printf("{}: bulk data moves by DMA in place (caller's pages pinned)\n", b.model());
+  g_told_pinned = true;
+  if (head && !g_told_unaligned)
+    rt::printf("{}: bulk data at an unaligned offset moves in place too ({} bytes into the first page)\n",
+               b.model(), head);
+  g_told_unaligned = g_told_unaligned || head;
+  return BulkPath::Pinned;
+}
+
+// readBulk / writeBulk: checks the call, then pins the caller's pages or
+// else maps the caller's buffer (kept until the request completes). Null
+// on success, else why not (with `*e` the error's category); the buffer is
+// then released.
+const char* accept_bulk(BlockBackend& b, uint32_t slot, bool write, uint64_t lba, uint32_t blocks, uint64_t offset,
                         Result<uint32_t> index, Span<const abi::CapTransferRecord> caps, Err* e) {
+  Slot& s = g_slots[slot];
   *e = Err::InvalidArgument;
   if (!index || *index >= caps.size() || caps[*index].interface_id != wire::MemoryObject::kInterfaceId)
     return "attach a MemoryObject as `buffer`";
@@ -214,20 +320,7 @@ const char* accept_bulk(BlockBackend& b, Slot& s, bool write, uint64_t lba, uint
   if (!size) return "the buffer does not answer MemoryObject.info";
   if (const char* why = check_bulk(lba, blocks, b.block_count(), b.block_size(), offset, *size)) return why;
   s.req = BlockRequest{write ? BlockOp::Write : BlockOp::Read, lba, blocks, -1};
-  uint32_t pages = (blocks * b.block_size() + 4095) / 4096;
-  if (offset % 4096 == 0 && b.pin_pool()) {
-    Status pin = dma_pin(b.pin_pool(), s.mem, offset, pages, !write, &s.pin);
-    if (pin) {
-      s.pinned = true;
-      s.req.pinned = s.pin.iova;
-      if (!g_told_pinned) rt::printf("{}: bulk data moves by DMA in place (caller's pages pinned)\n", b.model());
-      g_told_pinned = true;
-      return nullptr;
-    }
-    if (!g_told_copied)
-      rt::printf("{}: pin refused ({}): bulk data copied through the pool\n", b.model(), err_name(pin.error()));
-    g_told_copied = true;
-  }
+  if (b.pin_pool() && pin_bulk(b, slot, write, blocks * b.block_size(), offset) == BulkPath::Pinned) return nullptr;
   auto addr = map_memory(s.mem, !write);
   if (!addr) return *e = Err::Overloaded, "cannot map the buffer";
   s.mem_addr = *addr;
@@ -287,6 +380,8 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
       auto p = wire::BlockDevice::ReadParams::Reader(*root);
       r = BlockRequest{BlockOp::Read, p.getLba(), p.getBlocks()};
       why = check_transfer(r.lba, r.blocks, b.block_count(), bs);
+      if (!why && !frame_read_reply(b, slot, r.blocks * bs))
+        return reply_error(ep, h, Err::Failed, "reply cannot be framed"), Accepted::Answered;
       break;
     }
     case 2: {
@@ -314,10 +409,10 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
       Err e = Err::InvalidArgument;
       if (h.method_id == 5) {
         auto p = wire::BlockDevice::ReadBulkParams::Reader(*root);
-        why = accept_bulk(b, s, false, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
+        why = accept_bulk(b, slot, false, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
       } else {
         auto p = wire::BlockDevice::WriteBulkParams::Reader(*root);
-        why = accept_bulk(b, s, true, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
+        why = accept_bulk(b, slot, true, p.getLba(), p.getBlocks(), p.getOffset(), p.getBuffer(), caps, &e);
       }
       release_others();
       if (why) {
@@ -337,8 +432,9 @@ void complete(uint32_t ep, BlockBackend& b, uint32_t slot, const Result<void, De
   Slot& s = g_slots[slot];
   const abi::EndpointMessageHeader& h = s.call;
   if (s.mem) {  // a bulk call: a copied read's data goes into the caller's buffer
-    if (outcome && h.method_id == 5 && !s.pinned) copy_bulk(b, static_cast<uint32_t>(s.req.bulk), s.mem_data,
-                                               s.req.blocks * b.block_size(), false);
+    uint32_t bytes = s.req.blocks * b.block_size();
+    if (outcome && h.method_id == 5 && !s.pinned) copy_bulk(b, static_cast<uint32_t>(s.req.bulk), s.mem_data, bytes, false);
+    if (outcome && h.method_id == 5 && s.tail) memcpy(s.mem_data + bytes - s.tail, b.slot_buffer(slot).data(), s.tail);
     end_bulk(b, s);
     if (!outcome) return reply_error(ep, h, outcome.error().code, StrView(outcome.error().detail));
     if (h.method_id == 5) return reply_empty<wire::BlockDevice::ReadBulkResults>(ep, h);
@@ -350,18 +446,8 @@ void complete(uint32_t ep, BlockBackend& b, uint32_t slot, const Result<void, De
     if (h.method_id == 3) return reply_empty<wire::BlockDevice::FlushResults>(ep, h);
     return reply_empty<wire::BlockDevice::DiscardResults>(ep, h);
   }
-  // A read: the data goes back inside the reply.
-  capnp::StreamReader<4> msg;
-  capnp::ReaderOptions opts{kTraversalWords, 32};
-  auto root = msg.init(Bytes(g_slots[slot].recv + sizeof(h), h.params_len), opts) ? msg.root()
-                                                                                   : fail(Err::Corrupt);
-  uint32_t bytes = root ? wire::BlockDevice::ReadParams::Reader(*root).getBlocks() * b.block_size() : 0;
-  capnp::FixedMessageBuilder mb(MutBytes(g_reply, sizeof(g_reply)));
-  auto res = wire::BlockDevice::ReadResults::initRoot(mb);
-  auto out = res ? res->initData(bytes) : fail(Err::OutOfMemory);
-  if (!root || !out) return reply_error(ep, h, Err::Failed, "reply too large");
-  memcpy(out->data(), b.slot_buffer(slot).data(), bytes);
-  reply(ep, h, mb.framed(), false);
+  // A read: the reply framed around the data the device wrote.
+  reply(ep, h, s.reply, false);
 }
 
 }  // namespace
@@ -372,6 +458,41 @@ Result<BulkBuffer> bulk_alloc(rt::Cap<wire::DmaPool> pool) {
   return b;
 }
 
+// The next finished RECV of a posted slot, if any. The common case costs
+// no stash traffic: the CQ's first entry is the RECV, found by user_data
+// among the slots. Otherwise (a stashed RECV, or another completion first)
+// the slots are polled in turn with try_take, which stashes what is not
+// theirs for poll_call.
+struct TakenRecv {
+  bool taken = false;
+  uint32_t slot = 0;
+  abi::CapCqe cqe{};
+};
+TakenRecv take_recv(uint32_t n) {
+  rt::Ring& ring = rt::ring();
+  TakenRecv t;
+  if (ring.nothing_ready()) return t;
+  if (const abi::CapCqe* head = ring.cqe_at(0)) {
+    uint64_t ud = head->user_data;  // the shared page: each field read once
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!g_slots[i].recv_posted || g_slots[i].recv_ud != ud) continue;
+      t.cqe = *head;
+      ring.consume(1);
+      t.taken = true;
+      t.slot = i;
+      return t;
+    }
+  }
+  for (uint32_t i = 0; i < n && !ring.nothing_ready(); ++i) {
+    if (g_slots[i].recv_posted && ring.try_take(g_slots[i].recv_ud, &t.cqe)) {
+      t.taken = true;
+      t.slot = i;
+      return t;
+    }
+  }
+  return t;
+}
+
 Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* max_in_flight) {
   uint32_t ep = endpoint.id();  // raw RECV/RETURN SQEs below
   uint32_t n = b.slots();
@@ -379,9 +500,15 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
   uint32_t in_io = 0;
   alignas(8) uint8_t wait_params[64], wait_result[64];
   rt::AsyncCall wait;
+  // Some slot may hold neither a RECV, a request nor a wait: look for it
+  // only then (a pass over every slot on every loop costs each call).
+  bool repost = true;
   for (;;) {
-    for (uint32_t i = 0; i < n; ++i)
-      if (!g_slots[i].recv_posted && !g_slots[i].in_io && !g_slots[i].waiting) post_recv(ep, g_slots[i]);
+    if (repost) {
+      for (uint32_t i = 0; i < n; ++i)
+        if (!g_slots[i].recv_posted && !g_slots[i].in_io && !g_slots[i].waiting) post_recv(ep, g_slots[i]);
+      repost = false;
+    }
     if (in_io && !wait.pending) {
       capnp::FixedMessageBuilder p(MutBytes(wait_params, sizeof(wait_params)));
       (void)wire::Interrupt::Client::waitParams(p);
@@ -393,7 +520,10 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
     bool progress = false;
     uint64_t mark = rt::ring().stash_mark();
     // A fired interrupt means "look at the device" (and re-arm the wait).
-    if (rt::poll_call(wait)) progress = true;
+    if (rt::poll_call(wait)) {
+      progress = true;
+      b.interrupted();
+    }
     // Finished device requests first: their slots take new calls.
     for (BlockBackend::Reaped r = CAPOS_TRY(b.reap()); r.done; r = CAPOS_TRY(b.reap())) {
       if (r.slot >= n || !g_slots[r.slot].in_io) return fail(Err::Corrupt);
@@ -409,7 +539,7 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
       if (!g_slots[r.slot].recv_posted && !g_slots[r.slot].waiting) post_recv(ep, g_slots[r.slot]);
     }
     // A finished bulk call frees its bulk buffer: start calls waiting for one.
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = 0; g_waiting && i < n; ++i) {
       if (!g_slots[i].waiting) continue;
       Accepted a = start_io(ep, b, i);
       if (a == Accepted::Waiting) break;
@@ -417,24 +547,28 @@ Status serve_block(rt::Cap<wire::Endpoint> endpoint, BlockBackend& b, uint32_t* 
       if (a == Accepted::OnDevice) {
         g_slots[i].in_io = true;
         ++in_io;
+      } else {
+        repost = true;
       }
     }
-    for (uint32_t i = 0; i < n; ++i) {
+    for (TakenRecv t = take_recv(n); t.taken; t = take_recv(n)) {
+      uint32_t i = t.slot;
+      const abi::CapCqe& c = t.cqe;
       Slot& s = g_slots[i];
-      abi::CapCqe c;
-      if (rt::ring().nothing_ready()) break;  // 16 slots: most passes find one RECV done, or none
-      if (!s.recv_posted || !rt::ring().try_take(s.recv_ud, &c)) continue;
       s.recv_posted = false;
       progress = true;
+      // The slot is free again (needs a new RECV) unless its call went on
+      // the device or waits for a bulk buffer.
+      Accepted a = Accepted::Answered;
       if (c.result < 0) {
         // One call's trouble (its params vanished, a full queue): the next RECV may work.
-        if (c.result == abi::CAP_ERR_INVALID_PARAMS_BUFFER || c.result == abi::CAP_ERR_QUOTA_EXCEEDED ||
-            c.result == abi::CAP_ERR_OVERLOADED || c.result == abi::CAP_ERR_INVALID_TRANSFER)
-          continue;
-        return fail(Err::Disconnected);
+        if (!(c.result == abi::CAP_ERR_INVALID_PARAMS_BUFFER || c.result == abi::CAP_ERR_QUOTA_EXCEEDED ||
+              c.result == abi::CAP_ERR_OVERLOADED || c.result == abi::CAP_ERR_INVALID_TRANSFER))
+          return fail(Err::Disconnected);
+      } else if (static_cast<size_t>(c.result) >= sizeof(abi::EndpointMessageHeader)) {
+        a = accept(ep, b, i, c.result);
       }
-      if (static_cast<size_t>(c.result) < sizeof(abi::EndpointMessageHeader)) continue;
-      Accepted a = accept(ep, b, i, c.result);
+      if (a == Accepted::Answered) repost = true;
       if (a == Accepted::OnDevice) {
         s.in_io = true;
         ++in_io;

@@ -5,12 +5,15 @@
 // BlockBackend: per-slot DMA buffers, start a request in a slot, reap
 // finished slots. Every request is checked (block_checks.h) before the
 // backend sees it. Bulk calls (readBulk/writeBulk, up to 1 MiB) bring the
-// caller's MemoryObject: at a page-aligned offset the server pins those
-// pages into the device's DMA domain while the request is out, so the
-// device reads or writes the caller's memory in place (zero-copy);
-// otherwise (or when the pin is refused) it maps the buffer and copies
-// between it and one of the backend's bulk DMA buffers, and a bulk call
-// that finds every bulk buffer busy waits in its slot until one frees.
+// caller's MemoryObject: the server pins the pages holding the data into
+// the device's DMA domain while the request is out, so the device reads or
+// writes the caller's memory in place (zero-copy) at any offset the device
+// can address (BlockBackend::pin_alignment); at most one partial last page
+// (1 MiB at an unaligned offset spans 257 pages, a pin holds 256) is
+// bounced through the slot's own buffer. Otherwise (or when the pin is
+// refused) it maps the buffer and copies between it and one of the
+// backend's bulk DMA buffers, and a bulk call that finds every bulk buffer
+// busy waits in its slot until one frees.
 // docs/devices.md.
 #pragma once
 
@@ -36,11 +39,21 @@ struct BlockRequest {
   // the slot's own buffer (at most maxBlockTransferBytes).
   int32_t bulk = -1;
   // A bulk request DMA'd in place: the device addresses of the caller's
-  // pinned pages (page i holds bytes i*4096..), bulk is -1 then.
+  // `pinned_pages` pinned pages, bulk is -1 then. The data starts `head`
+  // bytes into the first (the caller's offset % 4096): byte b of the
+  // transfer is at byte (head + b) % 4096 of page (head + b) / 4096. A
+  // transfer that needs one page more than a pin holds (1 MiB at an
+  // unaligned offset: 257 pages) has its last, partial page bounced
+  // through the slot's buffer at `bounce_iova`.
   const uint64_t* pinned = nullptr;
-  // Device address of data page `page` of a bulk request.
+  uint32_t pinned_pages = 0;
+  uint32_t head = 0;
+  uint64_t bounce_iova = 0;
+  // Device address of data page `page` of a bulk request (copied bulk
+  // requests start at the buffer's first byte: head 0).
   template <class B> uint64_t page_iova(const B& buffers, uint32_t page) const {
-    return pinned ? pinned[page] : buffers[bulk].chunk[page / (BULK_CHUNK_BYTES_ / 4096)].iova[page % (BULK_CHUNK_BYTES_ / 4096)];
+    if (pinned) return page < pinned_pages ? pinned[page] : bounce_iova;
+    return buffers[bulk].chunk[page / (BULK_CHUNK_BYTES_ / 4096)].iova[page % (BULK_CHUNK_BYTES_ / 4096)];
   }
   static constexpr uint32_t BULK_CHUNK_BYTES_ = 256 * 1024;
 };
@@ -55,6 +68,15 @@ struct BulkBuffer {
 };
 Result<BulkBuffer> bulk_alloc(rt::Cap<schema::wire::DmaPool> pool);
 
+// Each slot's data buffer (slot_buffer) is preceded by SLOT_HEADROOM
+// bytes of the same device-visible memory that no request uses: the server
+// frames a read's reply there, around the data the device wrote, and
+// answers straight from the DMA buffer (no zero fill, no copy). A driver
+// lays its slots out SLOT_STRIDE apart, the data at slot_offset.
+constexpr uint32_t SLOT_HEADROOM = 4096;
+constexpr uint32_t SLOT_STRIDE = SLOT_HEADROOM + schema::wire::MAX_BLOCK_TRANSFER_BYTES;
+constexpr uint32_t slot_offset(uint32_t slot) { return slot * SLOT_STRIDE + SLOT_HEADROOM; }
+
 class BlockBackend {
  public:
   static constexpr uint32_t MAX_SLOTS = ChunkTracker::MAX_SLOTS;
@@ -65,8 +87,10 @@ class BlockBackend {
   virtual bool read_only() const = 0;
   virtual bool can_discard() const = 0;
   virtual const char* model() const = 0;
-  // The slot's device-visible data buffer (maxBlockTransferBytes).
+  // The slot's device-visible data buffer (maxBlockTransferBytes, page
+  // aligned, SLOT_HEADROOM writable bytes before it) and its device address.
   virtual MutBytes slot_buffer(uint32_t slot) = 0;
+  virtual uint64_t slot_iova(uint32_t slot) const = 0;
   // Bulk buffers (0: readBulk/writeBulk answer unimplemented) and one
   // chunk of one of them.
   virtual uint32_t bulk_buffers() const = 0;
@@ -74,6 +98,11 @@ class BlockBackend {
   // The pool bulk callers' buffers are pinned into for zero-copy DMA
   // (an invalid cap: always copy through the bulk buffers).
   virtual rt::Cap<schema::wire::DmaPool> pin_pool() const = 0;
+  // The alignment the device needs for the start of pinned data (NVMe's
+  // first PRP entry: 4 bytes, its later ones whole pages, which an offset
+  // into the caller's first page keeps); a bulk buffer at an offset the
+  // device cannot address is copied instead.
+  virtual uint32_t pin_alignment() const = 0;
   // Starts `r` in `slot` (a write's data is already in slot_buffer).
   virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
   // One finished slot if any (`done` false: none), with its outcome (a
@@ -82,6 +111,10 @@ class BlockBackend {
   // the server stops.
   using Reaped = SlotReaped;
   virtual Result<Reaped> reap() = 0;
+  // The device's interrupt fired (called before the reap() calls that
+  // follow it): a backend that checks device health by register reads
+  // does so once per interrupt rather than on every empty reap.
+  virtual void interrupted() {}
 
  protected:
   ~BlockBackend() = default;

@@ -64,11 +64,12 @@ struct QueuePair {
 constexpr uint32_t SLOTS = 16;
 constexpr uint16_t IO_PAIRS = 2;
 constexpr uint32_t COMMANDS = SLOTS * BULK_CHUNKS;
-static_assert(SLOTS / IO_PAIRS * BULK_CHUNKS < QSIZE && 2 * SLOTS <= DmaBuffer::MAX_PAGES);
+constexpr uint32_t SLOT_PAGES = SLOTS * SLOT_STRIDE / 4096;  // data + reply headroom per slot
+static_assert(SLOTS / IO_PAIRS * BULK_CHUNKS < QSIZE && SLOT_PAGES <= DmaBuffer::MAX_PAGES);
 constexpr uint32_t BULK = 2;
-constexpr uint32_t PRP_LIST_BYTES = 512;  // 63 entries: pages 2..64 of a chunk
+constexpr uint32_t PRP_LIST_BYTES = 512;  // 64 entries: pages 2..65 of a chunk (65 when unaligned)
 static_assert(COMMANDS * PRP_LIST_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
-static_assert((BULK_CHUNK_BYTES / 4096 - 1) * 8 <= PRP_LIST_BYTES);
+static_assert((BULK_CHUNK_BYTES / 4096) * 8 <= PRP_LIST_BYTES);
 
 class Nvme final : public BlockBackend {
  public:
@@ -81,12 +82,12 @@ class Nvme final : public BlockBackend {
     uint32_t stride = 4u << ((cap >> 32) & 0xF);
     if (((cap >> 37) & 1) == 0) return fail(Err::Unsupported);  // NVM command set
     if ((IO_PAIRS + 1) * 2 * stride > 0x1000) return fail(Err::Unsupported);  // every doorbell in our page
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + 2 * IO_PAIRS + 2 * SLOTS + COMMANDS * PRP_LIST_BYTES / 4096 +
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + 2 * IO_PAIRS + SLOT_PAGES + COMMANDS * PRP_LIST_BYTES / 4096 +
                                           BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
     for (uint16_t i = 0; i < IO_PAIRS; ++i) CAPOS_TRY_STATUS(setup_pair(io_[i], static_cast<uint16_t>(i + 1), stride));
-    buf_ = CAPOS_TRY(dma_alloc(pool_, 2 * SLOTS));
+    buf_ = CAPOS_TRY(dma_alloc(pool_, SLOT_PAGES));
 
     // Reset, then enable with the admin queues.
     wr32(R_CC, 0);
@@ -159,8 +160,11 @@ class Nvme final : public BlockBackend {
   bool can_discard() const override { return discard_; }
   const char* model() const override { return "nvme"; }
   MutBytes slot_buffer(uint32_t slot) override {
-    return MutBytes(buf_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
+    return MutBytes(buf_.va + slot_offset(slot), wire::MAX_BLOCK_TRANSFER_BYTES);
   }
+  uint64_t slot_iova(uint32_t slot) const override { return buf_.iova_at(slot_offset(slot)); }
+  // PRP1 may start anywhere dword-aligned in its page (NVMe 1.4 4.3).
+  uint32_t pin_alignment() const override { return 4; }
 
   uint32_t bulk_buffers() const override { return bulk_count_; }
   rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
@@ -171,7 +175,7 @@ class Nvme final : public BlockBackend {
   Status start(uint32_t slot, const BlockRequest& r) override {
     if (r.bulk >= 0 || r.pinned) return start_bulk(slot, r);
     CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
-    uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    uint32_t data = slot_offset(slot);
     Sqe c{};
     c.nsid = 1;
     uint8_t op = OP_FLUSH;
@@ -239,11 +243,15 @@ class Nvme final : public BlockBackend {
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
-      uint32_t pages = (len + 4095) / 4096;
-      uint32_t first = off / 4096;  // the chunk's first data page
+      // Pinned data starts r.head bytes into its first page (dword
+      // aligned: pin_alignment), so PRP1 carries that offset and a chunk
+      // spans up to 65 pages; every later entry is a whole page.
+      uint32_t at = r.head + off, in = at % 4096;
+      uint32_t pages = (in + len + 4095) / 4096;
+      uint32_t first = at / 4096;  // the chunk's first data page
       Sqe cmd{};
       cmd.nsid = 1;
-      cmd.prp1 = r.page_iova(bulk_, first);
+      cmd.prp1 = r.page_iova(bulk_, first) + in;
       if (pages == 2) cmd.prp2 = r.page_iova(bulk_, first + 1);
       if (pages > 2) {
         auto* list = reinterpret_cast<uint64_t*>(prps_.va + k * PRP_LIST_BYTES);

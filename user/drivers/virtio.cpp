@@ -66,6 +66,12 @@ Result<Transport> Transport::open(rt::Cap<schema::wire::DeviceMmio> mmio) {
 uint8_t Transport::device_status() const { return rd<uint8_t>(common, cc::STATUS); }
 void Transport::set_status(uint8_t s) { wr<uint8_t>(common, cc::STATUS, s); }
 
+Status Transport::set_config_vector(uint16_t vector) {
+  wr<uint16_t>(common, cc::CONFIG_MSIX, vector);
+  if (rd<uint16_t>(common, cc::CONFIG_MSIX) != vector) return fail(Err::Failed);
+  return {};
+}
+
 Result<uint64_t> Transport::negotiate(uint64_t wanted) {
   set_status(0);  // reset; the device reads back 0 when done
   for (int i = 0; i < 1000000 && device_status() != 0; ++i) __builtin_ia32_pause();

@@ -32,6 +32,10 @@ struct Transport {
   static Result<Transport> open(rt::Cap<schema::wire::DeviceMmio> mmio);
   uint8_t device_status() const;
   void set_status(uint8_t s);
+  // Routes configuration-change notifications (e.g. DEVICE_NEEDS_RESET,
+  // virtio 1.x 2.1.2) to MSI-X entry `vector`; Failed if the device did
+  // not take it (it reads back NO_VECTOR).
+  Status set_config_vector(uint16_t vector);
   // reset, ACKNOWLEDGE|DRIVER, feature negotiation (VERSION_1 required,
   // `wanted` accepted where offered), FEATURES_OK checked. Returns the
   // accepted feature set.

@@ -123,8 +123,8 @@ void cmd_mem(const Args& a) {
     auto res = st.memory(p, r);
     if (!res) return report_error(a.v[0], res.error());
     uint64_t total = res->getTotalFrames(), free = res->getFreeFrames(), ps = res->getPageSize();
-    say("frames: {} total, {} free, {} used ({} KiB free of {} KiB, page {} bytes)\n", total, free, total - free,
-        free * ps / 1024, total * ps / 1024, ps);
+    say("frames: {} total, {} free, {} used ({} KiB free of {} KiB, page {} bytes); {} of the used hold shared program "
+        "pages\n", total, free, total - free, free * ps / 1024, total * ps / 1024, ps, res->getSharedProgramFrames());
   }
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
   (void)wire::SystemStatus::Client::selfLedgerParams(p);

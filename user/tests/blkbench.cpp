@@ -13,6 +13,15 @@
 // with a FrameAllocator `frames`, 16 MiB of 1 MiB sequential reads and
 // writes through readBulk / writeBulk (one MemoryObject, one call in
 // flight): KiB/s and the median instructions per 1 MiB call.
+//
+// Busy instructions: a read that waits for the device lets the CPU idle,
+// and under `sleep=off` QEMU then skips the virtual clock to the next timer
+// deadline, so a read's TSC delta holds a 10 ms tick's worth of "time"
+// rather than work whenever the host had not completed it yet. With a
+// SystemStatus `status`, every row also prints busy_cycles_per_op: the
+// CPUs' busyCycles (TSC charged to every thread but the idle one: this
+// client, the driver and the kernel on their behalf) over the loop,
+// divided by its reads or calls (docs/devices.md).
 #include "schema/devices.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/capset.h"
@@ -47,6 +56,37 @@ Status read(rt::Cap<wire::BlockDevice> dev, uint64_t lba, uint32_t blocks) {
   p.setBlocks(blocks);
   (void)CAPOS_TRY(BD(&rt::transport(), dev).read(params, resp));
   return {};
+}
+
+rt::Cap<wire::SystemStatus> g_status;
+
+// TSC cycles charged to non-idle threads since boot, all CPUs (0 without
+// `status`: no busy figures are printed then).
+uint64_t busy() {
+  if (!g_status) return 0;
+  alignas(8) uint8_t pb[64], rb[1024];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+  (void)wire::SystemStatus::Client::cpusParams(p);
+  capnp::Response r(MutBytes(rb, sizeof(rb)));
+  auto res = wire::SystemStatus::Client(&rt::transport(), g_status).cpus(p, r);
+  auto cpus = res ? res->getCpus() : fail(Err::Corrupt);
+  if (!cpus) return 0;
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < cpus->size(); ++i) sum += (*cpus)[i].getBusyCycles();
+  return sum;
+}
+
+// " busy_cycles_per_op=<c>" for a loop that began at busy0, over n
+// operations (empty without `status`).
+struct BusyField {
+  char text[48] = "";
+};
+BusyField busy_field(uint64_t busy0, uint32_t n) {
+  BusyField f;
+  uint64_t b1 = busy();
+  if (!g_status || !n || b1 < busy0) return f;
+  (void)format_to(f.text, sizeof(f.text), " busy_cycles_per_op={}", (b1 - busy0) / n);
+  return f;
 }
 
 uint64_t now(rt::Cap<wire::Timer> timer) {
@@ -94,13 +134,14 @@ Result<uint32_t> reap_read(uint32_t qd) {
 }
 
 // ITERS reads, `qd` in flight; g_samples[k] = TSC delta before completion k.
-Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap<wire::Timer> timer, uint32_t qd) {
+Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap<wire::Timer> timer, uint32_t qd,
+                          BusyField* busy_out) {
   uint64_t x = 0x2545F4914F6CDD1Dull;
   auto next_lba = [&] {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     return (x % (span / 8)) * 8;
   };
-  uint64_t t0 = now(timer);
+  uint64_t t0 = now(timer), b0 = busy();
   for (uint32_t i = 0; i < qd; ++i) CAPOS_TRY_STATUS(submit_read(dev, i, next_lba()));
   uint64_t last = tsc();
   for (uint32_t done = 0, started = qd; done < ITERS; ++done) {
@@ -113,6 +154,7 @@ Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap
       ++started;
     }
   }
+  *busy_out = busy_field(b0, ITERS);
   return now(timer) - t0;
 }
 
@@ -120,22 +162,23 @@ Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap
 // TSC cycles of call k. Returns the elapsed ns.
 constexpr uint32_t BULK_CALLS = 16;
 Result<uint64_t> bulk_seq(rt::Cap<wire::BlockDevice> dev, const blk::Buffer& buf, bool write,
-                          rt::Cap<wire::Timer> timer) {
+                          rt::Cap<wire::Timer> timer, BusyField* busy_out) {
   const uint32_t blocks = wire::MAX_BULK_TRANSFER_BYTES / 512;
-  uint64_t t0 = now(timer);
+  uint64_t t0 = now(timer), b0 = busy();
   for (uint32_t i = 0; i < BULK_CALLS; ++i) {
     uint64_t c0 = tsc();
     if (write) CAPOS_TRY_STATUS(blk::write_bulk(dev, uint64_t{i} * blocks, blocks, buf.memory, 0));
     else CAPOS_TRY_STATUS(blk::read_bulk(dev, uint64_t{i} * blocks, blocks, buf.memory, 0));
     g_samples[i] = tsc() - c0;
   }
+  *busy_out = busy_field(b0, BULK_CALLS);
   return now(timer) - t0;
 }
 
-void print_bulk_row(const char* row, uint64_t ns) {
+void print_bulk_row(const char* row, uint64_t ns, const BusyField& busy) {
   sort(g_samples, BULK_CALLS);
   uint64_t bytes = uint64_t{BULK_CALLS} * wire::MAX_BULK_TRANSFER_BYTES;
-  rt::printf("BENCH row={} bytes={} ns={} kib_per_s={} median_cycles={}\n", row, bytes, ns,
+  rt::printf("BENCH row={} bytes={}{} ns={} kib_per_s={} median_cycles={}\n", row, bytes, busy.text, ns,
              ns ? bytes * 1000000000ull / ns / 1024 : 0, g_samples[BULK_CALLS / 2]);
 }
 
@@ -145,11 +188,14 @@ int main() {
   auto dev = rt::capset_find<wire::BlockDevice>("block");
   auto timer = rt::capset_find<wire::Timer>("timer");
   if (!dev || !timer) return 2;
+  if (auto status = rt::capset_find<wire::SystemStatus>("status")) g_status = *status;
   const uint64_t span = 16 * 1024 * 2;  // first 16 MiB, in 512-byte blocks
   for (uint32_t i = 0; i < 16; ++i)
     if (!read(*dev, i * 8, 8)) return 3;
   uint64_t x = 0x2545F4914F6CDD1Dull;
-  uint64_t t0 = now(*timer);
+  // For tools/bench/exec_profile.py (instructions per function per read).
+  rt::print("BENCH loop=begin name=blk_read_4k_random\n");
+  uint64_t t0 = now(*timer), b0 = busy();
   for (uint32_t i = 0; i < ITERS; ++i) {
     x ^= x << 13;
     x ^= x >> 7;
@@ -159,36 +205,40 @@ int main() {
     if (!read(*dev, lba, 8)) return 4;
     g_samples[i] = tsc() - c0;
   }
+  BusyField busy4k = busy_field(b0, ITERS);
   uint64_t ns = now(*timer) - t0;
   sort(g_samples, ITERS);
-  rt::printf("BENCH row=blk_read_4k_random iters={} median_cycles={} p99_cycles={} ns_per_read={} reads_per_s={}\n",
-             ITERS, g_samples[ITERS / 2], g_samples[ITERS * 99 / 100], ns / ITERS,
+  rt::printf("BENCH row=blk_read_4k_random iters={}{} median_cycles={} p99_cycles={} ns_per_read={} reads_per_s={}\n",
+             ITERS, busy4k.text, g_samples[ITERS / 2], g_samples[ITERS * 99 / 100], ns / ITERS,
              ns ? uint64_t{ITERS} * 1000000000ull / ns : 0);
   const uint32_t chunk = wire::MAX_BLOCK_TRANSFER_BYTES / 512;
   const uint64_t total = 4 * 1024 * 2;  // 4 MiB in blocks
-  t0 = now(*timer);
+  t0 = now(*timer), b0 = busy();
   for (uint64_t lba = 0; lba < total; lba += chunk)
     if (!read(*dev, lba, chunk)) return 5;
+  BusyField busy8k = busy_field(b0, static_cast<uint32_t>(total / chunk));
   ns = now(*timer) - t0;
-  rt::printf("BENCH row=blk_read_seq_8k bytes={} ns={} kib_per_s={}\n", total * 512, ns,
+  rt::printf("BENCH row=blk_read_seq_8k bytes={}{} ns={} kib_per_s={}\n", total * 512, busy8k.text, ns,
              ns ? total * 512 * 1000000000ull / ns / 1024 : 0);
   for (uint32_t qd = 4; qd <= QD; qd *= 2) {
-    auto qd_ns = reads_qd(*dev, span, *timer, qd);
+    BusyField qd_busy;
+    auto qd_ns = reads_qd(*dev, span, *timer, qd, &qd_busy);
     if (!qd_ns) return 6;
     sort(g_samples, ITERS);
-    rt::printf("BENCH row=blk_read_4k_random_qd{} iters={} median_cycles={} p99_cycles={} reads_per_s={}\n", qd, ITERS,
-               g_samples[ITERS / 2], g_samples[ITERS * 99 / 100],
+    rt::printf("BENCH row=blk_read_4k_random_qd{} iters={}{} median_cycles={} p99_cycles={} reads_per_s={}\n", qd,
+               ITERS, qd_busy.text, g_samples[ITERS / 2], g_samples[ITERS * 99 / 100],
                *qd_ns ? uint64_t{ITERS} * 1000000000ull / *qd_ns : 0);
   }
   if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) {
     auto buf = blk::alloc_buffer(*frames, wire::MAX_BULK_TRANSFER_BYTES / 4096);
     if (!buf) return 7;
-    if (!bulk_seq(*dev, *buf, false, *timer)) return 8;  // warm-up: fault in the buffer
+    BusyField bulk_busy;
+    if (!bulk_seq(*dev, *buf, false, *timer, &bulk_busy)) return 8;  // warm-up: fault in the buffer
     for (int w = 0; w < 2; ++w) {
       bool write = w == 1;
-      auto ns = bulk_seq(*dev, *buf, write, *timer);
+      auto ns = bulk_seq(*dev, *buf, write, *timer, &bulk_busy);
       if (!ns) return 9;
-      print_bulk_row(write ? "blk_write_seq_1m" : "blk_read_seq_1m", *ns);
+      print_bulk_row(write ? "blk_write_seq_1m" : "blk_read_seq_1m", *ns, bulk_busy);
     }
   }
   rt::print("BENCH done\n");
