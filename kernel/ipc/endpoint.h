@@ -37,6 +37,16 @@ class DeferredOwner {
   ~DeferredOwner() = default;
 };
 
+// A user buffer's kernel address, kept from when it was checked (the
+// endpoint fast path; docs/ipc.md "Fast path"): its first `len` bytes,
+// within one page, are at `k` while the owning address space's page-table
+// generation is still `gen`. Empty (k null) when none was kept.
+struct KeptBuffer {
+  uint8_t* k = nullptr;
+  uint64_t len = 0;
+  uint64_t gen = 0;
+};
+
 // One CALL to an endpoint, from submission until its completion is posted.
 // Records come from a recycled global pool: the fast path never allocates.
 struct IpcCall {
@@ -50,6 +60,7 @@ struct IpcCall {
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
   UserOut result;  // the caller's result buffer
+  KeptBuffer kresult;  // its first page, kept at CALL for the RETURN
   uint16_t method_id = 0;
   uint64_t interface_id = 0;
   uint32_t call_id = 0;
@@ -73,6 +84,7 @@ struct IpcRecv {
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
   UserOut buf;  // the server's receive buffer
+  KeptBuffer kbuf;  // its first page, kept at RECV for the delivery
   uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 

@@ -11,6 +11,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/ring/sqe_buffers.h"
 #include "lib/abi/errors.h"
+#include "lib/abi/layout.h"
 #include "lib/core/cstring.h"
 
 namespace capos::ipc {
@@ -99,6 +100,21 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
   post(caller, slot, cqe, how);
 }
 
+// The first page of a checked buffer, kept with its translation
+// (KeptBuffer). A walk-cache miss reads the tables without filling the
+// cache: the message may not use this translation, and the cache's two
+// entries are the ones the copies that follow need.
+KeptBuffer keep(const AddressSpace& as, UserOut s) {
+  uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
+  uint64_t len = s.len < room ? s.len : room;
+  uint8_t* k = as.direct_quiet(s.first(len));
+  return k ? KeptBuffer{k, len, as.generation()} : KeptBuffer{};
+}
+// Its first `need` bytes, when kept and still exact; else null.
+uint8_t* kept(const KeptBuffer& b, const AddressSpace& as, uint64_t need) {
+  return b.k && need <= b.len && as.generation() == b.gen ? b.k : nullptr;
+}
+
 // Gives `c` its call id; false when the endpoint has no in-flight room.
 bool alloc_inflight(EndpointCore& core, IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   c->call_id = core.inflight.insert(c);
@@ -144,14 +160,31 @@ bool caller_side_error(CapError e) {
 // Writes header + params into the server's receive buffer: the bytes
 // written, or the error for the server's RECV (or, caller_side_error, for
 // the call).
-Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Process& server, UserOut buf)
-    CAPOS_REQUIRES(g_kernel_lock) {
+Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Process& server, UserOut buf,
+                                          const KeptBuffer& kbuf = {}) CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t nx = c->xfer.count();
   uint64_t params_len = c->params_user.len;
   uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
   uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
   if (need > buf.len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
   AddressSpace& sas = server.address_space();
+  // Fast path: header and params written straight into the RECV's kept
+  // page (exact while the server's tables are unchanged), the params read
+  // through the caller's translation; anything else is checked and copied
+  // below.
+  if (uint8_t* k = nx || c->params ? nullptr : kept(kbuf, sas, need)) {
+    const uint8_t* src = params_len ? c->caller->address_space().direct(c->params_user) : k;
+    if (src) {
+      CAPOS_MEASURE_SEG(IpcCopy);
+      EndpointMessageHeader h;
+      fill_header(core, c, &h);
+      h.xfer_count = 0;
+      __builtin_memcpy_inline(k, &h, sizeof(h));
+      if (params_len) memcpy(k + sizeof(h), src, params_len);
+      CAPOS_MEASURE_SEG(Ipc);
+      return static_cast<uint32_t>(need);
+    }
+  }
   // The server's buffer failing is the server's RECV's error, never the
   // call's (caller_side_error): no out-of-memory classification here.
   if (!sas.check_user(buf.first(need))) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer unmapped or unwritable");
@@ -239,6 +272,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result = result;
+  c->kresult = keep(as, result);
   c->method_id = sqe.method_id;
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -259,7 +293,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     IpcRecv* r = core.recvs.front();
     Process& server = *r->server;
     alloc_inflight(core, c);
-    auto n = write_delivery(core, c, server, r->buf);
+    auto n = write_delivery(core, c, server, r->buf, r->kbuf);
     if (!n && caller_side_error(n.error())) {  // bad params or no room for the caps: fail the call, keep the RECV
       core.inflight.remove(c->call_id);
       free_call(c);  // rolls the transfer back: the caller keeps its caps
@@ -282,6 +316,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.aux = c->method_id;
     caller.ledger().take_checked(Res::OutstandingCalls, 1);
     caller.ipc().outstanding.push_back(c);
+    caller.ring(c->ring_slot).fast_armed = true;  // its next CALL may take the fast path (fast_path.h)
     post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
     return Completion::pending();
   }
@@ -358,6 +393,8 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf = buf;
+  r->kbuf = keep(server.address_space(), buf);
+  server.ring(r->ring_slot).fast_armed = true;  // its RETURN + RECV may take the fast path (fast_path.h)
   core.recvs.push_back(r);
   server.ipc().recvs.push_back(r);
   return Completion::pending();
@@ -404,9 +441,18 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   Result<uint32_t, CapError> result = sqe.params_len;
   uint32_t flags = exception ? CQE_F_EXCEPTION : 0;
   AddressSpace& cas = c->caller->address_space();
+  // Fast path: the reply copied into the caller's result page kept at
+  // CALL (exact while its tables are unchanged) from the server's own
+  // translation of the reply.
+  uint8_t* kdst = nx || !reply.len ? nullptr : kept(c->kresult, cas, reply.len);
+  const uint8_t* ksrc = kdst ? server.address_space().direct(reply) : nullptr;
   if (reply.len + records_bytes > c->result.len) {
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
     else result = CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the reply did not fit the caller's result buffer");
+  } else if (ksrc) {
+    CAPOS_MEASURE_SEG(IpcCopy);
+    memcpy(kdst, ksrc, reply.len);
+    if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the server answered with an exception");
   } else if (CAPOS_MEASURE_SEG(IpcCopy),
              !cas.check_user(c->result.first(reply.len + records_bytes)) ||
              !AddressSpace::copy_between(server.address_space(), reply, cas, c->result)) {

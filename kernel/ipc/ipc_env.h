@@ -14,6 +14,7 @@
 #include CAPOS_IPC_ENV
 #else
 #include "kernel/proc/process.h"
+#include "kernel/ring/dispatch.h"
 #include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/scheduler.h"
 
@@ -28,6 +29,10 @@ inline void wake(Process& p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lo
   else if (how == Wake::Front) sched::make_runnable_front(t);
   else sched::make_runnable(t);
 }
+
+// An SQE the endpoint fast path handled counts in the ring statistics as
+// one the generic drain handled would.
+inline void count_sqe(bool error) CAPOS_REQUIRES(g_kernel_lock) { ring_stats_add(1, error ? 1 : 0); }
 
 // The ring slot of the thread running the current kernel entry.
 inline uint8_t current_slot() {

@@ -314,6 +314,12 @@ Status AddressSpace::check_user_range(uint64_t va, uint64_t len, bool write) con
   return {};
 }
 
+uint8_t* AddressSpace::direct_miss(uint64_t va, bool write, bool fill) const {
+  auto t = fill ? resolve(va) : translate_fast(va);
+  if (!t || !(t->flags & pte::USER) || (write && !(t->flags & pte::WRITE))) return nullptr;
+  return static_cast<uint8_t*>(frames::phys_to_virt(t->phys));
+}
+
 Result<uint64_t> AddressSpace::frame_of(UserAddr va) const {
   auto t = CAPOS_TRY(resolve(va.raw()));
   return t.phys & ~(abi::PAGE_SIZE - 1);

@@ -11,6 +11,7 @@
 #include "kernel/cap/object.h"
 #include "kernel/arch/x86_64/tlb.h"
 #include "kernel/debug/measure.h"
+#include "kernel/mm/frames.h"
 #include "kernel/mm/page_table.h"
 #include "kernel/mm/user_addr.h"
 #include "lib/abi/layout.h"
@@ -126,6 +127,19 @@ class AddressSpace {
   [[gnu::always_inline]] Status check_user(UserOut s) const { return check_range(s.addr.raw(), s.len, true); }
   // Physical frame behind a mapped user page (for the ring/CapSet pages).
   Result<uint64_t> frame_of(UserAddr va) const;
+  // The kernel address of a non-empty span inside one page whose present,
+  // non-device user leaf allows the access (read / write), or null: then
+  // the checked copies decide. Exact while generation() is unchanged
+  // (every unmap, protect, prune and destroy moves it), so the endpoint
+  // fast path keeps it in its call and RECV records (docs/ipc.md "Fast
+  // path") instead of translating the same buffer for every message.
+  uint8_t* direct(UserIn s) const { return direct_range(s.addr.raw(), s.len, false); }
+  uint8_t* direct(UserOut s) const { return direct_range(s.addr.raw(), s.len, true); }
+  uint64_t generation() const { return table_.generation(); }
+  // The same without filling the walk cache on a miss (a present leaf read
+  // straight from the tables, else null): for keeping a translation the
+  // message may not use, without evicting the hot entries.
+  uint8_t* direct_quiet(UserOut s) const { return direct_range(s.addr.raw(), s.len, true, false); }
 
   // Frees every owned frame and table; the space is unusable afterwards.
   // Must not be the active CR3.
@@ -215,6 +229,16 @@ class AddressSpace {
     }
     return check_user_range(va, len, write);
   }
+  // A walk-cache hit inline; anything else out of line.
+  [[gnu::always_inline]] uint8_t* direct_range(uint64_t va, uint64_t len, bool write, bool walk = true) const {
+    if (!one_page(va, len)) return nullptr;
+    if (const WalkCache* w = cached(va)) {
+      if (!(w->flags & pte::USER) || (write && !(w->flags & pte::WRITE))) return nullptr;
+      return static_cast<uint8_t*>(frames::phys_to_virt(w->phys | (va & (abi::PAGE_SIZE - 1))));
+    }
+    return direct_miss(va, write, walk);
+  }
+  [[gnu::noinline]] uint8_t* direct_miss(uint64_t va, bool write, bool fill) const;
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);

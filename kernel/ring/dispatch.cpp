@@ -7,6 +7,7 @@
 #include "kernel/debug/measure.h"
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
+#include "kernel/ipc/fast_path.h"
 #include "kernel/proc/process.h"
 #include "kernel/ring/sqe_buffers.h"
 #include "kernel/sched/deferred.h"
@@ -20,8 +21,6 @@ namespace capos {
 using namespace abi;
 
 namespace {
-
-RingStats g_stats CAPOS_GUARDED_BY(g_kernel_lock);
 
 // A user buffer that could not be used: a bad range is the caller's
 // mistake; a demand-zero page the machine had no memory for is not.
@@ -43,7 +42,7 @@ class ProcessRingHandler final : public SqeHandler {
     CapResult r = dispatch(sqe, cqe);
     if (!r) {
       cqe->result = r.error().cqe_result();
-      ++g_stats.errors;
+      ++g_ring_stats.errors;
       return Outcome::Completed;
     }
     if (r->is_pending()) return Outcome::Pending;
@@ -182,7 +181,8 @@ class ProcessRingHandler final : public SqeHandler {
 
 }  // namespace
 
-RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock) { return g_stats; }
+RingStats g_ring_stats;
+RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock) { return g_ring_stats; }
 
 // Liveness: every pass checks the kill request and the deadline, and a
 // pass that cannot make progress (nothing consumable: the SQ is empty or
@@ -206,12 +206,22 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
   ProcessRingHandler handler(p);
   Thread* self = sched::current();
   RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
+  // The first pass tries the endpoint fast path (a lone CALL, or RETURN +
+  // RECV); whatever it does not take goes through the generic drain.
+  bool first = true;
   for (;;) {
     // A CALL or RETURN in this drain that satisfies a waiting thread
     // leaves it in self->switch_next (sched::handoff): switched to directly
     // if we block below, else flushed to the run queue's front first.
-    auto r = ring.drain(handler);
-    g_stats.sqes += r.consumed;  // NOPs completed by the engine included
+    RingEngine::DrainResult r;
+    if (first && ring.fast_armed && ipc::fast_path(p, ring)) {
+      r.consumed = 1;  // the fast path counted its SQEs itself (ipc env::count_sqe)
+      r.ready = ring.cq_ready();
+    } else {
+      r = ring.drain(handler);
+      g_ring_stats.sqes += r.consumed;  // NOPs completed by the engine included
+    }
+    first = false;
     if (r.sq_corrupt) {
       sched::flush_handoff(self);
       return CAPOS_CAP_FAIL(RING_CORRUPT, "the SQ's indices are inconsistent");

@@ -22,4 +22,11 @@ struct RingStats {
   uint64_t errors;
 };
 RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock);
+extern RingStats g_ring_stats CAPOS_GUARDED_BY(g_kernel_lock);
+// SQEs handled outside the generic drain (the endpoint fast path) count
+// too. Inline: once per SQE.
+inline void ring_stats_add(uint64_t sqes, uint64_t errors) CAPOS_REQUIRES(g_kernel_lock) {
+  g_ring_stats.sqes += sqes;
+  g_ring_stats.errors += errors;
+}
 }  // namespace capos

@@ -55,6 +55,30 @@ class RingEngine {
   // together with its process).
   void drop_reservation();
 
+  // The endpoint fast path's fetch (kernel/ipc/fast_path.cpp, docs/ipc.md
+  // "Fast path"): when 1..`max` SQEs are pending, the first one's opcode
+  // is in the mask `first_opcodes` (bit 1 << opcode), nothing is corrupt and the CQ has a guaranteed slot
+  // for each, copies them to `out` (each read once: the copies are what
+  // counts) without consuming any and returns how many; else 0, and the
+  // generic drain decides. take() then consumes the next one, and
+  // reserve()/complete() give it its CQ slot, in the order drain would.
+  uint32_t peek(abi::CapSqe* out, uint32_t max, uint32_t first_opcodes);
+  // The fast path's first look, inline: the next SQE in the shared page
+  // when 1..`max` are pending, else null. A hint only (userspace may still
+  // change it): peek() reads what counts.
+  const abi::CapSqe* head_hint(uint32_t max) const {
+    uint32_t n = __atomic_load_n(&page_->header.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
+    return n - 1 < max ? &page_->sq[sq_head_ % abi::SQ_ENTRIES] : nullptr;
+  }
+  // Whether cap_enter asks the endpoint fast path first: set by an
+  // endpoint CALL or RECV on this ring, cleared when the fast path declines
+  // a batch. A hint only, so a ring that never speaks to endpoints (NOPs,
+  // kernel-cap calls, PARK) pays one test per cap_enter.
+  bool fast_armed = false;
+  void take();
+  void reserve() { ++cq_reserved_; }
+  void complete(const abi::CapCqe& cqe) { post(cqe); }
+
   // CQEs posted and not yet consumed (per the last valid cq_head). Inline:
   // cap_enter and the wake-up test ask several times per system call.
   uint32_t cq_ready() {

@@ -30,15 +30,26 @@ CapSqe make_call(uint32_t cap, uint16_t method, const void* params, uint32_t ple
   return s;
 }
 
-// One RECV on `ep` into `buf`; the completion lands in *out.
-int recv_one(uint32_t ep, uint8_t* buf, uint32_t len, CapCqe* out) {
+CapSqe recv_sqe(uint32_t ep, uint8_t* buf, uint32_t len) {
   CapSqe r{};
   r.opcode = CAP_OP_RECV;
   r.cap_id = ep;
   r.result_addr = reinterpret_cast<uint64_t>(buf);
   r.result_len = len;
   r.user_data = rt::ring().next_user_data();
-  *out = rt::ring().call(r);
+  return r;
+}
+
+// Waits for the completion of `user_data` (stashing any other).
+CapCqe wait_for(uint64_t user_data) {
+  CapCqe c;
+  while (!rt::ring().try_take(user_data, &c)) (void)rt::ring().enter(1);
+  return c;
+}
+
+// One RECV on `ep` into `buf`; the completion lands in *out.
+int recv_one(uint32_t ep, uint8_t* buf, uint32_t len, CapCqe* out) {
+  *out = rt::ring().call(recv_sqe(ep, buf, len));
   return out->result;
 }
 
@@ -48,9 +59,10 @@ int server(uint32_t ep) {
   uint32_t kept = CAPID_INVALID;  // a cap received by transfer, handed back on M_GIVE_BACK
   uint64_t reply[1 + XFER_MAX];
   CapTransferDesc give{};
+  CapCqe c;
+  if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 10;
   for (;;) {
-    CapCqe c;
-    if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 10;
+    if (c.result < 0) return 10;
     auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
     if (h->call_id != c.call_id ||
         c.result != static_cast<int32_t>(sizeof(*h) + h->params_len + h->xfer_count * sizeof(CapTransferRecord)))
@@ -78,6 +90,7 @@ int server(uint32_t ep) {
         break;
       case M_SLOW:
         slow_call = h->call_id;  // answered after the caller has died
+        if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 10;
         continue;
       case M_XFER_CHECK: {  // reply: count, then each record's interface id
         auto* rec = reinterpret_cast<CapTransferRecord*>(params + h->params_len);
@@ -97,7 +110,14 @@ int server(uint32_t ep) {
         ret.flags = SQE_F_EXCEPTION;
         break;
     }
-    if (rt::ring().call(ret).result != 0) return 13;
+    // The answer and the next RECV in one cap_enter: the endpoint fast
+    // path's shape (kernel/ipc/fast_path.cpp), so every answer above --
+    // echo, exception, a reply too long for the caller, result caps --
+    // runs through it.
+    CapSqe next = recv_sqe(ep, buf, sizeof(buf));
+    if (!rt::ring().push(ret) || !rt::ring().push(next)) return 15;
+    if (wait_for(ret.user_data).result != 0) return 13;
+    c = wait_for(next.user_data);
     if (slow_call) {
       CapSqe late = ret;
       late.call_id = slow_call;

@@ -24,7 +24,18 @@ void AddressSpace::map(uint64_t base, uint64_t len, bool writable) {
   regions_[base] = std::move(r);
 }
 
-void AddressSpace::unmap(uint64_t base) { regions_.erase(base); }
+void AddressSpace::unmap(uint64_t base) {
+  regions_.erase(base);
+  ++generation_;
+}
+
+uint8_t* AddressSpace::direct_at(uint64_t va, uint64_t len, bool write) const {
+  if (len == 0) return nullptr;
+  uint64_t off;
+  const Region* r = find(va, len, &off);
+  if (!r || r->unbackable || (write && !r->writable)) return nullptr;
+  return r->bytes.get() + off;
+}
 
 const AddressSpace::Region* AddressSpace::find(uint64_t va, uint64_t len, uint64_t* offset) const {
   auto it = regions_.upper_bound(va);
@@ -56,7 +67,10 @@ Err AddressSpace::why(uint64_t va, uint64_t len) const {
   return r && r->unbackable ? Err::OutOfMemory : Err::Fault;
 }
 
-void AddressSpace::set_unbackable(uint64_t base, bool on) { regions_.at(base).unbackable = on; }
+void AddressSpace::set_unbackable(uint64_t base, bool on) {
+  regions_.at(base).unbackable = on;
+  ++generation_;
+}
 
 Status AddressSpace::copy_from_user(void* dst, UserIn src) const {
   uint64_t va = src.addr.raw(), len = src.len;
@@ -104,6 +118,7 @@ Process::Process(uint64_t session_id, const ResourceLedger::Limits& limits)
 
 namespace ipc::env {
 uint8_t g_current_slot = 0;
+uint64_t g_fast_sqes = 0;
 }
 
 Process::~Process() = default;

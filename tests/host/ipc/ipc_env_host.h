@@ -39,6 +39,14 @@ class AddressSpace {
   Status copy_from_user(void* dst, UserIn src) const;
   Status copy_to_user(UserOut dst, const void* src) const;
   static Status copy_between(const AddressSpace& from, UserIn src, const AddressSpace& to, UserOut dst);
+  // The kept-translation API of the kernel's AddressSpace (the endpoint
+  // fast path's KeptBuffer): a pointer to a non-empty span with the access
+  // asked for, exact while generation() is unchanged; unmap and
+  // set_unbackable move it, as unmap/protect move the page-table generation.
+  uint8_t* direct(UserIn s) const { return direct_at(s.addr.raw(), s.len, false); }
+  uint8_t* direct(UserOut s) const { return direct_at(s.addr.raw(), s.len, true); }
+  uint8_t* direct_quiet(UserOut s) const { return direct(s); }
+  uint64_t generation() const { return generation_; }
 
  private:
   struct Region {
@@ -48,6 +56,8 @@ class AddressSpace {
     bool unbackable = false;  // models demand-zero pages with no frame left: every access fails
   };
   Status check(uint64_t va, uint64_t len, bool write) const;
+  uint8_t* direct_at(uint64_t va, uint64_t len, bool write) const;
+  uint64_t generation_ = 0;
   Err why(uint64_t va, uint64_t len) const;
   // The region holding [va, va+len), or null.
   const Region* find(uint64_t va, uint64_t len, uint64_t* offset) const;
@@ -95,6 +105,10 @@ inline void wake(Process& p, uint32_t slot, Wake how) {
   p.handoff_wakes += how != Wake::Queue;
   p.direct_wakes += how == Wake::Direct;
 }
+
+// SQEs the endpoint fast path handled (kernel: the ring statistics).
+extern uint64_t g_fast_sqes;
+inline void count_sqe(bool) { ++g_fast_sqes; }
 
 // The slot of the thread the harness is running a kernel entry for.
 extern uint8_t g_current_slot;

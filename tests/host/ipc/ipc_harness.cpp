@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kernel/ipc/fast_path.h"
 #include "lib/abi/errors.h"
 
 namespace capos::test {
@@ -101,18 +102,51 @@ uint32_t World::grant_client(Process& server, uint32_t owner_cap, Process& clien
   return id.ok() ? *id : 0;
 }
 
-uint32_t World::submit(Process& p, const CapSqe& sqe, uint8_t slot) {
+bool g_use_fast_path = false;
+
+uint32_t World::submit(Process& p, const CapSqe& sqe, uint8_t slot) { return submit_batch(p, {sqe}, slot); }
+
+uint32_t World::submit_batch(Process& p, const std::vector<CapSqe>& sqes, uint8_t slot) {
   EXPECT_TRUE(alive(p));
   RingPage& page = p.ring_page(slot);
-  page.sq[page.header.sq_tail % SQ_ENTRIES] = sqe;
-  ++page.header.sq_tail;
+  for (const CapSqe& sqe : sqes) {
+    page.sq[page.header.sq_tail % SQ_ENTRIES] = sqe;
+    ++page.header.sq_tail;
+  }
   Entry e;
   ipc::env::g_current_slot = slot;  // the thread owning this ring is in the kernel
-  IpcHandler h(p);
-  auto r = p.ring(slot).drain(h);
+  uint32_t consumed = 0;
+  if (g_use_fast_path && ipc::fast_path(p, p.ring(slot))) {
+    consumed = static_cast<uint32_t>(sqes.size());  // all or nothing
+  } else {
+    IpcHandler h(p);
+    auto r = p.ring(slot).drain(h);
+    EXPECT_FALSE(r.sq_corrupt);
+    consumed = r.consumed;
+  }
   ipc::env::g_current_slot = 0;
-  EXPECT_FALSE(r.sq_corrupt);
-  return r.consumed;
+  return consumed;
+}
+
+CapSqe World::recv_sqe(uint32_t cap, uint64_t user_data, uint32_t slot, uint32_t buf_len) {
+  CapSqe s{};
+  s.opcode = CAP_OP_RECV;
+  s.cap_id = cap;
+  s.user_data = user_data;
+  s.result_addr = slot_va(slot);
+  s.result_len = buf_len;
+  return s;
+}
+
+CapSqe World::ret_sqe(uint32_t cap, uint64_t user_data, uint32_t call_id, uint32_t reply_len) {
+  CapSqe s{};
+  s.opcode = CAP_OP_RETURN;
+  s.cap_id = cap;
+  s.user_data = user_data;
+  s.call_id = call_id;
+  s.params_addr = PARAMS_VA;
+  s.params_len = reply_len;
+  return s;
 }
 
 uint32_t World::call(Process& p, uint32_t cap, uint64_t user_data, const std::vector<uint8_t>& params,

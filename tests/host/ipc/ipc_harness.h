@@ -27,6 +27,11 @@ constexpr uint64_t BUF_SLOT = 0x2000;
 constexpr uint32_t BUF_SLOTS = 64;
 constexpr uint64_t UNMAPPED_VA = 0x7000000;
 
+// When set, every submission first goes through the endpoint fast path
+// (ipc::fast_path, as cap_enter tries it), and the generic drain takes
+// whatever it declines.
+extern bool g_use_fast_path;
+
 class World {
  public:
   World();
@@ -42,6 +47,11 @@ class World {
   // Returns the number of SQEs consumed (0 or 1). `slot` is the
   // submitting thread's ring.
   uint32_t submit(Process& p, const abi::CapSqe& sqe, uint8_t slot = 0);
+  // Submits several SQEs and lets the kernel consume them in one entry.
+  uint32_t submit_batch(Process& p, const std::vector<abi::CapSqe>& sqes, uint8_t slot = 0);
+  // An SQE as call()/recv()/ret() build them, without submitting it.
+  static abi::CapSqe recv_sqe(uint32_t cap, uint64_t user_data, uint32_t slot, uint32_t buf_len = BUF_SLOT);
+  static abi::CapSqe ret_sqe(uint32_t cap, uint64_t user_data, uint32_t call_id, uint32_t reply_len);
   // CALL with `params` (copied to the params area), result buffer slot `slot`.
   uint32_t call(Process& p, uint32_t cap, uint64_t user_data, const std::vector<uint8_t>& params, uint32_t slot,
                 uint32_t result_len = BUF_SLOT, std::vector<abi::CapTransferDesc> xfer = {});

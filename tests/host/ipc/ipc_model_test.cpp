@@ -315,4 +315,21 @@ TEST(IpcModel, RandomOperationSequencesMatchTheModel) {
   EXPECT_GT(deliveries, 10000u);  // the sequences really exercise delivery
 }
 
+// The same sequences with the endpoint fast path tried before every drain
+// (kernel/ipc/fast_path.cpp): its CALLs must keep every outcome the model
+// expects.
+TEST(IpcModel, RandomOperationSequencesMatchTheModelThroughTheFastPath) {
+  capos::test::g_use_fast_path = true;
+  uint64_t before = capos::ipc::env::g_fast_sqes;
+  for (uint32_t seed = 1; seed <= 100; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+    Model m(seed);
+    for (int i = 0; i < 400 && !::testing::Test::HasFailure(); ++i) m.step();
+    m.finish();
+    if (::testing::Test::HasFailure()) break;
+  }
+  capos::test::g_use_fast_path = false;
+  EXPECT_GT(capos::ipc::env::g_fast_sqes, before + 1000);
+}
+
 }  // namespace
