@@ -46,6 +46,12 @@ template <class T> class FairQueue {
     if (f != ~0ull && f > floor_) floor_ = f;
   }
 
+  // Raises the floor to at least `f` (per-CPU queues share one floor;
+  // cpu_queues.h).
+  void raise_floor(uint64_t f) {
+    if (f > floor_) floor_ = f;
+  }
+
   // A thread becoming runnable: ordered by vruntime (raised to the floor).
   void insert(T* t) {
     if (t->vruntime < floor_) t->vruntime = floor_;
