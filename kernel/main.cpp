@@ -30,6 +30,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/sched/sched_context.h"
 #include "kernel/version.h"
 #include "lib/core/cstring.h"
 
@@ -54,6 +55,7 @@ void on_timer_tick(const arch::InterruptFrame&) {
 void on_timer_work() CAPOS_REQUIRES(g_kernel_lock) {
   TimerCap::expire();
   ParkSpace::expire_all();
+  sched::budget_hooks::release_due(arch::rdtsc());  // SchedulingContext periods that renewed
   sched::expire_waiters();
 }
 

@@ -140,6 +140,7 @@ void run(const char* name, Bytes module) {
     run_liveness(name, module);
   if (strcmp(name, "threads") == 0) run_threads(module);
   if (strcmp(name, "tlb_shootdown") == 0) run_tlb_shootdown(module);
+  if (strcmp(name, "smp_stress") == 0) run_smp_stress(module);
   if (strcmp(name, "tickless") == 0) run_tickless(module);
   if (strcmp(name, "boot") == 0) boot_check();
   if (strcmp(name, "memory") == 0) memory_check();

@@ -17,6 +17,8 @@ void settle_processes();
 // Issue 14: threads, TLS, PARK/UNPARK (kernel/selftest_threads.cpp).
 [[noreturn]] void run_threads(Bytes module);
 [[noreturn]] void run_tlb_shootdown(Bytes module);
+// Issue 15: IPC, PARK, map/unmap and spawn/kill on every CPU (kernel/selftest_smp_stress.cpp).
+[[noreturn]] void run_smp_stress(Bytes module);
 // Issue 15: idle APs take no ticks (kernel/selftest_threads.cpp).
 [[noreturn]] void run_tickless(Bytes module);
 

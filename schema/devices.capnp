@@ -28,6 +28,10 @@ const maxBlockTransferBytes :UInt32 = 8192;
 # Largest `data` of one BlockDevice.write and largest read of one
 # BlockDevice.read: the data travels inside the message.
 
+const maxBulkTransferBytes :UInt32 = 1048576;
+# Largest transfer of one BlockDevice.readBulk or writeBulk: the data
+# travels in a MemoryObject the caller attaches, not in the message.
+
 struct PciAddress @0x9bde58c40ef93b2d {
   # Where a PCI function sits on segment 0.
 
@@ -297,4 +301,26 @@ interface BlockDevice @0xfe28b9ee642e5fd1 {
   #
   # Errors: invalidArgument for a range outside the device; unimplemented
   # when the device has no discard.
+
+  readBulk @5 (lba :UInt64, blocks :UInt32, buffer :Memory.MemoryObject, offset :UInt64) -> ();
+  # Read `blocks` blocks starting at `lba` into the caller's `buffer`
+  # (attached to the call; the driver maps it only while the request is
+  # out and keeps no reference afterwards) at byte `offset`. Large
+  # transfers without the per-message limit: the driver splits them into
+  # device commands of at most 256 KiB and answers when all are done.
+  #
+  # Params: 1 <= blocks, blocks * blockSize <= maxBulkTransferBytes,
+  # lba + blocks <= blockCount, offset + blocks * blockSize <= the
+  # buffer's size.
+  # Errors: invalidArgument for a range outside the device, a bad length,
+  # a missing buffer or one too small for `offset` plus the data;
+  # unimplemented when the driver cannot do bulk transfers; failed when
+  # the device reports an error (the buffer may then hold partial data).
+
+  writeBulk @6 (lba :UInt64, blocks :UInt32, buffer :Memory.MemoryObject, offset :UInt64) -> ();
+  # Write `blocks` blocks starting at `lba` from the caller's `buffer` at
+  # byte `offset` (as readBulk; the driver maps the buffer read-only).
+  # Durable only after flush.
+  #
+  # Errors: as readBulk; failed also on a read-only device.
 }

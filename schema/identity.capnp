@@ -90,6 +90,24 @@ enum Profile @0xf0b6d4c2a8e31957 {
   # A password-authenticated operator: the operator bundle.
 }
 
+enum AddAccountResult @0xa4c7e19b3d5f2086 {
+  # What CredentialStore.add did: the expected refusals are values, so the
+  # SessionManager can tell the user which one it was.
+
+  added @0;
+  # The account exists now (committed before the answer).
+
+  exists @1;
+  # A seed or enrolled account already has this name; nothing changed.
+
+  full @2;
+  # The store holds its most accounts (8); nothing changed.
+
+  locked @3;
+  # The account file failed its integrity check at start (see
+  # CredentialStore.accounts); nothing changed.
+}
+
 struct BundleCap @0xa4c8e2f61b3d5079 {
   # One capability of a bundle.
 
@@ -135,6 +153,31 @@ interface CredentialStore @0xbd71f4a3e2c95086 {
   # whether the store is locked: its account file exists but failed its
   # integrity check (or could not be read), so nothing was loaded from it
   # and `enroll` is refused until an administrator repairs the disk.
+
+  change @3 (user :Text, oldPassword :Data, newPassword :Data) -> (ok :Bool, persistent :Bool);
+  # Replace an enrolled account's password (`passwd`): check `oldPassword`
+  # like `verify`, then store a new verifier (fresh salt) for
+  # `newPassword`, committed like `enroll` (a new generation of the file).
+  #
+  # Params: `user` as for `verify`; both passwords 1 to 256 bytes.
+  # Results: `ok` false for an unknown user or a wrong old password (same
+  # time either way; nothing changes); `persistent` as for `enroll`.
+  # Errors: invalidArgument for bad lengths or a seed account (seed
+  # accounts change in the manifest); corrupt (as `failed`) while the store
+  # is locked; failed if the file cannot be written (the old password
+  # stays).
+
+  add @4 (user :Text, password :Data, profile :Profile) -> (result :AddAccountResult, persistent :Bool);
+  # Create one more account (`adduser`, for an operator session: the
+  # SessionManager checks that, as it is this store's only client). The
+  # account is committed like `enroll` (a new generation of the file, the
+  # anchor follows) before this answers.
+  #
+  # Params: as for `enroll`.
+  # Results: `result` added, or why not (exists, full, locked: nothing
+  # changed); `persistent` as for `enroll`.
+  # Errors: failed if the file cannot be written (then nothing is added);
+  # invalidArgument for bad lengths or an anonymous profile.
 }
 
 interface AuthorityBroker @0xe2f5a8c7d4b1a063 {
@@ -198,6 +241,25 @@ interface SessionManager @0xc83e1f6a9b27d405 {
 
   current @4 () -> (user :Text, profile :Profile, session :UInt64);
   # The current session (user empty when anonymous).
+
+  passwd @5 () -> (refused :Text);
+  # Change the current session's password: prompt `current password> `,
+  # `new password> ` and `again> ` (all hidden) on the terminal and call
+  # CredentialStore.change. A wrong current password counts as a failed
+  # login (same delays). The session stays.
+  # Results: `refused` empty when the password was changed, else why:
+  # anonymous or guest session, a seed account, wrong password, entries
+  # empty or different, the store locked or unwritable.
+
+  adduser @6 (user :Text, profile :Profile) -> (refused :Text);
+  # Add an account (operator sessions only): prompt `new password> ` and
+  # `again> ` (hidden) on the terminal and call CredentialStore.add. The
+  # session stays; the new user logs in with `login`.
+  #
+  # Params: `user` as for `login`; `profile` operator or guest.
+  # Results: `refused` empty when the account was added, else why: not an
+  # operator session, a bad name or profile, the user exists, entries
+  # empty or different, the store full, locked or unwritable.
 
   struct LoginOutcome {
     # What login, setup and guest did.

@@ -23,6 +23,13 @@ const maxBootPackageChunk :UInt32 = 16384;
 const maxGrantPathNames :UInt32 = 8;
 # Most names in the `path` of a `directory` cap source.
 
+const maxServiceEnv :UInt32 = 8;
+# Most entries in a Service's `env`.
+
+const maxServiceEnvBytes :UInt32 = 200;
+# Most bytes of one Service's `env` entries together (they travel to the
+# child in one queued SpawnArguments.deliver call).
+
 # ---------------------------------------------------------------------------
 # Manifest
 # ---------------------------------------------------------------------------
@@ -70,6 +77,13 @@ enum BinaryKind @0xc9a3b7d6e1f20415 {
   data @1;
   # Bytes read through BootPackage.readBinary (for example manual.pages).
   # Never run: init, services and ProcessSpawner refuse it as a program.
+
+  secret @2;
+  # Data only a BootPackage narrowed to it can read (a key, for example
+  # the credential store's `credkey`): BootPackage.findBinary and
+  # readBinary answer notFound for it on every other BootPackage, the
+  # kernel-made one init holds included. Init grants it to the one service
+  # whose `bootPackage` cap names it in CapEntry.secret. Never run.
 }
 
 struct InitConfig @0xe13cbfe08aacc8a9 {
@@ -119,6 +133,16 @@ struct Service @0xfb71e28fde21bcad {
 
   limits @5 :Capos.ResourceLimits;
   # Quota request, or null for the kernel defaults.
+
+  env @6 :List(Text);
+  # The environment a C program sees (environ, getenv): "NAME=value"
+  # entries, NAME made of letters, digits and '_' and not starting with a
+  # digit, each name once, value printable ASCII; at most maxServiceEnv
+  # entries and maxServiceEnvBytes bytes. When it is not empty, init grants
+  # the child a SpawnArguments endpoint `args` (schema/posix.capnp) and
+  # queues `deliver` on it; the C library answers it before main
+  # (docs/posix.md). A program that does not take it is reported when it
+  # ends.
 }
 
 enum KernelCapKind @0xe41115f13828e89d {
@@ -175,6 +199,11 @@ enum KernelCapKind @0xe41115f13828e89d {
   deviceManager @14;
   # DeviceManager: every enumerated PCI function (init, and the drivers
   # init grants it to; see devices.capnp).
+
+  schedulingContext @15;
+  # SchedulingContext: init gets the root context (weight 1024, no
+  # budget); a service gets a copy of init's and mints the narrower
+  # context it binds itself to (SchedulingContext.mint, bindProcess).
 }
 
 struct CapEntry @0x9516a560fd06b23b {
@@ -239,12 +268,39 @@ struct CapEntry @0x9516a560fd06b23b {
     }
   }
 
+  secret @11 :Text;
+  # Only on a service's `bootPackage` kernel cap: the name of one binary
+  # of kind `secret` this service may read. Init never copies its own
+  # BootPackage to a service: it grants BootPackage.narrow(secret) (empty:
+  # no secret), so a service can read programs, data and at most its own
+  # secret, and cannot narrow further. mkmanifest checks that the name is
+  # a secret binary.
+
   devices @6 :List(Devices.DeviceMatch);
   # Only on a service's `deviceManager` kernel cap: the service gets a
   # DeviceManager narrowed (DeviceManager.narrow) to the functions with
   # one of these identities, so a driver can claim its own device and no
   # other. Empty: the whole DeviceManager. At most maxDeviceMatches
   # entries.
+
+  schedule @12 :SchedulingParams;
+  # Only on a service's `schedulingContext` kernel cap: init mints a
+  # context with these values from its root context (SchedulingContext.mint)
+  # and grants that instead of a copy of the root. Null: a copy of the root.
+}
+
+struct SchedulingParams @0xc3a1f0e2b7d45a19 {
+  # A SchedulingContext a manifest asks for (see SchedulingContext.mint
+  # for the ranges).
+
+  weight @0 :UInt32;
+  # 1..1024.
+
+  budgetUs @1 :UInt32;
+  # CPU per period in microseconds; 0 for no budget.
+
+  periodUs @2 :UInt32;
+  # Period in microseconds; 0 when there is no budget.
 }
 
 struct Export @0xe2838403f320cb93 {
@@ -310,8 +366,10 @@ struct KernelParams @0xefff5e1618185b9d {
 
 interface BootPackage @0x83c0a3eb5c9cf710 {
   # Read-only view of the boot package: the manifest and the embedded
-  # binaries. Held by init only; it lets init read its configuration. It
-  # grants no power to run anything (that is ProcessSpawner).
+  # binaries. Held by init; services the manifest grants one get a narrowed
+  # copy (narrow). It grants no power to run anything (that is
+  # ProcessSpawner). Secrets (BinaryKind.secret) are readable only through
+  # a BootPackage narrowed to them.
 
   manifestSize @0 () -> (size :UInt64);
   # Size in bytes of the metadata manifest returned by readManifest.
@@ -348,6 +406,19 @@ interface BootPackage @0x83c0a3eb5c9cf710 {
   # Params: `offset` skips that many names; `maxEntries` is 1 to 64.
   # Results: `names` is the page; `total` the number of binaries.
   # Errors: invalidArgument if `maxEntries` is 0 or above 64.
+
+  narrow @5 (secret :Text) -> (package :BootPackage);
+  # A BootPackage for a service: it reads the manifest, every program and
+  # data binary and, if `secret` is not empty, that one binary of kind
+  # `secret`; it cannot narrow again. Only the kernel-made BootPackage
+  # (init's) narrows, so a service holding a narrowed one can never reach
+  # another service's secret.
+  #
+  # Params: `secret`, a binary of kind secret, or empty.
+  # Results: `package`, a result capability.
+  # Errors: invalidArgument with the message `permission-denied` on a
+  # narrowed BootPackage; invalidArgument if `secret` names no binary of
+  # kind secret.
 
   struct BinaryLookup {
     # Result of BootPackage.findBinary.

@@ -11,6 +11,7 @@
 # (10.0.2.2 is 0x0A000202). docs/net.md.
 
 using Cxx = import "/capnp/c++.capnp";
+using Memory = import "memory.capnp";
 $Cxx.namespace("capos::schema");
 
 const maxTcpReadBytes :UInt32 = 16000;
@@ -343,4 +344,39 @@ interface Resolver @0x9894b18078857009 {
       # No answer after the stack's retries (or no DNS server is known).
     }
   }
+}
+
+interface NicPort @0x9f7be587fb5cd262 {
+  # netd's side of a network driver that runs as a process of its own
+  # (vnetd): the driver owns the device, netd owns the stack, and frames
+  # move between them through two rings in a shared MemoryObject (layout
+  # in lib/net/frame_ring.h), not through calls. A call here only attaches
+  # the rings or wakes netd. netd owns this endpoint, so a driver that
+  # crashes and is restarted calls attach again on the same grant and the
+  # stack, its connections and its clients carry on (driver restart is
+  # contained). The manifest grants it only to the driver. docs/net.md.
+
+  attach @0 (rings :Memory.MemoryObject, mac :Data, doorbell :NicDoorbell) -> ();
+  # Hand netd the shared rings (initialised by the driver with
+  # lib/net/frame_ring's init_rings), the device's MAC address and the
+  # driver's doorbell. Replaces an earlier attachment: its rings are
+  # unmapped and its doorbell released (the previous driver is gone).
+  #
+  # Params: `rings` at least the size of NicRings; `mac` 6 bytes.
+  # Errors: invalidArgument for a missing or too small object, rings whose
+  # header is not initialised, or a MAC that is not 6 bytes; failed if the
+  # rings cannot be mapped.
+
+  notify @1 () -> ();
+  # Wake netd: the receive ring has new frames (or transmit slots were
+  # freed). Answered at once; netd reads the rings in its loop.
+  #
+  # Errors: failed if nothing is attached.
+}
+
+interface NicDoorbell @0xa132f1b6ec0a84b8 {
+  # The driver's wake-up, handed to netd in NicPort.attach.
+
+  notify @0 () -> ();
+  # Wake the driver: the transmit ring has new frames. Answered at once.
 }

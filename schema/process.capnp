@@ -312,6 +312,48 @@ interface ThreadControl @0xe16dfdf1c287fb41 {
   # Id of the calling thread (unique within the process).
 }
 
+interface SchedulingContext @0xf818165167e6428a {
+  # A share of CPU time (docs/scheduling.md). Threads bound to a context
+  # are scheduled by its weight (1..1024: a weight-4 thread gets four times
+  # the CPU of a weight-1 one when both are busy). A context may also carry
+  # a budget per period that the kernel enforces: once the threads bound
+  # to it have used `budgetUs` of CPU in the current period, none of them
+  # runs until the period renews. A context minted from another charges
+  # its parent too, so it can never use more than any ancestor allows.
+  # Init gets the root context (weight 1024, no budget); everything else
+  # is minted from it. Holding a context is the authority to run on it.
+
+  info @0 () -> (weight :UInt32, budgetUs :UInt32, periodUs :UInt32, usedUs :UInt64, throttled :UInt64);
+  # Describe the context.
+  #
+  # Results: `weight`; `budgetUs` per `periodUs` (both 0 when the context
+  # has no budget of its own); `usedUs`, the CPU its threads (and those of
+  # contexts minted from it) have used in total; `throttled`, how often a
+  # thread bound to it was held back because a budget was used up.
+
+  mint @1 (weight :UInt32, budgetUs :UInt32, periodUs :UInt32) -> (context :SchedulingContext);
+  # Create a narrower context: at most this context's weight, and, when
+  # this context has a budget, a budget whose share (budgetUs / periodUs)
+  # is no larger than this context's. Its CPU time is charged to this
+  # context as well.
+  #
+  # Params: `weight` 1..1024; `budgetUs` 0 for none (then `periodUs` must
+  # be 0), else 1000..`periodUs`; `periodUs` 10000..1000000 (the tick is
+  # 10 ms, so shorter periods could not be enforced).
+  # Errors: invalidArgument for a value out of range, a higher weight or
+  # a larger share than this context's, or a chain more than 8 contexts
+  # deep; overloaded when kernel memory is exhausted. Nothing is created
+  # on an error.
+
+  bindThread @2 () -> ();
+  # Bind the calling thread to this context (from its next scheduling
+  # decision on).
+
+  bindProcess @3 () -> ();
+  # Bind every thread of the calling process, and every thread it starts
+  # later, to this context.
+}
+
 interface ThreadSpawner @0xeea703d53cf64345 {
   # Creates additional threads inside the holder's own process. All
   # threads share the address space and capability table (identical

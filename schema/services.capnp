@@ -131,6 +131,8 @@ interface ProcessLauncher @0xf7ebc3d5d509effa {
   # binary is not on this launcher's allow-list. A ProcessHandle cannot
   # leave the process that spawned the child, so the launcher keeps it:
   # `spawned.handle` is null and the caller waits with `wait` by pid.
+  # The client facet of each child-local `endpoint` grant is moved on to
+  # the caller in `spawned.clients` (the launcher keeps none).
   # Errors: as for ProcessSpawner.spawn; overloaded when the launcher
   # already tracks its maximum of unwaited children.
 

@@ -10,7 +10,11 @@
 //   4 MiB of 8 KiB sequential reads: KiB/s;
 //   400 random 4 KiB reads keeping 4 in flight (each slot resubmitted as it
 //   completes): reads/s, and TSC deltas between consecutive completions
-//   (blkbench's blk_read_4k_random_qd4; make bench reports the reads/s).
+//   (blkbench's blk_read_4k_random_qd4; make bench reports the reads/s);
+//   the same keeping 8 in flight (blk_read_4k_random_qd8);
+//   16 MiB of 1 MiB sequential reads, then writes, one in flight from one
+//   buffer (capOS: readBulk / writeBulk): KiB/s and median TSC cycles per
+//   1 MiB request (after one warm-up pass of reads, as blkbench).
 // Under `-icount shift=0,sleep=off` the TSC counts retired instructions,
 // so median_cycles is instructions per 4 KiB read, as for capOS.
 //
@@ -18,6 +22,9 @@
 //   BENCH row=blk_read_4k_random iters=400 median_cycles=<c> p99_cycles=<c> ns_per_read=<ns> reads_per_s=<n>
 //   BENCH row=blk_read_seq_8k bytes=<b> ns=<ns> kib_per_s=<n>
 //   BENCH row=blk_read_4k_random_qd4 iters=400 median_cycles=<c> p99_cycles=<c> reads_per_s=<n>
+//   BENCH row=blk_read_4k_random_qd8 iters=400 median_cycles=<c> p99_cycles=<c> reads_per_s=<n>
+//   BENCH row=blk_read_seq_1m bytes=16777216 ns=<ns> kib_per_s=<n> median_cycles=<c>
+//   BENCH row=blk_write_seq_1m bytes=16777216 ns=<ns> kib_per_s=<n> median_cycles=<c>
 //   BENCH done
 // Usage: blk_bench DEVICE [--wait-ms N]   (waits for the device node to appear)
 #include <fcntl.h>
@@ -53,11 +60,12 @@ uint64_t now_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-// One O_DIRECT read through the ring, waited for; false on any error.
-bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off) {
+// One O_DIRECT read (or write) through the ring, waited for; false on any error.
+bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off, bool write = false) {
   io_uring_sqe* sqe = io_uring_get_sqe(ring);
   if (!sqe) return false;
-  io_uring_prep_read(sqe, fd, buf, len, off);
+  if (write) io_uring_prep_write(sqe, fd, buf, len, off);
+  else io_uring_prep_read(sqe, fd, buf, len, off);
   if (io_uring_submit(ring) != 1) return false;
   io_uring_cqe* cqe;
   if (io_uring_wait_cqe(ring, &cqe) != 0) return false;
@@ -67,7 +75,8 @@ bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off) {
   return ok;
 }
 
-constexpr unsigned QD = 4;
+constexpr unsigned QD = 8;  // deepest queue measured
+constexpr unsigned BULK = 1 << 20, BULK_CALLS = 16;
 
 bool submit_at(io_uring* ring, int fd, void* buf, uint64_t off, unsigned slot) {
   io_uring_sqe* sqe = io_uring_get_sqe(ring);
@@ -77,8 +86,8 @@ bool submit_at(io_uring* ring, int fd, void* buf, uint64_t off, unsigned slot) {
   return io_uring_submit(ring) == 1;
 }
 
-// ITERS random 4 KiB reads, QD in flight; samples[k] = TSC delta before completion k.
-bool reads_qd(io_uring* ring, int fd, uint64_t* samples, uint64_t* ns) {
+// ITERS random 4 KiB reads, `qd` in flight; samples[k] = TSC delta before completion k.
+bool reads_qd(io_uring* ring, int fd, unsigned qd, uint64_t* samples, uint64_t* ns) {
   static void* bufs[QD];
   for (void*& b : bufs)
     if (!b && posix_memalign(&b, 4096, 4096)) return false;
@@ -88,10 +97,10 @@ bool reads_qd(io_uring* ring, int fd, uint64_t* samples, uint64_t* ns) {
     return (x % (SPAN_BLOCKS / 8)) * 8 * 512;
   };
   uint64_t t0 = now_ns();
-  for (unsigned i = 0; i < QD; ++i)
+  for (unsigned i = 0; i < qd; ++i)
     if (!submit_at(ring, fd, bufs[i], next_off(), i)) return false;
   uint64_t last = tsc();
-  for (unsigned done = 0, started = QD; done < ITERS; ++done) {
+  for (unsigned done = 0, started = qd; done < ITERS; ++done) {
     io_uring_cqe* cqe;
     if (io_uring_wait_cqe(ring, &cqe) != 0 || cqe->res != 4096) return false;
     unsigned slot = unsigned(io_uring_cqe_get_data64(cqe));
@@ -100,9 +109,22 @@ bool reads_qd(io_uring* ring, int fd, uint64_t* samples, uint64_t* ns) {
     samples[done] = t - last;
     last = t;
     if (started < ITERS) {
-      if (slot >= QD || !submit_at(ring, fd, bufs[slot], next_off(), slot)) return false;
+      if (slot >= qd || !submit_at(ring, fd, bufs[slot], next_off(), slot)) return false;
       ++started;
     }
+  }
+  *ns = now_ns() - t0;
+  return true;
+}
+
+// BULK_CALLS sequential 1 MiB requests from/into `buf`; samples[k] = TSC
+// cycles of request k.
+bool bulk_seq(io_uring* ring, int fd, void* buf, bool write, uint64_t* samples, uint64_t* ns) {
+  uint64_t t0 = now_ns();
+  for (unsigned i = 0; i < BULK_CALLS; ++i) {
+    uint64_t c0 = tsc();
+    if (!read_at(ring, fd, buf, BULK, uint64_t(i) * BULK, write)) return false;
+    samples[i] = tsc() - c0;
   }
   *ns = now_ns() - t0;
   return true;
@@ -119,7 +141,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && !std::strcmp(argv[2], "--wait-ms")) wait_ms = unsigned(std::atoi(argv[3]));
   int fd = -1;
   for (unsigned waited = 0; fd < 0; waited += 10) {
-    fd = open(argv[1], O_RDONLY | O_DIRECT);
+    fd = open(argv[1], O_RDWR | O_DIRECT);
     if (fd >= 0) break;
     if (waited >= wait_ms) {
       std::printf("BENCH row=blk_read_4k_random status=na reason=no_device_%s\n", std::strerror(errno));
@@ -129,7 +151,7 @@ int main(int argc, char** argv) {
     usleep(10000);
   }
   io_uring ring;
-  if (int e = io_uring_queue_init(4, &ring, 0); e < 0) {
+  if (int e = io_uring_queue_init(QD, &ring, 0); e < 0) {
     std::printf("BENCH row=blk_read_4k_random status=na reason=io_uring_%s\n", std::strerror(-e));
     std::printf("BENCH done\n");
     return 1;
@@ -163,11 +185,26 @@ int main(int argc, char** argv) {
   ns = now_ns() - t0;
   std::printf("BENCH row=blk_read_seq_8k bytes=%llu ns=%llu kib_per_s=%llu\n", (unsigned long long)SEQ_BYTES,
               (unsigned long long)ns, (unsigned long long)(ns ? SEQ_BYTES * 1000000000ull / ns / 1024 : 0));
-  if (!reads_qd(&ring, fd, samples, &ns)) return 7;
-  std::sort(samples, samples + ITERS);
-  std::printf("BENCH row=blk_read_4k_random_qd4 iters=%u median_cycles=%llu p99_cycles=%llu reads_per_s=%llu\n", ITERS,
-              (unsigned long long)samples[ITERS / 2], (unsigned long long)samples[ITERS * 99 / 100],
-              (unsigned long long)(ns ? ITERS * 1000000000ull / ns : 0));
+  for (unsigned qd = 4; qd <= QD; qd *= 2) {
+    if (!reads_qd(&ring, fd, qd, samples, &ns)) return 7;
+    std::sort(samples, samples + ITERS);
+    std::printf("BENCH row=blk_read_4k_random_qd%u iters=%u median_cycles=%llu p99_cycles=%llu reads_per_s=%llu\n", qd,
+                ITERS, (unsigned long long)samples[ITERS / 2], (unsigned long long)samples[ITERS * 99 / 100],
+                (unsigned long long)(ns ? ITERS * 1000000000ull / ns : 0));
+  }
+  void* big;
+  if (posix_memalign(&big, 4096, BULK)) return 8;
+  std::memset(big, 0, BULK);
+  if (!bulk_seq(&ring, fd, big, false, samples, &ns)) return 9;  // warm-up
+  for (int w = 0; w < 2; ++w) {
+    if (!bulk_seq(&ring, fd, big, w == 1, samples, &ns)) return 10;
+    std::sort(samples, samples + BULK_CALLS);
+    uint64_t bytes = uint64_t(BULK_CALLS) * BULK;
+    std::printf("BENCH row=%s bytes=%llu ns=%llu kib_per_s=%llu median_cycles=%llu\n",
+                w ? "blk_write_seq_1m" : "blk_read_seq_1m", (unsigned long long)bytes, (unsigned long long)ns,
+                (unsigned long long)(ns ? bytes * 1000000000ull / ns / 1024 : 0),
+                (unsigned long long)samples[BULK_CALLS / 2]);
+  }
   std::printf("BENCH done\n");
   io_uring_queue_exit(&ring);
   close(fd);

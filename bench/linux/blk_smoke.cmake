@@ -1,6 +1,6 @@
 # bench.blk_linux_smoke: run blk_bench on the host against a 16 MiB file in
 # the build tree (O_DIRECT works on the build filesystem) and check that it
-# prints both rows with figures and `BENCH done`, or, where io_uring is
+# prints every row with figures and `BENCH done`, or, where io_uring is
 # disabled on the host (seccomp, io_uring_disabled), says so as status=na.
 file(REMOVE ${IMG})
 file(WRITE ${IMG} "")
@@ -27,6 +27,14 @@ endif()
 if(NOT out MATCHES "BENCH row=blk_read_4k_random_qd4 iters=400 median_cycles=[0-9]+ p99_cycles=[0-9]+ reads_per_s=[0-9]+")
   message(FATAL_ERROR "row blk_read_4k_random_qd4 missing or without figures")
 endif()
+if(NOT out MATCHES "BENCH row=blk_read_4k_random_qd8 iters=400 median_cycles=[0-9]+ p99_cycles=[0-9]+ reads_per_s=[0-9]+")
+  message(FATAL_ERROR "row blk_read_4k_random_qd8 missing or without figures")
+endif()
+foreach(row blk_read_seq_1m blk_write_seq_1m)
+  if(NOT out MATCHES "BENCH row=${row} bytes=16777216 ns=[0-9]+ kib_per_s=[0-9]+ median_cycles=[0-9]+")
+    message(FATAL_ERROR "row ${row} missing or without figures")
+  endif()
+endforeach()
 if(NOT out MATCHES "\nBENCH done\n")
   message(FATAL_ERROR "missing BENCH done")
 endif()

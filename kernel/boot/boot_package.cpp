@@ -52,7 +52,8 @@ Status build_metadata() {
       ok = bins.ok();
       for (uint32_t i = 0; ok && i < g_bins.count; ++i) {
         ok = (*bins)[i].setName(g_bins.names[i]).ok();
-        (*bins)[i].setKind(g_model.binaries[i].data ? wire::BinaryKind::DATA : wire::BinaryKind::PROGRAM);
+        const manifest::BinaryDecl& b = g_model.binaries[i];
+        (*bins)[i].setKind(b.secret ? wire::BinaryKind::SECRET : b.data ? wire::BinaryKind::DATA : wire::BinaryKind::PROGRAM);
       }
       if (ok && g_root.hasInitConfig()) ok = root->setInitConfig(*g_root.getInitConfig()).ok();
       if (ok && g_root.hasKernelParams()) ok = root->setKernelParams(*g_root.getKernelParams()).ok();
@@ -112,6 +113,14 @@ bool is_data(StrView name) {
     if (g_bins.names[i] == name) return g_model.binaries[i].data;
   return false;
 }
+
+Result<uint32_t> find_secret(StrView name) {
+  for (uint32_t i = 0; i < g_bins.count; ++i)
+    if (g_bins.names[i] == name) return g_model.binaries[i].secret ? Result<uint32_t>(i) : fail(Err::InvalidArgument);
+  return fail(Err::NotFound);
+}
+
+bool is_secret(uint32_t index) { return index < g_bins.count && g_model.binaries[index].secret; }
 
 Bytes find_binary(StrView name) {
   for (uint32_t i = 0; i < g_bins.count; ++i)

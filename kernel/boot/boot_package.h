@@ -27,8 +27,15 @@ schema::wire::SystemManifest::Reader manifest();
 const manifest::Manifest& model();
 // Binary image by name (empty when absent).
 Bytes find_binary(StrView name);
-// True for a binary declared as data (BinaryKind.data): never a program.
+// True for a binary declared as data or secret (BinaryKind.data, .secret):
+// never a program.
 bool is_data(StrView name);
+// The index of the binary `name` if it is a secret; NotFound if there is no
+// such binary, InvalidArgument if it is not a secret.
+Result<uint32_t> find_secret(StrView name);
+// True if binary `index` is a secret (readable only through a BootPackage
+// narrowed to it).
+bool is_secret(uint32_t index);
 uint32_t binary_count();
 StrView binary_name(uint32_t i);
 // The manifest with every Binary.data stripped (what BootPackage serves).

@@ -13,6 +13,7 @@
 #include "kernel/objects/spawner_cap.h"
 #include "kernel/objects/system_caps.h"
 #include "kernel/objects/timer_cap.h"
+#include "kernel/objects/sched_context_cap.h"
 #include "kernel/objects/thread_caps.h"
 #include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
@@ -67,6 +68,9 @@ Ref<KObject> make_kernel_cap(wire::KernelCapKind kind, Process& receiver, uint64
     case wire::KernelCapKind::DEVICE_MANAGER:
       *iface = wire::DeviceManager::kInterfaceId;
       return DeviceManagerCap::create();
+    case wire::KernelCapKind::SCHEDULING_CONTEXT:
+      *iface = wire::SchedulingContext::kInterfaceId;
+      return SchedContextCap::create_root();
     default: return {};
   }
 }

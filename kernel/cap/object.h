@@ -37,6 +37,7 @@ enum class ObjType : uint8_t {
   ThreadSpawner,
   ThreadControl,
   Revoker,
+  SchedulingContext,
   Revocable,  // a wrapped cap (kernel/objects/revoker_cap.h); CALLs forward through it
 };
 

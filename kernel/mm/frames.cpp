@@ -70,6 +70,11 @@ Result<uint64_t> alloc() {
   return pa;
 }
 
+Result<uint64_t> alloc_uncleared() {
+  Locked l(g_lock);
+  return g_alloc.alloc();
+}
+
 Result<uint64_t> alloc_contiguous(uint64_t count, uint64_t align_frames) {
   uint64_t pa;
   {

@@ -11,6 +11,10 @@ namespace capos::frames {
 // kernel image, boot modules and the loader's info structure.
 Status init(const BootInfo& bi);
 Result<uint64_t> alloc();         // one zeroed frame
+// One frame with whatever its last owner left in it. Only for a caller
+// that overwrites every byte before the frame is reachable by anyone but
+// itself (AddressSpace::map_image; the argument is in docs/memory.md).
+Result<uint64_t> alloc_uncleared();
 Result<uint64_t> alloc_contiguous(uint64_t count, uint64_t align_frames = 1);  // zeroed
 void free(uint64_t phys);         // panics on double free / foreign frame
 void free_contiguous(uint64_t phys, uint64_t count);

@@ -33,7 +33,7 @@ Status BootPackageCap::readManifest(BP::ReadManifestParams::Reader p, BP::ReadMa
 Status BootPackageCap::findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLookup::Builder r) {
   StrView name = CAPOS_TRY(p.getName());
   for (uint32_t i = 0; i < boot_package::binary_count(); ++i) {
-    if (!(boot_package::binary_name(i) == name)) continue;
+    if (!(boot_package::binary_name(i) == name) || !readable(i)) continue;
     auto f = r.initFound();
     f.setSize(boot_package::find_binary(name).size());
     f.setIndex(i);
@@ -46,7 +46,8 @@ Status BootPackageCap::findBinary(BP::FindBinaryParams::Reader p, BP::BinaryLook
 Status BootPackageCap::readBinary(BP::ReadBinaryParams::Reader p, BP::BinaryChunk::Builder r) {
   StrView name = CAPOS_TRY(p.getName());
   Bytes bin = boot_package::find_binary(name);
-  if (bin.empty()) {
+  auto secret = boot_package::find_secret(name);
+  if (bin.empty() || (secret && !readable(*secret))) {
     r.setNotFound();
     return {};
   }
@@ -61,6 +62,25 @@ Status BootPackageCap::listBinaries(BP::ListBinariesParams::Reader p, BP::ListBi
   auto names = CAPOS_TRY(r.initNames(n));
   for (uint32_t i = 0; i < n; ++i) CAPOS_TRY_STATUS(names.set(i, boot_package::binary_name(off + i)));
   r.setTotal(total);
+  return {};
+}
+
+Status BootPackageCap::narrow(BP::NarrowParams::Reader p, BP::NarrowResults::Builder r) {
+  if (!may_narrow_) return fail(Err::PermissionDenied);  // authority only shrinks, once
+  StrView name = CAPOS_TRY(p.getSecret());
+  uint32_t secret = kNoSecret;
+  if (!name.empty()) {
+    auto found = boot_package::find_secret(name);
+    if (!found) return fail(Err::InvalidArgument);  // no such binary, or not a secret
+    secret = *found;
+  }
+  CallContext& ctx = current_call();
+  CAPOS_TRY_STATUS(ctx.reserve_results(1));
+  Ref<BootPackageCap> obj = BootPackageCap::create();
+  if (!obj) return fail(Err::Overloaded);
+  obj->may_narrow_ = false;
+  obj->secret_ = secret;
+  r.setPackage(CAPOS_TRY(ctx.add_result(move(obj), BP::kInterfaceId)));
   return {};
 }
 

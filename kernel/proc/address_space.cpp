@@ -1,5 +1,7 @@
 #include "kernel/proc/address_space.h"
 
+#include "lib/elf/image_page.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/measure.h"
 #include "kernel/mm/frames.h"
@@ -57,6 +59,19 @@ uint64_t AddressSpace::mapped_pages() const {
 }
 
 Status AddressSpace::map_anonymous(UserAddr at, uint64_t pages, UserProt prot, VmaKind kind, bool lazy) {
+  return map_fresh(at, pages, prot, kind, lazy, nullptr);
+}
+
+Status AddressSpace::map_image(UserAddr at, uint64_t pages, UserProt prot, uint64_t offset, Bytes file) {
+  uint64_t bytes, end;
+  if (mul_overflow(pages, abi::PAGE_SIZE, &bytes) || add_overflow(offset, uint64_t(file.size()), &end) || end > bytes)
+    return fail(Err::InvalidArgument);
+  ImageFill fill{offset, file};
+  return map_fresh(at, pages, prot, VmaKind::Image, /*lazy=*/false, &fill);
+}
+
+Status AddressSpace::map_fresh(UserAddr at, uint64_t pages, UserProt prot, VmaKind kind, bool lazy,
+                               const ImageFill* fill) {
   uint64_t va = at.raw();
   uint64_t bytes;
   if (pages == 0 || mul_overflow(pages, abi::PAGE_SIZE, &bytes) || !is_aligned(va, abi::PAGE_SIZE) ||
@@ -69,7 +84,8 @@ Status AddressSpace::map_anonymous(UserAddr at, uint64_t pages, UserProt prot, V
   Reservation charge = CAPOS_TRY(ledger_->reserve(Res::FramePages, pages));
   uint64_t flags = pte_flags(prot);
   for (uint64_t i = 0; !lazy && i < pages; ++i) {
-    auto pa = frames::alloc();
+    auto pa = fill ? frames::alloc_uncleared() : frames::alloc();
+    if (pa && fill) elf::fill_image_page(static_cast<uint8_t*>(frames::phys_to_virt(*pa)), i, fill->offset, fill->file);
     Status st = pa ? table_.map(va + i * abi::PAGE_SIZE, *pa, flags) : Status(fail(pa.error()));
     if (!st) {
       if (pa) frames::free(*pa);

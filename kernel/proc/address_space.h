@@ -74,6 +74,12 @@ class AddressSpace {
   // first touch (fault_in), so untouched bss, heap arenas and stack cost
   // nothing.
   Status map_anonymous(UserAddr va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy = false);
+  // Maps `pages` fresh frames at `va` (VmaKind::Image, charged like
+  // map_anonymous) holding `file` from byte `offset` of the first page and
+  // zeros everywhere else. Each frame is written in full before it is
+  // mapped, so it is not cleared first (an ELF segment's pages are mostly
+  // file bytes). InvalidArgument when `file` does not fit.
+  Status map_image(UserAddr va, uint64_t pages, UserProt prot, uint64_t offset, Bytes file);
   // Materializes the demand-zero page holding `va`. Fault: `va` is not a
   // missing page of a demand-zero region (a real fault); OutOfMemory: it
   // is, but no frame or page table could be had (the page was charged up
@@ -205,6 +211,12 @@ class AddressSpace {
   Status copy_user(uint64_t va, uint64_t len, bool to_user, bool honour_perms, uint8_t* kbuf,
                    const uint8_t* ksrc) const;
   void unmap_pages(uint64_t va, uint64_t pages, bool prune = true);
+  // What map_image writes into its frames; null for zeroed frames.
+  struct ImageFill {
+    uint64_t offset;
+    Bytes file;
+  };
+  Status map_fresh(UserAddr va, uint64_t pages, UserProt prot, VmaKind kind, bool lazy, const ImageFill* fill);
   // Translation that materializes demand-zero pages first. A walk-cache
   // hit is answered inline; a miss walks (resolve_walk).
   Result<Translation> resolve(uint64_t va) const {

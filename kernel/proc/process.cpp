@@ -237,12 +237,11 @@ Status Process::load_image(Bytes image, const elf::LoadPlan& plan) {
     uint64_t pages = s.mem_size / abi::PAGE_SIZE;
     uint64_t file_pages = min(pages, align_up(s.page_offset + s.file_size, abi::PAGE_SIZE) / abi::PAGE_SIZE);
     UserAddr va(s.vaddr);
-    if (file_pages) CAPOS_TRY_STATUS(as_.map_anonymous(va, file_pages, prot, VmaKind::Image));
+    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
+    if (file_pages) CAPOS_TRY_STATUS(as_.map_image(va, file_pages, prot, s.page_offset, file));
     if (pages > file_pages)
       CAPOS_TRY_STATUS(as_.map_anonymous(va + file_pages * abi::PAGE_SIZE, pages - file_pages, prot,
                                          VmaKind::Image, /*lazy=*/true));
-    Bytes file = CAPOS_TRY(image.subspan(s.file_offset, s.file_size));
-    CAPOS_TRY_STATUS(as_.kernel_write(va + s.page_offset, file));
   }
   return {};
 }
@@ -334,6 +333,7 @@ Result<Thread*> Process::spawn_thread(uint64_t entry, uint64_t stack_top, uint64
   t->fs_base = fs_base;
   t->charged_bytes = bytes;
   t->vr_scale = sched::scale_for(weight_);
+  bind_thread_sched(t, sched_ctx_.get(), budget_, weight_);
   threads_[slot] = t;
   ++thread_count_;
   return t;
@@ -343,6 +343,23 @@ void Process::set_weight(uint32_t weight) {
   weight_ = weight < sched::WEIGHT_MIN ? sched::WEIGHT_MIN : weight > sched::WEIGHT_MAX ? sched::WEIGHT_MAX : weight;
   for (Thread* t : threads_)
     if (t) t->vr_scale = sched::scale_for(weight_);
+}
+
+void Process::bind_sched(KObject* ctx, sched::Budget* b, uint32_t weight) {
+  sched_ctx_ = Ref<KObject>::share(ctx);
+  budget_ = b;
+  weight_ = weight;
+  for (Thread* t : threads_)
+    if (t) bind_thread_sched(t, ctx, b, weight);
+}
+
+void bind_thread_sched(Thread* t, KObject* ctx, sched::Budget* b, uint32_t weight) {
+  if (!ctx) return;
+  ctx->retain();
+  if (t->sched_ctx) t->sched_ctx->release();
+  t->sched_ctx = ctx;
+  t->budget = b;
+  t->vr_scale = sched::scale_for(weight);
 }
 
 void Process::exit_thread(int64_t code) {

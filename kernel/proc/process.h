@@ -88,6 +88,9 @@ class Process {
   // process gets four times the CPU of a weight-1 one when both are busy).
   void set_weight(uint32_t weight) CAPOS_REQUIRES(g_kernel_lock);
   uint32_t weight() const { return weight_; }
+  // Binds every thread of the process, and every thread it starts later,
+  // to SchedulingContext `ctx` (its weight and budget `b`; docs/scheduling.md).
+  void bind_sched(KObject* ctx, sched::Budget* b, uint32_t weight) CAPOS_REQUIRES(g_kernel_lock);
   CapTable& caps() { return caps_; }
   ResourceLedger& ledger() { return ledger_; }
   const ExitStatus& status() const { return status_; }
@@ -151,6 +154,8 @@ class Process {
   uint32_t thread_count_ = 0;
   ParkSpace parks_;
   uint32_t weight_ = 1;
+  Ref<KObject> sched_ctx_;             // bound SchedulingContext (null: none)
+  sched::Budget* budget_ = nullptr;    // its accounting
   abi::CapSetHeader* capset_ = nullptr;  // kernel view of the CapSet page
   uint8_t* scratch_ = nullptr;
   ExitStatus status_;
@@ -165,6 +170,8 @@ class Process {
 
 // Frees a dead process once its last thread is gone (called by the reaper).
 void process_thread_reaped(Process* p) CAPOS_REQUIRES(g_kernel_lock);
+// Binds `t` to SchedulingContext `ctx` (takes a reference; null: no change).
+void bind_thread_sched(Thread* t, KObject* ctx, sched::Budget* b, uint32_t weight) CAPOS_REQUIRES(g_kernel_lock);
 // Ends the current process if someone asked to kill it (called at kernel
 // entry/exit points where the thread holds no locks).
 void process_check_killed() CAPOS_REQUIRES(g_kernel_lock);

@@ -1,6 +1,7 @@
 #include "kernel/proc/thread.h"
 
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/cap/object.h"
 #include "kernel/mm/heap.h"
 
 namespace capos {
@@ -61,6 +62,7 @@ Result<Thread*> Thread::create_kernel(const char* name, void (*fn)(void*), void*
 }
 
 void Thread::destroy(Thread* t) {
+  if (t->sched_ctx) t->sched_ctx->release();
   paging::free_kernel_stack(t->kstack);
   heap::destroy(t);
 }

@@ -6,10 +6,12 @@
 
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/mm/paging.h"
+#include "kernel/sched/budget.h"
 #include "lib/core/intrusive_list.h"
 
 namespace capos {
 
+class KObject;
 class Process;
 class ThreadWatch;
 
@@ -35,6 +37,11 @@ class Thread {
   // divided by the weight, and the factor for that division.
   uint64_t vruntime = 0;
   uint32_t vr_scale = 1u << 20;  // sched::scale_for(WEIGHT_DEFAULT)
+  // Its SchedulingContext (kernel/objects/sched_context_cap.h; a counted
+  // reference, null = the process default weight and no budget) and that
+  // context's budget accounting (kernel/sched/budget.h).
+  KObject* sched_ctx = nullptr;
+  sched::Budget* budget = nullptr;
   uint64_t cpu_cycles = 0;       // TSC cycles on the CPU in total (diagnostics, tests)
   uint64_t charged_bytes = 0;    // KernelBytes its process pays for it (0: part of the fixed charge)
   ThreadWatch* watch = nullptr;  // join state shared with ThreadHandles (a counted reference)

@@ -36,12 +36,6 @@ void RingEngine::set_status(uint32_t bit, bool on) {
   h.status = on ? (s | bit) : (s & ~bit);
 }
 
-bool RingEngine::sq_pending() {
-  uint32_t tail = load_user(&page_->header.sq_tail);
-  uint32_t n = tail - sq_head_;
-  return n != 0 && n <= SQ_ENTRIES;
-}
-
 void RingEngine::post(const CapCqe& cqe) {
   page_->cq[cq_tail_ % CQ_ENTRIES] = cqe;
   ++cq_tail_;

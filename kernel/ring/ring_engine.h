@@ -58,7 +58,12 @@ class RingEngine {
     return cq_tail_ - cq_head_valid_;
   }
   uint32_t reserved() const { return cq_reserved_; }
-  bool sq_pending();  // user has submitted SQEs the kernel has not consumed
+  // User has submitted SQEs the kernel has not consumed. Inline: cap_enter
+  // asks on every pass that did not satisfy it.
+  bool sq_pending() const {
+    uint32_t n = __atomic_load_n(&page_->header.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
+    return n != 0 && n <= abi::SQ_ENTRIES;
+  }
 
  private:
   // Reads and validates cq_head; returns false if it is corrupt.

@@ -14,29 +14,30 @@ void KernelLock::assert_held() const {
   if (!held()) panic("kernel lock: required but not held by this CPU");
 }
 
-void KernelLock::contended(uint32_t ticket) {
+void KernelLock::contended() {
   if (mine()) misuse("acquired while held by this CPU");
   __atomic_add_fetch(&contentions_, 1, __ATOMIC_RELAXED);
-  while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
-    // The holder may be waiting for this CPU to flush its TLB; we may be
-    // spinning with interrupts off (an exception from user mode).
-    arch::tlb::service();
-    arch::pause();
-  }
-}
-
-void KernelLock::contended_virtual() {
-  if (mine()) misuse("acquired while held by this CPU");
-  __atomic_add_fetch(&contentions_, 1, __ATOMIC_RELAXED);
-  __atomic_add_fetch(&waiting_, 1, __ATOMIC_RELAXED);
-  do {
-    // Read until it looks free, then try: the exchange is the only write,
-    // so waiters do not bounce the line while the holder works.
-    while (__atomic_load_n(&taken_, __ATOMIC_RELAXED)) {
+  // The holder may be waiting for this CPU to flush its TLB; we may be
+  // spinning with interrupts off (an exception from user mode).
+  if (!virtual_) {
+    uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) {
       arch::tlb::service();
       arch::pause();
     }
-  } while (__atomic_exchange_n(&taken_, 1, __ATOMIC_ACQUIRE));
+    return;
+  }
+  __atomic_add_fetch(&waiting_, 1, __ATOMIC_RELAXED);
+  for (;;) {
+    // Read until it looks free, then try: the compare-exchange is the only
+    // write, so waiters do not bounce the line while the holder works.
+    uint32_t s = __atomic_load_n(&serving_, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&next_, __ATOMIC_RELAXED) == s &&
+        __atomic_compare_exchange_n(&next_, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      break;
+    arch::tlb::service();
+    arch::pause();
+  }
   __atomic_sub_fetch(&waiting_, 1, __ATOMIC_RELAXED);
 }
 

@@ -40,20 +40,21 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   // Inline: every syscall takes and drops it. Whether this CPU holds it is
   // a byte in the CPU's own record (PerCpu::holds_kernel_lock), so the
   // checks cost no shared cache line.
+  // Both forms share the fast path: the lock is free exactly when no
+  // ticket is out (next_ == serving_), and one compare-exchange takes the
+  // next ticket only then. Only a CPU that finds it taken looks at the
+  // form (contended): on hardware it queues with a ticket of its own, and
+  // because a queued ticket makes next_ != serving_, nobody passes it on
+  // the fast path; under a hypervisor it retries the compare-exchange.
   void acquire() CAPOS_ACQUIRE() {
-    if (virtual_) {
-      if (__atomic_exchange_n(&taken_, 1, __ATOMIC_ACQUIRE)) contended_virtual();
-    } else {
-      uint32_t ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
-      if (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) contended(ticket);
-    }
+    uint32_t s = __atomic_load_n(&serving_, __ATOMIC_RELAXED);
+    if (!__atomic_compare_exchange_n(&next_, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) contended();
     set_mine(true);
   }
   void release() CAPOS_RELEASE() {
     if (!mine()) misuse("released while not held by this CPU");
     set_mine(false);
-    if (virtual_) __atomic_store_n(&taken_, 0, __ATOMIC_RELEASE);
-    else __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE);  // only the holder writes it
+    __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE);  // only the holder writes it
   }
   // Switches to the test-and-set form; only at boot, before any CPU has
   // taken the lock.
@@ -65,8 +66,8 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   void assert_held() const CAPOS_ASSERT_CAPABILITY(this);
   // Another CPU is waiting for it (the holder may let it go first).
   bool has_waiters() const {
-    if (virtual_) return __atomic_load_n(&waiting_, __ATOMIC_RELAXED) != 0;
-    return __atomic_load_n(&next_, __ATOMIC_RELAXED) - __atomic_load_n(&serving_, __ATOMIC_RELAXED) > 1;
+    return __atomic_load_n(&next_, __ATOMIC_RELAXED) - __atomic_load_n(&serving_, __ATOMIC_RELAXED) > 1 ||
+           __atomic_load_n(&waiting_, __ATOMIC_RELAXED) != 0;
   }
   // Held by this CPU.
   bool held() const { return mine(); }
@@ -83,13 +84,11 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   static bool mine() { return arch::pcpu::read<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(); }
   static void set_mine(bool v) { arch::pcpu::write<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(v); }
 #endif
-  void contended(uint32_t ticket) CAPOS_NO_THREAD_SAFETY_ANALYSIS;
-  void contended_virtual() CAPOS_NO_THREAD_SAFETY_ANALYSIS;
+  void contended() CAPOS_NO_THREAD_SAFETY_ANALYSIS;
   [[noreturn]] static void misuse(const char* what);
   bool virtual_ = false;  // test-and-set form (written once at boot)
-  uint32_t next_ = 0;     // ticket form: the next ticket to hand out
-  uint32_t serving_ = 0;  // ticket form: the ticket that may hold the lock
-  uint32_t taken_ = 0;    // test-and-set form: 1 while held
+  uint32_t next_ = 0;     // the next ticket to hand out
+  uint32_t serving_ = 0;  // the ticket that holds the lock (free: == next_)
   uint32_t waiting_ = 0;  // test-and-set form: CPUs spinning for it
   uint64_t contentions_ = 0;
 };

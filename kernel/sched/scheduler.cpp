@@ -16,6 +16,7 @@
 #include "kernel/sched/cpu_queues.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
+#include "kernel/sched/sched_context.h"
 
 namespace capos::sched {
 
@@ -179,6 +180,7 @@ void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
   c.current->cpu_cycles += used;
   if (c.current != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
   FairQueue<Thread>::charge(c.current, used);  // idle too: harmless, it is never queued
+  budget_hooks::charge(c.current, used, now);
 }
 
 // The lowest vruntime among the threads running on the other CPUs and
@@ -201,6 +203,7 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   account(c);
   uint32_t n = arch::cpu_count();
   Thread* next = g_rq.pick(c.cpu_id, n, g_steal_slack);
+  while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pick(c.cpu_id, n, g_steal_slack);  // budget used up
   publish_queued();
   if (!next) next = c.idle;
   if (next != c.idle) g_rq.advance_floor(n, arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
@@ -305,6 +308,13 @@ void yield() {
   arch::IrqGuard irq;
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
+  if (c.current->budget) {  // bound to a SchedulingContext: a used-up budget stops it even with nothing else to run
+    account(c);
+    if (budget_hooks::hold_back(c.current, c.switch_tsc)) {
+      schedule();
+      return;
+    }
+  }
   if (g_rq.empty()) {
     // Nothing else to run anywhere. A kernel thread that yields in a loop is
     // polling (self tests wait for processes that may run on other CPUs):

@@ -22,6 +22,15 @@ size_t MessageBuilder::stream_size() const {
 Result<size_t> MessageBuilder::write_stream(MutBytes out) const {
   Span<const Segment> segs = segments();
   uint32_t count = static_cast<uint32_t>(segs.size());
+  if (count == 1) {  // every fixed-buffer message (each kernel and runtime call): header word + one copy
+    size_t n = static_cast<size_t>(segs[0].words) * kBytesPerWord;
+    if (out.size() < kBytesPerWord + n) return fail(Err::OutOfRange);
+    uint8_t* p = out.data();
+    store<uint32_t>(p, 0);
+    store<uint32_t>(p + 4, segs[0].words);
+    if (n > 0 && segs[0].start != p + kBytesPerWord) memmove(p + kBytesPerWord, segs[0].start, n);
+    return kBytesPerWord + n;
+  }
   size_t need = stream_size();
   if (out.size() < need) return fail(Err::OutOfRange);
   uint8_t* p = out.data();

@@ -6,15 +6,22 @@ namespace capos::fs {
 
 namespace {
 
-// CRC-32C (Castagnoli, reflected 0x82F63B78), one table built on first use.
+// CRC-32C (Castagnoli, reflected 0x82F63B78), tables built at compile
+// time for slicing by 8: t[0] is the byte-wise table, t[k][i] the CRC of
+// byte i followed by k zero bytes, so eight bytes take eight lookups and
+// no serial dependency between them (a commit checksums its whole
+// metadata image twice: ~1.3 instead of ~6 instructions per byte). The
+// fallback where the CPU has no CRC32 instruction.
 struct CrcTable {
-  uint32_t t[256];
+  uint32_t t[8][256];
   constexpr CrcTable() : t{} {
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
+      t[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; ++i)
+      for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
   }
 };
 constexpr CrcTable kCrc;
@@ -87,11 +94,61 @@ FsStatus check_runs(const Record& r, uint64_t device_blocks, MutBytes bitmap) {
 
 }  // namespace
 
+namespace {
+
+uint32_t crc32c_table(const uint8_t* p, size_t n, uint32_t crc) {
+  for (; n >= 8; p += 8, n -= 8) {
+    uint32_t lo = crc ^ get_u32(p);
+    uint32_t hi = get_u32(p + 4);
+    crc = kCrc.t[7][lo & 0xff] ^ kCrc.t[6][(lo >> 8) & 0xff] ^ kCrc.t[5][(lo >> 16) & 0xff] ^ kCrc.t[4][lo >> 24] ^
+          kCrc.t[3][hi & 0xff] ^ kCrc.t[2][(hi >> 8) & 0xff] ^ kCrc.t[1][(hi >> 16) & 0xff] ^ kCrc.t[0][hi >> 24];
+  }
+  for (; n > 0; ++p, --n) crc = kCrc.t[0][(crc ^ *p) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+#if defined(__x86_64__)
+// SSE4.2's CRC32 instruction computes exactly this CRC (Castagnoli,
+// reflected), 8 bytes per instruction. Used when CPUID says the CPU has
+// it (Linux's crc32c-intel does the same); the tables otherwise.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const uint8_t* p, size_t n, uint32_t crc) {
+  uint64_t c = crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return c32;
+}
+
+bool cpu_has_sse42() {
+  // 0 = not asked yet, 1 = no, 2 = yes. Every caller computes the same
+  // answer, so a race only repeats the question.
+  static uint8_t known = 0;
+  uint8_t k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (k == 0) {
+    uint32_t a = 1, b, c = 0, d;
+    asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    k = (c >> 20) & 1 ? 2 : 1;
+    __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+  }
+  return k == 2;
+}
+#endif
+
+}  // namespace
+
 uint32_t crc32c(Bytes data, uint32_t crc) {
   crc = ~crc;
-  for (size_t i = 0; i < data.size(); ++i) crc = kCrc.t[(crc ^ data.data()[i]) & 0xff] ^ (crc >> 8);
-  return ~crc;
+#if defined(__x86_64__)
+  if (cpu_has_sse42()) return ~crc32c_sse42(data.data(), data.size(), crc);
+#endif
+  return ~crc32c_table(data.data(), data.size(), crc);
 }
+
+uint32_t crc32c_portable(Bytes data, uint32_t crc) { return ~crc32c_table(data.data(), data.size(), ~crc); }
 
 FsStatus check_name(const char* name, size_t len) {
   if (len == 0) return fs_fail(Err::InvalidArgument, "empty name");

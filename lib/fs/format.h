@@ -15,6 +15,8 @@
 namespace capos::fs {
 
 constexpr uint32_t kBlockSize = 4096;
+// Most whole blocks one data write or read moves in a single device call.
+constexpr uint32_t kRunBlocks = 16;
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '1'};
 constexpr uint32_t kChainMagic = 0x43534643;  // "CFSC" little-endian
@@ -37,6 +39,9 @@ using FsStatus = Result<void, FsError>;
 inline Failure<FsError> fs_fail(Err e, const char* why) { return fail(FsError{e, why}); }
 
 uint32_t crc32c(Bytes data, uint32_t crc = 0);
+// The same through the tables only, never the CPU's CRC32 instruction (the
+// tests compare the two paths).
+uint32_t crc32c_portable(Bytes data, uint32_t crc = 0);
 
 // ---- Superblock: the first 512 bytes of block 0 or 1.
 struct Super {

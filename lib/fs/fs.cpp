@@ -241,6 +241,47 @@ FsStatus Filesystem::write_block(Node* n, uint64_t i, uint32_t at, Bytes data) {
   return {};
 }
 
+// Writes whole file blocks [i, i + count) (count <= kRunBlocks) from
+// `data`: each goes in place if new since the last commit, otherwise to a
+// fresh block, and blocks whose targets follow each other on the device go
+// in one device write (a sequential write of a new file is one call per
+// run, not per block). All or nothing for the file's map: on a device
+// error the fresh blocks are released and the map is unchanged.
+FsStatus Filesystem::write_whole(Node* n, uint64_t i, uint32_t count, Bytes data) {
+  uint32_t old[kRunBlocks], target[kRunBlocks];
+  uint32_t got = 0;
+  FsStatus st = {};
+  for (; got < count; ++got) {
+    old[got] = n->blocks[i + got];
+    if (old[got] && !committed(old[got])) {
+      target[got] = old[got];
+      continue;
+    }
+    auto b = alloc_block();
+    if (!b) {
+      st = fail(b.error());
+      break;
+    }
+    target[got] = *b;
+  }
+  for (uint32_t k = 0; k < got && st;) {
+    uint32_t run = 1;
+    while (k + run < got && target[k + run] == target[k] + run) ++run;
+    st = dev_.write(target[k], run, Bytes(data.data() + size_t{k} * kBlockSize, size_t{run} * kBlockSize));
+    k += run;
+  }
+  if (!st) {
+    for (uint32_t k = 0; k < got; ++k)
+      if (target[k] != old[k]) release_block(target[k]);
+    return st;
+  }
+  for (uint32_t k = 0; k < count; ++k) {
+    if (old[k] && target[k] != old[k]) release_block(old[k]);
+    n->blocks[i + k] = target[k];
+  }
+  return {};
+}
+
 FsResult<size_t> Filesystem::read(NodeRef r, uint64_t offset, MutBytes out) {
   Node* n = CAPOS_TRY(file_node(r));
   if (offset >= n->size) return size_t{0};
@@ -251,6 +292,17 @@ FsResult<size_t> Filesystem::read(NodeRef r, uint64_t offset, MutBytes out) {
     uint64_t i = pos / kBlockSize;
     uint32_t at = static_cast<uint32_t>(pos % kBlockSize);
     size_t chunk = kBlockSize - at < len - done ? kBlockSize - at : len - done;
+    if (n->blocks[i] && at == 0 && chunk == kBlockSize) {
+      // Whole blocks that follow each other on the device: one device
+      // read, straight into `out`.
+      uint32_t run = 1;
+      while (run < kRunBlocks && len - done >= size_t{run + 1} * kBlockSize &&
+             n->blocks[i + run] == n->blocks[i] + run)
+        ++run;
+      CAPOS_TRY_STATUS(dev_.read(n->blocks[i], run, MutBytes(out.data() + done, size_t{run} * kBlockSize)));
+      done += size_t{run} * kBlockSize;
+      continue;
+    }
     if (n->blocks[i]) {
       CAPOS_TRY_STATUS(dev_.read(n->blocks[i], 1, MutBytes(buf_, kBlockSize)));
       memcpy(out.data() + done, buf_ + at, chunk);
@@ -284,7 +336,10 @@ FsStatus Filesystem::write(NodeRef r, uint64_t offset, Bytes data) {
     uint64_t pos = offset + done;
     uint32_t at = static_cast<uint32_t>(pos % kBlockSize);
     size_t chunk = kBlockSize - at < data.size() - done ? kBlockSize - at : data.size() - done;
-    FsStatus st = write_block(n, pos / kBlockSize, at, Bytes(data.data() + done, chunk));
+    uint32_t whole = at == 0 ? static_cast<uint32_t>(min<size_t>((data.size() - done) / kBlockSize, kRunBlocks)) : 0;
+    if (whole) chunk = size_t{whole} * kBlockSize;
+    FsStatus st = whole ? write_whole(n, pos / kBlockSize, whole, Bytes(data.data() + done, chunk))
+                        : write_block(n, pos / kBlockSize, at, Bytes(data.data() + done, chunk));
     if (!st) {
       // A device error midway: keep the size consistent with what landed.
       if (pos > n->size) n->size = pos;

@@ -101,6 +101,7 @@ class Filesystem final : public Volume {
   FsResult<uint32_t> alloc_block();
   void release_block(uint32_t b);
   FsStatus write_block(Node* n, uint64_t i, uint32_t at, Bytes data);
+  FsStatus write_whole(Node* n, uint64_t i, uint32_t count, Bytes data);
   void reset();
 
   // fs_commit.cpp

@@ -136,10 +136,20 @@ void Filesystem::serialize(const uint32_t* order, uint8_t* out) const {
   }
 }
 
+// Runs at every commit, so it counts 64 blocks per step (a bit test per
+// block was most of a small commit's instructions on a 256 MiB volume).
 void Filesystem::recount_free() {
-  free_ = 0;
-  for (uint64_t b = kSuperSlots; b < block_count_; ++b)
-    if (!live(b) && !committed(b)) ++free_;
+  uint64_t used = 0;
+  uint64_t whole = block_count_ / 64;
+  for (uint64_t w = 0; w < whole; ++w) {
+    uint64_t a, b;
+    memcpy(&a, live_ + w * 8, 8);
+    memcpy(&b, committed_ + w * 8, 8);
+    used += static_cast<uint64_t>(__builtin_popcountll(a | b));
+  }
+  for (uint64_t b = whole * 64; b < block_count_; ++b) used += live(b) || committed(b);
+  // The superblock slots are never marked, and are never free.
+  free_ = block_count_ - kSuperSlots - used;
 }
 
 FsStatus Filesystem::write_commit() {
@@ -170,12 +180,25 @@ FsStatus Filesystem::write_commit() {
     return st;
   }
   uint64_t gen = generation_ + 1;
-  for (uint64_t k = 0; k < chain_len && st; ++k) {
-    size_t off = k * kChainPayload;
-    size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
-    ChainHeader h{static_cast<uint32_t>(k), gen, k + 1 < chain_len ? chain[k + 1] : 0, static_cast<uint32_t>(len)};
-    encode_chain(h, Bytes(image + off, len), MutBytes(buf_, kBlockSize));
-    st = dev_.write(chain[k], 1, Bytes(buf_, kBlockSize));
+  // Chain blocks that follow each other on the device (the usual case:
+  // they are allocated in one go) are written in one device call each
+  // run, not one per block: a small commit's device calls dominated its
+  // cost. Same blocks, same order; the flush below still comes first.
+  Scratch run_s(mem_, size_t{kRunBlocks} * kBlockSize);
+  auto* run = static_cast<uint8_t*>(run_s.p);
+  if (!run) st = fs_fail(Err::Overloaded, "out of memory for the commit");
+  for (uint64_t k = 0; k < chain_len && st;) {
+    uint32_t n = 0;
+    do {
+      uint64_t j = k + n;
+      size_t off = j * kChainPayload;
+      size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
+      ChainHeader h{static_cast<uint32_t>(j), gen, j + 1 < chain_len ? chain[j + 1] : 0, static_cast<uint32_t>(len)};
+      encode_chain(h, Bytes(image + off, len), MutBytes(run + size_t{n} * kBlockSize, kBlockSize));
+      ++n;
+    } while (k + n < chain_len && n < kRunBlocks && chain[k + n] == chain[k] + n);
+    st = dev_.write(chain[k], n, Bytes(run, size_t{n} * kBlockSize));
+    k += n;
   }
   if (st) st = dev_.flush();
   if (st) {

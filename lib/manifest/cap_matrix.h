@@ -72,6 +72,7 @@ inline constexpr Row kCapMatrix[kRowCount] = {
     {"kernel: systemStatus",    {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: systemControl",   {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"kernel: deviceManager",   {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
+    {"kernel: schedulingContext", {matrix_detail::K, matrix_detail::C, matrix_detail::Shared}},
     {"endpoint",                {{Delivery::No, "init serves nothing: no service runs before it, so nobody could import the endpoint"},
                                  matrix_detail::L, matrix_detail::L}},
     {"service (import)",        {{Delivery::No, "no service runs before init"},

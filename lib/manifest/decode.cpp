@@ -40,6 +40,7 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
   CapDecl d;
   d.name = DTRY(c.getName(), "{}.caps[{}].name", owner, i);
   d.interface_id = c.getInterfaceId();
+  if (c.hasSecret()) d.secret = DTRY(c.getSecret(), "{}.caps[{}].secret", owner, i);
   if (c.hasDevices()) {
     auto devs = DTRY(c.getDevices(), "{}.caps[{}].devices", owner, i);
     char where[64];
@@ -51,6 +52,13 @@ Result<CapDecl, DecodeError> cap_decl(wire::CapEntry::Reader c, StrView owner, s
     d.device_count = static_cast<uint8_t>(devs.size());
     for (uint32_t k = 0; k < devs.size(); ++k)
       st.device_matches[st.device_match_count++] = DeviceMatchDecl{devs[k].getVendorId(), devs[k].getDeviceId()};
+  }
+  if (c.hasSchedule()) {
+    auto s = DTRY(c.getSchedule(), "{}.caps[{}].schedule", owner, i);
+    d.has_schedule = true;
+    d.sched_weight = s.getWeight();
+    d.sched_budget_us = s.getBudgetUs();
+    d.sched_period_us = s.getPeriodUs();
   }
   auto src = c.getSource();
   switch (src.which()) {
@@ -140,9 +148,10 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     st.binaries[i].name = DTRY(b.getName(), "binaries[{}].name", i);
     st.binaries[i].size = DTRY(b.getData(), "binaries[{}].data", i).size();
     auto kind = b.getKind();
-    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA)
+    if (kind != wire::BinaryKind::PROGRAM && kind != wire::BinaryKind::DATA && kind != wire::BinaryKind::SECRET)
       return derr(Err::Unsupported, "unknown binary kind", "binaries[{}].kind", i);
-    st.binaries[i].data = kind == wire::BinaryKind::DATA;
+    st.binaries[i].data = kind != wire::BinaryKind::PROGRAM;
+    st.binaries[i].secret = kind == wire::BinaryKind::SECRET;
   }
   m.binaries = Span<const BinaryDecl>(st.binaries, bins.size());
 
@@ -179,6 +188,15 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     }
     d.exports = Span<const ExportDecl>(e, ex.size());
     d.limits = CAPOS_TRY(limits(s, where));
+
+    auto env = DTRY(s.getEnv(), "{}.env", where);
+    if (env.size() > kMaxEnvPerService) {
+      char w2[56];
+      return too_long(env.size(), kMaxEnvPerService, format_to(w2, sizeof w2, "{}.env", where));
+    }
+    StrView* ev = st.env + i * kMaxEnvPerService;
+    for (uint32_t k = 0; k < env.size(); ++k) ev[k] = DTRY(env[k], "{}.env[{}]", where, k);
+    d.env = Span<const StrView>(ev, env.size());
 
     auto rp = DTRY(s.getRestart(), "{}.restart", where);
     if (rp.isOnFailure()) {

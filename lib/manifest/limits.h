@@ -16,6 +16,8 @@ constexpr size_t kMaxServices = 64;
 // A process's caps must fit its CapSet page.
 constexpr size_t kMaxCapsPerProcess = min<size_t>(64, abi::CAPSET_MAX_ENTRIES);
 constexpr size_t kMaxExportsPerService = 16;
+constexpr size_t kMaxEnvPerService = 8;          // schema manifest.capnp maxServiceEnv
+constexpr size_t kMaxEnvBytesPerService = 200;   // schema manifest.capnp maxServiceEnvBytes
 constexpr size_t kMaxGrantPathNames = 8;      // schema manifest.capnp maxGrantPathNames
 constexpr size_t kMaxDirectoryGrants = 64;    // `directory` cap sources in one manifest
 constexpr uint64_t kMaxBinaryBytes = 16ull << 20;    // one ELF image

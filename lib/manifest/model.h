@@ -29,8 +29,9 @@ enum class KernelCapKind : uint16_t {
   SystemStatus = 12,
   SystemControl = 13,
   DeviceManager = 14,
+  SchedulingContext = 15,
 };
-constexpr uint16_t kKernelCapKindCount = 15;
+constexpr uint16_t kKernelCapKindCount = 16;
 
 // Directory: a (sub-)directory of a service's Directory export, narrowed by init.
 enum class SourceKind : uint8_t { Kernel, Endpoint, Service, Directory };
@@ -54,6 +55,9 @@ struct CapDecl {
   uint64_t served_interface_id = 0;   // source == Endpoint
   StrView service;                    // source == Service or Directory: exporting service
   StrView export_name;                // source == Service or Directory: its export
+  bool has_schedule = false;          // CapEntry.schedule (only on a service's schedulingContext)
+  uint32_t sched_weight = 0, sched_budget_us = 0, sched_period_us = 0;
+  StrView secret;                     // kernel BootPackage only: the one secret binary it may read
 };
 
 struct ExportDecl {
@@ -82,12 +86,14 @@ struct ServiceDecl {
   Span<const ExportDecl> exports;
   RestartPolicy restart;
   LimitsDecl limits;
+  Span<const StrView> env;  // "NAME=value" entries (Service.env)
 };
 
 struct BinaryDecl {
   StrView name;
   uint64_t size = 0;  // 0 in the metadata view init reads (data stripped)
-  bool data = false;  // schema BinaryKind.data: never run as a program
+  bool data = false;    // schema BinaryKind.data or .secret: never run as a program
+  bool secret = false;  // schema BinaryKind.secret: read only through a BootPackage narrowed to it
 };
 
 struct InitDecl {

@@ -26,6 +26,7 @@ constexpr uint64_t EndpointFactory = 0xe4dd7a0644822583;
 constexpr uint64_t SystemStatus = 0xa0b03850f93ad398;
 constexpr uint64_t SystemControl = 0xfc533d5d816f4559;
 constexpr uint64_t DeviceManager = 0xfb8a2930944ea952;
+constexpr uint64_t SchedulingContext = 0xf818165167e6428a;
 constexpr uint64_t Endpoint = 0x989a955cf40fdd7d;  // owner facet of an endpoint source
 constexpr uint64_t Directory = 0x8bf9257ac020ae90;  // storage.capnp; what a directory source grants
 }  // namespace iface
@@ -53,6 +54,7 @@ inline constexpr KernelCapInfo kKernelCaps[kKernelCapKindCount] = {
     {"systemStatus", iface::SystemStatus, false},
     {"systemControl", iface::SystemControl, false},
     {"deviceManager", iface::DeviceManager, false},
+    {"schedulingContext", iface::SchedulingContext, false},
 };
 
 constexpr uint16_t kLogLevelCount = 5;  // capos.capnp LogLevel: error..trace

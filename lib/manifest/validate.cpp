@@ -1,5 +1,7 @@
 #include "lib/manifest/validate.h"
 
+#include "lib/abi/sched.h"
+
 #include "lib/core/format.h"
 #include "lib/manifest/cap_matrix.h"
 #include "lib/manifest/schema_ids.h"
@@ -187,6 +189,32 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
                    q(c.name).view(), c.device_count, kMaxDeviceMatchesPerCap);
       }
     }
+    if (c.has_schedule) {
+      // Init mints it from its root context: what mint refuses is refused here.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::SchedulingContext)) {
+        return err(ErrorCode::BadSchedule, "{} cap {}: `schedule` applies only to a service's schedulingContext cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      if (const char* why = abi::mint_refusal(abi::SCHED_WEIGHT_ROOT, 0, 0, 0, c.sched_weight, c.sched_budget_us,
+                                              c.sched_period_us)) {
+        return err(ErrorCode::BadSchedule, "{} cap {}: schedule: {}", owner(svc).view(), q(c.name).view(), why);
+      }
+    }
+    if (!c.secret.empty()) {
+      // Init grants a service BootPackage.narrow(secret) of its own.
+      if (!svc || c.source != SourceKind::Kernel ||
+          c.kernel_kind != static_cast<uint16_t>(KernelCapKind::BootPackage)) {
+        return err(ErrorCode::BadSecret, "{} cap {}: `secret` applies only to a service's bootPackage cap",
+                   owner(svc).view(), q(c.name).view());
+      }
+      bool found = false;
+      for (const BinaryDecl& b : m.binaries) found = found || (b.name == c.secret && b.secret);
+      if (!found) {
+        return err(ErrorCode::BadSecret, "{} cap {}: secret {} is not a binary of kind secret", owner(svc).view(),
+                   q(c.name).view(), q(c.secret).view());
+      }
+    }
     switch (c.source) {
       case SourceKind::Kernel: {
         if (c.kernel_kind >= kKernelCapKindCount) {
@@ -227,6 +255,51 @@ Check check_caps(const Manifest& m, const ServiceDecl* svc, Span<const CapDecl> 
         CAPOS_TRY_STATUS(check_grant_path(m, svc, c));
         break;  // check_import does the rest
     }
+  }
+  return {};
+}
+
+// Service.env: "NAME=value", NAME = [A-Za-z_][A-Za-z0-9_]*, the value
+// printable ASCII, each name once, within the schema's bounds.
+size_t env_name_len(StrView e) {
+  size_t i = 0;
+  while (i < e.size() && e[i] != '=') ++i;
+  return i;
+}
+
+Check check_env(const ServiceDecl& s) {
+  if (s.env.size() > kMaxEnvPerService) {
+    return err(ErrorCode::BadEnv, "{}: {} env entries (at most {})", owner(&s).view(), s.env.size(),
+               kMaxEnvPerService);
+  }
+  size_t bytes = 0;
+  for (size_t i = 0; i < s.env.size(); ++i) {
+    StrView e = s.env[i];
+    bytes += e.size();
+    size_t n = env_name_len(e);
+    bool ok = n > 0 && n < e.size() && !(e[0] >= '0' && e[0] <= '9');
+    for (size_t k = 0; ok && k < n; ++k) {
+      char c = e[k];
+      ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    for (size_t k = n + 1; ok && k < e.size(); ++k) ok = e[k] >= 0x20 && e[k] < 0x7f;
+    if (!ok) {
+      return err(ErrorCode::BadEnv,
+                 "{}: env[{}] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)",
+                 owner(&s).view(), i);
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (env_name_len(s.env[j]) == n && s.env[j].substr(0, n) == e.substr(0, n)) {
+        return err(ErrorCode::BadEnv, "{}: env[{}] and env[{}] set the same name", owner(&s).view(), j, i);
+      }
+    }
+  }
+  if (!s.env.empty() && find_cap(s.caps, "args")) {
+    return err(ErrorCode::BadEnv, "{}: a cap named `args` and an env: the environment travels as `args`",
+               owner(&s).view());
+  }
+  if (bytes > kMaxEnvBytesPerService) {
+    return err(ErrorCode::BadEnv, "{}: env has {} bytes (at most {})", owner(&s).view(), bytes, kMaxEnvBytesPerService);
   }
   return {};
 }
@@ -329,6 +402,7 @@ Check check_service(const Manifest& m, size_t index, const Options& opt) {
       CAPOS_TRY_STATUS(check_import(m, index, c, opt));
   }
   CAPOS_TRY_STATUS(check_exports(s));
+  CAPOS_TRY_STATUS(check_env(s));
   if (s.restart.kind == RestartKind::OnFailure &&
       (s.restart.max_restarts > kMaxRestarts || s.restart.backoff_ms > kMaxBackoffMs)) {
     return err(ErrorCode::BadRestart,
@@ -472,7 +546,10 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::ExportNotEndpoint: return "export-not-endpoint";
     case ErrorCode::BadRestart: return "bad-restart";
     case ErrorCode::BadDevices: return "bad-devices";
+    case ErrorCode::BadSecret: return "bad-secret";
     case ErrorCode::BadPath: return "bad-path";
+    case ErrorCode::BadEnv: return "bad-env";
+    case ErrorCode::BadSchedule: return "bad-schedule";
   }
   return "unknown";
 }

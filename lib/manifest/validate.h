@@ -37,6 +37,9 @@ enum class ErrorCode : uint8_t {
   BadRestart,          // restart budget out of bounds
   BadDevices,          // CapEntry.devices off a service's deviceManager cap, or too many
   BadPath,             // a directory source's path does not only descend, or is too long
+  BadSchedule,         // CapEntry.schedule off a service's schedulingContext cap, or one mint would refuse
+  BadSecret,           // CapEntry.secret off a service's bootPackage cap, or naming no secret binary
+  BadEnv,              // a Service.env entry is not NAME=value, repeats a name, or the list is too big
 };
 
 const char* error_code_name(ErrorCode c);

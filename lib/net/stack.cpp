@@ -22,6 +22,11 @@ void Stack::configure(Ip4 address, uint8_t prefix, Ip4 gateway, Ip4 dns) {
   dns_ = dns;
 }
 
+void Stack::set_mac(const Mac& mac) {
+  mac_ = mac;
+  ll6_ = link_local_from_mac(mac);
+}
+
 void Stack::start_dhcp(uint64_t now_ms) {
   use_dhcp_ = true;
   dhcp_.start(mac_, uint32_t(secret_ >> 16), now_ms);

@@ -67,6 +67,9 @@ class Stack {
   void configure(Ip4 address, uint8_t prefix, Ip4 gateway, Ip4 dns);
   // Start DHCP; the stack configures itself from the lease.
   void start_dhcp(uint64_t now_ms);
+  // The interface's MAC (and the IPv6 link-local address derived from it)
+  // once a driver process has attached (netd starts before its driver).
+  void set_mac(const Mac& mac);
   const DhcpClient& dhcp() const { return dhcp_; }
 
   void receive_frame(Bytes frame, uint64_t now_ms);

@@ -64,7 +64,7 @@ def main():
     p.add_argument("--seed", type=int, default=20261201)
     a = p.parse_args()
     rng = random.Random(a.seed)
-    bins = ["init", "logd", "sysinfo", "manual", "launcher", "netd", "terminal", "credstore", "auditd", "lifecycle", "broker", "sessions",
+    bins = ["init", "logd", "sysinfo", "manual", "launcher", "netd", "vnetd", "terminal", "credstore", "auditd", "lifecycle", "broker", "sessions",
             "shell", "demo", "demo_crash", "session_probe", "threads_demo", "lua", "manual.pages"]
 
     with tempfile.TemporaryDirectory(prefix="byte-exact-") as tmp:

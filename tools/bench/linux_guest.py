@@ -22,7 +22,8 @@ def ensure_built(build):
              "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
              "-DCMAKE_C_COMPILER=clang", "-DCMAKE_CXX_COMPILER=clang++"])
     run(["cmake", "--build", build, "--target", "bench_linux_all"])
-    bins = {n: os.path.join(build, "bench", n) for n in ("bench_linux", "bench_true", "bench_init", "blk_bench")}
+    bins = {n: os.path.join(build, "bench", n)
+            for n in ("bench_linux", "bench_true", "bench_init", "blk_bench", "net_bench", "fs_bench")}
     for n, p in bins.items():
         if not os.path.exists(p):
             sys.exit(f"bench: {p} was not built (is liburing-dev installed? run `make deps`)")
@@ -154,6 +155,17 @@ def fetch_kernel(cache):
 # The block drivers of the I/O rows (tools/bench/io_bench.py): modules in
 # Debian's kernel, loaded by init.sh in this order (dependencies first).
 BLOCK_MODULES = ["virtio_blk", "virtio_pci", "nvme", "crct10dif_generic", "crc64_rocksoft_generic"]
+# The NIC driver of the network rows (tools/bench/net_bench.py); the I/O
+# initramfs carries both sets.
+NET_MODULES = ["virtio_net"]
+IO_MODULES = BLOCK_MODULES + NET_MODULES
+# The filesystem rows (tools/bench/fs_bench.py): virtio-blk and ext4 (with
+# its dependencies), and crc32c for ext4's metadata checksums where the
+# kernel has it as a module rather than built in: crc32c-intel (the CPU's
+# CRC32 instruction, which a Debian system loads by CPU feature, and which
+# capOS's lib/fs uses too) and the generic one behind it.
+FS_MODULES = ["virtio_blk", "virtio_pci", "ext4"]
+FS_OPTIONAL_MODULES = ["crc32c_generic", "crc32c_intel"]
 
 
 def _modinfo(ko, key):
@@ -166,14 +178,19 @@ def _modinfo(ko, key):
     return ko[i + 1 + len(tag):j].decode()
 
 
-def fetch_modules(cache, wanted=BLOCK_MODULES):
+def fetch_modules(cache, wanted=IO_MODULES, subdir="modules", optional=()):
     """Extracts `wanted` and their dependencies from the same Debian kernel
     package as the cached vmlinuz (downloaded again, version pinned; never
-    installed). Returns module names in load order; files in cache/modules."""
-    mdir = os.path.join(cache, "modules")
+    installed), and `optional` ones where the package has them as modules
+    (elsewhere they are built in). Returns module names in load order;
+    files in cache/<subdir>."""
+    mdir = os.path.join(cache, subdir)
     order_path = os.path.join(mdir, "order")
     if os.path.exists(order_path):
-        return open(order_path).read().split()
+        order = open(order_path).read().split()
+        if all(w in order for w in wanted):
+            return order
+        # An older cache made for fewer modules: extract again.
     desc = open(os.path.join(cache, "PACKAGE")).read().split()
     pkg, ver = desc[0], desc[1]
     tmp = os.path.join(cache, "deb")
@@ -208,8 +225,9 @@ def fetch_modules(cache, wanted=BLOCK_MODULES):
                 f.write(ko)
             order.append(name)
 
-        for w in wanted:
-            load(w)
+        for w in list(optional) + list(wanted):
+            if w in wanted or w in images:
+                load(w)
     shutil.rmtree(tmp)
     with open(order_path, "w") as f:
         f.write(" ".join(order) + "\n")
@@ -269,7 +287,7 @@ def build_initramfs(bins, out_path, modules_dir=None, modules=()):
     c.chardev("dev/ttyS0", 4, 64)
     c.chardev("dev/null", 1, 3)
     c.file("bin/busybox", open(busybox, "rb").read())
-    for applet in ("sh", "mount", "cat", "uname", "poweroff", "echo", "insmod"):
+    for applet in ("sh", "mount", "umount", "mkdir", "cat", "uname", "poweroff", "echo", "insmod", "sleep", "["):
         c.symlink("bin/" + applet, "busybox")
     c.file("init", open(bins["bench_init"], "rb").read())
     c.file("init.sh", open(os.path.join(ROOT, "bench", "linux", "init.sh"), "rb").read())
@@ -277,6 +295,9 @@ def build_initramfs(bins, out_path, modules_dir=None, modules=()):
     c.file("bin/bench_true", open(bins["bench_true"], "rb").read())
     if modules:
         c.file("bin/blk_bench", open(bins["blk_bench"], "rb").read())
+        c.file("bin/net_bench", open(bins["net_bench"], "rb").read())
+        c.file("bin/fs_bench", open(bins["fs_bench"], "rb").read())
+        c.dir("mnt")
         c.dir("modules")
         for m in modules:
             c.file(f"modules/{m}.ko", open(os.path.join(modules_dir, m + ".ko"), "rb").read(), perm=0o644)

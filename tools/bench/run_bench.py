@@ -24,7 +24,9 @@ from capos_guest import capos_command, find_module, parse_profiles, run_capos
 from common import NA_NOT_IMPLEMENTED, PAIRS, ROOT, log
 from guest_boot import ICOUNT_FLAGS, aggregate_boot, boot, kvm_usable, parse_bench, qemu_base
 from linux_guest import build_initramfs, ensure_built, extract_vmlinux, fetch_kernel, fetch_modules, try_build_capos
+import fs_bench
 import io_bench
+import net_bench
 from report import machine_info, write_report
 
 # ---------------------------------------------------------------------- main
@@ -52,8 +54,14 @@ def main():
                     help="skip the per-segment profile (build/kernel/capos-measure.elf under icount)")
     ap.add_argument("--no-io", action="store_true",
                     help="skip the block I/O rows (tools/bench/io_bench.py: virtio-blk and NVMe, both guests)")
+    ap.add_argument("--no-net", action="store_true",
+                    help="skip the network rows (tools/bench/net_bench.py: TCP over virtio-net, both guests)")
     ap.add_argument("--io-tcg-runs", type=int, default=3, help="TCG boots per I/O row (best is reported)")
     ap.add_argument("--io-icount-runs", type=int, default=3, help="icount boots per I/O row (median run)")
+    ap.add_argument("--no-fs", action="store_true",
+                    help="skip the filesystem rows (tools/bench/fs_bench.py: capOS fsd vs Linux ext4)")
+    ap.add_argument("--fs-tcg-runs", type=int, default=1, help="TCG boots per filesystem guest (best is reported)")
+    ap.add_argument("--fs-icount-runs", type=int, default=3, help="icount boots per filesystem guest (median)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -251,10 +259,35 @@ def main():
                                a.io_tcg_runs, a.io_icount_runs)
         with open(a.out, "a") as f:
             f.write("\n" + io_bench.markdown(io_rows))
+    # Network rows: the same initramfs (it carries virtio_net too), TCG.
+    net_rows = {}
+    if not a.no_net:
+        net_initrd = build_initramfs(bins, os.path.join(cache, "initramfs-io.cpio.gz"),
+                                     os.path.join(cache, "modules"), fetch_modules(cache))
+        net_bench.build_capos_side(a.build)
+        net_rows = net_bench.run(a.qemu, "tcg", "max", a.mem, a.smp, linux_image, net_initrd,
+                                 os.path.join(a.build, "kernel", "capos.elf"),
+                                 os.path.join(a.build, "tests", "qemu", "packages"), a.timeout, results_dir,
+                                 a.io_tcg_runs, a.io_icount_runs)
+        with open(a.out, "a") as f:
+            f.write("\n" + net_bench.markdown(net_rows))
+    # Filesystem rows: fsd over vblk vs ext4 over virtio_blk, same disk type.
+    fs_rows = {}
+    if not a.no_fs:
+        fs_image, fs_initrd = fs_bench.prepare_linux(a.build, cache)
+        fs_bench.build_capos_side(a.build)
+        fs_rows = fs_bench.run(a.qemu, a.mem, fs_image, fs_initrd, os.path.join(a.build, "kernel", "capos.elf"),
+                               os.path.join(a.build, "tests", "qemu", "packages"),
+                               os.path.join(a.build, "tools", "mkfs-capos", "mkfs-capos"),
+                               os.path.join(a.build, "bench"), max(a.timeout, 600), results_dir, a.fs_tcg_runs,
+                               a.fs_icount_runs)
+        with open(a.out, "a") as f:
+            f.write("\n" + fs_bench.markdown(fs_rows))
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"info": info, "pairs": PAIRS, "linux": lrows, "capos": capos_rows,
                    "capos_kvm_unpaired": capos_kvm_rows, "linux_icount": lrows_i,
-                   "capos_icount": crows_i, "capos_profile": profiles, "io": io_rows}, f, indent=1)
+                   "capos_icount": crows_i, "capos_profile": profiles, "io": io_rows, "net": net_rows,
+                   "fs": fs_rows}, f, indent=1)
     log(f"wrote {os.path.relpath(a.out, ROOT)} in {time.monotonic() - started:.0f}s")
     print(open(a.out).read())
 

@@ -119,7 +119,8 @@ int usage() {
                "       mkfs-capos check|ls <image>\n"
                "       mkfs-capos mkdir <image> <path>\n"
                "       mkfs-capos put <image> <path> <host-file>\n"
-               "       mkfs-capos cat <image> <path>\n");
+               "       mkfs-capos cat <image> <path>\n"
+               "       mkfs-capos rm <image> <path>\n");
   return 2;
 }
 
@@ -179,6 +180,9 @@ int main(int argc, char** argv) {
     for (size_t n; (n = std::fread(buf, 1, sizeof(buf), in)) > 0; off += n)
       if (auto st = fs.write(*f, off, Bytes(buf, n)); !st) return die("put", st.error());
     std::fclose(in);
+  } else if (cmd == "rm") {
+    if (argc != 4) return usage();
+    if (auto st = fs.remove(*dir, sv(leaf)); !st) return die("rm", st.error());
   } else if (cmd == "cat") {
     auto f = fs.lookup(*dir, sv(leaf));
     if (!f) return die("cat", f.error());

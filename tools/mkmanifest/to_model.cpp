@@ -23,11 +23,19 @@ manifest::CapDecl cap_decl(schema::CapEntry::Reader c, ModelStorage& st) {
   manifest::CapDecl d;
   d.name = view(c.getName());
   d.interface_id = c.getInterfaceId();
+  d.secret = view(c.getSecret());
   // Counts past the model's fields saturate; validate() refuses them.
   auto devs = c.getDevices();
   d.device_first = static_cast<uint16_t>(std::min<size_t>(st.device_matches.size(), 0xFFFF));
   d.device_count = static_cast<uint8_t>(std::min<size_t>(devs.size(), 0xFF));
   for (auto m : devs) st.device_matches.push_back({m.getVendorId(), m.getDeviceId()});
+  if (c.hasSchedule()) {
+    auto s = c.getSchedule();
+    d.has_schedule = true;
+    d.sched_weight = s.getWeight();
+    d.sched_budget_us = s.getBudgetUs();
+    d.sched_period_us = s.getPeriodUs();
+  }
   auto src = c.getSource();
   switch (src.which()) {
     case schema::CapEntry::Source::KERNEL:
@@ -62,7 +70,8 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   manifest::Manifest m;
   m.schema_version = r.getSchemaVersion();
   for (auto b : r.getBinaries()) {
-    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() == schema::BinaryKind::DATA});
+    st.binaries.push_back({view(b.getName()), b.getData().size(), b.getKind() != schema::BinaryKind::PROGRAM,
+                           b.getKind() == schema::BinaryKind::SECRET});
   }
   auto init = r.getInitConfig().getInit();
   for (auto c : init.getCaps()) st.init_caps.push_back(cap_decl(c, st));
@@ -73,6 +82,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
   // Sized up front: ServiceDecl spans point into these inner vectors.
   st.service_caps.resize(services.size());
   st.service_exports.resize(services.size());
+  st.service_env.resize(services.size());
   for (unsigned i = 0; i < services.size(); ++i) {
     auto s = services[i];
     for (auto c : s.getCaps()) st.service_caps[i].push_back(cap_decl(c, st));
@@ -86,6 +96,8 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
     d.exports = Span<const manifest::ExportDecl>(st.service_exports[i].data(),
                                                  st.service_exports[i].size());
     d.limits = limits(s);
+    for (auto e : s.getEnv()) st.service_env[i].push_back(view(e));
+    d.env = Span<const StrView>(st.service_env[i].data(), st.service_env[i].size());
     auto rp = s.getRestart();
     if (rp.isOnFailure()) {
       d.restart.kind = manifest::RestartKind::OnFailure;

@@ -16,6 +16,7 @@ struct ModelStorage {
   std::vector<manifest::ServiceDecl> services;
   std::vector<std::vector<manifest::CapDecl>> service_caps;
   std::vector<std::vector<manifest::ExportDecl>> service_exports;
+  std::vector<std::vector<StrView>> service_env;
   std::vector<manifest::DeviceMatchDecl> device_matches;
   std::vector<StrView> dir_paths;
 };

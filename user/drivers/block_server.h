@@ -4,13 +4,19 @@
 // device completes it, in completion order. The driver supplies a
 // BlockBackend: per-slot DMA buffers, start a request in a slot, reap
 // finished slots. Every request is checked (block_checks.h) before the
-// backend sees it. docs/devices.md.
+// backend sees it. Bulk calls (readBulk/writeBulk, up to 1 MiB) bring the
+// caller's MemoryObject: the server maps it while the request is out and
+// copies between it and one of the backend's bulk DMA buffers; a bulk
+// call that finds every bulk buffer busy waits in its slot until one
+// frees. docs/devices.md.
 #pragma once
 
 #include <stdint.h>
 
 #include "lib/core/result.h"
 #include "lib/core/span.h"
+#include "user/drivers/chunk_tracker.h"
+#include "user/drivers/device.h"
 #include "schema/devices.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "user/rt/cap.h"
@@ -23,11 +29,24 @@ struct BlockRequest {
   BlockOp op;
   uint64_t lba;
   uint32_t blocks;
+  // Read/Write only: index of the bulk buffer holding the data, or -1 for
+  // the slot's own buffer (at most maxBlockTransferBytes).
+  int32_t bulk = -1;
 };
+
+// A bulk buffer: maxBulkTransferBytes of DmaPool pages in BULK_CHUNKS
+// allocations of BULK_CHUNK_BYTES, each one device command's data.
+constexpr uint32_t BULK_CHUNK_BYTES = 256 * 1024;
+constexpr uint32_t BULK_CHUNKS = schema::wire::MAX_BULK_TRANSFER_BYTES / BULK_CHUNK_BYTES;
+static_assert(BULK_CHUNK_BYTES / 4096 == DmaBuffer::MAX_PAGES);
+struct BulkBuffer {
+  DmaBuffer chunk[BULK_CHUNKS];
+};
+Result<BulkBuffer> bulk_alloc(rt::Cap<schema::wire::DmaPool> pool);
 
 class BlockBackend {
  public:
-  static constexpr uint32_t MAX_SLOTS = 8;
+  static constexpr uint32_t MAX_SLOTS = ChunkTracker::MAX_SLOTS;
   virtual uint32_t slots() const = 0;  // 1..MAX_SLOTS
   virtual rt::Cap<schema::wire::Interrupt> irq() const = 0;  // signals completions
   virtual uint64_t block_count() const = 0;
@@ -37,17 +56,17 @@ class BlockBackend {
   virtual const char* model() const = 0;
   // The slot's device-visible data buffer (maxBlockTransferBytes).
   virtual MutBytes slot_buffer(uint32_t slot) = 0;
+  // Bulk buffers (0: readBulk/writeBulk answer unimplemented) and one
+  // chunk of one of them.
+  virtual uint32_t bulk_buffers() const = 0;
+  virtual MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) = 0;
   // Starts `r` in `slot` (a write's data is already in slot_buffer).
   virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
   // One finished slot if any (`done` false: none), with its outcome (a
   // failure's code carries a static detail for the caller). Errors mean the
   // device broke its protocol (e.g. completed something not outstanding):
   // the server stops.
-  struct Reaped {
-    bool done = false;
-    uint32_t slot = 0;
-    Result<void, DetailedErr> outcome;
-  };
+  using Reaped = SlotReaped;
   virtual Result<Reaped> reap() = 0;
 
  protected:

@@ -136,7 +136,7 @@ Result<DmaBuffer> dma_alloc(rt::Cap<wire::DmaPool> pool, uint32_t pages) {
   if (pages == 0 || pages > DmaBuffer::MAX_PAGES) return fail(Err::InvalidArgument);
   DmaBuffer b;
   {
-    Call c;
+    CallBufs<256, 1024> c;  // up to 64 IOVAs
     auto p = CAPOS_TRY(wire::DmaPool::Client::allocateParams(c.params));
     p.setPageCount(pages);
     b.memory = CAPOS_TRY(rt::call_for_cap<wire::MemoryObject>(

@@ -45,7 +45,7 @@ Result<uint64_t> wait_interrupt(rt::Cap<schema::wire::Interrupt> irq);
 
 // Pages from a DmaPool, mapped read-write into this process.
 struct DmaBuffer {
-  static constexpr uint32_t MAX_PAGES = 16;
+  static constexpr uint32_t MAX_PAGES = 64;  // maxDmaAllocatePages
   rt::Cap<schema::wire::MemoryObject> memory;
   uint8_t* va = nullptr;
   uint32_t pages = 0;

@@ -1,9 +1,13 @@
-// netd: the network stack service. Drives the virtio-net device
-// (user/drivers/virtio_net.h) and lib/net's Stack in one loop: frames
-// the device received go into the stack, frames the stack queued go to
-// the device, timers run at the stack's next deadline, and the process
-// sleeps in cap_enter until the device's interrupt, a call, or that
-// deadline. The address comes from DHCP. The capabilities of
+// netd: the network stack service. Runs lib/net's Stack in one loop:
+// frames the device received go into the stack, frames the stack queued
+// go to the device, timers run at the stack's next deadline, and the
+// process sleeps in cap_enter until the device's interrupt (or the
+// driver's wake-up), a call, or that deadline. The device is reached
+// either through a driver process of its own (vnetd) that attaches on a
+// NicPort grant and shares frame rings with netd (user/drivers/
+// nic_port.h; a driver restart is contained), or, with a `devices` grant
+// and no NicPort grant, through the virtio-net driver inside netd
+// (user/drivers/virtio_net.h). The address comes from DHCP. The capabilities of
 // schema/net.capnp are served by NetServer (user/drivers/net_server.h):
 // every endpoint grant is served by the interface it was declared with,
 // its scope read from its cap name (lib/net/grant_names.h, docs/net.md).
@@ -14,6 +18,7 @@
 #include "schema/net.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "user/drivers/net_server.h"
+#include "user/drivers/nic_port.h"
 #include "user/drivers/virtio_net.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -31,6 +36,8 @@ namespace {
 constexpr uint64_t MAX_SLEEP_NS = 50'000'000;  // look at the stack at least every 50 ms
 
 VirtioNet g_nic;
+NicPortLink* g_port;  // the driver is a process of its own
+bool g_bad_slot_logged = false;  // once per attachment: a hostile driver cannot flood the log
 net::Stack* g_stack;
 alignas(net::Stack) uint8_t g_stack_storage[sizeof(net::Stack)];
 uint8_t g_frame[net::ETH_MAX_FRAME];
@@ -61,6 +68,16 @@ Result<uint64_t> served_interface(uint32_t ep) {
   auto r = wire::Endpoint::Client(&rt::transport(), rt::Cap<wire::Endpoint>::unchecked(ep)).info(params, resp);
   if (!r) return fail(r.error());
   return r->getServedInterfaceId();
+}
+
+// The NicPort endpoint grant a driver process attaches on (0: none).
+Result<uint32_t> find_port_grant() {
+  for (uint32_t i = 0; i < rt::capset_count(); ++i) {
+    const abi::CapSetEntry* e = rt::capset_entry(i);
+    if (!e || e->interface_id != wire::Endpoint::kInterfaceId) continue;
+    if (CAPOS_TRY(served_interface(e->cap_id)) == wire::NicPort::kInterfaceId) return e->cap_id;
+  }
+  return 0u;
 }
 
 // Serves every endpoint grant by the interface it was declared with.
@@ -101,7 +118,38 @@ Status add_services(NetServer& server) {
 // rest of a system that imports them runs unchanged.
 bool g_have_nic = true;
 
+// Frames between the stack and a driver process's rings; whether any
+// frame moved.
+bool pump_port(uint64_t now) {
+  bool moved = false;
+  for (;;) {
+    auto n = g_port->receive(MutBytes(g_frame, sizeof(g_frame)));
+    if (!n.ok()) {
+      // Corrupt: a bad slot from the driver, skipped (or indices out of
+      // range: nothing more is taken until it attaches again).
+      if (n.error() == Err::Corrupt && !g_bad_slot_logged) rt::print("netd: driver wrote a bad frame slot\n");
+      g_bad_slot_logged |= n.error() == Err::Corrupt;
+      break;
+    }
+    g_stack->receive_frame(Bytes(g_frame, *n), now);
+    moved = true;
+  }
+  // Frames stay in the stack's queue while the ring is full.
+  while (g_port->tx_room()) {
+    auto n = g_stack->pop_frame(MutBytes(g_frame, sizeof(g_frame)));
+    if (!n.ok()) break;
+    moved = true;
+    if (!g_port->send(Bytes(g_frame, *n))) break;  // no driver: lost, TCP sends it again
+  }
+  g_port->kick();
+  return moved;
+}
+
 Status pump_device(uint64_t now) {
+  if (g_port) {
+    (void)pump_port(now);
+    return {};
+  }
   if (!g_have_nic) {
     while (g_stack->pop_frame(MutBytes(g_frame, sizeof(g_frame))).ok()) {}  // no link: dropped
     return {};
@@ -132,12 +180,19 @@ int main() {
   auto devices = rt::capset_find<wire::DeviceManager>("devices");
   auto timer = rt::capset_find<wire::Timer>("timer");
   auto eps = rt::capset_find<wire::EndpointFactory>("eps");
-  if (!devices || !timer || !eps) {
-    rt::print("netd: needs `devices` (DeviceManager), `timer` (Timer) and `eps` (EndpointFactory)\n");
+  auto port_ep = find_port_grant();
+  if (!port_ep || (!devices && !*port_ep) || !timer || !eps) {
+    rt::print("netd: needs `timer` (Timer), `eps` (EndpointFactory), and a NicPort endpoint grant or `devices` "
+              "(DeviceManager)\n");
     return 2;
   }
   static const net::Mac no_mac{};
-  if (Status st = g_nic.start(*devices); !st) {
+  if (*port_ep) {
+    static NicPortLink port(*port_ep);
+    g_port = &port;
+    g_have_nic = false;  // until a driver attaches
+    rt::print("netd: waiting for a driver on NicPort\n");
+  } else if (Status st = g_nic.start(*devices); !st) {
     if (st.error() != Err::NotFound) {
       rt::printf("netd: cannot start virtio-net: {} ({})\n", err_name(st.error()), last_error());
       return 3;
@@ -154,6 +209,7 @@ int main() {
   if (!t0) return 4;
   g_stack = new (g_stack_storage) net::Stack(m, net::TcpTuning{}, *t0 * 0x9E3779B97F4A7C15ull ^ 0xC0FFEE);
   if (g_have_nic) g_stack->start_dhcp(*t0);
+  bool dhcp_started = g_have_nic;
   static NetServer server(*g_stack, *eps);
   server.set_link_up(g_have_nic);
   if (Status st = add_services(server); !st) {
@@ -169,6 +225,23 @@ int main() {
   for (;;) {
     auto now = now_ms(*timer);
     if (!now) return 6;
+    if (g_port) {
+      auto p = g_port->poll();
+      if (!p) {
+        rt::printf("netd: NicPort failed: {}\n", err_name(p.error()));
+        return 11;
+      }
+      if (g_port->take_attach_event()) {
+        const net::Mac& a = g_port->mac();
+        rt::printf("netd: driver attached, mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\n", a.b[0], a.b[1], a.b[2],
+                   a.b[3], a.b[4], a.b[5]);
+        g_stack->set_mac(a);
+        g_bad_slot_logged = false;
+        server.set_link_up(true);
+        if (!dhcp_started) g_stack->start_dhcp(*now);
+        dhcp_started = true;
+      }
+    }
     if (rt::poll_call(wait) && wait.cqe.result < 0) {
       rt::print("netd: interrupt wait failed\n");
       return 7;
@@ -195,6 +268,18 @@ int main() {
     uint64_t sleep_ns = MAX_SLEEP_NS;
     deadline = g_stack->next_deadline();
     if (deadline > *now && (deadline - *now) * 1'000'000 < sleep_ns) sleep_ns = (deadline - *now) * 1'000'000;
+    if (g_port) {
+      // A call, the driver's wake-up or the deadline wakes us. Polling may
+      // stash a completion that arrived meanwhile: wait_new sees it.
+      uint64_t mark = rt::ring().stash_mark();
+      auto p = g_port->poll();
+      if (!p || *p) continue;
+      auto again = server.poll(*now);
+      if (!again || *again) continue;
+      if (pump_port(*now)) continue;
+      (void)rt::ring().wait_new(mark, sleep_ns);
+      continue;
+    }
     if (!g_have_nic) {
       (void)rt::ring().enter(1, sleep_ns);  // a call or the deadline wakes us
       continue;

@@ -55,7 +55,16 @@ struct QueuePair {
   volatile uint32_t* cq_doorbell = nullptr;
 };
 
-constexpr uint32_t SLOTS = 4;  // I/O commands in flight; command id = slot + 1
+// Calls in flight. Each is one I/O command, or up to BULK_CHUNKS for a
+// bulk transfer (one per 256 KiB, its pages in a PRP list): command id =
+// slot * BULK_CHUNKS + chunk + 1, at most 32 outstanding in the 64-entry
+// queue.
+constexpr uint32_t SLOTS = 8;
+constexpr uint32_t COMMANDS = SLOTS * BULK_CHUNKS;
+constexpr uint32_t BULK = 2;
+constexpr uint32_t PRP_LIST_BYTES = 512;  // 63 entries: pages 2..64 of a chunk
+static_assert(COMMANDS < QSIZE && COMMANDS * PRP_LIST_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
+static_assert((BULK_CHUNK_BYTES / 4096 - 1) * 8 <= PRP_LIST_BYTES);
 
 class Nvme final : public BlockBackend {
  public:
@@ -68,7 +77,8 @@ class Nvme final : public BlockBackend {
     uint32_t stride = 4u << ((cap >> 32) & 0xF);
     if (((cap >> 37) & 1) == 0) return fail(Err::Unsupported);  // NVM command set
     if (2 * 2 * stride > 0x1000) return fail(Err::Unsupported);  // doorbells of queues 0 and 1 in our page
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 16));
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 4 + 2 * SLOTS + COMMANDS * PRP_LIST_BYTES / 4096 +
+                                          BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
     CAPOS_TRY_STATUS(setup_pair(io_, 1, stride));
@@ -94,6 +104,7 @@ class Nvme final : public BlockBackend {
     memcpy(&oncs, buf_.va + 520, 2);
     discard_ = oncs & (1u << 2);
     flush_ = buf_.va[525] & 1;  // volatile write cache present
+    uint8_t mdts = buf_.va[77];    // max transfer: 2^mdts minimum pages (CAP.MPSMIN 4 KiB in QEMU), 0 = no limit
     Sqe ns{};
     ns.nsid = 1;
     ns.prp1 = buf_.iova_at(0);
@@ -116,8 +127,14 @@ class Nvme final : public BlockBackend {
     sq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
     sq.cdw11 = uint32_t(io_.id) << 16 | 1;
     CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_SQ, sq));
-    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes{}{}\n", f.bus, f.dev, f.fn,
-               StrView(model), blocks_, block_size_, flush_ ? ", volatile cache" : "", discard_ ? ", discard" : "");
+    if (mdts == 0 || (4096u << mdts) >= BULK_CHUNK_BYTES) {  // bulk chunks fit one command
+      prps_ = CAPOS_TRY(dma_alloc(pool_, COMMANDS * PRP_LIST_BYTES / 4096));
+      for (BulkBuffer& b : bulk_) b = CAPOS_TRY(bulk_alloc(pool_));
+      bulk_count_ = BULK;
+    }
+    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes{}{}{}\n", f.bus, f.dev, f.fn,
+               StrView(model), blocks_, block_size_, flush_ ? ", volatile cache" : "", discard_ ? ", discard" : "",
+               bulk_count_ ? ", 1 MiB bulk transfers" : "");
     return {};
   }
 
@@ -132,7 +149,14 @@ class Nvme final : public BlockBackend {
     return MutBytes(buf_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
 
+  uint32_t bulk_buffers() const override { return bulk_count_; }
+  MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
+    return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
+  }
+
   Status start(uint32_t slot, const BlockRequest& r) override {
+    if (r.bulk >= 0) return start_bulk(slot, r);
+    CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
     uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
     Sqe c{};
     c.nsid = 1;
@@ -162,26 +186,58 @@ class Nvme final : public BlockBackend {
         break;
       }
     }
-    submit(io_, op, static_cast<uint16_t>(slot + 1), c);
+    submit(io_, op, static_cast<uint16_t>(slot * BULK_CHUNKS + 1), c);
     return {};
   }
 
   Result<Reaped> reap() override {
-    Reaped r;
-    Cqe e;
-    if (!take(io_, &e)) {
-      if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
-      return r;
+    // Completions until one finishes its slot (a bulk call's commands
+    // finish one by one) or none is left.
+    for (;;) {
+      Cqe e;
+      if (!take(io_, &e)) {
+        if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
+        return Reaped{};
+      }
+      // A command id we did not issue is the device breaking the protocol
+      // (ChunkTracker refuses a slot with nothing outstanding).
+      if (e.cid == 0 || e.cid > COMMANDS) return fail(Err::Corrupt);
+      Reaped r = CAPOS_TRY(chunks_.end((e.cid - 1u) / BULK_CHUNKS, status_of(e)));
+      if (r.done) return r;
     }
-    // A command id we did not issue is the device breaking the protocol.
-    if (e.cid == 0 || e.cid > SLOTS) return fail(Err::Corrupt);
-    r.done = true;
-    r.slot = e.cid - 1u;
-    r.outcome = status_of(e);
-    return r;
   }
 
  private:
+  // A bulk transfer: one command per 256 KiB chunk. PRP1 is the chunk's
+  // first page; PRP2 its second page, or with more than two pages a PRP
+  // list of the rest (NVMe 1.4 4.3).
+  Status start_bulk(uint32_t slot, const BlockRequest& r) {
+    uint32_t bytes = r.blocks * block_size_;
+    uint32_t n = (bytes + BULK_CHUNK_BYTES - 1) / BULK_CHUNK_BYTES;
+    CAPOS_TRY_STATUS(chunks_.begin(slot, n));
+    for (uint32_t c = 0; c < n; ++c) {
+      uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
+      uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
+      uint32_t pages = (len + 4095) / 4096;
+      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
+      Sqe cmd{};
+      cmd.nsid = 1;
+      cmd.prp1 = data.iova[0];
+      if (pages == 2) cmd.prp2 = data.iova[1];
+      if (pages > 2) {
+        auto* list = reinterpret_cast<uint64_t*>(prps_.va + k * PRP_LIST_BYTES);
+        for (uint32_t p = 1; p < pages; ++p) list[p - 1] = data.iova[p];
+        cmd.prp2 = prps_.iova_at(k * PRP_LIST_BYTES);
+      }
+      uint64_t lba = r.lba + off / block_size_;
+      cmd.cdw10 = static_cast<uint32_t>(lba);
+      cmd.cdw11 = static_cast<uint32_t>(lba >> 32);
+      cmd.cdw12 = len / block_size_ - 1;
+      submit(io_, r.op == BlockOp::Read ? OP_READ : OP_WRITE, static_cast<uint16_t>(k + 1), cmd);
+    }
+    return {};
+  }
+
   uint32_t rd32(uint32_t off) const { return *reinterpret_cast<volatile uint32_t*>(regs_ + off); }
   uint64_t rd64(uint32_t off) const { return rd32(off) | uint64_t{rd32(off + 4)} << 32; }
   void wr32(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(regs_ + off) = v; }
@@ -257,7 +313,10 @@ class Nvme final : public BlockBackend {
   rt::Cap<wire::Interrupt> irq_;
   volatile uint8_t* regs_ = nullptr;
   QueuePair admin_, io_;
-  DmaBuffer buf_;
+  DmaBuffer buf_, prps_;
+  BulkBuffer bulk_[BULK];
+  uint32_t bulk_count_ = 0;
+  ChunkTracker chunks_;
   uint64_t blocks_ = 0;
   uint32_t block_size_ = 0;
   bool discard_ = false, flush_ = false;

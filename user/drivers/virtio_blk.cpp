@@ -21,6 +21,10 @@ namespace wire = capos::schema::wire;
 namespace {
 
 constexpr uint64_t F_RO = 1ull << 5, F_FLUSH = 1ull << 9, F_DISCARD = 1ull << 13;
+// Indirect descriptor tables (virtio 1.x 2.7.5.3): a bulk chunk's 66
+// descriptors take one ring entry.
+constexpr uint64_t F_INDIRECT = 1ull << 28;
+constexpr uint16_t DESC_INDIRECT = 4;
 // The device translates its DMA through the platform IOMMU (virtio 1.x 6):
 // our addresses are IOVAs from the DmaPool, whatever the platform does.
 constexpr uint64_t F_ACCESS_PLATFORM = 1ull << 33;
@@ -35,9 +39,16 @@ struct Header {
   uint64_t sector;
 };
 
-// Per slot: a 16-byte request header at meta + 128*slot, its status byte
-// 64 bytes further, and two data pages.
-constexpr uint32_t SLOTS = 4;
+// Per device request k = slot * BULK_CHUNKS + chunk: a 16-byte header at
+// meta + 128*k, its status byte 64 bytes further, and (bulk chunks) an
+// indirect table at tables + 2048*k. Per slot two data pages; bulk data in
+// BULK bulk buffers.
+constexpr uint32_t SLOTS = 8;
+constexpr uint32_t REQUESTS = SLOTS * BULK_CHUNKS;
+constexpr uint32_t BULK = 2;
+constexpr uint32_t TABLE_BYTES = 2048;
+static_assert(REQUESTS * 128 == 4096 && REQUESTS * TABLE_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
+static_assert((BULK_CHUNK_BYTES / 4096 + 2) * sizeof(virtio::Desc) <= TABLE_BYTES);
 
 class VirtioBlk final : public BlockBackend {
  public:
@@ -46,18 +57,24 @@ class VirtioBlk final : public BlockBackend {
     Found f = CAPOS_TRY(find_device(manager, 0x1AF4, Span<const uint16_t>(ids, 2)));
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
     t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
-    features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM));
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + SLOTS * DATA_PAGES));
+    features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM | F_INDIRECT));
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + SLOTS * DATA_PAGES + REQUESTS * TABLE_BYTES / 4096 +
+                                          BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));
     meta_ = CAPOS_TRY(dma_alloc(pool_, 1));
     data_ = CAPOS_TRY(dma_alloc(pool_, SLOTS * DATA_PAGES));
+    if (features_ & F_INDIRECT) {  // bulk transfers need indirect tables
+      tables_ = CAPOS_TRY(dma_alloc(pool_, REQUESTS * TABLE_BYTES / 4096));
+      for (BulkBuffer& b : bulk_) b = CAPOS_TRY(bulk_alloc(pool_));
+      bulk_count_ = BULK;
+    }
     t_.set_status(virtio::status::ACKNOWLEDGE | virtio::status::DRIVER | virtio::status::FEATURES_OK |
                   virtio::status::DRIVER_OK);
     capacity_ = *reinterpret_cast<volatile uint64_t*>(t_.device);  // config: capacity in 512-byte sectors
-    rt::printf("vblk: virtio-blk {:02x}:{:02x}.{} ready: {} sectors{}{}{}\n", f.bus, f.dev, f.fn, capacity_,
+    rt::printf("vblk: virtio-blk {:02x}:{:02x}.{} ready: {} sectors{}{}{}{}\n", f.bus, f.dev, f.fn, capacity_,
                features_ & F_RO ? ", read-only" : "", features_ & F_FLUSH ? ", flush" : "",
-               features_ & F_DISCARD ? ", discard" : "");
+               features_ & F_DISCARD ? ", discard" : "", bulk_count_ ? ", 1 MiB bulk transfers" : "");
     return {};
   }
 
@@ -71,9 +88,53 @@ class VirtioBlk final : public BlockBackend {
   MutBytes slot_buffer(uint32_t slot) override {
     return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
+  uint32_t bulk_buffers() const override { return bulk_count_; }
+  MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
+    return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
+  }
 
-  // One request: header, data (one descriptor per page), status.
   Status start(uint32_t slot, const BlockRequest& r) override {
+    if (r.bulk < 0) {
+      CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
+      Status st = start_one(slot, r);
+      if (!st) chunks_.cancel(slot);
+      return st;
+    }
+    // A bulk transfer: one request per 256 KiB chunk, each chain in an
+    // indirect table (header, one descriptor per page, status).
+    uint32_t bytes = r.blocks * SECTOR;
+    uint32_t n = (bytes + BULK_CHUNK_BYTES - 1) / BULK_CHUNK_BYTES;
+    if (q_.free_count() < n) return fail(Err::Overloaded);
+    CAPOS_TRY_STATUS(chunks_.begin(slot, n));
+    for (uint32_t c = 0; c < n; ++c) {
+      uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
+      uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
+      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
+      Header h{r.op == BlockOp::Read ? T_IN : T_OUT, 0, r.lba + off / SECTOR};
+      memcpy(meta_.va + k * 128, &h, sizeof(h));
+      meta_.va[k * 128 + 64] = 0xFF;
+      auto* table = reinterpret_cast<virtio::Desc*>(tables_.va + k * TABLE_BYTES);
+      uint16_t d = 0;
+      table[d++] = virtio::Desc{meta_.iova_at(k * 128), sizeof(Header), 0, 0};
+      for (uint32_t p = 0; p < len; p += 4096)
+        table[d++] = virtio::Desc{data.iova[p / 4096], len - p < 4096 ? len - p : 4096,
+                                  r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0}, 0};
+      table[d++] = virtio::Desc{meta_.iova_at(k * 128 + 64), 1, virtio::DESC_WRITE, 0};
+      for (uint16_t i = 0; i + 1 < d; ++i) {
+        table[i].flags |= virtio::DESC_NEXT;
+        table[i].next = static_cast<uint16_t>(i + 1);
+      }
+      virtio::Desc ring{tables_.iova_at(k * TABLE_BYTES), static_cast<uint32_t>(d * sizeof(virtio::Desc)), DESC_INDIRECT, 0};
+      uint16_t head = CAPOS_TRY(q_.submit(&ring, 1));  // free_count checked above: cannot fail
+      head_req_[head] = static_cast<uint8_t>(k);
+    }
+    q_.notify();
+    return {};
+  }
+
+ private:
+  // One request: header, data (one descriptor per page), status.
+  Status start_one(uint32_t slot, const BlockRequest& r) {
     uint32_t type = T_IN, bytes = 0;
     bool device_writes = false;
     uint64_t sector = r.lba;
@@ -95,7 +156,8 @@ class VirtioBlk final : public BlockBackend {
         break;
       }
     }
-    uint32_t meta = slot * 128, data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
+    uint32_t k = slot * BULK_CHUNKS;
+    uint32_t meta = k * 128, data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
     Header h{type, 0, sector};
     memcpy(meta_.va + meta, &h, sizeof(h));
     meta_.va[meta + 64] = 0xFF;
@@ -108,30 +170,35 @@ class VirtioBlk final : public BlockBackend {
     }
     chain[n++] = virtio::Desc{meta_.iova_at(meta + 64), 1, virtio::DESC_WRITE, 0};
     uint16_t head = CAPOS_TRY(q_.submit(chain, n));
-    head_slot_[head] = static_cast<uint8_t>(slot);
+    head_req_[head] = static_cast<uint8_t>(k);
     q_.notify();
     return {};
   }
 
+ public:
   Result<Reaped> reap() override {
     Reaped r;
     if (done_count_) {  // finished without the device
-      r.done = true;
-      r.slot = done_[--done_count_];
-      return r;
+      uint32_t slot = done_[--done_count_];
+      return chunks_.end(slot, {});
     }
-    uint16_t head;
-    uint32_t len;
-    if (!CAPOS_TRY(q_.take_used(&head, &len))) {
-      if (t_.device_status() & virtio::status::NEEDS_RESET) return fail(Err::Failed);
-      return r;
+    // Device requests until one finishes its slot (a bulk call's chunks
+    // finish one by one) or none is left.
+    for (;;) {
+      uint16_t head;
+      uint32_t len;
+      if (!CAPOS_TRY(q_.take_used(&head, &len))) {
+        if (t_.device_status() & virtio::status::NEEDS_RESET) return fail(Err::Failed);
+        return r;
+      }
+      uint32_t k = head_req_[head];
+      uint8_t st = meta_.va[k * 128 + 64];
+      Result<void, DetailedErr> outcome;
+      if (st == S_UNSUPP) outcome = fail(Err::Unsupported, "the device does not support this request");
+      else if (st != S_OK) outcome = fail(Err::Failed, "the device reported an I/O error");
+      r = CAPOS_TRY(chunks_.end(k / BULK_CHUNKS, outcome));
+      if (r.done) return r;
     }
-    r.done = true;
-    r.slot = head_slot_[head];
-    uint8_t st = meta_.va[r.slot * 128 + 64];
-    if (st == S_UNSUPP) r.outcome = fail(Err::Unsupported, "the device does not support this request");
-    else if (st != S_OK) r.outcome = fail(Err::Failed, "the device reported an I/O error");
-    return r;
   }
 
  private:
@@ -145,10 +212,13 @@ class VirtioBlk final : public BlockBackend {
   rt::Cap<wire::Interrupt> irq_;
   virtio::Transport t_;
   virtio::Queue q_;
-  DmaBuffer meta_, data_;
+  DmaBuffer meta_, data_, tables_;
+  BulkBuffer bulk_[BULK];
+  uint32_t bulk_count_ = 0;
+  ChunkTracker chunks_;
   uint64_t features_ = 0;
   uint64_t capacity_ = 0;
-  uint8_t head_slot_[virtio::Queue::MAX_SIZE] = {};
+  uint8_t head_req_[virtio::Queue::MAX_SIZE] = {};  // ring head -> device request k
   uint32_t done_[SLOTS] = {};
   uint32_t done_count_ = 0;
 };

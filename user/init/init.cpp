@@ -62,7 +62,15 @@ uint32_t in_flight() {
   return n;
 }
 
+void finish_env(Child& c);
+
 void start(Child& c) {
+  if (c.args && c.env_call.pending) {
+    // A restart before the last run's environment was answered: that
+    // child has ended, so the answer (a failure) is on its way.
+    rt::AsyncCall* one[1] = {&c.env_call};
+    if (auto w = rt::wait_any(Span<rt::AsyncCall* const>(one, 1)); w) finish_env(c);
+  }
   if (auto spawned = spawn(g_reg, c); !spawned) {
     const SpawnError e = spawned.error();
     rt::printf("init: cannot start {}: {}\n", c.decl->name, StrView(e.line, strnlen(e.line, sizeof(e.line))));
@@ -123,6 +131,17 @@ void schedule_restart(Child& c) {
     return;
   }
   c.state = State::Backoff;
+}
+
+// The answer to the environment queued for `c`: the child's `args`
+// client is released; a child that ended without taking it is named.
+void finish_env(Child& c) {
+  capnp::Response r(MutBytes(c.env_result, sizeof(c.env_result)));
+  if (Status st = rt::finish_call(c.env_call, r, Span<abi::CapTransferRecord>(), nullptr); !st)
+    rt::printf("init: {} did not take its environment ({}); only a C program does\n", c.decl->name,
+               err_name(st.error()));
+  rt::release_cap(c.args);
+  c.args = 0;
 }
 
 // One completion of `c.call`: a child ended, or its backoff elapsed.
@@ -217,13 +236,19 @@ void stop_idle_servers() {
 }
 
 int supervise() {
-  Child** pending = static_cast<Child**>(rt::malloc(sizeof(Child*) * (g_n_children + 1)));
-  rt::AsyncCall** calls = static_cast<rt::AsyncCall**>(rt::malloc(sizeof(rt::AsyncCall*) * (g_n_children + 1)));
+  // Each child has at most two calls in flight: its wait (or backoff) and
+  // its environment.
+  Child** pending = static_cast<Child**>(rt::malloc(sizeof(Child*) * (2 * g_n_children + 1)));
+  rt::AsyncCall** calls = static_cast<rt::AsyncCall**>(rt::malloc(sizeof(rt::AsyncCall*) * (2 * g_n_children + 1)));
   if (!pending || !calls) return rt::printf("init: out of memory\n"), 1;
   for (;;) {
     submit_waits();
     size_t n = 0;
     for (size_t i = 0; i < g_n_children; ++i) {
+      if (g_children[i].args && g_children[i].env_call.pending) {
+        pending[n] = &g_children[i];
+        calls[n++] = &g_children[i].env_call;
+      }
       if (!g_children[i].call.pending) continue;
       pending[n] = &g_children[i];
       calls[n++] = &g_children[i].call;
@@ -240,6 +265,10 @@ int supervise() {
     }
     auto k = rt::wait_any(Span<rt::AsyncCall* const>(calls, n));
     if (!k) return rt::printf("init: ring failure while supervising ({})\n", err_name(k.error())), 1;
+    if (calls[*k] == &pending[*k]->env_call) {
+      finish_env(*pending[*k]);
+      continue;
+    }
     on_completion(*pending[*k]);
   }
 }

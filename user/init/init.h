@@ -6,6 +6,7 @@
 #include "lib/abi/capid.h"
 #include "lib/manifest/model.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/posix.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "user/rt/caps_call.h"
 
@@ -22,6 +23,11 @@ struct Child {
   bool waiting = false;   // a ProcessHandle.wait is in flight in `call`
   rt::AsyncCall call;     // the wait, or the backoff sleep
   alignas(8) uint8_t result[256];
+  // Service.env: the child's SpawnArguments client `args` and the
+  // deliver queued on it (spawn.cpp); released once answered.
+  uint32_t args = 0;
+  rt::AsyncCall env_call;
+  alignas(8) uint8_t env_result[64];
 };
 
 // A published export: importers get COPY transfers of `cap`.
@@ -50,8 +56,12 @@ struct Registry {
 struct SpawnError {
   char line[200] = {};
 };
-// Spawns `c` through the registry's spawner.
+// Spawns `c` through the registry's spawner; with a Service.env, also
+// queues its environment (submit_env) for the supervision loop to collect.
 Result<void, SpawnError> spawn(Registry& reg, Child& c);
+// SpawnArguments.deliver(argv = {binary}, envp = env) on `c.args`, into
+// `c.env_call`.
+Status submit_env(Child& c);
 
 // "code 0", "page fault at 0x... (ip 0x...)", "killed by its handle", ...
 void describe_status(schema::wire::ExitStatus::Reader s, char* out, size_t len);

@@ -3,6 +3,11 @@
 //   kernel (shared kind)  -> COPY of init's own cap of that kind
 //   deviceManager + devices -> COPY of a DeviceManager narrowed to those
 //                            devices (init's copy is released after the spawn)
+//   schedulingContext + schedule -> a context init mints from its root
+//                            (SchedulingContext.mint; released after the spawn)
+//   bootPackage (+ secret) -> COPY of a BootPackage narrowed to no secret or
+//                            the one named, which cannot narrow again
+//                            (init's copy is released after the spawn)
 //   kernel (per-process)  -> child-local object of that kind
 //   endpoint              -> child-local endpoint; the client facet that
 //                            comes back is the service's export provider
@@ -14,6 +19,7 @@
 #include "lib/manifest/limits.h"
 #include "lib/manifest/schema_ids.h"
 #include "schema/devices.capnp.capos.h"
+#include "schema/manifest.capnp.capos.h"
 #include "user/rt/capset.h"
 #include "user/init/init.h"
 #include "user/storage/fs_client.h"
@@ -90,6 +96,37 @@ Result<uint32_t> narrowed_devices(Registry& reg, uint32_t whole, const CapDecl& 
   return cap.id();
 }
 
+// SchedulingContext.mint of init's root context with `c`'s schedule: what
+// a service gets instead of the root (docs/scheduling.md).
+Result<uint32_t> minted_context(uint32_t root, const CapDecl& c) {
+  auto sc = CAPOS_TRY(rt::capset_typed<wire::SchedulingContext>(root));
+  alignas(8) uint8_t pbuf[128], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::SchedulingContext::Client::mintParams(params));
+  p.setWeight(c.sched_weight);
+  p.setBudgetUs(c.sched_budget_us);
+  p.setPeriodUs(c.sched_period_us);
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::SchedulingContext>(
+      sc, static_cast<uint16_t>(wire::SchedulingContext::Method::MINT), params, resp));
+  return cap.id();
+}
+
+// BootPackage.narrow of init's own BootPackage: what a service gets
+// instead of init's, which could narrow to any secret. `c.secret` (empty or
+// a secret binary, validate()) is the one secret it may read.
+Result<uint32_t> narrowed_boot_package(uint32_t whole, const CapDecl& c) {
+  auto bp = CAPOS_TRY(rt::capset_typed<wire::BootPackage>(whole));
+  alignas(8) uint8_t pbuf[128], rbuf[128];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::BootPackage::Client::narrowParams(params));
+  CAPOS_TRY_STATUS(p.setSecret(c.secret));
+  auto cap = CAPOS_TRY(rt::call_for_cap<wire::BootPackage>(
+      bp, static_cast<uint16_t>(wire::BootPackage::Method::NARROW), params, resp));
+  return cap.id();
+}
+
 // A failed spawn's line (it names the service's caps and binary, so it is
 // formatted, not static).
 template <class... A> Failure<SpawnError> spawn_fail(StrView fmt, const A&... args) {
@@ -143,6 +180,18 @@ Result<void, SpawnError> fill_grant(Registry& reg, const CapDecl& c, wire::CapGr
         }
         from = temp[(*n_temp)++] = *narrowed;
       }
+      if (c.has_schedule) {  // validate(): only on schedulingContext, values mint accepts
+        auto minted = minted_context(from, c);
+        if (!minted) return spawn_fail("cap `{}`: SchedulingContext.mint failed: {}", c.name, err_name(minted.error()));
+        from = temp[(*n_temp)++] = *minted;
+      }
+      if (c.kernel_kind == static_cast<uint16_t>(manifest::KernelCapKind::BootPackage)) {
+        auto narrowed = narrowed_boot_package(from, c);
+        if (!narrowed) {
+          return spawn_fail("cap `{}`: BootPackage.narrow failed: {}", c.name, err_name(narrowed.error()));
+        }
+        from = temp[(*n_temp)++] = *narrowed;
+      }
       break;
     }
     case SourceKind::Endpoint: {
@@ -191,8 +240,19 @@ Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
   if (!req || !req->setName(svc.name) || !req->setBinaryName(svc.binary)) {
     return spawn_fail("spawn request too large");
   }
-  auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size()));
+  bool env = !svc.env.empty();
+  auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size() + (env ? 1 : 0)));
   if (!grants) return spawn_fail("spawn request too large");
+  if (env) {
+    // The environment goes to the child's `args` endpoint (its C start-up
+    // code serves it before main); init keeps the client facet.
+    auto g = (*grants)[static_cast<uint32_t>(svc.caps.size())];
+    if (!g.setName("args")) return spawn_fail("spawn request too large");
+    g.setInterfaceId(wire::SpawnArguments::kInterfaceId);
+    auto cl = g.getSource().initChildLocal();
+    cl.setKind(wire::ChildLocalKind::ENDPOINT);
+    cl.setServedInterfaceId(wire::SpawnArguments::kInterfaceId);
+  }
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t n_xfer = 0;
   uint32_t temp[manifest::kMaxCapsPerProcess];
@@ -255,13 +315,37 @@ Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
     auto idx = gc.getClient().get_capability();
     if (!name || !idx || *idx >= n_rec || used[*idx]) continue;
     used[*idx] = true;
+    if (env && *name == "args") {
+      ch.args = rec[*idx].cap_id;  // not an export: only init calls it
+      continue;
+    }
     publish(reg, svc, *name, rec[*idx].cap_id, rec[*idx].interface_id);
   }
   for (uint32_t i = 0; i < n_rec; ++i)
     if (!used[i]) rt::release_cap(rec[i].cap_id);
   ch.handle = *handle;
   ch.pid = sp.getPid();
+  if (env) {
+    if (!ch.args) return spawn_fail("the spawner returned no `args` endpoint for the environment");
+    if (Status q = submit_env(ch); !q) {
+      rt::release_cap(ch.args);
+      ch.args = 0;
+      return spawn_fail("cannot queue the environment: {}", err_name(q.error()));
+    }
+  }
   return {};
+}
+
+Status submit_env(Child& ch) {
+  const manifest::ServiceDecl& svc = *ch.decl;
+  capnp::FixedMessageBuilder p(MutBytes(ch.env_call.params, sizeof(ch.env_call.params)));
+  auto pp = CAPOS_TRY(wire::SpawnArguments::Client::deliverParams(p));
+  auto argv = CAPOS_TRY(pp.initArgv(1));
+  CAPOS_TRY_STATUS(argv.set(0, svc.binary));
+  auto envp = CAPOS_TRY(pp.initEnvp(static_cast<uint32_t>(svc.env.size())));
+  for (uint32_t i = 0; i < svc.env.size(); ++i) CAPOS_TRY_STATUS(envp.set(i, svc.env[i]));
+  return rt::submit_call(ch.env_call, rt::Cap<wire::SpawnArguments>::unchecked(ch.args), 0, p,
+                         MutBytes(ch.env_result, sizeof(ch.env_result)));
 }
 
 }  // namespace capos::init

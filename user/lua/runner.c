@@ -4,8 +4,9 @@
    a clock-only `os`), plus `caps` (lua_caps.c). No io, os.execute or
    package/loadlib. Runs the script linked into the binary (lua_script.h),
    else the script file named by argv[1] (read through the POSIX layer,
-   so only from a Directory granted as root/cwd), else it is an
-   interactive REPL on stdin/stdout. */
+   so only from a Directory granted as root/cwd) with the global `arg` as
+   the standalone `lua` sets it (arg[0] the script, arg[1..] the rest),
+   else it is an interactive REPL on stdin/stdout. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -160,6 +161,17 @@ static void repl(lua_State* L) {
 }
 
 /* The whole file at `path` on the heap (NUL-terminated); NULL with errno. */
+/* The standalone interpreter's `arg` table: arg[0] is the script name,
+   arg[1..] the words after it. */
+static void set_arg(lua_State* L, int argc, char** argv) {
+  lua_createtable(L, argc - 2, 1);
+  for (int i = 1; i < argc; ++i) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  lua_setglobal(L, "arg");
+}
+
 static char* read_file(const char* path, size_t* len) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return NULL;
@@ -205,6 +217,7 @@ int main(int argc, char** argv) {
       status = 1;
     }
   } else if (argc >= 2) {
+    set_arg(L, argc, argv);
     size_t len;
     char* code = read_file(argv[1], &len);
     lua_pushfstring(L, "@%s", argv[1]);

@@ -53,21 +53,24 @@ bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
 
 abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
   while (!push(sqe)) (void)enter(0, abi::CAP_ENTER_NO_WAIT);
+  // Enter first: the kernel consumes this thread's SQ only inside this
+  // thread's cap_enter, so before it nothing in the stash or the CQ can
+  // be this SQE's completion (looking would cost every call a pass).
   for (;;) {
-    abi::CapCqe c;
-    if (take_stashed(sqe.user_data, &c)) return c;
-    while (pop(&c)) {
-      if (c.user_data == sqe.user_data) return c;
-      stash(c);  // someone else's completion
-    }
     // The raw syscall: a refusal becomes this call's CQE result, the code
     // itself (CAP_ERR_*), which the caller maps like any other.
     int64_t r = cap_enter(1, abi::CAP_ENTER_FOREVER);
+    abi::CapCqe c;
     if (r < 0) {
       c = abi::CapCqe{};
       c.user_data = sqe.user_data;
       c.result = static_cast<int32_t>(r);
       return c;
+    }
+    if (take_stashed(sqe.user_data, &c)) return c;
+    while (pop(&c)) {
+      if (c.user_data == sqe.user_data) return c;
+      stash(c);  // someone else's completion
     }
   }
 }

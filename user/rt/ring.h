@@ -33,6 +33,22 @@ class Ring {
     __atomic_store_n(&h.sq_tail, h.sq_tail + 1, __ATOMIC_RELEASE);
     return true;
   }
+  // In-place submission, the shape of io_uring_get_sqe: the free SQ slot
+  // `k` entries past the published tail, cleared, or null when the SQ has
+  // no such free slot. Fill slots 0..n-1, then publish(n) makes them
+  // visible to the kernel at once (one tail store; no SQE copied twice).
+  abi::CapSqe* sqe_slot(uint32_t k) {
+    auto& h = page_->header;
+    uint32_t head = __atomic_load_n(&h.sq_head, __ATOMIC_ACQUIRE);
+    if (h.sq_tail - head + k >= abi::SQ_ENTRIES) return nullptr;
+    abi::CapSqe* s = &page_->sq[(h.sq_tail + k) % abi::SQ_ENTRIES];
+    *s = abi::CapSqe{};
+    return s;
+  }
+  void publish(uint32_t n) {
+    auto& h = page_->header;
+    __atomic_store_n(&h.sq_tail, h.sq_tail + n, __ATOMIC_RELEASE);
+  }
   // Lets the kernel process queued SQEs; blocks for min_complete CQEs.
   // The CQEs ready, or cap_enter's refusal as its own Err (each CAP_ERR_*
   // code maps to a distinct one, lib/abi/cap_err.h).
@@ -45,6 +61,20 @@ class Ring {
     *out = page_->cq[h.cq_head % abi::CQ_ENTRIES];
     __atomic_store_n(&h.cq_head, h.cq_head + 1, __ATOMIC_RELEASE);
     return true;
+  }
+  // In-place completion, the shape of io_uring_for_each_cqe: the CQE `k`
+  // entries past the consumer head if the kernel has posted it, else
+  // null; consume(n) then frees the first n in one head store. The entry
+  // lives in the shared page: read each field once.
+  const abi::CapCqe* cqe_at(uint32_t k) const {
+    auto& h = page_->header;
+    uint32_t tail = __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
+    if (tail - h.cq_head <= k) return nullptr;
+    return &page_->cq[(h.cq_head + k) % abi::CQ_ENTRIES];
+  }
+  void consume(uint32_t n) {
+    auto& h = page_->header;
+    __atomic_store_n(&h.cq_head, h.cq_head + n, __ATOMIC_RELEASE);
   }
   // Submits one SQE and waits for its completion (matching user_data).
   abi::CapCqe call(const abi::CapSqe& sqe);

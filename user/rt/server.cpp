@@ -160,7 +160,9 @@ static bool per_call_error(int32_t r) {
 
 namespace {
 
-Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall* until) {
+// `until` without `on_tick`: stop when it completes; with: run on_tick.
+Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall* until,
+                  void (*on_tick)(void*) = nullptr, void* ctx = nullptr) {
   uint32_t ep = endpoint.id();
   abi::CapSqe ret{};
   abi::EndpointMessageHeader ret_call{};  // the call `ret` answers
@@ -187,9 +189,17 @@ Status serve_loop(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, A
       for (;;) {
         if (ring().try_take(recv.user_data, &c)) break;
         if (poll_call(*until)) {
+          if (on_tick) {
+            on_tick(ctx);
+            continue;
+          }
           release_cap(ep);  // fails the posted RECV with DISCONNECTED
           (void)wait_for(recv.user_data);
           return {};
+        }
+        if (on_tick && !until->pending) {  // a tick not resubmitted: plain serving
+          c = CAPOS_TRY(wait_for(recv.user_data));
+          break;
         }
         if (auto r = ring().enter(1); !r) return fail(r.error());
       }
@@ -213,6 +223,11 @@ Status serve(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server) {
 
 Status serve_until(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& until) {
   return serve_loop(endpoint, server, &until);
+}
+
+Status serve_ticking(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& tick,
+                     void (*on_tick)(void*), void* ctx) {
+  return serve_loop(endpoint, server, &tick, on_tick, ctx);
 }
 
 }  // namespace capos::rt

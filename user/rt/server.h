@@ -40,6 +40,12 @@ struct AsyncCall;
 // short-lived endpoint while it waits for something else (the shell
 // serving a child's StdIO until ProcessLauncher.wait completes).
 Status serve_until(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& until);
+// Serves like serve(), and each time the asynchronous call `tick` (already
+// submitted) completes, between calls, runs on_tick(ctx), which submits it
+// again (a Timer.sleep, say: periodic work in a single-threaded server).
+// If on_tick leaves `tick` idle, serving goes on without ticks.
+Status serve_ticking(Cap<schema::wire::Endpoint> endpoint, capnp::Server& server, AsyncCall& tick,
+                     void (*on_tick)(void*), void* ctx);
 
 // ---- Inside Server::dispatch: facts about the call being served.
 

@@ -10,8 +10,9 @@
 // A launch forwards the caller's SpawnRequest to the spawner. Grants that
 // transfer a capability pass on exactly the caps the caller attached to the
 // call (so a caller never grants more than it holds); child-local kinds are
-// allowed except `endpoint` (its client facet would be ours, not the
-// caller's). ProcessHandles are non-transferable, so the launcher keeps
+// made by the spawner, and the client facet of each child-local `endpoint`
+// (a C program's `args`, docs/posix.md) is moved on to the caller, so it is
+// never ours to use. ProcessHandles are non-transferable, so the launcher keeps
 // each child's handle and the caller waits by pid (ProcessLauncher.wait),
 // only for children it launched itself (matched by the kernel's
 // service-scoped caller reference). A wait blocks the launcher until the
@@ -50,6 +51,34 @@ struct Child {
 Child g_children[kMaxChildren];
 
 rt::Cap<wire::ProcessSpawner> g_spawner;
+
+// Client facets moved on to the caller by the launch being answered.
+uint32_t g_passed[abi::XFER_MAX];
+uint32_t g_n_passed = 0;
+
+bool is_passed(uint32_t cap) {
+  for (uint32_t i = 0; i < g_n_passed; ++i)
+    if (g_passed[i] == cap) return true;
+  return false;
+}
+
+// Moves the spawner's client facets (one per child-local endpoint grant) to
+// the caller, in grant order, as the results' `clients`.
+Status pass_clients(wire::SpawnResult::Spawned::Reader sp, const abi::CapTransferRecord* rec, uint32_t n_rec,
+                    wire::SpawnResult::Spawned::Builder o) {
+  g_n_passed = 0;
+  auto in = CAPOS_TRY(sp.getClients());
+  auto list = CAPOS_TRY(o.initClients(in.size()));
+  for (uint32_t i = 0; i < in.size(); ++i) {
+    uint32_t idx = CAPOS_TRY(in[i].getClient().get_capability());
+    if (idx >= n_rec || g_n_passed == abi::XFER_MAX) return fail(Err::Corrupt);
+    CAPOS_TRY_STATUS(list[i].setName(CAPOS_TRY(in[i].getName())));
+    uint32_t out_idx = CAPOS_TRY(rt::add_result_cap(rec[idx].cap_id, abi::XFER_MOVE));
+    g_passed[g_n_passed++] = rec[idx].cap_id;
+    list[i].getClient().set_capability(out_idx);
+  }
+  return {};
+}
 
 bool allowed(StrView name) {
   for (uint32_t i = 0; i < g_n_allowed; ++i)
@@ -126,12 +155,9 @@ class LauncherImpl final : public wire::ProcessLauncher::Server {
         ++n_xfer;
       } else {
         auto cl = src.getChildLocal();
-        if (cl.getKind() == wire::ChildLocalKind::ENDPOINT) {
-          rt::set_error_message("the launcher does not grant child-local endpoints");
-          return fail(Err::InvalidArgument);
-        }
         auto ocl = o.getSource().initChildLocal();
         ocl.setKind(cl.getKind());
+        ocl.setServedInterfaceId(cl.getServedInterfaceId());
       }
     }
     if (req.hasLimits()) CAPOS_TRY_STATUS(fwd.setLimits(CAPOS_TRY(req.getLimits())));
@@ -159,14 +185,16 @@ class LauncherImpl final : public wire::ProcessLauncher::Server {
     auto hidx = sp.getHandle();
     auto handle = hidx && *hidx < n_rec ? rt::record_cap<wire::ProcessHandle>(rec[*hidx]) : fail(Err::NotFound);
     if (!handle) return release_all(), fail(Err::Corrupt);
-    for (uint32_t i = 0; i < n_rec; ++i)
-      if (i != *hidx) rt::release_cap(rec[i].cap_id);
+    // The child exists from here on: keep its handle even if passing the
+    // endpoint clients on fails (the caller can still wait for it).
     const abi::EndpointMessageHeader& h = rt::current_call();
     *slot = Child{true, sp.getPid(), *handle, h.scoped_ref_lo, h.scoped_ref_hi};
     auto o = out.initSpawned();
     o.setPid(sp.getPid());
-    (void)CAPOS_TRY(o.initClients(0));
-    return {};
+    Status moved = pass_clients(sp, rec, n_rec, o);
+    for (uint32_t i = 0; i < n_rec; ++i)
+      if (i != *hidx && !is_passed(rec[i].cap_id)) rt::release_cap(rec[i].cap_id);
+    return moved;
   }
 
   Status binaries(wire::ProcessLauncher::BinariesParams::Reader,

@@ -29,10 +29,26 @@ class Parser {
     if (peek() != '"') return err("expected the closing '\"'");
     ++pos_;
     bool had_ws = ws1();
+    while (had_ws && peek() == '"') {
+      size_t open_at = pos_;
+      if (out.n_args == LaunchLine::kMaxArgs) return err("at most 15 arguments");
+      ++pos_;
+      size_t start = pos_;
+      while (!at_end() && peek() != '"') {
+        uint8_t c = static_cast<uint8_t>(peek());
+        if (c < 0x20 || c >= 0x7f) return err("an argument is printable ASCII");
+        ++pos_;
+      }
+      if (at_end()) return err_at(open_at, "this argument has no closing '\"'");
+      if (pos_ - start > LaunchLine::kMaxArgBytes) return err_at(start, "an argument has at most 128 characters");
+      out.args[out.n_args++] = s_.substr(start, pos_ - start);
+      ++pos_;
+      had_ws = ws1();
+    }
     if (at_end()) return out;
-    if (!had_ws) return err("expected a space, then `with`");
+    if (!had_ws) return err("expected a space, then an argument or `with`");
     size_t with_at = pos_;
-    if (!(name() == "with")) return err_at(with_at, "expected `with { ... }` or the end of the line");
+    if (!(name() == "with")) return err_at(with_at, "expected a quoted argument, `with { ... }` or the end of the line");
     skip_ws();
     if (peek() != '{') return err("expected '{'");
     ++pos_;

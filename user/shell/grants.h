@@ -1,11 +1,12 @@
 // The shell's launch syntax (docs/shell.md):
-//   run "<binary>" with { name: @cap, other: client @endpoint }
-//   spawn "<binary>" [with { ... }]
+//   run "<binary>" ["<argument>"...] with { name: @cap, other: client @endpoint }
+//   spawn "<binary>" ["<argument>"...] [with { ... }]
 // Pure and strict (host-tested in tests/host/shell, fuzzed by
 // tests/fuzz/shell_grants_fuzz.cpp): anything off the grammar is an error
 // with the 1-based column where it went wrong, and nothing is launched.
 //
-//   line   := word ws+ quoted [ws+ "with" ws* "{" ws* [grant (ws* "," ws* grant)* [ws* ","]] ws* "}"] ws*
+//   line   := word ws+ quoted (ws+ arg)* [ws+ "with" ws* "{" ws* [grant (ws* "," ws* grant)* [ws* ","]] ws* "}"] ws*
+//   arg    := '"' printable ASCII other than '"', at most 128 '"'   (at most 15 of them)
 //   grant  := name ws* ":" ws* (["client" ws+ | "ro" ws+] "@" name ("/" dname)* | "new" ws+ name)
 //   quoted := '"' name '"'      name := [A-Za-z0-9._-]{1,32}
 //   dname  := name other than "." and ".."   (at most 8 of them)
@@ -17,7 +18,8 @@
 // threadControl, virtualMemory, logSink). `@home/a/b` passes a
 // sub-directory of the shell's Directory `home` (Directory.sub through a
 // and b), `ro @home[/...]` a read-only one: the child gets that directory
-// and nothing above it.
+// and nothing above it. Arguments become the child's argv[1..] after the
+// binary name (argv[0]); only a C program takes them (docs/posix.md).
 #pragma once
 
 #include <stddef.h>
@@ -41,6 +43,10 @@ struct LaunchLine {
   static constexpr size_t kMaxGrants = 16;
   StrView command;  // "run" or "spawn"
   StrView binary;
+  static constexpr size_t kMaxArgs = 15;
+  static constexpr size_t kMaxArgBytes = 128;
+  StrView args[kMaxArgs];  // argv[1..], without their quotes
+  size_t n_args = 0;
   Grant grants[kMaxGrants];
   size_t n_grants = 0;
 };

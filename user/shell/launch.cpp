@@ -5,6 +5,7 @@
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
+#include "schema/posix.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
 #include "schema/services.capnp.capos.h"
 #include "user/rt/caps_call.h"
@@ -103,9 +104,18 @@ Result<Stdio> make_stdio(StrView cmd) {
   return Stdio{CAPOS_TRY(rt::record_cap<wire::Endpoint>(rec[0])), rec[1].cap_id};
 }
 
-// Launches `l`; on success returns the pid. `stdio` is filled when a grant
-// asked for `client @stdio` (the caller serves it, then releases it).
-Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
+// A started child: its pid, and the client facet of its SpawnArguments
+// endpoint `args` when the line passed arguments (0 otherwise).
+struct Launched {
+  uint32_t pid = 0;
+  uint32_t args = 0;
+};
+
+// Launches `l`. `stdio` is filled when a grant asked for `client @stdio`
+// (the caller serves it, then releases it). Arguments go through a
+// child-local endpoint `args` the child serves before main (a C program,
+// docs/posix.md); the launcher hands its client facet back to us.
+Result<Launched> launch(const LaunchLine& l, Stdio* stdio) {
   StrView cmd = l.command;
   auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
   if (!launcher) return fail(Err::NotFound);
@@ -120,11 +130,22 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   if (session && (!session->session || session->interface_id != wire::UserSession::kInterfaceId)) session = nullptr;
   for (size_t i = 0; session && i < l.n_grants; ++i)
     if (l.grants[i].child == "session") session = nullptr;
+  for (size_t i = 0; l.n_args && i < l.n_grants; ++i)
+    if (l.grants[i].child == "args")
+      return say("{}: `args` carries the arguments: name that grant differently\n", cmd), fail(Err::InvalidArgument);
   if (session && l.n_grants >= abi::XFER_MAX)
     return say("{}: at most {} grants (the session's `session` takes one)\n", cmd, abi::XFER_MAX - 1),
            fail(Err::LimitExceeded);
-  uint32_t n_grants = static_cast<uint32_t>(l.n_grants) + (session ? 1 : 0);
+  uint32_t n_grants = static_cast<uint32_t>(l.n_grants) + (session ? 1 : 0) + (l.n_args ? 1 : 0);
   auto grants = CAPOS_TRY(req.initGrants(n_grants));
+  if (l.n_args) {
+    auto gb = grants[static_cast<uint32_t>(l.n_grants)];
+    CAPOS_TRY_STATUS(gb.setName("args"));
+    gb.setInterfaceId(wire::SpawnArguments::kInterfaceId);
+    auto cl = gb.getSource().initChildLocal();
+    cl.setKind(wire::ChildLocalKind::ENDPOINT);
+    cl.setServedInterfaceId(wire::SpawnArguments::kInterfaceId);
+  }
   abi::CapTransferDesc xfer[abi::XFER_MAX];
   uint32_t nx = 0;
   // Directories narrowed for the child are closed again if the launch
@@ -210,7 +231,16 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
   narrowed.sent = true;
   Status st = rt::call_with_caps(launcher, 0, params, resp, Span<const abi::CapTransferDesc>(xfer, nx),
                                  Span<abi::CapTransferRecord>(rec), &n_rec);
-  for (uint32_t i = 0; i < n_rec; ++i) rt::release_cap(rec[i].cap_id);  // the launcher returns none
+  // The launcher returns only the `args` client (when we asked for one).
+  struct Received {
+    abi::CapTransferRecord* rec;
+    uint32_t n;
+    uint32_t kept = ~0u;
+    ~Received() {
+      for (uint32_t i = 0; i < n; ++i)
+        if (i != kept) rt::release_cap(rec[i].cap_id);
+    }
+  } received{rec, n_rec};
   if (!st) return report_error(cmd, st.error()), fail(st.error());
   auto root = CAPOS_TRY(resp.root());
   wire::SpawnResult::Reader r(root);
@@ -219,9 +249,30 @@ Result<uint32_t> launch(const LaunchLine& l, Stdio* stdio) {
     return say("{}: the launcher may not start `{}` (try `spawn` with no arguments for the list)\n", cmd, l.binary),
            fail(Err::PermissionDenied);
   if (!r.isSpawned()) return fail(Err::Corrupt);
-  uint32_t pid = r.getSpawned().getPid();
-  if (g_n_children < kMaxChildren) g_children[g_n_children++] = pid;
-  return pid;
+  Launched out{r.getSpawned().getPid(), 0};
+  if (g_n_children < kMaxChildren) g_children[g_n_children++] = out.pid;
+  auto clients = CAPOS_TRY(r.getSpawned().getClients());
+  for (uint32_t i = 0; i < clients.size(); ++i) {
+    auto idx = clients[i].getClient().get_capability();
+    if (idx && *idx < n_rec && CAPOS_TRY(clients[i].getName()) == "args") received.kept = *idx;
+  }
+  if (l.n_args) {
+    if (received.kept >= n_rec) return say("{}: the launcher returned no `args` endpoint\n", cmd), fail(Err::Corrupt);
+    out.args = rec[received.kept].cap_id;
+  }
+  return out;
+}
+
+// Queues SpawnArguments.deliver(argv = binary and the line's arguments,
+// envp = empty) on the child's `args`; the child answers it before main.
+Status submit_args(rt::AsyncCall& c, uint32_t args, const LaunchLine& l, MutBytes out) {
+  capnp::FixedMessageBuilder p(MutBytes(c.params, sizeof(c.params)));
+  auto pp = CAPOS_TRY(wire::SpawnArguments::Client::deliverParams(p));
+  auto argv = CAPOS_TRY(pp.initArgv(static_cast<uint32_t>(l.n_args + 1)));
+  CAPOS_TRY_STATUS(argv.set(0, l.binary));
+  for (size_t i = 0; i < l.n_args; ++i) CAPOS_TRY_STATUS(argv.set(static_cast<uint32_t>(i + 1), l.args[i]));
+  (void)CAPOS_TRY(pp.initEnvp(0));
+  return rt::submit_call(c, rt::Cap<wire::SpawnArguments>::unchecked(args), 0, p, out);
 }
 
 Status submit_wait(rt::AsyncCall& c, rt::Cap<wire::ProcessLauncher> launcher, uint32_t pid, MutBytes out) {
@@ -231,14 +282,44 @@ Status submit_wait(rt::AsyncCall& c, rt::Cap<wire::ProcessLauncher> launcher, ui
   return rt::submit_call(c, launcher, 2, p, out);
 }
 
-// Waits for `pid`, serving `stdio` (if any) meanwhile; prints how it ended.
-void wait_for(StrView cmd, uint32_t pid, Stdio stdio) {
+// Collects the answer to the arguments handed to `binary`: a child that
+// ended without serving `args` (not a C program) never took them.
+void finish_args(StrView cmd, StrView binary, rt::AsyncCall& c, MutBytes result, uint32_t args) {
+  if (c.pending) {
+    rt::AsyncCall* one[1] = {&c};
+    if (auto w = rt::wait_any(Span<rt::AsyncCall* const>(one, 1)); !w) report_error(cmd, w.error());
+  }
+  if (!c.pending) {
+    capnp::Response r(result);
+    abi::CapTransferRecord none[1];
+    uint32_t n = 0;
+    if (Status st = rt::finish_call(c, r, Span<abi::CapTransferRecord>(none, 1), &n); !st)
+      say("{}: `{}` did not take its arguments ({}); only a C program does\n", cmd, binary, err_name(st.error()));
+  }
+  rt::release_cap(args);
+}
+
+// Waits for `pid`, serving `stdio` (if any) meanwhile, after handing it
+// its arguments (`args` non-zero); prints how it ended.
+void wait_for(StrView cmd, uint32_t pid, Stdio stdio, uint32_t args = 0, const LaunchLine* line = nullptr) {
   auto launcher = need<wire::ProcessLauncher>(cmd, "launcher");
   if (!launcher) return;
+  static rt::AsyncCall args_call;
+  alignas(8) static uint8_t args_rbuf[128];
+  if (args) {
+    if (Status st = submit_args(args_call, args, *line, MutBytes(args_rbuf, sizeof(args_rbuf))); !st) {
+      // Too long for one queued call: the child still waits for them, so
+      // releasing `args` makes its start-up fail rather than hang.
+      say("{}: the arguments do not fit one call ({})\n", cmd, err_name(st.error()));
+      rt::release_cap(args);
+      args = 0;
+    }
+  }
   static rt::AsyncCall call;
   alignas(8) static uint8_t rbuf[512];
   if (Status st = submit_wait(call, launcher, pid, MutBytes(rbuf, sizeof(rbuf))); !st) {
     if (stdio.owner) rt::release_cap(stdio.owner);
+    if (args) finish_args(cmd, line->binary, args_call, MutBytes(args_rbuf, sizeof(args_rbuf)), args);
     return report_error(cmd, st.error());
   }
   if (stdio.owner) {
@@ -256,6 +337,7 @@ void wait_for(StrView cmd, uint32_t pid, Stdio stdio) {
   if (!root) return report_error(cmd, root.error());
   auto s = wire::ProcessLauncher::WaitResults::Reader(*root).getStatus();
   if (!s) return report_error(cmd, s.error());
+  if (args) finish_args(cmd, line->binary, args_call, MutBytes(args_rbuf, sizeof(args_rbuf)), args);
   print_status(pid, *s);
   forget_child(pid);
 }
@@ -305,14 +387,18 @@ void launch_line(StrView line) {
   }
   const LaunchLine& l = *parsed;
   if (l.binary.empty()) return list_binaries(l.command);
+  // The shell answers for a child's arguments while it waits for the child
+  // (a program that never takes them must not hang the shell), so only
+  // `run` passes them.
+  if (l.n_args && l.command == "spawn") return say("spawn: only `run` passes arguments\n");
   Stdio stdio;
-  auto pid = launch(l, &stdio);
-  if (!pid) {
+  auto launched = launch(l, &stdio);
+  if (!launched) {
     if (stdio.owner) rt::release_cap(stdio.owner);
     return;
   }
-  if (l.command == "spawn") return say("started {} as pid {}\n", l.binary, *pid);
-  wait_for(l.command, *pid, stdio);
+  if (l.command == "spawn") return say("started {} as pid {}\n", l.binary, launched->pid);
+  wait_for(l.command, launched->pid, stdio, launched->args, &l);
 }
 
 void cmd_wait(StrView arg) {

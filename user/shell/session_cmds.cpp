@@ -116,6 +116,42 @@ void cmd_logout() {
     say("logged out: the session's capabilities are revoked everywhere; anonymous again\n");
 }
 
+void cmd_passwd() {
+  auto sm = need<wire::SessionManager>("passwd", "sessions");
+  if (!sm) return;
+  wire::SessionManager::Client c(&rt::transport(), sm);
+  alignas(8) uint8_t pbuf[64], rbuf[256];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  (void)wire::SessionManager::Client::passwdParams(p);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = c.passwd(p, r);
+  if (!res) return report_error("passwd", res.error());
+  StrView why = res->getRefused().value_or("refused");
+  if (why.empty()) say("passwd: password changed\n");
+  else say("passwd: {}\n", why);
+}
+
+void cmd_adduser(StrView user, StrView role) {
+  wire::Profile prof;
+  if (role.empty() || role == "guest") prof = wire::Profile::GUEST;
+  else if (role == "operator") prof = wire::Profile::OPERATOR;
+  else return say("adduser: the role is operator or guest\n");
+  auto sm = need<wire::SessionManager>("adduser", "sessions");
+  if (!sm) return;
+  wire::SessionManager::Client c(&rt::transport(), sm);
+  alignas(8) uint8_t pbuf[128], rbuf[256];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = wire::SessionManager::Client::adduserParams(p);
+  if (!pp || !pp->setUser(user)) return say("adduser: bad argument\n");
+  pp->setProfile(prof);
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = c.adduser(p, r);
+  if (!res) return report_error("adduser", res.error());
+  StrView why = res->getRefused().value_or("refused");
+  if (why.empty()) say("adduser: added {} ({})\n", user, profile_name(prof));
+  else say("adduser: {}\n", why);
+}
+
 void cmd_whoami() {
   auto sm = need<wire::SessionManager>("whoami", "sessions");
   if (!sm) return;

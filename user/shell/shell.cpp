@@ -21,6 +21,7 @@
 #include "user/shell/dmesg.h"
 #include "user/shell/fs_commands.h"
 #include "user/shell/iface_names.h"
+#include "user/shell/info_cmds.h"
 #include "user/shell/launch.h"
 #include "user/shell/audit_cmd.h"
 #include "user/shell/session_cmds.h"
@@ -34,8 +35,6 @@ namespace wire = capos::schema::wire;
 
 namespace {
 
-constexpr uint32_t kMaxArgs = 16;
-
 rt::Cap<wire::TerminalSession> g_term;
 // "user@capos> " once logged in, "capos> " when anonymous.
 char g_prompt[48] = "capos> ";
@@ -45,70 +44,12 @@ void update_prompt() {
   g_ed.set_prompt(format_to(g_prompt, sizeof(g_prompt), "{}capos> ", session_user()));
 }
 
-}  // namespace
-
-// ---- output (shell_io.h)
-
-void capos::shell::write_raw(StrView s) {
-  wire::TerminalSession::Client term(&rt::transport(), g_term);
-  while (!s.empty()) {
-    StrView chunk = s.substr(0, 2048);
-    alignas(8) uint8_t pbuf[2048 + 64], rbuf[64];
-    capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
-    auto p = wire::TerminalSession::Client::writeParams(params);
-    if (!p || !p->setData(Bytes(reinterpret_cast<const uint8_t*>(chunk.ptr), chunk.size()))) return;
-    capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
-    (void)term.write(params, resp);
-    s = s.substr(chunk.size());
-  }
-}
-
-void capos::shell::out(StrView s) {
-  char buf[512];
-  size_t n = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s.ptr[i];
-    uint8_t u = static_cast<uint8_t>(c);
-    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) c = '?';
-    if (c == '\n') buf[n++] = '\r';
-    buf[n++] = c;
-    if (n >= sizeof(buf) - 2) write_raw(StrView(buf, n)), n = 0;
-  }
-  write_raw(StrView(buf, n));
-}
-
-void capos::shell::report_error(StrView cmd, Err e) {
-  StrView ex = rt::transport().last_exception();
-  if (ex.empty()) ex = rt::call_exception();
-  say("{}: failed: {}{}{}\n", cmd, err_name(e), ex.empty() ? "" : ": ", ex);
-}
-
-namespace {
-
 void flush() {
   write_raw(g_ed.output());
   g_ed.clear_output();
 }
 
-// ---- argument helpers
-
-bool parse_u64(StrView s, uint64_t* v) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t x = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s.ptr[i] < '0' || s.ptr[i] > '9') return false;
-    x = x * 10 + static_cast<uint64_t>(s.ptr[i] - '0');
-  }
-  *v = x;
-  return true;
-}
-
-// ---- commands
-
-struct Args {
-  StrView v[kMaxArgs];
-  uint32_t n = 0;
-};
+// ---- commands (the service queries are in info_cmds.cpp)
 
 using Handler = void (*)(const Args&);
 struct Command {
@@ -157,36 +98,6 @@ void cmd_echo(const Args& a) {
   out(StrView(buf, n));
 }
 
-void cmd_motd(const Args& a) {
-  auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
-  if (!cap) return;
-  wire::SystemInfo::Client si(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[4096 + 256];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::SystemInfo::Client::motdParams(p);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = si.motd(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  auto text = res->getText();
-  if (!text) return report_error(a.v[0], text.error());
-  out(*text);
-  if (text->empty() || (*text)[text->size() - 1] != '\n') out("\n");
-}
-
-void cmd_hostname(const Args& a) {
-  auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
-  if (!cap) return;
-  wire::SystemInfo::Client si(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[256];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::SystemInfo::Client::hostnameParams(p);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = si.hostname(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  auto name = res->getName();
-  if (!name) return report_error(a.v[0], name.error());
-  say("{}\n", *name);
-}
 
 void cmd_dmesg(const Args& a) {
   auto cap = need<wire::LogReader>(a.v[0], "logs");
@@ -194,114 +105,6 @@ void cmd_dmesg(const Args& a) {
   if (Status st = dmesg(cap, out); !st) report_error(a.v[0], st.error());
 }
 
-void cmd_uptime(const Args& a) {
-  auto cap = need<wire::Timer>(a.v[0], "timer");
-  if (!cap) return;
-  wire::Timer::Client t(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[128];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::Timer::Client::nowParams(p);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = t.now(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  uint64_t ns = res->getMonotonicNs();
-  uint64_t s = ns / 1'000'000'000;
-  say("up {}.{:03} s ({}h {}m {}s)\n", s, (ns / 1'000'000) % 1000, s / 3600, (s / 60) % 60, s % 60);
-}
-
-void cmd_random(const Args& a) {
-  uint64_t n = 16;
-  if (a.n > 1 && (!parse_u64(a.v[1], &n) || n == 0 || n > wire::MAX_ENTROPY_BYTES)) {
-    say("random: count must be 1 to {}\n", wire::MAX_ENTROPY_BYTES);
-    return;
-  }
-  auto cap = need<wire::EntropySource>(a.v[0], "random");
-  if (!cap) return;
-  wire::EntropySource::Client e(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[512];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  auto pp = wire::EntropySource::Client::getBytesParams(p);
-  if (!pp) return;
-  pp->setCount(static_cast<uint32_t>(n));
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = e.getBytes(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  auto data = res->getData();
-  if (!data) return report_error(a.v[0], data.error());
-  char hex[2 * 256 + 2];
-  size_t k = 0;
-  for (size_t i = 0; i < data->size(); ++i) {
-    const char* d = "0123456789abcdef";
-    hex[k++] = d[data->data()[i] >> 4];
-    hex[k++] = d[data->data()[i] & 15];
-  }
-  hex[k++] = '\n';
-  out(StrView(hex, k));
-}
-
-void print_ledger(StrView who, wire::SystemStatus::LedgerUsage::Reader u) {
-  say("{:<10} cap slots {}/{}  frames {}/{}  virtual pages {}/{}  calls {}/{}\n", who, u.getCapSlotsUsed(),
-      u.getCapSlotsMax(), u.getFramePagesUsed(), u.getFramePagesMax(), u.getVirtualPagesUsed(),
-      u.getVirtualPagesMax(), u.getOutstandingCallsUsed(), u.getOutstandingCallsMax());
-  say("{:<10} page tables {}/{}  kernel bytes {}/{}\n", "", u.getPageTablesUsed(), u.getPageTablesMax(),
-      u.getKernelBytesUsed(), u.getKernelBytesMax());
-}
-
-void cmd_mem(const Args& a) {
-  auto cap = need<wire::SystemStatus>(a.v[0], "status");
-  if (!cap) return;
-  wire::SystemStatus::Client st(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[512];
-  {
-    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-    (void)wire::SystemStatus::Client::memoryParams(p);
-    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    auto res = st.memory(p, r);
-    if (!res) return report_error(a.v[0], res.error());
-    uint64_t total = res->getTotalFrames(), free = res->getFreeFrames(), ps = res->getPageSize();
-    say("frames: {} total, {} free, {} used ({} KiB free of {} KiB, page {} bytes)\n", total, free, total - free,
-        free * ps / 1024, total * ps / 1024, ps);
-  }
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::SystemStatus::Client::selfLedgerParams(p);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = st.selfLedger(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  auto u = res->getUsage();
-  if (!u) return report_error(a.v[0], u.error());
-  print_ledger("shell", *u);
-}
-
-void cmd_ps(const Args& a) {
-  auto cap = need<wire::SystemStatus>(a.v[0], "status");
-  if (!cap) return;
-  wire::SystemStatus::Client st(&rt::transport(), cap);
-  say("{:>5} {:<16} {:<16} {:>7} {:>7} {:>6}\n", "PID", "NAME", "BINARY", "THREADS", "FRAMES", "CAPS");
-  uint32_t off = 0;
-  for (;;) {
-    alignas(8) uint8_t pbuf[64];
-    alignas(8) static uint8_t rbuf[12288];
-    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-    auto pp = wire::SystemStatus::Client::processesParams(p);
-    if (!pp) return;
-    pp->setOffset(off);
-    pp->setMaxEntries(32);
-    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    auto res = st.processes(p, r);
-    if (!res) return report_error(a.v[0], res.error());
-    auto list = res->getEntries();
-    if (!list) return report_error(a.v[0], list.error());
-    for (uint32_t i = 0; i < list->size(); ++i) {
-      auto e = (*list)[i];
-      auto u = e.getUsage();
-      say("{:>5} {:<16} {:<16} {:>7} {:>7} {:>6}\n", e.getPid(), e.getName().value_or("?"),
-          e.getBinary().value_or("?"), e.getThreads(), u ? u->getFramePagesUsed() : 0,
-          u ? u->getCapSlotsUsed() : 0);
-    }
-    off += list->size();
-    if (list->size() == 0 || off >= res->getTotal()) break;
-  }
-}
 
 void cmd_spawn(const Args&) {}  // handled by run_line (launch_line needs the raw line)
 void cmd_wait(const Args& a) { shell::cmd_wait(a.v[1]); }
@@ -309,6 +112,8 @@ void cmd_login(const Args& a) { shell::cmd_login(a.v[1]), update_prompt(); }
 void cmd_setup(const Args& a) { shell::cmd_setup(a.v[1]), update_prompt(); }
 void cmd_guest(const Args&) { shell::cmd_guest(), update_prompt(); }
 void cmd_logout(const Args&) { shell::cmd_logout(), update_prompt(); }
+void cmd_passwd(const Args&) { shell::cmd_passwd(); }
+void cmd_adduser(const Args& a) { shell::cmd_adduser(a.v[1], a.n > 2 ? a.v[2] : StrView()); }
 void cmd_whoami(const Args&) { shell::cmd_whoami(); }
 void cmd_audit(const Args& a) {
   uint64_t n = 10;
@@ -316,99 +121,15 @@ void cmd_audit(const Args& a) {
   shell::cmd_audit(static_cast<uint32_t>(n));
 }
 
-void cmd_man(const Args& a) {
-  auto cap = need<wire::Manual>(a.v[0], "manual");
-  if (!cap) return;
-  uint64_t section = 0;
-  StrView topic = a.v[1];
-  if (a.n == 3) {
-    if (!parse_u64(a.v[1], &section) || section > 9) return say("man: `{}` is not a section number\n", a.v[1]);
-    topic = a.v[2];
-  } else if (parse_u64(a.v[1], &section)) {
-    return say("man: which page in section {}? (`man {} <topic>`)\n", section, section);
-  }
-  wire::Manual::Client m(&rt::transport(), cap);
-  uint32_t off = 0;
-  for (;;) {
-    alignas(8) uint8_t pbuf[256];
-    alignas(8) static uint8_t rbuf[4096 + 512];
-    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-    auto pp = wire::Manual::Client::pageParams(p);
-    if (!pp || !pp->setTopic(topic)) return say("man: bad topic\n");
-    pp->setSection(static_cast<uint8_t>(section));
-    pp->setOffset(off);
-    pp->setMaxBytes(4096);
-    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-    auto res = m.page(p, r);
-    if (!res) return report_error(a.v[0], res.error());
-    if (!res->isChunk()) {
-      return say("man: no manual page for `{}`{} (try `apropos {}`)\n", topic, section ? " in that section" : "",
-                 topic);
-    }
-    auto text = res->getChunk().getText();
-    if (!text) return report_error(a.v[0], text.error());
-    if (text->empty()) break;
-    out(*text);
-    off += static_cast<uint32_t>(text->size());
-    if (off >= res->getChunk().getTotalBytes()) break;
-  }
-}
-
-void cmd_apropos(const Args& a) {
-  auto cap = need<wire::Manual>(a.v[0], "manual");
-  if (!cap) return;
-  wire::Manual::Client m(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[256];
-  alignas(8) static uint8_t rbuf[12288];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  auto pp = wire::Manual::Client::aproposParams(p);
-  if (!pp || !pp->setKeyword(a.v[1])) return say("apropos: bad keyword\n");
-  pp->setMaxEntries(wire::MAX_MANUAL_ENTRIES);
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = m.apropos(p, r);
-  if (!res) return report_error(a.v[0], res.error());
-  auto list = res->getEntries();
-  if (!list) return report_error(a.v[0], list.error());
-  if (list->size() == 0) return say("apropos: nothing appropriate for `{}`\n", a.v[1]);
-  for (uint32_t i = 0; i < list->size(); ++i) {
-    auto e = (*list)[i];
-    char left[48];
-    StrView l = format_to(left, sizeof(left), "{}({})", e.getName().value_or("?"), e.getSection());
-    StrView sum = e.getSummary().value_or("");
-    say("{:<20} - {}\n", l, sum.substr(0, 56));
-  }
-  if (res->getMore()) say("(more matches left out)\n");
-}
 
 void cmd_exit(const Args&) {
   say("bye\n");
   g_exit = true;
 }
 
-// Lifecycle (the operator bundle's narrowed shutdown cap); a reply at all
-// means the machine is still running, so any answer is reported.
-void lifecycle(const Args& a, bool reboot) {
-  auto cap = need<wire::Lifecycle>(a.v[0], "lifecycle");
-  if (!cap) return;
-  say(reboot ? "rebooting\n" : "shutting down\n");
-  wire::Lifecycle::Client c(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[256];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  if (reboot) {
-    (void)wire::Lifecycle::Client::rebootParams(p);
-    if (auto res = c.reboot(p, r); !res) report_error(a.v[0], res.error());
-  } else {
-    (void)wire::Lifecycle::Client::powerOffParams(p);
-    if (auto res = c.powerOff(p, r); !res) report_error(a.v[0], res.error());
-  }
-}
-
 // File commands over the granted "home" Directory (fs_commands.cpp).
 void cmd_fs(const Args& a) { run_fs_command(a.v, a.n, out); }
 
-void cmd_shutdown(const Args& a) { lifecycle(a, false); }
-void cmd_reboot(const Args& a) { lifecycle(a, true); }
 
 // Network commands live in net_cmds.cpp; they print through out().
 void net_out(StrView s) { out(s); }
@@ -437,6 +158,8 @@ const Command kCommands[] = {
     {"setup", "<user>", "first operator account (no accounts yet)", cmd_setup, 1, 1},
     {"guest", "", "guest session, if the manifest allows", cmd_guest, 0, 0},
     {"logout", "", "end the session, revoke its caps", cmd_logout, 0, 0},
+    {"passwd", "", "change this account's password", cmd_passwd, 0, 0},
+    {"adduser", "<user> [operator|guest]", "add an account (operator only)", cmd_adduser, 1, 2},
     {"whoami", "", "the current session", cmd_whoami, 0, 0},
     {"audit", "[n]", "verify the audit chain, show n records (AuditLog)", cmd_audit, 0, 1},
     {"ifconfig", "", "network interfaces and counters (NetworkManager)", cmd_ifconfig, 0, 0},
@@ -497,6 +220,7 @@ int main() {
   auto term = rt::capset_find<wire::TerminalSession>("terminal");
   if (!term) return 2;  // nowhere to talk to
   g_term = *term;
+  set_terminal(*term);
   names::init_from_capset();
   greet();
   if (!begin_anonymous()) say("shell: no session manager; running with the manifest's caps only\n");

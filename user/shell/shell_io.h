@@ -1,14 +1,17 @@
 // What the shell's command files share: terminal output and error
-// reporting (shell.cpp), and typed lookup in the shell's cap namespace
+// reporting (shell_io.cpp), and typed lookup in the shell's cap namespace
 // (names.h).
 #pragma once
 
 #include "lib/core/format.h"
+#include "schema/identity.capnp.capos.h"
 #include "user/rt/cap.h"
 #include "user/shell/names.h"
 
 namespace capos::shell {
 
+// Where out() writes; set once by main before any output.
+void set_terminal(rt::Cap<schema::wire::TerminalSession> term);
 // Raw bytes to the terminal.
 void write_raw(StrView s);
 // Text with '\n' line ends; control bytes other than '\n' and '\t' are

@@ -1,7 +1,6 @@
 #include "user/storage/fs_client.h"
 
-#include "user/rt/caps_call.h"
-#include "user/rt/transport.h"
+#include "user/storage/client_call.h"
 
 namespace capos::fsc {
 
@@ -11,32 +10,18 @@ using FC = wire::File::Client;
 
 namespace {
 
-alignas(8) uint8_t g_pbuf[wire::MAX_FILE_TRANSFER_BYTES + 12 * 1024];
-alignas(8) uint8_t g_rbuf[wire::MAX_FILE_TRANSFER_BYTES + 1024];
-char g_err[128];
-size_t g_err_len = 0;
+storage::CallBuffers<wire::MAX_FILE_TRANSFER_BYTES + 12 * 1024, wire::MAX_FILE_TRANSFER_BYTES + 1024> g_bufs;
+storage::FailureNote g_note;
 
-struct Call {
-  capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
-  capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
+struct Call : storage::ClientCall {
+  Call() : ClientCall(g_bufs) {}
 };
-
-// Keeps a failed call's message (the next call would overwrite the
-// runtime's copy, e.g. closing a directory after a failed open).
-template <class M> constexpr uint16_t method(M m) { return static_cast<uint16_t>(m); }
-
-template <class T> T mark(T r, bool caps) {
-  if (!r) {
-    StrView m = caps ? rt::call_exception() : rt::transport().last_exception();
-    g_err_len = min(m.size(), sizeof(g_err));
-    memcpy(g_err, m.ptr, g_err_len);
-  }
-  return r;
-}
+using storage::method;
+template <class T> T mark(T r, bool caps) { return g_note.keep(move(r), caps); }
 
 }  // namespace
 
-StrView last_error() { return StrView(g_err, g_err_len); }
+StrView last_error() { return g_note.message(); }
 
 Result<File> open(Dir d, StrView name, bool writable) {
   Call c;
@@ -82,13 +67,9 @@ Result<Dir, NarrowError> narrow(Dir d, StrView path, bool writable) {
     StrView name = path.substr(i, j - i);
     auto next = sub(cur, name, writable);
     if (owned) {
-      // Keep the failed call's message over close's.
-      char keep[sizeof(g_err)];
-      size_t keep_len = g_err_len;
-      memcpy(keep, g_err, keep_len);
+      storage::FailureNote keep = g_note;  // the failed call's message, not close's
       (void)close(cur);
-      memcpy(g_err, keep, keep_len);
-      g_err_len = keep_len;
+      g_note = keep;
     }
     if (!next) return fail(NarrowError{next.error(), name});
     cur = *next;
@@ -187,8 +168,8 @@ Result<FsInfo> fs_stat(Dir d) {
 
 Result<wire::Directory::ListResults::Reader> list_call(Dir d, uint64_t cursor, uint32_t max) {
   // The reply is read after we return: the call state must outlive us.
-  alignas(Call) static uint8_t storage[sizeof(Call)];
-  Call* c = new (storage) Call;
+  alignas(Call) static uint8_t call_mem[sizeof(Call)];
+  Call* c = new (call_mem) Call;
   auto p = CAPOS_TRY(DC::listParams(c->params));
   p.setCursor(cursor);
   p.setMaxEntries(max);

@@ -1,6 +1,6 @@
 #include "user/storage/fs_servers.h"
 
-#include "user/rt/server.h"
+#include "user/storage/server_reply.h"
 
 namespace capos::storage {
 
@@ -8,39 +8,10 @@ namespace wire = schema::wire;
 
 namespace {
 
-Failure<Err> refuse(Err e, StrView why) {
-  rt::set_error_message(why);
-  return fail(e);
-}
-Failure<Err> refuse(const fs::FsError& e) { return refuse(e.code, e.detail); }
-
-// Unwraps an FsResult, or answers the call with its error and detail.
-#define FSD_TRY(expr)                                   \
-  ({                                                    \
-    auto _fsd_r = (expr);                               \
-    if (!_fsd_r.ok()) return refuse(_fsd_r.error());    \
-    ::capos::move(_fsd_r).value();                      \
-  })
-#define FSD_TRY_STATUS(expr)                            \
-  do {                                                  \
-    auto _fsd_r = (expr);                               \
-    if (!_fsd_r.ok()) return refuse(_fsd_r.error());    \
-  } while (0)
-
 wire::EntryKind entry_kind(fs::Kind k) { return k == fs::Kind::Dir ? wire::EntryKind::DIRECTORY : wire::EntryKind::FILE; }
 
 Status need_writable(const Object& o) {
-  if (!o.writable) return refuse(Err::PermissionDenied, o.kind == ObjKind::Dir ? "read-only directory" : "read-only file");
-  return {};
-}
-
-// Hands the caller a new object's capability through result field `set`.
-template <class SetFn>
-Status hand_out(FsContext& cx, ObjKind kind, bool writable, fs::NodeRef node, SetFn set) {
-  uint32_t client = CAPOS_TRY(cx.objects->create(kind, writable, node));
-  // On failure the object table undoes the object (and its facet).
-  set(CAPOS_TRY(rt::add_result_cap(client, abi::XFER_MOVE)));
-  return {};
+  return storage::need_writable(o, o.kind == ObjKind::Dir ? "read-only directory" : "read-only file");
 }
 
 Status fill_stat(const Object& o, fs::NodeInfo info, wire::FileStat::Builder s) {
@@ -83,7 +54,7 @@ Status DirServer::list(D::ListParams::Reader p, D::ListResults::Builder r) {
   auto list = CAPOS_TRY(r.initEntries(n));
   cursor = p.getCursor();
   for (uint32_t i = 0; i < n; ++i) {
-    fs::Entry e = FSD_TRY(cx_.fs->next_entry(o.node, cursor));
+    fs::Entry e = STORAGE_TRY(cx_.fs->next_entry(o.node, cursor));
     auto b = list[i];
     CAPOS_TRY_STATUS(b.setName(e.name));
     b.setKind(entry_kind(e.kind));
@@ -99,17 +70,17 @@ Status DirServer::open(D::OpenParams::Reader p, D::OpenResults::Builder r) {
   const Object& o = cx_.objects->current();
   bool writable = p.getWritable();
   if (writable) CAPOS_TRY_STATUS(need_writable(o));
-  fs::NodeRef n = FSD_TRY(cx_.fs->lookup(o.node, CAPOS_TRY(p.getName())));
-  if (FSD_TRY(cx_.fs->stat(n)).kind != fs::Kind::File) return refuse(Err::Failed, "is a directory");
-  return hand_out(cx_, ObjKind::File, writable, n, [&](uint32_t i) { r.setFile(i); });
+  fs::NodeRef n = STORAGE_TRY(cx_.fs->lookup(o.node, CAPOS_TRY(p.getName())));
+  if (STORAGE_TRY(cx_.fs->stat(n)).kind != fs::Kind::File) return refuse(Err::Failed, "is a directory");
+  return hand_out(*cx_.objects, ObjKind::File, writable, n, [&](uint32_t i) { r.setFile(i); });
 }
 
 Status DirServer::create(D::CreateParams::Reader p, D::CreateResults::Builder r) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
   StrView name = CAPOS_TRY(p.getName());
-  fs::NodeRef n = FSD_TRY(cx_.fs->create(o.node, name, fs::Kind::File));
-  Status st = hand_out(cx_, ObjKind::File, true, n, [&](uint32_t i) { r.setFile(i); });
+  fs::NodeRef n = STORAGE_TRY(cx_.fs->create(o.node, name, fs::Kind::File));
+  Status st = hand_out(*cx_.objects, ObjKind::File, true, n, [&](uint32_t i) { r.setFile(i); });
   if (!st) (void)cx_.fs->remove(o.node, name);  // no capability, no file
   return st;
 }
@@ -117,14 +88,14 @@ Status DirServer::create(D::CreateParams::Reader p, D::CreateResults::Builder r)
 Status DirServer::mkdir(D::MkdirParams::Reader p, D::MkdirResults::Builder) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
-  (void)FSD_TRY(cx_.fs->create(o.node, CAPOS_TRY(p.getName()), fs::Kind::Dir));
+  (void)STORAGE_TRY(cx_.fs->create(o.node, CAPOS_TRY(p.getName()), fs::Kind::Dir));
   return {};
 }
 
 Status DirServer::remove(D::RemoveParams::Reader p, D::RemoveResults::Builder) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
-  FSD_TRY_STATUS(cx_.fs->remove(o.node, CAPOS_TRY(p.getName())));
+  STORAGE_TRY_STATUS(cx_.fs->remove(o.node, CAPOS_TRY(p.getName())));
   return {};
 }
 
@@ -136,10 +107,10 @@ Status DirServer::rename(D::RenameParams::Reader p, D::RenameResults::Builder) {
   // The target is reached only downwards from this directory.
   fs::NodeRef to_dir = o.node;
   for (uint32_t i = 0; i < path.size(); ++i) {
-    to_dir = FSD_TRY(cx_.fs->lookup(to_dir, CAPOS_TRY(path[i])));
-    if (FSD_TRY(cx_.fs->stat(to_dir)).kind != fs::Kind::Dir) return refuse(Err::Failed, "toDir names a file");
+    to_dir = STORAGE_TRY(cx_.fs->lookup(to_dir, CAPOS_TRY(path[i])));
+    if (STORAGE_TRY(cx_.fs->stat(to_dir)).kind != fs::Kind::Dir) return refuse(Err::Failed, "toDir names a file");
   }
-  FSD_TRY_STATUS(cx_.fs->rename(o.node, CAPOS_TRY(p.getFrom()), to_dir, CAPOS_TRY(p.getTo())));
+  STORAGE_TRY_STATUS(cx_.fs->rename(o.node, CAPOS_TRY(p.getFrom()), to_dir, CAPOS_TRY(p.getTo())));
   return {};
 }
 
@@ -147,20 +118,20 @@ Status DirServer::sub(D::SubParams::Reader p, D::SubResults::Builder r) {
   const Object& o = cx_.objects->current();
   bool writable = p.getWritable();
   if (writable) CAPOS_TRY_STATUS(need_writable(o));
-  fs::NodeRef n = FSD_TRY(cx_.fs->lookup(o.node, CAPOS_TRY(p.getName())));
-  if (FSD_TRY(cx_.fs->stat(n)).kind != fs::Kind::Dir) return refuse(Err::Failed, "not a directory");
-  return hand_out(cx_, ObjKind::Dir, writable, n, [&](uint32_t i) { r.setDir(i); });
+  fs::NodeRef n = STORAGE_TRY(cx_.fs->lookup(o.node, CAPOS_TRY(p.getName())));
+  if (STORAGE_TRY(cx_.fs->stat(n)).kind != fs::Kind::Dir) return refuse(Err::Failed, "not a directory");
+  return hand_out(*cx_.objects, ObjKind::Dir, writable, n, [&](uint32_t i) { r.setDir(i); });
 }
 
 Status DirServer::stat(D::StatParams::Reader p, D::StatResults::Builder r) {
   const Object& o = cx_.objects->current();
   StrView name = CAPOS_TRY(p.getName());
-  fs::NodeRef n = name.empty() ? o.node : FSD_TRY(cx_.fs->lookup(o.node, name));
-  return fill_stat(o, FSD_TRY(cx_.fs->stat(n)), CAPOS_TRY(r.initStat()));
+  fs::NodeRef n = name.empty() ? o.node : STORAGE_TRY(cx_.fs->lookup(o.node, name));
+  return fill_stat(o, STORAGE_TRY(cx_.fs->stat(n)), CAPOS_TRY(r.initStat()));
 }
 
 Status DirServer::fsStat(D::FsStatParams::Reader, D::FsStatResults::Builder r) {
-  (void)FSD_TRY(cx_.fs->stat(cx_.objects->current().node));
+  (void)STORAGE_TRY(cx_.fs->stat(cx_.objects->current().node));
   fs::FsInfo info = cx_.fs->info();
   auto s = CAPOS_TRY(r.initStat());
   s.setBlockSize(fs::kBlockSize);
@@ -174,13 +145,13 @@ Status DirServer::fsStat(D::FsStatParams::Reader, D::FsStatResults::Builder r) {
 
 Status DirServer::sync(D::SyncParams::Reader, D::SyncResults::Builder) {
   CAPOS_TRY_STATUS(need_writable(cx_.objects->current()));
-  FSD_TRY_STATUS(cx_.fs->sync());
+  STORAGE_TRY_STATUS(cx_.fs->sync());
   return {};
 }
 
 Status DirServer::readOnly(D::ReadOnlyParams::Reader, D::ReadOnlyResults::Builder r) {
   const Object& o = cx_.objects->current();
-  return hand_out(cx_, ObjKind::Dir, false, o.node, [&](uint32_t i) { r.setDir(i); });
+  return hand_out(*cx_.objects, ObjKind::Dir, false, o.node, [&](uint32_t i) { r.setDir(i); });
 }
 
 Status DirServer::close(D::CloseParams::Reader, D::CloseResults::Builder) {
@@ -196,7 +167,7 @@ Status FileServer::read(F::ReadParams::Reader p, F::ReadResults::Builder r) {
   const Object& o = cx_.objects->current();
   uint32_t max = p.getMaxBytes();
   if (max == 0 || max > wire::MAX_FILE_TRANSFER_BYTES) return refuse(Err::InvalidArgument, "maxBytes must be 1 to 8192");
-  size_t n = FSD_TRY(cx_.fs->read(o.node, p.getOffset(), MutBytes(g_data, max)));
+  size_t n = STORAGE_TRY(cx_.fs->read(o.node, p.getOffset(), MutBytes(g_data, max)));
   return r.setData(Bytes(g_data, n));
 }
 
@@ -206,31 +177,31 @@ Status FileServer::write(F::WriteParams::Reader p, F::WriteResults::Builder) {
   Bytes data = CAPOS_TRY(p.getData());
   if (data.size() == 0 || data.size() > wire::MAX_FILE_TRANSFER_BYTES)
     return refuse(Err::InvalidArgument, "data must be 1 to 8192 bytes");
-  FSD_TRY_STATUS(cx_.fs->write(o.node, p.getOffset(), data));
+  STORAGE_TRY_STATUS(cx_.fs->write(o.node, p.getOffset(), data));
   return {};
 }
 
 Status FileServer::truncate(F::TruncateParams::Reader p, F::TruncateResults::Builder) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
-  FSD_TRY_STATUS(cx_.fs->truncate(o.node, p.getSize()));
+  STORAGE_TRY_STATUS(cx_.fs->truncate(o.node, p.getSize()));
   return {};
 }
 
 Status FileServer::sync(F::SyncParams::Reader, F::SyncResults::Builder) {
   CAPOS_TRY_STATUS(need_writable(cx_.objects->current()));
-  FSD_TRY_STATUS(cx_.fs->sync());
+  STORAGE_TRY_STATUS(cx_.fs->sync());
   return {};
 }
 
 Status FileServer::stat(F::StatParams::Reader, F::StatResults::Builder r) {
   const Object& o = cx_.objects->current();
-  return fill_stat(o, FSD_TRY(cx_.fs->stat(o.node)), CAPOS_TRY(r.initStat()));
+  return fill_stat(o, STORAGE_TRY(cx_.fs->stat(o.node)), CAPOS_TRY(r.initStat()));
 }
 
 Status FileServer::readOnly(F::ReadOnlyParams::Reader, F::ReadOnlyResults::Builder r) {
   const Object& o = cx_.objects->current();
-  return hand_out(cx_, ObjKind::File, false, o.node, [&](uint32_t i) { r.setFile(i); });
+  return hand_out(*cx_.objects, ObjKind::File, false, o.node, [&](uint32_t i) { r.setFile(i); });
 }
 
 Status FileServer::close(F::CloseParams::Reader, F::CloseResults::Builder) {

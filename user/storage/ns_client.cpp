@@ -1,7 +1,6 @@
 #include "user/storage/ns_client.h"
 
-#include "user/rt/caps_call.h"
-#include "user/rt/transport.h"
+#include "user/storage/client_call.h"
 
 namespace capos::nsc {
 
@@ -10,30 +9,18 @@ using NC = wire::Namespace::Client;
 
 namespace {
 
-alignas(8) uint8_t g_pbuf[16 * 1024];  // room for oversized names (hostile tests)
-alignas(8) uint8_t g_rbuf[8 * 1024];
-char g_err[128];
-size_t g_err_len = 0;
+storage::CallBuffers<16 * 1024, 8 * 1024> g_bufs;  // room for oversized names (hostile tests)
+storage::FailureNote g_note;
 
-struct Call {
-  capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
-  capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
+struct Call : storage::ClientCall {
+  Call() : ClientCall(g_bufs) {}
 };
-
-template <class M> constexpr uint16_t method(M m) { return static_cast<uint16_t>(m); }
-
-template <class T> T mark(T r, bool caps) {
-  if (!r) {
-    StrView m = caps ? rt::call_exception() : rt::transport().last_exception();
-    g_err_len = min(m.size(), sizeof(g_err));
-    memcpy(g_err, m.ptr, g_err_len);
-  }
-  return r;
-}
+using storage::method;
+template <class T> T mark(T r, bool caps) { return g_note.keep(move(r), caps); }
 
 }  // namespace
 
-StrView last_error() { return StrView(g_err, g_err_len); }
+StrView last_error() { return g_note.message(); }
 
 Status bind_path(Ns ns, StrView name, wire::BindingKind kind, const StrView* path, uint32_t depth, bool writable) {
   Call c;

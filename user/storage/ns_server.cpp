@@ -1,7 +1,7 @@
 #include "user/storage/ns_server.h"
 
-#include "user/rt/server.h"
 #include "user/storage/ns_record.h"
+#include "user/storage/server_reply.h"
 
 namespace capos::storage {
 
@@ -9,23 +9,7 @@ namespace wire = schema::wire;
 
 namespace {
 
-Failure<Err> refuse(Err e, StrView why) {
-  rt::set_error_message(why);
-  return fail(e);
-}
-Failure<Err> refuse(const fs::FsError& e) { return refuse(e.code, e.detail); }
-
-#define NS_TRY(expr)                                 \
-  ({                                                 \
-    auto _ns_r = (expr);                             \
-    if (!_ns_r.ok()) return refuse(_ns_r.error());   \
-    ::capos::move(_ns_r).value();                    \
-  })
-
-Status need_writable(const Object& o) {
-  if (!o.writable) return refuse(Err::PermissionDenied, "read-only namespace");
-  return {};
-}
+Status need_writable(const Object& o) { return storage::need_writable(o, "read-only namespace"); }
 
 // The record name of `name` in `o`: its prefix, then the name. Both the
 // name alone and the whole must follow the Directory name rules.
@@ -57,15 +41,6 @@ fs::FsResult<fs::NodeRef> walk(fs::Volume& v, fs::NodeRef scope, const NsBinding
   return n;
 }
 
-// Hands the caller a new object's capability; `fill` completes a
-// Namespace object before it is handed out.
-template <class SetFn>
-Status hand_out(FsContext& cx, ObjKind kind, bool writable, fs::NodeRef node, SetFn set) {
-  uint32_t client = CAPOS_TRY(cx.objects->create(kind, writable, node));
-  set(CAPOS_TRY(rt::add_result_cap(client, abi::XFER_MOVE)));  // a failure is undone by the table
-  return {};
-}
-
 alignas(8) uint8_t g_record[kNsRecordMax + 1];
 
 }  // namespace
@@ -73,20 +48,20 @@ alignas(8) uint8_t g_record[kNsRecordMax + 1];
 Status NsServer::bind(N::BindParams::Reader p, N::BindResults::Builder) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
-  StrView name = NS_TRY(full_name(o, CAPOS_TRY(p.getName())));
+  StrView name = STORAGE_TRY(full_name(o, CAPOS_TRY(p.getName())));
   auto binding = p.getBinding();
   if (!binding) return refuse(Err::InvalidArgument, "binding is not a Binding");
-  NsBinding b = NS_TRY(check_binding(*binding));
-  if (b.kind != wire::BindingKind::BLOB) (void)NS_TRY(walk(*cx_.fs, o.node, b));
-  size_t len = NS_TRY(encode_record(b, MutBytes(g_record, sizeof(g_record))));
+  NsBinding b = STORAGE_TRY(check_binding(*binding));
+  if (b.kind != wire::BindingKind::BLOB) (void)STORAGE_TRY(walk(*cx_.fs, o.node, b));
+  size_t len = STORAGE_TRY(encode_record(b, MutBytes(g_record, sizeof(g_record))));
   auto found = cx_.fs->lookup(o.records, name);
   bool made = false;
   fs::NodeRef rec;
   if (found) {
     rec = *found;
-    if (NS_TRY(cx_.fs->stat(rec)).kind != fs::Kind::File) return refuse(Err::Corrupt, "binding record is a directory");
+    if (STORAGE_TRY(cx_.fs->stat(rec)).kind != fs::Kind::File) return refuse(Err::Corrupt, "binding record is a directory");
   } else {
-    rec = NS_TRY(cx_.fs->create(o.records, name, fs::Kind::File));
+    rec = STORAGE_TRY(cx_.fs->create(o.records, name, fs::Kind::File));
     made = true;
   }
   // Write over the old record, then cut it: a write that does not fit
@@ -103,29 +78,29 @@ Status NsServer::bind(N::BindParams::Reader p, N::BindResults::Builder) {
 
 Status NsServer::resolve(N::ResolveParams::Reader p, N::ResolveResults::Builder r) {
   const Object& o = cx_.objects->current();
-  StrView name = NS_TRY(full_name(o, CAPOS_TRY(p.getName())));
+  StrView name = STORAGE_TRY(full_name(o, CAPOS_TRY(p.getName())));
   auto rec = cx_.fs->lookup(o.records, name);
   if (!rec) {
     if (rec.error().code == Err::NotFound) return refuse(Err::InvalidArgument, "no such binding");
     return refuse(rec.error());
   }
-  size_t n = NS_TRY(cx_.fs->read(*rec, 0, MutBytes(g_record, sizeof(g_record))));
+  size_t n = STORAGE_TRY(cx_.fs->read(*rec, 0, MutBytes(g_record, sizeof(g_record))));
   if (n > kNsRecordMax) return refuse(Err::Corrupt, "binding record too large");
   capnp::StreamReader<1> msg;
-  NsBinding b = NS_TRY(decode_record(Bytes(g_record, n), msg));
+  NsBinding b = STORAGE_TRY(decode_record(Bytes(g_record, n), msg));
   b.writable = b.writable && o.writable;  // a read-only Namespace hands out read-only objects
   CAPOS_TRY_STATUS(fill_binding(b, CAPOS_TRY(r.initBinding())));
   if (b.kind == wire::BindingKind::BLOB) return {};
   auto node = walk(*cx_.fs, o.node, b);
   if (!node) return refuse(Err::InvalidArgument, "the bound entry is gone");
   ObjKind kind = b.kind == wire::BindingKind::FILE ? ObjKind::File : ObjKind::Dir;
-  return hand_out(cx_, kind, b.writable, *node, [&](uint32_t i) { r.getCap().set_capability(i); });
+  return hand_out(*cx_.objects, kind, b.writable, *node, [&](uint32_t i) { r.getCap().set_capability(i); });
 }
 
 Status NsServer::unbind(N::UnbindParams::Reader p, N::UnbindResults::Builder) {
   const Object& o = cx_.objects->current();
   CAPOS_TRY_STATUS(need_writable(o));
-  StrView name = NS_TRY(full_name(o, CAPOS_TRY(p.getName())));
+  StrView name = STORAGE_TRY(full_name(o, CAPOS_TRY(p.getName())));
   auto st = cx_.fs->remove(o.records, name);
   if (!st) {
     if (st.error().code == Err::NotFound) return refuse(Err::InvalidArgument, "no such binding");

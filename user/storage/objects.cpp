@@ -3,6 +3,7 @@
 #include "lib/abi/ring.h"
 #include "schema/storage.capnp.capos.h"
 #include "user/rt/caps_call.h"
+#include "user/rt/recv_wait.h"
 #include "user/rt/ring.h"
 #include "user/rt/server.h"
 #include "user/rt/transport.h"
@@ -93,17 +94,13 @@ Status ObjectTable::serve(capnp::Server& dir_server, capnp::Server& file_server,
       push(recv);
       o.armed = true;
     }
-    int32_t ready = -1;
-    abi::CapCqe c{};
-    while (ready < 0) {
-      // Polling one object's RECV may stash another's completion that
-      // arrived meanwhile; wait_new does not sleep past such a CQE.
-      uint64_t mark = rt::ring().stash_mark();
-      for (uint32_t i = 0; i < kMaxObjects && ready < 0; ++i)
-        if (objects_[i].armed && rt::ring().try_take(objects_[i].recv_ud, &c)) ready = static_cast<int32_t>(i);
-      if (ready >= 0) break;
-      if (auto r = rt::ring().wait_new(mark); !r) return fail(r.error());
-    }
+    uint64_t posted[kMaxObjects] = {};
+    for (uint32_t i = 0; i < kMaxObjects; ++i)
+      if (objects_[i].armed) posted[i] = objects_[i].recv_ud;
+    auto waited = rt::wait_any_recv(posted);
+    if (!waited) return fail(waited.error());
+    const uint32_t ready = waited.value().index;
+    const abi::CapCqe c = waited.value().cqe;
     Object& o = objects_[ready];
     o.armed = false;
     if (c.result < 0) {

@@ -1,7 +1,7 @@
 #include "user/storage/store_server.h"
 
 #include "lib/crypto/sha256.h"
-#include "user/rt/server.h"
+#include "user/storage/server_reply.h"
 
 namespace capos::storage {
 
@@ -11,12 +11,6 @@ namespace {
 
 constexpr size_t kKeyBytes = crypto::Sha256::kDigestBytes;
 const char kHex[] = "0123456789abcdef";
-
-Failure<Err> refuse(Err e, StrView why) {
-  rt::set_error_message(why);
-  return fail(e);
-}
-Failure<Err> refuse(const fs::FsError& e) { return refuse(e.code, e.detail); }
 
 // The file name of a key: 64 lower-case hex digits.
 StrView key_name(const uint8_t* key, char* out) {
@@ -48,7 +42,7 @@ alignas(8) uint8_t g_data[wire::MAX_BLOB_BYTES];
 
 Status StoreServer::put(S::PutParams::Reader p, S::PutResults::Builder r) {
   const Object& o = cx_.objects->current();
-  if (!o.writable) return refuse(Err::InvalidArgument, "read-only store");
+  CAPOS_TRY_STATUS(need_writable(o, "read-only store"));
   Bytes data = CAPOS_TRY(p.getData());
   if (data.size() > wire::MAX_BLOB_BYTES) return refuse(Err::InvalidArgument, "a blob is at most 8192 bytes");
   uint8_t key[kKeyBytes];
@@ -100,7 +94,7 @@ Status StoreServer::has(S::HasParams::Reader p, S::HasResults::Builder r) {
 
 Status StoreServer::remove(S::RemoveParams::Reader p, S::RemoveResults::Builder) {
   const Object& o = cx_.objects->current();
-  if (!o.writable) return refuse(Err::InvalidArgument, "read-only store");
+  CAPOS_TRY_STATUS(need_writable(o, "read-only store"));
   Bytes key = CAPOS_TRY(get_key(p.getKey()));
   char name[2 * kKeyBytes];
   auto st = cx_.fs->remove(o.node, key_name(key.data(), name));

@@ -9,7 +9,10 @@
 // flight (each slot refilled as its answer arrives): reads/s over the
 // loop, and the TSC deltas between consecutive completions (answers come
 // in bursts, so their median is the cost of reaping one, not of a read;
-// make bench reports only the reads/s).
+// make bench reports only the reads/s). The same with 8 in flight. Then,
+// with a FrameAllocator `frames`, 16 MiB of 1 MiB sequential reads and
+// writes through readBulk / writeBulk (one MemoryObject, one call in
+// flight): KiB/s and the median instructions per 1 MiB call.
 #include "schema/devices.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
 #include "user/rt/capset.h"
@@ -17,6 +20,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/tests/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -63,8 +67,8 @@ void sort(uint64_t* a, uint32_t n) {  // insertion sort: 400 samples
     }
 }
 
-// Queue depth 4: asynchronous CALLs on the ring, as blktest's streamed reads.
-constexpr uint32_t QD = 4;
+// Queue depth 4 or 8: asynchronous CALLs on the ring, as blktest's streamed reads.
+constexpr uint32_t QD = 8;
 alignas(8) uint8_t g_async_res[QD][4096 + 512];
 rt::AsyncCall g_async[QD];
 
@@ -77,10 +81,10 @@ Status submit_read(rt::Cap<wire::BlockDevice> dev, uint32_t i, uint64_t lba) {
   return rt::submit_call(g_async[i], dev, 1, params, MutBytes(g_async_res[i], sizeof(g_async_res[i])));
 }
 
-Result<uint32_t> reap_read() {
+Result<uint32_t> reap_read(uint32_t qd) {
   rt::AsyncCall* calls[QD];
-  for (uint32_t i = 0; i < QD; ++i) calls[i] = &g_async[i];
-  uint32_t i = CAPOS_TRY(rt::wait_any(Span<rt::AsyncCall* const>(calls, QD)));
+  for (uint32_t i = 0; i < qd; ++i) calls[i] = &g_async[i];
+  uint32_t i = CAPOS_TRY(rt::wait_any(Span<rt::AsyncCall* const>(calls, qd)));
   capnp::Response resp{MutBytes(g_async_res[i], sizeof(g_async_res[i]))};
   CAPOS_TRY_STATUS(rt::finish_call(g_async[i], resp, Span<abi::CapTransferRecord>(), nullptr));
   auto root = CAPOS_TRY(resp.root());
@@ -89,18 +93,18 @@ Result<uint32_t> reap_read() {
   return i;
 }
 
-// ITERS reads, QD in flight; g_samples[k] = TSC delta before completion k.
-Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap<wire::Timer> timer) {
+// ITERS reads, `qd` in flight; g_samples[k] = TSC delta before completion k.
+Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap<wire::Timer> timer, uint32_t qd) {
   uint64_t x = 0x2545F4914F6CDD1Dull;
   auto next_lba = [&] {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     return (x % (span / 8)) * 8;
   };
   uint64_t t0 = now(timer);
-  for (uint32_t i = 0; i < QD; ++i) CAPOS_TRY_STATUS(submit_read(dev, i, next_lba()));
+  for (uint32_t i = 0; i < qd; ++i) CAPOS_TRY_STATUS(submit_read(dev, i, next_lba()));
   uint64_t last = tsc();
-  for (uint32_t done = 0, started = QD; done < ITERS; ++done) {
-    uint32_t i = CAPOS_TRY(reap_read());
+  for (uint32_t done = 0, started = qd; done < ITERS; ++done) {
+    uint32_t i = CAPOS_TRY(reap_read(qd));
     uint64_t t = tsc();
     g_samples[done] = t - last;
     last = t;
@@ -110,6 +114,29 @@ Result<uint64_t> reads_qd(rt::Cap<wire::BlockDevice> dev, uint64_t span, rt::Cap
     }
   }
   return now(timer) - t0;
+}
+
+// 16 MiB in 1 MiB bulk calls from/into one MemoryObject; g_samples[k] =
+// TSC cycles of call k. Returns the elapsed ns.
+constexpr uint32_t BULK_CALLS = 16;
+Result<uint64_t> bulk_seq(rt::Cap<wire::BlockDevice> dev, const blk::Buffer& buf, bool write,
+                          rt::Cap<wire::Timer> timer) {
+  const uint32_t blocks = wire::MAX_BULK_TRANSFER_BYTES / 512;
+  uint64_t t0 = now(timer);
+  for (uint32_t i = 0; i < BULK_CALLS; ++i) {
+    uint64_t c0 = tsc();
+    if (write) CAPOS_TRY_STATUS(blk::write_bulk(dev, uint64_t{i} * blocks, blocks, buf.memory, 0));
+    else CAPOS_TRY_STATUS(blk::read_bulk(dev, uint64_t{i} * blocks, blocks, buf.memory, 0));
+    g_samples[i] = tsc() - c0;
+  }
+  return now(timer) - t0;
+}
+
+void print_bulk_row(const char* row, uint64_t ns) {
+  sort(g_samples, BULK_CALLS);
+  uint64_t bytes = uint64_t{BULK_CALLS} * wire::MAX_BULK_TRANSFER_BYTES;
+  rt::printf("BENCH row={} bytes={} ns={} kib_per_s={} median_cycles={}\n", row, bytes, ns,
+             ns ? bytes * 1000000000ull / ns / 1024 : 0, g_samples[BULK_CALLS / 2]);
 }
 
 }  // namespace
@@ -145,11 +172,25 @@ int main() {
   ns = now(*timer) - t0;
   rt::printf("BENCH row=blk_read_seq_8k bytes={} ns={} kib_per_s={}\n", total * 512, ns,
              ns ? total * 512 * 1000000000ull / ns / 1024 : 0);
-  auto qd_ns = reads_qd(*dev, span, *timer);
-  if (!qd_ns) return 6;
-  sort(g_samples, ITERS);
-  rt::printf("BENCH row=blk_read_4k_random_qd4 iters={} median_cycles={} p99_cycles={} reads_per_s={}\n", ITERS,
-             g_samples[ITERS / 2], g_samples[ITERS * 99 / 100], *qd_ns ? uint64_t{ITERS} * 1000000000ull / *qd_ns : 0);
+  for (uint32_t qd = 4; qd <= QD; qd *= 2) {
+    auto qd_ns = reads_qd(*dev, span, *timer, qd);
+    if (!qd_ns) return 6;
+    sort(g_samples, ITERS);
+    rt::printf("BENCH row=blk_read_4k_random_qd{} iters={} median_cycles={} p99_cycles={} reads_per_s={}\n", qd, ITERS,
+               g_samples[ITERS / 2], g_samples[ITERS * 99 / 100],
+               *qd_ns ? uint64_t{ITERS} * 1000000000ull / *qd_ns : 0);
+  }
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) {
+    auto buf = blk::alloc_buffer(*frames, wire::MAX_BULK_TRANSFER_BYTES / 4096);
+    if (!buf) return 7;
+    if (!bulk_seq(*dev, *buf, false, *timer)) return 8;  // warm-up: fault in the buffer
+    for (int w = 0; w < 2; ++w) {
+      bool write = w == 1;
+      auto ns = bulk_seq(*dev, *buf, write, *timer);
+      if (!ns) return 9;
+      print_bulk_row(write ? "blk_write_seq_1m" : "blk_read_seq_1m", *ns);
+    }
+  }
   rt::print("BENCH done\n");
   return 0;
 }

@@ -4,6 +4,8 @@
 // reboot). Both boots then throw hostile requests at the driver (ranges
 // outside the disk, overflowing LBAs, zero/huge/odd lengths, a result
 // buffer too small for the reply) and check it still serves afterwards.
+// With a FrameAllocator `frames` it also checks bulk transfers (1 MiB in
+// a MemoryObject, several in flight, hostile buffers).
 // Exit status 0 only if every check passed; each failure names itself.
 #include "lib/core/cstring.h"
 #include "schema/devices.capnp.capos.h"
@@ -13,6 +15,7 @@
 #include "user/rt/ring.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/tests/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -124,9 +127,10 @@ Result<uint64_t> verify_pattern(uint32_t seed, uint64_t last) {
   return bad;
 }
 
-void expect_refused(Status st, Err want, StrView what) {
+void expect_refused(Status st, Err want, StrView what, bool with_caps = false) {
   if (!st && st.error() == want) {
-    rt::printf("blktest: refused {}: {} ({})\n", what, err_name(st.error()), rt::transport().last_exception());
+    rt::printf("blktest: refused {}: {} ({})\n", what, err_name(st.error()),
+               with_caps ? rt::call_exception() : rt::transport().last_exception());
     return;
   }
   ++g_failures;
@@ -135,7 +139,7 @@ void expect_refused(Status st, Err want, StrView what) {
 
 // Several reads in flight at once: submitted together, reaped in any
 // order, each checked against the pattern.
-constexpr uint32_t CONCURRENT = 4;
+constexpr uint32_t CONCURRENT = 8;  // BlockInfo.maxInFlight of both drivers
 alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
 rt::AsyncCall g_async[CONCURRENT];
 
@@ -181,7 +185,7 @@ Result<uint32_t> reap_read(const uint64_t* lbas, uint32_t seed, uint64_t* bad) {
 }
 
 Result<uint64_t> concurrent_reads(uint32_t seed) {
-  // All four CALLs go to the kernel in one cap_enter, so the driver can
+  // All eight CALLs go to the kernel in one cap_enter, so the driver can
   // receive them together and put them on the device at once.
   uint64_t lbas[CONCURRENT];
   for (uint32_t i = 0; i < CONCURRENT; ++i) {
@@ -194,7 +198,7 @@ Result<uint64_t> concurrent_reads(uint32_t seed) {
 }
 
 // Completion-interrupt stress: STREAM_READS reads, each slot refilled as
-// soon as its answer arrives, so the driver keeps up to four requests on
+// soon as its answer arrives, so the driver keeps up to eight requests on
 // the device and completions land while it is busy answering others. The
 // driver has no timer fallback: it learns of a completion only from its
 // Interrupt, so a lost wakeup anywhere on that path (device, kernel
@@ -253,6 +257,89 @@ void hostile(uint64_t count) {
   }
 }
 
+// Bulk transfers: 1 MiB written from one MemoryObject (at a page offset)
+// and read back into another; an odd-sized read at an unaligned offset; 4
+// reads of 256 KiB in flight at once (more than the driver's bulk
+// buffers, so some wait for one); hostile buffers and ranges.
+constexpr uint64_t BULK_LBA = 4096;
+constexpr uint32_t BULK_BLOCKS = wire::MAX_BULK_TRANSFER_BYTES / SECTOR;
+
+uint8_t bulk_pattern(uint64_t byte) { return static_cast<uint8_t>((byte * 2654435761u) >> 13 ^ byte >> 9); }
+
+uint64_t bulk_mismatches(const uint8_t* got, uint64_t first_byte, uint64_t n) {
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < n; ++i) bad += got[i] != bulk_pattern(first_byte + i);
+  return bad;
+}
+
+void bulk(rt::Cap<wire::FrameAllocator> frames, uint64_t count) {
+  const uint32_t pages = BULK_BLOCKS * SECTOR / 4096 + 1;
+  auto src = blk::alloc_buffer(frames, pages);
+  auto dst = blk::alloc_buffer(frames, pages);
+  check(src && dst, "bulk: allocating two MemoryObjects");
+  if (!src || !dst) return;
+  const uint64_t base = BULK_LBA * SECTOR;
+  for (uint64_t i = 0; i < uint64_t{BULK_BLOCKS} * SECTOR; ++i) src->va[4096 + i] = bulk_pattern(base + i);
+  Status w = blk::write_bulk(g_dev, BULK_LBA, BULK_BLOCKS, src->memory, 4096);
+  Status r = blk::read_bulk(g_dev, BULK_LBA, BULK_BLOCKS, dst->memory, 0);
+  check(w && r, "bulk: 1 MiB write and read");
+  if (w && r) {
+    uint64_t bad = bulk_mismatches(dst->va, base, uint64_t{BULK_BLOCKS} * SECTOR);
+    // The same bytes through the in-message path.
+    Status s = read(BULK_LBA + BULK_BLOCKS - 16, 16, g_buf);
+    check(s.ok(), "bulk: 8 KiB read of the bulk data");
+    if (s) bad += bulk_mismatches(g_buf, base + (BULK_BLOCKS - 16) * SECTOR, CHUNK);
+    check(bad == 0, "bulk: read-back of the 1 MiB write");
+    rt::printf("blktest: bulk: wrote 1 MiB at LBA {} and read it back with {} mismatches\n", BULK_LBA, bad);
+  }
+  // 3 blocks into an unaligned offset; the bytes around them stay as they were.
+  memset(dst->va, 0xA5, 4096);
+  Status odd = blk::read_bulk(g_dev, BULK_LBA + 5, 3, dst->memory, 100);
+  uint64_t bad = odd ? bulk_mismatches(dst->va + 100, base + 5 * SECTOR, 3 * SECTOR) : 1;
+  for (uint32_t i = 0; i < 4096; ++i)
+    if (i < 100 || i >= 100 + 3 * SECTOR) bad += dst->va[i] != 0xA5;
+  check(bad == 0, "bulk: 3 blocks at offset 100");
+  rt::printf("blktest: bulk: 3 blocks at buffer offset 100: {} mismatches\n", bad);
+  // Four 256 KiB reads at once into four quarters of `dst`.
+  memset(dst->va, 0, uint64_t{pages} * 4096);
+  constexpr uint32_t QUARTER = BULK_BLOCKS / 4;
+  bool ok = true;
+  for (uint32_t i = 0; i < 4; ++i)
+    ok = ok && blk::submit_read_bulk(i, g_dev, BULK_LBA + i * QUARTER, QUARTER, dst->memory, i * QUARTER * SECTOR);
+  for (uint32_t done = 0; ok && done < 4; ++done) ok = blk::reap_bulk(4).ok();
+  bad = ok ? bulk_mismatches(dst->va, base, uint64_t{BULK_BLOCKS} * SECTOR) : 1;
+  check(ok && bad == 0, "bulk: 4 reads in flight");
+  rt::printf("blktest: bulk: 4 reads of 256 KiB in flight at once, {} mismatches\n", bad);
+
+  expect_refused(blk::bulk_call_attaching(g_dev, false, BULK_LBA, 8, abi::CAPID_INVALID, 0), Err::InvalidArgument,
+                 "bulk read without a buffer", true);
+  expect_refused(blk::bulk_call_attaching(g_dev, false, BULK_LBA, 8, g_dev.id(), 0), Err::InvalidArgument,
+                 "bulk read into a BlockDevice as the buffer", true);
+  expect_refused(blk::read_bulk(g_dev, BULK_LBA, 8, dst->memory, dst->bytes - 4095), Err::InvalidArgument,
+                 "bulk read past the buffer's end", true);
+  expect_refused(blk::read_bulk(g_dev, BULK_LBA, 8, dst->memory, ~0ull - 100), Err::InvalidArgument,
+                 "bulk read at buffer offset 2^64-101 (overflow)", true);
+  expect_refused(blk::read_bulk(g_dev, 0, BULK_BLOCKS + 1, dst->memory, 0), Err::InvalidArgument,
+                 "bulk read of 2049 blocks", true);
+  expect_refused(blk::write_bulk(g_dev, 0, 0, src->memory, 0), Err::InvalidArgument, "bulk write of 0 blocks", true);
+  expect_refused(blk::write_bulk(g_dev, count - 1, 2, src->memory, 0), Err::InvalidArgument,
+                 "bulk write straddling the end", true);
+  expect_refused(blk::read_bulk(g_dev, ~0ull, 1, dst->memory, 0), Err::InvalidArgument,
+                 "bulk read at LBA 2^64-1 (overflow)", true);
+  // More bulk calls than the driver has capability slots (256): a driver
+  // that kept a caller's buffer capability after answering runs out.
+  constexpr uint32_t LEAK_CALLS = 300;
+  uint32_t leak_ok = 0;
+  for (uint32_t i = 0; i < LEAK_CALLS; ++i) leak_ok += blk::read_bulk(g_dev, BULK_LBA + i % 64, 8, dst->memory, 0).ok();
+  check(leak_ok == LEAK_CALLS, "bulk: 300 calls in a row");
+  rt::printf("blktest: bulk: {} of {} calls served (the driver keeps no buffer)\n", leak_ok, LEAK_CALLS);
+  // Still serving, and the data is unchanged.
+  r = blk::read_bulk(g_dev, BULK_LBA, BULK_BLOCKS, dst->memory, 0);
+  bad = r ? bulk_mismatches(dst->va, base, uint64_t{BULK_BLOCKS} * SECTOR) : 1;
+  check(bad == 0, "bulk: read-back after the hostile calls");
+  if (bad == 0) rt::print("blktest: bulk: data intact after the hostile calls\n");
+}
+
 int run() {
   auto dev = rt::capset_find<wire::BlockDevice>("block");
   if (!dev) {
@@ -298,6 +385,7 @@ int run() {
   Status d = simple(4, FIRST + BLOCKS + 16, 8);
   rt::printf("blktest: discard of 8 blocks: {}\n", d ? "ok" : err_name(d.error()));
   hostile(*count);
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) bulk(*frames, *count);
   // The driver still serves correctly after all of that.
   bad = verify_pattern(seed, last);
   check(bad && *bad == 0, "the pattern after the hostile requests");

@@ -8,12 +8,14 @@
 // the host on its UdpSocket ("udp", port 5000, scope 10.0.2.2), then
 // prints the counters.
 #include "lib/core/cstring.h"
+#include "schema/kernel.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/tests/net_lease.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -179,36 +181,28 @@ int main() {
   auto mgr = rt::capset_find<wire::NetworkManager>("netmgr");
   auto dns = rt::capset_find<wire::Resolver>("dns");
   auto connector = rt::capset_find<wire::TcpConnector>("fetch");
-  if (!mgr || !dns || !connector) {
-    rt::print("nettest: needs netmgr, dns and fetch\n");
+  auto timer = rt::capset_find<wire::Timer>("timer");
+  if (!mgr || !dns || !connector || !timer) {
+    rt::print("nettest: needs netmgr, dns, fetch and timer\n");
     return 2;
   }
   wire::NetworkManager::Client m(&rt::transport(), *mgr);
   // Wait for the lease (netd answers interfaces at once; the address comes with DHCP).
-  for (int i = 0; i < 200; ++i) {
+  if (auto l = net_test::wait_lease(*mgr, *timer); !l) return fail_with("DHCP lease", l.error());
+  {
     Call& c = fresh();
     (void)wire::NetworkManager::Client::interfacesParams(c.params);
     auto r = m.interfaces(c.params, c.resp);
-    if (!r) return fail_with("interfaces", r.error());
-    auto list = r->getInterfaces();
+    auto list = r ? r->getInterfaces() : fail(r.error());
     if (!list || list->size() != 1) return fail_with("interfaces list", Err::Corrupt);
     auto e = (*list)[0];
-    if (e.getAddress() != 0) {
-      auto name = e.getName();
-      rt::printf("nettest: {} ", name ? *name : StrView("?"));
-      ip("", e.getAddress());
-      rt::printf("/{}", e.getPrefixLength());
-      ip(" gateway ", e.getGateway());
-      ip(" dns ", e.getDnsServer());
-      rt::printf(" mtu {}\n", e.getMtu());
-      break;
-    }
-    Call& w = fresh();
-    (void)wire::NetworkManager::Client::pingParams(w.params);  // any short wait: a ping to nowhere
-    auto pp = wire::NetworkManager::Client::pingParams(w.params);
-    pp->setAddress(0x7F000001);
-    pp->setTimeoutMs(50);
-    (void)m.ping(w.params, w.resp);
+    auto name = e.getName();
+    rt::printf("nettest: {} ", name ? *name : StrView("?"));
+    ip("", e.getAddress());
+    rt::printf("/{}", e.getPrefixLength());
+    ip(" gateway ", e.getGateway());
+    ip(" dns ", e.getDnsServer());
+    rt::printf(" mtu {}\n", e.getMtu());
   }
   {
     Call& c = fresh();

@@ -15,6 +15,7 @@
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
+#include "user/rt/recv_wait.h"
 #include "user/rt/ring.h"
 #include "user/rt/rt.h"
 #include "user/rt/server.h"
@@ -313,51 +314,33 @@ class StreamServer final : public wire::TlsStream::Server {
   }
 };
 
-void push(const abi::CapSqe& s) {
-  while (!rt::ring().push(s)) (void)rt::ring().enter(0, abi::CAP_ENTER_NO_WAIT);
-}
-
-bool per_call_error(int32_t r) {
-  return r == abi::CAP_ERR_INVALID_PARAMS_BUFFER || r == abi::CAP_ERR_QUOTA_EXCEEDED ||
-         r == abi::CAP_ERR_OVERLOADED || r == abi::CAP_ERR_INVALID_TRANSFER;
-}
-
 Status serve(capnp::Server& connector, capnp::Server& acceptor, capnp::Server& stream) {
   for (;;) {
+    uint64_t posted[kMaxObjects] = {};
     for (uint32_t i = 0; i < kMaxObjects; ++i) {
       Object& o = g_objects[i];
-      if (o.kind == Kind::Free || o.armed) continue;
-      abi::CapSqe recv{};
-      recv.opcode = abi::CAP_OP_RECV;
-      recv.cap_id = o.ep;
-      recv.result_addr = reinterpret_cast<uint64_t>(g_recv[i]);
-      recv.result_len = sizeof(g_recv[i]);
-      recv.user_data = o.recv_ud = rt::ring().next_user_data();
-      push(recv);
-      o.armed = true;
+      if (o.kind != Kind::Free && !o.armed) {
+        o.recv_ud = rt::post_recv(o.ep, g_recv[i], sizeof(g_recv[i]));
+        o.armed = true;
+      }
+      if (o.armed) posted[i] = o.recv_ud;
     }
-    int32_t ready = -1;
-    abi::CapCqe c{};
-    while (ready < 0) {
-      uint64_t mark = rt::ring().stash_mark();
-      for (uint32_t i = 0; i < kMaxObjects && ready < 0; ++i)
-        if (g_objects[i].armed && rt::ring().try_take(g_objects[i].recv_ud, &c)) ready = static_cast<int32_t>(i);
-      if (ready >= 0) break;
-      CAPOS_TRY(rt::ring().wait_new(mark));
-    }
+    const rt::RecvDone done_recv = CAPOS_TRY(rt::wait_any_recv(posted));
+    const uint32_t ready = done_recv.index;
+    const abi::CapCqe c = done_recv.cqe;
     Object& o = g_objects[ready];
     o.armed = false;
     if (c.result < 0) {
-      if (!per_call_error(c.result) && o.kind != Kind::Stream) return fail(Err::Disconnected);
-      if (!per_call_error(c.result)) {  // a stream's endpoint is gone
+      if (!rt::recv_error_is_per_call(c.result) && o.kind != Kind::Stream) return fail(Err::Disconnected);
+      if (!rt::recv_error_is_per_call(c.result)) {  // a stream's endpoint is gone
         if (o.slot >= 0) capos_tls_close(o.slot);
         if (o.sock) end_socket(o.sock, false);
-        drop(static_cast<uint32_t>(ready));
+        drop(ready);
       }
       continue;
     }
     if (static_cast<size_t>(c.result) < sizeof(abi::EndpointMessageHeader)) continue;
-    g_current = static_cast<uint32_t>(ready);
+    g_current = ready;
     g_made = -1;
     const auto call = *reinterpret_cast<const abi::EndpointMessageHeader*>(g_recv[ready]);
     capnp::Server& server = o.kind == Kind::Connector ? connector : o.kind == Kind::Acceptor ? acceptor : stream;
@@ -373,7 +356,7 @@ Status serve(capnp::Server& connector, capnp::Server& acceptor, capnp::Server& s
       rt::release_cap(g_made_client);
       drop(static_cast<uint32_t>(g_made));
     }
-    if (g_objects[ready].closing) drop(static_cast<uint32_t>(ready));
+    if (g_objects[ready].closing) drop(ready);
   }
 }
 

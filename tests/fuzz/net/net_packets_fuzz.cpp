@@ -11,6 +11,7 @@
 
 #include "lib/net/dhcp.h"
 #include "lib/net/dns.h"
+#include "lib/net/frame_ring.h"
 #include "lib/net/grant_names.h"
 #include "lib/net/ip6.h"
 #include "user/tls/der_list.h"
@@ -167,6 +168,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       s->receive_frame(Bytes(frame, ETH_HEADER + n), 1);
       uint8_t out[ETH_MAX_FRAME];
       while (s->pop_frame(MutBytes(out, sizeof(out))).ok()) {}
+      break;
+    }
+    case 11: {
+      // The shared rings as a hostile peer left them (vnetd <-> netd): the
+      // input overwrites the indices and the start of the slots; the
+      // consumer must refuse or copy out at most a frame per pop, and
+      // stop (NotFound or Corrupt without progress) within bounds.
+      static std::unique_ptr<NicRings> r;
+      r = std::make_unique<NicRings>();
+      init_rings(*r);
+      auto c = RingConsumer::rx(*r);
+      memcpy(&r->rx_head, buf, n < 8 ? n : 8);
+      if (n > 8) memcpy(&r->rx_tail, buf + 8, n - 8 < 4 ? n - 8 : 4);
+      if (n > 12) memcpy(r->rx, buf + 12, n - 12 < sizeof(r->rx) ? n - 12 : sizeof(r->rx));
+      c = RingConsumer::rx(*r);
+      uint8_t out[ETH_MAX_FRAME];
+      for (uint32_t i = 0; i <= RING_SLOTS + 1; ++i) {
+        auto got = c.pop(MutBytes(out, sizeof(out)));
+        if (got.ok() && (*got == 0 || *got > ETH_MAX_FRAME)) abort();
+        if (!got.ok() && got.error() == Err::NotFound) break;
+      }
+      auto p = RingProducer::rx(*r);
+      (void)p.push(Bytes(buf, n < ETH_MAX_FRAME ? n : ETH_MAX_FRAME));
       break;
     }
     default: {

@@ -148,3 +148,39 @@ TEST(CapnpBuild, DeepCopyPreservesContent) {
   EXPECT_EQ(*s.pointer(1).get_capability(), 5u);
   EXPECT_EQ(0, memcmp(src.framed().data(), dst.framed().data(), src.framed().size()));
 }
+
+// write_stream's one-segment path (every fixed-buffer message the runtime
+// sends): the same bytes as framed(), a short buffer refused untouched, and
+// framing over the builder's own buffer (no copy needed) still correct.
+TEST(CapnpBuild, WriteStreamOneSegment) {
+  alignas(8) uint8_t buf[128];
+  FixedMessageBuilder mb(MutBytes(buf, sizeof buf));
+  StructBuilder root = *mb.init_root(1, 1);
+  root.set<uint64_t>(0, 0x1122334455667788ull);
+  ASSERT_TRUE(root.pointer(0).set_text("abc").ok());
+  ASSERT_EQ(mb.segments().size(), 1u);
+  Bytes framed = mb.framed();
+  ASSERT_EQ(framed.size(), mb.stream_size());
+
+  alignas(8) uint8_t out[128];
+  memset(out, 0xEE, sizeof out);
+  auto n = mb.write_stream(MutBytes(out, sizeof out));
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, framed.size());
+  EXPECT_EQ(0, memcmp(out, framed.data(), framed.size()));
+  EXPECT_EQ(out[framed.size()], 0xEE);  // nothing written past the message
+
+  alignas(8) uint8_t small[128];
+  memset(small, 0xEE, sizeof small);
+  auto r = mb.write_stream(MutBytes(small, framed.size() - 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Err::OutOfRange);
+  for (uint8_t b : small) ASSERT_EQ(b, 0xEE);
+
+  // Into the builder's own buffer: the segment already sits after the header word.
+  std::vector<uint8_t> want(framed.data(), framed.data() + framed.size());
+  auto self = mb.write_stream(MutBytes(buf, sizeof buf));
+  ASSERT_TRUE(self.ok());
+  ASSERT_EQ(*self, want.size());
+  EXPECT_EQ(0, memcmp(buf, want.data(), want.size()));
+}

@@ -52,6 +52,23 @@ TEST(Fs, WriteSyncRemountReadsBack) {
   EXPECT_TRUE(t["/home"].dir);
 }
 
+// Free blocks are counted 64 at a time: volumes whose size is not a
+// multiple of 64 count their tail too, and the superblock slots never.
+TEST(Fs, FreeCountOnOddSizedVolumes) {
+  for (uint64_t blocks : {8u, 63u, 64u, 65u, 127u, 129u, 1000u, 4097u}) {
+    Fixture x(blocks);
+    // Formatted: the two slots and a one-block metadata chain are used.
+    EXPECT_EQ(x.fs.info().free_blocks, blocks - 3) << blocks;
+    mkfile(x.fs, x.fs.root(), "f", std::string(2 * kBlockSize, 'f'));
+    ASSERT_TRUE(x.fs.sync()) << blocks;
+    // The old chain block is free again; the file and the new chain are not.
+    EXPECT_EQ(x.fs.info().free_blocks, blocks - 5) << blocks;
+    Filesystem again(x.dev, x.mem);
+    ASSERT_TRUE(again.mount());
+    EXPECT_EQ(again.info().free_blocks, blocks - 5) << blocks;
+  }
+}
+
 TEST(Fs, UnsyncedChangesVanishAtRemount) {
   Fixture x;
   auto f = mkfile(x.fs, x.fs.root(), "a", std::string(5000, 'a'));
@@ -167,13 +184,58 @@ TEST(Fs, DeviceErrorMidWriteKeepsWhatLandedAndLeaksNothing) {
   Fixture x;
   auto f = *x.fs.create(x.fs.root(), sv("f"), Kind::File);
   uint64_t free_before = x.fs.info().free_blocks;
-  x.dev.fail_writes_after = 1;  // the first block lands, the second fails
-  EXPECT_EQ(x.fs.write(f, 0, bytes(std::string(3 * kBlockSize, 'w'))).error().code, Err::Failed);
+  // From offset 100: the partial first block is one device write, the two
+  // whole blocks after it a second (one run), the tail a third.
+  x.dev.fail_writes_after = 1;  // the first block lands, the run fails
+  EXPECT_EQ(x.fs.write(f, 100, bytes(std::string(3 * kBlockSize, 'w'))).error().code, Err::Failed);
   x.dev.fail_writes_after = -1;
   EXPECT_EQ(x.fs.stat(f)->size, kBlockSize);
   EXPECT_EQ(x.fs.info().free_blocks, free_before - 1);
   ASSERT_TRUE(x.fs.sync());
-  EXPECT_EQ(x.remount()["/f"].data, std::string(kBlockSize, 'w'));
+  EXPECT_EQ(x.remount()["/f"].data, std::string(100, '\0') + std::string(kBlockSize - 100, 'w'));
+}
+
+TEST(Fs, FailedRunWriteChangesNothing) {
+  Fixture x;
+  auto f = *x.fs.create(x.fs.root(), sv("f"), Kind::File);
+  mkfile(x.fs, x.fs.root(), "g", std::string(2 * kBlockSize, 'a'));
+  ASSERT_TRUE(x.fs.sync());
+  auto g = *x.fs.lookup(x.fs.root(), sv("g"));
+  uint64_t free_before = x.fs.info().free_blocks;
+  x.dev.fail_writes_after = 0;
+  EXPECT_FALSE(x.fs.write(f, 0, bytes(std::string(3 * kBlockSize, 'w'))));
+  // Over committed blocks too: the copies are released, the map kept.
+  EXPECT_FALSE(x.fs.write(g, 0, bytes(std::string(2 * kBlockSize, 'b'))));
+  x.dev.fail_writes_after = -1;
+  EXPECT_EQ(x.fs.stat(f)->size, 0u);
+  EXPECT_EQ(x.fs.info().free_blocks, free_before);
+  ASSERT_TRUE(x.fs.sync());
+  Tree t = x.remount();
+  EXPECT_EQ(t["/f"].data, "");
+  EXPECT_EQ(t["/g"].data, std::string(2 * kBlockSize, 'a'));
+}
+
+// Whole blocks that land next to each other on the device move in one
+// device call each way (a sequential write or read of a new file).
+TEST(Fs, WholeBlockRunsAreOneDeviceCall) {
+  Fixture x(1024);
+  auto f = *x.fs.create(x.fs.root(), sv("f"), Kind::File);
+  std::string data(8 * kBlockSize, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 13 + (i >> 12));
+  uint64_t before = x.dev.writes;
+  ASSERT_TRUE(x.fs.write(f, 0, bytes(data)));
+  EXPECT_EQ(x.dev.writes - before, 1u);
+  std::string back(data.size(), '\0');
+  auto n = x.fs.read(f, 0, MutBytes(reinterpret_cast<uint8_t*>(back.data()), back.size()));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, data.size());
+  EXPECT_EQ(back, data);
+  // Unaligned reads and writes across the run still see the same bytes.
+  std::string mid(2 * kBlockSize, 'm');
+  ASSERT_TRUE(x.fs.write(f, 3 * kBlockSize - 7, bytes(mid)));
+  data.replace(3 * kBlockSize - 7, mid.size(), mid);
+  ASSERT_TRUE(x.fs.sync());
+  EXPECT_EQ(x.remount()["/f"].data, data);
 }
 
 TEST(Fs, DamagedSuperblocksFallBackOrRefuse) {

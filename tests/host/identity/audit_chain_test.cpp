@@ -130,13 +130,18 @@ TEST(AuditChain, AVerifierMayStartMidChain) {
 
 // The stored form (audit_file.h): a file of records decodes back and
 // verifies; any flipped bit anywhere in it stops decoding or verification
-// before the end.
-std::vector<uint8_t> encode_all(const std::vector<Owned>& c) {
+// before the end; a chain rewritten consistently without the key is
+// refused at the first record it changed.
+const uint8_t kKey[kAuditKeyBytes] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+Bytes key() { return Bytes(kKey, sizeof(kKey)); }
+
+std::vector<uint8_t> encode_all(const std::vector<Owned>& c, Bytes k = key()) {
   std::vector<uint8_t> f;
   for (const Owned& o : c) {
     uint8_t buf[kMaxStoredRecord];
     auto n = encode_record(Record{o.seq, o.time_ns, sv(o.source), sv(o.text), Bytes(o.hash.data(), o.hash.size())},
-                           MutBytes(buf, sizeof(buf)));
+                           k, MutBytes(buf, sizeof(buf)));
     EXPECT_TRUE(n);
     f.insert(f.end(), buf, buf + (n ? *n : 0));
   }
@@ -148,7 +153,7 @@ size_t load(const std::vector<uint8_t>& f) {
   uint8_t prev[kHashBytes] = {};
   size_t at = 0, n = 0;
   while (at < f.size()) {
-    auto d = decode_record(Bytes(f.data() + at, f.size() - at));
+    auto d = decode_record(Bytes(f.data() + at, f.size() - at), key());
     if (!d || verify(prev, n, Span<const Record>(&d->record, 1)) != 1) break;
     at += d->used;
     ++n;
@@ -176,15 +181,53 @@ TEST(AuditFile, AnyFlippedBitStopsTheLoad) {
   EXPECT_NE(load(f), c.size() - 1);
 }
 
+// Someone who can write the disk but has no key changes record 3's text
+// and recomputes every hash from there: the chain is consistent again, and
+// only the MAC can tell. The records before it still load; record 3 is
+// refused as not the key's (PermissionDenied), and so is a whole chain
+// encoded under another key.
+TEST(AuditFile, AConsistentRewriteWithoutTheKeyIsRefused) {
+  std::mt19937_64 rng(8);
+  auto c = make_chain(8, rng);
+  auto f = encode_all(c);
+  auto forged = c;
+  forged[3].text = "nothing happened here";
+  uint8_t prev[kHashBytes];
+  memcpy(prev, forged[2].hash.data(), kHashBytes);
+  for (size_t i = 3; i < forged.size(); ++i) {
+    Owned& o = forged[i];
+    o.hash.assign(kHashBytes, 0);
+    chain_hash(prev, Record{o.seq, o.time_ns, sv(o.source), sv(o.text), Bytes()}, o.hash.data());
+    memcpy(prev, o.hash.data(), kHashBytes);
+  }
+  uint8_t other[kAuditKeyBytes] = {9};
+  auto g = encode_all(forged, Bytes(other, sizeof(other)));  // the attacker's MACs
+  // Splice: the attacker keeps the first three stored records as they were.
+  size_t head = 0;
+  for (size_t i = 0; i < 3; ++i) head += decode_record(Bytes(f.data() + head, f.size() - head), key())->used;
+  size_t ghead = 0;
+  for (size_t i = 0; i < 3; ++i) ghead += kRecordHeader + forged[i].source.size() + forged[i].text.size() + kHashBytes + kMacBytes;
+  std::vector<uint8_t> spliced(f.begin(), f.begin() + static_cast<long>(head));
+  spliced.insert(spliced.end(), g.begin() + static_cast<long>(ghead), g.end());
+  EXPECT_EQ(load(spliced), size_t{3} | (size_t{1} << 40));
+  auto d = decode_record(Bytes(spliced.data() + head, spliced.size() - head), key());
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error(), Err::PermissionDenied);
+  // The forged chain itself is a valid hash chain: only the key stops it.
+  EXPECT_EQ(load(encode_all(forged)), forged.size());
+  EXPECT_EQ(load(g), size_t{0} | (size_t{1} << 40));
+}
+
 TEST(AuditFile, BadRecordsAreRefusedOnEncode) {
   uint8_t h[kHashBytes] = {};
   uint8_t buf[kMaxStoredRecord];
   std::string long_text(kMaxTextBytes + 1, 'x');
-  EXPECT_FALSE(encode_record(Record{0, 0, "s", sv(long_text), Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
-  EXPECT_FALSE(encode_record(Record{0, 0, "", "t", Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
-  EXPECT_FALSE(encode_record(Record{0, 0, "s", "bell\a", Bytes(h, kHashBytes)}, MutBytes(buf, sizeof(buf))));
-  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, 8)}, MutBytes(buf, sizeof(buf))));
-  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, kHashBytes)}, MutBytes(buf, 10)));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", sv(long_text), Bytes(h, kHashBytes)}, key(), MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "", "t", Bytes(h, kHashBytes)}, key(), MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "bell\a", Bytes(h, kHashBytes)}, key(), MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, 8)}, key(), MutBytes(buf, sizeof(buf))));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, kHashBytes)}, key(), MutBytes(buf, 10)));
+  EXPECT_FALSE(encode_record(Record{0, 0, "s", "t", Bytes(h, kHashBytes)}, Bytes(h, 16), MutBytes(buf, sizeof(buf))));
 }
 
 }  // namespace

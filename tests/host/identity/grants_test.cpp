@@ -128,6 +128,49 @@ TEST(Grants, DirectoryGrantsOnlyDescend) {
   }
 }
 
+TEST(Grants, QuotedArgumentsBeforeWith) {
+  auto r = parse_launch(StrView("run \"lua\" \"t.lua\" \"two words\" \"\" with { console: @console }"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(s(r->binary), "lua");
+  ASSERT_EQ(r->n_args, 3u);
+  EXPECT_EQ(s(r->args[0]), "t.lua");
+  EXPECT_EQ(s(r->args[1]), "two words");
+  EXPECT_EQ(s(r->args[2]), "");
+  EXPECT_EQ(r->n_grants, 1u);
+  auto bare = parse_launch(StrView("spawn \"cprog\" \"-v\"  "));
+  ASSERT_TRUE(bare);
+  ASSERT_EQ(bare->n_args, 1u);
+  EXPECT_EQ(s(bare->args[0]), "-v");
+  EXPECT_EQ(parse_launch(StrView("run \"demo\""))->n_args, 0u);
+}
+
+TEST(Grants, BadArgumentsPointAtTheColumn) {
+  const Bad cases[] = {
+      {"run \"lua\" \"t.lua", 11, "no closing"},
+      {"run \"lua\" \"a\"\"b\"", 14, "space"},
+      {"run \"lua\" \"a\tb\"", 13, "printable"},
+      {"run \"lua\" \"a\" witH {}", 15, "quoted argument"},
+  };
+  for (const Bad& b : cases) {
+    auto r = parse_launch(StrView(b.line));
+    ASSERT_FALSE(r) << b.line;
+    EXPECT_EQ(r.error().column, b.column) << b.line << ": " << r.error().message;
+    EXPECT_NE(std::string(r.error().message).find(b.message_part), std::string::npos)
+        << b.line << ": " << r.error().message;
+  }
+  std::string many = "run \"lua\"";
+  for (int i = 0; i < 16; ++i) many += " \"a\"";
+  auto m = parse_launch(StrView(many.c_str()));
+  ASSERT_FALSE(m);
+  EXPECT_NE(std::string(m.error().message).find("15"), std::string::npos);
+  std::string long_arg = "run \"lua\" \"" + std::string(129, 'x') + "\"";
+  auto l = parse_launch(StrView(long_arg.c_str()));
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().column, 12u);
+  std::string max_arg = "run \"lua\" \"" + std::string(128, 'x') + "\"";
+  EXPECT_TRUE(parse_launch(StrView(max_arg.c_str())));
+}
+
 TEST(Grants, DetectsTheQuotedForm) {
   EXPECT_TRUE(is_launch_syntax(StrView("run \"demo\"")));
   EXPECT_TRUE(is_launch_syntax(StrView("  spawn   \"demo\" with {}")));

@@ -116,8 +116,7 @@ void KernelLock::misuse(const char* what) {
 void KernelLock::assert_held() const {
   if (!held()) misuse("required but not held");
 }
-void KernelLock::contended(uint32_t) { misuse("contended (host tests run one thread)"); }
-void KernelLock::contended_virtual() { misuse("contended (host tests run one thread)"); }
+void KernelLock::contended() { misuse("contended (host tests run one thread)"); }
 
 namespace heap {
 void* alloc(size_t size) { return malloc(size); }

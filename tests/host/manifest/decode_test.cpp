@@ -129,6 +129,8 @@ void expect_same(const Manifest& a, const Manifest& b) {
     EXPECT_EQ(x.restart.kind, y.restart.kind);
     EXPECT_EQ(x.restart.max_restarts, y.restart.max_restarts);
     EXPECT_EQ(x.restart.backoff_ms, y.restart.backoff_ms);
+    ASSERT_EQ(x.env.size(), y.env.size());
+    for (size_t k = 0; k < x.env.size(); ++k) EXPECT_EQ(str(x.env[k]), str(y.env[k]));
   }
   EXPECT_EQ(str(a.params.motd), str(b.params.motd));
   EXPECT_EQ(str(a.params.hostname), str(b.params.hostname));
@@ -255,6 +257,34 @@ TEST(ManifestDecode, TooManyServicesIsOneLine) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().err, Err::LimitExceeded);
   EXPECT_STREQ(r.error().message, "manifest: initConfig.services: 65 entries (at most 64)");
+}
+
+// Service.env reaches the model as the libcapnp reference reads it.
+TEST(ManifestDecode, ServiceEnvMatchesLibcapnpReference) {
+  ::capnp::MallocMessageBuilder mb;
+  auto root = mb.initRoot<s::SystemManifest>();
+  build_default(root, 0);
+  auto env = root.getInitConfig().getServices()[0].initEnv(2);
+  env.set(0, "GREETING=hello");
+  env.set(1, "MODE=test");
+  auto bytes = to_bytes(mb);
+  check_against_reference(bytes, false);
+  auto storage = std::make_unique<DecodeStorage>();
+  auto r = decode(Bytes(bytes.data(), bytes.size()), *storage);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->services[0].env.size(), 2u);
+  EXPECT_EQ(str(r->services[0].env[1]), "MODE=test");
+}
+
+TEST(ManifestDecode, TooManyEnvEntriesNamesTheService) {
+  ::capnp::MallocMessageBuilder mb;
+  auto m = mb.initRoot<s::SystemManifest>();
+  m.initInitConfig().initServices(2)[1].initEnv(kMaxEnvPerService + 1);
+  auto bytes = to_bytes(mb);
+  auto storage = std::make_unique<DecodeStorage>();
+  auto r = decode(Bytes(bytes.data(), bytes.size()), *storage);
+  ASSERT_FALSE(r.ok());
+  EXPECT_STREQ(r.error().message, "manifest: initConfig.services[1].env: 9 entries (at most 8)");
 }
 
 TEST(ManifestDecode, TooManyCapsNamesTheService) {

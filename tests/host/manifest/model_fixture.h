@@ -22,6 +22,7 @@ struct Cap {
   std::vector<DeviceMatchDecl> devices;  // CapEntry.devices
   std::string dir_path;                  // source == Directory
   bool dir_writable = false;
+  std::string secret;                    // CapEntry.secret
 };
 
 inline Cap kernel(std::string name, KernelCapKind k) {
@@ -62,6 +63,7 @@ struct Svc {
   std::vector<Cap> caps;
   std::vector<std::pair<std::string, std::string>> exports;  // name, cap
   RestartPolicy restart;
+  std::vector<std::string> env;  // Service.env
 };
 
 class TestManifest {
@@ -69,6 +71,7 @@ class TestManifest {
   uint32_t schema_version = kManifestSchemaVersion;
   std::vector<std::pair<std::string, uint64_t>> binaries = {
       {"init", 100}, {"logd", 200}, {"hello", 300}, {"ticker", 400}};
+  std::vector<std::string> secrets;  // names in `binaries` of kind secret
   std::string init_binary = "init";
   std::vector<Cap> init_caps = {kernel("console", KernelCapKind::Console),
                                 kernel("timer", KernelCapKind::Timer),
@@ -77,11 +80,11 @@ class TestManifest {
   std::vector<Svc> services = {
       {"logd", "logd",
        {kernel("console", KernelCapKind::Console), endpoint("log", iface::LogSink)},
-       {{"log", "log"}}, {}},
-      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}},
+       {{"log", "log"}}, {}, {}},
+      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}, {}},
       {"ticker", "ticker",
        {import("log", iface::LogSink, "logd", "log"), kernel("timer", KernelCapKind::Timer)},
-       {}, {}},
+       {}, {}, {}},
   };
   std::string motd = "Welcome to capOS.";
   std::string hostname = "capos";
@@ -90,18 +93,26 @@ class TestManifest {
   // Valid until the next call or until this object changes.
   const Manifest& model() {
     bins_.clear();
-    for (auto& [n, size] : binaries) bins_.push_back({sv(n), size});
+    for (auto& [n, size] : binaries) {
+      bool secret = false;
+      for (const std::string& s : secrets) secret = secret || s == n;
+      bins_.push_back({sv(n), size, secret, secret});
+    }
     devices_.clear();
     dirs_.clear();
     init_caps_ = convert(init_caps, devices_, dirs_);
     svc_caps_.clear();
     svc_exports_.clear();
+    svc_env_.clear();
     svcs_.clear();
     for (auto& s : services) {
       svc_caps_.push_back(convert(s.caps, devices_, dirs_));
       std::vector<ExportDecl> ex;
       for (auto& [n, c] : s.exports) ex.push_back({sv(n), sv(c)});
       svc_exports_.push_back(std::move(ex));
+      std::vector<StrView> env;
+      for (auto& e : s.env) env.push_back(sv(e));
+      svc_env_.push_back(std::move(env));
     }
     for (size_t i = 0; i < services.size(); ++i) {
       ServiceDecl d;
@@ -110,6 +121,7 @@ class TestManifest {
       d.caps = Span<const CapDecl>(svc_caps_[i].data(), svc_caps_[i].size());
       d.exports = Span<const ExportDecl>(svc_exports_[i].data(), svc_exports_[i].size());
       d.restart = services[i].restart;
+      d.env = Span<const StrView>(svc_env_[i].data(), svc_env_[i].size());
       svcs_.push_back(d);
     }
     m_ = Manifest{};
@@ -138,6 +150,7 @@ class TestManifest {
       d.served_interface_id = c.served;
       d.service = sv(c.service);
       d.export_name = sv(c.export_name);
+      d.secret = sv(c.secret);
       d.device_first = static_cast<uint16_t>(devices.size());
       d.device_count = static_cast<uint8_t>(c.devices.size());
       devices.insert(devices.end(), c.devices.begin(), c.devices.end());
@@ -154,6 +167,7 @@ class TestManifest {
   std::vector<CapDecl> init_caps_;
   std::vector<std::vector<CapDecl>> svc_caps_;
   std::vector<std::vector<ExportDecl>> svc_exports_;
+  std::vector<std::vector<StrView>> svc_env_;
   std::vector<ServiceDecl> svcs_;
   std::vector<DeviceMatchDecl> devices_;
   std::vector<StrView> dirs_;

@@ -118,6 +118,36 @@ TEST(manifest_validate, ImportFromLaterServiceIsACycle) {
             "a service may import only from services listed before it");
 }
 
+TEST(manifest_validate, ServiceEnvironment) {
+  TestManifest ok;
+  ok.services[1].env = {"GREETING=hello from the manifest", "_X1=", "LANG=C"};
+  EXPECT_TRUE(validate(ok.model(), Options{}).ok());
+
+  struct Case {
+    std::vector<std::string> env;
+    const char* message;
+  } bad[] = {
+      {{"NOEQUALS"}, "service `hello`: env[0] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)"},
+      {{"A=1", "=x"}, "service `hello`: env[1] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)"},
+      {{"1A=x"}, "service `hello`: env[0] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)"},
+      {{"A-B=x"}, "service `hello`: env[0] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)"},
+      {{"A=tab\there"}, "service `hello`: env[0] is not NAME=value (NAME of letters, digits and '_', not starting with a digit; a printable value)"},
+      {{"A=1", "B=2", "A=3"}, "service `hello`: env[0] and env[2] set the same name"},
+      {{"A=1", "B=2", "C=3", "D=4", "E=5", "F=6", "G=7", "H=8", "I=9"}, "service `hello`: 9 env entries (at most 8)"},
+      {{"A=" + std::string(199, 'x')}, "service `hello`: env has 201 bytes (at most 200)"},
+  };
+  for (auto& c : bad) {
+    TestManifest t;
+    t.services[1].env = c.env;
+    EXPECT_EQ(reject(t, ErrorCode::BadEnv), c.message);
+  }
+  TestManifest clash;
+  clash.services[1].env = {"A=1"};
+  clash.services[1].caps[0].name = "args";
+  EXPECT_EQ(reject(clash, ErrorCode::BadEnv),
+            "service `hello`: a cap named `args` and an env: the environment travels as `args`");
+}
+
 TEST(manifest_validate, DuplicateCapAndExport) {
   TestManifest t;
   t.services[2].caps[1].name = "log";
@@ -182,7 +212,7 @@ TEST(manifest_validate, CountsAreBounded) {
   }
   EXPECT_EQ(reject(t, ErrorCode::TooMany), "service `hello`: 65 caps (at most 64)");
   TestManifest u;
-  for (size_t i = 0; i < kMaxServices; ++i) u.services.push_back({"s" + std::to_string(i), "hello", {}, {}, {}});
+  for (size_t i = 0; i < kMaxServices; ++i) u.services.push_back({"s" + std::to_string(i), "hello", {}, {}, {}, {}});
   EXPECT_EQ(reject(u, ErrorCode::TooMany), "67 services (at most 64)");
   TestManifest v;
   for (size_t i = 0; i <= kMaxExportsPerService; ++i) v.services[0].exports.push_back({"e" + std::to_string(i), "log"});
@@ -308,12 +338,49 @@ TEST(manifest_validate, DevicesOnlyOnAServicesDeviceManager) {
   EXPECT_EQ(reject(nine, ErrorCode::BadDevices), "service `ticker` cap `devices`: 9 devices (at most 8)");
 }
 
+// CapEntry.secret: only on a service's bootPackage cap, and only naming a
+// binary of kind secret (init narrows its BootPackage to it).
+TEST(manifest_validate, SecretOnlyOnAServicesBootPackageAndOnlyASecret) {
+  auto with_key = [] {
+    TestManifest t;
+    t.binaries.push_back({"credkey", 32});
+    t.binaries.push_back({"manual.pages", 64});
+    t.secrets = {"credkey"};
+    Cap boot = kernel("boot", KernelCapKind::BootPackage);
+    boot.secret = "credkey";
+    t.services[2].caps.push_back(boot);
+    return t;
+  };
+  TestManifest ok = with_key();
+  EXPECT_TRUE(validate(ok.model()).ok());
+
+  TestManifest on_timer = with_key();
+  on_timer.services[2].caps[1].secret = "credkey";  // the `timer` cap
+  EXPECT_EQ(reject(on_timer, ErrorCode::BadSecret),
+            "service `ticker` cap `timer`: `secret` applies only to a service's bootPackage cap");
+
+  TestManifest on_init = with_key();
+  on_init.init_caps.back().secret = "credkey";  // init's BootPackage already reads everything
+  EXPECT_EQ(reject(on_init, ErrorCode::BadSecret),
+            "init cap `boot`: `secret` applies only to a service's bootPackage cap");
+
+  TestManifest not_secret = with_key();
+  not_secret.services[2].caps.back().secret = "manual.pages";
+  EXPECT_EQ(reject(not_secret, ErrorCode::BadSecret),
+            "service `ticker` cap `boot`: secret `manual.pages` is not a binary of kind secret");
+
+  TestManifest missing = with_key();
+  missing.services[2].caps.back().secret = "auditkey";
+  EXPECT_EQ(reject(missing, ErrorCode::BadSecret),
+            "service `ticker` cap `boot`: secret `auditkey` is not a binary of kind secret");
+}
+
 TEST(manifest_validate, UnknownKernelKind) {
   TestManifest t;
   t.services[1].caps.push_back(kernel("k", KernelCapKind::Console));
-  t.services[1].caps.back().raw_kind = 15;
+  t.services[1].caps.back().raw_kind = 16;
   EXPECT_EQ(reject(t, ErrorCode::BadKernelKind),
-            "service `hello` cap `k`: unknown kernel cap kind 15");
+            "service `hello` cap `k`: unknown kernel cap kind 16");
 }
 
 TEST(manifest_validate, ExportsMustNameEndpointCaps) {
@@ -372,7 +439,7 @@ TEST(manifest_validate, BootBoundaryIgnoresServiceGraph) {
 TestManifest with_dir_grant(std::string path, bool writable = true) {
   TestManifest t;
   t.binaries.push_back({"fsd", 500});
-  t.services.insert(t.services.begin() + 1, Svc{"fsd", "fsd", {endpoint("root", iface::Directory)}, {{"root", "root"}}, {}});
+  t.services.insert(t.services.begin() + 1, Svc{"fsd", "fsd", {endpoint("root", iface::Directory)}, {{"root", "root"}}, {}, {}});
   t.services[2].caps.push_back(directory("home", "fsd", "root", std::move(path), writable));
   return t;
 }

@@ -15,4 +15,12 @@
 #define _FSEEK_OPTIMIZATION 1
 #define _WIDE_ORIENT 1
 #define _UNBUF_STREAM_OPT 1
+/* Per-thread struct _reent through __getreent() (os/reent.c): errno per
+   thread. The three standard streams stay global FILEs. */
+#define __DYNAMIC_REENT__ 1
+#define _REENT_GLOBAL_STDIO_STREAMS 1
+/* --enable-newlib-retargetable-locking: the __lock_* calls of stdio,
+   atexit, env and tz go to __retarget_lock_* (os/locks.c), so one FILE
+   is safe to share between pthreads. */
+#define _RETARGETABLE_LOCKING 1
 #endif

@@ -26,7 +26,12 @@ _Static_assert(CAPOS_EPERM == EPERM && CAPOS_ENOENT == ENOENT && CAPOS_EIO == EI
                    CAPOS_EMFILE == EMFILE && CAPOS_ENOTTY == ENOTTY && CAPOS_EFBIG == EFBIG &&
                    CAPOS_ENOSPC == ENOSPC && CAPOS_ESPIPE == ESPIPE && CAPOS_EROFS == EROFS &&
                    CAPOS_EPIPE == EPIPE && CAPOS_ENOSYS == ENOSYS && CAPOS_ENOTEMPTY == ENOTEMPTY &&
-                   CAPOS_ENAMETOOLONG == ENAMETOOLONG,
+                   CAPOS_ENAMETOOLONG == ENAMETOOLONG && CAPOS_EOPNOTSUPP == EOPNOTSUPP &&
+                   CAPOS_ECONNRESET == ECONNRESET && CAPOS_EAFNOSUPPORT == EAFNOSUPPORT &&
+                   CAPOS_ENOTSOCK == ENOTSOCK && CAPOS_ENOPROTOOPT == ENOPROTOOPT &&
+                   CAPOS_ECONNREFUSED == ECONNREFUSED && CAPOS_EADDRINUSE == EADDRINUSE &&
+                   CAPOS_ETIMEDOUT == ETIMEDOUT && CAPOS_EPROTONOSUPPORT == EPROTONOSUPPORT &&
+                   CAPOS_EISCONN == EISCONN && CAPOS_ENOTCONN == ENOTCONN && CAPOS_EDESTADDRREQ == EDESTADDRREQ,
                "capos_errno must equal newlib's errno numbers");
 
 static int fail(int err) {
@@ -100,6 +105,7 @@ static void to_stat(const capos_fd_stat* s, struct stat* st) {
     case CAPOS_FT_FILE: st->st_mode = S_IFREG; break;
     case CAPOS_FT_DIR: st->st_mode = S_IFDIR | 0111; break;
     case CAPOS_FT_FIFO: st->st_mode = S_IFIFO; break;
+    case CAPOS_FT_SOCK: st->st_mode = S_IFSOCK; break;
     default: st->st_mode = S_IFCHR; break;
   }
   st->st_mode |= s->writable ? 0644 : 0444;

@@ -40,6 +40,18 @@ enum capos_errno {
   CAPOS_ENOSYS = 88,
   CAPOS_ENOTEMPTY = 90,
   CAPOS_ENAMETOOLONG = 91,
+  CAPOS_EOPNOTSUPP = 95,
+  CAPOS_ECONNRESET = 104,
+  CAPOS_EAFNOSUPPORT = 106,
+  CAPOS_ENOTSOCK = 108,
+  CAPOS_ENOPROTOOPT = 109,
+  CAPOS_ECONNREFUSED = 111,
+  CAPOS_EADDRINUSE = 112,
+  CAPOS_ETIMEDOUT = 116,
+  CAPOS_EDESTADDRREQ = 121,
+  CAPOS_EPROTONOSUPPORT = 123,
+  CAPOS_EISCONN = 127,
+  CAPOS_ENOTCONN = 128,
 };
 
 /* Open flags as the fd layer sees them (fd.c translates O_*). */
@@ -54,7 +66,7 @@ enum {
 };
 
 /* What fstat/stat report. */
-enum capos_fd_type { CAPOS_FT_CHAR = 0, CAPOS_FT_FILE, CAPOS_FT_DIR, CAPOS_FT_FIFO };
+enum capos_fd_type { CAPOS_FT_CHAR = 0, CAPOS_FT_FILE, CAPOS_FT_DIR, CAPOS_FT_FIFO, CAPOS_FT_SOCK };
 typedef struct capos_fd_stat {
   uint8_t type; /* capos_fd_type */
   uint8_t writable;

@@ -2,11 +2,12 @@
 // lseek, fstat, close, dup, pipe, poll's readiness, over the fd table
 // (os/fd_table.h). Each description is one kind of object: the Console
 // (fds 0-2 at start), a File cap from a granted Directory (os/fs_paths.cpp
-// opens them), a Directory cap (opendir, openat's dirfd), or one end of a
-// pipe inside this process. docs/posix.md.
+// opens them), a Directory cap (opendir, openat's dirfd), one end of a
+// pipe inside this process, or a TCP socket (os/sockets.cpp). docs/posix.md.
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "user/libc/os/fd_state.h"
+#include "user/libc/os/sockets.h"
 #include "user/libc/os/streams.h"
 #include "user/rt/capset.h"
 #include "user/storage/fs_client.h"
@@ -163,6 +164,9 @@ void release_file(FdState& s, const OpenFile& f) {
     case FdKind::StreamServed:
       stream_close(f.pipe);
       break;
+    case FdKind::Socket:
+      socket_release(f);
+      break;
     case FdKind::TermIn:   // the shell owns the StdIO: it stays for the other fds
     case FdKind::TermOut:
     case FdKind::ConsoleIn:
@@ -211,6 +215,7 @@ Result<size_t, Errno> do_read(int fd, uint8_t* buf, size_t n) CAPOS_EXCLUDES(g_f
       if (!(f.flags & CAPOS_OPEN_READ)) break;
       return stream_read(f.pipe, buf, n);
     case FdKind::TermIn: return terminal_read(f.cap, buf, n);
+    case FdKind::Socket: return socket_read(f, buf, n);
     case FdKind::TermOut: break;
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleOut:
@@ -250,6 +255,9 @@ Result<size_t, Errno> do_write(int fd, const uint8_t* buf, size_t n) CAPOS_EXCLU
     case FdKind::TermOut:
       if (n == 0) return size_t{0};
       return terminal_write(f.cap, buf, n);
+    case FdKind::Socket:
+      if (n == 0) return size_t{0};
+      return socket_write(f, buf, n);
     case FdKind::TermIn: break;
     case FdKind::Dir: return fail(CAPOS_EISDIR);
     case FdKind::ConsoleIn:
@@ -302,6 +310,10 @@ Result<capos_fd_stat, Errno> do_stat(int fd) CAPOS_REQUIRES(g_fd_lock) {
     case FdKind::StreamServed:
       st.type = CAPOS_FT_FIFO;
       if (f->kind != FdKind::StreamServed) st.size = fd_state().pipes[f->pipe].size();
+      return st;
+    case FdKind::Socket:
+      st.type = CAPOS_FT_SOCK;
+      st.writable = 1;
       return st;
     case FdKind::ConsoleIn:
     case FdKind::ConsoleOut:
@@ -361,6 +373,7 @@ Result<unsigned, Errno> do_poll_state(int fd) CAPOS_EXCLUDES(g_fd_lock) {
     case FdKind::File: return 3u;  // regular files never block
     case FdKind::Dir: return 0u;
     case FdKind::StreamServed: return 3u;  // readiness is the parent's: reported ready
+    case FdKind::Socket: return 3u;        // netd has no readiness query: reported ready
     case FdKind::PipeRead: {
       FdGuard g(g_fd_lock);
       const PipeBuffer& p = fd_state().pipes[f.pipe];

@@ -20,7 +20,9 @@ using Errno = capos_errno;
 // StreamServed: a pipe end a parent granted to this process (`fd<N>`,
 // os/streams.h); `pipe` is its stream slot. TermIn/TermOut: the shell's
 // StdIO (`cap`), os/terminal.cpp.
-enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite, StreamServed, TermIn, TermOut };
+// Socket: a TCP socket (os/sockets.cpp); `cap` is its TcpListener or
+// TcpSocket once it has one, `sock` its state (os/sock_state.h).
+enum class FdKind : uint8_t { ConsoleIn, ConsoleOut, File, Dir, PipeRead, PipeWrite, StreamServed, TermIn, TermOut, Socket };
 
 struct OpenFile {
   FdKind kind = FdKind::ConsoleOut;
@@ -30,6 +32,12 @@ struct OpenFile {
   uint32_t pipe = 0;      // PipeRead/PipeWrite: the pipe's slot
   uint64_t offset = 0;    // File: the position; Dir: the list cursor
   bool dir_end = false;   // Dir: the listing is exhausted
+  uint8_t sock = 0;       // Socket: its SockState
+  bool rd_shut = false;   // Socket: shutdown(SHUT_RD): reads see end of file
+  bool wr_shut = false;   // Socket: shutdown(SHUT_WR): writes are EPIPE
+  uint16_t port = 0;      // Socket: the bound or listening local port
+  uint32_t peer = 0;      // Socket, connected: the peer's address and port
+  uint16_t peer_port = 0;
 };
 
 // What close/dup2 dropped: `last` when it was the description's last fd.

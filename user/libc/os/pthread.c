@@ -3,8 +3,9 @@
    (pthread_create: EAGAIN without them). Attributes are ignored except
    that a non-NULL attr is accepted; thread-specific data lives in
    _Thread_local slots; destructors run when the thread function returns
-   or calls pthread_exit. Not thread-safe yet underneath: newlib's stdio
-   and errno slot are shared by all threads (docs/posix.md). */
+   or calls pthread_exit. Each thread has its own errno and newlib state
+   (os/reent.c); newlib's stdio locks are no-ops, so FILEs are shared
+   without locking (docs/posix.md). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -67,11 +68,16 @@ static void run_key_destructors(void) {
   }
 }
 
+void capos_libc_reent_thread_start(void);
+void capos_libc_reent_thread_end(void);
+
 static int64_t trampoline(void* p) {
   struct thread_slot* s = p;
+  capos_libc_reent_thread_start();
   t_self = (pthread_t)(s - g_threads) + 1;
   s->ret = s->fn(s->arg);
   run_key_destructors();
+  capos_libc_reent_thread_end();
   return 0;
 }
 
@@ -142,6 +148,7 @@ int pthread_equal(pthread_t a, pthread_t b) { return a == b; }
 void pthread_exit(void* ret) {
   if (t_self >= 1 && t_self <= MAX_THREADS) g_threads[t_self - 1].ret = ret;
   run_key_destructors();
+  capos_libc_reent_thread_end();
   capos_libc_thread_exit();
 }
 

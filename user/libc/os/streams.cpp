@@ -1,5 +1,7 @@
 #include "user/libc/os/streams.h"
 
+#include "user/libc/os/stream_client.h"
+
 #include "lib/abi/ipc.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/posix.capnp.capos.h"
@@ -213,57 +215,24 @@ void streams_finish() {
 // ---- The parent's side.
 
 namespace {
-struct ClientCall {
-  alignas(8) uint8_t pbuf[wire::MAX_STREAM_CHUNK_BYTES + 256];
-  alignas(8) uint8_t rbuf[wire::MAX_STREAM_CHUNK_BYTES + 256];
-};
 FdLock g_client_lock;
-ClientCall g_client CAPOS_GUARDED_BY(g_client_lock);
+StreamCallBuffers g_client CAPOS_GUARDED_BY(g_client_lock);
 }  // namespace
 
 Result<size_t, Errno> remote_read(uint32_t cap, uint8_t* buf, size_t n) {
-  if (n == 0) return size_t{0};
   FdGuard g(g_client_lock);
-  capnp::FixedMessageBuilder params(MutBytes(g_client.pbuf, sizeof g_client.pbuf));
-  auto p = wire::ByteStream::Client::readParams(params);
-  if (!p) return fail(CAPOS_EIO);
-  p->setMaxBytes(static_cast<uint32_t>(min<size_t>(n, wire::MAX_STREAM_CHUNK_BYTES)));
-  capnp::Response resp(MutBytes(g_client.rbuf, sizeof g_client.rbuf));
-  wire::ByteStream::Client c(&rt::transport(), rt::Cap<wire::ByteStream>::unchecked(cap));
-  auto r = c.read(params, resp);
-  if (!r) return size_t{0};  // the child exited or closed its end: end of file
-  auto d = r->getData();
-  if (!d || d->size() > n) return fail(CAPOS_EIO);
-  memcpy(buf, d->data(), d->size());
-  return d->size();
+  return bytestream_read(rt::transport(), cap, g_client, buf, n);
 }
 
 Result<size_t, Errno> remote_write(uint32_t cap, const uint8_t* buf, size_t n) {
   FdGuard g(g_client_lock);
-  wire::ByteStream::Client c(&rt::transport(), rt::Cap<wire::ByteStream>::unchecked(cap));
-  size_t done = 0;
-  while (done < n) {
-    size_t chunk = min<size_t>(n - done, wire::MAX_STREAM_CHUNK_BYTES);
-    capnp::FixedMessageBuilder params(MutBytes(g_client.pbuf, sizeof g_client.pbuf));
-    auto p = wire::ByteStream::Client::writeParams(params);
-    if (!p || !p->setData(Bytes(buf + done, chunk))) return fail(CAPOS_EIO);
-    capnp::Response resp(MutBytes(g_client.rbuf, sizeof g_client.rbuf));
-    if (!c.write(params, resp)) {
-      if (done > 0) return done;
-      return fail(CAPOS_EPIPE);
-    }
-    done += chunk;
-  }
-  return done;
+  return bytestream_write(rt::transport(), cap, g_client, buf, n);
 }
 
 void remote_close(uint32_t cap) {
   {
     FdGuard g(g_client_lock);
-    capnp::FixedMessageBuilder params(MutBytes(g_client.pbuf, sizeof g_client.pbuf));
-    capnp::Response resp(MutBytes(g_client.rbuf, sizeof g_client.rbuf));
-    wire::ByteStream::Client c(&rt::transport(), rt::Cap<wire::ByteStream>::unchecked(cap));
-    if (wire::ByteStream::Client::closeParams(params)) (void)c.close(params, resp);  // a child already gone is fine
+    bytestream_close(rt::transport(), cap, g_client);  // a child already gone is fine
   }
   rt::release_cap(cap);
 }

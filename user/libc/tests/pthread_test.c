@@ -1,15 +1,39 @@
 /* pthread_test: POSIX threads over the runtime's threads (booted as init
-   by qemu.pthreads with ThreadSpawner and ThreadControl grants). Output
-   comes only from the main thread (newlib's stdio is not thread-safe). */
+   by qemu.pthreads with ThreadSpawner and ThreadControl grants). The
+   report lines come from the main thread; the stdio check has several
+   threads write to one FILE at once (newlib's retargetable locks,
+   os/locks.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { THREADS = 4, ROUNDS = 20000 };
 
 static int g_failures;
+
+/* errno per thread (os/reent.c): every worker sets its own value, waits
+   until all have, then still sees its own; strtol's ERANGE lands in the
+   caller's errno too. */
+static pthread_mutex_t g_err_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_err_cond = PTHREAD_COND_INITIALIZER;
+static int g_err_set;
+
+static void* errno_worker(void* arg) {
+  int mine = (int)(intptr_t)arg;
+  errno = mine;
+  pthread_mutex_lock(&g_err_lock);
+  ++g_err_set;
+  pthread_cond_broadcast(&g_err_cond);
+  while (g_err_set < 4) pthread_cond_wait(&g_err_cond, &g_err_lock);
+  pthread_mutex_unlock(&g_err_lock);
+  if (errno != mine) return (void*)1;
+  errno = 0;
+  (void)strtol("99999999999999999999", NULL, 10);
+  return errno == ERANGE ? (void*)0 : (void*)2;
+}
 static void check(int ok, const char* what) {
   printf(ok ? "pthreads: %s ok\n" : "pthreads: FAIL %s\n", what);
   if (!ok) ++g_failures;
@@ -67,6 +91,106 @@ static void* keyed(void* arg) {
   return pthread_getspecific(g_key);
 }
 
+/* Whole lines from several threads into one FILE: a small buffer makes
+   stdio flush in the middle of lines, and the FILE's recursive lock must
+   keep each fprintf/fputs whole. The sink has its own mutex, so any torn
+   line is stdio's doing. */
+enum { STDIO_THREADS = 4, STDIO_LINES = 600, BODY = 40 };
+static pthread_mutex_t g_sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static char* g_sink;
+static size_t g_sink_len, g_sink_cap;
+static pthread_mutex_t g_gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_gate_cond = PTHREAD_COND_INITIALIZER;
+static int g_gate_waiting;
+
+static int sink_write(void* cookie, const char* buf, int n) {
+  (void)cookie;
+  pthread_mutex_lock(&g_sink_lock);
+  size_t room = g_sink_cap - g_sink_len;
+  size_t take = (size_t)n < room ? (size_t)n : room;
+  memcpy(g_sink + g_sink_len, buf, take);
+  g_sink_len += take;
+  pthread_mutex_unlock(&g_sink_lock);
+  /* Linger inside stdio (the caller holds the FILE's lock) so the timer
+     preempts writers mid-line, on one vCPU as well as on two: without the
+     lock another writer then enters the same FILE and tears the line. */
+  for (volatile int spin = 0; spin < 20000; ++spin) {
+  }
+  return take == (size_t)n ? n : -1;
+}
+
+static void stdio_line(char* out, size_t size, int writer, int n) {
+  char body[BODY + 1];
+  memset(body, 'a' + writer, BODY);
+  body[BODY] = 0;
+  snprintf(out, size, "stdio %c %04d %s\n", 'A' + writer, n, body);
+}
+
+static void* stdio_writer(void* arg) {
+  FILE* f = arg;
+  int me;
+  pthread_mutex_lock(&g_gate_lock); /* start together */
+  me = g_gate_waiting++;
+  pthread_cond_broadcast(&g_gate_cond);
+  while (g_gate_waiting < STDIO_THREADS) pthread_cond_wait(&g_gate_cond, &g_gate_lock);
+  pthread_mutex_unlock(&g_gate_lock);
+  char body[BODY + 1];
+  memset(body, 'a' + me, BODY);
+  body[BODY] = 0;
+  for (int n = 0; n < STDIO_LINES; ++n) {
+    if (n % 2 == 0) {
+      /* Several conversions: vfprintf hands __sfvwrite one piece each. */
+      if (fprintf(f, "stdio %c %04d %s\n", 'A' + me, n, body) < 0) return (void*)1;
+    } else {
+      char line[64];
+      stdio_line(line, sizeof line, me, n);
+      if (fputs(line, f) < 0) return (void*)1;
+    }
+  }
+  return NULL;
+}
+
+/* Every line is one writer's line, whole, and each writer's lines arrive
+   in its order, all of them. */
+static int stdio_lines_whole(void) {
+  int next[STDIO_THREADS] = {0};
+  size_t at = 0;
+  while (at < g_sink_len) {
+    const char* nl = memchr(g_sink + at, '\n', g_sink_len - at);
+    if (nl == NULL) return 0;
+    size_t len = (size_t)(nl - (g_sink + at)) + 1;
+    int w = g_sink[at + 6] - 'A';
+    if (len < 8 || w < 0 || w >= STDIO_THREADS || next[w] >= STDIO_LINES) return 0;
+    char want[64];
+    stdio_line(want, sizeof want, w, next[w]);
+    if (len != strlen(want) || memcmp(g_sink + at, want, len) != 0) return 0;
+    ++next[w];
+    at += len;
+  }
+  for (int w = 0; w < STDIO_THREADS; ++w)
+    if (next[w] != STDIO_LINES) return 0;
+  return 1;
+}
+
+static void check_shared_stdio(void) {
+  g_sink_cap = (size_t)STDIO_THREADS * STDIO_LINES * 64;
+  g_sink = malloc(g_sink_cap);
+  FILE* f = g_sink ? fwopen(NULL, sink_write) : NULL;
+  int ok = f != NULL && setvbuf(f, NULL, _IOFBF, 48) == 0;
+  pthread_t w[STDIO_THREADS];
+  int made = 0;
+  for (; ok && made < STDIO_THREADS; ++made) ok &= pthread_create(&w[made], NULL, stdio_writer, f) == 0;
+  for (int i = 0; i < made; ++i) {
+    void* r = (void*)1;
+    pthread_join(w[i], &r);
+    ok &= r == NULL;
+  }
+  ok &= f != NULL && fclose(f) == 0;
+  printf("pthreads: stdio sink %zu bytes\n", g_sink_len);
+  check(ok && stdio_lines_whole(), "4 threads print whole lines to one FILE");
+  free(g_sink);
+}
+
 int main(void) {
   pthread_t t[THREADS];
   int started = 1;
@@ -111,6 +235,17 @@ int main(void) {
   check(pthread_mutex_trylock(&g_lock) == 0 && pthread_mutex_trylock(&g_lock) == EBUSY &&
             pthread_mutex_unlock(&g_lock) == 0,
         "trylock");
+  errno = 4242;
+  pthread_t e[4];
+  int ok = 1;
+  for (intptr_t i = 0; i < 4; ++i) ok &= pthread_create(&e[i], NULL, errno_worker, (void*)(100 + i)) == 0;
+  for (int i = 0; i < 4; ++i) {
+    void* r = (void*)3;
+    if (ok) pthread_join(e[i], &r);
+    ok &= r == NULL;
+  }
+  check(ok && errno == 4242, "errno is per thread (4 threads and main keep their own)");
+  check_shared_stdio();
   printf(g_failures ? "pthreads: %d checks FAILED\n" : "pthreads: all checks passed\n", g_failures);
   return g_failures;
 }

@@ -6,18 +6,24 @@
 // When the ring is full the oldest record is dropped and its hash kept as
 // the anchor the retained records chain from.
 //
-// With a "dir" (Directory) grant the chain is also kept in its file
-// "audit.log" (audit_file.h): every record is written and synced before
-// append answers, and at start the whole file is decoded and re-verified.
-// A file that fails is renamed "audit.broken" (kept as evidence) and a new
-// chain starts with a record saying so.
+// With a "dir" (Directory) grant and the 32-byte key "auditkey" from the
+// boot package ("boot") the chain is also kept in its file "audit.log"
+// (audit_file.h), each record with an HMAC under that key: every record is
+// written and synced before append answers, and at start the whole file is
+// decoded, its MACs checked and the chain re-verified. A file that fails
+// is renamed "audit.broken" (kept as evidence) and a new chain starts with
+// a record saying so. Without the key the records stay in memory: a file
+// nothing keys could be rewritten consistently by whoever writes the disk.
 //
 // Caps: "read" and "append.<source>" endpoints (at most 7 writers),
-// "timer" (record times), optionally "dir" and "log" (LogSink: auditd's
-// own messages).
+// "timer" (record times), optionally "dir" with "boot" (read once for
+// the key, then released) and "log" (LogSink: auditd's own messages).
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/manifest.capnp.capos.h"
+#include "user/rt/boot_package.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
@@ -64,6 +70,8 @@ bool g_persist = false;
 fsc::Dir g_dir;
 fsc::File g_file;
 uint64_t g_file_size = 0;
+uint8_t g_key[audit::kAuditKeyBytes];  // the records' MAC key; only auditd holds it
+Bytes key() { return Bytes(g_key, sizeof(g_key)); }
 
 uint64_t first_retained() { return g_count > kCapacity ? g_count - kCapacity : 0; }
 
@@ -114,7 +122,7 @@ Status add_record(StrView source, StrView text, uint64_t time_ns) {
   rec.hash = Bytes(hash, sizeof(hash));
   if (g_persist) {
     uint8_t buf[audit::kMaxStoredRecord];
-    size_t n = CAPOS_TRY(audit::encode_record(rec, MutBytes(buf, sizeof(buf))));
+    size_t n = CAPOS_TRY(audit::encode_record(rec, key(), MutBytes(buf, sizeof(buf))));
     if (!fsc::write(g_file, g_file_size, Bytes(buf, n)) || !fsc::sync(g_file)) {
       rt::set_error_message("cannot write the audit file");
       return fail(Err::Failed);
@@ -130,6 +138,7 @@ Status add_record(StrView source, StrView text, uint64_t time_ns) {
 struct LoadResult {
   bool whole;
   uint64_t records;
+  const char* why = "";  // when not whole: what failed there
 };
 Result<LoadResult> load_file() {
   static uint8_t buf[2 * wire::MAX_FILE_TRANSFER_BYTES];
@@ -144,14 +153,15 @@ Result<LoadResult> load_file() {
       eof = n == 0;
     }
     if (have == 0 && eof) return LoadResult{true, g_count};
-    auto d = audit::decode_record(Bytes(buf, have));
+    auto d = audit::decode_record(Bytes(buf, have), key());
     if (!d) {
       if (d.error() == Err::LimitExceeded && !eof) continue;  // read more
-      return LoadResult{false, g_count};
+      return LoadResult{false, g_count, d.error() == Err::PermissionDenied ? "its MAC is not auditd's key's" : "not a record"};
     }
     uint8_t prev[audit::kHashBytes];
     memcpy(prev, g_head, sizeof(prev));
-    if (audit::verify(prev, g_count, Span<const audit::Record>(&d->record, 1)) != 1) return LoadResult{false, g_count};
+    if (audit::verify(prev, g_count, Span<const audit::Record>(&d->record, 1)) != 1)
+      return LoadResult{false, g_count, "its hash does not chain"};
     keep(d->record);
     memmove(buf, buf + d->used, have - d->used);
     have -= d->used;
@@ -167,10 +177,26 @@ void reset_chain() {
   g_file_size = 0;
 }
 
+// The MAC key from the boot package; the BootPackage cap is released.
+Status load_key() {
+  auto boot = rt::capset_find<wire::BootPackage>("boot");
+  if (!boot) return fail(Err::NotFound);
+  auto size = rt::boot_binary_size(*boot, "auditkey");
+  Status st = size ? (*size == sizeof(g_key) ? rt::boot_read_binary(*boot, "auditkey", 0, MutBytes(g_key, sizeof(g_key)))
+                                             : Status(fail(Err::InvalidArgument)))
+                   : Status(fail(size.error()));
+  rt::release_cap(*boot);
+  return st;
+}
+
 // The on-disk chain: load it, or start it (moving a broken one aside).
 void open_store() {
   auto dir = rt::capset_find<wire::Directory>("dir");
   if (!dir) return;
+  if (Status k = load_key(); !k) {
+    note("auditd: no 32-byte `auditkey` ({}): records stay in memory", err_name(k.error()));
+    return;
+  }
   g_dir = *dir;
   auto f = fsc::open(g_dir, "audit.log", true);
   if (!f) f = fsc::create(g_dir, "audit.log");
@@ -191,7 +217,8 @@ void open_store() {
     return;
   }
   uint64_t bad = loaded->records;
-  note("auditd: audit.log FAILED verification at record {}: kept as audit.broken, a new chain starts", bad);
+  note("auditd: audit.log FAILED verification at record {} ({}): kept as audit.broken, a new chain starts", bad,
+       loaded->why);
   (void)fsc::close(g_file);
   (void)fsc::remove(g_dir, "audit.broken");  // only the newest broken log is kept
   auto nf = fsc::rename(g_dir, "audit.log", nullptr, 0, "audit.broken");

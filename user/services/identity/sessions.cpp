@@ -9,10 +9,14 @@
 //
 // Caps: "sessions" (endpoint), "terminal", "store", "broker", "timer",
 // "log" (kernel LogSink: the audit trail), "audit" (optional AuditLog
-// writer endpoint of auditd).
+// writer endpoint of auditd), "args" (granted by init when the manifest
+// gives the service an env: SESSION_LIFETIME_S, the most seconds a guest
+// or operator session lives before it is revoked like a logout).
 #include "schema/identity.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
 #include "schema/kernel.capnp.capos.h"
+#include "schema/posix.capnp.capos.h"
+#include "user/rt/ring.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
@@ -42,8 +46,13 @@ struct Current {
   uint64_t id = 0;  // 0: none yet
   wire::Profile profile = wire::Profile::ANONYMOUS;
   char user[kMaxUser + 1] = {};
+  uint64_t expires_ns = 0;  // 0: never (anonymous, or no lifetime set)
 } g_cur;
 uint64_t g_next_id = 1;
+// SESSION_LIFETIME_S from the manifest, in ns; 0: sessions do not expire.
+uint64_t g_lifetime_ns = 0;
+uint64_t g_lifetime_s = 0;
+bool g_lifetime_bad = false;  // set but not 1 to 86400: the service refuses to run
 
 const char* profile_name(wire::Profile p) {
   switch (p) {
@@ -131,6 +140,23 @@ Result<bool> verify(StrView user, StrView pw, wire::Profile* prof) {
   return res->getOk();
 }
 
+// CredentialStore.change: whether the old password was right (and the new
+// one is now stored).
+Result<bool> change(StrView user, StrView old_pw, StrView new_pw) {
+  wire::CredentialStore::Client s(&rt::transport(), g_store);
+  alignas(8) uint8_t pbuf[1024], rbuf[128];
+  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+  auto pp = CAPOS_TRY(wire::CredentialStore::Client::changeParams(p));
+  CAPOS_TRY_STATUS(pp.setUser(user));
+  Status set = pp.setOldPassword(Bytes(reinterpret_cast<const uint8_t*>(old_pw.ptr), old_pw.size()));
+  if (set) set = pp.setNewPassword(Bytes(reinterpret_cast<const uint8_t*>(new_pw.ptr), new_pw.size()));
+  capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+  auto res = set ? s.change(p, r) : fail(set.error());
+  wipe(pbuf, sizeof(pbuf));
+  if (!res) return fail(res.error());
+  return res->getOk();
+}
+
 // Ends the current session (its bundle goes stale everywhere).
 void end_current() {
   if (!g_cur.id) return;
@@ -182,6 +208,7 @@ Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
   }
   g_cur.id = id;
   g_cur.profile = prof;
+  g_cur.expires_ns = prof != wire::Profile::ANONYMOUS && g_lifetime_ns ? now_ns() + g_lifetime_ns : 0;
   memcpy(g_cur.user, user.ptr, min(user.size(), kMaxUser));
   g_cur.user[min(user.size(), kMaxUser)] = 0;
   audit("audit: session {} started: {} {} with {} capabilities", id, profile_name(prof),
@@ -277,7 +304,106 @@ class SessionsImpl final : public wire::SessionManager::Server {
     return {};
   }
 
+  Status passwd(wire::SessionManager::PasswdParams::Reader, wire::SessionManager::PasswdResults::Builder r) override {
+    if (g_cur.profile == wire::Profile::ANONYMOUS || g_cur.profile == wire::Profile::GUEST)
+      return r.setRefused("log in to an account first");
+    StrView user(g_cur.user);
+    char cur[257], a[257], b[257];
+    auto nc = read_secret("current password> ", cur);
+    auto na = nc ? read_secret("new password> ", a) : Result<size_t>(fail(nc.error()));
+    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+    bool same = nc && na && nb && *nc > 0 && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+    wipe(b, sizeof(b));
+    if (!same) {
+      wipe(cur, sizeof(cur));
+      wipe(a, sizeof(a));
+      audit("audit: password change for {} abandoned: entries empty or different", user);
+      return r.setRefused("the passwords were empty or did not match");
+    }
+    sleep_ns(g_limit.wait_before_check(now_ns()));
+    auto ok = change(user, StrView(cur, *nc), StrView(a, *na));
+    wipe(cur, sizeof(cur));
+    wipe(a, sizeof(a));
+    if (!ok) {
+      audit("audit: password change for {} failed: {}", user, err_name(ok.error()));
+      return r.setRefused(ok.error() == Err::InvalidArgument ? "a seed account: its password changes in the manifest"
+                                                             : "the credential store failed");
+    }
+    if (!*ok) {
+      uint64_t d = g_limit.failure(now_ns());
+      audit("audit: password change failed for {}: wrong password (failure {}, next check delayed {} ms)", user,
+            g_limit.failures(), d / 1'000'000);
+      sleep_ns(d);
+      return r.setRefused("wrong password");
+    }
+    g_limit.success();
+    audit("audit: password changed for {}", user);
+    return r.setRefused("");
+  }
+
+  Status adduser(wire::SessionManager::AdduserParams::Reader p,
+                 wire::SessionManager::AdduserResults::Builder r) override {
+    StrView user = CAPOS_TRY(p.getUser());
+    wire::Profile prof = p.getProfile();
+    if (g_cur.profile != wire::Profile::OPERATOR) {
+      audit("audit: adduser {} refused: session {} is not an operator's", user, g_cur.id);
+      return r.setRefused("only an operator session can add accounts");
+    }
+    if (!valid_user(user)) return r.setRefused("a user name is 1 to 32 letters, digits, '-', '_' or '.'");
+    if (prof == wire::Profile::ANONYMOUS) return r.setRefused("the role is operator or guest");
+    // A guest account could never log in without the manifest's guest bundle.
+    if (prof == wire::Profile::GUEST && !CAPOS_TRY(guest_allowed()))
+      return r.setRefused("this machine has no guest bundle (#allowGuest): add an operator or allow guests");
+    char a[257], b[257];
+    auto na = read_secret("new password> ", a);
+    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+    bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+    wipe(b, sizeof(b));
+    if (!same) {
+      wipe(a, sizeof(a));
+      audit("audit: adduser {} by {} abandoned: passwords empty or different", user, StrView(g_cur.user));
+      return r.setRefused("the passwords were empty or did not match");
+    }
+    auto added = add(user, prof, StrView(a, *na));
+    wipe(a, sizeof(a));
+    if (!added) {
+      audit("audit: adduser {} by {} failed: {}", user, StrView(g_cur.user), err_name(added.error()));
+      return r.setRefused("the credential store failed (nothing was added)");
+    }
+    StrView why;
+    switch (added->result) {
+      case wire::AddAccountResult::ADDED:
+        audit("audit: {} added the {} {} account {}", StrView(g_cur.user), added->persistent ? "persistent" : "volatile",
+              profile_name(prof), user);
+        return r.setRefused("");
+      case wire::AddAccountResult::EXISTS: why = "the user exists"; break;
+      case wire::AddAccountResult::FULL: why = "the account store is full"; break;
+      case wire::AddAccountResult::LOCKED: why = "the account store failed its integrity check"; break;
+    }
+    if (why.empty()) why = "the credential store answered something unknown";
+    audit("audit: adduser {} by {} refused: {}", user, StrView(g_cur.user), why);
+    return r.setRefused(why);
+  }
+
  private:
+  struct AddOutcome {
+    wire::AddAccountResult result;
+    bool persistent;
+  };
+  Result<AddOutcome> add(StrView user, wire::Profile prof, StrView pw) {
+    wire::CredentialStore::Client s(&rt::transport(), g_store);
+    alignas(8) uint8_t pbuf[512], rbuf[256];
+    capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
+    auto pp = CAPOS_TRY(wire::CredentialStore::Client::addParams(p));
+    CAPOS_TRY_STATUS(pp.setUser(user));
+    pp.setProfile(prof);
+    Status set = pp.setPassword(Bytes(reinterpret_cast<const uint8_t*>(pw.ptr), pw.size()));
+    capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
+    auto res = set ? s.add(p, r) : fail(set.error());
+    wipe(pbuf, sizeof(pbuf));
+    if (!res) return fail(res.error());
+    return AddOutcome{res->getResult(), res->getPersistent()};
+  }
   struct StoreState {
     uint32_t count;
     bool locked;
@@ -319,6 +445,83 @@ class SessionsImpl final : public wire::SessionManager::Server {
 
 SessionsImpl g_impl;
 
+// ---- Session lifetime (docs/identity.md, "Session expiry").
+
+// The manifest's env arrives as one SpawnArguments.deliver from init.
+class ArgsImpl final : public wire::SpawnArguments::Server {
+ public:
+  Status deliver(wire::SpawnArguments::DeliverParams::Reader p, wire::SpawnArguments::DeliverResults::Builder) override {
+    auto envp = CAPOS_TRY(p.getEnvp());
+    StrView key = "SESSION_LIFETIME_S=";
+    for (uint32_t i = 0; i < envp.size(); ++i) {
+      StrView e = CAPOS_TRY(envp[i]);
+      if (!e.starts_with(key)) continue;
+      StrView v = e.substr(key.size());
+      uint64_t s = 0;
+      // 1 s to one day: a typo cannot make sessions expire at once or never.
+      bool ok = !v.empty() && v.size() <= 5;
+      for (size_t k = 0; ok && k < v.size(); ++k) {
+        ok = v.ptr[k] >= '0' && v.ptr[k] <= '9';
+        s = s * 10 + static_cast<uint64_t>(v.ptr[k] - '0');
+      }
+      if (!ok || s == 0 || s > 86400) {
+        g_lifetime_bad = true;
+        rt::set_error_message("SESSION_LIFETIME_S is 1 to 86400 seconds");
+        return fail(Err::InvalidArgument);
+      }
+      g_lifetime_s = s;
+      g_lifetime_ns = s * 1'000'000'000ull;
+    }
+    return {};
+  }
+};
+
+alignas(16) uint8_t g_args_recv[abi::RECV_BUFFER_MAX];
+
+// Serves init's one `deliver` on "args", if granted, then drops it.
+void read_env() {
+  auto ep = rt::capset_find<wire::Endpoint>("args");
+  if (!ep) return;
+  abi::CapSqe recv{};
+  recv.opcode = abi::CAP_OP_RECV;
+  recv.cap_id = ep->id();
+  recv.result_addr = reinterpret_cast<uint64_t>(g_args_recv);
+  recv.result_len = sizeof g_args_recv;
+  recv.user_data = rt::ring().next_user_data();
+  abi::CapCqe c = rt::ring().call(recv);
+  if (c.result >= static_cast<int32_t>(sizeof(abi::EndpointMessageHeader))) {
+    ArgsImpl server;
+    abi::CapSqe ret = rt::handle_call(ep->id(), g_args_recv, c.result, server);
+    abi::CapCqe done = rt::ring().call(ret);
+    (void)rt::finish_return(ret, *reinterpret_cast<const abi::EndpointMessageHeader*>(g_args_recv), done);
+  }
+  rt::release_cap(*ep);
+}
+
+// The expiry check runs once a second between calls (a deferred
+// Timer.sleep completing); a session past its lifetime is revoked exactly
+// like a logout: every copy of its bundle goes stale.
+rt::AsyncCall g_tick;
+alignas(8) uint8_t g_tick_result[128];
+constexpr uint16_t kTimerSleep = 1;  // Timer.sleep @1
+
+Status submit_tick() {
+  capnp::FixedMessageBuilder p(MutBytes(g_tick.params, sizeof(g_tick.params)));
+  auto pp = CAPOS_TRY(wire::Timer::Client::sleepParams(p));
+  pp.setDurationNs(1'000'000'000ull);
+  return rt::submit_call(g_tick, g_timer, kTimerSleep, p, MutBytes(g_tick_result, sizeof(g_tick_result)));
+}
+
+void on_tick(void*) {
+  if (g_cur.expires_ns && now_ns() >= g_cur.expires_ns) {
+    audit("audit: session {} ({} {}) expired after its lifetime of {} s", g_cur.id, profile_name(g_cur.profile),
+          StrView(g_cur.user), g_lifetime_s);
+    end_current();
+  }
+  if (Status st = submit_tick(); !st)
+    audit("audit: the session expiry timer failed ({}): sessions no longer expire", err_name(st.error()));
+}
+
 }  // namespace
 
 int main() {
@@ -336,7 +539,22 @@ int main() {
   g_broker = *broker;
   g_timer = *timer;
   g_chain.attach();
-  Status st = rt::serve(*ep, g_impl);
+  read_env();
+  if (g_lifetime_bad) {
+    // Fail closed: a mistyped lifetime must not mean sessions that never end.
+    (void)g_audit.log(wire::LogLevel::ERROR, "sessions: SESSION_LIFETIME_S is 1 to 86400 seconds: not serving");
+    return 2;
+  }
+  Status st = fail(Err::Failed);
+  if (g_lifetime_ns && submit_tick()) {
+    char line[96];
+    (void)g_audit.log(wire::LogLevel::INFO, format_to(line, sizeof(line),
+                                                      "sessions: guest and operator sessions expire after {} s",
+                                                      g_lifetime_s));
+    st = rt::serve_ticking(*ep, g_impl, g_tick, on_tick, nullptr);
+  } else {
+    st = rt::serve(*ep, g_impl);
+  }
   rt::printf("sessions: serving stopped: {}\n", err_name(st.error()));
   return 4;
 }
