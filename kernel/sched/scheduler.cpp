@@ -34,7 +34,7 @@ CpuQueues<Thread, arch::MAX_CPUS> g_rq CAPOS_GUARDED_BY(g_kernel_lock);
 uint64_t g_steal_slack = 0;
 DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
-// g_rq.total() as last published under the lock, for the lock-free
+// The number of queued threads as last published under the lock, for the lock-free
 // check on the way back to ring 3 (exit_to_user_needed; atomic).
 uint32_t g_queued = 0;
 uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
@@ -43,8 +43,16 @@ uint32_t g_running_cpus = 0;  // atomic
 
 arch::PerCpu& cpu() { return arch::this_cpu(); }
 
-void publish_queued() CAPOS_REQUIRES(g_kernel_lock) {
-  __atomic_store_n(&g_queued, g_rq.total(), __ATOMIC_RELAXED);
+// Every queue operation below has a one-CPU form (cpu_queues.h) so that
+// -smp 1 does the work of a single global queue and nothing more.
+void publish_queued_one() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, g_rq.size_one(), __ATOMIC_RELAXED);
+}
+void publish_queued_smp() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, g_rq.total(arch::cpu_count()), __ATOMIC_RELAXED);
+}
+bool nothing_queued() CAPOS_REQUIRES(g_kernel_lock) {
+  return arch::smp() ? g_rq.empty(arch::cpu_count()) : g_rq.empty_one();
 }
 
 // Asks `target` to look at its run queue / deferred-work point.
@@ -99,7 +107,7 @@ void idle_loop(void*) {
   for (;;) {
     arch::cli();
     deferred::run();
-    if (!g_rq.empty()) {
+    if (!nothing_queued()) {
       if (!ticking) {
         arch::lapic_timer_start_this_cpu();
         ticking = true;
@@ -201,12 +209,19 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
   account(c);
-  uint32_t n = arch::cpu_count();
-  Thread* next = g_rq.pick(c.cpu_id, n, g_steal_slack);
-  while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pick(c.cpu_id, n, g_steal_slack);  // budget used up
-  publish_queued();
-  if (!next) next = c.idle;
-  if (next != c.idle) g_rq.advance_floor(n, arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
+  Thread* next;
+  if (!arch::smp()) {
+    next = g_rq.pop_one();
+    while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pop_one();  // budget used up
+    publish_queued_one();
+    if (next) g_rq.advance_floor_one(next->vruntime); else next = c.idle;
+  } else {
+    uint32_t n = arch::cpu_count();
+    next = g_rq.pick(c.cpu_id, n, g_steal_slack);
+    while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pick(c.cpu_id, n, g_steal_slack);
+    publish_queued_smp();
+    if (next) g_rq.advance_floor(n, min_running_vruntime(c, next->vruntime)); else next = c.idle;
+  }
   switch_to(next);
 }
 
@@ -221,8 +236,8 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   c.switch_tsc = arch::rdtsc();
   __atomic_store_n(&c.online, 1, __ATOMIC_RELEASE);
   __atomic_add_fetch(&g_running_cpus, 1, __ATOMIC_RELEASE);
-  Thread* next = g_rq.pick(c.cpu_id, arch::cpu_count(), g_steal_slack);
-  publish_queued();
+  Thread* next = g_rq.pick(c.cpu_id, arch::cpu_count(), g_steal_slack);  // one CPU: queue 0, as pop_one
+  publish_queued_smp();
   switch_to(next ? next : c.idle);
   panic("sched: boot context resumed");
 }
@@ -269,6 +284,11 @@ void make_runnable(Thread* t) {
   if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
     return;
   t->state = ThreadState::Runnable;
+  if (!arch::smp()) {  // one CPU: one queue, and no other CPU to wake
+    g_rq.insert_one(t);
+    publish_queued_one();
+    return;
+  }
   // Its own CPU's queue (caches and TLB may still hold it; a new thread:
   // this CPU's), unless another CPU is idle: then an idle one, its own
   // CPU if that is idle, woken with an IPI (not this one: it is busy
@@ -278,7 +298,7 @@ void make_runnable(Thread* t) {
   uint32_t idle = g_idle_cpus & ~(1u << here);
   if (idle && !(idle & (1u << target))) target = static_cast<uint32_t>(__builtin_ctz(idle));
   g_rq.insert(target, t);
-  publish_queued();
+  publish_queued_smp();
   if (idle & (1u << target)) {
     g_idle_cpus &= ~(1u << target);  // one IPI per idle CPU is enough
     send_resched(target);
@@ -289,8 +309,15 @@ void make_runnable_front(Thread* t) {
   arch::IrqGuard irq;
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
-  g_rq.push_front(cpu().cpu_id, t, arch::smp());  // direct handoff: next here, whatever its vruntime
-  publish_queued();
+  // Direct handoff: next on this CPU, whatever its vruntime (wake-affine:
+  // the woken server runs where its caller is about to block).
+  if (!arch::smp()) {
+    g_rq.push_front_one(t);
+    publish_queued_one();
+  } else {
+    g_rq.push_front(cpu().cpu_id, t);
+    publish_queued_smp();
+  }
 }
 
 void kick(Thread* t) {
@@ -315,7 +342,7 @@ void yield() {
       return;
     }
   }
-  if (g_rq.empty()) {
+  if (nothing_queued()) {
     // Nothing else to run anywhere. A kernel thread that yields in a loop is
     // polling (self tests wait for processes that may run on other CPUs):
     // on SMP it waits for the next interrupt like the idle loop, without
@@ -334,8 +361,13 @@ void yield() {
   if (c.current != c.idle) {
     account(c);  // its place in the queue reflects the slice it just used
     c.current->state = ThreadState::Runnable;
-    g_rq.insert(c.cpu_id, c.current);
-    publish_queued();
+    if (!arch::smp()) {
+      g_rq.insert_one(c.current);
+      publish_queued_one();
+    } else {
+      g_rq.insert(c.cpu_id, c.current);
+      publish_queued_smp();
+    }
   }
   schedule();
 }

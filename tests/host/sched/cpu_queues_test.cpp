@@ -31,11 +31,12 @@ TEST(CpuQueues, OwnQueueFirstWithinTheSlack) {
   b.vruntime = 60;  // behind a, but by less than the slack
   q.insert(0, &a);
   q.insert(1, &b);
-  EXPECT_EQ(q.total(), 2u);
+  EXPECT_EQ(q.total(2), 2u);
+  EXPECT_EQ(q.total(1), 1u);  // queues beyond ncpus are not counted
   EXPECT_EQ(q.pick(0, 2, 50), &a);
   EXPECT_EQ(q.pick(0, 2, 50), &b);  // own queue empty: take another's front
   EXPECT_EQ(q.pick(0, 2, 50), nullptr);
-  EXPECT_TRUE(q.empty());
+  EXPECT_TRUE(q.empty(4));
 }
 
 TEST(CpuQueues, StealsAFrontThatFellBehindByMoreThanTheSlack) {
