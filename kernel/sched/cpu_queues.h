@@ -10,8 +10,9 @@
 // All queues share one floor, the global virtual time (kept as queue 0's
 // floor), so virtual runtimes compare across queues and a moved thread
 // needs no renormalising. A direct IPC handoff (push_front) runs next on
-// the CPU it was queued on, whatever the other fronts hold: the server runs
-// where its caller was (wake-affine).
+// the CPU it was queued on, whatever the other fronts hold, and another CPU
+// takes it only when its own queue is empty: the server runs where its
+// caller was (wake-affine).
 //
 // One CPU online: the `_one` operations use queue 0 exactly as a lone
 // FairQueue (no totals over queues, no handoff marks, no floor copies),
@@ -74,7 +75,8 @@ template <class T, uint32_t MaxCpus> class CpuQueues {
       for (uint32_t i = 0; i < ncpus; ++i) {
         if (i == cpu) continue;
         T* f = q_[i].front();
-        if (f && (!best || f->vruntime + slack < best->vruntime)) {
+        // Another CPU's handoff is taken only by a CPU with nothing of its own.
+        if (f && (!best || (f != handoff_[i] && f->vruntime + slack < best->vruntime))) {
           best = f;
           from = i;
         }

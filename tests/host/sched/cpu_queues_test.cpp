@@ -91,6 +91,90 @@ TEST(CpuQueues, OneFloorForAllQueues) {
   EXPECT_EQ(late.vruntime, 700u);
 }
 
+// The one-CPU forms (what -smp 1 runs) and the several-CPU forms with
+// one queue must pick the same threads in the same order and keep the
+// same floor as a lone FairQueue: random inserts, handoffs, pops and
+// floor advances, checked against the reference after every step.
+TEST(CpuQueues, OneCpuFormsMatchALoneFairQueueAndTheGeneralForms) {
+  std::mt19937 rng(15);
+  for (int round = 0; round < 50; ++round) {
+    FairQueue<T> ref;
+    CpuQueues<T, 2> one, gen;
+    constexpr size_t N = 24;
+    std::vector<T> a(N), b(N), c(N);  // the same threads, one copy per structure
+    std::vector<bool> queued(N, false);
+    for (size_t i = 0; i < N; ++i) a[i].id = b[i].id = c[i].id = static_cast<int>(i);
+    for (int step = 0; step < 400; ++step) {
+      uint32_t op = rng() % 4;
+      size_t i = rng() % N;
+      if (op <= 1 && !queued[i]) {
+        uint64_t vr = rng() % 5000;
+        a[i].vruntime = b[i].vruntime = c[i].vruntime = vr;
+        if (op == 0) {
+          ref.insert(&a[i]);
+          one.insert_one(&b[i]);
+          gen.insert(0, &c[i]);
+        } else {
+          ref.push_front(&a[i]);
+          one.push_front_one(&b[i]);
+          gen.push_front(0, &c[i]);
+        }
+        queued[i] = true;
+      } else if (op == 2) {
+        T* x = ref.pop();
+        T* y = one.pop_one();
+        T* z = gen.pick(0, 1, 100);
+        ASSERT_EQ(x ? x->id : -1, y ? y->id : -1);
+        ASSERT_EQ(x ? x->id : -1, z ? z->id : -1);
+        if (x) {
+          queued[static_cast<size_t>(x->id)] = false;
+          uint64_t run = x->vruntime + rng() % 300;  // it ran a little
+          x->vruntime = y->vruntime = z->vruntime = run;
+          ref.advance_floor_to(run);
+          one.advance_floor_one(run);
+          gen.advance_floor(1, run);
+        }
+      }
+      ASSERT_EQ(ref.size(), one.size_one());
+      ASSERT_EQ(ref.size(), gen.total(1));
+      ASSERT_EQ(ref.empty(), one.empty_one());
+      ASSERT_EQ(ref.empty(), gen.empty(1));
+      ASSERT_EQ(ref.floor(), gen.floor());
+      for (size_t k = 0; k < N; ++k) ASSERT_EQ(a[k].vruntime, b[k].vruntime) << "thread " << k;
+      for (size_t k = 0; k < N; ++k) ASSERT_EQ(a[k].vruntime, c[k].vruntime) << "thread " << k;
+    }
+  }
+}
+
+// Another CPU with work of its own leaves a handoff alone, however far
+// its own front is ahead (the server runs where its caller was).
+TEST(CpuQueues, HandoffIsNotStolenByABusyCpu) {
+  CpuQueues<T, 2> q;
+  T server, mine;
+  server.vruntime = 0;
+  mine.vruntime = 1'000'000;
+  q.push_front(0, &server);
+  q.insert(1, &mine);
+  EXPECT_EQ(q.pick(1, 2, 10), &mine);
+  EXPECT_EQ(q.pick(0, 2, 10), &server);
+}
+
+// A handoff on one CPU is not pinned against a thief that finds its own
+// queue empty (an idle CPU may take it), and a stolen handoff leaves no
+// mark behind: the next front on that CPU is picked by the usual rule.
+TEST(CpuQueues, StolenHandoffLeavesNoMark) {
+  CpuQueues<T, 2> q;
+  T server, later, other;
+  server.vruntime = 10;
+  later.vruntime = 1000;
+  other.vruntime = 0;
+  q.push_front(0, &server);
+  EXPECT_EQ(q.pick(1, 2, 50), &server);  // CPU 1 has nothing: it takes it
+  q.insert(0, &later);
+  q.insert(1, &other);
+  EXPECT_EQ(q.pick(0, 2, 50), &other);  // not pinned: 0 + 50 < 1000
+}
+
 // Two CPUs, each tick charges the running thread and re-picks. Weight-1
 // hogs and weight-4 workers, all started on CPU 0 (the worst placement):
 // the workers must end with 4x the hogs' CPU time (within 5%), on both
