@@ -37,8 +37,13 @@ template <class T, uint32_t MaxCpus> class CpuQueues {
   void insert_one(T* t) { q_[0].insert(t); }
   void push_front_one(T* t) { q_[0].push_front(t); }
   T* pop_one() { return q_[0].pop(); }
-  // `running`: the vruntime of the thread about to run.
-  void advance_floor_one(uint64_t running) { q_[0].advance_floor_to(running); }
+  // `running`: the vruntime of the thread about to run (there is one, so
+  // unlike FairQueue::advance_floor_to no "nothing at all" case).
+  void advance_floor_one(uint64_t running) {
+    uint64_t f = running;
+    if (T* t = q_[0].front(); t && t->vruntime < f) f = t->vruntime;
+    q_[0].raise_floor(f);
+  }
 
   // ---- Several CPUs online (`ncpus` queues) ---------------------------
   bool empty(uint32_t ncpus) const {

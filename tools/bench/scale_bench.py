@@ -80,7 +80,10 @@ def markdown(res, notes):
     for who in ("capos", "linux"):
         for i, (rows, s) in enumerate(res.get(who, [])):
             cells = ", ".join(f"{n} {fmt(s[n])}" for n, _ in PAIRS)
-            w = ", ".join(f"{r} {rows[r].get('median_cycles', 'n/a')}" for r in sorted(rows) if "_scale_" in r)
+            w = ", ".join(f"{r} {rows[r].get('median_cycles', 'n/a')}"
+                          + (f" [{rows[r]['lock_waits']} lock waits, {rows[r]['shootdowns']} shootdowns per sample]"
+                             if "lock_waits" in rows[r] else "")
+                          for r in sorted(rows) if "_scale_" in r)
             out.append(f"- {who} run {i + 1}: {cells} ({w})")
     out.append("")
     out.append("1->4 is not measured: this host has 2 cores (informative only where >= 4 are free).")

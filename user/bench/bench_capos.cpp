@@ -302,6 +302,24 @@ void bench_thread_spawn(uint32_t iters) {
   }
 }
 
+// The kernel's lock waits and TLB shootdowns since boot
+// (SystemStatus.cpus), for the scale rows; zeros if the call fails.
+capos::bench::KernelCounters kernel_counters() {
+  capos::bench::KernelCounters k;
+  auto st = capos::rt::capset_find<wire::SystemStatus>("status");
+  if (!st) return k;
+  alignas(8) uint8_t pb[64], rb[1024];
+  capos::capnp::FixedMessageBuilder p(capos::MutBytes(pb, sizeof(pb)));
+  (void)wire::SystemStatus::Client::cpusParams(p);
+  capos::capnp::Response r(capos::MutBytes(rb, sizeof(rb)));
+  wire::SystemStatus::Client status(&capos::rt::transport(), *st);
+  auto res = status.cpus(p, r);
+  if (!res) return k;
+  k.lock_waits = res->getKernelLockContentions();
+  k.shootdowns = res->getTlbShootdowns();
+  return k;
+}
+
 }  // namespace
 
 int main() {
@@ -356,7 +374,8 @@ int main() {
   }
   rt::printf("BENCH cpus={}\n", cpus);
   auto spawner = rt::capset_find<wire::ProcessSpawner>("spawner");
-  bench::run_scale_rows(cpus, tsc, g_tsc_hz, spawner ? &*spawner : nullptr);
+  bench::run_scale_rows(cpus, tsc, g_tsc_hz, spawner ? &*spawner : nullptr,
+                        rt::capset_find<wire::SystemStatus>("status") ? kernel_counters : nullptr);
   rt::print("BENCH done\n");
   return 0;
 }

@@ -60,13 +60,20 @@ uint64_t median3(uint64_t* v) {
   return v[SAMPLES / 2];
 }
 
-void print_row(const char* row, uint64_t* samples, uint64_t tsc_hz) {
+// `before`/`after`: the kernel's counters around all samples of the row,
+// printed per sample.
+void print_row(const char* row, uint64_t* samples, uint64_t tsc_hz, const KernelCounters* before,
+               const KernelCounters* after) {
   uint64_t mn = samples[0];
   for (uint32_t i = 1; i < SAMPLES; ++i) mn = samples[i] < mn ? samples[i] : mn;
   uint64_t med = median3(samples);
   uint64_t ns = tsc_hz ? med * 1000000000ull / tsc_hz : 0;
-  rt::printf("BENCH row={} iters={} median_cycles={} p99_cycles={} min_cycles={} median_ns={} p99_ns={}\n", row,
+  rt::printf("BENCH row={} iters={} median_cycles={} p99_cycles={} min_cycles={} median_ns={} p99_ns={}", row,
              SAMPLES, med, samples[SAMPLES - 1], mn, ns, tsc_hz ? samples[SAMPLES - 1] * 1000000000ull / tsc_hz : 0);
+  if (before && after)
+    rt::printf(" lock_waits={} shootdowns={}", (after->lock_waits - before->lock_waits) / SAMPLES,
+               (after->shootdowns - before->shootdowns) / SAMPLES);
+  rt::print("\n");
 }
 
 uint64_t g_sum1 = 0;  // the one-share sum, the reference for the split runs
@@ -149,8 +156,8 @@ bool process_sample(const rt::Cap<wire::ProcessSpawner>& spawner, uint32_t worke
 
 }  // namespace
 
-void run_scale_rows(uint32_t cpus, uint64_t (*tsc)(), uint64_t tsc_hz,
-                    const rt::Cap<wire::ProcessSpawner>* spawner) {
+void run_scale_rows(uint32_t cpus, uint64_t (*tsc)(), uint64_t tsc_hz, const rt::Cap<wire::ProcessSpawner>* spawner,
+                    KernelCounters (*counters)()) {
   static const char* const kThreadRows[MAX_WORKERS] = {"thread_scale_w1", "thread_scale_w2"};
   static const char* const kProcRows[MAX_WORKERS] = {"process_scale_w1", "process_scale_w2"};
   if (cpus < 2) {
@@ -163,8 +170,10 @@ void run_scale_rows(uint32_t cpus, uint64_t (*tsc)(), uint64_t tsc_hz,
   for (uint32_t w = 1; w <= MAX_WORKERS; ++w) {
     uint64_t samples[SAMPLES];
     bool ok = true;
+    KernelCounters before = counters ? counters() : KernelCounters{};
     for (uint32_t s = 0; s < SAMPLES && ok; ++s) ok = thread_sample(w, tsc, &samples[s]);
-    if (ok) print_row(kThreadRows[w - 1], samples, tsc_hz);
+    KernelCounters after = counters ? counters() : KernelCounters{};
+    if (ok) print_row(kThreadRows[w - 1], samples, tsc_hz, counters ? &before : nullptr, &after);
     else rt::printf("BENCH row={} status=na reason=verifier_failed\n", kThreadRows[w - 1]);
   }
   for (uint32_t w = 1; w <= MAX_WORKERS; ++w) {
@@ -174,8 +183,10 @@ void run_scale_rows(uint32_t cpus, uint64_t (*tsc)(), uint64_t tsc_hz,
     }
     uint64_t samples[SAMPLES];
     bool ok = true;
+    KernelCounters before = counters ? counters() : KernelCounters{};
     for (uint32_t s = 0; s < SAMPLES && ok; ++s) ok = process_sample(*spawner, w, tsc, &samples[s]);
-    if (ok) print_row(kProcRows[w - 1], samples, tsc_hz);
+    KernelCounters after = counters ? counters() : KernelCounters{};
+    if (ok) print_row(kProcRows[w - 1], samples, tsc_hz, counters ? &before : nullptr, &after);
     else rt::printf("BENCH row={} status=na reason=verifier_failed\n", kProcRows[w - 1]);
   }
 }
