@@ -117,7 +117,6 @@ void idle_loop(void*) {
     }
     arch::PerCpu& c = cpu();
     c.need_resched = 0;  // under the lock: a reschedule IPI sent from now on sets it again
-    c.raised_work = 0;   // deferred::run above took everything recorded so far
     // On SMP an idle CPU leaves the last process's tables, so shootdowns
     // for that address space need not wait for it (the next switch
     // loads tables anyway).

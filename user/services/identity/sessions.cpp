@@ -73,27 +73,31 @@ template <class... A> void audit(StrView fmt, const A&... args) {
     (void)g_audit.log(wire::LogLevel::ERROR, "audit: the AuditLog refused a record");
 }
 
-uint64_t now_ns() {
+Result<uint64_t> now_ns() {
   wire::Timer::Client t(&rt::transport(), g_timer);
   alignas(8) uint8_t pbuf[64], rbuf[128];
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::Timer::Client::nowParams(p);
+  (void)CAPOS_TRY(wire::Timer::Client::nowParams(p));
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = t.now(p, r);
-  return res ? res->getMonotonicNs() : 0;
+  auto res = CAPOS_TRY(t.now(p, r));
+  return res.getMonotonicNs();
 }
 
-void sleep_ns(uint64_t ns) {
-  if (!ns) return;
+// The login delays are the rate limit: a timer that fails fails the
+// request (never a check without its delay).
+Status sleep_ns(uint64_t ns) {
+  if (!ns) return {};
   wire::Timer::Client t(&rt::transport(), g_timer);
   alignas(8) uint8_t pbuf[64], rbuf[128];
   capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  auto pp = wire::Timer::Client::sleepParams(p);
-  if (!pp) return;
-  pp->setDurationNs(ns);
+  auto pp = CAPOS_TRY(wire::Timer::Client::sleepParams(p));
+  pp.setDurationNs(ns);
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  (void)t.sleep(p, r);
+  (void)CAPOS_TRY(t.sleep(p, r));
+  return {};
 }
+
+Status pause_before_check() { return sleep_ns(g_limit.wait_before_check(CAPOS_TRY(now_ns()))); }
 
 void wipe(void* p, size_t n) {
   for (size_t i = 0; i < n; ++i) static_cast<volatile uint8_t*>(p)[i] = 0;
@@ -175,6 +179,7 @@ void end_current() {
 // its bundle in `out` (caps moved on to the caller).
 Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
   end_current();
+  uint64_t started = CAPOS_TRY(now_ns());  // before the bundle exists: nothing to release if it fails
   uint64_t id = g_next_id++;
   alignas(8) uint8_t pbuf[64];
   alignas(8) static uint8_t rbuf[4096];
@@ -208,7 +213,7 @@ Status start_session(StrView user, wire::Profile prof, Outcome::Builder out) {
   }
   g_cur.id = id;
   g_cur.profile = prof;
-  g_cur.expires_ns = prof != wire::Profile::ANONYMOUS && g_lifetime_ns ? now_ns() + g_lifetime_ns : 0;
+  g_cur.expires_ns = prof != wire::Profile::ANONYMOUS && g_lifetime_ns ? started + g_lifetime_ns : 0;
   memcpy(g_cur.user, user.ptr, min(user.size(), kMaxUser));
   g_cur.user[min(user.size(), kMaxUser)] = 0;
   audit("audit: session {} started: {} {} with {} capabilities", id, profile_name(prof),
@@ -230,7 +235,10 @@ class SessionsImpl final : public wire::SessionManager::Server {
       wipe(pw, sizeof(pw));
       return refuse(out, n.error() == Err::Cancelled ? "cancelled" : "could not read the password");
     }
-    sleep_ns(g_limit.wait_before_check(now_ns()));
+    if (Status st = pause_before_check(); !st) {
+      wipe(pw, sizeof(pw));
+      return st;
+    }
     wire::Profile prof = wire::Profile::ANONYMOUS;
     auto ok = *n ? verify(user, StrView(pw, *n), &prof) : Result<bool>(false);
     wipe(pw, sizeof(pw));
@@ -239,10 +247,10 @@ class SessionsImpl final : public wire::SessionManager::Server {
       return refuse(out, "the credential store failed");
     }
     if (!*ok) {
-      uint64_t d = g_limit.failure(now_ns());
+      uint64_t d = g_limit.failure(CAPOS_TRY(now_ns()));
       audit("audit: login failed for {} (failure {}, next check delayed {} ms)", user, g_limit.failures(),
             d / 1'000'000);
-      sleep_ns(d);  // the answer itself is delayed too
+      CAPOS_TRY_STATUS(sleep_ns(d));  // the answer itself is delayed too
       return refuse(out, "wrong user or password");
     }
     g_limit.success();
@@ -320,7 +328,11 @@ class SessionsImpl final : public wire::SessionManager::Server {
       audit("audit: password change for {} abandoned: entries empty or different", user);
       return r.setRefused("the passwords were empty or did not match");
     }
-    sleep_ns(g_limit.wait_before_check(now_ns()));
+    if (Status st = pause_before_check(); !st) {
+      wipe(cur, sizeof(cur));
+      wipe(a, sizeof(a));
+      return st;
+    }
     auto ok = change(user, StrView(cur, *nc), StrView(a, *na));
     wipe(cur, sizeof(cur));
     wipe(a, sizeof(a));
@@ -330,10 +342,10 @@ class SessionsImpl final : public wire::SessionManager::Server {
                                                              : "the credential store failed");
     }
     if (!*ok) {
-      uint64_t d = g_limit.failure(now_ns());
+      uint64_t d = g_limit.failure(CAPOS_TRY(now_ns()));
       audit("audit: password change failed for {}: wrong password (failure {}, next check delayed {} ms)", user,
             g_limit.failures(), d / 1'000'000);
-      sleep_ns(d);
+      CAPOS_TRY_STATUS(sleep_ns(d));
       return r.setRefused("wrong password");
     }
     g_limit.success();
@@ -513,7 +525,12 @@ Status submit_tick() {
 }
 
 void on_tick(void*) {
-  if (g_cur.expires_ns && now_ns() >= g_cur.expires_ns) {
+  auto now = now_ns();
+  if (!now && g_cur.expires_ns) {
+    // Fail closed: a session whose end cannot be checked ends now.
+    audit("audit: session {} ended: the clock failed ({})", g_cur.id, err_name(now.error()));
+    end_current();
+  } else if (g_cur.expires_ns && *now >= g_cur.expires_ns) {
     audit("audit: session {} ({} {}) expired after its lifetime of {} s", g_cur.id, profile_name(g_cur.profile),
           StrView(g_cur.user), g_lifetime_s);
     end_current();
