@@ -10,14 +10,12 @@ namespace capos::timer {
 
 namespace {
 
-volatile uint64_t g_ticks = 0;
 uint64_t g_tsc_hz = 0;
 uint64_t g_lapic_hz = 0;
 uint64_t g_tsc_base = 0;
 void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
-  if (arch::this_cpu_id() == 0) g_ticks = g_ticks + 1;  // every CPU ticks; the count is the boot CPU's
   arch::PerCpu& c = arch::this_cpu();
   __atomic_store_n(&c.ticks, c.ticks + 1, __ATOMIC_RELAXED);  // only this CPU writes it
   arch::lapic_eoi();
@@ -35,7 +33,18 @@ Status init() {
   return {};
 }
 
-uint64_t ticks() { return g_ticks; }
+constexpr uint64_t PERIOD_NS = 1000000000ull / TICK_HZ;
+uint64_t g_claimed_period = 0;  // atomic
+
+// Time, not a count of interrupts: the boot CPU does not tick while idle.
+uint64_t ticks() { return ticks_at(now_ns()); }
+
+bool claim_period() {
+  uint64_t p = now_ns() / PERIOD_NS;
+  uint64_t last = __atomic_load_n(&g_claimed_period, __ATOMIC_RELAXED);
+  return p > last && __atomic_compare_exchange_n(&g_claimed_period, &last, p, false, __ATOMIC_RELAXED,
+                                                 __ATOMIC_RELAXED);
+}
 uint64_t tsc_hz() { return g_tsc_hz; }
 uint64_t lapic_hz() { return g_lapic_hz; }
 void set_tick_hook(void (*hook)(const arch::InterruptFrame&)) { g_hook = hook; }

@@ -14,6 +14,9 @@ class TimerCap final : public HeapKernelCap<TimerCap>, public schema::wire::Time
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   // Completes every sleep whose deadline has passed (deferred timer work).
   static void expire() CAPOS_REQUIRES(g_kernel_lock);
+  // The earliest sleep deadline (monotonic ns; ~0 = no sleeper), for the
+  // boot CPU's tickless idle.
+  static uint64_t next_deadline() CAPOS_REQUIRES(g_kernel_lock);
 
   Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;

@@ -39,6 +39,12 @@ WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
 uint32_t g_queued = 0;
 uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
 bool g_started = false;  // the boot CPU is in the scheduler: APs may follow (atomic)
+// Tickless boot CPU: when timer work is next due (set once before start),
+// the deadline the idle boot CPU's one-shot covers (~0 = none, timer off),
+// and whether it idles without its tick (atomic: the tick handler reads it).
+uint64_t (*g_timer_work_source)() = nullptr;
+uint64_t g_boot_deadline CAPOS_GUARDED_BY(g_kernel_lock) = ~0ull;
+uint32_t g_boot_tickless = 0;
 uint32_t g_running_cpus = 0;  // atomic
 
 arch::PerCpu& cpu() { return arch::this_cpu(); }
@@ -96,19 +102,42 @@ void halt_without_lock(bool until_work) CAPOS_REQUIRES(g_kernel_lock) {
   g_idle_cpus &= ~bit;
 }
 
+// The idle boot CPU arms a one-shot for the next timer work instead of
+// ticking (or stops its timer: nothing waits for time). Returns false when
+// that work is already due: it is raised here, for the caller to run.
+bool arm_boot_deadline() CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t due = g_timer_work_source();
+  uint64_t now = timer::now_ns();
+  if (due <= now) {
+    deferred::raise(deferred::TIMER);
+    return false;
+  }
+  if (due == ~0ull) arch::lapic_timer_stop_this_cpu();
+  else arch::lapic_timer_oneshot_this_cpu(due - now);
+  g_boot_deadline = due;
+  __atomic_store_n(&g_boot_tickless, 1, __ATOMIC_RELEASE);
+  return true;
+}
+
 void idle_loop(void*) {
   g_kernel_lock.assert_held();  // handed over by the switch that started us
-  // Tickless idle: an AP stops its timer for the halt (its ticks would only
-  // end slices, and an idle CPU has none; what wakes it is an IPI or a
-  // device interrupt) and starts it again before it runs a thread. The boot
-  // CPU keeps ticking: its tick drives timer work (sleeps, deadlines).
-  bool tickless = cpu().cpu_id != 0;
+  // Tickless idle: an idle CPU has no slice to end, so its periodic tick
+  // stops for the halt and starts again before it runs a thread. An AP
+  // then waits for an IPI or a device interrupt. The boot CPU's tick also
+  // drives timer work (sleeps, PARK timeouts, cap_enter deadlines,
+  // budget periods): idle, it arms a one-shot for the earliest of them
+  // instead, re-armed on every pass; meanwhile the ticks of busy APs run
+  // the timer work, and an AP going idle wakes it if a deadline added
+  // since is earlier than the one it armed. Without a timer-work source
+  // (set by kmain) the boot CPU keeps ticking.
+  bool boot = cpu().cpu_id == 0;
   bool ticking = true;
   for (;;) {
     arch::cli();
     deferred::run();
     if (!nothing_queued()) {
       if (!ticking) {
+        if (boot) __atomic_store_n(&g_boot_tickless, 0, __ATOMIC_RELEASE);
         arch::lapic_timer_start_this_cpu();
         ticking = true;
       }
@@ -121,9 +150,21 @@ void idle_loop(void*) {
     // for that address space need not wait for it (the next switch
     // loads tables anyway).
     if (arch::cpu_count() > 1) arch::tlb::drop_user_tables(cpu());
-    if (tickless && ticking) {
-      arch::lapic_timer_stop_this_cpu();
+    if (boot && g_timer_work_source) {
+      if (!arm_boot_deadline()) continue;  // due now: run it first
       ticking = false;
+    } else if (!boot) {
+      if (ticking) {
+        arch::lapic_timer_stop_this_cpu();
+        ticking = false;
+      }
+      if (__atomic_load_n(&g_boot_tickless, __ATOMIC_ACQUIRE) && g_timer_work_source) {
+        uint64_t due = g_timer_work_source();
+        if (due < g_boot_deadline) {  // our ticks covered it; now nobody would
+          g_boot_deadline = due;      // one wakeup is enough: it re-arms
+          send_resched(0);
+        }
+      }
     }
     halt_without_lock(true);
   }
@@ -395,6 +436,17 @@ bool cap_enter_satisfied(const Thread* t) {
   return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
          t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
+
+uint64_t next_waiter_deadline() {
+  uint64_t best = ~0ull;
+  for (Thread* t = g_waiters.front(); t; t = g_waiters.next(t))
+    if (t->state == ThreadState::Blocked && t->wait_deadline < best) best = t->wait_deadline;
+  return best;
+}
+
+void set_timer_work_source(uint64_t (*next_ns)()) { g_timer_work_source = next_ns; }
+
+bool boot_cpu_tickless() { return __atomic_load_n(&g_boot_tickless, __ATOMIC_ACQUIRE) != 0; }
 
 void expire_waiters() {
   arch::IrqGuard irq;

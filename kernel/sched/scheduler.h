@@ -65,5 +65,15 @@ void finish_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Deferred timer work: wakes every cap_enter waiter whose deadline passed
 // (or that is satisfied).
 void expire_waiters() CAPOS_REQUIRES(g_kernel_lock);
+// The earliest cap_enter deadline of a blocked waiter (monotonic ns; ~0 =
+// none).
+uint64_t next_waiter_deadline() CAPOS_REQUIRES(g_kernel_lock);
+// Tickless boot CPU (docs/smp.md): `next_ns` says when timer work is next
+// due (~0 = never); the idle boot CPU arms a one-shot timer for it instead
+// of ticking. Without a source the boot CPU keeps ticking while idle.
+void set_timer_work_source(uint64_t (*next_ns)());
+// The boot CPU is idle with its periodic tick off: the other CPUs' ticks
+// run the timer work (lock-free read for the tick handler).
+bool boot_cpu_tickless();
 
 }  // namespace capos::sched
