@@ -1,5 +1,6 @@
-// System time: a periodic LAPIC tick drives scheduling; TSC gives
-// nanosecond-resolution monotonic time.
+// System time: a periodic LAPIC tick on every busy CPU ends time slices
+// and (the boot CPU's) drives timer work; an idle CPU does not tick
+// (docs/smp.md "Tickless"). TSC gives nanosecond-resolution monotonic time.
 #pragma once
 
 #include <stdint.h>

@@ -1,7 +1,8 @@
 // Timer: monotonic time (TSC-derived, ns since timer init) and sleeping.
 // A sleep is asynchronous: the CALL stays pending (the caller's ring keeps
 // running) and completes at the first deferred timer work past its
-// deadline (kernel/sched/deferred.h), so its resolution is one tick (10 ms).
+// deadline (kernel/sched/deferred.h): one tick (10 ms) while CPUs are busy;
+// an idle boot CPU arms a one-shot for the earliest sleep (docs/smp.md).
 #pragma once
 
 #include "kernel/cap/kernel_cap.h"

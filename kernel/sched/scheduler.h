@@ -1,6 +1,6 @@
 // Preemptive weighted-fair scheduler on every CPU (docs/scheduling.md,
-// docs/smp.md). Each CPU has its own idle thread and running thread; the
-// run queue is shared under the kernel lock. The timer tick asks for a
+// docs/smp.md). Each CPU has its own idle thread, running thread and run
+// queue (cpu_queues.h; all under the kernel lock). The timer tick asks for a
 // reschedule; user threads are preempted on their way back to ring 3
 // (exit_to_user); kernel code -- a syscall or a kernel thread -- is never
 // preempted, it blocks or yields explicitly. A thread made runnable wakes
