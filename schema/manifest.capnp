@@ -143,6 +143,14 @@ struct Service @0xfb71e28fde21bcad {
   # queues `deliver` on it; the C library answers it before main
   # (docs/posix.md). A program that does not take it is reported when it
   # ends.
+
+  runOn @7 :Text;
+  # Name of one of this service's caps, a `schedulingContext` kernel cap:
+  # init spawns the service bound to that context (SpawnRequest.runOn), so
+  # every thread of it is scheduled and charged on it from the first
+  # instruction, whether or not the program ever binds itself. Empty: the
+  # service runs on init's own context. Holding another context still
+  # lets a service move threads to it (SchedulingContext.bindThread).
 }
 
 enum KernelCapKind @0xe41115f13828e89d {

@@ -104,6 +104,15 @@ struct SpawnRequest @0xa6a62bc1fae50e64 {
   # as a different caller. True: the child joins the caller's session
   # (servers see the same caller reference); when the process that created
   # that session ends, calls from the child are delivered as not live.
+
+  runOn @5 :Text;
+  # Name of one of `grants`, a transferred SchedulingContext: every thread
+  # of the child is bound to it before the child's first instruction.
+  # Empty (the default): the child runs on the caller's process context,
+  # or unbound when the caller has none. Either way a child can never run
+  # outside a context its spawner holds or runs on, so a budget cannot be
+  # escaped by spawning. Errors: invalidArgument when the name is not a
+  # transferred grant of a SchedulingContext.
 }
 
 struct GrantedClient @0xcb3404286bfd295c {

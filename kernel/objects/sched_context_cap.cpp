@@ -69,8 +69,10 @@ Status SchedContextCap::bindThread(wire::SchedulingContext::BindThreadParams::Re
 
 Status SchedContextCap::bindProcess(wire::SchedulingContext::BindProcessParams::Reader,
                                     wire::SchedulingContext::BindProcessResults::Builder) {
-  current_call().caller.bind_sched(this, &budget_, weight_);
+  bind_process(current_call().caller);
   return {};
 }
+
+void SchedContextCap::bind_process(Process& p) { p.bind_sched(this, &budget_, weight_); }
 
 }  // namespace capos

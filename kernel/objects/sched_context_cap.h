@@ -13,6 +13,8 @@
 
 namespace capos {
 
+class Process;
+
 class SchedContextCap final : public HeapKernelCap<SchedContextCap>,
                               public schema::wire::SchedulingContext::Server {
  public:
@@ -31,6 +33,10 @@ class SchedContextCap final : public HeapKernelCap<SchedContextCap>,
   Status bindProcess(schema::wire::SchedulingContext::BindProcessParams::Reader p,
                      schema::wire::SchedulingContext::BindProcessResults::Builder r)
       CAPOS_REQUIRES(g_kernel_lock) override;
+
+  // Binds every thread of `p` (and those it starts later) to this
+  // context: SpawnRequest.runOn and bindProcess.
+  void bind_process(Process& p) CAPOS_REQUIRES(g_kernel_lock);
 
  private:
   SchedContextCap(Ref<SchedContextCap> parent, uint32_t weight, uint32_t budget_us, uint32_t period_us);

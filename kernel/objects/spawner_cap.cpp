@@ -3,6 +3,7 @@
 #include "kernel/boot/boot_package.h"
 #include "kernel/objects/kernel_server.h"
 #include "kernel/objects/log_sink_cap.h"
+#include "kernel/objects/sched_context_cap.h"
 #include "kernel/objects/thread_caps.h"
 #include "kernel/objects/vm_cap.h"
 #include "kernel/debug/log.h"
@@ -154,6 +155,23 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
     }
   }
 
+  // The context the child runs on: one of its transferred grants, checked
+  // now (nothing has changed yet), bound once the grants are in place.
+  SchedContextCap* run_on = nullptr;
+  StrView run_on_name = CAPOS_TRY(req.getRunOn());
+  if (!run_on_name.empty()) {
+    for (uint32_t i = 0; i < n && !run_on; ++i) {
+      if (!(plan[i].name == run_on_name) || plan[i].kernel_local || plan[i].endpoint) continue;
+      uint64_t iface = 0;
+      run_on = down_cast<SchedContextCap>(ctx.xfer->peek(plan[i].xfer_index, &iface));
+    }
+    if (!run_on) {
+      format_to(ctx.fail_message, sizeof ctx.fail_message, "runOn `{}` is not a transferred SchedulingContext grant",
+                run_on_name);
+      return fail(Err::InvalidArgument);
+    }
+  }
+
   // 2. Reserve the caller's result slots and check the reply fits.
   uint64_t reply_bytes = 256 + uint64_t{endpoints} * 96 + (1 + endpoints) * sizeof(abi::CapTransferRecord);
   if (reply_bytes > ctx.result.len) return fail(Err::OutOfRange);
@@ -230,6 +248,13 @@ Status SpawnerCap::spawn(wire::SpawnRequest::Reader req, wire::SpawnResult::Buil
       Process::discard(p);
       return st;
     }
+  }
+  // The grant holds the context now (a move emptied the caller's slot);
+  // the binding takes its own reference.
+  if (run_on) {
+    run_on->bind_process(*p);
+  } else {
+    p->inherit_sched(ctx.caller);
   }
   p->start();
   return {};

@@ -91,6 +91,11 @@ class Process {
   // Binds every thread of the process, and every thread it starts later,
   // to SchedulingContext `ctx` (its weight and budget `b`; docs/scheduling.md).
   void bind_sched(KObject* ctx, sched::Budget* b, uint32_t weight) CAPOS_REQUIRES(g_kernel_lock);
+  // A spawned child without SpawnRequest.runOn runs on its spawner's
+  // process context (nothing when the spawner is unbound).
+  void inherit_sched(const Process& parent) CAPOS_REQUIRES(g_kernel_lock) {
+    if (parent.sched_ctx_) bind_sched(parent.sched_ctx_.get(), parent.budget_, parent.weight_);
+  }
   CapTable& caps() { return caps_; }
   ResourceLedger& ledger() { return ledger_; }
   const ExitStatus& status() const { return status_; }

@@ -494,6 +494,9 @@ bool exit_to_user_needed() {
   if (t->process->kill_requested() || __atomic_load_n(&t->exit_requested, __ATOMIC_ACQUIRE)) return true;
   if (!c.need_resched) return false;
   if (__atomic_load_n(&g_queued, __ATOMIC_RELAXED) != 0) return true;
+  // A thread on a budget is charged (and held back) only at scheduling
+  // decisions: without this a lone hog on a CPU would never reach one.
+  if (t->budget) return true;
   c.need_resched = 0;  // nothing else could run: the slice starts over, as yield would do
   return false;
 }

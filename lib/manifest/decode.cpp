@@ -172,6 +172,7 @@ Result<Manifest, DecodeError> decode(Bytes bytes, DecodeStorage& st, const Decod
     StrView where = format_to(owner, sizeof owner, "initConfig.services[{}]", i);
     d.name = DTRY(s.getName(), "{}.name", where);
     d.binary = DTRY(s.getBinary(), "{}.binary", where);
+    d.run_on = DTRY(s.getRunOn(), "{}.runOn", where);
     CapDecl* c = st.service_caps + i * kMaxCapsPerProcess;
     n = CAPOS_TRY(caps(s.getCaps(), c, kMaxCapsPerProcess, where, st));
     d.caps = Span<const CapDecl>(c, n);

@@ -87,6 +87,7 @@ struct ServiceDecl {
   RestartPolicy restart;
   LimitsDecl limits;
   Span<const StrView> env;  // "NAME=value" entries (Service.env)
+  StrView run_on;           // a schedulingContext cap of this service, or empty (Service.runOn)
 };
 
 struct BinaryDecl {

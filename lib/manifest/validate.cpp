@@ -304,6 +304,19 @@ Check check_env(const ServiceDecl& s) {
   return {};
 }
 
+// Service.runOn: empty, or one of the service's own caps that is a
+// SchedulingContext from the kernel (root copy or minted by `schedule`).
+Check check_run_on(const ServiceDecl& s) {
+  if (s.run_on.empty()) return {};
+  const CapDecl* c = find_cap(s.caps, s.run_on);
+  if (!c || c->source != SourceKind::Kernel ||
+      c->kernel_kind != static_cast<uint16_t>(KernelCapKind::SchedulingContext)) {
+    return err(ErrorCode::BadRunOn, "{}: runOn {} is not one of its schedulingContext caps", owner(&s).view(),
+               q(s.run_on).view());
+  }
+  return {};
+}
+
 Check check_exports(const ServiceDecl& s) {
   if (s.exports.size() > kMaxExportsPerService) {
     return err(ErrorCode::TooMany, "{}: {} exports (at most {})", owner(&s).view(),
@@ -403,6 +416,7 @@ Check check_service(const Manifest& m, size_t index, const Options& opt) {
   }
   CAPOS_TRY_STATUS(check_exports(s));
   CAPOS_TRY_STATUS(check_env(s));
+  CAPOS_TRY_STATUS(check_run_on(s));
   if (s.restart.kind == RestartKind::OnFailure &&
       (s.restart.max_restarts > kMaxRestarts || s.restart.backoff_ms > kMaxBackoffMs)) {
     return err(ErrorCode::BadRestart,
@@ -550,6 +564,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::BadPath: return "bad-path";
     case ErrorCode::BadEnv: return "bad-env";
     case ErrorCode::BadSchedule: return "bad-schedule";
+    case ErrorCode::BadRunOn: return "bad-run-on";
   }
   return "unknown";
 }

@@ -40,6 +40,7 @@ enum class ErrorCode : uint8_t {
   BadSchedule,         // CapEntry.schedule off a service's schedulingContext cap, or one mint would refuse
   BadSecret,           // CapEntry.secret off a service's bootPackage cap, or naming no secret binary
   BadEnv,              // a Service.env entry is not NAME=value, repeats a name, or the list is too big
+  BadRunOn,            // Service.runOn names no schedulingContext cap of the service
 };
 
 const char* error_code_name(ErrorCode c);

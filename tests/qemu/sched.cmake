@@ -37,3 +37,22 @@ capos_qemu_test(smp_stress --kernel ${TEST_KERNEL_ELF} --module ${USER_DIR}/smps
   --expect "selftest smp_stress: free frames" --expect "capOS: selftest smp_stress ok"
   --forbid "smpstress: FAILED")
 add_dependencies(qemu_test_images smpstress)
+
+# ---- Issue 15: binding at spawn (Service.runOn, SpawnRequest.runOn) ----
+# schedhog never binds itself: it runs on `capped` (20 ms per 100 ms)
+# because init spawned it with runOn, and a copy it spawns without runOn
+# runs on the same context; both are held to the budget. A runOn naming
+# no SchedulingContext grant is refused.
+add_custom_command(OUTPUT ${PKG_DIR}/sched_bind.bin
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
+  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/sched_bind.bin
+          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_bind.json
+  DEPENDS init schedhog mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_bind.json
+  COMMENT "Test boot package: a hog bound to a budgeted context at spawn")
+add_custom_target(qemu_test_package_sched_bind ALL DEPENDS ${PKG_DIR}/sched_bind.bin)
+capos_qemu_test(sched_bind --kernel ${KERNEL_ELF} --module ${PKG_DIR}/sched_bind.bin --timeout 120
+  --expect "schedhog: runOn binds at spawn"
+  --expect "schedhog: a child inherits its spawner's context"
+  --expect "schedhog: runOn naming no context grant refused"
+  --expect "schedhog: all checks passed"
+  --forbid "schedhog: FAIL")

@@ -98,6 +98,7 @@ manifest::Manifest to_model(schema::SystemManifest::Reader r, ModelStorage& st) 
     d.limits = limits(s);
     for (auto e : s.getEnv()) st.service_env[i].push_back(view(e));
     d.env = Span<const StrView>(st.service_env[i].data(), st.service_env[i].size());
+    d.run_on = view(s.getRunOn());
     auto rp = s.getRestart();
     if (rp.isOnFailure()) {
       d.restart.kind = manifest::RestartKind::OnFailure;

@@ -240,6 +240,9 @@ Result<void, SpawnError> spawn(Registry& reg, Child& ch) {
   if (!req || !req->setName(svc.name) || !req->setBinaryName(svc.binary)) {
     return spawn_fail("spawn request too large");
   }
+  // Service.runOn (validated: one of its schedulingContext caps, granted
+  // under the same name): the kernel binds the child to it at spawn.
+  if (!svc.run_on.empty() && !req->setRunOn(svc.run_on)) return spawn_fail("spawn request too large");
   bool env = !svc.env.empty();
   auto grants = req->initGrants(static_cast<uint32_t>(svc.caps.size() + (env ? 1 : 0)));
   if (!grants) return spawn_fail("spawn request too large");

@@ -64,6 +64,7 @@ struct Svc {
   std::vector<std::pair<std::string, std::string>> exports;  // name, cap
   RestartPolicy restart;
   std::vector<std::string> env;  // Service.env
+  std::string run_on;            // Service.runOn
 };
 
 class TestManifest {
@@ -80,11 +81,11 @@ class TestManifest {
   std::vector<Svc> services = {
       {"logd", "logd",
        {kernel("console", KernelCapKind::Console), endpoint("log", iface::LogSink)},
-       {{"log", "log"}}, {}, {}},
-      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}, {}},
+       {{"log", "log"}}, {}, {}, {}},
+      {"hello", "hello", {import("log", iface::LogSink, "logd", "log")}, {}, {}, {}, {}},
       {"ticker", "ticker",
        {import("log", iface::LogSink, "logd", "log"), kernel("timer", KernelCapKind::Timer)},
-       {}, {}, {}},
+       {}, {}, {}, {}},
   };
   std::string motd = "Welcome to capOS.";
   std::string hostname = "capos";
@@ -122,6 +123,7 @@ class TestManifest {
       d.exports = Span<const ExportDecl>(svc_exports_[i].data(), svc_exports_[i].size());
       d.restart = services[i].restart;
       d.env = Span<const StrView>(svc_env_[i].data(), svc_env_[i].size());
+      d.run_on = sv(services[i].run_on);
       svcs_.push_back(d);
     }
     m_ = Manifest{};

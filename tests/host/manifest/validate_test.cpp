@@ -148,6 +148,28 @@ TEST(manifest_validate, ServiceEnvironment) {
             "service `hello`: a cap named `args` and an env: the environment travels as `args`");
 }
 
+TEST(manifest_validate, ServiceRunOn) {
+  auto with_context = [] {
+    TestManifest t;
+    t.init_caps.push_back(kernel("sched", KernelCapKind::SchedulingContext));
+    t.services[1].caps.push_back(kernel("cpu", KernelCapKind::SchedulingContext));
+    return t;
+  };
+  TestManifest ok = with_context();
+  ok.services[1].run_on = "cpu";
+  EXPECT_TRUE(validate(ok.model(), Options{}).ok());
+  // Not a cap of the service, an import, and a kernel cap of another kind.
+  for (const char* name : {"nothere", "log"}) {
+    TestManifest t = with_context();
+    t.services[1].run_on = name;
+    EXPECT_EQ(reject(t, ErrorCode::BadRunOn),
+              std::string("service `hello`: runOn `") + name + "` is not one of its schedulingContext caps");
+  }
+  TestManifest timer = with_context();
+  timer.services[2].run_on = "timer";
+  EXPECT_EQ(reject(timer, ErrorCode::BadRunOn), "service `ticker`: runOn `timer` is not one of its schedulingContext caps");
+}
+
 TEST(manifest_validate, DuplicateCapAndExport) {
   TestManifest t;
   t.services[2].caps[1].name = "log";
@@ -212,7 +234,7 @@ TEST(manifest_validate, CountsAreBounded) {
   }
   EXPECT_EQ(reject(t, ErrorCode::TooMany), "service `hello`: 65 caps (at most 64)");
   TestManifest u;
-  for (size_t i = 0; i < kMaxServices; ++i) u.services.push_back({"s" + std::to_string(i), "hello", {}, {}, {}, {}});
+  for (size_t i = 0; i < kMaxServices; ++i) u.services.push_back({"s" + std::to_string(i), "hello", {}, {}, {}, {}, {}});
   EXPECT_EQ(reject(u, ErrorCode::TooMany), "67 services (at most 64)");
   TestManifest v;
   for (size_t i = 0; i <= kMaxExportsPerService; ++i) v.services[0].exports.push_back({"e" + std::to_string(i), "log"});
@@ -439,7 +461,7 @@ TEST(manifest_validate, BootBoundaryIgnoresServiceGraph) {
 TestManifest with_dir_grant(std::string path, bool writable = true) {
   TestManifest t;
   t.binaries.push_back({"fsd", 500});
-  t.services.insert(t.services.begin() + 1, Svc{"fsd", "fsd", {endpoint("root", iface::Directory)}, {{"root", "root"}}, {}, {}});
+  t.services.insert(t.services.begin() + 1, Svc{"fsd", "fsd", {endpoint("root", iface::Directory)}, {{"root", "root"}}, {}, {}, {}});
   t.services[2].caps.push_back(directory("home", "fsd", "root", std::move(path), writable));
   return t;
 }
