@@ -13,6 +13,12 @@ namespace {
 uint64_t g_tsc_hz = 0;
 uint64_t g_lapic_hz = 0;
 uint64_t g_tsc_base = 0;
+// Nanoseconds per TSC cycle, 32.32 fixed point: now_ns is one 64x64->128
+// multiply, exact to < 1 ns per second at GHz rates, and cannot overflow
+// for any calibration (the old d % hz * 1e9 wrapped above 18.4 GHz, which
+// a preempted calibration window on a loaded host can produce).
+constexpr uint64_t NS_PER_S = 1'000'000'000ull;
+uint64_t g_ns_per_cycle_q32 = 0;
 void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
@@ -30,6 +36,8 @@ Status init() {
   arch::set_irq_handler(arch::VEC_TIMER, on_tick);
   g_tsc_base = arch::rdtsc();
   CAPOS_TRY_STATUS(arch::lapic_timer_start(TICK_HZ, &g_lapic_hz, &g_tsc_hz));
+  if (g_tsc_hz == 0) return fail(Err::Unsupported);
+  g_ns_per_cycle_q32 = (NS_PER_S << 32) / g_tsc_hz;
   return {};
 }
 
@@ -50,10 +58,9 @@ uint64_t lapic_hz() { return g_lapic_hz; }
 void set_tick_hook(void (*hook)(const arch::InterruptFrame&)) { g_hook = hook; }
 
 uint64_t now_ns() {
-  if (!g_tsc_hz) return 0;
+  if (!g_ns_per_cycle_q32) return 0;
   uint64_t d = arch::rdtsc() - g_tsc_base;
-  // Split to avoid 64-bit overflow of d * 1e9.
-  return (d / g_tsc_hz) * 1000000000ull + (d % g_tsc_hz) * 1000000000ull / g_tsc_hz;
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(d) * g_ns_per_cycle_q32) >> 32);
 }
 
 }  // namespace capos::timer

@@ -118,15 +118,18 @@ int hog_checks(rt::Cap<wire::ProcessSpawner> sp) {
   auto t0 = now_ns();
   if (!u0 || !t0) return 3;
   uint64_t t1 = *t0;
+  uint64_t hist[3] = {}, reads = 0;
   for (uint64_t n = 0; t1 - *t0 < 2'000'000'000ull; ++n) {
     asm volatile("" ::: "memory");  // a real loop, not folded away
     if (n % 4096) continue;
     auto t = now_ns();
     if (!t) return 4;
     if (*t < t1) {  // Timer.now is monotonic: a step back is a kernel bug
-      rt::printf("schedhog: FAIL: Timer.now went back from {} to {}\n", t1, *t);
+      rt::printf("schedhog: FAIL: Timer.now went back from {} to {} (earlier {} {} {}; {} reads)\n", t1, *t,
+                 hist[0], hist[1], hist[2], reads);
       return 11;
     }
+    hist[reads++ % 3] = t1;
     t1 = *t;
   }
   auto u1 = used();
