@@ -13,13 +13,12 @@ namespace capos::timer {
 constexpr uint32_t TICK_HZ = 100;
 
 Status init();
-// Periods of 1/TICK_HZ since timer init (derived from the TSC: the boot
-// CPU's timer stops while it idles, docs/smp.md).
+// Periods of timer work since timer init: the boot CPU's ticks, or while
+// it idles without its tick, the periods APs claimed (docs/smp.md).
 uint64_t ticks();
-// The period `ns` (a now_ns() value) falls in.
-inline uint64_t ticks_at(uint64_t ns) { return ns / (1000000000ull / TICK_HZ); }
-// True for the first caller in each period: with the boot CPU idle and
-// tickless, the first tick on any other CPU in a period runs the timer work.
+// True for the first caller in each period (counted in ticks()): with the
+// boot CPU idle and tickless, the first tick on any other CPU in a period
+// runs the timer work.
 bool claim_period();
 uint64_t now_ns();          // since timer init
 uint64_t tsc_hz();

@@ -79,9 +79,8 @@ uint64_t TimerCap::next_deadline() { return g_sleepers.earliest(); }
 void TimerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 
 Status TimerCap::now(wire::Timer::NowParams::Reader, wire::Timer::NowResults::Builder r) {
-  uint64_t ns = timer::now_ns();
-  r.setMonotonicNs(ns);
-  r.setTick(timer::ticks_at(ns));
+  r.setMonotonicNs(timer::now_ns());
+  r.setTick(timer::ticks());
   return {};
 }
 
