@@ -49,8 +49,16 @@ void on_timer_tick(const arch::InterruptFrame&) {
   // Timer work once per period: the boot CPU's tick, or, while the boot
   // CPU idles without a tick, the first tick of the period on any other
   // CPU. Every CPU's tick ends its running thread's slice.
-  if (arch::this_cpu_id() == 0 || (sched::boot_cpu_tickless() && timer::claim_period()))
+  // A one-shot on the idle boot CPU (a deadline, maybe 1 ms away) counts
+  // as a tick only once per period, so timeouts in ticks keep their length.
+  bool tickless = sched::boot_cpu_tickless();
+  if (arch::this_cpu_id() == 0) {
+    if (tickless) (void)timer::claim_period();
+    else timer::count_tick();
     deferred::raise(deferred::TIMER);
+  } else if (tickless && timer::claim_period()) {
+    deferred::raise(deferred::TIMER);
+  }
   sched::on_tick();
 }
 

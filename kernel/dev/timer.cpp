@@ -29,7 +29,6 @@ uint64_t g_ns_per_cycle_q32 = 0;
 void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
-  if (arch::this_cpu_id() == 0) __atomic_add_fetch(&g_ticks, 1, __ATOMIC_RELAXED);
   arch::PerCpu& c = arch::this_cpu();
   __atomic_store_n(&c.ticks, c.ticks + 1, __ATOMIC_RELAXED);  // only this CPU writes it
   arch::lapic_eoi();
@@ -50,6 +49,7 @@ Status init() {
 }
 
 uint64_t ticks() { return __atomic_load_n(&g_ticks, __ATOMIC_RELAXED); }
+void count_tick() { __atomic_add_fetch(&g_ticks, 1, __ATOMIC_RELAXED); }
 
 bool claim_period() {
   uint64_t p = now_ns() / PERIOD_NS;

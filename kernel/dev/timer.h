@@ -16,6 +16,8 @@ Status init();
 // Periods of timer work since timer init: the boot CPU's ticks, or while
 // it idles without its tick, the periods APs claimed (docs/smp.md).
 uint64_t ticks();
+// One periodic tick of the boot CPU (its one-shots count through claim_period).
+void count_tick();
 // True for the first caller in each period (counted in ticks()): with the
 // boot CPU idle and tickless, the first tick on any other CPU in a period
 // runs the timer work.
