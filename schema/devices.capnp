@@ -24,6 +24,12 @@ const maxDmaPoolPages :UInt32 = 1024;
 const maxDmaAllocatePages :UInt32 = 64;
 # Most pages one DmaPool.allocate call returns.
 
+const maxDmaPinPages :UInt32 = 256;
+# Most pages one DmaPool.pin call makes device-visible (1 MiB).
+
+const maxDmaPins :UInt32 = 32;
+# Most pins one DmaPool holds at once.
+
 const maxBlockTransferBytes :UInt32 = 8192;
 # Largest `data` of one BlockDevice.write and largest read of one
 # BlockDevice.read: the data travels inside the message.
@@ -243,6 +249,39 @@ interface DmaPool @0x85df932ef85f937a {
 
   info @1 () -> (maxPages :UInt32, usedPages :UInt32, isolated :Bool);
   # Size of the pool and whether an IOMMU confines the device to it.
+
+  pin @2 (buffer :Memory.MemoryObject, offset :UInt64, pageCount :UInt32, deviceWrites :Bool)
+      -> (pin :UInt32, iovas :List(UInt64));
+  # Make pages of a MemoryObject someone gave the driver (e.g. a
+  # BlockDevice.readBulk caller's buffer) reachable by the device until
+  # unpin: the device then reads or writes the caller's memory directly,
+  # with no copy through the pool. With an IOMMU the pages are mapped
+  # into this device's domain only, in a window of the pool's IOVA space
+  # that no other pin shares, read-only unless `deviceWrites`; without
+  # one (the manifest's dmaWithoutIommu opt-in) the device addresses
+  # them physically. The pin keeps the object's frames alive (a caller
+  # that exits or releases its capability meanwhile frees nothing the
+  # device may still touch); the IOMMU tables of the pin window are
+  # charged to the pinning process's frame-page quota at the first pin.
+  #
+  # Params: `buffer` (capability: a MemoryObject, or a not yet revoked
+  # wrapper of one); `offset`, page-aligned, and `pageCount`, 1 to
+  # maxDmaPinPages, within the object; `deviceWrites`: the device may
+  # write the pages (a read from disk), else it may only read them.
+  # Results: `pin`, the handle for unpin; `iovas`, one device address
+  # per page, in order.
+  # Errors: invalidArgument for a missing or non-MemoryObject buffer or a
+  # range outside it; disconnected for a revoked wrapper or a pool whose
+  # device faulted; overloaded when maxDmaPins pins are out or the
+  # caller's quota cannot pay for the window's tables.
+
+  unpin @3 (pin :UInt32) -> ();
+  # End a pin: the pages leave the device's domain and the IOMMU's
+  # translation caches are invalidated before this returns, so the device
+  # can no longer reach them; then the pin's hold on the object goes.
+  #
+  # Params: `pin`, a handle pin returned that is still pinned.
+  # Errors: invalidArgument for any other handle.
 }
 
 struct BlockInfo @0xae657ecdb607eb19 {

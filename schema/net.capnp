@@ -88,6 +88,18 @@ struct InterfaceInfo @0xcdc5e904d6d2416f {
 
   linkUp @8 :Bool;
   # The driver reports the link up.
+
+  ipv6LinkLocal @9 :Data;
+  # 16-byte IPv6 link-local address (fe80::/64 with the interface id
+  # from the MAC).
+
+  ipv6Global @10 :Data;
+  # 16-byte IPv6 address from SLAAC (the advertised /64 with the same
+  # interface id); empty until a Router Advertisement offered a prefix.
+
+  ipv6Router @11 :Data;
+  # 16-byte link-local address of the router that advertised the prefix;
+  # empty as above.
 }
 
 struct NetStats @0xac6af9ef96d00c77 {
@@ -150,6 +162,17 @@ interface NetworkManager @0xe41f2c61398159aa {
   #
   # Results: `address`, the newly leased address.
   # Errors: failed if no server answered within the stack's retry budget.
+
+  ping6 @4 (address :Data, sequence :UInt16, timeoutMs :UInt32) -> PingResult;
+  # Send one ICMPv6 echo request and wait for its reply, from the SLAAC
+  # address (the link-local one for a link-local `address`), through the
+  # router that advertised the prefix.
+  #
+  # Params: `address`, 16 bytes, not multicast or unspecified; `sequence`
+  # is echoed back; `timeoutMs` is 1 to 10000.
+  # Results: see PingResult; unreachable while there is no SLAAC address.
+  # Errors: invalidArgument for a bad address or timeout. Shares the one
+  # outstanding echo with ping.
 
   struct PingResult {
     # Outcome of NetworkManager.ping.
@@ -249,6 +272,37 @@ interface TcpSocket @0xe885053ca7fc69d8 {
 
   reset @4 () -> ();
   # Abort the connection with RST and discard both buffers.
+
+  buffers @5 () -> (buffers :Memory.MemoryObject);
+  # Move this socket's data out of messages into memory shared with netd:
+  # a MemoryObject holding two byte rings (layout and checks in
+  # lib/net/stream_ring.h, docs/net.md "Shared socket buffers"): `rx`,
+  # received bytes netd puts in and the caller takes out, and `tx`, bytes
+  # the caller puts in for netd to send. Each side publishes only its own
+  # index and checks the other's; netd resets the connection if the
+  # caller's index is impossible. netd also writes there when the stream
+  # ended (after the last byte). From then on read and write fail
+  # invalidArgument and data moves only through the rings, with sync as
+  # the wake-up. Shutdown waits until netd has taken every byte of `tx`.
+  # The memory counts against netd's FrameAllocator and is bounded by its
+  # socket table; the caller maps its copy read-write and keeps it as
+  # long as it likes (netd unmaps its own when the socket is dropped).
+  #
+  # Results: `buffers`, a copy of the MemoryObject.
+  # Errors: unsupported when netd has no memory for shared buffers (the
+  # caller keeps using read and write); invalidArgument when called twice.
+
+  sync @6 (waitReadable :Bool, waitWritable :Bool) -> ();
+  # Wake netd for a socket using shared buffers: it takes what the caller
+  # put into `tx` (as much as the send buffer holds), moves received bytes
+  # into `rx` and reopens the window for what the caller freed there.
+  #
+  # Params: with `waitReadable`, the answer waits until `rx` holds bytes
+  # or netd wrote the stream's end; with `waitWritable`, until `tx` has
+  # room. With neither, it is answered at once.
+  # Errors: invalidArgument when the socket has no shared buffers;
+  # disconnected if the connection was reset or timed out, or the
+  # caller's ring index was impossible (netd reset the connection).
 }
 
 interface TcpConnector @0xf366222fabdb5d45 {

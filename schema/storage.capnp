@@ -15,6 +15,7 @@
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("capos::schema");
+using Memory = import "memory.capnp";
 
 const maxNameBytes :UInt32 = 255;
 # Longest name of a directory entry, in bytes.
@@ -22,6 +23,10 @@ const maxNameBytes :UInt32 = 255;
 const maxFileTransferBytes :UInt32 = 8192;
 # Largest `data` of one File.write and largest read of one File.read: the
 # bytes travel inside the message.
+
+const maxFileBulkBytes :UInt32 = 1048576;
+# Largest transfer of one File.readBulk or writeBulk: the bytes travel in
+# a MemoryObject the caller attaches, not in the message.
 
 const maxListEntries :UInt32 = 64;
 # Largest `maxEntries` of one Directory.list or Store.list call.
@@ -229,6 +234,31 @@ interface File @0xab722498c6f9971c {
 
   close @6 () -> ();
   # Give the server-side object back (as Directory.close).
+
+  readBulk @7 (offset :UInt64, maxBytes :UInt32, buffer :Memory.MemoryObject, bufferOffset :UInt64) -> (bytes :UInt32);
+  # Read up to `maxBytes` bytes at `offset` into the caller's `buffer`
+  # (attached to the call; the service maps it only while it answers and
+  # keeps no reference) at byte `bufferOffset`. For large transfers: one
+  # call moves up to maxFileBulkBytes without copying them through
+  # messages.
+  #
+  # Params: `maxBytes` 1 to maxFileBulkBytes; bufferOffset + maxBytes at
+  # most the buffer's size.
+  # Results: `bytes` read, fewer than asked only at the end of the file (0
+  # at or past the end); the buffer past them is left as it was. Holes read
+  # as zeroes.
+  # Errors: invalidArgument for a bad `maxBytes`, a missing buffer, one too
+  # small for `bufferOffset` plus `maxBytes`, or one that cannot be mapped;
+  # removed.
+
+  writeBulk @8 (offset :UInt64, bytes :UInt32, buffer :Memory.MemoryObject, bufferOffset :UInt64) -> ();
+  # Write `bytes` bytes from the caller's `buffer` at byte `bufferOffset`
+  # to the file at `offset` (as write: all or nothing, growing the file if
+  # needed; the service maps the buffer read-only while it answers).
+  #
+  # Params: `bytes` 1 to maxFileBulkBytes; bufferOffset + bytes at most
+  # the buffer's size; offset + bytes at most the largest file size.
+  # Errors: as write, and as readBulk for the buffer.
 }
 
 interface Store @0x9b20985a49ec2160 {

@@ -11,6 +11,7 @@ PACKAGES=(
   capnproto libcapnp-dev
   busybox-static liburing-dev cpio
   qemu-utils
+  qemu-system-data  # qboot.rom: the boot_to_init_qboot bench row (tools/bench/guest_boot.py)
   newlib-source liblua5.4-dev libsqlite3-dev
   libbearssl-dev openssl  # tlsd links BearSSL; openssl makes the test certificates
   libargon2-dev argon2  # host tests cross-check lib/crypto/argon2; the argon2 tool makes verifiers

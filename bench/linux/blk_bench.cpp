@@ -11,7 +11,7 @@
 //   400 random 4 KiB reads keeping 4 in flight (each slot resubmitted as it
 //   completes): reads/s, and TSC deltas between consecutive completions
 //   (blkbench's blk_read_4k_random_qd4; make bench reports the reads/s);
-//   the same keeping 8 in flight (blk_read_4k_random_qd8);
+//   the same keeping 8 and 16 in flight (blk_read_4k_random_qd8, _qd16);
 //   16 MiB of 1 MiB sequential reads, then writes, one in flight from one
 //   buffer (capOS: readBulk / writeBulk): KiB/s and median TSC cycles per
 //   1 MiB request (after one warm-up pass of reads, as blkbench).
@@ -23,6 +23,7 @@
 //   BENCH row=blk_read_seq_8k bytes=<b> ns=<ns> kib_per_s=<n>
 //   BENCH row=blk_read_4k_random_qd4 iters=400 median_cycles=<c> p99_cycles=<c> reads_per_s=<n>
 //   BENCH row=blk_read_4k_random_qd8 iters=400 median_cycles=<c> p99_cycles=<c> reads_per_s=<n>
+//   BENCH row=blk_read_4k_random_qd16 iters=400 median_cycles=<c> p99_cycles=<c> reads_per_s=<n>
 //   BENCH row=blk_read_seq_1m bytes=16777216 ns=<ns> kib_per_s=<n> median_cycles=<c>
 //   BENCH row=blk_write_seq_1m bytes=16777216 ns=<ns> kib_per_s=<n> median_cycles=<c>
 //   BENCH done
@@ -40,25 +41,14 @@
 #include <cstring>
 #include <ctime>
 
+#include "bench/linux/clock.h"
+
 namespace {
 
 constexpr unsigned ITERS = 400;
 constexpr uint64_t SPAN_BLOCKS = 16 * 1024 * 2;  // first 16 MiB, 512-byte blocks
 constexpr uint64_t SEQ_BYTES = 4 << 20;
 constexpr unsigned SEQ_CHUNK = 8192;
-
-inline uint64_t tsc() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 // One O_DIRECT read (or write) through the ring, waited for; false on any error.
 bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off, bool write = false) {
@@ -75,7 +65,7 @@ bool read_at(io_uring* ring, int fd, void* buf, unsigned len, uint64_t off, bool
   return ok;
 }
 
-constexpr unsigned QD = 8;  // deepest queue measured
+constexpr unsigned QD = 16;  // deepest queue measured
 constexpr unsigned BULK = 1 << 20, BULK_CALLS = 16;
 
 bool submit_at(io_uring* ring, int fd, void* buf, uint64_t off, unsigned slot) {

@@ -6,7 +6,9 @@
 //   fs_create_small: 1,000 times open(O_CREAT|O_EXCL), write 1 KiB, fsync, close;
 //   fs_read_small:   1,000 times open, read, close;
 //   fs_write_seq:    64 MiB into one file in 8 KiB writes, then fsync;
-//   fs_read_seq:     the 64 MiB back in 8 KiB reads.
+//   fs_read_seq:     the 64 MiB back in 8 KiB reads;
+//   fs_write_bulk:   64 MiB into another file in 1 MiB writes, then fsync;
+//   fs_read_bulk:    those 64 MiB back in 1 MiB reads.
 // Before each read row the page cache is dropped (sync, then
 // /proc/sys/vm/drop_caches = 3), so reads come from the device as capOS's
 // do (fsd keeps no data cache). Every read is checked.
@@ -41,6 +43,7 @@
 #include <ctime>
 #include <string>
 
+#include "bench/linux/clock.h"
 #include "lib/bench/fs_rows.h"
 
 namespace rows = capos::bench::fs;
@@ -50,20 +53,8 @@ namespace {
 uint64_t g_samples[rows::kSeqChunks];
 uint8_t g_buf[rows::kSeqChunk];
 uint8_t g_want[rows::kSeqChunk];
+uint8_t g_bulk[rows::kBulkChunk];
 bool g_keep_cache = false;
-
-inline uint64_t tsc() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 // Idle ns of all CPUs since boot (the sum of every idle_sleeptime and
 // iowait_sleeptime line), or -1 if the kernel does not report them.
@@ -124,6 +115,45 @@ bool fail(const char* what, const std::string& path) {
   std::fprintf(stderr, "fs_bench: %s %s: %s\n", what, path.c_str(), std::strerror(errno));
   std::printf("fs_bench: FAILED: %s %s\n", what, path.c_str());
   return false;
+}
+
+bool drop_caches();
+
+// The same 64 MiB in 1 MiB calls (fs_write_bulk, fs_read_bulk).
+bool bulk_rows(const std::string& root) {
+  std::string name = root + "/bulk";
+  int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) return fail("create", name);
+  Loop l = start();
+  for (uint32_t k = 0; k < rows::kBulkChunks; ++k) {
+    rows::fill(rows::kBulkSeed, uint64_t{k} * rows::kBulkChunk, g_bulk, rows::kBulkChunk);
+    uint64_t c0 = tsc();
+    if (pwrite(fd, g_bulk, rows::kBulkChunk, off_t(k) * rows::kBulkChunk) != ssize_t(rows::kBulkChunk))
+      return fail("write", name);
+    if (k + 1 == rows::kBulkChunks && fsync(fd) != 0) return fail("fsync", name);
+    g_samples[k] = tsc() - c0;
+  }
+  report("fs_write_bulk", l, rows::kBulkChunks, rows::kSeqBytes);
+  if (!drop_caches()) return false;
+  uint32_t bad = 0;
+  l = start();
+  for (uint32_t k = 0; k < rows::kBulkChunks; ++k) {
+    uint64_t c0 = tsc();
+    ssize_t n = pread(fd, g_bulk, rows::kBulkChunk, off_t(k) * rows::kBulkChunk);
+    g_samples[k] = tsc() - c0;
+    if (n != ssize_t(rows::kBulkChunk)) ++bad;
+    for (uint32_t at = 0; at < rows::kBulkChunk; at += rows::kSeqChunk) {
+      rows::fill(rows::kBulkSeed, uint64_t{k} * rows::kBulkChunk + at, g_want, rows::kSeqChunk);
+      if (std::memcmp(g_bulk + at, g_want, rows::kSeqChunk) != 0) ++bad;
+    }
+  }
+  report("fs_read_bulk", l, rows::kBulkChunks, rows::kSeqBytes);
+  close(fd);
+  if (bad) {
+    std::printf("fs_bench: FAILED: %u of the 1 MiB chunks read back wrong\n", bad);
+    return false;
+  }
+  return true;
 }
 
 bool drop_caches() {
@@ -211,7 +241,7 @@ bool run(const std::string& root) {
     std::printf("fs_bench: FAILED: %u of the 64 MiB file's chunks read back wrong\n", bad);
     return false;
   }
-  return true;
+  return bulk_rows(root);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 # bench.fs_linux_smoke: run fs_bench on the host in an empty directory of
 # the build tree (--keep-cache: the host's page cache is left alone) and
-# check that it prints all four rows with figures and `BENCH done` (its
+# check that it prints all six rows with figures and `BENCH done` (its
 # own read-back checks make a wrong answer fail the run).
 file(REMOVE_RECURSE ${DIR})
 file(MAKE_DIRECTORY ${DIR})
@@ -18,6 +18,11 @@ foreach(row fs_create_small fs_read_small)
 endforeach()
 foreach(row fs_write_seq fs_read_seq)
   if(NOT out MATCHES "BENCH row=${row} iters=8192( busy_cycles_per_op=[0-9]+)? median_cycles=[0-9]+ p99_cycles=[0-9]+ ns=[0-9]+ kib_per_s=[0-9]+")
+    message(FATAL_ERROR "row ${row} missing or without figures")
+  endif()
+endforeach()
+foreach(row fs_write_bulk fs_read_bulk)
+  if(NOT out MATCHES "BENCH row=${row} iters=64( busy_cycles_per_op=[0-9]+)? median_cycles=[0-9]+ p99_cycles=[0-9]+ ns=[0-9]+ kib_per_s=[0-9]+")
     message(FATAL_ERROR "row ${row} missing or without figures")
   endif()
 endforeach()

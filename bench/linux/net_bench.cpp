@@ -30,25 +30,14 @@
 #include <cstring>
 #include <ctime>
 
+#include "bench/linux/clock.h"
+
 namespace {
 
 constexpr uint32_t BULK_BYTES = 2u << 20;
 constexpr uint32_t RR_ITERS = 200;
 constexpr uint32_t RR_BYTES = 64;
 constexpr uint32_t CHUNK = 16000;  // capOS's maxTcpWriteBytes
-
-inline uint64_t tsc() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 bool set_addr(int fd, const char* ifname, unsigned long req, const char* addr) {
   ifreq ifr{};

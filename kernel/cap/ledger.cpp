@@ -50,12 +50,6 @@ Result<Reservation> ResourceLedger::reserve(Res r, uint64_t n) {
   return Reservation(this, r, n);
 }
 
-void ResourceLedger::release(Res r, uint64_t n) {
-  int i = idx(r);
-  if (n > used_[i]) __builtin_trap();  // releasing more than was committed is a kernel bug
-  used_[i] -= n;
-}
-
 void ResourceLedger::inherit(Res r, uint64_t n) {
   int i = idx(r);
   if (add_overflow(used_[i], n, &used_[i])) __builtin_trap();

@@ -76,8 +76,27 @@ class ResourceLedger {
 
   // Fails with Err::Overloaded (and changes nothing) past the limit.
   Result<Reservation> reserve(Res r, uint64_t n);
+  // Room for `n` more (used + reserved + n within the limit), and taking it
+  // in one step: the reserve/commit pair for a charge checked and taken in
+  // one kernel-lock section with nothing in between that could take the
+  // same resource of this ledger (the endpoint CALL path, perf.budgets
+  // endpoint_rtt). Inline: asked on every CALL.
+  bool has_room(Res r, uint64_t n) const {
+    int i = idx(r);
+    uint64_t taken;
+    if (__builtin_add_overflow(used_[i], reserved_[i], &taken)) return false;
+    return taken <= limit_[i] && n <= limit_[i] - taken;
+  }
+  void take_checked(Res r, uint64_t n) {
+    if (!has_room(r, n)) __builtin_trap();  // not checked first: a kernel bug
+    used_[idx(r)] += n;
+  }
   // Returns committed usage (release of a resource that was held).
-  void release(Res r, uint64_t n);
+  void release(Res r, uint64_t n) {
+    int i = idx(r);
+    if (n > used_[i]) __builtin_trap();  // releasing more than was committed is a kernel bug
+    used_[i] -= n;
+  }
   // Commits usage without the limit check: a charge handed over from a
   // payer that exited (docs/memory.md). Usage may then exceed the limit,
   // which only blocks further reservations.

@@ -54,6 +54,9 @@ class KObject {
     if (__atomic_sub_fetch(&refs_, 1, __ATOMIC_ACQ_REL) == 0) destroy();
   }
   uint32_t refs() const { return __atomic_load_n(&refs_, __ATOMIC_RELAXED); }
+  // The object a CALL on this one reaches: itself, or for a wrapper
+  // (Revocable) its target, null once revoked.
+  virtual const KObject* call_target() const { return this; }
 
  protected:
   virtual ~KObject() = default;
@@ -64,6 +67,19 @@ class KObject {
   ObjType type_;
   uint32_t refs_ = 1;  // the creator's reference
 };
+
+// Whether CALLs on `o` are answered by a process (an endpoint's client
+// facet, directly or through wrappers) rather than by the kernel: the
+// interface id such an object carries is whatever its maker chose.
+inline bool served_by_process(const KObject* o) {
+  for (int depth = 0; o && depth < 16; ++depth) {
+    ObjType t = o->type();
+    if (t == ObjType::ClientEndpoint) return true;
+    if (t != ObjType::Revocable) return false;  // only wrappers forward CALLs elsewhere
+    o = o->call_target();
+  }
+  return o != nullptr;  // wrappers nested deeper than any real use: count as served
+}
 
 // Owning reference (retain on copy, release on destruction).
 template <class T> class Ref {

@@ -51,8 +51,9 @@ void TransferTxn::commit(CapTransferRecord* out) {
   for (uint32_t i = 0; i < items_.size(); ++i) {
     Item& it = items_[i];
     Ref<KObject> obj = it.mode == XFER_COPY ? move(it.shared) : src_->take_pinned(it.src_capid);
+    uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
     uint32_t id = dst_->commit(move(it.dst), move(obj), it.interface_id);
-    out[i] = CapTransferRecord{id, 0, it.interface_id};
+    out[i] = CapTransferRecord{id, flags, it.interface_id};
   }
   items_.clear();
   src_ = dst_ = nullptr;

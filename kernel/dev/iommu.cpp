@@ -280,6 +280,62 @@ void unmap(Domain* d, uint64_t iova) {
   invalidate_all();
 }
 
+namespace {
+// The leaf table entry for `iova`, or null when a table on the way is
+// missing. With `alloc`, missing tables are created (`*made` counts them).
+Result<uint64_t*> leaf(Domain* d, uint64_t iova, bool alloc, uint32_t* made) {
+  uint64_t t = d->root;
+  for (int level = g_unit.levels; level > 1; --level) {
+    uint64_t* e = &table(t)[(iova >> (12 + 9 * (level - 1))) & 511];
+    if (!(*e & PTE_R)) {
+      if (!alloc) return static_cast<uint64_t*>(nullptr);
+      *e = CAPOS_TRY(frames::alloc()) | PTE_R | PTE_W;
+      ++*made;
+    }
+    t = *e & ADDR;
+  }
+  return &table(t)[(iova >> 12) & 511];
+}
+
+// Drops the domain's cached translations (IOTLB, domain-selective) and
+// waits until the unit has drained what it had in flight.
+void invalidate_domain(const Domain* d) {
+  if (!g_unit.iq) return invalidate_all();
+  const pci::vtd::Quad128 q[] = {pci::vtd::inv_iotlb_domain(d->id)};
+  (void)unit::invalidate(Span<const pci::vtd::Quad128>(q, 1));  // a stall is logged; nothing else to do
+}
+}  // namespace
+
+Result<uint32_t> prepare_range(Domain* d, uint64_t iova, uint64_t pages) {
+  if (iova & 0xFFF || pages == 0 || iova + pages * 4096 > (1ull << 39)) return fail(Err::InvalidArgument);
+  uint32_t made = 0;
+  for (uint64_t i = 0; i < pages; i += 512 - ((iova >> 12) + i) % 512)
+    (void)CAPOS_TRY(leaf(d, iova + i * 4096, true, &made));
+  return made;
+}
+
+Status map_range(Domain* d, uint64_t iova, Span<const uint64_t> phys, bool writable) {
+  if (iova & 0xFFF || iova + phys.size() * 4096 > (1ull << 39)) return fail(Err::InvalidArgument);
+  uint32_t none = 0;
+  for (size_t i = 0; i < phys.size(); ++i) {  // check first: all or nothing
+    if (phys[i] & 0xFFF) return fail(Err::InvalidArgument);
+    if (!CAPOS_TRY(leaf(d, iova + i * 4096, false, &none))) return fail(Err::InvalidArgument);
+  }
+  for (size_t i = 0; i < phys.size(); ++i)
+    *CAPOS_TRY(leaf(d, iova + i * 4096, false, &none)) = phys[i] | PTE_R | (writable ? PTE_W : 0);
+  invalidate_domain(d);  // caching-mode units may hold not-present entries
+  return {};
+}
+
+void unmap_range(Domain* d, uint64_t iova, uint64_t pages) {
+  uint32_t none = 0;
+  for (uint64_t i = 0; i < pages; ++i) {
+    auto e = leaf(d, iova + i * 4096, false, &none);
+    if (e && *e) **e = 0;
+  }
+  invalidate_domain(d);
+}
+
 void destroy_domain(Domain* d) {
   uint64_t* ctx = table(table(g_unit.root)[2 * d->bus] & ADDR);
   ctx[2 * d->devfn] = 0;

@@ -13,6 +13,7 @@
 
 #include "kernel/sched/kernel_lock.h"
 #include "lib/core/result.h"
+#include "lib/core/span.h"
 
 namespace capos::iommu {
 
@@ -33,6 +34,18 @@ Result<Domain*> create_domain(uint8_t bus, uint8_t devfn, FaultFn on_fault, void
 Status map(Domain* d, uint64_t iova, uint64_t phys);
 // Removes one page mapped by map() (nothing if it is not mapped).
 void unmap(Domain* d, uint64_t iova);
+// Creates every table the range [iova, iova + pages * 4096) needs, so
+// map_range there allocates nothing. Returns how many table frames were
+// new (the caller charges them; they go with destroy_domain).
+Result<uint32_t> prepare_range(Domain* d, uint64_t iova, uint64_t pages);
+// Maps phys[i] at iova + i * 4096 (a prepare_range'd range), read-only
+// for the device unless `writable`, then invalidates the domain's IOTLB
+// once. InvalidArgument (nothing mapped) outside a prepared range.
+Status map_range(Domain* d, uint64_t iova, Span<const uint64_t> phys, bool writable);
+// Clears `pages` entries from `iova` and invalidates the domain's IOTLB
+// (reads and writes drained) before it returns: the device cannot reach
+// those pages afterwards.
+void unmap_range(Domain* d, uint64_t iova, uint64_t pages);
 // Blocks the function's DMA again and frees the domain's tables.
 void destroy_domain(Domain* d);
 

@@ -153,9 +153,20 @@ struct ProcessIpc {
   IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // The RECV record a CALL just consumed, parked for the server's next RECV
+  // (the echo loop's RETURN+RECV): no free-list round trip.
+  IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
 };
 
 namespace ipc {
+
+// How a completion wakes the thread waiting for it (env::wake).
+enum class Wake : uint8_t {
+  Queue,   // the run queue, by virtual runtime
+  Front,   // the front of the run queue: runs next (a deferred completion)
+  Direct,  // endpoint CALL/RETURN: runs next on this CPU, by a direct switch
+           // when the running thread blocks in the same cap_enter (sched::handoff)
+};
 
 // Ring entry points: Done (the CQE result), Pending (the completion is
 // posted later into the CQ slot the ring reserved) or the CapError.

@@ -21,14 +21,18 @@ namespace {
 
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
-// allocated and recycled through its own cache.
-template <class T, class Cache> Result<T*> alloc_record(Process& owner, Cache& cache) {
-  if (T* r = cache.pop_front()) return r;
+// allocated and recycled through its own cache. A cache hit is inline (one
+// per CALL); the first allocation is out of line.
+template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
   T* r = heap::make<T>();
   if (!r) return fail(Err::Overloaded);
   charge.commit();
   return r;
+}
+template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
+  if (T* r = cache.pop_front()) [[likely]] return r;
+  return alloc_fresh<T>(owner);
 }
 Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
@@ -48,31 +52,39 @@ void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   owner->ipc().free_calls.push_back(c);
 }
 Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  return alloc_record<IpcRecv>(owner, owner.ipc().free_recvs);
+  ProcessIpc& pi = owner.ipc();
+  if (IpcRecv* r = pi.parked_recv) {
+    pi.parked_recv = nullptr;
+    return r;
+  }
+  return alloc_record<IpcRecv>(owner, pi.free_recvs);
 }
+// Not cleared: recv() sets every field of a record it takes (its list
+// nodes are unlinked by the removals that freed it). The first free record
+// is parked for the server's next RECV, the rest go to the cache.
 void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
-  Process* owner = r->server;
-  *r = IpcRecv{};
-  owner->ipc().free_recvs.push_back(r);
+  ProcessIpc& pi = r->server->ipc();
+  if (!pi.parked_recv) pi.parked_recv = r;
+  else pi.free_recvs.push_back(r);
 }
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
 // is now satisfied.
-void wake(Process* p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Wake);
-  env::wake(*p, slot, handoff);
+  env::wake(*p, slot, how);
 }
 
-void post(Process* p, uint32_t slot, const CapCqe& cqe, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
   p->ring(slot).post_reserved(cqe);
-  wake(p, slot, handoff);
+  wake(p, slot, how);
 }
 
 // Finishes a caller's outstanding call with its CQE result: where a typed
 // outcome becomes the ABI value (cqe_result), so the completion paths
 // pass one register (perf.budgets: park_rtt, thread_spawn_join).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0)
+void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0, Wake how = Wake::Front)
     CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
@@ -84,7 +96,7 @@ void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_co
   caller->ledger().release(Res::OutstandingCalls, 1);
   uint8_t slot = c->ring_slot;
   free_call(c);
-  post(caller, slot, cqe, true);
+  post(caller, slot, cqe, how);
 }
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
@@ -215,8 +227,10 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   if (!as.check_user(params)) return fail(params_buffer_error(as, params));
   if (!as.check_user(result)) return fail(result_buffer_error(as, result));
   if (core.dead()) return CAPOS_CAP_FAIL(DISCONNECTED, "the endpoint's owner is gone");
-  auto charge = caller.ledger().reserve(Res::OutstandingCalls, 1);
-  if (!charge) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
+  // Checked here, taken where the call is committed (delivered or queued):
+  // nothing in between takes this ledger's OutstandingCalls.
+  if (!caller.ledger().has_room(Res::OutstandingCalls, 1))
+    return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "outstanding-call quota reached");
   auto rec = alloc_call(caller);
   if (!rec) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "kernel-memory quota reached (call record)");
   IpcCall* c = *rec;
@@ -260,15 +274,15 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.result = cqe_result(n);
     if (!n) {  // the server's buffer is unusable: fail that RECV, try the next
       core.inflight.remove(c->call_id);
-      post(&server, server_slot, cqe, false);
+      post(&server, server_slot, cqe, Wake::Queue);
       continue;
     }
     mark_inflight(c, server);
     cqe.call_id = c->call_id;
     cqe.aux = c->method_id;
-    charge->commit();
+    caller.ledger().take_checked(Res::OutstandingCalls, 1);
     caller.ipc().outstanding.push_back(c);
-    post(&server, server_slot, cqe, true);  // direct handoff: the server runs next
+    post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
     return Completion::pending();
   }
 
@@ -302,7 +316,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   }
   c->state = IpcCall::State::Queued;
   core.queued.push_back(c);
-  charge->commit();
+  caller.ledger().take_checked(Res::OutstandingCalls, 1);
   caller.ipc().outstanding.push_back(c);
   return Completion::pending();
 }
@@ -410,7 +424,8 @@ CapResult ret(Process& server, const CapSqe& sqe) {
   }
   CAPOS_MEASURE_SEG(Ipc);
   // If delivery failed, `xfer` rolls back on scope exit: the server keeps its caps.
-  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0);
+  // The caller runs next, switched to directly when this server blocks.
+  complete_caller(c, cqe_result(result), flags, nx && (flags & CQE_F_CAPS) ? nx : 0, Wake::Direct);
   return Completion::done();
 }
 
@@ -468,7 +483,7 @@ void fail_everything(EndpointCore& core) {
     Process* server = r->server;
     uint8_t slot = r->ring_slot;
     free_recv(r);
-    post(server, slot, cqe, false);
+    post(server, slot, cqe, Wake::Queue);
   }
   core.inflight.for_each([&](IpcCall* c, uint32_t call_id) {
     g_kernel_lock.assert_held();  // the analysis does not look into lambdas
@@ -541,6 +556,8 @@ void process_reaped(Process& p) {
     heap::destroy(c);
     p.ledger().release(Res::KernelBytes, sizeof(IpcCall));
   }
+  if (IpcRecv* r = pi.parked_recv) pi.free_recvs.push_back(r);
+  pi.parked_recv = nullptr;
   while (IpcRecv* r = pi.free_recvs.pop_front()) {
     heap::destroy(r);
     p.ledger().release(Res::KernelBytes, sizeof(IpcRecv));

@@ -14,17 +14,19 @@
 #include CAPOS_IPC_ENV
 #else
 #include "kernel/proc/process.h"
+#include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/scheduler.h"
 
 namespace capos::ipc::env {
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
-// is now satisfied; a handoff puts it at the front of the run queue (the
-// server runs next).
-inline void wake(Process& p, uint32_t slot, bool handoff) CAPOS_REQUIRES(g_kernel_lock) {
+// is now satisfied, as `how` says (endpoint.h).
+inline void wake(Process& p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* t = p.thread_in(slot);
   if (!t || !sched::cap_enter_satisfied(t)) return;
-  if (handoff) sched::make_runnable_front(t); else sched::make_runnable(t);
+  if (how == Wake::Direct) sched::handoff(t);
+  else if (how == Wake::Front) sched::make_runnable_front(t);
+  else sched::make_runnable(t);
 }
 
 // The ring slot of the thread running the current kernel entry.

@@ -123,6 +123,13 @@ class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::
   void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) override;
   Status allocate(DP::AllocateParams::Reader p, DP::AllocateResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status info(DP::InfoParams::Reader p, DP::InfoResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status pin(DP::PinParams::Reader p, DP::PinResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  Status unpin(DP::UnpinParams::Reader p, DP::UnpinResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
+  // Pins of other processes' MemoryObjects (dma_pin.cpp): pin i is at
+  // PIN_BASE + i * PIN_STRIDE in an isolated pool's domain.
+  static constexpr uint32_t MAX_PINS = schema::wire::MAX_DMA_PINS;
+  static constexpr uint64_t PIN_BASE = 0x40000000;
+  static constexpr uint64_t PIN_STRIDE = uint64_t{schema::wire::MAX_DMA_PIN_PAGES} * 4096;
   ~DmaPoolCap();
 
  private:
@@ -139,6 +146,15 @@ class DmaPoolCap final : public HeapKernelCap<DmaPoolCap>, public schema::wire::
   bool faulted_ = false;
   uint32_t buffer_count_ = 0;
   Ref<KObject> buffers_[MAX_BUFFERS];  // every buffer stays until the pool goes
+  struct Pin {
+    Ref<MemoryObjectCap> object;  // null: free slot
+    uint32_t pages = 0;
+    uint8_t generation = 0;  // part of the handle: a stale handle names no pin
+  };
+  void drop_pin(uint32_t slot) CAPOS_REQUIRES(g_kernel_lock);
+  Pin pins_[MAX_PINS];
+  bool window_ready_ = false;  // the pin window's IOMMU tables exist (charged below)
+  FrameCharge window_charge_;
 };
 
 // DMA policy at boot: whether DmaPools may exist without an IOMMU

@@ -29,6 +29,9 @@ void DmaPoolCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); 
 DmaPoolCap::~DmaPoolCap() {
   mmio().set_bus_master(false);
   if (domain_) iommu::destroy_domain(domain_);
+  g_kernel_lock.assert_held();  // reached through a reference count, always under the lock
+  for (Pin& p : pins_) p.object = Ref<MemoryObjectCap>();  // the device is off: pinned frames may go
+  AddressSpace::release_charge(window_charge_);
 }
 
 // Deferred work (iommu::handle_faults): the device touched memory outside

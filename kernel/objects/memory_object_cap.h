@@ -21,6 +21,7 @@ class MemoryObjectCap final : public KernelCap, public schema::wire::MemoryObjec
   // `pages` fresh zeroed frames; OutOfMemory if the frames or the kernel
   // heap run out (nothing is kept then). Not yet charged to anyone.
   static Result<Ref<MemoryObjectCap>> create(uint32_t pages);
+  static bool holds_type(ObjType t) { return t == ObjType::MemoryObject; }
   // Charges the frames to `payer` (already committed to its ledger).
   void set_payer(AddressSpace& payer) CAPOS_REQUIRES(g_kernel_lock) { payer.attach_charge(charge_, this, pages_); }
   // The space currently charged for the frames (null once unpaid).

@@ -39,6 +39,7 @@ class Revocable final : public KObject {
   static Ref<Revocable> create(Ref<KObject> target, Ref<RevokerCap> scope);
   // The object CALLs go to, or null once the scope is revoked.
   KObject* target() const { return scope_->is_revoked() ? nullptr : target_.get(); }
+  const KObject* call_target() const override { return target(); }
 
  private:
   Revocable() : KObject(ObjType::Revocable) {}

@@ -51,6 +51,12 @@ class Thread {
   bool in_cap_enter = false;
   uint32_t wait_min = 0;
   uint64_t wait_deadline = ~0ull;
+  // Endpoint direct switch (sched::handoff, docs/ipc.md): a thread blocked
+  // in cap_enter that a CALL or RETURN in this thread's cap_enter drain
+  // satisfied, left Blocked; it runs next on this CPU without the run
+  // queue when this thread blocks, or goes to the queue front when this
+  // cap_enter returns instead.
+  Thread* switch_next = nullptr;
   void* call_ctx = nullptr;  // CallContext of a kernel-cap dispatch in progress
   alignas(16) uint8_t fpu[arch::FPU_AREA_BYTES];
 

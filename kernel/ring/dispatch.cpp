@@ -166,8 +166,9 @@ class ProcessRingHandler final : public SqeHandler {
       CapTransferRecord rec[CallContext::MAX_RESULT_CAPS];
       for (uint32_t i = 0; i < ncaps; ++i) {
         ResultCap& rc = ctx.result_caps[i];
+        uint32_t served = served_by_process(rc.object.get()) ? XFER_REC_SERVED : 0;
         uint32_t id = p_.caps().commit(move(ctx.result_slots[i]), move(rc.object), rc.interface_id, rc.flags);
-        rec[i] = CapTransferRecord{id, 0, rc.interface_id};
+        rec[i] = CapTransferRecord{id, served, rc.interface_id};
       }
       if (!as.copy_to_user(result.sub(ctx.result_size, ncaps * sizeof(CapTransferRecord)), rec))
         __builtin_trap();  // the range was checked writable above
@@ -192,6 +193,7 @@ RingStats ring_stats() CAPOS_REQUIRES(g_kernel_lock) { return g_stats; }
 namespace {
 // No clock read for the common wait without a deadline.
 bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
+
 }  // namespace
 
 Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
@@ -206,14 +208,24 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
   Thread* self = sched::current();
   RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
   for (;;) {
+    // A CALL or RETURN in this drain that satisfies a waiting thread
+    // leaves it in self->switch_next (sched::handoff): switched to directly
+    // if we block below, else flushed to the run queue's front first.
     auto r = ring.drain(handler);
-    if (r.sq_corrupt) return CAPOS_CAP_FAIL(RING_CORRUPT, "the SQ's indices are inconsistent");
+    if (r.sq_corrupt) {
+      sched::flush_handoff(self);
+      return CAPOS_CAP_FAIL(RING_CORRUPT, "the SQ's indices are inconsistent");
+    }
     uint32_t ready = ring.cq_ready();
-    if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
     // Every return passes exit_to_user, which ends a killed process (or
     // a thread that asked to end).
-    if (p.kill_requested() || self->exit_requested || past(deadline)) return ready;
+    if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT || p.kill_requested() || self->exit_requested ||
+        past(deadline)) {
+      sched::flush_handoff(self);
+      return ready;
+    }
     if (!r.cq_stalled && ring.sq_pending()) {  // a full batch consumed and more queued: be fair, continue
+      sched::flush_handoff(self);
       sched::yield();
       continue;
     }
@@ -224,16 +236,20 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
-    sched::register_waiter(self);
+    // Only a wait with a deadline needs the tick: every completion posted
+    // into a waiting thread's ring wakes it (ipc env::wake).
+    if (deadline != ~0ull) sched::register_waiter(self);
     {
       CAPOS_MEASURE_SCOPE(Switch);
-      sched::block_current();
+      if (self->switch_next) sched::block_and_switch();  // straight to the thread this drain handed off to
+      else sched::block_current();
     }
-    sched::unregister_waiter(self);
+    if (deadline != ~0ull) sched::unregister_waiter(self);
     self->in_cap_enter = false;
     // Woken satisfied (the usual case: a completion posted into this ring):
     // return without another drain pass. SQEs queued meanwhile wait for
-    // the next cap_enter, as if they had been pushed after this one.
+    // the next cap_enter, as if they had been pushed after this one. (No
+    // handoff is pending: only this thread's own drain leaves one.)
     if (uint32_t n = ring.cq_ready(); n >= min_complete) return n;
   }
 }

@@ -37,6 +37,10 @@ template <class T, uint32_t MaxCpus> class CpuQueues {
   void insert_one(T* t) { q_[0].insert(t); }
   void push_front_one(T* t) { q_[0].push_front(t); }
   T* pop_one() { return q_[0].pop(); }
+  // A thread run directly, without passing a queue (the endpoint direct
+  // switch): no lower than the shared floor, as push_front would place it.
+  // Queue 0's floor is the shared one, so this is also the several-CPU form.
+  void raise_to_floor(T* t) const { q_[0].raise_to_floor(t); }
   // `running`: the vruntime of the thread about to run (there is one, so
   // unlike FairQueue::advance_floor_to no "nothing at all" case).
   void advance_floor_one(uint64_t running) {

@@ -62,8 +62,13 @@ template <class T> class FairQueue {
   // Direct handoff (endpoint IPC): runs next whatever its vruntime; it
   // keeps its own, so the time it then uses is charged as usual.
   void push_front(T* t) {
-    if (t->vruntime < floor_) t->vruntime = floor_;
+    raise_to_floor(t);
     list_.push_front(t);
+  }
+  // A thread run directly without passing the queue (the endpoint direct
+  // switch): placed as push_front would place it.
+  void raise_to_floor(T* t) const {
+    if (t->vruntime < floor_) t->vruntime = floor_;
   }
   T* pop() { return list_.pop_front(); }
   void remove(T* t) { list_.remove(t); }

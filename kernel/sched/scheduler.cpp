@@ -12,6 +12,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/mm/paging.h"
 #include "kernel/proc/process.h"
+#include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
 #include "kernel/sched/cpu_queues.h"
 #include "kernel/sched/fair_queue.h"
@@ -360,6 +361,32 @@ void make_runnable_front(Thread* t) {
   }
 }
 
+void block_and_switch() {
+  arch::IrqGuard irq;
+  arch::PerCpu& c = cpu();
+  Thread* self = c.current;
+  Thread* next = self->switch_next;
+  self->switch_next = nullptr;
+  self->state = ThreadState::Blocked;
+  // Blocked under the kernel lock: switched out (the switch hands the lock
+  // over), so it may run here. Anything else -- made runnable meanwhile
+  // (then it is queued), or no handoff -- is the scheduler's choice.
+  if (!next || next->state != ThreadState::Blocked) {
+    schedule();
+    return;
+  }
+  c.need_resched = 0;
+  account(c);
+  if (budget_hooks::hold_back(next, c.switch_tsc)) {  // its budget is used up: throttled, not run
+    schedule();
+    return;
+  }
+  g_rq.raise_to_floor(next);  // placed as a handoff to the queue front would place it
+  if (!arch::smp()) g_rq.advance_floor_one(next->vruntime);
+  else g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
+  switch_to(next);
+}
+
 void kick(Thread* t) {
   if (t->state == ThreadState::Running && t->cpu != cpu().cpu_id) send_resched(t->cpu);
 }
@@ -415,6 +442,7 @@ void yield() {
 void exit_current() {
   arch::cli();
   Thread* t = current();
+  flush_handoff(t);  // cap_enter flushes on every way out; a thread that ends must not strand one either
   t->state = ThreadState::Dead;
   if (t->wait_node.linked()) g_waiters.remove(t);
   g_dead.push_back(t);
@@ -430,11 +458,6 @@ void register_waiter(Thread* t) {
 void unregister_waiter(Thread* t) {
   arch::IrqGuard irq;
   if (t->wait_node.linked()) g_waiters.remove(t);
-}
-
-bool cap_enter_satisfied(const Thread* t) {
-  return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
-         t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
 
 uint64_t next_waiter_deadline() {

@@ -27,6 +27,39 @@ inline Thread* current() { return arch::pcpu::read<Thread*, arch::pcpu::CURRENT>
 void make_runnable(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // Direct IPC handoff: runs `t` next, ahead of the queue.
 void make_runnable_front(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// Endpoint direct switch (docs/ipc.md "Direct switch"): `t` is blocked in
+// cap_enter and a CALL or RETURN in the running thread's cap_enter drain
+// (the only place they run) just satisfied it. `t` stays Blocked and is
+// remembered as the thread to switch to when the running thread blocks
+// (block_and_switch); cap_enter flushes it to the front of the run queue
+// on every other way out (flush_handoff).
+// Inline: two per endpoint round trip.
+inline void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+  Thread* self = current();
+  if (t->state != ThreadState::Blocked || !self->process) [[unlikely]] {
+    make_runnable_front(t);
+    return;
+  }
+  // One remembered thread; an earlier one in the same drain goes to the
+  // queue front (the order two make_runnable_front calls would give).
+  if (Thread* older = self->switch_next; older && older != t) [[unlikely]]
+    make_runnable_front(older);
+  self->switch_next = t;
+}
+// cap_enter returns (or yields) instead of blocking: the running thread
+// `self`'s remembered handoff goes to the front of the run queue.
+inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
+  if (Thread* t = self->switch_next) [[unlikely]] {
+    self->switch_next = nullptr;
+    make_runnable_front(t);
+  }
+}
+// Blocks the current thread (in cap_enter) and runs its remembered handoff
+// on this CPU directly: no run-queue push and pop. The switch is charged
+// as any other (fair-queue vruntime, SchedulingContext budget); a handoff
+// made runnable by someone else meanwhile, or whose budget is used up,
+// leaves the choice to the scheduler. Without a handoff: block_current().
+void block_and_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).
 void block_current() CAPOS_REQUIRES(g_kernel_lock);
@@ -55,10 +88,11 @@ void request_exit_check();
 // True when the running thread's time slice is over (the tick asked) or
 // another CPU asked this one to look at the run queue.
 inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::NEED_RESCHED>(); }
-// Threads blocked in cap_enter are re-checked on every tick and on wake.
+// Threads blocked in cap_enter with a deadline are re-checked on every tick
+// (expire_waiters); a completion wakes its waiter itself (ipc env::wake), so
+// a wait without a deadline is not registered.
 void register_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
-// True when `t` is blocked in cap_enter and its ring holds enough CQEs.
-bool cap_enter_satisfied(const Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// (cap_enter_satisfied, the wake-up test: kernel/sched/cap_enter_wait.h.)
 void unregister_waiter(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // Bookkeeping every thread runs right after it is switched to.
 void finish_switch() CAPOS_REQUIRES(g_kernel_lock);

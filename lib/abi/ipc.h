@@ -42,10 +42,15 @@ constexpr uint32_t XFER_MAX = 16;  // descriptors per SQE
 // caller's result buffer): the receiver's new CapIds, in descriptor order.
 struct CapTransferRecord {
   uint32_t cap_id;
-  uint32_t reserved;
+  uint32_t flags;  // XFER_REC_*
   uint64_t interface_id;
 };
 static_assert(sizeof(CapTransferRecord) == 16);
+// The object is an endpoint's client facet: its calls are answered by the
+// process serving the endpoint, whatever interface id the endpoint's maker
+// chose. A service that needs a kernel object (e.g. a MemoryObject to map)
+// refuses a record with this bit.
+constexpr uint32_t XFER_REC_SERVED = 1u << 0;
 
 // Bounds (per endpoint unless noted).
 // Calls one caller process may have waiting for a RECV at one endpoint.

@@ -2,8 +2,10 @@
 // capOS's fsbench (user/tests/fsbench.cpp, over fsd) and the Linux guest's
 // fs_bench (bench/linux/fs_bench.cpp, over ext4) so both do exactly the
 // same operations on the same names and bytes: 1,000 small files of 1 KiB
-// (create+write+sync, then read back), and one 64 MiB file in 8 KiB
-// chunks (the largest a capOS File call moves).
+// (create+write+sync, then read back), one 64 MiB file in 8 KiB chunks
+// (the largest a capOS File call moves inside the message), and one 64 MiB
+// file in 1 MiB chunks (capOS: File.writeBulk/readBulk through a
+// MemoryObject; Linux: pwrite/pread of 1 MiB).
 //
 // Portable and allocation-free: built for capOS programs, the Linux guest
 // and the host test (tests/host/fs/fs_rows_test.cpp).
@@ -20,6 +22,9 @@ constexpr uint32_t kSeqChunk = 8192;
 constexpr uint64_t kSeqBytes = uint64_t{64} << 20;
 constexpr uint32_t kSeqChunks = static_cast<uint32_t>(kSeqBytes / kSeqChunk);
 constexpr uint64_t kSeqSeed = 0x5eed;
+constexpr uint32_t kBulkChunk = 1u << 20;
+constexpr uint32_t kBulkChunks = static_cast<uint32_t>(kSeqBytes / kBulkChunk);
+constexpr uint64_t kBulkSeed = 0xb01c;
 constexpr size_t kNameMax = 16;
 
 // "f<i>" in decimal (at most kNameMax bytes, no NUL); returns its length.

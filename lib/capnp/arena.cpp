@@ -4,20 +4,8 @@
 
 namespace capos::capnp {
 
-Status BuilderArena::add_segment(MutBytes mem) {
-  if (count_ >= table_.size()) return fail(Err::LimitExceeded);
-  uint64_t words = mem.size() / kBytesPerWord;
-  // Offsets are signed 30-bit words: larger segments are not addressable.
-  if (words > kMaxSegmentWords) words = kMaxSegmentWords;
-  table_[count_] = Segment{mem.data(), 0, static_cast<uint32_t>(words)};
-  ++count_;
-  total_words_ += words;
-  return ok_status();
-}
-
-Result<Allocation> BuilderArena::allocate(uint32_t words) {
+Result<Allocation> BuilderArena::allocate_new_segment(uint32_t words) {
   Allocation a;
-  if (count_ > 0 && try_allocate_in(count_ - 1, words, &a)) return a;
   if (alloc_ == nullptr) return fail(Err::OutOfMemory);
   if (count_ >= table_.size()) return fail(Err::LimitExceeded);
   uint64_t want = total_words_ > kMinNewSegmentWords ? total_words_ : kMinNewSegmentWords;

@@ -38,7 +38,17 @@ class BuilderArena {
   BuilderArena& operator=(const BuilderArena&) = delete;
 
   // Add caller memory as the next segment (e.g. the first, fixed buffer).
-  Status add_segment(MutBytes mem);
+  // Inline: every FixedMessageBuilder (one per call) adds its buffer.
+  Status add_segment(MutBytes mem) {
+    if (count_ >= table_.size()) return fail(Err::LimitExceeded);
+    uint64_t words = mem.size() / kBytesPerWord;
+    // Offsets are signed 30-bit words: larger segments are not addressable.
+    if (words > kMaxSegmentWords) words = kMaxSegmentWords;
+    table_.data()[count_] = Segment{mem.data(), 0, static_cast<uint32_t>(words)};
+    ++count_;
+    total_words_ += words;
+    return ok_status();
+  }
 
   // Allocate in segment `seg` only; false if it has no room. Inline: it
   // is the builder's hot path (a bump and a small zero fill).
@@ -55,8 +65,13 @@ class BuilderArena {
     s.words += words;
     return true;
   }
-  // Allocate anywhere: the last segment, else a new one from the allocator.
-  Result<Allocation> allocate(uint32_t words);
+  // Allocate anywhere: the last segment (inline), else a new one from the
+  // allocator.
+  Result<Allocation> allocate(uint32_t words) {
+    Allocation a;
+    if (count_ > 0 && try_allocate_in(count_ - 1, words, &a)) return a;
+    return allocate_new_segment(words);
+  }
 
   uint8_t* seg_start(uint32_t seg) const { return const_cast<uint8_t*>(table_.data()[seg].start); }
   const Segment* segment(uint32_t seg) const { return &table_[seg]; }
@@ -78,6 +93,8 @@ class BuilderArena {
   static constexpr uint32_t kMaxSegmentWords = 1u << 29;
 
  private:
+  Result<Allocation> allocate_new_segment(uint32_t words);
+
   static constexpr ReaderOptions kUnlimited{~uint64_t{0}, 64};
   Span<Segment> table_;
   uint32_t count_ = 0;

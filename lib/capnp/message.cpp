@@ -4,11 +4,9 @@
 
 namespace capos::capnp {
 
-Result<PointerBuilder> MessageBuilder::root_pointer() {
-  if (arena_.segment_count() == 0 || arena_.segment(0)->words == 0) {
-    Allocation a = CAPOS_TRY(arena_.allocate(1));
-    if (a.seg != 0 || a.word != 0) return fail(Err::Corrupt);  // unreachable by construction
-  }
+Result<PointerBuilder> MessageBuilder::reserve_root_pointer() {
+  Allocation a = CAPOS_TRY(arena_.allocate(1));
+  if (a.seg != 0 || a.word != 0) return fail(Err::Corrupt);  // unreachable by construction
   return PointerBuilder(&arena_, 0, arena_.seg_start(0));
 }
 

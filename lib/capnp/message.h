@@ -41,15 +41,30 @@ template <uint32_t N = 16> class StreamReader : public MessageReader {
   // Parse `bytes`; on failure the reader stays empty and root() fails.
   Status init(Bytes bytes, ReaderOptions opts = {}) {
     ctx_ = ReadContext();
-    StreamInfo info = CAPOS_TRY(parse_stream(bytes, Span<Segment>(segs_, N)));
-    ctx_ = ReadContext(segs_, info.segment_count, opts);
+    // One segment (every fixed-buffer message: each kernel and runtime
+    // call) is read inline; the same checks as parse_stream's general case.
+    if (bytes.size() >= kBytesPerWord && load<uint32_t>(bytes.data()) == 0) {
+      uint32_t words = load<uint32_t>(bytes.data() + 4);
+      if (uint64_t{words} * kBytesPerWord > bytes.size() - kBytesPerWord) return fail(Err::Truncated);
+      store_.segs[0] = Segment{bytes.data() + kBytesPerWord, words, words};
+      ctx_ = ReadContext(store_.segs, 1, opts);
+      consumed_ = kBytesPerWord + size_t{words} * kBytesPerWord;
+      return ok_status();
+    }
+    StreamInfo info = CAPOS_TRY(parse_stream(bytes, Span<Segment>(store_.segs, N)));
+    ctx_ = ReadContext(store_.segs, info.segment_count, opts);
     consumed_ = info.bytes_consumed;
     return ok_status();
   }
   size_t bytes_consumed() const { return consumed_; }
 
  private:
-  Segment segs_[N];
+  // Not cleared on construction (a reader is built on every call): only
+  // the first segment_count entries are ever read, and init writes them.
+  union Storage {
+    Storage() {}
+    Segment segs[N];
+  } store_;
   size_t consumed_ = 0;
 };
 
@@ -66,8 +81,13 @@ class MessageBuilder {
     PointerBuilder r = CAPOS_TRY(root_pointer());
     return r.get_struct(data_words, ptr_count);
   }
-  // The root pointer is the first word of segment 0, reserved on first use.
-  Result<PointerBuilder> root_pointer();
+  // The root pointer is the first word of segment 0, reserved on first use
+  // (out of line); once reserved it is answered inline.
+  Result<PointerBuilder> root_pointer() {
+    if (arena_.segment_count() != 0 && arena_.segment(0)->words != 0)
+      return PointerBuilder(&arena_, 0, arena_.seg_start(0));
+    return reserve_root_pointer();
+  }
 
   Span<const Segment> segments() const { return arena_.segments(); }
   // Total framed size, and the framing itself written into `out`.
@@ -77,6 +97,7 @@ class MessageBuilder {
 
  protected:
   MessageBuilder(Span<Segment> table, SegmentAllocator* alloc) : arena_(table, alloc) {}
+  Result<PointerBuilder> reserve_root_pointer();
   BuilderArena arena_;
 };
 

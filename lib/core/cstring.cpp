@@ -40,10 +40,20 @@ void* memset(void* dst, int c, size_t n) {
   return dst;
 }
 
+// Eight bytes per step until a difference, then bytes for its sign: a
+// byte loop cost about five instructions per byte compared (fsd compares
+// its whole metadata image at every commit, the benches every byte read).
 int memcmp(const void* a, const void* b, size_t n) {
   auto* x = static_cast<const unsigned char*>(a);
   auto* y = static_cast<const unsigned char*>(b);
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t u, v;
+    __builtin_memcpy(&u, x + i, 8);
+    __builtin_memcpy(&v, y + i, 8);
+    if (u != v) break;
+  }
+  for (; i < n; ++i) {
     if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
   }
   return 0;

@@ -174,18 +174,25 @@ void encode_super(const Super& s, MutBytes block) {
   put_u64(p + 40, s.meta_blocks);
   put_u64(p + 48, s.meta_bytes);
   put_u32(p + 56, s.meta_crc);
+  put_u32(p + 60, s.journal_blocks);
+  put_u64(p + 64, s.journal_head);
+  put_u64(p + 72, s.image_bytes);
+  put_u64(p + 80, s.checkpoint_generation);
+  put_u32(p + 88, s.image_crc);
   put_u32(p + kSuperCrcAt, crc32c(Bytes(p, kSuperCrcAt)));
 }
 
 FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   if (block.size() < kSuperBytes) return fs_fail(Err::Truncated, "superblock cut short");
   const uint8_t* p = block.data();
+  if (memcmp(p, kSuperMagicV1, 8) == 0)
+    return fs_fail(Err::Unsupported, "capOS filesystem format v1: make the image again with mkfs-capos");
   if (memcmp(p, kSuperMagic, 8) != 0) return fs_fail(Err::NotFound, "no capOS filesystem (bad magic)");
   if (get_u32(p + kSuperCrcAt) != crc32c(Bytes(p, kSuperCrcAt)))
     return fs_fail(Err::Corrupt, "superblock checksum mismatch");
   if (get_u32(p + 8) != kFormatVersion) return fs_fail(Err::Unsupported, "unknown format version");
   if (get_u32(p + 12) != kBlockSize) return fs_fail(Err::Unsupported, "unsupported block size");
-  for (size_t i = 60; i < kSuperCrcAt; ++i)
+  for (size_t i = 92; i < kSuperCrcAt; ++i)
     if (p[i] != 0) return fs_fail(Err::Corrupt, "superblock reserved bytes are not zero");
   Super s;
   s.block_count = get_u64(p + 16);
@@ -194,6 +201,11 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   s.meta_blocks = get_u64(p + 40);
   s.meta_bytes = get_u64(p + 48);
   s.meta_crc = get_u32(p + 56);
+  s.journal_blocks = get_u32(p + 60);
+  s.journal_head = get_u64(p + 64);
+  s.image_bytes = get_u64(p + 72);
+  s.checkpoint_generation = get_u64(p + 80);
+  s.image_crc = get_u32(p + 88);
   if (s.block_count < kMinBlocks || s.block_count > kMaxBlocks || s.block_count > device_blocks)
     return fs_fail(Err::Corrupt, "superblock block count does not fit the device");
   if (s.meta_head < kSuperSlots || s.meta_head >= s.block_count)
@@ -203,8 +215,50 @@ FsResult<Super> decode_super(Bytes block, uint64_t device_blocks) {
   if (s.meta_blocks != (s.meta_bytes + kChainPayload - 1) / kChainPayload)
     return fs_fail(Err::Corrupt, "metadata block count does not match its size");
   if (s.meta_blocks > s.block_count - kSuperSlots) return fs_fail(Err::Corrupt, "metadata larger than the device");
+  if (s.checkpoint_generation == 0 || s.checkpoint_generation > s.generation)
+    return fs_fail(Err::Corrupt, "checkpoint generation out of range");
+  if (s.journal_blocks > kMaxJournalBlocks) return fs_fail(Err::Corrupt, "journal longer than the limit");
+  if ((s.journal_blocks == 0) != (s.journal_head == 0) ||
+      (s.journal_head != 0 && (s.journal_head < kSuperSlots || s.journal_head >= s.block_count)))
+    return fs_fail(Err::Corrupt, "journal head does not match its length");
+  if (s.image_bytes < kMetaHeaderBytes || s.image_bytes > kMaxMetaBytes)
+    return fs_fail(Err::Corrupt, "metadata size out of range");
+  if (s.journal_blocks == 0 && s.image_bytes != s.meta_bytes)
+    return fs_fail(Err::Corrupt, "metadata image differs from its checkpoint without a journal");
   return s;
 }
+
+namespace {
+
+// Chain and journal blocks: a magic at 0 and, at 28, the CRC-32C of the
+// whole block taken with that field zero.
+constexpr size_t kBlockCrcAt = 28;
+void seal_block(uint8_t* p) { put_u32(p + kBlockCrcAt, crc32c(Bytes(p, kBlockSize))); }
+
+struct BlockKind {
+  uint32_t magic;
+  const char* cut_short;
+  const char* no_magic;
+  const char* bad_crc;
+};
+constexpr BlockKind kChainBlock{kChainMagic, "metadata block cut short", "metadata block has no chain magic",
+                                "metadata block checksum mismatch"};
+constexpr BlockKind kJournalBlock{kJournalMagic, "journal block cut short", "journal block has no journal magic",
+                                  "journal block checksum mismatch"};
+
+// Copies `block` into `tmp` (kBlockSize bytes) with the CRC field zeroed,
+// after checking its size, magic and CRC.
+FsStatus open_block(Bytes block, const BlockKind& k, uint8_t* tmp) {
+  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, k.cut_short);
+  memcpy(tmp, block.data(), kBlockSize);
+  uint32_t crc = get_u32(tmp + kBlockCrcAt);
+  put_u32(tmp + kBlockCrcAt, 0);
+  if (get_u32(tmp) != k.magic) return fs_fail(Err::Corrupt, k.no_magic);
+  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, k.bad_crc);
+  return {};
+}
+
+}  // namespace
 
 void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block) {
   uint8_t* p = block.data();
@@ -215,17 +269,12 @@ void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block) {
   put_u64(p + 16, h.next);
   put_u32(p + 24, h.payload);
   memcpy(p + kChainHeader, payload.data(), payload.size());
-  put_u32(p + 28, crc32c(Bytes(p, kBlockSize)));  // over the block with this field 0
+  seal_block(p);
 }
 
 FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
-  if (block.size() < kBlockSize) return fs_fail(Err::Truncated, "metadata block cut short");
   uint8_t tmp[kBlockSize];
-  memcpy(tmp, block.data(), kBlockSize);
-  uint32_t crc = get_u32(tmp + 28);
-  put_u32(tmp + 28, 0);
-  if (get_u32(tmp) != kChainMagic) return fs_fail(Err::Corrupt, "metadata block has no chain magic");
-  if (crc != crc32c(Bytes(tmp, kBlockSize))) return fs_fail(Err::Corrupt, "metadata block checksum mismatch");
+  CAPOS_TRY_STATUS(open_block(block, kChainBlock, tmp));
   ChainHeader h;
   h.index = get_u32(tmp + 4);
   h.generation = get_u64(tmp + 8);
@@ -237,11 +286,54 @@ FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks) {
   return h;
 }
 
+uint32_t image_crc(Bytes image, uint8_t* crcs) {
+  size_t pages = image_pages(image.size());
+  for (size_t p = 0; p < pages; ++p) {
+    size_t lo = p * kJournalData, len = image.size() - lo < kJournalData ? image.size() - lo : kJournalData;
+    put_u32(crcs + 4 * p, crc32c(Bytes(image.data() + lo, len)));
+  }
+  return crc32c(Bytes(crcs, 4 * pages));
+}
+
+void encode_journal(const JournalHeader& h, Bytes data, MutBytes block) {
+  uint8_t* p = block.data();
+  memset(p, 0, kBlockSize);
+  put_u32(p, kJournalMagic);
+  put_u32(p + 4, h.index);
+  put_u64(p + 8, h.generation);
+  put_u64(p + 16, h.prev);
+  put_u32(p + 24, h.length);
+  put_u64(p + kJournalHeader, h.size_after);
+  put_u64(p + kJournalHeader + 8, h.offset);
+  memcpy(p + kJournalHeader + kPatchHeader, data.data(), data.size());
+  seal_block(p);
+}
+
+FsResult<JournalHeader> decode_journal(Bytes block, uint64_t device_blocks) {
+  uint8_t tmp[kBlockSize];
+  CAPOS_TRY_STATUS(open_block(block, kJournalBlock, tmp));
+  JournalHeader h;
+  h.index = get_u32(tmp + 4);
+  h.generation = get_u64(tmp + 8);
+  h.prev = get_u64(tmp + 16);
+  h.length = get_u32(tmp + 24);
+  h.size_after = get_u64(tmp + kJournalHeader);
+  h.offset = get_u64(tmp + kJournalHeader + 8);
+  if (h.length > kJournalData) return fs_fail(Err::Corrupt, "journal patch longer than a block holds");
+  if (h.size_after < kMetaHeaderBytes || h.size_after > kMaxMetaBytes)
+    return fs_fail(Err::Corrupt, "journal patch image size out of range");
+  if (h.offset > h.size_after || h.length > h.size_after - h.offset)
+    return fs_fail(Err::Corrupt, "journal patch outside the image");
+  if ((h.index == 0) != (h.prev == 0) || (h.prev != 0 && (h.prev < kSuperSlots || h.prev >= device_blocks)))
+    return fs_fail(Err::Corrupt, "journal block points outside the device");
+  return h;
+}
+
 FsResult<uint32_t> meta_node_count(Bytes image) {
   if (image.size() < kMetaHeaderBytes) return fs_fail(Err::Truncated, "metadata header cut short");
   const uint8_t* p = image.data();
   if (get_u32(p) != kMetaMagic) return fs_fail(Err::Corrupt, "metadata magic");
-  if (get_u32(p + 4) != kFormatVersion) return fs_fail(Err::Unsupported, "unknown metadata version");
+  if (get_u32(p + 4) != kImageVersion) return fs_fail(Err::Unsupported, "unknown metadata version");
   if (get_u32(p + 12) != 0) return fs_fail(Err::Corrupt, "metadata header reserved bytes are not zero");
   uint32_t n = get_u32(p + 8);
   if (n == 0 || n > kMaxNodes) return fs_fail(Err::Corrupt, "metadata node count out of range");

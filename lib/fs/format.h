@@ -1,4 +1,4 @@
-// The capOS filesystem's on-disk format, version 1 (docs/storage.md).
+// The capOS filesystem's on-disk format, version 2 (docs/storage.md).
 // Everything here reads untrusted bytes: a superblock is accepted only
 // with its magic, version, geometry and CRC-32C right, a metadata chain
 // only block by block with each block's CRC and the chain's total CRC,
@@ -17,10 +17,16 @@ namespace capos::fs {
 constexpr uint32_t kBlockSize = 4096;
 // Most whole blocks one data write or read moves in a single device call.
 constexpr uint32_t kRunBlocks = 16;
-constexpr uint32_t kFormatVersion = 1;
-constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '1'};
+constexpr uint32_t kFormatVersion = 2;
+// The metadata image's own layout (its header's version) did not change.
+constexpr uint32_t kImageVersion = 1;
+constexpr uint8_t kSuperMagic[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '2'};
+constexpr uint8_t kSuperMagicV1[8] = {'c', 'a', 'p', 'O', 'S', 'f', 's', '1'};
 constexpr uint32_t kChainMagic = 0x43534643;  // "CFSC" little-endian
 constexpr uint32_t kMetaMagic = 0x4d534643;   // "CFSM"
+constexpr uint32_t kJournalMagic = 0x4a534643;  // "CFSJ"
+// Most journal blocks on top of one checkpoint (mount reads them all).
+constexpr uint32_t kMaxJournalBlocks = 64;
 constexpr uint64_t kSuperSlots = 2;           // blocks 0 and 1
 constexpr uint64_t kMinBlocks = 8;
 constexpr uint64_t kMaxBlocks = uint64_t{1} << 32;  // block numbers are 32-bit
@@ -47,10 +53,18 @@ uint32_t crc32c_portable(Bytes data, uint32_t crc = 0);
 struct Super {
   uint64_t block_count = 0;
   uint64_t generation = 0;
+  // The checkpoint: a full metadata image as a chain.
   uint64_t meta_head = 0;    // first block of the metadata chain
   uint64_t meta_blocks = 0;  // blocks in the chain
   uint64_t meta_bytes = 0;   // payload bytes in the chain
   uint32_t meta_crc = 0;     // CRC-32C of the whole payload
+  uint64_t checkpoint_generation = 0;  // the commit that wrote the chain
+  // The journal on top of it: patches in commit order, newest last.
+  uint32_t journal_blocks = 0;
+  uint64_t journal_head = 0;  // the newest journal block, 0 = none
+  // The metadata image after the journal (= the checkpoint's without one).
+  uint64_t image_bytes = 0;
+  uint32_t image_crc = 0;  // over the pages' CRCs (image_crc below)
 };
 constexpr size_t kSuperBytes = 512;
 void encode_super(const Super& s, MutBytes block);  // block.size() >= kSuperBytes
@@ -69,6 +83,30 @@ struct ChainHeader {
 };
 void encode_chain(const ChainHeader& h, Bytes payload, MutBytes block);
 FsResult<ChainHeader> decode_chain(Bytes block, uint64_t device_blocks);
+
+// ---- Journal block: a 32-byte header, then one patch of the metadata
+// image: the image's size after it (u64), the offset (u64), the bytes.
+constexpr size_t kJournalHeader = 32;
+constexpr size_t kPatchHeader = 16;
+constexpr size_t kJournalData = kBlockSize - kJournalHeader - kPatchHeader;
+// The image's pages are kJournalData bytes (the last one shorter). The
+// superblock's image_crc is the CRC-32C of the pages' CRC-32Cs (4 bytes
+// each, little-endian), so a commit recomputes only changed pages'.
+inline size_t image_pages(size_t bytes) { return (bytes + kJournalData - 1) / kJournalData; }
+// Fills `crcs` (4 * image_pages(bytes) bytes) and returns the image CRC.
+uint32_t image_crc(Bytes image, uint8_t* crcs);
+struct JournalHeader {
+  uint32_t index = 0;       // position since the checkpoint, from 0
+  uint64_t generation = 0;  // the commit that wrote it
+  uint64_t prev = 0;        // the journal block before it, 0 for index 0
+  uint64_t size_after = 0;  // the image's size once this patch applies
+  uint64_t offset = 0;      // where its bytes go
+  uint32_t length = 0;      // how many (0 to kJournalData)
+};
+void encode_journal(const JournalHeader& h, Bytes data, MutBytes block);
+// Checks magic, CRC and that the patch lies inside the image size it
+// names; the bytes are block[kJournalHeader + kPatchHeader, + length).
+FsResult<JournalHeader> decode_journal(Bytes block, uint64_t device_blocks);
 
 // ---- Metadata image (the chain's payload): a header, then one record
 // per node, parents before children, the root first.

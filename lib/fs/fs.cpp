@@ -17,8 +17,14 @@ void Filesystem::reset() {
   if (nodes_) mem_.release(nodes_);
   if (live_) mem_.release(live_);
   if (committed_) mem_.release(committed_);
+  if (meta_) mem_.release(meta_);
+  if (image_) mem_.release(image_);
+  if (page_crcs_) mem_.release(page_crcs_);
+  page_crcs_ = nullptr;
   nodes_ = nullptr;
-  live_ = committed_ = nullptr;
+  live_ = committed_ = meta_ = image_ = nullptr;
+  image_bytes_ = 0;
+  last_ = Super{};
   node_cap_ = node_count_ = 0;
   mounted_ = false;
 }

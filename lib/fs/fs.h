@@ -2,9 +2,11 @@
 // a block store, committed as a whole by `sync`. File data blocks that the
 // last durable commit references are never overwritten; new data goes to
 // blocks free in both the live tree and the last commit. A commit writes
-// the metadata image (every node, its name and its block runs) as a
-// checksummed chain of fresh blocks, flushes, writes the superblock of
-// the next generation into the other of two slots, and flushes again.
+// the metadata image (every node, its name and its block runs) — as a
+// checksummed chain of fresh blocks (a checkpoint), or, when few of its
+// pages changed, only those pages as journal blocks on top of the last
+// checkpoint — flushes, writes the superblock of the next generation into
+// the other of two slots, and flushes again.
 // Mount takes the newest superblock whose chain and image check out, so a
 // crash at any point leaves the last synced state (or the one being
 // committed, if its superblock landed): no repair pass exists or is needed.
@@ -84,7 +86,14 @@ class Filesystem final : public Volume {
   // Commits the tree: durable when this returns.
   FsStatus sync() override;
   FsInfo info() const override;
-  StrView format_name() const override { return "capos-fs v1"; }
+  StrView format_name() const override { return "capos-fs v2"; }
+  // Most journal blocks on top of a checkpoint before the next commit
+  // writes a full image again (kMaxJournalBlocks at most; 0: every commit
+  // is a checkpoint). For tests.
+  void set_journal_limit(uint32_t blocks) { journal_limit_ = blocks < kMaxJournalBlocks ? blocks : kMaxJournalBlocks; }
+  // Commits so far that wrote only a journal, and full checkpoints.
+  uint64_t journal_commits() const { return journal_commits_; }
+  uint64_t checkpoint_commits() const { return checkpoint_commits_; }
   bool read_only() const override { return false; }
 
  private:
@@ -108,9 +117,30 @@ class Filesystem final : public Volume {
   FsResult<size_t> meta_size(uint32_t* order) const;
   void serialize(const uint32_t* order, uint8_t* out) const;
   FsStatus write_commit();
+  FsStatus write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc);
+  FsStatus publish(Super s);
+  // `count` fresh blocks into `out`, marked live until the commit ends;
+  // all or none.
+  FsStatus alloc_fresh(uint32_t* out, uint64_t count);
+  // Ends a commit whose blocks `fresh` were written (`written`): publishes
+  // `s`, then adopts its block set; on any failure gives the blocks back.
+  FsStatus land(FsStatus written, const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint);
   FsStatus try_mount(const Super& s);
   FsStatus load_chain(const Super& s, uint8_t* image, uint8_t* chain_map);
   void recount_free();
+  // fs_journal.cpp: compares `image` with image_ page by page (kJournalData
+  // bytes each): writes every page's CRC into `crcs` (4 bytes per page,
+  // reusing image_'s for unchanged pages) and the first `max` changed
+  // pages into `out`; returns how many changed.
+  struct Patch {
+    uint64_t offset;
+    uint32_t length;
+  };
+  uint32_t diff_pages(const uint8_t* image, size_t bytes, uint8_t* crcs, Patch* out, uint32_t max) const;
+  FsStatus write_journal(const uint8_t* image, size_t bytes, uint32_t crc, const Patch* patches, uint32_t count);
+  // Reads the journal of `s` (marking its blocks in `map`), then builds
+  // the image after it into `*image` (allocated here, image_bytes large).
+  FsStatus load_journal(const Super& s, uint8_t* map, uint8_t** image);
 
   bool live(uint64_t b) const { return (live_[b / 8] >> (b % 8)) & 1; }
   bool committed(uint64_t b) const { return (committed_[b / 8] >> (b % 8)) & 1; }
@@ -128,7 +158,15 @@ class Filesystem final : public Volume {
   uint32_t node_cap_ = 0;
   uint32_t node_count_ = 0;
   uint8_t* live_ = nullptr;       // blocks the in-memory tree uses
-  uint8_t* committed_ = nullptr;  // blocks the last durable commit uses
+  uint8_t* committed_ = nullptr;  // blocks the last durable commit uses (data and metadata)
+  uint8_t* meta_ = nullptr;       // its metadata blocks: checkpoint chain and journal
+  uint8_t* image_ = nullptr;      // its metadata image, to find what the next commit changes
+  size_t image_bytes_ = 0;
+  uint8_t* page_crcs_ = nullptr;  // the CRC of each of its pages (image_crc covers these)
+  Super last_;                    // its superblock
+  uint32_t journal_limit_ = kMaxJournalBlocks;
+  uint64_t journal_commits_ = 0;
+  uint64_t checkpoint_commits_ = 0;
   alignas(8) uint8_t buf_[kBlockSize];
 };
 

@@ -2,26 +2,16 @@
 // the tree on the disk or takes it back (docs/storage.md, "Commit").
 #include "lib/fs/fs.h"
 #include "lib/fs/fs_node.h"
+#include "lib/fs/fs_scratch.h"
 
 namespace capos::fs {
 
+using detail::bitmap_bytes;
+using detail::get_bit;
+using detail::Scratch;
+using detail::set_bit;
+
 namespace {
-
-size_t bitmap_bytes(uint64_t blocks) { return static_cast<size_t>((blocks + 7) / 8); }
-void set_bit(uint8_t* map, uint64_t b) { map[b / 8] |= static_cast<uint8_t>(1u << (b % 8)); }
-bool get_bit(const uint8_t* map, uint64_t b) { return (map[b / 8] >> (b % 8)) & 1; }
-
-// Owns one allocation for the length of a call.
-struct Scratch {
-  Allocator& mem;
-  void* p;
-  Scratch(Allocator& m, size_t bytes) : mem(m), p(m.alloc(bytes ? bytes : 1)) {}
-  ~Scratch() {
-    if (p) mem.release(p);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
 
 uint32_t run_count(const uint32_t* blocks, uint64_t n) {
   uint32_t runs = 0;
@@ -106,7 +96,7 @@ void Filesystem::serialize(const uint32_t* order, uint8_t* out) const {
   auto* pos = static_cast<uint32_t*>(pos_s.p);
   for (uint32_t k = 0; k < node_count_; ++k) pos[order[k]] = k;
   put_u32(out, kMetaMagic);
-  put_u32(out + 4, kFormatVersion);
+  put_u32(out + 4, kImageVersion);
   put_u32(out + 8, node_count_);
   put_u32(out + 12, 0);
   uint8_t* p = out + kMetaHeaderBytes;
@@ -152,6 +142,10 @@ void Filesystem::recount_free() {
   free_ = block_count_ - kSuperSlots - used;
 }
 
+// Serializes the tree; then, if few of its pages changed since the last
+// commit and the journal has room, writes only those (fs_journal.cpp),
+// otherwise a full checkpoint. Either way the blocks are fresh, so the
+// last durable commit stays whole until the new superblock lands.
 FsStatus Filesystem::write_commit() {
   Scratch order_s(mem_, size_t{node_count_} * sizeof(uint32_t));
   auto* order = static_cast<uint32_t*>(order_s.p);
@@ -162,63 +156,113 @@ FsStatus Filesystem::write_commit() {
   if (!image) return fs_fail(Err::Overloaded, "out of memory for the commit");
   serialize(order, image);
   uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
+  // The journal holds on to its blocks until the next checkpoint, so a
+  // small volume keeps it short: at most 1/16 of its blocks.
+  uint32_t limit = static_cast<uint32_t>(min<uint64_t>(journal_limit_, block_count_ / 16));
+  uint32_t room = image_ && last_.journal_blocks < limit ? limit - last_.journal_blocks : 0;
+  Scratch crcs_s(mem_, 4 * image_pages(bytes));
+  auto* crcs = static_cast<uint8_t*>(crcs_s.p);
+  if (!crcs) return fs_fail(Err::Overloaded, "out of memory for the commit");
+  Patch patches[kMaxJournalBlocks];
+  uint32_t changed = diff_pages(image, bytes, crcs, patches, room);
+  uint32_t crc = crc32c(Bytes(crcs, 4 * image_pages(bytes)));
+  // A journal commit only when it writes no more blocks than a checkpoint.
+  bool journaled = image_ && changed <= room && changed <= chain_len;
+  FsStatus st = journaled ? write_journal(image, bytes, crc, patches, changed) : write_checkpoint(image, bytes, crc);
+  if (!st) return st;
+  // The new commit's image is the one the next commit is compared with.
+  if (image_) mem_.release(image_);
+  image_ = image;
+  image_bytes_ = bytes;
+  image_s.p = nullptr;
+  if (page_crcs_) mem_.release(page_crcs_);
+  page_crcs_ = crcs;
+  crcs_s.p = nullptr;
+  ++(journaled ? journal_commits_ : checkpoint_commits_);
+  return {};
+}
+
+// Metadata blocks are marked live while the commit runs so nothing else
+// takes them; land() moves them to the metadata set (they are not data).
+FsStatus Filesystem::alloc_fresh(uint32_t* out, uint64_t count) {
+  for (uint64_t got = 0; got < count; ++got) {
+    auto b = alloc_block();
+    if (!b) {
+      for (uint64_t k = 0; k < got; ++k) release_block(out[k]);
+      return fail(b.error());
+    }
+    out[got] = *b;
+  }
+  return {};
+}
+
+// Flush, the superblock of `s` into its slot, flush: the commit point.
+FsStatus Filesystem::publish(Super s) {
+  CAPOS_TRY_STATUS(dev_.flush());
+  s.block_count = block_count_;
+  memset(buf_, 0, kBlockSize);
+  encode_super(s, MutBytes(buf_, kBlockSize));
+  CAPOS_TRY_STATUS(dev_.write(s.generation % kSuperSlots, 1, Bytes(buf_, kBlockSize)));
+  return dev_.flush();
+}
+
+// Once published, the new commit's blocks are the live data plus its
+// metadata blocks (the `fresh` ones, and for a journal commit the
+// checkpoint and journal it builds on); blocks only the previous commit
+// used become free.
+FsStatus Filesystem::land(FsStatus written, const Super& s, const uint32_t* fresh, uint64_t count, bool checkpoint) {
+  FsStatus st = written ? publish(s) : written;
+  if (!st) {
+    for (uint64_t k = 0; k < count; ++k) release_block(fresh[k]);
+    return st;
+  }
+  size_t map = bitmap_bytes(block_count_);
+  generation_ = s.generation;
+  last_ = s;
+  last_.block_count = block_count_;
+  if (checkpoint) memset(meta_, 0, map);
+  for (uint64_t k = 0; k < count; ++k) set_bit(meta_, fresh[k]);
+  // 8 bytes per step: every commit runs this over the whole volume.
+  size_t i = 0;
+  for (; i + 8 <= map; i += 8) {
+    uint64_t a, b;
+    memcpy(&a, live_ + i, 8);
+    memcpy(&b, meta_ + i, 8);
+    a |= b;
+    memcpy(committed_ + i, &a, 8);
+  }
+  for (; i < map; ++i) committed_[i] = live_[i] | meta_[i];
+  for (uint64_t k = 0; k < count; ++k) set_live(fresh[k], false);
+  recount_free();
+  return {};
+}
+
+// `crc`: the image CRC (over its pages' CRCs); the chain's own CRC, over
+// the whole image, is taken here.
+FsStatus Filesystem::write_checkpoint(const uint8_t* image, size_t bytes, uint32_t crc) {
+  uint64_t chain_len = (bytes + kChainPayload - 1) / kChainPayload;
   if (chain_len > free_) return fs_fail(Err::Overloaded, "no space left for the metadata");
   Scratch chain_s(mem_, chain_len * sizeof(uint32_t));
   auto* chain = static_cast<uint32_t*>(chain_s.p);
   if (!chain) return fs_fail(Err::Overloaded, "out of memory for the commit");
-  // Chain blocks are marked live while the commit runs so nothing else
-  // takes them; they leave the live set afterwards (they are not data).
-  FsStatus st = {};
-  uint64_t got = 0;
-  for (; got < chain_len && st; ++got) {
-    auto b = alloc_block();
-    if (!b) st = fail(b.error());
-    else chain[got] = *b;
-  }
-  if (!st) {
-    for (uint64_t k = 0; k + 1 < got; ++k) release_block(chain[k]);
-    return st;
-  }
+  CAPOS_TRY_STATUS(alloc_fresh(chain, chain_len));
   uint64_t gen = generation_ + 1;
-  // Chain blocks that follow each other on the device (the usual case:
-  // they are allocated in one go) are written in one device call each
-  // run, not one per block: a small commit's device calls dominated its
-  // cost. Same blocks, same order; the flush below still comes first.
-  Scratch run_s(mem_, size_t{kRunBlocks} * kBlockSize);
-  auto* run = static_cast<uint8_t*>(run_s.p);
-  if (!run) st = fs_fail(Err::Overloaded, "out of memory for the commit");
-  for (uint64_t k = 0; k < chain_len && st;) {
-    uint32_t n = 0;
-    do {
-      uint64_t j = k + n;
-      size_t off = j * kChainPayload;
-      size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
-      ChainHeader h{static_cast<uint32_t>(j), gen, j + 1 < chain_len ? chain[j + 1] : 0, static_cast<uint32_t>(len)};
-      encode_chain(h, Bytes(image + off, len), MutBytes(run + size_t{n} * kBlockSize, kBlockSize));
-      ++n;
-    } while (k + n < chain_len && n < kRunBlocks && chain[k + n] == chain[k] + n);
-    st = dev_.write(chain[k], n, Bytes(run, size_t{n} * kBlockSize));
-    k += n;
-  }
-  if (st) st = dev_.flush();
-  if (st) {
-    Super s{block_count_, gen, chain[0], chain_len, bytes, crc32c(Bytes(image, bytes))};
-    memset(buf_, 0, kBlockSize);
-    encode_super(s, MutBytes(buf_, kBlockSize));
-    st = dev_.write(gen % kSuperSlots, 1, Bytes(buf_, kBlockSize));
-  }
-  if (st) st = dev_.flush();
-  if (!st) {
-    for (uint64_t k = 0; k < chain_len; ++k) release_block(chain[k]);
-    return st;
-  }
-  // Durable: the new commit's blocks are the live data plus its chain;
-  // the previous commit's blocks become free.
-  generation_ = gen;
-  memcpy(committed_, live_, bitmap_bytes(block_count_));
-  for (uint64_t k = 0; k < chain_len; ++k) set_live(chain[k], false);
-  recount_free();
-  return {};
+  FsStatus st = detail::write_runs(dev_, mem_, chain, chain_len, [&](uint64_t j, MutBytes out) {
+    size_t off = j * kChainPayload;
+    size_t len = bytes - off < kChainPayload ? bytes - off : kChainPayload;
+    ChainHeader h{static_cast<uint32_t>(j), gen, j + 1 < chain_len ? chain[j + 1] : 0, static_cast<uint32_t>(len)};
+    encode_chain(h, Bytes(image + off, len), out);
+  });
+  Super s;
+  s.generation = gen;
+  s.meta_head = chain[0];
+  s.meta_blocks = chain_len;
+  s.meta_bytes = bytes;
+  s.meta_crc = crc32c(Bytes(image, bytes));
+  s.checkpoint_generation = gen;
+  s.image_bytes = bytes;
+  s.image_crc = crc;
+  return land(st, s, chain, chain_len, true);
 }
 
 FsStatus Filesystem::sync() {
@@ -233,12 +277,14 @@ FsStatus Filesystem::format() {
   if (block_count_ < kMinBlocks) return fs_fail(Err::InvalidArgument, "device too small for a filesystem");
   live_ = static_cast<uint8_t*>(mem_.alloc(bitmap_bytes(block_count_)));
   committed_ = static_cast<uint8_t*>(mem_.alloc(bitmap_bytes(block_count_)));
-  if (!live_ || !committed_) {
+  meta_ = static_cast<uint8_t*>(mem_.alloc(bitmap_bytes(block_count_)));
+  if (!live_ || !committed_ || !meta_) {
     reset();
     return fs_fail(Err::Overloaded, "out of memory for the block bitmaps");
   }
   memset(live_, 0, bitmap_bytes(block_count_));
   memset(committed_, 0, bitmap_bytes(block_count_));
+  memset(meta_, 0, bitmap_bytes(block_count_));
   generation_ = 0;
   next_serial_ = kRootSerial;
   auto root = new_node(0, StrView(), Kind::Dir);
@@ -269,7 +315,7 @@ FsStatus Filesystem::load_chain(const Super& s, uint8_t* image, uint8_t* chain_m
     CAPOS_TRY_STATUS(dev_.read(b, 1, MutBytes(buf_, kBlockSize)));
     ChainHeader h = CAPOS_TRY(decode_chain(Bytes(buf_, kBlockSize), block_count_));
     bool last = k + 1 == s.meta_blocks;
-    if (h.index != k || h.generation != s.generation || (h.next == 0) != last)
+    if (h.index != k || h.generation != s.checkpoint_generation || (h.next == 0) != last)
       return fs_fail(Err::Corrupt, "metadata chain does not belong to this commit");
     size_t want = last ? s.meta_bytes - at : kChainPayload;
     if (h.payload != want) return fs_fail(Err::Corrupt, "metadata block payload size");
@@ -287,13 +333,16 @@ FsStatus Filesystem::try_mount(const Super& s) {
   size_t map = bitmap_bytes(block_count_);
   live_ = static_cast<uint8_t*>(mem_.alloc(map));
   committed_ = static_cast<uint8_t*>(mem_.alloc(map));
-  Scratch image_s(mem_, s.meta_bytes);
-  auto* image = static_cast<uint8_t*>(image_s.p);
-  if (!live_ || !committed_ || !image) return fs_fail(Err::Overloaded, "out of memory for the mount");
+  meta_ = static_cast<uint8_t*>(mem_.alloc(map));
+  if (!live_ || !committed_ || !meta_) return fs_fail(Err::Overloaded, "out of memory for the mount");
   memset(committed_, 0, map);
   memset(live_, 0, map);
-  CAPOS_TRY_STATUS(load_chain(s, image, live_));  // live_ holds the chain for now
-  Bytes img(image, s.meta_bytes);
+  memset(meta_, 0, map);
+  // live_ holds the metadata blocks for now: the journal's, then the chain's.
+  uint8_t* image = nullptr;
+  CAPOS_TRY_STATUS(load_journal(s, live_, &image));
+  Scratch image_s(mem_, Scratch::Adopt{image});  // released on every failure below
+  Bytes img(image, s.image_bytes);
   uint32_t count = CAPOS_TRY(meta_node_count(img));
   Scratch hash_s(mem_, (meta_hash_slots(count) + count) * sizeof(uint32_t));
   if (!hash_s.p) return fs_fail(Err::Overloaded, "out of memory for the mount");
@@ -304,8 +353,13 @@ FsStatus Filesystem::try_mount(const Super& s) {
   mounted_ = true;  // new_node needs the tables; undone by reset() on failure
   CAPOS_TRY(parse_meta(img, block_count_, MutBytes(committed_, map),
                        Span<uint32_t>(static_cast<uint32_t*>(hash_s.p), meta_hash_slots(count) + count), &sink));
-  // live = committed minus the chain.
-  for (size_t i = 0; i < map; ++i) live_[i] = committed_[i] & static_cast<uint8_t>(~live_[i]);
+  // live = committed minus the metadata blocks.
+  memcpy(meta_, live_, map);
+  for (size_t i = 0; i < map; ++i) live_[i] = committed_[i] & static_cast<uint8_t>(~meta_[i]);
+  image_ = image;
+  image_bytes_ = s.image_bytes;
+  image_s.p = nullptr;
+  last_ = s;
   recount_free();
   return {};
 }

@@ -88,4 +88,80 @@ void finish_icmp6(MutBytes msg, const Ip6& src, const Ip6& dst) {
   put16(msg.data() + 2, csum_fold(csum_add(s, Bytes(msg.data(), msg.size()))));
 }
 
+Result<RouterAdvert> parse_router_advert(Bytes rest) {
+  if (rest.size() < RA_MESSAGE - ICMPV6_HEADER) return fail(Err::Truncated);
+  RouterAdvert ra;
+  ra.router_lifetime_s = get16(rest.data() + 2);
+  size_t off = RA_MESSAGE - ICMPV6_HEADER;
+  while (off < rest.size()) {
+    if (rest.size() - off < 2) return fail(Err::Truncated);
+    const uint8_t* o = rest.data() + off;
+    size_t len = size_t{o[1]} * 8;
+    if (len == 0 || len > rest.size() - off) return fail(Err::Corrupt);  // RFC 4861 4.6: length 0 is invalid
+    if (o[0] == ND_OPT_SOURCE_LL && len >= 8 && !ra.have_mac) {
+      memcpy(ra.mac.b, o + 2, 6);
+      ra.have_mac = true;
+    } else if (o[0] == ND_OPT_PREFIX_INFO) {
+      if (len != 32) return fail(Err::Corrupt);
+      uint8_t plen = o[2];
+      uint32_t valid = uint32_t{o[4]} << 24 | uint32_t{o[5]} << 16 | uint32_t{o[6]} << 8 | o[7];
+      uint32_t preferred = uint32_t{o[8]} << 24 | uint32_t{o[9]} << 16 | uint32_t{o[10]} << 8 | o[11];
+      Ip6 prefix;
+      memcpy(prefix.b, o + 16, 16);
+      bool link_local = prefix.b[0] == 0xFE && (prefix.b[1] & 0xC0) == 0x80;
+      // RFC 4862 5.5.3: autonomous, not link-local, preferred <= valid;
+      // an interface id of 64 bits needs a /64.
+      if (!ra.have_prefix && (o[3] & PREFIX_FLAG_AUTONOMOUS) && !link_local && plen == 64 && valid > 0 &&
+          preferred <= valid && !prefix.is_multicast()) {
+        ra.prefix = prefix;
+        ra.valid_s = valid;
+        ra.have_prefix = true;
+      }
+    }
+    off += len;
+  }
+  return ra;
+}
+
+Ip6 slaac_address(const Ip6& prefix, const Mac& mac) {
+  Ip6 a = link_local_from_mac(mac);
+  memcpy(a.b, prefix.b, 8);
+  return a;
+}
+
+void format_ip6(const Ip6& a, char (&out)[IP6_TEXT_MAX]) {
+  uint16_t g[8];
+  for (int i = 0; i < 8; ++i) g[i] = get16(a.b + 2 * i);
+  int best = -1, best_len = 1;  // a run must be at least 2 groups
+  for (int i = 0; i < 8;) {
+    int j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j > i ? j : i + 1;
+  }
+  const char* hex = "0123456789abcdef";
+  size_t n = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out[n++] = ':';
+      if (i == 0) out[n++] = ':';
+      i += best_len - 1;
+      continue;
+    }
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      uint8_t d = (g[i] >> shift) & 0xF;
+      if (d || started || shift == 0) {
+        out[n++] = hex[d];
+        started = true;
+      }
+    }
+    if (i < 7) out[n++] = ':';
+  }
+  out[n] = 0;
+}
+
 }  // namespace capos::net

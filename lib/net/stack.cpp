@@ -162,9 +162,10 @@ void Stack::receive_frame(Bytes frame, uint64_t now_ms) {
   } else if (eth->dst == mac_ || eth->dst.is_broadcast()) {
     if (eth->type == ETHERTYPE_ARP) handle_arp(eth->payload, now_ms);
     else if (eth->type == ETHERTYPE_IPV4) handle_ipv4(eth->payload, now_ms);
-    else if (eth->type == ETHERTYPE_IPV6) handle_ipv6(eth->src, eth->payload);
-  } else if (eth->type == ETHERTYPE_IPV6 && eth->dst == multicast_mac(solicited_node(ll6_))) {
-    handle_ipv6(eth->src, eth->payload);
+    else if (eth->type == ETHERTYPE_IPV6) handle_ipv6(eth->src, eth->payload, now_ms);
+  } else if (eth->type == ETHERTYPE_IPV6 &&
+             (eth->dst == multicast_mac(solicited_node(ll6_)) || eth->dst == multicast_mac(ALL_NODES))) {
+    handle_ipv6(eth->src, eth->payload, now_ms);
   }
   flush(now_ms);
 }
@@ -239,7 +240,7 @@ void Stack::handle_icmp(const Ipv4Packet& ip, uint64_t now_ms) {
     memcpy(scratch_ + L4 + ICMP_HEADER, m->body.data(), body);
     write_icmp(MutBytes(scratch_ + L4, ICMP_HEADER + body), ICMP_ECHO_REPLY, 0, m->ident, m->sequence, body);
     send_ip(addr_, ip.src, IPPROTO_ICMP, ICMP_HEADER + body, now_ms);
-  } else if (m->type == ICMP_ECHO_REPLY && ping_.active && !ping_.answered && ip.src == ping_.dst &&
+  } else if (m->type == ICMP_ECHO_REPLY && ping_.active && !ping_.v6 && !ping_.answered && ip.src == ping_.dst &&
              m->ident == ping_.ident && m->sequence == ping_.seq) {
     ping_.answered = true;
     ping_.rtt = now_ms - ping_.sent;
@@ -355,6 +356,7 @@ void Stack::handle_tcp(const Ipv4Packet& ip, uint64_t now_ms) {
 void Stack::tick(uint64_t now_ms) {
   for (TcpSlot& s : tcp_)
     if (s.used) s.conn.on_tick(now_ms);
+  tick_ipv6(now_ms);
   for (Waiting& w : waiting_) {
     if (!w.used) continue;
     if (now_ms - w.since >= ARP_GIVE_UP_MS) {
@@ -389,6 +391,8 @@ uint64_t Stack::next_deadline() const {
   for (const DnsQuery& q : dnsq_)
     if (q.used && !q.done) take(q.deadline);
   if (use_dhcp_) take(dhcp_.next_deadline());
+  take(rs_next_);
+  if (have_global6_) take(global6_expiry_);
   return d;
 }
 

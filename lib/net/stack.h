@@ -102,6 +102,11 @@ class Stack {
   // ICMP echo: one outstanding ping at a time.
   Status ping_start(Ip4 dst, uint16_t sequence, uint64_t now_ms);
   Result<PingReply> ping_result() const;  // NotFound: no reply (yet)
+  // ICMPv6 echo, sharing the one outstanding ping: from the SLAAC address
+  // (the link-local one for a link-local destination), to the link-layer
+  // address of the router that advertised the prefix (the one neighbour
+  // known: no neighbour cache yet). Disconnected: no SLAAC address yet.
+  Status ping6_start(const Ip6& dst, uint16_t sequence, uint64_t now_ms);
 
   // DNS: a query is sent to the configured server and retried 3 times,
   // 1 s apart. dns_result: Busy while pending, TimedOut, NotFound
@@ -118,6 +123,16 @@ class Stack {
   // The IPv6 link-local address (from the MAC); the stack answers Neighbor
   // Solicitations for it and ICMPv6 echo to it (stack_ip6.cpp).
   const Ip6& link_local() const { return ll6_; }
+  // SLAAC (RFC 4862): Router Solicitations to ff02::2 now and up to twice
+  // more 4 s apart until a Router Advertisement offers a /64; the address
+  // is the prefix with our interface id, kept for the prefix's valid
+  // lifetime (a later advertisement renews it). No duplicate address
+  // detection: the interface id comes from our MAC.
+  void start_ipv6(uint64_t now_ms);
+  // The SLAAC address; NotFound until an advertisement gave a prefix.
+  Result<Ip6> global_address() const;
+  // The advertising router's link-local address; NotFound as above.
+  Result<Ip6> router6() const;
   StackStats stats() const;
 
  private:
@@ -176,7 +191,10 @@ class Stack {
 
   void handle_arp(Bytes payload, uint64_t now_ms);
   void handle_ipv4(Bytes payload, uint64_t now_ms);
-  void handle_ipv6(const Mac& from, Bytes payload);
+  void handle_ipv6(const Mac& from, Bytes payload, uint64_t now_ms);
+  void router_advert(const Mac& from, const Ip6& src, Bytes rest, uint64_t now_ms);
+  void send_router_solicit();
+  void tick_ipv6(uint64_t now_ms);
   void handle_icmp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_udp(const Ipv4Packet& ip, uint64_t now_ms);
   void handle_tcp(const Ipv4Packet& ip, uint64_t now_ms);
@@ -197,6 +215,15 @@ class Stack {
 
   Mac mac_;
   Ip6 ll6_;
+  // SLAAC (stack_ip6.cpp).
+  bool ipv6_started_ = false;
+  uint32_t rs_sent_ = 0;
+  uint64_t rs_next_ = 0;            // next Router Solicitation (0: none due)
+  bool have_global6_ = false;
+  Ip6 global6_{};
+  uint64_t global6_expiry_ = 0;     // 0: infinite valid lifetime
+  Ip6 router6_{};
+  Mac router6_mac_{};
   TcpTuning tuning_;
   uint64_t secret_;
   uint64_t rng_;
@@ -218,9 +245,12 @@ class Stack {
   NetHandle dns_port_{};
   bool dns_bound_ = false;
 
+  static constexpr uint16_t PING_IDENT = 0xCA05;  // echo identifier of our pings (v4 and v6)
   struct Ping {
     bool active = false, answered = false;
     Ip4 dst = 0;
+    bool v6 = false;
+    Ip6 dst6{};
     uint16_t ident = 0, seq = 0;
     uint64_t sent = 0, rtt = 0;
     uint8_t ttl = 0;

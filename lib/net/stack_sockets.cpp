@@ -7,7 +7,6 @@
 namespace capos::net {
 
 namespace {
-constexpr uint16_t PING_IDENT = 0xCA05;
 constexpr uint64_t DNS_RETRY_MS = 1000;
 }
 

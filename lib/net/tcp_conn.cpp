@@ -256,11 +256,22 @@ void TcpConnection::process_data(const TcpSegment& seg, uint64_t now_ms) {
     seq += skip;
   }
   if (data.size() > 0) {
-    ack_now_ = true;
-    if (!takes_data || seq != rcv_nxt_) return;  // after our FIN was received, or out of order
+    if (!takes_data || seq != rcv_nxt_) {  // after our FIN was received, or out of order: duplicate ACK now
+      ack_now_ = true;
+      return;
+    }
     size_t n = rx_.push(data);
     rcv_nxt_ += uint32_t(n);
-    if (n < data.size()) return;  // beyond the window: the FIN (if any) is not reached
+    if (n < data.size()) {  // beyond the window: the FIN (if any) is not reached
+      ack_now_ = true;
+      return;
+    }
+    // Every second full-sized segment is acknowledged at once, a lone one
+    // within delayed_ack_ms, anything smaller at once (RFC 1122 4.2.3.2,
+    // RFC 5681 4.2): half the ACK frames on a bulk transfer, and no
+    // delay for request/response, whose segments are small.
+    if (data.size() < t_.mss || ++segs_unacked_ >= 2) ack_now_ = true;
+    else if (!delack_deadline_) delack_deadline_ = now_ms + t_.delayed_ack_ms;
   }
   if ((h.flags & TCP_FIN) && !fin_received_ && h.seq + uint32_t(seg.payload.size()) == rcv_nxt_) {
     fin_received_ = true;
@@ -285,6 +296,7 @@ void TcpConnection::on_tick(uint64_t now_ms) {
     enter_closed(TcpEnd::TimedOut);
     return;
   }
+  if (delack_deadline_ && now_ms >= delack_deadline_) ack_now_ = true;
   if (!rtx_deadline_ || now_ms < rtx_deadline_ || state_ == TcpState::Closed) return;
   ++retries_;
   bool syn = state_ == TcpState::SynSent || state_ == TcpState::SynReceived;
@@ -313,6 +325,7 @@ void TcpConnection::on_tick(uint64_t now_ms) {
 uint64_t TcpConnection::next_deadline() const {
   if (state_ == TcpState::TimeWait) return time_wait_deadline_;
   if (state_ == TcpState::FinWait2 && orphan_deadline_) return orphan_deadline_;
+  if (delack_deadline_ && (!rtx_deadline_ || delack_deadline_ < rtx_deadline_)) return delack_deadline_;
   return rtx_deadline_;
 }
 
@@ -325,6 +338,8 @@ TcpOut TcpConnection::make(uint8_t flags, uint32_t seq, size_t len) {
   if (flags & TCP_ACK) {
     o.h.ack = rcv_nxt_;
     ack_now_ = false;
+    segs_unacked_ = 0;
+    delack_deadline_ = 0;
     rcv_adv_ = rcv_nxt_ + rcv_window();
   }
   o.h.window = window_field(flags & TCP_SYN);
@@ -430,10 +445,15 @@ size_t TcpConnection::read(MutBytes out) {
   size_t n = rx_.peek(0, out);
   rx_.pop(n);
   if (n > 0 && synchronized()) {
-    // Window update once the window has grown by two segments or half the buffer.
+    // A window update of its own once the window has grown by two
+    // segments or half the buffer, and only while what the peer was last
+    // told is under half the buffer: a reader keeping up lets the ACKs
+    // data gets carry the window (no extra frame per read).
     uint32_t edge = rcv_nxt_ + rcv_window();
     uint32_t grow = edge - rcv_adv_;
-    if (seq_gt(edge, rcv_adv_) && grow >= min<uint32_t>(TCP_RX_BUFFER / 2, 2u * t_.mss)) ack_now_ = true;
+    uint32_t told = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+    if (seq_gt(edge, rcv_adv_) && told < TCP_RX_BUFFER / 2 && grow >= min<uint32_t>(TCP_RX_BUFFER / 2, 2u * t_.mss))
+      ack_now_ = true;
   }
   return n;
 }

@@ -29,6 +29,7 @@ struct TcpTuning {
   uint32_t max_syn_retransmits = 4;  // SYN or SYN-ACK
   uint32_t time_wait_ms = 2000;      // bounded 2*MSL
   uint32_t fin_wait2_ms = 10000;     // orphaned FIN_WAIT_2 (application gone) is dropped after this
+  uint32_t delayed_ack_ms = 5;       // a lone full-sized segment's ACK waits at most this (RFC 1122 4.2.3.2)
 };
 
 constexpr size_t TCP_RX_BUFFER = 65536 * 2;
@@ -136,6 +137,8 @@ class TcpConnection {
   uint32_t rst_seq_ = 0;
   uint64_t time_wait_deadline_ = 0;
   uint64_t orphan_deadline_ = 0;
+  uint32_t segs_unacked_ = 0;      // full-sized in-order segments received since our last ACK
+  uint64_t delack_deadline_ = 0;   // when a delayed ACK is due (0: none)
 
   uint8_t rx_buf_[TCP_RX_BUFFER];
   uint8_t tx_buf_[TCP_TX_BUFFER];

@@ -42,6 +42,9 @@ RteWords remappable_rte(uint16_t handle, uint8_t vector, bool level, bool active
 
 Quad128 inv_context_global() { return {DESC_CC | (1u << 4), 0}; }
 Quad128 inv_iotlb_global() { return {DESC_IOTLB | (1u << 4) | (1u << 6) | (1u << 7), 0}; }
+Quad128 inv_iotlb_domain(uint16_t domain) {
+  return {DESC_IOTLB | (2u << 4) | (1u << 6) | (1u << 7) | (uint64_t{domain} << 16), 0};
+}
 Quad128 inv_iec_global() { return {DESC_IEC, 0}; }
 Quad128 inv_iec_index(uint16_t index) { return {DESC_IEC | (1u << 4) | (uint64_t{index} << 32), 0}; }
 Quad128 inv_wait(uint64_t status_addr, uint32_t status) {

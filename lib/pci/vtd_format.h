@@ -51,6 +51,7 @@ RteWords remappable_rte(uint16_t handle, uint8_t vector, bool level, bool active
 // Queued invalidation descriptors (VT-d 6.5.2).
 Quad128 inv_context_global();
 Quad128 inv_iotlb_global();            // drain reads and writes
+Quad128 inv_iotlb_domain(uint16_t domain);  // one domain's entries, reads and writes drained
 Quad128 inv_iec_global();              // every cached IRTE
 Quad128 inv_iec_index(uint16_t index);  // one cached IRTE
 // Writes `status` to the 4-byte-aligned physical `status_addr` once every

@@ -21,7 +21,7 @@ set_tests_properties(qemu.login_persist_image PROPERTIES FIXTURES_SETUP login_pe
 # Boot 1: a fresh disk has no account file; `setup` enrolls op and commits it.
 # auditd starts its stored chain.
 capos_qemu_test(login_persist_setup ${PERSIST_BOOT} --forbid "persist-pw-1"
-  --expect "fsd: mounted capos-fs v1" --expect-anywhere "auditd: audit.log verified: 0 records"
+  --expect "fsd: mounted capos-fs v2" --expect-anywhere "auditd: audit.log verified: 0 records"
   --input "capos> =>setup op\\r" --input "new password> =>persist-pw-1\\r" --input "again> =>persist-pw-1\\r"
   --expect "audit: setup created the persistent operator account op" --expect "session 2: operator op"
   --input "op@capos> =>shutdown\\r" --expect "shutting down"

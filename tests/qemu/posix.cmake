@@ -4,13 +4,8 @@
 # open/read/write/lseek/stat/readdir/rename/unlink, pipes and poll, and
 # writes + fsyncs persist.txt; boot 2 of the same image reads it back.
 # Included from tests/qemu/CMakeLists.txt.
-add_custom_command(OUTPUT ${PKG_DIR}/posix_fs.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/posix_fs.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
-  DEPENDS init vblk fsd posix_files posix_child lua mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/posix_fs.json
+capos_json_package(posix_fs qemu_test_package_posix_fs DEPENDS init vblk fsd posix_files posix_child lua
   COMMENT "Test boot package: POSIX files and pipes over fsd")
-add_custom_target(qemu_test_package_posix_fs ALL DEPENDS ${PKG_DIR}/posix_fs.bin)
 set(posix_img ${CMAKE_CURRENT_BINARY_DIR}/posix_fs.img)
 add_test(NAME qemu.posix_fs_image COMMAND mkfs-capos format ${posix_img} 4M)
 set_tests_properties(qemu.posix_fs_image PROPERTIES FIXTURES_SETUP posix_fs_disk LABELS qemu
@@ -39,7 +34,7 @@ set(POSIX_FILE_MARKERS
   --expect "posix: unsupported file actions are EINVAL ok"
   --expect "posix: all checks passed" --expect "init: posix_files exited: code 0")
 capos_qemu_test(posix_files_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/posix_fs.bin --timeout 150
-  --forbid "posix: FAIL" --expect "fsd: mounted capos-fs v1 on "
+  --forbid "posix: FAIL" --expect "fsd: mounted capos-fs v2 on "
   --expect "posix: boot 1 wrote persist.txt ok" ${POSIX_FILE_MARKERS} -- ${posix_qemu})
 set_tests_properties(qemu.posix_files_write PROPERTIES FIXTURES_REQUIRED posix_fs_disk
   FIXTURES_SETUP posix_fs_written RESOURCE_LOCK posix_fs_image)
@@ -51,13 +46,8 @@ set_tests_properties(qemu.posix_files_reboot PROPERTIES FIXTURES_REQUIRED "posix
 # ---- SQLite (Debian's libsqlite3.a, user/sqlite, docs/sqlite.md) over the same layer ----
 # Boot 1 of a fresh image creates /notes.db and works it; boot 2 finds the
 # rows (the database survived a reboot) and passes integrity_check.
-add_custom_command(OUTPUT ${PKG_DIR}/sqlite.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/sqlite.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sqlite.json
-  DEPENDS init vblk fsd sqlite_test mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sqlite.json
+capos_json_package(sqlite qemu_test_package_sqlite DEPENDS init vblk fsd sqlite_test
   COMMENT "Test boot package: SQLite over fsd")
-add_custom_target(qemu_test_package_sqlite ALL DEPENDS ${PKG_DIR}/sqlite.bin)
 set(sqlite_img ${CMAKE_CURRENT_BINARY_DIR}/sqlite.img)
 add_test(NAME qemu.sqlite_image COMMAND mkfs-capos format ${sqlite_img} 4M)
 set_tests_properties(qemu.sqlite_image PROPERTIES FIXTURES_SETUP sqlite_disk LABELS qemu RESOURCE_LOCK sqlite_image)

@@ -4,13 +4,8 @@
 # schedtest measures the shares from the contexts' own accounting and
 # checks that every escalation through mint is refused. The qemu_smp2 twin
 # runs the same on two CPUs.
-add_custom_command(OUTPUT ${PKG_DIR}/sched_context.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/sched_context.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_context.json
-  DEPENDS init schedtest mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_context.json
+capos_json_package(sched_context qemu_test_package_sched DEPENDS init schedtest
   COMMENT "Test boot package: SchedulingContext weights, budget and mint refusals")
-add_custom_target(qemu_test_package_sched ALL DEPENDS ${PKG_DIR}/sched_context.bin)
 capos_qemu_test(sched_context --kernel ${KERNEL_ELF} --module ${PKG_DIR}/sched_context.bin --timeout 120
   --expect "schedtest: light: weight 1, budget 0 us per 0 us"
   --expect "schedtest: heavy: weight 4, budget 0 us per 0 us"
@@ -43,13 +38,8 @@ add_dependencies(qemu_test_images smpstress)
 # because init spawned it with runOn, and a copy it spawns without runOn
 # runs on the same context; both are held to the budget. A runOn naming
 # no SchedulingContext grant is refused.
-add_custom_command(OUTPUT ${PKG_DIR}/sched_bind.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/sched_bind.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_bind.json
-  DEPENDS init schedhog mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/sched_bind.json
+capos_json_package(sched_bind qemu_test_package_sched_bind DEPENDS init schedhog
   COMMENT "Test boot package: a hog bound to a budgeted context at spawn")
-add_custom_target(qemu_test_package_sched_bind ALL DEPENDS ${PKG_DIR}/sched_bind.bin)
 capos_qemu_test(sched_bind --kernel ${KERNEL_ELF} --module ${PKG_DIR}/sched_bind.bin --timeout 120
   --expect "schedhog: runOn binds at spawn"
   --expect "schedhog: a child inherits its spawner's context"

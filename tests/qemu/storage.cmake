@@ -20,6 +20,12 @@ set(FS_HOSTILE_MARKERS
   --expect "fstest: refused moving a directory into itself: invalid-argument (cannot move a directory into itself)"
   --expect "fstest: refused a 31-byte store key: invalid-argument (a key is 32 bytes (SHA-256))"
   --expect "fstest: store: put, get, list, remove by SHA-256 key ok"
+  --expect "fstest: refused a bulk read of 2 MiB: invalid-argument (maxBytes must be 1 to 1 MiB)"
+  --expect "fstest: refused a bulk write without a MemoryObject: invalid-argument (attach a MemoryObject as `buffer`)"
+  --expect "fstest: refused a bulk read past the buffer: invalid-argument (the buffer is too small for bufferOffset plus the bytes)"
+  --expect "fstest: refused a bulk read into an endpoint: invalid-argument (the buffer is an endpoint, not a kernel MemoryObject)"
+  --expect "fstest: refused a bulk write through File.readOnly: invalid-argument (read-only file)"
+  --expect "fstest: bulk: 300000 bytes written and read back through a MemoryObject, 0 mismatches"
   --expect "fstest: refused one open file too many: overloaded (too many open files and directories: close some)"
   --expect "fstest: refused write to a full disk: overloaded (no space left on the device)"
   --expect "fstest: all checks passed" --expect "init: fstest exited: code 0"
@@ -46,7 +52,7 @@ foreach(drv virtio nvme)
   set(fs_qemu -drive file=${img},format=raw,if=none,id=d0 ${fs_dev})
   capos_qemu_test(fs_${drv}_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_${drv}.bin --timeout 120
     --forbid "fstest: FAILED"
-    --expect "fsd: mounted capos-fs v1 on "
+    --expect "fsd: mounted capos-fs v2 on "
     --expect "fstest: boot 1: wrote hello.txt, big.bin (20000 bytes, 5 blocks), sub/inner, synced, 0 mismatches"
     ${FS_HOSTILE_MARKERS} -- ${fs_qemu})
   set_tests_properties(qemu.fs_${drv}_write PROPERTIES FIXTURES_REQUIRED fs_${drv}_disk
@@ -67,13 +73,8 @@ endforeach()
 # ---- The shell's file commands over a granted home directory (user/shell/fs_commands.cpp) ----
 # Boot 1 makes a directory and a file, reads, renames, and meets refusals;
 # boot 2 of the same image reads the file back and cleans up.
-add_custom_command(OUTPUT ${PKG_DIR}/fs_shell.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_shell.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
-  DEPENDS init vblk fsd shell terminal mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_shell.json
+capos_json_package(fs_shell qemu_test_package_fs_shell DEPENDS init vblk fsd shell terminal
   COMMENT "Test boot package: shell over a filesystem")
-add_custom_target(qemu_test_package_fs_shell ALL DEPENDS ${PKG_DIR}/fs_shell.bin)
 set(fs_shell_img ${CMAKE_CURRENT_BINARY_DIR}/fs_shell.img)
 add_test(NAME qemu.fs_shell_image COMMAND mkfs-capos format ${fs_shell_img} 2M)
 set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk LABELS qemu
@@ -81,7 +82,7 @@ set_tests_properties(qemu.fs_shell_image PROPERTIES FIXTURES_SETUP fs_shell_disk
 set(fs_shell_qemu -drive file=${fs_shell_img},format=raw,if=none,id=d0
   -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
 capos_qemu_test(fs_shell_write --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bin --timeout 120
-  --input "capos> =>df\\r" --expect "capos-fs v1: 2036 KiB free of 2048 KiB (509 of 512 blocks of 4096 bytes), 2 nodes"
+  --input "capos> =>df\\r" --expect "capos-fs v2: 2032 KiB free of 2048 KiB (508 of 512 blocks of 4096 bytes), 2 nodes"
   --input "capos> =>ls\\r" --expect "(empty)"
   --input "capos> =>mkdir notes\\r"
   --input "capos> =>write notes/todo buy milk\\r" --expect "write: 9 bytes, synced"
@@ -126,13 +127,8 @@ capos_qemu_test(fat_shell --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fs_shell.bi
 set_tests_properties(qemu.fat_shell PROPERTIES FIXTURES_REQUIRED fat_disk RESOURCE_LOCK fat_image)
 
 # ---- Power cuts: QEMU killed at seeded random moments during a write workload (user/tests/fschurn.cpp) ----
-add_custom_command(OUTPUT ${PKG_DIR}/fs_churn.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fs_churn.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
-  DEPENDS init vblk fsd fschurn mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fs_churn.json
+capos_json_package(fs_churn qemu_test_package_fs_churn DEPENDS init vblk fsd fschurn
   COMMENT "Test boot package: filesystem power-cut workload")
-add_custom_target(qemu_test_package_fs_churn ALL DEPENDS ${PKG_DIR}/fs_churn.bin)
 add_test(NAME qemu.fs_power_cut
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fs_crash.py --kernel ${KERNEL_ELF}
           --package ${PKG_DIR}/fs_churn.bin --image ${CMAKE_CURRENT_BINARY_DIR}/fs_churn.img
@@ -141,22 +137,18 @@ set_tests_properties(qemu.fs_power_cut PROPERTIES TIMEOUT 180 LABELS qemu PASS_R
 
 # ---- Filesystem bench boot (user/tests/fsbench.cpp; `make bench`, tools/bench/fs_bench.py) ----
 # Booted by the bench over a 256 MiB mkfs-capos image, next to Linux on ext4.
-add_custom_command(OUTPUT ${PKG_DIR}/fsbench_virtio.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/fsbench_virtio.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
-  DEPENDS init vblk fsd fsbench mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/fsbench_virtio.json
+capos_json_package(fsbench_virtio qemu_test_package_fsbench_virtio DEPENDS init vblk fsd fsbench
   COMMENT "Bench boot package: filesystem figures over virtio-blk")
-add_custom_target(qemu_test_package_fsbench_virtio ALL DEPENDS ${PKG_DIR}/fsbench_virtio.bin)
 # Smoke: the whole workload runs and every byte reads back (figures not judged).
 set(fsbench_img ${CMAKE_CURRENT_BINARY_DIR}/fsbench.img)
-add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 128M)
+add_test(NAME qemu.fsbench_image COMMAND mkfs-capos format ${fsbench_img} 256M)
 set_tests_properties(qemu.fsbench_image PROPERTIES FIXTURES_SETUP fsbench_disk LABELS qemu
   RESOURCE_LOCK fsbench_image)
 capos_qemu_test(fsbench_smoke --kernel ${KERNEL_ELF} --module ${PKG_DIR}/fsbench_virtio.bin --timeout 280
-  --forbid "fsbench: FAILED"
+  --forbid "fsbench: FAILED" --expect "fsd: device I/O by bulk calls, 256 KiB windows"
   --expect "BENCH row=fs_create_small iters=1000 busy_cycles_per_op=" --expect "BENCH row=fs_read_small iters=1000"
-  --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192" --expect "BENCH done"
+  --expect "BENCH row=fs_write_seq iters=8192" --expect "BENCH row=fs_read_seq iters=8192"
+  --expect "BENCH row=fs_write_bulk iters=64" --expect "BENCH row=fs_read_bulk iters=64" --expect "BENCH done"
   --expect "init: fsbench exited: code 0" --expect "process 1 (init) exited with status 0"
   -- -drive file=${fsbench_img},format=raw,if=none,id=d0,cache=unsafe
      -device virtio-blk-pci,drive=d0,disable-legacy=on,addr=3)
@@ -235,13 +227,8 @@ set_tests_properties(qemu.ns_check PROPERTIES FIXTURES_REQUIRED "ns_disk;ns_boun
 # init narrows fsd's root to users/alice (writable) and users/alice/public
 # (read-only) for dirgrant, which must use exactly those and reach nothing
 # above; a grant of a missing directory stops that service with the reason.
-add_custom_command(OUTPUT ${PKG_DIR}/dir_grant.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/dir_grant.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
-  DEPENDS init vblk fsd dirgrant mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/dir_grant.json
+capos_json_package(dir_grant qemu_test_package_dir_grant DEPENDS init vblk fsd dirgrant
   COMMENT "Test boot package: directory grants")
-add_custom_target(qemu_test_package_dir_grant ALL DEPENDS ${PKG_DIR}/dir_grant.bin)
 set(grant_img ${CMAKE_CURRENT_BINARY_DIR}/dir_grant.img)
 add_test(NAME qemu.dir_grant_image
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${grant_img})
@@ -274,13 +261,8 @@ set_tests_properties(qemu.dir_grant PROPERTIES FIXTURES_REQUIRED grant_disk RESO
 # ---- Directory grants through the launcher: the shell's `@home/a/b` and `ro @...` (user/shell/launch.cpp) ----
 # The shell holds fsd's root as `home` and starts dirgrant (as in
 # qemu.dir_grant) with users/alice and a read-only users/alice/public.
-add_custom_command(OUTPUT ${PKG_DIR}/launch_dir.bin
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${PKG_DIR}
-  COMMAND mkmanifest --bin-dir ${CMAKE_BINARY_DIR}/bin -o ${PKG_DIR}/launch_dir.bin
-          ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
-  DEPENDS init terminal vblk fsd launcher shell dirgrant lua hello mkmanifest ${CMAKE_CURRENT_SOURCE_DIR}/manifests/launch_dir.json
+capos_json_package(launch_dir qemu_test_package_launch_dir DEPENDS init terminal vblk fsd launcher shell dirgrant lua hello
   COMMENT "Test boot package: directory grants through the launcher")
-add_custom_target(qemu_test_package_launch_dir ALL DEPENDS ${PKG_DIR}/launch_dir.bin)
 set(launch_img ${CMAKE_CURRENT_BINARY_DIR}/launch_dir.img)
 add_test(NAME qemu.launch_dir_image
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_grant_image.sh $<TARGET_FILE:mkfs-capos> ${launch_img})

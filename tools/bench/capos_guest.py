@@ -9,7 +9,7 @@ row idles.)"""
 
 import os
 
-from guest_boot import ICOUNT_FLAGS, aggregate_boot, boot, parse_bench
+from guest_boot import ICOUNT_FLAGS, aggregate_boot, boot, parse_bench, with_qboot
 
 # Segments a measurement kernel (build/kernel/capos-measure.elf, built with
 # CAPOS_MEASURE=1) reports per row; order and labels for the report.
@@ -108,3 +108,13 @@ def profile_per_iteration(p):
         n, c = p.get(seg, (0, 0))
         out[seg] = max(0, n - c * p["probe"]) / div
     return out
+
+
+def run_capos_qboot(cmd, timeout, log_path=None):
+    """capOS booted by `cmd` through qboot (guest_boot.with_qboot): its
+    boot_to_init as the row boot_to_init_qboot, or an n/a row saying why."""
+    qcmd = with_qboot(cmd)
+    if qcmd is None:
+        return {"status": "na", "reason": "no_qboot_rom"}
+    rows, _, _ = run_capos(qcmd, timeout, log_path)
+    return rows.get("boot_to_init") or {"status": "na", "reason": "no_boot_marker"}

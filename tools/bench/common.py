@@ -12,6 +12,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PAIRS = [
     ("boot_to_init", "boot_to_init",
      "Boot to first user instruction (guest TSC since vCPU reset)"),
+    ("boot_to_init_qboot", "boot_to_init_qboot",
+     "Boot to first user instruction through qboot instead of SeaBIOS (icount only)"),
     ("boot_to_init_wall", "boot_to_init_wall",
      "Boot to first user instruction (host wall clock from QEMU spawn)"),
     ("kcall_trivial", "getppid",
@@ -49,6 +51,19 @@ def run(cmd, **kw):
     log("$ " + " ".join(cmd))
     return subprocess.run(cmd, check=True, **kw)
 
+
+
+def row_value(rows, mode, row, key):
+    """rows[mode][row][key] of a parsed bench run as a float, None when missing or not a number."""
+    try:
+        return float(rows.get(mode, {}).get(row, {})[key])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def ratio(c, l):
+    """capOS / Linux, None when either side has no figure."""
+    return None if c is None or l is None or l == 0 else c / l
 
 
 def standalone_main(doc, title, script, out_name, unit, run, markdown, build_capos_side):

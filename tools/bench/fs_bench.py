@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import sys
 
-from common import ROOT, log
+from common import ROOT, log, ratio
 from guest_boot import ICOUNT_FLAGS, boot, parse_bench, qemu_base
 
 IMAGE_BYTES = 256 << 20
@@ -38,12 +38,15 @@ DEVICE = ["-device", "virtio-blk-pci,drive=d0,disable-legacy=on,addr=3"]
 PACKAGE = "fsbench_virtio.bin"
 SMALL_ROWS = ("fs_create_small", "fs_read_small")
 SEQ_ROWS = ("fs_write_seq", "fs_read_seq")
-ROWS = SMALL_ROWS + SEQ_ROWS
+BULK_ROWS = ("fs_write_bulk", "fs_read_bulk")
+ROWS = SMALL_ROWS + SEQ_ROWS + BULK_ROWS
 LABELS = {
     "fs_create_small": "create + write 1 KiB + sync + close, 1,000 files",
     "fs_read_small": "open + read 1 KiB + close, the 1,000 files",
     "fs_write_seq": "64 MiB sequential write (8 KiB writes) + sync",
     "fs_read_seq": "64 MiB sequential read (8 KiB reads)",
+    "fs_write_bulk": "64 MiB sequential write (1 MiB writes; capOS File.writeBulk) + sync",
+    "fs_read_bulk": "64 MiB sequential read (1 MiB reads; capOS File.readBulk)",
 }
 # Goals from issue 18: instructions per small-file create <= Linux's;
 # sequential throughput >= 0.8x Linux.
@@ -156,10 +159,6 @@ def _fmt(v):
     return "n/a" if v is None else f"{v:,.0f}"
 
 
-def _ratio(c, l):
-    return None if c is None or l is None or l == 0 else c / l
-
-
 def _verdict(r, goal, lower_is_better):
     if r is None:
         return "n/a"
@@ -173,7 +172,7 @@ def markdown(res):
     """The filesystem section of the report."""
     lines = ["## Filesystem (issue 18): capOS fsd vs Linux ext4", "",
              f"Both guests: the same QEMU flags, one CPU, a fresh {IMAGE_BYTES >> 20} MiB raw image behind "
-             "virtio-blk (`" + " ".join(disk("IMG")) + "`). capOS: `fsbench` → fsd (capos-fs v1, copy on "
+             "virtio-blk (`" + " ".join(disk("IMG")) + "`). capOS: `fsbench` → fsd (capos-fs v2, copy on "
              "write, made by mkfs-capos) → vblk. Linux: `fs_bench` on ext4 (mkfs.ext4 -b 4096, default "
              "journal, data=ordered), virtio_blk and ext4 as modules of the same Debian kernel. Same "
              "operations, names and bytes (lib/bench/fs_rows.h); Linux drops its page cache before each "
@@ -189,18 +188,18 @@ def markdown(res):
         ci = _num(res, "capos", "icount", row, "busy_cycles_per_op")
         li = _num(res, "linux", "icount", row, "busy_cycles_per_op")
         goal = CREATE_INSTR_GOAL if row == "fs_create_small" else None
-        per = "8 KiB" if row in SEQ_ROWS else "file"
+        per = "8 KiB" if row in SEQ_ROWS else "1 MiB" if row in BULK_ROWS else "file"
         runs = lambda who: res.get(who, {}).get("icount", {}).get(row, {}).get("busy_cycles_per_op_all", "n/a")
         lines.append(f"| {LABELS[row]} | instructions per {per} (icount, busy; median of {runs('capos')} ↔ "
-                     f"{runs('linux')}) | {_fmt(ci)} | {_fmt(li)} | {_verdict(_ratio(ci, li), goal, True)} |")
+                     f"{runs('linux')}) | {_fmt(ci)} | {_fmt(li)} | {_verdict(ratio(ci, li), goal, True)} |")
         key = "ops_per_s" if row in SMALL_ROWS else "kib_per_s"
         unit = "files/s" if row in SMALL_ROWS else "KiB/s"
         cr = _num(res, "capos", "tcg", row, key)
         lr = _num(res, "linux", "tcg", row, key)
         spread = lambda who: res.get(who, {}).get("tcg", {}).get(row, {}).get(key + "_all", "n/a")
-        goal = SEQ_THROUGHPUT_GOAL if row in SEQ_ROWS else None
+        goal = SEQ_THROUGHPUT_GOAL if row in SEQ_ROWS + BULK_ROWS else None
         lines.append(f"| {LABELS[row]} | {unit} (TCG, best of {spread('capos')} ↔ {spread('linux')}) | "
-                     f"{_fmt(cr)} | {_fmt(lr)} | {_verdict(_ratio(cr, lr), goal, False)} |")
+                     f"{_fmt(cr)} | {_fmt(lr)} | {_verdict(ratio(cr, lr), goal, False)} |")
     for n in res.get("_notes", []):
         lines.append(f"- {n}")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,22 @@ KVM_GET_API_VERSION = 0xAE00
 # next timer instead of waiting (no measured row idles).
 ICOUNT_FLAGS = ["-icount", "shift=0,sleep=off"]
 
+# qboot, the minimal firmware QEMU ships (Debian's qemu-system-data; the
+# default firmware of `-machine microvm`). It loads a PVH or Linux kernel
+# from fw_cfg without SeaBIOS's POST, so a boot row run with it counts the
+# guest's own work: SeaBIOS is ~16M instructions before either kernel's
+# first one (docs/benchmarks.md, "Boot rows"). It leaves PCI BARs
+# unassigned, which neither bench guest needs (Linux assigns them itself).
+QBOOT_ROM = "/usr/share/qemu/qboot.rom"
+
+
+def with_qboot(cmd):
+    """`cmd` booted through qboot instead of SeaBIOS, or None when QEMU's
+    qboot image is not installed."""
+    if not os.path.exists(QBOOT_ROM):
+        return None
+    return cmd[:1] + ["-bios", QBOOT_ROM] + cmd[1:]
+
 # ---------------------------------------------------------------------- QEMU
 
 def kvm_usable():

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 
-from common import ROOT, log, standalone_main
+from common import ROOT, log, ratio, row_value, standalone_main
 from guest_boot import ICOUNT_FLAGS, boot, parse_bench, qemu_base
 
 PACKAGE = "netbench_split.bin"  # netd with vnetd, as in the default system
@@ -164,17 +164,6 @@ def run(qemu, accel, cpu, mem, smp, linux_image, initrd, capos_kernel, pkg_dir, 
     return out
 
 
-def _num(rows, mode, row, key):
-    try:
-        return float(rows.get(mode, {}).get(row, {})[key])
-    except (KeyError, ValueError, TypeError):
-        return None
-
-
-def _ratio(c, l):
-    return None if c is None or l is None or l == 0 else c / l
-
-
 def _fmt(v):
     return "n/a" if v is None else f"{v:,.0f}"
 
@@ -184,9 +173,9 @@ def markdown(res):
     c, l = res.get("capos", {}), res.get("linux", {})
     lines = ["## Network (issue 19): capOS netd vs Linux in-kernel TCP", "",
              "Same QEMU flags for both guests plus `-netdev user` (SLIRP) with `guestfwd` to a server on the host "
-             "loopback and `virtio-net-pci,disable-legacy=on`. capOS: `netbench` → TcpSocket calls to `netd` "
-             "(data in the messages, at most 16,000 bytes per call) → netd's stack → frame rings shared "
-             "with the `vnetd` driver process. "
+             "loopback and `virtio-net-pci,disable-legacy=on`. capOS: `netbench` → the socket's shared buffers "
+             "(byte rings in memory shared with `netd`, a TcpSocket.sync call only to wait or wake) → netd's "
+             "stack → frame rings shared with the `vnetd` driver process. "
              "Linux: `net_bench`, blocking sockets with TCP_NODELAY. One connection: 2 MiB host→guest, 2 MiB "
              "guest→host, 200 round trips of 64 bytes. Throughput: plain TCG, emulated — not hardware figures; "
              "best of several boots (all shown). Instructions: median per round trip under "
@@ -196,14 +185,14 @@ def markdown(res):
              "| row | capOS | Linux | capOS/Linux (goal) |", "|---|---:|---:|---|"]
     spread = lambda rows, row, key: rows.get("tcg", {}).get(row, {}).get(key + "_all", "n/a")
     for row, key, label in ROWS:
-        cv, lv = _num(c, "tcg", row, key), _num(l, "tcg", row, key)
-        r = _ratio(cv, lv)
+        cv, lv = row_value(c, "tcg", row, key), row_value(l, "tcg", row, key)
+        r = ratio(cv, lv)
         verdict = "n/a" if r is None else f"{r:.2f}× ({'meets' if r >= GOAL else 'misses'} ≥{GOAL:.1f}×)"
         lines.append(f"| {label} (TCG, best of {spread(c, row, key)} ↔ {spread(l, row, key)}) | {_fmt(cv)} | "
                      f"{_fmt(lv)} | {verdict} |")
-    ci, li = _num(c, "icount", "net_tcp_rr", "median_cycles"), _num(l, "icount", "net_tcp_rr", "median_cycles")
+    ci, li = row_value(c, "icount", "net_tcp_rr", "median_cycles"), row_value(l, "icount", "net_tcp_rr", "median_cycles")
     runs = lambda rows: rows.get("icount", {}).get("net_tcp_rr", {}).get("median_cycles_all", "n/a")
-    r = _ratio(ci, li)
+    r = ratio(ci, li)
     lines.append(f"| instructions per round trip (icount, median; median of runs {runs(c)} ↔ {runs(l)}) | "
                  f"{_fmt(ci)} | {_fmt(li)} | {'n/a' if r is None else '%.2f×' % r} |")
     for n in res.get("_notes", []):

@@ -144,8 +144,8 @@ def write_report(path, info, linux_rows, capos_rows, capos_na, accel_note, capos
             ratio(cr, lr) if ok_c and ok_l else "n/a"))
     if icount:
         out.append("\nUnder `sleep=off` a halted guest's clock jumps to its next timer, and the jump "
-                   "counts: Linux's `boot_to_init` includes such idle time, so it is an upper bound, not "
-                   "an instruction count. No other row idles.")
+                   "counts: Linux's `boot_to_init` and `boot_to_init_qboot` include such idle time, so they are upper bounds, not "
+                   "instruction counts. No other row idles.")
     out.extend(profile_lines(profiles or {}, crows_i))
     if capos_kvm_rows:
         out.append("\n## capOS under KVM (unpaired)\n")

@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     FileDevice dev(fd, size / kBlockSize);
     Filesystem fs(dev, mem);
     if (auto st = fs.format(); !st) return die("format", st.error());
-    std::printf("mkfs-capos: %s: capos-fs v1, %llu blocks of %u bytes\n", image,
+    std::printf("mkfs-capos: %s: capos-fs v2, %llu blocks of %u bytes\n", image,
                 static_cast<unsigned long long>(dev.block_count()), kBlockSize);
     close(fd);
     return 0;

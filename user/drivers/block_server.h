@@ -5,10 +5,13 @@
 // BlockBackend: per-slot DMA buffers, start a request in a slot, reap
 // finished slots. Every request is checked (block_checks.h) before the
 // backend sees it. Bulk calls (readBulk/writeBulk, up to 1 MiB) bring the
-// caller's MemoryObject: the server maps it while the request is out and
-// copies between it and one of the backend's bulk DMA buffers; a bulk
-// call that finds every bulk buffer busy waits in its slot until one
-// frees. docs/devices.md.
+// caller's MemoryObject: at a page-aligned offset the server pins those
+// pages into the device's DMA domain while the request is out, so the
+// device reads or writes the caller's memory in place (zero-copy);
+// otherwise (or when the pin is refused) it maps the buffer and copies
+// between it and one of the backend's bulk DMA buffers, and a bulk call
+// that finds every bulk buffer busy waits in its slot until one frees.
+// docs/devices.md.
 #pragma once
 
 #include <stdint.h>
@@ -32,11 +35,19 @@ struct BlockRequest {
   // Read/Write only: index of the bulk buffer holding the data, or -1 for
   // the slot's own buffer (at most maxBlockTransferBytes).
   int32_t bulk = -1;
+  // A bulk request DMA'd in place: the device addresses of the caller's
+  // pinned pages (page i holds bytes i*4096..), bulk is -1 then.
+  const uint64_t* pinned = nullptr;
+  // Device address of data page `page` of a bulk request.
+  template <class B> uint64_t page_iova(const B& buffers, uint32_t page) const {
+    return pinned ? pinned[page] : buffers[bulk].chunk[page / (BULK_CHUNK_BYTES_ / 4096)].iova[page % (BULK_CHUNK_BYTES_ / 4096)];
+  }
+  static constexpr uint32_t BULK_CHUNK_BYTES_ = 256 * 1024;
 };
 
 // A bulk buffer: maxBulkTransferBytes of DmaPool pages in BULK_CHUNKS
 // allocations of BULK_CHUNK_BYTES, each one device command's data.
-constexpr uint32_t BULK_CHUNK_BYTES = 256 * 1024;
+constexpr uint32_t BULK_CHUNK_BYTES = BlockRequest::BULK_CHUNK_BYTES_;
 constexpr uint32_t BULK_CHUNKS = schema::wire::MAX_BULK_TRANSFER_BYTES / BULK_CHUNK_BYTES;
 static_assert(BULK_CHUNK_BYTES / 4096 == DmaBuffer::MAX_PAGES);
 struct BulkBuffer {
@@ -60,6 +71,9 @@ class BlockBackend {
   // chunk of one of them.
   virtual uint32_t bulk_buffers() const = 0;
   virtual MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) = 0;
+  // The pool bulk callers' buffers are pinned into for zero-copy DMA
+  // (an invalid cap: always copy through the bulk buffers).
+  virtual rt::Cap<schema::wire::DmaPool> pin_pool() const = 0;
   // Starts `r` in `slot` (a write's data is already in slot_buffer).
   virtual Status start(uint32_t slot, const BlockRequest& r) = 0;
   // One finished slot if any (`done` false: none), with its outcome (a

@@ -21,7 +21,7 @@ struct SlotReaped {
 
 class ChunkTracker {
  public:
-  static constexpr uint32_t MAX_SLOTS = 8;
+  static constexpr uint32_t MAX_SLOTS = 16;
   static constexpr uint32_t MAX_COMMANDS = 255;
 
   // `slot` now has `commands` (1..MAX_COMMANDS) outstanding. InvalidArgument

@@ -159,4 +159,34 @@ Result<DmaBuffer> dma_alloc(rt::Cap<wire::DmaPool> pool, uint32_t pages) {
   return b;
 }
 
+Status dma_pin(rt::Cap<wire::DmaPool> pool, rt::Cap<wire::MemoryObject> memory, uint64_t offset, uint32_t pages,
+               bool device_writes, DmaPin* out) {
+  if (pages == 0 || pages > DmaPin::MAX_PAGES) return fail(Err::InvalidArgument);
+  CallBufs<128, 2304> c;  // up to 256 IOVAs
+  auto p = CAPOS_TRY(wire::DmaPool::Client::pinParams(c.params));
+  p.setBuffer(0);
+  p.setOffset(offset);
+  p.setPageCount(pages);
+  p.setDeviceWrites(device_writes);
+  abi::CapTransferDesc xfer[1] = {{memory.id(), abi::XFER_COPY, {0, 0, 0}}};
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(pool, static_cast<uint16_t>(wire::DmaPool::Method::PIN), c.params, c.resp,
+                                      Span<const abi::CapTransferDesc>(xfer, 1), Span<abi::CapTransferRecord>(), &n));
+  wire::DmaPool::PinResults::Reader res(CAPOS_TRY(c.resp.root()));
+  auto iovas = CAPOS_TRY(res.getIovas());
+  if (iovas.size() != pages) return fail(Err::Corrupt);
+  for (uint32_t i = 0; i < pages; ++i) out->iova[i] = iovas[i];
+  out->handle = res.getPin();
+  out->pages = pages;
+  return {};
+}
+
+Status dma_unpin(rt::Cap<wire::DmaPool> pool, uint32_t handle) {
+  CallBufs<64, 64> c;
+  auto p = CAPOS_TRY(wire::DmaPool::Client::unpinParams(c.params));
+  p.setPin(handle);
+  (void)CAPOS_TRY(wire::DmaPool::Client(&rt::transport(), pool).unpin(c.params, c.resp));
+  return {};
+}
+
 }  // namespace capos::drivers

@@ -55,6 +55,22 @@ struct DmaBuffer {
 };
 Result<DmaBuffer> dma_alloc(rt::Cap<schema::wire::DmaPool> pool, uint32_t pages);
 
+// Pages of a MemoryObject the driver was given, made reachable by the
+// device (DmaPool.pin) until dma_unpin: zero-copy DMA into the giver's
+// memory.
+struct DmaPin {
+  static constexpr uint32_t MAX_PAGES = schema::wire::MAX_DMA_PIN_PAGES;
+  uint32_t handle = 0;
+  uint32_t pages = 0;
+  uint64_t iova[MAX_PAGES] = {};
+};
+// Pins `pages` pages of `memory` from the page-aligned `offset` into
+// `*out`; the device may write them only if `device_writes`.
+Status dma_pin(rt::Cap<schema::wire::DmaPool> pool, rt::Cap<schema::wire::MemoryObject> memory, uint64_t offset,
+               uint32_t pages, bool device_writes, DmaPin* out);
+// Ends a pin: the device cannot reach its pages once this returns.
+Status dma_unpin(rt::Cap<schema::wire::DmaPool> pool, uint32_t handle);
+
 // The failure reason of the last call (exception message, or empty).
 StrView last_error();
 

@@ -91,6 +91,7 @@ Result<uint32_t> NetServer::new_object(Kind kind, uint64_t served_interface, uin
 }
 
 void NetServer::free_object(Object& o) {
+  o.stream.close();
   rt::release_cap(o.ep);  // revokes the endpoint: the client's later calls fail `disconnected`
   // A posted RECV still completes (with an error); its CQE must be taken
   // before the slot is reused, or it would sit in the runtime's stash.
@@ -193,6 +194,9 @@ bool NetServer::handle_socket(Object& o, uint64_t now) {
     if (!c.ok()) return reply_error(o.ep, h, Err::Disconnected, "connection gone"), true;
     net::TcpConnection* conn = *c;
     bool dead = conn->state() == net::TcpState::Closed && conn->end_reason() != net::TcpEnd::Closed;
+    if (h.method_id >= 5 || (o.stream.active() && h.method_id == 2)) return handle_socket_shared(o, *conn, dead, now);
+    if (o.stream.active() && h.method_id <= 1)
+      return reply_error(o.ep, h, Err::InvalidArgument, "this socket's data moves through its shared buffers"), true;
     switch (h.method_id) {
       case 0: {  // read
         uint32_t max = wire::TcpSocket::ReadParams::Reader(*root).getMaxBytes();
@@ -267,6 +271,7 @@ Result<bool> NetServer::poll(uint64_t now) {
       if (rt::ring().try_take(o.recv_ud, &c)) o = Object{};
       continue;
     }
+    if (o.kind == Kind::Socket && o.stream.active()) progress |= pump_stream(o, now);
     if (o.parked) {
       if (handle(o, now)) {
         o.parked = false;
@@ -282,6 +287,9 @@ Result<bool> NetServer::poll(uint64_t now) {
       auto c = stack_.tcp(o.h);
       net::TcpState st = c.ok() ? (*c)->state() : net::TcpState::Closed;
       if (!c.ok() || ((st == net::TcpState::Closed || st == net::TcpState::TimeWait) && (*c)->readable() == 0)) {
+        // With shared buffers the pump wrote the end after the last byte
+        // on an orderly close; anything else was a reset or a timeout.
+        o.stream.mark_reset();
         if (c.ok()) stack_.tcp_release(o.h);
         free_object(o);
         progress = true;

@@ -13,7 +13,9 @@
 
 #include "lib/abi/ipc.h"
 #include "lib/net/stack.h"
+#include "schema/memory.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
+#include "user/drivers/net_stream.h"
 #include "user/rt/cap.h"
 
 namespace capos::drivers {
@@ -34,6 +36,9 @@ class NetServer {
   // Whether NetworkManager.interfaces reports the link up (false when the
   // machine has no network device).
   void set_link_up(bool up) { link_up_ = up; }
+  // Where TcpSocket.buffers takes its memory from; without one, buffers
+  // answers unsupported and clients keep data in messages.
+  void set_frames(rt::Cap<schema::wire::FrameAllocator> frames) { frames_ = frames; has_frames_ = true; }
   // Posts RECVs, takes delivered calls, answers parked calls the stack can
   // now satisfy. Returns whether anything happened.
   Result<bool> poll(uint64_t now_ms);
@@ -54,6 +59,7 @@ class NetServer {
     bool parked = false;         // recv holds a call waiting for the stack
     bool closing = false;        // owner facet released; waiting for the posted RECV's completion
     uint64_t recv_ud = 0;
+    SharedStream stream;         // Socket: data in shared rings (TcpSocket.buffers)
     alignas(16) uint8_t recv[abi::RECV_BUFFER_MAX];
   };
 
@@ -61,6 +67,9 @@ class NetServer {
   // Handles the call in o.recv; false when it must wait (parked).
   bool handle(Object& o, uint64_t now_ms);
   bool handle_socket(Object& o, uint64_t now_ms);
+  // TcpSocket.buffers and sync; pumping a socket's shared rings.
+  bool handle_socket_shared(Object& o, net::TcpConnection& conn, bool dead, uint64_t now_ms);
+  bool pump_stream(Object& o, uint64_t now_ms);
   // net_server_admin.cpp: TcpConnector, Resolver, NetworkManager.
   bool handle_connector(Object& o, uint64_t now_ms);
   bool handle_resolver(Object& o, uint64_t now_ms);
@@ -75,6 +84,8 @@ class NetServer {
   rt::Cap<schema::wire::EndpointFactory> factory_;
   Object objects_[MAX_OBJECTS];
   bool link_up_ = true;
+  rt::Cap<schema::wire::FrameAllocator> frames_{};
+  bool has_frames_ = false;
 };
 
 }  // namespace capos::drivers

@@ -160,6 +160,12 @@ bool NetServer::handle_manager(Object& o, uint64_t now) {
       i.setLeaseSecondsLeft(stack_.dhcp().seconds_left(now));
       i.setMtu(1500);
       i.setLinkUp(link_up_);
+      bool v6 = i.setIpv6LinkLocal(Bytes(stack_.link_local().b, 16)).ok();
+      if (auto g = stack_.global_address(); g.ok() && v6) {
+        auto router = stack_.router6();
+        v6 = i.setIpv6Global(Bytes(g->b, 16)).ok() && router.ok() && i.setIpv6Router(Bytes(router->b, 16)).ok();
+      }
+      if (!v6) return reply_error(o.ep, h, Err::Failed, "reply too large"), true;
       reply(o.ep, h, mb.framed(), false);
       return true;
     }
@@ -180,14 +186,29 @@ bool NetServer::handle_manager(Object& o, uint64_t now) {
       reply(o.ep, h, mb.framed(), false);
       return true;
     }
-    case 2: {  // ping
+    case 2:    // ping
+    case 4: {  // ping6
       auto p = wire::NetworkManager::PingParams::Reader(*root);
+      auto p6 = wire::NetworkManager::Ping6Params::Reader(*root);
       auto r = wire::NetworkManager::PingResult::initRoot(mb);
       if (!r) return reply_error(o.ep, h, Err::Failed, "reply too large"), true;
       if (!o.op_started) {
-        uint32_t timeout = p.getTimeoutMs();
+        bool v6 = h.method_id == 4;
+        uint32_t timeout = v6 ? p6.getTimeoutMs() : p.getTimeoutMs();
         if (timeout == 0 || timeout > 10000) return reply_error(o.ep, h, Err::InvalidArgument, "timeoutMs must be 1 to 10000"), true;
-        if (!stack_.ping_start(p.getAddress(), p.getSequence(), now)) {
+        Status sent = ok_status();
+        if (v6) {
+          auto a = p6.getAddress();
+          if (!a || a->size() != 16) return reply_error(o.ep, h, Err::InvalidArgument, "address must be 16 bytes"), true;
+          net::Ip6 dst;
+          memcpy(dst.b, a->data(), 16);
+          if (dst.is_multicast() || dst.is_unspecified())
+            return reply_error(o.ep, h, Err::InvalidArgument, "address must be unicast"), true;
+          sent = stack_.ping6_start(dst, p6.getSequence(), now);
+        } else {
+          sent = stack_.ping_start(p.getAddress(), p.getSequence(), now);
+        }
+        if (!sent) {
           r->setUnreachable();
           reply(o.ep, h, mb.framed(), false);
           return true;

@@ -208,10 +208,15 @@ int main() {
   auto t0 = now_ms(*timer);
   if (!t0) return 4;
   g_stack = new (g_stack_storage) net::Stack(m, net::TcpTuning{}, *t0 * 0x9E3779B97F4A7C15ull ^ 0xC0FFEE);
-  if (g_have_nic) g_stack->start_dhcp(*t0);
+  if (g_have_nic) {
+    g_stack->start_dhcp(*t0);
+    g_stack->start_ipv6(*t0);
+  }
   bool dhcp_started = g_have_nic;
   static NetServer server(*g_stack, *eps);
   server.set_link_up(g_have_nic);
+  // Optional: the memory TcpSocket.buffers hands out (shared socket buffers).
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) server.set_frames(*frames);
   if (Status st = add_services(server); !st) {
     rt::printf("netd: bad grant (names: listen-<first>-<last>, connect-<a.b.c.d>-<prefix>-<first>-<last>, "
                "udp-<port>-<a.b.c.d>-<prefix>-<first>-<last>): {}\n",
@@ -238,7 +243,10 @@ int main() {
         g_stack->set_mac(a);
         g_bad_slot_logged = false;
         server.set_link_up(true);
-        if (!dhcp_started) g_stack->start_dhcp(*now);
+        if (!dhcp_started) {
+          g_stack->start_dhcp(*now);
+          g_stack->start_ipv6(*now);
+        }
         dhcp_started = true;
       }
     }

@@ -30,23 +30,7 @@ Result<bool> PolledEndpoint::poll() {
 }
 
 Result<net::NicRings*> map_rings(rt::Cap<wire::MemoryObject> mo, bool check_header) {
-  alignas(8) uint8_t pbuf[128], rbuf[128];
-  wire::MemoryObject::Client m(&rt::transport(), mo);
-  {
-    capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
-    capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
-    CAPOS_TRY_STATUS(wire::MemoryObject::Client::infoParams(params));
-    auto info = CAPOS_TRY(m.info(params, resp));
-    if (info.getSizeBytes() < sizeof(net::NicRings)) return fail(Err::InvalidArgument);
-  }
-  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
-  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
-  auto p = CAPOS_TRY(wire::MemoryObject::Client::mapParams(params));
-  auto prot = CAPOS_TRY(p.initProt());
-  prot.setRead(true);
-  prot.setWrite(true);
-  uint64_t addr = CAPOS_TRY(m.map(params, resp)).getAddr();
-  auto* rings = reinterpret_cast<net::NicRings*>(addr);
+  auto* rings = static_cast<net::NicRings*>(CAPOS_TRY(rt::map_memory(mo, sizeof(net::NicRings))));
   if (check_header && !net::rings_valid(*rings)) {
     (void)unmap_rings(mo, rings);
     return fail(Err::InvalidArgument);
@@ -54,15 +38,7 @@ Result<net::NicRings*> map_rings(rt::Cap<wire::MemoryObject> mo, bool check_head
   return rings;
 }
 
-Status unmap_rings(rt::Cap<wire::MemoryObject> mo, net::NicRings* at) {
-  alignas(8) uint8_t pbuf[128], rbuf[128];
-  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
-  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
-  auto p = CAPOS_TRY(wire::MemoryObject::Client::unmapParams(params));
-  p.setAddr(reinterpret_cast<uint64_t>(at));
-  CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), mo).unmap(params, resp));
-  return {};
-}
+Status unmap_rings(rt::Cap<wire::MemoryObject> mo, net::NicRings* at) { return rt::unmap_memory(mo, at); }
 
 void Doorbell::ring() {
   if (cap_ == 0) return;

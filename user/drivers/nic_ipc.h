@@ -8,6 +8,7 @@
 #include "lib/net/frame_ring.h"
 #include "schema/memory.capnp.capos.h"
 #include "user/rt/caps_call.h"
+#include "user/rt/memory_map.h"
 #include "user/rt/ring.h"
 
 namespace capos::drivers {

@@ -2,7 +2,7 @@
 // Claims the first unclaimed NVMe controller through its "devices"
 // DeviceManager, maps only the register and doorbell pages of BAR0 (the
 // MSI-X table after them stays the kernel's), brings the controller up
-// with admin and one I/O queue pair in DmaPool pages, identifies
+// with admin and IO_PAIRS I/O queue pairs in DmaPool pages, identifies
 // namespace 1 and serves BlockDevice on its "block" endpoint. Every
 // request is checked (block_server.cpp, block_checks.h) before the device
 // sees it; up to SLOTS commands are in flight, and a completion with a
@@ -26,7 +26,8 @@ constexpr uint32_t R_CAP = 0x00, R_CC = 0x14, R_CSTS = 0x1C, R_AQA = 0x24, R_ASQ
 constexpr uint32_t CC_EN = 1, CSTS_RDY = 1, CSTS_CFS = 2;
 constexpr uint16_t QSIZE = 64;  // entries per queue: SQ 64 x 64 B, CQ 64 x 16 B, one page each
 constexpr uint8_t OP_FLUSH = 0x00, OP_WRITE = 0x01, OP_READ = 0x02, OP_DSM = 0x09;
-constexpr uint8_t ADMIN_CREATE_SQ = 0x01, ADMIN_CREATE_CQ = 0x05, ADMIN_IDENTIFY = 0x06;
+constexpr uint8_t ADMIN_CREATE_SQ = 0x01, ADMIN_CREATE_CQ = 0x05, ADMIN_IDENTIFY = 0x06, ADMIN_SET_FEATURES = 0x09;
+constexpr uint32_t FEATURE_NUM_QUEUES = 0x07;
 
 struct Sqe {
   uint32_t cdw0;  // opcode | command id << 16
@@ -57,13 +58,16 @@ struct QueuePair {
 
 // Calls in flight. Each is one I/O command, or up to BULK_CHUNKS for a
 // bulk transfer (one per 256 KiB, its pages in a PRP list): command id =
-// slot * BULK_CHUNKS + chunk + 1, at most 32 outstanding in the 64-entry
-// queue.
-constexpr uint32_t SLOTS = 8;
+// slot * BULK_CHUNKS + chunk + 1. Slot s goes to I/O queue pair
+// s % IO_PAIRS (all completing on one MSI-X vector), so each 64-entry
+// queue holds at most 32 commands. Command ids are unique across pairs.
+constexpr uint32_t SLOTS = 16;
+constexpr uint16_t IO_PAIRS = 2;
 constexpr uint32_t COMMANDS = SLOTS * BULK_CHUNKS;
+static_assert(SLOTS / IO_PAIRS * BULK_CHUNKS < QSIZE && 2 * SLOTS <= DmaBuffer::MAX_PAGES);
 constexpr uint32_t BULK = 2;
 constexpr uint32_t PRP_LIST_BYTES = 512;  // 63 entries: pages 2..64 of a chunk
-static_assert(COMMANDS < QSIZE && COMMANDS * PRP_LIST_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
+static_assert(COMMANDS * PRP_LIST_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
 static_assert((BULK_CHUNK_BYTES / 4096 - 1) * 8 <= PRP_LIST_BYTES);
 
 class Nvme final : public BlockBackend {
@@ -76,12 +80,12 @@ class Nvme final : public BlockBackend {
     uint64_t cap = rd64(R_CAP);
     uint32_t stride = 4u << ((cap >> 32) & 0xF);
     if (((cap >> 37) & 1) == 0) return fail(Err::Unsupported);  // NVM command set
-    if (2 * 2 * stride > 0x1000) return fail(Err::Unsupported);  // doorbells of queues 0 and 1 in our page
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 4 + 2 * SLOTS + COMMANDS * PRP_LIST_BYTES / 4096 +
+    if ((IO_PAIRS + 1) * 2 * stride > 0x1000) return fail(Err::Unsupported);  // every doorbell in our page
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + 2 * IO_PAIRS + 2 * SLOTS + COMMANDS * PRP_LIST_BYTES / 4096 +
                                           BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(setup_pair(admin_, 0, stride));
-    CAPOS_TRY_STATUS(setup_pair(io_, 1, stride));
+    for (uint16_t i = 0; i < IO_PAIRS; ++i) CAPOS_TRY_STATUS(setup_pair(io_[i], static_cast<uint16_t>(i + 1), stride));
     buf_ = CAPOS_TRY(dma_alloc(pool_, 2 * SLOTS));
 
     // Reset, then enable with the admin queues.
@@ -96,7 +100,7 @@ class Nvme final : public BlockBackend {
     Sqe id{};
     id.prp1 = buf_.iova_at(0);
     id.cdw10 = 1;  // identify controller
-    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, id));
+    (void)CAPOS_TRY(run(admin_, ADMIN_IDENTIFY, id));
     char model[41] = {};
     memcpy(model, buf_.va + 24, 40);
     for (int i = 39; i >= 0 && (model[i] == ' ' || model[i] == 0); --i) model[i] = 0;
@@ -109,7 +113,7 @@ class Nvme final : public BlockBackend {
     ns.nsid = 1;
     ns.prp1 = buf_.iova_at(0);
     ns.cdw10 = 0;  // identify namespace
-    CAPOS_TRY_STATUS(run(admin_, ADMIN_IDENTIFY, ns));
+    (void)CAPOS_TRY(run(admin_, ADMIN_IDENTIFY, ns));
     memcpy(&blocks_, buf_.va, 8);
     uint8_t lbaf = buf_.va[26] & 0xF;
     uint32_t format;
@@ -117,24 +121,33 @@ class Nvme final : public BlockBackend {
     block_size_ = 1u << ((format >> 16) & 0xFF);
     if (block_size_ != 512 || blocks_ == 0) return fail(Err::Unsupported);
 
-    Sqe cq{};
-    cq.prp1 = io_.cq.iova_at(0);
-    cq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
-    cq.cdw11 = (0u << 16) | 2 | 1;  // vector 0, interrupts on, physically contiguous
-    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_CQ, cq));
-    Sqe sq{};
-    sq.prp1 = io_.sq.iova_at(0);
-    sq.cdw10 = uint32_t(QSIZE - 1) << 16 | io_.id;
-    sq.cdw11 = uint32_t(io_.id) << 16 | 1;
-    CAPOS_TRY_STATUS(run(admin_, ADMIN_CREATE_SQ, sq));
+    // Ask for IO_PAIRS queue pairs (0-based counts); the controller
+    // answers how many it allocated.
+    Sqe nq{};
+    nq.cdw10 = FEATURE_NUM_QUEUES;
+    nq.cdw11 = uint32_t(IO_PAIRS - 1) << 16 | (IO_PAIRS - 1);
+    uint32_t granted = CAPOS_TRY(run(admin_, ADMIN_SET_FEATURES, nq));
+    if ((granted & 0xFFFF) + 1u < IO_PAIRS || (granted >> 16) + 1u < IO_PAIRS) return fail(Err::Unsupported);
+    for (QueuePair& io : io_) {
+      Sqe cq{};
+      cq.prp1 = io.cq.iova_at(0);
+      cq.cdw10 = uint32_t(QSIZE - 1) << 16 | io.id;
+      cq.cdw11 = (0u << 16) | 2 | 1;  // vector 0, interrupts on, physically contiguous
+      (void)CAPOS_TRY(run(admin_, ADMIN_CREATE_CQ, cq));
+      Sqe sq{};
+      sq.prp1 = io.sq.iova_at(0);
+      sq.cdw10 = uint32_t(QSIZE - 1) << 16 | io.id;
+      sq.cdw11 = uint32_t(io.id) << 16 | 1;
+      (void)CAPOS_TRY(run(admin_, ADMIN_CREATE_SQ, sq));
+    }
     if (mdts == 0 || (4096u << mdts) >= BULK_CHUNK_BYTES) {  // bulk chunks fit one command
       prps_ = CAPOS_TRY(dma_alloc(pool_, COMMANDS * PRP_LIST_BYTES / 4096));
       for (BulkBuffer& b : bulk_) b = CAPOS_TRY(bulk_alloc(pool_));
       bulk_count_ = BULK;
     }
-    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes{}{}{}\n", f.bus, f.dev, f.fn,
-               StrView(model), blocks_, block_size_, flush_ ? ", volatile cache" : "", discard_ ? ", discard" : "",
-               bulk_count_ ? ", 1 MiB bulk transfers" : "");
+    rt::printf("nvme: {:02x}:{:02x}.{} '{}' ready: namespace 1, {} blocks of {} bytes, {} I/O queue pairs{}{}{}\n",
+               f.bus, f.dev, f.fn, StrView(model), blocks_, block_size_, IO_PAIRS, flush_ ? ", volatile cache" : "",
+               discard_ ? ", discard" : "", bulk_count_ ? ", 1 MiB bulk transfers" : "");
     return {};
   }
 
@@ -150,12 +163,13 @@ class Nvme final : public BlockBackend {
   }
 
   uint32_t bulk_buffers() const override { return bulk_count_; }
+  rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
   MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
     return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
   }
 
   Status start(uint32_t slot, const BlockRequest& r) override {
-    if (r.bulk >= 0) return start_bulk(slot, r);
+    if (r.bulk >= 0 || r.pinned) return start_bulk(slot, r);
     CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
     uint32_t data = slot * wire::MAX_BLOCK_TRANSFER_BYTES;
     Sqe c{};
@@ -186,19 +200,26 @@ class Nvme final : public BlockBackend {
         break;
       }
     }
-    submit(io_, op, static_cast<uint16_t>(slot * BULK_CHUNKS + 1), c);
+    submit(io_[slot % IO_PAIRS], op, static_cast<uint16_t>(slot * BULK_CHUNKS + 1), c);
     return {};
   }
 
   Result<Reaped> reap() override {
     // Completions until one finishes its slot (a bulk call's commands
-    // finish one by one) or none is left.
-    for (;;) {
+    // finish one by one) or none is left on any pair; pairs are looked at
+    // drained in turn, each until it is empty.
+    for (uint32_t empty = 0;;) {
       Cqe e;
-      if (!take(io_, &e)) {
+      if (!take(io_[reap_next_], &e)) {
+        reap_next_ = (reap_next_ + 1) % IO_PAIRS;
+        if (++empty < IO_PAIRS) continue;
         if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
         return Reaped{};
       }
+      empty = 0;
+      // A completion must come from the pair its slot submits to.
+      if (e.cid != 0 && e.cid <= COMMANDS && (e.cid - 1u) / BULK_CHUNKS % IO_PAIRS != reap_next_)
+        return fail(Err::Corrupt);
       // A command id we did not issue is the device breaking the protocol
       // (ChunkTracker refuses a slot with nothing outstanding).
       if (e.cid == 0 || e.cid > COMMANDS) return fail(Err::Corrupt);
@@ -219,21 +240,21 @@ class Nvme final : public BlockBackend {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
       uint32_t pages = (len + 4095) / 4096;
-      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
+      uint32_t first = off / 4096;  // the chunk's first data page
       Sqe cmd{};
       cmd.nsid = 1;
-      cmd.prp1 = data.iova[0];
-      if (pages == 2) cmd.prp2 = data.iova[1];
+      cmd.prp1 = r.page_iova(bulk_, first);
+      if (pages == 2) cmd.prp2 = r.page_iova(bulk_, first + 1);
       if (pages > 2) {
         auto* list = reinterpret_cast<uint64_t*>(prps_.va + k * PRP_LIST_BYTES);
-        for (uint32_t p = 1; p < pages; ++p) list[p - 1] = data.iova[p];
+        for (uint32_t p = 1; p < pages; ++p) list[p - 1] = r.page_iova(bulk_, first + p);
         cmd.prp2 = prps_.iova_at(k * PRP_LIST_BYTES);
       }
       uint64_t lba = r.lba + off / block_size_;
       cmd.cdw10 = static_cast<uint32_t>(lba);
       cmd.cdw11 = static_cast<uint32_t>(lba >> 32);
       cmd.cdw12 = len / block_size_ - 1;
-      submit(io_, r.op == BlockOp::Read ? OP_READ : OP_WRITE, static_cast<uint16_t>(k + 1), cmd);
+      submit(io_[slot % IO_PAIRS], r.op == BlockOp::Read ? OP_READ : OP_WRITE, static_cast<uint16_t>(k + 1), cmd);
     }
     return {};
   }
@@ -291,8 +312,9 @@ class Nvme final : public BlockBackend {
     return fail(Err::Failed, "the device reported an I/O error");
   }
 
-  // One admin command, polled (start-up only, before the I/O queue exists).
-  Status run(QueuePair& q, uint8_t op, Sqe c) {
+  // One admin command, polled (start-up only, before the I/O queues
+  // exist); its completion's dword 0.
+  Result<uint32_t> run(QueuePair& q, uint8_t op, Sqe c) {
     uint16_t cid = q.next_cid++;
     submit(q, op, cid, c);
     for (int i = 0; i < 100000000; ++i) {
@@ -300,7 +322,7 @@ class Nvme final : public BlockBackend {
       if (take(q, &e)) {
         if (e.cid != cid) return fail(Err::Failed);
         if (auto st = status_of(e); !st) return fail(st.error().code);
-        return {};
+        return e.dw0;
       }
       if (rd32(R_CSTS) & CSTS_CFS) return fail(Err::Failed);
       __builtin_ia32_pause();
@@ -312,7 +334,8 @@ class Nvme final : public BlockBackend {
   rt::Cap<wire::DmaPool> pool_;
   rt::Cap<wire::Interrupt> irq_;
   volatile uint8_t* regs_ = nullptr;
-  QueuePair admin_, io_;
+  QueuePair admin_, io_[IO_PAIRS];
+  uint32_t reap_next_ = 0;
   DmaBuffer buf_, prps_;
   BulkBuffer bulk_[BULK];
   uint32_t bulk_count_ = 0;

@@ -41,13 +41,17 @@ struct Header {
 
 // Per device request k = slot * BULK_CHUNKS + chunk: a 16-byte header at
 // meta + 128*k, its status byte 64 bytes further, and (bulk chunks) an
-// indirect table at tables + 2048*k. Per slot two data pages; bulk data in
-// BULK bulk buffers.
-constexpr uint32_t SLOTS = 8;
+// indirect table at tables + 2048*k. Per slot two data pages; bulk data
+// pinned in the caller's pages or copied through BULK bulk buffers. A slot
+// takes at most 4 ring descriptors (header, two data pages, status; or
+// one indirect entry per bulk chunk), so 16 slots fill the 64-entry ring.
+constexpr uint32_t SLOTS = 16;
 constexpr uint32_t REQUESTS = SLOTS * BULK_CHUNKS;
 constexpr uint32_t BULK = 2;
 constexpr uint32_t TABLE_BYTES = 2048;
-static_assert(REQUESTS * 128 == 4096 && REQUESTS * TABLE_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
+constexpr uint32_t META_PAGES = REQUESTS * 128 / 4096;
+static_assert(REQUESTS * 128 % 4096 == 0 && REQUESTS * TABLE_BYTES / 4096 <= DmaBuffer::MAX_PAGES);
+static_assert(SLOTS * 4 <= virtio::Queue::MAX_SIZE && SLOTS * DATA_PAGES <= DmaBuffer::MAX_PAGES);
 static_assert((BULK_CHUNK_BYTES / 4096 + 2) * sizeof(virtio::Desc) <= TABLE_BYTES);
 
 class VirtioBlk final : public BlockBackend {
@@ -58,11 +62,11 @@ class VirtioBlk final : public BlockBackend {
     mmio_ = CAPOS_TRY(claim(manager, f.bus, f.dev, f.fn));
     t_ = CAPOS_TRY(virtio::Transport::open(mmio_));
     features_ = CAPOS_TRY(t_.negotiate(F_RO | F_FLUSH | F_DISCARD | F_ACCESS_PLATFORM | F_INDIRECT));
-    pool_ = CAPOS_TRY(dma_pool(mmio_, 2 + SLOTS * DATA_PAGES + REQUESTS * TABLE_BYTES / 4096 +
+    pool_ = CAPOS_TRY(dma_pool(mmio_, 1 + META_PAGES + SLOTS * DATA_PAGES + REQUESTS * TABLE_BYTES / 4096 +
                                           BULK * wire::MAX_BULK_TRANSFER_BYTES / 4096));
     irq_ = CAPOS_TRY(route_interrupt(mmio_, 0));
     CAPOS_TRY_STATUS(q_.init(t_, pool_, 0, 0));
-    meta_ = CAPOS_TRY(dma_alloc(pool_, 1));
+    meta_ = CAPOS_TRY(dma_alloc(pool_, META_PAGES));
     data_ = CAPOS_TRY(dma_alloc(pool_, SLOTS * DATA_PAGES));
     if (features_ & F_INDIRECT) {  // bulk transfers need indirect tables
       tables_ = CAPOS_TRY(dma_alloc(pool_, REQUESTS * TABLE_BYTES / 4096));
@@ -78,7 +82,8 @@ class VirtioBlk final : public BlockBackend {
     return {};
   }
 
-  uint32_t slots() const override { return SLOTS; }
+  // A device ring shorter than 64 entries takes fewer calls at once.
+  uint32_t slots() const override { return q_.size() / 4 < SLOTS ? q_.size() / 4 : SLOTS; }
   rt::Cap<wire::Interrupt> irq() const override { return irq_; }
   uint64_t block_count() const override { return capacity_; }
   uint32_t block_size() const override { return SECTOR; }
@@ -89,12 +94,13 @@ class VirtioBlk final : public BlockBackend {
     return MutBytes(data_.va + slot * wire::MAX_BLOCK_TRANSFER_BYTES, wire::MAX_BLOCK_TRANSFER_BYTES);
   }
   uint32_t bulk_buffers() const override { return bulk_count_; }
+  rt::Cap<wire::DmaPool> pin_pool() const override { return bulk_count_ ? pool_ : rt::Cap<wire::DmaPool>(); }
   MutBytes bulk_chunk(uint32_t buffer, uint32_t chunk) override {
     return MutBytes(bulk_[buffer].chunk[chunk].va, BULK_CHUNK_BYTES);
   }
 
   Status start(uint32_t slot, const BlockRequest& r) override {
-    if (r.bulk < 0) {
+    if (r.bulk < 0 && !r.pinned) {
       CAPOS_TRY_STATUS(chunks_.begin(slot, 1));
       Status st = start_one(slot, r);
       if (!st) chunks_.cancel(slot);
@@ -109,16 +115,21 @@ class VirtioBlk final : public BlockBackend {
     for (uint32_t c = 0; c < n; ++c) {
       uint32_t k = slot * BULK_CHUNKS + c, off = c * BULK_CHUNK_BYTES;
       uint32_t len = bytes - off < BULK_CHUNK_BYTES ? bytes - off : BULK_CHUNK_BYTES;
-      const DmaBuffer& data = bulk_[r.bulk].chunk[c];
       Header h{r.op == BlockOp::Read ? T_IN : T_OUT, 0, r.lba + off / SECTOR};
       memcpy(meta_.va + k * 128, &h, sizeof(h));
       meta_.va[k * 128 + 64] = 0xFF;
       auto* table = reinterpret_cast<virtio::Desc*>(tables_.va + k * TABLE_BYTES);
       uint16_t d = 0;
       table[d++] = virtio::Desc{meta_.iova_at(k * 128), sizeof(Header), 0, 0};
-      for (uint32_t p = 0; p < len; p += 4096)
-        table[d++] = virtio::Desc{data.iova[p / 4096], len - p < 4096 ? len - p : 4096,
-                                  r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0}, 0};
+      // One descriptor per run of device-contiguous pages (a pinned
+      // buffer's IOVAs are contiguous behind an IOMMU).
+      uint16_t flags = r.op == BlockOp::Read ? virtio::DESC_WRITE : uint16_t{0};
+      for (uint32_t p = 0; p < len; p += 4096) {
+        uint64_t iova = r.page_iova(bulk_, (off + p) / 4096);
+        uint32_t n = len - p < 4096 ? len - p : 4096;
+        if (d > 1 && table[d - 1].addr + table[d - 1].len == iova) table[d - 1].len += n;
+        else table[d++] = virtio::Desc{iova, n, flags, 0};
+      }
       table[d++] = virtio::Desc{meta_.iova_at(k * 128 + 64), 1, virtio::DESC_WRITE, 0};
       for (uint16_t i = 0; i + 1 < d; ++i) {
         table[i].flags |= virtio::DESC_NEXT;

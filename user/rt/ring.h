@@ -83,6 +83,13 @@ class Ring {
   // operations in flight (rt::poll_call, rt::serve).
   bool try_take(uint64_t user_data, abi::CapCqe* out);
   uint64_t next_user_data() { return ++user_data_; }
+  // True when no completion waits, neither in the CQ nor in the stash: a
+  // caller polling many operations with try_take can stop looking (one
+  // posted later stays in the CQ, where enter/wait_new see it).
+  bool nothing_ready() const {
+    auto& h = page_->header;
+    return stashed_ == 0 && h.cq_head == __atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE);
+  }
   // How many CQEs have been moved into the stash so far. A caller that
   // polls several operations in turn (try_take for each) takes the mark
   // before its first poll and hands it to wait_new(): polling a later

@@ -2,6 +2,7 @@
 
 #include "lib/core/format.h"
 #include "lib/net/dns.h"
+#include "lib/net/ip6.h"
 #include "schema/net.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
@@ -87,6 +88,14 @@ bool parse_uint(StrView s, uint32_t max, uint32_t* v) {
   return true;
 }
 
+// A 16-byte address from NetworkManager as RFC 5952 text.
+const char* ip6_text(Bytes b, char (&out)[net::IP6_TEXT_MAX]) {
+  net::Ip6 a;
+  memcpy(a.b, b.data(), 16);
+  net::format_ip6(a, out);
+  return out;
+}
+
 }  // namespace
 
 void cmd_ifconfig(NetOut out, const StrView* argv, uint32_t) {
@@ -113,6 +122,15 @@ void cmd_ifconfig(NetOut out, const StrView* argv, uint32_t) {
     say("  inet {}/{} gateway {} dns {}\n", ip_text(e.getAddress(), a), e.getPrefixLength(),
         ip_text(e.getGateway(), g), ip_text(e.getDnsServer(), d));
     if (e.getLeaseSecondsLeft()) say("  lease {} s left\n", e.getLeaseSecondsLeft());
+    auto ll = e.getIpv6LinkLocal();
+    auto global = e.getIpv6Global();
+    auto router = e.getIpv6Router();
+    char t[net::IP6_TEXT_MAX];
+    if (ll && ll->size() == 16) say("  inet6 {}/64 link\n", ip6_text(*ll, t));
+    if (global && router && global->size() == 16 && router->size() == 16) {
+      say("  inet6 {}/64", ip6_text(*global, t));
+      say(" router {}\n", ip6_text(*router, t));
+    }
   }
   Call& s = fresh();
   (void)wire::NetworkManager::Client::statsParams(s.params);

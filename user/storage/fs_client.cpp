@@ -197,6 +197,40 @@ Result<size_t> read(File f, uint64_t offset, MutBytes out, uint32_t max_bytes) {
   return d.size();
 }
 
+namespace {
+Status bulk_call(File f, wire::File::Method m, const capnp::MessageBuilder& params, capnp::Response& resp,
+                 rt::Cap<wire::MemoryObject> buffer) {
+  abi::CapTransferDesc xfer[1] = {{buffer.id(), abi::XFER_COPY, {0, 0, 0}}};
+  uint32_t n = 0;
+  return mark(rt::call_with_caps(f, method(m), params, resp, Span<const abi::CapTransferDesc>(xfer, 1),
+                                 Span<abi::CapTransferRecord>(), &n),
+              true);
+}
+}  // namespace
+
+Result<uint32_t> read_bulk(File f, uint64_t offset, uint32_t max_bytes, rt::Cap<wire::MemoryObject> buffer,
+                           uint64_t buffer_offset) {
+  Call c;
+  auto p = CAPOS_TRY(FC::readBulkParams(c.params));
+  p.setOffset(offset);
+  p.setMaxBytes(max_bytes);
+  p.setBuffer(0);
+  p.setBufferOffset(buffer_offset);
+  CAPOS_TRY_STATUS(bulk_call(f, wire::File::Method::READ_BULK, c.params, c.resp, buffer));
+  return wire::File::ReadBulkResults::Reader(CAPOS_TRY(c.resp.root())).getBytes();
+}
+
+Status write_bulk(File f, uint64_t offset, uint32_t bytes, rt::Cap<wire::MemoryObject> buffer,
+                  uint64_t buffer_offset) {
+  Call c;
+  auto p = CAPOS_TRY(FC::writeBulkParams(c.params));
+  p.setOffset(offset);
+  p.setBytes(bytes);
+  p.setBuffer(0);
+  p.setBufferOffset(buffer_offset);
+  return bulk_call(f, wire::File::Method::WRITE_BULK, c.params, c.resp, buffer);
+}
+
 Status truncate(File f, uint64_t size) {
   Call c;
   auto p = CAPOS_TRY(FC::truncateParams(c.params));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lib/core/cstring.h"
+#include "schema/memory.capnp.capos.h"
 #include "schema/storage.capnp.capos.h"
 #include "user/rt/cap.h"
 
@@ -66,6 +67,12 @@ template <class F> Result<ListPage> list(Dir d, uint64_t cursor, uint32_t max, F
 
 Status write(File f, uint64_t offset, Bytes data);
 Result<size_t> read(File f, uint64_t offset, MutBytes out, uint32_t max_bytes);
+// Bulk transfers through `buffer` (a MemoryObject of the caller's,
+// attached as a copy) at `buffer_offset`, up to MAX_FILE_BULK_BYTES.
+Result<uint32_t> read_bulk(File f, uint64_t offset, uint32_t max_bytes, rt::Cap<schema::wire::MemoryObject> buffer,
+                           uint64_t buffer_offset);
+Status write_bulk(File f, uint64_t offset, uint32_t bytes, rt::Cap<schema::wire::MemoryObject> buffer,
+                  uint64_t buffer_offset);
 Status truncate(File f, uint64_t size);
 Status sync(File f);
 

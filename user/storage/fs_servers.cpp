@@ -1,5 +1,6 @@
 #include "user/storage/fs_servers.h"
 
+#include "user/storage/blk_bulk.h"
 #include "user/storage/server_reply.h"
 
 namespace capos::storage {
@@ -25,6 +26,44 @@ Status fill_stat(const Object& o, fs::NodeInfo info, wire::FileStat::Builder s) 
 
 // Data of the current read (the reply copies it).
 alignas(8) uint8_t g_data[wire::MAX_FILE_TRANSFER_BYTES];
+
+// The caller's buffer of a bulk call (attached cap `index`), checked to
+// hold `bytes` at `offset` and mapped here until the call is answered;
+// the runtime releases the cap after dispatch.
+class CallerBuffer {
+ public:
+  CallerBuffer() = default;
+  CallerBuffer(const CallerBuffer&) = delete;
+  CallerBuffer& operator=(const CallerBuffer&) = delete;
+  ~CallerBuffer() {
+    if (va_) (void)blk::unmap_memory(mem_, va_);  // our own mapping: cannot fail
+  }
+  Status map(Result<uint32_t> index, uint64_t offset, uint32_t bytes, bool writable) {
+    auto caps = rt::current_call_caps();
+    if (!index || *index >= caps.size() || caps[*index].interface_id != wire::MemoryObject::kInterfaceId)
+      return refuse(Err::InvalidArgument, "attach a MemoryObject as `buffer`");
+    // An endpoint can claim any interface; only the kernel's MemoryObject
+    // is mapped (its answers to info and map are the kernel's).
+    if (caps[*index].flags & abi::XFER_REC_SERVED)
+      return refuse(Err::InvalidArgument, "the buffer is an endpoint, not a kernel MemoryObject");
+    mem_ = rt::Cap<wire::MemoryObject>::unchecked(caps[*index].cap_id);
+    auto size = blk::memory_size(mem_);
+    if (!size) return refuse(Err::InvalidArgument, "the buffer does not answer MemoryObject.info");
+    if (offset > *size || bytes > *size - offset)
+      return refuse(Err::InvalidArgument, "the buffer is too small for bufferOffset plus the bytes");
+    auto va = blk::map_memory(mem_, writable);
+    if (!va) return refuse(Err::InvalidArgument, "cannot map the buffer");
+    va_ = *va;
+    data_ = va_ + offset;
+    return {};
+  }
+  uint8_t* data() const { return data_; }
+
+ private:
+  rt::Cap<wire::MemoryObject> mem_;
+  uint8_t* va_ = nullptr;
+  uint8_t* data_ = nullptr;
+};
 
 }  // namespace
 
@@ -202,6 +241,31 @@ Status FileServer::stat(F::StatParams::Reader, F::StatResults::Builder r) {
 Status FileServer::readOnly(F::ReadOnlyParams::Reader, F::ReadOnlyResults::Builder r) {
   const Object& o = cx_.objects->current();
   return hand_out(*cx_.objects, ObjKind::File, false, o.node, [&](uint32_t i) { r.setFile(i); });
+}
+
+Status FileServer::readBulk(F::ReadBulkParams::Reader p, F::ReadBulkResults::Builder r) {
+  const Object& o = cx_.objects->current();
+  uint32_t max = p.getMaxBytes();
+  if (max == 0 || max > wire::MAX_FILE_BULK_BYTES) return refuse(Err::InvalidArgument, "maxBytes must be 1 to 1 MiB");
+  // The file first: a removed file is refused without touching the buffer.
+  (void)STORAGE_TRY(cx_.fs->stat(o.node));
+  CallerBuffer buf;
+  CAPOS_TRY_STATUS(buf.map(p.getBuffer(), p.getBufferOffset(), max, true));
+  size_t n = STORAGE_TRY(cx_.fs->read(o.node, p.getOffset(), MutBytes(buf.data(), max)));
+  r.setBytes(static_cast<uint32_t>(n));
+  return {};
+}
+
+Status FileServer::writeBulk(F::WriteBulkParams::Reader p, F::WriteBulkResults::Builder) {
+  const Object& o = cx_.objects->current();
+  CAPOS_TRY_STATUS(need_writable(o));
+  uint32_t bytes = p.getBytes();
+  if (bytes == 0 || bytes > wire::MAX_FILE_BULK_BYTES) return refuse(Err::InvalidArgument, "bytes must be 1 to 1 MiB");
+  (void)STORAGE_TRY(cx_.fs->stat(o.node));
+  CallerBuffer buf;
+  CAPOS_TRY_STATUS(buf.map(p.getBuffer(), p.getBufferOffset(), bytes, false));
+  STORAGE_TRY_STATUS(cx_.fs->write(o.node, p.getOffset(), Bytes(buf.data(), bytes)));
+  return {};
 }
 
 Status FileServer::close(F::CloseParams::Reader, F::CloseResults::Builder) {

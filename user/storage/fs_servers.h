@@ -49,6 +49,8 @@ class FileServer final : public schema::wire::File::Server {
   Status stat(F::StatParams::Reader p, F::StatResults::Builder r) override;
   Status readOnly(F::ReadOnlyParams::Reader p, F::ReadOnlyResults::Builder r) override;
   Status close(F::CloseParams::Reader p, F::CloseResults::Builder r) override;
+  Status readBulk(F::ReadBulkParams::Reader p, F::ReadBulkResults::Builder r) override;
+  Status writeBulk(F::WriteBulkParams::Reader p, F::WriteBulkResults::Builder r) override;
 
  private:
   FsContext& cx_;

@@ -15,10 +15,13 @@
 // so a manifest grants a service one directory of the filesystem by
 // exporting one of these endpoints. Every Directory or File obtained from
 // them is a further object of fsd ("eps", an EndpointFactory, makes their
-// endpoints). docs/storage.md.
+// endpoints). With `frames` (a FrameAllocator, optional) its device I/O
+// goes through bulk windows: read-ahead and gathered writes
+// (lib/fs/batch_store.h, user/storage/device_store.h).
 #include "lib/alloc/arena_pages.h"
 #include "lib/alloc/slab_heap.h"
 #include "lib/fat/fat32.h"
+#include "lib/fs/batch_store.h"
 #include "lib/fs/fs.h"
 #include "schema/devices.capnp.capos.h"
 #include "schema/ipc.capnp.capos.h"
@@ -141,20 +144,23 @@ int main() {
     rt::printf("fsd: needs `disk` (BlockDevice) and `eps` (EndpointFactory)\n");
     return 2;
   }
-  if (auto st = g_dev.open(*disk); !st) {
+  auto frames = rt::capset_find<wire::FrameAllocator>("frames");
+  if (auto st = g_dev.open(*disk, frames ? *frames : rt::Cap<wire::FrameAllocator>()); !st) {
     rt::printf("fsd: cannot use the disk: {}\n", st.error().detail);
     return 3;
   }
   // The capOS filesystem, else a FAT32 volume (served read-only). Both
   // live as long as main (no global destructors).
-  fs::Filesystem native(g_dev, g_mem);
-  fat::Fat32 fat32(g_dev);
+  if (g_dev.bulk()) rt::printf("fsd: device I/O by bulk calls, {} KiB windows\n", storage::kBulkBlocks * 4);
+  fs::BatchStore batch(g_dev, g_dev.read_window(), g_dev.write_window());
+  fs::Filesystem native(batch, g_mem);
+  fat::Fat32 fat32(batch);
   fs::Volume* vol = nullptr;
   auto st = native.mount();
   if (st) {
     vol = &native;
     fs::FsInfo info = native.info();
-    rt::printf("fsd: mounted capos-fs v1 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
+    rt::printf("fsd: mounted capos-fs v2 on {}: generation {}, {} nodes, {} of {} blocks free\n", g_dev.model(),
                info.generation, info.nodes, info.free_blocks, info.total_blocks);
   } else if (st.error().code == Err::NotFound) {
     auto fst = fat32.mount();

@@ -20,7 +20,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -67,8 +67,8 @@ void sort(uint64_t* a, uint32_t n) {  // insertion sort: 400 samples
     }
 }
 
-// Queue depth 4 or 8: asynchronous CALLs on the ring, as blktest's streamed reads.
-constexpr uint32_t QD = 8;
+// Queue depth 4, 8 or 16: asynchronous CALLs on the ring, as blktest's streamed reads.
+constexpr uint32_t QD = 16;
 alignas(8) uint8_t g_async_res[QD][4096 + 512];
 rt::AsyncCall g_async[QD];
 

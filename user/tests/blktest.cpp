@@ -9,13 +9,14 @@
 // Exit status 0 only if every check passed; each failure names itself.
 #include "lib/core/cstring.h"
 #include "schema/devices.capnp.capos.h"
+#include "schema/ipc.capnp.capos.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/ring.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 using namespace capos;
 namespace wire = capos::schema::wire;
@@ -139,7 +140,7 @@ void expect_refused(Status st, Err want, StrView what, bool with_caps = false) {
 
 // Several reads in flight at once: submitted together, reaped in any
 // order, each checked against the pattern.
-constexpr uint32_t CONCURRENT = 8;  // BlockInfo.maxInFlight of both drivers
+constexpr uint32_t CONCURRENT = 16;  // BlockInfo.maxInFlight of both drivers
 alignas(8) uint8_t g_async_res[CONCURRENT][CHUNK + 512];
 rt::AsyncCall g_async[CONCURRENT];
 
@@ -185,11 +186,11 @@ Result<uint32_t> reap_read(const uint64_t* lbas, uint32_t seed, uint64_t* bad) {
 }
 
 Result<uint64_t> concurrent_reads(uint32_t seed) {
-  // All eight CALLs go to the kernel in one cap_enter, so the driver can
+  // All sixteen CALLs (a full SQ) go to the kernel in one cap_enter, so the driver can
   // receive them together and put them on the device at once.
   uint64_t lbas[CONCURRENT];
   for (uint32_t i = 0; i < CONCURRENT; ++i) {
-    lbas[i] = FIRST + i * (CHUNK / SECTOR);
+    lbas[i] = FIRST + i * ((BLOCKS - CHUNK / SECTOR) / (CONCURRENT - 1));  // overlapping, inside the pattern
     CAPOS_TRY_STATUS(submit_read(i, lbas[i]));
   }
   uint64_t bad = 0;
@@ -198,7 +199,7 @@ Result<uint64_t> concurrent_reads(uint32_t seed) {
 }
 
 // Completion-interrupt stress: STREAM_READS reads, each slot refilled as
-// soon as its answer arrives, so the driver keeps up to eight requests on
+// soon as its answer arrives, so the driver keeps up to sixteen requests on
 // the device and completions land while it is busy answering others. The
 // driver has no timer fallback: it learns of a completion only from its
 // Interrupt, so a lost wakeup anywhere on that path (device, kernel
@@ -272,7 +273,9 @@ uint64_t bulk_mismatches(const uint8_t* got, uint64_t first_byte, uint64_t n) {
   return bad;
 }
 
-void bulk(rt::Cap<wire::FrameAllocator> frames, uint64_t count) {
+void revoked_bulk(rt::Cap<wire::EndpointFactory> eps, const blk::Buffer& dst, uint64_t base);
+
+void bulk(rt::Cap<wire::FrameAllocator> frames, uint64_t count, Result<rt::Cap<wire::EndpointFactory>> eps) {
   const uint32_t pages = BULK_BLOCKS * SECTOR / 4096 + 1;
   auto src = blk::alloc_buffer(frames, pages);
   auto dst = blk::alloc_buffer(frames, pages);
@@ -338,6 +341,48 @@ void bulk(rt::Cap<wire::FrameAllocator> frames, uint64_t count) {
   bad = r ? bulk_mismatches(dst->va, base, uint64_t{BULK_BLOCKS} * SECTOR) : 1;
   check(bad == 0, "bulk: read-back after the hostile calls");
   if (bad == 0) rt::print("blktest: bulk: data intact after the hostile calls\n");
+  if (eps) revoked_bulk(*eps, *dst, base);
+}
+
+// A caller whose buffer is a revocable wrapper (Revoker.wrap) of its
+// MemoryObject: served while live, revoked with a read in flight (the
+// driver's pin keeps the frames until the device is done, whatever the
+// call's outcome), refused once revoked; the driver serves on.
+void revoked_bulk(rt::Cap<wire::EndpointFactory> eps, const blk::Buffer& dst, uint64_t base) {
+  Call c;
+  auto rp = wire::EndpointFactory::Client::createRevokerParams(c.params);
+  auto rv = rp ? rt::call_for_cap<wire::Revoker>(eps, 1, c.params, c.resp) : fail(rp.error());
+  check(rv.ok(), "bulk: createRevoker");
+  if (!rv) return;
+  Call w;
+  auto wp = wire::Revoker::Client::wrapParams(w.params);
+  if (wp) wp->getTarget().set_capability(0);
+  abi::CapTransferDesc x{dst.memory.id(), abi::XFER_COPY, {0, 0, 0}};
+  abi::CapTransferRecord rec[1];
+  uint32_t n = 0;
+  Status wrapped = wp ? rt::call_with_caps(*rv, 0, w.params, w.resp, Span<const abi::CapTransferDesc>(&x, 1),
+                                           Span<abi::CapTransferRecord>(rec, 1), &n)
+                      : Status(fail(wp.error()));
+  check(wrapped && n == 1, "bulk: wrap the buffer");
+  if (!wrapped || n != 1) return;
+  auto wrapper = rt::Cap<wire::MemoryObject>::unchecked(rec[0].cap_id);
+  memset(dst.va, 0, uint64_t{BULK_BLOCKS} * SECTOR);
+  Status r = blk::read_bulk(g_dev, BULK_LBA, BULK_BLOCKS, wrapper, 0);
+  uint64_t bad = r ? bulk_mismatches(dst.va, base, uint64_t{BULK_BLOCKS} * SECTOR) : 1;
+  check(bad == 0, "bulk: read through a revocable buffer");
+  rt::printf("blktest: bulk: 1 MiB read through a revocable buffer: {} mismatches\n", bad);
+  Status sent = blk::submit_read_bulk(0, g_dev, BULK_LBA, BULK_BLOCKS, wrapper, 0);
+  Call k;
+  auto kp = wire::Revoker::Client::revokeParams(k.params);
+  bool revoked = kp && wire::Revoker::Client(&rt::transport(), *rv).revoke(k.params, k.resp);
+  auto reaped = sent ? blk::reap_bulk(1) : fail(sent.error());
+  check(sent && revoked, "bulk: read in flight while the buffer is revoked");
+  rt::printf("blktest: bulk: buffer revoked with a 1 MiB read in flight: the call was answered ({})\n",
+             reaped ? "served" : err_name(reaped.error()));
+  expect_refused(blk::read_bulk(g_dev, BULK_LBA, 8, wrapper, 0), Err::InvalidArgument,
+                 "bulk read into a revoked buffer", true);
+  rt::release_cap(wrapper.id());
+  rt::release_cap(rv->id());
 }
 
 int run() {
@@ -385,7 +430,8 @@ int run() {
   Status d = simple(4, FIRST + BLOCKS + 16, 8);
   rt::printf("blktest: discard of 8 blocks: {}\n", d ? "ok" : err_name(d.error()));
   hostile(*count);
-  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames")) bulk(*frames, *count);
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames"))
+    bulk(*frames, *count, rt::capset_find<wire::EndpointFactory>("eps"));
   // The driver still serves correctly after all of that.
   bad = verify_pattern(seed, last);
   check(bad && *bad == 0, "the pattern after the hostile requests");

@@ -5,7 +5,10 @@
 //   fs_create_small: 1,000 times create a file, write 1 KiB, sync, close;
 //   fs_read_small:   1,000 times open the file, read its 1 KiB, close;
 //   fs_write_seq:    64 MiB into one file in 8 KiB writes, then sync;
-//   fs_read_seq:     the 64 MiB back in 8 KiB reads.
+//   fs_read_seq:     the 64 MiB back in 8 KiB reads;
+//   fs_write_bulk:   64 MiB into another file in 1 MiB File.writeBulk calls
+//                    (the bytes in a MemoryObject of ours), then sync;
+//   fs_read_bulk:    those 64 MiB back in 1 MiB File.readBulk calls.
 // Every read is checked against what was written (a mismatch fails the
 // run: a figure for a wrong answer is worthless).
 //
@@ -30,6 +33,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/storage/blk_bulk.h"
 #include "user/storage/fs_client.h"
 
 using namespace capos;
@@ -118,7 +122,41 @@ Status read_small(fsc::Dir d, uint32_t i) {
   return {};
 }
 
-Status run(fsc::Dir home) {
+// The 64 MiB again in 1 MiB bulk calls through one MemoryObject.
+Status bulk_rows(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames) {
+  blk::Buffer buf = CAPOS_TRY(blk::alloc_buffer(frames, rows::kBulkChunk / 4096));
+  fsc::File f = CAPOS_TRY(fsc::create(home, "bulk"));
+  Loop l = CAPOS_TRY(start());
+  for (uint32_t k = 0; k < rows::kBulkChunks; ++k) {
+    rows::fill(rows::kBulkSeed, uint64_t{k} * rows::kBulkChunk, buf.va, rows::kBulkChunk);
+    uint64_t c0 = tsc();
+    CAPOS_TRY_STATUS(fsc::write_bulk(f, uint64_t{k} * rows::kBulkChunk, rows::kBulkChunk, buf.memory, 0));
+    if (k + 1 == rows::kBulkChunks) CAPOS_TRY_STATUS(fsc::sync(f));
+    g_samples[k] = tsc() - c0;
+  }
+  CAPOS_TRY_STATUS(report("fs_write_bulk", l, rows::kBulkChunks, rows::kSeqBytes));
+  uint32_t bad = 0;
+  l = CAPOS_TRY(start());
+  for (uint32_t k = 0; k < rows::kBulkChunks; ++k) {
+    uint64_t c0 = tsc();
+    uint32_t n = CAPOS_TRY(fsc::read_bulk(f, uint64_t{k} * rows::kBulkChunk, rows::kBulkChunk, buf.memory, 0));
+    g_samples[k] = tsc() - c0;
+    if (n != rows::kBulkChunk) ++bad;
+    for (uint32_t at = 0; at < rows::kBulkChunk; at += rows::kSeqChunk) {
+      rows::fill(rows::kBulkSeed, uint64_t{k} * rows::kBulkChunk + at, g_want, rows::kSeqChunk);
+      if (memcmp(buf.va + at, g_want, rows::kSeqChunk) != 0) ++bad;
+    }
+  }
+  CAPOS_TRY_STATUS(report("fs_read_bulk", l, rows::kBulkChunks, rows::kSeqBytes));
+  CAPOS_TRY_STATUS(fsc::close(f));
+  if (bad) {
+    rt::printf("fsbench: FAILED: {} of the 1 MiB chunks read back wrong\n", bad);
+    return fail(Err::Corrupt);
+  }
+  return {};
+}
+
+Status run(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames) {
   CAPOS_TRY_STATUS(fsc::mkdir(home, "small"));
   fsc::Dir small = CAPOS_TRY(fsc::sub(home, "small", true));
   Loop l = CAPOS_TRY(start());
@@ -165,7 +203,7 @@ Status run(fsc::Dir home) {
     rt::printf("fsbench: FAILED: {} of the 64 MiB file's chunks read back wrong\n", bad);
     return fail(Err::Corrupt);
   }
-  return {};
+  return bulk_rows(home, frames);
 }
 
 }  // namespace
@@ -174,13 +212,14 @@ int main() {
   auto home = rt::capset_find<wire::Directory>("home");
   auto timer = rt::capset_find<wire::Timer>("timer");
   auto status = rt::capset_find<wire::SystemStatus>("status");
-  if (!home || !timer || !status) {
-    rt::print("fsbench: needs `home` (Directory), `timer` (Timer) and `status` (SystemStatus)\n");
+  auto frames = rt::capset_find<wire::FrameAllocator>("frames");
+  if (!home || !timer || !status || !frames) {
+    rt::print("fsbench: needs `home` (Directory), `timer` (Timer), `status` (SystemStatus) and `frames`\n");
     return 2;
   }
   g_timer = *timer;
   g_status = *status;
-  if (Status st = run(*home); !st) {
+  if (Status st = run(*home, *frames); !st) {
     rt::printf("fsbench: FAILED: {} ({})\n", err_name(st.error()), fsc::last_error());
     return 3;
   }

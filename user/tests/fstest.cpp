@@ -8,10 +8,13 @@
 // later boot of the same image finds the synced tree intact and the
 // unsynced file gone. Exit status 0 only if every check passed.
 #include "lib/core/cstring.h"
+#include "schema/ipc.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/storage/blk_bulk.h"
 #include "user/storage/fs_client.h"
 
 using namespace capos;
@@ -269,6 +272,66 @@ void store_checks(rt::Cap<wire::Store> store) {
   if (removed && gone) rt::print("fstest: store: put, get, list, remove by SHA-256 key ok\n");
 }
 
+// An endpoint of ours whose client facet claims the MemoryObject
+// interface: a forged bulk buffer (calls on it would come to us).
+Result<rt::Cap<wire::MemoryObject>> forged_buffer(rt::Cap<wire::EndpointFactory> eps) {
+  alignas(8) uint8_t pbuf[128], rbuf[256];
+  capnp::FixedMessageBuilder params(MutBytes(pbuf, sizeof(pbuf)));
+  capnp::Response resp(MutBytes(rbuf, sizeof(rbuf)));
+  auto p = CAPOS_TRY(wire::EndpointFactory::Client::createParams(params));
+  p.setServedInterfaceId(wire::MemoryObject::kInterfaceId);
+  abi::CapTransferRecord rec[2];
+  uint32_t n = 0;
+  CAPOS_TRY_STATUS(rt::call_with_caps(eps, 0, params, resp, Span<const abi::CapTransferDesc>(),
+                                      Span<abi::CapTransferRecord>(rec, 2), &n));
+  if (n != 2) return fail(Err::Corrupt);
+  return rt::Cap<wire::MemoryObject>::unchecked(rec[1].cap_id);  // rec[0], the owner, stays unserved
+}
+
+// File.readBulk / writeBulk through a MemoryObject of ours (given
+// `frames`): a 300,000-byte write at an unaligned file and buffer offset,
+// read back by bulk and by message, the end of the file, and refusals.
+void bulk_checks(fsc::Dir home, rt::Cap<wire::FrameAllocator> frames, Result<rt::Cap<wire::EndpointFactory>> eps) {
+  constexpr uint32_t kBytes = 300000, kAt = 5000, kFrom = 100, kTo = 20000;
+  auto buf = blk::alloc_buffer(frames, 80);
+  auto f = fsc::create(home, "bulk.bin");
+  check(buf && f, "bulk: a buffer and a file");
+  if (!buf || !f) return;
+  for (uint32_t i = 0; i < kBytes; ++i) buf->va[kFrom + i] = pattern(i);
+  check(fsc::write_bulk(*f, kAt, kBytes, buf->memory, kFrom).ok(), "bulk write");
+  memset(buf->va, 0, buf->bytes);
+  auto n = fsc::read_bulk(*f, kAt, kBytes, buf->memory, kTo);
+  check(n && *n == kBytes, "bulk read of the whole write");
+  uint64_t bad = 0;
+  for (uint32_t i = 0; i < kBytes; ++i) bad += buf->va[kTo + i] != pattern(i);
+  for (uint32_t i = 0; i < kTo; ++i) bad += buf->va[i] != 0;  // nothing before bufferOffset
+  auto m = fsc::read(*f, kAt + 12345, MutBytes(g_buf, sizeof(g_buf)), sizeof(g_buf));
+  check(m && *m == sizeof(g_buf), "message read of bulk-written bytes");
+  for (size_t i = 0; m && i < *m; ++i) bad += g_buf[i] != pattern(12345 + i);
+  auto tail = fsc::read_bulk(*f, kAt + kBytes - 1000, 4096, buf->memory, 0);
+  check(tail && *tail == 1000, "a bulk read at the end is short");
+  auto past = fsc::read_bulk(*f, kAt + kBytes, 4096, buf->memory, 0);
+  check(past && *past == 0, "a bulk read past the end returns nothing");
+  refused(fsc::read_bulk(*f, 0, 2u << 20, buf->memory, 0), Err::InvalidArgument, "a bulk read of 2 MiB");
+  refused(fsc::write_bulk(*f, 0, 100, rt::Cap<wire::MemoryObject>::unchecked(home.id()), 0), Err::InvalidArgument,
+          "a bulk write without a MemoryObject");
+  refused(fsc::read_bulk(*f, 0, 100, buf->memory, buf->bytes - 10), Err::InvalidArgument,
+          "a bulk read past the buffer");
+  // Without the kernel's XFER_REC_SERVED check fsd would call this
+  // endpoint (which nobody serves) and stop serving.
+  auto forged = eps ? forged_buffer(*eps) : Result<rt::Cap<wire::MemoryObject>>(fail(Err::NotFound));
+  check(forged.ok(), "an endpoint posing as a MemoryObject");
+  if (forged) refused(fsc::read_bulk(*f, 0, 100, *forged, 0), Err::InvalidArgument, "a bulk read into an endpoint");
+  if (auto ro = fsc::read_only(*f)) {
+    refused(fsc::write_bulk(*ro, 0, 100, buf->memory, 0), Err::InvalidArgument, "a bulk write through File.readOnly");
+    (void)fsc::close(*ro);
+  }
+  (void)fsc::close(*f);
+  check(fsc::remove(home, "bulk.bin").ok(), "remove bulk.bin");
+  check(bad == 0, "bulk bytes read back");
+  if (bad == 0) rt::printf("fstest: bulk: {} bytes written and read back through a MemoryObject, 0 mismatches\n", kBytes);
+}
+
 int run() {
   auto home = rt::capset_find<wire::Directory>("home");
   auto ro = rt::capset_find<wire::Directory>("ro");
@@ -293,6 +356,8 @@ int run() {
   hostile_data(*home);
   attenuation(*home, *ro);
   if (auto store = rt::capset_find<wire::Store>("store")) store_checks(*store);
+  if (auto frames = rt::capset_find<wire::FrameAllocator>("frames"))
+    bulk_checks(*home, *frames, rt::capset_find<wire::EndpointFactory>("eps"));
   exhaustion(*home);
   // Still intact after all of that.
   auto big = fsc::open(*home, "big.bin", false);

@@ -19,6 +19,16 @@ inline uint64_t now_ns(rt::Cap<schema::wire::Timer> timer) {
   return res ? res->getMonotonicNs() : 0;
 }
 
+inline Status sleep_ms(rt::Cap<schema::wire::Timer> timer, uint64_t ms) {
+  alignas(8) uint8_t pbuf[64], rbuf[64];
+  capnp::FixedMessageBuilder p{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response r{MutBytes(rbuf, sizeof(rbuf))};
+  auto sp = CAPOS_TRY(schema::wire::Timer::Client::sleepParams(p));
+  sp.setDurationNs(ms * 1'000'000);
+  CAPOS_TRY(schema::wire::Timer::Client(&rt::transport(), timer).sleep(p, r));
+  return {};
+}
+
 // The first interface once it has an address (TimedOut after `limit_ns`).
 inline Status wait_lease(rt::Cap<schema::wire::NetworkManager> mgr, rt::Cap<schema::wire::Timer> timer,
                          uint64_t limit_ns = 30'000'000'000ull) {

@@ -19,6 +19,7 @@
 #include "user/rt/console.h"
 #include "user/rt/rt.h"
 #include "user/rt/transport.h"
+#include "user/net/tcp_shared.h"
 #include "user/tests/net_lease.h"
 
 using namespace capos;
@@ -44,7 +45,12 @@ inline uint64_t tsc() {
 uint64_t now(rt::Cap<wire::Timer> timer) { return net_test::now_ns(timer); }
 
 // Writes all of `data` (the socket accepts what fits in its send buffer).
+// Set when netd gave the socket shared buffers (TcpSocket.buffers): data
+// then moves through them instead of read/write messages.
+net_client::TcpShared* g_shared = nullptr;
+
 Status write_all(Sock& s, const uint8_t* data, uint32_t n) {
+  if (g_shared) return g_shared->write(Bytes(data, n));
   while (n > 0) {
     capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
     capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
@@ -62,6 +68,15 @@ Status write_all(Sock& s, const uint8_t* data, uint32_t n) {
 
 // Reads exactly `n` bytes, into `out` when it is not null.
 Status read_exact(Sock& s, uint8_t* out, uint32_t n) {
+  if (g_shared) {
+    while (n > 0) {
+      size_t got = CAPOS_TRY(g_shared->read(MutBytes(out ? out : g_rbuf, n < sizeof(g_rbuf) ? n : sizeof(g_rbuf))));
+      if (got == 0) return fail(Err::Disconnected);
+      if (out) out += got;
+      n -= static_cast<uint32_t>(got);
+    }
+    return {};
+  }
   while (n > 0) {
     capnp::FixedMessageBuilder params{MutBytes(g_pbuf, sizeof(g_pbuf))};
     capnp::Response resp{MutBytes(g_rbuf, sizeof(g_rbuf))};
@@ -92,6 +107,38 @@ void sort(uint64_t* a, uint32_t n) {  // insertion sort: 200 samples
       a[j] = a[j - 1];
       a[j - 1] = t;
     }
+}
+
+// netd's counters, printed around each phase: frames per direction show
+// the ACK ratio, retransmits show loss recovery (docs/net.md).
+void print_stats(wire::NetworkManager::Client& m, const char* phase) {
+  alignas(8) uint8_t pbuf[64], rbuf[512];
+  capnp::FixedMessageBuilder params{MutBytes(pbuf, sizeof(pbuf))};
+  capnp::Response resp{MutBytes(rbuf, sizeof(rbuf))};
+  if (!wire::NetworkManager::Client::statsParams(params)) return;
+  auto r = m.stats(params, resp);
+  auto st = r ? r->getStats() : fail(r.error());
+  if (!st) return;
+  rt::printf("netbench: stats after {}: frames in {} out {} malformed {} retransmits {}\n", phase, st->getFramesIn(),
+             st->getFramesOut(), st->getMalformed(), st->getRetransmits());
+}
+
+// TSC cycles charged to non-idle threads since boot, all CPUs (0 without
+// a `status` grant). Under `-icount shift=0,sleep=off` these are retired
+// guest instructions without the idle time QEMU skips while waiting for
+// the host: the work the receive took (client, netd, vnetd, kernel).
+uint64_t busy(rt::Cap<wire::SystemStatus>* status) {
+  if (!status) return 0;
+  alignas(8) uint8_t pb[64], rb[1024];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof(pb)));
+  if (!wire::SystemStatus::Client::cpusParams(p)) return 0;
+  capnp::Response r(MutBytes(rb, sizeof(rb)));
+  auto res = wire::SystemStatus::Client(&rt::transport(), *status).cpus(p, r);
+  auto cpus = res ? res->getCpus() : fail(res.error());
+  if (!cpus) return 0;
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < cpus->size(); ++i) sum += (*cpus)[i].getBusyCycles();
+  return sum;
 }
 
 uint64_t kib_per_s(uint64_t bytes, uint64_t ns) { return ns ? bytes * 1000000000ull / ns / 1024 : 0; }
@@ -131,13 +178,27 @@ int main() {
   auto sock = rt::record_cap<wire::TcpSocket>(rec[0]);
   if (!sock) return fail_with("socket cap", sock.error());
   Sock s(&rt::transport(), *sock);
+  auto shared = net_client::open_tcp_shared(*sock);
+  alignas(net_client::TcpShared) static uint8_t shared_storage[sizeof(net_client::TcpShared)];
+  if (shared) g_shared = new (shared_storage) net_client::TcpShared(rt::transport(), sock->id(), *shared->rings);
+  else if (shared.error() != Err::Unsupported) return fail_with("shared buffers", shared.error());
+  rt::printf("netbench: data through {}\n", g_shared ? "shared buffers" : "messages");
 
   // Host -> guest.
+  auto status = rt::capset_find<wire::SystemStatus>("status");
+  rt::Cap<wire::SystemStatus>* sys = status ? &*status : nullptr;
+  uint64_t b0 = busy(sys);
   uint64_t t0 = now(*timer);
   if (auto r = command(s, 'D', BULK_BYTES); !r) return fail_with("D", r.error());
   if (auto r = read_exact(s, nullptr, BULK_BYTES); !r) return fail_with("receive bulk", r.error());
   uint64_t ns = now(*timer) - t0;
   rt::printf("BENCH row=net_tcp_rx bytes={} ns={} kib_per_s={}\n", BULK_BYTES, ns, kib_per_s(BULK_BYTES, ns));
+  if (sys) {
+    uint64_t used = busy(sys) - b0;
+    rt::printf("netbench: receive busy cycles {} ({} per KiB)\n", used, used / (BULK_BYTES / 1024));
+  }
+  wire::NetworkManager::Client mc(&rt::transport(), *mgr);
+  print_stats(mc, "receive");
 
   // Guest -> host.
   for (uint32_t i = 0; i < sizeof(g_chunk); ++i) g_chunk[i] = uint8_t(i * 7);
@@ -152,6 +213,7 @@ int main() {
   if (auto r = read_exact(s, &ack, 1); !r || ack != 'K') return fail_with("bulk ack", r ? Err::Corrupt : r.error());
   ns = now(*timer) - t0;
   rt::printf("BENCH row=net_tcp_tx bytes={} ns={} kib_per_s={}\n", BULK_BYTES, ns, kib_per_s(BULK_BYTES, ns));
+  print_stats(mc, "send");
 
   // Request/response on the same connection.
   if (auto r = command(s, 'R', RR_ITERS); !r) return fail_with("R", r.error());

@@ -8,6 +8,7 @@
 // the host on its UdpSocket ("udp", port 5000, scope 10.0.2.2), then
 // prints the counters.
 #include "lib/core/cstring.h"
+#include "lib/net/ip6.h"
 #include "schema/kernel.capnp.capos.h"
 #include "schema/net.capnp.capos.h"
 #include "user/rt/caps_call.h"
@@ -177,6 +178,37 @@ int udp_echo(rt::Cap<wire::UdpSocket> udp) {
 
 }  // namespace
 
+// The interface's IPv6 addresses once SLAAC has one (SLIRP answers the
+// Router Solicitation at once; a few seconds at most).
+Status print_ipv6(wire::NetworkManager::Client& m, rt::Cap<wire::Timer> timer) {
+  for (int tries = 0; tries < 50; ++tries) {
+    Call& c = fresh();
+    CAPOS_TRY(wire::NetworkManager::Client::interfacesParams(c.params));
+    auto list = CAPOS_TRY(CAPOS_TRY(m.interfaces(c.params, c.resp)).getInterfaces());
+    if (list.size() != 1) return fail(Err::Corrupt);
+    auto e = list[0];
+    auto ll = CAPOS_TRY(e.getIpv6LinkLocal());
+    auto global = CAPOS_TRY(e.getIpv6Global());
+    auto router = CAPOS_TRY(e.getIpv6Router());
+    if (ll.size() != 16) return fail(Err::Corrupt);
+    if (global.size() == 16 && router.size() == 16) {
+      char a[net::IP6_TEXT_MAX], b[net::IP6_TEXT_MAX], r[net::IP6_TEXT_MAX];
+      net::Ip6 x;
+      memcpy(x.b, ll.data(), 16);
+      net::format_ip6(x, a);
+      memcpy(x.b, global.data(), 16);
+      net::format_ip6(x, b);
+      memcpy(x.b, router.data(), 16);
+      net::format_ip6(x, r);
+      rt::printf("nettest: eth0 ipv6 {} {}/64 router {}\n", StrView(a), StrView(b), StrView(r));
+      return {};
+    }
+    if (global.size() != 0) return fail(Err::Corrupt);
+    CAPOS_TRY_STATUS(net_test::sleep_ms(timer, 100));
+  }
+  return fail(Err::TimedOut);
+}
+
 int main() {
   auto mgr = rt::capset_find<wire::NetworkManager>("netmgr");
   auto dns = rt::capset_find<wire::Resolver>("dns");
@@ -204,6 +236,7 @@ int main() {
     ip(" dns ", e.getDnsServer());
     rt::printf(" mtu {}\n", e.getMtu());
   }
+  if (Status st = print_ipv6(m, *timer); !st) return fail_with("IPv6 addresses", st.error());
   {
     Call& c = fresh();
     auto p = wire::NetworkManager::Client::pingParams(c.params);
@@ -213,6 +246,18 @@ int main() {
     auto r = m.ping(c.params, c.resp);
     if (!r) return fail_with("ping", r.error());
     rt::printf("nettest: ping 10.0.2.2: {}\n", r->isReply() ? "reply" : r->isTimedOut() ? "timed out" : "unreachable");
+  }
+  {
+    // SLIRP's host answers echo at fec0::2 (its address in the prefix it advertises).
+    Call& c = fresh();
+    auto p = wire::NetworkManager::Client::ping6Params(c.params);
+    const uint8_t host[16] = {0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    if (!p || !p->setAddress(Bytes(host, 16))) return fail_with("ping6 params", Err::Failed);
+    p->setSequence(1);
+    p->setTimeoutMs(3000);
+    auto r = m.ping6(c.params, c.resp);
+    if (!r) return fail_with("ping6", r.error());
+    rt::printf("nettest: ping fec0::2: {}\n", r->isReply() ? "reply" : r->isTimedOut() ? "timed out" : "unreachable");
   }
   wire::Resolver::Client res(&rt::transport(), *dns);
   {

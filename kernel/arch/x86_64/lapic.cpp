@@ -46,21 +46,40 @@ Status lapic_init() {
 
 Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz) {
   if (!g_lapic || hz == 0) return fail(Err::InvalidArgument);
-  // 2 ms: one PIT tick (838 ns) at either end is 0.04% of the window;
-  // every millisecond of it costs ~1M instructions of boot (docs/benchmarks.md).
-  constexpr uint32_t CAL_MS = 2;
+  // 1 ms windows: one PIT tick (838 ns) at either end is 0.08% of one;
+  // every millisecond costs ~1M instructions of boot (docs/benchmarks.md).
+  // A window can only come out too long -- the host preempted the vCPU
+  // while it polled the PIT, and the LAPIC count and the TSC both ran on --
+  // never too short. One such window on a loaded TCG host made the kernel
+  // believe the TSC ran 11-38x faster than it does, so every sleep and
+  // time slice took that much longer (qemu.sched_context timed out). So
+  // windows are measured until two in a row agree within 0.5%, at most
+  // CAL_TRIES, and the shortest is kept: two windows (2 ms, as one 2 ms
+  // window cost before) when nothing interferes, as under icount.
+  constexpr uint32_t CAL_MS = 1, CAL_TRIES = 8;
   wr(REG_TIMER_DIV, 0x3);  // divide by 16
   wr(REG_LVT_TIMER, 1u << 16);  // masked while calibrating
-  wr(REG_TIMER_INIT, 0xFFFFFFFF);
-  uint64_t t0 = rdtsc();
-  pit_wait_ms(CAL_MS);
-  uint64_t t1 = rdtsc();
-  uint32_t elapsed = 0xFFFFFFFF - rd(REG_TIMER_CUR);
+  uint32_t elapsed = 0xFFFFFFFF, prev = 0;
+  uint64_t tsc = 0;
+  for (uint32_t i = 0; i < CAL_TRIES; ++i) {
+    wr(REG_TIMER_INIT, 0xFFFFFFFF);
+    uint64_t t0 = rdtsc();
+    pit_wait_ms(CAL_MS);
+    uint64_t t1 = rdtsc();
+    uint32_t e = 0xFFFFFFFF - rd(REG_TIMER_CUR);
+    if (e < elapsed) {
+      elapsed = e;
+      tsc = t1 - t0;
+    }
+    uint32_t lo = e < prev ? e : prev, hi = e < prev ? prev : e;
+    if (i > 0 && uint64_t{hi - lo} * 200 <= lo) break;
+    prev = e;
+  }
   wr(REG_TIMER_INIT, 0);
   if (elapsed == 0) return fail(Err::Unsupported);
   uint64_t per_sec = uint64_t{elapsed} * (1000 / CAL_MS);
   *lapic_hz = per_sec * 16;
-  *tsc_hz = (t1 - t0) * (1000 / CAL_MS);
+  *tsc_hz = tsc * (1000 / CAL_MS);
   uint64_t initial = per_sec / hz;
   if (initial == 0 || initial > 0xFFFFFFFF) return fail(Err::OutOfRange);
   g_timer_initial = static_cast<uint32_t>(initial);

@@ -71,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Direct parser entry points on the raw bytes.
   (void)decode_super(Bytes(data, size), 64);
   (void)decode_chain(Bytes(data, size), 64);
+  (void)decode_journal(Bytes(data, size), 64);
   auto count = meta_node_count(Bytes(data, size));
   if (count && *count < 4096) {
     std::vector<uint8_t> bitmap(8);

@@ -18,6 +18,7 @@
 #include "lib/net/ip.h"
 #include "lib/net/link.h"
 #include "lib/net/stack.h"
+#include "lib/net/stream_ring.h"
 #include "lib/net/tcp_wire.h"
 
 using namespace capos;
@@ -159,13 +160,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!inside(in, p->payload)) abort();
         auto m = parse_icmp6(p->payload, p->src, p->dst);
         if (m.ok() && !inside(p->payload, m->rest)) abort();
+        if (m.ok()) {
+          auto ra = parse_router_advert(m->rest);
+          if (ra.ok() && ra->have_prefix && (ra->valid_s == 0 || ra->prefix.is_multicast())) abort();
+        }
       }
       static uint8_t frame[ETH_HEADER + 4096];
       static std::unique_ptr<Stack> s;
       s = std::make_unique<Stack>(OUR_MAC, TcpTuning{}, 42);
       write_ethernet(MutBytes(frame, ETH_HEADER), OUR_MAC, Mac{{2, 0, 0, 0, 0, 2}}, ETHERTYPE_IPV6);
       memcpy(frame + ETH_HEADER, buf, n);
+      s->start_ipv6(1);
       s->receive_frame(Bytes(frame, ETH_HEADER + n), 1);
+      s->tick(100000000);  // SLAAC timers and expiry
       uint8_t out[ETH_MAX_FRAME];
       while (s->pop_frame(MutBytes(out, sizeof(out))).ok()) {}
       break;
@@ -191,6 +198,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       auto p = RingProducer::rx(*r);
       (void)p.push(Bytes(buf, n < ETH_MAX_FRAME ? n : ETH_MAX_FRAME));
+      break;
+    }
+    case 12: {
+      // A TcpSocket's byte rings as a hostile peer left them (netd <->
+      // client): the input overwrites the indices and the start of the
+      // data; each end must refuse an impossible index (Corrupt, nothing
+      // moved) or move at most what the ring holds, and stop within bounds.
+      static std::unique_ptr<StreamRings> r;
+      r = std::make_unique<StreamRings>();
+      init_stream_rings(*r);
+      memcpy(&r->rx_head, buf, n < 4 ? n : 4);
+      if (n > 4) memcpy(&r->rx_tail, buf + 4, n - 4 < 4 ? n - 4 : 4);
+      if (n > 8) memcpy(&r->tx_head, buf + 8, n - 8 < 4 ? n - 8 : 4);
+      if (n > 12) memcpy(r->rx, buf + 12, n - 12);
+      auto c = StreamConsumer::rx(*r);
+      static uint8_t out[STREAM_RING_BYTES];
+      size_t total = 0;
+      for (int i = 0; i < 4; ++i) {
+        auto got = c.pop(MutBytes(out, 1000 + i * 20000));
+        if (got.ok()) total += *got;
+        if (got.ok() && *got > 1000u + i * 20000u) abort();
+        if (!got.ok() && got.error() != Err::Corrupt) abort();
+      }
+      if (total > STREAM_RING_BYTES) abort();
+      auto p = StreamProducer::tx(*r);
+      uint32_t tail0 = r->tx_tail.value;
+      auto took = p.push(Bytes(buf, n));
+      if (took.ok() && (*took > n || r->tx_tail.value - tail0 != *took)) abort();
+      if (!took.ok() && r->tx_tail.value != tail0) abort();
       break;
     }
     default: {

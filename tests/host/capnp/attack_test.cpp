@@ -34,6 +34,9 @@ TEST(CapnpAttack, TruncatedSegmentTables) {
   // Segment size near 2^32 words must not overflow the size sum.
   b = {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
   EXPECT_EQ(walk_error(b), Err::Truncated);
+  // One segment (the reader's inline path) claiming 2^32-1 words.
+  b = {0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(walk_error(b), Err::Truncated);
   // Huge segment count.
   b = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
   EXPECT_EQ(walk_error(b), Err::LimitExceeded);
@@ -172,4 +175,31 @@ TEST(CapnpAttack, NestingLimitOnDeepButFiniteChains) {
   ReaderOptions opts;
   opts.nesting_limit = 128;
   EXPECT_EQ(walk_error(frame({seg}), opts), Err{});
+}
+
+// StreamReader reads a one-segment message inline; it must agree with
+// parse_stream (the general path) on every length, valid or not.
+TEST(CapnpAttack, OneSegmentInlinePathMatchesParseStream) {
+  for (uint32_t words = 0; words < 6; ++words) {
+    for (size_t len = 0; len < 8 * (words + 3); ++len) {
+      std::vector<uint8_t> b(len, 0xAB);
+      for (size_t i = 0; i < 8 && i < len; ++i) b[i] = 0;
+      if (len >= 8) b[4] = static_cast<uint8_t>(words);
+      Segment segs[4];
+      auto ref = parse_stream(Bytes(b.data(), b.size()), Span<Segment>(segs, 4));
+      StreamReader<4> r;
+      Status st = r.init(Bytes(b.data(), b.size()));
+      ASSERT_EQ(st.ok(), ref.ok()) << "words " << words << " len " << len;
+      if (!st.ok()) {
+        EXPECT_EQ(st.error(), ref.error());
+        continue;
+      }
+      EXPECT_EQ(r.bytes_consumed(), ref->bytes_consumed);
+      const Segment* s0 = r.context().segment(0);
+      ASSERT_NE(s0, nullptr);
+      EXPECT_EQ(s0->start, segs[0].start);
+      EXPECT_EQ(s0->words, segs[0].words);
+      EXPECT_EQ(r.context().segment(1), nullptr);
+    }
+  }
 }

@@ -73,7 +73,8 @@ class Process {
   void end_session() { session_live_ = false; }
 
   uint32_t wakes = 0;          // env::wake calls
-  uint32_t handoff_wakes = 0;  // of which direct handoffs
+  uint32_t handoff_wakes = 0;  // of which run next (Wake::Front or Wake::Direct)
+  uint32_t direct_wakes = 0;   // of which by a direct switch (endpoint CALL/RETURN)
 
  private:
   std::unique_ptr<abi::RingPage> pages_[SLOTS];
@@ -89,9 +90,10 @@ class Process {
 
 namespace ipc::env {
 
-inline void wake(Process& p, uint32_t slot, bool handoff) {
+inline void wake(Process& p, uint32_t slot, Wake how) {
   ++p.wakes;
-  p.handoff_wakes += handoff;
+  p.handoff_wakes += how != Wake::Queue;
+  p.direct_wakes += how == Wake::Direct;
 }
 
 // The slot of the thread the harness is running a kernel entry for.

@@ -53,7 +53,9 @@ TEST(Ipc, QueuedCallIsDeliveredByRecvAndAnsweredByReturn) {
   EXPECT_EQ(t.w.slot_bytes(t.server, 0, sizeof(h), 4), bytes("ping"));
   EXPECT_EQ(t.w.serving(t.server), 1u);
 
+  uint32_t directs = t.client.direct_wakes;
   t.w.ret(t.server, t.owner, 31, s[0].call_id, bytes("pong!"));
+  EXPECT_EQ(t.client.direct_wakes, directs + 1);  // RETURN switches straight back to the caller
   auto r = t.w.reap(t.server);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].result, 0);
@@ -75,9 +77,10 @@ TEST(Ipc, WaitingRecvTakesTheCallDirectlyAndTheServerRunsNext) {
   t.w.recv(t.server, t.owner, 21, 3);
   EXPECT_TRUE(t.w.reap(t.server).empty());
   EXPECT_EQ(t.w.pending_recvs(t.server), 1u);
-  uint32_t handoffs = t.server.handoff_wakes;
+  uint32_t handoffs = t.server.handoff_wakes, directs = t.server.direct_wakes;
   t.w.call(t.client, t.facet, 11, bytes("direct"), 0);
-  EXPECT_EQ(t.server.handoff_wakes, handoffs + 1);  // direct handoff
+  EXPECT_EQ(t.server.handoff_wakes, handoffs + 1);  // runs next
+  EXPECT_EQ(t.server.direct_wakes, directs + 1);    // by the endpoint direct switch
   auto s = t.w.reap(t.server);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].user_data, 21u);
@@ -172,7 +175,11 @@ TEST(Ipc, ServerExitFailsTheCallsItServed) {
   t.w.call(t.client, t.facet, 1, bytes("a"), 0);
   t.w.recv(t.server, t.owner, 1, 0);
   t.w.call(t.client, t.facet, 2, bytes("b"), 1);  // queued behind
+  uint32_t directs = t.client.direct_wakes;
   t.w.exit(t.server);
+  // Completions outside a CALL/RETURN never ask for a direct switch: the
+  // exiting server does not block in a cap_enter that could switch.
+  EXPECT_EQ(t.client.direct_wakes, directs);
   auto c = t.w.reap(t.client);
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].result, CAP_ERR_DISCONNECTED);

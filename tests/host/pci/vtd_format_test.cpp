@@ -89,6 +89,12 @@ TEST(VtdFormat, InvalidationDescriptors) {
   EXPECT_EQ(bits(t.lo, 3, 0), 2u);
   EXPECT_EQ(bits(t.lo, 5, 4), 1u);
   EXPECT_EQ(bits(t.lo, 7, 6), 3u);  // drain reads and writes
+  Quad128 dt = inv_iotlb_domain(0x2A5);
+  EXPECT_EQ(bits(dt.lo, 3, 0), 2u);
+  EXPECT_EQ(bits(dt.lo, 5, 4), 2u);       // domain-selective
+  EXPECT_EQ(bits(dt.lo, 7, 6), 3u);       // drain reads and writes
+  EXPECT_EQ(bits(dt.lo, 31, 16), 0x2A5u);  // domain id
+  EXPECT_EQ(dt.hi, 0u);
   EXPECT_EQ(bits(inv_iec_global().lo, 4, 0), 4u);  // type 4, global
   Quad128 i = inv_iec_index(0x1234);
   EXPECT_EQ(bits(i.lo, 3, 0), 4u);

@@ -38,6 +38,8 @@ struct OpenFile {
   uint16_t port = 0;      // Socket: the bound or listening local port
   uint32_t peer = 0;      // Socket, connected: the peer's address and port
   uint16_t peer_port = 0;
+  uint64_t shared = 0;    // Socket, connected: its mapped shared buffers (net::StreamRings*), 0: data in messages
+  uint32_t shared_mem = 0;  // ... and the MemoryObject cap they are mapped from
 };
 
 // What close/dup2 dropped: `last` when it was the description's last fd.

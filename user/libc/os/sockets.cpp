@@ -13,6 +13,7 @@
 #include "user/libc/os/sock_state.h"
 #include "user/libc/os/sockets.h"
 #include "user/libc/os/tcp_io.h"
+#include "user/net/tcp_shared.h"
 #include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/transport.h"
@@ -52,17 +53,55 @@ SockState state(const OpenFile& f) { return static_cast<SockState>(f.sock); }
 // A call's failure on a connection: reset, timed out or netd gone.
 Errno conn_errno(Err e) { return e == Err::InvalidArgument ? CAPOS_EPIPE : CAPOS_ECONNRESET; }
 
+// Shared socket buffers (user/net/tcp_shared.h): the readers of all
+// sockets take turns on one lock and the writers on another, only for the
+// ring operations themselves (a thread waiting for data holds neither).
+class MutexRingLock final : public net_client::RingLock {
+ public:
+  void lock() override { m_.lock(); }
+  void unlock() override { m_.unlock(); }
+
+ private:
+  rt::Mutex m_;
+};
+MutexRingLock g_rx_lock, g_tx_lock;
+
+net_client::TcpShared shared_of(const OpenFile& f) {
+  return net_client::TcpShared(rt::transport(), f.cap, *reinterpret_cast<net::StreamRings*>(f.shared), &g_rx_lock,
+                               &g_tx_lock);
+}
+
+// Data of a new connection through shared buffers when netd offers them.
+// Unsupported (netd has no memory for them): messages; anything else
+// fails the connect or accept (netd may already have switched).
+Result<net_client::SharedMapping, Errno> share(rt::Cap<wire::TcpSocket> sock) {
+  auto m = net_client::open_tcp_shared(sock);
+  if (m) return *m;
+  if (m.error() == Err::Unsupported) return net_client::SharedMapping{};
+  return fail(CAPOS_EIO);
+}
+
 }  // namespace
 
 Result<size_t, Errno> socket_read(const OpenFile& f, uint8_t* buf, size_t n) {
   CAPOS_TRY(sock_next(state(f), SockOp::Transfer));
   if (f.rd_shut) return size_t{0};
+  if (f.shared) {
+    auto r = shared_of(f).read(MutBytes(buf, n));
+    if (!r) return fail(r.error() == Err::Corrupt ? CAPOS_EIO : CAPOS_ECONNRESET);
+    return *r;
+  }
   return tcp_read(rt::transport(), f.cap, buf, n);
 }
 
 Result<size_t, Errno> socket_write(const OpenFile& f, const uint8_t* buf, size_t n) {
   CAPOS_TRY(sock_next(state(f), SockOp::Transfer));
   if (f.wr_shut) return fail(CAPOS_EPIPE);  // no SIGPIPE: signals fail closed
+  if (f.shared) {
+    if (auto st = shared_of(f).write(Bytes(buf, n)); !st)
+      return fail(st.error() == Err::Corrupt ? CAPOS_EIO : conn_errno(st.error()));
+    return n;
+  }
   return tcp_write(rt::transport(), f.cap, buf, n);
 }
 
@@ -76,6 +115,11 @@ void socket_release(const OpenFile& f) {
     capnp::Response resp(MutBytes(rbuf, sizeof rbuf));
     wire::TcpSocket::Client c(&rt::transport(), rt::Cap<wire::TcpSocket>::unchecked(f.cap));
     (void)c.shutdown(params, resp);
+  }
+  if (f.shared) {
+    net_client::SharedMapping m{rt::Cap<wire::MemoryObject>::unchecked(f.shared_mem),
+                                reinterpret_cast<net::StreamRings*>(f.shared)};
+    net_client::close_tcp_shared(m);
   }
   if (f.cap) rt::release_cap(f.cap);
 }
@@ -188,10 +232,14 @@ extern "C" int capos_sock_connect(int fd, const void* sa, uint32_t len) {
   if (!res.isConnected() || n != 1) return release(), CAPOS_EIO;
   auto sock = rt::record_cap<wire::TcpSocket>(rec[0]);
   if (!sock) return release(), CAPOS_EIO;
+  auto shared = share(*sock);
+  if (!shared) return rt::release_cap(*sock), shared.error();
   FdGuard g(g_fd_lock);
   auto f = still_same(fd, *was);
-  if (!f) return rt::release_cap(*sock), f.error();
+  if (!f) return net_client::close_tcp_shared(*shared), rt::release_cap(*sock), f.error();
   (*f)->cap = sock->id();
+  (*f)->shared = reinterpret_cast<uint64_t>(shared->rings);
+  (*f)->shared_mem = shared->memory.id();
   (*f)->sock = static_cast<uint8_t>(SockState::Connected);
   (*f)->peer = a->addr;
   (*f)->peer_port = a->port;
@@ -221,7 +269,11 @@ extern "C" int capos_sock_accept(int fd, int* out, void* sa, uint32_t* len) {
   auto peer = res.getPeer();
   auto sock = rt::record_cap<wire::TcpSocket>(rec[0]);
   if (!sock || !peer) return release(), CAPOS_EIO;
+  auto shared = share(*sock);
+  if (!shared) return release(), shared.error();
   OpenFile c;
+  c.shared = reinterpret_cast<uint64_t>(shared->rings);
+  c.shared_mem = shared->memory.id();
   c.kind = FdKind::Socket;
   c.flags = CAPOS_OPEN_READ | CAPOS_OPEN_WRITE;
   c.sock = static_cast<uint8_t>(SockState::Connected);
@@ -231,7 +283,7 @@ extern "C" int capos_sock_accept(int fd, int* out, void* sa, uint32_t* len) {
   c.peer_port = peer->getPort();
   FdGuard g(g_fd_lock);
   auto nfd = fd_state().table.open(c);
-  if (!nfd) return rt::release_cap(*sock), nfd.error();
+  if (!nfd) return net_client::close_tcp_shared(*shared), rt::release_cap(*sock), nfd.error();
   *out = *nfd;
   if (len != nullptr) encode_sockaddr_in(Inet4{c.peer, c.peer_port}, sa, len);
   return 0;

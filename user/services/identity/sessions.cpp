@@ -129,6 +129,21 @@ Result<size_t> read_secret(StrView prompt, char (&out)[257]) {
   return n;
 }
 
+// A new password typed twice into `a` (wiped by the caller): its length;
+// InvalidArgument when the two differ or it is empty, or the read's error.
+// The second copy is wiped here.
+Result<size_t> read_new_password(char (&a)[257]) {
+  char b[257];
+  auto na = read_secret("new password> ", a);
+  auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
+  bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
+  wipe(b, sizeof(b));
+  if (!na) return na;
+  if (!nb) return nb;
+  if (!same) return fail(Err::InvalidArgument);
+  return *na;
+}
+
 Result<bool> verify(StrView user, StrView pw, wire::Profile* prof) {
   wire::CredentialStore::Client s(&rt::transport(), g_store);
   alignas(8) uint8_t pbuf[512], rbuf[128];
@@ -271,12 +286,9 @@ class SessionsImpl final : public wire::SessionManager::Server {
       audit("audit: setup refused for {}: the account store failed its integrity check", user);
       return refuse(out, "the account store failed its integrity check: setup is disabled");
     }
-    char a[257], b[257];
-    auto na = read_secret("new password> ", a);
-    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
-    bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
-    wipe(b, sizeof(b));
-    if (!same) {
+    char a[257];
+    auto na = read_new_password(a);
+    if (!na) {
       wipe(a, sizeof(a));
       audit("audit: setup for {} abandoned: passwords empty or different", user);
       return refuse(out, "the passwords were empty or did not match");
@@ -316,13 +328,10 @@ class SessionsImpl final : public wire::SessionManager::Server {
     if (g_cur.profile == wire::Profile::ANONYMOUS || g_cur.profile == wire::Profile::GUEST)
       return r.setRefused("log in to an account first");
     StrView user(g_cur.user);
-    char cur[257], a[257], b[257];
+    char cur[257], a[257];
     auto nc = read_secret("current password> ", cur);
-    auto na = nc ? read_secret("new password> ", a) : Result<size_t>(fail(nc.error()));
-    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
-    bool same = nc && na && nb && *nc > 0 && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
-    wipe(b, sizeof(b));
-    if (!same) {
+    auto na = nc ? read_new_password(a) : Result<size_t>(fail(nc.error()));
+    if (!nc || *nc == 0 || !na) {
       wipe(cur, sizeof(cur));
       wipe(a, sizeof(a));
       audit("audit: password change for {} abandoned: entries empty or different", user);
@@ -366,12 +375,9 @@ class SessionsImpl final : public wire::SessionManager::Server {
     // A guest account could never log in without the manifest's guest bundle.
     if (prof == wire::Profile::GUEST && !CAPOS_TRY(guest_allowed()))
       return r.setRefused("this machine has no guest bundle (#allowGuest): add an operator or allow guests");
-    char a[257], b[257];
-    auto na = read_secret("new password> ", a);
-    auto nb = na ? read_secret("again> ", b) : Result<size_t>(fail(na.error()));
-    bool same = na && nb && *na == *nb && *na > 0 && memcmp(a, b, *na) == 0;
-    wipe(b, sizeof(b));
-    if (!same) {
+    char a[257];
+    auto na = read_new_password(a);
+    if (!na) {
       wipe(a, sizeof(a));
       audit("audit: adduser {} by {} abandoned: passwords empty or different", user, StrView(g_cur.user));
       return r.setRefused("the passwords were empty or did not match");

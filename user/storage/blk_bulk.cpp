@@ -1,4 +1,4 @@
-#include "user/tests/blk_bulk.h"
+#include "user/storage/blk_bulk.h"
 
 #include "lib/abi/ipc.h"
 #include "user/rt/caps_call.h"
@@ -54,16 +54,34 @@ Result<Buffer> alloc_buffer(rt::Cap<wire::FrameAllocator> frames, uint32_t pages
     b.memory = CAPOS_TRY(rt::call_for_cap<wire::MemoryObject>(
         frames, static_cast<uint16_t>(wire::FrameAllocator::Method::ALLOCATE), c.params, c.resp));
   }
-  Call m;
-  auto p = CAPOS_TRY(wire::MemoryObject::Client::mapParams(m.params));
+  b.va = CAPOS_TRY(map_memory(b.memory, true));
+  b.bytes = uint64_t{pages} * 4096;
+  return b;
+}
+
+Result<uint64_t> memory_size(rt::Cap<wire::MemoryObject> m) {
+  Call c;
+  (void)CAPOS_TRY(wire::MemoryObject::Client::infoParams(c.params));
+  return CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), m).info(c.params, c.resp)).getSizeBytes();
+}
+
+Result<uint8_t*> map_memory(rt::Cap<wire::MemoryObject> m, bool writable) {
+  Call c;
+  auto p = CAPOS_TRY(wire::MemoryObject::Client::mapParams(c.params));
   p.setHint(0);
   auto prot = CAPOS_TRY(p.initProt());
   prot.setRead(true);
-  prot.setWrite(true);
-  b.va = reinterpret_cast<uint8_t*>(
-      CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), b.memory).map(m.params, m.resp)).getAddr());
-  b.bytes = uint64_t{pages} * 4096;
-  return b;
+  prot.setWrite(writable);
+  return reinterpret_cast<uint8_t*>(
+      CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), m).map(c.params, c.resp)).getAddr());
+}
+
+Status unmap_memory(rt::Cap<wire::MemoryObject> m, uint8_t* at) {
+  Call c;
+  auto p = CAPOS_TRY(wire::MemoryObject::Client::unmapParams(c.params));
+  p.setAddr(reinterpret_cast<uint64_t>(at));
+  (void)CAPOS_TRY(wire::MemoryObject::Client(&rt::transport(), m).unmap(c.params, c.resp));
+  return {};
 }
 
 Status bulk_call_attaching(rt::Cap<wire::BlockDevice> dev, bool write, uint64_t lba, uint32_t blocks, uint32_t attach,

@@ -1,6 +1,7 @@
 // BlockDevice bulk transfers (readBulk / writeBulk: data in a MemoryObject
 // the caller attaches, up to maxBulkTransferBytes per call), shared by
-// blktest (checks) and blkbench (figures). docs/devices.md.
+// fsd (its device I/O and File's bulk calls), blktest (checks) and
+// blkbench (figures). docs/devices.md, docs/storage.md.
 #pragma once
 
 #include <stdint.h>
@@ -19,6 +20,12 @@ struct Buffer {
   uint64_t bytes = 0;
 };
 Result<Buffer> alloc_buffer(rt::Cap<schema::wire::FrameAllocator> frames, uint32_t pages);
+
+// Someone else's MemoryObject (attached to a call): its size, a mapping
+// of it here (read-only unless `writable`), and the unmapping.
+Result<uint64_t> memory_size(rt::Cap<schema::wire::MemoryObject> m);
+Result<uint8_t*> map_memory(rt::Cap<schema::wire::MemoryObject> m, bool writable);
+Status unmap_memory(rt::Cap<schema::wire::MemoryObject> m, uint8_t* at);
 
 // One bulk call with `buffer` attached (a copy of the cap; an invalid cap
 // attaches nothing, `attach` replaces it with any other cap).
