@@ -200,7 +200,10 @@ void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock
 void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   Thread* prev = c.current;
-  if (prev == next) return;
+  if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
+    next->state = ThreadState::Running;
+    return;
+  }
   arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
   if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
   next->state = ThreadState::Running;
@@ -244,12 +247,10 @@ uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIR
   return m;
 }
 
-// Picks the next thread (least weighted CPU so far) and switches; IRQs
-// must be disabled.
-void schedule() CAPOS_REQUIRES(g_kernel_lock) {
-  arch::PerCpu& c = cpu();
-  c.need_resched = 0;
-  account(c);
+// Removes and returns the thread this CPU runs next (least weighted CPU
+// so far; its idle thread when nothing is queued for it). The caller has
+// charged the running thread.
+Thread* pick_next(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* next;
   if (!arch::smp()) {
     next = g_rq.pop_one();
@@ -263,7 +264,15 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
     publish_queued_smp();
     if (next) g_rq.advance_floor(n, min_running_vruntime(c, next->vruntime)); else next = c.idle;
   }
-  switch_to(next);
+  return next;
+}
+
+// Picks the next thread and switches; IRQs must be disabled.
+void schedule() CAPOS_REQUIRES(g_kernel_lock) {
+  arch::PerCpu& c = cpu();
+  c.need_resched = 0;
+  account(c);
+  switch_to(pick_next(c));
 }
 
 // This CPU's boot context becomes a throwaway thread that is never
@@ -425,18 +434,35 @@ void yield() {
     }
     return;
   }
-  if (c.current != c.idle) {
+  Thread* self = c.current;
+  if (self != c.idle) {
     account(c);  // its place in the queue reflects the slice it just used
-    c.current->state = ThreadState::Runnable;
+    self->state = ThreadState::Runnable;
     if (!arch::smp()) {
-      g_rq.insert_one(c.current);
+      g_rq.insert_one(self);
       publish_queued_one();
     } else {
-      g_rq.insert(c.cpu_id, c.current);
+      g_rq.insert(c.cpu_id, self);
       publish_queued_smp();
     }
   }
-  schedule();
+  account(c);
+  Thread* next = pick_next(c);
+  if (next == self && !self->process && self != c.idle && arch::smp()) {
+    // A polling kernel thread picked again: what is queued belongs to
+    // other CPUs (a handoff marked for its CPU, or a thread within the
+    // steal slack), so this CPU has nothing else to run and polls on as
+    // if nothing were queued -- without the kernel lock until the next
+    // interrupt. Keeping the lock (the switch to itself is no switch)
+    // would keep it from the CPU those threads are queued on for as long
+    // as the polling lasts: that CPU's next kernel entry spins for it
+    // (qemu_smp2.issue22_fairness: the killed flooders queued behind a
+    // handoff never ran their exit; qemu_smp2.sched_poll_handoff).
+    self->state = ThreadState::Running;
+    halt_without_lock(false);
+    return;
+  }
+  switch_to(next);
 }
 
 void exit_current() {
@@ -527,6 +553,24 @@ bool exit_to_user_needed() {
 void finish_switch() { reap(); }
 
 void request_exit_check() { cpu().need_resched = 1; }
+
+void log_state(const Thread* t) {
+  klog("sched: now {} ns, ticks {}, floor {}, idle cpus {:#x}, boot tickless {}, queued {}\n", timer::now_ns(),
+       timer::ticks(), g_rq.floor(), g_idle_cpus, g_boot_tickless, g_queued);
+  for (uint32_t i = 0; i < arch::cpu_count(); ++i) {
+    arch::PerCpu& o = arch::cpu(i);
+    Thread* f = g_rq.front(i);
+    Thread* h = g_rq.handoff(i);
+    klog("sched: cpu {}: running {} (tid {}, state {}, vruntime {}), resched {}, ticks {}; queue {}, front tid {} "
+         "(vruntime {}), handoff tid {}\n",
+         i, o.current ? o.current->name : "-", o.current ? o.current->tid : 0,
+         o.current ? static_cast<int>(o.current->state) : -1, o.current ? o.current->vruntime : 0, o.need_resched,
+         o.ticks, g_rq.size(i), f ? f->tid : 0, f ? f->vruntime : 0, h ? h->tid : 0);
+  }
+  if (t)
+    klog("sched: tid {}: state {}, cpu {}, vruntime {}, queued {}, in cap_enter {}, cycles {}\n", t->tid,
+         static_cast<int>(t->state), t->cpu, t->vruntime, t->sched_node.linked(), t->in_cap_enter, t->cpu_cycles);
+}
 
 }  // namespace capos::sched
 

@@ -99,6 +99,9 @@ void finish_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Deferred timer work: wakes every cap_enter waiter whose deadline passed
 // (or that is satisfied).
 void expire_waiters() CAPOS_REQUIRES(g_kernel_lock);
+// Logs every CPU's running thread and run queue, and `t` (may be null):
+// what a self test prints before it panics on a timeout.
+void log_state(const Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // The earliest cap_enter deadline of a blocked waiter (monotonic ns; ~0 =
 // none).
 uint64_t next_waiter_deadline() CAPOS_REQUIRES(g_kernel_lock);
