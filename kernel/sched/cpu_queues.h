@@ -63,6 +63,7 @@ template <class T, uint32_t MaxCpus> class CpuQueues {
   uint32_t size(uint32_t cpu) const { return static_cast<uint32_t>(q_[cpu].size()); }
   uint64_t floor() const { return q_[0].floor(); }
   T* front(uint32_t cpu) const { return q_[cpu].front(); }
+  T* next(uint32_t cpu, T* t) const { return q_[cpu].next(t); }
   T* handoff(uint32_t cpu) const { return handoff_[cpu]; }
 
   // `t` becomes runnable on `cpu`'s queue, no lower than the shared floor.

@@ -28,6 +28,7 @@ template <class T> class FairQueue {
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
   T* front() const { return list_.front(); }
+  T* next(T* t) const { return list_.next(t); }
 
   // Charges `cycles` of CPU to `t`.
   static void charge(T* t, uint64_t cycles) { t->vruntime += cycles * t->vr_scale; }

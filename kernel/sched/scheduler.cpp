@@ -250,7 +250,7 @@ uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIR
 // Removes and returns the thread this CPU runs next (least weighted CPU
 // so far; its idle thread when nothing is queued for it). The caller has
 // charged the running thread.
-Thread* pick_next(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
+[[gnu::always_inline]] inline Thread* pick_next(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* next;
   if (!arch::smp()) {
     next = g_rq.pop_one();
@@ -360,7 +360,7 @@ void make_runnable_front(Thread* t) {
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
   // Direct handoff: next on this CPU, whatever its vruntime (wake-affine:
-  // the woken server runs where its caller is about to block).
+  // the woken thread runs where its waker is).
   if (!arch::smp()) {
     g_rq.push_front_one(t);
     publish_queued_one();
@@ -567,6 +567,10 @@ void log_state(const Thread* t) {
          o.current ? static_cast<int>(o.current->state) : -1, o.current ? o.current->vruntime : 0, o.need_resched,
          o.ticks, g_rq.size(i), f ? f->tid : 0, f ? f->vruntime : 0, h ? h->tid : 0);
   }
+  for (uint32_t i = 0; i < arch::cpu_count(); ++i)
+    for (Thread* q = g_rq.front(i); q; q = g_rq.next(i, q))
+      klog("sched: cpu {} queue: tid {} {} vruntime {} state {} in cap_enter {}\n", i, q->tid, q->name, q->vruntime,
+           static_cast<int>(q->state), q->in_cap_enter);
   if (t)
     klog("sched: tid {}: state {}, cpu {}, vruntime {}, queued {}, in cap_enter {}, cycles {}\n", t->tid,
          static_cast<int>(t->state), t->cpu, t->vruntime, t->sched_node.linked(), t->in_cap_enter, t->cpu_cycles);
