@@ -435,6 +435,30 @@ void yield() {
     return;
   }
   Thread* self = c.current;
+  if (!self->process && self != c.idle && arch::smp()) {
+    // A polling kernel thread (self tests wait for processes that run on
+    // other CPUs) is no work of this CPU's own: it gives the CPU to any
+    // thread queued anywhere -- another CPU's marked handoff or a front
+    // within the steal slack included, as an idle CPU would -- and polls
+    // on once it is picked again. With nothing it may take, it waits for
+    // the next interrupt without the kernel lock, as with nothing queued.
+    // Queued first and picked again (a switch to itself is no switch), it
+    // kept the lock from the CPU those threads were queued on for as long
+    // as it polled (qemu_smp2.issue22_fairness: killed flooders queued
+    // behind a handoff never ran their exit; qemu.poll_handoff); halting
+    // instead left that CPU all the work (qemu_smp2.smp_stress: 3 victims).
+    account(c);
+    Thread* next = pick_next(c);
+    if (next == c.idle) {
+      halt_without_lock(false);
+      return;
+    }
+    self->state = ThreadState::Runnable;
+    g_rq.insert(c.cpu_id, self);
+    publish_queued_smp();
+    switch_to(next);
+    return;
+  }
   if (self != c.idle) {
     account(c);  // its place in the queue reflects the slice it just used
     self->state = ThreadState::Runnable;
@@ -447,22 +471,7 @@ void yield() {
     }
   }
   account(c);
-  Thread* next = pick_next(c);
-  if (next == self && !self->process && self != c.idle && arch::smp()) {
-    // A polling kernel thread picked again: what is queued belongs to
-    // other CPUs (a handoff marked for its CPU, or a thread within the
-    // steal slack), so this CPU has nothing else to run and polls on as
-    // if nothing were queued -- without the kernel lock until the next
-    // interrupt. Keeping the lock (the switch to itself is no switch)
-    // would keep it from the CPU those threads are queued on for as long
-    // as the polling lasts: that CPU's next kernel entry spins for it
-    // (qemu_smp2.issue22_fairness: the killed flooders queued behind a
-    // handoff never ran their exit; qemu_smp2.sched_poll_handoff).
-    self->state = ThreadState::Running;
-    halt_without_lock(false);
-    return;
-  }
-  switch_to(next);
+  switch_to(pick_next(c));
 }
 
 void exit_current() {
