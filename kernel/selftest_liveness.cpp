@@ -139,13 +139,14 @@ void run_kill_anytime() CAPOS_REQUIRES(g_kernel_lock) {
 
 // Clients each make 20 echo calls that leave the server marked to run next
 // on the client's CPU, then spin in ring 3 until it answers; this thread
-// polls for each client's end meanwhile. A CPU never runs another CPU's
-// handoff while it has a thread of its own, and the poller is one, so its
-// yield picks itself; if that kept the kernel lock, the client's CPU
-// could never enter the kernel to run the server (the client spins
-// forever) -- the shape of the killed flooders that did not end in
-// qemu_smp2.issue22_fairness. On two CPUs the client usually starts on
-// the CPU the poller is not on (a new thread goes to an idle CPU).
+// polls for each client's end meanwhile. A busy CPU never runs another
+// CPU's handoff; the poller must count as no work of its CPU's own (run
+// the server itself) or at least give up the kernel lock: queued and
+// picked again, it kept the lock, the client's CPU could never enter the
+// kernel to run the server, and the client spun forever -- the shape of
+// the killed flooders that did not end in qemu_smp2.issue22_fairness. On
+// two CPUs the client usually starts on the CPU the poller is not on (a
+// new thread goes to an idle CPU).
 void run_poll_handoff() CAPOS_REQUIRES(g_kernel_lock) {
   constexpr uint32_t CLIENTS = 10;
   Ref<EndpointCore> core = EndpointCore::create(ECHO_IFACE);
