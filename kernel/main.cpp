@@ -46,10 +46,35 @@ BootInfo g_boot;
 // Records the tick; sleeps and cap_enter deadlines expire at the next
 // deferred-work point (kernel/sched/deferred.h), whoever was interrupted.
 void on_timer_tick(const arch::InterruptFrame&) {
-  // Timer work once per period (the boot CPU's tick); every CPU's tick
-  // ends its running thread's slice.
-  if (arch::this_cpu_id() == 0) deferred::raise(deferred::TIMER);
+  // Timer work once per period: the boot CPU's tick, or, while the boot
+  // CPU idles without a tick, the first tick of the period on any other
+  // CPU. Every CPU's tick ends its running thread's slice.
+  // A one-shot on the idle boot CPU (a deadline, maybe 1 ms away) counts
+  // as a tick only once per period, so timeouts in ticks keep their length.
+  bool tickless = sched::boot_cpu_tickless();
+  if (arch::this_cpu_id() == 0) {
+    if (tickless) (void)timer::claim_period();
+    else timer::count_tick();
+    deferred::raise(deferred::TIMER);
+  } else if (tickless && timer::claim_period()) {
+    deferred::raise(deferred::TIMER);
+  }
   sched::on_tick();
+}
+
+// When timer work is next due (monotonic ns; ~0 = nothing waits for
+// time): the boot CPU's tickless idle arms a one-shot for it.
+uint64_t next_timer_work_ns() CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t d = TimerCap::next_deadline();
+  if (uint64_t p = ParkSpace::next_deadline(); p < d) d = p;
+  if (uint64_t w = sched::next_waiter_deadline(); w < d) d = w;
+  // A throttled SchedulingContext renews at its period's end: check every
+  // period, as the tick did.
+  if (sched::budget_hooks::throttled_count()) {
+    uint64_t t = timer::now_ns() + 1000000000ull / timer::TICK_HZ;
+    if (t < d) d = t;
+  }
+  return d;
 }
 
 void on_timer_work() CAPOS_REQUIRES(g_kernel_lock) {
@@ -97,6 +122,7 @@ void report_modules(const BootInfo& bi) {
   t = timer::init();
   if (!t) panic("timer: initialization failed: {}", err_name(t.error()));
   deferred::set_handler(deferred::TIMER, on_timer_work);
+  sched::set_timer_work_source(next_timer_work_ns);
   deferred::set_handler(deferred::CONSOLE_INPUT, ConsoleCap::deliver_input);
   deferred::set_handler(deferred::DEVICE_IRQ, InterruptCap::deliver);
   deferred::set_handler(deferred::IOMMU_FAULT, iommu::handle_faults);

@@ -150,7 +150,8 @@ void run(const char* name, Bytes module) {
   if (strcmp(name, "bench_scale1") == 0) run_bench(module, true);
   if (strcmp(name, "memory_caps") == 0) run_memory_caps(module);
   if (strncmp(name, "issue22_", 8) == 0) run_issue22(name, module);
-  if (strcmp(name, "liveness") == 0 || strcmp(name, "quota_isolation") == 0 || strcmp(name, "kill_anytime") == 0)
+  if (strcmp(name, "liveness") == 0 || strcmp(name, "quota_isolation") == 0 || strcmp(name, "kill_anytime") == 0 ||
+      strcmp(name, "poll_handoff") == 0)
     run_liveness(name, module);
   if (strcmp(name, "threads") == 0) run_threads(module);
   if (strcmp(name, "tlb_shootdown") == 0) run_tlb_shootdown(module);

@@ -68,7 +68,10 @@ void expect_end(const char* test, Child& c, ExitStatus::Kind kind, int64_t code,
     CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t end = timer::ticks() + ticks;
   while (!c.watch->exited()) {
-    if (timer::ticks() >= end) panic("selftest {}: {} did not end within {} ticks", test, c.role, ticks);
+    if (timer::ticks() >= end) {
+      sched::log_state(c.p->thread_in(0));  // which CPU held what when the wait ran out
+      panic("selftest {}: {} did not end within {} ticks", test, c.role, ticks);
+    }
     poll_point();
   }
   const ExitStatus& st = c.watch->status();
@@ -88,7 +91,7 @@ Child spawn_role(const char* test, Bytes image, const char* role, EndpointCore* 
     grant(test, c, role, TimerCap::create(), wire::Timer::kInterfaceId);
   if (is("storm") || is("addr_change") || is("pt_storm") || is("hog"))
     grant(test, c, role, VmCap::create(c.p->pid()), wire::VirtualMemory::kInterfaceId);
-  if (is("flood") || is("fair"))
+  if (is("flood") || is("fair") || is("spin_call"))
     grant(test, c, role, ClientEndpoint::create(core), ECHO_IFACE);
   if (is("keeper")) grant(test, c, role, EndpointOwner::create(core), ECHO_IFACE);
   if (is("giver")) grant(test, c, role, FrameAllocCap::create(), wire::FrameAllocator::kInterfaceId);

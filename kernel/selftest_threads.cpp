@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/tlb.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/timer.h"
 #include "kernel/objects/console_cap.h"
 #include "kernel/objects/thread_caps.h"
 #include "kernel/objects/timer_cap.h"
@@ -196,6 +197,20 @@ void tickless_thread(void*) CAPOS_REQUIRES(g_kernel_lock) {
     if (idle[i] > 2) panic("selftest tickless: idle cpu {} took {} ticks", i, idle[i]);
     if (busy[i] < WINDOW / 2) panic("selftest tickless: busy cpu {} took only {} ticks", i, busy[i]);
   }
+  // The boot CPU: this thread blocks while a process sleeps 2 x (100 ms
+  // Timer sleep + 100 ms PARK timeout + 100 ms cap_enter deadline), so
+  // every CPU idles. Ticking, the boot CPU would take ~60 ticks; idle it
+  // arms a one-shot per deadline. A deadline it failed to arm would never
+  // end (the test then times out).
+  uint64_t boot_before = ticks_of(0), t0 = timer::now_ns();
+  Child s = program("sleeper");
+  start(s);
+  s.watch->wait();
+  uint64_t boot_ticks = ticks_of(0) - boot_before, ms = (timer::now_ns() - t0) / 1000000;
+  expect_end("tickless", s, K::Exited, 0, 100);
+  klog("selftest tickless: boot cpu: {} ticks over {} ms of sleeps\n", boot_ticks, ms);
+  if (ms < 600) panic("selftest tickless: six 100 ms waits ended after {} ms", ms);
+  if (boot_ticks > 30) panic("selftest tickless: the idle boot cpu took {} ticks in {} ms", boot_ticks, ms);
   klog("capOS: selftest tickless ok\n");
   debug_exit::exit(debug_exit::SUCCESS);
 }

@@ -10,7 +10,13 @@ namespace capos::timer {
 
 namespace {
 
-volatile uint64_t g_ticks = 0;
+// Periods of timer work so far: the boot CPU's ticks, and while it idles
+// without its tick, the periods an AP claimed (claim_period). A count of
+// interrupts, not time, so self-test timeouts in ticks stretch with a
+// loaded host as the CPUs they wait for do (atomic).
+uint64_t g_ticks = 0;
+uint64_t g_claimed_period = 0;  // the last period an AP claimed (atomic)
+constexpr uint64_t PERIOD_NS = 1000000000ull / TICK_HZ;
 uint64_t g_tsc_hz = 0;
 uint64_t g_lapic_hz = 0;
 uint64_t g_tsc_base = 0;
@@ -23,7 +29,6 @@ uint64_t g_ns_per_cycle_q32 = 0;
 void (*g_hook)(const arch::InterruptFrame&) = nullptr;
 
 void on_tick(arch::InterruptFrame& f) {
-  if (arch::this_cpu_id() == 0) g_ticks = g_ticks + 1;  // every CPU ticks; the count is the boot CPU's
   arch::PerCpu& c = arch::this_cpu();
   __atomic_store_n(&c.ticks, c.ticks + 1, __ATOMIC_RELAXED);  // only this CPU writes it
   arch::lapic_eoi();
@@ -43,7 +48,18 @@ Status init() {
   return {};
 }
 
-uint64_t ticks() { return g_ticks; }
+uint64_t ticks() { return __atomic_load_n(&g_ticks, __ATOMIC_RELAXED); }
+void count_tick() { __atomic_add_fetch(&g_ticks, 1, __ATOMIC_RELAXED); }
+
+bool claim_period() {
+  uint64_t p = now_ns() / PERIOD_NS;
+  uint64_t last = __atomic_load_n(&g_claimed_period, __ATOMIC_RELAXED);
+  if (p <= last || !__atomic_compare_exchange_n(&g_claimed_period, &last, p, false, __ATOMIC_RELAXED,
+                                                __ATOMIC_RELAXED))
+    return false;
+  __atomic_add_fetch(&g_ticks, 1, __ATOMIC_RELAXED);
+  return true;
+}
 uint64_t tsc_hz() { return g_tsc_hz; }
 uint64_t lapic_hz() { return g_lapic_hz; }
 void set_tick_hook(void (*hook)(const arch::InterruptFrame&)) { g_hook = hook; }

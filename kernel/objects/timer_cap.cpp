@@ -31,6 +31,12 @@ class SleepQueue final : public DeferredOwner {
     arch::IrqGuard irq;
     list_.remove(c);
   }
+  uint64_t earliest() const CAPOS_REQUIRES(g_kernel_lock) {
+    uint64_t best = ~0ull;
+    for (IpcCall* c = list_.front(); c; c = list_.next(c))
+      if (c->owner_data < best) best = c->owner_data;
+    return best;
+  }
   void expire(uint64_t now) CAPOS_REQUIRES(g_kernel_lock) {
     for (IpcCall* c = list_.front(); c;) {
       IpcCall* next = list_.next(c);
@@ -68,6 +74,7 @@ Status defer_until(uint64_t deadline) CAPOS_REQUIRES(g_kernel_lock) {
 }  // namespace
 
 void TimerCap::expire() { g_sleepers.expire(timer::now_ns()); }
+uint64_t TimerCap::next_deadline() { return g_sleepers.earliest(); }
 
 void TimerCap::invoke(CallContext& ctx) { dispatch_kernel_server(*this, ctx); }
 

@@ -92,6 +92,13 @@ void ParkSpace::update_timed() {
   if (timed_node.linked() && table_.earliest_deadline() == ~0ull) g_timed.remove(this);
 }
 
+uint64_t ParkSpace::next_deadline() {
+  uint64_t best = ~0ull;
+  for (ParkSpace* s = g_timed.front(); s; s = g_timed.next(s))
+    if (uint64_t d = s->table_.earliest_deadline(); d < best) best = d;
+  return best;
+}
+
 void ParkSpace::expire_all() {
   if (g_timed.empty()) return;
   uint64_t now = timer::now_ns();

@@ -39,6 +39,9 @@ class ParkSpace final : public DeferredOwner {
 
   // Deferred timer work: completes every timed-out PARK of every process.
   static void expire_all() CAPOS_REQUIRES(g_kernel_lock);
+  // The earliest PARK timeout of any process (monotonic ns; ~0 = none),
+  // for the boot CPU's tickless idle.
+  static uint64_t next_deadline() CAPOS_REQUIRES(g_kernel_lock);
 
   ListNode timed_node;  // on the list of spaces with a timed waiter
 

@@ -28,6 +28,7 @@ template <class T> class FairQueue {
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
   T* front() const { return list_.front(); }
+  T* next(T* t) const { return list_.next(t); }
 
   // Charges `cycles` of CPU to `t`.
   static void charge(T* t, uint64_t cycles) { t->vruntime += cycles * t->vr_scale; }
@@ -44,6 +45,12 @@ template <class T> class FairQueue {
     uint64_t f = list_.empty() ? ~0ull : list_.front()->vruntime;
     if (min_running < f) f = min_running;
     if (f != ~0ull && f > floor_) floor_ = f;
+  }
+
+  // Raises the floor to at least `f` (per-CPU queues share one floor;
+  // cpu_queues.h).
+  void raise_floor(uint64_t f) {
+    if (f > floor_) floor_ = f;
   }
 
   // A thread becoming runnable: ordered by vruntime (raised to the floor).

@@ -14,6 +14,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
+#include "kernel/sched/cpu_queues.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
 #include "kernel/sched/sched_context.h"
@@ -22,24 +23,43 @@ namespace capos::sched {
 
 namespace {
 
-using RunQueue = FairQueue<Thread>;
 using DeadList = IntrusiveList<Thread, &Thread::sched_node>;
 using WaitList = IntrusiveList<Thread, &Thread::wait_node>;
 
-RunQueue g_runq CAPOS_GUARDED_BY(g_kernel_lock);
+CpuQueues<Thread, arch::MAX_CPUS> g_rq CAPOS_GUARDED_BY(g_kernel_lock);
+// How far (virtual time) another CPU's front may fall behind this CPU's
+// before this CPU takes it: a quarter of a weight-1 thread's time slice.
+// Less moves threads between caches more often; with a whole slice the
+// weight-1 : weight-4 test on two CPUs ended at 3.65-3.83 instead of 4,
+// with a quarter at 3.87-3.96 (the global queue: 3.89).
+uint64_t g_steal_slack = 0;
 DeadList g_dead CAPOS_GUARDED_BY(g_kernel_lock);
 WaitList g_waiters CAPOS_GUARDED_BY(g_kernel_lock);
-// g_runq.size() as last published under the lock, for the lock-free
+// The number of queued threads as last published under the lock, for the lock-free
 // check on the way back to ring 3 (exit_to_user_needed; atomic).
 uint32_t g_queued = 0;
 uint32_t g_idle_cpus CAPOS_GUARDED_BY(g_kernel_lock) = 0;  // halted (or about to) with nothing to run
 bool g_started = false;  // the boot CPU is in the scheduler: APs may follow (atomic)
+// Tickless boot CPU: when timer work is next due (set once before start),
+// the deadline the idle boot CPU's one-shot covers (~0 = none, timer off),
+// and whether it idles without its tick (atomic: the tick handler reads it).
+uint64_t (*g_timer_work_source)() = nullptr;
+uint64_t g_boot_deadline CAPOS_GUARDED_BY(g_kernel_lock) = ~0ull;
+uint32_t g_boot_tickless = 0;
 uint32_t g_running_cpus = 0;  // atomic
 
 arch::PerCpu& cpu() { return arch::this_cpu(); }
 
-void publish_queued() CAPOS_REQUIRES(g_kernel_lock) {
-  __atomic_store_n(&g_queued, static_cast<uint32_t>(g_runq.size()), __ATOMIC_RELAXED);
+// Every queue operation below has a one-CPU form (cpu_queues.h) so that
+// -smp 1 does the work of a single global queue and nothing more.
+void publish_queued_one() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, g_rq.size_one(), __ATOMIC_RELAXED);
+}
+void publish_queued_smp() CAPOS_REQUIRES(g_kernel_lock) {
+  __atomic_store_n(&g_queued, g_rq.total(arch::cpu_count()), __ATOMIC_RELAXED);
+}
+bool nothing_queued() CAPOS_REQUIRES(g_kernel_lock) {
+  return arch::smp() ? g_rq.empty(arch::cpu_count()) : g_rq.empty_one();
 }
 
 // Asks `target` to look at its run queue / deferred-work point.
@@ -83,19 +103,42 @@ void halt_without_lock(bool until_work) CAPOS_REQUIRES(g_kernel_lock) {
   g_idle_cpus &= ~bit;
 }
 
+// The idle boot CPU arms a one-shot for the next timer work instead of
+// ticking (or stops its timer: nothing waits for time). Returns false when
+// that work is already due: it is raised here, for the caller to run.
+bool arm_boot_deadline() CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t due = g_timer_work_source();
+  uint64_t now = timer::now_ns();
+  if (due <= now) {
+    deferred::raise(deferred::TIMER);
+    return false;
+  }
+  if (due == ~0ull) arch::lapic_timer_stop_this_cpu();
+  else arch::lapic_timer_oneshot_this_cpu(due - now);
+  g_boot_deadline = due;
+  __atomic_store_n(&g_boot_tickless, 1, __ATOMIC_RELEASE);
+  return true;
+}
+
 void idle_loop(void*) {
   g_kernel_lock.assert_held();  // handed over by the switch that started us
-  // Tickless idle: an AP stops its timer for the halt (its ticks would only
-  // end slices, and an idle CPU has none; what wakes it is an IPI or a
-  // device interrupt) and starts it again before it runs a thread. The boot
-  // CPU keeps ticking: its tick drives timer work (sleeps, deadlines).
-  bool tickless = cpu().cpu_id != 0;
+  // Tickless idle: an idle CPU has no slice to end, so its periodic tick
+  // stops for the halt and starts again before it runs a thread. An AP
+  // then waits for an IPI or a device interrupt. The boot CPU's tick also
+  // drives timer work (sleeps, PARK timeouts, cap_enter deadlines,
+  // budget periods): idle, it arms a one-shot for the earliest of them
+  // instead, re-armed on every pass; meanwhile the ticks of busy APs run
+  // the timer work, and an AP going idle wakes it if a deadline added
+  // since is earlier than the one it armed. Without a timer-work source
+  // (set by kmain) the boot CPU keeps ticking.
+  bool boot = cpu().cpu_id == 0;
   bool ticking = true;
   for (;;) {
     arch::cli();
     deferred::run();
-    if (!g_runq.empty()) {
+    if (!nothing_queued()) {
       if (!ticking) {
+        if (boot) __atomic_store_n(&g_boot_tickless, 0, __ATOMIC_RELEASE);
         arch::lapic_timer_start_this_cpu();
         ticking = true;
       }
@@ -108,9 +151,21 @@ void idle_loop(void*) {
     // for that address space need not wait for it (the next switch
     // loads tables anyway).
     if (arch::cpu_count() > 1) arch::tlb::drop_user_tables(cpu());
-    if (tickless && ticking) {
-      arch::lapic_timer_stop_this_cpu();
+    if (boot && g_timer_work_source) {
+      if (!arm_boot_deadline()) continue;  // due now: run it first
       ticking = false;
+    } else if (!boot) {
+      if (ticking) {
+        arch::lapic_timer_stop_this_cpu();
+        ticking = false;
+      }
+      if (__atomic_load_n(&g_boot_tickless, __ATOMIC_ACQUIRE) && g_timer_work_source) {
+        uint64_t due = g_timer_work_source();
+        if (due < g_boot_deadline) {  // our ticks covered it; now nobody would
+          g_boot_deadline = due;      // one wakeup is enough: it re-arms
+          send_resched(0);
+        }
+      }
     }
     halt_without_lock(true);
   }
@@ -145,7 +200,10 @@ void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock
 void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   Thread* prev = c.current;
-  if (prev == next) return;
+  if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
+    next->state = ThreadState::Running;
+    return;
+  }
   arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
   if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
   next->state = ThreadState::Running;
@@ -173,7 +231,7 @@ void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
   c.switch_tsc = now;
   c.current->cpu_cycles += used;
   if (c.current != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
-  RunQueue::charge(c.current, used);  // idle too: harmless, it is never queued
+  FairQueue<Thread>::charge(c.current, used);  // idle too: harmless, it is never queued
   budget_hooks::charge(c.current, used, now);
 }
 
@@ -189,18 +247,32 @@ uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIR
   return m;
 }
 
-// Picks the next thread (least weighted CPU so far) and switches; IRQs
-// must be disabled.
+// Removes and returns the thread this CPU runs next (least weighted CPU
+// so far; its idle thread when nothing is queued for it). The caller has
+// charged the running thread.
+[[gnu::always_inline]] inline Thread* pick_next(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
+  Thread* next;
+  if (!arch::smp()) {
+    next = g_rq.pop_one();
+    while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pop_one();  // budget used up
+    publish_queued_one();
+    if (next) g_rq.advance_floor_one(next->vruntime); else next = c.idle;
+  } else {
+    uint32_t n = arch::cpu_count();
+    next = g_rq.pick(c.cpu_id, n, g_steal_slack);
+    while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_rq.pick(c.cpu_id, n, g_steal_slack);
+    publish_queued_smp();
+    if (next) g_rq.advance_floor(n, min_running_vruntime(c, next->vruntime)); else next = c.idle;
+  }
+  return next;
+}
+
+// Picks the next thread and switches; IRQs must be disabled.
 void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
   account(c);
-  Thread* next = g_runq.pop();
-  while (next && budget_hooks::hold_back(next, c.switch_tsc)) next = g_runq.pop();  // budget used up
-  publish_queued();
-  if (!next) next = c.idle;
-  if (next != c.idle) g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
-  switch_to(next);
+  switch_to(pick_next(c));
 }
 
 // This CPU's boot context becomes a throwaway thread that is never
@@ -214,8 +286,8 @@ void schedule() CAPOS_REQUIRES(g_kernel_lock) {
   c.switch_tsc = arch::rdtsc();
   __atomic_store_n(&c.online, 1, __ATOMIC_RELEASE);
   __atomic_add_fetch(&g_running_cpus, 1, __ATOMIC_RELEASE);
-  Thread* next = g_runq.pop();
-  publish_queued();
+  Thread* next = g_rq.pick(c.cpu_id, arch::cpu_count(), g_steal_slack);  // one CPU: queue 0, as pop_one
+  publish_queued_smp();
   switch_to(next ? next : c.idle);
   panic("sched: boot context resumed");
 }
@@ -233,6 +305,7 @@ Status init() {
 
 void start() {
   arch::cli();
+  g_steal_slack = timer::tsc_hz() / timer::TICK_HZ * WEIGHT_SCALE / 4;  // the timer is calibrated by now
   // Every AP's idle thread is made here, before anything runs, so the
   // memory a boot uses does not depend on when the APs get going.
   for (uint32_t i = 1; i < arch::cpu_count(); ++i) {
@@ -261,12 +334,22 @@ void make_runnable(Thread* t) {
   if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
     return;
   t->state = ThreadState::Runnable;
-  g_runq.insert(t);
-  publish_queued();
-  // Wake one idle CPU (not this one: it is busy running us).
-  uint32_t others = g_idle_cpus & ~(1u << cpu().cpu_id);
-  if (others) {
-    uint32_t target = static_cast<uint32_t>(__builtin_ctz(others));
+  if (!arch::smp()) {  // one CPU: one queue, and no other CPU to wake
+    g_rq.insert_one(t);
+    publish_queued_one();
+    return;
+  }
+  // Its own CPU's queue (caches and TLB may still hold it; a new thread:
+  // this CPU's), unless another CPU is idle: then an idle one, its own
+  // CPU if that is idle, woken with an IPI (not this one: it is busy
+  // running us).
+  uint32_t here = cpu().cpu_id;
+  uint32_t target = t->cpu_cycles ? t->cpu : here;
+  uint32_t idle = g_idle_cpus & ~(1u << here);
+  if (idle && !(idle & (1u << target))) target = static_cast<uint32_t>(__builtin_ctz(idle));
+  g_rq.insert(target, t);
+  publish_queued_smp();
+  if (idle & (1u << target)) {
     g_idle_cpus &= ~(1u << target);  // one IPI per idle CPU is enough
     send_resched(target);
   }
@@ -276,8 +359,15 @@ void make_runnable_front(Thread* t) {
   arch::IrqGuard irq;
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
-  g_runq.push_front(t);  // direct handoff: next, whatever its vruntime
-  publish_queued();
+  // Direct handoff: next on this CPU, whatever its vruntime (wake-affine:
+  // the woken thread runs where its waker is).
+  if (!arch::smp()) {
+    g_rq.push_front_one(t);
+    publish_queued_one();
+  } else {
+    g_rq.push_front(cpu().cpu_id, t);
+    publish_queued_smp();
+  }
 }
 
 void block_and_switch() {
@@ -300,8 +390,9 @@ void block_and_switch() {
     schedule();
     return;
   }
-  g_runq.raise_to_floor(next);
-  g_runq.advance_floor_to(arch::smp() ? min_running_vruntime(c, next->vruntime) : next->vruntime);
+  g_rq.raise_to_floor(next);  // placed as a handoff to the queue front would place it
+  if (!arch::smp()) g_rq.advance_floor_one(next->vruntime);
+  else g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
   switch_to(next);
 }
 
@@ -327,8 +418,8 @@ void yield() {
       return;
     }
   }
-  if (g_runq.empty()) {
-    // Nothing else to run here. A kernel thread that yields in a loop is
+  if (nothing_queued()) {
+    // Nothing else to run anywhere. A kernel thread that yields in a loop is
     // polling (self tests wait for processes that may run on other CPUs):
     // on SMP it waits for the next interrupt like the idle loop, without
     // the kernel lock, so the CPUs it waits for get the lock and a
@@ -343,13 +434,44 @@ void yield() {
     }
     return;
   }
-  if (c.current != c.idle) {
-    account(c);  // its place in the queue reflects the slice it just used
-    c.current->state = ThreadState::Runnable;
-    g_runq.insert(c.current);
-    publish_queued();
+  Thread* self = c.current;
+  if (!self->process && self != c.idle && arch::smp()) {
+    // A polling kernel thread (self tests wait for processes that run on
+    // other CPUs) is no work of this CPU's own: it gives the CPU to any
+    // thread queued anywhere -- another CPU's marked handoff or a front
+    // within the steal slack included, as an idle CPU would -- and polls
+    // on once it is picked again. With nothing it may take, it waits for
+    // the next interrupt without the kernel lock, as with nothing queued.
+    // Queued first and picked again (a switch to itself is no switch), it
+    // kept the lock from the CPU those threads were queued on for as long
+    // as it polled (qemu_smp2.issue22_fairness: killed flooders queued
+    // behind a handoff never ran their exit; qemu.poll_handoff); halting
+    // instead left that CPU all the work (qemu_smp2.smp_stress: 3 victims).
+    account(c);
+    Thread* next = pick_next(c);
+    if (next == c.idle) {
+      halt_without_lock(false);
+      return;
+    }
+    self->state = ThreadState::Runnable;
+    g_rq.insert(c.cpu_id, self);
+    publish_queued_smp();
+    switch_to(next);
+    return;
   }
-  schedule();
+  if (self != c.idle) {
+    account(c);  // its place in the queue reflects the slice it just used
+    self->state = ThreadState::Runnable;
+    if (!arch::smp()) {
+      g_rq.insert_one(self);
+      publish_queued_one();
+    } else {
+      g_rq.insert(c.cpu_id, self);
+      publish_queued_smp();
+    }
+  }
+  account(c);
+  switch_to(pick_next(c));
 }
 
 void exit_current() {
@@ -372,6 +494,17 @@ void unregister_waiter(Thread* t) {
   arch::IrqGuard irq;
   if (t->wait_node.linked()) g_waiters.remove(t);
 }
+
+uint64_t next_waiter_deadline() {
+  uint64_t best = ~0ull;
+  for (Thread* t = g_waiters.front(); t; t = g_waiters.next(t))
+    if (t->state == ThreadState::Blocked && t->wait_deadline < best) best = t->wait_deadline;
+  return best;
+}
+
+void set_timer_work_source(uint64_t (*next_ns)()) { g_timer_work_source = next_ns; }
+
+bool boot_cpu_tickless() { return __atomic_load_n(&g_boot_tickless, __ATOMIC_ACQUIRE) != 0; }
 
 void expire_waiters() {
   arch::IrqGuard irq;
@@ -429,6 +562,28 @@ bool exit_to_user_needed() {
 void finish_switch() { reap(); }
 
 void request_exit_check() { cpu().need_resched = 1; }
+
+void log_state(const Thread* t) {
+  klog("sched: now {} ns, ticks {}, floor {}, idle cpus {:#x}, boot tickless {}, queued {}\n", timer::now_ns(),
+       timer::ticks(), g_rq.floor(), g_idle_cpus, g_boot_tickless, g_queued);
+  for (uint32_t i = 0; i < arch::cpu_count(); ++i) {
+    arch::PerCpu& o = arch::cpu(i);
+    Thread* f = g_rq.front(i);
+    Thread* h = g_rq.handoff(i);
+    klog("sched: cpu {}: running {} (tid {}, state {}, vruntime {}), resched {}, ticks {}; queue {}, front tid {} "
+         "(vruntime {}), handoff tid {}\n",
+         i, o.current ? o.current->name : "-", o.current ? o.current->tid : 0,
+         o.current ? static_cast<int>(o.current->state) : -1, o.current ? o.current->vruntime : 0, o.need_resched,
+         o.ticks, g_rq.size(i), f ? f->tid : 0, f ? f->vruntime : 0, h ? h->tid : 0);
+  }
+  for (uint32_t i = 0; i < arch::cpu_count(); ++i)
+    for (Thread* q = g_rq.front(i); q; q = g_rq.next(i, q))
+      klog("sched: cpu {} queue: tid {} {} vruntime {} state {} in cap_enter {}\n", i, q->tid, q->name, q->vruntime,
+           static_cast<int>(q->state), q->in_cap_enter);
+  if (t)
+    klog("sched: tid {}: state {}, cpu {}, vruntime {}, queued {}, in cap_enter {}, cycles {}\n", t->tid,
+         static_cast<int>(t->state), t->cpu, t->vruntime, t->sched_node.linked(), t->in_cap_enter, t->cpu_cycles);
+}
 
 }  // namespace capos::sched
 

@@ -1,6 +1,6 @@
 // Preemptive weighted-fair scheduler on every CPU (docs/scheduling.md,
-// docs/smp.md). Each CPU has its own idle thread and running thread; the
-// run queue is shared under the kernel lock. The timer tick asks for a
+// docs/smp.md). Each CPU has its own idle thread, running thread and run
+// queue (cpu_queues.h; all under the kernel lock). The timer tick asks for a
 // reschedule; user threads are preempted on their way back to ring 3
 // (exit_to_user); kernel code -- a syscall or a kernel thread -- is never
 // preempted, it blocks or yields explicitly. A thread made runnable wakes
@@ -99,5 +99,18 @@ void finish_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Deferred timer work: wakes every cap_enter waiter whose deadline passed
 // (or that is satisfied).
 void expire_waiters() CAPOS_REQUIRES(g_kernel_lock);
+// Logs every CPU's running thread and run queue, and `t` (may be null):
+// what a self test prints before it panics on a timeout.
+void log_state(const Thread* t) CAPOS_REQUIRES(g_kernel_lock);
+// The earliest cap_enter deadline of a blocked waiter (monotonic ns; ~0 =
+// none).
+uint64_t next_waiter_deadline() CAPOS_REQUIRES(g_kernel_lock);
+// Tickless boot CPU (docs/smp.md): `next_ns` says when timer work is next
+// due (~0 = never); the idle boot CPU arms a one-shot timer for it instead
+// of ticking. Without a source the boot CPU keeps ticking while idle.
+void set_timer_work_source(uint64_t (*next_ns)());
+// The boot CPU is idle with its periodic tick off: the other CPUs' ticks
+// run the timer work (lock-free read for the tick handler).
+bool boot_cpu_tickless();
 
 }  // namespace capos::sched

@@ -94,6 +94,7 @@ int watchdog();
 int stall(bool forever);
 int nop_flood();
 int endpoint_flood();
+int spin_call();
 int vm_storm();
 int fair_client();
 int address_change();

@@ -217,6 +217,25 @@ int endpoint_flood() {
   }
 }
 
+// 20 echo CALLs, each submitted without waiting (cap_enter NO_WAIT) to a
+// server blocked in RECV -- the kernel hands the server off to the front
+// of this CPU's run queue, marked to run here next -- and awaited by
+// spinning in ring 3 on the CQ, so the server runs only once this CPU's
+// tick enters the kernel (kernel/selftest_liveness.cpp poll_handoff).
+int spin_call() {
+  auto ep = cap<Echo>("spin_call");
+  for (uint64_t i = 1; i <= 20; ++i) {
+    uint64_t params[2] = {i, ~i}, results[2] = {};
+    CapSqe s = call_sqe(ep, 1, params, 16, results, 16);
+    if (!rt::ring().push(s)) return 60;
+    if (!rt::ring().enter(0, CAP_ENTER_NO_WAIT)) return 61;
+    CapCqe c;
+    while (!rt::ring().pop(&c)) asm volatile("pause");
+    if (c.result != 16 || results[0] != i || results[1] != ~i) return 62;
+  }
+  return 0;
+}
+
 // One-page maps, each in another 1 GiB region (so each needs its own page
 // tables), touched and unmapped, forever.
 int vm_storm() {

@@ -150,6 +150,7 @@ int main() {
       {"stall_forever", wire::Timer::kInterfaceId, [] { return stall(true); }},
       {"nops", wire::Timer::kInterfaceId, nop_flood},
       {"flood", ECHO_IFACE, endpoint_flood},
+      {"spin_call", ECHO_IFACE, spin_call},
       {"fair", ECHO_IFACE, fair_client},
       {"storm", wire::VirtualMemory::kInterfaceId, vm_storm},
       {"addr_change", wire::VirtualMemory::kInterfaceId, address_change},

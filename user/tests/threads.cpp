@@ -379,6 +379,25 @@ int spin() {
   }
 }
 
+// Tickless boot CPU (issue 15, kernel/selftest_threads.cpp): with nothing
+// else to run, each kind of timed wait must still end -- a Timer sleep, a
+// PARK timeout, a cap_enter deadline -- while the idle boot CPU takes
+// one-shot timer interrupts instead of its periodic tick.
+uint32_t g_sleep_word = 0;
+int sleeper() {
+  for (int i = 0; i < 2; ++i) {
+    Call c;
+    auto p = wire::Timer::Client::sleepParams(c.params);
+    CHECK(p, 90);
+    p->setDurationNs(100 * 1000000ull);
+    CHECK(wire::Timer::Client(&rt::transport(), g_timer).sleep(c.params, c.resp), 91);
+    Status s = rt::park(&g_sleep_word, 0, 100 * 1000000ull);
+    CHECK(!s && s.error() == Err::TimedOut, 92);
+    CHECK(rt::cap_enter(1, 100 * 1000000ull) == 0, 93);  // nothing in flight: the deadline ends it
+  }
+  return 0;
+}
+
 }  // namespace
 
 // ---- TLB shootdown (issue 15; kernel/arch/x86_64/tlb.h) ----
@@ -440,7 +459,7 @@ int main() {
     const char* name;
     int (*fn)();
   } roles[] = {{"functional", functional}, {"quota", quota}, {"victim", victim}, {"exiter", exiter}, {"spin", spin},
-                {"shootdown", tlb_shootdown}};
+                {"shootdown", tlb_shootdown}, {"sleeper", sleeper}};
   for (const Role& r : roles) {
     auto t = rt::capset_find<wire::Timer>(r.name);
     if (!t) continue;

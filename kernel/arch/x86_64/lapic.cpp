@@ -12,6 +12,7 @@ constexpr uint32_t REG_EOI = 0xB0, REG_SVR = 0xF0, REG_LVT_TIMER = 0x320, REG_TI
                    REG_TIMER_CUR = 0x390, REG_TIMER_DIV = 0x3E0;
 volatile uint32_t* g_lapic = nullptr;
 uint32_t g_timer_initial = 0;  // the calibrated periodic count, reused by every AP
+uint64_t g_counts_per_sec = 0;  // timer counts per second at divide-by-16 (one-shot deadlines)
 
 uint32_t rd(uint32_t reg) { return g_lapic[reg / 4]; }
 void wr(uint32_t reg, uint32_t v) { g_lapic[reg / 4] = v; }
@@ -82,6 +83,7 @@ Status lapic_timer_start(uint32_t hz, uint64_t* lapic_hz, uint64_t* tsc_hz) {
   uint64_t initial = per_sec / hz;
   if (initial == 0 || initial > 0xFFFFFFFF) return fail(Err::OutOfRange);
   g_timer_initial = static_cast<uint32_t>(initial);
+  g_counts_per_sec = per_sec;
   lapic_timer_start_this_cpu();
   return {};
 }
@@ -93,6 +95,17 @@ void lapic_timer_start_this_cpu() {
 }
 
 void lapic_timer_stop_this_cpu() { wr(REG_TIMER_INIT, 0); }  // a zero initial count stops it
+
+void lapic_timer_oneshot_this_cpu(uint64_t ns) {
+  constexpr uint64_t MAX_NS = 60ull * 1000000000ull;  // longer: fires early, the caller re-arms
+  if (ns > MAX_NS) ns = MAX_NS;
+  uint64_t counts = ns * g_counts_per_sec / 1000000000ull;  // < 2^64: 60e9 * (1e9 / 16)
+  if (counts == 0) counts = 1;
+  if (counts > 0xFFFFFFFF) counts = 0xFFFFFFFF;
+  wr(REG_TIMER_DIV, 0x3);
+  wr(REG_LVT_TIMER, VEC_TIMER);  // one-shot (bits 17-18 clear)
+  wr(REG_TIMER_INIT, static_cast<uint32_t>(counts));
+}
 
 void lapic_send_fixed(uint32_t apic_id, uint8_t vector) {
   IrqGuard irq;  // an interrupt between the ICR writes could send its own IPI in between

@@ -18,6 +18,10 @@ void lapic_timer_start_this_cpu();
 // arrives as an IPI or a device interrupt); lapic_timer_start_this_cpu
 // starts it again.
 void lapic_timer_stop_this_cpu();
+// Makes this CPU's timer fire VEC_TIMER once, `ns` from now (at most a
+// minute: a later deadline is re-armed when it fires); the boot CPU's
+// tickless idle. lapic_timer_start_this_cpu returns to periodic.
+void lapic_timer_oneshot_this_cpu(uint64_t ns);
 void lapic_eoi();
 // Sends fixed-delivery interrupt `vector` to `apic_id` (interrupts are
 // masked around the two ICR writes).
