@@ -45,6 +45,7 @@ struct KeptBuffer {
   uint8_t* k = nullptr;
   uint64_t len = 0;
   uint64_t gen = 0;
+  uint64_t va = 0;  // the user address `k` translates
 };
 
 // One CALL to an endpoint, from submission until its completion is posted.
@@ -168,6 +169,9 @@ struct ProcessIpc {
   // The RECV record a CALL just consumed, parked for the server's next RECV
   // (the echo loop's RETURN+RECV): no free-list round trip.
   IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
+  // The result buffer translation this process's last CALL kept: its next
+  // CALL usually names the same buffer (records::keep_again).
+  KeptBuffer last_kresult CAPOS_GUARDED_BY(g_kernel_lock);
 };
 
 namespace ipc {

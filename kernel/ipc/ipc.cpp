@@ -8,6 +8,7 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/ipc_env.h"
 #include "kernel/ipc/ipc_internal.h"
+#include "kernel/ipc/ipc_records.h"
 #include "kernel/mm/heap.h"
 #include "kernel/ring/sqe_buffers.h"
 #include "lib/abi/errors.h"
@@ -17,123 +18,14 @@
 namespace capos::ipc {
 
 using namespace abi;
+using namespace records;
 
 namespace {
-
-// Records are owned by the process they serve (the caller for IpcCall,
-// the server for IpcRecv), charged to its KernelBytes when first
-// allocated and recycled through its own cache. A cache hit is inline (one
-// per CALL); the first allocation is out of line.
-template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
-  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
-  T* r = heap::make<T>();
-  if (!r) return fail(Err::Overloaded);
-  charge.commit();
-  return r;
-}
-template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
-  if (T* r = cache.pop_front()) [[likely]] return r;
-  return alloc_fresh<T>(owner);
-}
-Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
-}
-void free_params(IpcCall* c) {
-  if (!c->params) return;
-  heap::free(c->params);
-  c->caller->ledger().release(Res::KernelBytes, c->params_user.len);
-  c->params = nullptr;
-}
-void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
-  Process* owner = c->caller;
-  if (!owner) __builtin_trap();  // every record has its owner until freed
-  free_params(c);
-  c->~IpcCall();  // rolls back any transfer still prepared
-  new (c) IpcCall;  // default-init: no zeroing of the transfer storage
-  owner->ipc().free_calls.push_back(c);
-}
-Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  ProcessIpc& pi = owner.ipc();
-  if (IpcRecv* r = pi.parked_recv) {
-    pi.parked_recv = nullptr;
-    return r;
-  }
-  return alloc_record<IpcRecv>(owner, pi.free_recvs);
-}
-// Not cleared: recv() sets every field of a record it takes (its list
-// nodes are unlinked by the removals that freed it). The first free record
-// is parked for the server's next RECV, the rest go to the cache.
-void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
-  ProcessIpc& pi = r->server->ipc();
-  if (!pi.parked_recv) pi.parked_recv = r;
-  else pi.free_recvs.push_back(r);
-}
-
-// Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
-// is now satisfied.
-void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
-  CAPOS_MEASURE_SCOPE(Wake);
-  env::wake(*p, slot, how);
-}
-
-void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
-  CAPOS_MEASURE_SCOPE(Post);
-  p->ring(slot).post_reserved(cqe);
-  wake(p, slot, how);
-}
-
-// Finishes a caller's outstanding call with its CQE result: where a typed
-// outcome becomes the ABI value (cqe_result), so the completion paths
-// pass one register (perf.budgets: park_rtt, thread_spawn_join).
-void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0, Wake how = Wake::Front)
-    CAPOS_REQUIRES(g_kernel_lock) {
-  Process* caller = c->caller;
-  CapCqe cqe{};
-  cqe.user_data = c->user_data;
-  cqe.result = result;
-  cqe.flags = flags;
-  cqe.cap_count = cap_count;
-  caller->ipc().outstanding.remove(c);
-  caller->ledger().release(Res::OutstandingCalls, 1);
-  uint8_t slot = c->ring_slot;
-  free_call(c);
-  post(caller, slot, cqe, how);
-}
-
-// The first page of a checked buffer, kept with its translation
-// (KeptBuffer). A walk-cache miss reads the tables without filling the
-// cache: the message may not use this translation, and the cache's two
-// entries are the ones the copies that follow need.
-KeptBuffer keep(const AddressSpace& as, UserOut s) {
-  uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
-  uint64_t len = s.len < room ? s.len : room;
-  uint8_t* k = as.direct_quiet(s.first(len));
-  return k ? KeptBuffer{k, len, as.generation()} : KeptBuffer{};
-}
-// Its first `need` bytes, when kept and still exact; else null.
-uint8_t* kept(const KeptBuffer& b, const AddressSpace& as, uint64_t need) {
-  return b.k && need <= b.len && as.generation() == b.gen ? b.k : nullptr;
-}
 
 // Gives `c` its call id; false when the endpoint has no in-flight room.
 bool alloc_inflight(EndpointCore& core, IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   c->call_id = core.inflight.insert(c);
   return c->call_id != 0;
-}
-
-void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
-  *h = EndpointMessageHeader{};
-  h->call_id = c->call_id;
-  h->method_id = c->method_id;
-  h->interface_id = c->interface_id;
-  h->params_len = static_cast<uint32_t>(c->params_user.len);
-  // Live unless the caller's session was created by a process that ended.
-  h->flags = c->caller && c->caller->session_live() ? MSG_F_SESSION_LIVE : 0;
-  uint64_t out[2];
-  core.scoped_ref(c->session_id, out);
-  h->scoped_ref_lo = out[0];
-  h->scoped_ref_hi = out[1];
-  h->session_epoch = core.epoch();
 }
 
 // A user buffer that could not be used: a bad range is the user's
@@ -227,14 +119,6 @@ CapStatus read_descs(Process& p, const CapSqe& sqe, CapTransferDesc* out) {
   return {};
 }
 
-// Marks a delivered call in flight on `server`.
-void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
-  c->state = IpcCall::State::InFlight;
-  c->server = &server;
-  server.ipc().serving.push_back(c);
-  free_params(c);
-}
-
 // Calls `caller` has queued (not yet delivered) at `core`.
 uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t n = 0;
@@ -272,7 +156,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result = result;
-  c->kresult = keep(as, result);
+  c->kresult = caller.ipc().last_kresult = keep_again(as, result, caller.ipc().last_kresult);
   c->method_id = sqe.method_id;
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -393,7 +277,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf = buf;
-  r->kbuf = keep(server.address_space(), buf);
+  r->kbuf = keep_again(server.address_space(), buf, r->kbuf);  // a parked record's last translation, if still the same
   server.ring(r->ring_slot).fast_armed = true;  // its RETURN + RECV may take the fast path (fast_path.h)
   core.recvs.push_back(r);
   server.ipc().recvs.push_back(r);

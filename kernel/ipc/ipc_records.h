@@ -1,0 +1,149 @@
+// The IPC records' life cycle and the pieces of a delivery and a
+// completion, shared by the generic operations (ipc.cpp) and the endpoint
+// fast path's fused CALL and RETURN + RECV (fast_path.cpp), so both run
+// the same code for each step: what one changes, the other gets. Inline:
+// each runs once or twice per round trip (perf.budgets endpoint_rtt).
+// Portable: built against ipc_env.h like ipc.cpp.
+#pragma once
+
+#include "kernel/debug/measure.h"
+#include "kernel/ipc/endpoint.h"
+#include "kernel/ipc/ipc_env.h"
+#include "kernel/mm/heap.h"
+#include "lib/abi/layout.h"
+
+namespace capos::ipc::records {
+
+using abi::CapCqe;
+using abi::EndpointMessageHeader;
+
+// Records are owned by the process they serve (the caller for IpcCall,
+// the server for IpcRecv), charged to its KernelBytes when first
+// allocated and recycled through its own cache. A cache hit is inline (one
+// per CALL); the first allocation is out of line.
+template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
+  Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
+  T* r = heap::make<T>();
+  if (!r) return fail(Err::Overloaded);
+  charge.commit();
+  return r;
+}
+template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
+  if (T* r = cache.pop_front()) [[likely]] return r;
+  return alloc_fresh<T>(owner);
+}
+inline Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
+  return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
+}
+inline void free_params(IpcCall* c) {
+  if (!c->params) return;
+  heap::free(c->params);
+  c->caller->ledger().release(Res::KernelBytes, c->params_user.len);
+  c->params = nullptr;
+}
+inline void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
+  Process* owner = c->caller;
+  if (!owner) __builtin_trap();  // every record has its owner until freed
+  free_params(c);
+  c->~IpcCall();  // rolls back any transfer still prepared
+  new (c) IpcCall;  // default-init: no zeroing of the transfer storage
+  owner->ipc().free_calls.push_back(c);
+}
+inline Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
+  ProcessIpc& pi = owner.ipc();
+  if (IpcRecv* r = pi.parked_recv) {
+    pi.parked_recv = nullptr;
+    return r;
+  }
+  return alloc_record<IpcRecv>(owner, pi.free_recvs);
+}
+// Not cleared: recv() sets every field of a record it takes (its list
+// nodes are unlinked by the removals that freed it; its kbuf is offered
+// to keep_again first). The first free record is parked for the
+// server's next RECV, the rest go to the cache.
+inline void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
+  ProcessIpc& pi = r->server->ipc();
+  if (!pi.parked_recv) pi.parked_recv = r;
+  else pi.free_recvs.push_back(r);
+}
+
+// Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
+// is now satisfied.
+inline void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
+  CAPOS_MEASURE_SCOPE(Wake);
+  env::wake(*p, slot, how);
+}
+
+inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
+  CAPOS_MEASURE_SCOPE(Post);
+  p->ring(slot).post_reserved(cqe);
+  wake(p, slot, how);
+}
+
+// Finishes a caller's outstanding call with its CQE result: where a typed
+// outcome becomes the ABI value (cqe_result), so the completion paths
+// pass one register (perf.budgets: park_rtt, thread_spawn_join).
+inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0,
+                            Wake how = Wake::Front) CAPOS_REQUIRES(g_kernel_lock) {
+  Process* caller = c->caller;
+  CapCqe cqe{};
+  cqe.user_data = c->user_data;
+  cqe.result = result;
+  cqe.flags = flags;
+  cqe.cap_count = cap_count;
+  caller->ipc().outstanding.remove(c);
+  caller->ledger().release(Res::OutstandingCalls, 1);
+  uint8_t slot = c->ring_slot;
+  free_call(c);
+  post(caller, slot, cqe, how);
+}
+
+// The first page of a checked buffer, kept with its translation
+// (KeptBuffer). A walk-cache miss reads the tables without filling the
+// cache: the message may not use this translation, and the cache's two
+// entries are the ones the copies that follow need.
+inline KeptBuffer keep(const AddressSpace& as, UserOut s) {
+  uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
+  uint64_t len = s.len < room ? s.len : room;
+  uint8_t* k = as.direct_quiet(s.first(len));
+  return k ? KeptBuffer{k, len, as.generation(), s.addr.raw()} : KeptBuffer{};
+}
+// keep(as, s), answered from `prev` (what keep gave a record earlier, in
+// the same address space) when it translates the same address and is
+// still exact: the translation keep would find again. The echo loop's
+// case: the same buffer every time (a parked RECV record's own kbuf, the
+// caller's ProcessIpc::last_kresult).
+inline KeptBuffer keep_again(const AddressSpace& as, UserOut s, const KeptBuffer& prev) {
+  if (!prev.k || prev.va != s.addr.raw() || prev.gen != as.generation() || !s.len) return keep(as, s);
+  uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
+  return KeptBuffer{prev.k, s.len < room ? s.len : room, prev.gen, prev.va};
+}
+// Its first `need` bytes, when kept and still exact; else null.
+inline uint8_t* kept(const KeptBuffer& b, const AddressSpace& as, uint64_t need) {
+  return b.k && need <= b.len && as.generation() == b.gen ? b.k : nullptr;
+}
+
+inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
+  *h = EndpointMessageHeader{};
+  h->call_id = c->call_id;
+  h->method_id = c->method_id;
+  h->interface_id = c->interface_id;
+  h->params_len = static_cast<uint32_t>(c->params_user.len);
+  // Live unless the caller's session was created by a process that ended.
+  h->flags = c->caller && c->caller->session_live() ? abi::MSG_F_SESSION_LIVE : 0;
+  uint64_t out[2];
+  core.scoped_ref(c->session_id, out);
+  h->scoped_ref_lo = out[0];
+  h->scoped_ref_hi = out[1];
+  h->session_epoch = core.epoch();
+}
+
+// Marks a delivered call in flight on `server`.
+inline void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
+  c->state = IpcCall::State::InFlight;
+  c->server = &server;
+  server.ipc().serving.push_back(c);
+  free_params(c);
+}
+
+}  // namespace capos::ipc::records
