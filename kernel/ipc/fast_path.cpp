@@ -10,14 +10,177 @@
 #include "kernel/debug/measure.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/ipc_env.h"
+#include "kernel/ipc/ipc_records.h"
 #include "kernel/ring/ring_engine.h"
+#include "lib/abi/layout.h"
 #include "lib/abi/ring.h"
 
 namespace capos::ipc {
 
 using namespace abi;
+using namespace records;
 
 namespace {
+
+// One field of an SQE in the shared page, read once (userspace may be
+// writing it: the kernel acts only on the value it read).
+template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMIC_RELAXED); }
+
+// ---- Fused CALL -----------------------------------------------------------
+// A CALL without caps to an endpoint whose server waits in RECV, with the
+// server's receive page and the caller's params page translated: the
+// whole of ipc::call's delivery branch in one pass over values read once,
+// the header built in the kept receive page. Every check ipc::call makes
+// is made first; when one does not pass (or anything is unusual: no RECV
+// waiting, no cached record, a buffer whose page is not present) nothing
+// has changed and the copying path runs the generic call, which answers
+// it. Returns true when the CALL is done.
+bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
+  const CapSqe& s = ring.pending_sqe(0);
+  if (ld(s.flags) | ld(s.reserved0) | ld(s.xfer_count)) return false;
+  CAPOS_MEASURE_SEG(Lookup);
+  auto slot = p.caps().lookup(ld(s.cap_id));
+  if (!slot) return false;
+  CAPOS_MEASURE_SEG(Ipc);
+  uint64_t iface = ld(s.interface_id);
+  if (iface && iface != (*slot)->interface_id) return false;
+  ClientEndpoint* client = down_cast<ClientEndpoint>((*slot)->object);
+  if (!client) return false;
+  EndpointCore& core = *client->core();
+  uint32_t params_len = ld(s.params_len);
+  uint32_t result_len = ld(s.result_len);
+  if (params_len > IPC_MESSAGE_MAX || result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return false;
+  if (core.dead() || core.recvs.empty() || core.inflight.full()) return false;
+  ProcessIpc& pi = p.ipc();
+  if (pi.free_calls.empty() || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
+  IpcRecv* r = core.recvs.front();
+  Process& server = *r->server;
+  uint64_t need = sizeof(EndpointMessageHeader) + params_len;
+  if (need > r->buf.len) return false;
+  uint8_t* dst = kept(r->kbuf, server.address_space(), need);
+  if (!dst) return false;
+  AddressSpace& as = p.address_space();
+  UserIn params(UserAddr(ld(s.params_addr)), params_len);
+  UserOut result(UserAddr(ld(s.result_addr)), result_len);
+  // A one-page span translates (direct) exactly when check_user passes it
+  // (both resolve the page and test the same flags); an empty span is
+  // still checked, as ipc::call checks it.
+  const uint8_t* src = params_len ? as.direct(params) : nullptr;
+  if (params_len ? !src : !as.check_user(params)) return false;
+  KeptBuffer kresult = keep_again(as, result, pi.last_kresult);
+  if (!(kresult.k && result.len <= kresult.len) && !as.check_user(result)) return false;
+
+  // Committed: ipc::call's delivery branch, step for step.
+  ring.take();
+  IpcCall* c = pi.free_calls.pop_front();
+  c->caller = &p;
+  c->ring_slot = current_slot();
+  c->core = &core;
+  c->user_data = ld(s.user_data);
+  c->result = result;
+  c->kresult = pi.last_kresult = kresult;
+  c->method_id = ld(s.method_id);
+  c->interface_id = core.interface_id();
+  c->params_user = params;
+  c->session_id = p.session_id();
+  c->call_id = core.inflight.insert(c);  // not full: checked above
+  {
+    CAPOS_MEASURE_SEG(IpcCopy);
+    EndpointMessageHeader h;
+    fill_header(core, c, &h);
+    h.xfer_count = 0;
+    __builtin_memcpy_inline(dst, &h, sizeof(h));
+    if (params_len) memcpy(dst + sizeof(h), src, params_len);
+    CAPOS_MEASURE_SEG(Ipc);
+  }
+  core.recvs.remove(r);
+  server.ipc().recvs.remove(r);
+  CapCqe cqe{};
+  cqe.user_data = r->user_data;
+  uint8_t server_slot = r->ring_slot;
+  free_recv(r);
+  cqe.result = static_cast<int32_t>(need);
+  mark_inflight(c, server);
+  cqe.call_id = c->call_id;
+  cqe.aux = c->method_id;
+  p.ledger().take_checked(Res::OutstandingCalls, 1);
+  pi.outstanding.push_back(c);
+  p.ring(c->ring_slot).fast_armed = true;
+  post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
+  env::count_sqe(false);
+  env::note_fused();
+  ring.reserve();
+  CAPOS_MEASURE_SEG(Enter);
+  return true;
+}
+
+// ---- Fused RETURN + RECV ---------------------------------------------------
+// The fields of the batch's RETURN and RECV, read once each.
+struct ReplyRecv {
+  uint32_t cap_id, call_id, reply_len, buf_len;
+  uint64_t reply_addr, buf_addr, ret_ud, recv_ud;
+};
+
+// ipc::ret's delivery for a reply without caps or exception into the
+// caller's kept result page, from the server's translated reply page;
+// false (nothing changed) for anything else.
+bool fused_return(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRecv& b) CAPOS_REQUIRES(g_kernel_lock) {
+  IpcCall* c = core.inflight.find(b.call_id);
+  if (!c || c->server != &p) return false;  // orphans and errors: ipc::ret
+  if (b.reply_len > IPC_MESSAGE_MAX || !b.reply_len || b.reply_len > c->result.len) return false;
+  uint8_t* kdst = kept(c->kresult, c->caller->address_space(), b.reply_len);
+  if (!kdst) return false;
+  // Translated exactly when check_user passes it (fused_call).
+  const uint8_t* ksrc = p.address_space().direct(UserIn(UserAddr(b.reply_addr), b.reply_len));
+  if (!ksrc) return false;
+  ring.take();
+  core.inflight.remove(b.call_id);
+  p.ipc().serving.remove(c);
+  {
+    CAPOS_MEASURE_SEG(IpcCopy);
+    memcpy(kdst, ksrc, b.reply_len);
+    CAPOS_MEASURE_SEG(Ipc);
+  }
+  // The caller runs next, switched to directly when this server blocks.
+  complete_caller(c, static_cast<int32_t>(b.reply_len), 0, 0, Wake::Direct);
+  env::count_sqe(false);
+  env::note_fused();
+  CapCqe cqe{};
+  cqe.user_data = b.ret_ud;
+  CAPOS_MEASURE_SEG(Post);
+  ring.complete(cqe);
+  CAPOS_MEASURE_SEG(Ipc);
+  return true;
+}
+
+// ipc::recv when no call is queued: the parked (or a cached) record armed
+// again, its kept translation taken again while exact; false (nothing
+// changed) for anything else.
+bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRecv& b) CAPOS_REQUIRES(g_kernel_lock) {
+  if (core.dead() || b.buf_len < sizeof(EndpointMessageHeader) || b.buf_len > RECV_BUFFER_MAX) return false;
+  if (!core.queued.empty() || core.recvs.size() >= ENDPOINT_RECV_MAX) return false;
+  ProcessIpc& pi = p.ipc();
+  if (!pi.parked_recv && pi.free_recvs.empty()) return false;
+  UserOut buf(UserAddr(b.buf_addr), b.buf_len);
+  AddressSpace& as = p.address_space();
+  if (!as.check_user(buf)) return false;
+  ring.take();
+  IpcRecv* r = *alloc_recv(p);  // parked or cached: cannot fail
+  r->server = &p;
+  r->ring_slot = current_slot();
+  r->core = &core;
+  r->user_data = b.recv_ud;
+  r->buf = buf;
+  r->kbuf = keep_again(as, buf, r->kbuf);
+  p.ring(r->ring_slot).fast_armed = true;
+  core.recvs.push_back(r);
+  pi.recvs.push_back(r);
+  env::count_sqe(false);
+  env::note_fused();
+  ring.reserve();
+  return true;
+}
+
 
 // Gives the consumed SQE's result its CQ slot, as the generic handler
 // does: pending reserves one, done or an error posts the CQE now.
@@ -37,9 +200,11 @@ void finish(RingEngine& ring, const CapSqe& sqe, const CapResult& r, CapCqe& cqe
 // this many RELEASEs ahead of the RETURN).
 constexpr uint32_t MAX_RELEASES = 2;
 
-bool take_batch(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
+// The `n` pending SQEs (peek_count), copied and checked whole, each
+// operation the generic one.
+bool take_batch(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kernel_lock) {
   CapSqe s[MAX_RELEASES + 2];
-  uint32_t n = ring.peek(s, MAX_RELEASES + 2, 1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE);
+  ring.copy_pending(s, n);
   if (n == 1) {
     // A client's CALL on an endpoint client cap (not wrapped, not a kernel cap).
     const CapSqe& sqe = s[0];
@@ -84,10 +249,65 @@ bool take_batch(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   return true;
 }
 
+// A server's RETURN + RECV on one owner cap (no RELEASEs, no caps, no
+// exception): each runs fused when it can, else as the copying path runs
+// it (the generic operation on an SQE rebuilt from the values read).
+// False (nothing changed) when the batch is not of this shape.
+bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
+  const CapSqe& rs = ring.pending_sqe(0);
+  const CapSqe& rv = ring.pending_sqe(1);
+  if (ld(rs.opcode) != CAP_OP_RETURN || ld(rv.opcode) != CAP_OP_RECV) return false;
+  if (ld(rs.flags) | ld(rs.reserved0) | ld(rs.xfer_count) | ld(rv.flags) | ld(rv.reserved0) | ld(rv.xfer_count))
+    return false;
+  ReplyRecv b;
+  b.cap_id = ld(rs.cap_id);
+  if (ld(rv.cap_id) != b.cap_id) return false;
+  b.call_id = ld(rs.call_id);
+  b.reply_addr = ld(rs.params_addr);
+  b.reply_len = ld(rs.params_len);
+  b.ret_ud = ld(rs.user_data);
+  b.buf_addr = ld(rv.result_addr);
+  b.buf_len = ld(rv.result_len);
+  b.recv_ud = ld(rv.user_data);
+  CAPOS_MEASURE_SEG(Lookup);
+  auto slot = p.caps().lookup(b.cap_id);
+  CAPOS_MEASURE_SEG(Ipc);
+  EndpointOwner* owner = slot ? down_cast<EndpointOwner>((*slot)->object) : nullptr;
+  // One lookup serves both: a RETURN without caps leaves the table as it was.
+  if (!owner || !fused_return(p, ring, *owner->core(), b)) {
+    CapSqe sqe{};
+    sqe.opcode = CAP_OP_RETURN;
+    sqe.cap_id = b.cap_id;
+    sqe.call_id = b.call_id;
+    sqe.params_addr = b.reply_addr;
+    sqe.params_len = b.reply_len;
+    sqe.user_data = b.ret_ud;
+    ring.take();
+    CapCqe cqe{};
+    finish(ring, sqe, ret(p, sqe), cqe);
+  }
+  if (!owner || !fused_recv(p, ring, *owner->core(), b)) {
+    CapSqe sqe{};
+    sqe.opcode = CAP_OP_RECV;
+    sqe.cap_id = b.cap_id;
+    sqe.result_addr = b.buf_addr;
+    sqe.result_len = b.buf_len;
+    sqe.user_data = b.recv_ud;
+    ring.take();
+    CapCqe cqe{};
+    finish(ring, sqe, slot ? recv(p, (*slot)->object, sqe, &cqe) : CapResult(fail(lookup_error(slot.error()))), cqe);
+  }
+  CAPOS_MEASURE_SEG(Enter);
+  return true;
+}
+
 }  // namespace
 
 bool fast_path(Process& p, RingEngine& ring) {
-  if (take_batch(p, ring)) return true;
+  uint32_t n = ring.peek_count(MAX_RELEASES + 2, 1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE);
+  if (n == 1 && ld(ring.pending_sqe(0).opcode) == CAP_OP_CALL && fused_call(p, ring)) return true;
+  if (n == 2 && fused_reply_recv(p, ring)) return true;
+  if (n && take_batch(p, ring, n)) return true;
   ring.fast_armed = false;  // re-armed by the next endpoint CALL or RECV
   return false;
 }

@@ -135,7 +135,7 @@ uint32_t RingEngine::complete_nops(uint32_t limit) {
   return k;
 }
 
-uint32_t RingEngine::peek(CapSqe* out, uint32_t max, uint32_t first_opcodes) {
+uint32_t RingEngine::peek_count(uint32_t max, uint32_t first_opcodes) {
   auto& hdr = page_->header;
   // A quick look first (a user-written hint, read again below): a batch of
   // another shape costs the generic path only these few instructions.
@@ -150,8 +150,6 @@ uint32_t RingEngine::peek(CapSqe* out, uint32_t max, uint32_t first_opcodes) {
   // A corrupt index or a status bit to clear is the generic drain's business.
   if (!refresh_cq_head() || (hdr.status & abi::RING_STATUS_SQ_CORRUPT)) return 0;
   if (cq_tail_ - cq_head_valid_ + cq_reserved_ + pending > CQ_ENTRIES) return 0;
-  for (uint32_t i = 0; i < pending; ++i)
-    __builtin_memcpy_inline(&out[i], &page_->sq[(sq_head_ + i) % SQ_ENTRIES], sizeof(CapSqe));
   return pending;
 }
 

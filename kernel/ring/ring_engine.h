@@ -57,15 +57,22 @@ class RingEngine {
 
   // The endpoint fast path's fetch (kernel/ipc/fast_path.cpp, docs/ipc.md
   // "Fast path"): when 1..`max` SQEs are pending, the first one's opcode
-  // is in the mask `first_opcodes` (bit 1 << opcode), nothing is corrupt and the CQ has a guaranteed slot
-  // for each, copies them to `out` (each read once: the copies are what
-  // counts) without consuming any and returns how many; else 0, and the
-  // generic drain decides. take() then consumes the next one, and
-  // reserve()/complete() give it its CQ slot, in the order drain would.
-  uint32_t peek(abi::CapSqe* out, uint32_t max, uint32_t first_opcodes);
+  // is in the mask `first_opcodes` (bit 1 << opcode), nothing is corrupt
+  // and the CQ has a guaranteed slot for each, how many (none consumed);
+  // else 0, and the generic drain decides. The fused shapes then read their
+  // slots field by field through pending_sqe() (userspace may still write
+  // them: each field the kernel acts on is read once); the other shapes
+  // copy them whole (copy_pending) and act on the copies. take() then
+  // consumes the next one, and reserve()/complete() give it its CQ slot,
+  // in the order drain would.
+  uint32_t peek_count(uint32_t max, uint32_t first_opcodes);
+  const abi::CapSqe& pending_sqe(uint32_t i) const { return page_->sq[(sq_head_ + i) % abi::SQ_ENTRIES]; }
+  void copy_pending(abi::CapSqe* out, uint32_t n) const {
+    for (uint32_t i = 0; i < n; ++i) __builtin_memcpy_inline(&out[i], &pending_sqe(i), sizeof(abi::CapSqe));
+  }
   // The fast path's first look, inline: the next SQE in the shared page
   // when 1..`max` are pending, else null. A hint only (userspace may still
-  // change it): peek() reads what counts.
+  // change it): peek_count() reads what counts.
   const abi::CapSqe* head_hint(uint32_t max) const {
     uint32_t n = __atomic_load_n(&page_->header.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
     return n - 1 < max ? &page_->sq[sq_head_ % abi::SQ_ENTRIES] : nullptr;

@@ -119,6 +119,7 @@ Process::Process(uint64_t session_id, const ResourceLedger::Limits& limits)
 namespace ipc::env {
 uint8_t g_current_slot = 0;
 uint64_t g_fast_sqes = 0;
+uint64_t g_fused_sqes = 0;
 }
 
 Process::~Process() = default;

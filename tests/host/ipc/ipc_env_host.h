@@ -109,6 +109,9 @@ inline void wake(Process& p, uint32_t slot, Wake how) {
 // SQEs the endpoint fast path handled (kernel: the ring statistics).
 extern uint64_t g_fast_sqes;
 inline void count_sqe(bool) { ++g_fast_sqes; }
+// Of those, the ones run fused (no generic operation).
+extern uint64_t g_fused_sqes;
+inline void note_fused() { ++g_fused_sqes; }
 
 // The slot of the thread the harness is running a kernel entry for.
 extern uint8_t g_current_slot;

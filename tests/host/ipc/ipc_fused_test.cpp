@@ -1,0 +1,225 @@
+// The fused shapes of the endpoint fast path (kernel/ipc/fast_path.cpp:
+// fused_call, fused_reply_recv) against the generic drain: each scenario
+// runs once through the generic drain and once with the fast path first,
+// and both must leave the same completions, bytes and counts. Each
+// scenario also forces one of the fused code's fallbacks (server not
+// waiting, a message too long, a cap released mid-call, a server that
+// ends, a generation change on either side) and checks that the fused code
+// really ran where it could.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <functional>
+#include <string>
+
+#include "lib/abi/errors.h"
+#include "tests/host/ipc/ipc_harness.h"
+
+using namespace capos;
+using namespace capos::abi;
+using namespace capos::test;
+
+namespace {
+
+struct Mode {
+  explicit Mode(bool on) { g_use_fast_path = on; }
+  ~Mode() { g_use_fast_path = false; }
+};
+
+struct Scene {
+  World w;
+  Process& server = w.spawn();
+  Process& client = w.spawn();
+  uint32_t owner = w.make_endpoint(server);
+  uint32_t facet = w.grant_client(server, owner, client);
+  std::string out;
+  uint32_t last_call = 0;
+
+  void put(Process& p, const std::string& s) {
+    if (!s.empty()) memcpy(p.address_space().at(PARAMS_VA, s.size()), s.data(), s.size());
+  }
+  void note(const char* who, const CapCqe& c) {
+    out += std::string(who) + " ud=" + std::to_string(c.user_data) + " res=" + std::to_string(c.result) +
+           " flags=" + std::to_string(c.flags) + " call=" + std::to_string(c.call_id) +
+           " caps=" + std::to_string(c.cap_count) + " aux=" + std::to_string(c.aux) + "\n";
+  }
+  void reap() {
+    for (const CapCqe& c : w.reap(server)) {
+      note("server", c);
+      if (c.result > 0 && c.call_id) last_call = c.call_id;
+    }
+    if (w.alive(client))
+      for (const CapCqe& c : w.reap(client)) note("client", c);
+  }
+  // The bytes both sides can see: the server's receive slot 0 (the header
+  // without its per-run scoped reference) and the client's result slot 1.
+  void snapshot() {
+    if (w.alive(server)) {
+      auto m = w.slot_bytes(server, 0, 0, 96);
+      EndpointMessageHeader h;
+      memcpy(&h, m.data(), sizeof(h));
+      h.scoped_ref_lo = h.scoped_ref_hi = 0;
+      memcpy(m.data(), &h, sizeof(h));
+      out += std::string(reinterpret_cast<const char*>(m.data()), m.size());
+    }
+    if (w.alive(client)) {
+      auto r = w.slot_bytes(client, 1, 0, 64);
+      out += std::string(reinterpret_cast<const char*>(r.data()), r.size());
+    }
+    out += " out=" + std::to_string(w.alive(client) ? w.outstanding(client) : 99) +
+           " serving=" + std::to_string(w.alive(server) ? w.serving(server) : 99) +
+           " recvs=" + std::to_string(w.alive(server) ? w.pending_recvs(server) : 99) + "\n";
+  }
+  void call(uint64_t ud, const std::string& msg, uint32_t result_len = BUF_SLOT) {
+    put(client, msg);
+    CapSqe s{};
+    s.opcode = CAP_OP_CALL;
+    s.cap_id = facet;
+    s.user_data = ud;
+    s.method_id = static_cast<uint16_t>(ud);
+    s.params_addr = PARAMS_VA;
+    s.params_len = static_cast<uint32_t>(msg.size());
+    s.result_addr = World::slot_va(1);
+    s.result_len = result_len;
+    w.submit(client, s);
+    reap();
+    snapshot();
+  }
+  // The echo server's answer: RETURN of the last delivered call + RECV.
+  void answer(uint64_t ud, const std::string& reply, uint32_t buf_len = BUF_SLOT) {
+    put(server, reply);
+    w.submit_batch(server, {World::ret_sqe(owner, ud, last_call, static_cast<uint32_t>(reply.size())),
+                            World::recv_sqe(owner, ud + 1, 0, buf_len)});
+    reap();
+    snapshot();
+  }
+};
+
+// Runs `scenario` both ways; returns the generic transcript and checks the
+// fast one equals it and that at least `min_fused` SQEs ran fused.
+void same_both_ways(const std::function<void(Scene&)>& scenario, uint64_t min_fused) {
+  std::string generic, fast;
+  {
+    Mode m(false);
+    Scene s;
+    scenario(s);
+    generic = s.out;
+  }
+  uint64_t fused = ipc::env::g_fused_sqes;
+  {
+    Mode m(true);
+    Scene s;
+    scenario(s);
+    fast = s.out;
+  }
+  EXPECT_GE(ipc::env::g_fused_sqes - fused, min_fused);
+  EXPECT_EQ(fast, generic);
+}
+
+std::string msg(uint32_t k) { return std::string(1 + (k * 53) % 400, static_cast<char>('A' + k % 26)); }
+
+TEST(IpcFused, EchoLoopRunsFusedAndMatchesTheGenericPath) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        for (uint32_t k = 0; k < 50; ++k) {
+          s.call(100 + k, msg(k));
+          s.answer(1000 + 2 * k, msg(k + 7));
+        }
+      },
+      140);  // 49 CALLs (the first allocates its record) and 50 RETURN + RECV pairs, minus slack
+}
+
+TEST(IpcFused, ServerNotWaitingQueuesThroughTheGenericCall) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        s.call(2, "first");  // delivered (fused)
+        s.call(3, "queued");  // no RECV waiting: queued by the generic call
+        s.answer(20, "one");  // RETURN fused; the RECV takes the queued call (generic)
+        s.answer(30, "two");
+        s.call(4, "again");
+        s.answer(40, "three");
+      },
+      6);
+}
+
+TEST(IpcFused, OversizedMessagesFallBack) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0, 80);  // room for a header and 16 bytes
+        s.call(1, std::string(40, 'x'));  // too long for this RECV: the server's RECV fails, the call queues
+        s.w.recv(s.server, s.owner, 2, 0);
+        s.reap();
+        s.snapshot();
+        s.answer(10, "ok");
+        s.call(2, std::string(IPC_MESSAGE_MAX + 1, 'y'));  // above IPC_MESSAGE_MAX: refused
+        s.call(3, "small", 4);  // the reply will not fit the result buffer
+        s.answer(20, "too long for four bytes");
+        s.call(4, "fine");
+        s.answer(30, "done");
+      },
+      4);
+}
+
+TEST(IpcFused, CapsReleasedMidCallFallBack) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        s.call(2, "in flight");
+        s.w.release(s.client, s.facet);  // the client's cap goes while its call is in flight
+        s.reap();
+        s.answer(20, "still answered");
+        s.call(3, "on a released cap");  // lookup fails: the generic error
+        s.w.release(s.server, s.owner);  // the server's owner cap: the endpoint dies
+        s.reap();
+        s.snapshot();
+        s.answer(30, "no cap");  // RETURN and RECV on a released cap: generic errors
+      },
+      3);
+}
+
+TEST(IpcFused, ServerThatEndsFailsTheCallAndLaterCalls) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        s.call(2, "in flight when the server ends");  // fused
+        s.w.exit(s.server);
+        s.reap();
+        s.snapshot();
+        s.call(3, "to a dead endpoint");  // generic: DISCONNECTED
+      },
+      3);
+}
+
+TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        for (uint32_t k = 0; k < 6; ++k) {
+          s.call(1 + k, msg(k));
+          if (k == 2) {  // the client's result buffer moves while the call is in flight
+            s.client.address_space().unmap(BUF_VA);
+            s.client.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+          }
+          if (k == 4) {  // the server's receive buffer moves under its armed RECV after the answer
+            s.answer(100 + 2 * k, msg(k + 1));
+            s.server.address_space().unmap(BUF_VA);
+            s.server.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+            continue;
+          }
+          s.answer(100 + 2 * k, msg(k + 1));
+        }
+        s.call(50, "after both moved");
+        s.answer(60, "reply lands in the new mapping");
+      },
+      8);
+}
+
+}  // namespace
