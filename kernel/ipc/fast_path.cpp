@@ -27,17 +27,22 @@ namespace {
 template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMIC_RELAXED); }
 
 // ---- Fused CALL -----------------------------------------------------------
-// A CALL without caps to an endpoint whose server waits in RECV, with the
-// server's receive page and the caller's params page translated: the
-// whole of ipc::call's delivery branch in one pass over values read once,
-// the header built in the kept receive page. Every check ipc::call makes
-// is made first; when one does not pass (or anything is unusual: no RECV
-// waiting, no cached record, a buffer whose page is not present) nothing
-// has changed and the copying path runs the generic call, which answers
-// it. Returns true when the CALL is done.
+// A CALL (with or without caps) to an endpoint whose server waits in
+// RECV, with the server's receive page and the caller's params page
+// translated: the whole of ipc::call's delivery branch in one pass over
+// values read once, the header, params and transfer records written in
+// the kept receive page. Every check ipc::call makes before it changes
+// anything is made first; when one does not pass (or anything is unusual:
+// no RECV waiting, no cached record, a buffer whose page is not present,
+// a message longer than the kept page) nothing has changed and the copying
+// path runs the generic call, which answers it. The transfer's own
+// failures (bad descriptors; no room in the server's table) come after
+// the record is taken, as in ipc::call, and end the CALL the same way.
+// Returns true when the CALL is done.
 bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   const CapSqe& s = ring.pending_sqe(0);
-  if (ld(s.flags) | ld(s.reserved0) | ld(s.xfer_count)) return false;
+  uint32_t nx = ld(s.xfer_count);
+  if (ld(s.flags) | ld(s.reserved0) || nx > XFER_MAX) return false;
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(ld(s.cap_id));
   if (!slot) return false;
@@ -55,7 +60,8 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   if (pi.free_calls.empty() || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
   IpcRecv* r = core.recvs.front();
   Process& server = *r->server;
-  uint64_t need = sizeof(EndpointMessageHeader) + params_len;
+  uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
+  uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
   if (need > r->buf.len) return false;
   uint8_t* dst = kept(r->kbuf, server.address_space(), need);
   if (!dst) return false;
@@ -76,21 +82,57 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   c->caller = &p;
   c->ring_slot = current_slot();
   c->core = &core;
-  c->user_data = ld(s.user_data);
+  uint64_t user_data = ld(s.user_data);
+  c->user_data = user_data;
   c->result = result;
   c->kresult = pi.last_kresult = kresult;
   c->method_id = ld(s.method_id);
   c->interface_id = core.interface_id();
   c->params_user = params;
   c->session_id = p.session_id();
-  c->call_id = core.inflight.insert(c);  // not full: checked above
+  CapStatus st;
+  if (nx) {  // prepared on the caller, as ipc::call prepares them
+    CAPOS_MEASURE_SEG(Xfer);
+    CapTransferDesc descs[XFER_MAX];
+    if (!as.copy_from_user(descs, UserIn(UserAddr(ld(s.xfer_addr)), nx * sizeof(CapTransferDesc))))
+      st = CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
+    else
+      st = c->xfer.prepare(p.caps(), Span<const CapTransferDesc>(descs, nx));
+    if (!st) free_call(c);  // nothing stays prepared
+    CAPOS_MEASURE_SEG(Ipc);
+  }
+  if (st) {
+    c->call_id = core.inflight.insert(c);  // not full: checked above
+    // The receiver preflight; its failures belong to the call (the RECV stays).
+    if (nx) st = c->xfer.reserve(server.caps());
+    if (!st) {
+      core.inflight.remove(c->call_id);
+      free_call(c);  // rolls the transfer back: the caller keeps its caps
+    }
+  }
+  if (!st) {  // as the generic handler answers a failed CALL
+    env::count_sqe(true);
+    CapCqe cqe{};
+    cqe.user_data = user_data;
+    cqe.result = st.error().cqe_result();
+    CAPOS_MEASURE_SEG(Post);
+    ring.complete(cqe);
+    CAPOS_MEASURE_SEG(Enter);
+    return true;
+  }
   {
     CAPOS_MEASURE_SEG(IpcCopy);
     EndpointMessageHeader h;
     fill_header(core, c, &h);
-    h.xfer_count = 0;
+    h.xfer_count = static_cast<uint16_t>(nx);
     __builtin_memcpy_inline(dst, &h, sizeof(h));
     if (params_len) memcpy(dst + sizeof(h), src, params_len);
+    if (nx) {  // commit: the capabilities move now, and cannot fail
+      CAPOS_MEASURE_SEG(Xfer);
+      CapTransferRecord rec[XFER_MAX];
+      c->xfer.commit(rec);
+      memcpy(dst + payload_end, rec, nx * sizeof(CapTransferRecord));
+    }
     CAPOS_MEASURE_SEG(Ipc);
   }
   core.recvs.remove(r);
@@ -184,13 +226,13 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
 
 // Gives the consumed SQE's result its CQ slot, as the generic handler
 // does: pending reserves one, done or an error posts the CQE now.
-void finish(RingEngine& ring, const CapSqe& sqe, const CapResult& r, CapCqe& cqe) CAPOS_REQUIRES(g_kernel_lock) {
+void finish(RingEngine& ring, uint64_t user_data, const CapResult& r, CapCqe cqe = {}) CAPOS_REQUIRES(g_kernel_lock) {
   env::count_sqe(!r);
   if (r && r->is_pending()) {
     ring.reserve();
     return;
   }
-  cqe.user_data = sqe.user_data;
+  cqe.user_data = user_data;
   cqe.result = r ? static_cast<int32_t>(r->bytes()) : r.error().cqe_result();
   CAPOS_MEASURE_SEG(Post);
   ring.complete(cqe);
@@ -215,8 +257,7 @@ bool take_batch(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kerne
     KObject* obj = (*slot)->object;
     if (!down_cast<ClientEndpoint>(obj)) return false;
     ring.take();
-    CapCqe cqe{};
-    finish(ring, sqe, call(p, obj, sqe), cqe);
+    finish(ring, sqe.user_data, call(p, obj, sqe));
     CAPOS_MEASURE_SEG(Enter);
     return true;
   }
@@ -231,20 +272,18 @@ bool take_batch(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kerne
   if (rv.opcode != CAP_OP_RECV || rv.flags || rv.reserved0 || rv.xfer_count || rv.cap_id != rs.cap_id) return false;
   for (uint32_t i = 0; i < nrel; ++i) {  // as ProcessRingHandler runs CAP_OP_RELEASE
     ring.take();
-    CapCqe cqe{};
     auto r = p.caps().remove(s[i].cap_id);
-    finish(ring, s[i], r ? CapResult(Completion::done()) : CapResult(fail(lookup_error(r.error()))), cqe);
+    finish(ring, s[i].user_data, r ? CapResult(Completion::done()) : CapResult(fail(lookup_error(r.error()))));
   }
   ring.take();
-  CapCqe cqe{};
-  finish(ring, rs, ret(p, rs), cqe);
+  finish(ring, rs.user_data, ret(p, rs));
   // Looked up again, as the generic path would: a RELEASE or a RETURN
   // moving caps out may have emptied the slot.
   ring.take();
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(rv.cap_id);
   CapCqe rcqe{};
-  finish(ring, rv, slot ? recv(p, (*slot)->object, rv, &rcqe) : CapResult(fail(lookup_error(slot.error()))), rcqe);
+  finish(ring, rv.user_data, slot ? recv(p, (*slot)->object, rv, &rcqe) : CapResult(fail(lookup_error(slot.error()))), rcqe);
   CAPOS_MEASURE_SEG(Enter);
   return true;
 }
@@ -253,9 +292,18 @@ bool take_batch(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kerne
 // exception): each runs fused when it can, else as the copying path runs
 // it (the generic operation on an SQE rebuilt from the values read).
 // False (nothing changed) when the batch is not of this shape.
-bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
-  const CapSqe& rs = ring.pending_sqe(0);
-  const CapSqe& rv = ring.pending_sqe(1);
+bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kernel_lock) {
+  uint32_t nrel = n - 2;
+  uint32_t rel_cap[MAX_RELEASES];
+  uint64_t rel_ud[MAX_RELEASES];
+  for (uint32_t i = 0; i < nrel; ++i) {
+    const CapSqe& rl = ring.pending_sqe(i);
+    if (ld(rl.opcode) != CAP_OP_RELEASE || ld(rl.flags)) return false;
+    rel_cap[i] = ld(rl.cap_id);
+    rel_ud[i] = ld(rl.user_data);
+  }
+  const CapSqe& rs = ring.pending_sqe(nrel);
+  const CapSqe& rv = ring.pending_sqe(nrel + 1);
   if (ld(rs.opcode) != CAP_OP_RETURN || ld(rv.opcode) != CAP_OP_RECV) return false;
   if (ld(rs.flags) | ld(rs.reserved0) | ld(rs.xfer_count) | ld(rv.flags) | ld(rv.reserved0) | ld(rv.xfer_count))
     return false;
@@ -269,6 +317,12 @@ bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock
   b.buf_addr = ld(rv.result_addr);
   b.buf_len = ld(rv.result_len);
   b.recv_ud = ld(rv.user_data);
+  for (uint32_t i = 0; i < nrel; ++i) {  // as ProcessRingHandler runs CAP_OP_RELEASE
+    ring.take();
+    auto r = p.caps().remove(rel_cap[i]);
+    finish(ring, rel_ud[i], r ? CapResult(Completion::done()) : CapResult(fail(lookup_error(r.error()))));
+  }
+  // Looked up after the RELEASEs (they may have emptied the slot).
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(b.cap_id);
   CAPOS_MEASURE_SEG(Ipc);
@@ -283,8 +337,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock
     sqe.params_len = b.reply_len;
     sqe.user_data = b.ret_ud;
     ring.take();
-    CapCqe cqe{};
-    finish(ring, sqe, ret(p, sqe), cqe);
+    finish(ring, sqe.user_data, ret(p, sqe));
   }
   if (!owner || !fused_recv(p, ring, *owner->core(), b)) {
     CapSqe sqe{};
@@ -295,7 +348,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock
     sqe.user_data = b.recv_ud;
     ring.take();
     CapCqe cqe{};
-    finish(ring, sqe, slot ? recv(p, (*slot)->object, sqe, &cqe) : CapResult(fail(lookup_error(slot.error()))), cqe);
+    finish(ring, sqe.user_data, slot ? recv(p, (*slot)->object, sqe, &cqe) : CapResult(fail(lookup_error(slot.error()))), cqe);
   }
   CAPOS_MEASURE_SEG(Enter);
   return true;
@@ -306,7 +359,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock
 bool fast_path(Process& p, RingEngine& ring) {
   uint32_t n = ring.peek_count(MAX_RELEASES + 2, 1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE);
   if (n == 1 && ld(ring.pending_sqe(0).opcode) == CAP_OP_CALL && fused_call(p, ring)) return true;
-  if (n == 2 && fused_reply_recv(p, ring)) return true;
+  if (n >= 2 && fused_reply_recv(p, ring, n)) return true;
   if (n && take_batch(p, ring, n)) return true;
   ring.fast_armed = false;  // re-armed by the next endpoint CALL or RECV
   return false;

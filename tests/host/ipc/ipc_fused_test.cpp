@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "lib/abi/errors.h"
 #include "tests/host/ipc/ipc_harness.h"
@@ -34,6 +35,12 @@ struct Scene {
   uint32_t facet = w.grant_client(server, owner, client);
   std::string out;
   uint32_t last_call = 0;
+  std::vector<CapTransferRecord> last_records;
+  // Caps the client can send: client facets of endpoints another process serves.
+  Process& other = w.spawn();
+  uint32_t other_owner = w.make_endpoint(other);
+  uint32_t gift() { return w.grant_client(other, other_owner, client); }
+  uint64_t slots(Process& p) { return p.ledger().used(Res::CapSlots); }
 
   void put(Process& p, const std::string& s) {
     if (!s.empty()) memcpy(p.address_space().at(PARAMS_VA, s.size()), s.data(), s.size());
@@ -61,18 +68,32 @@ struct Scene {
       h.scoped_ref_lo = h.scoped_ref_hi = 0;
       memcpy(m.data(), &h, sizeof(h));
       out += std::string(reinterpret_cast<const char*>(m.data()), m.size());
+      if (h.xfer_count) {  // the transfer records after the params
+        auto rec = w.slot_bytes(server, 0, sizeof(h) + h.params_len, h.xfer_count * sizeof(CapTransferRecord));
+        out += " records=" + std::string(reinterpret_cast<const char*>(rec.data()), rec.size());
+        last_records.assign(h.xfer_count, CapTransferRecord{});
+        memcpy(last_records.data(), rec.data(), rec.size());
+      }
     }
     if (w.alive(client)) {
       auto r = w.slot_bytes(client, 1, 0, 64);
       out += std::string(reinterpret_cast<const char*>(r.data()), r.size());
     }
+    out += " slots=" + std::to_string(w.alive(client) ? slots(client) : 99) + "/" +
+           std::to_string(w.alive(server) ? slots(server) : 99);
     out += " out=" + std::to_string(w.alive(client) ? w.outstanding(client) : 99) +
            " serving=" + std::to_string(w.alive(server) ? w.serving(server) : 99) +
            " recvs=" + std::to_string(w.alive(server) ? w.pending_recvs(server) : 99) + "\n";
   }
-  void call(uint64_t ud, const std::string& msg, uint32_t result_len = BUF_SLOT) {
+  void call(uint64_t ud, const std::string& msg, uint32_t result_len = BUF_SLOT,
+            const std::vector<CapTransferDesc>& xfer = {}) {
     put(client, msg);
+    if (!xfer.empty())
+      memcpy(client.address_space().at(XFER_VA, xfer.size() * sizeof(CapTransferDesc)), xfer.data(),
+             xfer.size() * sizeof(CapTransferDesc));
     CapSqe s{};
+    s.xfer_addr = XFER_VA;
+    s.xfer_count = static_cast<uint16_t>(xfer.size());
     s.opcode = CAP_OP_CALL;
     s.cap_id = facet;
     s.user_data = ud;
@@ -86,10 +107,20 @@ struct Scene {
     snapshot();
   }
   // The echo server's answer: RETURN of the last delivered call + RECV.
-  void answer(uint64_t ud, const std::string& reply, uint32_t buf_len = BUF_SLOT) {
+  void answer(uint64_t ud, const std::string& reply, uint32_t buf_len = BUF_SLOT,
+              const std::vector<uint32_t>& releases = {}) {
     put(server, reply);
-    w.submit_batch(server, {World::ret_sqe(owner, ud, last_call, static_cast<uint32_t>(reply.size())),
-                            World::recv_sqe(owner, ud + 1, 0, buf_len)});
+    std::vector<CapSqe> batch;
+    for (uint32_t cap : releases) {
+      CapSqe rel{};
+      rel.opcode = CAP_OP_RELEASE;
+      rel.cap_id = cap;
+      rel.user_data = ud + 100 + cap;
+      batch.push_back(rel);
+    }
+    batch.push_back(World::ret_sqe(owner, ud, last_call, static_cast<uint32_t>(reply.size())));
+    batch.push_back(World::recv_sqe(owner, ud + 1, 0, buf_len));
+    w.submit_batch(server, batch);
     reap();
     snapshot();
   }
@@ -220,6 +251,69 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         s.answer(60, "reply lands in the new mapping");
       },
       8);
+}
+
+TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        uint32_t spare = s.gift();
+        for (uint32_t k = 0; k < 20; ++k) {
+          // A copy every time, a move of a fresh cap every third call, two caps every fifth.
+          std::vector<CapTransferDesc> x{CapTransferDesc{spare, XFER_COPY, {}}};
+          if (k % 3 == 1) x.push_back(CapTransferDesc{s.gift(), XFER_MOVE, {}});
+          if (k % 5 == 2) x.push_back(CapTransferDesc{spare, XFER_COPY, {}});
+          s.call(100 + k, msg(k), BUF_SLOT, x);
+          std::vector<uint32_t> rel;
+          for (const CapTransferRecord& r : s.last_records) rel.push_back(r.cap_id);
+          if (k % 4 == 3) rel.push_back(60);  // a RELEASE of an empty slot: its error, the rest goes on
+          if (rel.size() > 2) rel.resize(2);  // at most two RELEASEs ride ahead of the answer
+          s.answer(1000 + 2 * k, msg(k + 3), BUF_SLOT, rel);
+        }
+      },
+      45);
+}
+
+TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        // A descriptor naming no cap: INVALID_TRANSFER, the RECV stays.
+        s.call(2, "bad", BUF_SLOT, {CapTransferDesc{0xdead, XFER_COPY, {}}});
+        // Descriptors out of the client's memory: refused the same way.
+        {
+          CapSqe c{};
+          c.opcode = CAP_OP_CALL;
+          c.cap_id = s.facet;
+          c.user_data = 3;
+          c.result_addr = World::slot_va(1);
+          c.result_len = 64;
+          c.xfer_addr = UNMAPPED_VA;
+          c.xfer_count = 1;
+          s.w.submit(s.client, c);
+          s.reap();
+          s.snapshot();
+        }
+        // The server may hold no more caps: the preflight fails, the call
+        // fails, the RECV stays and the client keeps the cap it moved.
+        uint32_t g = s.gift();
+        s.server.ledger().set_limit(Res::CapSlots, s.slots(s.server));
+        s.call(4, "no room", BUF_SLOT, {CapTransferDesc{g, XFER_MOVE, {}}});
+        s.server.ledger().set_limit(Res::CapSlots, 256);
+        s.call(5, "room again", BUF_SLOT, {CapTransferDesc{g, XFER_MOVE, {}}});
+        s.answer(20, "moved", BUF_SLOT, {s.last_records.empty() ? 60u : s.last_records[0].cap_id});
+        // More than XFER_MAX descriptors: the generic call refuses them.
+        std::vector<CapTransferDesc> many(XFER_MAX + 1, CapTransferDesc{g, XFER_COPY, {}});
+        s.call(6, "too many", BUF_SLOT, many);
+        // RELEASE of the owner cap ahead of the answer: RETURN and RECV fail on the empty slot.
+        s.call(7, "last");
+        s.answer(30, "gone", BUF_SLOT, {s.owner});
+      },
+      6);
 }
 
 }  // namespace
