@@ -86,6 +86,11 @@ struct IpcRecv {
   uint64_t user_data = 0;
   UserOut buf;  // the server's receive buffer
   KeptBuffer kbuf;  // its first page, kept at RECV for the delivery
+  // buf passed check_user while the server's page-table generation was
+  // checked_gen (valid with checked): a parked record's next RECV on the
+  // same buffer at the same generation need not check it again.
+  uint64_t checked_gen = 0;
+  bool checked = false;
   uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 
@@ -172,6 +177,10 @@ struct ProcessIpc {
   // The result buffer translation this process's last CALL kept: its next
   // CALL usually names the same buffer (records::keep_again).
   KeptBuffer last_kresult CAPOS_GUARDED_BY(g_kernel_lock);
+  // The read translations the fast path keeps (records::read_kept): this
+  // process's last params page as a caller and last reply page as a server.
+  KeptBuffer last_kparams CAPOS_GUARDED_BY(g_kernel_lock);
+  KeptBuffer last_kreply CAPOS_GUARDED_BY(g_kernel_lock);
 };
 
 namespace ipc {

@@ -71,7 +71,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   // A one-page span translates (direct) exactly when check_user passes it
   // (both resolve the page and test the same flags); an empty span is
   // still checked, as ipc::call checks it.
-  const uint8_t* src = params_len ? as.direct(params) : nullptr;
+  const uint8_t* src = params_len ? read_kept(as, params, pi.last_kparams) : nullptr;
   if (params_len ? !src : !as.check_user(params)) return false;
   KeptBuffer kresult = keep_again(as, result, pi.last_kresult);
   if (!(kresult.k && result.len <= kresult.len) && !as.check_user(result)) return false;
@@ -173,7 +173,7 @@ bool fused_return(Process& p, RingEngine& ring, EndpointCore& core, const ReplyR
   uint8_t* kdst = kept(c->kresult, c->caller->address_space(), b.reply_len);
   if (!kdst) return false;
   // Translated exactly when check_user passes it (fused_call).
-  const uint8_t* ksrc = p.address_space().direct(UserIn(UserAddr(b.reply_addr), b.reply_len));
+  const uint8_t* ksrc = read_kept(p.address_space(), UserIn(UserAddr(b.reply_addr), b.reply_len), p.ipc().last_kreply);
   if (!ksrc) return false;
   ring.take();
   core.inflight.remove(b.call_id);
@@ -205,7 +205,12 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   if (!pi.parked_recv && pi.free_recvs.empty()) return false;
   UserOut buf(UserAddr(b.buf_addr), b.buf_len);
   AddressSpace& as = p.address_space();
-  if (!as.check_user(buf)) return false;
+  uint64_t gen = as.generation();
+  // The parked record's buffer, checked at this generation, is still as valid.
+  IpcRecv* parked = pi.parked_recv;
+  bool checked = parked && parked->checked && parked->checked_gen == gen && parked->buf.addr == buf.addr &&
+                 parked->buf.len == buf.len;
+  if (!checked && !as.check_user(buf)) return false;
   ring.take();
   IpcRecv* r = *alloc_recv(p);  // parked or cached: cannot fail
   r->server = &p;
@@ -214,6 +219,8 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   r->user_data = b.recv_ud;
   r->buf = buf;
   r->kbuf = keep_again(as, buf, r->kbuf);
+  r->checked_gen = gen;
+  r->checked = true;
   p.ring(r->ring_slot).fast_armed = true;
   core.recvs.push_back(r);
   pi.recvs.push_back(r);

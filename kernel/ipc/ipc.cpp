@@ -249,6 +249,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   if (sqe.result_len < sizeof(EndpointMessageHeader) || sqe.result_len > RECV_BUFFER_MAX)
     return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than a header or above RECV_BUFFER_MAX");
   UserOut buf = sqe_result(sqe);
+  uint64_t gen = server.address_space().generation();  // of the check below
   if (!server.address_space().check_user(buf)) return fail(result_buffer_error(server.address_space(), buf));
 
   while (!core.queued.empty() && !core.inflight.full()) {
@@ -278,6 +279,8 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->user_data = sqe.user_data;
   r->buf = buf;
   r->kbuf = keep_again(server.address_space(), buf, r->kbuf);  // a parked record's last translation, if still the same
+  r->checked_gen = gen;
+  r->checked = true;
   server.ring(r->ring_slot).fast_armed = true;  // its RETURN + RECV may take the fast path (fast_path.h)
   core.recvs.push_back(r);
   server.ipc().recvs.push_back(r);

@@ -118,6 +118,24 @@ inline KeptBuffer keep_again(const AddressSpace& as, UserOut s, const KeptBuffer
   uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
   return KeptBuffer{prev.k, s.len < room ? s.len : room, prev.gen, prev.va};
 }
+// The kernel address of a non-empty read span within one page (a CALL's
+// params, a RETURN's reply), from `keep` when the span lies inside the
+// span it kept and that is still exact; else translated now (direct) to
+// the end of its page -- permissions are per page, so that succeeds
+// exactly when the span's own translation would -- and kept. Null when the
+// span is not translatable (then the checked copies decide).
+inline const uint8_t* read_kept(const AddressSpace& as, UserIn s, KeptBuffer& keep) {
+  uint64_t va = s.addr.raw();
+  uint64_t gen = as.generation();
+  if (keep.k && keep.gen == gen && va - keep.va < keep.len && s.len && s.len <= keep.len - (va - keep.va))
+    return keep.k + (va - keep.va);
+  if (!as.direct(s)) return nullptr;
+  uint64_t room = abi::PAGE_SIZE - (va & (abi::PAGE_SIZE - 1));
+  uint8_t* k = as.direct(UserIn(s.addr, room));
+  if (!k) return nullptr;
+  keep = KeptBuffer{k, room, gen, va};
+  return k;
+}
 // Its first `need` bytes, when kept and still exact; else null.
 inline uint8_t* kept(const KeptBuffer& b, const AddressSpace& as, uint64_t need) {
   return b.k && need <= b.len && as.generation() == b.gen ? b.k : nullptr;

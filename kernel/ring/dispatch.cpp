@@ -216,7 +216,7 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
     RingEngine::DrainResult r;
     if (first && ring.fast_armed && ipc::fast_path(p, ring)) {
       r.consumed = 1;  // the fast path counted its SQEs itself (ipc env::count_sqe)
-      r.ready = ring.cq_ready();
+      r.ready = ring.cq_ready_seen();  // the fast path's fetch has just validated cq_head
     } else {
       r = ring.drain(handler);
       g_ring_stats.sqes += r.consumed;  // NOPs completed by the engine included

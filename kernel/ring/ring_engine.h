@@ -92,6 +92,11 @@ class RingEngine {
     refresh_cq_head();
     return cq_tail_ - cq_head_valid_;
   }
+  // The same per the cq_head last validated, without reading it again:
+  // right after a fetch that validated it (drain, peek_count) in the same
+  // kernel entry, where only this ring's own thread -- now in the kernel
+  // -- consumes CQEs.
+  uint32_t cq_ready_seen() const { return cq_tail_ - cq_head_valid_; }
   uint32_t reserved() const { return cq_reserved_; }
   // User has submitted SQEs the kernel has not consumed. Inline: cap_enter
   // asks on every pass that did not satisfy it.

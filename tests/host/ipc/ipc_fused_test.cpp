@@ -233,7 +233,18 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
   same_both_ways(
       [](Scene& s) {
         s.w.recv(s.server, s.owner, 1, 0);
-        for (uint32_t k = 0; k < 6; ++k) {
+        for (uint32_t k = 0; k < 8; ++k) {
+          if (k == 3) {  // the client's params page moves between calls
+            s.client.address_space().unmap(PARAMS_VA);
+            s.client.address_space().map(PARAMS_VA, PARAMS_LEN, false);
+          }
+          if (k == 6) {  // the server's reply page moves before its answer
+            s.call(1 + k, msg(k));
+            s.server.address_space().unmap(PARAMS_VA);
+            s.server.address_space().map(PARAMS_VA, PARAMS_LEN, false);
+            s.answer(100 + 2 * k, msg(k + 1));
+            continue;
+          }
           s.call(1 + k, msg(k));
           if (k == 2) {  // the client's result buffer moves while the call is in flight
             s.client.address_space().unmap(BUF_VA);
@@ -249,8 +260,17 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         }
         s.call(50, "after both moved");
         s.answer(60, "reply lands in the new mapping");
+        // The server's receive buffer unmapped before its next RECV: that
+        // RECV fails (its buffer was checked at an older generation).
+        s.call(70, "one more");
+        s.server.address_space().unmap(BUF_VA);
+        s.put(s.server, "r");
+        s.w.submit_batch(s.server, {World::ret_sqe(s.owner, 80, s.last_call, 1), World::recv_sqe(s.owner, 81, 0)});
+        s.server.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+        s.reap();
+        s.snapshot();
       },
-      8);
+      12);
 }
 
 TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
