@@ -129,27 +129,31 @@ void bench_endpoint(uint32_t client, uint32_t spare, bool with_cap) {
   CapTransferDesc d{spare, XFER_COPY, {0, 0, 0}};
   const char* row = with_cap ? "endpoint_rtt_cap" : "endpoint_rtt";
   loop_begin(row);
+  rt::Ring& ring = rt::ring();
   for (uint32_t i = 0; i < ITERS + 100; ++i) {
-    CapSqe s{};
-    s.opcode = CAP_OP_CALL;
-    s.cap_id = client;
-    s.method_id = 1;
-    s.params_addr = reinterpret_cast<uint64_t>(msg);
-    s.params_len = sizeof(msg);
-    s.result_addr = reinterpret_cast<uint64_t>(reply);
-    s.result_len = sizeof(reply);
-    if (with_cap) {
-      s.xfer_addr = reinterpret_cast<uint64_t>(&d);
-      s.xfer_count = 1;
-    }
-    s.user_data = i;
     uint64_t t0 = tsc();
-    rt::ring().push(s);
+    // In place, as the NOP rows and the Linux rows' liburing use the rings.
+    CapSqe* s = ring.sqe_slot(0);
+    if (!s) rt::panic("bench: SQ full");
+    s->opcode = CAP_OP_CALL;
+    s->cap_id = client;
+    s->method_id = 1;
+    s->params_addr = reinterpret_cast<uint64_t>(msg);
+    s->params_len = sizeof(msg);
+    s->result_addr = reinterpret_cast<uint64_t>(reply);
+    s->result_len = sizeof(reply);
+    if (with_cap) {
+      s->xfer_addr = reinterpret_cast<uint64_t>(&d);
+      s->xfer_count = 1;
+    }
+    s->user_data = i;
+    ring.publish(1);
     rt::cap_enter(1, CAP_ENTER_FOREVER);
-    CapCqe c;
-    rt::ring().pop(&c);
+    const CapCqe* c = ring.cqe_at(0);
+    int32_t result = c ? c->result : -1;
+    ring.consume(1);
     uint64_t dt = tsc() - t0;
-    if (c.result != sizeof(reply)) rt::panic("endpoint call failed");
+    if (result != sizeof(reply)) rt::panic("endpoint call failed");
     if (i >= 100) g_samples[i - 100] = dt;  // first 100 warm caches and pools
   }
   loop_end(row, ITERS + 100);
@@ -255,49 +259,56 @@ void bench_thread_spawn(uint32_t iters) {
   report("thread_spawn_join", iters);
 }
 
-// Echo server: RETURN + next RECV submitted together, one cap_enter per call.
+// Echo server: RETURN + next RECV submitted together, one cap_enter per
+// call; SQEs filled and CQEs read in place (rt::Ring::sqe_slot, cqe_at).
 [[noreturn]] void serve(uint32_t ep) {
   alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
-  auto recv = [&](uint64_t ud) {
-    CapSqe r{};
-    r.opcode = CAP_OP_RECV;
-    r.cap_id = ep;
-    r.result_addr = reinterpret_cast<uint64_t>(buf);
-    r.result_len = sizeof(buf);
-    r.user_data = ud;
-    rt::ring().push(r);
+  rt::Ring& ring = rt::ring();
+  auto recv = [&](uint32_t k) {
+    CapSqe* r = ring.sqe_slot(k);
+    if (!r) rt::panic("bench: server SQ full");
+    r->opcode = CAP_OP_RECV;
+    r->cap_id = ep;
+    r->result_addr = reinterpret_cast<uint64_t>(buf);
+    r->result_len = sizeof(buf);
+    r->user_data = 0;
   };
   recv(0);
+  ring.publish(1);
   rt::cap_enter(1, CAP_ENTER_FOREVER);
   for (;;) {
-    CapCqe c;
-    uint32_t call = 0;
-    while (rt::ring().pop(&c))
-      if (c.user_data == 0 && c.result > 0) call = c.call_id;
+    uint32_t call = 0, seen = 0;
+    while (const CapCqe* c = ring.cqe_at(seen)) {
+      if (c->user_data == 0 && c->result > 0) call = c->call_id;
+      ++seen;
+    }
+    ring.consume(seen);
     if (!call) {
       rt::cap_enter(1, CAP_ENTER_FOREVER);
       continue;
     }
     auto* h = reinterpret_cast<EndpointMessageHeader*>(buf);
+    uint32_t n = 0;
     if (h->xfer_count) {  // drop transferred caps so the table never fills
       auto* rec = reinterpret_cast<CapTransferRecord*>(buf + sizeof(*h) + h->params_len);
       for (uint16_t k = 0; k < h->xfer_count; ++k) {
-        CapSqe rel{};
-        rel.opcode = CAP_OP_RELEASE;
-        rel.cap_id = rec[k].cap_id;
-        rel.user_data = 2;
-        rt::ring().push(rel);
+        CapSqe* rel = ring.sqe_slot(n++);
+        if (!rel) rt::panic("bench: server SQ full");
+        rel->opcode = CAP_OP_RELEASE;
+        rel->cap_id = rec[k].cap_id;
+        rel->user_data = 2;
       }
     }
-    CapSqe ret{};
-    ret.opcode = CAP_OP_RETURN;
-    ret.cap_id = ep;
-    ret.call_id = call;
-    ret.params_addr = reinterpret_cast<uint64_t>(buf + sizeof(*h));
-    ret.params_len = h->params_len;
-    ret.user_data = 1;
-    rt::ring().push(ret);
-    recv(0);
+    CapSqe* ret = ring.sqe_slot(n++);
+    if (!ret) rt::panic("bench: server SQ full");
+    ret->opcode = CAP_OP_RETURN;
+    ret->cap_id = ep;
+    ret->call_id = call;
+    ret->params_addr = reinterpret_cast<uint64_t>(buf + sizeof(*h));
+    ret->params_len = h->params_len;
+    ret->user_data = 1;
+    recv(n++);
+    ring.publish(n);
     rt::cap_enter(2 + h->xfer_count, CAP_ENTER_FOREVER);
   }
 }
