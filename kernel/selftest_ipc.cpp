@@ -7,9 +7,11 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
+#include "kernel/objects/vm_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest_internal.h"
+#include "schema/memory.capnp.capos.h"
 
 namespace capos::selftest {
 
@@ -45,11 +47,14 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
     Process* server = spawn("server", "endpoint", Ref<KObject>(EndpointOwner::create(core)));
     Process* a = spawn("client-a", "echo", Ref<KObject>(ClientEndpoint::create(core)));
     Process* b = spawn("client-b", "echo", Ref<KObject>(ClientEndpoint::create(core)));
+    // client-a also echoes through buffers it unmaps and maps again.
+    if (!a->grant("vm", Ref<KObject>(VmCap::create(a->pid())), schema::wire::VirtualMemory::kInterfaceId))
+      panic("selftest ipc: grant failed");
     Ref<ExitWatch> ws = server->share_watch(), wa = a->share_watch(), wb = b->share_watch();
     server->start();
     a->start();
     b->start();
-    expect_exit(wa, "client-a (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
+    expect_exit(wa, "client-a (2000 echoes + misuse checks, moved buffers)", ExitStatus::Kind::Exited, 0);
     expect_exit(wb, "client-b (2000 echoes + misuse checks)", ExitStatus::Kind::Exited, 0);
 
     // Copy and move transfers on CALL and RETURN; the server's table is

@@ -1,16 +1,22 @@
 // Endpoint IPC test program; its role comes from the names of the caps
 // the kernel self test granted it:
 //   "endpoint"  server: echo (1), exception (2), crash (4), slow reply (5)
-//   "echo"      client: echo round trips, exception, misuse of the facet
+//   "echo"      client: echo round trips, exception, misuse of the facet;
+//               with "vm" also round trips through buffers unmapped and
+//               mapped again (the fast path's kept translations)
 //   "crasher"   client: asks the server to crash, expects DISCONNECTED
 //   "abandoner" client: leaves a call in flight and dies
 // Exit status 0 means every check passed; otherwise the failed check.
 #include "lib/abi/capid.h"
 #include "lib/abi/ipc.h"
+#include "lib/abi/layout.h"
+#include "schema/memory.capnp.capos.h"
 #include "user/rt/rt.h"
+#include "user/rt/transport.h"
 
 using namespace capos;
 using namespace capos::abi;
+namespace wire = capos::schema::wire;
 
 namespace {
 
@@ -169,6 +175,69 @@ int echo_client(uint32_t cap) {
   return 0;
 }
 
+// VirtualMemory.map / unmap of read-write pages (0 on failure).
+uint64_t vm_map(rt::Cap<wire::VirtualMemory> vm, uint64_t hint, uint64_t size) {
+  alignas(8) uint8_t pb[128], rb[128];
+  capnp::FixedMessageBuilder params(MutBytes(pb, sizeof(pb)));
+  capnp::Response resp(MutBytes(rb, sizeof(rb)));
+  auto p = wire::VirtualMemory::Client::mapParams(params);
+  if (!p) return 0;
+  p->setHint(hint);
+  p->setSize(size);
+  auto prot = p->initProt();
+  if (!prot) return 0;
+  prot->setRead(true);
+  prot->setWrite(true);
+  auto r = wire::VirtualMemory::Client(&rt::transport(), vm).map(params, resp);
+  return r ? r->getAddr() : 0;
+}
+bool vm_unmap(rt::Cap<wire::VirtualMemory> vm, uint64_t addr, uint64_t size) {
+  alignas(8) uint8_t pb[128], rb[128];
+  capnp::FixedMessageBuilder params(MutBytes(pb, sizeof(pb)));
+  capnp::Response resp(MutBytes(rb, sizeof(rb)));
+  auto p = wire::VirtualMemory::Client::unmapParams(params);
+  if (!p) return false;
+  p->setAddr(addr);
+  p->setSize(size);
+  return wire::VirtualMemory::Client(&rt::transport(), vm).unmap(params, resp).ok();
+}
+
+// The endpoint fast path keeps the translation of a caller's params and
+// result pages while its page tables are unchanged (docs/ipc.md "Fast
+// path"). Pages unmapped and mapped again at the same address are new
+// frames -- the old ones are handed to another mapping first, so a stale
+// translation would name that mapping's pages: every echo must read the
+// new params and land in the new result page, and the other mapping must
+// stay as written.
+int moved_buffers(uint32_t cap, rt::Cap<wire::VirtualMemory> vm) {
+  uint64_t at = 0;
+  uint64_t other = 0;
+  for (uint32_t round = 0; round < 4; ++round) {
+    uint64_t a = vm_map(vm, at, 2 * PAGE_SIZE);
+    if (!a || (at && a != at)) return 80;
+    at = a;
+    auto* params = reinterpret_cast<uint8_t*>(a);
+    uint8_t* result = params + PAGE_SIZE;
+    for (uint32_t k = 0; k < 3; ++k) {  // the first call keeps the translations, the next ones use them
+      for (uint32_t i = 0; i < 64; ++i) params[i] = static_cast<uint8_t>(round * 31 + k * 7 + i);
+      CapCqe c = rt::ring().call(make_call(cap, M_ECHO, params, 64, result, 64));
+      if (c.result != 64) return 81;
+      if (memcmp(params, result, 64) != 0) return 82;
+    }
+    if (other) {
+      for (uint32_t i = 0; i < 2 * PAGE_SIZE; ++i)
+        if (reinterpret_cast<uint8_t*>(other)[i] != 0xA5) return 84;
+      if (!vm_unmap(vm, other, 2 * PAGE_SIZE)) return 83;
+    }
+    if (!vm_unmap(vm, a, 2 * PAGE_SIZE)) return 83;
+    // Another mapping takes the freed frames (written, so they are backed now).
+    other = vm_map(vm, at + 64 * PAGE_SIZE, 2 * PAGE_SIZE);
+    if (!other || other == at) return 85;
+    memset(reinterpret_cast<void*>(other), 0xA5, 2 * PAGE_SIZE);
+  }
+  return 0;
+}
+
 // Echo through `cap`; true if the round trip worked.
 bool echo_ok(uint32_t cap) {
   char in[4];
@@ -304,7 +373,12 @@ Result<uint32_t> raw(StrView name) { return CAPOS_TRY(rt::capset_find<rt::AnyInt
 
 int main() {
   if (auto ep = raw("endpoint")) return server(*ep);
-  if (auto c = raw("echo")) return echo_client(*c);
+  if (auto c = raw("echo")) {
+    int r = echo_client(*c);
+    if (r == 0)
+      if (auto vm = rt::capset_find<wire::VirtualMemory>("vm")) r = moved_buffers(*c, *vm);
+    return r;
+  }
   if (auto c = raw("crasher")) return crasher_client(*c);
   if (auto c = raw("hopc")) return hop_c(*c);
   if (auto c = raw("hopb")) return hop_b(*c, *raw("next"));
