@@ -80,7 +80,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   ring.take();
   IpcCall* c = pi.free_calls.pop_front();
   c->caller = &p;
-  c->ring_slot = current_slot();
+  c->ring_slot = env::current_slot();
   c->core = &core;
   uint64_t user_data = ld(s.user_data);
   c->user_data = user_data;
@@ -214,7 +214,7 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   ring.take();
   IpcRecv* r = *alloc_recv(p);  // parked or cached: cannot fail
   r->server = &p;
-  r->ring_slot = current_slot();
+  r->ring_slot = env::current_slot();
   r->core = &core;
   r->user_data = b.recv_ud;
   r->buf = buf;

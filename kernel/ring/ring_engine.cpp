@@ -36,12 +36,6 @@ void RingEngine::set_status(uint32_t bit, bool on) {
   h.status = on ? (s | bit) : (s & ~bit);
 }
 
-void RingEngine::post(const CapCqe& cqe) {
-  page_->cq[cq_tail_ % CQ_ENTRIES] = cqe;
-  ++cq_tail_;
-  store_kernel(&page_->header.cq_tail, cq_tail_);
-}
-
 RingEngine::DrainResult RingEngine::drain(SqeHandler& h, uint32_t max) {
   CAPOS_MEASURE_SEG(Fetch);
   DrainResult r;
@@ -133,35 +127,6 @@ uint32_t RingEngine::complete_nops(uint32_t limit) {
   store_kernel(&page->header.sq_head, sq_head);
   store_kernel(&page->header.cq_tail, cq_tail);
   return k;
-}
-
-uint32_t RingEngine::peek_count(uint32_t max, uint32_t first_opcodes) {
-  auto& hdr = page_->header;
-  // A quick look first (a user-written hint, read again below): a batch of
-  // another shape costs the generic path only these few instructions.
-  uint32_t pending = load_user(&hdr.sq_tail) - sq_head_;
-  if (pending == 0 || pending > max) return 0;
-  uint8_t op = page_->sq[sq_head_ % SQ_ENTRIES].opcode;
-  if (op >= 32 || !(first_opcodes >> op & 1)) return 0;
-  CAPOS_MEASURE_SEG(Fetch);
-  // The kernel-owned words are rewritten as drain rewrites them.
-  store_kernel(&hdr.sq_head, sq_head_);
-  store_kernel(&hdr.cq_tail, cq_tail_);
-  // A corrupt index or a status bit to clear is the generic drain's business.
-  if (!refresh_cq_head() || (hdr.status & abi::RING_STATUS_SQ_CORRUPT)) return 0;
-  if (cq_tail_ - cq_head_valid_ + cq_reserved_ + pending > CQ_ENTRIES) return 0;
-  return pending;
-}
-
-void RingEngine::take() {
-  ++sq_head_;
-  store_kernel(&page_->header.sq_head, sq_head_);
-}
-
-void RingEngine::post_reserved(const CapCqe& cqe) {
-  if (cq_reserved_ == 0) __builtin_trap();  // completion without a reservation: kernel bug
-  --cq_reserved_;
-  post(cqe);
 }
 
 void RingEngine::drop_reservation() {

@@ -50,7 +50,12 @@ class RingEngine {
   // Consumes up to `max` SQEs.
   DrainResult drain(SqeHandler& h, uint32_t max = abi::SQ_BATCH_MAX);
   // Posts a completion into a slot reserved by an earlier Pending outcome.
-  void post_reserved(const abi::CapCqe& cqe);
+  // Inline, as take/complete: each runs once or twice per endpoint round trip.
+  void post_reserved(const abi::CapCqe& cqe) {
+    if (cq_reserved_ == 0) __builtin_trap();  // completion without a reservation: kernel bug
+    --cq_reserved_;
+    post(cqe);
+  }
   // Gives back a reserved slot without posting (the operation vanished
   // together with its process).
   void drop_reservation();
@@ -65,7 +70,22 @@ class RingEngine {
   // copy them whole (copy_pending) and act on the copies. take() then
   // consumes the next one, and reserve()/complete() give it its CQ slot,
   // in the order drain would.
-  uint32_t peek_count(uint32_t max, uint32_t first_opcodes);
+  uint32_t peek_count(uint32_t max, uint32_t first_opcodes) {
+    auto& hdr = page_->header;
+    // A quick look first (a user-written hint, read again below): a batch of
+    // another shape costs the generic path only these few instructions.
+    uint32_t pending = __atomic_load_n(&hdr.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
+    if (pending == 0 || pending > max) return 0;
+    uint8_t op = page_->sq[sq_head_ % abi::SQ_ENTRIES].opcode;
+    if (op >= 32 || !(first_opcodes >> op & 1)) return 0;
+    // The kernel-owned words are rewritten as drain rewrites them.
+    __atomic_store_n(&hdr.sq_head, sq_head_, __ATOMIC_RELEASE);
+    __atomic_store_n(&hdr.cq_tail, cq_tail_, __ATOMIC_RELEASE);
+    // A corrupt index or a status bit to clear is the generic drain's business.
+    if (!refresh_cq_head() || (hdr.status & abi::RING_STATUS_SQ_CORRUPT)) return 0;
+    if (cq_tail_ - cq_head_valid_ + cq_reserved_ + pending > abi::CQ_ENTRIES) return 0;
+    return pending;
+  }
   const abi::CapSqe& pending_sqe(uint32_t i) const { return page_->sq[(sq_head_ + i) % abi::SQ_ENTRIES]; }
   void copy_pending(abi::CapSqe* out, uint32_t n) const {
     for (uint32_t i = 0; i < n; ++i) __builtin_memcpy_inline(&out[i], &pending_sqe(i), sizeof(abi::CapSqe));
@@ -82,7 +102,10 @@ class RingEngine {
   // a batch. A hint only, so a ring that never speaks to endpoints (NOPs,
   // kernel-cap calls, PARK) pays one test per cap_enter.
   bool fast_armed = false;
-  void take();
+  void take() {
+    ++sq_head_;
+    __atomic_store_n(&page_->header.sq_head, sq_head_, __ATOMIC_RELEASE);
+  }
   void reserve() { ++cq_reserved_; }
   void complete(const abi::CapCqe& cqe) { post(cqe); }
 
@@ -120,7 +143,11 @@ class RingEngine {
       set_status(abi::RING_STATUS_CQ_CORRUPT, false);
     return true;
   }
-  void post(const abi::CapCqe& cqe);
+  void post(const abi::CapCqe& cqe) {
+    page_->cq[cq_tail_ % abi::CQ_ENTRIES] = cqe;
+    ++cq_tail_;
+    __atomic_store_n(&page_->header.cq_tail, cq_tail_, __ATOMIC_RELEASE);
+  }
   // Completes consecutive plain NOPs (opcode NOP, no flags) from sq_head,
   // at most `limit` and at most the free CQ slots, without a handler call
   // and without copying the SQE: each CQE is written in its slot and the
