@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "kernel/debug/measure.h"
 #include "lib/abi/ring.h"
 
 namespace capos {
@@ -78,6 +79,7 @@ class RingEngine {
     if (pending == 0 || pending > max) return 0;
     uint8_t op = page_->sq[sq_head_ % abi::SQ_ENTRIES].opcode;
     if (op >= 32 || !(first_opcodes >> op & 1)) return 0;
+    CAPOS_MEASURE_SEG(Fetch);
     // The kernel-owned words are rewritten as drain rewrites them.
     __atomic_store_n(&hdr.sq_head, sq_head_, __ATOMIC_RELEASE);
     __atomic_store_n(&hdr.cq_tail, cq_tail_, __ATOMIC_RELEASE);
