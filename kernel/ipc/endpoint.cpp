@@ -16,14 +16,10 @@ Ref<EndpointCore> EndpointCore::create(uint64_t interface_id) {
   return Ref<EndpointCore>::adopt(c);
 }
 
-void EndpointCore::scoped_ref(uint64_t session_id, uint64_t out[2]) {
-  if (!ref_cached_ || ref_session_ != session_id) {
-    capos::scoped_ref(hwrng::scoped_ref_key(), scope_, session_id, ref_);
-    ref_session_ = session_id;
-    ref_cached_ = true;
-  }
-  out[0] = ref_[0];
-  out[1] = ref_[1];
+void EndpointCore::compute_ref(uint64_t session_id) {
+  capos::scoped_ref(hwrng::scoped_ref_key(), scope_, session_id, ref_);
+  ref_session_ = session_id;
+  ref_cached_ = true;
 }
 
 void EndpointCore::owner_released() {

@@ -111,7 +111,12 @@ class EndpointCore final : public KObject {
   // SipHash(scoped-ref key, scope, session). A pure function of values
   // fixed for this endpoint's life, so the last one is remembered (a
   // caller usually sends many messages in a row).
-  void scoped_ref(uint64_t session_id, uint64_t out[2]) CAPOS_REQUIRES(g_kernel_lock);
+  // Inline when remembered (every delivery asks; perf.budgets endpoint_rtt).
+  void scoped_ref(uint64_t session_id, uint64_t out[2]) CAPOS_REQUIRES(g_kernel_lock) {
+    if (!ref_cached_ || ref_session_ != session_id) [[unlikely]] compute_ref(session_id);
+    out[0] = ref_[0];
+    out[1] = ref_[1];
+  }
 
   void kill() CAPOS_REQUIRES(g_kernel_lock);  // last owner facet gone
   void owner_retained() { ++owners_; }
@@ -120,6 +125,7 @@ class EndpointCore final : public KObject {
  private:
   EndpointCore() : KObject(ObjType::EndpointCore) {}
   void destroy() override;
+  void compute_ref(uint64_t session_id) CAPOS_REQUIRES(g_kernel_lock);
   bool dead_ = false;
   uint64_t epoch_ = 1;
   uint64_t interface_id_ = 0;

@@ -122,9 +122,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   }
   {
     CAPOS_MEASURE_SEG(IpcCopy);
-    EndpointMessageHeader h;
-    fill_header(core, c, &h);
-    h.xfer_count = static_cast<uint16_t>(nx);
+    EndpointMessageHeader h = header_for(core, c, nx);
     __builtin_memcpy_inline(dst, &h, sizeof(h));
     if (params_len) memcpy(dst + sizeof(h), src, params_len);
     if (nx) {  // commit: the capabilities move now, and cannot fail

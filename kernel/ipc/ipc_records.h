@@ -141,19 +141,20 @@ inline uint8_t* kept(const KeptBuffer& b, const AddressSpace& as, uint64_t need)
   return b.k && need <= b.len && as.generation() == b.gen ? b.k : nullptr;
 }
 
-inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
-  *h = EndpointMessageHeader{};
-  h->call_id = c->call_id;
-  h->method_id = c->method_id;
-  h->interface_id = c->interface_id;
-  h->params_len = static_cast<uint32_t>(c->params_user.len);
+// The header a delivery of `c` carries, `nx` transfer records behind its
+// params. Built whole (every field, reserved zero) so the fused delivery
+// stores it word by word into the receive page.
+inline EndpointMessageHeader header_for(EndpointCore& core, const IpcCall* c, uint32_t nx) CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t ref[2];
+  core.scoped_ref(c->session_id, ref);
   // Live unless the caller's session was created by a process that ended.
-  h->flags = c->caller && c->caller->session_live() ? abi::MSG_F_SESSION_LIVE : 0;
-  uint64_t out[2];
-  core.scoped_ref(c->session_id, out);
-  h->scoped_ref_lo = out[0];
-  h->scoped_ref_hi = out[1];
-  h->session_epoch = core.epoch();
+  uint32_t flags = c->caller && c->caller->session_live() ? abi::MSG_F_SESSION_LIVE : 0;
+  return EndpointMessageHeader{c->call_id,   c->method_id, static_cast<uint16_t>(nx), c->interface_id,
+                               static_cast<uint32_t>(c->params_user.len), flags, ref[0], ref[1],
+                               core.epoch(),  0};
+}
+inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
+  *h = header_for(core, c, 0);
 }
 
 // Marks a delivered call in flight on `server`.
