@@ -171,7 +171,7 @@ void idle_loop(void*) {
   }
 }
 
-void reap() CAPOS_REQUIRES(g_kernel_lock) {
+[[gnu::noinline]] void reap() CAPOS_REQUIRES(g_kernel_lock) {
   while (Thread* t = g_dead.front()) {
     // Cannot free a stack still in use: ours, or (on SMP) that of a dead
     // thread another CPU has not switched away from yet -- impossible
@@ -197,21 +197,24 @@ void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock
   c.loaded_mask = arch::smp() ? &as.residency() : nullptr;
 }
 
-void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
-  arch::PerCpu& c = cpu();
-  Thread* prev = c.current;
-  if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
-    next->state = ThreadState::Running;
-    return;
-  }
+// The switch proper: this CPU's records, the kernel stack (syscall entry
+// and TSS), the FPU image, page tables and FS base, then the registers.
+// Always inline, so the endpoint direct switch (block_and_switch) drops
+// the tests it does not need: there `UserToUser` is known (a thread in
+// cap_enter hands the CPU to another one blocked in cap_enter), so both
+// FPU images are switched and the tables loaded without asking.
+template <bool UserToUser>
+[[gnu::always_inline]] inline void switch_threads(arch::PerCpu& c, Thread* prev, Thread* next)
+    CAPOS_REQUIRES(g_kernel_lock) {
   arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
-  if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
+  if (UserToUser || (prev->process && prev->state != ThreadState::Dead)) arch::fpu_save(prev->fpu);
   next->state = ThreadState::Running;
   next->cpu = static_cast<uint8_t>(c.cpu_id);
   c.current = next;
-  c.kernel_rsp = next->kstack.top;
-  arch::set_kernel_stack(next->kstack.top);
-  if (next->process) {
+  uint64_t top = next->kstack.top;
+  c.kernel_rsp = top;
+  *c.tss_rsp0 = top;  // arch::set_kernel_stack, with the record already at hand
+  if (UserToUser || next->process) {
     load_tables(c, next->process->address_space());
     arch::fpu_restore(next->fpu);
     if (c.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
@@ -220,8 +223,19 @@ void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
     }
   }
   switch_context(&prev->saved_rsp, next->saved_rsp);
-  // Running as `prev` again (maybe on another CPU).
-  reap();
+  // Running as `prev` again (maybe on another CPU). Threads die rarely:
+  // the empty test is inline, the reaper is not.
+  if (!g_dead.empty()) [[unlikely]] reap();
+}
+
+[[gnu::noinline]] void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
+  arch::PerCpu& c = cpu();
+  Thread* prev = c.current;
+  if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
+    next->state = ThreadState::Running;
+    return;
+  }
+  switch_threads<false>(c, prev, next);
 }
 
 // Charges the running thread for the cycles since it was last charged.
@@ -371,7 +385,7 @@ void make_runnable_front(Thread* t) {
 }
 
 void block_and_switch() {
-  arch::IrqGuard irq;
+  // Interrupts are off: cap_enter blocks under its IrqGuard (scheduler.h).
   arch::PerCpu& c = cpu();
   Thread* self = c.current;
   Thread* next = self->switch_next;
@@ -380,20 +394,20 @@ void block_and_switch() {
   // Blocked under the kernel lock: switched out (the switch hands the lock
   // over), so it may run here. Anything else -- made runnable meanwhile
   // (then it is queued), or no handoff -- is the scheduler's choice.
-  if (!next || next->state != ThreadState::Blocked) {
+  if (!next || next->state != ThreadState::Blocked || !next->process) [[unlikely]] {
     schedule();
     return;
   }
   c.need_resched = 0;
   account(c);
-  if (budget_hooks::hold_back(next, c.switch_tsc)) {  // its budget is used up: throttled, not run
+  if (budget_hooks::hold_back(next, c.switch_tsc)) [[unlikely]] {  // its budget is used up: throttled, not run
     schedule();
     return;
   }
   g_rq.raise_to_floor(next);  // placed as a handoff to the queue front would place it
   if (!arch::smp()) g_rq.advance_floor_one(next->vruntime);
   else g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
-  switch_to(next);
+  switch_threads<true>(c, self, next);
 }
 
 void kick(Thread* t) {

@@ -59,6 +59,8 @@ inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
 // as any other (fair-queue vruntime, SchedulingContext budget); a handoff
 // made runnable by someone else meanwhile, or whose budget is used up,
 // leaves the choice to the scheduler. Without a handoff: block_current().
+// Interrupts must be off (cap_enter blocks under its IrqGuard), as for
+// the switch itself: the direct switch does not save and restore them.
 void block_and_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).

@@ -26,8 +26,10 @@ void fpu_init();
 // clean state every new thread starts from.
 void fpu_init_this_cpu();
 constexpr uint64_t FPU_AREA_BYTES = 512;  // FXSAVE image
-void fpu_save(void* area);
-void fpu_restore(const void* area);
+// Inline: every switch between user threads saves one image and loads
+// another (the eager FXSAVE scheme of fpu_init_this_cpu; CR0.TS stays off).
+inline void fpu_save(void* area) { asm volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
+inline void fpu_restore(const void* area) { asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }
 void fpu_init_area(void* area);
 
 }  // namespace capos::arch
