@@ -190,11 +190,16 @@ void idle_loop(void*) {
 void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock) {
   uint64_t root = as.root();
   if (c.loaded_root == root) return;
-  if (arch::smp()) as.residency().set(c.cpu_id);  // one CPU: no shootdown ever reads the masks
+  if (!arch::smp()) {  // one CPU: no shootdown ever reads the masks (loaded_mask stays null)
+    arch::write_cr3(root);
+    c.loaded_root = root;
+    return;
+  }
+  as.residency().set(c.cpu_id);
   arch::write_cr3(root);
   if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
   c.loaded_root = root;
-  c.loaded_mask = arch::smp() ? &as.residency() : nullptr;
+  c.loaded_mask = &as.residency();
 }
 
 // The switch proper: this CPU's records, the kernel stack (syscall entry
@@ -238,16 +243,22 @@ template <bool UserToUser>
   switch_threads<false>(c, prev, next);
 }
 
-// Charges the running thread for the cycles since it was last charged.
-void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
-  uint64_t now = arch::rdtsc();
+// Charges `t`, the running thread, for the cycles since it was last
+// charged: one TSC read serves its CPU time, this CPU's busy time, the
+// fair-queue charge (a multiply by the weight's precomputed inverse,
+// fair_queue.h) and its SchedulingContext budget. `MaybeIdle` false: the
+// caller knows `t` is not the idle thread (a thread in cap_enter).
+template <bool MaybeIdle = true>
+[[gnu::always_inline]] inline void account(arch::PerCpu& c, Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+  uint64_t now = arch::rdtsc_unordered();
   uint64_t used = now - c.switch_tsc;
   c.switch_tsc = now;
-  c.current->cpu_cycles += used;
-  if (c.current != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
-  FairQueue<Thread>::charge(c.current, used);  // idle too: harmless, it is never queued
-  budget_hooks::charge(c.current, used, now);
+  t->cpu_cycles += used;
+  if (!MaybeIdle || t != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
+  FairQueue<Thread>::charge(t, used);  // idle too: harmless, it is never queued
+  budget_hooks::charge(t, used, now);
 }
+void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) { account(c, c.current); }
 
 // The lowest vruntime among the threads running on the other CPUs and
 // `mine` (the one this CPU is about to run).
@@ -399,14 +410,18 @@ void block_and_switch() {
     return;
   }
   c.need_resched = 0;
-  account(c);
+  account<false>(c, self);
   if (budget_hooks::hold_back(next, c.switch_tsc)) [[unlikely]] {  // its budget is used up: throttled, not run
     schedule();
     return;
   }
-  g_rq.raise_to_floor(next);  // placed as a handoff to the queue front would place it
-  if (!arch::smp()) g_rq.advance_floor_one(next->vruntime);
-  else g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
+  // Placed as a handoff to the queue front would place it, and the floor
+  // advanced as pick_next advances it.
+  if (!arch::smp()) g_rq.place_running_one(next);
+  else {
+    g_rq.raise_to_floor(next);
+    g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
+  }
   switch_threads<true>(c, self, next);
 }
 
@@ -473,8 +488,8 @@ void yield() {
     switch_to(next);
     return;
   }
+  account(c);  // its place in the queue reflects the slice it just used
   if (self != c.idle) {
-    account(c);  // its place in the queue reflects the slice it just used
     self->state = ThreadState::Runnable;
     if (!arch::smp()) {
       g_rq.insert_one(self);
@@ -484,7 +499,6 @@ void yield() {
       publish_queued_smp();
     }
   }
-  account(c);
   switch_to(pick_next(c));
 }
 
