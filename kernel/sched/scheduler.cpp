@@ -227,13 +227,15 @@ template <bool UserToUser>
       c.fs_base = next->fs_base;
     }
   }
-  switch_context(&prev->saved_rsp, next->saved_rsp);
+  arch::switch_stacks(&prev->saved_rsp, next->saved_rsp);
   // Running as `prev` again (maybe on another CPU). Threads die rarely:
   // the empty test is inline, the reaper is not.
   if (!g_dead.empty()) [[unlikely]] reap();
 }
 
-[[gnu::noinline]] void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
+// Inline: a block (schedule) switches on every call; yield and the
+// first switch of a CPU are the other callers.
+[[gnu::always_inline]] inline void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   Thread* prev = c.current;
   if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
@@ -292,13 +294,15 @@ uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIR
   return next;
 }
 
-// Picks the next thread and switches; IRQs must be disabled.
-void schedule() CAPOS_REQUIRES(g_kernel_lock) {
+// Picks the next thread and switches; IRQs must be disabled. Inline in
+// block_current (every PARK and every wait without a direct switch).
+[[gnu::always_inline]] inline void schedule_inline() CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
   account(c);
   switch_to(pick_next(c));
 }
+[[gnu::noinline]] void schedule() CAPOS_REQUIRES(g_kernel_lock) { schedule_inline(); }
 
 // This CPU's boot context becomes a throwaway thread that is never
 // resumed, and the CPU runs its first thread.
@@ -432,7 +436,7 @@ void kick(Thread* t) {
 void block_current() {
   arch::IrqGuard irq;
   current()->state = ThreadState::Blocked;
-  schedule();
+  schedule_inline();
 }
 
 void yield() {

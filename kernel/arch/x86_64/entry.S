@@ -57,7 +57,7 @@ syscall_return_to_user:            // rsp -> SyscallFrame, rax = user rax
   movq %rsp, %rdi
   call syscall_bad_return          // does not return
 
-// First run of a user thread: switch_context "returns" here with rsp at
+// First run of a user thread: switch_frame_resume "returns" here with rsp at
 // the thread's prepared SyscallFrame.
 .global thread_user_trampoline
 thread_user_trampoline:
@@ -73,17 +73,12 @@ thread_kernel_trampoline:
   call *%r12
   ud2
 
-// switch_context(uint64_t* save_rsp, uint64_t load_rsp)
-.global switch_context
-switch_context:
-  pushq %rbp
-  pushq %rbx
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
-  movq %rsp, (%rdi)
-  movq %rsi, %rsp
+// A new thread's first resume (arch::switch_stacks returns here; thread.cpp
+// builds the SwitchFrame): loads the frame's callee-saved registers (a
+// kernel thread's function and argument are in r12/r13) and returns into
+// its trampoline.
+.global switch_frame_resume
+switch_frame_resume:
   popq %r15
   popq %r14
   popq %r13
