@@ -358,8 +358,10 @@ void start_ap() {
 
 uint32_t cpus_running() { return __atomic_load_n(&g_running_cpus, __ATOMIC_ACQUIRE); }
 
+// The queues are the kernel lock's (held: CAPOS_REQUIRES); no interrupt
+// handler touches them (docs/concurrency.md), so waking a thread needs no
+// interrupt mask -- the IPI to an idle CPU masks its own (lapic.cpp).
 void make_runnable(Thread* t) {
-  arch::IrqGuard irq;
   if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
     return;
   t->state = ThreadState::Runnable;
@@ -384,8 +386,7 @@ void make_runnable(Thread* t) {
   }
 }
 
-void make_runnable_front(Thread* t) {
-  arch::IrqGuard irq;
+void make_runnable_front(Thread* t) {  // no interrupt mask: as make_runnable
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
   // Direct handoff: next on this CPU, whatever its vruntime (wake-affine:
