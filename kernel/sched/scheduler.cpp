@@ -14,6 +14,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
+#include "kernel/sched/context_switch.h"
 #include "kernel/sched/cpu_queues.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
@@ -185,51 +186,13 @@ void idle_loop(void*) {
   }
 }
 
-// Loads `as`'s tables on this CPU and keeps both residency masks right
-// (TLB shootdown asks exactly the CPUs in a mask; arch/x86_64/tlb.h).
-void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock) {
-  uint64_t root = as.root();
-  if (c.loaded_root == root) return;
-  if (!arch::smp()) {  // one CPU: no shootdown ever reads the masks (loaded_mask stays null)
-    arch::write_cr3(root);
-    c.loaded_root = root;
-    return;
-  }
-  as.residency().set(c.cpu_id);
-  arch::write_cr3(root);
-  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
-  c.loaded_root = root;
-  c.loaded_mask = &as.residency();
-}
-
-// The switch proper: this CPU's records, the kernel stack (syscall entry
-// and TSS), the FPU image, page tables and FS base, then the registers.
-// Always inline, so the endpoint direct switch (block_and_switch) drops
-// the tests it does not need: there `UserToUser` is known (a thread in
-// cap_enter hands the CPU to another one blocked in cap_enter), so both
-// FPU images are switched and the tables loaded without asking.
+// The switch (context_switch.h), then the reaper if a thread died: it
+// runs as `prev` again (maybe on another CPU). Threads die rarely: the
+// empty test is inline, the reaper is not.
 template <bool UserToUser>
 [[gnu::always_inline]] inline void switch_threads(arch::PerCpu& c, Thread* prev, Thread* next)
     CAPOS_REQUIRES(g_kernel_lock) {
-  arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
-  if (UserToUser || (prev->process && prev->state != ThreadState::Dead)) arch::fpu_save(prev->fpu);
-  next->state = ThreadState::Running;
-  next->cpu = static_cast<uint8_t>(c.cpu_id);
-  c.current = next;
-  uint64_t top = next->kstack.top;
-  c.kernel_rsp = top;
-  *c.tss_rsp0 = top;  // arch::set_kernel_stack, with the record already at hand
-  if (UserToUser || next->process) {
-    load_tables(c, next->process->address_space());
-    arch::fpu_restore(next->fpu);
-    if (c.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
-      arch::wrmsr(arch::MSR_FS_BASE, next->fs_base);
-      c.fs_base = next->fs_base;
-    }
-  }
-  arch::switch_stacks(&prev->saved_rsp, next->saved_rsp);
-  // Running as `prev` again (maybe on another CPU). Threads die rarely:
-  // the empty test is inline, the reaper is not.
+  switch_cpu_to<UserToUser>(c, prev, next);
   if (!g_dead.empty()) [[unlikely]] reap();
 }
 
@@ -245,22 +208,7 @@ template <bool UserToUser>
   switch_threads<false>(c, prev, next);
 }
 
-// Charges `t`, the running thread, for the cycles since it was last
-// charged: one TSC read serves its CPU time, this CPU's busy time, the
-// fair-queue charge (a multiply by the weight's precomputed inverse,
-// fair_queue.h) and its SchedulingContext budget. `MaybeIdle` false: the
-// caller knows `t` is not the idle thread (a thread in cap_enter).
-template <bool MaybeIdle = true>
-[[gnu::always_inline]] inline void account(arch::PerCpu& c, Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
-  uint64_t now = arch::rdtsc_unordered();
-  uint64_t used = now - c.switch_tsc;
-  c.switch_tsc = now;
-  t->cpu_cycles += used;
-  if (!MaybeIdle || t != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
-  FairQueue<Thread>::charge(t, used);  // idle too: harmless, it is never queued
-  budget_hooks::charge(t, used, now);
-}
-void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) { account(c, c.current); }
+void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) { charge_running(c, c.current); }
 
 // The lowest vruntime among the threads running on the other CPUs and
 // `mine` (the one this CPU is about to run).
@@ -415,7 +363,7 @@ void block_and_switch() {
     return;
   }
   c.need_resched = 0;
-  account<false>(c, self);
+  charge_running<false>(c, self);
   if (budget_hooks::hold_back(next, c.switch_tsc)) [[unlikely]] {  // its budget is used up: throttled, not run
     schedule();
     return;
