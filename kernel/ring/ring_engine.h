@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "kernel/debug/measure.h"
 #include "lib/abi/ring.h"
 
 namespace capos {
@@ -77,6 +78,33 @@ class RingEngine {
   bool fast_armed = false;
   void take();
   void reserve() { ++cq_reserved_; }
+
+  // cap_enter's NOP shortcut (kernel/ring/dispatch.cpp, docs/ipc.md "Ring
+  // NOP shortcut"), run before cap_enter builds its handler, deadline and
+  // wait state. It acts only when 1..SQ_BATCH_MAX SQEs are pending,
+  // neither index is corrupt, no corrupt-status bit is set (clearing one
+  // is drain's business), the CQ has a guaranteed slot for every pending
+  // SQE and at least `min_ready` CQEs will be ready once they all are
+  // completed; otherwise it declines (consumed 0) and changes nothing.
+  // When it acts it does what drain does: the run of plain NOPs from
+  // sq_head is completed in place (complete_nops), each field read once.
+  // `all`: every pending SQE was one, so cap_enter would return `ready`
+  // at once. Otherwise the rest stays queued and cap_enter's drain goes on
+  // from the first SQE that is not a plain NOP, where drain's own NOP run
+  // would have handed over to the handler.
+  struct NopPass {
+    uint32_t consumed = 0;
+    uint32_t ready = 0;  // CQEs posted and not consumed afterwards (when consumed > 0)
+    bool all = false;
+  };
+  NopPass complete_nop_batch(uint32_t min_ready);
+  // Whether the SQE at sq_head is a plain NOP: cap_enter's cheap first
+  // test, so other batches pay only this (a hint: complete_nop_batch reads
+  // again what it acts on).
+  bool nop_at_head() const {
+    const abi::CapSqe* s = &page_->sq[sq_head_ % abi::SQ_ENTRIES];
+    return (__atomic_load_n(&s->opcode, __ATOMIC_RELAXED) | __atomic_load_n(&s->flags, __ATOMIC_RELAXED)) == 0;
+  }
   void complete(const abi::CapCqe& cqe) { post(cqe); }
 
   // CQEs posted and not yet consumed (per the last valid cq_head). Inline:
@@ -122,5 +150,45 @@ class RingEngine {
   uint32_t cq_head_valid_ = 0;
   uint32_t cq_reserved_ = 0;
 };
+
+inline RingEngine::NopPass RingEngine::complete_nop_batch(uint32_t min_ready) {
+  CAPOS_MEASURE_SEG(Fetch);
+  abi::RingPage* const page = page_;
+  auto& hdr = page->header;
+  uint32_t sq_head = sq_head_;
+  uint32_t cq_tail = cq_tail_;
+  uint32_t pending = __atomic_load_n(&hdr.sq_tail, __ATOMIC_ACQUIRE) - sq_head;
+  if (pending - 1 >= abi::SQ_BATCH_MAX) return {};  // none queued, or sq_tail corrupt
+  uint32_t head = __atomic_load_n(&hdr.cq_head, __ATOMIC_ACQUIRE);
+  // cq_head is valid iff it lies between the last valid head and our tail
+  // (refresh_cq_head's test, as the distance back from the tail).
+  uint32_t posted = cq_tail - head;
+  if (posted > cq_tail - cq_head_valid_) return {};
+  if (hdr.status & (abi::RING_STATUS_SQ_CORRUPT | abi::RING_STATUS_CQ_CORRUPT)) return {};
+  if (posted + cq_reserved_ + pending > abi::CQ_ENTRIES) return {};  // drain stalls and reports it
+  if (posted + pending < min_ready) return {};                  // cap_enter would wait
+  cq_head_valid_ = head;
+  uint32_t k = 0;
+  do {
+    const abi::CapSqe* slot = &page->sq[(sq_head + k) % abi::SQ_ENTRIES];
+    // Each field read once: opcode and flags, then user_data.
+    static_assert(abi::CAP_OP_NOP == 0);
+    if ((__atomic_load_n(&slot->opcode, __ATOMIC_ACQUIRE) | __atomic_load_n(&slot->flags, __ATOMIC_ACQUIRE)) != 0) break;  // the drain's from here
+    abi::CapCqe* c = &page->cq[(cq_tail + k) % abi::CQ_ENTRIES];
+    c->user_data = __atomic_load_n(&slot->user_data, __ATOMIC_ACQUIRE);
+    c->result = 0;
+    c->flags = 0;
+    c->call_id = 0;
+    c->cap_count = 0;
+    c->aux = 0;
+  } while (++k < pending);
+  // One store of each index for the whole run, as complete_nops.
+  sq_head_ = sq_head + k;
+  cq_tail_ = cq_tail + k;
+  __atomic_store_n(&hdr.sq_head, sq_head_, __ATOMIC_RELEASE);
+  __atomic_store_n(&hdr.cq_tail, cq_tail_, __ATOMIC_RELEASE);
+  CAPOS_MEASURE_SEG(Enter);
+  return {k, posted + k, k == pending};
+}
 
 }  // namespace capos
