@@ -6,11 +6,14 @@
 namespace capos::arch {
 
 // Pushed by syscall_entry (entry.S), lowest address first.
+// rbx and r12-r15 are written only for a new thread's first return
+// (thread_user_trampoline); a system call neither saves nor reloads them.
 struct SyscallFrame {
-  uint64_t rdi, rsi, rdx, r10, r8, r9, rax;
-  uint64_t rbx, rbp, r12, r13, r14, r15;
+  uint64_t rax, rdi, rsi, rdx, r10, r8, r9;
+  uint64_t rbp, rbx, r12, r13, r14, r15;
   uint64_t rip, rflags, rsp;
 };
+static_assert(__builtin_offsetof(SyscallFrame, rip) == 104, "entry.S reads rip at 104(%rsp)");
 static_assert(sizeof(SyscallFrame) == 16 * 8);
 
 // A new thread's saved stack (thread.cpp): resumed at switch_frame_resume,
