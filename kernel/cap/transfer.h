@@ -32,6 +32,15 @@ class TransferTxn {
   CapStatus reserve(CapTable& dst);
   // Writes one record per item (the receiver's new CapIds) into `out`.
   void commit(abi::CapTransferRecord* out);
+  // The same, the records written as bytes at `out` (any alignment: they
+  // follow the payload in a receiver's buffer, mapped in the kernel).
+  void commit_to(uint8_t* out) {
+    abi::CapTransferRecord rec[abi::XFER_MAX];
+    uint32_t n = count();
+    commit(rec);
+    for (uint32_t i = 0; i < n; ++i)
+      __builtin_memcpy_inline(out + i * sizeof(abi::CapTransferRecord), &rec[i], sizeof(abi::CapTransferRecord));
+  }
   void rollback();
   // Receiver reservations only (the sender's part stays prepared).
   void release_reservations();

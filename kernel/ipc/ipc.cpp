@@ -168,19 +168,25 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
   if (need > buf.len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
   AddressSpace& sas = server.address_space();
-  // Fast path: header and params written straight into the RECV's kept
-  // page (exact while the server's tables are unchanged), the params read
-  // through the caller's translation; anything else is checked and copied
-  // below.
-  if (uint8_t* k = nx || c->params ? nullptr : kept(kbuf, sas, need)) {
+  // Fast path: header, params and transfer records written straight into
+  // the RECV's kept page (exact while the server's tables are unchanged),
+  // the params read through the caller's translation; anything else is
+  // checked and copied below. The receiver's slots are reserved before
+  // the first byte is written, as below, and nothing after that can fail.
+  if (uint8_t* k = c->params ? nullptr : kept(kbuf, sas, need)) {
     const uint8_t* src = params_len ? c->caller->address_space().direct(c->params_user) : k;
     if (src) {
+      if (nx) CAPOS_TRY_STATUS(c->xfer.reserve(server.caps()));  // receiver preflight
       CAPOS_MEASURE_SEG(IpcCopy);
       EndpointMessageHeader h;
       fill_header(core, c, &h);
-      h.xfer_count = 0;
+      h.xfer_count = static_cast<uint16_t>(nx);
       __builtin_memcpy_inline(k, &h, sizeof(h));
       if (params_len) memcpy(k + sizeof(h), src, params_len);
+      if (nx) {  // commit: the capabilities move now, and cannot fail
+        CAPOS_MEASURE_SEG(Xfer);
+        c->xfer.commit_to(k + payload_end);
+      }
       CAPOS_MEASURE_SEG(Ipc);
       return static_cast<uint32_t>(need);
     }
