@@ -66,6 +66,26 @@ class CapTable {
   // reserve + commit.
   Result<uint32_t> insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
 
+  // The batch form for capability transfers (TransferTxn, itself the
+  // all-or-nothing owner of the batch): `n` slots into `index` and n
+  // CapSlots reserved on the ledger, or nothing. Fails as n reserve()
+  // calls in a row would: OutOfRange when the table runs out of slots
+  // before the quota does, else Overloaded. The holder then publishes
+  // every slot and calls commit_many(n), or calls unreserve_many.
+  Status reserve_many(uint32_t* index, uint32_t n);
+  void commit_many(uint32_t n) { ledger_->commit_held(Res::CapSlots, n); }
+  void unreserve_many(const uint32_t* index, uint32_t n);
+  // Publishes `obj` in a slot reserve_many gave; returns the CapId.
+  uint32_t publish(uint32_t index, Ref<KObject> obj, uint64_t interface_id) {
+    if (index >= fresh_ || slots_[index].state != RESERVED || !obj) __builtin_trap();
+    CapSlot& s = slots_[index];
+    s.object = obj.leak();
+    s.interface_id = interface_id;
+    s.state = LIVE;  // flags stay 0: transferred caps carry none
+    ++live_;
+    return abi::capid_make(index, s.generation);
+  }
+
   // NotFound (out of range / empty / reserved) or Stale (generation).
   Result<const CapSlot*> lookup(uint32_t capid) const;
   // Removes the slot and hands back its reference; the CapId becomes stale.
@@ -73,7 +93,12 @@ class CapTable {
 
   // Move transfers: a pinned slot is unusable (lookup answers Busy) until
   // it is either taken (the move committed) or unpinned (rolled back).
-  Status pin(uint32_t capid);
+  // `capid` was just found by lookup() (live, generation matching).
+  void pin_found(uint32_t capid) {
+    CapSlot& s = slots_[abi::capid_index(capid)];
+    if (s.state != LIVE) __builtin_trap();
+    s.state = PINNED;
+  }
   void unpin(uint32_t capid);
   Ref<KObject> take_pinned(uint32_t capid);
   // The live-or-pinned slot behind `capid` (for transfer bookkeeping).
@@ -91,6 +116,7 @@ class CapTable {
 
  private:
   friend class SlotReservation;
+  enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
   static constexpr uint32_t NONE = 0xFFFFFFFFu;
 
