@@ -55,8 +55,8 @@ uint32_t CapTable::commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interf
 }
 
 Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
-  SlotReservation r = CAPOS_TRY(reserve());
-  return commit(move(r), move(obj), interface_id, flags);
+  CAPOS_TRY_STATUS(room_for_one());
+  return insert_checked(move(obj), interface_id, flags);
 }
 
 Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {

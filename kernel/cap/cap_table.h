@@ -65,6 +65,34 @@ class CapTable {
   uint32_t commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   // reserve + commit.
   Result<uint32_t> insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+  // Whether one insert would succeed, failing as reserve() does
+  // (OutOfRange: no free slot; Overloaded: the CapSlots quota).
+  Status room_for_one() const {
+    if (free_head_ == NONE && fresh_ == slots_.size()) return fail(Err::OutOfRange);
+    if (!ledger_->has_room(Res::CapSlots, 1)) return fail(Err::Overloaded);
+    return {};
+  }
+  // insert() right after room_for_one() said yes, with nothing in between
+  // that could take a slot or the quota: cannot fail.
+  uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
+    uint32_t i;
+    if (free_head_ != NONE) {
+      i = free_head_;
+      free_head_ = slots_[i].next_free;
+    } else {
+      i = fresh_++;
+      new (&slots_[i]) CapSlot{};
+    }
+    ledger_->take_checked(Res::CapSlots, 1);
+    CapSlot& s = slots_[i];
+    if (!obj) __builtin_trap();
+    s.object = obj.leak();
+    s.interface_id = interface_id;
+    s.flags = flags;
+    s.state = LIVE;
+    ++live_;
+    return abi::capid_make(i, s.generation);
+  }
 
   // The batch form for capability transfers (TransferTxn, itself the
   // all-or-nothing owner of the batch): `n` slots into `index` and n

@@ -6,7 +6,7 @@ using namespace abi;
 
 // One descriptor: checked, then its source pinned (MOVE) or its object
 // shared (COPY). On failure nothing of this descriptor stays.
-inline CapStatus TransferTxn::add(CapTable& src, const CapTransferDesc& d) {
+[[gnu::always_inline]] inline CapStatus TransferTxn::add(CapTable& src, const CapTransferDesc& d) {
   if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2])
     return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
   auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
@@ -86,6 +86,27 @@ void TransferTxn::commit_to(uint8_t* out) {
     __builtin_memcpy_inline(out + i * sizeof(CapTransferRecord), &rec, sizeof(rec));
   }
   finish_commit();
+}
+
+CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
+  if (n_ != 1) {
+    CAPOS_TRY_STATUS(reserve(dst));
+    commit_to(out);
+    return {};
+  }
+  release_reservations();
+  if (auto room = dst.room_for_one(); !room) {
+    if (room.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
+    return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
+  }
+  Item& it = items_[0];
+  Ref<KObject> obj = it.mode == XFER_COPY ? Ref<KObject>::adopt(it.obj) : src_->take_pinned(it.src_capid);
+  uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
+  CapTransferRecord rec{dst.insert_checked(move(obj), it.interface_id), flags, it.interface_id};
+  __builtin_memcpy_inline(out, &rec, sizeof(rec));
+  n_ = 0;
+  src_ = nullptr;
+  return {};
 }
 
 KObject* TransferTxn::peek(uint32_t i, uint64_t* interface_id) const {

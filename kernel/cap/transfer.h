@@ -14,7 +14,7 @@
 // transaction with no items costs its destructor one test. The endpoint
 // fast path (kernel/ipc/fast_path.cpp) may use the same object for a call
 // carrying caps: prepare_one() for the common single descriptor, then
-// reserve(), then commit_to() into the receiver's mapped buffer.
+// deliver() into the receiver's mapped buffer (ipc.cpp write_delivery).
 #pragma once
 
 #include "kernel/cap/cap_result.h"
@@ -45,6 +45,12 @@ class TransferTxn {
   // The same, the records written as bytes at `out` (any alignment: they
   // follow the payload in a receiver's buffer, mapped in the kernel).
   void commit_to(uint8_t* out);
+  // reserve() and commit_to() in one step, for a receiver where nothing
+  // that can fail comes between them (a message written into a buffer
+  // the kernel has mapped): the same errors as reserve(), then nothing
+  // changed; else every cap is in `dst` and its record at `out`. One item
+  // (the common case) takes no slot batch.
+  CapStatus deliver(CapTable& dst, uint8_t* out);
   void rollback();
   // Receiver reservations only (the sender's part stays prepared).
   void release_reservations();

@@ -176,17 +176,16 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   if (uint8_t* k = c->params ? nullptr : kept(kbuf, sas, need)) {
     const uint8_t* src = params_len ? c->caller->address_space().direct(c->params_user) : k;
     if (src) {
-      if (nx) CAPOS_TRY_STATUS(c->xfer.reserve(server.caps()));  // receiver preflight
+      if (nx) {  // the caps move first (or nothing does): no write below can fail
+        CAPOS_MEASURE_SEG(Xfer);
+        CAPOS_TRY_STATUS(c->xfer.deliver(server.caps(), k + payload_end));
+      }
       CAPOS_MEASURE_SEG(IpcCopy);
       EndpointMessageHeader h;
       fill_header(core, c, &h);
       h.xfer_count = static_cast<uint16_t>(nx);
       __builtin_memcpy_inline(k, &h, sizeof(h));
       if (params_len) memcpy(k + sizeof(h), src, params_len);
-      if (nx) {  // commit: the capabilities move now, and cannot fail
-        CAPOS_MEASURE_SEG(Xfer);
-        c->xfer.commit_to(k + payload_end);
-      }
       CAPOS_MEASURE_SEG(Ipc);
       return static_cast<uint32_t>(need);
     }
@@ -225,11 +224,17 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   return static_cast<uint32_t>(need);
 }
 
-// Reads the SQE's transfer descriptors from user memory.
+// Reads the SQE's transfer descriptors from user memory: through the
+// walk cache's translation when they lie in one page (the usual few
+// bytes on the caller's stack), else by the checked copy.
 CapStatus read_descs(Process& p, const CapSqe& sqe, CapTransferDesc* out) {
   if (sqe.xfer_count > XFER_MAX) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX transfer descriptors");
-  if (!p.address_space().copy_from_user(out, sqe_xfer_descs(sqe)))
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
+  UserIn s = sqe_xfer_descs(sqe);
+  if (const uint8_t* k = sqe.xfer_count == 1 ? p.address_space().direct(s) : nullptr) {
+    __builtin_memcpy_inline(out, k, sizeof(CapTransferDesc));
+    return {};
+  }
+  if (!p.address_space().copy_from_user(out, s)) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
   return {};
 }
 
@@ -287,7 +292,9 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
     CapStatus r = read_descs(caller, sqe, descs);
-    if (r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
+    if (r)
+      r = sqe.xfer_count == 1 ? c->xfer.prepare_one(caller.caps(), descs[0])
+                              : c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
     if (!r) {
       free_call(c);
       return fail(r.error());

@@ -6,7 +6,8 @@
 // interface): the outcome and its error, which caps each side holds, the
 // ledgers (used, and nothing left reserved), and every object's reference
 // count. prepare_one() and prepare() of one descriptor must agree, and
-// commit() and commit_to() must write the same records.
+// commit(), commit_to() and deliver() (reserve + commit in one step, with
+// its own path for one cap) must keep the same rules.
 #include <gtest/gtest.h>
 #include <string.h>
 
@@ -166,24 +167,32 @@ class TransferModel {
     uint64_t room = b_.ledger.remaining(Res::CapSlots);
     int32_t want = 0;
     if (ds.size() > free_slots || ds.size() > room) want = free_slots <= room ? CAP_ERR_OVERLOADED : CAP_ERR_QUOTA_EXCEEDED;
-    CapStatus r = t.reserve(b_.table);
-    if (r && pick(4) == 0) r = t.reserve(b_.table);  // a second delivery attempt reserves afresh
-    EXPECT_EQ(code(r), want);
     if (want == CAP_ERR_OVERLOADED) ++receiver_full;
     if (want == CAP_ERR_QUOTA_EXCEEDED) ++quota;
-    EXPECT_EQ(b_.ledger.reserved(Res::CapSlots), want ? 0u : ds.size());
-    if (want || pick(6) == 0) {  // the delivery fails elsewhere: everything goes back
-      if (pick(2)) t.release_reservations();
-      if (pick(2)) t.rollback();
-      return;  // else the destructor rolls back
-    }
     std::vector<CapTransferRecord> rec(ds.size());
-    if (pick(2)) {
-      t.commit(rec.data());
-    } else {
-      std::vector<uint8_t> bytes(ds.size() * sizeof(CapTransferRecord) + 3);
-      t.commit_to(bytes.data() + 3);  // unaligned, as after a payload
+    std::vector<uint8_t> bytes(ds.size() * sizeof(CapTransferRecord) + 3);  // records unaligned, as after a payload
+    if (pick(3) == 0) {  // reserve and commit in one step
+      if (pick(4) == 0) ASSERT_EQ(code(t.reserve(b_.table)), want);  // a reservation before is given back first
+      EXPECT_EQ(code(t.deliver(b_.table, bytes.data() + 3)), want);
+      EXPECT_EQ(b_.ledger.reserved(Res::CapSlots), 0u);
+      if (want) return;  // the destructor rolls back
       memcpy(rec.data(), bytes.data() + 3, ds.size() * sizeof(CapTransferRecord));
+    } else {
+      CapStatus r = t.reserve(b_.table);
+      if (r && pick(4) == 0) r = t.reserve(b_.table);  // a second delivery attempt reserves afresh
+      EXPECT_EQ(code(r), want);
+      EXPECT_EQ(b_.ledger.reserved(Res::CapSlots), want ? 0u : ds.size());
+      if (want || pick(6) == 0) {  // the delivery fails elsewhere: everything goes back
+        if (pick(2)) t.release_reservations();
+        if (pick(2)) t.rollback();
+        return;  // else the destructor rolls back
+      }
+      if (pick(2)) {
+        t.commit(rec.data());
+      } else {
+        t.commit_to(bytes.data() + 3);
+        memcpy(rec.data(), bytes.data() + 3, ds.size() * sizeof(CapTransferRecord));
+      }
     }
     EXPECT_TRUE(t.empty());
     ++committed;
