@@ -59,14 +59,14 @@ Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8
   return insert_checked(move(obj), interface_id, flags);
 }
 
-Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {
+// Why lookup() refused `capid` (never a live slot of that generation).
+Err CapTable::lookup_refusal(uint32_t capid) const {
   uint32_t i = abi::capid_index(capid);
-  if (capid == abi::CAPID_INVALID || i >= fresh_) return fail(Err::NotFound);
+  if (capid == abi::CAPID_INVALID || i >= fresh_) return Err::NotFound;
   const CapSlot& s = slots_[i];
-  if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return fail(Err::Busy);
-  if (s.state != LIVE) return fail(s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound);
-  if (s.generation != abi::capid_generation(capid)) return fail(Err::Stale);
-  return &s;
+  if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return Err::Busy;
+  if (s.state != LIVE) return s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound;
+  return Err::Stale;
 }
 
 Result<Ref<KObject>> CapTable::remove(uint32_t capid) {

@@ -115,7 +115,17 @@ class CapTable {
   }
 
   // NotFound (out of range / empty / reserved) or Stale (generation).
-  Result<const CapSlot*> lookup(uint32_t capid) const;
+  // A live slot is answered inline (every SQE on a cap looks one up);
+  // the reasons for a refusal are sorted out of line.
+  [[gnu::always_inline]] Result<const CapSlot*> lookup(uint32_t capid) const {
+    uint32_t i = abi::capid_index(capid);
+    if (i < fresh_) [[likely]] {
+      const CapSlot& s = slots_.data()[i];  // i < fresh_ <= slots_.size()
+      if (s.state == LIVE && s.generation == abi::capid_generation(capid)) [[likely]]
+        return &s;
+    }
+    return fail(lookup_refusal(capid));
+  }
   // Removes the slot and hands back its reference; the CapId becomes stale.
   Result<Ref<KObject>> remove(uint32_t capid);
 
@@ -146,6 +156,7 @@ class CapTable {
   friend class SlotReservation;
   enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
+  [[gnu::noinline]] Err lookup_refusal(uint32_t capid) const;
   static constexpr uint32_t NONE = 0xFFFFFFFFu;
 
   Span<CapSlot> slots_;
