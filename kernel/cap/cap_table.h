@@ -74,7 +74,7 @@ class CapTable {
   }
   // insert() right after room_for_one() said yes, with nothing in between
   // that could take a slot or the quota: cannot fail.
-  uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
+  [[gnu::always_inline]] uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
     uint32_t i;
     if (free_head_ != NONE) {
       i = free_head_;
