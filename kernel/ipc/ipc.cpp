@@ -224,6 +224,22 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   return static_cast<uint32_t>(need);
 }
 
+// A reply with result caps (reserved on the caller) written into the
+// caller's result page kept at CALL: the reply, then the records of the
+// caps, committed now. False, with nothing written, when the kept page
+// does not hold it all or is stale; the checked copy then decides.
+bool write_reply_kept(IpcCall* c, Process& server, UserIn reply, TransferTxn& xfer) {
+  uint8_t* k = kept(c->kresult, c->caller->address_space(), reply.len + xfer.count() * sizeof(CapTransferRecord));
+  const uint8_t* src = k && reply.len ? server.address_space().direct(reply) : k;
+  if (!src) return false;
+  CAPOS_MEASURE_SEG(IpcCopy);
+  memcpy(k, src, reply.len);
+  CAPOS_MEASURE_SEG(Xfer);
+  xfer.commit_to(k + reply.len);
+  CAPOS_MEASURE_SEG(Ipc);
+  return true;
+}
+
 // Reads the SQE's transfer descriptors from user memory: through the
 // walk cache's translation when they lie in one page (the usual few
 // bytes on the caller's stack), else by the checked copy.
@@ -466,6 +482,8 @@ CapResult ret(Process& server, const CapSqe& sqe) {
     CAPOS_MEASURE_SEG(IpcCopy);
     memcpy(kdst, ksrc, reply.len);
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the server answered with an exception");
+  } else if (nx && write_reply_kept(c, server, reply, xfer)) {  // (an exception carries no caps)
+    flags |= CQE_F_CAPS;
   } else if (CAPOS_MEASURE_SEG(IpcCopy),
              !cas.check_user(c->result.first(reply.len + records_bytes)) ||
              !AddressSpace::copy_between(server.address_space(), reply, cas, c->result)) {

@@ -8,7 +8,10 @@
 // from none to plenty; compared: every completion, the server's buffer
 // (header, params, records), both cap tables and both ledgers, then the
 // reply. The kept path (kernel/ipc/ipc.cpp write_delivery) must not
-// differ from the generic one in any of it.
+// differ from the generic one in any of it. The server then answers with
+// random result caps, into the caller's result page kept at CALL (or,
+// in the stale case, through the checked copy), and that must not
+// differ either.
 #include <gtest/gtest.h>
 #include <string.h>
 
@@ -56,6 +59,7 @@ std::string transcript(uint32_t seed, Delivery how, uint32_t* delivered) {
   Process& other = w.spawn();
   uint32_t owner = w.make_endpoint(server);
   uint32_t facet = w.grant_client(server, owner, client);
+  uint32_t spare = w.make_endpoint(server);  // a cap the server may return
   // The client's gifts: facets of another process's endpoints (served)
   // and endpoints it owns itself (kernel-answered owner facets).
   std::vector<uint32_t> gifts;
@@ -121,9 +125,34 @@ std::string transcript(uint32_t seed, Delivery how, uint32_t* delivered) {
       }
       g_kernel_lock.release();
     }
-    w.ret(server, owner, 3, call_id, {'o', 'k'});
+    // The answer, with result caps: the spare endpoint and caps the call
+    // brought, copied or moved, into a caller whose quota may be short.
+    std::vector<CapTransferDesc> back;
+    std::vector<uint32_t> held = {spare};
+    for (uint16_t i = 0; i < h.xfer_count; ++i) {
+      CapTransferRecord rec;
+      memcpy(&rec, bytes.data() + sizeof(h) + params.size() + i * sizeof(rec), sizeof(rec));
+      held.push_back(rec.cap_id);
+    }
+    for (uint32_t k = pick(4); k-- > 0;)
+      back.push_back(CapTransferDesc{held[pick(static_cast<uint32_t>(held.size()))], pick(2) ? XFER_COPY : XFER_MOVE,
+                                     {0, 0, 0}});
+    if (pick(3) == 0) client.ledger().set_limit(Res::CapSlots, client.ledger().used(Res::CapSlots) + pick(3));
+    if (how == Delivery::StaleKept) {  // the result page kept at CALL goes stale too
+      client.address_space().unmap(BUF_VA);
+      client.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+    }
+    w.ret(server, owner, 3, call_id, {'o', 'k'}, false, back);
+    bool answered = false;
+    for (const CapCqe& c : w.reap(server)) {
+      out += cqe_text("server", c);
+      answered = c.result == 0;
+    }
+    if (!answered) w.ret(server, owner, 4, call_id, {'o', 'k'});  // refused (e.g. the quota): answer without caps
     for (const CapCqe& c : w.reap(server)) out += cqe_text("server", c);
     for (const CapCqe& c : w.reap(client)) out += cqe_text("client", c);
+    auto result = w.slot_bytes(client, 1, 0, 2 + XFER_MAX * sizeof(CapTransferRecord));
+    out += std::string(reinterpret_cast<const char*>(result.data()), result.size());
     out += caps_text("server", server) + caps_text("client", client);
   }
   return out;
