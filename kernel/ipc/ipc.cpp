@@ -171,8 +171,8 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   // Fast path: header, params and transfer records written straight into
   // the RECV's kept page (exact while the server's tables are unchanged),
   // the params read through the caller's translation; anything else is
-  // checked and copied below. The receiver's slots are reserved before
-  // the first byte is written, as below, and nothing after that can fail.
+  // checked and copied below. The caps are delivered first (all or none,
+  // TransferTxn::deliver): nothing written after them can fail.
   if (uint8_t* k = c->params ? nullptr : kept(kbuf, sas, need)) {
     const uint8_t* src = params_len ? c->caller->address_space().direct(c->params_user) : k;
     if (src) {
