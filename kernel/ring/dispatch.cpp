@@ -239,10 +239,12 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
       sched::yield();
       continue;
     }
-    // Re-check and block with IRQs off so a completion or tick between the
-    // check and the block cannot be missed.
+    // Block with IRQs off (the switch needs them off). No completion can
+    // have been posted since `ready` was counted: posting takes the kernel
+    // lock, which this thread holds, and interrupt handlers only record
+    // work. Userspace can only lower the count, so it is not read again.
     arch::IrqGuard irq;
-    if (ring.cq_ready() >= min_complete || past(deadline) || p.kill_requested()) continue;
+    if (past(deadline) || p.kill_requested()) continue;
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;

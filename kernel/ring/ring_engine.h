@@ -123,6 +123,15 @@ class RingEngine {
     refresh_cq_head();
     return cq_tail_ - cq_head_valid_;
   }
+  // cq_ready() without reading cq_head again: per the head last
+  // validated. Never less than cq_ready() would say, because a valid head
+  // only moves forward (a corrupt one is ignored). The endpoint wake-up
+  // test (ipc env::wake) asks this, right after posting, for a thread
+  // blocked in cap_enter: its cap_enter validated the head just before it
+  // blocked and checks cq_ready() again when woken, so the only error --
+  // another thread of the process consumed CQEs meanwhile -- is a wake-up
+  // that finds too few and blocks again, never a lost one.
+  uint32_t cq_ready_bound() const { return cq_tail_ - cq_head_valid_; }
   uint32_t reserved() const { return cq_reserved_; }
   // User has submitted SQEs the kernel has not consumed. Inline: cap_enter
   // asks on every pass that did not satisfy it.

@@ -11,8 +11,9 @@ syscall_entry:
   pushq %r11                       // user rflags
   pushq %rcx                       // user rip
   // rbx and r12-r15 are callee-saved in the C ABI: syscall_dispatch and
-  // everything it calls (a context switch included: switch_context saves
-  // them) hand them back unchanged, so their slots are left unwritten and
+  // everything it calls (a context switch included: arch::switch_stacks
+  // names them clobbered, so the compiler keeps them on the kernel stack
+  // across it) hand them back unchanged, so their slots are left unwritten and
   // the return below does not load them. rbp is saved: it is cleared for
   // backtraces. Only a new thread's first return reads the whole frame
   // (thread_user_trampoline).
@@ -51,7 +52,7 @@ syscall_entry:
   movq %rsp, %rdi
   call syscall_bad_return          // does not return
 
-// First run of a user thread: switch_context "returns" here with rsp at
+// First run of a user thread: switch_frame_resume "returns" here with rsp at
 // the thread's prepared SyscallFrame, every register taken from it.
 .global thread_user_trampoline
 thread_user_trampoline:
@@ -88,17 +89,12 @@ thread_kernel_trampoline:
   call *%r12
   ud2
 
-// switch_context(uint64_t* save_rsp, uint64_t load_rsp)
-.global switch_context
-switch_context:
-  pushq %rbp
-  pushq %rbx
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
-  movq %rsp, (%rdi)
-  movq %rsi, %rsp
+// A new thread's first resume (arch::switch_stacks returns here; thread.cpp
+// builds the SwitchFrame): loads the frame's callee-saved registers (a
+// kernel thread's function and argument are in r12/r13) and returns into
+// its trampoline.
+.global switch_frame_resume
+switch_frame_resume:
   popq %r15
   popq %r14
   popq %r13
