@@ -94,17 +94,28 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   if (nx) {  // prepared on the caller, as ipc::call prepares them
     CAPOS_MEASURE_SEG(Xfer);
     CapTransferDesc descs[XFER_MAX];
-    if (!as.copy_from_user(descs, UserIn(UserAddr(ld(s.xfer_addr)), nx * sizeof(CapTransferDesc))))
+    UserIn ds(UserAddr(ld(s.xfer_addr)), nx * sizeof(CapTransferDesc));
+    const uint8_t* kd = nx == 1 ? as.direct(ds) : nullptr;  // as ipc.cpp read_descs
+    if (kd) memcpy(&descs[0], kd, sizeof(CapTransferDesc));
+    if (!kd && !as.copy_from_user(descs, ds))
       st = CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
     else
-      st = c->xfer.prepare(p.caps(), Span<const CapTransferDesc>(descs, nx));
+      st = nx == 1 ? c->xfer.prepare_one(p.caps(), descs[0])
+                   : c->xfer.prepare(p.caps(), Span<const CapTransferDesc>(descs, nx));
     if (!st) free_call(c);  // nothing stays prepared
     CAPOS_MEASURE_SEG(Ipc);
   }
   if (st) {
     c->call_id = core.inflight.insert(c);  // not full: checked above
-    // The receiver preflight; its failures belong to the call (the RECV stays).
-    if (nx) st = c->xfer.reserve(server.caps());
+    // The caps move first, all or none (TransferTxn::deliver, as
+    // write_delivery): their records land behind the params, and nothing
+    // written after them can fail. A failure belongs to the call (the RECV
+    // stays).
+    if (nx) {
+      CAPOS_MEASURE_SEG(Xfer);
+      st = c->xfer.deliver(server.caps(), dst + payload_end);
+      CAPOS_MEASURE_SEG(Ipc);
+    }
     if (!st) {
       core.inflight.remove(c->call_id);
       free_call(c);  // rolls the transfer back: the caller keeps its caps
@@ -125,12 +136,6 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
     EndpointMessageHeader h = header_for(core, c, nx);
     __builtin_memcpy_inline(dst, &h, sizeof(h));
     if (params_len) memcpy(dst + sizeof(h), src, params_len);
-    if (nx) {  // commit: the capabilities move now, and cannot fail
-      CAPOS_MEASURE_SEG(Xfer);
-      CapTransferRecord rec[XFER_MAX];
-      c->xfer.commit(rec);
-      memcpy(dst + payload_end, rec, nx * sizeof(CapTransferRecord));
-    }
     CAPOS_MEASURE_SEG(Ipc);
   }
   core.recvs.remove(r);
