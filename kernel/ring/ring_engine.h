@@ -170,7 +170,7 @@ class RingEngine {
   uint32_t cq_reserved_ = 0;
 };
 
-inline RingEngine::NopPass RingEngine::complete_nop_batch(uint32_t min_ready) {
+[[gnu::always_inline]] inline RingEngine::NopPass RingEngine::complete_nop_batch(uint32_t min_ready) {
   CAPOS_MEASURE_SEG(Fetch);
   abi::RingPage* const page = page_;
   auto& hdr = page->header;
@@ -186,16 +186,17 @@ inline RingEngine::NopPass RingEngine::complete_nop_batch(uint32_t min_ready) {
   if (hdr.status & (abi::RING_STATUS_SQ_CORRUPT | abi::RING_STATUS_CQ_CORRUPT)) return {};
   if (posted + cq_reserved_ + pending > abi::CQ_ENTRIES) return {};  // drain stalls and reports it
   if (posted + pending < min_ready) return {};                  // cap_enter would wait
+  // The first SQE's opcode and flags, read here once and acted on: the
+  // caller's nop_at_head was only a hint. Not a plain NOP: nothing changed.
+  static_assert(abi::CAP_OP_NOP == 0);
+  const abi::CapSqe* slot = &page->sq[sq_head % abi::SQ_ENTRIES];
+  if ((ring_detail::load_user(&slot->opcode) | ring_detail::load_user(&slot->flags)) != 0) return {};
   cq_head_valid_ = head;
   // complete_nops' loop without its room clamp (checked above for all of
-  // them) and with the first SQE known to be there: every instruction
-  // here is on the ring_nop rows.
+  // them): every instruction here is on the ring_nop rows. Each field read
+  // once: opcode and flags, then user_data.
   uint32_t k = 0;
-  do {
-    const abi::CapSqe* slot = &page->sq[(sq_head + k) % abi::SQ_ENTRIES];
-    // Each field read once: opcode and flags, then user_data.
-    static_assert(abi::CAP_OP_NOP == 0);
-    if ((ring_detail::load_user(&slot->opcode) | ring_detail::load_user(&slot->flags)) != 0) break;  // drain's from here
+  for (;;) {
     abi::CapCqe* c = &page->cq[(cq_tail + k) % abi::CQ_ENTRIES];
     c->user_data = ring_detail::load_user(&slot->user_data);
     c->result = 0;
@@ -203,7 +204,10 @@ inline RingEngine::NopPass RingEngine::complete_nop_batch(uint32_t min_ready) {
     c->call_id = 0;
     c->cap_count = 0;
     c->aux = 0;
-  } while (++k < pending);
+    if (++k == pending) break;
+    slot = &page->sq[(sq_head + k) % abi::SQ_ENTRIES];
+    if ((ring_detail::load_user(&slot->opcode) | ring_detail::load_user(&slot->flags)) != 0) break;  // drain's from here
+  }
   // One store of each index for the whole run, as complete_nops.
   sq_head_ = sq_head + k;
   cq_tail_ = cq_tail + k;
