@@ -55,7 +55,7 @@ Status preflight_address_change(UserAddr at, uint64_t len) {
 void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   capnp::StreamReader<4> params;
   capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
-  if (Status st = params.init(ctx.params, opts); !st) {
+  if (Status st = params.init_params(ctx.params, opts); !st) {  // 0 bytes: the default struct
     write_exception(ctx, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
     return;
   }

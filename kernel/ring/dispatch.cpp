@@ -119,7 +119,10 @@ class ProcessRingHandler final : public SqeHandler {
     }
     UserIn params = sqe_params(sqe);
     UserOut result = sqe_result(sqe);
-    if (!as.copy_from_user(p_.params_scratch(), params)) return fail(buffer_error(as, params, &kBadParams));
+    // No params message (params_len = 0) is the default struct: nothing to
+    // copy, and params_addr is not looked at (docs/abi.md "Empty params").
+    if (params.len && !as.copy_from_user(p_.params_scratch(), params))
+      return fail(buffer_error(as, params, &kBadParams));
     // Validate the result buffer before any side effect happens.
     if (!as.check_user(result)) return fail(buffer_error(as, result, &kBadResult));
     // Caps sent beside the params: prepared now, taken by the handler; the

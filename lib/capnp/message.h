@@ -33,6 +33,10 @@ class MessageReader {
   ReadContext ctx_;
 };
 
+// One null pointer word: the segment of the empty params message
+// (StreamReader::init_params).
+alignas(8) inline constexpr uint8_t kNullRootWord[kBytesPerWord] = {};
+
 // Zero-copy reader of the standard stream framing; the segment table
 // lives inline (N entries), so nothing is allocated.
 template <uint32_t N = 16> class StreamReader : public MessageReader {
@@ -55,6 +59,21 @@ template <uint32_t N = 16> class StreamReader : public MessageReader {
     ctx_ = ReadContext(store_.segs, info.segment_count, opts);
     consumed_ = info.bytes_consumed;
     return ok_status();
+  }
+  // A call's params (docs/abi.md "Empty params"): zero bytes are the
+  // message whose root pointer is null, i.e. the default struct (every
+  // field reads as its default, Cap'n Proto's rule for a null struct
+  // pointer), so a caller may send no params message at all. Anything
+  // else is parsed as init() does (a truncated or malformed non-empty
+  // message still fails).
+  Status init_params(Bytes bytes, ReaderOptions opts = {}) {
+    if (bytes.empty()) {
+      store_.segs[0] = Segment{kNullRootWord, 1, 1};
+      ctx_ = ReadContext(store_.segs, 1, opts);
+      consumed_ = 0;
+      return ok_status();
+    }
+    return init(bytes, opts);
   }
   size_t bytes_consumed() const { return consumed_; }
 

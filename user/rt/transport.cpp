@@ -22,13 +22,23 @@ Status RingTransport::call(uint64_t target, uint64_t interface_id, uint16_t meth
                            const capnp::MessageBuilder& params, capnp::Response& response) {
   uint8_t* scratch = self().params;
   size_t n = CAPOS_TRY(params.write_stream(MutBytes(scratch, abi::IPC_MESSAGE_MAX)));
+  return submit(target, interface_id, method_id, Bytes(scratch, n), response);
+}
+
+Status RingTransport::call_no_params(uint64_t target, uint64_t interface_id, uint16_t method_id,
+                                     capnp::Response& response) {
+  return submit(target, interface_id, method_id, Bytes(), response);
+}
+
+Status RingTransport::submit(uint64_t target, uint64_t interface_id, uint16_t method_id, Bytes params,
+                             capnp::Response& response) {
   abi::CapSqe s{};
   s.opcode = abi::CAP_OP_CALL;
   s.cap_id = static_cast<uint32_t>(target);
   s.method_id = method_id;
   s.interface_id = interface_id;
-  s.params_addr = reinterpret_cast<uint64_t>(scratch);
-  s.params_len = static_cast<uint32_t>(n);
+  s.params_addr = reinterpret_cast<uint64_t>(params.data());
+  s.params_len = static_cast<uint32_t>(params.size());
   s.result_addr = reinterpret_cast<uint64_t>(response.buffer().data());
   s.result_len = static_cast<uint32_t>(response.buffer().size());
   s.user_data = ring().next_user_data();
