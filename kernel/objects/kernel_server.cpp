@@ -54,15 +54,22 @@ Status preflight_address_change(UserAddr at, uint64_t len) {
 
 void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   capnp::StreamReader<4> params;
-  capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
-  if (Status st = params.init_params(ctx.params, opts); !st) {  // 0 bytes: the default struct
-    write_exception(ctx, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
-    return;
-  }
-  auto root = params.root();
-  if (!root) {
-    write_exception(ctx, Err::InvalidArgument, "params message has no root struct");
-    return;
+  // No params message (params_len = 0) is the default struct, as
+  // StreamReader::init_params reads zero bytes (docs/abi.md "Empty
+  // params"): a reader with no data and no pointers, nothing to parse.
+  capnp::StructReader root;
+  if (!ctx.params.empty()) {
+    capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
+    if (Status st = params.init(ctx.params, opts); !st) {
+      write_exception(ctx, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
+      return;
+    }
+    auto r = params.root();
+    if (!r) {
+      write_exception(ctx, Err::InvalidArgument, "params message has no root struct");
+      return;
+    }
+    root = *r;
   }
   Thread* t = sched::current();
   void* saved = t->call_ctx;
@@ -70,7 +77,7 @@ void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   capnp::FixedMessageBuilder results(ctx.results);
   ctx.reply = &results;
   CAPOS_MEASURE_SEG(Body);
-  Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+  Status st = server.dispatch(ctx.interface_id, ctx.method_id, root, results);
   CAPOS_MEASURE_SEG(Encode);
   ctx.reply = nullptr;
   t->call_ctx = saved;

@@ -157,8 +157,12 @@ class ProcessRingHandler final : public SqeHandler {
         return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
       return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
     }
-    if (!as.copy_to_user(result.first(ctx.result_size), p_.results_scratch()))
-      return fail(buffer_error(as, result.first(ctx.result_size), &kBadResult));
+    // A reply inside one page whose leaf is in the walk cache (the usual
+    // small result: a stack or static buffer checked just above) is one
+    // memcpy; anything else takes the checked copy.
+    UserOut out = result.first(ctx.result_size);
+    if (uint8_t* dst = out.len ? as.direct(out) : nullptr) memcpy(dst, p_.results_scratch(), out.len);
+    else if (!as.copy_to_user(out, p_.results_scratch())) return fail(buffer_error(as, out, &kBadResult));
     if (ctx.exception) {
       cqe->flags |= CQE_F_EXCEPTION;
       return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");

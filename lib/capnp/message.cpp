@@ -45,18 +45,4 @@ Result<size_t> MessageBuilder::write_stream(MutBytes out) const {
   return off;
 }
 
-FixedMessageBuilder::FixedMessageBuilder(MutBytes buffer)
-    : MessageBuilder(Span<Segment>(seg_, 1), nullptr), base_(buffer.data()) {
-  if (buffer.size() >= 2 * kBytesPerWord)
-    (void)arena_.add_segment(MutBytes(buffer.data() + kBytesPerWord, buffer.size() - kBytesPerWord));
-}
-
-Bytes FixedMessageBuilder::framed() {
-  if (arena_.segment_count() == 0) return Bytes();
-  uint32_t words = arena_.segment(0)->words;
-  store<uint32_t>(base_, 0);
-  store<uint32_t>(base_ + 4, words);
-  return Bytes(base_, kBytesPerWord + static_cast<size_t>(words) * kBytesPerWord);
-}
-
 }  // namespace capos::capnp

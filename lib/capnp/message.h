@@ -93,6 +93,21 @@ class MessageBuilder {
   MessageBuilder& operator=(const MessageBuilder&) = delete;
 
   Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count) {
+    // A fresh one-segment builder (every call's reply, every params
+    // message): the root pointer and its struct in one allocation, laid
+    // out as the general path below lays them out (byte-identical).
+    Allocation a;
+    uint32_t words = 1 + uint32_t{data_words} + ptr_count;
+    if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, words, &a)) {
+      if (data_words == 0 && ptr_count == 0) {  // canonical empty struct: offset -1, nothing past the pointer
+        store<uint64_t>(a.pos, make_struct_ptr(-1, 0, 0));
+        return StructBuilder(&arena_, 0, a.pos, a.pos, 0, 0);
+      }
+      store<uint64_t>(a.pos, make_struct_ptr(0, data_words, ptr_count));
+      uint8_t* data = a.pos + kBytesPerWord;
+      return StructBuilder(&arena_, 0, data, data + size_t{data_words} * kBytesPerWord,
+                           uint32_t{data_words} * kBitsPerWord, ptr_count);
+    }
     PointerBuilder r = CAPOS_TRY(root_pointer());
     return r.init_struct(data_words, ptr_count);
   }
@@ -124,9 +139,20 @@ class MessageBuilder {
 // the framing header so framed() is the ready-to-send message (no copy).
 class FixedMessageBuilder : public MessageBuilder {
  public:
-  explicit FixedMessageBuilder(MutBytes buffer);
+  // Inline, like framed(): one is built for every call's params and reply.
+  explicit FixedMessageBuilder(MutBytes buffer)
+      : MessageBuilder(Span<Segment>(seg_, 1), nullptr), base_(buffer.data()) {
+    if (buffer.size() >= 2 * kBytesPerWord)
+      (void)arena_.add_segment(MutBytes(buffer.data() + kBytesPerWord, buffer.size() - kBytesPerWord));
+  }
   // Header + segment, contiguous in the caller's buffer.
-  Bytes framed();
+  Bytes framed() {
+    if (arena_.segment_count() == 0) return Bytes();
+    uint32_t words = arena_.segment(0)->words;
+    store<uint32_t>(base_, 0);
+    store<uint32_t>(base_ + 4, words);
+    return Bytes(base_, kBytesPerWord + static_cast<size_t>(words) * kBytesPerWord);
+  }
 
  private:
   Segment seg_[1];
