@@ -25,6 +25,20 @@ class MessageReader {
   Result<StructReader> root() {
     const Segment* s0 = ctx_.segment(0);
     if (s0 == nullptr || s0->words == 0) return fail(Err::Truncated);
+    // Inline: a non-null, near struct root inside segment 0 (every reply a
+    // call reads). The same checks as PointerReader::get_struct, which
+    // answers every other case (null, far, out of bounds, over budget:
+    // a failed charge leaves the budget exhausted, so it fails there too).
+    WirePtr p{load<uint64_t>(s0->start)};
+    if (!p.is_null() && p.kind() == PointerKind::Struct && ctx_.nesting_limit() > 0) {
+      int64_t word = 1 + p.offset();
+      uint64_t dw = p.data_words(), pc = p.ptr_count();
+      if (in_bounds(s0, word, dw + pc) && ctx_.charge(dw + pc)) {
+        const uint8_t* data = s0->start + word * kBytesPerWord;
+        return StructReader(&ctx_, s0, data, data + dw * kBytesPerWord, static_cast<uint32_t>(dw * kBitsPerWord),
+                            static_cast<uint16_t>(pc), ctx_.nesting_limit() - 1);
+      }
+    }
     return root_pointer().get_struct();
   }
   ReadContext& context() { return ctx_; }
