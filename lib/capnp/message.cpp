@@ -4,6 +4,15 @@
 
 namespace capos::capnp {
 
+Result<StructBuilder> MessageBuilder::init_root(uint16_t data_words, uint16_t ptr_count) {
+  Allocation a;
+  uint32_t words = 1 + uint32_t{data_words} + ptr_count;
+  if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, words, &a))
+    return fresh_root(a.pos, data_words, ptr_count);
+  PointerBuilder r = CAPOS_TRY(root_pointer());
+  return r.init_struct(data_words, ptr_count);
+}
+
 Result<PointerBuilder> MessageBuilder::reserve_root_pointer() {
   Allocation a = CAPOS_TRY(arena_.allocate(1));
   if (a.seg != 0 || a.word != 0) return fail(Err::Corrupt);  // unreachable by construction

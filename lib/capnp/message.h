@@ -106,24 +106,17 @@ class MessageBuilder {
   MessageBuilder(const MessageBuilder&) = delete;
   MessageBuilder& operator=(const MessageBuilder&) = delete;
 
-  Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count) {
-    // A fresh one-segment builder (every call's reply, every params
-    // message): the root pointer and its struct in one allocation, laid
-    // out as the general path below lays them out (byte-identical).
+  // The root struct; out of line for sizes known only at run time.
+  Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count);
+  // The same for sizes known at compile time (every generated initRoot):
+  // a fresh one-segment builder -- every call's params and reply -- gets
+  // its root pointer and struct in one allocation, inline, zeroed word by
+  // word; anything else takes init_root(dw, pc). Byte-identical layouts.
+  template <uint16_t DW, uint16_t PC> [[gnu::always_inline]] Result<StructBuilder> init_root() {
     Allocation a;
-    uint32_t words = 1 + uint32_t{data_words} + ptr_count;
-    if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, words, &a)) {
-      if (data_words == 0 && ptr_count == 0) {  // canonical empty struct: offset -1, nothing past the pointer
-        store<uint64_t>(a.pos, make_struct_ptr(-1, 0, 0));
-        return StructBuilder(&arena_, 0, a.pos, a.pos, 0, 0);
-      }
-      store<uint64_t>(a.pos, make_struct_ptr(0, data_words, ptr_count));
-      uint8_t* data = a.pos + kBytesPerWord;
-      return StructBuilder(&arena_, 0, data, data + size_t{data_words} * kBytesPerWord,
-                           uint32_t{data_words} * kBitsPerWord, ptr_count);
-    }
-    PointerBuilder r = CAPOS_TRY(root_pointer());
-    return r.init_struct(data_words, ptr_count);
+    if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, 1 + DW + PC, &a))
+      return fresh_root(a.pos, DW, PC);
+    return init_root(DW, PC);
   }
   Result<StructBuilder> get_root(uint16_t data_words, uint16_t ptr_count) {
     PointerBuilder r = CAPOS_TRY(root_pointer());
@@ -145,6 +138,18 @@ class MessageBuilder {
 
  protected:
   MessageBuilder(Span<Segment> table, SegmentAllocator* alloc) : arena_(table, alloc) {}
+  // The root pointer at `pos` (segment 0, word 0) and its struct right
+  // behind it, already zeroed; a zero-sized struct is the canonical
+  // pointer with offset -1 and nothing allocated past it.
+  StructBuilder fresh_root(uint8_t* pos, uint16_t dw, uint16_t pc) {
+    if (dw == 0 && pc == 0) {
+      store<uint64_t>(pos, make_struct_ptr(-1, 0, 0));
+      return StructBuilder(&arena_, 0, pos, pos, 0, 0);
+    }
+    store<uint64_t>(pos, make_struct_ptr(0, dw, pc));
+    uint8_t* data = pos + kBytesPerWord;
+    return StructBuilder(&arena_, 0, data, data + size_t{dw} * kBytesPerWord, uint32_t{dw} * kBitsPerWord, pc);
+  }
   Result<PointerBuilder> reserve_root_pointer();
   BuilderArena arena_;
 };
