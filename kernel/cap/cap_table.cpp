@@ -2,10 +2,6 @@
 
 namespace capos {
 
-namespace {
-enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
-}
-
 SlotReservation::SlotReservation(SlotReservation&& o)
     : table_(o.table_), index_(o.index_), charge_(move(o.charge_)) {
   o.table_ = nullptr;
@@ -59,18 +55,18 @@ uint32_t CapTable::commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interf
 }
 
 Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
-  SlotReservation r = CAPOS_TRY(reserve());
-  return commit(move(r), move(obj), interface_id, flags);
+  CAPOS_TRY_STATUS(room_for_one());
+  return insert_checked(move(obj), interface_id, flags);
 }
 
-Result<const CapSlot*> CapTable::lookup(uint32_t capid) const {
+// Why lookup() refused `capid` (never a live slot of that generation).
+Err CapTable::lookup_refusal(uint32_t capid) const {
   uint32_t i = abi::capid_index(capid);
-  if (capid == abi::CAPID_INVALID || i >= fresh_) return fail(Err::NotFound);
+  if (capid == abi::CAPID_INVALID || i >= fresh_) return Err::NotFound;
   const CapSlot& s = slots_[i];
-  if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return fail(Err::Busy);
-  if (s.state != LIVE) return fail(s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound);
-  if (s.generation != abi::capid_generation(capid)) return fail(Err::Stale);
-  return &s;
+  if (s.state == PINNED && s.generation == abi::capid_generation(capid)) return Err::Busy;
+  if (s.state != LIVE) return s.generation != abi::capid_generation(capid) ? Err::Stale : Err::NotFound;
+  return Err::Stale;
 }
 
 Result<Ref<KObject>> CapTable::remove(uint32_t capid) {
@@ -84,10 +80,37 @@ Result<Ref<KObject>> CapTable::remove(uint32_t capid) {
   return obj;
 }
 
-Status CapTable::pin(uint32_t capid) {
-  CAPOS_TRY(lookup(capid));
-  slots_[abi::capid_index(capid)].state = PINNED;
-  return {};
+Status CapTable::reserve_many(uint32_t* index, uint32_t n) {
+  uint32_t got = 0;
+  for (; got < n; ++got) {
+    uint32_t i;
+    if (free_head_ != NONE) {
+      i = free_head_;
+      free_head_ = slots_[i].next_free;
+    } else if (fresh_ < slots_.size()) {
+      i = fresh_++;
+      new (&slots_[i]) CapSlot{};
+    } else {
+      break;
+    }
+    slots_[i].state = RESERVED;
+    index[got] = i;
+  }
+  if (got == n && ledger_->reserve_held(Res::CapSlots, n)) return {};
+  // reserve() one at a time fails at the first of: no slot (at `got`) or
+  // no quota (at `remaining`), the slot checked first.
+  bool table_first = got < n && got <= ledger_->remaining(Res::CapSlots);
+  while (got) free_slot(index[--got]);  // in reverse: the free list as it was
+  return fail(table_first ? Err::OutOfRange : Err::Overloaded);
+}
+
+void CapTable::unreserve_many(const uint32_t* index, uint32_t n) {
+  for (uint32_t k = n; k-- > 0;) {  // in reverse: the free list as it was
+    uint32_t i = index[k];
+    if (i >= fresh_ || slots_[i].state != RESERVED) __builtin_trap();
+    free_slot(i);
+  }
+  ledger_->give_back_held(Res::CapSlots, n);
 }
 
 const CapSlot* CapTable::slot_of(uint32_t capid) const {

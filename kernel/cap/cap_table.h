@@ -65,15 +65,78 @@ class CapTable {
   uint32_t commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
   // reserve + commit.
   Result<uint32_t> insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0);
+  // Whether one insert would succeed, failing as reserve() does
+  // (OutOfRange: no free slot; Overloaded: the CapSlots quota).
+  Status room_for_one() const {
+    if (free_head_ == NONE && fresh_ == slots_.size()) return fail(Err::OutOfRange);
+    if (!ledger_->has_room(Res::CapSlots, 1)) return fail(Err::Overloaded);
+    return {};
+  }
+  // insert() right after room_for_one() said yes, with nothing in between
+  // that could take a slot or the quota: cannot fail.
+  [[gnu::always_inline]] uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
+    uint32_t i;
+    if (free_head_ != NONE) {
+      i = free_head_;
+      free_head_ = slots_[i].next_free;
+    } else {
+      i = fresh_++;
+      new (&slots_[i]) CapSlot{};
+    }
+    ledger_->take_checked(Res::CapSlots, 1);
+    CapSlot& s = slots_[i];
+    if (!obj) __builtin_trap();
+    s.object = obj.leak();
+    s.interface_id = interface_id;
+    s.flags = flags;
+    s.state = LIVE;
+    ++live_;
+    return abi::capid_make(i, s.generation);
+  }
+
+  // The batch form for capability transfers (TransferTxn, itself the
+  // all-or-nothing owner of the batch): `n` slots into `index` and n
+  // CapSlots reserved on the ledger, or nothing. Fails as n reserve()
+  // calls in a row would: OutOfRange when the table runs out of slots
+  // before the quota does, else Overloaded. The holder then publishes
+  // every slot and calls commit_many(n), or calls unreserve_many.
+  Status reserve_many(uint32_t* index, uint32_t n);
+  void commit_many(uint32_t n) { ledger_->commit_held(Res::CapSlots, n); }
+  void unreserve_many(const uint32_t* index, uint32_t n);
+  // Publishes `obj` in a slot reserve_many gave; returns the CapId.
+  uint32_t publish(uint32_t index, Ref<KObject> obj, uint64_t interface_id) {
+    if (index >= fresh_ || slots_[index].state != RESERVED || !obj) __builtin_trap();
+    CapSlot& s = slots_[index];
+    s.object = obj.leak();
+    s.interface_id = interface_id;
+    s.state = LIVE;  // flags stay 0: transferred caps carry none
+    ++live_;
+    return abi::capid_make(index, s.generation);
+  }
 
   // NotFound (out of range / empty / reserved) or Stale (generation).
-  Result<const CapSlot*> lookup(uint32_t capid) const;
+  // A live slot is answered inline (every SQE on a cap looks one up);
+  // the reasons for a refusal are sorted out of line.
+  [[gnu::always_inline]] Result<const CapSlot*> lookup(uint32_t capid) const {
+    uint32_t i = abi::capid_index(capid);
+    if (i < fresh_) [[likely]] {
+      const CapSlot& s = slots_.data()[i];  // i < fresh_ <= slots_.size()
+      if (s.state == LIVE && s.generation == abi::capid_generation(capid)) [[likely]]
+        return &s;
+    }
+    return fail(lookup_refusal(capid));
+  }
   // Removes the slot and hands back its reference; the CapId becomes stale.
   Result<Ref<KObject>> remove(uint32_t capid);
 
   // Move transfers: a pinned slot is unusable (lookup answers Busy) until
   // it is either taken (the move committed) or unpinned (rolled back).
-  Status pin(uint32_t capid);
+  // `capid` was just found by lookup() (live, generation matching).
+  void pin_found(uint32_t capid) {
+    CapSlot& s = slots_[abi::capid_index(capid)];
+    if (s.state != LIVE) __builtin_trap();
+    s.state = PINNED;
+  }
   void unpin(uint32_t capid);
   Ref<KObject> take_pinned(uint32_t capid);
   // The live-or-pinned slot behind `capid` (for transfer bookkeeping).
@@ -91,7 +154,9 @@ class CapTable {
 
  private:
   friend class SlotReservation;
+  enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
+  [[gnu::noinline]] Err lookup_refusal(uint32_t capid) const;
   static constexpr uint32_t NONE = 0xFFFFFFFFu;
 
   Span<CapSlot> slots_;

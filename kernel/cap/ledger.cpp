@@ -78,8 +78,7 @@ void Reservation::commit() {
   ledger_ = nullptr;
 }
 
-void Reservation::rollback() {
-  if (!ledger_) return;
+void Reservation::give_back() {
   ledger_->reserved_[ResourceLedger::idx(res_)] -= amount_;
   ledger_ = nullptr;
 }

@@ -46,11 +46,17 @@ class [[nodiscard]] Reservation {
   Reservation& operator=(Reservation&& o);
   ~Reservation() { rollback(); }
 
-  void commit();    // the reserved amount becomes used
-  void rollback();  // the reserved amount is returned
+  void commit();  // the reserved amount becomes used
+  // The reserved amount is returned. The test is inline: most
+  // Reservations are committed or empty when destroyed (every call
+  // record's transfer holds one).
+  void rollback() {
+    if (ledger_) give_back();
+  }
   uint64_t amount() const { return ledger_ ? amount_ : 0; }
 
  private:
+  void give_back();
   ResourceLedger* ledger_ = nullptr;
   Res res_ = Res::CapSlots;
   uint64_t amount_ = 0;
@@ -90,6 +96,30 @@ class ResourceLedger {
   void take_checked(Res r, uint64_t n) {
     if (!has_room(r, n)) __builtin_trap();  // not checked first: a kernel bug
     used_[idx(r)] += n;
+  }
+  // A charge kept by its holder without a Reservation object (a cap
+  // table's slot batch for a transfer, CapTable::reserve_many, whose
+  // holder is itself an all-or-nothing transaction): reserved here, then
+  // exactly that amount committed or given back by the holder.
+  [[nodiscard]] bool reserve_held(Res r, uint64_t n) {
+    int i = idx(r);
+    uint64_t total;
+    if (__builtin_add_overflow(used_[i], reserved_[i], &total) || __builtin_add_overflow(total, n, &total) ||
+        total > limit_[i])
+      return false;
+    reserved_[i] += n;
+    return true;
+  }
+  void commit_held(Res r, uint64_t n) {
+    int i = idx(r);
+    if (n > reserved_[i]) __builtin_trap();  // committing more than was reserved is a kernel bug
+    reserved_[i] -= n;
+    used_[i] += n;
+  }
+  void give_back_held(Res r, uint64_t n) {
+    int i = idx(r);
+    if (n > reserved_[i]) __builtin_trap();
+    reserved_[i] -= n;
   }
   // Returns committed usage (release of a resource that was held).
   void release(Res r, uint64_t n) {

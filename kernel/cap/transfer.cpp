@@ -4,88 +4,139 @@ namespace capos {
 
 using namespace abi;
 
+// One descriptor: checked, then its source pinned (MOVE) or its object
+// shared (COPY). On failure nothing of this descriptor stays.
+[[gnu::always_inline]] inline CapStatus TransferTxn::add(CapTable& src, const CapTransferDesc& d) {
+  if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2])
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
+  auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
+  if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER))
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
+  Item& it = items_[n_];
+  it.obj = (*slot)->object;
+  it.src_capid = d.cap_id;
+  it.interface_id = (*slot)->interface_id;
+  it.mode = d.mode;
+  it.taken = false;
+  if (d.mode == XFER_COPY) it.obj->retain();
+  else src.pin_found(d.cap_id);
+  ++n_;
+  return {};
+}
+
 CapStatus TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
-  if (!items_.empty() || descs.size() > XFER_MAX)
+  if (n_ || descs.size() > XFER_MAX)
     return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
   src_ = &src;
   for (const CapTransferDesc& d : descs) {
-    if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2]) {
+    CapStatus r = add(src, d);
+    if (!r) {
       rollback();
-      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
+      return r;
     }
-    auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
-    if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) {
-      rollback();
-      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability");
-    }
-    Item it;
-    it.src_capid = d.cap_id;
-    it.mode = d.mode;
-    it.interface_id = (*slot)->interface_id;
-    if (d.mode == XFER_COPY) {
-      it.shared = Ref<KObject>::share((*slot)->object);
-    } else if (!src.pin(d.cap_id)) {
-      rollback();
-      return CAPOS_CAP_FAIL(INVALID_TRANSFER, "the same capability moved twice");
-    }
-    if (!items_.push_back(move(it))) __builtin_trap();  // bounded by XFER_MAX above
   }
   return {};
+}
+
+CapStatus TransferTxn::prepare_one(CapTable& src, const CapTransferDesc& d) {
+  if (n_) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+  src_ = &src;
+  CapStatus r = add(src, d);
+  if (!r) src_ = nullptr;
+  return r;
 }
 
 CapStatus TransferTxn::reserve(CapTable& dst) {
-  dst_ = &dst;
-  for (Item& it : items_) {
-    auto r = dst.reserve();
-    if (!r) {
-      release_reservations();
-      if (r.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
-      return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
-    }
-    it.dst = move(*r);
+  release_reservations();  // a second delivery attempt reserves afresh
+  auto r = dst.reserve_many(dst_index_, n_);
+  if (!r) {
+    if (r.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
+    return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
   }
+  dst_ = &dst;
   return {};
 }
 
-void TransferTxn::commit(CapTransferRecord* out) {
-  for (uint32_t i = 0; i < items_.size(); ++i) {
-    Item& it = items_[i];
-    Ref<KObject> obj = it.mode == XFER_COPY ? move(it.shared) : src_->take_pinned(it.src_capid);
-    uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
-    uint32_t id = dst_->commit(move(it.dst), move(obj), it.interface_id);
-    out[i] = CapTransferRecord{id, flags, it.interface_id};
-  }
-  items_.clear();
+// Item i into its reserved receiver slot: a copy's held reference, or a
+// move's reference taken out of the sender's pinned slot.
+inline CapTransferRecord TransferTxn::publish(uint32_t i) {
+  Item& it = items_[i];
+  Ref<KObject> obj = it.mode == XFER_COPY ? Ref<KObject>::adopt(it.obj) : src_->take_pinned(it.src_capid);
+  uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
+  uint32_t id = dst_->publish(dst_index_[i], move(obj), it.interface_id);
+  return CapTransferRecord{id, flags, it.interface_id};
+}
+
+inline void TransferTxn::finish_commit() {
+  dst_->commit_many(n_);
+  n_ = 0;
   src_ = dst_ = nullptr;
 }
 
+void TransferTxn::commit(CapTransferRecord* out) {
+  if (!dst_) __builtin_trap();  // commit without reserve is a kernel bug
+  for (uint32_t i = 0; i < n_; ++i) out[i] = publish(i);
+  finish_commit();
+}
+
+void TransferTxn::commit_to(uint8_t* out) {
+  if (!dst_) __builtin_trap();
+  for (uint32_t i = 0; i < n_; ++i) {
+    CapTransferRecord rec = publish(i);
+    __builtin_memcpy_inline(out + i * sizeof(CapTransferRecord), &rec, sizeof(rec));
+  }
+  finish_commit();
+}
+
+CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
+  if (n_ != 1) {
+    CAPOS_TRY_STATUS(reserve(dst));
+    commit_to(out);
+    return {};
+  }
+  release_reservations();
+  if (auto room = dst.room_for_one(); !room) {
+    if (room.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
+    return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
+  }
+  Item& it = items_[0];
+  Ref<KObject> obj = it.mode == XFER_COPY ? Ref<KObject>::adopt(it.obj) : src_->take_pinned(it.src_capid);
+  uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
+  CapTransferRecord rec{dst.insert_checked(move(obj), it.interface_id), flags, it.interface_id};
+  __builtin_memcpy_inline(out, &rec, sizeof(rec));
+  n_ = 0;
+  src_ = nullptr;
+  return {};
+}
+
 KObject* TransferTxn::peek(uint32_t i, uint64_t* interface_id) const {
-  if (i >= items_.size() || items_[i].taken) return nullptr;
-  const Item& it = items_[i];
-  if (interface_id) *interface_id = it.interface_id;
-  if (it.mode == XFER_COPY) return it.shared.get();
-  const CapSlot* s = src_->slot_of(it.src_capid);
-  return s ? s->object : nullptr;
+  if (i >= n_ || items_[i].taken) return nullptr;
+  if (interface_id) *interface_id = items_[i].interface_id;
+  return items_[i].obj;
 }
 
 Ref<KObject> TransferTxn::take(uint32_t i) {
-  if (i >= items_.size() || items_[i].taken) return {};
+  if (i >= n_ || items_[i].taken) return {};
   Item& it = items_[i];
   it.taken = true;
-  return it.mode == XFER_COPY ? move(it.shared) : src_->take_pinned(it.src_capid);
+  return it.mode == XFER_COPY ? Ref<KObject>::adopt(it.obj) : src_->take_pinned(it.src_capid);
 }
 
 void TransferTxn::release_reservations() {
-  for (Item& it : items_) it.dst = SlotReservation();
+  if (dst_) dst_->unreserve_many(dst_index_, n_);
   dst_ = nullptr;
 }
 
 void TransferTxn::rollback() {
-  for (Item& it : items_) {
-    if (it.mode == XFER_MOVE && src_ && !it.taken) src_->unpin(it.src_capid);
+  release_reservations();
+  for (uint32_t i = n_; i-- > 0;) {
+    Item& it = items_[i];
+    if (it.taken) continue;
+    if (it.mode == XFER_MOVE) src_->unpin(it.src_capid);
+    else it.obj->release();
   }
-  items_.clear();  // drops shared refs and receiver reservations
-  src_ = dst_ = nullptr;
+  n_ = 0;
+  src_ = nullptr;
 }
 
 }  // namespace capos

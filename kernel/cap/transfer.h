@@ -1,18 +1,26 @@
 // Capability transfer transaction (copy/move beside a message), portable
 // and host-tested. All or nothing:
 //   prepare(src)  validate every descriptor; pin move sources, share copies
-//   reserve(dst)  reserve a receiver slot (and ledger charge) per item
+//   reserve(dst)  reserve a receiver slot per item and one ledger charge
+//                 for all of them
 //   commit()      insert into the receiver, remove move sources
 //   rollback()    unpin, drop shared refs, release reservations
 // Nothing is visible to either process until commit, and commit cannot
 // fail, so no capability is ever lost, duplicated or half inserted.
+//
+// Cheap by construction (perf.budgets endpoint_rtt_cap): items are plain
+// words (object pointer, source CapId, receiver slot index), the receiver
+// side is one CapTable::reserve_many (slots and one ledger charge), and a
+// transaction with no items costs its destructor one test. The endpoint
+// fast path (kernel/ipc/fast_path.cpp) may use the same object for a call
+// carrying caps: prepare_one() for the common single descriptor, then
+// deliver() into the receiver's mapped buffer (ipc.cpp write_delivery).
 #pragma once
 
 #include "kernel/cap/cap_result.h"
 #include "kernel/cap/cap_table.h"
 #include "lib/abi/errors.h"
 #include "lib/abi/ipc.h"
-#include "lib/core/fixed_vector.h"
 
 namespace capos {
 
@@ -22,41 +30,59 @@ class TransferTxn {
   TransferTxn(const TransferTxn&) = delete;
   TransferTxn& operator=(const TransferTxn&) = delete;
   ~TransferTxn() {
-    if (!items_.empty()) rollback();  // inline: most calls carry no caps
+    if (n_) rollback();  // inline: most calls carry no caps
   }
 
   // INVALID_TRANSFER for bad descriptors (nothing stays prepared).
   CapStatus prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);
+  // prepare() of exactly one descriptor (same checks, same results).
+  CapStatus prepare_one(CapTable& src, const abi::CapTransferDesc& d);
   // QUOTA_EXCEEDED or OVERLOADED when the receiver cannot take them all
   // (no reservation stays).
   CapStatus reserve(CapTable& dst);
   // Writes one record per item (the receiver's new CapIds) into `out`.
   void commit(abi::CapTransferRecord* out);
+  // The same, the records written as bytes at `out` (any alignment: they
+  // follow the payload in a receiver's buffer, mapped in the kernel).
+  void commit_to(uint8_t* out);
+  // reserve() and commit_to() in one step, for a receiver where nothing
+  // that can fail comes between them (a message written into a buffer
+  // the kernel has mapped): the same errors as reserve(), then nothing
+  // changed; else every cap is in `dst` and its record at `out`. One item
+  // (the common case) takes no slot batch.
+  CapStatus deliver(CapTable& dst, uint8_t* out);
   void rollback();
   // Receiver reservations only (the sender's part stays prepared).
   void release_reservations();
 
-  uint32_t count() const { return static_cast<uint32_t>(items_.size()); }
+  uint32_t count() const { return n_; }
 
   // Kernel as the receiver (calls to kernel caps): inspect item i, then
   // take its object — a copy shares it, a move removes the sender's slot.
   // Items never taken roll back with the transaction.
   KObject* peek(uint32_t i, uint64_t* interface_id) const;
   Ref<KObject> take(uint32_t i);
-  bool empty() const { return items_.empty(); }
+  bool empty() const { return n_ == 0; }
 
  private:
+  // Plain words: a default-built transaction (one per call record) writes
+  // nothing but its count.
   struct Item {
-    uint32_t src_capid = 0;
-    uint8_t mode = 0;
-    uint64_t interface_id = 0;
-    Ref<KObject> shared;  // COPY: the extra reference for the receiver
-    SlotReservation dst;
-    bool taken = false;   // consumed by a kernel receiver
+    KObject* obj;  // COPY: a reference held for the receiver; MOVE: the pinned slot's (owned by the slot)
+    uint32_t src_capid;
+    uint64_t interface_id;
+    uint8_t mode;
+    bool taken;  // consumed by a kernel receiver
   };
+  CapStatus add(CapTable& src, const abi::CapTransferDesc& d);
+  abi::CapTransferRecord publish(uint32_t i);
+  void finish_commit();
+
   CapTable* src_ = nullptr;
-  CapTable* dst_ = nullptr;
-  FixedVector<Item, abi::XFER_MAX> items_;
+  CapTable* dst_ = nullptr;  // set while receiver slots (and their CapSlots charge) are reserved
+  uint32_t n_ = 0;
+  uint32_t dst_index_[abi::XFER_MAX];  // receiver slots, while dst_ is set
+  Item items_[abi::XFER_MAX];
 };
 
 }  // namespace capos

@@ -168,17 +168,22 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   uint64_t need = payload_end + nx * sizeof(CapTransferRecord);
   if (need > buf.len) return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "receive buffer smaller than the message");
   AddressSpace& sas = server.address_space();
-  // Fast path: header and params written straight into the RECV's kept
-  // page (exact while the server's tables are unchanged), the params read
-  // through the caller's translation; anything else is checked and copied
-  // below.
-  if (uint8_t* k = nx || c->params ? nullptr : kept(kbuf, sas, need)) {
+  // Fast path: header, params and transfer records written straight into
+  // the RECV's kept page (exact while the server's tables are unchanged),
+  // the params read through the caller's translation; anything else is
+  // checked and copied below. The caps are delivered first (all or none,
+  // TransferTxn::deliver): nothing written after them can fail.
+  if (uint8_t* k = c->params ? nullptr : kept(kbuf, sas, need)) {
     const uint8_t* src = params_len ? c->caller->address_space().direct(c->params_user) : k;
     if (src) {
+      if (nx) {  // the caps move first (or nothing does): no write below can fail
+        CAPOS_MEASURE_SEG(Xfer);
+        CAPOS_TRY_STATUS(c->xfer.deliver(server.caps(), k + payload_end));
+      }
       CAPOS_MEASURE_SEG(IpcCopy);
       EndpointMessageHeader h;
       fill_header(core, c, &h);
-      h.xfer_count = 0;
+      h.xfer_count = static_cast<uint16_t>(nx);
       __builtin_memcpy_inline(k, &h, sizeof(h));
       if (params_len) memcpy(k + sizeof(h), src, params_len);
       CAPOS_MEASURE_SEG(Ipc);
@@ -219,11 +224,33 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
   return static_cast<uint32_t>(need);
 }
 
-// Reads the SQE's transfer descriptors from user memory.
+// A reply with result caps (reserved on the caller) written into the
+// caller's result page kept at CALL: the reply, then the records of the
+// caps, committed now. False, with nothing written, when the kept page
+// does not hold it all or is stale; the checked copy then decides.
+bool write_reply_kept(IpcCall* c, Process& server, UserIn reply, TransferTxn& xfer) {
+  uint8_t* k = kept(c->kresult, c->caller->address_space(), reply.len + xfer.count() * sizeof(CapTransferRecord));
+  const uint8_t* src = k && reply.len ? server.address_space().direct(reply) : k;
+  if (!src) return false;
+  CAPOS_MEASURE_SEG(IpcCopy);
+  memcpy(k, src, reply.len);
+  CAPOS_MEASURE_SEG(Xfer);
+  xfer.commit_to(k + reply.len);
+  CAPOS_MEASURE_SEG(Ipc);
+  return true;
+}
+
+// Reads the SQE's transfer descriptors from user memory: through the
+// walk cache's translation when they lie in one page (the usual few
+// bytes on the caller's stack), else by the checked copy.
 CapStatus read_descs(Process& p, const CapSqe& sqe, CapTransferDesc* out) {
   if (sqe.xfer_count > XFER_MAX) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX transfer descriptors");
-  if (!p.address_space().copy_from_user(out, sqe_xfer_descs(sqe)))
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
+  UserIn s = sqe_xfer_descs(sqe);
+  if (const uint8_t* k = sqe.xfer_count == 1 ? p.address_space().direct(s) : nullptr) {
+    __builtin_memcpy_inline(out, k, sizeof(CapTransferDesc));
+    return {};
+  }
+  if (!p.address_space().copy_from_user(out, s)) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
   return {};
 }
 
@@ -281,7 +308,9 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     CAPOS_MEASURE_SCOPE(Xfer);
     CapTransferDesc descs[XFER_MAX];
     CapStatus r = read_descs(caller, sqe, descs);
-    if (r) r = c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
+    if (r)
+      r = sqe.xfer_count == 1 ? c->xfer.prepare_one(caller.caps(), descs[0])
+                              : c->xfer.prepare(caller.caps(), Span<const CapTransferDesc>(descs, sqe.xfer_count));
     if (!r) {
       free_call(c);
       return fail(r.error());
@@ -453,6 +482,8 @@ CapResult ret(Process& server, const CapSqe& sqe) {
     CAPOS_MEASURE_SEG(IpcCopy);
     memcpy(kdst, ksrc, reply.len);
     if (exception) result = CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the server answered with an exception");
+  } else if (nx && write_reply_kept(c, server, reply, xfer)) {  // (an exception carries no caps)
+    flags |= CQE_F_CAPS;
   } else if (CAPOS_MEASURE_SEG(IpcCopy),
              !cas.check_user(c->result.first(reply.len + records_bytes)) ||
              !AddressSpace::copy_between(server.address_space(), reply, cas, c->result)) {

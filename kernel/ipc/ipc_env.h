@@ -22,10 +22,14 @@ namespace capos::ipc::env {
 
 // Wakes the thread owning ring `slot` of `p` if it waits in cap_enter and
 // is now satisfied, as `how` says (endpoint.h).
+// The test is sched::cap_enter_satisfied with what the caller knows: the
+// thread of ring `slot` belongs to `p` and waits on p.ring(slot), whose
+// cq_head it validated before it blocked (RingEngine::cq_ready_bound: the
+// woken cap_enter checks cq_ready() itself).
 inline void wake(Process& p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* t = p.thread_in(slot);
-  if (!t || !sched::cap_enter_satisfied(t)) return;
-  if (how == Wake::Direct) sched::handoff(t);
+  if (!t || !sched::waits_in_cap_enter(t) || p.ring(slot).cq_ready_bound() < t->wait_min) return;
+  if (how == Wake::Direct) sched::handoff_blocked(t);
   else if (how == Wake::Front) sched::make_runnable_front(t);
   else sched::make_runnable(t);
 }

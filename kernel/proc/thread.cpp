@@ -42,6 +42,7 @@ Result<Thread*> Thread::create_user(Process* p, uint64_t rip, uint64_t rsp, uint
   frame->rflags = 0x202;  // IF
   auto* sw = reinterpret_cast<arch::SwitchFrame*>(reinterpret_cast<uint64_t>(frame) - sizeof(arch::SwitchFrame));
   *sw = arch::SwitchFrame{};
+  sw->resume = reinterpret_cast<uint64_t>(&switch_frame_resume);
   sw->ret = reinterpret_cast<uint64_t>(&thread_user_trampoline);
   t->saved_rsp = reinterpret_cast<uint64_t>(sw);
   return t;
@@ -54,6 +55,7 @@ Result<Thread*> Thread::create_kernel(const char* name, void (*fn)(void*), void*
   uint64_t top = t->kstack.top - 16;
   auto* sw = reinterpret_cast<arch::SwitchFrame*>(top - sizeof(arch::SwitchFrame));
   *sw = arch::SwitchFrame{};
+  sw->resume = reinterpret_cast<uint64_t>(&switch_frame_resume);
   sw->r12 = reinterpret_cast<uint64_t>(fn);
   sw->r13 = reinterpret_cast<uint64_t>(arg);
   sw->ret = reinterpret_cast<uint64_t>(&thread_kernel_trampoline);

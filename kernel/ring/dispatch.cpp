@@ -246,10 +246,12 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
       sched::yield();
       continue;
     }
-    // Re-check and block with IRQs off so a completion or tick between the
-    // check and the block cannot be missed.
+    // Block with IRQs off (the switch needs them off). No completion can
+    // have been posted since `ready` was counted: posting takes the kernel
+    // lock, which this thread holds, and interrupt handlers only record
+    // work. Userspace can only lower the count, so it is not read again.
     arch::IrqGuard irq;
-    if (ring.cq_ready() >= min_complete || past(deadline) || p.kill_requested()) continue;
+    if (past(deadline) || p.kill_requested()) continue;
     self->in_cap_enter = true;
     self->wait_min = static_cast<uint32_t>(min_complete);
     self->wait_deadline = deadline;
@@ -276,19 +278,39 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
 namespace capos {
 namespace {
 
-uint64_t handle_syscall(Process* p, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
+// cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
+// is completed before cap_enter sets up its handler, deadline and wait
+// state (RingEngine::complete_nop_batch says when it acts; it changes
+// nothing when it declines). With NOPs completed and other SQEs behind
+// them, cap_enter's drain goes on from there. A ring the endpoint fast path
+// is armed on goes straight to cap_enter, which asks that path first.
+// Inline: every other batch pays only the first two tests.
+inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_complete, uint64_t timeout_ns)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  RingEngine& ring = p.ring(self.slot);
+  if (!ring.fast_armed && ring.nop_at_head() && min_complete <= CQ_ENTRIES) {
+    uint32_t min_ready = timeout_ns == CAP_ENTER_NO_WAIT ? 0 : static_cast<uint32_t>(min_complete);
+    RingEngine::NopPass n = ring.complete_nop_batch(min_ready);
+    g_ring_stats.sqes += n.consumed;
+    if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
+  }
+  return cap_enter(p, min_complete, timeout_ns);
+}
+
+uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       CAPOS_MEASURE_SEG(Enter);
-      Result<uint32_t, CapError> r = cap_enter(*p, f->rdi, f->rsi);
+      // The one encoding point: a count, or the negative CAP_ERR_* sign-extended
+      // (encoded at once, so the Result does not live across the exit work).
+      int64_t rv = cqe_result(enter(*p, *t, f->rdi, f->rsi));
       CAPOS_MEASURE_SEG(Exit);
       // The deferred-work point (ends the process if it was killed); its
       // no-work test is inlined here because every syscall passes it.
       arch::cli();
       if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       CAPOS_MEASURE_SEG(User);
-      // The one encoding point: a count, or the negative CAP_ERR_* sign-extended.
-      return static_cast<uint64_t>(static_cast<int64_t>(cqe_result(r)));
+      return static_cast<uint64_t>(rv);
     }
     case abi::SYS_EXIT: {
       CAPOS_MEASURE_SEG(Teardown);
@@ -314,7 +336,7 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   Process* p = t ? t->process : nullptr;
   if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
   g_kernel_lock.acquire();
-  uint64_t r = handle_syscall(p, f);
+  uint64_t r = handle_syscall(p, t, f);
   g_kernel_lock.release();
   return r;
 }

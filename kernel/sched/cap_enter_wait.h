@@ -10,10 +10,15 @@
 
 namespace capos::sched {
 
+// True when `t` is blocked in cap_enter (only user threads enter it: it
+// has a process), waiting for CQEs in its ring.
+inline bool waits_in_cap_enter(const Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+  return t->state == ThreadState::Blocked && t->in_cap_enter;
+}
+
 // True when `t` is blocked in cap_enter and its ring holds enough CQEs.
 inline bool cap_enter_satisfied(const Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
-  return t->state == ThreadState::Blocked && t->process && t->in_cap_enter &&
-         t->process->ring(t->slot).cq_ready() >= t->wait_min;
+  return waits_in_cap_enter(t) && t->process && t->process->ring(t->slot).cq_ready() >= t->wait_min;
 }
 
 }  // namespace capos::sched

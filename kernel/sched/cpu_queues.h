@@ -43,10 +43,16 @@ template <class T, uint32_t MaxCpus> class CpuQueues {
   void raise_to_floor(T* t) const { q_[0].raise_to_floor(t); }
   // `running`: the vruntime of the thread about to run (there is one, so
   // unlike FairQueue::advance_floor_to no "nothing at all" case).
-  void advance_floor_one(uint64_t running) {
-    uint64_t f = running;
-    if (T* t = q_[0].front(); t && t->vruntime < f) f = t->vruntime;
-    q_[0].raise_floor(f);
+  void advance_floor_one(uint64_t running) { q_[0].raise_floor(q_[0].front_vruntime_or(running)); }
+  // The endpoint direct switch on one CPU: `t` runs next without passing
+  // the queue. raise_to_floor then advance_floor_one(t->vruntime), with
+  // the floor read once.
+  void place_running_one(T* t) {
+    uint64_t floor = q_[0].floor();
+    uint64_t v = t->vruntime;
+    if (v < floor) t->vruntime = v = floor;
+    uint64_t f = q_[0].front_vruntime_or(v);
+    if (f > floor) q_[0].raise_floor(f);
   }
 
   // ---- Several CPUs online (`ncpus` queues) ---------------------------

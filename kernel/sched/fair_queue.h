@@ -28,6 +28,12 @@ template <class T> class FairQueue {
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
   T* front() const { return list_.front(); }
+  // The front's vruntime if it is lower than `v`, else `v`.
+  uint64_t front_vruntime_or(uint64_t v) const {
+    if (list_.empty()) return v;
+    uint64_t f = list_.front()->vruntime;
+    return f < v ? f : v;
+  }
   T* next(T* t) const { return list_.next(t); }
 
   // Charges `cycles` of CPU to `t`.

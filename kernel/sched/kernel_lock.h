@@ -7,7 +7,7 @@
 // idle loop around deferred work, and by the boot path; released on the
 // way back to ring 3 and before the idle halt. A context switch happens
 // only while it is held and hands it to the thread switched to, so a
-// thread resuming after switch_context holds it.
+// thread resuming after the switch (arch::switch_stacks) holds it.
 //
 // It is owned by a CPU, not a thread (the switch hands it over on the same
 // CPU). On real hardware it is a ticket lock, so CPUs get it in the order

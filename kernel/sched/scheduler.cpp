@@ -14,6 +14,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/cap_enter_wait.h"
 #include "kernel/sched/deferred.h"
+#include "kernel/sched/context_switch.h"
 #include "kernel/sched/cpu_queues.h"
 #include "kernel/sched/fair_queue.h"
 #include "kernel/sched/kernel_lock.h"
@@ -171,7 +172,7 @@ void idle_loop(void*) {
   }
 }
 
-void reap() CAPOS_REQUIRES(g_kernel_lock) {
+[[gnu::noinline]] void reap() CAPOS_REQUIRES(g_kernel_lock) {
   while (Thread* t = g_dead.front()) {
     // Cannot free a stack still in use: ours, or (on SMP) that of a dead
     // thread another CPU has not switched away from yet -- impossible
@@ -185,55 +186,29 @@ void reap() CAPOS_REQUIRES(g_kernel_lock) {
   }
 }
 
-// Loads `as`'s tables on this CPU and keeps both residency masks right
-// (TLB shootdown asks exactly the CPUs in a mask; arch/x86_64/tlb.h).
-void load_tables(arch::PerCpu& c, AddressSpace& as) CAPOS_REQUIRES(g_kernel_lock) {
-  uint64_t root = as.root();
-  if (c.loaded_root == root) return;
-  if (arch::smp()) as.residency().set(c.cpu_id);  // one CPU: no shootdown ever reads the masks
-  arch::write_cr3(root);
-  if (c.loaded_mask) c.loaded_mask->clear(c.cpu_id);
-  c.loaded_root = root;
-  c.loaded_mask = arch::smp() ? &as.residency() : nullptr;
+// The switch (context_switch.h), then the reaper if a thread died: it
+// runs as `prev` again (maybe on another CPU). Threads die rarely: the
+// empty test is inline, the reaper is not.
+template <bool UserToUser>
+[[gnu::always_inline]] inline void switch_threads(arch::PerCpu& c, Thread* prev, Thread* next)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  switch_cpu_to<UserToUser>(c, prev, next);
+  if (!g_dead.empty()) [[unlikely]] reap();
 }
 
-void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
+// Inline: a block (schedule) switches on every call; yield and the
+// first switch of a CPU are the other callers.
+[[gnu::always_inline]] inline void switch_to(Thread* next) CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   Thread* prev = c.current;
   if (prev == next) {  // picked again (yield): it runs on, and other CPUs must see it running
     next->state = ThreadState::Running;
     return;
   }
-  arch::tlb::kernel_flush_pending();  // next's stack may sit where a freed one was cached here
-  if (prev->process && prev->state != ThreadState::Dead) arch::fpu_save(prev->fpu);
-  next->state = ThreadState::Running;
-  next->cpu = static_cast<uint8_t>(c.cpu_id);
-  c.current = next;
-  c.kernel_rsp = next->kstack.top;
-  arch::set_kernel_stack(next->kstack.top);
-  if (next->process) {
-    load_tables(c, next->process->address_space());
-    arch::fpu_restore(next->fpu);
-    if (c.fs_base != next->fs_base) {  // threads of one program usually differ; processes often not
-      arch::wrmsr(arch::MSR_FS_BASE, next->fs_base);
-      c.fs_base = next->fs_base;
-    }
-  }
-  switch_context(&prev->saved_rsp, next->saved_rsp);
-  // Running as `prev` again (maybe on another CPU).
-  reap();
+  switch_threads<false>(c, prev, next);
 }
 
-// Charges the running thread for the cycles since it was last charged.
-void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) {
-  uint64_t now = arch::rdtsc();
-  uint64_t used = now - c.switch_tsc;
-  c.switch_tsc = now;
-  c.current->cpu_cycles += used;
-  if (c.current != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
-  FairQueue<Thread>::charge(c.current, used);  // idle too: harmless, it is never queued
-  budget_hooks::charge(c.current, used, now);
-}
+void account(arch::PerCpu& c) CAPOS_REQUIRES(g_kernel_lock) { charge_running(c, c.current); }
 
 // The lowest vruntime among the threads running on the other CPUs and
 // `mine` (the one this CPU is about to run).
@@ -267,13 +242,15 @@ uint64_t min_running_vruntime(const arch::PerCpu& c, uint64_t mine) CAPOS_REQUIR
   return next;
 }
 
-// Picks the next thread and switches; IRQs must be disabled.
-void schedule() CAPOS_REQUIRES(g_kernel_lock) {
+// Picks the next thread and switches; IRQs must be disabled. Inline in
+// block_current (every PARK and every wait without a direct switch).
+[[gnu::always_inline]] inline void schedule_inline() CAPOS_REQUIRES(g_kernel_lock) {
   arch::PerCpu& c = cpu();
   c.need_resched = 0;
   account(c);
   switch_to(pick_next(c));
 }
+[[gnu::noinline]] void schedule() CAPOS_REQUIRES(g_kernel_lock) { schedule_inline(); }
 
 // This CPU's boot context becomes a throwaway thread that is never
 // resumed, and the CPU runs its first thread.
@@ -329,8 +306,10 @@ void start_ap() {
 
 uint32_t cpus_running() { return __atomic_load_n(&g_running_cpus, __ATOMIC_ACQUIRE); }
 
+// The queues are the kernel lock's (held: CAPOS_REQUIRES); no interrupt
+// handler touches them (docs/concurrency.md), so waking a thread needs no
+// interrupt mask -- the IPI to an idle CPU masks its own (lapic.cpp).
 void make_runnable(Thread* t) {
-  arch::IrqGuard irq;
   if (t->state == ThreadState::Runnable || t->state == ThreadState::Running || t->state == ThreadState::Dead)
     return;
   t->state = ThreadState::Runnable;
@@ -355,8 +334,7 @@ void make_runnable(Thread* t) {
   }
 }
 
-void make_runnable_front(Thread* t) {
-  arch::IrqGuard irq;
+void make_runnable_front(Thread* t) {  // no interrupt mask: as make_runnable
   if (t->state != ThreadState::Blocked) return;
   t->state = ThreadState::Runnable;
   // Direct handoff: next on this CPU, whatever its vruntime (wake-affine:
@@ -371,7 +349,7 @@ void make_runnable_front(Thread* t) {
 }
 
 void block_and_switch() {
-  arch::IrqGuard irq;
+  // Interrupts are off: cap_enter blocks under its IrqGuard (scheduler.h).
   arch::PerCpu& c = cpu();
   Thread* self = c.current;
   Thread* next = self->switch_next;
@@ -380,20 +358,24 @@ void block_and_switch() {
   // Blocked under the kernel lock: switched out (the switch hands the lock
   // over), so it may run here. Anything else -- made runnable meanwhile
   // (then it is queued), or no handoff -- is the scheduler's choice.
-  if (!next || next->state != ThreadState::Blocked) {
+  if (!next || next->state != ThreadState::Blocked || !next->process) [[unlikely]] {
     schedule();
     return;
   }
   c.need_resched = 0;
-  account(c);
-  if (budget_hooks::hold_back(next, c.switch_tsc)) {  // its budget is used up: throttled, not run
+  charge_running<false>(c, self);
+  if (budget_hooks::hold_back(next, c.switch_tsc)) [[unlikely]] {  // its budget is used up: throttled, not run
     schedule();
     return;
   }
-  g_rq.raise_to_floor(next);  // placed as a handoff to the queue front would place it
-  if (!arch::smp()) g_rq.advance_floor_one(next->vruntime);
-  else g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
-  switch_to(next);
+  // Placed as a handoff to the queue front would place it, and the floor
+  // advanced as pick_next advances it.
+  if (!arch::smp()) g_rq.place_running_one(next);
+  else {
+    g_rq.raise_to_floor(next);
+    g_rq.advance_floor(arch::cpu_count(), min_running_vruntime(c, next->vruntime));
+  }
+  switch_threads<true>(c, self, next);
 }
 
 void kick(Thread* t) {
@@ -403,7 +385,7 @@ void kick(Thread* t) {
 void block_current() {
   arch::IrqGuard irq;
   current()->state = ThreadState::Blocked;
-  schedule();
+  schedule_inline();
 }
 
 void yield() {
@@ -459,8 +441,8 @@ void yield() {
     switch_to(next);
     return;
   }
+  account(c);  // its place in the queue reflects the slice it just used
   if (self != c.idle) {
-    account(c);  // its place in the queue reflects the slice it just used
     self->state = ThreadState::Runnable;
     if (!arch::smp()) {
       g_rq.insert_one(self);
@@ -470,7 +452,6 @@ void yield() {
       publish_queued_smp();
     }
   }
-  account(c);
   switch_to(pick_next(c));
 }
 

@@ -34,9 +34,11 @@ void make_runnable_front(Thread* t) CAPOS_REQUIRES(g_kernel_lock);
 // (block_and_switch); cap_enter flushes it to the front of the run queue
 // on every other way out (flush_handoff).
 // Inline: two per endpoint round trip.
-inline void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+// handoff() of a thread the caller has just seen Blocked (the ipc wake-up
+// test): the state is not read again.
+inline void handoff_blocked(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
   Thread* self = current();
-  if (t->state != ThreadState::Blocked || !self->process) [[unlikely]] {
+  if (!self->process) [[unlikely]] {  // a kernel thread never blocks in cap_enter
     make_runnable_front(t);
     return;
   }
@@ -45,6 +47,13 @@ inline void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
   if (Thread* older = self->switch_next; older && older != t) [[unlikely]]
     make_runnable_front(older);
   self->switch_next = t;
+}
+inline void handoff(Thread* t) CAPOS_REQUIRES(g_kernel_lock) {
+  if (t->state != ThreadState::Blocked) [[unlikely]] {
+    make_runnable_front(t);
+    return;
+  }
+  handoff_blocked(t);
 }
 // cap_enter returns (or yields) instead of blocking: the running thread
 // `self`'s remembered handoff goes to the front of the run queue.
@@ -59,6 +68,8 @@ inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
 // as any other (fair-queue vruntime, SchedulingContext budget); a handoff
 // made runnable by someone else meanwhile, or whose budget is used up,
 // leaves the choice to the scheduler. Without a handoff: block_current().
+// Interrupts must be off (cap_enter blocks under its IrqGuard), as for
+// the switch itself: the direct switch does not save and restore them.
 void block_and_switch() CAPOS_REQUIRES(g_kernel_lock);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).

@@ -217,6 +217,25 @@ int xfer_client(uint32_t self, uint32_t extra1, uint32_t extra2) {
   s.user_data = rt::ring().next_user_data();
   if (rt::ring().call(s).result != CAP_ERR_INVALID_TRANSFER) return 59;
   if (!echo_ok(extra1)) return 60;
+  // A call with a cap that must queue: two CALLs in one cap_enter, the
+  // first taken by the waiting RECV, the second (with the cap) waiting
+  // for the server's next RECV, which delivers it through the checked
+  // copy rather than the RECV's kept page (kernel/ipc/ipc.cpp
+  // write_delivery). It takes the server's last free slot; the same
+  // again must then fail with the quota and leave the cap here.
+  const int32_t wants[] = {16, CAP_ERR_QUOTA_EXCEEDED};
+  for (int32_t want : wants) {
+    char echo[4];
+    CapSqe first = make_call(self, M_ECHO, "ping", 4, echo, 4);
+    CapSqe second = make_call(self, M_XFER_CHECK, nullptr, 0, reply, sizeof(reply));
+    second.xfer_addr = reinterpret_cast<uint64_t>(d1);
+    second.xfer_count = 1;
+    if (!rt::ring().push(first) || !rt::ring().push(second)) return 63;
+    if (wait_for(first.user_data).result != 4) return 64;
+    c = wait_for(second.user_data);
+    if (c.result != want || (want > 0 && (reply[0] != 1 || reply[1] != TEST_IFACE))) return 65;
+    if (!echo_ok(extra1)) return 66;
+  }
   // RETURN-side transfer: the server hands a cap back with its answer.
   CapTransferRecord rec[1];
   c = rt::ring().call(make_call(self, M_GIVE_BACK, nullptr, 0, rec, sizeof(rec)));

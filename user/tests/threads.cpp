@@ -282,6 +282,73 @@ int unmap_cancels() {
   return 0;
 }
 
+// ---- a wake-up made stale by a sibling: cap_enter checks and waits on ----
+// The kernel's wake-up test counts a waiter's CQEs against the ring head
+// the waiter validated before it blocked (RingEngine::cq_ready_bound,
+// docs/ipc.md "Direct switch"). Here a sibling consumes a CQE from the
+// waiter's ring meanwhile, so a post wakes the waiter with one CQE ready
+// where it waits for two: its cap_enter must see that and wait on, not
+// return early. The waiter parks on three words and waits for two
+// completions; the main thread unparks the first, takes that CQE out of
+// the waiter's ring itself (a thread may write any ring page of its
+// process), unparks the second (the stale wake-up) and then the third.
+uint32_t g_stale_words[3];
+abi::RingPage* volatile g_stale_ring = nullptr;
+
+int64_t stale_waiter(void*) {
+  rt::Ring& r = rt::ring();
+  for (uint32_t i = 0; i < 3; ++i) {
+    abi::CapSqe* s = r.sqe_slot(i);
+    if (!s) return 1;
+    s->opcode = abi::CAP_OP_PARK;
+    s->params_addr = reinterpret_cast<uint64_t>(&g_stale_words[i]);
+    s->params_len = 0;                     // the value it parks on
+    s->result_addr = 20ull * 1000000000;  // timeout: the check fails rather than hangs
+    s->user_data = 900 + i;
+  }
+  __atomic_store_n(&g_stale_ring, r.page(), __ATOMIC_RELEASE);
+  r.publish(3);
+  auto n = r.enter(2, 20ull * 1000000000);
+  if (!n) return 2;
+  if (*n < 2) return 10 + static_cast<int64_t>(*n);  // woken early with fewer than it asked for
+  abi::CapCqe c;
+  for (uint32_t want = 901; want <= 902; ++want) {  // 900 was taken by the main thread
+    if (!r.pop(&c)) return 3;
+    if (c.user_data != want || c.result != 0) return 4;
+  }
+  return 0;
+}
+
+int stale_wakeup() {
+  auto t = rt::Thread::start(stale_waiter, nullptr);
+  CHECK(t, 70);
+  // The waiter's cap_enter drains its three PARKs and blocks in one pass
+  // under the kernel lock, so once an UNPARK finds the first word parked
+  // the waiter is blocked waiting for two CQEs.
+  const uint64_t w0 = reinterpret_cast<uint64_t>(&g_stale_words[0]);
+  int32_t woken = 0;
+  for (int i = 0; i < 2000 && (woken = raw(abi::CAP_OP_UNPARK, w0, 1, 0)) == 0; ++i) sleep_ms(1);
+  CHECK(woken == 1, 71);
+  abi::RingPage* wr = __atomic_load_n(&g_stale_ring, __ATOMIC_ACQUIRE);
+  CHECK(wr, 72);
+  auto& h = wr->header;
+  uint32_t head = __atomic_load_n(&h.cq_head, __ATOMIC_ACQUIRE);
+  CHECK(__atomic_load_n(&h.cq_tail, __ATOMIC_ACQUIRE) - head == 1, 73);
+  CHECK(wr->cq[head % abi::CQ_ENTRIES].user_data == 900, 74);
+  __atomic_store_n(&h.cq_head, head + 1, __ATOMIC_RELEASE);  // the sibling consumes it
+  CHECK(raw(abi::CAP_OP_UNPARK, reinterpret_cast<uint64_t>(&g_stale_words[1]), 1, 0) == 1, 75);
+  sleep_ms(10);  // the waiter runs, finds one CQE and blocks again
+  CHECK(raw(abi::CAP_OP_UNPARK, reinterpret_cast<uint64_t>(&g_stale_words[2]), 1, 0) == 1, 76);
+  auto code = t->join();
+  CHECK(code, 77);
+  if (*code != 0) {
+    rt::printf("threads: stale wake-up: the waiter failed with {}\n", *code);
+    return 78;
+  }
+  rt::printf("threads: a stale wake-up was checked again: cap_enter waited for its 2 completions\n");
+  return 0;
+}
+
 int functional() {
   if (int r = tls_and_join()) return r;
   if (int r = mutex_counter()) return r;
@@ -289,6 +356,7 @@ int functional() {
   if (int r = once()) return r;
   if (int r = hostile()) return r;
   if (int r = unmap_cancels()) return r;
+  if (int r = stale_wakeup()) return r;
   rt::printf("threads: all checks passed\n");
   return 0;
 }

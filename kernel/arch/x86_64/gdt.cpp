@@ -86,6 +86,4 @@ void gdt_init_cpu(uint32_t cpu, const uint64_t (&ist_tops)[3]) {
   asm volatile("ltr %w0" : : "r"(static_cast<uint32_t>(TSS_SEL)) : "memory");
 }
 
-void set_kernel_stack(uint64_t rsp0) { *this_cpu().tss_rsp0 = rsp0; }
-
 }  // namespace capos::arch

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/percpu.h"
+
 namespace capos::arch {
 
 constexpr uint16_t KERNEL_CS = 0x08;
@@ -26,6 +28,7 @@ void gdt_load();
 // machine check); loads both. `cpu` is the logical CPU id.
 void gdt_init_cpu(uint32_t cpu, const uint64_t (&ist_tops)[3]);
 // Stack used when entering ring 0 from ring 3 on this CPU (per thread).
-void set_kernel_stack(uint64_t rsp0);
+// Inline: every context switch sets it.
+inline void set_kernel_stack(uint64_t rsp0) { *this_cpu().tss_rsp0 = rsp0; }
 
 }  // namespace capos::arch

@@ -38,8 +38,6 @@ void fpu_init_this_cpu() {
   asm volatile("fninit");
 }
 
-void fpu_save(void* area) { asm volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
-void fpu_restore(const void* area) { asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }
 void fpu_init_area(void* area) { memcpy(area, g_default_fpu, FPU_AREA_BYTES); }
 
 }  // namespace capos::arch

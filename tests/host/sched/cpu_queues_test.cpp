@@ -146,6 +146,52 @@ TEST(CpuQueues, OneCpuFormsMatchALoneFairQueueAndTheGeneralForms) {
   }
 }
 
+// The endpoint direct switch on one CPU (place_running_one: the thread
+// runs without passing the queue) must leave the thread's vruntime and the
+// floor exactly as the generic steps do -- raise_to_floor, then
+// advance_floor_one with its vruntime -- and as a lone FairQueue's
+// raise_to_floor + advance_floor_to: random queues, floors and runners
+// (below, at and above the floor; queue front below and above them).
+TEST(CpuQueues, DirectSwitchPlacementMatchesTheGenericSteps) {
+  std::mt19937 rng(16);
+  for (int round = 0; round < 2000; ++round) {
+    CpuQueues<T, 2> fast, slow;
+    FairQueue<T> ref;
+    constexpr size_t N = 6;
+    std::vector<T> a(N), b(N), c(N);
+    size_t queued = rng() % N;  // threads 0..queued-1 are queued, `queued` runs directly
+    uint64_t base = rng() % 4000;
+    for (size_t i = 0; i <= queued; ++i) a[i].vruntime = b[i].vruntime = c[i].vruntime = base + rng() % 3000;
+    for (size_t i = 0; i < queued; ++i) {
+      fast.insert_one(&a[i]);
+      slow.insert_one(&b[i]);
+      ref.insert(&c[i]);
+    }
+    // Move the floor somewhere: an earlier runner's advance.
+    uint64_t earlier = base + rng() % 5000;
+    fast.advance_floor_one(earlier);
+    slow.advance_floor_one(earlier);
+    ref.advance_floor_to(earlier);
+    ASSERT_EQ(fast.floor(), ref.floor());
+    fast.place_running_one(&a[queued]);
+    slow.raise_to_floor(&b[queued]);
+    slow.advance_floor_one(b[queued].vruntime);
+    ref.raise_to_floor(&c[queued]);
+    ref.advance_floor_to(c[queued].vruntime);
+    ASSERT_EQ(a[queued].vruntime, b[queued].vruntime) << "round " << round;
+    ASSERT_EQ(a[queued].vruntime, c[queued].vruntime) << "round " << round;
+    ASSERT_EQ(fast.floor(), slow.floor()) << "round " << round;
+    ASSERT_EQ(fast.floor(), ref.floor()) << "round " << round;
+    ASSERT_GE(a[queued].vruntime, fast.floor());  // sleeping earned nothing
+    for (size_t i = 0; i < queued; ++i) {  // the queue itself is untouched
+      T* x = fast.pop_one();
+      T* y = slow.pop_one();
+      ASSERT_EQ(x - a.data(), y - b.data());
+    }
+    ASSERT_TRUE(fast.empty_one());
+  }
+}
+
 // Another CPU with work of its own leaves a handoff alone, however far
 // its own front is ahead (the server runs where its caller was).
 TEST(CpuQueues, HandoffIsNotStolenByABusyCpu) {
