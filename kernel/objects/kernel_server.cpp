@@ -52,25 +52,46 @@ Status preflight_address_change(UserAddr at, uint64_t len) {
   return {};
 }
 
-void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
+namespace {
+
+// Decodes a non-empty params message with the kernel's reader limits and
+// runs the method on its root (out of line: a call without params never
+// builds the reader).
+[[gnu::noinline]] Status dispatch_with_params(capnp::Server& server, CallContext& ctx,
+                                              capnp::MessageBuilder& results) {
   capnp::StreamReader<4> params;
   capnp::ReaderOptions opts{KERNEL_PARAMS_TRAVERSAL_WORDS, KERNEL_PARAMS_NESTING};
   if (Status st = params.init(ctx.params, opts); !st) {
-    write_exception(ctx, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
-    return;
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "params are not a valid Cap'n Proto message");
+    return fail(Err::InvalidArgument);
   }
   auto root = params.root();
   if (!root) {
-    write_exception(ctx, Err::InvalidArgument, "params message has no root struct");
-    return;
+    format_to(ctx.fail_message, sizeof ctx.fail_message, "params message has no root struct");
+    return fail(Err::InvalidArgument);
   }
+  CAPOS_MEASURE_SEG(Body);
+  return server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+}
+
+}  // namespace
+
+void dispatch_kernel_server(capnp::Server& server, CallContext& ctx) {
   Thread* t = sched::current();
   void* saved = t->call_ctx;
   t->call_ctx = &ctx;
   capnp::FixedMessageBuilder results(ctx.results);
   ctx.reply = &results;
-  CAPOS_MEASURE_SEG(Body);
-  Status st = server.dispatch(ctx.interface_id, ctx.method_id, *root, results);
+  Status st;
+  if (ctx.params.empty()) {
+    // No params message (params_len = 0) is the default struct, as
+    // StreamReader::init_params reads zero bytes (docs/abi.md "Empty
+    // params"): a reader with no data and no pointers, nothing to parse.
+    CAPOS_MEASURE_SEG(Body);
+    st = server.dispatch(ctx.interface_id, ctx.method_id, capnp::StructReader(), results);
+  } else {
+    st = dispatch_with_params(server, ctx, results);
+  }
   CAPOS_MEASURE_SEG(Encode);
   ctx.reply = nullptr;
   t->call_ctx = saved;

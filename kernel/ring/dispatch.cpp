@@ -119,7 +119,10 @@ class ProcessRingHandler final : public SqeHandler {
     }
     UserIn params = sqe_params(sqe);
     UserOut result = sqe_result(sqe);
-    if (!as.copy_from_user(p_.params_scratch(), params)) return fail(buffer_error(as, params, &kBadParams));
+    // No params message (params_len = 0) is the default struct: nothing to
+    // copy, and params_addr is not looked at (docs/abi.md "Empty params").
+    if (params.len && !as.copy_from_user(p_.params_scratch(), params))
+      return fail(buffer_error(as, params, &kBadParams));
     // Validate the result buffer before any side effect happens.
     if (!as.check_user(result)) return fail(buffer_error(as, result, &kBadResult));
     // Caps sent beside the params: prepared now, taken by the handler; the
@@ -154,8 +157,12 @@ class ProcessRingHandler final : public SqeHandler {
         return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION_TRUNCATED, "the exception did not fit the result buffer");
       return CAPOS_CAP_FAIL(INVALID_RESULT_BUFFER, "the result did not fit the result buffer");
     }
-    if (!as.copy_to_user(result.first(ctx.result_size), p_.results_scratch()))
-      return fail(buffer_error(as, result.first(ctx.result_size), &kBadResult));
+    // A reply inside one page whose leaf is in the walk cache (the usual
+    // small result: a stack or static buffer checked just above) is one
+    // memcpy; anything else takes the checked copy.
+    UserOut out = result.first(ctx.result_size);
+    if (uint8_t* dst = out.len ? as.direct(out) : nullptr) memcpy(dst, p_.results_scratch(), out.len);
+    else if (!as.copy_to_user(out, p_.results_scratch())) return fail(buffer_error(as, out, &kBadResult));
     if (ctx.exception) {
       cqe->flags |= CQE_F_EXCEPTION;
       return CAPOS_CAP_FAIL(APPLICATION_EXCEPTION, "the kernel object answered with an exception");

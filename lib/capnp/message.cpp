@@ -4,6 +4,15 @@
 
 namespace capos::capnp {
 
+Result<StructBuilder> MessageBuilder::init_root(uint16_t data_words, uint16_t ptr_count) {
+  Allocation a;
+  uint32_t words = 1 + uint32_t{data_words} + ptr_count;
+  if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, words, &a))
+    return fresh_root(a.pos, data_words, ptr_count);
+  PointerBuilder r = CAPOS_TRY(root_pointer());
+  return r.init_struct(data_words, ptr_count);
+}
+
 Result<PointerBuilder> MessageBuilder::reserve_root_pointer() {
   Allocation a = CAPOS_TRY(arena_.allocate(1));
   if (a.seg != 0 || a.word != 0) return fail(Err::Corrupt);  // unreachable by construction
@@ -43,20 +52,6 @@ Result<size_t> MessageBuilder::write_stream(MutBytes out) const {
     off += n;
   }
   return off;
-}
-
-FixedMessageBuilder::FixedMessageBuilder(MutBytes buffer)
-    : MessageBuilder(Span<Segment>(seg_, 1), nullptr), base_(buffer.data()) {
-  if (buffer.size() >= 2 * kBytesPerWord)
-    (void)arena_.add_segment(MutBytes(buffer.data() + kBytesPerWord, buffer.size() - kBytesPerWord));
-}
-
-Bytes FixedMessageBuilder::framed() {
-  if (arena_.segment_count() == 0) return Bytes();
-  uint32_t words = arena_.segment(0)->words;
-  store<uint32_t>(base_, 0);
-  store<uint32_t>(base_ + 4, words);
-  return Bytes(base_, kBytesPerWord + static_cast<size_t>(words) * kBytesPerWord);
 }
 
 }  // namespace capos::capnp

@@ -25,6 +25,20 @@ class MessageReader {
   Result<StructReader> root() {
     const Segment* s0 = ctx_.segment(0);
     if (s0 == nullptr || s0->words == 0) return fail(Err::Truncated);
+    // Inline: a non-null, near struct root inside segment 0 (every reply a
+    // call reads). The same checks as PointerReader::get_struct, which
+    // answers every other case (null, far, out of bounds, over budget:
+    // a failed charge leaves the budget exhausted, so it fails there too).
+    WirePtr p{load<uint64_t>(s0->start)};
+    if (!p.is_null() && p.kind() == PointerKind::Struct && ctx_.nesting_limit() > 0) {
+      int64_t word = 1 + p.offset();
+      uint64_t dw = p.data_words(), pc = p.ptr_count();
+      if (in_bounds(s0, word, dw + pc) && ctx_.charge(dw + pc)) {
+        const uint8_t* data = s0->start + word * kBytesPerWord;
+        return StructReader(&ctx_, s0, data, data + dw * kBytesPerWord, static_cast<uint32_t>(dw * kBitsPerWord),
+                            static_cast<uint16_t>(pc), ctx_.nesting_limit() - 1);
+      }
+    }
     return root_pointer().get_struct();
   }
   ReadContext& context() { return ctx_; }
@@ -32,6 +46,10 @@ class MessageReader {
  protected:
   ReadContext ctx_;
 };
+
+// One null pointer word: the segment of the empty params message
+// (StreamReader::init_params).
+alignas(8) inline constexpr uint8_t kNullRootWord[kBytesPerWord] = {};
 
 // Zero-copy reader of the standard stream framing; the segment table
 // lives inline (N entries), so nothing is allocated.
@@ -56,6 +74,21 @@ template <uint32_t N = 16> class StreamReader : public MessageReader {
     consumed_ = info.bytes_consumed;
     return ok_status();
   }
+  // A call's params (docs/abi.md "Empty params"): zero bytes are the
+  // message whose root pointer is null, i.e. the default struct (every
+  // field reads as its default, Cap'n Proto's rule for a null struct
+  // pointer), so a caller may send no params message at all. Anything
+  // else is parsed as init() does (a truncated or malformed non-empty
+  // message still fails).
+  Status init_params(Bytes bytes, ReaderOptions opts = {}) {
+    if (bytes.empty()) {
+      store_.segs[0] = Segment{kNullRootWord, 1, 1};
+      ctx_ = ReadContext(store_.segs, 1, opts);
+      consumed_ = 0;
+      return ok_status();
+    }
+    return init(bytes, opts);
+  }
   size_t bytes_consumed() const { return consumed_; }
 
  private:
@@ -73,9 +106,17 @@ class MessageBuilder {
   MessageBuilder(const MessageBuilder&) = delete;
   MessageBuilder& operator=(const MessageBuilder&) = delete;
 
-  Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count) {
-    PointerBuilder r = CAPOS_TRY(root_pointer());
-    return r.init_struct(data_words, ptr_count);
+  // The root struct; out of line for sizes known only at run time.
+  Result<StructBuilder> init_root(uint16_t data_words, uint16_t ptr_count);
+  // The same for sizes known at compile time (every generated initRoot):
+  // a fresh one-segment builder -- every call's params and reply -- gets
+  // its root pointer and struct in one allocation, inline, zeroed word by
+  // word; anything else takes init_root(dw, pc). Byte-identical layouts.
+  template <uint16_t DW, uint16_t PC> [[gnu::always_inline]] Result<StructBuilder> init_root() {
+    Allocation a;
+    if (arena_.segment_count() == 1 && arena_.segment(0)->words == 0 && arena_.try_allocate_in(0, 1 + DW + PC, &a))
+      return fresh_root(a.pos, DW, PC);
+    return init_root(DW, PC);
   }
   Result<StructBuilder> get_root(uint16_t data_words, uint16_t ptr_count) {
     PointerBuilder r = CAPOS_TRY(root_pointer());
@@ -97,6 +138,18 @@ class MessageBuilder {
 
  protected:
   MessageBuilder(Span<Segment> table, SegmentAllocator* alloc) : arena_(table, alloc) {}
+  // The root pointer at `pos` (segment 0, word 0) and its struct right
+  // behind it, already zeroed; a zero-sized struct is the canonical
+  // pointer with offset -1 and nothing allocated past it.
+  StructBuilder fresh_root(uint8_t* pos, uint16_t dw, uint16_t pc) {
+    if (dw == 0 && pc == 0) {
+      store<uint64_t>(pos, make_struct_ptr(-1, 0, 0));
+      return StructBuilder(&arena_, 0, pos, pos, 0, 0);
+    }
+    store<uint64_t>(pos, make_struct_ptr(0, dw, pc));
+    uint8_t* data = pos + kBytesPerWord;
+    return StructBuilder(&arena_, 0, data, data + size_t{dw} * kBytesPerWord, uint32_t{dw} * kBitsPerWord, pc);
+  }
   Result<PointerBuilder> reserve_root_pointer();
   BuilderArena arena_;
 };
@@ -105,9 +158,20 @@ class MessageBuilder {
 // the framing header so framed() is the ready-to-send message (no copy).
 class FixedMessageBuilder : public MessageBuilder {
  public:
-  explicit FixedMessageBuilder(MutBytes buffer);
+  // Inline, like framed(): one is built for every call's params and reply.
+  explicit FixedMessageBuilder(MutBytes buffer)
+      : MessageBuilder(Span<Segment>(seg_, 1), nullptr), base_(buffer.data()) {
+    if (buffer.size() >= 2 * kBytesPerWord)
+      (void)arena_.add_segment(MutBytes(buffer.data() + kBytesPerWord, buffer.size() - kBytesPerWord));
+  }
   // Header + segment, contiguous in the caller's buffer.
-  Bytes framed();
+  Bytes framed() {
+    if (arena_.segment_count() == 0) return Bytes();
+    uint32_t words = arena_.segment(0)->words;
+    store<uint32_t>(base_, 0);
+    store<uint32_t>(base_ + 4, words);
+    return Bytes(base_, kBytesPerWord + static_cast<size_t>(words) * kBytesPerWord);
+  }
 
  private:
   Segment seg_[1];

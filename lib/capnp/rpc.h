@@ -38,6 +38,11 @@ class Transport {
   // the reply. Errors are transport or server failures.
   virtual Status call(uint64_t target, uint64_t interface_id, uint16_t method_id,
                       const MessageBuilder& params, Response& response) = 0;
+  // The same call with no params message (params_len = 0): the callee
+  // reads the default struct (docs/abi.md "Empty params"). Generated
+  // clients use it for every method whose params struct has no fields.
+  virtual Status call_no_params(uint64_t target, uint64_t interface_id, uint16_t method_id,
+                                Response& response) = 0;
 
  protected:
   ~Transport() = default;
@@ -67,8 +72,11 @@ class LoopbackTransport : public Transport {
 
   Status call(uint64_t target, uint64_t interface_id, uint16_t method_id,
               const MessageBuilder& params, Response& response) override;
+  Status call_no_params(uint64_t target, uint64_t interface_id, uint16_t method_id, Response& response) override;
 
  private:
+  Status dispatch(uint64_t target, uint64_t interface_id, uint16_t method_id, Bytes params, MutBytes results,
+                  Response& response);
   Span<Server*> servers_;
   MutBytes scratch_;
   ReaderOptions opts_;

@@ -33,6 +33,16 @@ void Generator::emit_interface(::capnp::InterfaceSchema s) {
             << "    if (t_ == nullptr) return ::capos::fail(::capos::Err::Disconnected);\n"
             << "    CAPOS_TRY_STATUS(t_->call(target_.id(), kInterfaceId, " << i << ", params, response));\n"
             << "    return " << rq << "::Reader(CAPOS_TRY(response.root()));\n  }\n";
+    // A params struct without fields is sent as no message at all
+    // (params_len = 0, the default struct: docs/abi.md "Empty params").
+    auto pst = loader_.get(m.getParamStructType()).getProto().getStruct();
+    if (pst.getDataWordCount() == 0 && pst.getPointerCount() == 0) {
+      ifaces_ << "  // " << name << " takes no params: the call carries none (params_len = 0).\n"
+              << "  ::capos::Result<" << rq << "::Reader> " << name << "(::capos::capnp::Response& response) const {\n"
+              << "    if (t_ == nullptr) return ::capos::fail(::capos::Err::Disconnected);\n"
+              << "    CAPOS_TRY_STATUS(t_->call_no_params(target_.id(), kInterfaceId, " << i << ", response));\n"
+              << "    return " << rq << "::Reader(CAPOS_TRY(response.root()));\n  }\n";
+    }
   }
   ifaces_ << "\n private:\n  [[maybe_unused]] ::capos::capnp::Transport* t_ = nullptr;\n"
           << "  ::capos::capnp::Cap<" << q << "> target_;\n};\n";

@@ -159,7 +159,7 @@ void Generator::emit_struct_classes(StructSchema s) {
 
   if (!st.getIsGroup()) {
     bodies_ << "inline ::capos::Result<" << q << "::Builder> " << q.substr(2)
-            << "::initRoot(::capos::capnp::MessageBuilder& m) {\n  return Builder(CAPOS_TRY(m.init_root(kDataWords, kPointerCount)));\n}\n"
+            << "::initRoot(::capos::capnp::MessageBuilder& m) {\n  return Builder(CAPOS_TRY((m.init_root<kDataWords, kPointerCount>())));\n}\n"
             << "inline ::capos::Result<" << q << "::Reader> " << q.substr(2)
             << "::readRoot(::capos::capnp::MessageReader& m) {\n  return Reader(CAPOS_TRY(m.root()));\n}\n";
   }

@@ -353,7 +353,7 @@ Accepted accept(uint32_t ep, BlockBackend& b, uint32_t slot, int32_t received) {
   }
   capnp::StreamReader<4> msg;
   capnp::ReaderOptions opts{kTraversalWords, 32};
-  auto root = msg.init(Bytes(s.recv + sizeof(h), h.params_len), opts) ? msg.root() : fail(Err::InvalidArgument);
+  auto root = msg.init_params(Bytes(s.recv + sizeof(h), h.params_len), opts) ? msg.root() : fail(Err::InvalidArgument);
   if (!root) {
     if (h.method_id == 5 || h.method_id == 6) release_others();
     reply_error(ep, h, Err::InvalidArgument, "params are not a valid Cap'n Proto message");

@@ -57,7 +57,7 @@ inline void reply_error(uint32_t ep, const abi::EndpointMessageHeader& call, Err
 inline Result<capnp::StructReader> params_root(const uint8_t* recv, capnp::StreamReader<4>& msg) {
   const auto& h = header(recv);
   capnp::ReaderOptions opts{kTraversalWords, 32};
-  CAPOS_TRY_STATUS(msg.init(Bytes(recv + sizeof(h), h.params_len), opts));
+  CAPOS_TRY_STATUS(msg.init_params(Bytes(recv + sizeof(h), h.params_len), opts));  // 0 bytes: the default struct
   return msg.root();
 }
 

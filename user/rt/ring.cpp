@@ -51,8 +51,16 @@ bool Ring::try_take(uint64_t user_data, abi::CapCqe* out) {
   return false;
 }
 
+// Both out of line, each with the wait loop inlined: call() is on every
+// typed call's and PARK's path, await() on the in-place one.
 abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
   while (!push(sqe)) (void)enter(0, abi::CAP_ENTER_NO_WAIT);
+  return wait_for(sqe.user_data);
+}
+
+abi::CapCqe Ring::await(uint64_t user_data) { return wait_for(user_data); }
+
+[[gnu::always_inline]] inline abi::CapCqe Ring::wait_for(uint64_t user_data) {
   // Enter first: the kernel consumes this thread's SQ only inside this
   // thread's cap_enter, so before it nothing in the stash or the CQ can
   // be this SQE's completion (looking would cost every call a pass).
@@ -63,13 +71,13 @@ abi::CapCqe Ring::call(const abi::CapSqe& sqe) {
     abi::CapCqe c;
     if (r < 0) {
       c = abi::CapCqe{};
-      c.user_data = sqe.user_data;
+      c.user_data = user_data;
       c.result = static_cast<int32_t>(r);
       return c;
     }
-    if (take_stashed(sqe.user_data, &c)) return c;
+    if (take_stashed(user_data, &c)) return c;
     while (pop(&c)) {
-      if (c.user_data == sqe.user_data) return c;
+      if (c.user_data == user_data) return c;
       stash(c);  // someone else's completion
     }
   }

@@ -78,6 +78,10 @@ class Ring {
   }
   // Submits one SQE and waits for its completion (matching user_data).
   abi::CapCqe call(const abi::CapSqe& sqe);
+  // The second half of call(): waits for the completion of an SQE already
+  // published in place (sqe_slot + publish) with this user_data. A
+  // refused cap_enter becomes the CQE's result (the CAP_ERR_* code).
+  abi::CapCqe await(uint64_t user_data);
   // Takes the completion for `user_data` if it has arrived (stashed or in
   // the CQ), stashing others; never blocks. For callers that keep several
   // operations in flight (rt::poll_call, rt::serve).
@@ -104,6 +108,7 @@ class Ring {
   Result<uint32_t> wait_new(uint64_t mark, uint64_t timeout_ns = abi::CAP_ENTER_FOREVER);
 
  private:
+  abi::CapCqe wait_for(uint64_t user_data);
   bool take_stashed(uint64_t user_data, abi::CapCqe* out);
   void stash(const abi::CapCqe& c);
   abi::RingPage* page_ = nullptr;

@@ -91,7 +91,7 @@ abi::CapSqe handle_call(uint32_t ep, const uint8_t* buf, int32_t received, capnp
   bool exception = false;
   capnp::StreamReader<4> msg;
   capnp::ReaderOptions opts{kServeTraversalWords, kServeNesting};
-  Status st = msg.init(Bytes(params, h.params_len), opts);
+  Status st = msg.init_params(Bytes(params, h.params_len), opts);  // 0 bytes: the default struct
   if (!st) {
     payload = build_exception(h, Err::InvalidArgument, "params are not a valid Cap'n Proto message");
     exception = true;

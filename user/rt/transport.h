@@ -12,12 +12,16 @@ class RingTransport final : public capnp::Transport {
  public:
   Status call(uint64_t target, uint64_t interface_id, uint16_t method_id, const capnp::MessageBuilder& params,
               capnp::Response& response) override;
+  // No params message: the SQE carries params_len = 0 (docs/abi.md "Empty params").
+  Status call_no_params(uint64_t target, uint64_t interface_id, uint16_t method_id,
+                        capnp::Response& response) override;
   // The message of the last application exception (empty otherwise). The
   // failure itself is the Err in the call's Result: every CAP_ERR_* code
   // maps to its own (transport_error).
   StrView last_exception() const { return StrView(exception_msg_, exception_len_); }
 
  private:
+  Status submit(uint64_t target, uint64_t interface_id, uint16_t method_id, Bytes params, capnp::Response& response);
   char exception_msg_[128] = {};
   size_t exception_len_ = 0;
 };

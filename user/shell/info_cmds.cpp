@@ -31,11 +31,9 @@ void cmd_motd(const Args& a) {
   auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
   if (!cap) return;
   wire::SystemInfo::Client si(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[4096 + 256];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::SystemInfo::Client::motdParams(p);
+  alignas(8) uint8_t rbuf[4096 + 256];
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = si.motd(p, r);
+  auto res = si.motd(r);  // no params message: sysinfo reads the default struct (docs/abi.md "Empty params")
   if (!res) return report_error(a.v[0], res.error());
   auto text = res->getText();
   if (!text) return report_error(a.v[0], text.error());
@@ -47,11 +45,9 @@ void cmd_hostname(const Args& a) {
   auto cap = need<wire::SystemInfo>(a.v[0], "sysinfo");
   if (!cap) return;
   wire::SystemInfo::Client si(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[256];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::SystemInfo::Client::hostnameParams(p);
+  alignas(8) uint8_t rbuf[256];
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = si.hostname(p, r);
+  auto res = si.hostname(r);  // no params message
   if (!res) return report_error(a.v[0], res.error());
   auto name = res->getName();
   if (!name) return report_error(a.v[0], name.error());
@@ -62,11 +58,9 @@ void cmd_uptime(const Args& a) {
   auto cap = need<wire::Timer>(a.v[0], "timer");
   if (!cap) return;
   wire::Timer::Client t(&rt::transport(), cap);
-  alignas(8) uint8_t pbuf[64], rbuf[128];
-  capnp::FixedMessageBuilder p(MutBytes(pbuf, sizeof(pbuf)));
-  (void)wire::Timer::Client::nowParams(p);
+  alignas(8) uint8_t rbuf[128];
   capnp::Response r(MutBytes(rbuf, sizeof(rbuf)));
-  auto res = t.now(p, r);
+  auto res = t.now(r);  // no params message
   if (!res) return report_error(a.v[0], res.error());
   uint64_t ns = res->getMonotonicNs();
   uint64_t s = ns / 1'000'000'000;

@@ -1,5 +1,6 @@
 // libFuzzer target for the Cap'n Proto reader (lib/capnp): parse the
-// stream framing, walk every reachable object, read the root as each
+// stream framing (init and a call's init_params, which must agree; the
+// inline root against get_struct), walk every reachable object, read the root as each
 // pointer kind, then deep-copy the message through the builder and check
 // the copy walks to the same size. Any crash, sanitizer report or hang is
 // a bug; errors are the expected outcome for most inputs.
@@ -17,6 +18,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReaderOptions opts;
   opts.traversal_limit_words = 1 << 16;
   opts.nesting_limit = 32;
+  // A call's params (init_params) parse exactly as init() for any
+  // non-empty input; zero bytes are the default struct.
+  {
+    StreamReader<32> a, b;
+    Status sa = a.init_params(Bytes(data, size), opts), sb = b.init(Bytes(data, size), opts);
+    if (size == 0 ? !sa.ok() || !a.root().ok() : sa.ok() != sb.ok()) __builtin_trap();
+    // root()'s inline path answers what get_struct answers (a message
+    // whose first segment is empty has no root: root() says Truncated).
+    const Segment* s0 = sa.ok() ? a.context().segment(0) : nullptr;
+    if (size > 0 && s0 != nullptr && s0->words == 0 && a.root().error() != Err::Truncated) __builtin_trap();
+    if (size > 0 && s0 != nullptr && s0->words > 0) {
+      auto ra = a.root();
+      auto rb = b.root_pointer().get_struct();
+      if (ra.ok() != rb.ok() || a.context().budget() != b.context().budget()) __builtin_trap();
+      if (ra.ok() && (ra->data() != rb->data() || ra->data_bits() != rb->data_bits() ||
+                      ra->pointer_count() != rb->pointer_count() || ra->nesting() != rb->nesting()))
+        __builtin_trap();
+      if (!ra.ok() && ra.error() != rb.error()) __builtin_trap();
+    }
+  }
   StreamReader<32> reader;
   if (!reader.init(Bytes(data, size), opts).ok()) return 0;
 

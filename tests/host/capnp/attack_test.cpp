@@ -203,3 +203,46 @@ TEST(CapnpAttack, OneSegmentInlinePathMatchesParseStream) {
     }
   }
 }
+
+// MessageReader::root()'s inline path (a near struct root in segment 0)
+// against the general PointerReader::get_struct on the same message:
+// every root pointer shape (null, struct at any offset and size, list,
+// far, capability), every segment length, budgets that run out and a
+// nesting limit of 0 give the same answer.
+TEST(CapnpAttack, RootInlinePathMatchesGetStruct) {
+  std::vector<uint64_t> roots = {0, sp(0, 0, 0), sp(-1, 0, 0), sp(0, 1, 0), sp(0, 2, 1), sp(1, 1, 1), sp(-2, 1, 0),
+                                 sp(0, 5, 0), sp(0, 0xFFFF, 0xFFFF), sp(0x1FFFFFFF, 1, 0), sp(-0x20000000, 0, 1),
+                                 lp(0, ElementSize::Byte, 3), 2 | (uint64_t{1} << 32), 3 | (uint64_t{4} << 32),
+                                 0xFFFFFFFFFFFFFFFCull};
+  for (uint64_t root : roots) {
+    for (uint32_t words = 1; words < 6; ++words) {
+      for (uint64_t budget : {uint64_t{0}, uint64_t{1}, uint64_t{2}, uint64_t{100}}) {
+        for (int32_t nesting : {0, 1, 64}) {
+          std::vector<uint8_t> b(8 + 8 * words, 0x5A);
+          store<uint32_t>(b.data(), 0);
+          store<uint32_t>(b.data() + 4, words);
+          store<uint64_t>(b.data() + 8, root);
+          ReaderOptions opts{budget, nesting};
+          StreamReader<4> fast, slow;
+          ASSERT_TRUE(fast.init(Bytes(b.data(), b.size()), opts).ok());
+          ASSERT_TRUE(slow.init(Bytes(b.data(), b.size()), opts).ok());
+          auto a = fast.root();
+          auto r = slow.root_pointer().get_struct();
+          SCOPED_TRACE(testing::Message() << std::hex << root << std::dec << " words " << words << " budget "
+                                          << budget << " nesting " << nesting);
+          ASSERT_EQ(a.ok(), r.ok());
+          EXPECT_EQ(fast.context().budget(), slow.context().budget());
+          if (!a.ok()) {
+            EXPECT_EQ(a.error(), r.error());
+            continue;
+          }
+          EXPECT_EQ(a->data(), r->data());
+          EXPECT_EQ(a->pointers(), r->pointers());
+          EXPECT_EQ(a->data_bits(), r->data_bits());
+          EXPECT_EQ(a->pointer_count(), r->pointer_count());
+          EXPECT_EQ(a->nesting(), r->nesting());
+        }
+      }
+    }
+  }
+}
