@@ -87,6 +87,20 @@ class KernelCap : public KObject {
   }
   // Every kernel capability method runs under the kernel lock.
   virtual void invoke(CallContext& ctx) CAPOS_REQUIRES(g_kernel_lock) = 0;
+  // The kernel-cap fast path's per-object hook (kernel/objects/kernel_fast_call.h):
+  // for a CALL without params on `method_id` of `interface_id` (the
+  // slot's), when that method only reads state and answers data words,
+  // frame into `out` exactly the reply the generic dispatch frames into
+  // the scratch, and return its size. Any other method (or an object
+  // without such methods): Unsupported, nothing changed; the generic
+  // path answers the CALL.
+  virtual Result<uint32_t> fast_reply(uint64_t interface_id, uint16_t method_id, MutBytes out)
+      CAPOS_REQUIRES(g_kernel_lock) {
+    (void)interface_id, (void)method_id, (void)out;
+    return fail(Err::Unsupported);
+  }
+  // Room a fast reply may take (header, root pointer and data words).
+  static constexpr uint32_t FAST_REPLY_MAX = 64;
 };
 
 // A kernel capability that lives on the kernel heap: T::create(args...)

@@ -19,6 +19,10 @@ class TimerCap final : public HeapKernelCap<TimerCap>, public schema::wire::Time
   // boot CPU's tickless idle.
   static uint64_t next_deadline() CAPOS_REQUIRES(g_kernel_lock);
 
+  // Timer.now through the kernel-cap fast path (the same builder and method).
+  Result<uint32_t> fast_reply(uint64_t interface_id, uint16_t method_id, MutBytes out)
+      CAPOS_REQUIRES(g_kernel_lock) override;
+
   Status now(schema::wire::Timer::NowParams::Reader, schema::wire::Timer::NowResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status sleep(schema::wire::Timer::SleepParams::Reader p, schema::wire::Timer::SleepResults::Builder r) CAPOS_REQUIRES(g_kernel_lock) override;
   Status sleepUntil(schema::wire::Timer::SleepUntilParams::Reader p,

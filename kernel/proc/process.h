@@ -119,6 +119,7 @@ class Process {
   // its thread, the thread's kernel stack and its exit watch (charged to
   // its own KernelBytes; docs/memory.md).
   static uint64_t fixed_kernel_bytes();
+  bool has_scratch() const { return scratch_ != nullptr; }
   uint8_t* params_scratch() { return scratch_; }
   uint8_t* results_scratch() { return scratch_ + SCRATCH_BYTES; }
 

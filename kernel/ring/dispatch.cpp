@@ -8,6 +8,7 @@
 #include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/fast_path.h"
+#include "kernel/objects/kernel_fast_call.h"
 #include "kernel/proc/process.h"
 #include "kernel/ring/sqe_buffers.h"
 #include "kernel/sched/deferred.h"
@@ -284,15 +285,39 @@ namespace {
 // nothing when it declines). With NOPs completed and other SQEs behind
 // them, cap_enter's drain goes on from there. A ring the endpoint fast path
 // is armed on goes straight to cap_enter, which asks that path first.
-// Inline: every other batch pays only the first two tests.
+// A lone CALL is offered to the kernel-cap fast path the same way
+// (kernel/objects/kernel_fast_call.h); what it declines, cap_enter does.
+// Inline: every other batch pays only the first few tests.
+// A lone CALL, out of line (other batches pay only the opcode test): the
+// kernel-cap fast path first (kernel_fast_call.h); what it declines, and a
+// call it did not satisfy, cap_enter does (its drain then finds nothing
+// queued and waits as usual).
+[[gnu::noinline]] Result<uint32_t, CapError> enter_call(Process& p, RingEngine& ring, uint64_t min_complete,
+                                                        uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
+  if (min_complete <= CQ_ENTRIES && kernel_fast_call(p, ring)) {
+    ++g_ring_stats.sqes;
+    uint32_t ready = ring.cq_ready_bound();  // its fetch has just validated cq_head
+    if (ready >= min_complete || timeout_ns == CAP_ENTER_NO_WAIT) return ready;
+  }
+  return cap_enter(p, min_complete, timeout_ns);
+}
+
 inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_complete, uint64_t timeout_ns)
     CAPOS_REQUIRES(g_kernel_lock) {
   RingEngine& ring = p.ring(self.slot);
-  if (!ring.fast_armed && ring.nop_at_head() && min_complete <= CQ_ENTRIES) {
-    uint32_t min_ready = timeout_ns == CAP_ENTER_NO_WAIT ? 0 : static_cast<uint32_t>(min_complete);
-    RingEngine::NopPass n = ring.complete_nop_batch(min_ready);
-    g_ring_stats.sqes += n.consumed;
-    if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
+  if (!ring.fast_armed) {
+    if (ring.nop_at_head()) {
+      if (min_complete <= CQ_ENTRIES) {
+        uint32_t min_ready = timeout_ns == CAP_ENTER_NO_WAIT ? 0 : static_cast<uint32_t>(min_complete);
+        RingEngine::NopPass n = ring.complete_nop_batch(min_ready);
+        g_ring_stats.sqes += n.consumed;
+        if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
+      }
+    } else if (const CapSqe& h = ring.pending_sqe(0); h.opcode == CAP_OP_CALL && h.params_len == 0) {
+      // Hints (kernel_fast_call reads what counts): only a CALL without
+      // params can take the kernel-cap fast path.
+      return enter_call(p, ring, min_complete, timeout_ns);
+    }
   }
   return cap_enter(p, min_complete, timeout_ns);
 }
