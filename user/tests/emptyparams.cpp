@@ -18,6 +18,7 @@
 #include "schema/manifest.capnp.capos.h"
 #include "schema/memory.capnp.capos.h"
 #include "schema/process.capnp.capos.h"
+#include "user/rt/caps_call.h"
 #include "user/rt/capset.h"
 #include "user/rt/console.h"
 #include "user/rt/ring.h"
@@ -194,6 +195,51 @@ int fast_path_checks(uint32_t timer) {
   return 0;
 }
 
+// A Timer wrapped by a Revoker (a wrapped cap: generic, both ways) answers
+// as the Timer does until revoked, then fails DISCONNECTED both ways with
+// the buffer untouched.
+int revoked_checks(uint32_t timer, rt::Cap<wire::EndpointFactory> eps) {
+  alignas(8) uint8_t pb[256], rb[256];
+  capnp::FixedMessageBuilder p(MutBytes(pb, sizeof pb));
+  capnp::Response resp(MutBytes(rb, sizeof rb));
+  CHECK(wire::EndpointFactory::Client::createRevokerParams(p), 80);
+  auto rv = rt::call_for_cap<wire::Revoker>(eps, 1, p, resp);
+  CHECK(rv, 80);
+  capnp::FixedMessageBuilder wp(MutBytes(pb, sizeof pb));
+  auto w = wire::Revoker::Client::wrapParams(wp);
+  CHECK(w, 81);
+  w->getTarget().set_capability(0);
+  CapTransferDesc x{timer, XFER_COPY, {0, 0, 0}};
+  CapTransferRecord rec[1];
+  uint32_t n = 0;
+  capnp::Response wr(MutBytes(rb, sizeof rb));
+  CHECK(rt::call_with_caps(*rv, 0, wp, wr, Span<const CapTransferDesc>(&x, 1), Span<CapTransferRecord>(rec, 1), &n) &&
+            n == 1,
+        81);
+  uint32_t wrapped = rec[0].cap_id;
+  uint8_t* fa = g_page[0] + 64;
+  uint8_t* gb = g_page[1] + 64;
+  memset(g_page, 0xEE, sizeof g_page);
+  CapCqe a = call_at(wrapped, wire::Timer::kInterfaceId, 0, true, fa, 64);
+  CapCqe b = call_at(wrapped, wire::Timer::kInterfaceId, 0, false, gb, 64);
+  CHECK(a.result == 32 && a.result == b.result && a.flags == b.flags && memcmp(fa, gb, 16) == 0, 82);
+  capnp::FixedMessageBuilder rp(MutBytes(pb, sizeof pb));
+  capnp::Response rr(MutBytes(rb, sizeof rb));
+  CHECK(wire::Revoker::Client::revokeParams(rp) && wire::Revoker::Client(&rt::transport(), *rv).revoke(rp, rr), 83);
+  memset(g_page, 0xEE, sizeof g_page);
+  a = call_at(wrapped, wire::Timer::kInterfaceId, 0, true, fa, 64);
+  b = call_at(wrapped, wire::Timer::kInterfaceId, 0, false, gb, 64);
+  CHECK(a.result == CAP_ERR_DISCONNECTED && a.result == b.result && a.flags == b.flags, 84);
+  for (uint32_t i = 0; i < sizeof g_page; ++i) CHECK(g_page[0][i] == 0xEE, 85);
+  // The Timer itself still answers through the fast path.
+  a = call_at(timer, wire::Timer::kInterfaceId, 0, true, fa, 64);
+  CHECK(a.result == 32, 86);
+  rt::release_cap(wrapped);
+  rt::release_cap(*rv);
+  rt::print("emptyparams: a wrapped Timer answers alike both ways, and alike DISCONNECTED once revoked\n");
+  return 0;
+}
+
 int run() {
   auto timer = rt::capset_find<wire::Timer>("timer");
   auto status = rt::capset_find<wire::SystemStatus>("status");
@@ -222,6 +268,7 @@ int run() {
     rt::print("emptyparams: Timer.now answered alike with and without a params message\n");
   }
   if (int rc = fast_path_checks(timer->id())) return rc;
+  if (int rc = revoked_checks(timer->id(), *eps)) return rc;
   BOTH("SystemStatus.memory", status->id(), wire::SystemStatus::kInterfaceId, 0, false, 20);
   BOTH("SystemStatus.selfLedger", status->id(), wire::SystemStatus::kInterfaceId, 2, true, 23);
   BOTH("SystemStatus.cpus", status->id(), wire::SystemStatus::kInterfaceId, 3, false, 26);
