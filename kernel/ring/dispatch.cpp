@@ -279,15 +279,6 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
 namespace capos {
 namespace {
 
-// cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
-// is completed before cap_enter sets up its handler, deadline and wait
-// state (RingEngine::complete_nop_batch says when it acts; it changes
-// nothing when it declines). With NOPs completed and other SQEs behind
-// them, cap_enter's drain goes on from there. A ring the endpoint fast path
-// is armed on goes straight to cap_enter, which asks that path first.
-// A lone CALL is offered to the kernel-cap fast path the same way
-// (kernel/objects/kernel_fast_call.h); what it declines, cap_enter does.
-// Inline: every other batch pays only the first few tests.
 // A lone CALL, out of line (other batches pay only the opcode test): the
 // kernel-cap fast path first (kernel_fast_call.h); what it declines, and a
 // call it did not satisfy, cap_enter does (its drain then finds nothing
@@ -302,6 +293,15 @@ namespace {
   return cap_enter(p, min_complete, timeout_ns);
 }
 
+// cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
+// is completed before cap_enter sets up its handler, deadline and wait
+// state (RingEngine::complete_nop_batch says when it acts; it changes
+// nothing when it declines). With NOPs completed and other SQEs behind
+// them, cap_enter's drain goes on from there. A ring the endpoint fast path
+// is armed on goes straight to cap_enter, which asks that path first.
+// A batch headed by a CALL without params is offered to the kernel-cap
+// fast path the same way (enter_call, above). Inline: every other batch
+// pays only the first few tests.
 inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_complete, uint64_t timeout_ns)
     CAPOS_REQUIRES(g_kernel_lock) {
   RingEngine& ring = p.ring(self.slot);
@@ -314,8 +314,8 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
         if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
       }
     } else if (const CapSqe& h = ring.pending_sqe(0); h.opcode == CAP_OP_CALL && h.params_len == 0) {
-      // Hints (kernel_fast_call reads what counts): only a CALL without
-      // params can take the kernel-cap fast path.
+      // Hints, as nop_at_head (kernel_fast_call reads what counts once):
+      // only a CALL without params can take the kernel-cap fast path.
       return enter_call(p, ring, min_complete, timeout_ns);
     }
   }
