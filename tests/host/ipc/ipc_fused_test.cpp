@@ -336,4 +336,35 @@ TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
       6);
 }
 
+// The fused RELEASE (its CQE posted in place) against the generic one:
+// a received cap released, the same id twice in one batch (the second
+// finds the slot gone), a stale id (the slot reused by a later cap), the
+// invalid id and one far out of range; each refusal is the generic
+// error and the rest of the batch still runs.
+TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        uint32_t spare = s.gift();
+        uint32_t stale = 0;
+        for (uint32_t k = 0; k < 12; ++k) {
+          s.call(100 + k, msg(k), BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
+          uint32_t got = s.last_records.empty() ? 60u : s.last_records[0].cap_id;
+          std::vector<uint32_t> rel;
+          switch (k % 4) {
+            case 0: rel = {got}; stale = got; break;
+            case 1: rel = {got, got}; break;  // the second: the slot is gone
+            case 2: rel = {stale, got}; break;  // an id whose slot a later cap reused
+            default: rel = {0xFFFFFFFFu, got}; break;  // the invalid id
+          }
+          s.answer(1000 + 2 * k, msg(k + 5), BUF_SLOT, rel);
+        }
+        s.call(200, "far", BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
+        s.answer(2000, "x", BUF_SLOT, {0x00ffff00u, s.last_records.empty() ? 60u : s.last_records[0].cap_id});
+      },
+      30);
+}
+
 }  // namespace
