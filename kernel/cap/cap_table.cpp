@@ -25,18 +25,9 @@ CapTable::CapTable(Span<CapSlot> storage, ResourceLedger* ledger) : slots_(stora
 }
 
 Result<SlotReservation> CapTable::reserve() {
-  // Freed slots first, then never-used ones in index order, so the first
-  // caps get small, predictable ids.
   if (free_head_ == NONE && fresh_ == slots_.size()) return fail(Err::OutOfRange);
   Reservation charge = CAPOS_TRY(ledger_->reserve(Res::CapSlots, 1));
-  uint32_t i;
-  if (free_head_ != NONE) {
-    i = free_head_;
-    free_head_ = slots_[i].next_free;
-  } else {
-    i = fresh_++;
-    new (&slots_[i]) CapSlot{};
-  }
+  uint32_t i = take_slot();
   slots_[i].state = RESERVED;
   return SlotReservation(this, i, move(charge));
 }
@@ -83,16 +74,8 @@ Result<Ref<KObject>> CapTable::remove(uint32_t capid) {
 Status CapTable::reserve_many(uint32_t* index, uint32_t n) {
   uint32_t got = 0;
   for (; got < n; ++got) {
-    uint32_t i;
-    if (free_head_ != NONE) {
-      i = free_head_;
-      free_head_ = slots_[i].next_free;
-    } else if (fresh_ < slots_.size()) {
-      i = fresh_++;
-      new (&slots_[i]) CapSlot{};
-    } else {
-      break;
-    }
+    if (free_head_ == NONE && fresh_ == slots_.size()) break;
+    uint32_t i = take_slot();
     slots_[i].state = RESERVED;
     index[got] = i;
   }

@@ -75,14 +75,7 @@ class CapTable {
   // insert() right after room_for_one() said yes, with nothing in between
   // that could take a slot or the quota: cannot fail.
   [[gnu::always_inline]] uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
-    uint32_t i;
-    if (free_head_ != NONE) {
-      i = free_head_;
-      free_head_ = slots_[i].next_free;
-    } else {
-      i = fresh_++;
-      new (&slots_[i]) CapSlot{};
-    }
+    uint32_t i = take_slot();
     ledger_->take_checked(Res::CapSlots, 1);
     CapSlot& s = slots_[i];
     if (!obj) __builtin_trap();
@@ -169,6 +162,19 @@ class CapTable {
   friend class SlotReservation;
   enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
+  // The next slot to fill: freed slots first, then never-used ones in
+  // index order (so the first caps get small, predictable ids). The caller
+  // has made sure one exists (free_head_ != NONE or fresh_ < size).
+  [[gnu::always_inline]] uint32_t take_slot() {
+    if (free_head_ != NONE) {
+      uint32_t i = free_head_;
+      free_head_ = slots_[i].next_free;
+      return i;
+    }
+    uint32_t i = fresh_++;
+    new (&slots_[i]) CapSlot{};
+    return i;
+  }
   [[gnu::noinline]] Err lookup_refusal(uint32_t capid) const;
   static constexpr uint32_t NONE = 0xFFFFFFFFu;
 

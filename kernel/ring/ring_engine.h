@@ -19,6 +19,16 @@ namespace ring_detail {
 // published with release order (the CQE before cq_tail).
 template <class T> T load_user(const T* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 template <class T> void store_kernel(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+// A plain NOP's completion, written field by field over whatever the slot
+// held: user_data read once from the SQE, everything else zero.
+[[gnu::always_inline]] inline void write_nop_cqe(abi::CapCqe* c, const abi::CapSqe* sqe) {
+  c->user_data = load_user(&sqe->user_data);
+  c->result = 0;
+  c->flags = 0;
+  c->call_id = 0;
+  c->cap_count = 0;
+  c->aux = 0;
+}
 }  // namespace ring_detail
 
 class SqeHandler {
@@ -228,13 +238,7 @@ class RingEngine {
   // once: opcode and flags, then user_data.
   uint32_t k = 0;
   for (;;) {
-    abi::CapCqe* c = &page->cq[(cq_tail + k) % abi::CQ_ENTRIES];
-    c->user_data = ring_detail::load_user(&slot->user_data);
-    c->result = 0;
-    c->flags = 0;
-    c->call_id = 0;
-    c->cap_count = 0;
-    c->aux = 0;
+    ring_detail::write_nop_cqe(&page->cq[(cq_tail + k) % abi::CQ_ENTRIES], slot);
     if (++k == pending) break;
     slot = &page->sq[(sq_head + k) % abi::SQ_ENTRIES];
     if ((ring_detail::load_user(&slot->opcode) | ring_detail::load_user(&slot->flags)) != 0) break;  // drain's from here
@@ -270,13 +274,7 @@ inline uint32_t RingEngine::complete_nops(uint32_t limit) {
     uint8_t flags = ring_detail::load_user(&slot->flags);
     static_assert(abi::CAP_OP_NOP == 0);
     if ((opcode | flags) != 0) break;  // not a plain NOP: the handler's
-    abi::CapCqe* c = &page->cq[cq_tail % abi::CQ_ENTRIES];
-    c->user_data = ring_detail::load_user(&slot->user_data);
-    c->result = 0;
-    c->flags = 0;
-    c->call_id = 0;
-    c->cap_count = 0;
-    c->aux = 0;
+    ring_detail::write_nop_cqe(&page->cq[cq_tail % abi::CQ_ENTRIES], slot);
     ++sq_head;
     ++cq_tail;
   }
