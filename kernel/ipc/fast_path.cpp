@@ -95,7 +95,9 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
     CAPOS_MEASURE_SEG(Xfer);
     CapTransferDesc descs[XFER_MAX];
     UserIn ds(UserAddr(ld(s.xfer_addr)), nx * sizeof(CapTransferDesc));
-    const uint8_t* kd = nx == 1 ? as.direct(ds) : nullptr;  // as ipc.cpp read_descs
+    // As ipc.cpp read_descs (one descriptor through its translation), the
+    // translation kept while the page-table generation is unchanged.
+    const uint8_t* kd = nx == 1 ? read_kept(as, ds, pi.last_kdescs) : nullptr;
     if (kd) memcpy(&descs[0], kd, sizeof(CapTransferDesc));
     if (!kd && !as.copy_from_user(descs, ds))
       st = CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");

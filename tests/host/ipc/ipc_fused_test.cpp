@@ -367,4 +367,44 @@ TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
       30);
 }
 
+// The single descriptor's page is kept across CALLs (ProcessIpc::
+// last_kdescs): moved or unmapped between calls, the kept translation must
+// not be used (a stale one would read the old frame's descriptor).
+TEST(IpcFused, DescriptorPageMovesAreNotUsedStale) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        uint32_t a = s.gift();
+        uint32_t b = s.gift();
+        for (uint32_t k = 0; k < 10; ++k) {
+          if (k == 3 || k == 7) {  // the descriptor page moves: the next call names `b`
+            s.client.address_space().unmap(XFER_VA);
+            s.client.address_space().map(XFER_VA, 0x1000, false);
+          }
+          if (k == 5) {  // unmapped: the call fails INVALID_TRANSFER, the RECV stays
+            s.client.address_space().unmap(XFER_VA);
+            CapSqe c{};
+            c.opcode = CAP_OP_CALL;
+            c.cap_id = s.facet;
+            c.user_data = 500;
+            c.result_addr = World::slot_va(1);
+            c.result_len = 64;
+            c.xfer_addr = XFER_VA;
+            c.xfer_count = 1;
+            s.w.submit(s.client, c);
+            s.reap();
+            s.snapshot();
+            s.client.address_space().map(XFER_VA, 0x1000, false);
+          }
+          s.call(100 + k, msg(k), BUF_SLOT, {CapTransferDesc{k >= 3 ? b : a, XFER_COPY, {}}});
+          std::vector<uint32_t> rel;
+          if (!s.last_records.empty()) rel.push_back(s.last_records[0].cap_id);
+          s.answer(1000 + 2 * k, msg(k + 1), BUF_SLOT, rel);
+        }
+      },
+      20);
+}
+
 }  // namespace
