@@ -121,6 +121,19 @@ class CapTable {
   }
   // Removes the slot and hands back its reference; the CapId becomes stale.
   Result<Ref<KObject>> remove(uint32_t capid);
+  // remove() dropping the reference here (CAP_OP_RELEASE): the same
+  // checks, errors and order (the slot freed, then the object released),
+  // no Ref handed back. Inline: the endpoint fast path's RELEASEs.
+  Status drop(uint32_t capid) {
+    auto s = lookup(capid);
+    if (!s) [[unlikely]] return fail(s.error());
+    KObject* obj = (*s)->object;
+    --live_;
+    ledger_->release(Res::CapSlots, 1);
+    free_slot(abi::capid_index(capid));
+    obj->release();
+    return {};
+  }
 
   // Move transfers: a pinned slot is unusable (lookup answers Busy) until
   // it is either taken (the move committed) or unpinned (rolled back).

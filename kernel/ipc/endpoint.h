@@ -187,6 +187,8 @@ struct ProcessIpc {
   // process's last params page as a caller and last reply page as a server.
   KeptBuffer last_kparams CAPOS_GUARDED_BY(g_kernel_lock);
   KeptBuffer last_kreply CAPOS_GUARDED_BY(g_kernel_lock);
+  // ... and the page of its last CALL's single transfer descriptor.
+  KeptBuffer last_kdescs CAPOS_GUARDED_BY(g_kernel_lock);
 };
 
 namespace ipc {

@@ -95,7 +95,9 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
     CAPOS_MEASURE_SEG(Xfer);
     CapTransferDesc descs[XFER_MAX];
     UserIn ds(UserAddr(ld(s.xfer_addr)), nx * sizeof(CapTransferDesc));
-    const uint8_t* kd = nx == 1 ? as.direct(ds) : nullptr;  // as ipc.cpp read_descs
+    // As ipc.cpp read_descs (one descriptor through its translation), the
+    // translation kept while the page-table generation is unchanged.
+    const uint8_t* kd = nx == 1 ? read_kept(as, ds, pi.last_kdescs) : nullptr;
     if (kd) memcpy(&descs[0], kd, sizeof(CapTransferDesc));
     if (!kd && !as.copy_from_user(descs, ds))
       st = CAPOS_CAP_FAIL(INVALID_TRANSFER, "transfer descriptors unreadable");
@@ -248,6 +250,24 @@ void finish(RingEngine& ring, uint64_t user_data, const CapResult& r, CapCqe cqe
   ring.complete(cqe);
 }
 
+// CAP_OP_RELEASE as ProcessRingHandler runs it (flags checked by the
+// caller): the slot removed and its reference dropped in one step
+// (CapTable::drop, no Ref handed back), a success's CQE posted in place; a
+// refusal goes through finish() as the generic handler's.
+[[gnu::always_inline]] inline void release(Process& p, RingEngine& ring, uint32_t cap_id, uint64_t user_data) CAPOS_REQUIRES(g_kernel_lock) {
+  ring.take();
+  if (auto r = p.caps().drop(cap_id); !r) [[unlikely]] {
+    finish(ring, user_data, CapResult(fail(lookup_error(r.error()))));
+    return;
+  }
+  env::count_sqe(false);
+  CapCqe cqe{};
+  cqe.user_data = user_data;
+  cqe.result = 0;
+  CAPOS_MEASURE_SEG(Post);
+  ring.complete(cqe);
+}
+
 // A server may release caps a message brought before it answers (at most
 // this many RELEASEs ahead of the RETURN).
 constexpr uint32_t MAX_RELEASES = 2;
@@ -280,11 +300,7 @@ bool take_batch(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g_kerne
   const CapSqe& rv = s[nrel + 1];
   if (rs.opcode != CAP_OP_RETURN || (rs.flags & ~SQE_F_EXCEPTION) || rs.reserved0) return false;
   if (rv.opcode != CAP_OP_RECV || rv.flags || rv.reserved0 || rv.xfer_count || rv.cap_id != rs.cap_id) return false;
-  for (uint32_t i = 0; i < nrel; ++i) {  // as ProcessRingHandler runs CAP_OP_RELEASE
-    ring.take();
-    auto r = p.caps().remove(s[i].cap_id);
-    finish(ring, s[i].user_data, r ? CapResult(Completion::done()) : CapResult(fail(lookup_error(r.error()))));
-  }
+  for (uint32_t i = 0; i < nrel; ++i) release(p, ring, s[i].cap_id, s[i].user_data);
   ring.take();
   finish(ring, rs.user_data, ret(p, rs));
   // Looked up again, as the generic path would: a RELEASE or a RETURN
@@ -327,11 +343,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
   b.buf_addr = ld(rv.result_addr);
   b.buf_len = ld(rv.result_len);
   b.recv_ud = ld(rv.user_data);
-  for (uint32_t i = 0; i < nrel; ++i) {  // as ProcessRingHandler runs CAP_OP_RELEASE
-    ring.take();
-    auto r = p.caps().remove(rel_cap[i]);
-    finish(ring, rel_ud[i], r ? CapResult(Completion::done()) : CapResult(fail(lookup_error(r.error()))));
-  }
+  for (uint32_t i = 0; i < nrel; ++i) release(p, ring, rel_cap[i], rel_ud[i]);
   // Looked up after the RELEASEs (they may have emptied the slot).
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(b.cap_id);

@@ -45,6 +45,41 @@ TEST(CapTable, InsertLookupRemove) {
   EXPECT_EQ(f.table.remove(*id).error(), Err::Stale);
 }
 
+// drop() is remove() with the reference released in place: the same
+// errors, ledger, live count, free-list order and generations, and the
+// object destroyed exactly when its last reference goes.
+TEST(CapTable, DropMatchesRemove) {
+  Fixture a, b;
+  Ref<KObject> shared = make_obj();
+  std::vector<uint32_t> ids_a, ids_b;
+  for (int k = 0; k < 6; ++k) {
+    Ref<KObject> o = k % 2 ? shared : make_obj();
+    ids_a.push_back(*a.table.insert(o, 10 + k));
+    ids_b.push_back(*b.table.insert(o, 10 + k));
+  }
+  int before = TestObj::destroyed;
+  uint32_t shared_refs = shared->refs();
+  // Live ids, the same id again (gone), a forged index, the invalid id.
+  std::vector<uint32_t> order{ids_a[0], ids_a[1], ids_a[0], ids_a[3], 0x00ff0000u, capos::abi::CAPID_INVALID, ids_a[4]};
+  for (uint32_t id : order) {
+    auto r = a.table.remove(id);
+    if (r.ok()) r->reset();  // one of the two references: the object stays
+    int d0 = TestObj::destroyed;
+    bool last = r.ok() && id != ids_a[1] && id != ids_a[3];
+    auto d = b.table.drop(id);
+    EXPECT_EQ(TestObj::destroyed - d0, last ? 1 : 0);  // drop released the last one
+    EXPECT_EQ(r.ok(), d.ok());
+    if (!r.ok() && !d.ok()) EXPECT_EQ(r.error(), d.error());
+    EXPECT_EQ(a.table.live(), b.table.live());
+    EXPECT_EQ(a.ledger.used(Res::CapSlots), b.ledger.used(Res::CapSlots));
+  }
+  EXPECT_EQ(TestObj::destroyed - before, 2);  // the objects of ids 0 and 4
+  EXPECT_EQ(shared->refs(), shared_refs - 4);  // ids 1 and 3 from each table
+  // A new insert lands in the same slot with the same generation in both.
+  EXPECT_EQ(*a.table.insert(make_obj(), 1), *b.table.insert(make_obj(), 1));
+  EXPECT_EQ(b.table.drop(ids_a[0]).error(), Err::Stale);
+}
+
 TEST(CapTable, RejectsForgedIds) {
   Fixture f;
   auto id = *f.table.insert(make_obj(), 1);

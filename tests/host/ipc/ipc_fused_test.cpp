@@ -336,4 +336,75 @@ TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
       6);
 }
 
+// The fused RELEASE (its CQE posted in place) against the generic one:
+// a received cap released, the same id twice in one batch (the second
+// finds the slot gone), a stale id (the slot reused by a later cap), the
+// invalid id and one far out of range; each refusal is the generic
+// error and the rest of the batch still runs.
+TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        uint32_t spare = s.gift();
+        uint32_t stale = 0;
+        for (uint32_t k = 0; k < 12; ++k) {
+          s.call(100 + k, msg(k), BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
+          uint32_t got = s.last_records.empty() ? 60u : s.last_records[0].cap_id;
+          std::vector<uint32_t> rel;
+          switch (k % 4) {
+            case 0: rel = {got}; stale = got; break;
+            case 1: rel = {got, got}; break;  // the second: the slot is gone
+            case 2: rel = {stale, got}; break;  // an id whose slot a later cap reused
+            default: rel = {0xFFFFFFFFu, got}; break;  // the invalid id
+          }
+          s.answer(1000 + 2 * k, msg(k + 5), BUF_SLOT, rel);
+        }
+        s.call(200, "far", BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
+        s.answer(2000, "x", BUF_SLOT, {0x00ffff00u, s.last_records.empty() ? 60u : s.last_records[0].cap_id});
+      },
+      30);
+}
+
+// The single descriptor's page is kept across CALLs (ProcessIpc::
+// last_kdescs): moved or unmapped between calls, the kept translation must
+// not be used (a stale one would read the old frame's descriptor).
+TEST(IpcFused, DescriptorPageMovesAreNotUsedStale) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        s.call(1, "warm");
+        s.answer(10, "w");
+        uint32_t a = s.gift();
+        uint32_t b = s.gift();
+        for (uint32_t k = 0; k < 10; ++k) {
+          if (k == 3 || k == 7) {  // the descriptor page moves: the next call names `b`
+            s.client.address_space().unmap(XFER_VA);
+            s.client.address_space().map(XFER_VA, 0x1000, false);
+          }
+          if (k == 5) {  // unmapped: the call fails INVALID_TRANSFER, the RECV stays
+            s.client.address_space().unmap(XFER_VA);
+            CapSqe c{};
+            c.opcode = CAP_OP_CALL;
+            c.cap_id = s.facet;
+            c.user_data = 500;
+            c.result_addr = World::slot_va(1);
+            c.result_len = 64;
+            c.xfer_addr = XFER_VA;
+            c.xfer_count = 1;
+            s.w.submit(s.client, c);
+            s.reap();
+            s.snapshot();
+            s.client.address_space().map(XFER_VA, 0x1000, false);
+          }
+          s.call(100 + k, msg(k), BUF_SLOT, {CapTransferDesc{k >= 3 ? b : a, XFER_COPY, {}}});
+          std::vector<uint32_t> rel;
+          if (!s.last_records.empty()) rel.push_back(s.last_records[0].cap_id);
+          s.answer(1000 + 2 * k, msg(k + 1), BUF_SLOT, rel);
+        }
+      },
+      20);
+}
+
 }  // namespace
