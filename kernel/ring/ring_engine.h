@@ -109,13 +109,6 @@ class RingEngine {
   void copy_pending(abi::CapSqe* out, uint32_t n) const {
     for (uint32_t i = 0; i < n; ++i) __builtin_memcpy_inline(&out[i], &pending_sqe(i), sizeof(abi::CapSqe));
   }
-  // The fast path's first look, inline: the next SQE in the shared page
-  // when 1..`max` are pending, else null. A hint only (userspace may still
-  // change it): peek_count() reads what counts.
-  const abi::CapSqe* head_hint(uint32_t max) const {
-    uint32_t n = __atomic_load_n(&page_->header.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
-    return n - 1 < max ? &page_->sq[sq_head_ % abi::SQ_ENTRIES] : nullptr;
-  }
   // Whether cap_enter asks the endpoint fast path first: set by an
   // endpoint CALL or RECV on this ring, cleared when the fast path declines
   // a batch. A hint only, so a ring that never speaks to endpoints (NOPs,

@@ -143,17 +143,17 @@ int nop_batches() {
   for (const auto& b : bad_at) {
     for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
       CapSqe* s = rt::ring().sqe_slot(i);
-      if (!s) return 40;
+      if (!s) return 60;
       s->user_data = 0x200000000ull + i;
       if (i == b[0] || i == b[1]) s->flags = static_cast<uint8_t>(1u << (i % 8));
     }
     rt::ring().publish(SQ_ENTRIES);
-    if (rt::ring().enter(SQ_ENTRIES, 0).value_or(0) < SQ_ENTRIES) return 41;
+    if (rt::ring().enter(SQ_ENTRIES, 0).value_or(0) < SQ_ENTRIES) return 61;
     for (uint32_t i = 0; i < SQ_ENTRIES; ++i) {
       const CapCqe* c = rt::ring().cqe_at(i);
-      if (!c || c->user_data != 0x200000000ull + i) return 42;
+      if (!c || c->user_data != 0x200000000ull + i) return 62;
       int32_t want = (i == b[0] || i == b[1]) ? CAP_ERR_INVALID_REQUEST : 0;
-      if (c->result != want || c->flags || c->cap_count || c->aux || c->call_id) return 43;
+      if (c->result != want || c->flags || c->cap_count || c->aux || c->call_id) return 63;
     }
     rt::ring().consume(SQ_ENTRIES);
   }
