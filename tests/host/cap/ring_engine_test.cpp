@@ -1,4 +1,5 @@
 #include "kernel/ring/ring_engine.h"
+#include "tests/host/cap/ring_test_handler.h"
 
 #include <gtest/gtest.h>
 
@@ -12,16 +13,7 @@ using namespace capos::abi;
 
 namespace {
 
-// Completes NOPs with result 7, leaves CALLs pending, echoes opcode.
-struct Handler final : SqeHandler {
-  std::vector<CapSqe> seen;
-  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
-    seen.push_back(sqe);
-    if (sqe.opcode == CAP_OP_CALL) return Outcome::Pending;
-    cqe->result = 7;
-    return Outcome::Completed;
-  }
-};
+using Handler = capos::test::RecordingSqeHandler;  // CALLs pending, the rest result 7
 
 struct Fixture {
   std::unique_ptr<RingPage> page = std::make_unique<RingPage>();

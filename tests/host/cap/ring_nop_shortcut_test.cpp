@@ -5,6 +5,7 @@
 // where it declines, it must have changed nothing. A model says when it
 // has to act, so a shortcut that always declined would fail too.
 #include "kernel/ring/ring_engine.h"
+#include "tests/host/cap/ring_test_handler.h"
 
 #include <gtest/gtest.h>
 
@@ -17,16 +18,7 @@ using namespace capos::abi;
 
 namespace {
 
-// Completes everything but CALLs with result 7; CALLs stay pending.
-struct Handler final : SqeHandler {
-  std::vector<CapSqe> seen;
-  Outcome handle(const CapSqe& sqe, CapCqe* cqe) override {
-    seen.push_back(sqe);
-    if (sqe.opcode == CAP_OP_CALL) return Outcome::Pending;
-    cqe->result = 7;
-    return Outcome::Completed;
-  }
-};
+using Handler = capos::test::RecordingSqeHandler;  // CALLs pending, the rest result 7
 
 struct Side {
   std::unique_ptr<RingPage> page = std::make_unique<RingPage>();
