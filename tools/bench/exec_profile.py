@@ -89,6 +89,9 @@ def main():
     ap.add_argument("--window", type=float, default=0.3, help="host seconds of logging")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--annotate", default=None,
+                    help="also print each executed instruction of this function (demangled prefix) with its "
+                         "executions per iteration")
     args = ap.parse_args()
 
     kernel = os.path.join(args.build, "kernel", "capos-test.elf")
@@ -125,8 +128,13 @@ def main():
         return n, insns[bisect.bisect_left(addrs, pc)][2] or "?", first
 
     per, units, total = collections.Counter(), 0, 0
+    per_insn = collections.Counter()
     for pc, c in counts.items():
         n, func, first = block(pc)
+        if args.annotate and func.startswith(args.annotate):
+            i = bisect.bisect_left(addrs, pc)
+            for k in range(n):
+                per_insn[i + k] += c
         per[func] += n * c
         total += n * c
         if first and func.startswith(args.unit):
@@ -136,6 +144,13 @@ def main():
     print(f"{args.row}: {units} iterations logged, ~{total / units:.0f} instructions each (block-weighted)")
     for func, n in per.most_common(args.top):
         print(f"{n / units:9.1f}  {func[:120]}")
+    if args.annotate:
+        # One line per executed instruction, in address order; a line's figure is
+        # how often it ran per iteration (a hot path reads as a run of 1.0s).
+        print(f"\n-- {args.annotate}: executions per iteration --")
+        for i in sorted(per_insn):
+            a, text, _ = insns[i]
+            print(f"{per_insn[i] / units:6.2f}  {a:x}  {text[:100]}")
 
 
 if __name__ == "__main__":
