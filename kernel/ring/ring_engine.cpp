@@ -34,6 +34,16 @@ void RingEngine::set_status(uint32_t bit, bool on) {
   h.status = on ? (s | bit) : (s & ~bit);
 }
 
+uint32_t RingEngine::cq_head_corrupt() {
+  set_status(abi::RING_STATUS_CQ_CORRUPT, true);
+  return 0;
+}
+
+uint32_t RingEngine::peek_status_set(uint32_t pending) {
+  set_status(abi::RING_STATUS_CQ_CORRUPT, false);
+  if (page_->header.status & abi::RING_STATUS_SQ_CORRUPT) return 0;
+  return cq_tail_ - cq_head_valid_ + cq_reserved_ + pending <= CQ_ENTRIES ? pending : 0;
+}
 
 void RingEngine::drop_reservation() {
   if (cq_reserved_ == 0) __builtin_trap();

@@ -88,22 +88,37 @@ class RingEngine {
   // copy them whole (copy_pending) and act on the copies. take() then
   // consumes the next one, and reserve()/complete() give it its CQ slot,
   // in the order drain would.
-  uint32_t peek_count(uint32_t max, uint32_t first_opcodes) {
-    auto& hdr = page_->header;
+  // Inline, each member and user word loaded once into a register (a store
+  // into the shared page would otherwise make the compiler load the
+  // members again): it runs on both halves of every endpoint round trip.
+  // The same checks and effects as refresh_cq_head(): a corrupt cq_head
+  // sets RING_STATUS_CQ_CORRUPT, a valid one clears it (out of line, with
+  // the SQ-corrupt decline, behind one test of the status word).
+  [[gnu::noinline]] uint32_t peek_count(uint32_t max, uint32_t first_opcodes) {
+    abi::RingPage* const page = page_;
+    auto& hdr = page->header;
+    const uint32_t sq_head = sq_head_;
     // A quick look first (a user-written hint, read again below): a batch of
     // another shape costs the generic path only these few instructions.
-    uint32_t pending = __atomic_load_n(&hdr.sq_tail, __ATOMIC_ACQUIRE) - sq_head_;
-    if (pending == 0 || pending > max) return 0;
-    uint8_t op = page_->sq[sq_head_ % abi::SQ_ENTRIES].opcode;
+    uint32_t pending = ring_detail::load_user(&hdr.sq_tail) - sq_head;
+    if (pending - 1 >= max) return 0;  // none pending, or more than `max`
+    uint8_t op = page->sq[sq_head % abi::SQ_ENTRIES].opcode;
     if (op >= 32 || !(first_opcodes >> op & 1)) return 0;
     CAPOS_MEASURE_SEG(Fetch);
+    const uint32_t cq_tail = cq_tail_;
+    const uint32_t valid = cq_head_valid_;
     // The kernel-owned words are rewritten as drain rewrites them.
-    __atomic_store_n(&hdr.sq_head, sq_head_, __ATOMIC_RELEASE);
-    __atomic_store_n(&hdr.cq_tail, cq_tail_, __ATOMIC_RELEASE);
-    // A corrupt index or a status bit to clear is the generic drain's business.
-    if (!refresh_cq_head() || (hdr.status & abi::RING_STATUS_SQ_CORRUPT)) return 0;
-    if (cq_tail_ - cq_head_valid_ + cq_reserved_ + pending > abi::CQ_ENTRIES) return 0;
-    return pending;
+    ring_detail::store_kernel(&hdr.sq_head, sq_head);
+    ring_detail::store_kernel(&hdr.cq_tail, cq_tail);
+    // refresh_cq_head's test: valid iff between the last valid head and our tail.
+    uint32_t head = ring_detail::load_user(&hdr.cq_head);
+    if (head - valid > cq_tail - valid) [[unlikely]] return cq_head_corrupt();
+    cq_head_valid_ = head;
+    // A status bit set: CQ-corrupt is cleared (the head is valid now), and
+    // an SQ-corrupt one is the generic drain's business.
+    if (hdr.status & (abi::RING_STATUS_SQ_CORRUPT | abi::RING_STATUS_CQ_CORRUPT)) [[unlikely]]
+      return peek_status_set(pending);
+    return cq_tail - head + cq_reserved_ + pending <= abi::CQ_ENTRIES ? pending : 0;
   }
   const abi::CapSqe& pending_sqe(uint32_t i) const { return page_->sq[(sq_head_ + i) % abi::SQ_ENTRIES]; }
   void copy_pending(abi::CapSqe* out, uint32_t n) const {
@@ -196,6 +211,12 @@ class RingEngine {
   // indices are published once. Returns how many.
   uint32_t complete_nops(uint32_t limit);
   void set_status(uint32_t bit, bool on);
+  // peek_count's rare cases, out of line (tail calls: its common path
+  // needs no saved registers). A corrupt cq_head: flagged, 0. A status
+  // bit set after cq_head was validated: CQ-corrupt cleared, then 0 for
+  // SQ-corrupt (the generic drain's business), else peek_count's answer.
+  [[gnu::noinline]] uint32_t cq_head_corrupt();
+  [[gnu::noinline]] uint32_t peek_status_set(uint32_t pending);
 
   abi::RingPage* page_ = nullptr;
   uint32_t sq_head_ = 0;
