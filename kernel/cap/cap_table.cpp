@@ -122,20 +122,8 @@ Ref<KObject> CapTable::take_pinned(uint32_t capid) {
 }
 
 void CapTable::free_slot(uint32_t i) {
-  CapSlot& s = slots_[i];
-  s.object = nullptr;
-  s.interface_id = 0;
-  s.flags = 0;
-  // Generation wrap would let an old CapId name a new object: retire the
-  // slot instead of reusing it.
-  if (s.generation == 0xFFFF) {
-    s.state = RETIRED;
-    return;
-  }
-  ++s.generation;
-  s.state = EMPTY;
-  s.next_free = free_head_;
-  free_head_ = i;
+  if (i >= fresh_) __builtin_trap();  // never built: a kernel bug
+  free_found(i);
 }
 
 void CapTable::clear() {

@@ -72,6 +72,28 @@ class CapTable {
     if (!ledger_->has_room(Res::CapSlots, 1)) return fail(Err::Overloaded);
     return {};
   }
+  // room_for_one() with the CapSlots charge taken when it says yes (the
+  // same errors, nothing changed on failure): the one-cap transfer
+  // (TransferTxn::deliver), whose next step on this table is
+  // insert_charged(), with nothing in between that can fail. Between the
+  // two a slot may be freed (a move out of this same table), never taken.
+  Status charge_one() {
+    if (free_head_ == NONE && fresh_ == slots_.size()) [[unlikely]] return fail(Err::OutOfRange);
+    if (!ledger_->take_if_room(Res::CapSlots, 1)) [[unlikely]] return fail(Err::Overloaded);
+    return {};
+  }
+  // insert_checked() for a charge_one() that said yes: adopts the
+  // reference `obj` holds (never null) into the next free slot.
+  [[gnu::always_inline]] uint32_t insert_charged(KObject* obj, uint64_t interface_id) {
+    uint32_t i = take_slot();
+    CapSlot& s = slots_.data()[i];  // take_slot's index is below fresh_ <= size
+    s.object = obj;
+    s.interface_id = interface_id;
+    s.flags = 0;
+    s.state = LIVE;
+    ++live_;
+    return abi::capid_make(i, s.generation);
+  }
   // insert() right after room_for_one() said yes, with nothing in between
   // that could take a slot or the quota: cannot fail.
   [[gnu::always_inline]] uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
@@ -124,13 +146,13 @@ class CapTable {
   // remove() dropping the reference here (CAP_OP_RELEASE): the same
   // checks, errors and order (the slot freed, then the object released),
   // no Ref handed back. Inline: the endpoint fast path's RELEASEs.
-  Status drop(uint32_t capid) {
+  [[gnu::always_inline]] Status drop(uint32_t capid) {
     auto s = lookup(capid);
     if (!s) [[unlikely]] return fail(s.error());
     KObject* obj = (*s)->object;
     --live_;
     ledger_->release(Res::CapSlots, 1);
-    free_slot(abi::capid_index(capid));
+    free_found(abi::capid_index(capid));
     obj->release();
     return {};
   }
@@ -145,6 +167,19 @@ class CapTable {
   }
   void unpin(uint32_t capid);
   Ref<KObject> take_pinned(uint32_t capid);
+  // take_pinned() handing the slot's reference to the caller as a raw
+  // pointer (the one-cap transfer adopts it into the receiver at once).
+  [[gnu::always_inline]] KObject* take_pinned_raw(uint32_t capid) {
+    uint32_t i = abi::capid_index(capid);
+    if (i >= fresh_) __builtin_trap();
+    CapSlot& s = slots_.data()[i];
+    if (s.state != PINNED || s.generation != abi::capid_generation(capid)) __builtin_trap();
+    KObject* obj = s.object;
+    --live_;
+    ledger_->release(Res::CapSlots, 1);
+    free_found(i);
+    return obj;
+  }
   // The live-or-pinned slot behind `capid` (for transfer bookkeeping).
   const CapSlot* slot_of(uint32_t capid) const;
   // Releases every capability (process teardown).
@@ -162,13 +197,32 @@ class CapTable {
   friend class SlotReservation;
   enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
+  // free_slot() of an index below fresh_ (just looked up), inline: the
+  // slot cleared, its generation bumped (or the slot retired before the
+  // generation would wrap) and pushed on the free list.
+  [[gnu::always_inline]] void free_found(uint32_t i) {
+    CapSlot& s = slots_.data()[i];
+    s.object = nullptr;
+    s.interface_id = 0;
+    s.flags = 0;
+    // Generation wrap would let an old CapId name a new object: retire the
+    // slot instead of reusing it.
+    if (s.generation == 0xFFFF) [[unlikely]] {
+      s.state = RETIRED;
+      return;
+    }
+    ++s.generation;
+    s.state = EMPTY;
+    s.next_free = free_head_;
+    free_head_ = i;
+  }
   // The next slot to fill: freed slots first, then never-used ones in
   // index order (so the first caps get small, predictable ids). The caller
   // has made sure one exists (free_head_ != NONE or fresh_ < size).
   [[gnu::always_inline]] uint32_t take_slot() {
     if (free_head_ != NONE) {
       uint32_t i = free_head_;
-      free_head_ = slots_[i].next_free;
+      free_head_ = slots_.data()[i].next_free;  // on the free list only by free_found: below fresh_
       return i;
     }
     uint32_t i = fresh_++;

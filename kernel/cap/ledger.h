@@ -93,6 +93,12 @@ class ResourceLedger {
     if (__builtin_add_overflow(used_[i], reserved_[i], &taken)) return false;
     return taken <= limit_[i] && n <= limit_[i] - taken;
   }
+  // has_room() and the charge taken when there is room, in one step.
+  [[nodiscard]] bool take_if_room(Res r, uint64_t n) {
+    if (!has_room(r, n)) return false;
+    used_[idx(r)] += n;
+    return true;
+  }
   void take_checked(Res r, uint64_t n) {
     if (!has_room(r, n)) __builtin_trap();  // not checked first: a kernel bug
     used_[idx(r)] += n;

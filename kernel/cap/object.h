@@ -71,7 +71,9 @@ class KObject {
 // Whether CALLs on `o` are answered by a process (an endpoint's client
 // facet, directly or through wrappers) rather than by the kernel: the
 // interface id such an object carries is whatever its maker chose.
-inline bool served_by_process(const KObject* o) {
+// The walk through wrappers, out of line: the common answers (a client
+// facet itself, or an object that is no wrapper) are the inline test's.
+[[gnu::noinline]] inline bool served_through_wrappers(const KObject* o) {
   for (int depth = 0; o && depth < 16; ++depth) {
     ObjType t = o->type();
     if (t == ObjType::ClientEndpoint) return true;
@@ -79,6 +81,13 @@ inline bool served_by_process(const KObject* o) {
     o = o->call_target();
   }
   return o != nullptr;  // wrappers nested deeper than any real use: count as served
+}
+inline bool served_by_process(const KObject* o) {
+  if (!o) return false;
+  ObjType t = o->type();
+  if (t == ObjType::ClientEndpoint) return true;
+  if (t != ObjType::Revocable) return false;
+  return served_through_wrappers(o);
 }
 
 // Owning reference (retain on copy, release on destruction).

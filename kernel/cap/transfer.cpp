@@ -38,12 +38,33 @@ CapStatus TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs)
   return {};
 }
 
+// add() for the first item, each test once: the mode and reserved bytes
+// as one word (little-endian: mode in the low byte), the slot looked up
+// once, the item's words stored from registers.
 CapStatus TransferTxn::prepare_one(CapTable& src, const CapTransferDesc& d) {
-  if (n_) return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+  if (n_) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+  static_assert(__builtin_offsetof(CapTransferDesc, mode) == 4 && sizeof(CapTransferDesc) == 8);
+  uint32_t mode_word;
+  __builtin_memcpy(&mode_word, &d.mode, sizeof(mode_word));
+  uint32_t capid = d.cap_id;
+  if (mode_word != XFER_COPY && mode_word != XFER_MOVE) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
+  auto slot = src.lookup(capid);
+  if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
+  KObject* obj = (*slot)->object;
+  Item& it = items_[0];
+  it.obj = obj;
+  it.src_capid = capid;
+  it.interface_id = (*slot)->interface_id;
+  it.mode = static_cast<uint8_t>(mode_word);
+  it.taken = false;
+  if (mode_word == XFER_COPY) obj->retain();
+  else src.pin_found(capid);
   src_ = &src;
-  CapStatus r = add(src, d);
-  if (!r) src_ = nullptr;
-  return r;
+  n_ = 1;
+  return {};
 }
 
 CapStatus TransferTxn::reserve(CapTable& dst) {
@@ -89,21 +110,32 @@ void TransferTxn::commit_to(uint8_t* out) {
 }
 
 CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
-  if (n_ != 1) {
+  if (n_ != 1) [[unlikely]] {
     CAPOS_TRY_STATUS(reserve(dst));
     commit_to(out);
     return {};
   }
-  release_reservations();
-  if (auto room = dst.room_for_one(); !room) {
+  if (dst_) [[unlikely]] release_reservations();
+  // One cap: room_for_one's checks with the CapSlots charge taken at once
+  // (charge_one), then the sender's slot emptied (a move) and the
+  // receiver's slot filled -- in this order, so a move within one table
+  // reuses the slot it frees, as insert() after take_pinned() would.
+  if (auto room = dst.charge_one(); !room) [[unlikely]] {
     if (room.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
     return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
   }
-  Item& it = items_[0];
-  Ref<KObject> obj = it.mode == XFER_COPY ? Ref<KObject>::adopt(it.obj) : src_->take_pinned(it.src_capid);
-  uint32_t flags = served_by_process(obj.get()) ? XFER_REC_SERVED : 0;
-  CapTransferRecord rec{dst.insert_checked(move(obj), it.interface_id), flags, it.interface_id};
-  __builtin_memcpy_inline(out, &rec, sizeof(rec));
+  const Item& it = items_[0];
+  // A copy's held reference, or the move's taken out of the pinned slot.
+  KObject* obj = it.mode == XFER_COPY ? it.obj : src_->take_pinned_raw(it.src_capid);
+  uint64_t iface = it.interface_id;
+  uint32_t flags = served_by_process(obj) ? XFER_REC_SERVED : 0;
+  uint32_t id = dst.insert_charged(obj, iface);
+  // The record's fields stored straight into the buffer (any alignment).
+  static_assert(__builtin_offsetof(CapTransferRecord, cap_id) == 0 && __builtin_offsetof(CapTransferRecord, flags) == 4 &&
+                __builtin_offsetof(CapTransferRecord, interface_id) == 8 && sizeof(CapTransferRecord) == 16);
+  __builtin_memcpy(out, &id, sizeof(id));
+  __builtin_memcpy(out + 4, &flags, sizeof(flags));
+  __builtin_memcpy(out + 8, &iface, sizeof(iface));
   n_ = 0;
   src_ = nullptr;
   return {};
