@@ -109,28 +109,23 @@ void TransferTxn::commit_to(uint8_t* out) {
   finish_commit();
 }
 
-CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
-  if (n_ != 1) [[unlikely]] {
-    CAPOS_TRY_STATUS(reserve(dst));
-    commit_to(out);
-    return {};
-  }
-  if (dst_) [[unlikely]] release_reservations();
-  // One cap: room_for_one's checks with the CapSlots charge taken at once
-  // (charge_one), then the sender's slot emptied (a move) and the
-  // receiver's slot filled -- in this order, so a move within one table
-  // reuses the slot it frees, as insert() after take_pinned() would.
+// One cap into `dst`: room_for_one's checks with the CapSlots charge taken
+// at once (charge_one); the same errors as reserve().
+static inline CapStatus charge_receiver(CapTable& dst) {
   if (auto room = dst.charge_one(); !room) [[unlikely]] {
     if (room.error() == Err::Overloaded) return CAPOS_CAP_FAIL(QUOTA_EXCEEDED, "the receiver's cap-slot quota is reached");
     return CAPOS_CAP_FAIL(OVERLOADED, "the receiver's cap table is full");
   }
-  const Item& it = items_[0];
-  // A copy's held reference, or the move's taken out of the pinned slot.
-  KObject* obj = it.mode == XFER_COPY ? it.obj : src_->take_pinned_raw(it.src_capid);
-  uint64_t iface = it.interface_id;
+  return {};
+}
+
+// The one item's reference `obj` into the charged receiver slot, its
+// record stored field by field at `out` (any alignment); the transaction
+// is then empty.
+[[gnu::always_inline]] inline void TransferTxn::publish_one(CapTable& dst, KObject* obj, uint8_t* out) {
+  uint64_t iface = items_[0].interface_id;
   uint32_t flags = served_by_process(obj) ? XFER_REC_SERVED : 0;
   uint32_t id = dst.insert_charged(obj, iface);
-  // The record's fields stored straight into the buffer (any alignment).
   static_assert(__builtin_offsetof(CapTransferRecord, cap_id) == 0 && __builtin_offsetof(CapTransferRecord, flags) == 4 &&
                 __builtin_offsetof(CapTransferRecord, interface_id) == 8 && sizeof(CapTransferRecord) == 16);
   __builtin_memcpy(out, &id, sizeof(id));
@@ -138,6 +133,33 @@ CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
   __builtin_memcpy(out + 8, &iface, sizeof(iface));
   n_ = 0;
   src_ = nullptr;
+}
+
+// The common delivery, one copied cap, with no call but tail calls and a
+// register-preserving one (so no saved registers); everything else,
+// refusals included (charge_one changes nothing when it says no, so
+// deliver_other asks again and answers), in deliver_other.
+CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
+  const Item& it = items_[0];
+  if (n_ != 1 || dst_ || it.mode != XFER_COPY || it.obj->type() == ObjType::Revocable || !dst.charge_one()) [[unlikely]]
+    [[clang::musttail]] return deliver_other(dst, out);
+  publish_one(dst, it.obj, out);  // the copy's held reference
+  return {};
+}
+
+CapStatus TransferTxn::deliver_other(CapTable& dst, uint8_t* out) {
+  if (n_ != 1) {
+    CAPOS_TRY_STATUS(reserve(dst));
+    commit_to(out);
+    return {};
+  }
+  release_reservations();
+  CAPOS_TRY_STATUS(charge_receiver(dst));
+  // The sender's slot emptied (a move) before the receiver's is filled, so
+  // a move within one table reuses the slot it frees, as insert() after
+  // take_pinned() would.
+  const Item& it = items_[0];
+  publish_one(dst, it.mode == XFER_COPY ? it.obj : src_->take_pinned_raw(it.src_capid), out);
   return {};
 }
 

@@ -75,6 +75,8 @@ class TransferTxn {
     bool taken;  // consumed by a kernel receiver
   };
   CapStatus add(CapTable& src, const abi::CapTransferDesc& d);
+  CapStatus deliver_other(CapTable& dst, uint8_t* out);
+  void publish_one(CapTable& dst, KObject* obj, uint8_t* out);
   abi::CapTransferRecord publish(uint32_t i);
   void finish_commit();
 
