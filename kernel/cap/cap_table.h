@@ -204,16 +204,21 @@ class CapTable {
     CapSlot& s = slots_.data()[i];
     s.object = nullptr;
     s.interface_id = 0;
-    s.flags = 0;
+    uint16_t gen = s.generation;
     // Generation wrap would let an old CapId name a new object: retire the
     // slot instead of reusing it.
-    if (s.generation == 0xFFFF) [[unlikely]] {
+    if (gen == 0xFFFF) [[unlikely]] {
+      s.flags = 0;
       s.state = RETIRED;
       return;
     }
-    ++s.generation;
-    s.state = EMPTY;
-    s.next_free = free_head_;
+    // generation + 1, state EMPTY, flags 0 and the free-list link: the
+    // slot's second word, stored at once.
+    static_assert(__builtin_offsetof(CapSlot, state) == __builtin_offsetof(CapSlot, generation) + 2 &&
+                  __builtin_offsetof(CapSlot, flags) == __builtin_offsetof(CapSlot, generation) + 3 &&
+                  __builtin_offsetof(CapSlot, next_free) == __builtin_offsetof(CapSlot, generation) + 4 && EMPTY == 0);
+    uint64_t word = static_cast<uint64_t>(static_cast<uint16_t>(gen + 1)) | static_cast<uint64_t>(free_head_) << 32;
+    __builtin_memcpy(reinterpret_cast<char*>(&s) + __builtin_offsetof(CapSlot, generation), &word, sizeof(word));
     free_head_ = i;
   }
   // The next slot to fill: freed slots first, then never-used ones in

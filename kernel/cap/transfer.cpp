@@ -58,7 +58,7 @@ CapStatus TransferTxn::prepare_one(CapTable& src, const CapTransferDesc& d) {
   it.obj = obj;
   it.src_capid = capid;
   it.interface_id = (*slot)->interface_id;
-  it.mode = static_cast<uint8_t>(mode_word);
+  it.mode = static_cast<uint8_t>(mode_word);  // mode_word < 256: checked above
   it.taken = false;
   if (mode_word == XFER_COPY) obj->retain();
   else src.pin_found(capid);
