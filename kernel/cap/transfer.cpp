@@ -38,35 +38,6 @@ CapStatus TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs)
   return {};
 }
 
-// add() for the first item, each test once: the mode and reserved bytes
-// as one word (little-endian: mode in the low byte), the slot looked up
-// once, the item's words stored from registers.
-CapStatus TransferTxn::prepare_one(CapTable& src, const CapTransferDesc& d) {
-  if (n_) [[unlikely]]
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
-  static_assert(__builtin_offsetof(CapTransferDesc, mode) == 4 && sizeof(CapTransferDesc) == 8);
-  uint32_t mode_word;
-  __builtin_memcpy(&mode_word, &d.mode, sizeof(mode_word));
-  uint32_t capid = d.cap_id;
-  if (mode_word != XFER_COPY && mode_word != XFER_MOVE) [[unlikely]]
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
-  auto slot = src.lookup(capid);
-  if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) [[unlikely]]
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
-  KObject* obj = (*slot)->object;
-  Item& it = items_[0];
-  it.obj = obj;
-  it.src_capid = capid;
-  it.interface_id = (*slot)->interface_id;
-  it.mode = static_cast<uint8_t>(mode_word);  // mode_word < 256: checked above
-  it.taken = false;
-  if (mode_word == XFER_COPY) obj->retain();
-  else src.pin_found(capid);
-  src_ = &src;
-  n_ = 1;
-  return {};
-}
-
 CapStatus TransferTxn::reserve(CapTable& dst) {
   release_reservations();  // a second delivery attempt reserves afresh
   auto r = dst.reserve_many(dst_index_, n_);

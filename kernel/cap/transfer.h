@@ -36,6 +36,7 @@ class TransferTxn {
   // INVALID_TRANSFER for bad descriptors (nothing stays prepared).
   CapStatus prepare(CapTable& src, Span<const abi::CapTransferDesc> descs);
   // prepare() of exactly one descriptor (same checks, same results).
+  // Inline (below): the endpoint fast path's CALL with one cap.
   CapStatus prepare_one(CapTable& src, const abi::CapTransferDesc& d);
   // QUOTA_EXCEEDED or OVERLOADED when the receiver cannot take them all
   // (no reservation stays).
@@ -86,5 +87,34 @@ class TransferTxn {
   uint32_t dst_index_[abi::XFER_MAX];  // receiver slots, while dst_ is set
   Item items_[abi::XFER_MAX];
 };
+
+// add() for the first item, each test once: the mode and reserved bytes
+// as one word (little-endian: mode in the low byte), the slot looked up
+// once, the item's words stored from registers.
+[[gnu::always_inline]] inline CapStatus TransferTxn::prepare_one(CapTable& src, const abi::CapTransferDesc& d) {
+  if (n_) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+  static_assert(__builtin_offsetof(abi::CapTransferDesc, mode) == 4 && sizeof(abi::CapTransferDesc) == 8);
+  uint32_t mode_word;
+  __builtin_memcpy(&mode_word, &d.mode, sizeof(mode_word));
+  uint32_t capid = d.cap_id;
+  if (mode_word != abi::XFER_COPY && mode_word != abi::XFER_MOVE) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
+  auto slot = src.lookup(capid);
+  if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
+  KObject* obj = (*slot)->object;
+  Item& it = items_[0];
+  it.obj = obj;
+  it.src_capid = capid;
+  it.interface_id = (*slot)->interface_id;
+  it.mode = static_cast<uint8_t>(mode_word);  // mode_word < 256: checked above
+  it.taken = false;
+  if (mode_word == abi::XFER_COPY) obj->retain();
+  else src.pin_found(capid);
+  src_ = &src;
+  n_ = 1;
+  return {};
+}
 
 }  // namespace capos
