@@ -90,34 +90,6 @@ static inline CapStatus charge_receiver(CapTable& dst) {
   return {};
 }
 
-// The one item's reference `obj` into the charged receiver slot, its
-// record stored field by field at `out` (any alignment); the transaction
-// is then empty.
-[[gnu::always_inline]] inline void TransferTxn::publish_one(CapTable& dst, KObject* obj, uint8_t* out) {
-  uint64_t iface = items_[0].interface_id;
-  uint32_t flags = served_by_process(obj) ? XFER_REC_SERVED : 0;
-  uint32_t id = dst.insert_charged(obj, iface);
-  static_assert(__builtin_offsetof(CapTransferRecord, cap_id) == 0 && __builtin_offsetof(CapTransferRecord, flags) == 4 &&
-                __builtin_offsetof(CapTransferRecord, interface_id) == 8 && sizeof(CapTransferRecord) == 16);
-  __builtin_memcpy(out, &id, sizeof(id));
-  __builtin_memcpy(out + 4, &flags, sizeof(flags));
-  __builtin_memcpy(out + 8, &iface, sizeof(iface));
-  n_ = 0;
-  src_ = nullptr;
-}
-
-// The common delivery, one copied cap, with no call but tail calls and a
-// register-preserving one (so no saved registers); everything else,
-// refusals included (charge_one changes nothing when it says no, so
-// deliver_other asks again and answers), in deliver_other.
-CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
-  const Item& it = items_[0];
-  if (n_ != 1 || dst_ || it.mode != XFER_COPY || it.obj->type() == ObjType::Revocable || !dst.charge_one()) [[unlikely]]
-    [[clang::musttail]] return deliver_other(dst, out);
-  publish_one(dst, it.obj, out);  // the copy's held reference
-  return {};
-}
-
 CapStatus TransferTxn::deliver_other(CapTable& dst, uint8_t* out) {
   if (n_ != 1) {
     CAPOS_TRY_STATUS(reserve(dst));

@@ -50,7 +50,7 @@ class TransferTxn {
   // that can fail comes between them (a message written into a buffer
   // the kernel has mapped): the same errors as reserve(), then nothing
   // changed; else every cap is in `dst` and its record at `out`. One item
-  // (the common case) takes no slot batch.
+  // (the common case) takes no slot batch. Inline (below).
   CapStatus deliver(CapTable& dst, uint8_t* out);
   void rollback();
   // Receiver reservations only (the sender's part stays prepared).
@@ -114,6 +114,35 @@ class TransferTxn {
   else src.pin_found(capid);
   src_ = &src;
   n_ = 1;
+  return {};
+}
+
+// The one item's reference `obj` into the charged receiver slot, its
+// record stored field by field at `out` (any alignment); the transaction
+// is then empty.
+[[gnu::always_inline]] inline void TransferTxn::publish_one(CapTable& dst, KObject* obj, uint8_t* out) {
+  uint64_t iface = items_[0].interface_id;
+  uint32_t flags = served_by_process(obj) ? abi::XFER_REC_SERVED : 0;
+  uint32_t id = dst.insert_charged(obj, iface);
+  static_assert(__builtin_offsetof(abi::CapTransferRecord, cap_id) == 0 && __builtin_offsetof(abi::CapTransferRecord, flags) == 4 &&
+                __builtin_offsetof(abi::CapTransferRecord, interface_id) == 8 && sizeof(abi::CapTransferRecord) == 16);
+  __builtin_memcpy(out, &id, sizeof(id));
+  __builtin_memcpy(out + 4, &flags, sizeof(flags));
+  __builtin_memcpy(out + 8, &iface, sizeof(iface));
+  n_ = 0;
+  src_ = nullptr;
+}
+
+// The common delivery, one copied cap whose object is no wrapper, inline
+// (the fused CALL's and write_delivery's); everything else -- several
+// caps, a move, a reservation held, a wrapper (its served-by-process walk
+// calls through it), a refusal (charge_one changes nothing when it says
+// no, so deliver_other asks again and answers) -- out of line.
+[[gnu::always_inline]] inline CapStatus TransferTxn::deliver(CapTable& dst, uint8_t* out) {
+  const Item& it = items_[0];
+  if (n_ != 1 || dst_ || it.mode != abi::XFER_COPY || it.obj->type() == ObjType::Revocable || !dst.charge_one()) [[unlikely]]
+    return deliver_other(dst, out);
+  publish_one(dst, it.obj, out);  // the copy's held reference
   return {};
 }
 
