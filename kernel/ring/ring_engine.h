@@ -88,12 +88,16 @@ class RingEngine {
   // copy them whole (copy_pending) and act on the copies. take() then
   // consumes the next one, and reserve()/complete() give it its CQ slot,
   // in the order drain would.
-  // Inline, each member and user word loaded once into a register (a store
-  // into the shared page would otherwise make the compiler load the
-  // members again): it runs on both halves of every endpoint round trip.
-  // The same checks and effects as refresh_cq_head(): a corrupt cq_head
-  // sets RING_STATUS_CQ_CORRUPT, a valid one clears it (out of line, with
-  // the SQ-corrupt decline, behind one test of the status word).
+  // A leaf that saves no registers (it runs on both halves of every
+  // endpoint round trip): each member and user word loaded once into a
+  // register (a store into the shared page would otherwise make the
+  // compiler load the members again), the rare cases tail calls. The same
+  // checks and effects as refresh_cq_head(): a corrupt cq_head sets
+  // RING_STATUS_CQ_CORRUPT, a valid one clears it (out of line, with the
+  // SQ-corrupt decline, behind one test of the status word). Not inline:
+  // inlined into fast_path it tips that function over the inliner's
+  // budget and its fused helpers become calls (docs/perf-history.md,
+  // "Eighth pass").
   [[gnu::noinline]] uint32_t peek_count(uint32_t max, uint32_t first_opcodes) {
     abi::RingPage* const page = page_;
     auto& hdr = page->header;
