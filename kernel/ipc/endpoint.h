@@ -49,7 +49,12 @@ struct KeptBuffer {
 };
 
 // One CALL to an endpoint, from submission until its completion is posted.
-// Records come from a recycled global pool: the fast path never allocates.
+// Records are recycled through the caller's own cache (ProcessIpc): the
+// fast path never allocates. A recycled record (records::recycle) has
+// state, server, core, owner and result reset, no transfer and no params
+// copy, and its list nodes unlinked; every other field is written by each
+// allocation path that later reads it (ipc::call, the fused CALL,
+// defer_op), so it is not reset.
 struct IpcCall {
   enum class State : uint8_t { Free, Queued, InFlight };
   ListNode ep_node;      // EndpointCore::queued_, or the deferred owner's list
@@ -177,6 +182,9 @@ struct ProcessIpc {
   IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // The call record the last completion freed, kept out of free_calls for
+  // this process's next CALL (the echo loop's): no free-list round trip.
+  IpcCall* spare_call CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
   // The RECV record a CALL just consumed, parked for the server's next RECV
   // (the echo loop's RETURN+RECV): no free-list round trip.
   IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;

@@ -57,7 +57,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   if (params_len > IPC_MESSAGE_MAX || result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return false;
   if (core.dead() || core.recvs.empty() || core.inflight.full()) return false;
   ProcessIpc& pi = p.ipc();
-  if (pi.free_calls.empty() || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
+  if (!has_cached_call(pi) || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
   IpcRecv* r = core.recvs.front();
   Process& server = *r->server;
   uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
@@ -78,7 +78,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
 
   // Committed: ipc::call's delivery branch, step for step.
   ring.take();
-  IpcCall* c = pi.free_calls.pop_front();
+  IpcCall* c = cached_call(pi);
   c->caller = &p;
   c->ring_slot = env::current_slot();
   c->core = &core;

@@ -516,7 +516,7 @@ uint8_t current_slot() { return env::current_slot(); }
 
 void process_reaped(Process& p) {
   ProcessIpc& pi = p.ipc();
-  while (IpcCall* c = pi.free_calls.pop_front()) {
+  while (IpcCall* c = cached_call(pi)) {
     heap::destroy(c);
     p.ledger().release(Res::KernelBytes, sizeof(IpcCall));
   }

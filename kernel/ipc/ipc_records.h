@@ -32,8 +32,22 @@ template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, C
   if (T* r = cache.pop_front()) [[likely]] return r;
   return alloc_fresh<T>(owner);
 }
+// A cached record: the process's spare (the one its last completion
+// freed: the echo loop's next CALL takes it back without a list round
+// trip), else the front of its cache; null when it has none.
+inline IpcCall* cached_call(ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
+  if (IpcCall* c = pi.spare_call) [[likely]] {
+    pi.spare_call = nullptr;
+    return c;
+  }
+  return pi.free_calls.pop_front();
+}
+inline bool has_cached_call(const ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
+  return pi.spare_call || !pi.free_calls.empty();
+}
 inline Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
+  if (IpcCall* c = cached_call(owner.ipc())) [[likely]] return c;
+  return alloc_fresh<IpcCall>(owner);
 }
 inline void free_params(IpcCall* c) {
   if (!c->params) return;
@@ -41,13 +55,30 @@ inline void free_params(IpcCall* c) {
   c->caller->ledger().release(Res::KernelBytes, c->params_user.len);
   c->params = nullptr;
 }
+// Back to the state every allocation path expects (IpcCall's "recycled"
+// comment): the fields some path reads before it writes them reset, any
+// transfer still prepared rolled back; the rest -- written by every path
+// that reads them -- left as they are (a full reset was ~30 stores per
+// call: perf.budgets endpoint_rtt). The host tests poison those
+// (env::poison_recycled) so a stale read shows.
+inline void recycle(IpcCall* c) {
+  c->state = IpcCall::State::Free;
+  c->server = nullptr;
+  c->core = nullptr;
+  c->owner = nullptr;
+  c->result = UserOut();
+  c->xfer.~TransferTxn();  // rolls back any transfer still prepared
+  new (&c->xfer) TransferTxn;
+  env::poison_recycled(c);
+}
 inline void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   Process* owner = c->caller;
   if (!owner) __builtin_trap();  // every record has its owner until freed
   free_params(c);
-  c->~IpcCall();  // rolls back any transfer still prepared
-  new (c) IpcCall;  // default-init: no zeroing of the transfer storage
-  owner->ipc().free_calls.push_back(c);
+  recycle(c);
+  ProcessIpc& pi = owner->ipc();
+  if (!pi.spare_call) pi.spare_call = c;
+  else pi.free_calls.push_back(c);
 }
 inline Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   ProcessIpc& pi = owner.ipc();
@@ -74,7 +105,7 @@ inline void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lo
   env::wake(*p, slot, how);
 }
 
-inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
+[[gnu::always_inline]] inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
   p->ring(slot).post_reserved(cqe);
   wake(p, slot, how);
@@ -83,7 +114,7 @@ inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_R
 // Finishes a caller's outstanding call with its CQE result: where a typed
 // outcome becomes the ABI value (cqe_result), so the completion paths
 // pass one register (perf.budgets: park_rtt, thread_spawn_join).
-inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0,
+[[gnu::always_inline]] inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0,
                             Wake how = Wake::Front) CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};

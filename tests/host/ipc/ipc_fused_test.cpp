@@ -41,6 +41,16 @@ struct Scene {
   uint32_t other_owner = w.make_endpoint(other);
   uint32_t gift() { return w.grant_client(other, other_owner, client); }
   uint64_t slots(Process& p) { return p.ledger().used(Res::CapSlots); }
+  bool ref_of_client(const EndpointMessageHeader& h) {
+    auto slot = server.caps().lookup(owner);
+    EndpointOwner* o = slot ? down_cast<EndpointOwner>((*slot)->object) : nullptr;
+    if (!o) return true;  // the server released it: nothing to compare with
+    uint64_t ref[2];
+    g_kernel_lock.acquire();
+    o->core()->scoped_ref(client.session_id(), ref);
+    g_kernel_lock.release();
+    return h.scoped_ref_lo == ref[0] && h.scoped_ref_hi == ref[1];
+  }
 
   void put(Process& p, const std::string& s) {
     if (!s.empty()) memcpy(p.address_space().at(PARAMS_VA, s.size()), s.data(), s.size());
@@ -65,6 +75,9 @@ struct Scene {
       auto m = w.slot_bytes(server, 0, 0, 96);
       EndpointMessageHeader h;
       memcpy(&h, m.data(), sizeof(h));
+      // The reference is keyed per run: compared with the one the client's
+      // session gets from the endpoint (the call record's session id).
+      out += h.params_len && !ref_of_client(h) ? " ref=BAD" : "";
       h.scoped_ref_lo = h.scoped_ref_hi = 0;
       memcpy(m.data(), &h, sizeof(h));
       out += std::string(reinterpret_cast<const char*>(m.data()), m.size());
