@@ -57,10 +57,10 @@ struct KeptBuffer {
 // defer_op), so it is not reset.
 struct IpcCall {
   enum class State : uint8_t { Free, Queued, InFlight };
-  ListNode ep_node;      // EndpointCore::queued_, or the deferred owner's list
-  ListNode caller_node;  // caller's outstanding calls
+  ListNode ep_node;      // EndpointCore::queued_, the deferred owner's list, or the caller's cache
+  ListNode caller_node;  // ProcessIpc::calls of its caller, for the record's whole life
   ListNode server_node;  // server's delivered calls (in flight)
-  State state = State::Free;
+  State state = State::Free;  // Free: not outstanding (cached, or being filled in)
   Process* caller = nullptr;  // owns (and pays for) the record
   Process* server = nullptr;  // process that RECVed it
   EndpointCore* core = nullptr;
@@ -84,8 +84,8 @@ struct IpcCall {
 
 // A RECV waiting for a call.
 struct IpcRecv {
-  ListNode ep_node;
-  ListNode server_node;
+  ListNode ep_node;      // EndpointCore::recvs while armed, or the server's cache
+  ListNode server_node;  // ProcessIpc::recv_records of its server, for the record's whole life
   Process* server = nullptr;
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
@@ -96,6 +96,7 @@ struct IpcRecv {
   // same buffer at the same generation need not check it again.
   uint64_t checked_gen = 0;
   bool checked = false;
+  bool armed = false;     // waiting on core's recvs (else cached or parked)
   uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 
@@ -177,9 +178,18 @@ class ClientEndpoint final : public KObject {
 // KernelBytes), recycled through its caches so steady-state IPC never
 // touches the heap, and freed when it exits (ipc::process_reaped).
 struct ProcessIpc {
-  IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding CAPOS_GUARDED_BY(g_kernel_lock);
+  // Every call and receive record the process owns, linked when first
+  // allocated and unlinked only when it is reaped: a CALL, a completion,
+  // an armed or delivered RECV change a record's state, never these links
+  // (perf.budgets endpoint_rtt). Teardown walks them for the records that
+  // are outstanding (state not Free) or armed. Their length is bounded by
+  // the most records the process ever had in use at once (its
+  // OutstandingCalls quota, ENDPOINT_RECV_MAX per endpoint).
+  IntrusiveList<IpcCall, &IpcCall::caller_node> calls CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcRecv, &IpcRecv::server_node> recv_records CAPOS_GUARDED_BY(g_kernel_lock);
+  // Delivered calls it serves (in flight, awaiting its RETURN); usually
+  // one, held in the slot.
   IntrusiveList<IpcCall, &IpcCall::server_node> serving CAPOS_GUARDED_BY(g_kernel_lock);
-  IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
   // The call record the last completion freed, kept out of free_calls for
@@ -197,6 +207,19 @@ struct ProcessIpc {
   KeptBuffer last_kreply CAPOS_GUARDED_BY(g_kernel_lock);
   // ... and the page of its last CALL's single transfer descriptor.
   KeptBuffer last_kdescs CAPOS_GUARDED_BY(g_kernel_lock);
+
+  // Calls outstanding (queued, in flight or deferred) and RECVs armed:
+  // walks (tests, teardown accounting).
+  uint32_t outstanding_calls() const CAPOS_REQUIRES(g_kernel_lock) {
+    uint32_t n = 0;
+    for (IpcCall* c = calls.front(); c; c = calls.next(c)) n += c->state != IpcCall::State::Free;
+    return n;
+  }
+  uint32_t armed_recvs() const CAPOS_REQUIRES(g_kernel_lock) {
+    uint32_t n = 0;
+    for (IpcRecv* r = recv_records.front(); r; r = recv_records.next(r)) n += r->armed;
+    return n;
+  }
 };
 
 namespace ipc {

@@ -141,7 +141,6 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
     CAPOS_MEASURE_SEG(Ipc);
   }
   core.recvs.remove(r);
-  server.ipc().recvs.remove(r);
   CapCqe cqe{};
   cqe.user_data = r->user_data;
   uint8_t server_slot = r->ring_slot;
@@ -151,7 +150,6 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   cqe.call_id = c->call_id;
   cqe.aux = c->method_id;
   p.ledger().take_checked(Res::OutstandingCalls, 1);
-  pi.outstanding.push_back(c);
   p.ring(c->ring_slot).fast_armed = true;
   post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
   env::count_sqe(false);
@@ -227,8 +225,8 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   r->checked_gen = gen;
   r->checked = true;
   p.ring(r->ring_slot).fast_armed = true;
+  r->armed = true;
   core.recvs.push_back(r);
-  pi.recvs.push_back(r);
   env::count_sqe(false);
   env::note_fused();
   ring.reserve();

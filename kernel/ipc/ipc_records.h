@@ -19,18 +19,17 @@ using abi::EndpointMessageHeader;
 
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
-// allocated and recycled through its own cache. A cache hit is inline (one
-// per CALL); the first allocation is out of line.
-template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
+// allocated, linked on its list of records (`all`) until it is reaped and
+// recycled through its own cache. A cache hit is inline (one per CALL);
+// the first allocation is out of line.
+template <class T, class All> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner, All& all)
+    CAPOS_REQUIRES(g_kernel_lock) {
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
   T* r = heap::make<T>();
   if (!r) return fail(Err::Overloaded);
   charge.commit();
+  all.push_back(r);
   return r;
-}
-template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
-  if (T* r = cache.pop_front()) [[likely]] return r;
-  return alloc_fresh<T>(owner);
 }
 // A cached record: the process's spare (the one its last completion
 // freed: the echo loop's next CALL takes it back without a list round
@@ -47,7 +46,7 @@ inline bool has_cached_call(const ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) 
 }
 inline Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   if (IpcCall* c = cached_call(owner.ipc())) [[likely]] return c;
-  return alloc_fresh<IpcCall>(owner);
+  return alloc_fresh<IpcCall>(owner, owner.ipc().calls);
 }
 inline void free_params(IpcCall* c) {
   if (!c->params) return;
@@ -86,13 +85,15 @@ inline Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock)
     pi.parked_recv = nullptr;
     return r;
   }
-  return alloc_record<IpcRecv>(owner, pi.free_recvs);
+  if (IpcRecv* r = pi.free_recvs.pop_front()) [[likely]] return r;
+  return alloc_fresh<IpcRecv>(owner, pi.recv_records);
 }
-// Not cleared: recv() sets every field of a record it takes (its list
-// nodes are unlinked by the removals that freed it; its kbuf is offered
-// to keep_again first). The first free record is parked for the
-// server's next RECV, the rest go to the cache.
+// Not cleared: recv() sets every field of a record it takes (its ep_node
+// is unlinked by the removal that freed it; its kbuf is offered to
+// keep_again first). The first free record is parked for the server's
+// next RECV, the rest go to the cache.
 inline void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
+  r->armed = false;
   ProcessIpc& pi = r->server->ipc();
   if (!pi.parked_recv) pi.parked_recv = r;
   else pi.free_recvs.push_back(r);
@@ -122,7 +123,7 @@ inline void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lo
   cqe.result = result;
   cqe.flags = flags;
   cqe.cap_count = cap_count;
-  caller->ipc().outstanding.remove(c);
+  if (c->state == IpcCall::State::Free) __builtin_trap();  // not outstanding: a double completion
   caller->ledger().release(Res::OutstandingCalls, 1);
   uint8_t slot = c->ring_slot;
   free_call(c);

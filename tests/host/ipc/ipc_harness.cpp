@@ -230,7 +230,7 @@ bool World::alive(const Process& p) const { return std::find(dead_.begin(), dead
 
 uint32_t World::outstanding(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().outstanding.size());
+  return p.ipc().outstanding_calls();
 }
 uint32_t World::serving(Process& p) {
   Entry e;
@@ -238,7 +238,7 @@ uint32_t World::serving(Process& p) {
 }
 uint32_t World::pending_recvs(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().recvs.size());
+  return p.ipc().armed_recvs();
 }
 
 }  // namespace capos::test

@@ -28,6 +28,23 @@ struct CountingOwner final : DeferredOwner {
   void cancel(IpcCall*) override { ++cancels; }
 };
 
+// A deferred operation (PARK's shape) from ring `slot`, left outstanding.
+IpcCall* deferred(Process& p, CountingOwner& owner, uint64_t ud, uint8_t slot) {
+  ipc::env::g_current_slot = slot;
+  g_kernel_lock.acquire();
+  auto c = ipc::defer_op(p, ud, owner, 0x1234);
+  if (c) p.ring(slot).reserve();  // as the dispatcher does for a pending completion
+  g_kernel_lock.release();
+  ipc::env::g_current_slot = 0;
+  return c ? *c : nullptr;
+}
+
+void thread_exit(Process& p, uint32_t slot) {
+  g_kernel_lock.acquire();
+  ipc::thread_exiting(p, slot);
+  g_kernel_lock.release();
+}
+
 // A deferred operation (PARK's shape), completed, so its record is
 // recycled with the owner still named in it unless recycle() resets it.
 void deferred_round(World& w, Process& p, CountingOwner& owner, uint64_t ud) {
@@ -110,6 +127,83 @@ TEST(IpcRecords, RecordsAlternateBetweenEndpointCallsAndDeferredOperations) {
     EXPECT_EQ(own.cancels, 0);
     EXPECT_EQ(client.ledger().used(Res::OutstandingCalls), 0u);
     EXPECT_EQ(w.outstanding(client), 0u);
+  }
+}
+
+// Records stay on their process's lists for life, outstanding or armed by
+// state: a thread's exit must end exactly that thread's calls (queued,
+// deferred) and RECVs, once, and leave the other thread's in flight and
+// armed; the process's exit then ends the rest and frees every record.
+TEST(IpcRecords, ThreadExitEndsOnlyThatThreadsRecordsOnce) {
+  for (bool fast : {false, true}) {
+    Mode m(fast);
+    World w;
+    Process& server = w.spawn();
+    Process& client = w.spawn();
+    uint32_t owner = w.make_endpoint(server);
+    uint32_t facet = w.grant_client(server, owner, client);
+    CountingOwner own;
+    // Client: slot 0's call in flight, slot 1's queued and a deferred
+    // operation of slot 1.
+    w.recv(server, owner, 1, 0);
+    w.call(client, facet, 10, bytes("in flight"), 0);
+    auto s = w.reap(server);
+    ASSERT_EQ(s.size(), 1u);
+    CapSqe q{};
+    q.opcode = CAP_OP_CALL;
+    q.cap_id = facet;
+    q.user_data = 11;
+    q.params_addr = PARAMS_VA;
+    q.params_len = 1;
+    q.result_addr = World::slot_va(1);
+    q.result_len = BUF_SLOT;
+    ASSERT_EQ(w.submit(client, q, 1), 1u);
+    ASSERT_NE(deferred(client, own, 12, 1), nullptr);
+    EXPECT_EQ(w.outstanding(client), 3u);
+    thread_exit(client, 1);
+    EXPECT_EQ(own.cancels, 1);
+    EXPECT_EQ(w.outstanding(client), 1u);
+    EXPECT_EQ(client.ledger().used(Res::OutstandingCalls), 1u);
+    EXPECT_EQ(client.ring(1).reserved(), 0u);
+    EXPECT_EQ(client.ring(0).reserved(), 1u);
+    thread_exit(client, 1);  // nothing left of that thread: changes nothing
+    EXPECT_EQ(own.cancels, 1);
+    EXPECT_EQ(w.outstanding(client), 1u);
+    // The slot-1 call left the queue: the server's next RECV waits.
+    ASSERT_EQ(w.submit_batch(server, {World::ret_sqe(owner, 2, s[0].call_id, 2), World::recv_sqe(owner, 3, 0)}), 2u);
+    auto c = w.reap(client, 0);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].user_data, 10u);
+    EXPECT_EQ(c[0].result, 2);
+    EXPECT_TRUE(w.reap(client, 1).empty());
+    EXPECT_EQ(w.outstanding(client), 0u);
+    EXPECT_EQ(w.pending_recvs(server), 1u);
+
+    // Server: a RECV armed on each ring; slot 1's thread ends.
+    w.reap(server);
+    w.submit(server, World::recv_sqe(owner, 4, 1), 1);
+    EXPECT_EQ(w.pending_recvs(server), 2u);
+    thread_exit(server, 1);
+    EXPECT_EQ(w.pending_recvs(server), 1u);
+    EXPECT_EQ(server.ring(1).reserved(), 0u);
+    EXPECT_EQ(server.ring(0).reserved(), 1u);
+    // The remaining RECV (slot 0) takes the next call.
+    w.call(client, facet, 13, bytes("next"), 0);
+    s = w.reap(server, 0);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].user_data, 3u);
+    EXPECT_TRUE(w.reap(server, 1).empty());
+    EXPECT_EQ(w.pending_recvs(server), 0u);
+    EXPECT_EQ(w.serving(server), 1u);
+    // The server ends with that call in flight: the caller learns it once.
+    w.exit(server);
+    c = w.reap(client, 0);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].result, CAP_ERR_DISCONNECTED);
+    EXPECT_TRUE(server.ledger().empty());
+    w.exit(client);
+    EXPECT_TRUE(client.ledger().empty());
+    EXPECT_EQ(own.cancels, 1);
   }
 }
 
