@@ -52,8 +52,9 @@ struct KeptBuffer {
 // Records are recycled through the caller's own cache (ProcessIpc): the
 // fast path never allocates. A recycled record (records::recycle) has
 // state, server, core, owner and result reset, no transfer and no params
-// copy, and its list nodes unlinked; every other field is written by each
-// allocation path that later reads it (ipc::call, the fused CALL,
+// copy, and its list nodes unlinked; kresult is kept on purpose (a
+// translation cache, checked before use); every other field is written by
+// each allocation path that later reads it (ipc::call, the fused CALL,
 // defer_op), so it is not reset.
 struct IpcCall {
   enum class State : uint8_t { Free, Queued, InFlight };
@@ -66,7 +67,9 @@ struct IpcCall {
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
   UserOut result;  // the caller's result buffer
-  KeptBuffer kresult;  // its first page, kept at CALL for the RETURN
+  // Its first page, kept at CALL for the RETURN; left across the record's
+  // uses (records::keep_again tries it first at the next CALL).
+  KeptBuffer kresult;
   uint16_t method_id = 0;
   uint64_t interface_id = 0;
   uint32_t call_id = 0;
@@ -198,9 +201,6 @@ struct ProcessIpc {
   // The RECV record a CALL just consumed, parked for the server's next RECV
   // (the echo loop's RETURN+RECV): no free-list round trip.
   IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
-  // The result buffer translation this process's last CALL kept: its next
-  // CALL usually names the same buffer (records::keep_again).
-  KeptBuffer last_kresult CAPOS_GUARDED_BY(g_kernel_lock);
   // The read translations the fast path keeps (records::read_kept): this
   // process's last params page as a caller and last reply page as a server.
   KeptBuffer last_kparams CAPOS_GUARDED_BY(g_kernel_lock);

@@ -57,7 +57,8 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   if (params_len > IPC_MESSAGE_MAX || result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return false;
   if (core.dead() || core.recvs.empty() || core.inflight.full()) return false;
   ProcessIpc& pi = p.ipc();
-  if (!has_cached_call(pi) || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
+  IpcCall* c = next_cached_call(pi);
+  if (!c || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
   IpcRecv* r = core.recvs.front();
   Process& server = *r->server;
   uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
@@ -73,19 +74,19 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   // still checked, as ipc::call checks it.
   const uint8_t* src = params_len ? read_kept(as, params, pi.last_kparams) : nullptr;
   if (params_len ? !src : !as.check_user(params)) return false;
-  KeptBuffer kresult = keep_again(as, result, pi.last_kresult);
-  if (!(kresult.k && result.len <= kresult.len) && !as.check_user(result)) return false;
+  // The cached record's kresult refreshed (a cache either way).
+  keep_again(as, result, c->kresult);
+  if (!(c->kresult.k && result.len <= c->kresult.len) && !as.check_user(result)) return false;
 
   // Committed: ipc::call's delivery branch, step for step.
   ring.take();
-  IpcCall* c = cached_call(pi);
+  cached_call(pi);  // c, taken
   c->caller = &p;
   c->ring_slot = env::current_slot();
   c->core = &core;
   uint64_t user_data = ld(s.user_data);
   c->user_data = user_data;
   c->result = result;
-  c->kresult = pi.last_kresult = kresult;
   c->method_id = ld(s.method_id);
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -221,7 +222,7 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   r->core = &core;
   r->user_data = b.recv_ud;
   r->buf = buf;
-  r->kbuf = keep_again(as, buf, r->kbuf);
+  keep_again(as, buf, r->kbuf);
   r->checked_gen = gen;
   r->checked = true;
   p.ring(r->ring_slot).fast_armed = true;

@@ -183,7 +183,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result = result;
-  c->kresult = caller.ipc().last_kresult = keep_again(as, result, caller.ipc().last_kresult);
+  keep_again(as, result, c->kresult);  // the record's last translation, if still the same
   c->method_id = sqe.method_id;
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -304,7 +304,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf = buf;
-  r->kbuf = keep_again(server.address_space(), buf, r->kbuf);  // a parked record's last translation, if still the same
+  keep_again(server.address_space(), buf, r->kbuf);  // the record's last translation, if still the same
   r->checked_gen = gen;
   r->checked = true;
   server.ring(r->ring_slot).fast_armed = true;  // its RETURN + RECV may take the fast path (fast_path.h)

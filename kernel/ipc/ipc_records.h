@@ -31,6 +31,10 @@ template <class T, class All> [[gnu::noinline]] Result<T*> alloc_fresh(Process& 
   all.push_back(r);
   return r;
 }
+// The record cached_call would return, left where it is.
+inline IpcCall* next_cached_call(ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
+  return pi.spare_call ? pi.spare_call : pi.free_calls.front();
+}
 // A cached record: the process's spare (the one its last completion
 // freed: the echo loop's next CALL takes it back without a list round
 // trip), else the front of its cache; null when it has none.
@@ -40,9 +44,6 @@ inline IpcCall* cached_call(ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
     return c;
   }
   return pi.free_calls.pop_front();
-}
-inline bool has_cached_call(const ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
-  return pi.spare_call || !pi.free_calls.empty();
 }
 inline Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   if (IpcCall* c = cached_call(owner.ipc())) [[likely]] return c;
@@ -140,15 +141,19 @@ inline KeptBuffer keep(const AddressSpace& as, UserOut s) {
   uint8_t* k = as.direct_quiet(s.first(len));
   return k ? KeptBuffer{k, len, as.generation(), s.addr.raw()} : KeptBuffer{};
 }
-// keep(as, s), answered from `prev` (what keep gave a record earlier, in
-// the same address space) when it translates the same address and is
+// `b` becomes keep(as, s), answered from what `b` holds (what keep gave
+// the same record earlier: a record never leaves its process, so it is
+// the same address space) when that translates the same address and is
 // still exact: the translation keep would find again. The echo loop's
-// case: the same buffer every time (a parked RECV record's own kbuf, the
-// caller's ProcessIpc::last_kresult).
-inline KeptBuffer keep_again(const AddressSpace& as, UserOut s, const KeptBuffer& prev) {
-  if (!prev.k || prev.va != s.addr.raw() || prev.gen != as.generation() || !s.len) return keep(as, s);
+// case: the same buffer every time (a RECV record's kbuf, a call record's
+// kresult). In place: a hit stores one word.
+inline void keep_again(const AddressSpace& as, UserOut s, KeptBuffer& b) {
+  if (!b.k || b.va != s.addr.raw() || b.gen != as.generation() || !s.len) [[unlikely]] {
+    b = keep(as, s);
+    return;
+  }
   uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
-  return KeptBuffer{prev.k, s.len < room ? s.len : room, prev.gen, prev.va};
+  b.len = s.len < room ? s.len : room;
 }
 // The kernel address of a non-empty read span within one page (a CALL's
 // params, a RETURN's reply), from `keep` when the span lies inside the

@@ -119,7 +119,6 @@ inline void note_fused() { ++g_fused_sqes; }
 // transcript (or trips ASan) instead of passing by luck.
 inline void poison_recycled(IpcCall* c) {
   c->user_data = 0xA5A5A5A5A5A5A5A5ull;
-  c->kresult = KeptBuffer{reinterpret_cast<uint8_t*>(0xA5A5A5A5A5A5A5A5ull), 0xA5A5, 0xA5A5A5A5ull, 0xA5A5A5A5ull};
   c->method_id = 0xA5A5;
   c->interface_id = 0xA5A5A5A5A5A5A5A5ull;
   c->call_id = 0xA5A5A5A5u;

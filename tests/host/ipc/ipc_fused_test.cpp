@@ -273,6 +273,27 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         }
         s.call(50, "after both moved");
         s.answer(60, "reply lands in the new mapping");
+        // The client's result buffer unmapped between calls: the next CALL
+        // fails INVALID_RESULT_BUFFER at once (the call record's kept
+        // translation, of the old generation, must not stand in for the
+        // check), the server's RECV stays armed.
+        s.client.address_space().unmap(BUF_VA);
+        {
+          CapSqe c{};
+          c.opcode = CAP_OP_CALL;
+          c.cap_id = s.facet;
+          c.user_data = 65;
+          c.params_addr = PARAMS_VA;
+          c.params_len = 3;
+          c.result_addr = World::slot_va(1);
+          c.result_len = 64;  // within the kept page: the case a kept translation could skip
+          s.w.submit(s.client, c);
+        }
+        s.reap();
+        s.client.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+        s.snapshot();
+        s.call(66, "mapped again");
+        s.answer(67, "answered");
         // The server's receive buffer unmapped before its next RECV: that
         // RECV fails (its buffer was checked at an older generation).
         s.call(70, "one more");
@@ -283,7 +304,7 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         s.reap();
         s.snapshot();
       },
-      12);
+      26);  // 29: after each move the fused code runs again on translations kept anew
 }
 
 TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
