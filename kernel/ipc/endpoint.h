@@ -51,8 +51,8 @@ struct KeptBuffer {
 // One CALL to an endpoint, from submission until its completion is posted.
 // Records are recycled through the caller's own cache (ProcessIpc): the
 // fast path never allocates. A recycled record (records::recycle) has
-// state, server, core, owner and result reset, no transfer and no params
-// copy, and its list nodes unlinked; kresult is kept on purpose (a
+// state Free, no owner, no transfer and no params copy, and its list
+// nodes unlinked; kresult is kept on purpose (a
 // translation cache, checked before use); every other field is written by
 // each allocation path that later reads it (ipc::call, the fused CALL,
 // defer_op), so it is not reset.

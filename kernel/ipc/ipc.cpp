@@ -397,6 +397,8 @@ Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& ow
   c->caller = &caller;
   c->ring_slot = current_slot();
   c->user_data = user_data;
+  c->core = nullptr;  // completed by a kernel object, not an endpoint
+  c->result = UserOut();  // defer_kernel_call names one
   c->owner = &owner;
   c->owner_data = owner_data;
   c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object

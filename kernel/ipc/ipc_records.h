@@ -56,19 +56,16 @@ inline void free_params(IpcCall* c) {
   c->params = nullptr;
 }
 // Back to the state every allocation path expects (IpcCall's "recycled"
-// comment): the fields some path reads before it writes them reset, any
-// transfer still prepared rolled back; the rest -- written by every path
-// that reads them -- left as they are (a full reset was ~30 stores per
-// call: perf.budgets endpoint_rtt). The host tests poison those
+// comment): not outstanding, no deferred owner (teardown reads both
+// first), any transfer still prepared rolled back (after a commit or a
+// rollback a TransferTxn is as a new one); the rest -- written by every
+// path that reads them -- left as they are (a full reset was ~30 stores
+// per call: perf.budgets endpoint_rtt). The host tests poison those
 // (env::poison_recycled) so a stale read shows.
 inline void recycle(IpcCall* c) {
   c->state = IpcCall::State::Free;
-  c->server = nullptr;
-  c->core = nullptr;
   c->owner = nullptr;
-  c->result = UserOut();
-  c->xfer.~TransferTxn();  // rolls back any transfer still prepared
-  new (&c->xfer) TransferTxn;
+  if (c->xfer.count()) [[unlikely]] c->xfer.rollback();
   env::poison_recycled(c);
 }
 inline void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {

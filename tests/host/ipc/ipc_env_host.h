@@ -118,6 +118,9 @@ inline void note_fused() { ++g_fused_sqes; }
 // here they become garbage, so a path that reads one stale changes a
 // transcript (or trips ASan) instead of passing by luck.
 inline void poison_recycled(IpcCall* c) {
+  c->server = reinterpret_cast<Process*>(0xA5A5A5A5A5A5A5A5ull);
+  c->core = reinterpret_cast<EndpointCore*>(0xA5A5A5A5A5A5A5A5ull);
+  c->result = UserOut(UserAddr(0xA5A5A5A5A5A5ull), 0xA5A5);
   c->user_data = 0xA5A5A5A5A5A5A5A5ull;
   c->method_id = 0xA5A5;
   c->interface_id = 0xA5A5A5A5A5A5A5A5ull;
