@@ -136,9 +136,8 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   }
   {
     CAPOS_MEASURE_SEG(IpcCopy);
-    EndpointMessageHeader h = header_for(core, c, nx);
-    __builtin_memcpy_inline(dst, &h, sizeof(h));
-    if (params_len) memcpy(dst + sizeof(h), src, params_len);
+    store_header(dst, core, c, nx);
+    if (params_len) memcpy(dst + sizeof(EndpointMessageHeader), src, params_len);
     CAPOS_MEASURE_SEG(Ipc);
   }
   core.recvs.remove(r);

@@ -73,11 +73,8 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
         CAPOS_TRY_STATUS(c->xfer.deliver(server.caps(), k + payload_end));
       }
       CAPOS_MEASURE_SEG(IpcCopy);
-      EndpointMessageHeader h;
-      fill_header(core, c, &h);
-      h.xfer_count = static_cast<uint16_t>(nx);
-      __builtin_memcpy_inline(k, &h, sizeof(h));
-      if (params_len) memcpy(k + sizeof(h), src, params_len);
+      store_header(k, core, c, nx);
+      if (params_len) memcpy(k + sizeof(EndpointMessageHeader), src, params_len);
       CAPOS_MEASURE_SEG(Ipc);
       return static_cast<uint32_t>(need);
     }
