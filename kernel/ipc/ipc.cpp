@@ -288,6 +288,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
     }
     core.queued.remove(c);
     mark_inflight(c, server);
+    free_params(c);  // delivered: the queued copy goes
     cqe->call_id = c->call_id;
     cqe->aux = c->method_id;
     return Completion::done(*n);

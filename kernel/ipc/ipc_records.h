@@ -211,12 +211,12 @@ inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHea
   *h = header_for(core, c, 0);
 }
 
-// Marks a delivered call in flight on `server`.
+// Marks a delivered call in flight on `server`. A call delivered from the
+// queue also frees its params copy (free_params): a direct delivery had none.
 inline void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   c->state = IpcCall::State::InFlight;
   c->server = &server;
   server.ipc().serving.push_back(c);
-  free_params(c);
 }
 
 }  // namespace capos::ipc::records
