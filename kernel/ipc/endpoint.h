@@ -192,7 +192,7 @@ struct ProcessIpc {
   IntrusiveList<IpcRecv, &IpcRecv::server_node> recv_records CAPOS_GUARDED_BY(g_kernel_lock);
   // Delivered calls it serves (in flight, awaiting its RETURN); usually
   // one, held in the slot.
-  IntrusiveList<IpcCall, &IpcCall::server_node> serving CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcCall, &IpcCall::server_node, false> serving CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
   // The call record the last completion freed, kept out of free_calls for

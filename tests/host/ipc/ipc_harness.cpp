@@ -234,7 +234,9 @@ uint32_t World::outstanding(Process& p) {
 }
 uint32_t World::serving(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().serving.size());
+  uint32_t n = 0;
+  for (IpcCall* c = p.ipc().serving.front(); c; c = p.ipc().serving.next(c)) ++n;
+  return n;
 }
 uint32_t World::pending_recvs(Process& p) {
   Entry e;
