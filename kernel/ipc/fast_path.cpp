@@ -7,6 +7,8 @@
 // (tests/host/ipc) run it against the generic drain (ipc_env.h).
 #include "kernel/ipc/fast_path.h"
 
+#include <stddef.h>
+
 #include "kernel/debug/measure.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/ipc_env.h"
@@ -25,6 +27,19 @@ namespace {
 // One field of an SQE in the shared page, read once (userspace may be
 // writing it: the kernel acts only on the value it read).
 template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMIC_RELAXED); }
+// Two adjacent fields read in one load (still once each): opcode | flags
+// << 8, and xfer_count | reserved0 << 16 -- one compare tests an opcode
+// with no flags, one test that a batch's RETURN and RECV carry no caps and
+// nothing reserved.
+using LoadU16 = uint16_t __attribute__((may_alias));
+using LoadU32 = uint32_t __attribute__((may_alias));
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+static_assert(offsetof(CapSqe, opcode) == 0 && offsetof(CapSqe, flags) == 1);
+static_assert(offsetof(CapSqe, reserved0) == offsetof(CapSqe, xfer_count) + 2 && offsetof(CapSqe, xfer_count) % 4 == 0);
+uint32_t ld_op_flags(const CapSqe& s) { return __atomic_load_n(reinterpret_cast<const LoadU16*>(&s.opcode), __ATOMIC_RELAXED); }
+uint32_t ld_xfer_res(const CapSqe& s) {
+  return __atomic_load_n(reinterpret_cast<const LoadU32*>(&s.xfer_count), __ATOMIC_RELAXED);
+}
 
 // ---- Fused CALL -----------------------------------------------------------
 // A CALL (with or without caps) to an endpoint whose server waits in
@@ -39,10 +54,12 @@ template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMI
 // failures (bad descriptors; no room in the server's table) come after
 // the record is taken, as in ipc::call, and end the CALL the same way.
 // Returns true when the CALL is done.
+// (Its opcode and flags are tested by fast_path.)
 bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   const CapSqe& s = ring.pending_sqe(0);
-  uint32_t nx = ld(s.xfer_count);
-  if (ld(s.flags) | ld(s.reserved0) || nx > XFER_MAX) return false;
+  uint32_t xr = ld_xfer_res(s);
+  uint32_t nx = xr & 0xFFFF;
+  if ((xr >> 16) || nx > XFER_MAX) return false;  // reserved0 set, or too many caps
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(ld(s.cap_id));
   if (!slot) return false;
@@ -328,9 +345,8 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
   }
   const CapSqe& rs = ring.pending_sqe(nrel);
   const CapSqe& rv = ring.pending_sqe(nrel + 1);
-  if (ld(rs.opcode) != CAP_OP_RETURN || ld(rv.opcode) != CAP_OP_RECV) return false;
-  if (ld(rs.flags) | ld(rs.reserved0) | ld(rs.xfer_count) | ld(rv.flags) | ld(rv.reserved0) | ld(rv.xfer_count))
-    return false;
+  if (ld_op_flags(rs) != CAP_OP_RETURN || ld_op_flags(rv) != CAP_OP_RECV) return false;  // flags set: not fused
+  if (ld_xfer_res(rs) | ld_xfer_res(rv)) return false;
   ReplyRecv b;
   b.cap_id = ld(rs.cap_id);
   if (ld(rv.cap_id) != b.cap_id) return false;
@@ -378,7 +394,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
 
 bool fast_path(Process& p, RingEngine& ring) {
   uint32_t n = ring.peek_count(MAX_RELEASES + 2, 1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE);
-  if (n == 1 && ld(ring.pending_sqe(0).opcode) == CAP_OP_CALL && fused_call(p, ring)) return true;
+  if (n == 1 && ld_op_flags(ring.pending_sqe(0)) == CAP_OP_CALL && fused_call(p, ring)) return true;  // no flags
   if (n >= 2 && fused_reply_recv(p, ring, n)) return true;
   if (n && take_batch(p, ring, n)) return true;
   ring.fast_armed = false;  // re-armed by the next endpoint CALL or RECV

@@ -447,3 +447,52 @@ TEST(IpcFused, DescriptorPageMovesAreNotUsedStale) {
 }
 
 }  // namespace
+
+// Each field the fused shapes test in one load (opcode with flags, and
+// xfer_count with reserved0) set in turn: the fast path must leave each
+// such SQE to the generic checks, which answer it as they always did.
+TEST(IpcFused, FlagsAndReservedFieldsFallBackToTheGenericChecks) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        for (uint32_t k = 0; k < 18; ++k) {
+          s.put(s.client, msg(k));
+          CapSqe c{};
+          c.opcode = CAP_OP_CALL;
+          c.cap_id = s.facet;
+          c.user_data = 100 + k;
+          c.method_id = static_cast<uint16_t>(k);
+          c.params_addr = PARAMS_VA;
+          c.params_len = static_cast<uint32_t>(msg(k).size());
+          c.result_addr = World::slot_va(1);
+          c.result_len = BUF_SLOT;
+          c.xfer_addr = XFER_VA;
+          if (k == 1) c.flags = 0x80;           // unknown flag
+          if (k == 2) c.flags = SQE_F_EXCEPTION;  // a RETURN's flag on a CALL
+          if (k == 3) c.reserved0 = 1;
+          if (k == 4) c.reserved0 = 0x8000;
+          if (k == 5) c.xfer_count = XFER_MAX + 1;
+          if (k == 6) c.xfer_count = 0x100;  // low byte zero
+          s.w.submit(s.client, c);
+          s.reap();
+          s.snapshot();
+          s.put(s.server, msg(k + 3));
+          CapSqe rs = World::ret_sqe(s.owner, 200 + k, s.last_call, static_cast<uint32_t>(msg(k + 3).size()));
+          CapSqe rv = World::recv_sqe(s.owner, 300 + k, 0);
+          if (k == 7) rs.flags = SQE_F_EXCEPTION;  // an exception answer: generic RETURN
+          if (k == 8) rs.flags = 0x40;
+          if (k == 9) rs.reserved0 = 2;
+          if (k == 10) rs.xfer_count = 1;  // a reply with a cap (an empty descriptor page: refused)
+          if (k == 11) rv.flags = 0x01;
+          if (k == 12) rv.reserved0 = 0x100;
+          if (k == 13) rv.xfer_count = 1;
+          if (k == 14) rv.xfer_count = 0x8000;
+          s.w.submit_batch(s.server, {rs, rv});
+          s.reap();
+          s.snapshot();
+          if (s.w.pending_recvs(s.server) == 0) s.w.recv(s.server, s.owner, 400 + k, 0);  // re-arm after a refused RECV
+          s.reap();
+        }
+      },
+      10);
+}
