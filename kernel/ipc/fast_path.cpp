@@ -167,7 +167,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   cqe.call_id = c->call_id;
   cqe.aux = c->method_id;
   p.ledger().take_checked(Res::OutstandingCalls, 1);
-  p.ring(c->ring_slot).fast_armed = true;
+  ring.fast_armed = true;  // = p.ring(c->ring_slot): fast_path runs on the current thread's ring
   post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
   env::count_sqe(false);
   env::note_fused();
@@ -241,7 +241,7 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   keep_again(as, buf, r->kbuf);
   r->checked_gen = gen;
   r->checked = true;
-  p.ring(r->ring_slot).fast_armed = true;
+  ring.fast_armed = true;  // = p.ring(r->ring_slot), as in fused_call
   r->armed = true;
   core.recvs.push_back(r);
   env::count_sqe(false);
