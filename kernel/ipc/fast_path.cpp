@@ -237,10 +237,15 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   r->ring_slot = env::current_slot();
   r->core = &core;
   r->user_data = b.recv_ud;
-  r->buf = buf;
-  keep_again(as, buf, r->kbuf);
-  r->checked_gen = gen;
-  r->checked = true;
+  // The parked record on the same buffer at the same generation, its page
+  // kept at this generation: buffer, check and translation are what this
+  // arm would set again (keep_again would answer from the same fields).
+  if (!(checked && r->kbuf.k && r->kbuf.gen == gen)) {
+    r->buf = buf;
+    keep_again(as, buf, r->kbuf);
+    r->checked_gen = gen;
+    r->checked = true;
+  }
   ring.fast_armed = true;  // = p.ring(r->ring_slot), as in fused_call
   r->armed = true;
   core.recvs.push_back(r);

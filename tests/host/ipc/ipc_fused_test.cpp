@@ -496,3 +496,27 @@ TEST(IpcFused, FlagsAndReservedFieldsFallBackToTheGenericChecks) {
       },
       10);
 }
+
+// The server's RECV names another buffer (slot, length) at each answer, at
+// one page-table generation: each delivery lands in the buffer its RECV
+// named (a parked record re-armed must not keep its last buffer).
+TEST(IpcFused, EachRecvDeliversIntoTheBufferItNames) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        uint32_t slot = 0;
+        for (uint32_t k = 0; k < 12; ++k) {
+          s.call(100 + k, msg(k));
+          // What landed where the last RECV pointed.
+          auto m = s.w.slot_bytes(s.server, slot, sizeof(EndpointMessageHeader), msg(k).size());
+          s.out += " slot" + std::to_string(slot) + "=" + std::string(m.begin(), m.end()) + "\n";
+          slot = (k % 3 == 1) ? slot : 2 + k % 4;  // sometimes the same buffer again
+          uint32_t len = k % 2 ? BUF_SLOT : 512;
+          s.put(s.server, msg(k + 5));
+          s.w.submit_batch(s.server, {World::ret_sqe(s.owner, 200 + k, s.last_call, static_cast<uint32_t>(msg(k + 5).size())),
+                                      World::recv_sqe(s.owner, 300 + k, slot, len)});
+          s.reap();
+        }
+      },
+      20);
+}
