@@ -344,7 +344,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
   uint64_t rel_ud[MAX_RELEASES];
   for (uint32_t i = 0; i < nrel; ++i) {
     const CapSqe& rl = ring.pending_sqe(i);
-    if (ld(rl.opcode) != CAP_OP_RELEASE || ld(rl.flags)) return false;
+    if (ld_op_flags(rl) != CAP_OP_RELEASE) return false;  // or flags set
     rel_cap[i] = ld(rl.cap_id);
     rel_ud[i] = ld(rl.user_data);
   }

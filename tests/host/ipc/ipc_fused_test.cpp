@@ -487,7 +487,16 @@ TEST(IpcFused, FlagsAndReservedFieldsFallBackToTheGenericChecks) {
           if (k == 12) rv.reserved0 = 0x100;
           if (k == 13) rv.xfer_count = 1;
           if (k == 14) rv.xfer_count = 0x8000;
-          s.w.submit_batch(s.server, {rs, rv});
+          std::vector<CapSqe> batch{rs, rv};
+          if (k >= 15) {  // a RELEASE ahead of the answer (of an empty slot), with flags at k == 16
+            CapSqe rel{};
+            rel.opcode = CAP_OP_RELEASE;
+            rel.cap_id = 60;
+            rel.user_data = 500 + k;
+            if (k == 16) rel.flags = 0x02;
+            batch.insert(batch.begin(), rel);
+          }
+          s.w.submit_batch(s.server, batch);
           s.reap();
           s.snapshot();
           if (s.w.pending_recvs(s.server) == 0) s.w.recv(s.server, s.owner, 400 + k, 0);  // re-arm after a refused RECV
