@@ -70,8 +70,9 @@ class RingEngine {
   // Posts a completion into a slot reserved by an earlier Pending outcome.
   // Inline, as take/complete: each runs once or twice per endpoint round trip.
   void post_reserved(const abi::CapCqe& cqe) {
-    if (cq_reserved_ == 0) __builtin_trap();  // completion without a reservation: kernel bug
-    --cq_reserved_;
+    uint32_t reserved = cq_reserved_;
+    if (reserved == 0) __builtin_trap();  // completion without a reservation: kernel bug
+    cq_reserved_ = reserved - 1;
     post(cqe);
   }
   // Gives back a reserved slot without posting (the operation vanished
@@ -270,10 +271,14 @@ class RingEngine {
   return {k, posted + k, k == pending};
 }
 
+// The members read once into registers: the CQE's stores into the shared
+// page would otherwise make the compiler read cq_tail_ and page_ again.
 inline void RingEngine::post(const abi::CapCqe& cqe) {
-  page_->cq[cq_tail_ % abi::CQ_ENTRIES] = cqe;
-  ++cq_tail_;
-  ring_detail::store_kernel(&page_->header.cq_tail, cq_tail_);
+  abi::RingPage* const page = page_;
+  const uint32_t tail = cq_tail_;
+  page->cq[tail % abi::CQ_ENTRIES] = cqe;
+  cq_tail_ = tail + 1;
+  ring_detail::store_kernel(&page->header.cq_tail, tail + 1);
 }
 
 inline uint32_t RingEngine::complete_nops(uint32_t limit) {
