@@ -201,22 +201,20 @@ namespace {
 // No clock read for the common wait without a deadline.
 bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
 
-}  // namespace
 
-Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+// cap_enter's passes, from its first (`TryFast`: the endpoint fast path
+// is asked first) or from a later one (the endpoint entry below has asked
+// it already). Inline into its two callers.
+template <bool TryFast>
+[[gnu::always_inline]] inline Result<uint32_t, CapError> cap_enter_passes(Process& p, uint64_t min_complete,
+                                                                          uint64_t timeout_ns, uint64_t deadline)
     CAPOS_REQUIRES(g_kernel_lock) {
-  if (min_complete > CQ_ENTRIES) return CAPOS_CAP_FAIL(INVALID_REQUEST, "min_complete above CQ_ENTRIES");
-  uint64_t deadline = ~0ull;
-  if (timeout_ns != CAP_ENTER_FOREVER) {
-    uint64_t now = timer::now_ns();
-    deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
-  }
   ProcessRingHandler handler(p);
   Thread* self = sched::current();
   RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
   // The first pass tries the endpoint fast path (a lone CALL, or RETURN +
   // RECV); whatever it does not take goes through the generic drain.
-  bool first = true;
+  bool first = TryFast;
   for (;;) {
     // A CALL or RETURN in this drain that satisfies a waiting thread
     // leaves it in self->switch_next (sched::handoff): switched to directly
@@ -274,6 +272,26 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
   }
 }
 
+// The passes after the first, for a wait without a deadline: where the
+// endpoint entry (enter_endpoint) hands over whatever it does not finish.
+[[gnu::noinline]] Result<uint32_t, CapError> cap_enter_after_fast(Process& p, uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  return cap_enter_passes<false>(p, min_complete, CAP_ENTER_FOREVER, ~0ull);
+}
+
+}  // namespace
+
+Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  if (min_complete > CQ_ENTRIES) return CAPOS_CAP_FAIL(INVALID_REQUEST, "min_complete above CQ_ENTRIES");
+  uint64_t deadline = ~0ull;
+  if (timeout_ns != CAP_ENTER_FOREVER) {
+    uint64_t now = timer::now_ns();
+    deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
+  }
+  return cap_enter_passes<true>(p, min_complete, timeout_ns, deadline);
+}
+
 }  // namespace capos
 
 namespace capos {
@@ -293,12 +311,66 @@ namespace {
   return cap_enter(p, min_complete, timeout_ns);
 }
 
+// The endpoint entry: cap_enter's first pass on a ring the endpoint fast
+// path is armed on, for the usual endpoint wait (no deadline), without the
+// generic loop around it. It does what that pass does -- the fast path, the
+// count its fetch has just validated, the return, kill, exit and fairness
+// tests, the block (straight to the thread the fast path handed off to) and,
+// once woken, the validated count -- in the same order with the same
+// effects, and hands anything else to the generic passes where cap_enter
+// would be then: a batch the fast path declines to the drain, more SQEs
+// queued behind it to the yield, a wake-up that does not satisfy the wait
+// to the next pass. Inline in syscall_dispatch, so the thread blocks and
+// resumes one frame below the system-call entry (perf.budgets
+// endpoint_rtt).
+[[gnu::noinline, gnu::cold]] Result<uint32_t, CapError> enter_endpoint_unusual(Process& p, Thread& self,
+                                                                               uint32_t ready,
+                                                                               uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  sched::flush_handoff(&self);
+  if (ready >= min_complete || p.kill_requested() || self.exit_requested) return ready;
+  sched::yield();  // a full batch consumed and more queued: be fair, continue
+  return cap_enter_after_fast(p, min_complete);
+}
+
+[[gnu::always_inline]] inline Result<uint32_t, CapError> enter_endpoint(Process& p, Thread& self, RingEngine& ring,
+                                                                        uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  if (!ipc::fast_path(p, ring)) [[unlikely]] return cap_enter_after_fast(p, min_complete);
+  // The fast path counted its SQEs itself (ipc env::count_sqe); its fetch
+  // has just validated cq_head. The fast path never leaves the SQ corrupt
+  // or the CQ stalled (it declines those batches).
+  uint32_t ready = ring.cq_ready_bound();
+  if (ready >= min_complete || p.kill_requested() || self.exit_requested || ring.sq_pending()) [[unlikely]]
+    return enter_endpoint_unusual(p, self, ready, min_complete);
+  // Block with IRQs off (the switch needs them off); as in cap_enter, no
+  // completion can have been posted since `ready` was counted, and the
+  // kill and exit requests are set only under the kernel lock we hold.
+  arch::cli();
+  self.in_cap_enter = true;
+  self.wait_min = static_cast<uint32_t>(min_complete);
+  self.wait_deadline = ~0ull;  // no deadline: not registered for the tick
+  {
+    CAPOS_MEASURE_SCOPE(Switch);
+    if (self.switch_next) sched::block_and_switch();  // straight to the thread the fast path handed off to
+    else sched::block_current();
+  }
+  self.in_cap_enter = false;
+  // Woken satisfied (a completion posted into this ring): return with the
+  // count validated again, as cap_enter does; the syscall exit runs with
+  // IRQs off anyway.
+  if (uint32_t n = ring.cq_ready(); n >= min_complete) [[likely]] return n;
+  arch::sti();  // as cap_enter's passes run: syscall_entry enabled them
+  return cap_enter_after_fast(p, min_complete);
+}
+
 // cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
 // is completed before cap_enter sets up its handler, deadline and wait
 // state (RingEngine::complete_nop_batch says when it acts; it changes
 // nothing when it declines). With NOPs completed and other SQEs behind
 // them, cap_enter's drain goes on from there. A ring the endpoint fast path
-// is armed on goes straight to cap_enter, which asks that path first.
+// is armed on takes the endpoint entry (above) for a wait without a
+// deadline, else cap_enter, which asks that path first.
 // A batch headed by a CALL without params is offered to the kernel-cap
 // fast path the same way (enter_call, above). Inline: every other batch
 // pays only the first few tests.
@@ -318,6 +390,8 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
       // only a CALL without params can take the kernel-cap fast path.
       return enter_call(p, ring, min_complete, timeout_ns);
     }
+  } else if (timeout_ns == CAP_ENTER_FOREVER && min_complete <= CQ_ENTRIES) [[likely]] {
+    return enter_endpoint(p, self, ring, min_complete);
   }
   return cap_enter(p, min_complete, timeout_ns);
 }
