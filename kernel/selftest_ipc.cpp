@@ -3,6 +3,7 @@
 // it creates endpoints, grants facets, and judges exit statuses.
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
+#include "kernel/dev/timer.h"
 #include "kernel/dev/debug_exit.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/frames.h"
@@ -11,6 +12,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest_internal.h"
+#include "kernel/selftest_procs.h"
 #include "schema/memory.capnp.capos.h"
 
 namespace capos::selftest {
@@ -95,6 +97,39 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
     Ref<ExitWatch> wc = c->share_watch();
     c->start();
     expect_exit(wc, "client-c after the abandoned call", ExitStatus::Kind::Exited, 0);
+
+    // The endpoint entry (kernel/ring/dispatch.cpp enter_endpoint): a
+    // wait with a deadline it must leave to cap_enter (else the client
+    // sleeps for ever on a held call), then a kill while the client waits
+    // in it for a second held call.
+    {
+      Ref<EndpointCore> core_h = EndpointCore::create(TEST_IFACE);
+      Process* h = spawn("holder", "holder", Ref<KObject>(EndpointOwner::create(core_h)));
+      Process* e = spawn("entry", "entry", client_of(core));
+      if (!e->grant("hold", client_of(core_h), TEST_IFACE)) panic("selftest ipc: grant failed");
+      Ref<ExitWatch> wh = h->share_watch(), we = e->share_watch();
+      h->start();
+      e->start();
+      // Both calls delivered: the client made its second one in a
+      // cap_enter it did not leave (delivery and block hold the lock).
+      // poll_point runs the deferred timer work (the deadline's expiry).
+      uint64_t end = timer::ticks() + 30 * timer::TICK_HZ;
+      while (h->ipc().serving.size() < 2) {
+        if (we->exited()) expect_exit(we, "entry (ended before its second held call)", ExitStatus::Kind::Killed, 0);
+        if (timer::ticks() >= end) {
+          sched::log_state(e->thread_in(0));
+          panic("selftest ipc: the entry client's held calls did not both arrive (the deadline wait did not end?)");
+        }
+        procs::poll_point();
+      }
+      const Thread* et = e->thread_in(0);
+      if (et->state != ThreadState::Blocked || !et->in_cap_enter)
+        panic("selftest ipc: the entry client is not waiting in cap_enter (state {})", static_cast<int>(et->state));
+      e->request_kill();
+      expect_exit(we, "entry (deadline wait, then killed waiting in the endpoint entry)", ExitStatus::Kind::Killed, 0);
+      h->request_kill();
+      expect_exit(wh, "holder (killed)", ExitStatus::Kind::Killed, 0);
+    }
 
     // The server crashes mid-call: callers get DISCONNECTED, now and later.
     Process* cr = spawn("crasher", "crasher", Ref<KObject>(ClientEndpoint::create(core)));

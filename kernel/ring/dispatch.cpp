@@ -301,8 +301,11 @@ namespace {
 // kernel-cap fast path first (kernel_fast_call.h); what it declines, and a
 // call it did not satisfy, cap_enter does (its drain then finds nothing
 // queued and waits as usual).
-[[gnu::noinline]] Result<uint32_t, CapError> enter_call(Process& p, RingEngine& ring, uint64_t min_complete,
+// (It finds the ring itself: a pointer to it passed from enter() is
+// computed ahead of enter()'s branches, for every system call.)
+[[gnu::noinline]] Result<uint32_t, CapError> enter_call(Process& p, const Thread& self, uint64_t min_complete,
                                                         uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
+  RingEngine& ring = p.ring(self.slot);
   if (min_complete <= CQ_ENTRIES && kernel_fast_call(p, ring)) {
     ++g_ring_stats.sqes;
     uint32_t ready = ring.cq_ready_bound();  // its fetch has just validated cq_head
@@ -388,7 +391,7 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
     } else if (const CapSqe& h = ring.pending_sqe(0); h.opcode == CAP_OP_CALL && h.params_len == 0) {
       // Hints, as nop_at_head (kernel_fast_call reads what counts once):
       // only a CALL without params can take the kernel-cap fast path.
-      return enter_call(p, ring, min_complete, timeout_ns);
+      return enter_call(p, self, min_complete, timeout_ns);
     }
   } else if (timeout_ns == CAP_ENTER_FOREVER && min_complete <= CQ_ENTRIES) [[likely]] {
     return enter_endpoint(p, self, ring, min_complete);
@@ -396,13 +399,18 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
   return cap_enter(p, min_complete, timeout_ns);
 }
 
+[[gnu::noinline, gnu::cold]] int64_t error_code(CapError e) { return e.cqe_result(); }
+
 uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
     case abi::SYS_CAP_ENTER: {
       CAPOS_MEASURE_SEG(Enter);
       // The one encoding point: a count, or the negative CAP_ERR_* sign-extended
       // (encoded at once, so the Result does not live across the exit work).
-      int64_t rv = cqe_result(enter(*p, *t, f->rdi, f->rsi));
+      // The error's code is read out of line: inline, the compiler selects
+      // between the two without a branch, through a stack slot, on every call.
+      Result<uint32_t, CapError> r = enter(*p, *t, f->rdi, f->rsi);
+      int64_t rv = r ? int64_t{*r} : error_code(r.error());
       CAPOS_MEASURE_SEG(Exit);
       // The deferred-work point (ends the process if it was killed); its
       // no-work test is inlined here because every syscall passes it.
