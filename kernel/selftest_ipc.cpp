@@ -1,6 +1,7 @@
 // capos.test=ipc: drives endpoint IPC end to end with processes built
 // from the boot module (user/tests/ipc_test.cpp), acting as a tiny init:
 // it creates endpoints, grants facets, and judges exit statuses.
+#include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/timer.h"
@@ -8,6 +9,7 @@
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
+#include "kernel/objects/sched_context_cap.h"
 #include "kernel/objects/vm_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
@@ -22,6 +24,10 @@ namespace {
 Bytes g_image;
 
 constexpr uint64_t TEST_IFACE = 0x1234;
+
+// The budget a server is bound to; static: its threads point at it until
+// they are reaped.
+sched::Budget g_capped_budget(nullptr, 0, 0, 0);
 
 Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) CAPOS_REQUIRES(g_kernel_lock) {
   auto p = Process::create(name, g_image);
@@ -129,6 +135,30 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
       expect_exit(we, "entry (deadline wait, then killed waiting in the endpoint entry)", ExitStatus::Kind::Killed, 0);
       h->request_kill();
       expect_exit(wh, "holder (killed)", ExitStatus::Kind::Killed, 0);
+    }
+
+    // A server whose budget runs out: the client's endpoint entry hands
+    // the CPU over by the direct switch, whose budget test (sched
+    // block_and_switch) holds the server back until its period renews;
+    // every call is still answered, and the server is woken where the
+    // entry blocked it.
+    {
+      Ref<EndpointCore> core_t = EndpointCore::create(TEST_IFACE);
+      Process* st = spawn("server-capped", "endpoint", Ref<KObject>(EndpointOwner::create(core_t)));
+      // 0.2 ms per 10 ms: a few hundred echoes use it up.
+      uint64_t hz = timer::tsc_hz();
+      g_capped_budget = sched::Budget(nullptr, hz / 5000, hz / 100, arch::rdtsc());
+      Ref<SchedContextCap> ctx = SchedContextCap::create_root();  // names the binding; the budget is ours
+      st->bind_sched(ctx.get(), &g_capped_budget, 1);
+      Process* cd = spawn("client-d", "echo", client_of(core_t));
+      Ref<ExitWatch> wst = st->share_watch(), wcd = cd->share_watch();
+      st->start();
+      cd->start();
+      expect_exit(wcd, "client-d (2000 echoes from a throttled server)", ExitStatus::Kind::Exited, 0);
+      if (g_capped_budget.throttled() == 0) panic("selftest ipc: the capped server was never held back");
+      klog("selftest ipc: the capped server was held back {} times\n", g_capped_budget.throttled());
+      st->request_kill();
+      expect_exit(wst, "server-capped (killed)", ExitStatus::Kind::Killed, 0);
     }
 
     // The server crashes mid-call: callers get DISCONNECTED, now and later.
