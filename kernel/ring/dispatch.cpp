@@ -259,7 +259,7 @@ template <bool TryFast>
     if (deadline != ~0ull) sched::register_waiter(self);
     {
       CAPOS_MEASURE_SCOPE(Switch);
-      if (self->switch_next) sched::block_and_switch();  // straight to the thread this drain handed off to
+      if (Thread* next = self->switch_next) sched::block_and_switch(next);  // straight to the thread this drain handed off to
       else sched::block_current();
     }
     if (deadline != ~0ull) sched::unregister_waiter(self);
@@ -314,6 +314,14 @@ namespace {
   return cap_enter(p, min_complete, timeout_ns);
 }
 
+// enter() returns with interrupts disabled, for the syscall exit work: a
+// path that ran with them enabled disables them on its way out; the endpoint
+// entry's usual path resumes from its block with them disabled already.
+[[gnu::always_inline]] inline Result<uint32_t, CapError> irqs_off(Result<uint32_t, CapError> r) {
+  arch::cli();
+  return r;
+}
+
 // The endpoint entry: cap_enter's first pass on a ring the endpoint fast
 // path is armed on, for the usual endpoint wait (no deadline), without the
 // generic loop around it. It does what that pass does -- the fast path, the
@@ -323,9 +331,12 @@ namespace {
 // effects, and hands anything else to the generic passes where cap_enter
 // would be then: a batch the fast path declines to the drain, more SQEs
 // queued behind it to the yield, a wake-up that does not satisfy the wait
-// to the next pass. Inline in syscall_dispatch, so the thread blocks and
-// resumes one frame below the system-call entry (perf.budgets
-// endpoint_rtt).
+// to the next pass. Inline in syscall_dispatch, so the thread blocks in
+// block_and_switch called from there and resumes without returning through
+// cap_enter's frame (perf.budgets endpoint_rtt).
+//
+// Its returns other than the usual block (satisfied, killed, exiting, more
+// SQEs queued): out of line.
 [[gnu::noinline, gnu::cold]] Result<uint32_t, CapError> enter_endpoint_unusual(Process& p, Thread& self,
                                                                                uint32_t ready,
                                                                                uint64_t min_complete)
@@ -339,32 +350,32 @@ namespace {
 [[gnu::always_inline]] inline Result<uint32_t, CapError> enter_endpoint(Process& p, Thread& self, RingEngine& ring,
                                                                         uint64_t min_complete)
     CAPOS_REQUIRES(g_kernel_lock) {
-  if (!ipc::fast_path(p, ring)) [[unlikely]] return cap_enter_after_fast(p, min_complete);
+  if (!ipc::fast_path(p, ring)) [[unlikely]] return irqs_off(cap_enter_after_fast(p, min_complete));
   // The fast path counted its SQEs itself (ipc env::count_sqe); its fetch
   // has just validated cq_head. The fast path never leaves the SQ corrupt
   // or the CQ stalled (it declines those batches).
   uint32_t ready = ring.cq_ready_bound();
   if (ready >= min_complete || p.kill_requested() || self.exit_requested || ring.sq_pending()) [[unlikely]]
-    return enter_endpoint_unusual(p, self, ready, min_complete);
+    return irqs_off(enter_endpoint_unusual(p, self, ready, min_complete));
   // Block with IRQs off (the switch needs them off); as in cap_enter, no
   // completion can have been posted since `ready` was counted, and the
   // kill and exit requests are set only under the kernel lock we hold.
   arch::cli();
   self.in_cap_enter = true;
   self.wait_min = static_cast<uint32_t>(min_complete);
-  self.wait_deadline = ~0ull;  // no deadline: not registered for the tick
+  // No deadline: not registered for the tick, so wait_deadline, read only
+  // for registered waiters (sched expire_waiters), is not written.
   {
     CAPOS_MEASURE_SCOPE(Switch);
-    if (self.switch_next) sched::block_and_switch();  // straight to the thread the fast path handed off to
+    if (Thread* next = self.switch_next) sched::block_and_switch(next);  // straight to the thread the fast path handed off to
     else sched::block_current();
   }
   self.in_cap_enter = false;
   // Woken satisfied (a completion posted into this ring): return with the
-  // count validated again, as cap_enter does; the syscall exit runs with
-  // IRQs off anyway.
+  // count validated again, as cap_enter does, and IRQs still off.
   if (uint32_t n = ring.cq_ready(); n >= min_complete) [[likely]] return n;
   arch::sti();  // as cap_enter's passes run: syscall_entry enabled them
-  return cap_enter_after_fast(p, min_complete);
+  return irqs_off(cap_enter_after_fast(p, min_complete));
 }
 
 // cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
@@ -376,7 +387,8 @@ namespace {
 // deadline, else cap_enter, which asks that path first.
 // A batch headed by a CALL without params is offered to the kernel-cap
 // fast path the same way (enter_call, above). Inline: every other batch
-// pays only the first few tests.
+// pays only the first few tests. Returns with interrupts disabled
+// (irqs_off, above).
 inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_complete, uint64_t timeout_ns)
     CAPOS_REQUIRES(g_kernel_lock) {
   RingEngine& ring = p.ring(self.slot);
@@ -386,20 +398,29 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
         uint32_t min_ready = timeout_ns == CAP_ENTER_NO_WAIT ? 0 : static_cast<uint32_t>(min_complete);
         RingEngine::NopPass n = ring.complete_nop_batch(min_ready);
         g_ring_stats.sqes += n.consumed;
-        if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
+        if (n.all) return irqs_off(n.ready);  // what cap_enter returns once its drain has satisfied it
       }
     } else if (const CapSqe& h = ring.pending_sqe(0); h.opcode == CAP_OP_CALL && h.params_len == 0) {
       // Hints, as nop_at_head (kernel_fast_call reads what counts once):
       // only a CALL without params can take the kernel-cap fast path.
-      return enter_call(p, self, min_complete, timeout_ns);
+      return irqs_off(enter_call(p, self, min_complete, timeout_ns));
     }
   } else if (timeout_ns == CAP_ENTER_FOREVER && min_complete <= CQ_ENTRIES) [[likely]] {
     return enter_endpoint(p, self, ring, min_complete);
   }
-  return cap_enter(p, min_complete, timeout_ns);
+  return irqs_off(cap_enter(p, min_complete, timeout_ns));
 }
 
 [[gnu::noinline, gnu::cold]] int64_t error_code(CapError e) { return e.cqe_result(); }
+
+// A system call number outside the ABI. Out of line: the error constant
+// is then not loaded on every system call.
+[[gnu::noinline, gnu::cold]] uint64_t unknown_syscall() CAPOS_REQUIRES(g_kernel_lock) {
+  sched::exit_to_user();
+  uint64_t r = static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  asm("" : "+r"(r));  // opaque: the caller may not fold the constant back in
+  return r;
+}
 
 uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
   switch (f->rax) {
@@ -414,7 +435,7 @@ uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQU
       CAPOS_MEASURE_SEG(Exit);
       // The deferred-work point (ends the process if it was killed); its
       // no-work test is inlined here because every syscall passes it.
-      arch::cli();
+      // Interrupts are off: enter() returns with them disabled.
       if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       CAPOS_MEASURE_SEG(User);
       return static_cast<uint64_t>(rv);
@@ -427,13 +448,21 @@ uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQU
       p->exit_self(st);
     }
     default:
-      sched::exit_to_user();
-      return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+      return unknown_syscall();
   }
 }
 
 }  // namespace
 }  // namespace capos
+
+// A system call from a thread without a process (cannot happen: only user
+// threads reach ring 3). Out of line, so the constant is not loaded on
+// every call.
+[[gnu::noinline, gnu::cold]] static uint64_t not_a_process() {
+  uint64_t r = static_cast<uint64_t>(static_cast<int64_t>(capos::abi::CAP_ERR_INVALID_REQUEST));
+  asm("" : "+r"(r));  // opaque: the caller may not fold the constant back in
+  return r;
+}
 
 // Syscall entry: the kernel lock is held from here until the return to
 // ring 3 (across any blocking in between; docs/concurrency.md).
@@ -441,7 +470,7 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   using namespace capos;
   Thread* t = sched::current();
   Process* p = t ? t->process : nullptr;
-  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  if (!p) [[unlikely]] return not_a_process();
   g_kernel_lock.acquire();
   uint64_t r = handle_syscall(p, t, f);
   g_kernel_lock.release();

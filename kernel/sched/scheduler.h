@@ -70,7 +70,9 @@ inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
 // leaves the choice to the scheduler. Without a handoff: block_current().
 // Interrupts must be off (cap_enter blocks under its IrqGuard), as for
 // the switch itself: the direct switch does not save and restore them.
-void block_and_switch() CAPOS_REQUIRES(g_kernel_lock);
+// `next` is the running thread's remembered handoff (switch_next), which
+// the caller has just seen set.
+void block_and_switch(Thread* next) CAPOS_REQUIRES(g_kernel_lock);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).
 void block_current() CAPOS_REQUIRES(g_kernel_lock);
