@@ -201,7 +201,6 @@ namespace {
 // No clock read for the common wait without a deadline.
 bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
 
-
 // cap_enter's passes, from its first (`TryFast`: the endpoint fast path
 // is asked first) or from a later one (the endpoint entry below has asked
 // it already). Inline into its two callers.

@@ -78,7 +78,7 @@ template <bool MaybeIdle = true>
   t->cpu_cycles += used;
   // Only this CPU writes its busy time (others read it relaxed, system_caps):
   // one add to memory, whose aligned store they see whole.
-  if (!MaybeIdle || t != c.idle) asm("addq %1, %0" : "+m"(c.busy_cycles) : "r"(used));
+  if (!MaybeIdle || t != c.idle) asm volatile("addq %1, %0" : "+m"(c.busy_cycles) : "r"(used));
   FairQueue<Thread>::charge(t, used);  // idle too: harmless, it is never queued
   budget_hooks::charge(t, used, now);
 }
