@@ -120,7 +120,12 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
       // cap_enter it did not leave (delivery and block hold the lock).
       // poll_point runs the deferred timer work (the deadline's expiry).
       uint64_t end = timer::ticks() + 30 * timer::TICK_HZ;
-      while (h->ipc().serving.size() < 2) {
+      auto serving = [&]() CAPOS_REQUIRES(g_kernel_lock) {  // the calls the holder holds (the list keeps no count)
+        uint32_t n = 0;
+        for (IpcCall* c = h->ipc().serving.front(); c; c = h->ipc().serving.next(c)) ++n;
+        return n;
+      };
+      while (serving() < 2) {
         if (we->exited()) expect_exit(we, "entry (ended before its second held call)", ExitStatus::Kind::Killed, 0);
         if (timer::ticks() >= end) {
           sched::log_state(e->thread_in(0));

@@ -49,19 +49,27 @@ struct KeptBuffer {
 };
 
 // One CALL to an endpoint, from submission until its completion is posted.
-// Records come from a recycled global pool: the fast path never allocates.
+// Records are recycled through the caller's own cache (ProcessIpc): the
+// fast path never allocates. A recycled record (records::recycle) has
+// state Free, no owner, no transfer and no params copy, and its list
+// nodes unlinked; kresult is kept on purpose (a
+// translation cache, checked before use); every other field is written by
+// each allocation path that later reads it (ipc::call, the fused CALL,
+// defer_op), so it is not reset.
 struct IpcCall {
   enum class State : uint8_t { Free, Queued, InFlight };
-  ListNode ep_node;      // EndpointCore::queued_, or the deferred owner's list
-  ListNode caller_node;  // caller's outstanding calls
+  ListNode ep_node;      // EndpointCore::queued_, the deferred owner's list, or the caller's cache
+  ListNode caller_node;  // ProcessIpc::calls of its caller, for the record's whole life
   ListNode server_node;  // server's delivered calls (in flight)
-  State state = State::Free;
+  State state = State::Free;  // Free: not outstanding (cached, or being filled in)
   Process* caller = nullptr;  // owns (and pays for) the record
   Process* server = nullptr;  // process that RECVed it
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
   UserOut result;  // the caller's result buffer
-  KeptBuffer kresult;  // its first page, kept at CALL for the RETURN
+  // Its first page, kept at CALL for the RETURN; left across the record's
+  // uses (records::keep_again tries it first at the next CALL).
+  KeptBuffer kresult;
   uint16_t method_id = 0;
   uint64_t interface_id = 0;
   uint32_t call_id = 0;
@@ -79,8 +87,8 @@ struct IpcCall {
 
 // A RECV waiting for a call.
 struct IpcRecv {
-  ListNode ep_node;
-  ListNode server_node;
+  ListNode ep_node;      // EndpointCore::recvs while armed, or the server's cache
+  ListNode server_node;  // ProcessIpc::recv_records of its server, for the record's whole life
   Process* server = nullptr;
   EndpointCore* core = nullptr;
   uint64_t user_data = 0;
@@ -91,6 +99,7 @@ struct IpcRecv {
   // same buffer at the same generation need not check it again.
   uint64_t checked_gen = 0;
   bool checked = false;
+  bool armed = false;     // waiting on core's recvs (else cached or parked)
   uint8_t ring_slot = 0;  // the receiving thread's ring
 };
 
@@ -172,23 +181,45 @@ class ClientEndpoint final : public KObject {
 // KernelBytes), recycled through its caches so steady-state IPC never
 // touches the heap, and freed when it exits (ipc::process_reaped).
 struct ProcessIpc {
-  IntrusiveList<IpcCall, &IpcCall::caller_node> outstanding CAPOS_GUARDED_BY(g_kernel_lock);
-  IntrusiveList<IpcCall, &IpcCall::server_node> serving CAPOS_GUARDED_BY(g_kernel_lock);
-  IntrusiveList<IpcRecv, &IpcRecv::server_node> recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // Every call and receive record the process owns, linked when first
+  // allocated and unlinked only when it is reaped: a CALL, a completion,
+  // an armed or delivered RECV change a record's state, never these links
+  // (perf.budgets endpoint_rtt). Teardown walks them for the records that
+  // are outstanding (state not Free) or armed. Their length is bounded by
+  // the most records the process ever had in use at once (its
+  // OutstandingCalls quota, ENDPOINT_RECV_MAX per endpoint).
+  IntrusiveList<IpcCall, &IpcCall::caller_node> calls CAPOS_GUARDED_BY(g_kernel_lock);
+  IntrusiveList<IpcRecv, &IpcRecv::server_node> recv_records CAPOS_GUARDED_BY(g_kernel_lock);
+  // Delivered calls it serves (in flight, awaiting its RETURN); usually
+  // one, held in the slot.
+  IntrusiveList<IpcCall, &IpcCall::server_node, false> serving CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcCall, &IpcCall::ep_node> free_calls CAPOS_GUARDED_BY(g_kernel_lock);
   IntrusiveList<IpcRecv, &IpcRecv::ep_node> free_recvs CAPOS_GUARDED_BY(g_kernel_lock);
+  // The call record the last completion freed, kept out of free_calls for
+  // this process's next CALL (the echo loop's): no free-list round trip.
+  IpcCall* spare_call CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
   // The RECV record a CALL just consumed, parked for the server's next RECV
   // (the echo loop's RETURN+RECV): no free-list round trip.
   IpcRecv* parked_recv CAPOS_GUARDED_BY(g_kernel_lock) = nullptr;
-  // The result buffer translation this process's last CALL kept: its next
-  // CALL usually names the same buffer (records::keep_again).
-  KeptBuffer last_kresult CAPOS_GUARDED_BY(g_kernel_lock);
   // The read translations the fast path keeps (records::read_kept): this
   // process's last params page as a caller and last reply page as a server.
   KeptBuffer last_kparams CAPOS_GUARDED_BY(g_kernel_lock);
   KeptBuffer last_kreply CAPOS_GUARDED_BY(g_kernel_lock);
   // ... and the page of its last CALL's single transfer descriptor.
   KeptBuffer last_kdescs CAPOS_GUARDED_BY(g_kernel_lock);
+
+  // Calls outstanding (queued, in flight or deferred) and RECVs armed:
+  // walks (tests, teardown accounting).
+  uint32_t outstanding_calls() const CAPOS_REQUIRES(g_kernel_lock) {
+    uint32_t n = 0;
+    for (IpcCall* c = calls.front(); c; c = calls.next(c)) n += c->state != IpcCall::State::Free;
+    return n;
+  }
+  uint32_t armed_recvs() const CAPOS_REQUIRES(g_kernel_lock) {
+    uint32_t n = 0;
+    for (IpcRecv* r = recv_records.front(); r; r = recv_records.next(r)) n += r->armed;
+    return n;
+  }
 };
 
 namespace ipc {

@@ -7,6 +7,8 @@
 // (tests/host/ipc) run it against the generic drain (ipc_env.h).
 #include "kernel/ipc/fast_path.h"
 
+#include <stddef.h>
+
 #include "kernel/debug/measure.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/ipc/ipc_env.h"
@@ -25,6 +27,19 @@ namespace {
 // One field of an SQE in the shared page, read once (userspace may be
 // writing it: the kernel acts only on the value it read).
 template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMIC_RELAXED); }
+// Two adjacent fields read in one load (still once each): opcode | flags
+// << 8, and xfer_count | reserved0 << 16 -- one compare tests an opcode
+// with no flags, one test that a batch's RETURN and RECV carry no caps and
+// nothing reserved.
+using LoadU16 = uint16_t __attribute__((may_alias));
+using LoadU32 = uint32_t __attribute__((may_alias));
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+static_assert(offsetof(CapSqe, opcode) == 0 && offsetof(CapSqe, flags) == 1);
+static_assert(offsetof(CapSqe, reserved0) == offsetof(CapSqe, xfer_count) + 2 && offsetof(CapSqe, xfer_count) % 4 == 0);
+uint32_t ld_op_flags(const CapSqe& s) { return __atomic_load_n(reinterpret_cast<const LoadU16*>(&s.opcode), __ATOMIC_RELAXED); }
+uint32_t ld_xfer_res(const CapSqe& s) {
+  return __atomic_load_n(reinterpret_cast<const LoadU32*>(&s.xfer_count), __ATOMIC_RELAXED);
+}
 
 // ---- Fused CALL -----------------------------------------------------------
 // A CALL (with or without caps) to an endpoint whose server waits in
@@ -39,10 +54,12 @@ template <class T> T ld(const T& field) { return __atomic_load_n(&field, __ATOMI
 // failures (bad descriptors; no room in the server's table) come after
 // the record is taken, as in ipc::call, and end the CALL the same way.
 // Returns true when the CALL is done.
+// (Its opcode and flags are tested by fast_path.)
 bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   const CapSqe& s = ring.pending_sqe(0);
-  uint32_t nx = ld(s.xfer_count);
-  if (ld(s.flags) | ld(s.reserved0) || nx > XFER_MAX) return false;
+  uint32_t xr = ld_xfer_res(s);
+  uint32_t nx = xr & 0xFFFF;
+  if ((xr >> 16) || nx > XFER_MAX) return false;  // reserved0 set, or too many caps
   CAPOS_MEASURE_SEG(Lookup);
   auto slot = p.caps().lookup(ld(s.cap_id));
   if (!slot) return false;
@@ -57,7 +74,8 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   if (params_len > IPC_MESSAGE_MAX || result_len > IPC_MESSAGE_MAX + XFER_MAX * sizeof(CapTransferRecord)) return false;
   if (core.dead() || core.recvs.empty() || core.inflight.full()) return false;
   ProcessIpc& pi = p.ipc();
-  if (pi.free_calls.empty() || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
+  IpcCall* c = next_cached_call(pi);
+  if (!c || !p.ledger().has_room(Res::OutstandingCalls, 1)) return false;
   IpcRecv* r = core.recvs.front();
   Process& server = *r->server;
   uint64_t payload_end = sizeof(EndpointMessageHeader) + params_len;
@@ -73,19 +91,19 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   // still checked, as ipc::call checks it.
   const uint8_t* src = params_len ? read_kept(as, params, pi.last_kparams) : nullptr;
   if (params_len ? !src : !as.check_user(params)) return false;
-  KeptBuffer kresult = keep_again(as, result, pi.last_kresult);
-  if (!(kresult.k && result.len <= kresult.len) && !as.check_user(result)) return false;
+  // The cached record's kresult refreshed (a cache either way).
+  keep_again(as, result, c->kresult);
+  if (!(c->kresult.k && result.len <= c->kresult.len) && !as.check_user(result)) return false;
 
   // Committed: ipc::call's delivery branch, step for step.
   ring.take();
-  IpcCall* c = pi.free_calls.pop_front();
+  cached_call(pi);  // c, taken
   c->caller = &p;
   c->ring_slot = env::current_slot();
   c->core = &core;
   uint64_t user_data = ld(s.user_data);
   c->user_data = user_data;
   c->result = result;
-  c->kresult = pi.last_kresult = kresult;
   c->method_id = ld(s.method_id);
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -135,13 +153,11 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   }
   {
     CAPOS_MEASURE_SEG(IpcCopy);
-    EndpointMessageHeader h = header_for(core, c, nx);
-    __builtin_memcpy_inline(dst, &h, sizeof(h));
-    if (params_len) memcpy(dst + sizeof(h), src, params_len);
+    store_header(dst, core, c, nx);
+    if (params_len) memcpy(dst + sizeof(EndpointMessageHeader), src, params_len);
     CAPOS_MEASURE_SEG(Ipc);
   }
   core.recvs.remove(r);
-  server.ipc().recvs.remove(r);
   CapCqe cqe{};
   cqe.user_data = r->user_data;
   uint8_t server_slot = r->ring_slot;
@@ -151,8 +167,7 @@ bool fused_call(Process& p, RingEngine& ring) CAPOS_REQUIRES(g_kernel_lock) {
   cqe.call_id = c->call_id;
   cqe.aux = c->method_id;
   p.ledger().take_checked(Res::OutstandingCalls, 1);
-  pi.outstanding.push_back(c);
-  p.ring(c->ring_slot).fast_armed = true;
+  ring.fast_armed = true;  // = p.ring(c->ring_slot): fast_path runs on the current thread's ring
   post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
   env::count_sqe(false);
   env::note_fused();
@@ -222,13 +237,18 @@ bool fused_recv(Process& p, RingEngine& ring, EndpointCore& core, const ReplyRec
   r->ring_slot = env::current_slot();
   r->core = &core;
   r->user_data = b.recv_ud;
-  r->buf = buf;
-  r->kbuf = keep_again(as, buf, r->kbuf);
-  r->checked_gen = gen;
-  r->checked = true;
-  p.ring(r->ring_slot).fast_armed = true;
+  // The parked record on the same buffer at the same generation, its page
+  // kept at this generation: buffer, check and translation are what this
+  // arm would set again (keep_again would answer from the same fields).
+  if (!(checked && r->kbuf.k && r->kbuf.gen == gen)) {
+    r->buf = buf;
+    keep_again(as, buf, r->kbuf);
+    r->checked_gen = gen;
+    r->checked = true;
+  }
+  ring.fast_armed = true;  // = p.ring(r->ring_slot), as in fused_call
+  r->armed = true;
   core.recvs.push_back(r);
-  pi.recvs.push_back(r);
   env::count_sqe(false);
   env::note_fused();
   ring.reserve();
@@ -324,15 +344,14 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
   uint64_t rel_ud[MAX_RELEASES];
   for (uint32_t i = 0; i < nrel; ++i) {
     const CapSqe& rl = ring.pending_sqe(i);
-    if (ld(rl.opcode) != CAP_OP_RELEASE || ld(rl.flags)) return false;
+    if (ld_op_flags(rl) != CAP_OP_RELEASE) return false;  // or flags set
     rel_cap[i] = ld(rl.cap_id);
     rel_ud[i] = ld(rl.user_data);
   }
   const CapSqe& rs = ring.pending_sqe(nrel);
   const CapSqe& rv = ring.pending_sqe(nrel + 1);
-  if (ld(rs.opcode) != CAP_OP_RETURN || ld(rv.opcode) != CAP_OP_RECV) return false;
-  if (ld(rs.flags) | ld(rs.reserved0) | ld(rs.xfer_count) | ld(rv.flags) | ld(rv.reserved0) | ld(rv.xfer_count))
-    return false;
+  if (ld_op_flags(rs) != CAP_OP_RETURN || ld_op_flags(rv) != CAP_OP_RECV) return false;  // flags set: not fused
+  if (ld_xfer_res(rs) | ld_xfer_res(rv)) return false;
   ReplyRecv b;
   b.cap_id = ld(rs.cap_id);
   if (ld(rv.cap_id) != b.cap_id) return false;
@@ -380,7 +399,7 @@ bool fused_reply_recv(Process& p, RingEngine& ring, uint32_t n) CAPOS_REQUIRES(g
 
 bool fast_path(Process& p, RingEngine& ring) {
   uint32_t n = ring.peek_count(MAX_RELEASES + 2, 1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE);
-  if (n == 1 && ld(ring.pending_sqe(0).opcode) == CAP_OP_CALL && fused_call(p, ring)) return true;
+  if (n == 1 && ld_op_flags(ring.pending_sqe(0)) == CAP_OP_CALL && fused_call(p, ring)) return true;  // no flags
   if (n >= 2 && fused_reply_recv(p, ring, n)) return true;
   if (n && take_batch(p, ring, n)) return true;
   ring.fast_armed = false;  // re-armed by the next endpoint CALL or RECV

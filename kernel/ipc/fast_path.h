@@ -17,7 +17,8 @@ class Process;
 
 namespace capos::ipc {
 
-// True when it consumed every pending SQE of `ring` (and posted or
+// `ring` is the calling thread's own ring (p.ring(current_slot()), as
+// cap_enter passes it). True when it consumed every pending SQE of `ring` (and posted or
 // reserved their completions exactly as the generic drain would); false
 // when it changed nothing but the ring's fast_armed hint. cap_enter asks
 // it only while the hint is set.

@@ -73,11 +73,8 @@ Result<uint32_t, CapError> write_delivery(EndpointCore& core, IpcCall* c, Proces
         CAPOS_TRY_STATUS(c->xfer.deliver(server.caps(), k + payload_end));
       }
       CAPOS_MEASURE_SEG(IpcCopy);
-      EndpointMessageHeader h;
-      fill_header(core, c, &h);
-      h.xfer_count = static_cast<uint16_t>(nx);
-      __builtin_memcpy_inline(k, &h, sizeof(h));
-      if (params_len) memcpy(k + sizeof(h), src, params_len);
+      store_header(k, core, c, nx);
+      if (params_len) memcpy(k + sizeof(EndpointMessageHeader), src, params_len);
       CAPOS_MEASURE_SEG(Ipc);
       return static_cast<uint32_t>(need);
     }
@@ -149,7 +146,7 @@ CapStatus read_descs(Process& p, const CapSqe& sqe, CapTransferDesc* out) {
 // Calls `caller` has queued (not yet delivered) at `core`.
 uint32_t queued_by(Process& caller, const EndpointCore& core) CAPOS_REQUIRES(g_kernel_lock) {
   uint32_t n = 0;
-  for (IpcCall* c = caller.ipc().outstanding.front(); c; c = caller.ipc().outstanding.next(c))
+  for (IpcCall* c = caller.ipc().calls.front(); c; c = caller.ipc().calls.next(c))
     n += c->state == IpcCall::State::Queued && c->core == &core;
   return n;
 }
@@ -183,7 +180,7 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->core = &core;
   c->user_data = sqe.user_data;
   c->result = result;
-  c->kresult = caller.ipc().last_kresult = keep_again(as, result, caller.ipc().last_kresult);
+  keep_again(as, result, c->kresult);  // the record's last translation, if still the same
   c->method_id = sqe.method_id;
   c->interface_id = core.interface_id();
   c->params_user = params;
@@ -213,7 +210,6 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
       return fail(n.error());
     }
     core.recvs.remove(r);
-    server.ipc().recvs.remove(r);
     CapCqe cqe{};
     cqe.user_data = r->user_data;
     uint8_t server_slot = r->ring_slot;
@@ -228,7 +224,6 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
     cqe.call_id = c->call_id;
     cqe.aux = c->method_id;
     caller.ledger().take_checked(Res::OutstandingCalls, 1);
-    caller.ipc().outstanding.push_back(c);
     caller.ring(c->ring_slot).fast_armed = true;  // its next CALL may take the fast path (fast_path.h)
     post(&server, server_slot, cqe, Wake::Direct);  // the server runs next, switched to directly
     return Completion::pending();
@@ -265,7 +260,6 @@ CapResult call(Process& caller, KObject* target, const CapSqe& sqe) {
   c->state = IpcCall::State::Queued;
   core.queued.push_back(c);
   caller.ledger().take_checked(Res::OutstandingCalls, 1);
-  caller.ipc().outstanding.push_back(c);
   return Completion::pending();
 }
 
@@ -294,6 +288,7 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
     }
     core.queued.remove(c);
     mark_inflight(c, server);
+    free_params(c);  // delivered: the queued copy goes
     cqe->call_id = c->call_id;
     cqe->aux = c->method_id;
     return Completion::done(*n);
@@ -307,12 +302,12 @@ CapResult recv(Process& server, KObject* target, const CapSqe& sqe, CapCqe* cqe)
   r->core = &core;
   r->user_data = sqe.user_data;
   r->buf = buf;
-  r->kbuf = keep_again(server.address_space(), buf, r->kbuf);  // a parked record's last translation, if still the same
+  keep_again(server.address_space(), buf, r->kbuf);  // the record's last translation, if still the same
   r->checked_gen = gen;
   r->checked = true;
   server.ring(r->ring_slot).fast_armed = true;  // its RETURN + RECV may take the fast path (fast_path.h)
+  r->armed = true;
   core.recvs.push_back(r);
-  server.ipc().recvs.push_back(r);
   return Completion::pending();
 }
 
@@ -400,11 +395,12 @@ Result<IpcCall*> defer_op(Process& caller, uint64_t user_data, DeferredOwner& ow
   c->caller = &caller;
   c->ring_slot = current_slot();
   c->user_data = user_data;
+  c->core = nullptr;  // completed by a kernel object, not an endpoint
+  c->result = UserOut();  // defer_kernel_call names one
   c->owner = &owner;
   c->owner_data = owner_data;
   c->state = IpcCall::State::InFlight;  // no endpoint: completed by a kernel object
   charge->commit();
-  caller.ipc().outstanding.push_back(c);
   return c;
 }
 
@@ -440,7 +436,6 @@ void fail_everything(EndpointCore& core) {
   while (IpcCall* c = core.queued.pop_front())
     complete_caller(c, CAPOS_CAP_ERROR(DISCONNECTED, "the endpoint died with the call queued").cqe_result(), 0);
   while (IpcRecv* r = core.recvs.pop_front()) {
-    r->server->ipc().recvs.remove(r);
     CapCqe cqe{};
     cqe.user_data = r->user_data;
     cqe.result = static_cast<int32_t>(CapErr::DISCONNECTED);
@@ -465,10 +460,8 @@ namespace {
 // gives back its CQ reservation.
 template <class Pick> void cancel_own(Process& p, Pick&& pick) CAPOS_REQUIRES(g_kernel_lock) {
   ProcessIpc& pi = p.ipc();
-  for (IpcCall* c = pi.outstanding.front(); c;) {
-    IpcCall* next = pi.outstanding.next(c);
-    if (pick(c->ring_slot)) {
-      pi.outstanding.remove(c);
+  for (IpcCall* c = pi.calls.front(); c; c = pi.calls.next(c)) {
+    if (c->state != IpcCall::State::Free && pick(c->ring_slot)) {
       p.ledger().release(Res::OutstandingCalls, 1);
       p.ring(c->ring_slot).drop_reservation();
       if (c->state == IpcCall::State::Queued) {
@@ -479,19 +472,15 @@ template <class Pick> void cancel_own(Process& p, Pick&& pick) CAPOS_REQUIRES(g_
         c->core->inflight.orphan(c->call_id, c->server);
         c->server->ipc().serving.remove(c);
       }
-      free_call(c);
+      free_call(c);  // stays on pi.calls, Free
     }
-    c = next;
   }
-  for (IpcRecv* r = pi.recvs.front(); r;) {
-    IpcRecv* next = pi.recvs.next(r);
-    if (pick(r->ring_slot)) {
-      pi.recvs.remove(r);
+  for (IpcRecv* r = pi.recv_records.front(); r; r = pi.recv_records.next(r)) {
+    if (r->armed && pick(r->ring_slot)) {
       r->core->recvs.remove(r);
       p.ring(r->ring_slot).drop_reservation();
-      free_recv(r);
+      free_recv(r);  // stays on pi.recv_records, not armed
     }
-    r = next;
   }
 }
 
@@ -516,13 +505,21 @@ uint8_t current_slot() { return env::current_slot(); }
 
 void process_reaped(Process& p) {
   ProcessIpc& pi = p.ipc();
-  while (IpcCall* c = pi.free_calls.pop_front()) {
+  // Every record is free by now (process_exiting ended its calls and
+  // RECVs): emptied out of the caches, then destroyed from the lists
+  // that hold them all.
+  while (cached_call(pi)) {
+  }
+  pi.parked_recv = nullptr;
+  while (pi.free_recvs.pop_front()) {
+  }
+  while (IpcCall* c = pi.calls.pop_front()) {
+    if (c->state != IpcCall::State::Free) __builtin_trap();  // still outstanding: a teardown bug
     heap::destroy(c);
     p.ledger().release(Res::KernelBytes, sizeof(IpcCall));
   }
-  if (IpcRecv* r = pi.parked_recv) pi.free_recvs.push_back(r);
-  pi.parked_recv = nullptr;
-  while (IpcRecv* r = pi.free_recvs.pop_front()) {
+  while (IpcRecv* r = pi.recv_records.pop_front()) {
+    if (r->armed) __builtin_trap();
     heap::destroy(r);
     p.ledger().release(Res::KernelBytes, sizeof(IpcRecv));
   }

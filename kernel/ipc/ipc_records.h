@@ -19,21 +19,35 @@ using abi::EndpointMessageHeader;
 
 // Records are owned by the process they serve (the caller for IpcCall,
 // the server for IpcRecv), charged to its KernelBytes when first
-// allocated and recycled through its own cache. A cache hit is inline (one
-// per CALL); the first allocation is out of line.
-template <class T> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner) {
+// allocated, linked on its list of records (`all`) until it is reaped and
+// recycled through its own cache. A cache hit is inline (one per CALL);
+// the first allocation is out of line.
+template <class T, class All> [[gnu::noinline]] Result<T*> alloc_fresh(Process& owner, All& all)
+    CAPOS_REQUIRES(g_kernel_lock) {
   Reservation charge = CAPOS_TRY(owner.ledger().reserve(Res::KernelBytes, sizeof(T)));
   T* r = heap::make<T>();
   if (!r) return fail(Err::Overloaded);
   charge.commit();
+  all.push_back(r);
   return r;
 }
-template <class T, class Cache> inline Result<T*> alloc_record(Process& owner, Cache& cache) {
-  if (T* r = cache.pop_front()) [[likely]] return r;
-  return alloc_fresh<T>(owner);
+// The record cached_call would return, left where it is.
+inline IpcCall* next_cached_call(ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
+  return pi.spare_call ? pi.spare_call : pi.free_calls.front();
+}
+// A cached record: the process's spare (the one its last completion
+// freed: the echo loop's next CALL takes it back without a list round
+// trip), else the front of its cache; null when it has none.
+inline IpcCall* cached_call(ProcessIpc& pi) CAPOS_REQUIRES(g_kernel_lock) {
+  if (IpcCall* c = pi.spare_call) [[likely]] {
+    pi.spare_call = nullptr;
+    return c;
+  }
+  return pi.free_calls.pop_front();
 }
 inline Result<IpcCall*> alloc_call(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
-  return alloc_record<IpcCall>(owner, owner.ipc().free_calls);
+  if (IpcCall* c = cached_call(owner.ipc())) [[likely]] return c;
+  return alloc_fresh<IpcCall>(owner, owner.ipc().calls);
 }
 inline void free_params(IpcCall* c) {
   if (!c->params) return;
@@ -41,13 +55,27 @@ inline void free_params(IpcCall* c) {
   c->caller->ledger().release(Res::KernelBytes, c->params_user.len);
   c->params = nullptr;
 }
+// Back to the state every allocation path expects (IpcCall's "recycled"
+// comment): not outstanding, no deferred owner (teardown reads both
+// first), any transfer still prepared rolled back (after a commit or a
+// rollback a TransferTxn is as a new one); the rest -- written by every
+// path that reads them -- left as they are (a full reset was ~30 stores
+// per call: perf.budgets endpoint_rtt). The host tests poison those
+// (env::poison_recycled) so a stale read shows.
+inline void recycle(IpcCall* c) {
+  c->state = IpcCall::State::Free;
+  c->owner = nullptr;
+  if (c->xfer.count()) [[unlikely]] c->xfer.rollback();
+  env::poison_recycled(c);
+}
 inline void free_call(IpcCall* c) CAPOS_REQUIRES(g_kernel_lock) {
   Process* owner = c->caller;
   if (!owner) __builtin_trap();  // every record has its owner until freed
   free_params(c);
-  c->~IpcCall();  // rolls back any transfer still prepared
-  new (c) IpcCall;  // default-init: no zeroing of the transfer storage
-  owner->ipc().free_calls.push_back(c);
+  recycle(c);
+  ProcessIpc& pi = owner->ipc();
+  if (!pi.spare_call) pi.spare_call = c;
+  else pi.free_calls.push_back(c);
 }
 inline Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock) {
   ProcessIpc& pi = owner.ipc();
@@ -55,13 +83,15 @@ inline Result<IpcRecv*> alloc_recv(Process& owner) CAPOS_REQUIRES(g_kernel_lock)
     pi.parked_recv = nullptr;
     return r;
   }
-  return alloc_record<IpcRecv>(owner, pi.free_recvs);
+  if (IpcRecv* r = pi.free_recvs.pop_front()) [[likely]] return r;
+  return alloc_fresh<IpcRecv>(owner, pi.recv_records);
 }
-// Not cleared: recv() sets every field of a record it takes (its list
-// nodes are unlinked by the removals that freed it; its kbuf is offered
-// to keep_again first). The first free record is parked for the
-// server's next RECV, the rest go to the cache.
+// Not cleared: recv() sets every field of a record it takes (its ep_node
+// is unlinked by the removal that freed it; its kbuf is offered to
+// keep_again first). The first free record is parked for the server's
+// next RECV, the rest go to the cache.
 inline void free_recv(IpcRecv* r) CAPOS_REQUIRES(g_kernel_lock) {
+  r->armed = false;
   ProcessIpc& pi = r->server->ipc();
   if (!pi.parked_recv) pi.parked_recv = r;
   else pi.free_recvs.push_back(r);
@@ -74,7 +104,7 @@ inline void wake(Process* p, uint32_t slot, Wake how) CAPOS_REQUIRES(g_kernel_lo
   env::wake(*p, slot, how);
 }
 
-inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
+[[gnu::always_inline]] inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_REQUIRES(g_kernel_lock) {
   CAPOS_MEASURE_SCOPE(Post);
   p->ring(slot).post_reserved(cqe);
   wake(p, slot, how);
@@ -83,7 +113,7 @@ inline void post(Process* p, uint32_t slot, const CapCqe& cqe, Wake how) CAPOS_R
 // Finishes a caller's outstanding call with its CQE result: where a typed
 // outcome becomes the ABI value (cqe_result), so the completion paths
 // pass one register (perf.budgets: park_rtt, thread_spawn_join).
-inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0,
+[[gnu::always_inline]] inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t cap_count = 0,
                             Wake how = Wake::Front) CAPOS_REQUIRES(g_kernel_lock) {
   Process* caller = c->caller;
   CapCqe cqe{};
@@ -91,7 +121,7 @@ inline void complete_caller(IpcCall* c, int32_t result, uint32_t flags, uint32_t
   cqe.result = result;
   cqe.flags = flags;
   cqe.cap_count = cap_count;
-  caller->ipc().outstanding.remove(c);
+  if (c->state == IpcCall::State::Free) __builtin_trap();  // not outstanding: a double completion
   caller->ledger().release(Res::OutstandingCalls, 1);
   uint8_t slot = c->ring_slot;
   free_call(c);
@@ -108,15 +138,19 @@ inline KeptBuffer keep(const AddressSpace& as, UserOut s) {
   uint8_t* k = as.direct_quiet(s.first(len));
   return k ? KeptBuffer{k, len, as.generation(), s.addr.raw()} : KeptBuffer{};
 }
-// keep(as, s), answered from `prev` (what keep gave a record earlier, in
-// the same address space) when it translates the same address and is
+// `b` becomes keep(as, s), answered from what `b` holds (what keep gave
+// the same record earlier: a record never leaves its process, so it is
+// the same address space) when that translates the same address and is
 // still exact: the translation keep would find again. The echo loop's
-// case: the same buffer every time (a parked RECV record's own kbuf, the
-// caller's ProcessIpc::last_kresult).
-inline KeptBuffer keep_again(const AddressSpace& as, UserOut s, const KeptBuffer& prev) {
-  if (!prev.k || prev.va != s.addr.raw() || prev.gen != as.generation() || !s.len) return keep(as, s);
+// case: the same buffer every time (a RECV record's kbuf, a call record's
+// kresult). In place: a hit stores one word.
+inline void keep_again(const AddressSpace& as, UserOut s, KeptBuffer& b) {
+  if (!b.k || b.va != s.addr.raw() || b.gen != as.generation() || !s.len) [[unlikely]] {
+    b = keep(as, s);
+    return;
+  }
   uint64_t room = abi::PAGE_SIZE - (s.addr.raw() & (abi::PAGE_SIZE - 1));
-  return KeptBuffer{prev.k, s.len < room ? s.len : room, prev.gen, prev.va};
+  b.len = s.len < room ? s.len : room;
 }
 // The kernel address of a non-empty read span within one page (a CALL's
 // params, a RETURN's reply), from `keep` when the span lies inside the
@@ -153,16 +187,36 @@ inline EndpointMessageHeader header_for(EndpointCore& core, const IpcCall* c, ui
                                static_cast<uint32_t>(c->params_user.len), flags, ref[0], ref[1],
                                core.epoch(),  0};
 }
+// header_for(core, c, nx) stored field by field at `dst` (a kernel
+// mapping of the receive page, any alignment): no copy of it on the stack
+// first (perf.budgets endpoint_rtt).
+inline void store_header(uint8_t* dst, EndpointCore& core, const IpcCall* c, uint32_t nx) CAPOS_REQUIRES(g_kernel_lock) {
+  auto put = [dst](size_t off, auto v) { __builtin_memcpy_inline(dst + off, &v, sizeof(v)); };
+  uint64_t ref[2];
+  core.scoped_ref(c->session_id, ref);
+  uint32_t flags = c->caller && c->caller->session_live() ? abi::MSG_F_SESSION_LIVE : 0;
+  put(offsetof(EndpointMessageHeader, call_id), c->call_id);
+  put(offsetof(EndpointMessageHeader, method_id), c->method_id);
+  put(offsetof(EndpointMessageHeader, xfer_count), static_cast<uint16_t>(nx));
+  put(offsetof(EndpointMessageHeader, interface_id), c->interface_id);
+  put(offsetof(EndpointMessageHeader, params_len), static_cast<uint32_t>(c->params_user.len));
+  put(offsetof(EndpointMessageHeader, flags), flags);
+  put(offsetof(EndpointMessageHeader, scoped_ref_lo), ref[0]);
+  put(offsetof(EndpointMessageHeader, scoped_ref_hi), ref[1]);
+  put(offsetof(EndpointMessageHeader, session_epoch), core.epoch());
+  put(offsetof(EndpointMessageHeader, reserved), uint64_t{0});
+  static_assert(sizeof(EndpointMessageHeader) == 56, "every field stored above");
+}
 inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
   *h = header_for(core, c, 0);
 }
 
-// Marks a delivered call in flight on `server`.
+// Marks a delivered call in flight on `server`. A call delivered from the
+// queue also frees its params copy (free_params): a direct delivery had none.
 inline void mark_inflight(IpcCall* c, Process& server) CAPOS_REQUIRES(g_kernel_lock) {
   c->state = IpcCall::State::InFlight;
   c->server = &server;
   server.ipc().serving.push_back(c);
-  free_params(c);
 }
 
 }  // namespace capos::ipc::records

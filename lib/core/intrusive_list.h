@@ -12,15 +12,21 @@ struct ListNode {
   bool linked() const { return next != nullptr; }
 };
 
-// Member is a pointer-to-member naming the embedded node.
-template <class T, ListNode T::*Member> class IntrusiveList {
+// Member is a pointer-to-member naming the embedded node. A list whose
+// length nobody asks (Counted false) does not maintain its count: one memory
+// increment less per link and unlink on hot paths.
+template <class T, ListNode T::*Member, bool Counted = true> class IntrusiveList {
  public:
   IntrusiveList() { head_.prev = head_.next = &head_; }
   IntrusiveList(const IntrusiveList&) = delete;
   IntrusiveList& operator=(const IntrusiveList&) = delete;
 
   bool empty() const { return head_.next == &head_; }
-  size_t size() const { return size_; }
+  size_t size() const
+    requires Counted
+  {
+    return size_;
+  }
 
   void push_back(T* item) { insert_before(&head_, node(item)); }
   void push_front(T* item) { insert_before(head_.next, node(item)); }
@@ -38,7 +44,7 @@ template <class T, ListNode T::*Member> class IntrusiveList {
     n->prev->next = n->next;
     n->next->prev = n->prev;
     n->prev = n->next = nullptr;
-    --size_;
+    if constexpr (Counted) --size_;
   }
   // Links `item` right before `pos` (which must be on this list).
   void insert_before_item(T* pos, T* item) { insert_before(node(pos), node(item)); }
@@ -63,7 +69,7 @@ template <class T, ListNode T::*Member> class IntrusiveList {
     n->prev = pos->prev;
     pos->prev->next = n;
     pos->prev = n;
-    ++size_;
+    if constexpr (Counted) ++size_;
   }
   ListNode head_;
   size_t size_ = 0;

@@ -48,6 +48,27 @@ TEST(IntrusiveList, FifoOrderAndRemoval) {
   EXPECT_TRUE(l.empty());
 }
 
+// Without a count: the same order, links and traps (serving calls, kernel/ipc).
+TEST(IntrusiveList, UncountedListKeepsOrderAndTraps) {
+  using Uncounted = capos::IntrusiveList<Item, &Item::node, false>;
+  Item a{1, {}}, b{2, {}}, c{3, {}};
+  Uncounted l;
+  l.push_back(&a);
+  l.push_back(&b);
+  l.push_front(&c);
+  EXPECT_EQ(l.front()->id, 3);
+  EXPECT_EQ(l.next(l.front())->id, 1);
+  EXPECT_EQ(l.back()->id, 2);
+  l.remove(&a);
+  EXPECT_FALSE(a.node.linked());
+  EXPECT_DEATH(l.remove(&a), "");
+  EXPECT_DEATH(l.push_back(&b), "");
+  EXPECT_EQ(l.pop_front()->id, 3);
+  EXPECT_EQ(l.pop_front()->id, 2);
+  EXPECT_EQ(l.pop_front(), nullptr);
+  EXPECT_TRUE(l.empty());
+}
+
 TEST(IntrusiveList, DoubleInsertTraps) {
   Item a{1, {}};
   ItemList l;

@@ -113,6 +113,25 @@ inline void count_sqe(bool) { ++g_fast_sqes; }
 extern uint64_t g_fused_sqes;
 inline void note_fused() { ++g_fused_sqes; }
 
+// records::recycle leaves some fields of a freed call record as they
+// were, because every allocation path writes them before it reads them;
+// here they become garbage, so a path that reads one stale changes a
+// transcript (or trips ASan) instead of passing by luck.
+inline void poison_recycled(IpcCall* c) {
+  c->server = reinterpret_cast<Process*>(0xA5A5A5A5A5A5A5A5ull);
+  c->core = reinterpret_cast<EndpointCore*>(0xA5A5A5A5A5A5A5A5ull);
+  c->result = UserOut(UserAddr(0xA5A5A5A5A5A5ull), 0xA5A5);
+  c->user_data = 0xA5A5A5A5A5A5A5A5ull;
+  c->method_id = 0xA5A5;
+  c->interface_id = 0xA5A5A5A5A5A5A5A5ull;
+  c->call_id = 0xA5A5A5A5u;
+  c->params_user = UserIn(UserAddr(0xA5A5A5A5A5A5ull), 0xA5A5);
+  c->session_id = 0xA5A5A5A5A5A5A5A5ull;
+  c->owner_data = 0xA5A5A5A5A5A5A5A5ull;
+  c->deadline = 0xA5A5A5A5A5A5A5A5ull;
+  c->ring_slot = 0xA5;
+}
+
 // The slot of the thread the harness is running a kernel entry for.
 extern uint8_t g_current_slot;
 inline uint8_t current_slot() { return g_current_slot; }

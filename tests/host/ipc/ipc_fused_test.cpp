@@ -41,6 +41,16 @@ struct Scene {
   uint32_t other_owner = w.make_endpoint(other);
   uint32_t gift() { return w.grant_client(other, other_owner, client); }
   uint64_t slots(Process& p) { return p.ledger().used(Res::CapSlots); }
+  bool ref_of_client(const EndpointMessageHeader& h) {
+    auto slot = server.caps().lookup(owner);
+    EndpointOwner* o = slot ? down_cast<EndpointOwner>((*slot)->object) : nullptr;
+    if (!o) return true;  // the server released it: nothing to compare with
+    uint64_t ref[2];
+    g_kernel_lock.acquire();
+    o->core()->scoped_ref(client.session_id(), ref);
+    g_kernel_lock.release();
+    return h.scoped_ref_lo == ref[0] && h.scoped_ref_hi == ref[1];
+  }
 
   void put(Process& p, const std::string& s) {
     if (!s.empty()) memcpy(p.address_space().at(PARAMS_VA, s.size()), s.data(), s.size());
@@ -65,6 +75,10 @@ struct Scene {
       auto m = w.slot_bytes(server, 0, 0, 96);
       EndpointMessageHeader h;
       memcpy(&h, m.data(), sizeof(h));
+      // The reference is keyed per run: compared with the one the client's
+      // session gets from the endpoint (the call record's session id).
+      out += h.params_len && !ref_of_client(h) ? " ref=BAD" : "";
+      EXPECT_EQ(h.reserved, 0u);  // written as zero (on both paths), whatever the page held
       h.scoped_ref_lo = h.scoped_ref_hi = 0;
       memcpy(m.data(), &h, sizeof(h));
       out += std::string(reinterpret_cast<const char*>(m.data()), m.size());
@@ -152,10 +166,14 @@ std::string msg(uint32_t k) { return std::string(1 + (k * 53) % 400, static_cast
 TEST(IpcFused, EchoLoopRunsFusedAndMatchesTheGenericPath) {
   same_both_ways(
       [](Scene& s) {
+        // The server's receive buffer holds garbage before each delivery:
+        // every header field is written, the reserved word as zero.
+        memset(s.server.address_space().at(World::slot_va(0), 96), 0xEE, 96);
         s.w.recv(s.server, s.owner, 1, 0);
         for (uint32_t k = 0; k < 50; ++k) {
           s.call(100 + k, msg(k));
           s.answer(1000 + 2 * k, msg(k + 7));
+          memset(s.server.address_space().at(World::slot_va(0), 96), 0xEE, 96);
         }
       },
       140);  // 49 CALLs (the first allocates its record) and 50 RETURN + RECV pairs, minus slack
@@ -260,6 +278,27 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         }
         s.call(50, "after both moved");
         s.answer(60, "reply lands in the new mapping");
+        // The client's result buffer unmapped between calls: the next CALL
+        // fails INVALID_RESULT_BUFFER at once (the call record's kept
+        // translation, of the old generation, must not stand in for the
+        // check), the server's RECV stays armed.
+        s.client.address_space().unmap(BUF_VA);
+        {
+          CapSqe c{};
+          c.opcode = CAP_OP_CALL;
+          c.cap_id = s.facet;
+          c.user_data = 65;
+          c.params_addr = PARAMS_VA;
+          c.params_len = 3;
+          c.result_addr = World::slot_va(1);
+          c.result_len = 64;  // within the kept page: the case a kept translation could skip
+          s.w.submit(s.client, c);
+        }
+        s.reap();
+        s.client.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
+        s.snapshot();
+        s.call(66, "mapped again");
+        s.answer(67, "answered");
         // The server's receive buffer unmapped before its next RECV: that
         // RECV fails (its buffer was checked at an older generation).
         s.call(70, "one more");
@@ -270,7 +309,7 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         s.reap();
         s.snapshot();
       },
-      12);
+      26);  // 29: after each move the fused code runs again on translations kept anew
 }
 
 TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
@@ -408,3 +447,85 @@ TEST(IpcFused, DescriptorPageMovesAreNotUsedStale) {
 }
 
 }  // namespace
+
+// Each field the fused shapes test in one load (opcode with flags, and
+// xfer_count with reserved0) set in turn: the fast path must leave each
+// such SQE to the generic checks, which answer it as they always did.
+TEST(IpcFused, FlagsAndReservedFieldsFallBackToTheGenericChecks) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        for (uint32_t k = 0; k < 18; ++k) {
+          s.put(s.client, msg(k));
+          CapSqe c{};
+          c.opcode = CAP_OP_CALL;
+          c.cap_id = s.facet;
+          c.user_data = 100 + k;
+          c.method_id = static_cast<uint16_t>(k);
+          c.params_addr = PARAMS_VA;
+          c.params_len = static_cast<uint32_t>(msg(k).size());
+          c.result_addr = World::slot_va(1);
+          c.result_len = BUF_SLOT;
+          c.xfer_addr = XFER_VA;
+          if (k == 1) c.flags = 0x80;           // unknown flag
+          if (k == 2) c.flags = SQE_F_EXCEPTION;  // a RETURN's flag on a CALL
+          if (k == 3) c.reserved0 = 1;
+          if (k == 4) c.reserved0 = 0x8000;
+          if (k == 5) c.xfer_count = XFER_MAX + 1;
+          if (k == 6) c.xfer_count = 0x100;  // low byte zero
+          s.w.submit(s.client, c);
+          s.reap();
+          s.snapshot();
+          s.put(s.server, msg(k + 3));
+          CapSqe rs = World::ret_sqe(s.owner, 200 + k, s.last_call, static_cast<uint32_t>(msg(k + 3).size()));
+          CapSqe rv = World::recv_sqe(s.owner, 300 + k, 0);
+          if (k == 7) rs.flags = SQE_F_EXCEPTION;  // an exception answer: generic RETURN
+          if (k == 8) rs.flags = 0x40;
+          if (k == 9) rs.reserved0 = 2;
+          if (k == 10) rs.xfer_count = 1;  // a reply with a cap (an empty descriptor page: refused)
+          if (k == 11) rv.flags = 0x01;
+          if (k == 12) rv.reserved0 = 0x100;
+          if (k == 13) rv.xfer_count = 1;
+          if (k == 14) rv.xfer_count = 0x8000;
+          std::vector<CapSqe> batch{rs, rv};
+          if (k >= 15) {  // a RELEASE ahead of the answer (of an empty slot), with flags at k == 16
+            CapSqe rel{};
+            rel.opcode = CAP_OP_RELEASE;
+            rel.cap_id = 60;
+            rel.user_data = 500 + k;
+            if (k == 16) rel.flags = 0x02;
+            batch.insert(batch.begin(), rel);
+          }
+          s.w.submit_batch(s.server, batch);
+          s.reap();
+          s.snapshot();
+          if (s.w.pending_recvs(s.server) == 0) s.w.recv(s.server, s.owner, 400 + k, 0);  // re-arm after a refused RECV
+          s.reap();
+        }
+      },
+      10);
+}
+
+// The server's RECV names another buffer (slot, length) at each answer, at
+// one page-table generation: each delivery lands in the buffer its RECV
+// named (a parked record re-armed must not keep its last buffer).
+TEST(IpcFused, EachRecvDeliversIntoTheBufferItNames) {
+  same_both_ways(
+      [](Scene& s) {
+        s.w.recv(s.server, s.owner, 1, 0);
+        uint32_t slot = 0;
+        for (uint32_t k = 0; k < 12; ++k) {
+          s.call(100 + k, msg(k));
+          // What landed where the last RECV pointed.
+          auto m = s.w.slot_bytes(s.server, slot, sizeof(EndpointMessageHeader), msg(k).size());
+          s.out += " slot" + std::to_string(slot) + "=" + std::string(m.begin(), m.end()) + "\n";
+          slot = (k % 3 == 1) ? slot : 2 + k % 4;  // sometimes the same buffer again
+          uint32_t len = k % 2 ? BUF_SLOT : 512;
+          s.put(s.server, msg(k + 5));
+          s.w.submit_batch(s.server, {World::ret_sqe(s.owner, 200 + k, s.last_call, static_cast<uint32_t>(msg(k + 5).size())),
+                                      World::recv_sqe(s.owner, 300 + k, slot, len)});
+          s.reap();
+        }
+      },
+      20);
+}

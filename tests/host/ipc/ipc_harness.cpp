@@ -14,7 +14,9 @@ using namespace abi;
 
 namespace {
 
-// Endpoint operations only, dispatched like kernel/ring/dispatch.cpp.
+// Endpoint operations only, dispatched like kernel/ring/dispatch.cpp, with
+// its checks of flags, reserved bytes and the expected interface (the
+// fast path must leave every SQE those refuse to them).
 class IpcHandler final : public SqeHandler {
  public:
   explicit IpcHandler(Process& p) : p_(p) {}
@@ -36,17 +38,26 @@ class IpcHandler final : public SqeHandler {
   CapResult dispatch(const CapSqe& sqe, CapCqe* cqe) CAPOS_REQUIRES(g_kernel_lock) {
     switch (sqe.opcode) {
       case CAP_OP_CALL: {
+        if (sqe.flags || sqe.reserved0) return CAPOS_CAP_FAIL(INVALID_REQUEST, "CALL with unknown flags or reserved bytes");
         auto slot = p_.caps().lookup(sqe.cap_id);
         if (!slot) return fail(lookup_error(slot.error()));
+        if (sqe.interface_id && sqe.interface_id != (*slot)->interface_id)
+          return CAPOS_CAP_FAIL(INTERFACE_MISMATCH, "the cap's interface is not the one the SQE names");
         return ipc::call(p_, (*slot)->object, sqe);
       }
       case CAP_OP_RECV: {
+        if (sqe.flags || sqe.reserved0 || sqe.xfer_count)
+          return CAPOS_CAP_FAIL(INVALID_REQUEST, "RECV with flags, reserved bytes or transfer descriptors");
         auto slot = p_.caps().lookup(sqe.cap_id);
         if (!slot) return fail(lookup_error(slot.error()));
         return ipc::recv(p_, (*slot)->object, sqe, cqe);
       }
-      case CAP_OP_RETURN: return ipc::ret(p_, sqe);
+      case CAP_OP_RETURN:
+        if ((sqe.flags & ~SQE_F_EXCEPTION) || sqe.reserved0)
+          return CAPOS_CAP_FAIL(INVALID_REQUEST, "RETURN with unknown flags or reserved bytes");
+        return ipc::ret(p_, sqe);
       case CAP_OP_RELEASE: {
+        if (sqe.flags) return CAPOS_CAP_FAIL(INVALID_REQUEST, "RELEASE with flags");
         auto r = p_.caps().remove(sqe.cap_id);
         if (!r) return fail(lookup_error(r.error()));
         return Completion::done();
@@ -230,15 +241,17 @@ bool World::alive(const Process& p) const { return std::find(dead_.begin(), dead
 
 uint32_t World::outstanding(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().outstanding.size());
+  return p.ipc().outstanding_calls();
 }
 uint32_t World::serving(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().serving.size());
+  uint32_t n = 0;
+  for (IpcCall* c = p.ipc().serving.front(); c; c = p.ipc().serving.next(c)) ++n;
+  return n;
 }
 uint32_t World::pending_recvs(Process& p) {
   Entry e;
-  return static_cast<uint32_t>(p.ipc().recvs.size());
+  return p.ipc().armed_recvs();
 }
 
 }  // namespace capos::test

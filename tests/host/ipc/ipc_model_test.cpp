@@ -1,6 +1,8 @@
 // Model-based random test of the endpoint state machine: random sequences
-// of CALL, RECV, RETURN (real, orphaned and forged call ids), caller exits
-// and the endpoint's end, checked after every step against a simple model
+// of CALL, RECV, RETURN (real, orphaned and forged call ids), deferred
+// operations (PARK's shape: same records, completed or cancelled by their
+// owner), caller exits and the endpoint's end, checked after every step
+// against a simple model
 // (a FIFO of queued calls, a FIFO of waiting RECVs, the calls in flight):
 // every completion with its result and bytes, the outstanding-call and
 // ring-reservation counts, and at the end ledgers that return to zero.
@@ -11,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 
 #include "lib/abi/errors.h"
 #include "tests/host/ipc/ipc_harness.h"
@@ -25,6 +28,17 @@ constexpr int CLIENTS = 3;
 constexpr uint32_t MAX_OUTSTANDING = 4;  // per client, below every kernel bound
 constexpr uint32_t MAX_RECVS = 4;
 constexpr uint32_t SMALL_RESULT = 4;
+constexpr uint32_t MAX_DEFERRED = 2;  // per client, besides its calls
+
+// The owner of deferred operations: the records it holds; a cancel of one
+// it does not hold (twice, or never given) is counted as bad.
+struct ModelOwner final : DeferredOwner {
+  std::set<IpcCall*> live;
+  int bad_cancels = 0;
+  void cancel(IpcCall* c) override {
+    if (!live.erase(c)) ++bad_cancels;
+  }
+};
 
 struct Call {
   int client;
@@ -63,13 +77,18 @@ class Model {
       case 0: case 1: case 2: case 3: do_call(pick(CLIENTS)); break;
       case 4: case 5: case 6: do_recv(); break;
       case 7: case 8: case 9: do_return(); break;
-      case 10: if (pick(40) == 0) do_exit_client(pick(CLIENTS)); break;
+      case 10:
+        if (pick(40) == 0) do_exit_client(pick(CLIENTS));
+        else if (pick(2)) do_defer(pick(CLIENTS));
+        else do_complete_deferred();
+        break;
       case 11: if (pick(150) == 0) end_endpoint(); break;
     }
     check();
   }
 
   void finish() {
+    while (!deferred_.empty() && pick(2)) do_complete_deferred();  // the rest are cancelled by the exits
     if (!endpoint_dead_) end_endpoint();
     check();
     for (int i = 0; i < CLIENTS; ++i)
@@ -80,9 +99,12 @@ class Model {
       }
     if (server_alive_) w_.exit(*server_);
     EXPECT_TRUE(server_->ledger().empty());
+    EXPECT_TRUE(deferred_owner_.live.empty());
+    EXPECT_EQ(deferred_owner_.bad_cancels, 0);
   }
 
   uint32_t steps_with_delivery = 0;
+  uint32_t deferred_done = 0;  // deferred operations completed by their owner
 
  private:
   uint32_t pick(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
@@ -161,9 +183,52 @@ class Model {
     }
   }
 
+  // A deferred operation on client i's ring 0, left with the owner.
+  void do_defer(int i) {
+    if (!client_alive_[i] || deferred_count(i) >= MAX_DEFERRED) return;
+    uint64_t ud = next_ud_++;
+    g_kernel_lock.acquire();
+    auto c = ipc::defer_op(*clients_[i], ud, deferred_owner_, ud);
+    if (c) clients_[i]->ring().reserve();  // as the dispatcher does for a pending completion
+    g_kernel_lock.release();
+    ASSERT_TRUE(c);
+    deferred_owner_.live.insert(*c);
+    deferred_.push_back({*c, i, ud});
+    ++outstanding_[i];
+  }
+  // The owner completes one of them (a bare count, as complete_op posts).
+  void do_complete_deferred() {
+    if (deferred_.empty()) return;
+    auto it = std::next(deferred_.begin(), pick(static_cast<uint32_t>(deferred_.size())));
+    Deferred d = *it;
+    deferred_.erase(it);
+    ASSERT_EQ(deferred_owner_.live.erase(d.rec), 1u);
+    int32_t n = static_cast<int32_t>(pick(100));
+    g_kernel_lock.acquire();
+    ipc::complete_op(d.rec, static_cast<uint32_t>(n));
+    g_kernel_lock.release();
+    ++deferred_done;
+    Expect e{n};
+    e.call.slot = 0;  // no reply bytes to compare
+    client_expect_[d.client][d.ud] = e;
+  }
+  uint32_t deferred_count(int i) const {
+    return static_cast<uint32_t>(std::count_if(deferred_.begin(), deferred_.end(), [i](const Deferred& d) { return d.client == i; }));
+  }
+
   void do_exit_client(int i) {
     if (!client_alive_[i]) return;
     w_.exit(*clients_[i]);
+    // Its deferred operations were cancelled with the owner, each once.
+    for (auto it = deferred_.begin(); it != deferred_.end();) {
+      if (it->client == i) {
+        EXPECT_EQ(deferred_owner_.live.count(it->rec), 0u) << "deferred operation " << it->ud << " not cancelled";
+        it = deferred_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    EXPECT_EQ(deferred_owner_.bad_cancels, 0);
     client_alive_[i] = false;
     EXPECT_TRUE(clients_[i]->ledger().empty()) << "client " << i << " left a charge";
     // Its queued calls vanish; its calls in flight become orphans.
@@ -279,7 +344,14 @@ class Model {
     }
   }
 
+  struct Deferred {
+    IpcCall* rec;
+    int client;
+    uint64_t ud;
+  };
   std::mt19937 rng_;
+  ModelOwner deferred_owner_;  // outlives the world's processes (declared first)
+  std::vector<Deferred> deferred_;
   World w_;
   Process* server_;
   Process* clients_[CLIENTS];
@@ -303,16 +375,18 @@ class Model {
 };
 
 TEST(IpcModel, RandomOperationSequencesMatchTheModel) {
-  uint32_t deliveries = 0;
+  uint32_t deliveries = 0, deferred = 0;
   for (uint32_t seed = 1; seed <= 300; ++seed) {
     SCOPED_TRACE(::testing::Message() << "seed " << seed);
     Model m(seed);
     for (int i = 0; i < 400 && !::testing::Test::HasFailure(); ++i) m.step();
     m.finish();
     deliveries += m.steps_with_delivery;
+    deferred += m.deferred_done;
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(deliveries, 10000u);  // the sequences really exercise delivery
+  EXPECT_GT(deferred, 1000u);     // and records shared with deferred operations
 }
 
 // The same sequences with the endpoint fast path tried before every drain
