@@ -85,7 +85,7 @@ class CAPOS_CAPABILITY("kernel lock") KernelLock {
   void set_mine(bool v) { host_held_ = v; }
   bool host_held_ = false;
 #else
-  static bool mine() { return arch::pcpu::read<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(); }
+  static bool mine() { return arch::pcpu::byte_set<arch::pcpu::HOLDS_KERNEL_LOCK>(); }
   static void set_mine(bool v) { arch::pcpu::write<uint8_t, arch::pcpu::HOLDS_KERNEL_LOCK>(v); }
 #endif
   void contended() CAPOS_NO_THREAD_SAFETY_ANALYSIS;

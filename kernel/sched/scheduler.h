@@ -100,7 +100,7 @@ bool exit_to_user_needed();
 void request_exit_check();
 // True when the running thread's time slice is over (the tick asked) or
 // another CPU asked this one to look at the run queue.
-inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::NEED_RESCHED>(); }
+inline bool resched_requested() { return arch::pcpu::byte_set<arch::pcpu::NEED_RESCHED>(); }
 // Threads blocked in cap_enter with a deadline are re-checked on every tick
 // (expire_waiters); a completion wakes its waiter itself (ipc env::wake), so
 // a wait without a deadline is not registered.

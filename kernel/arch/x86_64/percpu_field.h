@@ -25,6 +25,15 @@ template <class T, uint32_t Offset> inline T read() {
   return v;
 }
 
+// A byte flag tested in place (one compare with the branch on its flags,
+// not a load and a test): the reschedule request and the kernel lock's
+// owner byte, asked on every system call.
+template <uint32_t Offset> inline bool byte_set() {
+  bool set;
+  asm volatile("cmpb $0, %%gs:%c1" : "=@ccnz"(set) : "i"(Offset));
+  return set;
+}
+
 // A constant is stored as an immediate (the kernel lock's owner byte, set
 // and cleared on every system call): no register loaded first.
 template <class T, uint32_t Offset> inline void write(T v) {
