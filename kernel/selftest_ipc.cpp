@@ -1,16 +1,20 @@
 // capos.test=ipc: drives endpoint IPC end to end with processes built
 // from the boot module (user/tests/ipc_test.cpp), acting as a tiny init:
 // it creates endpoints, grants facets, and judges exit statuses.
+#include "kernel/arch/x86_64/cpu.h"
 #include "kernel/debug/log.h"
 #include "kernel/debug/panic.h"
 #include "kernel/dev/debug_exit.h"
+#include "kernel/dev/timer.h"
 #include "kernel/ipc/endpoint.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/heap.h"
+#include "kernel/objects/sched_context_cap.h"
 #include "kernel/objects/vm_cap.h"
 #include "kernel/proc/process.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/selftest_internal.h"
+#include "kernel/selftest_procs.h"
 #include "schema/memory.capnp.capos.h"
 
 namespace capos::selftest {
@@ -20,6 +24,10 @@ namespace {
 Bytes g_image;
 
 constexpr uint64_t TEST_IFACE = 0x1234;
+
+// The budget a server is bound to; static: its threads point at it until
+// they are reaped.
+sched::Budget g_capped_budget(nullptr, 0, 0, 0);
 
 Process* spawn(const char* name, const char* cap_name, Ref<KObject> cap) CAPOS_REQUIRES(g_kernel_lock) {
   auto p = Process::create(name, g_image);
@@ -95,6 +103,68 @@ void scenario() CAPOS_REQUIRES(g_kernel_lock) {
     Ref<ExitWatch> wc = c->share_watch();
     c->start();
     expect_exit(wc, "client-c after the abandoned call", ExitStatus::Kind::Exited, 0);
+
+    // The endpoint entry (kernel/ring/dispatch.cpp enter_endpoint): a
+    // wait with a deadline it must leave to cap_enter (else the client
+    // sleeps for ever on a held call), then a kill while the client waits
+    // in it for a second held call.
+    {
+      Ref<EndpointCore> core_h = EndpointCore::create(TEST_IFACE);
+      Process* h = spawn("holder", "holder", Ref<KObject>(EndpointOwner::create(core_h)));
+      Process* e = spawn("entry", "entry", client_of(core));
+      if (!e->grant("hold", client_of(core_h), TEST_IFACE)) panic("selftest ipc: grant failed");
+      Ref<ExitWatch> wh = h->share_watch(), we = e->share_watch();
+      h->start();
+      e->start();
+      // Both calls delivered: the client made its second one in a
+      // cap_enter it did not leave (delivery and block hold the lock).
+      // poll_point runs the deferred timer work (the deadline's expiry).
+      uint64_t end = timer::ticks() + 30 * timer::TICK_HZ;
+      auto serving = [&]() CAPOS_REQUIRES(g_kernel_lock) {  // the calls the holder holds (the list keeps no count)
+        uint32_t n = 0;
+        for (IpcCall* c = h->ipc().serving.front(); c; c = h->ipc().serving.next(c)) ++n;
+        return n;
+      };
+      while (serving() < 2) {
+        if (we->exited()) expect_exit(we, "entry (ended before its second held call)", ExitStatus::Kind::Killed, 0);
+        if (timer::ticks() >= end) {
+          sched::log_state(e->thread_in(0));
+          panic("selftest ipc: the entry client's held calls did not both arrive (the deadline wait did not end?)");
+        }
+        procs::poll_point();
+      }
+      const Thread* et = e->thread_in(0);
+      if (et->state != ThreadState::Blocked || !et->in_cap_enter)
+        panic("selftest ipc: the entry client is not waiting in cap_enter (state {})", static_cast<int>(et->state));
+      e->request_kill();
+      expect_exit(we, "entry (deadline wait, then killed waiting in the endpoint entry)", ExitStatus::Kind::Killed, 0);
+      h->request_kill();
+      expect_exit(wh, "holder (killed)", ExitStatus::Kind::Killed, 0);
+    }
+
+    // A server whose budget runs out: the client's endpoint entry hands
+    // the CPU over by the direct switch, whose budget test (sched
+    // block_and_switch) holds the server back until its period renews;
+    // every call is still answered, and the server is woken where the
+    // entry blocked it.
+    {
+      Ref<EndpointCore> core_t = EndpointCore::create(TEST_IFACE);
+      Process* st = spawn("server-capped", "endpoint", Ref<KObject>(EndpointOwner::create(core_t)));
+      // 0.2 ms per 10 ms: a few hundred echoes use it up.
+      uint64_t hz = timer::tsc_hz();
+      g_capped_budget = sched::Budget(nullptr, hz / 5000, hz / 100, arch::rdtsc());
+      Ref<SchedContextCap> ctx = SchedContextCap::create_root();  // names the binding; the budget is ours
+      st->bind_sched(ctx.get(), &g_capped_budget, 1);
+      Process* cd = spawn("client-d", "echo", client_of(core_t));
+      Ref<ExitWatch> wst = st->share_watch(), wcd = cd->share_watch();
+      st->start();
+      cd->start();
+      expect_exit(wcd, "client-d (2000 echoes from a throttled server)", ExitStatus::Kind::Exited, 0);
+      if (g_capped_budget.throttled() == 0) panic("selftest ipc: the capped server was never held back");
+      klog("selftest ipc: the capped server was held back {} times\n", g_capped_budget.throttled());
+      st->request_kill();
+      expect_exit(wst, "server-capped (killed)", ExitStatus::Kind::Killed, 0);
+    }
 
     // The server crashes mid-call: callers get DISCONNECTED, now and later.
     Process* cr = spawn("crasher", "crasher", Ref<KObject>(ClientEndpoint::create(core)));

@@ -201,22 +201,19 @@ namespace {
 // No clock read for the common wait without a deadline.
 bool past(uint64_t deadline) { return deadline != ~0ull && timer::now_ns() >= deadline; }
 
-}  // namespace
-
-Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+// cap_enter's passes, from its first (`TryFast`: the endpoint fast path
+// is asked first) or from a later one (the endpoint entry below has asked
+// it already). Inline into its two callers.
+template <bool TryFast>
+[[gnu::always_inline]] inline Result<uint32_t, CapError> cap_enter_passes(Process& p, uint64_t min_complete,
+                                                                          uint64_t timeout_ns, uint64_t deadline)
     CAPOS_REQUIRES(g_kernel_lock) {
-  if (min_complete > CQ_ENTRIES) return CAPOS_CAP_FAIL(INVALID_REQUEST, "min_complete above CQ_ENTRIES");
-  uint64_t deadline = ~0ull;
-  if (timeout_ns != CAP_ENTER_FOREVER) {
-    uint64_t now = timer::now_ns();
-    deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
-  }
   ProcessRingHandler handler(p);
   Thread* self = sched::current();
   RingEngine& ring = p.ring(self->slot);  // Ring v2: the calling thread's own ring
   // The first pass tries the endpoint fast path (a lone CALL, or RETURN +
   // RECV); whatever it does not take goes through the generic drain.
-  bool first = true;
+  bool first = TryFast;
   for (;;) {
     // A CALL or RETURN in this drain that satisfies a waiting thread
     // leaves it in self->switch_next (sched::handoff): switched to directly
@@ -261,7 +258,7 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
     if (deadline != ~0ull) sched::register_waiter(self);
     {
       CAPOS_MEASURE_SCOPE(Switch);
-      if (self->switch_next) sched::block_and_switch();  // straight to the thread this drain handed off to
+      if (Thread* next = self->switch_next) sched::block_and_switch(next);  // straight to the thread this drain handed off to
       else sched::block_current();
     }
     if (deadline != ~0ull) sched::unregister_waiter(self);
@@ -274,6 +271,26 @@ Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t
   }
 }
 
+// The passes after the first, for a wait without a deadline: where the
+// endpoint entry (enter_endpoint) hands over whatever it does not finish.
+[[gnu::noinline]] Result<uint32_t, CapError> cap_enter_after_fast(Process& p, uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  return cap_enter_passes<false>(p, min_complete, CAP_ENTER_FOREVER, ~0ull);
+}
+
+}  // namespace
+
+Result<uint32_t, CapError> cap_enter(Process& p, uint64_t min_complete, uint64_t timeout_ns)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  if (min_complete > CQ_ENTRIES) return CAPOS_CAP_FAIL(INVALID_REQUEST, "min_complete above CQ_ENTRIES");
+  uint64_t deadline = ~0ull;
+  if (timeout_ns != CAP_ENTER_FOREVER) {
+    uint64_t now = timer::now_ns();
+    deadline = add_overflow(now, timeout_ns, &deadline) ? ~0ull : deadline;
+  }
+  return cap_enter_passes<true>(p, min_complete, timeout_ns, deadline);
+}
+
 }  // namespace capos
 
 namespace capos {
@@ -283,8 +300,11 @@ namespace {
 // kernel-cap fast path first (kernel_fast_call.h); what it declines, and a
 // call it did not satisfy, cap_enter does (its drain then finds nothing
 // queued and waits as usual).
-[[gnu::noinline]] Result<uint32_t, CapError> enter_call(Process& p, RingEngine& ring, uint64_t min_complete,
+// (It finds the ring itself: a pointer to it passed from enter() is
+// computed ahead of enter()'s branches, for every system call.)
+[[gnu::noinline]] Result<uint32_t, CapError> enter_call(Process& p, const Thread& self, uint64_t min_complete,
                                                         uint64_t timeout_ns) CAPOS_REQUIRES(g_kernel_lock) {
+  RingEngine& ring = p.ring(self.slot);
   if (min_complete <= CQ_ENTRIES && kernel_fast_call(p, ring)) {
     ++g_ring_stats.sqes;
     uint32_t ready = ring.cq_ready_bound();  // its fetch has just validated cq_head
@@ -293,15 +313,81 @@ namespace {
   return cap_enter(p, min_complete, timeout_ns);
 }
 
+// enter() returns with interrupts disabled, for the syscall exit work: a
+// path that ran with them enabled disables them on its way out; the endpoint
+// entry's usual path resumes from its block with them disabled already.
+[[gnu::always_inline]] inline Result<uint32_t, CapError> irqs_off(Result<uint32_t, CapError> r) {
+  arch::cli();
+  return r;
+}
+
+// The endpoint entry: cap_enter's first pass on a ring the endpoint fast
+// path is armed on, for the usual endpoint wait (no deadline), without the
+// generic loop around it. It does what that pass does -- the fast path, the
+// count its fetch has just validated, the return, kill, exit and fairness
+// tests, the block (straight to the thread the fast path handed off to) and,
+// once woken, the validated count -- in the same order with the same
+// effects, and hands anything else to the generic passes where cap_enter
+// would be then: a batch the fast path declines to the drain, more SQEs
+// queued behind it to the yield, a wake-up that does not satisfy the wait
+// to the next pass. Inline in syscall_dispatch, so the thread blocks in
+// block_and_switch called from there and resumes without returning through
+// cap_enter's frame (perf.budgets endpoint_rtt).
+//
+// Its returns other than the usual block (satisfied, killed, exiting, more
+// SQEs queued): out of line.
+[[gnu::noinline, gnu::cold]] Result<uint32_t, CapError> enter_endpoint_unusual(Process& p, Thread& self,
+                                                                               uint32_t ready,
+                                                                               uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  sched::flush_handoff(&self);
+  if (ready >= min_complete || p.kill_requested() || self.exit_requested) return ready;
+  sched::yield();  // a full batch consumed and more queued: be fair, continue
+  return cap_enter_after_fast(p, min_complete);
+}
+
+[[gnu::always_inline]] inline Result<uint32_t, CapError> enter_endpoint(Process& p, Thread& self, RingEngine& ring,
+                                                                        uint64_t min_complete)
+    CAPOS_REQUIRES(g_kernel_lock) {
+  if (!ipc::fast_path(p, ring)) [[unlikely]] return irqs_off(cap_enter_after_fast(p, min_complete));
+  // The fast path counted its SQEs itself (ipc env::count_sqe); its fetch
+  // has just validated cq_head. The fast path never leaves the SQ corrupt
+  // or the CQ stalled (it declines those batches).
+  uint32_t ready = ring.cq_ready_bound();
+  if (ready >= min_complete || p.kill_requested() || self.exit_requested || ring.sq_pending()) [[unlikely]]
+    return irqs_off(enter_endpoint_unusual(p, self, ready, min_complete));
+  // Block with IRQs off (the switch needs them off); as in cap_enter, no
+  // completion can have been posted since `ready` was counted, and the
+  // kill and exit requests are set only under the kernel lock we hold.
+  arch::cli();
+  self.in_cap_enter = true;
+  self.wait_min = static_cast<uint32_t>(min_complete);
+  // No deadline: not registered for the tick, so wait_deadline, read only
+  // for registered waiters (sched expire_waiters), is not written.
+  {
+    CAPOS_MEASURE_SCOPE(Switch);
+    if (Thread* next = self.switch_next) sched::block_and_switch(next);  // straight to the thread the fast path handed off to
+    else sched::block_current();
+  }
+  self.in_cap_enter = false;
+  // Woken satisfied (a completion posted into this ring): return with the
+  // count validated again, as cap_enter does, and IRQs still off.
+  if (uint32_t n = ring.cq_ready(); n >= min_complete) [[likely]] return n;
+  arch::sti();  // as cap_enter's passes run: syscall_entry enabled them
+  return irqs_off(cap_enter_after_fast(p, min_complete));
+}
+
 // cap_enter's NOP shortcut: a batch of plain NOPs that satisfies the call
 // is completed before cap_enter sets up its handler, deadline and wait
 // state (RingEngine::complete_nop_batch says when it acts; it changes
 // nothing when it declines). With NOPs completed and other SQEs behind
 // them, cap_enter's drain goes on from there. A ring the endpoint fast path
-// is armed on goes straight to cap_enter, which asks that path first.
+// is armed on takes the endpoint entry (above) for a wait without a
+// deadline, else cap_enter, which asks that path first.
 // A batch headed by a CALL without params is offered to the kernel-cap
 // fast path the same way (enter_call, above). Inline: every other batch
-// pays only the first few tests.
+// pays only the first few tests. Returns with interrupts disabled
+// (irqs_off, above).
 inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_complete, uint64_t timeout_ns)
     CAPOS_REQUIRES(g_kernel_lock) {
   RingEngine& ring = p.ring(self.slot);
@@ -311,15 +397,28 @@ inline Result<uint32_t, CapError> enter(Process& p, Thread& self, uint64_t min_c
         uint32_t min_ready = timeout_ns == CAP_ENTER_NO_WAIT ? 0 : static_cast<uint32_t>(min_complete);
         RingEngine::NopPass n = ring.complete_nop_batch(min_ready);
         g_ring_stats.sqes += n.consumed;
-        if (n.all) return n.ready;  // what cap_enter returns once its drain has satisfied it
+        if (n.all) return irqs_off(n.ready);  // what cap_enter returns once its drain has satisfied it
       }
     } else if (const CapSqe& h = ring.pending_sqe(0); h.opcode == CAP_OP_CALL && h.params_len == 0) {
       // Hints, as nop_at_head (kernel_fast_call reads what counts once):
       // only a CALL without params can take the kernel-cap fast path.
-      return enter_call(p, ring, min_complete, timeout_ns);
+      return irqs_off(enter_call(p, self, min_complete, timeout_ns));
     }
+  } else if (timeout_ns == CAP_ENTER_FOREVER && min_complete <= CQ_ENTRIES) [[likely]] {
+    return enter_endpoint(p, self, ring, min_complete);
   }
-  return cap_enter(p, min_complete, timeout_ns);
+  return irqs_off(cap_enter(p, min_complete, timeout_ns));
+}
+
+[[gnu::noinline, gnu::cold]] int64_t error_code(CapError e) { return e.cqe_result(); }
+
+// A system call number outside the ABI. Out of line: the error constant
+// is then not loaded on every system call.
+[[gnu::noinline, gnu::cold]] uint64_t unknown_syscall() CAPOS_REQUIRES(g_kernel_lock) {
+  sched::exit_to_user();
+  uint64_t r = static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  asm("" : "+r"(r));  // opaque: the caller may not fold the constant back in
+  return r;
 }
 
 uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQUIRES(g_kernel_lock) {
@@ -328,11 +427,14 @@ uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQU
       CAPOS_MEASURE_SEG(Enter);
       // The one encoding point: a count, or the negative CAP_ERR_* sign-extended
       // (encoded at once, so the Result does not live across the exit work).
-      int64_t rv = cqe_result(enter(*p, *t, f->rdi, f->rsi));
+      // The error's code is read out of line: inline, the compiler selects
+      // between the two without a branch, through a stack slot, on every call.
+      Result<uint32_t, CapError> r = enter(*p, *t, f->rdi, f->rsi);
+      int64_t rv = r ? int64_t{*r} : error_code(r.error());
       CAPOS_MEASURE_SEG(Exit);
       // The deferred-work point (ends the process if it was killed); its
       // no-work test is inlined here because every syscall passes it.
-      arch::cli();
+      // Interrupts are off: enter() returns with them disabled.
       if (deferred::pending() || sched::resched_requested() || p->kill_requested()) sched::exit_to_user();
       CAPOS_MEASURE_SEG(User);
       return static_cast<uint64_t>(rv);
@@ -345,13 +447,21 @@ uint64_t handle_syscall(Process* p, Thread* t, arch::SyscallFrame* f) CAPOS_REQU
       p->exit_self(st);
     }
     default:
-      sched::exit_to_user();
-      return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+      return unknown_syscall();
   }
 }
 
 }  // namespace
 }  // namespace capos
+
+// A system call from a thread without a process (cannot happen: only user
+// threads reach ring 3). Out of line, so the constant is not loaded on
+// every call.
+[[gnu::noinline, gnu::cold]] static uint64_t not_a_process() {
+  uint64_t r = static_cast<uint64_t>(static_cast<int64_t>(capos::abi::CAP_ERR_INVALID_REQUEST));
+  asm("" : "+r"(r));  // opaque: the caller may not fold the constant back in
+  return r;
+}
 
 // Syscall entry: the kernel lock is held from here until the return to
 // ring 3 (across any blocking in between; docs/concurrency.md).
@@ -359,7 +469,7 @@ extern "C" uint64_t syscall_dispatch(capos::arch::SyscallFrame* f) {
   using namespace capos;
   Thread* t = sched::current();
   Process* p = t ? t->process : nullptr;
-  if (!p) return static_cast<uint64_t>(static_cast<int64_t>(abi::CAP_ERR_INVALID_REQUEST));
+  if (!p) [[unlikely]] return not_a_process();
   g_kernel_lock.acquire();
   uint64_t r = handle_syscall(p, t, f);
   g_kernel_lock.release();

@@ -76,7 +76,9 @@ template <bool MaybeIdle = true>
   uint64_t used = now - c.switch_tsc;
   c.switch_tsc = now;
   t->cpu_cycles += used;
-  if (!MaybeIdle || t != c.idle) __atomic_store_n(&c.busy_cycles, c.busy_cycles + used, __ATOMIC_RELAXED);
+  // Only this CPU writes its busy time (others read it relaxed, system_caps):
+  // one add to memory, whose aligned store they see whole.
+  if (!MaybeIdle || t != c.idle) asm volatile("addq %1, %0" : "+m"(c.busy_cycles) : "r"(used));
   FairQueue<Thread>::charge(t, used);  // idle too: harmless, it is never queued
   budget_hooks::charge(t, used, now);
 }

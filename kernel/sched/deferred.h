@@ -31,7 +31,14 @@ void raise(uint32_t work);
 // Work bits; written from IRQs (raise), consumed in run(). Visible here
 // only so that pending(), asked on every syscall exit, is one load.
 extern uint32_t g_pending;
-inline bool pending() { return __atomic_load_n(&g_pending, __ATOMIC_ACQUIRE) != 0; }
+// The word compared in place (on x86 every load is an acquire load; the
+// clobber keeps the compiler from moving later loads above it): one
+// compare with the branch on its flags instead of a load and a test.
+inline bool pending() {
+  bool any;
+  asm volatile("cmpl $0, %1" : "=@ccnz"(any) : "m"(g_pending) : "memory");
+  return any;
+}
 // Runs every recorded work item (and items raised meanwhile) to
 // completion. Interrupts must be disabled; handlers may post CQEs and make
 // threads runnable but never block.

@@ -348,17 +348,16 @@ void make_runnable_front(Thread* t) {  // no interrupt mask: as make_runnable
   }
 }
 
-void block_and_switch() {
+void block_and_switch(Thread* next) {
   // Interrupts are off: cap_enter blocks under its IrqGuard (scheduler.h).
   arch::PerCpu& c = cpu();
   Thread* self = c.current;
-  Thread* next = self->switch_next;
   self->switch_next = nullptr;
   self->state = ThreadState::Blocked;
   // Blocked under the kernel lock: switched out (the switch hands the lock
   // over), so it may run here. Anything else -- made runnable meanwhile
-  // (then it is queued), or no handoff -- is the scheduler's choice.
-  if (!next || next->state != ThreadState::Blocked || !next->process) [[unlikely]] {
+  // (then it is queued) -- is the scheduler's choice.
+  if (next->state != ThreadState::Blocked || !next->process) [[unlikely]] {
     schedule();
     return;
   }

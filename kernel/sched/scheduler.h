@@ -70,7 +70,9 @@ inline void flush_handoff(Thread* self) CAPOS_REQUIRES(g_kernel_lock) {
 // leaves the choice to the scheduler. Without a handoff: block_current().
 // Interrupts must be off (cap_enter blocks under its IrqGuard), as for
 // the switch itself: the direct switch does not save and restore them.
-void block_and_switch() CAPOS_REQUIRES(g_kernel_lock);
+// `next` is the running thread's remembered handoff (switch_next), which
+// the caller has just seen set.
+void block_and_switch(Thread* next) CAPOS_REQUIRES(g_kernel_lock);
 // Blocks the current thread until make_runnable() (IRQs must be enabled
 // around it by the caller's loop).
 void block_current() CAPOS_REQUIRES(g_kernel_lock);
@@ -98,7 +100,7 @@ bool exit_to_user_needed();
 void request_exit_check();
 // True when the running thread's time slice is over (the tick asked) or
 // another CPU asked this one to look at the run queue.
-inline bool resched_requested() { return arch::pcpu::read<uint8_t, arch::pcpu::NEED_RESCHED>(); }
+inline bool resched_requested() { return arch::pcpu::byte_set<arch::pcpu::NEED_RESCHED>(); }
 // Threads blocked in cap_enter with a deadline are re-checked on every tick
 // (expire_waiters); a completion wakes its waiter itself (ipc env::wake), so
 // a wait without a deadline is not registered.

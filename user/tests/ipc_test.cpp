@@ -6,6 +6,9 @@
 //               mapped again (the fast path's kept translations)
 //   "crasher"   client: asks the server to crash, expects DISCONNECTED
 //   "abandoner" client: leaves a call in flight and dies
+//   "holder"    server: receives calls and never answers them
+//   "entry"     client: a deadline wait on an armed ring, then a wait
+//               without one, where it is killed ("hold": the holder)
 // Exit status 0 means every check passed; otherwise the failed check.
 #include "lib/abi/capid.h"
 #include "lib/abi/ipc.h"
@@ -384,6 +387,35 @@ int abandoner_client(uint32_t cap) {
   return 40;
 }
 
+// Holds every call it receives, unanswered: RECVs for ever.
+int holder(uint32_t ep) {
+  alignas(16) static uint8_t buf[RECV_BUFFER_MAX];
+  for (;;) {
+    CapCqe c;
+    if (recv_one(ep, buf, sizeof(buf), &c) < 0) return 80;
+  }
+}
+
+// The endpoint entry (kernel/ring/dispatch.cpp enter_endpoint) takes only
+// waits without a deadline; the kernel self test kills this client while
+// it waits there.
+int entry_client(uint32_t echo, uint32_t hold) {
+  if (!echo_ok(echo)) return 50;  // from now on its ring is armed for the fast path
+  // A wait with a deadline is cap_enter's: the held call's CQE never
+  // comes, so cap_enter returns when the deadline passes, nothing ready.
+  char res[8];
+  CapSqe held = make_call(hold, M_ECHO, "x", 1, res, sizeof(res));
+  if (!rt::ring().push(held)) return 51;
+  if (int64_t n = rt::cap_enter(1, 20'000'000); n != 0) return 52;
+  if (!echo_ok(echo)) return 53;
+  // A second held call, waited for without a deadline: the endpoint entry
+  // blocks (the fast path delivered the call), and only the kill ends it.
+  CapSqe held2 = make_call(hold, M_ECHO, "y", 1, res, sizeof(res));
+  if (!rt::ring().push(held2)) return 54;
+  (void)rt::cap_enter(1, CAP_ENTER_FOREVER);
+  return 55;
+}
+
 // Endpoint caps speaking this test's own raw protocol (raw SQEs, no
 // generated client): untyped ids.
 Result<uint32_t> raw(StrView name) { return CAPOS_TRY(rt::capset_find<rt::AnyInterface>(name)).id(); }
@@ -405,5 +437,7 @@ int main() {
   if (auto c = raw("xfer"))
     return xfer_client(*c, *raw("extra1"), *raw("extra2"));
   if (auto c = raw("abandoner")) return abandoner_client(*c);
+  if (auto c = raw("holder")) return holder(*c);
+  if (auto c = raw("entry")) return entry_client(*c, *raw("hold"));
   return 99;
 }

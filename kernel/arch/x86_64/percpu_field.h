@@ -25,8 +25,23 @@ template <class T, uint32_t Offset> inline T read() {
   return v;
 }
 
+// A byte flag tested in place (one compare with the branch on its flags,
+// not a load and a test): the reschedule request and the kernel lock's
+// owner byte, asked on every system call.
+template <uint32_t Offset> inline bool byte_set() {
+  bool set;
+  asm volatile("cmpb $0, %%gs:%c1" : "=@ccnz"(set) : "i"(Offset));
+  return set;
+}
+
+// A constant is stored as an immediate (the kernel lock's owner byte, set
+// and cleared on every system call): no register loaded first.
 template <class T, uint32_t Offset> inline void write(T v) {
-  asm volatile("mov %0, %%gs:%c1" : : "r"(v), "i"(Offset) : "memory");
+  static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
+  if constexpr (sizeof(T) == 1) asm volatile("movb %b0, %%gs:%c1" : : "ir"(v), "i"(Offset) : "memory");
+  else if constexpr (sizeof(T) == 2) asm volatile("movw %w0, %%gs:%c1" : : "ir"(v), "i"(Offset) : "memory");
+  else if constexpr (sizeof(T) == 4) asm volatile("movl %k0, %%gs:%c1" : : "ir"(v), "i"(Offset) : "memory");
+  else asm volatile("movq %q0, %%gs:%c1" : : "er"(v), "i"(Offset) : "memory");
 }
 
 }  // namespace capos::arch::pcpu
