@@ -6,7 +6,7 @@
 // for a corrupt cq_head or cleared for a valid one), and the generic drain
 // afterwards must do on both exactly the same (the fast path's decline).
 #include "kernel/ring/ring_engine.h"
-#include "tests/host/cap/ring_test_handler.h"
+#include "tests/host/cap/ring_twin.h"
 
 #include <gtest/gtest.h>
 
@@ -15,84 +15,21 @@
 using namespace capos;
 using namespace capos::abi;
 
-namespace {
-
-using Handler = capos::test::RecordingSqeHandler;  // CALLs pending, the rest result 7
-
-struct Side {
-  std::unique_ptr<RingPage> page = std::make_unique<RingPage>();
-  RingEngine eng{page.get()};
-  Handler h;
-  Side() { eng.init_page(); }
-};
-
-struct Rng {
-  uint64_t s;
-  uint64_t operator()() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-};
-
-void submit(Side& x, uint8_t op, uint64_t user_data) {
-  auto& h = x.page->header;
-  CapSqe& s = x.page->sq[h.sq_tail % SQ_ENTRIES];
-  s = CapSqe{};
-  s.opcode = op;
-  s.user_data = user_data;
-  ++h.sq_tail;
-}
-
-::testing::AssertionResult same_page(const Side& a, const Side& b) {
-  auto* x = reinterpret_cast<const uint8_t*>(a.page.get());
-  auto* y = reinterpret_cast<const uint8_t*>(b.page.get());
-  for (size_t i = 0; i < sizeof(RingPage); ++i)
-    if (x[i] != y[i]) return ::testing::AssertionFailure() << "pages differ at byte " << i;
-  return ::testing::AssertionSuccess();
-}
-
-}  // namespace
+using capos::test::RingTwin;
+using capos::test::XorShift;
 
 TEST(RingEngine, PeekCountMatchesTheModelAndTheDrain) {
-  Rng rng{0x9e3779b97f4a7c15ull};
+  XorShift rng{0x9e3779b97f4a7c15ull};
   uint64_t ud = 0;
   uint32_t answered = 0, declined_late = 0, declined_early = 0;
   const uint8_t ops[] = {CAP_OP_NOP, CAP_OP_CALL, CAP_OP_RETURN, CAP_OP_RECV, CAP_OP_RELEASE, 40, 200};
   for (int round = 0; round < 20000; ++round) {
-    Side a, b;
-    uint32_t valid_head = 0;  // the last cq_head the engines validated (model)
-    uint32_t pending_calls = 0;
-    int steps = static_cast<int>(rng() % 6);
-    for (int st = 0; st < steps; ++st) {
-      uint32_t queued = a.page->header.sq_tail - a.page->header.sq_head;
-      uint32_t n = static_cast<uint32_t>(rng() % (SQ_ENTRIES - queued + 1));
-      for (uint32_t i = 0; i < n; ++i) {
-        uint8_t op = rng() % 4 == 0 && pending_calls < 8 ? CAP_OP_CALL : CAP_OP_NOP;
-        submit(a, op, ud);
-        submit(b, op, ud++);
-      }
-      auto ra = a.eng.drain(a.h);
-      auto rb = b.eng.drain(b.h);
-      ASSERT_EQ(ra.consumed, rb.consumed);
-      for (const CapSqe& s : a.h.seen) pending_calls += s.opcode == CAP_OP_CALL;
-      a.h.seen.clear();
-      b.h.seen.clear();
-      uint32_t ready = a.eng.cq_ready();
-      ASSERT_EQ(b.eng.cq_ready(), ready);
-      valid_head = a.page->header.cq_head;
-      uint32_t reap = static_cast<uint32_t>(rng() % (ready + 1));
-      a.page->header.cq_head += reap;
-      b.page->header.cq_head += reap;
-      if (pending_calls && rng() % 2) {
-        CapCqe c{};
-        c.user_data = ud++;
-        a.eng.post_reserved(c);
-        b.eng.post_reserved(c);
-        --pending_calls;
-      }
-    }
+    RingTwin t;
+    auto& a = t.a;
+    auto& b = t.b;
+    ASSERT_NO_FATAL_FAILURE(t.history(rng, ud, [](XorShift& r, uint32_t pending) -> uint8_t {
+      return r() % 4 == 0 && pending < 8 ? CAP_OP_CALL : CAP_OP_NOP;
+    }));
     // A batch of the fast path's shapes and others, then userspace
     // scribbling on the indices and the status word.
     uint32_t queued = a.page->header.sq_tail - a.page->header.sq_head;
@@ -100,46 +37,15 @@ TEST(RingEngine, PeekCountMatchesTheModelAndTheDrain) {
     if (queued + n > SQ_ENTRIES) n = SQ_ENTRIES - queued;
     for (uint32_t i = 0; i < n; ++i) {
       uint8_t op = ops[rng() % 7];
-      submit(a, op, ud);
-      submit(b, op, ud++);
+      t.submit_both(op, 0, ud++);
     }
     const uint32_t k_sq_head = a.page->header.sq_head;
     const uint32_t k_cq_tail = a.page->header.cq_tail;
-    auto scribble = [&](auto mutate) {
-      mutate(*a.page);
-      mutate(*b.page);
-    };
-    switch (rng() % 10) {
-      case 0: {
-        uint32_t t = static_cast<uint32_t>(rng() % 2 ? rng() : rng() % 8);
-        scribble([&](RingPage& p) { p.header.sq_tail += t; });
-        break;
-      }
-      case 1: {
-        uint32_t h = static_cast<uint32_t>(rng() % 80) - 40;
-        scribble([&](RingPage& p) { p.header.cq_head += h; });
-        break;
-      }
-      case 2: {
-        uint32_t s = static_cast<uint32_t>(rng() % 8);
-        scribble([&](RingPage& p) { p.header.status = s; });
-        break;
-      }
-      case 3: {
-        uint32_t v = static_cast<uint32_t>(rng());
-        scribble([&](RingPage& p) {
-          p.header.sq_head = v;
-          p.header.cq_tail = v + 1;
-        });
-        break;
-      }
-      default:
-        break;
-    }
+    t.scribble(rng, 10, [](XorShift& r) { return r() % 2 ? r() : r() % 8; });
     uint32_t max = 1 + static_cast<uint32_t>(rng() % 5);
     uint32_t mask = rng() % 4 ? (1u << CAP_OP_CALL | 1u << CAP_OP_RETURN | 1u << CAP_OP_RELEASE)
                               : static_cast<uint32_t>(rng());
-    ASSERT_TRUE(same_page(a, b));
+    ASSERT_TRUE(t.same_page());
 
     // The model: the quick look (pending count, first opcode), then the
     // checks on the validated state.
@@ -147,11 +53,11 @@ TEST(RingEngine, PeekCountMatchesTheModelAndTheDrain) {
     uint32_t pend = hdr.sq_tail - k_sq_head;
     uint8_t op0 = a.page->sq[k_sq_head % SQ_ENTRIES].opcode;
     bool looked = pend >= 1 && pend <= max && op0 < 32 && (mask >> op0 & 1);
-    bool head_ok = hdr.cq_head - valid_head <= k_cq_tail - valid_head;
+    bool head_ok = hdr.cq_head - t.valid_head <= k_cq_tail - t.valid_head;
     uint32_t status_after = hdr.status;
     if (looked) status_after = head_ok ? status_after & ~RING_STATUS_CQ_CORRUPT : status_after | RING_STATUS_CQ_CORRUPT;
     bool must_answer = looked && head_ok && !(hdr.status & RING_STATUS_SQ_CORRUPT) &&
-                       k_cq_tail - hdr.cq_head + pending_calls + pend <= CQ_ENTRIES;
+                       k_cq_tail - hdr.cq_head + t.pending_calls + pend <= CQ_ENTRIES;
 
     uint32_t got = a.eng.peek_count(max, mask);
     ASSERT_EQ(got, must_answer ? pend : 0u) << "round " << round;
@@ -166,9 +72,9 @@ TEST(RingEngine, PeekCountMatchesTheModelAndTheDrain) {
       if (!head_ok && !(p.header.status & RING_STATUS_CQ_CORRUPT)) p.header.corrupt_events = p.header.corrupt_events + 1;
       p.header.status = status_after;
     }
-    ASSERT_TRUE(same_page(a, b)) << "round " << round;
+    ASSERT_TRUE(t.same_page()) << "round " << round;
     // The validated head moved exactly when it was valid.
-    uint32_t bound_head = looked && head_ok ? hdr.cq_head : valid_head;
+    uint32_t bound_head = looked && head_ok ? hdr.cq_head : t.valid_head;
     ASSERT_EQ(a.eng.cq_ready_bound(), k_cq_tail - bound_head);
     // Declined or not, the generic drain then does on both the same.
     auto ra = a.eng.drain(a.h);
@@ -179,7 +85,7 @@ TEST(RingEngine, PeekCountMatchesTheModelAndTheDrain) {
     ASSERT_EQ(ra.cq_corrupt, rb.cq_corrupt);
     ASSERT_EQ(ra.cq_stalled, rb.cq_stalled);
     ASSERT_EQ(a.h.seen.size(), b.h.seen.size());
-    ASSERT_TRUE(same_page(a, b)) << "round " << round;
+    ASSERT_TRUE(t.same_page()) << "round " << round;
   }
   EXPECT_GT(answered, 1000u);
   EXPECT_GT(declined_late, 200u);

@@ -28,6 +28,19 @@ struct CountingOwner final : DeferredOwner {
   void cancel(IpcCall*) override { ++cancels; }
 };
 
+// Every test's world: a server owning an endpoint, a client holding a
+// client cap to it, and a deferred owner, on the generic drain or with
+// the fast path first (the mode is set before the world is built).
+struct EchoWorld : Mode {
+  explicit EchoWorld(bool fast) : Mode(fast) {}
+  World w;
+  Process& server = w.spawn();
+  Process& client = w.spawn();
+  uint32_t owner = w.make_endpoint(server);
+  uint32_t facet = w.grant_client(server, owner, client);
+  CountingOwner own;
+};
+
 // A deferred operation (PARK's shape) from ring `slot`, left outstanding.
 IpcCall* deferred(Process& p, CountingOwner& owner, uint64_t ud, uint8_t slot) {
   ipc::env::g_current_slot = slot;
@@ -68,13 +81,8 @@ void deferred_round(World& w, Process& p, CountingOwner& owner, uint64_t ud) {
 TEST(IpcRecords, RecycledCallRecordsForgetTheirDeferredOwner) {
   for (bool fast : {false, true}) {
     for (bool in_flight : {false, true}) {
-      Mode m(fast);
-      World w;
-      Process& server = w.spawn();
-      Process& client = w.spawn();
-      uint32_t owner = w.make_endpoint(server);
-      uint32_t facet = w.grant_client(server, owner, client);
-      CountingOwner own;
+      EchoWorld e(fast);
+      auto& [w, server, client, owner, facet, own] = e;
       deferred_round(w, client, own, 7);
       if (in_flight) w.recv(server, owner, 1, 0);
       w.call(client, facet, 2, bytes("x"), 1);
@@ -102,13 +110,8 @@ TEST(IpcRecords, RecycledCallRecordsForgetTheirDeferredOwner) {
 // result, and the caller's charges come back to zero.
 TEST(IpcRecords, RecordsAlternateBetweenEndpointCallsAndDeferredOperations) {
   for (bool fast : {false, true}) {
-    Mode m(fast);
-    World w;
-    Process& server = w.spawn();
-    Process& client = w.spawn();
-    uint32_t owner = w.make_endpoint(server);
-    uint32_t facet = w.grant_client(server, owner, client);
-    CountingOwner own;
+    EchoWorld e(fast);
+    auto& [w, server, client, owner, facet, own] = e;
     w.recv(server, owner, 1, 0);
     for (uint64_t i = 0; i < 20; ++i) {
       deferred_round(w, client, own, 1000 + i);
@@ -136,13 +139,8 @@ TEST(IpcRecords, RecordsAlternateBetweenEndpointCallsAndDeferredOperations) {
 // armed; the process's exit then ends the rest and frees every record.
 TEST(IpcRecords, ThreadExitEndsOnlyThatThreadsRecordsOnce) {
   for (bool fast : {false, true}) {
-    Mode m(fast);
-    World w;
-    Process& server = w.spawn();
-    Process& client = w.spawn();
-    uint32_t owner = w.make_endpoint(server);
-    uint32_t facet = w.grant_client(server, owner, client);
-    CountingOwner own;
+    EchoWorld e(fast);
+    auto& [w, server, client, owner, facet, own] = e;
     // Client: slot 0's call in flight, slot 1's queued and a deferred
     // operation of slot 1.
     w.recv(server, owner, 1, 0);
