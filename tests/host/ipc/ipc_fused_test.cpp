@@ -284,15 +284,8 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
         // check), the server's RECV stays armed.
         s.client.address_space().unmap(BUF_VA);
         {
-          CapSqe c{};
-          c.opcode = CAP_OP_CALL;
-          c.cap_id = s.facet;
-          c.user_data = 65;
-          c.params_addr = PARAMS_VA;
-          c.params_len = 3;
-          c.result_addr = World::slot_va(1);
-          c.result_len = 64;  // within the kept page: the case a kept translation could skip
-          s.w.submit(s.client, c);
+          // A result within the kept page: the case a kept translation could skip.
+          s.w.submit(s.client, World::call_sqe(s.facet, 65, 3, 1, 64));
         }
         s.reap();
         s.client.address_space().map(BUF_VA, BUF_SLOT * BUF_SLOTS, true);
@@ -457,15 +450,8 @@ TEST(IpcFused, FlagsAndReservedFieldsFallBackToTheGenericChecks) {
         s.w.recv(s.server, s.owner, 1, 0);
         for (uint32_t k = 0; k < 18; ++k) {
           s.put(s.client, msg(k));
-          CapSqe c{};
-          c.opcode = CAP_OP_CALL;
-          c.cap_id = s.facet;
-          c.user_data = 100 + k;
+          CapSqe c = World::call_sqe(s.facet, 100 + k, static_cast<uint32_t>(msg(k).size()), 1);
           c.method_id = static_cast<uint16_t>(k);
-          c.params_addr = PARAMS_VA;
-          c.params_len = static_cast<uint32_t>(msg(k).size());
-          c.result_addr = World::slot_va(1);
-          c.result_len = BUF_SLOT;
           c.xfer_addr = XFER_VA;
           if (k == 1) c.flags = 0x80;           // unknown flag
           if (k == 2) c.flags = SQE_F_EXCEPTION;  // a RETURN's flag on a CALL

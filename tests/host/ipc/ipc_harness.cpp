@@ -149,6 +149,18 @@ CapSqe World::recv_sqe(uint32_t cap, uint64_t user_data, uint32_t slot, uint32_t
   return s;
 }
 
+CapSqe World::call_sqe(uint32_t cap, uint64_t user_data, uint32_t params_len, uint32_t slot, uint32_t result_len) {
+  CapSqe s{};
+  s.opcode = CAP_OP_CALL;
+  s.cap_id = cap;
+  s.user_data = user_data;
+  s.params_addr = PARAMS_VA;
+  s.params_len = params_len;
+  s.result_addr = slot_va(slot);
+  s.result_len = result_len;
+  return s;
+}
+
 CapSqe World::ret_sqe(uint32_t cap, uint64_t user_data, uint32_t call_id, uint32_t reply_len) {
   CapSqe s{};
   s.opcode = CAP_OP_RETURN;
@@ -165,15 +177,8 @@ uint32_t World::call(Process& p, uint32_t cap, uint64_t user_data, const std::ve
   if (!params.empty()) memcpy(p.address_space().at(PARAMS_VA, params.size()), params.data(), params.size());
   if (!xfer.empty()) memcpy(p.address_space().at(XFER_VA, xfer.size() * sizeof(CapTransferDesc)), xfer.data(),
                             xfer.size() * sizeof(CapTransferDesc));
-  CapSqe s{};
-  s.opcode = CAP_OP_CALL;
-  s.cap_id = cap;
-  s.user_data = user_data;
+  CapSqe s = call_sqe(cap, user_data, static_cast<uint32_t>(params.size()), slot, result_len);
   s.method_id = 7;
-  s.params_addr = PARAMS_VA;
-  s.params_len = static_cast<uint32_t>(params.size());
-  s.result_addr = slot_va(slot);
-  s.result_len = result_len;
   s.xfer_addr = XFER_VA;
   s.xfer_count = static_cast<uint16_t>(xfer.size());
   return submit(p, s);

@@ -51,6 +51,10 @@ class World {
   uint32_t submit_batch(Process& p, const std::vector<abi::CapSqe>& sqes, uint8_t slot = 0);
   // An SQE as call()/recv()/ret() build them, without submitting it.
   static abi::CapSqe recv_sqe(uint32_t cap, uint64_t user_data, uint32_t slot, uint32_t buf_len = BUF_SLOT);
+  // A CALL on `cap` with `params_len` bytes of params at PARAMS_VA and its
+  // result in buffer slot `slot` (method 0, no caps, no flags).
+  static abi::CapSqe call_sqe(uint32_t cap, uint64_t user_data, uint32_t params_len, uint32_t slot,
+                              uint32_t result_len = BUF_SLOT);
   static abi::CapSqe ret_sqe(uint32_t cap, uint64_t user_data, uint32_t call_id, uint32_t reply_len);
   // CALL with `params` (copied to the params area), result buffer slot `slot`.
   uint32_t call(Process& p, uint32_t cap, uint64_t user_data, const std::vector<uint8_t>& params, uint32_t slot,

@@ -147,15 +147,7 @@ TEST(IpcRecords, ThreadExitEndsOnlyThatThreadsRecordsOnce) {
     w.call(client, facet, 10, bytes("in flight"), 0);
     auto s = w.reap(server);
     ASSERT_EQ(s.size(), 1u);
-    CapSqe q{};
-    q.opcode = CAP_OP_CALL;
-    q.cap_id = facet;
-    q.user_data = 11;
-    q.params_addr = PARAMS_VA;
-    q.params_len = 1;
-    q.result_addr = World::slot_va(1);
-    q.result_len = BUF_SLOT;
-    ASSERT_EQ(w.submit(client, q, 1), 1u);
+    ASSERT_EQ(w.submit(client, World::call_sqe(facet, 11, 1, 1), 1), 1u);
     ASSERT_NE(deferred(client, own, 12, 1), nullptr);
     EXPECT_EQ(w.outstanding(client), 3u);
     thread_exit(client, 1);

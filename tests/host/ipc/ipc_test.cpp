@@ -390,14 +390,7 @@ TEST(Ipc, BuffersTheMachineCannotBackAnswerOverloaded) {
   t.client.address_space().set_unbackable(PARAMS_VA, true);
   t.w.call(t.client, t.facet, 1, {}, 0);  // empty params: not touched
   EXPECT_TRUE(t.w.reap(t.client).empty());
-  CapSqe s{};
-  s.opcode = CAP_OP_CALL;
-  s.cap_id = t.facet;
-  s.user_data = 2;
-  s.params_addr = PARAMS_VA;
-  s.params_len = 8;
-  s.result_addr = World::slot_va(1);
-  s.result_len = 64;
+  CapSqe s = World::call_sqe(t.facet, 2, 8, 1, 64);
   t.w.submit(t.client, s);
   auto c = t.w.reap(t.client);
   ASSERT_EQ(c.size(), 1u);
@@ -422,24 +415,10 @@ TEST(Ipc, CompletionsGoToTheRingOfTheThreadThatSubmitted) {
   Pair t;
   // The server receives on its second thread's ring, the client calls
   // from its second thread: each completion lands in that thread's ring.
-  CapSqe r{};
-  r.opcode = CAP_OP_RECV;
-  r.cap_id = t.owner;
-  r.user_data = 5;
-  r.result_addr = World::slot_va(0);
-  r.result_len = BUF_SLOT;
-  t.w.submit(t.server, r, 1);
+  t.w.submit(t.server, World::recv_sqe(t.owner, 5, 0), 1);
   EXPECT_EQ(t.server.ring(1).reserved(), 1u);
   memcpy(t.client.address_space().at(PARAMS_VA, 2), "hi", 2);
-  CapSqe c{};
-  c.opcode = CAP_OP_CALL;
-  c.cap_id = t.facet;
-  c.user_data = 6;
-  c.params_addr = PARAMS_VA;
-  c.params_len = 2;
-  c.result_addr = World::slot_va(0);
-  c.result_len = BUF_SLOT;
-  t.w.submit(t.client, c, 1);
+  t.w.submit(t.client, World::call_sqe(t.facet, 6, 2, 0), 1);
   EXPECT_TRUE(t.w.reap(t.server, 0).empty());
   auto s = t.w.reap(t.server, 1);
   ASSERT_EQ(s.size(), 1u);
