@@ -191,20 +191,27 @@ inline EndpointMessageHeader header_for(EndpointCore& core, const IpcCall* c, ui
 // mapping of the receive page, any alignment): no copy of it on the stack
 // first (perf.budgets endpoint_rtt).
 inline void store_header(uint8_t* dst, EndpointCore& core, const IpcCall* c, uint32_t nx) CAPOS_REQUIRES(g_kernel_lock) {
-  auto put = [dst](size_t off, auto v) { __builtin_memcpy_inline(dst + off, &v, sizeof(v)); };
+  // Each value converted to its field's own type first, so a record field
+  // of another width cannot spill into the next header field.
+#define CAPOS_STORE_FIELD(field, value)                                                      \
+  do {                                                                                       \
+    decltype(EndpointMessageHeader::field) v_ = (value);                                     \
+    __builtin_memcpy_inline(dst + offsetof(EndpointMessageHeader, field), &v_, sizeof(v_)); \
+  } while (0)
   uint64_t ref[2];
   core.scoped_ref(c->session_id, ref);
   uint32_t flags = c->caller && c->caller->session_live() ? abi::MSG_F_SESSION_LIVE : 0;
-  put(offsetof(EndpointMessageHeader, call_id), c->call_id);
-  put(offsetof(EndpointMessageHeader, method_id), c->method_id);
-  put(offsetof(EndpointMessageHeader, xfer_count), static_cast<uint16_t>(nx));
-  put(offsetof(EndpointMessageHeader, interface_id), c->interface_id);
-  put(offsetof(EndpointMessageHeader, params_len), static_cast<uint32_t>(c->params_user.len));
-  put(offsetof(EndpointMessageHeader, flags), flags);
-  put(offsetof(EndpointMessageHeader, scoped_ref_lo), ref[0]);
-  put(offsetof(EndpointMessageHeader, scoped_ref_hi), ref[1]);
-  put(offsetof(EndpointMessageHeader, session_epoch), core.epoch());
-  put(offsetof(EndpointMessageHeader, reserved), uint64_t{0});
+  CAPOS_STORE_FIELD(call_id, c->call_id);
+  CAPOS_STORE_FIELD(method_id, c->method_id);
+  CAPOS_STORE_FIELD(xfer_count, nx);
+  CAPOS_STORE_FIELD(interface_id, c->interface_id);
+  CAPOS_STORE_FIELD(params_len, c->params_user.len);
+  CAPOS_STORE_FIELD(flags, flags);
+  CAPOS_STORE_FIELD(scoped_ref_lo, ref[0]);
+  CAPOS_STORE_FIELD(scoped_ref_hi, ref[1]);
+  CAPOS_STORE_FIELD(session_epoch, core.epoch());
+  CAPOS_STORE_FIELD(reserved, 0);
+#undef CAPOS_STORE_FIELD
   static_assert(sizeof(EndpointMessageHeader) == 56, "every field stored above");
 }
 inline void fill_header(EndpointCore& core, const IpcCall* c, EndpointMessageHeader* h) CAPOS_REQUIRES(g_kernel_lock) {
