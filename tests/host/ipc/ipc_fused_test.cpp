@@ -105,17 +105,10 @@ struct Scene {
     if (!xfer.empty())
       memcpy(client.address_space().at(XFER_VA, xfer.size() * sizeof(CapTransferDesc)), xfer.data(),
              xfer.size() * sizeof(CapTransferDesc));
-    CapSqe s{};
+    CapSqe s = World::call_sqe(facet, ud, static_cast<uint32_t>(msg.size()), 1, result_len);
+    s.method_id = static_cast<uint16_t>(ud);
     s.xfer_addr = XFER_VA;
     s.xfer_count = static_cast<uint16_t>(xfer.size());
-    s.opcode = CAP_OP_CALL;
-    s.cap_id = facet;
-    s.user_data = ud;
-    s.method_id = static_cast<uint16_t>(ud);
-    s.params_addr = PARAMS_VA;
-    s.params_len = static_cast<uint32_t>(msg.size());
-    s.result_addr = World::slot_va(1);
-    s.result_len = result_len;
     w.submit(client, s);
     reap();
     snapshot();
@@ -138,6 +131,16 @@ struct Scene {
     reap();
     snapshot();
   }
+  // The server's RECV armed and one call answered: both sides' records
+  // and kept translations exist before the test's own traffic.
+  void warm_up() {
+    w.recv(server, owner, 1, 0);
+    call(1, "warm");
+    answer(10, "w");
+  }
+  // The cap id the last delivery's first transfer record names, or 60 (a
+  // slot that holds nothing) when the delivery brought none.
+  uint32_t received_cap() const { return last_records.empty() ? 60u : last_records[0].cap_id; }
 };
 
 // Runs `scenario` both ways; returns the generic transcript and checks the
@@ -182,9 +185,7 @@ TEST(IpcFused, EchoLoopRunsFusedAndMatchesTheGenericPath) {
 TEST(IpcFused, ServerNotWaitingQueuesThroughTheGenericCall) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         s.call(2, "first");  // delivered (fused)
         s.call(3, "queued");  // no RECV waiting: queued by the generic call
         s.answer(20, "one");  // RETURN fused; the RECV takes the queued call (generic)
@@ -216,9 +217,7 @@ TEST(IpcFused, OversizedMessagesFallBack) {
 TEST(IpcFused, CapsReleasedMidCallFallBack) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         s.call(2, "in flight");
         s.w.release(s.client, s.facet);  // the client's cap goes while its call is in flight
         s.reap();
@@ -235,9 +234,7 @@ TEST(IpcFused, CapsReleasedMidCallFallBack) {
 TEST(IpcFused, ServerThatEndsFailsTheCallAndLaterCalls) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         s.call(2, "in flight when the server ends");  // fused
         s.w.exit(s.server);
         s.reap();
@@ -308,9 +305,7 @@ TEST(IpcFused, GenerationChangesOnEitherSideAreNotUsedStale) {
 TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         uint32_t spare = s.gift();
         for (uint32_t k = 0; k < 20; ++k) {
           // A copy every time, a move of a fresh cap every third call, two caps every fifth.
@@ -331,9 +326,7 @@ TEST(IpcFused, CallsWithCapsAndReleasingAnswersRunFused) {
 TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         // A descriptor naming no cap: INVALID_TRANSFER, the RECV stays.
         s.call(2, "bad", BUF_SLOT, {CapTransferDesc{0xdead, XFER_COPY, {}}});
         // Descriptors out of the client's memory: refused the same way.
@@ -357,7 +350,7 @@ TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
         s.call(4, "no room", BUF_SLOT, {CapTransferDesc{g, XFER_MOVE, {}}});
         s.server.ledger().set_limit(Res::CapSlots, 256);
         s.call(5, "room again", BUF_SLOT, {CapTransferDesc{g, XFER_MOVE, {}}});
-        s.answer(20, "moved", BUF_SLOT, {s.last_records.empty() ? 60u : s.last_records[0].cap_id});
+        s.answer(20, "moved", BUF_SLOT, {s.received_cap()});
         // More than XFER_MAX descriptors: the generic call refuses them.
         std::vector<CapTransferDesc> many(XFER_MAX + 1, CapTransferDesc{g, XFER_COPY, {}});
         s.call(6, "too many", BUF_SLOT, many);
@@ -376,14 +369,12 @@ TEST(IpcFused, TransferFailuresEndTheCallAsTheGenericCallDoes) {
 TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         uint32_t spare = s.gift();
         uint32_t stale = 0;
         for (uint32_t k = 0; k < 12; ++k) {
           s.call(100 + k, msg(k), BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
-          uint32_t got = s.last_records.empty() ? 60u : s.last_records[0].cap_id;
+          uint32_t got = s.received_cap();
           std::vector<uint32_t> rel;
           switch (k % 4) {
             case 0: rel = {got}; stale = got; break;
@@ -394,7 +385,7 @@ TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
           s.answer(1000 + 2 * k, msg(k + 5), BUF_SLOT, rel);
         }
         s.call(200, "far", BUF_SLOT, {CapTransferDesc{spare, XFER_COPY, {}}});
-        s.answer(2000, "x", BUF_SLOT, {0x00ffff00u, s.last_records.empty() ? 60u : s.last_records[0].cap_id});
+        s.answer(2000, "x", BUF_SLOT, {0x00ffff00u, s.received_cap()});
       },
       30);
 }
@@ -405,9 +396,7 @@ TEST(IpcFused, ReleasesAheadOfTheAnswerMatchTheGenericRelease) {
 TEST(IpcFused, DescriptorPageMovesAreNotUsedStale) {
   same_both_ways(
       [](Scene& s) {
-        s.w.recv(s.server, s.owner, 1, 0);
-        s.call(1, "warm");
-        s.answer(10, "w");
+        s.warm_up();
         uint32_t a = s.gift();
         uint32_t b = s.gift();
         for (uint32_t k = 0; k < 10; ++k) {
