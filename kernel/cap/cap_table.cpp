@@ -34,15 +34,10 @@ Result<SlotReservation> CapTable::reserve() {
 
 uint32_t CapTable::commit(SlotReservation&& r, Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
   if (!r.valid() || r.table_ != this || slots_[r.index_].state != RESERVED || !obj) __builtin_trap();
-  CapSlot& s = slots_[r.index_];
-  s.object = obj.leak();
-  s.interface_id = interface_id;
-  s.flags = flags;
-  s.state = LIVE;
+  uint32_t id = make_live(r.index_, obj.leak(), interface_id, flags);
   r.charge_.commit();
   r.table_ = nullptr;
-  ++live_;
-  return abi::capid_make(r.index_, s.generation);
+  return id;
 }
 
 Result<uint32_t> CapTable::insert(Ref<KObject> obj, uint64_t interface_id, uint8_t flags) {
@@ -109,17 +104,7 @@ void CapTable::unpin(uint32_t capid) {
   slots_[i].state = LIVE;
 }
 
-Ref<KObject> CapTable::take_pinned(uint32_t capid) {
-  uint32_t i = abi::capid_index(capid);
-  if (i >= fresh_ || slots_[i].state != PINNED || slots_[i].generation != abi::capid_generation(capid))
-    __builtin_trap();
-  Ref<KObject> obj = Ref<KObject>::adopt(slots_[i].object);
-  slots_[i].object = nullptr;
-  --live_;
-  ledger_->release(Res::CapSlots, 1);
-  free_slot(i);
-  return obj;
-}
+Ref<KObject> CapTable::take_pinned(uint32_t capid) { return Ref<KObject>::adopt(take_pinned_raw(capid)); }
 
 void CapTable::free_slot(uint32_t i) {
   if (i >= fresh_) __builtin_trap();  // never built: a kernel bug

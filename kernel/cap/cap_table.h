@@ -85,28 +85,15 @@ class CapTable {
   // insert_checked() for a charge_one() that said yes: adopts the
   // reference `obj` holds (never null) into the next free slot.
   [[gnu::always_inline]] uint32_t insert_charged(KObject* obj, uint64_t interface_id) {
-    uint32_t i = take_slot();
-    CapSlot& s = slots_.data()[i];  // take_slot's index is below fresh_ <= size
-    s.object = obj;
-    s.interface_id = interface_id;
-    s.flags = 0;
-    s.state = LIVE;
-    ++live_;
-    return abi::capid_make(i, s.generation);
+    return make_live(take_slot(), obj, interface_id, 0);
   }
   // insert() right after room_for_one() said yes, with nothing in between
   // that could take a slot or the quota: cannot fail.
   [[gnu::always_inline]] uint32_t insert_checked(Ref<KObject> obj, uint64_t interface_id, uint8_t flags = 0) {
     uint32_t i = take_slot();
     ledger_->take_checked(Res::CapSlots, 1);
-    CapSlot& s = slots_[i];
     if (!obj) __builtin_trap();
-    s.object = obj.leak();
-    s.interface_id = interface_id;
-    s.flags = flags;
-    s.state = LIVE;
-    ++live_;
-    return abi::capid_make(i, s.generation);
+    return make_live(i, obj.leak(), interface_id, flags);
   }
 
   // The batch form for capability transfers (TransferTxn, itself the
@@ -121,12 +108,7 @@ class CapTable {
   // Publishes `obj` in a slot reserve_many gave; returns the CapId.
   uint32_t publish(uint32_t index, Ref<KObject> obj, uint64_t interface_id) {
     if (index >= fresh_ || slots_[index].state != RESERVED || !obj) __builtin_trap();
-    CapSlot& s = slots_[index];
-    s.object = obj.leak();
-    s.interface_id = interface_id;
-    s.state = LIVE;  // flags stay 0: transferred caps carry none
-    ++live_;
-    return abi::capid_make(index, s.generation);
+    return make_live(index, obj.leak(), interface_id, 0);  // transferred caps carry no flags
   }
 
   // NotFound (out of range / empty / reserved) or Stale (generation).
@@ -197,6 +179,18 @@ class CapTable {
   friend class SlotReservation;
   enum SlotState : uint8_t { EMPTY = 0, RESERVED = 1, LIVE = 2, RETIRED = 3, PINNED = 4 };
   void free_slot(uint32_t index);
+  // Fills slot `i` (below fresh_: taken or reserved by the caller) with
+  // the reference `obj` holds and makes it live; returns its CapId. Every
+  // path that publishes a cap ends here.
+  [[gnu::always_inline]] uint32_t make_live(uint32_t i, KObject* obj, uint64_t interface_id, uint8_t flags) {
+    CapSlot& s = slots_.data()[i];
+    s.object = obj;
+    s.interface_id = interface_id;
+    s.flags = flags;
+    s.state = LIVE;
+    ++live_;
+    return abi::capid_make(i, s.generation);
+  }
   // free_slot() of an index below fresh_ (just looked up), inline: the
   // slot cleared, its generation bumped (or the slot retired before the
   // generation would wrap) and pushed on the free list.
