@@ -4,26 +4,8 @@ namespace capos {
 
 using namespace abi;
 
-// One descriptor: checked, then its source pinned (MOVE) or its object
-// shared (COPY). On failure nothing of this descriptor stays.
-[[gnu::always_inline]] inline CapStatus TransferTxn::add(CapTable& src, const CapTransferDesc& d) {
-  if ((d.mode != XFER_COPY && d.mode != XFER_MOVE) || d.reserved[0] || d.reserved[1] || d.reserved[2])
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor mode is neither copy nor move, or reserved bytes are set");
-  auto slot = src.lookup(d.cap_id);  // a cap pinned by an earlier descriptor answers Busy
-  if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER))
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
-  Item& it = items_[n_];
-  it.obj = (*slot)->object;
-  it.src_capid = d.cap_id;
-  it.interface_id = (*slot)->interface_id;
-  it.mode = d.mode;
-  it.taken = false;
-  if (d.mode == XFER_COPY) it.obj->retain();
-  else src.pin_found(d.cap_id);
-  ++n_;
-  return {};
-}
-
+// Each descriptor through add() (transfer.h); the first refusal rolls
+// back the ones already taken.
 CapStatus TransferTxn::prepare(CapTable& src, Span<const CapTransferDesc> descs) {
   if (n_ || descs.size() > XFER_MAX)
     return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");

@@ -88,13 +88,15 @@ class TransferTxn {
   Item items_[abi::XFER_MAX];
 };
 
-// add() for the first item, each test once: the mode and reserved bytes
-// as one word (little-endian: mode in the low byte), the slot looked up
-// once, the item's words stored from registers.
-[[gnu::always_inline]] inline CapStatus TransferTxn::prepare_one(CapTable& src, const abi::CapTransferDesc& d) {
-  if (n_) [[unlikely]]
-    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+// One descriptor checked, then taken as item n_ (the caller has checked
+// there is room): its source pinned (MOVE) or its object shared (COPY);
+// on a refusal nothing of it stays. The mode and reserved bytes tested as one word
+// (little-endian: mode in the low byte), the slot looked up once (a cap
+// pinned by an earlier descriptor answers Busy), the item's words stored
+// from registers.
+[[gnu::always_inline]] inline CapStatus TransferTxn::add(CapTable& src, const abi::CapTransferDesc& d) {
   static_assert(__builtin_offsetof(abi::CapTransferDesc, mode) == 4 && sizeof(abi::CapTransferDesc) == 8);
+  uint32_t k = n_;  // read before the calls below, which the compiler cannot see through
   uint32_t mode_word;
   __builtin_memcpy(&mode_word, &d.mode, sizeof(mode_word));
   uint32_t capid = d.cap_id;
@@ -104,7 +106,7 @@ class TransferTxn {
   if (!slot || ((*slot)->flags & CAP_F_NO_TRANSFER)) [[unlikely]]
     return CAPOS_CAP_FAIL(INVALID_TRANSFER, "descriptor names no transferable capability (or one this transfer moves)");
   KObject* obj = (*slot)->object;
-  Item& it = items_[0];
+  Item& it = items_[k];
   it.obj = obj;
   it.src_capid = capid;
   it.interface_id = (*slot)->interface_id;
@@ -112,9 +114,17 @@ class TransferTxn {
   it.taken = false;
   if (mode_word == abi::XFER_COPY) obj->retain();
   else src.pin_found(capid);
-  src_ = &src;
-  n_ = 1;
+  n_ = k + 1;
   return {};
+}
+
+// prepare() of one descriptor: add() as the first item.
+[[gnu::always_inline]] inline CapStatus TransferTxn::prepare_one(CapTable& src, const abi::CapTransferDesc& d) {
+  if (n_) [[unlikely]]
+    return CAPOS_CAP_FAIL(INVALID_TRANSFER, "more than XFER_MAX descriptors, or a transaction already prepared");
+  CapStatus r = add(src, d);
+  if (r) src_ = &src;
+  return r;
 }
 
 // The one item's reference `obj` into the charged receiver slot, its
